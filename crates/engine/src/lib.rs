@@ -1,0 +1,103 @@
+//! The use-cases of Gloss: signing in, accounts and tokens, projects and their
+//! members, backups. Every decision about who may do what is made here, so
+//! the HTTP server and the command line ask the same questions and get the
+//! same answers.
+//!
+//! The engine knows nothing about HTTP, cookies, command-line flags or SQL: it
+//! talks to `gloss-store` and `gloss-media` and returns typed results or an
+//! [`Error`] with a stable [`gloss_types::Code`].
+
+mod access;
+mod auth;
+pub mod backup;
+mod error;
+mod projects;
+mod users;
+
+pub use access::Actor;
+pub use auth::{LoginLimits, NewSession, NewToken, SessionCaller};
+pub use backup::{BackupSummary, RestoreSummary};
+pub use error::{Error, Result};
+pub use projects::{ProjectInput, ProjectUpdate};
+
+use gloss_media::MediaStore;
+use gloss_store::Store;
+use std::path::PathBuf;
+
+/// Settings the engine needs, handed down from the configuration.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Where automatic backups are written before migrations.
+    pub backup_dir: PathBuf,
+    /// How long a browser session lasts without signing in again.
+    pub session_ttl_seconds: i64,
+    pub login_limits: LoginLimits,
+}
+
+impl EngineConfig {
+    pub fn new(backup_dir: PathBuf) -> EngineConfig {
+        EngineConfig {
+            backup_dir,
+            session_ttl_seconds: 14 * 24 * 3600,
+            login_limits: LoginLimits::default(),
+        }
+    }
+}
+
+/// One Gloss instance: its database, its media, and the rules.
+#[derive(Debug)]
+pub struct Engine {
+    store: Store,
+    media: MediaStore,
+    config: EngineConfig,
+    login_limiter: auth::LoginLimiter,
+}
+
+impl Engine {
+    /// Opens an instance whose database is already migrated (see [`Engine::prepare_store`]).
+    pub fn new(store: Store, media: MediaStore, config: EngineConfig) -> Engine {
+        let login_limiter = auth::LoginLimiter::new(config.login_limits);
+        Engine {
+            store,
+            media,
+            config,
+            login_limiter,
+        }
+    }
+
+    /// Brings the database to the current schema. When an existing database
+    /// needs migrations, a backup of it and the media is written first, and
+    /// its path returned.
+    pub async fn prepare_store(
+        store: &Store,
+        media: &MediaStore,
+        backup_dir: &std::path::Path,
+    ) -> Result<Option<PathBuf>> {
+        let pending = store.pending_migrations().await?;
+        let Some(last) = pending.last() else {
+            return Ok(None);
+        };
+        let current = store.schema_version().await?;
+        let mut backup_path = None;
+        if current > 0 {
+            let stamp = gloss_types::Timestamp::now().millis();
+            let path = backup_dir.join(format!(
+                "before-migration-v{current}-to-v{}-{stamp}.tar.gz",
+                last.version
+            ));
+            backup::write_backup(store, media, &path).await?;
+            tracing::info!(path = %path.display(), "backed up before migrating");
+            backup_path = Some(path);
+        }
+        store.migrate().await?;
+        Ok(backup_path)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn media(&self) -> &MediaStore {
+        &self.media
+    }
+}

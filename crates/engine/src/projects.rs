@@ -1,0 +1,179 @@
+//! Projects and their members.
+
+use crate::auth::check_username;
+use crate::error::{Error, OrNotFound, Result};
+use crate::{Actor, Engine};
+use gloss_store::{NewProject, ProjectPatch, ProjectScope};
+use gloss_types::{Member, Page, PageRequest, Project, ProjectId, ProjectRole, Role};
+
+const MAX_NAME_CHARS: usize = 200;
+const MAX_DESCRIPTION_CHARS: usize = 20_000;
+/// Label configs are XML written by people; a megabyte is far beyond any real one.
+pub const MAX_LABEL_CONFIG_BYTES: usize = 1024 * 1024;
+
+/// What a new project is made of.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectInput {
+    pub name: String,
+    pub description: String,
+    pub label_config: String,
+}
+
+/// The fields of a project to change; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub label_config: Option<String>,
+}
+
+impl Engine {
+    /// Creates a project; the creator (when a user) becomes its manager.
+    pub async fn create_project(&self, actor: &Actor, input: ProjectInput) -> Result<Project> {
+        actor.require_project_creator()?;
+        let name = check_name(&input.name)?;
+        check_description(&input.description)?;
+        check_label_config(&input.label_config)?;
+        let new = NewProject {
+            name,
+            description: input.description,
+            label_config: input.label_config,
+            created_by: actor.user().map(|user| user.id),
+        };
+        Ok(self.store.create_project(&new).await?)
+    }
+
+    /// The projects the caller can see: all for admins, their own for everyone else.
+    pub async fn list_projects(&self, actor: &Actor, page: PageRequest) -> Result<Page<Project>> {
+        let scope = match actor {
+            Actor::User(user) if user.role != Role::Admin => ProjectScope::MemberOf(user.id),
+            _ => ProjectScope::All,
+        };
+        Ok(self.store.list_projects(scope, page).await?)
+    }
+
+    /// One project and the caller's role in it.
+    pub async fn project(&self, actor: &Actor, id: ProjectId) -> Result<(Project, ProjectRole)> {
+        self.project_for(actor, id).await
+    }
+
+    pub async fn update_project(
+        &self,
+        actor: &Actor,
+        id: ProjectId,
+        update: ProjectUpdate,
+    ) -> Result<Project> {
+        self.project_with_role(actor, id, ProjectRole::Manager, "change the project")
+            .await?;
+        let name = update.name.as_deref().map(check_name).transpose()?;
+        if let Some(description) = &update.description {
+            check_description(description)?;
+        }
+        if let Some(label_config) = &update.label_config {
+            check_label_config(label_config)?;
+        }
+        let patch = ProjectPatch {
+            name,
+            description: update.description,
+            label_config: update.label_config,
+        };
+        self.store
+            .update_project(id, &patch)
+            .await
+            .or_not_found("project")
+    }
+
+    pub async fn delete_project(&self, actor: &Actor, id: ProjectId) -> Result<()> {
+        self.project_with_role(actor, id, ProjectRole::Manager, "delete the project")
+            .await?;
+        self.store.delete_project(id).await.or_not_found("project")
+    }
+
+    /// Members are visible to the project's reviewers and managers.
+    pub async fn list_members(
+        &self,
+        actor: &Actor,
+        id: ProjectId,
+        page: PageRequest,
+    ) -> Result<Page<Member>> {
+        self.project_with_role(actor, id, ProjectRole::Reviewer, "see the members")
+            .await?;
+        Ok(self.store.list_members(id, page).await?)
+    }
+
+    /// Adds a member by username, or changes their role. Without a role the
+    /// member gets their account's default (see [`Role::default_project_role`]).
+    pub async fn put_member(
+        &self,
+        actor: &Actor,
+        id: ProjectId,
+        username: &str,
+        role: Option<ProjectRole>,
+    ) -> Result<Member> {
+        self.project_with_role(actor, id, ProjectRole::Manager, "manage members")
+            .await?;
+        check_username(username)?;
+        let user = self
+            .store
+            .user_by_username(username)
+            .await
+            .or_not_found("user")
+            .map_err(|err| Error {
+                field: Some("username".to_string()),
+                ..err
+            })?;
+        let role = role.unwrap_or(user.role.default_project_role());
+        Ok(self.store.put_member(id, user.id, role).await?)
+    }
+
+    pub async fn remove_member(&self, actor: &Actor, id: ProjectId, username: &str) -> Result<()> {
+        self.project_with_role(actor, id, ProjectRole::Manager, "manage members")
+            .await?;
+        let user = self
+            .store
+            .user_by_username(username)
+            .await
+            .or_not_found("member")?;
+        self.store
+            .remove_member(id, user.id)
+            .await
+            .or_not_found("member")
+    }
+}
+
+fn check_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::invalid("name", "must not be empty"));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(Error::invalid(
+            "name",
+            format!("must be at most {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    Ok(name.to_string())
+}
+
+fn check_description(description: &str) -> Result<()> {
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(Error::invalid(
+            "description",
+            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_label_config(label_config: &str) -> Result<()> {
+    if label_config.trim().is_empty() {
+        return Err(Error::invalid("label_config", "must not be empty"));
+    }
+    if label_config.len() > MAX_LABEL_CONFIG_BYTES {
+        return Err(Error::invalid(
+            "label_config",
+            format!("must be at most {MAX_LABEL_CONFIG_BYTES} bytes"),
+        ));
+    }
+    Ok(())
+}

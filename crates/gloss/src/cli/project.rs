@@ -1,0 +1,64 @@
+//! `gloss project …`
+
+use super::open_engine;
+use crate::config::Settings;
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use gloss_engine::{Actor, ProjectInput};
+use gloss_types::PageRequest;
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Create a project; prints its id alone
+    Create {
+        #[arg(long)]
+        name: String,
+        /// A Label Studio XML label config
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// List projects
+    List,
+}
+
+pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
+    let engine = open_engine(settings).await?;
+    let operator = Actor::Operator;
+    match command {
+        ProjectCommand::Create {
+            name,
+            config,
+            description,
+        } => {
+            let label_config = std::fs::read_to_string(&config)
+                .with_context(|| format!("reading the label config {}", config.display()))?;
+            let input = ProjectInput {
+                name,
+                description,
+                label_config,
+            };
+            let project = engine.create_project(&operator, input).await?;
+            println!("{}", project.id);
+        }
+        ProjectCommand::List => {
+            let mut page = PageRequest::first(PageRequest::MAX_LIMIT);
+            println!("{:<8} {:<40} created", "id", "name");
+            loop {
+                let projects = engine.list_projects(&operator, page).await?;
+                for project in &projects.items {
+                    println!(
+                        "{:<8} {:<40} {}",
+                        project.id.0, project.name, project.created_at
+                    );
+                }
+                let Some(next) = projects.next else { break };
+                page.after = Some(next.parse().context("reading the next page")?);
+            }
+        }
+    }
+    engine.store().close().await;
+    Ok(())
+}

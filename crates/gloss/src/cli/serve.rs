@@ -1,0 +1,138 @@
+//! `gloss serve`
+
+use super::open_engine;
+use crate::config::{FileConfig, Settings};
+use anyhow::{Context, Result};
+use clap::Args;
+use gloss_engine::{Actor, Engine, ProjectInput};
+use gloss_server::{App, ServerConfig};
+use std::sync::Arc;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "GLOSS_BIND", value_name = "ADDR")]
+    bind: Option<String>,
+    /// Seed a demo project when the instance has no projects
+    #[arg(long, env = "GLOSS_DEMO")]
+    demo: bool,
+    /// Mark cookies Secure (when Gloss is served over HTTPS)
+    #[arg(long, env = "GLOSS_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+/// The label config of the demo project: boxes and polygons on images, and a class per image.
+const DEMO_CONFIG: &str = r##"<View>
+  <Header value="Draw a box or a polygon around each vehicle, then pick the scene"/>
+  <Image name="image" value="$image"/>
+  <RectangleLabels name="box" toName="image">
+    <Label value="Car" background="#2563eb" hotkey="1"/>
+    <Label value="Truck" background="#16a34a" hotkey="2"/>
+    <Label value="Bicycle" background="#db2777" hotkey="3"/>
+  </RectangleLabels>
+  <PolygonLabels name="outline" toName="image">
+    <Label value="Road" background="#f59e0b"/>
+  </PolygonLabels>
+  <Choices name="scene" toName="image" choice="single">
+    <Choice value="Urban"/>
+    <Choice value="Rural"/>
+  </Choices>
+</View>
+"##;
+
+pub async fn run(settings: &Settings, file: &FileConfig, args: ServeArgs) -> Result<()> {
+    let bind = args
+        .bind
+        .or_else(|| file.bind.clone())
+        .unwrap_or_else(|| "127.0.0.1:8080".to_string());
+    let demo = args.demo || file.demo.unwrap_or(false);
+    let secure_cookies = args.secure_cookies || file.secure_cookies.unwrap_or(false);
+    // Bind first: a taken port should fail before anything is written.
+    let listener = tokio::net::TcpListener::bind(&bind)
+        .await
+        .with_context(|| format!("listening on {bind}"))?;
+    let address = listener
+        .local_addr()
+        .context("reading the listening address")?;
+    let engine = Arc::new(open_engine(settings).await?);
+
+    let admin_password = std::env::var("GLOSS_ADMIN_PASSWORD")
+        .ok()
+        .filter(|password| !password.is_empty());
+    let created_admin = engine.ensure_admin(admin_password.as_deref()).await?;
+    if demo {
+        seed_demo(&engine).await?;
+    }
+
+    let app = App {
+        engine: engine.clone(),
+        config: Arc::new(ServerConfig {
+            secure_cookies,
+            ..ServerConfig::default()
+        }),
+    };
+    println!("Gloss is running at http://{address}  (API: http://{address}/api/v1/openapi.json)");
+    match created_admin {
+        Some((admin, Some(password))) => {
+            println!("Created the first account: username `{}`, password `{password}` (shown only this once)", admin.username);
+        }
+        Some((admin, None)) => {
+            println!("Created the first account: username `{}` with the password from GLOSS_ADMIN_PASSWORD", admin.username);
+        }
+        None => {}
+    }
+    println!(
+        "Get an API token: curl -s -X POST http://{address}/api/v1/auth/token -H 'Content-Type: application/json' \
+         -d '{{\"username\": \"admin\", \"password\": \"…\"}}'"
+    );
+    println!("Data: {}   Stop with Ctrl+C", settings.data_dir.display());
+
+    gloss_server::serve(listener, app, shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    engine.store().close().await;
+    Ok(())
+}
+
+/// Creates the demo project when the instance has no projects yet.
+async fn seed_demo(engine: &Engine) -> Result<()> {
+    if engine.store().count_projects().await? > 0 {
+        return Ok(());
+    }
+    let input = ProjectInput {
+        name: "Demo: vehicles".to_string(),
+        description: "A demo project: boxes and polygons on images, and a class per image."
+            .to_string(),
+        label_config: DEMO_CONFIG.to_string(),
+    };
+    let project = engine.create_project(&Actor::Operator, input).await?;
+    println!(
+        "Created the demo project `{}` (id {})",
+        project.name, project.id
+    );
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+    tracing::info!("shutting down");
+}

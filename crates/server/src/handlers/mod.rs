@@ -1,0 +1,26 @@
+//! One module per part of the URL tree under `/api/v1`.
+
+mod auth;
+mod me;
+mod projects;
+mod users;
+
+use crate::error::ApiError;
+use crate::App;
+use gloss_types::Code;
+use utoipa_axum::router::OpenApiRouter;
+
+pub(crate) fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .merge(auth::routes())
+        .merge(me::routes())
+        .merge(users::routes())
+        .merge(projects::routes())
+}
+
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::new(
+        Code::NotFound,
+        "no such route; the API is described at /api/v1/openapi.json",
+    )
+}

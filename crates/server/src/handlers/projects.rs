@@ -1,0 +1,198 @@
+//! `/api/v1/projects/*`: projects and their members.
+
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, Caller, PageQuery, Paging};
+use crate::App;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use gloss_engine::{ProjectInput, ProjectUpdate};
+use gloss_types::{Member, Page, Project, ProjectId, ProjectRole};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub(super) fn routes() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(list_projects, create_project))
+        .routes(routes!(get_project, update_project, delete_project))
+        .routes(routes!(list_members, put_member))
+        .routes(routes!(remove_member))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewProjectRequest {
+    name: String,
+    #[serde(default)]
+    description: String,
+    /// A Label Studio XML label config.
+    label_config: String,
+}
+
+/// A project with the caller's role in it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ProjectView {
+    #[serde(flatten)]
+    project: Project,
+    /// What the caller may do here (`manager` for admins).
+    my_role: ProjectRole,
+}
+
+/// The projects the caller can see: all for admins, their own for everyone else.
+#[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(PageQuery),
+    responses((status = 200, body = Page<Project>)))]
+async fn list_projects(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    Paging(page): Paging,
+) -> ApiResult<Json<Page<Project>>> {
+    Ok(Json(app.engine.list_projects(&actor, page).await?))
+}
+
+/// Create a project (admins and managers); the creator becomes its manager.
+#[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = NewProjectRequest,
+    responses((status = 201, body = ProjectView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_project(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    ApiJson(request): ApiJson<NewProjectRequest>,
+) -> ApiResult<(StatusCode, Json<ProjectView>)> {
+    let input = ProjectInput {
+        name: request.name,
+        description: request.description,
+        label_config: request.label_config,
+    };
+    let project = app.engine.create_project(&actor, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ProjectView {
+            project,
+            my_role: ProjectRole::Manager,
+        }),
+    ))
+}
+
+/// One project. Projects the caller cannot see answer 404, like missing ones.
+#[utoipa::path(get, path = "/api/v1/projects/{project_id}", tag = "projects", params(("project_id" = i64, Path)),
+    responses((status = 200, body = ProjectView), (status = 404, body = ErrorBody)))]
+async fn get_project(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    ApiPath(project_id): ApiPath<i64>,
+) -> ApiResult<Json<ProjectView>> {
+    let (project, my_role) = app.engine.project(&actor, ProjectId(project_id)).await?;
+    Ok(Json(ProjectView { project, my_role }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProjectPatchRequest {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    label_config: Option<String>,
+}
+
+/// Change a project (its managers).
+#[utoipa::path(patch, path = "/api/v1/projects/{project_id}", tag = "projects", params(("project_id" = i64, Path)),
+    request_body = ProjectPatchRequest,
+    responses((status = 200, body = ProjectView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn update_project(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    ApiPath(project_id): ApiPath<i64>,
+    ApiJson(patch): ApiJson<ProjectPatchRequest>,
+) -> ApiResult<Json<ProjectView>> {
+    let update = ProjectUpdate {
+        name: patch.name,
+        description: patch.description,
+        label_config: patch.label_config,
+    };
+    let project = app
+        .engine
+        .update_project(&actor, ProjectId(project_id), update)
+        .await?;
+    let (_, my_role) = app.engine.project(&actor, project.id).await?;
+    Ok(Json(ProjectView { project, my_role }))
+}
+
+/// Delete a project and everything in it (its managers).
+#[utoipa::path(delete, path = "/api/v1/projects/{project_id}", tag = "projects", params(("project_id" = i64, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn delete_project(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    ApiPath(project_id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    app.engine
+        .delete_project(&actor, ProjectId(project_id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A project's members (its reviewers and managers).
+#[utoipa::path(get, path = "/api/v1/projects/{project_id}/members", tag = "projects",
+    params(("project_id" = i64, Path), PageQuery),
+    responses((status = 200, body = Page<Member>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_members(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    ApiPath(project_id): ApiPath<i64>,
+    Paging(page): Paging,
+) -> ApiResult<Json<Page<Member>>> {
+    Ok(Json(
+        app.engine
+            .list_members(&actor, ProjectId(project_id), page)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MemberRequest {
+    username: String,
+    /// Defaults to the account's role (`manager` for admins and managers).
+    #[serde(default)]
+    role: Option<ProjectRole>,
+}
+
+/// Add a member by username, or change a member's role (its managers).
+#[utoipa::path(post, path = "/api/v1/projects/{project_id}/members", tag = "projects",
+    params(("project_id" = i64, Path)), request_body = MemberRequest,
+    responses((status = 200, body = Member), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn put_member(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    ApiPath(project_id): ApiPath<i64>,
+    ApiJson(request): ApiJson<MemberRequest>,
+) -> ApiResult<Json<Member>> {
+    Ok(Json(
+        app.engine
+            .put_member(
+                &actor,
+                ProjectId(project_id),
+                &request.username,
+                request.role,
+            )
+            .await?,
+    ))
+}
+
+/// Remove a member (its managers).
+#[utoipa::path(delete, path = "/api/v1/projects/{project_id}/members/{username}", tag = "projects",
+    params(("project_id" = i64, Path), ("username" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn remove_member(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    ApiPath((project_id, username)): ApiPath<(i64, String)>,
+) -> ApiResult<StatusCode> {
+    app.engine
+        .remove_member(&actor, ProjectId(project_id), &username)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,293 @@
+//! Everything Gloss keeps in its database, behind one interface with two real
+//! backends: SQLite (the embedded default) and PostgreSQL (chosen by URL).
+//!
+//! This is the only crate that knows SQL. It knows nothing about HTTP, media
+//! files, label configs or who may do what: callers decide, the store records.
+//!
+//! Both backends run the same statements (SQLite accepts PostgreSQL's `$1`
+//! placeholders) over sqlx's `Any` driver, and each has its own migrations under
+//! `migrations/`. Rows use only integers and text, so a backup taken on one
+//! backend restores on the other.
+
+mod migrate;
+mod projects;
+mod rows;
+mod snapshot;
+mod users;
+
+pub use migrate::{Migration, MIGRATION_COUNT};
+pub use projects::{NewProject, ProjectPatch, ProjectScope};
+pub use snapshot::{snapshot_tables, SnapshotTable, SnapshotWriter, TableRows};
+pub use users::{NewUser, Session};
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// What went wrong in the store. Callers never see sqlx types.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint refused the write (a taken username, say).
+    #[error("already exists: {0}")]
+    Conflict(String),
+    #[error("invalid database url `{url}`: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("backup data is invalid: {0}")]
+    BadSnapshot(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Error {
+        match &err {
+            sqlx::Error::RowNotFound => Error::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                Error::Conflict(db.message().to_string())
+            }
+            _ => Error::Database(err.to_string()),
+        }
+    }
+}
+
+/// Which database engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// How hard SQLite works to keep a committed write (PRAGMA synchronous).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SqliteSync {
+    /// Every acknowledged write survives a crash of the process and a power loss
+    /// (the write-ahead log is flushed to disk at each commit).
+    #[default]
+    Full,
+    /// Every acknowledged write survives a crash of the process (`kill -9`); after
+    /// a power loss or OS crash the last commits may be rolled back, never corrupted.
+    Normal,
+}
+
+impl SqliteSync {
+    pub fn parse(text: &str) -> Option<SqliteSync> {
+        match text {
+            "full" => Some(SqliteSync::Full),
+            "normal" => Some(SqliteSync::Normal),
+            _ => None,
+        }
+    }
+
+    fn pragma(self) -> &'static str {
+        match self {
+            SqliteSync::Full => "FULL",
+            SqliteSync::Normal => "NORMAL",
+        }
+    }
+}
+
+/// Settings for opening a store, handed down from the configuration.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub sqlite_sync: SqliteSync,
+    /// Connections for readers (and, on PostgreSQL, writers).
+    pub max_connections: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> StoreOptions {
+        StoreOptions {
+            sqlite_sync: SqliteSync::Full,
+            max_connections: 8,
+        }
+    }
+}
+
+/// The database of one Gloss instance.
+#[derive(Clone)]
+pub struct Store {
+    /// Reads (and writes on PostgreSQL).
+    readers: AnyPool,
+    /// Writes. On SQLite one connection, so that writers queue in Gloss instead
+    /// of failing with "database is locked"; on PostgreSQL the reader pool.
+    writers: AnyPool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://PATH` or `postgres://…`), creating a missing
+    /// SQLite file. Does not migrate: call [`Store::migrate`].
+    pub async fn open(url: &str, options: &StoreOptions) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = backend_of(url)?;
+        let connect = AnyConnectOptions::from_str(&connect_url(url, backend)).map_err(|err| {
+            Error::BadUrl {
+                url: redact_url(url),
+                reason: err.to_string(),
+            }
+        })?;
+        match backend {
+            Backend::Sqlite => {
+                let sync = options.sqlite_sync;
+                let pool_options = move || {
+                    AnyPoolOptions::new().after_connect(move |conn, _meta| {
+                        Box::pin(async move {
+                            // WAL lets readers run beside the writer; the busy timeout
+                            // covers other processes (a backup, the CLI) holding locks.
+                            conn.execute(
+                                format!(
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; \
+                                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                                    sync.pragma()
+                                )
+                                .as_str(),
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                };
+                // The writer is opened first so that the WAL switch happens once.
+                let writers = pool_options()
+                    .max_connections(1)
+                    .connect_with(connect.clone())
+                    .await
+                    .map_err(|err| open_error(url, err))?;
+                let readers = pool_options()
+                    .max_connections(options.max_connections.max(1))
+                    .connect_with(connect)
+                    .await
+                    .map_err(|err| open_error(url, err))?;
+                Ok(Store {
+                    readers,
+                    writers,
+                    backend,
+                })
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(options.max_connections.max(1))
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(connect)
+                    .await
+                    .map_err(|err| open_error(url, err))?;
+                Ok(Store {
+                    readers: pool.clone(),
+                    writers: pool,
+                    backend,
+                })
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every connection; on SQLite this also checkpoints the WAL.
+    pub async fn close(&self) {
+        self.readers.close().await;
+        self.writers.close().await;
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so that a transaction never fails half-way on an
+    /// upgrade from reader to writer.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.writers.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writers.begin().await?,
+        };
+        Ok(tx)
+    }
+}
+
+fn backend_of(url: &str) -> Result<Backend> {
+    if url.starts_with("sqlite:") {
+        Ok(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Backend::Postgres)
+    } else {
+        Err(Error::BadUrl {
+            url: redact_url(url),
+            reason: "the scheme must be sqlite:// or postgres://".to_string(),
+        })
+    }
+}
+
+/// SQLite needs `mode=rwc` to create a missing file.
+fn connect_url(url: &str, backend: Backend) -> String {
+    if backend == Backend::Sqlite && !url.contains("mode=") {
+        let separator = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{separator}mode=rwc")
+    } else {
+        url.to_string()
+    }
+}
+
+fn open_error(url: &str, err: sqlx::Error) -> Error {
+    Error::Database(format!("cannot open {}: {err}", redact_url(url)))
+}
+
+/// The URL with any password replaced, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact_url("postgres://gloss:s3cret@db:5432/gloss"),
+            "postgres://gloss:***@db:5432/gloss"
+        );
+        assert_eq!(
+            redact_url("sqlite:///tmp/gloss.db"),
+            "sqlite:///tmp/gloss.db"
+        );
+    }
+
+    #[test]
+    fn unknown_schemes_are_refused_by_name() {
+        let err = backend_of("mysql://x").unwrap_err();
+        assert!(
+            err.to_string().contains("sqlite:// or postgres://"),
+            "{err}"
+        );
+    }
+}

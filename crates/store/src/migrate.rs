@@ -1,0 +1,118 @@
+//! Schema migrations: numbered SQL files per backend, applied in order, each in
+//! its own transaction, recorded in `gloss_migrations`. Files are append-only:
+//! a released migration is never edited, a change is a new file.
+
+use crate::{Backend, Result, Store};
+use gloss_types::Timestamp;
+use sqlx::Row;
+
+/// One schema step.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+macro_rules! migration {
+    ($version:expr, $name:literal) => {
+        Migration {
+            version: $version,
+            name: $name,
+            sqlite: include_str!(concat!("../migrations/sqlite/", $name, ".sql")),
+            postgres: include_str!(concat!("../migrations/postgres/", $name, ".sql")),
+        }
+    };
+}
+
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_accounts_and_projects"),
+    migration!(2, "0002_sessions"),
+];
+
+/// How many migrations this build knows: the schema version of a fresh database.
+pub const MIGRATION_COUNT: i64 = MIGRATIONS.len() as i64;
+
+impl Migration {
+    fn sql(&self, backend: Backend) -> &'static str {
+        match backend {
+            Backend::Sqlite => self.sqlite,
+            Backend::Postgres => self.postgres,
+        }
+    }
+}
+
+pub(crate) const CREATE_MIGRATIONS_TABLE: &str = "CREATE TABLE IF NOT EXISTS gloss_migrations (\
+     version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+
+impl Store {
+    /// The schema version of the database: 0 for an empty one.
+    pub async fn schema_version(&self) -> Result<i64> {
+        sqlx::raw_sql(CREATE_MIGRATIONS_TABLE)
+            .execute(&self.writers)
+            .await?;
+        let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS version FROM gloss_migrations")
+            .fetch_one(&self.readers)
+            .await?;
+        Ok(row.try_get("version")?)
+    }
+
+    /// The migrations this database still needs, oldest first.
+    pub async fn pending_migrations(&self) -> Result<Vec<Migration>> {
+        let version = self.schema_version().await?;
+        if version > MIGRATION_COUNT {
+            return Err(crate::Error::Database(format!(
+                "the database has schema version {version}, newer than this build of gloss knows \
+                 ({MIGRATION_COUNT}); upgrade gloss"
+            )));
+        }
+        Ok(MIGRATIONS
+            .iter()
+            .filter(|migration| migration.version > version)
+            .copied()
+            .collect())
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<()> {
+        self.migrate_to(MIGRATION_COUNT).await
+    }
+
+    /// Applies pending migrations up to and including `target` (used by restore
+    /// and by upgrade tests, which start from an older schema).
+    pub async fn migrate_to(&self, target: i64) -> Result<()> {
+        for migration in self.pending_migrations().await? {
+            if migration.version > target {
+                break;
+            }
+            let mut tx = self.begin_write().await?;
+            apply_migration(&mut tx, self.backend, &migration).await?;
+            tx.commit().await?;
+            tracing::info!(
+                version = migration.version,
+                name = migration.name,
+                "applied migration"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Runs one migration and records it, inside the caller's transaction.
+pub(crate) async fn apply_migration(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    migration: &Migration,
+) -> Result<()> {
+    sqlx::raw_sql(migration.sql(backend))
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO gloss_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+        .bind(migration.version)
+        .bind(migration.name)
+        .bind(Timestamp::now().millis())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! Projects and their members.
+
+use crate::rows::{self, PROJECT_COLUMNS};
+use crate::users::expect_one;
+use crate::{Result, Store};
+use gloss_types::{Member, Page, PageRequest, Project, ProjectId, ProjectRole, Timestamp, UserId};
+
+/// A new project. When `created_by` is set, that user becomes its manager.
+#[derive(Debug, Clone)]
+pub struct NewProject {
+    pub name: String,
+    pub description: String,
+    pub label_config: String,
+    pub created_by: Option<UserId>,
+}
+
+/// The fields of a project that can change; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub label_config: Option<String>,
+}
+
+/// Which projects a listing may show.
+#[derive(Debug, Clone, Copy)]
+pub enum ProjectScope {
+    All,
+    MemberOf(UserId),
+}
+
+impl Store {
+    pub async fn create_project(&self, new: &NewProject) -> Result<Project> {
+        let now = Timestamp::now().millis();
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(&format!(
+            "INSERT INTO projects (name, description, label_config, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING {PROJECT_COLUMNS}"
+        ))
+        .bind(&new.name)
+        .bind(&new.description)
+        .bind(&new.label_config)
+        .bind(new.created_by.map(|id| id.0))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let project = rows::project(&row)?;
+        if let Some(creator) = new.created_by {
+            sqlx::query("INSERT INTO project_members (project_id, user_id, role, added_at) VALUES ($1, $2, $3, $4)")
+                .bind(project.id.0)
+                .bind(creator.0)
+                .bind(ProjectRole::Manager.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(project)
+    }
+
+    pub async fn project(&self, id: ProjectId) -> Result<Project> {
+        let row = sqlx::query(&format!(
+            "SELECT {PROJECT_COLUMNS} FROM projects WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_one(&self.readers)
+        .await?;
+        rows::project(&row)
+    }
+
+    pub async fn count_projects(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM projects")
+            .fetch_one(&self.readers)
+            .await?;
+        Ok(sqlx::Row::try_get(&row, "n")?)
+    }
+
+    pub async fn list_projects(
+        &self,
+        scope: ProjectScope,
+        page: PageRequest,
+    ) -> Result<Page<Project>> {
+        let after = page.after.unwrap_or(0);
+        let limit = i64::from(page.limit) + 1;
+        let rows = match scope {
+            ProjectScope::All => {
+                sqlx::query(&format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE id > $1 ORDER BY id LIMIT $2"))
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(&self.readers)
+                    .await?
+            }
+            ProjectScope::MemberOf(user) => {
+                sqlx::query(&format!(
+                    "SELECT {PROJECT_COLUMNS} FROM projects WHERE id IN \
+                     (SELECT project_id FROM project_members WHERE user_id = $1 AND project_id > $2) \
+                     ORDER BY id LIMIT $3"
+                ))
+                .bind(user.0)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.readers)
+                .await?
+            }
+        };
+        let projects = rows.iter().map(rows::project).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(projects, page.limit, |project| {
+            project.id.0
+        }))
+    }
+
+    pub async fn update_project(&self, id: ProjectId, patch: &ProjectPatch) -> Result<Project> {
+        let row = sqlx::query(&format!(
+            "UPDATE projects SET name = COALESCE($1, name), description = COALESCE($2, description), \
+             label_config = COALESCE($3, label_config), updated_at = $4 WHERE id = $5 RETURNING {PROJECT_COLUMNS}"
+        ))
+        .bind(patch.name.as_deref())
+        .bind(patch.description.as_deref())
+        .bind(patch.label_config.as_deref())
+        .bind(Timestamp::now().millis())
+        .bind(id.0)
+        .fetch_one(&self.writers)
+        .await?;
+        rows::project(&row)
+    }
+
+    /// Deletes a project and, through foreign keys, everything in it.
+    pub async fn delete_project(&self, id: ProjectId) -> Result<()> {
+        let done = sqlx::query("DELETE FROM projects WHERE id = $1")
+            .bind(id.0)
+            .execute(&self.writers)
+            .await?;
+        expect_one(done.rows_affected())
+    }
+
+    /// The user's role in the project, if they are a member.
+    pub async fn membership(
+        &self,
+        project: ProjectId,
+        user: UserId,
+    ) -> Result<Option<ProjectRole>> {
+        let row =
+            sqlx::query("SELECT role FROM project_members WHERE project_id = $1 AND user_id = $2")
+                .bind(project.0)
+                .bind(user.0)
+                .fetch_optional(&self.readers)
+                .await?;
+        row.map(|row| rows::project_role(&sqlx::Row::try_get::<String, _>(&row, "role")?))
+            .transpose()
+    }
+
+    /// Adds a member, or changes the role of one who already is.
+    pub async fn put_member(
+        &self,
+        project: ProjectId,
+        user: UserId,
+        role: ProjectRole,
+    ) -> Result<Member> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO project_members (project_id, user_id, role, added_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role",
+        )
+        .bind(project.0)
+        .bind(user.0)
+        .bind(role.as_str())
+        .bind(Timestamp::now().millis())
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(&member_query("m.project_id = $1 AND m.user_id = $2"))
+            .bind(project.0)
+            .bind(user.0)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows::member(&row)
+    }
+
+    /// Members ordered by user id.
+    pub async fn list_members(
+        &self,
+        project: ProjectId,
+        page: PageRequest,
+    ) -> Result<Page<Member>> {
+        let rows = sqlx::query(&format!(
+            "{} ORDER BY m.user_id LIMIT $3",
+            member_query("m.project_id = $1 AND m.user_id > $2")
+        ))
+        .bind(project.0)
+        .bind(page.after.unwrap_or(0))
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(&self.readers)
+        .await?;
+        let members = rows.iter().map(rows::member).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(members, page.limit, |member| {
+            member.user_id.0
+        }))
+    }
+
+    pub async fn remove_member(&self, project: ProjectId, user: UserId) -> Result<()> {
+        let done =
+            sqlx::query("DELETE FROM project_members WHERE project_id = $1 AND user_id = $2")
+                .bind(project.0)
+                .bind(user.0)
+                .execute(&self.writers)
+                .await?;
+        expect_one(done.rows_affected())
+    }
+}
+
+fn member_query(condition: &str) -> String {
+    format!(
+        "SELECT m.project_id, m.user_id, u.username, m.role, m.added_at \
+         FROM project_members m JOIN users u ON u.id = m.user_id WHERE {condition}"
+    )
+}

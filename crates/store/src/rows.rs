@@ -1,0 +1,65 @@
+//! Turning rows into the vocabulary of `gloss-types`.
+
+use crate::{Error, Result};
+use gloss_types::{
+    ApiToken, Member, Project, ProjectId, ProjectRole, Role, Timestamp, TokenId, User, UserId,
+};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+pub(crate) const USER_COLUMNS: &str = "id, username, role, active, created_at";
+pub(crate) const PROJECT_COLUMNS: &str =
+    "id, name, description, label_config, created_by, created_at, updated_at";
+pub(crate) const TOKEN_COLUMNS: &str = "id, user_id, name, prefix, created_at, last_used_at";
+
+pub(crate) fn user(row: &AnyRow) -> Result<User> {
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: UserId(row.try_get("id")?),
+        username: row.try_get("username")?,
+        role: Role::parse(&role)
+            .ok_or_else(|| Error::Database(format!("unknown role `{role}` in users")))?,
+        active: row.try_get::<i64, _>("active")? != 0,
+        created_at: Timestamp(row.try_get("created_at")?),
+    })
+}
+
+pub(crate) fn project(row: &AnyRow) -> Result<Project> {
+    Ok(Project {
+        id: ProjectId(row.try_get("id")?),
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        label_config: row.try_get("label_config")?,
+        created_by: row.try_get::<Option<i64>, _>("created_by")?.map(UserId),
+        created_at: Timestamp(row.try_get("created_at")?),
+        updated_at: Timestamp(row.try_get("updated_at")?),
+    })
+}
+
+pub(crate) fn member(row: &AnyRow) -> Result<Member> {
+    Ok(Member {
+        project_id: ProjectId(row.try_get("project_id")?),
+        user_id: UserId(row.try_get("user_id")?),
+        username: row.try_get("username")?,
+        role: project_role(&row.try_get::<String, _>("role")?)?,
+        added_at: Timestamp(row.try_get("added_at")?),
+    })
+}
+
+pub(crate) fn project_role(text: &str) -> Result<ProjectRole> {
+    ProjectRole::parse(text)
+        .ok_or_else(|| Error::Database(format!("unknown project role `{text}`")))
+}
+
+pub(crate) fn token(row: &AnyRow) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: TokenId(row.try_get("id")?),
+        user_id: UserId(row.try_get("user_id")?),
+        name: row.try_get("name")?,
+        prefix: row.try_get("prefix")?,
+        created_at: Timestamp(row.try_get("created_at")?),
+        last_used_at: row
+            .try_get::<Option<i64>, _>("last_used_at")?
+            .map(Timestamp),
+    })
+}

@@ -1,0 +1,192 @@
+//! Test helpers shared by the crates' test suites.
+//!
+//! [`databases`] yields a fresh SQLite database always and a fresh PostgreSQL
+//! database when `GLOSS_TEST_POSTGRES_URL` points at a server (the test
+//! scripts start a private one); under `CI` that variable is required, so the
+//! PostgreSQL half can never be skipped silently. [`TestServer`] runs the real
+//! HTTP server on 127.0.0.1 with an ephemeral port.
+
+use gloss_engine::{Actor, Engine, EngineConfig};
+use gloss_media::MediaStore;
+use gloss_server::{App, ServerConfig};
+use gloss_store::{Store, StoreOptions};
+use gloss_types::{Role, User};
+use rand::Rng;
+use sqlx::Connection;
+use std::sync::Arc;
+use tempfile::TempDir;
+
+/// A fresh, empty database for one test.
+pub struct TestDb {
+    pub url: String,
+    /// `sqlite` or `postgres`, for messages.
+    pub label: &'static str,
+    /// Keeps the SQLite file's folder alive for the test's duration.
+    pub dir: TempDir,
+}
+
+/// A fresh SQLite database, and a fresh PostgreSQL database when one is configured.
+pub async fn databases() -> Vec<TestDb> {
+    let mut dbs = vec![sqlite_db()];
+    if let Some(db) = postgres_db().await {
+        dbs.push(db);
+    }
+    dbs
+}
+
+pub fn sqlite_db() -> TestDb {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let url = format!("sqlite://{}", dir.path().join("gloss.db").display());
+    TestDb {
+        url,
+        label: "sqlite",
+        dir,
+    }
+}
+
+/// A new database inside the server named by `GLOSS_TEST_POSTGRES_URL`.
+pub async fn postgres_db() -> Option<TestDb> {
+    let Ok(admin_url) = std::env::var("GLOSS_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but GLOSS_TEST_POSTGRES_URL is not: run the tests through scripts/with-postgres.sh"
+        );
+        return None;
+    };
+    let name = format!("gloss_t_{:016x}", rand::thread_rng().gen::<u64>());
+    let mut conn = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .expect("connecting to GLOSS_TEST_POSTGRES_URL");
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("creating a test database");
+    conn.close().await.ok();
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .unwrap_or(&admin_url);
+    let dir = tempfile::tempdir().expect("temporary folder");
+    Some(TestDb {
+        url: format!("{base}/{name}"),
+        label: "postgres",
+        dir,
+    })
+}
+
+/// Opens and migrates a store on a test database.
+pub async fn open_store(db: &TestDb) -> Store {
+    let store = Store::open(&db.url, &StoreOptions::default())
+        .await
+        .expect("opening the test store");
+    store.migrate().await.expect("migrating the test store");
+    store
+}
+
+pub fn media_in(dir: &TempDir) -> MediaStore {
+    MediaStore::open(&format!("file://{}", dir.path().join("media").display()))
+        .expect("opening media")
+}
+
+/// The real server on 127.0.0.1:0 over a fresh database.
+pub struct TestServer {
+    pub base: String,
+    pub engine: Arc<Engine>,
+    pub client: reqwest::Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// The password of every account the helpers create.
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestServer {
+    pub async fn start(db: &TestDb) -> TestServer {
+        let store = open_store(db).await;
+        let media = media_in(&db.dir);
+        let engine = Arc::new(Engine::new(
+            store,
+            media,
+            EngineConfig::new(db.dir.path().join("backups")),
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding 127.0.0.1:0");
+        let base = format!("http://{}", listener.local_addr().expect("local address"));
+        let app = App {
+            engine: engine.clone(),
+            config: Arc::new(ServerConfig::default()),
+        };
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            gloss_server::serve(listener, app, async {
+                let _ = stop.await;
+            })
+            .await
+            .expect("serving");
+        });
+        TestServer {
+            base,
+            engine,
+            client: reqwest::Client::new(),
+            shutdown: Some(shutdown),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Creates an account with [`PASSWORD`] and returns it with a fresh API token.
+    pub async fn user(&self, username: &str, role: Role) -> (User, String) {
+        let user = self
+            .engine
+            .create_user(&Actor::Operator, username, PASSWORD, role)
+            .await
+            .expect("creating a user");
+        let token = self
+            .engine
+            .issue_token(&user, "test")
+            .await
+            .expect("issuing a token");
+        (user, token.secret)
+    }
+
+    /// Sends a request with a bearer token (or none) and an optional JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("sending a request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("reading a response");
+        let json = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+        };
+        (status, json)
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        self.engine.store().close().await;
+    }
+}

@@ -1,0 +1,180 @@
+//! The vocabulary of Gloss: ids, roles, users, projects, members, tokens,
+//! stable error codes and timestamps, with their JSON form.
+//!
+//! This crate knows nothing about storage, HTTP, async runtimes or files:
+//! every other crate in the workspace may depend on it, and it depends on
+//! none of them.
+
+mod code;
+mod ids;
+pub mod result;
+mod time_stamp;
+
+pub use code::Code;
+pub use ids::{ProjectId, TokenId, UserId};
+pub use time_stamp::Timestamp;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// An account's role on the whole instance.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// May do everything, in every project.
+    Admin,
+    /// May create projects, and manages the projects they created or were made manager of.
+    Manager,
+    /// Reviews work in the projects they are a member of.
+    Reviewer,
+    /// Labels tasks in the projects they are a member of.
+    Annotator,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Manager, Role::Reviewer, Role::Annotator];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Reviewer => "reviewer",
+            Role::Annotator => "annotator",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == text)
+    }
+
+    /// The project role a new member with this account role gets when none is given.
+    pub fn default_project_role(self) -> ProjectRole {
+        match self {
+            Role::Admin | Role::Manager => ProjectRole::Manager,
+            Role::Reviewer => ProjectRole::Reviewer,
+            Role::Annotator => ProjectRole::Annotator,
+        }
+    }
+}
+
+/// A member's role inside one project. Ordered by power: `Annotator < Reviewer < Manager`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectRole {
+    Annotator,
+    Reviewer,
+    Manager,
+}
+
+impl ProjectRole {
+    pub const ALL: [ProjectRole; 3] = [
+        ProjectRole::Annotator,
+        ProjectRole::Reviewer,
+        ProjectRole::Manager,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectRole::Annotator => "annotator",
+            ProjectRole::Reviewer => "reviewer",
+            ProjectRole::Manager => "manager",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ProjectRole> {
+        ProjectRole::ALL
+            .into_iter()
+            .find(|role| role.as_str() == text)
+    }
+}
+
+/// A person (or script) who can sign in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub role: Role,
+    /// A deactivated account can neither sign in nor use its tokens.
+    pub active: bool,
+    pub created_at: Timestamp,
+}
+
+/// A labeling project: its label config and who works on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Project {
+    pub id: ProjectId,
+    pub name: String,
+    pub description: String,
+    /// The label config, in Label Studio's XML, kept exactly as given.
+    pub label_config: String,
+    /// Who created the project; `None` when it was created from the command line.
+    pub created_by: Option<UserId>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// One person's membership of one project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Member {
+    pub project_id: ProjectId,
+    pub user_id: UserId,
+    pub username: String,
+    pub role: ProjectRole,
+    pub added_at: Timestamp,
+}
+
+/// An API token as it can be shown again: never the secret itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ApiToken {
+    pub id: TokenId,
+    pub user_id: UserId,
+    pub name: String,
+    /// The first characters of the secret, so that a person can tell tokens apart.
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// One page of a keyset-paginated list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `after` to get the next page; `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// Where a keyset-paginated list starts and how long a page is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    /// Only items whose key is greater than this one.
+    pub after: Option<i64>,
+    pub limit: u32,
+}
+
+impl PageRequest {
+    pub const DEFAULT_LIMIT: u32 = 100;
+    pub const MAX_LIMIT: u32 = 1000;
+
+    pub fn first(limit: u32) -> PageRequest {
+        PageRequest { after: None, limit }
+    }
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `limit + 1` rows: the extra row, when present,
+    /// only proves that there is a next page.
+    pub fn from_rows(mut rows: Vec<T>, limit: u32, key: impl Fn(&T) -> i64) -> Page<T> {
+        let has_more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next = if has_more {
+            rows.last().map(|row| key(row).to_string())
+        } else {
+            None
+        };
+        Page { items: rows, next }
+    }
+}

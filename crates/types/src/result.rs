@@ -1,0 +1,715 @@
+//! Label Studio annotation results as typed Rust values.
+//!
+//! One [`ResultItem`] is one entry of a Label Studio annotation's `result`
+//! array. The typed fields cover what Gloss checks and renders; everything
+//! else is kept verbatim in `extra` maps so that importing and exporting a
+//! Label Studio annotation gives back the same JSON.
+//!
+//! Two rules keep round trips lossless:
+//! - a result whose `type` is unknown, or whose `value` does not have the
+//!   shape its `type` promises, becomes [`ResultValue::Other`] and is written
+//!   back exactly as it came, so one odd result never fails a whole annotation;
+//! - numbers are `f64`, and a whole number is written back without a fraction
+//!   (`0`, not `0.0`), which is what the Label Studio frontend's
+//!   `JSON.stringify` produces.
+
+use serde::de::{self, Deserializer};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One entry of a Label Studio annotation's `result` array.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultItem {
+    /// Region id shared by all results describing the same region.
+    pub id: Option<String>,
+    /// Name of the control tag that produced the result.
+    pub from_name: String,
+    /// Name of the object tag the result annotates.
+    pub to_name: String,
+    /// The `type` and `value` keys.
+    pub value: ResultValue,
+    /// Width in pixels of the image the result was drawn on.
+    pub original_width: Option<u32>,
+    /// Height in pixels of the image the result was drawn on.
+    pub original_height: Option<u32>,
+    /// Rotation of the image, in degrees, when the result was drawn.
+    pub image_rotation: Option<f64>,
+    /// Id of the parent region (JSON key `parentID`).
+    pub parent_id: Option<String>,
+    /// Every other top-level key (`origin`, `score`, `readonly`, `hidden`,
+    /// `meta`, …), and any typed key whose JSON value had an unexpected type.
+    pub extra: Map<String, Value>,
+}
+
+/// The `type`-tagged `value` of a result, one variant per result type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResultValue {
+    /// `rectanglelabels`: a labelled box on an image.
+    RectangleLabels(RectangleLabelsValue),
+    /// `rectangle`: an unlabelled box on an image.
+    Rectangle(RectangleValue),
+    /// `polygonlabels`: a labelled polygon on an image.
+    PolygonLabels(PolygonLabelsValue),
+    /// `polygon`: an unlabelled polygon on an image.
+    Polygon(PolygonValue),
+    /// `choices`: a classification of a whole object or of a region.
+    Choices(ChoicesValue),
+    /// `labels`: a labelled span of text.
+    Labels(LabelsValue),
+    /// `textarea`: free text typed by the annotator.
+    TextArea(TextAreaValue),
+    /// Any other type, or a known type whose value did not parse; kept as is.
+    Other {
+        /// The result's `type` key.
+        type_name: String,
+        /// The result's `value` key, untouched.
+        value: Value,
+    },
+}
+
+/// Value of a `rectanglelabels` result; coordinates are percent of the image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RectangleLabelsValue {
+    /// Left edge, percent of the image width.
+    #[serde(serialize_with = "js_number::f64")]
+    pub x: f64,
+    /// Top edge, percent of the image height.
+    #[serde(serialize_with = "js_number::f64")]
+    pub y: f64,
+    /// Width, percent of the image width.
+    #[serde(serialize_with = "js_number::f64")]
+    pub width: f64,
+    /// Height, percent of the image height.
+    #[serde(serialize_with = "js_number::f64")]
+    pub height: f64,
+    /// Rotation in degrees around the top-left corner; absent means 0.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "js_number::opt_f64"
+    )]
+    pub rotation: Option<f64>,
+    /// Label values given to the box.
+    pub rectanglelabels: Vec<String>,
+    /// Keys Label Studio adds that Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Value of a `rectangle` result; coordinates are percent of the image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RectangleValue {
+    /// Left edge, percent of the image width.
+    #[serde(serialize_with = "js_number::f64")]
+    pub x: f64,
+    /// Top edge, percent of the image height.
+    #[serde(serialize_with = "js_number::f64")]
+    pub y: f64,
+    /// Width, percent of the image width.
+    #[serde(serialize_with = "js_number::f64")]
+    pub width: f64,
+    /// Height, percent of the image height.
+    #[serde(serialize_with = "js_number::f64")]
+    pub height: f64,
+    /// Rotation in degrees around the top-left corner; absent means 0.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "js_number::opt_f64"
+    )]
+    pub rotation: Option<f64>,
+    /// Keys Label Studio adds that Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Value of a `polygonlabels` result; points are percent of the image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolygonLabelsValue {
+    /// Vertices as `[x, y]`, percent of the image width and height.
+    #[serde(serialize_with = "js_number::points")]
+    pub points: Vec<[f64; 2]>,
+    /// Label values given to the polygon.
+    pub polygonlabels: Vec<String>,
+    /// Whether the polygon was closed by the annotator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<bool>,
+    /// Keys Label Studio adds that Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Value of a `polygon` result; points are percent of the image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolygonValue {
+    /// Vertices as `[x, y]`, percent of the image width and height.
+    #[serde(serialize_with = "js_number::points")]
+    pub points: Vec<[f64; 2]>,
+    /// Whether the polygon was closed by the annotator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<bool>,
+    /// Keys Label Studio adds that Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Value of a `choices` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChoicesValue {
+    /// Selected choice values.
+    pub choices: Vec<String>,
+    /// Keys Label Studio adds (per-region results carry the region's shape).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Value of a `labels` result: a span of text with labels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelsValue {
+    /// Start offset, in Unicode code points of the task text.
+    pub start: u64,
+    /// End offset (exclusive), in Unicode code points of the task text.
+    pub end: u64,
+    /// The covered text, as Label Studio copies it into the result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Label values given to the span.
+    pub labels: Vec<String>,
+    /// Keys Label Studio adds that Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Value of a `textarea` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextAreaValue {
+    /// Submitted texts, one per submission.
+    pub text: Vec<String>,
+    /// Keys Label Studio adds (per-region results carry the region's shape).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ResultValue {
+    /// Builds the value for a result `type`; a value that does not have the
+    /// shape of a known type becomes [`ResultValue::Other`] instead of failing.
+    pub fn from_parts(type_name: String, value: Value) -> ResultValue {
+        fn typed<T: serde::de::DeserializeOwned>(value: &Value) -> Option<T> {
+            T::deserialize(value).ok()
+        }
+        let parsed = match type_name.as_str() {
+            "rectanglelabels" => typed(&value).map(ResultValue::RectangleLabels),
+            "rectangle" => typed(&value).map(ResultValue::Rectangle),
+            "polygonlabels" => typed(&value).map(ResultValue::PolygonLabels),
+            "polygon" => typed(&value).map(ResultValue::Polygon),
+            "choices" => typed(&value).map(ResultValue::Choices),
+            "labels" => typed(&value).map(ResultValue::Labels),
+            "textarea" => typed(&value).map(ResultValue::TextArea),
+            _ => None,
+        };
+        parsed.unwrap_or(ResultValue::Other { type_name, value })
+    }
+
+    /// The result's `type` key, e.g. `"rectanglelabels"`.
+    pub fn type_name(&self) -> &str {
+        match self {
+            ResultValue::RectangleLabels(_) => "rectanglelabels",
+            ResultValue::Rectangle(_) => "rectangle",
+            ResultValue::PolygonLabels(_) => "polygonlabels",
+            ResultValue::Polygon(_) => "polygon",
+            ResultValue::Choices(_) => "choices",
+            ResultValue::Labels(_) => "labels",
+            ResultValue::TextArea(_) => "textarea",
+            ResultValue::Other { type_name, .. } => type_name,
+        }
+    }
+
+    /// The result's `value` key as JSON.
+    pub fn to_json(&self) -> Value {
+        fn json<T: Serialize>(value: &T) -> Value {
+            // Serializing these plain structs into a `Value` cannot fail:
+            // every map key is a string and every number is finite or null.
+            serde_json::to_value(value).unwrap_or(Value::Null)
+        }
+        match self {
+            ResultValue::RectangleLabels(v) => json(v),
+            ResultValue::Rectangle(v) => json(v),
+            ResultValue::PolygonLabels(v) => json(v),
+            ResultValue::Polygon(v) => json(v),
+            ResultValue::Choices(v) => json(v),
+            ResultValue::Labels(v) => json(v),
+            ResultValue::TextArea(v) => json(v),
+            ResultValue::Other { value, .. } => value.clone(),
+        }
+    }
+
+    fn serialize_entries<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("type", self.type_name())?;
+        match self {
+            ResultValue::RectangleLabels(v) => map.serialize_entry("value", v),
+            ResultValue::Rectangle(v) => map.serialize_entry("value", v),
+            ResultValue::PolygonLabels(v) => map.serialize_entry("value", v),
+            ResultValue::Polygon(v) => map.serialize_entry("value", v),
+            ResultValue::Choices(v) => map.serialize_entry("value", v),
+            ResultValue::Labels(v) => map.serialize_entry("value", v),
+            ResultValue::TextArea(v) => map.serialize_entry("value", v),
+            ResultValue::Other { value, .. } => map.serialize_entry("value", value),
+        }
+    }
+}
+
+/// Serializes as exactly `{"type": ..., "value": ...}`.
+impl Serialize for ResultValue {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        self.serialize_entries(&mut map)?;
+        map.end()
+    }
+}
+
+/// Reads `{"type": ..., "value": ...}`; see [`ResultValue::from_parts`].
+impl<'de> Deserialize<'de> for ResultValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Parts {
+            #[serde(rename = "type")]
+            type_name: String,
+            value: Value,
+        }
+        let parts = Parts::deserialize(deserializer)?;
+        Ok(ResultValue::from_parts(parts.type_name, parts.value))
+    }
+}
+
+impl Serialize for ResultItem {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(id) = &self.id {
+            map.serialize_entry("id", id)?;
+        }
+        map.serialize_entry("from_name", &self.from_name)?;
+        map.serialize_entry("to_name", &self.to_name)?;
+        self.value.serialize_entries(&mut map)?;
+        if let Some(width) = self.original_width {
+            map.serialize_entry("original_width", &width)?;
+        }
+        if let Some(height) = self.original_height {
+            map.serialize_entry("original_height", &height)?;
+        }
+        if let Some(rotation) = self.image_rotation {
+            map.serialize_entry("image_rotation", &js_number::Js(rotation))?;
+        }
+        if let Some(parent) = &self.parent_id {
+            map.serialize_entry("parentID", parent)?;
+        }
+        for (key, value) in &self.extra {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// Hand-written rather than derived so that a typed key holding an unexpected
+/// JSON value (say `"parentID": null`) stays in `extra` instead of being lost.
+impl<'de> Deserialize<'de> for ResultItem {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut extra = Map::<String, Value>::deserialize(deserializer)?;
+
+        fn take<T>(
+            extra: &mut Map<String, Value>,
+            key: &str,
+            f: impl Fn(&Value) -> Option<T>,
+        ) -> Option<T> {
+            let typed = extra.get(key).and_then(f)?;
+            extra.remove(key);
+            Some(typed)
+        }
+        let string = |v: &Value| v.as_str().map(str::to_owned);
+        let dimension = |v: &Value| v.as_u64().and_then(|n| u32::try_from(n).ok());
+
+        let from_name = take(&mut extra, "from_name", string)
+            .ok_or_else(|| de::Error::custom("result needs a string `from_name`"))?;
+        let to_name = take(&mut extra, "to_name", string)
+            .ok_or_else(|| de::Error::custom("result needs a string `to_name`"))?;
+        let type_name = take(&mut extra, "type", string)
+            .ok_or_else(|| de::Error::custom("result needs a string `type`"))?;
+        let value = extra
+            .remove("value")
+            .ok_or_else(|| de::Error::custom("result needs a `value`"))?;
+
+        Ok(ResultItem {
+            id: take(&mut extra, "id", string),
+            from_name,
+            to_name,
+            value: ResultValue::from_parts(type_name, value),
+            original_width: take(&mut extra, "original_width", dimension),
+            original_height: take(&mut extra, "original_height", dimension),
+            image_rotation: take(&mut extra, "image_rotation", Value::as_f64),
+            parent_id: take(&mut extra, "parentID", string),
+            extra,
+        })
+    }
+}
+
+/// Writes `f64`s the way JavaScript's `JSON.stringify` does: whole numbers
+/// without a fraction, so Label Studio's `0` does not come back as `0.0`.
+mod js_number {
+    use serde::{Serialize, Serializer};
+
+    /// Largest integer an `f64` holds exactly (2^53).
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+
+    /// An `f64` serialized like JavaScript does.
+    pub(super) struct Js(pub f64);
+
+    impl Serialize for Js {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let v = self.0;
+            if v.fract() == 0.0 && v.abs() <= EXACT {
+                // Exact: the value is whole and within i64's range.
+                serializer.serialize_i64(v as i64)
+            } else {
+                serializer.serialize_f64(v)
+            }
+        }
+    }
+
+    pub(super) fn f64<S: Serializer>(v: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+        Js(*v).serialize(serializer)
+    }
+
+    pub(super) fn opt_f64<S: Serializer>(
+        v: &Option<f64>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        v.map(Js).serialize(serializer)
+    }
+
+    pub(super) fn points<S: Serializer>(v: &[[f64; 2]], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(v.iter().map(|[x, y]| [Js(*x), Js(*y)]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Parses, checks the variant, and asserts that writing it back gives
+    /// the same JSON.
+    fn round_trip(v: Value) -> ResultItem {
+        let item: ResultItem = serde_json::from_value(v.clone()).expect("parses");
+        let back = serde_json::to_value(&item).expect("serializes");
+        assert_eq!(back, v, "round trip changed the JSON");
+        item
+    }
+
+    #[test]
+    fn rectanglelabels_round_trip() {
+        let item = round_trip(json!({
+            "id": "f2KQxyu7Wd",
+            "from_name": "label",
+            "to_name": "image",
+            "type": "rectanglelabels",
+            "value": {
+                "x": 23.466666666666665,
+                "y": 17.58957654723127,
+                "width": 41.6,
+                "height": 47.55700325732899,
+                "rotation": 0,
+                "rectanglelabels": ["Airplane"]
+            },
+            "original_width": 750,
+            "original_height": 614,
+            "image_rotation": 0,
+            "origin": "manual"
+        }));
+        assert_eq!(item.id.as_deref(), Some("f2KQxyu7Wd"));
+        assert_eq!(item.original_width, Some(750));
+        assert_eq!(item.image_rotation, Some(0.0));
+        assert_eq!(item.extra.get("origin"), Some(&json!("manual")));
+        match &item.value {
+            ResultValue::RectangleLabels(v) => {
+                assert_eq!(v.rectanglelabels, ["Airplane"]);
+                assert_eq!(v.rotation, Some(0.0));
+                assert!((v.x - 23.466666666666665).abs() < 1e-12);
+            }
+            other => panic!("wrong variant {other:?}"),
+        }
+    }
+
+    #[test]
+    fn prediction_with_score_and_meta_round_trips() {
+        let item = round_trip(json!({
+            "id": "result1",
+            "from_name": "label",
+            "to_name": "image",
+            "type": "rectanglelabels",
+            "value": {
+                "x": 10, "y": 20.5, "width": 30, "height": 12.25,
+                "rectanglelabels": ["Car"]
+            },
+            "score": 0.87,
+            "readonly": false,
+            "hidden": false,
+            "meta": {"text": ["check this"]},
+            "image_rotation": 90
+        }));
+        assert_eq!(item.extra.len(), 4);
+        match &item.value {
+            // Absent rotation stays absent so it is not written back.
+            ResultValue::RectangleLabels(v) => assert_eq!(v.rotation, None),
+            other => panic!("wrong variant {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rectangle_round_trip() {
+        let item = round_trip(json!({
+            "id": "aG7c-1",
+            "from_name": "box",
+            "to_name": "image",
+            "type": "rectangle",
+            "value": {"x": 0, "y": 0, "width": 100, "height": 50.5, "rotation": 12.5},
+            "original_width": 1024,
+            "original_height": 768,
+            "image_rotation": 0
+        }));
+        assert!(matches!(item.value, ResultValue::Rectangle(_)));
+    }
+
+    #[test]
+    fn polygonlabels_round_trip() {
+        let item = round_trip(json!({
+            "id": "Ehq7jFE9Ga",
+            "from_name": "label",
+            "to_name": "image",
+            "type": "polygonlabels",
+            "value": {
+                "points": [
+                    [20.933333333333334, 28.4],
+                    [25.6, 64.66666666666667],
+                    [52.8, 59.2],
+                    [48, 30]
+                ],
+                "closed": true,
+                "polygonlabels": ["Hello"]
+            },
+            "original_width": 750,
+            "original_height": 500,
+            "image_rotation": 0,
+            "origin": "manual"
+        }));
+        match &item.value {
+            ResultValue::PolygonLabels(v) => {
+                assert_eq!(v.points.len(), 4);
+                assert_eq!(v.points[3], [48.0, 30.0]);
+                assert_eq!(v.closed, Some(true));
+            }
+            other => panic!("wrong variant {other:?}"),
+        }
+    }
+
+    #[test]
+    fn polygon_round_trip() {
+        let item = round_trip(json!({
+            "id": "p1",
+            "from_name": "poly",
+            "to_name": "image",
+            "type": "polygon",
+            "value": {"points": [[1, 2], [3.5, 4], [5, 6.25]]},
+            "original_width": 640,
+            "original_height": 480
+        }));
+        assert!(matches!(item.value, ResultValue::Polygon(_)));
+    }
+
+    #[test]
+    fn choices_round_trip() {
+        let item = round_trip(json!({
+            "id": "lJ4nR7vAlL",
+            "from_name": "choice",
+            "to_name": "image",
+            "type": "choices",
+            "value": {"choices": ["Adult content", "Violent content"]},
+            "origin": "manual"
+        }));
+        match &item.value {
+            ResultValue::Choices(v) => assert_eq!(v.choices.len(), 2),
+            other => panic!("wrong variant {other:?}"),
+        }
+    }
+
+    #[test]
+    fn per_region_choices_keep_region_shape() {
+        let item = round_trip(json!({
+            "id": "reg1",
+            "from_name": "quality",
+            "to_name": "image",
+            "type": "choices",
+            "value": {
+                "x": 12.5, "y": 30, "width": 20, "height": 10, "rotation": 0,
+                "choices": ["Blurry"]
+            },
+            "original_width": 800,
+            "original_height": 600,
+            "image_rotation": 0,
+            "origin": "manual"
+        }));
+        match &item.value {
+            ResultValue::Choices(v) => assert_eq!(v.extra.len(), 5),
+            other => panic!("wrong variant {other:?}"),
+        }
+    }
+
+    #[test]
+    fn labels_round_trip() {
+        let item = round_trip(json!({
+            "id": "Nf3YeRCrFv",
+            "from_name": "label",
+            "to_name": "text",
+            "type": "labels",
+            "value": {"start": 0, "end": 11, "text": "Barack Obama", "labels": ["Person"]},
+            "origin": "manual"
+        }));
+        match &item.value {
+            ResultValue::Labels(v) => {
+                assert_eq!((v.start, v.end), (0, 11));
+                assert_eq!(v.text.as_deref(), Some("Barack Obama"));
+            }
+            other => panic!("wrong variant {other:?}"),
+        }
+    }
+
+    #[test]
+    fn textarea_round_trip() {
+        let item = round_trip(json!({
+            "id": "Wc0tD5Q8mA",
+            "from_name": "answer",
+            "to_name": "text",
+            "type": "textarea",
+            "value": {"text": ["A short summary.", "Another line"]},
+            "origin": "manual"
+        }));
+        match &item.value {
+            ResultValue::TextArea(v) => assert_eq!(v.text.len(), 2),
+            other => panic!("wrong variant {other:?}"),
+        }
+    }
+
+    #[test]
+    fn per_region_textarea_with_parent_round_trips() {
+        let item = round_trip(json!({
+            "id": "b1",
+            "from_name": "transcription",
+            "to_name": "image",
+            "type": "textarea",
+            "value": {
+                "x": 5, "y": 6, "width": 7, "height": 8, "rotation": 0,
+                "text": ["STOP"]
+            },
+            "parentID": "a0",
+            "original_width": 1920,
+            "original_height": 1080,
+            "image_rotation": 0
+        }));
+        assert_eq!(item.parent_id.as_deref(), Some("a0"));
+    }
+
+    #[test]
+    fn unknown_type_is_kept_as_other() {
+        let item = round_trip(json!({
+            "id": "kp1",
+            "from_name": "kp",
+            "to_name": "image",
+            "type": "keypointlabels",
+            "value": {"x": 50, "y": 60.5, "width": 0.5, "keypointlabels": ["Nose"]},
+            "original_width": 100,
+            "original_height": 100,
+            "image_rotation": 0
+        }));
+        match &item.value {
+            ResultValue::Other { type_name, value } => {
+                assert_eq!(type_name, "keypointlabels");
+                assert_eq!(value["keypointlabels"], json!(["Nose"]));
+            }
+            other => panic!("wrong variant {other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_known_type_is_kept_as_other() {
+        // Audio spans use float seconds, not character offsets.
+        let item = round_trip(json!({
+            "id": "au1",
+            "from_name": "label",
+            "to_name": "audio",
+            "type": "labels",
+            "value": {"start": 1.25, "end": 3.5, "channel": 0, "labels": ["Speech"]}
+        }));
+        assert_eq!(item.value.type_name(), "labels");
+        assert!(matches!(item.value, ResultValue::Other { .. }));
+    }
+
+    #[test]
+    fn odd_typed_keys_stay_in_extra() {
+        let item = round_trip(json!({
+            "id": null,
+            "from_name": "c",
+            "to_name": "t",
+            "type": "choices",
+            "value": {"choices": []},
+            "parentID": null,
+            "original_width": 12.5
+        }));
+        assert_eq!(item.id, None);
+        assert_eq!(item.parent_id, None);
+        assert_eq!(item.original_width, None);
+        assert_eq!(item.extra.len(), 3);
+    }
+
+    #[test]
+    fn whole_annotation_with_mixed_results_parses() {
+        let v = json!([
+            {"from_name": "c", "to_name": "t", "type": "choices", "value": {"choices": ["A"]}},
+            {"from_name": "r", "to_name": "t", "type": "rating", "value": {"rating": 4}},
+        ]);
+        let items: Vec<ResultItem> = serde_json::from_value(v.clone()).expect("parses");
+        assert_eq!(items.len(), 2);
+        assert_eq!(serde_json::to_value(&items).expect("serializes"), v);
+    }
+
+    #[test]
+    fn missing_required_keys_fail() {
+        let v = json!({"to_name": "t", "type": "choices", "value": {"choices": []}});
+        assert!(serde_json::from_value::<ResultItem>(v).is_err());
+        let v = json!({"from_name": "c", "to_name": "t", "type": "choices"});
+        assert!(serde_json::from_value::<ResultItem>(v).is_err());
+    }
+
+    #[test]
+    fn result_value_alone_serializes_as_type_and_value() {
+        let value = ResultValue::from_parts("choices".into(), json!({"choices": ["Yes"]}));
+        assert!(matches!(value, ResultValue::Choices(_)));
+        let v = serde_json::to_value(&value).expect("serializes");
+        assert_eq!(v, json!({"type": "choices", "value": {"choices": ["Yes"]}}));
+        let back: ResultValue = serde_json::from_value(v).expect("parses");
+        assert_eq!(back, value);
+        assert_eq!(value.to_json(), json!({"choices": ["Yes"]}));
+    }
+
+    #[test]
+    fn integral_floats_are_written_like_javascript() {
+        let value = RectangleValue {
+            x: 10.0,
+            y: 0.5,
+            width: -0.0,
+            height: 1e20,
+            rotation: None,
+            extra: Map::new(),
+        };
+        let text = serde_json::to_string(&value).expect("serializes");
+        assert_eq!(text, r#"{"x":10,"y":0.5,"width":0,"height":1e+20}"#);
+    }
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs the whole Gloss test suite: formatting, lints, and all tests (the
+# PostgreSQL ones against a throwaway local cluster, see with-postgres.sh).
+# This is the one command CI runs (.ci/run) and the README points to.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Build outside the clone so repeated runs on the same machine (CI starts
+# from a fresh checkout each time) reuse compiled dependencies.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/gloss-target}"
+
+# --- Step bookkeeping: headers and per-step timing for the logs ------------
+run_start=$SECONDS
+current_step=
+timings=()
+
+# step NAME CMD [ARGS...]: run one timed step; a failing step stops the run.
+step() {
+    local name=$1 start=$SECONDS
+    shift
+    current_step=$name
+    printf '\n==> %s\n' "$name"
+    "$@"
+    printf '<== %s: %ds\n' "$name" $((SECONDS - start))
+    timings+=("$(printf '%6ds  %s' $((SECONDS - start)) "$name")")
+    current_step=
+}
+
+summary() {
+    local status=$?
+    printf '\n==> Summary\n'
+    if [[ ${#timings[@]} -gt 0 ]]; then
+        printf '%s\n' "${timings[@]}"
+    fi
+    if [[ -n $current_step ]]; then
+        printf 'FAILED in step: %s (exit %d)\n' "$current_step" "$status"
+    fi
+    printf '%6ds  total\n' $((SECONDS - run_start))
+}
+trap summary EXIT
+
+echo "CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
+
+# --- Rust: format, lints, tests ----------------------------------------------
+# Everything uses the default dev profile (Cargo.toml optimises dependencies
+# there), so no second set of dependency builds is needed.
+if cargo fmt --version >/dev/null 2>&1; then
+    step "cargo fmt --check" cargo fmt --all -- --check
+else
+    echo "NOTE: rustfmt is not installed; skipping the format check (rustup component add rustfmt)"
+fi
+
+# Lints are a gate, so unlike rustfmt a missing clippy fails the run.
+step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
+
+# Compile first, outside the database wrapper, so the timing shows build and
+# test run separately and the cluster is not idling during compilation.
+step "build tests" cargo test --workspace --no-run
+step "cargo test (with PostgreSQL)" scripts/with-postgres.sh cargo test --workspace
+
+# --- Later steps: add further checks here ------------------------------------
+# Planned: browser tests (npm install playwright-core + Debian chromium) and
+# Python consumer checks (venv + pip). Add each as its own timed step, e.g.
+#   step "browser tests" run_browser_tests
+#   step "python consumer checks" run_python_checks
+# with the functions defined in this section.
+
+printf '\nAll checks passed.\n'
