@@ -154,12 +154,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
             _ => {
                 let message = inner.to_string();
-                // serde reports an unknown field at its parent; name the field itself.
+                // The path already ends with an unknown field's name; at the top
+                // level it is "." and the message names the field.
                 let field = match unknown_field_name(&message) {
                     Some(name) if path == "." => name.to_string(),
-                    Some(name) => format!("{path}.{name}"),
-                    None if path == "." => String::new(),
-                    None => path,
+                    _ if path == "." => String::new(),
+                    _ => path,
                 };
                 let reason = strip_position(&message);
                 if field.is_empty() {

@@ -311,42 +311,61 @@ impl Serialize for ResultItem {
 }
 
 /// Hand-written rather than derived so that a typed key holding an unexpected
-/// JSON value (say `"parentID": null`) stays in `extra` instead of being lost.
+/// JSON value (say `"parentID": null`) stays in `extra` instead of being lost,
+/// and so that `extra` keeps the input's key order.
 impl<'de> Deserialize<'de> for ResultItem {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut extra = Map::<String, Value>::deserialize(deserializer)?;
+        let map = Map::<String, Value>::deserialize(deserializer)?;
+        let string = |key: &str| map.get(key).and_then(Value::as_str).map(str::to_owned);
+        let dimension = |key: &str| {
+            map.get(key)
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+        };
 
-        fn take<T>(
-            extra: &mut Map<String, Value>,
-            key: &str,
-            f: impl Fn(&Value) -> Option<T>,
-        ) -> Option<T> {
-            let typed = extra.get(key).and_then(f)?;
-            extra.remove(key);
-            Some(typed)
-        }
-        let string = |v: &Value| v.as_str().map(str::to_owned);
-        let dimension = |v: &Value| v.as_u64().and_then(|n| u32::try_from(n).ok());
-
-        let from_name = take(&mut extra, "from_name", string)
+        let id = string("id");
+        let from_name = string("from_name")
             .ok_or_else(|| de::Error::custom("result needs a string `from_name`"))?;
-        let to_name = take(&mut extra, "to_name", string)
+        let to_name = string("to_name")
             .ok_or_else(|| de::Error::custom("result needs a string `to_name`"))?;
-        let type_name = take(&mut extra, "type", string)
-            .ok_or_else(|| de::Error::custom("result needs a string `type`"))?;
-        let value = extra
-            .remove("value")
-            .ok_or_else(|| de::Error::custom("result needs a `value`"))?;
+        let type_name =
+            string("type").ok_or_else(|| de::Error::custom("result needs a string `type`"))?;
+        let original_width = dimension("original_width");
+        let original_height = dimension("original_height");
+        let image_rotation = map.get("image_rotation").and_then(Value::as_f64);
+        let parent_id = string("parentID");
+
+        let mut value = None;
+        let mut extra = Map::new();
+        for (key, v) in map {
+            let typed = match key.as_str() {
+                "value" => {
+                    value = Some(v);
+                    continue;
+                }
+                "from_name" | "to_name" | "type" => true,
+                "id" => id.is_some(),
+                "original_width" => original_width.is_some(),
+                "original_height" => original_height.is_some(),
+                "image_rotation" => image_rotation.is_some(),
+                "parentID" => parent_id.is_some(),
+                _ => false,
+            };
+            if !typed {
+                extra.insert(key, v);
+            }
+        }
+        let value = value.ok_or_else(|| de::Error::custom("result needs a `value`"))?;
 
         Ok(ResultItem {
-            id: take(&mut extra, "id", string),
+            id,
             from_name,
             to_name,
             value: ResultValue::from_parts(type_name, value),
-            original_width: take(&mut extra, "original_width", dimension),
-            original_height: take(&mut extra, "original_height", dimension),
-            image_rotation: take(&mut extra, "image_rotation", Value::as_f64),
-            parent_id: take(&mut extra, "parentID", string),
+            original_width,
+            original_height,
+            image_rotation,
+            parent_id,
             extra,
         })
     }

@@ -1,0 +1,366 @@
+//! Every route, called by every kind of caller, on SQLite and PostgreSQL.
+//!
+//! The table below must list exactly the routes of the OpenAPI document (which
+//! is built from the same code as the router): adding a route without saying
+//! who may call it fails this test.
+
+use gloss_test_support::{databases, TestServer};
+use gloss_types::Role;
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+/// The kinds of caller, in the column order of [`Expect`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Who {
+    Anonymous,
+    Admin,
+    /// A manager account that manages the project.
+    Manager,
+    /// A manager account that is not a member of the project.
+    OtherManager,
+    /// A reviewer member of the project.
+    Reviewer,
+    /// An annotator member of the project.
+    Annotator,
+    /// An annotator account that is not a member of the project.
+    Outsider,
+}
+
+const EVERYONE: [Who; 7] = [
+    Who::Anonymous,
+    Who::Admin,
+    Who::Manager,
+    Who::OtherManager,
+    Who::Reviewer,
+    Who::Annotator,
+    Who::Outsider,
+];
+
+/// Expected statuses: anonymous, admin, manager, other manager, reviewer, annotator, outsider.
+type Expect = [u16; 7];
+
+struct Route {
+    method: Method,
+    path: &'static str,
+    expect: Expect,
+}
+
+const fn route(method: Method, path: &'static str, expect: Expect) -> Route {
+    Route {
+        method,
+        path,
+        expect,
+    }
+}
+
+fn table() -> Vec<Route> {
+    vec![
+        route(
+            Method::POST,
+            "/api/v1/auth/token",
+            [201, 201, 201, 201, 201, 201, 201],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/auth/login",
+            [200, 200, 200, 200, 200, 200, 200],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/auth/logout",
+            [401, 204, 204, 204, 204, 204, 204],
+        ),
+        // Bearer callers have no session to describe; sessions are covered in api.rs.
+        route(
+            Method::GET,
+            "/api/v1/auth/session",
+            [401, 401, 401, 401, 401, 401, 401],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/me",
+            [401, 200, 200, 200, 200, 200, 200],
+        ),
+        // Sent with a wrong current password: every signed-in caller gets as far as the check.
+        route(
+            Method::POST,
+            "/api/v1/me/password",
+            [401, 422, 422, 422, 422, 422, 422],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/me/tokens",
+            [401, 200, 200, 200, 200, 200, 200],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/me/tokens",
+            [401, 201, 201, 201, 201, 201, 201],
+        ),
+        route(
+            Method::DELETE,
+            "/api/v1/me/tokens/{token_id}",
+            [401, 204, 204, 204, 204, 204, 204],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/users",
+            [401, 200, 403, 403, 403, 403, 403],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/users",
+            [401, 201, 403, 403, 403, 403, 403],
+        ),
+        // The target is the annotator: people other than admins see only themselves.
+        route(
+            Method::GET,
+            "/api/v1/users/{username}",
+            [401, 200, 404, 404, 404, 200, 404],
+        ),
+        route(
+            Method::PATCH,
+            "/api/v1/users/{username}",
+            [401, 200, 403, 403, 403, 403, 403],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/projects",
+            [401, 200, 200, 200, 200, 200, 200],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/projects",
+            [401, 201, 201, 201, 403, 403, 403],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}",
+            [401, 200, 200, 404, 200, 200, 404],
+        ),
+        route(
+            Method::PATCH,
+            "/api/v1/projects/{project_id}",
+            [401, 200, 200, 404, 403, 403, 404],
+        ),
+        route(
+            Method::DELETE,
+            "/api/v1/projects/{project_id}",
+            [401, 204, 204, 404, 403, 403, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/members",
+            [401, 200, 200, 404, 200, 403, 404],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/projects/{project_id}/members",
+            [401, 200, 200, 404, 403, 403, 404],
+        ),
+        route(
+            Method::DELETE,
+            "/api/v1/projects/{project_id}/members/{username}",
+            [401, 204, 204, 404, 403, 403, 404],
+        ),
+    ]
+}
+
+/// The callers of one test instance and their tokens.
+struct Cast {
+    tokens: Vec<(Who, Option<String>)>,
+}
+
+impl Cast {
+    async fn new(server: &TestServer) -> Cast {
+        let mut tokens = vec![(Who::Anonymous, None)];
+        for (who, name, role) in [
+            (Who::Admin, "admin", Role::Admin),
+            (Who::Manager, "manager", Role::Manager),
+            (Who::OtherManager, "other-manager", Role::Manager),
+            (Who::Reviewer, "reviewer", Role::Reviewer),
+            (Who::Annotator, "annotator", Role::Annotator),
+            (Who::Outsider, "outsider", Role::Annotator),
+        ] {
+            let (_, token) = server.user(name, role).await;
+            tokens.push((who, Some(token)));
+        }
+        Cast { tokens }
+    }
+
+    fn token(&self, who: Who) -> Option<&str> {
+        self.tokens
+            .iter()
+            .find(|(candidate, _)| *candidate == who)
+            .and_then(|(_, token)| token.as_deref())
+    }
+}
+
+/// A project managed by `manager`, with `reviewer` and `annotator` as members.
+async fn project(server: &TestServer, cast: &Cast) -> i64 {
+    let manager = cast.token(Who::Manager);
+    let body = json!({"name": "p", "label_config": "<View/>"});
+    let (status, created) = server
+        .call(Method::POST, "/api/v1/projects", manager, Some(body))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    for (username, role) in [("reviewer", "reviewer"), ("annotator", "annotator")] {
+        let path = format!("/api/v1/projects/{id}/members");
+        let (status, body) = server
+            .call(
+                Method::POST,
+                &path,
+                manager,
+                Some(json!({"username": username, "role": role})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    id
+}
+
+/// Fills in a route's path and body for one call by `who`, creating what the call acts on.
+async fn prepare(
+    server: &TestServer,
+    cast: &Cast,
+    route: &Route,
+    who: Who,
+    n: usize,
+) -> (String, Option<Value>) {
+    let mut path = route.path.to_string();
+    if path.contains("{project_id}") {
+        path = path.replace("{project_id}", &project(server, cast).await.to_string());
+    }
+    if path.contains("{token_id}") {
+        let owner = if who == Who::Anonymous {
+            Who::Admin
+        } else {
+            who
+        };
+        let (status, created) = server
+            .call(
+                Method::POST,
+                "/api/v1/me/tokens",
+                cast.token(owner),
+                Some(json!({"name": "x"})),
+            )
+            .await;
+        assert_eq!(status, 201);
+        path = path.replace("{token_id}", &created["token"]["id"].to_string());
+    }
+    if path.contains("{username}") {
+        let target = if route.method == Method::PATCH {
+            let name = format!("target{n}");
+            server.user(&name, Role::Annotator).await;
+            name
+        } else {
+            "annotator".to_string()
+        };
+        path = path.replace("{username}", &target);
+    }
+    let body = match (route.method.clone(), route.path) {
+        (Method::POST, "/api/v1/auth/token" | "/api/v1/auth/login") => {
+            Some(json!({"username": "admin", "password": gloss_test_support::PASSWORD}))
+        }
+        (Method::POST, "/api/v1/me/password") => {
+            Some(json!({"current_password": "not it", "new_password": "whatever-long"}))
+        }
+        (Method::POST, "/api/v1/me/tokens") => Some(json!({"name": "ci"})),
+        (Method::POST, "/api/v1/users") => Some(
+            json!({"username": format!("new{n}"), "password": "long enough", "role": "annotator"}),
+        ),
+        (Method::PATCH, "/api/v1/users/{username}") => Some(json!({"role": "reviewer"})),
+        (Method::POST, "/api/v1/projects") => {
+            Some(json!({"name": "new", "label_config": "<View/>"}))
+        }
+        (Method::PATCH, "/api/v1/projects/{project_id}") => Some(json!({"name": "renamed"})),
+        (Method::POST, "/api/v1/projects/{project_id}/members") => {
+            Some(json!({"username": "outsider"}))
+        }
+        _ => None,
+    };
+    (path, body)
+}
+
+fn documented_routes() -> BTreeSet<(String, String)> {
+    let doc = serde_json::to_value(gloss_server::openapi()).unwrap();
+    let mut routes = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                routes.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    routes
+}
+
+#[test]
+fn the_table_lists_every_route() {
+    let listed: BTreeSet<(String, String)> = table()
+        .iter()
+        .map(|route| (route.method.to_string(), route.path.to_string()))
+        .collect();
+    let documented = documented_routes();
+    let missing: Vec<_> = documented.difference(&listed).collect();
+    let stale: Vec<_> = listed.difference(&documented).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without an access expectation in tests/access.rs: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "expectations for routes that do not exist: {stale:?}"
+    );
+    assert_eq!(listed.len(), table().len(), "a route is listed twice");
+}
+
+#[tokio::test]
+async fn every_route_checks_the_callers_role() {
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let cast = Cast::new(&server).await;
+        let mut failures = Vec::new();
+        let mut n = 0;
+        for route in table() {
+            for (column, who) in EVERYONE.iter().enumerate() {
+                n += 1;
+                let (path, body) = prepare(&server, &cast, &route, *who, n).await;
+                let (status, response) = server
+                    .call(route.method.clone(), &path, cast.token(*who), body)
+                    .await;
+                let expected = route.expect[column];
+                if status != expected {
+                    failures.push(format!(
+                        "{} {} as {who:?}: {status}, expected {expected}: {response}",
+                        route.method, path
+                    ));
+                }
+                if status >= 400 {
+                    let code = response["code"].as_str().unwrap_or_default();
+                    if code.is_empty() || response["message"].as_str().is_none() {
+                        failures.push(format!(
+                            "{} {path} as {who:?}: error body is not {{code, message}}: {response}",
+                            route.method
+                        ));
+                    }
+                }
+            }
+        }
+        // A made-up token is no better than none.
+        let (status, _) = server
+            .call(Method::GET, "/api/v1/me", Some("gls_made_up"), None)
+            .await;
+        assert_eq!(status, 401);
+        assert!(
+            failures.is_empty(),
+            "{}: {} wrong answers:\n{}",
+            db.label,
+            failures.len(),
+            failures.join("\n")
+        );
+        server.stop().await;
+    }
+}
