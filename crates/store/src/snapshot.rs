@@ -120,7 +120,7 @@ impl Store {
     /// schema of that version, loads the rows and migrates to the current
     /// version. On any error nothing changes.
     pub async fn restore_snapshot(&self, version: i64, tables: Vec<TableRows>) -> Result<()> {
-        if version < 1 || version > crate::MIGRATION_COUNT {
+        if !(1..=crate::MIGRATION_COUNT).contains(&version) {
             return Err(Error::BadSnapshot(format!(
                 "schema version {version} is not one this build knows (1 to {})",
                 crate::MIGRATION_COUNT

@@ -14,9 +14,10 @@ pub enum ProjectCommand {
     Create {
         #[arg(long)]
         name: String,
-        /// A Label Studio XML label config
+        /// A file with the Label Studio XML label config
+        // Not `--config`: that global flag names the settings file.
         #[arg(long, value_name = "FILE")]
-        config: PathBuf,
+        label_config: PathBuf,
         #[arg(long, default_value = "")]
         description: String,
     },
@@ -30,11 +31,12 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
     match command {
         ProjectCommand::Create {
             name,
-            config,
+            label_config,
             description,
         } => {
-            let label_config = std::fs::read_to_string(&config)
-                .with_context(|| format!("reading the label config {}", config.display()))?;
+            let path = label_config;
+            let label_config = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading the label config {}", path.display()))?;
             let input = ProjectInput {
                 name,
                 description,

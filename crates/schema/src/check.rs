@@ -1,0 +1,289 @@
+//! Checking annotation results against a label config.
+
+use gloss_types::result::{ResultItem, ResultValue};
+use serde::Serialize;
+
+use crate::model::{ChoiceMode, ControlKind, ControlTag, LabelConfig, ObjectKind};
+
+/// Slack for sums of percentages, which Label Studio computes in floating point.
+const EPSILON: f64 = 1e-6;
+
+/// A problem with one result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResultProblem {
+    /// Stable snake_case code, e.g. `unknown_label`.
+    pub code: &'static str,
+    /// JSON path of the offending part within the result, e.g. `value.x`
+    /// or `value.rectanglelabels[1]`.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Checks one result against `config`; an empty list means it is valid.
+///
+/// Results from tags Gloss does not support yet, and results of a type Gloss
+/// does not know, are accepted unchecked so that imports keep them.
+pub fn check_result(config: &LabelConfig, item: &ResultItem) -> Vec<ResultProblem> {
+    let mut problems = Problems::default();
+    if let ResultValue::Other { type_name, .. } = &item.value {
+        if !is_known_type(type_name) {
+            return Vec::new();
+        }
+    }
+    let Some(control) = config.control(&item.from_name) else {
+        if config.unsupported_tag(&item.from_name).is_none() {
+            problems.add(
+                "unknown_from_name",
+                "from_name",
+                format!("no control tag is named \"{}\"", item.from_name),
+            );
+        }
+        return problems.0;
+    };
+    if !control.to_names.contains(&item.to_name) {
+        problems.add(
+            "unknown_to_name",
+            "to_name",
+            format!(
+                "control \"{}\" does not annotate \"{}\"; it annotates {}",
+                control.name,
+                item.to_name,
+                quoted_list(&control.to_names)
+            ),
+        );
+    } else if config.object(&item.to_name).is_none() {
+        // The target is a tag Gloss does not support: it cannot judge the value.
+        return problems.0;
+    }
+    let type_name = item.value.type_name();
+    if type_name != control.kind.result_type() {
+        problems.add(
+            "wrong_type",
+            "type",
+            format!(
+                "control \"{}\" is a {} and produces \"{}\" results, not \"{type_name}\"",
+                control.name,
+                control.kind.tag(),
+                control.kind.result_type()
+            ),
+        );
+        return problems.0;
+    }
+    let target = config.object(&item.to_name).map(|o| o.kind);
+    check_value(control, target, &item.value, &mut problems);
+    problems.0
+}
+
+/// Checks every result; each problem comes with the index of its result.
+pub fn check_results(config: &LabelConfig, items: &[ResultItem]) -> Vec<(usize, ResultProblem)> {
+    items
+        .iter()
+        .enumerate()
+        .flat_map(|(index, item)| {
+            check_result(config, item)
+                .into_iter()
+                .map(move |problem| (index, problem))
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct Problems(Vec<ResultProblem>);
+
+impl Problems {
+    fn add(&mut self, code: &'static str, field: impl Into<String>, message: String) {
+        self.0.push(ResultProblem {
+            code,
+            field: field.into(),
+            message,
+        });
+    }
+}
+
+/// Whether a typed variant exists for `type_name`, so that an `Other` with
+/// that type means its value did not have the expected shape.
+fn is_known_type(type_name: &str) -> bool {
+    [
+        ControlKind::RectangleLabels,
+        ControlKind::PolygonLabels,
+        ControlKind::Labels,
+        ControlKind::Choices,
+        ControlKind::TextArea,
+        ControlKind::Rectangle,
+        ControlKind::Polygon,
+    ]
+    .iter()
+    .any(|kind| kind.result_type() == type_name)
+}
+
+fn check_value(
+    control: &ControlTag,
+    target: Option<ObjectKind>,
+    value: &ResultValue,
+    problems: &mut Problems,
+) {
+    match value {
+        ResultValue::RectangleLabels(v) => {
+            check_box(v.x, v.y, v.width, v.height, v.rotation, problems);
+            check_labels(control, "rectanglelabels", &v.rectanglelabels, problems);
+        }
+        ResultValue::Rectangle(v) => check_box(v.x, v.y, v.width, v.height, v.rotation, problems),
+        ResultValue::PolygonLabels(v) => {
+            check_points(&v.points, problems);
+            check_labels(control, "polygonlabels", &v.polygonlabels, problems);
+        }
+        ResultValue::Polygon(v) => check_points(&v.points, problems),
+        ResultValue::Choices(v) => {
+            check_labels(control, "choices", &v.choices, problems);
+            let single = control.choice.is_some_and(ChoiceMode::is_single);
+            if single && v.choices.len() > 1 {
+                problems.add(
+                    "too_many_choices",
+                    "value.choices",
+                    format!(
+                        "control \"{}\" allows one choice, the result has {}",
+                        control.name,
+                        v.choices.len()
+                    ),
+                );
+            }
+        }
+        ResultValue::Labels(v) => {
+            if v.start > v.end {
+                problems.add(
+                    "bad_span",
+                    "value.start",
+                    format!("span starts at {} after its end {}", v.start, v.end),
+                );
+            }
+            check_labels(control, "labels", &v.labels, problems);
+        }
+        ResultValue::TextArea(_) => {}
+        // Labels on an image region carry the region's box, not a text span,
+        // so they do not parse as `LabelsValue`; only their labels are checked.
+        ResultValue::Other { type_name, value }
+            if type_name == "labels" && target == Some(ObjectKind::Image) =>
+        {
+            match string_list(value.get("labels")) {
+                Some(labels) => check_labels(control, "labels", &labels, problems),
+                None => problems.add(
+                    "malformed_value",
+                    "value.labels",
+                    "labels on an image region need a list of label values".into(),
+                ),
+            }
+        }
+        ResultValue::Other { type_name, .. } => problems.add(
+            "malformed_value",
+            "value",
+            format!("the value does not have the shape of a \"{type_name}\" result"),
+        ),
+    }
+}
+
+fn check_labels(control: &ControlTag, key: &str, values: &[String], problems: &mut Problems) {
+    for (index, value) in values.iter().enumerate() {
+        if !control.allows_label(value) {
+            problems.add(
+                "unknown_label",
+                format!("value.{key}[{index}]"),
+                format!(
+                    "\"{value}\" is not an option of control \"{}\"",
+                    control.name
+                ),
+            );
+        }
+    }
+}
+
+fn in_percent_range(v: f64) -> bool {
+    v.is_finite() && (0.0..=100.0).contains(&v)
+}
+
+fn check_box(
+    x: f64,
+    y: f64,
+    width: f64,
+    height: f64,
+    rotation: Option<f64>,
+    problems: &mut Problems,
+) {
+    let mut all_in_range = true;
+    for (name, v) in [("x", x), ("y", y), ("width", width), ("height", height)] {
+        if !in_percent_range(v) {
+            all_in_range = false;
+            problems.add(
+                "out_of_range",
+                format!("value.{name}"),
+                format!("{name} is {v}, outside 0 to 100 percent"),
+            );
+        }
+    }
+    // A rotated box's unrotated extent may leave the image while its
+    // rotated corners stay inside, so the sums only bind unrotated boxes.
+    let rotated = rotation.is_some_and(|r| r != 0.0);
+    if all_in_range && !rotated {
+        for (name, start, size) in [("width", x, width), ("height", y, height)] {
+            if start + size > 100.0 + EPSILON {
+                let axis = if name == "width" { "x" } else { "y" };
+                problems.add(
+                    "out_of_range",
+                    format!("value.{name}"),
+                    format!(
+                        "{axis} + {name} is {}, past the edge of the image",
+                        start + size
+                    ),
+                );
+            }
+        }
+    }
+    if let Some(r) = rotation {
+        if !r.is_finite() {
+            problems.add("out_of_range", "value.rotation", format!("rotation is {r}"));
+        }
+    }
+}
+
+fn check_points(points: &[[f64; 2]], problems: &mut Problems) {
+    if points.len() < 3 {
+        problems.add(
+            "too_few_points",
+            "value.points",
+            format!(
+                "a polygon needs at least 3 points, this one has {}",
+                points.len()
+            ),
+        );
+    }
+    for (index, [x, y]) in points.iter().enumerate() {
+        for (axis, (v, name)) in [(x, "x"), (y, "y")].into_iter().enumerate() {
+            if !in_percent_range(*v) {
+                problems.add(
+                    "out_of_range",
+                    format!("value.points[{index}][{axis}]"),
+                    format!("point {index} has {name} = {v}, outside 0 to 100 percent"),
+                );
+            }
+        }
+    }
+}
+
+fn string_list(value: Option<&serde_json::Value>) -> Option<Vec<String>> {
+    value?
+        .as_array()?
+        .iter()
+        .map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
+fn quoted_list(names: &[String]) -> String {
+    if names.is_empty() {
+        return "nothing".into();
+    }
+    names
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

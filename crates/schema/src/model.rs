@@ -1,0 +1,351 @@
+//! The typed form of a label config, and the diagnostics found while reading it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// A parsed label config: what a project lets annotators produce.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LabelConfig {
+    /// Object tags (what is annotated), in document order.
+    pub objects: Vec<ObjectTag>,
+    /// Control tags (how it is annotated), in document order.
+    pub controls: Vec<ControlTag>,
+    /// Label Studio tags that Gloss does not support yet, in document order.
+    pub unsupported: Vec<UnsupportedTag>,
+    /// The layout tree under the root `<View>`, for rendering.
+    pub layout: Vec<Node>,
+}
+
+/// Kind of an object tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum ObjectKind {
+    /// `<Image>`: a picture loaded from a URL in the task data.
+    Image,
+    /// `<Text>`: plain text from the task data.
+    Text,
+}
+
+/// An object tag: a piece of task data shown to the annotator.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ObjectTag {
+    /// Which object tag this is.
+    pub kind: ObjectKind,
+    /// The tag's `name`, which controls refer to with `toName`.
+    pub name: String,
+    /// The task data key the tag shows: `value="$image"` gives `image`
+    /// (empty when the attribute is missing or invalid, which is reported).
+    pub value: String,
+    /// Every attribute as written, including the ones above.
+    pub attributes: BTreeMap<String, String>,
+    /// 1-based line of the tag in the config.
+    pub line: u32,
+    /// 1-based column of the tag in the config.
+    pub column: u32,
+}
+
+/// Kind of a control tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum ControlKind {
+    /// `<RectangleLabels>`: labelled boxes on an image.
+    RectangleLabels,
+    /// `<PolygonLabels>`: labelled polygons on an image.
+    PolygonLabels,
+    /// `<Labels>`: labelled spans of text.
+    Labels,
+    /// `<Choices>`: classification of an object or a region.
+    Choices,
+    /// `<TextArea>`: free text.
+    TextArea,
+    /// `<Rectangle>`: unlabelled boxes on an image.
+    Rectangle,
+    /// `<Polygon>`: unlabelled polygons on an image.
+    Polygon,
+}
+
+impl ControlKind {
+    /// The tag name as Label Studio documents it.
+    pub fn tag(self) -> &'static str {
+        match self {
+            ControlKind::RectangleLabels => "RectangleLabels",
+            ControlKind::PolygonLabels => "PolygonLabels",
+            ControlKind::Labels => "Labels",
+            ControlKind::Choices => "Choices",
+            ControlKind::TextArea => "TextArea",
+            ControlKind::Rectangle => "Rectangle",
+            ControlKind::Polygon => "Polygon",
+        }
+    }
+
+    /// The result `type` this control produces.
+    pub fn result_type(self) -> &'static str {
+        match self {
+            ControlKind::RectangleLabels => "rectanglelabels",
+            ControlKind::PolygonLabels => "polygonlabels",
+            ControlKind::Labels => "labels",
+            ControlKind::Choices => "choices",
+            ControlKind::TextArea => "textarea",
+            ControlKind::Rectangle => "rectangle",
+            ControlKind::Polygon => "polygon",
+        }
+    }
+
+    /// The object kinds this control can annotate.
+    pub fn targets(self) -> &'static [ObjectKind] {
+        match self {
+            ControlKind::RectangleLabels
+            | ControlKind::PolygonLabels
+            | ControlKind::Rectangle
+            | ControlKind::Polygon => &[ObjectKind::Image],
+            // `Labels` on an `Image` labels the regions drawn by a sibling
+            // `Rectangle` or `Polygon`, as in Label Studio's OCR template.
+            ControlKind::Labels | ControlKind::Choices | ControlKind::TextArea => {
+                &[ObjectKind::Image, ObjectKind::Text]
+            }
+        }
+    }
+
+    /// The child tag that defines this control's options, if it has any:
+    /// `Label` for the labels controls, `Choice` for `Choices`.
+    pub fn option_tag(self) -> Option<&'static str> {
+        match self {
+            ControlKind::RectangleLabels | ControlKind::PolygonLabels | ControlKind::Labels => {
+                Some("Label")
+            }
+            ControlKind::Choices => Some("Choice"),
+            ControlKind::TextArea | ControlKind::Rectangle | ControlKind::Polygon => None,
+        }
+    }
+}
+
+/// How many choices a `Choices` control (or labels per region) allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChoiceMode {
+    /// `single`: at most one, shown as checkboxes.
+    Single,
+    /// `single-radio`: at most one, shown as radio buttons.
+    SingleRadio,
+    /// `multiple`: any number.
+    Multiple,
+}
+
+impl ChoiceMode {
+    /// Whether at most one option may be picked.
+    pub fn is_single(self) -> bool {
+        !matches!(self, ChoiceMode::Multiple)
+    }
+}
+
+/// A control tag: a tool that produces results on object tags.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ControlTag {
+    /// Which control tag this is.
+    pub kind: ControlKind,
+    /// The tag's `name`, which results carry as `from_name`.
+    pub name: String,
+    /// Names of the object tags this control annotates (`toName`, split on
+    /// commas, or inferred when the config has exactly one object tag).
+    pub to_names: Vec<String>,
+    /// `Label` or `Choice` children, in document order.
+    pub labels: Vec<LabelDef>,
+    /// The task data key that supplies options at run time (`value="$key"`
+    /// on a labels or choices control); `labels` may then be empty.
+    pub labels_from: Option<String>,
+    /// `choice` mode: always set for `Choices` (default `single`), and for
+    /// other controls only when the attribute is written.
+    pub choice: Option<ChoiceMode>,
+    /// `perRegion="true"`: one result per region rather than per object.
+    pub per_region: bool,
+    /// `required="true"`: the annotation needs a result from this control.
+    pub required: bool,
+    /// Every attribute as written, including the ones above.
+    pub attributes: BTreeMap<String, String>,
+    /// 1-based line of the tag in the config.
+    pub line: u32,
+    /// 1-based column of the tag in the config.
+    pub column: u32,
+}
+
+impl ControlTag {
+    /// Whether a result may carry `value` as a label or choice: it matches
+    /// an option's `value` or `alias`, or options come from task data.
+    pub fn allows_label(&self, value: &str) -> bool {
+        self.labels_from.is_some()
+            || self
+                .labels
+                .iter()
+                .any(|l| l.value == value || l.alias.as_deref() == Some(value))
+    }
+}
+
+/// One `Label` or `Choice` of a control.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LabelDef {
+    /// The option's `value`, as results carry it.
+    pub value: String,
+    /// `background`: the colour used to draw regions with this label.
+    pub background: Option<String>,
+    /// `hotkey`: the key that selects the option.
+    pub hotkey: Option<String>,
+    /// `alias`: a value results may carry instead of `value`.
+    pub alias: Option<String>,
+    /// 1-based line of the tag in the config.
+    pub line: u32,
+    /// 1-based column of the tag in the config.
+    pub column: u32,
+}
+
+/// A Label Studio tag that Gloss does not support yet, kept so that configs
+/// using it still import.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnsupportedTag {
+    /// The tag name as written, e.g. `KeyPointLabels`.
+    pub tag: String,
+    /// The tag's `name`, if it has one.
+    pub name: Option<String>,
+    /// Every attribute as written.
+    pub attributes: BTreeMap<String, String>,
+    /// 1-based line of the tag in the config.
+    pub line: u32,
+    /// 1-based column of the tag in the config.
+    pub column: u32,
+}
+
+/// One node of the layout tree; objects and controls are referred to by name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "node", rename_all = "snake_case")]
+pub enum Node {
+    /// `<View>`: a container; its attributes (`style`, …) are kept as written.
+    View {
+        /// Every attribute as written.
+        attributes: BTreeMap<String, String>,
+        /// Child nodes in document order.
+        children: Vec<Node>,
+    },
+    /// `<Header>`: a heading, from its `value` attribute or its text.
+    Header {
+        /// The heading text; `$key` means a task data field.
+        value: String,
+    },
+    /// `<Style>`: CSS for the layout.
+    Style {
+        /// The CSS text.
+        css: String,
+    },
+    /// An object tag, see [`LabelConfig::object`].
+    Object {
+        /// The object's name.
+        name: String,
+    },
+    /// A control tag, see [`LabelConfig::control`].
+    Control {
+        /// The control's name.
+        name: String,
+    },
+    /// A tag Gloss does not support yet, see [`LabelConfig::unsupported`].
+    Unsupported {
+        /// The tag name as written.
+        tag: String,
+        /// Child nodes in document order.
+        children: Vec<Node>,
+    },
+}
+
+/// How bad a [`Diagnostic`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The config cannot be used until this is fixed.
+    Error,
+    /// The config works, but probably not as meant.
+    Warning,
+}
+
+/// A problem found in a label config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// Stable snake_case code, e.g. `unknown_to_name`.
+    pub code: &'static str,
+    /// Whether the config is still usable.
+    pub severity: Severity,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// What is wrong, naming the tag and attribute.
+    pub message: String,
+}
+
+/// Whether `diagnostics` hold an error, i.e. the config is not usable.
+pub fn has_errors(diagnostics: &[Diagnostic]) -> bool {
+    diagnostics.iter().any(|d| d.severity == Severity::Error)
+}
+
+impl LabelConfig {
+    /// The control tag called `name`.
+    pub fn control(&self, name: &str) -> Option<&ControlTag> {
+        self.controls.iter().find(|c| c.name == name)
+    }
+
+    /// The object tag called `name`.
+    pub fn object(&self, name: &str) -> Option<&ObjectTag> {
+        self.objects.iter().find(|o| o.name == name)
+    }
+
+    /// The unsupported tag called `name`.
+    pub fn unsupported_tag(&self, name: &str) -> Option<&UnsupportedTag> {
+        self.unsupported
+            .iter()
+            .find(|u| u.name.as_deref() == Some(name))
+    }
+
+    /// The task data keys the config reads, in order of first use: object
+    /// values, `$key` headers, dynamic options, and `$key` values of
+    /// unsupported tags (so imports can check them too).
+    pub fn data_keys(&self) -> Vec<&str> {
+        let mut found: Vec<&str> = Vec::new();
+        for object in &self.objects {
+            found.push(&object.value);
+        }
+        collect_header_keys(&self.layout, &mut found);
+        for control in &self.controls {
+            found.extend(control.labels_from.as_deref());
+        }
+        for tag in &self.unsupported {
+            found.extend(tag.attributes.get("value").and_then(|v| data_key(v)));
+        }
+        let mut keys = Vec::new();
+        for key in found {
+            // An object with a missing or bad value has an empty key.
+            if !key.is_empty() && !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        keys
+    }
+}
+
+fn collect_header_keys<'a>(nodes: &'a [Node], found: &mut Vec<&'a str>) {
+    for node in nodes {
+        match node {
+            Node::Header { value } => {
+                found.extend(data_key(value));
+            }
+            Node::View { children, .. } | Node::Unsupported { children, .. } => {
+                collect_header_keys(children, found)
+            }
+            Node::Style { .. } | Node::Object { .. } | Node::Control { .. } => {}
+        }
+    }
+}
+
+/// The data key in a `$key` reference, or `None` for a literal value.
+pub(crate) fn data_key(value: &str) -> Option<&str> {
+    let key = value.strip_prefix('$')?;
+    let valid = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    valid.then_some(key)
+}

@@ -1,0 +1,348 @@
+//! Results checked against label configs.
+
+use gloss_schema::{check_result, check_results, has_errors, parse, LabelConfig};
+use gloss_types::result::ResultItem;
+use serde_json::{json, Value};
+
+const IMAGE: &str = r#"<View>
+  <Image name="image" value="$image"/>
+  <RectangleLabels name="label" toName="image">
+    <Label value="Airplane" background="green"/>
+    <Label value="Car" background="blue" alias="car"/>
+  </RectangleLabels>
+  <PolygonLabels name="outline" toName="image"><Label value="Road"/></PolygonLabels>
+  <Rectangle name="bbox" toName="image"/>
+  <Polygon name="poly" toName="image"/>
+  <Choices name="weather" toName="image">
+    <Choice value="Sunny"/><Choice value="Rainy"/>
+  </Choices>
+  <Choices name="tags" toName="image" choice="multiple">
+    <Choice value="Blurry"/><Choice value="Dark"/>
+  </Choices>
+  <Labels name="kind" toName="image"><Label value="Text"/></Labels>
+  <TextArea name="note" toName="image" perRegion="true"/>
+  <KeyPointLabels name="kp" toName="image"><Label value="Nose"/></KeyPointLabels>
+</View>"#;
+
+const TEXT: &str = r#"<View>
+  <Text name="text" value="$text"/>
+  <Audio name="audio" value="$audio"/>
+  <Labels name="ner" toName="text,audio">
+    <Label value="PER"/><Label value="ORG"/>
+  </Labels>
+  <Choices name="sentiment" toName="text" choice="single-radio">
+    <Choice value="Positive"/><Choice value="Negative"/>
+  </Choices>
+  <TextArea name="summary" toName="text"/>
+</View>"#;
+
+fn config(text: &str) -> LabelConfig {
+    let (config, diagnostics) = parse(text);
+    assert!(!has_errors(&diagnostics), "{diagnostics:#?}");
+    config
+}
+
+fn item(v: Value) -> ResultItem {
+    serde_json::from_value(v).expect("a valid result")
+}
+
+fn problems(config: &LabelConfig, v: Value) -> Vec<(&'static str, String)> {
+    check_result(config, &item(v))
+        .into_iter()
+        .map(|p| (p.code, p.field))
+        .collect()
+}
+
+/// A named result and every `(code, field)` expected for it, in order.
+type Case = (&'static str, Value, Vec<(&'static str, &'static str)>);
+
+fn run(config: &LabelConfig, cases: Vec<Case>) {
+    for (name, result, expected) in cases {
+        let got = problems(config, result);
+        let expected: Vec<(&str, String)> = expected
+            .into_iter()
+            .map(|(code, field)| (code, field.to_owned()))
+            .collect();
+        assert_eq!(got, expected, "case: {name}");
+    }
+}
+
+fn rect(from: &str, value: Value) -> Value {
+    json!({
+        "id": "r1", "from_name": from, "to_name": "image", "type": "rectanglelabels",
+        "value": value, "original_width": 800, "original_height": 600, "image_rotation": 0
+    })
+}
+
+#[test]
+fn image_results() {
+    let config = config(IMAGE);
+    let cases: Vec<Case> = vec![
+        (
+            "valid box",
+            rect(
+                "label",
+                json!({"x": 10, "y": 20.5, "width": 30, "height": 40, "rotation": 0, "rectanglelabels": ["Airplane"]}),
+            ),
+            vec![],
+        ),
+        (
+            "alias is accepted",
+            rect(
+                "label",
+                json!({"x": 0, "y": 0, "width": 100, "height": 100, "rectanglelabels": ["car"]}),
+            ),
+            vec![],
+        ),
+        (
+            "box touching the edge within tolerance",
+            rect(
+                "label",
+                json!({"x": 60.0000001, "y": 0, "width": 40, "height": 1, "rectanglelabels": []}),
+            ),
+            vec![],
+        ),
+        (
+            "unknown from_name",
+            rect(
+                "labels",
+                json!({"x": 1, "y": 1, "width": 1, "height": 1, "rectanglelabels": ["Car"]}),
+            ),
+            vec![("unknown_from_name", "from_name")],
+        ),
+        (
+            "unknown label, named by index",
+            rect(
+                "label",
+                json!({"x": 1, "y": 1, "width": 1, "height": 1, "rectanglelabels": ["Car", "Boat"]}),
+            ),
+            vec![("unknown_label", "value.rectanglelabels[1]")],
+        ),
+        (
+            "coordinates out of range",
+            rect(
+                "label",
+                json!({"x": -1, "y": 101, "width": 5, "height": -2, "rectanglelabels": ["Car"]}),
+            ),
+            vec![
+                ("out_of_range", "value.x"),
+                ("out_of_range", "value.y"),
+                ("out_of_range", "value.height"),
+            ],
+        ),
+        (
+            "box past the right and bottom edges",
+            rect(
+                "label",
+                json!({"x": 80, "y": 50, "width": 30, "height": 50.01, "rectanglelabels": ["Car"]}),
+            ),
+            vec![
+                ("out_of_range", "value.width"),
+                ("out_of_range", "value.height"),
+            ],
+        ),
+        (
+            "rotated box may extend past the edge",
+            rect(
+                "label",
+                json!({"x": 80, "y": 50, "width": 30, "height": 10, "rotation": 30, "rectanglelabels": ["Car"]}),
+            ),
+            vec![],
+        ),
+        (
+            "wrong type from a RectangleLabels",
+            json!({"from_name": "label", "to_name": "image", "type": "choices", "value": {"choices": ["Car"]}}),
+            vec![("wrong_type", "type")],
+        ),
+        (
+            "to_name not a target of the control",
+            json!({"from_name": "bbox", "to_name": "other", "type": "rectangle",
+                   "value": {"x": 1, "y": 2, "width": 3, "height": 4}}),
+            vec![("unknown_to_name", "to_name")],
+        ),
+        (
+            "unlabelled rectangle",
+            json!({"from_name": "bbox", "to_name": "image", "type": "rectangle",
+                   "value": {"x": 1, "y": 2, "width": 3, "height": 4, "rotation": 0}}),
+            vec![],
+        ),
+        (
+            "valid polygon",
+            json!({"from_name": "outline", "to_name": "image", "type": "polygonlabels",
+                   "value": {"points": [[0, 0], [100, 0], [50, 99.5]], "closed": true, "polygonlabels": ["Road"]}}),
+            vec![],
+        ),
+        (
+            "polygon with too few points and a stray vertex",
+            json!({"from_name": "outline", "to_name": "image", "type": "polygonlabels",
+                   "value": {"points": [[10, 10], [100.5, -3]], "polygonlabels": ["River"]}}),
+            vec![
+                ("too_few_points", "value.points"),
+                ("out_of_range", "value.points[1][0]"),
+                ("out_of_range", "value.points[1][1]"),
+                ("unknown_label", "value.polygonlabels[0]"),
+            ],
+        ),
+        (
+            "unlabelled polygon",
+            json!({"from_name": "poly", "to_name": "image", "type": "polygon",
+                   "value": {"points": [[1, 1], [2, 2]]}}),
+            vec![("too_few_points", "value.points")],
+        ),
+        (
+            "single choice",
+            json!({"from_name": "weather", "to_name": "image", "type": "choices", "value": {"choices": ["Sunny"]}}),
+            vec![],
+        ),
+        (
+            "too many choices for a single Choices",
+            json!({"from_name": "weather", "to_name": "image", "type": "choices", "value": {"choices": ["Sunny", "Rainy"]}}),
+            vec![("too_many_choices", "value.choices")],
+        ),
+        (
+            "several choices where multiple is allowed",
+            json!({"from_name": "tags", "to_name": "image", "type": "choices", "value": {"choices": ["Blurry", "Dark"]}}),
+            vec![],
+        ),
+        (
+            "unknown choice",
+            json!({"from_name": "tags", "to_name": "image", "type": "choices", "value": {"choices": ["Dark", "Foggy"]}}),
+            vec![("unknown_label", "value.choices[1]")],
+        ),
+        (
+            "labels on an image region carry a box",
+            json!({"id": "r1", "from_name": "kind", "to_name": "image", "type": "labels",
+                   "value": {"x": 1, "y": 2, "width": 3, "height": 4, "rotation": 0, "labels": ["Text"]}}),
+            vec![],
+        ),
+        (
+            "unknown label on an image region",
+            json!({"id": "r1", "from_name": "kind", "to_name": "image", "type": "labels",
+                   "value": {"x": 1, "y": 2, "width": 3, "height": 4, "labels": ["Handwriting"]}}),
+            vec![("unknown_label", "value.labels[0]")],
+        ),
+        (
+            "per-region text area",
+            json!({"id": "r1", "from_name": "note", "to_name": "image", "type": "textarea",
+                   "value": {"x": 1, "y": 2, "width": 3, "height": 4, "rotation": 0, "text": ["STOP"]}}),
+            vec![],
+        ),
+        (
+            "malformed value of a known type",
+            rect(
+                "label",
+                json!({"x": "ten", "y": 1, "width": 1, "height": 1, "rectanglelabels": ["Car"]}),
+            ),
+            vec![("malformed_value", "value")],
+        ),
+        (
+            "result from an unsupported control is not checked",
+            json!({"from_name": "kp", "to_name": "image", "type": "keypointlabels",
+                   "value": {"x": 500, "y": 1, "keypointlabels": ["Nose"]}}),
+            vec![],
+        ),
+        (
+            "result of an unknown type is not checked",
+            json!({"from_name": "nobody", "to_name": "nowhere", "type": "relation", "value": {}}),
+            vec![],
+        ),
+    ];
+    run(&config, cases);
+}
+
+#[test]
+fn text_results() {
+    let config = config(TEXT);
+    let span = |start: u64, end: u64, labels: Value| {
+        json!({"id": "s1", "from_name": "ner", "to_name": "text", "type": "labels",
+               "value": {"start": start, "end": end, "text": "Barack", "labels": labels}})
+    };
+    let cases: Vec<Case> = vec![
+        ("valid span", span(0, 6, json!(["PER"])), vec![]),
+        ("empty span", span(3, 3, json!(["PER"])), vec![]),
+        (
+            "span ending before it starts",
+            span(7, 6, json!(["PER", "LOC"])),
+            vec![
+                ("bad_span", "value.start"),
+                ("unknown_label", "value.labels[1]"),
+            ],
+        ),
+        (
+            "radio choice with two answers",
+            json!({"from_name": "sentiment", "to_name": "text", "type": "choices",
+                   "value": {"choices": ["Positive", "Negative"]}}),
+            vec![("too_many_choices", "value.choices")],
+        ),
+        (
+            "text area",
+            json!({"from_name": "summary", "to_name": "text", "type": "textarea",
+                   "value": {"text": ["Short.", "Longer summary."]}}),
+            vec![],
+        ),
+        (
+            "text area to an object it does not annotate",
+            json!({"from_name": "summary", "to_name": "audio", "type": "textarea",
+                   "value": {"text": ["x"]}}),
+            vec![("unknown_to_name", "to_name")],
+        ),
+        (
+            "labels on an unsupported object are not checked",
+            json!({"from_name": "ner", "to_name": "audio", "type": "labels",
+                   "value": {"start": 1.5, "end": 0.5, "labels": ["Speech"]}}),
+            vec![],
+        ),
+        (
+            "malformed span on text",
+            json!({"from_name": "ner", "to_name": "text", "type": "labels",
+                   "value": {"start": 1.5, "end": 2, "labels": ["PER"]}}),
+            vec![("malformed_value", "value")],
+        ),
+    ];
+    run(&config, cases);
+}
+
+#[test]
+fn dynamic_choices_accept_any_value() {
+    let config = config(
+        r#"<View><Text name="t" value="$t"/><Choices name="c" toName="t" value="$options"/></View>"#,
+    );
+    let got = problems(
+        &config,
+        json!({"from_name": "c", "to_name": "t", "type": "choices", "value": {"choices": ["Anything"]}}),
+    );
+    assert!(got.is_empty(), "{got:?}");
+}
+
+#[test]
+fn check_results_numbers_each_problem() {
+    let config = config(IMAGE);
+    let items = vec![
+        item(rect(
+            "label",
+            json!({"x": 1, "y": 1, "width": 1, "height": 1, "rectanglelabels": ["Car"]}),
+        )),
+        item(rect(
+            "label",
+            json!({"x": 1, "y": 1, "width": 1, "height": 1, "rectanglelabels": ["Boat"]}),
+        )),
+        item(
+            json!({"from_name": "ghost", "to_name": "image", "type": "choices", "value": {"choices": []}}),
+        ),
+    ];
+    let got: Vec<(usize, &str)> = check_results(&config, &items)
+        .iter()
+        .map(|(i, p)| (*i, p.code))
+        .collect();
+    assert_eq!(got, [(1, "unknown_label"), (2, "unknown_from_name")]);
+
+    let problems = check_results(&config, &items);
+    let message = &problems[0].1.message;
+    assert!(
+        message.contains("Boat") && message.contains("label"),
+        "{message}"
+    );
+    let json = serde_json::to_value(&problems[1].1).expect("serializes");
+    assert_eq!(json["code"], "unknown_from_name");
+    assert_eq!(json["field"], "from_name");
+}
