@@ -10,6 +10,9 @@ pub struct Error {
     pub field: Option<String>,
     /// Seconds after which a refused attempt may be retried.
     pub retry_after: Option<u64>,
+    /// Every problem found in a document (a label config, say), each with its
+    /// code, line and message, when there can be more than one.
+    pub problems: Option<serde_json::Value>,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -21,6 +24,7 @@ impl Error {
             message: message.into(),
             field: None,
             retry_after: None,
+            problems: None,
         }
     }
 

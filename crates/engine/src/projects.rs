@@ -175,5 +175,26 @@ fn check_label_config(label_config: &str) -> Result<()> {
             format!("must be at most {MAX_LABEL_CONFIG_BYTES} bytes"),
         ));
     }
-    Ok(())
+    let (_, diagnostics) = gloss_schema::parse(label_config);
+    let errors: Vec<_> = diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic.severity == gloss_schema::Severity::Error)
+        .collect();
+    let Some(first) = errors.first() else {
+        return Ok(());
+    };
+    let summary = match errors.len() {
+        1 => format!("line {}: {}", first.line, first.message),
+        n => format!(
+            "{n} problems; the first, on line {}: {}",
+            first.line, first.message
+        ),
+    };
+    Err(Error {
+        problems: serde_json::to_value(&errors).ok(),
+        ..Error::invalid(
+            "label_config",
+            format!("is not a valid label config: {summary}"),
+        )
+    })
 }

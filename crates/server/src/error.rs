@@ -17,7 +17,8 @@ pub struct ErrorBody {
     /// What went wrong, for people.
     pub message: String,
     /// More about it: `field` names the offending request field as a path
-    /// (`label_config`, `members[0].role`); `retry_after` is in seconds.
+    /// (`label_config`, `members[0].role`); `retry_after` is in seconds;
+    /// `problems` lists every problem in a document, each with its code and line.
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
 }
@@ -62,6 +63,9 @@ impl IntoResponse for ApiError {
         }
         if let Some(seconds) = err.retry_after {
             details.insert("retry_after".to_string(), seconds.into());
+        }
+        if let Some(problems) = err.problems {
+            details.insert("problems".to_string(), problems);
         }
         let body = ErrorBody {
             code: err.code,

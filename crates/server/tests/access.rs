@@ -4,7 +4,7 @@
 //! is built from the same code as the router): adding a route without saying
 //! who may call it fails this test.
 
-use gloss_test_support::{databases, TestServer};
+use gloss_test_support::{databases, TestServer, LABEL_CONFIG};
 use gloss_types::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -200,7 +200,7 @@ impl Cast {
 /// A project managed by `manager`, with `reviewer` and `annotator` as members.
 async fn project(server: &TestServer, cast: &Cast) -> i64 {
     let manager = cast.token(Who::Manager);
-    let body = json!({"name": "p", "label_config": "<View/>"});
+    let body = json!({"name": "p", "label_config": LABEL_CONFIG});
     let (status, created) = server
         .call(Method::POST, "/api/v1/projects", manager, Some(body))
         .await;
@@ -273,7 +273,7 @@ async fn prepare(
         ),
         (Method::PATCH, "/api/v1/users/{username}") => Some(json!({"role": "reviewer"})),
         (Method::POST, "/api/v1/projects") => {
-            Some(json!({"name": "new", "label_config": "<View/>"}))
+            Some(json!({"name": "new", "label_config": LABEL_CONFIG}))
         }
         (Method::PATCH, "/api/v1/projects/{project_id}") => Some(json!({"name": "renamed"})),
         (Method::POST, "/api/v1/projects/{project_id}/members") => {

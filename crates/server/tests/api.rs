@@ -1,7 +1,7 @@
 //! The API's conventions and flows against the real server: error shapes,
 //! sessions and CSRF, tokens, the sign-in limiter, pagination, and OpenAPI.
 
-use gloss_test_support::{databases, sqlite_db, TestServer, PASSWORD};
+use gloss_test_support::{databases, sqlite_db, TestServer, LABEL_CONFIG, PASSWORD};
 use gloss_types::Role;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -37,7 +37,10 @@ async fn bad_requests_name_the_field_and_the_reason() {
         &server,
         &admin,
         "application/json",
-        r#"{"name": "p", "label_config": "<View/>", "owner": 1}"#,
+        &format!(
+            r#"{{"name": "p", "label_config": {}, "owner": 1}}"#,
+            json!(LABEL_CONFIG)
+        ),
     )
     .await;
     assert_eq!(
@@ -54,7 +57,7 @@ async fn bad_requests_name_the_field_and_the_reason() {
         &server,
         &admin,
         "application/json",
-        r#"{"name": 5, "label_config": "<View/>"}"#,
+        &format!(r#"{{"name": 5, "label_config": {}}}"#, json!(LABEL_CONFIG)),
     )
     .await;
     assert_eq!(
@@ -67,7 +70,10 @@ async fn bad_requests_name_the_field_and_the_reason() {
         &server,
         &admin,
         "application/json",
-        r#"{"name": "  ", "label_config": "<View/>"}"#,
+        &format!(
+            r#"{{"name": "  ", "label_config": {}}}"#,
+            json!(LABEL_CONFIG)
+        ),
     )
     .await;
     assert_eq!(
@@ -87,7 +93,10 @@ async fn bad_requests_name_the_field_and_the_reason() {
         &server,
         &admin,
         "text/plain",
-        r#"{"name": "p", "label_config": "<View/>"}"#,
+        &format!(
+            r#"{{"name": "p", "label_config": {}}}"#,
+            json!(LABEL_CONFIG)
+        ),
     )
     .await;
     assert_eq!(
@@ -112,7 +121,7 @@ async fn bad_requests_name_the_field_and_the_reason() {
             Method::POST,
             "/api/v1/projects",
             Some(&admin),
-            Some(json!({"name": "p", "label_config": "<View/>"})),
+            Some(json!({"name": "p", "label_config": LABEL_CONFIG})),
         )
         .await;
     assert_eq!(status, 201, "{body}");
@@ -195,7 +204,7 @@ async fn lists_are_keyset_paginated() {
         let server = TestServer::start(&db).await;
         let (_, admin) = server.user("admin", Role::Admin).await;
         for idx in 0..5 {
-            let body = json!({"name": format!("p{idx}"), "label_config": "<View/>"});
+            let body = json!({"name": format!("p{idx}"), "label_config": LABEL_CONFIG});
             assert_eq!(
                 server
                     .call(Method::POST, "/api/v1/projects", Some(&admin), Some(body))
@@ -286,7 +295,7 @@ async fn browser_sessions_need_the_csrf_token_to_write() {
             "a reloaded page gets the token back"
         );
 
-        let project = json!({"name": "from the browser", "label_config": "<View/>"});
+        let project = json!({"name": "from the browser", "label_config": LABEL_CONFIG});
         let refused = browser
             .post(server.url("/api/v1/projects"))
             .json(&project)
@@ -557,7 +566,7 @@ async fn members_get_their_account_role_by_default() {
             Method::POST,
             "/api/v1/projects",
             Some(&manager),
-            Some(json!({"name": "p", "label_config": "<View/>"})),
+            Some(json!({"name": "p", "label_config": LABEL_CONFIG})),
         )
         .await;
     assert_eq!(project["my_role"], "manager");
@@ -598,5 +607,54 @@ async fn the_openapi_document_is_served_and_responses_are_hardened() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     assert!(doc["paths"]["/api/v1/projects/{project_id}"]["patch"].is_object());
     assert!(doc["components"]["securitySchemes"]["token"].is_object());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn label_configs_are_checked_with_every_problem_and_its_line() {
+    let db = sqlite_db();
+    let server = TestServer::start(&db).await;
+    let (_, admin) = server.user("admin", Role::Admin).await;
+    let config = "<View>\n  <Image name=\"image\" value=\"$image\"/>\n  <RectangleLabels name=\"box\" toName=\"picture\">\n    <Label value=\"Car\"/>\n  </RectangleLabels>\n  <Choices name=\"box\" toName=\"image\"/>\n</View>";
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/api/v1/projects",
+            Some(&admin),
+            Some(json!({"name": "p", "label_config": config})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["details"]["field"].as_str()),
+        (422, Some("label_config")),
+        "{body}"
+    );
+    let problems = body["details"]["problems"].as_array().unwrap();
+    assert!(problems.len() >= 2, "every problem at once: {body}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["code"] == "unknown_to_name" && p["line"] == 3),
+        "{body}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["code"] == "duplicate_name" && p["line"] == 6),
+        "{body}"
+    );
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/api/v1/projects",
+            Some(&admin),
+            Some(json!({"name": "p", "label_config": "<View><Image"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        body["details"]["problems"][0]["code"], "xml_syntax",
+        "{body}"
+    );
     server.stop().await;
 }

@@ -97,6 +97,9 @@ pub struct TestServer {
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// A small valid label config for tests that need a project.
+pub const LABEL_CONFIG: &str = r#"<View><Image name="image" value="$image"/><Choices name="class" toName="image"><Choice value="Cat"/><Choice value="Dog"/></Choices></View>"#;
+
 /// The password of every account the helpers create.
 pub const PASSWORD: &str = "correct horse battery";
 
