@@ -15,8 +15,8 @@ pub const EXAMPLE: &str = include_str!("../../../gloss.example.toml");
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Settings file [default: ./gloss.toml when it exists]
-    #[arg(long, global = true, env = "GLOSS_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    #[arg(long, global = true, env = "GLOSS_SETTINGS", value_name = "FILE")]
+    pub settings: Option<PathBuf>,
     /// Folder for the embedded database, media and backups [default: ./gloss-data]
     #[arg(long, global = true, env = "GLOSS_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
@@ -64,9 +64,9 @@ impl Settings {
     }
 }
 
-/// Reads the settings file named by `--config`, or `./gloss.toml` when present.
+/// Reads the settings file named by `--settings`, or `./gloss.toml` when present.
 pub fn read_file_config(args: &GlobalArgs) -> Result<FileConfig> {
-    let (path, required) = match &args.config {
+    let (path, required) = match &args.settings {
         Some(path) => (path.clone(), true),
         None => (PathBuf::from("gloss.toml"), false),
     };
@@ -138,7 +138,7 @@ mod tests {
 
     fn no_args() -> GlobalArgs {
         GlobalArgs {
-            config: None,
+            settings: None,
             data: None,
             database: None,
             media: None,

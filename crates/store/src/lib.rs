@@ -190,7 +190,7 @@ impl Store {
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(options.max_connections.max(1))
-                    .acquire_timeout(Duration::from_secs(30))
+                    .acquire_timeout(Duration::from_secs(10))
                     .connect_with(connect)
                     .await
                     .map_err(|err| open_error(url, err))?;

@@ -15,8 +15,7 @@ pub enum ProjectCommand {
         #[arg(long)]
         name: String,
         /// A file with the Label Studio XML label config
-        // Not `--config`: that global flag names the settings file.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long = "config", visible_alias = "label-config", value_name = "FILE")]
         label_config: PathBuf,
         #[arg(long, default_value = "")]
         description: String,

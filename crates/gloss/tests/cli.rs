@@ -1,0 +1,1101 @@
+//! End-to-end tests of the `gloss` binary: each test runs the real program on
+//! temporary folders, on SQLite and, when `GLOSS_TEST_POSTGRES_URL` is set
+//! (see scripts/with-postgres.sh), on PostgreSQL too. Servers listen on
+//! 127.0.0.1 with an ephemeral port. Every command and every test is bounded
+//! in time, and every process started here is killed when its handle drops.
+
+use gloss_test_support::TestDb;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gloss");
+/// The longest one command may take (an unreachable PostgreSQL takes 30 s to give up).
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(90);
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest one test may take, over both backends.
+const TEST_TIMEOUT: Duration = Duration::from_secs(240);
+
+const ADMIN_PASSWORD: &str = "admin password 123";
+const LABEL_CONFIG: &str = r#"<View>
+  <Image name="image" value="$image"/>
+  <Choices name="scene" toName="image"><Choice value="Urban"/><Choice value="Rural"/></Choices>
+</View>
+"#;
+
+/// Settings that must not leak in from the environment of whoever runs the tests.
+const GLOSS_VARIABLES: &[&str] = &[
+    "GLOSS_SETTINGS",
+    "GLOSS_DATA",
+    "GLOSS_DATABASE",
+    "GLOSS_MEDIA",
+    "GLOSS_SQLITE_SYNC",
+    "GLOSS_LOG",
+    "GLOSS_BIND",
+    "GLOSS_DEMO",
+    "GLOSS_SECURE_COOKIES",
+    "GLOSS_PASSWORD",
+    "GLOSS_ADMIN_PASSWORD",
+];
+
+// ---------------------------------------------------------------- helpers
+
+/// Runs a test body, failing it when it runs past [`TEST_TIMEOUT`]; dropping
+/// it kills any process it started.
+async fn within(test: impl Future<Output = ()>) {
+    tokio::time::timeout(TEST_TIMEOUT, test)
+        .await
+        .expect("the test ran out of time");
+}
+
+/// One Gloss instance: a working folder (the commands' current folder), a
+/// data folder inside it, and a fresh database.
+struct Instance {
+    label: &'static str,
+    home: TempDir,
+    db: TestDb,
+}
+
+impl Instance {
+    fn sqlite() -> Instance {
+        Instance::on(gloss_test_support::sqlite_db())
+    }
+
+    async fn postgres() -> Option<Instance> {
+        gloss_test_support::postgres_db().await.map(Instance::on)
+    }
+
+    fn on(db: TestDb) -> Instance {
+        Instance {
+            label: db.label,
+            home: tempfile::tempdir().expect("temporary folder"),
+            db,
+        }
+    }
+
+    /// A fresh SQLite instance, and a fresh PostgreSQL one when configured.
+    async fn all() -> Vec<Instance> {
+        let mut instances = vec![Instance::sqlite()];
+        instances.extend(Instance::postgres().await);
+        instances
+    }
+
+    fn data(&self) -> PathBuf {
+        self.home.path().join("data")
+    }
+
+    /// `gloss --data DATA --database URL ARGS…`
+    fn gloss(&self, args: &[&str]) -> Gloss {
+        let data = self.data();
+        Gloss::new(self.home.path())
+            .args(&["--data", data.to_str().expect("UTF-8 path")])
+            .args(&["--database", &self.db.url])
+            .args(args)
+    }
+
+    /// `gloss user create --username USERNAME --role ROLE`
+    fn user_create(&self, username: &str, role: &str) -> Gloss {
+        self.gloss(&["user", "create", "--username", username, "--role", role])
+    }
+
+    /// `gloss serve --bind 127.0.0.1:0` with a known admin password.
+    async fn serve(&self, extra: &[&str]) -> Server {
+        self.gloss(&["serve", "--bind", "127.0.0.1:0"])
+            .args(extra)
+            .env("GLOSS_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .serve()
+            .await
+    }
+}
+
+/// A `gloss` command line, with a clean environment and a current folder.
+struct Gloss {
+    command: Command,
+    shown: String,
+    stdin: Option<String>,
+}
+
+struct Output {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+impl Gloss {
+    fn new(cwd: &Path) -> Gloss {
+        let mut command = Command::new(BIN);
+        command.current_dir(cwd).kill_on_drop(true);
+        for variable in GLOSS_VARIABLES {
+            command.env_remove(variable);
+        }
+        Gloss {
+            command,
+            shown: "gloss".to_string(),
+            stdin: None,
+        }
+    }
+
+    fn args(mut self, args: &[&str]) -> Gloss {
+        for arg in args {
+            self.command.arg(arg);
+            self.shown.push(' ');
+            self.shown.push_str(arg);
+        }
+        self
+    }
+
+    fn env(mut self, name: &str, value: &str) -> Gloss {
+        self.command.env(name, value);
+        self
+    }
+
+    fn stdin(mut self, text: &str) -> Gloss {
+        self.stdin = Some(text.to_string());
+        self
+    }
+
+    /// Runs to completion within [`COMMAND_TIMEOUT`].
+    async fn run(mut self) -> Output {
+        self.command
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.command.spawn().expect("starting gloss");
+        if let Some(text) = self.stdin.take() {
+            let mut stdin = child.stdin.take().expect("stdin");
+            // A command that exits without reading its input is judged by its output.
+            let _ = stdin.write_all(text.as_bytes()).await;
+        }
+        match tokio::time::timeout(COMMAND_TIMEOUT, child.wait_with_output()).await {
+            Ok(output) => {
+                let output = output.expect("waiting for gloss");
+                Output {
+                    status: output.status,
+                    stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+                    stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+                }
+            }
+            // Dropping the future dropped the child, which kills it.
+            Err(_) => panic!("`{}` ran past {COMMAND_TIMEOUT:?}", self.shown),
+        }
+    }
+
+    /// Runs and checks that it succeeded; returns standard output.
+    async fn ok(self) -> String {
+        let shown = self.shown.clone();
+        let out = self.run().await;
+        assert!(
+            out.status.success(),
+            "`{shown}` failed ({}):\n{}",
+            out.status,
+            out.stderr
+        );
+        out.stdout
+    }
+
+    /// Runs and checks that it failed; returns standard error.
+    async fn fails(self) -> String {
+        let shown = self.shown.clone();
+        let out = self.run().await;
+        assert!(
+            !out.status.success(),
+            "`{shown}` should have failed:\n{}{}",
+            out.stdout,
+            out.stderr
+        );
+        assert!(!out.stderr.trim().is_empty(), "`{shown}` failed silently");
+        out.stderr
+    }
+
+    /// Starts a server and reads its banner up to the `Data:` line.
+    async fn serve(mut self) -> Server {
+        self.command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.command.spawn().expect("starting gloss serve");
+        let stderr_text = Arc::new(Mutex::new(String::new()));
+        let mut stderr = child.stderr.take().expect("stderr");
+        let sink = stderr_text.clone();
+        // Drained all along, so that logging can never block the server.
+        tokio::spawn(async move {
+            let mut buffer = [0u8; 4096];
+            while let Ok(read) = stderr.read(&mut buffer).await {
+                if read == 0 {
+                    break;
+                }
+                let text = String::from_utf8_lossy(&buffer[..read]).into_owned();
+                sink.lock().unwrap().push_str(&text);
+            }
+        });
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let deadline = tokio::time::Instant::now() + START_TIMEOUT;
+        let mut banner = Vec::new();
+        loop {
+            match tokio::time::timeout_at(deadline, stdout.next_line()).await {
+                Ok(Ok(Some(line))) => {
+                    let done = line.starts_with("Data:");
+                    banner.push(line);
+                    if done {
+                        break;
+                    }
+                }
+                Ok(_) => {
+                    let _ = tokio::time::timeout(STOP_TIMEOUT, child.wait()).await;
+                    panic!(
+                        "`{}` exited while starting:\n{}\n{}",
+                        self.shown,
+                        banner.join("\n"),
+                        stderr_text.lock().unwrap()
+                    );
+                }
+                Err(_) => panic!(
+                    "`{}` did not start within {START_TIMEOUT:?}:\n{}\n{}",
+                    self.shown,
+                    banner.join("\n"),
+                    stderr_text.lock().unwrap()
+                ),
+            }
+        }
+        let base = banner
+            .iter()
+            .find_map(|line| line.strip_prefix("Gloss is running at "))
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no address in the banner:\n{}", banner.join("\n")))
+            .to_string();
+        assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+        Server {
+            child,
+            _stdout: stdout,
+            stderr: stderr_text,
+            base,
+            banner,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("HTTP client"),
+        }
+    }
+}
+
+/// A running `gloss serve`, killed when dropped.
+struct Server {
+    child: Child,
+    /// Kept open so that the server's later prints never hit a closed pipe.
+    _stdout: Lines<BufReader<ChildStdout>>,
+    stderr: Arc<Mutex<String>>,
+    base: String,
+    /// Standard output up to the `Data:` line.
+    banner: Vec<String>,
+    client: reqwest::Client,
+}
+
+impl Server {
+    /// The admin password printed at the first start, when one was generated.
+    fn generated_password(&self) -> Option<String> {
+        let line = self.banner.iter().find(|line| {
+            line.starts_with("Created the first account: username `admin`, password `")
+        })?;
+        assert!(line.ends_with("(shown only this once)"), "{line}");
+        Some(
+            line.split('`')
+                .nth(3)
+                .expect("a quoted password")
+                .to_string(),
+        )
+    }
+
+    fn created_an_account(&self) -> bool {
+        self.banner
+            .iter()
+            .any(|line| line.starts_with("Created the first account"))
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        call(&self.client, &self.base, method, path, token, body)
+            .await
+            .unwrap_or_else(|err| panic!("{path}: {err}"))
+    }
+
+    /// Signs in with a password; returns the new API token.
+    async fn sign_in(&self, username: &str, password: &str) -> String {
+        let (status, body) = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/auth/token",
+                None,
+                Some(json!({"username": username, "password": password})),
+            )
+            .await;
+        assert_eq!(status, 201, "signing in as {username}: {body}");
+        let token = body["token"].as_str().expect("a token").to_string();
+        assert!(token.starts_with("gls_"), "{token}");
+        token
+    }
+
+    async fn create_project(&self, token: &str, name: &str) {
+        let (status, body) = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/projects",
+                Some(token),
+                Some(json!({"name": name, "label_config": LABEL_CONFIG})),
+            )
+            .await;
+        assert_eq!(status, 201, "creating project {name}: {body}");
+    }
+
+    async fn create_user(&self, token: &str, username: &str) {
+        let (status, body) = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/users",
+                Some(token),
+                Some(json!({"username": username, "password": "a long password", "role": "annotator"})),
+            )
+            .await;
+        assert_eq!(status, 201, "creating user {username}: {body}");
+    }
+
+    /// Every project, following `next` page by page.
+    async fn all_projects(&self, token: &str) -> Vec<Value> {
+        let mut projects = Vec::new();
+        let mut path = "/api/v1/projects?limit=1000".to_string();
+        loop {
+            let (status, page) = self
+                .call(reqwest::Method::GET, &path, Some(token), None)
+                .await;
+            assert_eq!(status, 200, "{path}: {page}");
+            projects.extend(page["items"].as_array().expect("items").iter().cloned());
+            match page["next"].as_str() {
+                Some(next) => path = format!("/api/v1/projects?limit=1000&after={next}"),
+                None => return projects,
+            }
+        }
+    }
+
+    /// Stops with SIGTERM and checks that the server shut down cleanly.
+    async fn stop(mut self) {
+        let pid = self.child.id().expect("the server is running");
+        let status = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()
+            .expect("running kill");
+        assert!(status.success(), "kill -TERM {pid} failed");
+        let exit = tokio::time::timeout(STOP_TIMEOUT, self.child.wait())
+            .await
+            .expect("the server did not stop on SIGTERM")
+            .expect("waiting for the server");
+        assert!(
+            exit.success(),
+            "the server exited with {exit} on SIGTERM:\n{}",
+            self.stderr.lock().unwrap()
+        );
+    }
+
+    /// Kills with SIGKILL: no chance to clean up.
+    async fn crash(mut self) {
+        self.child.kill().await.expect("killing the server");
+    }
+}
+
+async fn call(
+    client: &reqwest::Client,
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> reqwest::Result<(u16, Value)> {
+    let mut request = client.request(method, format!("{base}{path}"));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await?;
+    let status = response.status().as_u16();
+    let text = response.text().await?;
+    let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Ok((status, json))
+}
+
+/// The rows of a `user list` or `project list` (without the header), split into fields.
+fn rows(listing: &str) -> Vec<Vec<String>> {
+    listing
+        .lines()
+        .skip(1)
+        .map(|line| line.split_whitespace().map(str::to_string).collect())
+        .collect()
+}
+
+fn usernames(listing: &str) -> Vec<String> {
+    rows(listing)
+        .into_iter()
+        .map(|row| row[1].clone())
+        .collect()
+}
+
+fn is_id_line(stdout: &str) -> bool {
+    stdout
+        .strip_suffix('\n')
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+}
+
+// ---------------------------------------------------------------- accounts
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_create_reads_the_password_from_env_or_stdin_and_rejects_bad_input() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let id = gloss
+                .user_create("alice", "annotator")
+                .env("GLOSS_PASSWORD", "alice's password")
+                .ok()
+                .await;
+            assert!(is_id_line(&id), "{label}: {id:?}");
+            let id = id.trim();
+
+            let bob = gloss
+                .user_create("bob", "reviewer")
+                .stdin("bob's password\n")
+                .ok()
+                .await;
+            assert!(is_id_line(&bob), "{label}: {bob:?}");
+
+            let listing = gloss.gloss(&["user", "list"]).ok().await;
+            let alice = rows(&listing)
+                .into_iter()
+                .find(|row| row[1] == "alice")
+                .unwrap_or_else(|| panic!("{label}: alice not listed:\n{listing}"));
+            assert_eq!(alice[0], id, "{label}");
+            assert_eq!(alice[2], "annotator", "{label}");
+            assert!(usernames(&listing).contains(&"bob".to_string()), "{label}");
+
+            let err = gloss
+                .user_create("alice", "admin")
+                .env("GLOSS_PASSWORD", "another password")
+                .fails()
+                .await;
+            assert!(err.contains("alice"), "{label}: {err}");
+
+            let err = gloss
+                .user_create("carol", "boss")
+                .env("GLOSS_PASSWORD", "carol's password")
+                .fails()
+                .await;
+            assert!(
+                err.contains("admin, manager, reviewer, annotator"),
+                "{label}: {err}"
+            );
+
+            let err = gloss
+                .user_create("carol", "admin")
+                .env("GLOSS_PASSWORD", "short")
+                .fails()
+                .await;
+            assert!(err.contains("password"), "{label}: {err}");
+
+            let err = gloss.user_create("carol", "admin").fails().await;
+            assert!(err.contains("GLOSS_PASSWORD"), "{label}: {err}");
+
+            let listing = gloss.gloss(&["user", "list"]).ok().await;
+            assert_eq!(usernames(&listing), ["alice", "bob"], "{label}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_token_works_against_a_running_server() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            gloss
+                .user_create("alice", "manager")
+                .env("GLOSS_PASSWORD", "alice's password")
+                .ok()
+                .await;
+            let server = gloss.serve(&[]).await;
+            // Issued by a second process while the server has the database open.
+            let token = gloss.gloss(&["user", "token", "alice"]).ok().await;
+            assert_eq!(token.lines().count(), 1, "{label}: {token:?}");
+            let token = token.trim();
+            assert!(token.starts_with("gls_"), "{label}: {token}");
+            let (status, me) = server
+                .call(reqwest::Method::GET, "/api/v1/me", Some(token), None)
+                .await;
+            assert_eq!(status, 200, "{label}: {me}");
+            assert_eq!(me["username"], "alice", "{label}");
+            let (status, _) = server
+                .call(reqwest::Method::GET, "/api/v1/me", Some("gls_nope"), None)
+                .await;
+            assert_eq!(status, 401, "{label}");
+            server.stop().await;
+        }
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- projects
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn project_create_prints_the_id_alone_and_a_missing_label_config_creates_nothing() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let config = gloss.home.path().join("label config.xml");
+            std::fs::write(&config, LABEL_CONFIG).unwrap();
+            let config = config.to_str().unwrap();
+            // The global `--config` (the settings file) works beside the label config.
+            std::fs::write(gloss.home.path().join("settings.toml"), "log = \"warn\"\n").unwrap();
+
+            let id = gloss
+                .gloss(&["--settings", "settings.toml", "project", "create"])
+                .args(&["--name", "Street scenes", "--config", config])
+                .ok()
+                .await;
+            assert!(
+                is_id_line(&id),
+                "{label}: stdout must be the id alone: {id:?}"
+            );
+            let id = id.trim();
+
+            let listing = gloss.gloss(&["project", "list"]).ok().await;
+            let row = rows(&listing)
+                .into_iter()
+                .find(|row| row[0] == id)
+                .unwrap_or_else(|| panic!("{label}: project {id} not listed:\n{listing}"));
+            assert_eq!(row[1..3], ["Street", "scenes"], "{label}");
+
+            let missing = gloss.home.path().join("missing.xml");
+            let err = gloss
+                .gloss(&["project", "create", "--name", "Nope", "--label-config"])
+                .args(&[missing.to_str().unwrap()])
+                .fails()
+                .await;
+            assert!(err.contains("missing.xml"), "{label}: {err}");
+            assert_eq!(
+                gloss.gloss(&["project", "list"]).ok().await,
+                listing,
+                "{label}: a failed create must not add a project"
+            );
+        }
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- serve
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_start_prints_a_generated_admin_password_once() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let server = gloss
+                .gloss(&["serve", "--bind", "127.0.0.1:0"])
+                .serve()
+                .await;
+            let password = server
+                .generated_password()
+                .unwrap_or_else(|| panic!("{label}: no password:\n{}", server.banner.join("\n")));
+            assert!(password.len() >= 16, "{label}: {password}");
+            let token = server.sign_in("admin", &password).await;
+            let (status, me) = server
+                .call(reqwest::Method::GET, "/api/v1/me", Some(&token), None)
+                .await;
+            assert_eq!(
+                (status, &me["role"]),
+                (200, &json!("admin")),
+                "{label}: {me}"
+            );
+            server.stop().await;
+
+            let again = gloss
+                .gloss(&["serve", "--bind", "127.0.0.1:0"])
+                .serve()
+                .await;
+            assert!(
+                !again.created_an_account() && !again.banner.join("\n").contains(&password),
+                "{label}: the second start printed an account:\n{}",
+                again.banner.join("\n")
+            );
+            again.sign_in("admin", &password).await;
+            again.stop().await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gloss_admin_password_sets_the_first_admins_password() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let server = gloss.serve(&[]).await;
+            assert!(server.created_an_account(), "{label}");
+            assert_eq!(server.generated_password(), None, "{label}");
+            assert!(
+                !server.banner.join("\n").contains(ADMIN_PASSWORD),
+                "{label}: the given password must not be printed"
+            );
+            server.sign_in("admin", ADMIN_PASSWORD).await;
+            server.stop().await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_demo_seeds_one_project_once() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            for start in 0..2 {
+                let server = gloss.serve(&["--demo"]).await;
+                let token = server.sign_in("admin", ADMIN_PASSWORD).await;
+                let projects = server.all_projects(&token).await;
+                assert_eq!(projects.len(), 1, "{label}, start {start}: {projects:?}");
+                server.stop().await;
+            }
+        }
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- settings
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_folder_comes_from_the_flag_then_env_then_gloss_toml() {
+    within(async {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join("gloss.toml"), "data = \"from-file\"\n").unwrap();
+        let data_line = |stdout: String| -> String {
+            stdout
+                .lines()
+                .find(|line| line.starts_with("data = "))
+                .unwrap_or_else(|| panic!("no data line:\n{stdout}"))
+                .to_string()
+        };
+
+        let shown = data_line(Gloss::new(home.path()).args(&["config", "show"]).ok().await);
+        assert!(shown.ends_with("/from-file\""), "{shown}");
+        let shown = data_line(
+            Gloss::new(home.path())
+                .args(&["config", "show"])
+                .env("GLOSS_DATA", "from-env")
+                .ok()
+                .await,
+        );
+        assert!(shown.ends_with("/from-env\""), "{shown}");
+        let shown = data_line(
+            Gloss::new(home.path())
+                .args(&["config", "show", "--data", "from-flag"])
+                .env("GLOSS_DATA", "from-env")
+                .ok()
+                .await,
+        );
+        assert!(shown.ends_with("/from-flag\""), "{shown}");
+        assert!(
+            !home.path().join("from-file").exists(),
+            "config show must not create the data folder"
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_setting_is_named_and_the_example_file_parses() {
+    within(async {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join("gloss.toml"), "datta = \"typo\"\n").unwrap();
+        let err = Gloss::new(home.path())
+            .args(&["config", "show"])
+            .fails()
+            .await;
+        assert!(err.contains("datta"), "{err}");
+
+        std::fs::remove_file(home.path().join("gloss.toml")).unwrap();
+        let example = Gloss::new(home.path())
+            .args(&["config", "example"])
+            .ok()
+            .await;
+        assert!(example.contains("sqlite_sync"), "{example}");
+        std::fs::write(home.path().join("gloss.toml"), &example).unwrap();
+        Gloss::new(home.path()).args(&["config", "show"]).ok().await;
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- backups
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_serving_restores_into_a_fresh_and_into_the_same_instance() {
+    within(async {
+        let mut fresh = Instance::all().await.into_iter();
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let server = gloss.serve(&[]).await;
+            let token = gloss.gloss(&["user", "token", "admin"]).ok().await;
+            let token = token.trim();
+            for name in ["alice", "bob"] {
+                server.create_user(token, name).await;
+            }
+            for name in ["first", "second", "third"] {
+                server.create_project(token, name).await;
+            }
+            let backup = gloss.home.path().join("backup.tar.gz");
+            gloss
+                .gloss(&["backup", "--out", backup.to_str().unwrap()])
+                .ok()
+                .await;
+            assert!(backup.is_file(), "{label}");
+            let users = gloss.gloss(&["user", "list"]).ok().await;
+            let projects = gloss.gloss(&["project", "list"]).ok().await;
+            assert_eq!(rows(&users).len(), 3, "{label}: {users}");
+            assert_eq!(rows(&projects).len(), 3, "{label}: {projects}");
+
+            // Into a fresh instance of the same backend.
+            let other = fresh.next().expect("a fresh instance");
+            assert_eq!(other.label, label);
+            other
+                .gloss(&["restore", backup.to_str().unwrap()])
+                .ok()
+                .await;
+            assert_eq!(other.gloss(&["user", "list"]).ok().await, users, "{label}");
+            assert_eq!(
+                other.gloss(&["project", "list"]).ok().await,
+                projects,
+                "{label}"
+            );
+            // New rows get new ids after a restore.
+            let config = gloss.home.path().join("label.xml");
+            std::fs::write(&config, LABEL_CONFIG).unwrap();
+            let id = other
+                .gloss(&["project", "create", "--name", "after restore"])
+                .args(&["--label-config", config.to_str().unwrap()])
+                .ok()
+                .await;
+            let id: i64 = id.trim().parse().expect("an id");
+            assert!(id > 3, "{label}: the new project got id {id}");
+
+            // Into the same instance: what was added since is gone.
+            server.create_user(token, "carol").await;
+            server.create_project(token, "fourth").await;
+            server.stop().await;
+            assert_ne!(gloss.gloss(&["user", "list"]).ok().await, users);
+            gloss
+                .gloss(&["restore", backup.to_str().unwrap()])
+                .ok()
+                .await;
+            assert_eq!(gloss.gloss(&["user", "list"]).ok().await, users, "{label}");
+            assert_eq!(
+                gloss.gloss(&["project", "list"]).ok().await,
+                projects,
+                "{label}"
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_backup_is_refused_and_changes_nothing() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            gloss
+                .user_create("alice", "admin")
+                .env("GLOSS_PASSWORD", "alice's password")
+                .ok()
+                .await;
+            let good = gloss.home.path().join("good.tar.gz");
+            gloss
+                .gloss(&["backup", "--out", good.to_str().unwrap()])
+                .ok()
+                .await;
+            gloss
+                .user_create("bob", "admin")
+                .env("GLOSS_PASSWORD", "bob's password")
+                .ok()
+                .await;
+            let before = gloss.gloss(&["user", "list"]).ok().await;
+
+            let bytes = std::fs::read(&good).unwrap();
+            let damaged = [
+                ("garbage.tar.gz", b"this is not a backup".to_vec()),
+                ("truncated.tar.gz", bytes[..bytes.len() / 2].to_vec()),
+            ];
+            for (name, content) in damaged {
+                let path = gloss.home.path().join(name);
+                std::fs::write(&path, content).unwrap();
+                let err = gloss
+                    .gloss(&["restore", path.to_str().unwrap()])
+                    .fails()
+                    .await;
+                assert!(err.contains("invalid backup"), "{label}, {name}: {err}");
+                assert_eq!(
+                    gloss.gloss(&["user", "list"]).ok().await,
+                    before,
+                    "{label}, {name}: the database changed"
+                );
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_backup_restores_into_postgres() {
+    within(async {
+        let Some(postgres) = Instance::postgres().await else {
+            eprintln!("skipped: GLOSS_TEST_POSTGRES_URL is not set");
+            return;
+        };
+        let sqlite = Instance::sqlite();
+        sqlite
+            .user_create("alice", "manager")
+            .env("GLOSS_PASSWORD", "alice's password")
+            .ok()
+            .await;
+        let config = sqlite.home.path().join("label.xml");
+        std::fs::write(&config, LABEL_CONFIG).unwrap();
+        sqlite
+            .gloss(&["project", "create", "--name", "moved"])
+            .args(&["--label-config", config.to_str().unwrap()])
+            .ok()
+            .await;
+        let backup = sqlite.home.path().join("backup.tar.gz");
+        sqlite
+            .gloss(&["backup", "--out", backup.to_str().unwrap()])
+            .ok()
+            .await;
+
+        postgres
+            .gloss(&["restore", backup.to_str().unwrap()])
+            .ok()
+            .await;
+        for list in [["user", "list"], ["project", "list"]] {
+            assert_eq!(
+                postgres.gloss(&list).ok().await,
+                sqlite.gloss(&list).ok().await,
+                "{list:?}"
+            );
+        }
+        let server = postgres.serve(&[]).await;
+        let token = server.sign_in("alice", "alice's password").await;
+        server.create_project(&token, "after the move").await;
+        server.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_schema_is_backed_up_before_it_is_migrated() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let store =
+                gloss_store::Store::open(&gloss.db.url, &gloss_store::StoreOptions::default())
+                    .await
+                    .expect("opening the store");
+            store
+                .migrate_to(gloss_store::MIGRATION_COUNT - 1)
+                .await
+                .expect("migrating to the previous schema");
+            store
+                .create_user(&gloss_store::NewUser {
+                    username: "old-timer".to_string(),
+                    password_hash: "not a real hash".to_string(),
+                    role: gloss_types::Role::Reviewer,
+                })
+                .await
+                .expect("creating a user");
+            store.close().await;
+
+            let out = gloss.gloss(&["user", "list"]).run().await;
+            assert!(out.status.success(), "{label}: {}", out.stderr);
+            assert!(
+                usernames(&out.stdout).contains(&"old-timer".to_string()),
+                "{label}: {}",
+                out.stdout
+            );
+            let backups: Vec<PathBuf> = std::fs::read_dir(gloss.data().join("backups"))
+                .expect("a backups folder")
+                .map(|entry| entry.unwrap().path())
+                .collect();
+            assert_eq!(backups.len(), 1, "{label}: {backups:?}");
+            let name = backups[0].file_name().unwrap().to_str().unwrap();
+            assert!(
+                name.starts_with("before-migration-") && name.ends_with(".tar.gz"),
+                "{label}: {name}"
+            );
+            assert!(
+                out.stderr.contains("backup") && out.stderr.contains(name),
+                "{label}: {}",
+                out.stderr
+            );
+
+            // Migrated now: no second backup.
+            gloss.gloss(&["user", "list"]).ok().await;
+            let count = std::fs::read_dir(gloss.data().join("backups"))
+                .unwrap()
+                .count();
+            assert_eq!(count, 1, "{label}");
+        }
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- durability
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_write_survives_kill_9() {
+    const WRITERS: usize = 16;
+    const MAX_PER_WRITER: usize = 200;
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let server = gloss.serve(&[]).await;
+            let token = server.sign_in("admin", ADMIN_PASSWORD).await;
+            let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+            let killed = Arc::new(AtomicBool::new(false));
+            let mut writers = Vec::new();
+            for writer in 0..WRITERS {
+                let (client, base, token) =
+                    (server.client.clone(), server.base.clone(), token.clone());
+                let (acknowledged, killed) = (acknowledged.clone(), killed.clone());
+                writers.push(tokio::spawn(async move {
+                    for n in 0..MAX_PER_WRITER {
+                        let name = format!("w{writer}-{n}");
+                        let body = json!({"name": name, "label_config": LABEL_CONFIG});
+                        let result = call(
+                            &client,
+                            &base,
+                            reqwest::Method::POST,
+                            "/api/v1/projects",
+                            Some(&token),
+                            Some(body),
+                        )
+                        .await;
+                        match result {
+                            Ok((status, _)) if (200..300).contains(&status) => {
+                                acknowledged.lock().unwrap().push(name)
+                            }
+                            Ok((status, body)) => {
+                                assert!(killed.load(Ordering::SeqCst), "{status}: {body}");
+                                return;
+                            }
+                            Err(err) => {
+                                assert!(killed.load(Ordering::SeqCst), "{err}");
+                                return;
+                            }
+                        }
+                    }
+                }));
+            }
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_millis(1500)
+                && acknowledged.lock().unwrap().len() < 300
+            {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            killed.store(true, Ordering::SeqCst);
+            server.crash().await;
+            for writer in writers {
+                writer.await.expect("a writer panicked");
+            }
+            let acknowledged = acknowledged.lock().unwrap().clone();
+            assert!(
+                acknowledged.len() >= 16,
+                "{label}: only {} writes were acknowledged",
+                acknowledged.len()
+            );
+
+            let server = gloss.serve(&[]).await;
+            let token = server.sign_in("admin", ADMIN_PASSWORD).await;
+            let stored: HashSet<String> = server
+                .all_projects(&token)
+                .await
+                .iter()
+                .map(|project| project["name"].as_str().unwrap().to_string())
+                .collect();
+            let lost: Vec<&String> = acknowledged
+                .iter()
+                .filter(|name| !stored.contains(*name))
+                .collect();
+            assert!(
+                lost.is_empty(),
+                "{label}: {} of {} acknowledged projects were lost: {lost:?}",
+                lost.len(),
+                acknowledged.len()
+            );
+            eprintln!(
+                "{label}: {} acknowledged, {} stored",
+                acknowledged.len(),
+                stored.len()
+            );
+            server.stop().await;
+        }
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- errors
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_postgres_is_named_without_its_password() {
+    within(async {
+        let home = tempfile::tempdir().unwrap();
+        let err = Gloss::new(home.path())
+            .args(&["--data", "data"])
+            .args(&["--database", "postgres://nobody:s3cret@127.0.0.1:1/none"])
+            .args(&["user", "list"])
+            .fails()
+            .await;
+        assert!(
+            err.contains("postgres://nobody:***@127.0.0.1:1/none"),
+            "{err}"
+        );
+        assert!(!err.contains("s3cret"), "{err}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_database_scheme_is_refused() {
+    within(async {
+        let home = tempfile::tempdir().unwrap();
+        let err = Gloss::new(home.path())
+            .args(&["--data", "data", "--database", "mysql://x", "user", "list"])
+            .fails()
+            .await;
+        assert!(
+            err.contains("mysql://x") && err.contains("sqlite:// or postgres://"),
+            "{err}"
+        );
+    })
+    .await;
+}
