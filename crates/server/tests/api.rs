@@ -153,48 +153,35 @@ async fn bad_requests_name_the_field_and_the_reason() {
         "{body}"
     );
 
-    let (status, body) = server
-        .call(
-            Method::GET,
-            "/api/v1/projects/not-a-number",
-            Some(&admin),
-            None,
-        )
-        .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (404, Some("not_found")),
-        "{body}"
-    );
-    let (status, body) = server
-        .call(Method::GET, "/api/v1/nothing-here", Some(&admin), None)
-        .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (404, Some("not_found")),
-        "{body}"
-    );
-    let (status, body) = server
-        .call(Method::GET, "/api/v1/projects?limit=0", Some(&admin), None)
-        .await;
-    assert_eq!(
-        (status, body["details"]["field"].as_str()),
-        (422, Some("limit")),
-        "{body}"
-    );
-    let (status, body) = server
-        .call(
-            Method::GET,
+    // Malformed paths and queries: (path, status, code, field).
+    let cases = [
+        ("/api/v1/projects/not-a-number", 404, "not_found", None),
+        ("/api/v1/nothing-here", 404, "not_found", None),
+        (
+            "/api/v1/projects?limit=0",
+            422,
+            "invalid_field",
+            Some("limit"),
+        ),
+        (
             "/api/v1/projects?after=abc",
-            Some(&admin),
-            None,
-        )
-        .await;
-    assert_eq!(
-        (status, body["details"]["field"].as_str()),
-        (422, Some("after")),
-        "{body}"
-    );
+            422,
+            "invalid_field",
+            Some("after"),
+        ),
+    ];
+    for (path, expected_status, code, field) in cases {
+        let (status, body) = server.call(Method::GET, path, Some(&admin), None).await;
+        assert_eq!(
+            (
+                status,
+                body["code"].as_str(),
+                body["details"]["field"].as_str()
+            ),
+            (expected_status, Some(code), field),
+            "{path}: {body}"
+        );
+    }
     server.stop().await;
 }
 
