@@ -116,8 +116,11 @@ async fn update_project(
         .engine
         .update_project(&actor, ProjectId(project_id), update)
         .await?;
-    let (_, my_role) = app.engine.project(&actor, project.id).await?;
-    Ok(Json(ProjectView { project, my_role }))
+    // Only project managers (and admins, who count as managers) may change a project.
+    Ok(Json(ProjectView {
+        project,
+        my_role: ProjectRole::Manager,
+    }))
 }
 
 /// Delete a project and everything in it (its managers).
