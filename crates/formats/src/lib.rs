@@ -1,0 +1,1 @@
+//! Task files in and out: JSON, JSONL, CSV, Label Studio exports and COCO.
