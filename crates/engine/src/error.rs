@@ -75,6 +75,16 @@ impl From<gloss_media::Error> for Error {
     fn from(err: gloss_media::Error) -> Error {
         match err {
             gloss_media::Error::NotFound(_) => Error::not_found("media"),
+            gloss_media::Error::TooLarge { .. } => {
+                Error::new(Code::PayloadTooLarge, err.to_string())
+            }
+            gloss_media::Error::TooManyPixels { .. } | gloss_media::Error::BadImage(_) => {
+                Error::invalid("file", err.to_string())
+            }
+            gloss_media::Error::Refused { .. }
+            | gloss_media::Error::Fetch { .. }
+            | gloss_media::Error::TooManyRedirects { .. }
+            | gloss_media::Error::HttpStatus { .. } => Error::invalid("url", err.to_string()),
             other => Error::internal(other.to_string()),
         }
     }

@@ -11,13 +11,21 @@ mod access;
 mod auth;
 pub mod backup;
 mod error;
+mod export;
+mod import;
+mod media;
 mod projects;
+mod tasks;
 mod users;
 
 pub use access::Actor;
 pub use auth::{LoginLimits, NewSession, NewToken, SessionCaller};
 pub use backup::{BackupSummary, RestoreSummary};
 pub use error::{Error, Result};
+pub use export::{ExportFormat, ExportOptions, ExportSummary, ExportTarget};
+pub use import::{media_url, ImportFile, ImportOptions, MEDIA_URL_PREFIX};
+pub use media::MediaDownload;
+pub use tasks::{TaskCounts, TaskDetail};
 pub use projects::{ProjectInput, ProjectUpdate};
 
 use gloss_media::MediaStore;
@@ -32,14 +40,28 @@ pub struct EngineConfig {
     /// How long a browser session lasts without signing in again.
     pub session_ttl_seconds: i64,
     pub login_limits: LoginLimits,
+    /// Where uploads wait while they are imported (on the same disk as the
+    /// media, so that moving them into the store is cheap).
+    pub upload_dir: PathBuf,
+    /// What an uploaded or imported file may be.
+    pub upload_limits: gloss_media::UploadLimits,
+    /// Fetching media from URLs in task data; `None` (the default) fetches nothing.
+    pub fetch: Option<gloss_media::FetchPolicy>,
 }
 
 impl EngineConfig {
     pub fn new(backup_dir: PathBuf) -> EngineConfig {
+        let upload_dir = match backup_dir.parent() {
+            Some(data_dir) => data_dir.join("uploads"),
+            None => std::env::temp_dir(),
+        };
         EngineConfig {
             backup_dir,
+            upload_dir,
             session_ttl_seconds: 14 * 24 * 3600,
             login_limits: LoginLimits::default(),
+            upload_limits: gloss_media::UploadLimits::default(),
+            fetch: None,
         }
     }
 }
@@ -51,17 +73,23 @@ pub struct Engine {
     media: MediaStore,
     config: EngineConfig,
     login_limiter: auth::LoginLimiter,
+    fetcher: Option<gloss_media::Fetcher>,
+    /// Rows read by the imports running in this process.
+    import_progress: std::sync::Mutex<std::collections::HashMap<gloss_types::ImportId, i64>>,
 }
 
 impl Engine {
     /// Opens an instance whose database is already migrated (see [`Engine::prepare_store`]).
     pub fn new(store: Store, media: MediaStore, config: EngineConfig) -> Engine {
         let login_limiter = auth::LoginLimiter::new(config.login_limits);
+        let fetcher = config.fetch.clone().map(gloss_media::Fetcher::new);
         Engine {
             store,
             media,
             config,
             login_limiter,
+            fetcher,
+            import_progress: Default::default(),
         }
     }
 
@@ -99,5 +127,16 @@ impl Engine {
 
     pub fn media(&self) -> &MediaStore {
         &self.media
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// A new temporary file for an upload, in the upload folder.
+    pub fn upload_file(&self) -> Result<tempfile::NamedTempFile> {
+        std::fs::create_dir_all(&self.config.upload_dir)
+            .and_then(|()| tempfile::NamedTempFile::new_in(&self.config.upload_dir))
+            .map_err(|err| Error::internal(format!("cannot create an upload file: {err}")))
     }
 }

@@ -1,1 +1,33 @@
 //! Task files in and out: JSON, JSONL, CSV, Label Studio exports and COCO.
+//!
+//! This crate owns the file formats of tasks and annotations: reading
+//! import files into [`TaskRecord`]s (with a [`Rejection`] naming the row,
+//! field and reason for each unacceptable row, and a [`FormatError`] when
+//! the file as a whole is unusable), writing Label Studio and COCO exports
+//! from [`ExportTask`]s, and the deterministic train/validation/test
+//! [`split_of`] a task.
+//!
+//! It must not touch anything beyond the bytes it is given: no database, no
+//! HTTP, no async runtime, no media storage, no file names on disk. Readers
+//! take `std::io::Read`, writers take `std::io::Write` (the COCO writer also
+//! a spool file the caller creates), and everything else is a pure function,
+//! so the engine decides where bytes come from and go to, and what a
+//! project's label config allows (that is `gloss-schema`'s job).
+
+mod coco;
+mod coco_writer;
+mod model;
+mod read;
+mod split;
+mod task;
+mod timestamp;
+mod write;
+
+pub use coco::{read_coco, CocoImportOptions, ControlRef};
+pub use coco_writer::{CocoSummary, CocoWriter};
+pub use model::{
+    AnnotationRecord, DraftRecord, FormatError, PredictionRecord, Rejection, TaskRecord,
+};
+pub use read::{detect, read_tasks, InputFormat, TaskSink, DETECT_HEAD_LEN};
+pub use split::{split_of, Split, SplitRatios};
+pub use write::{ExportAnnotation, ExportPrediction, ExportTask, ImageInfo, LabelStudioWriter};

@@ -32,6 +32,18 @@ pub struct GlobalArgs {
     /// Log level: error, warn, info, debug or trace [default: info]
     #[arg(long, global = true, env = "GLOSS_LOG", value_name = "LEVEL")]
     pub log: Option<String>,
+    /// Largest uploaded or imported media file, in bytes [default: 2 GiB]
+    #[arg(long, global = true, env = "GLOSS_MAX_UPLOAD_BYTES", value_name = "BYTES")]
+    pub max_upload_bytes: Option<u64>,
+    /// Images with more pixels (width × height) are refused before decoding [default: 178956970]
+    #[arg(long, global = true, env = "GLOSS_MAX_IMAGE_PIXELS", value_name = "PIXELS")]
+    pub max_image_pixels: Option<u64>,
+    /// Copy http(s) media URLs in imported task data into the media store [default: false]
+    #[arg(long, global = true, env = "GLOSS_FETCH_URLS", value_name = "BOOL")]
+    pub fetch_urls: Option<bool>,
+    /// Comma-separated private networks that URL fetching may reach, e.g. 10.1.0.0/16 [default: none]
+    #[arg(long, global = true, env = "GLOSS_FETCH_ALLOW", value_name = "CIDRS")]
+    pub fetch_allow: Option<String>,
 }
 
 /// `gloss.toml`: the same settings as the flags, by the same names.
@@ -46,6 +58,11 @@ pub struct FileConfig {
     pub bind: Option<String>,
     pub demo: Option<bool>,
     pub secure_cookies: Option<bool>,
+    pub max_upload_bytes: Option<u64>,
+    pub max_image_pixels: Option<u64>,
+    pub max_import_bytes: Option<u64>,
+    pub fetch_urls: Option<bool>,
+    pub fetch_allow: Option<Vec<String>>,
 }
 
 /// The settings every command needs, resolved.
@@ -56,6 +73,9 @@ pub struct Settings {
     pub media_url: String,
     pub sqlite_sync: SqliteSync,
     pub log_level: tracing::Level,
+    pub upload_limits: gloss_media::UploadLimits,
+    /// `None`: media URLs are never fetched.
+    pub fetch: Option<gloss_media::FetchPolicy>,
 }
 
 impl Settings {
@@ -113,12 +133,45 @@ pub fn resolve(args: &GlobalArgs, file: &FileConfig) -> Result<Settings> {
         "trace" => tracing::Level::TRACE,
         other => bail!("log: `{other}` is not one of error, warn, info, debug, trace"),
     };
+    let defaults = gloss_media::UploadLimits::default();
+    let upload_limits = gloss_media::UploadLimits {
+        max_bytes: args
+            .max_upload_bytes
+            .or(file.max_upload_bytes)
+            .unwrap_or(defaults.max_bytes),
+        max_image_pixels: args
+            .max_image_pixels
+            .or(file.max_image_pixels)
+            .unwrap_or(defaults.max_image_pixels),
+    };
+    let allow: Vec<String> = match (&args.fetch_allow, &file.fetch_allow) {
+        (Some(list), _) => list
+            .split(',')
+            .map(|entry| entry.trim().to_string())
+            .filter(|entry| !entry.is_empty())
+            .collect(),
+        (None, Some(list)) => list.clone(),
+        (None, None) => Vec::new(),
+    };
+    let allow = gloss_media::FetchPolicy::parse_allow(&allow)
+        .map_err(|err| anyhow::anyhow!("fetch_allow: {err}"))?;
+    let fetch = args
+        .fetch_urls
+        .or(file.fetch_urls)
+        .unwrap_or(false)
+        .then(|| gloss_media::FetchPolicy {
+            allow,
+            max_bytes: upload_limits.max_bytes,
+            ..gloss_media::FetchPolicy::default()
+        });
     Ok(Settings {
         data_dir,
         database_url,
         media_url,
         sqlite_sync,
         log_level,
+        upload_limits,
+        fetch,
     })
 }
 
@@ -144,6 +197,10 @@ mod tests {
             media: None,
             sqlite_sync: None,
             log: None,
+            max_upload_bytes: None,
+            max_image_pixels: None,
+            fetch_urls: None,
+            fetch_allow: None,
         }
     }
 

@@ -30,6 +30,10 @@ enum Command {
     /// Manage projects
     #[command(subcommand)]
     Project(cli::project::ProjectCommand),
+    /// Import tasks: image files or folders, JSON/JSONL/CSV/TSV task files, COCO, Label Studio exports
+    Import(cli::import::ImportArgs),
+    /// Export a project as Gloss JSON, Label Studio JSON or COCO
+    Export(cli::export::ExportArgs),
     /// Write a backup of the database and media to one file (safe while the server runs)
     Backup(cli::backup::BackupArgs),
     /// Replace the database with a backup's and add its media (stop the server first)
@@ -71,6 +75,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => cli::serve::run(&settings, &file, args).await,
         Command::User(command) => cli::user::run(&settings, command).await,
         Command::Project(command) => cli::project::run(&settings, command).await,
+        Command::Import(args) => cli::import::run(&settings, args).await,
+        Command::Export(args) => cli::export::run(&settings, args).await,
         Command::Backup(args) => cli::backup::backup(&settings, args).await,
         Command::Restore(args) => cli::backup::restore(&settings, args).await,
         Command::Config(command) => cli::config_command(&settings, command),

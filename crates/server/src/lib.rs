@@ -29,6 +29,9 @@ pub struct ServerConfig {
     pub secure_cookies: bool,
     /// The largest JSON body accepted, in bytes.
     pub max_json_bytes: usize,
+    /// The largest task file accepted as a request body (`POST …/tasks`), in
+    /// bytes. Uploaded files are limited by the media upload limit instead.
+    pub max_import_bytes: u64,
 }
 
 impl Default for ServerConfig {
@@ -36,6 +39,7 @@ impl Default for ServerConfig {
         ServerConfig {
             secure_cookies: false,
             max_json_bytes: 4 * 1024 * 1024,
+            max_import_bytes: 1024 * 1024 * 1024,
         }
     }
 }
@@ -56,6 +60,7 @@ pub struct App {
         (name = "me", description = "The caller's own account and API tokens"),
         (name = "users", description = "Accounts (admins)"),
         (name = "projects", description = "Projects and their members"),
+        (name = "tasks", description = "Tasks, imports, exports and media"),
     )
 )]
 struct ApiDoc;

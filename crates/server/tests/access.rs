@@ -164,6 +164,49 @@ fn table() -> Vec<Route> {
             "/api/v1/projects/{project_id}/members/{username}",
             [401, 204, 204, 404, 403, 403, 404],
         ),
+        route(
+            Method::POST,
+            "/api/v1/projects/{project_id}/tasks",
+            [401, 201, 201, 404, 403, 403, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/tasks",
+            [401, 200, 200, 404, 200, 403, 404],
+        ),
+        // Sent as JSON, not multipart: callers allowed to import get as far as the body check.
+        route(
+            Method::POST,
+            "/api/v1/projects/{project_id}/imports",
+            [401, 415, 415, 404, 403, 403, 404],
+        ),
+        // Imports are the managers': other members do not learn they exist.
+        route(
+            Method::GET,
+            "/api/v1/imports/{import_id}",
+            [401, 200, 200, 404, 404, 404, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/task-counts",
+            [401, 200, 200, 404, 200, 200, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/tasks/{task_id}",
+            [401, 200, 200, 404, 200, 403, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/export",
+            [401, 200, 200, 404, 200, 403, 404],
+        ),
+        // Media of a project, to its members only.
+        route(
+            Method::GET,
+            "/api/v1/media/{key}",
+            [401, 200, 200, 404, 200, 200, 404],
+        ),
     ]
 }
 
@@ -230,8 +273,59 @@ async fn prepare(
     n: usize,
 ) -> (String, Option<Value>) {
     let mut path = route.path.to_string();
-    if path.contains("{project_id}") {
-        path = path.replace("{project_id}", &project(server, cast).await.to_string());
+    let needs_project = ["{project_id}", "{import_id}", "{task_id}", "{key}"]
+        .iter()
+        .any(|name| path.contains(name));
+    let project_id = if needs_project {
+        Some(project(server, cast).await)
+    } else {
+        None
+    };
+    if let Some(id) = project_id {
+        path = path.replace("{project_id}", &id.to_string());
+    }
+    if path.contains("{import_id}") || path.contains("{task_id}") {
+        let (status, created) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{}/tasks", project_id.unwrap()),
+                cast.token(Who::Manager),
+                Some(json!([{"image": "/img/1.png"}])),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        path = path.replace("{import_id}", &created["import_id"].to_string());
+        let task = server
+            .engine
+            .store()
+            .list_tasks(
+                gloss_types::ProjectId(project_id.unwrap()),
+                gloss_types::PageRequest::first(1),
+            )
+            .await
+            .unwrap();
+        path = path.replace("{task_id}", &task.items[0].id.to_string());
+    }
+    if path.contains("{key}") {
+        let png = gloss_test_support::tiny_png();
+        let key = server.engine.media().put(png.clone().into()).await.unwrap();
+        let media = gloss_store::NewMedia {
+            key: key.as_str().to_string(),
+            content_type: "image/png".into(),
+            size: png.len() as i64,
+            width: Some(1),
+            height: Some(1),
+        };
+        server
+            .engine
+            .store()
+            .link_project_media(gloss_types::ProjectId(project_id.unwrap()), &media, "a.png")
+            .await
+            .unwrap();
+        path = path.replace("{key}", key.as_str());
+    }
+    if route.path.ends_with("/export") {
+        path.push_str("?format=json");
     }
     if path.contains("{token_id}") {
         let owner = if who == Who::Anonymous {
@@ -279,6 +373,10 @@ async fn prepare(
         (Method::POST, "/api/v1/projects/{project_id}/members") => {
             Some(json!({"username": "outsider"}))
         }
+        (Method::POST, "/api/v1/projects/{project_id}/tasks") => {
+            Some(json!([{"image": "/img/1.png"}, {"image": "/img/2.png"}]))
+        }
+        (Method::POST, "/api/v1/projects/{project_id}/imports") => Some(json!({"file": "x"})),
         _ => None,
     };
     (path, body)

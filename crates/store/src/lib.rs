@@ -9,15 +9,22 @@
 //! `migrations/`. Rows use only integers and text, so a backup taken on one
 //! backend restores on the other.
 
+mod imports;
 mod migrate;
 mod projects;
 mod rows;
 mod snapshot;
+mod tasks;
 mod users;
 
 pub use migrate::{Migration, MIGRATION_COUNT};
 pub use projects::{NewProject, ProjectPatch, ProjectScope};
 pub use snapshot::{snapshot_tables, SnapshotTable, SnapshotWriter, TableRows};
+pub use imports::ImportOutcome;
+pub use tasks::{
+    AnnotationRow, DraftRow, ImportCounts, NewAnnotation, NewDraft, NewMedia, NewPrediction,
+    NewTask, PredictionRow, ProjectMediaRow, TaskBundlePage, TaskImport, TaskReader, TaskRow,
+};
 pub use users::{NewUser, Session};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

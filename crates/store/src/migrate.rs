@@ -29,6 +29,7 @@ macro_rules! migration {
 pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_accounts_and_projects"),
     migration!(2, "0002_sessions"),
+    migration!(3, "0003_tasks_and_media"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.

@@ -63,3 +63,14 @@ pub(crate) fn token(row: &AnyRow) -> Result<ApiToken> {
             .map(Timestamp),
     })
 }
+
+/// A nullable floating-point column. SQLite may hand back a whole number as
+/// an integer, so both are accepted.
+pub(crate) fn optional_f64(row: &AnyRow, column: &str) -> Result<Option<f64>> {
+    match row.try_get::<Option<f64>, _>(column) {
+        Ok(value) => Ok(value),
+        Err(_) => Ok(row
+            .try_get::<Option<i64>, _>(column)?
+            .map(|value| value as f64)),
+    }
+}

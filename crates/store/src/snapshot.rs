@@ -22,6 +22,13 @@ pub(crate) const TABLES: &[&str] = &[
     "project_members",
     "api_tokens",
     "sessions",
+    "media",
+    "project_media",
+    "imports",
+    "tasks",
+    "annotations",
+    "predictions",
+    "drafts",
 ];
 
 /// The tables a snapshot holds, in restore order.

@@ -2,11 +2,15 @@
 //! PostgreSQL: both backends must answer alike.
 
 use gloss_store::{
-    snapshot_tables, Error, NewProject, NewUser, ProjectPatch, ProjectScope, SnapshotTable,
-    SnapshotWriter, Store, StoreOptions, TableRows, MIGRATION_COUNT,
+    snapshot_tables, Error, ImportOutcome, NewAnnotation, NewDraft, NewMedia, NewPrediction,
+    NewProject, NewTask, NewUser, ProjectPatch, ProjectScope, SnapshotTable, SnapshotWriter,
+    Store, StoreOptions, TableRows, MIGRATION_COUNT,
 };
 use gloss_test_support::{databases, open_store, TestDb};
-use gloss_types::{PageRequest, ProjectRole, Role, Timestamp, User};
+use gloss_types::{
+    ImportState, PageRequest, ProjectId, ProjectRole, RejectedRow, Role, TaskStatus, Timestamp,
+    User, UserId,
+};
 use serde_json::Value;
 
 async fn user(store: &Store, name: &str, role: Role) -> User {
@@ -366,7 +370,166 @@ async fn seeded(db: &TestDb) -> Store {
         .create_token(erin.id, "t", "hash-t", "gls_t")
         .await
         .unwrap();
+    let mut import = store.begin_task_import(project.id, None).await.unwrap();
+    import.insert(&sample_tasks(3, Some(erin.id))).await.unwrap();
+    import.link_media(&sample_media("ab"), "a.png").await.unwrap();
+    import.commit().await.unwrap();
     store
+}
+
+fn sample_media(prefix: &str) -> NewMedia {
+    NewMedia {
+        key: format!("{prefix}{}", "0".repeat(62)),
+        content_type: "image/png".into(),
+        size: 1234,
+        width: Some(640),
+        height: Some(480),
+    }
+}
+
+/// `n` tasks; every other one has an annotation (by `annotator`), a prediction and a draft.
+fn sample_tasks(n: usize, annotator: Option<UserId>) -> Vec<NewTask> {
+    (0..n)
+        .map(|idx| {
+            let annotated = idx % 2 == 0;
+            NewTask {
+                data: format!(r#"{{"image":"/img/{idx}.png","text":"ünï \"{idx}\""}}"#),
+                meta: annotated.then(|| r#"{"source":"test"}"#.to_string()),
+                annotations: if annotated {
+                    vec![NewAnnotation {
+                        completed_by: annotator,
+                        result: r#"[{"from_name":"c","to_name":"i","type":"choices","value":{"choices":["a"]}}]"#.into(),
+                        lead_time: Some(12.5 + idx as f64),
+                        was_cancelled: false,
+                        ground_truth: idx == 0,
+                        extra: Some(r#"{"unique_id":"u"}"#.into()),
+                        created_at: 1_700_000_000_000,
+                        updated_at: 1_700_000_000_001,
+                    }]
+                } else {
+                    Vec::new()
+                },
+                predictions: if annotated {
+                    vec![NewPrediction {
+                        model_version: "m1".into(),
+                        score: Some(0.75),
+                        result: "[]".into(),
+                        extra: None,
+                        created_at: 1_700_000_000_002,
+                    }]
+                } else {
+                    Vec::new()
+                },
+                drafts: if annotated {
+                    vec![NewDraft {
+                        user_id: annotator,
+                        result: "[]".into(),
+                        lead_time: None,
+                        extra: None,
+                        created_at: 1,
+                        updated_at: 2,
+                    }]
+                } else {
+                    Vec::new()
+                },
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn task_imports_are_all_or_nothing_and_read_back_in_pages() {
+    for db in databases().await {
+        let store = open_store(&db).await;
+        let label = db.label;
+        let owner = user(&store, "owner", Role::Manager).await;
+        let project = store
+            .create_project(&NewProject {
+                name: "p".into(),
+                description: String::new(),
+                label_config: "<View/>".into(),
+                created_by: Some(owner.id),
+            })
+            .await
+            .unwrap();
+
+        // Dropped without commit: nothing is written, and no id is burnt
+        // where it would show (ids are never reused after a commit).
+        let mut import = store.begin_task_import(project.id, None).await.unwrap();
+        import.insert(&sample_tasks(10, None)).await.unwrap();
+        drop(import);
+        assert!(store.list_tasks(project.id, PageRequest::first(10)).await.unwrap().items.is_empty(), "{label}");
+
+        let job = store.create_import(project.id, Some(owner.id)).await.unwrap();
+        assert_eq!(job.state, ImportState::Running, "{label}");
+        let mut import = store.begin_task_import(project.id, Some(job.id.0)).await.unwrap();
+        import.insert(&sample_tasks(1201, Some(owner.id))).await.unwrap();
+        import.link_media(&sample_media("cd"), "cat.png").await.unwrap();
+        let counts = import.commit().await.unwrap();
+        assert_eq!((counts.tasks, counts.annotations, counts.predictions, counts.drafts), (1201, 601, 601, 601), "{label}");
+        let done = store
+            .finish_import(job.id, 1201, &ImportOutcome { tasks: 1201, annotations: 601, predictions: 601, ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!((done.state, done.tasks_created), (ImportState::Completed, 1201), "{label}");
+
+        let counts = store.task_counts(project.id).await.unwrap();
+        assert_eq!(counts, vec![(TaskStatus::New, 600), (TaskStatus::InProgress, 0), (TaskStatus::Completed, 601)], "{label}");
+
+        // A consistent page-by-page read: a task imported meanwhile is not seen.
+        let mut reader = store.begin_task_read().await.unwrap();
+        let first = reader.page(project.id, 0, 500, &[]).await.unwrap();
+        let mut late = store.begin_task_import(project.id, None).await.unwrap();
+        late.insert(&sample_tasks(1, None)).await.unwrap();
+        late.commit().await.unwrap();
+        let mut seen = first.tasks.len();
+        let mut after = first.tasks.last().unwrap().id.0;
+        assert_eq!(first.annotations.len(), 250, "{label}");
+        assert_eq!(first.annotations[0].username.as_deref(), Some("owner"), "{label}");
+        assert_eq!(first.annotations[0].lead_time, Some(12.5), "{label}");
+        assert!(first.annotations[0].ground_truth, "{label}");
+        assert_eq!(first.predictions[0].score, Some(0.75), "{label}");
+        loop {
+            let page = reader.page(project.id, after, 500, &[]).await.unwrap();
+            let Some(last) = page.tasks.last() else { break };
+            after = last.id.0;
+            seen += page.tasks.len();
+        }
+        reader.finish().await.unwrap();
+        assert_eq!(seen, 1201, "{label}");
+        let mut reader = store.begin_task_read().await.unwrap();
+        let completed = reader.page(project.id, 0, 5000, &[TaskStatus::Completed]).await.unwrap();
+        reader.finish().await.unwrap();
+        assert_eq!(completed.tasks.len(), 602, "{label}");
+        assert!(completed.tasks.iter().all(|t| t.status == TaskStatus::Completed), "{label}");
+
+        let task = store.task(completed.tasks[0].id).await.unwrap().to_task().unwrap();
+        assert_eq!(task.data["text"], "ünï \"0\"", "{label}");
+        assert_eq!(task.meta["source"], "test", "{label}");
+        let annotations = store.task_annotations(task.id).await.unwrap();
+        assert_eq!(annotations[0].to_annotation().unwrap().result[0]["type"], "choices", "{label}");
+
+        // Media is visible to members of a project that uses it, and only to them.
+        let key = sample_media("cd").key;
+        assert_eq!(store.visible_media(&key, Some(owner.id)).await.unwrap().unwrap().file_name, "cat.png", "{label}");
+        let stranger = user(&store, "stranger", Role::Annotator).await;
+        assert!(store.visible_media(&key, Some(stranger.id)).await.unwrap().is_none(), "{label}");
+        assert!(store.visible_media(&key, None).await.unwrap().is_some(), "{label}");
+        let found = store.project_media(project.id, &[key.clone(), "ff".repeat(32)]).await.unwrap();
+        assert_eq!(found.len(), 1, "{label}");
+        assert_eq!(found[0].media.width, Some(640), "{label}");
+
+        // Failed imports keep their report; interrupted ones are marked failed.
+        let job = store.create_import(project.id, None).await.unwrap();
+        let rejected = vec![RejectedRow { file: "a.json".into(), row: 3, field: "data".into(), reason: "not an object".into() }];
+        let failed = store.finish_import(job.id, 5, &ImportOutcome { rejected: rejected.clone(), ..Default::default() }).await.unwrap();
+        assert_eq!((failed.state, failed.rejected), (ImportState::Failed, rejected), "{label}");
+        let job = store.create_import(project.id, None).await.unwrap();
+        assert_eq!(store.fail_interrupted_imports().await.unwrap(), 1, "{label}");
+        assert_eq!(store.import(job.id).await.unwrap().state, ImportState::Failed, "{label}");
+        assert!(matches!(store.begin_task_import(ProjectId(999_999), None).await, Err(Error::NotFound)), "{label}");
+        store.close().await;
+    }
 }
 
 #[tokio::test]

@@ -105,20 +105,27 @@ pub const PASSWORD: &str = "correct horse battery";
 
 impl TestServer {
     pub async fn start(db: &TestDb) -> TestServer {
+        TestServer::start_with(db, |_| {}, ServerConfig::default()).await
+    }
+
+    /// Like [`TestServer::start`], with settings changed by `configure`.
+    pub async fn start_with(
+        db: &TestDb,
+        configure: impl FnOnce(&mut EngineConfig),
+        server_config: ServerConfig,
+    ) -> TestServer {
         let store = open_store(db).await;
         let media = media_in(&db.dir);
-        let engine = Arc::new(Engine::new(
-            store,
-            media,
-            EngineConfig::new(db.dir.path().join("backups")),
-        ));
+        let mut config = EngineConfig::new(db.dir.path().join("backups"));
+        configure(&mut config);
+        let engine = Arc::new(Engine::new(store, media, config));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("binding 127.0.0.1:0");
         let base = format!("http://{}", listener.local_addr().expect("local address"));
         let app = App {
             engine: engine.clone(),
-            config: Arc::new(ServerConfig::default()),
+            config: Arc::new(server_config),
         };
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -192,4 +199,21 @@ impl TestServer {
         }
         self.engine.store().close().await;
     }
+}
+
+/// A PNG of `width` × `height` pixels, with a gradient so that images differ.
+pub fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, seed])
+    });
+    let mut bytes = Vec::new();
+    picture
+        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .expect("encoding a PNG");
+    bytes
+}
+
+/// A 1 × 1 PNG.
+pub fn tiny_png() -> Vec<u8> {
+    png(1, 1, 0)
 }

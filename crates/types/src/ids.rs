@@ -31,3 +31,19 @@ id_type!(
     /// The id of an API token (not its secret).
     TokenId
 );
+id_type!(
+    /// The id of a task: one item to annotate.
+    TaskId
+);
+id_type!(
+    /// The id of an annotation (one annotator's submitted work on a task).
+    AnnotationId
+);
+id_type!(
+    /// The id of a model prediction on a task.
+    PredictionId
+);
+id_type!(
+    /// The id of an import job.
+    ImportId
+);

@@ -8,10 +8,14 @@
 mod code;
 mod ids;
 pub mod result;
+mod task;
 mod time_stamp;
 
 pub use code::Code;
-pub use ids::{ProjectId, TokenId, UserId};
+pub use ids::{AnnotationId, ImportId, PredictionId, ProjectId, TaskId, TokenId, UserId};
+pub use task::{
+    Annotation, Import, ImportState, MediaRecord, Prediction, RejectedRow, Task, TaskStatus,
+};
 pub use time_stamp::Timestamp;
 
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,9 @@
 //! One module per command.
 
 pub mod backup;
+pub mod demo;
+pub mod export;
+pub mod import;
 pub mod project;
 pub mod serve;
 pub mod user;
@@ -35,6 +38,18 @@ pub fn config_command(settings: &Settings, command: ConfigCommand) -> Result<()>
                 "sqlite_sync = {:?}",
                 format!("{:?}", settings.sqlite_sync).to_lowercase()
             );
+            println!("max_upload_bytes = {}", settings.upload_limits.max_bytes);
+            println!(
+                "max_image_pixels = {}",
+                settings.upload_limits.max_image_pixels
+            );
+            println!("fetch_urls = {}", settings.fetch.is_some());
+            let allow: Vec<String> = settings
+                .fetch
+                .iter()
+                .flat_map(|policy| policy.allow.iter().map(|net| format!("{net:?}")))
+                .collect();
+            println!("fetch_allow = {allow:?}");
         }
     }
     Ok(())
@@ -63,11 +78,11 @@ pub async fn open_engine(settings: &Settings) -> Result<Engine> {
             path.display()
         );
     }
-    Ok(Engine::new(
-        store,
-        media,
-        EngineConfig::new(settings.backup_dir()),
-    ))
+    let mut config = EngineConfig::new(settings.backup_dir());
+    config.upload_dir = settings.data_dir.join("uploads");
+    config.upload_limits = settings.upload_limits.clone();
+    config.fetch = settings.fetch.clone();
+    Ok(Engine::new(store, media, config))
 }
 
 /// A secret from an environment variable or, failing that, the first line of

@@ -4,7 +4,6 @@ use super::open_engine;
 use crate::config::{FileConfig, Settings};
 use anyhow::{Context, Result};
 use clap::Args;
-use gloss_engine::{Actor, Engine, ProjectInput};
 use gloss_server::{App, ServerConfig};
 use std::sync::Arc;
 
@@ -21,24 +20,6 @@ pub struct ServeArgs {
     secure_cookies: bool,
 }
 
-/// The label config of the demo project: boxes and polygons on images, and a class per image.
-const DEMO_CONFIG: &str = r##"<View>
-  <Header value="Draw a box or a polygon around each vehicle, then pick the scene"/>
-  <Image name="image" value="$image"/>
-  <RectangleLabels name="box" toName="image">
-    <Label value="Car" background="#2563eb" hotkey="1"/>
-    <Label value="Truck" background="#16a34a" hotkey="2"/>
-    <Label value="Bicycle" background="#db2777" hotkey="3"/>
-  </RectangleLabels>
-  <PolygonLabels name="outline" toName="image">
-    <Label value="Road" background="#f59e0b"/>
-  </PolygonLabels>
-  <Choices name="scene" toName="image" choice="single">
-    <Choice value="Urban"/>
-    <Choice value="Rural"/>
-  </Choices>
-</View>
-"##;
 
 pub async fn run(settings: &Settings, file: &FileConfig, args: ServeArgs) -> Result<()> {
     let bind = args
@@ -61,13 +42,16 @@ pub async fn run(settings: &Settings, file: &FileConfig, args: ServeArgs) -> Res
         .filter(|password| !password.is_empty());
     let created_admin = engine.ensure_admin(admin_password.as_deref()).await?;
     if demo {
-        seed_demo(&engine).await?;
+        super::demo::seed(&engine).await?;
     }
 
     let app = App {
         engine: engine.clone(),
         config: Arc::new(ServerConfig {
             secure_cookies,
+            max_import_bytes: file
+                .max_import_bytes
+                .unwrap_or(ServerConfig::default().max_import_bytes),
             ..ServerConfig::default()
         }),
     };
@@ -91,25 +75,6 @@ pub async fn run(settings: &Settings, file: &FileConfig, args: ServeArgs) -> Res
         .await
         .context("serving HTTP")?;
     engine.store().close().await;
-    Ok(())
-}
-
-/// Creates the demo project when the instance has no projects yet.
-async fn seed_demo(engine: &Engine) -> Result<()> {
-    if engine.store().count_projects().await? > 0 {
-        return Ok(());
-    }
-    let input = ProjectInput {
-        name: "Demo: vehicles".to_string(),
-        description: "A demo project: boxes and polygons on images, and a class per image."
-            .to_string(),
-        label_config: DEMO_CONFIG.to_string(),
-    };
-    let project = engine.create_project(&Actor::Operator, input).await?;
-    println!(
-        "Created the demo project `{}` (id {})",
-        project.name, project.id
-    );
     Ok(())
 }
 

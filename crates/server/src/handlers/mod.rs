@@ -2,7 +2,9 @@
 
 mod auth;
 mod me;
+mod media;
 mod projects;
+mod tasks;
 mod users;
 
 use crate::error::ApiError;
@@ -16,6 +18,8 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .merge(me::routes())
         .merge(users::routes())
         .merge(projects::routes())
+        .merge(tasks::routes())
+        .merge(media::routes())
 }
 
 pub(crate) async fn not_found() -> ApiError {

@@ -1,0 +1,821 @@
+//! Importing tasks: image files, task files (JSON, JSONL, CSV, TSV, Label
+//! Studio exports) and COCO files, all-or-nothing per import.
+//!
+//! One import is one database transaction. Files are parsed on a blocking
+//! thread and handed over in chunks, so parsing and inserting overlap and
+//! memory stays flat however large the file. Every row is checked (data keys
+//! the label config reads, results against the config, media references);
+//! after the first rejected row nothing more is inserted, the rest of the
+//! files are still read so that the report lists every problem, and the
+//! transaction is rolled back.
+
+use crate::access::Actor;
+use crate::error::{Error, Result};
+use crate::Engine;
+use gloss_formats::{
+    AnnotationRecord, CocoImportOptions, ControlRef, DraftRecord, InputFormat, PredictionRecord,
+    Rejection, TaskRecord,
+};
+use gloss_media::MediaKey;
+use gloss_schema::{ControlKind, LabelConfig, ObjectKind};
+use gloss_store::{NewAnnotation, NewDraft, NewMedia, NewPrediction, NewTask, TaskImport};
+use gloss_types::result::ResultItem;
+use gloss_types::{
+    Code, Import, ImportId, ImportState, ProjectId, ProjectRole, RejectedRow, Timestamp, UserId,
+};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+/// Rows handed from the parsing thread to the inserter at a time.
+const CHUNK_ROWS: usize = 2000;
+/// Rejected rows listed in a report; more are counted, not listed.
+const MAX_LISTED_REJECTIONS: usize = 1000;
+/// The path under which the API serves a media object; task data refers to it.
+pub const MEDIA_URL_PREFIX: &str = "/api/v1/media/";
+
+/// The URL that task data uses for a stored media object.
+pub fn media_url(key: &str) -> String {
+    format!("{MEDIA_URL_PREFIX}{key}")
+}
+
+/// One file to import.
+#[derive(Debug, Clone)]
+pub struct ImportFile {
+    /// The name shown in reports (the uploaded or given file name).
+    pub name: String,
+    pub path: PathBuf,
+}
+
+/// How to read the files.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// `None` guesses each file's format from its name and content.
+    pub format: Option<InputFormat>,
+    /// A folder where file names in task data (and COCO `file_name`s) are
+    /// looked up and copied into the media store. Only the command line sets
+    /// it: API callers cannot make the server read its own disk.
+    pub images_dir: Option<PathBuf>,
+}
+
+impl Engine {
+    /// Imports `files` into a project and waits for the end. Used by the
+    /// command line and by the JSON task route.
+    pub async fn import_files(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        files: Vec<ImportFile>,
+        options: ImportOptions,
+    ) -> Result<Import> {
+        let (job, context) = self.prepare_import(actor, project).await?;
+        Ok(self.run_import(job.id, context, files, options).await)
+    }
+
+    /// Starts an import in the background and returns the running job, whose
+    /// progress [`Engine::import_job`] reports. The files are removed when it ends.
+    pub async fn start_import(
+        self: &Arc<Self>,
+        actor: &Actor,
+        project: ProjectId,
+        files: Vec<ImportFile>,
+        options: ImportOptions,
+    ) -> Result<Import> {
+        let (job, context) = self.prepare_import(actor, project).await?;
+        let engine = Arc::clone(self);
+        let id = job.id;
+        tokio::spawn(async move {
+            let paths: Vec<PathBuf> = files.iter().map(|file| file.path.clone()).collect();
+            engine.run_import(id, context, files, options).await;
+            for path in paths {
+                let _ = tokio::fs::remove_file(path).await;
+            }
+        });
+        Ok(job)
+    }
+
+    /// Refuses callers who may not import into the project, before they send files.
+    pub async fn check_import(&self, actor: &Actor, project: ProjectId) -> Result<()> {
+        self.project_with_role(actor, project, ProjectRole::Manager, "import tasks")
+            .await
+            .map(|_| ())
+    }
+
+    /// An import job, with live progress while it runs.
+    pub async fn import_job(&self, actor: &Actor, id: ImportId) -> Result<Import> {
+        let mut job = self.store.import(id).await.map_err(|err| match err {
+            gloss_store::Error::NotFound => Error::not_found("import"),
+            other => other.into(),
+        })?;
+        // Seeing an import needs the same power as starting one.
+        self.project_with_role(actor, job.project_id, ProjectRole::Manager, "see imports")
+            .await
+            .map_err(|err| match err.code {
+                Code::Forbidden => Error::not_found("import"),
+                _ => err,
+            })?;
+        if job.state == ImportState::Running {
+            if let Some(rows) = self.import_progress.lock().unwrap().get(&id) {
+                job.rows_read = *rows;
+            }
+        }
+        Ok(job)
+    }
+
+    async fn prepare_import(&self, actor: &Actor, id: ProjectId) -> Result<(Import, ImportContext)> {
+        let project = self
+            .project_with_role(actor, id, ProjectRole::Manager, "import tasks")
+            .await?;
+        let (config, _) = gloss_schema::parse(&project.label_config);
+        let job = self
+            .store
+            .create_import(project.id, actor.user().map(|user| user.id))
+            .await?;
+        let context = ImportContext::new(project.id, config);
+        Ok((job, context))
+    }
+
+    async fn run_import(
+        &self,
+        id: ImportId,
+        mut context: ImportContext,
+        files: Vec<ImportFile>,
+        options: ImportOptions,
+    ) -> Import {
+        self.import_progress.lock().unwrap().insert(id, 0);
+        let outcome = self.import_into(id, &mut context, &files, &options).await;
+        self.import_progress.lock().unwrap().remove(&id);
+        let mut rejected = std::mem::take(&mut context.rejected);
+        let error = match outcome {
+            Ok(counts) if rejected.is_empty() => {
+                let outcome = gloss_store::ImportOutcome {
+                    tasks: counts.tasks,
+                    annotations: counts.annotations,
+                    predictions: counts.predictions,
+                    error: None,
+                    rejected: Vec::new(),
+                };
+                return self.finish(id, context.rows_read, &outcome).await;
+            }
+            Ok(_) => None,
+            Err(err) => Some(err.to_string()),
+        };
+        let error = match (error, context.rejected_total) {
+            (Some(error), _) => Some(error),
+            (None, total) if total > rejected.len() as u64 => Some(format!(
+                "{total} rows were rejected; the first {} are listed; nothing was imported",
+                rejected.len()
+            )),
+            (None, total) => Some(format!(
+                "{total} {} rejected; nothing was imported",
+                if total == 1 { "row was" } else { "rows were" }
+            )),
+        };
+        rejected.truncate(MAX_LISTED_REJECTIONS);
+        let outcome = gloss_store::ImportOutcome {
+            error,
+            rejected,
+            ..Default::default()
+        };
+        self.finish(id, context.rows_read, &outcome).await
+    }
+
+    async fn finish(
+        &self,
+        id: ImportId,
+        rows_read: u64,
+        outcome: &gloss_store::ImportOutcome,
+    ) -> Import {
+        match self.store.finish_import(id, rows_read as i64, outcome).await {
+            Ok(job) => job,
+            Err(err) => {
+                tracing::error!(import = id.0, "cannot record the end of an import: {err}");
+                // The job row is unreachable; answer with what is known.
+                Import {
+                    id,
+                    project_id: ProjectId(0),
+                    state: ImportState::Failed,
+                    rows_read: rows_read as i64,
+                    tasks_created: 0,
+                    annotations_created: 0,
+                    predictions_created: 0,
+                    error: Some(err.to_string()),
+                    rejected: outcome.rejected.clone(),
+                    created_by: None,
+                    created_at: Timestamp::now(),
+                    finished_at: Some(Timestamp::now()),
+                }
+            }
+        }
+    }
+
+    async fn import_into(
+        &self,
+        id: ImportId,
+        context: &mut ImportContext,
+        files: &[ImportFile],
+        options: &ImportOptions,
+    ) -> Result<gloss_store::ImportCounts> {
+        let mut import = self
+            .store
+            .begin_task_import(context.project, Some(id.0))
+            .await?;
+        for file in files {
+            context.file = file.name.clone();
+            let format = match options.format {
+                Some(format) => Some(format),
+                None => guess_format(file).await?,
+            };
+            match format {
+                None => self.import_media_file(&mut import, context, file).await?,
+                Some(InputFormat::Coco) => {
+                    self.import_coco(&mut import, context, file, options).await?
+                }
+                Some(format) => {
+                    self.import_task_file(id, &mut import, context, file, format, options)
+                        .await?
+                }
+            }
+        }
+        if !context.rejected.is_empty() {
+            return Ok(gloss_store::ImportCounts::default());
+        }
+        Ok(import.commit().await?)
+    }
+
+    /// A file that is not a task file: one task showing it.
+    async fn import_media_file(
+        &self,
+        import: &mut TaskImport,
+        context: &mut ImportContext,
+        file: &ImportFile,
+    ) -> Result<()> {
+        context.rows_read += 1;
+        let row = context.rows_read;
+        let Some(field) = context.media_field.clone() else {
+            context.reject(row, "", "the label config has no <Image> to show an image file in; import a task file instead");
+            return Ok(());
+        };
+        match self.store_media_file(import, &file.path, &file.name).await {
+            Ok(url) => {
+                let mut data = Map::new();
+                data.insert(field, Value::String(url));
+                let task = NewTask {
+                    data: Value::Object(data).to_string(),
+                    ..Default::default()
+                };
+                if context.rejected.is_empty() {
+                    import.insert(&[task]).await?;
+                }
+            }
+            Err(err) => context.reject(row, "", &err.message),
+        }
+        Ok(())
+    }
+
+    async fn import_task_file(
+        &self,
+        id: ImportId,
+        import: &mut TaskImport,
+        context: &mut ImportContext,
+        file: &ImportFile,
+        format: InputFormat,
+        options: &ImportOptions,
+    ) -> Result<()> {
+        let reader = std::fs::File::open(&file.path).map_err(|err| {
+            Error::invalid("files", format!("cannot open {}: {err}", file.name))
+        })?;
+        let (sender, mut receiver) =
+            tokio::sync::mpsc::channel::<Vec<std::result::Result<TaskRecord, Rejection>>>(4);
+        let parser = tokio::task::spawn_blocking(move || {
+            let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+            let read = gloss_formats::read_tasks(
+                format,
+                std::io::BufReader::with_capacity(256 * 1024, reader),
+                &mut |row| {
+                    chunk.push(row);
+                    if chunk.len() == CHUNK_ROWS {
+                        let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS));
+                        return sender.blocking_send(full).is_ok();
+                    }
+                    true
+                },
+            );
+            if !chunk.is_empty() {
+                let _ = sender.blocking_send(chunk);
+            }
+            read
+        });
+        let mut tasks = Vec::with_capacity(CHUNK_ROWS);
+        while let Some(chunk) = receiver.recv().await {
+            for row in chunk {
+                context.rows_read += 1;
+                let record = match row {
+                    Ok(record) => record,
+                    Err(rejection) => {
+                        context.reject(rejection.row, &rejection.field, &rejection.reason);
+                        continue;
+                    }
+                };
+                let row = context.rows_read;
+                if let Some(task) = self
+                    .task_from_record(import, context, row, record, options)
+                    .await?
+                {
+                    if context.rejected.is_empty() {
+                        tasks.push(task);
+                    }
+                }
+            }
+            if context.rejected.is_empty() {
+                import.insert(&tasks).await?;
+            }
+            tasks.clear();
+            self.import_progress
+                .lock()
+                .unwrap()
+                .insert(id, context.rows_read as i64);
+        }
+        match parser.await {
+            Ok(Ok(_rows)) => Ok(()),
+            Ok(Err(err)) => Err(Error::invalid(
+                "files",
+                format!("{} is not a valid {} file: {err}", file.name, format.name()),
+            )),
+            Err(err) => Err(Error::internal(format!("the parser stopped: {err}"))),
+        }
+    }
+
+    async fn import_coco(
+        &self,
+        import: &mut TaskImport,
+        context: &mut ImportContext,
+        file: &ImportFile,
+        options: &ImportOptions,
+    ) -> Result<()> {
+        let Some(image_field) = context.media_field.clone() else {
+            return Err(Error::invalid(
+                "files",
+                "a COCO file needs a label config with an <Image> tag",
+            ));
+        };
+        let control = |kind: ControlKind| {
+            context
+                .config
+                .controls
+                .iter()
+                .find(|control| control.kind == kind)
+                .and_then(|control| {
+                    Some(ControlRef {
+                        from_name: control.name.clone(),
+                        to_name: control.to_names.first()?.clone(),
+                    })
+                })
+        };
+        let coco_options = CocoImportOptions {
+            image_field,
+            rectangles: control(ControlKind::RectangleLabels),
+            polygons: control(ControlKind::PolygonLabels),
+        };
+        let path = file.path.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            let reader = std::io::BufReader::new(std::fs::File::open(path)?);
+            gloss_formats::read_coco(reader, &coco_options)
+                .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidData, err.to_string()))
+        })
+        .await
+        .map_err(|err| Error::internal(format!("the COCO reader stopped: {err}")))?;
+        let (records, rejections) = read.map_err(|err| {
+            Error::invalid("files", format!("{} is not a valid COCO file: {err}", file.name))
+        })?;
+        for rejection in rejections {
+            context.reject(rejection.row, &rejection.field, &rejection.reason);
+        }
+        // COCO file names are relative to the images folder, by default the
+        // folder the COCO file is in.
+        let mut options = options.clone();
+        if options.images_dir.is_none() {
+            options.images_dir = file.path.parent().map(Path::to_path_buf);
+        }
+        let mut tasks = Vec::new();
+        for record in records {
+            context.rows_read += 1;
+            let row = context.rows_read;
+            if let Some(task) = self
+                .task_from_record(import, context, row, record, &options)
+                .await?
+            {
+                tasks.push(task);
+            }
+        }
+        if context.rejected.is_empty() {
+            import.insert(&tasks).await?;
+        }
+        Ok(())
+    }
+
+    /// Checks one record and turns it into rows; `None` when it was rejected.
+    async fn task_from_record(
+        &self,
+        import: &mut TaskImport,
+        context: &mut ImportContext,
+        row: u64,
+        mut record: TaskRecord,
+        options: &ImportOptions,
+    ) -> Result<Option<NewTask>> {
+        let before = context.rejected_total;
+        for (key, kind) in context.object_keys.clone() {
+            match record.data.get_mut(&key) {
+                None => context.reject(
+                    row,
+                    &format!("data.{key}"),
+                    &format!("missing: the label config shows ${key}"),
+                ),
+                Some(value) if kind == ObjectKind::Image => {
+                    if let Err(err) = self.resolve_media(import, value, options).await {
+                        context.reject(row, &format!("data.{key}"), &err.message);
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        let annotations = self.check_annotations(context, row, record.annotations).await;
+        let predictions: Vec<NewPrediction> = record
+            .predictions
+            .into_iter()
+            .enumerate()
+            .map(|(index, prediction)| {
+                let field = format!("predictions[{index}]");
+                context.check_results(row, &field, &prediction.result);
+                new_prediction(prediction)
+            })
+            .collect();
+        let mut drafts = Vec::with_capacity(record.drafts.len());
+        for (index, draft) in record.drafts.into_iter().enumerate() {
+            context.check_results(row, &format!("drafts[{index}]"), &draft.result);
+            let user = self.user_for(context, draft.user.as_ref()).await?;
+            drafts.push(new_draft(draft, user));
+        }
+        if context.rejected_total > before {
+            return Ok(None);
+        }
+        Ok(Some(NewTask {
+            data: Value::Object(record.data).to_string(),
+            meta: (!record.meta.is_empty()).then(|| Value::Object(record.meta).to_string()),
+            annotations,
+            predictions,
+            drafts,
+        }))
+    }
+
+    async fn check_annotations(
+        &self,
+        context: &mut ImportContext,
+        row: u64,
+        records: Vec<AnnotationRecord>,
+    ) -> Vec<NewAnnotation> {
+        let mut annotations = Vec::with_capacity(records.len());
+        for (index, mut annotation) in records.into_iter().enumerate() {
+            context.check_results(row, &format!("annotations[{index}]"), &annotation.result);
+            let user = match self.user_for(context, annotation.completed_by.as_ref()).await {
+                Ok(user) => user,
+                Err(err) => {
+                    context.reject(row, &format!("annotations[{index}].completed_by"), &err.message);
+                    None
+                }
+            };
+            if user.is_none() {
+                // Someone unknown here: keep who it was for exports.
+                if let Some(raw) = annotation.completed_by.take() {
+                    annotation.extra.insert("completed_by".to_string(), raw);
+                }
+            }
+            annotations.push(new_annotation(annotation, user));
+        }
+        annotations
+    }
+
+    /// A Gloss user named in imported work: by username (Gloss's own export
+    /// writes `{"id", "username"}`), or by an email that is a username. Label
+    /// Studio's numeric ids mean nothing here and map to no one.
+    async fn user_for(
+        &self,
+        context: &mut ImportContext,
+        who: Option<&Value>,
+    ) -> Result<Option<UserId>> {
+        let name = match who {
+            Some(Value::String(name)) => name.as_str(),
+            Some(Value::Object(object)) => match object
+                .get("username")
+                .or_else(|| object.get("email"))
+                .and_then(Value::as_str)
+            {
+                Some(name) => name,
+                None => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        if let Some(known) = context.users.get(name) {
+            return Ok(*known);
+        }
+        let user = match self.store.user_by_username(name).await {
+            Ok(user) => Some(user.id),
+            Err(gloss_store::Error::NotFound) => None,
+            Err(err) => return Err(err.into()),
+        };
+        context.users.insert(name.to_string(), user);
+        Ok(user)
+    }
+
+    /// Turns a reference to an image into one the API serves: files from the
+    /// images folder and (when fetching is enabled) http(s) URLs are copied
+    /// into the media store. Other values are kept as they are.
+    async fn resolve_media(
+        &self,
+        import: &mut TaskImport,
+        value: &mut Value,
+        options: &ImportOptions,
+    ) -> Result<()> {
+        let Value::String(reference) = value else {
+            return Err(Error::invalid("data", "an image reference must be a string"));
+        };
+        if reference.starts_with("http://") || reference.starts_with("https://") {
+            if let Some(fetcher) = &self.fetcher {
+                let stored = fetcher
+                    .fetch_into(&self.media, reference, &self.config.upload_limits)
+                    .await
+                    .map_err(|err| Error::invalid("data", err.to_string()))?;
+                let name = reference
+                    .rsplit('/')
+                    .next()
+                    .filter(|name| !name.is_empty())
+                    .unwrap_or("download")
+                    .to_string();
+                let url = self.link_stored(import, &stored, &name).await?;
+                *value = Value::String(url);
+            }
+            return Ok(());
+        }
+        let Some(dir) = &options.images_dir else {
+            return Ok(());
+        };
+        if reference.starts_with(MEDIA_URL_PREFIX) || reference.starts_with("data:") {
+            return Ok(());
+        }
+        let path = safe_join(dir, reference).ok_or_else(|| {
+            Error::invalid(
+                "data",
+                format!("`{reference}` is not a plain relative file name inside the images folder"),
+            )
+        })?;
+        if !path.is_file() {
+            return Err(Error::invalid(
+                "data",
+                format!("no file `{reference}` in the images folder"),
+            ));
+        }
+        let name = reference.clone();
+        *value = Value::String(self.store_media_file(import, &path, &name).await?);
+        Ok(())
+    }
+
+    /// Copies a local file into the media store and links it to the project.
+    async fn store_media_file(
+        &self,
+        import: &mut TaskImport,
+        path: &Path,
+        name: &str,
+    ) -> Result<String> {
+        let stored = self
+            .media
+            .put_file(path, &self.config.upload_limits)
+            .await
+            .map_err(|err| Error::invalid("files", format!("{name}: {err}")))?;
+        self.link_stored(import, &stored, name).await
+    }
+
+    async fn link_stored(
+        &self,
+        import: &mut TaskImport,
+        stored: &gloss_media::Stored,
+        name: &str,
+    ) -> Result<String> {
+        let media = new_media(stored);
+        import.link_media(&media, name).await?;
+        Ok(media_url(&media.key))
+    }
+}
+
+pub(crate) fn new_media(stored: &gloss_media::Stored) -> NewMedia {
+    NewMedia {
+        key: stored.key.as_str().to_string(),
+        content_type: stored.content_type.clone(),
+        size: stored.size as i64,
+        width: stored.width.map(i64::from),
+        height: stored.height.map(i64::from),
+    }
+}
+
+/// The media key in a task data value that points at the media store.
+pub(crate) fn media_key_of(value: &str) -> Option<MediaKey> {
+    MediaKey::parse(value.strip_prefix(MEDIA_URL_PREFIX)?).ok()
+}
+
+/// What one import knows while it runs.
+pub(crate) struct ImportContext {
+    project: ProjectId,
+    config: LabelConfig,
+    /// The data keys the config's object tags show, with their kind.
+    object_keys: Vec<(String, ObjectKind)>,
+    /// The data key an image file is put under.
+    media_field: Option<String>,
+    file: String,
+    rows_read: u64,
+    rejected: Vec<RejectedRow>,
+    rejected_total: u64,
+    users: HashMap<String, Option<UserId>>,
+}
+
+impl ImportContext {
+    fn new(project: ProjectId, config: LabelConfig) -> ImportContext {
+        let mut object_keys: Vec<(String, ObjectKind)> = Vec::new();
+        for object in &config.objects {
+            if !object.value.is_empty() && !object_keys.iter().any(|(key, _)| *key == object.value)
+            {
+                object_keys.push((object.value.clone(), object.kind));
+            }
+        }
+        let media_field = object_keys
+            .iter()
+            .find(|(_, kind)| *kind == ObjectKind::Image)
+            .map(|(key, _)| key.clone());
+        ImportContext {
+            project,
+            config,
+            object_keys,
+            media_field,
+            file: String::new(),
+            rows_read: 0,
+            rejected: Vec::new(),
+            rejected_total: 0,
+            users: HashMap::new(),
+        }
+    }
+
+    fn reject(&mut self, row: u64, field: &str, reason: &str) {
+        self.rejected_total += 1;
+        if self.rejected.len() < MAX_LISTED_REJECTIONS {
+            self.rejected.push(RejectedRow {
+                file: self.file.clone(),
+                row,
+                field: field.to_string(),
+                reason: reason.to_string(),
+            });
+        }
+    }
+
+    fn check_results(&mut self, row: u64, owner: &str, results: &[ResultItem]) {
+        for (index, problem) in gloss_schema::check_results(&self.config, results) {
+            let field = format!("{owner}.result[{index}].{}", problem.field);
+            self.reject(row, &field, &problem.message);
+        }
+    }
+}
+
+fn new_annotation(record: AnnotationRecord, user: Option<UserId>) -> NewAnnotation {
+    let now = Timestamp::now().millis();
+    let created_at = record.created_at.unwrap_or(now);
+    NewAnnotation {
+        completed_by: user,
+        result: results_json(&record.result),
+        lead_time: record.lead_time,
+        was_cancelled: record.was_cancelled,
+        ground_truth: record.ground_truth,
+        extra: extra_json(record.extra),
+        created_at,
+        updated_at: record.updated_at.unwrap_or(created_at),
+    }
+}
+
+fn new_prediction(record: PredictionRecord) -> NewPrediction {
+    NewPrediction {
+        model_version: record.model_version.unwrap_or_default(),
+        score: record.score,
+        result: results_json(&record.result),
+        extra: extra_json(record.extra),
+        created_at: Timestamp::now().millis(),
+    }
+}
+
+fn new_draft(record: DraftRecord, user: Option<UserId>) -> NewDraft {
+    let now = Timestamp::now().millis();
+    let mut extra = record.extra;
+    if user.is_none() {
+        if let Some(raw) = record.user {
+            extra.insert("user".to_string(), raw);
+        }
+    }
+    let created_at = record.created_at.unwrap_or(now);
+    NewDraft {
+        user_id: user,
+        result: results_json(&record.result),
+        lead_time: record.lead_time,
+        extra: extra_json(extra),
+        created_at,
+        updated_at: record.updated_at.unwrap_or(created_at),
+    }
+}
+
+pub(crate) fn results_json(results: &[ResultItem]) -> String {
+    // Results hold only strings, finite numbers and maps: this cannot fail.
+    serde_json::to_string(results).unwrap_or_else(|_| "[]".to_string())
+}
+
+fn extra_json(extra: Map<String, Value>) -> Option<String> {
+    (!extra.is_empty()).then(|| Value::Object(extra).to_string())
+}
+
+/// `dir/name` when `name` is a plain relative path that stays inside `dir`
+/// (no absolute path, no `..`, no symlink leading out).
+fn safe_join(dir: &Path, name: &str) -> Option<PathBuf> {
+    let relative = Path::new(name);
+    if !relative
+        .components()
+        .all(|component| matches!(component, Component::Normal(_)))
+    {
+        return None;
+    }
+    let joined = dir.join(relative);
+    let real_dir = dir.canonicalize().ok()?;
+    match joined.canonicalize() {
+        Ok(real) if real.starts_with(&real_dir) => Some(real),
+        Ok(_) => None,
+        // A missing file is reported as missing, not as unsafe.
+        Err(_) => Some(joined),
+    }
+}
+
+/// The task-file format of a file, or `None` for a media file.
+async fn guess_format(file: &ImportFile) -> Result<Option<InputFormat>> {
+    use tokio::io::AsyncReadExt;
+    let mut head = vec![0; 64 * 1024];
+    let mut opened = tokio::fs::File::open(&file.path)
+        .await
+        .map_err(|err| Error::invalid("files", format!("cannot open {}: {err}", file.name)))?;
+    let mut filled = 0;
+    while filled < head.len() {
+        let n = opened
+            .read(&mut head[filled..])
+            .await
+            .map_err(|err| Error::invalid("files", format!("cannot read {}: {err}", file.name)))?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    head.truncate(filled);
+    if let Some(format) = gloss_formats::detect(&file.name, &head) {
+        return Ok(Some(format));
+    }
+    let kind = gloss_media::sniff(&head);
+    if kind.is_image() || kind.is_audio() || kind.is_video() {
+        return Ok(None);
+    }
+    Err(Error::invalid(
+        "files",
+        format!(
+            "{}: not a task file (JSON, JSONL, CSV, TSV, COCO, Label Studio) nor an image, audio or video file; its content is {}",
+            file.name,
+            kind.content_type()
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_relative_names_join() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.png"), b"x").unwrap();
+        assert!(safe_join(dir.path(), "a.png").is_some());
+        assert!(safe_join(dir.path(), "missing.png").is_some());
+        assert!(safe_join(dir.path(), "../a.png").is_none());
+        assert!(safe_join(dir.path(), "/etc/passwd").is_none());
+        assert!(safe_join(dir.path(), "sub/../../a.png").is_none());
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/etc", dir.path().join("out")).unwrap();
+            assert!(safe_join(dir.path(), "out/hostname").is_none());
+        }
+    }
+
+    #[test]
+    fn media_urls_round_trip() {
+        let key = "ab".repeat(32);
+        assert_eq!(media_key_of(&media_url(&key)).unwrap().as_str(), key);
+        assert!(media_key_of("/api/v1/media/../x").is_none());
+    }
+}

@@ -1,0 +1,502 @@
+//! COCO instances files → tasks with box and polygon annotations.
+//!
+//! COCO lists images, then all annotations of all images, so a file is read
+//! whole and its annotations are grouped by image. Only the keys used here
+//! are kept in memory; everything else in the file is skipped while parsing.
+
+use crate::model::{json_kind, AnnotationRecord, FormatError, Rejection, TaskRecord};
+use crate::read::without_bom;
+use gloss_types::result::{PolygonLabelsValue, RectangleLabelsValue, ResultItem, ResultValue};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{BufReader, Read};
+
+/// A control tag of the project's label config, as results name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlRef {
+    /// The control's `name`, e.g. `"label"`.
+    pub from_name: String,
+    /// The object tag it labels, e.g. `"image"`.
+    pub to_name: String,
+}
+
+/// Where COCO's images and shapes go in the project's tasks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CocoImportOptions {
+    /// The data key that gets the image's `file_name`, e.g. `"image"`.
+    pub image_field: String,
+    /// A RectangleLabels control, for `bbox`es.
+    pub rectangles: Option<ControlRef>,
+    /// A PolygonLabels control, for polygon `segmentation`s.
+    pub polygons: Option<ControlRef>,
+}
+
+/// Reads a whole COCO instances file.
+///
+/// Returns one task per image, in the file's image order, and the
+/// rejections. Each image becomes a task with `data = {image_field:
+/// file_name}` and `meta = {"coco_image_id": id}`, plus one annotation
+/// holding its shapes when it has any. A polygon `segmentation` becomes one
+/// `polygonlabels` result per ring when `polygons` is set; otherwise (and for
+/// RLE masks) the `bbox` becomes a `rectanglelabels` result. Coordinates are
+/// converted to percent of the image size.
+///
+/// An image with any unusable annotation is rejected as a whole, with one
+/// rejection per problem (row = the image's position + 1), rather than
+/// imported with some of its shapes silently missing. An annotation whose
+/// `image_id` matches no image is rejected with row 0.
+pub fn read_coco<R: Read>(
+    input: R,
+    options: &CocoImportOptions,
+) -> Result<(Vec<TaskRecord>, Vec<Rejection>), FormatError> {
+    let input = BufReader::with_capacity(64 * 1024, without_bom(input)?);
+    let mut deserializer = serde_json::Deserializer::from_reader(input);
+    let file = deserializer.deserialize_map(CocoFileVisitor)?;
+    deserializer.end()?;
+    let images = file.images.ok_or_else(|| missing_key("images"))?;
+    let categories = category_names(file.categories.ok_or_else(|| missing_key("categories"))?)?;
+
+    let mut entries = image_entries(images)?;
+    let position_of: HashMap<i64, usize> = entries
+        .iter()
+        .enumerate()
+        .filter_map(|(position, entry)| Some((entry.id?, position)))
+        .collect();
+
+    let mut orphans = Vec::new();
+    for (index, annotation) in file.annotations.unwrap_or_default().into_iter().enumerate() {
+        let path = format!("annotations[{index}]");
+        let position = match integer(annotation.image_id.as_ref()) {
+            Ok(image_id) => position_of.get(&image_id).copied(),
+            Err(_) => None,
+        };
+        let Some(position) = position else {
+            let reason = match &annotation.image_id {
+                None => "is missing".to_owned(),
+                Some(id) => format!("no image has id {id}"),
+            };
+            orphans.push(Rejection::new(0, format!("{path}.image_id"), reason));
+            continue;
+        };
+        let entry = &mut entries[position];
+        let Some(size) = entry.size else {
+            // The image itself is already rejected for its size.
+            continue;
+        };
+        let row = position as u64 + 1;
+        let shapes = Shapes {
+            row,
+            path: &path,
+            size,
+            options,
+            categories: &categories,
+        };
+        match shapes.results(annotation) {
+            Ok(results) => entry.results.extend(results),
+            Err(rejection) => entry.problems.push(rejection),
+        }
+    }
+
+    let mut tasks = Vec::with_capacity(entries.len());
+    let mut rejections = Vec::new();
+    for entry in entries {
+        if entry.problems.is_empty() {
+            tasks.push(entry.into_task(&options.image_field));
+        } else {
+            rejections.extend(entry.problems);
+        }
+    }
+    rejections.extend(orphans);
+    Ok((tasks, rejections))
+}
+
+/// The parts of a COCO file Gloss reads; other keys are skipped unparsed.
+#[derive(Deserialize)]
+struct CocoFile {
+    images: Option<Vec<CocoImage>>,
+    annotations: Option<Vec<CocoAnnotation>>,
+    categories: Option<Vec<CocoCategory>>,
+}
+
+/// Reads a [`CocoFile`] from a JSON object only: serde's derived struct
+/// reading also takes an array as the fields in order, which would turn a
+/// task list given as COCO into a baffling message about its first task.
+struct CocoFileVisitor;
+
+impl<'de> Visitor<'de> for CocoFileVisitor {
+    type Value = CocoFile;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a COCO instances object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<CocoFile, A::Error> {
+        CocoFile::deserialize(MapAccessDeserializer::new(map))
+    }
+}
+
+// Fields are loose `Value`s so that a wrong type is reported for its one
+// image or annotation, with a path, instead of failing the whole file.
+#[derive(Deserialize)]
+#[serde(expecting = "a COCO image object")]
+struct CocoImage {
+    id: Option<Value>,
+    file_name: Option<Value>,
+    width: Option<Value>,
+    height: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "a COCO annotation object")]
+struct CocoAnnotation {
+    id: Option<Value>,
+    image_id: Option<Value>,
+    category_id: Option<Value>,
+    bbox: Option<Value>,
+    segmentation: Option<Segmentation>,
+}
+
+/// COCO's `segmentation`: polygon rings `[[x1, y1, x2, y2, ...], ...]` as
+/// plain numbers (compact for files with millions of points), an RLE mask
+/// object, or something malformed, which rejects its image.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Segmentation {
+    Polygons(Vec<Vec<f64>>),
+    Mask {},
+    Malformed(IgnoredAny),
+}
+
+#[derive(Deserialize)]
+#[serde(expecting = "a COCO category object")]
+struct CocoCategory {
+    id: Option<Value>,
+    name: Option<Value>,
+}
+
+fn missing_key(key: &str) -> FormatError {
+    FormatError::Coco {
+        field: key.to_owned(),
+        reason:
+            "is missing; a COCO instances file has \"images\", \"annotations\" and \"categories\""
+                .to_owned(),
+    }
+}
+
+fn category_names(categories: Vec<CocoCategory>) -> Result<HashMap<i64, String>, FormatError> {
+    let mut names = HashMap::with_capacity(categories.len());
+    for (index, category) in categories.into_iter().enumerate() {
+        let problem = |key: &str, reason: String| FormatError::Coco {
+            field: format!("categories[{index}].{key}"),
+            reason,
+        };
+        let id = integer(category.id.as_ref()).map_err(|reason| problem("id", reason))?;
+        let name = match category.name {
+            Some(Value::String(name)) => name,
+            None => return Err(problem("name", "is missing".to_owned())),
+            Some(other) => {
+                return Err(problem(
+                    "name",
+                    format!("must be a string, found {}", json_kind(&other)),
+                ))
+            }
+        };
+        if names.insert(id, name).is_some() {
+            return Err(problem("id", format!("repeats category id {id}")));
+        }
+    }
+    Ok(names)
+}
+
+/// One image on its way to becoming a task.
+struct ImageEntry {
+    /// `None` when the image's id is unusable (it is then rejected).
+    id: Option<i64>,
+    file_name: String,
+    /// Width and height in pixels; `None` when unusable.
+    size: Option<(f64, f64)>,
+    results: Vec<ResultItem>,
+    problems: Vec<Rejection>,
+}
+
+impl ImageEntry {
+    fn into_task(self, image_field: &str) -> TaskRecord {
+        let mut data = Map::new();
+        data.insert(image_field.to_owned(), Value::String(self.file_name));
+        let mut meta = Map::new();
+        meta.insert("coco_image_id".to_owned(), self.id.into());
+        let annotations = if self.results.is_empty() {
+            Vec::new()
+        } else {
+            vec![AnnotationRecord {
+                result: self.results,
+                ..AnnotationRecord::default()
+            }]
+        };
+        TaskRecord {
+            data,
+            meta,
+            annotations,
+            ..TaskRecord::default()
+        }
+    }
+}
+
+fn image_entries(images: Vec<CocoImage>) -> Result<Vec<ImageEntry>, FormatError> {
+    let mut seen = HashMap::with_capacity(images.len());
+    let mut entries = Vec::with_capacity(images.len());
+    for (position, image) in images.into_iter().enumerate() {
+        let row = position as u64 + 1;
+        let path = |key: &str| format!("images[{position}].{key}");
+        let mut problems = Vec::new();
+
+        let id = match integer(image.id.as_ref()) {
+            Ok(id) => Some(id),
+            Err(reason) => {
+                problems.push(Rejection::new(row, path("id"), reason));
+                None
+            }
+        };
+        if let Some(id) = id {
+            if let Some(earlier) = seen.insert(id, position) {
+                return Err(FormatError::Coco {
+                    field: path("id"),
+                    reason: format!("repeats image id {id} of images[{earlier}]"),
+                });
+            }
+        }
+        let file_name = match image.file_name {
+            Some(Value::String(name)) if !name.is_empty() => name,
+            other => {
+                let reason = match other {
+                    None => "is missing".to_owned(),
+                    Some(Value::String(_)) => "is empty".to_owned(),
+                    Some(other) => format!("must be a string, found {}", json_kind(&other)),
+                };
+                problems.push(Rejection::new(row, path("file_name"), reason));
+                String::new()
+            }
+        };
+        let mut dimension = |key: &str, value: Option<&Value>| match positive(value) {
+            Ok(pixels) => Some(pixels),
+            Err(reason) => {
+                problems.push(Rejection::new(row, path(key), reason));
+                None
+            }
+        };
+        let width = dimension("width", image.width.as_ref());
+        let height = dimension("height", image.height.as_ref());
+
+        entries.push(ImageEntry {
+            id,
+            file_name,
+            size: width.zip(height),
+            results: Vec::new(),
+            problems,
+        });
+    }
+    Ok(entries)
+}
+
+/// Converts the annotations of one image into results.
+struct Shapes<'a> {
+    row: u64,
+    /// `annotations[i]`.
+    path: &'a str,
+    /// Image width and height in pixels.
+    size: (f64, f64),
+    options: &'a CocoImportOptions,
+    categories: &'a HashMap<i64, String>,
+}
+
+impl Shapes<'_> {
+    fn reject(&self, key: &str, reason: impl Into<String>) -> Rejection {
+        let field = if key.is_empty() {
+            self.path.to_owned()
+        } else {
+            format!("{}.{key}", self.path)
+        };
+        Rejection::new(self.row, field, reason)
+    }
+
+    fn results(&self, annotation: CocoAnnotation) -> Result<Vec<ResultItem>, Rejection> {
+        let result_id = match &annotation.id {
+            Some(Value::Number(id)) => format!("coco-{id}"),
+            Some(Value::String(id)) if !id.is_empty() => format!("coco-{id}"),
+            None => return Err(self.reject("id", "is missing")),
+            Some(other) => {
+                return Err(self.reject(
+                    "id",
+                    format!("must be a number, found {}", json_kind(other)),
+                ))
+            }
+        };
+        let category_id = integer(annotation.category_id.as_ref())
+            .map_err(|reason| self.reject("category_id", reason))?;
+        let label = self.categories.get(&category_id).ok_or_else(|| {
+            self.reject("category_id", format!("no category has id {category_id}"))
+        })?;
+
+        match (&annotation.segmentation, &self.options.polygons) {
+            (Some(Segmentation::Malformed(_)), _) => Err(self.reject(
+                "segmentation",
+                "must be polygon rings [[x1, y1, x2, y2, ...], ...] or an RLE mask object",
+            )),
+            (Some(Segmentation::Polygons(rings)), Some(control)) if !rings.is_empty() => rings
+                .iter()
+                .enumerate()
+                .map(|(ring, coordinates)| {
+                    let id = match ring {
+                        0 => result_id.clone(),
+                        _ => format!("{result_id}-{ring}"),
+                    };
+                    self.polygon(control, id, ring, coordinates, label)
+                })
+                .collect(),
+            (segmentation, _) => {
+                let Some(control) = &self.options.rectangles else {
+                    let reason = match segmentation {
+                        Some(Segmentation::Polygons(rings)) if !rings.is_empty() => {
+                            "is a polygon, and the label config has no PolygonLabels or RectangleLabels control for it"
+                        }
+                        Some(Segmentation::Mask {}) => {
+                            "is a mask, which imports as its bbox, and the label config has no RectangleLabels control for it"
+                        }
+                        _ => "is a bbox, and the label config has no RectangleLabels control for it",
+                    };
+                    return Err(self.reject("", reason));
+                };
+                let rectangle =
+                    self.rectangle(control, result_id, annotation.bbox.as_ref(), label)?;
+                Ok(vec![rectangle])
+            }
+        }
+    }
+
+    fn rectangle(
+        &self,
+        control: &ControlRef,
+        id: String,
+        bbox: Option<&Value>,
+        label: &str,
+    ) -> Result<ResultItem, Rejection> {
+        let numbers: Option<Vec<f64>> = match bbox {
+            Some(Value::Array(items)) if items.len() == 4 => {
+                items.iter().map(Value::as_f64).collect()
+            }
+            _ => None,
+        };
+        let Some(&[x, y, width, height]) = numbers.as_deref() else {
+            let reason = match bbox {
+                None => "is missing".to_owned(),
+                Some(bbox) => format!("must be [x, y, width, height] in pixels, found {bbox}"),
+            };
+            return Err(self.reject("bbox", reason));
+        };
+        if width < 0.0 || height < 0.0 {
+            let side = if width < 0.0 { "width" } else { "height" };
+            return Err(self.reject("bbox", format!("has a negative {side}")));
+        }
+        let (image_width, image_height) = self.size;
+        let value = RectangleLabelsValue {
+            x: percent(x, image_width),
+            y: percent(y, image_height),
+            width: percent(width, image_width),
+            height: percent(height, image_height),
+            rotation: Some(0.0),
+            rectanglelabels: vec![label.to_owned()],
+            extra: Map::new(),
+        };
+        Ok(self.result(control, id, ResultValue::RectangleLabels(value)))
+    }
+
+    fn polygon(
+        &self,
+        control: &ControlRef,
+        id: String,
+        ring: usize,
+        coordinates: &[f64],
+        label: &str,
+    ) -> Result<ResultItem, Rejection> {
+        let key = format!("segmentation[{ring}]");
+        if coordinates.len() % 2 == 1 {
+            return Err(self.reject(
+                &key,
+                format!(
+                    "has an odd number of coordinates ({}); a polygon is x, y pairs",
+                    coordinates.len()
+                ),
+            ));
+        }
+        if coordinates.len() < 6 {
+            return Err(self.reject(
+                &key,
+                format!(
+                    "has {} points; a polygon needs at least 3",
+                    coordinates.len() / 2
+                ),
+            ));
+        }
+        let (image_width, image_height) = self.size;
+        let points = coordinates
+            .chunks_exact(2)
+            .map(|xy| [percent(xy[0], image_width), percent(xy[1], image_height)])
+            .collect();
+        let value = PolygonLabelsValue {
+            points,
+            polygonlabels: vec![label.to_owned()],
+            closed: Some(true),
+            extra: Map::new(),
+        };
+        Ok(self.result(control, id, ResultValue::PolygonLabels(value)))
+    }
+
+    fn result(&self, control: &ControlRef, id: String, value: ResultValue) -> ResultItem {
+        let (width, height) = self.size;
+        ResultItem {
+            id: Some(id),
+            from_name: control.from_name.clone(),
+            to_name: control.to_name.clone(),
+            value,
+            // Sizes come from `positive`, so they are whole and fit in u32.
+            original_width: Some(width as u32),
+            original_height: Some(height as u32),
+            image_rotation: Some(0.0),
+            parent_id: None,
+            extra: Map::new(),
+        }
+    }
+}
+
+fn percent(pixels: f64, size: f64) -> f64 {
+    100.0 * pixels / size
+}
+
+/// An id: a JSON integer.
+fn integer(value: Option<&Value>) -> Result<i64, String> {
+    match value {
+        None => Err("is missing".to_owned()),
+        Some(Value::Number(number)) => number
+            .as_i64()
+            .ok_or_else(|| format!("must be a whole number, found {number}")),
+        Some(other) => Err(format!("must be a number, found {}", json_kind(other))),
+    }
+}
+
+/// An image dimension: a whole number of pixels from 1 to u32::MAX.
+fn positive(value: Option<&Value>) -> Result<f64, String> {
+    match value {
+        None => Err("is missing; COCO images need a width and height in pixels".to_owned()),
+        Some(Value::Number(number)) => match number.as_u64() {
+            Some(pixels) if pixels > 0 && pixels <= u64::from(u32::MAX) => Ok(pixels as f64),
+            _ => Err(format!(
+                "must be a whole number of pixels above 0, found {number}"
+            )),
+        },
+        Some(other) => Err(format!("must be a number, found {}", json_kind(other))),
+    }
+}

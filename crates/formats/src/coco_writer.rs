@@ -1,0 +1,368 @@
+//! COCO instances JSON from exported tasks, in one pass.
+
+use crate::write::{ExportTask, JsNumber};
+use gloss_types::result::{ResultItem, ResultValue};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
+
+/// Counts of what a [`CocoWriter`] wrote and left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CocoSummary {
+    /// Images written, one per task with image info.
+    pub images: u64,
+    /// COCO annotations written.
+    pub annotations: u64,
+    /// Tasks without image info, plus box and polygon labels that are not
+    /// one of the categories (or whose image size is unknown).
+    pub skipped: u64,
+}
+
+/// COCO instances JSON, written in one pass with constant memory.
+///
+/// COCO lists all images before all annotations, but tasks arrive with
+/// their annotations. So images are written to `out` as tasks arrive while
+/// their annotations go to `spool` (a temporary file the caller provides,
+/// which is emptied first), and [`CocoWriter::finish`] appends the spool.
+///
+/// Only `rectanglelabels` and `polygonlabels` results of annotations that
+/// were not cancelled are written; predictions and drafts are not.
+pub struct CocoWriter<W: Write> {
+    out: BufWriter<W>,
+    spool: BufWriter<File>,
+    category_ids: HashMap<String, u64>,
+    summary: CocoSummary,
+}
+
+impl<W: Write> CocoWriter<W> {
+    /// Starts the file; categories get ids 1..=n in the given order.
+    pub fn new(out: W, mut spool: File, categories: &[String]) -> io::Result<Self> {
+        spool.set_len(0)?;
+        spool.seek(SeekFrom::Start(0))?;
+        let mut out = BufWriter::with_capacity(64 * 1024, out);
+        out.write_all(b"{\n\"info\": ")?;
+        serde_json::to_writer(
+            &mut out,
+            &Info {
+                description: "Exported from Gloss",
+            },
+        )?;
+        out.write_all(b",\n\"licenses\": [],\n\"categories\": [")?;
+        let mut category_ids = HashMap::with_capacity(categories.len());
+        for (index, name) in categories.iter().enumerate() {
+            let id = index as u64 + 1;
+            // A repeated name keeps its first id, so labels map to one category.
+            category_ids.entry(name.clone()).or_insert(id);
+            out.write_all(if index == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(
+                &mut out,
+                &Category {
+                    id,
+                    name,
+                    supercategory: "",
+                },
+            )?;
+        }
+        out.write_all(b"\n],\n\"images\": [")?;
+        Ok(CocoWriter {
+            out,
+            spool: BufWriter::with_capacity(64 * 1024, spool),
+            category_ids,
+            summary: CocoSummary::default(),
+        })
+    }
+
+    pub fn write_task(&mut self, task: &ExportTask) -> io::Result<()> {
+        let Some(image) = &task.image else {
+            self.summary.skipped += 1;
+            return Ok(());
+        };
+        self.out.write_all(if self.summary.images == 0 {
+            b"\n"
+        } else {
+            b",\n"
+        })?;
+        serde_json::to_writer(
+            &mut self.out,
+            &Image {
+                id: task.id,
+                file_name: &image.file_name,
+                width: image.width,
+                height: image.height,
+            },
+        )?;
+        self.summary.images += 1;
+
+        let annotations = task.annotations.iter().filter(|a| !a.record.was_cancelled);
+        for result in annotations.flat_map(|a| &a.record.result) {
+            let Some((shape, labels)) = shape_of(result, image.width, image.height) else {
+                continue;
+            };
+            if labels.is_empty() {
+                self.summary.skipped += 1;
+            }
+            for label in labels {
+                let Some(&category_id) = self.category_ids.get(label) else {
+                    self.summary.skipped += 1;
+                    continue;
+                };
+                self.write_annotation(task.id, category_id, &shape)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_annotation(
+        &mut self,
+        image_id: i64,
+        category_id: u64,
+        shape: &Shape,
+    ) -> io::Result<()> {
+        self.spool.write_all(if self.summary.annotations == 0 {
+            b"\n"
+        } else {
+            b",\n"
+        })?;
+        self.summary.annotations += 1;
+        let [x, y, width, height] = shape.bbox.map(pixel);
+        serde_json::to_writer(
+            &mut self.spool,
+            &Annotation {
+                id: self.summary.annotations,
+                image_id,
+                category_id,
+                bbox: [x, y, width, height],
+                area: pixel(shape.area),
+                segmentation: [shape.outline.iter().copied().map(pixel).collect()],
+                iscrowd: 0,
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Appends the spooled annotations, closes the JSON and flushes `out`.
+    pub fn finish(mut self) -> io::Result<CocoSummary> {
+        self.out.write_all(b"\n],\n\"annotations\": [")?;
+        let mut spool = self
+            .spool
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)?;
+        spool.seek(SeekFrom::Start(0))?;
+        io::copy(&mut spool, &mut self.out)?;
+        self.out.write_all(b"\n]\n}\n")?;
+        self.out.flush()?;
+        Ok(self.summary)
+    }
+}
+
+#[derive(Serialize)]
+struct Info {
+    description: &'static str,
+}
+
+#[derive(Serialize)]
+struct Category<'a> {
+    id: u64,
+    name: &'a str,
+    supercategory: &'a str,
+}
+
+#[derive(Serialize)]
+struct Image<'a> {
+    id: i64,
+    file_name: &'a str,
+    width: u32,
+    height: u32,
+}
+
+#[derive(Serialize)]
+struct Annotation {
+    id: u64,
+    image_id: i64,
+    category_id: u64,
+    bbox: [JsNumber; 4],
+    area: JsNumber,
+    segmentation: [Vec<JsNumber>; 1],
+    iscrowd: u8,
+}
+
+/// A region in pixels.
+#[derive(Debug, PartialEq)]
+struct Shape {
+    /// `[x, y, width, height]` of the bounds.
+    bbox: [f64; 4],
+    /// Flat `[x1, y1, x2, y2, ...]`.
+    outline: Vec<f64>,
+    area: f64,
+}
+
+/// The pixel shape and labels of a box or polygon result; `None` for other
+/// results. An image size of 0 falls back to the size the result was drawn
+/// on; the labels come back empty when neither is known.
+fn shape_of(
+    result: &ResultItem,
+    image_width: u32,
+    image_height: u32,
+) -> Option<(Shape, &[String])> {
+    let size = |image: u32, original: Option<u32>| match image {
+        0 => original.unwrap_or(0),
+        known => known,
+    };
+    let width = f64::from(size(image_width, result.original_width));
+    let height = f64::from(size(image_height, result.original_height));
+    let (shape, labels) = match &result.value {
+        ResultValue::RectangleLabels(rect) => (
+            rectangle_shape(
+                rect.x * width / 100.0,
+                rect.y * height / 100.0,
+                rect.width * width / 100.0,
+                rect.height * height / 100.0,
+                rect.rotation.unwrap_or(0.0),
+            ),
+            rect.rectanglelabels.as_slice(),
+        ),
+        ResultValue::PolygonLabels(polygon) => (
+            polygon_shape(
+                polygon
+                    .points
+                    .iter()
+                    .map(|[x, y]| [x * width / 100.0, y * height / 100.0]),
+            ),
+            polygon.polygonlabels.as_slice(),
+        ),
+        _ => return None,
+    };
+    if width == 0.0 || height == 0.0 {
+        return Some((shape, &[]));
+    }
+    Some((shape, labels))
+}
+
+/// A box rotated by `degrees` about its top-left corner, clockwise on
+/// screen (y grows downwards), as Label Studio draws it.
+fn rectangle_shape(x: f64, y: f64, width: f64, height: f64, degrees: f64) -> Shape {
+    if degrees == 0.0 {
+        return Shape {
+            bbox: [x, y, width, height],
+            outline: vec![x, y, x + width, y, x + width, y + height, x, y + height],
+            area: width * height,
+        };
+    }
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    // Corners in drawing order: top-left, top-right, bottom-right, bottom-left.
+    let corners = [(0.0, 0.0), (width, 0.0), (width, height), (0.0, height)]
+        .map(|(dx, dy)| [x + dx * cos - dy * sin, y + dx * sin + dy * cos]);
+    Shape {
+        bbox: bounds(&corners),
+        outline: corners.concat(),
+        area: width * height,
+    }
+}
+
+fn polygon_shape(points: impl Iterator<Item = [f64; 2]>) -> Shape {
+    let points: Vec<[f64; 2]> = points.collect();
+    // Shoelace formula: half the absolute sum of cross products of
+    // consecutive vertices, closing the ring back to the first.
+    let twice_area: f64 = points
+        .iter()
+        .zip(points.iter().cycle().skip(1))
+        .map(|([x1, y1], [x2, y2])| x1 * y2 - x2 * y1)
+        .sum();
+    Shape {
+        bbox: bounds(&points),
+        outline: points.concat(),
+        area: twice_area.abs() / 2.0,
+    }
+}
+
+fn bounds(points: &[[f64; 2]]) -> [f64; 4] {
+    if points.is_empty() {
+        return [0.0; 4];
+    }
+    let (mut min_x, mut min_y) = (f64::INFINITY, f64::INFINITY);
+    let (mut max_x, mut max_y) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    for &[x, y] in points {
+        min_x = min_x.min(x);
+        min_y = min_y.min(y);
+        max_x = max_x.max(x);
+        max_y = max_y.max(y);
+    }
+    [min_x, min_y, max_x - min_x, max_y - min_y]
+}
+
+/// A pixel value rounded to a millionth of a pixel: converting percent back
+/// to pixels leaves float noise such as `175.99999999999997`, and a
+/// millionth is far below any annotation's precision.
+fn pixel(value: f64) -> JsNumber {
+    JsNumber((value * 1e6).round() / 1e6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: &[f64], b: &[f64]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(a, b)| (a - b).abs() < 1e-9)
+    }
+
+    #[test]
+    fn unrotated_box() {
+        let shape = rectangle_shape(10.0, 20.0, 30.0, 40.0, 0.0);
+        assert_eq!(shape.bbox, [10.0, 20.0, 30.0, 40.0]);
+        assert_eq!(
+            shape.outline,
+            [10.0, 20.0, 40.0, 20.0, 40.0, 60.0, 10.0, 60.0]
+        );
+        assert_eq!(shape.area, 1200.0);
+    }
+
+    #[test]
+    fn box_rotated_90_degrees_turns_clockwise_about_its_top_left() {
+        // Clockwise on screen: the top edge now points down.
+        let shape = rectangle_shape(100.0, 100.0, 40.0, 10.0, 90.0);
+        assert!(close(
+            &shape.outline,
+            &[100.0, 100.0, 100.0, 140.0, 90.0, 140.0, 90.0, 100.0]
+        ));
+        assert!(close(&shape.bbox, &[90.0, 100.0, 10.0, 40.0]));
+        assert_eq!(shape.area, 400.0);
+    }
+
+    #[test]
+    fn box_rotated_30_degrees() {
+        let shape = rectangle_shape(0.0, 0.0, 20.0, 10.0, 30.0);
+        let (sin, cos) = (0.5, 3f64.sqrt() / 2.0);
+        let expected = [
+            0.0,
+            0.0,
+            20.0 * cos,
+            20.0 * sin,
+            20.0 * cos - 10.0 * sin,
+            20.0 * sin + 10.0 * cos,
+            -10.0 * sin,
+            10.0 * cos,
+        ];
+        assert!(close(&shape.outline, &expected));
+        assert!(close(
+            &shape.bbox,
+            &[-5.0, 0.0, 20.0 * cos + 5.0, 10.0 + 10.0 * cos]
+        ));
+    }
+
+    #[test]
+    fn polygon_area_and_bounds() {
+        let shape = polygon_shape([[0.0, 0.0], [4.0, 0.0], [4.0, 3.0]].into_iter());
+        assert_eq!(shape.area, 6.0);
+        assert_eq!(shape.bbox, [0.0, 0.0, 4.0, 3.0]);
+        // Winding order does not change the area.
+        let reversed = polygon_shape([[4.0, 3.0], [4.0, 0.0], [0.0, 0.0]].into_iter());
+        assert_eq!(reversed.area, 6.0);
+    }
+
+    #[test]
+    fn pixels_lose_float_noise() {
+        let text = serde_json::to_string(&[pixel(175.99999999999997), pixel(0.1 + 0.2)]).unwrap();
+        assert_eq!(text, "[176,0.3]");
+    }
+}

@@ -1,0 +1,127 @@
+//! `gloss import`
+
+use super::open_engine;
+use crate::config::Settings;
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use gloss_engine::{Actor, ImportFile, ImportOptions};
+use gloss_formats::InputFormat;
+use gloss_types::{ImportState, ProjectId};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The project to import into
+    #[arg(long, value_name = "ID")]
+    project: i64,
+    /// auto, json, jsonl, csv, tsv, coco or label-studio [default: auto, per file]
+    #[arg(long, default_value = "auto")]
+    format: String,
+    /// Folder where image file names in task data (and COCO file_names) are
+    /// found [default for COCO: the COCO file's folder]
+    #[arg(long, value_name = "DIR")]
+    images: Option<PathBuf>,
+    /// Files, or folders of images (one task per image, in name order)
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+}
+
+pub async fn run(settings: &Settings, args: ImportArgs) -> Result<()> {
+    let format = match args.format.as_str() {
+        "auto" => None,
+        name => match InputFormat::parse(name) {
+            Some(format) => Some(format),
+            None => bail!(
+                "--format: `{name}` is not auto, json, jsonl, csv, tsv, coco or label-studio"
+            ),
+        },
+    };
+    let mut files = Vec::new();
+    for path in &args.paths {
+        collect_files(path, &mut files)?;
+    }
+    if files.is_empty() {
+        bail!("no files to import in {}", display_paths(&args.paths));
+    }
+    if let Some(dir) = &args.images {
+        if !dir.is_dir() {
+            bail!("--images: {} is not a folder", dir.display());
+        }
+    }
+    let engine = open_engine(settings).await?;
+    let options = ImportOptions {
+        format,
+        images_dir: args.images.clone(),
+    };
+    let started = std::time::Instant::now();
+    let job = engine
+        .import_files(&Actor::Operator, ProjectId(args.project), files, options)
+        .await;
+    engine.store().close().await;
+    let job = job?;
+    let seconds = started.elapsed().as_secs_f64();
+    if job.state == ImportState::Completed {
+        println!(
+            "Imported {} tasks, {} annotations and {} predictions from {} rows in {:.2} s (import {})",
+            job.tasks_created,
+            job.annotations_created,
+            job.predictions_created,
+            job.rows_read,
+            seconds,
+            job.id
+        );
+        return Ok(());
+    }
+    for rejected in &job.rejected {
+        let field = if rejected.field.is_empty() {
+            String::new()
+        } else {
+            format!(" {}:", rejected.field)
+        };
+        eprintln!(
+            "{} row {}:{field} {}",
+            rejected.file, rejected.row, rejected.reason
+        );
+    }
+    bail!(
+        "{}",
+        job.error
+            .unwrap_or_else(|| "the import failed; nothing was imported".to_string())
+    )
+}
+
+/// A file as given, or a folder's files in name order (hidden files skipped).
+fn collect_files(path: &Path, files: &mut Vec<ImportFile>) -> Result<()> {
+    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    if meta.is_file() {
+        files.push(ImportFile {
+            name: path.display().to_string(),
+            path: path.to_path_buf(),
+        });
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .with_context(|| format!("reading the folder {}", path.display()))?
+        .map(|entry| entry.map(|entry| entry.path()))
+        .collect::<std::io::Result<_>>()
+        .with_context(|| format!("reading the folder {}", path.display()))?;
+    entries.sort();
+    for entry in entries {
+        let hidden = entry
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| name.starts_with('.'));
+        if !hidden {
+            collect_files(&entry, files)?;
+        }
+    }
+    Ok(())
+}
+
+fn display_paths(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|path| path.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,470 @@
+//! Data in and out through the API, on SQLite and PostgreSQL: Label Studio
+//! exports in and back out unchanged, image uploads stored and served, bad
+//! input refused with nothing written, and export filters and splits.
+
+#![recursion_limit = "256"]
+
+use gloss_engine::EngineConfig;
+use gloss_server::ServerConfig;
+use gloss_test_support::{databases, png, TestServer};
+use gloss_types::Role;
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::io::Read;
+
+const CONFIG: &str = r##"<View>
+  <Image name="image" value="$image"/>
+  <RectangleLabels name="box" toName="image">
+    <Label value="Car" background="#00f"/><Label value="Person"/>
+  </RectangleLabels>
+  <PolygonLabels name="outline" toName="image"><Label value="Road"/></PolygonLabels>
+  <Choices name="scene" toName="image"><Choice value="Urban"/><Choice value="Rural"/></Choices>
+  <TextArea name="note" toName="image"/>
+</View>"##;
+
+/// A Label Studio export as Label Studio 1.x writes it: boxes (one rotated),
+/// polygons, choices, text, region ids and parentID, predictions with model
+/// versions and scores, drafts, ground truth and a cancelled annotation.
+fn label_studio_export() -> Value {
+    json!([
+      {
+        "id": 101, "inner_id": 1, "total_annotations": 2, "project": 7,
+        "created_at": "2024-05-01T10:20:30.123456Z", "updated_at": "2024-05-01T10:25:00.000001Z",
+        "data": {"image": "/data/upload/7/street.jpg", "city": "Lyon"},
+        "meta": {"batch": 3},
+        "annotations": [
+          {
+            "id": 11, "completed_by": 1, "was_cancelled": false, "ground_truth": true,
+            "lead_time": 31.586000000000002, "created_at": "2024-05-01T10:21:00.000000Z",
+            "updated_at": "2024-05-01T10:22:00.500000Z", "unique_id": "0f0c-11", "task": 101,
+            "project": 7, "history": [], "last_action": null,
+            "result": [
+              {"id": "r1", "from_name": "box", "to_name": "image", "type": "rectanglelabels",
+               "original_width": 1280, "original_height": 720, "image_rotation": 0,
+               "value": {"x": 12.5, "y": 20.25, "width": 30, "height": 15.125, "rotation": 0,
+                         "rectanglelabels": ["Car"]}, "origin": "manual"},
+              {"id": "r2", "from_name": "box", "to_name": "image", "type": "rectanglelabels",
+               "original_width": 1280, "original_height": 720, "image_rotation": 0,
+               "value": {"x": 50, "y": 40, "width": 10.5, "height": 20, "rotation": 17.5,
+                         "rectanglelabels": ["Person"]}},
+              {"id": "r3", "from_name": "outline", "to_name": "image", "type": "polygonlabels",
+               "original_width": 1280, "original_height": 720, "image_rotation": 0,
+               "value": {"points": [[0, 100], [100, 100], [55.5, 60.125], [45, 60]],
+                         "polygonlabels": ["Road"], "closed": true}},
+              {"id": "r1", "from_name": "note", "to_name": "image", "type": "textarea",
+               "parentID": "r1", "value": {"text": ["red hatchback", "ünïcode ✓"]}},
+              {"id": "c1", "from_name": "scene", "to_name": "image", "type": "choices",
+               "value": {"choices": ["Urban"]}}
+            ]
+          },
+          {
+            "id": 12, "completed_by": {"id": 5, "email": "someone@example.com", "first_name": "S"},
+            "was_cancelled": true, "ground_truth": false, "lead_time": 2.5,
+            "created_at": "2024-05-02T08:00:00Z", "updated_at": "2024-05-02T08:00:00Z",
+            "result": []
+          }
+        ],
+        "predictions": [
+          {"id": 21, "model_version": "yolo-v8-2024-04", "score": 0.8731, "created_at": "2024-04-30T00:00:00Z",
+           "result": [{"id": "p1", "from_name": "box", "to_name": "image", "type": "rectanglelabels",
+                       "original_width": 1280, "original_height": 720,
+                       "value": {"x": 12, "y": 20, "width": 31, "height": 15, "rotation": 0,
+                                 "rectanglelabels": ["Car"]}, "score": 0.91}]}
+        ],
+        "drafts": [
+          {"id": 31, "user": "reviewer@example.com", "lead_time": 4.25,
+           "created_at": "2024-05-03T09:00:00Z", "updated_at": "2024-05-03T09:01:00Z",
+           "result": [{"id": "d1", "from_name": "scene", "to_name": "image", "type": "choices",
+                       "value": {"choices": ["Rural"]}}]}
+        ]
+      },
+      {
+        "id": 102, "data": {"image": "https://example.com/b.jpg", "city": "Graz"},
+        "annotations": [], "predictions": [], "drafts": []
+      }
+    ])
+}
+
+async fn create_project(server: &TestServer, token: &str, config: &str) -> i64 {
+    let (status, project) = server
+        .call(
+            Method::POST,
+            "/api/v1/projects",
+            Some(token),
+            Some(json!({"name": "data", "label_config": config})),
+        )
+        .await;
+    assert_eq!(status, 201, "{project}");
+    project["id"].as_i64().unwrap()
+}
+
+async fn get_bytes(server: &TestServer, token: &str, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+    let response = server
+        .client
+        .get(server.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.bytes().await.unwrap().to_vec())
+}
+
+async fn task_count(server: &TestServer, token: &str, project: i64) -> i64 {
+    let (status, counts) = server
+        .call(Method::GET, &format!("/api/v1/projects/{project}/task-counts"), Some(token), None)
+        .await;
+    assert_eq!(status, 200, "{counts}");
+    counts["total"].as_i64().unwrap()
+}
+
+/// Every key of `expected` has the same value in `actual` (numbers compared as numbers).
+fn assert_contains(actual: &Value, expected: &Value, path: &str) {
+    match (actual, expected) {
+        (Value::Object(actual), Value::Object(expected)) => {
+            for (key, value) in expected {
+                let found = actual.get(key).unwrap_or_else(|| panic!("{path}.{key} is missing"));
+                assert_contains(found, value, &format!("{path}.{key}"));
+            }
+        }
+        (Value::Array(actual), Value::Array(expected)) => {
+            assert_eq!(actual.len(), expected.len(), "{path}: length");
+            for (index, (a, e)) in actual.iter().zip(expected).enumerate() {
+                assert_contains(a, e, &format!("{path}[{index}]"));
+            }
+        }
+        (Value::Number(a), Value::Number(e)) => {
+            assert_eq!(a.as_f64(), e.as_f64(), "{path}");
+        }
+        _ => assert_eq!(actual, expected, "{path}"),
+    }
+}
+
+#[tokio::test]
+async fn a_label_studio_export_imports_and_exports_back_unchanged() {
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, admin) = server.user("admin", Role::Admin).await;
+        let project = create_project(&server, &admin, CONFIG).await;
+        let source = label_studio_export();
+        let (status, created) = server
+            .call(Method::POST, &format!("/api/v1/projects/{project}/tasks"), Some(&admin), Some(source.clone()))
+            .await;
+        assert_eq!(status, 201, "{}: {created}", db.label);
+        assert_eq!((created["created"].as_i64(), created["annotations"].as_i64(), created["predictions"].as_i64()), (Some(2), Some(2), Some(1)), "{}", db.label);
+
+        let (status, headers, bytes) = get_bytes(&server, &admin, &format!("/api/v1/projects/{project}/export?format=label-studio")).await;
+        assert_eq!(status, 200, "{}", db.label);
+        assert_eq!(headers["content-type"], "application/json");
+        let exported: Value = serde_json::from_slice(&bytes).unwrap();
+        let exported = exported.as_array().unwrap();
+        assert_eq!(exported.len(), 2, "{}", db.label);
+        for (got, sent) in exported.iter().zip(source.as_array().unwrap()) {
+            assert_eq!(got["data"], sent["data"], "{}", db.label);
+            let sent_annotations = sent["annotations"].as_array().unwrap();
+            let got_annotations = got["annotations"].as_array().unwrap();
+            assert_eq!(got_annotations.len(), sent_annotations.len());
+            for (got, sent) in got_annotations.iter().zip(sent_annotations) {
+                // Every result, with every id, parentID, value and extra key.
+                assert_eq!(got["result"], sent["result"], "{}", db.label);
+                for key in ["was_cancelled", "ground_truth", "lead_time", "created_at", "unique_id"] {
+                    if let Some(value) = sent.get(key) {
+                        if key == "created_at" {
+                            // Kept to the millisecond.
+                            let (got, sent) = (got[key].as_str().unwrap(), value.as_str().unwrap());
+                            let millis = |text: &str| text.get(19..23).filter(|f| f.starts_with('.')).unwrap_or(".000").to_string();
+                            assert_eq!((&got[..19], millis(got)), (&sent[..19], millis(sent)), "{key}");
+                        } else {
+                            assert_eq!(&got[key], value, "{}: {key}", db.label);
+                        }
+                    }
+                }
+            }
+            // The unknown annotator keeps who they were in Label Studio.
+            if sent["id"] == 101 {
+                assert_eq!(got_annotations[1]["completed_by"], sent_annotations[1]["completed_by"]);
+                assert_eq!(got["meta"], sent["meta"]);
+            }
+            let sent_predictions = sent["predictions"].as_array().unwrap();
+            let got_predictions = got["predictions"].as_array().unwrap();
+            assert_eq!(got_predictions.len(), sent_predictions.len());
+            for (got, sent) in got_predictions.iter().zip(sent_predictions) {
+                assert_eq!(got["result"], sent["result"]);
+                assert_eq!(got["model_version"], sent["model_version"]);
+                assert_eq!(got["score"], sent["score"]);
+            }
+            let sent_drafts = sent["drafts"].as_array().unwrap();
+            let got_drafts = got["drafts"].as_array().unwrap();
+            assert_eq!(got_drafts.len(), sent_drafts.len());
+            for (got, sent) in got_drafts.iter().zip(sent_drafts) {
+                assert_contains(got, &json!({"result": sent["result"], "lead_time": sent["lead_time"], "user": sent["user"]}), "draft");
+            }
+        }
+
+        // Gloss's own format keeps the same and reads back as the same tasks.
+        let (status, _, bytes) = get_bytes(&server, &admin, &format!("/api/v1/projects/{project}/export?format=json")).await;
+        assert_eq!(status, 200);
+        let native: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(native[0]["status"], "completed");
+        assert_eq!(native[0]["annotations"][0]["result"], source[0]["annotations"][0]["result"]);
+        assert_eq!(native[0]["annotations"][0]["version"], 1);
+        let copy = create_project(&server, &admin, CONFIG).await;
+        let (status, created) = server
+            .call(Method::POST, &format!("/api/v1/projects/{copy}/tasks"), Some(&admin), Some(native.clone()))
+            .await;
+        assert_eq!((status, created["created"].as_i64()), (201, Some(2)), "{created}");
+        let (_, _, again) = get_bytes(&server, &admin, &format!("/api/v1/projects/{copy}/export?format=json")).await;
+        let again: Value = serde_json::from_slice(&again).unwrap();
+        for (a, b) in again.as_array().unwrap().iter().zip(native.as_array().unwrap()) {
+            assert_eq!(a["data"], b["data"]);
+            assert_eq!(a["annotations"][0]["result"], b["annotations"][0]["result"]);
+            assert_eq!(a["predictions"], json!(b["predictions"].as_array().unwrap().iter().map(|p| {
+                let mut p = p.clone();
+                p["id"] = a["predictions"][0]["id"].clone();
+                p["created_at"] = a["predictions"][0]["created_at"].clone();
+                p
+            }).collect::<Vec<_>>()));
+        }
+        server.stop().await;
+    }
+}
+
+async fn upload(server: &TestServer, token: &str, project: i64, files: Vec<(&str, Vec<u8>)>) -> (u16, Value) {
+    let mut form = reqwest::multipart::Form::new();
+    for (name, bytes) in files {
+        form = form.part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
+    }
+    let response = server
+        .client
+        .post(server.url(&format!("/api/v1/projects/{project}/imports")))
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Waits for an import job to end and returns it.
+async fn finished(server: &TestServer, token: &str, job: &Value) -> Value {
+    let id = job["id"].as_i64().unwrap();
+    for _ in 0..200 {
+        let (status, job) = server.call(Method::GET, &format!("/api/v1/imports/{id}"), Some(token), None).await;
+        assert_eq!(status, 200, "{job}");
+        if job["state"] != "running" {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("import {id} did not finish");
+}
+
+#[tokio::test]
+async fn uploaded_images_become_tasks_and_are_served_to_members_only() {
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, admin) = server.user("admin", Role::Admin).await;
+        let (_, outsider) = server.user("outsider", Role::Manager).await;
+        let project = create_project(&server, &admin, CONFIG).await;
+        let wide = png(64, 32, 1);
+        let (status, job) = upload(&server, &admin, project, vec![("wide.png", wide.clone()), ("../../etc/tall.png", png(16, 48, 2)), ("wide-again.png", wide.clone())]).await;
+        assert_eq!(status, 202, "{}: {job}", db.label);
+        let job = finished(&server, &admin, &job).await;
+        assert_eq!((job["state"].as_str(), job["tasks_created"].as_i64()), (Some("completed"), Some(3)), "{}: {job}", db.label);
+
+        let (_, tasks) = server.call(Method::GET, &format!("/api/v1/projects/{project}/tasks"), Some(&admin), None).await;
+        let urls: Vec<&str> = tasks["items"].as_array().unwrap().iter().map(|t| t["data"]["image"].as_str().unwrap()).collect();
+        assert_eq!(urls.len(), 3);
+        assert!(urls.iter().all(|url| url.starts_with("/api/v1/media/")), "{urls:?}");
+        assert_eq!(urls[0], urls[2], "the same bytes are stored once");
+        let (status, headers, bytes) = get_bytes(&server, &admin, urls[0]).await;
+        assert_eq!(status, 200);
+        assert_eq!(bytes, wide);
+        assert_eq!(headers["content-type"], "image/png");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert!(headers.get("content-disposition").is_none());
+        let record = server.engine.store().visible_media(urls[1].rsplit('/').next().unwrap(), None).await.unwrap().unwrap();
+        assert_eq!((record.media.width, record.media.height), (Some(16), Some(48)));
+        assert_eq!(record.file_name, "tall.png", "a name never carries a path");
+
+        let (status, _, _) = get_bytes(&server, &outsider, urls[0]).await;
+        assert_eq!(status, 404, "media of a project the caller is not in");
+        let (status, _, _) = get_bytes(&server, &admin, &format!("/api/v1/media/{}", "0".repeat(64))).await;
+        assert_eq!(status, 404);
+        server.stop().await;
+    }
+}
+
+/// A PNG whose header declares 100000 × 100000 pixels: a decompression bomb.
+fn png_bomb() -> Vec<u8> {
+    let mut small = png(8, 8, 3);
+    // IHDR's width and height are bytes 16..24; its CRC (bytes 29..33) covers bytes 12..29.
+    small[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    small[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    let crc = crc32(&small[12..29]);
+    small[29..33].copy_from_slice(&crc.to_be_bytes());
+    small
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for byte in bytes {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_clearly_and_nothing_is_written() {
+    for db in databases().await {
+        let (fetch_target, fetch_port) = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = listener.local_addr().unwrap().port();
+            (listener, port)
+        };
+        let server = TestServer::start_with(
+            &db,
+            |config: &mut EngineConfig| {
+                config.fetch = Some(gloss_media::FetchPolicy::default());
+                config.upload_limits.max_bytes = 512 * 1024;
+            },
+            ServerConfig { max_import_bytes: 64 * 1024, ..ServerConfig::default() },
+        )
+        .await;
+        let (_, admin) = server.user("admin", Role::Admin).await;
+        let project = create_project(&server, &admin, CONFIG).await;
+        let tasks = format!("/api/v1/projects/{project}/tasks");
+        let post = |content_type: &'static str, body: String| {
+            let request = server.client.post(server.url(&tasks)).bearer_auth(&admin).header("content-type", content_type).body(body);
+            async move {
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                (status, response.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        let car = |value: Value| json!([{"data": {"image": "/a.png"}, "annotations": [{"result": [{"id": "a", "from_name": "box", "to_name": "image", "type": "rectanglelabels", "value": value}]}]}]);
+        let cases: Vec<(&str, &str, String, u16, &str, &str)> = vec![
+            ("malformed JSON", "application/json", "[{\"data\": {\"image\": \"a\"}},\n {\"data\": ".into(), 422, "", "line 2"),
+            ("a row that is not an object", "application/json", "[{\"image\": \"a\"}, 5]".into(), 422, "", "object"),
+            ("a missing data key", "application/json", "[{\"data\": {\"picture\": \"a\"}}]".into(), 422, "data.image", "missing"),
+            ("a label not in the config", "application/json", car(json!({"x": 1, "y": 1, "width": 5, "height": 5, "rectanglelabels": ["Tank"]})).to_string(), 422, "annotations[0].result[0].value.rectanglelabels[0]", "Tank"),
+            ("coordinates out of range", "application/json", car(json!({"x": 99, "y": 1, "width": 5, "height": 5, "rectanglelabels": ["Car"]})).to_string(), 422, "annotations[0].result[0].value.width", "edge"),
+            ("an unknown control", "application/json", json!([{"data": {"image": "a"}, "predictions": [{"result": [{"from_name": "nope", "to_name": "image", "type": "choices", "value": {"choices": ["Urban"]}}]}]}]).to_string(), 422, "predictions[0].result[0].from_name", "nope"),
+            ("a score of the wrong type", "application/json", json!([{"data": {"image": "a"}, "predictions": [{"score": "high", "result": []}]}]).to_string(), 422, "predictions[0].score", ""),
+            ("a ragged CSV row", "text/csv", "image,city\na.png,Lyon\nb.png,Graz,extra\n".into(), 422, "", ""),
+            ("a body over the limit", "application/json", format!("[{}]", vec!["{\"image\": \"a\"}"; 10_000].join(",")), 413, "", "limit"),
+            ("a URL to 127.0.0.1", "application/json", json!([{"image": format!("http://127.0.0.1:{fetch_port}/a.png")}]).to_string(), 422, "data.image", "127.0.0.1"),
+            ("a URL to the metadata address", "application/json", json!([{"image": "http://169.254.169.254/latest/meta-data"}]).to_string(), 422, "data.image", "169.254.169.254"),
+            ("an XML body", "application/xml", "<tasks/>".into(), 415, "", ""),
+        ];
+        for (case, content_type, body, expected, field, words) in cases {
+            let (status, answer) = post(content_type, body).await;
+            assert_eq!(status, expected, "{}: {case}: {answer}", db.label);
+            assert!(answer["code"].is_string() && answer["message"].is_string(), "{case}: {answer}");
+            let text = answer.to_string();
+            assert!(text.contains(words), "{case}: the answer should say `{words}`: {answer}");
+            if !field.is_empty() {
+                let problems = answer["details"]["problems"].as_array().unwrap_or_else(|| panic!("{case}: {answer}"));
+                assert!(problems.iter().any(|p| p["field"] == field), "{case}: no problem names `{field}`: {answer}");
+                assert!(problems.iter().all(|p| p["row"].as_u64().unwrap() >= 1), "{case}: {answer}");
+            }
+            assert_eq!(task_count(&server, &admin, project).await, 0, "{}: {case} wrote tasks", db.label);
+        }
+        drop(fetch_target);
+
+        // Files: a disguised one, a bomb, an oversized one, a broken COCO file,
+        // each next to a good image: the whole upload fails, nothing is written.
+        let html = b"<!doctype html><script>alert(1)</script>".to_vec();
+        let coco = json!({"images": [{"id": 1, "file_name": "a.png", "width": 10, "height": 10}], "annotations": [{"id": 1, "image_id": 9, "category_id": 1, "bbox": [0, 0, 1, 1]}], "categories": [{"id": 1, "name": "Car"}]});
+        let files: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("photo.png", html, "not a task file"),
+            ("bomb.png", png_bomb(), "pixels"),
+            ("huge.png", vec![0x89; 600 * 1024], "limit"),
+            ("coco.json", coco.to_string().into_bytes(), "image_id"),
+        ];
+        for (name, bytes, words) in files {
+            let (status, job) = upload(&server, &admin, project, vec![("good.png", png(4, 4, 9)), (name, bytes)]).await;
+            let text = if status == 202 { finished(&server, &admin, &job).await } else { job };
+            assert!(text.to_string().contains(words), "{}: {name}: should say `{words}`: {text}", db.label);
+            if status == 202 {
+                assert_eq!(text["state"], "failed", "{name}: {text}");
+            }
+            assert_eq!(task_count(&server, &admin, project).await, 0, "{}: {name} wrote tasks", db.label);
+        }
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn exports_filter_and_split() {
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, admin) = server.user("admin", Role::Admin).await;
+        let (ann, _) = server.user("ann", Role::Annotator).await;
+        let project = create_project(&server, &admin, CONFIG).await;
+        let choice = |value: &str| json!([{"from_name": "scene", "to_name": "image", "type": "choices", "value": {"choices": [value]}}]);
+        let mut tasks = Vec::new();
+        for index in 0..200 {
+            let annotations = match index % 4 {
+                0 => json!([]),
+                1 => json!([{"completed_by": {"username": ann.username}, "result": choice("Urban")}]),
+                2 => json!([{"completed_by": 1, "result": choice("Rural")}]),
+                _ => json!([{"completed_by": {"username": ann.username}, "result": choice("Rural")}]),
+            };
+            tasks.push(json!({"data": {"image": format!("/img/{index}.png")}, "annotations": annotations}));
+        }
+        let (status, created) = server.call(Method::POST, &format!("/api/v1/projects/{project}/tasks"), Some(&admin), Some(Value::Array(tasks))).await;
+        assert_eq!(status, 201, "{created}");
+        let export = |query: String| {
+            let server = &server;
+            let admin = admin.clone();
+            async move {
+                let (status, headers, bytes) = get_bytes(server, &admin, &format!("/api/v1/projects/{project}/export?{query}")).await;
+                assert_eq!(status, 200, "{query}: {}", String::from_utf8_lossy(&bytes));
+                (headers, bytes)
+            }
+        };
+        let count = |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).unwrap().as_array().unwrap().len();
+        assert_eq!(count(&export("format=json".into()).await.1), 200);
+        assert_eq!(count(&export("format=json&status=new".into()).await.1), 50);
+        assert_eq!(count(&export("format=label-studio&status=completed".into()).await.1), 150);
+        assert_eq!(count(&export("format=json&annotator=ann".into()).await.1), 100);
+        assert_eq!(count(&export("format=json&label=Rural".into()).await.1), 100);
+        assert_eq!(count(&export("format=json&label=Rural&annotator=ann".into()).await.1), 50);
+
+        let (headers, bytes) = export("format=label-studio&split=0.8,0.1,0.1&seed=7".into()).await;
+        assert_eq!(headers["content-type"], "application/zip");
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.clone())).unwrap();
+        let mut seen = Vec::new();
+        let mut sizes = Vec::new();
+        for name in ["train.json", "val.json", "test.json"] {
+            let mut text = String::new();
+            zip.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+            let tasks: Vec<Value> = serde_json::from_str(&text).unwrap();
+            sizes.push(tasks.len());
+            seen.extend(tasks.iter().map(|t| t["id"].as_i64().unwrap()));
+        }
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 200, "every task in exactly one split: {sizes:?}");
+        assert!(sizes[0] > 130 && sizes[1] > 5 && sizes[2] > 5, "{sizes:?}");
+        let (_, again) = export("format=label-studio&split=0.8,0.1,0.1&seed=7".into()).await;
+        let mut zip_again = zip::ZipArchive::new(std::io::Cursor::new(again)).unwrap();
+        let mut first = String::new();
+        zip_again.by_name("val.json").unwrap().read_to_string(&mut first).unwrap();
+        let mut second = String::new();
+        zip.by_name("val.json").unwrap().read_to_string(&mut second).unwrap();
+        assert_eq!(first, second, "the same seed gives the same split");
+
+        for (query, field) in [("format=xml", "format"), ("format=json&status=done", "status"), ("format=json&split=1,2", "split"), ("format=json&annotator=nobody", "annotator"), ("format=json&images=true", "images")] {
+            let (status, answer) = server.call(Method::GET, &format!("/api/v1/projects/{project}/export?{query}"), Some(&admin), None).await;
+            assert_eq!((status, answer["details"]["field"].as_str()), (422, Some(field)), "{query}: {answer}");
+        }
+        server.stop().await;
+    }
+}

@@ -1,0 +1,852 @@
+//! Tasks with their annotations, predictions and drafts: bulk import in one
+//! transaction, listing, and consistent page-by-page reads for exports.
+
+use crate::rows;
+use crate::{Backend, Error, Result, Store};
+use gloss_types::{
+    Annotation, AnnotationId, Page, PageRequest, Prediction, PredictionId, ProjectId, Task,
+    TaskId, TaskStatus, Timestamp, UserId,
+};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+/// Rows per multi-row INSERT. SQLite allows 32766 bound values per statement
+/// and PostgreSQL 65535; the widest row below binds 5, so 500 rows stay far
+/// under both while amortising the round trip.
+const ROWS_PER_INSERT: usize = 500;
+
+/// A task to insert, with its JSON documents already serialized.
+#[derive(Debug, Clone, Default)]
+pub struct NewTask {
+    /// A JSON object.
+    pub data: String,
+    /// A JSON object, or `None` when empty.
+    pub meta: Option<String>,
+    pub annotations: Vec<NewAnnotation>,
+    pub predictions: Vec<NewPrediction>,
+    pub drafts: Vec<NewDraft>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewAnnotation {
+    pub completed_by: Option<UserId>,
+    /// A JSON array of result items.
+    pub result: String,
+    pub lead_time: Option<f64>,
+    pub was_cancelled: bool,
+    pub ground_truth: bool,
+    /// A JSON object of keys Gloss does not model, kept for exports.
+    pub extra: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewPrediction {
+    pub model_version: String,
+    pub score: Option<f64>,
+    pub result: String,
+    pub extra: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewDraft {
+    pub user_id: Option<UserId>,
+    pub result: String,
+    pub lead_time: Option<f64>,
+    pub extra: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What an import wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub tasks: i64,
+    pub annotations: i64,
+    pub predictions: i64,
+    pub drafts: i64,
+}
+
+/// A task row with its JSON documents as stored text.
+#[derive(Debug, Clone)]
+pub struct TaskRow {
+    pub id: TaskId,
+    pub project_id: ProjectId,
+    pub data: String,
+    pub meta: Option<String>,
+    pub status: TaskStatus,
+    pub annotation_count: i64,
+    pub prediction_count: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct AnnotationRow {
+    pub id: AnnotationId,
+    pub task_id: TaskId,
+    pub completed_by: Option<UserId>,
+    /// The annotator's username, when `completed_by` is set.
+    pub username: Option<String>,
+    pub result: String,
+    pub lead_time: Option<f64>,
+    pub was_cancelled: bool,
+    pub ground_truth: bool,
+    pub version: i64,
+    pub extra: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct PredictionRow {
+    pub id: PredictionId,
+    pub task_id: TaskId,
+    pub model_version: String,
+    pub score: Option<f64>,
+    pub result: String,
+    pub extra: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct DraftRow {
+    pub id: i64,
+    pub task_id: TaskId,
+    pub user_id: Option<UserId>,
+    pub username: Option<String>,
+    pub result: String,
+    pub lead_time: Option<f64>,
+    pub extra: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One page of tasks with everything attached to them, for exports.
+#[derive(Debug, Clone, Default)]
+pub struct TaskBundlePage {
+    pub tasks: Vec<TaskRow>,
+    /// Sorted by task id, then id.
+    pub annotations: Vec<AnnotationRow>,
+    pub predictions: Vec<PredictionRow>,
+    pub drafts: Vec<DraftRow>,
+}
+
+const TASK_COLUMNS: &str = "id, project_id, data, meta, status, annotation_count, \
+                            prediction_count, created_at, updated_at";
+
+/// An import in progress: one write transaction. Nothing is visible to others
+/// until [`TaskImport::commit`]; dropping it rolls everything back.
+pub struct TaskImport {
+    tx: Transaction<'static, Any>,
+    backend: Backend,
+    project: ProjectId,
+    import_id: Option<i64>,
+    /// SQLite only: the next free id per table (the transaction holds the
+    /// write lock, so nobody else can take them).
+    next_ids: [i64; 4],
+    counts: ImportCounts,
+}
+
+#[derive(Clone, Copy)]
+enum Table {
+    Tasks = 0,
+    Annotations = 1,
+    Predictions = 2,
+    Drafts = 3,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Tasks => "tasks",
+            Table::Annotations => "annotations",
+            Table::Predictions => "predictions",
+            Table::Drafts => "drafts",
+        }
+    }
+}
+
+impl Store {
+    /// Starts an all-or-nothing import into `project`, recorded as `import_id`.
+    pub async fn begin_task_import(
+        &self,
+        project: ProjectId,
+        import_id: Option<i64>,
+    ) -> Result<TaskImport> {
+        let mut tx = self.begin_write().await?;
+        let mut next_ids = [0; 4];
+        if self.backend == Backend::Sqlite {
+            for table in [
+                Table::Tasks,
+                Table::Annotations,
+                Table::Predictions,
+                Table::Drafts,
+            ] {
+                let name = table.name();
+                // AUTOINCREMENT never reuses an id, even of a deleted last row:
+                // the high-water mark is the larger of sqlite_sequence and MAX(id).
+                let row = sqlx::query(&format!(
+                    "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{name}'), 0), \
+                     COALESCE((SELECT MAX(id) FROM {name}), 0)) AS last"
+                ))
+                .fetch_one(&mut *tx)
+                .await?;
+                next_ids[table as usize] = row.try_get::<i64, _>("last")? + 1;
+            }
+        }
+        let exists = sqlx::query("SELECT 1 AS one FROM projects WHERE id = $1")
+            .bind(project.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(Error::NotFound);
+        }
+        Ok(TaskImport {
+            tx,
+            backend: self.backend,
+            project,
+            import_id,
+            next_ids,
+            counts: ImportCounts::default(),
+        })
+    }
+}
+
+impl TaskImport {
+    /// Inserts tasks and everything attached to them.
+    pub async fn insert(&mut self, tasks: &[NewTask]) -> Result<()> {
+        let now = Timestamp::now().millis();
+        for chunk in tasks.chunks(ROWS_PER_INSERT) {
+            let ids = self.reserve_ids(Table::Tasks, chunk.len()).await?;
+            let import_id = self
+                .import_id
+                .map_or_else(|| "NULL".to_string(), |id| id.to_string());
+            let mut sql = String::with_capacity(chunk.len() * 64 + 200);
+            sql.push_str(
+                "INSERT INTO tasks (id, project_id, data, meta, status, annotation_count, \
+                 prediction_count, import_id, created_at, updated_at) VALUES ",
+            );
+            for (index, (task, id)) in chunk.iter().zip(&ids).enumerate() {
+                let annotated = task
+                    .annotations
+                    .iter()
+                    .filter(|annotation| !annotation.was_cancelled)
+                    .count();
+                let status = if annotated > 0 {
+                    TaskStatus::Completed
+                } else {
+                    TaskStatus::New
+                };
+                if index > 0 {
+                    sql.push(',');
+                }
+                // Integers are formatted into the statement; only text is bound.
+                sql.push_str(&format!(
+                    "({id}, {}, ${}, ${}, '{}', {annotated}, {}, {import_id}, {now}, {now})",
+                    self.project.0,
+                    2 * index + 1,
+                    2 * index + 2,
+                    status.as_str(),
+                    task.predictions.len(),
+                ));
+            }
+            let mut query = sqlx::query(&sql).persistent(false);
+            for task in chunk {
+                query = query.bind(task.data.as_str()).bind(task.meta.as_deref());
+            }
+            query.execute(&mut *self.tx).await?;
+            self.counts.tasks += chunk.len() as i64;
+
+            let annotations: Vec<(i64, &NewAnnotation)> = chunk
+                .iter()
+                .zip(&ids)
+                .flat_map(|(task, id)| task.annotations.iter().map(move |a| (*id, a)))
+                .collect();
+            self.insert_annotations(&annotations).await?;
+            let predictions: Vec<(i64, &NewPrediction)> = chunk
+                .iter()
+                .zip(&ids)
+                .flat_map(|(task, id)| task.predictions.iter().map(move |p| (*id, p)))
+                .collect();
+            self.insert_predictions(&predictions).await?;
+            let drafts: Vec<(i64, &NewDraft)> = chunk
+                .iter()
+                .zip(&ids)
+                .flat_map(|(task, id)| task.drafts.iter().map(move |d| (*id, d)))
+                .collect();
+            self.insert_drafts(&drafts).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_annotations(&mut self, rows: &[(i64, &NewAnnotation)]) -> Result<()> {
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let ids = self.reserve_ids(Table::Annotations, chunk.len()).await?;
+            let values = chunk.iter().zip(&ids).enumerate().map(|(index, ((task, a), id))| {
+                format!(
+                    "({id}, {task}, {}, {}, ${}, ${}, {}, {}, ${}, {}, {})",
+                    self.project.0,
+                    a.completed_by
+                        .map_or_else(|| "NULL".to_string(), |user| user.0.to_string()),
+                    3 * index + 1,
+                    3 * index + 2,
+                    i64::from(a.was_cancelled),
+                    i64::from(a.ground_truth),
+                    3 * index + 3,
+                    a.created_at,
+                    a.updated_at,
+                )
+            });
+            let sql = format!(
+                "INSERT INTO annotations (id, task_id, project_id, completed_by, result, lead_time, \
+                 was_cancelled, ground_truth, extra, created_at, updated_at) VALUES {}",
+                values.collect::<Vec<_>>().join(",")
+            );
+            let mut query = sqlx::query(&sql).persistent(false);
+            for (_, a) in chunk {
+                query = query
+                    .bind(a.result.as_str())
+                    .bind(a.lead_time)
+                    .bind(a.extra.as_deref());
+            }
+            query.execute(&mut *self.tx).await?;
+            self.counts.annotations += chunk.len() as i64;
+        }
+        Ok(())
+    }
+
+    async fn insert_predictions(&mut self, rows: &[(i64, &NewPrediction)]) -> Result<()> {
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let ids = self.reserve_ids(Table::Predictions, chunk.len()).await?;
+            let values = chunk.iter().zip(&ids).enumerate().map(|(index, ((task, p), id))| {
+                format!(
+                    "({id}, {task}, {}, ${}, ${}, ${}, ${}, {})",
+                    self.project.0,
+                    4 * index + 1,
+                    4 * index + 2,
+                    4 * index + 3,
+                    4 * index + 4,
+                    p.created_at,
+                )
+            });
+            let sql = format!(
+                "INSERT INTO predictions (id, task_id, project_id, model_version, score, result, \
+                 extra, created_at) VALUES {}",
+                values.collect::<Vec<_>>().join(",")
+            );
+            let mut query = sqlx::query(&sql).persistent(false);
+            for (_, p) in chunk {
+                query = query
+                    .bind(p.model_version.as_str())
+                    .bind(p.score)
+                    .bind(p.result.as_str())
+                    .bind(p.extra.as_deref());
+            }
+            query.execute(&mut *self.tx).await?;
+            self.counts.predictions += chunk.len() as i64;
+        }
+        Ok(())
+    }
+
+    async fn insert_drafts(&mut self, rows: &[(i64, &NewDraft)]) -> Result<()> {
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let ids = self.reserve_ids(Table::Drafts, chunk.len()).await?;
+            let values = chunk.iter().zip(&ids).enumerate().map(|(index, ((task, d), id))| {
+                format!(
+                    "({id}, {task}, {}, {}, ${}, ${}, ${}, {}, {})",
+                    self.project.0,
+                    d.user_id
+                        .map_or_else(|| "NULL".to_string(), |user| user.0.to_string()),
+                    3 * index + 1,
+                    3 * index + 2,
+                    3 * index + 3,
+                    d.created_at,
+                    d.updated_at,
+                )
+            });
+            let sql = format!(
+                "INSERT INTO drafts (id, task_id, project_id, user_id, result, lead_time, extra, \
+                 created_at, updated_at) VALUES {}",
+                values.collect::<Vec<_>>().join(",")
+            );
+            let mut query = sqlx::query(&sql).persistent(false);
+            for (_, d) in chunk {
+                query = query
+                    .bind(d.result.as_str())
+                    .bind(d.lead_time)
+                    .bind(d.extra.as_deref());
+            }
+            query.execute(&mut *self.tx).await?;
+            self.counts.drafts += chunk.len() as i64;
+        }
+        Ok(())
+    }
+
+    /// Records that the project uses a media object under `file_name`.
+    pub async fn link_media(&mut self, media: &NewMedia, file_name: &str) -> Result<()> {
+        insert_media(&mut self.tx, media).await?;
+        sqlx::query(
+            "INSERT INTO project_media (project_id, media_key, file_name, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, media_key) DO NOTHING",
+        )
+        .bind(self.project.0)
+        .bind(media.key.as_str())
+        .bind(file_name)
+        .bind(Timestamp::now().millis())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Makes every row visible at once.
+    pub async fn commit(self) -> Result<ImportCounts> {
+        self.tx.commit().await?;
+        Ok(self.counts)
+    }
+
+    pub fn counts(&self) -> ImportCounts {
+        self.counts
+    }
+
+    async fn reserve_ids(&mut self, table: Table, n: usize) -> Result<Vec<i64>> {
+        match self.backend {
+            Backend::Sqlite => {
+                let first = self.next_ids[table as usize];
+                self.next_ids[table as usize] += n as i64;
+                Ok((first..first + n as i64).collect())
+            }
+            Backend::Postgres => {
+                let rows = sqlx::query(&format!(
+                    "SELECT nextval(pg_get_serial_sequence('{}', 'id')) AS id FROM generate_series(1, $1)",
+                    table.name()
+                ))
+                .bind(n as i64)
+                .fetch_all(&mut *self.tx)
+                .await?;
+                rows.iter()
+                    .map(|row| Ok(row.try_get::<i64, _>("id")?))
+                    .collect()
+            }
+        }
+    }
+}
+
+/// A media object's facts, as recorded in the database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMedia {
+    pub key: String,
+    pub content_type: String,
+    pub size: i64,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+}
+
+/// A media object as a project knows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectMediaRow {
+    pub media: NewMedia,
+    pub file_name: String,
+}
+
+async fn insert_media(tx: &mut Transaction<'static, Any>, media: &NewMedia) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO media (key, content_type, size, width, height, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(media.key.as_str())
+    .bind(media.content_type.as_str())
+    .bind(media.size)
+    .bind(media.width)
+    .bind(media.height)
+    .bind(Timestamp::now().millis())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn media_row(row: &AnyRow) -> Result<ProjectMediaRow> {
+    Ok(ProjectMediaRow {
+        media: NewMedia {
+            key: row.try_get("key")?,
+            content_type: row.try_get("content_type")?,
+            size: row.try_get("size")?,
+            width: row.try_get("width")?,
+            height: row.try_get("height")?,
+        },
+        file_name: row.try_get("file_name")?,
+    })
+}
+
+impl Store {
+    /// Records a media object and links it to a project, in one transaction.
+    pub async fn link_project_media(
+        &self,
+        project: ProjectId,
+        media: &NewMedia,
+        file_name: &str,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        insert_media(&mut tx, media).await?;
+        sqlx::query(
+            "INSERT INTO project_media (project_id, media_key, file_name, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, media_key) DO NOTHING",
+        )
+        .bind(project.0)
+        .bind(media.key.as_str())
+        .bind(file_name)
+        .bind(Timestamp::now().millis())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The media objects of a project among `keys`.
+    pub async fn project_media(
+        &self,
+        project: ProjectId,
+        keys: &[String],
+    ) -> Result<Vec<ProjectMediaRow>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT m.key, m.content_type, m.size, m.width, m.height, pm.file_name \
+             FROM project_media pm JOIN media m ON m.key = pm.media_key \
+             WHERE pm.project_id = $1 AND pm.media_key IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(project.0);
+        for key in keys {
+            query = query.bind(key.as_str());
+        }
+        let rows = query.fetch_all(&self.readers).await?;
+        rows.iter().map(media_row).collect()
+    }
+
+    /// A media object, if `user` is a member of a project that uses it (any
+    /// project when `user` is `None`, i.e. an administrator).
+    pub async fn visible_media(
+        &self,
+        key: &str,
+        user: Option<UserId>,
+    ) -> Result<Option<ProjectMediaRow>> {
+        let row = match user {
+            None => {
+                sqlx::query(
+                    "SELECT m.key, m.content_type, m.size, m.width, m.height, pm.file_name \
+                     FROM project_media pm JOIN media m ON m.key = pm.media_key \
+                     WHERE pm.media_key = $1 ORDER BY pm.project_id LIMIT 1",
+                )
+                .bind(key)
+                .fetch_optional(&self.readers)
+                .await?
+            }
+            Some(user) => {
+                sqlx::query(
+                    "SELECT m.key, m.content_type, m.size, m.width, m.height, pm.file_name \
+                     FROM project_media pm JOIN media m ON m.key = pm.media_key \
+                     JOIN project_members pmem ON pmem.project_id = pm.project_id \
+                     WHERE pm.media_key = $1 AND pmem.user_id = $2 ORDER BY pm.project_id LIMIT 1",
+                )
+                .bind(key)
+                .bind(user.0)
+                .fetch_optional(&self.readers)
+                .await?
+            }
+        };
+        row.as_ref().map(media_row).transpose()
+    }
+
+    pub async fn task(&self, id: TaskId) -> Result<TaskRow> {
+        let row = sqlx::query(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1"))
+            .bind(id.0)
+            .fetch_one(&self.readers)
+            .await?;
+        task_row(&row)
+    }
+
+    /// A project's tasks in id order.
+    pub async fn list_tasks(&self, project: ProjectId, page: PageRequest) -> Result<Page<TaskRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE project_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        ))
+        .bind(project.0)
+        .bind(page.after.unwrap_or(0))
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(&self.readers)
+        .await?;
+        let tasks = rows.iter().map(task_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(tasks, page.limit, |task| task.id.0))
+    }
+
+    /// How many tasks a project has in each status.
+    pub async fn task_counts(&self, project: ProjectId) -> Result<Vec<(TaskStatus, i64)>> {
+        let rows = sqlx::query(
+            "SELECT status, COUNT(*) AS n FROM tasks WHERE project_id = $1 GROUP BY status",
+        )
+        .bind(project.0)
+        .fetch_all(&self.readers)
+        .await?;
+        let mut counts: Vec<(TaskStatus, i64)> =
+            TaskStatus::ALL.iter().map(|status| (*status, 0)).collect();
+        for row in rows {
+            let status = status(&row.try_get::<String, _>("status")?)?;
+            let n: i64 = row.try_get("n")?;
+            if let Some(entry) = counts.iter_mut().find(|(s, _)| *s == status) {
+                entry.1 = n;
+            }
+        }
+        Ok(counts)
+    }
+
+    pub async fn task_annotations(&self, task: TaskId) -> Result<Vec<AnnotationRow>> {
+        let rows = sqlx::query(&format!(
+            "{ANNOTATION_SELECT} WHERE a.task_id = $1 ORDER BY a.id"
+        ))
+        .bind(task.0)
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter().map(annotation_row).collect()
+    }
+
+    pub async fn task_predictions(&self, task: TaskId) -> Result<Vec<PredictionRow>> {
+        let rows = sqlx::query(&format!("{PREDICTION_SELECT} WHERE task_id = $1 ORDER BY id"))
+            .bind(task.0)
+            .fetch_all(&self.readers)
+            .await?;
+        rows.iter().map(prediction_row).collect()
+    }
+
+    /// Starts a consistent read of a project's tasks for an export: every page
+    /// comes from the same snapshot of the database.
+    pub async fn begin_task_read(&self) -> Result<TaskReader> {
+        let mut tx = self.readers.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(TaskReader { tx })
+    }
+}
+
+/// Reads pages of tasks from one snapshot (see [`Store::begin_task_read`]).
+pub struct TaskReader {
+    tx: Transaction<'static, Any>,
+}
+
+impl TaskReader {
+    /// The next `limit` tasks of `project` after task id `after`, in id order,
+    /// with their annotations, predictions and drafts; `statuses` empty means any.
+    pub async fn page(
+        &mut self,
+        project: ProjectId,
+        after: i64,
+        limit: u32,
+        statuses: &[TaskStatus],
+    ) -> Result<TaskBundlePage> {
+        let status_filter = if statuses.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<String> = statuses
+                .iter()
+                .map(|status| format!("'{}'", status.as_str()))
+                .collect();
+            format!(" AND status IN ({})", names.join(", "))
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE project_id = $1 AND id > $2{status_filter} \
+             ORDER BY id LIMIT $3"
+        ))
+        .bind(project.0)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let tasks = rows.iter().map(task_row).collect::<Result<Vec<_>>>()?;
+        let (Some(first), Some(last)) = (tasks.first(), tasks.last()) else {
+            return Ok(TaskBundlePage::default());
+        };
+        let (first, last) = (first.id.0, last.id.0);
+        let annotations = sqlx::query(&format!(
+            "{ANNOTATION_SELECT} WHERE a.project_id = $1 AND a.task_id BETWEEN $2 AND $3 \
+             ORDER BY a.task_id, a.id"
+        ))
+        .bind(project.0)
+        .bind(first)
+        .bind(last)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let predictions = sqlx::query(&format!(
+            "{PREDICTION_SELECT} WHERE project_id = $1 AND task_id BETWEEN $2 AND $3 \
+             ORDER BY task_id, id"
+        ))
+        .bind(project.0)
+        .bind(first)
+        .bind(last)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let drafts = sqlx::query(&format!(
+            "{DRAFT_SELECT} WHERE d.project_id = $1 AND d.task_id BETWEEN $2 AND $3 \
+             ORDER BY d.task_id, d.id"
+        ))
+        .bind(project.0)
+        .bind(first)
+        .bind(last)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        Ok(TaskBundlePage {
+            tasks,
+            annotations: annotations
+                .iter()
+                .map(annotation_row)
+                .collect::<Result<_>>()?,
+            predictions: predictions
+                .iter()
+                .map(prediction_row)
+                .collect::<Result<_>>()?,
+            drafts: drafts.iter().map(draft_row).collect::<Result<_>>()?,
+        })
+    }
+
+    /// Ends the read.
+    pub async fn finish(self) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}
+
+const ANNOTATION_SELECT: &str = "SELECT a.id, a.task_id, a.completed_by, u.username, a.result, \
+     a.lead_time, a.was_cancelled, a.ground_truth, a.version, a.extra, a.created_at, a.updated_at \
+     FROM annotations a LEFT JOIN users u ON u.id = a.completed_by";
+const PREDICTION_SELECT: &str = "SELECT id, task_id, model_version, score, result, extra, \
+     created_at FROM predictions";
+const DRAFT_SELECT: &str = "SELECT d.id, d.task_id, d.user_id, u.username, d.result, \
+     d.lead_time, d.extra, d.created_at, d.updated_at \
+     FROM drafts d LEFT JOIN users u ON u.id = d.user_id";
+
+fn status(text: &str) -> Result<TaskStatus> {
+    TaskStatus::parse(text)
+        .ok_or_else(|| Error::Database(format!("unknown task status `{text}`")))
+}
+
+fn task_row(row: &AnyRow) -> Result<TaskRow> {
+    Ok(TaskRow {
+        id: TaskId(row.try_get("id")?),
+        project_id: ProjectId(row.try_get("project_id")?),
+        data: row.try_get("data")?,
+        meta: row.try_get("meta")?,
+        status: status(&row.try_get::<String, _>("status")?)?,
+        annotation_count: row.try_get("annotation_count")?,
+        prediction_count: row.try_get("prediction_count")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn annotation_row(row: &AnyRow) -> Result<AnnotationRow> {
+    Ok(AnnotationRow {
+        id: AnnotationId(row.try_get("id")?),
+        task_id: TaskId(row.try_get("task_id")?),
+        completed_by: row.try_get::<Option<i64>, _>("completed_by")?.map(UserId),
+        username: row.try_get("username")?,
+        result: row.try_get("result")?,
+        lead_time: rows::optional_f64(row, "lead_time")?,
+        was_cancelled: row.try_get::<i64, _>("was_cancelled")? != 0,
+        ground_truth: row.try_get::<i64, _>("ground_truth")? != 0,
+        version: row.try_get("version")?,
+        extra: row.try_get("extra")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn prediction_row(row: &AnyRow) -> Result<PredictionRow> {
+    Ok(PredictionRow {
+        id: PredictionId(row.try_get("id")?),
+        task_id: TaskId(row.try_get("task_id")?),
+        model_version: row.try_get("model_version")?,
+        score: rows::optional_f64(row, "score")?,
+        result: row.try_get("result")?,
+        extra: row.try_get("extra")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn draft_row(row: &AnyRow) -> Result<DraftRow> {
+    Ok(DraftRow {
+        id: row.try_get("id")?,
+        task_id: TaskId(row.try_get("task_id")?),
+        user_id: row.try_get::<Option<i64>, _>("user_id")?.map(UserId),
+        username: row.try_get("username")?,
+        result: row.try_get("result")?,
+        lead_time: rows::optional_f64(row, "lead_time")?,
+        extra: row.try_get("extra")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl TaskRow {
+    /// The API's view of the task; `data` and `meta` must be JSON objects.
+    pub fn to_task(&self) -> Result<Task> {
+        Ok(Task {
+            id: self.id,
+            project_id: self.project_id,
+            data: json_object(&self.data, "tasks.data")?,
+            meta: match &self.meta {
+                Some(meta) => json_object(meta, "tasks.meta")?,
+                None => serde_json::Map::new(),
+            },
+            status: self.status,
+            annotation_count: self.annotation_count,
+            prediction_count: self.prediction_count,
+            created_at: Timestamp(self.created_at),
+            updated_at: Timestamp(self.updated_at),
+        })
+    }
+}
+
+impl AnnotationRow {
+    pub fn to_annotation(&self) -> Result<Annotation> {
+        Ok(Annotation {
+            id: self.id,
+            task_id: self.task_id,
+            completed_by: self.completed_by,
+            result: json_array(&self.result, "annotations.result")?,
+            lead_time: self.lead_time,
+            was_cancelled: self.was_cancelled,
+            ground_truth: self.ground_truth,
+            created_at: Timestamp(self.created_at),
+            updated_at: Timestamp(self.updated_at),
+        })
+    }
+}
+
+impl PredictionRow {
+    pub fn to_prediction(&self) -> Result<Prediction> {
+        Ok(Prediction {
+            id: self.id,
+            task_id: self.task_id,
+            model_version: self.model_version.clone(),
+            score: self.score,
+            result: json_array(&self.result, "predictions.result")?,
+            created_at: Timestamp(self.created_at),
+        })
+    }
+}
+
+fn json_object(text: &str, column: &str) -> Result<serde_json::Map<String, serde_json::Value>> {
+    serde_json::from_str(text)
+        .map_err(|err| Error::Database(format!("{column} is not a JSON object: {err}")))
+}
+
+fn json_array(text: &str, column: &str) -> Result<Vec<serde_json::Value>> {
+    serde_json::from_str(text)
+        .map_err(|err| Error::Database(format!("{column} is not a JSON array: {err}")))
+}
