@@ -53,16 +53,29 @@ fi
 # Lints are a gate, so unlike rustfmt a missing clippy fails the run.
 step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 
+# --- Python consumer checks: tests/python/ -----------------------------------
+# Some Rust tests hand Gloss's exports to the tools people read them with
+# (pycocotools for COCO, see tests/python/coco_eval.py), using the python
+# named by GLOSS_TEST_PYTHON; under CI they fail without it. The venv is made
+# once per machine and reinstalled only when tests/python/requirements.txt
+# changes.
+python_env() {
+    GLOSS_TEST_PYTHON=$(scripts/python-env.sh)
+    export GLOSS_TEST_PYTHON
+    echo "GLOSS_TEST_PYTHON=$GLOSS_TEST_PYTHON"
+}
+step "python environment" python_env
+
 # Compile first, outside the database wrapper, so the timing shows build and
 # test run separately and the cluster is not idling during compilation.
 step "build tests" cargo test --workspace --no-run
 step "cargo test (with PostgreSQL)" scripts/with-postgres.sh cargo test --workspace
 
 # --- Later steps: add further checks here ------------------------------------
-# Planned: browser tests (npm install playwright-core + Debian chromium) and
-# Python consumer checks (venv + pip). Add each as its own timed step, e.g.
+# Planned: browser tests (npm install playwright-core + Debian chromium). Add
+# them as their own timed step, e.g.
 #   step "browser tests" run_browser_tests
-#   step "python consumer checks" run_python_checks
-# with the functions defined in this section.
+# with the function defined in this section. (The Python consumer checks run
+# inside cargo test, with the environment set up above.)
 
 printf '\nAll checks passed.\n'

@@ -219,7 +219,11 @@ impl Engine {
         for task in &bundle.tasks {
             // Only the image field is needed; parse just enough to find it.
             let data: Map<String, Value> = serde_json::from_str(&task.data).unwrap_or_default();
-            if let Some(key) = data.get(field).and_then(Value::as_str).and_then(media_key_of) {
+            if let Some(key) = data
+                .get(field)
+                .and_then(Value::as_str)
+                .and_then(media_key_of)
+            {
                 keys.push(key.as_str().to_string());
             }
         }
@@ -467,9 +471,7 @@ fn read_media(
     key: &str,
 ) -> io::Result<bytes::Bytes> {
     let key = gloss_media::MediaKey::parse(key).map_err(io::Error::other)?;
-    runtime
-        .block_on(media.get(&key))
-        .map_err(io::Error::other)
+    runtime.block_on(media.get(&key)).map_err(io::Error::other)
 }
 
 /// File names of exported images: the name each had when imported, made
@@ -661,9 +663,7 @@ fn image_info(
         }
     }
     // An image Gloss did not store (a URL): its size as the results recorded it.
-    let reference = data
-        .get(writer_options.image_field.as_deref()?)?
-        .as_str()?;
+    let reference = data.get(writer_options.image_field.as_deref()?)?.as_str()?;
     let (width, height) = annotations
         .iter()
         .flat_map(|a| &a.result)
@@ -763,7 +763,11 @@ fn time(ms: i64) -> Value {
     Value::String(Timestamp(ms).to_string())
 }
 
-fn person(id: Option<gloss_types::UserId>, username: &Option<String>, raw: Option<&Value>) -> Value {
+fn person(
+    id: Option<gloss_types::UserId>,
+    username: &Option<String>,
+    raw: Option<&Value>,
+) -> Value {
     match (id, username) {
         (Some(id), Some(name)) => json!({"id": id.0, "username": name}),
         _ => raw.cloned().unwrap_or(Value::Null),

@@ -123,7 +123,11 @@ impl Engine {
         Ok(job)
     }
 
-    async fn prepare_import(&self, actor: &Actor, id: ProjectId) -> Result<(Import, ImportContext)> {
+    async fn prepare_import(
+        &self,
+        actor: &Actor,
+        id: ProjectId,
+    ) -> Result<(Import, ImportContext)> {
         let project = self
             .project_with_role(actor, id, ProjectRole::Manager, "import tasks")
             .await?;
@@ -187,7 +191,11 @@ impl Engine {
         rows_read: u64,
         outcome: &gloss_store::ImportOutcome,
     ) -> Import {
-        match self.store.finish_import(id, rows_read as i64, outcome).await {
+        match self
+            .store
+            .finish_import(id, rows_read as i64, outcome)
+            .await
+        {
             Ok(job) => job,
             Err(err) => {
                 tracing::error!(import = id.0, "cannot record the end of an import: {err}");
@@ -230,7 +238,8 @@ impl Engine {
             match format {
                 None => self.import_media_file(&mut import, context, file).await?,
                 Some(InputFormat::Coco) => {
-                    self.import_coco(&mut import, context, file, options).await?
+                    self.import_coco(&mut import, context, file, options)
+                        .await?
                 }
                 Some(format) => {
                     self.import_task_file(id, &mut import, context, file, format, options)
@@ -252,7 +261,8 @@ impl Engine {
         file: &ImportFile,
     ) -> Result<()> {
         context.rows_read += 1;
-        let row = context.rows_read;
+        // A media file is one row of its own.
+        let row = 1;
         let Some(field) = context.media_field.clone() else {
             context.reject(row, "", "the label config has no <Image> to show an image file in; import a task file instead");
             return Ok(());
@@ -283,18 +293,17 @@ impl Engine {
         format: InputFormat,
         options: &ImportOptions,
     ) -> Result<()> {
-        let reader = std::fs::File::open(&file.path).map_err(|err| {
-            Error::invalid("files", format!("cannot open {}: {err}", file.name))
-        })?;
+        let reader = std::fs::File::open(&file.path)
+            .map_err(|err| Error::invalid("files", format!("cannot open {}: {err}", file.name)))?;
         let (sender, mut receiver) =
-            tokio::sync::mpsc::channel::<Vec<std::result::Result<TaskRecord, Rejection>>>(4);
+            tokio::sync::mpsc::channel::<Vec<(u64, std::result::Result<TaskRecord, Rejection>)>>(4);
         let parser = tokio::task::spawn_blocking(move || {
             let mut chunk = Vec::with_capacity(CHUNK_ROWS);
             let read = gloss_formats::read_tasks(
                 format,
                 std::io::BufReader::with_capacity(256 * 1024, reader),
-                &mut |row| {
-                    chunk.push(row);
+                &mut |row, task| {
+                    chunk.push((row, task));
                     if chunk.len() == CHUNK_ROWS {
                         let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_ROWS));
                         return sender.blocking_send(full).is_ok();
@@ -309,16 +318,15 @@ impl Engine {
         });
         let mut tasks = Vec::with_capacity(CHUNK_ROWS);
         while let Some(chunk) = receiver.recv().await {
-            for row in chunk {
+            for (row, task) in chunk {
                 context.rows_read += 1;
-                let record = match row {
+                let record = match task {
                     Ok(record) => record,
                     Err(rejection) => {
                         context.reject(rejection.row, &rejection.field, &rejection.reason);
                         continue;
                     }
                 };
-                let row = context.rows_read;
                 if let Some(task) = self
                     .task_from_record(import, context, row, record, options)
                     .await?
@@ -381,13 +389,17 @@ impl Engine {
         let path = file.path.clone();
         let read = tokio::task::spawn_blocking(move || {
             let reader = std::io::BufReader::new(std::fs::File::open(path)?);
-            gloss_formats::read_coco(reader, &coco_options)
-                .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidData, err.to_string()))
+            gloss_formats::read_coco(reader, &coco_options).map_err(|err| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, err.to_string())
+            })
         })
         .await
         .map_err(|err| Error::internal(format!("the COCO reader stopped: {err}")))?;
         let (records, rejections) = read.map_err(|err| {
-            Error::invalid("files", format!("{} is not a valid COCO file: {err}", file.name))
+            Error::invalid(
+                "files",
+                format!("{} is not a valid COCO file: {err}", file.name),
+            )
         })?;
         for rejection in rejections {
             context.reject(rejection.row, &rejection.field, &rejection.reason);
@@ -396,12 +408,18 @@ impl Engine {
         // folder the COCO file is in.
         let mut options = options.clone();
         if options.images_dir.is_none() {
-            options.images_dir = file.path.parent().map(Path::to_path_buf);
+            // A bare file name's parent is "": the current folder.
+            let folder = match file.path.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            options.images_dir = Some(folder);
         }
         let mut tasks = Vec::new();
-        for record in records {
+        for (index, record) in records.into_iter().enumerate() {
             context.rows_read += 1;
-            let row = context.rows_read;
+            // The image's position in the file, as the COCO reader numbers rows.
+            let row = index as u64 + 1;
             if let Some(task) = self
                 .task_from_record(import, context, row, record, &options)
                 .await?
@@ -425,22 +443,28 @@ impl Engine {
         options: &ImportOptions,
     ) -> Result<Option<NewTask>> {
         let before = context.rejected_total;
-        for (key, kind) in context.object_keys.clone() {
-            match record.data.get_mut(&key) {
+        for index in 0..context.object_keys.len() {
+            let (key, kind) = &context.object_keys[index];
+            let (key, kind) = (key.as_str(), *kind);
+            match record.data.get_mut(key) {
                 None => context.reject(
                     row,
                     &format!("data.{key}"),
                     &format!("missing: the label config shows ${key}"),
                 ),
                 Some(value) if kind == ObjectKind::Image => {
+                    // Only references that may need copying cost anything here.
                     if let Err(err) = self.resolve_media(import, value, options).await {
-                        context.reject(row, &format!("data.{key}"), &err.message);
+                        let field = format!("data.{key}");
+                        context.reject(row, &field, &err.message);
                     }
                 }
                 Some(_) => {}
             }
         }
-        let annotations = self.check_annotations(context, row, record.annotations).await;
+        let annotations = self
+            .check_annotations(context, row, record.annotations)
+            .await;
         let predictions: Vec<NewPrediction> = record
             .predictions
             .into_iter()
@@ -478,10 +502,17 @@ impl Engine {
         let mut annotations = Vec::with_capacity(records.len());
         for (index, mut annotation) in records.into_iter().enumerate() {
             context.check_results(row, &format!("annotations[{index}]"), &annotation.result);
-            let user = match self.user_for(context, annotation.completed_by.as_ref()).await {
+            let user = match self
+                .user_for(context, annotation.completed_by.as_ref())
+                .await
+            {
                 Ok(user) => user,
                 Err(err) => {
-                    context.reject(row, &format!("annotations[{index}].completed_by"), &err.message);
+                    context.reject(
+                        row,
+                        &format!("annotations[{index}].completed_by"),
+                        &err.message,
+                    );
                     None
                 }
             };
@@ -538,7 +569,10 @@ impl Engine {
         options: &ImportOptions,
     ) -> Result<()> {
         let Value::String(reference) = value else {
-            return Err(Error::invalid("data", "an image reference must be a string"));
+            return Err(Error::invalid(
+                "data",
+                "an image reference must be a string",
+            ));
         };
         if reference.starts_with("http://") || reference.starts_with("https://") {
             if let Some(fetcher) = &self.fetcher {

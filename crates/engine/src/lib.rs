@@ -25,8 +25,8 @@ pub use error::{Error, Result};
 pub use export::{ExportFormat, ExportOptions, ExportSummary, ExportTarget};
 pub use import::{media_url, ImportFile, ImportOptions, MEDIA_URL_PREFIX};
 pub use media::MediaDownload;
-pub use tasks::{TaskCounts, TaskDetail};
 pub use projects::{ProjectInput, ProjectUpdate};
+pub use tasks::{TaskCounts, TaskDetail};
 
 use gloss_media::MediaStore;
 use gloss_store::Store;

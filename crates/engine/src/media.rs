@@ -36,8 +36,7 @@ impl Engine {
             .ok_or_else(|| Error::not_found("media"))?;
         let body = self.media.stream(&key).await?;
         let content_type = row.media.content_type.clone();
-        let attachment = !(content_type.starts_with("image/")
-            && content_type != "image/svg+xml"
+        let attachment = !(content_type.starts_with("image/") && content_type != "image/svg+xml"
             || content_type.starts_with("audio/")
             || content_type.starts_with("video/"));
         Ok(MediaDownload {

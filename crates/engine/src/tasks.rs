@@ -72,12 +72,17 @@ impl Engine {
     pub async fn task_detail(&self, actor: &Actor, id: TaskId) -> Result<TaskDetail> {
         let row = self.store.task(id).await.or_not_found("task")?;
         // A task of a project the caller cannot see does not exist for them.
-        self.project_with_role(actor, row.project_id, ProjectRole::Reviewer, "see this task")
-            .await
-            .map_err(|err| match err.code {
-                Code::NotFound => Error::not_found("task"),
-                _ => err,
-            })?;
+        self.project_with_role(
+            actor,
+            row.project_id,
+            ProjectRole::Reviewer,
+            "see this task",
+        )
+        .await
+        .map_err(|err| match err.code {
+            Code::NotFound => Error::not_found("task"),
+            _ => err,
+        })?;
         let annotations = self
             .store
             .task_annotations(id)

@@ -349,12 +349,11 @@ impl Shapes<'_> {
             (Some(Segmentation::Polygons(rings)), Some(control)) if !rings.is_empty() => rings
                 .iter()
                 .enumerate()
+                // Every ring of one annotation is one region: its results
+                // share the region id, which is how the COCO writer joins
+                // them into one annotation again.
                 .map(|(ring, coordinates)| {
-                    let id = match ring {
-                        0 => result_id.clone(),
-                        _ => format!("{result_id}-{ring}"),
-                    };
-                    self.polygon(control, id, ring, coordinates, label)
+                    self.polygon(control, result_id.clone(), ring, coordinates, label)
                 })
                 .collect(),
             (segmentation, _) => {

@@ -94,15 +94,29 @@ impl<W: Write> CocoWriter<W> {
         )?;
         self.summary.images += 1;
 
-        let annotations = task.annotations.iter().filter(|a| !a.record.was_cancelled);
-        for result in annotations.flat_map(|a| &a.record.result) {
-            let Some((shape, labels)) = shape_of(result, image.width, image.height) else {
-                continue;
-            };
-            if labels.is_empty() {
-                self.summary.skipped += 1;
+        for annotation in task.annotations.iter().filter(|a| !a.record.was_cancelled) {
+            // (region id, label, shape), polygons of one region joined.
+            let mut regions: Vec<(Option<&str>, &str, Shape)> = Vec::new();
+            for result in &annotation.record.result {
+                let Some((shape, labels)) = shape_of(result, image.width, image.height) else {
+                    continue;
+                };
+                if labels.is_empty() {
+                    self.summary.skipped += 1;
+                }
+                let is_polygon = matches!(result.value, ResultValue::PolygonLabels(_));
+                let id = result.id.as_deref().filter(|_| is_polygon);
+                for label in labels {
+                    let joined = regions.iter_mut().find(|(region, region_label, _)| {
+                        id.is_some() && *region == id && region_label == label
+                    });
+                    match joined {
+                        Some((_, _, region)) => region.join(&shape),
+                        None => regions.push((id, label, shape.clone())),
+                    }
+                }
             }
-            for label in labels {
+            for (_, label, shape) in regions {
                 let Some(&category_id) = self.category_ids.get(label) else {
                     self.summary.skipped += 1;
                     continue;
@@ -134,7 +148,11 @@ impl<W: Write> CocoWriter<W> {
                 category_id,
                 bbox: [x, y, width, height],
                 area: pixel(shape.area),
-                segmentation: [shape.outline.iter().copied().map(pixel).collect()],
+                segmentation: shape
+                    .rings
+                    .iter()
+                    .map(|ring| ring.iter().copied().map(pixel).collect())
+                    .collect(),
                 iscrowd: 0,
             },
         )?;
@@ -183,18 +201,33 @@ struct Annotation {
     category_id: u64,
     bbox: [JsNumber; 4],
     area: JsNumber,
-    segmentation: [Vec<JsNumber>; 1],
+    segmentation: Vec<Vec<JsNumber>>,
     iscrowd: u8,
 }
 
 /// A region in pixels.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 struct Shape {
     /// `[x, y, width, height]` of the bounds.
     bbox: [f64; 4],
-    /// Flat `[x1, y1, x2, y2, ...]`.
-    outline: Vec<f64>,
+    /// Outlines, each flat `[x1, y1, x2, y2, ...]`: one, or several for a
+    /// region made of several polygons.
+    rings: Vec<Vec<f64>>,
     area: f64,
+}
+
+impl Shape {
+    /// Adds another part of the same region: its rings, area and bounds.
+    fn join(&mut self, other: &Shape) {
+        let [x, y, width, height] = self.bbox;
+        let [ox, oy, other_width, other_height] = other.bbox;
+        let (left, top) = (x.min(ox), y.min(oy));
+        let right = (x + width).max(ox + other_width);
+        let bottom = (y + height).max(oy + other_height);
+        self.bbox = [left, top, right - left, bottom - top];
+        self.rings.extend(other.rings.iter().cloned());
+        self.area += other.area;
+    }
 }
 
 /// The pixel shape and labels of a box or polygon result; `None` for other
@@ -245,7 +278,16 @@ fn rectangle_shape(x: f64, y: f64, width: f64, height: f64, degrees: f64) -> Sha
     if degrees == 0.0 {
         return Shape {
             bbox: [x, y, width, height],
-            outline: vec![x, y, x + width, y, x + width, y + height, x, y + height],
+            rings: vec![vec![
+                x,
+                y,
+                x + width,
+                y,
+                x + width,
+                y + height,
+                x,
+                y + height,
+            ]],
             area: width * height,
         };
     }
@@ -255,7 +297,7 @@ fn rectangle_shape(x: f64, y: f64, width: f64, height: f64, degrees: f64) -> Sha
         .map(|(dx, dy)| [x + dx * cos - dy * sin, y + dx * sin + dy * cos]);
     Shape {
         bbox: bounds(&corners),
-        outline: corners.concat(),
+        rings: vec![corners.concat()],
         area: width * height,
     }
 }
@@ -271,7 +313,7 @@ fn polygon_shape(points: impl Iterator<Item = [f64; 2]>) -> Shape {
         .sum();
     Shape {
         bbox: bounds(&points),
-        outline: points.concat(),
+        rings: vec![points.concat()],
         area: twice_area.abs() / 2.0,
     }
 }
@@ -311,7 +353,7 @@ mod tests {
         let shape = rectangle_shape(10.0, 20.0, 30.0, 40.0, 0.0);
         assert_eq!(shape.bbox, [10.0, 20.0, 30.0, 40.0]);
         assert_eq!(
-            shape.outline,
+            shape.rings[0],
             [10.0, 20.0, 40.0, 20.0, 40.0, 60.0, 10.0, 60.0]
         );
         assert_eq!(shape.area, 1200.0);
@@ -322,7 +364,7 @@ mod tests {
         // Clockwise on screen: the top edge now points down.
         let shape = rectangle_shape(100.0, 100.0, 40.0, 10.0, 90.0);
         assert!(close(
-            &shape.outline,
+            &shape.rings[0],
             &[100.0, 100.0, 100.0, 140.0, 90.0, 140.0, 90.0, 100.0]
         ));
         assert!(close(&shape.bbox, &[90.0, 100.0, 10.0, 40.0]));
@@ -343,7 +385,7 @@ mod tests {
             -10.0 * sin,
             10.0 * cos,
         ];
-        assert!(close(&shape.outline, &expected));
+        assert!(close(&shape.rings[0], &expected));
         assert!(close(
             &shape.bbox,
             &[-5.0, 0.0, 20.0 * cos + 5.0, 10.0 + 10.0 * cos]

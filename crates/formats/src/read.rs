@@ -200,8 +200,10 @@ impl<'de> Visitor<'de> for Sniffer<'_> {
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// Where [`read_tasks`] sends each row; returns `false` to stop reading.
-pub type TaskSink<'a> = dyn FnMut(Result<TaskRecord, Rejection>) -> bool + 'a;
+/// Where [`read_tasks`] sends each row with its number (the 1-based array
+/// element, JSONL line or CSV line, as in [`Rejection::row`]); returns
+/// `false` to stop reading.
+pub type TaskSink<'a> = dyn FnMut(u64, Result<TaskRecord, Rejection>) -> bool + 'a;
 
 /// Streams the tasks of a Json, Jsonl, Csv, Tsv or LabelStudio file to
 /// `sink`, one call per row, in file order, holding one task at a time.
@@ -295,7 +297,7 @@ impl JsonState<'_, '_> {
     fn deliver(&mut self, element: Value) -> bool {
         self.rows += 1;
         let task = task_from_json(element, self.rows, self.shape);
-        self.stopped = !(self.sink)(task);
+        self.stopped = !(self.sink)(self.rows, task);
         !self.stopped
     }
 }
@@ -375,7 +377,7 @@ fn read_jsonl<R: BufRead>(mut input: R, sink: &mut TaskSink<'_>) -> Result<u64, 
                 format!("not valid JSON: {error}"),
             )),
         };
-        if !sink(task) {
+        if !sink(line_number, task) {
             return Ok(rows);
         }
     }
@@ -409,6 +411,10 @@ fn read_delimited<R: Read>(
             }
             Err(error) => Err(error),
         };
+        let row = match &outcome {
+            Ok(_) => record.position().map_or(line, csv::Position::line),
+            Err(_) => line,
+        };
         let task = match outcome {
             Ok(task) => task,
             // Invalid UTF-8 spoils one record; the reader has moved past it.
@@ -422,7 +428,7 @@ fn read_delimited<R: Read>(
             },
         };
         rows += 1;
-        if !sink(task) {
+        if !sink(row, task) {
             return Ok(rows);
         }
     }

@@ -414,7 +414,7 @@ fn detect_by_name_and_content() {
 fn sink_stops_early() {
     let input = br#"[{"a": 1}, {"a": 2}, {"a": 3}, {"a": "#;
     let mut seen = 0;
-    let outcome = read_tasks(InputFormat::Json, &input[..], &mut |_| {
+    let outcome = read_tasks(InputFormat::Json, &input[..], &mut |_, _| {
         seen += 1;
         seen < 2
     });
@@ -422,13 +422,13 @@ fn sink_stops_early() {
     assert_eq!(seen, 2);
 
     let mut seen = 0;
-    let outcome = read_tasks(InputFormat::Csv, &b"a\n1\n2\n3\n"[..], &mut |_| {
+    let outcome = read_tasks(InputFormat::Csv, &b"a\n1\n2\n3\n"[..], &mut |_, _| {
         seen += 1;
         false
     });
     assert_eq!((outcome.unwrap(), seen), (1, 1));
 
-    let outcome = read_tasks(InputFormat::Jsonl, &b"{}\n{}\n{}\n"[..], &mut |_| false);
+    let outcome = read_tasks(InputFormat::Jsonl, &b"{}\n{}\n{}\n"[..], &mut |_, _| false);
     assert_eq!(outcome.unwrap(), 1);
 }
 
@@ -453,10 +453,14 @@ impl std::io::Read for OneByteAtATime<'_> {
 fn bom_is_skipped_however_the_reader_splits_it() {
     let input = "\u{feff}[{\"a\": 1}]".as_bytes();
     let mut tasks = Vec::new();
-    read_tasks(InputFormat::Json, OneByteAtATime(input), &mut |row| {
-        tasks.push(row.unwrap());
-        true
-    })
+    read_tasks(
+        InputFormat::Json,
+        OneByteAtATime(input),
+        &mut |_line, row| {
+            tasks.push(row.unwrap());
+            true
+        },
+    )
     .unwrap();
     assert_eq!(tasks[0].data["a"], json!(1));
 

@@ -40,7 +40,7 @@ impl Read for FailsAfter<'_> {
 fn json_array_calls_the_sink_per_row() {
     let input = json_array(200_000);
     let mut seen = 0u64;
-    let rows = read_tasks(InputFormat::Json, &input[..], &mut |row| {
+    let rows = read_tasks(InputFormat::Json, &input[..], &mut |_line, row| {
         let task = row.expect("a task");
         assert_eq!(task.data["text"], format!("hello {seen}"));
         seen += 1;
@@ -54,7 +54,7 @@ fn json_array_calls_the_sink_per_row() {
 fn sink_can_stop_a_large_array_early() {
     let input = json_array(200_000);
     let mut seen = 0;
-    let rows = read_tasks(InputFormat::Json, &input[..], &mut |_| {
+    let rows = read_tasks(InputFormat::Json, &input[..], &mut |_, _| {
         seen += 1;
         seen < 10
     })
@@ -71,7 +71,7 @@ fn rows_arrive_before_the_rest_of_the_file() {
         limit: 1_000_000,
     };
     let mut seen = 0;
-    let outcome = read_tasks(InputFormat::Json, reader, &mut |row| {
+    let outcome = read_tasks(InputFormat::Json, reader, &mut |_line, row| {
         row.expect("a task");
         seen += 1;
         true
@@ -95,7 +95,7 @@ fn jsonl_rows_arrive_before_the_rest_of_the_file() {
         limit: 100_000,
     };
     let mut seen = 0;
-    let outcome = read_tasks(InputFormat::Jsonl, reader, &mut |row| {
+    let outcome = read_tasks(InputFormat::Jsonl, reader, &mut |_line, row| {
         row.expect("a task");
         seen += 1;
         true

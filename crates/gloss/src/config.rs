@@ -33,10 +33,20 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "GLOSS_LOG", value_name = "LEVEL")]
     pub log: Option<String>,
     /// Largest uploaded or imported media file, in bytes [default: 2 GiB]
-    #[arg(long, global = true, env = "GLOSS_MAX_UPLOAD_BYTES", value_name = "BYTES")]
+    #[arg(
+        long,
+        global = true,
+        env = "GLOSS_MAX_UPLOAD_BYTES",
+        value_name = "BYTES"
+    )]
     pub max_upload_bytes: Option<u64>,
     /// Images with more pixels (width × height) are refused before decoding [default: 178956970]
-    #[arg(long, global = true, env = "GLOSS_MAX_IMAGE_PIXELS", value_name = "PIXELS")]
+    #[arg(
+        long,
+        global = true,
+        env = "GLOSS_MAX_IMAGE_PIXELS",
+        value_name = "PIXELS"
+    )]
     pub max_image_pixels: Option<u64>,
     /// Copy http(s) media URLs in imported task data into the media store [default: false]
     #[arg(long, global = true, env = "GLOSS_FETCH_URLS", value_name = "BOOL")]

@@ -98,7 +98,11 @@ async fn create_project(server: &TestServer, token: &str, config: &str) -> i64 {
     project["id"].as_i64().unwrap()
 }
 
-async fn get_bytes(server: &TestServer, token: &str, path: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+async fn get_bytes(
+    server: &TestServer,
+    token: &str,
+    path: &str,
+) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
     let response = server
         .client
         .get(server.url(path))
@@ -113,7 +117,12 @@ async fn get_bytes(server: &TestServer, token: &str, path: &str) -> (u16, reqwes
 
 async fn task_count(server: &TestServer, token: &str, project: i64) -> i64 {
     let (status, counts) = server
-        .call(Method::GET, &format!("/api/v1/projects/{project}/task-counts"), Some(token), None)
+        .call(
+            Method::GET,
+            &format!("/api/v1/projects/{project}/task-counts"),
+            Some(token),
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{counts}");
     counts["total"].as_i64().unwrap()
@@ -124,7 +133,9 @@ fn assert_contains(actual: &Value, expected: &Value, path: &str) {
     match (actual, expected) {
         (Value::Object(actual), Value::Object(expected)) => {
             for (key, value) in expected {
-                let found = actual.get(key).unwrap_or_else(|| panic!("{path}.{key} is missing"));
+                let found = actual
+                    .get(key)
+                    .unwrap_or_else(|| panic!("{path}.{key} is missing"));
                 assert_contains(found, value, &format!("{path}.{key}"));
             }
         }
@@ -149,12 +160,31 @@ async fn a_label_studio_export_imports_and_exports_back_unchanged() {
         let project = create_project(&server, &admin, CONFIG).await;
         let source = label_studio_export();
         let (status, created) = server
-            .call(Method::POST, &format!("/api/v1/projects/{project}/tasks"), Some(&admin), Some(source.clone()))
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{project}/tasks"),
+                Some(&admin),
+                Some(source.clone()),
+            )
             .await;
         assert_eq!(status, 201, "{}: {created}", db.label);
-        assert_eq!((created["created"].as_i64(), created["annotations"].as_i64(), created["predictions"].as_i64()), (Some(2), Some(2), Some(1)), "{}", db.label);
+        assert_eq!(
+            (
+                created["created"].as_i64(),
+                created["annotations"].as_i64(),
+                created["predictions"].as_i64()
+            ),
+            (Some(2), Some(2), Some(1)),
+            "{}",
+            db.label
+        );
 
-        let (status, headers, bytes) = get_bytes(&server, &admin, &format!("/api/v1/projects/{project}/export?format=label-studio")).await;
+        let (status, headers, bytes) = get_bytes(
+            &server,
+            &admin,
+            &format!("/api/v1/projects/{project}/export?format=label-studio"),
+        )
+        .await;
         assert_eq!(status, 200, "{}", db.label);
         assert_eq!(headers["content-type"], "application/json");
         let exported: Value = serde_json::from_slice(&bytes).unwrap();
@@ -168,13 +198,28 @@ async fn a_label_studio_export_imports_and_exports_back_unchanged() {
             for (got, sent) in got_annotations.iter().zip(sent_annotations) {
                 // Every result, with every id, parentID, value and extra key.
                 assert_eq!(got["result"], sent["result"], "{}", db.label);
-                for key in ["was_cancelled", "ground_truth", "lead_time", "created_at", "unique_id"] {
+                for key in [
+                    "was_cancelled",
+                    "ground_truth",
+                    "lead_time",
+                    "created_at",
+                    "unique_id",
+                ] {
                     if let Some(value) = sent.get(key) {
                         if key == "created_at" {
                             // Kept to the millisecond.
                             let (got, sent) = (got[key].as_str().unwrap(), value.as_str().unwrap());
-                            let millis = |text: &str| text.get(19..23).filter(|f| f.starts_with('.')).unwrap_or(".000").to_string();
-                            assert_eq!((&got[..19], millis(got)), (&sent[..19], millis(sent)), "{key}");
+                            let millis = |text: &str| {
+                                text.get(19..23)
+                                    .filter(|f| f.starts_with('.'))
+                                    .unwrap_or(".000")
+                                    .to_string()
+                            };
+                            assert_eq!(
+                                (&got[..19], millis(got)),
+                                (&sent[..19], millis(sent)),
+                                "{key}"
+                            );
                         } else {
                             assert_eq!(&got[key], value, "{}: {key}", db.label);
                         }
@@ -183,7 +228,10 @@ async fn a_label_studio_export_imports_and_exports_back_unchanged() {
             }
             // The unknown annotator keeps who they were in Label Studio.
             if sent["id"] == 101 {
-                assert_eq!(got_annotations[1]["completed_by"], sent_annotations[1]["completed_by"]);
+                assert_eq!(
+                    got_annotations[1]["completed_by"],
+                    sent_annotations[1]["completed_by"]
+                );
                 assert_eq!(got["meta"], sent["meta"]);
             }
             let sent_predictions = sent["predictions"].as_array().unwrap();
@@ -198,42 +246,89 @@ async fn a_label_studio_export_imports_and_exports_back_unchanged() {
             let got_drafts = got["drafts"].as_array().unwrap();
             assert_eq!(got_drafts.len(), sent_drafts.len());
             for (got, sent) in got_drafts.iter().zip(sent_drafts) {
-                assert_contains(got, &json!({"result": sent["result"], "lead_time": sent["lead_time"], "user": sent["user"]}), "draft");
+                assert_contains(
+                    got,
+                    &json!({"result": sent["result"], "lead_time": sent["lead_time"], "user": sent["user"]}),
+                    "draft",
+                );
             }
         }
 
         // Gloss's own format keeps the same and reads back as the same tasks.
-        let (status, _, bytes) = get_bytes(&server, &admin, &format!("/api/v1/projects/{project}/export?format=json")).await;
+        let (status, _, bytes) = get_bytes(
+            &server,
+            &admin,
+            &format!("/api/v1/projects/{project}/export?format=json"),
+        )
+        .await;
         assert_eq!(status, 200);
         let native: Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(native[0]["status"], "completed");
-        assert_eq!(native[0]["annotations"][0]["result"], source[0]["annotations"][0]["result"]);
+        assert_eq!(
+            native[0]["annotations"][0]["result"],
+            source[0]["annotations"][0]["result"]
+        );
         assert_eq!(native[0]["annotations"][0]["version"], 1);
         let copy = create_project(&server, &admin, CONFIG).await;
         let (status, created) = server
-            .call(Method::POST, &format!("/api/v1/projects/{copy}/tasks"), Some(&admin), Some(native.clone()))
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{copy}/tasks"),
+                Some(&admin),
+                Some(native.clone()),
+            )
             .await;
-        assert_eq!((status, created["created"].as_i64()), (201, Some(2)), "{created}");
-        let (_, _, again) = get_bytes(&server, &admin, &format!("/api/v1/projects/{copy}/export?format=json")).await;
+        assert_eq!(
+            (status, created["created"].as_i64()),
+            (201, Some(2)),
+            "{created}"
+        );
+        let (_, _, again) = get_bytes(
+            &server,
+            &admin,
+            &format!("/api/v1/projects/{copy}/export?format=json"),
+        )
+        .await;
         let again: Value = serde_json::from_slice(&again).unwrap();
-        for (a, b) in again.as_array().unwrap().iter().zip(native.as_array().unwrap()) {
+        for (a, b) in again
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(native.as_array().unwrap())
+        {
             assert_eq!(a["data"], b["data"]);
             assert_eq!(a["annotations"][0]["result"], b["annotations"][0]["result"]);
-            assert_eq!(a["predictions"], json!(b["predictions"].as_array().unwrap().iter().map(|p| {
-                let mut p = p.clone();
-                p["id"] = a["predictions"][0]["id"].clone();
-                p["created_at"] = a["predictions"][0]["created_at"].clone();
-                p
-            }).collect::<Vec<_>>()));
+            assert_eq!(
+                a["predictions"],
+                json!(b["predictions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| {
+                        let mut p = p.clone();
+                        p["id"] = a["predictions"][0]["id"].clone();
+                        p["created_at"] = a["predictions"][0]["created_at"].clone();
+                        p
+                    })
+                    .collect::<Vec<_>>())
+            );
         }
         server.stop().await;
     }
 }
 
-async fn upload(server: &TestServer, token: &str, project: i64, files: Vec<(&str, Vec<u8>)>) -> (u16, Value) {
+async fn upload(
+    server: &TestServer,
+    token: &str,
+    project: i64,
+    files: Vec<(&str, Vec<u8>)>,
+) -> (u16, Value) {
     let mut form = reqwest::multipart::Form::new();
     for (name, bytes) in files {
-        form = form.part("file", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
+        form = form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+        );
     }
     let response = server
         .client
@@ -251,7 +346,14 @@ async fn upload(server: &TestServer, token: &str, project: i64, files: Vec<(&str
 async fn finished(server: &TestServer, token: &str, job: &Value) -> Value {
     let id = job["id"].as_i64().unwrap();
     for _ in 0..200 {
-        let (status, job) = server.call(Method::GET, &format!("/api/v1/imports/{id}"), Some(token), None).await;
+        let (status, job) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/imports/{id}"),
+                Some(token),
+                None,
+            )
+            .await;
         assert_eq!(status, 200, "{job}");
         if job["state"] != "running" {
             return job;
@@ -269,15 +371,45 @@ async fn uploaded_images_become_tasks_and_are_served_to_members_only() {
         let (_, outsider) = server.user("outsider", Role::Manager).await;
         let project = create_project(&server, &admin, CONFIG).await;
         let wide = png(64, 32, 1);
-        let (status, job) = upload(&server, &admin, project, vec![("wide.png", wide.clone()), ("../../etc/tall.png", png(16, 48, 2)), ("wide-again.png", wide.clone())]).await;
+        let (status, job) = upload(
+            &server,
+            &admin,
+            project,
+            vec![
+                ("wide.png", wide.clone()),
+                ("../../etc/tall.png", png(16, 48, 2)),
+                ("wide-again.png", wide.clone()),
+            ],
+        )
+        .await;
         assert_eq!(status, 202, "{}: {job}", db.label);
         let job = finished(&server, &admin, &job).await;
-        assert_eq!((job["state"].as_str(), job["tasks_created"].as_i64()), (Some("completed"), Some(3)), "{}: {job}", db.label);
+        assert_eq!(
+            (job["state"].as_str(), job["tasks_created"].as_i64()),
+            (Some("completed"), Some(3)),
+            "{}: {job}",
+            db.label
+        );
 
-        let (_, tasks) = server.call(Method::GET, &format!("/api/v1/projects/{project}/tasks"), Some(&admin), None).await;
-        let urls: Vec<&str> = tasks["items"].as_array().unwrap().iter().map(|t| t["data"]["image"].as_str().unwrap()).collect();
+        let (_, tasks) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/tasks"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        let urls: Vec<&str> = tasks["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["data"]["image"].as_str().unwrap())
+            .collect();
         assert_eq!(urls.len(), 3);
-        assert!(urls.iter().all(|url| url.starts_with("/api/v1/media/")), "{urls:?}");
+        assert!(
+            urls.iter().all(|url| url.starts_with("/api/v1/media/")),
+            "{urls:?}"
+        );
         assert_eq!(urls[0], urls[2], "the same bytes are stored once");
         let (status, headers, bytes) = get_bytes(&server, &admin, urls[0]).await;
         assert_eq!(status, 200);
@@ -285,13 +417,27 @@ async fn uploaded_images_become_tasks_and_are_served_to_members_only() {
         assert_eq!(headers["content-type"], "image/png");
         assert_eq!(headers["x-content-type-options"], "nosniff");
         assert!(headers.get("content-disposition").is_none());
-        let record = server.engine.store().visible_media(urls[1].rsplit('/').next().unwrap(), None).await.unwrap().unwrap();
-        assert_eq!((record.media.width, record.media.height), (Some(16), Some(48)));
+        let record = server
+            .engine
+            .store()
+            .visible_media(urls[1].rsplit('/').next().unwrap(), None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (record.media.width, record.media.height),
+            (Some(16), Some(48))
+        );
         assert_eq!(record.file_name, "tall.png", "a name never carries a path");
 
         let (status, _, _) = get_bytes(&server, &outsider, urls[0]).await;
         assert_eq!(status, 404, "media of a project the caller is not in");
-        let (status, _, _) = get_bytes(&server, &admin, &format!("/api/v1/media/{}", "0".repeat(64))).await;
+        let (status, _, _) = get_bytes(
+            &server,
+            &admin,
+            &format!("/api/v1/media/{}", "0".repeat(64)),
+        )
+        .await;
         assert_eq!(status, 404);
         server.stop().await;
     }
@@ -313,7 +459,11 @@ fn crc32(bytes: &[u8]) -> u32 {
     for byte in bytes {
         crc ^= u32::from(*byte);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -333,18 +483,29 @@ async fn bad_input_is_refused_clearly_and_nothing_is_written() {
                 config.fetch = Some(gloss_media::FetchPolicy::default());
                 config.upload_limits.max_bytes = 512 * 1024;
             },
-            ServerConfig { max_import_bytes: 64 * 1024, ..ServerConfig::default() },
+            ServerConfig {
+                max_import_bytes: 64 * 1024,
+                ..ServerConfig::default()
+            },
         )
         .await;
         let (_, admin) = server.user("admin", Role::Admin).await;
         let project = create_project(&server, &admin, CONFIG).await;
         let tasks = format!("/api/v1/projects/{project}/tasks");
         let post = |content_type: &'static str, body: String| {
-            let request = server.client.post(server.url(&tasks)).bearer_auth(&admin).header("content-type", content_type).body(body);
+            let request = server
+                .client
+                .post(server.url(&tasks))
+                .bearer_auth(&admin)
+                .header("content-type", content_type)
+                .body(body);
             async move {
                 let response = request.send().await.unwrap();
                 let status = response.status().as_u16();
-                (status, response.json::<Value>().await.unwrap_or(Value::Null))
+                (
+                    status,
+                    response.json::<Value>().await.unwrap_or(Value::Null),
+                )
             }
         };
         let car = |value: Value| json!([{"data": {"image": "/a.png"}, "annotations": [{"result": [{"id": "a", "from_name": "box", "to_name": "image", "type": "rectanglelabels", "value": value}]}]}]);
@@ -365,15 +526,34 @@ async fn bad_input_is_refused_clearly_and_nothing_is_written() {
         for (case, content_type, body, expected, field, words) in cases {
             let (status, answer) = post(content_type, body).await;
             assert_eq!(status, expected, "{}: {case}: {answer}", db.label);
-            assert!(answer["code"].is_string() && answer["message"].is_string(), "{case}: {answer}");
+            assert!(
+                answer["code"].is_string() && answer["message"].is_string(),
+                "{case}: {answer}"
+            );
             let text = answer.to_string();
-            assert!(text.contains(words), "{case}: the answer should say `{words}`: {answer}");
+            assert!(
+                text.contains(words),
+                "{case}: the answer should say `{words}`: {answer}"
+            );
             if !field.is_empty() {
-                let problems = answer["details"]["problems"].as_array().unwrap_or_else(|| panic!("{case}: {answer}"));
-                assert!(problems.iter().any(|p| p["field"] == field), "{case}: no problem names `{field}`: {answer}");
-                assert!(problems.iter().all(|p| p["row"].as_u64().unwrap() >= 1), "{case}: {answer}");
+                let problems = answer["details"]["problems"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{case}: {answer}"));
+                assert!(
+                    problems.iter().any(|p| p["field"] == field),
+                    "{case}: no problem names `{field}`: {answer}"
+                );
+                assert!(
+                    problems.iter().all(|p| p["row"].as_u64().unwrap() >= 1),
+                    "{case}: {answer}"
+                );
             }
-            assert_eq!(task_count(&server, &admin, project).await, 0, "{}: {case} wrote tasks", db.label);
+            assert_eq!(
+                task_count(&server, &admin, project).await,
+                0,
+                "{}: {case} wrote tasks",
+                db.label
+            );
         }
         drop(fetch_target);
 
@@ -388,13 +568,32 @@ async fn bad_input_is_refused_clearly_and_nothing_is_written() {
             ("coco.json", coco.to_string().into_bytes(), "image_id"),
         ];
         for (name, bytes, words) in files {
-            let (status, job) = upload(&server, &admin, project, vec![("good.png", png(4, 4, 9)), (name, bytes)]).await;
-            let text = if status == 202 { finished(&server, &admin, &job).await } else { job };
-            assert!(text.to_string().contains(words), "{}: {name}: should say `{words}`: {text}", db.label);
+            let (status, job) = upload(
+                &server,
+                &admin,
+                project,
+                vec![("good.png", png(4, 4, 9)), (name, bytes)],
+            )
+            .await;
+            let text = if status == 202 {
+                finished(&server, &admin, &job).await
+            } else {
+                job
+            };
+            assert!(
+                text.to_string().contains(words),
+                "{}: {name}: should say `{words}`: {text}",
+                db.label
+            );
             if status == 202 {
                 assert_eq!(text["state"], "failed", "{name}: {text}");
             }
-            assert_eq!(task_count(&server, &admin, project).await, 0, "{}: {name} wrote tasks", db.label);
+            assert_eq!(
+                task_count(&server, &admin, project).await,
+                0,
+                "{}: {name} wrote tasks",
+                db.label
+            );
         }
         server.stop().await;
     }
@@ -412,30 +611,74 @@ async fn exports_filter_and_split() {
         for index in 0..200 {
             let annotations = match index % 4 {
                 0 => json!([]),
-                1 => json!([{"completed_by": {"username": ann.username}, "result": choice("Urban")}]),
+                1 => {
+                    json!([{"completed_by": {"username": ann.username}, "result": choice("Urban")}])
+                }
                 2 => json!([{"completed_by": 1, "result": choice("Rural")}]),
-                _ => json!([{"completed_by": {"username": ann.username}, "result": choice("Rural")}]),
+                _ => {
+                    json!([{"completed_by": {"username": ann.username}, "result": choice("Rural")}])
+                }
             };
-            tasks.push(json!({"data": {"image": format!("/img/{index}.png")}, "annotations": annotations}));
+            tasks.push(
+                json!({"data": {"image": format!("/img/{index}.png")}, "annotations": annotations}),
+            );
         }
-        let (status, created) = server.call(Method::POST, &format!("/api/v1/projects/{project}/tasks"), Some(&admin), Some(Value::Array(tasks))).await;
+        let (status, created) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{project}/tasks"),
+                Some(&admin),
+                Some(Value::Array(tasks)),
+            )
+            .await;
         assert_eq!(status, 201, "{created}");
         let export = |query: String| {
             let server = &server;
             let admin = admin.clone();
             async move {
-                let (status, headers, bytes) = get_bytes(server, &admin, &format!("/api/v1/projects/{project}/export?{query}")).await;
+                let (status, headers, bytes) = get_bytes(
+                    server,
+                    &admin,
+                    &format!("/api/v1/projects/{project}/export?{query}"),
+                )
+                .await;
                 assert_eq!(status, 200, "{query}: {}", String::from_utf8_lossy(&bytes));
                 (headers, bytes)
             }
         };
-        let count = |bytes: &[u8]| serde_json::from_slice::<Value>(bytes).unwrap().as_array().unwrap().len();
+        let count = |bytes: &[u8]| {
+            serde_json::from_slice::<Value>(bytes)
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len()
+        };
         assert_eq!(count(&export("format=json".into()).await.1), 200);
         assert_eq!(count(&export("format=json&status=new".into()).await.1), 50);
-        assert_eq!(count(&export("format=label-studio&status=completed".into()).await.1), 150);
-        assert_eq!(count(&export("format=json&annotator=ann".into()).await.1), 100);
-        assert_eq!(count(&export("format=json&label=Rural".into()).await.1), 100);
-        assert_eq!(count(&export("format=json&label=Rural&annotator=ann".into()).await.1), 50);
+        assert_eq!(
+            count(
+                &export("format=label-studio&status=completed".into())
+                    .await
+                    .1
+            ),
+            150
+        );
+        assert_eq!(
+            count(&export("format=json&annotator=ann".into()).await.1),
+            100
+        );
+        assert_eq!(
+            count(&export("format=json&label=Rural".into()).await.1),
+            100
+        );
+        assert_eq!(
+            count(
+                &export("format=json&label=Rural&annotator=ann".into())
+                    .await
+                    .1
+            ),
+            50
+        );
 
         let (headers, bytes) = export("format=label-studio&split=0.8,0.1,0.1&seed=7".into()).await;
         assert_eq!(headers["content-type"], "application/zip");
@@ -444,26 +687,57 @@ async fn exports_filter_and_split() {
         let mut sizes = Vec::new();
         for name in ["train.json", "val.json", "test.json"] {
             let mut text = String::new();
-            zip.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+            zip.by_name(name)
+                .unwrap()
+                .read_to_string(&mut text)
+                .unwrap();
             let tasks: Vec<Value> = serde_json::from_str(&text).unwrap();
             sizes.push(tasks.len());
             seen.extend(tasks.iter().map(|t| t["id"].as_i64().unwrap()));
         }
         seen.sort();
         seen.dedup();
-        assert_eq!(seen.len(), 200, "every task in exactly one split: {sizes:?}");
+        assert_eq!(
+            seen.len(),
+            200,
+            "every task in exactly one split: {sizes:?}"
+        );
         assert!(sizes[0] > 130 && sizes[1] > 5 && sizes[2] > 5, "{sizes:?}");
         let (_, again) = export("format=label-studio&split=0.8,0.1,0.1&seed=7".into()).await;
         let mut zip_again = zip::ZipArchive::new(std::io::Cursor::new(again)).unwrap();
         let mut first = String::new();
-        zip_again.by_name("val.json").unwrap().read_to_string(&mut first).unwrap();
+        zip_again
+            .by_name("val.json")
+            .unwrap()
+            .read_to_string(&mut first)
+            .unwrap();
         let mut second = String::new();
-        zip.by_name("val.json").unwrap().read_to_string(&mut second).unwrap();
+        zip.by_name("val.json")
+            .unwrap()
+            .read_to_string(&mut second)
+            .unwrap();
         assert_eq!(first, second, "the same seed gives the same split");
 
-        for (query, field) in [("format=xml", "format"), ("format=json&status=done", "status"), ("format=json&split=1,2", "split"), ("format=json&annotator=nobody", "annotator"), ("format=json&images=true", "images")] {
-            let (status, answer) = server.call(Method::GET, &format!("/api/v1/projects/{project}/export?{query}"), Some(&admin), None).await;
-            assert_eq!((status, answer["details"]["field"].as_str()), (422, Some(field)), "{query}: {answer}");
+        for (query, field) in [
+            ("format=xml", "format"),
+            ("format=json&status=done", "status"),
+            ("format=json&split=1,2", "split"),
+            ("format=json&annotator=nobody", "annotator"),
+            ("format=json&images=true", "images"),
+        ] {
+            let (status, answer) = server
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/projects/{project}/export?{query}"),
+                    Some(&admin),
+                    None,
+                )
+                .await;
+            assert_eq!(
+                (status, answer["details"]["field"].as_str()),
+                (422, Some(field)),
+                "{query}: {answer}"
+            );
         }
         server.stop().await;
     }

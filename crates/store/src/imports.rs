@@ -77,10 +77,12 @@ impl Store {
     }
 
     pub async fn import(&self, id: ImportId) -> Result<Import> {
-        let row = sqlx::query(&format!("SELECT {IMPORT_COLUMNS} FROM imports WHERE id = $1"))
-            .bind(id.0)
-            .fetch_one(&self.readers)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {IMPORT_COLUMNS} FROM imports WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_one(&self.readers)
+        .await?;
         import_row(&row)
     }
 

@@ -17,10 +17,10 @@ mod snapshot;
 mod tasks;
 mod users;
 
+pub use imports::ImportOutcome;
 pub use migrate::{Migration, MIGRATION_COUNT};
 pub use projects::{NewProject, ProjectPatch, ProjectScope};
 pub use snapshot::{snapshot_tables, SnapshotTable, SnapshotWriter, TableRows};
-pub use imports::ImportOutcome;
 pub use tasks::{
     AnnotationRow, DraftRow, ImportCounts, NewAnnotation, NewDraft, NewMedia, NewPrediction,
     NewTask, PredictionRow, ProjectMediaRow, TaskBundlePage, TaskImport, TaskReader, TaskRow,

@@ -4,14 +4,14 @@
 use crate::rows;
 use crate::{Backend, Error, Result, Store};
 use gloss_types::{
-    Annotation, AnnotationId, Page, PageRequest, Prediction, PredictionId, ProjectId, Task,
-    TaskId, TaskStatus, Timestamp, UserId,
+    Annotation, AnnotationId, Page, PageRequest, Prediction, PredictionId, ProjectId, Task, TaskId,
+    TaskStatus, Timestamp, UserId,
 };
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 /// Rows per multi-row INSERT. SQLite allows 32766 bound values per statement
-/// and PostgreSQL 65535; the widest row below binds 5, so 500 rows stay far
+/// and PostgreSQL 65535; the widest row below binds 10, so 500 rows stay far
 /// under both while amortising the round trip.
 const ROWS_PER_INSERT: usize = 500;
 
@@ -221,41 +221,36 @@ impl TaskImport {
         let now = Timestamp::now().millis();
         for chunk in tasks.chunks(ROWS_PER_INSERT) {
             let ids = self.reserve_ids(Table::Tasks, chunk.len()).await?;
-            let import_id = self
-                .import_id
-                .map_or_else(|| "NULL".to_string(), |id| id.to_string());
-            let mut sql = String::with_capacity(chunk.len() * 64 + 200);
-            sql.push_str(
+            // Every value is bound, so that all full chunks share one
+            // statement text, which the driver prepares once and reuses.
+            let sql = format!(
                 "INSERT INTO tasks (id, project_id, data, meta, status, annotation_count, \
-                 prediction_count, import_id, created_at, updated_at) VALUES ",
+                 prediction_count, import_id, created_at, updated_at) VALUES {}",
+                self.value_rows(10, chunk.len())
             );
-            for (index, (task, id)) in chunk.iter().zip(&ids).enumerate() {
+            let mut query = sqlx::query(&sql);
+            for (task, id) in chunk.iter().zip(&ids) {
                 let annotated = task
                     .annotations
                     .iter()
                     .filter(|annotation| !annotation.was_cancelled)
-                    .count();
+                    .count() as i64;
                 let status = if annotated > 0 {
                     TaskStatus::Completed
                 } else {
                     TaskStatus::New
                 };
-                if index > 0 {
-                    sql.push(',');
-                }
-                // Integers are formatted into the statement; only text is bound.
-                sql.push_str(&format!(
-                    "({id}, {}, ${}, ${}, '{}', {annotated}, {}, {import_id}, {now}, {now})",
-                    self.project.0,
-                    2 * index + 1,
-                    2 * index + 2,
-                    status.as_str(),
-                    task.predictions.len(),
-                ));
-            }
-            let mut query = sqlx::query(&sql).persistent(false);
-            for task in chunk {
-                query = query.bind(task.data.as_str()).bind(task.meta.as_deref());
+                query = query
+                    .bind(*id)
+                    .bind(self.project.0)
+                    .bind(task.data.as_str())
+                    .bind(task.meta.as_deref())
+                    .bind(status.as_str())
+                    .bind(annotated)
+                    .bind(task.predictions.len() as i64)
+                    .bind(self.import_id)
+                    .bind(now)
+                    .bind(now);
             }
             query.execute(&mut *self.tx).await?;
             self.counts.tasks += chunk.len() as i64;
@@ -285,21 +280,25 @@ impl TaskImport {
     async fn insert_annotations(&mut self, rows: &[(i64, &NewAnnotation)]) -> Result<()> {
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             let ids = self.reserve_ids(Table::Annotations, chunk.len()).await?;
-            let values = chunk.iter().zip(&ids).enumerate().map(|(index, ((task, a), id))| {
-                format!(
-                    "({id}, {task}, {}, {}, ${}, ${}, {}, {}, ${}, {}, {})",
-                    self.project.0,
-                    a.completed_by
-                        .map_or_else(|| "NULL".to_string(), |user| user.0.to_string()),
-                    3 * index + 1,
-                    3 * index + 2,
-                    i64::from(a.was_cancelled),
-                    i64::from(a.ground_truth),
-                    3 * index + 3,
-                    a.created_at,
-                    a.updated_at,
-                )
-            });
+            let values = chunk
+                .iter()
+                .zip(&ids)
+                .enumerate()
+                .map(|(index, ((task, a), id))| {
+                    format!(
+                        "({id}, {task}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                        self.project.0,
+                        a.completed_by
+                            .map_or_else(|| "NULL".to_string(), |user| user.0.to_string()),
+                        self.placeholder(3 * index + 1),
+                        self.placeholder(3 * index + 2),
+                        i64::from(a.was_cancelled),
+                        i64::from(a.ground_truth),
+                        self.placeholder(3 * index + 3),
+                        a.created_at,
+                        a.updated_at,
+                    )
+                });
             let sql = format!(
                 "INSERT INTO annotations (id, task_id, project_id, completed_by, result, lead_time, \
                  was_cancelled, ground_truth, extra, created_at, updated_at) VALUES {}",
@@ -321,17 +320,21 @@ impl TaskImport {
     async fn insert_predictions(&mut self, rows: &[(i64, &NewPrediction)]) -> Result<()> {
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             let ids = self.reserve_ids(Table::Predictions, chunk.len()).await?;
-            let values = chunk.iter().zip(&ids).enumerate().map(|(index, ((task, p), id))| {
-                format!(
-                    "({id}, {task}, {}, ${}, ${}, ${}, ${}, {})",
-                    self.project.0,
-                    4 * index + 1,
-                    4 * index + 2,
-                    4 * index + 3,
-                    4 * index + 4,
-                    p.created_at,
-                )
-            });
+            let values = chunk
+                .iter()
+                .zip(&ids)
+                .enumerate()
+                .map(|(index, ((task, p), id))| {
+                    format!(
+                        "({id}, {task}, {}, {}, {}, {}, {}, {})",
+                        self.project.0,
+                        self.placeholder(4 * index + 1),
+                        self.placeholder(4 * index + 2),
+                        self.placeholder(4 * index + 3),
+                        self.placeholder(4 * index + 4),
+                        p.created_at,
+                    )
+                });
             let sql = format!(
                 "INSERT INTO predictions (id, task_id, project_id, model_version, score, result, \
                  extra, created_at) VALUES {}",
@@ -354,19 +357,23 @@ impl TaskImport {
     async fn insert_drafts(&mut self, rows: &[(i64, &NewDraft)]) -> Result<()> {
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             let ids = self.reserve_ids(Table::Drafts, chunk.len()).await?;
-            let values = chunk.iter().zip(&ids).enumerate().map(|(index, ((task, d), id))| {
-                format!(
-                    "({id}, {task}, {}, {}, ${}, ${}, ${}, {}, {})",
-                    self.project.0,
-                    d.user_id
-                        .map_or_else(|| "NULL".to_string(), |user| user.0.to_string()),
-                    3 * index + 1,
-                    3 * index + 2,
-                    3 * index + 3,
-                    d.created_at,
-                    d.updated_at,
-                )
-            });
+            let values = chunk
+                .iter()
+                .zip(&ids)
+                .enumerate()
+                .map(|(index, ((task, d), id))| {
+                    format!(
+                        "({id}, {task}, {}, {}, {}, {}, {}, {}, {})",
+                        self.project.0,
+                        d.user_id
+                            .map_or_else(|| "NULL".to_string(), |user| user.0.to_string()),
+                        self.placeholder(3 * index + 1),
+                        self.placeholder(3 * index + 2),
+                        self.placeholder(3 * index + 3),
+                        d.created_at,
+                        d.updated_at,
+                    )
+                });
             let sql = format!(
                 "INSERT INTO drafts (id, task_id, project_id, user_id, result, lead_time, extra, \
                  created_at, updated_at) VALUES {}",
@@ -409,6 +416,32 @@ impl TaskImport {
 
     pub fn counts(&self) -> ImportCounts {
         self.counts
+    }
+
+    /// `(…), (…), …`: `rows` groups of `columns` placeholders.
+    fn value_rows(&self, columns: usize, rows: usize) -> String {
+        let mut sql = String::with_capacity(rows * columns * 4);
+        for row in 0..rows {
+            sql.push_str(if row == 0 { "(" } else { ", (" });
+            for column in 0..columns {
+                if column > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&self.placeholder(row * columns + column + 1));
+            }
+            sql.push(')');
+        }
+        sql
+    }
+
+    /// The `n`th (1-based) bound value of a statement. SQLite gets anonymous
+    /// `?`s: with numbered ones, its driver looks every parameter up by name
+    /// in a list, which makes a 1000-value insert quadratic.
+    fn placeholder(&self, n: usize) -> String {
+        match self.backend {
+            Backend::Sqlite => "?".to_string(),
+            Backend::Postgres => format!("${n}"),
+        }
     }
 
     async fn reserve_ids(&mut self, table: Table, n: usize) -> Result<Vec<i64>> {
@@ -615,10 +648,12 @@ impl Store {
     }
 
     pub async fn task_predictions(&self, task: TaskId) -> Result<Vec<PredictionRow>> {
-        let rows = sqlx::query(&format!("{PREDICTION_SELECT} WHERE task_id = $1 ORDER BY id"))
-            .bind(task.0)
-            .fetch_all(&self.readers)
-            .await?;
+        let rows = sqlx::query(&format!(
+            "{PREDICTION_SELECT} WHERE task_id = $1 ORDER BY id"
+        ))
+        .bind(task.0)
+        .fetch_all(&self.readers)
+        .await?;
         rows.iter().map(prediction_row).collect()
     }
 
@@ -673,8 +708,12 @@ impl TaskReader {
             return Ok(TaskBundlePage::default());
         };
         let (first, last) = (first.id.0, last.id.0);
+        // The children of the page's id range, found by task id. The unary
+        // `+` keeps SQLite from choosing the project-wide index on
+        // `project_id` instead, which would read every annotation of the
+        // project for every page.
         let annotations = sqlx::query(&format!(
-            "{ANNOTATION_SELECT} WHERE a.project_id = $1 AND a.task_id BETWEEN $2 AND $3 \
+            "{ANNOTATION_SELECT} WHERE +a.project_id = $1 AND a.task_id BETWEEN $2 AND $3 \
              ORDER BY a.task_id, a.id"
         ))
         .bind(project.0)
@@ -683,7 +722,7 @@ impl TaskReader {
         .fetch_all(&mut *self.tx)
         .await?;
         let predictions = sqlx::query(&format!(
-            "{PREDICTION_SELECT} WHERE project_id = $1 AND task_id BETWEEN $2 AND $3 \
+            "{PREDICTION_SELECT} WHERE +project_id = $1 AND task_id BETWEEN $2 AND $3 \
              ORDER BY task_id, id"
         ))
         .bind(project.0)
@@ -692,7 +731,7 @@ impl TaskReader {
         .fetch_all(&mut *self.tx)
         .await?;
         let drafts = sqlx::query(&format!(
-            "{DRAFT_SELECT} WHERE d.project_id = $1 AND d.task_id BETWEEN $2 AND $3 \
+            "{DRAFT_SELECT} WHERE +d.project_id = $1 AND d.task_id BETWEEN $2 AND $3 \
              ORDER BY d.task_id, d.id"
         ))
         .bind(project.0)
@@ -731,8 +770,7 @@ const DRAFT_SELECT: &str = "SELECT d.id, d.task_id, d.user_id, u.username, d.res
      FROM drafts d LEFT JOIN users u ON u.id = d.user_id";
 
 fn status(text: &str) -> Result<TaskStatus> {
-    TaskStatus::parse(text)
-        .ok_or_else(|| Error::Database(format!("unknown task status `{text}`")))
+    TaskStatus::parse(text).ok_or_else(|| Error::Database(format!("unknown task status `{text}`")))
 }
 
 fn task_row(row: &AnyRow) -> Result<TaskRow> {

@@ -3,8 +3,8 @@
 
 use gloss_store::{
     snapshot_tables, Error, ImportOutcome, NewAnnotation, NewDraft, NewMedia, NewPrediction,
-    NewProject, NewTask, NewUser, ProjectPatch, ProjectScope, SnapshotTable, SnapshotWriter,
-    Store, StoreOptions, TableRows, MIGRATION_COUNT,
+    NewProject, NewTask, NewUser, ProjectPatch, ProjectScope, SnapshotTable, SnapshotWriter, Store,
+    StoreOptions, TableRows, MIGRATION_COUNT,
 };
 use gloss_test_support::{databases, open_store, TestDb};
 use gloss_types::{
@@ -371,8 +371,14 @@ async fn seeded(db: &TestDb) -> Store {
         .await
         .unwrap();
     let mut import = store.begin_task_import(project.id, None).await.unwrap();
-    import.insert(&sample_tasks(3, Some(erin.id))).await.unwrap();
-    import.link_media(&sample_media("ab"), "a.png").await.unwrap();
+    import
+        .insert(&sample_tasks(3, Some(erin.id)))
+        .await
+        .unwrap();
+    import
+        .link_media(&sample_media("ab"), "a.png")
+        .await
+        .unwrap();
     import.commit().await.unwrap();
     store
 }
@@ -458,23 +464,73 @@ async fn task_imports_are_all_or_nothing_and_read_back_in_pages() {
         let mut import = store.begin_task_import(project.id, None).await.unwrap();
         import.insert(&sample_tasks(10, None)).await.unwrap();
         drop(import);
-        assert!(store.list_tasks(project.id, PageRequest::first(10)).await.unwrap().items.is_empty(), "{label}");
+        assert!(
+            store
+                .list_tasks(project.id, PageRequest::first(10))
+                .await
+                .unwrap()
+                .items
+                .is_empty(),
+            "{label}"
+        );
 
-        let job = store.create_import(project.id, Some(owner.id)).await.unwrap();
-        assert_eq!(job.state, ImportState::Running, "{label}");
-        let mut import = store.begin_task_import(project.id, Some(job.id.0)).await.unwrap();
-        import.insert(&sample_tasks(1201, Some(owner.id))).await.unwrap();
-        import.link_media(&sample_media("cd"), "cat.png").await.unwrap();
-        let counts = import.commit().await.unwrap();
-        assert_eq!((counts.tasks, counts.annotations, counts.predictions, counts.drafts), (1201, 601, 601, 601), "{label}");
-        let done = store
-            .finish_import(job.id, 1201, &ImportOutcome { tasks: 1201, annotations: 601, predictions: 601, ..Default::default() })
+        let job = store
+            .create_import(project.id, Some(owner.id))
             .await
             .unwrap();
-        assert_eq!((done.state, done.tasks_created), (ImportState::Completed, 1201), "{label}");
+        assert_eq!(job.state, ImportState::Running, "{label}");
+        let mut import = store
+            .begin_task_import(project.id, Some(job.id.0))
+            .await
+            .unwrap();
+        import
+            .insert(&sample_tasks(1201, Some(owner.id)))
+            .await
+            .unwrap();
+        import
+            .link_media(&sample_media("cd"), "cat.png")
+            .await
+            .unwrap();
+        let counts = import.commit().await.unwrap();
+        assert_eq!(
+            (
+                counts.tasks,
+                counts.annotations,
+                counts.predictions,
+                counts.drafts
+            ),
+            (1201, 601, 601, 601),
+            "{label}"
+        );
+        let done = store
+            .finish_import(
+                job.id,
+                1201,
+                &ImportOutcome {
+                    tasks: 1201,
+                    annotations: 601,
+                    predictions: 601,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (done.state, done.tasks_created),
+            (ImportState::Completed, 1201),
+            "{label}"
+        );
 
         let counts = store.task_counts(project.id).await.unwrap();
-        assert_eq!(counts, vec![(TaskStatus::New, 600), (TaskStatus::InProgress, 0), (TaskStatus::Completed, 601)], "{label}");
+        assert_eq!(
+            counts,
+            vec![
+                (TaskStatus::New, 600),
+                (TaskStatus::InProgress, 0),
+                (TaskStatus::Completed, 601)
+            ],
+            "{label}"
+        );
 
         // A consistent page-by-page read: a task imported meanwhile is not seen.
         let mut reader = store.begin_task_read().await.unwrap();
@@ -485,7 +541,11 @@ async fn task_imports_are_all_or_nothing_and_read_back_in_pages() {
         let mut seen = first.tasks.len();
         let mut after = first.tasks.last().unwrap().id.0;
         assert_eq!(first.annotations.len(), 250, "{label}");
-        assert_eq!(first.annotations[0].username.as_deref(), Some("owner"), "{label}");
+        assert_eq!(
+            first.annotations[0].username.as_deref(),
+            Some("owner"),
+            "{label}"
+        );
         assert_eq!(first.annotations[0].lead_time, Some(12.5), "{label}");
         assert!(first.annotations[0].ground_truth, "{label}");
         assert_eq!(first.predictions[0].score, Some(0.75), "{label}");
@@ -498,36 +558,109 @@ async fn task_imports_are_all_or_nothing_and_read_back_in_pages() {
         reader.finish().await.unwrap();
         assert_eq!(seen, 1201, "{label}");
         let mut reader = store.begin_task_read().await.unwrap();
-        let completed = reader.page(project.id, 0, 5000, &[TaskStatus::Completed]).await.unwrap();
+        let completed = reader
+            .page(project.id, 0, 5000, &[TaskStatus::Completed])
+            .await
+            .unwrap();
         reader.finish().await.unwrap();
         assert_eq!(completed.tasks.len(), 602, "{label}");
-        assert!(completed.tasks.iter().all(|t| t.status == TaskStatus::Completed), "{label}");
+        assert!(
+            completed
+                .tasks
+                .iter()
+                .all(|t| t.status == TaskStatus::Completed),
+            "{label}"
+        );
 
-        let task = store.task(completed.tasks[0].id).await.unwrap().to_task().unwrap();
+        let task = store
+            .task(completed.tasks[0].id)
+            .await
+            .unwrap()
+            .to_task()
+            .unwrap();
         assert_eq!(task.data["text"], "ünï \"0\"", "{label}");
         assert_eq!(task.meta["source"], "test", "{label}");
         let annotations = store.task_annotations(task.id).await.unwrap();
-        assert_eq!(annotations[0].to_annotation().unwrap().result[0]["type"], "choices", "{label}");
+        assert_eq!(
+            annotations[0].to_annotation().unwrap().result[0]["type"],
+            "choices",
+            "{label}"
+        );
 
         // Media is visible to members of a project that uses it, and only to them.
         let key = sample_media("cd").key;
-        assert_eq!(store.visible_media(&key, Some(owner.id)).await.unwrap().unwrap().file_name, "cat.png", "{label}");
+        assert_eq!(
+            store
+                .visible_media(&key, Some(owner.id))
+                .await
+                .unwrap()
+                .unwrap()
+                .file_name,
+            "cat.png",
+            "{label}"
+        );
         let stranger = user(&store, "stranger", Role::Annotator).await;
-        assert!(store.visible_media(&key, Some(stranger.id)).await.unwrap().is_none(), "{label}");
-        assert!(store.visible_media(&key, None).await.unwrap().is_some(), "{label}");
-        let found = store.project_media(project.id, &[key.clone(), "ff".repeat(32)]).await.unwrap();
+        assert!(
+            store
+                .visible_media(&key, Some(stranger.id))
+                .await
+                .unwrap()
+                .is_none(),
+            "{label}"
+        );
+        assert!(
+            store.visible_media(&key, None).await.unwrap().is_some(),
+            "{label}"
+        );
+        let found = store
+            .project_media(project.id, &[key.clone(), "ff".repeat(32)])
+            .await
+            .unwrap();
         assert_eq!(found.len(), 1, "{label}");
         assert_eq!(found[0].media.width, Some(640), "{label}");
 
         // Failed imports keep their report; interrupted ones are marked failed.
         let job = store.create_import(project.id, None).await.unwrap();
-        let rejected = vec![RejectedRow { file: "a.json".into(), row: 3, field: "data".into(), reason: "not an object".into() }];
-        let failed = store.finish_import(job.id, 5, &ImportOutcome { rejected: rejected.clone(), ..Default::default() }).await.unwrap();
-        assert_eq!((failed.state, failed.rejected), (ImportState::Failed, rejected), "{label}");
+        let rejected = vec![RejectedRow {
+            file: "a.json".into(),
+            row: 3,
+            field: "data".into(),
+            reason: "not an object".into(),
+        }];
+        let failed = store
+            .finish_import(
+                job.id,
+                5,
+                &ImportOutcome {
+                    rejected: rejected.clone(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (failed.state, failed.rejected),
+            (ImportState::Failed, rejected),
+            "{label}"
+        );
         let job = store.create_import(project.id, None).await.unwrap();
-        assert_eq!(store.fail_interrupted_imports().await.unwrap(), 1, "{label}");
-        assert_eq!(store.import(job.id).await.unwrap().state, ImportState::Failed, "{label}");
-        assert!(matches!(store.begin_task_import(ProjectId(999_999), None).await, Err(Error::NotFound)), "{label}");
+        assert_eq!(
+            store.fail_interrupted_imports().await.unwrap(),
+            1,
+            "{label}"
+        );
+        assert_eq!(
+            store.import(job.id).await.unwrap().state,
+            ImportState::Failed,
+            "{label}"
+        );
+        assert!(
+            matches!(
+                store.begin_task_import(ProjectId(999_999), None).await,
+                Err(Error::NotFound)
+            ),
+            "{label}"
+        );
         store.close().await;
     }
 }

@@ -208,7 +208,10 @@ pub fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
     });
     let mut bytes = Vec::new();
     picture
-        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
         .expect("encoding a PNG");
     bytes
 }

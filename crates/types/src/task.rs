@@ -141,7 +141,7 @@ impl ImportState {
 pub struct RejectedRow {
     /// The file the row came from.
     pub file: String,
-    /// 1-based row: array element, JSONL/CSV line, or COCO image.
+    /// 1-based row within its file: array element, JSONL/CSV line, or COCO image.
     pub row: u64,
     /// JSON path of the offending field within the row.
     pub field: String,

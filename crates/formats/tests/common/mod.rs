@@ -22,7 +22,7 @@ pub fn read_rows(
     input: &[u8],
 ) -> (Vec<Result<TaskRecord, Rejection>>, Result<u64, FormatError>) {
     let mut rows = Vec::new();
-    let outcome = read_tasks(format, input, &mut |row| {
+    let outcome = read_tasks(format, input, &mut |_line, row| {
         rows.push(row);
         true
     });

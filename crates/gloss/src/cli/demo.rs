@@ -98,9 +98,18 @@ struct Vehicle {
 fn street_scene(scene: u32) -> (RgbImage, Vec<Vehicle>, Vec<(f64, f64)>) {
     let horizon = 150 + 10 * (scene % 3);
     let rural = scene % 2 == 1;
-    let sky = if rural { Rgb([150, 200, 240]) } else { Rgb([170, 180, 195]) };
-    let ground = if rural { Rgb([90, 160, 80]) } else { Rgb([140, 140, 135]) };
-    let mut picture = RgbImage::from_fn(WIDTH, HEIGHT, |_, y| if y < horizon { sky } else { ground });
+    let sky = if rural {
+        Rgb([150, 200, 240])
+    } else {
+        Rgb([170, 180, 195])
+    };
+    let ground = if rural {
+        Rgb([90, 160, 80])
+    } else {
+        Rgb([140, 140, 135])
+    };
+    let mut picture =
+        RgbImage::from_fn(WIDTH, HEIGHT, |_, y| if y < horizon { sky } else { ground });
     // The road: a trapezoid from the bottom edge to the horizon.
     let road = vec![
         (40.0 + 20.0 * f64::from(scene), f64::from(HEIGHT)),
@@ -156,7 +165,11 @@ fn prediction(vehicles: &[Vehicle], road: &[(f64, f64)], scene: u32) -> Value {
     let mut results = Vec::new();
     for (index, vehicle) in vehicles.iter().enumerate() {
         let nudge = 4.0 * f64::from((scene + index as u32) % 3) - 4.0;
-        let label = if scene % 3 == 2 && index == 0 { "Truck" } else { vehicle.label };
+        let label = if scene % 3 == 2 && index == 0 {
+            "Truck"
+        } else {
+            vehicle.label
+        };
         results.push(json!({
             "id": format!("pred-{scene}-{index}"),
             "from_name": "box",

@@ -44,7 +44,10 @@ pub struct ExportArgs {
 
 pub async fn run(settings: &Settings, args: ExportArgs) -> Result<()> {
     let Some(format) = ExportFormat::parse(&args.format) else {
-        bail!("--format: `{}` is not json, label-studio or coco", args.format);
+        bail!(
+            "--format: `{}` is not json, label-studio or coco",
+            args.format
+        );
     };
     let mut options = ExportOptions::new(format);
     if let Some(statuses) = &args.status {
@@ -58,7 +61,8 @@ pub async fn run(settings: &Settings, args: ExportArgs) -> Result<()> {
     options.annotator = args.annotator.clone();
     options.label = args.label.clone();
     if let Some(split) = &args.split {
-        let ratios = SplitRatios::parse(split).map_err(|reason| anyhow::anyhow!("--split: {reason}"))?;
+        let ratios =
+            SplitRatios::parse(split).map_err(|reason| anyhow::anyhow!("--split: {reason}"))?;
         options.split = Some((ratios, args.seed));
     }
     if args.no_images {
@@ -75,8 +79,8 @@ pub async fn run(settings: &Settings, args: ExportArgs) -> Result<()> {
         }
         ExportTarget::Writer(Box::new(std::io::stdout()))
     } else {
-        let file = std::fs::File::create(&args.out)
-            .with_context(|| format!("creating {}", args.out))?;
+        let file =
+            std::fs::File::create(&args.out).with_context(|| format!("creating {}", args.out))?;
         ExportTarget::Writer(Box::new(file))
     };
     let engine = open_engine(settings).await?;

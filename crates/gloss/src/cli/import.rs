@@ -31,9 +31,9 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> Result<()> {
         "auto" => None,
         name => match InputFormat::parse(name) {
             Some(format) => Some(format),
-            None => bail!(
-                "--format: `{name}` is not auto, json, jsonl, csv, tsv, coco or label-studio"
-            ),
+            None => {
+                bail!("--format: `{name}` is not auto, json, jsonl, csv, tsv, coco or label-studio")
+            }
         },
     };
     let mut files = Vec::new();

@@ -20,7 +20,6 @@ pub struct ServeArgs {
     secure_cookies: bool,
 }
 
-
 pub async fn run(settings: &Settings, file: &FileConfig, args: ServeArgs) -> Result<()> {
     let bind = args
         .bind

@@ -72,7 +72,10 @@ async fn import_tasks(
     let upload = app.engine.upload_file()?;
     let path = upload.path().to_path_buf();
     let file = upload.reopen().map_err(|err| {
-        ApiError::new(Code::Internal, format!("cannot open the upload file: {err}"))
+        ApiError::new(
+            Code::Internal,
+            format!("cannot open the upload file: {err}"),
+        )
     })?;
     save_body(request.into_body().into_data_stream(), file, limit).await?;
     let files = vec![ImportFile {
@@ -147,8 +150,9 @@ where
     let mut file = tokio::fs::File::from_std(file);
     let mut written: u64 = 0;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk
-            .map_err(|err| ApiError::new(Code::BadRequest, format!("reading the body failed: {err}")))?;
+        let chunk = chunk.map_err(|err| {
+            ApiError::new(Code::BadRequest, format!("reading the body failed: {err}"))
+        })?;
         written += chunk.len() as u64;
         if written > limit {
             return Err(ApiError::new(
@@ -158,7 +162,9 @@ where
         }
         tokio::io::AsyncWriteExt::write_all(&mut file, &chunk)
             .await
-            .map_err(|err| ApiError::new(Code::Internal, format!("cannot save the upload: {err}")))?;
+            .map_err(|err| {
+                ApiError::new(Code::Internal, format!("cannot save the upload: {err}"))
+            })?;
     }
     tokio::io::AsyncWriteExt::flush(&mut file)
         .await
@@ -186,17 +192,18 @@ async fn upload_import(
     let mut multipart = multipart.map_err(|rejection| {
         ApiError::new(
             Code::UnsupportedMediaType,
-            format!("send the files as multipart/form-data: {}", rejection.body_text()),
+            format!(
+                "send the files as multipart/form-data: {}",
+                rejection.body_text()
+            ),
         )
     })?;
     let limit = app.engine.config().upload_limits.max_bytes;
     let mut uploads = Vec::new();
     let mut format = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|err| ApiError::new(Code::BadRequest, format!("malformed multipart body: {err}")))?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(|err| {
+        ApiError::new(Code::BadRequest, format!("malformed multipart body: {err}"))
+    })? {
         match field.name() {
             Some("format") => {
                 let text = field.text().await.map_err(|err| {
@@ -214,7 +221,10 @@ async fn upload_import(
                     .unwrap_or_else(|| format!("file {}", uploads.len() + 1));
                 let upload = app.engine.upload_file()?;
                 let file = upload.reopen().map_err(|err| {
-                    ApiError::new(Code::Internal, format!("cannot open the upload file: {err}"))
+                    ApiError::new(
+                        Code::Internal,
+                        format!("cannot open the upload file: {err}"),
+                    )
                 })?;
                 save_body(field, file, limit).await.map_err(|err| {
                     let mut err = err.0;
@@ -238,9 +248,9 @@ async fn upload_import(
     let mut files = Vec::new();
     for (name, upload) in uploads {
         // The import job removes its files when it ends.
-        let (_, path) = upload
-            .keep()
-            .map_err(|err| ApiError::new(Code::Internal, format!("cannot keep the upload: {err}")))?;
+        let (_, path) = upload.keep().map_err(|err| {
+            ApiError::new(Code::Internal, format!("cannot keep the upload: {err}"))
+        })?;
         files.push(ImportFile { name, path });
     }
     let options = ImportOptions {
@@ -285,7 +295,9 @@ async fn get_import(
     Caller(actor): Caller,
     ApiPath(import_id): ApiPath<i64>,
 ) -> ApiResult<Json<Import>> {
-    Ok(Json(app.engine.import_job(&actor, ImportId(import_id)).await?))
+    Ok(Json(
+        app.engine.import_job(&actor, ImportId(import_id)).await?,
+    ))
 }
 
 /// A project's tasks in id order (reviewers and managers).
@@ -365,7 +377,8 @@ async fn export_project(
     ApiPath(project_id): ApiPath<i64>,
     query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Response> {
-    let Query(query) = query.map_err(|rejection| ApiError::new(Code::BadRequest, rejection.body_text()))?;
+    let Query(query) =
+        query.map_err(|rejection| ApiError::new(Code::BadRequest, rejection.body_text()))?;
     let options = export_options(&query)?;
     let project = ProjectId(project_id);
     let file_name = options.file_name(project);
@@ -385,15 +398,16 @@ async fn export_project(
     let first = receiver.recv().await;
     let export = match first {
         Some(_) => Some(export),
-        None => {
-            match export.await {
-                Ok(Err(err)) => return Err(err.into()),
-                Err(err) => {
-                    return Err(ApiError::new(Code::Internal, format!("the export stopped: {err}")))
-                }
-                Ok(Ok(_)) => None,
+        None => match export.await {
+            Ok(Err(err)) => return Err(err.into()),
+            Err(err) => {
+                return Err(ApiError::new(
+                    Code::Internal,
+                    format!("the export stopped: {err}"),
+                ))
             }
-        }
+            Ok(Ok(_)) => None,
+        },
     };
     // A failure half-way ends the body with an error, so that the client sees
     // a broken download instead of a silently shortened file.
@@ -425,22 +439,34 @@ fn export_options(query: &ExportQuery) -> ApiResult<ExportOptions> {
     let mut options = ExportOptions::new(format);
     if let Some(statuses) = &query.status {
         for name in statuses.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            options.statuses.push(TaskStatus::parse(name).ok_or_else(|| {
-                ApiError::invalid("status", format!("`{name}` is not new, in_progress or completed"))
-            })?);
+            options
+                .statuses
+                .push(TaskStatus::parse(name).ok_or_else(|| {
+                    ApiError::invalid(
+                        "status",
+                        format!("`{name}` is not new, in_progress or completed"),
+                    )
+                })?);
         }
     }
     options.annotator = query.annotator.clone();
     options.label = query.label.clone();
     if let Some(split) = &query.split {
-        let ratios = SplitRatios::parse(split).map_err(|reason| ApiError::invalid("split", reason))?;
+        let ratios =
+            SplitRatios::parse(split).map_err(|reason| ApiError::invalid("split", reason))?;
         options.split = Some((ratios, query.seed.unwrap_or(0)));
     } else if query.seed.is_some() {
-        return Err(ApiError::invalid("seed", "only means something with `split`"));
+        return Err(ApiError::invalid(
+            "seed",
+            "only means something with `split`",
+        ));
     }
     if let Some(images) = query.images {
         if format != ExportFormat::Coco {
-            return Err(ApiError::invalid("images", "only COCO exports include images"));
+            return Err(ApiError::invalid(
+                "images",
+                "only COCO exports include images",
+            ));
         }
         options.images = images;
     }
@@ -456,7 +482,9 @@ impl Write for ChannelWriter {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         self.sender
             .blocking_send(Bytes::copy_from_slice(bytes))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away"))?;
+            .map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")
+            })?;
         Ok(bytes.len())
     }
 

@@ -1,0 +1,1707 @@
+//! End-to-end tests of getting data in and out of Gloss with the `gloss`
+//! binary: `gloss import` of COCO, image folders, JSON, JSONL, CSV and Label
+//! Studio files, `gloss export` as COCO and Label Studio, and the demo that
+//! `gloss serve --demo` seeds. Each test runs on SQLite and, when
+//! `GLOSS_TEST_POSTGRES_URL` is set (see scripts/with-postgres.sh), on
+//! PostgreSQL too, and is bounded in time.
+//!
+//! The COCO export is also judged by a consumer: pycocotools' COCOeval, run
+//! by tests/python/coco_eval.py with the python that `GLOSS_TEST_PYTHON`
+//! names (scripts/test-all.sh sets it up with scripts/python-env.sh).
+
+use gloss_test_support::TestDb;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::future::Future;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gloss");
+/// The longest one command may take.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(90);
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest the pycocotools check may take (importing numpy included).
+const PYTHON_TIMEOUT: Duration = Duration::from_secs(120);
+/// The longest one test may take, over both backends.
+const TEST_TIMEOUT: Duration = Duration::from_secs(300);
+
+const ADMIN_PASSWORD: &str = "admin password 123";
+const COCO_EVAL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/python/coco_eval.py"
+);
+
+/// Settings that must not leak in from the environment of whoever runs the tests.
+const GLOSS_VARIABLES: &[&str] = &[
+    "GLOSS_SETTINGS",
+    "GLOSS_DATA",
+    "GLOSS_DATABASE",
+    "GLOSS_MEDIA",
+    "GLOSS_SQLITE_SYNC",
+    "GLOSS_LOG",
+    "GLOSS_BIND",
+    "GLOSS_DEMO",
+    "GLOSS_SECURE_COOKIES",
+    "GLOSS_PASSWORD",
+    "GLOSS_ADMIN_PASSWORD",
+];
+
+/// Boxes and polygons of the COCO categories, listed in another order than
+/// the COCO file's ids so that Gloss's renumbering shows.
+const COCO_CONFIG: &str = r#"<View>
+  <Image name="image" value="$image"/>
+  <RectangleLabels name="box" toName="image">
+    <Label value="bird"/><Label value="cat"/><Label value="dog"/>
+  </RectangleLabels>
+  <PolygonLabels name="outline" toName="image">
+    <Label value="bird"/><Label value="cat"/><Label value="dog"/>
+  </PolygonLabels>
+</View>
+"#;
+
+const SCENE_CONFIG: &str = r#"<View>
+  <Image name="image" value="$image"/>
+  <Choices name="scene" toName="image"><Choice value="Urban"/><Choice value="Rural"/></Choices>
+</View>
+"#;
+
+const LABEL_STUDIO_CONFIG: &str = r#"<View>
+  <Image name="image" value="$image"/>
+  <RectangleLabels name="box" toName="image">
+    <Label value="Car"/><Label value="Person"/>
+  </RectangleLabels>
+  <PolygonLabels name="outline" toName="image">
+    <Label value="Road"/><Label value="Sidewalk"/>
+  </PolygonLabels>
+  <Choices name="weather" toName="image" choice="single">
+    <Choice value="Sunny"/><Choice value="Rainy"/>
+  </Choices>
+</View>
+"#;
+
+// ---------------------------------------------------------------- helpers
+
+/// Runs a test body, failing it when it runs past [`TEST_TIMEOUT`]; dropping
+/// it kills any process it started.
+async fn within(test: impl Future<Output = ()>) {
+    tokio::time::timeout(TEST_TIMEOUT, test)
+        .await
+        .expect("the test ran out of time");
+}
+
+/// One Gloss instance: a working folder (the commands' current folder), a
+/// data folder inside it, and a fresh database.
+struct Instance {
+    label: &'static str,
+    home: TempDir,
+    db: TestDb,
+}
+
+impl Instance {
+    fn on(db: TestDb) -> Instance {
+        Instance {
+            label: db.label,
+            home: tempfile::tempdir().expect("temporary folder"),
+            db,
+        }
+    }
+
+    /// A fresh SQLite instance, and a fresh PostgreSQL one when configured.
+    async fn all() -> Vec<Instance> {
+        let mut instances = vec![Instance::on(gloss_test_support::sqlite_db())];
+        instances.extend(gloss_test_support::postgres_db().await.map(Instance::on));
+        instances
+    }
+
+    fn data(&self) -> PathBuf {
+        self.home.path().join("data")
+    }
+
+    /// A path inside the working folder.
+    fn path(&self, relative: &str) -> PathBuf {
+        self.home.path().join(relative)
+    }
+
+    /// Writes a file inside the working folder, creating its folders.
+    fn write(&self, relative: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    /// `gloss --data DATA --database URL ARGS…`
+    fn gloss(&self, args: &[&str]) -> Gloss {
+        let data = self.data();
+        Gloss::new(self.home.path())
+            .args(&["--data", data.to_str().expect("UTF-8 path")])
+            .args(&["--database", &self.db.url])
+            .args(args)
+    }
+
+    /// `gloss project create` with `config`; returns the new project's id.
+    async fn create_project(&self, name: &str, config: &str) -> String {
+        let file = self.write(&format!("{name}.xml"), config);
+        let id = self
+            .gloss(&["project", "create", "--name", name])
+            .args(&["--config", file.to_str().unwrap()])
+            .ok()
+            .await;
+        let id = id.trim().to_string();
+        id.parse::<i64>()
+            .unwrap_or_else(|_| panic!("project create printed {id:?}, not an id"));
+        id
+    }
+
+    /// `gloss export --project ID --format json` to standard output, parsed.
+    async fn export_json(&self, project: &str) -> Vec<Value> {
+        let out = self
+            .gloss(&["export", "--project", project, "--format", "json"])
+            .ok()
+            .await;
+        match serde_json::from_str(&out) {
+            Ok(Value::Array(tasks)) => tasks,
+            _ => panic!(
+                "{}: the JSON export is not a JSON array:\n{out}",
+                self.label
+            ),
+        }
+    }
+
+    /// `gloss serve --bind 127.0.0.1:0` with a known admin password.
+    async fn serve(&self, extra: &[&str]) -> Server {
+        self.gloss(&["serve", "--bind", "127.0.0.1:0"])
+            .args(extra)
+            .env("GLOSS_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .serve()
+            .await
+    }
+}
+
+/// A `gloss` command line, with a clean environment and a current folder.
+struct Gloss {
+    command: Command,
+    shown: String,
+}
+
+struct Output {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+impl Gloss {
+    fn new(cwd: &Path) -> Gloss {
+        let mut command = Command::new(BIN);
+        command.current_dir(cwd).kill_on_drop(true);
+        for variable in GLOSS_VARIABLES {
+            command.env_remove(variable);
+        }
+        Gloss {
+            command,
+            shown: "gloss".to_string(),
+        }
+    }
+
+    fn args(mut self, args: &[&str]) -> Gloss {
+        for arg in args {
+            self.command.arg(arg);
+            self.shown.push(' ');
+            self.shown.push_str(arg);
+        }
+        self
+    }
+
+    fn env(mut self, name: &str, value: &str) -> Gloss {
+        self.command.env(name, value);
+        self
+    }
+
+    /// Runs to completion within [`COMMAND_TIMEOUT`].
+    async fn run(mut self) -> Output {
+        self.command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let child = self.command.spawn().expect("starting gloss");
+        match tokio::time::timeout(COMMAND_TIMEOUT, child.wait_with_output()).await {
+            Ok(output) => {
+                let output = output.expect("waiting for gloss");
+                Output {
+                    status: output.status,
+                    stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+                    stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+                }
+            }
+            // Dropping the future dropped the child, which kills it.
+            Err(_) => panic!("`{}` ran past {COMMAND_TIMEOUT:?}", self.shown),
+        }
+    }
+
+    /// Runs and checks that it succeeded; returns standard output.
+    async fn ok(self) -> String {
+        let shown = self.shown.clone();
+        let out = self.run().await;
+        assert!(
+            out.status.success(),
+            "`{shown}` failed ({}):\n{}",
+            out.status,
+            out.stderr
+        );
+        out.stdout
+    }
+
+    /// Runs and checks that it failed; returns standard error.
+    async fn fails(self) -> String {
+        let shown = self.shown.clone();
+        let out = self.run().await;
+        assert!(
+            !out.status.success(),
+            "`{shown}` should have failed:\n{}{}",
+            out.stdout,
+            out.stderr
+        );
+        assert!(!out.stderr.trim().is_empty(), "`{shown}` failed silently");
+        out.stderr
+    }
+
+    /// Starts a server and reads its banner up to the `Data:` line.
+    async fn serve(mut self) -> Server {
+        self.command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.command.spawn().expect("starting gloss serve");
+        let stderr_text = Arc::new(Mutex::new(String::new()));
+        let mut stderr = child.stderr.take().expect("stderr");
+        let sink = stderr_text.clone();
+        // Drained all along, so that logging can never block the server.
+        tokio::spawn(async move {
+            let mut buffer = [0u8; 4096];
+            while let Ok(read) = stderr.read(&mut buffer).await {
+                if read == 0 {
+                    break;
+                }
+                let text = String::from_utf8_lossy(&buffer[..read]).into_owned();
+                sink.lock().unwrap().push_str(&text);
+            }
+        });
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let deadline = tokio::time::Instant::now() + START_TIMEOUT;
+        let mut banner = Vec::new();
+        loop {
+            match tokio::time::timeout_at(deadline, stdout.next_line()).await {
+                Ok(Ok(Some(line))) => {
+                    let done = line.starts_with("Data:");
+                    banner.push(line);
+                    if done {
+                        break;
+                    }
+                }
+                Ok(_) => {
+                    let _ = tokio::time::timeout(STOP_TIMEOUT, child.wait()).await;
+                    panic!(
+                        "`{}` exited while starting:\n{}\n{}",
+                        self.shown,
+                        banner.join("\n"),
+                        stderr_text.lock().unwrap()
+                    );
+                }
+                Err(_) => panic!(
+                    "`{}` did not start within {START_TIMEOUT:?}:\n{}\n{}",
+                    self.shown,
+                    banner.join("\n"),
+                    stderr_text.lock().unwrap()
+                ),
+            }
+        }
+        let base = banner
+            .iter()
+            .find_map(|line| line.strip_prefix("Gloss is running at "))
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no address in the banner:\n{}", banner.join("\n")))
+            .to_string();
+        assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+        Server {
+            child,
+            _stdout: stdout,
+            stderr: stderr_text,
+            base,
+            banner,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("HTTP client"),
+        }
+    }
+}
+
+/// A running `gloss serve`, killed when dropped.
+struct Server {
+    child: Child,
+    /// Kept open so that the server's later prints never hit a closed pipe.
+    _stdout: Lines<BufReader<ChildStdout>>,
+    stderr: Arc<Mutex<String>>,
+    base: String,
+    /// Standard output up to the `Data:` line.
+    banner: Vec<String>,
+    client: reqwest::Client,
+}
+
+impl Server {
+    /// A GET with a bearer token; the status and the body as JSON (or as a
+    /// JSON string when it is not JSON).
+    async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let (status, _, body) = self.get_bytes(path, token).await;
+        let json = serde_json::from_slice(&body)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
+        (status, json)
+    }
+
+    /// A GET with a bearer token; the status, the content type and the bytes.
+    async fn get_bytes(&self, path: &str, token: &str) -> (u16, String, Vec<u8>) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("GET {path}: {err}"));
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let body = response
+            .bytes()
+            .await
+            .unwrap_or_else(|err| panic!("GET {path}: reading the body: {err}"));
+        (status, content_type, body.to_vec())
+    }
+
+    /// Signs in with a password; returns the new API token.
+    async fn sign_in(&self, username: &str, password: &str) -> String {
+        let response = self
+            .client
+            .post(format!("{}/api/v1/auth/token", self.base))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("signing in");
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!(status, 201, "signing in as {username}: {body}");
+        body["token"].as_str().expect("a token").to_string()
+    }
+
+    /// A GET of a JSON document that must answer 200.
+    async fn get_ok(&self, path: &str, token: &str) -> Value {
+        let (status, body) = self.get(path, token).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// Stops with SIGTERM and checks that the server shut down cleanly.
+    async fn stop(mut self) {
+        let pid = self.child.id().expect("the server is running");
+        let status = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()
+            .expect("running kill");
+        assert!(status.success(), "kill -TERM {pid} failed");
+        let exit = tokio::time::timeout(STOP_TIMEOUT, self.child.wait())
+            .await
+            .expect("the server did not stop on SIGTERM")
+            .expect("waiting for the server");
+        assert!(
+            exit.success(),
+            "the server exited with {exit} on SIGTERM:\n{}",
+            self.stderr.lock().unwrap()
+        );
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// The URL under which Gloss serves (and task data names) these bytes.
+fn media_url(bytes: &[u8]) -> String {
+    format!("/api/v1/media/{}", sha256_hex(bytes))
+}
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert!(
+        bytes.len() >= 24 && bytes.starts_with(b"\x89PNG\r\n\x1a\n") && &bytes[12..16] == b"IHDR",
+        "not a PNG: {:?}",
+        &bytes[..bytes.len().min(24)]
+    );
+    let number = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (number(16), number(20))
+}
+
+/// The lines of `gloss import`'s standard error that report rejected rows of `file`.
+fn rejected_lines<'a>(stderr: &'a str, file: &str) -> Vec<&'a str> {
+    let prefix = format!("{file} row ");
+    stderr
+        .lines()
+        .filter(|line| line.starts_with(&prefix))
+        .collect()
+}
+
+/// Checks `gloss import`'s summary line: tasks, annotations, predictions, rows.
+fn assert_imported(stdout: &str, counts: (u64, u64, u64, u64), label: &str) {
+    let (tasks, annotations, predictions, rows) = counts;
+    let expected = format!(
+        "Imported {tasks} tasks, {annotations} annotations and {predictions} predictions from {rows} rows in "
+    );
+    assert!(
+        stdout
+            .trim_end()
+            .lines()
+            .any(|line| line.starts_with(&expected)
+                && line.contains(" s (import ")
+                && line.ends_with(')')),
+        "{label}: expected `{expected}…`, got:\n{stdout}"
+    );
+}
+
+/// Every file below `dir`.
+fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_below(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+// ---------------------------------------------------------------- COCO files
+
+/// A COCO instances file and its images, as a tool would write them.
+struct CocoSource {
+    json: Value,
+    /// File name → PNG bytes.
+    images: Vec<(String, Vec<u8>)>,
+}
+
+impl CocoSource {
+    /// Writes the images and `instances.json` into `folder`; returns the
+    /// path of the JSON file.
+    fn write_into(&self, folder: &Path) -> PathBuf {
+        std::fs::create_dir_all(folder).unwrap();
+        for (name, bytes) in &self.images {
+            std::fs::write(folder.join(name), bytes).unwrap();
+        }
+        let path = folder.join("instances.json");
+        std::fs::write(&path, serde_json::to_vec_pretty(&self.json).unwrap()).unwrap();
+        path
+    }
+
+    /// How many images have at least one annotation (Gloss makes one
+    /// annotation per image that has shapes).
+    fn annotated_images(&self) -> usize {
+        let mut ids: Vec<i64> = self.json["annotations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["image_id"].as_i64().unwrap())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids.len()
+    }
+}
+
+/// Twice the signed area of a flat `[x1, y1, x2, y2, …]` ring, halved and made positive.
+fn shoelace(ring: &[f64]) -> f64 {
+    let points: Vec<(f64, f64)> = ring.chunks_exact(2).map(|xy| (xy[0], xy[1])).collect();
+    let twice: f64 = points
+        .iter()
+        .zip(points.iter().cycle().skip(1))
+        .map(|((x1, y1), (x2, y2))| x1 * y2 - x2 * y1)
+        .sum();
+    twice.abs() / 2.0
+}
+
+/// `[x, y, width, height]` around all rings.
+fn bounds(rings: &[Vec<f64>]) -> [f64; 4] {
+    let xs = rings.iter().flat_map(|ring| ring.iter().step_by(2));
+    let ys = rings.iter().flat_map(|ring| ring.iter().skip(1).step_by(2));
+    let (min_x, max_x) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+        (lo.min(x), hi.max(x))
+    });
+    let (min_y, max_y) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &y| {
+        (lo.min(y), hi.max(y))
+    });
+    [min_x, min_y, max_x - min_x, max_y - min_y]
+}
+
+/// A COCO annotation outlined by polygon rings: bbox around all of them,
+/// area the sum of theirs.
+fn polygon_annotation(id: i64, image_id: i64, category_id: i64, rings: &[&[f64]]) -> Value {
+    let rings: Vec<Vec<f64>> = rings.iter().map(|ring| ring.to_vec()).collect();
+    json!({
+        "id": id,
+        "image_id": image_id,
+        "category_id": category_id,
+        "segmentation": rings,
+        "bbox": bounds(&rings),
+        "area": rings.iter().map(|ring| shoelace(ring)).sum::<f64>(),
+        "iscrowd": 0,
+    })
+}
+
+/// A COCO annotation that is a box alone: `segmentation` is `[]`, or
+/// missing when `segmentation` is `None`.
+fn box_annotation(
+    id: i64,
+    image_id: i64,
+    category_id: i64,
+    bbox: [f64; 4],
+    segmentation: Option<Value>,
+) -> Value {
+    let mut annotation = json!({
+        "id": id,
+        "image_id": image_id,
+        "category_id": category_id,
+        "bbox": bbox,
+        "area": bbox[2] * bbox[3],
+        "iscrowd": 0,
+    });
+    if let Some(segmentation) = segmentation {
+        annotation["segmentation"] = segmentation;
+    }
+    annotation
+}
+
+/// A COCO file with `images` (id, file name, width, height) and `annotations`.
+/// Category ids are 7, 3 and 12, not 1..n, to prove the remapping.
+fn coco_source(images: &[(i64, &str, u32, u32)], annotations: Vec<Value>) -> CocoSource {
+    let files = images
+        .iter()
+        .enumerate()
+        .map(|(seed, &(_, name, width, height))| {
+            (
+                name.to_string(),
+                gloss_test_support::png(width, height, 40 * seed as u8 + 1),
+            )
+        })
+        .collect();
+    let json = json!({
+        "info": {"description": "written by the Gloss data tests", "year": 2024},
+        "licenses": [],
+        "images": images
+            .iter()
+            .map(|&(id, name, width, height)| json!({
+                "id": id, "file_name": name, "width": width, "height": height, "license": 0,
+            }))
+            .collect::<Vec<_>>(),
+        "categories": [
+            {"id": 7, "name": "cat", "supercategory": "animal"},
+            {"id": 3, "name": "dog", "supercategory": "animal"},
+            {"id": 12, "name": "bird", "supercategory": "animal"},
+        ],
+        "annotations": annotations,
+    });
+    CocoSource {
+        json,
+        images: files,
+    }
+}
+
+/// Six images of different sizes (one without annotations), single-ring
+/// polygons (convex, concave, with fractional coordinates) and boxes alone
+/// (with `segmentation: []` and without the key). Image and annotation ids
+/// are not 1..n.
+///
+/// The boxes stay boxes without a polygon, as detection data sets have
+/// them: Gloss imports them as rectanglelabels and exports them with their
+/// four corners as `segmentation`, while polygons go through polygonlabels,
+/// so both paths are judged. For the `segm` score coco_eval.py gives a
+/// source box the same four-corner polygon (a box's mask is the box).
+fn single_ring_coco() -> CocoSource {
+    let images = [
+        (1001, "street.png", 160, 120),
+        (42, "park.png", 200, 100),
+        (7, "yard.png", 90, 140),
+        (900, "beach.png", 128, 128),
+        (13, "empty.png", 64, 48),
+        (555, "roof.png", 150, 75),
+    ];
+    let annotations = vec![
+        polygon_annotation(5001, 1001, 7, &[&[10.0, 10.0, 70.0, 15.0, 30.0, 80.0]]),
+        box_annotation(5002, 1001, 3, [90.5, 20.25, 50.0, 60.0], Some(json!([]))),
+        polygon_annotation(
+            5003,
+            42,
+            12,
+            &[&[
+                120.0, 10.0, 150.0, 30.0, 140.0, 70.0, 100.0, 70.0, 90.0, 30.0,
+            ]],
+        ),
+        polygon_annotation(
+            5004,
+            42,
+            7,
+            &[&[5.5, 5.25, 60.75, 8.0, 55.0, 90.5, 12.0, 80.0]],
+        ),
+        box_annotation(5005, 7, 12, [10.0, 20.0, 30.0, 40.0], None),
+        // Concave: an L.
+        polygon_annotation(
+            5006,
+            900,
+            3,
+            &[&[
+                10.0, 10.0, 60.0, 10.0, 60.0, 30.0, 30.0, 30.0, 30.0, 90.0, 10.0, 90.0,
+            ]],
+        ),
+        box_annotation(5007, 900, 7, [70.0, 70.0, 40.0, 50.0], Some(json!([]))),
+        polygon_annotation(
+            5008,
+            555,
+            12,
+            &[&[
+                20.0, 10.0, 60.0, 10.0, 80.0, 37.5, 60.0, 65.0, 20.0, 65.0, 0.0, 37.5,
+            ]],
+        ),
+    ];
+    coco_source(&images, annotations)
+}
+
+/// One image whose cat is two separate parts (one annotation, two rings),
+/// next to a plain one.
+fn multi_ring_coco() -> CocoSource {
+    let images = [(77, "island.png", 120, 100), (78, "shore.png", 80, 60)];
+    let annotations = vec![
+        polygon_annotation(
+            6001,
+            77,
+            7,
+            &[
+                &[10.0, 10.0, 40.0, 10.0, 40.0, 30.0, 10.0, 30.0],
+                &[60.0, 50.0, 100.0, 50.0, 100.0, 90.0, 60.0, 90.0],
+            ],
+        ),
+        polygon_annotation(6002, 78, 3, &[&[5.0, 5.0, 50.0, 5.0, 25.0, 40.0]]),
+    ];
+    coco_source(&images, annotations)
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-6
+}
+
+fn numbers(value: &Value) -> Vec<f64> {
+    value
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {value}"))
+        .iter()
+        .map(|n| n.as_f64().unwrap_or_else(|| panic!("not a number: {n}")))
+        .collect()
+}
+
+/// Checks a Gloss COCO export against its source in Rust, whatever python
+/// has to say: same images (by file name, with sizes), same categories (by
+/// name), and for every source annotation exactly one exported annotation
+/// with its image, category, bbox, area and outline (a box's outline is its
+/// four corners).
+fn assert_coco_matches(source: &Value, export: &Value, label: &str) {
+    let category_names = |coco: &Value| -> HashMap<i64, String> {
+        coco["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["id"].as_i64().unwrap(),
+                    c["name"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let image_names = |coco: &Value| -> HashMap<i64, (String, u64, u64)> {
+        coco["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["id"].as_i64().unwrap(),
+                    (
+                        i["file_name"].as_str().unwrap().to_string(),
+                        i["width"].as_u64().unwrap(),
+                        i["height"].as_u64().unwrap(),
+                    ),
+                )
+            })
+            .collect()
+    };
+    let (source_categories, export_categories) = (category_names(source), category_names(export));
+    let (source_images, export_images) = (image_names(source), image_names(export));
+    let mut wanted: Vec<_> = source_images.values().cloned().collect();
+    let mut found: Vec<_> = export_images.values().cloned().collect();
+    wanted.sort();
+    found.sort();
+    assert_eq!(
+        found, wanted,
+        "{label}: exported images (file name, width, height)"
+    );
+    let mut wanted: Vec<_> = source_categories.values().cloned().collect();
+    let mut found: Vec<_> = export_categories.values().cloned().collect();
+    wanted.sort();
+    found.sort();
+    assert_eq!(found, wanted, "{label}: exported categories");
+
+    let exported = export["annotations"].as_array().unwrap();
+    let source_annotations = source["annotations"].as_array().unwrap();
+    assert_eq!(
+        exported.len(),
+        source_annotations.len(),
+        "{label}: exported annotations:\n{}",
+        serde_json::to_string_pretty(exported).unwrap()
+    );
+    let mut used = vec![false; exported.len()];
+    for original in source_annotations {
+        let image = &source_images[&original["image_id"].as_i64().unwrap()].0;
+        let category = &source_categories[&original["category_id"].as_i64().unwrap()];
+        let bbox = numbers(&original["bbox"]);
+        let outline: Vec<Vec<f64>> = match original.get("segmentation").and_then(Value::as_array) {
+            Some(rings) if !rings.is_empty() => rings.iter().map(numbers).collect(),
+            _ => {
+                let [x, y, w, h] = bbox[..] else {
+                    unreachable!()
+                };
+                vec![vec![x, y, x + w, y, x + w, y + h, x, y + h]]
+            }
+        };
+        let position = exported.iter().enumerate().position(|(index, candidate)| {
+            !used[index]
+                && export_images[&candidate["image_id"].as_i64().unwrap()].0 == *image
+                && export_categories[&candidate["category_id"].as_i64().unwrap()] == *category
+                && numbers(&candidate["bbox"])
+                    .iter()
+                    .zip(&bbox)
+                    .all(|(a, b)| close(*a, *b))
+        });
+        let Some(position) = position else {
+            panic!(
+                "{label}: no exported annotation of {image} / {category} with bbox {bbox:?} for {original}; exported:\n{}",
+                serde_json::to_string_pretty(exported).unwrap()
+            );
+        };
+        used[position] = true;
+        let candidate = &exported[position];
+        let area = candidate["area"].as_f64().unwrap();
+        assert!(
+            close(area, original["area"].as_f64().unwrap()),
+            "{label}: area of {candidate} for {original}"
+        );
+        let rings: Vec<Vec<f64>> = candidate["segmentation"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{label}: no polygon segmentation in {candidate}"))
+            .iter()
+            .map(numbers)
+            .collect();
+        let same_outline = rings.len() == outline.len()
+            && rings
+                .iter()
+                .zip(&outline)
+                .all(|(a, b)| a.len() == b.len() && a.iter().zip(b).all(|(a, b)| close(*a, *b)));
+        assert!(
+            same_outline,
+            "{label}: outline of {candidate} for {original}"
+        );
+        assert_eq!(candidate["iscrowd"], json!(0), "{label}: {candidate}");
+    }
+}
+
+/// The python that runs the consumer checks: `GLOSS_TEST_PYTHON`. Without
+/// it the python part is skipped with a note, except under `CI`, where that
+/// would hide a broken setup.
+fn consumer_python() -> Option<String> {
+    match std::env::var("GLOSS_TEST_PYTHON") {
+        Ok(python) if !python.trim().is_empty() => Some(python),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but GLOSS_TEST_PYTHON is not: run the tests through scripts/test-all.sh, \
+                 which sets it to the python of scripts/python-env.sh"
+            );
+            eprintln!(
+                "note: GLOSS_TEST_PYTHON is not set, so pycocotools does not judge the COCO export; \
+                 run `GLOSS_TEST_PYTHON=$(scripts/python-env.sh) cargo test -p gloss --test data` \
+                 or scripts/test-all.sh"
+            );
+            None
+        }
+    }
+}
+
+/// Runs tests/python/coco_eval.py on a source and an export when a python
+/// is configured; fails the test with its output unless it passes. Returns
+/// its output.
+async fn judge_with_pycocotools(source: &Path, export: &Path, label: &str) -> Option<String> {
+    let python = consumer_python()?;
+    let mut command = Command::new(&python);
+    command
+        .arg(COCO_EVAL)
+        .arg(source)
+        .arg(export)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let child = command
+        .spawn()
+        .unwrap_or_else(|err| panic!("starting {python} (GLOSS_TEST_PYTHON): {err}"));
+    let output = tokio::time::timeout(PYTHON_TIMEOUT, child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("coco_eval.py ran past {PYTHON_TIMEOUT:?}"))
+        .expect("waiting for coco_eval.py");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "{label}: pycocotools judged the COCO export wrong ({}):\n{text}",
+        output.status
+    );
+    Some(text)
+}
+
+/// The AP lines coco_eval.py prints last, for the log.
+fn ap_summary(output: &str) -> String {
+    output
+        .lines()
+        .filter(|line| line.starts_with("bbox: AP=") || line.starts_with("segm: AP="))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Reads a file from a zip.
+fn zip_entry(archive: &mut zip::ZipArchive<std::fs::File>, name: &str) -> Vec<u8> {
+    let mut entry = archive
+        .by_name(name)
+        .unwrap_or_else(|err| panic!("{name} in the zip: {err}"));
+    let mut bytes = Vec::new();
+    entry.read_to_end(&mut bytes).unwrap();
+    bytes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coco_file_round_trips_through_import_and_export_as_pycocotools_judges_it() {
+    within(async {
+        let coco = single_ring_coco();
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let source = coco.write_into(&gloss.path("coco"));
+            let project = gloss.create_project("animals", COCO_CONFIG).await;
+            let out = gloss
+                .gloss(&["import", "--project", &project, source.to_str().unwrap()])
+                .ok()
+                .await;
+            // One task per image; one annotation per image with shapes.
+            assert_imported(&out, (6, coco.annotated_images() as u64, 0, 6), label);
+
+            // Into a folder: annotations.json and images/, byte for byte.
+            let folder = gloss.path("exported");
+            let out_arg = format!("{}/", folder.display());
+            gloss
+                .gloss(&["export", "--project", &project, "--format", "coco"])
+                .args(&["--out", &out_arg])
+                .ok()
+                .await;
+            let mut exported_images: Vec<String> = std::fs::read_dir(folder.join("images"))
+                .expect("an images folder")
+                .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+                .collect();
+            exported_images.sort();
+            let mut source_images: Vec<String> =
+                coco.images.iter().map(|(name, _)| name.clone()).collect();
+            source_images.sort();
+            assert_eq!(exported_images, source_images, "{label}");
+            for (name, bytes) in &coco.images {
+                let copied = std::fs::read(folder.join("images").join(name)).unwrap();
+                assert!(
+                    copied == *bytes,
+                    "{label}: images/{name} differs from the imported file"
+                );
+            }
+            let annotations_file = folder.join("annotations.json");
+            let annotations_bytes = std::fs::read(&annotations_file).expect("annotations.json");
+            let export: Value = serde_json::from_slice(&annotations_bytes).unwrap();
+            assert_coco_matches(&coco.json, &export, label);
+
+            if let Some(output) = judge_with_pycocotools(&source, &annotations_file, label).await {
+                eprintln!("{label}: pycocotools: {}", ap_summary(&output));
+            }
+
+            // Into a zip: the same annotations.json and images.
+            let zip_path = gloss.path("exported.zip");
+            gloss
+                .gloss(&["export", "--project", &project, "--format", "coco"])
+                .args(&["--out", zip_path.to_str().unwrap()])
+                .ok()
+                .await;
+            let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap())
+                .unwrap_or_else(|err| panic!("{label}: the COCO export is not a zip: {err}"));
+            let mut names: Vec<String> = archive
+                .file_names()
+                .map(|name| name.unwrap().into_owned())
+                .collect();
+            names.sort();
+            let mut expected: Vec<String> = source_images
+                .iter()
+                .map(|name| format!("images/{name}"))
+                .collect();
+            expected.push("annotations.json".to_string());
+            expected.sort();
+            assert_eq!(names, expected, "{label}: files in the zip");
+            let zipped: Value =
+                serde_json::from_slice(&zip_entry(&mut archive, "annotations.json")).unwrap();
+            assert_eq!(zipped, export, "{label}: annotations.json in the zip");
+            for (name, bytes) in &coco.images {
+                let zipped = zip_entry(&mut archive, &format!("images/{name}"));
+                assert!(
+                    zipped == *bytes,
+                    "{label}: images/{name} in the zip differs"
+                );
+            }
+
+            // --no-images: the JSON document alone.
+            let alone = gloss.path("alone.json");
+            gloss
+                .gloss(&[
+                    "export",
+                    "--project",
+                    &project,
+                    "--format",
+                    "coco",
+                    "--no-images",
+                ])
+                .args(&["--out", alone.to_str().unwrap()])
+                .ok()
+                .await;
+            let alone: Value = serde_json::from_slice(&std::fs::read(&alone).unwrap())
+                .expect("--no-images writes JSON");
+            assert_eq!(alone, export, "{label}: --no-images");
+        }
+    })
+    .await;
+}
+
+/// A COCO annotation whose polygon has two rings (an object in two visible
+/// parts) is one object: exported back, it must still be one annotation
+/// with the bbox around both rings and the sum of their areas.
+///
+/// Ignored: the importer turns each ring into its own polygonlabels result
+/// (crates/formats/src/coco.rs, `Shapes::results`) and the COCO writer
+/// writes each result as its own annotation (crates/formats/src/coco_writer.rs,
+/// `CocoWriter::write_task`), so the export has two annotations, each with
+/// the bbox of one ring, and pycocotools scores it bbox AP 0.5, segm AP 0.625. Run with
+/// `cargo test -p gloss --test data -- --ignored` once that is fixed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coco_polygon_with_two_rings_exports_as_one_annotation() {
+    within(async {
+        let coco = multi_ring_coco();
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let source = coco.write_into(&gloss.path("coco"));
+            let project = gloss.create_project("islands", COCO_CONFIG).await;
+            let out = gloss
+                .gloss(&["import", "--project", &project, source.to_str().unwrap()])
+                .ok()
+                .await;
+            assert_imported(&out, (2, 2, 0, 2), label);
+            let exported = gloss.path("exported.json");
+            gloss
+                .gloss(&[
+                    "export",
+                    "--project",
+                    &project,
+                    "--format",
+                    "coco",
+                    "--no-images",
+                ])
+                .args(&["--out", exported.to_str().unwrap()])
+                .ok()
+                .await;
+            let export: Value = serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
+            judge_with_pycocotools(&source, &exported, label).await;
+            assert_coco_matches(&coco.json, &export, label);
+        }
+    })
+    .await;
+}
+
+/// `gloss import --project ID instances.json`, run in the folder that holds
+/// the COCO file and its images, finds the images there.
+///
+/// Ignored: with a bare file name the default images folder is
+/// `Path::new("instances.json").parent()`, which is `""`, and
+/// `safe_join("", name)` fails to canonicalize `""`, so every image is
+/// refused as "not a plain relative file name inside the images folder"
+/// (crates/engine/src/import.rs, `import_coco`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coco_file_in_the_current_folder_finds_its_images() {
+    within(async {
+        let coco = single_ring_coco();
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            coco.write_into(gloss.home.path());
+            let project = gloss.create_project("animals", COCO_CONFIG).await;
+            let out = gloss
+                .gloss(&["import", "--project", &project, "instances.json"])
+                .ok()
+                .await;
+            assert_imported(&out, (6, coco.annotated_images() as u64, 0, 6), label);
+        }
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- image folders
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_of_images_imports_one_task_per_image_and_a_stray_file_stops_it() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let project = gloss.create_project("photos", SCENE_CONFIG).await;
+            // Written out of name order; the hidden file is skipped.
+            let images: Vec<(&str, Vec<u8>)> = vec![
+                ("c.png", gloss_test_support::png(30, 20, 3)),
+                ("a.png", gloss_test_support::png(10, 40, 1)),
+                ("b.png", gloss_test_support::png(25, 25, 2)),
+            ];
+            for (name, bytes) in &images {
+                gloss.write(&format!("photos/{name}"), bytes);
+            }
+            gloss.write("photos/.DS_Store", b"\0\0\0\x01Bud1\0\0junk");
+            let out = gloss
+                .gloss(&["import", "--project", &project, "photos/"])
+                .ok()
+                .await;
+            assert_imported(&out, (3, 0, 0, 3), label);
+            let tasks = gloss.export_json(&project).await;
+            let urls: Vec<&str> = tasks
+                .iter()
+                .map(|task| task["data"]["image"].as_str().expect("an image URL"))
+                .collect();
+            let by_name =
+                |name: &str| media_url(&images.iter().find(|(n, _)| *n == name).unwrap().1);
+            assert_eq!(
+                urls,
+                [by_name("a.png"), by_name("b.png"), by_name("c.png")],
+                "{label}: one task per image, in name order"
+            );
+
+            // A file that is neither a task file nor an image stops the whole import.
+            gloss.write("more/d.png", gloss_test_support::png(12, 12, 4));
+            gloss.write("more/notes.txt", "Remember to label the bicycles.\n");
+            let err = gloss
+                .gloss(&["import", "--project", &project, "more"])
+                .fails()
+                .await;
+            assert!(
+                err.contains("more/notes.txt") && err.contains("not a task file"),
+                "{label}: {err}"
+            );
+            let after = gloss.export_json(&project).await;
+            assert_eq!(after.len(), 3, "{label}: the failed import wrote tasks");
+        }
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- task files
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_files_name_images_in_the_images_folder_and_only_there() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let project = gloss.create_project("cities", SCENE_CONFIG).await;
+            let x = gloss_test_support::png(16, 9, 10);
+            let y = gloss_test_support::png(9, 16, 11);
+            let secret = gloss_test_support::png(7, 7, 12);
+            gloss.write("imgs/x.png", &x);
+            gloss.write("imgs/sub/y.png", &y);
+            gloss.write("secret.png", &secret);
+            gloss.write("tasks.csv", "image,city\nx.png,Paris\nsub/y.png,Oslo\n");
+            gloss.write("tasks.json", r#"[{"image": "x.png", "city": "Rome"}]"#);
+            gloss.write(
+                "tasks.jsonl",
+                "{\"data\": {\"image\": \"sub/y.png\", \"city\": \"Lima\"}}\n\n",
+            );
+            let out = gloss
+                .gloss(&["import", "--project", &project, "--images", "imgs"])
+                .args(&["tasks.csv", "tasks.json", "tasks.jsonl"])
+                .ok()
+                .await;
+            assert_imported(&out, (4, 0, 0, 4), label);
+            let tasks = gloss.export_json(&project).await;
+            let data: Vec<&Value> = tasks.iter().map(|task| &task["data"]).collect();
+            assert_eq!(
+                data,
+                [
+                    &json!({"image": media_url(&x), "city": "Paris"}),
+                    &json!({"image": media_url(&y), "city": "Oslo"}),
+                    &json!({"image": media_url(&x), "city": "Rome"}),
+                    &json!({"image": media_url(&y), "city": "Lima"}),
+                ],
+                "{label}"
+            );
+
+            // The stored media are the files' bytes.
+            let server = gloss.serve(&[]).await;
+            let token = server.sign_in("admin", ADMIN_PASSWORD).await;
+            for bytes in [&x, &y] {
+                let (status, content_type, body) =
+                    server.get_bytes(&media_url(bytes), &token).await;
+                assert_eq!(status, 200, "{label}");
+                assert_eq!(content_type, "image/png", "{label}");
+                assert!(body == *bytes, "{label}: the stored image differs");
+            }
+            server.stop().await;
+
+            // References that leave the images folder are refused, and
+            // nothing of the import is written.
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(gloss.path("secret.png"), gloss.path("imgs/link.png"))
+                .unwrap();
+            let mut bad = String::from("image,city\nx.png,Paris\n");
+            let mut outside = vec!["../secret.png", "/etc/passwd", "sub/../../secret.png"];
+            if cfg!(unix) {
+                outside.push("link.png");
+            }
+            for reference in &outside {
+                bad.push_str(&format!("{reference},Nowhere\n"));
+            }
+            bad.push_str("missing.png,Atlantis\n");
+            gloss.write("bad.csv", &bad);
+            let err = gloss
+                .gloss(&[
+                    "import",
+                    "--project",
+                    &project,
+                    "--images",
+                    "imgs",
+                    "bad.csv",
+                ])
+                .fails()
+                .await;
+            let lines = rejected_lines(&err, "bad.csv");
+            assert_eq!(lines.len(), outside.len() + 1, "{label}: {err}");
+            for reference in &outside {
+                assert!(
+                    lines.iter().any(|line| line.contains(": data.image: ")
+                        && line.contains(&format!("`{reference}`"))
+                        && line
+                            .contains("not a plain relative file name inside the images folder")),
+                    "{label}: {reference} is not refused as outside the images folder:\n{err}"
+                );
+            }
+            assert!(
+                lines.iter().any(|line| line.contains(": data.image: ")
+                    && line.contains("no file `missing.png` in the images folder")),
+                "{label}: {err}"
+            );
+            assert!(
+                err.contains(&format!(
+                    "{} rows were rejected; nothing was imported",
+                    outside.len() + 1
+                )),
+                "{label}: {err}"
+            );
+            assert_eq!(gloss.export_json(&project).await.len(), 4, "{label}");
+            let secret_key = sha256_hex(&secret);
+            let leaked: Vec<PathBuf> = files_below(&gloss.data())
+                .into_iter()
+                .filter(|path| path.to_string_lossy().contains(&secret_key))
+                .collect();
+            assert!(
+                leaked.is_empty(),
+                "{label}: the file outside was copied: {leaked:?}"
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_rows_are_all_listed_and_nothing_is_written() {
+    within(async {
+        const ROWS: usize = 1000;
+        let row = |n: usize| json!({"image": format!("img-{n}.png"), "place": format!("p{n}")});
+        let mut good: Vec<Value> = (1..=ROWS).map(row).collect();
+        // A row without the image the config shows, a row that is not an
+        // object, and an annotation with a choice the config does not have.
+        let mut bad = good.clone();
+        bad[16] = json!({"place": "nowhere"});
+        bad[499] = json!("just a string");
+        bad[998] = json!({
+            "data": {"image": "img-999.png"},
+            "annotations": [{"result": [{
+                "id": "c1", "from_name": "scene", "to_name": "image", "type": "choices",
+                "value": {"choices": ["Desert"]},
+            }]}],
+        });
+        good[998] = json!({
+            "data": {"image": "img-999.png"},
+            "annotations": [{"result": [{
+                "id": "c1", "from_name": "scene", "to_name": "image", "type": "choices",
+                "value": {"choices": ["Rural"]},
+            }]}],
+        });
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let project = gloss.create_project("places", SCENE_CONFIG).await;
+            gloss.write("tasks.json", serde_json::to_vec(&bad).unwrap());
+            let err = gloss
+                .gloss(&["import", "--project", &project, "tasks.json"])
+                .fails()
+                .await;
+            let lines = rejected_lines(&err, "tasks.json");
+            assert_eq!(lines.len(), 3, "{label}: {err}");
+            assert!(
+                lines[0].starts_with("tasks.json row 17: data.image: missing"),
+                "{label}: {err}"
+            );
+            assert_eq!(
+                lines[1], "tasks.json row 500: a task must be a JSON object",
+                "{label}: {err}"
+            );
+            assert!(
+                lines[2].starts_with("tasks.json row 999: annotations[0].result[0].")
+                    && lines[2].contains("Desert"),
+                "{label}: {err}"
+            );
+            assert!(
+                err.contains("3 rows were rejected; nothing was imported"),
+                "{label}: {err}"
+            );
+            assert!(gloss.export_json(&project).await.is_empty(), "{label}");
+
+            // The same file without the bad rows imports whole.
+            gloss.write("tasks.json", serde_json::to_vec(&good).unwrap());
+            let out = gloss
+                .gloss(&["import", "--project", &project, "tasks.json"])
+                .ok()
+                .await;
+            assert_imported(&out, (ROWS as u64, 1, 0, ROWS as u64), label);
+            assert_eq!(gloss.export_json(&project).await.len(), ROWS, "{label}");
+        }
+    })
+    .await;
+}
+
+/// A rejected row is named by its place in its own file: the array element
+/// of a JSON file, the line of a CSV file (the header is line 1), as
+/// `RejectedRow::row` documents.
+///
+/// Ignored: rows rejected after parsing (a missing image, a bad result) are
+/// numbered by `context.rows_read`, a count of rows over all the files of
+/// the import, in crates/engine/src/import.rs (`import_task_file` and
+/// `import_coco`), while rows rejected by the parser carry their own file's
+/// element or line number. So `bad.csv`'s line 3 is reported as row 2 when
+/// imported alone, and as row 4 after a 2-row file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rejected_rows_are_numbered_within_their_own_file() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let project = gloss.create_project("numbers", SCENE_CONFIG).await;
+            gloss.write("imgs/x.png", gloss_test_support::png(4, 4, 1));
+            gloss.write("first.csv", "image\nx.png\nx.png\n");
+            gloss.write("bad.csv", "image,city\nx.png,Paris\n../x.png,Oslo\nx.png\n");
+            gloss.write("bad.json", r#"[{"image": "x.png"}, {"city": "no image"}]"#);
+            let err = gloss
+                .gloss(&["import", "--project", &project, "--images", "imgs"])
+                .args(&["first.csv", "bad.csv", "bad.json"])
+                .fails()
+                .await;
+            let csv = rejected_lines(&err, "bad.csv");
+            assert!(
+                csv.iter()
+                    .any(|line| line.starts_with("bad.csv row 3: data.image: ")),
+                "{label}: ../x.png is on line 3 of bad.csv:\n{err}"
+            );
+            assert!(
+                csv.iter()
+                    .any(|line| line.starts_with("bad.csv row 4: city: ")),
+                "{label}: the short row is line 4 of bad.csv:\n{err}"
+            );
+            let json = rejected_lines(&err, "bad.json");
+            assert!(
+                json.iter()
+                    .any(|line| line.starts_with("bad.json row 2: data.image: ")),
+                "{label}: the task without an image is element 2 of bad.json:\n{err}"
+            );
+        }
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- Label Studio files
+
+/// A Label Studio export as Label Studio writes it: boxes (one rotated),
+/// polygons, choices, a cancelled annotation, a ground truth, and
+/// predictions with model versions and scores.
+fn label_studio_export() -> Value {
+    let rectangle = |id: &str, x: f64, y: f64, w: f64, h: f64, rotation: f64, label: &str| {
+        json!({
+            "id": id, "type": "rectanglelabels", "from_name": "box", "to_name": "image",
+            "original_width": 1280, "original_height": 720, "image_rotation": 0,
+            "origin": "manual",
+            "value": {"x": x, "y": y, "width": w, "height": h, "rotation": rotation,
+                      "rectanglelabels": [label]},
+        })
+    };
+    let polygon = |id: &str, points: Value, label: &str| {
+        json!({
+            "id": id, "type": "polygonlabels", "from_name": "outline", "to_name": "image",
+            "original_width": 1280, "original_height": 720, "image_rotation": 0,
+            "origin": "manual",
+            "value": {"points": points, "closed": true, "polygonlabels": [label]},
+        })
+    };
+    let choice = |id: &str, choice: &str| {
+        json!({
+            "id": id, "type": "choices", "from_name": "weather", "to_name": "image",
+            "origin": "manual", "value": {"choices": [choice]},
+        })
+    };
+    let mut scored = rectangle("p2", 11.0, 19.5, 29.75, 15.0, 0.0, "Car");
+    scored["score"] = json!(0.91);
+    json!([
+        {
+            "id": 101,
+            "data": {"image": "/data/upload/3/1a2b3c4d-street.jpg", "city": "Lyon"},
+            "annotations": [{
+                "id": 11, "completed_by": 1,
+                "result": [
+                    rectangle("r1", 10.5, 20.25, 30.0, 15.125, 0.0, "Car"),
+                    polygon("g1", json!([[1.5, 2.5], [50.0, 60.25], [20.0, 80.0]]), "Road"),
+                    choice("w1", "Sunny"),
+                ],
+                "was_cancelled": false, "ground_truth": false,
+                "created_at": "2024-05-01T10:00:00.000000Z",
+                "updated_at": "2024-05-01T10:02:03.000000Z",
+                "lead_time": 123.456, "task": 101, "project": 3,
+                "prediction": {}, "result_count": 0, "unique_id": "aa11", "import_id": null,
+                "last_action": null, "updated_by": 1, "parent_prediction": null,
+                "parent_annotation": null, "last_created_by": null,
+            }],
+            "predictions": [{
+                "id": 5, "model_version": "yolo-v8-2024-05", "score": 0.87,
+                "result": [scored, choice("pw", "Sunny")],
+                "created_at": "2024-04-30T08:00:00.000000Z",
+                "task": 101, "project": 3,
+            }],
+            "drafts": [], "meta": {}, "inner_id": 1, "total_annotations": 1,
+            "cancelled_annotations": 0, "total_predictions": 1, "comment_count": 0,
+            "created_at": "2024-04-30T07:00:00.000000Z", "updated_at": "2024-05-01T10:02:03.000000Z",
+            "project": 3, "updated_by": 1, "file_upload": "1a2b3c4d-street.jpg",
+        },
+        {
+            "id": 102,
+            "data": {"image": "/data/upload/3/5e6f7a8b-crossing.jpg", "city": "Turin"},
+            "annotations": [
+                {
+                    "id": 12, "completed_by": 2,
+                    "result": [
+                        rectangle("r2", 40.0, 35.5, 12.0, 30.0, 30.0, "Person"),
+                        polygon("g2", json!([[0, 100], [0, 60], [45.5, 55], [100, 100]]), "Sidewalk"),
+                        choice("w2", "Rainy"),
+                    ],
+                    "was_cancelled": false, "ground_truth": true,
+                    "created_at": "2024-05-02T09:00:00.000000Z",
+                    "updated_at": "2024-05-02T09:00:00.000000Z",
+                    "lead_time": 40.5, "task": 102, "project": 3,
+                },
+                {
+                    "id": 13, "completed_by": 1, "result": [],
+                    "was_cancelled": true, "ground_truth": false,
+                    "created_at": "2024-05-02T09:05:00.000000Z",
+                    "updated_at": "2024-05-02T09:05:00.000000Z",
+                    "lead_time": 3, "task": 102, "project": 3,
+                },
+            ],
+            "predictions": [{
+                "id": 6, "model_version": "segformer-b2", "score": 0.5,
+                "result": [polygon("pg", json!([[0, 100], [0, 61], [45, 56], [100, 100]]), "Sidewalk")],
+                "created_at": "2024-04-30T08:00:01.000000Z", "task": 102, "project": 3,
+            }],
+            "meta": {"source": "camera 4"},
+        },
+        {
+            "id": 103,
+            "data": {"image": "/data/upload/3/9c0d1e2f-bridge.jpg", "city": "Porto"},
+            "annotations": [],
+            "predictions": [
+                {
+                    "id": 7, "model_version": "yolo-v8-2024-05", "score": 0.33,
+                    "result": [rectangle("p3", 70.0, 10.0, 20.0, 25.0, 0.0, "Car")],
+                    "created_at": "2024-04-30T08:00:02.000000Z", "task": 103, "project": 3,
+                },
+                {
+                    "id": 8, "model_version": "yolo-v9-2024-06", "score": 0.71,
+                    "result": [rectangle("p4", 69.5, 10.25, 20.5, 24.75, 0.0, "Car")],
+                    "created_at": "2024-06-30T08:00:02.000000Z", "task": 103, "project": 3,
+                },
+            ],
+        },
+    ])
+}
+
+/// `value` with every number as an f64: JSON's `30` and `30.0` are one
+/// number, which serde_json's `Value` tells apart.
+fn same_numbers(value: &Value) -> Value {
+    match value {
+        Value::Number(number) => json!(number.as_f64().unwrap()),
+        Value::Array(items) => Value::Array(items.iter().map(same_numbers).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, value)| (key.clone(), same_numbers(value)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_label_studio_export_file_round_trips_through_the_command_line() {
+    within(async {
+        let original = label_studio_export();
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let project = gloss.create_project("streets", LABEL_STUDIO_CONFIG).await;
+            let file = gloss.write(
+                "ls-export.json",
+                serde_json::to_vec_pretty(&original).unwrap(),
+            );
+            let out = gloss
+                .gloss(&["import", "--project", &project, "--format", "label-studio"])
+                .args(&[file.to_str().unwrap()])
+                .ok()
+                .await;
+            assert_imported(&out, (3, 3, 4, 3), label);
+            let exported_file = gloss.path("again.json");
+            gloss
+                .gloss(&["export", "--project", &project, "--format", "label-studio"])
+                .args(&["--out", exported_file.to_str().unwrap()])
+                .ok()
+                .await;
+            let exported: Value =
+                serde_json::from_slice(&std::fs::read(&exported_file).unwrap()).unwrap();
+            let (original, exported) = (
+                original.as_array().unwrap(),
+                exported.as_array().expect("a JSON array"),
+            );
+            assert_eq!(exported.len(), original.len(), "{label}");
+            for (before, after) in original.iter().zip(exported) {
+                let task = &before["id"];
+                assert_eq!(after["data"], before["data"], "{label}, task {task}");
+                assert_eq!(
+                    after["meta"],
+                    before.get("meta").cloned().unwrap_or(json!({})),
+                    "{label}, task {task}"
+                );
+                let pairs = |key: &str| {
+                    let (b, a) = (
+                        before[key].as_array().unwrap(),
+                        after[key].as_array().unwrap(),
+                    );
+                    assert_eq!(a.len(), b.len(), "{label}, task {task}: {key}: {after}");
+                    b.iter().cloned().zip(a.iter().cloned()).collect::<Vec<_>>()
+                };
+                for (b, a) in pairs("annotations") {
+                    for key in [
+                        "result",
+                        "was_cancelled",
+                        "ground_truth",
+                        "lead_time",
+                        "completed_by",
+                    ] {
+                        assert_eq!(
+                            same_numbers(&a[key]),
+                            same_numbers(&b[key]),
+                            "{label}, task {task}, annotation {}: {key}",
+                            b["id"]
+                        );
+                    }
+                }
+                for (b, a) in pairs("predictions") {
+                    for key in ["result", "model_version", "score"] {
+                        assert_eq!(
+                            same_numbers(&a[key]),
+                            same_numbers(&b[key]),
+                            "{label}, task {task}, prediction {}: {key}",
+                            b["id"]
+                        );
+                    }
+                }
+            }
+        }
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------- the demo
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_project_has_six_predicted_street_scenes_and_is_seeded_once() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let server = gloss.serve(&["--demo"]).await;
+            assert!(
+                server
+                    .banner
+                    .iter()
+                    .any(|line| line.starts_with("Created the demo project `Demo: vehicles`")),
+                "{label}: {:?}",
+                server.banner
+            );
+            let token = server.sign_in("admin", ADMIN_PASSWORD).await;
+            let projects = server.get_ok("/api/v1/projects?limit=1000", &token).await;
+            let projects = projects["items"].as_array().unwrap();
+            assert_eq!(projects.len(), 1, "{label}: {projects:?}");
+            assert_eq!(projects[0]["name"], "Demo: vehicles", "{label}");
+            let project = projects[0]["id"].as_i64().unwrap();
+
+            let tasks = server
+                .get_ok(
+                    &format!("/api/v1/projects/{project}/tasks?limit=1000"),
+                    &token,
+                )
+                .await;
+            let tasks = tasks["items"].as_array().unwrap().clone();
+            assert_eq!(tasks.len(), 6, "{label}");
+            let mut sizes = HashMap::new();
+            for task in &tasks {
+                let id = task["id"].as_i64().unwrap();
+                let detail = server.get_ok(&format!("/api/v1/tasks/{id}"), &token).await;
+                let predictions = detail["predictions"].as_array().unwrap();
+                assert_eq!(predictions.len(), 1, "{label}, task {id}: {detail}");
+                let prediction = &predictions[0];
+                assert_eq!(
+                    prediction["model_version"], "demo-detector-1",
+                    "{label}, task {id}"
+                );
+                let results = prediction["result"].as_array().unwrap();
+                let of_type = |kind: &str| results.iter().filter(|r| r["type"] == kind).count();
+                assert!(
+                    of_type("rectanglelabels") >= 2,
+                    "{label}, task {id}: {results:?}"
+                );
+                assert_eq!(of_type("polygonlabels"), 1, "{label}, task {id}");
+                assert_eq!(of_type("choices"), 1, "{label}, task {id}");
+                assert!(
+                    detail["annotations"].as_array().unwrap().is_empty(),
+                    "{label}"
+                );
+
+                // The image: a PNG of the size the results were drawn on.
+                let url = detail["data"]["image"].as_str().expect("an image URL");
+                assert!(url.starts_with("/api/v1/media/"), "{label}: {url}");
+                let (status, content_type, bytes) = server.get_bytes(url, &token).await;
+                assert_eq!(status, 200, "{label}: {url}");
+                assert_eq!(content_type, "image/png", "{label}: {url}");
+                assert_eq!(
+                    media_url(&bytes),
+                    url,
+                    "{label}: the bytes are not what the key names"
+                );
+                let (width, height) = png_size(&bytes);
+                for result in results.iter().filter(|r| r["type"] != "choices") {
+                    assert_eq!(
+                        (
+                            result["original_width"].as_u64(),
+                            result["original_height"].as_u64()
+                        ),
+                        (Some(u64::from(width)), Some(u64::from(height))),
+                        "{label}, task {id}: {result}"
+                    );
+                }
+                sizes.insert(url.to_string(), (width, height));
+            }
+            let distinct: std::collections::HashSet<_> = sizes.keys().collect();
+            assert_eq!(
+                distinct.len(),
+                6,
+                "{label}: the six scenes are not six images"
+            );
+
+            // COCO records the same sizes (predictions are not exported).
+            let coco = server
+                .get_ok(
+                    &format!("/api/v1/projects/{project}/export?format=coco&images=false"),
+                    &token,
+                )
+                .await;
+            let images = coco["images"].as_array().unwrap();
+            assert_eq!(images.len(), 6, "{label}: {coco}");
+            for image in images {
+                let (width, height) = (image["width"].as_u64(), image["height"].as_u64());
+                assert!(
+                    sizes
+                        .values()
+                        .any(|&(w, h)| Some(u64::from(w)) == width && Some(u64::from(h)) == height),
+                    "{label}: {image}"
+                );
+            }
+            let counts = server
+                .get_ok(&format!("/api/v1/projects/{project}/task-counts"), &token)
+                .await;
+            assert_eq!(counts["total"], 6, "{label}: {counts}");
+            server.stop().await;
+
+            // A second start with --demo seeds nothing more.
+            let server = gloss.serve(&["--demo"]).await;
+            assert!(
+                !server
+                    .banner
+                    .iter()
+                    .any(|line| line.contains("demo project")),
+                "{label}: {:?}",
+                server.banner
+            );
+            let token = server.sign_in("admin", ADMIN_PASSWORD).await;
+            let projects = server.get_ok("/api/v1/projects?limit=1000", &token).await;
+            assert_eq!(projects["items"].as_array().unwrap().len(), 1, "{label}");
+            let counts = server
+                .get_ok(&format!("/api/v1/projects/{project}/task-counts"), &token)
+                .await;
+            assert_eq!(counts["total"], 6, "{label}: {counts}");
+            server.stop().await;
+        }
+    })
+    .await;
+}
