@@ -19,6 +19,8 @@ use gloss_schema::ControlKind;
 use gloss_store::{AnnotationRow, DraftRow, PredictionRow, ProjectMediaRow, TaskBundlePage};
 use gloss_types::result::{ResultItem, ResultValue};
 use gloss_types::{ProjectId, ProjectRole, TaskStatus, Timestamp};
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::io::{self, BufWriter, Seek, Write};
@@ -518,7 +520,8 @@ impl ImageNames {
 
 /// What the native writer needs beyond the formats crate's task.
 struct NativeTask {
-    value: Value,
+    /// The task in Gloss's own format, serialized (empty for other formats).
+    json: Vec<u8>,
     media_key: Option<String>,
 }
 
@@ -545,6 +548,38 @@ fn convert_page(
             if task_annotations.is_empty() {
                 continue;
             }
+        }
+        if options.format == ExportFormat::Json {
+            // Gloss's own format copies the stored JSON documents as they
+            // are; results are parsed only when a label filter needs them.
+            if let Some(label) = &options.label {
+                let mut uses_label = false;
+                for annotation in task_annotations.iter().filter(|a| !a.was_cancelled) {
+                    let result: Vec<ResultItem> =
+                        parse_json(&annotation.result, "annotations.result")?;
+                    uses_label |= result.iter().any(|item| item_has_label(item, label));
+                }
+                if !uses_label {
+                    continue;
+                }
+            }
+            let task_predictions = predictions.remove(&row.id.0).unwrap_or_default();
+            let task_drafts = drafts.remove(&row.id.0).unwrap_or_default();
+            let json = native_task(&row, &task_annotations, &task_predictions, &task_drafts)?;
+            let task = ExportTask {
+                id: row.id.0,
+                // Counted in the summary; the native writer does not read them.
+                annotations: vec![ExportAnnotation::default(); task_annotations.len()],
+                ..ExportTask::default()
+            };
+            converted.push((
+                task,
+                NativeTask {
+                    json,
+                    media_key: None,
+                },
+            ));
+            continue;
         }
         let annotation_records = task_annotations
             .iter()
@@ -590,19 +625,6 @@ fn convert_page(
             None
         };
 
-        let native = if options.format == ExportFormat::Json {
-            native_task(
-                &row,
-                &data,
-                &meta,
-                &task_annotations,
-                &annotation_records,
-                &task_predictions,
-                &task_drafts,
-            )
-        } else {
-            Value::Null
-        };
         let task = ExportTask {
             id: row.id.0,
             project_id: writer_options.project_id,
@@ -637,7 +659,7 @@ fn convert_page(
         converted.push((
             task,
             NativeTask {
-                value: native,
+                json: Vec::new(),
                 media_key,
             },
         ));
@@ -759,10 +781,6 @@ fn draft_record(row: &DraftRow) -> io::Result<DraftRecord> {
     })
 }
 
-fn time(ms: i64) -> Value {
-    Value::String(Timestamp(ms).to_string())
-}
-
 fn person(
     id: Option<gloss_types::UserId>,
     username: &Option<String>,
@@ -775,70 +793,183 @@ fn person(
 }
 
 /// A task in Gloss's own export format: Label Studio's task shape (so the
-/// importer reads it back) plus everything Gloss knows.
+/// importer reads it back) plus everything Gloss knows. Stored JSON documents
+/// (data, results) are copied as they are, without being parsed.
 fn native_task(
     row: &gloss_store::TaskRow,
-    data: &Map<String, Value>,
-    meta: &Map<String, Value>,
     annotations: &[AnnotationRow],
-    records: &[AnnotationRecord],
     predictions: &[PredictionRow],
     drafts: &[DraftRow],
-) -> Value {
-    let annotations: Vec<Value> = annotations
-        .iter()
-        .zip(records)
-        .map(|(row, record)| {
-            json!({
-                "id": row.id.0,
-                "completed_by": person(row.completed_by, &row.username, record.completed_by.as_ref()),
-                "result": record.result,
-                "lead_time": row.lead_time,
-                "was_cancelled": row.was_cancelled,
-                "ground_truth": row.ground_truth,
-                "version": row.version,
-                "created_at": time(row.created_at),
-                "updated_at": time(row.updated_at),
-                "extra": record.extra,
+) -> io::Result<Vec<u8>> {
+    let task = NativeTaskJson {
+        id: row.id.0,
+        data: raw(&row.data, "tasks.data")?,
+        meta: raw(row.meta.as_deref().unwrap_or("{}"), "tasks.meta")?,
+        status: row.status.as_str(),
+        annotations: annotations
+            .iter()
+            .map(|row| {
+                let mut extra = extra_map(&row.extra, "annotations.extra")?;
+                // Imported work by someone unknown here keeps who it was.
+                let unknown = extra.remove("completed_by");
+                drop_written_keys(&mut extra, NATIVE_ANNOTATION_KEYS);
+                Ok(NativeAnnotationJson {
+                    id: row.id.0,
+                    completed_by: person(row.completed_by, &row.username, unknown.as_ref()),
+                    result: raw(&row.result, "annotations.result")?,
+                    lead_time: row.lead_time,
+                    was_cancelled: row.was_cancelled,
+                    ground_truth: row.ground_truth,
+                    version: row.version,
+                    created_at: Timestamp(row.created_at).to_string(),
+                    updated_at: Timestamp(row.updated_at).to_string(),
+                    extra,
+                })
             })
-        })
-        .collect();
-    let predictions: Vec<Value> = predictions
-        .iter()
-        .map(|row| {
-            json!({
-                "id": row.id.0,
-                "model_version": row.model_version,
-                "score": row.score,
-                "result": serde_json::from_str::<Value>(&row.result).unwrap_or(Value::Null),
-                "created_at": time(row.created_at),
+            .collect::<io::Result<_>>()?,
+        predictions: predictions
+            .iter()
+            .map(|row| {
+                Ok(NativePredictionJson {
+                    id: row.id.0,
+                    model_version: &row.model_version,
+                    score: row.score,
+                    result: raw(&row.result, "predictions.result")?,
+                    created_at: Timestamp(row.created_at).to_string(),
+                    extra: {
+                        let mut extra = extra_map(&row.extra, "predictions.extra")?;
+                        drop_written_keys(&mut extra, NATIVE_PREDICTION_KEYS);
+                        extra
+                    },
+                })
             })
-        })
-        .collect();
-    let drafts: Vec<Value> = drafts
-        .iter()
-        .map(|row| {
-            json!({
-                "id": row.id,
-                "user": person(row.user_id, &row.username, None),
-                "result": serde_json::from_str::<Value>(&row.result).unwrap_or(Value::Null),
-                "lead_time": row.lead_time,
-                "created_at": time(row.created_at),
-                "updated_at": time(row.updated_at),
+            .collect::<io::Result<_>>()?,
+        drafts: drafts
+            .iter()
+            .map(|row| {
+                let mut extra = extra_map(&row.extra, "drafts.extra")?;
+                let unknown = extra.remove("user");
+                drop_written_keys(&mut extra, NATIVE_DRAFT_KEYS);
+                Ok(NativeDraftJson {
+                    id: row.id,
+                    user: person(row.user_id, &row.username, unknown.as_ref()),
+                    result: raw(&row.result, "drafts.result")?,
+                    lead_time: row.lead_time,
+                    created_at: Timestamp(row.created_at).to_string(),
+                    updated_at: Timestamp(row.updated_at).to_string(),
+                    extra,
+                })
             })
-        })
-        .collect();
-    json!({
-        "id": row.id.0,
-        "data": data,
-        "meta": meta,
-        "status": row.status.as_str(),
-        "annotations": annotations,
-        "predictions": predictions,
-        "drafts": drafts,
-        "created_at": time(row.created_at),
-        "updated_at": time(row.updated_at),
+            .collect::<io::Result<_>>()?,
+        created_at: Timestamp(row.created_at).to_string(),
+        updated_at: Timestamp(row.updated_at).to_string(),
+    };
+    serde_json::to_vec(&task).map_err(io::Error::other)
+}
+
+/// Keys the native format writes itself, and Label Studio's `task` and
+/// `project` ids, which mean nothing here: an imported annotation's copies
+/// of them (kept in `extra`) are not written again.
+const NATIVE_ANNOTATION_KEYS: &[&str] = &[
+    "id",
+    "completed_by",
+    "result",
+    "lead_time",
+    "was_cancelled",
+    "ground_truth",
+    "version",
+    "created_at",
+    "updated_at",
+    "task",
+    "project",
+];
+const NATIVE_PREDICTION_KEYS: &[&str] = &[
+    "id",
+    "model_version",
+    "score",
+    "result",
+    "created_at",
+    "task",
+    "project",
+];
+const NATIVE_DRAFT_KEYS: &[&str] = &[
+    "id",
+    "user",
+    "result",
+    "lead_time",
+    "created_at",
+    "updated_at",
+    "task",
+    "annotation",
+];
+
+fn drop_written_keys(extra: &mut Map<String, Value>, keys: &[&str]) {
+    for key in keys {
+        extra.remove(*key);
+    }
+}
+
+/// A stored JSON document, checked to be JSON but not parsed into values.
+fn raw<'a>(text: &'a str, what: &str) -> io::Result<&'a RawValue> {
+    serde_json::from_str(text).map_err(|err| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("stored {what} is not valid: {err}"),
+        )
     })
+}
+
+#[derive(Serialize)]
+struct NativeTaskJson<'a> {
+    id: i64,
+    data: &'a RawValue,
+    meta: &'a RawValue,
+    status: &'static str,
+    annotations: Vec<NativeAnnotationJson<'a>>,
+    predictions: Vec<NativePredictionJson<'a>>,
+    drafts: Vec<NativeDraftJson<'a>>,
+    created_at: String,
+    updated_at: String,
+}
+
+/// Keys Gloss does not model (kept from an import) sit beside the known
+/// ones, as in Label Studio's format, so that an import reads them back.
+#[derive(Serialize)]
+struct NativeAnnotationJson<'a> {
+    id: i64,
+    completed_by: Value,
+    result: &'a RawValue,
+    lead_time: Option<f64>,
+    was_cancelled: bool,
+    ground_truth: bool,
+    version: i64,
+    created_at: String,
+    updated_at: String,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+struct NativePredictionJson<'a> {
+    id: i64,
+    model_version: &'a str,
+    score: Option<f64>,
+    result: &'a RawValue,
+    created_at: String,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+struct NativeDraftJson<'a> {
+    id: i64,
+    user: Value,
+    result: &'a RawValue,
+    lead_time: Option<f64>,
+    created_at: String,
+    updated_at: String,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
 }
 
 /// Writes Gloss's export: a JSON array, one task at a time.
@@ -859,7 +990,7 @@ impl<W: Write> NativeWriter<W> {
         }
         self.first = false;
         self.out.write_all(b"\n")?;
-        serde_json::to_writer(&mut self.out, &task.value)?;
+        self.out.write_all(&task.json)?;
         Ok(())
     }
 

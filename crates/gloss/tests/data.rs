@@ -52,6 +52,10 @@ const GLOSS_VARIABLES: &[&str] = &[
     "GLOSS_SECURE_COOKIES",
     "GLOSS_PASSWORD",
     "GLOSS_ADMIN_PASSWORD",
+    "GLOSS_MAX_UPLOAD_BYTES",
+    "GLOSS_MAX_IMAGE_PIXELS",
+    "GLOSS_FETCH_URLS",
+    "GLOSS_FETCH_ALLOW",
 ];
 
 /// Boxes and polygons of the COCO categories, listed in another order than

@@ -269,6 +269,22 @@ async fn a_label_studio_export_imports_and_exports_back_unchanged() {
             source[0]["annotations"][0]["result"]
         );
         assert_eq!(native[0]["annotations"][0]["version"], 1);
+        // Keys Gloss does not model stay beside the known ones; Label
+        // Studio's own ids are not written over Gloss's.
+        assert_eq!(native[0]["annotations"][0]["unique_id"], "0f0c-11");
+        assert_ne!(native[0]["annotations"][0]["id"], 11);
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let first_annotation = &text[text.find("\"annotations\":[{").unwrap()..];
+        let first_annotation = &first_annotation[..first_annotation.find("\"result\"").unwrap()];
+        assert_eq!(
+            first_annotation.matches("\"id\":").count(),
+            1,
+            "{first_annotation}"
+        );
+        assert_eq!(
+            native[0]["annotations"][1]["completed_by"],
+            source[0]["annotations"][1]["completed_by"]
+        );
         let copy = create_project(&server, &admin, CONFIG).await;
         let (status, created) = server
             .call(
