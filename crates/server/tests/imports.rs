@@ -758,3 +758,124 @@ async fn exports_filter_and_split() {
         server.stop().await;
     }
 }
+
+/// Serves `body` as `image/png` at every path of 127.0.0.1:PORT until dropped.
+async fn image_server(body: Vec<u8>) -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = axum::Router::new().fallback(move || {
+        let body = body.clone();
+        async move { ([("content-type", "image/png")], body) }
+    });
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (port, task)
+}
+
+#[tokio::test]
+async fn allow_listed_urls_are_fetched_into_the_media_store() {
+    for db in databases().await {
+        let picture = png(24, 12, 5);
+        let (port, image_host) = image_server(picture.clone()).await;
+        let server = TestServer::start_with(
+            &db,
+            |config: &mut EngineConfig| {
+                config.fetch = Some(gloss_media::FetchPolicy {
+                    allow: gloss_media::FetchPolicy::parse_allow(&["127.0.0.1/32".to_string()])
+                        .unwrap(),
+                    ..gloss_media::FetchPolicy::default()
+                });
+            },
+            ServerConfig::default(),
+        )
+        .await;
+        let (_, admin) = server.user("admin", Role::Admin).await;
+        let project = create_project(&server, &admin, CONFIG).await;
+        let url = format!("http://127.0.0.1:{port}/photos/cat.png");
+        let (status, created) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{project}/tasks"),
+                Some(&admin),
+                Some(json!([{"image": url}])),
+            )
+            .await;
+        assert_eq!(status, 201, "{}: {created}", db.label);
+        let (_, tasks) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/tasks"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        let stored = tasks["items"][0]["data"]["image"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(stored.starts_with("/api/v1/media/"), "{stored}");
+        let (status, headers, bytes) = get_bytes(&server, &admin, &stored).await;
+        assert_eq!((status, bytes), (200, picture), "{}", db.label);
+        assert_eq!(headers["content-type"], "image/png");
+        let record = server
+            .engine
+            .store()
+            .visible_media(stored.rsplit('/').next().unwrap(), None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                record.media.width,
+                record.media.height,
+                record.file_name.as_str()
+            ),
+            (Some(24), Some(12), "cat.png")
+        );
+        image_host.abort();
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn media_other_than_images_audio_and_video_download_as_attachments() {
+    let db = gloss_test_support::sqlite_db();
+    let server = TestServer::start(&db).await;
+    let (_, admin) = server.user("admin", Role::Admin).await;
+    let project = create_project(&server, &admin, CONFIG).await;
+    let html = b"<!doctype html><script>alert(document.cookie)</script>".to_vec();
+    let key = server
+        .engine
+        .media()
+        .put(html.clone().into())
+        .await
+        .unwrap();
+    let media = gloss_store::NewMedia {
+        key: key.as_str().to_string(),
+        content_type: "text/html".into(),
+        size: html.len() as i64,
+        width: None,
+        height: None,
+    };
+    server
+        .engine
+        .store()
+        .link_project_media(gloss_types::ProjectId(project), &media, "page \"1\".html")
+        .await
+        .unwrap();
+    let (status, headers, bytes) =
+        get_bytes(&server, &admin, &format!("/api/v1/media/{}", key.as_str())).await;
+    assert_eq!((status, bytes), (200, html));
+    assert_eq!(headers["content-type"], "text/html");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(
+        headers["content-disposition"],
+        "attachment; filename=\"page__1_.html\""
+    );
+    assert!(headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("sandbox"));
+    server.stop().await;
+}
