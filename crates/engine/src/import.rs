@@ -95,6 +95,24 @@ impl Engine {
         Ok(job)
     }
 
+    /// Cleans up after a stop in the middle of imports: their transactions
+    /// never committed, so they wrote nothing; their jobs are marked failed
+    /// and their uploaded files removed. Only on SQLite, where this process
+    /// is the only one serving the database: on PostgreSQL another instance
+    /// may be running imports of its own.
+    pub async fn recover_interrupted_imports(&self) -> Result<u64> {
+        if self.store.backend() != gloss_store::Backend::Sqlite {
+            return Ok(0);
+        }
+        let failed = self.store.fail_interrupted_imports().await?;
+        if let Ok(entries) = std::fs::read_dir(&self.config.upload_dir) {
+            for entry in entries.flatten() {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        Ok(failed)
+    }
+
     /// Refuses callers who may not import into the project, before they send files.
     pub async fn check_import(&self, actor: &Actor, project: ProjectId) -> Result<()> {
         self.project_with_role(actor, project, ProjectRole::Manager, "import tasks")

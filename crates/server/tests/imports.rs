@@ -879,3 +879,48 @@ async fn media_other_than_images_audio_and_video_download_as_attachments() {
         .contains("sandbox"));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn imports_cut_short_by_a_stop_are_failed_and_their_uploads_removed() {
+    let db = gloss_test_support::sqlite_db();
+    let server = TestServer::start(&db).await;
+    let (_, admin) = server.user("admin", Role::Admin).await;
+    let project = create_project(&server, &admin, CONFIG).await;
+    let job = server
+        .engine
+        .store()
+        .create_import(gloss_types::ProjectId(project), None)
+        .await
+        .unwrap();
+    let upload = server.engine.upload_file().unwrap();
+    let (_, leftover) = upload.keep().unwrap();
+    assert_eq!(
+        server.engine.recover_interrupted_imports().await.unwrap(),
+        1
+    );
+    let (status, job) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/imports/{}", job.id),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, job["state"].as_str()),
+        (200, Some("failed")),
+        "{job}"
+    );
+    assert!(
+        job["error"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was written"),
+        "{job}"
+    );
+    assert!(
+        !leftover.exists(),
+        "uploads of cut-short imports are removed"
+    );
+    server.stop().await;
+}

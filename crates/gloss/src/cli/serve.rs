@@ -40,6 +40,10 @@ pub async fn run(settings: &Settings, file: &FileConfig, args: ServeArgs) -> Res
         .ok()
         .filter(|password| !password.is_empty());
     let created_admin = engine.ensure_admin(admin_password.as_deref()).await?;
+    let interrupted = engine.recover_interrupted_imports().await?;
+    if interrupted > 0 {
+        eprintln!("{interrupted} imports were cut short by the last stop; they wrote nothing and are marked failed");
+    }
     if demo {
         super::demo::seed(&engine).await?;
     }

@@ -86,11 +86,16 @@ async fn import_tasks(
         format: Some(format),
         images_dir: None,
     };
-    let job = app
-        .engine
-        .import_files(&actor, project, files, options)
-        .await?;
-    drop(upload);
+    // The import runs to its end even if the client goes away, so that its
+    // job is always finished (completed or failed), never left running.
+    let engine = app.engine.clone();
+    let job = tokio::spawn(async move {
+        let job = engine.import_files(&actor, project, files, options).await;
+        drop(upload);
+        job
+    })
+    .await
+    .map_err(|err| ApiError::new(Code::Internal, format!("the import stopped: {err}")))??;
     if job.state != ImportState::Completed {
         return Err(import_failed(job));
     }
