@@ -4,24 +4,19 @@
 //! 127.0.0.1 with an ephemeral port. Every command and every test is bounded
 //! in time, and every process started here is killed when its handle drops.
 
+mod common;
+use common::*;
+
 use gloss_test_support::TestDb;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 use std::future::Future;
-use std::path::{Path, PathBuf};
-use std::process::{ExitStatus, Stdio};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
 
-const BIN: &str = env!("CARGO_BIN_EXE_gloss");
-/// The longest one command may take (an unreachable PostgreSQL takes 30 s to give up).
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(90);
-const START_TIMEOUT: Duration = Duration::from_secs(60);
-const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 /// The longest one test may take, over both backends.
 const TEST_TIMEOUT: Duration = Duration::from_secs(240);
 
@@ -31,25 +26,6 @@ const LABEL_CONFIG: &str = r#"<View>
   <Choices name="scene" toName="image"><Choice value="Urban"/><Choice value="Rural"/></Choices>
 </View>
 "#;
-
-/// Settings that must not leak in from the environment of whoever runs the tests.
-const GLOSS_VARIABLES: &[&str] = &[
-    "GLOSS_SETTINGS",
-    "GLOSS_DATA",
-    "GLOSS_DATABASE",
-    "GLOSS_MEDIA",
-    "GLOSS_SQLITE_SYNC",
-    "GLOSS_LOG",
-    "GLOSS_BIND",
-    "GLOSS_DEMO",
-    "GLOSS_SECURE_COOKIES",
-    "GLOSS_PASSWORD",
-    "GLOSS_ADMIN_PASSWORD",
-    "GLOSS_MAX_UPLOAD_BYTES",
-    "GLOSS_MAX_IMAGE_PIXELS",
-    "GLOSS_FETCH_URLS",
-    "GLOSS_FETCH_ALLOW",
-];
 
 // ---------------------------------------------------------------- helpers
 
@@ -119,192 +95,6 @@ impl Instance {
             .serve()
             .await
     }
-}
-
-/// A `gloss` command line, with a clean environment and a current folder.
-struct Gloss {
-    command: Command,
-    shown: String,
-    stdin: Option<String>,
-}
-
-struct Output {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-impl Gloss {
-    fn new(cwd: &Path) -> Gloss {
-        let mut command = Command::new(BIN);
-        command.current_dir(cwd).kill_on_drop(true);
-        for variable in GLOSS_VARIABLES {
-            command.env_remove(variable);
-        }
-        Gloss {
-            command,
-            shown: "gloss".to_string(),
-            stdin: None,
-        }
-    }
-
-    fn args(mut self, args: &[&str]) -> Gloss {
-        for arg in args {
-            self.command.arg(arg);
-            self.shown.push(' ');
-            self.shown.push_str(arg);
-        }
-        self
-    }
-
-    fn env(mut self, name: &str, value: &str) -> Gloss {
-        self.command.env(name, value);
-        self
-    }
-
-    fn stdin(mut self, text: &str) -> Gloss {
-        self.stdin = Some(text.to_string());
-        self
-    }
-
-    /// Runs to completion within [`COMMAND_TIMEOUT`].
-    async fn run(mut self) -> Output {
-        self.command
-            .stdin(if self.stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = self.command.spawn().expect("starting gloss");
-        if let Some(text) = self.stdin.take() {
-            let mut stdin = child.stdin.take().expect("stdin");
-            // A command that exits without reading its input is judged by its output.
-            let _ = stdin.write_all(text.as_bytes()).await;
-        }
-        match tokio::time::timeout(COMMAND_TIMEOUT, child.wait_with_output()).await {
-            Ok(output) => {
-                let output = output.expect("waiting for gloss");
-                Output {
-                    status: output.status,
-                    stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-                    stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-                }
-            }
-            // Dropping the future dropped the child, which kills it.
-            Err(_) => panic!("`{}` ran past {COMMAND_TIMEOUT:?}", self.shown),
-        }
-    }
-
-    /// Runs and checks that it succeeded; returns standard output.
-    async fn ok(self) -> String {
-        let shown = self.shown.clone();
-        let out = self.run().await;
-        assert!(
-            out.status.success(),
-            "`{shown}` failed ({}):\n{}",
-            out.status,
-            out.stderr
-        );
-        out.stdout
-    }
-
-    /// Runs and checks that it failed; returns standard error.
-    async fn fails(self) -> String {
-        let shown = self.shown.clone();
-        let out = self.run().await;
-        assert!(
-            !out.status.success(),
-            "`{shown}` should have failed:\n{}{}",
-            out.stdout,
-            out.stderr
-        );
-        assert!(!out.stderr.trim().is_empty(), "`{shown}` failed silently");
-        out.stderr
-    }
-
-    /// Starts a server and reads its banner up to the `Data:` line.
-    async fn serve(mut self) -> Server {
-        self.command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = self.command.spawn().expect("starting gloss serve");
-        let stderr_text = Arc::new(Mutex::new(String::new()));
-        let mut stderr = child.stderr.take().expect("stderr");
-        let sink = stderr_text.clone();
-        // Drained all along, so that logging can never block the server.
-        tokio::spawn(async move {
-            let mut buffer = [0u8; 4096];
-            while let Ok(read) = stderr.read(&mut buffer).await {
-                if read == 0 {
-                    break;
-                }
-                let text = String::from_utf8_lossy(&buffer[..read]).into_owned();
-                sink.lock().unwrap().push_str(&text);
-            }
-        });
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let deadline = tokio::time::Instant::now() + START_TIMEOUT;
-        let mut banner = Vec::new();
-        loop {
-            match tokio::time::timeout_at(deadline, stdout.next_line()).await {
-                Ok(Ok(Some(line))) => {
-                    let done = line.starts_with("Data:");
-                    banner.push(line);
-                    if done {
-                        break;
-                    }
-                }
-                Ok(_) => {
-                    let _ = tokio::time::timeout(STOP_TIMEOUT, child.wait()).await;
-                    panic!(
-                        "`{}` exited while starting:\n{}\n{}",
-                        self.shown,
-                        banner.join("\n"),
-                        stderr_text.lock().unwrap()
-                    );
-                }
-                Err(_) => panic!(
-                    "`{}` did not start within {START_TIMEOUT:?}:\n{}\n{}",
-                    self.shown,
-                    banner.join("\n"),
-                    stderr_text.lock().unwrap()
-                ),
-            }
-        }
-        let base = banner
-            .iter()
-            .find_map(|line| line.strip_prefix("Gloss is running at "))
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no address in the banner:\n{}", banner.join("\n")))
-            .to_string();
-        assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-        Server {
-            child,
-            _stdout: stdout,
-            stderr: stderr_text,
-            base,
-            banner,
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .expect("HTTP client"),
-        }
-    }
-}
-
-/// A running `gloss serve`, killed when dropped.
-struct Server {
-    child: Child,
-    /// Kept open so that the server's later prints never hit a closed pipe.
-    _stdout: Lines<BufReader<ChildStdout>>,
-    stderr: Arc<Mutex<String>>,
-    base: String,
-    /// Standard output up to the `Data:` line.
-    banner: Vec<String>,
-    client: reqwest::Client,
 }
 
 impl Server {
@@ -395,31 +185,6 @@ impl Server {
                 None => return projects,
             }
         }
-    }
-
-    /// Stops with SIGTERM and checks that the server shut down cleanly.
-    async fn stop(mut self) {
-        let pid = self.child.id().expect("the server is running");
-        let status = std::process::Command::new("kill")
-            .arg("-TERM")
-            .arg(pid.to_string())
-            .status()
-            .expect("running kill");
-        assert!(status.success(), "kill -TERM {pid} failed");
-        let exit = tokio::time::timeout(STOP_TIMEOUT, self.child.wait())
-            .await
-            .expect("the server did not stop on SIGTERM")
-            .expect("waiting for the server");
-        assert!(
-            exit.success(),
-            "the server exited with {exit} on SIGTERM:\n{}",
-            self.stderr.lock().unwrap()
-        );
-    }
-
-    /// Kills with SIGKILL: no chance to clean up.
-    async fn crash(mut self) {
-        self.child.kill().await.expect("killing the server");
     }
 }
 

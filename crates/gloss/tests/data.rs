@@ -9,6 +9,9 @@
 //! by tests/python/coco_eval.py with the python that `GLOSS_TEST_PYTHON`
 //! names (scripts/test-all.sh sets it up with scripts/python-env.sh).
 
+mod common;
+use common::*;
+
 use gloss_test_support::TestDb;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -16,18 +19,11 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Stdio;
 use std::time::Duration;
 use tempfile::TempDir;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdout, Command};
+use tokio::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_gloss");
-/// The longest one command may take.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(90);
-const START_TIMEOUT: Duration = Duration::from_secs(60);
-const STOP_TIMEOUT: Duration = Duration::from_secs(30);
 /// The longest the pycocotools check may take (importing numpy included).
 const PYTHON_TIMEOUT: Duration = Duration::from_secs(120);
 /// The longest one test may take, over both backends.
@@ -38,25 +34,6 @@ const COCO_EVAL: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../tests/python/coco_eval.py"
 );
-
-/// Settings that must not leak in from the environment of whoever runs the tests.
-const GLOSS_VARIABLES: &[&str] = &[
-    "GLOSS_SETTINGS",
-    "GLOSS_DATA",
-    "GLOSS_DATABASE",
-    "GLOSS_MEDIA",
-    "GLOSS_SQLITE_SYNC",
-    "GLOSS_LOG",
-    "GLOSS_BIND",
-    "GLOSS_DEMO",
-    "GLOSS_SECURE_COOKIES",
-    "GLOSS_PASSWORD",
-    "GLOSS_ADMIN_PASSWORD",
-    "GLOSS_MAX_UPLOAD_BYTES",
-    "GLOSS_MAX_IMAGE_PIXELS",
-    "GLOSS_FETCH_URLS",
-    "GLOSS_FETCH_ALLOW",
-];
 
 /// Boxes and polygons of the COCO categories, listed in another order than
 /// the COCO file's ids so that Gloss's renumbering shows.
@@ -190,176 +167,6 @@ impl Instance {
     }
 }
 
-/// A `gloss` command line, with a clean environment and a current folder.
-struct Gloss {
-    command: Command,
-    shown: String,
-}
-
-struct Output {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-impl Gloss {
-    fn new(cwd: &Path) -> Gloss {
-        let mut command = Command::new(BIN);
-        command.current_dir(cwd).kill_on_drop(true);
-        for variable in GLOSS_VARIABLES {
-            command.env_remove(variable);
-        }
-        Gloss {
-            command,
-            shown: "gloss".to_string(),
-        }
-    }
-
-    fn args(mut self, args: &[&str]) -> Gloss {
-        for arg in args {
-            self.command.arg(arg);
-            self.shown.push(' ');
-            self.shown.push_str(arg);
-        }
-        self
-    }
-
-    fn env(mut self, name: &str, value: &str) -> Gloss {
-        self.command.env(name, value);
-        self
-    }
-
-    /// Runs to completion within [`COMMAND_TIMEOUT`].
-    async fn run(mut self) -> Output {
-        self.command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let child = self.command.spawn().expect("starting gloss");
-        match tokio::time::timeout(COMMAND_TIMEOUT, child.wait_with_output()).await {
-            Ok(output) => {
-                let output = output.expect("waiting for gloss");
-                Output {
-                    status: output.status,
-                    stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-                    stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-                }
-            }
-            // Dropping the future dropped the child, which kills it.
-            Err(_) => panic!("`{}` ran past {COMMAND_TIMEOUT:?}", self.shown),
-        }
-    }
-
-    /// Runs and checks that it succeeded; returns standard output.
-    async fn ok(self) -> String {
-        let shown = self.shown.clone();
-        let out = self.run().await;
-        assert!(
-            out.status.success(),
-            "`{shown}` failed ({}):\n{}",
-            out.status,
-            out.stderr
-        );
-        out.stdout
-    }
-
-    /// Runs and checks that it failed; returns standard error.
-    async fn fails(self) -> String {
-        let shown = self.shown.clone();
-        let out = self.run().await;
-        assert!(
-            !out.status.success(),
-            "`{shown}` should have failed:\n{}{}",
-            out.stdout,
-            out.stderr
-        );
-        assert!(!out.stderr.trim().is_empty(), "`{shown}` failed silently");
-        out.stderr
-    }
-
-    /// Starts a server and reads its banner up to the `Data:` line.
-    async fn serve(mut self) -> Server {
-        self.command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = self.command.spawn().expect("starting gloss serve");
-        let stderr_text = Arc::new(Mutex::new(String::new()));
-        let mut stderr = child.stderr.take().expect("stderr");
-        let sink = stderr_text.clone();
-        // Drained all along, so that logging can never block the server.
-        tokio::spawn(async move {
-            let mut buffer = [0u8; 4096];
-            while let Ok(read) = stderr.read(&mut buffer).await {
-                if read == 0 {
-                    break;
-                }
-                let text = String::from_utf8_lossy(&buffer[..read]).into_owned();
-                sink.lock().unwrap().push_str(&text);
-            }
-        });
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let deadline = tokio::time::Instant::now() + START_TIMEOUT;
-        let mut banner = Vec::new();
-        loop {
-            match tokio::time::timeout_at(deadline, stdout.next_line()).await {
-                Ok(Ok(Some(line))) => {
-                    let done = line.starts_with("Data:");
-                    banner.push(line);
-                    if done {
-                        break;
-                    }
-                }
-                Ok(_) => {
-                    let _ = tokio::time::timeout(STOP_TIMEOUT, child.wait()).await;
-                    panic!(
-                        "`{}` exited while starting:\n{}\n{}",
-                        self.shown,
-                        banner.join("\n"),
-                        stderr_text.lock().unwrap()
-                    );
-                }
-                Err(_) => panic!(
-                    "`{}` did not start within {START_TIMEOUT:?}:\n{}\n{}",
-                    self.shown,
-                    banner.join("\n"),
-                    stderr_text.lock().unwrap()
-                ),
-            }
-        }
-        let base = banner
-            .iter()
-            .find_map(|line| line.strip_prefix("Gloss is running at "))
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no address in the banner:\n{}", banner.join("\n")))
-            .to_string();
-        assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-        Server {
-            child,
-            _stdout: stdout,
-            stderr: stderr_text,
-            base,
-            banner,
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .expect("HTTP client"),
-        }
-    }
-}
-
-/// A running `gloss serve`, killed when dropped.
-struct Server {
-    child: Child,
-    /// Kept open so that the server's later prints never hit a closed pipe.
-    _stdout: Lines<BufReader<ChildStdout>>,
-    stderr: Arc<Mutex<String>>,
-    base: String,
-    /// Standard output up to the `Data:` line.
-    banner: Vec<String>,
-    client: reqwest::Client,
-}
-
 impl Server {
     /// A GET with a bearer token; the status and the body as JSON (or as a
     /// JSON string when it is not JSON).
@@ -413,26 +220,6 @@ impl Server {
         let (status, body) = self.get(path, token).await;
         assert_eq!(status, 200, "GET {path}: {body}");
         body
-    }
-
-    /// Stops with SIGTERM and checks that the server shut down cleanly.
-    async fn stop(mut self) {
-        let pid = self.child.id().expect("the server is running");
-        let status = std::process::Command::new("kill")
-            .arg("-TERM")
-            .arg(pid.to_string())
-            .status()
-            .expect("running kill");
-        assert!(status.success(), "kill -TERM {pid} failed");
-        let exit = tokio::time::timeout(STOP_TIMEOUT, self.child.wait())
-            .await
-            .expect("the server did not stop on SIGTERM")
-            .expect("waiting for the server");
-        assert!(
-            exit.success(),
-            "the server exited with {exit} on SIGTERM:\n{}",
-            self.stderr.lock().unwrap()
-        );
     }
 }
 
