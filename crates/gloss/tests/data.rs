@@ -30,10 +30,13 @@ const PYTHON_TIMEOUT: Duration = Duration::from_secs(120);
 const TEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 const ADMIN_PASSWORD: &str = "admin password 123";
-const COCO_EVAL: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../tests/python/coco_eval.py"
-);
+/// The pycocotools judge. Found at run time from the folder cargo runs the
+/// tests in: a path fixed at compile time would point into another clone
+/// when CI reuses a target folder.
+fn coco_eval_script() -> PathBuf {
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test");
+    PathBuf::from(crate_dir).join("../../tests/python/coco_eval.py")
+}
 
 /// Boxes and polygons of the COCO categories, listed in another order than
 /// the COCO file's ids so that Gloss's renumbering shows.
@@ -658,7 +661,7 @@ async fn judge_with_pycocotools(source: &Path, export: &Path, label: &str) -> Op
     let python = consumer_python()?;
     let mut command = Command::new(&python);
     command
-        .arg(COCO_EVAL)
+        .arg(coco_eval_script())
         .arg(source)
         .arg(export)
         .stdin(Stdio::null())

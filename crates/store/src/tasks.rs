@@ -613,7 +613,10 @@ impl Store {
         .bind(i64::from(page.limit) + 1)
         .fetch_all(&self.readers)
         .await?;
-        let tasks = rows.iter().map(task_row).collect::<Result<Vec<_>>>()?;
+        let tasks = rows
+            .iter()
+            .map(|row| task_row(row))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(tasks, page.limit, |task| task.id.0))
     }
 
@@ -644,7 +647,7 @@ impl Store {
         .bind(task.0)
         .fetch_all(&self.readers)
         .await?;
-        rows.iter().map(annotation_row).collect()
+        rows.iter().map(|row| annotation_row(row)).collect()
     }
 
     pub async fn task_predictions(&self, task: TaskId) -> Result<Vec<PredictionRow>> {
@@ -654,25 +657,121 @@ impl Store {
         .bind(task.0)
         .fetch_all(&self.readers)
         .await?;
-        rows.iter().map(prediction_row).collect()
+        rows.iter().map(|row| prediction_row(row)).collect()
     }
 
     /// Starts a consistent read of a project's tasks for an export: every page
     /// comes from the same snapshot of the database.
     pub async fn begin_task_read(&self) -> Result<TaskReader> {
+        if let Some(pool) = &self.sqlite_readers {
+            // A read transaction on SQLite sees one snapshot of the WAL.
+            let mut tx = pool.begin().await?;
+            // The snapshot starts with the first read, not with BEGIN.
+            sqlx::query("SELECT 1 FROM sqlite_master LIMIT 1")
+                .execute(&mut *tx)
+                .await?;
+            return Ok(TaskReader {
+                tx: ReadTransaction::Sqlite(tx),
+            });
+        }
         let mut tx = self.readers.begin().await?;
         if self.backend == Backend::Postgres {
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 .execute(&mut *tx)
                 .await?;
         }
-        Ok(TaskReader { tx })
+        Ok(TaskReader {
+            tx: ReadTransaction::Any(tx),
+        })
     }
 }
 
 /// Reads pages of tasks from one snapshot (see [`Store::begin_task_read`]).
 pub struct TaskReader {
-    tx: Transaction<'static, Any>,
+    tx: ReadTransaction,
+}
+
+enum ReadTransaction {
+    Any(Transaction<'static, Any>),
+    Sqlite(Transaction<'static, sqlx::Sqlite>),
+}
+
+impl ReadTransaction {
+    /// Runs a query binding integers and maps every row.
+    async fn rows<T>(
+        &mut self,
+        sql: &str,
+        binds: &[i64],
+        map: fn(&dyn Columns) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        match self {
+            ReadTransaction::Any(tx) => {
+                let mut query = sqlx::query(sql);
+                for value in binds {
+                    query = query.bind(*value);
+                }
+                let rows = query.fetch_all(&mut **tx).await?;
+                rows.iter().map(|row| map(row)).collect()
+            }
+            ReadTransaction::Sqlite(tx) => {
+                let mut query = sqlx::query(sql);
+                for value in binds {
+                    query = query.bind(*value);
+                }
+                let rows = query.fetch_all(&mut **tx).await?;
+                rows.iter().map(|row| map(row)).collect()
+            }
+        }
+    }
+}
+
+/// Reading columns by name from either kind of row.
+trait Columns {
+    fn int(&self, name: &str) -> Result<i64>;
+    fn optional_int(&self, name: &str) -> Result<Option<i64>>;
+    fn text(&self, name: &str) -> Result<String>;
+    fn optional_text(&self, name: &str) -> Result<Option<String>>;
+    fn optional_float(&self, name: &str) -> Result<Option<f64>>;
+}
+
+impl Columns for AnyRow {
+    fn int(&self, name: &str) -> Result<i64> {
+        Ok(self.try_get(name)?)
+    }
+    fn optional_int(&self, name: &str) -> Result<Option<i64>> {
+        Ok(self.try_get(name)?)
+    }
+    fn text(&self, name: &str) -> Result<String> {
+        Ok(self.try_get(name)?)
+    }
+    fn optional_text(&self, name: &str) -> Result<Option<String>> {
+        Ok(self.try_get(name)?)
+    }
+    fn optional_float(&self, name: &str) -> Result<Option<f64>> {
+        rows::optional_f64(self, name)
+    }
+}
+
+impl Columns for sqlx::sqlite::SqliteRow {
+    fn int(&self, name: &str) -> Result<i64> {
+        Ok(self.try_get(name)?)
+    }
+    fn optional_int(&self, name: &str) -> Result<Option<i64>> {
+        Ok(self.try_get(name)?)
+    }
+    fn text(&self, name: &str) -> Result<String> {
+        Ok(self.try_get(name)?)
+    }
+    fn optional_text(&self, name: &str) -> Result<Option<String>> {
+        Ok(self.try_get(name)?)
+    }
+    fn optional_float(&self, name: &str) -> Result<Option<f64>> {
+        // A whole number in a REAL column can come back as an integer.
+        match self.try_get::<Option<f64>, _>(name) {
+            Ok(value) => Ok(value),
+            Err(_) => Ok(self.try_get::<Option<i64>, _>(name)?.map(|v| v as f64)),
+        }
+    }
 }
 
 impl TaskReader {
@@ -694,16 +793,17 @@ impl TaskReader {
                 .collect();
             format!(" AND status IN ({})", names.join(", "))
         };
-        let rows = sqlx::query(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE project_id = $1 AND id > $2{status_filter} \
-             ORDER BY id LIMIT $3"
-        ))
-        .bind(project.0)
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&mut *self.tx)
-        .await?;
-        let tasks = rows.iter().map(task_row).collect::<Result<Vec<_>>>()?;
+        let tasks = self
+            .tx
+            .rows(
+                &format!(
+                    "SELECT {TASK_COLUMNS} FROM tasks WHERE project_id = $1 AND id > $2{status_filter} \
+                     ORDER BY id LIMIT $3"
+                ),
+                &[project.0, after, i64::from(limit)],
+                task_row,
+            )
+            .await?;
         let (Some(first), Some(last)) = (tasks.first(), tasks.last()) else {
             return Ok(TaskBundlePage::default());
         };
@@ -712,50 +812,54 @@ impl TaskReader {
         // `+` keeps SQLite from choosing the project-wide index on
         // `project_id` instead, which would read every annotation of the
         // project for every page.
-        let annotations = sqlx::query(&format!(
-            "{ANNOTATION_SELECT} WHERE +a.project_id = $1 AND a.task_id BETWEEN $2 AND $3 \
-             ORDER BY a.task_id, a.id"
-        ))
-        .bind(project.0)
-        .bind(first)
-        .bind(last)
-        .fetch_all(&mut *self.tx)
-        .await?;
-        let predictions = sqlx::query(&format!(
-            "{PREDICTION_SELECT} WHERE +project_id = $1 AND task_id BETWEEN $2 AND $3 \
-             ORDER BY task_id, id"
-        ))
-        .bind(project.0)
-        .bind(first)
-        .bind(last)
-        .fetch_all(&mut *self.tx)
-        .await?;
-        let drafts = sqlx::query(&format!(
-            "{DRAFT_SELECT} WHERE +d.project_id = $1 AND d.task_id BETWEEN $2 AND $3 \
-             ORDER BY d.task_id, d.id"
-        ))
-        .bind(project.0)
-        .bind(first)
-        .bind(last)
-        .fetch_all(&mut *self.tx)
-        .await?;
+        let range = [project.0, first, last];
+        let annotations = self
+            .tx
+            .rows(
+                &format!(
+                    "{ANNOTATION_SELECT} WHERE +a.project_id = $1 AND a.task_id BETWEEN $2 AND $3 \
+                     ORDER BY a.task_id, a.id"
+                ),
+                &range,
+                annotation_row,
+            )
+            .await?;
+        let predictions = self
+            .tx
+            .rows(
+                &format!(
+                    "{PREDICTION_SELECT} WHERE +project_id = $1 AND task_id BETWEEN $2 AND $3 \
+                     ORDER BY task_id, id"
+                ),
+                &range,
+                prediction_row,
+            )
+            .await?;
+        let drafts = self
+            .tx
+            .rows(
+                &format!(
+                    "{DRAFT_SELECT} WHERE +d.project_id = $1 AND d.task_id BETWEEN $2 AND $3 \
+                     ORDER BY d.task_id, d.id"
+                ),
+                &range,
+                draft_row,
+            )
+            .await?;
         Ok(TaskBundlePage {
             tasks,
-            annotations: annotations
-                .iter()
-                .map(annotation_row)
-                .collect::<Result<_>>()?,
-            predictions: predictions
-                .iter()
-                .map(prediction_row)
-                .collect::<Result<_>>()?,
-            drafts: drafts.iter().map(draft_row).collect::<Result<_>>()?,
+            annotations,
+            predictions,
+            drafts,
         })
     }
 
     /// Ends the read.
     pub async fn finish(self) -> Result<()> {
-        self.tx.rollback().await?;
+        match self.tx {
+            ReadTransaction::Any(tx) => tx.rollback().await?,
+            ReadTransaction::Sqlite(tx) => tx.rollback().await?,
+        }
         Ok(())
     }
 }
@@ -773,60 +877,60 @@ fn status(text: &str) -> Result<TaskStatus> {
     TaskStatus::parse(text).ok_or_else(|| Error::Database(format!("unknown task status `{text}`")))
 }
 
-fn task_row(row: &AnyRow) -> Result<TaskRow> {
+fn task_row(row: &dyn Columns) -> Result<TaskRow> {
     Ok(TaskRow {
-        id: TaskId(row.try_get("id")?),
-        project_id: ProjectId(row.try_get("project_id")?),
-        data: row.try_get("data")?,
-        meta: row.try_get("meta")?,
-        status: status(&row.try_get::<String, _>("status")?)?,
-        annotation_count: row.try_get("annotation_count")?,
-        prediction_count: row.try_get("prediction_count")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        id: TaskId(row.int("id")?),
+        project_id: ProjectId(row.int("project_id")?),
+        data: row.text("data")?,
+        meta: row.optional_text("meta")?,
+        status: status(&row.text("status")?)?,
+        annotation_count: row.int("annotation_count")?,
+        prediction_count: row.int("prediction_count")?,
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
     })
 }
 
-fn annotation_row(row: &AnyRow) -> Result<AnnotationRow> {
+fn annotation_row(row: &dyn Columns) -> Result<AnnotationRow> {
     Ok(AnnotationRow {
-        id: AnnotationId(row.try_get("id")?),
-        task_id: TaskId(row.try_get("task_id")?),
-        completed_by: row.try_get::<Option<i64>, _>("completed_by")?.map(UserId),
-        username: row.try_get("username")?,
-        result: row.try_get("result")?,
-        lead_time: rows::optional_f64(row, "lead_time")?,
-        was_cancelled: row.try_get::<i64, _>("was_cancelled")? != 0,
-        ground_truth: row.try_get::<i64, _>("ground_truth")? != 0,
-        version: row.try_get("version")?,
-        extra: row.try_get("extra")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        id: AnnotationId(row.int("id")?),
+        task_id: TaskId(row.int("task_id")?),
+        completed_by: row.optional_int("completed_by")?.map(UserId),
+        username: row.optional_text("username")?,
+        result: row.text("result")?,
+        lead_time: row.optional_float("lead_time")?,
+        was_cancelled: row.int("was_cancelled")? != 0,
+        ground_truth: row.int("ground_truth")? != 0,
+        version: row.int("version")?,
+        extra: row.optional_text("extra")?,
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
     })
 }
 
-fn prediction_row(row: &AnyRow) -> Result<PredictionRow> {
+fn prediction_row(row: &dyn Columns) -> Result<PredictionRow> {
     Ok(PredictionRow {
-        id: PredictionId(row.try_get("id")?),
-        task_id: TaskId(row.try_get("task_id")?),
-        model_version: row.try_get("model_version")?,
-        score: rows::optional_f64(row, "score")?,
-        result: row.try_get("result")?,
-        extra: row.try_get("extra")?,
-        created_at: row.try_get("created_at")?,
+        id: PredictionId(row.int("id")?),
+        task_id: TaskId(row.int("task_id")?),
+        model_version: row.text("model_version")?,
+        score: row.optional_float("score")?,
+        result: row.text("result")?,
+        extra: row.optional_text("extra")?,
+        created_at: row.int("created_at")?,
     })
 }
 
-fn draft_row(row: &AnyRow) -> Result<DraftRow> {
+fn draft_row(row: &dyn Columns) -> Result<DraftRow> {
     Ok(DraftRow {
-        id: row.try_get("id")?,
-        task_id: TaskId(row.try_get("task_id")?),
-        user_id: row.try_get::<Option<i64>, _>("user_id")?.map(UserId),
-        username: row.try_get("username")?,
-        result: row.try_get("result")?,
-        lead_time: rows::optional_f64(row, "lead_time")?,
-        extra: row.try_get("extra")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
+        id: row.int("id")?,
+        task_id: TaskId(row.int("task_id")?),
+        user_id: row.optional_int("user_id")?.map(UserId),
+        username: row.optional_text("username")?,
+        result: row.text("result")?,
+        lead_time: row.optional_float("lead_time")?,
+        extra: row.optional_text("extra")?,
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
     })
 }
 

@@ -10,9 +10,10 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 pub fn data_file(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name);
+    // Found at run time: a path fixed at compile time would point into
+    // another clone when CI reuses a target folder.
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test");
+    let path = PathBuf::from(crate_dir).join("tests/data").join(name);
     std::fs::read(&path).unwrap_or_else(|error| panic!("reading {}: {error}", path.display()))
 }
 
