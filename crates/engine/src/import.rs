@@ -243,10 +243,11 @@ impl Engine {
         files: &[ImportFile],
         options: &ImportOptions,
     ) -> Result<gloss_store::ImportCounts> {
-        let mut import = self
+        let import = self
             .store
             .begin_task_import(context.project, Some(id.0))
             .await?;
+        let mut import = Inserter::start(import);
         for file in files {
             context.file = file.name.clone();
             let format = match options.format {
@@ -265,7 +266,9 @@ impl Engine {
                 }
             }
         }
+        let import = import.finish().await?;
         if !context.rejected.is_empty() {
+            // Dropping the transaction rolls everything back.
             return Ok(gloss_store::ImportCounts::default());
         }
         Ok(import.commit().await?)
@@ -274,7 +277,7 @@ impl Engine {
     /// A file that is not a task file: one task showing it.
     async fn import_media_file(
         &self,
-        import: &mut TaskImport,
+        import: &mut Inserter,
         context: &mut ImportContext,
         file: &ImportFile,
     ) -> Result<()> {
@@ -294,7 +297,7 @@ impl Engine {
                     ..Default::default()
                 };
                 if context.rejected.is_empty() {
-                    import.insert(&[task]).await?;
+                    import.send(vec![task]).await?;
                 }
             }
             Err(err) => context.reject(row, "", &err.message),
@@ -305,7 +308,7 @@ impl Engine {
     async fn import_task_file(
         &self,
         id: ImportId,
-        import: &mut TaskImport,
+        import: &mut Inserter,
         context: &mut ImportContext,
         file: &ImportFile,
         format: InputFormat,
@@ -355,7 +358,7 @@ impl Engine {
                 }
             }
             if context.rejected.is_empty() {
-                import.insert(&tasks).await?;
+                import.send(std::mem::take(&mut tasks)).await?;
             }
             tasks.clear();
             self.import_progress
@@ -375,7 +378,7 @@ impl Engine {
 
     async fn import_coco(
         &self,
-        import: &mut TaskImport,
+        import: &mut Inserter,
         context: &mut ImportContext,
         file: &ImportFile,
         options: &ImportOptions,
@@ -446,7 +449,7 @@ impl Engine {
             }
         }
         if context.rejected.is_empty() {
-            import.insert(&tasks).await?;
+            import.send(tasks).await?;
         }
         Ok(())
     }
@@ -454,7 +457,7 @@ impl Engine {
     /// Checks one record and turns it into rows; `None` when it was rejected.
     async fn task_from_record(
         &self,
-        import: &mut TaskImport,
+        import: &mut Inserter,
         context: &mut ImportContext,
         row: u64,
         mut record: TaskRecord,
@@ -582,7 +585,7 @@ impl Engine {
     /// into the media store. Other values are kept as they are.
     async fn resolve_media(
         &self,
-        import: &mut TaskImport,
+        import: &mut Inserter,
         value: &mut Value,
         options: &ImportOptions,
     ) -> Result<()> {
@@ -635,7 +638,7 @@ impl Engine {
     /// Copies a local file into the media store and links it to the project.
     async fn store_media_file(
         &self,
-        import: &mut TaskImport,
+        import: &mut Inserter,
         path: &Path,
         name: &str,
     ) -> Result<String> {
@@ -649,14 +652,95 @@ impl Engine {
 
     async fn link_stored(
         &self,
-        import: &mut TaskImport,
+        import: &mut Inserter,
         stored: &gloss_media::Stored,
         name: &str,
     ) -> Result<String> {
         let media = new_media(stored);
-        import.link_media(&media, name).await?;
-        Ok(media_url(&media.key))
+        let url = media_url(&media.key);
+        import.link(media, name.to_string());
+        Ok(url)
     }
+}
+
+/// Writes the rows of an import on a task of its own, so that checking the
+/// next rows overlaps with inserting the previous ones (on SQLite the insert
+/// runs on the driver's thread, and the two halves take about as long).
+struct Inserter {
+    sender: Option<tokio::sync::mpsc::Sender<Batch>>,
+    task: Option<tokio::task::JoinHandle<Result<TaskImport>>>,
+    /// Media links waiting for the next batch.
+    media: Vec<(NewMedia, String)>,
+}
+
+struct Batch {
+    media: Vec<(NewMedia, String)>,
+    tasks: Vec<NewTask>,
+}
+
+impl Inserter {
+    fn start(mut import: TaskImport) -> Inserter {
+        let (sender, mut batches) = tokio::sync::mpsc::channel::<Batch>(2);
+        let task = tokio::spawn(async move {
+            while let Some(batch) = batches.recv().await {
+                for (media, name) in &batch.media {
+                    import.link_media(media, name).await?;
+                }
+                import.insert(&batch.tasks).await?;
+            }
+            Ok(import)
+        });
+        Inserter {
+            sender: Some(sender),
+            task: Some(task),
+            media: Vec::new(),
+        }
+    }
+
+    /// Records, with the next batch, that the project uses a media object.
+    fn link(&mut self, media: NewMedia, name: String) {
+        self.media.push((media, name));
+    }
+
+    async fn send(&mut self, tasks: Vec<NewTask>) -> Result<()> {
+        let batch = Batch {
+            media: std::mem::take(&mut self.media),
+            tasks,
+        };
+        let sent = match &self.sender {
+            Some(sender) => sender.send(batch).await.is_ok(),
+            None => false,
+        };
+        if sent {
+            return Ok(());
+        }
+        // The inserter stopped: its own error says why.
+        self.sender = None;
+        match self.task.take() {
+            Some(task) => Err(joined(task.await)
+                .err()
+                .unwrap_or_else(|| Error::internal("the import's writer stopped early"))),
+            None => Err(Error::internal("the import's writer stopped early")),
+        }
+    }
+
+    /// Waits for every batch to be written and hands the transaction back.
+    async fn finish(mut self) -> Result<TaskImport> {
+        if !self.media.is_empty() {
+            self.send(Vec::new()).await?;
+        }
+        self.sender = None;
+        match self.task.take() {
+            Some(task) => joined(task.await),
+            None => Err(Error::internal("the import's writer stopped early")),
+        }
+    }
+}
+
+fn joined(
+    outcome: std::result::Result<Result<TaskImport>, tokio::task::JoinError>,
+) -> Result<TaskImport> {
+    outcome.map_err(|err| Error::internal(format!("the import's writer stopped: {err}")))?
 }
 
 pub(crate) fn new_media(stored: &gloss_media::Stored) -> NewMedia {
