@@ -150,6 +150,13 @@ pub struct TaskImport {
     counts: ImportCounts,
 }
 
+/// One value to bind in a bulk insert.
+enum Bound<'a> {
+    Int(Option<i64>),
+    Float(Option<f64>),
+    Text(Option<&'a str>),
+}
+
 #[derive(Clone, Copy)]
 enum Table {
     Tasks = 0,
@@ -278,116 +285,100 @@ impl TaskImport {
     }
 
     async fn insert_annotations(&mut self, rows: &[(i64, &NewAnnotation)]) -> Result<()> {
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let ids = self.reserve_ids(Table::Annotations, chunk.len()).await?;
-            let values = chunk
-                .iter()
-                .zip(&ids)
-                .enumerate()
-                .map(|(index, ((task, a), id))| {
-                    format!(
-                        "({id}, {task}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-                        self.project.0,
-                        a.completed_by
-                            .map_or_else(|| "NULL".to_string(), |user| user.0.to_string()),
-                        self.placeholder(3 * index + 1),
-                        self.placeholder(3 * index + 2),
-                        i64::from(a.was_cancelled),
-                        i64::from(a.ground_truth),
-                        self.placeholder(3 * index + 3),
-                        a.created_at,
-                        a.updated_at,
-                    )
-                });
-            let sql = format!(
-                "INSERT INTO annotations (id, task_id, project_id, completed_by, result, lead_time, \
-                 was_cancelled, ground_truth, extra, created_at, updated_at) VALUES {}",
-                values.collect::<Vec<_>>().join(",")
-            );
-            let mut query = sqlx::query(&sql).persistent(false);
-            for (_, a) in chunk {
-                query = query
-                    .bind(a.result.as_str())
-                    .bind(a.lead_time)
-                    .bind(a.extra.as_deref());
-            }
-            query.execute(&mut *self.tx).await?;
-            self.counts.annotations += chunk.len() as i64;
-        }
+        self.insert_children(
+            Table::Annotations,
+            "completed_by, result, lead_time, was_cancelled, ground_truth, extra, created_at, \
+             updated_at",
+            rows,
+            |a| {
+                vec![
+                    Bound::Int(a.completed_by.map(|user| user.0)),
+                    Bound::Text(Some(&a.result)),
+                    Bound::Float(a.lead_time),
+                    Bound::Int(Some(i64::from(a.was_cancelled))),
+                    Bound::Int(Some(i64::from(a.ground_truth))),
+                    Bound::Text(a.extra.as_deref()),
+                    Bound::Int(Some(a.created_at)),
+                    Bound::Int(Some(a.updated_at)),
+                ]
+            },
+        )
+        .await?;
+        self.counts.annotations += rows.len() as i64;
         Ok(())
     }
 
     async fn insert_predictions(&mut self, rows: &[(i64, &NewPrediction)]) -> Result<()> {
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let ids = self.reserve_ids(Table::Predictions, chunk.len()).await?;
-            let values = chunk
-                .iter()
-                .zip(&ids)
-                .enumerate()
-                .map(|(index, ((task, p), id))| {
-                    format!(
-                        "({id}, {task}, {}, {}, {}, {}, {}, {})",
-                        self.project.0,
-                        self.placeholder(4 * index + 1),
-                        self.placeholder(4 * index + 2),
-                        self.placeholder(4 * index + 3),
-                        self.placeholder(4 * index + 4),
-                        p.created_at,
-                    )
-                });
-            let sql = format!(
-                "INSERT INTO predictions (id, task_id, project_id, model_version, score, result, \
-                 extra, created_at) VALUES {}",
-                values.collect::<Vec<_>>().join(",")
-            );
-            let mut query = sqlx::query(&sql).persistent(false);
-            for (_, p) in chunk {
-                query = query
-                    .bind(p.model_version.as_str())
-                    .bind(p.score)
-                    .bind(p.result.as_str())
-                    .bind(p.extra.as_deref());
-            }
-            query.execute(&mut *self.tx).await?;
-            self.counts.predictions += chunk.len() as i64;
-        }
+        self.insert_children(
+            Table::Predictions,
+            "model_version, score, result, extra, created_at",
+            rows,
+            |p| {
+                vec![
+                    Bound::Text(Some(&p.model_version)),
+                    Bound::Float(p.score),
+                    Bound::Text(Some(&p.result)),
+                    Bound::Text(p.extra.as_deref()),
+                    Bound::Int(Some(p.created_at)),
+                ]
+            },
+        )
+        .await?;
+        self.counts.predictions += rows.len() as i64;
         Ok(())
     }
 
     async fn insert_drafts(&mut self, rows: &[(i64, &NewDraft)]) -> Result<()> {
+        self.insert_children(
+            Table::Drafts,
+            "user_id, result, lead_time, extra, created_at, updated_at",
+            rows,
+            |d| {
+                vec![
+                    Bound::Int(d.user_id.map(|user| user.0)),
+                    Bound::Text(Some(&d.result)),
+                    Bound::Float(d.lead_time),
+                    Bound::Text(d.extra.as_deref()),
+                    Bound::Int(Some(d.created_at)),
+                    Bound::Int(Some(d.updated_at)),
+                ]
+            },
+        )
+        .await?;
+        self.counts.drafts += rows.len() as i64;
+        Ok(())
+    }
+
+    /// Inserts rows that belong to tasks, `(task id, row)`: their ids are
+    /// reserved here, and `values` gives each row's values for `columns`
+    /// (the columns after `id, task_id, project_id`).
+    async fn insert_children<T>(
+        &mut self,
+        table: Table,
+        columns: &str,
+        rows: &[(i64, &T)],
+        values: for<'a> fn(&'a T) -> Vec<Bound<'a>>,
+    ) -> Result<()> {
+        let width = columns.split(',').count() + 3;
         for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let ids = self.reserve_ids(Table::Drafts, chunk.len()).await?;
-            let values = chunk
-                .iter()
-                .zip(&ids)
-                .enumerate()
-                .map(|(index, ((task, d), id))| {
-                    format!(
-                        "({id}, {task}, {}, {}, {}, {}, {}, {}, {})",
-                        self.project.0,
-                        d.user_id
-                            .map_or_else(|| "NULL".to_string(), |user| user.0.to_string()),
-                        self.placeholder(3 * index + 1),
-                        self.placeholder(3 * index + 2),
-                        self.placeholder(3 * index + 3),
-                        d.created_at,
-                        d.updated_at,
-                    )
-                });
+            let ids = self.reserve_ids(table, chunk.len()).await?;
             let sql = format!(
-                "INSERT INTO drafts (id, task_id, project_id, user_id, result, lead_time, extra, \
-                 created_at, updated_at) VALUES {}",
-                values.collect::<Vec<_>>().join(",")
+                "INSERT INTO {} (id, task_id, project_id, {columns}) VALUES {}",
+                table.name(),
+                self.value_rows(width, chunk.len())
             );
-            let mut query = sqlx::query(&sql).persistent(false);
-            for (_, d) in chunk {
-                query = query
-                    .bind(d.result.as_str())
-                    .bind(d.lead_time)
-                    .bind(d.extra.as_deref());
+            let mut query = sqlx::query(&sql);
+            for ((task, row), id) in chunk.iter().zip(&ids) {
+                query = query.bind(*id).bind(*task).bind(self.project.0);
+                for value in values(row) {
+                    query = match value {
+                        Bound::Int(value) => query.bind(value),
+                        Bound::Float(value) => query.bind(value),
+                        Bound::Text(value) => query.bind(value),
+                    };
+                }
             }
             query.execute(&mut *self.tx).await?;
-            self.counts.drafts += chunk.len() as i64;
         }
         Ok(())
     }
