@@ -375,7 +375,7 @@ fn write_export(
                 }
             }
             summary.tasks += 1;
-            summary.annotations += task.annotations.len() as u64;
+            summary.annotations += native.annotations as u64;
             let document = documents
                 .iter_mut()
                 .find(|(s, _)| *s == split || s.is_none())
@@ -518,11 +518,13 @@ impl ImageNames {
     }
 }
 
-/// What the native writer needs beyond the formats crate's task.
+/// What the native writer and the summary need beyond the formats crate's task.
 struct NativeTask {
     /// The task in Gloss's own format, serialized (empty for other formats).
     json: Vec<u8>,
     media_key: Option<String>,
+    /// Annotations written for the task.
+    annotations: usize,
 }
 
 fn convert_page(
@@ -568,8 +570,6 @@ fn convert_page(
             let json = native_task(&row, &task_annotations, &task_predictions, &task_drafts)?;
             let task = ExportTask {
                 id: row.id.0,
-                // Counted in the summary; the native writer does not read them.
-                annotations: vec![ExportAnnotation::default(); task_annotations.len()],
                 ..ExportTask::default()
             };
             converted.push((
@@ -577,6 +577,7 @@ fn convert_page(
                 NativeTask {
                     json,
                     media_key: None,
+                    annotations: task_annotations.len(),
                 },
             ));
             continue;
@@ -656,11 +657,13 @@ fn convert_page(
             drafts: draft_records,
             image,
         };
+        let annotations = task.annotations.len();
         converted.push((
             task,
             NativeTask {
                 json: Vec::new(),
                 media_key,
+                annotations,
             },
         ));
     }

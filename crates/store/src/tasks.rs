@@ -385,18 +385,7 @@ impl TaskImport {
 
     /// Records that the project uses a media object under `file_name`.
     pub async fn link_media(&mut self, media: &NewMedia, file_name: &str) -> Result<()> {
-        insert_media(&mut self.tx, media).await?;
-        sqlx::query(
-            "INSERT INTO project_media (project_id, media_key, file_name, created_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, media_key) DO NOTHING",
-        )
-        .bind(self.project.0)
-        .bind(media.key.as_str())
-        .bind(file_name)
-        .bind(Timestamp::now().millis())
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        insert_project_media(&mut self.tx, self.project, media, file_name).await
     }
 
     /// Makes every row visible at once.
@@ -475,7 +464,14 @@ pub struct ProjectMediaRow {
     pub file_name: String,
 }
 
-async fn insert_media(tx: &mut Transaction<'static, Any>, media: &NewMedia) -> Result<()> {
+/// Records a media object (once) and that `project` uses it as `file_name`.
+async fn insert_project_media(
+    tx: &mut Transaction<'static, Any>,
+    project: ProjectId,
+    media: &NewMedia,
+    file_name: &str,
+) -> Result<()> {
+    let now = Timestamp::now().millis();
     sqlx::query(
         "INSERT INTO media (key, content_type, size, width, height, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING",
@@ -485,7 +481,17 @@ async fn insert_media(tx: &mut Transaction<'static, Any>, media: &NewMedia) -> R
     .bind(media.size)
     .bind(media.width)
     .bind(media.height)
-    .bind(Timestamp::now().millis())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO project_media (project_id, media_key, file_name, created_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, media_key) DO NOTHING",
+    )
+    .bind(project.0)
+    .bind(media.key.as_str())
+    .bind(file_name)
+    .bind(now)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -513,17 +519,7 @@ impl Store {
         file_name: &str,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        insert_media(&mut tx, media).await?;
-        sqlx::query(
-            "INSERT INTO project_media (project_id, media_key, file_name, created_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (project_id, media_key) DO NOTHING",
-        )
-        .bind(project.0)
-        .bind(media.key.as_str())
-        .bind(file_name)
-        .bind(Timestamp::now().millis())
-        .execute(&mut *tx)
-        .await?;
+        insert_project_media(&mut tx, project, media, file_name).await?;
         tx.commit().await?;
         Ok(())
     }
