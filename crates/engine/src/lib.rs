@@ -15,6 +15,7 @@ mod export;
 mod import;
 mod media;
 mod projects;
+mod queue;
 mod tasks;
 mod users;
 
@@ -26,6 +27,7 @@ pub use export::{ExportFormat, ExportOptions, ExportSummary, ExportTarget};
 pub use import::{media_url, ImportFile, ImportOptions, MEDIA_URL_PREFIX};
 pub use media::MediaDownload;
 pub use projects::{ProjectInput, ProjectUpdate};
+pub use queue::{NextTask, SubmittedAnnotation, WorkInput, MAX_RESULT_ITEMS};
 pub use tasks::{TaskCounts, TaskDetail};
 
 use gloss_media::MediaStore;

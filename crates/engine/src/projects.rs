@@ -4,7 +4,7 @@ use crate::auth::check_username;
 use crate::error::{Error, OrNotFound, Result};
 use crate::{Actor, Engine};
 use gloss_store::{NewProject, ProjectPatch, ProjectScope};
-use gloss_types::{Member, Page, PageRequest, Project, ProjectId, ProjectRole, Role};
+use gloss_types::{Member, Page, PageRequest, Project, ProjectId, ProjectRole, QueueOrder, Role};
 
 const MAX_NAME_CHARS: usize = 200;
 const MAX_DESCRIPTION_CHARS: usize = 20_000;
@@ -25,7 +25,17 @@ pub struct ProjectUpdate {
     pub name: Option<String>,
     pub description: Option<String>,
     pub label_config: Option<String>,
+    /// Annotators per task, 1 to [`MAX_OVERLAP`].
+    pub overlap: Option<i64>,
+    pub queue_order: Option<QueueOrder>,
+    /// How long `next` reserves a task, [`MIN_RESERVATION_SECONDS`] to
+    /// [`MAX_RESERVATION_SECONDS`].
+    pub reservation_seconds: Option<i64>,
 }
+
+pub const MAX_OVERLAP: i64 = 100;
+pub const MIN_RESERVATION_SECONDS: i64 = 1;
+pub const MAX_RESERVATION_SECONDS: i64 = 7 * 24 * 3600;
 
 impl Engine {
     /// Creates a project; the creator (when a user) becomes its manager.
@@ -72,10 +82,31 @@ impl Engine {
         if let Some(label_config) = &update.label_config {
             check_label_config(label_config)?;
         }
+        if let Some(overlap) = update.overlap {
+            if !(1..=MAX_OVERLAP).contains(&overlap) {
+                return Err(Error::invalid(
+                    "overlap",
+                    format!("must be between 1 and {MAX_OVERLAP}"),
+                ));
+            }
+        }
+        if let Some(seconds) = update.reservation_seconds {
+            if !(MIN_RESERVATION_SECONDS..=MAX_RESERVATION_SECONDS).contains(&seconds) {
+                return Err(Error::invalid(
+                    "reservation_seconds",
+                    format!(
+                        "must be between {MIN_RESERVATION_SECONDS} and {MAX_RESERVATION_SECONDS}"
+                    ),
+                ));
+            }
+        }
         let patch = ProjectPatch {
             name,
             description: update.description,
             label_config: update.label_config,
+            overlap: update.overlap,
+            queue_order: update.queue_order,
+            reservation_seconds: update.reservation_seconds,
         };
         self.store
             .update_project(id, &patch)

@@ -21,6 +21,8 @@ use tempfile::TempDir;
 const TEST_TIMEOUT: Duration = Duration::from_secs(240);
 
 const ADMIN_PASSWORD: &str = "admin password 123";
+/// The password of accounts the tests create through the API.
+const USER_PASSWORD: &str = "a long password";
 const LABEL_CONFIG: &str = r#"<View>
   <Image name="image" value="$image"/>
   <Choices name="scene" toName="image"><Choice value="Urban"/><Choice value="Rural"/></Choices>
@@ -164,7 +166,7 @@ impl Server {
                 reqwest::Method::POST,
                 "/api/v1/users",
                 Some(token),
-                Some(json!({"username": username, "password": "a long password", "role": "annotator"})),
+                Some(json!({"username": username, "password": USER_PASSWORD, "role": "annotator"})),
             )
             .await;
         assert_eq!(status, 201, "creating user {username}: {body}");
@@ -825,6 +827,152 @@ async fn every_acknowledged_write_survives_kill_9() {
                 "{label}: {} acknowledged, {} stored",
                 acknowledged.len(),
                 stored.len()
+            );
+            server.stop().await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_acknowledged_annotation_is_lost_to_kill_9() {
+    const ANNOTATORS: usize = 16;
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let server = gloss.serve(&[]).await;
+            let admin = server.sign_in("admin", ADMIN_PASSWORD).await;
+            server.create_project(&admin, "queue").await;
+            let project = server.all_projects(&admin).await[0]["id"].as_i64().unwrap();
+            let tasks: Vec<Value> = (0..2000)
+                .map(|i| json!({"image": format!("/{i}.png")}))
+                .collect();
+            let (status, body) = server
+                .call(
+                    reqwest::Method::POST,
+                    &format!("/api/v1/projects/{project}/tasks"),
+                    Some(&admin),
+                    Some(Value::Array(tasks)),
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+            let mut tokens = Vec::new();
+            for n in 0..ANNOTATORS {
+                let username = format!("annotator{n}");
+                server.create_user(&admin, &username).await;
+                let (status, body) = server
+                    .call(
+                        reqwest::Method::POST,
+                        &format!("/api/v1/projects/{project}/members"),
+                        Some(&admin),
+                        Some(json!({"username": username, "role": "annotator"})),
+                    )
+                    .await;
+                assert_eq!(status, 200, "{body}");
+                tokens.push(server.sign_in(&username, USER_PASSWORD).await);
+            }
+
+            let acknowledged = Arc::new(Mutex::new(Vec::<(i64, i64)>::new()));
+            let killed = Arc::new(AtomicBool::new(false));
+            let mut annotators = Vec::new();
+            for token in tokens {
+                let (client, base) = (server.client.clone(), server.base.clone());
+                let (acknowledged, killed) = (acknowledged.clone(), killed.clone());
+                annotators.push(tokio::spawn(async move {
+                    loop {
+                        let next = format!("/api/v1/projects/{project}/next");
+                        let task = match call(
+                            &client,
+                            &base,
+                            reqwest::Method::GET,
+                            &next,
+                            Some(&token),
+                            None,
+                        )
+                        .await
+                        {
+                            Ok((200, body)) => body["task"]["id"].as_i64().unwrap(),
+                            Ok((status, body)) => {
+                                assert!(killed.load(Ordering::SeqCst), "{status}: {body}");
+                                return;
+                            }
+                            Err(err) => {
+                                assert!(killed.load(Ordering::SeqCst), "{err}");
+                                return;
+                            }
+                        };
+                        let submit = format!("/api/v1/tasks/{task}/annotations");
+                        let work = json!({"result": [{"from_name": "scene", "to_name": "image",
+                            "type": "choices", "value": {"choices": ["Urban"]}}]});
+                        match call(
+                            &client,
+                            &base,
+                            reqwest::Method::POST,
+                            &submit,
+                            Some(&token),
+                            Some(work),
+                        )
+                        .await
+                        {
+                            Ok((201, body)) => acknowledged
+                                .lock()
+                                .unwrap()
+                                .push((body["id"].as_i64().unwrap(), task)),
+                            Ok((status, body)) => {
+                                assert!(killed.load(Ordering::SeqCst), "{status}: {body}");
+                                return;
+                            }
+                            Err(err) => {
+                                assert!(killed.load(Ordering::SeqCst), "{err}");
+                                return;
+                            }
+                        }
+                    }
+                }));
+            }
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_millis(1500)
+                && acknowledged.lock().unwrap().len() < 400
+            {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            killed.store(true, Ordering::SeqCst);
+            server.crash().await;
+            for annotator in annotators {
+                annotator.await.expect("an annotator panicked");
+            }
+            let acknowledged = acknowledged.lock().unwrap().clone();
+            assert!(
+                acknowledged.len() >= 16,
+                "{label}: only {} submits were acknowledged",
+                acknowledged.len()
+            );
+
+            let server = gloss.serve(&[]).await;
+            let admin = server.sign_in("admin", ADMIN_PASSWORD).await;
+            let mut lost = Vec::new();
+            for (annotation, task) in &acknowledged {
+                let (status, body) = server
+                    .call(
+                        reqwest::Method::GET,
+                        &format!("/api/v1/annotations/{annotation}"),
+                        Some(&admin),
+                        None,
+                    )
+                    .await;
+                if status != 200 || body["task_id"] != *task {
+                    lost.push(annotation);
+                }
+            }
+            assert!(
+                lost.is_empty(),
+                "{label}: {} of {} acknowledged annotations were lost: {lost:?}",
+                lost.len(),
+                acknowledged.len()
+            );
+            eprintln!(
+                "{label}: {} acknowledged annotations, none lost",
+                acknowledged.len()
             );
             server.stop().await;
         }

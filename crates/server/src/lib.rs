@@ -61,6 +61,7 @@ pub struct App {
         (name = "users", description = "Accounts (admins)"),
         (name = "projects", description = "Projects and their members"),
         (name = "tasks", description = "Tasks, imports, exports and media"),
+        (name = "queue", description = "The annotator queue: next task, submit, skip, drafts, annotation versions, assignments"),
     )
 )]
 struct ApiDoc;

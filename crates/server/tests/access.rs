@@ -201,6 +201,69 @@ fn table() -> Vec<Route> {
             "/api/v1/projects/{project_id}/export",
             [401, 200, 200, 404, 200, 403, 404],
         ),
+        // The queue: every member labels; the project's managers assign and set priorities.
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/next",
+            [401, 200, 200, 404, 200, 200, 404],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/tasks/{task_id}/annotations",
+            [401, 201, 201, 404, 201, 201, 404],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/tasks/{task_id}/skip",
+            [401, 204, 204, 404, 204, 204, 404],
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/tasks/{task_id}/draft",
+            [401, 200, 200, 404, 200, 200, 404],
+        ),
+        // Each caller first saves a draft of their own (which outsiders cannot).
+        route(
+            Method::GET,
+            "/api/v1/tasks/{task_id}/draft",
+            [401, 200, 200, 404, 200, 200, 404],
+        ),
+        route(
+            Method::PATCH,
+            "/api/v1/tasks/{task_id}",
+            [401, 200, 200, 404, 403, 403, 404],
+        ),
+        // The annotation is the annotator's: they and the project's reviewers and managers see it.
+        route(
+            Method::GET,
+            "/api/v1/annotations/{annotation_id}",
+            [401, 200, 200, 404, 200, 200, 404],
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/annotations/{annotation_id}",
+            [401, 200, 200, 404, 200, 200, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/annotations/{annotation_id}/versions",
+            [401, 200, 200, 404, 200, 200, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/assignments",
+            [401, 200, 200, 404, 200, 403, 404],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/projects/{project_id}/assignments",
+            [401, 200, 200, 404, 403, 403, 404],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/projects/{project_id}/unassign",
+            [401, 200, 200, 404, 403, 403, 404],
+        ),
         // Media of a project, to its members only.
         route(
             Method::GET,
@@ -273,9 +336,15 @@ async fn prepare(
     n: usize,
 ) -> (String, Option<Value>) {
     let mut path = route.path.to_string();
-    let needs_project = ["{project_id}", "{import_id}", "{task_id}", "{key}"]
-        .iter()
-        .any(|name| path.contains(name));
+    let needs_project = [
+        "{project_id}",
+        "{import_id}",
+        "{task_id}",
+        "{key}",
+        "{annotation_id}",
+    ]
+    .iter()
+    .any(|name| path.contains(name));
     let project_id = if needs_project {
         Some(project(server, cast).await)
     } else {
@@ -284,7 +353,17 @@ async fn prepare(
     if let Some(id) = project_id {
         path = path.replace("{project_id}", &id.to_string());
     }
-    if path.contains("{import_id}") || path.contains("{task_id}") {
+    let needs_task = [
+        "{import_id}",
+        "{task_id}",
+        "{annotation_id}",
+        "/next",
+        "assign",
+    ]
+    .iter()
+    .any(|part| route.path.contains(part));
+    let mut task_id = 0;
+    if needs_task {
         let (status, created) = server
             .call(
                 Method::POST,
@@ -304,7 +383,28 @@ async fn prepare(
             )
             .await
             .unwrap();
-        path = path.replace("{task_id}", &task.items[0].id.to_string());
+        task_id = task.items[0].id.0;
+        path = path.replace("{task_id}", &task_id.to_string());
+    }
+    let work = json!({"result": [{"from_name": "class", "to_name": "image", "type": "choices",
+                                  "value": {"choices": ["Cat"]}}]});
+    if path.contains("{annotation_id}") {
+        let (status, created) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/tasks/{task_id}/annotations"),
+                cast.token(Who::Annotator),
+                Some(work.clone()),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        path = path.replace("{annotation_id}", &created["id"].to_string());
+    }
+    if route.method == Method::GET && route.path.ends_with("/draft") {
+        // Outsiders are refused here already; the GET below is what is checked.
+        server
+            .call(Method::PUT, &path, cast.token(who), Some(work.clone()))
+            .await;
     }
     if path.contains("{key}") {
         let png = gloss_test_support::tiny_png();
@@ -377,6 +477,16 @@ async fn prepare(
             Some(json!([{"image": "/img/1.png"}, {"image": "/img/2.png"}]))
         }
         (Method::POST, "/api/v1/projects/{project_id}/imports") => Some(json!({"file": "x"})),
+        (Method::POST, "/api/v1/tasks/{task_id}/annotations")
+        | (Method::PUT, "/api/v1/tasks/{task_id}/draft") => Some(work),
+        (Method::PUT, "/api/v1/annotations/{annotation_id}") => {
+            Some(json!({"result": work["result"], "version": 1}))
+        }
+        (Method::PATCH, "/api/v1/tasks/{task_id}") => Some(json!({"priority": 3})),
+        (
+            Method::POST,
+            "/api/v1/projects/{project_id}/assignments" | "/api/v1/projects/{project_id}/unassign",
+        ) => Some(json!({"username": "annotator", "task_ids": [task_id]})),
         _ => None,
     };
     (path, body)

@@ -9,9 +9,11 @@
 //! `migrations/`. Rows use only integers and text, so a backup taken on one
 //! backend restores on the other.
 
+mod group_commit;
 mod imports;
 mod migrate;
 mod projects;
+mod queue;
 mod rows;
 mod snapshot;
 mod tasks;
@@ -20,6 +22,7 @@ mod users;
 pub use imports::ImportOutcome;
 pub use migrate::{Migration, MIGRATION_COUNT};
 pub use projects::{NewProject, ProjectPatch, ProjectScope};
+pub use queue::{QueueProject, Reservation, Submitted, Updated, Work};
 pub use snapshot::{snapshot_tables, SnapshotTable, SnapshotWriter, TableRows};
 pub use tasks::{
     AnnotationRow, DraftRow, ImportCounts, NewAnnotation, NewDraft, NewMedia, NewPrediction,
@@ -46,6 +49,10 @@ pub enum Error {
     Database(String),
     #[error("backup data is invalid: {0}")]
     BadSnapshot(String),
+    /// PostgreSQL gave up a transaction because of a concurrent one (a
+    /// deadlock or serialization failure); running it again may succeed.
+    #[error("the database is busy: {0}")]
+    Contention(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -56,6 +63,11 @@ impl From<sqlx::Error> for Error {
             sqlx::Error::RowNotFound => Error::NotFound,
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 Error::Conflict(db.message().to_string())
+            }
+            sqlx::Error::Database(db)
+                if matches!(db.code().as_deref(), Some("40001") | Some("40P01")) =>
+            {
+                Error::Contention(db.message().to_string())
             }
             _ => Error::Database(err.to_string()),
         }
@@ -137,6 +149,8 @@ pub struct Store {
     /// Writes. On SQLite one connection, so that writers queue in Gloss instead
     /// of failing with "database is locked"; on PostgreSQL the reader pool.
     writers: AnyPool,
+    /// SQLite only: queue calls share transactions (see `group_commit`).
+    group_commit: Option<group_commit::GroupCommit>,
     backend: Backend,
 }
 
@@ -200,6 +214,7 @@ impl Store {
                     .connect_lazy_with(sqlite_options);
                 Ok(Store {
                     readers,
+                    group_commit: Some(group_commit::GroupCommit::start(writers.clone())),
                     writers,
                     sqlite_readers: Some(sqlite_readers),
                     backend,
@@ -215,6 +230,7 @@ impl Store {
                 Ok(Store {
                     readers: pool.clone(),
                     writers: pool,
+                    group_commit: None,
                     sqlite_readers: None,
                     backend,
                 })
@@ -244,6 +260,35 @@ impl Store {
             Backend::Postgres => self.writers.begin().await?,
         };
         Ok(tx)
+    }
+}
+
+impl Store {
+    /// Runs a queue call in a write transaction: on SQLite batched with other
+    /// calls (group commit), on PostgreSQL in its own transaction, run again
+    /// (up to five times) when a concurrent transaction made it fail.
+    async fn queue_write<T, F>(&self, op: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut sqlx::AnyConnection) -> futures::future::BoxFuture<'c, Result<T>>
+            + Send
+            + 'static,
+    {
+        if let Some(group_commit) = &self.group_commit {
+            return group_commit.write(op).await;
+        }
+        let mut attempt = 1;
+        loop {
+            let mut tx = self.begin_write().await?;
+            let outcome = match op(&mut tx).await {
+                Ok(value) => tx.commit().await.map(|()| value).map_err(Error::from),
+                Err(err) => Err(err),
+            };
+            match outcome {
+                Err(Error::Contention(_) | Error::Conflict(_)) if attempt < 5 => attempt += 1,
+                outcome => return outcome,
+            }
+        }
     }
 }
 

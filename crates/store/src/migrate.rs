@@ -30,6 +30,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_accounts_and_projects"),
     migration!(2, "0002_sessions"),
     migration!(3, "0003_tasks_and_media"),
+    migration!(4, "0004_queue"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.

@@ -3,7 +3,9 @@
 use crate::rows::{self, PROJECT_COLUMNS};
 use crate::users::expect_one;
 use crate::{Result, Store};
-use gloss_types::{Member, Page, PageRequest, Project, ProjectId, ProjectRole, Timestamp, UserId};
+use gloss_types::{
+    Member, Page, PageRequest, Project, ProjectId, ProjectRole, QueueOrder, Timestamp, UserId,
+};
 
 /// A new project. When `created_by` is set, that user becomes its manager.
 #[derive(Debug, Clone)]
@@ -20,6 +22,9 @@ pub struct ProjectPatch {
     pub name: Option<String>,
     pub description: Option<String>,
     pub label_config: Option<String>,
+    pub overlap: Option<i64>,
+    pub queue_order: Option<QueueOrder>,
+    pub reservation_seconds: Option<i64>,
 }
 
 /// Which projects a listing may show.
@@ -110,18 +115,31 @@ impl Store {
     }
 
     pub async fn update_project(&self, id: ProjectId, patch: &ProjectPatch) -> Result<Project> {
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
             "UPDATE projects SET name = COALESCE($1, name), description = COALESCE($2, description), \
-             label_config = COALESCE($3, label_config), updated_at = $4 WHERE id = $5 RETURNING {PROJECT_COLUMNS}"
+             label_config = COALESCE($3, label_config), overlap = COALESCE($4, overlap), \
+             queue_order = COALESCE($5, queue_order), \
+             reservation_seconds = COALESCE($6, reservation_seconds), updated_at = $7 \
+             WHERE id = $8 RETURNING {PROJECT_COLUMNS}"
         ))
         .bind(patch.name.as_deref())
         .bind(patch.description.as_deref())
         .bind(patch.label_config.as_deref())
+        .bind(patch.overlap)
+        .bind(patch.queue_order.map(QueueOrder::as_str))
+        .bind(patch.reservation_seconds)
         .bind(Timestamp::now().millis())
         .bind(id.0)
-        .fetch_one(&self.writers)
+        .fetch_one(&mut *tx)
         .await?;
-        rows::project(&row)
+        let project = rows::project(&row)?;
+        if patch.overlap.is_some() {
+            // Whether a task is completed depends on the overlap.
+            crate::queue::restatus_project(&mut tx, &project).await?;
+        }
+        tx.commit().await?;
+        Ok(project)
     }
 
     /// Deletes a project and, through foreign keys, everything in it.

@@ -2,14 +2,15 @@
 
 use crate::{Error, Result};
 use gloss_types::{
-    ApiToken, Member, Project, ProjectId, ProjectRole, Role, Timestamp, TokenId, User, UserId,
+    ApiToken, Member, Project, ProjectId, ProjectRole, QueueOrder, Role, Timestamp, TokenId, User,
+    UserId,
 };
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
 pub(crate) const USER_COLUMNS: &str = "id, username, role, active, created_at";
-pub(crate) const PROJECT_COLUMNS: &str =
-    "id, name, description, label_config, created_by, created_at, updated_at";
+pub(crate) const PROJECT_COLUMNS: &str = "id, name, description, label_config, created_by, \
+     overlap, queue_order, reservation_seconds, created_at, updated_at";
 pub(crate) const TOKEN_COLUMNS: &str = "id, user_id, name, prefix, created_at, last_used_at";
 
 pub(crate) fn user(row: &AnyRow) -> Result<User> {
@@ -31,6 +32,13 @@ pub(crate) fn project(row: &AnyRow) -> Result<Project> {
         description: row.try_get("description")?,
         label_config: row.try_get("label_config")?,
         created_by: row.try_get::<Option<i64>, _>("created_by")?.map(UserId),
+        overlap: row.try_get("overlap")?,
+        queue_order: {
+            let order: String = row.try_get("queue_order")?;
+            QueueOrder::parse(&order)
+                .ok_or_else(|| Error::Database(format!("unknown queue order `{order}`")))?
+        },
+        reservation_seconds: row.try_get("reservation_seconds")?,
         created_at: Timestamp(row.try_get("created_at")?),
         updated_at: Timestamp(row.try_get("updated_at")?),
     })

@@ -27,8 +27,12 @@ pub(crate) const TABLES: &[&str] = &[
     "imports",
     "tasks",
     "annotations",
+    "annotation_versions",
     "predictions",
     "drafts",
+    "reservations",
+    "skips",
+    "assignments",
 ];
 
 /// The tables a snapshot holds, in restore order.

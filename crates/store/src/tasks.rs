@@ -77,6 +77,7 @@ pub struct TaskRow {
     pub data: String,
     pub meta: Option<String>,
     pub status: TaskStatus,
+    pub priority: i64,
     pub annotation_count: i64,
     pub prediction_count: i64,
     pub created_at: i64,
@@ -134,7 +135,7 @@ pub struct TaskBundlePage {
     pub drafts: Vec<DraftRow>,
 }
 
-const TASK_COLUMNS: &str = "id, project_id, data, meta, status, annotation_count, \
+const TASK_COLUMNS: &str = "id, project_id, data, meta, status, priority, annotation_count, \
                             prediction_count, created_at, updated_at";
 
 /// An import in progress: one write transaction. Nothing is visible to others
@@ -144,6 +145,8 @@ pub struct TaskImport {
     backend: Backend,
     project: ProjectId,
     import_id: Option<i64>,
+    /// Annotators a task needs before it is completed.
+    overlap: i64,
     /// SQLite only: the next free id per table (the transaction holds the
     /// write lock, so nobody else can take them).
     next_ids: [i64; 4],
@@ -204,18 +207,18 @@ impl Store {
                 next_ids[table as usize] = row.try_get::<i64, _>("last")? + 1;
             }
         }
-        let exists = sqlx::query("SELECT 1 AS one FROM projects WHERE id = $1")
+        let overlap: i64 = sqlx::query("SELECT overlap FROM projects WHERE id = $1")
             .bind(project.0)
             .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_none() {
-            return Err(Error::NotFound);
-        }
+            .await?
+            .ok_or(Error::NotFound)?
+            .try_get("overlap")?;
         Ok(TaskImport {
             tx,
             backend: self.backend,
             project,
             import_id,
+            overlap,
             next_ids,
             counts: ImportCounts::default(),
         })
@@ -242,8 +245,10 @@ impl TaskImport {
                     .iter()
                     .filter(|annotation| !annotation.was_cancelled)
                     .count() as i64;
-                let status = if annotated > 0 {
+                let status = if annotated >= self.overlap {
                     TaskStatus::Completed
+                } else if annotated > 0 {
+                    TaskStatus::InProgress
                 } else {
                     TaskStatus::New
                 };
@@ -713,7 +718,7 @@ impl ReadTransaction {
 }
 
 /// Reading columns by name from either kind of row.
-trait Columns {
+pub(crate) trait Columns {
     fn int(&self, name: &str) -> Result<i64>;
     fn optional_int(&self, name: &str) -> Result<Option<i64>>;
     fn text(&self, name: &str) -> Result<String>;
@@ -851,7 +856,8 @@ impl TaskReader {
     }
 }
 
-const ANNOTATION_SELECT: &str = "SELECT a.id, a.task_id, a.completed_by, u.username, a.result, \
+pub(crate) const ANNOTATION_SELECT: &str =
+    "SELECT a.id, a.task_id, a.completed_by, u.username, a.result, \
      a.lead_time, a.was_cancelled, a.ground_truth, a.version, a.extra, a.created_at, a.updated_at \
      FROM annotations a LEFT JOIN users u ON u.id = a.completed_by";
 const PREDICTION_SELECT: &str = "SELECT id, task_id, model_version, score, result, extra, \
@@ -871,6 +877,7 @@ fn task_row(row: &dyn Columns) -> Result<TaskRow> {
         data: row.text("data")?,
         meta: row.optional_text("meta")?,
         status: status(&row.text("status")?)?,
+        priority: row.int("priority")?,
         annotation_count: row.int("annotation_count")?,
         prediction_count: row.int("prediction_count")?,
         created_at: row.int("created_at")?,
@@ -878,7 +885,7 @@ fn task_row(row: &dyn Columns) -> Result<TaskRow> {
     })
 }
 
-fn annotation_row(row: &dyn Columns) -> Result<AnnotationRow> {
+pub(crate) fn annotation_row(row: &dyn Columns) -> Result<AnnotationRow> {
     Ok(AnnotationRow {
         id: AnnotationId(row.int("id")?),
         task_id: TaskId(row.int("task_id")?),
@@ -933,6 +940,7 @@ impl TaskRow {
                 None => serde_json::Map::new(),
             },
             status: self.status,
+            priority: self.priority,
             annotation_count: self.annotation_count,
             prediction_count: self.prediction_count,
             created_at: Timestamp(self.created_at),
@@ -951,6 +959,7 @@ impl AnnotationRow {
             lead_time: self.lead_time,
             was_cancelled: self.was_cancelled,
             ground_truth: self.ground_truth,
+            version: self.version,
             created_at: Timestamp(self.created_at),
             updated_at: Timestamp(self.updated_at),
         })
@@ -975,7 +984,7 @@ fn json_object(text: &str, column: &str) -> Result<serde_json::Map<String, serde
         .map_err(|err| Error::Database(format!("{column} is not a JSON object: {err}")))
 }
 
-fn json_array(text: &str, column: &str) -> Result<Vec<serde_json::Value>> {
+pub(crate) fn json_array(text: &str, column: &str) -> Result<Vec<serde_json::Value>> {
     serde_json::from_str(text)
         .map_err(|err| Error::Database(format!("{column} is not a JSON array: {err}")))
 }

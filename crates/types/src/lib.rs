@@ -7,12 +7,14 @@
 
 mod code;
 mod ids;
+mod queue;
 pub mod result;
 mod task;
 mod time_stamp;
 
 pub use code::Code;
 pub use ids::{AnnotationId, ImportId, PredictionId, ProjectId, TaskId, TokenId, UserId};
+pub use queue::{AnnotationVersion, Assignment, Draft, QueueOrder};
 pub use task::{
     Annotation, Import, ImportState, MediaRecord, Prediction, RejectedRow, Task, TaskStatus,
 };
@@ -117,6 +119,12 @@ pub struct Project {
     pub label_config: String,
     /// Who created the project; `None` when it was created from the command line.
     pub created_by: Option<UserId>,
+    /// How many different annotators must submit a task before it is completed.
+    pub overlap: i64,
+    /// In which order the queue hands out tasks.
+    pub queue_order: QueueOrder,
+    /// How long a task handed out by the queue stays reserved for its annotator.
+    pub reservation_seconds: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -51,6 +51,8 @@ pub struct Task {
     #[schema(value_type = Object)]
     pub meta: Map<String, Value>,
     pub status: TaskStatus,
+    /// Higher goes first in projects whose queue is ordered by priority.
+    pub priority: i64,
     /// Submitted, not cancelled annotations.
     pub annotation_count: i64,
     pub prediction_count: i64,
@@ -72,6 +74,8 @@ pub struct Annotation {
     pub lead_time: Option<f64>,
     pub was_cancelled: bool,
     pub ground_truth: bool,
+    /// 1 when submitted; each accepted update adds one (see its versions).
+    pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -4,6 +4,7 @@ mod auth;
 mod me;
 mod media;
 mod projects;
+mod queue;
 mod tasks;
 mod users;
 
@@ -19,6 +20,7 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .merge(users::routes())
         .merge(projects::routes())
         .merge(tasks::routes())
+        .merge(queue::routes())
         .merge(media::routes())
 }
 

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use gloss_engine::{ProjectInput, ProjectUpdate};
-use gloss_types::{Member, Page, Project, ProjectId, ProjectRole};
+use gloss_types::{Member, Page, Project, ProjectId, ProjectRole, QueueOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -95,9 +95,21 @@ pub(crate) struct ProjectPatchRequest {
     description: Option<String>,
     #[serde(default)]
     label_config: Option<String>,
+    /// How many different annotators must submit a task (1 to 100).
+    #[serde(default)]
+    overlap: Option<i64>,
+    /// `sequential`, `random` or `priority`.
+    #[serde(default)]
+    queue_order: Option<QueueOrder>,
+    /// How long `next` reserves a task for its annotator (1 s to 7 days).
+    #[serde(default)]
+    reservation_seconds: Option<i64>,
 }
 
-/// Change a project (its managers).
+/// Change a project (its managers): name, description, label config, and
+/// the queue's settings (overlap, order, reservation time). A new overlap
+/// applies at once: tasks with enough annotations become completed, others
+/// open again.
 #[utoipa::path(patch, path = "/api/v1/projects/{project_id}", tag = "projects", params(("project_id" = i64, Path)),
     request_body = ProjectPatchRequest,
     responses((status = 200, body = ProjectView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -111,6 +123,9 @@ async fn update_project(
         name: patch.name,
         description: patch.description,
         label_config: patch.label_config,
+        overlap: patch.overlap,
+        queue_order: patch.queue_order,
+        reservation_seconds: patch.reservation_seconds,
     };
     let project = app
         .engine

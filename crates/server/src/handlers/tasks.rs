@@ -2,7 +2,7 @@
 //! reading them, and exporting a project.
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiPath, Caller, PageQuery, Paging};
+use crate::extract::{ApiJson, ApiPath, Caller, PageQuery, Paging};
 use crate::App;
 use axum::body::{Body, Bytes};
 use axum::extract::multipart::MultipartRejection;
@@ -32,7 +32,7 @@ pub(super) fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .merge(uploads)
         .routes(routes!(get_import))
-        .routes(routes!(get_task))
+        .routes(routes!(get_task, patch_task))
         .routes(routes!(task_counts))
         .routes(routes!(export_project))
 }
@@ -348,6 +348,30 @@ async fn get_task(
     ApiPath(task_id): ApiPath<i64>,
 ) -> ApiResult<Json<TaskDetail>> {
     Ok(Json(app.engine.task_detail(&actor, TaskId(task_id)).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TaskPatchRequest {
+    /// Higher goes first in projects whose queue is ordered by priority.
+    priority: i64,
+}
+
+/// Change a task's priority (the project's managers).
+#[utoipa::path(patch, path = "/api/v1/tasks/{task_id}", tag = "tasks",
+    params(("task_id" = i64, Path)), request_body = TaskPatchRequest,
+    responses((status = 200, body = Task), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn patch_task(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    ApiPath(task_id): ApiPath<i64>,
+    ApiJson(patch): ApiJson<TaskPatchRequest>,
+) -> ApiResult<Json<Task>> {
+    Ok(Json(
+        app.engine
+            .set_task_priority(&actor, TaskId(task_id), patch.priority)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -1,0 +1,460 @@
+//! The annotator queue: `next`, submit, skip, annotation updates with their
+//! versions, drafts, and manual assignment. The store keeps the queue's
+//! state and its invariants; this module decides who may call what and
+//! checks every result against the project's label config.
+
+use crate::access::Actor;
+use crate::error::{Error, OrNotFound, Result};
+use crate::import::results_json;
+use crate::Engine;
+use gloss_store::{QueueProject, Submitted, Updated, Work};
+use gloss_types::result::ResultItem;
+use gloss_types::{
+    Annotation, AnnotationId, AnnotationVersion, Assignment, Code, Draft, Prediction, Project,
+    ProjectId, ProjectRole, Task, TaskId, Timestamp, User,
+};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// More result items than this in one annotation is a mistake, not work.
+pub const MAX_RESULT_ITEMS: usize = 10_000;
+
+/// The caller's next task, reserved for them.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NextTask {
+    pub task: Task,
+    /// Model suggestions to start from.
+    pub predictions: Vec<Prediction>,
+    /// The caller's unsubmitted work on this task, if they saved any.
+    pub draft: Option<Draft>,
+    /// Until when the task is the caller's; `next` returns it until then.
+    pub reserved_until: Timestamp,
+    /// A manager assigned this task to the caller.
+    pub assigned: bool,
+}
+
+/// A stored submit.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubmittedAnnotation {
+    #[serde(flatten)]
+    pub annotation: Annotation,
+    /// The task now has more annotations than the project's overlap: the
+    /// submit came after the caller's reservation expired and others had
+    /// taken the task meanwhile. It is stored all the same.
+    pub past_overlap: bool,
+}
+
+/// Work sent by an annotator: Label Studio result items.
+#[derive(Debug, Clone)]
+pub struct WorkInput {
+    pub result: Vec<Value>,
+    pub lead_time: Option<f64>,
+}
+
+impl Engine {
+    /// Reserves and returns the caller's next task in the project, or `None`
+    /// when nothing is left for them.
+    pub async fn next_task(&self, actor: &Actor, project: ProjectId) -> Result<Option<NextTask>> {
+        let user = queue_user(actor)?;
+        let (project, _) = self.project_for(actor, project).await?;
+        let now = Timestamp::now().millis();
+        let Some(reservation) = self
+            .store
+            .next_task(QueueProject::from(&project), user.id, now)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let task = self.store.task(reservation.task_id).await?.to_task()?;
+        let predictions = self
+            .store
+            .task_predictions(reservation.task_id)
+            .await?
+            .iter()
+            .map(|row| row.to_prediction().map_err(Error::from))
+            .collect::<Result<Vec<_>>>()?;
+        let draft = self.store.draft(reservation.task_id, user.id).await?;
+        Ok(Some(NextTask {
+            task,
+            predictions,
+            draft,
+            reserved_until: Timestamp(reservation.expires_at),
+            assigned: reservation.assigned,
+        }))
+    }
+
+    /// Stores the caller's annotation of a task. A submit is stored even
+    /// after the caller's reservation expired; a second submit of the same
+    /// task by the same annotator is refused (409): update the first instead.
+    pub async fn submit_annotation(
+        &self,
+        actor: &Actor,
+        task: TaskId,
+        input: WorkInput,
+    ) -> Result<SubmittedAnnotation> {
+        let user = queue_user(actor)?;
+        let project = self
+            .task_project(actor, task, ProjectRole::Annotator)
+            .await?;
+        let work = checked_work(&project, input)?;
+        let now = Timestamp::now().millis();
+        match self
+            .store
+            .submit_annotation(QueueProject::from(&project), task, user.id, work, now)
+            .await
+            .or_not_found("task")?
+        {
+            Submitted::Created {
+                annotation,
+                past_overlap,
+            } => Ok(SubmittedAnnotation {
+                annotation: annotation.to_annotation()?,
+                past_overlap,
+            }),
+            Submitted::AlreadySubmitted(existing) => Err(Error {
+                problems: Some(serde_json::json!({ "annotation_id": existing })),
+                ..Error::new(
+                    Code::Conflict,
+                    format!(
+                        "you already submitted this task (annotation {existing}); \
+                         change it with PUT /api/v1/annotations/{existing}"
+                    ),
+                )
+            }),
+        }
+    }
+
+    /// Gives a task back to the pool; the caller gets it again only when
+    /// nothing else is left for them.
+    pub async fn skip_task(&self, actor: &Actor, task: TaskId) -> Result<()> {
+        let user = queue_user(actor)?;
+        let project = self
+            .task_project(actor, task, ProjectRole::Annotator)
+            .await?;
+        let now = Timestamp::now().millis();
+        self.store
+            .skip_task(QueueProject::from(&project), task, user.id, now)
+            .await
+            .or_not_found("task")
+    }
+
+    /// Replaces an annotation's result when `version` is its current
+    /// version; otherwise 409 with the current annotation in
+    /// `details.problems`. Its annotator may change it, and so may the
+    /// project's reviewers and managers.
+    pub async fn update_annotation(
+        &self,
+        actor: &Actor,
+        id: AnnotationId,
+        version: i64,
+        input: WorkInput,
+    ) -> Result<Annotation> {
+        let user = queue_user(actor)?;
+        let (project, _) = self.annotation_access(actor, id, "change it").await?;
+        let work = checked_work(&project, input)?;
+        let now = Timestamp::now().millis();
+        match self
+            .store
+            .update_annotation(id, version, work, user.id, now)
+            .await
+            .or_not_found("annotation")?
+        {
+            Updated::Updated(row) => Ok(row.to_annotation()?),
+            Updated::Stale(row) => {
+                let current = row.to_annotation()?;
+                Err(Error {
+                    problems: serde_json::to_value(&current).ok(),
+                    ..Error::new(
+                        Code::Conflict,
+                        format!(
+                            "version {version} is not the current version of annotation {id} \
+                             (it is {}); reload it and apply your change again",
+                            current.version
+                        ),
+                    )
+                })
+            }
+        }
+    }
+
+    /// One annotation (its annotator, and the project's reviewers and managers).
+    pub async fn annotation(&self, actor: &Actor, id: AnnotationId) -> Result<Annotation> {
+        let (_, row) = self.annotation_access(actor, id, "see it").await?;
+        Ok(row.to_annotation()?)
+    }
+
+    /// Every version of an annotation, oldest first.
+    pub async fn annotation_versions(
+        &self,
+        actor: &Actor,
+        id: AnnotationId,
+    ) -> Result<Vec<AnnotationVersion>> {
+        self.annotation_access(actor, id, "see its versions")
+            .await?;
+        Ok(self.store.annotation_versions(id).await?)
+    }
+
+    /// Saves the caller's unsubmitted work on a task; `next` returns it.
+    pub async fn put_draft(&self, actor: &Actor, task: TaskId, input: WorkInput) -> Result<Draft> {
+        let user = queue_user(actor)?;
+        let project = self
+            .task_project(actor, task, ProjectRole::Annotator)
+            .await?;
+        // A draft may be unfinished, but it is still made of result items
+        // this config understands.
+        let work = checked_work(&project, input)?;
+        let now = Timestamp::now().millis();
+        Ok(self
+            .store
+            .put_draft(project.id, task, user.id, work, now)
+            .await?)
+    }
+
+    /// The caller's draft of a task.
+    pub async fn draft(&self, actor: &Actor, task: TaskId) -> Result<Option<Draft>> {
+        let user = queue_user(actor)?;
+        self.task_project(actor, task, ProjectRole::Annotator)
+            .await?;
+        Ok(self.store.draft(task, user.id).await?)
+    }
+
+    /// Puts tasks first in a member's queue (managers). Tasks the member
+    /// already submitted are left out; returns how many were assigned.
+    pub async fn assign_tasks(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        username: &str,
+        tasks: &[TaskId],
+    ) -> Result<u64> {
+        let (project, member) = self.assignment_target(actor, project, username).await?;
+        self.check_project_tasks(&project, tasks).await?;
+        let now = Timestamp::now().millis();
+        let by = actor.user().map(|user| user.id);
+        Ok(self
+            .store
+            .assign_tasks(
+                QueueProject::from(&project),
+                tasks.to_vec(),
+                member.id,
+                by,
+                now,
+            )
+            .await?)
+    }
+
+    /// Takes tasks out of a member's queue (managers).
+    pub async fn unassign_tasks(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        username: &str,
+        tasks: &[TaskId],
+    ) -> Result<u64> {
+        let (project, member) = self.assignment_target(actor, project, username).await?;
+        self.check_project_tasks(&project, tasks).await?;
+        let now = Timestamp::now().millis();
+        Ok(self
+            .store
+            .unassign_tasks(QueueProject::from(&project), tasks.to_vec(), member.id, now)
+            .await?)
+    }
+
+    /// A project's assignments (reviewers and managers).
+    pub async fn assignments(&self, actor: &Actor, project: ProjectId) -> Result<Vec<Assignment>> {
+        self.project_with_role(actor, project, ProjectRole::Reviewer, "see assignments")
+            .await?;
+        Ok(self.store.assignments(project).await?)
+    }
+
+    /// Sets a task's priority (managers); projects ordered by priority hand
+    /// out higher priorities first.
+    pub async fn set_task_priority(
+        &self,
+        actor: &Actor,
+        task: TaskId,
+        priority: i64,
+    ) -> Result<Task> {
+        self.task_project(actor, task, ProjectRole::Manager).await?;
+        self.store
+            .set_task_priority(task, priority)
+            .await
+            .or_not_found("task")?;
+        Ok(self.store.task(task).await?.to_task()?)
+    }
+
+    /// The project of a task the caller may work on with `needed`; a task of a
+    /// project the caller cannot see is "not found".
+    async fn task_project(
+        &self,
+        actor: &Actor,
+        task: TaskId,
+        needed: ProjectRole,
+    ) -> Result<Project> {
+        let row = self.store.task(task).await.or_not_found("task")?;
+        self.project_with_role(actor, row.project_id, needed, "do this")
+            .await
+            .map_err(hide_project)
+    }
+
+    /// The annotation's project and row, if the caller is its annotator or a
+    /// reviewer or manager of its project.
+    async fn annotation_access(
+        &self,
+        actor: &Actor,
+        id: AnnotationId,
+        action: &str,
+    ) -> Result<(Project, gloss_store::AnnotationRow)> {
+        let row = self.store.annotation(id).await.or_not_found("annotation")?;
+        let project_id = self
+            .store
+            .annotation_project(id)
+            .await
+            .or_not_found("annotation")?;
+        let (project, role) = self
+            .project_for(actor, project_id)
+            .await
+            .map_err(|err| match err.code {
+                Code::NotFound => Error::not_found("annotation"),
+                _ => err,
+            })?;
+        let own = actor
+            .user()
+            .is_some_and(|user| row.completed_by == Some(user.id));
+        if !own && role < ProjectRole::Reviewer {
+            return Err(Error::forbidden(format!(
+                "only its annotator and the project's reviewers and managers may {action}"
+            )));
+        }
+        Ok((project, row))
+    }
+
+    async fn assignment_target(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        username: &str,
+    ) -> Result<(Project, User)> {
+        let project = self
+            .project_with_role(actor, project, ProjectRole::Manager, "assign tasks")
+            .await?;
+        let member = self
+            .store
+            .user_by_username(username)
+            .await
+            .or_not_found("user")
+            .map_err(|err| Error {
+                field: Some("username".to_string()),
+                ..err
+            })?;
+        let is_member = member.role == gloss_types::Role::Admin
+            || self
+                .store
+                .membership(project.id, member.id)
+                .await?
+                .is_some();
+        if !is_member {
+            return Err(Error::invalid(
+                "username",
+                format!("{username} is not a member of this project"),
+            ));
+        }
+        Ok((project, member))
+    }
+
+    /// Every task must belong to the project.
+    async fn check_project_tasks(&self, project: &Project, tasks: &[TaskId]) -> Result<()> {
+        if tasks.is_empty() || tasks.len() > 10_000 {
+            return Err(Error::invalid(
+                "task_ids",
+                "give between 1 and 10000 task ids",
+            ));
+        }
+        for (index, task) in tasks.iter().enumerate() {
+            let belongs = self
+                .store
+                .task(*task)
+                .await
+                .map(|row| row.project_id == project.id)
+                .or_else(|err| match err {
+                    gloss_store::Error::NotFound => Ok(false),
+                    err => Err(err),
+                })?;
+            if !belongs {
+                return Err(Error::invalid(
+                    &format!("task_ids[{index}]"),
+                    format!("task {task} is not in this project"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The queue is for people: the command line has no annotator to hand tasks to.
+fn queue_user(actor: &Actor) -> Result<&User> {
+    actor.user().ok_or_else(|| {
+        Error::new(
+            Code::BadRequest,
+            "the annotator queue needs a signed-in user",
+        )
+    })
+}
+
+fn hide_project(err: Error) -> Error {
+    match err.code {
+        Code::NotFound => Error::not_found("task"),
+        _ => err,
+    }
+}
+
+/// Parses the result items and checks them against the project's config:
+/// every problem is listed in `problems`, the first names the field.
+fn checked_work(project: &Project, input: WorkInput) -> Result<Work> {
+    if let Some(lead_time) = input.lead_time {
+        if !lead_time.is_finite() || lead_time < 0.0 {
+            return Err(Error::invalid(
+                "lead_time",
+                "must be a number of seconds, 0 or more",
+            ));
+        }
+    }
+    if input.result.len() > MAX_RESULT_ITEMS {
+        return Err(Error::invalid(
+            "result",
+            format!("has more than {MAX_RESULT_ITEMS} items"),
+        ));
+    }
+    let mut items = Vec::with_capacity(input.result.len());
+    for (index, value) in input.result.into_iter().enumerate() {
+        let item: ResultItem = serde_json::from_value(value)
+            .map_err(|err| Error::invalid(&format!("result[{index}]"), err.to_string()))?;
+        items.push(item);
+    }
+    let (config, _) = gloss_schema::parse(&project.label_config);
+    let problems = gloss_schema::check_results(&config, &items);
+    if let Some((index, first)) = problems.first() {
+        let listed: Vec<Value> = problems
+            .iter()
+            .map(|(index, problem)| {
+                serde_json::json!({
+                    "field": format!("result[{index}].{}", problem.field),
+                    "code": problem.code,
+                    "reason": problem.message,
+                })
+            })
+            .collect();
+        return Err(Error {
+            problems: Some(Value::Array(listed)),
+            ..Error::invalid(
+                &format!("result[{index}].{}", first.field),
+                first.message.clone(),
+            )
+        });
+    }
+    Ok(Work {
+        result: results_json(&items),
+        lead_time: input.lead_time,
+    })
+}

@@ -1,0 +1,74 @@
+-- The annotator queue: project settings, task priority, reservations, skips,
+-- manual assignments, and the superseded versions of annotations. Queue state
+-- lives here, not in a server's memory, so several instances can share it.
+ALTER TABLE projects ADD COLUMN overlap INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE projects ADD COLUMN queue_order TEXT NOT NULL DEFAULT 'sequential'
+    CHECK (queue_order IN ('sequential', 'random', 'priority'));
+ALTER TABLE projects ADD COLUMN reservation_seconds INTEGER NOT NULL DEFAULT 600;
+
+ALTER TABLE tasks ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+-- Annotators holding the task, each counted once: an unexpired reservation,
+-- a manual assignment, or both. A task is open to the pool while
+-- annotation_count + held < the project's overlap.
+ALTER TABLE tasks ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+
+-- The queue reads only tasks that are not completed, in the project's order.
+-- The shuffled order is a multiplicative hash of the id (a bijection on 31
+-- bits); the expression must match gloss-store's SHUFFLE_KEY exactly.
+CREATE INDEX tasks_open ON tasks (project_id, id) WHERE status <> 'completed';
+CREATE INDEX tasks_open_by_priority ON tasks (project_id, priority DESC, id)
+    WHERE status <> 'completed';
+CREATE INDEX tasks_open_shuffled ON tasks (project_id, ((id % 2147483648) * 1640531527 % 2147483648))
+    WHERE status <> 'completed';
+
+-- One reservation per annotator per project: until it expires, `next` hands
+-- the same task back.
+CREATE TABLE reservations (
+    project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (project_id, user_id)
+);
+CREATE INDEX reservations_by_task ON reservations (task_id);
+CREATE INDEX reservations_by_expiry ON reservations (project_id, expires_at);
+
+CREATE TABLE skips (
+    task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    skipped_at INTEGER NOT NULL,
+    PRIMARY KEY (task_id, user_id)
+);
+CREATE INDEX skips_by_user ON skips (project_id, user_id, skipped_at);
+
+CREATE TABLE assignments (
+    task_id INTEGER NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    project_id INTEGER NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    assigned_by INTEGER REFERENCES users (id) ON DELETE SET NULL,
+    assigned_at INTEGER NOT NULL,
+    PRIMARY KEY (task_id, user_id)
+);
+CREATE INDEX assignments_by_user ON assignments (project_id, user_id, assigned_at);
+
+-- Every version of an annotation but its current one (which is the row in
+-- `annotations`). Rows are written once and never changed.
+CREATE TABLE annotation_versions (
+    annotation_id INTEGER NOT NULL REFERENCES annotations (id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    result TEXT NOT NULL,
+    lead_time REAL,
+    created_by INTEGER REFERENCES users (id) ON DELETE SET NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (annotation_id, version)
+);
+
+-- Finding a caller's own annotation or draft on a task.
+CREATE INDEX annotations_by_task_annotator ON annotations (task_id, completed_by);
+CREATE INDEX drafts_by_task_user ON drafts (task_id, user_id);
+
+-- Who wrote an annotation's current version (its annotator, or a reviewer
+-- who corrected it).
+ALTER TABLE annotations ADD COLUMN updated_by INTEGER REFERENCES users (id) ON DELETE SET NULL;
