@@ -58,17 +58,20 @@ impl Engine {
         actor: &Actor,
         id: ProjectId,
     ) -> Result<(Project, ProjectRole)> {
-        let project = self.store.project(id).await.or_not_found("project")?;
-        let role = match actor {
-            Actor::Operator => ProjectRole::Manager,
-            Actor::User(user) if user.role == Role::Admin => ProjectRole::Manager,
-            Actor::User(user) => self
-                .store
-                .membership(id, user.id)
-                .await?
-                .ok_or_else(|| Error::not_found("project"))?,
-        };
-        Ok((project, role))
+        Ok(match actor {
+            Actor::Operator => (
+                self.store.project(id).await.or_not_found("project")?,
+                ProjectRole::Manager,
+            ),
+            Actor::User(user) => {
+                let (project, membership) = self
+                    .store
+                    .project_and_role(id, user.id)
+                    .await
+                    .or_not_found("project")?;
+                (project, effective_role(user, membership)?)
+            }
+        })
     }
 
     /// Like [`Engine::project_for`], and the caller must hold at least `needed`.
@@ -80,15 +83,30 @@ impl Engine {
         action: &str,
     ) -> Result<Project> {
         let (project, role) = self.project_for(actor, id).await?;
-        if role < needed {
-            return Err(Error::forbidden(format!(
-                "only project {}s may {action}; you are {} in this project",
-                needed.as_str(),
-                article(role.as_str())
-            )));
-        }
+        require_role(role, needed, action)?;
         Ok(project)
     }
+}
+
+/// The caller's role must be at least `needed`.
+pub(crate) fn require_role(role: ProjectRole, needed: ProjectRole, action: &str) -> Result<()> {
+    if role < needed {
+        return Err(Error::forbidden(format!(
+            "only project {}s may {action}; you are {} in this project",
+            needed.as_str(),
+            article(role.as_str())
+        )));
+    }
+    Ok(())
+}
+
+/// Admins manage every project; everyone else has their membership's role,
+/// and a project they are not a member of does not exist for them.
+pub(crate) fn effective_role(user: &User, membership: Option<ProjectRole>) -> Result<ProjectRole> {
+    if user.role == Role::Admin {
+        return Ok(ProjectRole::Manager);
+    }
+    membership.ok_or_else(|| Error::not_found("project"))
 }
 
 fn article(word: &str) -> String {

@@ -3,7 +3,7 @@
 //! state and its invariants; this module decides who may call what and
 //! checks every result against the project's label config.
 
-use crate::access::Actor;
+use crate::access::{effective_role, require_role, Actor};
 use crate::error::{Error, OrNotFound, Result};
 use crate::import::results_json;
 use crate::Engine;
@@ -59,28 +59,24 @@ impl Engine {
         let user = queue_user(actor)?;
         let (project, _) = self.project_for(actor, project).await?;
         let now = Timestamp::now().millis();
-        let Some(reservation) = self
+        let Some(reserved) = self
             .store
             .next_task(QueueProject::from(&project), user.id, now)
             .await?
         else {
             return Ok(None);
         };
-        let task = self.store.task(reservation.task_id).await?.to_task()?;
-        let predictions = self
-            .store
-            .task_predictions(reservation.task_id)
-            .await?
+        let predictions = reserved
+            .predictions
             .iter()
             .map(|row| row.to_prediction().map_err(Error::from))
             .collect::<Result<Vec<_>>>()?;
-        let draft = self.store.draft(reservation.task_id, user.id).await?;
         Ok(Some(NextTask {
-            task,
+            task: reserved.task.to_task()?,
             predictions,
-            draft,
-            reserved_until: Timestamp(reservation.expires_at),
-            assigned: reservation.assigned,
+            draft: reserved.draft,
+            reserved_until: Timestamp(reserved.reservation.expires_at),
+            assigned: reserved.reservation.assigned,
         }))
     }
 
@@ -292,10 +288,26 @@ impl Engine {
         task: TaskId,
         needed: ProjectRole,
     ) -> Result<Project> {
-        let row = self.store.task(task).await.or_not_found("task")?;
-        self.project_with_role(actor, row.project_id, needed, "do this")
-            .await
-            .map_err(hide_project)
+        let (project, role) = match actor {
+            Actor::Operator => {
+                let row = self.store.task(task).await.or_not_found("task")?;
+                (
+                    self.store.project(row.project_id).await?,
+                    ProjectRole::Manager,
+                )
+            }
+            Actor::User(user) => {
+                let (project, membership) = self
+                    .store
+                    .task_project_and_role(task, user.id)
+                    .await
+                    .or_not_found("task")?;
+                let role = effective_role(user, membership).map_err(hide_project)?;
+                (project, role)
+            }
+        };
+        require_role(role, needed, "do this")?;
+        Ok(project)
     }
 
     /// The annotation's project and row, if the caller is its annotator or a

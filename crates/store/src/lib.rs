@@ -9,11 +9,11 @@
 //! `migrations/`. Rows use only integers and text, so a backup taken on one
 //! backend restores on the other.
 
-mod group_commit;
 mod imports;
 mod migrate;
 mod projects;
 mod queue;
+mod queue_sql;
 mod rows;
 mod snapshot;
 mod tasks;
@@ -22,7 +22,7 @@ mod users;
 pub use imports::ImportOutcome;
 pub use migrate::{Migration, MIGRATION_COUNT};
 pub use projects::{NewProject, ProjectPatch, ProjectScope};
-pub use queue::{QueueProject, Reservation, Submitted, Updated, Work};
+pub use queue::{QueueProject, Reservation, ReservedTask, Submitted, Updated, Work};
 pub use snapshot::{snapshot_tables, SnapshotTable, SnapshotWriter, TableRows};
 pub use tasks::{
     AnnotationRow, DraftRow, ImportCounts, NewAnnotation, NewDraft, NewMedia, NewPrediction,
@@ -112,7 +112,7 @@ impl SqliteSync {
         }
     }
 
-    fn pragma(self) -> &'static str {
+    pub(crate) fn pragma(self) -> &'static str {
         match self {
             SqliteSync::Full => "FULL",
             SqliteSync::Normal => "NORMAL",
@@ -149,8 +149,10 @@ pub struct Store {
     /// Writes. On SQLite one connection, so that writers queue in Gloss instead
     /// of failing with "database is locked"; on PostgreSQL the reader pool.
     writers: AnyPool,
-    /// SQLite only: queue calls share transactions (see `group_commit`).
-    group_commit: Option<group_commit::GroupCommit>,
+    /// SQLite only: the short reads of every API call (see `queue_sql`).
+    sqlite_quick_reads: Option<std::sync::Arc<queue_sql::SqliteQuickReads>>,
+    /// SQLite only: the writer thread of queue calls (see `queue_sql`).
+    sqlite_writer: Option<std::sync::Arc<queue_sql::SqliteWriter>>,
     backend: Backend,
 }
 
@@ -209,12 +211,16 @@ impl Store {
                 let sqlite_options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
                     .map_err(|err| open_error(url, err))?
                     .busy_timeout(Duration::from_secs(10));
+                let sqlite_writer =
+                    queue_sql::SqliteWriter::open(sqlite_options.get_filename(), sync)?;
+                let quick_reads = queue_sql::SqliteQuickReads::new(sqlite_options.get_filename());
                 let sqlite_readers = sqlx::sqlite::SqlitePoolOptions::new()
                     .max_connections(2)
                     .connect_lazy_with(sqlite_options);
                 Ok(Store {
                     readers,
-                    group_commit: Some(group_commit::GroupCommit::start(writers.clone())),
+                    sqlite_writer: Some(std::sync::Arc::new(sqlite_writer)),
+                    sqlite_quick_reads: Some(std::sync::Arc::new(quick_reads)),
                     writers,
                     sqlite_readers: Some(sqlite_readers),
                     backend,
@@ -230,7 +236,8 @@ impl Store {
                 Ok(Store {
                     readers: pool.clone(),
                     writers: pool,
-                    group_commit: None,
+                    sqlite_writer: None,
+                    sqlite_quick_reads: None,
                     sqlite_readers: None,
                     backend,
                 })
@@ -249,6 +256,9 @@ impl Store {
         if let Some(pool) = &self.sqlite_readers {
             pool.close().await;
         }
+        if let Some(writer) = &self.sqlite_writer {
+            writer.close().await;
+        }
     }
 
     /// Starts a write transaction. On SQLite it takes the write lock at once
@@ -264,31 +274,36 @@ impl Store {
 }
 
 impl Store {
-    /// Runs a queue call in a write transaction: on SQLite batched with other
-    /// calls (group commit), on PostgreSQL in its own transaction, run again
-    /// (up to five times) when a concurrent transaction made it fail.
-    async fn queue_write<T, F>(&self, op: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: for<'c> Fn(&'c mut sqlx::AnyConnection) -> futures::future::BoxFuture<'c, Result<T>>
-            + Send
-            + 'static,
-    {
-        if let Some(group_commit) = &self.group_commit {
-            return group_commit.write(op).await;
-        }
-        let mut attempt = 1;
-        loop {
-            let mut tx = self.begin_write().await?;
-            let outcome = match op(&mut tx).await {
-                Ok(value) => tx.commit().await.map(|()| value).map_err(Error::from),
-                Err(err) => Err(err),
-            };
-            match outcome {
-                Err(Error::Contention(_) | Error::Conflict(_)) if attempt < 5 => attempt += 1,
-                outcome => return outcome,
+    /// A short read on the hot path of API calls: on SQLite on the calling
+    /// thread (see `queue_sql::SqliteQuickReads`), on PostgreSQL through the pool.
+    pub(crate) async fn quick_read(
+        &self,
+        sql: &str,
+        params: &[queue_sql::Param<'_>],
+    ) -> Result<Vec<queue_sql::QueueRow>> {
+        use queue_sql::QueueSql;
+        match &self.sqlite_quick_reads {
+            Some(reads) => reads.rows(sql, params),
+            None => {
+                let mut conn = self.readers.acquire().await?;
+                queue_sql::SqlxQueue(&mut conn, self.backend)
+                    .fetch_all(sql, params)
+                    .await
             }
         }
+    }
+
+    /// Like [`Store::quick_read`], for one row; `NotFound` when there is none.
+    pub(crate) async fn quick_read_one(
+        &self,
+        sql: &str,
+        params: &[queue_sql::Param<'_>],
+    ) -> Result<queue_sql::QueueRow> {
+        self.quick_read(sql, params)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(Error::NotFound)
     }
 }
 

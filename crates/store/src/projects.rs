@@ -1,10 +1,13 @@
 //! Projects and their members.
 
+use crate::queue_sql::{Param, QueueRow};
 use crate::rows::{self, PROJECT_COLUMNS};
+use crate::tasks::Columns;
 use crate::users::expect_one;
 use crate::{Result, Store};
 use gloss_types::{
-    Member, Page, PageRequest, Project, ProjectId, ProjectRole, QueueOrder, Timestamp, UserId,
+    Member, Page, PageRequest, Project, ProjectId, ProjectRole, QueueOrder, TaskId, Timestamp,
+    UserId,
 };
 
 /// A new project. When `created_by` is set, that user becomes its manager.
@@ -73,6 +76,47 @@ impl Store {
         rows::project(&row)
     }
 
+    /// A project and the user's role in it (`None` when not a member), in one read.
+    pub async fn project_and_role(
+        &self,
+        id: ProjectId,
+        user: UserId,
+    ) -> Result<(Project, Option<ProjectRole>)> {
+        let row = self
+            .quick_read_one(
+                &format!(
+                    "SELECT {}, m.role AS member_role FROM projects p \
+                     LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $2 \
+                     WHERE p.id = $1",
+                    qualified_project_columns()
+                ),
+                &[Param::Int(id.0), Param::Int(user.0)],
+            )
+            .await?;
+        project_with_role(&row)
+    }
+
+    /// The project of a task and the user's role in it, in one read.
+    pub async fn task_project_and_role(
+        &self,
+        task: TaskId,
+        user: UserId,
+    ) -> Result<(Project, Option<ProjectRole>)> {
+        let row = self
+            .quick_read_one(
+                &format!(
+                    "SELECT {}, m.role AS member_role FROM tasks t \
+                     JOIN projects p ON p.id = t.project_id \
+                     LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $2 \
+                     WHERE t.id = $1",
+                    qualified_project_columns()
+                ),
+                &[Param::Int(task.0), Param::Int(user.0)],
+            )
+            .await?;
+        project_with_role(&row)
+    }
+
     pub async fn count_projects(&self) -> Result<i64> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM projects")
             .fetch_one(&self.readers)
@@ -108,7 +152,10 @@ impl Store {
                 .await?
             }
         };
-        let projects = rows.iter().map(rows::project).collect::<Result<Vec<_>>>()?;
+        let projects = rows
+            .iter()
+            .map(|row| rows::project(row))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(projects, page.limit, |project| {
             project.id.0
         }))
@@ -231,4 +278,21 @@ fn member_query(condition: &str) -> String {
         "SELECT m.project_id, m.user_id, u.username, m.role, m.added_at \
          FROM project_members m JOIN users u ON u.id = m.user_id WHERE {condition}"
     )
+}
+
+/// The project columns, each prefixed with the alias `p.`.
+fn qualified_project_columns() -> String {
+    PROJECT_COLUMNS
+        .split(',')
+        .map(|column| format!("p.{}", column.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn project_with_role(row: &QueueRow) -> Result<(Project, Option<ProjectRole>)> {
+    let role = row
+        .optional_text("member_role")?
+        .map(|role| rows::project_role(&role))
+        .transpose()?;
+    Ok((rows::project(row)?, role))
 }

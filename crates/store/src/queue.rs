@@ -13,14 +13,18 @@
 //! same project: no background job is needed, and several instances can
 //! share one database.
 
-use crate::group_commit::Conn;
-use crate::tasks::{annotation_row, AnnotationRow};
+use crate::queue_sql::{fetch_optional, Param, QueueSql};
+use crate::tasks::{
+    annotation_row, json_array, prediction_row, task_row, AnnotationRow, Columns, PredictionRow,
+    TaskRow, ANNOTATION_SELECT, PREDICTION_SELECT, TASK_COLUMNS,
+};
 use crate::{Backend, Error, Result, Store};
 use gloss_types::{
     AnnotationId, AnnotationVersion, Assignment, Draft, Project, ProjectId, QueueOrder, TaskId,
     Timestamp, UserId,
 };
 use sqlx::{Any, Row, Transaction};
+use Param::{Int, OptionalInt, Text};
 
 /// The queue settings of a project, as the store needs them.
 #[derive(Debug, Clone, Copy)]
@@ -49,6 +53,16 @@ pub struct Reservation {
     pub expires_at: i64,
     /// A manager assigned the task to this annotator.
     pub assigned: bool,
+}
+
+/// A reserved task with what the annotator needs to start: read in the same
+/// transaction as the reservation.
+#[derive(Debug, Clone)]
+pub struct ReservedTask {
+    pub reservation: Reservation,
+    pub task: TaskRow,
+    pub predictions: Vec<PredictionRow>,
+    pub draft: Option<Draft>,
 }
 
 /// What a submit did.
@@ -90,8 +104,44 @@ const SHUFFLE_RANGE: i64 = 2_147_483_648;
 const STATUS_AFTER: &str = "CASE WHEN annotation_count + $A >= $O THEN 'completed' \
      WHEN annotation_count + $A > 0 OR held + $H > 0 THEN 'in_progress' ELSE 'new' END";
 
+/// Runs a queue call: on SQLite on the writer thread (group commit), on
+/// PostgreSQL in its own transaction, run again (up to five times) when a
+/// concurrent transaction made it fail. `$conn` is a `QueueSql`; the listed
+/// variables are cloned for each run.
+macro_rules! queue_call {
+    ($store:expr, [$($var:ident),*], |$conn:ident| $body:expr) => {{
+        let store: &Store = $store;
+        match &store.sqlite_writer {
+            Some(writer) => {
+                writer
+                    .write(move |raw| {
+                        let $conn = &mut crate::queue_sql::SqliteQueue(raw);
+                        // The SQLite connection answers at once: the future is
+                        // ready on its first poll.
+                        futures::FutureExt::now_or_never($body).unwrap_or_else(|| {
+                            Err(Error::Database("a SQLite queue call did not finish".to_string()))
+                        })
+                    })
+                    .await
+            }
+            None => {
+                let backend = store.backend;
+                store
+                    .sqlx_write(move |raw| {
+                        $(let $var = $var.clone();)*
+                        Box::pin(async move {
+                            let $conn = &mut crate::queue_sql::SqlxQueue(raw, backend);
+                            $body.await
+                        })
+                    })
+                    .await
+            }
+        }
+    }};
+}
+
 impl Store {
-    /// Reserves and returns the annotator's next task, or `None` when the
+    /// Reserves the annotator's next task and reads it, or `None` when the
     /// project has nothing left for them. In order: their unexpired
     /// reservation; tasks assigned to them; the pool in the project's order;
     /// tasks they skipped, oldest skip first.
@@ -100,10 +150,8 @@ impl Store {
         project: QueueProject,
         user: UserId,
         now: i64,
-    ) -> Result<Option<Reservation>> {
-        let backend = self.backend;
-        self.queue_write(move |conn| Box::pin(next_task(conn, backend, project, user, now)))
-            .await
+    ) -> Result<Option<ReservedTask>> {
+        queue_call!(self, [], |conn| next_task(conn, project, user, now))
     }
 
     /// Stores a submitted annotation and releases the annotator's hold on the task.
@@ -115,19 +163,9 @@ impl Store {
         work: Work,
         now: i64,
     ) -> Result<Submitted> {
-        let backend = self.backend;
-        self.queue_write(move |conn| {
-            Box::pin(submit(
-                conn,
-                backend,
-                project,
-                task,
-                user,
-                work.clone(),
-                now,
-            ))
-        })
-        .await
+        queue_call!(self, [work], |conn| submit(
+            conn, project, task, user, work, now
+        ))
     }
 
     /// Gives the task back to the pool; the annotator gets it again only when
@@ -139,9 +177,7 @@ impl Store {
         user: UserId,
         now: i64,
     ) -> Result<()> {
-        let backend = self.backend;
-        self.queue_write(move |conn| Box::pin(skip(conn, backend, project, task, user, now)))
-            .await
+        queue_call!(self, [], |conn| skip(conn, project, task, user, now))
     }
 
     /// Replaces an annotation's result if `version` is its current version;
@@ -154,18 +190,74 @@ impl Store {
         by: UserId,
         now: i64,
     ) -> Result<Updated> {
-        self.queue_write(move |conn| Box::pin(update(conn, id, version, work.clone(), by, now)))
-            .await
+        queue_call!(self, [work], |conn| update(
+            conn, id, version, work, by, now
+        ))
+    }
+
+    /// Keeps the annotator's unsubmitted work on a task (one draft per
+    /// annotator and task).
+    pub async fn put_draft(
+        &self,
+        project: ProjectId,
+        task: TaskId,
+        user: UserId,
+        work: Work,
+        now: i64,
+    ) -> Result<Draft> {
+        queue_call!(self, [work], |conn| put_draft(
+            conn, project, task, user, work, now
+        ))
+    }
+
+    /// Puts tasks first in an annotator's queue. Tasks they already
+    /// submitted or already hold by assignment are left out; returns how many
+    /// were assigned.
+    pub async fn assign_tasks(
+        &self,
+        project: QueueProject,
+        tasks: Vec<TaskId>,
+        user: UserId,
+        by: Option<UserId>,
+        now: i64,
+    ) -> Result<u64> {
+        queue_call!(self, [tasks], |conn| assign(
+            conn, project, tasks, user, by, now
+        ))
+    }
+
+    /// Takes tasks out of an annotator's queue; returns how many were assigned to them.
+    pub async fn unassign_tasks(
+        &self,
+        project: QueueProject,
+        tasks: Vec<TaskId>,
+        user: UserId,
+        now: i64,
+    ) -> Result<u64> {
+        queue_call!(self, [tasks], |conn| unassign(
+            conn, project, tasks, user, now
+        ))
+    }
+
+    /// Sets a task's priority (used by projects ordered by priority).
+    pub async fn set_task_priority(&self, task: TaskId, priority: i64) -> Result<()> {
+        let now = Timestamp::now().millis();
+        queue_call!(self, [], |conn| async move {
+            let changed = conn
+                .execute(
+                    "UPDATE tasks SET priority = $1, updated_at = $2 WHERE id = $3",
+                    &[Int(priority), Int(now), Int(task.0)],
+                )
+                .await?;
+            crate::users::expect_one(changed)
+        })
     }
 
     pub async fn annotation(&self, id: AnnotationId) -> Result<AnnotationRow> {
-        let row = sqlx::query(&format!(
-            "{} WHERE a.id = $1",
-            crate::tasks::ANNOTATION_SELECT
-        ))
-        .bind(id.0)
-        .fetch_one(&self.readers)
-        .await?;
+        let row = sqlx::query(&format!("{ANNOTATION_SELECT} WHERE a.id = $1"))
+            .bind(id.0)
+            .fetch_one(&self.readers)
+            .await?;
         annotation_row(&row)
     }
 
@@ -194,7 +286,7 @@ impl Store {
                 Ok(AnnotationVersion {
                     annotation_id: AnnotationId(row.try_get("annotation_id")?),
                     version: row.try_get("version")?,
-                    result: crate::tasks::json_array(
+                    result: json_array(
                         &row.try_get::<String, _>("result")?,
                         "annotation_versions.result",
                     )?,
@@ -206,154 +298,14 @@ impl Store {
             .collect()
     }
 
-    /// Keeps the annotator's unsubmitted work on a task (one draft per
-    /// annotator and task).
-    pub async fn put_draft(
-        &self,
-        project: ProjectId,
-        task: TaskId,
-        user: UserId,
-        work: Work,
-        now: i64,
-    ) -> Result<Draft> {
-        self.queue_write(move |conn| {
-            let work = work.clone();
-            Box::pin(async move {
-                let updated = sqlx::query(
-                    "UPDATE drafts SET result = $1, lead_time = $2, updated_at = $3 \
-                     WHERE task_id = $4 AND user_id = $5",
-                )
-                .bind(&work.result)
-                .bind(work.lead_time)
-                .bind(now)
-                .bind(task.0)
-                .bind(user.0)
-                .execute(&mut *conn)
-                .await?;
-                if updated.rows_affected() == 0 {
-                    sqlx::query(
-                        "INSERT INTO drafts (task_id, project_id, user_id, result, lead_time, \
-                         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
-                    )
-                    .bind(task.0)
-                    .bind(project.0)
-                    .bind(user.0)
-                    .bind(&work.result)
-                    .bind(work.lead_time)
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?;
-                }
-                Ok(Draft {
-                    task_id: task,
-                    user_id: user,
-                    result: crate::tasks::json_array(&work.result, "drafts.result")?,
-                    lead_time: work.lead_time,
-                    updated_at: Timestamp(now),
-                })
-            })
-        })
-        .await
-    }
-
-    /// The annotator's draft of a task, if any (the newest, should an
-    /// import have brought several).
+    /// The annotator's draft of a task, if any.
     pub async fn draft(&self, task: TaskId, user: UserId) -> Result<Option<Draft>> {
-        let row = sqlx::query(
-            "SELECT result, lead_time, updated_at FROM drafts WHERE task_id = $1 AND user_id = $2 \
-             ORDER BY updated_at DESC, id DESC LIMIT 1",
-        )
-        .bind(task.0)
-        .bind(user.0)
-        .fetch_optional(&self.readers)
-        .await?;
-        row.map(|row| {
-            Ok(Draft {
-                task_id: task,
-                user_id: user,
-                result: crate::tasks::json_array(
-                    &row.try_get::<String, _>("result")?,
-                    "drafts.result",
-                )?,
-                lead_time: crate::rows::optional_f64(&row, "lead_time")?,
-                updated_at: Timestamp(row.try_get("updated_at")?),
-            })
-        })
-        .transpose()
-    }
-
-    /// Puts tasks first in an annotator's queue. Tasks they already
-    /// submitted or already hold by assignment are left out; returns how many
-    /// were assigned.
-    pub async fn assign_tasks(
-        &self,
-        project: QueueProject,
-        tasks: Vec<TaskId>,
-        user: UserId,
-        by: Option<UserId>,
-        now: i64,
-    ) -> Result<u64> {
-        let backend = self.backend;
-        self.queue_write(move |conn| {
-            let tasks = tasks.clone();
-            Box::pin(async move {
-                let mut assigned = 0;
-                for task in tasks {
-                    lock_task(conn, backend, project.id, task).await?;
-                    if submitted_by(conn, task, user).await?.is_some() {
-                        continue;
-                    }
-                    let inserted = sqlx::query(
-                        "INSERT INTO assignments (task_id, user_id, project_id, assigned_by, \
-                         assigned_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                    )
-                    .bind(task.0)
-                    .bind(user.0)
-                    .bind(project.id.0)
-                    .bind(by.map(|user| user.0))
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected();
-                    if inserted == 1 {
-                        assigned += 1;
-                        if !reserved_by(conn, project.id, task, user).await? {
-                            change_task(conn, project, task, 0, 1, now).await?;
-                        }
-                    }
-                }
-                Ok(assigned)
-            })
-        })
-        .await
-    }
-
-    /// Takes tasks out of an annotator's queue; returns how many were assigned to them.
-    pub async fn unassign_tasks(
-        &self,
-        project: QueueProject,
-        tasks: Vec<TaskId>,
-        user: UserId,
-        now: i64,
-    ) -> Result<u64> {
-        let backend = self.backend;
-        self.queue_write(move |conn| {
-            let tasks = tasks.clone();
-            Box::pin(async move {
-                let mut removed = 0;
-                for task in tasks {
-                    lock_task(conn, backend, project.id, task).await?;
-                    if delete_assignment(conn, task, user).await? {
-                        removed += 1;
-                        if !reserved_by(conn, project.id, task, user).await? {
-                            change_task(conn, project, task, 0, -1, now).await?;
-                        }
-                    }
-                }
-                Ok(removed)
-            })
-        })
-        .await
+        let row = sqlx::query(DRAFT_OF)
+            .bind(task.0)
+            .bind(user.0)
+            .fetch_optional(&self.readers)
+            .await?;
+        row.map(|row| draft(&row, task, user)).transpose()
     }
 
     /// A project's assignments, by annotator and then task.
@@ -379,22 +331,41 @@ impl Store {
             .collect()
     }
 
-    /// Sets a task's priority (used by projects ordered by priority).
-    pub async fn set_task_priority(&self, task: TaskId, priority: i64) -> Result<()> {
-        self.queue_write(move |conn| {
-            Box::pin(async move {
-                let done =
-                    sqlx::query("UPDATE tasks SET priority = $1, updated_at = $2 WHERE id = $3")
-                        .bind(priority)
-                        .bind(Timestamp::now().millis())
-                        .bind(task.0)
-                        .execute(&mut *conn)
-                        .await?;
-                crate::users::expect_one(done.rows_affected())
-            })
-        })
-        .await
+    /// Runs a queue call on PostgreSQL (see `queue_call!`).
+    async fn sqlx_write<T, F>(&self, op: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut sqlx::AnyConnection) -> futures::future::BoxFuture<'c, Result<T>>
+            + Send
+            + 'static,
+    {
+        let mut attempt = 1;
+        loop {
+            let mut tx = self.begin_write().await?;
+            let outcome = match op(&mut tx).await {
+                Ok(value) => tx.commit().await.map(|()| value).map_err(Error::from),
+                Err(err) => Err(err),
+            };
+            match outcome {
+                Err(Error::Contention(_) | Error::Conflict(_)) if attempt < 5 => attempt += 1,
+                outcome => return outcome,
+            }
+        }
     }
+}
+
+/// The newest draft of an annotator on a task (an import may have brought several).
+const DRAFT_OF: &str = "SELECT result, lead_time, updated_at FROM drafts \
+     WHERE task_id = $1 AND user_id = $2 ORDER BY updated_at DESC, id DESC LIMIT 1";
+
+fn draft(row: &dyn Columns, task: TaskId, user: UserId) -> Result<Draft> {
+    Ok(Draft {
+        task_id: task,
+        user_id: user,
+        result: json_array(&row.text("result")?, "drafts.result")?,
+        lead_time: row.optional_float("lead_time")?,
+        updated_at: Timestamp(row.int("updated_at")?),
+    })
 }
 
 /// Recomputes the status of every task of a project (after its overlap changed).
@@ -421,193 +392,214 @@ fn status_after(overlap: &str, annotations: &str, held: &str) -> String {
 }
 
 /// Changes a task's counters by the given amounts and recomputes its status.
-async fn change_task(
-    conn: &mut Conn,
+async fn change_task<C: QueueSql>(
+    conn: &mut C,
     project: QueueProject,
     task: TaskId,
     annotations: i64,
     held: i64,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(&format!(
+    let sql = format!(
         "UPDATE tasks SET annotation_count = annotation_count + $1, held = held + $2, \
          status = {}, updated_at = $4 WHERE id = $5",
         status_after("$3", "$1", "$2")
-    ))
-    .bind(annotations)
-    .bind(held)
-    .bind(project.overlap)
-    .bind(now)
-    .bind(task.0)
-    .execute(&mut *conn)
+    );
+    conn.execute(
+        &sql,
+        &[
+            Int(annotations),
+            Int(held),
+            Int(project.overlap),
+            Int(now),
+            Int(task.0),
+        ],
+    )
     .await?;
     Ok(())
 }
 
 /// Locks a task's row until the transaction ends (PostgreSQL; SQLite has one
 /// writer) and checks that it belongs to the project.
-async fn lock_task(
-    conn: &mut Conn,
-    backend: Backend,
-    project: ProjectId,
-    task: TaskId,
-) -> Result<()> {
-    let lock = match backend {
+async fn lock_task<C: QueueSql>(conn: &mut C, project: ProjectId, task: TaskId) -> Result<()> {
+    let lock = match conn.backend() {
         Backend::Postgres => " FOR UPDATE",
         Backend::Sqlite => "",
     };
-    sqlx::query(&format!(
-        "SELECT id FROM tasks WHERE id = $1 AND project_id = $2{lock}"
-    ))
-    .bind(task.0)
-    .bind(project.0)
-    .fetch_optional(&mut *conn)
-    .await?
-    .map(|_| ())
-    .ok_or(Error::NotFound)
+    let sql = format!("SELECT id FROM tasks WHERE id = $1 AND project_id = $2{lock}");
+    fetch_optional(conn, &sql, &[Int(task.0), Int(project.0)])
+        .await?
+        .map(|_| ())
+        .ok_or(Error::NotFound)
 }
 
-async fn submitted_by(conn: &mut Conn, task: TaskId, user: UserId) -> Result<Option<AnnotationId>> {
-    let row = sqlx::query(
+async fn submitted_by<C: QueueSql>(
+    conn: &mut C,
+    task: TaskId,
+    user: UserId,
+) -> Result<Option<AnnotationId>> {
+    let row = fetch_optional(
+        conn,
         "SELECT id FROM annotations WHERE task_id = $1 AND completed_by = $2 ORDER BY id LIMIT 1",
+        &[Int(task.0), Int(user.0)],
     )
-    .bind(task.0)
-    .bind(user.0)
-    .fetch_optional(&mut *conn)
     .await?;
-    row.map(|row| Ok(AnnotationId(row.try_get("id")?)))
-        .transpose()
+    row.map(|row| Ok(AnnotationId(row.int("id")?))).transpose()
 }
 
-async fn reserved_by(
-    conn: &mut Conn,
+async fn reserved_by<C: QueueSql>(
+    conn: &mut C,
     project: ProjectId,
     task: TaskId,
     user: UserId,
 ) -> Result<bool> {
-    Ok(sqlx::query(
+    Ok(fetch_optional(
+        conn,
         "SELECT 1 AS one FROM reservations WHERE project_id = $1 AND user_id = $2 AND task_id = $3",
+        &[Int(project.0), Int(user.0), Int(task.0)],
     )
-    .bind(project.0)
-    .bind(user.0)
-    .bind(task.0)
-    .fetch_optional(&mut *conn)
     .await?
     .is_some())
 }
 
-async fn delete_assignment(conn: &mut Conn, task: TaskId, user: UserId) -> Result<bool> {
-    let done = sqlx::query("DELETE FROM assignments WHERE task_id = $1 AND user_id = $2")
-        .bind(task.0)
-        .bind(user.0)
-        .execute(&mut *conn)
+async fn is_assigned<C: QueueSql>(conn: &mut C, task: TaskId, user: UserId) -> Result<bool> {
+    Ok(fetch_optional(
+        conn,
+        "SELECT 1 AS one FROM assignments WHERE task_id = $1 AND user_id = $2",
+        &[Int(task.0), Int(user.0)],
+    )
+    .await?
+    .is_some())
+}
+
+async fn delete_assignment<C: QueueSql>(conn: &mut C, task: TaskId, user: UserId) -> Result<bool> {
+    let deleted = conn
+        .execute(
+            "DELETE FROM assignments WHERE task_id = $1 AND user_id = $2",
+            &[Int(task.0), Int(user.0)],
+        )
         .await?;
-    Ok(done.rows_affected() > 0)
+    Ok(deleted > 0)
 }
 
 /// Deletes the annotator's reservation if it is on `task`.
-async fn delete_reservation(
-    conn: &mut Conn,
+async fn delete_reservation<C: QueueSql>(
+    conn: &mut C,
     project: ProjectId,
     task: TaskId,
     user: UserId,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "DELETE FROM reservations WHERE project_id = $1 AND user_id = $2 AND task_id = $3",
-    )
-    .bind(project.0)
-    .bind(user.0)
-    .bind(task.0)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() > 0)
+    let deleted = conn
+        .execute(
+            "DELETE FROM reservations WHERE project_id = $1 AND user_id = $2 AND task_id = $3",
+            &[Int(project.0), Int(user.0), Int(task.0)],
+        )
+        .await?;
+    Ok(deleted > 0)
 }
 
 /// Releases the project's expired reservations.
-async fn release_expired(
-    conn: &mut Conn,
-    backend: Backend,
-    project: QueueProject,
-    now: i64,
-) -> Result<()> {
-    let expired = sqlx::query(
-        "SELECT task_id, user_id FROM reservations WHERE project_id = $1 AND expires_at <= $2 \
-         ORDER BY task_id LIMIT 100",
-    )
-    .bind(project.id.0)
-    .bind(now)
-    .fetch_all(&mut *conn)
-    .await?;
-    for row in expired {
-        let task = TaskId(row.try_get("task_id")?);
-        let user = UserId(row.try_get("user_id")?);
-        lock_task(conn, backend, project.id, task).await?;
-        // Another call may have released it between the read and the lock.
-        let deleted = sqlx::query(
-            "DELETE FROM reservations WHERE project_id = $1 AND user_id = $2 AND task_id = $3 \
-             AND expires_at <= $4",
+async fn release_expired<C: QueueSql>(conn: &mut C, project: QueueProject, now: i64) -> Result<()> {
+    let expired = conn
+        .fetch_all(
+            "SELECT task_id, user_id FROM reservations WHERE project_id = $1 AND expires_at <= $2 \
+             ORDER BY task_id LIMIT 100",
+            &[Int(project.id.0), Int(now)],
         )
-        .bind(project.id.0)
-        .bind(user.0)
-        .bind(task.0)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-        let assigned =
-            sqlx::query("SELECT 1 AS one FROM assignments WHERE task_id = $1 AND user_id = $2")
-                .bind(task.0)
-                .bind(user.0)
-                .fetch_optional(&mut *conn)
-                .await?
-                .is_some();
-        if deleted == 1 && !assigned {
+        .await?;
+    for row in expired {
+        let task = TaskId(row.int("task_id")?);
+        let user = UserId(row.int("user_id")?);
+        lock_task(conn, project.id, task).await?;
+        // Another call may have released it between the read and the lock.
+        let deleted = conn
+            .execute(
+                "DELETE FROM reservations WHERE project_id = $1 AND user_id = $2 \
+                 AND task_id = $3 AND expires_at <= $4",
+                &[Int(project.id.0), Int(user.0), Int(task.0), Int(now)],
+            )
+            .await?;
+        if deleted == 1 && !is_assigned(conn, task, user).await? {
             change_task(conn, project, task, 0, -1, now).await?;
         }
     }
     Ok(())
 }
 
-async fn next_task(
-    conn: &mut Conn,
-    backend: Backend,
+async fn next_task<C: QueueSql>(
+    conn: &mut C,
+    project: QueueProject,
+    user: UserId,
+    now: i64,
+) -> Result<Option<ReservedTask>> {
+    let Some(reservation) = reserve(conn, project, user, now).await? else {
+        return Ok(None);
+    };
+    let task = fetch_optional(
+        conn,
+        &format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1"),
+        &[Int(reservation.task_id.0)],
+    )
+    .await?
+    .ok_or(Error::NotFound)?;
+    let predictions = conn
+        .fetch_all(
+            &format!("{PREDICTION_SELECT} WHERE task_id = $1 ORDER BY id"),
+            &[Int(reservation.task_id.0)],
+        )
+        .await?;
+    let draft_row =
+        fetch_optional(conn, DRAFT_OF, &[Int(reservation.task_id.0), Int(user.0)]).await?;
+    Ok(Some(ReservedTask {
+        reservation,
+        task: task_row(&task)?,
+        predictions: predictions
+            .iter()
+            .map(|row| prediction_row(row))
+            .collect::<Result<Vec<_>>>()?,
+        draft: draft_row
+            .map(|row| draft(&row, reservation.task_id, user))
+            .transpose()?,
+    }))
+}
+
+async fn reserve<C: QueueSql>(
+    conn: &mut C,
     project: QueueProject,
     user: UserId,
     now: i64,
 ) -> Result<Option<Reservation>> {
-    release_expired(conn, backend, project, now).await?;
+    release_expired(conn, project, now).await?;
 
     // 1. The reservation the annotator already holds.
-    let held = sqlx::query(
+    let held = fetch_optional(
+        conn,
         "SELECT r.task_id, r.expires_at, \
          (SELECT COUNT(*) FROM assignments a WHERE a.task_id = r.task_id AND a.user_id = r.user_id) \
          AS assigned FROM reservations r WHERE r.project_id = $1 AND r.user_id = $2",
+        &[Int(project.id.0), Int(user.0)],
     )
-    .bind(project.id.0)
-    .bind(user.0)
-    .fetch_optional(&mut *conn)
     .await?;
     if let Some(row) = held {
         return Ok(Some(Reservation {
-            task_id: TaskId(row.try_get("task_id")?),
-            expires_at: row.try_get("expires_at")?,
-            assigned: row.try_get::<i64, _>("assigned")? > 0,
+            task_id: TaskId(row.int("task_id")?),
+            expires_at: row.int("expires_at")?,
+            assigned: row.int("assigned")? > 0,
         }));
     }
     let expires_at = now + project.reservation_seconds * 1000;
 
     // 2. Tasks a manager assigned to the annotator: they already count in
     // the task's holders, so reserving them changes no counter.
-    let assigned = sqlx::query(
-        "SELECT a.task_id FROM assignments a WHERE a.project_id = $1 AND a.user_id = $2 \
-         ORDER BY a.assigned_at, a.task_id LIMIT 1",
+    let assigned = fetch_optional(
+        conn,
+        "SELECT task_id FROM assignments WHERE project_id = $1 AND user_id = $2 \
+         ORDER BY assigned_at, task_id LIMIT 1",
+        &[Int(project.id.0), Int(user.0)],
     )
-    .bind(project.id.0)
-    .bind(user.0)
-    .fetch_optional(&mut *conn)
     .await?;
     if let Some(row) = assigned {
-        let task = TaskId(row.try_get("task_id")?);
+        let task = TaskId(row.int("task_id")?);
         insert_reservation(conn, project.id, task, user, expires_at, now).await?;
         return Ok(Some(Reservation {
             task_id: task,
@@ -617,9 +609,9 @@ async fn next_task(
     }
 
     // 3. The pool, in the project's order; 4. what the annotator skipped.
-    let mut found = pool_candidate(conn, backend, project, user).await?;
+    let mut found = pool_candidate(conn, project, user).await?;
     if found.is_none() {
-        found = skipped_candidate(conn, backend, project, user).await?;
+        found = skipped_candidate(conn, project, user).await?;
     }
     let Some(task) = found else {
         return Ok(None);
@@ -633,24 +625,25 @@ async fn next_task(
     }))
 }
 
-async fn insert_reservation(
-    conn: &mut Conn,
+async fn insert_reservation<C: QueueSql>(
+    conn: &mut C,
     project: ProjectId,
     task: TaskId,
     user: UserId,
     expires_at: i64,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    conn.execute(
         "INSERT INTO reservations (project_id, user_id, task_id, expires_at, created_at) \
          VALUES ($1, $2, $3, $4, $5)",
+        &[
+            Int(project.0),
+            Int(user.0),
+            Int(task.0),
+            Int(expires_at),
+            Int(now),
+        ],
     )
-    .bind(project.0)
-    .bind(user.0)
-    .bind(task.0)
-    .bind(expires_at)
-    .bind(now)
-    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -659,13 +652,12 @@ async fn insert_reservation(
 /// neither submitted nor skipped. On PostgreSQL the row is locked, and rows
 /// other calls hold are passed over, so concurrent annotators get
 /// different tasks without waiting for each other.
-async fn pool_candidate(
-    conn: &mut Conn,
-    backend: Backend,
+async fn pool_candidate<C: QueueSql>(
+    conn: &mut C,
     project: QueueProject,
     user: UserId,
 ) -> Result<Option<TaskId>> {
-    let lock = match backend {
+    let lock = match conn.backend() {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
@@ -695,15 +687,10 @@ async fn pool_candidate(
         }
     };
     for (sql, start) in queries {
-        let mut query = sqlx::query(&sql)
-            .bind(project.id.0)
-            .bind(project.overlap)
-            .bind(user.0);
-        if let Some(start) = start {
-            query = query.bind(start);
-        }
-        if let Some(row) = query.fetch_optional(&mut *conn).await? {
-            return Ok(Some(TaskId(row.try_get("id")?)));
+        let mut params = vec![Int(project.id.0), Int(project.overlap), Int(user.0)];
+        params.extend(start.map(Int));
+        if let Some(row) = fetch_optional(conn, &sql, &params).await? {
+            return Ok(Some(TaskId(row.int("id")?)));
         }
     }
     Ok(None)
@@ -720,77 +707,80 @@ fn shuffle_start(project: ProjectId, user: UserId) -> i64 {
 }
 
 /// The task the annotator skipped longest ago that is still open.
-async fn skipped_candidate(
-    conn: &mut Conn,
-    backend: Backend,
+async fn skipped_candidate<C: QueueSql>(
+    conn: &mut C,
     project: QueueProject,
     user: UserId,
 ) -> Result<Option<TaskId>> {
-    let lock = match backend {
+    let lock = match conn.backend() {
         Backend::Postgres => " FOR UPDATE OF t SKIP LOCKED",
         Backend::Sqlite => "",
     };
-    let row = sqlx::query(&format!(
+    let sql = format!(
         "SELECT t.id FROM skips s JOIN tasks t ON t.id = s.task_id \
          WHERE s.project_id = $1 AND s.user_id = $3 AND t.status <> 'completed' \
          AND t.annotation_count + t.held < $2 \
          AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.completed_by = $3) \
          ORDER BY s.skipped_at, s.task_id LIMIT 1{lock}"
-    ))
-    .bind(project.id.0)
-    .bind(project.overlap)
-    .bind(user.0)
-    .fetch_optional(&mut *conn)
+    );
+    let row = fetch_optional(
+        conn,
+        &sql,
+        &[Int(project.id.0), Int(project.overlap), Int(user.0)],
+    )
     .await?;
-    row.map(|row| Ok(TaskId(row.try_get("id")?))).transpose()
+    row.map(|row| Ok(TaskId(row.int("id")?))).transpose()
 }
 
-async fn submit(
-    conn: &mut Conn,
-    backend: Backend,
+async fn submit<C: QueueSql>(
+    conn: &mut C,
     project: QueueProject,
     task: TaskId,
     user: UserId,
     work: Work,
     now: i64,
 ) -> Result<Submitted> {
-    lock_task(conn, backend, project.id, task).await?;
+    lock_task(conn, project.id, task).await?;
     if let Some(existing) = submitted_by(conn, task, user).await? {
         return Ok(Submitted::AlreadySubmitted(existing));
     }
-    let row = sqlx::query(
+    let row = fetch_optional(
+        conn,
         "INSERT INTO annotations (task_id, project_id, completed_by, updated_by, result, lead_time, \
          created_at, updated_at) VALUES ($1, $2, $3, $3, $4, $5, $6, $6) RETURNING id",
+        &[
+            Int(task.0),
+            Int(project.id.0),
+            Int(user.0),
+            Text(&work.result),
+            Param::Float(work.lead_time),
+            Int(now),
+        ],
     )
-    .bind(task.0)
-    .bind(project.id.0)
-    .bind(user.0)
-    .bind(&work.result)
-    .bind(work.lead_time)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-    let id = AnnotationId(row.try_get("id")?);
+    .await?
+    .ok_or_else(|| Error::Database("the annotation was not inserted".to_string()))?;
+    let id = AnnotationId(row.int("id")?);
     let reserved = delete_reservation(conn, project.id, task, user).await?;
     let assigned = delete_assignment(conn, task, user).await?;
-    sqlx::query("DELETE FROM skips WHERE task_id = $1 AND user_id = $2")
-        .bind(task.0)
-        .bind(user.0)
-        .execute(&mut *conn)
-        .await?;
+    conn.execute(
+        "DELETE FROM skips WHERE task_id = $1 AND user_id = $2",
+        &[Int(task.0), Int(user.0)],
+    )
+    .await?;
     let released = if reserved || assigned { -1 } else { 0 };
-    let counts = sqlx::query(&format!(
+    let sql = format!(
         "UPDATE tasks SET annotation_count = annotation_count + 1, held = held + $1, \
          status = {}, updated_at = $3 WHERE id = $4 RETURNING annotation_count",
         status_after("$2", "1", "$1")
-    ))
-    .bind(released)
-    .bind(project.overlap)
-    .bind(now)
-    .bind(task.0)
-    .fetch_one(&mut *conn)
-    .await?;
-    let annotations: i64 = counts.try_get("annotation_count")?;
+    );
+    let counts = fetch_optional(
+        conn,
+        &sql,
+        &[Int(released), Int(project.overlap), Int(now), Int(task.0)],
+    )
+    .await?
+    .ok_or(Error::NotFound)?;
+    let annotations = counts.int("annotation_count")?;
     Ok(Submitted::Created {
         annotation: AnnotationRow {
             id,
@@ -810,26 +800,21 @@ async fn submit(
     })
 }
 
-async fn skip(
-    conn: &mut Conn,
-    backend: Backend,
+async fn skip<C: QueueSql>(
+    conn: &mut C,
     project: QueueProject,
     task: TaskId,
     user: UserId,
     now: i64,
 ) -> Result<()> {
-    lock_task(conn, backend, project.id, task).await?;
+    lock_task(conn, project.id, task).await?;
     let reserved = delete_reservation(conn, project.id, task, user).await?;
     let assigned = delete_assignment(conn, task, user).await?;
-    sqlx::query(
+    conn.execute(
         "INSERT INTO skips (task_id, user_id, project_id, skipped_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (task_id, user_id) DO UPDATE SET skipped_at = excluded.skipped_at",
+        &[Int(task.0), Int(user.0), Int(project.id.0), Int(now)],
     )
-    .bind(task.0)
-    .bind(user.0)
-    .bind(project.id.0)
-    .bind(now)
-    .execute(&mut *conn)
     .await?;
     if reserved || assigned {
         change_task(conn, project, task, 0, -1, now).await?;
@@ -837,8 +822,8 @@ async fn skip(
     Ok(())
 }
 
-async fn update(
-    conn: &mut Conn,
+async fn update<C: QueueSql>(
+    conn: &mut C,
     id: AnnotationId,
     version: i64,
     work: Work,
@@ -847,42 +832,144 @@ async fn update(
 ) -> Result<Updated> {
     // The current version becomes history first; its primary key
     // (annotation, version) also stops two updates of the same version.
-    let kept = sqlx::query(
-        "INSERT INTO annotation_versions (annotation_id, version, result, lead_time, created_by, \
-         created_at) SELECT id, version, result, lead_time, COALESCE(updated_by, completed_by), \
-         updated_at FROM annotations WHERE id = $1 AND version = $2",
-    )
-    .bind(id.0)
-    .bind(version)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
+    let kept = conn
+        .execute(
+            "INSERT INTO annotation_versions (annotation_id, version, result, lead_time, \
+             created_by, created_at) SELECT id, version, result, lead_time, \
+             COALESCE(updated_by, completed_by), updated_at FROM annotations \
+             WHERE id = $1 AND version = $2",
+            &[Int(id.0), Int(version)],
+        )
+        .await?;
     if kept == 0 {
         return Ok(Updated::Stale(current_annotation(conn, id).await?));
     }
-    sqlx::query(
+    conn.execute(
         "UPDATE annotations SET result = $1, lead_time = $2, version = version + 1, \
          updated_by = $3, updated_at = $4 WHERE id = $5",
+        &[
+            Text(&work.result),
+            Param::Float(work.lead_time),
+            Int(by.0),
+            Int(now),
+            Int(id.0),
+        ],
     )
-    .bind(&work.result)
-    .bind(work.lead_time)
-    .bind(by.0)
-    .bind(now)
-    .bind(id.0)
-    .execute(&mut *conn)
     .await?;
     Ok(Updated::Updated(current_annotation(conn, id).await?))
 }
 
-async fn current_annotation(conn: &mut Conn, id: AnnotationId) -> Result<AnnotationRow> {
-    let row = sqlx::query(&format!(
-        "{} WHERE a.id = $1",
-        crate::tasks::ANNOTATION_SELECT
-    ))
-    .bind(id.0)
-    .fetch_one(&mut *conn)
-    .await?;
+async fn current_annotation<C: QueueSql>(conn: &mut C, id: AnnotationId) -> Result<AnnotationRow> {
+    let row = fetch_optional(
+        conn,
+        &format!("{ANNOTATION_SELECT} WHERE a.id = $1"),
+        &[Int(id.0)],
+    )
+    .await?
+    .ok_or(Error::NotFound)?;
     annotation_row(&row)
+}
+
+async fn put_draft<C: QueueSql>(
+    conn: &mut C,
+    project: ProjectId,
+    task: TaskId,
+    user: UserId,
+    work: Work,
+    now: i64,
+) -> Result<Draft> {
+    let updated = conn
+        .execute(
+            "UPDATE drafts SET result = $1, lead_time = $2, updated_at = $3 \
+             WHERE task_id = $4 AND user_id = $5",
+            &[
+                Text(&work.result),
+                Param::Float(work.lead_time),
+                Int(now),
+                Int(task.0),
+                Int(user.0),
+            ],
+        )
+        .await?;
+    if updated == 0 {
+        conn.execute(
+            "INSERT INTO drafts (task_id, project_id, user_id, result, lead_time, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            &[
+                Int(task.0),
+                Int(project.0),
+                Int(user.0),
+                Text(&work.result),
+                Param::Float(work.lead_time),
+                Int(now),
+            ],
+        )
+        .await?;
+    }
+    Ok(Draft {
+        task_id: task,
+        user_id: user,
+        result: json_array(&work.result, "drafts.result")?,
+        lead_time: work.lead_time,
+        updated_at: Timestamp(now),
+    })
+}
+
+async fn assign<C: QueueSql>(
+    conn: &mut C,
+    project: QueueProject,
+    tasks: Vec<TaskId>,
+    user: UserId,
+    by: Option<UserId>,
+    now: i64,
+) -> Result<u64> {
+    let mut assigned = 0;
+    for task in tasks {
+        lock_task(conn, project.id, task).await?;
+        if submitted_by(conn, task, user).await?.is_some() {
+            continue;
+        }
+        let inserted = conn
+            .execute(
+                "INSERT INTO assignments (task_id, user_id, project_id, assigned_by, assigned_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                &[
+                    Int(task.0),
+                    Int(user.0),
+                    Int(project.id.0),
+                    OptionalInt(by.map(|user| user.0)),
+                    Int(now),
+                ],
+            )
+            .await?;
+        if inserted == 1 {
+            assigned += 1;
+            if !reserved_by(conn, project.id, task, user).await? {
+                change_task(conn, project, task, 0, 1, now).await?;
+            }
+        }
+    }
+    Ok(assigned)
+}
+
+async fn unassign<C: QueueSql>(
+    conn: &mut C,
+    project: QueueProject,
+    tasks: Vec<TaskId>,
+    user: UserId,
+    now: i64,
+) -> Result<u64> {
+    let mut removed = 0;
+    for task in tasks {
+        lock_task(conn, project.id, task).await?;
+        if delete_assignment(conn, task, user).await? {
+            removed += 1;
+            if !reserved_by(conn, project.id, task, user).await? {
+                change_task(conn, project, task, 0, -1, now).await?;
+            }
+        }
+    }
+    Ok(removed)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Turning rows into the vocabulary of `gloss-types`.
 
+use crate::tasks::Columns;
 use crate::{Error, Result};
 use gloss_types::{
     ApiToken, Member, Project, ProjectId, ProjectRole, QueueOrder, Role, Timestamp, TokenId, User,
@@ -13,34 +14,32 @@ pub(crate) const PROJECT_COLUMNS: &str = "id, name, description, label_config, c
      overlap, queue_order, reservation_seconds, created_at, updated_at";
 pub(crate) const TOKEN_COLUMNS: &str = "id, user_id, name, prefix, created_at, last_used_at";
 
-pub(crate) fn user(row: &AnyRow) -> Result<User> {
-    let role: String = row.try_get("role")?;
+pub(crate) fn user(row: &dyn Columns) -> Result<User> {
+    let role = row.text("role")?;
     Ok(User {
-        id: UserId(row.try_get("id")?),
-        username: row.try_get("username")?,
+        id: UserId(row.int("id")?),
+        username: row.text("username")?,
         role: Role::parse(&role)
             .ok_or_else(|| Error::Database(format!("unknown role `{role}` in users")))?,
-        active: row.try_get::<i64, _>("active")? != 0,
-        created_at: Timestamp(row.try_get("created_at")?),
+        active: row.int("active")? != 0,
+        created_at: Timestamp(row.int("created_at")?),
     })
 }
 
-pub(crate) fn project(row: &AnyRow) -> Result<Project> {
+pub(crate) fn project(row: &dyn Columns) -> Result<Project> {
+    let order = row.text("queue_order")?;
     Ok(Project {
-        id: ProjectId(row.try_get("id")?),
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        label_config: row.try_get("label_config")?,
-        created_by: row.try_get::<Option<i64>, _>("created_by")?.map(UserId),
-        overlap: row.try_get("overlap")?,
-        queue_order: {
-            let order: String = row.try_get("queue_order")?;
-            QueueOrder::parse(&order)
-                .ok_or_else(|| Error::Database(format!("unknown queue order `{order}`")))?
-        },
-        reservation_seconds: row.try_get("reservation_seconds")?,
-        created_at: Timestamp(row.try_get("created_at")?),
-        updated_at: Timestamp(row.try_get("updated_at")?),
+        id: ProjectId(row.int("id")?),
+        name: row.text("name")?,
+        description: row.text("description")?,
+        label_config: row.text("label_config")?,
+        created_by: row.optional_int("created_by")?.map(UserId),
+        overlap: row.int("overlap")?,
+        queue_order: QueueOrder::parse(&order)
+            .ok_or_else(|| Error::Database(format!("unknown queue order `{order}`")))?,
+        reservation_seconds: row.int("reservation_seconds")?,
+        created_at: Timestamp(row.int("created_at")?),
+        updated_at: Timestamp(row.int("updated_at")?),
     })
 }
 

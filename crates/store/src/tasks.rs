@@ -135,7 +135,8 @@ pub struct TaskBundlePage {
     pub drafts: Vec<DraftRow>,
 }
 
-const TASK_COLUMNS: &str = "id, project_id, data, meta, status, priority, annotation_count, \
+pub(crate) const TASK_COLUMNS: &str =
+    "id, project_id, data, meta, status, priority, annotation_count, \
                             prediction_count, created_at, updated_at";
 
 /// An import in progress: one write transaction. Nothing is visible to others
@@ -860,7 +861,8 @@ pub(crate) const ANNOTATION_SELECT: &str =
     "SELECT a.id, a.task_id, a.completed_by, u.username, a.result, \
      a.lead_time, a.was_cancelled, a.ground_truth, a.version, a.extra, a.created_at, a.updated_at \
      FROM annotations a LEFT JOIN users u ON u.id = a.completed_by";
-const PREDICTION_SELECT: &str = "SELECT id, task_id, model_version, score, result, extra, \
+pub(crate) const PREDICTION_SELECT: &str =
+    "SELECT id, task_id, model_version, score, result, extra, \
      created_at FROM predictions";
 const DRAFT_SELECT: &str = "SELECT d.id, d.task_id, d.user_id, u.username, d.result, \
      d.lead_time, d.extra, d.created_at, d.updated_at \
@@ -870,7 +872,7 @@ fn status(text: &str) -> Result<TaskStatus> {
     TaskStatus::parse(text).ok_or_else(|| Error::Database(format!("unknown task status `{text}`")))
 }
 
-fn task_row(row: &dyn Columns) -> Result<TaskRow> {
+pub(crate) fn task_row(row: &dyn Columns) -> Result<TaskRow> {
     Ok(TaskRow {
         id: TaskId(row.int("id")?),
         project_id: ProjectId(row.int("project_id")?),
@@ -902,7 +904,7 @@ pub(crate) fn annotation_row(row: &dyn Columns) -> Result<AnnotationRow> {
     })
 }
 
-fn prediction_row(row: &dyn Columns) -> Result<PredictionRow> {
+pub(crate) fn prediction_row(row: &dyn Columns) -> Result<PredictionRow> {
     Ok(PredictionRow {
         id: PredictionId(row.int("id")?),
         task_id: TaskId(row.int("task_id")?),

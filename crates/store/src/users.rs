@@ -1,7 +1,9 @@
 //! Accounts, API tokens and browser sessions. Secrets arrive here already
 //! hashed: the store never sees a password or a token.
 
+use crate::queue_sql::Param;
 use crate::rows::{self, TOKEN_COLUMNS, USER_COLUMNS};
+use crate::tasks::Columns;
 use crate::{Error, Result, Store};
 use gloss_types::{ApiToken, Page, PageRequest, Role, Timestamp, TokenId, User, UserId};
 use sqlx::Row;
@@ -78,7 +80,10 @@ impl Store {
         .bind(i64::from(page.limit) + 1)
         .fetch_all(&self.readers)
         .await?;
-        let users = rows.iter().map(rows::user).collect::<Result<Vec<_>>>()?;
+        let users = rows
+            .iter()
+            .map(|row| rows::user(row))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(users, page.limit, |user| user.id.0))
     }
 
@@ -138,20 +143,20 @@ impl Store {
         &self,
         token_hash: &str,
     ) -> Result<(User, TokenId, Option<Timestamp>)> {
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS}, t.token_id, t.last_used_at FROM users \
-             JOIN (SELECT id AS token_id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1) t \
-             ON t.user_id = users.id \
-             WHERE users.active = 1"
-        ))
-        .bind(token_hash)
-        .fetch_one(&self.readers)
-        .await?;
+        let row = self
+            .quick_read_one(
+                &format!(
+                    "SELECT {USER_COLUMNS}, t.token_id, t.last_used_at FROM users \
+                     JOIN (SELECT id AS token_id, user_id, last_used_at FROM api_tokens \
+                     WHERE token_hash = $1) t ON t.user_id = users.id WHERE users.active = 1"
+                ),
+                &[Param::Text(token_hash)],
+            )
+            .await?;
         Ok((
             rows::user(&row)?,
-            TokenId(row.try_get("token_id")?),
-            row.try_get::<Option<i64>, _>("last_used_at")?
-                .map(Timestamp),
+            TokenId(row.int("token_id")?),
+            row.optional_int("last_used_at")?.map(Timestamp),
         ))
     }
 
@@ -220,19 +225,24 @@ impl Store {
 
     /// The unexpired session and its active user.
     pub async fn session(&self, token_hash: &str) -> Result<Session> {
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at FROM users \
-             JOIN (SELECT user_id, csrf_token, expires_at FROM sessions WHERE token_hash = $1) s \
-             ON s.user_id = users.id WHERE users.active = 1 AND s.expires_at > $2"
-        ))
-        .bind(token_hash)
-        .bind(Timestamp::now().millis())
-        .fetch_one(&self.readers)
-        .await?;
+        let row = self
+            .quick_read_one(
+                &format!(
+                    "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at FROM users \
+                     JOIN (SELECT user_id, csrf_token, expires_at FROM sessions \
+                     WHERE token_hash = $1) s ON s.user_id = users.id \
+                     WHERE users.active = 1 AND s.expires_at > $2"
+                ),
+                &[
+                    Param::Text(token_hash),
+                    Param::Int(Timestamp::now().millis()),
+                ],
+            )
+            .await?;
         Ok(Session {
             user: rows::user(&row)?,
-            csrf_token: row.try_get("csrf_token")?,
-            expires_at: Timestamp(row.try_get("expires_at")?),
+            csrf_token: row.text("csrf_token")?,
+            expires_at: Timestamp(row.int("expires_at")?),
         })
     }
 

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The annotator queue under load: 64 annotators calling `next` and submit.
+# Usage: bench/queue.sh [PATH_TO_GLOSS] [PATH_TO_GLOSS_QUEUE_LOAD] [SECONDS] [DATABASE_URL]
+# Not a test: it prints numbers for docs/performance.md and never fails on slowness.
+#
+# On a fresh data folder (SQLite by default, or the PostgreSQL database given
+# as DATABASE_URL, which must be empty), it creates 64 annotators and three
+# projects of 200,000 tasks (overlap 1), starts `gloss serve`, and runs the
+# load generator (bench/queue-load) three times, each on its own project:
+#   1. closed loop: every annotator calls as fast as answers come (throughput);
+#   2. open loop at 5,000 calls/s offered, and 3. at 10,000 calls/s offered
+#      (latency at a given load: calls start on schedule, latency counts from then).
+set -euo pipefail
+gloss=$(realpath "${1:-target/release/gloss}")
+load=$(realpath "${2:-target/release/gloss-queue-load}")
+seconds=${3:-10}
+database=${4:-}
+annotators=64
+tasks=200000
+for binary in "$gloss" "$load"; do
+  [ -x "$binary" ] || { echo "no binary at $binary (cargo build --release -p gloss -p gloss-queue-load)" >&2; exit 2; }
+done
+work=$(mktemp -d)
+server_pid=
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+data=$work/data
+db_args=()
+[ -n "$database" ] && db_args=(--database "$database")
+g() { "$gloss" --data "$data" "${db_args[@]}" --log warn "$@"; }
+
+cat > "$work/config.xml" <<'XML'
+<View>
+  <Image name="image" value="$image"/>
+  <Choices name="class" toName="image"><Choice value="Cat"/><Choice value="Dog"/></Choices>
+</View>
+XML
+python3 - "$work/tasks.json" "$tasks" <<'PY'
+import json, sys
+path, n = sys.argv[1], int(sys.argv[2])
+with open(path, "w") as out:
+    out.write("[" + ",".join(json.dumps({"image": f"/img/{i}.png"}) for i in range(n)) + "]")
+PY
+
+echo "binary: $gloss"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(date -u +%Y-%m-%d), database: ${database:+PostgreSQL}${database:-SQLite (synchronous=FULL)}"
+projects=()
+for run in closed open5k open10k; do
+  project=$(g project create --name "$run" --config "$work/config.xml")
+  g import --project "$project" "$work/tasks.json" >/dev/null
+  projects+=("$project")
+done
+: > "$work/tokens"
+for i in $(seq 1 $annotators); do
+  GLOSS_PASSWORD="bench password $i" g user create --username "a$i" --role annotator >/dev/null
+  g user token "a$i" >> "$work/tokens"
+done
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+GLOSS_ADMIN_PASSWORD=bench-password-123 "$gloss" --data "$data" "${db_args[@]}" --log warn ${GLOSS_BENCH_SERVE_ARGS:-} \
+  serve --bind "127.0.0.1:$port" >/dev/null 2>&1 &
+server_pid=$!
+until curl -sf -o /dev/null "http://127.0.0.1:$port/api/v1/openapi.json"; do sleep 0.05; done
+admin=$(curl -sf -X POST "http://127.0.0.1:$port/api/v1/auth/token" -H 'Content-Type: application/json' \
+  -d '{"username": "admin", "password": "bench-password-123"}' | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+for project in "${projects[@]}"; do
+  for i in $(seq 1 $annotators); do
+    curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/api/v1/projects/$project/members" \
+      -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
+      -d "{\"username\": \"a$i\", \"role\": \"annotator\"}"
+  done
+done
+
+echo "--- closed loop, $annotators annotators, ${seconds} s"
+/usr/bin/time -f "load generator: %U s user, %S s system" "$load" "127.0.0.1:$port" "${projects[0]}" "$work/tokens" "$seconds"
+echo "--- open loop, 5,000 calls/s offered"
+"$load" "127.0.0.1:$port" "${projects[1]}" "$work/tokens" "$seconds" 5000
+echo "--- open loop, 10,000 calls/s offered"
+"$load" "127.0.0.1:$port" "${projects[2]}" "$work/tokens" "$seconds" 10000
+echo "server: peak RSS $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$server_pid/status), CPU $(awk '{printf "%.1f s", ($14 + $15) / 100}' /proc/$server_pid/stat)"

@@ -1,0 +1,487 @@
+//! How queue calls reach the database: one small interface (`QueueSql`) over
+//! two connections, so the queue's statements are written once.
+//!
+//! - PostgreSQL: a sqlx connection inside a transaction of its own.
+//! - SQLite: a dedicated writer thread with its own connection (rusqlite, on
+//!   the same libsqlite3 as sqlx) that runs queue calls with group commit.
+//!   SQLite has one writer, and with `synchronous = FULL` every commit waits
+//!   for the disk (about 2 ms here), which would cap the queue at a few
+//!   hundred calls a second. Instead, calls queue up while the writer is
+//!   busy; it takes every waiting call, runs each inside its own savepoint
+//!   (so a failing call is undone alone), commits once, and only then
+//!   answers each caller: nothing is acknowledged before its commit, and a
+//!   lone call is not delayed. Statements run as plain function calls on
+//!   that thread; through sqlx each one would be handed to a worker thread
+//!   and back, and those hand-offs were most of the queue's CPU time.
+
+use crate::tasks::Columns;
+use crate::{Backend, Error, Result, SqliteSync};
+use std::future::Future;
+use std::sync::mpsc;
+use std::sync::Mutex;
+use tokio::sync::oneshot;
+
+/// A value bound to a statement's `$n` placeholder.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Param<'a> {
+    Int(i64),
+    OptionalInt(Option<i64>),
+    Float(Option<f64>),
+    Text(&'a str),
+}
+
+#[derive(Debug, Clone)]
+enum Cell {
+    Null,
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+/// One row, read by column name.
+#[derive(Debug, Clone)]
+pub(crate) struct QueueRow {
+    names: Vec<String>,
+    cells: Vec<Cell>,
+}
+
+impl QueueRow {
+    fn cell(&self, name: &str) -> Result<&Cell> {
+        self.names
+            .iter()
+            .position(|candidate| candidate == name)
+            .map(|index| &self.cells[index])
+            .ok_or_else(|| Error::Database(format!("no column `{name}` in the row")))
+    }
+}
+
+fn wrong_type(name: &str, cell: &Cell) -> Error {
+    Error::Database(format!("column `{name}` has an unexpected value {cell:?}"))
+}
+
+impl Columns for QueueRow {
+    fn int(&self, name: &str) -> Result<i64> {
+        self.optional_int(name)?
+            .ok_or_else(|| Error::Database(format!("column `{name}` is null")))
+    }
+    fn optional_int(&self, name: &str) -> Result<Option<i64>> {
+        match self.cell(name)? {
+            Cell::Null => Ok(None),
+            Cell::Int(value) => Ok(Some(*value)),
+            cell => Err(wrong_type(name, cell)),
+        }
+    }
+    fn text(&self, name: &str) -> Result<String> {
+        self.optional_text(name)?
+            .ok_or_else(|| Error::Database(format!("column `{name}` is null")))
+    }
+    fn optional_text(&self, name: &str) -> Result<Option<String>> {
+        match self.cell(name)? {
+            Cell::Null => Ok(None),
+            Cell::Text(value) => Ok(Some(value.clone())),
+            cell => Err(wrong_type(name, cell)),
+        }
+    }
+    fn optional_float(&self, name: &str) -> Result<Option<f64>> {
+        match self.cell(name)? {
+            Cell::Null => Ok(None),
+            Cell::Float(value) => Ok(Some(*value)),
+            // A whole number in a REAL column can come back as an integer.
+            Cell::Int(value) => Ok(Some(*value as f64)),
+            cell => Err(wrong_type(name, cell)),
+        }
+    }
+}
+
+/// The statements a queue call runs, on either backend. Placeholders are
+/// `$1`, `$2`, … on both.
+pub(crate) trait QueueSql {
+    fn backend(&self) -> Backend;
+    /// Runs a statement; returns the number of rows it changed.
+    fn execute(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+    ) -> impl Future<Output = Result<u64>> + Send;
+    fn fetch_all(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+    ) -> impl Future<Output = Result<Vec<QueueRow>>> + Send;
+}
+
+/// The first row of a query, if any.
+pub(crate) async fn fetch_optional<C: QueueSql>(
+    conn: &mut C,
+    sql: &str,
+    params: &[Param<'_>],
+) -> Result<Option<QueueRow>> {
+    Ok(conn.fetch_all(sql, params).await?.into_iter().next())
+}
+
+// ------------------------------------------------------------------ sqlx
+
+/// A sqlx connection (PostgreSQL) inside the call's transaction.
+pub(crate) struct SqlxQueue<'c>(pub &'c mut sqlx::AnyConnection, pub Backend);
+
+fn bind<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    params: &[Param<'q>],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for param in params {
+        query = match *param {
+            Param::Int(value) => query.bind(value),
+            Param::OptionalInt(value) => query.bind(value),
+            Param::Float(value) => query.bind(value),
+            Param::Text(value) => query.bind(value),
+        };
+    }
+    query
+}
+
+impl QueueSql for SqlxQueue<'_> {
+    fn backend(&self) -> Backend {
+        self.1
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
+        let done = bind(sqlx::query(sql), params).execute(&mut *self.0).await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn fetch_all(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<QueueRow>> {
+        use sqlx::{Column, Row, ValueRef};
+        let rows = bind(sqlx::query(sql), params)
+            .fetch_all(&mut *self.0)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let names: Vec<String> =
+                    row.columns().iter().map(|c| c.name().to_string()).collect();
+                let cells = (0..names.len())
+                    .map(|index| {
+                        if row.try_get_raw(index)?.is_null() {
+                            return Ok(Cell::Null);
+                        }
+                        if let Ok(value) = row.try_get::<i64, _>(index) {
+                            return Ok(Cell::Int(value));
+                        }
+                        if let Ok(value) = row.try_get::<f64, _>(index) {
+                            return Ok(Cell::Float(value));
+                        }
+                        Ok(Cell::Text(row.try_get::<String, _>(index)?))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(QueueRow { names, cells })
+            })
+            .collect()
+    }
+}
+
+// ------------------------------------------------------------------ SQLite
+
+/// The SQLite writer thread's connection.
+pub(crate) struct SqliteQueue<'c>(pub &'c rusqlite::Connection);
+
+impl From<rusqlite::Error> for Error {
+    fn from(err: rusqlite::Error) -> Error {
+        match &err {
+            rusqlite::Error::SqliteFailure(failure, message)
+                if failure.code == rusqlite::ErrorCode::ConstraintViolation
+                    && failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                    || failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+            {
+                Error::Conflict(message.clone().unwrap_or_else(|| err.to_string()))
+            }
+            _ => Error::Database(err.to_string()),
+        }
+    }
+}
+
+impl SqliteQueue<'_> {
+    /// A cached statement with `params` bound to their `$n` names.
+    fn prepare(&self, sql: &str, params: &[Param<'_>]) -> Result<rusqlite::CachedStatement<'_>> {
+        let mut statement = self.0.prepare_cached(sql)?;
+        for (index, param) in params.iter().enumerate() {
+            let Some(position) = statement.parameter_index(&format!("${}", index + 1))? else {
+                continue;
+            };
+            match *param {
+                Param::Int(value) => statement.raw_bind_parameter(position, value)?,
+                Param::OptionalInt(value) => statement.raw_bind_parameter(position, value)?,
+                Param::Float(value) => statement.raw_bind_parameter(position, value)?,
+                Param::Text(value) => statement.raw_bind_parameter(position, value)?,
+            }
+        }
+        Ok(statement)
+    }
+
+    fn run(&self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
+        let mut statement = self.prepare(sql, params)?;
+        Ok(statement.raw_execute()? as u64)
+    }
+
+    fn rows(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<QueueRow>> {
+        let mut statement = self.prepare(sql, params)?;
+        let names: Vec<String> = statement
+            .column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let mut rows = statement.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let cells = (0..names.len())
+                .map(|index| {
+                    Ok(match row.get_ref(index)? {
+                        rusqlite::types::ValueRef::Null => Cell::Null,
+                        rusqlite::types::ValueRef::Integer(value) => Cell::Int(value),
+                        rusqlite::types::ValueRef::Real(value) => Cell::Float(value),
+                        rusqlite::types::ValueRef::Text(text) => {
+                            Cell::Text(String::from_utf8_lossy(text).into_owned())
+                        }
+                        rusqlite::types::ValueRef::Blob(_) => {
+                            return Err(Error::Database("unexpected blob".to_string()))
+                        }
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            out.push(QueueRow {
+                names: names.clone(),
+                cells,
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl QueueSql for SqliteQueue<'_> {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    fn execute(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+    ) -> impl Future<Output = Result<u64>> + Send {
+        std::future::ready(self.run(sql, params))
+    }
+
+    fn fetch_all(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+    ) -> impl Future<Output = Result<Vec<QueueRow>>> + Send {
+        std::future::ready(self.rows(sql, params))
+    }
+}
+
+/// Called with the commit's outcome, to answer the caller.
+type Finish = Box<dyn FnOnce(Result<()>) + Send>;
+/// One caller's work: runs inside the batch's transaction and says whether
+/// it succeeded (else its savepoint is rolled back).
+type Job = Box<dyn FnOnce(&rusqlite::Connection) -> (bool, Finish) + Send>;
+
+enum Message {
+    Job(Job),
+    /// Close the connection and answer.
+    Close(oneshot::Sender<()>),
+}
+
+/// More calls than this wait for the next batch: it bounds how long one
+/// transaction holds the write lock.
+const MAX_BATCH: usize = 256;
+
+/// The SQLite writer thread for queue calls.
+#[derive(Debug)]
+pub(crate) struct SqliteWriter {
+    messages: Mutex<Option<mpsc::Sender<Message>>>,
+}
+
+impl SqliteWriter {
+    /// Opens the writer's connection to the database file and starts its thread.
+    pub(crate) fn open(path: &std::path::Path, sync: SqliteSync) -> Result<SqliteWriter> {
+        let conn = rusqlite::Connection::open(path)?;
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+            sync.pragma()
+        ))?;
+        // Other writers (imports, the server's other writes) hold the lock
+        // at times; wait for them as sqlx's connections do.
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let (messages, receiver) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("gloss-sqlite-queue".to_string())
+            .spawn(move || writer_loop(conn, receiver))
+            .map_err(|err| Error::Database(format!("cannot start the SQLite writer: {err}")))?;
+        Ok(SqliteWriter {
+            messages: Mutex::new(Some(messages)),
+        })
+    }
+
+    /// Runs `op` in the next batch and returns its result once the batch is committed.
+    pub(crate) async fn write<T, F>(&self, op: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let outcome = op(conn);
+            let succeeded = outcome.is_ok();
+            let finish: Finish = Box::new(move |committed: Result<()>| {
+                let _ = answer.send(committed.and(outcome));
+            });
+            (succeeded, finish)
+        });
+        let sender = self
+            .messages
+            .lock()
+            .map_err(|_| Error::Database("the SQLite writer is broken".to_string()))?
+            .clone()
+            .ok_or_else(|| Error::Database("the database is closed".to_string()))?;
+        sender
+            .send(Message::Job(job))
+            .map_err(|_| Error::Database("the SQLite writer has stopped".to_string()))?;
+        answered.await.map_err(|_| {
+            Error::Database("the write was not committed: the SQLite writer stopped".to_string())
+        })?
+    }
+
+    /// Finishes the waiting calls and closes the connection.
+    pub(crate) async fn close(&self) {
+        let sender = self
+            .messages
+            .lock()
+            .ok()
+            .and_then(|mut sender| sender.take());
+        if let Some(sender) = sender {
+            let (done, closed) = oneshot::channel();
+            if sender.send(Message::Close(done)).is_ok() {
+                let _ = closed.await;
+            }
+        }
+    }
+}
+
+fn writer_loop(conn: rusqlite::Connection, receiver: mpsc::Receiver<Message>) {
+    let mut close = None;
+    while close.is_none() {
+        let Ok(first) = receiver.recv() else {
+            break;
+        };
+        let mut batch = Vec::new();
+        for message in std::iter::once(first).chain(std::iter::from_fn(|| receiver.try_recv().ok()))
+        {
+            match message {
+                Message::Job(job) => batch.push(job),
+                Message::Close(done) => {
+                    close = Some(done);
+                    break;
+                }
+            }
+            if batch.len() >= MAX_BATCH {
+                break;
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        let mut finishes = Vec::with_capacity(batch.len());
+        let committed = run_batch(&conn, batch, &mut finishes);
+        if let Err(err) = &committed {
+            tracing::error!(error = %err, "a batch of queue writes failed");
+        }
+        for finish in finishes {
+            finish(match &committed {
+                Ok(()) => Ok(()),
+                Err(err) => Err(Error::Database(format!(
+                    "the write was not committed: {err}"
+                ))),
+            });
+        }
+    }
+    drop(conn);
+    if let Some(done) = close {
+        let _ = done.send(());
+    }
+}
+
+/// Runs every job of the batch in one transaction. Jobs that never ran
+/// (after a failure of the transaction itself) are dropped, which answers
+/// their callers with an error.
+fn run_batch(
+    conn: &rusqlite::Connection,
+    batch: Vec<Job>,
+    finishes: &mut Vec<Finish>,
+) -> Result<()> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let outcome = (|| {
+        for job in batch {
+            conn.execute_batch("SAVEPOINT queue_call")?;
+            let (succeeded, finish) = job(conn);
+            finishes.push(finish);
+            if !succeeded {
+                conn.execute_batch("ROLLBACK TO queue_call")?;
+            }
+            conn.execute_batch("RELEASE queue_call")?;
+        }
+        conn.execute_batch("COMMIT")?;
+        Ok(())
+    })();
+    if outcome.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    outcome
+}
+
+/// SQLite only: connections for the short reads every API call makes
+/// (who is calling, which project, which role), run on the calling thread.
+/// Each is an indexed lookup of a few microseconds; handing it to a sqlx
+/// worker thread and back cost far more than the read itself.
+#[derive(Debug)]
+pub(crate) struct SqliteQuickReads {
+    path: std::path::PathBuf,
+    idle: Mutex<Vec<rusqlite::Connection>>,
+}
+
+/// Connections kept for reuse; more are opened under load and closed after.
+const IDLE_QUICK_READERS: usize = 16;
+
+impl SqliteQuickReads {
+    pub(crate) fn new(path: &std::path::Path) -> SqliteQuickReads {
+        SqliteQuickReads {
+            path: path.to_path_buf(),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn rows(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<QueueRow>> {
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match idle {
+            Some(conn) => conn,
+            None => {
+                let conn = rusqlite::Connection::open_with_flags(
+                    &self.path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                // Readers in WAL mode never wait for writers; a short busy
+                // timeout covers the rare moments SQLite needs a lock (the
+                // WAL being reset), without holding a thread for long.
+                conn.busy_timeout(std::time::Duration::from_millis(500))?;
+                conn.set_prepared_statement_cache_capacity(32);
+                conn
+            }
+        };
+        let rows = SqliteQueue(&conn).rows(sql, params);
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < IDLE_QUICK_READERS {
+                idle.push(conn);
+            }
+        }
+        rows
+    }
+}
