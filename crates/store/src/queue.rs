@@ -115,6 +115,7 @@ macro_rules! queue_call {
             Some(writer) => {
                 writer
                     .write(move |raw| {
+                        $(let $var = $var.clone();)*
                         let $conn = &mut crate::queue_sql::SqliteQueue(raw);
                         // The SQLite connection answers at once: the future is
                         // ready on its first poll.

@@ -277,14 +277,46 @@ impl QueueSql for SqliteQueue<'_> {
     }
 }
 
-/// Called with the commit's outcome, to answer the caller.
-type Finish = Box<dyn FnOnce(Result<()>) + Send>;
-/// One caller's work: runs inside the batch's transaction and says whether
-/// it succeeded (else its savepoint is rolled back).
-type Job = Box<dyn FnOnce(&rusqlite::Connection) -> (bool, Finish) + Send>;
+/// One caller's queue call waiting for the writer thread.
+trait Job: Send {
+    /// Runs the call inside the batch's transaction; false when it failed.
+    /// A job may run more than once (see `run_batch`), each time from scratch.
+    fn run(&mut self, conn: &rusqlite::Connection) -> bool;
+    /// Answers the caller with the call's outcome, once its transaction
+    /// committed (`committed` says whether it did).
+    fn finish(self: Box<Self>, committed: Result<()>);
+}
+
+struct Call<T, F> {
+    op: F,
+    outcome: Option<Result<T>>,
+    answer: oneshot::Sender<Result<T>>,
+}
+
+impl<T, F> Job for Call<T, F>
+where
+    T: Send,
+    F: Fn(&rusqlite::Connection) -> Result<T> + Send,
+{
+    fn run(&mut self, conn: &rusqlite::Connection) -> bool {
+        let outcome = (self.op)(conn);
+        let succeeded = outcome.is_ok();
+        self.outcome = Some(outcome);
+        succeeded
+    }
+
+    fn finish(self: Box<Self>, committed: Result<()>) {
+        let outcome = match (committed, self.outcome) {
+            (Ok(()), Some(outcome)) => outcome,
+            (Err(err), _) => Err(err),
+            (Ok(()), None) => Err(Error::Database("the queue call did not run".to_string())),
+        };
+        let _ = self.answer.send(outcome);
+    }
+}
 
 enum Message {
-    Job(Job),
+    Job(Box<dyn Job>),
     /// Close the connection and answer.
     Close(oneshot::Sender<()>),
 }
@@ -321,20 +353,18 @@ impl SqliteWriter {
         })
     }
 
-    /// Runs `op` in the next batch and returns its result once the batch is committed.
+    /// Runs `op` in the next batch and returns its result once the batch is
+    /// committed. `op` may run more than once; only its last run counts.
     pub(crate) async fn write<T, F>(&self, op: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&rusqlite::Connection) -> Result<T> + Send + 'static,
+        F: Fn(&rusqlite::Connection) -> Result<T> + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let outcome = op(conn);
-            let succeeded = outcome.is_ok();
-            let finish: Finish = Box::new(move |committed: Result<()>| {
-                let _ = answer.send(committed.and(outcome));
-            });
-            (succeeded, finish)
+        let job = Box::new(Call {
+            op,
+            outcome: None,
+            answer,
         });
         let sender = self
             .messages
@@ -386,21 +416,8 @@ fn writer_loop(conn: rusqlite::Connection, receiver: mpsc::Receiver<Message>) {
                 break;
             }
         }
-        if batch.is_empty() {
-            continue;
-        }
-        let mut finishes = Vec::with_capacity(batch.len());
-        let committed = run_batch(&conn, batch, &mut finishes);
-        if let Err(err) = &committed {
-            tracing::error!(error = %err, "a batch of queue writes failed");
-        }
-        for finish in finishes {
-            finish(match &committed {
-                Ok(()) => Ok(()),
-                Err(err) => Err(Error::Database(format!(
-                    "the write was not committed: {err}"
-                ))),
-            });
+        if !batch.is_empty() {
+            run_batch(&conn, batch);
         }
     }
     drop(conn);
@@ -409,32 +426,55 @@ fn writer_loop(conn: rusqlite::Connection, receiver: mpsc::Receiver<Message>) {
     }
 }
 
-/// Runs every job of the batch in one transaction. Jobs that never ran
-/// (after a failure of the transaction itself) are dropped, which answers
-/// their callers with an error.
-fn run_batch(
-    conn: &rusqlite::Connection,
-    batch: Vec<Job>,
-    finishes: &mut Vec<Finish>,
-) -> Result<()> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    let outcome = (|| {
-        for job in batch {
-            conn.execute_batch("SAVEPOINT queue_call")?;
-            let (succeeded, finish) = job(conn);
-            finishes.push(finish);
-            if !succeeded {
-                conn.execute_batch("ROLLBACK TO queue_call")?;
-            }
-            conn.execute_batch("RELEASE queue_call")?;
+/// Runs a batch of calls in one transaction and answers them after its
+/// commit. Calls almost never fail (refusals are answers, not errors), so
+/// the batch runs without savepoints, which would copy every page a call
+/// touches; when one does fail, the transaction is rolled back and every
+/// call of the batch runs again in a transaction of its own.
+fn run_batch(conn: &rusqlite::Connection, mut batch: Vec<Box<dyn Job>>) {
+    let together = (|| {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        if !batch.iter_mut().all(|job| job.run(conn)) {
+            return Ok(false);
         }
         conn.execute_batch("COMMIT")?;
-        Ok(())
+        Ok(true)
     })();
-    if outcome.is_err() {
-        let _ = conn.execute_batch("ROLLBACK");
+    match together {
+        Ok(true) => {
+            for job in batch {
+                job.finish(Ok(()));
+            }
+        }
+        Ok(false) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            for mut job in batch {
+                let alone = (|| {
+                    conn.execute_batch("BEGIN IMMEDIATE")?;
+                    if job.run(conn) {
+                        conn.execute_batch("COMMIT")
+                    } else {
+                        conn.execute_batch("ROLLBACK")
+                    }
+                    .map_err(Error::from)
+                })();
+                if alone.is_err() {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+                job.finish(alone);
+            }
+        }
+        Err(err) => {
+            let err: Error = err;
+            tracing::error!(error = %err, "a batch of queue writes failed");
+            let _ = conn.execute_batch("ROLLBACK");
+            for job in batch {
+                job.finish(Err(Error::Database(format!(
+                    "the write was not committed: {err}"
+                ))));
+            }
+        }
     }
-    outcome
 }
 
 /// SQLite only: connections for the short reads every API call makes

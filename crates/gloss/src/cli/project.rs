@@ -4,8 +4,8 @@ use super::open_engine;
 use crate::config::Settings;
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use gloss_engine::{Actor, ProjectInput};
-use gloss_types::PageRequest;
+use gloss_engine::{Actor, ProjectInput, ProjectUpdate};
+use gloss_types::{PageRequest, ProjectId, ProjectRole, QueueOrder, TaskId};
 use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
@@ -22,6 +22,53 @@ pub enum ProjectCommand {
     },
     /// List projects
     List,
+    /// Change a project's name, description or queue settings
+    Set {
+        /// The project's id
+        project: i64,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// How many different annotators must submit each task (1 to 100)
+        #[arg(long)]
+        overlap: Option<i64>,
+        /// sequential, random or priority
+        #[arg(long, value_parser = parse_order)]
+        queue_order: Option<QueueOrder>,
+        /// How long `next` reserves a task for its annotator
+        #[arg(long)]
+        reservation_seconds: Option<i64>,
+    },
+    /// Add a member to a project, or change their role
+    Member {
+        /// The project's id
+        project: i64,
+        username: String,
+        /// manager, reviewer or annotator [default: from the account's role]
+        #[arg(long, value_parser = parse_role)]
+        role: Option<ProjectRole>,
+    },
+    /// Put tasks first in a member's queue (or take them out with --remove)
+    Assign {
+        /// The project's id
+        project: i64,
+        #[arg(long)]
+        user: String,
+        /// Task ids
+        #[arg(required = true)]
+        tasks: Vec<i64>,
+        #[arg(long)]
+        remove: bool,
+    },
+}
+
+fn parse_order(text: &str) -> Result<QueueOrder, String> {
+    QueueOrder::parse(text).ok_or_else(|| "must be sequential, random or priority".to_string())
+}
+
+fn parse_role(text: &str) -> Result<ProjectRole, String> {
+    ProjectRole::parse(text).ok_or_else(|| "must be manager, reviewer or annotator".to_string())
 }
 
 pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
@@ -57,6 +104,68 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
                 }
                 let Some(next) = projects.next else { break };
                 page.after = Some(next.parse().context("reading the next page")?);
+            }
+        }
+        ProjectCommand::Set {
+            project,
+            name,
+            description,
+            overlap,
+            queue_order,
+            reservation_seconds,
+        } => {
+            let update = ProjectUpdate {
+                name,
+                description,
+                label_config: None,
+                overlap,
+                queue_order,
+                reservation_seconds,
+            };
+            let project = engine
+                .update_project(&operator, ProjectId(project), update)
+                .await?;
+            println!(
+                "project {}: overlap {}, queue order {}, reservations last {} s",
+                project.id,
+                project.overlap,
+                project.queue_order.as_str(),
+                project.reservation_seconds
+            );
+        }
+        ProjectCommand::Member {
+            project,
+            username,
+            role,
+        } => {
+            let member = engine
+                .put_member(&operator, ProjectId(project), &username, role)
+                .await?;
+            println!(
+                "{} is {} of project {}",
+                member.username,
+                member.role.as_str(),
+                project
+            );
+        }
+        ProjectCommand::Assign {
+            project,
+            user,
+            tasks,
+            remove,
+        } => {
+            let tasks: Vec<TaskId> = tasks.into_iter().map(TaskId).collect();
+            let project = ProjectId(project);
+            if remove {
+                let changed = engine
+                    .unassign_tasks(&operator, project, &user, &tasks)
+                    .await?;
+                println!("{changed} tasks taken out of {user}'s queue");
+            } else {
+                let changed = engine
+                    .assign_tasks(&operator, project, &user, &tasks)
+                    .await?;
+                println!("{changed} tasks assigned to {user}");
             }
         }
     }

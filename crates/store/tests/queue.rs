@@ -1,0 +1,142 @@
+//! The queue's storage on SQLite and PostgreSQL: calls that arrive together
+//! and fail are undone alone, and an overlap change re-marks the tasks.
+
+use gloss_store::{
+    NewProject, NewTask, NewUser, ProjectPatch, QueueProject, Store, Submitted, Work,
+};
+use gloss_test_support::{databases, open_store};
+use gloss_types::{PageRequest, ProjectId, Role, TaskId, TaskStatus, Timestamp, User};
+
+async fn user(store: &Store, name: &str) -> User {
+    store
+        .create_user(&NewUser {
+            username: name.to_string(),
+            password_hash: format!("hash-of-{name}"),
+            role: Role::Annotator,
+        })
+        .await
+        .unwrap()
+}
+
+/// A project with `count` tasks; returns it and its task ids.
+async fn project(store: &Store, name: &str, count: usize) -> (QueueProject, Vec<TaskId>) {
+    let project = store
+        .create_project(&NewProject {
+            name: name.to_string(),
+            description: String::new(),
+            label_config: "<View/>".to_string(),
+            created_by: None,
+        })
+        .await
+        .unwrap();
+    let mut import = store.begin_task_import(project.id, None).await.unwrap();
+    let tasks: Vec<NewTask> = (0..count)
+        .map(|i| NewTask {
+            data: format!(r#"{{"n": {i}}}"#),
+            ..NewTask::default()
+        })
+        .collect();
+    import.insert(&tasks).await.unwrap();
+    import.commit().await.unwrap();
+    let ids = store
+        .list_tasks(project.id, PageRequest::first(1000))
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .map(|task| task.id)
+        .collect();
+    (QueueProject::from(&project), ids)
+}
+
+fn work() -> Work {
+    Work {
+        result: "[]".to_string(),
+        lead_time: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failing_call_among_concurrent_ones_is_undone_alone() {
+    for db in databases().await {
+        let label = db.label;
+        let store = open_store(&db).await;
+        let (mine, tasks) = project(&store, "mine", 40).await;
+        let (_, others) = project(&store, "other", 1).await;
+        let mut calls = Vec::new();
+        for (n, task) in tasks.iter().enumerate() {
+            let person = user(&store, &format!("u{n}")).await;
+            let store = store.clone();
+            let task = *task;
+            // Every fourth annotator also sends a submit for a task of another
+            // project at the same moment: it must fail and leave no trace.
+            let stray = others[0];
+            calls.push(tokio::spawn(async move {
+                let now = Timestamp::now().millis();
+                let good = store.submit_annotation(mine, task, person.id, work(), now);
+                if n % 4 == 0 {
+                    let bad = store.submit_annotation(mine, stray, person.id, work(), now);
+                    let (good, bad) = tokio::join!(good, bad);
+                    assert!(bad.is_err(), "a task of another project was accepted");
+                    good
+                } else {
+                    good.await
+                }
+            }));
+        }
+        for call in calls {
+            let submitted = call.await.unwrap().unwrap();
+            assert!(matches!(submitted, Submitted::Created { .. }), "{label}");
+        }
+        let counts = store.task_counts(mine.id).await.unwrap();
+        assert!(
+            counts.contains(&(TaskStatus::Completed, 40)),
+            "{label}: {counts:?}"
+        );
+        assert!(
+            store.task_annotations(others[0]).await.unwrap().is_empty(),
+            "{label}: the failed calls wrote nothing"
+        );
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_new_overlap_reopens_and_completes_tasks() {
+    for db in databases().await {
+        let label = db.label;
+        let store = open_store(&db).await;
+        let (project, tasks) = project(&store, "p", 2).await;
+        let ann = user(&store, "ann").await;
+        let now = Timestamp::now().millis();
+        store
+            .submit_annotation(project, tasks[0], ann.id, work(), now)
+            .await
+            .unwrap();
+        let statuses = |counts: Vec<(TaskStatus, i64)>| {
+            counts
+                .into_iter()
+                .filter(|(_, n)| *n > 0)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            statuses(store.task_counts(project.id).await.unwrap()),
+            [(TaskStatus::New, 1), (TaskStatus::Completed, 1)],
+            "{label}"
+        );
+        let patch = ProjectPatch {
+            overlap: Some(2),
+            ..ProjectPatch::default()
+        };
+        store
+            .update_project(ProjectId(project.id.0), &patch)
+            .await
+            .unwrap();
+        assert_eq!(
+            statuses(store.task_counts(project.id).await.unwrap()),
+            [(TaskStatus::New, 1), (TaskStatus::InProgress, 1)],
+            "{label}: one annotation of two"
+        );
+        store.close().await;
+    }
+}
