@@ -19,6 +19,7 @@ use sqlx::{Any, AnyConnection, Row, ValueRef};
 pub(crate) const TABLES: &[&str] = &[
     "users",
     "projects",
+    "task_counts",
     "project_members",
     "api_tokens",
     "sessions",

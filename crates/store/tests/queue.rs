@@ -49,6 +49,19 @@ async fn project(store: &Store, name: &str, count: usize) -> (QueueProject, Vec<
     (QueueProject::from(&project), ids)
 }
 
+/// The kept counts per status must equal a count of the tasks themselves.
+async fn assert_counts_agree(store: &Store, project: ProjectId, label: &str) {
+    let tasks = store
+        .list_tasks(project, PageRequest::first(1000))
+        .await
+        .unwrap()
+        .items;
+    for (status, kept) in store.task_counts(project).await.unwrap() {
+        let counted = tasks.iter().filter(|task| task.status == status).count() as i64;
+        assert_eq!(kept, counted, "{label}: {status:?}");
+    }
+}
+
 fn work() -> Work {
     Work {
         result: "[]".to_string(),
@@ -97,6 +110,7 @@ async fn a_failing_call_among_concurrent_ones_is_undone_alone() {
             store.task_annotations(others[0]).await.unwrap().is_empty(),
             "{label}: the failed calls wrote nothing"
         );
+        assert_counts_agree(&store, mine.id, label).await;
         store.close().await;
     }
 }
@@ -137,6 +151,7 @@ async fn a_new_overlap_reopens_and_completes_tasks() {
             [(TaskStatus::New, 1), (TaskStatus::InProgress, 1)],
             "{label}: one annotation of two"
         );
+        assert_counts_agree(&store, project.id, label).await;
         store.close().await;
     }
 }
