@@ -1,7 +1,7 @@
 //! Label Studio's export JSON, written task by task.
 
 use crate::model::{AnnotationRecord, DraftRecord, PredictionRecord};
-use crate::timestamp::format_millis;
+use crate::timestamp::millis_text;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -259,8 +259,8 @@ struct Time(Option<i64>);
 
 impl Serialize for Time {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.0.and_then(format_millis) {
-            Some(text) => serializer.serialize_str(&text),
+        match self.0.and_then(millis_text) {
+            Some(text) => serializer.serialize_str(text.as_str()),
             None => serializer.serialize_none(),
         }
     }
