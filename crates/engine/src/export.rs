@@ -13,7 +13,7 @@ use crate::import::media_key_of;
 use crate::Engine;
 use gloss_formats::{
     AnnotationRecord, CocoWriter, DraftRecord, ExportAnnotation, ExportPrediction, ExportTask,
-    ImageInfo, LabelStudioWriter, PredictionRecord, Split, SplitRatios,
+    ImageInfo, LabelStudioWriter, PredictionRecord, Split, SplitRatios, StoredResult,
 };
 use gloss_schema::ControlKind;
 use gloss_store::{AnnotationRow, DraftRow, PredictionRow, ProjectMediaRow, TaskBundlePage};
@@ -582,9 +582,12 @@ fn convert_page(
             ));
             continue;
         }
+        // Label Studio's format writes results as stored (see
+        // `StoredResult`); COCO and the label filter need them parsed.
+        let parse_results = options.format != ExportFormat::LabelStudio || options.label.is_some();
         let annotation_records = task_annotations
             .iter()
-            .map(annotation_record)
+            .map(|row| annotation_record(row, parse_results))
             .collect::<io::Result<Vec<_>>>()?;
         if let Some(label) = &options.label {
             let uses_label = annotation_records
@@ -602,8 +605,8 @@ fn convert_page(
             .map(draft_record)
             .collect::<io::Result<Vec<_>>>()?;
         let prediction_records = task_predictions
-            .iter()
-            .map(|p| Ok((p.id.0, prediction_record(p)?, p.created_at)))
+            .into_iter()
+            .map(prediction_record)
             .collect::<io::Result<Vec<_>>>()?;
 
         let media_key = writer_options
@@ -634,7 +637,7 @@ fn convert_page(
             created_at: row.created_at,
             updated_at: row.updated_at,
             annotations: task_annotations
-                .iter()
+                .into_iter()
                 .zip(annotation_records)
                 .map(|(row, mut record)| {
                     if let Some(user) = row.completed_by {
@@ -643,17 +646,11 @@ fn convert_page(
                     ExportAnnotation {
                         id: row.id.0,
                         record,
+                        stored_result: (!parse_results).then_some(StoredResult(row.result)),
                     }
                 })
                 .collect(),
-            predictions: prediction_records
-                .into_iter()
-                .map(|(id, record, created_at)| ExportPrediction {
-                    id,
-                    record,
-                    created_at,
-                })
-                .collect(),
+            predictions: prediction_records,
             drafts: draft_records,
             image,
         };
@@ -743,12 +740,17 @@ fn extra_map(extra: &Option<String>, what: &str) -> io::Result<Map<String, Value
     }
 }
 
-fn annotation_record(row: &AnnotationRow) -> io::Result<AnnotationRecord> {
+/// The annotation's record; its result stays empty unless `parse_result`.
+fn annotation_record(row: &AnnotationRow, parse_result: bool) -> io::Result<AnnotationRecord> {
     let mut extra = extra_map(&row.extra, "annotations.extra")?;
     // Imported work by someone unknown here keeps who it was.
     let completed_by = extra.remove("completed_by");
     Ok(AnnotationRecord {
-        result: parse_json(&row.result, "annotations.result")?,
+        result: if parse_result {
+            parse_json(&row.result, "annotations.result")?
+        } else {
+            Vec::new()
+        },
         completed_by,
         lead_time: row.lead_time,
         was_cancelled: row.was_cancelled,
@@ -759,12 +761,20 @@ fn annotation_record(row: &AnnotationRow) -> io::Result<AnnotationRecord> {
     })
 }
 
-fn prediction_record(row: &PredictionRow) -> io::Result<PredictionRecord> {
-    Ok(PredictionRecord {
-        result: parse_json(&row.result, "predictions.result")?,
-        model_version: Some(row.model_version.clone()),
-        score: row.score,
-        extra: extra_map(&row.extra, "predictions.extra")?,
+/// The prediction as exported. Its result is handed on as stored: Label
+/// Studio's format writes it as it is, and COCO and the label filter leave
+/// predictions out.
+fn prediction_record(row: PredictionRow) -> io::Result<ExportPrediction> {
+    Ok(ExportPrediction {
+        id: row.id.0,
+        record: PredictionRecord {
+            result: Vec::new(),
+            model_version: Some(row.model_version),
+            score: row.score,
+            extra: extra_map(&row.extra, "predictions.extra")?,
+        },
+        created_at: row.created_at,
+        stored_result: Some(StoredResult(row.result)),
     })
 }
 

@@ -30,4 +30,6 @@ pub use model::{
 };
 pub use read::{detect, read_tasks, InputFormat, TaskSink, DETECT_HEAD_LEN};
 pub use split::{split_of, Split, SplitRatios};
-pub use write::{ExportAnnotation, ExportPrediction, ExportTask, ImageInfo, LabelStudioWriter};
+pub use write::{
+    ExportAnnotation, ExportPrediction, ExportTask, ImageInfo, LabelStudioWriter, StoredResult,
+};
