@@ -18,7 +18,7 @@ use gloss_formats::{
 use gloss_schema::ControlKind;
 use gloss_store::{AnnotationRow, DraftRow, PredictionRow, ProjectMediaRow, TaskBundlePage};
 use gloss_types::result::{ResultItem, ResultValue};
-use gloss_types::{ProjectId, ProjectRole, TaskStatus, Timestamp};
+use gloss_types::{ProjectId, ProjectRole, TaskStatus};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
@@ -834,8 +834,8 @@ fn native_task(
                     was_cancelled: row.was_cancelled,
                     ground_truth: row.ground_truth,
                     version: row.version,
-                    created_at: Timestamp(row.created_at).to_string(),
-                    updated_at: Timestamp(row.updated_at).to_string(),
+                    created_at: NativeTime(row.created_at),
+                    updated_at: NativeTime(row.updated_at),
                     extra,
                 })
             })
@@ -848,7 +848,7 @@ fn native_task(
                     model_version: &row.model_version,
                     score: row.score,
                     result: raw(&row.result, "predictions.result")?,
-                    created_at: Timestamp(row.created_at).to_string(),
+                    created_at: NativeTime(row.created_at),
                     extra: {
                         let mut extra = extra_map(&row.extra, "predictions.extra")?;
                         drop_written_keys(&mut extra, NATIVE_PREDICTION_KEYS);
@@ -868,14 +868,14 @@ fn native_task(
                     user: person(row.user_id, &row.username, unknown.as_ref()),
                     result: raw(&row.result, "drafts.result")?,
                     lead_time: row.lead_time,
-                    created_at: Timestamp(row.created_at).to_string(),
-                    updated_at: Timestamp(row.updated_at).to_string(),
+                    created_at: NativeTime(row.created_at),
+                    updated_at: NativeTime(row.updated_at),
                     extra,
                 })
             })
             .collect::<io::Result<_>>()?,
-        created_at: Timestamp(row.created_at).to_string(),
-        updated_at: Timestamp(row.updated_at).to_string(),
+        created_at: NativeTime(row.created_at),
+        updated_at: NativeTime(row.updated_at),
     };
     serde_json::to_vec(&task).map_err(io::Error::other)
 }
@@ -941,8 +941,8 @@ struct NativeTaskJson<'a> {
     annotations: Vec<NativeAnnotationJson<'a>>,
     predictions: Vec<NativePredictionJson<'a>>,
     drafts: Vec<NativeDraftJson<'a>>,
-    created_at: String,
-    updated_at: String,
+    created_at: NativeTime,
+    updated_at: NativeTime,
 }
 
 /// Keys Gloss does not model (kept from an import) sit beside the known
@@ -956,8 +956,8 @@ struct NativeAnnotationJson<'a> {
     was_cancelled: bool,
     ground_truth: bool,
     version: i64,
-    created_at: String,
-    updated_at: String,
+    created_at: NativeTime,
+    updated_at: NativeTime,
     #[serde(flatten)]
     extra: Map<String, Value>,
 }
@@ -968,7 +968,7 @@ struct NativePredictionJson<'a> {
     model_version: &'a str,
     score: Option<f64>,
     result: &'a RawValue,
-    created_at: String,
+    created_at: NativeTime,
     #[serde(flatten)]
     extra: Map<String, Value>,
 }
@@ -979,10 +979,23 @@ struct NativeDraftJson<'a> {
     user: Value,
     result: &'a RawValue,
     lead_time: Option<f64>,
-    created_at: String,
-    updated_at: String,
+    created_at: NativeTime,
+    updated_at: NativeTime,
     #[serde(flatten)]
     extra: Map<String, Value>,
+}
+
+/// A date-time written as [`gloss_types::Timestamp`] displays it, without
+/// allocating.
+struct NativeTime(i64);
+
+impl Serialize for NativeTime {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(gloss_formats::timestamp_text(self.0).as_str())
+    }
 }
 
 /// Writes Gloss's export: a JSON array, one task at a time.

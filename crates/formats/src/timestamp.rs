@@ -26,25 +26,48 @@ pub(crate) fn format_millis(millis: i64) -> Option<String> {
 }
 
 /// [`format_millis`]'s text without allocating for the usual years.
-pub(crate) fn millis_text(millis: i64) -> Option<MillisText> {
+pub(crate) fn millis_text(millis: i64) -> Option<DateTimeText> {
     match four_digit_year_text(millis) {
-        Some(bytes) => Some(MillisText::Short(bytes)),
-        None => general_format(millis).map(MillisText::Long),
+        Some(bytes) => Some(DateTimeText::Short(bytes, bytes.len())),
+        None => general_format(millis).map(DateTimeText::Long),
     }
 }
 
-/// A formatted moment: on the stack for years 0000–9999, else a `String`.
-pub(crate) enum MillisText {
-    Short([u8; 24]),
+/// What [`gloss_types::Timestamp`] displays (RFC 3339 with as many fraction
+/// digits as needed, none for a whole second, or the milliseconds as a
+/// number beyond the year 9999), without allocating for years 0000–9999.
+pub fn timestamp_text(millis: i64) -> DateTimeText {
+    let Some(mut bytes) = four_digit_year_text(millis) else {
+        return DateTimeText::Long(gloss_types::Timestamp(millis).to_string());
+    };
+    // `…:SS.mmmZ`: the fraction's trailing zeros go, and its dot if it is 0.
+    let mut end = 23;
+    while end > 20 && bytes[end - 1] == b'0' {
+        end -= 1;
+    }
+    if end == 20 {
+        end = 19;
+    }
+    bytes[end] = b'Z';
+    DateTimeText::Short(bytes, end + 1)
+}
+
+/// A formatted date-time: on the stack (the first `len` bytes) for years
+/// 0000–9999, else a `String`.
+#[derive(Debug, Clone)]
+pub enum DateTimeText {
+    Short([u8; 24], usize),
     Long(String),
 }
 
-impl MillisText {
-    pub(crate) fn as_str(&self) -> &str {
+impl DateTimeText {
+    pub fn as_str(&self) -> &str {
         match self {
             // Only ASCII digits and separators are written into it.
-            MillisText::Short(bytes) => std::str::from_utf8(bytes).unwrap_or_default(),
-            MillisText::Long(text) => text,
+            DateTimeText::Short(bytes, len) => {
+                std::str::from_utf8(&bytes[..*len]).unwrap_or_default()
+            }
+            DateTimeText::Long(text) => text,
         }
     }
 }
@@ -181,6 +204,40 @@ mod tests {
             format_millis(-62_167_219_200_001).as_deref(),
             Some("-0001-12-31T23:59:59.999Z")
         );
+    }
+
+    #[test]
+    fn timestamp_text_is_what_timestamps_display() {
+        // As in the test above; the step moves the milliseconds by one, so
+        // every fraction with and without trailing zeros comes up.
+        let mut millis = -62_167_219_200_000_i64;
+        while millis <= 253_402_300_799_999 {
+            assert_eq!(
+                timestamp_text(millis).as_str(),
+                gloss_types::Timestamp(millis).to_string(),
+                "{millis}"
+            );
+            millis += 86_400_000 + 3_723_001;
+        }
+        for millis in [
+            i64::MIN,
+            -62_167_219_200_001,
+            -62_167_219_200_000,
+            -1,
+            0,
+            1,
+            10,
+            100,
+            253_402_300_799_999,
+            253_402_300_800_000,
+            i64::MAX,
+        ] {
+            assert_eq!(
+                timestamp_text(millis).as_str(),
+                gloss_types::Timestamp(millis).to_string(),
+                "{millis}"
+            );
+        }
     }
 
     #[test]
