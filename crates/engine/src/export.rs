@@ -13,12 +13,12 @@ use crate::import::media_key_of;
 use crate::Engine;
 use gloss_formats::{
     AnnotationRecord, CocoWriter, DraftRecord, ExportAnnotation, ExportPrediction, ExportTask,
-    ImageInfo, LabelStudioWriter, PredictionRecord, Split, SplitRatios,
+    ImageInfo, LabelStudioWriter, PredictionRecord, Split, SplitRatios, StoredResult,
 };
 use gloss_schema::ControlKind;
 use gloss_store::{AnnotationRow, DraftRow, PredictionRow, ProjectMediaRow, TaskBundlePage};
 use gloss_types::result::{ResultItem, ResultValue};
-use gloss_types::{ProjectId, ProjectRole, TaskStatus, Timestamp};
+use gloss_types::{ProjectId, ProjectRole, TaskStatus};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
@@ -582,9 +582,12 @@ fn convert_page(
             ));
             continue;
         }
+        // Label Studio's format writes results as stored (see
+        // `StoredResult`); COCO and the label filter need them parsed.
+        let parse_results = options.format != ExportFormat::LabelStudio || options.label.is_some();
         let annotation_records = task_annotations
             .iter()
-            .map(annotation_record)
+            .map(|row| annotation_record(row, parse_results))
             .collect::<io::Result<Vec<_>>>()?;
         if let Some(label) = &options.label {
             let uses_label = annotation_records
@@ -602,8 +605,8 @@ fn convert_page(
             .map(draft_record)
             .collect::<io::Result<Vec<_>>>()?;
         let prediction_records = task_predictions
-            .iter()
-            .map(|p| Ok((p.id.0, prediction_record(p)?, p.created_at)))
+            .into_iter()
+            .map(prediction_record)
             .collect::<io::Result<Vec<_>>>()?;
 
         let media_key = writer_options
@@ -634,7 +637,7 @@ fn convert_page(
             created_at: row.created_at,
             updated_at: row.updated_at,
             annotations: task_annotations
-                .iter()
+                .into_iter()
                 .zip(annotation_records)
                 .map(|(row, mut record)| {
                     if let Some(user) = row.completed_by {
@@ -643,17 +646,11 @@ fn convert_page(
                     ExportAnnotation {
                         id: row.id.0,
                         record,
+                        stored_result: (!parse_results).then_some(StoredResult(row.result)),
                     }
                 })
                 .collect(),
-            predictions: prediction_records
-                .into_iter()
-                .map(|(id, record, created_at)| ExportPrediction {
-                    id,
-                    record,
-                    created_at,
-                })
-                .collect(),
+            predictions: prediction_records,
             drafts: draft_records,
             image,
         };
@@ -743,12 +740,17 @@ fn extra_map(extra: &Option<String>, what: &str) -> io::Result<Map<String, Value
     }
 }
 
-fn annotation_record(row: &AnnotationRow) -> io::Result<AnnotationRecord> {
+/// The annotation's record; its result stays empty unless `parse_result`.
+fn annotation_record(row: &AnnotationRow, parse_result: bool) -> io::Result<AnnotationRecord> {
     let mut extra = extra_map(&row.extra, "annotations.extra")?;
     // Imported work by someone unknown here keeps who it was.
     let completed_by = extra.remove("completed_by");
     Ok(AnnotationRecord {
-        result: parse_json(&row.result, "annotations.result")?,
+        result: if parse_result {
+            parse_json(&row.result, "annotations.result")?
+        } else {
+            Vec::new()
+        },
         completed_by,
         lead_time: row.lead_time,
         was_cancelled: row.was_cancelled,
@@ -759,12 +761,20 @@ fn annotation_record(row: &AnnotationRow) -> io::Result<AnnotationRecord> {
     })
 }
 
-fn prediction_record(row: &PredictionRow) -> io::Result<PredictionRecord> {
-    Ok(PredictionRecord {
-        result: parse_json(&row.result, "predictions.result")?,
-        model_version: Some(row.model_version.clone()),
-        score: row.score,
-        extra: extra_map(&row.extra, "predictions.extra")?,
+/// The prediction as exported. Its result is handed on as stored: Label
+/// Studio's format writes it as it is, and COCO and the label filter leave
+/// predictions out.
+fn prediction_record(row: PredictionRow) -> io::Result<ExportPrediction> {
+    Ok(ExportPrediction {
+        id: row.id.0,
+        record: PredictionRecord {
+            result: Vec::new(),
+            model_version: Some(row.model_version),
+            score: row.score,
+            extra: extra_map(&row.extra, "predictions.extra")?,
+        },
+        created_at: row.created_at,
+        stored_result: Some(StoredResult(row.result)),
     })
 }
 
@@ -824,8 +834,8 @@ fn native_task(
                     was_cancelled: row.was_cancelled,
                     ground_truth: row.ground_truth,
                     version: row.version,
-                    created_at: Timestamp(row.created_at).to_string(),
-                    updated_at: Timestamp(row.updated_at).to_string(),
+                    created_at: NativeTime(row.created_at),
+                    updated_at: NativeTime(row.updated_at),
                     extra,
                 })
             })
@@ -838,7 +848,7 @@ fn native_task(
                     model_version: &row.model_version,
                     score: row.score,
                     result: raw(&row.result, "predictions.result")?,
-                    created_at: Timestamp(row.created_at).to_string(),
+                    created_at: NativeTime(row.created_at),
                     extra: {
                         let mut extra = extra_map(&row.extra, "predictions.extra")?;
                         drop_written_keys(&mut extra, NATIVE_PREDICTION_KEYS);
@@ -858,14 +868,14 @@ fn native_task(
                     user: person(row.user_id, &row.username, unknown.as_ref()),
                     result: raw(&row.result, "drafts.result")?,
                     lead_time: row.lead_time,
-                    created_at: Timestamp(row.created_at).to_string(),
-                    updated_at: Timestamp(row.updated_at).to_string(),
+                    created_at: NativeTime(row.created_at),
+                    updated_at: NativeTime(row.updated_at),
                     extra,
                 })
             })
             .collect::<io::Result<_>>()?,
-        created_at: Timestamp(row.created_at).to_string(),
-        updated_at: Timestamp(row.updated_at).to_string(),
+        created_at: NativeTime(row.created_at),
+        updated_at: NativeTime(row.updated_at),
     };
     serde_json::to_vec(&task).map_err(io::Error::other)
 }
@@ -931,8 +941,8 @@ struct NativeTaskJson<'a> {
     annotations: Vec<NativeAnnotationJson<'a>>,
     predictions: Vec<NativePredictionJson<'a>>,
     drafts: Vec<NativeDraftJson<'a>>,
-    created_at: String,
-    updated_at: String,
+    created_at: NativeTime,
+    updated_at: NativeTime,
 }
 
 /// Keys Gloss does not model (kept from an import) sit beside the known
@@ -946,8 +956,8 @@ struct NativeAnnotationJson<'a> {
     was_cancelled: bool,
     ground_truth: bool,
     version: i64,
-    created_at: String,
-    updated_at: String,
+    created_at: NativeTime,
+    updated_at: NativeTime,
     #[serde(flatten)]
     extra: Map<String, Value>,
 }
@@ -958,7 +968,7 @@ struct NativePredictionJson<'a> {
     model_version: &'a str,
     score: Option<f64>,
     result: &'a RawValue,
-    created_at: String,
+    created_at: NativeTime,
     #[serde(flatten)]
     extra: Map<String, Value>,
 }
@@ -969,10 +979,23 @@ struct NativeDraftJson<'a> {
     user: Value,
     result: &'a RawValue,
     lead_time: Option<f64>,
-    created_at: String,
-    updated_at: String,
+    created_at: NativeTime,
+    updated_at: NativeTime,
     #[serde(flatten)]
     extra: Map<String, Value>,
+}
+
+/// A date-time written as [`gloss_types::Timestamp`] displays it, without
+/// allocating.
+struct NativeTime(i64);
+
+impl Serialize for NativeTime {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(gloss_formats::timestamp_text(self.0).as_str())
+    }
 }
 
 /// Writes Gloss's export: a JSON array, one task at a time.

@@ -30,4 +30,7 @@ pub use model::{
 };
 pub use read::{detect, read_tasks, InputFormat, TaskSink, DETECT_HEAD_LEN};
 pub use split::{split_of, Split, SplitRatios};
-pub use write::{ExportAnnotation, ExportPrediction, ExportTask, ImageInfo, LabelStudioWriter};
+pub use timestamp::{timestamp_text, DateTimeText};
+pub use write::{
+    ExportAnnotation, ExportPrediction, ExportTask, ImageInfo, LabelStudioWriter, StoredResult,
+};

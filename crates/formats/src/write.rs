@@ -1,9 +1,11 @@
 //! Label Studio's export JSON, written task by task.
 
 use crate::model::{AnnotationRecord, DraftRecord, PredictionRecord};
-use crate::timestamp::format_millis;
-use serde::ser::{SerializeMap, Serializer};
+use crate::timestamp::millis_text;
+use gloss_types::result::ResultItem;
+use serde::ser::{Error as _, SerializeMap, Serializer};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::io::{self, BufWriter, Write};
 
@@ -40,6 +42,9 @@ pub struct ImageInfo {
 pub struct ExportAnnotation {
     pub id: i64,
     pub record: AnnotationRecord,
+    /// The result as stored, for [`LabelStudioWriter`] to write as it is in
+    /// place of `record.result`; see [`StoredResult`].
+    pub stored_result: Option<StoredResult>,
 }
 
 /// A stored prediction.
@@ -49,7 +54,19 @@ pub struct ExportPrediction {
     pub record: PredictionRecord,
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
+    /// The result as stored, for [`LabelStudioWriter`] to write as it is in
+    /// place of `record.result`; see [`StoredResult`].
+    pub stored_result: Option<StoredResult>,
 }
+
+/// A JSON array of result items as Gloss stores it: serialized from
+/// [`ResultItem`](gloss_types::result::ResultItem)s, which serialize the
+/// same way again once read back. So writing the stored text gives the same
+/// bytes as parsing it and writing the items, without the cost of parsing
+/// (most of an export's time when it was done for every annotation).
+/// The text is checked to be JSON when written.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StoredResult(pub String);
 
 /// Label Studio's export JSON: a JSON array of tasks, one per line, written
 /// as tasks arrive so memory stays constant however many there are.
@@ -161,7 +178,7 @@ impl Serialize for AnnotationJson<'_> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("id", &self.annotation.id)?;
         map.serialize_entry("completed_by", &record.completed_by)?;
-        map.serialize_entry("result", &record.result)?;
+        serialize_result(&mut map, &self.annotation.stored_result, &record.result)?;
         map.serialize_entry("was_cancelled", &record.was_cancelled)?;
         map.serialize_entry("ground_truth", &record.ground_truth)?;
         map.serialize_entry("created_at", &Time(record.created_at))?;
@@ -191,7 +208,7 @@ impl Serialize for PredictionJson<'_> {
             record.model_version.as_deref().unwrap_or(""),
         )?;
         map.serialize_entry("score", &record.score.map(JsNumber))?;
-        map.serialize_entry("result", &record.result)?;
+        serialize_result(&mut map, &self.prediction.stored_result, &record.result)?;
         map.serialize_entry("created_at", &Time(Some(self.prediction.created_at)))?;
         map.serialize_entry("task", &self.task.id)?;
         map.serialize_entry("project", &self.task.project_id)?;
@@ -222,6 +239,23 @@ impl Serialize for DraftJson<'_> {
         map.serialize_entry("task", &self.task.id)?;
         serialize_extra(&mut map, &draft.extra, DRAFT_KEYS)?;
         map.end()
+    }
+}
+
+/// The `result` entry: the stored text when there is one, else the items.
+fn serialize_result<M: SerializeMap>(
+    map: &mut M,
+    stored: &Option<StoredResult>,
+    items: &[ResultItem],
+) -> Result<(), M::Error> {
+    match stored {
+        Some(StoredResult(text)) => {
+            let raw: &RawValue = serde_json::from_str(text).map_err(|err| {
+                M::Error::custom(format_args!("a stored result is not valid JSON: {err}"))
+            })?;
+            map.serialize_entry("result", raw)
+        }
+        None => map.serialize_entry("result", items),
     }
 }
 
@@ -259,8 +293,8 @@ struct Time(Option<i64>);
 
 impl Serialize for Time {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.0.and_then(format_millis) {
-            Some(text) => serializer.serialize_str(&text),
+        match self.0.and_then(millis_text) {
+            Some(text) => serializer.serialize_str(text.as_str()),
             None => serializer.serialize_none(),
         }
     }

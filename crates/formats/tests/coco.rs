@@ -355,6 +355,7 @@ fn annotation(result: Vec<ResultItem>, was_cancelled: bool) -> ExportAnnotation 
             was_cancelled,
             ..AnnotationRecord::default()
         },
+        stored_result: None,
     }
 }
 
@@ -407,6 +408,7 @@ fn coco_export_matches_the_golden_file() {
                 ..PredictionRecord::default()
             },
             created_at: 0,
+            stored_result: None,
         }],
         ..ExportTask::default()
     };
@@ -557,6 +559,7 @@ fn coco_round_trip_keeps_pixel_geometry() {
                     .map(|record| ExportAnnotation {
                         id: 1,
                         record: record.clone(),
+                        stored_result: None,
                     })
                     .collect(),
                 ..ExportTask::default()

@@ -5,9 +5,9 @@ mod common;
 use common::{data_file, export_task, read_ok};
 use gloss_formats::{
     ExportAnnotation, ExportPrediction, ExportTask, InputFormat, LabelStudioWriter,
-    PredictionRecord, TaskRecord,
+    PredictionRecord, StoredResult, TaskRecord,
 };
-use gloss_types::result::ResultValue;
+use gloss_types::result::{ResultItem, ResultValue};
 use serde_json::{json, Value};
 
 fn golden() -> Vec<TaskRecord> {
@@ -179,6 +179,83 @@ fn golden_export_survives_a_round_trip() {
     );
 }
 
+/// Results as the importer stores them (serialized `ResultItem`s), read
+/// back and serialized again, are the same bytes: what lets the writer copy
+/// stored results (`StoredResult`) instead of parsing them.
+#[test]
+fn stored_results_are_written_as_parsing_would_write_them() {
+    let mut results = Vec::new();
+    for task in golden() {
+        results.extend(task.annotations.into_iter().map(|a| a.result));
+        results.extend(task.predictions.into_iter().map(|p| p.result));
+        results.extend(task.drafts.into_iter().map(|d| d.result));
+    }
+    // Every kind of value, whole and fractional numbers, extra keys and
+    // values Gloss does not read.
+    let odd: Vec<ResultItem> = serde_json::from_value(json!([
+        {"id": "r", "from_name": "box", "to_name": "img", "type": "rectanglelabels",
+         "original_width": 640, "original_height": 480, "image_rotation": 0,
+         "value": {"x": 10.0, "y": 2.5e-7, "width": 1e21, "height": -0.0, "rotation": 90,
+                   "rectanglelabels": ["Car"], "extra": {"b": 1, "a": [1.5, null]}}},
+        {"from_name": "box", "to_name": "img", "type": "rectangle",
+         "value": {"x": 1, "y": 2, "width": 3, "height": 4}},
+        {"id": "p", "from_name": "poly", "to_name": "img", "type": "polygonlabels",
+         "value": {"points": [[1, 2.25], [3.0, 4], [5, 6]], "closed": true,
+                   "polygonlabels": ["Person"]}},
+        {"from_name": "poly", "to_name": "img", "type": "polygon",
+         "value": {"points": [[0, 0], [1, 1], [2, 0]]}},
+        {"from_name": "c", "to_name": "img", "type": "choices", "value": {"choices": ["A", "B"]}},
+        {"from_name": "l", "to_name": "txt", "type": "labels",
+         "value": {"start": 0, "end": 5, "text": "h\u{e9}llo \"x\"", "labels": ["X"]}},
+        {"from_name": "t", "to_name": "txt", "type": "textarea", "value": {"text": ["a\nb"]}},
+        {"from_name": "k", "to_name": "img", "type": "keypointlabels",
+         "value": {"x": 1.5, "y": 2, "keypointlabels": ["Eye"]}, "score": 0.9},
+        {"from_name": "box", "to_name": "img", "type": "rectanglelabels",
+         "value": {"x": "not a number", "rectanglelabels": ["Car"]}}
+    ]))
+    .unwrap();
+    results.push(odd);
+    assert!(results.len() > 5);
+    for result in results {
+        let stored = serde_json::to_string(&result).unwrap();
+        let read_back: Vec<ResultItem> = serde_json::from_str(&stored).unwrap();
+        assert_eq!(serde_json::to_string(&read_back).unwrap(), stored);
+    }
+}
+
+/// A stored result is written as it is.
+#[test]
+fn stored_results_are_copied() {
+    let stored =
+        r#"[{"from_name":"c","to_name":"img","type":"choices","value":{"choices":["A"]}}]"#;
+    let task = ExportTask {
+        id: 1,
+        annotations: vec![ExportAnnotation {
+            id: 2,
+            stored_result: Some(StoredResult(stored.to_owned())),
+            ..ExportAnnotation::default()
+        }],
+        predictions: vec![ExportPrediction {
+            id: 3,
+            stored_result: Some(StoredResult(stored.to_owned())),
+            ..ExportPrediction::default()
+        }],
+        ..ExportTask::default()
+    };
+    let text = String::from_utf8(write_all(&[task])).unwrap();
+    assert_eq!(text.matches(&format!(r#""result":{stored},"#)).count(), 2);
+
+    let broken = ExportTask {
+        annotations: vec![ExportAnnotation {
+            stored_result: Some(StoredResult("[{".to_owned())),
+            ..ExportAnnotation::default()
+        }],
+        ..ExportTask::default()
+    };
+    let mut writer = LabelStudioWriter::new(Vec::new()).unwrap();
+    assert!(writer.write_task(&broken).is_err());
+}
+
 #[test]
 fn written_json_has_label_studio_keys_in_order() {
     let first = golden();
@@ -228,11 +305,13 @@ fn minimal_task_is_written_exactly() {
         annotations: vec![ExportAnnotation {
             id: 9,
             record: Default::default(),
+            stored_result: None,
         }],
         predictions: vec![ExportPrediction {
             id: 4,
             record: PredictionRecord::default(),
             created_at: 86_400_000,
+            stored_result: None,
         }],
         ..ExportTask::default()
     };

@@ -8,12 +8,16 @@ use gloss_types::{
     TaskStatus, Timestamp, UserId,
 };
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, ConnectOptions, Connection, Row, Transaction};
 
 /// Rows per multi-row INSERT. SQLite allows 32766 bound values per statement
 /// and PostgreSQL 65535; the widest row below binds 10, so 500 rows stay far
 /// under both while amortising the round trip.
 const ROWS_PER_INSERT: usize = 500;
+
+/// Rows an export's reader lets SQLite's driver thread run ahead by: more
+/// than a page's tasks, so that the thread rarely waits for the reader.
+const READ_ROW_BUFFER: usize = 4096;
 
 /// A task to insert, with its JSON documents already serialized.
 #[derive(Debug, Clone, Default)]
@@ -685,14 +689,25 @@ impl Store {
     /// comes from the same snapshot of the database.
     pub async fn begin_task_read(&self) -> Result<TaskReader> {
         if let Some(pool) = &self.sqlite_readers {
+            // A connection of its own, whose driver thread may buffer a
+            // whole query's rows: with the pool's default of 50, once the
+            // buffer is full the driver's thread and ours wake each other
+            // for every row, which cost more than reading the rows.
+            let mut connection = pool
+                .connect_options()
+                .as_ref()
+                .clone()
+                .row_buffer_size(READ_ROW_BUFFER)
+                .connect()
+                .await?;
             // A read transaction on SQLite sees one snapshot of the WAL.
-            let mut tx = pool.begin().await?;
+            sqlx::query("BEGIN").execute(&mut connection).await?;
             // The snapshot starts with the first read, not with BEGIN.
             sqlx::query("SELECT 1 FROM sqlite_master LIMIT 1")
-                .execute(&mut *tx)
+                .execute(&mut connection)
                 .await?;
             return Ok(TaskReader {
-                tx: ReadTransaction::Sqlite(tx),
+                tx: ReadTransaction::Sqlite(connection),
             });
         }
         let mut tx = self.readers.begin().await?;
@@ -714,7 +729,8 @@ pub struct TaskReader {
 
 enum ReadTransaction {
     Any(Transaction<'static, Any>),
-    Sqlite(Transaction<'static, sqlx::Sqlite>),
+    /// A connection of its own with a transaction open on it.
+    Sqlite(sqlx::SqliteConnection),
 }
 
 impl ReadTransaction {
@@ -739,7 +755,7 @@ impl ReadTransaction {
                 for value in binds {
                     query = query.bind(*value);
                 }
-                let rows = query.fetch_all(&mut **tx).await?;
+                let rows = query.fetch_all(&mut *tx).await?;
                 rows.iter().map(|row| map(row)).collect()
             }
         }
@@ -879,7 +895,10 @@ impl TaskReader {
     pub async fn finish(self) -> Result<()> {
         match self.tx {
             ReadTransaction::Any(tx) => tx.rollback().await?,
-            ReadTransaction::Sqlite(tx) => tx.rollback().await?,
+            ReadTransaction::Sqlite(mut connection) => {
+                sqlx::query("ROLLBACK").execute(&mut connection).await?;
+                connection.close().await?;
+            }
         }
         Ok(())
     }

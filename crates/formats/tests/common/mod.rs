@@ -77,6 +77,7 @@ pub fn export_task(id: i64, project_id: i64, record: &TaskRecord) -> ExportTask 
             .map(|annotation| ExportAnnotation {
                 id: id_in(&annotation.extra),
                 record: annotation.clone(),
+                stored_result: None,
             })
             .collect(),
         predictions: record
@@ -86,6 +87,7 @@ pub fn export_task(id: i64, project_id: i64, record: &TaskRecord) -> ExportTask 
                 id: id_in(&prediction.extra),
                 record: prediction.clone(),
                 created_at: millis_in(&prediction.extra, "created_at"),
+                stored_result: None,
             })
             .collect(),
         drafts: record.drafts.clone(),
