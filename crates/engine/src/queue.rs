@@ -7,7 +7,7 @@ use crate::access::{effective_role, require_role, Actor};
 use crate::error::{Error, OrNotFound, Result};
 use crate::import::results_json;
 use crate::Engine;
-use gloss_store::{QueueProject, Submitted, Updated, Work};
+use gloss_store::{QueueProject, Submitted, Updated, Work, PRIORITY_LIMIT};
 use gloss_types::result::ResultItem;
 use gloss_types::{
     Annotation, AnnotationId, AnnotationVersion, Assignment, Code, Draft, Prediction, Project,
@@ -272,9 +272,15 @@ impl Engine {
         task: TaskId,
         priority: i64,
     ) -> Result<Task> {
-        self.task_project(actor, task, ProjectRole::Manager).await?;
+        let project = self.task_project(actor, task, ProjectRole::Manager).await?;
+        if !(-PRIORITY_LIMIT..=PRIORITY_LIMIT).contains(&priority) {
+            return Err(Error::invalid(
+                "priority",
+                format!("must be between -{PRIORITY_LIMIT} and {PRIORITY_LIMIT}"),
+            ));
+        }
         self.store
-            .set_task_priority(task, priority)
+            .set_task_priority(QueueProject::from(&project), task, priority)
             .await
             .or_not_found("task")?;
         Ok(self.store.task(task).await?.to_task()?)

@@ -676,6 +676,60 @@ async fn drafts_come_back_with_the_task_and_orders_are_kept() {
             )
             .await;
         assert_eq!(status, 404, "{label}: drafts are personal");
+
+        // Priorities set while the project was sequential count once it is
+        // ordered by priority.
+        let later = project(&server, &admin, 3, json!({})).await;
+        server
+            .engine
+            .put_member(
+                &Actor::Operator,
+                ProjectId(later),
+                "d0",
+                Some(ProjectRole::Annotator),
+            )
+            .await
+            .unwrap();
+        let (_, tasks) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{later}/tasks"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        let last = tasks["items"][2]["id"].as_i64().unwrap();
+        let (status, _) = server
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/tasks/{last}"),
+                Some(&admin),
+                Some(json!({"priority": 5})),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let (status, body) = server
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/tasks/{last}"),
+                Some(&admin),
+                Some(json!({"priority": 5_000_000})),
+            )
+            .await;
+        assert_eq!(
+            (status, body["details"]["field"].as_str()),
+            (422, Some("priority")),
+            "{body}"
+        );
+        server
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/projects/{later}"),
+                Some(&admin),
+                Some(json!({"queue_order": "priority"})),
+            )
+            .await;
+        assert_eq!(next(&server, a, later).await, Some(last), "{label}");
         server.stop().await;
     }
 }

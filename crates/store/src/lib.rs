@@ -22,7 +22,9 @@ mod users;
 pub use imports::ImportOutcome;
 pub use migrate::{Migration, MIGRATION_COUNT};
 pub use projects::{NewProject, ProjectPatch, ProjectScope};
-pub use queue::{QueueProject, Reservation, ReservedTask, Submitted, Updated, Work};
+pub use queue::{
+    QueueProject, Reservation, ReservedTask, Submitted, Updated, Work, PRIORITY_LIMIT,
+};
 pub use snapshot::{snapshot_tables, SnapshotTable, SnapshotWriter, TableRows};
 pub use tasks::{
     AnnotationRow, DraftRow, ImportCounts, NewAnnotation, NewDraft, NewMedia, NewPrediction,
@@ -145,7 +147,10 @@ pub struct Store {
     /// SQLite only: readers through sqlx's typed SQLite driver, for bulk
     /// reads (exports), where converting every row to `Any` costs a third
     /// of the time.
-    sqlite_readers: Option<sqlx::SqlitePool>,
+
+    /// SQLite only: the database file, for connections of their own
+    /// (exports read through rusqlite on one, see `TaskReader`).
+    sqlite_path: Option<std::path::PathBuf>,
     /// Writes. On SQLite one connection, so that writers queue in Gloss instead
     /// of failing with "database is locked"; on PostgreSQL the reader pool.
     writers: AnyPool,
@@ -209,20 +214,17 @@ impl Store {
                     .await
                     .map_err(|err| open_error(url, err))?;
                 let sqlite_options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
-                    .map_err(|err| open_error(url, err))?
-                    .busy_timeout(Duration::from_secs(10));
+                    .map_err(|err| open_error(url, err))?;
                 let sqlite_writer =
                     queue_sql::SqliteWriter::open(sqlite_options.get_filename(), sync)?;
                 let quick_reads = queue_sql::SqliteQuickReads::new(sqlite_options.get_filename());
-                let sqlite_readers = sqlx::sqlite::SqlitePoolOptions::new()
-                    .max_connections(2)
-                    .connect_lazy_with(sqlite_options);
+                let sqlite_path = Some(sqlite_options.get_filename().to_path_buf());
                 Ok(Store {
                     readers,
                     sqlite_writer: Some(std::sync::Arc::new(sqlite_writer)),
                     sqlite_quick_reads: Some(std::sync::Arc::new(quick_reads)),
                     writers,
-                    sqlite_readers: Some(sqlite_readers),
+                    sqlite_path,
                     backend,
                 })
             }
@@ -238,7 +240,7 @@ impl Store {
                     writers: pool,
                     sqlite_writer: None,
                     sqlite_quick_reads: None,
-                    sqlite_readers: None,
+                    sqlite_path: None,
                     backend,
                 })
             }
@@ -253,9 +255,6 @@ impl Store {
     pub async fn close(&self) {
         self.readers.close().await;
         self.writers.close().await;
-        if let Some(pool) = &self.sqlite_readers {
-            pool.close().await;
-        }
         if let Some(writer) = &self.sqlite_writer {
             writer.close().await;
         }

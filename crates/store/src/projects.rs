@@ -181,6 +181,10 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let project = rows::project(&row)?;
+        if patch.queue_order.is_some() {
+            // Where each task stands in the queue depends on the order.
+            crate::queue::rekey_project(&mut tx, &project).await?;
+        }
         if patch.overlap.is_some() {
             // Whether a task is completed depends on the overlap.
             crate::queue::restatus_project(&mut tx, &project).await?;

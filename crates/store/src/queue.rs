@@ -94,10 +94,38 @@ pub struct Work {
     pub lead_time: Option<f64>,
 }
 
-/// The shuffled order: a multiplicative hash of the task id, a bijection on
-/// 31 bits. It must match the expression of the index `tasks_open_shuffled`.
-const SHUFFLE_KEY: &str = "((id % 2147483648) * 1640531527 % 2147483648)";
+/// Priorities run from -PRIORITY_LIMIT to PRIORITY_LIMIT, so that a task's
+/// place in a priority queue fits one integer with its id (see [`queue_key`]).
+pub const PRIORITY_LIMIT: i64 = 1_000_000;
+const ID_BITS: i64 = 1 << 40;
 const SHUFFLE_RANGE: i64 = 2_147_483_648;
+
+/// A task's place in its project's queue order (the column `queue_key`,
+/// indexed over the tasks that are not completed): the id (sequential); the
+/// priority, highest first, then the id (priority); a multiplicative hash of
+/// the id, a bijection on 31 bits (random). [`queue_key_sql`] computes the
+/// same in SQL.
+pub(crate) fn queue_key(order: QueueOrder, id: i64, priority: i64) -> i64 {
+    match order {
+        QueueOrder::Sequential => id,
+        QueueOrder::Priority => {
+            (PRIORITY_LIMIT - priority.clamp(-PRIORITY_LIMIT, PRIORITY_LIMIT)) * ID_BITS
+                + id.rem_euclid(ID_BITS)
+        }
+        QueueOrder::Random => id.rem_euclid(SHUFFLE_RANGE) * 1_640_531_527 % SHUFFLE_RANGE,
+    }
+}
+
+/// [`queue_key`] as an SQL expression over the columns `id` and `priority`.
+fn queue_key_sql(order: QueueOrder) -> String {
+    match order {
+        QueueOrder::Sequential => "id".to_string(),
+        QueueOrder::Priority => {
+            format!("({PRIORITY_LIMIT} - priority) * {ID_BITS} + (id % {ID_BITS})")
+        }
+        QueueOrder::Random => format!("(id % {SHUFFLE_RANGE}) * 1640531527 % {SHUFFLE_RANGE}"),
+    }
+}
 
 /// A task's status from its counters; `$O` is the overlap, `$A`/`$H` the
 /// changes to annotation_count and held.
@@ -241,13 +269,26 @@ impl Store {
     }
 
     /// Sets a task's priority (used by projects ordered by priority).
-    pub async fn set_task_priority(&self, task: TaskId, priority: i64) -> Result<()> {
+    pub async fn set_task_priority(
+        &self,
+        project: QueueProject,
+        task: TaskId,
+        priority: i64,
+    ) -> Result<()> {
         let now = Timestamp::now().millis();
+        let key = queue_key(project.order, task.0, priority);
         queue_call!(self, [], |conn| async move {
             let changed = conn
                 .execute(
-                    "UPDATE tasks SET priority = $1, updated_at = $2 WHERE id = $3",
-                    &[Int(priority), Int(now), Int(task.0)],
+                    "UPDATE tasks SET priority = $1, queue_key = $2, updated_at = $3 \
+                     WHERE id = $4 AND project_id = $5",
+                    &[
+                        Int(priority),
+                        Int(key),
+                        Int(now),
+                        Int(task.0),
+                        Int(project.id.0),
+                    ],
                 )
                 .await?;
             crate::users::expect_one(changed)
@@ -367,6 +408,21 @@ fn draft(row: &dyn Columns, task: TaskId, user: UserId) -> Result<Draft> {
         lead_time: row.optional_float("lead_time")?,
         updated_at: Timestamp(row.int("updated_at")?),
     })
+}
+
+/// Rewrites the queue keys of every task of a project (after its order changed).
+pub(crate) async fn rekey_project(
+    tx: &mut Transaction<'static, Any>,
+    project: &Project,
+) -> Result<()> {
+    sqlx::query(&format!(
+        "UPDATE tasks SET queue_key = {} WHERE project_id = $1",
+        queue_key_sql(project.queue_order)
+    ))
+    .bind(project.id.0)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Recomputes the status of every task of a project (after its overlap changed).
@@ -669,21 +725,14 @@ async fn pool_candidate<C: QueueSql>(
         format!("SELECT id FROM tasks WHERE {open}{condition} ORDER BY {order} LIMIT 1{lock}")
     };
     let queries: Vec<(String, Option<i64>)> = match project.order {
-        QueueOrder::Sequential => vec![(first("", "id"), None)],
-        QueueOrder::Priority => vec![(first("", "priority DESC, id"), None)],
+        QueueOrder::Sequential | QueueOrder::Priority => vec![(first("", "queue_key"), None)],
         QueueOrder::Random => {
             // Each annotator walks the shuffled order from their own start,
             // wrapping around once.
             let start = shuffle_start(project.id, user);
             vec![
-                (
-                    first(&format!(" AND {SHUFFLE_KEY} >= $4"), SHUFFLE_KEY),
-                    Some(start),
-                ),
-                (
-                    first(&format!(" AND {SHUFFLE_KEY} < $4"), SHUFFLE_KEY),
-                    Some(start),
-                ),
+                (first(" AND queue_key >= $4", "queue_key"), Some(start)),
+                (first(" AND queue_key < $4", "queue_key"), Some(start)),
             ]
         }
     };
@@ -976,6 +1025,62 @@ async fn unassign<C: QueueSql>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sql_queue_key_is_the_rust_one() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE tasks (id INTEGER PRIMARY KEY, priority INTEGER)")
+            .unwrap();
+        let samples = [
+            (1, 0),
+            (2, 7),
+            (99, -3),
+            (123_456, PRIORITY_LIMIT),
+            ((1 << 31) + 5, -PRIORITY_LIMIT),
+            ((1 << 39) + 17, 42),
+        ];
+        for (id, priority) in samples {
+            conn.execute("INSERT INTO tasks VALUES (?1, ?2)", [id, priority])
+                .unwrap();
+        }
+        for order in QueueOrder::ALL {
+            let mut statement = conn
+                .prepare(&format!(
+                    "SELECT id, priority, {} FROM tasks",
+                    queue_key_sql(order)
+                ))
+                .unwrap();
+            let rows = statement
+                .query_map([], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, i64>(1)?,
+                        row.get::<_, i64>(2)?,
+                    ))
+                })
+                .unwrap();
+            for row in rows {
+                let (id, priority, key) = row.unwrap();
+                assert_eq!(
+                    key,
+                    queue_key(order, id, priority),
+                    "{order:?} {id} {priority}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn priority_keys_order_by_priority_then_id() {
+        let key = |id, priority| queue_key(QueueOrder::Priority, id, priority);
+        assert!(key(9, 5) < key(1, 4));
+        assert!(key(1, 4) < key(2, 4));
+        assert!(key(1, PRIORITY_LIMIT) < key(1, -PRIORITY_LIMIT));
+        assert!(
+            key(1 << 39, -PRIORITY_LIMIT) > 0,
+            "no overflow at the extremes"
+        );
+    }
 
     #[test]
     fn annotators_start_at_different_points_of_the_shuffled_order() {

@@ -8,16 +8,12 @@ use gloss_types::{
     TaskStatus, Timestamp, UserId,
 };
 use sqlx::any::AnyRow;
-use sqlx::{Any, ConnectOptions, Connection, Row, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 /// Rows per multi-row INSERT. SQLite allows 32766 bound values per statement
 /// and PostgreSQL 65535; the widest row below binds 10, so 500 rows stay far
 /// under both while amortising the round trip.
 const ROWS_PER_INSERT: usize = 500;
-
-/// Rows an export's reader lets SQLite's driver thread run ahead by: more
-/// than a page's tasks, so that the thread rarely waits for the reader.
-const READ_ROW_BUFFER: usize = 4096;
 
 /// A task to insert, with its JSON documents already serialized.
 #[derive(Debug, Clone, Default)]
@@ -152,6 +148,8 @@ pub struct TaskImport {
     import_id: Option<i64>,
     /// Annotators a task needs before it is completed.
     overlap: i64,
+    /// The project's queue order, for the tasks' queue keys.
+    order: gloss_types::QueueOrder,
     /// SQLite only: the next free id per table (the transaction holds the
     /// write lock, so nobody else can take them).
     next_ids: [i64; 4],
@@ -217,18 +215,22 @@ impl Store {
                 next_ids[table as usize] = row.try_get::<i64, _>("last")? + 1;
             }
         }
-        let overlap: i64 = sqlx::query("SELECT overlap FROM projects WHERE id = $1")
+        let settings = sqlx::query("SELECT overlap, queue_order FROM projects WHERE id = $1")
             .bind(project.0)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or(Error::NotFound)?
-            .try_get("overlap")?;
+            .ok_or(Error::NotFound)?;
+        let overlap: i64 = settings.try_get("overlap")?;
+        let order: String = settings.try_get("queue_order")?;
+        let order = gloss_types::QueueOrder::parse(&order)
+            .ok_or_else(|| Error::Database(format!("unknown queue order `{order}`")))?;
         Ok(TaskImport {
             tx,
             backend: self.backend,
             project,
             import_id,
             overlap,
+            order,
             next_ids,
             counts: ImportCounts::default(),
             status_counts: [[0; COUNT_SHARDS]; 3],
@@ -246,8 +248,8 @@ impl TaskImport {
             // statement text, which the driver prepares once and reuses.
             let sql = format!(
                 "INSERT INTO tasks (id, project_id, data, meta, status, annotation_count, \
-                 prediction_count, import_id, created_at, updated_at) VALUES {}",
-                self.value_rows(10, chunk.len())
+                 prediction_count, import_id, queue_key, created_at, updated_at) VALUES {}",
+                self.value_rows(11, chunk.len())
             );
             let mut query = sqlx::query(&sql);
             for (task, id) in chunk.iter().zip(&ids) {
@@ -277,6 +279,7 @@ impl TaskImport {
                     .bind(annotated)
                     .bind(task.predictions.len() as i64)
                     .bind(self.import_id)
+                    .bind(crate::queue::queue_key(self.order, *id, 0))
                     .bind(now)
                     .bind(now);
             }
@@ -688,26 +691,29 @@ impl Store {
     /// Starts a consistent read of a project's tasks for an export: every page
     /// comes from the same snapshot of the database.
     pub async fn begin_task_read(&self) -> Result<TaskReader> {
-        if let Some(pool) = &self.sqlite_readers {
-            // A connection of its own, whose driver thread may buffer a
-            // whole query's rows: with the pool's default of 50, once the
-            // buffer is full the driver's thread and ours wake each other
-            // for every row, which cost more than reading the rows.
-            let mut connection = pool
-                .connect_options()
-                .as_ref()
-                .clone()
-                .row_buffer_size(READ_ROW_BUFFER)
-                .connect()
-                .await?;
-            // A read transaction on SQLite sees one snapshot of the WAL.
-            sqlx::query("BEGIN").execute(&mut connection).await?;
-            // The snapshot starts with the first read, not with BEGIN.
-            sqlx::query("SELECT 1 FROM sqlite_master LIMIT 1")
-                .execute(&mut connection)
-                .await?;
+        if let Some(path) = &self.sqlite_path {
+            // A connection of its own, read with plain calls (rusqlite): sqlx's
+            // driver copies every value into allocations on its own thread,
+            // which the reader then frees on another, and that cost three
+            // times more than SQLite's work.
+            let path = path.clone();
+            let connection =
+                tokio::task::spawn_blocking(move || -> Result<rusqlite::Connection> {
+                    let connection = rusqlite::Connection::open_with_flags(
+                        path,
+                        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                            | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    )?;
+                    connection.busy_timeout(std::time::Duration::from_secs(10))?;
+                    // A read transaction on SQLite sees one snapshot of the WAL,
+                    // taken at its first read.
+                    connection.execute_batch("BEGIN; SELECT 1 FROM sqlite_master LIMIT 1;")?;
+                    Ok(connection)
+                })
+                .await
+                .map_err(|err| Error::Database(format!("the export reader stopped: {err}")))??;
             return Ok(TaskReader {
-                tx: ReadTransaction::Sqlite(connection),
+                tx: ReadTransaction::Sqlite(Some(connection)),
             });
         }
         let mut tx = self.readers.begin().await?;
@@ -729,13 +735,14 @@ pub struct TaskReader {
 
 enum ReadTransaction {
     Any(Transaction<'static, Any>),
-    /// A connection of its own with a transaction open on it.
-    Sqlite(sqlx::SqliteConnection),
+    /// A connection of its own with a transaction open on it (`None` only
+    /// while a read is running on a blocking thread).
+    Sqlite(Option<rusqlite::Connection>),
 }
 
 impl ReadTransaction {
     /// Runs a query binding integers and maps every row.
-    async fn rows<T>(
+    async fn rows<T: Send + 'static>(
         &mut self,
         sql: &str,
         binds: &[i64],
@@ -750,14 +757,114 @@ impl ReadTransaction {
                 let rows = query.fetch_all(&mut **tx).await?;
                 rows.iter().map(|row| map(row)).collect()
             }
-            ReadTransaction::Sqlite(tx) => {
-                let mut query = sqlx::query(sql);
-                for value in binds {
-                    query = query.bind(*value);
-                }
-                let rows = query.fetch_all(&mut *tx).await?;
-                rows.iter().map(|row| map(row)).collect()
+            ReadTransaction::Sqlite(slot) => {
+                let connection = slot
+                    .take()
+                    .ok_or_else(|| Error::Database("the export reader was lost".to_string()))?;
+                let sql = sql.to_string();
+                let binds = binds.to_vec();
+                let (connection, rows) = tokio::task::spawn_blocking(move || {
+                    let rows = sqlite_rows(&connection, &sql, &binds, map);
+                    (connection, rows)
+                })
+                .await
+                .map_err(|err| Error::Database(format!("the export reader stopped: {err}")))?;
+                *slot = Some(connection);
+                rows
             }
+        }
+    }
+}
+
+/// Runs a query binding integers (`$1`, `$2`, …) and maps every row.
+fn sqlite_rows<T>(
+    connection: &rusqlite::Connection,
+    sql: &str,
+    binds: &[i64],
+    map: fn(&dyn Columns) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut statement = connection.prepare_cached(sql)?;
+    for (index, value) in binds.iter().enumerate() {
+        if let Some(position) = statement.parameter_index(&format!("${}", index + 1))? {
+            statement.raw_bind_parameter(position, value)?;
+        }
+    }
+    let names: Vec<String> = statement
+        .column_names()
+        .iter()
+        .map(|name| name.to_string())
+        .collect();
+    let mut rows = statement.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(map(&SqliteRow { row, names: &names })?);
+    }
+    Ok(out)
+}
+
+/// A rusqlite row with its column names, read by name.
+struct SqliteRow<'a> {
+    row: &'a rusqlite::Row<'a>,
+    names: &'a [String],
+}
+
+impl SqliteRow<'_> {
+    fn value(&self, name: &str) -> Result<rusqlite::types::ValueRef<'_>> {
+        let index = self
+            .names
+            .iter()
+            .position(|candidate| candidate == name)
+            .ok_or_else(|| Error::Database(format!("no column `{name}` in the row")))?;
+        Ok(self.row.get_ref(index)?)
+    }
+}
+
+impl Columns for SqliteRow<'_> {
+    fn int(&self, name: &str) -> Result<i64> {
+        self.optional_int(name)?
+            .ok_or_else(|| Error::Database(format!("column `{name}` is null")))
+    }
+    fn optional_int(&self, name: &str) -> Result<Option<i64>> {
+        use rusqlite::types::ValueRef;
+        match self.value(name)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Integer(value) => Ok(Some(value)),
+            other => Err(Error::Database(format!(
+                "column `{name}` is {:?}, not an integer",
+                other.data_type()
+            ))),
+        }
+    }
+    fn text(&self, name: &str) -> Result<String> {
+        self.optional_text(name)?
+            .ok_or_else(|| Error::Database(format!("column `{name}` is null")))
+    }
+    fn optional_text(&self, name: &str) -> Result<Option<String>> {
+        use rusqlite::types::ValueRef;
+        match self.value(name)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Text(text) => Ok(Some(
+                std::str::from_utf8(text)
+                    .map_err(|err| Error::Database(format!("column `{name}`: {err}")))?
+                    .to_string(),
+            )),
+            other => Err(Error::Database(format!(
+                "column `{name}` is {:?}, not text",
+                other.data_type()
+            ))),
+        }
+    }
+    fn optional_float(&self, name: &str) -> Result<Option<f64>> {
+        use rusqlite::types::ValueRef;
+        match self.value(name)? {
+            ValueRef::Null => Ok(None),
+            ValueRef::Real(value) => Ok(Some(value)),
+            // A whole number in a REAL column can come back as an integer.
+            ValueRef::Integer(value) => Ok(Some(value as f64)),
+            other => Err(Error::Database(format!(
+                "column `{name}` is {:?}, not a number",
+                other.data_type()
+            ))),
         }
     }
 }
@@ -786,28 +893,6 @@ impl Columns for AnyRow {
     }
     fn optional_float(&self, name: &str) -> Result<Option<f64>> {
         rows::optional_f64(self, name)
-    }
-}
-
-impl Columns for sqlx::sqlite::SqliteRow {
-    fn int(&self, name: &str) -> Result<i64> {
-        Ok(self.try_get(name)?)
-    }
-    fn optional_int(&self, name: &str) -> Result<Option<i64>> {
-        Ok(self.try_get(name)?)
-    }
-    fn text(&self, name: &str) -> Result<String> {
-        Ok(self.try_get(name)?)
-    }
-    fn optional_text(&self, name: &str) -> Result<Option<String>> {
-        Ok(self.try_get(name)?)
-    }
-    fn optional_float(&self, name: &str) -> Result<Option<f64>> {
-        // A whole number in a REAL column can come back as an integer.
-        match self.try_get::<Option<f64>, _>(name) {
-            Ok(value) => Ok(value),
-            Err(_) => Ok(self.try_get::<Option<i64>, _>(name)?.map(|v| v as f64)),
-        }
     }
 }
 
@@ -895,10 +980,8 @@ impl TaskReader {
     pub async fn finish(self) -> Result<()> {
         match self.tx {
             ReadTransaction::Any(tx) => tx.rollback().await?,
-            ReadTransaction::Sqlite(mut connection) => {
-                sqlx::query("ROLLBACK").execute(&mut connection).await?;
-                connection.close().await?;
-            }
+            // Dropping the connection ends its read transaction.
+            ReadTransaction::Sqlite(connection) => drop(connection),
         }
         Ok(())
     }

@@ -12,14 +12,16 @@ ALTER TABLE tasks ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
 -- annotation_count + held < the project's overlap.
 ALTER TABLE tasks ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
 
--- The queue reads only tasks that are not completed, in the project's order.
--- The shuffled order is a multiplicative hash of the id (a bijection on 31
--- bits); the expression must match gloss-store's SHUFFLE_KEY exactly.
-CREATE INDEX tasks_open ON tasks (project_id, id) WHERE status <> 'completed';
-CREATE INDEX tasks_open_by_priority ON tasks (project_id, priority DESC, id)
-    WHERE status <> 'completed';
-CREATE INDEX tasks_open_shuffled ON tasks (project_id, ((id % 2147483648) * 1640531527 % 2147483648))
-    WHERE status <> 'completed';
+-- Where a task stands in its project's queue order: its id (sequential),
+-- its priority then id (priority), or a shuffle of its id (random); see
+-- `queue_key` in gloss-store. One index over the tasks that are not
+-- completed serves every order; its key is rewritten when the order changes.
+ALTER TABLE tasks ADD COLUMN queue_key INTEGER NOT NULL DEFAULT 0;
+UPDATE tasks SET queue_key = id;
+CREATE INDEX tasks_queue ON tasks (project_id, queue_key) WHERE status <> 'completed';
+-- Exports filter by status while reading in id order, and counts per
+-- status are kept in task_counts: this index only slowed imports down.
+DROP INDEX tasks_by_status;
 
 -- One reservation per annotator per project: until it expires, `next` hands
 -- the same task back.
