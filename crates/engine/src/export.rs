@@ -359,31 +359,37 @@ fn write_export(
     } else {
         None
     };
-    let mut image_names = ImageNames::default();
     let mut summary = ExportSummary::default();
-    while let Some(page) = pages.blocking_recv() {
-        for (task, native) in convert_page(&writer_options, page, &mut image_names)? {
-            let split = options
-                .split
-                .as_ref()
-                .map(|(ratios, seed)| gloss_formats::split_of(*seed, task.id, ratios));
-            if let (Some(list), Some(image)) = (image_list.as_mut(), &task.image) {
-                if let Some(key) = native.media_key.as_deref() {
-                    if image_names.first_use(key) {
-                        writeln!(list, "{key} {}", image.file_name)?;
-                    }
+    // Pages are converted (stored JSON parsed into records) on a thread of
+    // their own while the previous page is written here, so that an export
+    // keeps both of a small machine's cores busy.
+    let (converted_pages, converted) = std::sync::mpsc::sync_channel(2);
+    let converter_options = &writer_options;
+    let written = std::thread::scope(|scope| -> io::Result<()> {
+        let converter = scope.spawn(move || -> io::Result<()> {
+            let mut image_names = ImageNames::default();
+            while let Some(page) = pages.blocking_recv() {
+                let page = convert_page(converter_options, page, &mut image_names)?;
+                if converted_pages.send(page).is_err() {
+                    // The writer stopped; its error is reported.
+                    break;
                 }
             }
-            summary.tasks += 1;
-            summary.annotations += native.annotations as u64;
-            let document = documents
-                .iter_mut()
-                .find(|(s, _)| *s == split || s.is_none())
-                .map(|(_, document)| document)
-                .expect("a document for every split");
-            document.write(&task, &native)?;
-        }
-    }
+            Ok(())
+        });
+        let written = write_pages(
+            &writer_options,
+            converted,
+            &mut documents,
+            image_list.as_mut(),
+            &mut summary,
+        );
+        let converted = converter
+            .join()
+            .map_err(|_| io::Error::other("the export converter stopped"))?;
+        written.and(converted)
+    });
+    written?;
     for (_, document) in documents {
         document.finish()?;
     }
@@ -412,6 +418,44 @@ fn write_export(
         write_zip(out, spools, images, media, runtime, &mut summary)?;
     }
     Ok(summary)
+}
+
+/// Writes converted pages to their documents (by split), noting the images
+/// to copy and counting what was written.
+fn write_pages(
+    writer_options: &WriterOptions,
+    pages: std::sync::mpsc::Receiver<Vec<(ExportTask, NativeTask)>>,
+    documents: &mut [(Option<Split>, Document)],
+    mut image_list: Option<&mut BufWriter<std::fs::File>>,
+    summary: &mut ExportSummary,
+) -> io::Result<()> {
+    let options = &writer_options.options;
+    // Each image is copied once, however many tasks show it.
+    let mut listed = std::collections::HashSet::new();
+    for page in pages {
+        for (task, native) in page {
+            let split = options
+                .split
+                .as_ref()
+                .map(|(ratios, seed)| gloss_formats::split_of(*seed, task.id, ratios));
+            if let (Some(list), Some(image)) = (image_list.as_mut(), &task.image) {
+                if let Some(key) = native.media_key.as_deref() {
+                    if listed.insert(key.to_string()) {
+                        writeln!(list, "{key} {}", image.file_name)?;
+                    }
+                }
+            }
+            summary.tasks += 1;
+            summary.annotations += native.annotations as u64;
+            let document = documents
+                .iter_mut()
+                .find(|(s, _)| *s == split || s.is_none())
+                .map(|(_, document)| document)
+                .expect("a document for every split");
+            document.write(&task, &native)?;
+        }
+    }
+    Ok(())
 }
 
 fn write_zip(
@@ -484,7 +528,6 @@ struct ImageNames {
     by_key: HashMap<String, String>,
     /// Chosen names.
     taken: std::collections::HashSet<String>,
-    written: std::collections::HashSet<String>,
 }
 
 impl ImageNames {
@@ -510,11 +553,6 @@ impl ImageNames {
         self.taken.insert(name.clone());
         self.by_key.insert(key.to_string(), name.clone());
         name
-    }
-
-    /// True the first time an image's file is asked for.
-    fn first_use(&mut self, key: &str) -> bool {
-        self.written.insert(key.to_string())
     }
 }
 

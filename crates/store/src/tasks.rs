@@ -696,24 +696,9 @@ impl Store {
             // driver copies every value into allocations on its own thread,
             // which the reader then frees on another, and that cost three
             // times more than SQLite's work.
-            let path = path.clone();
-            let connection =
-                tokio::task::spawn_blocking(move || -> Result<rusqlite::Connection> {
-                    let connection = rusqlite::Connection::open_with_flags(
-                        path,
-                        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-                            | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                    )?;
-                    connection.busy_timeout(std::time::Duration::from_secs(10))?;
-                    // A read transaction on SQLite sees one snapshot of the WAL,
-                    // taken at its first read.
-                    connection.execute_batch("BEGIN; SELECT 1 FROM sqlite_master LIMIT 1;")?;
-                    Ok(connection)
-                })
-                .await
-                .map_err(|err| Error::Database(format!("the export reader stopped: {err}")))??;
+            let reader = SqliteReader::open(path.clone()).await?;
             return Ok(TaskReader {
-                tx: ReadTransaction::Sqlite(Some(connection)),
+                tx: ReadTransaction::Sqlite(reader),
             });
         }
         let mut tx = self.readers.begin().await?;
@@ -735,9 +720,9 @@ pub struct TaskReader {
 
 enum ReadTransaction {
     Any(Transaction<'static, Any>),
-    /// A connection of its own with a transaction open on it (`None` only
-    /// while a read is running on a blocking thread).
-    Sqlite(Option<rusqlite::Connection>),
+    /// A connection of its own with a transaction open on it, on a thread
+    /// of its own.
+    Sqlite(SqliteReader),
 }
 
 impl ReadTransaction {
@@ -757,22 +742,75 @@ impl ReadTransaction {
                 let rows = query.fetch_all(&mut **tx).await?;
                 rows.iter().map(|row| map(row)).collect()
             }
-            ReadTransaction::Sqlite(slot) => {
-                let connection = slot
-                    .take()
-                    .ok_or_else(|| Error::Database("the export reader was lost".to_string()))?;
+            ReadTransaction::Sqlite(reader) => {
+                let (answer, answered) = tokio::sync::oneshot::channel();
                 let sql = sql.to_string();
                 let binds = binds.to_vec();
-                let (connection, rows) = tokio::task::spawn_blocking(move || {
-                    let rows = sqlite_rows(&connection, &sql, &binds, map);
-                    (connection, rows)
-                })
-                .await
-                .map_err(|err| Error::Database(format!("the export reader stopped: {err}")))?;
-                *slot = Some(connection);
-                rows
+                reader.run(Box::new(move |connection| {
+                    let _ = answer.send(sqlite_rows(connection, &sql, &binds, map));
+                }))?;
+                answered
+                    .await
+                    .map_err(|_| Error::Database("the export reader stopped".to_string()))?
             }
         }
+    }
+}
+
+type ReadJob = Box<dyn FnOnce(&rusqlite::Connection) + Send>;
+
+/// An export's SQLite connection on a thread of its own: every page is
+/// read, and its values allocated, on that one thread.
+struct SqliteReader {
+    jobs: std::sync::mpsc::Sender<ReadJob>,
+}
+
+impl SqliteReader {
+    /// Opens a read-only connection and starts a read transaction on it.
+    async fn open(path: std::path::PathBuf) -> Result<SqliteReader> {
+        let (jobs, receiver) = std::sync::mpsc::channel::<ReadJob>();
+        let (opened, opening) = tokio::sync::oneshot::channel::<Result<()>>();
+        std::thread::Builder::new()
+            .name("gloss-export-reader".to_string())
+            .spawn(move || {
+                let open = || -> Result<rusqlite::Connection> {
+                    let connection = rusqlite::Connection::open_with_flags(
+                        path,
+                        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                            | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                    )?;
+                    connection.busy_timeout(std::time::Duration::from_secs(10))?;
+                    // A read transaction on SQLite sees one snapshot of the
+                    // WAL, taken at its first read.
+                    connection.execute_batch("BEGIN; SELECT 1 FROM sqlite_master LIMIT 1;")?;
+                    Ok(connection)
+                };
+                let connection = match open() {
+                    Ok(connection) => {
+                        let _ = opened.send(Ok(()));
+                        connection
+                    }
+                    Err(err) => {
+                        let _ = opened.send(Err(err));
+                        return;
+                    }
+                };
+                // Ends, with the read transaction, when the reader is dropped.
+                while let Ok(job) = receiver.recv() {
+                    job(&connection);
+                }
+            })
+            .map_err(|err| Error::Database(format!("cannot start the export reader: {err}")))?;
+        opening
+            .await
+            .map_err(|_| Error::Database("the export reader stopped".to_string()))??;
+        Ok(SqliteReader { jobs })
+    }
+
+    fn run(&self, job: ReadJob) -> Result<()> {
+        self.jobs
+            .send(job)
+            .map_err(|_| Error::Database("the export reader stopped".to_string()))
     }
 }
 

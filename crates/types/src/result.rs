@@ -315,48 +315,75 @@ impl Serialize for ResultItem {
 /// and so that `extra` keeps the input's key order.
 impl<'de> Deserialize<'de> for ResultItem {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let map = Map::<String, Value>::deserialize(deserializer)?;
-        let string = |key: &str| map.get(key).and_then(Value::as_str).map(str::to_owned);
-        let dimension = |key: &str| {
-            map.get(key)
-                .and_then(Value::as_u64)
-                .and_then(|n| u32::try_from(n).ok())
-        };
+        deserializer.deserialize_map(ResultItemVisitor)
+    }
+}
 
-        let id = string("id");
-        let from_name = string("from_name")
-            .ok_or_else(|| de::Error::custom("result needs a string `from_name`"))?;
-        let to_name = string("to_name")
-            .ok_or_else(|| de::Error::custom("result needs a string `to_name`"))?;
-        let type_name =
-            string("type").ok_or_else(|| de::Error::custom("result needs a string `type`"))?;
-        let original_width = dimension("original_width");
-        let original_height = dimension("original_height");
-        let image_rotation = map.get("image_rotation").and_then(Value::as_f64);
-        let parent_id = string("parentID");
+/// Reads a result's keys one by one (no intermediate map of the whole
+/// result: exports and imports parse millions of them). A typed key whose
+/// value has an unexpected type is kept in `extra`, as any unknown key.
+struct ResultItemVisitor;
 
+impl<'de> de::Visitor<'de> for ResultItemVisitor {
+    type Value = ResultItem;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("a Label Studio result object")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ResultItem, A::Error> {
+        let mut id = None;
+        let mut from_name = None;
+        let mut to_name = None;
+        let mut type_name = None;
         let mut value = None;
+        let mut original_width = None;
+        let mut original_height = None;
+        let mut image_rotation = None;
+        let mut parent_id = None;
         let mut extra = Map::new();
-        for (key, v) in map {
-            let typed = match key.as_str() {
+        let dimension = |v: &Value| v.as_u64().and_then(|n| u32::try_from(n).ok());
+        while let Some(key) = map.next_key::<String>()? {
+            let v: Value = map.next_value()?;
+            // A later duplicate key wins, as in a JSON object read into a map.
+            let kept = match key.as_str() {
                 "value" => {
                     value = Some(v);
                     continue;
                 }
-                "from_name" | "to_name" | "type" => true,
-                "id" => id.is_some(),
-                "original_width" => original_width.is_some(),
-                "original_height" => original_height.is_some(),
-                "image_rotation" => image_rotation.is_some(),
-                "parentID" => parent_id.is_some(),
+                "from_name" => {
+                    from_name = Some(v);
+                    continue;
+                }
+                "to_name" => {
+                    to_name = Some(v);
+                    continue;
+                }
+                "type" => {
+                    type_name = Some(v);
+                    continue;
+                }
+                "id" => set_if(&mut id, &v, |v| v.as_str().map(str::to_owned)),
+                "original_width" => set_if(&mut original_width, &v, dimension),
+                "original_height" => set_if(&mut original_height, &v, dimension),
+                "image_rotation" => set_if(&mut image_rotation, &v, Value::as_f64),
+                "parentID" => set_if(&mut parent_id, &v, |v| v.as_str().map(str::to_owned)),
                 _ => false,
             };
-            if !typed {
+            if kept {
+                extra.remove(&key);
+            } else {
                 extra.insert(key, v);
             }
         }
+        let string = |field: Option<Value>, key: &str| match field {
+            Some(Value::String(text)) => Ok(text),
+            _ => Err(de::Error::custom(format!("result needs a string `{key}`"))),
+        };
+        let from_name = string(from_name, "from_name")?;
+        let to_name = string(to_name, "to_name")?;
+        let type_name = string(type_name, "type")?;
         let value = value.ok_or_else(|| de::Error::custom("result needs a `value`"))?;
-
         Ok(ResultItem {
             id,
             from_name,
@@ -369,6 +396,13 @@ impl<'de> Deserialize<'de> for ResultItem {
             extra,
         })
     }
+}
+
+/// Sets `slot` from `value` when it has the expected type (and clears it
+/// when a later duplicate has not); says whether the value was taken.
+fn set_if<T>(slot: &mut Option<T>, value: &Value, read: impl Fn(&Value) -> Option<T>) -> bool {
+    *slot = read(value);
+    slot.is_some()
 }
 
 /// Writes `f64`s the way JavaScript's `JSON.stringify` does: whole numbers
