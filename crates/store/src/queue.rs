@@ -295,6 +295,14 @@ impl Store {
         })
     }
 
+    /// Runs one statement binding integers as a queue call (see `queue_call!`).
+    pub(crate) async fn queue_update(&self, sql: &'static str, values: Vec<i64>) -> Result<()> {
+        queue_call!(self, [values], |conn| async move {
+            let params: Vec<Param<'_>> = values.iter().map(|value| Int(*value)).collect();
+            conn.execute(sql, &params).await.map(|_| ())
+        })
+    }
+
     pub async fn annotation(&self, id: AnnotationId) -> Result<AnnotationRow> {
         let row = sqlx::query(&format!("{ANNOTATION_SELECT} WHERE a.id = $1"))
             .bind(id.0)

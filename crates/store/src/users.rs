@@ -160,14 +160,16 @@ impl Store {
         ))
     }
 
-    /// Records that a token was used; callers call it at most once a minute per token.
+    /// Records that a token was used; callers call it at most once a minute
+    /// per token. It goes with the queue's writes (on SQLite, the group
+    /// commit), because it comes with the first API call of every working
+    /// session, when a busy queue holds the write lock.
     pub async fn touch_token(&self, id: TokenId, at: Timestamp) -> Result<()> {
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-            .bind(at.millis())
-            .bind(id.0)
-            .execute(&self.writers)
-            .await?;
-        Ok(())
+        self.queue_update(
+            "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2",
+            vec![at.millis(), id.0],
+        )
+        .await
     }
 
     pub async fn list_tokens(&self, user: UserId, page: PageRequest) -> Result<Page<ApiToken>> {
