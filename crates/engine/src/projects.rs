@@ -144,17 +144,22 @@ impl Engine {
         self.project_with_role(actor, id, ProjectRole::Manager, "manage members")
             .await?;
         check_username(username)?;
-        let user = self
-            .store
+        let user = self.user_named(username).await?;
+        let role = role.unwrap_or(user.role.default_project_role());
+        Ok(self.store.put_member(id, user.id, role).await?)
+    }
+
+    /// The account named in a request's `username` field (a missing one is
+    /// "not found", naming the field).
+    pub(crate) async fn user_named(&self, username: &str) -> Result<gloss_types::User> {
+        self.store
             .user_by_username(username)
             .await
             .or_not_found("user")
             .map_err(|err| Error {
                 field: Some("username".to_string()),
                 ..err
-            })?;
-        let role = role.unwrap_or(user.role.default_project_role());
-        Ok(self.store.put_member(id, user.id, role).await?)
+            })
     }
 
     pub async fn remove_member(&self, actor: &Actor, id: ProjectId, username: &str) -> Result<()> {

@@ -357,15 +357,7 @@ impl Engine {
         let project = self
             .project_with_role(actor, project, ProjectRole::Manager, "assign tasks")
             .await?;
-        let member = self
-            .store
-            .user_by_username(username)
-            .await
-            .or_not_found("user")
-            .map_err(|err| Error {
-                field: Some("username".to_string()),
-                ..err
-            })?;
+        let member = self.user_named(username).await?;
         let is_member = member.role == gloss_types::Role::Admin
             || self
                 .store
