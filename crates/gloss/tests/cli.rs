@@ -378,6 +378,74 @@ async fn project_create_prints_the_id_alone_and_a_missing_label_config_creates_n
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn project_set_member_and_assign_change_the_queue() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let config = gloss.home.path().join("config.xml");
+            std::fs::write(&config, LABEL_CONFIG).unwrap();
+            let tasks = gloss.home.path().join("tasks.json");
+            std::fs::write(&tasks, r#"[{"image": "/a.png"}, {"image": "/b.png"}]"#).unwrap();
+            let id = gloss
+                .gloss(&["project", "create", "--name", "Q", "--config"])
+                .args(&[config.to_str().unwrap()])
+                .ok()
+                .await;
+            let id = id.trim();
+            gloss
+                .gloss(&["import", "--project", id, tasks.to_str().unwrap()])
+                .ok()
+                .await;
+            gloss
+                .user_create("ann", "annotator")
+                .env("GLOSS_PASSWORD", "a long password")
+                .ok()
+                .await;
+
+            let set = gloss
+                .gloss(&[
+                    "project",
+                    "set",
+                    id,
+                    "--overlap",
+                    "2",
+                    "--queue-order",
+                    "random",
+                ])
+                .ok()
+                .await;
+            assert!(
+                set.contains("overlap 2, queue order random"),
+                "{label}: {set}"
+            );
+            let err = gloss
+                .gloss(&["project", "set", id, "--overlap", "0"])
+                .fails()
+                .await;
+            assert!(err.contains("overlap"), "{label}: {err}");
+            let err = gloss
+                .gloss(&["project", "assign", id, "--user", "ann", "1"])
+                .fails()
+                .await;
+            assert!(err.contains("not a member"), "{label}: {err}");
+            let member = gloss.gloss(&["project", "member", id, "ann"]).ok().await;
+            assert!(member.contains("ann is annotator"), "{label}: {member}");
+            let assigned = gloss
+                .gloss(&["project", "assign", id, "--user", "ann", "2"])
+                .ok()
+                .await;
+            assert!(assigned.contains("1 tasks assigned"), "{label}: {assigned}");
+            let removed = gloss
+                .gloss(&["project", "assign", id, "--user", "ann", "--remove", "2"])
+                .ok()
+                .await;
+            assert!(removed.contains("1 tasks taken out"), "{label}: {removed}");
+        }
+    })
+    .await;
+}
+
 // ---------------------------------------------------------------- serve
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
