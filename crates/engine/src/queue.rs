@@ -224,8 +224,9 @@ impl Engine {
         username: &str,
         tasks: &[TaskId],
     ) -> Result<u64> {
-        let (project, member) = self.assignment_target(actor, project, username).await?;
-        self.check_project_tasks(&project, tasks).await?;
+        let (project, member) = self
+            .assignment_target(actor, project, username, tasks)
+            .await?;
         let now = Timestamp::now().millis();
         let by = actor.user().map(|user| user.id);
         Ok(self
@@ -248,8 +249,9 @@ impl Engine {
         username: &str,
         tasks: &[TaskId],
     ) -> Result<u64> {
-        let (project, member) = self.assignment_target(actor, project, username).await?;
-        self.check_project_tasks(&project, tasks).await?;
+        let (project, member) = self
+            .assignment_target(actor, project, username, tasks)
+            .await?;
         let now = Timestamp::now().millis();
         Ok(self
             .store
@@ -348,11 +350,14 @@ impl Engine {
         Ok((project, row))
     }
 
+    /// The project and member of an assignment change (managers only), once
+    /// the member and every task are checked.
     async fn assignment_target(
         &self,
         actor: &Actor,
         project: ProjectId,
         username: &str,
+        tasks: &[TaskId],
     ) -> Result<(Project, User)> {
         let project = self
             .project_with_role(actor, project, ProjectRole::Manager, "assign tasks")
@@ -370,6 +375,7 @@ impl Engine {
                 format!("{username} is not a member of this project"),
             ));
         }
+        self.check_project_tasks(&project, tasks).await?;
         Ok((project, member))
     }
 

@@ -7,10 +7,10 @@
 //!   SQLite has one writer, and with `synchronous = FULL` every commit waits
 //!   for the disk (about 2 ms here), which would cap the queue at a few
 //!   hundred calls a second. Instead, calls queue up while the writer is
-//!   busy; it takes every waiting call, runs each inside its own savepoint
-//!   (so a failing call is undone alone), commits once, and only then
-//!   answers each caller: nothing is acknowledged before its commit, and a
-//!   lone call is not delayed. Statements run as plain function calls on
+//!   busy; it takes every waiting call, runs them in one transaction,
+//!   commits once, and only then answers each caller (a failing call makes
+//!   the batch run again one call per transaction, see `run_batch`): nothing
+//!   is acknowledged before its commit, and a lone call is not delayed. Statements run as plain function calls on
 //!   that thread; through sqlx each one would be handed to a worker thread
 //!   and back, and those hand-offs were most of the queue's CPU time.
 
@@ -188,8 +188,8 @@ impl From<rusqlite::Error> for Error {
         match &err {
             rusqlite::Error::SqliteFailure(failure, message)
                 if failure.code == rusqlite::ErrorCode::ConstraintViolation
-                    && failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
-                    || failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+                    && (failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                        || failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE) =>
             {
                 Error::Conflict(message.clone().unwrap_or_else(|| err.to_string()))
             }
@@ -198,22 +198,31 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
-impl SqliteQueue<'_> {
-    /// A cached statement with `params` bound to their `$n` names.
-    fn prepare(&self, sql: &str, params: &[Param<'_>]) -> Result<rusqlite::CachedStatement<'_>> {
-        let mut statement = self.0.prepare_cached(sql)?;
-        for (index, param) in params.iter().enumerate() {
-            let Some(position) = statement.parameter_index(&format!("${}", index + 1))? else {
-                continue;
-            };
-            match *param {
-                Param::Int(value) => statement.raw_bind_parameter(position, value)?,
-                Param::OptionalInt(value) => statement.raw_bind_parameter(position, value)?,
-                Param::Float(value) => statement.raw_bind_parameter(position, value)?,
-                Param::Text(value) => statement.raw_bind_parameter(position, value)?,
-            }
+/// A cached statement with `params` bound to their `$n` names (SQLite
+/// numbers parameters in order of first appearance, which need not be `n`).
+pub(crate) fn prepare_bound<'c>(
+    connection: &'c rusqlite::Connection,
+    sql: &str,
+    params: &[Param<'_>],
+) -> Result<rusqlite::CachedStatement<'c>> {
+    let mut statement = connection.prepare_cached(sql)?;
+    for (index, param) in params.iter().enumerate() {
+        let Some(position) = statement.parameter_index(&format!("${}", index + 1))? else {
+            continue;
+        };
+        match *param {
+            Param::Int(value) => statement.raw_bind_parameter(position, value)?,
+            Param::OptionalInt(value) => statement.raw_bind_parameter(position, value)?,
+            Param::Float(value) => statement.raw_bind_parameter(position, value)?,
+            Param::Text(value) => statement.raw_bind_parameter(position, value)?,
         }
-        Ok(statement)
+    }
+    Ok(statement)
+}
+
+impl SqliteQueue<'_> {
+    fn prepare(&self, sql: &str, params: &[Param<'_>]) -> Result<rusqlite::CachedStatement<'_>> {
+        prepare_bound(self.0, sql, params)
     }
 
     fn run(&self, sql: &str, params: &[Param<'_>]) -> Result<u64> {

@@ -1,6 +1,7 @@
 //! Tasks with their annotations, predictions and drafts: bulk import in one
 //! transaction, listing, and consistent page-by-page reads for exports.
 
+use crate::queue_sql::{prepare_bound, Param};
 use crate::rows;
 use crate::{Backend, Error, Result, Store};
 use gloss_types::{
@@ -821,12 +822,8 @@ fn sqlite_rows<T>(
     binds: &[i64],
     map: fn(&dyn Columns) -> Result<T>,
 ) -> Result<Vec<T>> {
-    let mut statement = connection.prepare_cached(sql)?;
-    for (index, value) in binds.iter().enumerate() {
-        if let Some(position) = statement.parameter_index(&format!("${}", index + 1))? {
-            statement.raw_bind_parameter(position, value)?;
-        }
-    }
+    let params: Vec<Param<'_>> = binds.iter().map(|value| Param::Int(*value)).collect();
+    let mut statement = prepare_bound(connection, sql, &params)?;
     let names: Vec<String> = statement
         .column_names()
         .iter()
