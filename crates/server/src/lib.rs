@@ -6,6 +6,7 @@
 mod error;
 mod extract;
 mod handlers;
+mod web;
 
 pub use error::{ApiError, ErrorBody};
 pub use extract::{CSRF_HEADER, SESSION_COOKIE};
@@ -110,10 +111,21 @@ pub fn router(app: App) -> Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
-        .fallback(handlers::not_found)
+        .route("/static/{*path}", axum::routing::get(web::static_file))
+        .fallback(fallback)
         .layer(DefaultBodyLimit::max(max_json_bytes))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)
+}
+
+/// Pages of the browser app get its HTML; anything else is the API's 404.
+async fn fallback(request: axum::extract::Request) -> Response {
+    use axum::response::IntoResponse;
+    if web::is_page(&request) {
+        web::index(request.headers())
+    } else {
+        handlers::not_found().await.into_response()
+    }
 }
 
 async fn security_headers(mut response: Response) -> Response {

@@ -1,0 +1,99 @@
+// Shared JSDoc types of the labeling workspace. This module exports nothing
+// at run time; other modules import its types with `import('./types.js')`.
+
+/**
+ * One `Label` or `Choice` of a control, as the server's schema crate sends it.
+ * @typedef {{value: string, background: string | null, hotkey: string | null, alias: string | null, line?: number, column?: number}} LabelDef
+ */
+
+/**
+ * @typedef {'RectangleLabels' | 'PolygonLabels' | 'Labels' | 'Choices' | 'TextArea' | 'Rectangle' | 'Polygon'} ControlKind
+ */
+
+/**
+ * @typedef {{
+ *   kind: ControlKind,
+ *   name: string,
+ *   to_names: string[],
+ *   labels: LabelDef[],
+ *   labels_from: string | null,
+ *   choice: 'single' | 'single-radio' | 'multiple' | null,
+ *   per_region: boolean,
+ *   required: boolean,
+ *   attributes: Record<string, string>,
+ *   line?: number,
+ *   column?: number,
+ * }} ControlTag
+ */
+
+/**
+ * @typedef {{kind: 'Image' | 'Text', name: string, value: string, attributes: Record<string, string>, line?: number, column?: number}} ObjectTag
+ */
+
+/**
+ * @typedef {{node: 'view', attributes: Record<string, string>, children: LayoutNode[]}
+ *   | {node: 'header', value: string}
+ *   | {node: 'style', css: string}
+ *   | {node: 'object', name: string}
+ *   | {node: 'control', name: string}
+ *   | {node: 'unsupported', tag: string, children: LayoutNode[]}} LayoutNode
+ */
+
+/**
+ * @typedef {{objects: ObjectTag[], controls: ControlTag[], unsupported?: unknown[], layout: LayoutNode[]}} LabelConfig
+ */
+
+/**
+ * A Label Studio result item. Only the keys the workspace reads are typed;
+ * every other key is kept as it came.
+ * @typedef {{
+ *   id?: string,
+ *   from_name: string,
+ *   to_name: string,
+ *   type: string,
+ *   value: Record<string, any>,
+ *   original_width?: number,
+ *   original_height?: number,
+ *   image_rotation?: number,
+ *   [key: string]: any,
+ * }} ResultItem
+ */
+
+/**
+ * A region on an image, immutable: every edit makes a new object, so the
+ * undo history can keep whole states as arrays of references.
+ * Coordinates are percent of the image's original size, as results carry them,
+ * so untouched regions round-trip exactly.
+ * @typedef {{
+ *   kind: 'rect' | 'polygon',
+ *   id: string,
+ *   control: string,
+ *   object: string,
+ *   labels: string[],
+ *   labelControl: string | null,
+ *   x: number, y: number, width: number, height: number, rotation: number,
+ *   points: [number, number][],
+ *   closed: boolean,
+ *   items: ResultItem[],
+ * }} Region
+ * `control` is the geometry control (`RectangleLabels`, `Rectangle`, ...);
+ * `labelControl` a separate `Labels` control whose labels the region carries
+ * (Label Studio's `Rectangle` + `Labels` pairing), else null.
+ * `items` are the result items the region was read from (geometry item first),
+ * kept so unknown keys and per-region results survive.
+ */
+
+/**
+ * A non-region result: a whole-object classification or text, or an item
+ * the workspace does not edit (kept as it came).
+ * @typedef {{kind: 'item', id: string, item: ResultItem}} ItemEntry
+ */
+
+/** @typedef {Region | ItemEntry} Entry */
+
+/**
+ * Everything an annotation holds; one undo step is one State.
+ * @typedef {{entries: Entry[]}} State
+ */
+
+export {};

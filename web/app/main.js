@@ -1,0 +1,176 @@
+// The app's entry point: who is signed in, and which page an address shows.
+// Pages are modules exporting `render(context)`; the router loads them on
+// demand, so the labeling screen's code is only fetched by those who label.
+
+import { get, setCsrfToken, whenSignedOut, post, ApiError } from './api.js';
+import { h, replace, toast } from './dom.js';
+
+/**
+ * @typedef {{id: number, username: string, role: string}} SessionUser
+ * @typedef {{
+ *   root: HTMLElement,
+ *   params: Record<string, string>,
+ *   query: URLSearchParams,
+ *   user: SessionUser,
+ *   navigate: (path: string, options?: {replace?: boolean}) => void,
+ *   setUser: (user: SessionUser | null) => void,
+ * }} PageContext
+ * @typedef {(context: PageContext) => (void | (() => void) | Promise<void | (() => void)>)} PageRender
+ */
+
+/** @type {[RegExp, string, boolean][]} address pattern, page module, needs sign-in */
+const ROUTES = [
+  [/^\/login$/, './pages/login.js', false],
+  [/^\/invite\/(?<code>[^/]+)$/, './pages/invite.js', false],
+  [/^\/$/, './pages/projects.js', true],
+  [/^\/projects\/new$/, './pages/project-new.js', true],
+  [/^\/projects\/(?<project>\d+)$/, './pages/project.js', true],
+  [/^\/projects\/(?<project>\d+)\/data$/, './pages/data.js', true],
+  [/^\/projects\/(?<project>\d+)\/import$/, './pages/import.js', true],
+  [/^\/projects\/(?<project>\d+)\/export$/, './pages/export.js', true],
+  [/^\/projects\/(?<project>\d+)\/members$/, './pages/members.js', true],
+  [/^\/projects\/(?<project>\d+)\/settings$/, './pages/settings.js', true],
+  [/^\/projects\/(?<project>\d+)\/label$/, './pages/label.js', true],
+  [/^\/projects\/(?<project>\d+)\/tasks\/(?<task>\d+)$/, './pages/label.js', true],
+  [/^\/account$/, './pages/account.js', true],
+];
+
+/** @type {SessionUser | null} */
+let user = null;
+/** @type {(() => void) | null} */
+let cleanup = null;
+let renderCount = 0;
+
+const app = /** @type {HTMLElement} */ (document.getElementById('app'));
+
+/** @param {string} path @param {{replace?: boolean}} [options] */
+function navigate(path, options = {}) {
+  if (options.replace) history.replaceState(null, '', path);
+  else history.pushState(null, '', path);
+  show();
+}
+
+/** @param {SessionUser | null} next */
+function setUser(next) {
+  user = next;
+}
+
+async function show() {
+  const count = ++renderCount;
+  if (cleanup) {
+    try {
+      cleanup();
+    } catch (error) {
+      console.error(error);
+    }
+    cleanup = null;
+  }
+  const path = location.pathname;
+  const route = ROUTES.find(([pattern]) => pattern.test(path));
+  if (!route) {
+    replace(app, frame(h('main', { class: 'page' }, h('h1', null, 'Not found'), h('p', null, 'There is no page at this address. '), h('a', { href: '/' }, 'Projects'))));
+    return;
+  }
+  const [pattern, modulePath, needsUser] = route;
+  if (needsUser && !user) {
+    navigate(`/login?next=${encodeURIComponent(path + location.search)}`, { replace: true });
+    return;
+  }
+  const params = /** @type {Record<string, string>} */ ({ ...(pattern.exec(path)?.groups ?? {}) });
+  /** @type {{render: PageRender}} */
+  const page = await import(modulePath);
+  if (count !== renderCount) return;
+  const root = h('main', { class: 'page' });
+  replace(app, needsUser ? frame(root) : root);
+  try {
+    const done = await page.render({
+      root,
+      params,
+      query: new URLSearchParams(location.search),
+      user: /** @type {SessionUser} */ (user),
+      navigate,
+      setUser,
+    });
+    if (count === renderCount && typeof done === 'function') cleanup = done;
+    else if (typeof done === 'function') done();
+  } catch (error) {
+    if (count !== renderCount) return;
+    showFailure(root, error);
+  }
+}
+
+/**
+ * A page's failure: a missing object is "not found" (another project's
+ * address looks exactly like one that does not exist).
+ * @param {HTMLElement} root
+ * @param {unknown} error
+ */
+export function showFailure(root, error) {
+  if (error instanceof ApiError && error.status === 404) {
+    replace(root, h('h1', null, 'Not found'), h('p', null, 'This does not exist, or you are not a member of its project.'), h('a', { href: '/' }, 'Back to projects'));
+  } else if (error instanceof ApiError && error.status === 401) {
+    // whenSignedOut already went to the sign-in page.
+  } else {
+    console.error(error);
+    replace(root, h('h1', null, 'Something went wrong'), h('p', { class: 'error' }, error instanceof Error ? error.message : String(error)));
+  }
+}
+
+/**
+ * The header bar around a signed-in page.
+ * @param {HTMLElement} content
+ */
+function frame(content) {
+  const signedIn = /** @type {SessionUser} */ (user);
+  return h('div', { class: 'frame' },
+    h('header', { class: 'topbar' },
+      h('a', { href: '/', class: 'brand' }, 'Gloss'),
+      h('nav', null, h('a', { href: '/' }, 'Projects')),
+      h('span', { class: 'spacer' }),
+      h('a', { href: '/account', class: 'who', title: 'Your account' }, `${signedIn.username} (${signedIn.role})`),
+      h('button', { class: 'link', id: 'sign-out', onclick: signOut }, 'Sign out'),
+    ),
+    content,
+  );
+}
+
+async function signOut() {
+  try {
+    await post('/auth/logout', undefined);
+  } catch (error) {
+    console.error(error);
+  }
+  user = null;
+  navigate('/login', { replace: true });
+}
+
+// Links inside the app change the page without a reload.
+document.addEventListener('click', (event) => {
+  const target = event.target instanceof Element ? event.target.closest('a') : null;
+  if (!target || event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  const href = target.getAttribute('href');
+  if (!href || !href.startsWith('/') || href.startsWith('/api/') || target.hasAttribute('download') || target.target) return;
+  event.preventDefault();
+  navigate(href);
+});
+window.addEventListener('popstate', () => show());
+
+whenSignedOut(() => {
+  if (!user) return;
+  user = null;
+  toast('Your session ended; please sign in again.', 'error');
+  navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
+});
+
+async function start() {
+  try {
+    const session = await get('/auth/session', {});
+    user = session.user;
+    setCsrfToken(session.csrf_token);
+  } catch {
+    user = null;
+  }
+  show();
+}
+
+start();
