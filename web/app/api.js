@@ -40,6 +40,11 @@ export class ApiError extends Error {
 /** The session's CSRF token, set at sign-in or on reload from /auth/session. */
 let csrfToken = '';
 
+/** The CSRF token, for the rare request made without `request` (keepalive). */
+export function csrf() {
+  return csrfToken;
+}
+
 /** @param {string} token */
 export function setCsrfToken(token) {
   csrfToken = token;

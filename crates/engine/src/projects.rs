@@ -31,6 +31,9 @@ pub struct ProjectUpdate {
     /// How long `next` reserves a task, [`MIN_RESERVATION_SECONDS`] to
     /// [`MAX_RESERVATION_SECONDS`].
     pub reservation_seconds: Option<i64>,
+    /// What becomes of labels stored results use and a new `label_config`
+    /// lacks (see [`crate::LabelChange`]).
+    pub label_changes: Vec<crate::LabelChange>,
 }
 
 pub const MAX_OVERLAP: i64 = 100;
@@ -79,8 +82,23 @@ impl Engine {
         if let Some(description) = &update.description {
             check_description(description)?;
         }
-        if let Some(label_config) = &update.label_config {
-            check_label_config(label_config)?;
+        let mut label_config = update.label_config;
+        if let Some(text) = &label_config {
+            check_label_config(text)?;
+            let (current, _) = self.project_for(actor, id).await?;
+            if *text != current.label_config {
+                // A changed config is saved together with the results it
+                // migrates; the plain update below leaves it alone.
+                let (config, _) = gloss_schema::parse(text);
+                self.change_label_config(actor, id, &config, text, &update.label_changes)
+                    .await?;
+            }
+            label_config = None;
+        } else if !update.label_changes.is_empty() {
+            return Err(Error::invalid(
+                "label_changes",
+                "only goes with a new label_config",
+            ));
         }
         if let Some(overlap) = update.overlap {
             if !(1..=MAX_OVERLAP).contains(&overlap) {
@@ -103,7 +121,7 @@ impl Engine {
         let patch = ProjectPatch {
             name,
             description: update.description,
-            label_config: update.label_config,
+            label_config,
             overlap: update.overlap,
             queue_order: update.queue_order,
             reservation_seconds: update.reservation_seconds,
@@ -199,6 +217,33 @@ fn check_description(description: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A label config as the config editor shows it: the parsed model (for the
+/// live preview) and every problem with its line.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LabelConfigCheck {
+    pub config: gloss_schema::LabelConfig,
+    pub problems: Vec<gloss_schema::Diagnostic>,
+    /// Whether a project may use it (no problem is an error).
+    pub valid: bool,
+}
+
+/// Parses a label config for the editor; only its size can be refused.
+pub fn label_config_check(label_config: &str) -> Result<LabelConfigCheck> {
+    if label_config.len() > MAX_LABEL_CONFIG_BYTES {
+        return Err(Error::invalid(
+            "label_config",
+            format!("must be at most {MAX_LABEL_CONFIG_BYTES} bytes"),
+        ));
+    }
+    let (config, problems) = gloss_schema::parse(label_config);
+    let valid = !label_config.trim().is_empty() && !gloss_schema::has_errors(&problems);
+    Ok(LabelConfigCheck {
+        config,
+        problems,
+        valid,
+    })
 }
 
 fn check_label_config(label_config: &str) -> Result<()> {

@@ -94,11 +94,7 @@ fn asset_response(asset: &Asset, headers: &HeaderMap) -> Response {
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        (
-            [(header::CONTENT_TYPE, asset.content_type)],
-            asset.bytes,
-        )
-            .into_response()
+        ([(header::CONTENT_TYPE, asset.content_type)], asset.bytes).into_response()
     };
     let response_headers = response.headers_mut();
     response_headers.insert(header::ETAG, asset.etag.clone());

@@ -171,6 +171,42 @@ fn table() -> Vec<Route> {
         ),
         route(
             Method::GET,
+            "/api/v1/projects/{project_id}/invites",
+            [401, 200, 200, 404, 403, 403, 404],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/projects/{project_id}/invites",
+            [401, 201, 201, 404, 403, 403, 404],
+        ),
+        route(
+            Method::DELETE,
+            "/api/v1/projects/{project_id}/invites/{invite_id}",
+            [401, 204, 204, 404, 403, 403, 404],
+        ),
+        // The link is the credential: anyone holding it may read and use it.
+        route(
+            Method::GET,
+            "/api/v1/invites/{code}",
+            [200, 200, 200, 200, 200, 200, 200],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/invites/{code}/accept",
+            [200, 200, 200, 200, 200, 200, 200],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/label-config/check",
+            [401, 200, 200, 200, 200, 200, 200],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/projects/{project_id}/label-config/impact",
+            [401, 200, 200, 404, 403, 403, 404],
+        ),
+        route(
+            Method::GET,
             "/api/v1/projects/{project_id}/tasks",
             [401, 200, 200, 404, 200, 403, 404],
         ),
@@ -342,6 +378,8 @@ async fn prepare(
         "{task_id}",
         "{key}",
         "{annotation_id}",
+        "{invite_id}",
+        "{code}",
     ]
     .iter()
     .any(|name| path.contains(name));
@@ -424,6 +462,19 @@ async fn prepare(
             .unwrap();
         path = path.replace("{key}", key.as_str());
     }
+    if path.contains("{invite_id}") || path.contains("{code}") {
+        let (status, made) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{}/invites", project_id.unwrap()),
+                cast.token(Who::Manager),
+                Some(json!({"role": "annotator"})),
+            )
+            .await;
+        assert_eq!(status, 201, "{made}");
+        path = path.replace("{invite_id}", &made["id"].to_string());
+        path = path.replace("{code}", made["code"].as_str().unwrap());
+    }
     if route.path.ends_with("/export") {
         path.push_str("?format=json");
     }
@@ -483,6 +534,16 @@ async fn prepare(
             Some(json!({"result": work["result"], "version": 1}))
         }
         (Method::PATCH, "/api/v1/tasks/{task_id}") => Some(json!({"priority": 3})),
+        (Method::POST, "/api/v1/projects/{project_id}/invites") => {
+            Some(json!({"role": "annotator"}))
+        }
+        (Method::POST, "/api/v1/invites/{code}/accept") => Some(
+            json!({"username": format!("joiner{n}"), "password": gloss_test_support::PASSWORD}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/label-config/check" | "/api/v1/projects/{project_id}/label-config/impact",
+        ) => Some(json!({"label_config": LABEL_CONFIG})),
         (
             Method::POST,
             "/api/v1/projects/{project_id}/assignments" | "/api/v1/projects/{project_id}/unassign",

@@ -10,21 +10,25 @@
 //! backend restores on the other.
 
 mod imports;
+mod invites;
 mod migrate;
 mod projects;
 mod queue;
 mod queue_sql;
+mod results;
 mod rows;
 mod snapshot;
 mod tasks;
 mod users;
 
 pub use imports::ImportOutcome;
+pub use invites::NewInvite;
 pub use migrate::{Migration, MIGRATION_COUNT};
 pub use projects::{NewProject, ProjectPatch, ProjectScope};
 pub use queue::{
     QueueProject, Reservation, ReservedTask, Submitted, Updated, Work, PRIORITY_LIMIT,
 };
+pub use results::RewrittenResults;
 pub use snapshot::{snapshot_tables, SnapshotTable, SnapshotWriter, TableRows};
 pub use tasks::{
     AnnotationRow, DraftRow, ImportCounts, NewAnnotation, NewDraft, NewMedia, NewPrediction,

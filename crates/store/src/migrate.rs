@@ -31,6 +31,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_sessions"),
     migration!(3, "0003_tasks_and_media"),
     migration!(4, "0004_queue"),
+    migration!(5, "0005_invites"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.

@@ -34,6 +34,7 @@ pub(crate) const TABLES: &[&str] = &[
     "reservations",
     "skips",
     "assignments",
+    "invites",
 ];
 
 /// The tables a snapshot holds, in restore order.

@@ -139,6 +139,24 @@ pub struct Member {
     pub added_at: Timestamp,
 }
 
+/// An invitation link as it can be shown again: never its secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Invite {
+    pub id: i64,
+    /// The account role the new account gets (and its role in the project).
+    pub role: Role,
+    /// The project the new account joins, if any.
+    pub project_id: Option<ProjectId>,
+    pub project_name: Option<String>,
+    /// Who made the link.
+    pub created_by: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// The account made with the link; a link works once.
+    pub used_by: Option<String>,
+    pub used_at: Option<Timestamp>,
+}
+
 /// An API token as it can be shown again: never the secret itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ApiToken {

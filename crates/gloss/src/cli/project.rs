@@ -4,7 +4,7 @@ use super::open_engine;
 use crate::config::Settings;
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use gloss_engine::{Actor, ProjectInput, ProjectUpdate};
+use gloss_engine::{Actor, LabelChange, ProjectInput, ProjectUpdate};
 use gloss_types::{PageRequest, ProjectId, ProjectRole, QueueOrder, TaskId};
 use std::path::PathBuf;
 
@@ -39,6 +39,14 @@ pub enum ProjectCommand {
         /// How long `next` reserves a task for its annotator
         #[arg(long)]
         reservation_seconds: Option<i64>,
+        /// A new label config (XML file); stored results are migrated with it
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// With --config: what becomes of a label stored results use and the
+        /// new config lacks, as CONTROL:LABEL=NEW (rename or merge) or
+        /// CONTROL:LABEL= (remove); repeat for each
+        #[arg(long = "label-change", value_parser = parse_label_change)]
+        label_changes: Vec<LabelChange>,
     },
     /// Add a member to a project, or change their role
     Member {
@@ -113,14 +121,24 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
             overlap,
             queue_order,
             reservation_seconds,
+            config,
+            label_changes,
         } => {
+            let label_config = match config {
+                Some(path) => Some(
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?,
+                ),
+                None => None,
+            };
             let update = ProjectUpdate {
                 name,
                 description,
-                label_config: None,
+                label_config,
                 overlap,
                 queue_order,
                 reservation_seconds,
+                label_changes,
             };
             let project = engine
                 .update_project(&operator, ProjectId(project), update)
@@ -171,4 +189,19 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
     }
     engine.store().close().await;
     Ok(())
+}
+
+/// `CONTROL:LABEL=NEW` (rename or merge into NEW) or `CONTROL:LABEL=` (remove).
+fn parse_label_change(text: &str) -> Result<LabelChange, String> {
+    let (from, to) = text
+        .split_once('=')
+        .ok_or("expected CONTROL:LABEL=NEW or CONTROL:LABEL=")?;
+    let (from_name, label) = from
+        .split_once(':')
+        .ok_or("expected CONTROL:LABEL before the `=`")?;
+    Ok(LabelChange {
+        from_name: from_name.to_string(),
+        label: label.to_string(),
+        to: (!to.is_empty()).then(|| to.to_string()),
+    })
 }

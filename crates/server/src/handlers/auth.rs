@@ -74,7 +74,7 @@ pub(crate) struct Login {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct SessionView {
+pub(super) struct SessionView {
     user: User,
     /// Send this back in the `X-CSRF-Token` header on every write.
     csrf_token: String,
@@ -93,9 +93,14 @@ async fn login(
         .engine
         .verify_password(&login.username, &login.password, &client)
         .await?;
+    signed_in(&app, user).await
+}
+
+/// Starts a browser session for `user`: the cookie and the page's view of it.
+pub(super) async fn signed_in(app: &App, user: User) -> ApiResult<Response> {
     let session = app.engine.start_session(user).await?;
     let max_age = (session.expires_at.millis() - Timestamp::now().millis()) / 1000;
-    let cookie = session_cookie_header(&app, &session.secret, max_age)?;
+    let cookie = session_cookie_header(app, &session.secret, max_age)?;
     let body = SessionView {
         user: session.user,
         csrf_token: session.csrf_token,

@@ -1,6 +1,7 @@
 //! One module per part of the URL tree under `/api/v1`.
 
 mod auth;
+mod invites;
 mod me;
 mod media;
 mod projects;
@@ -16,6 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 pub(crate) fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .merge(auth::routes())
+        .merge(invites::routes())
         .merge(me::routes())
         .merge(users::routes())
         .merge(projects::routes())

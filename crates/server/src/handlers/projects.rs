@@ -6,7 +6,7 @@ use crate::App;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use gloss_engine::{ProjectInput, ProjectUpdate};
+use gloss_engine::{LabelChange, ProjectInput, ProjectUpdate};
 use gloss_types::{Member, Page, Project, ProjectId, ProjectRole, QueueOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -19,6 +19,35 @@ pub(super) fn routes() -> OpenApiRouter<App> {
         .routes(routes!(get_project, update_project, delete_project))
         .routes(routes!(list_members, put_member))
         .routes(routes!(remove_member))
+        .routes(routes!(label_config_impact))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ImpactRequest {
+    /// The label config about to be saved.
+    label_config: String,
+}
+
+/// What saving a new label config would do to the project's stored results
+/// (its managers): every label in use with its count and whether the new
+/// config keeps it, the controls it drops, and the labels it offers to
+/// rename or merge into. Save with `PATCH …/{project_id}` and `label_changes`.
+#[utoipa::path(post, path = "/api/v1/projects/{project_id}/label-config/impact", tag = "projects",
+    params(("project_id" = i64, Path)), request_body = ImpactRequest,
+    responses((status = 200, description = "`{labels, controls_removed, new_labels, total_results}`", body = Object),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn label_config_impact(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    ApiPath(project_id): ApiPath<i64>,
+    ApiJson(request): ApiJson<ImpactRequest>,
+) -> ApiResult<Json<gloss_engine::LabelConfigImpact>> {
+    Ok(Json(
+        app.engine
+            .label_config_impact(&actor, ProjectId(project_id), &request.label_config)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -104,6 +133,10 @@ pub(crate) struct ProjectPatchRequest {
     /// How long `next` reserves a task for its annotator (1 s to 7 days).
     #[serde(default)]
     reservation_seconds: Option<i64>,
+    /// With a new `label_config`: what becomes of each label that stored
+    /// results use and the new config lacks (see `…/label-config/impact`).
+    #[serde(default)]
+    label_changes: Vec<LabelChange>,
 }
 
 /// Change a project (its managers): name, description, label config, and
@@ -126,6 +159,7 @@ async fn update_project(
         overlap: patch.overlap,
         queue_order: patch.queue_order,
         reservation_seconds: patch.reservation_seconds,
+        label_changes: patch.label_changes,
     };
     let project = app
         .engine

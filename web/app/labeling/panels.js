@@ -1,0 +1,278 @@
+// The panels beside the image: label pickers, choices, text areas, and the
+// region list (virtualized: only the rows in view exist, so 5,000 regions
+// cost as little as 20).
+
+import { el, button } from './dom.js';
+
+/** @typedef {import('./types.js').ControlTag} ControlTag */
+/** @typedef {import('./types.js').LabelDef} LabelDef */
+/** @typedef {import('./types.js').Region} Region */
+/** @typedef {import('./types.js').Entry} Entry */
+
+/**
+ * What the panels need from their workspace.
+ * @typedef {{
+ *   readOnly: boolean,
+ *   entries: () => readonly Entry[],
+ *   selection: Set<string>,
+ *   hidden: Set<string>,
+ *   locked: Set<string>,
+ *   labelsOf: (control: ControlTag) => LabelDef[],
+ *   hotkeyOf: (control: ControlTag, value: string) => string | null,
+ *   colorOf: (region: Region) => string,
+ *   colorOfLabel: (control: string, value: string) => string,
+ *   activeLabel: (control: ControlTag) => string | null,
+ *   pickLabel: (control: ControlTag, value: string) => void,
+ *   choicesOf: (control: ControlTag) => string[] | null,
+ *   toggleChoice: (control: ControlTag, value: string) => void,
+ *   textOf: (control: ControlTag) => string | null,
+ *   setText: (control: ControlTag, text: string) => void,
+ *   select: (ids: string[]) => void,
+ *   toggleHidden: (id: string) => void,
+ *   toggleLocked: (id: string) => void,
+ *   deleteRegions: (ids: string[]) => void,
+ *   focusRegion: (id: string) => void,
+ * }} PanelHost
+ */
+
+/** @typedef {{element: HTMLElement, update: () => void}} Panel */
+
+/** Controls with more labels than this get a filter box. */
+export const FILTER_THRESHOLD = 20;
+
+/**
+ * @param {string} text @param {string | null} hotkey
+ */
+function hotkeyHint(text, hotkey) {
+  const children = [el('span', { class: 'gl-option-text' }, [text])];
+  if (hotkey) children.push(el('kbd', { class: 'gl-hotkey' }, [hotkey]));
+  return children;
+}
+
+/**
+ * A filter box over a list of option buttons; Enter picks the first match.
+ * @param {HTMLButtonElement[]} buttons @param {string[]} values
+ * @param {(value: string) => void} pick
+ */
+function filterBox(buttons, values, pick) {
+  const input = el('input', { type: 'search', class: 'gl-filter', placeholder: 'Filter labels  ( / )', 'aria-label': 'Filter labels' });
+  const apply = () => {
+    const query = input.value.trim().toLowerCase();
+    buttons.forEach((b, i) => {
+      b.hidden = query !== '' && !values[i].toLowerCase().includes(query);
+    });
+  };
+  input.addEventListener('input', apply);
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      const index = buttons.findIndex((b) => !b.hidden);
+      if (index >= 0) pick(values[index]);
+      input.value = '';
+      apply();
+      input.blur();
+      e.preventDefault();
+    } else if (e.key === 'Escape') {
+      input.value = '';
+      apply();
+      input.blur();
+      e.preventDefault();
+    }
+  });
+  return input;
+}
+
+/**
+ * Label buttons of a `RectangleLabels`, `PolygonLabels` or `Labels` control.
+ * @param {ControlTag} control @param {PanelHost} host
+ * @returns {Panel & {filter: HTMLInputElement | null}}
+ */
+export function labelsPanel(control, host) {
+  const labels = host.labelsOf(control);
+  const values = labels.map((l) => l.value);
+  const buttons = labels.map((label) => {
+    const b = button('', label.value, () => host.pickLabel(control, label.value), 'gl-label');
+    b.textContent = '';
+    const swatch = el('span', { class: 'gl-swatch' });
+    swatch.style.background = host.colorOfLabel(control.name, label.value);
+    b.append(swatch, ...hotkeyHint(label.value, host.hotkeyOf(control, label.value)));
+    return b;
+  });
+  const filter = labels.length > FILTER_THRESHOLD ? filterBox(buttons, values, (v) => host.pickLabel(control, v)) : null;
+  const list = el('div', { class: 'gl-options' }, buttons);
+  const element = el('div', { class: 'gl-panel gl-labels', 'data-control': control.name }, [filter, list]);
+  const update = () => {
+    // The label of the selected region if there is one, else the one new regions get.
+    const selected = host.entries().filter((e) => e.kind !== 'item' && host.selection.has(e.id));
+    /** @type {Set<string>} */
+    const on = new Set();
+    const owned = selected.filter((r) => r.kind !== 'item' && (r.control === control.name || r.labelControl === control.name));
+    if (owned.length) {
+      for (const r of owned) if (r.kind !== 'item') r.labels.forEach((l) => on.add(l));
+    } else {
+      const active = host.activeLabel(control);
+      if (active) on.add(active);
+    }
+    buttons.forEach((b, i) => b.classList.toggle('gl-on', on.has(values[i])));
+  };
+  update();
+  return { element, update, filter };
+}
+
+/**
+ * Choices of a `Choices` control, as checkboxes or radio buttons.
+ * @param {ControlTag} control @param {PanelHost} host
+ * @returns {Panel}
+ */
+export function choicesPanel(control, host) {
+  const name = `gl-choice-${control.name}-${Math.random().toString(36).slice(2)}`;
+  const type = control.choice === 'single-radio' ? 'radio' : 'checkbox';
+  const options = host.labelsOf(control).map((choice) => {
+    const input = el('input', { type, name, disabled: host.readOnly });
+    // A click changes the annotation, whose state update() then shows
+    // (the browser toggled the box already; update() sets it as it should be).
+    input.addEventListener('click', () => host.toggleChoice(control, choice.value));
+    input.addEventListener('mousedown', (e) => e.preventDefault());
+    const label = el('label', { class: 'gl-choice' }, [input, ...hotkeyHint(choice.value, host.hotkeyOf(control, choice.value))]);
+    return { value: choice.value, input, label };
+  });
+  const note = el('div', { class: 'gl-muted' }, ['Select a region to classify it.']);
+  const element = el('div', { class: 'gl-panel gl-choices', 'data-control': control.name }, [note, ...options.map((o) => o.label)]);
+  const update = () => {
+    const chosen = host.choicesOf(control);
+    note.hidden = chosen !== null;
+    for (const o of options) {
+      o.label.hidden = chosen === null;
+      o.input.checked = Boolean(chosen?.includes(o.value));
+    }
+  };
+  update();
+  return { element, update };
+}
+
+/**
+ * A `TextArea` control: one text per object (or per region).
+ * @param {ControlTag} control @param {PanelHost} host
+ * @returns {Panel}
+ */
+export function textAreaPanel(control, host) {
+  const rows = Number(control.attributes.rows) || 3;
+  const area = el('textarea', {
+    class: 'gl-textarea', rows, placeholder: control.attributes.placeholder ?? '', readonly: host.readOnly,
+    'aria-label': control.attributes.placeholder || control.name,
+  });
+  area.addEventListener('input', () => host.setText(control, area.value));
+  const note = el('div', { class: 'gl-muted' }, ['Select a region to add text.']);
+  const element = el('div', { class: 'gl-panel gl-textarea-panel', 'data-control': control.name }, [note, area]);
+  const update = () => {
+    const text = host.textOf(control);
+    note.hidden = text !== null;
+    area.hidden = text === null;
+    if (area.value !== (text ?? '')) area.value = text ?? '';
+  };
+  update();
+  return { element, update };
+}
+
+const ROW_HEIGHT = 26;
+
+/**
+ * The region list: one row per region, rendered only where visible.
+ * @param {PanelHost} host
+ * @returns {Panel & {reveal: (id: string) => void}}
+ */
+export function regionList(host) {
+  const title = el('div', { class: 'gl-panel-title' }, ['Regions']);
+  const spacer = el('div', { class: 'gl-region-spacer' });
+  const scroller = el('div', { class: 'gl-region-scroller' }, [spacer]);
+  const element = el('div', { class: 'gl-panel gl-regions' }, [title, scroller]);
+  /** @type {Region[]} */
+  let regions = [];
+  /** @type {readonly Entry[] | null} */
+  let regionsFrom = null;
+  /** Row elements by position in the pool, reused while scrolling. @type {HTMLElement[]} */
+  const pool = [];
+
+  /** @param {number} i */
+  const makeRow = (i) => {
+    const swatch = el('span', { class: 'gl-swatch' });
+    const text = el('span', { class: 'gl-region-text' });
+    const eye = button('👁', 'Hide or show', () => host.toggleHidden(row.dataset.id ?? ''), 'gl-icon gl-eye');
+    const lock = button('🔒', 'Lock or unlock', () => host.toggleLocked(row.dataset.id ?? ''), 'gl-icon gl-lock');
+    const remove = button('✕', 'Delete', () => host.deleteRegions([row.dataset.id ?? '']), 'gl-icon gl-delete');
+    remove.disabled = host.readOnly;
+    const row = el('div', { class: 'gl-region-row', role: 'option' }, [swatch, text, eye, lock, remove]);
+    row.addEventListener('click', (e) => {
+      if (e.target instanceof HTMLButtonElement) return;
+      const id = row.dataset.id ?? '';
+      host.select([id]);
+      host.focusRegion(id);
+    });
+    pool[i] = row;
+    scroller.append(row);
+    return row;
+  };
+
+  const update = () => {
+    const entries = host.entries();
+    if (entries !== regionsFrom) {
+      regionsFrom = entries;
+      regions = /** @type {Region[]} */ (entries.filter((e) => e.kind !== 'item'));
+      title.textContent = `Regions (${regions.length})`;
+      spacer.style.height = `${regions.length * ROW_HEIGHT}px`;
+    }
+    const height = scroller.clientHeight || 300;
+    const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - 2);
+    const count = Math.min(regions.length - first, Math.ceil(height / ROW_HEIGHT) + 4);
+    for (let i = 0; i < Math.max(count, pool.length); i++) {
+      const row = pool[i] ?? makeRow(i);
+      if (i >= count) {
+        row.hidden = true;
+        continue;
+      }
+      const index = first + i;
+      const region = regions[index];
+      row.hidden = false;
+      row.style.top = `${index * ROW_HEIGHT}px`;
+      row.dataset.id = region.id;
+      row.classList.toggle('gl-selected', host.selection.has(region.id));
+      row.classList.toggle('gl-hidden-region', host.hidden.has(region.id));
+      row.classList.toggle('gl-locked-region', host.locked.has(region.id));
+      const [swatch, text, eye, lock] = /** @type {HTMLElement[]} */ ([...row.children]);
+      swatch.style.background = host.colorOf(region);
+      const kind = region.kind === 'rect' ? 'box' : 'polygon';
+      text.textContent = `${index + 1}. ${region.labels.join(', ') || '(no label)'} · ${kind}`;
+      eye.setAttribute('aria-pressed', String(!host.hidden.has(region.id)));
+      lock.setAttribute('aria-pressed', String(host.locked.has(region.id)));
+    }
+  };
+  scroller.addEventListener('scroll', () => update(), { passive: true });
+
+  /** Scroll the list so a region's row shows. @param {string} id */
+  const reveal = (id) => {
+    const index = regions.findIndex((r) => r.id === id);
+    if (index < 0) return;
+    const top = index * ROW_HEIGHT;
+    if (top < scroller.scrollTop || top + ROW_HEIGHT > scroller.scrollTop + scroller.clientHeight) {
+      scroller.scrollTop = top - scroller.clientHeight / 2;
+    }
+  };
+  return { element, update, reveal };
+}
+
+/**
+ * The keyboard map, a list over the workspace; click or `?` or Escape closes it.
+ * @param {[string, string][]} rows key, what it does
+ */
+export function keymapOverlay(rows) {
+  const table = el('table', { class: 'gl-keymap-table' }, [
+    el('tbody', {}, rows.map(([key, what]) => el('tr', {}, [el('td', {}, [el('kbd', {}, [key])]), el('td', {}, [what])]))),
+  ]);
+  const close = button('Close', 'Close (? or Escape)', () => overlay.remove(), 'gl-keymap-close');
+  const overlay = el('div', { class: 'gl-keymap', role: 'dialog', 'aria-label': 'Keyboard shortcuts' }, [
+    el('div', { class: 'gl-keymap-box' }, [el('div', { class: 'gl-panel-title' }, ['Keyboard shortcuts']), table, close]),
+  ]);
+  overlay.addEventListener('click', (e) => {
+    if (e.target === overlay) overlay.remove();
+  });
+  return overlay;
+}

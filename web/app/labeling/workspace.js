@@ -1,0 +1,842 @@
+// The labeling workspace: renders a label config's layout for one task and
+// edits its result (boxes, polygons, choices, text) with undo and redo.
+//
+// Interface (the page builds around it):
+//
+//   const ws = await createWorkspace(host, {config, data, result, readOnly, onChange, extraKeys});
+//   ws.getResult()      the result items now (frozen objects: copy before changing them)
+//   ws.setResult(items) replace the result and forget the history (no onChange)
+//   ws.undo(), ws.redo(), ws.canUndo(), ws.canRedo()
+//   ws.keyHandler(e)    call from the page's keydown listener; true when the workspace used the key
+//                       (it has then called e.preventDefault())
+//   ws.destroy()
+//   ws.debug            views and editors, for tests and the benchmark only
+//
+// `extraKeys` ([key, what it does][]) are the page's own keys, listed in the
+// keyboard map (`?`) after the workspace's. `preloadImage(url)` decodes an
+// image ahead (the next task's) into the cache createWorkspace reads from.
+// The full key list is KEYMAP_HELP below and in the `?` overlay.
+
+import { preloadImage } from './image-cache.js';
+import { ImageEditor, renderStats } from './editor.js';
+import { readResult, writeResult, writeRegion, History, changed, newId, REGION_TYPES, CONTROL_RESULT_TYPE } from './model.js';
+import { labelsPanel, choicesPanel, textAreaPanel, regionList, keymapOverlay, FILTER_THRESHOLD } from './panels.js';
+import { keyName, keyLabel, assignHotkeys } from './keymap.js';
+import { el, button } from './dom.js';
+import { clamp, regionBounds } from './geometry.js';
+
+export { preloadImage, renderStats, keymapOverlay };
+
+/** @typedef {import('./types.js').LabelConfig} LabelConfig */
+/** @typedef {import('./types.js').ControlTag} ControlTag */
+/** @typedef {import('./types.js').ObjectTag} ObjectTag */
+/** @typedef {import('./types.js').LabelDef} LabelDef */
+/** @typedef {import('./types.js').LayoutNode} LayoutNode */
+/** @typedef {import('./types.js').ResultItem} ResultItem */
+/** @typedef {import('./types.js').Region} Region */
+/** @typedef {import('./types.js').Entry} Entry */
+/** @typedef {import('./types.js').ItemEntry} ItemEntry */
+/** @typedef {import('./editor.js').Tool} Tool */
+
+/**
+ * @typedef {{
+ *   getResult(): ResultItem[],
+ *   setResult(result: ResultItem[]): void,
+ *   undo(): void,
+ *   redo(): void,
+ *   canUndo(): boolean,
+ *   canRedo(): boolean,
+ *   destroy(): void,
+ *   keyHandler(e: KeyboardEvent): boolean,
+ *   debug: {editors: ImageEditor[], selection: Set<string>, tool: () => Tool},
+ * }} Workspace
+ */
+
+/**
+ * @typedef {{
+ *   config: LabelConfig,
+ *   data: Record<string, unknown>,
+ *   result: ResultItem[],
+ *   readOnly?: boolean,
+ *   onChange?: (result: ResultItem[]) => void,
+ *   extraKeys?: [string, string][],
+ * }} WorkspaceOptions
+ */
+
+/** Colours for labels without a `background`, distinct on a light theme. */
+const PALETTE = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#9a6324', '#469990', '#800000', '#808000', '#000075'];
+const UNLABELLED = '#1f6feb';
+
+/** Mouse gestures, listed in the keyboard map after the keys. */
+const MOUSE_HELP = /** @type {[string, string][]} */ ([
+  ['Wheel', 'Zoom at the cursor'],
+  ['Middle drag / Space+drag', 'Pan'],
+  ['Drag on empty image (select tool)', 'Pan'],
+  ['Shift+click', 'Add a region to the selection'],
+  ['Alt+click a vertex', 'Delete the vertex'],
+  ['Click a midpoint / double-click an edge', 'Insert a vertex'],
+  ['Shift while rotating', 'Snap to 15°'],
+]);
+
+/** Copied regions, shared by the workspaces of this page; also kept in localStorage. */
+/** @type {ResultItem[] | null} */
+let clipboard = null;
+const CLIPBOARD_KEY = 'gloss.clipboard';
+
+/**
+ * Render `options.config` for one task into `host` and let the user edit its result.
+ * @param {HTMLElement} host element to render into (it fills it)
+ * @param {WorkspaceOptions} options
+ * @returns {Promise<Workspace>} after the images loaded and the first frame is drawn
+ */
+export async function createWorkspace(host, options) {
+  const { config, data } = options;
+  const readOnly = Boolean(options.readOnly);
+  const controls = new Map(config.controls.map((c) => [c.name, c]));
+  const objects = new Map(config.objects.map((o) => [o.name, o]));
+
+  // ---- images ----------------------------------------------------------------
+  /** @type {Map<string, HTMLImageElement>} */
+  const images = new Map();
+  /** @type {Map<string, string>} */
+  const imageErrors = new Map();
+  await Promise.all(
+    config.objects.filter((o) => o.kind === 'Image').map(async (object) => {
+      const url = data[object.value];
+      if (typeof url !== 'string' || !url) {
+        imageErrors.set(object.name, `No image in the task's "${object.value}" field.`);
+        return;
+      }
+      try {
+        images.set(object.name, await preloadImage(url));
+      } catch {
+        imageErrors.set(object.name, `The image could not be loaded: ${url}`);
+      }
+    }),
+  );
+  /** Natural size per image object, for percent conversions and original_width/height. @type {Map<string, [number, number]>} */
+  const sizes = new Map([...images].map(([name, image]) => [name, [image.naturalWidth, image.naturalHeight]]));
+
+  // ---- labels, colours, hotkeys ------------------------------------------------
+  /** @param {ControlTag} control @returns {LabelDef[]} */
+  const labelsOf = (control) => {
+    if (control.labels.length || !control.labels_from) return control.labels;
+    // Options from task data: a list of strings or of {value} objects.
+    const raw = data[control.labels_from];
+    if (!Array.isArray(raw)) return [];
+    return raw
+      .map((v) => (typeof v === 'string' ? v : v && typeof v === 'object' && typeof v.value === 'string' ? v.value : null))
+      .filter((v) => v !== null)
+      .map((value) => ({ value: /** @type {string} */ (value), background: null, hotkey: null, alias: null }));
+  };
+  /** @type {Map<string, string>} control \0 label → colour */
+  const labelColors = new Map();
+  for (const control of config.controls) {
+    labelsOf(control).forEach((label, index) => {
+      const color = label.background || PALETTE[index % PALETTE.length];
+      labelColors.set(`${control.name}\u0000${label.value}`, color);
+      if (label.alias) labelColors.set(`${control.name}\u0000${label.alias}`, color);
+    });
+  }
+  /** @param {string} controlName @param {string} value */
+  const colorOfLabel = (controlName, value) => labelColors.get(`${controlName}\u0000${value}`) ?? UNLABELLED;
+  /** @param {Region} region */
+  const colorOf = (region) =>
+    region.labels.length ? colorOfLabel(region.labelControl ?? region.control, region.labels[0]) : UNLABELLED;
+
+  const imageObjects = config.objects.filter((o) => o.kind === 'Image' && images.has(o.name));
+  /** @param {'rect' | 'polygon'} kind */
+  const geometryControls = (kind) =>
+    config.controls.filter((c) => (kind === 'rect' ? c.kind === 'RectangleLabels' || c.kind === 'Rectangle' : c.kind === 'PolygonLabels' || c.kind === 'Polygon'));
+  const hasRect = imageObjects.length > 0 && geometryControls('rect').length > 0;
+  const hasPolygon = imageObjects.length > 0 && geometryControls('polygon').length > 0;
+  const optionControls = config.controls.filter((c) => ['RectangleLabels', 'PolygonLabels', 'Labels', 'Choices'].includes(c.kind));
+
+  /** Workspace keys; a config hotkey on the same key wins. @type {{key: string, label?: string, what: string, run: (e: KeyboardEvent) => boolean}[]} */
+  const commands = [];
+  const hotkeys = assignHotkeys(optionControls, labelsOf, new Set());
+  /** @type {Map<string, string>} control \0 value → key name */
+  const hotkeyOfOption = new Map([...hotkeys].map(([key, o]) => [`${o.control.name}\u0000${o.value}`, key]));
+
+  // ---- state -------------------------------------------------------------------
+  const history = new History(Object.freeze(readResult(structuredClone(options.result ?? []), config)));
+  /** @type {Set<string>} */
+  const selection = new Set();
+  /** @type {Set<string>} */
+  const hidden = new Set();
+  /** @type {Set<string>} */
+  const locked = new Set();
+  /** @type {Tool} */
+  let tool = hasRect ? 'rect' : hasPolygon ? 'polygon' : 'select';
+  /** Label picked per control, for new regions. @type {Map<string, string>} */
+  const activeLabels = new Map();
+  /** The labels control picked last decides which tool control draws. @type {ControlTag | null} */
+  let lastPicked = null;
+  let spaceHeld = false;
+  /** @type {ImageEditor | null} */
+  let activeEditor = null;
+  /** @type {ResultItem[] | null} */
+  let resultCache = null;
+  /** @type {readonly Entry[] | null} */
+  let resultCacheFor = null;
+
+  const entries = () => history.current;
+
+  const getResult = () => {
+    if (resultCacheFor !== history.current || !resultCache) {
+      resultCache = writeResult(history.current, sizes, controls);
+      resultCacheFor = history.current;
+    }
+    return resultCache.slice();
+  };
+
+  /** @type {ImageEditor[]} */
+  const editors = [];
+  /** @type {{element: HTMLElement, update: () => void, filter?: HTMLInputElement | null}[]} */
+  const panels = [];
+
+  const refresh = () => {
+    for (const editor of editors) editor.invalidate();
+    for (const panel of panels) panel.update();
+    undoButton.disabled = !history.canUndo() || readOnly;
+    redoButton.disabled = !history.canRedo() || readOnly;
+  };
+
+  /** Drop selected, hidden and locked ids that no longer exist. */
+  const pruneIds = () => {
+    if (!selection.size && !hidden.size && !locked.size) return;
+    const ids = new Set(history.current.map((e) => e.id));
+    for (const set of [selection, hidden, locked]) for (const id of set) if (!ids.has(id)) set.delete(id);
+  };
+
+  const changedResult = () => {
+    pruneIds();
+    refresh();
+    options.onChange?.(getResult());
+  };
+
+  /** Record an edit as one undo step. @param {Entry[]} next @param {string | null} [mergeKey] */
+  const commit = (next, mergeKey = null) => {
+    if (readOnly) return;
+    history.push(Object.freeze(next), mergeKey);
+    changedResult();
+  };
+
+  /** @param {string[]} ids */
+  const select = (ids) => {
+    selection.clear();
+    for (const id of ids) selection.add(id);
+    for (const editor of editors) editor.selectedVertex = null;
+    refresh();
+    if (ids.length === 1) list.reveal(ids[0]);
+  };
+
+  const selectedRegions = () => /** @type {Region[]} */ (history.current.filter((e) => e.kind !== 'item' && selection.has(e.id)));
+
+  /** @param {Tool} next */
+  const setTool = (next) => {
+    if (next === 'rect' && !hasRect) return false;
+    if (next === 'polygon' && !hasPolygon) return false;
+    for (const editor of editors) editor.cancelDrawing();
+    tool = next;
+    for (const [name, b] of toolButtons) b.classList.toggle('gl-on', name === tool);
+    return true;
+  };
+
+  // ---- labels and classifications ----------------------------------------------
+  /** @param {ControlTag} control */
+  const activeLabel = (control) => activeLabels.get(control.name) ?? null;
+
+  /** Whether a region's labels come from `control`. @param {Region} region @param {ControlTag} control */
+  const labelledBy = (region, control) =>
+    control.kind === 'Labels'
+      ? region.labelControl === control.name ||
+        (!region.labelControl && control.to_names.includes(region.object) && !REGION_TYPES[CONTROL_RESULT_TYPE[controls.get(region.control)?.kind ?? ''] ?? '']?.labelsKey)
+      : region.control === control.name;
+
+  /** @param {ControlTag} control @param {string} value */
+  const pickLabel = (control, value) => {
+    if (control.kind === 'Choices') {
+      toggleChoice(control, value);
+      return;
+    }
+    activeLabels.set(control.name, value);
+    lastPicked = control;
+    const targets = selectedRegions().filter((r) => labelledBy(r, control) && !locked.has(r.id));
+    if (targets.length && !readOnly) {
+      const multiple = control.choice === 'multiple';
+      const next = history.current.map((e) => {
+        if (e.kind === 'item' || !targets.includes(e)) return e;
+        let labels = [value];
+        if (multiple) {
+          labels = e.labels.includes(value) ? e.labels.filter((l) => l !== value) : [...e.labels, value];
+          if (!labels.length) labels = e.labels; // never leave a labelled region without a label
+        }
+        return changed(e, { labels, labelControl: control.kind === 'Labels' ? control.name : e.labelControl });
+      });
+      commit(next);
+      return;
+    }
+    if (control.kind === 'RectangleLabels') setTool('rect');
+    else if (control.kind === 'PolygonLabels') setTool('polygon');
+    refresh();
+  };
+
+  /** @param {string} object @param {'rect' | 'polygon'} kind */
+  const drawControl = (object, kind) => {
+    const candidates = geometryControls(kind).filter((c) => c.to_names.includes(object));
+    return (lastPicked && candidates.find((c) => c === lastPicked)) ?? candidates[0] ?? null;
+  };
+
+  /** @param {ControlTag} control */
+  const newLabels = (control) => {
+    if (control.kind === 'RectangleLabels' || control.kind === 'PolygonLabels') {
+      const first = labelsOf(control)[0]?.value;
+      const label = activeLabel(control) ?? first;
+      return { labels: label ? [label] : [], labelControl: null };
+    }
+    // A bare Rectangle/Polygon takes the label picked on a Labels control of the same image.
+    const labels = config.controls.find((c) => c.kind === 'Labels' && activeLabels.has(c.name) && control.to_names.some((n) => c.to_names.includes(n)));
+    const label = labels ? activeLabel(labels) : null;
+    return labels && label ? { labels: [label], labelControl: labels.name } : { labels: [], labelControl: null };
+  };
+
+  /**
+   * Where a Choices or TextArea control keeps its item: on the selected
+   * region for per-region controls, else on the object.
+   * @param {ControlTag} control
+   * @returns {{item: ResultItem | null, region: Region | null} | null} null: no place (per-region, no single region selected)
+   */
+  const controlItem = (control) => {
+    const type = control.kind === 'Choices' ? 'choices' : 'textarea';
+    if (control.per_region) {
+      const regions = selectedRegions();
+      if (regions.length !== 1) return null;
+      const region = regions[0];
+      return { region, item: region.items.slice(1).find((i) => i.from_name === control.name) ?? null };
+    }
+    const entry = history.current.find((e) => e.kind === 'item' && e.item.from_name === control.name && e.item.type === type);
+    return { region: null, item: entry && entry.kind === 'item' ? entry.item : null };
+  };
+
+  /**
+   * Set (or with null, remove) the value of a Choices or TextArea control.
+   * @param {ControlTag} control @param {Record<string, unknown> | null} value
+   * @param {string | null} mergeKey
+   */
+  const setControlValue = (control, value, mergeKey) => {
+    const place = controlItem(control);
+    if (!place || readOnly) return;
+    const type = control.kind === 'Choices' ? 'choices' : 'textarea';
+    const { region, item } = place;
+    if (region) {
+      if (locked.has(region.id)) return;
+      const base = region.items.length ? region.items : [/** @type {ResultItem} */ ({})];
+      const others = base.filter((i, index) => index === 0 || i.from_name !== control.name);
+      const items = value
+        ? [...others, { ...(item ?? { id: region.id, from_name: control.name, to_name: region.object, type }), value: { ...(item?.value ?? {}), ...value } }]
+        : others;
+      commit(history.current.map((e) => (e === region ? changed(region, { items }) : e)), mergeKey);
+      return;
+    }
+    const index = history.current.findIndex((e) => e.kind === 'item' && e.item === item);
+    const next = history.current.slice();
+    if (!value) {
+      if (index >= 0) next.splice(index, 1);
+    } else {
+      const id = item?.id ?? newId();
+      const written = Object.freeze({
+        ...(item ?? { id, from_name: control.name, to_name: control.to_names[0] ?? '', type }),
+        value: { ...(item?.value ?? {}), ...value },
+      });
+      /** @type {ItemEntry} */
+      const entry = { kind: 'item', id, item: written };
+      if (index >= 0) next[index] = entry;
+      else next.push(entry);
+    }
+    commit(next, mergeKey);
+  };
+
+  /** @param {ControlTag} control */
+  const choicesOf = (control) => {
+    const place = controlItem(control);
+    if (!place) return null;
+    const chosen = place.item?.value?.choices;
+    return Array.isArray(chosen) ? chosen.filter((c) => typeof c === 'string') : [];
+  };
+
+  /** @param {ControlTag} control @param {string} value */
+  const toggleChoice = (control, value) => {
+    const chosen = choicesOf(control);
+    if (chosen === null) return;
+    let next;
+    if (control.choice === 'multiple') next = chosen.includes(value) ? chosen.filter((c) => c !== value) : [...chosen, value];
+    else if (control.choice === 'single-radio') next = [value];
+    else next = chosen.includes(value) ? [] : [value];
+    setControlValue(control, next.length ? { choices: next } : null, null);
+  };
+
+  /** @param {ControlTag} control */
+  const textOf = (control) => {
+    const place = controlItem(control);
+    if (!place) return null;
+    const text = place.item?.value?.text;
+    return Array.isArray(text) ? text.join('\n') : typeof text === 'string' ? text : '';
+  };
+
+  /** @param {ControlTag} control @param {string} text */
+  const setText = (control, text) => {
+    const place = controlItem(control);
+    setControlValue(control, text ? { text: [text] } : null, `text:${control.name}:${place?.region?.id ?? ''}`);
+  };
+
+  // ---- region commands ------------------------------------------------------------
+  /** @param {string[]} ids */
+  const deleteRegions = (ids) => {
+    const doomed = new Set(ids.filter((id) => !locked.has(id)));
+    if (!doomed.size || readOnly) return false;
+    commit(history.current.filter((e) => e.kind === 'item' || !doomed.has(e.id)));
+    return true;
+  };
+
+  /** @param {string} id */
+  const toggleHidden = (id) => {
+    if (hidden.has(id)) hidden.delete(id);
+    else hidden.add(id);
+    refresh();
+  };
+  /** @param {string} id */
+  const toggleLocked = (id) => {
+    if (locked.has(id)) locked.delete(id);
+    else locked.add(id);
+    refresh();
+  };
+
+  /** Bring a region into view if it is off screen. @param {string} id */
+  const focusRegion = (id) => {
+    const region = history.current.find((e) => e.id === id && e.kind !== 'item');
+    if (!region || region.kind === 'item') return;
+    const editor = editors.find((e) => e.object.name === region.object);
+    if (!editor) return;
+    const [x0, y0, x1, y1] = regionBounds(region, editor.imageWidth, editor.imageHeight);
+    const [sx0, sy0] = editor.view.toScreen(x0, y0);
+    const [sx1, sy1] = editor.view.toScreen(x1, y1);
+    if (sx1 < 0 || sy1 < 0 || sx0 > editor.cssWidth || sy0 > editor.cssHeight) {
+      editor.view.offsetX += editor.cssWidth / 2 - (sx0 + sx1) / 2;
+      editor.view.offsetY += editor.cssHeight / 2 - (sy0 + sy1) / 2;
+      editor.userMovedView = true;
+      editor.invalidate(true);
+    }
+  };
+
+  const copy = () => {
+    const regions = selectedRegions();
+    if (!regions.length) return false;
+    clipboard = regions.flatMap((r) => writeRegion(r, sizes, controls));
+    try {
+      localStorage.setItem(CLIPBOARD_KEY, JSON.stringify(clipboard));
+    } catch {
+      // Storage may be full or disabled; the in-page clipboard still works.
+    }
+    return true;
+  };
+
+  const paste = () => {
+    if (readOnly) return false;
+    let items = clipboard;
+    if (!items) {
+      try {
+        const stored = localStorage.getItem(CLIPBOARD_KEY);
+        items = stored ? JSON.parse(stored) : null;
+      } catch {
+        items = null;
+      }
+    }
+    if (!Array.isArray(items) || !items.length) return false;
+    const pasted = readResult(structuredClone(items), config)
+      .map((entry) => (entry.kind === 'item' ? null : adoptRegion(entry)))
+      .filter((r) => r !== null);
+    if (!pasted.length) return false;
+    commit([...history.current, ...pasted]);
+    select(pasted.map((r) => r.id));
+    return true;
+  };
+
+  /**
+   * A copied region fitted to this workspace: a new id, a control of this
+   * config that draws its type, labels this control allows, coordinates in range.
+   * @param {Region} region
+   * @returns {Region | null}
+   */
+  const adoptRegion = (region) => {
+    const type = region.items[0]?.type;
+    let control = controls.get(region.control);
+    if (!control || CONTROL_RESULT_TYPE[control.kind] !== type) {
+      control = config.controls.find((c) => CONTROL_RESULT_TYPE[c.kind] === type);
+    }
+    if (!control) return null;
+    const object = control.to_names.includes(region.object) && images.has(region.object)
+      ? region.object
+      : control.to_names.find((n) => images.has(n));
+    if (!object) return null;
+    let labels = region.labels;
+    let labelControl = region.labelControl && controls.has(region.labelControl) ? region.labelControl : null;
+    const labelSource = controls.get(labelControl ?? control.name);
+    if (labelSource && labelSource.kind !== 'Rectangle' && labelSource.kind !== 'Polygon') {
+      const allowed = labelsOf(labelSource);
+      const ok = labelSource.labels_from !== null || labels.every((l) => allowed.some((a) => a.value === l || a.alias === l));
+      if (!ok || !labels.length) labels = [...newLabels(control).labels];
+    } else if (!labelControl) {
+      labels = [];
+    }
+    if (!labels.length && (control.kind === 'RectangleLabels' || control.kind === 'PolygonLabels')) return null;
+    const id = newId();
+    const fit = (/** @type {number} */ v) => clamp(v, 0, 100);
+    return {
+      ...region,
+      id,
+      control: control.name,
+      object,
+      labels,
+      labelControl,
+      x: fit(region.x),
+      y: fit(region.y),
+      width: region.rotation ? fit(region.width) : Math.min(fit(region.width), 100 - fit(region.x)),
+      height: region.rotation ? fit(region.height) : Math.min(fit(region.height), 100 - fit(region.y)),
+      points: region.points.map(([x, y]) => [fit(x), fit(y)]),
+      // Keep the copied items' extra keys, but not per-region items of controls this config lacks.
+      items: region.items
+        .filter((item, index) => index === 0 || controls.has(item.from_name))
+        .map((item) => ({ ...item, id })),
+    };
+  };
+
+  const undo = () => {
+    if (!history.canUndo() || readOnly) return;
+    history.undo();
+    changedResult();
+  };
+  const redo = () => {
+    if (!history.canRedo() || readOnly) return;
+    history.redo();
+    changedResult();
+  };
+
+  // ---- DOM -----------------------------------------------------------------------
+  host.classList.add('gl-workspace');
+  while (host.firstChild) host.removeChild(host.firstChild);
+
+  /** @type {Map<Tool, HTMLButtonElement>} */
+  const toolButtons = new Map();
+  const toolbar = el('div', { class: 'gl-toolbar', role: 'toolbar' });
+  const undoButton = button('↶', 'Undo (Ctrl+Z)', undo, 'gl-icon');
+  const redoButton = button('↷', 'Redo (Ctrl+Shift+Z)', redo, 'gl-icon');
+  const editorHost = {
+    readOnly,
+    entries,
+    selection,
+    hidden,
+    locked,
+    tool: () => tool,
+    colorOf,
+    drawControl,
+    newLabels,
+    canRotate: (/** @type {Region} */ region) => controls.get(region.control)?.attributes.canRotate !== 'false',
+    commit,
+    select,
+    activate: (/** @type {ImageEditor} */ editor) => {
+      activeEditor = editor;
+    },
+    spaceHeld: () => spaceHeld,
+  };
+  const panelHost = {
+    readOnly,
+    entries,
+    selection,
+    hidden,
+    locked,
+    labelsOf,
+    hotkeyOf: (/** @type {ControlTag} */ control, /** @type {string} */ value) => {
+      const key = hotkeyOfOption.get(`${control.name}\u0000${value}`);
+      return key ? keyLabel(key) : null;
+    },
+    colorOf,
+    colorOfLabel,
+    activeLabel,
+    pickLabel,
+    choicesOf,
+    toggleChoice,
+    textOf,
+    setText,
+    select,
+    toggleHidden,
+    toggleLocked,
+    deleteRegions,
+    focusRegion,
+  };
+
+  const main = el('div', { class: 'gl-main' });
+  const side = el('div', { class: 'gl-side' });
+  const body = el('div', { class: 'gl-body' }, [main, side]);
+  host.append(toolbar, body);
+
+  /** @type {Set<string>} objects and controls placed by the layout */
+  const placed = new Set();
+
+  /** @param {ObjectTag} object */
+  const objectElement = (object) => {
+    placed.add(`o:${object.name}`);
+    if (object.kind === 'Text') {
+      const value = data[object.value];
+      return el('div', { class: 'gl-text' }, [value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value)]);
+    }
+    const image = images.get(object.name);
+    if (!image) return el('div', { class: 'gl-error' }, [imageErrors.get(object.name) ?? 'No image.']);
+    const editor = new ImageEditor(object, image, editorHost);
+    editors.push(editor);
+    return editor.element;
+  };
+
+  /** @param {ControlTag} control */
+  const controlElement = (control) => {
+    placed.add(`c:${control.name}`);
+    /** @type {{element: HTMLElement, update: () => void, filter?: HTMLInputElement | null} | null} */
+    let panel = null;
+    if (control.kind === 'RectangleLabels' || control.kind === 'PolygonLabels' || control.kind === 'Labels') panel = labelsPanel(control, panelHost);
+    else if (control.kind === 'Choices') panel = choicesPanel(control, panelHost);
+    else if (control.kind === 'TextArea') panel = textAreaPanel(control, panelHost);
+    if (!panel) return null; // Rectangle and Polygon are tools only
+    panels.push(panel);
+    return panel.element;
+  };
+
+  /** @param {LayoutNode[]} nodes @param {HTMLElement} parent */
+  const renderNodes = (nodes, parent) => {
+    for (const node of nodes) {
+      if (node.node === 'view') {
+        const view = el('div', { class: 'gl-view' });
+        // Only a flex row is taken from the style attribute; the rest needs CSS the CSP forbids inline.
+        if (/display\s*:\s*flex/i.test(node.attributes.style ?? '')) view.classList.add('gl-flex');
+        renderNodes(node.children, view);
+        parent.append(view);
+      } else if (node.node === 'header') {
+        const key = node.value.startsWith('$') ? node.value.slice(1) : null;
+        const value = key !== null ? data[key] : node.value;
+        parent.append(el('div', { class: 'gl-header' }, [value === undefined || value === null ? '' : String(value)]));
+      } else if (node.node === 'object') {
+        const object = objects.get(node.name);
+        if (object) parent.append(objectElement(object));
+      } else if (node.node === 'control') {
+        const control = controls.get(node.name);
+        const element = control ? controlElement(control) : null;
+        if (element) parent.append(element);
+      } else if (node.node === 'unsupported') {
+        const box = el('div', { class: 'gl-unsupported' }, [el('div', { class: 'gl-muted' }, [`<${node.tag}> is not supported yet.`])]);
+        renderNodes(node.children, box);
+        parent.append(box);
+      }
+    }
+  };
+  renderNodes(config.layout ?? [], main);
+  // Anything the layout did not place still shows.
+  for (const object of config.objects) if (!placed.has(`o:${object.name}`)) main.append(objectElement(object));
+  for (const control of config.controls) {
+    if (placed.has(`c:${control.name}`)) continue;
+    const element = controlElement(control);
+    if (element) main.append(element);
+  }
+
+  const list = regionList(panelHost);
+  if (editors.length) {
+    side.append(list.element);
+    panels.push(list);
+  } else {
+    body.classList.add('gl-no-side');
+  }
+
+  // Toolbar: tools, zoom, image adjustments, history, help.
+  if (editors.length) {
+    /** @type {[Tool, string, string, boolean][]} */
+    const tools = [
+      ['select', 'Select', 'v', true],
+      ['rect', 'Box', 'b', hasRect],
+      ['polygon', 'Polygon', 'p', hasPolygon],
+    ];
+    for (const [name, text, key, present] of tools) {
+      if (!present || readOnly && name !== 'select') continue;
+      const b = button(text, `${text} tool (${key.toUpperCase()})`, () => setTool(name), 'gl-tool');
+      b.dataset.tool = name;
+      toolButtons.set(name, b);
+      toolbar.append(b);
+    }
+    if (readOnly) tool = 'select';
+    for (const [name, b] of toolButtons) b.classList.toggle('gl-on', name === tool);
+    const zoomOut = button('−', 'Zoom out (-)', () => (activeEditor ?? editors[0]).zoom(1 / 1.25, editors[0].cssWidth / 2, editors[0].cssHeight / 2), 'gl-icon');
+    const fit = button('Fit', 'Fit the image (F)', () => (activeEditor ?? editors[0]).fit());
+    const zoomIn = button('+', 'Zoom in (+)', () => (activeEditor ?? editors[0]).zoom(1.25, editors[0].cssWidth / 2, editors[0].cssHeight / 2), 'gl-icon');
+    toolbar.append(el('span', { class: 'gl-sep' }), zoomOut, fit, zoomIn, el('span', { class: 'gl-sep' }));
+
+    const brightness = el('input', { type: 'range', min: 0, max: 200, step: 5, value: 100, 'aria-label': 'Brightness' });
+    const contrast = el('input', { type: 'range', min: 0, max: 200, step: 5, value: 100, 'aria-label': 'Contrast' });
+    // A CSS filter on the image canvas: the compositor applies it, no redraw needed.
+    const applyFilter = () => {
+      const filter = brightness.value === '100' && contrast.value === '100' ? '' : `brightness(${brightness.value}%) contrast(${contrast.value}%)`;
+      for (const editor of editors) editor.imageCanvas.style.filter = filter;
+    };
+    brightness.addEventListener('input', applyFilter);
+    contrast.addEventListener('input', applyFilter);
+    const reset = button('Reset', 'Reset brightness and contrast', () => {
+      brightness.value = '100';
+      contrast.value = '100';
+      applyFilter();
+    });
+    toolbar.append(
+      el('label', { class: 'gl-slider' }, ['☀', brightness]),
+      el('label', { class: 'gl-slider' }, ['◐', contrast]),
+      reset,
+      el('span', { class: 'gl-sep' }),
+    );
+  }
+  if (!readOnly) toolbar.append(undoButton, redoButton);
+  let overlay = /** @type {HTMLElement | null} */ (null);
+  const toggleKeymap = () => {
+    if (overlay && overlay.isConnected) {
+      overlay.remove();
+      overlay = null;
+      return;
+    }
+    /** @type {[string, string][]} */
+    const rows = commands.filter((c) => !hotkeys.has(c.key)).map((c) => [c.label ?? keyLabel(c.key), c.what]);
+    for (const [key, option] of hotkeys) rows.push([keyLabel(key), `${option.control.kind === 'Choices' ? 'Choice' : 'Label'} “${option.value}” (${option.control.name})`]);
+    rows.push(...MOUSE_HELP, ...(options.extraKeys ?? []));
+    overlay = keymapOverlay(rows);
+    host.append(overlay);
+  };
+  toolbar.append(button('?', 'Keyboard shortcuts (?)', toggleKeymap, 'gl-icon gl-help'));
+
+  // ---- keys ------------------------------------------------------------------------
+  const editor = () => activeEditor ?? editors[0] ?? null;
+  /** @param {string} key @param {string} what @param {(e: KeyboardEvent) => boolean} run @param {string} [label] */
+  const command = (key, what, run, label) => commands.push({ key, what, run, label });
+  if (editors.length) {
+    command('v', 'Select tool', () => setTool('select'));
+    if (hasRect) command('b', 'Box tool', () => setTool('rect'));
+    if (hasPolygon) command('p', 'Polygon tool', () => setTool('polygon'));
+  }
+  command('ctrl+z', 'Undo', () => (undo(), true));
+  command('ctrl+shift+z', 'Redo', () => (redo(), true));
+  command('ctrl+y', 'Redo', () => (redo(), true));
+  if (editors.length) {
+    command('ctrl+c', 'Copy the selected regions', () => copy());
+    command('ctrl+v', 'Paste regions (also from the previous task)', () => paste());
+    const remove = () => Boolean(editor()?.deleteSelectedVertex()) || deleteRegions([...selection]);
+    command('delete', 'Delete the selected region (or polygon vertex)', remove);
+    command('backspace', 'Delete the selected region (or polygon vertex)', remove);
+    command('enter', 'Close the polygon being drawn', () => Boolean(editor()?.finishPolygon()));
+    command('escape', 'Cancel drawing, else clear the selection', () => {
+      if (overlay?.isConnected) return (toggleKeymap(), true);
+      if (editors.some((e) => e.cancelDrawing())) return true;
+      if (!selection.size) return false;
+      select([]);
+      return true;
+    });
+    const zoomKey = (/** @type {number} */ factor) => () => (editor()?.zoom(factor), true);
+    command('+', 'Zoom in at the cursor', zoomKey(1.25));
+    command('=', 'Zoom in at the cursor', zoomKey(1.25));
+    command('-', 'Zoom out at the cursor', zoomKey(1 / 1.25));
+    command('f', 'Fit the image to the screen', () => (editor()?.fit(), true));
+    /** @param {number} dx @param {number} dy */
+    const nudge = (dx, dy) => () => (selection.size ? Boolean(editor()?.nudge(dx, dy)) : false);
+    command('arrowleft', 'Move the selection 1 px (Shift: 10 px)', nudge(-1, 0), 'Arrows');
+    command('arrowright', '', nudge(1, 0));
+    command('arrowup', '', nudge(0, -1));
+    command('arrowdown', '', nudge(0, 1));
+    command('shift+arrowleft', '', nudge(-10, 0));
+    command('shift+arrowright', '', nudge(10, 0));
+    command('shift+arrowup', '', nudge(0, -10));
+    command('shift+arrowdown', '', nudge(0, 10));
+    command('space', 'Hold and drag to pan', () => {
+      spaceHeld = true;
+      return true;
+    });
+  }
+  if (panels.some((p) => p.filter)) {
+    command('/', `Search labels (controls with over ${FILTER_THRESHOLD} labels)`, () => {
+      const filter = panels.find((p) => p.filter)?.filter;
+      filter?.focus();
+      return Boolean(filter);
+    });
+  }
+  command('?', 'Show or hide this list', () => (toggleKeymap(), true));
+  /** @type {Map<string, (e: KeyboardEvent) => boolean>} */
+  const commandByKey = new Map(commands.map((c) => [c.key, c.run]));
+
+  /** @param {KeyboardEvent} e */
+  const keyHandler = (e) => {
+    const target = /** @type {HTMLElement | null} */ (e.target instanceof HTMLElement ? e.target : null);
+    const typing = target && (target.isContentEditable || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT' ||
+      (target instanceof HTMLInputElement && !['checkbox', 'radio', 'button', 'submit', 'reset'].includes(target.type)));
+    if (target && typing) {
+      // Typing belongs to the field; Escape leaves it.
+      if (e.key === 'Escape' && host.contains(target)) {
+        target.blur();
+        e.preventDefault();
+        return true;
+      }
+      return false;
+    }
+    const name = keyName(e);
+    let used = false;
+    const option = hotkeys.get(name);
+    if (option) {
+      if (!readOnly) pickLabel(option.control, option.value);
+      used = true;
+    } else {
+      const run = commandByKey.get(name);
+      if (run) used = run(e);
+    }
+    if (used) e.preventDefault();
+    return used;
+  };
+  /** @param {KeyboardEvent} e */
+  const keyUp = (e) => {
+    if (e.key === ' ' && spaceHeld) spaceHeld = false;
+  };
+  const blur = () => {
+    spaceHeld = false;
+  };
+  window.addEventListener('keyup', keyUp);
+  window.addEventListener('blur', blur);
+
+  // ---- first frame -----------------------------------------------------------------
+  refresh();
+  for (const e of editors) {
+    e.resize();
+    e.render();
+  }
+  // Smaller copies of big images, after the first frame is on screen.
+  const levelsTimer = setTimeout(() => editors.forEach((e) => void e.buildLevels()), 50);
+
+  return {
+    getResult,
+    setResult(result) {
+      history.reset(Object.freeze(readResult(structuredClone(result ?? []), config)));
+      pruneIds();
+      refresh();
+    },
+    undo,
+    redo,
+    canUndo: () => history.canUndo(),
+    canRedo: () => history.canRedo(),
+    destroy() {
+      clearTimeout(levelsTimer);
+      window.removeEventListener('keyup', keyUp);
+      window.removeEventListener('blur', blur);
+      for (const e of editors) e.destroy();
+      while (host.firstChild) host.removeChild(host.firstChild);
+      host.classList.remove('gl-workspace');
+    },
+    keyHandler,
+    debug: { editors, selection, tool: () => tool },
+  };
+}

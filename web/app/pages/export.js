@@ -1,0 +1,83 @@
+// Export: pick a format and filters, download with progress.
+
+import { h, replace } from '../dom.js';
+import { fileSafe, loadProject, projectHeader } from './common.js';
+
+/** @param {import('../main.js').PageContext} context */
+export async function render({ root, params }) {
+  const project = await loadProject(params.project);
+  const format = h('select', { id: 'export-format' },
+    h('option', { value: 'json' }, 'Gloss JSON (everything, lossless)'),
+    h('option', { value: 'label-studio' }, 'Label Studio JSON'),
+    h('option', { value: 'coco' }, 'COCO (zip with images)'),
+  );
+  const images = h('input', { type: 'checkbox', checked: true, id: 'export-images' });
+  const statusCompleted = h('input', { type: 'checkbox', id: 'export-completed' });
+  const split = h('input', { placeholder: 'e.g. 0.8,0.1,0.1', id: 'export-split' });
+  const progress = h('progress', { max: 1, value: 0, hidden: true });
+  const state = h('span', { class: 'muted', id: 'export-state' });
+  const message = h('p', { class: 'error' });
+  let controller = new AbortController();
+
+  const start = h('button', { class: 'primary', id: 'export-start', onclick: download }, 'Export');
+  replace(root,
+    projectHeader(project, 'export'),
+    h('div', { class: 'card' },
+      h('label', null, 'Format', format),
+      h('label', { class: 'inline' }, statusCompleted, 'Only completed tasks'),
+      h('label', { class: 'inline' }, images, 'COCO: include the images'),
+      h('label', null, 'Train / validation / test split (optional; gives a zip)', split),
+      h('div', { class: 'row' }, start, progress, state),
+      message,
+    ),
+  );
+
+  async function download() {
+    replace(message);
+    controller = new AbortController();
+    const query = new URLSearchParams({ format: format.value });
+    if (statusCompleted.checked) query.set('status', 'completed');
+    if (split.value.trim()) query.set('split', split.value.trim());
+    if (format.value === 'coco' && !images.checked) query.set('images', 'false');
+    start.disabled = true;
+    progress.hidden = false;
+    progress.removeAttribute('value');
+    try {
+      const response = await fetch(`/api/v1/projects/${project.id}/export?${query}`, { signal: controller.signal, credentials: 'same-origin' });
+      if (!response.ok || !response.body) {
+        const body = await response.json().catch(() => null);
+        throw new Error(body?.message ?? `${response.status} ${response.statusText}`);
+      }
+      // The size is not known before the export is written, so progress is
+      // shown as bytes received.
+      const reader = response.body.getReader();
+      /** @type {Uint8Array[]} */
+      const chunks = [];
+      let received = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        received += value.length;
+        replace(state, `${(received / 1024 / 1024).toFixed(1)} MB received`);
+      }
+      const type = response.headers.get('content-type') ?? 'application/octet-stream';
+      const zip = type.includes('zip');
+      const blob = new Blob(/** @type {BlobPart[]} */ (chunks), { type });
+      const link = h('a', { href: URL.createObjectURL(blob), download: `${fileSafe(project.name)}-${format.value}.${zip ? 'zip' : 'json'}` });
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+      progress.value = 1;
+      replace(state, `Done: ${(received / 1024 / 1024).toFixed(2)} MB`);
+    } catch (error) {
+      if (!controller.signal.aborted) replace(message, error instanceof Error ? error.message : String(error));
+      replace(state);
+    } finally {
+      start.disabled = false;
+    }
+  }
+
+  return () => controller.abort();
+}

@@ -1,0 +1,288 @@
+// The labeling screen. `/projects/P/label` walks the caller's queue
+// (`/next`, submit, skip); `/projects/P/tasks/T` opens one task with its
+// annotations, for reviewers and managers. Every edit is saved as a draft
+// within two seconds, so a reload, a crash or a closed tab loses nothing.
+
+import { csrf, get, post, put, ApiError } from '../api.js';
+import { h, replace, toast } from '../dom.js';
+import { loadProject } from './common.js';
+
+/** How long after the last edit a draft is saved, and the longest it waits. */
+const DRAFT_QUIET_MS = 400;
+const DRAFT_MAX_WAIT_MS = 2000;
+
+/** Keys of the page itself, shown in the keyboard map beside the workspace's. */
+const PAGE_KEYS = /** @type {[string, string][]} */ ([
+  ['Ctrl+Enter', 'Submit (or update) and go to the next task'],
+  ['Ctrl+Space', 'Skip this task'],
+  ['Ctrl+Backspace', 'Back to the task you submitted last'],
+]);
+
+/**
+ * @typedef {{id: number, data: Record<string, unknown>, status: string}} Task
+ * @typedef {{id: number, version: number, result: any[], completed_by: number | null}} Annotation
+ * @typedef {{task: Task, result: any[], annotation: Annotation | null, source: string}} Shown
+ */
+
+/** @param {import('../main.js').PageContext} context */
+export async function render({ root, params, user }) {
+  const project = await loadProject(params.project);
+  const check = await post('/label-config/check', { label_config: project.label_config });
+  const { createWorkspace, preloadImage } = await import('../labeling/workspace.js');
+  const config = check.config;
+  const queueMode = !params.task;
+
+  root.classList.add('full');
+  const title = h('strong', null, project.name);
+  const where = h('span', { class: 'status', id: 'task-status' });
+  const saved = h('span', { class: 'status', id: 'draft-status', 'aria-live': 'polite' });
+  const submitButton = h('button', { class: 'primary', id: 'submit', title: 'Ctrl+Enter', onclick: () => submit() }, 'Submit');
+  const skipButton = h('button', { id: 'skip', title: 'Ctrl+Space', onclick: () => skip() }, 'Skip');
+  const backButton = h('button', { id: 'back', title: 'Ctrl+Backspace', disabled: true, onclick: () => back() }, '← Previous');
+  const annotationPicker = h('select', { id: 'annotation-picker', hidden: true, 'aria-label': 'Annotation shown' });
+  const host = h('div', { class: 'label-host', id: 'workspace' });
+  replace(root, h('div', { class: 'label-page' },
+    h('div', { class: 'label-bar' },
+      h('a', { href: `/projects/${project.id}` }, '← ', title), where,
+      h('span', { class: 'grow' }),
+      annotationPicker, saved, backButton, queueMode ? skipButton : null, submitButton),
+    host));
+
+  /** @type {Awaited<ReturnType<typeof createWorkspace>> | null} */
+  let workspace = null;
+  /** @type {Shown | null} */
+  let shown = null;
+  /** The last task submitted here, to go back and correct it. */
+  /** @type {Shown | null} */
+  let previous = null;
+  let busy = false;
+  let shownAt = performance.now();
+  let draftTimer = 0;
+  let draftFirstEdit = 0;
+  /** @type {Promise<void>} */
+  let draftSaving = Promise.resolve();
+  let dirty = false;
+
+  function leadTime() {
+    return Math.round((performance.now() - shownAt) / 100) / 10;
+  }
+
+  /** Saves the draft now (in queue mode, for a task not yet submitted). */
+  function saveDraft(keepalive = false) {
+    clearTimeout(draftTimer);
+    draftTimer = 0;
+    draftFirstEdit = 0;
+    if (!dirty || !shown || !workspace || shown.annotation) return Promise.resolve();
+    dirty = false;
+    const taskId = shown.task.id;
+    const body = { result: workspace.getResult(), lead_time: leadTime() };
+    if (keepalive) {
+      // The page is going away: a keepalive request outlives it.
+      fetch(`/api/v1/tasks/${taskId}/draft`, {
+        method: 'PUT', keepalive: true, credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf() },
+        body: JSON.stringify(body),
+      }).catch(() => {});
+      return Promise.resolve();
+    }
+    draftSaving = draftSaving.then(() => put(`/tasks/${taskId}/draft`, body).then(
+      () => replace(saved, 'Draft saved'),
+      (error) => {
+        dirty = true;
+        replace(saved, `Draft not saved: ${error instanceof ApiError ? error.message : String(error)}`);
+      },
+    ));
+    return draftSaving;
+  }
+
+  /** @param {any[]} _result */
+  function edited(_result) {
+    dirty = true;
+    replace(saved, 'Editing…');
+    if (!shown || shown.annotation) return;
+    const now = performance.now();
+    if (!draftFirstEdit) draftFirstEdit = now;
+    clearTimeout(draftTimer);
+    const wait = Math.min(DRAFT_QUIET_MS, Math.max(0, DRAFT_MAX_WAIT_MS - (now - draftFirstEdit)));
+    draftTimer = window.setTimeout(() => saveDraft(), wait);
+  }
+
+  /** @param {Shown} next */
+  async function show(next) {
+    workspace?.destroy();
+    workspace = null;
+    delete host.dataset.task;
+    shown = next;
+    dirty = false;
+    shownAt = performance.now();
+    replace(saved, next.source);
+    replace(where, `Task #${next.task.id}`);
+    submitButton.textContent = next.annotation ? 'Update' : 'Submit';
+    backButton.disabled = !previous || previous === next;
+    const workspaceHost = h('div', { class: 'label-host' });
+    replace(host, workspaceHost);
+    workspace = await createWorkspace(workspaceHost, {
+      config,
+      data: next.task.data,
+      result: next.result,
+      onChange: edited,
+      extraKeys: PAGE_KEYS,
+    });
+    // Tests (and anything else watching) know the task is ready to label.
+    host.dataset.task = String(next.task.id);
+  }
+
+  function showDone() {
+    workspace?.destroy();
+    workspace = null;
+    shown = null;
+    replace(where);
+    replace(saved);
+    submitButton.disabled = true;
+    skipButton.disabled = true;
+    replace(host, h('div', { class: 'label-empty', id: 'queue-done' },
+      h('h2', null, 'No more tasks for you here'),
+      h('p', { class: 'muted' }, 'Every task is done, held by someone else, or already annotated by you.'),
+      h('a', { href: `/projects/${project.id}` }, 'Back to the project')));
+  }
+
+  /** The caller's next task from the queue, with its draft or predictions. */
+  async function nextTask() {
+    /** @type {any} */
+    const next = await get(`/projects/${project.id}/next`);
+    if (!next) {
+      showDone();
+      return;
+    }
+    submitButton.disabled = false;
+    skipButton.disabled = false;
+    const prediction = [...(next.predictions ?? [])].sort((a, b) => (b.score ?? 0) - (a.score ?? 0))[0];
+    const source = next.draft ? 'Draft restored' : prediction ? `Pre-annotated by ${prediction.model_version || 'a model'}` : '';
+    await show({ task: next.task, result: next.draft?.result ?? prediction?.result ?? [], annotation: null, source });
+    preloadImages(next.task.data);
+  }
+
+  /** @param {Record<string, unknown>} data */
+  function preloadImages(data) {
+    for (const object of config.objects) {
+      const url = data[object.value];
+      if (object.kind === 'Image' && typeof url === 'string') preloadImage(url).catch(() => {});
+    }
+  }
+
+  async function submit() {
+    if (busy || !shown || !workspace) return;
+    busy = true;
+    const current = shown;
+    const result = workspace.getResult();
+    clearTimeout(draftTimer);
+    try {
+      if (current.annotation) {
+        const updated = await put(`/annotations/${current.annotation.id}`, { result, version: current.annotation.version, lead_time: leadTime() });
+        current.annotation = updated;
+        current.result = result;
+        toast('Annotation updated.');
+        if (queueMode) await nextTask();
+        else await show({ ...current, source: `Annotation #${updated.id}, version ${updated.version}` });
+      } else {
+        const made = await post(`/tasks/${current.task.id}/annotations`, { result, lead_time: leadTime() });
+        previous = { task: current.task, result, annotation: made, source: `Your annotation #${made.id}` };
+        dirty = false;
+        if (queueMode) await nextTask();
+        else await openTask(current.task.id);
+      }
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 409 && current.annotation) {
+        toast('Someone changed this annotation meanwhile; their version is shown now. Redo your change on it.', 'error');
+        const latest = await get(`/annotations/${current.annotation.id}`);
+        await show({ ...current, annotation: latest, result: latest.result, source: `Version ${latest.version} (newer)` });
+      } else {
+        toast(error instanceof ApiError ? error.lines().join('\n') : String(error), 'error');
+      }
+    } finally {
+      busy = false;
+    }
+  }
+
+  async function skip() {
+    if (busy || !shown || shown.annotation) return;
+    busy = true;
+    try {
+      await saveDraft();
+      await post(`/tasks/${shown.task.id}/skip`, undefined);
+      await nextTask();
+    } catch (error) {
+      toast(error instanceof ApiError ? error.message : String(error), 'error');
+    } finally {
+      busy = false;
+    }
+  }
+
+  /** Reopens the task submitted last, to correct its annotation. */
+  async function back() {
+    if (busy || !previous) return;
+    await saveDraft();
+    const latest = previous.annotation ? await get(`/annotations/${previous.annotation.id}`) : null;
+    await show({ ...previous, annotation: latest, result: latest?.result ?? previous.result, source: `Your submitted annotation (version ${latest?.version ?? 1})` });
+  }
+
+  /** One task with its annotations (reviewers and managers). @param {number | string} taskId */
+  async function openTask(taskId) {
+    const detail = await get(`/tasks/${taskId}`);
+    const annotations = /** @type {Annotation[]} */ (detail.annotations);
+    const mine = annotations.find((annotation) => annotation.completed_by === user.id);
+    replace(annotationPicker,
+      annotations.map((annotation) => h('option', { value: annotation.id }, `Annotation #${annotation.id} (v${annotation.version})${annotation.completed_by === user.id ? ' — yours' : ''}`)),
+      detail.predictions.map((/** @type {any} */ prediction) => h('option', { value: `p${prediction.id}` }, `Prediction ${prediction.model_version} (${prediction.score ?? '–'})`)),
+      h('option', { value: 'new' }, 'New annotation'));
+    annotationPicker.hidden = false;
+    /** @param {string} choice */
+    const pick = async (choice) => {
+      annotationPicker.value = choice;
+      const annotation = annotations.find((a) => String(a.id) === choice);
+      const prediction = detail.predictions.find((/** @type {any} */ p) => `p${p.id}` === choice);
+      if (annotation) await show({ task: detail, result: annotation.result, annotation, source: `Annotation #${annotation.id}, version ${annotation.version}` });
+      else await show({ task: detail, result: prediction?.result ?? [], annotation: null, source: prediction ? 'Starting from a prediction' : 'New annotation' });
+    };
+    annotationPicker.onchange = () => pick(annotationPicker.value);
+    await pick(String((mine ?? annotations[0])?.id ?? (detail.predictions[0] ? `p${detail.predictions[0].id}` : 'new')));
+  }
+
+  /** @param {KeyboardEvent} event */
+  function onKey(event) {
+    const typing = event.target instanceof HTMLElement && (event.target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(event.target.tagName));
+    const ctrl = event.ctrlKey || event.metaKey;
+    if (ctrl && event.key === 'Enter') {
+      event.preventDefault();
+      submit();
+    } else if (ctrl && event.code === 'Space' && queueMode) {
+      event.preventDefault();
+      skip();
+    } else if (ctrl && event.key === 'Backspace' && !typing) {
+      event.preventDefault();
+      back();
+    } else if (workspace && workspace.keyHandler(event)) {
+      event.preventDefault();
+    }
+  }
+
+  function onHide() {
+    if (document.visibilityState === 'hidden') saveDraft(true);
+  }
+
+  document.addEventListener('keydown', onKey);
+  document.addEventListener('visibilitychange', onHide);
+  window.addEventListener('pagehide', onHide);
+
+  if (queueMode) await nextTask();
+  else await openTask(params.task);
+
+  return () => {
+    saveDraft();
+    document.removeEventListener('keydown', onKey);
+    document.removeEventListener('visibilitychange', onHide);
+    window.removeEventListener('pagehide', onHide);
+    workspace?.destroy();
+    root.classList.remove('full');
+  };
+}

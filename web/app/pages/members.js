@@ -1,0 +1,122 @@
+// Members of a project (add by username with a role, change role, remove)
+// and invitation links for people who have no account yet.
+
+import { all, del, get, post, ApiError } from '../api.js';
+import { h, replace, toast, when } from '../dom.js';
+import { loadProject, manages, projectHeader } from './common.js';
+
+const ROLES = ['annotator', 'reviewer', 'manager'];
+
+/** @param {import('../main.js').PageContext} context */
+export async function render({ root, params, user }) {
+  const project = await loadProject(params.project);
+  const canManage = manages(project);
+  const membersBox = h('div');
+  const invitesBox = h('div');
+  replace(root, projectHeader(project, 'members'), h('h2', null, 'Members'), membersBox, canManage ? invitesBox : null);
+
+  async function showMembers() {
+    const members = await all(`/projects/${project.id}/members`);
+    const username = h('input', { placeholder: 'username', id: 'member-username', required: true });
+    const role = roleSelect('annotator', 'member-role');
+    const message = h('p', { class: 'error' });
+    const addForm = h('form', { class: 'row', id: 'add-member' }, username, role, h('button', { type: 'submit', class: 'primary' }, 'Add member'), message);
+    addForm.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      replace(message);
+      try {
+        await post(`/projects/${project.id}/members`, { username: username.value.trim(), role: role.value });
+        toast(`${username.value.trim()} is now a member.`);
+        await showMembers();
+      } catch (error) {
+        replace(message, error instanceof ApiError ? error.lines().join('\n') : String(error));
+      }
+    });
+    replace(membersBox,
+      h('table', { class: 'list', id: 'members' },
+        h('thead', null, h('tr', null, h('th', null, 'Username'), h('th', null, 'Role'), h('th', null, 'Added'), canManage ? h('th', null, '') : null)),
+        h('tbody', null, members.map((member) => h('tr', { 'data-username': member.username },
+          h('td', null, member.username),
+          h('td', null, canManage ? roleChanger(member) : member.role),
+          h('td', null, when(member.added_at)),
+          canManage ? h('td', null, member.username === user.username ? null : h('button', { class: 'danger', onclick: () => remove(member.username) }, 'Remove')) : null,
+        ))),
+      ),
+      canManage ? addForm : null,
+    );
+  }
+
+  /** @param {{username: string, role: string}} member */
+  function roleChanger(member) {
+    const select = roleSelect(member.role);
+    select.addEventListener('change', async () => {
+      try {
+        await post(`/projects/${project.id}/members`, { username: member.username, role: select.value });
+        toast(`${member.username} is now ${select.value}.`);
+      } catch (error) {
+        toast(error instanceof ApiError ? error.message : String(error), 'error');
+        select.value = member.role;
+      }
+    });
+    return select;
+  }
+
+  /** @param {string} username */
+  async function remove(username) {
+    if (!confirm(`Remove ${username} from ${project.name}? Their annotations stay.`)) return;
+    try {
+      await del(`/projects/${project.id}/members/${encodeURIComponent(username)}`);
+      await showMembers();
+    } catch (error) {
+      toast(error instanceof ApiError ? error.message : String(error), 'error');
+    }
+  }
+
+  async function showInvites() {
+    const invites = await get(`/projects/${project.id}/invites`);
+    const role = roleSelect('annotator', 'invite-role');
+    const days = h('input', { type: 'number', min: 1, max: 30, value: 7, id: 'invite-days' });
+    const made = h('div', { id: 'invite-made' });
+    const form = h('form', { class: 'row', id: 'make-invite' },
+      'Role', role, 'valid for', days, 'days', h('button', { type: 'submit', class: 'primary' }, 'Make invitation link'));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      try {
+        const invite = await post(`/projects/${project.id}/invites`, { role: role.value, valid_days: Number(days.value) });
+        const link = `${location.origin}${invite.path}`;
+        replace(made, h('p', null, 'Send this link to the person you invite; it works once and is shown only now:'),
+          h('div', { class: 'secret', id: 'invite-link' }, link),
+          h('button', { type: 'button', onclick: () => navigator.clipboard?.writeText(link).then(() => toast('Copied.')) }, 'Copy'));
+        await listInvites();
+      } catch (error) {
+        toast(error instanceof ApiError ? error.lines().join('\n') : String(error), 'error');
+      }
+    });
+    const list = h('div');
+    async function listInvites() {
+      const current = await get(`/projects/${project.id}/invites`);
+      replace(list, current.length === 0 ? null : h('table', { class: 'list' },
+        h('thead', null, h('tr', null, h('th', null, 'Role'), h('th', null, 'Made by'), h('th', null, 'Expires'), h('th', null, 'Used by'), h('th', null, ''))),
+        h('tbody', null, current.map((/** @type {any} */ invite) => h('tr', null,
+          h('td', null, invite.role), h('td', null, invite.created_by ?? ''), h('td', null, when(invite.expires_at)),
+          h('td', null, invite.used_by ? `${invite.used_by} (${when(invite.used_at)})` : '—'),
+          h('td', null, invite.used_by ? null : h('button', { class: 'danger', onclick: async () => {
+            await del(`/projects/${project.id}/invites/${invite.id}`);
+            await listInvites();
+          } }, 'Withdraw')),
+        )))));
+    }
+    replace(invitesBox, h('h2', null, 'Invite people without an account'), form, made, list);
+    if (invites.length) await listInvites();
+  }
+
+  await showMembers();
+  if (canManage) await showInvites();
+}
+
+/** @param {string} selected @param {string} [id] */
+function roleSelect(selected, id) {
+  const select = h('select', { id: id ?? null, 'aria-label': 'Role' }, ROLES.map((role) => h('option', { value: role }, role)));
+  select.value = selected;
+  return select;
+}

@@ -1,0 +1,164 @@
+// Shared pieces of the browser tests: a real `gloss serve` on 127.0.0.1:0
+// in a fresh data folder, Debian's Chromium driven by playwright-core,
+// generated PNG images, and a small API client for setting up.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+
+export const ADMIN_PASSWORD = 'admin-password-for-tests';
+
+/** The gloss binary the suite built (scripts/test-all.sh sets GLOSS_BIN). */
+function glossBinary() {
+  if (process.env.GLOSS_BIN) return process.env.GLOSS_BIN;
+  const target = process.env.CARGO_TARGET_DIR ?? join(process.env.HOME ?? '', '.cache', 'gloss-target');
+  return join(target, 'debug', 'gloss');
+}
+
+/**
+ * Starts `gloss serve` on a free port of 127.0.0.1 with a fresh data folder.
+ * @returns {Promise<{base: string, stop: () => Promise<void>}>}
+ */
+export async function startGloss() {
+  const data = mkdtempSync(join(tmpdir(), 'gloss-web-test-'));
+  const child = spawn(glossBinary(), ['--data', data, 'serve', '--bind', '127.0.0.1:0'], {
+    env: { ...process.env, GLOSS_ADMIN_PASSWORD: ADMIN_PASSWORD, RUST_LOG: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const base = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gloss did not start in 30 s:\n${output}`)), 30_000);
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      const found = /Gloss is running at (http:\/\/[0-9.:]+)/.exec(output);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found[1]);
+      }
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`gloss exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    base,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(data, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Debian's Chromium, headless, with a fresh profile. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/**
+ * A JSON call to the API with a bearer token.
+ * @param {string} base
+ * @param {string | null} token
+ * @param {string} method
+ * @param {string} path below /api/v1
+ * @param {unknown} [body]
+ */
+export async function api(base, token, method, path, body) {
+  /** @type {Record<string, string>} */
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(`${base}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+/** @param {string} base @param {string} username @param {string} password */
+export async function tokenFor(base, username, password) {
+  const { status, body } = await api(base, null, 'POST', '/auth/token', { username, password });
+  if (status !== 201) throw new Error(`token for ${username}: ${status} ${JSON.stringify(body)}`);
+  return /** @type {string} */ (body.token);
+}
+
+/**
+ * Signs in through the sign-in page.
+ * @param {import('playwright-core').Page} page
+ * @param {string} base
+ * @param {string} username
+ * @param {string} password
+ */
+export async function signIn(page, base, username, password) {
+  await page.goto(`${base}/login`);
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', password);
+  await page.click('#login button[type=submit]');
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
+}
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+/** @param {Buffer} bytes */
+function crc32(bytes) {
+  let c = 0xffffffff;
+  for (const byte of bytes) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** @param {string} type @param {Buffer} data */
+function chunk(type, data) {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([length, body, crc]);
+}
+
+/**
+ * A PNG of the given size: a gradient in `rgb` with a darker square, so
+ * images differ by content (media are stored by hash).
+ * @param {number} width
+ * @param {number} height
+ * @param {[number, number, number]} rgb
+ */
+export function png(width, height, rgb) {
+  const rows = [];
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * 3);
+    for (let x = 0; x < width; x++) {
+      const inside = x > width / 4 && x < width / 2 && y > height / 4 && y < height / 2;
+      const shade = inside ? 0.4 : 0.6 + (0.4 * x) / width;
+      row[1 + x * 3] = Math.round(rgb[0] * shade);
+      row[2 + x * 3] = Math.round(rgb[1] * shade);
+      row[3 + x * 3] = Math.round(rgb[2] * shade);
+    }
+    rows.push(row);
+  }
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bit depth
+  header[9] = 2; // truecolour
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(Buffer.concat(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}

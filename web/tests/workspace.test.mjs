@@ -1,0 +1,412 @@
+// Browser tests of the labeling workspace (web/app/labeling), by real mouse
+// and keyboard input in headless Chromium. Run: cd web && node --test tests/workspace.test.mjs
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from '../node_modules/playwright-core/index.mjs';
+import { serve } from './static-server.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../..');
+
+/** @type {Awaited<ReturnType<typeof serve>>} */
+let server;
+/** @type {import('playwright-core').Browser} */
+let browser;
+/** @type {import('playwright-core').Page} */
+let page;
+/** Console errors and CSP violations seen by the page. */
+const pageErrors = [];
+
+const IMAGE_W = 400;
+const IMAGE_H = 300;
+
+function label(value, extra = {}) {
+  return { value, background: null, hotkey: null, alias: null, line: 1, column: 1, ...extra };
+}
+function control(kind, name, labels = [], extra = {}) {
+  return { kind, name, to_names: ['image'], labels, labels_from: null, choice: null, per_region: false, required: false, attributes: {}, line: 1, column: 1, ...extra };
+}
+function config(controls, objects = [{ kind: 'Image', name: 'image', value: 'image', attributes: {}, line: 1, column: 1 }]) {
+  return {
+    objects,
+    controls,
+    unsupported: [],
+    layout: [{ node: 'view', attributes: {}, children: [...objects.map((o) => ({ node: 'object', name: o.name })), ...controls.map((c) => ({ node: 'control', name: c.name }))] }],
+  };
+}
+const BOXES = config([
+  control('RectangleLabels', 'label', [label('Car', { background: '#ff0000' }), label('Person'), label('Bike')]),
+  control('PolygonLabels', 'outline', [label('Road'), label('Sky')]),
+]);
+
+before(async () => {
+  server = await serve(repoRoot);
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text()); });
+  page.on('response', (r) => { if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) pageErrors.push(`${r.status()} ${r.url()}`); });
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  await page.goto(`${server.url}/web/tests/pages/workspace.html`);
+  await page.waitForFunction(() => 'gl' in window);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** @param {unknown} cfg @param {unknown[]} [result] @param {Record<string, unknown>} [data] */
+async function make(cfg, result = [], data = {}) {
+  await page.evaluate(([c, r, d]) => window.gl.make(c, r, d), [cfg, result, data]);
+  await page.mouse.move(5, 5);
+}
+const result = () => page.evaluate(() => window.gl.result());
+const changes = () => page.evaluate(() => window.gl.changes.length);
+/** Client point of image pixel (x, y). */
+const at = (x, y) => page.evaluate(([a, b]) => window.gl.toClient(a, b), [x, y]);
+/** Image pixel under client point (x, y). */
+const imageAt = (x, y) => page.evaluate(([a, b]) => window.gl.toImage(a, b), [x, y]);
+
+async function drag(from, to, steps = 5) {
+  await page.mouse.move(from[0], from[1]);
+  await page.mouse.down();
+  await page.mouse.move(to[0], to[1], { steps });
+  await page.mouse.up();
+}
+function close(actual, expected, what, epsilon = 1e-6) {
+  assert.ok(Math.abs(actual - expected) <= epsilon, `${what}: ${actual} is not ${expected}`);
+}
+
+/** Draw a box between image pixels a and b; returns the expected percent box from the client points used. */
+async function drawBox(a, b) {
+  const p = await at(...a);
+  const q = await at(...b);
+  // Whole client pixels, as a user's pointer gives; the expectation comes from them.
+  const from = p.map(Math.round);
+  const to = q.map(Math.round);
+  await drag(from, to);
+  const [x0, y0] = await imageAt(...from);
+  const [x1, y1] = await imageAt(...to);
+  return { x: (Math.min(x0, x1) / IMAGE_W) * 100, y: (Math.min(y0, y1) / IMAGE_H) * 100, width: (Math.abs(x1 - x0) / IMAGE_W) * 100, height: (Math.abs(y1 - y0) / IMAGE_H) * 100 };
+}
+
+test('drawing a box gives a rectanglelabels item in percent of the image', async () => {
+  await make(BOXES);
+  const expected = await drawBox([40, 30], [200, 150]);
+  const items = await result();
+  assert.equal(items.length, 1);
+  const item = items[0];
+  assert.equal(item.type, 'rectanglelabels');
+  assert.equal(item.from_name, 'label');
+  assert.equal(item.to_name, 'image');
+  assert.equal(item.original_width, IMAGE_W);
+  assert.equal(item.original_height, IMAGE_H);
+  assert.equal(item.image_rotation, 0);
+  assert.match(item.id, /^[A-Za-z0-9_-]{10}$/);
+  assert.deepEqual(item.value.rectanglelabels, ['Car']);
+  assert.equal(item.value.rotation, 0);
+  for (const key of ['x', 'y', 'width', 'height']) close(item.value[key], expected[key], key);
+  close(item.value.x, 10, 'x near 40 px', 0.5);
+  close(item.value.width, 40, 'width near 160 px', 0.5);
+  assert.equal(await changes(), 1, 'one onChange per box');
+});
+
+test('label hotkeys pick the label of the next box and relabel the selected one', async () => {
+  await make(BOXES);
+  const hint = await page.locator('.gl-labels .gl-label', { hasText: 'Person' }).locator('kbd').textContent();
+  assert.equal(hint, '2');
+  await page.keyboard.press('2');
+  await drawBox([10, 10], [100, 100]);
+  assert.deepEqual((await result())[0].value.rectanglelabels, ['Person']);
+  // The new box is selected: 3 relabels it.
+  await page.keyboard.press('3');
+  assert.deepEqual((await result())[0].value.rectanglelabels, ['Bike']);
+  // Polygon labels continue the numbering: 4 = Road, and switch to the polygon tool.
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('5');
+  assert.equal(await page.evaluate(() => window.gl.ws().debug.tool()), 'polygon');
+});
+
+test('polygons: click vertices, close on the first vertex or Enter, Escape cancels', async () => {
+  await make(BOXES);
+  await page.keyboard.press('p');
+  const corners = [[50, 50], [250, 60], [200, 200]];
+  const clicked = [];
+  for (const c of corners) {
+    const p = (await at(...c)).map(Math.round);
+    clicked.push(p);
+    await page.mouse.click(p[0], p[1]);
+  }
+  await page.mouse.click(clicked[0][0], clicked[0][1]);
+  let items = await result();
+  assert.equal(items.length, 1);
+  assert.equal(items[0].type, 'polygonlabels');
+  assert.deepEqual(items[0].value.polygonlabels, ['Road']);
+  assert.equal(items[0].value.closed, true);
+  assert.equal(items[0].value.points.length, 3);
+  for (let i = 0; i < 3; i++) {
+    const [ix, iy] = await imageAt(...clicked[i]);
+    close(items[0].value.points[i][0], (ix / IMAGE_W) * 100, `point ${i} x`);
+    close(items[0].value.points[i][1], (iy / IMAGE_H) * 100, `point ${i} y`);
+  }
+  // Four points and Enter.
+  await page.keyboard.press('Escape');
+  for (const c of [[300, 20], [380, 20], [380, 100], [300, 100]]) {
+    const p = await at(...c);
+    await page.mouse.click(Math.round(p[0]), Math.round(p[1]));
+  }
+  await page.keyboard.press('Enter');
+  items = await result();
+  assert.equal(items.length, 2);
+  assert.equal(items[1].value.points.length, 4);
+  // Escape drops a polygon in progress.
+  for (const c of [[20, 250], [80, 250]]) {
+    const p = await at(...c);
+    await page.mouse.click(Math.round(p[0]), Math.round(p[1]));
+  }
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Enter');
+  assert.equal((await result()).length, 2);
+});
+
+test('selecting, moving and resizing a box; undo and redo restore exact results', async () => {
+  const initial = [{
+    id: 'box0000001', from_name: 'label', to_name: 'image', type: 'rectanglelabels', original_width: IMAGE_W, original_height: IMAGE_H,
+    image_rotation: 0, score: 0.87, origin: 'prediction', value: { x: 10, y: 10, width: 25, height: 20, rotation: 0, rectanglelabels: ['Car'] },
+  }];
+  await make(BOXES, initial);
+  assert.deepEqual(await result(), initial, 'untouched items come back as they were');
+  await page.keyboard.press('v');
+  const states = [await result()];
+  // Move: press inside the box and drag by a known amount.
+  const start = (await at(80, 50)).map(Math.round);
+  const end = [start[0] + 40, start[1] + 30];
+  await drag(start, end);
+  const [ax, ay] = await imageAt(...start);
+  const [bx, by] = await imageAt(...end);
+  let item = (await result())[0];
+  close(item.value.x, 10 + ((bx - ax) / IMAGE_W) * 100, 'moved x');
+  close(item.value.y, 10 + ((by - ay) / IMAGE_H) * 100, 'moved y');
+  close(item.value.width, 25, 'width kept');
+  assert.equal(item.score, 0.87, 'unknown keys kept');
+  assert.equal(item.origin, 'prediction');
+  assert.equal(item.id, 'box0000001');
+  assert.equal(await changes(), 1, 'a drag is one change');
+  states.push(await result());
+  // Resize by the bottom-right handle.
+  const corner = await at(((item.value.x + item.value.width) / 100) * IMAGE_W, ((item.value.y + item.value.height) / 100) * IMAGE_H);
+  const handleFrom = corner.map(Math.round);
+  const handleTo = [handleFrom[0] + 50, handleFrom[1] + 20];
+  const [hx0, hy0] = await imageAt(...handleFrom);
+  const [hx1, hy1] = await imageAt(...handleTo);
+  const before = item.value;
+  await drag(handleFrom, handleTo);
+  item = (await result())[0];
+  close(item.value.x, before.x, 'x kept on resize');
+  close(item.value.y, before.y, 'y kept on resize');
+  // The handle sat within a pixel of the corner; the box grows by the drag.
+  close(item.value.width, before.width + ((hx1 - hx0) / IMAGE_W) * 100, 'resized width', 0.3);
+  close(item.value.height, before.height + ((hy1 - hy0) / IMAGE_H) * 100, 'resized height', 0.4);
+  states.push(await result());
+  await page.keyboard.press('Control+z');
+  assert.deepEqual(await result(), states[1]);
+  await page.keyboard.press('Control+z');
+  assert.deepEqual(await result(), states[0]);
+  await page.keyboard.press('Control+Shift+Z');
+  assert.deepEqual(await result(), states[1]);
+  await page.keyboard.press('Control+y');
+  assert.deepEqual(await result(), states[2]);
+});
+
+test('polygon vertices: drag, insert at a midpoint, alt-click deletes; boxes rotate', async () => {
+  const initial = [{
+    id: 'poly000001', from_name: 'outline', to_name: 'image', type: 'polygonlabels', original_width: IMAGE_W, original_height: IMAGE_H,
+    image_rotation: 0, value: { points: [[10, 10], [50, 10], [50, 50], [10, 50]], closed: true, polygonlabels: ['Road'] },
+  }, {
+    id: 'box0000002', from_name: 'label', to_name: 'image', type: 'rectanglelabels', original_width: IMAGE_W, original_height: IMAGE_H,
+    image_rotation: 0, value: { x: 70, y: 60, width: 20, height: 20, rotation: 0, rectanglelabels: ['Car'] },
+  }];
+  await make(BOXES, initial);
+  await page.keyboard.press('v');
+  const inside = (await at(120, 90)).map(Math.round);
+  await page.mouse.click(inside[0], inside[1]);
+  // Drag the vertex at (50%, 10%) = (200, 30) px.
+  const vertex = (await at(200, 30)).map(Math.round);
+  const target = [vertex[0] + 30, vertex[1] - 10];
+  await drag(vertex, target);
+  const [vx, vy] = await imageAt(...target);
+  let points = (await result())[0].value.points;
+  close(points[1][0], (vx / IMAGE_W) * 100, 'dragged vertex x');
+  close(points[1][1], (vy / IMAGE_H) * 100, 'dragged vertex y');
+  // Click the midpoint handle of the bottom edge (50,50)-(10,50): a fifth vertex.
+  const mid = (await at(120, 150)).map(Math.round);
+  await page.mouse.click(mid[0], mid[1]);
+  points = (await result())[0].value.points;
+  assert.equal(points.length, 5);
+  close(points[3][0], 30, 'inserted vertex x', 0.5);
+  // Alt-click deletes it again.
+  await page.keyboard.down('Alt');
+  await page.mouse.click(mid[0], mid[1]);
+  await page.keyboard.up('Alt');
+  assert.equal((await result())[0].value.points.length, 4);
+  // Rotate the box by its rotation handle: drag it to the right of the centre, a quarter turn.
+  const box = (await at(320, 210)).map(Math.round);
+  await page.mouse.click(box[0], box[1]);
+  const handle = await page.evaluate(() => {
+    const editor = window.gl.ws().debug.editors[0];
+    const region = editor.currentRegions().find((r) => r.id === 'box0000002');
+    return editor.handles(region).find((h) => h.hit.part === 'rotate').at;
+  });
+  const rect = await page.evaluate(() => window.gl.ws().debug.editors[0].overlay.getBoundingClientRect().toJSON());
+  const centre = await at(320, 210);
+  await drag([rect.left + handle[0], rect.top + handle[1]], [centre[0] + 100, centre[1]], 8);
+  const item = (await result())[1];
+  close(item.value.rotation, 90, 'rotation', 1);
+  // Turned about its centre (320, 210) px; the stored corner is the top-left
+  // corner turned with it: (-40, -30) from the centre becomes (30, -40).
+  const [cx, cy] = [(item.value.x / 100) * IMAGE_W, (item.value.y / 100) * IMAGE_H];
+  close(cx, 320 + 30, 'rotated corner x', 1);
+  close(cy, 210 - 40, 'rotated corner y', 1);
+  close(item.value.width, 20, 'width kept', 1e-6);
+});
+
+test('choices by hotkey and click, with undo; text area edits are undoable', async () => {
+  const cfg = config([
+    control('RectangleLabels', 'label', [label('Car')]),
+    control('Choices', 'scene', [label('Street'), label('Highway', { hotkey: 'h' })], { choice: 'single' }),
+    control('Choices', 'tags', [label('Night'), label('Rain')], { choice: 'multiple' }),
+    control('TextArea', 'note', []),
+  ]);
+  await make(cfg);
+  // Car = 1; choices continue: Street = 2, Night = 3, Rain = 4; Highway keeps its own h.
+  assert.equal(await page.locator('.gl-choice', { hasText: 'Street' }).locator('kbd').textContent(), '2');
+  assert.equal(await page.locator('.gl-choice', { hasText: 'Highway' }).locator('kbd').textContent(), 'H');
+  await page.keyboard.press('2');
+  let items = await result();
+  assert.equal(items.length, 1);
+  assert.deepEqual(items[0].value, { choices: ['Street'] });
+  assert.equal(items[0].type, 'choices');
+  assert.equal(items[0].from_name, 'scene');
+  await page.keyboard.press('h');
+  assert.deepEqual((await result())[0].value.choices, ['Highway'], 'single choice replaces');
+  await page.locator('.gl-choice', { hasText: 'Night' }).click();
+  await page.keyboard.press('4');
+  const tags = (await result()).find((i) => i.from_name === 'tags');
+  assert.deepEqual(tags.value.choices, ['Night', 'Rain']);
+  assert.equal(await page.locator('.gl-choice', { hasText: 'Night' }).locator('input').isChecked(), true);
+  await page.keyboard.press('Control+z');
+  assert.deepEqual((await result()).find((i) => i.from_name === 'tags').value.choices, ['Night']);
+  assert.equal(await page.locator('.gl-choice', { hasText: 'Rain' }).locator('input').isChecked(), false);
+  await page.keyboard.press('Control+z');
+  await page.keyboard.press('Control+z');
+  assert.deepEqual((await result()).map((i) => i.value), [{ choices: ['Street'] }]);
+  // Typing is one undo step.
+  await page.locator('.gl-textarea').fill('a note');
+  await page.locator('.gl-textarea').press('Escape');
+  const note = (await result()).find((i) => i.from_name === 'note');
+  assert.deepEqual(note.value, { text: ['a note'] });
+  await page.keyboard.press('Control+z');
+  assert.equal((await result()).find((i) => i.from_name === 'note'), undefined);
+  assert.equal(await page.locator('.gl-textarea').inputValue(), '');
+});
+
+test('Delete removes the selected region; copy and paste carry regions to the next task', async () => {
+  await make(BOXES);
+  await page.keyboard.press('2');
+  const expected = await drawBox([20, 20], [120, 90]);
+  await drawBox([200, 150], [300, 250]);
+  assert.equal((await result()).length, 2);
+  await page.keyboard.press('Delete');
+  let items = await result();
+  assert.equal(items.length, 1);
+  // Select the first box by a click in the box tool, copy it, open a "next task", paste.
+  const p = await at(60, 50);
+  await page.mouse.click(Math.round(p[0]), Math.round(p[1]));
+  await page.keyboard.press('Control+c');
+  const stored = await page.evaluate(() => localStorage.getItem('gloss.clipboard'));
+  assert.ok(stored && JSON.parse(stored).length === 1);
+  await make(BOXES);
+  await page.keyboard.press('Control+v');
+  const pasted = await result();
+  assert.equal(pasted.length, 1);
+  assert.notEqual(pasted[0].id, items[0].id);
+  assert.deepEqual(pasted[0].value.rectanglelabels, ['Person']);
+  for (const key of ['x', 'y', 'width', 'height']) close(pasted[0].value[key], expected[key], key);
+  await page.keyboard.press('Backspace');
+  assert.equal((await result()).length, 0);
+  await page.keyboard.press('Control+z');
+  assert.equal((await result()).length, 1);
+});
+
+test('zooming keeps the point under the cursor, and boxes drawn after zooming map right', async () => {
+  await make(BOXES);
+  const cursor = (await at(150, 100)).map(Math.round);
+  const before = await imageAt(...cursor);
+  await page.mouse.move(cursor[0], cursor[1]);
+  await page.mouse.wheel(0, -300);
+  await page.waitForTimeout(50);
+  const after = await imageAt(...cursor);
+  close(after[0], before[0], 'x under cursor', 1e-6);
+  close(after[1], before[1], 'y under cursor', 1e-6);
+  const scale = await page.evaluate(() => window.gl.ws().debug.editors[0].view.scale);
+  assert.ok(scale > 1.5, `zoomed in (${scale})`);
+  await page.keyboard.press('+');
+  const afterKey = await imageAt(...cursor);
+  close(afterKey[0], before[0], 'x under cursor after +', 1e-6);
+  const expected = await drawBox([140, 90], [170, 120]);
+  const item = (await result())[0];
+  for (const key of ['x', 'y', 'width', 'height']) close(item.value[key], expected[key], key);
+  close(item.value.x, 35, 'x near 140 px', 0.2);
+});
+
+test('the region list hides and shows regions; hidden regions cannot be picked', async () => {
+  const initial = [{
+    id: 'boxAAAAAAA', from_name: 'label', to_name: 'image', type: 'rectanglelabels', original_width: IMAGE_W, original_height: IMAGE_H,
+    image_rotation: 0, value: { x: 25, y: 25, width: 50, height: 50, rotation: 0, rectanglelabels: ['Car'] },
+  }];
+  await make(BOXES, initial);
+  await page.keyboard.press('v');
+  const rows = page.locator('.gl-region-row:not([hidden])');
+  assert.equal(await rows.count(), 1);
+  assert.match(await rows.first().textContent(), /Car/);
+  await rows.first().locator('.gl-eye').click();
+  assert.equal(await rows.first().locator('.gl-eye').getAttribute('aria-pressed'), 'false');
+  const p = await at(200, 150);
+  await page.mouse.click(Math.round(p[0]), Math.round(p[1]));
+  assert.equal(await page.evaluate(() => window.gl.ws().debug.selection.size), 0, 'hidden region not selectable');
+  await rows.first().locator('.gl-eye').click();
+  await page.mouse.click(Math.round(p[0]), Math.round(p[1]));
+  assert.equal(await page.evaluate(() => [...window.gl.ws().debug.selection].join()), 'boxAAAAAAA');
+  // Lock: a locked region does not move.
+  await rows.first().locator('.gl-lock').click();
+  await drag([Math.round(p[0]), Math.round(p[1])], [Math.round(p[0]) + 40, Math.round(p[1]) + 40]);
+  assert.equal((await result())[0].value.x, 25);
+  assert.equal(await changes(), 0);
+});
+
+test('HTML in labels and task text shows as text', async () => {
+  const cfg = config(
+    [control('RectangleLabels', 'label', [label('<img src=x id=injected>')]), control('Choices', 'c', [label('<b id=bold>b</b>')], { choice: 'single', to_names: ['text'] })],
+    [{ kind: 'Image', name: 'image', value: 'image', attributes: {}, line: 1, column: 1 }, { kind: 'Text', name: 'text', value: 'text', attributes: {}, line: 1, column: 1 }],
+  );
+  cfg.layout[0].children.unshift({ node: 'header', value: '$title' });
+  await make(cfg, [], { text: '<script>window.bad=1</script><i id=italic>hi</i>', title: '<u id=under>T</u>' });
+  assert.equal(await page.locator('#injected, #bold, #italic, #under, .gl-workspace script').count(), 0);
+  const text = await page.locator('.gl-text').textContent();
+  assert.equal(text, '<script>window.bad=1</script><i id=italic>hi</i>');
+  assert.match(await page.locator('.gl-header').textContent(), /<u id=under>T<\/u>/);
+  assert.match(await page.locator('.gl-labels').textContent(), /<img src=x id=injected>/);
+  await drawBox([10, 10], [50, 50]);
+  assert.deepEqual((await result())[0].value.rectanglelabels, ['<img src=x id=injected>']);
+  assert.equal(await page.evaluate(() => 'bad' in window), false);
+});
+
+test('no errors or CSP violations on the page', () => {
+  assert.deepEqual(pageErrors, []);
+});
