@@ -10,6 +10,7 @@
 mod access;
 mod auth;
 pub mod backup;
+mod datamanager;
 mod error;
 mod export;
 mod import;
@@ -24,6 +25,10 @@ mod users;
 pub use access::Actor;
 pub use auth::{LoginLimits, NewSession, NewToken, SessionCaller};
 pub use backup::{BackupSummary, RestoreSummary};
+pub use datamanager::{
+    BulkActionName, BulkDone, BulkRequest, DataFilter, DataFilterOp, TableRequest, TaskFilter,
+    TaskTablePage, TaskTableRow, View, ViewInput, ViewPatch,
+};
 pub use error::{Error, Result};
 pub use export::{ExportFormat, ExportOptions, ExportSummary, ExportTarget};
 pub use import::{media_url, ImportFile, ImportOptions, MEDIA_URL_PREFIX};

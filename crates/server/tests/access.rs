@@ -300,6 +300,39 @@ fn table() -> Vec<Route> {
             "/api/v1/projects/{project_id}/unassign",
             [401, 200, 200, 404, 403, 403, 404],
         ),
+        // The data manager: the table for reviewers and managers, bulk
+        // actions for managers, views for every member (a shared view,
+        // made by the manager, is changed by managers only).
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/task-table",
+            [401, 200, 200, 404, 200, 403, 404],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/projects/{project_id}/tasks/bulk",
+            [401, 200, 200, 404, 403, 403, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/views",
+            [401, 200, 200, 404, 200, 200, 404],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/projects/{project_id}/views",
+            [401, 201, 201, 404, 201, 201, 404],
+        ),
+        route(
+            Method::PATCH,
+            "/api/v1/views/{view_id}",
+            [401, 200, 200, 404, 403, 403, 404],
+        ),
+        route(
+            Method::DELETE,
+            "/api/v1/views/{view_id}",
+            [401, 204, 204, 404, 403, 403, 404],
+        ),
         // Media of a project, to its members only.
         route(
             Method::GET,
@@ -380,6 +413,7 @@ async fn prepare(
         "{annotation_id}",
         "{invite_id}",
         "{code}",
+        "{view_id}",
     ]
     .iter()
     .any(|name| path.contains(name));
@@ -397,6 +431,7 @@ async fn prepare(
         "{annotation_id}",
         "/next",
         "assign",
+        "/bulk",
     ]
     .iter()
     .any(|part| route.path.contains(part));
@@ -443,6 +478,18 @@ async fn prepare(
         server
             .call(Method::PUT, &path, cast.token(who), Some(work.clone()))
             .await;
+    }
+    if path.contains("{view_id}") {
+        let (status, created) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{}/views", project_id.unwrap()),
+                cast.token(Who::Manager),
+                Some(json!({"name": "shared", "shared": true, "sort": "-updated"})),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        path = path.replace("{view_id}", &created["id"].to_string());
     }
     if path.contains("{key}") {
         let png = gloss_test_support::tiny_png();
@@ -544,6 +591,13 @@ async fn prepare(
             Method::POST,
             "/api/v1/label-config/check" | "/api/v1/projects/{project_id}/label-config/impact",
         ) => Some(json!({"label_config": LABEL_CONFIG})),
+        (Method::POST, "/api/v1/projects/{project_id}/tasks/bulk") => {
+            Some(json!({"action": "set_priority", "tasks": [task_id], "priority": 2}))
+        }
+        (Method::POST, "/api/v1/projects/{project_id}/views") => {
+            Some(json!({"name": "mine", "filter": {"status": ["new"]}}))
+        }
+        (Method::PATCH, "/api/v1/views/{view_id}") => Some(json!({"name": "renamed"})),
         (
             Method::POST,
             "/api/v1/projects/{project_id}/assignments" | "/api/v1/projects/{project_id}/unassign",

@@ -457,6 +457,22 @@ async fn a_config_change_shows_its_impact_and_migrates_results_in_one_go() {
             annotation["version"], 2,
             "a migrated annotation gets a new version"
         );
+        // The data manager's "label present" filter follows the migration.
+        for (label, expected) in [("Vehicle", 1), ("Car", 0)] {
+            let (_, table) = server
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/projects/{id}/task-table?count=true&label={label}"),
+                    Some(&manager),
+                    None,
+                )
+                .await;
+            assert!(
+                table["total"].as_i64().unwrap() >= expected
+                    && (expected > 0 || table["total"] == 0),
+                "label {label}: {table}"
+            );
+        }
         let (_, versions) = server
             .call(
                 Method::GET,

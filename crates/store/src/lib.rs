@@ -9,6 +9,7 @@
 //! `migrations/`. Rows use only integers and text, so a backup taken on one
 //! backend restores on the other.
 
+mod datamanager;
 mod imports;
 mod invites;
 mod migrate;
@@ -21,6 +22,10 @@ mod snapshot;
 mod tasks;
 mod users;
 
+pub use datamanager::{
+    valid_data_key, BulkAction, BulkTarget, DataCondition, DataOp, SortKey, SortValue, TableCursor,
+    TablePage, TableRow, TableSort, TaskQuery, ViewRow,
+};
 pub use imports::ImportOutcome;
 pub use invites::NewInvite;
 pub use migrate::{Migration, MIGRATION_COUNT};

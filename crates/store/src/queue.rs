@@ -118,10 +118,17 @@ pub(crate) fn queue_key(order: QueueOrder, id: i64, priority: i64) -> i64 {
 
 /// [`queue_key`] as an SQL expression over the columns `id` and `priority`.
 fn queue_key_sql(order: QueueOrder) -> String {
+    queue_key_with(order, "priority")
+}
+
+/// [`queue_key`] as an SQL expression over the column `id` and the
+/// expression `priority` (a column, or a placeholder when the priority is
+/// being set in the same statement).
+pub(crate) fn queue_key_with(order: QueueOrder, priority: &str) -> String {
     match order {
         QueueOrder::Sequential => "id".to_string(),
         QueueOrder::Priority => {
-            format!("({PRIORITY_LIMIT} - priority) * {ID_BITS} + (id % {ID_BITS})")
+            format!("({PRIORITY_LIMIT} - {priority}) * {ID_BITS} + (id % {ID_BITS})")
         }
         QueueOrder::Random => format!("(id % {SHUFFLE_RANGE}) * 1640531527 % {SHUFFLE_RANGE}"),
     }
@@ -292,6 +299,19 @@ impl Store {
                 )
                 .await?;
             crate::users::expect_one(changed)
+        })
+    }
+
+    /// Runs a bulk action of the data manager as one queue call.
+    pub(crate) async fn bulk_call(
+        &self,
+        project: QueueProject,
+        target: crate::datamanager::BulkTarget,
+        action: crate::datamanager::BulkAction,
+        now: i64,
+    ) -> Result<u64> {
+        queue_call!(self, [target, action], |conn| async move {
+            crate::datamanager::bulk(conn, project, &target, &action, now).await
         })
     }
 
@@ -818,6 +838,8 @@ async fn submit<C: QueueSql>(
     .await?
     .ok_or_else(|| Error::Database("the annotation was not inserted".to_string()))?;
     let id = AnnotationId(row.int("id")?);
+    let labels = crate::datamanager::result_labels(&work.result);
+    crate::datamanager::add_labels(conn, project.id, task, &labels).await?;
     let reserved = delete_reservation(conn, project.id, task, user).await?;
     let assigned = delete_assignment(conn, task, user).await?;
     conn.execute(
@@ -914,7 +936,17 @@ async fn update<C: QueueSql>(
         ],
     )
     .await?;
-    Ok(Updated::Updated(current_annotation(conn, id).await?))
+    let current = current_annotation(conn, id).await?;
+    let project = fetch_optional(
+        conn,
+        "SELECT project_id FROM annotations WHERE id = $1",
+        &[Int(id.0)],
+    )
+    .await?
+    .ok_or(Error::NotFound)?;
+    crate::datamanager::relabel_task(conn, ProjectId(project.int("project_id")?), current.task_id)
+        .await?;
+    Ok(Updated::Updated(current))
 }
 
 async fn current_annotation<C: QueueSql>(conn: &mut C, id: AnnotationId) -> Result<AnnotationRow> {
@@ -971,6 +1003,18 @@ async fn put_draft<C: QueueSql>(
         lead_time: work.lead_time,
         updated_at: Timestamp(now),
     })
+}
+
+/// [`assign`], for bulk actions.
+pub(crate) async fn assign_batch<C: QueueSql>(
+    conn: &mut C,
+    project: QueueProject,
+    tasks: Vec<TaskId>,
+    user: UserId,
+    by: Option<UserId>,
+    now: i64,
+) -> Result<u64> {
+    assign(conn, project, tasks, user, by, now).await
 }
 
 async fn assign<C: QueueSql>(

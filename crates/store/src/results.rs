@@ -127,6 +127,9 @@ impl Store {
                 }
             }
         }
+        if counts.annotations > 0 {
+            rebuild_task_labels(&mut tx, project).await?;
+        }
         sqlx::query("UPDATE projects SET label_config = $1, updated_at = $2 WHERE id = $3")
             .bind(label_config)
             .bind(now)
@@ -136,4 +139,47 @@ impl Store {
         tx.commit().await?;
         Ok(counts)
     }
+}
+
+/// Recomputes the project's `task_labels` (the data manager's "label
+/// present" filter) from its annotations, after a config change renamed,
+/// merged or removed labels in them.
+async fn rebuild_task_labels(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    project: ProjectId,
+) -> Result<()> {
+    sqlx::query("DELETE FROM task_labels WHERE project_id = $1")
+        .bind(project.0)
+        .execute(&mut **tx)
+        .await?;
+    let mut after = 0i64;
+    loop {
+        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT id, task_id, result FROM annotations WHERE project_id = $1 AND id > $2 \
+             ORDER BY id LIMIT $3",
+        )
+        .bind(project.0)
+        .bind(after)
+        .bind(PAGE)
+        .fetch_all(&mut **tx)
+        .await?;
+        for (_, task, result) in &rows {
+            for label in crate::datamanager::result_labels(result) {
+                sqlx::query(
+                    "INSERT INTO task_labels (project_id, label, task_id) VALUES ($1, $2, $3) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(project.0)
+                .bind(label)
+                .bind(task)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        match rows.last() {
+            Some((id, _, _)) if rows.len() as i64 == PAGE => after = *id,
+            _ => break,
+        }
+    }
+    Ok(())
 }

@@ -12,7 +12,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 /// Rows per multi-row INSERT. SQLite allows 32766 bound values per statement
-/// and PostgreSQL 65535; the widest row below binds 10, so 500 rows stay far
+/// and PostgreSQL 65535; the widest row below binds 12, so 500 rows stay far
 /// under both while amortising the round trip.
 const ROWS_PER_INSERT: usize = 500;
 
@@ -249,8 +249,9 @@ impl TaskImport {
             // statement text, which the driver prepares once and reuses.
             let sql = format!(
                 "INSERT INTO tasks (id, project_id, data, meta, status, annotation_count, \
-                 prediction_count, import_id, queue_key, created_at, updated_at) VALUES {}",
-                self.value_rows(11, chunk.len())
+                 prediction_count, prediction_score, import_id, queue_key, created_at, updated_at) \
+                 VALUES {}",
+                self.value_rows(12, chunk.len())
             );
             let mut query = sqlx::query(&sql);
             for (task, id) in chunk.iter().zip(&ids) {
@@ -279,6 +280,12 @@ impl TaskImport {
                     .bind(status.as_str())
                     .bind(annotated)
                     .bind(task.predictions.len() as i64)
+                    .bind(
+                        task.predictions
+                            .iter()
+                            .filter_map(|prediction| prediction.score)
+                            .reduce(f64::max),
+                    )
                     .bind(self.import_id)
                     .bind(crate::queue::queue_key(self.order, *id, 0))
                     .bind(now)
@@ -293,6 +300,7 @@ impl TaskImport {
                 .flat_map(|(task, id)| task.annotations.iter().map(move |a| (*id, a)))
                 .collect();
             self.insert_annotations(&annotations).await?;
+            self.insert_labels(&annotations).await?;
             let predictions: Vec<(i64, &NewPrediction)> = chunk
                 .iter()
                 .zip(&ids)
@@ -330,6 +338,31 @@ impl TaskImport {
         )
         .await?;
         self.counts.annotations += rows.len() as i64;
+        Ok(())
+    }
+
+    /// Records the labels present in imported annotations (`task_labels`).
+    async fn insert_labels(&mut self, rows: &[(i64, &NewAnnotation)]) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        let mut labels: Vec<(i64, String)> = Vec::new();
+        for (task, annotation) in rows {
+            for label in crate::datamanager::result_labels(&annotation.result) {
+                if seen.insert((*task, label.clone())) {
+                    labels.push((*task, label));
+                }
+            }
+        }
+        for chunk in labels.chunks(ROWS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO task_labels (project_id, label, task_id) VALUES {} ON CONFLICT DO NOTHING",
+                self.value_rows(3, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for (task, label) in chunk {
+                query = query.bind(self.project.0).bind(label.as_str()).bind(*task);
+            }
+            query.execute(&mut *self.tx).await?;
+        }
         Ok(())
     }
 

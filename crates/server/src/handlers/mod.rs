@@ -1,6 +1,7 @@
 //! One module per part of the URL tree under `/api/v1`.
 
 mod auth;
+mod datamanager;
 mod invites;
 mod me;
 mod media;
@@ -22,6 +23,7 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .merge(users::routes())
         .merge(projects::routes())
         .merge(tasks::routes())
+        .merge(datamanager::routes())
         .merge(queue::routes())
         .merge(media::routes())
 }

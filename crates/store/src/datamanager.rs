@@ -1,0 +1,1039 @@
+//! The data manager: a project's tasks as a filtered, sorted table read in
+//! keyset pages, bulk actions on a selection or on a whole filtered set, the
+//! labels present in each task's annotations, and saved views.
+//!
+//! Sorting. Every page is read in the order `(sort key, id)` from an index:
+//! `(project_id, id)`, `(project_id, updated_at, id)`,
+//! `(project_id, annotation_count, id)`, `(project_id, prediction_score, id)`,
+//! and for a data field an expression index on
+//! `(project_id, <the field's value>, id)` created the first time the field
+//! is sorted by (named `tasks_data_<hash of the key>`; it covers every
+//! project, and it is never dropped). A page after a cursor is an index seek
+//! on the row value `(key, id) > (cursor key, cursor id)`, so any page costs
+//! the same as the first. Sort keys that can be NULL (the prediction score, a
+//! data field) are read as two ranges, the NULLs (ordered by id) before the
+//! values when ascending and after them when descending.
+//!
+//! Filtering. Filters are conditions on the rows met while walking the
+//! index of the sort order: a filter that most tasks pass costs nothing, one
+//! that few pass makes the walk longer (bounded by the project's size).
+//! Labels are looked up in `task_labels` (one index probe per task); the
+//! annotator in `annotations (task_id, completed_by)`; data fields are read
+//! from the task's JSON.
+
+use crate::queue::{queue_key_with, QueueProject};
+use crate::queue_sql::{Param, QueueRow, QueueSql};
+use crate::tasks::{task_row, Columns, TaskRow, TASK_COLUMNS};
+use crate::{Backend, Error, Result, Store};
+use gloss_types::{ProjectId, TaskId, TaskStatus, UserId};
+
+/// How a data field is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataOp {
+    /// Equal to a string, number, boolean or null.
+    Eq,
+    /// A string containing the value, ignoring ASCII case.
+    Contains,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+/// A condition on one key of the task data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataCondition {
+    /// Letters, digits and `_` only (see [`valid_data_key`]).
+    pub key: String,
+    pub op: DataOp,
+    pub value: serde_json::Value,
+}
+
+/// Which tasks of a project the table shows; every condition must hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TaskQuery {
+    /// Any of these statuses; empty means any.
+    pub statuses: Vec<TaskStatus>,
+    /// Tasks with an annotation by this user.
+    pub annotator: Option<UserId>,
+    /// Tasks with an annotation using this label or choice.
+    pub label: Option<String>,
+    pub data: Vec<DataCondition>,
+    pub score_min: Option<f64>,
+    pub score_max: Option<f64>,
+    /// Milliseconds, inclusive bounds.
+    pub created_after: Option<i64>,
+    pub created_before: Option<i64>,
+    pub updated_after: Option<i64>,
+    pub updated_before: Option<i64>,
+}
+
+impl TaskQuery {
+    /// Conditions other than status, which `task_counts` cannot answer.
+    fn needs_scan_to_count(&self) -> bool {
+        self.annotator.is_some()
+            || self.label.is_some()
+            || !self.data.is_empty()
+            || self.score_min.is_some()
+            || self.score_max.is_some()
+            || self.created_after.is_some()
+            || self.created_before.is_some()
+            || self.updated_after.is_some()
+            || self.updated_before.is_some()
+    }
+}
+
+/// What the table is sorted by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortKey {
+    Id,
+    Created,
+    Updated,
+    AnnotationCount,
+    PredictionScore,
+    /// A key of the task data (see [`valid_data_key`]).
+    Data(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableSort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+/// A value of a sort key, as the database returned it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SortValue {
+    Null,
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+/// Where a page starts: after the row with this sort value and id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableCursor {
+    pub value: SortValue,
+    pub id: i64,
+}
+
+/// One row of the table.
+#[derive(Debug, Clone)]
+pub struct TableRow {
+    pub task: TaskRow,
+    pub prediction_score: Option<f64>,
+    /// Usernames of the task's annotators, in the order they annotated.
+    pub annotators: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TablePage {
+    pub rows: Vec<TableRow>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<TableCursor>,
+}
+
+/// What a bulk action applies to.
+#[derive(Debug, Clone)]
+pub enum BulkTarget {
+    /// These tasks (ids of other projects are passed over).
+    Tasks(Vec<TaskId>),
+    /// Every task the query matches.
+    Filter(TaskQuery),
+}
+
+#[derive(Debug, Clone)]
+pub enum BulkAction {
+    /// Removes the tasks and everything attached to them.
+    Delete,
+    /// Removes annotations, drafts, reservations, skips and assignments,
+    /// and returns the tasks to `new`.
+    Reset,
+    /// Assigns the tasks to each of these users (see `assign_tasks`).
+    Assign {
+        users: Vec<UserId>,
+        by: Option<UserId>,
+    },
+    SetPriority(i64),
+}
+
+/// A saved view as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewRow {
+    pub id: i64,
+    pub project_id: ProjectId,
+    pub owner_id: Option<UserId>,
+    pub owner: Option<String>,
+    pub name: String,
+    pub shared: bool,
+    /// A JSON object.
+    pub state: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Tasks handled per statement by bulk actions: the ids are written into
+/// the statement, and a whole filtered set is walked in batches this big
+/// (inside one transaction), never held in memory at once.
+const BULK_BATCH: i64 = 500;
+
+/// Data keys the table may filter and sort by: they are written into SQL
+/// (JSON paths and index names), so only plain names are accepted.
+pub fn valid_data_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 64
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// The labels and choices used in a result array (JSON): the strings of
+/// every `value.choices` and `value.*labels` array. Used to keep
+/// `task_labels`, and by its backfill in migration 6 (in SQL).
+pub(crate) fn result_labels(result: &str) -> Vec<String> {
+    let mut labels: Vec<String> = Vec::new();
+    let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(result)
+    else {
+        return labels;
+    };
+    for item in &items {
+        let Some(value) = item.get("value").and_then(|value| value.as_object()) else {
+            continue;
+        };
+        for (key, list) in value {
+            if key != "choices" && !key.ends_with("labels") {
+                continue;
+            }
+            for label in list.as_array().into_iter().flatten() {
+                if let Some(label) = label.as_str() {
+                    if !labels.iter().any(|known| known == label) {
+                        labels.push(label.to_string());
+                    }
+                }
+            }
+        }
+    }
+    labels
+}
+
+/// An owned value to bind.
+#[derive(Debug, Clone)]
+enum Bind {
+    Int(i64),
+    Null,
+    Float(f64),
+    Text(String),
+}
+
+/// SQL text with its bound values (`$1`, `$2`, …).
+#[derive(Debug, Clone, Default)]
+struct Sql {
+    binds: Vec<Bind>,
+}
+
+impl Sql {
+    /// Binds a value and returns its placeholder.
+    fn bind(&mut self, value: Bind) -> String {
+        self.binds.push(value);
+        format!("${}", self.binds.len())
+    }
+
+    fn params(&self) -> Vec<Param<'_>> {
+        self.binds
+            .iter()
+            .map(|bind| match bind {
+                Bind::Int(value) => Param::Int(*value),
+                Bind::Null => Param::OptionalInt(None),
+                Bind::Float(value) => Param::Float(Some(*value)),
+                Bind::Text(value) => Param::Text(value),
+            })
+            .collect()
+    }
+}
+
+/// The value of a data key of `t.data`, in the form its index uses.
+fn data_expr(backend: Backend, key: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("json_extract(t.data, '$.\"{key}\"')"),
+        Backend::Postgres => format!("(CAST(t.data AS jsonb) -> '{key}')"),
+    }
+}
+
+/// A JSON value bound for comparison with [`data_expr`].
+fn data_bind(backend: Backend, sql: &mut Sql, value: &serde_json::Value) -> String {
+    match backend {
+        Backend::Sqlite => match value {
+            serde_json::Value::Bool(flag) => sql.bind(Bind::Int(i64::from(*flag))),
+            serde_json::Value::Number(number) => match number.as_i64() {
+                Some(int) => sql.bind(Bind::Int(int)),
+                None => sql.bind(Bind::Float(number.as_f64().unwrap_or(0.0))),
+            },
+            serde_json::Value::String(text) => sql.bind(Bind::Text(text.clone())),
+            other => sql.bind(Bind::Text(other.to_string())),
+        },
+        Backend::Postgres => {
+            let placeholder = sql.bind(Bind::Text(value.to_string()));
+            format!("CAST({placeholder} AS jsonb)")
+        }
+    }
+}
+
+/// `%text%` for LIKE, with `\` escaping the pattern characters.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// The conditions of a query on `tasks t`, starting with its project.
+fn filter_sql(backend: Backend, project: ProjectId, query: &TaskQuery, sql: &mut Sql) -> String {
+    let mut conditions = vec![format!("t.project_id = {}", sql.bind(Bind::Int(project.0)))];
+    if !query.statuses.is_empty() {
+        let names: Vec<String> = query
+            .statuses
+            .iter()
+            .map(|status| format!("'{}'", status.as_str()))
+            .collect();
+        conditions.push(format!("t.status IN ({})", names.join(", ")));
+    }
+    if let Some(user) = query.annotator {
+        conditions.push(format!(
+            "EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.completed_by = {})",
+            sql.bind(Bind::Int(user.0))
+        ));
+    }
+    if let Some(label) = &query.label {
+        let project = sql.bind(Bind::Int(project.0));
+        conditions.push(format!(
+            "EXISTS (SELECT 1 FROM task_labels l WHERE l.project_id = {project} AND l.label = {} \
+             AND l.task_id = t.id)",
+            sql.bind(Bind::Text(label.clone()))
+        ));
+    }
+    for condition in &query.data {
+        let expr = data_expr(backend, &condition.key);
+        let compare = |sql: &mut Sql, op: &str| {
+            let number = match backend {
+                Backend::Sqlite => format!(
+                    "json_type(t.data, '$.\"{}\"') IN ('integer', 'real')",
+                    condition.key
+                ),
+                Backend::Postgres => format!("jsonb_typeof({expr}) = 'number'"),
+            };
+            format!(
+                "({number} AND {expr} {op} {})",
+                data_bind(backend, sql, &condition.value)
+            )
+        };
+        conditions.push(match condition.op {
+            DataOp::Eq if condition.value.is_null() => match backend {
+                Backend::Sqlite => format!("{expr} IS NULL"),
+                Backend::Postgres => format!("({expr} IS NULL OR {expr} = 'null'::jsonb)"),
+            },
+            DataOp::Eq => format!("{expr} = {}", data_bind(backend, sql, &condition.value)),
+            DataOp::Contains => {
+                let text = match &condition.value {
+                    serde_json::Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                let pattern = sql.bind(Bind::Text(like_pattern(&text)));
+                match backend {
+                    Backend::Sqlite => format!("{expr} LIKE {pattern} ESCAPE '\\'"),
+                    Backend::Postgres => format!(
+                        "(CAST(t.data AS jsonb) ->> '{}') ILIKE {pattern} ESCAPE '\\'",
+                        condition.key
+                    ),
+                }
+            }
+            DataOp::Gt => compare(sql, ">"),
+            DataOp::Gte => compare(sql, ">="),
+            DataOp::Lt => compare(sql, "<"),
+            DataOp::Lte => compare(sql, "<="),
+        });
+    }
+    if let Some(min) = query.score_min {
+        conditions.push(format!(
+            "t.prediction_score >= {}",
+            sql.bind(Bind::Float(min))
+        ));
+    }
+    if let Some(max) = query.score_max {
+        conditions.push(format!(
+            "t.prediction_score <= {}",
+            sql.bind(Bind::Float(max))
+        ));
+    }
+    for (bound, column, op) in [
+        (query.created_after, "created_at", ">="),
+        (query.created_before, "created_at", "<="),
+        (query.updated_after, "updated_at", ">="),
+        (query.updated_before, "updated_at", "<="),
+    ] {
+        if let Some(bound) = bound {
+            conditions.push(format!("t.{column} {op} {}", sql.bind(Bind::Int(bound))));
+        }
+    }
+    conditions.join(" AND ")
+}
+
+/// The sort key as an SQL expression over `tasks t`, whether it can be
+/// NULL, and how to select it as a column (`sort_value`).
+fn sort_expr(backend: Backend, key: &SortKey) -> (String, bool, String) {
+    let column = |name: &str| (format!("t.{name}"), false, format!("t.{name}"));
+    match key {
+        SortKey::Id => column("id"),
+        SortKey::Created => column("created_at"),
+        SortKey::Updated => column("updated_at"),
+        SortKey::AnnotationCount => column("annotation_count"),
+        SortKey::PredictionScore => (
+            "t.prediction_score".to_string(),
+            true,
+            "t.prediction_score".to_string(),
+        ),
+        SortKey::Data(key) => {
+            let expr = data_expr(backend, key);
+            let selected = match backend {
+                Backend::Sqlite => expr.clone(),
+                // The Any driver reads no jsonb: the cursor keeps its text.
+                Backend::Postgres => format!("CAST({expr} AS TEXT)"),
+            };
+            (expr, true, selected)
+        }
+    }
+}
+
+/// A cursor's sort value bound for comparison with the sort expression.
+fn cursor_bind(backend: Backend, key: &SortKey, sql: &mut Sql, value: &SortValue) -> String {
+    let placeholder = sql.bind(match value {
+        SortValue::Null => Bind::Null,
+        SortValue::Int(value) => Bind::Int(*value),
+        SortValue::Float(value) => Bind::Float(*value),
+        SortValue::Text(value) => Bind::Text(value.clone()),
+    });
+    match (backend, key) {
+        (Backend::Postgres, SortKey::Data(_)) => format!("CAST({placeholder} AS jsonb)"),
+        _ => placeholder,
+    }
+}
+
+/// One index range of a page: extra conditions and the order to read in.
+struct Segment {
+    condition: String,
+    order: String,
+}
+
+/// The ranges of the sort key a page reads, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Range {
+    /// Rows whose sort key is NULL, by id.
+    Nulls,
+    /// Rows with a sort key, by key and id.
+    Values,
+}
+
+/// The ranges to read, in order, for a page after `cursor`: ascending,
+/// NULLs come first, descending last.
+fn ranges(sort: &TableSort, nullable: bool, cursor: Option<&TableCursor>) -> Vec<Range> {
+    if !nullable {
+        return vec![Range::Values];
+    }
+    let in_nulls = cursor.is_some_and(|cursor| cursor.value == SortValue::Null);
+    match (sort.descending, cursor.is_some(), in_nulls) {
+        (false, _, true) | (false, false, _) => vec![Range::Nulls, Range::Values],
+        (false, true, false) => vec![Range::Values],
+        (true, _, true) => vec![Range::Nulls],
+        (true, _, false) => vec![Range::Values, Range::Nulls],
+    }
+}
+
+/// The conditions and order of one range after `cursor`.
+fn segment(
+    backend: Backend,
+    sort: &TableSort,
+    range: Range,
+    cursor: Option<&TableCursor>,
+    sql: &mut Sql,
+) -> Segment {
+    let (expr, nullable, _) = sort_expr(backend, &sort.key);
+    let (cmp, dir) = if sort.descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    if sort.key == SortKey::Id {
+        return Segment {
+            condition: match cursor {
+                Some(cursor) => format!("t.id {cmp} {}", sql.bind(Bind::Int(cursor.id))),
+                None => String::new(),
+            },
+            order: format!("t.id {dir}"),
+        };
+    }
+    match range {
+        Range::Values => Segment {
+            condition: match cursor {
+                Some(cursor) if cursor.value != SortValue::Null => {
+                    let value = cursor_bind(backend, &sort.key, sql, &cursor.value);
+                    let id = sql.bind(Bind::Int(cursor.id));
+                    format!("({expr}, t.id) {cmp} ({value}, {id})")
+                }
+                _ if nullable => format!("{expr} IS NOT NULL"),
+                _ => String::new(),
+            },
+            order: format!("{expr} {dir}, t.id {dir}"),
+        },
+        Range::Nulls => Segment {
+            condition: match cursor {
+                Some(cursor) if cursor.value == SortValue::Null => format!(
+                    "{expr} IS NULL AND t.id {cmp} {}",
+                    sql.bind(Bind::Int(cursor.id))
+                ),
+                _ => format!("{expr} IS NULL"),
+            },
+            order: format!("t.id {dir}"),
+        },
+    }
+}
+
+fn sort_value(row: &QueueRow) -> Result<SortValue> {
+    if let Ok(Some(value)) = row.optional_int("sort_value") {
+        return Ok(SortValue::Int(value));
+    }
+    if let Ok(Some(value)) = row.optional_float("sort_value") {
+        return Ok(SortValue::Float(value));
+    }
+    Ok(match row.optional_text("sort_value")? {
+        Some(text) => SortValue::Text(text),
+        None => SortValue::Null,
+    })
+}
+
+/// A list of ids for `IN (…)`: integers only, so they are written in place.
+fn id_list(ids: &[i64]) -> String {
+    ids.iter()
+        .map(|id| id.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A short, stable name for the index of a data key (SQLite compares index
+/// names without case and PostgreSQL cuts them at 63 bytes).
+fn data_index_name(key: &str) -> String {
+    // FNV-1a, 64 bits.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in key.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("tasks_data_{hash:016x}")
+}
+
+impl Store {
+    /// One page of a project's tasks matching `query`, in `sort` order,
+    /// after `cursor`.
+    pub async fn task_table(
+        &self,
+        project: ProjectId,
+        query: &TaskQuery,
+        sort: &TableSort,
+        cursor: Option<&TableCursor>,
+        limit: u32,
+    ) -> Result<TablePage> {
+        if let SortKey::Data(key) = &sort.key {
+            self.ensure_data_index(key).await?;
+        }
+        let backend = self.backend;
+        let wanted = limit as usize + 1;
+        let mut found: Vec<(TaskRow, Option<f64>, SortValue)> = Vec::new();
+        let (_, nullable, selected) = sort_expr(backend, &sort.key);
+        for range in ranges(sort, nullable, cursor) {
+            if found.len() >= wanted {
+                break;
+            }
+            let mut sql = Sql::default();
+            let filter = filter_sql(backend, project, query, &mut sql);
+            let segment = segment(backend, sort, range, cursor, &mut sql);
+            let condition = if segment.condition.is_empty() {
+                String::new()
+            } else {
+                format!(" AND {}", segment.condition)
+            };
+            let text = format!(
+                "SELECT {TASK_COLUMNS}, prediction_score, {selected} AS sort_value FROM tasks t \
+                 WHERE {filter}{condition} ORDER BY {} LIMIT {}",
+                segment.order,
+                wanted - found.len()
+            );
+            let params = sql.params();
+            let rows = self.quick_read(&text, &params).await?;
+            for row in rows {
+                let task = task_row(&row)?;
+                let score = row.optional_float("prediction_score")?;
+                found.push((task, score, sort_value(&row)?));
+            }
+        }
+        let has_more = found.len() > limit as usize;
+        found.truncate(limit as usize);
+        let next = if has_more {
+            found.last().map(|(task, _, value)| TableCursor {
+                value: value.clone(),
+                id: task.id.0,
+            })
+        } else {
+            None
+        };
+        let ids: Vec<i64> = found.iter().map(|(task, _, _)| task.id.0).collect();
+        let mut annotators: Vec<(i64, String)> = Vec::new();
+        if !ids.is_empty() {
+            let text = format!(
+                "SELECT a.task_id, u.username FROM annotations a \
+                 JOIN users u ON u.id = a.completed_by \
+                 WHERE a.task_id IN ({}) ORDER BY a.task_id, a.id",
+                id_list(&ids)
+            );
+            let no_params: Vec<Param<'_>> = Vec::new();
+            let rows = self.quick_read(&text, &no_params).await?;
+            for row in rows {
+                annotators.push((row.int("task_id")?, row.text("username")?));
+            }
+        }
+        let rows = found
+            .into_iter()
+            .map(|(task, prediction_score, _)| {
+                let mut names: Vec<String> = Vec::new();
+                for (_, name) in annotators.iter().filter(|(id, _)| *id == task.id.0) {
+                    if !names.contains(name) {
+                        names.push(name.clone());
+                    }
+                }
+                TableRow {
+                    task,
+                    prediction_score,
+                    annotators: names,
+                }
+            })
+            .collect();
+        Ok(TablePage { rows, next })
+    }
+
+    /// How many tasks of a project match `query`: from the per-status
+    /// counters when only statuses are asked for, else by counting.
+    pub async fn count_task_table(&self, project: ProjectId, query: &TaskQuery) -> Result<i64> {
+        if !query.needs_scan_to_count() {
+            let counts = self.task_counts(project).await?;
+            return Ok(counts
+                .iter()
+                .filter(|(status, _)| query.statuses.is_empty() || query.statuses.contains(status))
+                .map(|(_, n)| n)
+                .sum());
+        }
+        let mut sql = Sql::default();
+        let filter = filter_sql(self.backend, project, query, &mut sql);
+        let text = format!("SELECT COUNT(*) AS n FROM tasks t WHERE {filter}");
+        let params = sql.params();
+        let row = self.quick_read_one(&text, &params).await?;
+        row.int("n")
+    }
+
+    /// Creates the expression index that sorting by a data key reads, the
+    /// first time the key is sorted by (on any project). On a large
+    /// database this takes a while once (about a second per million tasks),
+    /// and holds the write lock on SQLite meanwhile.
+    async fn ensure_data_index(&self, key: &str) -> Result<()> {
+        if !valid_data_key(key) {
+            return Err(Error::Database(format!("`{key}` is not a data key")));
+        }
+        let name = data_index_name(key);
+        let exists = match self.backend {
+            Backend::Sqlite => {
+                "SELECT 1 AS one FROM sqlite_master WHERE type = 'index' AND name = $1"
+            }
+            Backend::Postgres => "SELECT 1 AS one FROM pg_indexes WHERE indexname = $1",
+        };
+        if !self
+            .quick_read(exists, &[Param::Text(&name)])
+            .await?
+            .is_empty()
+        {
+            return Ok(());
+        }
+        let expr = match self.backend {
+            Backend::Sqlite => format!("json_extract(data, '$.\"{key}\"')"),
+            Backend::Postgres => format!("(CAST(data AS jsonb) -> '{key}')"),
+        };
+        let sql = format!("CREATE INDEX IF NOT EXISTS {name} ON tasks (project_id, {expr}, id)");
+        let mut tx = self.begin_write().await?;
+        sqlx::query(&sql).execute(&mut *tx).await?;
+        tx.commit().await?;
+        tracing::info!(
+            key,
+            index = name,
+            "created an index for sorting by a data field"
+        );
+        Ok(())
+    }
+
+    /// Applies a bulk action to tasks of a project, in one transaction, in
+    /// batches; returns how many tasks it changed (for `Assign`, how many
+    /// assignments it made).
+    pub async fn bulk_tasks(
+        &self,
+        project: QueueProject,
+        target: BulkTarget,
+        action: BulkAction,
+        now: i64,
+    ) -> Result<u64> {
+        self.bulk_call(project, target, action, now).await
+    }
+
+    /// The views of a project that `user` sees: shared ones and their own.
+    pub async fn views(&self, project: ProjectId, user: Option<UserId>) -> Result<Vec<ViewRow>> {
+        let rows = self
+            .quick_read(
+                &format!(
+                    "{VIEW_SELECT} WHERE v.project_id = $1 AND (v.shared <> 0 OR v.owner_id = $2) \
+                     ORDER BY v.shared DESC, v.name, v.id"
+                ),
+                &[
+                    Param::Int(project.0),
+                    Param::OptionalInt(user.map(|user| user.0)),
+                ],
+            )
+            .await?;
+        rows.iter().map(view_row).collect()
+    }
+
+    pub async fn view(&self, id: i64) -> Result<ViewRow> {
+        let row = self
+            .quick_read_one(&format!("{VIEW_SELECT} WHERE v.id = $1"), &[Param::Int(id)])
+            .await?;
+        view_row(&row)
+    }
+
+    pub async fn create_view(
+        &self,
+        project: ProjectId,
+        owner: Option<UserId>,
+        name: &str,
+        shared: bool,
+        state: &str,
+        now: i64,
+    ) -> Result<ViewRow> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "INSERT INTO views (project_id, owner_id, name, shared, state, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+        )
+        .bind(project.0)
+        .bind(owner.map(|user| user.0))
+        .bind(name)
+        .bind(i64::from(shared))
+        .bind(state)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let id: i64 = sqlx::Row::try_get(&row, "id")?;
+        self.view(id).await
+    }
+
+    pub async fn update_view(
+        &self,
+        id: i64,
+        name: &str,
+        shared: bool,
+        state: &str,
+        now: i64,
+    ) -> Result<ViewRow> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE views SET name = $1, shared = $2, state = $3, updated_at = $4 WHERE id = $5",
+        )
+        .bind(name)
+        .bind(i64::from(shared))
+        .bind(state)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        crate::users::expect_one(done.rows_affected())?;
+        self.view(id).await
+    }
+
+    pub async fn delete_view(&self, id: i64) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("DELETE FROM views WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        crate::users::expect_one(done.rows_affected())
+    }
+}
+
+const VIEW_SELECT: &str = "SELECT v.id, v.project_id, v.owner_id, u.username, v.name, v.shared, \
+     v.state, v.created_at, v.updated_at FROM views v LEFT JOIN users u ON u.id = v.owner_id";
+
+fn view_row(row: &QueueRow) -> Result<ViewRow> {
+    Ok(ViewRow {
+        id: row.int("id")?,
+        project_id: ProjectId(row.int("project_id")?),
+        owner_id: row.optional_int("owner_id")?.map(UserId),
+        owner: row.optional_text("username")?,
+        name: row.text("name")?,
+        shared: row.int("shared")? != 0,
+        state: row.text("state")?,
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
+    })
+}
+
+/// Keeps `task_labels` of a task right after its annotations changed: the
+/// labels of every annotation it has now.
+pub(crate) async fn relabel_task<C: QueueSql>(
+    conn: &mut C,
+    project: ProjectId,
+    task: TaskId,
+) -> Result<()> {
+    conn.execute(
+        "DELETE FROM task_labels WHERE task_id = $1",
+        &[Param::Int(task.0)],
+    )
+    .await?;
+    let results = conn
+        .fetch_all(
+            "SELECT result FROM annotations WHERE task_id = $1",
+            &[Param::Int(task.0)],
+        )
+        .await?;
+    let mut labels: Vec<String> = Vec::new();
+    for row in results {
+        for label in result_labels(&row.text("result")?) {
+            if !labels.contains(&label) {
+                labels.push(label);
+            }
+        }
+    }
+    add_labels(conn, project, task, &labels).await
+}
+
+/// Records labels present in a task's annotations.
+pub(crate) async fn add_labels<C: QueueSql>(
+    conn: &mut C,
+    project: ProjectId,
+    task: TaskId,
+    labels: &[String],
+) -> Result<()> {
+    for label in labels {
+        conn.execute(
+            "INSERT INTO task_labels (project_id, label, task_id) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+            &[
+                Param::Int(project.0),
+                Param::Text(label),
+                Param::Int(task.0),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The body of a bulk action, run as one queue call (see `queue_call!`).
+pub(crate) async fn bulk<C: QueueSql>(
+    conn: &mut C,
+    project: QueueProject,
+    target: &BulkTarget,
+    action: &BulkAction,
+    now: i64,
+) -> Result<u64> {
+    let backend = conn.backend();
+    let mut affected = 0;
+    let mut selection: Vec<i64> = match target {
+        BulkTarget::Tasks(ids) => ids.iter().map(|id| id.0).collect(),
+        BulkTarget::Filter(_) => Vec::new(),
+    };
+    selection.sort_unstable();
+    selection.dedup();
+    let mut last = i64::MIN;
+    loop {
+        let batch: Vec<i64> = match target {
+            BulkTarget::Tasks(_) => {
+                let start = selection.partition_point(|id| *id <= last);
+                let chunk = &selection[start..selection.len().min(start + BULK_BATCH as usize)];
+                let Some(chunk_last) = chunk.last() else {
+                    break;
+                };
+                last = *chunk_last;
+                let rows = conn
+                    .fetch_all(
+                        &format!(
+                            "SELECT id FROM tasks WHERE project_id = $1 AND id IN ({}) ORDER BY id",
+                            id_list(chunk)
+                        ),
+                        &[Param::Int(project.id.0)],
+                    )
+                    .await?;
+                rows.iter()
+                    .map(|row| row.int("id"))
+                    .collect::<Result<_>>()?
+            }
+            BulkTarget::Filter(query) => {
+                let mut sql = Sql::default();
+                let filter = filter_sql(backend, project.id, query, &mut sql);
+                let after = sql.bind(Bind::Int(last));
+                let rows = conn
+                    .fetch_all(
+                        &format!(
+                            "SELECT t.id FROM tasks t WHERE {filter} AND t.id > {after} \
+                             ORDER BY t.id LIMIT {BULK_BATCH}"
+                        ),
+                        &sql.params(),
+                    )
+                    .await?;
+                let ids: Vec<i64> = rows
+                    .iter()
+                    .map(|row| row.int("id"))
+                    .collect::<Result<_>>()?;
+                match ids.last() {
+                    Some(id) => last = *id,
+                    None => break,
+                }
+                ids
+            }
+        };
+        if batch.is_empty() {
+            continue;
+        }
+        affected += apply(conn, project, &batch, action, now).await?;
+    }
+    Ok(affected)
+}
+
+async fn apply<C: QueueSql>(
+    conn: &mut C,
+    project: QueueProject,
+    ids: &[i64],
+    action: &BulkAction,
+    now: i64,
+) -> Result<u64> {
+    let list = id_list(ids);
+    match action {
+        BulkAction::Delete => {
+            // No trigger counts deletions: the per-status counters are
+            // lowered here, shard by shard (see `task_counts`, migration 4).
+            let counts = conn
+                .fetch_all(
+                    &format!(
+                        "SELECT status, id % 16 AS shard, COUNT(*) AS n FROM tasks \
+                         WHERE id IN ({list}) GROUP BY status, id % 16"
+                    ),
+                    &[],
+                )
+                .await?;
+            for row in counts {
+                let status = row.text("status")?;
+                conn.execute(
+                    "UPDATE task_counts SET n = n - $1 \
+                     WHERE project_id = $2 AND status = $3 AND shard = $4",
+                    &[
+                        Param::Int(row.int("n")?),
+                        Param::Int(project.id.0),
+                        Param::Text(&status),
+                        Param::Int(row.int("shard")?),
+                    ],
+                )
+                .await?;
+            }
+            // Annotations (and their versions), predictions, drafts,
+            // reservations, skips, assignments and labels go with their
+            // task (ON DELETE CASCADE).
+            conn.execute(&format!("DELETE FROM tasks WHERE id IN ({list})"), &[])
+                .await
+        }
+        BulkAction::Reset => {
+            for table in [
+                "annotations",
+                "drafts",
+                "reservations",
+                "skips",
+                "assignments",
+                "task_labels",
+            ] {
+                conn.execute(
+                    &format!("DELETE FROM {table} WHERE task_id IN ({list})"),
+                    &[],
+                )
+                .await?;
+            }
+            // The status trigger moves the counts.
+            conn.execute(
+                &format!(
+                    "UPDATE tasks SET annotation_count = 0, held = 0, status = 'new', \
+                     updated_at = $1 WHERE id IN ({list})"
+                ),
+                &[Param::Int(now)],
+            )
+            .await
+        }
+        BulkAction::SetPriority(priority) => {
+            conn.execute(
+                &format!(
+                    "UPDATE tasks SET priority = $1, queue_key = {}, updated_at = $2 \
+                     WHERE id IN ({list})",
+                    queue_key_with(project.order, "$1")
+                ),
+                &[Param::Int(*priority), Param::Int(now)],
+            )
+            .await
+        }
+        BulkAction::Assign { users, by } => {
+            let tasks: Vec<TaskId> = ids.iter().map(|id| TaskId(*id)).collect();
+            let mut assigned = 0;
+            for user in users {
+                assigned +=
+                    crate::queue::assign_batch(conn, project, tasks.clone(), *user, *by, now)
+                        .await?;
+            }
+            Ok(assigned)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_come_from_choices_and_every_kind_of_labels() {
+        let result = r#"[
+            {"type": "choices", "value": {"choices": ["Cat", "Dog"]}},
+            {"type": "rectanglelabels", "value": {"x": 1, "rectanglelabels": ["Car"]}},
+            {"type": "labels", "value": {"labels": ["Cat"], "text": "x"}},
+            {"type": "textarea", "value": {"text": ["not a label"]}}
+        ]"#;
+        assert_eq!(result_labels(result), vec!["Cat", "Dog", "Car"]);
+        assert!(result_labels("not json").is_empty());
+    }
+
+    #[test]
+    fn data_keys_are_plain_names() {
+        assert!(valid_data_key("image_url"));
+        assert!(!valid_data_key("a'b"));
+        assert!(!valid_data_key("a.b"));
+        assert!(!valid_data_key(""));
+        assert_ne!(data_index_name("Key"), data_index_name("key"));
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("50%_off"), "%50\\%\\_off%");
+    }
+}
