@@ -71,11 +71,22 @@ step "python environment" python_env
 step "build tests" cargo test --workspace --no-run
 step "cargo test (with PostgreSQL)" scripts/with-postgres.sh cargo test --workspace
 
-# --- Later steps: add further checks here ------------------------------------
-# Planned: browser tests (npm install playwright-core + Debian chromium). Add
-# them as their own timed step, e.g.
-#   step "browser tests" run_browser_tests
-# with the function defined in this section. (The Python consumer checks run
-# inside cargo test, with the environment set up above.)
+# --- The browser app: types and end-to-end tests in Chromium ---------------
+# web/tests/ starts the gloss binary built above (GLOSS_BIN) on 127.0.0.1:0
+# and drives Debian's Chromium through playwright-core; scripts/web-env.sh
+# installs both when missing.
+web_env() {
+    CHROMIUM=$(scripts/web-env.sh)
+    export CHROMIUM
+    echo "CHROMIUM=$CHROMIUM"
+}
+step "browser environment" web_env
+step "tsc --checkJs (web/app)" web/node_modules/.bin/tsc -p web/tsconfig.json
+browser_tests() {
+    # The CLI's tests already built the binary; this is a no-op then.
+    cargo build -p gloss
+    GLOSS_BIN="$CARGO_TARGET_DIR/debug/gloss" node --test --test-concurrency=1 web/tests/*.test.mjs
+}
+step "browser tests" browser_tests
 
 printf '\nAll checks passed.\n'

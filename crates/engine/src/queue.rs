@@ -80,6 +80,19 @@ impl Engine {
         }))
     }
 
+    /// The task the caller will most likely get from `next` after the one
+    /// they hold, for loading its media ahead; `None` when there is none.
+    /// Reserves nothing.
+    pub async fn upcoming_task(&self, actor: &Actor, project: ProjectId) -> Result<Option<Task>> {
+        let user = queue_user(actor)?;
+        let (project, _) = self.project_for(actor, project).await?;
+        let row = self
+            .store
+            .upcoming_task(QueueProject::from(&project), user.id)
+            .await?;
+        Ok(row.map(|row| row.to_task()).transpose()?)
+    }
+
     /// Stores the caller's annotation of a task. A submit is stored even
     /// after the caller's reservation expired; a second submit of the same
     /// task by the same annotator is refused (409): update the first instead.

@@ -244,6 +244,12 @@ fn table() -> Vec<Route> {
             [401, 200, 200, 404, 200, 200, 404],
         ),
         route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/upcoming",
+            // Each caller's project has one task, which `next` reserved.
+            [401, 204, 204, 404, 204, 204, 404],
+        ),
+        route(
             Method::POST,
             "/api/v1/tasks/{task_id}/annotations",
             [401, 201, 201, 404, 201, 201, 404],

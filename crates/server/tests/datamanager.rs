@@ -379,8 +379,12 @@ async fn the_table_filters_sorts_and_pages() {
             let name = sort.trim_start_matches('-');
             match name {
                 "id" => row["id"].clone(),
-                "updated" => row["updated_at"].clone(),
-                "created" => row["created_at"].clone(),
+                // As instants: RFC 3339 text leaves out zero milliseconds,
+                // so it does not sort as text.
+                "updated" | "created" => {
+                    let text = row[format!("{name}_at")].as_str().unwrap();
+                    json!(gloss_types::Timestamp::parse_rfc3339(text).unwrap().millis())
+                }
                 "annotation_count" => row["annotation_count"].clone(),
                 "prediction_score" => row["prediction_score"].clone(),
                 data => row["data"][data.trim_start_matches("data.")].clone(),

@@ -733,3 +733,75 @@ async fn drafts_come_back_with_the_task_and_orders_are_kept() {
         server.stop().await;
     }
 }
+
+async fn upcoming(server: &TestServer, token: &str, project: i64) -> Option<i64> {
+    let (status, body) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/projects/{project}/upcoming"),
+            Some(token),
+            None,
+        )
+        .await;
+    match status {
+        200 => Some(body["id"].as_i64().unwrap()),
+        204 => None,
+        _ => panic!("upcoming: {status} {body}"),
+    }
+}
+
+#[tokio::test]
+async fn upcoming_names_the_task_next_gives_after_the_held_one() {
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, admin) = server.user("admin", Role::Admin).await;
+        for order in ["sequential", "random", "priority"] {
+            let label = format!("{} {order}", db.label);
+            let id = project(
+                &server,
+                &admin,
+                6,
+                json!({"overlap": 1, "queue_order": order}),
+            )
+            .await;
+            let people = annotators(&server, &format!("u{order}"), 2, &[id]).await;
+            let (a, b) = (&people[0].1, &people[1].1);
+
+            // Holding nothing, the look ahead is what next gives.
+            let first = upcoming(&server, a, id).await;
+            assert_eq!(next(&server, a, id).await, first, "{label}");
+            let mut held = first.unwrap();
+            // A skipped task comes last; the look ahead follows that too.
+            skip(&server, a, held).await;
+            let skipped = held;
+            held = next(&server, a, id).await.unwrap();
+            let mut seen = HashSet::from([skipped, held]);
+            loop {
+                let ahead = upcoming(&server, a, id).await;
+                assert_ne!(ahead, Some(held), "{label}: never the held task");
+                let (status, _) = submit(&server, a, held, cat()).await;
+                assert_eq!(status, 201, "{label}");
+                let got = next(&server, a, id).await;
+                assert_eq!(got, ahead, "{label}: next gives what upcoming said");
+                let Some(task) = got else { break };
+                held = task;
+                if held == skipped {
+                    assert_eq!(seen.len(), 6, "{label}: the skipped task comes last");
+                }
+                seen.insert(held);
+                // A task another annotator takes is passed over too.
+                if seen.len() == 3 {
+                    let theirs = next(&server, b, id).await.unwrap();
+                    let after = upcoming(&server, a, id).await;
+                    assert!(after != Some(theirs) && after != Some(held), "{label}");
+                    let (status, _) = submit(&server, b, theirs, dog()).await;
+                    assert_eq!(status, 201, "{label}");
+                    seen.insert(theirs);
+                }
+            }
+            assert_eq!(seen.len(), 6, "{label}");
+            assert_eq!(upcoming(&server, a, id).await, None, "{label}");
+        }
+        server.stop().await;
+    }
+}

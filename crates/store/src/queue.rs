@@ -190,6 +190,26 @@ impl Store {
         queue_call!(self, [], |conn| next_task(conn, project, user, now))
     }
 
+    /// The task the annotator will most likely get after the one they hold,
+    /// so that a client can load its media ahead. Reserves nothing: another
+    /// annotator may take it first.
+    pub async fn upcoming_task(
+        &self,
+        project: QueueProject,
+        user: UserId,
+    ) -> Result<Option<TaskRow>> {
+        let Some(task) = look_ahead(&mut LookAheadReads(self), project, user).await? else {
+            return Ok(None);
+        };
+        let rows = self
+            .quick_read(
+                &format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = $1"),
+                &[Int(task.0)],
+            )
+            .await?;
+        rows.first().map(|row| task_row(row)).transpose()
+    }
+
     /// Stores a submitted annotation and releases the annotator's hold on the task.
     pub async fn submit_annotation(
         &self,
@@ -694,9 +714,9 @@ async fn reserve<C: QueueSql>(
     }
 
     // 3. The pool, in the project's order; 4. what the annotator skipped.
-    let mut found = pool_candidate(conn, project, user).await?;
+    let mut found = pool_candidate(conn, project, user, Pick::Reserve).await?;
     if found.is_none() {
-        found = skipped_candidate(conn, project, user).await?;
+        found = skipped_candidate(conn, project, user, Pick::Reserve).await?;
     }
     let Some(task) = found else {
         return Ok(None);
@@ -733,6 +753,72 @@ async fn insert_reservation<C: QueueSql>(
     Ok(())
 }
 
+/// What a candidate query is for: a reservation inside a queue call (rows
+/// locked on PostgreSQL), or a look ahead at the task after the one the
+/// annotator holds, read outside any queue call and locking nothing.
+#[derive(Debug, Clone, Copy)]
+enum Pick {
+    Reserve,
+    LookAhead { holding: TaskId },
+}
+
+/// The task `next` would most likely give the annotator after the one they
+/// hold: the same order as [`reserve`] (assigned, pool, skipped), passing
+/// over the held task. Only a hint, for preloading; nothing is reserved.
+async fn look_ahead<C: QueueSql>(
+    conn: &mut C,
+    project: QueueProject,
+    user: UserId,
+) -> Result<Option<TaskId>> {
+    let held = fetch_optional(
+        conn,
+        "SELECT task_id FROM reservations WHERE project_id = $1 AND user_id = $2",
+        &[Int(project.id.0), Int(user.0)],
+    )
+    .await?;
+    // Task ids start at 1, so 0 passes over nothing.
+    let holding = match held {
+        Some(row) => TaskId(row.int("task_id")?),
+        None => TaskId(0),
+    };
+    let assigned = fetch_optional(
+        conn,
+        "SELECT task_id FROM assignments WHERE project_id = $1 AND user_id = $2 \
+         AND task_id <> $3 ORDER BY assigned_at, task_id LIMIT 1",
+        &[Int(project.id.0), Int(user.0), Int(holding.0)],
+    )
+    .await?;
+    if let Some(row) = assigned {
+        return Ok(Some(TaskId(row.int("task_id")?)));
+    }
+    let pick = Pick::LookAhead { holding };
+    match pool_candidate(conn, project, user, pick).await? {
+        Some(task) => Ok(Some(task)),
+        None => skipped_candidate(conn, project, user, pick).await,
+    }
+}
+
+/// A look ahead's reads: short reads beside the queue's writes.
+struct LookAheadReads<'s>(&'s Store);
+
+impl QueueSql for LookAheadReads<'_> {
+    fn backend(&self) -> Backend {
+        self.0.backend
+    }
+
+    async fn execute(&mut self, _sql: &str, _params: &[Param<'_>]) -> Result<u64> {
+        Err(Error::Database("a look ahead writes nothing".to_string()))
+    }
+
+    async fn fetch_all(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+    ) -> Result<Vec<crate::queue_sql::QueueRow>> {
+        self.0.quick_read(sql, params).await
+    }
+}
+
 /// The first open task in the project's order that the annotator has
 /// neither submitted nor skipped. On PostgreSQL the row is locked, and rows
 /// other calls hold are passed over, so concurrent annotators get
@@ -741,32 +827,36 @@ async fn pool_candidate<C: QueueSql>(
     conn: &mut C,
     project: QueueProject,
     user: UserId,
+    pick: Pick,
 ) -> Result<Option<TaskId>> {
-    let lock = match conn.backend() {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
+    let lock = match (conn.backend(), pick) {
+        (Backend::Postgres, Pick::Reserve) => " FOR UPDATE SKIP LOCKED",
+        _ => "",
     };
     let open = "project_id = $1 AND status <> 'completed' AND annotation_count + held < $2 \
          AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = tasks.id AND a.completed_by = $3) \
          AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.task_id = tasks.id AND s.user_id = $3)";
-    let first = |condition: &str, order: &str| {
-        format!("SELECT id FROM tasks WHERE {open}{condition} ORDER BY {order} LIMIT 1{lock}")
-    };
-    let queries: Vec<(String, Option<i64>)> = match project.order {
-        QueueOrder::Sequential | QueueOrder::Priority => vec![(first("", "queue_key"), None)],
+    // Each query: extra conditions with their parameters, numbered from $4.
+    let queries: Vec<Vec<(&str, i64)>> = match project.order {
+        QueueOrder::Sequential | QueueOrder::Priority => vec![vec![]],
         QueueOrder::Random => {
             // Each annotator walks the shuffled order from their own start,
             // wrapping around once.
             let start = shuffle_start(project.id, user);
-            vec![
-                (first(" AND queue_key >= $4", "queue_key"), Some(start)),
-                (first(" AND queue_key < $4", "queue_key"), Some(start)),
-            ]
+            vec![vec![("queue_key >=", start)], vec![("queue_key <", start)]]
         }
     };
-    for (sql, start) in queries {
+    for mut conditions in queries {
+        if let Pick::LookAhead { holding } = pick {
+            conditions.push(("id <>", holding.0));
+        }
+        let mut sql = format!("SELECT id FROM tasks WHERE {open}");
         let mut params = vec![Int(project.id.0), Int(project.overlap), Int(user.0)];
-        params.extend(start.map(Int));
+        for (condition, value) in conditions {
+            params.push(Int(value));
+            sql.push_str(&format!(" AND {condition} ${}", params.len()));
+        }
+        sql.push_str(&format!(" ORDER BY queue_key LIMIT 1{lock}"));
         if let Some(row) = fetch_optional(conn, &sql, &params).await? {
             return Ok(Some(TaskId(row.int("id")?)));
         }
@@ -789,24 +879,25 @@ async fn skipped_candidate<C: QueueSql>(
     conn: &mut C,
     project: QueueProject,
     user: UserId,
+    pick: Pick,
 ) -> Result<Option<TaskId>> {
-    let lock = match conn.backend() {
-        Backend::Postgres => " FOR UPDATE OF t SKIP LOCKED",
-        Backend::Sqlite => "",
+    let mut params = vec![Int(project.id.0), Int(project.overlap), Int(user.0)];
+    let (lock, passing) = match (conn.backend(), pick) {
+        (Backend::Postgres, Pick::Reserve) => (" FOR UPDATE OF t SKIP LOCKED", ""),
+        (_, Pick::Reserve) => ("", ""),
+        (_, Pick::LookAhead { holding }) => {
+            params.push(Int(holding.0));
+            ("", " AND t.id <> $4")
+        }
     };
     let sql = format!(
         "SELECT t.id FROM skips s JOIN tasks t ON t.id = s.task_id \
          WHERE s.project_id = $1 AND s.user_id = $3 AND t.status <> 'completed' \
-         AND t.annotation_count + t.held < $2 \
+         AND t.annotation_count + t.held < $2{passing} \
          AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.completed_by = $3) \
          ORDER BY s.skipped_at, s.task_id LIMIT 1{lock}"
     );
-    let row = fetch_optional(
-        conn,
-        &sql,
-        &[Int(project.id.0), Int(project.overlap), Int(user.0)],
-    )
-    .await?;
+    let row = fetch_optional(conn, &sql, &params).await?;
     row.map(|row| Ok(TaskId(row.int("id")?))).transpose()
 }
 

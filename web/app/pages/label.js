@@ -159,15 +159,22 @@ export async function render({ root, params, user }) {
     const prediction = [...(next.predictions ?? [])].sort((a, b) => (b.score ?? 0) - (a.score ?? 0))[0];
     const source = next.draft ? 'Draft restored' : prediction ? `Pre-annotated by ${prediction.model_version || 'a model'}` : '';
     await show({ task: next.task, result: next.draft?.result ?? prediction?.result ?? [], annotation: null, source });
-    preloadImages(next.task.data);
+    preloadUpcoming();
   }
 
-  /** @param {Record<string, unknown>} data */
-  function preloadImages(data) {
-    for (const object of config.objects) {
-      const url = data[object.value];
-      if (object.kind === 'Image' && typeof url === 'string') preloadImage(url).catch(() => {});
-    }
+  /**
+   * Loads and decodes the images of the task the queue will most likely
+   * give next, while this one is being labelled, so that submit → next
+   * shows it at once. Only a hint: a miss just loads the image then.
+   */
+  function preloadUpcoming() {
+    get(`/projects/${project.id}/upcoming`).then((upcoming) => {
+      if (!upcoming) return;
+      for (const object of config.objects) {
+        const url = upcoming.data[object.value];
+        if (object.kind === 'Image' && typeof url === 'string') preloadImage(url).catch(() => {});
+      }
+    }, () => {});
   }
 
   async function submit() {

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gloss_engine::{NextTask, SubmittedAnnotation, WorkInput};
 use gloss_types::{
-    Annotation, AnnotationId, AnnotationVersion, Assignment, Draft, ProjectId, TaskId,
+    Annotation, AnnotationId, AnnotationVersion, Assignment, Draft, ProjectId, Task, TaskId,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -21,6 +21,7 @@ use utoipa_axum::routes;
 pub(super) fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(next_task))
+        .routes(routes!(upcoming_task))
         .routes(routes!(submit_annotation))
         .routes(routes!(skip_task))
         .routes(routes!(get_draft, put_draft))
@@ -46,6 +47,30 @@ async fn next_task(
     Ok(
         match app.engine.next_task(&actor, ProjectId(project_id)).await? {
             Some(next) => Json(next).into_response(),
+            None => StatusCode::NO_CONTENT.into_response(),
+        },
+    )
+}
+
+/// The task the caller will most likely get from `next` after the one they
+/// hold (`200`), or `204` when there is none: a hint for loading its media
+/// ahead, so that submit → next shows the next image at once. Nothing is
+/// reserved; another annotator may take it first.
+#[utoipa::path(get, path = "/api/v1/projects/{project_id}/upcoming", tag = "queue",
+    params(("project_id" = i64, Path)),
+    responses((status = 200, body = Task), (status = 204), (status = 404, body = ErrorBody)))]
+async fn upcoming_task(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    ApiPath(project_id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    Ok(
+        match app
+            .engine
+            .upcoming_task(&actor, ProjectId(project_id))
+            .await?
+        {
+            Some(task) => Json(task).into_response(),
             None => StatusCode::NO_CONTENT.into_response(),
         },
     )

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Usage: scripts/web-env.sh
+#
+# Gets the browser tests' tools ready: Debian's Chromium (installed with
+# apt-get when missing and running as root) and web/node_modules
+# (playwright-core, which drives that Chromium, and typescript, which checks
+# the app's JSDoc types), installed with `npm ci` from web/package-lock.json
+# when the lock file changed since the last install. Prints the Chromium
+# executable on standard output (everything else goes to standard error).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+log() { printf 'web-env: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+chromium=${CHROMIUM:-/usr/bin/chromium}
+if [[ ! -x $chromium ]]; then
+    if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+        die "Chromium not found at $chromium. Install it (Debian: apt-get install -y chromium) or set CHROMIUM."
+    fi
+    log "installing Chromium (apt-get install chromium)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >&2
+    apt-get install -y -q chromium >&2
+    [[ -x $chromium ]] || die "Chromium still not found at $chromium after installing it"
+fi
+
+command -v npm >/dev/null 2>&1 || die "npm is not installed (Node.js 20 or newer is needed)"
+stamp=web/node_modules/.package-lock.sha256
+wanted=$(sha256sum web/package-lock.json | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$wanted" ]]; then
+    log "installing web/package-lock.json (npm ci)"
+    (cd web && npm ci --no-audit --no-fund >&2)
+    echo "$wanted" >"$stamp"
+fi
+
+echo "$chromium"
