@@ -21,6 +21,9 @@ export async function render({ root, params }) {
       counts.total === 0 && manages(project)
         ? h('p', null, 'No tasks yet: ', h('a', { href: `/projects/${project.id}/import` }, 'import data'), '.')
         : null,
+      counts.total > 0 && project.my_role !== 'annotator'
+        ? h('p', null, h('a', { href: `/projects/${project.id}/data`, id: 'open-data' }, 'Browse the tasks'), ' in the data manager: filter, sort, open any task, change many at once.')
+        : null,
     ),
   );
 }
