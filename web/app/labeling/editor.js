@@ -8,6 +8,7 @@ import {
   regionContains, regionArea, polygonPixels, distanceToSegment, percent, SpatialGrid,
 } from './geometry.js';
 import { changed, newId } from './model.js';
+import { imageLevels, readyLevels } from './image-cache.js';
 
 /** @typedef {import('./types.js').Region} Region */
 /** @typedef {import('./types.js').Entry} Entry */
@@ -67,7 +68,7 @@ export class ImageEditor {
     this.userMovedView = false;
     this.destroyed = false;
     /** Smaller copies of the image for zoomed-out views, smallest last. @type {{scale: number, source: CanvasImageSource}[]} */
-    this.levels = [{ scale: 1, source: image }];
+    this.levels = (image instanceof HTMLImageElement && readyLevels(image)) || [{ scale: 1, source: image }];
 
     this.element = document.createElement('div');
     this.element.className = 'gl-editor';
@@ -145,7 +146,7 @@ export class ImageEditor {
     this.resizeObserver.disconnect();
     if (this.frame) cancelAnimationFrame(this.frame);
     this.frame = 0;
-    for (const level of this.levels) if (level.source instanceof ImageBitmap) level.source.close();
+    // The levels belong to the image cache, which frees them.
     this.element.remove();
   }
 
@@ -211,48 +212,15 @@ export class ImageEditor {
   }
 
   /**
-   * Make half, quarter, ... sized copies of the image, so zoomed-out views
-   * draw from a small source (sharper and cheaper than sampling the full one).
+   * Use half, quarter, ... sized copies of the image (shared through the
+   * image cache), so zoomed-out views draw from a small source (sharper and
+   * cheaper than sampling the full one).
    */
   async buildLevels() {
-    let width = this.imageWidth;
-    let height = this.imageHeight;
-    let scale = 1;
-    /** @type {{scale: number, source: CanvasImageSource}[]} */
-    const levels = [];
-    let source = /** @type {CanvasImageSource} */ (this.image);
-    // A decoded bitmap of the full image too: the browser may drop an
-    // <img>'s decoded pixels and decode again (slowly) on the next zoom in.
-    /** @type {CanvasImageSource} */
-    let full = this.image;
-    if (this.imageWidth * this.imageHeight > 4e6) {
-      try {
-        full = await createImageBitmap(this.image);
-        source = full;
-      } catch {
-        // Keep drawing from the <img>.
-      }
-    }
-    while (width > 1024 || height > 1024) {
-      width = Math.max(1, Math.round(width / 2));
-      height = Math.max(1, Math.round(height / 2));
-      scale /= 2;
-      try {
-        const bitmap = await createImageBitmap(/** @type {ImageBitmapSource} */ (source), {
-          resizeWidth: width, resizeHeight: height, resizeQuality: 'medium',
-        });
-        levels.push({ scale, source: bitmap });
-        source = bitmap;
-      } catch {
-        break;
-      }
-      if (this.destroyed) break;
-    }
-    if (this.destroyed) {
-      for (const level of [{ source: full }, ...levels]) if (level.source instanceof ImageBitmap) level.source.close();
-      return;
-    }
-    this.levels = [{ scale: 1, source: full }, ...levels];
+    if (!(this.image instanceof HTMLImageElement)) return;
+    const levels = await imageLevels(this.image);
+    if (this.destroyed || this.levels === levels) return;
+    this.levels = levels;
     this.invalidate(true);
   }
 

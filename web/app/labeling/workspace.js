@@ -17,7 +17,7 @@
 // image ahead (the next task's) into the cache createWorkspace reads from.
 // The full key list is KEYMAP_HELP below and in the `?` overlay.
 
-import { preloadImage } from './image-cache.js';
+import { imageLevels, preloadImage } from './image-cache.js';
 import { ImageEditor, renderStats } from './editor.js';
 import { readResult, writeResult, writeRegion, History, changed, newId, REGION_TYPES, CONTROL_RESULT_TYPE } from './model.js';
 import { labelsPanel, choicesPanel, textAreaPanel, regionList, keymapOverlay, FILTER_THRESHOLD } from './panels.js';
@@ -25,7 +25,7 @@ import { keyName, keyLabel, assignHotkeys } from './keymap.js';
 import { el, button } from './dom.js';
 import { clamp, regionBounds } from './geometry.js';
 
-export { preloadImage, renderStats, keymapOverlay };
+export { preloadImage, imageLevels, renderStats, keymapOverlay };
 
 /** @typedef {import('./types.js').LabelConfig} LabelConfig */
 /** @typedef {import('./types.js').ControlTag} ControlTag */

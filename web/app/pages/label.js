@@ -28,7 +28,7 @@ const PAGE_KEYS = /** @type {[string, string][]} */ ([
 export async function render({ root, params, user }) {
   const project = await loadProject(params.project);
   const check = await post('/label-config/check', { label_config: project.label_config });
-  const { createWorkspace, preloadImage } = await import('../labeling/workspace.js');
+  const { createWorkspace, preloadImage, imageLevels } = await import('../labeling/workspace.js');
   const config = check.config;
   const queueMode = !params.task;
 
@@ -172,7 +172,7 @@ export async function render({ root, params, user }) {
       if (!upcoming) return;
       for (const object of config.objects) {
         const url = upcoming.data[object.value];
-        if (object.kind === 'Image' && typeof url === 'string') preloadImage(url).catch(() => {});
+        if (object.kind === 'Image' && typeof url === 'string') preloadImage(url).then(imageLevels).catch(() => {});
       }
     }, () => {});
   }
