@@ -35,3 +35,35 @@ export function button(text, title, onClick, className = '') {
   b.addEventListener('click', () => onClick());
   return b;
 }
+
+/** Outline icons drawn with SVG paths, so they look the same whatever fonts the machine has. */
+const ICON_PATHS = {
+  eye: ['M1.5 8C3.3 4.8 5.5 3.5 8 3.5S12.7 4.8 14.5 8C12.7 11.2 10.5 12.5 8 12.5S3.3 11.2 1.5 8Z', 'M8 6a2 2 0 1 0 0 4a2 2 0 1 0 0-4Z'],
+  lock: ['M3.5 7.5h9v6.5h-9Z', 'M5.5 7.5V5.5a2.5 2.5 0 0 1 5 0v2'],
+};
+
+/**
+ * An icon button (see `button`) with an SVG icon and the title as its accessible name.
+ * @param {keyof typeof ICON_PATHS} name @param {string} title @param {() => void} onClick
+ * @param {string} [className]
+ */
+export function iconButton(name, title, onClick, className = '') {
+  const b = button('', title, onClick, className);
+  b.setAttribute('aria-label', title);
+  const svgNs = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(svgNs, 'svg');
+  svg.setAttribute('viewBox', '0 0 16 16');
+  svg.setAttribute('width', '14');
+  svg.setAttribute('height', '14');
+  svg.setAttribute('aria-hidden', 'true');
+  for (const d of ICON_PATHS[name]) {
+    const path = document.createElementNS(svgNs, 'path');
+    path.setAttribute('d', d);
+    path.setAttribute('fill', 'none');
+    path.setAttribute('stroke', 'currentColor');
+    path.setAttribute('stroke-width', '1.5');
+    svg.append(path);
+  }
+  b.append(svg);
+  return b;
+}

@@ -2,7 +2,7 @@
 // region list (virtualized: only the rows in view exist, so 5,000 regions
 // cost as little as 20).
 
-import { el, button } from './dom.js';
+import { el, button, iconButton } from './dom.js';
 
 /** @typedef {import('./types.js').ControlTag} ControlTag */
 /** @typedef {import('./types.js').LabelDef} LabelDef */
@@ -196,13 +196,13 @@ export function regionList(host) {
   const makeRow = (i) => {
     const swatch = el('span', { class: 'gl-swatch' });
     const text = el('span', { class: 'gl-region-text' });
-    const eye = button('👁', 'Hide or show', () => host.toggleHidden(row.dataset.id ?? ''), 'gl-icon gl-eye');
-    const lock = button('🔒', 'Lock or unlock', () => host.toggleLocked(row.dataset.id ?? ''), 'gl-icon gl-lock');
+    const eye = iconButton('eye', 'Hide or show', () => host.toggleHidden(row.dataset.id ?? ''), 'gl-icon gl-eye');
+    const lock = iconButton('lock', 'Lock or unlock', () => host.toggleLocked(row.dataset.id ?? ''), 'gl-icon gl-lock');
     const remove = button('✕', 'Delete', () => host.deleteRegions([row.dataset.id ?? '']), 'gl-icon gl-delete');
     remove.disabled = host.readOnly;
     const row = el('div', { class: 'gl-region-row', role: 'option' }, [swatch, text, eye, lock, remove]);
     row.addEventListener('click', (e) => {
-      if (e.target instanceof HTMLButtonElement) return;
+      if (e.target instanceof Element && e.target.closest('button')) return;
       const id = row.dataset.id ?? '';
       host.select([id]);
       host.focusRegion(id);
