@@ -388,7 +388,8 @@ impl Engine {
         }
         let state = ViewState {
             filter: input.filter,
-            sort: input.sort,
+            // An empty sort is the default order, as in `update_view`.
+            sort: input.sort.filter(|sort| !sort.is_empty()),
             columns: input.columns,
         };
         self.check_view(&input.name, &state).await?;

@@ -790,6 +790,23 @@ async fn views_are_personal_or_shared_by_managers() {
         assert_eq!(mine["filter"]["label"], "Cat");
         assert_eq!(mine["columns"], json!(["image", "city"]));
         let mine_id = mine["id"].as_i64().unwrap();
+        // An empty sort is the default order, on create as on update.
+        let (status, plain) = call(
+            Method::POST,
+            views_path.clone(),
+            &setup.annotators[0],
+            Some(json!({"name": "plain", "sort": ""})),
+        )
+        .await;
+        assert_eq!((status, &plain["sort"]), (201, &Value::Null), "{plain}");
+        let (status, _) = call(
+            Method::DELETE,
+            format!("/api/v1/views/{}", plain["id"]),
+            &setup.annotators[0],
+            None,
+        )
+        .await;
+        assert_eq!(status, 204);
         // Only managers share.
         let (status, _) = call(
             Method::POST,
