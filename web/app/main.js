@@ -12,6 +12,7 @@ import { h, replace, toast } from './dom.js';
  *   params: Record<string, string>,
  *   query: URLSearchParams,
  *   user: SessionUser,
+ *   previous: string | null,
  *   navigate: (path: string, options?: {replace?: boolean}) => void,
  *   setUser: (user: SessionUser | null) => void,
  * }} PageContext
@@ -40,6 +41,10 @@ let user = null;
 /** @type {(() => void) | null} */
 let cleanup = null;
 let renderCount = 0;
+/** The address (path and query) of the page shown before this one. @type {string | null} */
+let previousAddress = null;
+/** @type {string | null} */
+let currentAddress = null;
 
 const app = /** @type {HTMLElement} */ (document.getElementById('app'));
 
@@ -66,6 +71,10 @@ async function show() {
     cleanup = null;
   }
   const path = location.pathname;
+  if (currentAddress !== path + location.search) {
+    previousAddress = currentAddress;
+    currentAddress = path + location.search;
+  }
   const route = ROUTES.find(([pattern]) => pattern.test(path));
   if (!route) {
     replace(app, frame(h('main', { class: 'page' }, h('h1', null, 'Not found'), h('p', null, 'There is no page at this address. '), h('a', { href: '/' }, 'Projects'))));
@@ -88,6 +97,7 @@ async function show() {
       params,
       query: new URLSearchParams(location.search),
       user: /** @type {SessionUser} */ (user),
+      previous: previousAddress,
       navigate,
       setUser,
     });

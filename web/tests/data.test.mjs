@@ -397,8 +397,10 @@ test('a manager selects, sets priorities, opens tasks by click and key, and dele
   await page.click(`tr[data-id="${ids[5]}"] td.dm-date`);
   await page.waitForURL(`${gloss.base}/projects/${projectId}/tasks/${ids[5]}`);
   await page.waitForSelector('#workspace[data-task]');
-  await page.goBack();
+  // The task page's back link returns to the table, as the browser's Back does.
+  await page.click('#back-to-data');
   await expectRows(page, all);
+  await page.waitForSelector(`tr.dm-focused[data-id="${ids[5]}"]`);
   await page.selectOption('#dm-limit', '25');
   await expectRows(page, all.slice(0, 25));
 

@@ -25,7 +25,7 @@ const PAGE_KEYS = /** @type {[string, string][]} */ ([
  */
 
 /** @param {import('../main.js').PageContext} context */
-export async function render({ root, params, user }) {
+export async function render({ root, params, user, previous: cameFrom }) {
   const project = await loadProject(params.project);
   const check = await post('/label-config/check', { label_config: project.label_config });
   const { createWorkspace, preloadImage, imageLevels } = await import('../labeling/workspace.js');
@@ -43,10 +43,31 @@ export async function render({ root, params, user }) {
   const host = h('div', { class: 'label-host', id: 'workspace' });
   replace(root, h('div', { class: 'label-page' },
     h('div', { class: 'label-bar' },
-      h('a', { href: `/projects/${project.id}` }, '← ', title), where,
+      backLink(), where,
       h('span', { class: 'grow' }),
       annotationPicker, saved, backButton, queueMode ? skipButton : null, submitButton),
     host));
+
+  /**
+   * Back to where the task was opened from: the data manager (through the
+   * browser's history, so its filters, page and focused row come back) or
+   * the project.
+   */
+  function backLink() {
+    const dataManager = `/projects/${project.id}/data`;
+    if (queueMode || !cameFrom || !cameFrom.startsWith(dataManager)) {
+      return h('a', { href: `/projects/${project.id}` }, '← ', title);
+    }
+    return h('a', {
+      href: cameFrom,
+      id: 'back-to-data',
+      title: 'Back to the data manager',
+      onclick: (/** @type {Event} */ event) => {
+        event.preventDefault();
+        history.back();
+      },
+    }, '← ', title, ' · tasks');
+  }
 
   /** @type {Awaited<ReturnType<typeof createWorkspace>> | null} */
   let workspace = null;
