@@ -71,10 +71,11 @@ step "python environment" python_env
 step "build tests" cargo test --workspace --no-run
 step "cargo test (with PostgreSQL)" scripts/with-postgres.sh cargo test --workspace
 
-# --- The browser app: types and end-to-end tests in Chromium ---------------
+# --- The browser app: types and end-to-end tests in real browsers ---------
 # web/tests/ starts the gloss binary built above (GLOSS_BIN) on 127.0.0.1:0
-# and drives Debian's Chromium through playwright-core; scripts/web-env.sh
-# installs both when missing.
+# and drives Debian's Chromium (playwright-core) and Firefox ESR
+# (puppeteer-core, over WebDriver BiDi); scripts/web-env.sh installs them
+# and web/node_modules when missing.
 web_env() {
     CHROMIUM=$(scripts/web-env.sh)
     export CHROMIUM

@@ -5,26 +5,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { api, launchBrowser, png, signIn, startGloss, tokenFor, ADMIN_PASSWORD } from './support.mjs';
+import { api, launchBrowser, png, signIn, startGloss, tokenFor, ADMIN_PASSWORD, IMAGE_CONFIG as CONFIG } from './support.mjs';
 
 const PASSWORD = 'annotator-password';
 
-/** Boxes, polygons and a scene class: default hotkeys are Car 1, Person 2, Road 3, Day 4, Night 5. */
-const CONFIG = `<View>
-  <Image name="image" value="$image"/>
-  <RectangleLabels name="box" toName="image">
-    <Label value="Car" background="#e6194b"/>
-    <Label value="Person" background="#3cb44b"/>
-  </RectangleLabels>
-  <PolygonLabels name="area" toName="image">
-    <Label value="Road" background="#f58231"/>
-  </PolygonLabels>
-  <Choices name="scene" toName="image" choice="single">
-    <Choice value="Day"/>
-    <Choice value="Night"/>
-  </Choices>
-</View>
-`;
 
 /** @type {Awaited<ReturnType<typeof startGloss>>} */
 let gloss;

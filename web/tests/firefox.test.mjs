@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import puppeteer from 'puppeteer-core';
-import { api, png, startGloss, tokenFor, ADMIN_PASSWORD } from './support.mjs';
+import { api, png, startGloss, tokenFor, ADMIN_PASSWORD, IMAGE_CONFIG as CONFIG } from './support.mjs';
 
 const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 const PASSWORD = 'annotator-password';
@@ -18,22 +18,6 @@ const skip = !existsSync(FIREFOX) && !process.env.CI
   ? `Firefox not found at ${FIREFOX} (Debian: apt-get install -y firefox-esr, or set FIREFOX); set CI to make this an error`
   : false;
 
-/** Boxes, polygons and a scene class: default hotkeys are Car 1, Person 2, Road 3, Day 4, Night 5. */
-const CONFIG = `<View>
-  <Image name="image" value="$image"/>
-  <RectangleLabels name="box" toName="image">
-    <Label value="Car" background="#e6194b"/>
-    <Label value="Person" background="#3cb44b"/>
-  </RectangleLabels>
-  <PolygonLabels name="area" toName="image">
-    <Label value="Road" background="#f58231"/>
-  </PolygonLabels>
-  <Choices name="scene" toName="image" choice="single">
-    <Choice value="Day"/>
-    <Choice value="Night"/>
-  </Choices>
-</View>
-`;
 
 /** @type {Awaited<ReturnType<typeof startGloss>>} */
 let gloss;

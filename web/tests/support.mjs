@@ -11,6 +11,23 @@ import { chromium } from 'playwright-core';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
 
+/** Boxes, polygons and a scene class: default hotkeys are Car 1, Person 2, Road 3, Day 4, Night 5. */
+export const IMAGE_CONFIG = `<View>
+  <Image name="image" value="$image"/>
+  <RectangleLabels name="box" toName="image">
+    <Label value="Car" background="#e6194b"/>
+    <Label value="Person" background="#3cb44b"/>
+  </RectangleLabels>
+  <PolygonLabels name="area" toName="image">
+    <Label value="Road" background="#f58231"/>
+  </PolygonLabels>
+  <Choices name="scene" toName="image" choice="single">
+    <Choice value="Day"/>
+    <Choice value="Night"/>
+  </Choices>
+</View>
+`;
+
 /** The gloss binary the suite built (scripts/test-all.sh sets GLOSS_BIN). */
 function glossBinary() {
   if (process.env.GLOSS_BIN) return process.env.GLOSS_BIN;
