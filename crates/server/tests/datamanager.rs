@@ -383,7 +383,9 @@ async fn the_table_filters_sorts_and_pages() {
                 // so it does not sort as text.
                 "updated" | "created" => {
                     let text = row[format!("{name}_at")].as_str().unwrap();
-                    json!(gloss_types::Timestamp::parse_rfc3339(text).unwrap().millis())
+                    json!(gloss_types::Timestamp::parse_rfc3339(text)
+                        .unwrap()
+                        .millis())
                 }
                 "annotation_count" => row["annotation_count"].clone(),
                 "prediction_score" => row["prediction_score"].clone(),
