@@ -14,7 +14,7 @@ export async function render({ root, user, navigate, setUser }) {
     h('label', null, 'New password (at least 8 characters)', next),
     passwordMessage,
     h('button', { type: 'submit', class: 'primary' }, 'Change password'),
-    h('p', { class: 'muted' }, 'Changing it signs you out everywhere; sign in again with the new one.'),
+    h('p', { class: 'muted' }, 'Changing it ends your browser sessions everywhere; sign in again with the new one. API tokens keep working until you revoke them below.'),
   );
   passwordForm.addEventListener('submit', async (event) => {
     event.preventDefault();
