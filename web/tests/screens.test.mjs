@@ -150,6 +150,8 @@ test('the config editor shows each problem at its line, jumps there, and preview
   await page.waitForFunction(() => /line 9:/.test(document.querySelector('#config-problems')?.textContent ?? ''));
   assert.equal(await page.textContent('#config-status'), 'Fix the errors below before saving.');
   assert.match(await page.textContent('#config-problems li') ?? '', /error: XML syntax error/);
+  // The preview keeps the last valid config and says it is out of date.
+  assert.ok(await page.isVisible('#preview-stale'));
   await page.click('#config-problems li button');
   assert.equal(await cursorLine(page, '#label-config'), 9);
   // The cursor is where the closing tag is missing: typing it there fixes the XML.
@@ -169,6 +171,7 @@ test('the config editor shows each problem at its line, jumps there, and preview
   const fixed = BROKEN_CONFIG.replace('toName="picture"', 'toName="image"').replace('toName="photo"', 'toName="image"').replace('"Day">', '"Day"/>');
   await page.fill('#label-config', fixed);
   await page.waitForFunction(() => document.querySelector('#config-status')?.textContent === 'The config is valid.');
+  assert.ok(await page.isHidden('#preview-stale'));
   // The preview shows the labeling screen of this config (the template's had a third label).
   await page.waitForFunction(() => [...document.querySelectorAll('#config-preview .gl-label .gl-option-text')].map((l) => l.textContent).join() === 'Car,Person');
   assert.equal(await page.locator('#config-preview .gl-overlay-canvas').count(), 1);
@@ -215,6 +218,7 @@ test('a config change shows its impact, maps the removed labels and migrates the
   await signIn(page, gloss.base, 'boss', PASSWORD);
   await page.goto(`${gloss.base}/projects/${projectId}/settings`);
   await page.waitForFunction(() => document.querySelector('#config-status')?.textContent === 'The config is valid.');
+  assert.ok(await page.isHidden('#preview-stale'));
   const changed = VEHICLES.replace('"Car"', '"Vehicle"').replace('    <Label value="Truck"/>\n', '');
   await page.fill('#label-config', changed);
   await page.click('#save-config');

@@ -21,6 +21,7 @@ export function configEditor(initial, options = {}) {
   const problems = h('ul', { class: 'problems', id: 'config-problems' });
   const status = h('p', { class: 'muted', id: 'config-status' });
   const preview = h('div', { class: 'preview', id: 'config-preview' });
+  const previewNote = h('p', { class: 'muted', id: 'preview-stale', hidden: true }, 'Showing the last valid config: fix the errors to update the preview.');
   /** @type {ConfigCheck | null} */
   let last = null;
   /** @type {{destroy(): void} | null} */
@@ -40,6 +41,9 @@ export function configEditor(initial, options = {}) {
       replace(status, result.valid ? 'The config is valid.' : 'Fix the errors below before saving.');
       status.className = result.valid ? 'ok' : 'error';
       options.onCheck?.(result);
+      // An invalid config keeps the last good preview, marked as out of date.
+      preview.classList.toggle('stale', !result.valid);
+      previewNote.hidden = result.valid;
       if (result.valid) await showPreview(result.config, mine);
     } catch (error) {
       if (mine !== generation || destroyed) return;
@@ -98,7 +102,7 @@ export function configEditor(initial, options = {}) {
 
   const element = h('div', { class: 'config-editor' },
     h('div', null, text, status, problems),
-    h('div', null, h('h2', null, 'Preview'), preview),
+    h('div', null, h('h2', null, 'Preview'), previewNote, preview),
   );
   return {
     element,
