@@ -8,18 +8,28 @@
 //! and for a data field an expression index on
 //! `(project_id, <the field's value>, id)` created the first time the field
 //! is sorted by (named `tasks_data_<hash of the key>`; it covers every
-//! project, and it is never dropped). A page after a cursor is an index seek
-//! on the row value `(key, id) > (cursor key, cursor id)`, so any page costs
-//! the same as the first. Sort keys that can be NULL (the prediction score, a
-//! data field) are read as two ranges, the NULLs (ordered by id) before the
-//! values when ascending and after them when descending.
+//! project, and it is never dropped), and the same way for the creation time
+//! (`tasks_by_created`, `(project_id, created_at, id)`). A page after a cursor
+//! `(v, i)` is read as two index seeks, the rows tied with the cursor
+//! (`key = v AND id > i`) and then the rows after it (`key > v`), so any
+//! page costs the same as the first (SQLite does not seek to the row value
+//! `(key, id) > (v, i)`: it seeks on the key alone, or for an expression
+//! not at all, and then reads every earlier entry). Sort keys that can be
+//! NULL (the prediction score, a data field) are read as one more range,
+//! the NULLs (ordered by id) before the values when ascending and after
+//! them when descending, left out when the filter keeps no NULL key.
 //!
 //! Filtering. Filters are conditions on the rows met while walking the
 //! index of the sort order: a filter that most tasks pass costs nothing, one
 //! that few pass makes the walk longer (bounded by the project's size).
 //! Labels are looked up in `task_labels` (one index probe per task); the
 //! annotator in `annotations (task_id, completed_by)`; data fields are read
-//! from the task's JSON.
+//! from the task's JSON. When a filter names a small set of candidates in
+//! an index (a label's tasks, an annotator's, a prediction score, update or
+//! creation time range, a data field equal to a value once the field has an
+//! index), those are read and sorted instead of walking (see `Access`).
+//! SQLite has no statistics to choose by, so on SQLite the store chooses
+//! and says so (`INDEXED BY`); PostgreSQL plans with its own statistics.
 
 use crate::queue::{queue_key_with, QueueProject};
 use crate::queue_sql::{Param, QueueRow, QueueSql};
@@ -176,6 +186,18 @@ pub struct ViewRow {
 /// the statement, and a whole filtered set is walked in batches this big
 /// (inside one transaction), never held in memory at once.
 const BULK_BATCH: i64 = 500;
+
+/// Candidate sets this small are always read rather than walking an index
+/// (see `Store::page_access`).
+const MIN_CANDIDATES: i64 = 1_000;
+
+/// Candidate sets by label or annotator up to this size are read when the
+/// table is sorted by ascending annotation count (see `Store::page_access`).
+const ANNOTATIONS_LAST_CANDIDATES: i64 = 50_000;
+
+/// The index of the creation order, made the first time a table is sorted
+/// by it (see `Store::ensure_index`), like those of data fields.
+const CREATED_INDEX: &str = "tasks_by_created";
 
 /// Data keys the table may filter and sort by: they are written into SQL
 /// (JSON paths and index names), so only plain names are accepted.
@@ -433,23 +455,46 @@ struct Segment {
 enum Range {
     /// Rows whose sort key is NULL, by id.
     Nulls,
-    /// Rows with a sort key, by key and id.
+    /// Rows whose sort key equals the cursor's (not NULL), after the
+    /// cursor's id, by id.
+    Tie,
+    /// Rows with a sort key (after the cursor's, when there is one), by key
+    /// and id.
     Values,
 }
 
 /// The ranges to read, in order, for a page after `cursor`: ascending,
-/// NULLs come first, descending last.
-fn ranges(sort: &TableSort, nullable: bool, cursor: Option<&TableCursor>) -> Vec<Range> {
-    if !nullable {
-        return vec![Range::Values];
-    }
+/// NULLs come first, descending last. After a cursor with a value, the
+/// rows that share it come first, on their own: an index seeks to
+/// `key = v AND id > i` and to `key > v`, but not to the row value
+/// `(key, id) > (v, i)` (SQLite seeks on `key` alone, and not at all for an
+/// expression, then reads every tied or earlier entry). `nulls` is false
+/// when the filter keeps no row whose key is NULL.
+fn ranges(
+    sort: &TableSort,
+    nullable: bool,
+    nulls: bool,
+    cursor: Option<&TableCursor>,
+) -> Vec<Range> {
     let in_nulls = cursor.is_some_and(|cursor| cursor.value == SortValue::Null);
-    match (sort.descending, cursor.is_some(), in_nulls) {
-        (false, _, true) | (false, false, _) => vec![Range::Nulls, Range::Values],
-        (false, true, false) => vec![Range::Values],
-        (true, _, true) => vec![Range::Nulls],
-        (true, _, false) => vec![Range::Values, Range::Nulls],
+    let after_value = cursor.is_some() && !in_nulls;
+    let mut ranges = Vec::new();
+    if !sort.descending && nullable && !after_value {
+        ranges.push(Range::Nulls);
     }
+    if after_value && sort.key != SortKey::Id {
+        ranges.push(Range::Tie);
+    }
+    if !(sort.descending && in_nulls) {
+        ranges.push(Range::Values);
+    }
+    if sort.descending && nullable {
+        ranges.push(Range::Nulls);
+    }
+    if !nullable || !nulls {
+        ranges.retain(|range| *range != Range::Nulls);
+    }
+    ranges
 }
 
 /// The conditions and order of one range after `cursor`.
@@ -475,16 +520,28 @@ fn segment(
             order: format!("t.id {dir}"),
         };
     }
+    let value_cursor = cursor.filter(|cursor| cursor.value != SortValue::Null);
     match range {
-        Range::Values => Segment {
-            condition: match cursor {
-                Some(cursor) if cursor.value != SortValue::Null => {
+        Range::Tie => Segment {
+            // Only read after a cursor with a value (see `ranges`).
+            condition: match value_cursor {
+                Some(cursor) => {
                     let value = cursor_bind(backend, &sort.key, sql, &cursor.value);
                     let id = sql.bind(Bind::Int(cursor.id));
-                    format!("({expr}, t.id) {cmp} ({value}, {id})")
+                    format!("{expr} = {value} AND t.id {cmp} {id}")
                 }
-                _ if nullable => format!("{expr} IS NOT NULL"),
-                _ => String::new(),
+                None => "1 = 0".to_string(),
+            },
+            order: format!("t.id {dir}"),
+        },
+        Range::Values => Segment {
+            condition: match value_cursor {
+                Some(cursor) => {
+                    let value = cursor_bind(backend, &sort.key, sql, &cursor.value);
+                    format!("{expr} {cmp} {value}")
+                }
+                None if nullable => format!("{expr} IS NOT NULL"),
+                None => String::new(),
             },
             order: format!("{expr} {dir}, t.id {dir}"),
         },
@@ -498,6 +555,108 @@ fn segment(
             },
             order: format!("t.id {dir}"),
         },
+    }
+}
+
+/// Whether the filter can keep a task whose sort key is NULL: not when it
+/// bounds the prediction score and the table is sorted by it, nor when it
+/// compares the data field the table is sorted by with a value.
+fn keeps_null_keys(query: &TaskQuery, key: &SortKey) -> bool {
+    match key {
+        SortKey::PredictionScore => query.score_min.is_none() && query.score_max.is_none(),
+        SortKey::Data(key) => !query.data.iter().any(|condition| {
+            condition.key == *key && !(condition.op == DataOp::Eq && condition.value.is_null())
+        }),
+        _ => true,
+    }
+}
+
+/// How a query reaches the project's tasks on SQLite, which plans without
+/// statistics. (PostgreSQL plans with its own statistics: no hints.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Access {
+    /// Left to the planner.
+    Planner,
+    /// Walk this index in order (`INDEXED BY`): the sort order's, or for
+    /// pages by id, the index of a data field the filter asks to equal a
+    /// value (its entries for that value are in id order).
+    Walk(String),
+    /// Only the tasks of a small candidate set, sorted afterwards.
+    Candidates(Candidates),
+}
+
+/// A set of tasks the filter narrows the table to, read from an index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Candidates {
+    /// `task_labels` of the label.
+    Label,
+    /// `annotations` of the annotator.
+    Annotator,
+    /// An index of `tasks` that the filter's conditions seek in: a data
+    /// field's (equality), the prediction score's, the update time's or the
+    /// creation time's (ranges).
+    Index(String),
+}
+
+/// The `FROM` of a query on `tasks t` with `access`, and the condition it
+/// adds to the filter (after ` AND `), if any.
+fn access_sql(
+    access: &Access,
+    project: ProjectId,
+    query: &TaskQuery,
+    sql: &mut Sql,
+) -> (String, Option<String>) {
+    match access {
+        Access::Planner => ("tasks t".to_string(), None),
+        Access::Walk(index) | Access::Candidates(Candidates::Index(index)) => {
+            (format!("tasks t INDEXED BY {index}"), None)
+        }
+        Access::Candidates(Candidates::Label) => {
+            let project = sql.bind(Bind::Int(project.0));
+            let label = sql.bind(Bind::Text(query.label.clone().unwrap_or_default()));
+            (
+                "tasks t NOT INDEXED".to_string(),
+                Some(format!(
+                    "t.id IN (SELECT l.task_id FROM task_labels l \
+                     WHERE l.project_id = {project} AND l.label = {label})"
+                )),
+            )
+        }
+        Access::Candidates(Candidates::Annotator) => {
+            let project = sql.bind(Bind::Int(project.0));
+            let user = sql.bind(Bind::Int(query.annotator.map_or(0, |user| user.0)));
+            (
+                "tasks t NOT INDEXED".to_string(),
+                Some(format!(
+                    "t.id IN (SELECT a.task_id FROM annotations a \
+                     WHERE a.project_id = {project} AND a.completed_by = {user})"
+                )),
+            )
+        }
+    }
+}
+
+/// The query left to check on each row read through `access`: a label's
+/// or an annotator's candidates already have them.
+fn residual(query: &TaskQuery, access: &Access) -> TaskQuery {
+    let mut residual = query.clone();
+    match access {
+        Access::Candidates(Candidates::Label) => residual.label = None,
+        Access::Candidates(Candidates::Annotator) => residual.annotator = None,
+        _ => {}
+    }
+    residual
+}
+
+/// The index that holds the table in `key` order.
+fn sort_index(key: &SortKey) -> String {
+    match key {
+        SortKey::Id => "tasks_by_project".to_string(),
+        SortKey::Created => CREATED_INDEX.to_string(),
+        SortKey::Updated => "tasks_by_updated".to_string(),
+        SortKey::AnnotationCount => "tasks_by_annotation_count".to_string(),
+        SortKey::PredictionScore => "tasks_by_prediction_score".to_string(),
+        SortKey::Data(key) => data_index_name(key),
     }
 }
 
@@ -545,27 +704,38 @@ impl Store {
         cursor: Option<&TableCursor>,
         limit: u32,
     ) -> Result<TablePage> {
-        if let SortKey::Data(key) = &sort.key {
-            self.ensure_data_index(key).await?;
+        match &sort.key {
+            SortKey::Data(key) => self.ensure_data_index(key).await?,
+            SortKey::Created => {
+                self.ensure_index(CREATED_INDEX, "created_at", "creation time")
+                    .await?
+            }
+            _ => {}
         }
         let backend = self.backend;
         let wanted = limit as usize + 1;
+        let access = self.page_access(project, query, sort, wanted).await?;
+        let residual = residual(query, &access);
         let mut found: Vec<(TaskRow, Option<f64>, SortValue)> = Vec::new();
         let (_, nullable, selected) = sort_expr(backend, &sort.key);
-        for range in ranges(sort, nullable, cursor) {
+        let nulls = keeps_null_keys(query, &sort.key);
+        for range in ranges(sort, nullable, nulls, cursor) {
             if found.len() >= wanted {
                 break;
             }
             let mut sql = Sql::default();
-            let filter = filter_sql(backend, project, query, &mut sql);
+            let filter = filter_sql(backend, project, &residual, &mut sql);
+            let (from, narrowed) = access_sql(&access, project, query, &mut sql);
             let segment = segment(backend, sort, range, cursor, &mut sql);
-            let condition = if segment.condition.is_empty() {
-                String::new()
-            } else {
-                format!(" AND {}", segment.condition)
-            };
+            let mut condition = String::new();
+            for extra in [narrowed, Some(segment.condition)].into_iter().flatten() {
+                if !extra.is_empty() {
+                    condition.push_str(" AND ");
+                    condition.push_str(&extra);
+                }
+            }
             let text = format!(
-                "SELECT {TASK_COLUMNS}, prediction_score, {selected} AS sort_value FROM tasks t \
+                "SELECT {TASK_COLUMNS}, prediction_score, {selected} AS sort_value FROM {from} \
                  WHERE {filter}{condition} ORDER BY {} LIMIT {}",
                 segment.order,
                 wanted - found.len()
@@ -633,11 +803,263 @@ impl Store {
                 .map(|(_, n)| n)
                 .sum());
         }
+        let alone = TaskQuery {
+            label: None,
+            annotator: None,
+            ..query.clone()
+        };
+        if !alone.needs_scan_to_count() && alone.statuses.is_empty() {
+            // Only a label, or only an annotator (or both: counted below):
+            // counted in their own index, without reading tasks.
+            match (&query.label, query.annotator) {
+                (Some(label), None) => {
+                    let row = self
+                        .quick_read_one(
+                            "SELECT COUNT(*) AS n FROM task_labels \
+                             WHERE project_id = $1 AND label = $2",
+                            &[Param::Int(project.0), Param::Text(label)],
+                        )
+                        .await?;
+                    return row.int("n");
+                }
+                (None, Some(user)) => {
+                    let row = self
+                        .quick_read_one(
+                            "SELECT COUNT(DISTINCT task_id) AS n FROM annotations \
+                             WHERE project_id = $1 AND completed_by = $2",
+                            &[Param::Int(project.0), Param::Int(user.0)],
+                        )
+                        .await?;
+                    return row.int("n");
+                }
+                _ => {}
+            }
+        }
+        let access = match self.backend {
+            Backend::Sqlite => {
+                // An index range and a lookup per candidate beat reading
+                // every task in order only for a small part of the project.
+                let total = self.project_size(project).await?;
+                let cap = (total / 4).max(MIN_CANDIDATES);
+                let candidates = self.candidate_sets(query, None).await?;
+                match self.smallest(project, query, candidates, |_| cap).await? {
+                    Some(candidates) => Access::Candidates(candidates),
+                    None => Access::Walk("tasks_by_project".to_string()),
+                }
+            }
+            Backend::Postgres => Access::Planner,
+        };
         let mut sql = Sql::default();
-        let filter = filter_sql(self.backend, project, query, &mut sql);
-        let text = format!("SELECT COUNT(*) AS n FROM tasks t WHERE {filter}");
+        let filter = filter_sql(self.backend, project, &residual(query, &access), &mut sql);
+        let (from, narrowed) = access_sql(&access, project, query, &mut sql);
+        let narrowed = narrowed.map_or(String::new(), |narrowed| format!(" AND {narrowed}"));
+        let text = format!("SELECT COUNT(*) AS n FROM {from} WHERE {filter}{narrowed}");
         let params = sql.params();
         let row = self.quick_read_one(&text, &params).await?;
+        row.int("n")
+    }
+
+    /// How a page is read on SQLite (see [`Access`]). Walking the sort
+    /// order's index costs about `wanted / share` entries, where `share` is
+    /// the part of the project the filter keeps; reading a candidate set of
+    /// `n` tasks and sorting them costs `n` lookups. With the share guessed
+    /// as `n / total`, both are equal at `n = sqrt(wanted * total)`: a
+    /// candidate set up to that size is read, else the index is walked.
+    async fn page_access(
+        &self,
+        project: ProjectId,
+        query: &TaskQuery,
+        sort: &TableSort,
+        wanted: usize,
+    ) -> Result<Access> {
+        if self.backend != Backend::Sqlite {
+            return Ok(Access::Planner);
+        }
+        let mut walked = sort_index(&sort.key);
+        let mut candidates = self.candidate_sets(query, Some(&walked)).await?;
+        if sort.key == SortKey::Id {
+            // The entries of a data field's index for one value are in id
+            // order: a walk that meets only tasks with that value.
+            let data_index = candidates.iter().find_map(|candidates| match candidates {
+                Candidates::Index(index) if index.starts_with("tasks_data_") => Some(index),
+                _ => None,
+            });
+            if let Some(index) = data_index.cloned() {
+                candidates.retain(|candidates| *candidates != Candidates::Index(index.clone()));
+                walked = index;
+            }
+        }
+        if candidates.is_empty() {
+            return Ok(Access::Walk(walked));
+        }
+        let total = self.project_size(project).await?;
+        let balanced = (((wanted as f64) * (total as f64)).sqrt() as i64).max(MIN_CANDIDATES);
+        let cap = |set: &Candidates| {
+            let by_annotations = matches!(set, Candidates::Label | Candidates::Annotator);
+            match &sort.key {
+                // In ascending annotation-count order the tasks without
+                // annotations come first, and no filter on annotators or
+                // labels keeps them: the walk would meet no match for long.
+                SortKey::AnnotationCount if !sort.descending && by_annotations => {
+                    balanced.max(ANNOTATIONS_LAST_CANDIDATES)
+                }
+                // In id order, candidates listed by id are read in order
+                // and the read stops at the page's end; and a range of an
+                // index (which holds ids) is sorted by id from the index
+                // alone. Both cost a small fraction of a lookup per
+                // candidate, while a walk by id meets a range that follows
+                // the import order (a time window) only after every task
+                // before it.
+                SortKey::Id if by_annotations => balanced * 3,
+                SortKey::Id => balanced.max(total / 8),
+                _ => balanced,
+            }
+        };
+        Ok(
+            match self.smallest(project, query, candidates, cap).await? {
+                Some(candidates) => Access::Candidates(candidates),
+                None => Access::Walk(walked),
+            },
+        )
+    }
+
+    /// The candidate sets a filter offers, leaving out the index `walked`
+    /// (reading it in order is better than sorting its entries).
+    async fn candidate_sets(
+        &self,
+        query: &TaskQuery,
+        walked: Option<&str>,
+    ) -> Result<Vec<Candidates>> {
+        let mut sets = Vec::new();
+        if query.label.is_some() {
+            sets.push(Candidates::Label);
+        }
+        if query.annotator.is_some() {
+            sets.push(Candidates::Annotator);
+        }
+        let equalities: Vec<&DataCondition> = query
+            .data
+            .iter()
+            .filter(|condition| condition.op == DataOp::Eq && !condition.value.is_null())
+            .collect();
+        let created = query.created_after.is_some() || query.created_before.is_some();
+        if !equalities.is_empty() || created {
+            // Indexes made on demand (see `ensure_index`) are used once they exist.
+            let indexes = self
+                .quick_read(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks' \
+                     AND (name LIKE 'tasks_data_%' OR name = $1)",
+                    &[Param::Text(CREATED_INDEX)],
+                )
+                .await?;
+            let indexes: Vec<String> = indexes
+                .iter()
+                .map(|row| row.text("name"))
+                .collect::<Result<_>>()?;
+            for condition in equalities {
+                let name = data_index_name(&condition.key);
+                if indexes.contains(&name) {
+                    sets.push(Candidates::Index(name));
+                }
+            }
+            if created && indexes.iter().any(|name| name == CREATED_INDEX) {
+                sets.push(Candidates::Index(CREATED_INDEX.to_string()));
+            }
+        }
+        if query.score_min.is_some() || query.score_max.is_some() {
+            sets.push(Candidates::Index("tasks_by_prediction_score".to_string()));
+        }
+        if query.updated_after.is_some() || query.updated_before.is_some() {
+            sets.push(Candidates::Index("tasks_by_updated".to_string()));
+        }
+        sets.retain(
+            |set| !matches!(set, Candidates::Index(index) if Some(index.as_str()) == walked),
+        );
+        sets.dedup();
+        Ok(sets)
+    }
+
+    /// The smallest of `sets` among those that hold at most `cap(set)`
+    /// tasks (each is counted up to `cap(set) + 1` in its index, without
+    /// reading tasks).
+    async fn smallest(
+        &self,
+        project: ProjectId,
+        query: &TaskQuery,
+        sets: Vec<Candidates>,
+        cap: impl Fn(&Candidates) -> i64,
+    ) -> Result<Option<Candidates>> {
+        let mut best: Option<(i64, Candidates)> = None;
+        for set in sets {
+            let cap = cap(&set);
+            let mut sql = Sql::default();
+            let p = sql.bind(Bind::Int(project.0));
+            let inner = match &set {
+                Candidates::Label => format!(
+                    "SELECT 1 FROM task_labels WHERE project_id = {p} AND label = {}",
+                    sql.bind(Bind::Text(query.label.clone().unwrap_or_default()))
+                ),
+                Candidates::Annotator => format!(
+                    "SELECT 1 FROM annotations WHERE project_id = {p} AND completed_by = {}",
+                    sql.bind(Bind::Int(query.annotator.map_or(0, |user| user.0)))
+                ),
+                Candidates::Index(index) => {
+                    let mut conditions = vec![format!("t.project_id = {p}")];
+                    if index == "tasks_by_prediction_score" {
+                        for (bound, op) in [(query.score_min, ">="), (query.score_max, "<=")] {
+                            if let Some(bound) = bound {
+                                let bound = sql.bind(Bind::Float(bound));
+                                conditions.push(format!("t.prediction_score {op} {bound}"));
+                            }
+                        }
+                    } else if index == "tasks_by_updated" || index == CREATED_INDEX {
+                        let (column, after, before) = if index == CREATED_INDEX {
+                            ("created_at", query.created_after, query.created_before)
+                        } else {
+                            ("updated_at", query.updated_after, query.updated_before)
+                        };
+                        for (bound, op) in [(after, ">="), (before, "<=")] {
+                            if let Some(bound) = bound {
+                                let bound = sql.bind(Bind::Int(bound));
+                                conditions.push(format!("t.{column} {op} {bound}"));
+                            }
+                        }
+                    } else if let Some(condition) = query.data.iter().find(|condition| {
+                        condition.op == DataOp::Eq
+                            && !condition.value.is_null()
+                            && data_index_name(&condition.key) == *index
+                    }) {
+                        let expr = data_expr(self.backend, &condition.key);
+                        let value = data_bind(self.backend, &mut sql, &condition.value);
+                        conditions.push(format!("{expr} = {value}"));
+                    }
+                    format!(
+                        "SELECT 1 FROM tasks t INDEXED BY {index} WHERE {}",
+                        conditions.join(" AND ")
+                    )
+                }
+            };
+            let text = format!(
+                "SELECT COUNT(*) AS n FROM ({inner} LIMIT {}) candidates",
+                cap + 1
+            );
+            let n = self.quick_read_one(&text, &sql.params()).await?.int("n")?;
+            if n <= cap && best.as_ref().is_none_or(|(smallest, _)| n < *smallest) {
+                best = Some((n, set));
+            }
+        }
+        Ok(best.map(|(_, set)| set))
+    }
+
+    /// How many tasks a project has (from the per-status counters).
+    async fn project_size(&self, project: ProjectId) -> Result<i64> {
+        let row = self
+            .quick_read_one(
+                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) AS n FROM task_counts \
+                 WHERE project_id = $1",
+                &[Param::Int(project.0)],
+            )
+            .await?;
         row.int("n")
     }
 
@@ -649,7 +1071,17 @@ impl Store {
         if !valid_data_key(key) {
             return Err(Error::Database(format!("`{key}` is not a data key")));
         }
-        let name = data_index_name(key);
+        let expr = match self.backend {
+            Backend::Sqlite => format!("json_extract(data, '$.\"{key}\"')"),
+            Backend::Postgres => format!("(CAST(data AS jsonb) -> '{key}')"),
+        };
+        self.ensure_index(&data_index_name(key), &expr, "a data field")
+            .await
+    }
+
+    /// Creates the index `(project_id, <column>, id)` on tasks named `name`
+    /// unless it exists; `what` names the sort order in the log.
+    async fn ensure_index(&self, name: &str, column: &str, what: &str) -> Result<()> {
         let exists = match self.backend {
             Backend::Sqlite => {
                 "SELECT 1 AS one FROM sqlite_master WHERE type = 'index' AND name = $1"
@@ -657,24 +1089,21 @@ impl Store {
             Backend::Postgres => "SELECT 1 AS one FROM pg_indexes WHERE indexname = $1",
         };
         if !self
-            .quick_read(exists, &[Param::Text(&name)])
+            .quick_read(exists, &[Param::Text(name)])
             .await?
             .is_empty()
         {
             return Ok(());
         }
-        let expr = match self.backend {
-            Backend::Sqlite => format!("json_extract(data, '$.\"{key}\"')"),
-            Backend::Postgres => format!("(CAST(data AS jsonb) -> '{key}')"),
-        };
-        let sql = format!("CREATE INDEX IF NOT EXISTS {name} ON tasks (project_id, {expr}, id)");
+        let sql = format!("CREATE INDEX IF NOT EXISTS {name} ON tasks (project_id, {column}, id)");
+        let started = std::time::Instant::now();
         let mut tx = self.begin_write().await?;
         sqlx::query(&sql).execute(&mut *tx).await?;
         tx.commit().await?;
         tracing::info!(
-            key,
             index = name,
-            "created an index for sorting by a data field"
+            seconds = started.elapsed().as_secs_f64(),
+            "created an index for sorting by {what}"
         );
         Ok(())
     }
@@ -1030,6 +1459,139 @@ mod tests {
         assert!(!valid_data_key("a.b"));
         assert!(!valid_data_key(""));
         assert_ne!(data_index_name("Key"), data_index_name("key"));
+    }
+
+    #[test]
+    fn pages_read_ties_then_values_with_nulls_first_ascending_and_last_descending() {
+        use Range::{Nulls, Tie, Values};
+        let sort = |key: SortKey, descending: bool| TableSort { key, descending };
+        let at = |value: SortValue| TableCursor { value, id: 7 };
+        let score = sort(SortKey::PredictionScore, false);
+        let score_desc = sort(SortKey::PredictionScore, true);
+        let value = at(SortValue::Float(0.5));
+        let null = at(SortValue::Null);
+        assert_eq!(ranges(&score, true, true, None), vec![Nulls, Values]);
+        assert_eq!(ranges(&score, true, true, Some(&null)), vec![Nulls, Values]);
+        assert_eq!(ranges(&score, true, true, Some(&value)), vec![Tie, Values]);
+        assert_eq!(ranges(&score_desc, true, true, None), vec![Values, Nulls]);
+        assert_eq!(
+            ranges(&score_desc, true, true, Some(&value)),
+            vec![Tie, Values, Nulls]
+        );
+        assert_eq!(ranges(&score_desc, true, true, Some(&null)), vec![Nulls]);
+        // A filter that keeps no NULL key reads no NULLs.
+        assert_eq!(ranges(&score, true, false, None), vec![Values]);
+        assert_eq!(
+            ranges(&score_desc, true, false, Some(&value)),
+            vec![Tie, Values]
+        );
+        // Keys that are never NULL, and ids, which are never tied.
+        let count = sort(SortKey::AnnotationCount, false);
+        assert_eq!(ranges(&count, false, true, None), vec![Values]);
+        assert_eq!(
+            ranges(&count, false, true, Some(&at(SortValue::Int(0)))),
+            vec![Tie, Values]
+        );
+        let id = sort(SortKey::Id, true);
+        assert_eq!(
+            ranges(&id, false, true, Some(&at(SortValue::Int(7)))),
+            vec![Values]
+        );
+    }
+
+    #[test]
+    fn a_tie_seeks_to_the_cursor_and_the_values_after_it() {
+        let sort = TableSort {
+            key: SortKey::Data("city".to_string()),
+            descending: true,
+        };
+        let cursor = TableCursor {
+            value: SortValue::Text("Lyon".to_string()),
+            id: 42,
+        };
+        let mut sql = Sql::default();
+        let tie = segment(Backend::Sqlite, &sort, Range::Tie, Some(&cursor), &mut sql);
+        assert_eq!(
+            tie.condition,
+            "json_extract(t.data, '$.\"city\"') = $1 AND t.id < $2"
+        );
+        assert_eq!(tie.order, "t.id DESC");
+        let values = segment(
+            Backend::Sqlite,
+            &sort,
+            Range::Values,
+            Some(&cursor),
+            &mut sql,
+        );
+        assert_eq!(values.condition, "json_extract(t.data, '$.\"city\"') < $3");
+        assert_eq!(
+            values.order,
+            "json_extract(t.data, '$.\"city\"') DESC, t.id DESC"
+        );
+    }
+
+    #[test]
+    fn filters_on_the_sort_key_leave_out_its_nulls() {
+        let condition = |op, value| DataCondition {
+            key: "width".to_string(),
+            op,
+            value,
+        };
+        let width = SortKey::Data("width".to_string());
+        let query = |data| TaskQuery {
+            data,
+            ..TaskQuery::default()
+        };
+        assert!(keeps_null_keys(&TaskQuery::default(), &width));
+        assert!(!keeps_null_keys(
+            &query(vec![condition(DataOp::Gte, serde_json::json!(4))]),
+            &width
+        ));
+        assert!(keeps_null_keys(
+            &query(vec![condition(DataOp::Eq, serde_json::Value::Null)]),
+            &width
+        ));
+        assert!(keeps_null_keys(
+            &query(vec![condition(DataOp::Gte, serde_json::json!(4))]),
+            &SortKey::Data("height".to_string())
+        ));
+        let scored = TaskQuery {
+            score_min: Some(0.5),
+            ..TaskQuery::default()
+        };
+        assert!(!keeps_null_keys(&scored, &SortKey::PredictionScore));
+        assert!(keeps_null_keys(&scored, &SortKey::Updated));
+    }
+
+    #[test]
+    fn candidates_by_label_or_annotator_replace_their_condition() {
+        let query = TaskQuery {
+            label: Some("Car".to_string()),
+            annotator: Some(UserId(3)),
+            ..TaskQuery::default()
+        };
+        let by_label = residual(&query, &Access::Candidates(Candidates::Label));
+        assert_eq!(
+            (by_label.label, by_label.annotator),
+            (None, Some(UserId(3)))
+        );
+        let walked = residual(&query, &Access::Walk("tasks_by_project".to_string()));
+        assert_eq!(walked, query);
+        let mut sql = Sql::default();
+        let (from, narrowed) = access_sql(
+            &Access::Candidates(Candidates::Annotator),
+            ProjectId(1),
+            &query,
+            &mut sql,
+        );
+        assert_eq!(from, "tasks t NOT INDEXED");
+        assert_eq!(
+            narrowed.as_deref(),
+            Some(
+                "t.id IN (SELECT a.task_id FROM annotations a \
+                 WHERE a.project_id = $1 AND a.completed_by = $2)"
+            )
+        );
     }
 
     #[test]
