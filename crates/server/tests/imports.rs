@@ -924,3 +924,58 @@ async fn imports_cut_short_by_a_stop_are_failed_and_their_uploads_removed() {
     );
     server.stop().await;
 }
+
+/// Optional numbers (prediction scores, lead times) missing in the first
+/// rows of an import and present in later ones: the statement the first
+/// chunk of 500 rows prepared must take numbers in the next chunk too
+/// (PostgreSQL refused them: sqlx's `Any` driver declared a missing `f64`
+/// as `float4`).
+#[tokio::test]
+async fn numbers_missing_in_early_rows_and_present_later_import() {
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, admin) = server.user("admin", Role::Admin).await;
+        let project = create_project(&server, &admin, gloss_test_support::LABEL_CONFIG).await;
+        let class = |label: &str| {
+            json!([{"from_name": "class", "to_name": "image", "type": "choices",
+                    "value": {"choices": [label]}}])
+        };
+        let rows: Vec<Value> = (0..1200)
+            .map(|i| {
+                let later = i >= 600;
+                json!({
+                    "data": {"image": format!("/img/{i}.png")},
+                    "predictions": [{"model_version": "m", "result": class("Cat"),
+                                     "score": if later { json!(0.5) } else { Value::Null }}],
+                    "annotations": [{"result": class("Dog"),
+                                     "lead_time": if later { json!(2.5) } else { Value::Null }}],
+                })
+            })
+            .collect();
+        let (status, body) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{project}/tasks"),
+                Some(&admin),
+                Some(Value::Array(rows)),
+            )
+            .await;
+        assert_eq!(status, 201, "{}: {body}", db.label);
+        assert_eq!(
+            task_count(&server, &admin, project).await,
+            1200,
+            "{}",
+            db.label
+        );
+        let (_, page) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/task-table?sort=-prediction_score&limit=1"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(page["items"][0]["prediction_score"], 0.5, "{}", db.label);
+        server.stop().await;
+    }
+}

@@ -356,6 +356,23 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// A statement through sqlx's `Any` driver, with its bound values.
+pub(crate) type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds an optional `f64` (scores, lead times). sqlx 0.8's `Any` driver
+/// declares a NULL `f64` to PostgreSQL as `float4` and a NULL `f32` as
+/// `float8` (the two are swapped), so a cached statement first run with a
+/// NULL there refuses a number on a later run ("incorrect binary data format
+/// in bind parameter"). A NULL is therefore bound as an `f32`, which arrives
+/// as the `float8` that numbers are. Test: `imports.rs`,
+/// `numbers_missing_in_early_rows_and_present_later_import`.
+pub(crate) fn bind_optional_f64(query: AnyQuery<'_>, value: Option<f64>) -> AnyQuery<'_> {
+    match value {
+        Some(value) => query.bind(value),
+        None => query.bind(None::<f32>),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

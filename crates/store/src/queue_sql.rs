@@ -132,7 +132,7 @@ fn bind<'q>(
         query = match *param {
             Param::Int(value) => query.bind(value),
             Param::OptionalInt(value) => query.bind(value),
-            Param::Float(value) => query.bind(value),
+            Param::Float(value) => crate::bind_optional_f64(query, value),
             Param::Text(value) => query.bind(value),
         };
     }

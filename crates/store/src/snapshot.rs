@@ -298,7 +298,7 @@ fn row_values(row: &AnyRow) -> Result<Vec<Value>> {
         .collect()
 }
 
-type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+use crate::AnyQuery;
 
 fn bind_value(
     query: AnyQuery<'_>,
@@ -307,7 +307,7 @@ fn bind_value(
 ) -> std::result::Result<AnyQuery<'_>, String> {
     Ok(match (sql_type, value) {
         (SqlType::Integer, Value::Null) => query.bind(None::<i64>),
-        (SqlType::Real, Value::Null) => query.bind(None::<f64>),
+        (SqlType::Real, Value::Null) => crate::bind_optional_f64(query, None),
         (SqlType::Text, Value::Null) => query.bind(None::<String>),
         (SqlType::Integer, Value::Number(number)) => query.bind(
             number

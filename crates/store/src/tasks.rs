@@ -279,13 +279,15 @@ impl TaskImport {
                     .bind(task.meta.as_deref())
                     .bind(status.as_str())
                     .bind(annotated)
-                    .bind(task.predictions.len() as i64)
-                    .bind(
-                        task.predictions
-                            .iter()
-                            .filter_map(|prediction| prediction.score)
-                            .reduce(f64::max),
-                    )
+                    .bind(task.predictions.len() as i64);
+                query = crate::bind_optional_f64(
+                    query,
+                    task.predictions
+                        .iter()
+                        .filter_map(|prediction| prediction.score)
+                        .reduce(f64::max),
+                );
+                query = query
                     .bind(self.import_id)
                     .bind(crate::queue::queue_key(self.order, *id, 0))
                     .bind(now)
@@ -431,7 +433,7 @@ impl TaskImport {
                 for value in values(row) {
                     query = match value {
                         Bound::Int(value) => query.bind(value),
-                        Bound::Float(value) => query.bind(value),
+                        Bound::Float(value) => crate::bind_optional_f64(query, value),
                         Bound::Text(value) => query.bind(value),
                     };
                 }
