@@ -1099,6 +1099,12 @@ impl Store {
         let started = std::time::Instant::now();
         let mut tx = self.begin_write().await?;
         sqlx::query(&sql).execute(&mut *tx).await?;
+        if self.backend == Backend::Postgres {
+            // PostgreSQL keeps statistics of an expression index's values
+            // only after ANALYZE; without them it planned the first page of
+            // a data-field sort as a full scan and sort (1 s at a million tasks).
+            sqlx::query("ANALYZE tasks").execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         tracing::info!(
             index = name,

@@ -140,6 +140,9 @@ pub(crate) const TASK_COLUMNS: &str =
     "id, project_id, data, meta, status, priority, annotation_count, \
                             prediction_count, created_at, updated_at";
 
+/// Imports of at least this many tasks refresh PostgreSQL's statistics.
+const ANALYZE_AFTER_TASKS: i64 = 10_000;
+
 /// An import in progress: one write transaction. Nothing is visible to others
 /// until [`TaskImport::commit`]; dropping it rolls everything back.
 pub struct TaskImport {
@@ -463,6 +466,16 @@ impl TaskImport {
                 .execute(&mut *self.tx)
                 .await?;
             }
+        }
+        // PostgreSQL plans from statistics that autovacuum refreshes only a
+        // while after a big import; until then the data manager's pages
+        // were planned as if the tables were still small (hundreds of ms
+        // at a million tasks instead of a few). ANALYZE inside the
+        // transaction counts its own rows, and its statistics commit with them.
+        if self.backend == Backend::Postgres && self.counts.tasks >= ANALYZE_AFTER_TASKS {
+            sqlx::query("ANALYZE tasks, annotations, predictions, task_labels")
+                .execute(&mut *self.tx)
+                .await?;
         }
         self.tx.commit().await?;
         Ok(self.counts)
