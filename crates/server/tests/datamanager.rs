@@ -26,11 +26,11 @@ fn task(i: usize) -> Value {
     if i % 5 != 4 {
         data["city"] = json!(CITIES[i % 3]);
     }
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         data["width"] = json!((i * 37) % 200);
     }
     let mut task = json!({"data": data});
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         task["predictions"] = json!([
             {"model_version": "m", "score": (i % 7) as f64 / 10.0, "result": []},
             {"model_version": "m", "score": 0.05, "result": []}
