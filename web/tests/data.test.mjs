@@ -417,14 +417,26 @@ test('a manager selects, sets priorities, opens tasks by click and key, and dele
   assert.equal(await page.textContent('#dm-selected'), '25 tasks selected.');
   await page.click('#dm-select-all');
   assert.equal(await page.textContent('#dm-selected'), 'All 26 matching tasks are selected.');
+  // Unticking a row leaves it out of "all matching"; ticking it again puts it back.
+  await page.click(`tr[data-id="${wide[0]}"] .dm-row-check`);
+  assert.equal(await page.textContent('#dm-selected'), 'All 26 matching tasks but 1 are selected.');
+  await page.click(`tr[data-id="${wide[1]}"] .dm-row-check`);
+  await page.click(`tr[data-id="${wide[1]}"] .dm-row-check`);
+  assert.equal(await page.textContent('#dm-selected'), 'All 26 matching tasks but 1 are selected.');
   await page.click('#dm-delete');
-  assert.equal(await page.textContent('#dm-dialog h2'), 'Delete all 26 tasks matching the filters?');
+  assert.equal(await page.textContent('#dm-dialog h2'), 'Delete 25 tasks (those matching the filters but the 1 unticked task)?');
   // Cancelling changes nothing.
   await page.click('#dm-dialog-cancel');
   assert.equal((await call('boss', 'GET', `/projects/${projectId}/task-counts`)).total, 31);
   await page.click('#dm-delete');
   await page.click('#dm-dialog-confirm');
-  await page.waitForSelector('.toast >> text=Deleted 26 tasks.');
+  await page.waitForSelector('.toast >> text=Deleted 25 tasks.');
+  await expectRows(page, [wide[0]]);
+  // The one left: select all matching again, and delete it too.
+  await page.check('#dm-select-page');
+  await page.click('#dm-delete');
+  await page.click('#dm-dialog-confirm');
+  await page.waitForSelector('.toast >> text=Deleted 1 task.');
   await expectRows(page, []);
   await page.waitForSelector('#dm-empty:not([hidden])');
   const counts = await call('boss', 'GET', `/projects/${projectId}/task-counts`);

@@ -133,6 +133,10 @@ pub struct BulkRequest {
     /// Every task matching this filter (`{}`: every task of the project).
     #[serde(default)]
     pub filter: Option<TaskFilter>,
+    /// With `filter`: tasks to leave out (up to 100000), e.g. rows unticked
+    /// after "select all matching".
+    #[serde(default)]
+    pub except: Option<Vec<TaskId>>,
     /// `assign`: the members to assign the tasks to.
     #[serde(default)]
     pub users: Option<Vec<String>>,
@@ -289,6 +293,12 @@ impl Engine {
             .project_with_role(actor, project, ProjectRole::Manager, "change tasks in bulk")
             .await?;
         let target = match (&request.tasks, &request.filter) {
+            (Some(_), None) if request.except.is_some() => {
+                return Err(Error::invalid(
+                    "except",
+                    "leaves tasks out of a `filter`; with `tasks`, list only the tasks wanted",
+                ))
+            }
             (Some(tasks), None) => {
                 if tasks.is_empty() || tasks.len() > MAX_BULK_IDS {
                     return Err(Error::invalid(
@@ -298,7 +308,19 @@ impl Engine {
                 }
                 BulkTarget::Tasks(tasks.clone())
             }
-            (None, Some(filter)) => BulkTarget::Filter(self.task_query(filter, "filter.").await?),
+            (None, Some(filter)) => {
+                let except = request.except.clone().unwrap_or_default();
+                if except.len() > MAX_BULK_IDS {
+                    return Err(Error::invalid(
+                        "except",
+                        format!("leave out at most {MAX_BULK_IDS} tasks"),
+                    ));
+                }
+                BulkTarget::Filter {
+                    query: self.task_query(filter, "filter.").await?,
+                    except,
+                }
+            }
             _ => {
                 return Err(Error::invalid(
                     "tasks",

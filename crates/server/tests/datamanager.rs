@@ -561,6 +561,10 @@ async fn bulk_actions_change_tasks_and_keep_counts_right() {
                 "tasks",
             ),
             (json!({"action": "delete", "tasks": []}), "tasks"),
+            (
+                json!({"action": "delete", "tasks": [1], "except": [2]}),
+                "except",
+            ),
             (json!({"action": "assign", "tasks": [1]}), "users"),
             (
                 json!({"action": "assign", "tasks": [1], "users": ["outsider"]}),
@@ -677,6 +681,21 @@ async fn bulk_actions_change_tasks_and_keep_counts_right() {
         assert_eq!(done["affected"], lyon_ids.len() as i64);
         let rows = setup.all(&filter(lyon.clone()), 50).await;
         assert!(rows.iter().all(|row| row["priority"] == 7));
+        // The same set but two tasks ("select all matching", then untick two).
+        let (status, done) = setup
+            .bulk(
+                &setup.manager,
+                json!({"action": "set_priority", "filter": lyon, "priority": 5,
+                       "except": [lyon_ids[0], lyon_ids[1]]}),
+            )
+            .await;
+        assert_eq!(status, 200, "{done}");
+        assert_eq!(done["affected"], lyon_ids.len() as i64 - 2);
+        let rows = setup.all(&filter(lyon.clone()), 50).await;
+        for row in &rows {
+            let left_out = row["id"] == lyon_ids[0] || row["id"] == lyon_ids[1];
+            assert_eq!(row["priority"], if left_out { 7 } else { 5 }, "{row}");
+        }
         let (_, next) = setup
             .server
             .call(

@@ -335,6 +335,8 @@ export async function render({ root, params, query, user, navigate }) {
   /** @type {Set<number>} */
   const selected = new Set();
   let allMatching = false;
+  /** With `allMatching`: the tasks unticked since, which an action leaves out. @type {Set<number>} */
+  const excluded = new Set();
   let lastChecked = -1;
   /** Data keys seen, in the order first seen; and the JSON types of their values. */
   const knownKeys = [...facts.keys];
@@ -1018,7 +1020,7 @@ export async function render({ root, params, query, user, navigate }) {
         break;
       case 'x':
         if (!canManage || onControl || focus < 0) return;
-        toggleRow(focus, !(allMatching || selected.has(rows[focus].id)), false);
+        toggleRow(focus, !isSelected(rows[focus].id), false);
         break;
       default:
         return;
@@ -1036,21 +1038,30 @@ export async function render({ root, params, query, user, navigate }) {
   // --- Selection and bulk actions --------------------------------------------
   function clearSelection() {
     selected.clear();
+    excluded.clear();
     allMatching = false;
     lastChecked = -1;
   }
 
+  /** @param {number} id */
+  function isSelected(id) {
+    return allMatching ? !excluded.has(id) : selected.has(id);
+  }
+
   /** @param {number} index @param {boolean} on @param {boolean} range */
   function toggleRow(index, on, range) {
-    if (allMatching) {
-      // Leaving "every matching task": what stays selected is this page.
-      allMatching = false;
-      for (const row of rows) selected.add(row.id);
-    }
     const [from, to] = range && lastChecked >= 0 ? [Math.min(lastChecked, index), Math.max(lastChecked, index)] : [index, index];
     for (let i = from; i <= to; i++) {
-      if (on) selected.add(rows[i].id);
-      else selected.delete(rows[i].id);
+      const id = rows[i].id;
+      // With every matching task selected, an unticked row is left out of it.
+      if (allMatching) {
+        if (on) excluded.delete(id);
+        else excluded.add(id);
+      } else if (on) {
+        selected.add(id);
+      } else {
+        selected.delete(id);
+      }
     }
     lastChecked = index;
     if (focus !== index) setFocus(index, false);
@@ -1059,42 +1070,50 @@ export async function render({ root, params, query, user, navigate }) {
 
   /** @param {boolean} on */
   function selectPage(on) {
-    if (allMatching && !on) clearSelection();
     for (const row of rows) {
-      if (on) selected.add(row.id);
-      else selected.delete(row.id);
+      if (allMatching) {
+        if (on) excluded.delete(row.id);
+        else excluded.add(row.id);
+      } else if (on) {
+        selected.add(row.id);
+      } else {
+        selected.delete(row.id);
+      }
     }
     showSelection();
   }
 
   /** How many tasks an action would change, if known. */
   function selectedCount() {
-    return allMatching ? total : selected.size;
+    return allMatching ? (total === null ? null : total - excluded.size) : selected.size;
   }
 
   function showSelection() {
     if (!canManage) return;
     const boxes = /** @type {HTMLInputElement[]} */ ([...table.querySelectorAll('tbody .dm-row-check')]);
     boxes.forEach((box, index) => {
-      const on = allMatching || selected.has(rows[index].id);
+      const on = isSelected(rows[index].id);
       box.checked = on;
       box.closest('tr')?.classList.toggle('dm-selected', on);
     });
-    const onPage = rows.filter((row) => allMatching || selected.has(row.id)).length;
+    const onPage = rows.filter((row) => isSelected(row.id)).length;
     const pageBox = /** @type {HTMLInputElement | null} */ (table.querySelector('#dm-select-page'));
     if (pageBox) {
       pageBox.checked = rows.length > 0 && onPage === rows.length;
       pageBox.indeterminate = onPage > 0 && onPage < rows.length;
     }
-    const some = allMatching || selected.size > 0;
+    const some = allMatching ? selectedCount() !== 0 : selected.size > 0;
     const more = total === null || total > rows.length;
     replace(selectionBar,
       h('span', { id: 'dm-selected' }, allMatching
-        ? `All ${total === null ? '' : `${total.toLocaleString()} `}matching tasks are selected.`
+        ? excluded.size
+          ? `All ${total === null ? '' : `${total.toLocaleString()} `}matching tasks but ${excluded.size.toLocaleString()} are selected.`
+          : `All ${total === null ? '' : `${total.toLocaleString()} `}matching tasks are selected.`
         : selected.size ? `${count(selected.size, 'task')} selected${selected.size > onPage ? ` (${onPage} on this page)` : ''}.` : 'Select tasks to change them together.'),
       !allMatching && rows.length > 0 && onPage === rows.length && more
         ? h('button', { type: 'button', class: 'link', id: 'dm-select-all', onclick: () => {
           allMatching = true;
+          excluded.clear();
           showSelection();
         } }, total === null ? 'Select every matching task' : `Select all ${total.toLocaleString()} matching tasks`)
         : null,
@@ -1116,7 +1135,10 @@ export async function render({ root, params, query, user, navigate }) {
     if (allMatching) {
       const filtered = Object.keys(apiFilter(state)).length > 0;
       const what = filtered ? 'task matching the filters' : 'task of the project';
-      return n === null ? `every ${what}` : n === 1 ? `the 1 ${what}` : `all ${n.toLocaleString()} ${filtered ? 'tasks matching the filters' : 'tasks of the project'}`;
+      const but = excluded.size ? ` but the ${count(excluded.size, 'unticked task')}` : '';
+      if (n === null) return `every ${what}${but}`;
+      if (excluded.size) return `${count(n, 'task')} (${filtered ? 'those matching the filters' : 'every task of the project'}${but})`;
+      return n === 1 ? `the 1 ${what}` : `all ${n.toLocaleString()} ${filtered ? 'tasks matching the filters' : 'tasks of the project'}`;
     }
     return count(selected.size, 'selected task');
   }
@@ -1128,7 +1150,9 @@ export async function render({ root, params, query, user, navigate }) {
    * @param {(affected: number) => string} done
    */
   async function bulk(action, extra, done) {
-    const target = allMatching ? { filter: apiFilter(state) } : { tasks: [...selected] };
+    const target = allMatching
+      ? { filter: apiFilter(state), ...(excluded.size ? { except: [...excluded] } : {}) }
+      : { tasks: [...selected] };
     try {
       const answer = await post(`${base}/tasks/bulk`, { action, ...target, ...extra });
       toast(done(Number(answer.affected)));
