@@ -813,7 +813,7 @@ impl Store {
                 wanted - found.len()
             );
             let params = sql.params();
-            let rows = self.quick_read(&text, &params).await?;
+            let rows = self.long_read(&text, &params).await?;
             for row in rows {
                 let task = task_row(&row)?;
                 let score = row.optional_float("prediction_score")?;
@@ -927,8 +927,8 @@ impl Store {
         let narrowed = narrowed.map_or(String::new(), |narrowed| format!(" AND {narrowed}"));
         let text = format!("SELECT COUNT(*) AS n FROM {from} WHERE {filter}{narrowed}");
         let params = sql.params();
-        let row = self.quick_read_one(&text, &params).await?;
-        row.int("n")
+        let rows = self.long_read(&text, &params).await?;
+        rows.first().ok_or(Error::NotFound)?.int("n")
     }
 
     /// How a page is read on SQLite (see [`Access`]). Walking the sort
