@@ -963,18 +963,34 @@ impl Store {
                 walked = index;
             }
         }
-        if candidates.is_empty() {
-            return Ok(Access::Walk(walked));
-        }
-        let total = self.project_size(project).await?;
-        let balanced = (((wanted as f64) * (total as f64)).sqrt() as i64).max(MIN_CANDIDATES);
-        let cap = |set: &Candidates| candidate_cap(sort, set, balanced, total);
         Ok(
-            match self.smallest(project, query, candidates, cap).await? {
+            match self
+                .page_candidates(project, query, sort, wanted, candidates)
+                .await?
+            {
                 Some(candidates) => Access::Candidates(candidates),
                 None => Access::Walk(walked),
             },
         )
+    }
+
+    /// The smallest of `sets` worth reading and sorting for a page of
+    /// `wanted` rows (see [`candidate_cap`]), if any.
+    async fn page_candidates(
+        &self,
+        project: ProjectId,
+        query: &TaskQuery,
+        sort: &TableSort,
+        wanted: usize,
+        sets: Vec<Candidates>,
+    ) -> Result<Option<Candidates>> {
+        if sets.is_empty() {
+            return Ok(None);
+        }
+        let total = self.project_size(project).await?;
+        let balanced = (((wanted as f64) * (total as f64)).sqrt() as i64).max(MIN_CANDIDATES);
+        let cap = |set: &Candidates| candidate_cap(sort, set, balanced, total);
+        self.smallest(project, query, sets, cap).await
     }
 
     /// How a page is read on PostgreSQL: the planner decides, except that a
@@ -1001,16 +1017,15 @@ impl Store {
         if query.annotator.is_some() {
             sets.push(Candidates::Annotator);
         }
-        if sets.is_empty() {
-            return Ok(Access::Planner);
-        }
-        let total = self.project_size(project).await?;
-        let balanced = (((wanted as f64) * (total as f64)).sqrt() as i64).max(MIN_CANDIDATES);
-        let cap = |set: &Candidates| candidate_cap(sort, set, balanced, total);
-        Ok(match self.smallest(project, query, sets, cap).await? {
-            Some(candidates) => Access::Candidates(candidates),
-            None => Access::Planner,
-        })
+        Ok(
+            match self
+                .page_candidates(project, query, sort, wanted, sets)
+                .await?
+            {
+                Some(candidates) => Access::Candidates(candidates),
+                None => Access::Planner,
+            },
+        )
     }
 
     /// The candidate sets a filter offers, leaving out the index `walked`
@@ -1678,6 +1693,7 @@ mod tests {
         assert_eq!(walked, query);
         let mut sql = Sql::default();
         let (from, narrowed) = access_sql(
+            Backend::Sqlite,
             &Access::Candidates(Candidates::Annotator),
             ProjectId(1),
             &query,
@@ -1690,6 +1706,22 @@ mod tests {
                 "t.id IN (SELECT a.task_id FROM annotations a \
                  WHERE a.project_id = $1 AND a.completed_by = $2)"
             )
+        );
+        // PostgreSQL: the candidates as a derived table the planner keeps
+        // apart (`OFFSET 0`), driving a join by id.
+        let mut sql = Sql::default();
+        let (from, narrowed) = access_sql(
+            Backend::Postgres,
+            &Access::Candidates(Candidates::Annotator),
+            ProjectId(1),
+            &query,
+            &mut sql,
+        );
+        assert_eq!(narrowed, None);
+        assert!(
+            from.starts_with("(SELECT tasks.* FROM (SELECT DISTINCT a.task_id FROM annotations a")
+                && from.ends_with("OFFSET 0) c JOIN tasks ON tasks.id = c.task_id OFFSET 0) t"),
+            "{from}"
         );
     }
 
