@@ -407,6 +407,44 @@ test('HTML in labels and task text shows as text', async () => {
   assert.equal(await page.evaluate(() => 'bad' in window), false);
 });
 
+test('on a HiDPI screen the canvases hold device pixels and coordinates stay exact', async () => {
+  const hidpi = await browser.newPage({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 2 });
+  const errors = [];
+  hidpi.on('pageerror', (e) => errors.push(String(e)));
+  try {
+    await hidpi.goto(`${server.url}/web/tests/pages/workspace.html`);
+    await hidpi.waitForFunction(() => 'gl' in window);
+    await hidpi.evaluate(([c]) => window.gl.make(c, [], {}), [BOXES]);
+    await hidpi.mouse.move(5, 5);
+    const sizes = await hidpi.evaluate(() => [...document.querySelectorAll('.gl-stage canvas')].map((canvas) => {
+      const box = canvas.getBoundingClientRect();
+      return [canvas.width, canvas.height, box.width, box.height];
+    }));
+    assert.equal(sizes.length, 2, 'image and overlay canvases');
+    for (const [width, height, cssWidth, cssHeight] of sizes) {
+      assert.equal(width, Math.round(cssWidth * 2), 'backing store is 2× wide');
+      assert.equal(height, Math.round(cssHeight * 2), 'backing store is 2× high');
+    }
+    const p = (await hidpi.evaluate(([a, b]) => window.gl.toClient(a, b), [40, 30])).map(Math.round);
+    const q = (await hidpi.evaluate(([a, b]) => window.gl.toClient(a, b), [200, 150])).map(Math.round);
+    await hidpi.mouse.move(p[0], p[1]);
+    await hidpi.mouse.down();
+    await hidpi.mouse.move(q[0], q[1], { steps: 5 });
+    await hidpi.mouse.up();
+    const [x0, y0] = await hidpi.evaluate(([a, b]) => window.gl.toImage(a, b), p);
+    const [x1, y1] = await hidpi.evaluate(([a, b]) => window.gl.toImage(a, b), q);
+    const [item] = await hidpi.evaluate(() => window.gl.result());
+    close(item.value.x, (x0 / IMAGE_W) * 100, 'x');
+    close(item.value.y, (y0 / IMAGE_H) * 100, 'y');
+    close(item.value.width, ((x1 - x0) / IMAGE_W) * 100, 'width');
+    close(item.value.height, ((y1 - y0) / IMAGE_H) * 100, 'height');
+    close(item.value.x, 10, 'x near 40 px', 0.5);
+    assert.deepEqual(errors, []);
+  } finally {
+    await hidpi.close();
+  }
+});
+
 test('no errors or CSP violations on the page', () => {
   assert.deepEqual(pageErrors, []);
 });

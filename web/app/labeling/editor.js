@@ -154,7 +154,10 @@ export class ImageEditor {
 
   /** Match the canvases' backing stores to their CSS size times the device pixel ratio. */
   resize() {
-    const rect = this.stage.getBoundingClientRect();
+    // The canvases' own box: the stage's less its border. (The stage's box
+    // made the backing store 2 px wider than shown, so everything was drawn
+    // squeezed by that much and slightly off the pointer at the far side.)
+    const rect = this.overlay.getBoundingClientRect();
     const width = Math.max(1, Math.round(rect.width) || 800);
     const height = Math.max(1, Math.round(rect.height) || 600);
     const dpr = window.devicePixelRatio || 1;
