@@ -322,6 +322,21 @@ async fn the_table_filters_sorts_and_pages() {
                 filter(json!({"data": [{"key": "city", "op": "eq", "value": null}]})),
                 setup.expected(|i| i % 5 == 4),
             ),
+            // Text in another field of the task ("png" is in every image
+            // path) does not make `contains` match; nor does a quote, which
+            // the stored JSON escapes.
+            (
+                filter(json!({"data": [{"key": "city", "op": "contains", "value": "png"}]})),
+                vec![],
+            ),
+            (
+                filter(json!({"data": [{"key": "city", "op": "contains", "value": "Ly\"on"}]})),
+                vec![],
+            ),
+            (
+                filter(json!({"data": [{"key": "image", "op": "contains", "value": "/IMG/1"}]})),
+                setup.expected(|i| format!("/img/{i}").starts_with("/img/1")),
+            ),
             (
                 "&prediction_score_min=0.3".into(),
                 setup.expected(|i| i % 3 == 0 && (i % 7) as f64 / 10.0 >= 0.3),

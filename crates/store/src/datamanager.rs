@@ -368,12 +368,29 @@ fn filter_sql(backend: Backend, project: ProjectId, query: &TaskQuery, sql: &mut
                     other => other.to_string(),
                 };
                 let pattern = sql.bind(Bind::Text(like_pattern(&text)));
-                match backend {
+                let field = match backend {
                     Backend::Sqlite => format!("{expr} LIKE {pattern} ESCAPE '\\'"),
                     Backend::Postgres => format!(
                         "(CAST(t.data AS jsonb) ->> '{}') ILIKE {pattern} ESCAPE '\\'",
                         condition.key
                     ),
+                };
+                // Task data is stored as serde_json writes it, which escapes
+                // only quotes, backslashes and control characters: a text
+                // without those that is in a field's value is also in the
+                // stored JSON. Searching the stored text first spares
+                // parsing the JSON of every task that cannot match.
+                if text
+                    .chars()
+                    .any(|c| c == '"' || c == '\\' || c.is_control())
+                {
+                    field
+                } else {
+                    let raw = match backend {
+                        Backend::Sqlite => "LIKE",
+                        Backend::Postgres => "ILIKE",
+                    };
+                    format!("(t.data {raw} {pattern} ESCAPE '\\' AND {field})")
                 }
             }
             DataOp::Gt => compare(sql, ">"),
