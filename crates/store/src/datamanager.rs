@@ -378,19 +378,18 @@ fn filter_sql(backend: Backend, project: ProjectId, query: &TaskQuery, sql: &mut
                 // Task data is stored as serde_json writes it, which escapes
                 // only quotes, backslashes and control characters: a text
                 // without those that is in a field's value is also in the
-                // stored JSON. Searching the stored text first spares
-                // parsing the JSON of every task that cannot match.
-                if text
+                // stored JSON. On SQLite, searching the stored text first
+                // spares parsing the JSON of every task that cannot match.
+                // (PostgreSQL's planner, misjudging how many tasks the extra
+                // condition keeps, then sorted every task instead of walking
+                // the index: 9 → 373 ms for a common word at 1M tasks.)
+                let escaped = text
                     .chars()
-                    .any(|c| c == '"' || c == '\\' || c.is_control())
-                {
-                    field
+                    .any(|c| c == '"' || c == '\\' || c.is_control());
+                if backend == Backend::Sqlite && !escaped {
+                    format!("(t.data LIKE {pattern} ESCAPE '\\' AND {field})")
                 } else {
-                    let raw = match backend {
-                        Backend::Sqlite => "LIKE",
-                        Backend::Postgres => "ILIKE",
-                    };
-                    format!("(t.data {raw} {pattern} ESCAPE '\\' AND {field})")
+                    field
                 }
             }
             DataOp::Gt => compare(sql, ">"),
