@@ -626,81 +626,66 @@ fn access_sql(
     query: &TaskQuery,
     sql: &mut Sql,
 ) -> (String, Option<String>) {
-    if backend == Backend::Postgres {
-        return postgres_access_sql(access, project, query, sql);
+    if let Some((column, source)) = candidate_source(access, project, query, sql) {
+        return match backend {
+            Backend::Sqlite => (
+                "tasks t NOT INDEXED".to_string(),
+                Some(format!("t.id IN (SELECT {column} FROM {source})")),
+            ),
+            // A derived table named `t` that `OFFSET 0` keeps the planner
+            // from merging into the page's query, so the page sorts the
+            // candidates instead of walking the sort order's index in
+            // search of them; the candidates drive the join, one lookup by
+            // id each. (An annotator's imported annotations may repeat a
+            // task, hence DISTINCT.)
+            Backend::Postgres => (
+                format!(
+                    "(SELECT tasks.* FROM (SELECT DISTINCT {column} FROM {source} OFFSET 0) c \
+                     JOIN tasks ON tasks.id = c.task_id OFFSET 0) t"
+                ),
+                None,
+            ),
+        };
     }
     match access {
-        Access::Planner => ("tasks t".to_string(), None),
-        Access::Walk(index) | Access::Candidates(Candidates::Index(index)) => {
+        Access::Walk(index) | Access::Candidates(Candidates::Index(index))
+            if backend == Backend::Sqlite =>
+        {
             (format!("tasks t INDEXED BY {index}"), None)
         }
-        Access::Candidates(Candidates::Label) => {
-            let project = sql.bind(Bind::Int(project.0));
-            let label = sql.bind(Bind::Text(query.label.clone().unwrap_or_default()));
-            (
-                "tasks t NOT INDEXED".to_string(),
-                Some(format!(
-                    "t.id IN (SELECT l.task_id FROM task_labels l \
-                     WHERE l.project_id = {project} AND l.label = {label})"
-                )),
-            )
-        }
-        Access::Candidates(Candidates::Annotator) => {
-            let project = sql.bind(Bind::Int(project.0));
-            let user = sql.bind(Bind::Int(query.annotator.map_or(0, |user| user.0)));
-            (
-                "tasks t NOT INDEXED".to_string(),
-                Some(format!(
-                    "t.id IN (SELECT a.task_id FROM annotations a \
-                     WHERE a.project_id = {project} AND a.completed_by = {user})"
-                )),
-            )
-        }
+        _ => ("tasks t".to_string(), None),
     }
 }
 
-/// [`access_sql`] on PostgreSQL: a label's or annotator's candidates as a
-/// derived table named `t` that `OFFSET 0` keeps the planner from merging
-/// into the page's query, so the page sorts the candidates instead of
-/// walking the sort order's index in search of them.
-fn postgres_access_sql(
+/// For a label's or an annotator's candidates: the column of their task
+/// ids and the `FROM … WHERE …` that lists them.
+fn candidate_source(
     access: &Access,
     project: ProjectId,
     query: &TaskQuery,
     sql: &mut Sql,
-) -> (String, Option<String>) {
-    let candidates = match access {
+) -> Option<(&'static str, String)> {
+    match access {
         Access::Candidates(Candidates::Label) => {
             let project = sql.bind(Bind::Int(project.0));
             let label = sql.bind(Bind::Text(query.label.clone().unwrap_or_default()));
-            format!(
-                "SELECT l.task_id FROM task_labels l \
-                 WHERE l.project_id = {project} AND l.label = {label}"
-            )
+            Some((
+                "l.task_id",
+                format!("task_labels l WHERE l.project_id = {project} AND l.label = {label}"),
+            ))
         }
         Access::Candidates(Candidates::Annotator) => {
             let project = sql.bind(Bind::Int(project.0));
             let user = sql.bind(Bind::Int(query.annotator.map_or(0, |user| user.0)));
-            // An annotator's imported annotations may repeat a task.
-            format!(
-                "SELECT DISTINCT a.task_id FROM annotations a \
-                 WHERE a.project_id = {project} AND a.completed_by = {user}"
-            )
+            Some((
+                "a.task_id",
+                format!("annotations a WHERE a.project_id = {project} AND a.completed_by = {user}"),
+            ))
         }
-        _ => return ("tasks t".to_string(), None),
-    };
-    // The candidates drive the join: one lookup by id each.
-    (
-        format!(
-            "(SELECT tasks.* FROM ({candidates} OFFSET 0) c \
-             JOIN tasks ON tasks.id = c.task_id OFFSET 0) t"
-        ),
-        None,
-    )
+        _ => None,
+    }
 }
 
-/// The query left to check on each row read through `access`: a label's
-/// or an annotator's candidates already have them.
 /// The most candidates of `set` worth reading and sorting for a page in
 /// `sort` order, rather than walking the sort order's index; `balanced`
 /// is where both cost about the same (see `Store::page_access`).
@@ -726,6 +711,8 @@ fn candidate_cap(sort: &TableSort, set: &Candidates, balanced: i64, total: i64) 
     }
 }
 
+/// The query left to check on each row read through `access`: a label's
+/// or an annotator's candidates already have them.
 fn residual(query: &TaskQuery, access: &Access) -> TaskQuery {
     let mut residual = query.clone();
     match access {
