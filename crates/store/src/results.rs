@@ -4,7 +4,7 @@
 //! the engine's decision.
 
 use crate::{Result, Store};
-use gloss_types::{ProjectId, Timestamp, UserId};
+use gloss_types::{ProjectId, TaskId, Timestamp, UserId};
 
 /// The tables whose rows hold a project's Label Studio results.
 const RESULT_TABLES: [&str; 3] = ["annotations", "drafts", "predictions"];
@@ -62,19 +62,22 @@ impl Store {
     ) -> Result<RewrittenResults> {
         let now = Timestamp::now().millis();
         let mut counts = RewrittenResults::default();
+        // Tasks whose annotations changed: their labels are recounted.
+        let mut relabelled: Vec<i64> = Vec::new();
         let mut tx = self.begin_write().await?;
         for table in RESULT_TABLES {
             let mut after = 0i64;
             loop {
-                let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
-                    "SELECT id, result FROM {table} WHERE project_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+                let rows: Vec<(i64, i64, String)> = sqlx::query_as(&format!(
+                    "SELECT id, task_id, result FROM {table} WHERE project_id = $1 AND id > $2 \
+                     ORDER BY id LIMIT $3"
                 ))
                 .bind(project.0)
                 .bind(after)
                 .bind(PAGE)
                 .fetch_all(&mut *tx)
                 .await?;
-                for (id, result) in &rows {
+                for (id, task, result) in &rows {
                     let Some(new) = rewrite(result) else {
                         continue;
                     };
@@ -99,6 +102,7 @@ impl Store {
                             .execute(&mut *tx)
                             .await?;
                             counts.annotations += 1;
+                            relabelled.push(*task);
                         }
                         "drafts" => {
                             sqlx::query(
@@ -122,13 +126,17 @@ impl Store {
                     }
                 }
                 match rows.last() {
-                    Some((id, _)) if rows.len() as i64 == PAGE => after = *id,
+                    Some((id, _, _)) if rows.len() as i64 == PAGE => after = *id,
                     _ => break,
                 }
             }
         }
-        if counts.annotations > 0 {
-            rebuild_task_labels(&mut tx, project).await?;
+        // The data manager's "label present" filter reads `task_labels`.
+        relabelled.sort_unstable();
+        relabelled.dedup();
+        for task in relabelled {
+            let conn = &mut crate::queue_sql::SqlxQueue(&mut tx, self.backend);
+            crate::datamanager::relabel_task(conn, project, TaskId(task)).await?;
         }
         sqlx::query("UPDATE projects SET label_config = $1, updated_at = $2 WHERE id = $3")
             .bind(label_config)
@@ -139,47 +147,4 @@ impl Store {
         tx.commit().await?;
         Ok(counts)
     }
-}
-
-/// Recomputes the project's `task_labels` (the data manager's "label
-/// present" filter) from its annotations, after a config change renamed,
-/// merged or removed labels in them.
-async fn rebuild_task_labels(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    project: ProjectId,
-) -> Result<()> {
-    sqlx::query("DELETE FROM task_labels WHERE project_id = $1")
-        .bind(project.0)
-        .execute(&mut **tx)
-        .await?;
-    let mut after = 0i64;
-    loop {
-        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT id, task_id, result FROM annotations WHERE project_id = $1 AND id > $2 \
-             ORDER BY id LIMIT $3",
-        )
-        .bind(project.0)
-        .bind(after)
-        .bind(PAGE)
-        .fetch_all(&mut **tx)
-        .await?;
-        for (_, task, result) in &rows {
-            for label in crate::datamanager::result_labels(result) {
-                sqlx::query(
-                    "INSERT INTO task_labels (project_id, label, task_id) VALUES ($1, $2, $3) \
-                     ON CONFLICT DO NOTHING",
-                )
-                .bind(project.0)
-                .bind(label)
-                .bind(task)
-                .execute(&mut **tx)
-                .await?;
-            }
-        }
-        match rows.last() {
-            Some((id, _, _)) if rows.len() as i64 == PAGE => after = *id,
-            _ => break,
-        }
-    }
-    Ok(())
 }
