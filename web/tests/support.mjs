@@ -37,11 +37,12 @@ function glossBinary() {
 
 /**
  * Starts `gloss serve` on a free port of 127.0.0.1 with a fresh data folder.
+ * @param {string[]} [serveArgs] more flags for `serve`, e.g. `--demo`
  * @returns {Promise<{base: string, stop: () => Promise<void>}>}
  */
-export async function startGloss() {
+export async function startGloss(serveArgs = []) {
   const data = mkdtempSync(join(tmpdir(), 'gloss-web-test-'));
-  const child = spawn(glossBinary(), ['--data', data, 'serve', '--bind', '127.0.0.1:0'], {
+  const child = spawn(glossBinary(), ['--data', data, 'serve', '--bind', '127.0.0.1:0', ...serveArgs], {
     env: { ...process.env, GLOSS_ADMIN_PASSWORD: ADMIN_PASSWORD, RUST_LOG: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
