@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { api, launchBrowser, png, signIn, startGloss, tokenFor, ADMIN_PASSWORD, IMAGE_CONFIG as CONFIG } from './support.mjs';
+import { api, launchBrowser, png, signIn, startGloss, tokenFor, ADMIN_PASSWORD, IMAGE_CONFIG as CONFIG, recordErrors } from './support.mjs';
 
 const PASSWORD = 'annotator-password';
 
@@ -40,10 +40,7 @@ after(async () => {
 async function newPage() {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(String(error)));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text());
-  });
+  recordErrors(page, pageErrors);
   return page;
 }
 

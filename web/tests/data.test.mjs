@@ -5,7 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, launchBrowser, png, signIn, startGloss, tokenFor, ADMIN_PASSWORD } from './support.mjs';
+import { api, launchBrowser, png, signIn, startGloss, tokenFor, ADMIN_PASSWORD, recordErrors } from './support.mjs';
 import { apiFilter, readState, writeQuery } from '../app/pages/data.js';
 
 const PASSWORD = 'data-manager-password';
@@ -116,10 +116,7 @@ after(async () => {
 async function newPage() {
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(String(error)));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text());
-  });
+  recordErrors(page, pageErrors);
   page.on('dialog', (dialog) => {
     dialogs.push(`${dialog.type()}: ${dialog.message()}`);
     dialog.dismiss().catch(() => {});

@@ -8,7 +8,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, launchBrowser, png, signIn, startGloss, tokenFor, ADMIN_PASSWORD } from './support.mjs';
+import { api, launchBrowser, png, signIn, startGloss, tokenFor, ADMIN_PASSWORD, recordErrors } from './support.mjs';
 
 const PASSWORD = 'screens-password';
 
@@ -47,10 +47,7 @@ after(async () => {
 async function newPage() {
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(String(error)));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text());
-  });
+  recordErrors(page, pageErrors);
   page.on('dialog', (dialog) => {
     dialog.accept().catch(() => {});
   });

@@ -86,6 +86,19 @@ export function launchBrowser() {
 }
 
 /**
+ * Records into `errors` what a page reports as wrong: uncaught exceptions
+ * and console errors (a failed resource load is left to the test itself).
+ * @param {import('playwright-core').Page} page
+ * @param {string[]} errors
+ */
+export function recordErrors(page, errors) {
+  page.on('pageerror', (error) => errors.push(String(error)));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) errors.push(message.text());
+  });
+}
+
+/**
  * A JSON call to the API with a bearer token.
  * @param {string} base
  * @param {string | null} token
