@@ -3,7 +3,7 @@
 //! username and password and joins the project with that role. A link
 //! works once and expires.
 
-use crate::access::{require_role, Actor};
+use crate::access::Actor;
 use crate::auth::{check_password, check_username, hash_password, hash_secret, random_secret};
 use crate::error::{Error, Result};
 use crate::Engine;
@@ -31,8 +31,8 @@ impl Engine {
         role: Role,
         valid_days: Option<i64>,
     ) -> Result<NewInviteLink> {
-        let (_, my_role) = self.project_for(actor, project).await?;
-        require_role(my_role, ProjectRole::Manager, "invite people")?;
+        self.project_with_role(actor, project, ProjectRole::Manager, "invite people")
+            .await?;
         if role == Role::Admin {
             return Err(Error::invalid(
                 "role",
@@ -62,15 +62,15 @@ impl Engine {
 
     /// A project's invitations (managers).
     pub async fn list_invites(&self, actor: &Actor, project: ProjectId) -> Result<Vec<Invite>> {
-        let (_, my_role) = self.project_for(actor, project).await?;
-        require_role(my_role, ProjectRole::Manager, "see invitations")?;
+        self.project_with_role(actor, project, ProjectRole::Manager, "see invitations")
+            .await?;
         Ok(self.store.list_invites(project, 200).await?)
     }
 
     /// Withdraws an invitation (managers).
     pub async fn delete_invite(&self, actor: &Actor, project: ProjectId, id: i64) -> Result<()> {
-        let (_, my_role) = self.project_for(actor, project).await?;
-        require_role(my_role, ProjectRole::Manager, "withdraw invitations")?;
+        self.project_with_role(actor, project, ProjectRole::Manager, "withdraw invitations")
+            .await?;
         self.store
             .delete_invite(project, id)
             .await
