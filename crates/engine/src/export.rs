@@ -17,7 +17,7 @@ use gloss_formats::{
 };
 use gloss_schema::ControlKind;
 use gloss_store::{AnnotationRow, DraftRow, PredictionRow, ProjectMediaRow, TaskBundlePage};
-use gloss_types::result::{ResultItem, ResultValue};
+use gloss_types::result::ResultItem;
 use gloss_types::{ProjectId, ProjectRole, TaskStatus};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -744,14 +744,9 @@ fn image_info(
 }
 
 fn item_has_label(item: &ResultItem, label: &str) -> bool {
-    let labels: &[String] = match &item.value {
-        ResultValue::RectangleLabels(v) => &v.rectanglelabels,
-        ResultValue::PolygonLabels(v) => &v.polygonlabels,
-        ResultValue::Choices(v) => &v.choices,
-        ResultValue::Labels(v) => &v.labels,
-        _ => return false,
-    };
-    labels.iter().any(|l| l == label)
+    item.value
+        .labels()
+        .is_some_and(|labels| labels.iter().any(|l| l == label))
 }
 
 fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> i64) -> HashMap<i64, Vec<T>> {

@@ -1,9 +1,9 @@
 //! Checking annotation results against a label config.
 
-use gloss_types::result::{ResultItem, ResultValue};
+use gloss_types::result::{BrushValue, EllipseValue, KeyPointValue, ResultItem, ResultValue};
 use serde::Serialize;
 
-use crate::model::{ChoiceMode, ControlKind, ControlTag, LabelConfig, ObjectKind};
+use crate::model::{ChoiceMode, ControlTag, LabelConfig, ObjectKind, CONTROL_KINDS};
 
 /// Slack for sums of percentages, which Label Studio computes in floating point.
 const EPSILON: f64 = 1e-6;
@@ -72,6 +72,17 @@ pub fn check_result(config: &LabelConfig, item: &ResultItem) -> Vec<ResultProble
     }
     let target = config.object(&item.to_name).map(|o| o.kind);
     check_value(control, target, &item.value, &mut problems);
+    if matches!(
+        item.value,
+        ResultValue::Brush(_) | ResultValue::BrushLabels(_)
+    ) && (item.original_width.is_none() || item.original_height.is_none())
+    {
+        problems.add(
+            "missing_size",
+            "original_width",
+            "a mask needs original_width and original_height, the size of its pixel grid".into(),
+        );
+    }
     problems.0
 }
 
@@ -104,17 +115,9 @@ impl Problems {
 /// Whether a typed variant exists for `type_name`, so that an `Other` with
 /// that type means its value did not have the expected shape.
 fn is_known_type(type_name: &str) -> bool {
-    [
-        ControlKind::RectangleLabels,
-        ControlKind::PolygonLabels,
-        ControlKind::Labels,
-        ControlKind::Choices,
-        ControlKind::TextArea,
-        ControlKind::Rectangle,
-        ControlKind::Polygon,
-    ]
-    .iter()
-    .any(|kind| kind.result_type() == type_name)
+    CONTROL_KINDS
+        .iter()
+        .any(|kind| kind.result_type() == type_name)
 }
 
 fn check_value(
@@ -130,10 +133,10 @@ fn check_value(
         }
         ResultValue::Rectangle(v) => check_box(v.x, v.y, v.width, v.height, v.rotation, problems),
         ResultValue::PolygonLabels(v) => {
-            check_points(&v.points, problems);
+            check_points(&v.points, 3, "polygon", problems);
             check_labels(control, "polygonlabels", &v.polygonlabels, problems);
         }
-        ResultValue::Polygon(v) => check_points(&v.points, problems),
+        ResultValue::Polygon(v) => check_points(&v.points, 3, "polygon", problems),
         ResultValue::Choices(v) => {
             check_labels(control, "choices", &v.choices, problems);
             let single = control.choice.is_some_and(ChoiceMode::is_single);
@@ -160,6 +163,27 @@ fn check_value(
             check_labels(control, "labels", &v.labels, problems);
         }
         ResultValue::TextArea(_) => {}
+        ResultValue::KeyPointLabels(v) => {
+            check_key_point(&v.shape, problems);
+            check_labels(control, "keypointlabels", &v.labels, problems);
+        }
+        ResultValue::KeyPoint(v) => check_key_point(v, problems),
+        ResultValue::EllipseLabels(v) => {
+            check_ellipse(&v.shape, problems);
+            check_labels(control, "ellipselabels", &v.labels, problems);
+        }
+        ResultValue::Ellipse(v) => check_ellipse(v, problems),
+        ResultValue::PolyLineLabels(v) => {
+            check_points(&v.shape.points, 2, "polyline", problems);
+            check_labels(control, "polylinelabels", &v.labels, problems);
+        }
+        ResultValue::PolyLine(v) => check_points(&v.points, 2, "polyline", problems),
+        ResultValue::BrushLabels(v) => {
+            check_brush(&v.shape, problems);
+            check_labels(control, "brushlabels", &v.labels, problems);
+        }
+        ResultValue::Brush(v) => check_brush(v, problems),
+        ResultValue::Number(v) => check_number(control, v.number, problems),
         // Labels on an image region carry the region's box, not a text span,
         // so they do not parse as `LabelsValue`; only their labels are checked.
         ResultValue::Other { type_name, value }
@@ -245,13 +269,13 @@ fn check_box(
     }
 }
 
-fn check_points(points: &[[f64; 2]], problems: &mut Problems) {
-    if points.len() < 3 {
+fn check_points(points: &[[f64; 2]], least: usize, shape: &str, problems: &mut Problems) {
+    if points.len() < least {
         problems.add(
             "too_few_points",
             "value.points",
             format!(
-                "a polygon needs at least 3 points, this one has {}",
+                "a {shape} needs at least {least} points, this one has {}",
                 points.len()
             ),
         );
@@ -266,6 +290,110 @@ fn check_points(points: &[[f64; 2]], problems: &mut Problems) {
                 );
             }
         }
+    }
+}
+
+fn check_position(x: f64, y: f64, problems: &mut Problems) {
+    for (name, v) in [("x", x), ("y", y)] {
+        if !in_percent_range(v) {
+            problems.add(
+                "out_of_range",
+                format!("value.{name}"),
+                format!("{name} is {v}, outside 0 to 100 percent"),
+            );
+        }
+    }
+}
+
+fn check_key_point(point: &KeyPointValue, problems: &mut Problems) {
+    check_position(point.x, point.y, problems);
+    if let Some(visibility) = point.visibility.as_deref() {
+        if !matches!(visibility, "visible" | "occluded") {
+            problems.add(
+                "bad_visibility",
+                "value.visibility",
+                format!(
+                    "visibility is \"{visibility}\"; it is \"visible\" or \"occluded\" \
+                     (a point absent from the image has no result)"
+                ),
+            );
+        }
+    }
+}
+
+fn check_ellipse(ellipse: &EllipseValue, problems: &mut Problems) {
+    check_position(ellipse.x, ellipse.y, problems);
+    for (name, v) in [("radiusX", ellipse.radius_x), ("radiusY", ellipse.radius_y)] {
+        if !(v.is_finite() && (0.0..=100.0).contains(&v)) {
+            problems.add(
+                "out_of_range",
+                format!("value.{name}"),
+                format!("{name} is {v}, outside 0 to 100 percent"),
+            );
+        }
+    }
+    if let Some(r) = ellipse.rotation.filter(|r| !r.is_finite()) {
+        problems.add("out_of_range", "value.rotation", format!("rotation is {r}"));
+    }
+}
+
+fn check_brush(brush: &BrushValue, problems: &mut Problems) {
+    let (key, present) = match brush.format.as_str() {
+        "rle" => ("rle", brush.rle.is_some()),
+        "coco_rle" => ("counts", brush.counts.is_some()),
+        other => {
+            problems.add(
+                "bad_format",
+                "value.format",
+                format!("mask format is \"{other}\"; Gloss reads \"rle\" (Label Studio) and \"coco_rle\""),
+            );
+            return;
+        }
+    };
+    if !present {
+        problems.add(
+            "malformed_value",
+            format!("value.{key}"),
+            format!("a \"{}\" mask needs its {key}", brush.format),
+        );
+    }
+}
+
+/// A number must be finite and inside the control's `min` and `max`.
+fn check_number(control: &ControlTag, number: f64, problems: &mut Problems) {
+    if !number.is_finite() {
+        problems.add(
+            "out_of_range",
+            "value.number",
+            format!("number is {number}"),
+        );
+        return;
+    }
+    let bound = |name: &str| {
+        control
+            .attributes
+            .get(name)
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    };
+    if let Some(min) = bound("min").filter(|min| number < *min) {
+        problems.add(
+            "out_of_range",
+            "value.number",
+            format!(
+                "number is {number}, below the minimum {min} of control \"{}\"",
+                control.name
+            ),
+        );
+    }
+    if let Some(max) = bound("max").filter(|max| number > *max) {
+        problems.add(
+            "out_of_range",
+            "value.number",
+            format!(
+                "number is {number}, above the maximum {max} of control \"{}\"",
+                control.name
+            ),
+        );
     }
 }
 

@@ -24,6 +24,6 @@ mod parse;
 pub use check::{check_result, check_results, ResultProblem};
 pub use model::{
     has_errors, ChoiceMode, ControlKind, ControlTag, Diagnostic, LabelConfig, LabelDef, Node,
-    ObjectKind, ObjectTag, Severity, UnsupportedTag,
+    ObjectKind, ObjectTag, Severity, Skeleton, UnsupportedTag,
 };
 pub use parse::parse;

@@ -61,7 +61,46 @@ pub enum ControlKind {
     Rectangle,
     /// `<Polygon>`: unlabelled polygons on an image.
     Polygon,
+    /// `<KeyPointLabels>`: labelled points on an image; with a `<Skeleton>`
+    /// child, its labels are the joints of one skeleton (a Gloss extension).
+    KeyPointLabels,
+    /// `<KeyPoint>`: unlabelled points on an image.
+    KeyPoint,
+    /// `<EllipseLabels>`: labelled ellipses on an image.
+    EllipseLabels,
+    /// `<Ellipse>`: unlabelled ellipses on an image.
+    Ellipse,
+    /// `<PolyLineLabels>`: labelled open paths on an image (a Gloss extension).
+    PolyLineLabels,
+    /// `<PolyLine>`: unlabelled open paths on an image (a Gloss extension).
+    PolyLine,
+    /// `<BrushLabels>`: labelled pixel masks on an image.
+    BrushLabels,
+    /// `<Brush>`: unlabelled pixel masks on an image.
+    Brush,
+    /// `<Number>`: a number for an object or, with `perRegion`, a region.
+    Number,
 }
+
+/// Every control kind, for lookups by tag or result type.
+pub(crate) const CONTROL_KINDS: [ControlKind; 16] = [
+    ControlKind::RectangleLabels,
+    ControlKind::PolygonLabels,
+    ControlKind::Labels,
+    ControlKind::Choices,
+    ControlKind::TextArea,
+    ControlKind::Rectangle,
+    ControlKind::Polygon,
+    ControlKind::KeyPointLabels,
+    ControlKind::KeyPoint,
+    ControlKind::EllipseLabels,
+    ControlKind::Ellipse,
+    ControlKind::PolyLineLabels,
+    ControlKind::PolyLine,
+    ControlKind::BrushLabels,
+    ControlKind::Brush,
+    ControlKind::Number,
+];
 
 impl ControlKind {
     /// The tag name as Label Studio documents it.
@@ -74,6 +113,15 @@ impl ControlKind {
             ControlKind::TextArea => "TextArea",
             ControlKind::Rectangle => "Rectangle",
             ControlKind::Polygon => "Polygon",
+            ControlKind::KeyPointLabels => "KeyPointLabels",
+            ControlKind::KeyPoint => "KeyPoint",
+            ControlKind::EllipseLabels => "EllipseLabels",
+            ControlKind::Ellipse => "Ellipse",
+            ControlKind::PolyLineLabels => "PolyLineLabels",
+            ControlKind::PolyLine => "PolyLine",
+            ControlKind::BrushLabels => "BrushLabels",
+            ControlKind::Brush => "Brush",
+            ControlKind::Number => "Number",
         }
     }
 
@@ -87,6 +135,15 @@ impl ControlKind {
             ControlKind::TextArea => "textarea",
             ControlKind::Rectangle => "rectangle",
             ControlKind::Polygon => "polygon",
+            ControlKind::KeyPointLabels => "keypointlabels",
+            ControlKind::KeyPoint => "keypoint",
+            ControlKind::EllipseLabels => "ellipselabels",
+            ControlKind::Ellipse => "ellipse",
+            ControlKind::PolyLineLabels => "polylinelabels",
+            ControlKind::PolyLine => "polyline",
+            ControlKind::BrushLabels => "brushlabels",
+            ControlKind::Brush => "brush",
+            ControlKind::Number => "number",
         }
     }
 
@@ -96,12 +153,21 @@ impl ControlKind {
             ControlKind::RectangleLabels
             | ControlKind::PolygonLabels
             | ControlKind::Rectangle
-            | ControlKind::Polygon => &[ObjectKind::Image],
+            | ControlKind::Polygon
+            | ControlKind::KeyPointLabels
+            | ControlKind::KeyPoint
+            | ControlKind::EllipseLabels
+            | ControlKind::Ellipse
+            | ControlKind::PolyLineLabels
+            | ControlKind::PolyLine
+            | ControlKind::BrushLabels
+            | ControlKind::Brush => &[ObjectKind::Image],
             // `Labels` on an `Image` labels the regions drawn by a sibling
             // `Rectangle` or `Polygon`, as in Label Studio's OCR template.
-            ControlKind::Labels | ControlKind::Choices | ControlKind::TextArea => {
-                &[ObjectKind::Image, ObjectKind::Text]
-            }
+            ControlKind::Labels
+            | ControlKind::Choices
+            | ControlKind::TextArea
+            | ControlKind::Number => &[ObjectKind::Image, ObjectKind::Text],
         }
     }
 
@@ -109,11 +175,22 @@ impl ControlKind {
     /// `Label` for the labels controls, `Choice` for `Choices`.
     pub fn option_tag(self) -> Option<&'static str> {
         match self {
-            ControlKind::RectangleLabels | ControlKind::PolygonLabels | ControlKind::Labels => {
-                Some("Label")
-            }
+            ControlKind::RectangleLabels
+            | ControlKind::PolygonLabels
+            | ControlKind::Labels
+            | ControlKind::KeyPointLabels
+            | ControlKind::EllipseLabels
+            | ControlKind::PolyLineLabels
+            | ControlKind::BrushLabels => Some("Label"),
             ControlKind::Choices => Some("Choice"),
-            ControlKind::TextArea | ControlKind::Rectangle | ControlKind::Polygon => None,
+            ControlKind::TextArea
+            | ControlKind::Rectangle
+            | ControlKind::Polygon
+            | ControlKind::KeyPoint
+            | ControlKind::Ellipse
+            | ControlKind::PolyLine
+            | ControlKind::Brush
+            | ControlKind::Number => None,
         }
     }
 }
@@ -159,6 +236,9 @@ pub struct ControlTag {
     pub per_region: bool,
     /// `required="true"`: the annotation needs a result from this control.
     pub required: bool,
+    /// The `<Skeleton>` of a `KeyPointLabels` control (a Gloss extension):
+    /// its labels are then the joints of one kind of skeleton, in order.
+    pub skeleton: Option<Skeleton>,
     /// Every attribute as written, including the ones above.
     pub attributes: BTreeMap<String, String>,
     /// 1-based line of the tag in the config.
@@ -177,6 +257,33 @@ impl ControlTag {
                 .iter()
                 .any(|l| l.value == value || l.alias.as_deref() == Some(value))
     }
+}
+
+/// A skeleton: how the joints of a `KeyPointLabels` control connect, as in a
+/// COCO keypoint category. Gloss's extension of Label Studio's config:
+///
+/// ```xml
+/// <KeyPointLabels name="pose" toName="image">
+///   <Label value="nose"/><Label value="left_eye"/><Label value="right_eye"/>
+///   <Skeleton value="person">
+///     <Edge from="nose" to="left_eye"/>
+///     <Edge from="nose" to="right_eye"/>
+///   </Skeleton>
+/// </KeyPointLabels>
+/// ```
+///
+/// The joints are the control's labels, in order. The points of one
+/// instance are `keypointlabels` results sharing a `parentID`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Skeleton {
+    /// The kind of skeleton (`value`), the COCO category name on export.
+    pub value: String,
+    /// Edges between joints, by label value, in document order.
+    pub edges: Vec<[String; 2]>,
+    /// 1-based line of the tag in the config.
+    pub line: u32,
+    /// 1-based column of the tag in the config.
+    pub column: u32,
 }
 
 /// One `Label` or `Choice` of a control.

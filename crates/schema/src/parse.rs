@@ -11,7 +11,7 @@ use roxmltree::{Document, Node as XmlNode, ParsingOptions};
 
 use crate::model::{
     data_key, ChoiceMode, ControlKind, ControlTag, Diagnostic, LabelConfig, LabelDef, Node,
-    ObjectKind, ObjectTag, Severity, UnsupportedTag,
+    ObjectKind, ObjectTag, Severity, Skeleton, UnsupportedTag, CONTROL_KINDS,
 };
 
 /// Label Studio object tags Gloss does not support yet (lower case).
@@ -32,16 +32,9 @@ const OTHER_OBJECT_TAGS: &[&str] = &[
 const OTHER_CONTROL_TAGS: &[&str] = &[
     "bitmapmask",
     "bitmapmasklabels",
-    "brush",
-    "brushlabels",
     "datetime",
-    "ellipse",
-    "ellipselabels",
     "hypertextlabels",
-    "keypoint",
-    "keypointlabels",
     "magicwand",
-    "number",
     "pairwise",
     "paragraphlabels",
     "ranker",
@@ -301,18 +294,29 @@ impl Reader<'_> {
             }),
             "image" => self.object(node, ObjectKind::Image),
             "text" => self.object(node, ObjectKind::Text),
-            "rectanglelabels" => self.control(node, ControlKind::RectangleLabels),
-            "polygonlabels" => self.control(node, ControlKind::PolygonLabels),
-            "labels" => self.control(node, ControlKind::Labels),
-            "choices" => self.control(node, ControlKind::Choices),
-            "textarea" => self.control(node, ControlKind::TextArea),
-            "rectangle" => self.control(node, ControlKind::Rectangle),
-            "polygon" => self.control(node, ControlKind::Polygon),
             "label" | "choice" => {
                 self.option(node, owner);
                 None
             }
-            _ => Some(self.unsupported(node, &tag)),
+            "skeleton" => {
+                self.skeleton(node, owner);
+                None
+            }
+            "edge" => {
+                self.error(
+                    "misplaced_tag",
+                    node.range().start,
+                    format!("<{}> must be inside <Skeleton>", node.tag_name().name()),
+                );
+                None
+            }
+            _ => match CONTROL_KINDS
+                .into_iter()
+                .find(|kind| kind.tag().eq_ignore_ascii_case(&tag))
+            {
+                Some(kind) => self.control(node, kind),
+                None => Some(self.unsupported(node, &tag)),
+            },
         }
     }
 
@@ -428,6 +432,7 @@ impl Reader<'_> {
             choice,
             per_region: self.flag(node, "perRegion"),
             required: self.flag(node, "required"),
+            skeleton: None,
             attributes: attributes(node),
             line,
             column,
@@ -454,7 +459,7 @@ impl Reader<'_> {
         };
         let Some(index) = owner_control else {
             let parents = if tag_of(node) == "label" {
-                "<RectangleLabels>, <PolygonLabels> or <Labels>"
+                "a labels control such as <RectangleLabels> or <Labels>"
             } else {
                 "<Choices>"
             };
@@ -489,6 +494,82 @@ impl Reader<'_> {
         self.config.controls[index].labels.push(def);
         // Label Studio nests <Choice>s for hierarchical choices.
         self.children(node, owner);
+    }
+
+    /// A `<Skeleton>` inside `<KeyPointLabels>` (Gloss's extension, see
+    /// [`Skeleton`]); its edges are checked against the labels in
+    /// [`Reader::check_options`], once all labels are read.
+    fn skeleton(&mut self, node: XmlNode, owner: Owner) {
+        let tag = node.tag_name().name();
+        let index = match owner {
+            Owner::Control(index)
+                if self.config.controls[index].kind == ControlKind::KeyPointLabels =>
+            {
+                index
+            }
+            Owner::Unsupported => return,
+            _ => {
+                self.error(
+                    "misplaced_tag",
+                    node.range().start,
+                    format!("<{tag}> must be inside <KeyPointLabels>"),
+                );
+                return;
+            }
+        };
+        if self.config.controls[index].skeleton.is_some() {
+            self.error(
+                "duplicate_skeleton",
+                node.range().start,
+                format!(
+                    "<KeyPointLabels name=\"{}\"> already has a <{tag}>; \
+                     use one <KeyPointLabels> per kind of skeleton",
+                    self.config.controls[index].name
+                ),
+            );
+            return;
+        }
+        let value = match self.attr(node, "value") {
+            Some(attr) if !attr.value.trim().is_empty() => attr.value.to_owned(),
+            _ => {
+                self.error(
+                    "missing_attribute",
+                    node.range().start,
+                    format!("<{tag}> needs a value attribute naming the kind of skeleton, such as value=\"person\""),
+                );
+                return;
+            }
+        };
+        let mut edges = Vec::new();
+        for child in node.children().filter(|c| c.is_element()) {
+            let child_tag = child.tag_name().name();
+            if tag_of(child) != "edge" {
+                self.error(
+                    "misplaced_tag",
+                    child.range().start,
+                    format!("<{child_tag}> cannot be inside <{tag}>; only <Edge from=\"…\" to=\"…\"/> can"),
+                );
+                continue;
+            }
+            let ends = [self.attr(child, "from"), self.attr(child, "to")];
+            match ends {
+                [Some(from), Some(to)] => {
+                    edges.push([from.value.to_owned(), to.value.to_owned()]);
+                }
+                _ => self.error(
+                    "missing_attribute",
+                    child.range().start,
+                    format!("<{child_tag}> needs from and to attributes naming two labels"),
+                ),
+            }
+        }
+        let (line, column) = text_pos(self.text, node.range().start);
+        self.config.controls[index].skeleton = Some(Skeleton {
+            value,
+            edges,
+            line,
+            column,
+        });
     }
 
     fn unsupported(&mut self, node: XmlNode, tag: &str) -> Node {
@@ -836,6 +917,40 @@ impl Reader<'_> {
                     ));
                 } else {
                     hotkeys.insert(hotkey, (label.value.clone(), label.line));
+                }
+            }
+        }
+        for control in &self.config.controls {
+            let Some(skeleton) = &control.skeleton else {
+                continue;
+            };
+            // Labels from task data are unknown until a task is shown.
+            if control.labels_from.is_some() {
+                continue;
+            }
+            for [from, to] in &skeleton.edges {
+                for end in [from, to] {
+                    if !control.labels.iter().any(|l| &l.value == end) {
+                        found.push((
+                            "unknown_label",
+                            Severity::Error,
+                            skeleton.line,
+                            skeleton.column,
+                            format!(
+                                "<Edge from=\"{from}\" to=\"{to}\">: \"{end}\" is not a <Label> of <KeyPointLabels name=\"{}\">",
+                                control.name
+                            ),
+                        ));
+                    }
+                }
+                if from == to {
+                    found.push((
+                        "bad_attribute_value",
+                        Severity::Error,
+                        skeleton.line,
+                        skeleton.column,
+                        format!("<Edge from=\"{from}\" to=\"{to}\"> joins a label to itself"),
+                    ));
                 }
             }
         }

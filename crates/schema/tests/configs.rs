@@ -259,9 +259,9 @@ fn unsupported_tags_warn_and_are_kept() {
     let text = r#"<View>
   <Image name="image" value="$image"/>
   <RectangleLabels name="box" toName="image"><Label value="Car"/></RectangleLabels>
-  <KeyPointLabels name="kp" toName="image">
+  <BitmapMaskLabels name="kp" toName="image">
     <Label value="Nose"/>
-  </KeyPointLabels>
+  </BitmapMaskLabels>
   <Rating name="rating" toName="image" maxRating="5"/>
   <Audio name="audio" value="$audio"/>
 </View>"#;
@@ -277,10 +277,12 @@ fn unsupported_tags_warn_and_are_kept() {
     assert!(diagnostics.iter().all(|d| d.severity == Severity::Warning));
     assert!(!has_errors(&diagnostics));
     assert_eq!(config.unsupported.len(), 3);
-    assert_eq!(config.unsupported[0].tag, "KeyPointLabels");
+    assert_eq!(config.unsupported[0].tag, "BitmapMaskLabels");
     assert_eq!(config.unsupported_tag("rating").map(|u| u.line), Some(7));
-    assert!(matches!(&config.layout[2], Node::Unsupported { tag, .. } if tag == "KeyPointLabels"));
-    // The Label inside KeyPointLabels belongs to it, not to "box".
+    assert!(
+        matches!(&config.layout[2], Node::Unsupported { tag, .. } if tag == "BitmapMaskLabels")
+    );
+    // The Label inside BitmapMaskLabels belongs to it, not to "box".
     assert_eq!(config.control("box").expect("box").labels.len(), 1);
     assert_eq!(config.data_keys(), ["image", "audio"]);
 }
@@ -491,4 +493,94 @@ fn style_keeps_its_css() {
             css: ".big { font-size: 2em }".into()
         }
     );
+}
+
+#[test]
+fn computer_vision_controls_and_a_skeleton_are_read() {
+    let text = r#"<View>
+  <Image name="image" value="$image"/>
+  <KeyPointLabels name="pose" toName="image">
+    <Label value="nose" hotkey="n"/><Label value="left_eye"/><Label value="right_eye"/>
+    <Skeleton value="person">
+      <Edge from="nose" to="left_eye"/>
+      <Edge from="nose" to="right_eye"/>
+    </Skeleton>
+  </KeyPointLabels>
+  <EllipseLabels name="ellipse" toName="image"><Label value="Eye"/></EllipseLabels>
+  <PolyLineLabels name="lane" toName="image"><Label value="Lane"/></PolyLineLabels>
+  <BrushLabels name="mask" toName="image"><Label value="Road"/></BrushLabels>
+  <KeyPoint name="point" toName="image"/>
+  <Ellipse name="ring" toName="image"/>
+  <PolyLine name="path" toName="image"/>
+  <Brush name="paint" toName="image"/>
+  <Number name="count" toName="image" perRegion="true" min="0" max="10"/>
+</View>"#;
+    let (config, diagnostics) = parse(text);
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    let kinds: Vec<_> = config.controls.iter().map(|c| c.kind.tag()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "KeyPointLabels",
+            "EllipseLabels",
+            "PolyLineLabels",
+            "BrushLabels",
+            "KeyPoint",
+            "Ellipse",
+            "PolyLine",
+            "Brush",
+            "Number"
+        ]
+    );
+    let pose = config.control("pose").expect("pose");
+    assert_eq!(pose.labels.len(), 3, "the skeleton is not a label");
+    let skeleton = pose.skeleton.as_ref().expect("skeleton");
+    assert_eq!(skeleton.value, "person");
+    assert_eq!(
+        skeleton.edges,
+        [
+            ["nose".to_owned(), "left_eye".to_owned()],
+            ["nose".to_owned(), "right_eye".to_owned()]
+        ]
+    );
+    assert_eq!(skeleton.line, 5);
+    assert!(config.control("count").expect("count").per_region);
+    assert!(config.unsupported.is_empty());
+}
+
+#[test]
+fn skeleton_mistakes_are_reported_at_their_line() {
+    let text = r#"<View>
+  <Image name="image" value="$image"/>
+  <KeyPointLabels name="pose" toName="image">
+    <Label value="nose"/><Label value="eye"/>
+    <Skeleton value="face">
+      <Edge from="nose" to="ear"/>
+      <Edge from="eye" to="eye"/>
+      <Edge from="nose"/>
+      <Label value="stray"/>
+    </Skeleton>
+    <Skeleton value="again"/>
+  </KeyPointLabels>
+  <RectangleLabels name="box" toName="image">
+    <Label value="Car"/>
+    <Skeleton value="car"/>
+  </RectangleLabels>
+  <Edge from="a" to="b"/>
+</View>"#;
+    let (_, diagnostics) = parse(text);
+    assert_eq!(
+        codes(&diagnostics),
+        [
+            ("unknown_label", 5),
+            ("bad_attribute_value", 5),
+            ("missing_attribute", 8),
+            ("misplaced_tag", 9),
+            ("duplicate_skeleton", 11),
+            ("misplaced_tag", 15),
+            ("misplaced_tag", 17),
+        ]
+    );
+    let unknown = &diagnostics[0].message;
+    assert!(unknown.contains("\"ear\" is not a <Label>"), "{unknown}");
 }

@@ -21,7 +21,7 @@ const IMAGE: &str = r#"<View>
   </Choices>
   <Labels name="kind" toName="image"><Label value="Text"/></Labels>
   <TextArea name="note" toName="image" perRegion="true"/>
-  <KeyPointLabels name="kp" toName="image"><Label value="Nose"/></KeyPointLabels>
+  <BitmapMaskLabels name="kp" toName="image"><Label value="Nose"/></BitmapMaskLabels>
 </View>"#;
 
 const TEXT: &str = r#"<View>
@@ -237,7 +237,7 @@ fn image_results() {
         ),
         (
             "result from an unsupported control is not checked",
-            json!({"from_name": "kp", "to_name": "image", "type": "keypointlabels",
+            json!({"from_name": "kp", "to_name": "image", "type": "bitmapmasklabels",
                    "value": {"x": 500, "y": 1, "keypointlabels": ["Nose"]}}),
             vec![],
         ),
@@ -245,6 +245,135 @@ fn image_results() {
             "result of an unknown type is not checked",
             json!({"from_name": "nobody", "to_name": "nowhere", "type": "relation", "value": {}}),
             vec![],
+        ),
+    ];
+    run(&config, cases);
+}
+
+const VISION: &str = r#"<View>
+  <Image name="image" value="$image"/>
+  <KeyPointLabels name="pose" toName="image">
+    <Label value="nose"/><Label value="eye"/>
+    <Skeleton value="face"><Edge from="nose" to="eye"/></Skeleton>
+  </KeyPointLabels>
+  <EllipseLabels name="ellipse" toName="image"><Label value="Eye"/></EllipseLabels>
+  <PolyLineLabels name="lane" toName="image"><Label value="Lane"/></PolyLineLabels>
+  <BrushLabels name="mask" toName="image"><Label value="Road"/></BrushLabels>
+  <Number name="count" toName="image" perRegion="true" min="0" max="10"/>
+</View>"#;
+
+#[test]
+fn computer_vision_results() {
+    let config = config(VISION);
+    let result = |from: &str, type_name: &str, value: Value| {
+        json!({"id": "a1", "from_name": from, "to_name": "image", "type": type_name,
+               "value": value, "original_width": 40, "original_height": 30, "parentID": "p1"})
+    };
+    let cases: Vec<Case> = vec![
+        (
+            "an occluded joint",
+            result(
+                "pose",
+                "keypointlabels",
+                json!({"x": 5, "y": 6, "width": 0.5, "visibility": "occluded", "keypointlabels": ["eye"]}),
+            ),
+            vec![],
+        ),
+        (
+            "a joint off the image, with an unknown visibility and label",
+            result(
+                "pose",
+                "keypointlabels",
+                json!({"x": 105, "y": 6, "visibility": "hidden", "keypointlabels": ["ear"]}),
+            ),
+            vec![
+                ("out_of_range", "value.x"),
+                ("bad_visibility", "value.visibility"),
+                ("unknown_label", "value.keypointlabels[0]"),
+            ],
+        ),
+        (
+            "an ellipse",
+            result(
+                "ellipse",
+                "ellipselabels",
+                json!({"x": 50, "y": 50, "radiusX": 10, "radiusY": 20, "rotation": 30, "ellipselabels": ["Eye"]}),
+            ),
+            vec![],
+        ),
+        (
+            "an ellipse with a negative radius",
+            result(
+                "ellipse",
+                "ellipselabels",
+                json!({"x": 50, "y": 50, "radiusX": -1, "radiusY": 20, "ellipselabels": ["Eye"]}),
+            ),
+            vec![("out_of_range", "value.radiusX")],
+        ),
+        (
+            "a polyline of two points",
+            result(
+                "lane",
+                "polylinelabels",
+                json!({"points": [[1, 2], [3, 4]], "polylinelabels": ["Lane"]}),
+            ),
+            vec![],
+        ),
+        (
+            "a polyline of one point",
+            result(
+                "lane",
+                "polylinelabels",
+                json!({"points": [[1, 2]], "polylinelabels": ["Lane"]}),
+            ),
+            vec![("too_few_points", "value.points")],
+        ),
+        (
+            "a Label Studio mask",
+            result(
+                "mask",
+                "brushlabels",
+                json!({"format": "rle", "rle": [0, 1, 2], "brushlabels": ["Road"]}),
+            ),
+            vec![],
+        ),
+        (
+            "a mask in an unknown format",
+            result(
+                "mask",
+                "brushlabels",
+                json!({"format": "png", "brushlabels": ["Road"]}),
+            ),
+            vec![("bad_format", "value.format")],
+        ),
+        (
+            "a COCO mask without counts",
+            result(
+                "mask",
+                "brushlabels",
+                json!({"format": "coco_rle", "brushlabels": ["Road"]}),
+            ),
+            vec![("malformed_value", "value.counts")],
+        ),
+        (
+            "a mask without its size",
+            json!({"id": "m", "from_name": "mask", "to_name": "image", "type": "brushlabels",
+                   "value": {"format": "coco_rle", "counts": "0", "brushlabels": ["Road"]}}),
+            vec![("missing_size", "original_width")],
+        ),
+        (
+            "a per-region number",
+            result(
+                "count",
+                "number",
+                json!({"number": 3, "x": 50, "y": 50, "radiusX": 10, "radiusY": 20}),
+            ),
+            vec![],
+        ),
+        (
+            "a number above max",
+            result("count", "number", json!({"number": 11})),
+            vec![("out_of_range", "value.number")],
         ),
     ];
     run(&config, cases);

@@ -59,6 +59,24 @@ pub enum ResultValue {
     Labels(LabelsValue),
     /// `textarea`: free text typed by the annotator.
     TextArea(TextAreaValue),
+    /// `keypointlabels`: a labelled point on an image (a skeleton's joint).
+    KeyPointLabels(Labeled<KeyPointValue>),
+    /// `keypoint`: an unlabelled point on an image.
+    KeyPoint(KeyPointValue),
+    /// `ellipselabels`: a labelled ellipse on an image.
+    EllipseLabels(Labeled<EllipseValue>),
+    /// `ellipse`: an unlabelled ellipse on an image.
+    Ellipse(EllipseValue),
+    /// `polylinelabels`: a labelled open path on an image (a Gloss extension).
+    PolyLineLabels(Labeled<PolyLineValue>),
+    /// `polyline`: an unlabelled open path on an image (a Gloss extension).
+    PolyLine(PolyLineValue),
+    /// `brushlabels`: a labelled pixel mask on an image.
+    BrushLabels(Labeled<BrushValue>),
+    /// `brush`: an unlabelled pixel mask on an image.
+    Brush(BrushValue),
+    /// `number`: a number given to an object or a region.
+    Number(NumberValue),
     /// Any other type, or a known type whose value did not parse; kept as is.
     Other {
         /// The result's `type` key.
@@ -191,7 +209,157 @@ pub struct TextAreaValue {
     pub extra: Map<String, Value>,
 }
 
+/// A shape and the labels given to it. In JSON the labels sit in the shape's
+/// `value` under the result type's name (`"keypointlabels": ["Nose"]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Labeled<T> {
+    /// The shape's own keys.
+    pub shape: T,
+    /// Label values given to the shape.
+    pub labels: Vec<String>,
+}
+
+/// Value of a `keypoint` or `keypointlabels` result: one point, in percent
+/// of the image.
+///
+/// Gloss groups the points of one skeleton instance by the results'
+/// `parentID` (the instance's id, see the label config's `<Skeleton>`), and
+/// marks a point the annotator placed but cannot see with
+/// `"visibility": "occluded"`. A point absent from the image has no result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyPointValue {
+    /// Horizontal position, percent of the image width.
+    #[serde(serialize_with = "js_number::f64")]
+    pub x: f64,
+    /// Vertical position, percent of the image height.
+    #[serde(serialize_with = "js_number::f64")]
+    pub y: f64,
+    /// Size the point is drawn at, percent of the image width (Label Studio).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "js_number::opt_f64"
+    )]
+    pub width: Option<f64>,
+    /// `visible` (the default when absent) or `occluded`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<String>,
+    /// Keys Label Studio adds that Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Value of an `ellipse` or `ellipselabels` result: `x`, `y` is the centre,
+/// in percent of the image, the radii are percent of its width and height.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EllipseValue {
+    /// Centre, percent of the image width.
+    #[serde(serialize_with = "js_number::f64")]
+    pub x: f64,
+    /// Centre, percent of the image height.
+    #[serde(serialize_with = "js_number::f64")]
+    pub y: f64,
+    /// Horizontal radius (before rotation), percent of the image width.
+    #[serde(rename = "radiusX", serialize_with = "js_number::f64")]
+    pub radius_x: f64,
+    /// Vertical radius (before rotation), percent of the image height.
+    #[serde(rename = "radiusY", serialize_with = "js_number::f64")]
+    pub radius_y: f64,
+    /// Rotation in degrees around the centre; absent means 0.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "js_number::opt_f64"
+    )]
+    pub rotation: Option<f64>,
+    /// Keys Label Studio adds that Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Value of a `polyline` or `polylinelabels` result: an open path, points in
+/// percent of the image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolyLineValue {
+    /// Vertices as `[x, y]`, percent of the image width and height.
+    #[serde(serialize_with = "js_number::points")]
+    pub points: Vec<[f64; 2]>,
+    /// Keys Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Value of a `brush` or `brushlabels` result: a pixel mask of the size
+/// given by the result's `original_width` and `original_height`.
+///
+/// Two encodings are read and written: Label Studio's (`"format": "rle"`
+/// with the `rle` bytes of its RGBA run-length packing) and the compact COCO
+/// run-length string Gloss writes (`"format": "coco_rle"` with `counts`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BrushValue {
+    /// `rle` (Label Studio) or `coco_rle` (Gloss).
+    pub format: String,
+    /// Label Studio's packed RGBA runs, when `format` is `rle`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rle: Option<Vec<u8>>,
+    /// COCO's compressed counts string, when `format` is `coco_rle`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<String>,
+    /// Keys Label Studio adds that Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Value of a `number` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumberValue {
+    /// The number given.
+    #[serde(serialize_with = "js_number::f64")]
+    pub number: f64,
+    /// Keys Label Studio adds (per-region results carry the region's shape).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl<T: serde::de::DeserializeOwned> Labeled<T> {
+    /// Reads a labelled shape whose labels sit under `key`; `None` when the
+    /// value does not have that shape.
+    fn from_json(value: &Value, key: &str) -> Option<Labeled<T>> {
+        let mut map = value.as_object()?.clone();
+        let labels = map.remove(key)?;
+        let labels = Vec::<String>::deserialize(&labels).ok()?;
+        let shape = T::deserialize(&Value::Object(map)).ok()?;
+        Some(Labeled { shape, labels })
+    }
+}
+
+impl<T: Serialize> Labeled<T> {
+    /// The JSON `value`: the shape's keys plus the labels under `key`.
+    fn to_json(&self, key: &str) -> Value {
+        let mut value = serde_json::to_value(&self.shape).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut value {
+            map.insert(key.to_owned(), Value::from(self.labels.clone()));
+        }
+        value
+    }
+}
+
 impl ResultValue {
+    /// The labels or choices the result gives, if its type carries any.
+    pub fn labels(&self) -> Option<&[String]> {
+        match self {
+            ResultValue::RectangleLabels(v) => Some(&v.rectanglelabels),
+            ResultValue::PolygonLabels(v) => Some(&v.polygonlabels),
+            ResultValue::Choices(v) => Some(&v.choices),
+            ResultValue::Labels(v) => Some(&v.labels),
+            ResultValue::KeyPointLabels(v) => Some(&v.labels),
+            ResultValue::EllipseLabels(v) => Some(&v.labels),
+            ResultValue::PolyLineLabels(v) => Some(&v.labels),
+            ResultValue::BrushLabels(v) => Some(&v.labels),
+            _ => None,
+        }
+    }
+
     /// Builds the value for a result `type`; a value that does not have the
     /// shape of a known type becomes [`ResultValue::Other`] instead of failing.
     pub fn from_parts(type_name: String, value: Value) -> ResultValue {
@@ -206,6 +374,23 @@ impl ResultValue {
             "choices" => typed(&value).map(ResultValue::Choices),
             "labels" => typed(&value).map(ResultValue::Labels),
             "textarea" => typed(&value).map(ResultValue::TextArea),
+            "keypointlabels" => {
+                Labeled::from_json(&value, "keypointlabels").map(ResultValue::KeyPointLabels)
+            }
+            "keypoint" => typed(&value).map(ResultValue::KeyPoint),
+            "ellipselabels" => {
+                Labeled::from_json(&value, "ellipselabels").map(ResultValue::EllipseLabels)
+            }
+            "ellipse" => typed(&value).map(ResultValue::Ellipse),
+            "polylinelabels" => {
+                Labeled::from_json(&value, "polylinelabels").map(ResultValue::PolyLineLabels)
+            }
+            "polyline" => typed(&value).map(ResultValue::PolyLine),
+            "brushlabels" => {
+                Labeled::from_json(&value, "brushlabels").map(ResultValue::BrushLabels)
+            }
+            "brush" => typed(&value).map(ResultValue::Brush),
+            "number" => typed(&value).map(ResultValue::Number),
             _ => None,
         };
         parsed.unwrap_or(ResultValue::Other { type_name, value })
@@ -221,6 +406,15 @@ impl ResultValue {
             ResultValue::Choices(_) => "choices",
             ResultValue::Labels(_) => "labels",
             ResultValue::TextArea(_) => "textarea",
+            ResultValue::KeyPointLabels(_) => "keypointlabels",
+            ResultValue::KeyPoint(_) => "keypoint",
+            ResultValue::EllipseLabels(_) => "ellipselabels",
+            ResultValue::Ellipse(_) => "ellipse",
+            ResultValue::PolyLineLabels(_) => "polylinelabels",
+            ResultValue::PolyLine(_) => "polyline",
+            ResultValue::BrushLabels(_) => "brushlabels",
+            ResultValue::Brush(_) => "brush",
+            ResultValue::Number(_) => "number",
             ResultValue::Other { type_name, .. } => type_name,
         }
     }
@@ -240,6 +434,15 @@ impl ResultValue {
             ResultValue::Choices(v) => json(v),
             ResultValue::Labels(v) => json(v),
             ResultValue::TextArea(v) => json(v),
+            ResultValue::KeyPointLabels(v) => v.to_json(self.type_name()),
+            ResultValue::KeyPoint(v) => json(v),
+            ResultValue::EllipseLabels(v) => v.to_json(self.type_name()),
+            ResultValue::Ellipse(v) => json(v),
+            ResultValue::PolyLineLabels(v) => v.to_json(self.type_name()),
+            ResultValue::PolyLine(v) => json(v),
+            ResultValue::BrushLabels(v) => v.to_json(self.type_name()),
+            ResultValue::Brush(v) => json(v),
+            ResultValue::Number(v) => json(v),
             ResultValue::Other { value, .. } => value.clone(),
         }
     }
@@ -254,6 +457,15 @@ impl ResultValue {
             ResultValue::Choices(v) => map.serialize_entry("value", v),
             ResultValue::Labels(v) => map.serialize_entry("value", v),
             ResultValue::TextArea(v) => map.serialize_entry("value", v),
+            ResultValue::KeyPoint(v) => map.serialize_entry("value", v),
+            ResultValue::Ellipse(v) => map.serialize_entry("value", v),
+            ResultValue::PolyLine(v) => map.serialize_entry("value", v),
+            ResultValue::Brush(v) => map.serialize_entry("value", v),
+            ResultValue::Number(v) => map.serialize_entry("value", v),
+            ResultValue::KeyPointLabels(_)
+            | ResultValue::EllipseLabels(_)
+            | ResultValue::PolyLineLabels(_)
+            | ResultValue::BrushLabels(_) => map.serialize_entry("value", &self.to_json()),
             ResultValue::Other { value, .. } => map.serialize_entry("value", value),
         }
     }
@@ -673,19 +885,19 @@ mod tests {
     #[test]
     fn unknown_type_is_kept_as_other() {
         let item = round_trip(json!({
-            "id": "kp1",
-            "from_name": "kp",
+            "id": "r1",
+            "from_name": "rating",
             "to_name": "image",
-            "type": "keypointlabels",
-            "value": {"x": 50, "y": 60.5, "width": 0.5, "keypointlabels": ["Nose"]},
+            "type": "rating",
+            "value": {"rating": 4},
             "original_width": 100,
             "original_height": 100,
             "image_rotation": 0
         }));
         match &item.value {
             ResultValue::Other { type_name, value } => {
-                assert_eq!(type_name, "keypointlabels");
-                assert_eq!(value["keypointlabels"], json!(["Nose"]));
+                assert_eq!(type_name, "rating");
+                assert_eq!(value["rating"], json!(4));
             }
             other => panic!("wrong variant {other:?}"),
         }
@@ -764,5 +976,98 @@ mod tests {
         };
         let text = serde_json::to_string(&value).expect("serializes");
         assert_eq!(text, r#"{"x":10,"y":0.5,"width":0,"height":1e+20}"#);
+    }
+
+    #[test]
+    fn keypointlabels_with_skeleton_parent_and_visibility_round_trip() {
+        let item = round_trip(json!({
+            "id": "kp1",
+            "from_name": "pose",
+            "to_name": "image",
+            "type": "keypointlabels",
+            "value": {"x": 50, "y": 60.5, "width": 0.5, "visibility": "occluded", "keypointlabels": ["Nose"]},
+            "original_width": 100,
+            "original_height": 100,
+            "image_rotation": 0,
+            "parentID": "person1"
+        }));
+        assert_eq!(item.parent_id.as_deref(), Some("person1"));
+        assert_eq!(item.value.labels(), Some(&["Nose".to_owned()][..]));
+        match &item.value {
+            ResultValue::KeyPointLabels(v) => {
+                assert_eq!((v.shape.x, v.shape.y), (50.0, 60.5));
+                assert_eq!(v.shape.visibility.as_deref(), Some("occluded"));
+            }
+            other => panic!("wrong variant {other:?}"),
+        }
+        // A Label Studio point: no visibility, no parent.
+        let item = round_trip(json!({
+            "id": "kp2", "from_name": "kp", "to_name": "image", "type": "keypoint",
+            "value": {"x": 1.25, "y": 2, "width": 0.75}
+        }));
+        assert!(matches!(item.value, ResultValue::KeyPoint(ref v) if v.visibility.is_none()));
+    }
+
+    #[test]
+    fn ellipse_polyline_brush_and_number_round_trip() {
+        let item = round_trip(json!({
+            "id": "e1", "from_name": "ell", "to_name": "image", "type": "ellipselabels",
+            "value": {"x": 40, "y": 30.5, "radiusX": 10, "radiusY": 5.5, "rotation": 15, "ellipselabels": ["Eye"]}
+        }));
+        match &item.value {
+            ResultValue::EllipseLabels(v) => {
+                assert_eq!((v.shape.radius_x, v.shape.radius_y), (10.0, 5.5));
+                assert_eq!(v.labels, ["Eye"]);
+            }
+            other => panic!("wrong variant {other:?}"),
+        }
+        let item = round_trip(json!({
+            "id": "l1", "from_name": "lane", "to_name": "image", "type": "polylinelabels",
+            "value": {"points": [[1, 2], [3.5, 4]], "polylinelabels": ["Lane"]}
+        }));
+        assert!(matches!(&item.value, ResultValue::PolyLineLabels(v) if v.shape.points.len() == 2));
+        let item = round_trip(json!({
+            "id": "b1", "from_name": "brush", "to_name": "image", "type": "brushlabels",
+            "value": {"format": "rle", "rle": [0, 0, 1, 200], "brushlabels": ["Road"]},
+            "original_width": 4, "original_height": 3
+        }));
+        assert!(
+            matches!(&item.value, ResultValue::BrushLabels(v) if v.shape.rle.as_deref() == Some(&[0, 0, 1, 200][..]))
+        );
+        let item = round_trip(json!({
+            "id": "b2", "from_name": "brush", "to_name": "image", "type": "brushlabels",
+            "value": {"format": "coco_rle", "counts": "52203", "brushlabels": ["Road"]}
+        }));
+        assert!(
+            matches!(&item.value, ResultValue::BrushLabels(v) if v.shape.counts.as_deref() == Some("52203"))
+        );
+        let item = round_trip(json!({
+            "id": "e1", "from_name": "age", "to_name": "image", "type": "number",
+            "value": {"number": 42, "x": 40, "y": 30.5, "radiusX": 10, "radiusY": 5.5}
+        }));
+        assert!(
+            matches!(&item.value, ResultValue::Number(v) if v.number == 42.0 && v.extra.len() == 4)
+        );
+    }
+
+    #[test]
+    fn labelled_shapes_without_their_labels_key_are_kept_as_other() {
+        for (type_name, value) in [
+            ("keypointlabels", json!({"x": 1, "y": 2})),
+            (
+                "ellipselabels",
+                json!({"x": 1, "y": 2, "radiusX": 1, "radiusY": 1, "ellipselabels": "Eye"}),
+            ),
+            (
+                "brushlabels",
+                json!({"format": "rle", "rle": [300], "brushlabels": []}),
+            ),
+        ] {
+            let value = ResultValue::from_parts(type_name.into(), value.clone());
+            assert!(
+                matches!(value, ResultValue::Other { .. }),
+                "{type_name}: {value:?}"
+            );
+        }
     }
 }
