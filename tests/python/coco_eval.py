@@ -14,7 +14,13 @@ A source annotation without a polygon (`segmentation` missing or `[]`) is a
 box: for `segm` it is given its box as a 4-corner polygon, which is what a
 box is as a mask (Gloss exports boxes that way too).
 
-Exits 0 when both APs are 1.0 (within 1e-9) and the export has as many
+Keypoint annotations (of categories that list `keypoints`) are judged
+apart, by COCOeval's `keypoints` evaluation: every source skeleton must
+have an exported one at an object keypoint similarity (OKS) of 1.0, and the
+keypoint AP must be 1.0. The shape evaluations then cover only the other
+categories.
+
+Exits 0 when every AP is 1.0 (within 1e-9) and the export has as many
 images and annotations as the source; 1 otherwise, saying why.
 """
 
@@ -23,6 +29,7 @@ import json
 import sys
 from collections import Counter
 
+import numpy as np
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
@@ -94,21 +101,72 @@ def remap(source, export, problems):
                 "names no source category"
             )
             continue
-        results.append(
-            {
-                "image_id": image_ids[ann["image_id"]],
-                "category_id": category_ids[ann["category_id"]],
-                "bbox": ann["bbox"],
-                "segmentation": ann["segmentation"],
-                "area": ann["area"],
-                "score": 1.0,
-            }
-        )
+        result = {
+            "image_id": image_ids[ann["image_id"]],
+            "category_id": category_ids[ann["category_id"]],
+            "bbox": ann["bbox"],
+            "segmentation": ann["segmentation"],
+            "area": ann["area"],
+            "score": 1.0,
+        }
+        if "keypoints" in ann:
+            result["keypoints"] = ann["keypoints"]
+        results.append(result)
     return results
 
 
-def evaluate(ground_truth, results, iou_type):
-    """COCOeval's stats for one IoU type; stats[0] is AP at IoU .50:.95."""
+def keypoint_category_ids(dataset):
+    return {c["id"] for c in dataset["categories"] if c.get("keypoints")}
+
+
+def judge_keypoints(ground_truth, results, category_ids, problems):
+    """COCOeval's keypoint AP per keypoint category, and the best OKS of each source skeleton."""
+    stats = [1.0] * 10
+    for category in ground_truth.loadCats(sorted(category_ids)):
+        category_stats = judge_keypoint_category(ground_truth, results, category, problems)
+        if category_stats[0] < stats[0]:
+            stats = category_stats
+    return stats
+
+
+def judge_keypoint_category(ground_truth, results, category, problems):
+    detections = [
+        {k: r[k] for k in ("image_id", "category_id", "keypoints", "score")}
+        for r in results
+        if r["category_id"] == category["id"]
+    ]
+    print(f"\n--- keypoints of {category['name']!r} ---", flush=True)
+    if not detections:
+        problems.append(f"the export has no {category['name']!r} keypoint annotations")
+        return [0.0] * 10
+    evaluation = COCOeval(ground_truth, ground_truth.loadRes(detections), "keypoints")
+    evaluation.params.catIds = [category["id"]]
+    # COCO's per-joint sigmas are for its 17 person joints; other skeletons
+    # get one sigma for all. With identical points the OKS is 1.0 either way.
+    joints = len(category["keypoints"])
+    if joints != len(evaluation.params.kpt_oks_sigmas):
+        evaluation.params.kpt_oks_sigmas = np.full(joints, 0.05)
+    evaluation.evaluate()
+    for (image_id, category_id), oks in evaluation.ious.items():
+        gts = [g for g in ground_truth.imgToAnns[image_id] if g["category_id"] == category_id and g["num_keypoints"] > 0]
+        if not gts:
+            continue
+        if len(oks) == 0:
+            problems.append(f"image {image_id}: no exported skeleton for {len(gts)} source ones")
+            continue
+        # oks[d][g]: similarity of detection d and ground truth g.
+        best = np.asarray(oks).max(axis=0)
+        for gt, value in zip(gts, best):
+            if abs(value - 1.0) > TOLERANCE:
+                problems.append(f"source keypoint annotation {gt['id']}: best OKS {value!r}, not 1.0")
+    evaluation.accumulate()
+    evaluation.summarize()
+    return list(evaluation.stats)
+
+
+def evaluate(ground_truth, results, iou_type, category_ids):
+    """COCOeval's stats for one IoU type over some categories; stats[0] is AP at IoU .50:.95."""
+    results = [r for r in results if r["category_id"] in category_ids]
     if iou_type == "bbox":
         # loadRes takes `bbox` over `segmentation` when both are there, and
         # derives the other: give each type only its own field.
@@ -127,6 +185,7 @@ def evaluate(ground_truth, results, iou_type):
         print("no detections")
         return [0.0] * 12
     evaluation = COCOeval(ground_truth, ground_truth.loadRes(detections), iou_type)
+    evaluation.params.catIds = sorted(category_ids)
     evaluation.evaluate()
     evaluation.accumulate()
     evaluation.summarize()
@@ -151,13 +210,19 @@ def main(argv):
             problems.append(f"the export has {found} {what}, the source {expected}")
 
     results = remap(source, export, problems)
-    stats = {
-        "bbox": evaluate(coco_of(copy.deepcopy(source)), results, "bbox"),
-        "segm": evaluate(coco_of(with_box_polygons(source)), results, "segm"),
-    }
+    keypoint_ids = keypoint_category_ids(source)
+    shape_ids = {c["id"] for c in source["categories"]} - keypoint_ids
+    stats = {}
+    if any(a["category_id"] in shape_ids for a in source["annotations"]):
+        stats["bbox"] = evaluate(coco_of(copy.deepcopy(source)), results, "bbox", shape_ids)
+        stats["segm"] = evaluate(coco_of(with_box_polygons(source)), results, "segm", shape_ids)
+    if keypoint_ids:
+        stats["keypoints"] = judge_keypoints(coco_of(copy.deepcopy(source)), results, keypoint_ids, problems)
     print()
     for iou_type, values in stats.items():
-        print(f"{iou_type}: AP={values[0]:.6f} AP50={values[1]:.6f} AP75={values[2]:.6f} AR100={values[8]:.6f}")
+        # Shape stats end with AR at 1, 10, 100 detections and by area; keypoint stats have AR at index 5.
+        recall = values[8] if len(values) == 12 else values[5]
+        print(f"{iou_type}: AP={values[0]:.6f} AP50={values[1]:.6f} AP75={values[2]:.6f} AR={recall:.6f}")
         if abs(values[0] - 1.0) > TOLERANCE:
             problems.append(f"{iou_type} AP is {float(values[0])!r}, not 1.0")
 

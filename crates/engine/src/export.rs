@@ -12,8 +12,9 @@ use crate::error::{Error, Result};
 use crate::import::media_key_of;
 use crate::Engine;
 use gloss_formats::{
-    AnnotationRecord, CocoWriter, DraftRecord, ExportAnnotation, ExportPrediction, ExportTask,
-    ImageInfo, LabelStudioWriter, PredictionRecord, Split, SplitRatios, StoredResult,
+    AnnotationRecord, CocoCategory, CocoWriter, DraftRecord, ExportAnnotation, ExportPrediction,
+    ExportTask, ImageInfo, KeypointCategory, LabelStudioWriter, PredictionRecord, Split,
+    SplitRatios, StoredResult,
 };
 use gloss_schema::ControlKind;
 use gloss_store::{AnnotationRow, DraftRow, PredictionRow, ProjectMediaRow, TaskBundlePage};
@@ -136,21 +137,10 @@ impl Engine {
             .project_with_role(actor, project, ProjectRole::Reviewer, "export")
             .await?;
         let (config, _) = gloss_schema::parse(&project.label_config);
-        let categories: Vec<String> = {
-            let mut labels: Vec<String> = Vec::new();
-            for control in &config.controls {
-                if matches!(
-                    control.kind,
-                    ControlKind::RectangleLabels | ControlKind::PolygonLabels
-                ) {
-                    for label in &control.labels {
-                        if !labels.contains(&label.value) {
-                            labels.push(label.value.clone());
-                        }
-                    }
-                }
-            }
-            labels
+        let categories = if options.format == ExportFormat::Coco {
+            coco_categories(&config)?
+        } else {
+            Vec::new()
         };
         let image_field = config
             .objects
@@ -244,7 +234,7 @@ impl Engine {
 struct WriterOptions {
     options: ExportOptions,
     project_id: i64,
-    categories: Vec<String>,
+    categories: Vec<CocoCategory>,
     image_field: Option<String>,
     annotator: Option<gloss_types::UserId>,
 }
@@ -260,7 +250,7 @@ impl Document {
     fn new(
         format: ExportFormat,
         out: Box<dyn Write + Send>,
-        categories: &[String],
+        categories: &[CocoCategory],
     ) -> io::Result<Document> {
         Ok(match format {
             ExportFormat::Json => Document::Native(NativeWriter::new(out)?),
@@ -741,6 +731,66 @@ fn image_info(
         width,
         height,
     })
+}
+
+/// The COCO categories of a label config: each label of the box, polygon and
+/// ellipse controls once, then one keypoint category per `KeyPointLabels`
+/// control (named by its skeleton, else by the control).
+///
+/// Controls whose results COCO cannot hold are refused by name rather than
+/// left out of the file unnoticed.
+fn coco_categories(config: &gloss_schema::LabelConfig) -> Result<Vec<CocoCategory>> {
+    let unsupported: Vec<String> = config
+        .controls
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.kind,
+                ControlKind::PolyLineLabels
+                    | ControlKind::PolyLine
+                    | ControlKind::BrushLabels
+                    | ControlKind::Brush
+            )
+        })
+        .map(|c| format!("<{} name=\"{}\">", c.kind.tag(), c.name))
+        .collect();
+    if !unsupported.is_empty() {
+        return Err(Error::invalid(
+            "format",
+            format!(
+                "COCO cannot hold the results of {}: polylines and masks have no COCO form \
+                 in this version; export as json or label-studio",
+                unsupported.join(", ")
+            ),
+        ));
+    }
+    let mut categories: Vec<CocoCategory> = Vec::new();
+    for control in &config.controls {
+        if matches!(
+            control.kind,
+            ControlKind::RectangleLabels | ControlKind::PolygonLabels | ControlKind::EllipseLabels
+        ) {
+            for label in &control.labels {
+                if !categories.iter().any(|c| c.name == label.value) {
+                    categories.push(CocoCategory::shapes(label.value.clone()));
+                }
+            }
+        }
+    }
+    for control in &config.controls {
+        if control.kind == ControlKind::KeyPointLabels {
+            let skeleton = control.skeleton.as_ref();
+            categories.push(CocoCategory {
+                name: skeleton.map_or_else(|| control.name.clone(), |s| s.value.clone()),
+                keypoints: Some(KeypointCategory {
+                    control: control.name.clone(),
+                    joints: control.labels.iter().map(|l| l.value.clone()).collect(),
+                    edges: skeleton.map(|s| s.edges.clone()).unwrap_or_default(),
+                }),
+            });
+        }
+    }
+    Ok(categories)
 }
 
 fn item_has_label(item: &ResultItem, label: &str) -> bool {

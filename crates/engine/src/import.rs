@@ -13,8 +13,8 @@ use crate::access::Actor;
 use crate::error::{Error, Result};
 use crate::Engine;
 use gloss_formats::{
-    AnnotationRecord, CocoImportOptions, ControlRef, DraftRecord, InputFormat, PredictionRecord,
-    Rejection, TaskRecord,
+    AnnotationRecord, CocoImportOptions, ControlRef, DraftRecord, InputFormat, KeypointControl,
+    PredictionRecord, Rejection, TaskRecord,
 };
 use gloss_media::MediaKey;
 use gloss_schema::{ControlKind, LabelConfig, ObjectKind};
@@ -402,10 +402,27 @@ impl Engine {
                     })
                 })
         };
+        let keypoints = context
+            .config
+            .controls
+            .iter()
+            .filter(|control| control.kind == ControlKind::KeyPointLabels)
+            .filter_map(|control| {
+                Some(KeypointControl {
+                    control: ControlRef {
+                        from_name: control.name.clone(),
+                        to_name: control.to_names.first()?.clone(),
+                    },
+                    skeleton: control.skeleton.as_ref().map(|s| s.value.clone()),
+                    joints: control.labels.iter().map(|l| l.value.clone()).collect(),
+                })
+            })
+            .collect();
         let coco_options = CocoImportOptions {
             image_field,
             rectangles: control(ControlKind::RectangleLabels),
             polygons: control(ControlKind::PolygonLabels),
+            keypoints,
         };
         let path = file.path.clone();
         let read = tokio::task::spawn_blocking(move || {

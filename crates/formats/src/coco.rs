@@ -1,4 +1,5 @@
-//! COCO instances files → tasks with box and polygon annotations.
+//! COCO instances and person-keypoints files → tasks with box, polygon and
+//! keypoint annotations.
 //!
 //! COCO lists images, then all annotations of all images, so a file is read
 //! whole and its annotations are grouped by image. Only the keys used here
@@ -6,7 +7,9 @@
 
 use crate::model::{json_kind, AnnotationRecord, FormatError, Rejection, TaskRecord};
 use crate::read::without_bom;
-use gloss_types::result::{PolygonLabelsValue, RectangleLabelsValue, ResultItem, ResultValue};
+use gloss_types::result::{
+    KeyPointValue, Labeled, PolygonLabelsValue, RectangleLabelsValue, ResultItem, ResultValue,
+};
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
@@ -33,6 +36,21 @@ pub struct CocoImportOptions {
     pub rectangles: Option<ControlRef>,
     /// A PolygonLabels control, for polygon `segmentation`s.
     pub polygons: Option<ControlRef>,
+    /// KeyPointLabels controls, for `keypoints`: a category's keypoints go
+    /// to the control whose skeleton has the category's name, else to the
+    /// first control.
+    pub keypoints: Vec<KeypointControl>,
+}
+
+/// A KeyPointLabels control a COCO import can put keypoints in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeypointControl {
+    /// The control and the image it labels.
+    pub control: ControlRef,
+    /// Its skeleton's `value`, if it has a skeleton.
+    pub skeleton: Option<String>,
+    /// Its labels: the joint names it allows.
+    pub joints: Vec<String>,
 }
 
 /// Reads a whole COCO instances file.
@@ -44,6 +62,13 @@ pub struct CocoImportOptions {
 /// `polygonlabels` result per ring when `polygons` is set; otherwise (and for
 /// RLE masks) the `bbox` becomes a `rectanglelabels` result. Coordinates are
 /// converted to percent of the image size.
+///
+/// An annotation with `keypoints` (of a category listing `keypoints`)
+/// becomes one `keypointlabels` result per joint that is labelled (`v` 1 or
+/// 2; `v` 1 is written `"visibility": "occluded"`), sharing the `parentID`
+/// `coco-{id}`. Its bbox and segmentation import as above when the config
+/// has a control for them, and are otherwise left out: a keypoint data
+/// set's boxes are drawn around its skeletons.
 ///
 /// An image with any unusable annotation is rejected as a whole, with one
 /// rejection per problem (row = the image's position + 1), rather than
@@ -158,6 +183,7 @@ struct CocoAnnotation {
     category_id: Option<Value>,
     bbox: Option<Value>,
     segmentation: Option<Segmentation>,
+    keypoints: Option<Value>,
 }
 
 /// COCO's `segmentation`: polygon rings `[[x1, y1, x2, y2, ...], ...]` as
@@ -176,6 +202,14 @@ enum Segmentation {
 struct CocoCategory {
     id: Option<Value>,
     name: Option<Value>,
+    keypoints: Option<Value>,
+}
+
+/// What an annotation's `category_id` says.
+struct Category {
+    name: String,
+    /// Joint names, for a keypoint category.
+    keypoints: Option<Vec<String>>,
 }
 
 fn missing_key(key: &str) -> FormatError {
@@ -187,7 +221,7 @@ fn missing_key(key: &str) -> FormatError {
     }
 }
 
-fn category_names(categories: Vec<CocoCategory>) -> Result<HashMap<i64, String>, FormatError> {
+fn category_names(categories: Vec<CocoCategory>) -> Result<HashMap<i64, Category>, FormatError> {
     let mut names = HashMap::with_capacity(categories.len());
     for (index, category) in categories.into_iter().enumerate() {
         let problem = |key: &str, reason: String| FormatError::Coco {
@@ -205,7 +239,25 @@ fn category_names(categories: Vec<CocoCategory>) -> Result<HashMap<i64, String>,
                 ))
             }
         };
-        if names.insert(id, name).is_some() {
+        let keypoints = match category.keypoints {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(joints)) => Some(
+                joints
+                    .iter()
+                    .map(|joint| joint.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<String>>>()
+                    .ok_or_else(|| {
+                        problem("keypoints", "must be a list of joint names".to_owned())
+                    })?,
+            ),
+            Some(other) => {
+                return Err(problem(
+                    "keypoints",
+                    format!("must be a list of joint names, found {}", json_kind(&other)),
+                ))
+            }
+        };
+        if names.insert(id, Category { name, keypoints }).is_some() {
             return Err(problem("id", format!("repeats category id {id}")));
         }
     }
@@ -310,7 +362,7 @@ struct Shapes<'a> {
     /// Image width and height in pixels.
     size: (f64, f64),
     options: &'a CocoImportOptions,
-    categories: &'a HashMap<i64, String>,
+    categories: &'a HashMap<i64, Category>,
 }
 
 impl Shapes<'_> {
@@ -337,11 +389,27 @@ impl Shapes<'_> {
         };
         let category_id = integer(annotation.category_id.as_ref())
             .map_err(|reason| self.reject("category_id", reason))?;
-        let label = self.categories.get(&category_id).ok_or_else(|| {
+        let category = self.categories.get(&category_id).ok_or_else(|| {
             self.reject("category_id", format!("no category has id {category_id}"))
         })?;
+        let label = &category.name;
+        let mut results = Vec::new();
+        if let Some(keypoints) = annotation.keypoints.as_ref().filter(|k| !k.is_null()) {
+            results = self.keypoints(&result_id, keypoints, category)?;
+            // The box or outline of a skeleton is kept where the config has a
+            // control for it, and otherwise left out (see `read_coco`).
+            let has_outline = matches!(&annotation.segmentation, Some(Segmentation::Polygons(r)) if !r.is_empty());
+            let kept = if has_outline {
+                self.options.polygons.is_some()
+            } else {
+                self.options.rectangles.is_some()
+            };
+            if !kept {
+                return Ok(results);
+            }
+        }
 
-        match (&annotation.segmentation, &self.options.polygons) {
+        let shapes = match (&annotation.segmentation, &self.options.polygons) {
             (Some(Segmentation::Malformed(_)), _) => Err(self.reject(
                 "segmentation",
                 "must be polygon rings [[x1, y1, x2, y2, ...], ...] or an RLE mask object",
@@ -373,7 +441,96 @@ impl Shapes<'_> {
                     self.rectangle(control, result_id, annotation.bbox.as_ref(), label)?;
                 Ok(vec![rectangle])
             }
+        };
+        results.extend(shapes?);
+        Ok(results)
+    }
+
+    /// The `keypointlabels` results of one annotation's `keypoints`.
+    fn keypoints(
+        &self,
+        result_id: &str,
+        keypoints: &Value,
+        category: &Category,
+    ) -> Result<Vec<ResultItem>, Rejection> {
+        let Some(joints) = &category.keypoints else {
+            return Err(self.reject(
+                "keypoints",
+                format!(
+                    "category \"{}\" lists no \"keypoints\" names, so its joints are unknown",
+                    category.name
+                ),
+            ));
+        };
+        let numbers: Option<Vec<f64>> = keypoints
+            .as_array()
+            .and_then(|items| items.iter().map(Value::as_f64).collect());
+        let Some(numbers) = numbers.filter(|n| n.len() == joints.len() * 3) else {
+            return Err(self.reject(
+                "keypoints",
+                format!(
+                    "must be {} numbers (x, y, v for each of the {} keypoints of category \"{}\")",
+                    joints.len() * 3,
+                    joints.len(),
+                    category.name
+                ),
+            ));
+        };
+        let keypoint_controls = &self.options.keypoints;
+        let target = keypoint_controls
+            .iter()
+            .find(|k| k.skeleton.as_deref() == Some(&category.name))
+            .or(keypoint_controls.first());
+        let Some(target) = target else {
+            return Err(self.reject(
+                "keypoints",
+                "are keypoints, and the label config has no KeyPointLabels control for them",
+            ));
+        };
+        let (image_width, image_height) = self.size;
+        let mut results = Vec::new();
+        for (index, (joint, xyv)) in joints.iter().zip(numbers.chunks_exact(3)).enumerate() {
+            let visibility = match xyv[2] {
+                0.0 => continue,
+                1.0 => Some("occluded".to_owned()),
+                2.0 => None,
+                v => {
+                    return Err(self.reject(
+                        &format!("keypoints[{}]", index * 3 + 2),
+                        format!(
+                            "is {v}; a keypoint's v is 0 (absent), 1 (occluded) or 2 (visible)"
+                        ),
+                    ))
+                }
+            };
+            if !target.joints.contains(joint) {
+                return Err(self.reject(
+                    "keypoints",
+                    format!(
+                        "joint \"{joint}\" is not a label of the KeyPointLabels control \"{}\"",
+                        target.control.from_name
+                    ),
+                ));
+            }
+            let value = Labeled {
+                shape: KeyPointValue {
+                    x: percent(xyv[0], image_width),
+                    y: percent(xyv[1], image_height),
+                    width: None,
+                    visibility,
+                    extra: Map::new(),
+                },
+                labels: vec![joint.clone()],
+            };
+            let mut item = self.result(
+                &target.control,
+                format!("{result_id}-{index}"),
+                ResultValue::KeyPointLabels(value),
+            );
+            item.parent_id = Some(result_id.to_owned());
+            results.push(item);
         }
+        Ok(results)
     }
 
     fn rectangle(

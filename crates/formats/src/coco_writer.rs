@@ -7,6 +7,37 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 
+/// A category of a COCO export.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CocoCategory {
+    /// The category's name: a label, or a skeleton's `value`.
+    pub name: String,
+    /// Set for a keypoint category: which points its annotations hold.
+    pub keypoints: Option<KeypointCategory>,
+}
+
+impl CocoCategory {
+    /// A category of boxes, polygons, ellipses and masks with this label.
+    pub fn shapes(name: impl Into<String>) -> CocoCategory {
+        CocoCategory {
+            name: name.into(),
+            keypoints: None,
+        }
+    }
+}
+
+/// The keypoints of a COCO keypoint category, from a `KeyPointLabels`
+/// control: its labels are the joints, its `<Skeleton>` the edges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeypointCategory {
+    /// The control whose `keypointlabels` results are this category's.
+    pub control: String,
+    /// Joint names (labels) in order: COCO's `keypoints`.
+    pub joints: Vec<String>,
+    /// Edges by joint name: COCO's `skeleton`, with 1-based joint numbers.
+    pub edges: Vec<[String; 2]>,
+}
+
 /// Counts of what a [`CocoWriter`] wrote and left out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct CocoSummary {
@@ -26,18 +57,24 @@ pub struct CocoSummary {
 /// their annotations go to `spool` (a temporary file the caller provides,
 /// which is emptied first), and [`CocoWriter::finish`] appends the spool.
 ///
-/// Only `rectanglelabels` and `polygonlabels` results of annotations that
-/// were not cancelled are written; predictions and drafts are not.
+/// The `rectanglelabels`, `polygonlabels` and `ellipselabels` (as a
+/// polygon) results of annotations that were not cancelled are written, and
+/// the `keypointlabels` results of keypoint categories: the points sharing a
+/// `parentID` make one annotation (a point without one is an annotation of
+/// its own). Predictions and drafts are not written.
 pub struct CocoWriter<W: Write> {
     out: BufWriter<W>,
     spool: BufWriter<File>,
+    /// Shape categories by label.
     category_ids: HashMap<String, u64>,
+    /// Keypoint categories by control name, with their joints.
+    keypoint_categories: HashMap<String, (u64, Vec<String>)>,
     summary: CocoSummary,
 }
 
 impl<W: Write> CocoWriter<W> {
     /// Starts the file; categories get ids 1..=n in the given order.
-    pub fn new(out: W, mut spool: File, categories: &[String]) -> io::Result<Self> {
+    pub fn new(out: W, mut spool: File, categories: &[CocoCategory]) -> io::Result<Self> {
         spool.set_len(0)?;
         spool.seek(SeekFrom::Start(0))?;
         let mut out = BufWriter::with_capacity(64 * 1024, out);
@@ -50,17 +87,34 @@ impl<W: Write> CocoWriter<W> {
         )?;
         out.write_all(b",\n\"licenses\": [],\n\"categories\": [")?;
         let mut category_ids = HashMap::with_capacity(categories.len());
-        for (index, name) in categories.iter().enumerate() {
+        let mut keypoint_categories = HashMap::new();
+        for (index, category) in categories.iter().enumerate() {
             let id = index as u64 + 1;
-            // A repeated name keeps its first id, so labels map to one category.
-            category_ids.entry(name.clone()).or_insert(id);
+            let (keypoints, skeleton) = match &category.keypoints {
+                Some(keypoints) => {
+                    keypoint_categories
+                        .entry(keypoints.control.clone())
+                        .or_insert_with(|| (id, keypoints.joints.clone()));
+                    (
+                        Some(&keypoints.joints[..]),
+                        Some(skeleton_numbers(keypoints)),
+                    )
+                }
+                None => {
+                    // A repeated name keeps its first id, so labels map to one category.
+                    category_ids.entry(category.name.clone()).or_insert(id);
+                    (None, None)
+                }
+            };
             out.write_all(if index == 0 { b"\n" } else { b",\n" })?;
             serde_json::to_writer(
                 &mut out,
                 &Category {
                     id,
-                    name,
+                    name: &category.name,
                     supercategory: "",
+                    keypoints,
+                    skeleton,
                 },
             )?;
         }
@@ -69,6 +123,7 @@ impl<W: Write> CocoWriter<W> {
             out,
             spool: BufWriter::with_capacity(64 * 1024, spool),
             category_ids,
+            keypoint_categories,
             summary: CocoSummary::default(),
         })
     }
@@ -121,8 +176,82 @@ impl<W: Write> CocoWriter<W> {
                     self.summary.skipped += 1;
                     continue;
                 };
-                self.write_annotation(task.id, category_id, &shape)?;
+                self.write_annotation(task.id, category_id, &shape, None)?;
             }
+            self.write_keypoints(task.id, &annotation.record.result, image)?;
+        }
+        Ok(())
+    }
+
+    /// Writes one annotation per skeleton instance (points sharing a
+    /// `parentID`) of the keypoint categories.
+    fn write_keypoints(
+        &mut self,
+        image_id: i64,
+        results: &[ResultItem],
+        image: &crate::write::ImageInfo,
+    ) -> io::Result<()> {
+        if self.keypoint_categories.is_empty() {
+            return Ok(());
+        }
+        // (control, instance) → COCO keypoints [x, y, v, ...], in first-seen order.
+        let mut instances: Vec<((&str, &str), Vec<f64>)> = Vec::new();
+        for result in results {
+            let (point, labels) = match &result.value {
+                ResultValue::KeyPointLabels(v) => (&v.shape, &v.labels[..]),
+                _ => continue,
+            };
+            let Some((_, joints)) = self.keypoint_categories.get(&result.from_name) else {
+                continue;
+            };
+            let joint = labels
+                .first()
+                .and_then(|label| joints.iter().position(|j| j == label));
+            let width = f64::from(size_or(image.width, result.original_width));
+            let height = f64::from(size_or(image.height, result.original_height));
+            let (Some(joint), true) = (joint, width > 0.0 && height > 0.0) else {
+                self.summary.skipped += 1;
+                continue;
+            };
+            // A point without a parent is an instance of its own.
+            let instance = result
+                .parent_id
+                .as_deref()
+                .or(result.id.as_deref())
+                .unwrap_or("");
+            let key = (result.from_name.as_str(), instance);
+            let position = match instances.iter().position(|(k, _)| *k == key) {
+                Some(position) if !instance.is_empty() => position,
+                _ => {
+                    instances.push((key, vec![0.0; joints.len() * 3]));
+                    instances.len() - 1
+                }
+            };
+            let visibility = if point.visibility.as_deref() == Some("occluded") {
+                1.0
+            } else {
+                2.0
+            };
+            instances[position].1[joint * 3..joint * 3 + 3].copy_from_slice(&[
+                point.x * width / 100.0,
+                point.y * height / 100.0,
+                visibility,
+            ]);
+        }
+        for ((control, _), keypoints) in instances {
+            let category_id = self.keypoint_categories[control].0;
+            let placed: Vec<[f64; 2]> = keypoints
+                .chunks_exact(3)
+                .filter(|joint| joint[2] > 0.0)
+                .map(|joint| [joint[0], joint[1]])
+                .collect();
+            let bbox = bounds(&placed);
+            let shape = Shape {
+                bbox,
+                rings: Vec::new(),
+                area: bbox[2] * bbox[3],
+            };
+            self.write_annotation(image_id, category_id, &shape, Some(&keypoints))?;
         }
         Ok(())
     }
@@ -132,6 +261,7 @@ impl<W: Write> CocoWriter<W> {
         image_id: i64,
         category_id: u64,
         shape: &Shape,
+        keypoints: Option<&[f64]>,
     ) -> io::Result<()> {
         self.spool.write_all(if self.summary.annotations == 0 {
             b"\n"
@@ -154,6 +284,9 @@ impl<W: Write> CocoWriter<W> {
                     .map(|ring| ring.iter().copied().map(pixel).collect())
                     .collect(),
                 iscrowd: 0,
+                num_keypoints: keypoints
+                    .map(|k| k.chunks_exact(3).filter(|joint| joint[2] > 0.0).count()),
+                keypoints: keypoints.map(|k| k.iter().copied().map(pixel).collect()),
             },
         )?;
         Ok(())
@@ -184,6 +317,27 @@ struct Category<'a> {
     id: u64,
     name: &'a str,
     supercategory: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keypoints: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skeleton: Option<Vec<[usize; 2]>>,
+}
+
+/// COCO's `skeleton`: edges as pairs of 1-based joint numbers. Edges naming
+/// an unknown joint are left out (the label config reports them).
+fn skeleton_numbers(keypoints: &KeypointCategory) -> Vec<[usize; 2]> {
+    let number = |name: &String| {
+        keypoints
+            .joints
+            .iter()
+            .position(|j| j == name)
+            .map(|i| i + 1)
+    };
+    keypoints
+        .edges
+        .iter()
+        .filter_map(|[from, to]| Some([number(from)?, number(to)?]))
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -203,6 +357,10 @@ struct Annotation {
     area: JsNumber,
     segmentation: Vec<Vec<JsNumber>>,
     iscrowd: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    num_keypoints: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keypoints: Option<Vec<JsNumber>>,
 }
 
 /// A region in pixels.
@@ -238,12 +396,8 @@ fn shape_of(
     image_width: u32,
     image_height: u32,
 ) -> Option<(Shape, &[String])> {
-    let size = |image: u32, original: Option<u32>| match image {
-        0 => original.unwrap_or(0),
-        known => known,
-    };
-    let width = f64::from(size(image_width, result.original_width));
-    let height = f64::from(size(image_height, result.original_height));
+    let width = f64::from(size_or(image_width, result.original_width));
+    let height = f64::from(size_or(image_height, result.original_height));
     let (shape, labels) = match &result.value {
         ResultValue::RectangleLabels(rect) => (
             rectangle_shape(
@@ -264,12 +418,61 @@ fn shape_of(
             ),
             polygon.polygonlabels.as_slice(),
         ),
+        ResultValue::EllipseLabels(ellipse) => (
+            ellipse_shape(
+                ellipse.shape.x * width / 100.0,
+                ellipse.shape.y * height / 100.0,
+                ellipse.shape.radius_x * width / 100.0,
+                ellipse.shape.radius_y * height / 100.0,
+                ellipse.shape.rotation.unwrap_or(0.0),
+            ),
+            ellipse.labels.as_slice(),
+        ),
         _ => return None,
     };
     if width == 0.0 || height == 0.0 {
         return Some((shape, &[]));
     }
     Some((shape, labels))
+}
+
+/// The image's size in pixels, or when unknown (0) the size the result was
+/// drawn on.
+fn size_or(image: u32, original: Option<u32>) -> u32 {
+    match image {
+        0 => original.unwrap_or(0),
+        known => known,
+    }
+}
+
+/// Vertices of the polygon an ellipse is exported as: one every 5 degrees
+/// keeps it within 0.1% of the radius of the true outline.
+const ELLIPSE_VERTICES: usize = 72;
+
+/// An ellipse centred on `cx`, `cy`, rotated by `degrees` about its centre
+/// (clockwise on screen, as Label Studio draws it), as a polygon. The area
+/// is the true ellipse's, the bounds are the rotated ellipse's exact ones.
+fn ellipse_shape(cx: f64, cy: f64, rx: f64, ry: f64, degrees: f64) -> Shape {
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    let ring: Vec<[f64; 2]> = (0..ELLIPSE_VERTICES)
+        .map(|i| {
+            let angle = std::f64::consts::TAU * i as f64 / ELLIPSE_VERTICES as f64;
+            let (ex, ey) = (rx * angle.cos(), ry * angle.sin());
+            [cx + ex * cos - ey * sin, cy + ex * sin + ey * cos]
+        })
+        .collect();
+    let half_width = ((rx * cos).powi(2) + (ry * sin).powi(2)).sqrt();
+    let half_height = ((rx * sin).powi(2) + (ry * cos).powi(2)).sqrt();
+    Shape {
+        bbox: [
+            cx - half_width,
+            cy - half_height,
+            2.0 * half_width,
+            2.0 * half_height,
+        ],
+        rings: vec![ring.concat()],
+        area: std::f64::consts::PI * rx * ry,
+    }
 }
 
 /// A box rotated by `degrees` about its top-left corner, clockwise on
@@ -400,6 +603,17 @@ mod tests {
         // Winding order does not change the area.
         let reversed = polygon_shape([[4.0, 3.0], [4.0, 0.0], [0.0, 0.0]].into_iter());
         assert_eq!(reversed.area, 6.0);
+    }
+
+    #[test]
+    fn ellipse_rotated_90_degrees_swaps_its_extent() {
+        let shape = ellipse_shape(50.0, 40.0, 20.0, 10.0, 90.0);
+        assert!(close(&shape.bbox, &[40.0, 20.0, 20.0, 40.0]));
+        assert!((shape.area - std::f64::consts::PI * 200.0).abs() < 1e-9);
+        let ring = &shape.rings[0];
+        assert_eq!(ring.len(), 2 * ELLIPSE_VERTICES);
+        // The first vertex is the end of the x radius, turned to point down.
+        assert!(close(&ring[..2], &[50.0, 60.0]));
     }
 
     #[test]

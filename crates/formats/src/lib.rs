@@ -23,8 +23,8 @@ mod task;
 mod timestamp;
 mod write;
 
-pub use coco::{read_coco, CocoImportOptions, ControlRef};
-pub use coco_writer::{CocoSummary, CocoWriter};
+pub use coco::{read_coco, CocoImportOptions, ControlRef, KeypointControl};
+pub use coco_writer::{CocoCategory, CocoSummary, CocoWriter, KeypointCategory};
 pub use model::{
     AnnotationRecord, DraftRecord, FormatError, PredictionRecord, Rejection, TaskRecord,
 };

@@ -4,9 +4,9 @@ mod common;
 
 use common::data_file;
 use gloss_formats::{
-    read_coco, AnnotationRecord, CocoImportOptions, CocoSummary, CocoWriter, ControlRef,
-    ExportAnnotation, ExportPrediction, ExportTask, FormatError, ImageInfo, PredictionRecord,
-    Rejection, TaskRecord,
+    read_coco, AnnotationRecord, CocoCategory, CocoImportOptions, CocoSummary, CocoWriter,
+    ControlRef, ExportAnnotation, ExportPrediction, ExportTask, FormatError, ImageInfo,
+    KeypointCategory, KeypointControl, PredictionRecord, Rejection, TaskRecord,
 };
 use gloss_types::result::{
     ChoicesValue, PolygonLabelsValue, RectangleLabelsValue, ResultItem, ResultValue,
@@ -25,6 +25,7 @@ fn both_controls() -> CocoImportOptions {
         image_field: "image".to_owned(),
         rectangles: control("box"),
         polygons: control("outline"),
+        keypoints: Vec::new(),
     }
 }
 
@@ -360,10 +361,20 @@ fn annotation(result: Vec<ResultItem>, was_cancelled: bool) -> ExportAnnotation 
 }
 
 fn write_coco(tasks: &[ExportTask], categories: &[&str]) -> (String, CocoSummary) {
-    let categories: Vec<String> = categories.iter().map(|name| name.to_string()).collect();
+    let categories: Vec<CocoCategory> = categories
+        .iter()
+        .map(|name| CocoCategory::shapes(*name))
+        .collect();
+    write_coco_categories(tasks, &categories)
+}
+
+fn write_coco_categories(
+    tasks: &[ExportTask],
+    categories: &[CocoCategory],
+) -> (String, CocoSummary) {
     let spool = tempfile::tempfile().unwrap();
     let mut out = Vec::new();
-    let mut writer = CocoWriter::new(&mut out, spool, &categories).unwrap();
+    let mut writer = CocoWriter::new(&mut out, spool, categories).unwrap();
     for task in tasks {
         writer.write_task(task).unwrap();
     }
@@ -623,4 +634,184 @@ fn coco_round_trip_keeps_pixel_geometry() {
         &numbers(&original(3)["segmentation"][1]),
     );
     assert_eq!(written[2]["segmentation"].as_array().unwrap().len(), 2);
+}
+
+const PERSON_KEYPOINTS: &str = r#"{
+  "images": [{"id": 3, "file_name": "walk.png", "width": 200, "height": 100}],
+  "categories": [{"id": 1, "name": "person", "keypoints": ["nose", "left_eye", "right_eye"],
+                  "skeleton": [[1, 2], [1, 3]]}],
+  "annotations": [
+    {"id": 8, "image_id": 3, "category_id": 1, "bbox": [10, 10, 50, 50], "area": 2500,
+     "num_keypoints": 2, "keypoints": [20, 30, 2, 0, 0, 0, 40, 50.5, 1], "iscrowd": 0},
+    {"id": 9, "image_id": 3, "category_id": 1, "bbox": [100, 10, 50, 50], "area": 2500,
+     "num_keypoints": 1, "keypoints": [120, 30, 2, 0, 0, 0, 0, 0, 0], "iscrowd": 0}
+  ]
+}"#;
+
+fn pose_options() -> CocoImportOptions {
+    CocoImportOptions {
+        image_field: "image".to_owned(),
+        rectangles: None,
+        polygons: None,
+        keypoints: vec![KeypointControl {
+            control: control("pose").unwrap(),
+            skeleton: Some("person".to_owned()),
+            joints: vec!["nose".into(), "left_eye".into(), "right_eye".into()],
+        }],
+    }
+}
+
+fn pose_category() -> CocoCategory {
+    CocoCategory {
+        name: "person".to_owned(),
+        keypoints: Some(KeypointCategory {
+            control: "pose".to_owned(),
+            joints: vec!["nose".into(), "left_eye".into(), "right_eye".into()],
+            edges: vec![
+                ["nose".into(), "left_eye".into()],
+                ["nose".into(), "right_eye".into()],
+            ],
+        }),
+    }
+}
+
+#[test]
+fn coco_keypoints_import_as_points_of_one_instance() {
+    let (tasks, rejections) = read_text(PERSON_KEYPOINTS, &pose_options()).unwrap();
+    assert!(rejections.is_empty(), "{rejections:?}");
+    let results = &tasks[0].annotations[0].result;
+    // Absent joints (v = 0) have no result; the boxes have no control.
+    assert_eq!(results.len(), 3);
+    let json: Vec<Value> = results
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap())
+        .collect();
+    assert_eq!(json[0]["parentID"], json!("coco-8"));
+    assert_eq!(json[0]["from_name"], json!("pose"));
+    assert_eq!(
+        json[0]["value"],
+        json!({"x": 10, "y": 30, "keypointlabels": ["nose"]})
+    );
+    assert_eq!(
+        json[1]["value"],
+        json!({"x": 20, "y": 50.5, "visibility": "occluded", "keypointlabels": ["right_eye"]})
+    );
+    assert_eq!(json[2]["parentID"], json!("coco-9"));
+    assert_ne!(json[0]["id"], json[1]["id"]);
+}
+
+#[test]
+fn bad_coco_keypoints_reject_their_image() {
+    let cases = [
+        (
+            r#"[20, 30, 2]"#,
+            "annotations[0].keypoints",
+            "must be 9 numbers",
+        ),
+        (
+            r#"[20, 30, 3, 0, 0, 0, 0, 0, 0]"#,
+            "annotations[0].keypoints[2]",
+            "is 3; a keypoint's v",
+        ),
+        (r#""nose""#, "annotations[0].keypoints", "must be 9 numbers"),
+    ];
+    for (keypoints, field, reason) in cases {
+        let text = PERSON_KEYPOINTS.replace("[20, 30, 2, 0, 0, 0, 40, 50.5, 1]", keypoints);
+        let (tasks, rejections) = read_text(&text, &pose_options()).unwrap();
+        assert!(tasks.is_empty(), "{keypoints}");
+        assert_eq!(rejections[0].field, field, "{keypoints}");
+        assert!(
+            rejections[0].reason.contains(reason),
+            "{}",
+            rejections[0].reason
+        );
+    }
+    let options = CocoImportOptions {
+        keypoints: Vec::new(),
+        ..pose_options()
+    };
+    let (_, rejections) = read_text(PERSON_KEYPOINTS, &options).unwrap();
+    assert!(rejections[0].reason.contains("no KeyPointLabels control"));
+    let mut options = pose_options();
+    options.keypoints[0].joints.pop();
+    let (_, rejections) = read_text(PERSON_KEYPOINTS, &options).unwrap();
+    assert!(
+        rejections[0]
+            .reason
+            .contains("\"right_eye\" is not a label"),
+        "{}",
+        rejections[0].reason
+    );
+}
+
+#[test]
+fn coco_keypoints_round_trip_to_the_same_numbers() {
+    let (tasks, _) = read_text(PERSON_KEYPOINTS, &pose_options()).unwrap();
+    let export = ExportTask {
+        id: 3,
+        image: Some(ImageInfo {
+            file_name: "walk.png".to_owned(),
+            width: 200,
+            height: 100,
+        }),
+        annotations: vec![ExportAnnotation {
+            id: 1,
+            record: tasks[0].annotations[0].clone(),
+            stored_result: None,
+        }],
+        ..ExportTask::default()
+    };
+    let (text, summary) = write_coco_categories(&[export], &[pose_category()]);
+    assert_eq!((summary.annotations, summary.skipped), (2, 0));
+    let output: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        output["categories"][0],
+        json!({"id": 1, "name": "person", "supercategory": "",
+               "keypoints": ["nose", "left_eye", "right_eye"], "skeleton": [[1, 2], [1, 3]]})
+    );
+    let first = &output["annotations"][0];
+    assert_eq!(first["keypoints"], json!([20, 30, 2, 0, 0, 0, 40, 50.5, 1]));
+    assert_eq!(first["num_keypoints"], json!(2));
+    assert_eq!(first["bbox"], json!([20, 30, 20, 20.5]));
+    assert_eq!(first["segmentation"], json!([]));
+    assert_eq!(
+        output["annotations"][1]["keypoints"],
+        json!([120, 30, 2, 0, 0, 0, 0, 0, 0])
+    );
+}
+
+#[test]
+fn ellipses_export_as_polygons_with_their_true_area() {
+    let ellipse = result(ResultValue::EllipseLabels(gloss_types::result::Labeled {
+        shape: gloss_types::result::EllipseValue {
+            x: 50.0,
+            y: 50.0,
+            radius_x: 10.0,
+            radius_y: 20.0,
+            rotation: None,
+            extra: Map::new(),
+        },
+        labels: vec!["eye".to_owned()],
+    }));
+    let task = ExportTask {
+        id: 1,
+        image: Some(ImageInfo {
+            file_name: "face.png".to_owned(),
+            width: 400,
+            height: 200,
+        }),
+        annotations: vec![annotation(vec![ellipse], false)],
+        ..ExportTask::default()
+    };
+    let (text, _) = write_coco(&[task], &["eye"]);
+    let output: Value = serde_json::from_str(&text).unwrap();
+    let written = &output["annotations"][0];
+    // Centre (200, 100), radii 40 and 40 pixels.
+    assert_close(&numbers(&written["bbox"]), &[160.0, 60.0, 80.0, 80.0]);
+    let area = written["area"].as_f64().unwrap();
+    assert!(
+        (area - std::f64::consts::PI * 1600.0).abs() < 1e-3,
+        "{area}"
+    );
+    assert_eq!(written["segmentation"][0].as_array().unwrap().len(), 144);
 }

@@ -692,7 +692,7 @@ async fn judge_with_pycocotools(source: &Path, export: &Path, label: &str) -> Op
 fn ap_summary(output: &str) -> String {
     output
         .lines()
-        .filter(|line| line.starts_with("bbox: AP=") || line.starts_with("segm: AP="))
+        .filter(|line| line.contains(": AP="))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -848,6 +848,152 @@ async fn a_coco_polygon_with_two_rings_exports_as_one_annotation() {
             let export: Value = serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
             judge_with_pycocotools(&source, &exported, label).await;
             assert_coco_matches(&coco.json, &export, label);
+        }
+    })
+    .await;
+}
+
+/// Person skeletons next to cat outlines, as COCO's person-keypoints files
+/// have them: joints visible (v 2), occluded (v 1) and absent (v 0).
+const POSE_CONFIG: &str = r#"<View>
+  <Image name="image" value="$image"/>
+  <PolygonLabels name="outline" toName="image"><Label value="cat"/></PolygonLabels>
+  <KeyPointLabels name="pose" toName="image">
+    <Label value="nose"/><Label value="left_eye"/><Label value="right_eye"/>
+    <Label value="left_hip"/><Label value="right_hip"/>
+    <Skeleton value="person">
+      <Edge from="nose" to="left_eye"/><Edge from="nose" to="right_eye"/>
+      <Edge from="left_hip" to="right_hip"/>
+    </Skeleton>
+  </KeyPointLabels>
+</View>
+"#;
+
+fn keypoints_coco() -> CocoSource {
+    let images = [(21, "crowd.png", 160, 120), (22, "alone.png", 100, 80)];
+    let person = |id: i64, image_id: i64, keypoints: [f64; 15], bbox: [f64; 4]| {
+        let placed = keypoints.chunks(3).filter(|joint| joint[2] > 0.0).count();
+        json!({
+            "id": id, "image_id": image_id, "category_id": 30, "iscrowd": 0,
+            "segmentation": [], "bbox": bbox, "area": bbox[2] * bbox[3],
+            "num_keypoints": placed, "keypoints": keypoints,
+        })
+    };
+    let annotations = vec![
+        person(
+            7001,
+            21,
+            [
+                30.0, 20.0, 2.0, 25.5, 15.0, 2.0, 35.0, 15.25, 1.0, 20.0, 60.0, 2.0, 40.0, 61.0,
+                2.0,
+            ],
+            [15.0, 10.0, 30.0, 60.0],
+        ),
+        person(
+            7002,
+            21,
+            [
+                110.0, 30.0, 2.0, 0.0, 0.0, 0.0, 115.0, 25.0, 2.0, 100.0, 80.0, 1.0, 0.0, 0.0, 0.0,
+            ],
+            [95.0, 20.0, 30.0, 70.0],
+        ),
+        person(
+            7003,
+            22,
+            [
+                50.0, 10.0, 2.0, 45.0, 6.0, 2.0, 55.0, 6.0, 2.0, 42.0, 50.0, 2.0, 58.0, 50.0, 2.0,
+            ],
+            [35.0, 2.0, 30.0, 60.0],
+        ),
+        polygon_annotation(7004, 22, 7, &[&[70.0, 60.0, 95.0, 62.0, 80.0, 78.0]]),
+    ];
+    let mut source = coco_source(&images, annotations);
+    source.json["categories"] = json!([
+        {"id": 7, "name": "cat", "supercategory": "animal"},
+        {"id": 30, "name": "person", "supercategory": "person",
+         "keypoints": ["nose", "left_eye", "right_eye", "left_hip", "right_hip"],
+         "skeleton": [[1, 2], [1, 3], [4, 5]]},
+    ]);
+    source
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coco_keypoints_round_trip_with_an_oks_of_one() {
+    within(async {
+        let coco = keypoints_coco();
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let source = coco.write_into(&gloss.path("coco"));
+            let project = gloss.create_project("poses", POSE_CONFIG).await;
+            let out = gloss
+                .gloss(&["import", "--project", &project, source.to_str().unwrap()])
+                .ok()
+                .await;
+            assert_imported(&out, (2, 2, 0, 2), label);
+            let exported = gloss.path("exported.json");
+            gloss
+                .gloss(&["export", "--project", &project, "--format", "coco"])
+                .args(&["--no-images", "--out", exported.to_str().unwrap()])
+                .ok()
+                .await;
+            let export: Value = serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
+            let person = export["categories"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == "person")
+                .unwrap_or_else(|| panic!("{label}: no person category in {export}"));
+            assert_eq!(
+                person["skeleton"],
+                json!([[1, 2], [1, 3], [4, 5]]),
+                "{label}"
+            );
+            let skeletons: Vec<&Value> = export["annotations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|a| a["category_id"] == person["id"])
+                .collect();
+            assert_eq!(skeletons.len(), 3, "{label}");
+            let source_keypoints = numbers(&coco.json["annotations"][1]["keypoints"]);
+            assert!(
+                skeletons
+                    .iter()
+                    .any(|a| numbers(&a["keypoints"]) == source_keypoints),
+                "{label}: the second person's keypoints came back changed: {skeletons:?}"
+            );
+            if let Some(output) = judge_with_pycocotools(&source, &exported, label).await {
+                eprintln!("{label}: pycocotools: {}", ap_summary(&output));
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coco_export_refuses_what_coco_cannot_hold_by_name() {
+    within(async {
+        let config = r#"<View>
+  <Image name="image" value="$image"/>
+  <RectangleLabels name="box" toName="image"><Label value="car"/></RectangleLabels>
+  <PolyLineLabels name="lane" toName="image"><Label value="lane"/></PolyLineLabels>
+</View>"#;
+        for gloss in Instance::all().await {
+            let project = gloss.create_project("lanes", config).await;
+            let out = gloss
+                .gloss(&["export", "--project", &project, "--format", "coco"])
+                .args(&[
+                    "--no-images",
+                    "--out",
+                    gloss.path("x.json").to_str().unwrap(),
+                ])
+                .fails()
+                .await;
+            assert!(
+                out.contains("<PolyLineLabels name=\"lane\">") && out.contains("COCO cannot hold"),
+                "{}: {out}",
+                gloss.label
+            );
         }
     })
     .await;
