@@ -12,9 +12,9 @@ use crate::error::{Error, Result};
 use crate::import::media_key_of;
 use crate::Engine;
 use gloss_formats::{
-    AnnotationRecord, CocoCategory, CocoWriter, DraftRecord, ExportAnnotation, ExportPrediction,
-    ExportTask, ImageInfo, KeypointCategory, LabelStudioWriter, PredictionRecord, Split,
-    SplitRatios, StoredResult,
+    AnnotationRecord, CocoWriter, DraftRecord, ExportAnnotation, ExportCategory, ExportPrediction,
+    ExportTask, FileSink, ImageInfo, KeypointCategory, LabelStudioWriter, PredictionRecord, Split,
+    SplitRatios, StoredResult, YoloClasses, YoloTask, YoloWriter,
 };
 use gloss_schema::ControlKind;
 use gloss_store::{AnnotationRow, DraftRow, PredictionRow, ProjectMediaRow, TaskBundlePage};
@@ -38,17 +38,42 @@ pub enum ExportFormat {
     Json,
     /// Label Studio's export JSON, which Label Studio and its tools read.
     LabelStudio,
-    /// COCO instances: boxes and polygons, with the images.
+    /// COCO instances: boxes, polygons, ellipses and keypoints, with the images.
     Coco,
+    /// A YOLO dataset in the Ultralytics layout, for one task, with the images.
+    Yolo(YoloTask),
 }
 
+/// The format names `ExportFormat::parse` reads, for error messages.
+pub const EXPORT_FORMAT_NAMES: &str = "json, label-studio, coco or yolo";
+
 impl ExportFormat {
-    pub fn parse(text: &str) -> Option<ExportFormat> {
-        match text {
-            "json" => Some(ExportFormat::Json),
-            "label-studio" | "label_studio" => Some(ExportFormat::LabelStudio),
-            "coco" => Some(ExportFormat::Coco),
-            _ => None,
+    /// Reads a format name and, for `yolo`, its task (`detect` when not
+    /// given); an error names the field (`format` or `task`) and the reason.
+    pub fn parse(
+        text: &str,
+        task: Option<&str>,
+    ) -> std::result::Result<ExportFormat, (&'static str, String)> {
+        let format = match text {
+            "json" => ExportFormat::Json,
+            "label-studio" | "label_studio" => ExportFormat::LabelStudio,
+            "coco" => ExportFormat::Coco,
+            "yolo" => {
+                let task = task.unwrap_or("detect");
+                return YoloTask::parse(task)
+                    .map(ExportFormat::Yolo)
+                    .ok_or_else(|| {
+                        (
+                            "task",
+                            format!("`{task}` is not detect, segment, pose, obb or classify"),
+                        )
+                    });
+            }
+            other => return Err(("format", format!("`{other}` is not {EXPORT_FORMAT_NAMES}"))),
+        };
+        match task {
+            Some(_) => Err(("task", "only means something with the yolo format".into())),
+            None => Ok(format),
         }
     }
 
@@ -57,7 +82,13 @@ impl ExportFormat {
             ExportFormat::Json => "json",
             ExportFormat::LabelStudio => "label-studio",
             ExportFormat::Coco => "coco",
+            ExportFormat::Yolo(_) => "yolo",
         }
+    }
+
+    /// Whether the format writes image files next to its annotations.
+    pub fn has_images(self) -> bool {
+        matches!(self, ExportFormat::Coco | ExportFormat::Yolo(_))
     }
 }
 
@@ -73,7 +104,8 @@ pub struct ExportOptions {
     pub label: Option<String>,
     /// Split the tasks, deterministically for a seed.
     pub split: Option<(SplitRatios, u64)>,
-    /// COCO: include the image files (which makes the export a zip or folder).
+    /// COCO and YOLO: include the image files (which makes the export a zip
+    /// or folder).
     pub images: bool,
 }
 
@@ -85,19 +117,25 @@ impl ExportOptions {
             annotator: None,
             label: None,
             split: None,
-            images: format == ExportFormat::Coco,
+            images: format.has_images(),
         }
     }
 
     /// Whether the export is several files (a zip, or a folder).
     pub fn is_archive(&self) -> bool {
-        self.split.is_some() || (self.format == ExportFormat::Coco && self.images)
+        self.split.is_some()
+            || matches!(self.format, ExportFormat::Yolo(_))
+            || (self.format == ExportFormat::Coco && self.images)
     }
 
     /// A file name for the download.
     pub fn file_name(&self, project: ProjectId) -> String {
         let extension = if self.is_archive() { "zip" } else { "json" };
-        format!("project-{}-{}.{extension}", project.0, self.format.name())
+        let format = match self.format {
+            ExportFormat::Yolo(task) => format!("yolo-{}", task.name()),
+            other => other.name().to_owned(),
+        };
+        format!("project-{}-{format}.{extension}", project.0)
     }
 }
 
@@ -137,10 +175,36 @@ impl Engine {
             .project_with_role(actor, project, ProjectRole::Reviewer, "export")
             .await?;
         let (config, _) = gloss_schema::parse(&project.label_config);
-        let categories = if options.format == ExportFormat::Coco {
-            coco_categories(&config)?
-        } else {
-            Vec::new()
+        let categories = match options.format {
+            ExportFormat::Coco => coco_categories(&config)?,
+            ExportFormat::Yolo(task) => {
+                refuse_for_yolo(&config, task)?;
+                coco_categories(&config)?
+            }
+            ExportFormat::Json | ExportFormat::LabelStudio => Vec::new(),
+        };
+        let yolo_classes = match options.format {
+            ExportFormat::Yolo(YoloTask::Classify) => {
+                let choices = config
+                    .controls
+                    .iter()
+                    .find(|c| c.kind == ControlKind::Choices);
+                match choices {
+                    Some(control) => YoloClasses::Choices {
+                        control: control.name.clone(),
+                        choices: control.labels.iter().map(|l| l.value.clone()).collect(),
+                    },
+                    None => YoloClasses::Categories(Vec::new()),
+                }
+            }
+            _ => YoloClasses::Categories(categories.clone()),
+        };
+        let yolo = match options.format {
+            ExportFormat::Yolo(task) => Some(
+                YoloWriter::new(task, yolo_classes)
+                    .map_err(|reason| Error::invalid("task", reason))?,
+            ),
+            _ => None,
         };
         let image_field = config
             .objects
@@ -165,6 +229,7 @@ impl Engine {
             categories,
             image_field: image_field.clone(),
             annotator,
+            yolo: std::sync::Mutex::new(yolo),
         };
         let media = self.media.clone();
         let runtime = tokio::runtime::Handle::current();
@@ -182,8 +247,8 @@ impl Engine {
                 break;
             };
             after = last.id.0;
-            let media = match (&image_field, options.format) {
-                (Some(field), ExportFormat::Coco) => {
+            let media = match &image_field {
+                Some(field) if options.format.has_images() => {
                     self.page_media(project.id, &bundle, field).await?
                 }
                 _ => HashMap::new(),
@@ -234,9 +299,11 @@ impl Engine {
 struct WriterOptions {
     options: ExportOptions,
     project_id: i64,
-    categories: Vec<CocoCategory>,
+    categories: Vec<ExportCategory>,
     image_field: Option<String>,
     annotator: Option<gloss_types::UserId>,
+    /// The YOLO writer, taken by the one document of a YOLO export.
+    yolo: std::sync::Mutex<Option<YoloWriter>>,
 }
 
 /// One document of the export.
@@ -244,32 +311,56 @@ enum Document {
     Native(NativeWriter<Box<dyn Write + Send>>),
     LabelStudio(LabelStudioWriter<Box<dyn Write + Send>>),
     Coco(CocoWriter<Box<dyn Write + Send>>),
+    /// A YOLO dataset: label files for every split, written to the export's
+    /// files as tasks come.
+    Yolo(YoloWriter),
 }
 
 impl Document {
-    fn new(
-        format: ExportFormat,
-        out: Box<dyn Write + Send>,
-        categories: &[CocoCategory],
-    ) -> io::Result<Document> {
-        Ok(match format {
+    fn new(writer_options: &WriterOptions, out: Box<dyn Write + Send>) -> io::Result<Document> {
+        let categories = &writer_options.categories;
+        Ok(match writer_options.options.format {
             ExportFormat::Json => Document::Native(NativeWriter::new(out)?),
             ExportFormat::LabelStudio => Document::LabelStudio(LabelStudioWriter::new(out)?),
             ExportFormat::Coco => {
                 Document::Coco(CocoWriter::new(out, tempfile::tempfile()?, categories)?)
             }
+            ExportFormat::Yolo(_) => {
+                let writer = writer_options
+                    .yolo
+                    .lock()
+                    .map_err(|_| io::Error::other("the YOLO writer was poisoned"))?
+                    .take()
+                    .ok_or_else(|| io::Error::other("a YOLO export has one document"))?;
+                Document::Yolo(writer)
+            }
         })
     }
 
-    fn write(&mut self, task: &ExportTask, native: &NativeTask) -> io::Result<()> {
+    /// Writes one task; returns where its image goes in the export, if the
+    /// format includes images.
+    fn write(
+        &mut self,
+        task: &ExportTask,
+        native: &NativeTask,
+        split: Option<Split>,
+        files: &mut ExportFiles,
+    ) -> io::Result<Option<String>> {
         match self {
-            Document::Native(writer) => writer.write_task(native),
-            Document::LabelStudio(writer) => writer.write_task(task),
-            Document::Coco(writer) => writer.write_task(task),
+            Document::Native(writer) => writer.write_task(native).map(|_| None),
+            Document::LabelStudio(writer) => writer.write_task(task).map(|_| None),
+            Document::Coco(writer) => {
+                writer.write_task(task)?;
+                Ok(task
+                    .image
+                    .as_ref()
+                    .map(|i| format!("images/{}", i.file_name)))
+            }
+            Document::Yolo(writer) => writer.write_task(task, split, files),
         }
     }
 
-    fn finish(self) -> io::Result<()> {
+    fn finish(self, files: &mut ExportFiles) -> io::Result<()> {
         match self {
             Document::Native(writer) => writer.finish()?.flush(),
             Document::LabelStudio(writer) => writer.finish()?.flush(),
@@ -277,6 +368,55 @@ impl Document {
                 writer.finish()?;
                 Ok(())
             }
+            Document::Yolo(writer) => {
+                writer.finish(files)?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether the document is a file of its own (JSON), rather than files
+    /// written straight to the export (YOLO).
+    fn is_single_file(format: ExportFormat) -> bool {
+        !matches!(format, ExportFormat::Yolo(_))
+    }
+}
+
+/// Where a multi-file export's files go as they are written: its folder,
+/// or the zip being built (in a temporary file, as a zip needs to seek).
+enum ExportFiles {
+    Folder(PathBuf),
+    // Boxed: a zip writer keeps an 8 KiB buffer inline.
+    Zip(Box<zip::ZipWriter<std::fs::File>>),
+    /// A single-document export: nothing is written here.
+    None,
+}
+
+impl FileSink for ExportFiles {
+    fn put(&mut self, path: &str, bytes: &[u8]) -> io::Result<()> {
+        if !gloss_formats::is_safe_relative_path(path) {
+            return Err(io::Error::other(format!(
+                "refusing to write `{path}` outside the export"
+            )));
+        }
+        match self {
+            ExportFiles::Folder(folder) => {
+                let target = folder.join(path);
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::write(target, bytes)
+            }
+            ExportFiles::Zip(zip) => {
+                let deflated = zip::write::SimpleFileOptions::default()
+                    .compression_method(zip::CompressionMethod::Deflated)
+                    .large_file(true);
+                zip.start_file(path, deflated).map_err(io::Error::other)?;
+                zip.write_all(bytes)
+            }
+            ExportFiles::None => Err(io::Error::other(
+                "this export is one document and has no other files",
+            )),
         }
     }
 }
@@ -296,55 +436,60 @@ fn write_export(
         (None, _) => format!("tasks.{extension}"),
         (Some(split), _) => format!("{}.{extension}", split.name()),
     };
+    let single_file = Document::is_single_file(options.format);
+    // A YOLO export is one document over every split; the others have one
+    // document per split.
     let splits: Vec<Option<Split>> = match options.split {
-        None => vec![None],
-        Some(_) => vec![
+        Some(_) if single_file => vec![
             Some(Split::Train),
             Some(Split::Validation),
             Some(Split::Test),
         ],
+        _ => vec![None],
     };
     let archive = options.is_archive();
-    let folder = match &target {
+    let mut target_writer = None;
+    let mut files = match target {
         ExportTarget::Folder(path) => {
-            std::fs::create_dir_all(path)?;
-            Some(path.clone())
+            std::fs::create_dir_all(&path)?;
+            ExportFiles::Folder(path)
         }
-        ExportTarget::Writer(_) => None,
+        ExportTarget::Writer(writer) => {
+            target_writer = Some(writer);
+            if archive {
+                ExportFiles::Zip(Box::new(zip::ZipWriter::new(tempfile::tempfile()?)))
+            } else {
+                ExportFiles::None
+            }
+        }
     };
     // Documents go straight to the target when it is one stream; otherwise to
     // files in the folder, or to spool files that are zipped at the end.
     let mut spools: Vec<(String, std::fs::File)> = Vec::new();
-    let mut target_writer = match target {
-        ExportTarget::Writer(writer) => Some(writer),
-        ExportTarget::Folder(_) => None,
-    };
     let mut documents: Vec<(Option<Split>, Document)> = Vec::new();
     for split in &splits {
         let name = document_name(*split);
-        let out: Box<dyn Write + Send> = match (&folder, archive) {
-            (Some(folder), _) => Box::new(BufWriter::with_capacity(
+        let out: Box<dyn Write + Send> = match &files {
+            _ if !single_file => Box::new(io::sink()),
+            ExportFiles::Folder(folder) => Box::new(BufWriter::with_capacity(
                 256 * 1024,
                 std::fs::File::create(folder.join(&name))?,
             )),
-            (None, false) => Box::new(BufWriter::with_capacity(
+            ExportFiles::None => Box::new(BufWriter::with_capacity(
                 256 * 1024,
                 target_writer.take().expect("one document for one stream"),
             )),
-            (None, true) => {
+            ExportFiles::Zip(_) => {
                 let spool = tempfile::tempfile()?;
                 spools.push((name.clone(), spool.try_clone()?));
                 Box::new(BufWriter::with_capacity(256 * 1024, spool))
             }
         };
-        documents.push((
-            *split,
-            Document::new(options.format, out, &writer_options.categories)?,
-        ));
+        documents.push((*split, Document::new(&writer_options, out)?));
     }
 
-    // Images to copy, spooled as lines of "key name" so that memory stays flat.
-    let mut image_list = if options.format == ExportFormat::Coco && options.images {
+    // Images to copy, spooled as lines of "key path" so that memory stays flat.
+    let mut image_list = if options.format.has_images() && options.images {
         Some(BufWriter::new(tempfile::tempfile()?))
     } else {
         None
@@ -371,6 +516,7 @@ fn write_export(
             &writer_options,
             converted,
             &mut documents,
+            &mut files,
             image_list.as_mut(),
             &mut summary,
         );
@@ -381,9 +527,11 @@ fn write_export(
     });
     written?;
     for (_, document) in documents {
-        document.finish()?;
+        document.finish(&mut files)?;
     }
-    summary.files = splits.iter().map(|split| document_name(*split)).collect();
+    if single_file {
+        summary.files = splits.iter().map(|split| document_name(*split)).collect();
+    }
 
     let images = match image_list {
         Some(list) => {
@@ -393,19 +541,26 @@ fn write_export(
         }
         None => None,
     };
-    if let Some(folder) = folder {
-        if let Some(images) = images {
-            std::fs::create_dir_all(folder.join("images"))?;
-            for_each_image(images, |key, name| {
-                let bytes = read_media(media, runtime, key)?;
-                std::fs::write(folder.join("images").join(name), bytes)?;
-                summary.files.push(format!("images/{name}"));
-                Ok(())
-            })?;
+    match files {
+        ExportFiles::Folder(folder) => {
+            if let Some(images) = images {
+                for_each_image(images, |key, path| {
+                    let bytes = read_media(media, runtime, key)?;
+                    let target = folder.join(path);
+                    if let Some(parent) = target.parent() {
+                        std::fs::create_dir_all(parent)?;
+                    }
+                    std::fs::write(target, bytes)?;
+                    summary.files.push(path.to_owned());
+                    Ok(())
+                })?;
+            }
         }
-    } else if archive {
-        let out = target_writer.expect("an archive goes to the stream");
-        write_zip(out, spools, images, media, runtime, &mut summary)?;
+        ExportFiles::Zip(zip) => {
+            let out = target_writer.expect("an archive goes to the stream");
+            write_zip(*zip, out, spools, images, media, runtime, &mut summary)?;
+        }
+        ExportFiles::None => {}
     }
     Ok(summary)
 }
@@ -416,11 +571,12 @@ fn write_pages(
     writer_options: &WriterOptions,
     pages: std::sync::mpsc::Receiver<Vec<(ExportTask, NativeTask)>>,
     documents: &mut [(Option<Split>, Document)],
+    files: &mut ExportFiles,
     mut image_list: Option<&mut BufWriter<std::fs::File>>,
     summary: &mut ExportSummary,
 ) -> io::Result<()> {
     let options = &writer_options.options;
-    // Each image is copied once, however many tasks show it.
+    // Each image is copied once per place, however many tasks show it.
     let mut listed = std::collections::HashSet::new();
     for page in pages {
         for (task, native) in page {
@@ -428,13 +584,6 @@ fn write_pages(
                 .split
                 .as_ref()
                 .map(|(ratios, seed)| gloss_formats::split_of(*seed, task.id, ratios));
-            if let (Some(list), Some(image)) = (image_list.as_mut(), &task.image) {
-                if let Some(key) = native.media_key.as_deref() {
-                    if listed.insert(key.to_string()) {
-                        writeln!(list, "{key} {}", image.file_name)?;
-                    }
-                }
-            }
             summary.tasks += 1;
             summary.annotations += native.annotations as u64;
             let document = documents
@@ -442,13 +591,21 @@ fn write_pages(
                 .find(|(s, _)| *s == split || s.is_none())
                 .map(|(_, document)| document)
                 .expect("a document for every split");
-            document.write(&task, &native)?;
+            let image_path = document.write(&task, &native, split, files)?;
+            if let (Some(list), Some(path), Some(key)) =
+                (image_list.as_mut(), image_path, native.media_key.as_deref())
+            {
+                if listed.insert((key.to_string(), path.clone())) {
+                    writeln!(list, "{key} {path}")?;
+                }
+            }
         }
     }
     Ok(())
 }
 
 fn write_zip(
+    mut zip: zip::ZipWriter<std::fs::File>,
     out: Box<dyn Write + Send>,
     spools: Vec<(String, std::fs::File)>,
     images: Option<std::fs::File>,
@@ -456,8 +613,6 @@ fn write_zip(
     runtime: &tokio::runtime::Handle,
     summary: &mut ExportSummary,
 ) -> io::Result<()> {
-    // The zip is built in a temporary file (zip needs to seek) and then copied out.
-    let mut zip = zip::ZipWriter::new(tempfile::tempfile()?);
     let deflated = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .large_file(true);
@@ -470,13 +625,12 @@ fn write_zip(
         io::copy(&mut spool, &mut zip)?;
     }
     if let Some(images) = images {
-        for_each_image(images, |key, name| {
+        for_each_image(images, |key, path| {
             let bytes = read_media(media, runtime, key)?;
             // Images are compressed already.
-            zip.start_file(format!("images/{name}"), stored)
-                .map_err(io::Error::other)?;
+            zip.start_file(path, stored).map_err(io::Error::other)?;
             zip.write_all(&bytes)?;
-            summary.files.push(format!("images/{name}"));
+            summary.files.push(path.to_owned());
             Ok(())
         })?;
     }
@@ -644,7 +798,7 @@ fn convert_page(
             .and_then(Value::as_str)
             .and_then(media_key_of)
             .map(|key| key.as_str().to_string());
-        let image = if options.format == ExportFormat::Coco {
+        let image = if options.format.has_images() {
             image_info(
                 writer_options,
                 &data,
@@ -733,13 +887,63 @@ fn image_info(
     })
 }
 
+/// Refuses a YOLO export of a config with region controls the task cannot
+/// hold, naming them, rather than leaving their results out unnoticed.
+fn refuse_for_yolo(config: &gloss_schema::LabelConfig, task: YoloTask) -> Result<()> {
+    use ControlKind::*;
+    let held: &[ControlKind] = match task {
+        YoloTask::Detect | YoloTask::Segment => &[RectangleLabels, PolygonLabels, EllipseLabels],
+        YoloTask::Obb => &[RectangleLabels, EllipseLabels],
+        YoloTask::Pose => &[KeyPointLabels],
+        YoloTask::Classify => &[],
+    };
+    let regions = [
+        RectangleLabels,
+        PolygonLabels,
+        EllipseLabels,
+        KeyPointLabels,
+        PolyLineLabels,
+        BrushLabels,
+        Rectangle,
+        Polygon,
+        Ellipse,
+        KeyPoint,
+        PolyLine,
+        Brush,
+    ];
+    let refused: Vec<String> = config
+        .controls
+        .iter()
+        .filter(|c| regions.contains(&c.kind) && !held.contains(&c.kind))
+        .map(|c| format!("<{} name=\"{}\">", c.kind.tag(), c.name))
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let holds = match task {
+        YoloTask::Detect | YoloTask::Segment => "labelled boxes, polygons and ellipses",
+        YoloTask::Obb => "labelled boxes and ellipses",
+        YoloTask::Pose => "skeletons (KeyPointLabels)",
+        YoloTask::Classify => "one class per image, from a Choices control",
+    };
+    Err(Error::invalid(
+        "task",
+        format!(
+            "YOLO {} holds {holds}, so it cannot hold the results of {}; \
+             pick another task or format",
+            task.name(),
+            refused.join(", ")
+        ),
+    ))
+}
+
 /// The COCO categories of a label config: each label of the box, polygon and
 /// ellipse controls once, then one keypoint category per `KeyPointLabels`
 /// control (named by its skeleton, else by the control).
 ///
 /// Controls whose results COCO cannot hold are refused by name rather than
 /// left out of the file unnoticed.
-fn coco_categories(config: &gloss_schema::LabelConfig) -> Result<Vec<CocoCategory>> {
+fn coco_categories(config: &gloss_schema::LabelConfig) -> Result<Vec<ExportCategory>> {
     let unsupported: Vec<String> = config
         .controls
         .iter()
@@ -764,7 +968,7 @@ fn coco_categories(config: &gloss_schema::LabelConfig) -> Result<Vec<CocoCategor
             ),
         ));
     }
-    let mut categories: Vec<CocoCategory> = Vec::new();
+    let mut categories: Vec<ExportCategory> = Vec::new();
     for control in &config.controls {
         if matches!(
             control.kind,
@@ -772,7 +976,7 @@ fn coco_categories(config: &gloss_schema::LabelConfig) -> Result<Vec<CocoCategor
         ) {
             for label in &control.labels {
                 if !categories.iter().any(|c| c.name == label.value) {
-                    categories.push(CocoCategory::shapes(label.value.clone()));
+                    categories.push(ExportCategory::shapes(label.value.clone()));
                 }
             }
         }
@@ -780,7 +984,7 @@ fn coco_categories(config: &gloss_schema::LabelConfig) -> Result<Vec<CocoCategor
     for control in &config.controls {
         if control.kind == ControlKind::KeyPointLabels {
             let skeleton = control.skeleton.as_ref();
-            categories.push(CocoCategory {
+            categories.push(ExportCategory {
                 name: skeleton.map_or_else(|| control.name.clone(), |s| s.value.clone()),
                 keypoints: Some(KeypointCategory {
                     control: control.name.clone(),

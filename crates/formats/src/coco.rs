@@ -144,7 +144,7 @@ pub fn read_coco<R: Read>(
 struct CocoFile {
     images: Option<Vec<CocoImage>>,
     annotations: Option<Vec<CocoAnnotation>>,
-    categories: Option<Vec<CocoCategory>>,
+    categories: Option<Vec<ExportCategory>>,
 }
 
 /// Reads a [`CocoFile`] from a JSON object only: serde's derived struct
@@ -199,7 +199,7 @@ enum Segmentation {
 
 #[derive(Deserialize)]
 #[serde(expecting = "a COCO category object")]
-struct CocoCategory {
+struct ExportCategory {
     id: Option<Value>,
     name: Option<Value>,
     keypoints: Option<Value>,
@@ -221,7 +221,7 @@ fn missing_key(key: &str) -> FormatError {
     }
 }
 
-fn category_names(categories: Vec<CocoCategory>) -> Result<HashMap<i64, Category>, FormatError> {
+fn category_names(categories: Vec<ExportCategory>) -> Result<HashMap<i64, Category>, FormatError> {
     let mut names = HashMap::with_capacity(categories.len());
     for (index, category) in categories.into_iter().enumerate() {
         let problem = |key: &str, reason: String| FormatError::Coco {

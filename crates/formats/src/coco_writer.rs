@@ -1,5 +1,6 @@
 //! COCO instances JSON from exported tasks, in one pass.
 
+use crate::shapes::{shape_of, skeletons, Shape};
 use crate::write::{ExportTask, JsNumber};
 use gloss_types::result::{ResultItem, ResultValue};
 use serde::Serialize;
@@ -7,19 +8,19 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 
-/// A category of a COCO export.
+/// A category of a dataset export (COCO, YOLO, ...).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CocoCategory {
+pub struct ExportCategory {
     /// The category's name: a label, or a skeleton's `value`.
     pub name: String,
     /// Set for a keypoint category: which points its annotations hold.
     pub keypoints: Option<KeypointCategory>,
 }
 
-impl CocoCategory {
+impl ExportCategory {
     /// A category of boxes, polygons, ellipses and masks with this label.
-    pub fn shapes(name: impl Into<String>) -> CocoCategory {
-        CocoCategory {
+    pub fn shapes(name: impl Into<String>) -> ExportCategory {
+        ExportCategory {
             name: name.into(),
             keypoints: None,
         }
@@ -74,7 +75,7 @@ pub struct CocoWriter<W: Write> {
 
 impl<W: Write> CocoWriter<W> {
     /// Starts the file; categories get ids 1..=n in the given order.
-    pub fn new(out: W, mut spool: File, categories: &[CocoCategory]) -> io::Result<Self> {
+    pub fn new(out: W, mut spool: File, categories: &[ExportCategory]) -> io::Result<Self> {
         spool.set_len(0)?;
         spool.seek(SeekFrom::Start(0))?;
         let mut out = BufWriter::with_capacity(64 * 1024, out);
@@ -194,64 +195,22 @@ impl<W: Write> CocoWriter<W> {
         if self.keypoint_categories.is_empty() {
             return Ok(());
         }
-        // (control, instance) → COCO keypoints [x, y, v, ...], in first-seen order.
-        let mut instances: Vec<((&str, &str), Vec<f64>)> = Vec::new();
-        for result in results {
-            let (point, labels) = match &result.value {
-                ResultValue::KeyPointLabels(v) => (&v.shape, &v.labels[..]),
-                _ => continue,
-            };
-            let Some((_, joints)) = self.keypoint_categories.get(&result.from_name) else {
-                continue;
-            };
-            let joint = labels
-                .first()
-                .and_then(|label| joints.iter().position(|j| j == label));
-            let width = f64::from(size_or(image.width, result.original_width));
-            let height = f64::from(size_or(image.height, result.original_height));
-            let (Some(joint), true) = (joint, width > 0.0 && height > 0.0) else {
-                self.summary.skipped += 1;
-                continue;
-            };
-            // A point without a parent is an instance of its own.
-            let instance = result
-                .parent_id
-                .as_deref()
-                .or(result.id.as_deref())
-                .unwrap_or("");
-            let key = (result.from_name.as_str(), instance);
-            let position = match instances.iter().position(|(k, _)| *k == key) {
-                Some(position) if !instance.is_empty() => position,
-                _ => {
-                    instances.push((key, vec![0.0; joints.len() * 3]));
-                    instances.len() - 1
-                }
-            };
-            let visibility = if point.visibility.as_deref() == Some("occluded") {
-                1.0
-            } else {
-                2.0
-            };
-            instances[position].1[joint * 3..joint * 3 + 3].copy_from_slice(&[
-                point.x * width / 100.0,
-                point.y * height / 100.0,
-                visibility,
-            ]);
-        }
-        for ((control, _), keypoints) in instances {
-            let category_id = self.keypoint_categories[control].0;
-            let placed: Vec<[f64; 2]> = keypoints
-                .chunks_exact(3)
-                .filter(|joint| joint[2] > 0.0)
-                .map(|joint| [joint[0], joint[1]])
-                .collect();
-            let bbox = bounds(&placed);
+        let joints_of = |control: &str| {
+            self.keypoint_categories
+                .get(control)
+                .map(|(_, joints)| &joints[..])
+        };
+        let (instances, skipped) = skeletons(results, joints_of, image.width, image.height);
+        self.summary.skipped += skipped;
+        for instance in instances {
+            let category_id = self.keypoint_categories[instance.control].0;
+            let bbox = instance.bbox();
             let shape = Shape {
                 bbox,
                 rings: Vec::new(),
                 area: bbox[2] * bbox[3],
             };
-            self.write_annotation(image_id, category_id, &shape, Some(&keypoints))?;
+            self.write_annotation(image_id, category_id, &shape, Some(&instance.keypoints))?;
         }
         Ok(())
     }
@@ -363,179 +322,6 @@ struct Annotation {
     keypoints: Option<Vec<JsNumber>>,
 }
 
-/// A region in pixels.
-#[derive(Debug, Clone, PartialEq)]
-struct Shape {
-    /// `[x, y, width, height]` of the bounds.
-    bbox: [f64; 4],
-    /// Outlines, each flat `[x1, y1, x2, y2, ...]`: one, or several for a
-    /// region made of several polygons.
-    rings: Vec<Vec<f64>>,
-    area: f64,
-}
-
-impl Shape {
-    /// Adds another part of the same region: its rings, area and bounds.
-    fn join(&mut self, other: &Shape) {
-        let [x, y, width, height] = self.bbox;
-        let [ox, oy, other_width, other_height] = other.bbox;
-        let (left, top) = (x.min(ox), y.min(oy));
-        let right = (x + width).max(ox + other_width);
-        let bottom = (y + height).max(oy + other_height);
-        self.bbox = [left, top, right - left, bottom - top];
-        self.rings.extend(other.rings.iter().cloned());
-        self.area += other.area;
-    }
-}
-
-/// The pixel shape and labels of a box or polygon result; `None` for other
-/// results. An image size of 0 falls back to the size the result was drawn
-/// on; the labels come back empty when neither is known.
-fn shape_of(
-    result: &ResultItem,
-    image_width: u32,
-    image_height: u32,
-) -> Option<(Shape, &[String])> {
-    let width = f64::from(size_or(image_width, result.original_width));
-    let height = f64::from(size_or(image_height, result.original_height));
-    let (shape, labels) = match &result.value {
-        ResultValue::RectangleLabels(rect) => (
-            rectangle_shape(
-                rect.x * width / 100.0,
-                rect.y * height / 100.0,
-                rect.width * width / 100.0,
-                rect.height * height / 100.0,
-                rect.rotation.unwrap_or(0.0),
-            ),
-            rect.rectanglelabels.as_slice(),
-        ),
-        ResultValue::PolygonLabels(polygon) => (
-            polygon_shape(
-                polygon
-                    .points
-                    .iter()
-                    .map(|[x, y]| [x * width / 100.0, y * height / 100.0]),
-            ),
-            polygon.polygonlabels.as_slice(),
-        ),
-        ResultValue::EllipseLabels(ellipse) => (
-            ellipse_shape(
-                ellipse.shape.x * width / 100.0,
-                ellipse.shape.y * height / 100.0,
-                ellipse.shape.radius_x * width / 100.0,
-                ellipse.shape.radius_y * height / 100.0,
-                ellipse.shape.rotation.unwrap_or(0.0),
-            ),
-            ellipse.labels.as_slice(),
-        ),
-        _ => return None,
-    };
-    if width == 0.0 || height == 0.0 {
-        return Some((shape, &[]));
-    }
-    Some((shape, labels))
-}
-
-/// The image's size in pixels, or when unknown (0) the size the result was
-/// drawn on.
-fn size_or(image: u32, original: Option<u32>) -> u32 {
-    match image {
-        0 => original.unwrap_or(0),
-        known => known,
-    }
-}
-
-/// Vertices of the polygon an ellipse is exported as: one every 5 degrees
-/// keeps it within 0.1% of the radius of the true outline.
-const ELLIPSE_VERTICES: usize = 72;
-
-/// An ellipse centred on `cx`, `cy`, rotated by `degrees` about its centre
-/// (clockwise on screen, as Label Studio draws it), as a polygon. The area
-/// is the true ellipse's, the bounds are the rotated ellipse's exact ones.
-fn ellipse_shape(cx: f64, cy: f64, rx: f64, ry: f64, degrees: f64) -> Shape {
-    let (sin, cos) = degrees.to_radians().sin_cos();
-    let ring: Vec<[f64; 2]> = (0..ELLIPSE_VERTICES)
-        .map(|i| {
-            let angle = std::f64::consts::TAU * i as f64 / ELLIPSE_VERTICES as f64;
-            let (ex, ey) = (rx * angle.cos(), ry * angle.sin());
-            [cx + ex * cos - ey * sin, cy + ex * sin + ey * cos]
-        })
-        .collect();
-    let half_width = ((rx * cos).powi(2) + (ry * sin).powi(2)).sqrt();
-    let half_height = ((rx * sin).powi(2) + (ry * cos).powi(2)).sqrt();
-    Shape {
-        bbox: [
-            cx - half_width,
-            cy - half_height,
-            2.0 * half_width,
-            2.0 * half_height,
-        ],
-        rings: vec![ring.concat()],
-        area: std::f64::consts::PI * rx * ry,
-    }
-}
-
-/// A box rotated by `degrees` about its top-left corner, clockwise on
-/// screen (y grows downwards), as Label Studio draws it.
-fn rectangle_shape(x: f64, y: f64, width: f64, height: f64, degrees: f64) -> Shape {
-    if degrees == 0.0 {
-        return Shape {
-            bbox: [x, y, width, height],
-            rings: vec![vec![
-                x,
-                y,
-                x + width,
-                y,
-                x + width,
-                y + height,
-                x,
-                y + height,
-            ]],
-            area: width * height,
-        };
-    }
-    let (sin, cos) = degrees.to_radians().sin_cos();
-    // Corners in drawing order: top-left, top-right, bottom-right, bottom-left.
-    let corners = [(0.0, 0.0), (width, 0.0), (width, height), (0.0, height)]
-        .map(|(dx, dy)| [x + dx * cos - dy * sin, y + dx * sin + dy * cos]);
-    Shape {
-        bbox: bounds(&corners),
-        rings: vec![corners.concat()],
-        area: width * height,
-    }
-}
-
-fn polygon_shape(points: impl Iterator<Item = [f64; 2]>) -> Shape {
-    let points: Vec<[f64; 2]> = points.collect();
-    // Shoelace formula: half the absolute sum of cross products of
-    // consecutive vertices, closing the ring back to the first.
-    let twice_area: f64 = points
-        .iter()
-        .zip(points.iter().cycle().skip(1))
-        .map(|([x1, y1], [x2, y2])| x1 * y2 - x2 * y1)
-        .sum();
-    Shape {
-        bbox: bounds(&points),
-        rings: vec![points.concat()],
-        area: twice_area.abs() / 2.0,
-    }
-}
-
-fn bounds(points: &[[f64; 2]]) -> [f64; 4] {
-    if points.is_empty() {
-        return [0.0; 4];
-    }
-    let (mut min_x, mut min_y) = (f64::INFINITY, f64::INFINITY);
-    let (mut max_x, mut max_y) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
-    for &[x, y] in points {
-        min_x = min_x.min(x);
-        min_y = min_y.min(y);
-        max_x = max_x.max(x);
-        max_y = max_y.max(y);
-    }
-    [min_x, min_y, max_x - min_x, max_y - min_y]
-}
-
 /// A pixel value rounded to a millionth of a pixel: converting percent back
 /// to pixels leaves float noise such as `175.99999999999997`, and a
 /// millionth is far below any annotation's precision.
@@ -546,75 +332,6 @@ fn pixel(value: f64) -> JsNumber {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn close(a: &[f64], b: &[f64]) -> bool {
-        a.len() == b.len() && a.iter().zip(b).all(|(a, b)| (a - b).abs() < 1e-9)
-    }
-
-    #[test]
-    fn unrotated_box() {
-        let shape = rectangle_shape(10.0, 20.0, 30.0, 40.0, 0.0);
-        assert_eq!(shape.bbox, [10.0, 20.0, 30.0, 40.0]);
-        assert_eq!(
-            shape.rings[0],
-            [10.0, 20.0, 40.0, 20.0, 40.0, 60.0, 10.0, 60.0]
-        );
-        assert_eq!(shape.area, 1200.0);
-    }
-
-    #[test]
-    fn box_rotated_90_degrees_turns_clockwise_about_its_top_left() {
-        // Clockwise on screen: the top edge now points down.
-        let shape = rectangle_shape(100.0, 100.0, 40.0, 10.0, 90.0);
-        assert!(close(
-            &shape.rings[0],
-            &[100.0, 100.0, 100.0, 140.0, 90.0, 140.0, 90.0, 100.0]
-        ));
-        assert!(close(&shape.bbox, &[90.0, 100.0, 10.0, 40.0]));
-        assert_eq!(shape.area, 400.0);
-    }
-
-    #[test]
-    fn box_rotated_30_degrees() {
-        let shape = rectangle_shape(0.0, 0.0, 20.0, 10.0, 30.0);
-        let (sin, cos) = (0.5, 3f64.sqrt() / 2.0);
-        let expected = [
-            0.0,
-            0.0,
-            20.0 * cos,
-            20.0 * sin,
-            20.0 * cos - 10.0 * sin,
-            20.0 * sin + 10.0 * cos,
-            -10.0 * sin,
-            10.0 * cos,
-        ];
-        assert!(close(&shape.rings[0], &expected));
-        assert!(close(
-            &shape.bbox,
-            &[-5.0, 0.0, 20.0 * cos + 5.0, 10.0 + 10.0 * cos]
-        ));
-    }
-
-    #[test]
-    fn polygon_area_and_bounds() {
-        let shape = polygon_shape([[0.0, 0.0], [4.0, 0.0], [4.0, 3.0]].into_iter());
-        assert_eq!(shape.area, 6.0);
-        assert_eq!(shape.bbox, [0.0, 0.0, 4.0, 3.0]);
-        // Winding order does not change the area.
-        let reversed = polygon_shape([[4.0, 3.0], [4.0, 0.0], [0.0, 0.0]].into_iter());
-        assert_eq!(reversed.area, 6.0);
-    }
-
-    #[test]
-    fn ellipse_rotated_90_degrees_swaps_its_extent() {
-        let shape = ellipse_shape(50.0, 40.0, 20.0, 10.0, 90.0);
-        assert!(close(&shape.bbox, &[40.0, 20.0, 20.0, 40.0]));
-        assert!((shape.area - std::f64::consts::PI * 200.0).abs() < 1e-9);
-        let ring = &shape.rings[0];
-        assert_eq!(ring.len(), 2 * ELLIPSE_VERTICES);
-        // The first vertex is the end of the x radius, turned to point down.
-        assert!(close(&ring[..2], &[50.0, 60.0]));
-    }
 
     #[test]
     fn pixels_lose_float_noise() {

@@ -16,15 +16,19 @@
 
 mod coco;
 mod coco_writer;
+mod files;
 mod model;
 mod read;
+mod shapes;
 mod split;
 mod task;
 mod timestamp;
 mod write;
+mod yolo;
 
 pub use coco::{read_coco, CocoImportOptions, ControlRef, KeypointControl};
-pub use coco_writer::{CocoCategory, CocoSummary, CocoWriter, KeypointCategory};
+pub use coco_writer::{CocoSummary, CocoWriter, ExportCategory, KeypointCategory};
+pub use files::{file_stem, is_safe_relative_path, FileSink};
 pub use model::{
     AnnotationRecord, DraftRecord, FormatError, PredictionRecord, Rejection, TaskRecord,
 };
@@ -34,3 +38,4 @@ pub use timestamp::{timestamp_text, DateTimeText};
 pub use write::{
     ExportAnnotation, ExportPrediction, ExportTask, ImageInfo, LabelStudioWriter, StoredResult,
 };
+pub use yolo::{YoloClasses, YoloSummary, YoloTask, YoloWriter};

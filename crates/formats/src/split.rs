@@ -5,7 +5,7 @@
 //! leaves every old task where it was.
 
 /// The part of a dataset a task belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Split {
     Train,
     Validation,

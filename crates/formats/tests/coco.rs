@@ -4,8 +4,8 @@ mod common;
 
 use common::data_file;
 use gloss_formats::{
-    read_coco, AnnotationRecord, CocoCategory, CocoImportOptions, CocoSummary, CocoWriter,
-    ControlRef, ExportAnnotation, ExportPrediction, ExportTask, FormatError, ImageInfo,
+    read_coco, AnnotationRecord, CocoImportOptions, CocoSummary, CocoWriter, ControlRef,
+    ExportAnnotation, ExportCategory, ExportPrediction, ExportTask, FormatError, ImageInfo,
     KeypointCategory, KeypointControl, PredictionRecord, Rejection, TaskRecord,
 };
 use gloss_types::result::{
@@ -361,16 +361,16 @@ fn annotation(result: Vec<ResultItem>, was_cancelled: bool) -> ExportAnnotation 
 }
 
 fn write_coco(tasks: &[ExportTask], categories: &[&str]) -> (String, CocoSummary) {
-    let categories: Vec<CocoCategory> = categories
+    let categories: Vec<ExportCategory> = categories
         .iter()
-        .map(|name| CocoCategory::shapes(*name))
+        .map(|name| ExportCategory::shapes(*name))
         .collect();
     write_coco_categories(tasks, &categories)
 }
 
 fn write_coco_categories(
     tasks: &[ExportTask],
-    categories: &[CocoCategory],
+    categories: &[ExportCategory],
 ) -> (String, CocoSummary) {
     let spool = tempfile::tempfile().unwrap();
     let mut out = Vec::new();
@@ -661,8 +661,8 @@ fn pose_options() -> CocoImportOptions {
     }
 }
 
-fn pose_category() -> CocoCategory {
-    CocoCategory {
+fn pose_category() -> ExportCategory {
+    ExportCategory {
         name: "person".to_owned(),
         keypoints: Some(KeypointCategory {
             control: "pose".to_owned(),

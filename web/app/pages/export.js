@@ -10,8 +10,23 @@ export async function render({ root, params }) {
     h('option', { value: 'json' }, 'Gloss JSON (everything, lossless)'),
     h('option', { value: 'label-studio' }, 'Label Studio JSON'),
     h('option', { value: 'coco' }, 'COCO (zip with images)'),
+    h('option', { value: 'yolo' }, 'YOLO, Ultralytics layout (zip with images)'),
   );
+  const task = h('select', { id: 'export-task' },
+    h('option', { value: 'detect' }, 'detect: boxes'),
+    h('option', { value: 'segment' }, 'segment: polygons'),
+    h('option', { value: 'pose' }, 'pose: skeletons'),
+    h('option', { value: 'obb' }, 'obb: rotated boxes'),
+    h('option', { value: 'classify' }, 'classify: one class per image'),
+  );
+  const taskLabel = h('label', { hidden: true }, 'YOLO task', task);
   const images = h('input', { type: 'checkbox', checked: true, id: 'export-images' });
+  const withImages = () => format.value === 'coco' || format.value === 'yolo';
+  format.addEventListener('change', () => {
+    taskLabel.hidden = format.value !== 'yolo';
+    images.disabled = !withImages();
+  });
+  images.disabled = true;
   const statusCompleted = h('input', { type: 'checkbox', id: 'export-completed' });
   const split = h('input', { placeholder: 'e.g. 0.8,0.1,0.1', id: 'export-split' });
   const progress = h('progress', { max: 1, value: 0, hidden: true });
@@ -24,8 +39,9 @@ export async function render({ root, params }) {
     projectHeader(project, 'export'),
     h('div', { class: 'card' },
       h('label', null, 'Format', format),
+      taskLabel,
       h('label', { class: 'inline' }, statusCompleted, 'Only completed tasks'),
-      h('label', { class: 'inline' }, images, 'COCO: include the images'),
+      h('label', { class: 'inline' }, images, 'COCO and YOLO: include the images'),
       h('label', null, 'Train / validation / test split (optional; gives a zip)', split),
       h('div', { class: 'row' }, start, progress, state),
       message,
@@ -38,7 +54,8 @@ export async function render({ root, params }) {
     const query = new URLSearchParams({ format: format.value });
     if (statusCompleted.checked) query.set('status', 'completed');
     if (split.value.trim()) query.set('split', split.value.trim());
-    if (format.value === 'coco' && !images.checked) query.set('images', 'false');
+    if (format.value === 'yolo') query.set('task', task.value);
+    if (withImages() && !images.checked) query.set('images', 'false');
     start.disabled = true;
     progress.hidden = false;
     progress.removeAttribute('value');
@@ -64,7 +81,7 @@ export async function render({ root, params }) {
       const type = response.headers.get('content-type') ?? 'application/octet-stream';
       const zip = type.includes('zip');
       const blob = new Blob(/** @type {BlobPart[]} */ (chunks), { type });
-      const link = h('a', { href: URL.createObjectURL(blob), download: `${fileSafe(project.name)}-${format.value}.${zip ? 'zip' : 'json'}` });
+      const link = h('a', { href: URL.createObjectURL(blob), download: `${fileSafe(project.name)}-${format.value === 'yolo' ? `yolo-${task.value}` : format.value}.${zip ? 'zip' : 'json'}` });
       document.body.appendChild(link);
       link.click();
       link.remove();

@@ -15,9 +15,12 @@ pub struct ExportArgs {
     /// The project to export
     #[arg(long, value_name = "ID")]
     project: i64,
-    /// json (Gloss's lossless format), label-studio or coco
+    /// json (Gloss's lossless format), label-studio, coco or yolo
     #[arg(long)]
     format: String,
+    /// YOLO: detect (default), segment, pose, obb or classify
+    #[arg(long)]
+    task: Option<String>,
     /// Where to write: a file (a zip for multi-file exports), a folder when it
     /// ends with `/`, or `-` for standard output [default: -]
     #[arg(long, value_name = "PATH", default_value = "-")]
@@ -37,18 +40,14 @@ pub struct ExportArgs {
     /// Seed of the split: the same seed gives the same split
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// COCO: write the annotations JSON alone, without the images
+    /// COCO and YOLO: write the annotations alone, without the images
     #[arg(long)]
     no_images: bool,
 }
 
 pub async fn run(settings: &Settings, args: ExportArgs) -> Result<()> {
-    let Some(format) = ExportFormat::parse(&args.format) else {
-        bail!(
-            "--format: `{}` is not json, label-studio or coco",
-            args.format
-        );
-    };
+    let format = ExportFormat::parse(&args.format, args.task.as_deref())
+        .map_err(|(field, reason)| anyhow::anyhow!("--{field}: {reason}"))?;
     let mut options = ExportOptions::new(format);
     if let Some(statuses) = &args.status {
         for name in statuses.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -66,8 +65,8 @@ pub async fn run(settings: &Settings, args: ExportArgs) -> Result<()> {
         options.split = Some((ratios, args.seed));
     }
     if args.no_images {
-        if format != ExportFormat::Coco {
-            bail!("--no-images: only COCO exports include images");
+        if !format.has_images() {
+            bail!("--no-images: only COCO and YOLO exports include images");
         }
         options.images = false;
     }

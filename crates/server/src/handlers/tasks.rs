@@ -378,8 +378,10 @@ async fn patch_task(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExportQuery {
-    /// `json` (Gloss's lossless format), `label-studio` or `coco`.
+    /// `json` (Gloss's lossless format), `label-studio`, `coco` or `yolo`.
     format: String,
+    /// YOLO only: `detect` (default), `segment`, `pose`, `obb` or `classify`.
+    task: Option<String>,
     /// Comma-separated task statuses: `new`, `in_progress`, `completed`.
     status: Option<String>,
     /// Only this annotator's annotations (a username).
@@ -390,12 +392,12 @@ pub(crate) struct ExportQuery {
     split: Option<String>,
     /// Seed of the split (default 0): the same seed gives the same split.
     seed: Option<u64>,
-    /// COCO only: include the images (default true; false gives the JSON alone).
+    /// COCO and YOLO: include the images (default true; false gives the annotations alone).
     images: Option<bool>,
 }
 
 /// Export a project (reviewers and managers), streamed. One JSON document,
-/// or a zip when the export has several files (a split, or COCO with images).
+/// or a zip when the export has several files (a split, COCO with images, YOLO).
 #[utoipa::path(get, path = "/api/v1/projects/{project_id}/export", tag = "tasks",
     params(("project_id" = i64, Path), ExportQuery),
     responses((status = 200, description = "The export: application/json or application/zip"),
@@ -463,8 +465,8 @@ async fn export_project(
 }
 
 fn export_options(query: &ExportQuery) -> ApiResult<ExportOptions> {
-    let format = ExportFormat::parse(&query.format)
-        .ok_or_else(|| ApiError::invalid("format", "must be json, label-studio or coco"))?;
+    let format = ExportFormat::parse(&query.format, query.task.as_deref())
+        .map_err(|(field, reason)| ApiError::invalid(field, reason))?;
     let mut options = ExportOptions::new(format);
     if let Some(statuses) = &query.status {
         for name in statuses.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -491,10 +493,10 @@ fn export_options(query: &ExportQuery) -> ApiResult<ExportOptions> {
         ));
     }
     if let Some(images) = query.images {
-        if format != ExportFormat::Coco {
+        if !format.has_images() {
             return Err(ApiError::invalid(
                 "images",
-                "only COCO exports include images",
+                "only COCO and YOLO exports include images",
             ));
         }
         options.images = images;
