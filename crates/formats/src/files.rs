@@ -1,7 +1,9 @@
-//! Exports made of many files (YOLO's label files, VOC's XML per image):
-//! the writers hand each file to a [`FileSink`], which the engine backs with
-//! a folder or a zip.
+//! Datasets made of many files (YOLO's label files, VOC's XML per image):
+//! writers hand each file to a [`FileSink`] and readers take them from a
+//! [`FileSource`]; the engine backs both with a folder (a zip is unpacked
+//! into one first), the tests with [`MemoryFiles`].
 
+use std::collections::BTreeMap;
 use std::io;
 
 /// Where the files of a multi-file export go.
@@ -11,6 +13,53 @@ use std::io;
 pub trait FileSink {
     /// Writes the whole file at `path`.
     fn put(&mut self, path: &str, bytes: &[u8]) -> io::Result<()>;
+}
+
+/// The files of a dataset being imported.
+pub trait FileSource {
+    /// Every file's relative, `/`-separated path, sorted.
+    fn paths(&self) -> Vec<String>;
+    /// The whole file at `path` (one of [`FileSource::paths`]).
+    fn read(&self, path: &str) -> io::Result<Vec<u8>>;
+}
+
+/// Files kept in memory by path: a sink and a source, for tests and for
+/// small datasets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemoryFiles(pub BTreeMap<String, Vec<u8>>);
+
+impl MemoryFiles {
+    /// The file at `path` as text (lossy), or `None`.
+    pub fn text(&self, path: &str) -> Option<String> {
+        self.0
+            .get(path)
+            .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+    }
+}
+
+impl FileSink for MemoryFiles {
+    fn put(&mut self, path: &str, bytes: &[u8]) -> io::Result<()> {
+        if !is_safe_relative_path(path) {
+            return Err(io::Error::other(format!(
+                "`{path}` is not a safe relative path"
+            )));
+        }
+        self.0.insert(path.to_owned(), bytes.to_vec());
+        Ok(())
+    }
+}
+
+impl FileSource for MemoryFiles {
+    fn paths(&self) -> Vec<String> {
+        self.0.keys().cloned().collect()
+    }
+
+    fn read(&self, path: &str) -> io::Result<Vec<u8>> {
+        self.0
+            .get(path)
+            .cloned()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, format!("no file `{path}`")))
+    }
 }
 
 /// Whether `path` is relative, `/`-separated and free of `..`, `.`, empty

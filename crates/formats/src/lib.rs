@@ -28,7 +28,7 @@ mod yolo;
 
 pub use coco::{read_coco, CocoImportOptions, ControlRef, KeypointControl};
 pub use coco_writer::{CocoSummary, CocoWriter, ExportCategory, KeypointCategory};
-pub use files::{file_stem, is_safe_relative_path, FileSink};
+pub use files::{file_stem, is_safe_relative_path, FileSink, FileSource, MemoryFiles};
 pub use model::{
     AnnotationRecord, DraftRecord, FormatError, PredictionRecord, Rejection, TaskRecord,
 };

@@ -1,25 +1,14 @@
 //! YOLO exports in the Ultralytics layout, one test per task.
 
 use gloss_formats::{
-    AnnotationRecord, ExportAnnotation, ExportCategory, ExportTask, FileSink, ImageInfo,
-    KeypointCategory, Split, YoloClasses, YoloTask, YoloWriter,
+    AnnotationRecord, ExportAnnotation, ExportCategory, ExportTask, ImageInfo, KeypointCategory,
+    MemoryFiles, Split, YoloClasses, YoloTask, YoloWriter,
 };
 use gloss_types::result::ResultItem;
 use serde_json::json;
-use std::collections::BTreeMap;
-use std::io;
 
-/// Files kept in memory by path.
-#[derive(Default)]
-struct Files(BTreeMap<String, String>);
-
-impl FileSink for Files {
-    fn put(&mut self, path: &str, bytes: &[u8]) -> io::Result<()> {
-        self.0
-            .insert(path.to_owned(), String::from_utf8(bytes.to_vec()).unwrap());
-        Ok(())
-    }
-}
+/// The exported files as text, by path.
+struct Files(std::collections::BTreeMap<String, String>);
 
 fn item(value: serde_json::Value) -> ResultItem {
     serde_json::from_value(value).expect("a result")
@@ -68,14 +57,19 @@ fn export(
     classes: YoloClasses,
     tasks: &[(ExportTask, Option<Split>)],
 ) -> (Files, Vec<Option<String>>) {
-    let mut files = Files::default();
+    let mut files = MemoryFiles::default();
     let mut writer = YoloWriter::new(task_kind, classes).expect("a writer");
     let images = tasks
         .iter()
         .map(|(task, split)| writer.write_task(task, *split, &mut files).unwrap())
         .collect();
     writer.finish(&mut files).unwrap();
-    (files, images)
+    let text = files
+        .0
+        .keys()
+        .map(|path| (path.clone(), files.text(path).unwrap()))
+        .collect();
+    (Files(text), images)
 }
 
 #[test]
