@@ -164,6 +164,39 @@ def judge_keypoint_category(ground_truth, results, category, problems):
     return list(evaluation.stats)
 
 
+def as_rle(segmentation, height, width):
+    """One RLE for polygon rings or an RLE object (compressed or not)."""
+    if isinstance(segmentation, dict):
+        if isinstance(segmentation["counts"], list):
+            return mask_utils.frPyObjects(segmentation, height, width)
+        return segmentation
+    return mask_utils.merge(mask_utils.frPyObjects(segmentation, height, width))
+
+
+def judge_masks(source, results, problems):
+    """Every RLE mask of the source must come back pixel for pixel: an
+    exported mask of its image and category with an IoU of exactly 1."""
+    images = {image["id"]: image for image in source["images"]}
+    for ann in source["annotations"]:
+        if not isinstance(ann.get("segmentation"), dict):
+            continue
+        image = images[ann["image_id"]]
+        wanted = as_rle(ann["segmentation"], image["height"], image["width"])
+        candidates = [
+            as_rle(r["segmentation"], image["height"], image["width"])
+            for r in results
+            if r["image_id"] == ann["image_id"] and r["category_id"] == ann["category_id"]
+            and isinstance(r["segmentation"], dict)
+        ]
+        same = [
+            c for c in candidates
+            if (mask_utils.decode(c) == mask_utils.decode(wanted)).all()
+        ]
+        if not same:
+            problems.append(f"source mask annotation {ann['id']}: no exported mask has the same pixels")
+    print(f"masks compared pixel by pixel: {sum(isinstance(a.get('segmentation'), dict) for a in source['annotations'])}")
+
+
 def evaluate(ground_truth, results, iou_type, category_ids):
     """COCOeval's stats for one IoU type over some categories; stats[0] is AP at IoU .50:.95."""
     results = [r for r in results if r["category_id"] in category_ids]
@@ -176,7 +209,7 @@ def evaluate(ground_truth, results, iou_type, category_ids):
         detections = []
         for r in results:
             image = ground_truth.imgs[r["image_id"]]
-            rle = mask_utils.merge(mask_utils.frPyObjects(r["segmentation"], image["height"], image["width"]))
+            rle = as_rle(r["segmentation"], image["height"], image["width"])
             detections.append(
                 {"image_id": r["image_id"], "category_id": r["category_id"], "segmentation": rle, "score": r["score"]}
             )
@@ -216,6 +249,7 @@ def main(argv):
     if any(a["category_id"] in shape_ids for a in source["annotations"]):
         stats["bbox"] = evaluate(coco_of(copy.deepcopy(source)), results, "bbox", shape_ids)
         stats["segm"] = evaluate(coco_of(with_box_polygons(source)), results, "segm", shape_ids)
+    judge_masks(source, results, problems)
     if keypoint_ids:
         stats["keypoints"] = judge_keypoints(coco_of(copy.deepcopy(source)), results, keypoint_ids, problems)
     print()

@@ -937,8 +937,8 @@ fn refuse_for_yolo(config: &gloss_schema::LabelConfig, task: YoloTask) -> Result
     ))
 }
 
-/// The COCO categories of a label config: each label of the box, polygon and
-/// ellipse controls once, then one keypoint category per `KeyPointLabels`
+/// The COCO categories of a label config: each label of the box, polygon,
+/// ellipse and mask controls once, then one keypoint category per `KeyPointLabels`
 /// control (named by its skeleton, else by the control).
 ///
 /// Controls whose results COCO cannot hold are refused by name rather than
@@ -950,10 +950,7 @@ fn coco_categories(config: &gloss_schema::LabelConfig) -> Result<Vec<ExportCateg
         .filter(|c| {
             matches!(
                 c.kind,
-                ControlKind::PolyLineLabels
-                    | ControlKind::PolyLine
-                    | ControlKind::BrushLabels
-                    | ControlKind::Brush
+                ControlKind::PolyLineLabels | ControlKind::PolyLine | ControlKind::Brush
             )
         })
         .map(|c| format!("<{} name=\"{}\">", c.kind.tag(), c.name))
@@ -962,8 +959,8 @@ fn coco_categories(config: &gloss_schema::LabelConfig) -> Result<Vec<ExportCateg
         return Err(Error::invalid(
             "format",
             format!(
-                "COCO cannot hold the results of {}: polylines and masks have no COCO form \
-                 in this version; export as json or label-studio",
+                "COCO cannot hold the results of {}: polylines have no COCO form, and \
+                 unlabelled masks no category; export as json or label-studio",
                 unsupported.join(", ")
             ),
         ));
@@ -972,7 +969,10 @@ fn coco_categories(config: &gloss_schema::LabelConfig) -> Result<Vec<ExportCateg
     for control in &config.controls {
         if matches!(
             control.kind,
-            ControlKind::RectangleLabels | ControlKind::PolygonLabels | ControlKind::EllipseLabels
+            ControlKind::RectangleLabels
+                | ControlKind::PolygonLabels
+                | ControlKind::EllipseLabels
+                | ControlKind::BrushLabels
         ) {
             for label in &control.labels {
                 if !categories.iter().any(|c| c.name == label.value) {

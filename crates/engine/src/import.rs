@@ -422,6 +422,7 @@ impl Engine {
             image_field,
             rectangles: control(ControlKind::RectangleLabels),
             polygons: control(ControlKind::PolygonLabels),
+            masks: control(ControlKind::BrushLabels),
             keypoints,
         };
         let path = file.path.clone();

@@ -36,6 +36,8 @@ pub struct CocoImportOptions {
     pub rectangles: Option<ControlRef>,
     /// A PolygonLabels control, for polygon `segmentation`s.
     pub polygons: Option<ControlRef>,
+    /// A BrushLabels control, for RLE mask `segmentation`s.
+    pub masks: Option<ControlRef>,
     /// KeyPointLabels controls, for `keypoints`: a category's keypoints go
     /// to the control whose skeleton has the category's name, else to the
     /// first control.
@@ -59,8 +61,9 @@ pub struct KeypointControl {
 /// rejections. Each image becomes a task with `data = {image_field:
 /// file_name}` and `meta = {"coco_image_id": id}`, plus one annotation
 /// holding its shapes when it has any. A polygon `segmentation` becomes one
-/// `polygonlabels` result per ring when `polygons` is set; otherwise (and for
-/// RLE masks) the `bbox` becomes a `rectanglelabels` result. Coordinates are
+/// `polygonlabels` result per ring when `polygons` is set, and an RLE mask a
+/// `brushlabels` result (in Gloss's `coco_rle` form) when `masks` is set;
+/// otherwise the `bbox` becomes a `rectanglelabels` result. Coordinates are
 /// converted to percent of the image size.
 ///
 /// An annotation with `keypoints` (of a category listing `keypoints`)
@@ -193,7 +196,7 @@ struct CocoAnnotation {
 #[serde(untagged)]
 enum Segmentation {
     Polygons(Vec<Vec<f64>>),
-    Mask {},
+    Mask(Map<String, Value>),
     Malformed(IgnoredAny),
 }
 
@@ -409,6 +412,12 @@ impl Shapes<'_> {
             }
         }
 
+        if let (Some(Segmentation::Mask(rle)), Some(control)) =
+            (&annotation.segmentation, &self.options.masks)
+        {
+            results.push(self.mask(control, result_id, rle, label)?);
+            return Ok(results);
+        }
         let shapes = match (&annotation.segmentation, &self.options.polygons) {
             (Some(Segmentation::Malformed(_)), _) => Err(self.reject(
                 "segmentation",
@@ -430,7 +439,7 @@ impl Shapes<'_> {
                         Some(Segmentation::Polygons(rings)) if !rings.is_empty() => {
                             "is a polygon, and the label config has no PolygonLabels or RectangleLabels control for it"
                         }
-                        Some(Segmentation::Mask {}) => {
+                        Some(Segmentation::Mask(_)) => {
                             "is a mask, which imports as its bbox, and the label config has no RectangleLabels control for it"
                         }
                         _ => "is a bbox, and the label config has no RectangleLabels control for it",
@@ -444,6 +453,41 @@ impl Shapes<'_> {
         };
         results.extend(shapes?);
         Ok(results)
+    }
+
+    /// A `brushlabels` result from an RLE `segmentation`, which must be the
+    /// image's size.
+    fn mask(
+        &self,
+        control: &ControlRef,
+        id: String,
+        rle: &Map<String, Value>,
+        label: &str,
+    ) -> Result<ResultItem, Rejection> {
+        let json = gloss_masks::CocoRleJson::deserialize(&Value::Object(rle.clone()))
+            .map_err(|_| {
+                self.reject(
+                    "segmentation",
+                    "must be polygon rings or an RLE mask {\"size\": [height, width], \"counts\": ...}",
+                )
+            })?;
+        let (width, height) = self.size;
+        if json.size != [height as u64, width as u64] {
+            return Err(self.reject(
+                "segmentation.size",
+                format!(
+                    "is [{}, {}] (height, width), but the image is {width} × {height} pixels",
+                    json.size[0], json.size[1]
+                ),
+            ));
+        }
+        let rle = gloss_masks::CocoRle::try_from(json)
+            .map_err(|err| self.reject("segmentation.counts", err.to_string()))?;
+        let value = Labeled {
+            shape: gloss_masks::brush_value_from_rle(&rle),
+            labels: vec![label.to_owned()],
+        };
+        Ok(self.result(control, id, ResultValue::BrushLabels(value)))
     }
 
     /// The `keypointlabels` results of one annotation's `keypoints`.

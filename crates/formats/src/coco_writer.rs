@@ -1,6 +1,6 @@
 //! COCO instances JSON from exported tasks, in one pass.
 
-use crate::shapes::{shape_of, skeletons, Shape};
+use crate::shapes::{shape_of, size_or, skeletons, Shape};
 use crate::write::{ExportTask, JsNumber};
 use gloss_types::result::{ResultItem, ResultValue};
 use serde::Serialize;
@@ -180,6 +180,7 @@ impl<W: Write> CocoWriter<W> {
                 self.write_annotation(task.id, category_id, &shape, None)?;
             }
             self.write_keypoints(task.id, &annotation.record.result, image)?;
+            self.write_masks(task.id, &annotation.record.result, image)?;
         }
         Ok(())
     }
@@ -215,6 +216,65 @@ impl<W: Write> CocoWriter<W> {
         Ok(())
     }
 
+    /// Writes each labelled mask as an annotation with an RLE segmentation.
+    /// A mask whose grid is not the image's size, or that does not decode,
+    /// is skipped: COCO masks are the image's size.
+    fn write_masks(
+        &mut self,
+        image_id: i64,
+        results: &[ResultItem],
+        image: &crate::write::ImageInfo,
+    ) -> io::Result<()> {
+        for result in results {
+            let ResultValue::BrushLabels(brush) = &result.value else {
+                continue;
+            };
+            let width = size_or(image.width, result.original_width);
+            let height = size_or(image.height, result.original_height);
+            let same_grid = result.original_width.is_none_or(|w| w == width)
+                && result.original_height.is_none_or(|h| h == height);
+            let rle = gloss_masks::brush_rle(&brush.shape, width, height);
+            for label in &brush.labels {
+                let category_id = self.category_ids.get(label).copied();
+                let (Some(category_id), true, Ok(rle)) = (category_id, same_grid, &rle) else {
+                    self.summary.skipped += 1;
+                    continue;
+                };
+                let bbox = rle
+                    .bbox()
+                    .map_or([0.0; 4], |b| [b.x, b.y, b.width, b.height].map(f64::from));
+                self.push_annotation(&Annotation {
+                    id: 0,
+                    image_id,
+                    category_id,
+                    bbox: bbox.map(pixel),
+                    area: pixel(rle.area() as f64),
+                    segmentation: Segmentation::Rle(rle.to_json()),
+                    iscrowd: 0,
+                    num_keypoints: None,
+                    keypoints: None,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Spools an annotation, numbering it.
+    fn push_annotation(&mut self, annotation: &Annotation) -> io::Result<()> {
+        self.spool.write_all(if self.summary.annotations == 0 {
+            b"\n"
+        } else {
+            b",\n"
+        })?;
+        self.summary.annotations += 1;
+        let numbered = Annotation {
+            id: self.summary.annotations,
+            ..annotation.clone()
+        };
+        serde_json::to_writer(&mut self.spool, &numbered)?;
+        Ok(())
+    }
+
     fn write_annotation(
         &mut self,
         image_id: i64,
@@ -222,33 +282,25 @@ impl<W: Write> CocoWriter<W> {
         shape: &Shape,
         keypoints: Option<&[f64]>,
     ) -> io::Result<()> {
-        self.spool.write_all(if self.summary.annotations == 0 {
-            b"\n"
-        } else {
-            b",\n"
-        })?;
-        self.summary.annotations += 1;
         let [x, y, width, height] = shape.bbox.map(pixel);
-        serde_json::to_writer(
-            &mut self.spool,
-            &Annotation {
-                id: self.summary.annotations,
-                image_id,
-                category_id,
-                bbox: [x, y, width, height],
-                area: pixel(shape.area),
-                segmentation: shape
+        self.push_annotation(&Annotation {
+            id: 0,
+            image_id,
+            category_id,
+            bbox: [x, y, width, height],
+            area: pixel(shape.area),
+            segmentation: Segmentation::Polygons(
+                shape
                     .rings
                     .iter()
                     .map(|ring| ring.iter().copied().map(pixel).collect())
                     .collect(),
-                iscrowd: 0,
-                num_keypoints: keypoints
-                    .map(|k| k.chunks_exact(3).filter(|joint| joint[2] > 0.0).count()),
-                keypoints: keypoints.map(|k| k.iter().copied().map(pixel).collect()),
-            },
-        )?;
-        Ok(())
+            ),
+            iscrowd: 0,
+            num_keypoints: keypoints
+                .map(|k| k.chunks_exact(3).filter(|joint| joint[2] > 0.0).count()),
+            keypoints: keypoints.map(|k| k.iter().copied().map(pixel).collect()),
+        })
     }
 
     /// Appends the spooled annotations, closes the JSON and flushes `out`.
@@ -282,6 +334,14 @@ struct Category<'a> {
     skeleton: Option<Vec<[usize; 2]>>,
 }
 
+/// An annotation's outline: polygon rings, or a mask as RLE.
+#[derive(Serialize, Clone)]
+#[serde(untagged)]
+enum Segmentation {
+    Polygons(Vec<Vec<JsNumber>>),
+    Rle(gloss_masks::CocoRleJson),
+}
+
 /// COCO's `skeleton`: edges as pairs of 1-based joint numbers. Edges naming
 /// an unknown joint are left out (the label config reports them).
 fn skeleton_numbers(keypoints: &KeypointCategory) -> Vec<[usize; 2]> {
@@ -307,14 +367,14 @@ struct Image<'a> {
     height: u32,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 struct Annotation {
     id: u64,
     image_id: i64,
     category_id: u64,
     bbox: [JsNumber; 4],
     area: JsNumber,
-    segmentation: Vec<Vec<JsNumber>>,
+    segmentation: Segmentation,
     iscrowd: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
     num_keypoints: Option<usize>,

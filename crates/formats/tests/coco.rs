@@ -25,6 +25,7 @@ fn both_controls() -> CocoImportOptions {
         image_field: "image".to_owned(),
         rectangles: control("box"),
         polygons: control("outline"),
+        masks: None,
         keypoints: Vec::new(),
     }
 }
@@ -653,6 +654,7 @@ fn pose_options() -> CocoImportOptions {
         image_field: "image".to_owned(),
         rectangles: None,
         polygons: None,
+        masks: None,
         keypoints: vec![KeypointControl {
             control: control("pose").unwrap(),
             skeleton: Some("person".to_owned()),
@@ -814,4 +816,69 @@ fn ellipses_export_as_polygons_with_their_true_area() {
         "{area}"
     );
     assert_eq!(written["segmentation"][0].as_array().unwrap().len(), 144);
+}
+
+#[test]
+fn rle_masks_import_as_brushes_and_export_as_the_same_rle() {
+    // A 4 × 3 image; pycocotools' counts run down columns from a zero run.
+    let text = r#"{
+      "images": [{"id": 1, "file_name": "m.png", "width": 4, "height": 3}],
+      "categories": [{"id": 5, "name": "road"}],
+      "annotations": [
+        {"id": 2, "image_id": 1, "category_id": 5, "iscrowd": 1, "bbox": [1, 1, 2, 1], "area": 2,
+         "segmentation": {"size": [3, 4], "counts": [4, 1, 2, 1, 4]}}
+      ]}"#;
+    let options = CocoImportOptions {
+        masks: control("mask"),
+        ..both_controls()
+    };
+    let (tasks, rejections) = read_text(text, &options).unwrap();
+    assert!(rejections.is_empty(), "{rejections:?}");
+    let result = &tasks[0].annotations[0].result[0];
+    let json = serde_json::to_value(result).unwrap();
+    assert_eq!(
+        json["value"],
+        json!({"format": "coco_rle", "counts": "41202", "brushlabels": ["road"]})
+    );
+    assert_eq!(
+        (
+            json["original_width"].clone(),
+            json["original_height"].clone()
+        ),
+        (json!(4), json!(3))
+    );
+
+    let export = ExportTask {
+        id: 1,
+        image: Some(ImageInfo {
+            file_name: "m.png".to_owned(),
+            width: 4,
+            height: 3,
+        }),
+        annotations: vec![annotation(tasks[0].annotations[0].result.clone(), false)],
+        ..ExportTask::default()
+    };
+    let (text, summary) = write_coco(&[export], &["road"]);
+    assert_eq!((summary.annotations, summary.skipped), (1, 0));
+    let output: Value = serde_json::from_str(&text).unwrap();
+    let written = &output["annotations"][0];
+    assert_eq!(
+        written["segmentation"],
+        json!({"size": [3, 4], "counts": "41202"})
+    );
+    assert_eq!(written["bbox"], json!([1, 1, 2, 1]));
+    assert_eq!(written["area"], json!(2));
+
+    // A mask of another size than its image is refused by field.
+    let wrong = r#"{"images": [{"id": 1, "file_name": "m.png", "width": 4, "height": 3}],
+        "categories": [{"id": 5, "name": "road"}],
+        "annotations": [{"id": 2, "image_id": 1, "category_id": 5, "bbox": [0, 0, 1, 1],
+                         "segmentation": {"size": [4, 4], "counts": "0"}}]}"#;
+    let (_, rejections) = read_text(wrong, &options).unwrap();
+    assert_eq!(rejections[0].field, "annotations[0].segmentation.size");
+    assert!(
+        rejections[0].reason.contains("but the image is 4 × 3"),
+        "{}",
+        rejections[0].reason
+    );
 }

@@ -970,6 +970,115 @@ async fn coco_keypoints_round_trip_with_an_oks_of_one() {
     .await;
 }
 
+const MASK_CONFIG: &str = r#"<View>
+  <Image name="image" value="$image"/>
+  <PolygonLabels name="outline" toName="image"><Label value="cat"/></PolygonLabels>
+  <BrushLabels name="paint" toName="image"><Label value="cat"/><Label value="dog"/></BrushLabels>
+</View>
+"#;
+
+/// A filled ellipse, with a hole, as an RLE object: compressed counts, or
+/// the uncompressed list when `compressed` is false.
+fn ellipse_rle(
+    width: u32,
+    height: u32,
+    centre: (f64, f64),
+    radii: (f64, f64),
+    compressed: bool,
+) -> Value {
+    let mut mask = gloss_masks::Mask::new(width, height).unwrap();
+    for y in 0..height {
+        for x in 0..width {
+            let dx = (f64::from(x) - centre.0) / radii.0;
+            let dy = (f64::from(y) - centre.1) / radii.1;
+            let d = dx * dx + dy * dy;
+            mask.set(x, y, d <= 1.0 && d > 0.1);
+        }
+    }
+    let rle = gloss_masks::CocoRle::from_mask(&mask);
+    let json = if compressed {
+        rle.to_json()
+    } else {
+        rle.to_json_uncompressed()
+    };
+    serde_json::to_value(json).unwrap()
+}
+
+fn mask_coco() -> CocoSource {
+    let images = [(31, "garden.png", 64, 48), (32, "porch.png", 50, 70)];
+    let mask_annotation = |id: i64, image_id: i64, category_id: i64, rle: Value, crowd: u8| {
+        let decoded: gloss_masks::CocoRleJson = serde_json::from_value(rle.clone()).unwrap();
+        let rle_checked = gloss_masks::CocoRle::try_from(decoded).unwrap();
+        let b = rle_checked.bbox().unwrap();
+        json!({"id": id, "image_id": image_id, "category_id": category_id, "iscrowd": crowd,
+               "segmentation": rle, "bbox": [b.x, b.y, b.width, b.height], "area": rle_checked.area()})
+    };
+    let annotations = vec![
+        mask_annotation(
+            8001,
+            31,
+            7,
+            ellipse_rle(64, 48, (20.0, 20.0), (12.0, 9.0), true),
+            0,
+        ),
+        mask_annotation(
+            8002,
+            31,
+            3,
+            ellipse_rle(64, 48, (45.0, 30.0), (10.0, 14.0), false),
+            1,
+        ),
+        polygon_annotation(8003, 31, 7, &[&[2.0, 40.0, 20.0, 40.0, 10.0, 47.0]]),
+        mask_annotation(
+            8004,
+            32,
+            7,
+            ellipse_rle(50, 70, (25.0, 35.0), (20.0, 30.0), true),
+            0,
+        ),
+    ];
+    coco_source(&images, annotations)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coco_rle_masks_round_trip_pixel_for_pixel() {
+    within(async {
+        let coco = mask_coco();
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let source = coco.write_into(&gloss.path("coco"));
+            let project = gloss.create_project("masks", MASK_CONFIG).await;
+            let out = gloss
+                .gloss(&["import", "--project", &project, source.to_str().unwrap()])
+                .ok()
+                .await;
+            assert_imported(&out, (2, 2, 0, 2), label);
+            let exported = gloss.path("exported.json");
+            gloss
+                .gloss(&["export", "--project", &project, "--format", "coco"])
+                .args(&["--no-images", "--out", exported.to_str().unwrap()])
+                .ok()
+                .await;
+            let export: Value = serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
+            let masks = export["annotations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|a| a["segmentation"].is_object())
+                .count();
+            assert_eq!(masks, 3, "{label}: {export}");
+            if let Some(output) = judge_with_pycocotools(&source, &exported, label).await {
+                assert!(
+                    output.contains("masks compared pixel by pixel: 3"),
+                    "{output}"
+                );
+                eprintln!("{label}: pycocotools: {}", ap_summary(&output));
+            }
+        }
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coco_export_refuses_what_coco_cannot_hold_by_name() {
     within(async {

@@ -5,7 +5,9 @@
 //! - [`coco`]: COCO RLE as pycocotools writes it, uncompressed counts and
 //!   the compressed string, with the JSON objects COCO files hold, and area
 //!   and bounding box straight from the counts;
-//! - [`label_studio`]: Label Studio's brush RLE (`"format": "rle"`).
+//! - [`label_studio`]: Label Studio's brush RLE (`"format": "rle"`);
+//! - [`brush_rle`]: the mask of a `brush`/`brushlabels` result, whichever
+//!   of the two encodings it holds.
 //!
 //! Pure functions over bytes: no I/O, no images. Everything read from
 //! outside returns a [`MaskError`] naming what is wrong, never a panic.
@@ -21,7 +23,10 @@ mod mask;
 pub mod coco;
 pub mod label_studio;
 
+pub use brush::{brush_rle, brush_value_from_rle, BrushError};
 pub use coco::{CocoRle, CocoRleJson, RleCounts};
+
+mod brush;
 pub use error::MaskError;
 pub use mask::{BBox, Mask};
 

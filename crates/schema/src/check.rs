@@ -72,15 +72,17 @@ pub fn check_result(config: &LabelConfig, item: &ResultItem) -> Vec<ResultProble
     }
     let target = config.object(&item.to_name).map(|o| o.kind);
     check_value(control, target, &item.value, &mut problems);
-    if matches!(
-        item.value,
-        ResultValue::Brush(_) | ResultValue::BrushLabels(_)
-    ) && (item.original_width.is_none() || item.original_height.is_none())
-    {
-        problems.add(
-            "missing_size",
-            "original_width",
-            "a mask needs original_width and original_height, the size of its pixel grid".into(),
+    let brush = match &item.value {
+        ResultValue::Brush(v) => Some(v),
+        ResultValue::BrushLabels(v) => Some(&v.shape),
+        _ => None,
+    };
+    if let Some(brush) = brush {
+        check_mask(
+            brush,
+            item.original_width,
+            item.original_height,
+            &mut problems,
         );
     }
     problems.0
@@ -334,6 +336,33 @@ fn check_ellipse(ellipse: &EllipseValue, problems: &mut Problems) {
     }
     if let Some(r) = ellipse.rotation.filter(|r| !r.is_finite()) {
         problems.add("out_of_range", "value.rotation", format!("rotation is {r}"));
+    }
+}
+
+/// A mask must decode at the size of its pixel grid, the result's
+/// `original_width` × `original_height`.
+fn check_mask(
+    brush: &BrushValue,
+    width: Option<u32>,
+    height: Option<u32>,
+    problems: &mut Problems,
+) {
+    let (Some(width), Some(height)) = (width, height) else {
+        problems.add(
+            "missing_size",
+            "original_width",
+            "a mask needs original_width and original_height, the size of its pixel grid".into(),
+        );
+        return;
+    };
+    // A wrong format or missing key is reported by `check_brush`.
+    if let Err(gloss_masks::BrushError::Mask(err)) = gloss_masks::brush_rle(brush, width, height) {
+        let key = if brush.format == "rle" {
+            "rle"
+        } else {
+            "counts"
+        };
+        problems.add("bad_mask", format!("value.{key}"), err.to_string());
     }
 }
 

@@ -329,11 +329,20 @@ fn computer_vision_results() {
             vec![("too_few_points", "value.points")],
         ),
         (
-            "a Label Studio mask",
+            "a Label Studio mask that does not decode",
             result(
                 "mask",
                 "brushlabels",
                 json!({"format": "rle", "rle": [0, 1, 2], "brushlabels": ["Road"]}),
+            ),
+            vec![("bad_mask", "value.rle")],
+        ),
+        (
+            "a Label Studio mask",
+            result(
+                "mask",
+                "brushlabels",
+                json!({"format": "rle", "rle": gloss_masks::label_studio::encode_rle(&gloss_masks::Mask::new(40, 30).unwrap()), "brushlabels": ["Road"]}),
             ),
             vec![],
         ),
