@@ -18,7 +18,7 @@ use gloss_formats::{
 };
 use gloss_schema::ControlKind;
 use gloss_store::{AnnotationRow, DraftRow, PredictionRow, ProjectMediaRow, TaskBundlePage};
-use gloss_types::result::ResultItem;
+use gloss_types::result::{ResultItem, ResultValue};
 use gloss_types::{ProjectId, ProjectRole, TaskStatus};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -229,6 +229,10 @@ impl Engine {
             categories,
             image_field: image_field.clone(),
             annotator,
+            has_masks: config
+                .controls
+                .iter()
+                .any(|c| matches!(c.kind, ControlKind::Brush | ControlKind::BrushLabels)),
             yolo: std::sync::Mutex::new(yolo),
         };
         let media = self.media.clone();
@@ -302,6 +306,8 @@ struct WriterOptions {
     categories: Vec<ExportCategory>,
     image_field: Option<String>,
     annotator: Option<gloss_types::UserId>,
+    /// Whether the label config draws masks (Label Studio exports rewrite them).
+    has_masks: bool,
     /// The YOLO writer, taken by the one document of a YOLO export.
     yolo: std::sync::Mutex<Option<YoloWriter>>,
 }
@@ -766,8 +772,10 @@ fn convert_page(
         }
         // Label Studio's format writes results as stored (see
         // `StoredResult`); COCO and the label filter need them parsed.
-        let parse_results = options.format != ExportFormat::LabelStudio || options.label.is_some();
-        let annotation_records = task_annotations
+        let rewrite_masks = options.format == ExportFormat::LabelStudio && writer_options.has_masks;
+        let parse_results =
+            options.format != ExportFormat::LabelStudio || options.label.is_some() || rewrite_masks;
+        let mut annotation_records = task_annotations
             .iter()
             .map(|row| annotation_record(row, parse_results))
             .collect::<io::Result<Vec<_>>>()?;
@@ -782,14 +790,28 @@ fn convert_page(
         }
         let task_predictions = predictions.remove(&row.id.0).unwrap_or_default();
         let task_drafts = drafts.remove(&row.id.0).unwrap_or_default();
-        let draft_records = task_drafts
+        let mut draft_records = task_drafts
             .iter()
             .map(draft_record)
             .collect::<io::Result<Vec<_>>>()?;
-        let prediction_records = task_predictions
+        let mut prediction_records = task_predictions
             .into_iter()
             .map(prediction_record)
             .collect::<io::Result<Vec<_>>>()?;
+        if rewrite_masks {
+            for record in &mut annotation_records {
+                masks_for_label_studio(&mut record.result);
+            }
+            for draft in &mut draft_records {
+                masks_for_label_studio(&mut draft.result);
+            }
+            for prediction in &mut prediction_records {
+                if let Some(StoredResult(text)) = prediction.stored_result.take() {
+                    prediction.record.result = parse_json(&text, "predictions.result")?;
+                }
+                masks_for_label_studio(&mut prediction.record.result);
+            }
+        }
 
         let media_key = writer_options
             .image_field
@@ -995,6 +1017,31 @@ fn coco_categories(config: &gloss_schema::LabelConfig) -> Result<Vec<ExportCateg
         }
     }
     Ok(categories)
+}
+
+/// Label Studio reads masks only in its own RLE, so brush results in
+/// Gloss's compact COCO form are rewritten in it for a Label Studio export.
+/// A mask that does not decode (the checks at submit make that rare) is
+/// left as it is.
+fn masks_for_label_studio(results: &mut [ResultItem]) {
+    for item in results {
+        let brush = match &mut item.value {
+            ResultValue::Brush(brush) => brush,
+            ResultValue::BrushLabels(labeled) => &mut labeled.shape,
+            _ => continue,
+        };
+        let (Some(width), Some(height)) = (item.original_width, item.original_height) else {
+            continue;
+        };
+        if brush.format != "coco_rle" {
+            continue;
+        }
+        if let Ok(rle) = gloss_masks::brush_rle(brush, width, height) {
+            brush.format = "rle".to_owned();
+            brush.rle = Some(gloss_masks::label_studio::encode_rle(&rle.to_mask()));
+            brush.counts = None;
+        }
+    }
 }
 
 fn item_has_label(item: &ResultItem, label: &str) -> bool {

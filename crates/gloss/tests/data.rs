@@ -1074,6 +1074,49 @@ async fn coco_rle_masks_round_trip_pixel_for_pixel() {
                 );
                 eprintln!("{label}: pycocotools: {}", ap_summary(&output));
             }
+
+            // Label Studio gets its own RLE, which imports back to the same pixels.
+            let studio = gloss.path("studio.json");
+            gloss
+                .gloss(&["export", "--project", &project, "--format", "label-studio"])
+                .args(&["--out", studio.to_str().unwrap()])
+                .ok()
+                .await;
+            let tasks: Value = serde_json::from_slice(&std::fs::read(&studio).unwrap()).unwrap();
+            let brushes: Vec<&Value> = tasks
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|t| t["annotations"][0]["result"].as_array().unwrap())
+                .filter(|r| r["type"] == "brushlabels")
+                .collect();
+            assert_eq!(brushes.len(), 3, "{label}");
+            assert!(brushes
+                .iter()
+                .all(|b| b["value"]["format"] == "rle" && b["value"].get("counts").is_none()));
+            let again = gloss.create_project("masks again", MASK_CONFIG).await;
+            gloss
+                .gloss(&["import", "--project", &again, studio.to_str().unwrap()])
+                .ok()
+                .await;
+            let exported_again = gloss.path("exported-again.json");
+            gloss
+                .gloss(&["export", "--project", &again, "--format", "coco"])
+                .args(&["--no-images", "--out", exported_again.to_str().unwrap()])
+                .ok()
+                .await;
+            let first: Value = serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
+            let second: Value =
+                serde_json::from_slice(&std::fs::read(&exported_again).unwrap()).unwrap();
+            let segmentations = |export: &Value| -> Vec<Value> {
+                export["annotations"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a["segmentation"].clone())
+                    .collect()
+            };
+            assert_eq!(segmentations(&first), segmentations(&second), "{label}");
         }
     })
     .await;
