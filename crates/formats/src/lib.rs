@@ -25,6 +25,7 @@ mod task;
 mod timestamp;
 mod write;
 mod yolo;
+mod yolo_read;
 
 pub use coco::{read_coco, CocoImportOptions, ControlRef, KeypointControl};
 pub use coco_writer::{CocoSummary, CocoWriter, ExportCategory, KeypointCategory};
@@ -39,3 +40,4 @@ pub use write::{
     ExportAnnotation, ExportPrediction, ExportTask, ImageInfo, LabelStudioWriter, StoredResult,
 };
 pub use yolo::{YoloClasses, YoloSummary, YoloTask, YoloWriter};
+pub use yolo_read::{parse_data_yaml, read_yolo, DataYaml, YoloImportOptions, MAX_LABEL_FILE};

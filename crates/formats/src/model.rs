@@ -136,6 +136,11 @@ pub enum FormatError {
     },
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// A dataset of many files (YOLO, …) whose layout or one of whose
+    /// files is unusable as a whole; `file` is its path in the dataset
+    /// (empty for the dataset itself).
+    #[error("{file}: {reason}")]
+    Dataset { file: String, reason: String },
 }
 
 impl From<serde_json::Error> for FormatError {

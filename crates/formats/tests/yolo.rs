@@ -1,8 +1,9 @@
 //! YOLO exports in the Ultralytics layout, one test per task.
 
 use gloss_formats::{
-    AnnotationRecord, ExportAnnotation, ExportCategory, ExportTask, ImageInfo, KeypointCategory,
-    MemoryFiles, Split, YoloClasses, YoloTask, YoloWriter,
+    read_yolo, AnnotationRecord, ControlRef, ExportAnnotation, ExportCategory, ExportTask,
+    ImageInfo, KeypointCategory, KeypointControl, MemoryFiles, Split, YoloClasses,
+    YoloImportOptions, YoloTask, YoloWriter,
 };
 use gloss_types::result::ResultItem;
 use serde_json::json;
@@ -227,4 +228,204 @@ fn classes_that_do_not_fit_the_task_are_refused() {
         .err()
         .unwrap();
     assert!(none.contains("at least one class"), "{none}");
+}
+
+/// Writes tasks as a YOLO dataset (with placeholder image files) and reads
+/// it back.
+fn round_trip(
+    kind: YoloTask,
+    classes: YoloClasses,
+    tasks: &[(ExportTask, Option<Split>)],
+    options: &YoloImportOptions,
+) -> (
+    Vec<gloss_formats::TaskRecord>,
+    Vec<gloss_formats::Rejection>,
+) {
+    let mut files = MemoryFiles::default();
+    let mut writer = YoloWriter::new(kind, classes).unwrap();
+    for (task, split) in tasks {
+        if let Some(image) = writer.write_task(task, *split, &mut files).unwrap() {
+            files.0.insert(image, b"not read".to_vec());
+        }
+    }
+    writer.finish(&mut files).unwrap();
+    let options = YoloImportOptions {
+        task: Some(kind),
+        ..options.clone()
+    };
+    read_yolo(&files, &options, &|_| Some((200, 100))).unwrap()
+}
+
+fn import_options() -> YoloImportOptions {
+    let control = |name: &str| {
+        Some(ControlRef {
+            from_name: name.to_owned(),
+            to_name: "image".to_owned(),
+        })
+    };
+    YoloImportOptions {
+        image_field: "image".to_owned(),
+        task: None,
+        rectangles: control("box"),
+        polygons: control("area"),
+        keypoints: Some(KeypointControl {
+            control: control("pose").unwrap(),
+            skeleton: None,
+            joints: vec!["nose".into(), "left_eye".into(), "right_eye".into()],
+        }),
+        choices: control("kind"),
+    }
+}
+
+fn values(tasks: &[gloss_formats::TaskRecord]) -> Vec<serde_json::Value> {
+    tasks
+        .iter()
+        .flat_map(|t| t.annotations.iter().flat_map(|a| &a.result))
+        .map(|r| serde_json::to_value(&r.value).unwrap())
+        .collect()
+}
+
+fn assert_numbers_close(got: &serde_json::Value, want: &serde_json::Value) {
+    match (got, want) {
+        (serde_json::Value::Number(g), serde_json::Value::Number(w)) => {
+            let (g, w) = (g.as_f64().unwrap(), w.as_f64().unwrap());
+            assert!((g - w).abs() < 1e-5, "{g} vs {w}");
+        }
+        (serde_json::Value::Array(g), serde_json::Value::Array(w)) => {
+            assert_eq!(g.len(), w.len(), "{got} vs {want}");
+            g.iter()
+                .zip(w)
+                .for_each(|(g, w)| assert_numbers_close(g, w));
+        }
+        (serde_json::Value::Object(g), serde_json::Value::Object(w)) => {
+            assert_eq!(
+                g.keys().collect::<Vec<_>>(),
+                w.keys().collect::<Vec<_>>(),
+                "{got} vs {want}"
+            );
+            g.iter().for_each(|(k, g)| assert_numbers_close(g, &w[k]));
+        }
+        _ => assert_eq!(got, want),
+    }
+}
+
+#[test]
+fn detect_segment_and_obb_read_back_what_was_written() {
+    let rotated = boxed("car", 50.0, 40.0, 20.0, 20.0, 30.0);
+    let cases = [
+        (YoloTask::Detect, boxed("car", 10.0, 20.0, 30.0, 40.0, 0.0)),
+        (YoloTask::Segment, polygon()),
+        (YoloTask::Obb, rotated),
+    ];
+    for (kind, result) in cases {
+        let tasks = [(task(1, "a.png", vec![result.clone()]), Some(Split::Train))];
+        let (read, rejections) = round_trip(kind, shapes(), &tasks, &import_options());
+        assert!(rejections.is_empty(), "{kind:?}: {rejections:?}");
+        assert_eq!(read[0].data["image"], json!("images/train/a.png"));
+        let mut want = result["value"].clone();
+        if want.get("closed").is_none() && want.get("points").is_some() {
+            want["closed"] = json!(true);
+        }
+        assert_numbers_close(
+            &values(&read)[0],
+            &json!({"type": result["type"], "value": want}),
+        );
+    }
+}
+
+#[test]
+fn pose_and_classify_read_back_what_was_written() {
+    let pose = ExportCategory {
+        name: "person".to_owned(),
+        keypoints: Some(KeypointCategory {
+            control: "pose".to_owned(),
+            joints: vec!["nose".into(), "left_eye".into(), "right_eye".into()],
+            edges: vec![],
+        }),
+    };
+    let point = json!({"id": "k", "parentID": "p", "from_name": "pose", "to_name": "image",
+        "type": "keypointlabels", "value": {"x": 60, "y": 30, "visibility": "occluded", "keypointlabels": ["right_eye"]}});
+    let tasks = [(task(1, "a.png", vec![point]), None)];
+    let options = YoloImportOptions {
+        rectangles: None,
+        ..import_options()
+    };
+    let (read, rejections) = round_trip(
+        YoloTask::Pose,
+        YoloClasses::Categories(vec![pose]),
+        &tasks,
+        &options,
+    );
+    assert!(rejections.is_empty(), "{rejections:?}");
+    let result = &read[0].annotations[0].result[0];
+    assert_eq!(result.parent_id.as_deref(), Some("yolo-1-1"));
+    assert_numbers_close(
+        &values(&read)[0],
+        &json!({"type": "keypointlabels", "value": {"x": 60, "y": 30, "visibility": "occluded", "keypointlabels": ["right_eye"]}}),
+    );
+
+    let choice = json!({"id": "c", "from_name": "kind", "to_name": "image", "type": "choices", "value": {"choices": ["dog"]}});
+    let classes = YoloClasses::Choices {
+        control: "kind".to_owned(),
+        choices: vec!["cat".into(), "dog".into()],
+    };
+    let tasks = [(task(1, "a.png", vec![choice]), Some(Split::Validation))];
+    let (read, _) = round_trip(YoloTask::Classify, classes, &tasks, &import_options());
+    assert_eq!(read[0].data["image"], json!("val/dog/a.png"));
+    assert_eq!(
+        values(&read)[0],
+        json!({"type": "choices", "value": {"choices": ["dog"]}})
+    );
+}
+
+#[test]
+fn bad_label_lines_reject_their_image_with_file_and_line() {
+    let mut files = MemoryFiles::default();
+    files
+        .0
+        .insert("data.yaml".into(), b"names: [car]\n".to_vec());
+    files.0.insert("images/a.png".into(), vec![]);
+    files.0.insert("images/b.png".into(), vec![]);
+    files.0.insert(
+        "labels/a.txt".into(),
+        b"0 0.5 0.5 0.2 0.2\n3 0.5 0.5 0.2 0.2\n0 0.5 x 0.2 0.2\n".to_vec(),
+    );
+    files
+        .0
+        .insert("labels/orphan.txt".into(), b"0 0.5 0.5 0.2 0.2\n".to_vec());
+    let (tasks, rejections) = read_yolo(&files, &import_options(), &|_| Some((10, 10))).unwrap();
+    assert_eq!(tasks.len(), 1, "b.png, a background image, is kept");
+    let found: Vec<(u64, &str, &str)> = rejections
+        .iter()
+        .map(|r| (r.row, r.field.as_str(), r.reason.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                1,
+                "labels/a.txt:2",
+                "class `3` is not one of the 1 classes in data.yaml"
+            ),
+            (
+                1,
+                "labels/a.txt:3",
+                "every value after the class must be a number"
+            ),
+            (
+                0,
+                "labels/orphan.txt",
+                "has no image: no file with its name under the matching images folder"
+            ),
+        ]
+    );
+    files.0.remove("data.yaml");
+    files
+        .0
+        .insert("data.yaml".into(), b"train: images\n".to_vec());
+    let error = read_yolo(&files, &import_options(), &|_| None).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "data.yaml: has no `names`: the class names are needed"
+    );
 }
