@@ -179,13 +179,29 @@ export function textAreaPanel(control, host) {
     'aria-label': control.attributes.placeholder || control.name,
   });
   area.addEventListener('input', () => host.setText(control, area.value));
-  const note = el('div', { class: 'gl-muted' }, ['Select a region to add text.']);
-  const element = el('div', { class: 'gl-panel gl-textarea-panel', 'data-control': control.name }, [note, area]);
+  return fieldPanel(control, 'gl-textarea-panel', 'Select a region to add text.', area, () => host.textOf(control), (text) => {
+    if (area.value !== text) area.value = text;
+  });
+}
+
+/**
+ * A panel of one field, shown where the control's value has a place (a
+ * per-region control's only while one region is selected), else a note.
+ * @template T
+ * @param {ControlTag} control @param {string} className @param {string} noteText
+ * @param {HTMLElement} field
+ * @param {() => T | null} valueOf the value, or null where it has no place
+ * @param {(value: T) => void} show puts the value in the field
+ * @returns {Panel}
+ */
+function fieldPanel(control, className, noteText, field, valueOf, show) {
+  const note = el('div', { class: 'gl-muted' }, [noteText]);
+  const element = el('div', { class: `gl-panel ${className}`, 'data-control': control.name }, [note, field]);
   const update = () => {
-    const text = host.textOf(control);
-    note.hidden = text !== null;
-    area.hidden = text === null;
-    if (area.value !== (text ?? '')) area.value = text ?? '';
+    const value = valueOf();
+    note.hidden = value !== null;
+    field.hidden = value === null;
+    if (value !== null) show(value);
   };
   update();
   return { element, update };
@@ -207,21 +223,14 @@ export function numberPanel(control, host) {
     if (input.value === '' && !input.validity.badInput) host.setNumber(control, null);
     else if (input.checkValidity()) host.setNumber(control, input.valueAsNumber);
   });
-  const note = el('div', { class: 'gl-muted' }, ['Select a region to give it a number.']);
-  const element = el('div', { class: 'gl-panel gl-number-panel', 'data-control': control.name }, [note, input]);
-  const update = () => {
-    const place = host.numberOf(control);
-    note.hidden = place !== null;
-    input.hidden = place === null;
-    if (!place) return;
+  const panel = fieldPanel(control, 'gl-number-panel', 'Select a region to give it a number.', input, () => host.numberOf(control), ({ number }) => {
     // Half-typed input ("1.", "-", over the maximum) stays until the field is left.
     const typing = document.activeElement === input && !input.checkValidity();
     const shown = input.value === '' ? null : input.valueAsNumber;
-    if (!typing && shown !== place.number) input.value = place.number === null ? '' : String(place.number);
-  };
-  input.addEventListener('blur', update);
-  update();
-  return { element, update };
+    if (!typing && shown !== number) input.value = number === null ? '' : String(number);
+  });
+  input.addEventListener('blur', panel.update);
+  return panel;
 }
 
 /**
