@@ -57,7 +57,7 @@ export const renderStats = { lastFrameMs: 0, frames: 0 };
 const ROTATE_HANDLE_OFFSET = 22;
 const MIN_DRAG = 3; // CSS pixels before a press becomes a drag
 /** Points are drawn this big on screen at least and at most, whatever their stored size. */
-const POINT_RADIUS = { min: 3, max: 8 };
+const POINT_RADIUS = { min: 5, max: 10 };
 
 /** Regions drawn as dots and lines rather than outlines. @param {Region} region */
 const isMark = (region) => region.kind === 'point' || region.kind === 'skeleton';
