@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import puppeteer from 'puppeteer-core';
-import { api, png, startGloss, tokenFor, ADMIN_PASSWORD, IMAGE_CONFIG as CONFIG } from './support.mjs';
+import { api, importFiles, png, startGloss, tokenFor, ADMIN_PASSWORD, IMAGE_CONFIG as CONFIG } from './support.mjs';
 
 const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 const PASSWORD = 'annotator-password';
@@ -63,22 +63,11 @@ before(async () => {
 
   const project = await call(admin, 'POST', '/projects', { name: 'Street scenes', label_config: CONFIG });
   projectId = project.id;
-  const form = new FormData();
-  form.append('format', 'auto');
-  for (const [name, rgb] of /** @type {[string, [number, number, number]][]} */ ([['a.png', [200, 60, 60]], ['b.png', [60, 200, 60]], ['c.png', [60, 60, 200]]])) {
-    form.append('file', new Blob([png(320, 240, rgb)], { type: 'image/png' }), name);
-  }
-  const response = await fetch(`${gloss.base}/api/v1/projects/${projectId}/imports`, {
-    method: 'POST', headers: { Authorization: `Bearer ${admin}` }, body: form,
-  });
-  let job = await response.json();
-  assert.ok(response.ok, JSON.stringify(job));
-  const deadline = Date.now() + 10_000;
-  while (job.state !== 'completed' && job.state !== 'failed' && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    job = await call(admin, 'GET', `/imports/${job.id}`);
-  }
-  assert.equal(job.state, 'completed', JSON.stringify(job));
+  await importFiles(gloss.base, admin, projectId, [
+    { name: 'a.png', bytes: png(320, 240, [200, 60, 60]) },
+    { name: 'b.png', bytes: png(320, 240, [60, 200, 60]) },
+    { name: 'c.png', bytes: png(320, 240, [60, 60, 200]) },
+  ]);
   await call(admin, 'POST', `/projects/${projectId}/members`, { username: 'ann1', role: 'annotator' });
 });
 

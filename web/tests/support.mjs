@@ -116,6 +116,31 @@ export async function api(base, token, method, path, body) {
   return { status: response.status, body: text ? JSON.parse(text) : null };
 }
 
+/**
+ * Uploads files into a project as one import job and waits until it has completed.
+ * @param {string} base
+ * @param {string} token
+ * @param {number} projectId
+ * @param {{name: string, bytes: Buffer, type?: string}[]} files
+ */
+export async function importFiles(base, token, projectId, files) {
+  const form = new FormData();
+  form.append('format', 'auto');
+  for (const file of files) form.append('file', new Blob([file.bytes], { type: file.type ?? 'image/png' }), file.name);
+  const response = await fetch(`${base}/api/v1/projects/${projectId}/imports`, {
+    method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: form,
+  });
+  let job = await response.json();
+  if (!response.ok) throw new Error(`import: ${response.status} ${JSON.stringify(job)}`);
+  const deadline = Date.now() + 10_000;
+  while (job.state !== 'completed' && job.state !== 'failed' && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    job = (await api(base, token, 'GET', `/imports/${job.id}`)).body;
+  }
+  if (job.state !== 'completed') throw new Error(`import did not complete: ${JSON.stringify(job)}`);
+  return job;
+}
+
 /** @param {string} base @param {string} username @param {string} password */
 export async function tokenFor(base, username, password) {
   const { status, body } = await api(base, null, 'POST', '/auth/token', { username, password });

@@ -627,6 +627,14 @@ test('polylines: click points, Enter or a double-click finishes, Escape cancels;
   await page.mouse.click(end.client[0], end.client[1]);
   await page.keyboard.up('Alt');
   assert.deepEqual(await result(), moved);
+  // A double-click beside the image ends the line at the image's edge, once.
+  await page.keyboard.press('l');
+  await clickImage(350, 280);
+  const beside = await pixel(440, 290);
+  await page.mouse.dblclick(beside.client[0], beside.client[1]);
+  const edgeLine = (await result())[2].value.points;
+  assert.equal(edgeLine.length, 2, JSON.stringify(edgeLine));
+  assert.equal(edgeLine[1][0], 100);
 });
 
 test('skeletons: joints placed in order, N skips one as absent, O marks one occluded; one region whose points share its parentID', async () => {

@@ -991,9 +991,11 @@ export class ImageEditor {
       this.finishDrawing();
       return;
     }
-    // A second click on the last vertex (a double-click's) adds nothing.
+    // A second click on the last vertex (a double-click's) adds nothing;
+    // compared where both land, clamped to the image, as a click beside it is.
     const [lx, ly] = this.view.toScreen(...draft.points[draft.points.length - 1]);
-    if (Math.hypot(lx - sx, ly - sy) < MIN_DRAG) return;
+    const [px, py] = this.view.toScreen(...point);
+    if (Math.hypot(lx - px, ly - py) < MIN_DRAG) return;
     draft.points.push(point);
     this.invalidate();
   }
