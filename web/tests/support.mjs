@@ -28,6 +28,29 @@ export const IMAGE_CONFIG = `<View>
 </View>
 `;
 
+/** A skeleton (joints head, hip, foot), ellipses, polylines, a number per image and one per region; default hotkeys: Ball 1, Lane 2 (the joints take none). */
+export const VISION_CONFIG = `<View>
+  <Image name="image" value="$image"/>
+  <KeyPointLabels name="pose" toName="image">
+    <Label value="head"/>
+    <Label value="hip"/>
+    <Label value="foot"/>
+    <Skeleton value="person">
+      <Edge from="head" to="hip"/>
+      <Edge from="hip" to="foot"/>
+    </Skeleton>
+  </KeyPointLabels>
+  <EllipseLabels name="shape" toName="image">
+    <Label value="Ball"/>
+  </EllipseLabels>
+  <PolyLineLabels name="lane" toName="image">
+    <Label value="Lane"/>
+  </PolyLineLabels>
+  <Number name="people" toName="image" min="0" max="20"/>
+  <Number name="confidence" toName="image" perRegion="true" min="0" max="1" step="0.1"/>
+</View>
+`;
+
 /** The gloss binary the suite built (scripts/test-all.sh sets GLOSS_BIN). */
 function glossBinary() {
   if (process.env.GLOSS_BIN) return process.env.GLOSS_BIN;

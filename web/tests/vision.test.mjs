@@ -7,32 +7,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, importFiles, launchBrowser, png, recordErrors, signIn, startGloss, tokenFor, ADMIN_PASSWORD } from './support.mjs';
+import { api, importFiles, launchBrowser, png, recordErrors, signIn, startGloss, tokenFor, ADMIN_PASSWORD, VISION_CONFIG } from './support.mjs';
 
 const PASSWORD = 'annotator-password';
-
-/** Joints head, hip, foot; default hotkeys: Ball 1, Lane 2 (the joints take none). */
-const VISION_CONFIG = `<View>
-  <Image name="image" value="$image"/>
-  <KeyPointLabels name="pose" toName="image">
-    <Label value="head"/>
-    <Label value="hip"/>
-    <Label value="foot"/>
-    <Skeleton value="person">
-      <Edge from="head" to="hip"/>
-      <Edge from="hip" to="foot"/>
-    </Skeleton>
-  </KeyPointLabels>
-  <EllipseLabels name="shape" toName="image">
-    <Label value="Ball"/>
-  </EllipseLabels>
-  <PolyLineLabels name="lane" toName="image">
-    <Label value="Lane"/>
-  </PolyLineLabels>
-  <Number name="people" toName="image" min="0" max="20"/>
-  <Number name="confidence" toName="image" perRegion="true" min="0" max="1" step="0.1"/>
-</View>
-`;
 
 /** @type {Awaited<ReturnType<typeof startGloss>>} */
 let gloss;
