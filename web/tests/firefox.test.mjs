@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import puppeteer from 'puppeteer-core';
-import { api, importFiles, png, startGloss, tokenFor, ADMIN_PASSWORD, IMAGE_CONFIG as CONFIG, VISION_CONFIG } from './support.mjs';
+import { api, dragMouse, importFiles, png, startGloss, tokenFor, ADMIN_PASSWORD, IMAGE_CONFIG as CONFIG, VISION_CONFIG } from './support.mjs';
 
 const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 const PASSWORD = 'annotator-password';
@@ -273,12 +273,7 @@ test('a skeleton with a skipped and an occluded joint and an ellipse are drawn a
   await page.keyboard.press('o');
   // An ellipse, corner to corner.
   await page.keyboard.press('e');
-  const [x1, y1] = at(0.55, 0.3);
-  const [x2, y2] = at(0.65, 0.5);
-  await page.mouse.move(x1, y1);
-  await page.mouse.down();
-  await page.mouse.move(x2, y2, { steps: 4 });
-  await page.mouse.up();
+  await dragMouse(page.mouse, at(0.55, 0.3), at(0.65, 0.5));
   assert.equal(await regionCount(page), 2);
 
   await chord(page, ['Control'], 'Enter');

@@ -122,6 +122,19 @@ export function recordErrors(page, errors) {
 }
 
 /**
+ * A drag: press at `from`, move to `to` in `steps`, release. Takes
+ * playwright's or puppeteer's mouse, which share these calls.
+ * @param {{move: (x: number, y: number, options?: {steps?: number}) => Promise<void>, down: () => Promise<void>, up: () => Promise<void>}} mouse
+ * @param {number[]} from @param {number[]} to @param {number} [steps]
+ */
+export async function dragMouse(mouse, from, to, steps = 5) {
+  await mouse.move(from[0], from[1]);
+  await mouse.down();
+  await mouse.move(to[0], to[1], { steps });
+  await mouse.up();
+}
+
+/**
  * A JSON call to the API with a bearer token.
  * @param {string} base
  * @param {string | null} token

@@ -7,7 +7,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, importFiles, launchBrowser, png, recordErrors, signIn, startGloss, tokenFor, ADMIN_PASSWORD, VISION_CONFIG } from './support.mjs';
+import { api, dragMouse, importFiles, launchBrowser, png, recordErrors, signIn, startGloss, tokenFor, ADMIN_PASSWORD, VISION_CONFIG } from './support.mjs';
 
 const PASSWORD = 'annotator-password';
 
@@ -66,12 +66,7 @@ test('an annotator places a skeleton with an absent and an occluded joint, an el
 
   // A Ball ellipse with its per-region confidence.
   await page.keyboard.press('e');
-  const [x1, y1] = at(0.55, 0.3);
-  const [x2, y2] = at(0.75, 0.55);
-  await page.mouse.move(x1, y1);
-  await page.mouse.down();
-  await page.mouse.move(x2, y2, { steps: 5 });
-  await page.mouse.up();
+  await dragMouse(page.mouse, at(0.55, 0.3), at(0.75, 0.55));
   await page.fill('.gl-attributes [data-control=confidence] input', '0.8');
   await page.locator('.gl-attributes [data-control=confidence] input').press('Escape');
 
