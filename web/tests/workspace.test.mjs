@@ -635,6 +635,16 @@ test('polylines: click points, Enter or a double-click finishes, Escape cancels;
   const edgeLine = (await result())[2].value.points;
   assert.equal(edgeLine.length, 2, JSON.stringify(edgeLine));
   assert.equal(edgeLine[1][0], 100);
+  // Dragging the line between its handles moves all of it.
+  await page.keyboard.press('v');
+  const grab = await pixel(350 + (400 - 350) / 4, 280 + (290 - 280) / 4);
+  await drag(grab.client, [grab.client[0] - 30, grab.client[1] - 20]);
+  const [gx, gy] = await imageAt(grab.client[0] - 30, grab.client[1] - 20);
+  const shifted = (await result())[2].value.points;
+  edgeLine.forEach(([x, y], i) => {
+    close(shifted[i][0], x + ((gx - grab.image[0]) / IMAGE_W) * 100, `point ${i} x moved`);
+    close(shifted[i][1], y + ((gy - grab.image[1]) / IMAGE_H) * 100, `point ${i} y moved`);
+  });
 });
 
 test('skeletons: joints placed in order, N skips one as absent, O marks one occluded; one region whose points share its parentID', async () => {

@@ -415,7 +415,7 @@ export class ImageEditor {
     });
   }
 
-  /** The outline of a box, polygon or polyline in screen pixels. @param {Region} region */
+  /** The outline of a box (or of the box around an ellipse), polygon or polyline in screen pixels. @param {Region} region */
   screenOutline(region) {
     const points = region.kind === 'rect' || region.kind === 'ellipse'
       ? boxCorners(pixelBox(region, this.imageWidth, this.imageHeight))
@@ -457,9 +457,9 @@ export class ImageEditor {
       ctx.strokeStyle = color;
       ctx.stroke(path);
     }
-    const [cx, cy] = this.captionAnchor(region);
-    // A skeleton's caption names its picked joint.
-    const picked = region.kind === 'skeleton' && this.selectedVertex !== null ? region.joints[this.selectedVertex] : null;
+    // A skeleton's caption names its picked joint, beside it.
+    const picked = region.kind === 'skeleton' && this.selectedVertex !== null ? region.joints[this.selectedVertex] ?? null : null;
+    const [cx, cy] = this.captionAnchor(picked ?? region);
     paintCaption(ctx, (picked ?? region).labels.join(', '), color, cx, cy, 400);
     if (!withHandles || isMark(region) || this.host.readOnly || this.host.locked.has(region.id)) return;
     for (const { at, hit } of this.handles(region)) {

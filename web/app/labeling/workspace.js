@@ -177,7 +177,7 @@ export async function createWorkspace(host, options) {
   /** @param {Exclude<Tool, 'select'>} tool */
   const toolControls = (tool) => config.controls.filter((c) => toolOf(c) === tool);
   /** The drawing tools this config has controls for. @type {Set<Tool>} */
-  const toolsPresent = new Set(imageObjects.length ? TOOLS.filter(([name]) => name === 'select' || toolControls(name).length) .map(([name]) => name) : ['select']);
+  const toolsPresent = new Set(TOOLS.map(([name]) => name).filter((name) => name === 'select' || (imageObjects.length > 0 && toolControls(name).length > 0)));
   // Skeleton joints are placed in order, not picked by key, so they take no digits.
   const optionControls = config.controls.filter((c) => c.kind === 'Labels' || c.kind === 'Choices' || (SHAPE_CONTROLS[c.kind]?.labelled && !c.skeleton));
 
