@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import puppeteer from 'puppeteer-core';
-import { api, png, startGloss, tokenFor, ADMIN_PASSWORD, IMAGE_CONFIG as CONFIG } from './support.mjs';
+import { api, dragMouse, importFiles, png, startGloss, tokenFor, ADMIN_PASSWORD, IMAGE_CONFIG as CONFIG, VISION_CONFIG } from './support.mjs';
 
 const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 const PASSWORD = 'annotator-password';
@@ -63,22 +63,11 @@ before(async () => {
 
   const project = await call(admin, 'POST', '/projects', { name: 'Street scenes', label_config: CONFIG });
   projectId = project.id;
-  const form = new FormData();
-  form.append('format', 'auto');
-  for (const [name, rgb] of /** @type {[string, [number, number, number]][]} */ ([['a.png', [200, 60, 60]], ['b.png', [60, 200, 60]], ['c.png', [60, 60, 200]]])) {
-    form.append('file', new Blob([png(320, 240, rgb)], { type: 'image/png' }), name);
-  }
-  const response = await fetch(`${gloss.base}/api/v1/projects/${projectId}/imports`, {
-    method: 'POST', headers: { Authorization: `Bearer ${admin}` }, body: form,
-  });
-  let job = await response.json();
-  assert.ok(response.ok, JSON.stringify(job));
-  const deadline = Date.now() + 10_000;
-  while (job.state !== 'completed' && job.state !== 'failed' && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    job = await call(admin, 'GET', `/imports/${job.id}`);
-  }
-  assert.equal(job.state, 'completed', JSON.stringify(job));
+  await importFiles(gloss.base, admin, projectId, [
+    { name: 'a.png', bytes: png(320, 240, [200, 60, 60]) },
+    { name: 'b.png', bytes: png(320, 240, [60, 200, 60]) },
+    { name: 'c.png', bytes: png(320, 240, [60, 60, 200]) },
+  ]);
   await call(admin, 'POST', `/projects/${projectId}/members`, { username: 'ann1', role: 'annotator' });
 });
 
@@ -261,6 +250,41 @@ test('the mouse wheel zooms the canvas, and the zoom shown changes', { skip }, a
   await page.waitForFunction((was) => document.querySelector('.gl-status span:last-child')?.textContent !== was, { timeout: 3000 }, zoomed);
   const out = parseInt(await zoom(), 10) / parseInt(zoomed, 10);
   assert.ok(out > 0.85 && out < 0.95, `one line-mode notch out: ${zoomed} → ${await zoom()}`);
+  await page.browserContext().close();
+});
+
+test('a skeleton with a skipped and an occluded joint and an ellipse are drawn and submitted', { skip }, async () => {
+  const project = await call(admin, 'POST', '/projects', { name: 'Poses', label_config: VISION_CONFIG });
+  await importFiles(gloss.base, admin, project.id, [{ name: 'pose.png', bytes: png(320, 240, [90, 140, 200]) }]);
+  await call(admin, 'POST', `/projects/${project.id}/members`, { username: 'ann1', role: 'annotator' });
+  const page = await newPage();
+  await signIn(page, 'ann1', PASSWORD);
+  await page.goto(`${gloss.base}/projects/${project.id}/label`);
+  await page.waitForSelector('#workspace[data-task]');
+  const taskId = Number(await page.$eval('#workspace', (element) => element.getAttribute('data-task')));
+  const box = await canvasBox(page);
+  const at = (/** @type {number} */ fx, /** @type {number} */ fy) => [box.x + box.width * fx, box.y + box.height * fy];
+
+  // Head, hip absent (N), foot; O makes the foot occluded.
+  await page.keyboard.press('s');
+  await page.mouse.click(...at(0.4, 0.2));
+  await page.keyboard.press('n');
+  await page.mouse.click(...at(0.42, 0.8));
+  await page.keyboard.press('o');
+  // An ellipse, corner to corner.
+  await page.keyboard.press('e');
+  await dragMouse(page.mouse, at(0.55, 0.3), at(0.65, 0.5));
+  assert.equal(await regionCount(page), 2);
+
+  await chord(page, ['Control'], 'Enter');
+  await page.waitForSelector('#queue-done');
+  const { body: detail } = await api(gloss.base, admin, 'GET', `/tasks/${taskId}`);
+  const result = detail.annotations[0].result;
+  const points = result.filter((/** @type {any} */ item) => item.type === 'keypointlabels');
+  assert.deepEqual(points.map((/** @type {any} */ p) => [p.value.keypointlabels[0], p.value.visibility ?? 'visible']), [['head', 'visible'], ['foot', 'occluded']]);
+  assert.equal(points[0].parentID, points[1].parentID);
+  const ellipse = result.find((/** @type {any} */ item) => item.type === 'ellipselabels');
+  assert.ok(ellipse.value.radiusX > 2 && ellipse.value.radiusY > 2 && ellipse.value.rotation === 0, JSON.stringify(ellipse.value));
   await page.browserContext().close();
 });
 

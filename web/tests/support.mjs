@@ -28,6 +28,29 @@ export const IMAGE_CONFIG = `<View>
 </View>
 `;
 
+/** A skeleton (joints head, hip, foot), ellipses, polylines, a number per image and one per region; default hotkeys: Ball 1, Lane 2 (the joints take none). */
+export const VISION_CONFIG = `<View>
+  <Image name="image" value="$image"/>
+  <KeyPointLabels name="pose" toName="image">
+    <Label value="head"/>
+    <Label value="hip"/>
+    <Label value="foot"/>
+    <Skeleton value="person">
+      <Edge from="head" to="hip"/>
+      <Edge from="hip" to="foot"/>
+    </Skeleton>
+  </KeyPointLabels>
+  <EllipseLabels name="shape" toName="image">
+    <Label value="Ball"/>
+  </EllipseLabels>
+  <PolyLineLabels name="lane" toName="image">
+    <Label value="Lane"/>
+  </PolyLineLabels>
+  <Number name="people" toName="image" min="0" max="20"/>
+  <Number name="confidence" toName="image" perRegion="true" min="0" max="1" step="0.1"/>
+</View>
+`;
+
 /** The gloss binary the suite built (scripts/test-all.sh sets GLOSS_BIN). */
 function glossBinary() {
   if (process.env.GLOSS_BIN) return process.env.GLOSS_BIN;
@@ -99,6 +122,19 @@ export function recordErrors(page, errors) {
 }
 
 /**
+ * A drag: press at `from`, move to `to` in `steps`, release. Takes
+ * playwright's or puppeteer's mouse, which share these calls.
+ * @param {{move: (x: number, y: number, options?: {steps?: number}) => Promise<void>, down: () => Promise<void>, up: () => Promise<void>}} mouse
+ * @param {number[]} from @param {number[]} to @param {number} [steps]
+ */
+export async function dragMouse(mouse, from, to, steps = 5) {
+  await mouse.move(from[0], from[1]);
+  await mouse.down();
+  await mouse.move(to[0], to[1], { steps });
+  await mouse.up();
+}
+
+/**
  * A JSON call to the API with a bearer token.
  * @param {string} base
  * @param {string | null} token
@@ -114,6 +150,31 @@ export async function api(base, token, method, path, body) {
   const response = await fetch(`${base}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+/**
+ * Uploads files into a project as one import job and waits until it has completed.
+ * @param {string} base
+ * @param {string} token
+ * @param {number} projectId
+ * @param {{name: string, bytes: Buffer, type?: string}[]} files
+ */
+export async function importFiles(base, token, projectId, files) {
+  const form = new FormData();
+  form.append('format', 'auto');
+  for (const file of files) form.append('file', new Blob([file.bytes], { type: file.type ?? 'image/png' }), file.name);
+  const response = await fetch(`${base}/api/v1/projects/${projectId}/imports`, {
+    method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: form,
+  });
+  let job = await response.json();
+  if (!response.ok) throw new Error(`import: ${response.status} ${JSON.stringify(job)}`);
+  const deadline = Date.now() + 10_000;
+  while (job.state !== 'completed' && job.state !== 'failed' && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    job = (await api(base, token, 'GET', `/imports/${job.id}`)).body;
+  }
+  if (job.state !== 'completed') throw new Error(`import did not complete: ${JSON.stringify(job)}`);
+  return job;
 }
 
 /** @param {string} base @param {string} username @param {string} password */

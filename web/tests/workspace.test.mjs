@@ -445,6 +445,413 @@ test('on a HiDPI screen the canvases hold device pixels and coordinates stay exa
   }
 });
 
+// ---- ellipses, polylines, keypoints, skeletons, numbers ------------------------
+
+const PERSON = { value: 'person', edges: [['head', 'hip'], ['hip', 'foot']], line: 1, column: 1 };
+/** Default hotkeys: Ball 1, Head 2, Lane 3, Edge 4, Spot 5; the skeleton's joints take none. */
+const VISION = config([
+  control('EllipseLabels', 'shape', [label('Ball'), label('Head')]),
+  control('PolyLineLabels', 'lane', [label('Lane'), label('Edge')]),
+  control('KeyPointLabels', 'pose', [label('head'), label('hip'), label('foot')], { skeleton: PERSON }),
+  control('KeyPointLabels', 'spot', [label('Spot')]),
+]);
+
+/** Whole client pixel nearest to image pixel (x, y), and the image pixel it really is. */
+async function pixel(x, y) {
+  const client = (await at(x, y)).map(Math.round);
+  return { client, image: await imageAt(...client) };
+}
+/** Click image pixel (x, y); returns the image pixel clicked. */
+async function clickImage(x, y) {
+  const { client, image } = await pixel(x, y);
+  await page.mouse.click(client[0], client[1]);
+  return image;
+}
+/** Waits for the status line's hint (drawn with the next frame) to match `pattern`. */
+async function hintMatches(pattern) {
+  await page.waitForFunction((source) => new RegExp(source).test(document.querySelector('.gl-hint')?.textContent ?? ''), pattern.source, { timeout: 2000 });
+}
+const rowTexts = () => page.locator('.gl-region-row:not([hidden]) .gl-region-text').allTextContents();
+
+test('ellipses: drawn corner to corner, resized by a handle, rotated about the centre, with undo and redo', async () => {
+  await make(VISION);
+  await page.keyboard.press('e');
+  await page.keyboard.press('2');
+  const a = await pixel(100, 60);
+  const b = await pixel(220, 180);
+  await drag(a.client, b.client);
+  let [item] = await result();
+  assert.equal(item.type, 'ellipselabels');
+  assert.equal(item.from_name, 'shape');
+  assert.deepEqual(item.value.ellipselabels, ['Head']);
+  close(item.value.x, ((a.image[0] + b.image[0]) / 2 / IMAGE_W) * 100, 'centre x');
+  close(item.value.y, ((a.image[1] + b.image[1]) / 2 / IMAGE_H) * 100, 'centre y');
+  close(item.value.radiusX, ((b.image[0] - a.image[0]) / 2 / IMAGE_W) * 100, 'radiusX');
+  close(item.value.radiusY, ((b.image[1] - a.image[1]) / 2 / IMAGE_H) * 100, 'radiusY');
+  assert.equal(item.value.rotation, 0);
+  // Within a pixel of the ellipse meant: centre (160, 120) px, radii 60 px.
+  close((item.value.x / 100) * IMAGE_W, 160, 'centre x in pixels', 1);
+  close((item.value.y / 100) * IMAGE_H, 120, 'centre y in pixels', 1);
+  close((item.value.radiusX / 100) * IMAGE_W, 60, 'radiusX in pixels', 1);
+  close((item.value.radiusY / 100) * IMAGE_H, 60, 'radiusY in pixels', 1);
+  const states = [[], await result()];
+
+  // The right edge's handle: the left edge stays, the ellipse widens by the drag.
+  const before = item.value;
+  const right = await pixel(((before.x + before.radiusX) / 100) * IMAGE_W, (before.y / 100) * IMAGE_H);
+  const to = [right.client[0] + 40, right.client[1] + 25];
+  const grown = ((await imageAt(...to))[0] - right.image[0]);
+  await drag(right.client, to);
+  [item] = await result();
+  close(item.value.radiusX * 2, before.radiusX * 2 + (grown / IMAGE_W) * 100, 'width grows by the drag', 0.3);
+  close(item.value.x - item.value.radiusX, before.x - before.radiusX, 'left edge kept', 1e-6);
+  close(item.value.y, before.y, 'centre y kept', 1e-6);
+  close(item.value.radiusY, before.radiusY, 'radiusY kept', 1e-6);
+  states.push(await result());
+
+  // A quarter turn by the rotation handle: the centre and the radii stay.
+  const handle = await page.evaluate(() => {
+    const editor = window.gl.ws().debug.editors[0];
+    return editor.handles(editor.currentRegions()[0]).find((h) => h.hit.part === 'rotate').at;
+  });
+  const rect = await page.evaluate(() => window.gl.ws().debug.editors[0].overlay.getBoundingClientRect().toJSON());
+  const centre = await at((item.value.x / 100) * IMAGE_W, (item.value.y / 100) * IMAGE_H);
+  await drag([rect.left + handle[0], rect.top + handle[1]], [centre[0] + 100, centre[1]], 8);
+  const turned = (await result())[0].value;
+  close(turned.rotation, 90, 'rotation', 1);
+  close(turned.x, item.value.x, 'centre x kept', 1e-6);
+  close(turned.y, item.value.y, 'centre y kept', 1e-6);
+  close(turned.radiusX, item.value.radiusX, 'radiusX kept', 1e-6);
+  states.push(await result());
+
+  for (let i = states.length - 2; i >= 0; i--) {
+    await page.keyboard.press('Control+z');
+    assert.deepEqual(await result(), states[i], `undo to state ${i}`);
+  }
+  for (let i = 1; i < states.length; i++) {
+    await page.keyboard.press('Control+Shift+Z');
+    assert.deepEqual(await result(), states[i], `redo to state ${i}`);
+  }
+  assert.deepEqual(await rowTexts(), ['1. Head · ellipse']);
+});
+
+test('an ellipse control with canRotate="false" gets no rotation handle', async () => {
+  const cfg = config([control('Ellipse', 'blob', [], { attributes: { canRotate: 'false' } })]);
+  await make(cfg, [{
+    id: 'ell0000001', from_name: 'blob', to_name: 'image', type: 'ellipse', original_width: IMAGE_W, original_height: IMAGE_H,
+    image_rotation: 0, value: { x: 50, y: 50, radiusX: 20, radiusY: 10, rotation: 0 },
+  }]);
+  await page.keyboard.press('v');
+  await clickImage(200, 150);
+  const parts = await page.evaluate(() => {
+    const editor = window.gl.ws().debug.editors[0];
+    return editor.handles(editor.currentRegions()[0]).map((h) => h.hit.part);
+  });
+  assert.equal(parts.length, 8);
+  assert.ok(!parts.includes('rotate'));
+});
+
+test('polylines: click points, Enter or a double-click finishes, Escape cancels; vertices move, insert and delete, the path stays open', async () => {
+  await make(VISION);
+  await page.keyboard.press('l');
+  const clicked = [];
+  for (const [x, y] of [[40, 250], [150, 200], [300, 240]]) clicked.push(await clickImage(x, y));
+  await hintMatches(/Enter or double-click/);
+  await page.keyboard.press('Enter');
+  let [line] = await result();
+  assert.equal(line.type, 'polylinelabels');
+  assert.deepEqual(line.value.polylinelabels, ['Lane']);
+  assert.equal(line.value.closed, undefined, 'a polyline is not a closed shape');
+  assert.equal(line.value.points.length, 3);
+  clicked.forEach(([x, y], i) => {
+    close(line.value.points[i][0], (x / IMAGE_W) * 100, `point ${i} x`);
+    close(line.value.points[i][1], (y / IMAGE_H) * 100, `point ${i} y`);
+  });
+  const drawn = await result();
+
+  // Two points, finished by a double-click on the second; Escape drops a third line.
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('4');
+  await clickImage(40, 40);
+  const second = await pixel(140, 40);
+  await page.mouse.dblclick(second.client[0], second.client[1]);
+  let items = await result();
+  assert.equal(items.length, 2);
+  assert.equal(items[1].value.points.length, 2);
+  assert.deepEqual(items[1].value.polylinelabels, ['Edge']);
+  await clickImage(40, 100);
+  await clickImage(90, 100);
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Enter');
+  assert.equal((await result()).length, 2, 'Escape cancelled the line');
+
+  // Select the first line by a click on it, then drag its middle vertex.
+  await page.keyboard.press('v');
+  await clickImage(95, 225);
+  assert.deepEqual(await rowTexts(), ['1. Lane · polyline', '2. Edge · polyline']);
+  const vertex = await pixel(...clicked[1]);
+  const target = [vertex.client[0] + 20, vertex.client[1] - 30];
+  await drag(vertex.client, target);
+  const [tx, ty] = await imageAt(...target);
+  line = (await result())[0];
+  close(line.value.points[1][0], (tx / IMAGE_W) * 100, 'moved vertex x');
+  close(line.value.points[1][1], (ty / IMAGE_H) * 100, 'moved vertex y');
+  close(line.value.points[0][0], drawn[0].value.points[0][0], 'other vertices stay');
+  const moved = await result();
+
+  // Midpoints lie between consecutive vertices only (2 for 3 points): one inserts a vertex.
+  const midpoints = await page.evaluate(() => {
+    const editor = window.gl.ws().debug.editors[0];
+    return editor.handles(editor.currentRegions()[0]).filter((h) => h.hit.part === 'midpoint').map((h) => h.at);
+  });
+  assert.equal(midpoints.length, 2);
+  const rect = await page.evaluate(() => window.gl.ws().debug.editors[0].overlay.getBoundingClientRect().toJSON());
+  await page.mouse.click(Math.round(rect.left + midpoints[1][0]), Math.round(rect.top + midpoints[1][1]));
+  assert.equal((await result())[0].value.points.length, 4);
+  // Delete removes the picked (inserted) vertex.
+  await page.keyboard.press('Delete');
+  assert.deepEqual(await result(), moved);
+  // Undo: the vertex back, gone again, back where it was.
+  await page.keyboard.press('Control+z');
+  assert.equal((await result())[0].value.points.length, 4);
+  await page.keyboard.press('Control+z');
+  assert.deepEqual(await result(), moved);
+  await page.keyboard.press('Control+z');
+  assert.deepEqual(await result(), items, 'the vertex back where it was');
+  await page.keyboard.press('Control+y');
+  assert.deepEqual(await result(), moved);
+  // A polyline keeps two vertices: Alt+click on one of the second line's deletes nothing.
+  await clickImage(90, 40);
+  const end = await pixel(40, 40);
+  await page.keyboard.down('Alt');
+  await page.mouse.click(end.client[0], end.client[1]);
+  await page.keyboard.up('Alt');
+  assert.deepEqual(await result(), moved);
+  // A double-click beside the image ends the line at the image's edge, once.
+  await page.keyboard.press('l');
+  await clickImage(350, 280);
+  const beside = await pixel(440, 290);
+  await page.mouse.dblclick(beside.client[0], beside.client[1]);
+  const edgeLine = (await result())[2].value.points;
+  assert.equal(edgeLine.length, 2, JSON.stringify(edgeLine));
+  assert.equal(edgeLine[1][0], 100);
+  // Dragging the line between its handles moves all of it.
+  await page.keyboard.press('v');
+  const grab = await pixel(350 + (400 - 350) / 4, 280 + (290 - 280) / 4);
+  await drag(grab.client, [grab.client[0] - 30, grab.client[1] - 20]);
+  const [gx, gy] = await imageAt(grab.client[0] - 30, grab.client[1] - 20);
+  const shifted = (await result())[2].value.points;
+  edgeLine.forEach(([x, y], i) => {
+    close(shifted[i][0], x + ((gx - grab.image[0]) / IMAGE_W) * 100, `point ${i} x moved`);
+    close(shifted[i][1], y + ((gy - grab.image[1]) / IMAGE_H) * 100, `point ${i} y moved`);
+  });
+});
+
+test('skeletons: joints placed in order, N skips one as absent, O marks one occluded; one region whose points share its parentID', async () => {
+  await make(VISION);
+  await page.keyboard.press('s');
+  assert.equal(await page.evaluate(() => window.gl.ws().debug.tool()), 'skeleton');
+  const head = await clickImage(100, 50);
+  await hintMatches(/Next joint: hip \(2\/3\)/);
+  assert.equal(await page.locator('.gl-labels[data-control=pose] .gl-label.gl-on').textContent(), 'hip', 'the panel marks the next joint');
+  await page.keyboard.press('n');
+  await hintMatches(/Next joint: foot \(3\/3\)/);
+  const foot = await clickImage(120, 250);
+  // The last joint finishes the instance: it is selected, its last joint picked; O makes that one occluded.
+  await hintMatches(/Joint foot/);
+  await page.keyboard.press('o');
+  let items = await result();
+  assert.equal(items.length, 2, 'the absent hip has no result');
+  const [headItem, footItem] = items;
+  for (const item of items) {
+    assert.equal(item.type, 'keypointlabels');
+    assert.equal(item.from_name, 'pose');
+    assert.equal(item.original_width, IMAGE_W);
+    assert.match(item.id, /^[A-Za-z0-9_-]{10}$/);
+    assert.equal(item.value.width, 0.5);
+  }
+  assert.equal(headItem.parentID, footItem.parentID, 'one instance');
+  assert.notEqual(headItem.id, footItem.id);
+  assert.ok(!items.some((i) => i.id === headItem.parentID), 'no result carries the instance id itself');
+  assert.deepEqual(headItem.value.keypointlabels, ['head']);
+  assert.deepEqual(footItem.value.keypointlabels, ['foot']);
+  assert.equal(headItem.value.visibility, undefined, 'visible');
+  assert.equal(footItem.value.visibility, 'occluded');
+  close(headItem.value.x, (head[0] / IMAGE_W) * 100, 'head x');
+  close(footItem.value.y, (foot[1] / IMAGE_H) * 100, 'foot y');
+  assert.deepEqual(await rowTexts(), ['1. person · 2/3 joints']);
+  const occluded = await result();
+
+  // O again: the foot is absent; undo and redo step through the visibilities.
+  await page.keyboard.press('o');
+  assert.deepEqual((await result()).map((i) => i.value.keypointlabels[0]), ['head']);
+  await page.keyboard.press('Control+z');
+  assert.deepEqual(await result(), occluded);
+  await page.keyboard.press('Control+z');
+  assert.equal((await result())[1].value.visibility, undefined);
+  await page.keyboard.press('Control+z');
+  assert.deepEqual(await result(), []);
+  await page.keyboard.press('Control+Shift+Z');
+  await page.keyboard.press('Control+Shift+Z');
+  assert.deepEqual(await result(), occluded);
+
+  // A second instance with every joint: dragging a joint moves it alone, dragging an edge moves them all.
+  await page.keyboard.press('Escape');
+  for (const [x, y] of [[250, 40], [250, 140], [260, 240]]) await clickImage(x, y);
+  items = await result();
+  assert.equal(items.length, 5);
+  const second = items.slice(2);
+  assert.equal(new Set(second.map((i) => i.parentID)).size, 1);
+  assert.notEqual(second[0].parentID, headItem.parentID);
+  assert.deepEqual(await rowTexts(), ['1. person · 2/3 joints', '2. person · 3/3 joints']);
+  await page.keyboard.press('v');
+  const hip = await pixel(250, 140);
+  await drag(hip.client, [hip.client[0] + 30, hip.client[1]]);
+  items = await result();
+  const hipX = (await imageAt(hip.client[0] + 30, hip.client[1]))[0];
+  close(items[3].value.x, (hipX / IMAGE_W) * 100, 'hip moved');
+  close(items[2].value.x, second[0].value.x, 'head stays');
+  // The middle of the head–hip edge, where it is now.
+  const [headAt, hipAt] = [items[2], items[3]].map((i) => [(i.value.x / 100) * IMAGE_W, (i.value.y / 100) * IMAGE_H]);
+  const edge = await pixel((headAt[0] + hipAt[0]) / 2, (headAt[1] + hipAt[1]) / 2);
+  await drag(edge.client, [edge.client[0], edge.client[1] + 20]);
+  const dy = (await imageAt(edge.client[0], edge.client[1] + 20))[1] - edge.image[1];
+  assert.ok(dy > 5, `the drag moved the instance, not the view (${dy} px)`);
+  const after = await result();
+  for (const i of [2, 3, 4]) close(after[i].value.y, items[i].value.y + (dy / IMAGE_H) * 100, `joint ${i} moved with the instance`, 1e-9);
+  assert.deepEqual(after.slice(0, 2), occluded, 'the other instance stays');
+
+  // Copy and paste: a new instance with new ids for it and its joints.
+  await page.keyboard.press('Control+c');
+  await page.keyboard.press('Control+v');
+  const pasted = (await result()).slice(5);
+  assert.equal(pasted.length, 3);
+  assert.equal(new Set(pasted.map((i) => i.parentID)).size, 1);
+  assert.ok(!after.some((i) => i.parentID === pasted[0].parentID || pasted.some((p) => p.id === i.id)));
+  // The list's ✕ deletes a whole instance.
+  await page.locator('.gl-region-row:not([hidden])').nth(2).locator('.gl-delete').click();
+  assert.deepEqual(await result(), after);
+});
+
+test('keypoints without a skeleton: a click places one labelled point; Label Studio points and brush masks round-trip', async () => {
+  const initial = [{
+    id: 'kp00000001', from_name: 'pose', to_name: 'image', type: 'keypointlabels', original_width: IMAGE_W, original_height: IMAGE_H,
+    image_rotation: 0, value: { x: 20, y: 30, width: 0.75, keypointlabels: ['head'] },
+  }, {
+    id: 'brush00001', from_name: 'mask', to_name: 'image', type: 'brushlabels', original_width: IMAGE_W, original_height: IMAGE_H,
+    image_rotation: 0, value: { format: 'rle', rle: [0, 1, 2, 3], brushlabels: ['Sky'] },
+  }];
+  await make(VISION, initial);
+  assert.deepEqual(await result(), initial, 'untouched items come back as they were');
+  assert.deepEqual(await rowTexts(), ['1. head · point'], 'a point without parentID stays a single point');
+  await page.keyboard.press('k');
+  await page.keyboard.press('5');
+  const spot = await clickImage(300, 200);
+  let items = await result();
+  assert.equal(items.length, 3);
+  assert.deepEqual(items.slice(0, 2), initial);
+  assert.equal(items[2].type, 'keypointlabels');
+  assert.equal(items[2].from_name, 'spot');
+  assert.equal(items[2].parentID, undefined);
+  assert.deepEqual(items[2].value, { x: (spot[0] / IMAGE_W) * 100, y: (spot[1] / IMAGE_H) * 100, width: 0.5, keypointlabels: ['Spot'] });
+  // Moving Label Studio's point changes its position only.
+  await page.keyboard.press('v');
+  const point = await pixel(80, 90);
+  await drag(point.client, [point.client[0] + 20, point.client[1] + 10]);
+  items = await result();
+  const [px, py] = await imageAt(point.client[0] + 20, point.client[1] + 10);
+  const expected = structuredClone(initial[0]);
+  expected.value.x = 20 + ((px - point.image[0]) / IMAGE_W) * 100;
+  expected.value.y = 30 + ((py - point.image[1]) / IMAGE_H) * 100;
+  for (const key of ['x', 'y']) close(items[0].value[key], expected.value[key], key);
+  assert.deepEqual({ ...items[0], value: { ...items[0].value, x: 0, y: 0 } }, { ...expected, value: { ...expected.value, x: 0, y: 0 } });
+  assert.deepEqual(items[1], initial[1], 'the mask is untouched');
+});
+
+test('per-region attributes: the selected region\'s numbers, choices and text under the region list; numbers keep to min, max and step', async () => {
+  const cfg = config([
+    control('RectangleLabels', 'label', [label('Car')]),
+    control('Number', 'count', [], { per_region: true, attributes: { min: '0', max: '10', step: '1' } }),
+    control('Choices', 'color', [label('Red'), label('Blue')], { per_region: true, choice: 'single' }),
+    control('Number', 'quality', [], { attributes: { min: '1', max: '5', step: '0.5' } }),
+  ]);
+  await make(cfg);
+  const attributes = page.locator('.gl-side .gl-attributes');
+  assert.match(await attributes.textContent(), /Select one region/);
+  assert.equal(await page.locator('.gl-main [data-control=count]').count(), 0, 'per-region controls are not in the main column');
+  await drawBox([40, 40], [160, 120]);
+  const box = (await result())[0];
+  assert.match(await attributes.locator('.gl-panel-title').textContent(), /Attributes: Car · box/);
+  const count = attributes.locator('[data-control=count] input');
+  await count.fill('7');
+  let items = await result();
+  const number = items.find((i) => i.from_name === 'count');
+  assert.equal(number.id, box.id, 'the number shares the region id');
+  assert.equal(number.type, 'number');
+  assert.deepEqual(number.value, { number: 7, x: box.value.x, y: box.value.y, width: box.value.width, height: box.value.height, rotation: 0 });
+  await count.fill('12');
+  assert.equal((await result()).find((i) => i.from_name === 'count').value.number, 7, 'over the maximum: not written');
+  assert.equal(await count.evaluate((input) => input.matches(':invalid')), true);
+  await count.fill('2.5');
+  assert.equal((await result()).find((i) => i.from_name === 'count').value.number, 7, 'between steps: not written');
+  await count.fill('3');
+  await count.press('Escape');
+  assert.equal((await result()).find((i) => i.from_name === 'count').value.number, 3);
+  await attributes.locator('.gl-choice', { hasText: 'Blue' }).click();
+  assert.deepEqual((await result()).find((i) => i.from_name === 'color').value.choices, ['Blue']);
+  // A whole-object number sits in the main column.
+  const quality = page.locator('.gl-main [data-control=quality] input');
+  await quality.fill('4.5');
+  await quality.press('Escape');
+  const whole = (await result()).find((i) => i.from_name === 'quality');
+  assert.deepEqual(whole.value, { number: 4.5 });
+  assert.notEqual(whole.id, box.id);
+  // Typing 7 then 3 was one undo step each field; undo goes back through them.
+  await page.keyboard.press('Control+z');
+  assert.equal((await result()).find((i) => i.from_name === 'quality'), undefined);
+  await page.keyboard.press('Control+z');
+  assert.equal((await result()).find((i) => i.from_name === 'color'), undefined);
+  await page.keyboard.press('Control+z');
+  assert.equal((await result()).find((i) => i.from_name === 'count'), undefined);
+
+  // Read back: a stored number shows when its region is selected, and goes with it when it moves.
+  const stored = [box, { ...number, value: { ...number.value, number: 9 } }];
+  await make(cfg, stored);
+  await page.keyboard.press('v');
+  await clickImage(100, 80);
+  assert.equal(await count.inputValue(), '9');
+  await page.keyboard.press('ArrowRight');
+  items = await result();
+  assert.equal(items[1].value.number, 9);
+  close(items[1].value.x, items[0].value.x, 'the number item carries the moved geometry');
+  assert.notEqual(items[1].value.x, box.value.x);
+  // Nothing selected: no fields.
+  await page.keyboard.press('Escape');
+  assert.equal(await count.isVisible(), false);
+});
+
+test('read-only: ellipses, polylines and skeletons are shown and selectable, never changed', async () => {
+  const initial = [
+    { id: 'ell0000002', from_name: 'shape', to_name: 'image', type: 'ellipselabels', original_width: IMAGE_W, original_height: IMAGE_H, image_rotation: 0, value: { x: 30, y: 30, radiusX: 10, radiusY: 10, rotation: 0, ellipselabels: ['Ball'] } },
+    { id: 'joint00001', parentID: 'person0001', from_name: 'pose', to_name: 'image', type: 'keypointlabels', original_width: IMAGE_W, original_height: IMAGE_H, image_rotation: 0, value: { x: 70, y: 20, width: 0.5, keypointlabels: ['head'] } },
+    { id: 'joint00002', parentID: 'person0001', from_name: 'pose', to_name: 'image', type: 'keypointlabels', original_width: IMAGE_W, original_height: IMAGE_H, image_rotation: 0, value: { x: 70, y: 60, width: 0.5, visibility: 'occluded', keypointlabels: ['hip'] } },
+  ];
+  await page.evaluate(([c, r]) => window.gl.make(c, r, {}, { readOnly: true }), [VISION, initial]);
+  await page.mouse.move(5, 5);
+  assert.deepEqual(await rowTexts(), ['1. Ball · ellipse', '2. person · 2/3 joints']);
+  assert.deepEqual(await page.locator('.gl-tool').allTextContents(), ['Select']);
+  await clickImage(280, 60);
+  assert.equal(await page.evaluate(() => [...window.gl.ws().debug.selection].join()), 'person0001');
+  await page.keyboard.press('o');
+  await page.keyboard.press('Delete');
+  const joint = await pixel(280, 60);
+  await drag(joint.client, [joint.client[0] + 30, joint.client[1]]);
+  await page.keyboard.press('s');
+  await clickImage(200, 250);
+  assert.deepEqual(await result(), initial);
+  assert.equal(await changes(), 0);
+});
+
 test('no errors or CSP violations on the page', () => {
   assert.deepEqual(pageErrors, []);
 });

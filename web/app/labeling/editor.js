@@ -4,17 +4,20 @@
 // most, however many events asked for it.
 
 import {
-  View, clamp, pixelBox, boxCorners, boxPoint, toBoxFrame, rotate, regionBounds,
-  regionContains, regionArea, polygonPixels, distanceToSegment, percent, SpatialGrid,
+  View, clamp, pixelBox, boxCorners, boxPoint, toBoxFrame, rotate, regionBounds, regionContains, regionArea,
+  polygonPixels, ellipseOutline, distanceToSegment, percent, moved, SpatialGrid,
 } from './geometry.js';
-import { changed, newId } from './model.js';
+import { changed, newRegion, POINT_SIZE } from './model.js';
+import { SkeletonDraft, jointEdges, cycleJoint, withoutJoint } from './skeleton.js';
+import { HANDLE, traceEllipse, paintPoint, paintEdges, paintCaption, paintHandle } from './draw.js';
 import { imageLevels, readyLevels } from './image-cache.js';
 
 /** @typedef {import('./types.js').Region} Region */
 /** @typedef {import('./types.js').Entry} Entry */
 /** @typedef {import('./types.js').ControlTag} ControlTag */
 /** @typedef {import('./types.js').ObjectTag} ObjectTag */
-/** @typedef {'select' | 'rect' | 'polygon'} Tool */
+/** @typedef {import('./model.js').ShapeTool} ShapeTool */
+/** @typedef {'select' | ShapeTool | 'skeleton'} Tool */
 
 /**
  * What an editor needs from its workspace.
@@ -26,18 +29,21 @@ import { imageLevels, readyLevels } from './image-cache.js';
  *   locked: Set<string>,
  *   tool: () => Tool,
  *   colorOf: (region: Region) => string,
- *   drawControl: (object: string, kind: 'rect' | 'polygon') => ControlTag | null,
+ *   control: (name: string) => ControlTag | undefined,
+ *   drawControl: (object: string, tool: Exclude<Tool, 'select'>) => ControlTag | null,
  *   newLabels: (control: ControlTag) => {labels: string[], labelControl: string | null},
+ *   jointLabels: (control: ControlTag) => string[],
  *   canRotate: (region: Region) => boolean,
  *   commit: (entries: Entry[]) => void,
  *   select: (ids: string[]) => void,
  *   activate: (editor: ImageEditor) => void,
+ *   draftChanged: () => void,
  *   spaceHeld: () => boolean,
  * }} EditorHost
  */
 
 /**
- * A handle or part of a region under the pointer.
+ * A handle or part of a region under the pointer (a skeleton's joints are its vertices).
  * @typedef {{region: Region, part: 'body'} |
  *   {region: Region, part: 'resize', u: number, v: number} |
  *   {region: Region, part: 'rotate'} |
@@ -48,9 +54,13 @@ import { imageLevels, readyLevels } from './image-cache.js';
 /** Time spent in the last frames' drawing, for the benchmark. */
 export const renderStats = { lastFrameMs: 0, frames: 0 };
 
-const HANDLE = 5; // half size of a handle, CSS pixels
 const ROTATE_HANDLE_OFFSET = 22;
 const MIN_DRAG = 3; // CSS pixels before a press becomes a drag
+/** Points are drawn this big on screen at least and at most, whatever their stored size. */
+const POINT_RADIUS = { min: 5, max: 10 };
+
+/** Regions drawn as dots and lines rather than outlines. @param {Region} region */
+const isMark = (region) => region.kind === 'point' || region.kind === 'skeleton';
 
 export class ImageEditor {
   /**
@@ -83,8 +93,11 @@ export class ImageEditor {
     this.status = document.createElement('div');
     this.status.className = 'gl-status';
     this.coords = document.createElement('span');
+    /** What the next click does while drawing, and the picked joint. */
+    this.hint = document.createElement('span');
+    this.hint.className = 'gl-hint';
     this.zoomText = document.createElement('span');
-    this.status.append(this.coords, this.zoomText);
+    this.status.append(this.coords, this.hint, this.zoomText);
     this.element.append(this.stage, this.status);
 
     this.cssWidth = 0;
@@ -103,15 +116,15 @@ export class ImageEditor {
 
     /** A region being edited, drawn instead of the stored one until pointerup. @type {Region | null} */
     this.preview = null;
-    /** Drawing in progress, image pixels. @type {[number, number][] | null} */
-    this.polygonDraft = null;
-    /** @type {[number, number] | null} */
-    this.rectDraft = null; // corners as [x0, y0] with rectDraftEnd
-    /** @type {[number, number] | null} */
-    this.rectDraftEnd = null;
+    /** A box or ellipse being dragged out, corner to corner, image pixels. @type {{tool: 'rect' | 'ellipse', start: [number, number], end: [number, number]} | null} */
+    this.boxDraft = null;
+    /** A polygon or polyline being clicked in, image pixels. @type {{tool: 'polygon' | 'polyline', points: [number, number][]} | null} */
+    this.pathDraft = null;
+    /** A skeleton instance being placed joint by joint. @type {SkeletonDraft | null} */
+    this.skeletonDraft = null;
     /** Pointer position in CSS pixels over the canvas. @type {[number, number] | null} */
     this.pointer = null;
-    /** Vertex picked on the selected polygon (for Delete). @type {number | null} */
+    /** Vertex picked on the selected polygon or polyline, or joint on the selected skeleton (for Delete and O). @type {number | null} */
     this.selectedVertex = null;
     /** @type {null | {pointerId: number, kind: string, startX: number, startY: number, moved: boolean, hit: Hit | null, startView?: [number, number]}} */
     this.drag = null;
@@ -207,7 +220,10 @@ export class ImageEditor {
     const start = performance.now();
     if (this.cssWidth === 0) this.resize();
     if (this.imageDirty) this.drawImage();
-    if (this.overlayDirty) this.drawOverlay();
+    if (this.overlayDirty) {
+      this.drawOverlay();
+      this.updateHint();
+    }
     this.imageDirty = false;
     this.overlayDirty = false;
     renderStats.lastFrameMs = performance.now() - start;
@@ -293,6 +309,8 @@ export class ImageEditor {
     const paths = new Map();
     /** @type {Region[]} */
     const selected = [];
+    /** Points and skeletons, painted one by one over the outlines. @type {Region[]} */
+    const marks = [];
     /** @type {{region: Region, x: number, y: number, w: number}[]} */
     const captions = [];
     for (const stored of regions) {
@@ -302,27 +320,27 @@ export class ImageEditor {
         selected.push(region);
         continue;
       }
+      if (isMark(region)) {
+        marks.push(region);
+        continue;
+      }
       let path;
       const color = this.host.colorOf(region);
       path = paths.get(color);
       if (!path) paths.set(color, (path = new Path2D()));
-      if (region.kind === 'rect') {
+      if (region.kind === 'rect' && !region.rotation) {
         const x = (region.x / 100) * W;
         const y = (region.y / 100) * H;
         const w = (region.width / 100) * W;
         const h = (region.height / 100) * H;
-        if (!region.rotation) {
-          if (x > vx1 || y > vy1 || x + w < vx0 || y + h < vy0) continue;
-          const sx = x * scale + offsetX;
-          const sy = y * scale + offsetY;
-          path.rect(sx, sy, w * scale, h * scale);
-          if (w * scale > 48) captions.push({ region, x: sx, y: sy, w: w * scale });
-          continue;
-        }
-        this.tracePolygon(path, boxCorners(pixelBox(region, W, H)));
-      } else {
-        this.tracePolygon(path, polygonPixels(region, W, H));
+        if (x > vx1 || y > vy1 || x + w < vx0 || y + h < vy0) continue;
+        const sx = x * scale + offsetX;
+        const sy = y * scale + offsetY;
+        path.rect(sx, sy, w * scale, h * scale);
+        if (w * scale > 48) captions.push({ region, x: sx, y: sy, w: w * scale });
+        continue;
       }
+      this.traceShape(path, region);
     }
     // One-pixel lines: the rasterizer draws them as hairlines, far cheaper
     // than wider strokes when thousands of regions are on screen.
@@ -331,46 +349,91 @@ export class ImageEditor {
       ctx.strokeStyle = color;
       ctx.stroke(path);
     }
+    for (const region of marks) this.drawMark(ctx, region, false);
     // Captions only while there are few enough to read.
     if (captions.length <= 300) {
-      ctx.font = '11px system-ui, sans-serif';
-      ctx.textBaseline = 'top';
-      for (const c of captions) this.caption(ctx, c.region, c.x, c.y, c.w);
+      for (const c of captions) paintCaption(ctx, c.region.labels.join(', '), this.host.colorOf(c.region), c.x, c.y, c.w);
     }
     for (const region of selected) this.drawSelected(ctx, region, selected.length === 1);
     this.drawDrafts(ctx);
   }
 
-  /** @param {Path2D} path @param {[number, number][]} points image pixels */
-  tracePolygon(path, points) {
+  /** @param {Path2D | CanvasRenderingContext2D} path @param {[number, number][]} points image pixels @param {boolean} [closed] */
+  tracePath(path, points, closed = true) {
     const { scale, offsetX, offsetY } = this.view;
     points.forEach(([x, y], i) => {
       if (i === 0) path.moveTo(x * scale + offsetX, y * scale + offsetY);
       else path.lineTo(x * scale + offsetX, y * scale + offsetY);
     });
-    path.closePath();
+    if (closed) path.closePath();
   }
 
   /**
-   * @param {CanvasRenderingContext2D} ctx @param {Region} region
-   * @param {number} x @param {number} y @param {number} maxWidth
+   * Add the outline of a box, ellipse, polygon or polyline to `path`, screen pixels.
+   * @param {Path2D} path @param {Region} region
    */
-  caption(ctx, region, x, y, maxWidth) {
-    const text = region.labels.join(', ');
-    if (!text) return;
-    const width = Math.min(maxWidth, ctx.measureText(text).width + 6);
-    ctx.fillStyle = this.host.colorOf(region);
-    ctx.fillRect(x, y - 14, width, 14);
-    ctx.fillStyle = '#fff';
-    ctx.fillText(text, x + 3, y - 13, width - 6);
+  traceShape(path, region) {
+    const W = this.imageWidth;
+    const H = this.imageHeight;
+    if (region.kind === 'ellipse') {
+      const box = pixelBox(region, W, H);
+      const [cx, cy] = this.view.toScreen(...boxPoint(box, 0.5, 0.5));
+      traceEllipse(path, cx, cy, (box.w / 2) * this.view.scale, (box.h / 2) * this.view.scale, box.rotation);
+    } else if (region.kind === 'rect') {
+      this.tracePath(path, boxCorners(pixelBox(region, W, H)));
+    } else {
+      this.tracePath(path, polygonPixels(region, W, H), region.kind !== 'polyline');
+    }
   }
 
-  /** The outline of a region in screen pixels. @param {Region} region */
+  /** A point's position on screen. @param {Region} point */
+  pointOnScreen(point) {
+    return this.view.toScreen((point.x / 100) * this.imageWidth, (point.y / 100) * this.imageHeight);
+  }
+
+  /** A point's radius on screen: its stored size, kept big enough to see and grab. @param {Region} point */
+  pointRadius(point) {
+    return clamp((point.width / 100) * this.imageWidth * this.view.scale, POINT_RADIUS.min, POINT_RADIUS.max);
+  }
+
+  /**
+   * A point, or a skeleton: its edges in the instance's colour, its joints in
+   * their labels' colours.
+   * @param {CanvasRenderingContext2D} ctx @param {Region} region @param {boolean} selected
+   */
+  drawMark(ctx, region, selected) {
+    if (region.kind === 'point') {
+      paintPoint(ctx, this.pointOnScreen(region), this.pointRadius(region), this.host.colorOf(region), region.occluded, selected);
+      return;
+    }
+    const at = region.joints.map((joint) => this.pointOnScreen(joint));
+    const edges = jointEdges(this.host.control(region.control), region.joints);
+    paintEdges(ctx, at, edges, this.host.colorOf(region), selected ? 3 : 2);
+    region.joints.forEach((joint, i) => {
+      const picked = selected && i === this.selectedVertex;
+      paintPoint(ctx, at[i], this.pointRadius(joint), this.host.colorOf(joint), joint.occluded, picked);
+    });
+  }
+
+  /** The outline of a box (or of the box around an ellipse), polygon or polyline in screen pixels. @param {Region} region */
   screenOutline(region) {
-    const points = region.kind === 'rect'
+    const points = region.kind === 'rect' || region.kind === 'ellipse'
       ? boxCorners(pixelBox(region, this.imageWidth, this.imageHeight))
       : polygonPixels(region, this.imageWidth, this.imageHeight);
     return points.map(([x, y]) => this.view.toScreen(x, y));
+  }
+
+  /**
+   * Where a region's caption goes, screen pixels: a box's or polygon's first
+   * corner, else the top-left of its bounds.
+   * @param {Region} region
+   * @returns {[number, number]}
+   */
+  captionAnchor(region) {
+    if (region.kind === 'rect' || region.kind === 'polygon' || region.kind === 'polyline') return this.screenOutline(region)[0];
+    const [x0, y0] = regionBounds(region, this.imageWidth, this.imageHeight);
+    const [sx, sy] = this.view.toScreen(x0, y0);
+    return isMark(region) ? [sx - POINT_RADIUS.max, sy - POINT_RADIUS.max] : [sx, sy];
   }
 
   /**
@@ -379,38 +442,30 @@ export class ImageEditor {
    */
   drawSelected(ctx, region, withHandles) {
     const color = this.host.colorOf(region);
-    const outline = this.screenOutline(region);
-    const path = new Path2D();
-    outline.forEach(([x, y], i) => (i ? path.lineTo(x, y) : path.moveTo(x, y)));
-    path.closePath();
-    ctx.globalAlpha = 0.25;
-    ctx.fillStyle = color;
-    ctx.fill(path);
-    ctx.globalAlpha = 1;
-    ctx.lineWidth = 2.5;
-    ctx.strokeStyle = color;
-    ctx.stroke(path);
-    ctx.font = '11px system-ui, sans-serif';
-    ctx.textBaseline = 'top';
-    this.caption(ctx, region, outline[0][0], outline[0][1], 400);
-    if (!withHandles || this.host.readOnly || this.host.locked.has(region.id)) return;
-    for (const handle of this.handles(region)) {
-      const [x, y] = handle.at;
-      ctx.fillStyle = handle.hit.part === 'midpoint' ? color : '#fff';
-      ctx.strokeStyle = color;
-      ctx.lineWidth = 1.5;
-      const size = handle.hit.part === 'midpoint' ? HANDLE - 1.5 : HANDLE;
-      if (handle.hit.part === 'rotate' || handle.hit.part === 'midpoint') {
-        ctx.beginPath();
-        ctx.arc(x, y, size, 0, Math.PI * 2);
-        ctx.fill();
-        ctx.stroke();
-      } else {
-        const isPicked = handle.hit.part === 'vertex' && handle.hit.index === this.selectedVertex;
-        ctx.fillStyle = isPicked ? color : '#fff';
-        ctx.fillRect(x - size, y - size, size * 2, size * 2);
-        ctx.strokeRect(x - size, y - size, size * 2, size * 2);
+    if (isMark(region)) {
+      this.drawMark(ctx, region, true);
+    } else {
+      const path = new Path2D();
+      this.traceShape(path, region);
+      if (region.kind !== 'polyline') {
+        ctx.globalAlpha = 0.25;
+        ctx.fillStyle = color;
+        ctx.fill(path);
+        ctx.globalAlpha = 1;
       }
+      ctx.lineWidth = 2.5;
+      ctx.strokeStyle = color;
+      ctx.stroke(path);
+    }
+    // A skeleton's caption names its picked joint, beside it.
+    const picked = region.kind === 'skeleton' && this.selectedVertex !== null ? region.joints[this.selectedVertex] ?? null : null;
+    const [cx, cy] = this.captionAnchor(picked ?? region);
+    paintCaption(ctx, (picked ?? region).labels.join(', '), color, cx, cy, 400);
+    if (!withHandles || isMark(region) || this.host.readOnly || this.host.locked.has(region.id)) return;
+    for (const { at, hit } of this.handles(region)) {
+      if (hit.part === 'midpoint') paintHandle(ctx, at, 'small-round', color, true);
+      else if (hit.part === 'rotate') paintHandle(ctx, at, 'round', color, false);
+      else paintHandle(ctx, at, 'square', color, hit.part === 'vertex' && hit.index === this.selectedVertex);
     }
   }
 
@@ -419,40 +474,84 @@ export class ImageEditor {
     ctx.setLineDash([5, 4]);
     ctx.lineWidth = 1.5;
     ctx.strokeStyle = '#1f6feb';
-    if (this.rectDraft && this.rectDraftEnd) {
-      const [x0, y0] = this.view.toScreen(...this.rectDraft);
-      const [x1, y1] = this.view.toScreen(...this.rectDraftEnd);
-      ctx.strokeRect(Math.min(x0, x1), Math.min(y0, y1), Math.abs(x1 - x0), Math.abs(y1 - y0));
-    }
-    if (this.polygonDraft) {
-      const points = this.polygonDraft.map(([x, y]) => this.view.toScreen(x, y));
+    if (this.boxDraft) {
+      const [x0, y0] = this.view.toScreen(...this.boxDraft.start);
+      const [x1, y1] = this.view.toScreen(...this.boxDraft.end);
       ctx.beginPath();
-      points.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
-      if (this.pointer) ctx.lineTo(this.pointer[0], this.pointer[1]);
+      if (this.boxDraft.tool === 'ellipse') traceEllipse(ctx, (x0 + x1) / 2, (y0 + y1) / 2, Math.abs(x1 - x0) / 2, Math.abs(y1 - y0) / 2, 0);
+      else ctx.rect(Math.min(x0, x1), Math.min(y0, y1), Math.abs(x1 - x0), Math.abs(y1 - y0));
       ctx.stroke();
-      ctx.setLineDash([]);
-      points.forEach(([x, y], i) => {
-        ctx.fillStyle = i === 0 ? '#1f6feb' : '#fff';
-        ctx.beginPath();
-        ctx.arc(x, y, i === 0 ? HANDLE + 1 : HANDLE - 1, 0, Math.PI * 2);
-        ctx.fill();
-        ctx.stroke();
-      });
     }
+    if (this.pathDraft) this.drawPathDraft(ctx, this.pathDraft);
     ctx.setLineDash([]);
+    if (this.skeletonDraft) this.drawSkeletonDraft(ctx, this.skeletonDraft);
+  }
+
+  /**
+   * The vertices clicked so far and a line to the pointer; a polygon's first
+   * vertex stands out, since a click there closes it.
+   * @param {CanvasRenderingContext2D} ctx @param {{tool: 'polygon' | 'polyline', points: [number, number][]}} draft
+   */
+  drawPathDraft(ctx, draft) {
+    const points = draft.points.map(([x, y]) => this.view.toScreen(x, y));
+    ctx.beginPath();
+    points.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+    if (this.pointer) ctx.lineTo(this.pointer[0], this.pointer[1]);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    points.forEach(([x, y], i) => {
+      const closing = i === 0 && draft.tool === 'polygon';
+      ctx.fillStyle = closing ? '#1f6feb' : '#fff';
+      ctx.beginPath();
+      ctx.arc(x, y, closing ? HANDLE + 1 : HANDLE - 1, 0, Math.PI * 2);
+      ctx.fill();
+      ctx.stroke();
+    });
+  }
+
+  /**
+   * The joints placed so far, and the name of the next one at the pointer.
+   * @param {CanvasRenderingContext2D} ctx @param {SkeletonDraft} draft
+   */
+  drawSkeletonDraft(ctx, draft) {
+    const region = draft.region();
+    this.drawMark(ctx, region, false);
+    if (!this.pointer || draft.done) return;
+    const label = draft.joints[draft.next];
+    paintCaption(ctx, label, this.host.colorOf({ ...region, kind: 'point', labels: [label] }), this.pointer[0] + 10, this.pointer[1] - 4, 200);
+  }
+
+  /** The status line's hint: what the next click or key does. */
+  hintText() {
+    if (this.skeletonDraft) return `${this.skeletonDraft.status()} · N: absent · O: occluded · Enter: finish · Esc: cancel`;
+    if (this.pathDraft) {
+      return this.pathDraft.tool === 'polyline'
+        ? 'Enter or double-click: finish the line · Esc: cancel'
+        : 'Click the first point or Enter: close · Esc: cancel';
+    }
+    const joint = this.pickedJoint();
+    if (joint) return `Joint ${joint.labels[0]}${joint.occluded ? ' (occluded)' : ''} · O: visible → occluded → absent`;
+    return '';
+  }
+
+  updateHint() {
+    const text = this.hintText();
+    if (this.hint.textContent !== text) this.hint.textContent = text;
   }
 
   // ---- hit testing ----------------------------------------------------------
 
   /**
-   * The handles of a selected region, in screen pixels.
+   * The handles of a selected region, in screen pixels: a box's or ellipse's
+   * corners, edge middles and rotation handle; a polygon's or polyline's
+   * vertices and midpoints; a skeleton's joints.
    * @param {Region} region
    * @returns {{at: [number, number], hit: Hit}[]}
    */
   handles(region) {
     /** @type {{at: [number, number], hit: Hit}[]} */
     const out = [];
-    if (region.kind === 'rect') {
+    if (region.kind === 'rect' || region.kind === 'ellipse') {
       const box = pixelBox(region, this.imageWidth, this.imageHeight);
       for (const u of [0, 0.5, 1]) {
         for (const v of [0, 0.5, 1]) {
@@ -465,14 +564,28 @@ export class ImageEditor {
         const [dx, dy] = rotate(0, -ROTATE_HANDLE_OFFSET, box.rotation);
         out.push({ at: [tx + dx, ty + dy], hit: { region, part: 'rotate' } });
       }
-    } else {
+    } else if (region.kind === 'skeleton') {
+      region.joints.forEach((joint, index) => out.push({ at: this.pointOnScreen(joint), hit: { region, part: 'vertex', index } }));
+    } else if (region.kind !== 'point') {
       const points = this.screenOutline(region);
-      points.forEach((p, index) => {
-        const next = points[(index + 1) % points.length];
+      this.segments(points, region.kind === 'polygon').forEach(([p, next], index) => {
         out.push({ at: [(p[0] + next[0]) / 2, (p[1] + next[1]) / 2], hit: { region, part: 'midpoint', index } });
       });
       points.forEach((p, index) => out.push({ at: p, hit: { region, part: 'vertex', index } }));
     }
+    return out;
+  }
+
+  /**
+   * The segments between consecutive points, and back to the first when closed.
+   * @param {[number, number][]} points @param {boolean} closed
+   * @returns {[[number, number], [number, number]][]}
+   */
+  segments(points, closed) {
+    const count = closed ? points.length : points.length - 1;
+    /** @type {[[number, number], [number, number]][]} */
+    const out = [];
+    for (let i = 0; i < count; i++) out.push([points[i], points[(i + 1) % points.length]]);
     return out;
   }
 
@@ -486,30 +599,18 @@ export class ImageEditor {
     const regions = this.currentRegions();
     const selected = regions.filter((r) => this.host.selection.has(r.id));
     if (selected.length === 1 && !this.host.readOnly && !this.host.locked.has(selected[0].id) && !this.host.hidden.has(selected[0].id)) {
-      // Vertices before midpoints: the later entries of handles() win.
-      /** @type {Hit | null} */
-      let best = null;
-      for (const handle of this.handles(selected[0])) {
-        if (Math.abs(handle.at[0] - sx) <= HANDLE + 2 && Math.abs(handle.at[1] - sy) <= HANDLE + 2) best = handle.hit;
-      }
-      // On a box too small on screen for its handles, the body wins so it can still be moved.
-      const region = selected[0];
-      if (best && best.part === 'resize' && region.kind === 'rect') {
-        const box = pixelBox(region, this.imageWidth, this.imageHeight);
-        const small = Math.min(box.w, box.h) * this.view.scale < 4 * (HANDLE + 2);
-        const [ix, iy] = this.view.toImage(sx, sy);
-        if (small && regionContains(region, ix, iy, this.imageWidth, this.imageHeight)) best = { region, part: 'body' };
-      }
+      const best = this.handleAt(selected[0], sx, sy);
       if (best) return best;
     }
     const [ix, iy] = this.view.toImage(sx, sy);
-    const slack = 3 / this.view.scale;
+    // Wide enough for points, which are grabbed by their drawn size.
+    const slack = (POINT_RADIUS.max + 2) / this.view.scale;
     let found = null;
     let foundArea = Infinity;
     for (const index of this.gridIndex().near(ix, iy, slack)) {
       const region = regions[index];
       if (this.host.hidden.has(region.id)) continue;
-      if (!regionContains(region, ix, iy, this.imageWidth, this.imageHeight) && !this.nearOutline(region, ix, iy, slack)) continue;
+      if (!this.touches(region, sx, sy)) continue;
       const area = regionArea(region, this.imageWidth, this.imageHeight);
       if (area <= foundArea) {
         found = region;
@@ -519,15 +620,71 @@ export class ImageEditor {
     return found ? { region: found, part: 'body' } : null;
   }
 
-  /** @param {Region} region @param {number} ix @param {number} iy @param {number} slack */
-  nearOutline(region, ix, iy, slack) {
-    const points = region.kind === 'rect'
-      ? boxCorners(pixelBox(region, this.imageWidth, this.imageHeight))
-      : polygonPixels(region, this.imageWidth, this.imageHeight);
-    for (let i = 0; i < points.length; i++) {
-      if (distanceToSegment(ix, iy, points[i], points[(i + 1) % points.length]) <= slack) return true;
+  /**
+   * The handle of a selected region under (sx, sy), if any.
+   * @param {Region} region @param {number} sx @param {number} sy
+   * @returns {Hit | null}
+   */
+  handleAt(region, sx, sy) {
+    if (region.kind === 'skeleton') {
+      const joint = this.jointAt(region, sx, sy);
+      return joint === null ? null : { region, part: 'vertex', index: joint };
     }
-    return false;
+    // Vertices before midpoints: the later entries of handles() win.
+    /** @type {Hit | null} */
+    let best = null;
+    for (const handle of this.handles(region)) {
+      if (Math.abs(handle.at[0] - sx) <= HANDLE + 2 && Math.abs(handle.at[1] - sy) <= HANDLE + 2) best = handle.hit;
+    }
+    // On a box too small on screen for its handles, the body wins so it can still be moved.
+    if (best && best.part === 'resize') {
+      const box = pixelBox(region, this.imageWidth, this.imageHeight);
+      const small = Math.min(box.w, box.h) * this.view.scale < 4 * (HANDLE + 2);
+      const [ix, iy] = this.view.toImage(sx, sy);
+      if (small && regionContains(region, ix, iy, this.imageWidth, this.imageHeight)) best = { region, part: 'body' };
+    }
+    return best;
+  }
+
+  /**
+   * The skeleton's joint nearest to (sx, sy) within grabbing distance, or null.
+   * @param {Region} region @param {number} sx @param {number} sy
+   */
+  jointAt(region, sx, sy) {
+    let found = null;
+    let nearest = Infinity;
+    region.joints.forEach((joint, index) => {
+      const [x, y] = this.pointOnScreen(joint);
+      const distance = Math.hypot(x - sx, y - sy);
+      if (distance <= this.pointRadius(joint) + 3 && distance < nearest) {
+        found = index;
+        nearest = distance;
+      }
+    });
+    return found;
+  }
+
+  /**
+   * Whether screen point (sx, sy) is on the region: inside it, or within a
+   * few pixels of its outline, its line, its point or a skeleton's joints and edges.
+   * @param {Region} region @param {number} sx @param {number} sy
+   */
+  touches(region, sx, sy) {
+    const [ix, iy] = this.view.toImage(sx, sy);
+    if (regionContains(region, ix, iy, this.imageWidth, this.imageHeight)) return true;
+    if (region.kind === 'point') {
+      const [x, y] = this.pointOnScreen(region);
+      return Math.hypot(x - sx, y - sy) <= this.pointRadius(region) + 3;
+    }
+    if (region.kind === 'skeleton') {
+      if (this.jointAt(region, sx, sy) !== null) return true;
+      const at = region.joints.map((joint) => this.pointOnScreen(joint));
+      return jointEdges(this.host.control(region.control), region.joints).some(([a, b]) => distanceToSegment(sx, sy, at[a], at[b]) <= 3);
+    }
+    const outline = region.kind === 'ellipse'
+      ? ellipseOutline(pixelBox(region, this.imageWidth, this.imageHeight)).map(([x, y]) => this.view.toScreen(x, y))
+      : this.screenOutline(region);
+    return this.segments(outline, region.kind !== 'polyline').some(([a, b]) => distanceToSegment(sx, sy, a, b) <= 3);
   }
 
   // ---- pointer interaction ---------------------------------------------------
@@ -552,67 +709,96 @@ export class ImageEditor {
       // Synthetic events (benchmarks, tests) have no active pointer to capture.
     }
     if (panning) {
-      this.drag = { pointerId: e.pointerId, kind: 'pan', startX: sx, startY: sy, moved: false, hit: null, startView: [this.view.offsetX, this.view.offsetY] };
+      this.startPan(e.pointerId, sx, sy);
       this.overlay.style.cursor = 'grabbing';
       return;
     }
     const tool = this.host.tool();
     const editable = !this.host.readOnly;
-    if (this.polygonDraft) {
-      this.drag = { pointerId: e.pointerId, kind: 'polygon-click', startX: sx, startY: sy, moved: false, hit: null };
+    if (this.pathDraft || this.skeletonDraft) {
+      this.drag = { pointerId: e.pointerId, kind: 'click', startX: sx, startY: sy, moved: false, hit: null };
       return;
     }
     const hit = this.hitTest(sx, sy);
     if (hit && hit.part !== 'body' && editable) {
-      if (hit.part === 'vertex' && e.altKey) {
-        this.deleteVertex(hit.region, hit.index);
-        return;
-      }
-      if (hit.part === 'midpoint') {
-        // Insert the vertex now and drag it.
-        const region = this.insertVertex(hit.region, hit.index + 1, this.view.toImage(sx, sy));
-        this.preview = region;
-        this.selectedVertex = hit.index + 1;
-        this.drag = { pointerId: e.pointerId, kind: 'edit', startX: sx, startY: sy, moved: true, hit: { region, part: 'vertex', index: hit.index + 1 } };
-        this.invalidate();
-        return;
-      }
-      this.selectedVertex = hit.part === 'vertex' ? hit.index : null;
-      this.drag = { pointerId: e.pointerId, kind: 'edit', startX: sx, startY: sy, moved: false, hit };
-      this.invalidate();
+      this.pressHandle(e, hit, sx, sy);
       return;
     }
     const bodyOfSelected = hit && this.host.selection.has(hit.region.id);
-    if (tool === 'select' || !editable || (bodyOfSelected && tool === 'rect') || (bodyOfSelected && tool === 'polygon')) {
-      if (hit) {
-        if (e.shiftKey || e.ctrlKey || e.metaKey) {
-          const ids = new Set(this.host.selection);
-          if (ids.has(hit.region.id)) ids.delete(hit.region.id);
-          else ids.add(hit.region.id);
-          this.host.select([...ids]);
-        } else if (!this.host.selection.has(hit.region.id)) {
-          this.host.select([hit.region.id]);
-        }
-        this.selectedVertex = null;
-        const movable = editable && !this.host.locked.has(hit.region.id);
-        this.drag = { pointerId: e.pointerId, kind: movable ? 'edit' : 'none', startX: sx, startY: sy, moved: false, hit };
-      } else {
+    if (tool === 'select' || !editable || bodyOfSelected) {
+      if (hit) this.pressRegion(e, hit, sx, sy);
+      else {
         this.host.select([]);
         // Dragging on empty image in select mode pans.
-        this.drag = { pointerId: e.pointerId, kind: 'pan', startX: sx, startY: sy, moved: false, hit: null, startView: [this.view.offsetX, this.view.offsetY] };
+        this.startPan(e.pointerId, sx, sy);
       }
       return;
     }
-    if (tool === 'rect') {
+    if (tool === 'rect' || tool === 'ellipse') {
       const point = this.clampToImage(this.view.toImage(sx, sy));
-      this.drag = { pointerId: e.pointerId, kind: 'draw-rect', startX: sx, startY: sy, moved: false, hit };
-      this.rectDraft = point;
-      this.rectDraftEnd = point;
+      this.drag = { pointerId: e.pointerId, kind: 'draw-box', startX: sx, startY: sy, moved: false, hit };
+      this.boxDraft = { tool, start: point, end: point };
       return;
     }
-    if (tool === 'polygon') {
-      this.drag = { pointerId: e.pointerId, kind: 'polygon-click', startX: sx, startY: sy, moved: false, hit: null };
+    this.drag = { pointerId: e.pointerId, kind: 'click', startX: sx, startY: sy, moved: false, hit: null };
+  }
+
+  /** @param {number} pointerId @param {number} sx @param {number} sy */
+  startPan(pointerId, sx, sy) {
+    this.drag = { pointerId, kind: 'pan', startX: sx, startY: sy, moved: false, hit: null, startView: [this.view.offsetX, this.view.offsetY] };
+  }
+
+  /**
+   * A press on a handle of the selected region: drag it; Alt deletes a
+   * vertex, a midpoint inserts one.
+   * @param {PointerEvent} e @param {Hit} hit @param {number} sx @param {number} sy
+   */
+  pressHandle(e, hit, sx, sy) {
+    if (hit.part === 'vertex' && e.altKey && hit.region.kind !== 'skeleton') {
+      this.deleteVertex(hit.region, hit.index);
+      return;
     }
+    if (hit.part === 'midpoint') {
+      // Insert the vertex now and drag it.
+      const region = this.insertVertex(hit.region, hit.index + 1, this.view.toImage(sx, sy));
+      this.preview = region;
+      this.selectedVertex = hit.index + 1;
+      this.drag = { pointerId: e.pointerId, kind: 'edit', startX: sx, startY: sy, moved: true, hit: { region, part: 'vertex', index: hit.index + 1 } };
+      this.invalidate();
+      return;
+    }
+    this.selectedVertex = hit.part === 'vertex' ? hit.index : null;
+    this.drag = { pointerId: e.pointerId, kind: 'edit', startX: sx, startY: sy, moved: false, hit };
+    this.invalidate();
+  }
+
+  /**
+   * A press on a region's body: select it (Shift/Ctrl: add or remove it)
+   * and drag it. A skeleton's joint is picked and dragged alone; its edges
+   * move the whole instance.
+   * @param {PointerEvent} e @param {Hit} hit @param {number} sx @param {number} sy
+   */
+  pressRegion(e, hit, sx, sy) {
+    const id = hit.region.id;
+    if (e.shiftKey || e.ctrlKey || e.metaKey) {
+      const ids = new Set(this.host.selection);
+      if (ids.has(id)) ids.delete(id);
+      else ids.add(id);
+      this.host.select([...ids]);
+    } else if (!this.host.selection.has(id)) {
+      this.host.select([id]);
+    }
+    this.selectedVertex = null;
+    /** @type {Hit} */
+    let dragged = hit;
+    const joint = hit.region.kind === 'skeleton' ? this.jointAt(hit.region, sx, sy) : null;
+    if (joint !== null && this.host.selection.has(id)) {
+      this.selectedVertex = joint;
+      dragged = { region: hit.region, part: 'vertex', index: joint };
+    }
+    const movable = !this.host.readOnly && !this.host.locked.has(id);
+    this.drag = { pointerId: e.pointerId, kind: movable ? 'edit' : 'none', startX: sx, startY: sy, moved: false, hit: dragged };
+    this.invalidate();
   }
 
   /** @param {PointerEvent} e */
@@ -625,7 +811,7 @@ export class ImageEditor {
       : '';
     const drag = this.drag;
     if (!drag || drag.pointerId !== e.pointerId) {
-      if (this.polygonDraft) this.invalidate();
+      if (this.pathDraft || this.skeletonDraft) this.invalidate();
       this.updateCursor(sx, sy);
       return;
     }
@@ -636,8 +822,8 @@ export class ImageEditor {
       this.view.offsetY = drag.startView[1] + sy - drag.startY;
       this.userMovedView = true;
       this.invalidate(true);
-    } else if (drag.kind === 'draw-rect') {
-      this.rectDraftEnd = this.clampToImage([ix, iy]);
+    } else if (drag.kind === 'draw-box' && this.boxDraft) {
+      this.boxDraft.end = this.clampToImage([ix, iy]);
       this.invalidate();
     } else if (drag.kind === 'edit' && drag.hit) {
       this.preview = this.edited(drag.hit, drag.startX, drag.startY, sx, sy, e.shiftKey);
@@ -653,19 +839,17 @@ export class ImageEditor {
     this.overlay.style.cursor = '';
     if (this.overlay.hasPointerCapture(e.pointerId)) this.overlay.releasePointerCapture(e.pointerId);
     const [sx, sy] = this.local(e);
-    if (drag.kind === 'draw-rect') {
-      const start = this.rectDraft;
-      const end = this.rectDraftEnd;
-      this.rectDraft = null;
-      this.rectDraftEnd = null;
-      if (drag.moved && start && end && e.type === 'pointerup') this.addRect(start, end);
+    if (drag.kind === 'draw-box') {
+      const draft = this.boxDraft;
+      this.boxDraft = null;
+      if (drag.moved && draft && e.type === 'pointerup') this.addBox(draft.tool, draft.start, draft.end);
       else if (!drag.moved) {
-        // A click with the box tool selects what is under it.
+        // A click with the box or ellipse tool selects what is under it.
         this.host.select(drag.hit ? [drag.hit.region.id] : []);
       }
       this.invalidate();
-    } else if (drag.kind === 'polygon-click' && e.type === 'pointerup') {
-      this.polygonClick(sx, sy);
+    } else if (drag.kind === 'click' && e.type === 'pointerup') {
+      this.toolClick(sx, sy);
     } else if (drag.kind === 'edit') {
       const preview = this.preview;
       this.preview = null;
@@ -683,7 +867,7 @@ export class ImageEditor {
     const tool = this.host.tool();
     const hit = this.hitTest(sx, sy);
     let cursor = tool === 'select' ? 'default' : 'crosshair';
-    if (hit && !this.host.readOnly) {
+    if (hit && !this.host.readOnly && !this.pathDraft && !this.skeletonDraft) {
       if (hit.part === 'body' && (tool === 'select' || this.host.selection.has(hit.region.id))) cursor = 'move';
       else if (hit.part === 'resize' || hit.part === 'vertex') cursor = 'pointer';
       else if (hit.part === 'rotate') cursor = 'grab';
@@ -702,29 +886,238 @@ export class ImageEditor {
     this.zoom(Math.exp(-delta * 0.002), sx, sy);
   }
 
-  /** @param {MouseEvent} e */
+  /**
+   * Double-click: finishes a polyline being drawn; on an edge of the
+   * selected polygon or polyline, inserts a vertex.
+   * @param {MouseEvent} e
+   */
   doubleClick(e) {
     if (this.host.readOnly) return;
-    const [sx, sy] = this.local(e);
-    const regions = this.currentRegions().filter((r) => this.host.selection.has(r.id) && r.kind === 'polygon');
-    if (regions.length !== 1 || this.host.locked.has(regions[0].id)) return;
-    const region = regions[0];
-    const outline = this.screenOutline(region);
-    for (let i = 0; i < outline.length; i++) {
-      if (distanceToSegment(sx, sy, outline[i], outline[(i + 1) % outline.length]) <= 5) {
-        const next = this.insertVertex(region, i + 1, this.view.toImage(sx, sy));
-        this.selectedVertex = i + 1;
-        this.replace(region, next);
-        return;
-      }
+    if (this.pathDraft?.tool === 'polyline') {
+      this.finishDrawing();
+      return;
     }
+    const [sx, sy] = this.local(e);
+    const region = this.editableSelection();
+    if (!region || (region.kind !== 'polygon' && region.kind !== 'polyline')) return;
+    const edges = this.segments(this.screenOutline(region), region.kind === 'polygon');
+    const index = edges.findIndex(([a, b]) => distanceToSegment(sx, sy, a, b) <= 5);
+    if (index < 0) return;
+    const next = this.insertVertex(region, index + 1, this.view.toImage(sx, sy));
+    this.selectedVertex = index + 1;
+    this.replace(region, next);
   }
 
-  // ---- edits ------------------------------------------------------------------
+  // ---- drawing new regions ------------------------------------------------------
 
   /** @param {[number, number]} p @returns {[number, number]} */
   clampToImage(p) {
     return [clamp(p[0], 0, this.imageWidth), clamp(p[1], 0, this.imageHeight)];
+  }
+
+  /**
+   * A click on the image with a clicking tool (or while drawing): a vertex,
+   * a point, or a skeleton's next joint.
+   * @param {number} sx @param {number} sy
+   */
+  toolClick(sx, sy) {
+    const point = this.clampToImage(this.view.toImage(sx, sy));
+    if (this.skeletonDraft) {
+      this.placeJoint(point);
+      return;
+    }
+    if (this.pathDraft) {
+      this.pathClick(this.pathDraft, sx, sy, point);
+      return;
+    }
+    const tool = this.host.tool();
+    if (tool === 'point') this.addPoint(point);
+    else if (tool === 'skeleton') {
+      if (this.startSkeleton()) this.placeJoint(point);
+    } else if (tool === 'polygon' || tool === 'polyline') this.startPath(tool, point);
+  }
+
+  /**
+   * A new region drawn with `tool` on this image, labelled as new regions
+   * are; null when no control of this image draws with it.
+   * @param {ShapeTool} tool @param {Partial<Region>} fields geometry
+   * @returns {Region | null}
+   */
+  newShape(tool, fields) {
+    const control = this.host.drawControl(this.object.name, tool);
+    if (!control) return null;
+    return newRegion({ kind: tool, control: control.name, object: this.object.name, ...this.host.newLabels(control), ...fields });
+  }
+
+  /**
+   * A box, or the ellipse inside it, from two corners dragged out.
+   * @param {'rect' | 'ellipse'} tool @param {[number, number]} start @param {[number, number]} end image pixels
+   */
+  addBox(tool, start, end) {
+    const W = this.imageWidth;
+    const H = this.imageHeight;
+    const x = Math.min(start[0], end[0]);
+    const y = Math.min(start[1], end[1]);
+    const w = Math.abs(end[0] - start[0]);
+    const h = Math.abs(end[1] - start[1]);
+    if (w * this.view.scale < MIN_DRAG && h * this.view.scale < MIN_DRAG) return;
+    const region = tool === 'rect'
+      ? this.newShape(tool, { x: percent(x, W), y: percent(y, H), width: percent(w, W), height: percent(h, H) })
+      : this.newShape(tool, { x: percent(x + w / 2, W), y: percent(y + h / 2, H), radiusX: percent(w / 2, W), radiusY: percent(h / 2, H) });
+    if (region) this.add(region);
+  }
+
+  /** @param {[number, number]} point image pixels */
+  addPoint(point) {
+    const region = this.newShape('point', { x: percent(point[0], this.imageWidth), y: percent(point[1], this.imageHeight), width: POINT_SIZE });
+    if (region) this.add(region);
+  }
+
+  /** @param {'polygon' | 'polyline'} tool @param {[number, number]} point image pixels */
+  startPath(tool, point) {
+    if (!this.host.drawControl(this.object.name, tool)) return;
+    this.pathDraft = { tool, points: [point] };
+    this.host.select([]);
+    this.invalidate();
+  }
+
+  /**
+   * @param {{tool: 'polygon' | 'polyline', points: [number, number][]}} draft
+   * @param {number} sx @param {number} sy @param {[number, number]} point image pixels
+   */
+  pathClick(draft, sx, sy, point) {
+    const [fx, fy] = this.view.toScreen(...draft.points[0]);
+    if (draft.tool === 'polygon' && draft.points.length >= 3 && Math.hypot(fx - sx, fy - sy) <= HANDLE + 3) {
+      this.finishDrawing();
+      return;
+    }
+    // A second click on the last vertex (a double-click's) adds nothing;
+    // compared where both land, clamped to the image, as a click beside it is.
+    const [lx, ly] = this.view.toScreen(...draft.points[draft.points.length - 1]);
+    const [px, py] = this.view.toScreen(...point);
+    if (Math.hypot(lx - px, ly - py) < MIN_DRAG) return;
+    draft.points.push(point);
+    this.invalidate();
+  }
+
+  /**
+   * Finish what is being drawn (Enter): close the polygon (3 points at
+   * least), end the polyline (2 at least), or end the skeleton instance with
+   * the joints placed so far. Too few points keep the drawing going.
+   */
+  finishDrawing() {
+    if (this.skeletonDraft) return this.finishSkeleton();
+    const draft = this.pathDraft;
+    if (!draft || draft.points.length < (draft.tool === 'polygon' ? 3 : 2)) return false;
+    this.pathDraft = null;
+    this.invalidate();
+    const points = draft.points.map(([x, y]) => /** @type {[number, number]} */ ([percent(x, this.imageWidth), percent(y, this.imageHeight)]));
+    const region = this.newShape(draft.tool, { points });
+    if (region) this.add(region);
+    return Boolean(region);
+  }
+
+  cancelDrawing() {
+    const had = Boolean(this.pathDraft || this.boxDraft || this.skeletonDraft);
+    this.pathDraft = null;
+    this.boxDraft = null;
+    if (this.skeletonDraft) {
+      this.skeletonDraft = null;
+      this.host.draftChanged();
+    }
+    this.invalidate();
+    return had;
+  }
+
+  // ---- skeletons ----------------------------------------------------------------
+
+  startSkeleton() {
+    const control = this.host.drawControl(this.object.name, 'skeleton');
+    if (!control) return false;
+    this.skeletonDraft = new SkeletonDraft(control, this.object.name, this.host.jointLabels(control));
+    this.host.select([]);
+    this.draftChanged();
+    return true;
+  }
+
+  /** The skeleton draft's next joint, or the instance once every joint is placed or skipped. @param {[number, number]} point image pixels */
+  placeJoint(point) {
+    const draft = this.skeletonDraft;
+    if (!draft) return;
+    draft.place(percent(point[0], this.imageWidth), percent(point[1], this.imageHeight));
+    if (draft.done) this.finishSkeleton();
+    else this.draftChanged();
+  }
+
+  /** The next joint is not in the image (N); starts an instance with the skeleton tool. */
+  skipJoint() {
+    if (!this.skeletonDraft && (this.host.tool() !== 'skeleton' || this.host.readOnly || !this.startSkeleton())) return false;
+    const draft = /** @type {SkeletonDraft} */ (this.skeletonDraft);
+    draft.skip();
+    if (draft.done) this.finishSkeleton();
+    else this.draftChanged();
+    return true;
+  }
+
+  /** Place `label` next (a click on the joint in the panel). @param {string} label */
+  chooseJoint(label) {
+    if (!this.skeletonDraft) return false;
+    this.skeletonDraft.choose(label);
+    this.draftChanged();
+    return true;
+  }
+
+  /** The instance being placed becomes a region, selected with its last joint picked. */
+  finishSkeleton() {
+    const draft = this.skeletonDraft;
+    if (!draft) return false;
+    this.skeletonDraft = null;
+    this.draftChanged();
+    const region = draft.region();
+    if (!region.joints.length) return false;
+    this.add(region);
+    const last = draft.last === null ? -1 : region.joints.findIndex((j) => j.labels[0] === draft.joints[/** @type {number} */ (draft.last)]);
+    this.selectedVertex = last >= 0 ? last : null;
+    return true;
+  }
+
+  draftChanged() {
+    this.invalidate();
+    this.host.draftChanged();
+  }
+
+  /**
+   * O: the picked joint goes visible → occluded → absent; while placing an
+   * instance, the joint placed last toggles between visible and occluded.
+   */
+  cycleVisibility() {
+    if (this.skeletonDraft) {
+      const toggled = this.skeletonDraft.toggleOccluded();
+      this.invalidate();
+      return toggled;
+    }
+    const region = this.editableSelection();
+    if (!region || region.kind !== 'skeleton' || this.selectedVertex === null) return false;
+    const next = cycleJoint(region, this.selectedVertex);
+    if (!next || next.joints.length < region.joints.length) this.selectedVertex = null;
+    this.replaceOrRemove(region, next);
+    return true;
+  }
+
+  /** The picked joint of the one selected skeleton, if any. */
+  pickedJoint() {
+    if (this.selectedVertex === null || this.host.selection.size !== 1) return null;
+    const region = this.currentRegions().find((r) => this.host.selection.has(r.id));
+    return region?.kind === 'skeleton' ? region.joints[this.selectedVertex] ?? null : null;
+  }
+
+  // ---- edits ------------------------------------------------------------------
+
+  /** The one selected region on this image, when it may be edited. */
+  editableSelection() {
+    if (this.host.readOnly || this.host.selection.size !== 1) return null;
+    const region = this.currentRegions().find((r) => this.host.selection.has(r.id));
+    return region && !this.host.locked.has(region.id) ? region : null;
   }
 
   /**
@@ -744,20 +1137,19 @@ export class ImageEditor {
       const [minX, minY, maxX, maxY] = regionBounds(region, W, H);
       const dx = clamp(bx - ax, -minX, Math.max(-minX, W - maxX));
       const dy = clamp(by - ay, -minY, Math.max(-minY, H - maxY));
-      if (region.kind === 'rect') {
-        return changed(region, {
-          x: percent((region.x / 100) * W + dx, W),
-          y: percent((region.y / 100) * H + dy, H),
-        });
-      }
-      return changed(region, {
-        points: region.points.map(([x, y]) => [percent((x / 100) * W + dx, W), percent((y / 100) * H + dy, H)]),
-      });
+      return moved(region, dx, dy, W, H);
     }
     if (hit.part === 'vertex') {
       const [px, py] = this.clampToImage([bx, by]);
+      /** @type {[number, number]} */
+      const at = [percent(px, W), percent(py, H)];
+      if (region.kind === 'skeleton') {
+        const joints = region.joints.slice();
+        joints[hit.index] = changed(joints[hit.index], { x: at[0], y: at[1] });
+        return changed(region, { joints });
+      }
       const points = region.points.slice();
-      points[hit.index] = [percent(px, W), percent(py, H)];
+      points[hit.index] = at;
       return changed(region, { points });
     }
     const box = pixelBox(region, W, H);
@@ -791,13 +1183,19 @@ export class ImageEditor {
   }
 
   /**
-   * A rectangle region from a pixel box, in percent and clamped to the
-   * ranges results allow.
+   * A rectangle region from a pixel box, or the ellipse inside it, in
+   * percent and clamped to the ranges results allow.
    * @param {Region} region @param {import('./geometry.js').PixelBox} box
    */
   boxRegion(region, box) {
     const W = this.imageWidth;
     const H = this.imageHeight;
+    if (region.kind === 'ellipse') {
+      const [cx, cy] = boxPoint(box, 0.5, 0.5);
+      return changed(region, {
+        x: percent(cx, W), y: percent(cy, H), radiusX: percent(box.w / 2, W), radiusY: percent(box.h / 2, H), rotation: box.rotation,
+      });
+    }
     const x = percent(box.x, W);
     const y = percent(box.y, H);
     let width = percent(box.w, W);
@@ -807,74 +1205,6 @@ export class ImageEditor {
       height = Math.min(height, 100 - y);
     }
     return changed(region, { x, y, width, height, rotation: box.rotation });
-  }
-
-  /** @param {[number, number]} start @param {[number, number]} end image pixels */
-  addRect(start, end) {
-    const control = this.host.drawControl(this.object.name, 'rect');
-    if (!control) return;
-    const W = this.imageWidth;
-    const H = this.imageHeight;
-    const x = Math.min(start[0], end[0]);
-    const y = Math.min(start[1], end[1]);
-    const w = Math.abs(end[0] - start[0]);
-    const h = Math.abs(end[1] - start[1]);
-    if (w * this.view.scale < MIN_DRAG && h * this.view.scale < MIN_DRAG) return;
-    const { labels, labelControl } = this.host.newLabels(control);
-    /** @type {Region} */
-    const region = {
-      kind: 'rect', id: newId(), control: control.name, object: this.object.name, labels, labelControl,
-      x: percent(x, W), y: percent(y, H), width: percent(w, W), height: percent(h, H), rotation: 0,
-      points: [], closed: true, items: [],
-    };
-    this.add(region);
-  }
-
-  /** @param {number} sx @param {number} sy */
-  polygonClick(sx, sy) {
-    const point = this.clampToImage(this.view.toImage(sx, sy));
-    if (!this.polygonDraft) {
-      if (!this.host.drawControl(this.object.name, 'polygon')) return;
-      this.polygonDraft = [point];
-      this.host.select([]);
-    } else {
-      const [fx, fy] = this.view.toScreen(...this.polygonDraft[0]);
-      if (this.polygonDraft.length >= 3 && Math.hypot(fx - sx, fy - sy) <= HANDLE + 3) {
-        this.finishPolygon();
-        return;
-      }
-      this.polygonDraft.push(point);
-    }
-    this.invalidate();
-  }
-
-  /** Close the polygon being drawn (Enter, or a click on its first vertex). */
-  finishPolygon() {
-    const draft = this.polygonDraft;
-    this.polygonDraft = null;
-    this.invalidate();
-    if (!draft || draft.length < 3) return false;
-    const control = this.host.drawControl(this.object.name, 'polygon');
-    if (!control) return false;
-    const { labels, labelControl } = this.host.newLabels(control);
-    /** @type {Region} */
-    const region = {
-      kind: 'polygon', id: newId(), control: control.name, object: this.object.name, labels, labelControl,
-      x: 0, y: 0, width: 0, height: 0, rotation: 0,
-      points: draft.map(([x, y]) => [percent(x, this.imageWidth), percent(y, this.imageHeight)]),
-      closed: true, items: [],
-    };
-    this.add(region);
-    return true;
-  }
-
-  cancelDrawing() {
-    const had = Boolean(this.polygonDraft || this.rectDraft);
-    this.polygonDraft = null;
-    this.rectDraft = null;
-    this.rectDraftEnd = null;
-    this.invalidate();
-    return had;
   }
 
   /** @param {Region} region */
@@ -890,6 +1220,12 @@ export class ImageEditor {
     this.host.commit(entries);
   }
 
+  /** @param {Region} before @param {Region | null} after null: the region goes */
+  replaceOrRemove(before, after) {
+    if (after) this.replace(before, after);
+    else this.host.commit(this.host.entries().filter((e) => e.id !== before.id));
+  }
+
   /** @param {Region} region @param {number} index @param {[number, number]} point image pixels */
   insertVertex(region, index, point) {
     const [px, py] = this.clampToImage(point);
@@ -898,21 +1234,26 @@ export class ImageEditor {
     return changed(region, { points });
   }
 
-  /** @param {Region} region @param {number} index */
+  /** A polygon keeps 3 vertices at least, a polyline 2. @param {Region} region @param {number} index */
   deleteVertex(region, index) {
-    if (region.points.length <= 3) return false;
+    if (region.points.length <= (region.kind === 'polygon' ? 3 : 2)) return false;
     const points = region.points.filter((_, i) => i !== index);
     this.selectedVertex = null;
     this.replace(region, changed(region, { points }));
     return true;
   }
 
-  /** Delete the picked vertex of the selected polygon, if any. */
+  /** Delete the picked vertex of the selected polygon or polyline, or make the picked joint absent. */
   deleteSelectedVertex() {
-    if (this.selectedVertex === null) return false;
-    const region = this.currentRegions().find((r) => this.host.selection.has(r.id) && r.kind === 'polygon');
-    if (!region || this.host.locked.has(region.id)) return false;
-    return this.deleteVertex(region, this.selectedVertex);
+    const region = this.editableSelection();
+    const index = this.selectedVertex;
+    if (!region || index === null) return false;
+    if (region.kind === 'skeleton') {
+      this.selectedVertex = null;
+      this.replaceOrRemove(region, withoutJoint(region, index));
+      return true;
+    }
+    return (region.kind === 'polygon' || region.kind === 'polyline') && this.deleteVertex(region, index);
   }
 
   /**

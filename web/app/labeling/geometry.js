@@ -73,21 +73,31 @@ export function rotate(dx, dy, degrees) {
 
 /**
  * A box in image pixels: top-left corner (the rotation pivot, as in Label
- * Studio), unrotated size, rotation in degrees.
+ * Studio), unrotated size, rotation in degrees. An ellipse is handled as the
+ * box around it, so it gets the same resize and rotate handles.
  * @typedef {{x: number, y: number, w: number, h: number, rotation: number}} PixelBox
  */
 
 /**
+ * The box of a rectangle, or the box around an ellipse.
  * @param {Region} region @param {number} imageWidth @param {number} imageHeight
  * @returns {PixelBox}
  */
 export function pixelBox(region, imageWidth, imageHeight) {
+  const rotation = region.rotation || 0;
+  if (region.kind === 'ellipse') {
+    const rx = (region.radiusX / 100) * imageWidth;
+    const ry = (region.radiusY / 100) * imageHeight;
+    // The centre is the ellipse's pivot; the box's is its top-left corner.
+    const [dx, dy] = rotate(-rx, -ry, rotation);
+    return { x: (region.x / 100) * imageWidth + dx, y: (region.y / 100) * imageHeight + dy, w: 2 * rx, h: 2 * ry, rotation };
+  }
   return {
     x: (region.x / 100) * imageWidth,
     y: (region.y / 100) * imageHeight,
     w: (region.width / 100) * imageWidth,
     h: (region.height / 100) * imageHeight,
-    rotation: region.rotation || 0,
+    rotation,
   };
 }
 
@@ -120,30 +130,77 @@ export function toBoxFrame(box, px, py) {
 }
 
 /**
+ * Points along an ellipse's outline, image pixels (for hit testing its edge).
+ * @param {PixelBox} box the box around it @param {number} [count]
+ * @returns {[number, number][]}
+ */
+export function ellipseOutline(box, count = 48) {
+  return Array.from({ length: count }, (_, i) => {
+    const t = (i / count) * 2 * Math.PI;
+    return boxPoint(box, 0.5 + Math.cos(t) / 2, 0.5 + Math.sin(t) / 2);
+  });
+}
+
+/**
+ * The points that make a region's shape, image pixels: corners, vertices,
+ * a point's position, a skeleton's joints.
+ * @param {Region} region @param {number} imageWidth @param {number} imageHeight
+ * @returns {[number, number][]}
+ */
+export function regionPixels(region, imageWidth, imageHeight) {
+  switch (region.kind) {
+    case 'rect':
+    case 'ellipse':
+      return boxCorners(pixelBox(region, imageWidth, imageHeight));
+    case 'point':
+      return [[(region.x / 100) * imageWidth, (region.y / 100) * imageHeight]];
+    case 'skeleton':
+      return region.joints.flatMap((joint) => regionPixels(joint, imageWidth, imageHeight));
+    default:
+      return polygonPixels(region, imageWidth, imageHeight);
+  }
+}
+
+/**
  * Axis-aligned bounds of a region in image pixels: [minX, minY, maxX, maxY].
  * @param {Region} region @param {number} imageWidth @param {number} imageHeight
  * @returns {[number, number, number, number]}
  */
 export function regionBounds(region, imageWidth, imageHeight) {
-  let points;
-  if (region.kind === 'rect') {
+  if (region.kind === 'rect' && !region.rotation) {
     const box = pixelBox(region, imageWidth, imageHeight);
-    if (!box.rotation) return [box.x, box.y, box.x + box.w, box.y + box.h];
-    points = boxCorners(box);
-  } else {
-    points = region.points.map(([x, y]) => [(x / 100) * imageWidth, (y / 100) * imageHeight]);
+    return [box.x, box.y, box.x + box.w, box.y + box.h];
   }
+  if (region.kind === 'ellipse') return ellipseBounds(region, imageWidth, imageHeight);
   let minX = Infinity;
   let minY = Infinity;
   let maxX = -Infinity;
   let maxY = -Infinity;
-  for (const [x, y] of points) {
+  for (const [x, y] of regionPixels(region, imageWidth, imageHeight)) {
     if (x < minX) minX = x;
     if (y < minY) minY = y;
     if (x > maxX) maxX = x;
     if (y > maxY) maxY = y;
   }
   return [minX, minY, maxX, maxY];
+}
+
+/**
+ * The exact bounds of a rotated ellipse (its box's corners reach further).
+ * @param {Region} region @param {number} imageWidth @param {number} imageHeight
+ * @returns {[number, number, number, number]}
+ */
+function ellipseBounds(region, imageWidth, imageHeight) {
+  const cx = (region.x / 100) * imageWidth;
+  const cy = (region.y / 100) * imageHeight;
+  const rx = (region.radiusX / 100) * imageWidth;
+  const ry = (region.radiusY / 100) * imageHeight;
+  const r = ((region.rotation || 0) * Math.PI) / 180;
+  const c = Math.cos(r);
+  const s = Math.sin(r);
+  const ex = Math.hypot(rx * c, ry * s);
+  const ey = Math.hypot(rx * s, ry * c);
+  return [cx - ex, cy - ey, cx + ex, cy + ey];
 }
 
 /**
@@ -174,16 +231,21 @@ export function distanceToSegment(px, py, a, b) {
 }
 
 /**
- * Whether (px, py), in image pixels, lies inside the region.
+ * Whether (px, py), in image pixels, lies inside the region. Points,
+ * polylines and skeletons have no inside: they are hit near their lines.
  * @param {Region} region @param {number} px @param {number} py
  * @param {number} imageWidth @param {number} imageHeight
  */
 export function regionContains(region, px, py, imageWidth, imageHeight) {
-  if (region.kind === 'rect') {
+  if (region.kind === 'rect' || region.kind === 'ellipse') {
     const box = pixelBox(region, imageWidth, imageHeight);
     const [u, v] = toBoxFrame(box, px, py);
-    return u >= 0 && v >= 0 && u <= box.w && v <= box.h;
+    if (region.kind === 'rect') return u >= 0 && v >= 0 && u <= box.w && v <= box.h;
+    const du = box.w ? (2 * u) / box.w - 1 : Infinity;
+    const dv = box.h ? (2 * v) / box.h - 1 : Infinity;
+    return du * du + dv * dv <= 1;
   }
+  if (region.kind !== 'polygon') return false;
   return pointInPolygon(polygonPixels(region, imageWidth, imageHeight), px, py);
 }
 
@@ -195,16 +257,39 @@ export function polygonPixels(region, imageWidth, imageHeight) {
   return region.points.map(([x, y]) => [(x / 100) * imageWidth, (y / 100) * imageHeight]);
 }
 
-/** Area in image pixels (for picking the smallest region under the cursor).
+/** Area in image pixels (for picking the smallest region under the cursor);
+ * 0 for shapes without an inside, so they win over the areas around them.
  * @param {Region} region @param {number} imageWidth @param {number} imageHeight */
 export function regionArea(region, imageWidth, imageHeight) {
   if (region.kind === 'rect') return (region.width * imageWidth * region.height * imageHeight) / 10000;
+  if (region.kind === 'ellipse') return (Math.PI * region.radiusX * imageWidth * region.radiusY * imageHeight) / 10000;
+  if (region.kind !== 'polygon') return 0;
   const points = polygonPixels(region, imageWidth, imageHeight);
   let area = 0;
   for (let i = 0, j = points.length - 1; i < points.length; j = i++) {
     area += (points[j][0] + points[i][0]) * (points[j][1] - points[i][1]);
   }
   return Math.abs(area / 2);
+}
+
+/**
+ * The region moved by (dx, dy) image pixels, as a new object.
+ * @param {Region} region @param {number} dx @param {number} dy
+ * @param {number} imageWidth @param {number} imageHeight
+ * @returns {Region}
+ */
+export function moved(region, dx, dy, imageWidth, imageHeight) {
+  /** @param {number} x */
+  const mx = (x) => percent((x / 100) * imageWidth + dx, imageWidth);
+  /** @param {number} y */
+  const my = (y) => percent((y / 100) * imageHeight + dy, imageHeight);
+  if (region.kind === 'polygon' || region.kind === 'polyline') {
+    return { ...region, points: region.points.map(([x, y]) => [mx(x), my(y)]) };
+  }
+  if (region.kind === 'skeleton') {
+    return { ...region, joints: region.joints.map((joint) => moved(joint, dx, dy, imageWidth, imageHeight)) };
+  }
+  return { ...region, x: mx(region.x), y: my(region.y) };
 }
 
 /**

@@ -9,22 +9,70 @@
 /** @typedef {import('./types.js').ItemEntry} ItemEntry */
 /** @typedef {import('./types.js').LabelConfig} LabelConfig */
 /** @typedef {import('./types.js').ControlTag} ControlTag */
+/** @typedef {import('./types.js').RegionKind} RegionKind */
+/** @typedef {'rect' | 'polygon' | 'ellipse' | 'polyline' | 'point'} ShapeTool */
 
-/** Result types that draw a region, with the key holding their labels (or null). */
-export const REGION_TYPES = /** @type {Record<string, {kind: 'rect' | 'polygon', labelsKey: string | null}>} */ ({
+/**
+ * Result types that draw a region: the region kind, and the value key
+ * holding their labels (null for the unlabelled variants).
+ * @type {Record<string, {kind: Exclude<RegionKind, 'skeleton'>, labelsKey: string | null}>}
+ */
+export const REGION_TYPES = {
   rectanglelabels: { kind: 'rect', labelsKey: 'rectanglelabels' },
   rectangle: { kind: 'rect', labelsKey: null },
   polygonlabels: { kind: 'polygon', labelsKey: 'polygonlabels' },
   polygon: { kind: 'polygon', labelsKey: null },
-});
+  ellipselabels: { kind: 'ellipse', labelsKey: 'ellipselabels' },
+  ellipse: { kind: 'ellipse', labelsKey: null },
+  polylinelabels: { kind: 'polyline', labelsKey: 'polylinelabels' },
+  polyline: { kind: 'polyline', labelsKey: null },
+  keypointlabels: { kind: 'point', labelsKey: 'keypointlabels' },
+  keypoint: { kind: 'point', labelsKey: null },
+};
+
+/** Every value key that holds a region's labels. */
+const LABEL_KEYS = Object.values(REGION_TYPES).flatMap((t) => (t.labelsKey ? [t.labelsKey] : []));
+
+/**
+ * The controls that draw regions: the tool that draws them, the result type
+ * they produce, and whether they carry their own labels (the bare ones take
+ * a `Labels` control's). A `KeyPointLabels` with a skeleton draws with the
+ * skeleton tool instead (see `toolOf`).
+ * @type {Record<string, {tool: ShapeTool, type: string, labelled: boolean}>}
+ */
+export const SHAPE_CONTROLS = {
+  RectangleLabels: { tool: 'rect', type: 'rectanglelabels', labelled: true },
+  Rectangle: { tool: 'rect', type: 'rectangle', labelled: false },
+  PolygonLabels: { tool: 'polygon', type: 'polygonlabels', labelled: true },
+  Polygon: { tool: 'polygon', type: 'polygon', labelled: false },
+  EllipseLabels: { tool: 'ellipse', type: 'ellipselabels', labelled: true },
+  Ellipse: { tool: 'ellipse', type: 'ellipse', labelled: false },
+  PolyLineLabels: { tool: 'polyline', type: 'polylinelabels', labelled: true },
+  PolyLine: { tool: 'polyline', type: 'polyline', labelled: false },
+  KeyPointLabels: { tool: 'point', type: 'keypointlabels', labelled: true },
+  KeyPoint: { tool: 'point', type: 'keypoint', labelled: false },
+};
 
 /** The result type each region-drawing control produces. */
-export const CONTROL_RESULT_TYPE = /** @type {Record<string, string>} */ ({
-  RectangleLabels: 'rectanglelabels',
-  Rectangle: 'rectangle',
-  PolygonLabels: 'polygonlabels',
-  Polygon: 'polygon',
-});
+export const CONTROL_RESULT_TYPE = /** @type {Record<string, string>} */ (
+  Object.fromEntries(Object.entries(SHAPE_CONTROLS).map(([kind, shape]) => [kind, shape.type]))
+);
+
+/**
+ * The tool that draws a control's regions, or null for controls that draw none.
+ * @param {ControlTag} control
+ * @returns {ShapeTool | 'skeleton' | null}
+ */
+export function toolOf(control) {
+  if (control.skeleton) return 'skeleton';
+  return SHAPE_CONTROLS[control.kind]?.tool ?? null;
+}
+
+/** The result type a region of each kind is written as when its control is unknown. */
+const FALLBACK_TYPE = { rect: 'rectangle', polygon: 'polygon', ellipse: 'ellipse', polyline: 'polyline', point: 'keypoint', skeleton: 'keypointlabels' };
+
+/** Size new points are drawn at, percent of the image width (Label Studio's `width`). */
+export const POINT_SIZE = 0.5;
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
 
@@ -34,6 +82,18 @@ export function newId() {
   let id = '';
   for (const byte of bytes) id += ID_ALPHABET[byte & 63];
   return id;
+}
+
+/**
+ * A new region: `fields` over empty geometry and a new id.
+ * @param {Pick<Region, 'kind' | 'control' | 'object' | 'labels' | 'labelControl'> & Partial<Region>} fields
+ * @returns {Region}
+ */
+export function newRegion(fields) {
+  return {
+    id: newId(), x: 0, y: 0, width: 0, height: 0, rotation: 0, radiusX: 0, radiusY: 0,
+    points: [], closed: true, occluded: false, joints: [], items: [], ...fields,
+  };
 }
 
 /** @param {unknown} v */
@@ -57,20 +117,67 @@ const written = new WeakMap();
 
 /**
  * Read result items into entries: regions grouped by id (a geometry item
- * plus `labels` and per-region items sharing its id), everything else kept.
+ * plus `labels` and per-region items sharing its id), the points of one
+ * skeleton instance grouped by their `parentID` into one region, everything
+ * else kept.
  * @param {ResultItem[]} items
  * @param {LabelConfig} config
  * @returns {Entry[]}
  */
 export function readResult(items, config) {
   const controls = new Map(config.controls.map((c) => [c.name, c]));
-  /** Ids of region geometry items. @type {Set<string>} */
+  const attached = attachedItems(items);
+  /** @type {Entry[]} */
+  const entries = [];
+  /** @type {Set<string>} */
+  const done = new Set();
+  /** Skeleton instances by parentID: where they go in `entries`, and their joints. @type {Map<string, {index: number, joints: Region[]}>} */
+  const instances = new Map();
+  for (const item of items) {
+    if (!item || typeof item !== 'object') continue;
+    const id = typeof item.id === 'string' ? item.id : null;
+    if (id && done.has(id)) continue;
+    if (REGION_TYPES[item.type]) {
+      // The geometry item first, then the others with its id.
+      const group = id ? [item, ...(attached.get(id) ?? [])] : [item];
+      if (id) done.add(id);
+      const region = regionFromItems(group);
+      if (id === region.id) written.set(region, group.map((i) => Object.freeze(i)));
+      const parent = skeletonParent(item, controls);
+      if (!parent) {
+        entries.push(region);
+        continue;
+      }
+      let instance = instances.get(parent);
+      if (!instance) {
+        instance = { index: entries.length, joints: [] };
+        instances.set(parent, instance);
+        entries.push(region); // a placeholder for the instance, at its first joint
+      }
+      instance.joints.push(region);
+      continue;
+    }
+    if (id && attached.has(id)) continue; // belongs to a region, taken with it
+    entries.push({ kind: 'item', id: id ?? newId(), item: Object.freeze(item) });
+  }
+  for (const [id, { index, joints }] of instances) entries[index] = skeletonFromJoints(id, joints);
+  return entries;
+}
+
+/**
+ * Items that are not region geometry but share a region's id (labels,
+ * per-region results), by that id.
+ * @param {ResultItem[]} items
+ * @returns {Map<string, ResultItem[]>}
+ */
+function attachedItems(items) {
+  /** @type {Set<string>} */
   const regionIds = new Set();
-  /** Other items sharing an id (labels, per-region results), by id. @type {Map<string, ResultItem[]>} */
-  const attached = new Map();
   for (const item of items) {
     if (item && typeof item.id === 'string' && REGION_TYPES[item.type]) regionIds.add(item.id);
   }
+  /** @type {Map<string, ResultItem[]>} */
+  const attached = new Map();
   for (const item of items) {
     if (item && typeof item.id === 'string' && !REGION_TYPES[item.type] && regionIds.has(item.id)) {
       const group = attached.get(item.id);
@@ -78,36 +185,37 @@ export function readResult(items, config) {
       else attached.set(item.id, [item]);
     }
   }
-  /** @type {Entry[]} */
-  const entries = [];
-  /** @type {Set<string>} */
-  const done = new Set();
-  for (const item of items) {
-    if (!item || typeof item !== 'object') continue;
-    const id = typeof item.id === 'string' ? item.id : null;
-    if (id && done.has(id)) continue;
-    const shape = REGION_TYPES[item.type];
-    if (shape) {
-      // The geometry item first, then the others with its id.
-      const group = id ? [item, ...(attached.get(id) ?? [])] : [item];
-      if (id) done.add(id);
-      const region = regionFromItems(group, controls);
-      entries.push(region);
-      if (id === region.id) written.set(region, group.map((i) => Object.freeze(i)));
-      continue;
-    }
-    if (id && regionIds.has(id)) continue; // belongs to a region, taken with it
-    entries.push({ kind: 'item', id: id ?? newId(), item: Object.freeze(item) });
-  }
-  return entries;
+  return attached;
+}
+
+/**
+ * The skeleton instance a point belongs to: its `parentID`, when its control
+ * has a skeleton. Other points (Label Studio's) stay single points.
+ * @param {ResultItem} item @param {Map<string, ControlTag>} controls
+ */
+function skeletonParent(item, controls) {
+  const parent = item.parentID;
+  if (typeof parent !== 'string' || !parent || REGION_TYPES[item.type].kind !== 'point') return null;
+  return controls.get(item.from_name)?.skeleton ? parent : null;
+}
+
+/**
+ * A skeleton instance read from its joints; untouched, it writes back the
+ * joints' items as they came.
+ * @param {string} id @param {Region[]} joints
+ */
+function skeletonFromJoints(id, joints) {
+  const region = newRegion({ kind: 'skeleton', id, control: joints[0].control, object: joints[0].object, labels: [], labelControl: null, joints });
+  const items = joints.map((joint) => written.get(joint));
+  if (items.every((i) => i !== undefined)) written.set(region, items.flat());
+  return region;
 }
 
 /**
  * @param {ResultItem[]} group geometry item first
- * @param {Map<string, ControlTag>} controls
  * @returns {Region}
  */
-function regionFromItems(group, controls) {
+function regionFromItems(group) {
   const [item, ...others] = group;
   const shape = REGION_TYPES[item.type];
   const value = item.value ?? {};
@@ -122,8 +230,8 @@ function regionFromItems(group, controls) {
   const points = Array.isArray(value.points)
     ? value.points.map((/** @type {unknown[]} */ p) => /** @type {[number, number]} */ ([finite(p?.[0]), finite(p?.[1])]))
     : [];
-  void controls;
-  return {
+  const isPoint = shape.kind === 'point';
+  return newRegion({
     kind: shape.kind,
     id: typeof item.id === 'string' ? item.id : newId(),
     control: item.from_name,
@@ -132,13 +240,17 @@ function regionFromItems(group, controls) {
     labelControl,
     x: finite(value.x),
     y: finite(value.y),
-    width: finite(value.width),
+    // A point's width is the size it is drawn at; Label Studio's may be missing.
+    width: isPoint && !(Number(value.width) > 0) ? POINT_SIZE : finite(value.width),
     height: finite(value.height),
     rotation: finite(value.rotation),
+    radiusX: finite(value.radiusX),
+    radiusY: finite(value.radiusY),
     points,
     closed: value.closed !== false,
+    occluded: isPoint && value.visibility === 'occluded',
     items: group,
-  };
+  });
 }
 
 /**
@@ -147,17 +259,25 @@ function regionFromItems(group, controls) {
  * @returns {Record<string, unknown>}
  */
 function geometry(region) {
-  if (region.kind === 'rect') {
-    return { x: region.x, y: region.y, width: region.width, height: region.height, rotation: region.rotation };
+  switch (region.kind) {
+    case 'rect':
+      return { x: region.x, y: region.y, width: region.width, height: region.height, rotation: region.rotation };
+    case 'ellipse':
+      return { x: region.x, y: region.y, radiusX: region.radiusX, radiusY: region.radiusY, rotation: region.rotation };
+    case 'point':
+      return { x: region.x, y: region.y, width: region.width };
+    case 'polyline':
+      return { points: region.points.map((p) => [p[0], p[1]]) };
+    default:
+      return { points: region.points.map((p) => [p[0], p[1]]), closed: true };
   }
-  return { points: region.points.map((p) => [p[0], p[1]]), closed: true };
 }
 
 /**
  * Write a region as result items: its geometry item, a `labels` item when
  * its labels come from a separate `Labels` control, and its per-region items
  * with the geometry brought up to date. Unknown keys of the items it was
- * read from are kept.
+ * read from are kept. A skeleton writes its joints.
  * @param {Region} region
  * @param {Map<string, [number, number]>} sizes natural size per image object name
  * @param {Map<string, ControlTag>} controls
@@ -166,19 +286,29 @@ function geometry(region) {
 export function writeRegion(region, sizes, controls) {
   const cached = written.get(region);
   if (cached) return cached;
+  const out = region.kind === 'skeleton' ? writeSkeleton(region, sizes, controls) : writeShape(region, sizes, controls);
+  for (const item of out) Object.freeze(item);
+  written.set(region, out);
+  return out;
+}
+
+/**
+ * @param {Region} region not a skeleton
+ * @param {Map<string, [number, number]>} sizes @param {Map<string, ControlTag>} controls
+ * @returns {ResultItem[]}
+ */
+function writeShape(region, sizes, controls) {
   const size = sizes.get(region.object);
   const control = controls.get(region.control);
-  const type =
-    (control && CONTROL_RESULT_TYPE[control.kind]) ??
-    region.items[0]?.type ??
-    (region.kind === 'rect' ? 'rectangle' : 'polygon');
+  const type = (control && CONTROL_RESULT_TYPE[control.kind]) ?? region.items[0]?.type ?? FALLBACK_TYPE[region.kind];
   const shape = REGION_TYPES[type];
   const base = region.items[0] ?? {};
   const geo = geometry(region);
   /** @type {Record<string, any>} */
   const value = { ...(base.type === type ? base.value : {}), ...geo };
-  for (const key of ['rectanglelabels', 'polygonlabels']) delete value[key];
+  for (const key of LABEL_KEYS) delete value[key];
   if (shape.labelsKey && !region.labelControl) value[shape.labelsKey] = [...region.labels];
+  if (region.kind === 'point') setVisibility(value, region.occluded);
   /** @type {Record<string, any>} */
   const sizeKeys = size ? { original_width: size[0], original_height: size[1] } : {};
   /** @type {ResultItem[]} */
@@ -211,9 +341,31 @@ export function writeRegion(region, sizes, controls) {
     if (item.type === 'labels') continue;
     out.push({ ...item, id: region.id, to_name: region.object, ...sizeKeys, value: { ...item.value, ...geo } });
   }
-  for (const item of out) Object.freeze(item);
-  written.set(region, out);
   return out;
+}
+
+/**
+ * Gloss's `visibility` of a point: `occluded`, or visible (an explicit
+ * `visible` read from a result stays).
+ * @param {Record<string, any>} value @param {boolean} occluded
+ */
+function setVisibility(value, occluded) {
+  if (occluded) value.visibility = 'occluded';
+  else if (value.visibility === 'occluded') delete value.visibility;
+}
+
+/**
+ * A skeleton's joints, each a point whose result carries the instance's id
+ * as its `parentID`.
+ * @param {Region} region
+ * @param {Map<string, [number, number]>} sizes @param {Map<string, ControlTag>} controls
+ * @returns {ResultItem[]}
+ */
+function writeSkeleton(region, sizes, controls) {
+  return region.joints.flatMap((joint) => {
+    const [point, ...attachedToJoint] = writeRegion(joint, sizes, controls);
+    return [point.parentID === region.id ? point : { ...point, parentID: region.id }, ...attachedToJoint];
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
-// The panels beside the image: label pickers, choices, text areas, and the
-// region list (virtualized: only the rows in view exist, so 5,000 regions
-// cost as little as 20).
+// The panels beside the image: label pickers (a skeleton's joints among
+// them), choices, text areas, numbers, the region list (virtualized: only
+// the rows in view exist, so 5,000 regions cost as little as 20) and the
+// selected region's own attributes under it.
 
 import { el, button, iconButton } from './dom.js';
 
@@ -27,6 +28,11 @@ import { el, button, iconButton } from './dom.js';
  *   toggleChoice: (control: ControlTag, value: string) => void,
  *   textOf: (control: ControlTag) => string | null,
  *   setText: (control: ControlTag, text: string) => void,
+ *   numberOf: (control: ControlTag) => {number: number | null} | null,
+ *   setNumber: (control: ControlTag, number: number | null) => void,
+ *   jointStatus: (control: ControlTag) => {next: string | null, done: Set<string>} | null,
+ *   describeRegion: (region: Region) => string,
+ *   attributeRegion: () => Region | null,
  *   select: (ids: string[]) => void,
  *   toggleHidden: (id: string) => void,
  *   toggleLocked: (id: string) => void,
@@ -82,7 +88,9 @@ function filterBox(buttons, values, pick) {
 }
 
 /**
- * Label buttons of a `RectangleLabels`, `PolygonLabels` or `Labels` control.
+ * Label buttons of a `RectangleLabels`, `PolygonLabels`, `Labels`, ...
+ * control. A skeleton's labels are its joints: the one placed next is
+ * marked, and those placed or skipped.
  * @param {ControlTag} control @param {PanelHost} host
  * @returns {Panel & {filter: HTMLInputElement | null}}
  */
@@ -99,8 +107,18 @@ export function labelsPanel(control, host) {
   });
   const filter = labels.length > FILTER_THRESHOLD ? filterBox(buttons, values, (v) => host.pickLabel(control, v)) : null;
   const list = el('div', { class: 'gl-options' }, buttons);
-  const element = el('div', { class: 'gl-panel gl-labels', 'data-control': control.name }, [filter, list]);
+  const title = control.skeleton ? el('div', { class: 'gl-panel-title' }, [`Skeleton “${control.skeleton.value}”: joints in order`]) : null;
+  const element = el('div', { class: 'gl-panel gl-labels', 'data-control': control.name }, [title, filter, list]);
   const update = () => {
+    const joints = control.skeleton ? host.jointStatus(control) : null;
+    if (joints) {
+      buttons.forEach((b, i) => {
+        b.classList.toggle('gl-on', values[i] === joints.next);
+        b.classList.toggle('gl-done', joints.done.has(values[i]));
+      });
+      return;
+    }
+    for (const b of buttons) b.classList.remove('gl-done');
     // The label of the selected region if there is one, else the one new regions get.
     const selected = host.entries().filter((e) => e.kind !== 'item' && host.selection.has(e.id));
     /** @type {Set<string>} */
@@ -161,13 +179,83 @@ export function textAreaPanel(control, host) {
     'aria-label': control.attributes.placeholder || control.name,
   });
   area.addEventListener('input', () => host.setText(control, area.value));
-  const note = el('div', { class: 'gl-muted' }, ['Select a region to add text.']);
-  const element = el('div', { class: 'gl-panel gl-textarea-panel', 'data-control': control.name }, [note, area]);
+  return fieldPanel(control, 'gl-textarea-panel', 'Select a region to add text.', area, () => host.textOf(control), (text) => {
+    if (area.value !== text) area.value = text;
+  });
+}
+
+/**
+ * A panel of one field, shown where the control's value has a place (a
+ * per-region control's only while one region is selected), else a note.
+ * @template T
+ * @param {ControlTag} control @param {string} className @param {string} noteText
+ * @param {HTMLElement} field
+ * @param {() => T | null} valueOf the value, or null where it has no place
+ * @param {(value: T) => void} show puts the value in the field
+ * @returns {Panel}
+ */
+function fieldPanel(control, className, noteText, field, valueOf, show) {
+  const note = el('div', { class: 'gl-muted' }, [noteText]);
+  const element = el('div', { class: `gl-panel ${className}`, 'data-control': control.name }, [note, field]);
   const update = () => {
-    const text = host.textOf(control);
-    note.hidden = text !== null;
-    area.hidden = text === null;
-    if (area.value !== (text ?? '')) area.value = text ?? '';
+    const value = valueOf();
+    note.hidden = value !== null;
+    field.hidden = value === null;
+    if (value !== null) show(value);
+  };
+  update();
+  return { element, update };
+}
+
+/**
+ * A `Number` control: one number per object (or per region), inside the
+ * control's `min` and `max`, in its `step`s. Only a valid number is
+ * written; while the field holds anything else, the result keeps the last one.
+ * @param {ControlTag} control @param {PanelHost} host
+ * @returns {Panel}
+ */
+export function numberPanel(control, host) {
+  const { min, max, step } = control.attributes;
+  const input = el('input', {
+    type: 'number', class: 'gl-number', min, max, step: step ?? 'any', readonly: host.readOnly, 'aria-label': control.name,
+  });
+  input.addEventListener('input', () => {
+    if (input.value === '' && !input.validity.badInput) host.setNumber(control, null);
+    else if (input.checkValidity()) host.setNumber(control, input.valueAsNumber);
+  });
+  const panel = fieldPanel(control, 'gl-number-panel', 'Select a region to give it a number.', input, () => host.numberOf(control), ({ number }) => {
+    // Half-typed input ("1.", "-", over the maximum) stays until the field is left.
+    const typing = document.activeElement === input && !input.checkValidity();
+    const shown = input.value === '' ? null : input.valueAsNumber;
+    if (!typing && shown !== number) input.value = number === null ? '' : String(number);
+  });
+  input.addEventListener('blur', panel.update);
+  return panel;
+}
+
+/**
+ * The selected region's own controls (per-region choices, text and
+ * numbers), shown under the region list while one region is selected.
+ * @param {PanelHost} host
+ * @param {{control: ControlTag, panel: Panel}[]} controls
+ * @returns {Panel}
+ */
+export function regionAttributes(host, controls) {
+  const title = el('div', { class: 'gl-panel-title' }, ['Region attributes']);
+  const note = el('div', { class: 'gl-muted' });
+  const fields = controls.map(({ control, panel }) =>
+    el('div', { class: 'gl-attribute', 'data-control': control.name }, [el('div', { class: 'gl-attribute-name' }, [control.name]), panel.element]));
+  const element = el('div', { class: 'gl-panel gl-attributes' }, [title, note, ...fields]);
+  const update = () => {
+    const region = host.attributeRegion();
+    const selected = host.entries().filter((e) => e.kind !== 'item' && host.selection.has(e.id));
+    title.textContent = region ? `Attributes: ${host.describeRegion(region)}` : 'Region attributes';
+    note.textContent = region ? '' : selected.length === 1 ? 'A skeleton has no attributes of its own.' : 'Select one region to see its attributes.';
+    note.hidden = region !== null;
+    controls.forEach(({ control, panel }, i) => {
+      fields[i].hidden = !region || !control.to_names.includes(region.object);
+      panel.update();
+    });
   };
   update();
   return { element, update };
@@ -239,8 +327,7 @@ export function regionList(host) {
       row.classList.toggle('gl-locked-region', host.locked.has(region.id));
       const [swatch, text, eye, lock] = /** @type {HTMLElement[]} */ ([...row.children]);
       swatch.style.background = host.colorOf(region);
-      const kind = region.kind === 'rect' ? 'box' : 'polygon';
-      text.textContent = `${index + 1}. ${region.labels.join(', ') || '(no label)'} · ${kind}`;
+      text.textContent = `${index + 1}. ${host.describeRegion(region)}`;
       eye.setAttribute('aria-pressed', String(!host.hidden.has(region.id)));
       lock.setAttribute('aria-pressed', String(host.locked.has(region.id)));
     }

@@ -7,7 +7,15 @@
  */
 
 /**
- * @typedef {'RectangleLabels' | 'PolygonLabels' | 'Labels' | 'Choices' | 'TextArea' | 'Rectangle' | 'Polygon'} ControlKind
+ * @typedef {'RectangleLabels' | 'PolygonLabels' | 'Labels' | 'Choices' | 'TextArea' | 'Rectangle' | 'Polygon'
+ *   | 'KeyPointLabels' | 'KeyPoint' | 'EllipseLabels' | 'Ellipse' | 'PolyLineLabels' | 'PolyLine'
+ *   | 'BrushLabels' | 'Brush' | 'Number'} ControlKind
+ */
+
+/**
+ * The `<Skeleton>` of a `KeyPointLabels` control (a Gloss extension): the
+ * control's labels are its joints, in order; `edges` join two of them by value.
+ * @typedef {{value: string, edges: [string, string][], line?: number, column?: number}} Skeleton
  */
 
 /**
@@ -20,6 +28,7 @@
  *   choice: 'single' | 'single-radio' | 'multiple' | null,
  *   per_region: boolean,
  *   required: boolean,
+ *   skeleton?: Skeleton | null,
  *   attributes: Record<string, string>,
  *   line?: number,
  *   column?: number,
@@ -65,23 +74,34 @@
  * Coordinates are percent of the image's original size, as results carry them,
  * so untouched regions round-trip exactly.
  * @typedef {{
- *   kind: 'rect' | 'polygon',
+ *   kind: RegionKind,
  *   id: string,
  *   control: string,
  *   object: string,
  *   labels: string[],
  *   labelControl: string | null,
  *   x: number, y: number, width: number, height: number, rotation: number,
+ *   radiusX: number, radiusY: number,
  *   points: [number, number][],
  *   closed: boolean,
+ *   occluded: boolean,
+ *   joints: Region[],
  *   items: ResultItem[],
  * }} Region
  * `control` is the geometry control (`RectangleLabels`, `Rectangle`, ...);
  * `labelControl` a separate `Labels` control whose labels the region carries
  * (Label Studio's `Rectangle` + `Labels` pairing), else null.
+ * Per kind: a `rect` is `x`, `y` (top-left corner, its rotation pivot),
+ * `width`, `height`, `rotation`; an `ellipse` is `x`, `y` (centre), `radiusX`
+ * (percent of the image width), `radiusY` (of its height), `rotation`;
+ * `polygon` and `polyline` are `points`; a `point` is `x`, `y`, `width` (the
+ * size it is drawn at) and `occluded`; a `skeleton` is one instance of a
+ * skeleton, its `id` the `parentID` its `joints` (points, one label each) share.
  * `items` are the result items the region was read from (geometry item first),
- * kept so unknown keys and per-region results survive.
+ * kept so unknown keys and per-region results survive (a skeleton's are its joints').
  */
+
+/** @typedef {'rect' | 'polygon' | 'polyline' | 'ellipse' | 'point' | 'skeleton'} RegionKind */
 
 /**
  * A non-region result: a whole-object classification or text, or an item

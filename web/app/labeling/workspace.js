@@ -1,5 +1,6 @@
 // The labeling workspace: renders a label config's layout for one task and
-// edits its result (boxes, polygons, choices, text) with undo and redo.
+// edits its result (boxes, ellipses, polygons, polylines, points, skeletons,
+// choices, text, numbers) with undo and redo.
 //
 // Interface (the page builds around it):
 //
@@ -19,8 +20,8 @@
 
 import { imageLevels, preloadImage } from './image-cache.js';
 import { ImageEditor, renderStats } from './editor.js';
-import { readResult, writeResult, writeRegion, History, changed, newId, REGION_TYPES, CONTROL_RESULT_TYPE } from './model.js';
-import { labelsPanel, choicesPanel, textAreaPanel, regionList, keymapOverlay, FILTER_THRESHOLD } from './panels.js';
+import { readResult, writeResult, writeRegion, History, changed, newId, toolOf, SHAPE_CONTROLS, CONTROL_RESULT_TYPE } from './model.js';
+import { labelsPanel, choicesPanel, textAreaPanel, numberPanel, regionList, regionAttributes, keymapOverlay, FILTER_THRESHOLD } from './panels.js';
 import { keyName, keyLabel, assignHotkeys } from './keymap.js';
 import { el, button } from './dom.js';
 import { clamp, regionBounds } from './geometry.js';
@@ -63,6 +64,23 @@ export { preloadImage, imageLevels, renderStats, keymapOverlay };
  * }} WorkspaceOptions
  */
 
+/** The drawing tools: name, button text, key. */
+const TOOLS = /** @type {[Tool, string, string][]} */ ([
+  ['select', 'Select', 'v'],
+  ['rect', 'Box', 'b'],
+  ['polygon', 'Polygon', 'p'],
+  ['ellipse', 'Ellipse', 'e'],
+  ['polyline', 'Polyline', 'l'],
+  ['point', 'Point', 'k'],
+  ['skeleton', 'Skeleton', 's'],
+]);
+
+/** What each region kind is called in the region list. */
+const KIND_NAMES = { rect: 'box', polygon: 'polygon', ellipse: 'ellipse', polyline: 'polyline', point: 'point', skeleton: 'skeleton' };
+
+/** The result type of the controls that give a value: to the object, or with `perRegion` to the selected region. */
+const VALUE_TYPES = /** @type {Record<string, string>} */ ({ Choices: 'choices', TextArea: 'textarea', Number: 'number' });
+
 /** Colours for labels without a `background`, distinct on a light theme. */
 const PALETTE = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#9a6324', '#469990', '#800000', '#808000', '#000075'];
 const UNLABELLED = '#1f6feb';
@@ -75,6 +93,9 @@ const MOUSE_HELP = /** @type {[string, string][]} */ ([
   ['Shift+click', 'Add a region to the selection'],
   ['Alt+click a vertex', 'Delete the vertex'],
   ['Click a midpoint / double-click an edge', 'Insert a vertex'],
+  ['Double-click (polyline tool)', 'Finish the line'],
+  ['Drag (box and ellipse tools)', 'Draw from corner to corner'],
+  ['Click a joint / drag a skeleton edge', 'Pick and drag the joint / move the whole skeleton'],
   ['Shift while rotating', 'Snap to 15°'],
 ]);
 
@@ -140,17 +161,25 @@ export async function createWorkspace(host, options) {
   }
   /** @param {string} controlName @param {string} value */
   const colorOfLabel = (controlName, value) => labelColors.get(`${controlName}\u0000${value}`) ?? UNLABELLED;
+  /** A skeleton instance's colour, the same wherever it is drawn: its edges, its row in the list. @param {string} id */
+  const instanceColor = (id) => {
+    let hash = 0;
+    for (let i = 0; i < id.length; i++) hash = (hash * 31 + id.charCodeAt(i)) >>> 0;
+    return PALETTE[hash % PALETTE.length];
+  };
   /** @param {Region} region */
-  const colorOf = (region) =>
-    region.labels.length ? colorOfLabel(region.labelControl ?? region.control, region.labels[0]) : UNLABELLED;
+  const colorOf = (region) => {
+    if (region.kind === 'skeleton') return instanceColor(region.id);
+    return region.labels.length ? colorOfLabel(region.labelControl ?? region.control, region.labels[0]) : UNLABELLED;
+  };
 
   const imageObjects = config.objects.filter((o) => o.kind === 'Image' && images.has(o.name));
-  /** @param {'rect' | 'polygon'} kind */
-  const geometryControls = (kind) =>
-    config.controls.filter((c) => (kind === 'rect' ? c.kind === 'RectangleLabels' || c.kind === 'Rectangle' : c.kind === 'PolygonLabels' || c.kind === 'Polygon'));
-  const hasRect = imageObjects.length > 0 && geometryControls('rect').length > 0;
-  const hasPolygon = imageObjects.length > 0 && geometryControls('polygon').length > 0;
-  const optionControls = config.controls.filter((c) => ['RectangleLabels', 'PolygonLabels', 'Labels', 'Choices'].includes(c.kind));
+  /** @param {Exclude<Tool, 'select'>} tool */
+  const toolControls = (tool) => config.controls.filter((c) => toolOf(c) === tool);
+  /** The drawing tools this config has controls for. @type {Set<Tool>} */
+  const toolsPresent = new Set(TOOLS.map(([name]) => name).filter((name) => name === 'select' || (imageObjects.length > 0 && toolControls(name).length > 0)));
+  // Skeleton joints are placed in order, not picked by key, so they take no digits.
+  const optionControls = config.controls.filter((c) => c.kind === 'Labels' || c.kind === 'Choices' || (SHAPE_CONTROLS[c.kind]?.labelled && !c.skeleton));
 
   /** Workspace keys; a config hotkey on the same key wins. @type {{key: string, label?: string, what: string, run: (e: KeyboardEvent) => boolean}[]} */
   const commands = [];
@@ -166,8 +195,8 @@ export async function createWorkspace(host, options) {
   const hidden = new Set();
   /** @type {Set<string>} */
   const locked = new Set();
-  /** @type {Tool} */
-  let tool = hasRect ? 'rect' : hasPolygon ? 'polygon' : 'select';
+  /** The first drawing tool the config has. @type {Tool} */
+  let tool = TOOLS.find(([name]) => name !== 'select' && toolsPresent.has(name))?.[0] ?? 'select';
   /** Label picked per control, for new regions. @type {Map<string, string>} */
   const activeLabels = new Map();
   /** The labels control picked last decides which tool control draws. @type {ControlTag | null} */
@@ -235,8 +264,7 @@ export async function createWorkspace(host, options) {
 
   /** @param {Tool} next */
   const setTool = (next) => {
-    if (next === 'rect' && !hasRect) return false;
-    if (next === 'polygon' && !hasPolygon) return false;
+    if (!toolsPresent.has(next)) return false;
     for (const editor of editors) editor.cancelDrawing();
     tool = next;
     for (const [name, b] of toolButtons) b.classList.toggle('gl-on', name === tool);
@@ -251,13 +279,17 @@ export async function createWorkspace(host, options) {
   const labelledBy = (region, control) =>
     control.kind === 'Labels'
       ? region.labelControl === control.name ||
-        (!region.labelControl && control.to_names.includes(region.object) && !REGION_TYPES[CONTROL_RESULT_TYPE[controls.get(region.control)?.kind ?? ''] ?? '']?.labelsKey)
+        (!region.labelControl && control.to_names.includes(region.object) && !SHAPE_CONTROLS[controls.get(region.control)?.kind ?? '']?.labelled)
       : region.control === control.name;
 
   /** @param {ControlTag} control @param {string} value */
   const pickLabel = (control, value) => {
     if (control.kind === 'Choices') {
       toggleChoice(control, value);
+      return;
+    }
+    if (control.skeleton) {
+      pickJoint(value);
       return;
     }
     activeLabels.set(control.name, value);
@@ -277,42 +309,62 @@ export async function createWorkspace(host, options) {
       commit(next);
       return;
     }
-    if (control.kind === 'RectangleLabels') setTool('rect');
-    else if (control.kind === 'PolygonLabels') setTool('polygon');
+    const drawsWith = toolOf(control);
+    if (drawsWith) setTool(drawsWith);
     refresh();
   };
 
-  /** @param {string} object @param {'rect' | 'polygon'} kind */
-  const drawControl = (object, kind) => {
-    const candidates = geometryControls(kind).filter((c) => c.to_names.includes(object));
+  /**
+   * A click on a skeleton's joint in the panel: that joint is placed next,
+   * in the instance being placed or in a new one.
+   * @param {string} value
+   */
+  const pickJoint = (value) => {
+    if (readOnly) return;
+    const drafting = editors.find((e) => e.skeletonDraft);
+    if (drafting) drafting.chooseJoint(value);
+    else if (setTool('skeleton') && editor()?.startSkeleton()) editor()?.chooseJoint(value);
+  };
+
+  /** @param {string} object @param {Exclude<Tool, 'select'>} tool */
+  const drawControl = (object, tool) => {
+    const candidates = toolControls(tool).filter((c) => c.to_names.includes(object));
     return (lastPicked && candidates.find((c) => c === lastPicked)) ?? candidates[0] ?? null;
   };
 
   /** @param {ControlTag} control */
   const newLabels = (control) => {
-    if (control.kind === 'RectangleLabels' || control.kind === 'PolygonLabels') {
+    if (SHAPE_CONTROLS[control.kind]?.labelled) {
       const first = labelsOf(control)[0]?.value;
       const label = activeLabel(control) ?? first;
       return { labels: label ? [label] : [], labelControl: null };
     }
-    // A bare Rectangle/Polygon takes the label picked on a Labels control of the same image.
+    // A bare Rectangle, Polygon, ... takes the label picked on a Labels control of the same image.
     const labels = config.controls.find((c) => c.kind === 'Labels' && activeLabels.has(c.name) && control.to_names.some((n) => c.to_names.includes(n)));
     const label = labels ? activeLabel(labels) : null;
     return labels && label ? { labels: [label], labelControl: labels.name } : { labels: [], labelControl: null };
   };
 
   /**
-   * Where a Choices or TextArea control keeps its item: on the selected
-   * region for per-region controls, else on the object.
+   * The region per-region controls give values to: the one selected region.
+   * A skeleton instance has none: no result carries its id, so no item can share it.
+   */
+  const attributeRegion = () => {
+    const regions = selectedRegions();
+    return regions.length === 1 && regions[0].kind !== 'skeleton' ? regions[0] : null;
+  };
+
+  /**
+   * Where a Choices, TextArea or Number control keeps its item: on the
+   * selected region for per-region controls, else on the object.
    * @param {ControlTag} control
    * @returns {{item: ResultItem | null, region: Region | null} | null} null: no place (per-region, no single region selected)
    */
   const controlItem = (control) => {
-    const type = control.kind === 'Choices' ? 'choices' : 'textarea';
+    const type = VALUE_TYPES[control.kind];
     if (control.per_region) {
-      const regions = selectedRegions();
-      if (regions.length !== 1) return null;
-      const region = regions[0];
+      const region = attributeRegion();
+      if (!region) return null;
       return { region, item: region.items.slice(1).find((i) => i.from_name === control.name) ?? null };
     }
     const entry = history.current.find((e) => e.kind === 'item' && e.item.from_name === control.name && e.item.type === type);
@@ -320,14 +372,14 @@ export async function createWorkspace(host, options) {
   };
 
   /**
-   * Set (or with null, remove) the value of a Choices or TextArea control.
+   * Set (or with null, remove) the value of a Choices, TextArea or Number control.
    * @param {ControlTag} control @param {Record<string, unknown> | null} value
    * @param {string | null} mergeKey
    */
   const setControlValue = (control, value, mergeKey) => {
     const place = controlItem(control);
     if (!place || readOnly) return;
-    const type = control.kind === 'Choices' ? 'choices' : 'textarea';
+    const type = VALUE_TYPES[control.kind];
     const { region, item } = place;
     if (region) {
       if (locked.has(region.id)) return;
@@ -388,6 +440,48 @@ export async function createWorkspace(host, options) {
   const setText = (control, text) => {
     const place = controlItem(control);
     setControlValue(control, text ? { text: [text] } : null, `text:${control.name}:${place?.region?.id ?? ''}`);
+  };
+
+  /**
+   * A Number control's value: null when it has no place (per-region, no
+   * single region selected), else the number or null when none is set.
+   * @param {ControlTag} control
+   * @returns {{number: number | null} | null}
+   */
+  const numberOf = (control) => {
+    const place = controlItem(control);
+    if (!place) return null;
+    const number = place.item?.value?.number;
+    return { number: typeof number === 'number' && Number.isFinite(number) ? number : null };
+  };
+
+  /** Typing digits is one undo step. @param {ControlTag} control @param {number | null} number */
+  const setNumber = (control, number) => {
+    const place = controlItem(control);
+    setControlValue(control, number === null ? null : { number }, `number:${control.name}:${place?.region?.id ?? ''}`);
+  };
+
+  /** A region as the list and the attributes panel name it. @param {Region} region */
+  const describeRegion = (region) => {
+    if (region.kind !== 'skeleton') return `${region.labels.join(', ') || '(no label)'} · ${KIND_NAMES[region.kind]}`;
+    const control = controls.get(region.control);
+    const total = control ? labelsOf(control).length : region.joints.length;
+    return `${control?.skeleton?.value ?? 'skeleton'} · ${region.joints.length}/${total} joints`;
+  };
+
+  /**
+   * Where placing a skeleton is at, for its control's panel: the joint to
+   * place next and those placed or skipped; or, for a selected instance,
+   * the joints it has. Null when neither.
+   * @param {ControlTag} control
+   * @returns {{next: string | null, done: Set<string>} | null}
+   */
+  const jointStatus = (control) => {
+    const draft = editors.map((e) => e.skeletonDraft).find((d) => d && d.control === control);
+    if (draft) return { next: draft.done ? null : draft.joints[draft.next], done: draft.resolved() };
+    const regions = selectedRegions();
+    if (regions.length !== 1 || regions[0].kind !== 'skeleton' || regions[0].control !== control.name) return null;
+    return { next: null, done: new Set(regions[0].joints.map((j) => j.labels[0])) };
   };
 
   // ---- region commands ------------------------------------------------------------
@@ -469,45 +563,77 @@ export async function createWorkspace(host, options) {
    * @returns {Region | null}
    */
   const adoptRegion = (region) => {
-    const type = region.items[0]?.type;
-    let control = controls.get(region.control);
-    if (!control || CONTROL_RESULT_TYPE[control.kind] !== type) {
-      control = config.controls.find((c) => CONTROL_RESULT_TYPE[c.kind] === type);
-    }
+    const control = adoptingControl(region);
     if (!control) return null;
     const object = control.to_names.includes(region.object) && images.has(region.object)
       ? region.object
       : control.to_names.find((n) => images.has(n));
     if (!object) return null;
+    if (region.kind === 'skeleton') return adoptSkeleton(region, control, object);
     let labels = region.labels;
     let labelControl = region.labelControl && controls.has(region.labelControl) ? region.labelControl : null;
     const labelSource = controls.get(labelControl ?? control.name);
-    if (labelSource && labelSource.kind !== 'Rectangle' && labelSource.kind !== 'Polygon') {
+    if (labelSource && (labelSource.kind === 'Labels' || SHAPE_CONTROLS[labelSource.kind]?.labelled)) {
       const allowed = labelsOf(labelSource);
       const ok = labelSource.labels_from !== null || labels.every((l) => allowed.some((a) => a.value === l || a.alias === l));
       if (!ok || !labels.length) labels = [...newLabels(control).labels];
     } else if (!labelControl) {
       labels = [];
     }
-    if (!labels.length && (control.kind === 'RectangleLabels' || control.kind === 'PolygonLabels')) return null;
+    if (!labels.length && SHAPE_CONTROLS[control.kind]?.labelled) return null;
+    return copiedRegion(region, { control: control.name, object, labels, labelControl });
+  };
+
+  /**
+   * The control of this config a copied region goes to: its own, if this
+   * config has it for the same result type, else the first that draws that type.
+   * @param {Region} region
+   */
+  const adoptingControl = (region) => {
+    const type = region.kind === 'skeleton' ? 'keypointlabels' : region.items[0]?.type;
+    const fits = (/** @type {ControlTag | undefined} */ c) =>
+      Boolean(c && CONTROL_RESULT_TYPE[c.kind] === type && (region.kind !== 'skeleton' || c.skeleton));
+    const own = controls.get(region.control);
+    return fits(own) ? own : config.controls.find(fits);
+  };
+
+  /**
+   * A copied skeleton instance, with the joints this control has.
+   * @param {Region} region @param {ControlTag} control @param {string} object
+   * @returns {Region | null}
+   */
+  const adoptSkeleton = (region, control, object) => {
+    const allowed = new Set(labelsOf(control).map((l) => l.value));
+    const joints = region.joints
+      .filter((joint) => allowed.has(joint.labels[0]))
+      .map((joint) => copiedRegion(joint, { control: control.name, object, labels: joint.labels, labelControl: null }));
+    return joints.length ? { ...region, id: newId(), control: control.name, object, joints } : null;
+  };
+
+  /**
+   * A copy of a region under a new id with `fields`, its coordinates in range.
+   * Its items keep their extra keys, but not per-region items of controls
+   * this config lacks, nor a parentID from the task they were copied from.
+   * @param {Region} region @param {Pick<Region, 'control' | 'object' | 'labels' | 'labelControl'>} fields
+   * @returns {Region}
+   */
+  const copiedRegion = (region, fields) => {
     const id = newId();
     const fit = (/** @type {number} */ v) => clamp(v, 0, 100);
     return {
       ...region,
+      ...fields,
       id,
-      control: control.name,
-      object,
-      labels,
-      labelControl,
       x: fit(region.x),
       y: fit(region.y),
       width: region.rotation ? fit(region.width) : Math.min(fit(region.width), 100 - fit(region.x)),
       height: region.rotation ? fit(region.height) : Math.min(fit(region.height), 100 - fit(region.y)),
+      radiusX: fit(region.radiusX),
+      radiusY: fit(region.radiusY),
       points: region.points.map(([x, y]) => [fit(x), fit(y)]),
-      // Keep the copied items' extra keys, but not per-region items of controls this config lacks.
       items: region.items
         .filter((item, index) => index === 0 || controls.has(item.from_name))
-        .map((item) => ({ ...item, id })),
+        .map(({ parentID, ...item }) => ({ ...item, id })),
     };
   };
 
@@ -539,13 +665,19 @@ export async function createWorkspace(host, options) {
     locked,
     tool: () => tool,
     colorOf,
+    control: (/** @type {string} */ name) => controls.get(name),
     drawControl,
     newLabels,
+    jointLabels: (/** @type {ControlTag} */ control) => labelsOf(control).map((l) => l.value),
     canRotate: (/** @type {Region} */ region) => controls.get(region.control)?.attributes.canRotate !== 'false',
     commit,
     select,
     activate: (/** @type {ImageEditor} */ editor) => {
       activeEditor = editor;
+    },
+    // The skeleton's panel shows which joint comes next.
+    draftChanged: () => {
+      for (const panel of panels) panel.update();
     },
     spaceHeld: () => spaceHeld,
   };
@@ -568,6 +700,11 @@ export async function createWorkspace(host, options) {
     toggleChoice,
     textOf,
     setText,
+    numberOf,
+    setNumber,
+    jointStatus,
+    describeRegion,
+    attributeRegion,
     select,
     toggleHidden,
     toggleLocked,
@@ -597,15 +734,28 @@ export async function createWorkspace(host, options) {
     return editor.element;
   };
 
+  /**
+   * The panel of a control; null for the bare shape controls (Rectangle,
+   * Polygon, ...: tools only) and those the workspace does not edit (Brush).
+   * @param {ControlTag} control
+   * @returns {{element: HTMLElement, update: () => void, filter?: HTMLInputElement | null} | null}
+   */
+  const controlPanel = (control) => {
+    if (control.kind === 'Labels' || SHAPE_CONTROLS[control.kind]?.labelled) return labelsPanel(control, panelHost);
+    if (control.kind === 'Choices') return choicesPanel(control, panelHost);
+    if (control.kind === 'TextArea') return textAreaPanel(control, panelHost);
+    if (control.kind === 'Number') return numberPanel(control, panelHost);
+    return null;
+  };
+
+  /** Per-region controls show under the region list, with the selected region. @param {ControlTag} control */
+  const isAttribute = (control) => control.per_region && Boolean(VALUE_TYPES[control.kind]) && imageObjects.length > 0;
+
   /** @param {ControlTag} control */
   const controlElement = (control) => {
     placed.add(`c:${control.name}`);
-    /** @type {{element: HTMLElement, update: () => void, filter?: HTMLInputElement | null} | null} */
-    let panel = null;
-    if (control.kind === 'RectangleLabels' || control.kind === 'PolygonLabels' || control.kind === 'Labels') panel = labelsPanel(control, panelHost);
-    else if (control.kind === 'Choices') panel = choicesPanel(control, panelHost);
-    else if (control.kind === 'TextArea') panel = textAreaPanel(control, panelHost);
-    if (!panel) return null; // Rectangle and Polygon are tools only
+    const panel = isAttribute(control) ? null : controlPanel(control);
+    if (!panel) return null;
     panels.push(panel);
     return panel.element;
   };
@@ -650,20 +800,23 @@ export async function createWorkspace(host, options) {
   if (editors.length) {
     side.append(list.element);
     panels.push(list);
+    const attributes = config.controls.filter(isAttribute).flatMap((control) => {
+      const panel = controlPanel(control);
+      return panel ? [{ control, panel }] : [];
+    });
+    if (attributes.length) {
+      const section = regionAttributes(panelHost, attributes);
+      side.append(section.element);
+      panels.push(section);
+    }
   } else {
     body.classList.add('gl-no-side');
   }
 
   // Toolbar: tools, zoom, image adjustments, history, help.
   if (editors.length) {
-    /** @type {[Tool, string, string, boolean][]} */
-    const tools = [
-      ['select', 'Select', 'v', true],
-      ['rect', 'Box', 'b', hasRect],
-      ['polygon', 'Polygon', 'p', hasPolygon],
-    ];
-    for (const [name, text, key, present] of tools) {
-      if (!present || readOnly && name !== 'select') continue;
+    for (const [name, text, key] of TOOLS) {
+      if (!toolsPresent.has(name) || readOnly && name !== 'select') continue;
       const b = button(text, `${text} tool (${key.toUpperCase()})`, () => setTool(name), 'gl-tool');
       b.dataset.tool = name;
       toolButtons.set(name, b);
@@ -716,12 +869,13 @@ export async function createWorkspace(host, options) {
 
   // ---- keys ------------------------------------------------------------------------
   const editor = () => activeEditor ?? editors[0] ?? null;
+  /** The editor drawing something, else the one holding the selection, else the one under the pointer. */
+  const editorAtWork = () =>
+    editors.find((e) => e.pathDraft || e.skeletonDraft) ?? editors.find((e) => e.editableSelection()) ?? editor();
   /** @param {string} key @param {string} what @param {(e: KeyboardEvent) => boolean} run @param {string} [label] */
   const command = (key, what, run, label) => commands.push({ key, what, run, label });
   if (editors.length) {
-    command('v', 'Select tool', () => setTool('select'));
-    if (hasRect) command('b', 'Box tool', () => setTool('rect'));
-    if (hasPolygon) command('p', 'Polygon tool', () => setTool('polygon'));
+    for (const [name, text, key] of TOOLS) if (toolsPresent.has(name)) command(key, `${text} tool`, () => setTool(name));
   }
   command('ctrl+z', 'Undo', () => (undo(), true));
   command('ctrl+shift+z', 'Redo', () => (redo(), true));
@@ -729,10 +883,14 @@ export async function createWorkspace(host, options) {
   if (editors.length) {
     command('ctrl+c', 'Copy the selected regions', () => copy());
     command('ctrl+v', 'Paste regions (also from the previous task)', () => paste());
-    const remove = () => Boolean(editor()?.deleteSelectedVertex()) || deleteRegions([...selection]);
-    command('delete', 'Delete the selected region (or polygon vertex)', remove);
-    command('backspace', 'Delete the selected region (or polygon vertex)', remove);
-    command('enter', 'Close the polygon being drawn', () => Boolean(editor()?.finishPolygon()));
+    const remove = () => Boolean(editorAtWork()?.deleteSelectedVertex()) || deleteRegions([...selection]);
+    command('delete', 'Delete the selected region (or the picked vertex or joint)', remove);
+    command('backspace', 'Delete the selected region (or the picked vertex or joint)', remove);
+    command('enter', 'Finish the polygon, polyline or skeleton being drawn', () => Boolean(editorAtWork()?.finishDrawing()));
+    if (toolsPresent.has('skeleton')) {
+      command('n', 'Skeleton: the next joint is absent (not in the image)', () => Boolean(editorAtWork()?.skipJoint()));
+      command('o', 'Skeleton: the picked joint visible → occluded → absent', () => Boolean(editorAtWork()?.cycleVisibility()));
+    }
     command('escape', 'Cancel drawing, else clear the selection', () => {
       if (overlay?.isConnected) return (toggleKeymap(), true);
       if (editors.some((e) => e.cancelDrawing())) return true;
