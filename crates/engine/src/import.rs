@@ -10,11 +10,12 @@
 //! transaction is rolled back.
 
 use crate::access::Actor;
+use crate::dataset::{DatasetKind, FolderSource};
 use crate::error::{Error, Result};
 use crate::Engine;
 use gloss_formats::{
     AnnotationRecord, CocoImportOptions, ControlRef, DraftRecord, InputFormat, KeypointControl,
-    PredictionRecord, Rejection, TaskRecord,
+    PredictionRecord, Rejection, TaskRecord, YoloImportOptions, YoloTask,
 };
 use gloss_media::MediaKey;
 use gloss_schema::{ControlKind, LabelConfig, ObjectKind};
@@ -57,6 +58,9 @@ pub struct ImportOptions {
     /// looked up and copied into the media store. Only the command line sets
     /// it: API callers cannot make the server read its own disk.
     pub images_dir: Option<PathBuf>,
+    /// What a YOLO dataset's labels are for; guessed when `None` (see
+    /// `gloss_formats::read_yolo`).
+    pub yolo_task: Option<YoloTask>,
 }
 
 impl Engine {
@@ -250,6 +254,24 @@ impl Engine {
         let mut import = Inserter::start(import);
         for file in files {
             context.file = file.name.clone();
+            // A folder or a zip is a dataset of many files.
+            if file.path.is_dir() {
+                self.import_dataset(&mut import, context, &file.path, options)
+                    .await?;
+                continue;
+            }
+            if options.format.is_none() && is_zip(&file.path).await {
+                let unpacked = std::fs::create_dir_all(&self.config.upload_dir)
+                    .and_then(|()| tempfile::TempDir::new_in(&self.config.upload_dir))
+                    .map_err(|err| Error::internal(format!("cannot unpack the zip: {err}")))?;
+                let (zip, into) = (file.path.clone(), unpacked.path().to_path_buf());
+                tokio::task::spawn_blocking(move || crate::dataset::unpack_zip(&zip, &into))
+                    .await
+                    .map_err(|err| Error::internal(format!("unpacking stopped: {err}")))??;
+                self.import_dataset(&mut import, context, unpacked.path(), options)
+                    .await?;
+                continue;
+            }
             let format = match options.format {
                 Some(format) => Some(format),
                 None => guess_format(file).await?,
@@ -389,35 +411,8 @@ impl Engine {
                 "a COCO file needs a label config with an <Image> tag",
             ));
         };
-        let control = |kind: ControlKind| {
-            context
-                .config
-                .controls
-                .iter()
-                .find(|control| control.kind == kind)
-                .and_then(|control| {
-                    Some(ControlRef {
-                        from_name: control.name.clone(),
-                        to_name: control.to_names.first()?.clone(),
-                    })
-                })
-        };
-        let keypoints = context
-            .config
-            .controls
-            .iter()
-            .filter(|control| control.kind == ControlKind::KeyPointLabels)
-            .filter_map(|control| {
-                Some(KeypointControl {
-                    control: ControlRef {
-                        from_name: control.name.clone(),
-                        to_name: control.to_names.first()?.clone(),
-                    },
-                    skeleton: control.skeleton.as_ref().map(|s| s.value.clone()),
-                    joints: control.labels.iter().map(|l| l.value.clone()).collect(),
-                })
-            })
-            .collect();
+        let control = |kind: ControlKind| control_ref(&context.config, kind);
+        let keypoints = keypoint_controls(&context.config);
         let coco_options = CocoImportOptions {
             image_field,
             rectangles: control(ControlKind::RectangleLabels),
@@ -454,13 +449,26 @@ impl Engine {
             };
             options.images_dir = Some(folder);
         }
+        self.import_records(import, context, records, &options)
+            .await
+    }
+
+    /// Checks the records a dataset reader gave, row `n` being the `n`th
+    /// record (as the readers number their rejections), and inserts them
+    /// unless something was rejected.
+    async fn import_records(
+        &self,
+        import: &mut Inserter,
+        context: &mut ImportContext,
+        records: Vec<TaskRecord>,
+        options: &ImportOptions,
+    ) -> Result<()> {
         let mut tasks = Vec::new();
         for (index, record) in records.into_iter().enumerate() {
             context.rows_read += 1;
-            // The image's position in the file, as the COCO reader numbers rows.
             let row = index as u64 + 1;
             if let Some(task) = self
-                .task_from_record(import, context, row, record, &options)
+                .task_from_record(import, context, row, record, options)
                 .await?
             {
                 tasks.push(task);
@@ -470,6 +478,77 @@ impl Engine {
             import.send(tasks).await?;
         }
         Ok(())
+    }
+
+    /// A dataset of many files in `root` (a folder given, or a zip unpacked):
+    /// its tasks, with their images copied from it into the media store.
+    async fn import_dataset(
+        &self,
+        import: &mut Inserter,
+        context: &mut ImportContext,
+        root: &Path,
+        options: &ImportOptions,
+    ) -> Result<()> {
+        let root = root.to_path_buf();
+        let scanned = {
+            let root = root.clone();
+            tokio::task::spawn_blocking(move || FolderSource::scan(&root))
+                .await
+                .map_err(|err| Error::internal(format!("listing the dataset stopped: {err}")))??
+        };
+        let is_yolo =
+            DatasetKind::of(&scanned) == Some(DatasetKind::Yolo) || options.yolo_task.is_some();
+        if !is_yolo {
+            return Err(Error::invalid(
+                "files",
+                format!(
+                    "{} is not a dataset Gloss reads: a YOLO dataset has a data.yaml (a YOLO \
+                     classification folder is imported with the yolo format's classify task)",
+                    context.file
+                ),
+            ));
+        }
+        let Some(image_field) = context.media_field.clone() else {
+            return Err(Error::invalid(
+                "files",
+                "a YOLO dataset needs a label config with an <Image> tag",
+            ));
+        };
+        let control = |kind: ControlKind| control_ref(&context.config, kind);
+        let yolo_options = YoloImportOptions {
+            image_field,
+            task: options.yolo_task,
+            rectangles: control(ControlKind::RectangleLabels),
+            polygons: control(ControlKind::PolygonLabels),
+            keypoints: keypoint_controls(&context.config).into_iter().next(),
+            choices: control(ControlKind::Choices),
+        };
+        let limits = self.config.upload_limits.image();
+        let read = tokio::task::spawn_blocking(move || {
+            let image_size = |path: &str| {
+                let file = scanned.path_of(path)?;
+                let info = gloss_media::probe_image_file(&file, &limits).ok()?;
+                Some((info.width, info.height))
+            };
+            gloss_formats::read_yolo(&scanned, &yolo_options, &image_size)
+        })
+        .await
+        .map_err(|err| Error::internal(format!("the YOLO reader stopped: {err}")))?;
+        let (records, rejections) = read.map_err(|err| {
+            Error::invalid(
+                "files",
+                format!("{} is not a valid YOLO dataset: {err}", context.file),
+            )
+        })?;
+        for rejection in rejections {
+            context.reject(rejection.row, &rejection.field, &rejection.reason);
+        }
+        let options = ImportOptions {
+            images_dir: Some(root),
+            ..options.clone()
+        };
+        self.import_records(import, context, records, &options)
+            .await
     }
 
     /// Checks one record and turns it into rows; `None` when it was rejected.
@@ -911,6 +990,49 @@ fn safe_join(dir: &Path, name: &str) -> Option<PathBuf> {
 }
 
 /// The task-file format of a file, or `None` for a media file.
+/// The first control of `kind`, as results name it.
+fn control_ref(config: &LabelConfig, kind: ControlKind) -> Option<ControlRef> {
+    config
+        .controls
+        .iter()
+        .find(|control| control.kind == kind)
+        .and_then(|control| {
+            Some(ControlRef {
+                from_name: control.name.clone(),
+                to_name: control.to_names.first()?.clone(),
+            })
+        })
+}
+
+/// The KeyPointLabels controls, with their skeletons and joints.
+fn keypoint_controls(config: &LabelConfig) -> Vec<KeypointControl> {
+    config
+        .controls
+        .iter()
+        .filter(|control| control.kind == ControlKind::KeyPointLabels)
+        .filter_map(|control| {
+            Some(KeypointControl {
+                control: ControlRef {
+                    from_name: control.name.clone(),
+                    to_name: control.to_names.first()?.clone(),
+                },
+                skeleton: control.skeleton.as_ref().map(|s| s.value.clone()),
+                joints: control.labels.iter().map(|l| l.value.clone()).collect(),
+            })
+        })
+        .collect()
+}
+
+/// Whether the file starts like a zip archive.
+async fn is_zip(path: &Path) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut head = [0u8; 4];
+    match tokio::fs::File::open(path).await {
+        Ok(mut file) => file.read_exact(&mut head).await.is_ok() && head == *b"PK\x03\x04",
+        Err(_) => false,
+    }
+}
+
 async fn guess_format(file: &ImportFile) -> Result<Option<InputFormat>> {
     use tokio::io::AsyncReadExt;
     let mut head = vec![0; 64 * 1024];

@@ -11,6 +11,7 @@ mod access;
 mod auth;
 pub mod backup;
 mod datamanager;
+mod dataset;
 mod error;
 mod export;
 mod import;
@@ -29,6 +30,7 @@ pub use datamanager::{
     BulkActionName, BulkDone, BulkRequest, DataFilter, DataFilterOp, TableRequest, TaskFilter,
     TaskTablePage, TaskTableRow, View, ViewInput, ViewPatch,
 };
+pub use dataset::{MAX_DATASET_FILES, MAX_UNPACKED_BYTES};
 pub use error::{Error, Result};
 pub use export::{ExportFormat, ExportOptions, ExportSummary, ExportTarget};
 pub use import::{media_url, ImportFile, ImportOptions, MEDIA_URL_PREFIX};

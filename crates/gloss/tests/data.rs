@@ -1122,6 +1122,173 @@ async fn coco_rle_masks_round_trip_pixel_for_pixel() {
     .await;
 }
 
+/// The `bbox`es of a COCO document by image file name and category name, sorted.
+fn boxes_by_image(coco: &Value) -> Vec<(String, String, Vec<f64>)> {
+    let name_of = |list: &str, key: &str, id: &Value| -> String {
+        coco[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|item| &item["id"] == id)
+            .map(|item| item[key].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let mut boxes: Vec<(String, String, Vec<f64>)> = coco["annotations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                name_of("images", "file_name", &a["image_id"]),
+                name_of("categories", "name", &a["category_id"]),
+                numbers(&a["bbox"]),
+            )
+        })
+        .collect();
+    boxes.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    boxes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn yolo_exports_import_back_to_the_same_shapes() {
+    within(async {
+        let coco = single_ring_coco();
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let source = coco.write_into(&gloss.path("coco"));
+            let project = gloss.create_project("animals", COCO_CONFIG).await;
+            gloss
+                .gloss(&["import", "--project", &project, source.to_str().unwrap()])
+                .ok()
+                .await;
+
+            // segment, into a folder: polygons stay polygons, boxes become 4-corner ones.
+            let folder = gloss.path("yolo-segment");
+            let folder_arg = format!("{}/", folder.display());
+            gloss
+                .gloss(&[
+                    "export",
+                    "--project",
+                    &project,
+                    "--format",
+                    "yolo",
+                    "--task",
+                    "segment",
+                ])
+                .args(&["--out", &folder_arg])
+                .ok()
+                .await;
+            let yaml = std::fs::read_to_string(folder.join("data.yaml")).unwrap();
+            assert!(
+                yaml.contains("names:\n  0: \"bird\"\n  1: \"cat\"\n  2: \"dog\"\n"),
+                "{label}: {yaml}"
+            );
+            assert!(folder.join("images/street.png").is_file(), "{label}");
+            assert_eq!(
+                std::fs::read_to_string(folder.join("labels/empty.txt")).unwrap(),
+                ""
+            );
+            let again = gloss.create_project("segments", COCO_CONFIG).await;
+            let out = gloss
+                .gloss(&["import", "--project", &again, folder.to_str().unwrap()])
+                .ok()
+                .await;
+            assert_imported(&out, (6, 5, 0, 6), label);
+            let exported = gloss.path("segments.json");
+            gloss
+                .gloss(&[
+                    "export",
+                    "--project",
+                    &again,
+                    "--format",
+                    "coco",
+                    "--no-images",
+                ])
+                .args(&["--out", exported.to_str().unwrap()])
+                .ok()
+                .await;
+            let export: Value = serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
+            assert_coco_matches(&coco.json, &export, label);
+
+            // detect, as a zip with a split: the same boxes come back.
+            let zip = gloss.path("yolo-detect.zip");
+            gloss
+                .gloss(&[
+                    "export",
+                    "--project",
+                    &project,
+                    "--format",
+                    "yolo",
+                    "--split",
+                    "0.5,0.5,0",
+                ])
+                .args(&["--out", zip.to_str().unwrap()])
+                .ok()
+                .await;
+            let boxes_only = gloss.create_project("boxes", COCO_CONFIG).await;
+            gloss
+                .gloss(&["import", "--project", &boxes_only, zip.to_str().unwrap()])
+                .ok()
+                .await;
+            let exported = gloss.path("boxes.json");
+            gloss
+                .gloss(&[
+                    "export",
+                    "--project",
+                    &boxes_only,
+                    "--format",
+                    "coco",
+                    "--no-images",
+                ])
+                .args(&["--out", exported.to_str().unwrap()])
+                .ok()
+                .await;
+            let export: Value = serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
+            let (want, got) = (boxes_by_image(&coco.json), boxes_by_image(&export));
+            assert_eq!(want.len(), got.len(), "{label}: {got:?}");
+            for (want, got) in want.iter().zip(&got) {
+                assert_eq!((&want.0, &want.1), (&got.0, &got.1), "{label}");
+                assert!(
+                    want.2.iter().zip(&got.2).all(|(a, b)| close(*a, *b)),
+                    "{label}: {want:?} vs {got:?}"
+                );
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zip_reaching_outside_its_folder_imports_nothing() {
+    within(async {
+        for gloss in Instance::all().await {
+            let project = gloss.create_project("animals", COCO_CONFIG).await;
+            let zip_path = gloss.path("evil.zip");
+            let mut zip = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+            for (name, bytes) in [
+                ("data.yaml", &b"names: [cat]\n"[..]),
+                ("../escaped.txt", b"x"),
+            ] {
+                zip.start_file(name, zip::write::SimpleFileOptions::default())
+                    .unwrap();
+                std::io::Write::write_all(&mut zip, bytes).unwrap();
+            }
+            zip.finish().unwrap();
+            let out = gloss
+                .gloss(&["import", "--project", &project, zip_path.to_str().unwrap()])
+                .fails()
+                .await;
+            assert!(
+                out.contains("points outside the zip"),
+                "{}: {out}",
+                gloss.label
+            );
+            assert!(!gloss.path("escaped.txt").exists());
+        }
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coco_export_refuses_what_coco_cannot_hold_by_name() {
     within(async {

@@ -979,3 +979,77 @@ async fn numbers_missing_in_early_rows_and_present_later_import() {
         server.stop().await;
     }
 }
+
+/// A YOLO dataset as a zip: data.yaml, two images (one a background image
+/// without labels) and a label file with a box.
+fn yolo_zip() -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let files: [(&str, Vec<u8>); 4] = [
+        (
+            "data.yaml",
+            b"train: images\nval: images\nnames:\n  0: Car\n  1: Person\n".to_vec(),
+        ),
+        ("images/street.png", png(40, 20, 3)),
+        ("images/empty.png", png(10, 10, 4)),
+        ("labels/street.txt", b"1 0.5 0.5 0.25 0.5\n".to_vec()),
+    ];
+    for (name, bytes) in files {
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut zip, &bytes).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+#[tokio::test]
+async fn a_yolo_dataset_zip_uploads_as_tasks_with_their_boxes() {
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, admin) = server.user("admin", Role::Admin).await;
+        let project = create_project(&server, &admin, CONFIG).await;
+        let (status, job) =
+            upload(&server, &admin, project, vec![("dataset.zip", yolo_zip())]).await;
+        assert_eq!(status, 202, "{}: {job}", db.label);
+        let job = finished(&server, &admin, &job).await;
+        assert_eq!(
+            (
+                job["state"].as_str(),
+                job["tasks_created"].as_i64(),
+                job["annotations_created"].as_i64()
+            ),
+            (Some("completed"), Some(2), Some(1)),
+            "{}: {job}",
+            db.label
+        );
+        let (_, export) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/export?format=json"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        let result = export
+            .as_array()
+            .unwrap()
+            .iter()
+            .find_map(|task| task["annotations"].as_array().and_then(|a| a.first()))
+            .map(|annotation| annotation["result"][0].clone())
+            .expect("the street's box");
+        assert_eq!(result["type"], json!("rectanglelabels"), "{}", db.label);
+        assert_eq!(
+            result["value"],
+            json!({"x": 37.5, "y": 25, "width": 25, "height": 50, "rotation": 0, "rectanglelabels": ["Person"]}),
+            "{}",
+            db.label
+        );
+        assert_eq!(
+            (
+                result["original_width"].clone(),
+                result["original_height"].clone()
+            ),
+            (json!(40), json!(20))
+        );
+        server.stop().await;
+    }
+}

@@ -67,6 +67,7 @@ pub async fn seed(engine: &Engine) -> Result<()> {
     let options = ImportOptions {
         format: Some(InputFormat::Json),
         images_dir: Some(folder.path().to_path_buf()),
+        ..ImportOptions::default()
     };
     let files = vec![ImportFile {
         name: "demo tasks".to_string(),

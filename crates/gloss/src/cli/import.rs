@@ -5,7 +5,7 @@ use crate::config::Settings;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use gloss_engine::{Actor, ImportFile, ImportOptions};
-use gloss_formats::InputFormat;
+use gloss_formats::{InputFormat, YoloTask};
 use gloss_types::{ImportState, ProjectId};
 use std::path::{Path, PathBuf};
 
@@ -14,31 +14,58 @@ pub struct ImportArgs {
     /// The project to import into
     #[arg(long, value_name = "ID")]
     project: i64,
-    /// auto, json, jsonl, csv, tsv, coco or label-studio [default: auto, per file]
+    /// auto, json, jsonl, csv, tsv, coco, label-studio or yolo [default: auto, per file;
+    /// a folder with a data.yaml, or a zip, is a YOLO dataset]
     #[arg(long, default_value = "auto")]
     format: String,
+    /// YOLO: what the labels are for: detect, segment, pose, obb or classify
+    /// [default: guessed; obb and classify are never guessed]
+    #[arg(long)]
+    task: Option<String>,
     /// Folder where image file names in task data (and COCO file_names) are
     /// found [default for COCO: the COCO file's folder]
     #[arg(long, value_name = "DIR")]
     images: Option<PathBuf>,
-    /// Files, or folders of images (one task per image, in name order)
+    /// Files, folders of images (one task per image, in name order), or
+    /// datasets (a folder with a data.yaml, or a zip)
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
 }
 
 pub async fn run(settings: &Settings, args: ImportArgs) -> Result<()> {
+    let yolo = args.format == "yolo";
     let format = match args.format.as_str() {
-        "auto" => None,
+        "auto" | "yolo" => None,
         name => match InputFormat::parse(name) {
             Some(format) => Some(format),
-            None => {
-                bail!("--format: `{name}` is not auto, json, jsonl, csv, tsv, coco or label-studio")
-            }
+            None => bail!(
+                "--format: `{name}` is not auto, json, jsonl, csv, tsv, coco, label-studio or yolo"
+            ),
+        },
+    };
+    let yolo_task = match args.task.as_deref() {
+        None => None,
+        Some(_) if !yolo && args.format != "auto" => {
+            bail!("--task: only means something with --format yolo")
+        }
+        Some(name) => match YoloTask::parse(name) {
+            Some(task) => Some(task),
+            None => bail!("--task: `{name}` is not detect, segment, pose, obb or classify"),
         },
     };
     let mut files = Vec::new();
     for path in &args.paths {
-        collect_files(path, &mut files)?;
+        // A dataset folder is imported whole, not file by file.
+        let dataset =
+            path.is_dir() && (yolo || yolo_task.is_some() || path.join("data.yaml").is_file());
+        if dataset {
+            files.push(ImportFile {
+                name: path.display().to_string(),
+                path: path.clone(),
+            });
+        } else {
+            collect_files(path, &mut files)?;
+        }
     }
     if files.is_empty() {
         bail!("no files to import in {}", display_paths(&args.paths));
@@ -52,6 +79,7 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> Result<()> {
     let options = ImportOptions {
         format,
         images_dir: args.images.clone(),
+        yolo_task,
     };
     let started = std::time::Instant::now();
     let job = engine

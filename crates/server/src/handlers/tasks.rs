@@ -85,6 +85,7 @@ async fn import_tasks(
     let options = ImportOptions {
         format: Some(format),
         images_dir: None,
+        ..ImportOptions::default()
     };
     // The import runs to its end even if the client goes away, so that its
     // job is always finished (completed or failed), never left running.
@@ -261,6 +262,7 @@ async fn upload_import(
     let options = ImportOptions {
         format,
         images_dir: None,
+        ..ImportOptions::default()
     };
     let paths: Vec<_> = files.iter().map(|file| file.path.clone()).collect();
     match app
