@@ -66,6 +66,14 @@ python_env() {
 }
 step "python environment" python_env
 
+# --- Video tools: the video tests generate their videos with ffmpeg --------
+media_env() {
+    GLOSS_TEST_FFMPEG=$(scripts/media-env.sh)
+    export GLOSS_TEST_FFMPEG
+    echo "GLOSS_TEST_FFMPEG=$GLOSS_TEST_FFMPEG"
+}
+step "video tools" media_env
+
 # Compile first, outside the database wrapper, so the timing shows build and
 # test run separately and the cluster is not idling during compilation.
 step "build tests" cargo test --workspace --no-run

@@ -570,7 +570,7 @@ impl Engine {
                     &format!("data.{key}"),
                     &format!("missing: the label config shows ${key}"),
                 ),
-                Some(value) if kind == ObjectKind::Image => {
+                Some(value) if kind.is_media() => {
                     // Only references that may need copying cost anything here.
                     if let Err(err) = self.resolve_media(import, value, options).await {
                         let field = format!("data.{key}");
@@ -881,7 +881,7 @@ impl ImportContext {
         }
         let media_field = object_keys
             .iter()
-            .find(|(_, kind)| *kind == ObjectKind::Image)
+            .find(|(_, kind)| kind.is_media())
             .map(|(key, _)| key.clone());
         ImportContext {
             project,

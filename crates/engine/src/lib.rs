@@ -36,7 +36,7 @@ pub use export::{ExportFormat, ExportOptions, ExportSummary, ExportTarget};
 pub use import::{media_url, ImportFile, ImportOptions, MEDIA_URL_PREFIX};
 pub use invites::{NewInviteLink, MAX_INVITE_DAYS};
 pub use label_changes::{ControlUse, LabelChange, LabelConfigImpact, LabelUse};
-pub use media::MediaDownload;
+pub use media::{ByteRange, MediaDownload};
 pub use projects::{label_config_check, LabelConfigCheck, ProjectInput, ProjectUpdate};
 pub use queue::{NextTask, SubmittedAnnotation, WorkInput, MAX_RESULT_ITEMS};
 pub use tasks::{TaskCounts, TaskDetail};
@@ -89,6 +89,8 @@ pub struct Engine {
     fetcher: Option<gloss_media::Fetcher>,
     /// Rows read by the imports running in this process.
     import_progress: std::sync::Mutex<std::collections::HashMap<gloss_types::ImportId, i64>>,
+    /// Frame indexes of videos read lately, by media key (see `media.rs`).
+    video_frames: media::FrameCache,
 }
 
 impl Engine {
@@ -103,6 +105,7 @@ impl Engine {
             login_limiter,
             fetcher,
             import_progress: Default::default(),
+            video_frames: Default::default(),
         }
     }
 

@@ -6,8 +6,9 @@ use crate::import::media_url;
 use crate::Engine;
 use bytes::Bytes;
 use futures::stream::BoxStream;
-use gloss_media::MediaKey;
-use gloss_types::MediaRecord;
+use gloss_media::{MediaKey, MediaKind, VideoFrames};
+use gloss_types::{Code, MediaRecord};
+use std::sync::Arc;
 
 /// A media object ready to be sent.
 pub struct MediaDownload {
@@ -17,24 +18,62 @@ pub struct MediaDownload {
     /// images, audio and video, so that an uploaded HTML or SVG file can
     /// never run as a page of Gloss.
     pub attachment: bool,
+    /// The bytes served, `start..end` of `record.size`, when a range was
+    /// asked for and could be served; `None` for the whole object.
+    pub range: Option<std::ops::Range<u64>>,
 }
+
+/// One HTTP byte range as asked (`bytes=a-b`, `bytes=a-`, `bytes=-n`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ByteRange {
+    /// Bytes `a` to `b`, inclusive.
+    FromTo(u64, u64),
+    /// From byte `a` to the end.
+    From(u64),
+    /// The last `n` bytes.
+    Last(u64),
+}
+
+impl ByteRange {
+    /// The bytes `start..end` of an object of `size` bytes, or `None` when
+    /// the range cannot be served (the whole object is sent instead, which
+    /// HTTP allows).
+    pub fn within(self, size: u64) -> Option<std::ops::Range<u64>> {
+        let (start, end) = match self {
+            ByteRange::FromTo(a, b) if a <= b => (a, b.saturating_add(1).min(size)),
+            ByteRange::From(a) => (a, size),
+            ByteRange::Last(n) if n > 0 => (size.saturating_sub(n), size),
+            _ => return None,
+        };
+        (start < end).then_some(start..end)
+    }
+}
+
+/// Frame indexes of videos by media key; small, and cleared when full,
+/// since an index is cheap to read again.
+#[derive(Default, Debug)]
+pub(crate) struct FrameCache(std::sync::Mutex<std::collections::HashMap<String, Arc<VideoFrames>>>);
+
+/// Indexes kept at most.
+const FRAME_CACHE_SIZE: usize = 64;
 
 impl Engine {
     /// A media object, if the caller is a member of a project that uses it
     /// (admins: any project). Anything else is "not found", like a key that
     /// does not exist, so keys reveal nothing.
-    pub async fn media_download(&self, actor: &Actor, key: &str) -> Result<MediaDownload> {
-        let key = MediaKey::parse(key).map_err(|_| Error::not_found("media"))?;
-        let user = match actor {
-            Actor::User(user) if !actor.is_admin() => Some(user.id),
-            _ => None,
+    pub async fn media_download(
+        &self,
+        actor: &Actor,
+        key: &str,
+        range: Option<ByteRange>,
+    ) -> Result<MediaDownload> {
+        let (key, row) = self.visible_media(actor, key).await?;
+        let size = u64::try_from(row.media.size).unwrap_or(0);
+        let range = range.and_then(|range| range.within(size));
+        let body = match &range {
+            Some(range) => self.media.stream_range(&key, range.clone()).await?,
+            None => self.media.stream(&key).await?,
         };
-        let row = self
-            .store
-            .visible_media(key.as_str(), user)
-            .await?
-            .ok_or_else(|| Error::not_found("media"))?;
-        let body = self.media.stream(&key).await?;
         let content_type = row.media.content_type.clone();
         let attachment = !(content_type.starts_with("image/") && content_type != "image/svg+xml"
             || content_type.starts_with("audio/")
@@ -51,6 +90,72 @@ impl Engine {
             },
             body,
             attachment,
+            range,
         })
+    }
+
+    /// The frame index of a video the caller may see: every frame's time,
+    /// so players can seek to a frame exactly. Not a video (or one Gloss
+    /// cannot index) is `UnsupportedMediaType`.
+    pub async fn media_frames(&self, actor: &Actor, key: &str) -> Result<Arc<VideoFrames>> {
+        let (key, row) = self.visible_media(actor, key).await?;
+        if let Some(found) = self
+            .video_frames
+            .0
+            .lock()
+            .ok()
+            .and_then(|c| c.get(key.as_str()).cloned())
+        {
+            return Ok(found);
+        }
+        let kind = match row.media.content_type.as_str() {
+            "video/mp4" => MediaKind::Mp4,
+            "video/quicktime" => MediaKind::QuickTime,
+            "video/webm" => MediaKind::WebM,
+            "video/x-matroska" => MediaKind::Matroska,
+            other => {
+                return Err(Error::new(
+                    Code::UnsupportedMediaType,
+                    format!("the media is {other}; frames are indexed for MP4 and WebM videos"),
+                ))
+            }
+        };
+        let path = self
+            .media
+            .local_path(&key)
+            .ok_or_else(|| Error::internal("frame indexes need a local media folder"))?;
+        let frames =
+            tokio::task::spawn_blocking(move || gloss_media::probe_video_file(&path, kind))
+                .await
+                .map_err(|err| Error::internal(format!("indexing the video stopped: {err}")))?
+                .map_err(|err| Error::new(Code::UnsupportedMediaType, err.to_string()))?;
+        let frames = Arc::new(frames);
+        if let Ok(mut cache) = self.video_frames.0.lock() {
+            if cache.len() >= FRAME_CACHE_SIZE {
+                cache.clear();
+            }
+            cache.insert(key.as_str().to_owned(), frames.clone());
+        }
+        Ok(frames)
+    }
+
+    /// A media object's record, if the caller is a member of a project that
+    /// uses it (admins: any); anything else is "not found".
+    async fn visible_media(
+        &self,
+        actor: &Actor,
+        key: &str,
+    ) -> Result<(MediaKey, gloss_store::ProjectMediaRow)> {
+        let key = MediaKey::parse(key).map_err(|_| Error::not_found("media"))?;
+        let user = match actor {
+            Actor::User(user) if !actor.is_admin() => Some(user.id),
+            _ => None,
+        };
+        let row = self
+            .store
+            .visible_media(key.as_str(), user)
+            .await?
+            .ok_or_else(|| Error::not_found("media"))?;
+        Ok((key, row))
     }
 }

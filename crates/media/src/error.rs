@@ -31,6 +31,9 @@ pub enum Error {
     /// cannot be read.
     #[error("the content looks like an image but its header cannot be read: {0}")]
     BadImage(String),
+    /// The content is not a video whose frames Gloss can index.
+    #[error("not a video Gloss can index: {0}")]
+    BadVideo(String),
     /// The stream or file the content came from failed while being read.
     #[error("reading the content failed: {0}")]
     Source(String),

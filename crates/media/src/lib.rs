@@ -27,6 +27,7 @@ mod probe;
 mod sniff;
 mod store;
 mod upload;
+mod video;
 
 pub use error::{Error, Result};
 pub use fetch::{FetchPolicy, Fetcher, IpNet};
@@ -35,3 +36,4 @@ pub use probe::{probe_image, probe_image_file, ImageInfo, ImageLimits, DEFAULT_M
 pub use sniff::{sniff, MediaKind, SNIFF_LEN};
 pub use store::MediaStore;
 pub use upload::{Stored, UploadLimits};
+pub use video::{probe_video_file, VideoFrames, MAX_INDEXED_FRAMES};

@@ -142,6 +142,30 @@ impl MediaStore {
         }
     }
 
+    /// Bytes `start..end` of the object (end exclusive), in chunks: what an
+    /// HTTP range request asks for, e.g. a video player seeking.
+    pub async fn stream_range(
+        &self,
+        key: &MediaKey,
+        range: std::ops::Range<u64>,
+    ) -> Result<futures::stream::BoxStream<'static, Result<Bytes>>> {
+        let options = object_store::GetOptions {
+            range: Some(object_store::GetRange::Bounded(range)),
+            ..Default::default()
+        };
+        match self.objects.get_opts(&key.path(), options).await {
+            Ok(found) => Ok(Box::pin(found.into_stream().map_err(store_error))),
+            Err(object_store::Error::NotFound { .. }) => Err(Error::NotFound(key.clone())),
+            Err(err) => Err(store_error(err)),
+        }
+    }
+
+    /// The object's file, when the store is a local folder (readers that
+    /// seek, such as a video's frame index, read it in place).
+    pub fn local_path(&self, key: &MediaKey) -> Option<PathBuf> {
+        self.local.as_ref()?.path_to_filesystem(&key.path()).ok()
+    }
+
     pub async fn exists(&self, key: &MediaKey) -> Result<bool> {
         match self.objects.head(&key.path()).await {
             Ok(_) => Ok(true),

@@ -1,9 +1,11 @@
 //! Checking annotation results against a label config.
 
-use gloss_types::result::{BrushValue, EllipseValue, KeyPointValue, ResultItem, ResultValue};
+use gloss_types::result::{
+    BrushValue, EllipseValue, KeyPointValue, ResultItem, ResultValue, VideoRectangleValue,
+};
 use serde::Serialize;
 
-use crate::model::{ChoiceMode, ControlTag, LabelConfig, ObjectKind, CONTROL_KINDS};
+use crate::model::{ChoiceMode, ControlKind, ControlTag, LabelConfig, ObjectKind, CONTROL_KINDS};
 
 /// Slack for sums of percentages, which Label Studio computes in floating point.
 const EPSILON: f64 = 1e-6;
@@ -72,6 +74,22 @@ pub fn check_result(config: &LabelConfig, item: &ResultItem) -> Vec<ResultProble
     }
     let target = config.object(&item.to_name).map(|o| o.kind);
     check_value(control, target, &item.value, &mut problems);
+    if let ResultValue::VideoRectangle(track) = &item.value {
+        // A track's labels come from a Labels control on the same video.
+        let labels_control = config
+            .controls
+            .iter()
+            .find(|c| c.kind == ControlKind::Labels && c.to_names.contains(&item.to_name));
+        match labels_control {
+            Some(labels) => check_labels(labels, "labels", &track.labels, &mut problems),
+            None if !track.labels.is_empty() => problems.add(
+                "unknown_label",
+                "value.labels",
+                format!("no <Labels> control labels \"{}\"", item.to_name),
+            ),
+            None => {}
+        }
+    }
     let brush = match &item.value {
         ResultValue::Brush(v) => Some(v),
         ResultValue::BrushLabels(v) => Some(&v.shape),
@@ -186,6 +204,22 @@ fn check_value(
         }
         ResultValue::Brush(v) => check_brush(v, problems),
         ResultValue::Number(v) => check_number(control, v.number, problems),
+        ResultValue::VideoRectangle(v) => check_track(v, problems),
+        ResultValue::TimelineLabels(v) => {
+            for (index, range) in v.ranges.iter().enumerate() {
+                if range.start == 0 || range.end < range.start {
+                    problems.add(
+                        "bad_range",
+                        format!("value.ranges[{index}]"),
+                        format!(
+                            "frames {} to {}: ranges are 1-based and end at or after their start",
+                            range.start, range.end
+                        ),
+                    );
+                }
+            }
+            check_labels(control, "timelinelabels", &v.timelinelabels, problems);
+        }
         // Labels on an image region carry the region's box, not a text span,
         // so they do not parse as `LabelsValue`; only their labels are checked.
         ResultValue::Other { type_name, value }
@@ -304,6 +338,57 @@ fn check_position(x: f64, y: f64, problems: &mut Problems) {
                 format!("{name} is {v}, outside 0 to 100 percent"),
             );
         }
+    }
+}
+
+/// Keyframes: 1-based, in increasing frame order, within `framesCount`,
+/// each a box inside the frame (unless rotated, as for image boxes).
+fn check_track(track: &VideoRectangleValue, problems: &mut Problems) {
+    let mut previous = 0;
+    for (index, key) in track.sequence.iter().enumerate() {
+        let field = format!("value.sequence[{index}].frame");
+        if key.frame == 0 {
+            problems.add("bad_frame", field, "frames are numbered from 1".into());
+        } else if key.frame <= previous {
+            problems.add(
+                "bad_frame",
+                field,
+                format!("frame {} comes after frame {previous}; keyframes are in increasing frame order", key.frame),
+            );
+        } else if track.frames_count.is_some_and(|count| key.frame > count) {
+            problems.add(
+                "bad_frame",
+                field,
+                format!(
+                    "frame {} is past the video's {} frames",
+                    key.frame,
+                    track.frames_count.unwrap_or(0)
+                ),
+            );
+        }
+        previous = previous.max(key.frame);
+        let mut boxed = Problems::default();
+        check_box(
+            key.x,
+            key.y,
+            key.width,
+            key.height,
+            key.rotation,
+            &mut boxed,
+        );
+        for problem in boxed.0 {
+            let field = problem
+                .field
+                .replacen("value.", &format!("value.sequence[{index}]."), 1);
+            problems.add(problem.code, field, problem.message);
+        }
+    }
+    if track.sequence.is_empty() {
+        problems.add(
+            "too_few_points",
+            "value.sequence",
+            "a track needs at least one keyframe".into(),
+        );
     }
 }
 

@@ -24,6 +24,16 @@ pub enum ObjectKind {
     Image,
     /// `<Text>`: plain text from the task data.
     Text,
+    /// `<Video>`: a video (MP4 or WebM) loaded from a URL in the task data.
+    Video,
+}
+
+impl ObjectKind {
+    /// Whether the object shows a media file (which imports copy into the
+    /// media store): an image or a video.
+    pub fn is_media(self) -> bool {
+        matches!(self, ObjectKind::Image | ObjectKind::Video)
+    }
 }
 
 /// An object tag: a piece of task data shown to the annotator.
@@ -80,10 +90,15 @@ pub enum ControlKind {
     Brush,
     /// `<Number>`: a number for an object or, with `perRegion`, a region.
     Number,
+    /// `<VideoRectangle>`: box tracks on a video, keyframe by keyframe; their
+    /// labels come from a `<Labels>` control on the same video.
+    VideoRectangle,
+    /// `<TimelineLabels>`: labelled ranges of a video's frames.
+    TimelineLabels,
 }
 
 /// Every control kind, for lookups by tag or result type.
-pub(crate) const CONTROL_KINDS: [ControlKind; 16] = [
+pub(crate) const CONTROL_KINDS: [ControlKind; 18] = [
     ControlKind::RectangleLabels,
     ControlKind::PolygonLabels,
     ControlKind::Labels,
@@ -100,6 +115,8 @@ pub(crate) const CONTROL_KINDS: [ControlKind; 16] = [
     ControlKind::BrushLabels,
     ControlKind::Brush,
     ControlKind::Number,
+    ControlKind::VideoRectangle,
+    ControlKind::TimelineLabels,
 ];
 
 impl ControlKind {
@@ -122,6 +139,8 @@ impl ControlKind {
             ControlKind::BrushLabels => "BrushLabels",
             ControlKind::Brush => "Brush",
             ControlKind::Number => "Number",
+            ControlKind::VideoRectangle => "VideoRectangle",
+            ControlKind::TimelineLabels => "TimelineLabels",
         }
     }
 
@@ -144,6 +163,8 @@ impl ControlKind {
             ControlKind::BrushLabels => "brushlabels",
             ControlKind::Brush => "brush",
             ControlKind::Number => "number",
+            ControlKind::VideoRectangle => "videorectangle",
+            ControlKind::TimelineLabels => "timelinelabels",
         }
     }
 
@@ -164,10 +185,12 @@ impl ControlKind {
             | ControlKind::Brush => &[ObjectKind::Image],
             // `Labels` on an `Image` labels the regions drawn by a sibling
             // `Rectangle` or `Polygon`, as in Label Studio's OCR template.
-            ControlKind::Labels
-            | ControlKind::Choices
-            | ControlKind::TextArea
-            | ControlKind::Number => &[ObjectKind::Image, ObjectKind::Text],
+            ControlKind::VideoRectangle | ControlKind::TimelineLabels => &[ObjectKind::Video],
+            // `Labels` on a `Video` labels the tracks of a `VideoRectangle`.
+            ControlKind::Labels => &[ObjectKind::Image, ObjectKind::Text, ObjectKind::Video],
+            ControlKind::Choices | ControlKind::TextArea | ControlKind::Number => {
+                &[ObjectKind::Image, ObjectKind::Text, ObjectKind::Video]
+            }
         }
     }
 
@@ -181,7 +204,8 @@ impl ControlKind {
             | ControlKind::KeyPointLabels
             | ControlKind::EllipseLabels
             | ControlKind::PolyLineLabels
-            | ControlKind::BrushLabels => Some("Label"),
+            | ControlKind::BrushLabels
+            | ControlKind::TimelineLabels => Some("Label"),
             ControlKind::Choices => Some("Choice"),
             ControlKind::TextArea
             | ControlKind::Rectangle
@@ -190,7 +214,8 @@ impl ControlKind {
             | ControlKind::Ellipse
             | ControlKind::PolyLine
             | ControlKind::Brush
-            | ControlKind::Number => None,
+            | ControlKind::Number
+            | ControlKind::VideoRectangle => None,
         }
     }
 }

@@ -25,7 +25,6 @@ const OTHER_OBJECT_TAGS: &[&str] = &[
     "pdf",
     "table",
     "timeseries",
-    "video",
 ];
 
 /// Label Studio control tags Gloss does not support yet (lower case).
@@ -41,11 +40,9 @@ const OTHER_CONTROL_TAGS: &[&str] = &[
     "rating",
     "relations",
     "taxonomy",
-    "timelinelabels",
     "timeserieslabels",
     "vector",
     "vectorlabels",
-    "videorectangle",
 ];
 
 /// Other Label Studio tags (layout and children of unsupported tags).
@@ -294,6 +291,7 @@ impl Reader<'_> {
             }),
             "image" => self.object(node, ObjectKind::Image),
             "text" => self.object(node, ObjectKind::Text),
+            "video" => self.object(node, ObjectKind::Video),
             "label" | "choice" => {
                 self.option(node, owner);
                 None

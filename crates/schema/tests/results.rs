@@ -484,3 +484,47 @@ fn check_results_numbers_each_problem() {
     assert_eq!(json["code"], "unknown_from_name");
     assert_eq!(json["field"], "from_name");
 }
+
+const VIDEO: &str = r#"<View>
+  <Video name="video" value="$video" frameRate="25"/>
+  <Labels name="videoLabels" toName="video"><Label value="Car"/><Label value="Person"/></Labels>
+  <VideoRectangle name="box" toName="video"/>
+  <TimelineLabels name="actions" toName="video"><Label value="Walking"/></TimelineLabels>
+</View>"#;
+
+#[test]
+fn video_results() {
+    let config = config(VIDEO);
+    let key = |frame: u64, x: f64| json!({"frame": frame, "enabled": true, "rotation": 0, "x": x, "y": 10, "width": 20, "height": 20, "time": 0});
+    let track = |sequence: Value, labels: Value| {
+        json!({"id": "t", "from_name": "box", "to_name": "video", "type": "videorectangle",
+               "value": {"framesCount": 50, "duration": 2, "sequence": sequence, "labels": labels}})
+    };
+    let cases: Vec<Case> = vec![
+        (
+            "a track",
+            track(json!([key(1, 10.0), key(30, 40.0)]), json!(["Car"])),
+            vec![],
+        ),
+        (
+            "keyframes out of order, past the end, off the frame, with an unknown label",
+            track(
+                json!([key(5, 10.0), key(3, 10.0), key(51, 90.0)]),
+                json!(["Bus"]),
+            ),
+            vec![
+                ("bad_frame", "value.sequence[1].frame"),
+                ("bad_frame", "value.sequence[2].frame"),
+                ("out_of_range", "value.sequence[2].width"),
+                ("unknown_label", "value.labels[0]"),
+            ],
+        ),
+        (
+            "a labelled range and a backwards one",
+            json!({"id": "r", "from_name": "actions", "to_name": "video", "type": "timelinelabels",
+                   "value": {"ranges": [{"start": 3, "end": 9}, {"start": 9, "end": 3}], "timelinelabels": ["Walking"]}}),
+            vec![("bad_range", "value.ranges[1]")],
+        ),
+    ];
+    run(&config, cases);
+}

@@ -345,6 +345,12 @@ fn table() -> Vec<Route> {
             "/api/v1/media/{key}",
             [401, 200, 200, 404, 200, 200, 404],
         ),
+        // The key is a PNG: members learn it is not a video, others nothing.
+        route(
+            Method::GET,
+            "/api/v1/media/{key}/frames",
+            [401, 415, 415, 404, 415, 415, 404],
+        ),
     ]
 }
 

@@ -1053,3 +1053,136 @@ async fn a_yolo_dataset_zip_uploads_as_tasks_with_their_boxes() {
         server.stop().await;
     }
 }
+
+/// An H.264 video made by ffmpeg (GLOSS_TEST_FFMPEG, or the one on the
+/// PATH), or `None` when there is none (outside CI).
+fn generated_video(dir: &std::path::Path) -> Option<Vec<u8>> {
+    let ffmpeg = std::env::var("GLOSS_TEST_FFMPEG").unwrap_or_else(|_| "ffmpeg".into());
+    let path = dir.join("clip.mp4");
+    let made = std::process::Command::new(&ffmpeg)
+        .args([
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=64x48:rate=25",
+            "-t",
+            "1",
+        ])
+        .args(["-c:v", "libx264", "-bf", "2", "-pix_fmt", "yuv420p"])
+        .arg(&path)
+        .status()
+        .is_ok_and(|status| status.success());
+    if !made {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but ffmpeg ({ffmpeg}) did not run"
+        );
+        eprintln!("note: no ffmpeg, so the video routes are not tested here");
+        return None;
+    }
+    Some(std::fs::read(path).unwrap())
+}
+
+#[tokio::test]
+async fn videos_upload_with_their_frame_index_and_serve_byte_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(video) = generated_video(dir.path()) else {
+        return;
+    };
+    const VIDEO_CONFIG: &str = r#"<View>
+  <Video name="video" value="$video"/>
+  <Labels name="labels" toName="video"><Label value="Car"/></Labels>
+  <VideoRectangle name="box" toName="video"/>
+</View>"#;
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, admin) = server.user("admin", Role::Admin).await;
+        let (_, outsider) = server.user("outsider", Role::Manager).await;
+        let project = create_project(&server, &admin, VIDEO_CONFIG).await;
+        let (status, job) =
+            upload(&server, &admin, project, vec![("clip.mp4", video.clone())]).await;
+        assert_eq!(status, 202, "{job}");
+        let job = finished(&server, &admin, &job).await;
+        assert_eq!(job["tasks_created"], json!(1), "{}: {job}", db.label);
+        let (_, tasks) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/tasks"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        let url = tasks["items"][0]["data"]["video"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        let (status, frames) = server
+            .call(Method::GET, &format!("{url}/frames"), Some(&admin), None)
+            .await;
+        assert_eq!(status, 200, "{}: {frames}", db.label);
+        assert_eq!(
+            (
+                frames["frames"].clone(),
+                frames["width"].clone(),
+                frames["height"].clone()
+            ),
+            (json!(25), json!(64), json!(48))
+        );
+        let times: Vec<f64> = frames["timestamps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_f64().unwrap())
+            .collect();
+        assert!(
+            times
+                .iter()
+                .enumerate()
+                .all(|(i, t)| (t - i as f64 * 0.04).abs() < 1e-9),
+            "{times:?}"
+        );
+        let (status, _) = server
+            .call(Method::GET, &format!("{url}/frames"), Some(&outsider), None)
+            .await;
+        assert_eq!(status, 404);
+
+        // Players seek with byte ranges.
+        let ranged = |range: &'static str| {
+            server
+                .client
+                .get(server.url(&url))
+                .bearer_auth(&admin)
+                .header("Range", range)
+                .send()
+        };
+        let response = ranged("bytes=10-19").await.unwrap();
+        assert_eq!(response.status().as_u16(), 206);
+        assert_eq!(
+            response.headers()["content-range"].to_str().unwrap(),
+            format!("bytes 10-19/{}", video.len())
+        );
+        assert_eq!(response.bytes().await.unwrap().as_ref(), &video[10..20]);
+        let response = ranged("bytes=-7").await.unwrap();
+        assert_eq!(response.status().as_u16(), 206);
+        assert_eq!(
+            response.bytes().await.unwrap().as_ref(),
+            &video[video.len() - 7..]
+        );
+        // A range past the end, or several ranges, get the whole video.
+        for range in ["bytes=999999999-", "bytes=0-1,4-5"] {
+            let response = ranged(range).await.unwrap();
+            assert_eq!(response.status().as_u16(), 200, "{range}");
+            assert_eq!(response.headers()["accept-ranges"], "bytes");
+            assert_eq!(
+                response.bytes().await.unwrap().len(),
+                video.len(),
+                "{range}"
+            );
+        }
+        server.stop().await;
+    }
+}

@@ -77,6 +77,10 @@ pub enum ResultValue {
     Brush(BrushValue),
     /// `number`: a number given to an object or a region.
     Number(NumberValue),
+    /// `videorectangle`: a box track on a video, keyframe by keyframe.
+    VideoRectangle(VideoRectangleValue),
+    /// `timelinelabels`: labelled ranges of a video's frames.
+    TimelineLabels(TimelineLabelsValue),
     /// Any other type, or a known type whose value did not parse; kept as is.
     Other {
         /// The result's `type` key.
@@ -321,6 +325,173 @@ pub struct NumberValue {
     pub extra: Map<String, Value>,
 }
 
+/// Value of a `videorectangle` result: a track, given by its keyframes.
+///
+/// Between two enabled keyframes the box moves linearly; a keyframe with
+/// `enabled: false` hides the object (it is outside the frame) until the
+/// next keyframe; after the last keyframe an enabled box stays where it is
+/// to the end of the video. See [`VideoRectangleValue::box_at`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VideoRectangleValue {
+    /// Frames in the video, as the annotator's player counted them.
+    #[serde(
+        rename = "framesCount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub frames_count: Option<u64>,
+    /// The video's length in seconds.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "js_number::opt_f64"
+    )]
+    pub duration: Option<f64>,
+    /// Keyframes in frame order.
+    pub sequence: Vec<VideoKeyframe>,
+    /// Label values given to the track (from a `Labels` control).
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// Keys Label Studio adds that Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One keyframe of a track; coordinates are percent of the video frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VideoKeyframe {
+    /// 1-based frame number.
+    pub frame: u64,
+    /// `false`: the object is outside the frame from here to the next keyframe.
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    /// Left edge, percent of the frame width.
+    #[serde(serialize_with = "js_number::f64")]
+    pub x: f64,
+    /// Top edge, percent of the frame height.
+    #[serde(serialize_with = "js_number::f64")]
+    pub y: f64,
+    /// Width, percent of the frame width.
+    #[serde(serialize_with = "js_number::f64")]
+    pub width: f64,
+    /// Height, percent of the frame height.
+    #[serde(serialize_with = "js_number::f64")]
+    pub height: f64,
+    /// Rotation in degrees around the top-left corner.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "js_number::opt_f64"
+    )]
+    pub rotation: Option<f64>,
+    /// The frame's time in seconds, as the player showed it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "js_number::opt_f64"
+    )]
+    pub time: Option<f64>,
+    /// Gloss's flag: the object is there but hidden behind something.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occluded: Option<bool>,
+    /// Keys Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// A track's box on one frame, percent of the frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrackBox {
+    /// Left edge.
+    pub x: f64,
+    /// Top edge.
+    pub y: f64,
+    /// Width.
+    pub width: f64,
+    /// Height.
+    pub height: f64,
+    /// Rotation in degrees around the top-left corner.
+    pub rotation: f64,
+    /// Whether this frame is a keyframe (as opposed to interpolated).
+    pub keyframe: bool,
+    /// Whether the object is occluded (from the keyframe at or before it).
+    pub occluded: bool,
+}
+
+impl VideoRectangleValue {
+    /// The box on 1-based `frame`, or `None` when the track is not there
+    /// (before its first keyframe, or outside after a disabled keyframe).
+    /// Keyframes are taken in frame order whatever order they are stored in.
+    pub fn box_at(&self, frame: u64) -> Option<TrackBox> {
+        let mut before: Option<&VideoKeyframe> = None;
+        let mut after: Option<&VideoKeyframe> = None;
+        for key in &self.sequence {
+            if key.frame <= frame && before.is_none_or(|b| key.frame >= b.frame) {
+                before = Some(key);
+            }
+            if key.frame > frame && after.is_none_or(|a| key.frame < a.frame) {
+                after = Some(key);
+            }
+        }
+        let from = before.filter(|b| b.enabled)?;
+        let at = |key: &VideoKeyframe| TrackBox {
+            x: key.x,
+            y: key.y,
+            width: key.width,
+            height: key.height,
+            rotation: key.rotation.unwrap_or(0.0),
+            keyframe: key.frame == frame,
+            occluded: from.occluded == Some(true),
+        };
+        let Some(to) = after.filter(|a| a.enabled && from.frame != frame) else {
+            return Some(at(from));
+        };
+        let t = (frame - from.frame) as f64 / (to.frame - from.frame) as f64;
+        let mix = |a: f64, b: f64| a + (b - a) * t;
+        Some(TrackBox {
+            x: mix(from.x, to.x),
+            y: mix(from.y, to.y),
+            width: mix(from.width, to.width),
+            height: mix(from.height, to.height),
+            rotation: mix(from.rotation.unwrap_or(0.0), to.rotation.unwrap_or(0.0)),
+            keyframe: false,
+            occluded: from.occluded == Some(true),
+        })
+    }
+
+    /// The frames from the first keyframe to `last_frame` (inclusive) with
+    /// their boxes, skipping frames where the object is outside.
+    pub fn boxes(&self, last_frame: u64) -> impl Iterator<Item = (u64, TrackBox)> + '_ {
+        let first = self.sequence.iter().map(|k| k.frame).min().unwrap_or(1);
+        (first.max(1)..=last_frame).filter_map(|frame| Some((frame, self.box_at(frame)?)))
+    }
+}
+
+/// Value of a `timelinelabels` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineLabelsValue {
+    /// Frame ranges, inclusive, 1-based.
+    pub ranges: Vec<FrameRange>,
+    /// Label values given to the ranges.
+    pub timelinelabels: Vec<String>,
+    /// Keys Label Studio adds that Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// An inclusive range of 1-based frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameRange {
+    /// First frame.
+    pub start: u64,
+    /// Last frame.
+    pub end: u64,
+}
+
 impl<T: serde::de::DeserializeOwned> Labeled<T> {
     /// Reads a labelled shape whose labels sit under `key`; `None` when the
     /// value does not have that shape.
@@ -356,6 +527,8 @@ impl ResultValue {
             ResultValue::EllipseLabels(v) => Some(&v.labels),
             ResultValue::PolyLineLabels(v) => Some(&v.labels),
             ResultValue::BrushLabels(v) => Some(&v.labels),
+            ResultValue::VideoRectangle(v) => Some(&v.labels),
+            ResultValue::TimelineLabels(v) => Some(&v.timelinelabels),
             _ => None,
         }
     }
@@ -391,6 +564,8 @@ impl ResultValue {
             }
             "brush" => typed(&value).map(ResultValue::Brush),
             "number" => typed(&value).map(ResultValue::Number),
+            "videorectangle" => typed(&value).map(ResultValue::VideoRectangle),
+            "timelinelabels" => typed(&value).map(ResultValue::TimelineLabels),
             _ => None,
         };
         parsed.unwrap_or(ResultValue::Other { type_name, value })
@@ -415,6 +590,8 @@ impl ResultValue {
             ResultValue::BrushLabels(_) => "brushlabels",
             ResultValue::Brush(_) => "brush",
             ResultValue::Number(_) => "number",
+            ResultValue::VideoRectangle(_) => "videorectangle",
+            ResultValue::TimelineLabels(_) => "timelinelabels",
             ResultValue::Other { type_name, .. } => type_name,
         }
     }
@@ -443,6 +620,8 @@ impl ResultValue {
             ResultValue::BrushLabels(v) => v.to_json(self.type_name()),
             ResultValue::Brush(v) => json(v),
             ResultValue::Number(v) => json(v),
+            ResultValue::VideoRectangle(v) => json(v),
+            ResultValue::TimelineLabels(v) => json(v),
             ResultValue::Other { value, .. } => value.clone(),
         }
     }
@@ -462,6 +641,8 @@ impl ResultValue {
             ResultValue::PolyLine(v) => map.serialize_entry("value", v),
             ResultValue::Brush(v) => map.serialize_entry("value", v),
             ResultValue::Number(v) => map.serialize_entry("value", v),
+            ResultValue::VideoRectangle(v) => map.serialize_entry("value", v),
+            ResultValue::TimelineLabels(v) => map.serialize_entry("value", v),
             ResultValue::KeyPointLabels(_)
             | ResultValue::EllipseLabels(_)
             | ResultValue::PolyLineLabels(_)
@@ -1069,5 +1250,50 @@ mod tests {
                 "{type_name}: {value:?}"
             );
         }
+    }
+
+    fn track() -> VideoRectangleValue {
+        let item = round_trip(json!({
+            "id": "t1", "from_name": "box", "to_name": "video", "type": "videorectangle",
+            "value": {
+                "framesCount": 100, "duration": 4,
+                "sequence": [
+                    {"frame": 1, "enabled": true, "rotation": 0, "x": 10, "y": 10, "width": 20, "height": 20, "time": 0},
+                    {"frame": 11, "enabled": true, "rotation": 0, "x": 30, "y": 10, "width": 20, "height": 40, "time": 0.4, "occluded": true},
+                    {"frame": 21, "enabled": false, "rotation": 0, "x": 30, "y": 10, "width": 20, "height": 40, "time": 0.8},
+                    {"frame": 31, "enabled": true, "rotation": 0, "x": 50, "y": 50, "width": 10, "height": 10, "time": 1.2}
+                ],
+                "labels": ["Car"]
+            }
+        }));
+        match item.value {
+            ResultValue::VideoRectangle(track) => track,
+            other => panic!("wrong variant {other:?}"),
+        }
+    }
+
+    #[test]
+    fn tracks_interpolate_between_enabled_keyframes() {
+        let track = track();
+        assert_eq!(track.frames_count, Some(100));
+        let at6 = track.box_at(6).unwrap();
+        assert_eq!((at6.x, at6.height, at6.keyframe), (20.0, 30.0, false));
+        assert!(track.box_at(1).unwrap().keyframe);
+        // From an occluded keyframe to a disabled one: no motion, occluded.
+        let at15 = track.box_at(15).unwrap();
+        assert_eq!((at15.x, at15.height, at15.occluded), (30.0, 40.0, true));
+        assert_eq!(track.box_at(21), None, "outside from a disabled keyframe");
+        assert_eq!(track.box_at(30), None);
+        assert_eq!(track.box_at(100).unwrap().x, 50.0, "the last box stays");
+        assert_eq!(track.boxes(100).count(), 20 + 70);
+    }
+
+    #[test]
+    fn timeline_ranges_round_trip() {
+        let item = round_trip(json!({
+            "id": "r", "from_name": "actions", "to_name": "video", "type": "timelinelabels",
+            "value": {"ranges": [{"start": 3, "end": 9}], "timelinelabels": ["Walking"]}
+        }));
+        assert_eq!(item.value.labels(), Some(&["Walking".to_owned()][..]));
     }
 }

@@ -5,27 +5,95 @@ use crate::extract::{ApiPath, Caller};
 use crate::App;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::Json;
 use futures::TryStreamExt;
+use gloss_engine::ByteRange;
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub(super) fn routes() -> OpenApiRouter<App> {
-    OpenApiRouter::new().routes(routes!(get_media))
+    OpenApiRouter::new()
+        .routes(routes!(get_media))
+        .routes(routes!(get_video_frames))
+}
+
+/// A video's frame index.
+#[derive(Serialize, ToSchema)]
+struct VideoFramesBody {
+    /// How many frames the video has.
+    frames: usize,
+    /// Each frame's presentation time in seconds from the first, ascending:
+    /// frame `i` (1-based, as results count frames) is `timestamps[i - 1]`.
+    timestamps: Vec<f64>,
+    /// The video's length in seconds.
+    duration: f64,
+    /// Pixels.
+    width: u32,
+    /// Pixels.
+    height: u32,
+}
+
+/// The frame index of a stored video (MP4 or WebM): every frame's time,
+/// read from the container, exact for variable frame rates and B-frames, so
+/// a player can show frame `i` exactly. `415` for media that is not such a video.
+#[utoipa::path(get, path = "/api/v1/media/{key}/frames", tag = "tasks",
+    params(("key" = String, Path, description = "The SHA-256 of the content, as task data refers to it")),
+    responses((status = 200, body = VideoFramesBody), (status = 404, body = ErrorBody),
+        (status = 415, body = ErrorBody)))]
+async fn get_video_frames(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    ApiPath(key): ApiPath<String>,
+) -> ApiResult<Json<VideoFramesBody>> {
+    let frames = app.engine.media_frames(&actor, &key).await?;
+    Ok(Json(VideoFramesBody {
+        frames: frames.timestamps.len(),
+        timestamps: frames.timestamps.clone(),
+        duration: frames.duration,
+        width: frames.width,
+        height: frames.height,
+    }))
+}
+
+/// One range of `Range: bytes=…`; several ranges, or anything else, is
+/// `None` and gets the whole object (which HTTP allows).
+fn byte_range(headers: &HeaderMap) -> Option<ByteRange> {
+    let spec = headers
+        .get(header::RANGE)?
+        .to_str()
+        .ok()?
+        .strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None;
+    }
+    let (start, end) = spec.trim().split_once('-')?;
+    match (start.parse::<u64>().ok(), end.parse::<u64>().ok()) {
+        (Some(a), Some(b)) => Some(ByteRange::FromTo(a, b)),
+        (Some(a), None) if end.is_empty() => Some(ByteRange::From(a)),
+        (None, Some(n)) if start.is_empty() => Some(ByteRange::Last(n)),
+        _ => None,
+    }
 }
 
 /// A media object, with the type sniffed from its content. Images, audio and
-/// video are shown inline; anything else downloads as an attachment.
+/// video are shown inline; anything else downloads as an attachment. One
+/// byte range (`Range: bytes=a-b`) is served as `206`, so players can seek.
 #[utoipa::path(get, path = "/api/v1/media/{key}", tag = "tasks",
     params(("key" = String, Path, description = "The SHA-256 of the content, as task data refers to it")),
-    responses((status = 200, description = "The bytes"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "The bytes"), (status = 206, description = "The range asked for"),
+        (status = 404, body = ErrorBody)))]
 async fn get_media(
     State(app): State<App>,
     Caller(actor): Caller,
     ApiPath(key): ApiPath<String>,
+    request_headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let download = app.engine.media_download(&actor, &key).await?;
+    let range = byte_range(&request_headers);
+    let download = app.engine.media_download(&actor, &key, range).await?;
     let record = download.record;
     let body = Body::from_stream(download.body.map_err(std::io::Error::other));
     let mut response = body.into_response();
@@ -33,7 +101,24 @@ async fn get_media(
     if let Ok(value) = HeaderValue::from_str(&record.content_type) {
         headers.insert(header::CONTENT_TYPE, value);
     }
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(record.size));
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    match &download.range {
+        Some(range) => {
+            headers.insert(
+                header::CONTENT_LENGTH,
+                HeaderValue::from(range.end - range.start),
+            );
+            let content_range = format!("bytes {}-{}/{}", range.start, range.end - 1, record.size);
+            if let Ok(value) = HeaderValue::from_str(&content_range) {
+                headers.insert(header::CONTENT_RANGE, value);
+            }
+            *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+        }
+        None => {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(record.size));
+        }
+    }
+    let headers = response.headers_mut();
     // The key is the content's hash: the bytes behind a URL never change.
     headers.insert(
         header::CACHE_CONTROL,
