@@ -14,7 +14,8 @@ use crate::Engine;
 use gloss_formats::{
     AnnotationRecord, CocoWriter, DraftRecord, ExportAnnotation, ExportCategory, ExportPrediction,
     ExportTask, FileSink, ImageInfo, KeypointCategory, LabelStudioWriter, PredictionRecord, Split,
-    SplitRatios, StoredResult, YoloClasses, YoloTask, YoloWriter,
+    SplitRatios, StoredResult, TrackFormat, TrackWriter, VideoInfo, YoloClasses, YoloTask,
+    YoloWriter,
 };
 use gloss_schema::ControlKind;
 use gloss_store::{AnnotationRow, DraftRow, PredictionRow, ProjectMediaRow, TaskBundlePage};
@@ -42,10 +43,14 @@ pub enum ExportFormat {
     Coco,
     /// A YOLO dataset in the Ultralytics layout, for one task, with the images.
     Yolo(YoloTask),
+    /// MOTChallenge sequences of the videos' box tracks.
+    Mot,
+    /// CVAT for video 1.1: the videos' box tracks.
+    Cvat,
 }
 
 /// The format names `ExportFormat::parse` reads, for error messages.
-pub const EXPORT_FORMAT_NAMES: &str = "json, label-studio, coco or yolo";
+pub const EXPORT_FORMAT_NAMES: &str = "json, label-studio, coco, yolo, mot or cvat";
 
 impl ExportFormat {
     /// Reads a format name and, for `yolo`, its task (`detect` when not
@@ -58,6 +63,8 @@ impl ExportFormat {
             "json" => ExportFormat::Json,
             "label-studio" | "label_studio" => ExportFormat::LabelStudio,
             "coco" => ExportFormat::Coco,
+            "mot" => ExportFormat::Mot,
+            "cvat" => ExportFormat::Cvat,
             "yolo" => {
                 let task = task.unwrap_or("detect");
                 return YoloTask::parse(task)
@@ -83,7 +90,18 @@ impl ExportFormat {
             ExportFormat::LabelStudio => "label-studio",
             ExportFormat::Coco => "coco",
             ExportFormat::Yolo(_) => "yolo",
+            ExportFormat::Mot => "mot",
+            ExportFormat::Cvat => "cvat",
         }
+    }
+
+    /// Whether the format is made of files per task (written to a folder
+    /// or zip as tasks come) rather than one document per split.
+    fn is_dataset(self) -> bool {
+        matches!(
+            self,
+            ExportFormat::Yolo(_) | ExportFormat::Mot | ExportFormat::Cvat
+        )
     }
 
     /// Whether the format writes image files next to its annotations.
@@ -124,7 +142,7 @@ impl ExportOptions {
     /// Whether the export is several files (a zip, or a folder).
     pub fn is_archive(&self) -> bool {
         self.split.is_some()
-            || matches!(self.format, ExportFormat::Yolo(_))
+            || self.format.is_dataset()
             || (self.format == ExportFormat::Coco && self.images)
     }
 
@@ -160,6 +178,8 @@ pub struct ExportSummary {
 struct ExportPage {
     bundle: TaskBundlePage,
     media: HashMap<String, ProjectMediaRow>,
+    /// The videos of the page's tasks by media key (for MOT and CVAT video).
+    videos: HashMap<String, VideoInfo>,
 }
 
 impl Engine {
@@ -181,7 +201,15 @@ impl Engine {
                 refuse_for_yolo(&config, task)?;
                 coco_categories(&config)?
             }
-            ExportFormat::Json | ExportFormat::LabelStudio => Vec::new(),
+            ExportFormat::Json
+            | ExportFormat::LabelStudio
+            | ExportFormat::Mot
+            | ExportFormat::Cvat => Vec::new(),
+        };
+        let tracks = match options.format {
+            ExportFormat::Mot => Some(track_writer(&config, TrackFormat::Mot)?),
+            ExportFormat::Cvat => Some(track_writer(&config, TrackFormat::CvatVideo)?),
+            _ => None,
         };
         let yolo_classes = match options.format {
             ExportFormat::Yolo(YoloTask::Classify) => {
@@ -211,6 +239,11 @@ impl Engine {
             .iter()
             .find(|object| object.kind == gloss_schema::ObjectKind::Image)
             .map(|object| object.value.clone());
+        let video_field = config
+            .objects
+            .iter()
+            .find(|object| object.kind == gloss_schema::ObjectKind::Video)
+            .map(|object| object.value.clone());
         let annotator = match &options.annotator {
             Some(name) => Some(
                 self.store
@@ -228,12 +261,14 @@ impl Engine {
             project_id: project.id.0,
             categories,
             image_field: image_field.clone(),
+            video_field: video_field.clone(),
             annotator,
             has_masks: config
                 .controls
                 .iter()
                 .any(|c| matches!(c.kind, ControlKind::Brush | ControlKind::BrushLabels)),
             yolo: std::sync::Mutex::new(yolo),
+            tracks: std::sync::Mutex::new(tracks),
         };
         let media = self.media.clone();
         let runtime = tokio::runtime::Handle::current();
@@ -257,7 +292,21 @@ impl Engine {
                 }
                 _ => HashMap::new(),
             };
-            if sender.send(ExportPage { bundle, media }).await.is_err() {
+            let videos = match &video_field {
+                Some(field) if matches!(options.format, ExportFormat::Mot | ExportFormat::Cvat) => {
+                    self.page_videos(project.id, &bundle, field).await?
+                }
+                _ => HashMap::new(),
+            };
+            if sender
+                .send(ExportPage {
+                    bundle,
+                    media,
+                    videos,
+                })
+                .await
+                .is_err()
+            {
                 // The writer stopped early; its error is reported below.
                 break;
             }
@@ -268,6 +317,41 @@ impl Engine {
             .await
             .map_err(|err| Error::internal(format!("the export writer stopped: {err}")))?
             .map_err(|err| Error::internal(format!("cannot write the export: {err}")))
+    }
+
+    /// The frame facts of the videos a page of tasks shows.
+    async fn page_videos(
+        &self,
+        project: ProjectId,
+        bundle: &TaskBundlePage,
+        field: &str,
+    ) -> Result<HashMap<String, VideoInfo>> {
+        let rows = self.page_media(project, bundle, field).await?;
+        let mut videos = HashMap::with_capacity(rows.len());
+        for (key, row) in rows {
+            let Ok(media_key) = gloss_media::MediaKey::parse(&key) else {
+                continue;
+            };
+            let frames = self
+                .video_frames(&media_key, &row.media.content_type)
+                .await?;
+            let count = frames.timestamps.len() as u64;
+            videos.insert(
+                key,
+                VideoInfo {
+                    file_name: row.file_name.clone(),
+                    width: frames.width,
+                    height: frames.height,
+                    frames: count,
+                    frame_rate: if frames.duration > 0.0 {
+                        count as f64 / frames.duration
+                    } else {
+                        25.0
+                    },
+                },
+            );
+        }
+        Ok(videos)
     }
 
     async fn page_media(
@@ -305,11 +389,14 @@ struct WriterOptions {
     project_id: i64,
     categories: Vec<ExportCategory>,
     image_field: Option<String>,
+    video_field: Option<String>,
     annotator: Option<gloss_types::UserId>,
     /// Whether the label config draws masks (Label Studio exports rewrite them).
     has_masks: bool,
     /// The YOLO writer, taken by the one document of a YOLO export.
     yolo: std::sync::Mutex<Option<YoloWriter>>,
+    /// The MOT or CVAT video writer, taken likewise.
+    tracks: std::sync::Mutex<Option<TrackWriter>>,
 }
 
 /// One document of the export.
@@ -320,6 +407,8 @@ enum Document {
     /// A YOLO dataset: label files for every split, written to the export's
     /// files as tasks come.
     Yolo(YoloWriter),
+    /// MOT or CVAT video: one sequence per video task, written likewise.
+    Tracks(TrackWriter),
 }
 
 impl Document {
@@ -331,14 +420,9 @@ impl Document {
             ExportFormat::Coco => {
                 Document::Coco(CocoWriter::new(out, tempfile::tempfile()?, categories)?)
             }
-            ExportFormat::Yolo(_) => {
-                let writer = writer_options
-                    .yolo
-                    .lock()
-                    .map_err(|_| io::Error::other("the YOLO writer was poisoned"))?
-                    .take()
-                    .ok_or_else(|| io::Error::other("a YOLO export has one document"))?;
-                Document::Yolo(writer)
+            ExportFormat::Yolo(_) => Document::Yolo(take_writer(&writer_options.yolo)?),
+            ExportFormat::Mot | ExportFormat::Cvat => {
+                Document::Tracks(take_writer(&writer_options.tracks)?)
             }
         })
     }
@@ -363,6 +447,7 @@ impl Document {
                     .map(|i| format!("images/{}", i.file_name)))
             }
             Document::Yolo(writer) => writer.write_task(task, split, files),
+            Document::Tracks(writer) => writer.write_task(task, files).map(|_| None),
         }
     }
 
@@ -378,13 +463,17 @@ impl Document {
                 writer.finish(files)?;
                 Ok(())
             }
+            Document::Tracks(writer) => {
+                writer.finish();
+                Ok(())
+            }
         }
     }
 
     /// Whether the document is a file of its own (JSON), rather than files
     /// written straight to the export (YOLO).
     fn is_single_file(format: ExportFormat) -> bool {
-        !matches!(format, ExportFormat::Yolo(_))
+        !format.is_dataset()
     }
 }
 
@@ -721,7 +810,11 @@ fn convert_page(
     image_names: &mut ImageNames,
 ) -> io::Result<Vec<(ExportTask, NativeTask)>> {
     let options = &writer_options.options;
-    let ExportPage { bundle, media } = page;
+    let ExportPage {
+        bundle,
+        media,
+        videos,
+    } = page;
     let mut annotations = group(bundle.annotations, |row| row.task_id.0);
     let mut predictions = group(bundle.predictions, |row| row.task_id.0);
     let mut drafts = group(bundle.drafts, |row| row.task_id.0);
@@ -816,6 +909,7 @@ fn convert_page(
         let media_key = writer_options
             .image_field
             .as_ref()
+            .or(writer_options.video_field.as_ref())
             .and_then(|field| data.get(field))
             .and_then(Value::as_str)
             .and_then(media_key_of)
@@ -857,6 +951,7 @@ fn convert_page(
             predictions: prediction_records,
             drafts: draft_records,
             image,
+            video: media_key.as_ref().and_then(|key| videos.get(key)).cloned(),
         };
         let annotations = task.annotations.len();
         converted.push((
@@ -907,6 +1002,49 @@ fn image_info(
         width,
         height,
     })
+}
+
+/// The one writer of a dataset export, taken by its one document.
+fn take_writer<T>(slot: &std::sync::Mutex<Option<T>>) -> io::Result<T> {
+    slot.lock()
+        .map_err(|_| io::Error::other("the export writer was poisoned"))?
+        .take()
+        .ok_or_else(|| io::Error::other("a dataset export has one document"))
+}
+
+/// The MOT or CVAT video writer of a config with a `<Video>`: its classes
+/// are the labels of the video's `<Labels>` control.
+fn track_writer(config: &gloss_schema::LabelConfig, format: TrackFormat) -> Result<TrackWriter> {
+    let name = match format {
+        TrackFormat::Mot => "MOT",
+        TrackFormat::CvatVideo => "CVAT",
+    };
+    let Some(video) = config
+        .objects
+        .iter()
+        .find(|o| o.kind == gloss_schema::ObjectKind::Video)
+    else {
+        return Err(Error::invalid(
+            "format",
+            format!(
+                "{name} here holds the box tracks of videos, and the label config has no <Video>; \
+                 export images as coco, yolo or label-studio"
+            ),
+        ));
+    };
+    let labels = config
+        .controls
+        .iter()
+        .find(|c| c.kind == ControlKind::Labels && c.to_names.contains(&video.name))
+        .map(|c| c.labels.iter().map(|l| l.value.clone()).collect::<Vec<_>>())
+        .unwrap_or_default();
+    if labels.is_empty() {
+        return Err(Error::invalid(
+            "format",
+            format!("{name} needs the track labels: a <Labels> control on the video"),
+        ));
+    }
+    Ok(TrackWriter::new(format, labels))
 }
 
 /// Refuses a YOLO export of a config with region controls the task cannot

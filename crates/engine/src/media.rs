@@ -99,6 +99,15 @@ impl Engine {
     /// cannot index) is `UnsupportedMediaType`.
     pub async fn media_frames(&self, actor: &Actor, key: &str) -> Result<Arc<VideoFrames>> {
         let (key, row) = self.visible_media(actor, key).await?;
+        self.video_frames(&key, &row.media.content_type).await
+    }
+
+    /// A stored video's frame index (the caller has checked access).
+    pub(crate) async fn video_frames(
+        &self,
+        key: &MediaKey,
+        content_type: &str,
+    ) -> Result<Arc<VideoFrames>> {
         if let Some(found) = self
             .video_frames
             .0
@@ -108,7 +117,7 @@ impl Engine {
         {
             return Ok(found);
         }
-        let kind = match row.media.content_type.as_str() {
+        let kind = match content_type {
             "video/mp4" => MediaKind::Mp4,
             "video/quicktime" => MediaKind::QuickTime,
             "video/webm" => MediaKind::WebM,
@@ -122,7 +131,7 @@ impl Engine {
         };
         let path = self
             .media
-            .local_path(&key)
+            .local_path(key)
             .ok_or_else(|| Error::internal("frame indexes need a local media folder"))?;
         let frames =
             tokio::task::spawn_blocking(move || gloss_media::probe_video_file(&path, kind))

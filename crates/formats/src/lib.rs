@@ -23,6 +23,7 @@ mod shapes;
 mod split;
 mod task;
 mod timestamp;
+mod video_tracks;
 mod write;
 mod yolo;
 mod yolo_read;
@@ -36,8 +37,10 @@ pub use model::{
 pub use read::{detect, read_tasks, InputFormat, TaskSink, DETECT_HEAD_LEN};
 pub use split::{split_of, Split, SplitRatios};
 pub use timestamp::{timestamp_text, DateTimeText};
+pub use video_tracks::{TrackFormat, TrackSummary, TrackWriter};
 pub use write::{
     ExportAnnotation, ExportPrediction, ExportTask, ImageInfo, LabelStudioWriter, StoredResult,
+    VideoInfo,
 };
 pub use yolo::{YoloClasses, YoloSummary, YoloTask, YoloWriter};
 pub use yolo_read::{parse_data_yaml, read_yolo, DataYaml, YoloImportOptions, MAX_LABEL_FILE};

@@ -25,6 +25,22 @@ pub struct ExportTask {
     pub drafts: Vec<DraftRecord>,
     /// The task's image, for COCO.
     pub image: Option<ImageInfo>,
+    /// The task's video, for MOT and CVAT video.
+    pub video: Option<VideoInfo>,
+}
+
+/// The video a task shows, from its frame index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VideoInfo {
+    pub file_name: String,
+    /// Pixels.
+    pub width: u32,
+    /// Pixels.
+    pub height: u32,
+    /// Frames in the video.
+    pub frames: u64,
+    /// Frames per second, on average.
+    pub frame_rate: f64,
 }
 
 /// The image a task shows, as COCO describes it.

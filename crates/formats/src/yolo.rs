@@ -504,7 +504,7 @@ mod tests {
     fn numbers_are_plain_decimals() {
         let mut line = String::new();
         push_line(&mut line, 3, &[0.5, 1.0, 0.0, 1e-9, 0.123456789]);
-        assert_eq!(line, "3 0.5 1 0 0.000000001 0.1234567890\n");
+        assert_eq!(line, "3 0.5 1 0 0.000000001 0.123456789\n");
     }
 
     #[test]

@@ -1150,6 +1150,75 @@ async fn videos_upload_with_their_frame_index_and_serve_byte_ranges() {
             .await;
         assert_eq!(status, 404);
 
+        // A track with two keyframes and an outside stretch comes out
+        // interpolated on every frame, as MOT and as CVAT for video.
+        let task_id = tasks["items"][0]["id"].as_i64().unwrap();
+        let key = |frame: u64, x: f64, enabled: bool| json!({"frame": frame, "enabled": enabled, "rotation": 0, "x": x, "y": 25, "width": 25, "height": 50, "time": 0});
+        let track = json!({"id": "t1", "from_name": "box", "to_name": "video", "type": "videorectangle",
+            "value": {"framesCount": 25, "duration": 1, "labels": ["Car"],
+                      "sequence": [key(1, 0.0, true), key(11, 50.0, true), key(21, 50.0, false)]}});
+        let (status, created) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/tasks/{task_id}/annotations"),
+                Some(&admin),
+                Some(json!({"result": [track]})),
+            )
+            .await;
+        assert_eq!(status, 201, "{}: {created}", db.label);
+        let zip_of = |format: &'static str| {
+            let url = server.url(&format!(
+                "/api/v1/projects/{project}/export?format={format}"
+            ));
+            let token = admin.clone();
+            let client = server.client.clone();
+            async move {
+                let bytes = client
+                    .get(url)
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap();
+                zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a zip")
+            }
+        };
+        let read = |archive: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, name: &str| {
+            let mut text = String::new();
+            archive
+                .by_name(name)
+                .unwrap_or_else(|_| panic!("{name}"))
+                .read_to_string(&mut text)
+                .unwrap();
+            text
+        };
+        let mut mot = zip_of("mot").await;
+        let rows = read(&mut mot, "clip/gt/gt.txt");
+        let rows: Vec<&str> = rows.lines().collect();
+        assert_eq!(rows.len(), 20, "frames 1 to 20: {rows:?}");
+        assert_eq!(rows[0], "1,1,0,12,16,24,1,1,1");
+        assert_eq!(
+            rows[5], "6,1,16,12,16,24,1,1,1",
+            "halfway between the keyframes"
+        );
+        assert!(read(&mut mot, "clip/seqinfo.ini")
+            .contains("frameRate=25\nseqLength=25\nimWidth=64\nimHeight=48"));
+        assert_eq!(read(&mut mot, "clip/gt/labels.txt"), "Car\n");
+        let mut cvat = zip_of("cvat").await;
+        let xml = read(&mut cvat, "clip/annotations.xml");
+        assert_eq!(
+            xml.matches("<box ").count(),
+            21,
+            "20 boxes and the outside one: {xml}"
+        );
+        assert!(xml.contains(r#"<box frame="5" keyframe="0" outside="0" occluded="0" xtl="16" ytl="12" xbr="32" ybr="36""#), "{xml}");
+        assert!(
+            xml.contains(r#"<box frame="20" keyframe="1" outside="1""#),
+            "{xml}"
+        );
+
         // Players seek with byte ranges.
         let ranged = |range: &'static str| {
             server

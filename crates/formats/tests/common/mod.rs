@@ -92,5 +92,6 @@ pub fn export_task(id: i64, project_id: i64, record: &TaskRecord) -> ExportTask 
             .collect(),
         drafts: record.drafts.clone(),
         image: None,
+        video: None,
     }
 }

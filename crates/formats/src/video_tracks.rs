@@ -1,0 +1,374 @@
+//! Box tracks of videos out as MOTChallenge sequences and CVAT for video 1.1.
+//!
+//! Both list a track's box on every frame where the object is there, the
+//! frames between keyframes interpolated as the labeling screen shows them
+//! ([`VideoRectangleValue::box_at`]). One sequence per video task, in a
+//! folder named after the video (made unique):
+//!
+//! ```text
+//! MOT:   {video}/gt/gt.txt       frame,track,left,top,width,height,1,class,visibility
+//!        {video}/gt/labels.txt   class names, class 1 first
+//!        {video}/seqinfo.ini     name, frame rate, length, size (imDir img1, imExt .jpg)
+//! CVAT:  {video}/annotations.xml <track id label><box frame keyframe outside occluded …/>
+//! ```
+//!
+//! Pixel coordinates; a rotated box is written as its axis-aligned bounds in
+//! MOT (which has no rotation) and with its `rotation` about the centre in
+//! CVAT. MOT's visibility is 1, or 0 for an occluded box. The frames
+//! themselves are the video's: no images are extracted (MOT's `img1` folder
+//! stays empty, and `seqinfo.ini` says where it would be).
+
+use crate::files::{file_stem, FileSink};
+use crate::write::{ExportTask, VideoInfo};
+use gloss_types::result::{ResultValue, TrackBox, VideoRectangleValue};
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::io;
+
+/// Counts of what a video track writer wrote and left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TrackSummary {
+    /// Videos written.
+    pub videos: u64,
+    /// Tracks written.
+    pub tracks: u64,
+    /// Boxes written (every frame of every track).
+    pub boxes: u64,
+    /// Tasks without a video, and tracks without a known label.
+    pub skipped: u64,
+}
+
+/// Which of the two layouts to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackFormat {
+    /// MOTChallenge: `gt/gt.txt`, `gt/labels.txt`, `seqinfo.ini`.
+    Mot,
+    /// CVAT for video 1.1: `annotations.xml` with `<track>`s.
+    CvatVideo,
+}
+
+/// Writes the box tracks of video tasks, one sequence per task.
+pub struct TrackWriter {
+    format: TrackFormat,
+    /// Label names; MOT class numbers are positions + 1.
+    labels: Vec<String>,
+    class_of: HashMap<String, usize>,
+    /// Sequence folder names used, to keep them unique.
+    taken: HashSet<String>,
+    summary: TrackSummary,
+}
+
+/// One track's boxes, by frame.
+struct TrackBoxes<'a> {
+    label: &'a str,
+    boxes: Vec<(u64, TrackBox)>,
+    /// Frames where a disabled keyframe sends the object outside (CVAT
+    /// writes an `outside` box there).
+    outside: Vec<u64>,
+}
+
+impl TrackWriter {
+    /// A writer whose classes are `labels` (the video's Labels control).
+    pub fn new(format: TrackFormat, labels: Vec<String>) -> TrackWriter {
+        let class_of = labels
+            .iter()
+            .enumerate()
+            .map(|(index, label)| (label.clone(), index))
+            .collect();
+        TrackWriter {
+            format,
+            labels,
+            class_of,
+            taken: HashSet::new(),
+            summary: TrackSummary::default(),
+        }
+    }
+
+    /// Writes the tracks of the task's annotations (not cancelled) as one
+    /// sequence; a task without a video is skipped.
+    pub fn write_task(&mut self, task: &ExportTask, sink: &mut dyn FileSink) -> io::Result<()> {
+        let Some(video) = &task.video else {
+            self.summary.skipped += 1;
+            return Ok(());
+        };
+        let mut tracks = Vec::new();
+        for result in task
+            .annotations
+            .iter()
+            .filter(|a| !a.record.was_cancelled)
+            .flat_map(|a| &a.record.result)
+        {
+            let ResultValue::VideoRectangle(track) = &result.value else {
+                continue;
+            };
+            match track
+                .labels
+                .first()
+                .filter(|l| self.class_of.contains_key(*l))
+            {
+                Some(label) => tracks.push(track_boxes(track, label, video.frames)),
+                None => self.summary.skipped += 1,
+            }
+        }
+        let folder = self.folder_for(&video.file_name);
+        match self.format {
+            TrackFormat::Mot => self.write_mot(&folder, video, &tracks, sink)?,
+            TrackFormat::CvatVideo => self.write_cvat(&folder, video, &tracks, sink)?,
+        }
+        self.summary.videos += 1;
+        self.summary.tracks += tracks.len() as u64;
+        self.summary.boxes += tracks.iter().map(|t| t.boxes.len() as u64).sum::<u64>();
+        Ok(())
+    }
+
+    /// What was written.
+    pub fn finish(self) -> TrackSummary {
+        self.summary
+    }
+
+    fn folder_for(&mut self, file_name: &str) -> String {
+        let stem: String = file_stem(file_name)
+            .chars()
+            .map(|c| {
+                if matches!(c, '/' | '\\') || c.is_control() {
+                    '_'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let stem = if stem.is_empty() || stem == "." || stem == ".." {
+            "video".to_owned()
+        } else {
+            stem
+        };
+        let mut name = stem.clone();
+        let mut n = 2;
+        while !self.taken.insert(name.clone()) {
+            name = format!("{stem}-{n}");
+            n += 1;
+        }
+        name
+    }
+
+    fn write_mot(
+        &self,
+        folder: &str,
+        video: &VideoInfo,
+        tracks: &[TrackBoxes],
+        sink: &mut dyn FileSink,
+    ) -> io::Result<()> {
+        let (width, height) = (f64::from(video.width), f64::from(video.height));
+        let mut rows = Vec::new();
+        for (index, track) in tracks.iter().enumerate() {
+            let class = self.class_of[track.label] + 1;
+            for (frame, b) in &track.boxes {
+                let [left, top, w, h] = bounds_in_pixels(b, width, height);
+                let visibility = if b.occluded { 0 } else { 1 };
+                rows.push((*frame, index + 1, left, top, w, h, class, visibility));
+            }
+        }
+        // MOT files list rows by frame, then track.
+        rows.sort_by_key(|row| (row.0, row.1));
+        let mut text = String::new();
+        for (frame, id, left, top, w, h, class, visibility) in rows {
+            let _ = writeln!(
+                text,
+                "{frame},{id},{},{},{},{},1,{class},{visibility}",
+                decimal(left),
+                decimal(top),
+                decimal(w),
+                decimal(h)
+            );
+        }
+        sink.put(&format!("{folder}/gt/gt.txt"), text.as_bytes())?;
+        let mut labels = self.labels.join("\n");
+        labels.push('\n');
+        sink.put(&format!("{folder}/gt/labels.txt"), labels.as_bytes())?;
+        let info = format!(
+            "[Sequence]\nname={folder}\nimDir=img1\nframeRate={}\nseqLength={}\nimWidth={}\nimHeight={}\nimExt=.jpg\n",
+            video.frame_rate.round().max(1.0),
+            video.frames,
+            video.width,
+            video.height
+        );
+        sink.put(&format!("{folder}/seqinfo.ini"), info.as_bytes())
+    }
+
+    fn write_cvat(
+        &self,
+        folder: &str,
+        video: &VideoInfo,
+        tracks: &[TrackBoxes],
+        sink: &mut dyn FileSink,
+    ) -> io::Result<()> {
+        let (width, height) = (f64::from(video.width), f64::from(video.height));
+        let mut xml =
+            String::with_capacity(1024 + tracks.iter().map(|t| t.boxes.len() * 160).sum::<usize>());
+        xml.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<annotations>\n  <version>1.1</version>\n  <meta>\n    <task>\n");
+        let _ = writeln!(xml, "      <name>{}</name>", escape(folder));
+        let _ = writeln!(
+            xml,
+            "      <size>{}</size>\n      <mode>interpolation</mode>",
+            video.frames
+        );
+        let _ = writeln!(
+            xml,
+            "      <start_frame>0</start_frame>\n      <stop_frame>{}</stop_frame>",
+            video.frames.saturating_sub(1)
+        );
+        xml.push_str("      <labels>\n");
+        for label in &self.labels {
+            let _ = writeln!(
+                xml,
+                "        <label>\n          <name>{}</name>\n          <type>rectangle</type>\n          <attributes>\n          </attributes>\n        </label>",
+                escape(label)
+            );
+        }
+        xml.push_str("      </labels>\n");
+        let _ = writeln!(
+            xml,
+            "      <original_size>\n        <width>{}</width>\n        <height>{}</height>\n      </original_size>",
+            video.width, video.height
+        );
+        xml.push_str("    </task>\n  </meta>\n");
+        for (index, track) in tracks.iter().enumerate() {
+            let _ = writeln!(
+                xml,
+                "  <track id=\"{index}\" label=\"{}\" source=\"manual\">",
+                escape(track.label)
+            );
+            // CVAT numbers frames from 0; results from 1.
+            let mut lines: Vec<(u64, String)> = track
+                .boxes
+                .iter()
+                .map(|(frame, b)| (*frame, cvat_box(*frame - 1, b, width, height, false)))
+                .collect();
+            for frame in &track.outside {
+                if let Some((_, last)) = track.boxes.iter().rev().find(|(f, _)| f < frame) {
+                    lines.push((*frame, cvat_box(*frame - 1, last, width, height, true)));
+                }
+            }
+            lines.sort_by_key(|(frame, _)| *frame);
+            for (_, line) in lines {
+                xml.push_str(&line);
+            }
+            xml.push_str("  </track>\n");
+        }
+        xml.push_str("</annotations>\n");
+        sink.put(&format!("{folder}/annotations.xml"), xml.as_bytes())
+    }
+}
+
+fn track_boxes<'a>(track: &VideoRectangleValue, label: &'a str, frames: u64) -> TrackBoxes<'a> {
+    let last = track.frames_count.unwrap_or(frames).min(frames.max(1));
+    let mut outside: Vec<u64> = track
+        .sequence
+        .iter()
+        .filter(|key| !key.enabled && key.frame <= last)
+        .map(|key| key.frame)
+        .collect();
+    outside.sort_unstable();
+    TrackBoxes {
+        label,
+        boxes: track.boxes(last).collect(),
+        outside,
+    }
+}
+
+/// `[left, top, width, height]` in pixels of a box (its bounds when rotated).
+fn bounds_in_pixels(b: &TrackBox, width: f64, height: f64) -> [f64; 4] {
+    let shape = crate::shapes::rectangle_shape(
+        b.x * width / 100.0,
+        b.y * height / 100.0,
+        b.width * width / 100.0,
+        b.height * height / 100.0,
+        b.rotation,
+    );
+    shape.bbox
+}
+
+/// One CVAT `<box>`: corners of the unrotated box, which CVAT turns by
+/// `rotation` about its centre; Label Studio turns about the top-left
+/// corner, so the box is moved to keep the same place.
+fn cvat_box(frame: u64, b: &TrackBox, width: f64, height: f64, outside: bool) -> String {
+    let (x, y) = (b.x * width / 100.0, b.y * height / 100.0);
+    let (w, h) = (b.width * width / 100.0, b.height * height / 100.0);
+    let (sin, cos) = b.rotation.to_radians().sin_cos();
+    // The centre of the box turned about its top-left corner.
+    let cx = x + (w / 2.0) * cos - (h / 2.0) * sin;
+    let cy = y + (w / 2.0) * sin + (h / 2.0) * cos;
+    let mut line = format!(
+        "    <box frame=\"{frame}\" keyframe=\"{}\" outside=\"{}\" occluded=\"{}\" xtl=\"{}\" ytl=\"{}\" xbr=\"{}\" ybr=\"{}\" z_order=\"0\"",
+        u8::from(b.keyframe || outside),
+        u8::from(outside),
+        u8::from(b.occluded),
+        decimal(cx - w / 2.0),
+        decimal(cy - h / 2.0),
+        decimal(cx + w / 2.0),
+        decimal(cy + h / 2.0),
+    );
+    if b.rotation != 0.0 {
+        let _ = write!(
+            line,
+            " rotation=\"{}\"",
+            decimal(b.rotation.rem_euclid(360.0))
+        );
+    }
+    line.push_str(">\n    </box>\n");
+    line
+}
+
+/// A number to a thousandth (of a pixel or a degree), without float noise
+/// or a trailing `.0`.
+fn decimal(value: f64) -> String {
+    let rounded = (value * 1000.0).round() / 1000.0;
+    let text = format!("{rounded:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_are_short_and_exact() {
+        assert_eq!(decimal(12.0), "12");
+        assert_eq!(decimal(0.1 + 0.2), "0.3");
+        assert_eq!(decimal(-0.0001), "0");
+        assert_eq!(decimal(3.14159), "3.142");
+    }
+
+    #[test]
+    fn a_box_turned_about_its_corner_keeps_its_place_turned_about_its_centre() {
+        let b = TrackBox {
+            x: 50.0,
+            y: 50.0,
+            width: 20.0,
+            height: 10.0,
+            rotation: 90.0,
+            keyframe: true,
+            occluded: false,
+        };
+        // 100×100 frame: a 20×10 box at (50, 50) turned 90° about (50, 50)
+        // covers x 40..50, y 50..70: centre (45, 60).
+        let line = cvat_box(0, &b, 100.0, 100.0, false);
+        assert!(
+            line.contains("xtl=\"35\" ytl=\"55\" xbr=\"55\" ybr=\"65\""),
+            "{line}"
+        );
+        assert!(line.contains("rotation=\"90\""), "{line}");
+    }
+}
