@@ -18,12 +18,15 @@ mod coco;
 mod coco_writer;
 mod files;
 mod model;
+mod raster;
 mod read;
 mod shapes;
 mod split;
 mod task;
 mod timestamp;
+mod voc;
 mod write;
+mod xml;
 mod yolo;
 
 pub use coco::{read_coco, CocoImportOptions, ControlRef, KeypointControl};
@@ -35,6 +38,10 @@ pub use model::{
 pub use read::{detect, read_tasks, InputFormat, TaskSink, DETECT_HEAD_LEN};
 pub use split::{split_of, Split, SplitRatios};
 pub use timestamp::{timestamp_text, DateTimeText};
+pub use voc::{
+    read_voc, VocCoordinates, VocImportOptions, VocSummary, VocWriter, MAX_MASK_INSTANCES,
+    MAX_MASK_PIXELS, MAX_OBJECTS_PER_IMAGE, MAX_VOC_XML_BYTES, VOC_RESULT_TYPES,
+};
 pub use write::{
     ExportAnnotation, ExportPrediction, ExportTask, ImageInfo, LabelStudioWriter, StoredResult,
 };
