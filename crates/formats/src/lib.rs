@@ -16,6 +16,7 @@
 
 mod coco;
 mod coco_writer;
+mod cvat;
 mod files;
 mod model;
 mod raster;
@@ -31,6 +32,10 @@ mod yolo;
 
 pub use coco::{read_coco, CocoImportOptions, ControlRef, KeypointControl};
 pub use coco_writer::{CocoSummary, CocoWriter, ExportCategory, KeypointCategory};
+pub use cvat::{
+    read_cvat_images, CvatImageWriter, CvatImportOptions, CvatLabels, CvatSummary,
+    CVAT_RESULT_TYPES, MAX_CVAT_XML_BYTES,
+};
 pub use files::{file_stem, is_safe_relative_path, FileSink, FileSource, MemoryFiles};
 pub use model::{
     AnnotationRecord, DraftRecord, FormatError, PredictionRecord, Rejection, TaskRecord,

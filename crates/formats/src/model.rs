@@ -16,6 +16,33 @@ pub struct TaskRecord {
     pub drafts: Vec<DraftRecord>,
 }
 
+impl TaskRecord {
+    /// A task showing `image` (a path in the imported dataset, kept in
+    /// `data[image_field]`), with one annotation holding `results` if
+    /// there are any: what the dataset readers make of an image.
+    pub(crate) fn for_image(
+        image_field: &str,
+        image: String,
+        results: Vec<ResultItem>,
+    ) -> TaskRecord {
+        let mut data = Map::new();
+        data.insert(image_field.to_owned(), Value::String(image));
+        let annotations = if results.is_empty() {
+            Vec::new()
+        } else {
+            vec![AnnotationRecord {
+                result: results,
+                ..AnnotationRecord::default()
+            }]
+        };
+        TaskRecord {
+            data,
+            annotations,
+            ..TaskRecord::default()
+        }
+    }
+}
+
 /// One annotation of a task.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnnotationRecord {

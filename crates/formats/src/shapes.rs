@@ -3,6 +3,8 @@
 //! formats (COCO, YOLO, ...).
 
 use crate::coco::ControlRef;
+use crate::model::AnnotationRecord;
+use crate::write::{ExportTask, ImageInfo};
 use gloss_types::result::{ResultItem, ResultValue};
 
 /// A region in pixels.
@@ -143,6 +145,36 @@ pub(crate) fn regions<'a>(
         regions.into_iter().map(|(_, region)| region).collect(),
         unlabelled,
     )
+}
+
+/// What a dataset writer places of a task: its image, the image's size
+/// (see [`image_size`]) and the annotations that were not cancelled; `None`
+/// for a task without an image or a known size, which is left out.
+pub(crate) fn placed(
+    task: &ExportTask,
+) -> Option<(&ImageInfo, (u32, u32), Vec<&AnnotationRecord>)> {
+    let image = task.image.as_ref()?;
+    let annotations: Vec<&AnnotationRecord> = task
+        .annotations
+        .iter()
+        .map(|a| &a.record)
+        .filter(|a| !a.was_cancelled)
+        .collect();
+    let size = image_size(image, annotations.iter().flat_map(|a| &a.result))?;
+    Some((image, size, annotations))
+}
+
+/// The size in pixels of an image with these results: its own, or when
+/// unknown (0) the size the first result was drawn on; `None` when neither
+/// is known.
+fn image_size<'a>(
+    image: &ImageInfo,
+    mut results: impl Iterator<Item = &'a ResultItem>,
+) -> Option<(u32, u32)> {
+    let drawn_on = results.next();
+    let width = size_or(image.width, drawn_on.and_then(|r| r.original_width));
+    let height = size_or(image.height, drawn_on.and_then(|r| r.original_height));
+    (width > 0 && height > 0).then_some((width, height))
 }
 
 /// The image's size in pixels, or when unknown (0) the size the result was

@@ -75,9 +75,9 @@
 use crate::coco::ControlRef;
 use crate::coco_writer::ExportCategory;
 use crate::files::{file_stem, is_safe_relative_path, FileSink, FileSource};
-use crate::model::{AnnotationRecord, FormatError, Rejection, TaskRecord};
+use crate::model::{FormatError, Rejection, TaskRecord};
 use crate::raster::{row_spans, voc_color, RgbPng};
-use crate::shapes::{image_result, percent, regions, Region, Shape};
+use crate::shapes::{image_result, percent, placed, regions, Region, Shape};
 use crate::split::Split;
 use crate::write::ExportTask;
 use crate::xml::{self, child, child_text, children, number};
@@ -198,25 +198,10 @@ impl VocWriter {
         split: Option<Split>,
         sink: &mut dyn FileSink,
     ) -> io::Result<Option<String>> {
-        let Some(image) = &task.image else {
+        let Some((image, (width, height), annotations)) = placed(task) else {
             self.summary.skipped += 1;
             return Ok(None);
         };
-        let annotations: Vec<&AnnotationRecord> = task
-            .annotations
-            .iter()
-            .map(|a| &a.record)
-            .filter(|a| !a.was_cancelled)
-            .collect();
-        // VOC needs the size; without the image's own, the one the
-        // results were drawn on.
-        let drawn_on = annotations.iter().flat_map(|a| &a.result).next();
-        let width = size_or(image.width, drawn_on.and_then(|r| r.original_width));
-        let height = size_or(image.height, drawn_on.and_then(|r| r.original_height));
-        if width == 0 || height == 0 {
-            self.summary.skipped += 1;
-            return Ok(None);
-        }
 
         let mut objects: Vec<(u32, Region)> = Vec::new();
         for annotation in annotations {
@@ -392,13 +377,6 @@ fn check_label_map_name(name: &str) -> Result<(), String> {
         Some(problem) => Err(format!(
             "label {name:?} cannot be written to a Pascal VOC labelmap.txt: it {problem}"
         )),
-    }
-}
-
-fn size_or(image: u32, drawn_on: Option<u32>) -> u32 {
-    match image {
-        0 => drawn_on.unwrap_or(0),
-        known => known,
     }
 }
 
@@ -597,7 +575,11 @@ pub fn read_voc(
                 file.task(&bytes)
             }
             Item::Listed { stem, list } => match images.find(None, stem) {
-                Some(image) => Ok(image_task(options, image, Vec::new())),
+                Some(image) => Ok(TaskRecord::for_image(
+                    &options.image_field,
+                    image.to_owned(),
+                    Vec::new(),
+                )),
                 None => Err(vec![Rejection::new(
                     row,
                     list.clone(),
@@ -622,25 +604,6 @@ pub fn read_voc(
 enum Item<'a> {
     File { path: &'a str, stem: &'a str },
     Listed { stem: String, list: String },
-}
-
-/// The task for an image and its results.
-fn image_task(options: &VocImportOptions, image: &str, results: Vec<ResultItem>) -> TaskRecord {
-    let mut data = Map::new();
-    data.insert(options.image_field.clone(), Value::String(image.to_owned()));
-    let annotations = if results.is_empty() {
-        Vec::new()
-    } else {
-        vec![AnnotationRecord {
-            result: results,
-            ..AnnotationRecord::default()
-        }]
-    };
-    TaskRecord {
-        data,
-        annotations,
-        ..TaskRecord::default()
-    }
 }
 
 /// The folder (`""` or ending in `/`) holding the shallowest `Annotations`
@@ -858,7 +821,11 @@ impl VocFile<'_> {
             return Err(problems);
         }
 
-        Ok(image_task(self.options, image.unwrap_or_default(), results))
+        Ok(TaskRecord::for_image(
+            &self.options.image_field,
+            image.unwrap_or_default().to_owned(),
+            results,
+        ))
     }
 
     /// `<size>`'s width and height; `None` (with problems) when unusable.

@@ -1,5 +1,5 @@
-//! Helpers shared by the VOC and CVAT tests: tasks, files, masks and the
-//! datumaro judge's expected shapes.
+//! Helpers shared by the dataset format tests (YOLO, VOC, CVAT): tasks,
+//! files, masks, and broken inputs.
 
 #![allow(dead_code)] // Each test file uses a different part.
 
@@ -182,4 +182,25 @@ pub fn close(actual: &[f64], expected: &[f64], tolerance: f64) -> bool {
             .iter()
             .zip(expected)
             .all(|(a, e)| (a - e).abs() <= tolerance)
+}
+
+/// Every prefix of `text` that ends on a character boundary: files cut
+/// short.
+pub fn prefixes(text: &str) -> impl Iterator<Item = &str> {
+    (0..text.len())
+        .filter(|&end| text.is_char_boundary(end))
+        .map(|end| &text[..end])
+}
+
+/// `count` copies of `bytes`, each with one byte replaced by a
+/// pseudo-random one (the same ones every run).
+pub fn garbled(bytes: &[u8], count: usize) -> impl Iterator<Item = Vec<u8>> + '_ {
+    let mut seed = 7u64;
+    (0..count).map(move |_| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let mut copy = bytes.to_vec();
+        let at = (seed >> 33) as usize % copy.len();
+        copy[at] = (seed >> 20) as u8;
+        copy
+    })
 }
