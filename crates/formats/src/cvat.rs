@@ -29,12 +29,15 @@
 //! `keypointlabels` of each keypoint category as `<skeleton>`s (the points
 //! sharing a `parentID` are one skeleton, a point without one is a skeleton
 //! of its own; every joint is written, those without a point as
-//! `outside="1"` at 0,0 as CVAT does), and the choices of image-level
-//! `choices` results as `<tag>`s. Brush masks are not written (CVAT's
-//! `<mask>` needs CVAT's own run-length form), nor are per-region choices,
-//! texts and numbers; [`CVAT_RESULT_TYPES`] lists the types written.
-//! A result's `"cvat"` key (where [`read_cvat_images`] keeps it) gives its
-//! `occluded` flag and `z_order`.
+//! `outside="1"` at 0,0 as CVAT does), the choices of image-level
+//! `choices` results as `<tag>`s, and the `choices`, `textarea` and
+//! `number` results that share a shape's region id (per-region controls)
+//! as the shape's `<attribute>`s, declared for every shape label (see
+//! [`CvatAttributeKind`]). Brush masks are not written (CVAT's `<mask>`
+//! needs CVAT's own run-length form), nor are texts and numbers of the
+//! whole image, nor attributes of keypoints; [`CVAT_RESULT_TYPES`] lists
+//! the types written. A result's `"cvat"` key (where [`read_cvat_images`]
+//! keeps it) gives its `occluded` flag and `z_order`.
 //!
 //! The `<meta>` comes first and lists the labels; images are written as
 //! tasks arrive, so memory stays constant however many there are.
@@ -59,8 +62,8 @@ use crate::voc::MAX_OBJECTS_PER_IMAGE;
 use crate::write::ExportTask;
 use crate::xml::{self, children, number, push_escaped, XmlProblem};
 use gloss_types::result::{
-    ChoicesValue, EllipseValue, KeyPointValue, Labeled, PolyLineValue, PolygonLabelsValue,
-    RectangleLabelsValue, ResultItem, ResultValue,
+    ChoicesValue, EllipseValue, KeyPointValue, Labeled, NumberValue, PolyLineValue,
+    PolygonLabelsValue, RectangleLabelsValue, ResultItem, ResultValue, TextAreaValue,
 };
 use roxmltree::Node;
 use serde_json::{Map, Value};
@@ -68,7 +71,8 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io::{self, BufWriter, Read, Write};
 
-/// The result types a CVAT export writes.
+/// The result types a CVAT export writes (`textarea` and `number` only
+/// per region, as attributes).
 pub const CVAT_RESULT_TYPES: &[&str] = &[
     "rectanglelabels",
     "polygonlabels",
@@ -76,6 +80,8 @@ pub const CVAT_RESULT_TYPES: &[&str] = &[
     "ellipselabels",
     "keypointlabels",
     "choices",
+    "textarea",
+    "number",
 ];
 
 /// The largest `annotations.xml` [`read_cvat_images`] reads: 256 MiB, some
@@ -90,6 +96,43 @@ pub struct CvatLabels {
     pub categories: Vec<ExportCategory>,
     /// Tag labels: the choices of the image-level Choices controls.
     pub tags: Vec<String>,
+    /// The per-region controls, which every shape label gets as
+    /// attributes.
+    pub attributes: Vec<CvatAttribute>,
+}
+
+/// A per-region control (`perRegion="true"`, or shown for a selected
+/// region) as a CVAT attribute: its results that share a shape's region id
+/// are written as `<attribute name="{control}">` of that shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CvatAttribute {
+    /// The control's name, which is the attribute's.
+    pub name: String,
+    pub kind: CvatAttributeKind,
+    /// A Choices control's choices: the values of CVAT's `select`.
+    pub values: Vec<String>,
+}
+
+/// What a per-region control holds, and the CVAT attribute type for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CvatAttributeKind {
+    /// A Choices control: a `select` (one choice; a result with several
+    /// writes the first and counts the others as skipped).
+    Choices,
+    /// A TextArea control: `text` (several texts are joined by line breaks).
+    Text,
+    /// A Number control: written as `text`, since CVAT's `number` needs a
+    /// range the control may not have.
+    Number,
+}
+
+impl CvatAttributeKind {
+    fn input_type(self) -> &'static str {
+        match self {
+            CvatAttributeKind::Choices => "select",
+            CvatAttributeKind::Text | CvatAttributeKind::Number => "text",
+        }
+    }
 }
 
 /// Counts of what a [`CvatImageWriter`] wrote and left out.
@@ -117,6 +160,8 @@ pub struct CvatImageWriter<W: Write> {
     tag_labels: HashSet<String>,
     /// Skeleton label and joints by KeyPointLabels control.
     skeletons: HashMap<String, (String, Vec<String>)>,
+    /// The names of the per-region controls written as attributes.
+    attributes: HashSet<String>,
     summary: CvatSummary,
 }
 
@@ -128,8 +173,10 @@ impl<W: Write> CvatImageWriter<W> {
             shape_labels: HashSet::new(),
             tag_labels: labels.tags.iter().cloned().collect(),
             skeletons: HashMap::new(),
+            attributes: labels.attributes.iter().map(|a| a.name.clone()).collect(),
             summary: CvatSummary::default(),
         };
+        let attributes = attribute_declarations(&labels.attributes);
         let mut meta = String::from(
             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<annotations>\n  <version>1.1</version>\n  \
              <meta>\n    <task>\n      <name>Gloss export</name>\n      <mode>annotation</mode>\n      \
@@ -149,7 +196,8 @@ impl<W: Write> CvatImageWriter<W> {
                     // A shape label is written once, and is also the tag
                     // label of the same name: CVAT's type `any` is both.
                     if written.insert(&category.name) {
-                        push_label(&mut meta, &category.name, &next_color(), "any", None, "");
+                        let color = next_color();
+                        push_label(&mut meta, &category.name, &color, "any", &attributes, "");
                     }
                 }
                 Some(keypoints) => {
@@ -157,25 +205,29 @@ impl<W: Write> CvatImageWriter<W> {
                         keypoints.control.clone(),
                         (category.name.clone(), keypoints.joints.clone()),
                     );
-                    let svg = skeleton_svg(&keypoints.joints, &keypoints.edges);
+                    let mut svg = String::from("          <svg>");
+                    push_escaped(&mut svg, &skeleton_svg(&keypoints.joints, &keypoints.edges));
+                    svg.push_str("</svg>\n");
                     push_label(
                         &mut meta,
                         &category.name,
                         &next_color(),
                         "skeleton",
-                        None,
+                        "",
                         &svg,
                     );
+                    let mut parent = String::from("          <parent>");
+                    push_escaped(&mut parent, &category.name);
+                    parent.push_str("</parent>\n");
                     for joint in &keypoints.joints {
-                        let parent = Some(category.name.as_str());
-                        push_label(&mut meta, joint, &next_color(), "points", parent, "");
+                        push_label(&mut meta, joint, &next_color(), "points", "", &parent);
                     }
                 }
             }
         }
         for tag in &labels.tags {
             if written.insert(tag) {
-                push_label(&mut meta, tag, &next_color(), "tag", None, "");
+                push_label(&mut meta, tag, &next_color(), "tag", "", "");
             }
         }
         meta.push_str("      </labels>\n    </task>\n  </meta>\n");
@@ -198,34 +250,37 @@ impl<W: Write> CvatImageWriter<W> {
         let size = [f64::from(width), f64::from(height)];
         let mut tags: Vec<&str> = Vec::new();
         for annotation in &annotations {
-            let region_ids: HashSet<&str> = annotation
+            // Choices, texts and numbers that share a shape's region id
+            // describe it: they are its attributes, not the image's.
+            let shape_ids: HashSet<&str> = annotation
                 .result
                 .iter()
-                .filter(|r| !matches!(r.value, ResultValue::Choices(_)))
+                .filter(|r| !is_detail(r))
                 .filter_map(|r| r.id.as_deref())
                 .collect();
-            for result in &annotation.result {
-                match &result.value {
-                    ResultValue::Choices(choices) => {
-                        // Choices that share a region's id describe it,
-                        // not the image.
-                        if result
-                            .id
-                            .as_deref()
-                            .is_some_and(|id| region_ids.contains(id))
-                        {
-                            continue;
-                        }
-                        for choice in &choices.choices {
-                            if !self.tag_labels.contains(choice) {
-                                self.summary.skipped += 1;
-                            } else if !tags.contains(&choice.as_str()) {
-                                tags.push(choice);
+            let mut details: HashMap<&str, Vec<&ResultItem>> = HashMap::new();
+            for result in annotation.result.iter().filter(|r| is_detail(r)) {
+                match result.id.as_deref().filter(|id| shape_ids.contains(id)) {
+                    Some(id) => details.entry(id).or_default().push(result),
+                    None => match &result.value {
+                        ResultValue::Choices(choices) => {
+                            for choice in &choices.choices {
+                                if !self.tag_labels.contains(choice) {
+                                    self.summary.skipped += 1;
+                                } else if !tags.contains(&choice.as_str()) {
+                                    tags.push(choice);
+                                }
                             }
                         }
-                    }
-                    _ => self.push_shape(&mut xml, result, size),
+                        // Texts and numbers of the whole image have no
+                        // place in CVAT.
+                        _ => self.summary.skipped += 1,
+                    },
                 }
+            }
+            for result in annotation.result.iter().filter(|r| !is_detail(r)) {
+                let details = result.id.as_deref().and_then(|id| details.get(id));
+                self.push_shape(&mut xml, result, size, details.map_or(&[], |d| &d[..]));
             }
             self.push_skeletons(&mut xml, &annotation.result, (width, height));
         }
@@ -241,9 +296,44 @@ impl<W: Write> CvatImageWriter<W> {
         Ok(Some(format!("images/{}", image.file_name)))
     }
 
-    /// Appends the element of a box, polygon, polyline or ellipse result;
-    /// other results are not shapes (keypoints go in skeletons).
-    fn push_shape(&mut self, xml: &mut String, result: &ResultItem, [width, height]: [f64; 2]) {
+    /// The `<attribute>` elements of a shape's per-region results; those of
+    /// controls that are not attributes are counted as skipped.
+    fn attribute_elements(&mut self, details: &[&ResultItem]) -> String {
+        let mut elements = String::new();
+        for detail in details {
+            if !self.attributes.contains(&detail.from_name) {
+                self.summary.skipped += 1;
+                continue;
+            }
+            let value = match &detail.value {
+                ResultValue::Choices(choices) => {
+                    let others = choices.choices.len().saturating_sub(1);
+                    self.summary.skipped += others as u64;
+                    choices.choices.first().cloned().unwrap_or_default()
+                }
+                ResultValue::TextArea(text) => text.text.join("\n"),
+                ResultValue::Number(n) => number(n.number),
+                _ => continue,
+            };
+            elements.push_str("      <attribute name=\"");
+            push_escaped(&mut elements, &detail.from_name);
+            elements.push_str("\">");
+            push_escaped(&mut elements, &value);
+            elements.push_str("</attribute>\n");
+        }
+        elements
+    }
+
+    /// Appends the element of a box, polygon, polyline or ellipse result,
+    /// with its per-region results as attributes; other results are not
+    /// shapes (keypoints go in skeletons, without attributes).
+    fn push_shape(
+        &mut self,
+        xml: &mut String,
+        result: &ResultItem,
+        [width, height]: [f64; 2],
+        details: &[&ResultItem],
+    ) {
         let x = |percent: f64| number(percent * width / 100.0);
         let y = |percent: f64| number(percent * height / 100.0);
         let points = |points: &[[f64; 2]]| {
@@ -303,6 +393,7 @@ impl<W: Write> CvatImageWriter<W> {
             _ => return,
         };
         let (occluded, z_order) = cvat_flags(result);
+        let attributes = self.attribute_elements(details);
         for label in labels {
             if !self.shape_labels.contains(label) {
                 self.summary.skipped += 1;
@@ -312,10 +403,11 @@ impl<W: Write> CvatImageWriter<W> {
             push_escaped(xml, label);
             let _ = writeln!(
                 xml,
-                "\" source=\"manual\" occluded=\"{}\" {geometry} z_order=\"{z_order}\">\n    \
-                 </{element}>",
+                "\" source=\"manual\" occluded=\"{}\" {geometry} z_order=\"{z_order}\">",
                 u8::from(occluded)
             );
+            xml.push_str(&attributes);
+            let _ = writeln!(xml, "    </{element}>");
             self.summary.shapes += 1;
         }
     }
@@ -365,33 +457,54 @@ impl<W: Write> CvatImageWriter<W> {
     }
 }
 
-/// Appends a `<label>` of the meta.
+/// Whether a result describes a region (or the image) rather than being
+/// a shape: a choice, text or number.
+fn is_detail(result: &ResultItem) -> bool {
+    matches!(
+        result.value,
+        ResultValue::Choices(_) | ResultValue::TextArea(_) | ResultValue::Number(_)
+    )
+}
+
+/// Appends a `<label>` of the meta. `attributes` are its attribute
+/// declarations; `extra` follows them (a skeleton's `<svg>`, a joint's
+/// `<parent>`).
 fn push_label(
     meta: &mut String,
     name: &str,
     color: &str,
     kind: &str,
-    parent: Option<&str>,
-    svg: &str,
+    attributes: &str,
+    extra: &str,
 ) {
     meta.push_str("        <label>\n          <name>");
     push_escaped(meta, name);
     let _ = write!(
         meta,
         "</name>\n          <color>{color}</color>\n          <type>{kind}</type>\n          \
-         <attributes>\n          </attributes>\n"
+         <attributes>\n{attributes}          </attributes>\n{extra}        </label>\n"
     );
-    if !svg.is_empty() {
-        meta.push_str("          <svg>");
-        push_escaped(meta, svg);
-        meta.push_str("</svg>\n");
+}
+
+/// The `<attribute>` declarations of a shape label.
+fn attribute_declarations(attributes: &[CvatAttribute]) -> String {
+    let mut declarations = String::new();
+    for attribute in attributes {
+        declarations.push_str("            <attribute>\n              <name>");
+        push_escaped(&mut declarations, &attribute.name);
+        let _ = write!(
+            declarations,
+            "</name>\n              <mutable>False</mutable>\n              \
+             <input_type>{}</input_type>\n              <default_value>",
+            attribute.kind.input_type()
+        );
+        let default = attribute.values.first().map_or("", String::as_str);
+        push_escaped(&mut declarations, default);
+        declarations.push_str("</default_value>\n              <values>");
+        push_escaped(&mut declarations, &attribute.values.join("\n"));
+        declarations.push_str("</values>\n            </attribute>\n");
     }
-    if let Some(parent) = parent {
-        meta.push_str("          <parent>");
-        push_escaped(meta, parent);
-        meta.push_str("</parent>\n");
-    }
-    meta.push_str("        </label>\n");
+    declarations
 }
 
 /// CVAT's drawing of a skeleton label: its joints on a circle (CVAT keeps
@@ -471,6 +584,18 @@ pub struct CvatImportOptions {
     pub keypoints: Vec<KeypointControl>,
     /// A Choices control, for `<tag>`s.
     pub choices: Option<ControlRef>,
+    /// Per-region controls, for the `<attribute>`s of boxes, polygons,
+    /// polylines, ellipses and masks: an attribute goes to the control of
+    /// its name, as a result sharing the shape's region id; attributes no
+    /// control is named after are not read.
+    pub attributes: Vec<CvatAttributeControl>,
+}
+
+/// A per-region control that CVAT attributes of its name go to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CvatAttributeControl {
+    pub control: ControlRef,
+    pub kind: CvatAttributeKind,
 }
 
 /// Reads a CVAT for images 1.1 `annotations.xml`.
@@ -492,10 +617,16 @@ pub struct CvatImportOptions {
 ///   `rectanglelabels`, as COCO's masks import;
 /// - `<tag>`s: one `choices` result with their labels.
 ///
+/// The `<attribute>`s of boxes, polygons, polylines, ellipses and masks
+/// named after one of the `attributes` controls become that control's
+/// `choices`, `textarea` or `number` result, sharing the shape's region id
+/// and geometry as Label Studio's per-region results do; empty ones and
+/// those of other names are not read.
+///
 /// Region ids are `cvat-1`, `cvat-2`, … in the image's order (a joint
 /// `cvat-{n}-{joint}`). An `occluded="1"` shape and a `z_order` other than
 /// 0 are kept in the result's `"cvat"` key, which [`CvatImageWriter`]
-/// writes back; `<attribute>`s, `group_id` and `source` are not read.
+/// writes back; `group_id` and `source` are not read.
 ///
 /// An image with any unusable shape is rejected as a whole, with one
 /// rejection per problem: row = the image's position + 1, field = the
@@ -741,7 +872,9 @@ impl CvatImage<'_> {
                 )])
             }
         };
-        Ok(vec![result])
+        let mut results = shape.attributes(&result)?;
+        results.insert(0, result);
+        Ok(results)
     }
 }
 
@@ -970,6 +1103,64 @@ impl Shape<'_, '_> {
             labels: vec![label],
         };
         self.result(control, ResultValue::EllipseLabels(value))
+    }
+
+    /// The per-region results of the shape's `<attribute>`s, sharing its
+    /// region id and, as Label Studio's do, its geometry.
+    fn attributes(&self, region: &ResultItem) -> Result<Vec<ResultItem>, Vec<Rejection>> {
+        let mut results = Vec::new();
+        let mut problems = Vec::new();
+        for (index, element) in children(self.element, "attribute").enumerate() {
+            let name = element.attribute("name").unwrap_or("");
+            let controls = &self.image.options.attributes;
+            let Some(target) = controls.iter().find(|a| a.control.from_name == name) else {
+                continue;
+            };
+            let text = element.text().unwrap_or("");
+            if text.is_empty() {
+                continue;
+            }
+            // The region's geometry without its labels.
+            let mut geometry = match region.value.to_json() {
+                Value::Object(map) => map,
+                _ => Map::new(),
+            };
+            geometry.remove(region.value.type_name());
+            let value = match target.kind {
+                CvatAttributeKind::Choices => ResultValue::Choices(ChoicesValue {
+                    choices: vec![text.to_owned()],
+                    extra: geometry,
+                }),
+                CvatAttributeKind::Text => ResultValue::TextArea(TextAreaValue {
+                    text: vec![text.to_owned()],
+                    extra: geometry,
+                }),
+                CvatAttributeKind::Number => match xml::parse_number(text) {
+                    Some(number) => ResultValue::Number(NumberValue {
+                        number,
+                        extra: geometry,
+                    }),
+                    None => {
+                        problems.extend(self.reject(
+                            &format!("attribute[{index}]"),
+                            format!("({name}) must be a number, found {:?}", shorten(text)),
+                        ));
+                        continue;
+                    }
+                },
+            };
+            results.push(image_result(
+                &target.control,
+                self.place.id.clone(),
+                value,
+                self.size,
+            ));
+        }
+        if problems.is_empty() {
+            Ok(results)
+        } else {
+            Err(problems)
+        }
     }
 
     /// `<points>`: one point result per point, on the first KeyPointLabels

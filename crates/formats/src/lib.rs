@@ -1,18 +1,21 @@
-//! Task files in and out: JSON, JSONL, CSV, Label Studio exports and COCO.
+//! Task files in and out: JSON, JSONL, CSV, Label Studio exports, COCO,
+//! YOLO, Pascal VOC and CVAT for images.
 //!
 //! This crate owns the file formats of tasks and annotations: reading
 //! import files into [`TaskRecord`]s (with a [`Rejection`] naming the row,
 //! field and reason for each unacceptable row, and a [`FormatError`] when
-//! the file as a whole is unusable), writing Label Studio and COCO exports
-//! from [`ExportTask`]s, and the deterministic train/validation/test
-//! [`split_of`] a task.
+//! the file as a whole is unusable), writing Label Studio, COCO, YOLO, VOC
+//! and CVAT exports from [`ExportTask`]s, and the deterministic
+//! train/validation/test [`split_of`] a task.
 //!
 //! It must not touch anything beyond the bytes it is given: no database, no
 //! HTTP, no async runtime, no media storage, no file names on disk. Readers
 //! take `std::io::Read`, writers take `std::io::Write` (the COCO writer also
-//! a spool file the caller creates), and everything else is a pure function,
-//! so the engine decides where bytes come from and go to, and what a
-//! project's label config allows (that is `gloss-schema`'s job).
+//! a spool file the caller creates), datasets of many files (YOLO, VOC) go
+//! through a [`FileSink`] or come from a [`FileSource`], and everything else
+//! is a pure function, so the engine decides where bytes come from and go
+//! to, and what a project's label config allows (that is `gloss-schema`'s
+//! job).
 
 mod coco;
 mod coco_writer;
@@ -33,8 +36,8 @@ mod yolo;
 pub use coco::{read_coco, CocoImportOptions, ControlRef, KeypointControl};
 pub use coco_writer::{CocoSummary, CocoWriter, ExportCategory, KeypointCategory};
 pub use cvat::{
-    read_cvat_images, CvatImageWriter, CvatImportOptions, CvatLabels, CvatSummary,
-    CVAT_RESULT_TYPES, MAX_CVAT_XML_BYTES,
+    read_cvat_images, CvatAttribute, CvatAttributeControl, CvatAttributeKind, CvatImageWriter,
+    CvatImportOptions, CvatLabels, CvatSummary, CVAT_RESULT_TYPES, MAX_CVAT_XML_BYTES,
 };
 pub use files::{file_stem, is_safe_relative_path, FileSink, FileSource, MemoryFiles};
 pub use model::{

@@ -56,7 +56,8 @@
 //! # Reading
 //!
 //! [`read_voc`] makes one task per `Annotations/**/*.xml` file, with its
-//! `<object>`s as `rectanglelabels` results; see there.
+//! `<object>`s as `rectanglelabels` results, and one per image a subset list
+//! names without an annotation file; see there.
 //!
 //! # Limits
 //!
@@ -64,7 +65,7 @@
 //!   is rejected (the file source hands out whole files, so the engine's
 //!   upload limit bounds what is read before the check).
 //! - An image is read with up to [`MAX_OBJECTS_PER_IMAGE`] objects; one with
-//!   more is rejected.
+//!   more is rejected. Subset lists are read whole (a line per image).
 //! - The masks hold up to [`MAX_MASK_INSTANCES`] shapes per image (palette
 //!   colour 255 is VOC's "void"); further shapes are written as boxes only
 //!   and counted as skipped. Images over [`MAX_MASK_PIXELS`] get no masks.

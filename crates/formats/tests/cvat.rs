@@ -5,9 +5,9 @@ mod dataset_support;
 
 use dataset_support::*;
 use gloss_formats::{
-    read_cvat_images, ControlRef, CvatImageWriter, CvatImportOptions, CvatLabels, CvatSummary,
-    ExportCategory, ExportTask, FormatError, KeypointCategory, KeypointControl, Rejection,
-    TaskRecord,
+    read_cvat_images, ControlRef, CvatAttribute, CvatAttributeControl, CvatAttributeKind,
+    CvatImageWriter, CvatImportOptions, CvatLabels, CvatSummary, ExportCategory, ExportTask,
+    FormatError, KeypointCategory, KeypointControl, Rejection, TaskRecord,
 };
 use gloss_types::result::{ResultItem, ResultValue};
 use serde_json::{json, Value};
@@ -29,6 +29,23 @@ fn labels() -> CvatLabels {
     CvatLabels {
         categories,
         tags: vec!["outdoor".into(), "indoor".into()],
+        attributes: vec![
+            CvatAttribute {
+                name: "quality".into(),
+                kind: CvatAttributeKind::Choices,
+                values: vec!["Blurry".into(), "Sharp".into()],
+            },
+            CvatAttribute {
+                name: "note".into(),
+                kind: CvatAttributeKind::Text,
+                values: vec![],
+            },
+            CvatAttribute {
+                name: "age".into(),
+                kind: CvatAttributeKind::Number,
+                values: vec![],
+            },
+        ],
     }
 }
 
@@ -69,12 +86,25 @@ fn sample() -> Vec<ExportTask> {
                 "rectanglelabels",
                 json!({"x": 10, "y": 20, "width": 30, "height": 40, "rotation": 0, "rectanglelabels": ["car"]}),
             ),
-            // Describes box "b": not a tag.
+            // These describe box "b": its attributes (but "tags" is not
+            // one), not tags.
             result(
                 "b",
                 "tags",
                 "choices",
                 json!({"x": 10, "y": 20, "width": 30, "height": 40, "choices": ["indoor"]}),
+            ),
+            result(
+                "b",
+                "quality",
+                "choices",
+                json!({"x": 10, "y": 20, "width": 30, "height": 40, "rotation": 0, "choices": ["Blurry"]}),
+            ),
+            result(
+                "b",
+                "note",
+                "textarea",
+                json!({"x": 10, "y": 20, "width": 30, "height": 40, "rotation": 0, "text": ["a <red> car"]}),
             ),
             turned,
             result(
@@ -82,6 +112,12 @@ fn sample() -> Vec<ExportTask> {
                 "area",
                 "polygonlabels",
                 json!({"points": [[10, 60], [50, 60], [30, 95]], "polygonlabels": ["road"]}),
+            ),
+            result(
+                "p",
+                "age",
+                "number",
+                json!({"points": [[10, 60], [50, 60], [30, 95]], "closed": true, "number": 2.5}),
             ),
             result(
                 "l",
@@ -153,8 +189,9 @@ fn export_matches_the_golden_file() {
             images: 2,
             shapes: 7,
             tags: 1,
-            // "sunny", the tree polygon and the task without an image.
-            skipped: 3
+            // "sunny", the "tags" choice of box "b", the tree polygon and
+            // the task without an image.
+            skipped: 4
         }
     );
     golden("cvat_export/annotations.xml", &xml);
@@ -180,6 +217,16 @@ fn options() -> CvatImportOptions {
             joints: ["nose", "left_eye", "right_eye"].map(String::from).to_vec(),
         }],
         choices: control("tags"),
+        attributes: [
+            ("quality", CvatAttributeKind::Choices),
+            ("note", CvatAttributeKind::Text),
+            ("age", CvatAttributeKind::Number),
+        ]
+        .map(|(name, kind)| CvatAttributeControl {
+            control: control(name).unwrap(),
+            kind,
+        })
+        .to_vec(),
     }
 }
 
@@ -207,6 +254,8 @@ fn numbers(result: &ResultItem) -> (&str, String, Vec<f64>) {
         ),
         ResultValue::KeyPointLabels(k) => (label(&k.labels), vec![k.shape.x, k.shape.y]),
         ResultValue::Choices(c) => (label(&c.choices), vec![]),
+        ResultValue::TextArea(t) => (t.text.join("|"), vec![]),
+        ResultValue::Number(n) => (String::new(), vec![n.number]),
         other => panic!("unexpected {other:?}"),
     };
     (result.value.type_name(), label, numbers)
@@ -225,14 +274,17 @@ fn shapes_round_trip_within_a_billionth_of_a_percent() {
     assert_eq!(tasks[0].data["image"], "images/a.jpg");
     assert_eq!(tasks[1].data["image"], "images/b & c.png");
 
-    let expected: [(&str, &str, Vec<f64>); 8] = [
+    let expected: [(&str, &str, Vec<f64>); 11] = [
         ("rectanglelabels", "car", vec![10.0, 20.0, 30.0, 40.0, 0.0]),
+        ("choices", "Blurry", vec![]),
+        ("textarea", "a <red> car", vec![]),
         ("rectanglelabels", "car", vec![50.0, 10.0, 20.0, 20.0, 30.0]),
         (
             "polygonlabels",
             "road",
             vec![10.0, 60.0, 50.0, 60.0, 30.0, 95.0],
         ),
+        ("number", "", vec![2.5]),
         (
             "polylinelabels",
             "lane",
@@ -250,19 +302,32 @@ fn shapes_round_trip_within_a_billionth_of_a_percent() {
         assert_eq!((actual_kind, actual_label.as_str()), (*kind, *label));
         assert!(close(&actual, want, 1e-9), "{kind} {actual:?} != {want:?}");
     }
-    assert_eq!(a[1].extra["cvat"], json!({"occluded": 1}));
+    assert_eq!(a[3].extra["cvat"], json!({"occluded": 1}));
     assert_eq!(a[0].id.as_deref(), Some("cvat-1"));
     assert_eq!(a[0].original_width, Some(200));
+    // Attributes are per-region results: the region's id and geometry.
+    assert_eq!(
+        (a[1].id.as_deref(), a[1].from_name.as_str()),
+        (Some("cvat-1"), "quality")
+    );
+    assert_eq!(
+        a[1].value.to_json(),
+        json!({"x": 10, "y": 20, "width": 30, "height": 40, "rotation": 0, "choices": ["Blurry"]})
+    );
+    assert_eq!(
+        (a[5].id.as_deref(), a[5].from_name.as_str()),
+        (Some("cvat-3"), "age")
+    );
     // The skeleton's joints share its id; the occluded one says so.
-    assert_eq!(a[5].parent_id, a[6].parent_id);
-    assert_eq!(a[5].parent_id.as_deref(), Some("cvat-6"));
-    match &a[6].value {
+    assert_eq!(a[8].parent_id, a[9].parent_id);
+    assert_eq!(a[8].parent_id.as_deref(), Some("cvat-6"));
+    match &a[9].value {
         ResultValue::KeyPointLabels(k) => {
             assert_eq!(k.shape.visibility.as_deref(), Some("occluded"))
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(a[7].from_name, "tags");
+    assert_eq!(a[10].from_name, "tags");
     // A point without a parent went out as a skeleton of its own.
     let b = results(&tasks[1]);
     assert_eq!(b.len(), 1);
@@ -465,6 +530,22 @@ fn broken_images_are_rejected_with_the_place_and_reason() {
                 "joint \"elbow\" is not a label of the KeyPointLabels control \"pose\""
             ),
         ]
+    );
+
+    let rejections = rejections_of(&document(
+        "<image id='0' name='a.jpg' width='10' height='10'>\
+           <polygon label='road' points='1,1;2,2;1,2'>\
+             <attribute name='colour'>red</attribute><attribute name='age'>old</attribute>\
+           </polygon>\
+         </image>",
+    ));
+    assert_eq!(
+        rejections,
+        [Rejection::new(
+            1,
+            "image[0].polygon[0].attribute[1]",
+            "(age) must be a number, found \"old\""
+        )]
     );
 
     let mut no_controls = options();
