@@ -40,12 +40,18 @@ coordinate difference; 1 with one line per disagreement otherwise; 2 on
 wrong usage.
 
 Datumaro is not one of the packages tests/python/requirements.txt installs
-(no automated test runs this script); for a check by hand:
+(no automated test runs this script). For a check by hand, from the
+repository root, with VENV and OUT folders of your choice outside it:
 
-    python3 -m venv /tmp/dm && /tmp/dm/bin/pip install datumaro==1.13.12
-    GLOSS_DATUMARO_OUT=/tmp/gloss-dm cargo test -p gloss-formats --test voc --test cvat
-    /tmp/dm/bin/python tests/python/datumaro_check.py voc /tmp/gloss-dm/voc /tmp/gloss-dm/voc/expected.json
-    /tmp/dm/bin/python tests/python/datumaro_check.py cvat /tmp/gloss-dm/cvat /tmp/gloss-dm/cvat/expected.json
+    python3 -m venv "$VENV" && "$VENV/bin/pip" install datumaro==1.13.12
+    GLOSS_DATUMARO_OUT="$OUT" cargo test -p gloss-formats --test voc --test cvat
+    for dataset in voc voc-one-based; do
+        "$VENV/bin/python" tests/python/datumaro_check.py voc "$OUT/$dataset" "$OUT/$dataset/expected.json"
+    done
+    "$VENV/bin/python" tests/python/datumaro_check.py cvat "$OUT/cvat" "$OUT/cvat/expected.json"
+
+The Rust tests write those folders (Gloss's exports of a small sample) and
+their expected.json; datumaro_fixtures.py makes the reverse fixtures.
 """
 
 import json

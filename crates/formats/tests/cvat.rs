@@ -427,6 +427,7 @@ fn datumaro_cvat_files_import_with_their_shapes() {
             worst = worst.max(difference(&judged(result, size), want));
         }
     }
+    eprintln!("largest difference from datumaro: {worst} px");
     assert!(worst <= 0.01, "largest difference {worst} px");
 }
 

@@ -412,6 +412,7 @@ fn datumaro_voc_datasets_import_with_their_boxes() {
             }
         }
     }
+    eprintln!("largest difference from datumaro: {worst} px");
     assert!(worst <= 0.01, "largest difference {worst} px");
     // The flags datumaro wrote are kept with the boxes.
     let img1 = &tasks[0].annotations[0].result;
