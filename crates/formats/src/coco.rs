@@ -7,6 +7,7 @@
 
 use crate::model::{json_kind, AnnotationRecord, FormatError, Rejection, TaskRecord};
 use crate::read::without_bom;
+use crate::shapes::{image_result, percent};
 use gloss_types::result::{
     KeyPointValue, Labeled, PolygonLabelsValue, RectangleLabelsValue, ResultItem, ResultValue,
 };
@@ -657,23 +658,9 @@ impl Shapes<'_> {
 
     fn result(&self, control: &ControlRef, id: String, value: ResultValue) -> ResultItem {
         let (width, height) = self.size;
-        ResultItem {
-            id: Some(id),
-            from_name: control.from_name.clone(),
-            to_name: control.to_name.clone(),
-            value,
-            // Sizes come from `positive`, so they are whole and fit in u32.
-            original_width: Some(width as u32),
-            original_height: Some(height as u32),
-            image_rotation: Some(0.0),
-            parent_id: None,
-            extra: Map::new(),
-        }
+        // Sizes come from `positive`, so they are whole and fit in u32.
+        image_result(control, id, value, (width as u32, height as u32))
     }
-}
-
-fn percent(pixels: f64, size: f64) -> f64 {
-    100.0 * pixels / size
 }
 
 /// An id: a JSON integer.

@@ -1,6 +1,6 @@
 //! COCO instances JSON from exported tasks, in one pass.
 
-use crate::shapes::{shape_of, size_or, skeletons, Shape};
+use crate::shapes::{regions, size_or, skeletons, Shape};
 use crate::write::{ExportTask, JsNumber};
 use gloss_types::result::{ResultItem, ResultValue};
 use serde::Serialize;
@@ -151,33 +151,15 @@ impl<W: Write> CocoWriter<W> {
         self.summary.images += 1;
 
         for annotation in task.annotations.iter().filter(|a| !a.record.was_cancelled) {
-            // (region id, label, shape), polygons of one region joined.
-            let mut regions: Vec<(Option<&str>, &str, Shape)> = Vec::new();
-            for result in &annotation.record.result {
-                let Some((shape, labels)) = shape_of(result, image.width, image.height) else {
-                    continue;
-                };
-                if labels.is_empty() {
-                    self.summary.skipped += 1;
-                }
-                let is_polygon = matches!(result.value, ResultValue::PolygonLabels(_));
-                let id = result.id.as_deref().filter(|_| is_polygon);
-                for label in labels {
-                    let joined = regions.iter_mut().find(|(region, region_label, _)| {
-                        id.is_some() && *region == id && region_label == label
-                    });
-                    match joined {
-                        Some((_, _, region)) => region.join(&shape),
-                        None => regions.push((id, label, shape.clone())),
-                    }
-                }
-            }
-            for (_, label, shape) in regions {
-                let Some(&category_id) = self.category_ids.get(label) else {
+            let (regions, unlabelled) =
+                regions(&annotation.record.result, image.width, image.height);
+            self.summary.skipped += unlabelled;
+            for region in regions {
+                let Some(&category_id) = self.category_ids.get(region.label) else {
                     self.summary.skipped += 1;
                     continue;
                 };
-                self.write_annotation(task.id, category_id, &shape, None)?;
+                self.write_annotation(task.id, category_id, &region.shape, None)?;
             }
             self.write_keypoints(task.id, &annotation.record.result, image)?;
             self.write_masks(task.id, &annotation.record.result, image)?;

@@ -1,35 +1,46 @@
-//! Task files in and out: JSON, JSONL, CSV, Label Studio exports and COCO.
+//! Task files in and out: JSON, JSONL, CSV, Label Studio exports, COCO,
+//! YOLO, Pascal VOC and CVAT for images.
 //!
 //! This crate owns the file formats of tasks and annotations: reading
 //! import files into [`TaskRecord`]s (with a [`Rejection`] naming the row,
 //! field and reason for each unacceptable row, and a [`FormatError`] when
-//! the file as a whole is unusable), writing Label Studio and COCO exports
-//! from [`ExportTask`]s, and the deterministic train/validation/test
-//! [`split_of`] a task.
+//! the file as a whole is unusable), writing Label Studio, COCO, YOLO, VOC
+//! and CVAT exports from [`ExportTask`]s, and the deterministic
+//! train/validation/test [`split_of`] a task.
 //!
 //! It must not touch anything beyond the bytes it is given: no database, no
 //! HTTP, no async runtime, no media storage, no file names on disk. Readers
 //! take `std::io::Read`, writers take `std::io::Write` (the COCO writer also
-//! a spool file the caller creates), and everything else is a pure function,
-//! so the engine decides where bytes come from and go to, and what a
-//! project's label config allows (that is `gloss-schema`'s job).
+//! a spool file the caller creates), datasets of many files (YOLO, VOC) go
+//! through a [`FileSink`] or come from a [`FileSource`], and everything else
+//! is a pure function, so the engine decides where bytes come from and go
+//! to, and what a project's label config allows (that is `gloss-schema`'s
+//! job).
 
 mod coco;
 mod coco_writer;
+mod cvat;
 mod files;
 mod model;
+mod raster;
 mod read;
 mod shapes;
 mod split;
 mod task;
 mod timestamp;
 mod video_tracks;
+mod voc;
 mod write;
+mod xml;
 mod yolo;
 mod yolo_read;
 
 pub use coco::{read_coco, CocoImportOptions, ControlRef, KeypointControl};
 pub use coco_writer::{CocoSummary, CocoWriter, ExportCategory, KeypointCategory};
+pub use cvat::{
+    read_cvat_images, CvatAttribute, CvatAttributeControl, CvatAttributeKind, CvatImageWriter,
+    CvatImportOptions, CvatLabels, CvatSummary, CVAT_RESULT_TYPES, MAX_CVAT_XML_BYTES,
+};
 pub use files::{file_stem, is_safe_relative_path, FileSink, FileSource, MemoryFiles};
 pub use model::{
     AnnotationRecord, DraftRecord, FormatError, PredictionRecord, Rejection, TaskRecord,
@@ -38,6 +49,10 @@ pub use read::{detect, read_tasks, InputFormat, TaskSink, DETECT_HEAD_LEN};
 pub use split::{split_of, Split, SplitRatios};
 pub use timestamp::{timestamp_text, DateTimeText};
 pub use video_tracks::{TrackFormat, TrackSummary, TrackWriter};
+pub use voc::{
+    read_voc, VocCoordinates, VocImportOptions, VocSummary, VocWriter, MAX_MASK_INSTANCES,
+    MAX_MASK_PIXELS, MAX_OBJECTS_PER_IMAGE, MAX_VOC_XML_BYTES, VOC_RESULT_TYPES,
+};
 pub use write::{
     ExportAnnotation, ExportPrediction, ExportTask, ImageInfo, LabelStudioWriter, StoredResult,
     VideoInfo,

@@ -16,6 +16,33 @@ pub struct TaskRecord {
     pub drafts: Vec<DraftRecord>,
 }
 
+impl TaskRecord {
+    /// A task showing `image` (a path in the imported dataset, kept in
+    /// `data[image_field]`), with one annotation holding `results` if
+    /// there are any: what the dataset readers make of an image.
+    pub(crate) fn for_image(
+        image_field: &str,
+        image: String,
+        results: Vec<ResultItem>,
+    ) -> TaskRecord {
+        let mut data = Map::new();
+        data.insert(image_field.to_owned(), Value::String(image));
+        let annotations = if results.is_empty() {
+            Vec::new()
+        } else {
+            vec![AnnotationRecord {
+                result: results,
+                ..AnnotationRecord::default()
+            }]
+        };
+        TaskRecord {
+            data,
+            annotations,
+            ..TaskRecord::default()
+        }
+    }
+}
+
 /// One annotation of a task.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AnnotationRecord {
@@ -67,11 +94,14 @@ pub struct DraftRecord {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Rejection {
     /// 1-based: a JSON array element's index + 1, a JSONL line number, a CSV
-    /// line number (the header is line 1), or a COCO image's position + 1.
+    /// line number (the header is line 1), a COCO or CVAT image's position +
+    /// 1, or a VOC annotation file's position + 1 in sorted path order.
     /// 0 only for a COCO annotation whose image is unknown.
     pub row: u64,
     /// Where in the row: a JSON path such as `annotations[0].result[2].value.x`,
-    /// a CSV column name, or `""` for the row as a whole.
+    /// a CSV column name, an XML path such as
+    /// `Annotations/a.xml:object[0].bndbox.xmin` (VOC) or
+    /// `image[2].box[0].xtl` (CVAT), or `""` for the row as a whole.
     pub field: String,
     /// What is wrong, in words.
     pub reason: String,
@@ -128,6 +158,22 @@ pub enum FormatError {
     /// duplicate image ids, a malformed category, …).
     #[error("COCO {field}: {reason}")]
     Coco { field: String, reason: String },
+    /// An XML file (CVAT's `annotations.xml`) that is not well formed, or
+    /// that holds a DTD, which is refused so that entities are never
+    /// expanded.
+    #[error("invalid XML at line {line}, column {column}: {message}")]
+    Xml {
+        line: u32,
+        column: u32,
+        message: String,
+    },
+    /// A CVAT file whose overall structure is wrong (not `<annotations>`,
+    /// CVAT for video's tracks, too large, …).
+    #[error("CVAT {field}: {reason}")]
+    Cvat { field: String, reason: String },
+    /// A Pascal VOC dataset without annotation files.
+    #[error("VOC {field}: {reason}")]
+    Voc { field: String, reason: String },
     /// The format is not read by this function.
     #[error("{format} files are read with {use_instead}")]
     WrongReader {

@@ -2,6 +2,9 @@
 //! outlines with bounds and area, shared by the writers of the dataset
 //! formats (COCO, YOLO, ...).
 
+use crate::coco::ControlRef;
+use crate::model::AnnotationRecord;
+use crate::write::{ExportTask, ImageInfo};
 use gloss_types::result::{ResultItem, ResultValue};
 
 /// A region in pixels.
@@ -75,6 +78,103 @@ pub(crate) fn shape_of(
         return Some((shape, &[]));
     }
     Some((shape, labels))
+}
+
+/// A labelled region of one annotation, in pixels: a box, an ellipse, or
+/// a polygon, the polygons sharing a region id being one region.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Region<'a> {
+    /// The region's (first) result.
+    pub(crate) result: &'a ResultItem,
+    pub(crate) label: &'a str,
+    pub(crate) shape: Shape,
+}
+
+impl Region<'_> {
+    /// Whether the region is an outline (a polygon or an ellipse) rather
+    /// than a box.
+    pub(crate) fn is_outline(&self) -> bool {
+        matches!(
+            self.result.value,
+            ResultValue::PolygonLabels(_) | ResultValue::EllipseLabels(_)
+        )
+    }
+}
+
+/// The box, polygon and ellipse regions of one annotation's results, once
+/// per label, in first-seen order, and how many of those results have no
+/// labels to give (no image size to convert them with).
+///
+/// Polygons of one label that share a region `id` are joined into one
+/// region: that is how a region of several rings is stored (the COCO
+/// reader makes one result per ring).
+pub(crate) fn regions<'a>(
+    results: impl IntoIterator<Item = &'a ResultItem>,
+    image_width: u32,
+    image_height: u32,
+) -> (Vec<Region<'a>>, u64) {
+    let mut regions: Vec<(Option<&str>, Region)> = Vec::new();
+    let mut unlabelled = 0;
+    for result in results {
+        let Some((shape, labels)) = shape_of(result, image_width, image_height) else {
+            continue;
+        };
+        if labels.is_empty() {
+            unlabelled += 1;
+        }
+        let is_polygon = matches!(result.value, ResultValue::PolygonLabels(_));
+        let id = result.id.as_deref().filter(|_| is_polygon);
+        for label in labels {
+            let joined = regions.iter_mut().find(|(region_id, region)| {
+                id.is_some() && *region_id == id && region.label == label
+            });
+            match joined {
+                Some((_, region)) => region.shape.join(&shape),
+                None => regions.push((
+                    id,
+                    Region {
+                        result,
+                        label,
+                        shape: shape.clone(),
+                    },
+                )),
+            }
+        }
+    }
+    (
+        regions.into_iter().map(|(_, region)| region).collect(),
+        unlabelled,
+    )
+}
+
+/// What a dataset writer places of a task: its image, the image's size
+/// (see [`image_size`]) and the annotations that were not cancelled; `None`
+/// for a task without an image or a known size, which is left out.
+pub(crate) fn placed(
+    task: &ExportTask,
+) -> Option<(&ImageInfo, (u32, u32), Vec<&AnnotationRecord>)> {
+    let image = task.image.as_ref()?;
+    let annotations: Vec<&AnnotationRecord> = task
+        .annotations
+        .iter()
+        .map(|a| &a.record)
+        .filter(|a| !a.was_cancelled)
+        .collect();
+    let size = image_size(image, annotations.iter().flat_map(|a| &a.result))?;
+    Some((image, size, annotations))
+}
+
+/// The size in pixels of an image with these results: its own, or when
+/// unknown (0) the size the first result was drawn on; `None` when neither
+/// is known.
+fn image_size<'a>(
+    image: &ImageInfo,
+    mut results: impl Iterator<Item = &'a ResultItem>,
+) -> Option<(u32, u32)> {
+    let drawn_on = results.next();
+    let width = size_or(image.width, drawn_on.and_then(|r| r.original_width));
+    let height = size_or(image.height, drawn_on.and_then(|r| r.original_height));
+    (width > 0 && height > 0).then_some((width, height))
 }
 
 /// The image's size in pixels, or when unknown (0) the size the result was
@@ -159,6 +259,32 @@ pub(crate) fn polygon_shape(points: impl Iterator<Item = [f64; 2]>) -> Shape {
         bbox: bounds(&points),
         rings: vec![points.concat()],
         area: twice_area.abs() / 2.0,
+    }
+}
+
+/// `pixels` as percent of `size` pixels, as results hold coordinates.
+pub(crate) fn percent(pixels: f64, size: f64) -> f64 {
+    100.0 * pixels / size
+}
+
+/// A result on an image of `width` × `height` pixels, as the dataset
+/// readers make them: drawn on the image unrotated, without a parent.
+pub(crate) fn image_result(
+    control: &ControlRef,
+    id: String,
+    value: ResultValue,
+    (width, height): (u32, u32),
+) -> ResultItem {
+    ResultItem {
+        id: Some(id),
+        from_name: control.from_name.clone(),
+        to_name: control.to_name.clone(),
+        value,
+        original_width: Some(width),
+        original_height: Some(height),
+        image_rotation: Some(0.0),
+        parent_id: None,
+        extra: serde_json::Map::new(),
     }
 }
 

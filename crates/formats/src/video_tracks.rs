@@ -348,7 +348,7 @@ mod tests {
         assert_eq!(decimal(12.0), "12");
         assert_eq!(decimal(0.1 + 0.2), "0.3");
         assert_eq!(decimal(-0.0001), "0");
-        assert_eq!(decimal(3.14159), "3.142");
+        assert_eq!(decimal(2.71828), "2.718");
     }
 
     #[test]

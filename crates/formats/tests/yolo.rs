@@ -1,39 +1,19 @@
 //! YOLO exports in the Ultralytics layout, one test per task.
 
+mod dataset_support;
+
 use gloss_formats::{
-    read_yolo, AnnotationRecord, ControlRef, ExportAnnotation, ExportCategory, ExportTask,
-    ImageInfo, KeypointCategory, KeypointControl, MemoryFiles, Split, YoloClasses,
-    YoloImportOptions, YoloTask, YoloWriter,
+    read_yolo, ControlRef, ExportCategory, ExportTask, KeypointCategory, KeypointControl,
+    MemoryFiles, Split, YoloClasses, YoloImportOptions, YoloTask, YoloWriter,
 };
-use gloss_types::result::ResultItem;
 use serde_json::json;
 
 /// The exported files as text, by path.
 struct Files(std::collections::BTreeMap<String, String>);
 
-fn item(value: serde_json::Value) -> ResultItem {
-    serde_json::from_value(value).expect("a result")
-}
-
 /// A 200×100 image task with these results in one annotation.
 fn task(id: i64, file_name: &str, results: Vec<serde_json::Value>) -> ExportTask {
-    ExportTask {
-        id,
-        image: Some(ImageInfo {
-            file_name: file_name.to_owned(),
-            width: 200,
-            height: 100,
-        }),
-        annotations: vec![ExportAnnotation {
-            id,
-            record: AnnotationRecord {
-                result: results.into_iter().map(item).collect(),
-                ..AnnotationRecord::default()
-            },
-            stored_result: None,
-        }],
-        ..ExportTask::default()
-    }
+    dataset_support::task(id, file_name, 200, 100, results)
 }
 
 fn shapes() -> YoloClasses {

@@ -1,0 +1,206 @@
+//! Helpers shared by the dataset format tests (YOLO, VOC, CVAT): tasks,
+//! files, masks, and broken inputs.
+
+#![allow(dead_code)] // Each test file uses a different part.
+
+use gloss_formats::{AnnotationRecord, ExportAnnotation, ExportTask, ImageInfo, MemoryFiles};
+use gloss_types::result::ResultItem;
+use serde_json::Value;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+pub fn item(value: Value) -> ResultItem {
+    serde_json::from_value(value).expect("a result")
+}
+
+/// A task showing `file_name` (`width` × `height`) with these results in
+/// one annotation.
+pub fn task(id: i64, file_name: &str, width: u32, height: u32, results: Vec<Value>) -> ExportTask {
+    ExportTask {
+        id,
+        image: Some(ImageInfo {
+            file_name: file_name.to_owned(),
+            width,
+            height,
+        }),
+        annotations: vec![ExportAnnotation {
+            id,
+            record: AnnotationRecord {
+                result: results.into_iter().map(item).collect(),
+                ..AnnotationRecord::default()
+            },
+            stored_result: None,
+        }],
+        ..ExportTask::default()
+    }
+}
+
+pub fn data_dir(name: &str) -> PathBuf {
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test");
+    PathBuf::from(crate_dir).join("tests/data").join(name)
+}
+
+/// Every file below `dir`, by `/`-separated relative path.
+pub fn files_in(dir: &Path) -> MemoryFiles {
+    fn walk(dir: &Path, prefix: &str, files: &mut MemoryFiles) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+            .map(|e| e.expect("an entry").path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let relative = format!("{prefix}{name}");
+            if path.is_dir() {
+                walk(&path, &format!("{relative}/"), files);
+            } else {
+                files.0.insert(relative, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut files = MemoryFiles::default();
+    walk(dir, "", &mut files);
+    files
+}
+
+/// Writes the files below `dir`.
+pub fn write_files(files: &MemoryFiles, dir: &Path) {
+    for (path, bytes) in &files.0 {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+    }
+}
+
+/// Compares `actual` with the golden file `tests/data/{name}`; with
+/// `GLOSS_UPDATE_GOLDEN=1`, writes it instead.
+pub fn golden(name: &str, actual: &[u8]) {
+    let path = data_dir(name);
+    if std::env::var_os("GLOSS_UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "reading {}: {e} (GLOSS_UPDATE_GOLDEN=1 writes it)",
+            path.display()
+        )
+    });
+    assert_eq!(
+        String::from_utf8_lossy(actual),
+        String::from_utf8_lossy(&expected),
+        "{name} differs from its golden file"
+    );
+}
+
+/// The folder for datasets the datumaro judge checks by hand
+/// (`GLOSS_DATUMARO_OUT`), if set.
+pub fn datumaro_out() -> Option<PathBuf> {
+    std::env::var_os("GLOSS_DATUMARO_OUT").map(PathBuf::from)
+}
+
+/// Width, height and RGB pixels of an 8-bit RGB PNG without filters (as
+/// Gloss writes masks).
+pub fn png_pixels(png: &[u8]) -> (u32, u32, Vec<[u8; 3]>) {
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let mut at = 8;
+    let (mut width, mut height, mut data) = (0, 0, Vec::new());
+    while at < png.len() {
+        let length = u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
+        let kind = &png[at + 4..at + 8];
+        let body = &png[at + 8..at + 8 + length];
+        match kind {
+            b"IHDR" => {
+                width = u32::from_be_bytes(body[0..4].try_into().unwrap());
+                height = u32::from_be_bytes(body[4..8].try_into().unwrap());
+                assert_eq!(&body[8..], &[8, 2, 0, 0, 0], "8-bit RGB");
+            }
+            b"IDAT" => data.extend_from_slice(body),
+            _ => {}
+        }
+        at += 12 + length;
+    }
+    let mut raw = Vec::new();
+    flate2::read::ZlibDecoder::new(&data[..])
+        .read_to_end(&mut raw)
+        .unwrap();
+    let row = 1 + width as usize * 3;
+    assert_eq!(raw.len(), row * height as usize);
+    let pixels = raw
+        .chunks_exact(row)
+        .flat_map(|line| {
+            assert_eq!(line[0], 0, "no filter");
+            line[1..]
+                .chunks_exact(3)
+                .map(|p| [p[0], p[1], p[2]])
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    (width, height, pixels)
+}
+
+/// Whether `(x, y)` is inside the rings (flat pixel outlines) by the
+/// even-odd rule: a ray to the right crosses their edges an odd number of
+/// times. Written apart from the scanline filling it checks.
+pub fn inside(rings: &[Vec<f64>], x: f64, y: f64) -> bool {
+    let mut odd = false;
+    for ring in rings {
+        let n = ring.len() / 2;
+        for i in 0..n {
+            let (x0, y0) = (ring[2 * i], ring[2 * i + 1]);
+            let (x1, y1) = (ring[2 * ((i + 1) % n)], ring[2 * ((i + 1) % n) + 1]);
+            if (y0 <= y) != (y1 <= y) && x < x0 + (y - y0) * (x1 - x0) / (y1 - y0) {
+                odd = !odd;
+            }
+        }
+    }
+    odd
+}
+
+/// The 72-vertex outline Gloss draws an ellipse as (pixels).
+pub fn ellipse_ring(cx: f64, cy: f64, rx: f64, ry: f64) -> Vec<f64> {
+    (0..72)
+        .flat_map(|i| {
+            let angle = std::f64::consts::TAU * f64::from(i) / 72.0;
+            [cx + rx * angle.cos(), cy + ry * angle.sin()]
+        })
+        .collect()
+}
+
+/// How many pixel centres of a `width` × `height` image are inside.
+pub fn pixel_count(rings: &[Vec<f64>], width: u32, height: u32) -> usize {
+    (0..height)
+        .flat_map(|y| (0..width).map(move |x| (x, y)))
+        .filter(|&(x, y)| inside(rings, f64::from(x) + 0.5, f64::from(y) + 0.5))
+        .count()
+}
+
+pub fn close(actual: &[f64], expected: &[f64], tolerance: f64) -> bool {
+    actual.len() == expected.len()
+        && actual
+            .iter()
+            .zip(expected)
+            .all(|(a, e)| (a - e).abs() <= tolerance)
+}
+
+/// Every prefix of `text` that ends on a character boundary: files cut
+/// short.
+pub fn prefixes(text: &str) -> impl Iterator<Item = &str> {
+    (0..text.len())
+        .filter(|&end| text.is_char_boundary(end))
+        .map(|end| &text[..end])
+}
+
+/// `count` copies of `bytes`, each with one byte replaced by a
+/// pseudo-random one (the same ones every run).
+pub fn garbled(bytes: &[u8], count: usize) -> impl Iterator<Item = Vec<u8>> + '_ {
+    let mut seed = 7u64;
+    (0..count).map(move |_| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let mut copy = bytes.to_vec();
+        let at = (seed >> 33) as usize % copy.len();
+        copy[at] = (seed >> 20) as u8;
+        copy
+    })
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Writes the datumaro-made datasets the Rust tests import
+(crates/formats/tests/data/datumaro_voc and datumaro_cvat).
+
+Usage: datumaro_fixtures.py OUT_DIR
+
+Each dataset is exported by datumaro itself (`Dataset.export(..., save_media=True)`,
+with small black images) next to an `expected.json` in the form
+datumaro_check.py reads: what datumaro holds, in pixels. The Rust tests read
+the folders with Gloss's readers and compare with `expected.json`; running
+datumaro_check.py on a folder checks that datumaro reads back what it wrote.
+
+Needs datumaro 1.13 (see datumaro_check.py for a venv).
+"""
+
+import json
+import os
+import sys
+
+import numpy as np
+
+
+def image(width, height):
+    from datumaro.components.media import Image
+
+    return Image.from_numpy(data=np.zeros((height, width, 3), dtype=np.uint8))
+
+
+def expected_of(dataset, image_sizes):
+    from datumaro.components.annotation import AnnotationType
+
+    names = [c.name for c in dataset.categories()[AnnotationType.label].items]
+    items = {}
+    for item in dataset:
+        shapes = []
+        for ann in item.annotations:
+            label = names[ann.label]
+            if ann.type == AnnotationType.bbox:
+                shapes.append({"type": "bbox", "label": label, "bbox": [ann.x, ann.y, ann.w, ann.h]})
+            elif ann.type == AnnotationType.rotated_bbox:
+                shapes.append(
+                    {"type": "rotated_bbox", "label": label, "rbox": [ann.cx, ann.cy, ann.w, ann.h, ann.r]}
+                )
+            elif ann.type in (AnnotationType.polygon, AnnotationType.polyline, AnnotationType.points):
+                shapes.append({"type": ann.type.name, "label": label, "points": list(ann.points)})
+            elif ann.type == AnnotationType.label:
+                shapes.append({"type": "label", "label": label})
+        width, height = image_sizes[item.id]
+        items[item.id] = {"subset": item.subset, "width": width, "height": height, "shapes": shapes}
+    return {"labels": names, "items": items}
+
+
+def voc(out):
+    import datumaro as dm
+    from datumaro.components.annotation import AnnotationType, Bbox, LabelCategories
+
+    labels = LabelCategories.from_iterable(["car", "person"])
+    sizes = {"img1": (64, 48), "img2": (40, 30), "img3": (32, 24)}
+    dataset = dm.Dataset.from_iterable(
+        [
+            dm.DatasetItem(
+                id="img1",
+                subset="train",
+                media=image(*sizes["img1"]),
+                annotations=[
+                    Bbox(5.5, 6.25, 20, 10.75, label=0, attributes={"difficult": True}),
+                    Bbox(30, 20, 10, 10, label=1, attributes={"occluded": True, "truncated": True}),
+                ],
+            ),
+            dm.DatasetItem(
+                id="img2",
+                subset="val",
+                media=image(*sizes["img2"]),
+                annotations=[Bbox(0, 0, 40, 30, label=0)],
+            ),
+            dm.DatasetItem(id="img3", subset="train", media=image(*sizes["img3"])),
+        ],
+        categories={AnnotationType.label: labels},
+    )
+    folder = os.path.join(out, "datumaro_voc")
+    dataset.export(folder, "voc", save_media=True)
+    expected = expected_of(dataset, sizes)
+    # datumaro's VOC label map adds the background.
+    expected["labels"] = ["background"] + expected["labels"]
+    write_json(os.path.join(folder, "expected.json"), expected)
+
+
+def cvat(out):
+    import datumaro as dm
+    from datumaro.components.annotation import (
+        AnnotationType,
+        Bbox,
+        Label,
+        LabelCategories,
+        Points,
+        Polygon,
+        PolyLine,
+        RotatedBbox,
+    )
+
+    labels = LabelCategories.from_iterable(["car", "road", "lane", "nose", "cat"])
+    sizes = {"img1": (64, 48), "img2": (40, 30)}
+    dataset = dm.Dataset.from_iterable(
+        [
+            dm.DatasetItem(
+                id="img1",
+                media=image(*sizes["img1"]),
+                annotations=[
+                    Bbox(5.5, 6.25, 20, 10.75, label=0),
+                    RotatedBbox(40, 30, 16, 8, 30, label=0),
+                    Polygon([1, 40, 20, 40, 10.5, 47], label=1),
+                    PolyLine([0, 0, 10, 5.25, 20, 0], label=2),
+                    Points([12.5, 13.75], label=3),
+                    Label(4),
+                ],
+                attributes={"frame": 0},
+            ),
+            dm.DatasetItem(
+                id="img2",
+                media=image(*sizes["img2"]),
+                annotations=[Bbox(0, 0, 40, 30, label=0)],
+                attributes={"frame": 1},
+            ),
+        ],
+        categories={AnnotationType.label: labels},
+    )
+    folder = os.path.join(out, "datumaro_cvat")
+    dataset.export(folder, "cvat", save_media=True)
+    expected = expected_of(dataset, sizes)
+    # CVAT's subset is its annotation file's name.
+    for item in expected["items"].values():
+        item["subset"] = "default"
+    write_json(os.path.join(folder, "expected.json"), expected)
+
+
+def write_json(path, value):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(value, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
+def main(argv):
+    if len(argv) != 2:
+        print(__doc__.split("\n\n")[1], file=sys.stderr)
+        return 2
+    voc(argv[1])
+    cvat(argv[1])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
