@@ -348,7 +348,7 @@ mod tests {
         assert_eq!(decimal(12.0), "12");
         assert_eq!(decimal(0.1 + 0.2), "0.3");
         assert_eq!(decimal(-0.0001), "0");
-        assert_eq!(decimal(2.71828), "2.718");
+        assert_eq!(decimal(1.23456), "1.235");
     }
 
     #[test]
