@@ -23,16 +23,27 @@ pub(crate) enum DatasetKind {
     /// Ultralytics YOLO: `data.yaml`, `images/`, `labels/` (or class
     /// folders for classification, which are told apart by `--task`).
     Yolo,
+    /// Pascal VOC: `Annotations/*.xml`, `JPEGImages/`, `ImageSets/`.
+    Voc,
+    /// CVAT for images: XML files at the top (`annotations.xml`, or one
+    /// per subset as datumaro writes them) and `images/`.
+    Cvat,
 }
 
 impl DatasetKind {
     /// What the files of `source` are, by the files that mark each format.
     pub(crate) fn of(source: &FolderSource) -> Option<DatasetKind> {
-        source
-            .paths
+        let paths = &source.paths;
+        if paths.iter().any(|p| p == "data.yaml") {
+            return Some(DatasetKind::Yolo);
+        }
+        let voc = paths
             .iter()
-            .any(|p| p == "data.yaml")
-            .then_some(DatasetKind::Yolo)
+            .any(|p| p.starts_with("Annotations/") || p.starts_with("ImageSets/Main/"));
+        if voc {
+            return Some(DatasetKind::Voc);
+        }
+        (!source.top_level_xml().is_empty()).then_some(DatasetKind::Cvat)
     }
 }
 
@@ -86,6 +97,15 @@ impl FolderSource {
             root: root.to_path_buf(),
             paths,
         })
+    }
+
+    /// The `.xml` files at the top of the folder (CVAT's annotation files).
+    pub(crate) fn top_level_xml(&self) -> Vec<&str> {
+        self.paths
+            .iter()
+            .filter(|p| !p.contains('/') && p.to_ascii_lowercase().ends_with(".xml"))
+            .map(String::as_str)
+            .collect()
     }
 
     /// The file's path on disk, for one of [`FileSource::paths`].

@@ -45,12 +45,17 @@ pub enum ExportFormat {
     Yolo(YoloTask),
     /// MOTChallenge sequences of the videos' box tracks.
     Mot,
-    /// CVAT for video 1.1: the videos' box tracks.
+    /// CVAT XML 1.1: for a project with a `<Video>`, the videos' box tracks
+    /// (CVAT for video); otherwise it becomes [`ExportFormat::CvatImages`].
     Cvat,
+    /// CVAT for images 1.1: `annotations.xml` and the images.
+    CvatImages,
+    /// Pascal VOC: an XML file per image, segmentation masks, the images.
+    Voc,
 }
 
 /// The format names `ExportFormat::parse` reads, for error messages.
-pub const EXPORT_FORMAT_NAMES: &str = "json, label-studio, coco, yolo, mot or cvat";
+pub const EXPORT_FORMAT_NAMES: &str = "json, label-studio, coco, yolo, voc, cvat or mot";
 
 impl ExportFormat {
     /// Reads a format name and, for `yolo`, its task (`detect` when not
@@ -65,6 +70,7 @@ impl ExportFormat {
             "coco" => ExportFormat::Coco,
             "mot" => ExportFormat::Mot,
             "cvat" => ExportFormat::Cvat,
+            "voc" => ExportFormat::Voc,
             "yolo" => {
                 let task = task.unwrap_or("detect");
                 return YoloTask::parse(task)
@@ -91,7 +97,8 @@ impl ExportFormat {
             ExportFormat::Coco => "coco",
             ExportFormat::Yolo(_) => "yolo",
             ExportFormat::Mot => "mot",
-            ExportFormat::Cvat => "cvat",
+            ExportFormat::Cvat | ExportFormat::CvatImages => "cvat",
+            ExportFormat::Voc => "voc",
         }
     }
 
@@ -100,13 +107,22 @@ impl ExportFormat {
     fn is_dataset(self) -> bool {
         matches!(
             self,
-            ExportFormat::Yolo(_) | ExportFormat::Mot | ExportFormat::Cvat
+            ExportFormat::Yolo(_) | ExportFormat::Mot | ExportFormat::Cvat | ExportFormat::Voc
         )
     }
 
-    /// Whether the format writes image files next to its annotations.
+    /// Whether the format writes image files next to its annotations
+    /// (`cvat` counts: for an image project it becomes CVAT for images; the
+    /// video flavour has no image files to write).
     pub fn has_images(self) -> bool {
-        matches!(self, ExportFormat::Coco | ExportFormat::Yolo(_))
+        matches!(
+            self,
+            ExportFormat::Coco
+                | ExportFormat::Yolo(_)
+                | ExportFormat::Voc
+                | ExportFormat::Cvat
+                | ExportFormat::CvatImages
+        )
     }
 }
 
@@ -141,8 +157,11 @@ impl ExportOptions {
 
     /// Whether the export is several files (a zip, or a folder).
     pub fn is_archive(&self) -> bool {
+        // CVAT exports are always zips: annotations.xml with the images, or
+        // a folder of sequences.
         self.split.is_some()
             || self.format.is_dataset()
+            || self.format == ExportFormat::CvatImages
             || (self.format == ExportFormat::Coco && self.images)
     }
 
@@ -195,16 +214,65 @@ impl Engine {
             .project_with_role(actor, project, ProjectRole::Reviewer, "export")
             .await?;
         let (config, _) = gloss_schema::parse(&project.label_config);
+        let has_video = config
+            .objects
+            .iter()
+            .any(|o| o.kind == gloss_schema::ObjectKind::Video);
+        let mut options = options;
+        if options.format == ExportFormat::Cvat && !has_video {
+            options.format = ExportFormat::CvatImages;
+        }
         let categories = match options.format {
             ExportFormat::Coco => coco_categories(&config)?,
             ExportFormat::Yolo(task) => {
                 refuse_for_yolo(&config, task)?;
                 coco_categories(&config)?
             }
+            ExportFormat::Voc => {
+                refuse_unheld(&config, "Pascal VOC", gloss_formats::VOC_RESULT_TYPES)?;
+                export_categories(
+                    &config,
+                    &[
+                        ControlKind::RectangleLabels,
+                        ControlKind::PolygonLabels,
+                        ControlKind::EllipseLabels,
+                    ],
+                )
+            }
+            ExportFormat::CvatImages => {
+                refuse_unheld(&config, "CVAT for images", gloss_formats::CVAT_RESULT_TYPES)?;
+                export_categories(
+                    &config,
+                    &[
+                        ControlKind::RectangleLabels,
+                        ControlKind::PolygonLabels,
+                        ControlKind::PolyLineLabels,
+                        ControlKind::EllipseLabels,
+                        ControlKind::BrushLabels,
+                    ],
+                )
+            }
             ExportFormat::Json
             | ExportFormat::LabelStudio
             | ExportFormat::Mot
             | ExportFormat::Cvat => Vec::new(),
+        };
+        let voc = match options.format {
+            ExportFormat::Voc => Some(
+                gloss_formats::VocWriter::new(&categories, gloss_formats::VocCoordinates::Exact)
+                    .map_err(|reason| Error::invalid("format", reason))?,
+            ),
+            _ => None,
+        };
+        let cvat_labels = gloss_formats::CvatLabels {
+            categories: categories.clone(),
+            tags: config
+                .controls
+                .iter()
+                .filter(|c| c.kind == ControlKind::Choices && !c.per_region)
+                .flat_map(|c| c.labels.iter().map(|l| l.value.clone()))
+                .collect(),
+            attributes: cvat_attributes(&config),
         };
         let tracks = match options.format {
             ExportFormat::Mot => Some(track_writer(&config, TrackFormat::Mot)?),
@@ -269,6 +337,8 @@ impl Engine {
                 .any(|c| matches!(c.kind, ControlKind::Brush | ControlKind::BrushLabels)),
             yolo: std::sync::Mutex::new(yolo),
             tracks: std::sync::Mutex::new(tracks),
+            voc: std::sync::Mutex::new(voc),
+            cvat_labels,
         };
         let media = self.media.clone();
         let runtime = tokio::runtime::Handle::current();
@@ -397,6 +467,10 @@ struct WriterOptions {
     yolo: std::sync::Mutex<Option<YoloWriter>>,
     /// The MOT or CVAT video writer, taken likewise.
     tracks: std::sync::Mutex<Option<TrackWriter>>,
+    /// The Pascal VOC writer, taken likewise.
+    voc: std::sync::Mutex<Option<gloss_formats::VocWriter>>,
+    /// The labels a CVAT for images export declares.
+    cvat_labels: gloss_formats::CvatLabels,
 }
 
 /// One document of the export.
@@ -409,6 +483,10 @@ enum Document {
     Yolo(YoloWriter),
     /// MOT or CVAT video: one sequence per video task, written likewise.
     Tracks(TrackWriter),
+    /// Pascal VOC: files per image, written likewise.
+    Voc(gloss_formats::VocWriter),
+    /// CVAT for images: one XML document.
+    CvatImages(gloss_formats::CvatImageWriter<Box<dyn Write + Send>>),
 }
 
 impl Document {
@@ -424,6 +502,11 @@ impl Document {
             ExportFormat::Mot | ExportFormat::Cvat => {
                 Document::Tracks(take_writer(&writer_options.tracks)?)
             }
+            ExportFormat::Voc => Document::Voc(take_writer(&writer_options.voc)?),
+            ExportFormat::CvatImages => Document::CvatImages(gloss_formats::CvatImageWriter::new(
+                out,
+                &writer_options.cvat_labels,
+            )?),
         })
     }
 
@@ -448,6 +531,8 @@ impl Document {
             }
             Document::Yolo(writer) => writer.write_task(task, split, files),
             Document::Tracks(writer) => writer.write_task(task, files).map(|_| None),
+            Document::Voc(writer) => writer.write_task(task, split, files),
+            Document::CvatImages(writer) => writer.write_task(task),
         }
     }
 
@@ -465,6 +550,14 @@ impl Document {
             }
             Document::Tracks(writer) => {
                 writer.finish();
+                Ok(())
+            }
+            Document::Voc(writer) => {
+                writer.finish(files)?;
+                Ok(())
+            }
+            Document::CvatImages(writer) => {
+                writer.finish()?;
                 Ok(())
             }
         }
@@ -528,6 +621,8 @@ fn write_export(
     let extension = "json";
     let document_name = |split: Option<Split>| match (split, options.format) {
         (None, ExportFormat::Coco) => format!("annotations.{extension}"),
+        (None, ExportFormat::CvatImages) => "annotations.xml".to_owned(),
+        (Some(split), ExportFormat::CvatImages) => format!("{}.xml", split.name()),
         (None, _) => format!("tasks.{extension}"),
         (Some(split), _) => format!("{}.{extension}", split.name()),
     };
@@ -1125,19 +1220,28 @@ fn coco_categories(config: &gloss_schema::LabelConfig) -> Result<Vec<ExportCateg
             ),
         ));
     }
+    Ok(export_categories(
+        config,
+        &[
+            ControlKind::RectangleLabels,
+            ControlKind::PolygonLabels,
+            ControlKind::EllipseLabels,
+            ControlKind::BrushLabels,
+        ],
+    ))
+}
+
+/// Each label of the controls of `kinds` once, then one keypoint category
+/// per `KeyPointLabels` control (named by its skeleton, else by the control).
+fn export_categories(
+    config: &gloss_schema::LabelConfig,
+    kinds: &[ControlKind],
+) -> Vec<ExportCategory> {
     let mut categories: Vec<ExportCategory> = Vec::new();
-    for control in &config.controls {
-        if matches!(
-            control.kind,
-            ControlKind::RectangleLabels
-                | ControlKind::PolygonLabels
-                | ControlKind::EllipseLabels
-                | ControlKind::BrushLabels
-        ) {
-            for label in &control.labels {
-                if !categories.iter().any(|c| c.name == label.value) {
-                    categories.push(ExportCategory::shapes(label.value.clone()));
-                }
+    for control in config.controls.iter().filter(|c| kinds.contains(&c.kind)) {
+        for label in &control.labels {
+            if !categories.iter().any(|c| c.name == label.value) {
+                categories.push(ExportCategory::shapes(label.value.clone()));
             }
         }
     }
@@ -1154,7 +1258,68 @@ fn coco_categories(config: &gloss_schema::LabelConfig) -> Result<Vec<ExportCateg
             });
         }
     }
-    Ok(categories)
+    categories
+}
+
+/// The region-drawing controls, whose results a dataset format holds or not.
+const REGION_CONTROLS: [ControlKind; 14] = [
+    ControlKind::RectangleLabels,
+    ControlKind::PolygonLabels,
+    ControlKind::EllipseLabels,
+    ControlKind::KeyPointLabels,
+    ControlKind::PolyLineLabels,
+    ControlKind::BrushLabels,
+    ControlKind::Rectangle,
+    ControlKind::Polygon,
+    ControlKind::Ellipse,
+    ControlKind::KeyPoint,
+    ControlKind::PolyLine,
+    ControlKind::Brush,
+    ControlKind::VideoRectangle,
+    ControlKind::TimelineLabels,
+];
+
+/// Refuses, naming them, region controls whose result types `held` lacks.
+fn refuse_unheld(config: &gloss_schema::LabelConfig, format: &str, held: &[&str]) -> Result<()> {
+    let refused: Vec<String> = config
+        .controls
+        .iter()
+        .filter(|c| REGION_CONTROLS.contains(&c.kind) && !held.contains(&c.kind.result_type()))
+        .map(|c| format!("<{} name=\"{}\">", c.kind.tag(), c.name))
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "format",
+        format!(
+            "{format} cannot hold the results of {}; pick another format (json and label-studio hold everything)",
+            refused.join(", ")
+        ),
+    ))
+}
+
+/// The per-region controls, as CVAT attributes every shape label gets.
+fn cvat_attributes(config: &gloss_schema::LabelConfig) -> Vec<gloss_formats::CvatAttribute> {
+    use gloss_formats::{CvatAttribute, CvatAttributeKind};
+    config
+        .controls
+        .iter()
+        .filter(|c| c.per_region)
+        .filter_map(|c| {
+            let kind = match c.kind {
+                ControlKind::Choices => CvatAttributeKind::Choices,
+                ControlKind::TextArea => CvatAttributeKind::Text,
+                ControlKind::Number => CvatAttributeKind::Number,
+                _ => return None,
+            };
+            Some(CvatAttribute {
+                name: c.name.clone(),
+                kind,
+                values: c.labels.iter().map(|l| l.value.clone()).collect(),
+            })
+        })
+        .collect()
 }
 
 /// Label Studio reads masks only in its own RLE, so brush results in

@@ -496,48 +496,69 @@ impl Engine {
                 .await
                 .map_err(|err| Error::internal(format!("listing the dataset stopped: {err}")))??
         };
-        let is_yolo =
-            DatasetKind::of(&scanned) == Some(DatasetKind::Yolo) || options.yolo_task.is_some();
-        if !is_yolo {
-            return Err(Error::invalid(
-                "files",
-                format!(
-                    "{} is not a dataset Gloss reads: a YOLO dataset has a data.yaml (a YOLO \
-                     classification folder is imported with the yolo format's classify task)",
-                    context.file
-                ),
-            ));
-        }
+        let kind = match (options.yolo_task, DatasetKind::of(&scanned)) {
+            (Some(_), _) => DatasetKind::Yolo,
+            (None, Some(kind)) => kind,
+            (None, None) => {
+                return Err(Error::invalid(
+                    "files",
+                    format!(
+                        "{} is not a dataset Gloss reads: YOLO has a data.yaml, Pascal VOC an \
+                         Annotations folder, CVAT an annotations .xml at the top (a YOLO \
+                         classification folder is imported with the yolo format's classify task)",
+                        context.file
+                    ),
+                ))
+            }
+        };
         let Some(image_field) = context.media_field.clone() else {
             return Err(Error::invalid(
                 "files",
-                "a YOLO dataset needs a label config with an <Image> tag",
+                "a dataset of images needs a label config with an <Image> tag",
             ));
         };
-        let control = |kind: ControlKind| control_ref(&context.config, kind);
-        let yolo_options = YoloImportOptions {
-            image_field,
-            task: options.yolo_task,
-            rectangles: control(ControlKind::RectangleLabels),
-            polygons: control(ControlKind::PolygonLabels),
-            keypoints: keypoint_controls(&context.config).into_iter().next(),
-            choices: control(ControlKind::Choices),
-        };
+        let config = &context.config;
+        let control = |kind: ControlKind| control_ref(config, kind);
         let limits = self.config.upload_limits.image();
-        let read = tokio::task::spawn_blocking(move || {
-            let image_size = |path: &str| {
-                let file = scanned.path_of(path)?;
-                let info = gloss_media::probe_image_file(&file, &limits).ok()?;
-                Some((info.width, info.height))
-            };
-            gloss_formats::read_yolo(&scanned, &yolo_options, &image_size)
-        })
-        .await
-        .map_err(|err| Error::internal(format!("the YOLO reader stopped: {err}")))?;
+        let read = match kind {
+            DatasetKind::Yolo => {
+                let yolo_options = YoloImportOptions {
+                    image_field,
+                    task: options.yolo_task,
+                    rectangles: control(ControlKind::RectangleLabels),
+                    polygons: control(ControlKind::PolygonLabels),
+                    keypoints: keypoint_controls(config).into_iter().next(),
+                    choices: control(ControlKind::Choices),
+                };
+                tokio::task::spawn_blocking(move || {
+                    let image_size = |path: &str| {
+                        let file = scanned.path_of(path)?;
+                        let info = gloss_media::probe_image_file(&file, &limits).ok()?;
+                        Some((info.width, info.height))
+                    };
+                    gloss_formats::read_yolo(&scanned, &yolo_options, &image_size)
+                })
+                .await
+            }
+            DatasetKind::Voc => {
+                let voc_options = gloss_formats::VocImportOptions {
+                    image_field,
+                    rectangles: control(ControlKind::RectangleLabels),
+                    coordinates: gloss_formats::VocCoordinates::Exact,
+                };
+                tokio::task::spawn_blocking(move || gloss_formats::read_voc(&scanned, &voc_options))
+                    .await
+            }
+            DatasetKind::Cvat => {
+                let cvat_options = cvat_import_options(config, image_field);
+                tokio::task::spawn_blocking(move || read_cvat_files(&scanned, &cvat_options)).await
+            }
+        }
+        .map_err(|err| Error::internal(format!("the dataset reader stopped: {err}")))?;
         let (records, rejections) = read.map_err(|err| {
             Error::invalid(
                 "files",
-                format!("{} is not a valid YOLO dataset: {err}", context.file),
+                format!("{} is not a valid dataset: {err}", context.file),
             )
         })?;
         for rejection in rejections {
@@ -1021,6 +1042,76 @@ fn keypoint_controls(config: &LabelConfig) -> Vec<KeypointControl> {
             })
         })
         .collect()
+}
+
+/// How a CVAT file's shapes go into the project's controls.
+fn cvat_import_options(
+    config: &LabelConfig,
+    image_field: String,
+) -> gloss_formats::CvatImportOptions {
+    use gloss_formats::{CvatAttributeControl, CvatAttributeKind};
+    let control = |kind: ControlKind| control_ref(config, kind);
+    let attributes = config
+        .controls
+        .iter()
+        .filter(|c| c.per_region)
+        .filter_map(|c| {
+            let kind = match c.kind {
+                ControlKind::Choices => CvatAttributeKind::Choices,
+                ControlKind::TextArea => CvatAttributeKind::Text,
+                ControlKind::Number => CvatAttributeKind::Number,
+                _ => return None,
+            };
+            Some(CvatAttributeControl {
+                control: ControlRef {
+                    from_name: c.name.clone(),
+                    to_name: c.to_names.first()?.clone(),
+                },
+                kind,
+            })
+        })
+        .collect();
+    gloss_formats::CvatImportOptions {
+        image_field,
+        rectangles: control(ControlKind::RectangleLabels),
+        polygons: control(ControlKind::PolygonLabels),
+        polylines: control(ControlKind::PolyLineLabels),
+        ellipses: control(ControlKind::EllipseLabels),
+        keypoints: keypoint_controls(config),
+        choices: config
+            .controls
+            .iter()
+            .find(|c| c.kind == ControlKind::Choices && !c.per_region)
+            .and_then(|c| {
+                Some(ControlRef {
+                    from_name: c.name.clone(),
+                    to_name: c.to_names.first()?.clone(),
+                })
+            }),
+        attributes,
+    }
+}
+
+/// Reads every annotation file at the top of a CVAT dataset, numbering the
+/// images on from one file to the next.
+fn read_cvat_files(
+    source: &FolderSource,
+    options: &gloss_formats::CvatImportOptions,
+) -> std::result::Result<(Vec<TaskRecord>, Vec<Rejection>), gloss_formats::FormatError> {
+    let mut records = Vec::new();
+    let mut rejections = Vec::new();
+    for file in source.top_level_xml() {
+        let bytes = gloss_formats::FileSource::read(source, file)?;
+        let (read, mut rejected) = gloss_formats::read_cvat_images(&bytes[..], options)?;
+        let offset = records.len() as u64;
+        for rejection in &mut rejected {
+            rejection.row += offset;
+            rejection.field = format!("{file}:{}", rejection.field);
+        }
+        records.extend(read);
+        rejections.extend(rejected);
+    }
+    Ok((records, rejections))
 }
 
 /// Whether the file starts like a zip archive.

@@ -1259,6 +1259,90 @@ async fn yolo_exports_import_back_to_the_same_shapes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voc_and_cvat_exports_import_back_to_the_same_shapes() {
+    within(async {
+        let coco = single_ring_coco();
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let source = coco.write_into(&gloss.path("coco"));
+            let project = gloss.create_project("animals", COCO_CONFIG).await;
+            gloss
+                .gloss(&["import", "--project", &project, source.to_str().unwrap()])
+                .ok()
+                .await;
+
+            // CVAT for images, as a zip: boxes and polygons come back as they were.
+            let zip = gloss.path("cvat.zip");
+            gloss
+                .gloss(&["export", "--project", &project, "--format", "cvat"])
+                .args(&["--out", zip.to_str().unwrap()])
+                .ok()
+                .await;
+            let again = gloss.create_project("from cvat", COCO_CONFIG).await;
+            let out = gloss
+                .gloss(&["import", "--project", &again, zip.to_str().unwrap()])
+                .ok()
+                .await;
+            assert_imported(&out, (6, 5, 0, 6), label);
+            let exported = gloss.path("from-cvat.json");
+            gloss
+                .gloss(&[
+                    "export",
+                    "--project",
+                    &again,
+                    "--format",
+                    "coco",
+                    "--no-images",
+                ])
+                .args(&["--out", exported.to_str().unwrap()])
+                .ok()
+                .await;
+            let export: Value = serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
+            assert_coco_matches(&coco.json, &export, label);
+
+            // Pascal VOC, into a folder: the boxes (and polygons' bounds) come back.
+            let folder = gloss.path("voc");
+            let folder_arg = format!("{}/", folder.display());
+            gloss
+                .gloss(&["export", "--project", &project, "--format", "voc"])
+                .args(&["--out", &folder_arg])
+                .ok()
+                .await;
+            assert!(folder.join("JPEGImages/street.png").is_file(), "{label}");
+            let boxes_only = gloss.create_project("from voc", COCO_CONFIG).await;
+            gloss
+                .gloss(&["import", "--project", &boxes_only, folder.to_str().unwrap()])
+                .ok()
+                .await;
+            let exported = gloss.path("from-voc.json");
+            gloss
+                .gloss(&[
+                    "export",
+                    "--project",
+                    &boxes_only,
+                    "--format",
+                    "coco",
+                    "--no-images",
+                ])
+                .args(&["--out", exported.to_str().unwrap()])
+                .ok()
+                .await;
+            let export: Value = serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
+            let (want, got) = (boxes_by_image(&coco.json), boxes_by_image(&export));
+            assert_eq!(want.len(), got.len(), "{label}: {got:?}");
+            for (want, got) in want.iter().zip(&got) {
+                assert_eq!((&want.0, &want.1), (&got.0, &got.1), "{label}");
+                assert!(
+                    want.2.iter().zip(&got.2).all(|(a, b)| close(*a, *b)),
+                    "{label}: {want:?} vs {got:?}"
+                );
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_zip_reaching_outside_its_folder_imports_nothing() {
     within(async {
         for gloss in Instance::all().await {

@@ -11,6 +11,9 @@ export async function render({ root, params }) {
     h('option', { value: 'label-studio' }, 'Label Studio JSON'),
     h('option', { value: 'coco' }, 'COCO (zip with images)'),
     h('option', { value: 'yolo' }, 'YOLO, Ultralytics layout (zip with images)'),
+    h('option', { value: 'voc' }, 'Pascal VOC (zip with images and masks)'),
+    h('option', { value: 'cvat' }, 'CVAT XML 1.1 (images, or video tracks)'),
+    h('option', { value: 'mot' }, 'MOTChallenge (video tracks)'),
   );
   const task = h('select', { id: 'export-task' },
     h('option', { value: 'detect' }, 'detect: boxes'),
@@ -21,7 +24,7 @@ export async function render({ root, params }) {
   );
   const taskLabel = h('label', { hidden: true }, 'YOLO task', task);
   const images = h('input', { type: 'checkbox', checked: true, id: 'export-images' });
-  const withImages = () => format.value === 'coco' || format.value === 'yolo';
+  const withImages = () => ['coco', 'yolo', 'voc', 'cvat'].includes(format.value);
   format.addEventListener('change', () => {
     taskLabel.hidden = format.value !== 'yolo';
     images.disabled = !withImages();
@@ -41,7 +44,7 @@ export async function render({ root, params }) {
       h('label', null, 'Format', format),
       taskLabel,
       h('label', { class: 'inline' }, statusCompleted, 'Only completed tasks'),
-      h('label', { class: 'inline' }, images, 'COCO and YOLO: include the images'),
+      h('label', { class: 'inline' }, images, 'Include the images (COCO, YOLO, VOC, CVAT)'),
       h('label', null, 'Train / validation / test split (optional; gives a zip)', split),
       h('div', { class: 'row' }, start, progress, state),
       message,

@@ -14,7 +14,7 @@ export async function render({ root, params }) {
   const input = h('input', { type: 'file', multiple: true, id: 'import-files', 'aria-label': 'Files to import' });
   const format = h('select', { id: 'import-format', 'aria-label': 'Format of task files' }, FORMATS.map((name) => h('option', { value: name }, name)));
   const zone = h('div', { class: 'dropzone', id: 'dropzone' },
-    h('p', null, 'Drop images, a task file (JSON, JSONL, CSV, TSV, COCO, Label Studio export) or a dataset zip (YOLO) here'),
+    h('p', null, 'Drop images, a task file (JSON, JSONL, CSV, TSV, COCO, Label Studio export) or a dataset zip (YOLO, Pascal VOC, CVAT) here'),
     h('p', null, 'or ', input),
   );
   const uploads = h('div', { class: 'uploads', id: 'uploads' });

@@ -14,8 +14,9 @@ pub struct ImportArgs {
     /// The project to import into
     #[arg(long, value_name = "ID")]
     project: i64,
-    /// auto, json, jsonl, csv, tsv, coco, label-studio or yolo [default: auto, per file;
-    /// a folder with a data.yaml, or a zip, is a YOLO dataset]
+    /// auto, json, jsonl, csv, tsv, coco, label-studio, yolo, voc or cvat [default: auto,
+    /// per file; a zip, or a folder with a data.yaml (YOLO), Annotations (VOC) or an
+    /// annotations .xml (CVAT), is a dataset]
     #[arg(long, default_value = "auto")]
     format: String,
     /// YOLO: what the labels are for: detect, segment, pose, obb or classify
@@ -27,19 +28,20 @@ pub struct ImportArgs {
     #[arg(long, value_name = "DIR")]
     images: Option<PathBuf>,
     /// Files, folders of images (one task per image, in name order), or
-    /// datasets (a folder with a data.yaml, or a zip)
+    /// datasets (a zip, or a folder of YOLO, Pascal VOC or CVAT)
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
 }
 
 pub async fn run(settings: &Settings, args: ImportArgs) -> Result<()> {
     let yolo = args.format == "yolo";
+    let dataset_format = matches!(args.format.as_str(), "yolo" | "voc" | "cvat");
     let format = match args.format.as_str() {
-        "auto" | "yolo" => None,
+        "auto" | "yolo" | "voc" | "cvat" => None,
         name => match InputFormat::parse(name) {
             Some(format) => Some(format),
             None => bail!(
-                "--format: `{name}` is not auto, json, jsonl, csv, tsv, coco, label-studio or yolo"
+                "--format: `{name}` is not auto, json, jsonl, csv, tsv, coco, label-studio, yolo, voc or cvat"
             ),
         },
     };
@@ -57,7 +59,7 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> Result<()> {
     for path in &args.paths {
         // A dataset folder is imported whole, not file by file.
         let dataset =
-            path.is_dir() && (yolo || yolo_task.is_some() || path.join("data.yaml").is_file());
+            path.is_dir() && (dataset_format || yolo_task.is_some() || is_dataset_folder(path));
         if dataset {
             files.push(ImportFile {
                 name: path.display().to_string(),
@@ -144,6 +146,23 @@ fn collect_files(path: &Path, files: &mut Vec<ImportFile>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether a folder is a dataset (YOLO's data.yaml, VOC's Annotations or
+/// ImageSets, CVAT's annotation XML at the top) rather than images.
+fn is_dataset_folder(path: &Path) -> bool {
+    if path.join("data.yaml").is_file()
+        || path.join("Annotations").is_dir()
+        || path.join("ImageSets").is_dir()
+    {
+        return true;
+    }
+    std::fs::read_dir(path).is_ok_and(|entries| {
+        entries.flatten().any(|entry| {
+            let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
+            name.ends_with(".xml") && entry.path().is_file()
+        })
+    })
 }
 
 fn display_paths(paths: &[PathBuf]) -> String {
