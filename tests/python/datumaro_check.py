@@ -39,19 +39,18 @@ Exits 0 when everything agrees, printing the counts and the largest
 coordinate difference; 1 with one line per disagreement otherwise; 2 on
 wrong usage.
 
-Datumaro is not one of the packages tests/python/requirements.txt installs
-(no automated test runs this script). For a check by hand, from the
-repository root, with VENV and OUT folders of your choice outside it:
+The Rust tests of gloss-formats (voc, cvat, yolo, video_tracks) write
+Gloss's exports of small samples with their expected.json and run this
+script with the python GLOSS_TEST_PYTHON names (scripts/python-env.sh
+installs datumaro from tests/python/requirements.txt). To keep the folders
+for a look by hand, set GLOSS_DATUMARO_OUT to a folder outside the clone:
 
-    python3 -m venv "$VENV" && "$VENV/bin/pip" install datumaro==1.13.12
-    GLOSS_DATUMARO_OUT="$OUT" cargo test -p gloss-formats --test voc --test cvat
-    for dataset in voc voc-one-based; do
-        "$VENV/bin/python" tests/python/datumaro_check.py voc "$OUT/$dataset" "$OUT/$dataset/expected.json"
-    done
-    "$VENV/bin/python" tests/python/datumaro_check.py cvat "$OUT/cvat" "$OUT/cvat/expected.json"
+    GLOSS_DATUMARO_OUT="$OUT" GLOSS_TEST_PYTHON="$(scripts/python-env.sh)" \
+        cargo test -p gloss-formats --test voc --test cvat --test yolo --test video_tracks
+    "$(scripts/python-env.sh)" tests/python/datumaro_check.py voc "$OUT/voc" "$OUT/voc/expected.json"
 
-The Rust tests write those folders (Gloss's exports of a small sample) and
-their expected.json; datumaro_fixtures.py makes the reverse fixtures.
+datumaro_fixtures.py makes the reverse fixtures (datumaro's exports that
+Gloss's readers are tested on).
 """
 
 import json

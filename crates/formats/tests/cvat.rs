@@ -640,15 +640,12 @@ fn truncated_and_garbled_files_never_panic() {
     }
 }
 
-/// With `GLOSS_DATUMARO_OUT` set, writes the sample as CVAT (with empty
-/// placeholder images, which datumaro needs to find but not to read, as
-/// the sizes are in the file) and the shapes datumaro must see, for
-/// `tests/python/datumaro_check.py`.
+/// Writes the sample as CVAT (with empty placeholder images, which datumaro needs to find but not to read, as
+/// the sizes are in the file) and the shapes datumaro must see, and has
+/// datumaro judge it (`tests/python/datumaro_check.py`).
 #[test]
 fn sample_for_the_datumaro_judge() {
-    let Some(out) = datumaro_out() else {
-        return;
-    };
+    let (out, _temporary) = datumaro_out();
     let dir = out.join("cvat");
     std::fs::create_dir_all(dir.join("images")).unwrap();
     let (xml, images, _) = export(&sample());
@@ -683,4 +680,5 @@ fn sample_for_the_datumaro_judge() {
     });
     let text = serde_json::to_string_pretty(&expected).unwrap();
     std::fs::write(dir.join("expected.json"), text).unwrap();
+    judge_with_datumaro("cvat", &dir);
 }

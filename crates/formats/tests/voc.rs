@@ -617,14 +617,11 @@ fn truncated_and_garbled_files_never_panic() {
     }
 }
 
-/// With `GLOSS_DATUMARO_OUT` set, writes the sample as VOC (exact and
-/// one-based) with the shapes datumaro must see, for
-/// `tests/python/datumaro_check.py`.
+/// Writes the sample as VOC (exact and one-based) with the shapes datumaro
+/// must see, and has datumaro judge it (`tests/python/datumaro_check.py`).
 #[test]
 fn sample_for_the_datumaro_judge() {
-    let Some(out) = datumaro_out() else {
-        return;
-    };
+    let (out, _temporary) = datumaro_out();
     let road_triangle = vec![vec![20.0, 60.0, 100.0, 60.0, 60.0, 95.0]];
     let road_ellipse = vec![ellipse_ring(150.0, 70.0, 20.0, 15.0)];
     let person_rings = vec![
@@ -672,5 +669,6 @@ fn sample_for_the_datumaro_judge() {
         });
         let text = serde_json::to_string_pretty(&expected).unwrap();
         std::fs::write(dir.join("expected.json"), text).unwrap();
+        judge_with_datumaro("voc", &dir);
     }
 }

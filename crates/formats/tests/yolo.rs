@@ -409,3 +409,51 @@ fn bad_label_lines_reject_their_image_with_file_and_line() {
         "data.yaml: has no `names`: the class names are needed"
     );
 }
+
+#[test]
+fn datumaro_reads_the_detect_export() {
+    let tasks = [
+        (
+            task(
+                1,
+                "a.png",
+                vec![boxed("car", 10.0, 20.0, 30.0, 40.0, 0.0), polygon()],
+            ),
+            None,
+        ),
+        (
+            task(2, "b.png", vec![boxed("road", 50.0, 50.0, 25.0, 50.0, 0.0)]),
+            None,
+        ),
+    ];
+    let mut files = MemoryFiles::default();
+    let mut writer = YoloWriter::new(YoloTask::Detect, shapes()).unwrap();
+    for (task, split) in &tasks {
+        let image = writer
+            .write_task(task, *split, &mut files)
+            .unwrap()
+            .unwrap();
+        files.0.insert(image, dataset_support::solid_png(200, 100));
+    }
+    writer.finish(&mut files).unwrap();
+    let (out, _temporary) = dataset_support::datumaro_out();
+    let dir = out.join("yolo");
+    dataset_support::write_files(&files, &dir);
+    let bbox = |label: &str, b: [f64; 4]| json!({"type": "bbox", "label": label, "bbox": b});
+    let expected = json!({
+        "labels": ["car", "road"],
+        "items": {
+            "a": {"width": 200, "height": 100, "shapes": [
+                bbox("car", [20.0, 20.0, 60.0, 40.0]),
+                bbox("road", [20.0, 10.0, 80.0, 80.0]),
+            ]},
+            "b": {"width": 200, "height": 100, "shapes": [bbox("road", [100.0, 50.0, 50.0, 50.0])]},
+        }
+    });
+    std::fs::write(
+        dir.join("expected.json"),
+        serde_json::to_string_pretty(&expected).unwrap(),
+    )
+    .unwrap();
+    dataset_support::judge_with_datumaro("yolo", &dir);
+}

@@ -94,10 +94,56 @@ pub fn golden(name: &str, actual: &[u8]) {
     );
 }
 
-/// The folder for datasets the datumaro judge checks by hand
-/// (`GLOSS_DATUMARO_OUT`), if set.
-pub fn datumaro_out() -> Option<PathBuf> {
-    std::env::var_os("GLOSS_DATUMARO_OUT").map(PathBuf::from)
+/// Where the datasets for the datumaro judge are written: the folder
+/// `GLOSS_DATUMARO_OUT` names (to keep them), else a temporary one.
+pub fn datumaro_out() -> (PathBuf, Option<tempfile::TempDir>) {
+    match std::env::var_os("GLOSS_DATUMARO_OUT") {
+        Some(dir) => (PathBuf::from(dir), None),
+        None => {
+            let dir = tempfile::tempdir().unwrap();
+            (dir.path().to_path_buf(), Some(dir))
+        }
+    }
+}
+
+/// Has datumaro import `dir` as `format` and compare it with
+/// `dir/expected.json` (tests/python/datumaro_check.py), with the python
+/// `GLOSS_TEST_PYTHON` names (scripts/python-env.sh installs datumaro);
+/// without one the check is skipped with a note, except under `CI`.
+pub fn judge_with_datumaro(format: &str, dir: &Path) {
+    let python = match std::env::var("GLOSS_TEST_PYTHON") {
+        Ok(python) if !python.trim().is_empty() => python,
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but GLOSS_TEST_PYTHON is not: run the tests through scripts/test-all.sh"
+            );
+            eprintln!("note: GLOSS_TEST_PYTHON is not set, so datumaro does not judge the {format} export");
+            return;
+        }
+    };
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/datumaro_check.py");
+    let output = std::process::Command::new(&python)
+        .arg(script)
+        .arg(format)
+        .arg(dir)
+        .arg(dir.join("expected.json"))
+        .output()
+        .unwrap_or_else(|err| panic!("starting {python}: {err}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "datumaro judged the {format} export wrong:\n{text}"
+    );
+    eprintln!(
+        "datumaro, {format}: {}",
+        text.lines().last().unwrap_or_default()
+    );
 }
 
 /// Width, height and RGB pixels of an 8-bit RGB PNG without filters (as
@@ -203,4 +249,35 @@ pub fn garbled(bytes: &[u8], count: usize) -> impl Iterator<Item = Vec<u8>> + '_
         copy[at] = (seed >> 20) as u8;
         copy
     })
+}
+
+/// A small valid RGB PNG of one colour, for datasets whose readers open
+/// the images (datumaro's YOLO reader reads their size).
+pub fn solid_png(width: u32, height: u32) -> Vec<u8> {
+    use std::io::Write;
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut crc = flate2::Crc::new();
+        crc.update(kind);
+        crc.update(data);
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        out.extend_from_slice(&crc.sum().to_be_bytes());
+    }
+    let mut header = Vec::new();
+    header.extend_from_slice(&width.to_be_bytes());
+    header.extend_from_slice(&height.to_be_bytes());
+    header.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut raw = Vec::new();
+    for _ in 0..height {
+        raw.push(0);
+        raw.extend(std::iter::repeat_n([90u8, 140, 200], width as usize).flatten());
+    }
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(&raw).unwrap();
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    chunk(&mut out, b"IHDR", &header);
+    chunk(&mut out, b"IDAT", &encoder.finish().unwrap());
+    chunk(&mut out, b"IEND", &[]);
+    out
 }
