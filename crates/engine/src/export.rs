@@ -1301,19 +1301,13 @@ fn refuse_unheld(config: &gloss_schema::LabelConfig, format: &str, held: &[&str]
 
 /// The per-region controls, as CVAT attributes every shape label gets.
 fn cvat_attributes(config: &gloss_schema::LabelConfig) -> Vec<gloss_formats::CvatAttribute> {
-    use gloss_formats::{CvatAttribute, CvatAttributeKind};
     config
         .controls
         .iter()
         .filter(|c| c.per_region)
         .filter_map(|c| {
-            let kind = match c.kind {
-                ControlKind::Choices => CvatAttributeKind::Choices,
-                ControlKind::TextArea => CvatAttributeKind::Text,
-                ControlKind::Number => CvatAttributeKind::Number,
-                _ => return None,
-            };
-            Some(CvatAttribute {
+            let kind = crate::import::cvat_attribute_kind(c.kind)?;
+            Some(gloss_formats::CvatAttribute {
                 name: c.name.clone(),
                 kind,
                 values: c.labels.iter().map(|l| l.value.clone()).collect(),

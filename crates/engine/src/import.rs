@@ -1044,24 +1044,30 @@ fn keypoint_controls(config: &LabelConfig) -> Vec<KeypointControl> {
         .collect()
 }
 
+/// The CVAT attribute a per-region control is: choices, text or a number.
+pub(crate) fn cvat_attribute_kind(kind: ControlKind) -> Option<gloss_formats::CvatAttributeKind> {
+    use gloss_formats::CvatAttributeKind;
+    match kind {
+        ControlKind::Choices => Some(CvatAttributeKind::Choices),
+        ControlKind::TextArea => Some(CvatAttributeKind::Text),
+        ControlKind::Number => Some(CvatAttributeKind::Number),
+        _ => None,
+    }
+}
+
 /// How a CVAT file's shapes go into the project's controls.
 fn cvat_import_options(
     config: &LabelConfig,
     image_field: String,
 ) -> gloss_formats::CvatImportOptions {
-    use gloss_formats::{CvatAttributeControl, CvatAttributeKind};
+    use gloss_formats::CvatAttributeControl;
     let control = |kind: ControlKind| control_ref(config, kind);
     let attributes = config
         .controls
         .iter()
         .filter(|c| c.per_region)
         .filter_map(|c| {
-            let kind = match c.kind {
-                ControlKind::Choices => CvatAttributeKind::Choices,
-                ControlKind::TextArea => CvatAttributeKind::Text,
-                ControlKind::Number => CvatAttributeKind::Number,
-                _ => return None,
-            };
+            let kind = cvat_attribute_kind(c.kind)?;
             Some(CvatAttributeControl {
                 control: ControlRef {
                     from_name: c.name.clone(),

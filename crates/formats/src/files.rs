@@ -72,6 +72,25 @@ pub fn is_safe_relative_path(path: &str) -> bool {
             .all(|part| !part.is_empty() && part != "." && part != ".." && !part.contains('\\'))
 }
 
+/// A class or file name made safe as one path part: separators and
+/// control characters become `_`, and `.`, `..` or nothing become `_`.
+pub(crate) fn safe_path_part(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if matches!(c, '/' | '\\') || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    match cleaned.as_str() {
+        "" | "." | ".." => "_".to_owned(),
+        _ => cleaned,
+    }
+}
+
 /// An image's file name without its extension: the name of its label file.
 pub fn file_stem(file_name: &str) -> &str {
     match file_name.rsplit_once('.') {

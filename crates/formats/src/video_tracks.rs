@@ -18,7 +18,7 @@
 //! themselves are the video's: no images are extracted (MOT's `img1` folder
 //! stays empty, and `seqinfo.ini` says where it would be).
 
-use crate::files::{file_stem, FileSink};
+use crate::files::{file_stem, safe_path_part, FileSink};
 use crate::write::{ExportTask, VideoInfo};
 use gloss_types::result::{ResultValue, TrackBox, VideoRectangleValue};
 use std::collections::{HashMap, HashSet};
@@ -127,21 +127,7 @@ impl TrackWriter {
     }
 
     fn folder_for(&mut self, file_name: &str) -> String {
-        let stem: String = file_stem(file_name)
-            .chars()
-            .map(|c| {
-                if matches!(c, '/' | '\\') || c.is_control() {
-                    '_'
-                } else {
-                    c
-                }
-            })
-            .collect();
-        let stem = if stem.is_empty() || stem == "." || stem == ".." {
-            "video".to_owned()
-        } else {
-            stem
-        };
+        let stem = safe_path_part(file_stem(file_name));
         let mut name = stem.clone();
         let mut n = 2;
         while !self.taken.insert(name.clone()) {

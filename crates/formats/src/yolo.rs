@@ -24,7 +24,7 @@
 //! `classify` export and counted as skipped.
 
 use crate::coco_writer::ExportCategory;
-use crate::files::{file_stem, FileSink};
+use crate::files::{file_stem, safe_path_part as safe_part, FileSink};
 use crate::shapes::{rectangle_shape, shape_of, size_or, skeletons, Shape};
 use crate::split::Split;
 use crate::write::{ExportTask, ImageInfo};
@@ -394,24 +394,6 @@ fn flip_index(joints: &[String]) -> Vec<usize> {
                 .unwrap_or(index)
         })
         .collect()
-}
-
-/// A class or file name made safe as one path part.
-fn safe_part(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if matches!(c, '/' | '\\') || c.is_control() {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect();
-    match cleaned.as_str() {
-        "" | "." | ".." => "_".to_owned(),
-        _ => cleaned,
-    }
 }
 
 fn clamp01(v: f64) -> f64 {

@@ -19,13 +19,13 @@
 
 use crate::coco::{ControlRef, KeypointControl};
 use crate::files::{file_stem, FileSource};
-use crate::model::{AnnotationRecord, FormatError, Rejection, TaskRecord};
+use crate::model::{FormatError, Rejection, TaskRecord};
 use crate::yolo::YoloTask;
 use gloss_types::result::{
     ChoicesValue, KeyPointValue, Labeled, PolygonLabelsValue, RectangleLabelsValue, ResultItem,
     ResultValue,
 };
-use serde_json::{Map, Value};
+use serde_json::Map;
 use std::collections::BTreeSet;
 
 /// The longest label file or data.yaml read, in bytes.
@@ -345,21 +345,7 @@ fn guess_task<'a>(data: &DataYaml, mut files: impl Iterator<Item = &'a str>) -> 
 }
 
 fn task_record(options: &YoloImportOptions, image: &str, results: Vec<ResultItem>) -> TaskRecord {
-    let mut data = Map::new();
-    data.insert(options.image_field.clone(), Value::String(image.to_owned()));
-    let annotations = if results.is_empty() {
-        Vec::new()
-    } else {
-        vec![AnnotationRecord {
-            result: results,
-            ..AnnotationRecord::default()
-        }]
-    };
-    TaskRecord {
-        data,
-        annotations,
-        ..TaskRecord::default()
-    }
+    TaskRecord::for_image(&options.image_field, image.to_owned(), results)
 }
 
 /// Classify: `{split}/{class}/{image}`; the class folder is the choice.

@@ -832,21 +832,8 @@ async fn a_coco_polygon_with_two_rings_exports_as_one_annotation() {
                 .ok()
                 .await;
             assert_imported(&out, (2, 2, 0, 2), label);
-            let exported = gloss.path("exported.json");
-            gloss
-                .gloss(&[
-                    "export",
-                    "--project",
-                    &project,
-                    "--format",
-                    "coco",
-                    "--no-images",
-                ])
-                .args(&["--out", exported.to_str().unwrap()])
-                .ok()
-                .await;
-            let export: Value = serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
-            judge_with_pycocotools(&source, &exported, label).await;
+            let export = coco_export(&gloss, &project, "exported.json").await;
+            judge_with_pycocotools(&source, &gloss.path("exported.json"), label).await;
             assert_coco_matches(&coco.json, &export, label);
         }
     })
@@ -1149,6 +1136,38 @@ fn boxes_by_image(coco: &Value) -> Vec<(String, String, Vec<f64>)> {
     boxes
 }
 
+/// The project's COCO export without images, read.
+async fn coco_export(gloss: &Instance, project: &str, file_name: &str) -> Value {
+    let exported = gloss.path(file_name);
+    gloss
+        .gloss(&[
+            "export",
+            "--project",
+            project,
+            "--format",
+            "coco",
+            "--no-images",
+        ])
+        .args(&["--out", exported.to_str().unwrap()])
+        .ok()
+        .await;
+    serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap()
+}
+
+/// Both COCO documents have the same boxes on the same images with the
+/// same categories, within a millionth of a pixel.
+fn assert_same_boxes(want: &Value, got: &Value, label: &str) {
+    let (want, got) = (boxes_by_image(want), boxes_by_image(got));
+    assert_eq!(want.len(), got.len(), "{label}: {got:?}");
+    for (want, got) in want.iter().zip(&got) {
+        assert_eq!((&want.0, &want.1), (&got.0, &got.1), "{label}");
+        assert!(
+            want.2.iter().zip(&got.2).all(|(a, b)| close(*a, *b)),
+            "{label}: {want:?} vs {got:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn yolo_exports_import_back_to_the_same_shapes() {
     within(async {
@@ -1194,20 +1213,7 @@ async fn yolo_exports_import_back_to_the_same_shapes() {
                 .ok()
                 .await;
             assert_imported(&out, (6, 5, 0, 6), label);
-            let exported = gloss.path("segments.json");
-            gloss
-                .gloss(&[
-                    "export",
-                    "--project",
-                    &again,
-                    "--format",
-                    "coco",
-                    "--no-images",
-                ])
-                .args(&["--out", exported.to_str().unwrap()])
-                .ok()
-                .await;
-            let export: Value = serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
+            let export = coco_export(&gloss, &again, "segments.json").await;
             assert_coco_matches(&coco.json, &export, label);
 
             // detect, as a zip with a split: the same boxes come back.
@@ -1230,29 +1236,8 @@ async fn yolo_exports_import_back_to_the_same_shapes() {
                 .gloss(&["import", "--project", &boxes_only, zip.to_str().unwrap()])
                 .ok()
                 .await;
-            let exported = gloss.path("boxes.json");
-            gloss
-                .gloss(&[
-                    "export",
-                    "--project",
-                    &boxes_only,
-                    "--format",
-                    "coco",
-                    "--no-images",
-                ])
-                .args(&["--out", exported.to_str().unwrap()])
-                .ok()
-                .await;
-            let export: Value = serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
-            let (want, got) = (boxes_by_image(&coco.json), boxes_by_image(&export));
-            assert_eq!(want.len(), got.len(), "{label}: {got:?}");
-            for (want, got) in want.iter().zip(&got) {
-                assert_eq!((&want.0, &want.1), (&got.0, &got.1), "{label}");
-                assert!(
-                    want.2.iter().zip(&got.2).all(|(a, b)| close(*a, *b)),
-                    "{label}: {want:?} vs {got:?}"
-                );
-            }
+            let export = coco_export(&gloss, &boxes_only, "boxes.json").await;
+            assert_same_boxes(&coco.json, &export, label);
         }
     })
     .await;
@@ -1284,20 +1269,7 @@ async fn voc_and_cvat_exports_import_back_to_the_same_shapes() {
                 .ok()
                 .await;
             assert_imported(&out, (6, 5, 0, 6), label);
-            let exported = gloss.path("from-cvat.json");
-            gloss
-                .gloss(&[
-                    "export",
-                    "--project",
-                    &again,
-                    "--format",
-                    "coco",
-                    "--no-images",
-                ])
-                .args(&["--out", exported.to_str().unwrap()])
-                .ok()
-                .await;
-            let export: Value = serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
+            let export = coco_export(&gloss, &again, "from-cvat.json").await;
             assert_coco_matches(&coco.json, &export, label);
 
             // Pascal VOC, into a folder: the boxes (and polygons' bounds) come back.
@@ -1314,29 +1286,8 @@ async fn voc_and_cvat_exports_import_back_to_the_same_shapes() {
                 .gloss(&["import", "--project", &boxes_only, folder.to_str().unwrap()])
                 .ok()
                 .await;
-            let exported = gloss.path("from-voc.json");
-            gloss
-                .gloss(&[
-                    "export",
-                    "--project",
-                    &boxes_only,
-                    "--format",
-                    "coco",
-                    "--no-images",
-                ])
-                .args(&["--out", exported.to_str().unwrap()])
-                .ok()
-                .await;
-            let export: Value = serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
-            let (want, got) = (boxes_by_image(&coco.json), boxes_by_image(&export));
-            assert_eq!(want.len(), got.len(), "{label}: {got:?}");
-            for (want, got) in want.iter().zip(&got) {
-                assert_eq!((&want.0, &want.1), (&got.0, &got.1), "{label}");
-                assert!(
-                    want.2.iter().zip(&got.2).all(|(a, b)| close(*a, *b)),
-                    "{label}: {want:?} vs {got:?}"
-                );
-            }
+            let export = coco_export(&gloss, &boxes_only, "from-voc.json").await;
+            assert_same_boxes(&coco.json, &export, label);
         }
     })
     .await;
