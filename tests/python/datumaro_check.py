@@ -197,6 +197,11 @@ def main(argv):
         problems, summary = check(fmt, folder, expected)
     except Exception as error:  # datumaro's own errors say what it could not read
         print(f"datumaro could not import {folder} as {fmt}: {type(error).__name__}: {error}")
+        # Datumaro wraps the reason; say it too.
+        cause = error.__cause__
+        while cause is not None:
+            print(f"  because {type(cause).__name__}: {cause}")
+            cause = cause.__cause__
         return 1
     print(summary)
     for problem in problems:

@@ -688,6 +688,98 @@ async fn judge_with_pycocotools(source: &Path, export: &Path, label: &str) -> Op
     Some(text)
 }
 
+/// Has datumaro read a COCO export (as `coco_instances`: the file becomes
+/// `annotations/instances_default.json`, beside empty stand-ins for the
+/// images in `images/default/`) and find in it what Gloss wrote:
+/// each image with its size, and per annotation its polygons, its RLE mask
+/// (by pixel count) and its box, within 0.01 px (tests/python/datumaro_check.py).
+async fn judge_coco_with_datumaro(export: &Value, label: &str) {
+    let Some(python) = consumer_python() else {
+        return;
+    };
+    // Not a hidden folder (`.tmp…`): datumaro skips those.
+    let dir = tempfile::Builder::new().prefix("coco-").tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("annotations")).unwrap();
+    std::fs::write(
+        dir.path().join("annotations/instances_default.json"),
+        serde_json::to_vec(export).unwrap(),
+    )
+    .unwrap();
+    let names: HashMap<i64, String> = export["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_i64().unwrap(),
+                c["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut items = serde_json::Map::new();
+    // Datumaro wants the images folder; the sizes it takes from the file.
+    std::fs::create_dir_all(dir.path().join("images/default")).unwrap();
+    for image in export["images"].as_array().unwrap() {
+        let file_name = image["file_name"].as_str().unwrap();
+        std::fs::write(dir.path().join("images/default").join(file_name), b"").unwrap();
+        let stem = file_name.rsplit_once('.').unwrap().0.to_owned();
+        let mut shapes = Vec::new();
+        for annotation in export["annotations"].as_array().unwrap() {
+            if annotation["image_id"] != image["id"] {
+                continue;
+            }
+            let name = &names[&annotation["category_id"].as_i64().unwrap()];
+            match &annotation["segmentation"] {
+                Value::Array(rings) => shapes.extend(
+                    rings
+                        .iter()
+                        .map(|ring| json!({"type": "polygon", "label": name, "points": ring})),
+                ),
+                Value::Object(_) => shapes
+                    .push(json!({"type": "mask", "label": name, "pixels": annotation["area"]})),
+                _ => {}
+            }
+            shapes.push(json!({"type": "bbox", "label": name, "bbox": annotation["bbox"]}));
+        }
+        items.insert(
+            stem,
+            json!({"width": image["width"], "height": image["height"], "shapes": shapes}),
+        );
+    }
+    let expected = json!({"labels": names.values().collect::<Vec<_>>(), "items": items});
+    std::fs::write(
+        dir.path().join("expected.json"),
+        serde_json::to_vec(&expected).unwrap(),
+    )
+    .unwrap();
+    let script = coco_eval_script().with_file_name("datumaro_check.py");
+    let output = Command::new(&python)
+        .arg(script)
+        .args(["coco_instances"])
+        .arg(dir.path())
+        .arg(dir.path().join("expected.json"))
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(PYTHON_TIMEOUT, output)
+        .await
+        .unwrap_or_else(|_| panic!("datumaro_check.py ran past {PYTHON_TIMEOUT:?}"))
+        .expect("running datumaro_check.py");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "{label}: datumaro read the COCO export differently:\n{text}"
+    );
+    eprintln!(
+        "{label}: datumaro: {}",
+        text.lines().last().unwrap_or_default()
+    );
+}
+
 /// The AP lines coco_eval.py prints last, for the log.
 fn ap_summary(output: &str) -> String {
     output
@@ -754,6 +846,7 @@ async fn a_coco_file_round_trips_through_import_and_export_as_pycocotools_judges
             if let Some(output) = judge_with_pycocotools(&source, &annotations_file, label).await {
                 eprintln!("{label}: pycocotools: {}", ap_summary(&output));
             }
+            judge_coco_with_datumaro(&export, label).await;
 
             // Into a zip: the same annotations.json and images.
             let zip_path = gloss.path("exported.zip");
@@ -1061,6 +1154,7 @@ async fn coco_rle_masks_round_trip_pixel_for_pixel() {
                 );
                 eprintln!("{label}: pycocotools: {}", ap_summary(&output));
             }
+            judge_coco_with_datumaro(&export, label).await;
 
             // Label Studio gets its own RLE, which imports back to the same pixels.
             let studio = gloss.path("studio.json");
