@@ -285,13 +285,20 @@ export class PaintBuffer {
    * @param {Mask} mask @param {[number, number, number, number]} bounds
    */
   static fromMask(mask, bounds) {
-    const [x0, y0, x1, y1] = mask.area ? unionBounds(mask.bbox, bounds) : bounds;
-    const buffer = new PaintBuffer(mask.width, mask.height, [x0 - GROW_MARGIN, y0 - GROW_MARGIN, x1 + GROW_MARGIN, y1 + GROW_MARGIN]);
+    const buffer = PaintBuffer.around(mask.width, mask.height, mask.area ? unionBounds(mask.bbox, bounds) : bounds);
     const { data, w } = buffer;
     forEachSegment(mask, (x, top, bottom) => {
       for (let y = top, i = (top - buffer.y) * w + (x - buffer.x); y < bottom; y++, i += w) data[i] = 1;
     });
     return buffer;
+  }
+
+  /**
+   * An empty buffer over `bounds` and a margin around them.
+   * @param {number} width @param {number} height @param {[number, number, number, number]} bounds
+   */
+  static around(width, height, [x0, y0, x1, y1]) {
+    return new PaintBuffer(width, height, [x0 - GROW_MARGIN, y0 - GROW_MARGIN, x1 + GROW_MARGIN, y1 + GROW_MARGIN]);
   }
 
   /** @param {number} x @param {number} y grid pixel */
