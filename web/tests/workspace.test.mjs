@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from '../node_modules/playwright-core/index.mjs';
 import { serve } from './static-server.mjs';
 import { countsFromString, countsToString } from '../app/labeling/rle.js';
+import { dab, brushOrigin, cocoCounts, pixelsOf, sorted } from './masks-support.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -861,51 +862,6 @@ const BRUSH = config([
   control('Number', 'depth', [], { per_region: true, attributes: { min: '0', max: '9' } }),
 ]);
 
-/**
- * The pixels a round brush `d` pixels wide paints with its square's
- * top-left pixel at (ox, oy): those whose centres lie in the circle.
- * Worked out here from the geometry, not with the app's code.
- */
-function dab(ox, oy, d, into = new Set()) {
-  const r = d / 2;
-  for (let j = 0; j < d; j++) {
-    for (let i = 0; i < d; i++) if ((i + 0.5 - r) ** 2 + (j + 0.5 - r) ** 2 <= r * r) into.add(`${ox + i},${oy + j}`);
-  }
-  return into;
-}
-/** Where the brush lands for image point (x, y): snapped to the pixel grid. */
-const brushOrigin = ([x, y], d) => [Math.round(x - d / 2), Math.round(y - d / 2)];
-/** COCO counts of a set of "x,y" pixels on a w×h grid: runs down each column, unset first. */
-function cocoCounts(pixels, w, h) {
-  const counts = [];
-  let state = false;
-  let run = 0;
-  for (let x = 0; x < w; x++) {
-    for (let y = 0; y < h; y++) {
-      const on = pixels.has(`${x},${y}`);
-      if (on !== state) {
-        counts.push(run);
-        run = 0;
-        state = on;
-      }
-      run++;
-    }
-  }
-  counts.push(run);
-  return counts;
-}
-/** The "x,y" pixels that COCO counts on a grid of height h set. */
-function pixelsOf(counts, h) {
-  const pixels = new Set();
-  let position = 0;
-  counts.forEach((count, i) => {
-    if (i % 2) for (let p = position; p < position + count; p++) pixels.add(`${Math.floor(p / h)},${p % h}`);
-    position += count;
-  });
-  return pixels;
-}
-/** A pixel set as sorted "x,y" strings, for messages that show the difference. */
-const sorted = (pixels) => [...pixels].sort();
 /** The brush result's pixels, decoded with the workspace's decoder and checked against counts made here. */
 function maskPixels(item, expected, w = IMAGE_W, h = IMAGE_H) {
   assert.equal(item.value.format, 'coco_rle');

@@ -1,0 +1,187 @@
+// Pieces the labeling benchmark pages share: a generated image, frame
+// timing, synthetic pointer and wheel input for pan and zoom, and the
+// checkpoints where run.mjs measures the browser's memory.
+
+import { createWorkspace, renderStats } from '../../web/app/labeling/workspace.js';
+
+/** Deterministic random numbers, so every run draws the same scene. @param {number} seed */
+export function random(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+/**
+ * A textured JPEG as a blob URL: gradients, rectangles and noise tiles, so
+ * the image has detail everywhere.
+ * @param {number} width @param {number} height
+ */
+export async function makeImage(width, height) {
+  const rand = random(7);
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = /** @type {OffscreenCanvasRenderingContext2D} */ (canvas.getContext('2d'));
+  const gradient = ctx.createLinearGradient(0, 0, width, height);
+  gradient.addColorStop(0, '#6d8a9c');
+  gradient.addColorStop(0.5, '#c9b38f');
+  gradient.addColorStop(1, '#4f6b4a');
+  ctx.fillStyle = gradient;
+  ctx.fillRect(0, 0, width, height);
+  const shapes = Math.round((3000 * width * height) / 48e6);
+  for (let i = 0; i < shapes; i++) {
+    ctx.fillStyle = `hsla(${Math.floor(rand() * 360)}, 40%, ${30 + rand() * 40}%, 0.5)`;
+    ctx.fillRect(rand() * width, rand() * height, 20 + rand() * 400, 20 + rand() * 300);
+  }
+  const tile = new OffscreenCanvas(256, 256);
+  const tctx = /** @type {OffscreenCanvasRenderingContext2D} */ (tile.getContext('2d'));
+  const noise = tctx.createImageData(256, 256);
+  for (let i = 0; i < noise.data.length; i += 4) {
+    const v = rand() * 255;
+    noise.data[i] = v;
+    noise.data[i + 1] = v;
+    noise.data[i + 2] = v;
+    noise.data[i + 3] = 40;
+  }
+  tctx.putImageData(noise, 0, 0);
+  const pattern = ctx.createPattern(tile, 'repeat');
+  if (pattern) {
+    ctx.fillStyle = pattern;
+    ctx.fillRect(0, 0, width, height);
+  }
+  const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.85 });
+  return URL.createObjectURL(blob);
+}
+
+/** @returns {Promise<number>} the time of the next animation frame */
+export const nextFrame = () => new Promise((resolve) => requestAnimationFrame(() => resolve(performance.now())));
+
+/** @param {number[]} values */
+export function summary(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (/** @type {number} */ q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  const round = (/** @type {number} */ v) => Math.round(v * 100) / 100;
+  return { n: sorted.length, median: round(at(0.5)), p95: round(at(0.95)), max: round(sorted[sorted.length - 1]) };
+}
+
+/**
+ * Time one frame: the synchronous event handling plus the drawing the
+ * editor did in the animation frame that followed (`work`), and the time
+ * until that frame's callbacks ran (`latency`, which includes waiting for vsync).
+ * @param {() => void} dispatch
+ * @param {HTMLCanvasElement[]} canvases whose raster is counted in the frame
+ */
+export async function timeFrame(dispatch, canvases) {
+  const t0 = performance.now();
+  const framesBefore = renderStats.frames;
+  dispatch();
+  const handled = performance.now() - t0;
+  const t1 = await nextFrame();
+  const drawn = renderStats.frames > framesBefore ? renderStats.lastFrameMs : 0;
+  // Canvas drawing is recorded and rasterized later; reading a pixel makes
+  // the raster happen now, so its cost is counted in the frame.
+  const t2 = performance.now();
+  for (const canvas of canvases) canvas.getContext('2d')?.getImageData(0, 0, 1, 1);
+  const raster = performance.now() - t2;
+  return { work: handled + drawn + raster, latency: t1 - t0 };
+}
+
+/** @param {HTMLElement} target @param {string} type @param {number} x @param {number} y @param {number} button @param {number} buttons @param {boolean} [shiftKey] */
+export function pointer(target, type, x, y, button, buttons, shiftKey = false) {
+  target.dispatchEvent(new PointerEvent(type, { bubbles: true, cancelable: true, clientX: x, clientY: y, button, buttons, pointerId: 1, pointerType: 'mouse', isPrimary: true, shiftKey }));
+}
+
+/**
+ * Pan with the middle button, one move per frame.
+ * @param {{overlay: HTMLCanvasElement, imageCanvas: HTMLCanvasElement}} editor @param {number} frames
+ */
+export async function panFrames(editor, frames) {
+  const { cx, cy } = centre(editor.overlay);
+  const work = [];
+  const latency = [];
+  pointer(editor.overlay, 'pointerdown', cx, cy, 1, 4);
+  for (let i = 1; i <= frames; i++) {
+    const dx = Math.sin(i / 6) * 200;
+    const r = await timeFrame(() => pointer(editor.overlay, 'pointermove', cx + dx, cy + i * 2, 1, 4), [editor.imageCanvas, editor.overlay]);
+    work.push(r.work);
+    latency.push(r.latency);
+  }
+  pointer(editor.overlay, 'pointerup', cx, cy + frames * 2, 1, 0);
+  return { work, latency };
+}
+
+/**
+ * Wheel steps in, then out, at different points, one per frame.
+ * @param {{overlay: HTMLCanvasElement, imageCanvas: HTMLCanvasElement}} editor @param {number} frames
+ */
+export async function zoomFrames(editor, frames) {
+  const { cx, cy } = centre(editor.overlay);
+  const work = [];
+  const latency = [];
+  for (let i = 0; i < frames; i++) {
+    const deltaY = i < frames / 2 ? -120 : 120;
+    const x = cx + ((i % 5) - 2) * 60;
+    const wheel = new WheelEvent('wheel', { bubbles: true, cancelable: true, clientX: x, clientY: cy, deltaY });
+    const r = await timeFrame(() => editor.overlay.dispatchEvent(wheel), [editor.imageCanvas, editor.overlay]);
+    work.push(r.work);
+    latency.push(r.latency);
+  }
+  return { work, latency };
+}
+
+/**
+ * Open the workspace `times` times (its image cached, as preloadImage
+ * leaves it), timing each from createWorkspace to its first painted frame;
+ * the last stays open. Then wait for the image's smaller copies, as they
+ * get built while the user looks.
+ * @param {HTMLElement} host @param {import('../../web/app/labeling/workspace.js').WorkspaceOptions} options @param {number} times
+ */
+export async function openWorkspace(host, options, times) {
+  const initial = [];
+  /** @type {any} */
+  let ws = null;
+  for (let i = 0; i < times; i++) {
+    if (ws) ws.destroy();
+    await nextFrame();
+    const start = performance.now();
+    ws = await createWorkspace(host, options);
+    const end = await nextFrame();
+    initial.push(end - start);
+  }
+  const editor = ws.debug.editors[0];
+  const t = performance.now();
+  while (editor.levels.length < 2 && performance.now() - t < 30000) await new Promise((resolve) => setTimeout(resolve, 50));
+  const levelsMs = performance.now() - t;
+  await nextFrame();
+  return { ws, initial, levelsMs };
+}
+
+/** @param {HTMLElement} element */
+export function centre(element) {
+  const rect = element.getBoundingClientRect();
+  return { rect, cx: rect.left + rect.width / 2, cy: rect.top + rect.height / 2 };
+}
+
+/**
+ * With `?checkpoints` (run.mjs sets it), wait at `name` until run.mjs has
+ * measured the browser's memory and calls `benchResume()`.
+ * @param {string} name
+ */
+export async function checkpoint(name) {
+  if (!new URLSearchParams(location.search).has('checkpoints')) return;
+  await new Promise((resolve) => {
+    Object.assign(window, {
+      benchWaiting: name,
+      benchResume: () => {
+        Object.assign(window, { benchWaiting: null });
+        resolve(undefined);
+      },
+    });
+  });
+}
+
+/** The page's JS heap in MB, where Chromium tells it (`performance.memory`). */
+export function heapMb() {
+  const memory = /** @type {any} */ (performance).memory;
+  return memory ? Math.round(memory.usedJSHeapSize / 1e5) / 10 : null;
+}

@@ -1,0 +1,200 @@
+// Benchmark of brush masks and big images in the labeling workspace: a
+// generated image (4000×3000 unless `?size=WxH`) with 500 masks (`?masks=N`)
+// read from Gloss's coco_rle results. Measures the first frame and the time
+// until every mask is drawn, pan and zoom frames, and painting: the frames
+// of a stroke and the time a stroke takes to become an undo step, into a
+// new mask and into the biggest one. With `?checkpoints` it stops at
+// `image`, `masks`, `zoomed` and `painted` for run.mjs to measure the
+// browser's memory. Open masks.html from a static server at the repository
+// root, or run `node bench/labeling/run.mjs --page masks.html`.
+
+import { preloadImage } from '../../web/app/labeling/workspace.js';
+import { PaintBuffer, countsToString } from '../../web/app/labeling/mask.js';
+import { random, makeImage, nextFrame, summary, timeFrame, pointer, panFrames, zoomFrames, centre, openWorkspace, checkpoint, heapMb } from './common.js';
+
+const params = new URLSearchParams(location.search);
+const [WIDTH, HEIGHT] = (params.get('size') ?? '4000x3000').split('x').map(Number);
+const MASKS = Number(params.get('masks') ?? 500);
+const FRAMES = 40;
+const BRUSH = 40;
+const out = /** @type {HTMLElement} */ (document.getElementById('out'));
+const host = /** @type {HTMLElement} */ (document.getElementById('host'));
+
+const LABELS = ['Road', 'Car', 'Person', 'Tree', 'Sign'];
+const config = {
+  objects: [{ kind: 'Image', name: 'image', value: 'image', attributes: {} }],
+  controls: [{
+    kind: 'BrushLabels', name: 'mask', to_names: ['image'], labels_from: null, choice: null, per_region: false, required: false, attributes: {},
+    labels: LABELS.map((value) => ({ value, background: null, hotkey: null, alias: null })),
+  }],
+  unsupported: [],
+  layout: [{ node: 'view', attributes: {}, children: [{ node: 'object', name: 'image' }, { node: 'control', name: 'mask' }] }],
+};
+
+/**
+ * Instance masks as a segmentation model would give them: blobs of two or
+ * three overlapping ellipses, most of them small, one in fifty large
+ * (up to 1,800 pixels across), as coco_rle results.
+ */
+function makeMasks() {
+  const rand = random(42);
+  const items = [];
+  for (let i = 0; i < MASKS; i++) {
+    const large = i % 50 === 0;
+    const r = large ? 300 + rand() * 600 : 15 + rand() * rand() * 150;
+    const cx = rand() * WIDTH;
+    const cy = rand() * HEIGHT;
+    const buffer = new PaintBuffer(WIDTH, HEIGHT, [cx - 2 * r, cy - 2 * r, cx + 2 * r, cy + 2 * r]);
+    for (let e = 0; e < 2 + (i % 2); e++) {
+      fillEllipse(buffer, cx + (rand() - 0.5) * r, cy + (rand() - 0.5) * r, r * (0.4 + rand() * 0.6), r * (0.4 + rand() * 0.6));
+    }
+    items.push({
+      id: `m${String(i).padStart(9, '0')}`, from_name: 'mask', to_name: 'image', type: 'brushlabels',
+      original_width: WIDTH, original_height: HEIGHT, image_rotation: 0,
+      value: { format: 'coco_rle', counts: countsToString(buffer.counts()), brushlabels: [LABELS[i % LABELS.length]] },
+    });
+  }
+  return items;
+}
+
+/** @param {PaintBuffer} buffer @param {number} cx @param {number} cy @param {number} rx @param {number} ry */
+function fillEllipse(buffer, cx, cy, rx, ry) {
+  for (let y = Math.max(buffer.y, Math.ceil(cy - ry)); y < Math.min(buffer.y + buffer.h, cy + ry); y++) {
+    const dx = rx * Math.sqrt(Math.max(0, 1 - ((y - cy) / ry) ** 2));
+    const x0 = Math.max(buffer.x, Math.round(cx - dx));
+    const x1 = Math.min(buffer.x + buffer.w, Math.round(cx + dx));
+    if (x1 > x0) buffer.data.fill(1, (y - buffer.y) * buffer.w + x0 - buffer.x, (y - buffer.y) * buffer.w + x1 - buffer.x);
+  }
+}
+
+/** Wait until the editor has no frame to draw (every mask rasterised). @param {any} editor */
+async function settled(editor) {
+  const start = performance.now();
+  await nextFrame();
+  while (editor.frame) await nextFrame();
+  return performance.now() - start;
+}
+
+/**
+ * One brush stroke of `moves` pointer moves, one a frame, round a circle
+ * at the centre of the view; then the release, which writes the mask.
+ * @param {any} editor @param {number} moves @param {number} radius CSS pixels
+ */
+async function paintStroke(editor, moves, radius) {
+  const overlay = editor.overlay;
+  const { cx, cy } = centre(overlay);
+  const flush = [editor.overlay];
+  const frames = [];
+  pointer(overlay, 'pointerdown', cx + radius, cy, 0, 1);
+  for (let i = 1; i <= moves; i++) {
+    const angle = (i / moves) * 2 * Math.PI;
+    const r = await timeFrame(() => pointer(overlay, 'pointermove', cx + radius * Math.cos(angle), cy + radius * Math.sin(angle), 0, 1), flush);
+    frames.push(r.work);
+  }
+  const release = await timeFrame(() => pointer(overlay, 'pointerup', cx + radius, cy, 0, 0), flush);
+  return { frames, release: release.work };
+}
+
+async function run() {
+  const log = (/** @type {string} */ s) => (out.textContent += `\n${s}`);
+  let t = performance.now();
+  const url = await makeImage(WIDTH, HEIGHT);
+  const imageMs = performance.now() - t;
+  t = performance.now();
+  await preloadImage(url);
+  const decodeMs = performance.now() - t;
+  t = performance.now();
+  const result = makeMasks();
+  const masksMs = performance.now() - t;
+  log(`image generated in ${imageMs.toFixed(0)} ms, decoded in ${decodeMs.toFixed(0)} ms; ${MASKS} masks made in ${masksMs.toFixed(0)} ms`);
+  const heap = { image: heapMb(), masks: heapMb(), zoomed: heapMb(), painted: heapMb() };
+  await checkpoint('image');
+
+  let changes = 0;
+  const { ws, initial, levelsMs } = await openWorkspace(host, { config, data: { image: url }, result, onChange: () => changes++ }, 3);
+  const editor = ws.debug.editors[0];
+  editor.fit();
+  const allDrawnMs = await settled(editor);
+  log(`initial render ${JSON.stringify(summary(initial))}, every mask drawn ${allDrawnMs.toFixed(0)} ms later`);
+  heap.masks = heapMb();
+  const bitmapsAtFitMb = editor.masks.bytes / 1e6;
+  await checkpoint('masks');
+
+  const pan = await panFrames(editor, FRAMES);
+  editor.fit();
+  await settled(editor);
+  const zoom = await zoomFrames(editor, FRAMES);
+  // Zoomed in to 1:1 and panned there: the full-resolution bitmaps of the masks in view.
+  const { cx, cy } = centre(editor.overlay);
+  editor.view.zoomAt(1 / editor.view.scale, cx, cy);
+  editor.invalidate(true);
+  await settled(editor);
+  const panAtOne = await panFrames(editor, FRAMES);
+  await settled(editor);
+  heap.zoomed = heapMb();
+  const bitmapsMb = editor.masks.bytes / 1e6;
+  await checkpoint('zoomed');
+
+  // Painting at 1:1: a new mask, more of it (it is selected), then the biggest mask.
+  ws.keyHandler(new KeyboardEvent('keydown', { key: 'm' }));
+  for (let size = 10; size < BRUSH; size += Math.max(1, Math.round(size / 5))) ws.keyHandler(new KeyboardEvent('keydown', { key: ']' }));
+  ws.keyHandler(new KeyboardEvent('keydown', { key: 'Escape' }));
+  const fresh = await paintStroke(editor, 60, 150);
+  const more = await paintStroke(editor, 60, 100);
+  const biggest = editor.currentRegions().reduce((a, b) => (b.mask && (!a || b.mask.area > a.mask.area) ? b : a), null);
+  let intoBiggest = null;
+  if (biggest) {
+    ws.debug.selection.clear();
+    ws.debug.selection.add(biggest.id);
+    // Centred on it, still at 1:1.
+    const [x0, y0, x1, y1] = biggest.mask.bbox;
+    editor.view.offsetX = editor.cssWidth / 2 - (x0 + x1) / 2;
+    editor.view.offsetY = editor.cssHeight / 2 - (y0 + y1) / 2;
+    editor.invalidate(true);
+    await settled(editor);
+    // The first stroke into a mask makes its paint buffer; the next reuses it.
+    intoBiggest = { first: await paintStroke(editor, 30, 120), second: await paintStroke(editor, 30, 80) };
+  }
+  await settled(editor);
+  heap.painted = heapMb();
+  await checkpoint('painted');
+  const items = ws.getResult();
+
+  const report = {
+    image: `${WIDTH}x${HEIGHT}`,
+    masks: MASKS,
+    brush: editor.host.brushSize(),
+    viewport: `${innerWidth}x${innerHeight}`,
+    devicePixelRatio,
+    imageGenerateMs: Math.round(imageMs),
+    imageDecodeMs: Math.round(decodeMs),
+    imageLevelsMs: Math.round(levelsMs),
+    masksMadeMs: Math.round(masksMs),
+    initialRenderMs: summary(initial),
+    allMasksDrawnMs: Math.round(allDrawnMs),
+    panFrameMs: summary(pan.work),
+    zoomFrameMs: summary(zoom.work),
+    panAtOneToOneFrameMs: summary(panAtOne.work),
+    panLatencyMs: summary(pan.latency),
+    zoomLatencyMs: summary(zoom.latency),
+    strokeFrameMs: summary([...fresh.frames, ...more.frames]),
+    strokeReleaseMs: { newMask: Math.round(fresh.release), sameMaskAgain: Math.round(more.release) },
+    biggestMask: intoBiggest && {
+      area: biggest.mask.area,
+      strokeFrameMs: summary([...intoBiggest.first.frames, ...intoBiggest.second.frames]),
+      firstStrokeReleaseMs: Math.round(intoBiggest.first.release),
+      secondStrokeReleaseMs: Math.round(intoBiggest.second.release),
+    },
+    maskBitmapsMb: { atFit: Math.round(bitmapsAtFitMb * 10) / 10, afterZoom: Math.round(bitmapsMb * 10) / 10 },
+    jsHeapMb: heap,
+    results: items.length,
+    changes,
+  };
+  out.textContent = JSON.stringify(report, null, 1);
+  Object.assign(window, { benchResult: report });
+}
+
+run().catch((e) => {
+  out.textContent = `failed: ${e?.stack ?? e}`;
+  Object.assign(window, { benchResult: { error: String(e?.stack ?? e) } });
+});
