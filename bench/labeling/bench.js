@@ -4,55 +4,34 @@
 // bench/labeling/index.html from a static server at the repository root, or
 // run bench/labeling/run.mjs. Results land in window.benchResult and #out.
 
-import { preloadImage } from '../../web/app/labeling/workspace.js';
-import { random, makeImage, nextFrame, summary, timeFrame, pointer, panFrames, zoomFrames, centre, openWorkspace } from './common.js';
+import { generate, loadImage, nextFrame, summary, timeFrame, pointer, panFrames, zoomFrames, centre, openWorkspace, imageConfig, out, host, params, log } from './common.js';
 
 const WIDTH = 8000;
 const HEIGHT = 6000;
 const BOXES = 5000;
 const FRAMES = 40;
-const out = /** @type {HTMLElement} */ (document.getElementById('out'));
-const host = /** @type {HTMLElement} */ (document.getElementById('host'));
-const params = new URLSearchParams(location.search);
 const boxCount = Number(params.get('boxes') ?? BOXES);
 
 const LABELS = ['Car', 'Person', 'Bike', 'Truck', 'Sign'];
-const config = {
-  objects: [{ kind: 'Image', name: 'image', value: 'image', attributes: {} }],
-  controls: [{
-    kind: 'RectangleLabels', name: 'label', to_names: ['image'], labels_from: null, choice: null, per_region: false, required: false, attributes: {},
-    labels: LABELS.map((value) => ({ value, background: null, hotkey: null, alias: null })),
-  }],
-  unsupported: [],
-  layout: [{ node: 'view', attributes: {}, children: [{ node: 'object', name: 'image' }, { node: 'control', name: 'label' }] }],
-};
+const config = imageConfig('RectangleLabels', 'label', LABELS);
 
+/** Boxes 30 to 400 by 30 to 300 pixels anywhere on the image. */
 function makeBoxes() {
-  const rand = random(42);
-  const items = [];
-  for (let i = 0; i < boxCount; i++) {
+  return generate(boxCount, (i, rand) => {
     const w = 30 + rand() * 370;
     const h = 30 + rand() * 270;
     const x = rand() * (WIDTH - w);
     const y = rand() * (HEIGHT - h);
-    items.push({
+    return {
       id: `b${String(i).padStart(9, '0')}`, from_name: 'label', to_name: 'image', type: 'rectanglelabels',
       original_width: WIDTH, original_height: HEIGHT, image_rotation: 0,
       value: { x: (x / WIDTH) * 100, y: (y / HEIGHT) * 100, width: (w / WIDTH) * 100, height: (h / HEIGHT) * 100, rotation: 0, rectanglelabels: [LABELS[i % LABELS.length]] },
-    });
-  }
-  return items;
+    };
+  });
 }
 
 async function run() {
-  const log = (/** @type {string} */ s) => (out.textContent += `\n${s}`);
-  let t = performance.now();
-  const url = await makeImage(WIDTH, HEIGHT);
-  const imageMs = performance.now() - t;
-  t = performance.now();
-  await preloadImage(url);
-  const decodeMs = performance.now() - t;
-  log(`image generated in ${imageMs.toFixed(0)} ms, decoded in ${decodeMs.toFixed(0)} ms`);
+  const { url, imageMs, decodeMs } = await loadImage(WIDTH, HEIGHT);
   const result = makeBoxes();
 
   let changes = 0;

@@ -2,7 +2,31 @@
 // timing, synthetic pointer and wheel input for pan and zoom, and the
 // checkpoints where run.mjs measures the browser's memory.
 
-import { createWorkspace, renderStats } from '../../web/app/labeling/workspace.js';
+import { createWorkspace, preloadImage, renderStats } from '../../web/app/labeling/workspace.js';
+
+/** Where the numbers go, and where the workspace goes. */
+export const out = /** @type {HTMLElement} */ (document.getElementById('out'));
+export const host = /** @type {HTMLElement} */ (document.getElementById('host'));
+export const params = new URLSearchParams(location.search);
+/** @param {string} line */
+export const log = (line) => (out.textContent += `\n${line}`);
+
+/**
+ * A label config of one image and one control of `kind` with `labels`, as
+ * the server's schema sends it.
+ * @param {string} kind @param {string} name @param {string[]} labels
+ */
+export function imageConfig(kind, name, labels) {
+  return {
+    objects: [{ kind: 'Image', name: 'image', value: 'image', attributes: {} }],
+    controls: [{
+      kind, name, to_names: ['image'], labels_from: null, choice: null, per_region: false, required: false, attributes: {},
+      labels: labels.map((value) => ({ value, background: null, hotkey: null, alias: null })),
+    }],
+    unsupported: [],
+    layout: [{ node: 'view', attributes: {}, children: [{ node: 'object', name: 'image' }, { node: 'control', name }] }],
+  };
+}
 
 /** Deterministic random numbers, so every run draws the same scene. @param {number} seed */
 export function random(seed) {
@@ -11,6 +35,16 @@ export function random(seed) {
     s = (s * 1664525 + 1013904223) >>> 0;
     return s / 4294967296;
   };
+}
+
+/**
+ * `count` result items from `make`, which draws from one deterministic
+ * random sequence, so every run loads the same scene.
+ * @template T @param {number} count @param {(index: number, rand: () => number) => T} make
+ */
+export function generate(count, make) {
+  const rand = random(42);
+  return Array.from({ length: count }, (_, index) => make(index, rand));
 }
 
 /**
@@ -51,6 +85,22 @@ export async function makeImage(width, height) {
   }
   const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.85 });
   return URL.createObjectURL(blob);
+}
+
+/**
+ * Generate the benchmark's image and load it into the image cache, as the
+ * labeling page preloads the next task's, timing both.
+ * @param {number} width @param {number} height
+ */
+export async function loadImage(width, height) {
+  let t = performance.now();
+  const url = await makeImage(width, height);
+  const imageMs = performance.now() - t;
+  t = performance.now();
+  await preloadImage(url);
+  const decodeMs = performance.now() - t;
+  log(`image generated in ${imageMs.toFixed(0)} ms, decoded in ${decodeMs.toFixed(0)} ms`);
+  return { url, imageMs, decodeMs };
 }
 
 /** @returns {Promise<number>} the time of the next animation frame */

@@ -5,31 +5,19 @@
 // of a stroke and the time a stroke takes to become an undo step, into a
 // new mask and into the biggest one. With `?checkpoints` it stops at
 // `image`, `masks`, `zoomed` and `painted` for run.mjs to measure the
-// browser's memory. Open masks.html from a static server at the repository
-// root, or run `node bench/labeling/run.mjs --page masks.html`.
+// browser's memory. Open index.html?bench=masks from a static server at the
+// repository root, or run `node bench/labeling/run.mjs --query bench=masks`.
 
-import { preloadImage } from '../../web/app/labeling/workspace.js';
 import { PaintBuffer, countsToString } from '../../web/app/labeling/mask.js';
-import { random, makeImage, nextFrame, summary, timeFrame, pointer, panFrames, zoomFrames, centre, openWorkspace, checkpoint, heapMb } from './common.js';
+import { generate, loadImage, nextFrame, summary, timeFrame, pointer, panFrames, zoomFrames, centre, openWorkspace, checkpoint, heapMb, imageConfig, out, host, params, log } from './common.js';
 
-const params = new URLSearchParams(location.search);
 const [WIDTH, HEIGHT] = (params.get('size') ?? '4000x3000').split('x').map(Number);
 const MASKS = Number(params.get('masks') ?? 500);
 const FRAMES = 40;
 const BRUSH = 40;
-const out = /** @type {HTMLElement} */ (document.getElementById('out'));
-const host = /** @type {HTMLElement} */ (document.getElementById('host'));
 
 const LABELS = ['Road', 'Car', 'Person', 'Tree', 'Sign'];
-const config = {
-  objects: [{ kind: 'Image', name: 'image', value: 'image', attributes: {} }],
-  controls: [{
-    kind: 'BrushLabels', name: 'mask', to_names: ['image'], labels_from: null, choice: null, per_region: false, required: false, attributes: {},
-    labels: LABELS.map((value) => ({ value, background: null, hotkey: null, alias: null })),
-  }],
-  unsupported: [],
-  layout: [{ node: 'view', attributes: {}, children: [{ node: 'object', name: 'image' }, { node: 'control', name: 'mask' }] }],
-};
+const config = imageConfig('BrushLabels', 'mask', LABELS);
 
 /**
  * Instance masks as a segmentation model would give them: blobs of two or
@@ -37,9 +25,7 @@ const config = {
  * (up to 1,800 pixels across), as coco_rle results.
  */
 function makeMasks() {
-  const rand = random(42);
-  const items = [];
-  for (let i = 0; i < MASKS; i++) {
+  return generate(MASKS, (i, rand) => {
     const large = i % 50 === 0;
     const r = large ? 300 + rand() * 600 : 15 + rand() * rand() * 150;
     const cx = rand() * WIDTH;
@@ -48,13 +34,12 @@ function makeMasks() {
     for (let e = 0; e < 2 + (i % 2); e++) {
       fillEllipse(buffer, cx + (rand() - 0.5) * r, cy + (rand() - 0.5) * r, r * (0.4 + rand() * 0.6), r * (0.4 + rand() * 0.6));
     }
-    items.push({
+    return {
       id: `m${String(i).padStart(9, '0')}`, from_name: 'mask', to_name: 'image', type: 'brushlabels',
       original_width: WIDTH, original_height: HEIGHT, image_rotation: 0,
       value: { format: 'coco_rle', counts: countsToString(buffer.counts()), brushlabels: [LABELS[i % LABELS.length]] },
-    });
-  }
-  return items;
+    };
+  });
 }
 
 /** @param {PaintBuffer} buffer @param {number} cx @param {number} cy @param {number} rx @param {number} ry */
@@ -96,17 +81,11 @@ async function paintStroke(editor, moves, radius) {
 }
 
 async function run() {
-  const log = (/** @type {string} */ s) => (out.textContent += `\n${s}`);
-  let t = performance.now();
-  const url = await makeImage(WIDTH, HEIGHT);
-  const imageMs = performance.now() - t;
-  t = performance.now();
-  await preloadImage(url);
-  const decodeMs = performance.now() - t;
-  t = performance.now();
+  const { url, imageMs, decodeMs } = await loadImage(WIDTH, HEIGHT);
+  const t = performance.now();
   const result = makeMasks();
   const masksMs = performance.now() - t;
-  log(`image generated in ${imageMs.toFixed(0)} ms, decoded in ${decodeMs.toFixed(0)} ms; ${MASKS} masks made in ${masksMs.toFixed(0)} ms`);
+  log(`${MASKS} masks made in ${masksMs.toFixed(0)} ms`);
   const heap = { image: heapMb(), masks: heapMb(), zoomed: heapMb(), painted: heapMb() };
   await checkpoint('image');
 
@@ -146,9 +125,9 @@ async function run() {
   if (biggest) {
     ws.debug.selection.clear();
     ws.debug.selection.add(biggest.id);
-    // Centred on it, still at 1:1.
-    const [x0, y0, x1, y1] = biggest.mask.bbox;
-    editor.view.offsetX = editor.cssWidth / 2 - (x0 + x1) / 2;
+    // Still at 1:1, centred on the middle of its left edge, so the strokes cross its outline.
+    const [x0, y0, , y1] = biggest.mask.bbox;
+    editor.view.offsetX = editor.cssWidth / 2 - x0;
     editor.view.offsetY = editor.cssHeight / 2 - (y0 + y1) / 2;
     editor.invalidate(true);
     await settled(editor);

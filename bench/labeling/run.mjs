@@ -1,9 +1,9 @@
 // Runs a labeling workspace benchmark page in headless Chromium and prints
 // its numbers as JSON.
-// Usage: node bench/labeling/run.mjs [--runs N] [--viewport 1280x720] [--page index.html] [--query 'masks=500&size=4000x3000']
+// Usage: node bench/labeling/run.mjs [--runs N] [--viewport 1280x720] [--query 'bench=masks&masks=500&size=4000x3000']
 //
-// index.html: 5,000 boxes on an 8000×6000 image. masks.html: brush masks
-// and big images; it stops at checkpoints where this script measures the
+// By default 5,000 boxes on an 8000×6000 image (bench.js); `bench=masks`:
+// brush masks and big images (masks.js), which stops at checkpoints where this script measures the
 // browser's memory after a garbage collection: the page's JS heap (CDP
 // Performance.getMetrics) and the proportional set size (PSS) of every
 // browser process (Linux /proc), which counts the decoded image and the
@@ -23,7 +23,6 @@ const arg = (/** @type {string} */ name, /** @type {string} */ fallback) => {
 };
 const runs = Number(arg('--runs', '1'));
 const [width, height] = arg('--viewport', '1280x720').split('x').map(Number);
-const pageName = arg('--page', 'index.html');
 const query = arg('--query', '');
 
 /** Process ids whose parent chain leads to `ancestor` (this node process: playwright starts Chromium as its child). @param {number} ancestor */
@@ -81,7 +80,7 @@ try {
     await cdp.send('Performance.enable');
     /** @type {Record<string, unknown>} */
     const memory = {};
-    await page.goto(`${server.url}/bench/labeling/${pageName}?checkpoints&${query}`);
+    await page.goto(`${server.url}/bench/labeling/index.html?checkpoints&${query}`);
     for (;;) {
       const state = await page.waitForFunction(() => /** @type {any} */ (window).benchWaiting || ('benchResult' in window && 'done'), null, { timeout: 600_000 });
       const stage = await state.jsonValue();

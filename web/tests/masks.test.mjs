@@ -133,10 +133,20 @@ test('a paint buffer grows with the stroke, erases, fills holes and clears patch
   assert.deepEqual(mask.bbox, [0, 2, 53, 34]);
   assert.equal(mask.area, 51 * 3 + 12);
   buffer.line([10, 2], [12, 2], 1, 0); // erase 3 pixels of the bar's top row
-  mask = buffer.toMask();
+  mask = buffer.toMask(); // from the columns the eraser touched and the runs of the mask before
+  assert.deepEqual([...mask.counts], buffer.counts(), 'the same counts as reading the whole buffer');
   assert.equal(mask.area, 51 * 3 + 12 - 3);
   assert.equal(maskContains(mask, 11, 2), false);
   assert.equal(maskContains(mask, 11, 3), true);
+
+  // Strokes that move the bounds, grow the buffer and cross the grid's edges, made into masks one after another.
+  const seeded = PaintBuffer.fromMask(mask, [0, 0, 1, 1]);
+  for (const [from, to, d, value] of [[[-5, 30], [20, 45], 7, 1], [[40, -3], [40, 50], 4, 0], [[55, 10], [70, 12], 9, 1], [[-40, -40], [-40, -40], 150, 0]]) {
+    seeded.line(from, to, d, value);
+    const next = seeded.toMask();
+    assert.deepEqual([...next.counts], seeded.counts(), `after a stroke from ${from} to ${to}`);
+  }
+  assert.equal(seeded.toMask().area, 0);
 
   // A ring of width 1 around a 3×3 hole: the hole fills, the outside does not.
   const ring = bufferOfRows(['.......', '.#####.', '.#...#.', '.#...#.', '.#...#.', '.#####.', '.......']);

@@ -42,15 +42,25 @@ after(async () => {
   await gloss?.stop();
 });
 
-test('an annotator places a skeleton with an absent and an occluded joint, an ellipse with a number, a polyline, and submits', async () => {
+/**
+ * The annotator's labeling page of a project at 1280×720, in a browser
+ * context of its own, and the overlay canvas's box.
+ * @param {number} project
+ */
+async function openLabeling(project) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   const page = await context.newPage();
   recordErrors(page, pageErrors);
   await signIn(page, gloss.base, 'ann1', PASSWORD);
-  await page.goto(`${gloss.base}/projects/${projectId}/label`);
+  await page.goto(`${gloss.base}/projects/${project}/label`);
   await page.waitForSelector('#workspace[data-task]');
   const box = await page.locator('.gl-overlay-canvas').boundingBox();
   assert.ok(box);
+  return { context, page, box };
+}
+
+test('an annotator places a skeleton with an absent and an occluded joint, an ellipse with a number, a polyline, and submits', async () => {
+  const { context, page, box } = await openLabeling(projectId);
   /** A client point at fractions of the canvas (which shows the whole image with margins). */
   const at = (/** @type {number} */ fx, /** @type {number} */ fy) => [box.x + box.width * fx, box.y + box.height * fy];
   const click = async (/** @type {number} */ fx, /** @type {number} */ fy) => {
@@ -122,15 +132,8 @@ test('an annotator paints a mask and erases part of it; the server stores it and
   const id = project.body.id;
   await importFiles(gloss.base, admin, id, [{ name: 'street.png', bytes: png(320, 240, [120, 120, 120]) }]);
   assert.equal((await api(gloss.base, admin, 'POST', `/projects/${id}/members`, { username: 'ann1', role: 'annotator' })).status, 200);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-  const page = await context.newPage();
-  recordErrors(page, pageErrors);
-  await signIn(page, gloss.base, 'ann1', PASSWORD);
-  await page.goto(`${gloss.base}/projects/${id}/label`);
-  await page.waitForSelector('#workspace[data-task]');
+  const { context, page, box } = await openLabeling(id);
   const task = Number(await page.locator('#workspace').getAttribute('data-task'));
-  const box = await page.locator('.gl-overlay-canvas').boundingBox();
-  assert.ok(box);
   const at = (/** @type {number} */ fx, /** @type {number} */ fy) => [Math.round(box.x + box.width * fx), Math.round(box.y + box.height * fy)];
 
   // The brush is the config's only tool; 10 → 12 → 14 → 17 pixels wide.

@@ -227,7 +227,8 @@ export class MaskPainter {
    */
   drawStroke(ctx, alpha) {
     const stroke = this.stroke;
-    if (stroke) this.preview.draw(ctx, stroke.buffer, stroke.color, alpha, this.editor.view, this.editor.dpr);
+    const { view, dpr, cssWidth: width, cssHeight: height } = this.editor;
+    if (stroke) this.preview.draw(ctx, stroke.buffer, stroke.color, alpha, view, { dpr, width, height });
   }
 
   /**

@@ -363,7 +363,7 @@ export class ImageEditor {
       }
       this.traceShape(path, region);
     }
-    if (this.masks.draw(ctx, masks, this.view, this.dpr, [vx0, vy0, vx1, vy1], W, H)) this.invalidate();
+    if (this.masks.draw(ctx, masks, this.view, { dpr: this.dpr, width: this.cssWidth, height: this.cssHeight }, W, H)) this.invalidate();
     this.painter.drawStroke(ctx, Math.min(1, opacity + 0.2));
     // One-pixel lines: the rasterizer draws them as hairlines, far cheaper
     // than wider strokes when thousands of regions are on screen.

@@ -150,11 +150,41 @@ export function maskValue(mask) {
   return { format: 'coco_rle', counts };
 }
 
-/** Where each run starts, per mask, made on the first hit test. @type {WeakMap<Mask, Float64Array>} */
+/** Where each run starts, per mask, made when first needed. @type {WeakMap<Mask, Float64Array>} */
 const runStarts = new WeakMap();
 
+/** @param {Mask} mask */
+function startsOf(mask) {
+  let starts = runStarts.get(mask);
+  if (!starts) {
+    starts = new Float64Array(mask.counts.length);
+    let position = 0;
+    for (let i = 0; i < mask.counts.length; i++) {
+      starts[i] = position;
+      position += mask.counts[i];
+    }
+    runStarts.set(mask, starts);
+  }
+  return starts;
+}
+
 /**
- * Whether grid pixel (x, y) is set: a binary search over where the runs start.
+ * The index of the run that holds column-major pixel `position`: a binary search.
+ * @param {Float64Array} starts @param {number} position
+ */
+function runAt(starts, position) {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= position) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
+ * Whether grid pixel (x, y) is set.
  * @param {Mask} mask @param {number} x @param {number} y
  */
 export function maskContains(mask, x, y) {
@@ -162,25 +192,30 @@ export function maskContains(mask, x, y) {
   const px = Math.floor(x);
   const py = Math.floor(y);
   if (px < x0 || py < y0 || px >= x1 || py >= y1) return false;
-  let starts = runStarts.get(mask);
-  if (!starts) {
-    starts = new Float64Array(mask.counts.length);
-    let position = 0;
-    mask.counts.forEach((count, i) => {
-      /** @type {Float64Array} */ (starts)[i] = position;
-      position += count;
-    });
-    runStarts.set(mask, starts);
+  return runAt(startsOf(mask), px * mask.height + py) % 2 === 1;
+}
+
+/**
+ * Calls `segment(x, top, bottom)` for every column stretch of set pixels
+ * inside columns x0 to x1 and rows y0 to y1 (ends exclusive): a binary
+ * search per column, then the runs there, so a part of a big mask costs
+ * what that part holds.
+ * @param {Mask} mask @param {number} x0 @param {number} y0 @param {number} x1 @param {number} y1
+ * @param {(x: number, top: number, bottom: number) => void} segment
+ */
+export function forEachSegmentIn(mask, x0, y0, x1, y1, segment) {
+  const { counts, height } = mask;
+  const starts = startsOf(mask);
+  for (let x = x0; x < x1; x++) {
+    const top = x * height + y0;
+    const bottom = x * height + y1;
+    for (let i = runAt(starts, top); i < counts.length && starts[i] < bottom; i++) {
+      if (i % 2 === 0) continue;
+      const start = Math.max(starts[i], top);
+      const end = Math.min(starts[i] + counts[i], bottom);
+      if (end > start) segment(x, start - x * height, end - x * height);
+    }
   }
-  const target = px * mask.height + py;
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid] <= target) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo % 2 === 1;
 }
 
 /**
@@ -189,19 +224,30 @@ export function maskContains(mask, x, y) {
  * @param {Mask} mask @param {(x: number, y0: number, y1: number) => void} segment
  */
 export function forEachSegment(mask, segment) {
-  const { counts, height } = mask;
-  let position = 0;
-  for (let i = 0; i < counts.length; i++) {
-    const start = position;
-    position += counts[i];
-    if (i % 2 === 0) continue;
-    for (let p = start; p < position;) {
+  const { height } = mask;
+  forEachRun(mask, (start, end) => {
+    for (let p = start; p < end;) {
       const x = Math.floor(p / height);
       const y = p - x * height;
-      const end = Math.min(position, (x + 1) * height);
-      segment(x, y, y + end - p);
-      p = end;
+      const stop = Math.min(end, (x + 1) * height);
+      segment(x, y, y + stop - p);
+      p = stop;
     }
+  }, mask.width * height);
+}
+
+/**
+ * Calls `run(start, end)` for the set runs of a mask (column-major pixel
+ * positions) that end after `from` and start before `to`.
+ * @param {Mask} mask @param {(start: number, end: number) => void} run
+ * @param {number} to @param {number} [from]
+ */
+function forEachRun(mask, run, to, from = 0) {
+  let position = 0;
+  for (let i = 0; i < mask.counts.length && position < to; i++) {
+    const start = position;
+    position += mask.counts[i];
+    if (i % 2 === 1 && position > from) run(start, position);
   }
 }
 
@@ -278,6 +324,11 @@ export class PaintBuffer {
     this.resized = true;
     /** Whether any pixel changed since `changed` was last cleared. */
     this.changed = false;
+    /** The mask the buffer held when it last was one (null: none), and the columns changed since ([x0, x1]). */
+    /** @type {Mask | null} */
+    this.base = null;
+    /** @type {[number, number] | null} */
+    this.touched = null;
   }
 
   /**
@@ -286,6 +337,7 @@ export class PaintBuffer {
    */
   static fromMask(mask, bounds) {
     const buffer = PaintBuffer.around(mask.width, mask.height, mask.area ? unionBounds(mask.bbox, bounds) : bounds);
+    buffer.base = mask;
     const { data, w } = buffer;
     forEachSegment(mask, (x, top, bottom) => {
       for (let y = top, i = (top - buffer.y) * w + (x - buffer.x); y < bottom; y++, i += w) data[i] = 1;
@@ -332,6 +384,7 @@ export class PaintBuffer {
 
   /** @param {number} x0 @param {number} y0 @param {number} x1 @param {number} y1 */
   markDirty(x0, y0, x1, y1) {
+    this.touched = this.touched ? [Math.min(this.touched[0], x0), Math.max(this.touched[1], x1)] : [x0, x1];
     const d = this.dirty;
     this.dirty = d ? [Math.min(d[0], x0), Math.min(d[1], y0), Math.max(d[2], x1), Math.max(d[3], y1)] : [x0, y0, x1, y1];
   }
@@ -445,35 +498,63 @@ export class PaintBuffer {
    * @returns {number[]}
    */
   counts() {
+    return this.countsWith(null, this.x, this.x + this.w);
+  }
+
+  /**
+   * The COCO counts of the grid with columns x0 to x1 (exclusive) read from
+   * the buffer and the rest taken from `base`'s runs: after a stroke, the
+   * columns it touched, so a stroke on a big mask reads only those.
+   * @param {Mask | null} base what the buffer held before, null for nothing outside x0..x1
+   * @param {number} x0 @param {number} x1
+   * @returns {number[]}
+   */
+  countsWith(base, x0, x1) {
     const { data, w, h, height } = this;
-    /** @type {number[]} */
-    const counts = [];
-    let state = 0;
-    let runStart = 0;
-    for (let i = 0; i < w; i++) {
-      const columnStart = (this.x + i) * height + this.y;
-      for (let j = 0, k = i; j < h; j++, k += w) {
-        if (data[k] !== state) {
-          counts.push(columnStart + j - runStart);
-          runStart = columnStart + j;
-          state = data[k];
+    const total = this.width * height;
+    /** Set runs as [start, end, start, end, ...], touching ones merged. @type {number[]} */
+    const edges = [];
+    /** @param {number} start @param {number} end */
+    const add = (start, end) => {
+      if (end <= start) return;
+      if (edges.length && edges[edges.length - 1] === start) edges[edges.length - 1] = end;
+      else edges.push(start, end);
+    };
+    if (base) forEachRun(base, (start, end) => add(start, Math.min(end, x0 * height)), x0 * height);
+    for (let x = Math.max(x0, this.x); x < Math.min(x1, this.x + w); x++) {
+      const column = x * height + this.y;
+      let start = -1;
+      for (let j = 0, k = x - this.x; j < h; j++, k += w) {
+        if (data[k] && start < 0) start = j;
+        else if (!data[k] && start >= 0) {
+          add(column + start, column + j);
+          start = -1;
         }
       }
-      // The pixel after the buffer's part of the column (below it, or the
-      // next column's top) lies outside it: unset.
-      if (state && h < height && columnStart + h < this.width * height) {
-        counts.push(columnStart + h - runStart);
-        runStart = columnStart + h;
-        state = 0;
-      }
+      if (start >= 0) add(column + start, column + h);
     }
-    counts.push(this.width * height - runStart);
+    if (base) forEachRun(base, (start, end) => add(Math.max(start, x1 * height), end), total, x1 * height);
+    /** @type {number[]} */
+    const counts = [];
+    let last = 0;
+    for (const edge of edges) {
+      counts.push(edge - last);
+      last = edge;
+    }
+    if (last < total || !edges.length) counts.push(total - last);
     return counts;
   }
 
-  /** The mask painted. */
+  /**
+   * The mask painted: from the columns changed since the buffer last
+   * became a mask, when it did.
+   */
   toMask() {
-    return maskFromCounts(this.width, this.height, this.counts());
+    const counts = this.base && this.touched ? this.countsWith(this.base, this.touched[0], this.touched[1]) : this.counts();
+    const mask = maskFromCounts(this.width, this.height, counts);
+    this.base = mask;
+    this.touched = null;
+    return mask;
   }
 }
 
