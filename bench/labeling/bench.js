@@ -35,7 +35,7 @@ async function run() {
   const result = makeBoxes();
 
   let changes = 0;
-  const { ws, initial, levelsMs } = await openWorkspace(host, { config, data: { image: url }, result, onChange: () => changes++ }, 5);
+  const { ws, initial, levelsMs, longestStallMs } = await openWorkspace(host, { config, data: { image: url }, result, onChange: () => changes++ }, 5);
   log(`initial render ${JSON.stringify(summary(initial))}`);
   const editor = ws.debug.editors[0];
   const flush = [editor.imageCanvas, editor.overlay];
@@ -83,6 +83,7 @@ async function run() {
     imageGenerateMs: Math.round(imageMs),
     imageDecodeMs: Math.round(decodeMs),
     imageLevelsMs: Math.round(levelsMs),
+    longestStallWhileLevelsMs: Math.round(longestStallMs),
     initialRenderMs: summary(initial),
     panFrameMs: summary(pan),
     zoomFrameMs: summary(zoom),

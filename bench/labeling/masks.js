@@ -90,7 +90,7 @@ async function run() {
   await checkpoint('image');
 
   let changes = 0;
-  const { ws, initial, levelsMs } = await openWorkspace(host, { config, data: { image: url }, result, onChange: () => changes++ }, 3);
+  const { ws, initial, levelsMs, longestStallMs } = await openWorkspace(host, { config, data: { image: url }, result, onChange: () => changes++ }, 3);
   const editor = ws.debug.editors[0];
   editor.fit();
   const allDrawnMs = await settled(editor);
@@ -148,6 +148,7 @@ async function run() {
     imageGenerateMs: Math.round(imageMs),
     imageDecodeMs: Math.round(decodeMs),
     imageLevelsMs: Math.round(levelsMs),
+    longestStallWhileLevelsMs: Math.round(longestStallMs),
     masksMadeMs: Math.round(masksMs),
     initialRenderMs: summary(initial),
     allMasksDrawnMs: Math.round(allDrawnMs),

@@ -11,7 +11,7 @@ import {
 import { changed, newRegion, POINT_SIZE } from './model.js';
 import { SkeletonDraft, jointEdges, cycleJoint, withoutJoint } from './skeleton.js';
 import { HANDLE, traceEllipse, paintPoint, paintEdges, paintCaption, paintHandle } from './draw.js';
-import { imageLevels, readyLevels } from './image-cache.js';
+import { imageLevels, readyLevels, quickToDraw } from './image-cache.js';
 import { MaskLayer } from './mask-layer.js';
 import { MaskPainter, isMaskTool } from './brush.js';
 
@@ -84,6 +84,8 @@ export class ImageEditor {
     this.destroyed = false;
     /** Smaller copies of the image for zoomed-out views, smallest last. @type {{scale: number, source: CanvasImageSource}[]} */
     this.levels = (image instanceof HTMLImageElement && readyLevels(image)) || [{ scale: 1, source: image }];
+    /** Whether the levels are still being made (a big image not decoded yet is not drawn meanwhile). */
+    this.levelsPending = this.levels.length === 1;
 
     this.element = document.createElement('div');
     this.element.className = 'gl-editor';
@@ -249,8 +251,9 @@ export class ImageEditor {
    */
   async buildLevels() {
     if (!(this.image instanceof HTMLImageElement)) return;
-    const levels = await imageLevels(this.image);
-    if (this.destroyed || this.levels === levels) return;
+    const levels = await imageLevels(this.image).catch(() => this.levels);
+    this.levelsPending = false;
+    if (this.destroyed) return;
     this.levels = levels;
     this.invalidate(true);
   }
@@ -260,6 +263,14 @@ export class ImageEditor {
     const { scale, offsetX, offsetY } = this.view;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, this.imageCanvas.width, this.imageCanvas.height);
+    this.zoomText.textContent = `${Math.round(scale * 100)}%`;
+    if (this.levelsPending && this.image instanceof HTMLImageElement && !quickToDraw(this.image)) {
+      // A big image not decoded yet: its levels are on the way from the worker.
+      ctx.font = `${14 * this.dpr}px system-ui, sans-serif`;
+      ctx.fillStyle = '#666';
+      ctx.fillText('Loading the image…', 12 * this.dpr, 24 * this.dpr);
+      return;
+    }
     const devicePixelsPerImagePixel = scale * this.dpr;
     // The smallest copy that still has at least one pixel per device pixel.
     let level = this.levels[0];
@@ -279,7 +290,6 @@ export class ImageEditor {
     const sw = Math.min(levelWidth, Math.ceil(x1 * level.scale) + 1) - sx;
     const sh = Math.min(levelHeight, Math.ceil(y1 * level.scale) + 1) - sy;
     if (sw > 0 && sh > 0) ctx.drawImage(level.source, sx, sy, sw, sh, sx, sy, sw, sh);
-    this.zoomText.textContent = `${Math.round(scale * 100)}%`;
   }
 
   /** The regions on this image, refreshed when the entries change. */
