@@ -4,7 +4,7 @@
 // bench/labeling/index.html from a static server at the repository root, or
 // run bench/labeling/run.mjs. Results land in window.benchResult and #out.
 
-import { generate, loadImage, nextFrame, summary, timeFrame, pointer, panFrames, zoomFrames, centre, openWorkspace, imageConfig, out, host, params, log } from './common.js';
+import { generate, loadImage, nextFrame, summary, timeFrame, pointer, panFrames, zoomFrames, centre, openWorkspace, imageConfig, openingReport, out, host, params, log } from './common.js';
 
 const WIDTH = 8000;
 const HEIGHT = 6000;
@@ -31,12 +31,13 @@ function makeBoxes() {
 }
 
 async function run() {
-  const { url, imageMs, decodeMs } = await loadImage(WIDTH, HEIGHT);
+  const loaded = await loadImage(WIDTH, HEIGHT);
   const result = makeBoxes();
 
   let changes = 0;
-  const { ws, initial, levelsMs, longestStallMs } = await openWorkspace(host, { config, data: { image: url }, result, onChange: () => changes++ }, 5);
-  log(`initial render ${JSON.stringify(summary(initial))}`);
+  const opened = await openWorkspace(host, { config, data: { image: loaded.url }, result, onChange: () => changes++ }, 5);
+  log(`initial render ${JSON.stringify(summary(opened.initial))}`);
+  const { ws } = opened;
   const editor = ws.debug.editors[0];
   const flush = [editor.imageCanvas, editor.overlay];
   const overlay = /** @type {HTMLElement} */ (editor.overlay);
@@ -76,15 +77,8 @@ async function run() {
     ['x', 'y', 'width', 'height'].some((k) => item.value[k] !== result[i].value[k])).length;
 
   const report = {
-    image: `${WIDTH}x${HEIGHT}`,
+    ...openingReport(WIDTH, HEIGHT, loaded, opened),
     boxes: boxCount,
-    viewport: `${innerWidth}x${innerHeight}`,
-    devicePixelRatio,
-    imageGenerateMs: Math.round(imageMs),
-    imageDecodeMs: Math.round(decodeMs),
-    imageLevelsMs: Math.round(levelsMs),
-    longestStallWhileLevelsMs: Math.round(longestStallMs),
-    initialRenderMs: summary(initial),
     panFrameMs: summary(pan),
     zoomFrameMs: summary(zoom),
     selectMs: summary(selectTimes),

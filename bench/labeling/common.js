@@ -221,6 +221,25 @@ export async function openWorkspace(host, options, times) {
   return { ws, initial, levelsMs, longestStallMs };
 }
 
+/**
+ * What every benchmark reports first: the image, the screen, and the times
+ * to load the image and open the workspace.
+ * @param {number} width @param {number} height
+ * @param {{imageMs: number, decodeMs: number}} loaded @param {{initial: number[], levelsMs: number, longestStallMs: number}} opened
+ */
+export function openingReport(width, height, loaded, opened) {
+  return {
+    image: `${width}x${height}`,
+    viewport: `${innerWidth}x${innerHeight}`,
+    devicePixelRatio,
+    imageGenerateMs: Math.round(loaded.imageMs),
+    imageDecodeMs: Math.round(loaded.decodeMs),
+    imageLevelsMs: Math.round(opened.levelsMs),
+    longestStallWhileLevelsMs: Math.round(opened.longestStallMs),
+    initialRenderMs: summary(opened.initial),
+  };
+}
+
 /** @param {HTMLElement} element */
 export function centre(element) {
   const rect = element.getBoundingClientRect();

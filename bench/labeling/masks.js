@@ -9,7 +9,7 @@
 // repository root, or run `node bench/labeling/run.mjs --query bench=masks`.
 
 import { PaintBuffer, countsToString } from '../../web/app/labeling/mask.js';
-import { generate, loadImage, nextFrame, summary, timeFrame, pointer, panFrames, zoomFrames, centre, openWorkspace, checkpoint, heapMb, imageConfig, out, host, params, log } from './common.js';
+import { generate, loadImage, nextFrame, summary, timeFrame, pointer, panFrames, zoomFrames, centre, openWorkspace, checkpoint, heapMb, imageConfig, openingReport, out, host, params, log } from './common.js';
 
 const [WIDTH, HEIGHT] = (params.get('size') ?? '4000x3000').split('x').map(Number);
 const MASKS = Number(params.get('masks') ?? 500);
@@ -81,7 +81,7 @@ async function paintStroke(editor, moves, radius) {
 }
 
 async function run() {
-  const { url, imageMs, decodeMs } = await loadImage(WIDTH, HEIGHT);
+  const loaded = await loadImage(WIDTH, HEIGHT);
   const t = performance.now();
   const result = makeMasks();
   const masksMs = performance.now() - t;
@@ -90,11 +90,12 @@ async function run() {
   await checkpoint('image');
 
   let changes = 0;
-  const { ws, initial, levelsMs, longestStallMs } = await openWorkspace(host, { config, data: { image: url }, result, onChange: () => changes++ }, 3);
+  const opened = await openWorkspace(host, { config, data: { image: loaded.url }, result, onChange: () => changes++ }, 3);
+  const { ws } = opened;
   const editor = ws.debug.editors[0];
   editor.fit();
   const allDrawnMs = await settled(editor);
-  log(`initial render ${JSON.stringify(summary(initial))}, every mask drawn ${allDrawnMs.toFixed(0)} ms later`);
+  log(`initial render ${JSON.stringify(summary(opened.initial))}, every mask drawn ${allDrawnMs.toFixed(0)} ms later`);
   heap.masks = heapMb();
   const bitmapsAtFitMb = editor.masks.bytes / 1e6;
   await checkpoint('masks');
@@ -140,17 +141,10 @@ async function run() {
   const items = ws.getResult();
 
   const report = {
-    image: `${WIDTH}x${HEIGHT}`,
+    ...openingReport(WIDTH, HEIGHT, loaded, opened),
     masks: MASKS,
     brush: editor.host.brushSize(),
-    viewport: `${innerWidth}x${innerHeight}`,
-    devicePixelRatio,
-    imageGenerateMs: Math.round(imageMs),
-    imageDecodeMs: Math.round(decodeMs),
-    imageLevelsMs: Math.round(levelsMs),
-    longestStallWhileLevelsMs: Math.round(longestStallMs),
     masksMadeMs: Math.round(masksMs),
-    initialRenderMs: summary(initial),
     allMasksDrawnMs: Math.round(allDrawnMs),
     panFrameMs: summary(pan.work),
     zoomFrameMs: summary(zoom.work),
