@@ -175,6 +175,27 @@ test('an annotator paints a mask and erases part of it; the server stores it and
   await context.close();
 });
 
+test('a big image is decoded and halved in the worker under the app\'s CSP, then drawn', async () => {
+  const project = await api(gloss.base, admin, 'POST', '/projects', { name: 'Big', label_config: BRUSH_CONFIG });
+  const id = project.body.id;
+  await importFiles(gloss.base, admin, id, [{ name: 'big.png', bytes: png(2400, 1800, [40, 160, 90]) }]);
+  assert.equal((await api(gloss.base, admin, 'POST', `/projects/${id}/members`, { username: 'ann1', role: 'annotator' })).status, 200);
+  const { context, page } = await openLabeling(id);
+  await page.waitForFunction(() => {
+    const canvas = /** @type {HTMLCanvasElement | null} */ (document.querySelector('.gl-image-canvas'));
+    if (!canvas) return false;
+    const [r, g, b, a] = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d')).getImageData(canvas.width / 2, canvas.height / 2, 1, 1).data;
+    return a === 255 && g > r && g > b;
+  }, null, { timeout: 15_000 });
+  // The worker fetched the image itself (the page's CSP lets it: same origin).
+  const worker = page.workers().find((w) => w.url().endsWith('/labeling/image-worker.js'));
+  assert.ok(worker, page.workers().map((w) => w.url()).join());
+  const fetched = await worker.evaluate(() => performance.getEntriesByType('resource').map((e) => [e.name, /** @type {PerformanceResourceTiming} */ (e).responseStatus]));
+  assert.equal(fetched.length, 1, JSON.stringify(fetched));
+  assert.equal(fetched[0][1], 200, JSON.stringify(fetched));
+  await context.close();
+});
+
 test('no page logged an error', () => {
   assert.deepEqual(pageErrors, []);
 });
