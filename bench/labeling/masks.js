@@ -97,14 +97,14 @@ async function run() {
   const allDrawnMs = await settled(editor);
   log(`initial render ${JSON.stringify(summary(opened.initial))}, every mask drawn ${allDrawnMs.toFixed(0)} ms later`);
   heap.masks = heapMb();
-  const bitmapsAtFitMb = editor.masks.bytes / 1e6;
+  const tilesAtFitMb = (editor.masks.tiles.size * 256 * 256 * 4) / 1e6;
   await checkpoint('masks');
 
   const pan = await panFrames(editor, FRAMES);
   editor.fit();
   await settled(editor);
   const zoom = await zoomFrames(editor, FRAMES);
-  // Zoomed in to 1:1 and panned there: the full-resolution bitmaps of the masks in view.
+  // Zoomed in to 1:1 and panned there: the full-resolution tiles of the masks in view.
   const { cx, cy } = centre(editor.overlay);
   editor.view.zoomAt(1 / editor.view.scale, cx, cy);
   editor.invalidate(true);
@@ -112,7 +112,7 @@ async function run() {
   const panAtOne = await panFrames(editor, FRAMES);
   await settled(editor);
   heap.zoomed = heapMb();
-  const bitmapsMb = editor.masks.bytes / 1e6;
+  const tilesMb = (editor.masks.tiles.size * 256 * 256 * 4) / 1e6;
   await checkpoint('zoomed');
 
   // Painting at 1:1: a new mask, more of it (it is selected), then the biggest mask.
@@ -159,7 +159,7 @@ async function run() {
       firstStrokeReleaseMs: Math.round(intoBiggest.first.release),
       secondStrokeReleaseMs: Math.round(intoBiggest.second.release),
     },
-    maskBitmapsMb: { atFit: Math.round(bitmapsAtFitMb * 10) / 10, afterZoom: Math.round(bitmapsMb * 10) / 10 },
+    maskTilesMb: { atFit: Math.round(tilesAtFitMb * 10) / 10, afterZoom: Math.round(tilesMb * 10) / 10 },
     jsHeapMb: heap,
     results: items.length,
     changes,

@@ -233,13 +233,15 @@ export class ImageEditor {
     this.frame = 0;
     const start = performance.now();
     if (this.cssWidth === 0) this.resize();
-    if (this.imageDirty) this.drawImage();
-    if (this.overlayDirty) {
+    const { imageDirty, overlayDirty } = this;
+    // Cleared first: drawing may ask for the next frame (masks left for it).
+    this.imageDirty = false;
+    this.overlayDirty = false;
+    if (imageDirty) this.drawImage();
+    if (overlayDirty) {
       this.drawOverlay();
       this.updateHint();
     }
-    this.imageDirty = false;
-    this.overlayDirty = false;
     renderStats.lastFrameMs = performance.now() - start;
     renderStats.frames++;
   }

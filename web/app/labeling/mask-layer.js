@@ -1,14 +1,14 @@
-// Drawing masks on the overlay. Each mask is drawn from a bitmap of its
-// bounds only, rasterised from its counts at the level of detail the zoom
-// needs (at level k a bitmap pixel is 2^k image pixels square, its alpha
-// the share of them set), cut in tiles so that a big mask zoomed in makes
-// only the tiles in view, and cached, least recently used out first,
-// within a memory budget; a full-image canvas per mask would take 48 MB
-// each at 4000×3000. The masks are composited in tiles of the image at
-// each level, so panning and zooming within a level draw a few bitmaps
-// however many masks there are, and an edit recomposes only the tiles under
-// its mask. The mask being painted is drawn
-// from its paint buffer instead (`PaintPreview`), updated where the brush went.
+// Drawing masks on the overlay. The image is cut in tiles of 256 × 256
+// pixels of a level of detail (at level k a tile pixel is 2^k image pixels
+// square, its colour the masks over it blended by the share of those image
+// pixels each sets), and the tiles in view are composited from the masks'
+// counts (only the columns and runs inside the tile are read) and cached,
+// least recently used out first, within a memory budget. Panning and
+// zooming within a level draw a few cached tiles however many masks there
+// are; an edit recomposes only the tiles under its mask; no mask ever gets
+// a canvas of its own (one of a 4000×3000 image's size would take 48 MB).
+// The mask being painted is drawn from its paint buffer instead
+// (`PaintPreview`), updated where the brush went.
 
 import { forEachSegmentIn } from './mask.js';
 
@@ -18,22 +18,18 @@ import { forEachSegmentIn } from './mask.js';
 
 /** What to draw: a mask, its colour, its opacity. @typedef {{mask: Mask, color: string, alpha: number}} MaskItem */
 
-/** Bitmap memory kept for the masks' tiles, per editor. */
-const BUDGET_BYTES = 128 * 1024 * 1024;
-/** Memory kept for composited tiles, per editor. */
-const COMPOSITE_BYTES = 48 * 1024 * 1024;
-/** Rasterising and compositing stop for this frame after this long; the rest follow in the next frames. */
-const FRAME_BUDGET_MS = 6;
-/** Coarsest level: a bitmap pixel of 128 × 128 image pixels (coverage counts fit 16 bits). */
-const MAX_LEVEL = 7;
-/** A mask's bitmap at a level is cut in tiles of at most this many pixels a side, so one is quick to make and only those in view are. */
+/** Tile size, pixels of its level. */
 const TILE = 256;
-/** Composited tiles are this many pixels a side (of their level). */
-const COMPOSITE_TILE = 256;
+/** Memory kept for tiles, per editor: 192 tiles. */
+const BUDGET_BYTES = 48 * 1024 * 1024;
+/** Compositing stops for this frame after this long; the rest follow in the next frames. */
+const FRAME_BUDGET_MS = 6;
+/** Coarsest level: a tile pixel of 128 × 128 image pixels. */
+const MAX_LEVEL = 7;
 
 /**
- * The level whose bitmap pixels are nearest one device pixel each (between
- * 0.7 and 1.4): masks are flat colour, so a little blur zoomed out costs
+ * The level whose pixels are nearest one device pixel each (between 0.7
+ * and 1.4): masks are flat colour, so a little blur zoomed out costs
  * nothing and a coarser level a quarter of the pixels.
  * @param {number} devicePixelsPerImagePixel
  */
@@ -43,52 +39,15 @@ export function maskLevel(devicePixelsPerImagePixel) {
 }
 
 /**
- * A cached tile: level pixels [x, y, x + w, y + h] of one mask's bitmap.
- * @typedef {{tiles: Map<number, Tile>, index: number, source: CanvasImageSource, x: number, y: number, w: number, h: number, bytes: number}} Tile
+ * A composited tile, kept while the same masks (colours, opacities) lie
+ * over it; `complete` false while it is a stand-in.
+ * @typedef {{source: CanvasImageSource, items: MaskItem[], complete: boolean}} Tile
  */
-
-/**
- * A composited tile: the masks over level pixels [x, y] to
- * [x + COMPOSITE_TILE, y + COMPOSITE_TILE], drawn from their tiles; kept
- * while the same masks (colours, opacities) lie over it.
- * @typedef {{key: string, canvas: OffscreenCanvas | HTMLCanvasElement, items: MaskItem[], complete: boolean}} Composite
- */
-
-/**
- * Where a mask's bitmap lies at a level: its bounds in level pixels and
- * its tiles across and down.
- * @param {Mask} mask @param {number} level
- */
-function levelBounds(mask, level) {
-  const [x0, y0, x1, y1] = mask.bbox;
-  const ox = x0 >> level;
-  const oy = y0 >> level;
-  const w = ((x1 - 1) >> level) - ox + 1;
-  const h = ((y1 - 1) >> level) - oy + 1;
-  return { ox, oy, w, h, across: Math.ceil(w / TILE), down: Math.ceil(h / TILE) };
-}
-
-/** @returns {OffscreenCanvas | HTMLCanvasElement} */
-function newCanvas() {
-  return typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(1, 1) : document.createElement('canvas');
-}
 
 export class MaskLayer {
   constructor() {
-    /** Tiles per mask, per `level colour`, by index. @type {WeakMap<Mask, Map<string, Map<number, Tile>>>} */
-    this.byMask = new WeakMap();
-    /** Every tile, least recently used first. @type {Set<Tile>} */
-    this.lru = new Set();
-    this.bytes = 0;
-    /**
-     * Composited tiles by `level column row`, least recently used first:
-     * panning and zooming within a level draw the few in view, however many
-     * masks there are, and an edit recomposes only those under its mask.
-     * @type {Map<string, Composite>}
-     */
-    this.composites = new Map();
-    /** What the last frame did, for the benchmark. */
-    this.stats = { composed: 0, tiles: 0, rasterised: 0, rasteriseMs: 0 };
+    /** Tiles by `level column row`, least recently used first. @type {Map<string, Tile>} */
+    this.tiles = new Map();
   }
 
   /**
@@ -103,12 +62,11 @@ export class MaskLayer {
   draw(ctx, items, view, screen, imageWidth, imageHeight) {
     const deviceScale = view.scale * screen.dpr;
     const level = maskLevel(deviceScale);
-    const size = COMPOSITE_TILE * 2 ** level; // image pixels a composited tile covers
+    const size = TILE * 2 ** level; // image pixels a tile covers
     const [vx0, vy0] = view.toImage(0, 0);
     const [vx1, vy1] = view.toImage(screen.width, screen.height);
     const columns = [Math.max(0, Math.floor(vx0 / size)), Math.min(Math.ceil(imageWidth / size), Math.ceil(vx1 / size))];
     const rows = [Math.max(0, Math.floor(vy0 / size)), Math.min(Math.ceil(imageHeight / size), Math.ceil(vy1 / size))];
-    this.stats = { composed: 0, tiles: 0, rasterised: 0, rasteriseMs: 0 };
     const deadline = performance.now() + FRAME_BUDGET_MS;
     let pending = false;
     ctx.imageSmoothingEnabled = deviceScale < 2; // zoomed in, crisp pixels: a mask's edge is where it is
@@ -117,13 +75,11 @@ export class MaskLayer {
       for (let column = columns[0]; column < columns[1]; column++) {
         const rect = [column * size, row * size, (column + 1) * size, (row + 1) * size];
         const over = items.filter(({ mask }) => overlaps(mask, rect, imageWidth, imageHeight));
-        const composite = this.composite(level, column, row, over, rect, imageWidth, imageHeight, deadline);
-        if (!composite?.complete) pending = true;
-        if (composite) {
-          ctx.drawImage(composite.canvas, rect[0] * view.scale + view.offsetX, rect[1] * view.scale + view.offsetY, drawn, drawn);
-        } else {
-          this.drawStandIn(ctx, level, column, row, rect, view);
-        }
+        if (!over.length) continue;
+        const tile = this.tile(`${level} ${column} ${row}`, over, level, rect, imageWidth, imageHeight, deadline);
+        if (!tile?.complete) pending = true;
+        if (tile) ctx.drawImage(tile.source, rect[0] * view.scale + view.offsetX, rect[1] * view.scale + view.offsetY, drawn, drawn);
+        else this.drawStandIn(ctx, level, column, row, rect, view);
       }
     }
     ctx.imageSmoothingEnabled = true;
@@ -132,180 +88,80 @@ export class MaskLayer {
   }
 
   /**
-   * The composited tile at `level column row` holding `over`: the cached one
-   * if it holds them, else made again while the frame's budget lasts; null
-   * when it is not and could not be.
-   * @param {number} level @param {number} column @param {number} row @param {MaskItem[]} over
+   * The tile `key` holding `over`: the cached one if it holds them, else
+   * composited again while the frame's budget lasts; past it, the cached
+   * one as it is (an edit shows a frame later), else null.
+   * @param {string} key @param {MaskItem[]} over @param {number} level
    * @param {number[]} rect image pixels @param {number} imageWidth @param {number} imageHeight @param {number} deadline
-   * @returns {Composite | null}
+   * @returns {Tile | null}
    */
-  composite(level, column, row, over, rect, imageWidth, imageHeight, deadline) {
-    const key = `${level} ${column} ${row}`;
-    const cached = this.composites.get(key);
+  tile(key, over, level, rect, imageWidth, imageHeight, deadline) {
+    const cached = this.tiles.get(key);
     if (cached) {
-      this.composites.delete(key);
-      this.composites.set(key, cached);
-      if (cached.complete && sameItems(cached.items, over)) return cached;
+      this.tiles.delete(key);
+      this.tiles.set(key, cached);
+      if (sameItems(cached.items, over)) return cached;
     }
-    if (performance.now() > deadline) return null;
-    const canvas = cached?.canvas ?? newCanvas();
-    if (canvas.width !== COMPOSITE_TILE || canvas.height !== COMPOSITE_TILE) {
-      canvas.width = COMPOSITE_TILE;
-      canvas.height = COMPOSITE_TILE;
-    }
-    const ctx = /** @type {OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D} */ (canvas.getContext('2d'));
-    ctx.clearRect(0, 0, COMPOSITE_TILE, COMPOSITE_TILE);
-    const f = 2 ** level;
-    let complete = true;
-    for (const item of over) {
-      const sx = imageWidth / item.mask.width;
-      const sy = imageHeight / item.mask.height;
-      const area = [rect[0] / sx, rect[1] / sy, rect[2] / sx, rect[3] / sy];
-      const found = this.tilesFor(item, level, area, deadline) ?? this.otherLevel(item, level, area);
-      if (!found || found.level !== level) complete = false;
-      if (!found) continue;
-      const g = 2 ** found.level;
-      ctx.globalAlpha = item.alpha;
-      for (const tile of found.tiles) {
-        // Tile → grid pixels → image pixels → this tile's pixels.
-        ctx.drawImage(tile.source, (tile.x * g * sx - rect[0]) / f, (tile.y * g * sy - rect[1]) / f, (tile.w * g * sx) / f, (tile.h * g * sy) / f);
-      }
-      this.stats.tiles += found.tiles.length;
-    }
-    ctx.globalAlpha = 1;
-    /** @type {Composite} */
-    const composite = { key, canvas, items: over, complete };
-    this.composites.set(key, composite);
-    this.stats.composed++;
-    return composite;
+    if (performance.now() > deadline) return cached ? { ...cached, complete: false } : null;
+    const pixels = composite(over, level, rect, imageWidth, imageHeight);
+    if (cached) close(cached);
+    /** @type {Tile} */
+    const tile = { source: toBitmap(pixels, TILE, TILE), items: over, complete: true };
+    this.tiles.set(key, tile);
+    return tile;
   }
 
   /**
-   * Until a composited tile is made, the one a level coarser or the four a
-   * level finer over the same place, if they are there.
+   * Until a tile is made, the one a level coarser or the four a level
+   * finer over the same place, if they are there.
    * @param {CanvasRenderingContext2D} ctx @param {number} level @param {number} column @param {number} row
    * @param {number[]} rect image pixels @param {View} view
    */
   drawStandIn(ctx, level, column, row, rect, view) {
     const [x, y] = [rect[0] * view.scale + view.offsetX, rect[1] * view.scale + view.offsetY];
     const drawn = (rect[2] - rect[0]) * view.scale;
-    const coarser = this.composites.get(`${level + 1} ${column >> 1} ${row >> 1}`);
+    const coarser = this.tiles.get(`${level + 1} ${column >> 1} ${row >> 1}`);
     if (coarser) {
-      const half = COMPOSITE_TILE / 2;
-      ctx.drawImage(coarser.canvas, (column & 1) * half, (row & 1) * half, half, half, x, y, drawn, drawn);
+      const half = TILE / 2;
+      ctx.drawImage(coarser.source, (column & 1) * half, (row & 1) * half, half, half, x, y, drawn, drawn);
       return;
     }
     for (const [i, j] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
-      const finer = this.composites.get(`${level - 1} ${2 * column + i} ${2 * row + j}`);
-      if (finer) ctx.drawImage(finer.canvas, x + (i * drawn) / 2, y + (j * drawn) / 2, drawn / 2, drawn / 2);
+      const finer = this.tiles.get(`${level - 1} ${2 * column + i} ${2 * row + j}`);
+      if (finer) ctx.drawImage(finer.source, x + (i * drawn) / 2, y + (j * drawn) / 2, drawn / 2, drawn / 2);
     }
   }
 
-  /**
-   * A mask's tiles at a level over `area` (grid pixels), made where
-   * missing while the frame's budget lasts; null when some could not be.
-   * @param {MaskItem} item @param {number} level @param {number[]} area @param {number} deadline
-   * @returns {{level: number, tiles: Tile[]} | null}
-   */
-  tilesFor(item, level, area, deadline) {
-    const { mask, color } = item;
-    const bounds = levelBounds(mask, level);
-    const key = `${level} ${color}`;
-    let cached = this.byMask.get(mask);
-    if (!cached) this.byMask.set(mask, (cached = new Map()));
-    let tiles = cached.get(key);
-    if (!tiles) cached.set(key, (tiles = new Map()));
-    /** @type {Tile[]} */
-    const out = [];
-    for (const index of tileIndexes(bounds, level, area)) {
-      let tile = tiles.get(index);
-      if (!tile) {
-        if (performance.now() > deadline) return null;
-        const t = performance.now();
-        tile = this.rasterise(mask, level, color, bounds, index, tiles);
-        this.stats.rasterised++;
-        this.stats.rasteriseMs += performance.now() - t;
-      }
-      this.lru.delete(tile);
-      this.lru.add(tile);
-      out.push(tile);
-    }
-    return { level, tiles: out };
-  }
-
-  /**
-   * The nearest other level of a mask with every tile over `area` made
-   * already, to show until this level's are.
-   * @param {MaskItem} item @param {number} level @param {number[]} area
-   */
-  otherLevel(item, level, area) {
-    const cached = this.byMask.get(item.mask);
-    for (let distance = 1; distance <= MAX_LEVEL; distance++) {
-      for (const other of [level + distance, level - distance]) {
-        const tiles = cached?.get(`${other} ${item.color}`);
-        if (!tiles || other < 0 || other > MAX_LEVEL) continue;
-        const needed = [...tileIndexes(levelBounds(item.mask, other), other, area)].map((index) => tiles.get(index));
-        if (needed.every((tile) => tile)) return { level: other, tiles: /** @type {Tile[]} */ (needed) };
-      }
-    }
-    return null;
-  }
-
-  /**
-   * Make and cache one tile of a mask at a level.
-   * @param {Mask} mask @param {number} level @param {string} color
-   * @param {ReturnType<typeof levelBounds>} bounds @param {number} index
-   * @param {Map<number, Tile>} tiles where it is kept
-   * @returns {Tile}
-   */
-  rasterise(mask, level, color, bounds, index, tiles) {
-    const x = bounds.ox + (index % bounds.across) * TILE;
-    const y = bounds.oy + Math.floor(index / bounds.across) * TILE;
-    const w = Math.min(bounds.ox + bounds.w, x + TILE) - x;
-    const h = Math.min(bounds.oy + bounds.h, y + TILE) - y;
-    const pixels = rasteriseMask(mask, level, rgbaOf(color), [x, y, w, h]);
-    /** @type {Tile} */
-    const tile = { tiles, index, source: toBitmap(pixels, w, h), x, y, w, h, bytes: w * h * 4 };
-    tiles.set(index, tile);
-    this.lru.add(tile);
-    this.bytes += tile.bytes;
-    return tile;
-  }
-
-  /** Free the least recently used tiles and composited tiles over their budgets. */
+  /** Free the least recently used tiles over the budget. */
   evict() {
-    for (const tile of this.lru) {
-      if (this.bytes <= BUDGET_BYTES) break;
-      this.remove(tile);
-    }
-    const limit = Math.floor(COMPOSITE_BYTES / (COMPOSITE_TILE * COMPOSITE_TILE * 4));
-    for (const [key, composite] of this.composites) {
-      if (this.composites.size <= limit) break;
-      releaseCanvas(composite.canvas);
-      this.composites.delete(key);
+    for (const [key, tile] of this.tiles) {
+      if (this.tiles.size * TILE * TILE * 4 <= BUDGET_BYTES) break;
+      close(tile);
+      this.tiles.delete(key);
     }
   }
 
-  /** @param {Tile} tile */
-  remove(tile) {
-    this.lru.delete(tile);
-    tile.tiles.delete(tile.index);
-    this.bytes -= tile.bytes;
-    if (typeof ImageBitmap !== 'undefined' && tile.source instanceof ImageBitmap) tile.source.close();
-  }
-
-  /** Free every bitmap (the editor goes). */
+  /** Free every tile (the editor goes). */
   clear() {
-    for (const tile of [...this.lru]) this.remove(tile);
-    for (const composite of this.composites.values()) releaseCanvas(composite.canvas);
-    this.composites.clear();
+    for (const tile of this.tiles.values()) close(tile);
+    this.tiles.clear();
   }
 }
 
-/** Let a canvas's memory go now rather than at some garbage collection. @param {OffscreenCanvas | HTMLCanvasElement} canvas */
+/** Let a tile's bitmap go now rather than at some garbage collection. @param {Tile} tile */
+function close(tile) {
+  if (typeof ImageBitmap !== 'undefined' && tile.source instanceof ImageBitmap) tile.source.close();
+}
+
+/** Let a canvas's memory go now. @param {OffscreenCanvas | HTMLCanvasElement} canvas */
 function releaseCanvas(canvas) {
   canvas.width = 0;
   canvas.height = 0;
+}
+
+/** @returns {OffscreenCanvas | HTMLCanvasElement} */
+function newCanvas() {
+  return typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(1, 1) : document.createElement('canvas');
 }
 
 /**
@@ -319,63 +175,112 @@ function overlaps(mask, rect, imageWidth, imageHeight) {
   return mask.area > 0 && x1 * sx > rect[0] && y1 * sy > rect[1] && x0 * sx < rect[2] && y0 * sy < rect[3];
 }
 
-/**
- * The indexes of a mask's tiles at a level that meet `area` (grid pixels).
- * @param {ReturnType<typeof levelBounds>} bounds @param {number} level @param {number[]} area
- */
-function* tileIndexes(bounds, level, area) {
-  const first = (/** @type {number} */ v, /** @type {number} */ origin, /** @type {number} */ size) =>
-    Math.max(0, Math.min(size - 1, Math.floor(((Math.floor(v) >> level) - origin) / TILE)));
-  const i0 = first(area[0], bounds.ox, bounds.across);
-  const i1 = first(Math.ceil(area[2]) - 1, bounds.ox, bounds.across);
-  const j0 = first(area[1], bounds.oy, bounds.down);
-  const j1 = first(Math.ceil(area[3]) - 1, bounds.oy, bounds.down);
-  for (let j = j0; j <= j1; j++) for (let i = i0; i <= i1; i++) yield j * bounds.across + i;
-}
-
 /** @param {MaskItem[]} a @param {MaskItem[]} b */
 function sameItems(a, b) {
   return a.length === b.length && a.every((item, i) => item.mask === b[i].mask && item.color === b[i].color && item.alpha === b[i].alpha);
 }
 
+/** Scratch arrays for compositing one tile: premultiplied colour and coverage. */
+const premultiplied = new Float32Array(TILE * TILE * 4);
+const coverage = new Float32Array(TILE * TILE);
+
 /**
- * Level pixels [x, y, x + w, y + h] of a mask as RGBA pixels of one
- * colour, alpha the share of each block's image pixels set: one step per
- * column stretch and block, from the counts of that part alone.
- * @param {Mask} mask @param {number} level @param {[number, number, number]} rgb
- * @param {[number, number, number, number]} rect
+ * The RGBA pixels of one tile: the masks blended bottom first ("source
+ * over"), each at its opacity times the share of the tile pixel's image
+ * pixels it sets, read from its counts inside the tile alone.
+ * @param {MaskItem[]} items @param {number} level @param {number[]} rect image pixels
+ * @param {number} imageWidth @param {number} imageHeight
  */
-export function rasteriseMask(mask, level, rgb, [x, y, w, h]) {
-  const [bx0, by0, bx1, by1] = mask.bbox;
-  const pixels = new Uint8ClampedArray(w * h * 4);
-  const words = new Uint32Array(pixels.buffer);
-  const gx0 = Math.max(bx0, x << level);
-  const gy0 = Math.max(by0, y << level);
-  const gx1 = Math.min(bx1, (x + w) << level);
-  const gy1 = Math.min(by1, (y + h) << level);
-  if (level === 0) {
-    // A pixel a pixel: set it straight.
-    const on = packRgba(rgb, 255);
-    forEachSegmentIn(mask, gx0, gy0, gx1, gy1, (gx, top, bottom) => {
-      for (let gy = top, i = (top - y) * w + (gx - x); gy < bottom; gy++, i += w) words[i] = on;
-    });
-    return pixels;
-  }
-  const cover = new Uint16Array(w * h);
-  forEachSegmentIn(mask, gx0, gy0, gx1, gy1, (gx, top, bottom) => {
-    const column = (gx >> level) - x;
-    for (let gy = top; gy < bottom;) {
-      const row = gy >> level;
-      const next = Math.min(bottom, (row + 1) << level);
-      cover[(row - y) * w + column] += next - gy;
-      gy = next;
+function composite(items, level, rect, imageWidth, imageHeight) {
+  const f = 2 ** level;
+  /** The tile pixels any mask touched, [x0, y0, x1, y1]: the only ones cleared and converted. */
+  const used = [TILE, TILE, 0, 0];
+  for (const { mask, color, alpha } of items) {
+    // Grid pixel → tile pixel: scaled when the mask's grid is not the image's size.
+    const kx = imageWidth / mask.width / f;
+    const ky = imageHeight / mask.height / f;
+    const [bx0, by0, bx1, by1] = mask.bbox;
+    const gx0 = Math.max(bx0, Math.floor(rect[0] / f / kx));
+    const gy0 = Math.max(by0, Math.floor(rect[1] / f / ky));
+    const gx1 = Math.min(bx1, Math.ceil(rect[2] / f / kx));
+    const gy1 = Math.min(by1, Math.ceil(rect[3] / f / ky));
+    const ox = rect[0] / f;
+    const oy = rect[1] / f;
+    // The tile pixels the mask may touch: the only ones to blend and clear.
+    const tx0 = Math.max(0, Math.floor(gx0 * kx - ox));
+    const ty0 = Math.max(0, Math.floor(gy0 * ky - oy));
+    const tx1 = Math.min(TILE, Math.ceil(gx1 * kx - ox));
+    const ty1 = Math.min(TILE, Math.ceil(gy1 * ky - oy));
+    if (tx1 <= tx0 || ty1 <= ty0) continue;
+    if (tx0 < used[0] || ty0 < used[1] || tx1 > used[2] || ty1 > used[3]) grow(used, tx0, ty0, tx1, ty1);
+    forEachSegmentIn(mask, gx0, gy0, gx1, gy1, (gx, top, bottom) => addCoverage(gx * kx - ox, (gx + 1) * kx - ox, top * ky - oy, bottom * ky - oy));
+    const [r, g, b] = rgbaOf(color);
+    for (let y = ty0; y < ty1; y++) {
+      for (let x = tx0, i = y * TILE + tx0; x < tx1; x++, i++) {
+        const cover = coverage[i];
+        if (!cover) continue;
+        coverage[i] = 0;
+        const a = alpha * Math.min(1, cover);
+        const keep = 1 - a;
+        const p = 4 * i;
+        premultiplied[p] = premultiplied[p] * keep + r * a;
+        premultiplied[p + 1] = premultiplied[p + 1] * keep + g * a;
+        premultiplied[p + 2] = premultiplied[p + 2] * keep + b * a;
+        premultiplied[p + 3] = premultiplied[p + 3] * keep + a;
+      }
     }
-  });
-  const full = 4 ** level;
-  const colours = new Uint32Array(full + 1);
-  for (let c = 1; c <= full; c++) colours[c] = packRgba(rgb, Math.round((255 * c) / full));
-  for (let i = 0; i < cover.length; i++) words[i] = colours[cover[i]];
+  }
+  const pixels = new Uint8ClampedArray(TILE * TILE * 4);
+  for (let y = used[1]; y < used[3]; y++) {
+    for (let p = 4 * (y * TILE + used[0]); p < 4 * (y * TILE + used[2]); p += 4) {
+      const a = premultiplied[p + 3];
+      if (!a) continue;
+      pixels[p] = premultiplied[p] / a;
+      pixels[p + 1] = premultiplied[p + 1] / a;
+      pixels[p + 2] = premultiplied[p + 2] / a;
+      pixels[p + 3] = a * 255;
+      premultiplied[p] = 0;
+      premultiplied[p + 1] = 0;
+      premultiplied[p + 2] = 0;
+      premultiplied[p + 3] = 0;
+    }
+  }
   return pixels;
+}
+
+/**
+ * Widen `used` to hold [x0, y0, x1, y1], clearing the colour scratch in
+ * what it newly takes in (what it held is clear or being blended).
+ * @param {number[]} used @param {number} x0 @param {number} y0 @param {number} x1 @param {number} y1
+ */
+function grow(used, x0, y0, x1, y1) {
+  const next = [Math.min(used[0], x0), Math.min(used[1], y0), Math.max(used[2], x1), Math.max(used[3], y1)];
+  const row = (/** @type {number} */ y, /** @type {number} */ from, /** @type {number} */ to) => {
+    if (to > from) premultiplied.fill(0, 4 * (y * TILE + from), 4 * (y * TILE + to));
+  };
+  for (let y = next[1]; y < next[3]; y++) {
+    if (y >= used[1] && y < used[3] && used[2] > used[0]) {
+      row(y, next[0], used[0]);
+      row(y, used[2], next[2]);
+    } else {
+      row(y, next[0], next[2]);
+    }
+  }
+  used.splice(0, 4, ...next);
+}
+
+/**
+ * Add to `coverage` the share of each tile pixel that the rectangle
+ * [x0, x1) × [y0, y1) (tile pixels, fractional) covers.
+ * @param {number} x0 @param {number} x1 @param {number} y0 @param {number} y1
+ */
+function addCoverage(x0, x1, y0, y1) {
+  for (let x = Math.max(0, Math.floor(x0)); x < Math.min(TILE, Math.ceil(x1)); x++) {
+    const width = Math.min(x1, x + 1) - Math.max(x0, x);
+    for (let y = Math.max(0, Math.floor(y0)); y < Math.min(TILE, Math.ceil(y1)); y++) {
+      coverage[y * TILE + x] += width * (Math.min(y1, y + 1) - Math.max(y0, y));
+    }
+  }
 }
 
 /** An RGBA pixel as one 32-bit word (little-endian, as every browser's platform is). @param {[number, number, number]} rgb @param {number} alpha */
