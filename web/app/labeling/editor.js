@@ -1,8 +1,9 @@
 // The image editor: one image canvas and one overlay canvas per Image
 // object. No DOM node per region: regions are drawn on the overlay, hit
 // tested through a spatial grid, and redrawn once per animation frame at
-// most, however many events asked for it. Masks are drawn from small cached
-// bitmaps (mask-layer.js) and painted by the mask tools (brush.js).
+// most, however many events asked for it. Masks are drawn from cached tiles
+// composited from their counts (mask-layer.js) and painted by the mask
+// tools (brush.js).
 
 import {
   View, clamp, pixelBox, boxCorners, boxPoint, toBoxFrame, rotate, regionBounds, regionContains, regionArea,
