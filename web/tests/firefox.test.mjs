@@ -9,7 +9,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import puppeteer from 'puppeteer-core';
-import { api, dragMouse, importFiles, png, startGloss, tokenFor, ADMIN_PASSWORD, IMAGE_CONFIG as CONFIG, VISION_CONFIG } from './support.mjs';
+import { api, dragMouse, importFiles, png, startGloss, tokenFor, ADMIN_PASSWORD, BRUSH_CONFIG, IMAGE_CONFIG as CONFIG, VISION_CONFIG } from './support.mjs';
+import { paintLine, pixelsOf, sorted } from './masks-support.mjs';
+import { countsFromString } from '../app/labeling/rle.js';
 
 const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 const PASSWORD = 'annotator-password';
@@ -253,16 +255,25 @@ test('the mouse wheel zooms the canvas, and the zoom shown changes', { skip }, a
   await page.browserContext().close();
 });
 
-test('a skeleton with a skipped and an occluded joint and an ellipse are drawn and submitted', { skip }, async () => {
-  const project = await call(admin, 'POST', '/projects', { name: 'Poses', label_config: VISION_CONFIG });
-  await importFiles(gloss.base, admin, project.id, [{ name: 'pose.png', bytes: png(320, 240, [90, 140, 200]) }]);
+/**
+ * A project of `config` with one 320×240 image, its labeling page opened
+ * by the annotator: the page, the task and the canvas's box.
+ * @param {string} name @param {string} config
+ */
+async function labelOneImage(name, config) {
+  const project = await call(admin, 'POST', '/projects', { name, label_config: config });
+  await importFiles(gloss.base, admin, project.id, [{ name: `${name}.png`, bytes: png(320, 240, [90, 140, 200]) }]);
   await call(admin, 'POST', `/projects/${project.id}/members`, { username: 'ann1', role: 'annotator' });
   const page = await newPage();
   await signIn(page, 'ann1', PASSWORD);
   await page.goto(`${gloss.base}/projects/${project.id}/label`);
   await page.waitForSelector('#workspace[data-task]');
   const taskId = Number(await page.$eval('#workspace', (element) => element.getAttribute('data-task')));
-  const box = await canvasBox(page);
+  return { page, taskId, box: await canvasBox(page) };
+}
+
+test('a skeleton with a skipped and an occluded joint and an ellipse are drawn and submitted', { skip }, async () => {
+  const { page, taskId, box } = await labelOneImage('Poses', VISION_CONFIG);
   const at = (/** @type {number} */ fx, /** @type {number} */ fy) => [box.x + box.width * fx, box.y + box.height * fy];
 
   // Head, hip absent (N), foot; O makes the foot occluded.
@@ -285,6 +296,28 @@ test('a skeleton with a skipped and an occluded joint and an ellipse are drawn a
   assert.equal(points[0].parentID, points[1].parentID);
   const ellipse = result.find((/** @type {any} */ item) => item.type === 'ellipselabels');
   assert.ok(ellipse.value.radiusX > 2 && ellipse.value.radiusY > 2 && ellipse.value.rotation === 0, JSON.stringify(ellipse.value));
+  await page.browserContext().close();
+});
+
+test('a mask is painted, part of it erased, and submitted: the stored counts are the pixels painted', { skip }, async () => {
+  const { page, taskId, box } = await labelOneImage('Masks', BRUSH_CONFIG);
+  const at = (/** @type {number} */ fx, /** @type {number} */ fy) => [Math.round(box.x + box.width * fx), Math.round(box.y + box.height * fy)];
+
+  // 10 → 8 → 6 → 5 pixels wide: odd, so the brush centres on the pixel under the pointer.
+  for (let i = 0; i < 3; i++) await page.keyboard.press('[');
+  const painted = await paintLine(page, at(0.3, 0.5), at(0.6, 0.5), 5);
+  await page.keyboard.down('Shift');
+  const erased = await paintLine(page, at(0.45, 0.4), at(0.45, 0.6), 5);
+  await page.keyboard.up('Shift');
+  const expected = new Set([...painted].filter((p) => !erased.has(p)));
+  assert.equal(await regionCount(page), 1);
+
+  await chord(page, ['Control'], 'Enter');
+  await page.waitForSelector('#queue-done');
+  const { body: detail } = await api(gloss.base, admin, 'GET', `/tasks/${taskId}`);
+  const [mask] = detail.annotations[0].result;
+  assert.equal(mask.value.format, 'coco_rle');
+  assert.deepEqual(sorted(pixelsOf(countsFromString(mask.value.counts), 240)), sorted(expected));
   await page.browserContext().close();
 });
 

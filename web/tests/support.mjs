@@ -51,6 +51,16 @@ export const VISION_CONFIG = `<View>
 </View>
 `;
 
+/** Brush masks, one instance per region; default hotkeys: Road 1, Car 2. */
+export const BRUSH_CONFIG = `<View>
+  <Image name="image" value="$image"/>
+  <BrushLabels name="mask" toName="image">
+    <Label value="Road"/>
+    <Label value="Car"/>
+  </BrushLabels>
+</View>
+`;
+
 /** The gloss binary the suite built (scripts/test-all.sh sets GLOSS_BIN). */
 function glossBinary() {
   if (process.env.GLOSS_BIN) return process.env.GLOSS_BIN;

@@ -1,13 +1,15 @@
-// Keypoints with a skeleton, ellipses, polylines and numbers end to end: a
-// real `gloss serve`, a project whose label config has them, one imported
-// image, the labeling page in Debian's Chromium at 1280×720, and the
-// annotation as the server stored it.
+// Keypoints with a skeleton, ellipses, polylines, numbers and brush masks
+// end to end: a real `gloss serve`, a project whose label config has them,
+// one imported image, the labeling page in Debian's Chromium at 1280×720,
+// and the annotation as the server stored and exports it.
 // Run: cd web && node --test tests/vision.test.mjs
 // (scripts/test-all.sh builds the binary first and sets GLOSS_BIN.)
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, dragMouse, importFiles, launchBrowser, png, recordErrors, signIn, startGloss, tokenFor, ADMIN_PASSWORD, VISION_CONFIG } from './support.mjs';
+import { api, dragMouse, importFiles, launchBrowser, png, recordErrors, signIn, startGloss, tokenFor, ADMIN_PASSWORD, BRUSH_CONFIG, VISION_CONFIG } from './support.mjs';
+import { paintLine, pixelsOf, sorted, bboxOf } from './masks-support.mjs';
+import { countsFromString } from '../app/labeling/rle.js';
 
 const PASSWORD = 'annotator-password';
 
@@ -40,15 +42,25 @@ after(async () => {
   await gloss?.stop();
 });
 
-test('an annotator places a skeleton with an absent and an occluded joint, an ellipse with a number, a polyline, and submits', async () => {
+/**
+ * The annotator's labeling page of a project at 1280×720, in a browser
+ * context of its own, and the overlay canvas's box.
+ * @param {number} project
+ */
+async function openLabeling(project) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   const page = await context.newPage();
   recordErrors(page, pageErrors);
   await signIn(page, gloss.base, 'ann1', PASSWORD);
-  await page.goto(`${gloss.base}/projects/${projectId}/label`);
+  await page.goto(`${gloss.base}/projects/${project}/label`);
   await page.waitForSelector('#workspace[data-task]');
   const box = await page.locator('.gl-overlay-canvas').boundingBox();
   assert.ok(box);
+  return { context, page, box };
+}
+
+test('an annotator places a skeleton with an absent and an occluded joint, an ellipse with a number, a polyline, and submits', async () => {
+  const { context, page, box } = await openLabeling(projectId);
   /** A client point at fractions of the canvas (which shows the whole image with margins). */
   const at = (/** @type {number} */ fx, /** @type {number} */ fy) => [box.x + box.width * fx, box.y + box.height * fy];
   const click = async (/** @type {number} */ fx, /** @type {number} */ fy) => {
@@ -111,6 +123,76 @@ test('an annotator places a skeleton with an absent and an occluded joint, an el
   const people = result.find((/** @type {any} */ item) => item.from_name === 'people');
   assert.deepEqual(people.value, { number: 1 });
   assert.equal(result.length, 6);
+  await context.close();
+});
+
+test('an annotator paints a mask and erases part of it; the server stores it and exports the same pixels as COCO RLE', async () => {
+  const project = await api(gloss.base, admin, 'POST', '/projects', { name: 'Masks', label_config: BRUSH_CONFIG });
+  assert.equal(project.status, 201, JSON.stringify(project.body));
+  const id = project.body.id;
+  await importFiles(gloss.base, admin, id, [{ name: 'street.png', bytes: png(320, 240, [120, 120, 120]) }]);
+  assert.equal((await api(gloss.base, admin, 'POST', `/projects/${id}/members`, { username: 'ann1', role: 'annotator' })).status, 200);
+  const { context, page, box } = await openLabeling(id);
+  const task = Number(await page.locator('#workspace').getAttribute('data-task'));
+  const at = (/** @type {number} */ fx, /** @type {number} */ fy) => [Math.round(box.x + box.width * fx), Math.round(box.y + box.height * fy)];
+
+  // The brush is the config's only tool; 10 → 12 → 14 → 17 pixels wide.
+  assert.equal(await page.locator('.gl-tool.gl-on').textContent(), 'Brush');
+  for (let i = 0; i < 3; i++) await page.keyboard.press(']');
+  assert.equal(await page.locator('input[aria-label="Brush size"]').inputValue(), '17');
+  const painted = await paintLine(page, at(0.3, 0.45), at(0.7, 0.45), 17);
+  // Shift+drag down across the stroke erases a band from it.
+  await page.keyboard.down('Shift');
+  const erased = await paintLine(page, at(0.5, 0.3), at(0.5, 0.6), 17);
+  await page.keyboard.up('Shift');
+  const expected = new Set([...painted].filter((p) => !erased.has(p)));
+  assert.ok(expected.size > 500 && expected.size < painted.size);
+  assert.deepEqual(await page.$$eval('.gl-region-row:not([hidden]) .gl-region-text', (r) => r.map((row) => row.textContent)), ['1. Road · mask']);
+  const layout = await page.evaluate(() => ({ page: document.documentElement.scrollHeight, window: innerHeight, submit: document.querySelector('#submit')?.getBoundingClientRect().bottom ?? Infinity }));
+  assert.ok(layout.page <= layout.window && layout.submit <= layout.window, JSON.stringify(layout));
+
+  await page.keyboard.press('Control+Enter');
+  await page.waitForSelector('#queue-done');
+  const { body: detail } = await api(gloss.base, admin, 'GET', `/tasks/${task}`);
+  const [mask] = detail.annotations[0].result;
+  assert.equal(detail.annotations[0].result.length, 1);
+  assert.equal(mask.type, 'brushlabels');
+  assert.deepEqual(mask.value.brushlabels, ['Road']);
+  assert.equal(mask.value.format, 'coco_rle');
+  assert.deepEqual([mask.original_width, mask.original_height], [320, 240]);
+  assert.deepEqual(sorted(pixelsOf(countsFromString(mask.value.counts), 240)), sorted(expected), 'the stored mask is the pixels painted');
+
+  // The COCO export decodes the mask on the server and writes it as COCO RLE: the same counts, area and bbox.
+  const exported = await fetch(`${gloss.base}/api/v1/projects/${id}/export?format=coco&images=false`, { headers: { Authorization: `Bearer ${admin}` } });
+  assert.equal(exported.status, 200);
+  const coco = await exported.json();
+  assert.equal(coco.annotations.length, 1, JSON.stringify(coco.annotations));
+  const [annotation] = coco.annotations;
+  assert.equal(coco.categories.find((/** @type {any} */ c) => c.id === annotation.category_id).name, 'Road');
+  assert.deepEqual(annotation.segmentation, { size: [240, 320], counts: mask.value.counts });
+  assert.equal(annotation.area, expected.size);
+  assert.deepEqual(annotation.bbox, bboxOf(expected));
+  await context.close();
+});
+
+test('a big image is decoded and halved in the worker under the app\'s CSP, then drawn', async () => {
+  const project = await api(gloss.base, admin, 'POST', '/projects', { name: 'Big', label_config: BRUSH_CONFIG });
+  const id = project.body.id;
+  await importFiles(gloss.base, admin, id, [{ name: 'big.png', bytes: png(2400, 1800, [40, 160, 90]) }]);
+  assert.equal((await api(gloss.base, admin, 'POST', `/projects/${id}/members`, { username: 'ann1', role: 'annotator' })).status, 200);
+  const { context, page } = await openLabeling(id);
+  await page.waitForFunction(() => {
+    const canvas = /** @type {HTMLCanvasElement | null} */ (document.querySelector('.gl-image-canvas'));
+    if (!canvas) return false;
+    const [r, g, b, a] = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d')).getImageData(canvas.width / 2, canvas.height / 2, 1, 1).data;
+    return a === 255 && g > r && g > b;
+  }, null, { timeout: 15_000 });
+  // The worker fetched the image itself (the page's CSP lets it: same origin).
+  const worker = page.workers().find((w) => w.url().endsWith('/labeling/image-worker.js'));
+  assert.ok(worker, page.workers().map((w) => w.url()).join());
+  const fetched = await worker.evaluate(() => performance.getEntriesByType('resource').map((e) => [e.name, /** @type {PerformanceResourceTiming} */ (e).responseStatus]));
+  assert.equal(fetched.length, 1, JSON.stringify(fetched));
+  assert.equal(fetched[0][1], 200, JSON.stringify(fetched));
   await context.close();
 });
 

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '../node_modules/playwright-core/index.mjs';
 import { serve } from './static-server.mjs';
+import { countsFromString, countsToString } from '../app/labeling/rle.js';
+import { dab, brushOrigin, cocoCounts, pixelsOf, sorted } from './masks-support.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -850,6 +852,241 @@ test('read-only: ellipses, polylines and skeletons are shown and selectable, nev
   await clickImage(200, 250);
   assert.deepEqual(await result(), initial);
   assert.equal(await changes(), 0);
+});
+
+// ---- brush masks ---------------------------------------------------------------
+
+/** Default hotkeys: Road 1, Car 2. */
+const BRUSH = config([
+  control('BrushLabels', 'mask', [label('Road', { background: '#ff8000' }), label('Car', { background: '#0040ff' })]),
+  control('Number', 'depth', [], { per_region: true, attributes: { min: '0', max: '9' } }),
+]);
+
+/** The brush result's pixels, decoded with the workspace's decoder and checked against counts made here. */
+function maskPixels(item, expected, w = IMAGE_W, h = IMAGE_H) {
+  assert.equal(item.value.format, 'coco_rle');
+  assert.equal(item.original_width, w);
+  assert.equal(item.original_height, h);
+  const counts = countsFromString(item.value.counts);
+  assert.deepEqual(sorted(pixelsOf(counts, h)), sorted(expected), 'the pixels painted');
+  assert.deepEqual(counts, cocoCounts(expected, w, h), 'the counts of those pixels');
+  assert.equal(countsToString(cocoCounts(expected, w, h)), item.value.counts, 'the compressed string');
+}
+/** The overlay's RGBA at the centre of image pixel (x, y), after the next frame. */
+async function overlayPixel(x, y) {
+  return page.evaluate(async ([ix, iy]) => {
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    const editor = window.gl.ws().debug.editors[0];
+    const [sx, sy] = editor.view.toScreen(ix + 0.5, iy + 0.5);
+    return [...editor.overlay.getContext('2d').getImageData(Math.floor(sx * editor.dpr), Math.floor(sy * editor.dpr), 1, 1).data];
+  }, [x, y]);
+}
+/** Zoom with + at image pixel (x, y) until the view shows at least `scale` screen pixels per image pixel. */
+async function zoomTo(x, y, scale) {
+  const p = (await at(x, y)).map(Math.round);
+  await page.mouse.move(p[0], p[1]);
+  while (await page.evaluate(() => window.gl.ws().debug.editors[0].view.scale) < scale) await page.keyboard.press('+');
+}
+/** Drag between two image points along a row or column, in whole client pixels; the image points the pointer really went through. */
+async function stroke(from, to, steps = 12) {
+  const a = (await at(...from)).map(Math.round);
+  const b = [from[0] === to[0] ? a[0] : Math.round((await at(...to))[0]), from[1] === to[1] ? a[1] : Math.round((await at(...to))[1])];
+  await drag(a, b, steps);
+  return [await imageAt(...a), await imageAt(...b)];
+}
+
+test('brush: at zoom 4 a stroke paints exactly the pixels under the round brush, Shift erases, one undo step each', async () => {
+  await make(BRUSH);
+  await page.keyboard.press('m');
+  assert.equal(await page.evaluate(() => window.gl.ws().debug.tool()), 'brush');
+  // 10 → 8 → 6 → 5 pixels wide.
+  for (let i = 0; i < 3; i++) await page.keyboard.press('[');
+  assert.equal(await page.locator('input[aria-label="Brush size"]').inputValue(), '5');
+  await zoomTo(100, 100, 4);
+  const scale = await page.evaluate(() => window.gl.ws().debug.editors[0].view.scale);
+  assert.ok(scale >= 4, `zoomed to ${scale}`);
+
+  // A stroke along a row: every brush position between the ends, one pixel apart.
+  const d = 5;
+  const [start, end] = await stroke([96.3, 100.2], [108.8, 100.2]);
+  const [ax, ay] = brushOrigin(start, d);
+  const [bx, by] = brushOrigin(end, d);
+  assert.equal(ay, by);
+  const painted = new Set();
+  for (let x = ax; x <= bx; x++) dab(x, ay, d, painted);
+  let items = await result();
+  assert.equal(items.length, 1);
+  const [item] = items;
+  assert.equal(item.type, 'brushlabels');
+  assert.equal(item.from_name, 'mask');
+  assert.deepEqual(item.value.brushlabels, ['Road']);
+  assert.equal(item.value.rle, undefined);
+  maskPixels(item, painted);
+  assert.equal(await changes(), 1, 'a stroke is one change');
+  assert.deepEqual(await rowTexts(), ['1. Road · mask']);
+
+  // Drawn where painted, pixel for pixel: the stroke's first pixel in its
+  // colour, the unpainted corner of its first dab and the pixel past its end clear.
+  await page.mouse.move(5, 5);
+  const inside = await overlayPixel(ax + 2, ay);
+  assert.ok(inside[0] > 200 && inside[1] > 90 && inside[1] < 170 && inside[2] < 60 && inside[3] > 100, `painted pixel ${inside}`);
+  assert.equal((await overlayPixel(ax, ay))[3], 0, 'the dab\'s corner is not painted');
+  assert.equal((await overlayPixel(bx + d, ay + 2))[3], 0, 'the pixel after the stroke is not painted');
+
+  // Shift+drag down a column erases from the selected mask.
+  await page.keyboard.down('Shift');
+  const [top, bottom] = await stroke([102.4, 96.1], [102.4, 105.6]);
+  await page.keyboard.up('Shift');
+  const [ex, ey0] = brushOrigin(top, d);
+  const [, ey1] = brushOrigin(bottom, d);
+  const erased = new Set();
+  for (let y = ey0; y <= ey1; y++) dab(ex, y, d, erased);
+  const left = new Set([...painted].filter((p) => !erased.has(p)));
+  assert.ok(left.size < painted.size && left.size > 0);
+  items = await result();
+  assert.equal(items.length, 1);
+  assert.equal(items[0].id, item.id, 'erased from the same region');
+  maskPixels(items[0], left);
+  assert.equal(await changes(), 2);
+
+  await page.keyboard.press('Control+z');
+  maskPixels((await result())[0], painted);
+  await page.keyboard.press('Control+z');
+  assert.deepEqual(await result(), []);
+  await page.keyboard.press('Control+Shift+Z');
+  await page.keyboard.press('Control+Shift+Z');
+  maskPixels((await result())[0], left);
+});
+
+test('brush: each stroke adds to the selected mask; Escape or another label starts a new one; the list hides, locks and deletes masks; per-region numbers', async () => {
+  await make(BRUSH);
+  await page.keyboard.press('m');
+  await stroke([50, 50], [80, 50]);
+  await stroke([50, 70], [80, 70]);
+  let items = await result();
+  assert.equal(items.length, 1, 'the second stroke went into the selected mask');
+  // Another label: a new instance.
+  await page.keyboard.press('2');
+  await stroke([200, 50], [230, 50]);
+  items = await result();
+  assert.equal(items.length, 2);
+  assert.deepEqual(items[1].value.brushlabels, ['Car']);
+  // Escape: the next stroke is a new Car mask, not more of this one.
+  await page.keyboard.press('Escape');
+  await stroke([200, 150], [230, 150]);
+  assert.equal((await result()).length, 3);
+  assert.deepEqual(await rowTexts(), ['1. Road · mask', '2. Car · mask', '3. Car · mask']);
+
+  // The selected mask's own number: it shares the mask's id, without its pixels.
+  const depth = page.locator('.gl-attributes [data-control=depth] input');
+  await depth.fill('4');
+  await depth.press('Escape');
+  items = await result();
+  const number = items.find((i) => i.type === 'number');
+  assert.equal(number.id, items[2].id);
+  assert.deepEqual(number.value, { number: 4 });
+
+  // Hidden: not drawn, not picked; locked: not erased.
+  const rows = page.locator('.gl-region-row:not([hidden])');
+  const first = items[0];
+  const firstPixel = [...pixelsOf(countsFromString(first.value.counts), IMAGE_H)][0].split(',').map(Number);
+  await page.mouse.move(5, 5);
+  assert.ok((await overlayPixel(...firstPixel))[3] > 0);
+  await rows.nth(0).locator('.gl-eye').click();
+  assert.equal((await overlayPixel(...firstPixel))[3], 0, 'a hidden mask is not drawn');
+  await page.keyboard.press('v');
+  await clickImage(firstPixel[0] + 0.5, firstPixel[1] + 0.5);
+  assert.equal(await page.evaluate(() => window.gl.ws().debug.selection.size), 0, 'a hidden mask is not picked');
+  await rows.nth(0).locator('.gl-eye').click();
+  await clickImage(firstPixel[0] + 0.5, firstPixel[1] + 0.5);
+  assert.equal(await page.evaluate(() => [...window.gl.ws().debug.selection].join()), first.id, 'a click on its pixels selects a mask');
+  await rows.nth(0).locator('.gl-lock').click();
+  await page.keyboard.press('x');
+  await stroke([40, 50], [90, 50]);
+  assert.deepEqual((await result())[0], first, 'a locked mask is not erased');
+  await rows.nth(0).locator('.gl-lock').click();
+  await rows.nth(1).locator('.gl-delete').click();
+  assert.deepEqual((await result()).map((i) => i.id), [items[0].id, items[2].id, items[2].id]);
+});
+
+test('fill: a hole the mask encloses fills, an open one does not; Shift+click clears a patch', async () => {
+  const pixels = new Set();
+  const square = (x0, y0, x1, y1) => {
+    for (let x = x0; x < x1; x++) for (let y = y0; y < y1; y++) pixels.add(`${x},${y}`);
+  };
+  const ring = (x0, y0, size, gap) => {
+    for (let i = 0; i < size; i++) {
+      for (const [x, y] of [[x0 + i, y0], [x0 + i, y0 + size - 1], [x0, y0 + i], [x0 + size - 1, y0 + i]]) pixels.add(`${x},${y}`);
+    }
+    if (gap) for (let y = y0 + 3; y < y0 + 6; y++) pixels.delete(`${x0 + size - 1},${y}`);
+  };
+  ring(50, 50, 40, false);
+  ring(120, 50, 40, true);
+  square(200, 60, 210, 70);
+  const initial = [{
+    id: 'maskAAAAAA', from_name: 'mask', to_name: 'image', type: 'brushlabels', original_width: IMAGE_W, original_height: IMAGE_H, image_rotation: 0,
+    value: { format: 'coco_rle', counts: countsToString(cocoCounts(pixels, IMAGE_W, IMAGE_H)), brushlabels: ['Road'] },
+  }];
+  await make(BRUSH, initial);
+  assert.deepEqual(await result(), initial, 'read and written back as it came');
+  await page.keyboard.press('g');
+  // The open ring's inside reaches the mask's edge through the gap: nothing happens.
+  await clickImage(140.5, 70.5);
+  assert.deepEqual(await result(), initial);
+  assert.equal(await changes(), 0);
+  await clickImage(70.5, 70.5);
+  const filled = new Set(pixels);
+  for (let x = 51; x < 89; x++) for (let y = 51; y < 89; y++) filled.add(`${x},${y}`);
+  maskPixels((await result())[0], filled);
+  await page.keyboard.down('Shift');
+  await clickImage(205.5, 65.5);
+  await page.keyboard.up('Shift');
+  const cleared = new Set([...filled].filter((p) => !(+p.split(',')[0] >= 200)));
+  maskPixels((await result())[0], cleared);
+  await page.keyboard.press('Control+z');
+  maskPixels((await result())[0], filled);
+  await page.keyboard.press('Control+z');
+  assert.deepEqual(await result(), initial);
+});
+
+test('a Label Studio rle mask reads, draws and round-trips untouched; painted, it is written as coco_rle', async () => {
+  const vectors = JSON.parse(await import('node:fs').then((fs) => fs.readFileSync(path.join(repoRoot, 'crates/masks/tests/data/label_studio_vectors.json'), 'utf8')));
+  const shape = vectors.masks.find((m) => m.name === 'ellipses 64x48');
+  const [w, h] = [shape.width, shape.height];
+  const rows = new Set();
+  shape.rows.forEach((row, y) => [...row].forEach((c, x) => c === '#' && rows.add(`${x},${y}`)));
+  const initial = [{
+    id: 'lsmask0001', from_name: 'mask', to_name: 'image', type: 'brushlabels', original_width: w, original_height: h, image_rotation: 0,
+    origin: 'manual', value: { format: 'rle', rle: shape.rle_editor, brushlabels: ['Car'] },
+  }];
+  const image = await page.evaluate(([a, b]) => window.gl.imageOf(a, b), [w, h]);
+  await make(BRUSH, initial, { image });
+  assert.deepEqual(await result(), initial, 'untouched, as it came');
+  assert.deepEqual(await rowTexts(), ['1. Car · mask']);
+  // Drawn pixel for pixel: every pixel of row 20 in the mask's colour where set, clear where not.
+  await page.mouse.move(5, 5);
+  for (let x = 0; x < w; x++) {
+    const [r, , b, a] = await overlayPixel(x, 20);
+    const set = rows.has(`${x},20`);
+    assert.equal(a > 0, set, `pixel ${x},20`);
+    if (set) assert.ok(b > 200 && r < 60, `pixel ${x},20 is blue: ${[r, b]}`);
+  }
+  // Selected and painted over: one more dab, written as COCO RLE without the old rle.
+  await page.keyboard.press('v');
+  await clickImage(20.5, 10.5);
+  await page.keyboard.press('m');
+  for (let i = 0; i < 4; i++) await page.keyboard.press('['); // 10 → 8 → 6 → 5 → 4
+  const click = (await at(3.5, 44.5)).map(Math.round);
+  await page.mouse.click(click[0], click[1]);
+  const [ox, oy] = brushOrigin(await imageAt(...click), 4);
+  const expected = dab(ox, oy, 4, new Set(rows));
+  const [item] = await result();
+  assert.equal(item.id, 'lsmask0001');
+  assert.equal(item.origin, 'manual', 'other keys kept');
+  assert.deepEqual(item.value.brushlabels, ['Car']);
+  maskPixels(item, expected, w, h);
+  await page.keyboard.press('Control+z');
+  assert.deepEqual(await result(), initial, 'undone: as it came again');
 });
 
 test('no errors or CSP violations on the page', () => {

@@ -1,7 +1,9 @@
 // The image editor: one image canvas and one overlay canvas per Image
 // object. No DOM node per region: regions are drawn on the overlay, hit
 // tested through a spatial grid, and redrawn once per animation frame at
-// most, however many events asked for it.
+// most, however many events asked for it. Masks are drawn from cached tiles
+// composited from their counts (mask-layer.js) and painted by the mask
+// tools (brush.js).
 
 import {
   View, clamp, pixelBox, boxCorners, boxPoint, toBoxFrame, rotate, regionBounds, regionContains, regionArea,
@@ -10,14 +12,16 @@ import {
 import { changed, newRegion, POINT_SIZE } from './model.js';
 import { SkeletonDraft, jointEdges, cycleJoint, withoutJoint } from './skeleton.js';
 import { HANDLE, traceEllipse, paintPoint, paintEdges, paintCaption, paintHandle } from './draw.js';
-import { imageLevels, readyLevels } from './image-cache.js';
+import { imageLevels, readyLevels, quickToDraw } from './image-cache.js';
+import { MaskLayer } from './mask-layer.js';
+import { MaskPainter, isMaskTool } from './brush.js';
 
 /** @typedef {import('./types.js').Region} Region */
 /** @typedef {import('./types.js').Entry} Entry */
 /** @typedef {import('./types.js').ControlTag} ControlTag */
 /** @typedef {import('./types.js').ObjectTag} ObjectTag */
 /** @typedef {import('./model.js').ShapeTool} ShapeTool */
-/** @typedef {'select' | ShapeTool | 'skeleton'} Tool */
+/** @typedef {'select' | Exclude<ShapeTool, 'brush'> | 'skeleton' | import('./brush.js').MaskTool} Tool */
 
 /**
  * What an editor needs from its workspace.
@@ -39,6 +43,8 @@ import { imageLevels, readyLevels } from './image-cache.js';
  *   activate: (editor: ImageEditor) => void,
  *   draftChanged: () => void,
  *   spaceHeld: () => boolean,
+ *   brushSize: () => number,
+ *   maskOpacity: () => number,
  * }} EditorHost
  */
 
@@ -79,6 +85,8 @@ export class ImageEditor {
     this.destroyed = false;
     /** Smaller copies of the image for zoomed-out views, smallest last. @type {{scale: number, source: CanvasImageSource}[]} */
     this.levels = (image instanceof HTMLImageElement && readyLevels(image)) || [{ scale: 1, source: image }];
+    /** Whether the levels are still being made (a big image not decoded yet is not drawn meanwhile). */
+    this.levelsPending = this.levels.length === 1;
 
     this.element = document.createElement('div');
     this.element.className = 'gl-editor';
@@ -128,6 +136,10 @@ export class ImageEditor {
     this.selectedVertex = null;
     /** @type {null | {pointerId: number, kind: string, startX: number, startY: number, moved: boolean, hit: Hit | null, startView?: [number, number]}} */
     this.drag = null;
+    /** Whether Shift is down, so the brush's outline shows the eraser's. */
+    this.shiftHeld = false;
+    this.masks = new MaskLayer();
+    this.painter = new MaskPainter(this);
 
     this.listen();
     this.resizeObserver = new ResizeObserver(() => this.resize());
@@ -143,6 +155,7 @@ export class ImageEditor {
     o.addEventListener('pointerleave', () => {
       this.pointer = null;
       this.coords.textContent = '';
+      if (isMaskTool(this.host.tool())) this.invalidate(); // the brush's outline goes
     });
     o.addEventListener('pointerenter', () => this.host.activate(this));
     o.addEventListener('dblclick', (e) => this.doubleClick(e));
@@ -160,6 +173,8 @@ export class ImageEditor {
     if (this.frame) cancelAnimationFrame(this.frame);
     this.frame = 0;
     // The levels belong to the image cache, which frees them.
+    this.masks.clear();
+    this.painter.dispose();
     this.element.remove();
   }
 
@@ -219,13 +234,15 @@ export class ImageEditor {
     this.frame = 0;
     const start = performance.now();
     if (this.cssWidth === 0) this.resize();
-    if (this.imageDirty) this.drawImage();
-    if (this.overlayDirty) {
+    const { imageDirty, overlayDirty } = this;
+    // Cleared first: drawing may ask for the next frame (masks left for it).
+    this.imageDirty = false;
+    this.overlayDirty = false;
+    if (imageDirty) this.drawImage();
+    if (overlayDirty) {
       this.drawOverlay();
       this.updateHint();
     }
-    this.imageDirty = false;
-    this.overlayDirty = false;
     renderStats.lastFrameMs = performance.now() - start;
     renderStats.frames++;
   }
@@ -237,8 +254,9 @@ export class ImageEditor {
    */
   async buildLevels() {
     if (!(this.image instanceof HTMLImageElement)) return;
-    const levels = await imageLevels(this.image);
-    if (this.destroyed || this.levels === levels) return;
+    const levels = await imageLevels(this.image).catch(() => this.levels);
+    this.levelsPending = false;
+    if (this.destroyed) return;
     this.levels = levels;
     this.invalidate(true);
   }
@@ -248,6 +266,14 @@ export class ImageEditor {
     const { scale, offsetX, offsetY } = this.view;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, this.imageCanvas.width, this.imageCanvas.height);
+    this.zoomText.textContent = `${Math.round(scale * 100)}%`;
+    if (this.levelsPending && this.image instanceof HTMLImageElement && !quickToDraw(this.image)) {
+      // A big image not decoded yet: its levels are on the way from the worker.
+      ctx.font = `${14 * this.dpr}px system-ui, sans-serif`;
+      ctx.fillStyle = '#666';
+      ctx.fillText('Loading the image…', 12 * this.dpr, 24 * this.dpr);
+      return;
+    }
     const devicePixelsPerImagePixel = scale * this.dpr;
     // The smallest copy that still has at least one pixel per device pixel.
     let level = this.levels[0];
@@ -267,7 +293,6 @@ export class ImageEditor {
     const sw = Math.min(levelWidth, Math.ceil(x1 * level.scale) + 1) - sx;
     const sh = Math.min(levelHeight, Math.ceil(y1 * level.scale) + 1) - sy;
     if (sw > 0 && sh > 0) ctx.drawImage(level.source, sx, sy, sw, sh, sx, sy, sw, sh);
-    this.zoomText.textContent = `${Math.round(scale * 100)}%`;
   }
 
   /** The regions on this image, refreshed when the entries change. */
@@ -313,13 +338,22 @@ export class ImageEditor {
     const marks = [];
     /** @type {{region: Region, x: number, y: number, w: number}[]} */
     const captions = [];
+    /** Masks, painted under everything else. @type {import('./mask-layer.js').MaskItem[]} */
+    const masks = [];
+    const opacity = this.host.maskOpacity();
+    const painting = this.painter.paintingId();
     for (const stored of regions) {
       if (hidden.has(stored.id)) continue;
       const region = preview && preview.id === stored.id ? preview : stored;
+      if (region.mask && region.id !== painting) {
+        // The selected mask stands out a little.
+        masks.push({ mask: region.mask, color: this.host.colorOf(region), alpha: sel.has(region.id) ? Math.min(1, opacity + 0.2) : opacity });
+      }
       if (sel.has(region.id)) {
         selected.push(region);
         continue;
       }
+      if (region.kind === 'mask') continue;
       if (isMark(region)) {
         marks.push(region);
         continue;
@@ -342,6 +376,8 @@ export class ImageEditor {
       }
       this.traceShape(path, region);
     }
+    if (this.masks.draw(ctx, masks, this.view, { dpr: this.dpr, width: this.cssWidth, height: this.cssHeight }, W, H)) this.invalidate();
+    this.painter.drawStroke(ctx, Math.min(1, opacity + 0.2));
     // One-pixel lines: the rasterizer draws them as hairlines, far cheaper
     // than wider strokes when thousands of regions are on screen.
     ctx.lineWidth = 1;
@@ -356,6 +392,8 @@ export class ImageEditor {
     }
     for (const region of selected) this.drawSelected(ctx, region, selected.length === 1);
     this.drawDrafts(ctx);
+    const tool = this.host.tool();
+    if (isMaskTool(tool) && !this.host.readOnly) this.painter.drawCursor(ctx, tool, tool === 'eraser' || this.shiftHeld);
   }
 
   /** @param {Path2D | CanvasRenderingContext2D} path @param {[number, number][]} points image pixels @param {boolean} [closed] */
@@ -381,6 +419,9 @@ export class ImageEditor {
       traceEllipse(path, cx, cy, (box.w / 2) * this.view.scale, (box.h / 2) * this.view.scale, box.rotation);
     } else if (region.kind === 'rect') {
       this.tracePath(path, boxCorners(pixelBox(region, W, H)));
+    } else if (region.kind === 'mask') {
+      const [x0, y0, x1, y1] = regionBounds(region, W, H);
+      this.tracePath(path, [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]);
     } else {
       this.tracePath(path, polygonPixels(region, W, H), region.kind !== 'polyline');
     }
@@ -447,21 +488,25 @@ export class ImageEditor {
     } else {
       const path = new Path2D();
       this.traceShape(path, region);
-      if (region.kind !== 'polyline') {
+      // A mask is its pixels (drawn already); its bounds are dashed around them.
+      const mask = region.kind === 'mask';
+      if (region.kind !== 'polyline' && !mask) {
         ctx.globalAlpha = 0.25;
         ctx.fillStyle = color;
         ctx.fill(path);
         ctx.globalAlpha = 1;
       }
-      ctx.lineWidth = 2.5;
+      ctx.lineWidth = mask ? 1.5 : 2.5;
       ctx.strokeStyle = color;
+      if (mask) ctx.setLineDash([6, 4]);
       ctx.stroke(path);
+      ctx.setLineDash([]);
     }
     // A skeleton's caption names its picked joint, beside it.
     const picked = region.kind === 'skeleton' && this.selectedVertex !== null ? region.joints[this.selectedVertex] ?? null : null;
     const [cx, cy] = this.captionAnchor(picked ?? region);
     paintCaption(ctx, (picked ?? region).labels.join(', '), color, cx, cy, 400);
-    if (!withHandles || isMark(region) || this.host.readOnly || this.host.locked.has(region.id)) return;
+    if (!withHandles || isMark(region) || region.kind === 'mask' || this.host.readOnly || this.host.locked.has(region.id)) return;
     for (const { at, hit } of this.handles(region)) {
       if (hit.part === 'midpoint') paintHandle(ctx, at, 'small-round', color, true);
       else if (hit.part === 'rotate') paintHandle(ctx, at, 'round', color, false);
@@ -531,7 +576,8 @@ export class ImageEditor {
     }
     const joint = this.pickedJoint();
     if (joint) return `Joint ${joint.labels[0]}${joint.occluded ? ' (occluded)' : ''} · O: visible → occluded → absent`;
-    return '';
+    const tool = this.host.tool();
+    return isMaskTool(tool) && !this.host.readOnly ? this.painter.hint(tool) : '';
   }
 
   updateHint() {
@@ -566,7 +612,7 @@ export class ImageEditor {
       }
     } else if (region.kind === 'skeleton') {
       region.joints.forEach((joint, index) => out.push({ at: this.pointOnScreen(joint), hit: { region, part: 'vertex', index } }));
-    } else if (region.kind !== 'point') {
+    } else if (region.kind !== 'point' && region.kind !== 'mask') {
       const points = this.screenOutline(region);
       this.segments(points, region.kind === 'polygon').forEach(([p, next], index) => {
         out.push({ at: [(p[0] + next[0]) / 2, (p[1] + next[1]) / 2], hit: { region, part: 'midpoint', index } });
@@ -672,6 +718,7 @@ export class ImageEditor {
   touches(region, sx, sy) {
     const [ix, iy] = this.view.toImage(sx, sy);
     if (regionContains(region, ix, iy, this.imageWidth, this.imageHeight)) return true;
+    if (region.kind === 'mask') return false;
     if (region.kind === 'point') {
       const [x, y] = this.pointOnScreen(region);
       return Math.hypot(x - sx, y - sy) <= this.pointRadius(region) + 3;
@@ -717,6 +764,12 @@ export class ImageEditor {
     const editable = !this.host.readOnly;
     if (this.pathDraft || this.skeletonDraft) {
       this.drag = { pointerId: e.pointerId, kind: 'click', startX: sx, startY: sy, moved: false, hit: null };
+      return;
+    }
+    if (isMaskTool(tool) && editable) {
+      // Mask tools paint wherever they are pressed, over other regions too.
+      const painting = this.painter.press(tool, this.view.toImage(sx, sy), e.shiftKey);
+      this.drag = { pointerId: e.pointerId, kind: painting ? 'paint' : 'none', startX: sx, startY: sy, moved: false, hit: null };
       return;
     }
     const hit = this.hitTest(sx, sy);
@@ -796,7 +849,8 @@ export class ImageEditor {
       this.selectedVertex = joint;
       dragged = { region: hit.region, part: 'vertex', index: joint };
     }
-    const movable = !this.host.readOnly && !this.host.locked.has(id);
+    // Masks stay where they were painted.
+    const movable = !this.host.readOnly && !this.host.locked.has(id) && hit.region.kind !== 'mask';
     this.drag = { pointerId: e.pointerId, kind: movable ? 'edit' : 'none', startX: sx, startY: sy, moved: false, hit: dragged };
     this.invalidate();
   }
@@ -810,9 +864,17 @@ export class ImageEditor {
       ? `${Math.floor(ix)}, ${Math.floor(iy)} px`
       : '';
     const drag = this.drag;
+    this.shiftHeld = e.shiftKey;
     if (!drag || drag.pointerId !== e.pointerId) {
-      if (this.pathDraft || this.skeletonDraft) this.invalidate();
+      // Drafts and the brush's outline follow the pointer.
+      if (this.pathDraft || this.skeletonDraft || isMaskTool(this.host.tool())) this.invalidate();
       this.updateCursor(sx, sy);
+      return;
+    }
+    if (drag.kind === 'paint') {
+      // Every position the browser saw since the last event, so fast curves stay round.
+      const events = typeof e.getCoalescedEvents === 'function' ? e.getCoalescedEvents() : [];
+      this.painter.extend((events.length ? events : [e]).map((event) => this.view.toImage(...this.local(event))));
       return;
     }
     if (!drag.moved && Math.hypot(sx - drag.startX, sy - drag.startY) < MIN_DRAG) return;
@@ -848,6 +910,8 @@ export class ImageEditor {
         this.host.select(drag.hit ? [drag.hit.region.id] : []);
       }
       this.invalidate();
+    } else if (drag.kind === 'paint') {
+      this.painter.release(e.type === 'pointerup');
     } else if (drag.kind === 'click' && e.type === 'pointerup') {
       this.toolClick(sx, sy);
     } else if (drag.kind === 'edit') {
@@ -865,7 +929,7 @@ export class ImageEditor {
       return;
     }
     const tool = this.host.tool();
-    const hit = this.hitTest(sx, sy);
+    const hit = isMaskTool(tool) ? null : this.hitTest(sx, sy);
     let cursor = tool === 'select' ? 'default' : 'crosshair';
     if (hit && !this.host.readOnly && !this.pathDraft && !this.skeletonDraft) {
       if (hit.part === 'body' && (tool === 'select' || this.host.selection.has(hit.region.id))) cursor = 'move';
@@ -940,7 +1004,7 @@ export class ImageEditor {
   /**
    * A new region drawn with `tool` on this image, labelled as new regions
    * are; null when no control of this image draws with it.
-   * @param {ShapeTool} tool @param {Partial<Region>} fields geometry
+   * @param {Exclude<ShapeTool, 'brush'>} tool @param {Partial<Region>} fields geometry
    * @returns {Region | null}
    */
   newShape(tool, fields) {
@@ -1018,7 +1082,7 @@ export class ImageEditor {
   }
 
   cancelDrawing() {
-    const had = Boolean(this.pathDraft || this.boxDraft || this.skeletonDraft);
+    const had = Boolean(this.pathDraft || this.boxDraft || this.skeletonDraft) || this.painter.cancel();
     this.pathDraft = null;
     this.boxDraft = null;
     if (this.skeletonDraft) {
@@ -1264,7 +1328,7 @@ export class ImageEditor {
     const ids = this.host.selection;
     let any = false;
     const entries = this.host.entries().map((e) => {
-      if (e.kind === 'item' || !ids.has(e.id) || e.object !== this.object.name || this.host.locked.has(e.id)) return e;
+      if (e.kind === 'item' || e.kind === 'mask' || !ids.has(e.id) || e.object !== this.object.name || this.host.locked.has(e.id)) return e;
       any = true;
       const [sx, sy] = this.view.toScreen(0, 0);
       return this.edited({ region: e, part: 'body' }, sx, sy, sx + dx * this.view.scale, sy + dy * this.view.scale, false);

@@ -1,6 +1,10 @@
 // Geometry: the view transform between screen and image pixels, and the
 // shapes of regions in image pixels. Regions are stored in percent of the
 // image (as results carry them); everything here works in image pixels.
+// Masks are in pixels of their grid, which is the image's natural size
+// unless they came from elsewhere (then they are scaled to the image).
+
+import { maskContains } from './mask.js';
 
 /** @typedef {import('./types.js').Region} Region */
 
@@ -167,6 +171,12 @@ export function regionPixels(region, imageWidth, imageHeight) {
  * @returns {[number, number, number, number]}
  */
 export function regionBounds(region, imageWidth, imageHeight) {
+  if (region.mask) {
+    const [x0, y0, x1, y1] = region.mask.bbox;
+    const sx = imageWidth / region.mask.width;
+    const sy = imageHeight / region.mask.height;
+    return [x0 * sx, y0 * sy, x1 * sx, y1 * sy];
+  }
   if (region.kind === 'rect' && !region.rotation) {
     const box = pixelBox(region, imageWidth, imageHeight);
     return [box.x, box.y, box.x + box.w, box.y + box.h];
@@ -237,6 +247,8 @@ export function distanceToSegment(px, py, a, b) {
  * @param {number} imageWidth @param {number} imageHeight
  */
 export function regionContains(region, px, py, imageWidth, imageHeight) {
+  const mask = region.mask;
+  if (mask) return maskContains(mask, (px * mask.width) / imageWidth, (py * mask.height) / imageHeight);
   if (region.kind === 'rect' || region.kind === 'ellipse') {
     const box = pixelBox(region, imageWidth, imageHeight);
     const [u, v] = toBoxFrame(box, px, py);
@@ -261,6 +273,8 @@ export function polygonPixels(region, imageWidth, imageHeight) {
  * 0 for shapes without an inside, so they win over the areas around them.
  * @param {Region} region @param {number} imageWidth @param {number} imageHeight */
 export function regionArea(region, imageWidth, imageHeight) {
+  const mask = region.mask;
+  if (mask) return (mask.area * imageWidth * imageHeight) / (mask.width * mask.height);
   if (region.kind === 'rect') return (region.width * imageWidth * region.height * imageHeight) / 10000;
   if (region.kind === 'ellipse') return (Math.PI * region.radiusX * imageWidth * region.radiusY * imageHeight) / 10000;
   if (region.kind !== 'polygon') return 0;
@@ -273,7 +287,8 @@ export function regionArea(region, imageWidth, imageHeight) {
 }
 
 /**
- * The region moved by (dx, dy) image pixels, as a new object.
+ * The region moved by (dx, dy) image pixels, as a new object. Masks stay
+ * where they were painted.
  * @param {Region} region @param {number} dx @param {number} dy
  * @param {number} imageWidth @param {number} imageHeight
  * @returns {Region}
@@ -286,6 +301,7 @@ export function moved(region, dx, dy, imageWidth, imageHeight) {
   if (region.kind === 'polygon' || region.kind === 'polyline') {
     return { ...region, points: region.points.map(([x, y]) => [mx(x), my(y)]) };
   }
+  if (region.kind === 'mask') return region;
   if (region.kind === 'skeleton') {
     return { ...region, joints: region.joints.map((joint) => moved(joint, dx, dy, imageWidth, imageHeight)) };
   }

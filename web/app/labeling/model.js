@@ -3,6 +3,8 @@
 // States are frozen arrays of immutable entries, so an undo step costs one
 // array of references, whatever the number of regions.
 
+import { maskFromValue, maskValue, MASK_KEYS } from './mask.js';
+
 /** @typedef {import('./types.js').ResultItem} ResultItem */
 /** @typedef {import('./types.js').Region} Region */
 /** @typedef {import('./types.js').Entry} Entry */
@@ -10,7 +12,7 @@
 /** @typedef {import('./types.js').LabelConfig} LabelConfig */
 /** @typedef {import('./types.js').ControlTag} ControlTag */
 /** @typedef {import('./types.js').RegionKind} RegionKind */
-/** @typedef {'rect' | 'polygon' | 'ellipse' | 'polyline' | 'point'} ShapeTool */
+/** @typedef {'rect' | 'polygon' | 'ellipse' | 'polyline' | 'point' | 'brush'} ShapeTool */
 
 /**
  * Result types that draw a region: the region kind, and the value key
@@ -28,6 +30,8 @@ export const REGION_TYPES = {
   polyline: { kind: 'polyline', labelsKey: null },
   keypointlabels: { kind: 'point', labelsKey: 'keypointlabels' },
   keypoint: { kind: 'point', labelsKey: null },
+  brushlabels: { kind: 'mask', labelsKey: 'brushlabels' },
+  brush: { kind: 'mask', labelsKey: null },
 };
 
 /** Every value key that holds a region's labels. */
@@ -51,6 +55,8 @@ export const SHAPE_CONTROLS = {
   PolyLine: { tool: 'polyline', type: 'polyline', labelled: false },
   KeyPointLabels: { tool: 'point', type: 'keypointlabels', labelled: true },
   KeyPoint: { tool: 'point', type: 'keypoint', labelled: false },
+  BrushLabels: { tool: 'brush', type: 'brushlabels', labelled: true },
+  Brush: { tool: 'brush', type: 'brush', labelled: false },
 };
 
 /** The result type each region-drawing control produces. */
@@ -69,7 +75,7 @@ export function toolOf(control) {
 }
 
 /** The result type a region of each kind is written as when its control is unknown. */
-const FALLBACK_TYPE = { rect: 'rectangle', polygon: 'polygon', ellipse: 'ellipse', polyline: 'polyline', point: 'keypoint', skeleton: 'keypointlabels' };
+const FALLBACK_TYPE = { rect: 'rectangle', polygon: 'polygon', ellipse: 'ellipse', polyline: 'polyline', point: 'keypoint', skeleton: 'keypointlabels', mask: 'brush' };
 
 /** Size new points are drawn at, percent of the image width (Label Studio's `width`). */
 export const POINT_SIZE = 0.5;
@@ -92,7 +98,7 @@ export function newId() {
 export function newRegion(fields) {
   return {
     id: newId(), x: 0, y: 0, width: 0, height: 0, rotation: 0, radiusX: 0, radiusY: 0,
-    points: [], closed: true, occluded: false, joints: [], items: [], ...fields,
+    points: [], closed: true, occluded: false, joints: [], mask: null, items: [], ...fields,
   };
 }
 
@@ -142,6 +148,11 @@ export function readResult(items, config) {
       const group = id ? [item, ...(attached.get(id) ?? [])] : [item];
       if (id) done.add(id);
       const region = regionFromItems(group);
+      if (!region) {
+        // A mask that does not decode: kept as it came, not edited.
+        for (const kept of group) entries.push({ kind: 'item', id: id ?? newId(), item: Object.freeze(kept) });
+        continue;
+      }
       if (id === region.id) written.set(region, group.map((i) => Object.freeze(i)));
       const parent = skeletonParent(item, controls);
       if (!parent) {
@@ -213,7 +224,7 @@ function skeletonFromJoints(id, joints) {
 
 /**
  * @param {ResultItem[]} group geometry item first
- * @returns {Region}
+ * @returns {Region | null} null for a mask that does not decode at its size
  */
 function regionFromItems(group) {
   const [item, ...others] = group;
@@ -231,6 +242,14 @@ function regionFromItems(group) {
     ? value.points.map((/** @type {unknown[]} */ p) => /** @type {[number, number]} */ ([finite(p?.[0]), finite(p?.[1])]))
     : [];
   const isPoint = shape.kind === 'point';
+  let mask = null;
+  if (shape.kind === 'mask') {
+    try {
+      mask = maskFromValue(value, Number(item.original_width), Number(item.original_height));
+    } catch {
+      return null;
+    }
+  }
   return newRegion({
     kind: shape.kind,
     id: typeof item.id === 'string' ? item.id : newId(),
@@ -249,6 +268,7 @@ function regionFromItems(group) {
     points,
     closed: value.closed !== false,
     occluded: isPoint && value.visibility === 'occluded',
+    mask,
     items: group,
   });
 }
@@ -268,6 +288,8 @@ function geometry(region) {
       return { x: region.x, y: region.y, width: region.width };
     case 'polyline':
       return { points: region.points.map((p) => [p[0], p[1]]) };
+    case 'mask':
+      return region.mask ? maskValue(region.mask) : {};
     default:
       return { points: region.points.map((p) => [p[0], p[1]]), closed: true };
   }
@@ -298,14 +320,18 @@ export function writeRegion(region, sizes, controls) {
  * @returns {ResultItem[]}
  */
 function writeShape(region, sizes, controls) {
-  const size = sizes.get(region.object);
+  // A mask's pixel grid is its size, whatever the image's.
+  const size = region.mask ? [region.mask.width, region.mask.height] : sizes.get(region.object);
   const control = controls.get(region.control);
   const type = (control && CONTROL_RESULT_TYPE[control.kind]) ?? region.items[0]?.type ?? FALLBACK_TYPE[region.kind];
   const shape = REGION_TYPES[type];
   const base = region.items[0] ?? {};
   const geo = geometry(region);
   /** @type {Record<string, any>} */
-  const value = { ...(base.type === type ? base.value : {}), ...geo };
+  const value = { ...(base.type === type ? base.value : {}) };
+  // An edited Label Studio mask is written as coco_rle, without its old rle.
+  if (region.kind === 'mask') for (const key of MASK_KEYS) delete value[key];
+  Object.assign(value, geo);
   for (const key of LABEL_KEYS) delete value[key];
   if (shape.labelsKey && !region.labelControl) value[shape.labelsKey] = [...region.labels];
   if (region.kind === 'point') setVisibility(value, region.occluded);
@@ -334,13 +360,26 @@ function writeShape(region, sizes, controls) {
       type: 'labels',
       ...sizeKeys,
       image_rotation: oldLabels?.image_rotation ?? 0,
-      value: { ...(oldLabels?.value ?? {}), ...geo, labels: [...region.labels] },
+      value: { ...attachedValue(oldLabels?.value ?? {}, region, geo), labels: [...region.labels] },
     });
   }
   for (const item of region.items.slice(1)) {
     if (item.type === 'labels') continue;
-    out.push({ ...item, id: region.id, to_name: region.object, ...sizeKeys, value: { ...item.value, ...geo } });
+    out.push({ ...item, id: region.id, to_name: region.object, ...sizeKeys, value: attachedValue(item.value, region, geo) });
   }
+  return out;
+}
+
+/**
+ * The value of a region's `labels` or per-region item: its own keys and the
+ * region's shape, as Label Studio writes them; but not a mask, which may be
+ * big and which the geometry item holds.
+ * @param {Record<string, any>} value @param {Region} region @param {Record<string, unknown>} geo
+ */
+function attachedValue(value, region, geo) {
+  if (region.kind !== 'mask') return { ...value, ...geo };
+  const out = { ...value };
+  for (const key of MASK_KEYS) delete out[key];
   return out;
 }
 

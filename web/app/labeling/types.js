@@ -86,6 +86,7 @@
  *   closed: boolean,
  *   occluded: boolean,
  *   joints: Region[],
+ *   mask: import('./mask.js').Mask | null,
  *   items: ResultItem[],
  * }} Region
  * `control` is the geometry control (`RectangleLabels`, `Rectangle`, ...);
@@ -96,12 +97,13 @@
  * (percent of the image width), `radiusY` (of its height), `rotation`;
  * `polygon` and `polyline` are `points`; a `point` is `x`, `y`, `width` (the
  * size it is drawn at) and `occluded`; a `skeleton` is one instance of a
- * skeleton, its `id` the `parentID` its `joints` (points, one label each) share.
+ * skeleton, its `id` the `parentID` its `joints` (points, one label each) share;
+ * a `mask` (a brush region, one instance) is its `mask`, in pixels of its grid.
  * `items` are the result items the region was read from (geometry item first),
  * kept so unknown keys and per-region results survive (a skeleton's are its joints').
  */
 
-/** @typedef {'rect' | 'polygon' | 'polyline' | 'ellipse' | 'point' | 'skeleton'} RegionKind */
+/** @typedef {'rect' | 'polygon' | 'polyline' | 'ellipse' | 'point' | 'skeleton' | 'mask'} RegionKind */
 
 /**
  * A non-region result: a whole-object classification or text, or an item

@@ -1,6 +1,6 @@
 // The labeling workspace: renders a label config's layout for one task and
 // edits its result (boxes, ellipses, polygons, polylines, points, skeletons,
-// choices, text, numbers) with undo and redo.
+// brush masks, choices, text, numbers) with undo and redo.
 //
 // Interface (the page builds around it):
 //
@@ -25,6 +25,7 @@ import { labelsPanel, choicesPanel, textAreaPanel, numberPanel, regionList, regi
 import { keyName, keyLabel, assignHotkeys } from './keymap.js';
 import { el, button } from './dom.js';
 import { clamp, regionBounds } from './geometry.js';
+import { isMaskTool } from './brush.js';
 
 export { preloadImage, imageLevels, renderStats, keymapOverlay };
 
@@ -73,10 +74,13 @@ const TOOLS = /** @type {[Tool, string, string][]} */ ([
   ['polyline', 'Polyline', 'l'],
   ['point', 'Point', 'k'],
   ['skeleton', 'Skeleton', 's'],
+  ['brush', 'Brush', 'm'],
+  ['eraser', 'Eraser', 'x'],
+  ['fill', 'Fill', 'g'],
 ]);
 
 /** What each region kind is called in the region list. */
-const KIND_NAMES = { rect: 'box', polygon: 'polygon', ellipse: 'ellipse', polyline: 'polyline', point: 'point', skeleton: 'skeleton' };
+const KIND_NAMES = { rect: 'box', polygon: 'polygon', ellipse: 'ellipse', polyline: 'polyline', point: 'point', skeleton: 'skeleton', mask: 'mask' };
 
 /** The result type of the controls that give a value: to the object, or with `perRegion` to the selected region. */
 const VALUE_TYPES = /** @type {Record<string, string>} */ ({ Choices: 'choices', TextArea: 'textarea', Number: 'number' });
@@ -97,7 +101,13 @@ const MOUSE_HELP = /** @type {[string, string][]} */ ([
   ['Drag (box and ellipse tools)', 'Draw from corner to corner'],
   ['Click a joint / drag a skeleton edge', 'Pick and drag the joint / move the whole skeleton'],
   ['Shift while rotating', 'Snap to 15°'],
+  ['Drag (brush tool)', 'Paint into the selected mask, or a new one (Esc first for a new one)'],
+  ['Shift+drag (brush tool) / drag (eraser)', 'Erase from the selected mask, or the one under the cursor'],
+  ['Click (fill tool) / Shift+click', 'Fill the hole under the cursor in the mask / clear the painted patch'],
 ]);
+
+/** Brush diameters, image pixels. */
+const BRUSH_SIZES = { min: 1, max: 400, initial: 10 };
 
 /** Copied regions, shared by the workspaces of this page; also kept in localStorage. */
 /** @type {ResultItem[] | null} */
@@ -174,8 +184,8 @@ export async function createWorkspace(host, options) {
   };
 
   const imageObjects = config.objects.filter((o) => o.kind === 'Image' && images.has(o.name));
-  /** @param {Exclude<Tool, 'select'>} tool */
-  const toolControls = (tool) => config.controls.filter((c) => toolOf(c) === tool);
+  /** The brush, eraser and fill paint with the brush controls. @param {Exclude<Tool, 'select'>} tool */
+  const toolControls = (tool) => config.controls.filter((c) => toolOf(c) === (isMaskTool(tool) ? 'brush' : tool));
   /** The drawing tools this config has controls for. @type {Set<Tool>} */
   const toolsPresent = new Set(TOOLS.map(([name]) => name).filter((name) => name === 'select' || (imageObjects.length > 0 && toolControls(name).length > 0)));
   // Skeleton joints are placed in order, not picked by key, so they take no digits.
@@ -202,6 +212,9 @@ export async function createWorkspace(host, options) {
   /** The labels control picked last decides which tool control draws. @type {ControlTag | null} */
   let lastPicked = null;
   let spaceHeld = false;
+  let brushSize = BRUSH_SIZES.initial;
+  /** How opaque masks are drawn (the selected one a little more). */
+  let maskOpacity = 0.5;
   /** @type {ImageEditor | null} */
   let activeEditor = null;
   /** @type {ResultItem[] | null} */
@@ -294,6 +307,14 @@ export async function createWorkspace(host, options) {
     }
     activeLabels.set(control.name, value);
     lastPicked = control;
+    if (isMaskTool(tool) && (toolOf(control) === 'brush' || control.kind === 'Labels') && !readOnly) {
+      // While painting, a label is what the next stroke paints: a selected
+      // mask of another label is left, and the stroke starts a new one.
+      if (selectedRegions().some((r) => r.kind === 'mask' && !r.labels.includes(value))) select([]);
+      setTool('brush');
+      refresh();
+      return;
+    }
     const targets = selectedRegions().filter((r) => labelledBy(r, control) && !locked.has(r.id));
     if (targets.length && !readOnly) {
       const multiple = control.choice === 'multiple';
@@ -570,6 +591,9 @@ export async function createWorkspace(host, options) {
       : control.to_names.find((n) => images.has(n));
     if (!object) return null;
     if (region.kind === 'skeleton') return adoptSkeleton(region, control, object);
+    // A mask is pixels of its image: it fits another image of the same size only.
+    const size = sizes.get(object);
+    if (region.mask && (region.mask.width !== size?.[0] || region.mask.height !== size?.[1])) return null;
     let labels = region.labels;
     let labelControl = region.labelControl && controls.has(region.labelControl) ? region.labelControl : null;
     const labelSource = controls.get(labelControl ?? control.name);
@@ -648,6 +672,31 @@ export async function createWorkspace(host, options) {
     changedResult();
   };
 
+  // ---- brush size and mask opacity ---------------------------------------------------
+  const sizeInput = el('input', { type: 'range', min: BRUSH_SIZES.min, max: BRUSH_SIZES.max, step: 1, value: brushSize, 'aria-label': 'Brush size' });
+  const sizeText = el('span', { class: 'gl-slider-value' }, [`${brushSize}`]);
+  /** @param {number} size diameter, image pixels */
+  const setBrushSize = (size) => {
+    brushSize = clamp(Math.round(size), BRUSH_SIZES.min, BRUSH_SIZES.max);
+    sizeInput.value = String(brushSize);
+    sizeText.textContent = `${brushSize}`;
+    for (const editor of editors) editor.invalidate();
+  };
+  sizeInput.addEventListener('input', () => setBrushSize(Number(sizeInput.value)));
+  /** `[` and `]`: a fifth smaller or bigger, at least a pixel. @param {number} sign */
+  const stepBrushSize = (sign) => setBrushSize(brushSize + sign * Math.max(1, Math.round(brushSize / 5)));
+
+  /** The brush size (when masks may be painted) and mask opacity sliders of the toolbar. */
+  const maskSliders = () => {
+    const opacity = el('input', { type: 'range', min: 10, max: 100, step: 5, value: maskOpacity * 100, 'aria-label': 'Mask opacity' });
+    opacity.addEventListener('input', () => {
+      maskOpacity = Number(opacity.value) / 100;
+      for (const editor of editors) editor.invalidate();
+    });
+    const size = el('label', { class: 'gl-slider', title: 'Brush size in image pixels ([ and ])' }, ['⌀', sizeInput, sizeText]);
+    return [readOnly ? null : size, el('label', { class: 'gl-slider', title: 'Mask opacity' }, ['▨', opacity])].filter((e) => e !== null);
+  };
+
   // ---- DOM -----------------------------------------------------------------------
   host.classList.add('gl-workspace');
   while (host.firstChild) host.removeChild(host.firstChild);
@@ -680,6 +729,8 @@ export async function createWorkspace(host, options) {
       for (const panel of panels) panel.update();
     },
     spaceHeld: () => spaceHeld,
+    brushSize: () => brushSize,
+    maskOpacity: () => maskOpacity,
   };
   const panelHost = {
     readOnly,
@@ -824,6 +875,7 @@ export async function createWorkspace(host, options) {
     }
     if (readOnly) tool = 'select';
     for (const [name, b] of toolButtons) b.classList.toggle('gl-on', name === tool);
+    if (toolsPresent.has('brush')) toolbar.append(...maskSliders());
     const zoomOut = button('−', 'Zoom out (-)', () => (activeEditor ?? editors[0]).zoom(1 / 1.25, editors[0].cssWidth / 2, editors[0].cssHeight / 2), 'gl-icon');
     const fit = button('Fit', 'Fit the image (F)', () => (activeEditor ?? editors[0]).fit());
     const zoomIn = button('+', 'Zoom in (+)', () => (activeEditor ?? editors[0]).zoom(1.25, editors[0].cssWidth / 2, editors[0].cssHeight / 2), 'gl-icon');
@@ -903,6 +955,10 @@ export async function createWorkspace(host, options) {
     command('=', 'Zoom in at the cursor', zoomKey(1.25));
     command('-', 'Zoom out at the cursor', zoomKey(1 / 1.25));
     command('f', 'Fit the image to the screen', () => (editor()?.fit(), true));
+    if (toolsPresent.has('brush') && !readOnly) {
+      command('[', 'Smaller brush', () => (stepBrushSize(-1), true));
+      command(']', 'Bigger brush', () => (stepBrushSize(1), true));
+    }
     /** @param {number} dx @param {number} dy */
     const nudge = (dx, dy) => () => (selection.size ? Boolean(editor()?.nudge(dx, dy)) : false);
     command('arrowleft', 'Move the selection 1 px (Shift: 10 px)', nudge(-1, 0), 'Arrows');

@@ -39,6 +39,8 @@ const state = {
     });
     return true;
   },
+  /** A test image of another size, as a blob URL for the task's data. @param {number} width @param {number} height */
+  imageOf: (width, height) => testImage(width, height),
   result: () => ws.getResult(),
   ws: () => ws,
   /** Client coordinates of image pixel (x, y) in the first editor. @param {number} x @param {number} y */
