@@ -85,17 +85,420 @@ async function waitFrame(i) {
   await drawn();
 }
 
-test('seeking a VFR H.264 video with B-frames shows exactly the frame asked for', async () => {
+test('seeking a VFR H.264 video with B-frames shows exactly the frame asked for, every frame', async () => {
   await open('/api/v1/media/vfr.mp4');
   const index = JSON.parse(readFileSync(path.join(GENERATED, 'vfr.mp4.frames.json'), 'utf8'));
   assert.equal(await page.evaluate(() => window.gl.video().player.index.exact), true, 'the frame index came from the frames route');
   assert.equal(await page.evaluate(() => window.gl.video().player.frames), index.frames);
-  // First, last, the frames around key frames (every 30) and B-frames, and random ones.
+  // First, last, around key frames (every 30) and B-frames, then every frame in a shuffled order.
   let seed = 1;
-  const random = () => (seed = (seed * 48271) % 2147483647) % VFR_FRAMES;
-  const frames = [0, VFR_FRAMES - 1, 1, 29, 30, 31, 59, 60, 61, 2, 3, 4, 89, 119, 148, ...Array.from({ length: 25 }, random)];
-  for (const i of frames) {
+  const random = () => (seed = (seed * 48271) % 2147483647);
+  const rest = Array.from({ length: VFR_FRAMES }, (_, i) => i).sort(() => (random() % 3) - 1);
+  for (const i of [0, VFR_FRAMES - 1, 1, 29, 30, 31, 59, 60, 61, 148, ...rest]) {
     await seek(i);
     assert.deepEqual(await shown(), { frame: i, source: i, canvas: i }, `frame ${i}`);
   }
+  // The frame number and time are shown.
+  await seek(42);
+  assert.equal(await page.locator('.gl-frame-input').inputValue(), '43');
+  assert.equal(await page.locator('.gl-video-time').textContent(), `${index.timestamps[42].toFixed(3)} s`);
+});
+
+test('stepping by keys shows each frame in turn, forwards and back, by 1 and by 10', async () => {
+  await open('/api/v1/media/vfr.mp4');
+  const check = async (/** @type {number} */ i) => {
+    await waitFrame(i);
+    assert.deepEqual(await shown(), { frame: i, source: i, canvas: i }, `frame ${i}`);
+  };
+  // → and . step forwards (mostly from the read-ahead's kept frames), ← and , back.
+  for (let i = 1; i <= 70; i++) {
+    await page.keyboard.press(i % 2 ? 'ArrowRight' : '.');
+    await check(i);
+  }
+  for (let i = 69; i >= 40; i--) {
+    await page.keyboard.press(i % 2 ? 'ArrowLeft' : ',');
+    await check(i);
+  }
+  await page.keyboard.press('Shift+ArrowRight');
+  await check(50);
+  await page.keyboard.press('>');
+  await check(60);
+  await page.keyboard.press('Shift+ArrowLeft');
+  await check(50);
+  await page.keyboard.press('End');
+  await check(VFR_FRAMES - 1);
+  await page.keyboard.press('ArrowRight');
+  await check(VFR_FRAMES - 1);
+  await page.keyboard.press('Home');
+  await check(0);
+  // The seek bar and the frame field go to a frame too.
+  await page.locator('.gl-frame-input').fill('77');
+  await page.locator('.gl-frame-input').press('Enter');
+  await check(76);
+});
+
+test('WebM (VP9) plays, pauses on an exact frame and steps; without a frame index the frame rate gives the frames', async () => {
+  // A URL outside the media route: no frames index, so frameRate (25) makes it.
+  await open('/web/tests/generated/clip.webm');
+  assert.equal(await page.evaluate(() => window.gl.video().player.index.exact), false);
+  assert.equal(await page.evaluate(() => window.gl.video().player.frames), WEBM_FRAMES);
+  for (const i of [0, 59, 17, 18, 30]) {
+    await seek(i);
+    assert.deepEqual(await shown(), { frame: i, source: i, canvas: i }, `frame ${i}`);
+  }
+  for (let i = 31; i <= 45; i++) {
+    await page.keyboard.press('ArrowRight');
+    await waitFrame(i);
+    assert.deepEqual(await shown(), { frame: i, source: i, canvas: i }, `frame ${i}`);
+  }
+  // Space taps play and pause; it stops on a frame shown whole.
+  await seek(0);
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => window.gl.video().player.playing && window.gl.video().player.frame > 5);
+  await page.keyboard.press('Space');
+  await page.waitForFunction(() => !window.gl.video().player.playing && !window.gl.video().player.seeking);
+  await drawn();
+  const stopped = await shown();
+  assert.ok(stopped.frame > 5, JSON.stringify(stopped));
+  assert.deepEqual(stopped, { frame: stopped.frame, source: stopped.frame, canvas: stopped.frame });
+  // Space held while dragging pans instead.
+  const before = await page.evaluate(() => window.gl.video().editor.view.offsetX);
+  const stage = await page.locator('.gl-video .gl-overlay-canvas').boundingBox();
+  await page.keyboard.down('Space');
+  await page.mouse.move(stage.x + 100, stage.y + 100);
+  await page.mouse.down();
+  await page.mouse.move(stage.x + 160, stage.y + 120, { steps: 4 });
+  await page.mouse.up();
+  await page.keyboard.up('Space');
+  assert.equal(await page.evaluate(() => window.gl.video().player.playing), false, 'a Space drag does not play');
+  assert.ok(Math.abs((await page.evaluate(() => window.gl.video().editor.view.offsetX)) - before - 60) < 1, 'panned');
+  // Playback speed.
+  await page.locator('.gl-speed').selectOption('0.5');
+  assert.equal(await page.evaluate(() => window.gl.video().player.video.playbackRate), 0.5);
+});
+
+/** Client point of a point given in percent of the video frame. @param {number} px @param {number} py */
+async function atPercent(px, py) {
+  const size = await page.evaluate(() => [window.gl.video().player.width, window.gl.video().player.height]);
+  const p = await page.evaluate(([x, y]) => window.gl.toClient(x, y), [(px / 100) * size[0], (py / 100) * size[1]]);
+  return p.map(Math.round);
+}
+/** The percent box under client points a and b. */
+async function percentBox(a, b) {
+  const size = await page.evaluate(() => [window.gl.video().player.width, window.gl.video().player.height]);
+  const [x0, y0] = await page.evaluate(([x, y]) => window.gl.toImage(x, y), a);
+  const [x1, y1] = await page.evaluate(([x, y]) => window.gl.toImage(x, y), b);
+  return { x: (Math.min(x0, x1) / size[0]) * 100, y: (Math.min(y0, y1) / size[1]) * 100, width: (Math.abs(x1 - x0) / size[0]) * 100, height: (Math.abs(y1 - y0) / size[1]) * 100 };
+}
+async function drag(from, to) {
+  await page.mouse.move(from[0], from[1]);
+  await page.mouse.down();
+  await page.mouse.move(to[0], to[1], { steps: 5 });
+  await page.mouse.up();
+}
+function close(actual, expected, what, epsilon = 1e-6) {
+  assert.ok(Math.abs(actual - expected) <= epsilon, `${what}: ${actual} is not ${expected}`);
+}
+/** The one track's sequence in the result. */
+const sequenceOf = async (n = 0) => (await result()).filter((i) => i.type === 'videorectangle')[n].value.sequence;
+/** A key, then the frame it leads to. @param {string} key @param {number} frame 0-based */
+async function press(key, frame) {
+  await page.keyboard.press(key);
+  if (frame !== undefined) await waitFrame(frame);
+}
+
+test('tracks: a box drawn makes a track, a box moved on another frame a keyframe, interpolated between', async () => {
+  await open('/api/v1/media/track.mp4');
+  const a = await atPercent(10, 20);
+  const b = await atPercent(30, 50);
+  await drag(a, b);
+  const drawnBox = await percentBox(a, b);
+  let items = await result();
+  assert.equal(items.length, 1);
+  const track = items[0];
+  assert.equal(track.type, 'videorectangle');
+  assert.equal(track.from_name, 'box');
+  assert.equal(track.to_name, 'video');
+  assert.deepEqual(track.value.labels, ['Car'], 'the first label of the Labels control');
+  assert.equal(track.value.framesCount, TRACK_FRAMES);
+  assert.equal(track.value.duration, 1.6);
+  assert.equal(track.value.sequence.length, 1);
+  const first = track.value.sequence[0];
+  assert.deepEqual(Object.keys(first), ['frame', 'enabled', 'rotation', 'x', 'y', 'width', 'height', 'time'], 'Label Studio\'s keys, in its order');
+  assert.equal(first.frame, 1);
+  assert.equal(first.enabled, true);
+  assert.equal(first.time, 0);
+  for (const key of ['x', 'y', 'width', 'height']) close(first[key], drawnBox[key], key);
+  // The label picked relabels the selected track.
+  await press('2');
+  assert.deepEqual((await result())[0].value.labels, ['Person']);
+  await press('1');
+  // Twenty frames on, the box moves by dragging its body: a keyframe on frame 21.
+  await press('Shift+ArrowRight', 10);
+  await press('Shift+ArrowRight', 20);
+  const from = await atPercent(20, 35);
+  const to = [from[0] + 80, from[1] + 30];
+  await drag(from, to);
+  const [dx, dy] = await page.evaluate(([p, q]) => {
+    const [x0, y0] = window.gl.toImage(p[0], p[1]);
+    const [x1, y1] = window.gl.toImage(q[0], q[1]);
+    const v = window.gl.video().player;
+    return [((x1 - x0) / v.width) * 100, ((y1 - y0) / v.height) * 100];
+  }, [from, to]);
+  const sequence = await sequenceOf();
+  assert.deepEqual(sequence.map((k) => k.frame), [1, 21]);
+  close(sequence[1].x, first.x + dx, 'moved x');
+  close(sequence[1].y, first.y + dy, 'moved y');
+  close(sequence[1].width, first.width, 'width kept');
+  close(sequence[1].time, 0.8, 'time of frame 21', 1e-9);
+  // Frame 11 (halfway) shows the interpolated box, drawn dashed (not a keyframe).
+  await seek(10);
+  const middle = await page.evaluate(() => window.gl.video().frameBox(window.gl.video().tracks()[0].id));
+  close(middle.x, (sequence[0].x + sequence[1].x) / 2, 'interpolated x');
+  close(middle.y, (sequence[0].y + sequence[1].y) / 2, 'interpolated y');
+  assert.equal(middle.keyframe, false);
+  // After the last keyframe the box stays.
+  await seek(35);
+  const held = await page.evaluate(() => window.gl.video().frameBox(window.gl.video().tracks()[0].id));
+  close(held.x, sequence[1].x, 'held x');
+  // The region list names the track.
+  assert.match(await page.locator('.gl-region-row:not([hidden]) .gl-region-text').first().textContent(), /Car · track \(2 keyframes\)/);
+  // Undo takes the keyframe back.
+  await press('Control+z');
+  assert.deepEqual((await sequenceOf()).map((k) => k.frame), [1]);
+  await press('Control+Shift+Z');
+  assert.deepEqual((await sequenceOf()).map((k) => k.frame), [1, 21]);
+});
+
+/** A track of one Car from frame 1 to 31, keyframes on 1 and 31 (boxes in percent). */
+function oneTrack(extra = {}) {
+  return [{
+    id: 'track00001', type: 'videorectangle', from_name: 'box', to_name: 'video', origin: 'manual',
+    value: {
+      framesCount: TRACK_FRAMES, duration: 1.6, labels: ['Car'],
+      sequence: [
+        { frame: 1, enabled: true, rotation: 0, x: 10, y: 20, width: 20, height: 20, time: 0, score: 0.5 },
+        { frame: 31, enabled: true, rotation: 0, x: 40, y: 50, width: 20, height: 20, time: 1.2 },
+      ],
+      ...extra,
+    },
+  }];
+}
+/** Selects the first track through the region list. */
+async function selectTrack() {
+  await page.locator('.gl-region-row:not([hidden])').first().click();
+}
+
+test('tracks: outside, occluded, deleting a keyframe, keyframe jumps; results read in come back untouched', async () => {
+  const initial = oneTrack();
+  await open('/api/v1/media/track.mp4', initial);
+  assert.deepEqual(await result(), initial, 'an untouched track is written back as it came');
+  await selectTrack();
+  // Outside from frame 11: a disabled keyframe there, with the box it had.
+  await seek(10);
+  await press('o');
+  let sequence = await sequenceOf();
+  assert.deepEqual(sequence.map((k) => [k.frame, k.enabled]), [[1, true], [11, false], [31, true]]);
+  close(sequence[1].x, 20, 'the box kept on the outside keyframe');
+  assert.equal(sequence[0].score, 0.5, 'unknown keys of keyframes kept');
+  await seek(20);
+  assert.equal(await page.evaluate(() => window.gl.video().frameRegions().length), 0, 'not shown while outside');
+  // Back in on frame 21, with the box it left with.
+  await press('o');
+  sequence = await sequenceOf();
+  assert.deepEqual(sequence.map((k) => [k.frame, k.enabled]), [[1, true], [11, false], [21, true], [31, true]]);
+  close(sequence[2].x, 20, 'back with its last box');
+  // Occluded from frame 21 on (to the next keyframe).
+  await press('q');
+  sequence = await sequenceOf();
+  assert.equal(sequence[2].occluded, true);
+  await seek(25);
+  assert.equal(await page.evaluate(() => window.gl.video().frameBox('track00001').occluded), true);
+  // ] and [ go to the next and previous keyframes.
+  await press(']', 30);
+  await press('[', 20);
+  await press('[', 10);
+  // Shift+Delete deletes the keyframe shown.
+  await press('Shift+Delete');
+  assert.deepEqual((await sequenceOf()).map((k) => k.frame), [1, 21, 31]);
+  await page.locator('.gl-track-tools button', { hasText: 'Delete keyframe' }).isDisabled();
+});
+
+test('tracks: split at a frame into two, merged back; the timeline selects tracks and jumps to keyframes', async () => {
+  await open('/api/v1/media/track.mp4', oneTrack());
+  await selectTrack();
+  await seek(15);
+  await press('x');
+  let tracks = (await result()).filter((i) => i.type === 'videorectangle');
+  assert.equal(tracks.length, 2);
+  const [a, b] = tracks;
+  // The first keeps its boxes to frame 15 and goes outside on 16; the second starts on 16 with the box there.
+  assert.deepEqual(a.value.sequence.map((k) => [k.frame, k.enabled]), [[1, true], [15, true], [16, false]]);
+  close(a.value.sequence[1].x, 10 + (30 * 14) / 30, 'first part\'s last box as before');
+  assert.deepEqual(b.value.sequence.map((k) => [k.frame, k.enabled]), [[16, true], [31, true]]);
+  close(b.value.sequence[0].x, 10 + (30 * 15) / 30, 'second part starts with the box of frame 16');
+  assert.deepEqual(b.value.labels, ['Car']);
+  assert.notEqual(a.id, b.id);
+  // The timeline: a click on the first track's row selects it; Shift+click adds the second; M merges.
+  const timeline = await page.locator('.gl-timeline-canvas').boundingBox();
+  const rowY = (/** @type {number} */ n) => timeline.y + 18 + 18 + n * 18 + 9; // ruler, the actions row, then tracks
+  const xOf = (/** @type {number} */ frame) => page.evaluate((f) => document.querySelector('.gl-timeline-canvas') && window.gl.video().timeline.xOf(f), frame);
+  await page.mouse.click(timeline.x + (await xOf(1)), rowY(0));
+  await waitFrame(0);
+  assert.deepEqual(await page.evaluate(() => [...window.gl.ws().debug.selection]), [a.id]);
+  await page.keyboard.down('Shift');
+  await page.mouse.click(timeline.x + (await xOf(31)), rowY(1));
+  await page.keyboard.up('Shift');
+  await waitFrame(30);
+  assert.deepEqual(await page.evaluate(() => [...window.gl.ws().debug.selection].sort()), [a.id, b.id].sort());
+  await press('m');
+  tracks = (await result()).filter((i) => i.type === 'videorectangle');
+  assert.equal(tracks.length, 1);
+  assert.equal(tracks[0].id, a.id);
+  // The later track's keyframes follow the earlier's up to where it starts.
+  assert.deepEqual(tracks[0].value.sequence.map((k) => [k.frame, k.enabled]), [[1, true], [15, true], [16, true], [31, true]]);
+  await press('Control+z');
+  assert.equal((await result()).filter((i) => i.type === 'videorectangle').length, 2);
+});
+
+test('timeline labels: a key starts and ends a segment, a drag on the timeline marks one, ends move, Delete removes', async () => {
+  await open('/api/v1/media/track.mp4');
+  await seek(4);
+  // Walking is 3, Running 4 (after the track labels Car 1, Person 2).
+  await press('3');
+  await press('Shift+ArrowRight', 14);
+  await press('ArrowLeft', 13);
+  await press('3');
+  let segments = (await result()).filter((i) => i.type === 'timelinelabels');
+  assert.equal(segments.length, 1);
+  assert.equal(segments[0].from_name, 'actions');
+  assert.equal(segments[0].to_name, 'video');
+  assert.deepEqual(segments[0].value, { ranges: [{ start: 5, end: 14 }], timelinelabels: ['Walking'] });
+  // The Running button picks the label a drag marks.
+  await page.locator('.gl-labels .gl-label', { hasText: 'Running' }).click();
+  const timeline = await page.locator('.gl-timeline-canvas').boundingBox();
+  const xOf = (/** @type {number} */ frame) => page.evaluate((f) => window.gl.video().timeline.xOf(f), frame);
+  const rowY = timeline.y + 18 + 9;
+  await drag([timeline.x + (await xOf(20)), rowY], [timeline.x + (await xOf(30)), rowY]);
+  segments = (await result()).filter((i) => i.type === 'timelinelabels');
+  assert.deepEqual(segments.map((s) => s.value), [
+    { ranges: [{ start: 5, end: 14 }], timelinelabels: ['Walking'] },
+    { ranges: [{ start: 20, end: 30 }], timelinelabels: ['Running'] },
+  ]);
+  // Drag the first segment's end from 14 to 17.
+  const half = (await xOf(2)) - (await xOf(1));
+  await drag([timeline.x + (await xOf(14)) + half / 2, rowY], [timeline.x + (await xOf(17)), rowY]);
+  segments = (await result()).filter((i) => i.type === 'timelinelabels');
+  assert.deepEqual(segments[0].value.ranges, [{ start: 5, end: 17 }]);
+  // Click the second segment and delete it.
+  await page.mouse.click(timeline.x + (await xOf(25)), rowY);
+  await press('Delete');
+  segments = (await result()).filter((i) => i.type === 'timelinelabels');
+  assert.equal(segments.length, 1);
+  await press('Control+z');
+  assert.equal((await result()).filter((i) => i.type === 'timelinelabels').length, 2);
+});
+
+test('the tracker finds textured boxes in synthetic frames (unit, no video)', async () => {
+  const out = await page.evaluate(async () => {
+    const { BoxTracker, matchTemplate, grayRegion, iou } = await import('/web/app/labeling/tracker.js');
+    let seed = 3;
+    const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+    const W = 320;
+    const H = 200;
+    const texture = (w, h) => Float32Array.from({ length: w * h }, () => rand() * 255);
+    const background = texture(W, H);
+    const object = texture(40, 30);
+    /** A frame with the object's top-left at (ox, oy), whole pixels, the background shifted by `pan`. */
+    const frame = (ox, oy, pan = 0, light = 1) => {
+      const data = new Uint8ClampedArray(W * H * 4);
+      for (let y = 0; y < H; y++) {
+        for (let x = 0; x < W; x++) {
+          const inside = x >= ox && x < ox + 40 && y >= oy && y < oy + 30;
+          const v = inside ? object[(y - oy) * 40 + (x - ox)] : background[y * W + ((x + pan) % W)] * 0.7;
+          data.set([v * light, v * light, v * light, 255], (y * W + x) * 4);
+        }
+      }
+      return new ImageData(data, W, H);
+    };
+    // matchTemplate finds a cut-out where it was cut from.
+    const still = frame(100, 60);
+    const match = matchTemplate(grayRegion(still, { x: 0, y: 0, width: W, height: H }, 1), grayRegion(still, { x: 100, y: 60, width: 40, height: 30 }, 1));
+    // A path with turns, a panning background and a dimming light, 30 frames.
+    const path = Array.from({ length: 31 }, (_, k) => [Math.round(20 + 7 * k), Math.round(80 + 40 * Math.sin(k / 4))]);
+    const tracker = new BoxTracker(frame(path[0][0], path[0][1]), { x: path[0][0], y: path[0][1], width: 40, height: 30 });
+    const scores = [];
+    for (let k = 1; k <= 30; k++) {
+      const box = tracker.next(frame(path[k][0], path[k][1], 2 * k, 1 - k / 100));
+      scores.push(box ? iou(box, { x: path[k][0], y: path[k][1], width: 40, height: 30 }) : 0);
+    }
+    // Lost: the object is gone from the next frame.
+    const lost = new BoxTracker(frame(100, 60), { x: 100, y: 60, width: 40, height: 30 });
+    const empty = new ImageData(new Uint8ClampedArray(W * H * 4).fill(128), W, H);
+    return { match, min: Math.min(...scores), lost: lost.next(empty) };
+  });
+  close(out.match.x, 100, 'matched x', 0.01);
+  close(out.match.y, 60, 'matched y', 0.01);
+  close(out.match.score, 1, 'perfect score', 1e-4);
+  assert.ok(out.min >= 0.9, `IoU over 30 synthetic frames at least ${out.min}`);
+  assert.equal(out.lost, null, 'a flat frame loses the object');
+});
+
+test('tracking forward follows the moving object in a video: IoU with the true box ≥ 0.7 on each of 30 frames', async () => {
+  const truth = JSON.parse(readFileSync(path.join(GENERATED, 'track.json'), 'utf8'));
+  const size = { width: 480, height: 270 };
+  const percent = (/** @type {any} */ b) => ({ x: (b.x / size.width) * 100, y: (b.y / size.height) * 100, width: (b.width / size.width) * 100, height: (b.height / size.height) * 100 });
+  const start = percent(truth[0]);
+  await open('/api/v1/media/track.mp4', [{
+    id: 'tracked001', type: 'videorectangle', from_name: 'box', to_name: 'video',
+    value: { framesCount: TRACK_FRAMES, duration: 1.6, labels: ['Car'], sequence: [{ frame: 1, enabled: true, rotation: 0, ...start, time: 0 }] },
+  }]);
+  await selectTrack();
+  await seek(0);
+  const changesBefore = await page.evaluate(() => window.gl.changes.length);
+  await press('t');
+  await page.waitForFunction(() => !window.gl.video().tracking, null, { timeout: 30_000 });
+  const sequence = await sequenceOf();
+  assert.deepEqual(sequence.map((k) => k.frame), Array.from({ length: 31 }, (_, i) => i + 1), 'a keyframe on each of the 30 frames');
+  const iou = (/** @type {any} */ a, /** @type {any} */ b) => {
+    const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+    const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+    return w > 0 && h > 0 ? (w * h) / (a.width * a.height + b.width * b.height - w * h) : 0;
+  };
+  const scores = sequence.slice(1).map((k) => iou(k, percent(truth[k.frame - 1])));
+  const min = Math.min(...scores);
+  const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+  console.log(`tracker on track.mp4: IoU min ${min.toFixed(3)}, mean ${mean.toFixed(3)} over ${scores.length} frames`);
+  assert.ok(min >= 0.7, `IoU ${scores.map((s) => s.toFixed(2)).join(' ')}`);
+  // One undo step takes the whole run back.
+  assert.ok((await page.evaluate(() => window.gl.changes.length)) - changesBefore >= 30);
+  await press('Control+z');
+  assert.deepEqual((await sequenceOf()).map((k) => k.frame), [1]);
+});
+
+test('at 1280×720 the video, its tools, the timeline and the labels fit the labeling area', async () => {
+  const small = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  try {
+    await small.goto(`${server.url}/web/tests/pages/workspace.html`);
+    await small.waitForFunction(() => 'gl' in window);
+    // The labeling page leaves the workspace the window less its top bar (44 px) and padding.
+    await small.evaluate(() => {
+      const host = /** @type {HTMLElement} */ (document.getElementById('host'));
+      host.style.width = '1264px';
+      host.style.height = '668px';
+    });
+    await small.evaluate(([c, u]) => window.gl.make(c, [], { video: u }), [VIDEO, '/api/v1/media/track.mp4']);
+    const boxes = await small.evaluate(() => Object.fromEntries(['.gl-stage', '.gl-transport', '.gl-track-tools', '.gl-timeline', '.gl-labels[data-control=actions]'].map((s) => {
+      const r = /** @type {HTMLElement} */ (document.querySelector(s)).getBoundingClientRect();
+      return [s, { top: r.top, bottom: r.bottom, height: r.height }];
+    })));
+    for (const [selector, box] of Object.entries(boxes)) assert.ok(box.bottom <= 668, `${selector} ends at ${box.bottom}`);
+    assert.ok(boxes['.gl-stage'].height >= 300, `the frame is ${boxes['.gl-stage'].height} px high`);
+  } finally {
+    await small.close();
+  }
+});
+
+test('no page logged an error', () => {
+  assert.deepEqual(pageErrors, []);
 });

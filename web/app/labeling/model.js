@@ -146,7 +146,7 @@ export function readResult(items, config) {
     if (id && done.has(id)) continue;
     if (item.type === TRACK_TYPE) {
       if (id) done.add(id);
-      entries.push(trackFromItem(item));
+      entries.push(trackFromItem(item, config));
       continue;
     }
     if (REGION_TYPES[item.type]) {
@@ -224,18 +224,20 @@ function skeletonFromJoints(id, joints) {
 }
 
 /**
- * A video track; untouched, it writes back the item as it came.
- * @param {ResultItem} item
+ * A video track; untouched, it writes back the item as it came. Its labels
+ * (`value.labels`) are those of the video's `Labels` control.
+ * @param {ResultItem} item @param {LabelConfig} config
  */
-function trackFromItem(item) {
+function trackFromItem(item, config) {
   const value = item.value ?? {};
+  const labels = config.controls.find((c) => c.kind === 'Labels' && c.to_names.includes(item.to_name));
   const region = newRegion({
     kind: 'track',
     id: typeof item.id === 'string' ? item.id : newId(),
     control: item.from_name,
     object: item.to_name,
     labels: stringList(value.labels),
-    labelControl: null,
+    labelControl: labels?.name ?? null,
     items: [item],
     track: readTrack(value),
   });

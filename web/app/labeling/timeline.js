@@ -10,7 +10,7 @@
  */
 
 /**
- * @typedef {{kind: 'track', id: string, name: string, color: string, selected: boolean, spans: [number, number][], keyframes: number[]}
+ * @typedef {{kind: 'track', id: string, name: string, color: string, selected: boolean, spans: [number, number][], keyframes: {frame: number, enabled: boolean}[]}
  *   | {kind: 'segments', control: string, name: string, segments: {ref: SegmentRef, start: number, end: number, label: string, color: string, selected: boolean}[]}} TimelineRow
  */
 
@@ -154,7 +154,8 @@ export class Timeline {
       ctx.fillRect(x0, y + 5, Math.max(1, x1 - x0), ROW - 10);
     }
     ctx.globalAlpha = 1;
-    for (const frame of row.keyframes) {
+    // Keyframes as diamonds; one that sends the object outside, hollow.
+    for (const { frame, enabled } of row.keyframes) {
       const x = this.xOf(frame);
       ctx.beginPath();
       ctx.moveTo(x, y + 3);
@@ -162,9 +163,10 @@ export class Timeline {
       ctx.lineTo(x, y + ROW - 3);
       ctx.lineTo(x - 4, y + ROW / 2);
       ctx.closePath();
+      ctx.fillStyle = enabled ? row.color : '#fff';
       ctx.fill();
-      ctx.strokeStyle = '#fff';
-      ctx.lineWidth = 1;
+      ctx.strokeStyle = enabled ? '#fff' : row.color;
+      ctx.lineWidth = 1.5;
       ctx.stroke();
     }
   }
@@ -251,7 +253,7 @@ export class Timeline {
    * @param {Extract<TimelineRow, {kind: 'track'}>} row @param {number} x @param {boolean} add
    */
   pressTrack(row, x, add) {
-    const near = row.keyframes.find((f) => Math.abs(this.xOf(f) - x) <= GRAB);
+    const near = row.keyframes.find((k) => Math.abs(this.xOf(k.frame) - x) <= GRAB)?.frame;
     this.host.selectTrack(row.id, add);
     if (x >= GUTTER) this.host.seek(near ?? this.frameAt(x));
   }

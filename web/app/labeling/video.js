@@ -20,7 +20,7 @@ import {
   shownSpans, readRanges,
 } from './video-tracks.js';
 import { changed, newId } from './model.js';
-import { el, button } from './dom.js';
+import { el, button, iconButton } from './dom.js';
 import { keyLabel } from './keymap.js';
 import { paintCaption } from './draw.js';
 
@@ -618,7 +618,7 @@ export class VideoView {
       const sequence = track.track?.sequence ?? [];
       rows.push({
         kind: 'track', id: track.id, name: `${i + 1}. ${track.labels.join(', ') || '(no label)'}`, color: this.host.editorHost.colorOf(track),
-        selected: this.host.editorHost.selection.has(track.id), spans: shownSpans(sequence, this.player.frames), keyframes: sequence.map((k) => k.frame),
+        selected: this.host.editorHost.selection.has(track.id), spans: shownSpans(sequence, this.player.frames), keyframes: sequence.map((k) => ({ frame: k.frame, enabled: k.enabled })),
       });
     });
     return rows;
@@ -654,13 +654,14 @@ export class VideoView {
     speed.addEventListener('change', () => player.setRate(Number(speed.value)));
     const seekBar = el('input', { type: 'range', class: 'gl-seek', min: 1, max: player.frames, step: 1, value: 1, 'aria-label': 'Seek' });
     seekBar.addEventListener('input', () => void this.seek(Number(seekBar.value)));
-    const playButton = button('▶', 'Play or pause (Space)', () => this.togglePlay(), 'gl-icon gl-play');
+    const playButton = iconButton('play', 'Play (Space)', () => this.togglePlay(), 'gl-icon gl-play');
+    const pauseButton = iconButton('pause', 'Pause (Space)', () => this.togglePlay(), 'gl-icon gl-pause');
     const element = el('div', { class: 'gl-transport' }, [
-      button('⏮', 'First frame (Home)', () => void this.seek(1), 'gl-icon'),
-      button('◀', 'Previous frame (← or ,; Shift: 10 frames)', () => this.step(-1), 'gl-icon gl-step-back'),
-      playButton,
-      button('▶|', 'Next frame (→ or .; Shift: 10 frames)', () => this.step(1), 'gl-icon gl-step-forward'),
-      button('⏭', 'Last frame (End)', () => void this.seek(player.frames), 'gl-icon'),
+      iconButton('first', 'First frame (Home)', () => void this.seek(1), 'gl-icon'),
+      iconButton('previous', 'Previous frame (← or ,; Shift: 10 frames)', () => this.step(-1), 'gl-icon gl-step-back'),
+      playButton, pauseButton,
+      iconButton('next', 'Next frame (→ or .; Shift: 10 frames)', () => this.step(1), 'gl-icon gl-step-forward'),
+      iconButton('last', 'Last frame (End)', () => void this.seek(player.frames), 'gl-icon'),
       el('label', { class: 'gl-frame' }, ['Frame', frameInput, `/ ${player.frames}`]),
       timeText, speed, seekBar,
     ]);
@@ -669,7 +670,8 @@ export class VideoView {
       if (document.activeElement !== frameInput) frameInput.value = String(frame);
       seekBar.value = String(frame);
       timeText.textContent = `${player.timeOf(player.frame).toFixed(3)} s`;
-      playButton.textContent = player.playing ? '❚❚' : '▶';
+      playButton.hidden = player.playing;
+      pauseButton.hidden = !player.playing;
     };
     return { element, update };
   }

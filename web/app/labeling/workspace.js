@@ -708,7 +708,12 @@ export async function createWorkspace(host, options) {
     colorOf,
     colorOfLabel,
     activeLabel,
-    pickLabel,
+    // A TimelineLabels button picks the label a drag on the timeline marks; its key marks from the frame shown.
+    pickLabel: (/** @type {ControlTag} */ control, /** @type {string} */ value) => {
+      if (control.kind !== 'TimelineLabels') return pickLabel(control, value);
+      activeLabels.set(control.name, value);
+      refresh();
+    },
     choicesOf,
     toggleChoice,
     textOf,
