@@ -68,6 +68,9 @@ after(async () => {
 async function open(url, result = []) {
   await page.evaluate(([c, r, u]) => window.gl.make(c, r, { video: u }), [VIDEO, result, url]);
   await page.mouse.move(5, 5);
+  // The first frames lay the timeline out and fit the frame to what is left.
+  await drawn();
+  await drawn();
 }
 const result = () => page.evaluate(() => window.gl.result());
 /** The frame shown (0-based) and the indexes read from its pattern, at the source and on screen. */

@@ -580,11 +580,15 @@ export class FramePlayer {
     }
   }
 
-  /** Paused or ended: settle exactly on the frame shown. */
+  /**
+   * Paused or ended: settle exactly on the frame shown last (the element's
+   * time may lag behind the frame it last presented).
+   */
   stopped() {
     if (!this.playing) return;
     this.playing = false;
-    const frame = this.video.ended ? this.index.frames - 1 : frameAtTime(this.index.timestamps, this.video.currentTime);
+    const lastShown = hasFrameCallback(this.video) ? this.frame : frameAtTime(this.index.timestamps, this.video.currentTime);
+    const frame = this.video.ended ? this.index.frames - 1 : lastShown;
     this.onChange();
     void this.seek(frame);
   }
