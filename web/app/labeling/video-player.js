@@ -170,25 +170,46 @@ export function openVideo(url) {
 }
 
 /**
- * The frame the element shows now, by the index: from the timestamp of a
- * `VideoFrame` of it where the browser has WebCodecs, else null.
- * @param {HTMLVideoElement} video @param {FrameIndex} index
+ * Whether this browser's `VideoFrame` timestamps are media times: null
+ * until a seek has compared one with the presented frame's media time.
+ * (Firefox 153's count whole seconds as microseconds.)
+ * @type {boolean | null}
  */
-function currentFrame(video, index) {
-  if (typeof VideoFrame !== 'function') return null;
+let frameTimestampsTrusted = null;
+
+/**
+ * The media time of the frame the element shows now, from a `VideoFrame`
+ * of it, or null where the browser has no WebCodecs or cannot make one yet.
+ * @param {HTMLVideoElement} video
+ */
+function frameTimestamp(video) {
+  if (typeof VideoFrame !== 'function' || frameTimestampsTrusted === false) return null;
   try {
     const frame = new VideoFrame(video);
     const time = frame.timestamp / 1e6;
     frame.close();
-    return nearestFrame(index.timestamps, time);
+    return time;
   } catch {
     return null;
   }
 }
 
 /**
- * Moves `video` to show frame i exactly, checking the frame shown (by its
- * timestamp, or else by the next presented frame's media time).
+ * The media time of the frame shown after a seek: its `VideoFrame`'s
+ * timestamp where those are trusted, else the presented frame's (learning
+ * on the way whether timestamps can be trusted).
+ * @param {HTMLVideoElement} video @param {Promise<number | null>} presented
+ */
+async function shownTime(video, presented) {
+  const stamped = frameTimestamp(video);
+  if (stamped !== null && frameTimestampsTrusted) return stamped;
+  const mediaTime = await presented;
+  if (stamped !== null && mediaTime !== null && mediaTime > 1e-3) frameTimestampsTrusted = Math.abs(stamped - mediaTime) < 1e-3;
+  return mediaTime ?? (frameTimestampsTrusted ? stamped : null);
+}
+
+/**
+ * Moves `video` to show frame i exactly, checking the frame shown.
  *
  * The middle of the frame's interval is right wherever the browser shows
  * the last frame that started. Chromium gives each frame of an MP4 the
@@ -207,12 +228,12 @@ async function exactSeek(video, index, i) {
   let shown = i;
   for (let attempt = 0; attempt < SEEK_ATTEMPTS; attempt++) {
     const target = (lo + hi) / 2;
-    const presented = typeof VideoFrame === 'function' ? null : nextPresentedTime(video);
+    const presented = nextPresentedTime(video);
     const seeked = once(video, 'seeked');
     video.currentTime = target;
     await seeked;
-    const mediaTime = presented ? await presented : null;
-    const found = currentFrame(video, index) ?? (mediaTime === null ? null : nearestFrame(t, mediaTime));
+    const time = await shownTime(video, presented);
+    const found = time === null ? null : nearestFrame(t, time);
     if (found === null || found === i) return i;
     shown = found;
     if (Math.abs(found - i) > 1) {
@@ -307,6 +328,7 @@ class ReadAhead {
     /** The run in progress: frames from..to, and the last one presented. @type {{from: number, to: number, at: number} | null} */
     this.run = null;
     this.generation = 0;
+    this.disabled = false;
     const fps = index.frames / Math.max(1e-3, index.duration);
     this.rate = Math.min(2, Math.max(0.25, READ_AHEAD_FPS / fps));
   }
@@ -323,6 +345,7 @@ class ReadAhead {
    * @param {number} from @param {number} to
    */
   start(from, to) {
+    if (this.disabled) return;
     const run = this.run;
     if (run && from >= run.from && from <= Math.max(run.at, run.from) + 1) {
       run.to = Math.max(run.to, to);
@@ -338,12 +361,16 @@ class ReadAhead {
     const video = this.video;
     video.pause();
     if (video.readyState < HTMLMediaElement.HAVE_METADATA) await once(video, 'loadedmetadata');
-    await exactSeek(video, this.index, run.from);
+    const first = await exactSeek(video, this.index, run.from);
     if (generation !== this.generation) return;
-    this.keep(run);
-    const onFrame = () => {
+    // Without trusted frame timestamps (Firefox) a frame kept in a callback
+    // may be the one before: keep none, every step seeks.
+    if (frameTimestampsTrusted === false) this.disabled = true;
+    if (!frameTimestampsTrusted) return this.stop();
+    this.keep(run, this.index.timestamps[first]);
+    const onFrame = (/** @type {number} */ _, /** @type {VideoFrameCallbackMetadata} */ metadata) => {
       if (generation !== this.generation) return;
-      if (this.keep(run) >= run.to || video.ended) this.stop();
+      if (this.keep(run, metadata.mediaTime) >= run.to || video.ended) this.stop();
       else video.requestVideoFrameCallback(onFrame);
     };
     video.requestVideoFrameCallback(onFrame);
@@ -353,12 +380,20 @@ class ReadAhead {
 
   /**
    * Keep the frame the element shows, under the index its own timestamp
-   * gives (not the callback's, which may describe a frame already replaced).
-   * @param {{from: number, to: number, at: number}} run
+   * gives where those are trusted (a callback's media time may describe a
+   * frame already replaced), else the callback's.
+   * @param {{from: number, to: number, at: number}} run @param {number} mediaTime
+   * @returns {number} the frame's index
    */
-  keep(run) {
-    const frame = new VideoFrame(this.video);
-    const i = nearestFrame(this.index.timestamps, frame.timestamp / 1e6);
+  keep(run, mediaTime) {
+    let frame;
+    try {
+      frame = new VideoFrame(this.video);
+    } catch {
+      return run.at;
+    }
+    const time = frameTimestampsTrusted ? frame.timestamp / 1e6 : mediaTime;
+    const i = nearestFrame(this.index.timestamps, time);
     run.at = Math.max(run.at, i);
     if (i < run.from || i > run.to || this.cache.get(i)) frame.close();
     else this.cache.put(i, frame);
