@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { api, dragMouse, importFiles, launchBrowser, recordErrors, signIn, startGloss, tokenFor, ADMIN_PASSWORD } from './support.mjs';
+import { api, dragMouse, importFiles, launchBrowser, projectWithAnnotator, recordErrors, signIn, startGloss } from './support.mjs';
 import { videoFixtures, GENERATED, TRACK_SIZE } from './video-fixtures.mjs';
 
 const PASSWORD = 'annotator-password';
@@ -46,12 +46,7 @@ const pageErrors = [];
 before(async () => {
   const { track } = await videoFixtures();
   gloss = await startGloss();
-  admin = await tokenFor(gloss.base, 'admin', ADMIN_PASSWORD);
-  assert.equal((await api(gloss.base, admin, 'POST', '/users', { username: 'ann1', password: PASSWORD, role: 'annotator' })).status, 201);
-  const project = await api(gloss.base, admin, 'POST', '/projects', { name: 'Traffic video', label_config: CONFIG });
-  assert.equal(project.status, 201, JSON.stringify(project.body));
-  projectId = project.body.id;
-  assert.equal((await api(gloss.base, admin, 'POST', `/projects/${projectId}/members`, { username: 'ann1', role: 'annotator' })).status, 200);
+  ({ admin, projectId } = await projectWithAnnotator(gloss.base, 'Traffic video', CONFIG, PASSWORD));
   try {
     await importFiles(gloss.base, admin, projectId, [{ name: 'track.mp4', bytes: readFileSync(track), type: 'video/mp4' }]);
   } catch (error) {

@@ -15,6 +15,8 @@
 // at once. Frames are kept within a window around the frame shown, sized
 // to a memory budget.
 
+import { lastAtMost } from './video-tracks.js';
+
 /**
  * @typedef {{frames: number, timestamps: number[], duration: number, exact: boolean}} FrameIndex
  * `exact`: the times come from the container (the server's frame index);
@@ -27,14 +29,21 @@ export const DEFAULT_FRAME_RATE = 25;
 const CACHE_BUDGET = 256 * 1024 * 1024;
 /** Frames kept at most, and at least, whatever the budget says. */
 const CACHE_FRAMES = { min: 8, max: 240 };
-/** The read-ahead plays this many frames a second (faster drops frames in software rendering). */
-const READ_AHEAD_FPS = 40;
+/**
+ * The read-ahead plays so that its shortest frames last this long on screen
+ * (shorter ones the compositor may skip: at 60 Hz, two refreshes).
+ */
+const READ_AHEAD_FRAME_S = 1 / 30;
+/** A frame no seek lands on is caught by playing past it this much slower. */
+const RESCUE_SLOWER = 2;
 /** A step waits for the read-ahead when the frame is this close to where it plays. */
 const READ_AHEAD_WAIT = 6;
 /** After this long without a seek, the visible element catches up with a kept frame shown. */
 const SETTLE_MS = 250;
 /** Seeks tried at most to land on one frame (see exactSeek). */
 const SEEK_ATTEMPTS = 6;
+/** How long a seek waits for `seeked` at most. */
+const SEEKED_TIMEOUT_MS = 3000;
 /** How long a seek waits for the browser to report the frame presented. */
 const FRAME_CALLBACK_TIMEOUT_MS = 300;
 
@@ -87,20 +96,8 @@ export async function fetchFrameIndex(url) {
  * @param {readonly number[]} timestamps @param {number} t
  */
 export function frameAtTime(timestamps, t) {
-  let lo = 0;
-  let hi = timestamps.length - 1;
-  let found = 0;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    // A microsecond of slack: browsers keep media times in microseconds.
-    if (timestamps[mid] <= t + 1e-6) {
-      found = mid;
-      lo = mid + 1;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  return found;
+  // A microsecond of slack: browsers keep media times in microseconds.
+  return Math.max(0, lastAtMost(timestamps.length, (i) => timestamps[i], t + 1e-6));
 }
 
 /**
@@ -128,11 +125,29 @@ export function seekTime(index, i, duration) {
 const hasFrameCallback = (video) => typeof video.requestVideoFrameCallback === 'function';
 
 /**
- * Resolves at the next event of that name on `target`.
- * @param {EventTarget} target @param {string} name
+ * The display time of the shortest frames (the 2nd percentile, so that a
+ * stray timestamp does not decide), seconds.
+ * @param {FrameIndex} index
  */
-function once(target, name) {
-  return new Promise((resolve) => target.addEventListener(name, resolve, { once: true }));
+function shortestFrame(index) {
+  const t = index.timestamps;
+  const intervals = t.slice(1).map((time, i) => time - t[i]).filter((d) => d > 0).sort((a, b) => a - b);
+  return intervals.length ? intervals[Math.floor(intervals.length * 0.02)] : index.duration || READ_AHEAD_FRAME_S;
+}
+
+/**
+ * Resolves at the next event of that name on `target`, or after `ms` (a
+ * seek the browser dropped must not hang the player).
+ * @param {EventTarget} target @param {string} name @param {number} [ms]
+ */
+function once(target, name, ms = Infinity) {
+  return new Promise((resolve) => {
+    const timer = Number.isFinite(ms) ? setTimeout(resolve, ms) : 0;
+    target.addEventListener(name, () => {
+      clearTimeout(timer);
+      resolve(undefined);
+    }, { once: true });
+  });
 }
 
 /**
@@ -229,7 +244,7 @@ async function exactSeek(video, index, i) {
   for (let attempt = 0; attempt < SEEK_ATTEMPTS; attempt++) {
     const target = (lo + hi) / 2;
     const presented = nextPresentedTime(video);
-    const seeked = once(video, 'seeked');
+    const seeked = once(video, 'seeked', SEEKED_TIMEOUT_MS);
     video.currentTime = target;
     await seeked;
     const time = await shownTime(video, presented);
@@ -325,12 +340,11 @@ class ReadAhead {
     this.video.muted = true;
     this.video.preload = 'auto';
     this.video.src = url;
-    /** The run in progress: frames from..to, and the last one presented. @type {{from: number, to: number, at: number} | null} */
+    /** The run in progress: frames from..to, the last one presented, its playback rate. @type {{from: number, to: number, at: number, rate: number} | null} */
     this.run = null;
     this.generation = 0;
     this.disabled = false;
-    const fps = index.frames / Math.max(1e-3, index.duration);
-    this.rate = Math.min(2, Math.max(0.25, READ_AHEAD_FPS / fps));
+    this.rate = Math.min(2, Math.max(0.25, shortestFrame(index) / READ_AHEAD_FRAME_S));
   }
 
   /** Whether frame i is about to be kept by the run in progress. @param {number} i */
@@ -342,21 +356,35 @@ class ReadAhead {
   /**
    * Keep frames from..to: the run in progress goes on (to the later end)
    * when it is about to reach `from`, else a new run starts there.
-   * @param {number} from @param {number} to
+   * @param {number} from @param {number} to @param {number} [rate] playback rate (slower to catch short frames)
    */
-  start(from, to) {
+  start(from, to, rate = this.rate) {
     if (this.disabled) return;
     const run = this.run;
-    if (run && from >= run.from && from <= Math.max(run.at, run.from) + 1) {
+    if (run && from >= run.from && from <= Math.max(run.at, run.from) + 1 && rate === run.rate) {
       run.to = Math.max(run.to, to);
       return;
     }
     const generation = ++this.generation;
-    this.run = { from, to, at: from - 1 };
+    this.run = { from, to, at: from - 1, rate };
     void this.play(generation, this.run);
   }
 
-  /** @param {number} generation @param {{from: number, to: number, at: number}} run */
+  /**
+   * Catch frame i by playing over it slowly (for a frame no seek shows:
+   * Chromium may give an MP4 frame's whole interval to the one before);
+   * resolves true once it is kept.
+   * @param {number} i
+   */
+  rescue(i) {
+    if (this.disabled || this.cache.get(i)) return Promise.resolve(Boolean(this.cache.get(i)));
+    const from = Math.max(0, i - 1);
+    this.start(from, Math.min(this.index.frames - 1, i + 2), this.rate / RESCUE_SLOWER);
+    const seconds = (this.index.timestamps[Math.min(this.index.frames - 1, i + 1)] - this.index.timestamps[from]) * RESCUE_SLOWER / this.rate;
+    return this.cache.wait(i, 500 + seconds * 1000);
+  }
+
+  /** @param {number} generation @param {{from: number, to: number, at: number, rate: number}} run */
   async play(generation, run) {
     const video = this.video;
     video.pause();
@@ -374,7 +402,7 @@ class ReadAhead {
       else video.requestVideoFrameCallback(onFrame);
     };
     video.requestVideoFrameCallback(onFrame);
-    video.playbackRate = this.rate;
+    video.playbackRate = run.rate;
     video.play().catch(() => this.stop());
   }
 
@@ -431,6 +459,10 @@ export class FramePlayer {
     /** The frame shown, and the one asked for last. */
     this.frame = 0;
     this.target = 0;
+    /** Which way the last seek went: -1 backwards, 1 forwards (what to read ahead). */
+    this.direction = 1;
+    /** Seeks of the element that did not land on their frame (the benchmark reports them). */
+    this.misses = 0;
     /** The frame the element itself shows, -1 when unknown. */
     this.elementFrame = -1;
     /** @type {CanvasImageSource} */
@@ -477,6 +509,7 @@ export class FramePlayer {
   async seek(i) {
     if (this.destroyed) return;
     const frame = Math.max(0, Math.min(this.index.frames - 1, Math.round(i)));
+    if (frame !== this.target) this.direction = frame < this.target ? -1 : 1;
     this.target = frame;
     if (this.playing) {
       // Not stopped(): it would settle on the frame playing had reached.
@@ -515,8 +548,17 @@ export class FramePlayer {
           this.elementFrame = await exactSeek(this.video, this.index, wanted);
         }
         if (this.destroyed) return;
-        // The frame the browser shows, even where it disagrees with the index.
-        if (this.target === wanted) return this.show(this.elementFrame, this.video);
+        if (this.target === wanted && this.elementFrame !== wanted && (await this.readAhead?.rescue(wanted))) {
+          if (this.target === wanted) this.show(wanted, /** @type {VideoFrame} */ (this.cache.get(wanted)));
+          return;
+        }
+        if (this.target === wanted) {
+          if (this.elementFrame !== wanted) this.misses++;
+          // A kept frame shown stays when the element could not land on it;
+          // otherwise the frame the browser shows, even where it disagrees with the index.
+          if (this.elementFrame === wanted || this.source === this.video || this.frame !== wanted) this.show(this.elementFrame, this.video);
+          return;
+        }
         // seek() showed a kept frame meanwhile; the element catches up later.
         if (this.cache.get(this.target)) return;
       }
@@ -541,24 +583,30 @@ export class FramePlayer {
     if (source !== this.video) this.settleTimer = window.setTimeout(() => void this.seekElement(), SETTLE_MS);
   }
 
-  /** Keep the frames after `frame`, or failing that those before it. @param {number} frame */
+  /**
+   * Keep the frames around `frame`: those ahead first, or, stepping
+   * backwards, those behind (one run at a time there: a run plays forwards,
+   * so it fills from the bottom of the window up to `frame`).
+   * @param {number} frame
+   */
   readAheadFrom(frame) {
-    if (!this.readAhead) return;
+    const readAhead = this.readAhead;
+    if (!readAhead) return;
     const ahead = Math.floor((this.cache.limit * 2) / 3);
     const last = Math.min(this.index.frames - 1, frame + ahead);
-    for (let i = frame + 1; i <= last; i++) {
-      if (!this.cache.get(i)) {
-        this.readAhead.start(i, last);
-        return;
-      }
-    }
     const first = Math.max(0, frame - (this.cache.limit - ahead - 1));
-    for (let i = first; i < frame; i++) {
-      if (!this.cache.get(i)) {
-        this.readAhead.start(i, frame - 1);
-        return;
-      }
+    const missing = (/** @type {number} */ from, /** @type {number} */ to) => {
+      for (let i = from; i <= to; i++) if (!this.cache.get(i)) return i;
+      return -1;
+    };
+    const behind = missing(first, frame - 1);
+    if (this.direction < 0 && behind >= 0) {
+      if (!readAhead.run) readAhead.start(behind, frame - 1);
+      return;
     }
+    const next = missing(frame + 1, last);
+    if (next >= 0) readAhead.start(next, last);
+    else if (behind >= 0) readAhead.start(behind, frame - 1);
   }
 
   async play() {

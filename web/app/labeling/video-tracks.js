@@ -25,16 +25,17 @@ const finite = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : Number.
 const boxOf = (k) => ({ x: k.x, y: k.y, width: k.width, height: k.height, rotation: k.rotation });
 
 /**
- * The position of the last keyframe at or before `frame`, -1 when none.
- * @param {readonly Keyframe[]} sequence @param {number} frame
+ * The last position in 0..length-1 whose value is at most `x`, -1 when
+ * none; `valueAt` must not decrease with the position (a binary search).
+ * @param {number} length @param {(i: number) => number} valueAt @param {number} x
  */
-export function keyframeIndexAt(sequence, frame) {
+export function lastAtMost(length, valueAt, x) {
   let lo = 0;
-  let hi = sequence.length - 1;
+  let hi = length - 1;
   let found = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (sequence[mid].frame <= frame) {
+    if (valueAt(mid) <= x) {
       found = mid;
       lo = mid + 1;
     } else {
@@ -42,6 +43,14 @@ export function keyframeIndexAt(sequence, frame) {
     }
   }
   return found;
+}
+
+/**
+ * The position of the last keyframe at or before `frame`, -1 when none.
+ * @param {readonly Keyframe[]} sequence @param {number} frame
+ */
+export function keyframeIndexAt(sequence, frame) {
+  return lastAtMost(sequence.length, (i) => sequence[i].frame, frame);
 }
 
 /**
