@@ -109,7 +109,10 @@ try {
         latencies.push(performance.now() - t0);
       }
       const seconds = (performance.now() - start) / 1000;
-      return { framesPerSecond: Math.round((stepCount / seconds) * 10) / 10, p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: percentile(latencies, 100) };
+      return {
+        framesPerSecond: Math.round((stepCount / seconds) * 10) / 10, p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: percentile(latencies, 100),
+        over50ms: latencies.filter((ms) => ms > 50).length,
+      };
     };
     const forward = await stepRun('ArrowRight', 1);
     const backward = await stepRun('ArrowLeft', -1);

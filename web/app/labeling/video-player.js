@@ -31,13 +31,17 @@ const CACHE_BUDGET = 256 * 1024 * 1024;
 const CACHE_FRAMES = { min: 8, max: 240 };
 /**
  * The read-ahead plays so that its shortest frames last this long on screen
- * (shorter ones the compositor may skip: at 60 Hz, two refreshes).
+ * (shorter ones the compositor may skip at 60 Hz; faster than stepping at 30 a second).
  */
-const READ_AHEAD_FRAME_S = 1 / 30;
+const READ_AHEAD_FRAME_S = 1 / 40;
 /** A frame no seek lands on is caught by playing past it this much slower. */
 const RESCUE_SLOWER = 2;
-/** A step waits for the read-ahead when the frame is this close to where it plays. */
-const READ_AHEAD_WAIT = 6;
+/**
+ * A step waits for the read-ahead when it will present the frame within
+ * this long (a seek costs up to a group of pictures' decoding; stepping
+ * backwards, the first frame behind comes last in a run, the rest at once).
+ */
+const READ_AHEAD_WAIT_MS = 800;
 /** After this long without a seek, the visible element catches up with a kept frame shown. */
 const SETTLE_MS = 250;
 /** Seeks tried at most to land on one frame (see exactSeek). */
@@ -347,10 +351,23 @@ class ReadAhead {
     this.rate = Math.min(2, Math.max(0.25, shortestFrame(index) / READ_AHEAD_FRAME_S));
   }
 
-  /** Whether frame i is about to be kept by the run in progress. @param {number} i */
-  coming(i) {
+  /** Whether frame i lies within the run in progress (or just before it). @param {number} i */
+  covers(i) {
+    return Boolean(this.run && i >= this.run.from - 1 && i <= this.run.to);
+  }
+
+  /**
+   * When the run in progress will have kept frame i, in milliseconds from
+   * now (about), or null when it will not.
+   * @param {number} i
+   */
+  arrival(i) {
     const run = this.run;
-    return Boolean(run && i >= run.from && i <= run.to && i - Math.max(run.at, run.from - 1) <= READ_AHEAD_WAIT);
+    if (!run || i < run.from || i > run.to || i <= run.at) return null;
+    const t = this.index.timestamps;
+    // Before its first frame the run still seeks: count a frame's worth more.
+    const from = Math.max(run.at, run.from - 1);
+    return ((t[i] - t[Math.max(0, from)]) / run.rate) * 1000 + (run.at < run.from ? 100 : 0);
   }
 
   /**
@@ -522,7 +539,8 @@ export class FramePlayer {
       this.show(frame, kept);
       return;
     }
-    if (this.readAhead?.coming(frame) && (await this.cache.wait(frame, 400))) {
+    const arrival = this.readAhead?.arrival(frame) ?? null;
+    if (arrival !== null && arrival <= READ_AHEAD_WAIT_MS && (await this.cache.wait(frame, arrival + 300))) {
       if (this.target === frame) this.show(frame, /** @type {VideoFrame} */ (this.cache.get(frame)));
       return;
     }
@@ -544,6 +562,9 @@ export class FramePlayer {
       for (;;) {
         const wanted = this.target;
         if (this.elementFrame !== wanted) {
+          // A frame elsewhere first: the read-ahead would take half the decoding.
+          // (A frame its run skipped, it goes on past.)
+          if (!this.readAhead?.covers(wanted)) this.readAhead?.stop();
           this.elementFrame = -1;
           this.elementFrame = await exactSeek(this.video, this.index, wanted);
         }
