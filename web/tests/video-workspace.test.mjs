@@ -273,6 +273,12 @@ test('tracks: a box drawn makes a track, a box moved on another frame a keyframe
   close(held.x, sequence[1].x, 'held x');
   // The region list names the track.
   assert.match(await page.locator('.gl-region-row:not([hidden]) .gl-region-text').first().textContent(), /Car · track \(2 keyframes\)/);
+  // The keyboard map lists the video's keys.
+  await press('?');
+  const keys = await page.$$eval('.gl-keymap kbd', (kbds) => kbds.map((k) => k.textContent));
+  for (const key of ['Space', '← → or , .', 'Home', 'End', '[', ']', 'O', 'Q', 'Shift+Del', 'X', 'M', 'T', '3', '4']) assert.ok(keys.includes(key), `${key} in ${keys}`);
+  assert.ok(!keys.includes('→'), 'keys of a group are named once');
+  await press('Escape');
   // Undo takes the keyframe back.
   await press('Control+z');
   assert.deepEqual((await sequenceOf()).map((k) => k.frame), [1]);

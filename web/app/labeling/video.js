@@ -715,8 +715,8 @@ export class VideoView {
     /** @type {VideoCommand[]} */
     const list = steps.map(([key, delta], i) => [key, i === 0 ? 'Video: previous / next frame (Shift: 10 frames)' : '', () => this.step(delta), i === 0 ? '← → or , .' : undefined]);
     list.push(
-      ['home', 'Video: first frame', () => (void this.seek(1), true)],
-      ['end', 'Video: last frame', () => (void this.seek(this.player.frames), true)],
+      ['home', 'Video: first frame', () => (void this.seek(1), true), 'Home'],
+      ['end', 'Video: last frame', () => (void this.seek(this.player.frames), true), 'End'],
       ['[', 'Video: the selected track\'s previous keyframe', () => this.jumpKeyframe(-1)],
       [']', 'Video: the selected track\'s next keyframe', () => this.jumpKeyframe(1)],
     );

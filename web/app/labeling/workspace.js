@@ -888,7 +888,8 @@ export async function createWorkspace(host, options) {
       return;
     }
     /** @type {[string, string][]} */
-    const rows = commands.filter((c) => !hotkeys.has(c.key)).map((c) => [c.label ?? keyLabel(c.key), c.what]);
+    // Keys without a text of their own are named in the row of the first of their group.
+    const rows = commands.filter((c) => !hotkeys.has(c.key) && c.what).map((c) => [c.label ?? keyLabel(c.key), c.what]);
     for (const [key, option] of hotkeys) rows.push([keyLabel(key), `${option.control.kind === 'Choices' ? 'Choice' : 'Label'} “${option.value}” (${option.control.name})`]);
     rows.push(...MOUSE_HELP, ...(videoViews.length ? VIDEO_MOUSE_HELP : []), ...(options.extraKeys ?? []));
     overlay = keymapOverlay(rows);
