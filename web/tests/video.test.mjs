@@ -12,6 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { inflateRawSync } from 'node:zlib';
 import { api, dragMouse, importFiles, launchBrowser, projectWithAnnotator, recordErrors, signIn, startGloss } from './support.mjs';
 import { videoFixtures, GENERATED, TRACK_SIZE } from './video-fixtures.mjs';
 
@@ -121,10 +122,11 @@ test('an annotator draws a box on frame 1, moves it on frame 30, submits; the tr
   const exported = await fetch(`${gloss.base}/api/v1/projects/${projectId}/export?format=json`, { headers: { Authorization: `Bearer ${admin}` } });
   assert.equal(exported.status, 200);
   const text = await exported.text();
-  const tracks = [...text.matchAll(/"type":\s*"videorectangle"/g)];
+  const annotations = JSON.parse(text).flatMap((/** @type {any} */ task) => task.annotations ?? []);
+  assert.equal(annotations.length, 1, text.slice(0, 2000));
+  const tracks = annotations[0].result.filter((/** @type {any} */ r) => r.type === 'videorectangle');
   assert.equal(tracks.length, 1, text.slice(0, 2000));
-  const item = findTrack(JSON.parse(text));
-  assert.ok(item, 'the track is in the export');
+  const item = tracks[0];
   assert.deepEqual(item.value.labels, ['Car']);
   const sequence = item.value.sequence;
   assert.deepEqual(sequence.map((/** @type {any} */ k) => [k.frame, k.enabled]), [[1, true], [30, true]]);
@@ -133,13 +135,18 @@ test('an annotator draws a box on frame 1, moves it on frame 30, submits; the tr
     for (const key of ['x', 'y', 'width', 'height']) assert.ok(Math.abs(keyframe[key] - box[key]) < 1.5, `${key}: ${keyframe[key]} vs ${box[key]}`);
   }
 
-  // Where the server exports MOT, frames 1–30 each have the interpolated box, in pixels.
+  // Where the server exports MOT (a zip: <video>/gt/gt.txt), frames 1–30
+  // each have the interpolated box, in pixels: frame, id, left, top, width, height, ...
   const mot = await fetch(`${gloss.base}/api/v1/projects/${projectId}/export?format=mot`, { headers: { Authorization: `Bearer ${admin}` } });
   if (mot.status !== 200) {
     t.diagnostic(`format=mot answers ${mot.status}: the interpolated rows were not checked`);
     return;
   }
-  const rows = (await mot.text()).split('\n').filter((line) => /^\d/.test(line)).map((line) => line.split(',').map(Number));
+  const files = unzip(Buffer.from(await mot.arrayBuffer()));
+  const gt = [...files.keys()].find((name) => name.endsWith('gt/gt.txt'));
+  assert.ok(gt, `gt.txt in ${[...files.keys()]}`);
+  const rows = String(files.get(gt)).split('\n').filter((line) => /^\d/.test(line)).map((line) => line.split(',').map(Number));
+  assert.equal(rows.length, 40, 'frames 1 to 40: the box stays after its last keyframe');
   for (const frame of [1, 10, 15, 30]) {
     const row = rows.find((r) => r[0] === frame);
     assert.ok(row, `a MOT row for frame ${frame}`);
@@ -155,13 +162,28 @@ test('no page logged an error', (t) => {
   assert.deepEqual(pageErrors, []);
 });
 
-/** The first `videorectangle` item anywhere in an export. @param {unknown} value @returns {any} */
-function findTrack(value) {
-  if (!value || typeof value !== 'object') return null;
-  if (!Array.isArray(value) && /** @type {any} */ (value).type === 'videorectangle') return value;
-  for (const child of Object.values(value)) {
-    const found = findTrack(child);
-    if (found) return found;
+/**
+ * The files of a zip archive by name (stored or deflated entries, read
+ * through its central directory).
+ * @param {Buffer} zip
+ * @returns {Map<string, Buffer>}
+ */
+function unzip(zip) {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  assert.ok(end >= 0, 'a zip archive');
+  /** @type {Map<string, Buffer>} */
+  const files = new Map();
+  let at = zip.readUInt32LE(end + 16);
+  for (let n = zip.readUInt16LE(end + 10); n > 0; n--) {
+    const method = zip.readUInt16LE(at + 10);
+    const size = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const local = zip.readUInt32LE(at + 42);
+    const name = zip.toString('utf8', at + 46, at + 46 + nameLength);
+    const data = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const bytes = zip.subarray(data, data + size);
+    files.set(name, method === 8 ? inflateRawSync(bytes) : bytes);
+    at += 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
   }
-  return null;
+  return files;
 }
