@@ -3,9 +3,14 @@
 // A page may also PUT files under /scratch/ (kept in memory, served back),
 // so that what it generates, such as a benchmark's image, comes from this
 // origin as the app's media do.
+// Byte ranges are served (video elements seek with them). `/api/v1/media/<name>`
+// stands in for the server's media route, serving web/tests/generated/<name>
+// (or `<mediaRoot>/<name>`), and `/api/v1/media/<name>/frames` its frame
+// index, `<name>.frames.json` beside it.
 
 import http from 'node:http';
 import fs from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import path from 'node:path';
 
 const TYPES = {
@@ -17,17 +22,33 @@ const TYPES = {
   '.png': 'image/png',
   '.jpg': 'image/jpeg',
   '.svg': 'image/svg+xml',
+  '.mp4': 'video/mp4',
+  '.webm': 'video/webm',
 };
 
 export const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'";
 
 /**
+ * The file a request path names: under the root, or a generated medium.
+ * @param {string} base @param {string} mediaRoot @param {string} pathname
+ */
+function fileFor(base, mediaRoot, pathname) {
+  const media = /^\/api\/v1\/media\/([^/]+)(\/frames)?$/.exec(pathname);
+  const file = media ? path.resolve(mediaRoot, media[2] ? `${media[1]}.frames.json` : media[1]) : path.resolve(base, `.${pathname}`);
+  const inside = media ? mediaRoot : base;
+  if (file !== inside && !file.startsWith(inside + path.sep)) throw new Error('outside root');
+  return file;
+}
+
+/**
  * Serve `root` on 127.0.0.1 at a free port.
  * @param {string} root
+ * @param {{mediaRoot?: string}} [options] where `/api/v1/media/` files come from (default: web/tests/generated under root)
  * @returns {Promise<{url: string, close: () => Promise<void>}>}
  */
-export async function serve(root) {
+export async function serve(root, options = {}) {
   const base = path.resolve(root);
+  const mediaRoot = path.resolve(options.mediaRoot ?? path.join(base, 'web', 'tests', 'generated'));
   /** @type {Map<string, Buffer>} */
   const scratch = new Map();
   const server = http.createServer(async (req, res) => {
@@ -37,15 +58,24 @@ export async function serve(root) {
         serveScratch(scratch, pathname, req, res);
         return;
       }
-      const file = path.resolve(base, `.${pathname}`);
-      if (file !== base && !file.startsWith(base + path.sep)) throw new Error('outside root');
-      const body = await fs.readFile(file);
-      res.writeHead(200, {
+      const file = fileFor(base, mediaRoot, pathname);
+      const { size } = await fs.stat(file);
+      const headers = {
         'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
         'content-security-policy': CSP,
         'cache-control': 'no-store',
-      });
-      res.end(body);
+        'accept-ranges': 'bytes',
+      };
+      const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
+      if (range && (range[1] || range[2])) {
+        const start = range[1] ? Number(range[1]) : Math.max(0, size - Number(range[2]));
+        const end = range[1] && range[2] ? Math.min(Number(range[2]), size - 1) : size - 1;
+        res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${end}/${size}`, 'content-length': end - start + 1 });
+        createReadStream(file, { start, end }).pipe(res);
+        return;
+      }
+      res.writeHead(200, { ...headers, 'content-length': size });
+      createReadStream(file).pipe(res);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' });
       res.end('not found');

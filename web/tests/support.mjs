@@ -187,6 +187,23 @@ export async function importFiles(base, token, projectId, files) {
   return job;
 }
 
+/**
+ * A project with `config`, made by the admin, with `ann1` (a new annotator
+ * account with `password`) as its annotator.
+ * @param {string} base @param {string} name @param {string} config @param {string} password
+ * @returns {Promise<{admin: string, projectId: number}>}
+ */
+export async function projectWithAnnotator(base, name, config, password) {
+  const admin = await tokenFor(base, 'admin', ADMIN_PASSWORD);
+  const user = await api(base, admin, 'POST', '/users', { username: 'ann1', password, role: 'annotator' });
+  if (user.status !== 201) throw new Error(`user ann1: ${user.status} ${JSON.stringify(user.body)}`);
+  const project = await api(base, admin, 'POST', '/projects', { name, label_config: config });
+  if (project.status !== 201) throw new Error(`project: ${project.status} ${JSON.stringify(project.body)}`);
+  const member = await api(base, admin, 'POST', `/projects/${project.body.id}/members`, { username: 'ann1', role: 'annotator' });
+  if (member.status !== 200) throw new Error(`member: ${member.status} ${JSON.stringify(member.body)}`);
+  return { admin, projectId: project.body.id };
+}
+
 /** @param {string} base @param {string} username @param {string} password */
 export async function tokenFor(base, username, password) {
   const { status, body } = await api(base, null, 'POST', '/auth/token', { username, password });

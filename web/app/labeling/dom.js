@@ -40,6 +40,12 @@ export function button(text, title, onClick, className = '') {
 const ICON_PATHS = {
   eye: ['M1.5 8C3.3 4.8 5.5 3.5 8 3.5S12.7 4.8 14.5 8C12.7 11.2 10.5 12.5 8 12.5S3.3 11.2 1.5 8Z', 'M8 6a2 2 0 1 0 0 4a2 2 0 1 0 0-4Z'],
   lock: ['M3.5 7.5h9v6.5h-9Z', 'M5.5 7.5V5.5a2.5 2.5 0 0 1 5 0v2'],
+  play: ['M4.5 2.5v11l9-5.5Z'],
+  pause: ['M4.5 2.5v11', 'M11.5 2.5v11'],
+  previous: ['M11.5 2.5v11l-7-5.5Z'],
+  next: ['M4.5 2.5v11l7-5.5Z'],
+  first: ['M3 2.5v11', 'M13 2.5v11l-8-5.5Z'],
+  last: ['M13 2.5v11', 'M3 2.5v11l8-5.5Z'],
 };
 
 /**

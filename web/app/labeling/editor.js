@@ -71,14 +71,14 @@ const isMark = (region) => region.kind === 'point' || region.kind === 'skeleton'
 export class ImageEditor {
   /**
    * @param {ObjectTag} object
-   * @param {HTMLImageElement} image
+   * @param {HTMLImageElement | HTMLVideoElement} image a video's frames: see video.js
    * @param {EditorHost} host
    */
   constructor(object, image, host) {
     this.object = object;
     this.image = image;
-    this.imageWidth = image.naturalWidth || image.width;
-    this.imageHeight = image.naturalHeight || image.height;
+    this.imageWidth = image instanceof HTMLVideoElement ? image.videoWidth : image.naturalWidth || image.width;
+    this.imageHeight = image instanceof HTMLVideoElement ? image.videoHeight : image.naturalHeight || image.height;
     this.host = host;
     this.view = new View();
     this.userMovedView = false;

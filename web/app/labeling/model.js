@@ -14,6 +14,11 @@ import { maskFromValue, maskValue, MASK_KEYS } from './mask.js';
 /** @typedef {import('./types.js').RegionKind} RegionKind */
 /** @typedef {'rect' | 'polygon' | 'ellipse' | 'polyline' | 'point' | 'brush'} ShapeTool */
 
+import { readTrack, trackValue } from './video-tracks.js';
+
+/** The result type of a video track (a box followed through a video). */
+export const TRACK_TYPE = 'videorectangle';
+
 /**
  * Result types that draw a region: the region kind, and the value key
  * holding their labels (null for the unlabelled variants).
@@ -71,11 +76,13 @@ export const CONTROL_RESULT_TYPE = /** @type {Record<string, string>} */ (
  */
 export function toolOf(control) {
   if (control.skeleton) return 'skeleton';
+  // A video's boxes are drawn on a frame as image boxes are.
+  if (control.kind === 'VideoRectangle') return 'rect';
   return SHAPE_CONTROLS[control.kind]?.tool ?? null;
 }
 
 /** The result type a region of each kind is written as when its control is unknown. */
-const FALLBACK_TYPE = { rect: 'rectangle', polygon: 'polygon', ellipse: 'ellipse', polyline: 'polyline', point: 'keypoint', skeleton: 'keypointlabels', mask: 'brush' };
+const FALLBACK_TYPE = { rect: 'rectangle', polygon: 'polygon', ellipse: 'ellipse', polyline: 'polyline', point: 'keypoint', skeleton: 'keypointlabels', mask: 'brush', track: TRACK_TYPE };
 
 /** Size new points are drawn at, percent of the image width (Label Studio's `width`). */
 export const POINT_SIZE = 0.5;
@@ -143,6 +150,11 @@ export function readResult(items, config) {
     if (!item || typeof item !== 'object') continue;
     const id = typeof item.id === 'string' ? item.id : null;
     if (id && done.has(id)) continue;
+    if (item.type === TRACK_TYPE) {
+      if (id) done.add(id);
+      entries.push(trackFromItem(item, config));
+      continue;
+    }
     if (REGION_TYPES[item.type]) {
       // The geometry item first, then the others with its id.
       const group = id ? [item, ...(attached.get(id) ?? [])] : [item];
@@ -219,6 +231,28 @@ function skeletonFromJoints(id, joints) {
   const region = newRegion({ kind: 'skeleton', id, control: joints[0].control, object: joints[0].object, labels: [], labelControl: null, joints });
   const items = joints.map((joint) => written.get(joint));
   if (items.every((i) => i !== undefined)) written.set(region, items.flat());
+  return region;
+}
+
+/**
+ * A video track; untouched, it writes back the item as it came. Its labels
+ * (`value.labels`) are those of the video's `Labels` control.
+ * @param {ResultItem} item @param {LabelConfig} config
+ */
+function trackFromItem(item, config) {
+  const value = item.value ?? {};
+  const labels = config.controls.find((c) => c.kind === 'Labels' && c.to_names.includes(item.to_name));
+  const region = newRegion({
+    kind: 'track',
+    id: typeof item.id === 'string' ? item.id : newId(),
+    control: item.from_name,
+    object: item.to_name,
+    labels: stringList(value.labels),
+    labelControl: labels?.name ?? null,
+    items: [item],
+    track: readTrack(value),
+  });
+  if (region.id === item.id) written.set(region, [Object.freeze(item)]);
   return region;
 }
 
@@ -308,7 +342,9 @@ function geometry(region) {
 export function writeRegion(region, sizes, controls) {
   const cached = written.get(region);
   if (cached) return cached;
-  const out = region.kind === 'skeleton' ? writeSkeleton(region, sizes, controls) : writeShape(region, sizes, controls);
+  const out = region.kind === 'skeleton' ? writeSkeleton(region, sizes, controls)
+    : region.kind === 'track' ? [writeTrack(region)]
+      : writeShape(region, sizes, controls);
   for (const item of out) Object.freeze(item);
   written.set(region, out);
   return out;
@@ -381,6 +417,17 @@ function attachedValue(value, region, geo) {
   const out = { ...value };
   for (const key of MASK_KEYS) delete out[key];
   return out;
+}
+
+/**
+ * A track's `videorectangle` item, keeping the other keys of the one it was read from.
+ * @param {Region} region a track
+ * @returns {ResultItem}
+ */
+function writeTrack(region) {
+  const base = region.items[0] ?? {};
+  const track = region.track ?? { sequence: [], framesCount: 0, duration: 0 };
+  return { ...base, id: region.id, from_name: region.control, to_name: region.object, type: TRACK_TYPE, value: trackValue(track, region.labels, base.value) };
 }
 
 /**

@@ -9,7 +9,7 @@
 /**
  * @typedef {'RectangleLabels' | 'PolygonLabels' | 'Labels' | 'Choices' | 'TextArea' | 'Rectangle' | 'Polygon'
  *   | 'KeyPointLabels' | 'KeyPoint' | 'EllipseLabels' | 'Ellipse' | 'PolyLineLabels' | 'PolyLine'
- *   | 'BrushLabels' | 'Brush' | 'Number'} ControlKind
+ *   | 'BrushLabels' | 'Brush' | 'Number' | 'VideoRectangle' | 'TimelineLabels'} ControlKind
  */
 
 /**
@@ -36,7 +36,7 @@
  */
 
 /**
- * @typedef {{kind: 'Image' | 'Text', name: string, value: string, attributes: Record<string, string>, line?: number, column?: number}} ObjectTag
+ * @typedef {{kind: 'Image' | 'Text' | 'Video', name: string, value: string, attributes: Record<string, string>, line?: number, column?: number}} ObjectTag
  */
 
 /**
@@ -88,6 +88,7 @@
  *   joints: Region[],
  *   mask: import('./mask.js').Mask | null,
  *   items: ResultItem[],
+ *   track?: Track,
  * }} Region
  * `control` is the geometry control (`RectangleLabels`, `Rectangle`, ...);
  * `labelControl` a separate `Labels` control whose labels the region carries
@@ -101,9 +102,27 @@
  * a `mask` (a brush region, one instance) is its `mask`, in pixels of its grid.
  * `items` are the result items the region was read from (geometry item first),
  * kept so unknown keys and per-region results survive (a skeleton's are its joints').
+ * A `track` is an object followed through a video (`videorectangle`): its
+ * boxes are the keyframes of `track.sequence`, not the fields above.
  */
 
-/** @typedef {'rect' | 'polygon' | 'polyline' | 'ellipse' | 'point' | 'skeleton' | 'mask'} RegionKind */
+/** @typedef {'rect' | 'polygon' | 'polyline' | 'ellipse' | 'point' | 'skeleton' | 'mask' | 'track'} RegionKind */
+
+/**
+ * One keyframe of a video track, as Label Studio's `sequence` items: `frame`
+ * 1-based, the box in percent of the video frame, `time` the frame's time
+ * in seconds; `enabled: false` hides the object from this frame to the next
+ * keyframe; `occluded` is Gloss's. Other keys are kept as they came.
+ * @typedef {{
+ *   frame: number, enabled: boolean, rotation: number, x: number, y: number, width: number, height: number,
+ *   time: number, occluded?: boolean, [key: string]: any,
+ * }} Keyframe
+ */
+
+/**
+ * A track's keyframes (by frame, ascending) and the video's length they were made on.
+ * @typedef {{sequence: readonly Keyframe[], framesCount: number, duration: number}} Track
+ */
 
 /**
  * A non-region result: a whole-object classification or text, or an item

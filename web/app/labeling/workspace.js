@@ -26,6 +26,7 @@ import { keyName, keyLabel, assignHotkeys } from './keymap.js';
 import { el, button } from './dom.js';
 import { clamp, regionBounds } from './geometry.js';
 import { isMaskTool } from './brush.js';
+import { loadVideos, VideoView, VIDEO_MOUSE_HELP } from './video.js';
 
 export { preloadImage, imageLevels, renderStats, keymapOverlay };
 
@@ -50,7 +51,7 @@ export { preloadImage, imageLevels, renderStats, keymapOverlay };
  *   canRedo(): boolean,
  *   destroy(): void,
  *   keyHandler(e: KeyboardEvent): boolean,
- *   debug: {editors: ImageEditor[], selection: Set<string>, tool: () => Tool},
+ *   debug: {editors: ImageEditor[], selection: Set<string>, tool: () => Tool, videos: VideoView[]},
  * }} Workspace
  */
 
@@ -80,7 +81,7 @@ const TOOLS = /** @type {[Tool, string, string][]} */ ([
 ]);
 
 /** What each region kind is called in the region list. */
-const KIND_NAMES = { rect: 'box', polygon: 'polygon', ellipse: 'ellipse', polyline: 'polyline', point: 'point', skeleton: 'skeleton', mask: 'mask' };
+const KIND_NAMES = { rect: 'box', polygon: 'polygon', ellipse: 'ellipse', polyline: 'polyline', point: 'point', skeleton: 'skeleton', mask: 'mask', track: 'track' };
 
 /** The result type of the controls that give a value: to the object, or with `perRegion` to the selected region. */
 const VALUE_TYPES = /** @type {Record<string, string>} */ ({ Choices: 'choices', TextArea: 'textarea', Number: 'number' });
@@ -131,6 +132,7 @@ export async function createWorkspace(host, options) {
   const images = new Map();
   /** @type {Map<string, string>} */
   const imageErrors = new Map();
+  const videosLoaded = loadVideos(config.objects, data);
   await Promise.all(
     config.objects.filter((o) => o.kind === 'Image').map(async (object) => {
       const url = data[object.value];
@@ -145,6 +147,9 @@ export async function createWorkspace(host, options) {
       }
     }),
   );
+  const { players, errors: videoErrors } = await videosLoaded;
+  /** @type {VideoView[]} */
+  const videoViews = [];
   /** Natural size per image object, for percent conversions and original_width/height. @type {Map<string, [number, number]>} */
   const sizes = new Map([...images].map(([name, image]) => [name, [image.naturalWidth, image.naturalHeight]]));
 
@@ -187,9 +192,9 @@ export async function createWorkspace(host, options) {
   /** The brush, eraser and fill paint with the brush controls. @param {Exclude<Tool, 'select'>} tool */
   const toolControls = (tool) => config.controls.filter((c) => toolOf(c) === (isMaskTool(tool) ? 'brush' : tool));
   /** The drawing tools this config has controls for. @type {Set<Tool>} */
-  const toolsPresent = new Set(TOOLS.map(([name]) => name).filter((name) => name === 'select' || (imageObjects.length > 0 && toolControls(name).length > 0)));
+  const toolsPresent = new Set(TOOLS.map(([name]) => name).filter((name) => name === 'select' || (imageObjects.length + players.size > 0 && toolControls(name).length > 0)));
   // Skeleton joints are placed in order, not picked by key, so they take no digits.
-  const optionControls = config.controls.filter((c) => c.kind === 'Labels' || c.kind === 'Choices' || (SHAPE_CONTROLS[c.kind]?.labelled && !c.skeleton));
+  const optionControls = config.controls.filter((c) => c.kind === 'Labels' || c.kind === 'Choices' || c.kind === 'TimelineLabels' || (SHAPE_CONTROLS[c.kind]?.labelled && !c.skeleton));
 
   /** Workspace keys; a config hotkey on the same key wins. @type {{key: string, label?: string, what: string, run: (e: KeyboardEvent) => boolean}[]} */
   const commands = [];
@@ -215,6 +220,7 @@ export async function createWorkspace(host, options) {
   let brushSize = BRUSH_SIZES.initial;
   /** How opaque masks are drawn (the selected one a little more). */
   let maskOpacity = 0.5;
+  let spacePanned = false;
   /** @type {ImageEditor | null} */
   let activeEditor = null;
   /** @type {ResultItem[] | null} */
@@ -306,6 +312,11 @@ export async function createWorkspace(host, options) {
       return;
     }
     activeLabels.set(control.name, value);
+    if (control.kind === 'TimelineLabels') {
+      for (const view of videoViews) if (control.to_names.includes(view.object.name)) view.pressTimelineLabel(control, value);
+      refresh();
+      return;
+    }
     lastPicked = control;
     if (isMaskTool(tool) && (toolOf(control) === 'brush' || control.kind === 'Labels') && !readOnly) {
       // While painting, a label is what the next stroke paints: a selected
@@ -484,6 +495,7 @@ export async function createWorkspace(host, options) {
 
   /** A region as the list and the attributes panel name it. @param {Region} region */
   const describeRegion = (region) => {
+    if (region.kind === 'track') return `${region.labels.join(', ') || '(no label)'} · track (${region.track?.sequence.length ?? 0} keyframes)`;
     if (region.kind !== 'skeleton') return `${region.labels.join(', ') || '(no label)'} · ${KIND_NAMES[region.kind]}`;
     const control = controls.get(region.control);
     const total = control ? labelsOf(control).length : region.joints.length;
@@ -531,6 +543,7 @@ export async function createWorkspace(host, options) {
   const focusRegion = (id) => {
     const region = history.current.find((e) => e.id === id && e.kind !== 'item');
     if (!region || region.kind === 'item') return;
+    if (region.kind === 'track') return videoViews.find((v) => v.object.name === region.object)?.focusTrack(region);
     const editor = editors.find((e) => e.object.name === region.object);
     if (!editor) return;
     const [x0, y0, x1, y1] = regionBounds(region, editor.imageWidth, editor.imageHeight);
@@ -746,7 +759,12 @@ export async function createWorkspace(host, options) {
     colorOf,
     colorOfLabel,
     activeLabel,
-    pickLabel,
+    // A TimelineLabels button picks the label a drag on the timeline marks; its key marks from the frame shown.
+    pickLabel: (/** @type {ControlTag} */ control, /** @type {string} */ value) => {
+      if (control.kind !== 'TimelineLabels') return pickLabel(control, value);
+      activeLabels.set(control.name, value);
+      refresh();
+    },
     choicesOf,
     toggleChoice,
     textOf,
@@ -778,11 +796,22 @@ export async function createWorkspace(host, options) {
       const value = data[object.value];
       return el('div', { class: 'gl-text' }, [value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value)]);
     }
+    if (object.kind === 'Video') return videoElement(object);
     const image = images.get(object.name);
     if (!image) return el('div', { class: 'gl-error' }, [imageErrors.get(object.name) ?? 'No image.']);
     const editor = new ImageEditor(object, image, editorHost);
     editors.push(editor);
     return editor.element;
+  };
+
+  /** @param {ObjectTag} object */
+  const videoElement = (object) => {
+    const player = players.get(object.name);
+    if (!player) return el('div', { class: 'gl-error' }, [videoErrors.get(object.name) ?? 'No video.']);
+    const view = new VideoView(object, player, { editorHost, commit, controls: config.controls, labelsOf, colorOfLabel, activeLabel });
+    videoViews.push(view);
+    editors.push(view.editor);
+    return view.element;
   };
 
   /**
@@ -792,7 +821,7 @@ export async function createWorkspace(host, options) {
    * @returns {{element: HTMLElement, update: () => void, filter?: HTMLInputElement | null} | null}
    */
   const controlPanel = (control) => {
-    if (control.kind === 'Labels' || SHAPE_CONTROLS[control.kind]?.labelled) return labelsPanel(control, panelHost);
+    if (control.kind === 'Labels' || control.kind === 'TimelineLabels' || SHAPE_CONTROLS[control.kind]?.labelled) return labelsPanel(control, panelHost);
     if (control.kind === 'Choices') return choicesPanel(control, panelHost);
     if (control.kind === 'TextArea') return textAreaPanel(control, panelHost);
     if (control.kind === 'Number') return numberPanel(control, panelHost);
@@ -911,9 +940,10 @@ export async function createWorkspace(host, options) {
       return;
     }
     /** @type {[string, string][]} */
-    const rows = commands.filter((c) => !hotkeys.has(c.key)).map((c) => [c.label ?? keyLabel(c.key), c.what]);
+    // Keys without a text of their own are named in the row of the first of their group.
+    const rows = commands.filter((c) => !hotkeys.has(c.key) && c.what).map((c) => [c.label ?? keyLabel(c.key), c.what]);
     for (const [key, option] of hotkeys) rows.push([keyLabel(key), `${option.control.kind === 'Choices' ? 'Choice' : 'Label'} “${option.value}” (${option.control.name})`]);
-    rows.push(...MOUSE_HELP, ...(options.extraKeys ?? []));
+    rows.push(...MOUSE_HELP, ...(videoViews.length ? VIDEO_MOUSE_HELP : []), ...(options.extraKeys ?? []));
     overlay = keymapOverlay(rows);
     host.append(overlay);
   };
@@ -935,7 +965,8 @@ export async function createWorkspace(host, options) {
   if (editors.length) {
     command('ctrl+c', 'Copy the selected regions', () => copy());
     command('ctrl+v', 'Paste regions (also from the previous task)', () => paste());
-    const remove = () => Boolean(editorAtWork()?.deleteSelectedVertex()) || deleteRegions([...selection]);
+    const remove = () =>
+      Boolean(editorAtWork()?.deleteSelectedVertex()) || videoViews.some((v) => v.deleteSelectedSegment()) || deleteRegions([...selection]);
     command('delete', 'Delete the selected region (or the picked vertex or joint)', remove);
     command('backspace', 'Delete the selected region (or the picked vertex or joint)', remove);
     command('enter', 'Finish the polygon, polyline or skeleton being drawn', () => Boolean(editorAtWork()?.finishDrawing()));
@@ -961,18 +992,24 @@ export async function createWorkspace(host, options) {
     }
     /** @param {number} dx @param {number} dy */
     const nudge = (dx, dy) => () => (selection.size ? Boolean(editor()?.nudge(dx, dy)) : false);
-    command('arrowleft', 'Move the selection 1 px (Shift: 10 px)', nudge(-1, 0), 'Arrows');
-    command('arrowright', '', nudge(1, 0));
-    command('arrowup', '', nudge(0, -1));
-    command('arrowdown', '', nudge(0, 1));
-    command('shift+arrowleft', '', nudge(-10, 0));
-    command('shift+arrowright', '', nudge(10, 0));
-    command('shift+arrowup', '', nudge(0, -10));
-    command('shift+arrowdown', '', nudge(0, 10));
-    command('space', 'Hold and drag to pan', () => {
+    // On a video the arrows step through the frames (its commands, below).
+    if (!videoViews.length) {
+      command('arrowleft', 'Move the selection 1 px (Shift: 10 px)', nudge(-1, 0), 'Arrows');
+      command('arrowright', '', nudge(1, 0));
+      command('arrowup', '', nudge(0, -1));
+      command('arrowdown', '', nudge(0, 1));
+      command('shift+arrowleft', '', nudge(-10, 0));
+      command('shift+arrowright', '', nudge(10, 0));
+      command('shift+arrowup', '', nudge(0, -10));
+      command('shift+arrowdown', '', nudge(0, 10));
+    }
+    command('space', videoViews.length ? 'Tap: play or pause the video; hold and drag: pan' : 'Hold and drag to pan', (e) => {
+      if (!e.repeat) spacePanned = false;
       spaceHeld = true;
       return true;
     });
+    const taken = new Set(commands.map((c) => c.key));
+    for (const view of videoViews) for (const [key, what, run, label] of view.commands(taken)) command(key, what, run, label);
   }
   if (panels.some((p) => p.filter)) {
     command('/', `Search labels (controls with over ${FILTER_THRESHOLD} labels)`, () => {
@@ -1014,8 +1051,16 @@ export async function createWorkspace(host, options) {
   };
   /** @param {KeyboardEvent} e */
   const keyUp = (e) => {
-    if (e.key === ' ' && spaceHeld) spaceHeld = false;
+    if (e.key !== ' ' || !spaceHeld) return;
+    spaceHeld = false;
+    // Space pressed and released without a drag plays or pauses the video.
+    if (!spacePanned) videoViews[0]?.togglePlay();
   };
+  // A press while Space is held makes it a pan, not a tap.
+  const pointerWhileSpace = () => {
+    if (spaceHeld) spacePanned = true;
+  };
+  host.addEventListener('pointerdown', pointerWhileSpace, { capture: true });
   const blur = () => {
     spaceHeld = false;
   };
@@ -1046,11 +1091,13 @@ export async function createWorkspace(host, options) {
       clearTimeout(levelsTimer);
       window.removeEventListener('keyup', keyUp);
       window.removeEventListener('blur', blur);
+      host.removeEventListener('pointerdown', pointerWhileSpace, { capture: true });
+      for (const v of videoViews) v.destroy();
       for (const e of editors) e.destroy();
       while (host.firstChild) host.removeChild(host.firstChild);
       host.classList.remove('gl-workspace');
     },
     keyHandler,
-    debug: { editors, selection, tool: () => tool },
+    debug: { editors, selection, tool: () => tool, videos: videoViews },
   };
 }

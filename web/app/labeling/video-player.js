@@ -1,0 +1,709 @@
+// Frame-accurate video for labeling: a `<video>` element driven by a frame
+// index (each frame's presentation time), and a read-ahead cache so that
+// stepping frame by frame does not wait for a seek each time.
+//
+// Seeking to frame i sets `currentTime` to the middle of its display
+// interval (between its time and the next frame's), so the browser shows
+// exactly frame i whatever the frame rate does; where the browser has
+// `requestVideoFrameCallback`, the frame presented is checked against the
+// index and the seek corrected once if it differs.
+//
+// A browser seek decodes from the key frame before the target, so one step
+// costs up to a whole group of pictures. A second, hidden video element
+// therefore plays ahead of (or up to) the frame shown and keeps each frame
+// it presents as a `VideoFrame` (no copy); a step to a kept frame draws it
+// at once. Frames are kept within a window around the frame shown, sized
+// to a memory budget.
+
+import { lastAtMost } from './video-tracks.js';
+
+/**
+ * @typedef {{frames: number, timestamps: number[], duration: number, exact: boolean}} FrameIndex
+ * `exact`: the times come from the container (the server's frame index);
+ * otherwise they are derived from a frame rate.
+ */
+
+/** Used when neither the server's index nor the config's `frameRate` says. */
+export const DEFAULT_FRAME_RATE = 25;
+/** Bytes of decoded frames kept ahead of and behind the frame shown, about. */
+const CACHE_BUDGET = 256 * 1024 * 1024;
+/** Frames kept at most, and at least, whatever the budget says. */
+const CACHE_FRAMES = { min: 8, max: 240 };
+/**
+ * The read-ahead plays so that its shortest frames last this long on screen
+ * (shorter ones the compositor may skip at 60 Hz; faster than stepping at 30 a second).
+ */
+const READ_AHEAD_FRAME_S = 1 / 40;
+/** A frame no seek lands on is caught by playing past it this much slower. */
+const RESCUE_SLOWER = 2;
+/**
+ * A step waits for the read-ahead when it will present the frame within
+ * this long (a seek costs up to a group of pictures' decoding; stepping
+ * backwards, the first frame behind comes last in a run, the rest at once).
+ */
+const READ_AHEAD_WAIT_MS = 800;
+/** After this long without a seek, the visible element catches up with a kept frame shown. */
+const SETTLE_MS = 250;
+/** Seeks tried at most to land on one frame (see exactSeek). */
+const SEEK_ATTEMPTS = 6;
+/** How long a seek waits for `seeked` at most. */
+const SEEKED_TIMEOUT_MS = 3000;
+/** How long a seek waits for the browser to report the frame presented. */
+const FRAME_CALLBACK_TIMEOUT_MS = 300;
+
+/**
+ * The frame index route of a video stored in Gloss (`/api/v1/media/<key>`), else null.
+ * @param {string} url
+ */
+export function framesUrl(url) {
+  const parsed = new URL(url, location.href);
+  if (parsed.origin !== location.origin || parsed.search || !/^\/api\/v1\/media\/[^/]+$/.test(parsed.pathname)) return null;
+  return `${parsed.pathname}/frames`;
+}
+
+/**
+ * A frame index from a constant frame rate.
+ * @param {number} duration seconds @param {number} frameRate
+ * @returns {FrameIndex}
+ */
+export function indexFromRate(duration, frameRate) {
+  const rate = frameRate > 0 ? frameRate : DEFAULT_FRAME_RATE;
+  const frames = Math.max(1, Math.round((Number.isFinite(duration) ? duration : 0) * rate));
+  return { frames, timestamps: Array.from({ length: frames }, (_, i) => i / rate), duration: frames / rate, exact: false };
+}
+
+/**
+ * The server's frame index of a stored video, or null when there is none
+ * (another URL, a 404 or 415, or an answer that does not add up).
+ * @param {string} url
+ * @returns {Promise<FrameIndex | null>}
+ */
+export async function fetchFrameIndex(url) {
+  const route = framesUrl(url);
+  if (!route) return null;
+  try {
+    const response = await fetch(route, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (!response.ok) return null;
+    const body = await response.json();
+    const timestamps = Array.isArray(body?.timestamps) ? body.timestamps.map(Number) : [];
+    const ascending = timestamps.every((/** @type {number} */ t, /** @type {number} */ i) => Number.isFinite(t) && (i === 0 || t > timestamps[i - 1]));
+    if (!timestamps.length || !ascending) return null;
+    const duration = Number(body.duration);
+    return { frames: timestamps.length, timestamps, duration: Number.isFinite(duration) ? duration : timestamps[timestamps.length - 1], exact: true };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The frame shown at time `t`: the last whose time is not after it.
+ * @param {readonly number[]} timestamps @param {number} t
+ */
+export function frameAtTime(timestamps, t) {
+  // A microsecond of slack: browsers keep media times in microseconds.
+  return Math.max(0, lastAtMost(timestamps.length, (i) => timestamps[i], t + 1e-6));
+}
+
+/**
+ * The frame whose time is nearest to `t` (a presented frame's media time).
+ * @param {readonly number[]} timestamps @param {number} t
+ */
+export function nearestFrame(timestamps, t) {
+  const i = frameAtTime(timestamps, t);
+  return i + 1 < timestamps.length && timestamps[i + 1] - t < t - timestamps[i] ? i + 1 : i;
+}
+
+/**
+ * The time to seek to for frame i: the middle of its display interval.
+ * @param {FrameIndex} index @param {number} i @param {number} duration the element's, when known
+ */
+export function seekTime(index, i, duration) {
+  const t = index.timestamps;
+  if (i + 1 < t.length) return (t[i] + t[i + 1]) / 2;
+  const previous = t.length > 1 ? t[i] - t[i - 1] : 1 / DEFAULT_FRAME_RATE;
+  const end = Number.isFinite(duration) && duration > t[i] ? duration : t[i] + previous;
+  return (t[i] + end) / 2;
+}
+
+/** @param {HTMLVideoElement} video */
+const hasFrameCallback = (video) => typeof video.requestVideoFrameCallback === 'function';
+
+/**
+ * The display time of the shortest frames (the 2nd percentile, so that a
+ * stray timestamp does not decide), seconds.
+ * @param {FrameIndex} index
+ */
+function shortestFrame(index) {
+  const t = index.timestamps;
+  const intervals = t.slice(1).map((time, i) => time - t[i]).filter((d) => d > 0).sort((a, b) => a - b);
+  return intervals.length ? intervals[Math.floor(intervals.length * 0.02)] : index.duration || READ_AHEAD_FRAME_S;
+}
+
+/**
+ * Resolves at the next event of that name on `target`, or after `ms` (a
+ * seek the browser dropped must not hang the player).
+ * @param {EventTarget} target @param {string} name @param {number} [ms]
+ */
+function once(target, name, ms = Infinity) {
+  return new Promise((resolve) => {
+    const timer = Number.isFinite(ms) ? setTimeout(resolve, ms) : 0;
+    target.addEventListener(name, () => {
+      clearTimeout(timer);
+      resolve(undefined);
+    }, { once: true });
+  });
+}
+
+/**
+ * The media time of the next frame the element presents, or null when the
+ * browser cannot tell (no `requestVideoFrameCallback`) or none comes soon.
+ * @param {HTMLVideoElement} video
+ * @returns {Promise<number | null>}
+ */
+function nextPresentedTime(video) {
+  if (!hasFrameCallback(video)) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), FRAME_CALLBACK_TIMEOUT_MS);
+    video.requestVideoFrameCallback((_, metadata) => {
+      clearTimeout(timer);
+      resolve(metadata.mediaTime);
+    });
+  });
+}
+
+/**
+ * A video element on `url`, muted, its first frame decoded.
+ * @param {string} url
+ * @returns {Promise<HTMLVideoElement>}
+ */
+export function openVideo(url) {
+  const video = document.createElement('video');
+  video.muted = true;
+  video.preload = 'auto';
+  video.playsInline = true;
+  return new Promise((resolve, reject) => {
+    video.addEventListener('loadeddata', () => resolve(video), { once: true });
+    video.addEventListener('error', () => reject(new Error(video.error?.message || 'the video could not be decoded')), { once: true });
+    video.src = url;
+  });
+}
+
+/**
+ * Whether this browser's `VideoFrame` timestamps are media times: null
+ * until a seek has compared one with the presented frame's media time.
+ * (Firefox 153's count whole seconds as microseconds.)
+ * @type {boolean | null}
+ */
+let frameTimestampsTrusted = null;
+
+/**
+ * The media time of the frame the element shows now, from a `VideoFrame`
+ * of it, or null where the browser has no WebCodecs or cannot make one yet.
+ * @param {HTMLVideoElement} video
+ */
+function frameTimestamp(video) {
+  if (typeof VideoFrame !== 'function' || frameTimestampsTrusted === false) return null;
+  try {
+    const frame = new VideoFrame(video);
+    const time = frame.timestamp / 1e6;
+    frame.close();
+    return time;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The media time of the frame shown after a seek: its `VideoFrame`'s
+ * timestamp where those are trusted, else the presented frame's (learning
+ * on the way whether timestamps can be trusted).
+ * @param {HTMLVideoElement} video @param {Promise<number | null>} presented
+ */
+async function shownTime(video, presented) {
+  const stamped = frameTimestamp(video);
+  if (stamped !== null && frameTimestampsTrusted) return stamped;
+  const mediaTime = await presented;
+  if (stamped !== null && mediaTime !== null && mediaTime > 1e-3) frameTimestampsTrusted = Math.abs(stamped - mediaTime) < 1e-3;
+  return mediaTime ?? (frameTimestampsTrusted ? stamped : null);
+}
+
+/**
+ * Moves `video` to show frame i exactly, checking the frame shown.
+ *
+ * The middle of the frame's interval is right wherever the browser shows
+ * the last frame that started. Chromium gives each frame of an MP4 the
+ * duration of its sample in decoding order, so with B-frames an earlier
+ * frame may still be shown a little past the next one's start, or a later
+ * one from a little before: the seek then narrows the interval on the side
+ * the wrong frame came from, a few times. A frame far off means the index's
+ * times and the browser's differ by an offset: the seek moves by it.
+ * @param {HTMLVideoElement} video @param {FrameIndex} index @param {number} i
+ * @returns {Promise<number>} the frame now shown (i, unless the browser never shows it)
+ */
+async function exactSeek(video, index, i) {
+  const t = index.timestamps;
+  let lo = t[i];
+  let hi = i + 1 < t.length ? t[i + 1] : 2 * seekTime(index, i, video.duration) - t[i];
+  let shown = i;
+  for (let attempt = 0; attempt < SEEK_ATTEMPTS; attempt++) {
+    const target = (lo + hi) / 2;
+    const presented = nextPresentedTime(video);
+    const seeked = once(video, 'seeked', SEEKED_TIMEOUT_MS);
+    video.currentTime = target;
+    await seeked;
+    const time = await shownTime(video, presented);
+    const found = time === null ? null : nearestFrame(t, time);
+    if (found === null || found === i) return i;
+    shown = found;
+    if (Math.abs(found - i) > 1) {
+      const offset = t[i] - t[found];
+      lo += offset;
+      hi += offset;
+    } else if (found < i) {
+      lo = target;
+    } else {
+      hi = target;
+    }
+  }
+  return shown;
+}
+
+/** Decoded frames by index, kept in a window around the frame shown. */
+class FrameCache {
+  /** @param {number} limit frames */
+  constructor(limit) {
+    this.limit = limit;
+    /** @type {Map<number, VideoFrame>} */
+    this.frames = new Map();
+    this.center = 0;
+    /** The frame on screen, never closed while it is. @type {VideoFrame | null} */
+    this.pinned = null;
+    /** Waiters for a frame being read ahead. @type {Map<number, (() => void)[]>} */
+    this.waiters = new Map();
+  }
+
+  /** @param {number} i */
+  get(i) {
+    return this.frames.get(i) ?? null;
+  }
+
+  /** @param {number} i @param {VideoFrame} frame */
+  put(i, frame) {
+    this.frames.get(i)?.close();
+    this.frames.set(i, frame);
+    for (const wake of this.waiters.get(i) ?? []) wake();
+    this.waiters.delete(i);
+    this.evict();
+  }
+
+  /** Drop the frames farthest from the centre while over the limit (never the centre's own). */
+  evict() {
+    if (this.frames.size <= this.limit) return;
+    const far = [...this.frames.keys()].sort((a, b) => Math.abs(b - this.center) - Math.abs(a - this.center));
+    for (const i of far.slice(0, this.frames.size - this.limit)) {
+      if (i === this.center || this.frames.get(i) === this.pinned) continue;
+      this.frames.get(i)?.close();
+      this.frames.delete(i);
+    }
+  }
+
+  /**
+   * Resolves true when frame i arrives within `ms`, else false.
+   * @param {number} i @param {number} ms
+   * @returns {Promise<boolean>}
+   */
+  wait(i, ms) {
+    if (this.frames.has(i)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      const list = this.waiters.get(i) ?? [];
+      list.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      this.waiters.set(i, list);
+    });
+  }
+
+  clear() {
+    for (const frame of this.frames.values()) frame.close();
+    this.frames.clear();
+  }
+}
+
+/**
+ * The hidden element that plays over the frames to keep, and keeps each
+ * frame it presents. One run at a time; a new run replaces the old.
+ */
+class ReadAhead {
+  /** @param {string} url @param {FrameIndex} index @param {FrameCache} cache */
+  constructor(url, index, cache) {
+    this.index = index;
+    this.cache = cache;
+    this.video = document.createElement('video');
+    this.video.muted = true;
+    this.video.preload = 'auto';
+    this.video.src = url;
+    /** The run in progress: frames from..to, the last one presented, its playback rate. @type {{from: number, to: number, at: number, rate: number} | null} */
+    this.run = null;
+    this.generation = 0;
+    this.disabled = false;
+    this.rate = Math.min(2, Math.max(0.25, shortestFrame(index) / READ_AHEAD_FRAME_S));
+  }
+
+  /** Whether frame i lies within the run in progress (or just before it). @param {number} i */
+  covers(i) {
+    return Boolean(this.run && i >= this.run.from - 1 && i <= this.run.to);
+  }
+
+  /**
+   * When the run in progress will have kept frame i, in milliseconds from
+   * now (about), or null when it will not.
+   * @param {number} i
+   */
+  arrival(i) {
+    const run = this.run;
+    if (!run || i < run.from || i > run.to || i <= run.at) return null;
+    const t = this.index.timestamps;
+    // Before its first frame the run still seeks: count a frame's worth more.
+    const from = Math.max(run.at, run.from - 1);
+    return ((t[i] - t[Math.max(0, from)]) / run.rate) * 1000 + (run.at < run.from ? 100 : 0);
+  }
+
+  /**
+   * Keep frames from..to: the run in progress goes on (to the later end)
+   * when it is about to reach `from`, else a new run starts there.
+   * @param {number} from @param {number} to @param {number} [rate] playback rate (slower to catch short frames)
+   */
+  start(from, to, rate = this.rate) {
+    if (this.disabled) return;
+    const run = this.run;
+    if (run && from >= run.from && from <= Math.max(run.at, run.from) + 1 && rate === run.rate) {
+      run.to = Math.max(run.to, to);
+      return;
+    }
+    const generation = ++this.generation;
+    this.run = { from, to, at: from - 1, rate };
+    void this.play(generation, this.run);
+  }
+
+  /**
+   * Catch frame i by playing over it slowly (for a frame no seek shows:
+   * Chromium may give an MP4 frame's whole interval to the one before);
+   * resolves true once it is kept.
+   * @param {number} i
+   */
+  rescue(i) {
+    if (this.disabled || this.cache.get(i)) return Promise.resolve(Boolean(this.cache.get(i)));
+    const from = Math.max(0, i - 1);
+    this.start(from, Math.min(this.index.frames - 1, i + 2), this.rate / RESCUE_SLOWER);
+    const seconds = (this.index.timestamps[Math.min(this.index.frames - 1, i + 1)] - this.index.timestamps[from]) * RESCUE_SLOWER / this.rate;
+    return this.cache.wait(i, 500 + seconds * 1000);
+  }
+
+  /** @param {number} generation @param {{from: number, to: number, at: number, rate: number}} run */
+  async play(generation, run) {
+    const video = this.video;
+    video.pause();
+    if (video.readyState < HTMLMediaElement.HAVE_METADATA) await once(video, 'loadedmetadata');
+    const first = await exactSeek(video, this.index, run.from);
+    if (generation !== this.generation) return;
+    // Without trusted frame timestamps (Firefox) a frame kept in a callback
+    // may be the one before: keep none, every step seeks.
+    if (frameTimestampsTrusted === false) this.disabled = true;
+    if (!frameTimestampsTrusted) return this.stop();
+    this.keep(run, this.index.timestamps[first]);
+    const onFrame = (/** @type {number} */ _, /** @type {VideoFrameCallbackMetadata} */ metadata) => {
+      if (generation !== this.generation) return;
+      if (this.keep(run, metadata.mediaTime) >= run.to || video.ended) this.stop();
+      else video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+    video.playbackRate = run.rate;
+    video.play().catch(() => this.stop());
+  }
+
+  /**
+   * Keep the frame the element shows, under the index its own timestamp
+   * gives where those are trusted (a callback's media time may describe a
+   * frame already replaced), else the callback's.
+   * @param {{from: number, to: number, at: number}} run @param {number} mediaTime
+   * @returns {number} the frame's index
+   */
+  keep(run, mediaTime) {
+    let frame;
+    try {
+      frame = new VideoFrame(this.video);
+    } catch {
+      return run.at;
+    }
+    const time = frameTimestampsTrusted ? frame.timestamp / 1e6 : mediaTime;
+    const i = nearestFrame(this.index.timestamps, time);
+    run.at = Math.max(run.at, i);
+    if (i < run.from || i > run.to || this.cache.get(i)) frame.close();
+    else this.cache.put(i, frame);
+    return i;
+  }
+
+  stop() {
+    this.generation++;
+    this.run = null;
+    this.video.pause();
+  }
+
+  destroy() {
+    this.stop();
+    this.video.removeAttribute('src');
+    this.video.load();
+  }
+}
+
+/**
+ * A video shown frame by frame: `frame` is the frame shown (0-based),
+ * `source` what to draw for it. `onChange` hears every change of frame or
+ * of playing.
+ */
+export class FramePlayer {
+  /**
+   * @param {HTMLVideoElement} video loaded
+   * @param {FrameIndex} index
+   */
+  constructor(video, index) {
+    this.video = video;
+    this.index = index;
+    this.width = video.videoWidth;
+    this.height = video.videoHeight;
+    /** The frame shown, and the one asked for last. */
+    this.frame = 0;
+    this.target = 0;
+    /** Which way the last seek went: -1 backwards, 1 forwards (what to read ahead). */
+    this.direction = 1;
+    /** Seeks of the element that did not land on their frame (the benchmark reports them). */
+    this.misses = 0;
+    /** The frame the element itself shows, -1 when unknown. */
+    this.elementFrame = -1;
+    /** @type {CanvasImageSource} */
+    this.source = video;
+    this.playing = false;
+    /** @type {() => void} */
+    this.onChange = () => {};
+    /** @type {Promise<void> | null} */
+    this.seeking = null;
+    this.settleTimer = 0;
+    this.destroyed = false;
+    const canKeep = typeof VideoFrame === 'function' && hasFrameCallback(video);
+    const frameBytes = Math.max(1, this.width * this.height * 1.5);
+    this.cache = new FrameCache(Math.max(CACHE_FRAMES.min, Math.min(CACHE_FRAMES.max, Math.floor(CACHE_BUDGET / frameBytes))));
+    this.readAhead = canKeep ? new ReadAhead(video.currentSrc || video.src, index, this.cache) : null;
+    video.addEventListener('pause', () => this.stopped());
+    video.addEventListener('ended', () => this.stopped());
+  }
+
+  /**
+   * Opens `url` with the server's frame index where it has one, else times from `frameRate`.
+   * @param {string} url @param {number} frameRate
+   */
+  static async open(url, frameRate) {
+    const [video, served] = await Promise.all([openVideo(url), fetchFrameIndex(url)]);
+    const player = new FramePlayer(video, served ?? indexFromRate(video.duration, frameRate));
+    await player.seek(0);
+    return player;
+  }
+
+  get frames() {
+    return this.index.frames;
+  }
+
+  /** The time of frame i, seconds. @param {number} i */
+  timeOf(i) {
+    return this.index.timestamps[Math.max(0, Math.min(this.index.frames - 1, i))];
+  }
+
+  /**
+   * Show frame i (clamped); resolves when it is shown or another was asked for.
+   * @param {number} i
+   */
+  async seek(i) {
+    if (this.destroyed) return;
+    const frame = Math.max(0, Math.min(this.index.frames - 1, Math.round(i)));
+    if (frame !== this.target) this.direction = frame < this.target ? -1 : 1;
+    this.target = frame;
+    if (this.playing) {
+      // Not stopped(): it would settle on the frame playing had reached.
+      this.playing = false;
+      this.video.pause();
+    }
+    this.cache.center = frame;
+    const kept = this.cache.get(frame);
+    if (kept) {
+      this.show(frame, kept);
+      return;
+    }
+    const arrival = this.readAhead?.arrival(frame) ?? null;
+    if (arrival !== null && arrival <= READ_AHEAD_WAIT_MS && (await this.cache.wait(frame, arrival + 300))) {
+      if (this.target === frame) this.show(frame, /** @type {VideoFrame} */ (this.cache.get(frame)));
+      return;
+    }
+    await this.seekElement();
+  }
+
+  /** @param {number} delta */
+  step(delta) {
+    return this.seek(this.target + delta);
+  }
+
+  /**
+   * Seeks the element until it shows the latest target (one seek at a time;
+   * targets asked for meanwhile are skipped), then shows the element.
+   */
+  seekElement() {
+    if (this.seeking) return this.seeking;
+    this.seeking = (async () => {
+      for (;;) {
+        const wanted = this.target;
+        if (this.elementFrame !== wanted) {
+          // A frame elsewhere first: the read-ahead would take half the decoding.
+          // (A frame its run skipped, it goes on past.)
+          if (!this.readAhead?.covers(wanted)) this.readAhead?.stop();
+          this.elementFrame = -1;
+          this.elementFrame = await exactSeek(this.video, this.index, wanted);
+        }
+        if (this.destroyed) return;
+        if (this.target === wanted && this.elementFrame !== wanted && (await this.readAhead?.rescue(wanted))) {
+          if (this.target === wanted) this.show(wanted, /** @type {VideoFrame} */ (this.cache.get(wanted)));
+          return;
+        }
+        if (this.target === wanted) {
+          if (this.elementFrame !== wanted) this.misses++;
+          // A kept frame shown stays when the element could not land on it;
+          // otherwise the frame the browser shows, even where it disagrees with the index.
+          if (this.elementFrame === wanted || this.source === this.video || this.frame !== wanted) this.show(this.elementFrame, this.video);
+          return;
+        }
+        // seek() showed a kept frame meanwhile; the element catches up later.
+        if (this.cache.get(this.target)) return;
+      }
+    })().finally(() => {
+      this.seeking = null;
+    });
+    return this.seeking;
+  }
+
+  /**
+   * @param {number} frame @param {CanvasImageSource} source
+   */
+  show(frame, source) {
+    this.frame = frame;
+    this.source = source;
+    this.cache.center = frame;
+    this.cache.pinned = source !== this.video ? /** @type {VideoFrame} */ (source) : null;
+    this.onChange();
+    if (this.playing) return;
+    this.readAheadFrom(frame);
+    clearTimeout(this.settleTimer);
+    if (source !== this.video) this.settleTimer = window.setTimeout(() => void this.seekElement(), SETTLE_MS);
+  }
+
+  /**
+   * Keep the frames around `frame`: those ahead first, or, stepping
+   * backwards, those behind (one run at a time there: a run plays forwards,
+   * so it fills from the bottom of the window up to `frame`).
+   * @param {number} frame
+   */
+  readAheadFrom(frame) {
+    const readAhead = this.readAhead;
+    if (!readAhead) return;
+    const ahead = Math.floor((this.cache.limit * 2) / 3);
+    const last = Math.min(this.index.frames - 1, frame + ahead);
+    const first = Math.max(0, frame - (this.cache.limit - ahead - 1));
+    const missing = (/** @type {number} */ from, /** @type {number} */ to) => {
+      for (let i = from; i <= to; i++) if (!this.cache.get(i)) return i;
+      return -1;
+    };
+    const behind = missing(first, frame - 1);
+    if (this.direction < 0 && behind >= 0) {
+      if (!readAhead.run) readAhead.start(behind, frame - 1);
+      return;
+    }
+    const next = missing(frame + 1, last);
+    if (next >= 0) readAhead.start(next, last);
+    else if (behind >= 0) readAhead.start(behind, frame - 1);
+  }
+
+  async play() {
+    if (this.playing || this.destroyed) return;
+    clearTimeout(this.settleTimer);
+    if (this.frame >= this.index.frames - 1) await this.seek(0);
+    // Playing first, so the frame shown on the way reads nothing ahead.
+    this.playing = true;
+    this.readAhead?.stop();
+    this.target = this.frame;
+    await this.seekElement();
+    if (!this.playing) return;
+    this.source = this.video;
+    this.cache.pinned = null;
+    this.elementFrame = -1;
+    this.onChange();
+    this.followPlayback();
+    await this.video.play().catch(() => this.stopped());
+  }
+
+  pause() {
+    if (this.playing) this.video.pause();
+  }
+
+  toggle() {
+    return this.playing ? (this.pause(), Promise.resolve()) : this.play();
+  }
+
+  /** @param {number} rate */
+  setRate(rate) {
+    this.video.playbackRate = rate;
+  }
+
+  /** While playing, the frame shown follows the element's. */
+  followPlayback() {
+    const video = this.video;
+    const update = (/** @type {number} */ time) => {
+      if (!this.playing) return;
+      this.frame = this.target = frameAtTime(this.index.timestamps, time);
+      this.onChange();
+    };
+    if (hasFrameCallback(video)) {
+      const onFrame = (/** @type {number} */ _, /** @type {VideoFrameCallbackMetadata} */ metadata) => {
+        update(metadata.mediaTime);
+        if (this.playing) video.requestVideoFrameCallback(onFrame);
+      };
+      video.requestVideoFrameCallback(onFrame);
+    } else {
+      const tick = () => {
+        update(video.currentTime);
+        if (this.playing) requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    }
+  }
+
+  /**
+   * Paused or ended: settle exactly on the frame shown last (the element's
+   * time may lag behind the frame it last presented).
+   */
+  stopped() {
+    if (!this.playing) return;
+    this.playing = false;
+    const lastShown = hasFrameCallback(this.video) ? this.frame : frameAtTime(this.index.timestamps, this.video.currentTime);
+    const frame = this.video.ended ? this.index.frames - 1 : lastShown;
+    this.onChange();
+    void this.seek(frame);
+  }
+
+  destroy() {
+    this.destroyed = true;
+    clearTimeout(this.settleTimer);
+    this.video.pause();
+    this.readAhead?.destroy();
+    this.cache.clear();
+    this.video.removeAttribute('src');
+    this.video.load();
+  }
+}
