@@ -52,10 +52,12 @@ pub enum ExportFormat {
     CvatImages,
     /// Pascal VOC: an XML file per image, segmentation masks, the images.
     Voc,
+    /// Semantic segmentation PNGs with a colour map, and the images.
+    MaskPng,
 }
 
 /// The format names `ExportFormat::parse` reads, for error messages.
-pub const EXPORT_FORMAT_NAMES: &str = "json, label-studio, coco, yolo, voc, cvat or mot";
+pub const EXPORT_FORMAT_NAMES: &str = "json, label-studio, coco, yolo, voc, cvat, mot or mask-png";
 
 impl ExportFormat {
     /// Reads a format name and, for `yolo`, its task (`detect` when not
@@ -71,6 +73,7 @@ impl ExportFormat {
             "mot" => ExportFormat::Mot,
             "cvat" => ExportFormat::Cvat,
             "voc" => ExportFormat::Voc,
+            "mask-png" => ExportFormat::MaskPng,
             "yolo" => {
                 let task = task.unwrap_or("detect");
                 return YoloTask::parse(task)
@@ -99,6 +102,7 @@ impl ExportFormat {
             ExportFormat::Mot => "mot",
             ExportFormat::Cvat | ExportFormat::CvatImages => "cvat",
             ExportFormat::Voc => "voc",
+            ExportFormat::MaskPng => "mask-png",
         }
     }
 
@@ -107,7 +111,11 @@ impl ExportFormat {
     fn is_dataset(self) -> bool {
         matches!(
             self,
-            ExportFormat::Yolo(_) | ExportFormat::Mot | ExportFormat::Cvat | ExportFormat::Voc
+            ExportFormat::Yolo(_)
+                | ExportFormat::Mot
+                | ExportFormat::Cvat
+                | ExportFormat::Voc
+                | ExportFormat::MaskPng
         )
     }
 
@@ -120,6 +128,7 @@ impl ExportFormat {
             ExportFormat::Coco
                 | ExportFormat::Yolo(_)
                 | ExportFormat::Voc
+                | ExportFormat::MaskPng
                 | ExportFormat::Cvat
                 | ExportFormat::CvatImages
         )
@@ -239,6 +248,19 @@ impl Engine {
                     ],
                 )
             }
+            ExportFormat::MaskPng => {
+                refuse_unheld(
+                    &config,
+                    "mask-png",
+                    &[
+                        "rectanglelabels",
+                        "polygonlabels",
+                        "ellipselabels",
+                        "brushlabels",
+                    ],
+                )?;
+                coco_categories(&config)?
+            }
             ExportFormat::CvatImages => {
                 refuse_unheld(&config, "CVAT for images", gloss_formats::CVAT_RESULT_TYPES)?;
                 export_categories(
@@ -260,6 +282,13 @@ impl Engine {
         let voc = match options.format {
             ExportFormat::Voc => Some(
                 gloss_formats::VocWriter::new(&categories, gloss_formats::VocCoordinates::Exact)
+                    .map_err(|reason| Error::invalid("format", reason))?,
+            ),
+            _ => None,
+        };
+        let mask_png = match options.format {
+            ExportFormat::MaskPng => Some(
+                gloss_formats::MaskPngWriter::new(&categories)
                     .map_err(|reason| Error::invalid("format", reason))?,
             ),
             _ => None,
@@ -338,6 +367,7 @@ impl Engine {
             yolo: std::sync::Mutex::new(yolo),
             tracks: std::sync::Mutex::new(tracks),
             voc: std::sync::Mutex::new(voc),
+            mask_png: std::sync::Mutex::new(mask_png),
             cvat_labels,
         };
         let media = self.media.clone();
@@ -469,6 +499,8 @@ struct WriterOptions {
     tracks: std::sync::Mutex<Option<TrackWriter>>,
     /// The Pascal VOC writer, taken likewise.
     voc: std::sync::Mutex<Option<gloss_formats::VocWriter>>,
+    /// The mask-png writer, taken likewise.
+    mask_png: std::sync::Mutex<Option<gloss_formats::MaskPngWriter>>,
     /// The labels a CVAT for images export declares.
     cvat_labels: gloss_formats::CvatLabels,
 }
@@ -485,6 +517,8 @@ enum Document {
     Tracks(TrackWriter),
     /// Pascal VOC: files per image, written likewise.
     Voc(gloss_formats::VocWriter),
+    /// mask-png: a PNG per image, written likewise.
+    MaskPng(gloss_formats::MaskPngWriter),
     /// CVAT for images: one XML document.
     CvatImages(gloss_formats::CvatImageWriter<Box<dyn Write + Send>>),
 }
@@ -503,6 +537,7 @@ impl Document {
                 Document::Tracks(take_writer(&writer_options.tracks)?)
             }
             ExportFormat::Voc => Document::Voc(take_writer(&writer_options.voc)?),
+            ExportFormat::MaskPng => Document::MaskPng(take_writer(&writer_options.mask_png)?),
             ExportFormat::CvatImages => Document::CvatImages(gloss_formats::CvatImageWriter::new(
                 out,
                 &writer_options.cvat_labels,
@@ -532,6 +567,7 @@ impl Document {
             Document::Yolo(writer) => writer.write_task(task, split, files),
             Document::Tracks(writer) => writer.write_task(task, files).map(|_| None),
             Document::Voc(writer) => writer.write_task(task, split, files),
+            Document::MaskPng(writer) => writer.write_task(task, split, files),
             Document::CvatImages(writer) => writer.write_task(task),
         }
     }
@@ -553,6 +589,10 @@ impl Document {
                 Ok(())
             }
             Document::Voc(writer) => {
+                writer.finish(files)?;
+                Ok(())
+            }
+            Document::MaskPng(writer) => {
                 writer.finish(files)?;
                 Ok(())
             }

@@ -21,6 +21,7 @@ mod coco;
 mod coco_writer;
 mod cvat;
 mod files;
+mod mask_png;
 mod model;
 mod raster;
 mod read;
@@ -42,6 +43,7 @@ pub use cvat::{
     CvatImportOptions, CvatLabels, CvatSummary, CVAT_RESULT_TYPES, MAX_CVAT_XML_BYTES,
 };
 pub use files::{file_stem, is_safe_relative_path, FileSink, FileSource, MemoryFiles};
+pub use mask_png::{MaskPngSummary, MaskPngWriter, MAX_SEGMENTATION_PIXELS};
 pub use model::{
     AnnotationRecord, DraftRecord, FormatError, PredictionRecord, Rejection, TaskRecord,
 };

@@ -1366,6 +1366,31 @@ async fn voc_and_cvat_exports_import_back_to_the_same_shapes() {
             let export = coco_export(&gloss, &again, "from-cvat.json").await;
             assert_coco_matches(&coco.json, &export, label);
 
+            // mask-png: a class-colour PNG per image, the images, the colour map.
+            let folder = gloss.path("masks");
+            let folder_arg = format!("{}/", folder.display());
+            gloss
+                .gloss(&["export", "--project", &project, "--format", "mask-png"])
+                .args(&["--out", &folder_arg])
+                .ok()
+                .await;
+            for file in [
+                "masks/street.png",
+                "masks/empty.png",
+                "images/street.png",
+                "dataset_meta.json",
+            ] {
+                assert!(folder.join(file).is_file(), "{label}: {file}");
+            }
+            let meta: Value =
+                serde_json::from_slice(&std::fs::read(folder.join("dataset_meta.json")).unwrap())
+                    .unwrap();
+            assert_eq!(
+                meta["labels"],
+                json!(["background", "bird", "cat", "dog"]),
+                "{label}"
+            );
+
             // Pascal VOC, into a folder: the boxes (and polygons' bounds) come back.
             let folder = gloss.path("voc");
             let folder_arg = format!("{}/", folder.display());

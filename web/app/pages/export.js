@@ -14,6 +14,7 @@ export async function render({ root, params }) {
     h('option', { value: 'voc' }, 'Pascal VOC (zip with images and masks)'),
     h('option', { value: 'cvat' }, 'CVAT XML 1.1 (images, or video tracks)'),
     h('option', { value: 'mot' }, 'MOTChallenge (video tracks)'),
+    h('option', { value: 'mask-png' }, 'Segmentation masks as PNGs with a colour map (zip with images)'),
   );
   const task = h('select', { id: 'export-task' },
     h('option', { value: 'detect' }, 'detect: boxes'),
@@ -24,7 +25,7 @@ export async function render({ root, params }) {
   );
   const taskLabel = h('label', { hidden: true }, 'YOLO task', task);
   const images = h('input', { type: 'checkbox', checked: true, id: 'export-images' });
-  const withImages = () => ['coco', 'yolo', 'voc', 'cvat'].includes(format.value);
+  const withImages = () => ['coco', 'yolo', 'voc', 'cvat', 'mask-png'].includes(format.value);
   format.addEventListener('change', () => {
     taskLabel.hidden = format.value !== 'yolo';
     images.disabled = !withImages();
