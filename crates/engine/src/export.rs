@@ -1192,26 +1192,12 @@ fn refuse_for_yolo(config: &gloss_schema::LabelConfig, task: YoloTask) -> Result
         YoloTask::Pose => &[KeyPointLabels],
         YoloTask::Classify => &[],
     };
-    let regions = [
-        RectangleLabels,
-        PolygonLabels,
-        EllipseLabels,
-        KeyPointLabels,
-        PolyLineLabels,
-        BrushLabels,
-        Rectangle,
-        Polygon,
-        Ellipse,
-        KeyPoint,
-        PolyLine,
-        Brush,
-    ];
-    let refused: Vec<String> = config
-        .controls
-        .iter()
-        .filter(|c| regions.contains(&c.kind) && !held.contains(&c.kind))
-        .map(|c| format!("<{} name=\"{}\">", c.kind.tag(), c.name))
-        .collect();
+    // The image region controls: every region control but the video ones.
+    let refused = refused_controls(config, |kind| {
+        REGION_CONTROLS.contains(&kind)
+            && !matches!(kind, VideoRectangle | TimelineLabels)
+            && !held.contains(&kind)
+    });
     if refused.is_empty() {
         return Ok(());
     }
@@ -1239,17 +1225,12 @@ fn refuse_for_yolo(config: &gloss_schema::LabelConfig, task: YoloTask) -> Result
 /// Controls whose results COCO cannot hold are refused by name rather than
 /// left out of the file unnoticed.
 fn coco_categories(config: &gloss_schema::LabelConfig) -> Result<Vec<ExportCategory>> {
-    let unsupported: Vec<String> = config
-        .controls
-        .iter()
-        .filter(|c| {
-            matches!(
-                c.kind,
-                ControlKind::PolyLineLabels | ControlKind::PolyLine | ControlKind::Brush
-            )
-        })
-        .map(|c| format!("<{} name=\"{}\">", c.kind.tag(), c.name))
-        .collect();
+    let unsupported = refused_controls(config, |kind| {
+        matches!(
+            kind,
+            ControlKind::PolyLineLabels | ControlKind::PolyLine | ControlKind::Brush
+        )
+    });
     if !unsupported.is_empty() {
         return Err(Error::invalid(
             "format",
@@ -1319,14 +1300,25 @@ const REGION_CONTROLS: [ControlKind; 14] = [
     ControlKind::TimelineLabels,
 ];
 
-/// Refuses, naming them, region controls whose result types `held` lacks.
-fn refuse_unheld(config: &gloss_schema::LabelConfig, format: &str, held: &[&str]) -> Result<()> {
-    let refused: Vec<String> = config
+/// The controls of `config` that `refused` picks, each as `<Tag name="…">`,
+/// for the errors of exports that cannot hold their results.
+fn refused_controls(
+    config: &gloss_schema::LabelConfig,
+    refused: impl Fn(ControlKind) -> bool,
+) -> Vec<String> {
+    config
         .controls
         .iter()
-        .filter(|c| REGION_CONTROLS.contains(&c.kind) && !held.contains(&c.kind.result_type()))
+        .filter(|c| refused(c.kind))
         .map(|c| format!("<{} name=\"{}\">", c.kind.tag(), c.name))
-        .collect();
+        .collect()
+}
+
+/// Refuses, naming them, region controls whose result types `held` lacks.
+fn refuse_unheld(config: &gloss_schema::LabelConfig, format: &str, held: &[&str]) -> Result<()> {
+    let refused = refused_controls(config, |kind| {
+        REGION_CONTROLS.contains(&kind) && !held.contains(&kind.result_type())
+    });
     if refused.is_empty() {
         return Ok(());
     }

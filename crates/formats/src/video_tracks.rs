@@ -20,6 +20,7 @@
 
 use crate::files::{file_stem, safe_path_part, FileSink};
 use crate::write::{ExportTask, VideoInfo};
+use crate::xml::escaped;
 use gloss_types::result::{ResultValue, TrackBox, VideoRectangleValue};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
@@ -192,7 +193,7 @@ impl TrackWriter {
         let mut xml =
             String::with_capacity(1024 + tracks.iter().map(|t| t.boxes.len() * 160).sum::<usize>());
         xml.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<annotations>\n  <version>1.1</version>\n  <meta>\n    <task>\n");
-        let _ = writeln!(xml, "      <name>{}</name>", escape(folder));
+        let _ = writeln!(xml, "      <name>{}</name>", escaped(folder));
         let _ = writeln!(
             xml,
             "      <size>{}</size>\n      <mode>interpolation</mode>",
@@ -208,7 +209,7 @@ impl TrackWriter {
             let _ = writeln!(
                 xml,
                 "        <label>\n          <name>{}</name>\n          <type>rectangle</type>\n          <attributes>\n          </attributes>\n        </label>",
-                escape(label)
+                escaped(label)
             );
         }
         xml.push_str("      </labels>\n");
@@ -222,7 +223,7 @@ impl TrackWriter {
             let _ = writeln!(
                 xml,
                 "  <track id=\"{index}\" label=\"{}\" source=\"manual\">",
-                escape(track.label)
+                escaped(track.label)
             );
             // CVAT numbers frames from 0; results from 1.
             let mut lines: Vec<(u64, String)> = track
@@ -316,13 +317,6 @@ fn decimal(value: f64) -> String {
     } else {
         text.to_owned()
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

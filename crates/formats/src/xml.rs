@@ -37,6 +37,13 @@ fn is_xml_char(c: char) -> bool {
         || c >= '\u{10000}'
 }
 
+/// `text` escaped for an attribute or element, as [`push_escaped`] writes it.
+pub(crate) fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    push_escaped(&mut out, text);
+    out
+}
+
 /// A pixel coordinate as a plain decimal (no exponent, which some readers
 /// refuse) with at most 10 decimals: float noise such as
 /// `175.99999999999997` goes, while converting back to percent stays within
@@ -173,12 +180,6 @@ pub(crate) fn child_text<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn escaped(text: &str) -> String {
-        let mut out = String::new();
-        push_escaped(&mut out, text);
-        out
-    }
 
     #[test]
     fn escaping_covers_markup_and_characters_xml_cannot_hold() {

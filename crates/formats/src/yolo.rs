@@ -455,10 +455,8 @@ fn oriented_corners(
 fn push_line(lines: &mut String, class: usize, numbers: &[f64]) {
     let _ = write!(lines, "{class}");
     for n in numbers {
-        let text = format!("{n:.10}");
-        let text = text.trim_end_matches('0').trim_end_matches('.');
         lines.push(' ');
-        lines.push_str(if text == "-0" { "0" } else { text });
+        lines.push_str(&crate::xml::number(*n));
     }
     lines.push('\n');
 }
