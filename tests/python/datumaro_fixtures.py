@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the datumaro-made datasets the Rust tests import
-(crates/formats/tests/data/datumaro_voc and datumaro_cvat).
+(crates/formats/tests/data/datumaro_voc, datumaro_cvat and datumaro_mot).
 
 Usage: datumaro_fixtures.py OUT_DIR
 
@@ -133,6 +133,37 @@ def cvat(out):
     write_json(os.path.join(folder, "expected.json"), expected)
 
 
+def mot(out):
+    """A MOT sequence of 6 frames (32x24): a car moving right on frames 1-4
+    and back on frame 6 (gone on 5), an occluded person on frames 2-6."""
+    import datumaro as dm
+    from datumaro.components.annotation import AnnotationType, Bbox, LabelCategories
+
+    labels = LabelCategories.from_iterable(["car", "person"])
+    boxes = {
+        1: [Bbox(0, 2, 8, 6, label=0, attributes={"track_id": 1})],
+        2: [Bbox(2, 2, 8, 6, label=0, attributes={"track_id": 1})],
+        3: [Bbox(4, 2, 8, 6, label=0, attributes={"track_id": 1})],
+        4: [Bbox(6, 2, 8, 6, label=0, attributes={"track_id": 1})],
+        5: [],
+        6: [Bbox(10, 2, 8, 6, label=0, attributes={"track_id": 1})],
+    }
+    for frame in range(2, 7):
+        person = Bbox(20, 10, 4, 12, label=1, attributes={"track_id": 2, "occluded": True, "visibility": 0.0})
+        boxes[frame] = boxes[frame] + [person]
+    dataset = dm.Dataset.from_iterable(
+        [
+            dm.DatasetItem(id=str(frame), media=image(32, 24), annotations=annotations)
+            for frame, annotations in boxes.items()
+        ],
+        categories={AnnotationType.label: labels},
+    )
+    folder = os.path.join(out, "datumaro_mot")
+    dataset.export(folder, "mot_seq_gt", save_media=True)
+    expected = expected_of(dataset, {str(frame): (32, 24) for frame in boxes})
+    write_json(os.path.join(folder, "expected.json"), expected)
+
+
 def write_json(path, value):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(value, f, indent=1, sort_keys=True)
@@ -145,6 +176,7 @@ def main(argv):
         return 2
     voc(argv[1])
     cvat(argv[1])
+    mot(argv[1])
     return 0
 
 

@@ -26,6 +26,8 @@ export const PATTERN = { bits: 12, size: 16, pitch: 24, left: 8, top: 8 };
 export const PATTERN_SIZE = { width: 320, height: 240 };
 export const VFR_FRAMES = 150;
 export const WEBM_FRAMES = 60;
+/** Frames of the image sequence (PNG files `sequence/frame_{n}.png`, n from 0). */
+export const SEQUENCE_FRAMES = 60;
 export const TRACK_SIZE = { width: 480, height: 270 };
 export const TRACK_FRAMES = 40;
 export const TRACK_OBJECT = { width: 72, height: 54 };
@@ -199,6 +201,13 @@ export async function videoFixtures() {
     await encode(trackFrames(), TRACK_SIZE, ['-c:v', 'libx264', '-preset', 'fast', '-bf', '2', '-g', '25', '-crf', '18', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', path.join(GENERATED, 'track.mp4')]);
     writeFileSync(path.join(GENERATED, 'track.json'), JSON.stringify(Array.from({ length: TRACK_FRAMES }, (_, k) => trueBox(k))));
   });
+  const sequence = path.join(GENERATED, 'sequence');
+  const stamp = path.join(sequence, 'version');
+  if (!(existsSync(stamp) && readFileSync(stamp, 'utf8') === FIXTURES_VERSION)) {
+    mkdirSync(sequence, { recursive: true });
+    await encode(patterns.slice(0, SEQUENCE_FRAMES), PATTERN_SIZE, ['-c:v', 'png', '-start_number', '0', path.join(sequence, 'frame_%d.png')]);
+    writeFileSync(stamp, FIXTURES_VERSION);
+  }
   return { vfr, webm, track };
 }
 

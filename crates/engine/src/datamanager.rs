@@ -249,7 +249,10 @@ impl Engine {
         } else {
             None
         };
-        let image_key = image_key(&project);
+        let (image_key, shows_video) = match image_key(&project) {
+            Some((key, video)) => (Some(key), video),
+            None => (None, false),
+        };
         let items = page
             .rows
             .into_iter()
@@ -258,7 +261,13 @@ impl Engine {
                 let image = image_key
                     .as_deref()
                     .and_then(|key| task.data.get(key))
-                    .and_then(Value::as_str)
+                    .and_then(|value| match value {
+                        // An image sequence: its first frame.
+                        Value::Array(frames) => frames.first().and_then(Value::as_str),
+                        // A video file is no image.
+                        _ if shows_video => None,
+                        value => value.as_str(),
+                    })
                     .map(str::to_string);
                 Ok(TaskTableRow {
                     id: task.id,
@@ -620,14 +629,21 @@ impl Engine {
     }
 }
 
-/// The data key of the label config's first `<Image>`.
-fn image_key(project: &Project) -> Option<String> {
+/// The data key of the label config's first `<Image>`, else of its first
+/// `<Video>` (whose value may be an image sequence), and whether it is the
+/// video's.
+fn image_key(project: &Project) -> Option<(String, bool)> {
     let (config, _) = gloss_schema::parse(&project.label_config);
-    config
-        .objects
-        .iter()
-        .find(|object| object.kind == gloss_schema::ObjectKind::Image && !object.value.is_empty())
-        .map(|object| object.value.clone())
+    let first = |kind: gloss_schema::ObjectKind| {
+        config
+            .objects
+            .iter()
+            .find(|object| object.kind == kind && !object.value.is_empty())
+            .map(|object| object.value.clone())
+    };
+    first(gloss_schema::ObjectKind::Image)
+        .map(|key| (key, false))
+        .or_else(|| first(gloss_schema::ObjectKind::Video).map(|key| (key, true)))
 }
 
 fn parse_sort(text: &str) -> Result<TableSort> {

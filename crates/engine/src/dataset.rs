@@ -28,6 +28,10 @@ pub(crate) enum DatasetKind {
     /// CVAT for images: XML files at the top (`annotations.xml`, or one
     /// per subset as datumaro writes them) and `images/`.
     Cvat,
+    /// Videos, for a project that shows one: MOT sequences, CVAT for video,
+    /// image sequences (see `gloss_formats::read_video_dataset`). Chosen by
+    /// the project, not by the files.
+    Video,
 }
 
 impl DatasetKind {

@@ -336,11 +336,17 @@ impl Engine {
             .iter()
             .find(|object| object.kind == gloss_schema::ObjectKind::Image)
             .map(|object| object.value.clone());
-        let video_field = config
+        let video = config
             .objects
             .iter()
-            .find(|object| object.kind == gloss_schema::ObjectKind::Video)
-            .map(|object| object.value.clone());
+            .find(|object| object.kind == gloss_schema::ObjectKind::Video);
+        let video_field = video.map(|object| object.value.clone());
+        // Image sequences play at the video's frameRate, as in the labeling screen.
+        let sequence_rate = video
+            .and_then(|object| object.attributes.get("frameRate"))
+            .and_then(|rate| rate.trim().parse::<f64>().ok())
+            .filter(|rate| rate.is_finite() && *rate > 0.0)
+            .unwrap_or(DEFAULT_FRAME_RATE);
         let annotator = match &options.annotator {
             Some(name) => Some(
                 self.store
@@ -394,7 +400,8 @@ impl Engine {
             };
             let videos = match &video_field {
                 Some(field) if matches!(options.format, ExportFormat::Mot | ExportFormat::Cvat) => {
-                    self.page_videos(project.id, &bundle, field).await?
+                    self.page_videos(project.id, &bundle, field, sequence_rate)
+                        .await?
                 }
                 _ => HashMap::new(),
             };
@@ -419,19 +426,55 @@ impl Engine {
             .map_err(|err| Error::internal(format!("cannot write the export: {err}")))
     }
 
-    /// The frame facts of the videos a page of tasks shows.
+    /// The frame facts of the videos a page of tasks shows, by
+    /// [`video_key`]: video files read from their frame index, image
+    /// sequences from their first frame, at the config's `frameRate`.
     async fn page_videos(
         &self,
         project: ProjectId,
         bundle: &TaskBundlePage,
         field: &str,
+        sequence_rate: f64,
     ) -> Result<HashMap<String, VideoInfo>> {
         let rows = self.page_media(project, bundle, field).await?;
         let mut videos = HashMap::with_capacity(rows.len());
+        for task in &bundle.tasks {
+            let data: Map<String, Value> = serde_json::from_str(&task.data).unwrap_or_default();
+            let Some(Value::Array(frames)) = data.get(field) else {
+                continue;
+            };
+            let (Some(key), Some(row)) = (
+                video_key(&data[field]),
+                first_frame_key(frames).and_then(|first| rows.get(first.as_str())),
+            ) else {
+                continue;
+            };
+            videos.insert(
+                key,
+                VideoInfo {
+                    file_name: sequence_name(&row.file_name, task.id.0),
+                    width: row
+                        .media
+                        .width
+                        .and_then(|w| u32::try_from(w).ok())
+                        .unwrap_or(0),
+                    height: row
+                        .media
+                        .height
+                        .and_then(|h| u32::try_from(h).ok())
+                        .unwrap_or(0),
+                    frames: frames.len() as u64,
+                    frame_rate: sequence_rate,
+                },
+            );
+        }
         for (key, row) in rows {
             let Ok(media_key) = gloss_media::MediaKey::parse(&key) else {
                 continue;
             };
+            if !row.media.content_type.starts_with("video/") {
+                continue;
+            }
             let frames = self
                 .video_frames(&media_key, &row.media.content_type)
                 .await?;
@@ -464,11 +507,12 @@ impl Engine {
         for task in &bundle.tasks {
             // Only the image field is needed; parse just enough to find it.
             let data: Map<String, Value> = serde_json::from_str(&task.data).unwrap_or_default();
-            if let Some(key) = data
-                .get(field)
-                .and_then(Value::as_str)
-                .and_then(media_key_of)
-            {
+            let key = match data.get(field) {
+                // An image sequence: its first frame (its size).
+                Some(Value::Array(frames)) => first_frame_key(frames),
+                value => value.and_then(Value::as_str).and_then(media_key_of),
+            };
+            if let Some(key) = key {
                 keys.push(key.as_str().to_string());
             }
         }
@@ -1044,11 +1088,17 @@ fn convert_page(
         let media_key = writer_options
             .image_field
             .as_ref()
-            .or(writer_options.video_field.as_ref())
             .and_then(|field| data.get(field))
             .and_then(Value::as_str)
             .and_then(media_key_of)
             .map(|key| key.as_str().to_string());
+        let video = writer_options
+            .video_field
+            .as_ref()
+            .and_then(|field| data.get(field))
+            .and_then(video_key)
+            .and_then(|key| videos.get(&key))
+            .cloned();
         let image = if options.format.has_images() {
             image_info(
                 writer_options,
@@ -1086,7 +1136,7 @@ fn convert_page(
             predictions: prediction_records,
             drafts: draft_records,
             image,
-            video: media_key.as_ref().and_then(|key| videos.get(key)).cloned(),
+            video,
         };
         let annotations = task.annotations.len();
         converted.push((
@@ -1686,5 +1736,47 @@ impl<W: Write> NativeWriter<W> {
     fn finish(mut self) -> io::Result<W> {
         self.out.write_all(b"\n]\n")?;
         Ok(self.out)
+    }
+}
+
+/// Frames per second of an image sequence whose `<Video>` has no `frameRate`
+/// (the labeling screen's default too).
+const DEFAULT_FRAME_RATE: f64 = 25.0;
+
+/// The media key of an image sequence's first frame.
+fn first_frame_key(frames: &[Value]) -> Option<gloss_media::MediaKey> {
+    frames
+        .first()
+        .and_then(Value::as_str)
+        .and_then(media_key_of)
+}
+
+/// What a task's video is known by on an export page: a video file's media
+/// key, or an image sequence's first frame key and length.
+fn video_key(value: &Value) -> Option<String> {
+    match value {
+        Value::String(url) => media_key_of(url).map(|key| key.as_str().to_string()),
+        Value::Array(frames) => {
+            first_frame_key(frames).map(|key| format!("{}+{}", key.as_str(), frames.len()))
+        }
+        _ => None,
+    }
+}
+
+/// The name an image sequence is exported under: the folder its frames
+/// came from (`MOT17-02` for `MOT17-02/img1/000001.jpg`, passing over
+/// `img1` and `images` folders), else `sequence-{task id}`.
+fn sequence_name(first_frame: &str, task: i64) -> String {
+    let mut folders: Vec<&str> = first_frame.split('/').collect();
+    folders.pop();
+    while folders
+        .last()
+        .is_some_and(|f| matches!(*f, "img1" | "images" | "frames" | ""))
+    {
+        folders.pop();
+    }
+    match folders.last() {
+        Some(folder) => (*folder).to_string(),
+        None => format!("sequence-{task}"),
     }
 }

@@ -14,8 +14,9 @@ use crate::dataset::{DatasetKind, FolderSource};
 use crate::error::{Error, Result};
 use crate::Engine;
 use gloss_formats::{
-    AnnotationRecord, CocoImportOptions, ControlRef, DraftRecord, InputFormat, KeypointControl,
-    PredictionRecord, Rejection, TaskRecord, YoloImportOptions, YoloTask,
+    read_video_dataset, AnnotationRecord, CocoImportOptions, ControlRef, DraftRecord, InputFormat,
+    KeypointControl, PredictionRecord, Rejection, TaskRecord, VideoImportOptions,
+    YoloImportOptions, YoloTask, MAX_SEQUENCE_FRAMES,
 };
 use gloss_media::MediaKey;
 use gloss_schema::{ControlKind, LabelConfig, ObjectKind};
@@ -496,7 +497,12 @@ impl Engine {
                 .await
                 .map_err(|err| Error::internal(format!("listing the dataset stopped: {err}")))??
         };
+        let shows_video = context.object_keys.iter().any(|(key, kind)| {
+            *kind == ObjectKind::Video && context.media_field.as_ref() == Some(key)
+        });
         let kind = match (options.yolo_task, DatasetKind::of(&scanned)) {
+            // A video project reads videos: MOT, CVAT for video, image sequences.
+            _ if shows_video => DatasetKind::Video,
             (Some(_), _) => DatasetKind::Yolo,
             (None, Some(kind)) => kind,
             (None, None) => {
@@ -553,6 +559,20 @@ impl Engine {
                 let cvat_options = cvat_import_options(config, image_field);
                 tokio::task::spawn_blocking(move || read_cvat_files(&scanned, &cvat_options)).await
             }
+            DatasetKind::Video => {
+                let video_options = VideoImportOptions {
+                    video_field: image_field,
+                    tracks: control(ControlKind::VideoRectangle),
+                };
+                tokio::task::spawn_blocking(move || {
+                    let media_size = |path: &str| {
+                        let file = scanned.path_of(path)?;
+                        media_size(&file, &limits)
+                    };
+                    read_video_dataset(&scanned, &video_options, &media_size)
+                })
+                .await
+            }
         }
         .map_err(|err| Error::internal(format!("the dataset reader stopped: {err}")))?;
         let (records, rejections) = read.map_err(|err| {
@@ -591,6 +611,24 @@ impl Engine {
                     &format!("data.{key}"),
                     &format!("missing: the label config shows ${key}"),
                 ),
+                // A video's frames, one image each: an image sequence.
+                Some(Value::Array(frames)) if kind == ObjectKind::Video => {
+                    let field = format!("data.{key}");
+                    if frames.is_empty() || frames.len() > MAX_SEQUENCE_FRAMES {
+                        let reason = format!(
+                            "an image sequence needs 1 to {MAX_SEQUENCE_FRAMES} frames, found {}",
+                            frames.len()
+                        );
+                        context.reject(row, &field, &reason);
+                        continue;
+                    }
+                    for (index, frame) in frames.iter_mut().enumerate() {
+                        if let Err(err) = self.resolve_media(import, frame, options).await {
+                            context.reject(row, &format!("{field}[{index}]"), &err.message);
+                            break;
+                        }
+                    }
+                }
                 Some(value) if kind.is_media() => {
                     // Only references that may need copying cost anything here.
                     if let Err(err) = self.resolve_media(import, value, options).await {
@@ -869,6 +907,27 @@ pub(crate) fn new_media(stored: &gloss_media::Stored) -> NewMedia {
         width: stored.width.map(i64::from),
         height: stored.height.map(i64::from),
     }
+}
+
+/// The width and height of an image or video file of a dataset, when it
+/// can be read.
+fn media_size(file: &Path, limits: &gloss_media::ImageLimits) -> Option<(u32, u32)> {
+    let mut head = Vec::with_capacity(gloss_media::SNIFF_LEN);
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(
+            std::fs::File::open(file).ok()?,
+            gloss_media::SNIFF_LEN as u64,
+        ),
+        &mut head,
+    )
+    .ok()?;
+    let kind = gloss_media::sniff(&head);
+    if kind.is_video() {
+        let frames = gloss_media::probe_video_file(file, kind).ok()?;
+        return Some((frames.width, frames.height));
+    }
+    let info = gloss_media::probe_image_file(file, limits).ok()?;
+    Some((info.width, info.height))
 }
 
 /// The media key in a task data value that points at the media store.

@@ -29,6 +29,7 @@ mod shapes;
 mod split;
 mod task;
 mod timestamp;
+mod video_read;
 mod video_tracks;
 mod voc;
 mod write;
@@ -50,6 +51,10 @@ pub use model::{
 pub use read::{detect, read_tasks, InputFormat, TaskSink, DETECT_HEAD_LEN};
 pub use split::{split_of, Split, SplitRatios};
 pub use timestamp::{timestamp_text, DateTimeText};
+pub use video_read::{
+    is_video_path, natural_order, read_video_dataset, VideoImportOptions, KEYFRAME_TOLERANCE_PX,
+    MAX_MOT_ROWS, MAX_SEQUENCE_FRAMES,
+};
 pub use video_tracks::{TrackFormat, TrackSummary, TrackWriter};
 pub use voc::{
     read_voc, VocCoordinates, VocImportOptions, VocSummary, VocWriter, MAX_MASK_INSTANCES,

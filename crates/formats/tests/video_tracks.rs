@@ -1,11 +1,13 @@
-//! Box tracks of a video out as MOT and CVAT for video, judged by datumaro.
+//! Box tracks of a video out as MOT and CVAT for video, judged by datumaro,
+//! and read back in (with datumaro's own MOT export).
 
 mod dataset_support;
 
 use gloss_formats::{
-    AnnotationRecord, ExportAnnotation, ExportTask, MemoryFiles, TrackFormat, TrackWriter,
-    VideoInfo,
+    read_video_dataset, AnnotationRecord, ControlRef, ExportAnnotation, ExportTask, MemoryFiles,
+    TaskRecord, TrackFormat, TrackWriter, VideoImportOptions, VideoInfo,
 };
+use gloss_types::result::ResultValue;
 use serde_json::{json, Value};
 
 /// A 200×100 video of 10 frames with one track: keyframes on frames 1 and
@@ -147,4 +149,182 @@ fn cvat_video_lists_every_frame_and_datumaro_reads_it() {
     )
     .unwrap();
     dataset_support::judge_with_datumaro("cvat", &sequence);
+}
+
+fn import_options() -> VideoImportOptions {
+    VideoImportOptions {
+        video_field: "video".into(),
+        tracks: Some(ControlRef {
+            from_name: "box".into(),
+            to_name: "video".into(),
+        }),
+    }
+}
+
+/// Each track of the task's annotation: its id, label and keyframes as
+/// `(frame, enabled, x, occluded)`.
+type Keyframes = Vec<(u64, bool, f64, bool)>;
+fn tracks_of(task: &TaskRecord) -> Vec<(String, String, Keyframes)> {
+    task.annotations[0]
+        .result
+        .iter()
+        .map(|result| {
+            let ResultValue::VideoRectangle(track) = &result.value else {
+                panic!("not a track: {result:?}");
+            };
+            let keys = track
+                .sequence
+                .iter()
+                .map(|k| {
+                    let x = (k.x * 1e6).round() / 1e6;
+                    (k.frame, k.enabled, x, k.occluded == Some(true))
+                })
+                .collect();
+            (result.id.clone().unwrap(), track.labels[0].clone(), keys)
+        })
+        .collect()
+}
+
+/// What the export of [`video_task`] reads back as: the keyframes set,
+/// none of the frames interpolated between them.
+fn expected_tracks(first: &str, second: &str) -> Vec<(String, String, Keyframes)> {
+    vec![
+        (
+            first.into(),
+            "car".into(),
+            vec![
+                (1, true, 0.0, false),
+                (5, true, 40.0, false),
+                (8, false, 40.0, false),
+            ],
+        ),
+        (second.into(), "person".into(), vec![(3, true, 80.0, true)]),
+    ]
+}
+
+#[test]
+fn mot_and_cvat_video_exports_read_back_as_the_keyframes_set() {
+    for (format, ids) in [
+        (TrackFormat::Mot, ["mot-1", "mot-2"]),
+        (TrackFormat::CvatVideo, ["cvat-0", "cvat-1"]),
+    ] {
+        let mut files = export(format);
+        // The export holds no frames: the video goes beside its folder.
+        files.0.insert("street.mp4".into(), Vec::new());
+        let no_size = |_: &str| -> Option<(u32, u32)> { None };
+        let (tasks, rejections) = read_video_dataset(&files, &import_options(), &no_size).unwrap();
+        assert!(rejections.is_empty(), "{format:?}: {rejections:?}");
+        assert_eq!(tasks.len(), 1);
+        assert_eq!(tasks[0].data["video"], "street.mp4");
+        assert_eq!(
+            tracks_of(&tasks[0]),
+            expected_tracks(ids[0], ids[1]),
+            "{format:?}"
+        );
+        let ResultValue::VideoRectangle(track) = &tasks[0].annotations[0].result[0].value else {
+            unreachable!()
+        };
+        assert_eq!(track.frames_count, Some(10));
+        assert_eq!(
+            (
+                track.sequence[0].y,
+                track.sequence[0].width,
+                track.sequence[0].height
+            ),
+            (10.0, 10.0, 20.0)
+        );
+    }
+}
+
+#[test]
+fn datumaros_mot_sequence_imports_as_an_image_sequence_with_its_tracks() {
+    let files = dataset_support::files_in(&dataset_support::data_dir("datumaro_mot"));
+    let size = |path: &str| (path == "img1/000001.jpg").then_some((32, 24));
+    let (tasks, rejections) = read_video_dataset(&files, &import_options(), &size).unwrap();
+    assert!(rejections.is_empty(), "{rejections:?}");
+    assert_eq!(tasks.len(), 1);
+    let frames: Vec<String> = (1..=6).map(|f| format!("img1/{f:06}.jpg")).collect();
+    assert_eq!(tasks[0].data["video"], json!(frames));
+    // The car moves 2 px a frame on frames 1-4, is gone on 5 and back at
+    // x = 10 on 6; the person stands, occluded, on frames 2-6. 32 px wide.
+    let pct = |px: f64| (px * 100.0 / 32.0 * 1e6).round() / 1e6;
+    assert_eq!(
+        tracks_of(&tasks[0]),
+        vec![
+            (
+                "mot-1".into(),
+                "car".into(),
+                vec![
+                    (1, true, 0.0, false),
+                    (4, true, pct(6.0), false),
+                    (5, false, pct(6.0), false),
+                    (6, true, pct(10.0), false)
+                ]
+            ),
+            (
+                "mot-2".into(),
+                "person".into(),
+                vec![(2, true, pct(20.0), true)]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn image_folders_without_annotations_are_sequences_and_bad_rows_are_named() {
+    let mut files = MemoryFiles::default();
+    for name in [
+        "cam/f10.png",
+        "cam/f2.png",
+        "cam/f1.png",
+        "walk.webm",
+        "notes.txt",
+    ] {
+        files.0.insert(name.into(), Vec::new());
+    }
+    let no_size = |_: &str| -> Option<(u32, u32)> { None };
+    let (tasks, rejections) = read_video_dataset(&files, &import_options(), &no_size).unwrap();
+    assert!(rejections.is_empty(), "{rejections:?}");
+    let videos: Vec<&serde_json::Value> = tasks.iter().map(|t| &t.data["video"]).collect();
+    assert_eq!(
+        videos,
+        [
+            &json!("walk.webm"),
+            &json!(["cam/f1.png", "cam/f2.png", "cam/f10.png"])
+        ]
+    );
+
+    let mut bad = MemoryFiles::default();
+    bad.0.insert(
+        "s/seqinfo.ini".into(),
+        b"[Sequence]\nimWidth=100\nimHeight=50\nseqLength=5\n".to_vec(),
+    );
+    bad.0.insert("s/img1/000001.jpg".into(), Vec::new());
+    bad.0.insert(
+        "s/gt/gt.txt".into(),
+        b"1,1,0,0,10,10,1,1,1\nx,1,0,0,10,10,1,1,1\n2,1,0,0,-3,10,1,1,1\n3,1,0,0,10,10,1,9,1\n7,1,0,0,10,10,1,1,1\n".to_vec(),
+    );
+    let (tasks, rejections) = read_video_dataset(&bad, &import_options(), &no_size).unwrap();
+    assert!(tasks.is_empty());
+    let fields: Vec<(&str, &str)> = rejections
+        .iter()
+        .map(|r| (r.field.as_str(), r.reason.as_str()))
+        .collect();
+    assert_eq!(fields.len(), 4, "{fields:#?}");
+    assert!(
+        fields[0].0 == "s/gt/gt.txt:line 2" && fields[0].1.contains("frame"),
+        "{fields:?}"
+    );
+    assert!(
+        fields[1].0 == "s/gt/gt.txt:line 3" && fields[1].1.contains("width and height"),
+        "{fields:?}"
+    );
+    assert!(
+        fields[2].0 == "s/gt/gt.txt:line 4" && fields[2].1.contains("class"),
+        "{fields:?}"
+    );
+    assert!(
+        fields[3].1.contains("frame 7; the video has 5 frames"),
+        "{fields:?}"
+    );
 }

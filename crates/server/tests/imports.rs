@@ -1255,3 +1255,137 @@ async fn videos_upload_with_their_frame_index_and_serve_byte_ranges() {
         server.stop().await;
     }
 }
+
+/// A MOT sequence of four 40×20 frames at 10 frames a second: a car moving
+/// 4 px a frame on frames 1 to 3, gone on frame 4.
+fn mot_zip() -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut files: Vec<(String, Vec<u8>)> = vec![
+        (
+            "walk/seqinfo.ini".into(),
+            b"[Sequence]\nname=walk\nimDir=img1\nframeRate=10\nseqLength=4\nimWidth=40\nimHeight=20\nimExt=.png\n".to_vec(),
+        ),
+        ("walk/gt/labels.txt".into(), b"Car\n".to_vec()),
+        (
+            "walk/gt/gt.txt".into(),
+            b"1,1,0,2,8,6,1,1,1\n2,1,4,2,8,6,1,1,1\n3,1,8,2,8,6,1,1,1\n".to_vec(),
+        ),
+    ];
+    for frame in 1..=4u8 {
+        files.push((format!("walk/img1/{frame:06}.png"), png(40, 20, frame)));
+    }
+    for (name, bytes) in files {
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut zip, &bytes).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+#[tokio::test]
+async fn a_mot_zip_imports_as_an_image_sequence_with_its_track_and_exports_back() {
+    const SEQUENCE_CONFIG: &str = r#"<View>
+  <Video name="video" value="$video" frameRate="10"/>
+  <Labels name="labels" toName="video"><Label value="Car"/></Labels>
+  <VideoRectangle name="box" toName="video"/>
+</View>"#;
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, admin) = server.user("admin", Role::Admin).await;
+        let project = create_project(&server, &admin, SEQUENCE_CONFIG).await;
+        let (status, job) = upload(&server, &admin, project, vec![("walk.zip", mot_zip())]).await;
+        assert_eq!(status, 202, "{job}");
+        let job = finished(&server, &admin, &job).await;
+        assert_eq!(
+            (
+                job["tasks_created"].clone(),
+                job["annotations_created"].clone()
+            ),
+            (json!(1), json!(1)),
+            "{}: {job}",
+            db.label
+        );
+        let (_, tasks) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/tasks"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        let frames = tasks["items"][0]["data"]["video"]
+            .as_array()
+            .expect("the frames");
+        assert_eq!(frames.len(), 4, "{}", db.label);
+        // The data manager shows the first frame; every frame is served.
+        let (_, table) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/task-table"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(
+            table["items"][0]["image"], frames[0],
+            "{}: {table}",
+            db.label
+        );
+        for (index, frame) in frames.iter().enumerate() {
+            let (status, _, bytes) = get_bytes(&server, &admin, frame.as_str().unwrap()).await;
+            assert_eq!(status, 200);
+            assert_eq!(bytes, png(40, 20, index as u8 + 1), "frame {index}");
+        }
+
+        let (_, export) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/export?format=json"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        let track = &export[0]["annotations"][0]["result"][0];
+        assert_eq!(track["type"], json!("videorectangle"));
+        let keyframes: Vec<(i64, bool)> = track["value"]["sequence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                (
+                    k["frame"].as_i64().unwrap(),
+                    k["enabled"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(keyframes, [(1, true), (3, true), (4, false)], "{track}");
+
+        let bytes = server
+            .client
+            .get(server.url(&format!("/api/v1/projects/{project}/export?format=mot")))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let mut mot = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a zip");
+        let mut read = |name: &str| {
+            let mut text = String::new();
+            mot.by_name(name)
+                .unwrap_or_else(|_| panic!("{name}"))
+                .read_to_string(&mut text)
+                .unwrap();
+            text
+        };
+        assert_eq!(
+            read("walk/gt/gt.txt"),
+            "1,1,0,2,8,6,1,1,1\n2,1,4,2,8,6,1,1,1\n3,1,8,2,8,6,1,1,1\n"
+        );
+        assert!(
+            read("walk/seqinfo.ini").contains("frameRate=10\nseqLength=4\nimWidth=40\nimHeight=20")
+        );
+        server.stop().await;
+    }
+}

@@ -13,6 +13,9 @@
 
 import { ImageEditor } from './editor.js';
 import { FramePlayer, DEFAULT_FRAME_RATE } from './video-player.js';
+import { SequencePlayer } from './sequence-player.js';
+
+/** @typedef {FramePlayer | SequencePlayer} Player a video file's player, or an image sequence's */
 import { Timeline } from './timeline.js';
 import { BoxTracker } from './tracker.js';
 import {
@@ -71,20 +74,23 @@ export const VIDEO_MOUSE_HELP = /** @type {[string, string][]} */ ([
  * @param {ObjectTag[]} objects @param {Record<string, unknown>} data
  */
 export async function loadVideos(objects, data) {
-  /** @type {Map<string, FramePlayer>} */
+  /** @type {Map<string, Player>} */
   const players = new Map();
   /** @type {Map<string, string>} */
   const errors = new Map();
   await Promise.all(objects.filter((o) => o.kind === 'Video').map(async (object) => {
-    const url = data[object.value];
-    if (typeof url !== 'string' || !url) {
+    const value = data[object.value];
+    const rate = Number(object.attributes.frameRate) || DEFAULT_FRAME_RATE;
+    // A list of image URLs is an image sequence.
+    const frames = Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && v) ? /** @type {string[]} */ (value) : null;
+    if (!frames && (typeof value !== 'string' || !value)) {
       errors.set(object.name, `No video in the task's "${object.value}" field.`);
       return;
     }
     try {
-      players.set(object.name, await FramePlayer.open(url, Number(object.attributes.frameRate) || DEFAULT_FRAME_RATE));
+      players.set(object.name, frames ? await SequencePlayer.open(frames, rate) : await FramePlayer.open(/** @type {string} */ (value), rate));
     } catch {
-      errors.set(object.name, `The video could not be loaded: ${url}`);
+      errors.set(object.name, frames ? `The image sequence could not be loaded: ${frames[0]} …` : `The video could not be loaded: ${value}`);
     }
   }));
   return { players, errors };
@@ -96,7 +102,7 @@ export async function loadVideos(objects, data) {
  */
 class VideoEditor extends ImageEditor {
   /**
-   * @param {ObjectTag} object @param {FramePlayer} player @param {EditorHost} host
+   * @param {ObjectTag} object @param {Player} player @param {EditorHost} host
    * @param {VideoView} view
    */
   constructor(object, player, host, view) {
@@ -111,6 +117,11 @@ class VideoEditor extends ImageEditor {
   invalidate(image = false) {
     super.invalidate(image);
     this.owner?.changed();
+  }
+
+  /** Frames are drawn whole as the player shows them: no smaller copies. */
+  async buildLevels() {
+    this.levelsPending = false;
   }
 
   drawImage() {
@@ -184,7 +195,7 @@ class VideoEditor extends ImageEditor {
  */
 export class VideoView {
   /**
-   * @param {ObjectTag} object @param {FramePlayer} player @param {VideoHost} host
+   * @param {ObjectTag} object @param {Player} player @param {VideoHost} host
    */
   constructor(object, player, host) {
     this.object = object;
@@ -744,7 +755,7 @@ export class VideoView {
  * on a canvas at most TRACKER_WIDTH wide.
  */
 class FrameGrabber {
-  /** @param {FramePlayer} player */
+  /** @param {Player} player */
   constructor(player) {
     this.player = player;
     const scale = Math.min(1, TRACKER_WIDTH / player.width);

@@ -14,9 +14,11 @@ pub struct ImportArgs {
     /// The project to import into
     #[arg(long, value_name = "ID")]
     project: i64,
-    /// auto, json, jsonl, csv, tsv, coco, label-studio, yolo, voc or cvat [default: auto,
-    /// per file; a zip, or a folder with a data.yaml (YOLO), Annotations (VOC) or an
-    /// annotations .xml (CVAT), is a dataset]
+    /// auto, json, jsonl, csv, tsv, coco, label-studio, yolo, voc, cvat, mot or sequence
+    /// [default: auto, per file; a zip, or a folder with a data.yaml (YOLO), Annotations
+    /// (VOC), an annotations .xml (CVAT) or gt/gt.txt (MOT), is a dataset]. A project
+    /// with a <Video> reads datasets as videos: MOT sequences, CVAT for video, and
+    /// folders of frames (`sequence`: each folder of images is one video)
     #[arg(long, default_value = "auto")]
     format: String,
     /// YOLO: what the labels are for: detect, segment, pose, obb or classify
@@ -28,20 +30,21 @@ pub struct ImportArgs {
     #[arg(long, value_name = "DIR")]
     images: Option<PathBuf>,
     /// Files, folders of images (one task per image, in name order), or
-    /// datasets (a zip, or a folder of YOLO, Pascal VOC or CVAT)
+    /// datasets (a zip, or a folder of YOLO, Pascal VOC, CVAT or MOT)
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
 }
 
 pub async fn run(settings: &Settings, args: ImportArgs) -> Result<()> {
     let yolo = args.format == "yolo";
-    let dataset_format = matches!(args.format.as_str(), "yolo" | "voc" | "cvat");
+    const DATASETS: [&str; 5] = ["yolo", "voc", "cvat", "mot", "sequence"];
+    let dataset_format = DATASETS.contains(&args.format.as_str());
     let format = match args.format.as_str() {
-        "auto" | "yolo" | "voc" | "cvat" => None,
+        _ if dataset_format || args.format == "auto" => None,
         name => match InputFormat::parse(name) {
             Some(format) => Some(format),
             None => bail!(
-                "--format: `{name}` is not auto, json, jsonl, csv, tsv, coco, label-studio, yolo, voc or cvat"
+                "--format: `{name}` is not auto, json, jsonl, csv, tsv, coco, label-studio, yolo, voc, cvat, mot or sequence"
             ),
         },
     };
@@ -152,6 +155,7 @@ fn collect_files(path: &Path, files: &mut Vec<ImportFile>) -> Result<()> {
 /// ImageSets, CVAT's annotation XML at the top) rather than images.
 fn is_dataset_folder(path: &Path) -> bool {
     if path.join("data.yaml").is_file()
+        || path.join("gt").join("gt.txt").is_file()
         || path.join("Annotations").is_dir()
         || path.join("ImageSets").is_dir()
     {
