@@ -11,10 +11,14 @@ const FORMATS = ['auto', 'json', 'jsonl', 'csv', 'tsv', 'coco', 'label-studio'];
 /** @param {import('../main.js').PageContext} context */
 export async function render({ root, params }) {
   const project = await loadProject(params.project);
+  // A video project reads zips as videos (see the import's dataset kinds).
+  const showsVideo = /<video[\s>/]/i.test(project.label_config);
   const input = h('input', { type: 'file', multiple: true, id: 'import-files', 'aria-label': 'Files to import' });
   const format = h('select', { id: 'import-format', 'aria-label': 'Format of task files' }, FORMATS.map((name) => h('option', { value: name }, name)));
   const zone = h('div', { class: 'dropzone', id: 'dropzone' },
-    h('p', null, 'Drop images, a task file (JSON, JSONL, CSV, TSV, COCO, Label Studio export) or a dataset zip (YOLO, Pascal VOC, CVAT) here'),
+    h('p', null, showsVideo
+      ? 'Drop videos (MP4, WebM), a task file (JSON, JSONL, CSV, TSV, Label Studio export) or a zip of videos: MOT sequences, CVAT for video, or folders of frames (each folder one video) here'
+      : 'Drop images, a task file (JSON, JSONL, CSV, TSV, COCO, Label Studio export) or a dataset zip (YOLO, Pascal VOC, CVAT) here'),
     h('p', null, 'or ', input),
   );
   const uploads = h('div', { class: 'uploads', id: 'uploads' });
@@ -23,7 +27,7 @@ export async function render({ root, params }) {
 
   replace(root,
     projectHeader(project, 'import'),
-    h('p', { class: 'muted' }, 'Images become one task each. Files dropped together are imported together: if any row is rejected, nothing is written and the report says why.'),
+    h('p', { class: 'muted' }, `${showsVideo ? 'Videos and image sequences' : 'Images'} become one task each. Files dropped together are imported together: if any row is rejected, nothing is written and the report says why.`),
     h('div', { class: 'row' }, h('span', null, 'Task file format'), format),
     zone,
     uploads,
