@@ -1229,7 +1229,42 @@ fn track_writer(config: &gloss_schema::LabelConfig, format: TrackFormat) -> Resu
             format!("{name} needs the track labels: a <Labels> control on the video"),
         ));
     }
-    Ok(TrackWriter::new(format, labels))
+    if format == TrackFormat::Mot {
+        let refused = refused_controls(config, |kind| {
+            matches!(
+                kind,
+                ControlKind::VideoPolygon
+                    | ControlKind::VideoPolyLine
+                    | ControlKind::VideoKeyPointLabels
+            )
+        });
+        if !refused.is_empty() {
+            return Err(Error::invalid(
+                "format",
+                format!(
+                    "MOT holds box tracks only, so it cannot hold the tracks of {}; export as cvat (CVAT for video holds them), json or label-studio",
+                    refused.join(", ")
+                ),
+            ));
+        }
+    }
+    let writer = TrackWriter::new(format, labels);
+    // CVAT declares the joints of the video's skeleton tracks.
+    let skeleton = config
+        .controls
+        .iter()
+        .find(|c| c.kind == ControlKind::VideoKeyPointLabels);
+    Ok(match skeleton {
+        Some(control) => writer.with_skeleton(
+            control.labels.iter().map(|l| l.value.clone()).collect(),
+            control
+                .skeleton
+                .as_ref()
+                .map(|s| s.edges.clone())
+                .unwrap_or_default(),
+        ),
+        None => writer,
+    })
 }
 
 /// Refuses a YOLO export of a config with region controls the task cannot
@@ -1245,7 +1280,14 @@ fn refuse_for_yolo(config: &gloss_schema::LabelConfig, task: YoloTask) -> Result
     // The image region controls: every region control but the video ones.
     let refused = refused_controls(config, |kind| {
         REGION_CONTROLS.contains(&kind)
-            && !matches!(kind, VideoRectangle | TimelineLabels)
+            && !matches!(
+                kind,
+                VideoRectangle
+                    | VideoPolygon
+                    | VideoPolyLine
+                    | VideoKeyPointLabels
+                    | TimelineLabels
+            )
             && !held.contains(&kind)
     });
     if refused.is_empty() {
@@ -1333,7 +1375,7 @@ fn export_categories(
 }
 
 /// The region-drawing controls, whose results a dataset format holds or not.
-const REGION_CONTROLS: [ControlKind; 14] = [
+const REGION_CONTROLS: [ControlKind; 17] = [
     ControlKind::RectangleLabels,
     ControlKind::PolygonLabels,
     ControlKind::EllipseLabels,
@@ -1347,6 +1389,9 @@ const REGION_CONTROLS: [ControlKind; 14] = [
     ControlKind::PolyLine,
     ControlKind::Brush,
     ControlKind::VideoRectangle,
+    ControlKind::VideoPolygon,
+    ControlKind::VideoPolyLine,
+    ControlKind::VideoKeyPointLabels,
     ControlKind::TimelineLabels,
 ];
 

@@ -510,7 +510,7 @@ fn attribute_declarations(attributes: &[CvatAttribute]) -> String {
 /// CVAT's drawing of a skeleton label: its joints on a circle (CVAT keeps
 /// where the user placed them; Gloss has no places) and its edges between
 /// them, by 1-based joint number.
-fn skeleton_svg(joints: &[String], edges: &[[String; 2]]) -> String {
+pub(crate) fn skeleton_svg(joints: &[String], edges: &[[String; 2]]) -> String {
     let place = |index: usize| {
         let angle = std::f64::consts::TAU * index as f64 / joints.len().max(1) as f64;
         (

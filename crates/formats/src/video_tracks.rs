@@ -1,9 +1,14 @@
-//! Box tracks of videos out as MOTChallenge sequences and CVAT for video 1.1.
+//! Tracks of videos out as MOTChallenge sequences and CVAT for video 1.1.
 //!
 //! Both list a track's box on every frame where the object is there, the
 //! frames between keyframes interpolated as the labeling screen shows them
-//! ([`VideoRectangleValue::box_at`]). One sequence per video task, in a
-//! folder named after the video (made unique):
+//! ([`VideoRectangleValue::box_at`]). CVAT for video also holds the tracks
+//! of polygons, polylines and skeletons (`videopolygon`, `videopolyline`,
+//! `videokeypointlabels`, interpolated by [`ShapeTrackValue::shape_at`]) as
+//! `<polygon>`, `<polyline>` and `<skeleton>` elements of their `<track>`;
+//! MOT holds boxes only (the engine refuses other tracks for it by name).
+//! One sequence per video task, in a folder named after the video (made
+//! unique):
 //!
 //! ```text
 //! MOT:   {video}/gt/gt.txt       frame,track,left,top,width,height,1,class,visibility
@@ -18,10 +23,13 @@
 //! themselves are the video's: no images are extracted (MOT's `img1` folder
 //! stays empty, and `seqinfo.ini` says where it would be).
 
+use crate::cvat::skeleton_svg;
 use crate::files::{file_stem, safe_path_part, FileSink};
 use crate::write::{ExportTask, VideoInfo};
 use crate::xml::escaped;
-use gloss_types::result::{ResultValue, TrackBox, VideoRectangleValue};
+use gloss_types::result::{
+    ResultValue, ShapeTrackValue, TrackBox, TrackShape, VideoRectangleValue,
+};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::io;
@@ -33,7 +41,7 @@ pub struct TrackSummary {
     pub videos: u64,
     /// Tracks written.
     pub tracks: u64,
-    /// Boxes written (every frame of every track).
+    /// Shapes written (every frame of every track).
     pub boxes: u64,
     /// Tasks without a video, and tracks without a known label.
     pub skipped: u64,
@@ -48,11 +56,13 @@ pub enum TrackFormat {
     CvatVideo,
 }
 
-/// Writes the box tracks of video tasks, one sequence per task.
+/// Writes the tracks of video tasks, one sequence per task.
 pub struct TrackWriter {
     format: TrackFormat,
     /// Label names; MOT class numbers are positions + 1.
     labels: Vec<String>,
+    /// The joints (in order) and edges of skeleton tracks, if the video has them.
+    skeleton: Option<(Vec<String>, Vec<[String; 2]>)>,
     class_of: HashMap<String, usize>,
     /// Sequence folder names used, to keep them unique.
     taken: HashSet<String>,
@@ -68,6 +78,32 @@ struct TrackBoxes<'a> {
     outside: Vec<u64>,
 }
 
+/// The shapes a shape track follows, with CVAT's element name for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TrackedShape {
+    Polygon,
+    PolyLine,
+    Skeleton,
+}
+
+impl TrackedShape {
+    fn element(self) -> &'static str {
+        match self {
+            TrackedShape::Polygon => "polygon",
+            TrackedShape::PolyLine => "polyline",
+            TrackedShape::Skeleton => "skeleton",
+        }
+    }
+}
+
+/// One shape track's shapes, by frame.
+struct TrackShapes<'a> {
+    kind: TrackedShape,
+    label: &'a str,
+    shapes: Vec<(u64, TrackShape)>,
+    outside: Vec<u64>,
+}
+
 impl TrackWriter {
     /// A writer whose classes are `labels` (the video's Labels control).
     pub fn new(format: TrackFormat, labels: Vec<String>) -> TrackWriter {
@@ -79,46 +115,78 @@ impl TrackWriter {
         TrackWriter {
             format,
             labels,
+            skeleton: None,
             class_of,
             taken: HashSet::new(),
             summary: TrackSummary::default(),
         }
     }
 
+    /// The joints, in order, and edges of the video's skeleton tracks
+    /// (its `VideoKeyPointLabels` control), which CVAT declares.
+    pub fn with_skeleton(mut self, joints: Vec<String>, edges: Vec<[String; 2]>) -> TrackWriter {
+        self.skeleton = Some((joints, edges));
+        self
+    }
+
     /// Writes the tracks of the task's annotations (not cancelled) as one
-    /// sequence; a task without a video is skipped.
+    /// sequence; a task without a video is skipped, and so are tracks
+    /// without a known label (and, in MOT, tracks of shapes but boxes).
     pub fn write_task(&mut self, task: &ExportTask, sink: &mut dyn FileSink) -> io::Result<()> {
         let Some(video) = &task.video else {
             self.summary.skipped += 1;
             return Ok(());
         };
         let mut tracks = Vec::new();
+        let mut shape_tracks = Vec::new();
         for result in task
             .annotations
             .iter()
             .filter(|a| !a.record.was_cancelled)
             .flat_map(|a| &a.record.result)
         {
-            let ResultValue::VideoRectangle(track) = &result.value else {
+            let (labels, shape) = match &result.value {
+                ResultValue::VideoRectangle(track) => (&track.labels, None),
+                ResultValue::VideoPolygon(track) => {
+                    (&track.labels, Some((track, TrackedShape::Polygon)))
+                }
+                ResultValue::VideoPolyLine(track) => {
+                    (&track.labels, Some((track, TrackedShape::PolyLine)))
+                }
+                ResultValue::VideoKeyPointLabels(track) => {
+                    (&track.labels, Some((track, TrackedShape::Skeleton)))
+                }
+                _ => continue,
+            };
+            let Some(label) = labels.first().filter(|l| self.class_of.contains_key(*l)) else {
+                self.summary.skipped += 1;
                 continue;
             };
-            match track
-                .labels
-                .first()
-                .filter(|l| self.class_of.contains_key(*l))
-            {
-                Some(label) => tracks.push(track_boxes(track, label, video.frames)),
-                None => self.summary.skipped += 1,
+            match (shape, &result.value) {
+                (None, ResultValue::VideoRectangle(track)) => {
+                    tracks.push(track_boxes(track, label, video.frames))
+                }
+                (Some(_), _) if self.format == TrackFormat::Mot => self.summary.skipped += 1,
+                (Some((track, kind)), _) => {
+                    shape_tracks.push(track_shapes(track, kind, label, video.frames))
+                }
+                (None, _) => {}
             }
         }
         let folder = self.folder_for(&video.file_name);
         match self.format {
             TrackFormat::Mot => self.write_mot(&folder, video, &tracks, sink)?,
-            TrackFormat::CvatVideo => self.write_cvat(&folder, video, &tracks, sink)?,
+            TrackFormat::CvatVideo => {
+                self.write_cvat(&folder, video, &tracks, &shape_tracks, sink)?
+            }
         }
         self.summary.videos += 1;
-        self.summary.tracks += tracks.len() as u64;
+        self.summary.tracks += (tracks.len() + shape_tracks.len()) as u64;
         self.summary.boxes += tracks.iter().map(|t| t.boxes.len() as u64).sum::<u64>();
+        self.summary.boxes += shape_tracks
+            .iter()
+            .map(|t| t.shapes.len() as u64)
+            .sum::<u64>();
         Ok(())
     }
 
@@ -187,6 +255,7 @@ impl TrackWriter {
         folder: &str,
         video: &VideoInfo,
         tracks: &[TrackBoxes],
+        shape_tracks: &[TrackShapes],
         sink: &mut dyn FileSink,
     ) -> io::Result<()> {
         let (width, height) = (f64::from(video.width), f64::from(video.height));
@@ -206,11 +275,41 @@ impl TrackWriter {
         );
         xml.push_str("      <labels>\n");
         for label in &self.labels {
-            let _ = writeln!(
+            // A label of skeleton tracks is a skeleton, its joints labels inside it.
+            let skeleton = self.skeleton.as_ref().filter(|_| {
+                shape_tracks
+                    .iter()
+                    .any(|t| t.kind == TrackedShape::Skeleton && t.label == label)
+            });
+            let kind = match skeleton {
+                Some(_) => "skeleton",
+                None if tracks.iter().any(|t| t.label == label) => "rectangle",
+                None => "any",
+            };
+            let _ = write!(
                 xml,
-                "        <label>\n          <name>{}</name>\n          <type>rectangle</type>\n          <attributes>\n          </attributes>\n        </label>",
+                "        <label>\n          <name>{}</name>\n          <type>{kind}</type>\n          <attributes>\n          </attributes>\n",
                 escaped(label)
             );
+            if let Some((joints, edges)) = skeleton {
+                let _ = writeln!(
+                    xml,
+                    "          <svg>{}</svg>",
+                    escaped(&skeleton_svg(joints, edges))
+                );
+            }
+            xml.push_str("        </label>\n");
+            for joint in skeleton
+                .map(|(joints, _)| joints.as_slice())
+                .unwrap_or_default()
+            {
+                let _ = writeln!(
+                    xml,
+                    "        <label>\n          <name>{}</name>\n          <type>points</type>\n          <attributes>\n          </attributes>\n          <parent>{}</parent>\n        </label>",
+                    escaped(joint),
+                    escaped(label)
+                );
+            }
         }
         xml.push_str("      </labels>\n");
         let _ = writeln!(
@@ -242,8 +341,119 @@ impl TrackWriter {
             }
             xml.push_str("  </track>\n");
         }
+        for (index, track) in shape_tracks.iter().enumerate() {
+            let _ = writeln!(
+                xml,
+                "  <track id=\"{}\" label=\"{}\" source=\"manual\">",
+                tracks.len() + index,
+                escaped(track.label)
+            );
+            let mut lines: Vec<(u64, String)> = track
+                .shapes
+                .iter()
+                .map(|(frame, shape)| {
+                    (
+                        *frame,
+                        self.cvat_shape(track.kind, *frame - 1, shape, width, height, false),
+                    )
+                })
+                .collect();
+            for frame in &track.outside {
+                if let Some((_, last)) = track.shapes.iter().rev().find(|(f, _)| f < frame) {
+                    let line = self.cvat_shape(track.kind, *frame - 1, last, width, height, true);
+                    lines.push((*frame, line));
+                }
+            }
+            lines.sort_by_key(|(frame, _)| *frame);
+            for (_, line) in lines {
+                xml.push_str(&line);
+            }
+            xml.push_str("  </track>\n");
+        }
         xml.push_str("</annotations>\n");
         sink.put(&format!("{folder}/annotations.xml"), xml.as_bytes())
+    }
+}
+
+impl TrackWriter {
+    /// One shape of a track on a 0-based frame: a `<polygon>` or
+    /// `<polyline>` with its points, or a `<skeleton>` with a `<points>` per
+    /// joint (those not on the frame `outside`, at 0,0 as CVAT writes them).
+    fn cvat_shape(
+        &self,
+        kind: TrackedShape,
+        frame: u64,
+        shape: &TrackShape,
+        width: f64,
+        height: f64,
+        outside: bool,
+    ) -> String {
+        let element = kind.element();
+        let pixel = |x: f64, y: f64| {
+            format!(
+                "{},{}",
+                decimal(x * width / 100.0),
+                decimal(y * height / 100.0)
+            )
+        };
+        let mut line = format!(
+            "    <{element} frame=\"{frame}\" keyframe=\"{}\" outside=\"{}\" occluded=\"{}\"",
+            u8::from(shape.keyframe || outside),
+            u8::from(outside),
+            u8::from(shape.occluded),
+        );
+        if kind != TrackedShape::Skeleton {
+            let points: Vec<String> = shape.points.iter().map(|[x, y]| pixel(*x, *y)).collect();
+            let _ = writeln!(
+                line,
+                " points=\"{}\" z_order=\"0\">\n    </{element}>",
+                points.join(";")
+            );
+            return line;
+        }
+        line.push_str(" z_order=\"0\">\n");
+        let joints = self
+            .skeleton
+            .as_ref()
+            .map(|(joints, _)| joints.as_slice())
+            .unwrap_or_default();
+        for name in joints {
+            let joint = shape.joints.iter().find(|j| &j.label == name);
+            let occluded = joint.is_some_and(|j| j.visibility.as_deref() == Some("occluded"));
+            let place = joint.map_or_else(|| "0,0".to_owned(), |j| pixel(j.x, j.y));
+            let _ = writeln!(
+                line,
+                "      <points label=\"{}\" keyframe=\"{}\" outside=\"{}\" occluded=\"{}\" points=\"{place}\">\n      </points>",
+                escaped(name),
+                u8::from(shape.keyframe || outside),
+                u8::from(outside || joint.is_none()),
+                u8::from(occluded),
+            );
+        }
+        let _ = writeln!(line, "    </{element}>");
+        line
+    }
+}
+
+fn track_shapes<'a>(
+    track: &ShapeTrackValue,
+    kind: TrackedShape,
+    label: &'a str,
+    frames: u64,
+) -> TrackShapes<'a> {
+    let last = track.frames_count.unwrap_or(frames).min(frames.max(1));
+    let mut outside: Vec<u64> = track
+        .sequence
+        .iter()
+        .filter(|key| !key.enabled && key.frame <= last)
+        .map(|key| key.frame)
+        .collect();
+    outside.sort_unstable();
+    TrackShapes {
+        kind,
+        label,
+        shapes: track.shapes(last).collect(),
+        outside,
     }
 }
 

@@ -328,3 +328,126 @@ fn image_folders_without_annotations_are_sequences_and_bad_rows_are_named() {
         "{fields:?}"
     );
 }
+
+/// A 200×100 video of 10 frames with a polygon track (a triangle moving
+/// 40 px right from frame 1 to 5, outside from frame 8) and a polyline
+/// track that changes its number of points on frame 6.
+fn shape_task(with_skeleton: bool) -> ExportTask {
+    let item = |value: Value| serde_json::from_value(value).unwrap();
+    let mut result = vec![
+        item(
+            json!({"id": "p", "from_name": "outline", "to_name": "video", "type": "videopolygon",
+            "value": {"framesCount": 10, "labels": ["car"], "sequence": [
+                {"frame": 1, "points": [[0, 0], [10, 0], [10, 20]]},
+                {"frame": 5, "points": [[20, 0], [30, 0], [30, 20]], "occluded": true},
+                {"frame": 8, "enabled": false}]}}),
+        ),
+        item(
+            json!({"id": "l", "from_name": "lane", "to_name": "video", "type": "videopolyline",
+            "value": {"framesCount": 10, "labels": ["person"], "sequence": [
+                {"frame": 3, "points": [[50, 50], [60, 60]]},
+                {"frame": 6, "points": [[50, 50], [60, 60], [70, 50]]}]}}),
+        ),
+    ];
+    if with_skeleton {
+        result.push(item(json!({"id": "s", "from_name": "pose", "to_name": "video", "type": "videokeypointlabels",
+            "value": {"framesCount": 10, "labels": ["person"], "sequence": [
+                {"frame": 2, "joints": [{"label": "head", "x": 10, "y": 10}, {"label": "hand", "x": 20, "y": 20, "visibility": "occluded"}]},
+                {"frame": 4, "joints": [{"label": "head", "x": 30, "y": 10}]},
+                {"frame": 6, "enabled": false}]}})));
+    }
+    ExportTask {
+        id: 2,
+        video: Some(VideoInfo {
+            file_name: "road.mp4".into(),
+            width: 200,
+            height: 100,
+            frames: 10,
+            frame_rate: 25.0,
+        }),
+        annotations: vec![ExportAnnotation {
+            id: 2,
+            record: AnnotationRecord {
+                result,
+                ..AnnotationRecord::default()
+            },
+            stored_result: None,
+        }],
+        ..ExportTask::default()
+    }
+}
+
+#[test]
+fn cvat_video_holds_polygon_polyline_and_skeleton_tracks_and_datumaro_reads_them() {
+    let mut files = MemoryFiles::default();
+    let mut writer = TrackWriter::new(TrackFormat::CvatVideo, vec!["car".into(), "person".into()])
+        .with_skeleton(
+            vec!["head".into(), "hand".into()],
+            vec![["head".into(), "hand".into()]],
+        );
+    writer.write_task(&shape_task(true), &mut files).unwrap();
+    let summary = writer.finish();
+    // Polygon frames 1-7, polyline 3-10, skeleton 2-5.
+    assert_eq!((summary.tracks, summary.boxes), (3, 7 + 8 + 4));
+    let xml = files.text("road/annotations.xml").unwrap();
+    for expected in [
+        r#"<polygon frame="0" keyframe="1" outside="0" occluded="0" points="0,0;20,0;20,20" z_order="0">"#,
+        // Halfway to the occluded keyframe on frame 5 (0-based 4).
+        r#"<polygon frame="2" keyframe="0" outside="0" occluded="0" points="20,0;40,0;40,20" z_order="0">"#,
+        r#"<polygon frame="4" keyframe="1" outside="0" occluded="1" points="40,0;60,0;60,20""#,
+        r#"<polygon frame="7" keyframe="1" outside="1" occluded="1" points="40,0;60,0;60,20""#,
+        // Point counts differ: held until frame 6 (0-based 5).
+        r#"<polyline frame="4" keyframe="0" outside="0" occluded="0" points="100,50;120,60" z_order="0">"#,
+        r#"<polyline frame="5" keyframe="1" outside="0" occluded="0" points="100,50;120,60;140,50""#,
+        r#"<skeleton frame="2" keyframe="0" outside="0" occluded="0" z_order="0">"#,
+        r#"<points label="head" keyframe="0" outside="0" occluded="0" points="40,10">"#,
+        r#"<points label="hand" keyframe="0" outside="0" occluded="1" points="40,20">"#,
+        r#"<points label="hand" keyframe="1" outside="1" occluded="0" points="0,0">"#,
+        "<type>skeleton</type>",
+        "<parent>person</parent>",
+    ] {
+        assert!(xml.contains(expected), "{expected} in\n{xml}");
+    }
+    assert_eq!(
+        xml.matches("<polygon ").count(),
+        8,
+        "7 frames and the outside one"
+    );
+
+    // datumaro reads the polygons and polylines of every frame (its CVAT
+    // reader does not read skeleton tracks).
+    let mut files = MemoryFiles::default();
+    let mut writer = TrackWriter::new(TrackFormat::CvatVideo, vec!["car".into(), "person".into()]);
+    writer.write_task(&shape_task(false), &mut files).unwrap();
+    let (out, _temporary) = dataset_support::datumaro_out();
+    let dir = out.join("cvat-video-shapes");
+    dataset_support::write_files(&files, &dir);
+    let mut items = serde_json::Map::new();
+    for frame in 1..=10u64 {
+        let mut shapes = Vec::new();
+        if frame <= 7 {
+            let x = 10.0 * (frame.min(5) - 1) as f64;
+            shapes.push(json!({"type": "polygon", "label": "car", "points": [x, 0, x + 20.0, 0, x + 20.0, 20]}));
+        }
+        if frame == 8 {
+            // datumaro reads the outside polygon as a shape too.
+            shapes
+                .push(json!({"type": "polygon", "label": "car", "points": [40, 0, 60, 0, 60, 20]}));
+        }
+        if (3..=5).contains(&frame) {
+            shapes
+                .push(json!({"type": "polyline", "label": "person", "points": [100, 50, 120, 60]}));
+        } else if frame >= 6 {
+            shapes.push(json!({"type": "polyline", "label": "person", "points": [100, 50, 120, 60, 140, 50]}));
+        }
+        items.insert(format!("frame_{:06}", frame - 1), json!({"shapes": shapes}));
+    }
+    let expected = json!({"labels": ["car", "person"], "items": items});
+    let sequence = dir.join("road");
+    std::fs::write(
+        sequence.join("expected.json"),
+        serde_json::to_string_pretty(&expected).unwrap(),
+    )
+    .unwrap();
+    dataset_support::judge_with_datumaro("cvat", &sequence);
+}

@@ -74,15 +74,22 @@ pub fn check_result(config: &LabelConfig, item: &ResultItem) -> Vec<ResultProble
     }
     let target = config.object(&item.to_name).map(|o| o.kind);
     check_value(control, target, &item.value, &mut problems);
-    if let ResultValue::VideoRectangle(track) = &item.value {
+    let track_labels = match &item.value {
+        ResultValue::VideoRectangle(track) => Some(&track.labels),
+        ResultValue::VideoPolygon(track)
+        | ResultValue::VideoPolyLine(track)
+        | ResultValue::VideoKeyPointLabels(track) => Some(&track.labels),
+        _ => None,
+    };
+    if let Some(track_labels) = track_labels {
         // A track's labels come from a Labels control on the same video.
         let labels_control = config
             .controls
             .iter()
             .find(|c| c.kind == ControlKind::Labels && c.to_names.contains(&item.to_name));
         match labels_control {
-            Some(labels) => check_labels(labels, "labels", &track.labels, &mut problems),
-            None if !track.labels.is_empty() => problems.add(
+            Some(labels) => check_labels(labels, "labels", track_labels, &mut problems),
+            None if !track_labels.is_empty() => problems.add(
                 "unknown_label",
                 "value.labels",
                 format!("no <Labels> control labels \"{}\"", item.to_name),
@@ -129,6 +136,17 @@ impl Problems {
             field: field.into(),
             message,
         });
+    }
+
+    /// Moves problems found on keyframe `index` (fields `value.…`) to
+    /// `into`, their fields `value.sequence[index].…`.
+    fn move_into(self, index: usize, into: &mut Problems) {
+        for problem in self.0 {
+            let field = problem
+                .field
+                .replacen("value.", &format!("value.sequence[{index}]."), 1);
+            into.add(problem.code, field, problem.message);
+        }
     }
 }
 
@@ -205,6 +223,15 @@ fn check_value(
         ResultValue::Brush(v) => check_brush(v, problems),
         ResultValue::Number(v) => check_number(control, v.number, problems),
         ResultValue::VideoRectangle(v) => check_track(v, problems),
+        ResultValue::VideoPolygon(v) => {
+            check_shape_track(control, v, TrackedShape::Polygon, problems)
+        }
+        ResultValue::VideoPolyLine(v) => {
+            check_shape_track(control, v, TrackedShape::PolyLine, problems)
+        }
+        ResultValue::VideoKeyPointLabels(v) => {
+            check_shape_track(control, v, TrackedShape::Skeleton, problems)
+        }
         ResultValue::TimelineLabels(v) => {
             for (index, range) in v.ranges.iter().enumerate() {
                 if range.start == 0 || range.end < range.start {
@@ -344,29 +371,12 @@ fn check_position(x: f64, y: f64, problems: &mut Problems) {
 /// Keyframes: 1-based, in increasing frame order, within `framesCount`,
 /// each a box inside the frame (unless rotated, as for image boxes).
 fn check_track(track: &VideoRectangleValue, problems: &mut Problems) {
-    let mut previous = 0;
+    check_keyframe_order(
+        track.sequence.iter().map(|k| k.frame),
+        track.frames_count,
+        problems,
+    );
     for (index, key) in track.sequence.iter().enumerate() {
-        let field = format!("value.sequence[{index}].frame");
-        if key.frame == 0 {
-            problems.add("bad_frame", field, "frames are numbered from 1".into());
-        } else if key.frame <= previous {
-            problems.add(
-                "bad_frame",
-                field,
-                format!("frame {} comes after frame {previous}; keyframes are in increasing frame order", key.frame),
-            );
-        } else if track.frames_count.is_some_and(|count| key.frame > count) {
-            problems.add(
-                "bad_frame",
-                field,
-                format!(
-                    "frame {} is past the video's {} frames",
-                    key.frame,
-                    track.frames_count.unwrap_or(0)
-                ),
-            );
-        }
-        previous = previous.max(key.frame);
         let mut boxed = Problems::default();
         check_box(
             key.x,
@@ -376,14 +386,129 @@ fn check_track(track: &VideoRectangleValue, problems: &mut Problems) {
             key.rotation,
             &mut boxed,
         );
-        for problem in boxed.0 {
-            let field = problem
-                .field
-                .replacen("value.", &format!("value.sequence[{index}]."), 1);
-            problems.add(problem.code, field, problem.message);
-        }
+        boxed.move_into(index, problems);
     }
-    if track.sequence.is_empty() {
+}
+
+/// The shapes a shape track can follow.
+#[derive(Clone, Copy)]
+enum TrackedShape {
+    Polygon,
+    PolyLine,
+    Skeleton,
+}
+
+/// Keyframes in order, each shape whole and inside the frame: a polygon
+/// with 3 points or more, a polyline with 2, a skeleton's joints labels of
+/// the control, each once. A disabled keyframe may leave its shape out.
+fn check_shape_track(
+    control: &ControlTag,
+    track: &gloss_types::result::ShapeTrackValue,
+    shape: TrackedShape,
+    problems: &mut Problems,
+) {
+    check_keyframe_order(
+        track.sequence.iter().map(|k| k.frame),
+        track.frames_count,
+        problems,
+    );
+    for (index, key) in track.sequence.iter().enumerate() {
+        let mut found = Problems::default();
+        match shape {
+            TrackedShape::Polygon | TrackedShape::PolyLine => {
+                let (least, name) = match shape {
+                    TrackedShape::Polygon => (3, "polygon"),
+                    _ => (2, "polyline"),
+                };
+                if key.enabled || !key.points.is_empty() {
+                    check_points(&key.points, least, name, &mut found);
+                }
+            }
+            TrackedShape::Skeleton => {
+                if key.enabled && key.joints.is_empty() {
+                    found.add(
+                        "too_few_points",
+                        "value.joints",
+                        "a skeleton keyframe needs at least one joint".into(),
+                    );
+                }
+                for (at, joint) in key.joints.iter().enumerate() {
+                    let mut placed = Problems::default();
+                    check_position(joint.x, joint.y, &mut placed);
+                    for problem in placed.0 {
+                        let field =
+                            problem
+                                .field
+                                .replacen("value.", &format!("value.joints[{at}]."), 1);
+                        found.add(problem.code, field, problem.message);
+                    }
+                    if !control.allows_label(&joint.label) {
+                        found.add(
+                            "unknown_label",
+                            format!("value.joints[{at}].label"),
+                            format!(
+                                "\"{}\" is not a joint (label) of control \"{}\"",
+                                joint.label, control.name
+                            ),
+                        );
+                    }
+                    if key.joints[..at].iter().any(|j| j.label == joint.label) {
+                        found.add(
+                            "duplicate_joint",
+                            format!("value.joints[{at}].label"),
+                            format!("joint \"{}\" is given twice on this keyframe", joint.label),
+                        );
+                    }
+                    if joint
+                        .visibility
+                        .as_deref()
+                        .is_some_and(|v| !matches!(v, "visible" | "occluded"))
+                    {
+                        found.add(
+                            "bad_visibility",
+                            format!("value.joints[{at}].visibility"),
+                            "visibility is \"visible\" or \"occluded\"".into(),
+                        );
+                    }
+                }
+            }
+        }
+        found.move_into(index, problems);
+    }
+}
+
+/// Keyframe frames: 1-based, increasing, within `frames_count`; at least one.
+fn check_keyframe_order(
+    frames: impl Iterator<Item = u64>,
+    frames_count: Option<u64>,
+    problems: &mut Problems,
+) {
+    let mut previous = 0;
+    let mut any = false;
+    for (index, frame) in frames.enumerate() {
+        any = true;
+        let field = format!("value.sequence[{index}].frame");
+        if frame == 0 {
+            problems.add("bad_frame", field, "frames are numbered from 1".into());
+        } else if frame <= previous {
+            problems.add(
+                "bad_frame",
+                field,
+                format!("frame {frame} comes after frame {previous}; keyframes are in increasing frame order"),
+            );
+        } else if frames_count.is_some_and(|count| frame > count) {
+            problems.add(
+                "bad_frame",
+                field,
+                format!(
+                    "frame {frame} is past the video's {} frames",
+                    frames_count.unwrap_or(0)
+                ),
+            );
+        }
+        previous = previous.max(frame);
+    }
+    if !any {
         problems.add(
             "too_few_points",
             "value.sequence",

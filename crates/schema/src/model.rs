@@ -95,10 +95,19 @@ pub enum ControlKind {
     VideoRectangle,
     /// `<TimelineLabels>`: labelled ranges of a video's frames.
     TimelineLabels,
+    /// `<VideoPolygon>`: polygon tracks on a video (a Gloss extension);
+    /// labels as for `VideoRectangle`.
+    VideoPolygon,
+    /// `<VideoPolyLine>`: open-path tracks on a video (a Gloss extension).
+    VideoPolyLine,
+    /// `<VideoKeyPointLabels>`: skeleton tracks on a video (a Gloss
+    /// extension): its labels are the joints of its `<Skeleton>`; the
+    /// tracks' own labels come from a `<Labels>` control on the video.
+    VideoKeyPointLabels,
 }
 
 /// Every control kind, for lookups by tag or result type.
-pub(crate) const CONTROL_KINDS: [ControlKind; 18] = [
+pub(crate) const CONTROL_KINDS: [ControlKind; 21] = [
     ControlKind::RectangleLabels,
     ControlKind::PolygonLabels,
     ControlKind::Labels,
@@ -117,6 +126,9 @@ pub(crate) const CONTROL_KINDS: [ControlKind; 18] = [
     ControlKind::Number,
     ControlKind::VideoRectangle,
     ControlKind::TimelineLabels,
+    ControlKind::VideoPolygon,
+    ControlKind::VideoPolyLine,
+    ControlKind::VideoKeyPointLabels,
 ];
 
 impl ControlKind {
@@ -141,6 +153,9 @@ impl ControlKind {
             ControlKind::Number => "Number",
             ControlKind::VideoRectangle => "VideoRectangle",
             ControlKind::TimelineLabels => "TimelineLabels",
+            ControlKind::VideoPolygon => "VideoPolygon",
+            ControlKind::VideoPolyLine => "VideoPolyLine",
+            ControlKind::VideoKeyPointLabels => "VideoKeyPointLabels",
         }
     }
 
@@ -165,6 +180,9 @@ impl ControlKind {
             ControlKind::Number => "number",
             ControlKind::VideoRectangle => "videorectangle",
             ControlKind::TimelineLabels => "timelinelabels",
+            ControlKind::VideoPolygon => "videopolygon",
+            ControlKind::VideoPolyLine => "videopolyline",
+            ControlKind::VideoKeyPointLabels => "videokeypointlabels",
         }
     }
 
@@ -185,7 +203,11 @@ impl ControlKind {
             | ControlKind::Brush => &[ObjectKind::Image],
             // `Labels` on an `Image` labels the regions drawn by a sibling
             // `Rectangle` or `Polygon`, as in Label Studio's OCR template.
-            ControlKind::VideoRectangle | ControlKind::TimelineLabels => &[ObjectKind::Video],
+            ControlKind::VideoRectangle
+            | ControlKind::VideoPolygon
+            | ControlKind::VideoPolyLine
+            | ControlKind::VideoKeyPointLabels
+            | ControlKind::TimelineLabels => &[ObjectKind::Video],
             // `Labels` on a `Video` labels the tracks of a `VideoRectangle`.
             ControlKind::Labels => &[ObjectKind::Image, ObjectKind::Text, ObjectKind::Video],
             ControlKind::Choices | ControlKind::TextArea | ControlKind::Number => {
@@ -205,6 +227,7 @@ impl ControlKind {
             | ControlKind::EllipseLabels
             | ControlKind::PolyLineLabels
             | ControlKind::BrushLabels
+            | ControlKind::VideoKeyPointLabels
             | ControlKind::TimelineLabels => Some("Label"),
             ControlKind::Choices => Some("Choice"),
             ControlKind::TextArea
@@ -215,7 +238,9 @@ impl ControlKind {
             | ControlKind::PolyLine
             | ControlKind::Brush
             | ControlKind::Number
-            | ControlKind::VideoRectangle => None,
+            | ControlKind::VideoRectangle
+            | ControlKind::VideoPolygon
+            | ControlKind::VideoPolyLine => None,
         }
     }
 }

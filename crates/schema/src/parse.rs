@@ -501,7 +501,10 @@ impl Reader<'_> {
         let tag = node.tag_name().name();
         let index = match owner {
             Owner::Control(index)
-                if self.config.controls[index].kind == ControlKind::KeyPointLabels =>
+                if matches!(
+                    self.config.controls[index].kind,
+                    ControlKind::KeyPointLabels | ControlKind::VideoKeyPointLabels
+                ) =>
             {
                 index
             }
@@ -510,7 +513,7 @@ impl Reader<'_> {
                 self.error(
                     "misplaced_tag",
                     node.range().start,
-                    format!("<{tag}> must be inside <KeyPointLabels>"),
+                    format!("<{tag}> must be inside <KeyPointLabels> or <VideoKeyPointLabels>"),
                 );
                 return;
             }
@@ -520,9 +523,10 @@ impl Reader<'_> {
                 "duplicate_skeleton",
                 node.range().start,
                 format!(
-                    "<KeyPointLabels name=\"{}\"> already has a <{tag}>; \
-                     use one <KeyPointLabels> per kind of skeleton",
-                    self.config.controls[index].name
+                    "<{kind} name=\"{}\"> already has a <{tag}>; \
+                     use one <{kind}> per kind of skeleton",
+                    self.config.controls[index].name,
+                    kind = self.config.controls[index].kind.tag()
                 ),
             );
             return;
@@ -919,6 +923,18 @@ impl Reader<'_> {
             }
         }
         for control in &self.config.controls {
+            if control.kind == ControlKind::VideoKeyPointLabels && control.skeleton.is_none() {
+                found.push((
+                    "missing_skeleton",
+                    Severity::Error,
+                    control.line,
+                    control.column,
+                    format!(
+                        "<VideoKeyPointLabels name=\"{}\"> needs a <Skeleton value=\"…\"> naming how its joints (its labels) connect",
+                        control.name
+                    ),
+                ));
+            }
             let Some(skeleton) = &control.skeleton else {
                 continue;
             };
@@ -935,7 +951,8 @@ impl Reader<'_> {
                             skeleton.line,
                             skeleton.column,
                             format!(
-                                "<Edge from=\"{from}\" to=\"{to}\">: \"{end}\" is not a <Label> of <KeyPointLabels name=\"{}\">",
+                                "<Edge from=\"{from}\" to=\"{to}\">: \"{end}\" is not a <Label> of <{} name=\"{}\">",
+                                control.kind.tag(),
                                 control.name
                             ),
                         ));

@@ -528,3 +528,81 @@ fn video_results() {
     ];
     run(&config, cases);
 }
+
+const SHAPE_TRACKS: &str = r#"<View>
+  <Video name="video" value="$video"/>
+  <Labels name="videoLabels" toName="video"><Label value="Car"/><Label value="Person"/></Labels>
+  <VideoPolygon name="outline" toName="video"/>
+  <VideoPolyLine name="lane" toName="video"/>
+  <VideoKeyPointLabels name="pose" toName="video">
+    <Label value="head"/><Label value="hand"/>
+    <Skeleton value="person"><Edge from="head" to="hand"/></Skeleton>
+  </VideoKeyPointLabels>
+</View>"#;
+
+#[test]
+fn shape_track_results() {
+    let config = config(SHAPE_TRACKS);
+    let track = |from: &str, kind: &str, sequence: Value| {
+        json!({"id": "t", "from_name": from, "to_name": "video", "type": kind,
+               "value": {"framesCount": 50, "sequence": sequence, "labels": ["Car"]}})
+    };
+    let square = json!([[10, 10], [20, 10], [20, 20], [10, 20]]);
+    let joint = |label: &str, x: f64| json!({"label": label, "x": x, "y": 50});
+    let cases: Vec<Case> = vec![
+        (
+            "a polygon track, outside from frame 9",
+            track(
+                "outline",
+                "videopolygon",
+                json!([{"frame": 1, "points": square}, {"frame": 9, "enabled": false}]),
+            ),
+            vec![],
+        ),
+        (
+            "a polygon of two points, and a point off the frame",
+            track(
+                "outline",
+                "videopolygon",
+                json!([{"frame": 1, "points": [[10, 10], [20, 10]]}, {"frame": 2, "points": [[10, 10], [120, 10], [5, 5]]}]),
+            ),
+            vec![
+                ("too_few_points", "value.sequence[0].points"),
+                ("out_of_range", "value.sequence[1].points[1][0]"),
+            ],
+        ),
+        (
+            "a polyline track",
+            track(
+                "lane",
+                "videopolyline",
+                json!([{"frame": 3, "points": [[0, 0], [50, 50]]}]),
+            ),
+            vec![],
+        ),
+        (
+            "a skeleton track with an unknown joint and one given twice",
+            track(
+                "pose",
+                "videokeypointlabels",
+                json!([
+                    {"frame": 1, "joints": [joint("head", 10.0), joint("hand", 20.0)]},
+                    {"frame": 4, "joints": [joint("head", 10.0), joint("foot", 1.0), joint("head", 2.0)]}
+                ]),
+            ),
+            vec![
+                ("unknown_label", "value.sequence[1].joints[1].label"),
+                ("duplicate_joint", "value.sequence[1].joints[2].label"),
+            ],
+        ),
+    ];
+    run(&config, cases);
+    // A VideoKeyPointLabels without a skeleton is refused.
+    let (_, problems) = gloss_schema::parse(
+        r#"<View><Video name="v" value="$v"/><VideoKeyPointLabels name="p" toName="v"><Label value="a"/></VideoKeyPointLabels></View>"#,
+    );
+    assert!(
+        problems.iter().any(|p| p.code == "missing_skeleton"),
+        "{problems:?}"
+    );
+}

@@ -81,6 +81,13 @@ pub enum ResultValue {
     VideoRectangle(VideoRectangleValue),
     /// `timelinelabels`: labelled ranges of a video's frames.
     TimelineLabels(TimelineLabelsValue),
+    /// `videopolygon`: a polygon track on a video (a Gloss extension).
+    VideoPolygon(ShapeTrackValue),
+    /// `videopolyline`: an open-path track on a video (a Gloss extension).
+    VideoPolyLine(ShapeTrackValue),
+    /// `videokeypointlabels`: a skeleton track on a video, its joints by
+    /// label (a Gloss extension).
+    VideoKeyPointLabels(ShapeTrackValue),
     /// Any other type, or a known type whose value did not parse; kept as is.
     Other {
         /// The result's `type` key.
@@ -427,16 +434,7 @@ impl VideoRectangleValue {
     /// (before its first keyframe, or outside after a disabled keyframe).
     /// Keyframes are taken in frame order whatever order they are stored in.
     pub fn box_at(&self, frame: u64) -> Option<TrackBox> {
-        let mut before: Option<&VideoKeyframe> = None;
-        let mut after: Option<&VideoKeyframe> = None;
-        for key in &self.sequence {
-            if key.frame <= frame && before.is_none_or(|b| key.frame >= b.frame) {
-                before = Some(key);
-            }
-            if key.frame > frame && after.is_none_or(|a| key.frame < a.frame) {
-                after = Some(key);
-            }
-        }
+        let (before, after) = surrounding(&self.sequence, frame, |k| k.frame);
         let from = before.filter(|b| b.enabled)?;
         let at = |key: &VideoKeyframe| TrackBox {
             x: key.x,
@@ -481,6 +479,181 @@ pub struct TimelineLabelsValue {
     /// Keys Label Studio adds that Gloss does not interpret.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// Value of a `videopolygon`, `videopolyline` or `videokeypointlabels`
+/// result: a track of a shape other than a box, given by its keyframes
+/// (Gloss's extension, shaped like Label Studio's `videorectangle`).
+///
+/// A keyframe holds the shape on its frame: `points` for polygons and
+/// polylines, `joints` for a skeleton. Between two enabled keyframes the
+/// shape moves linearly — a polygon or polyline when both keyframes have as
+/// many points (else it holds until the next keyframe), a skeleton joint
+/// by joint where both have the joint (a joint only the earlier one has is
+/// held; one it lacks is absent). `enabled: false` and the occluded flag
+/// mean what they mean for boxes. See [`ShapeTrackValue::shape_at`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShapeTrackValue {
+    /// Frames in the video, as the annotator's player counted them.
+    #[serde(
+        rename = "framesCount",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub frames_count: Option<u64>,
+    /// The video's length in seconds.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "js_number::opt_f64"
+    )]
+    pub duration: Option<f64>,
+    /// Keyframes in frame order.
+    pub sequence: Vec<ShapeKeyframe>,
+    /// Label values given to the track (from a `Labels` control).
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// Keys Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One keyframe of a shape track; coordinates are percent of the frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShapeKeyframe {
+    /// 1-based frame number.
+    pub frame: u64,
+    /// `false`: the object is outside the frame from here to the next keyframe.
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    /// A polygon's or polyline's vertices as `[x, y]`.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "js_number::points"
+    )]
+    pub points: Vec<[f64; 2]>,
+    /// A skeleton's joints that are on the frame.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub joints: Vec<TrackJoint>,
+    /// The frame's time in seconds, as the player showed it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "js_number::opt_f64"
+    )]
+    pub time: Option<f64>,
+    /// The object is there but hidden behind something.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occluded: Option<bool>,
+    /// Keys Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One joint of a skeleton keyframe: its label (a label of the
+/// `VideoKeyPointLabels` control) and place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackJoint {
+    pub label: String,
+    #[serde(serialize_with = "js_number::f64")]
+    pub x: f64,
+    #[serde(serialize_with = "js_number::f64")]
+    pub y: f64,
+    /// `"occluded"` for a joint placed but hidden, as for image keypoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<String>,
+}
+
+/// A shape track's shape on one frame, percent of the frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackShape {
+    /// Vertices (polygons and polylines).
+    pub points: Vec<[f64; 2]>,
+    /// Joints (skeletons).
+    pub joints: Vec<TrackJoint>,
+    /// Whether this frame is a keyframe (as opposed to interpolated).
+    pub keyframe: bool,
+    /// Whether the object is occluded (from the keyframe at or before it).
+    pub occluded: bool,
+}
+
+impl ShapeTrackValue {
+    /// The shape on 1-based `frame`, or `None` where the track is not there;
+    /// see [`ShapeTrackValue`] for how keyframes interpolate.
+    pub fn shape_at(&self, frame: u64) -> Option<TrackShape> {
+        let (before, after) = surrounding(&self.sequence, frame, |k| k.frame);
+        let from = before.filter(|b| b.enabled)?;
+        let occluded = from.occluded == Some(true);
+        let held = TrackShape {
+            points: from.points.clone(),
+            joints: from.joints.clone(),
+            keyframe: from.frame == frame,
+            occluded,
+        };
+        let Some(to) = after.filter(|a| a.enabled && from.frame != frame) else {
+            return Some(held);
+        };
+        let t = (frame - from.frame) as f64 / (to.frame - from.frame) as f64;
+        let mix = |a: f64, b: f64| a + (b - a) * t;
+        let points = if from.points.len() == to.points.len() {
+            from.points
+                .iter()
+                .zip(&to.points)
+                .map(|(a, b)| [mix(a[0], b[0]), mix(a[1], b[1])])
+                .collect()
+        } else {
+            from.points.clone()
+        };
+        let joints = from
+            .joints
+            .iter()
+            .map(
+                |joint| match to.joints.iter().find(|j| j.label == joint.label) {
+                    Some(next) => TrackJoint {
+                        x: mix(joint.x, next.x),
+                        y: mix(joint.y, next.y),
+                        ..joint.clone()
+                    },
+                    None => joint.clone(),
+                },
+            )
+            .collect();
+        Some(TrackShape {
+            points,
+            joints,
+            keyframe: false,
+            occluded,
+        })
+    }
+
+    /// The frames from the first keyframe to `last_frame` (inclusive) with
+    /// their shapes, skipping frames where the object is outside.
+    pub fn shapes(&self, last_frame: u64) -> impl Iterator<Item = (u64, TrackShape)> + '_ {
+        let first = self.sequence.iter().map(|k| k.frame).min().unwrap_or(1);
+        (first.max(1)..=last_frame).filter_map(|frame| Some((frame, self.shape_at(frame)?)))
+    }
+}
+
+/// The keyframe at or before `frame` and the one after it, whatever order
+/// the keyframes are stored in.
+fn surrounding<K>(
+    sequence: &[K],
+    frame: u64,
+    frame_of: impl Fn(&K) -> u64,
+) -> (Option<&K>, Option<&K>) {
+    let mut before: Option<&K> = None;
+    let mut after: Option<&K> = None;
+    for key in sequence {
+        let at = frame_of(key);
+        if at <= frame && before.is_none_or(|b| at >= frame_of(b)) {
+            before = Some(key);
+        }
+        if at > frame && after.is_none_or(|a| at < frame_of(a)) {
+            after = Some(key);
+        }
+    }
+    (before, after)
 }
 
 /// An inclusive range of 1-based frames.
@@ -528,6 +701,9 @@ impl ResultValue {
             ResultValue::PolyLineLabels(v) => Some(&v.labels),
             ResultValue::BrushLabels(v) => Some(&v.labels),
             ResultValue::VideoRectangle(v) => Some(&v.labels),
+            ResultValue::VideoPolygon(v)
+            | ResultValue::VideoPolyLine(v)
+            | ResultValue::VideoKeyPointLabels(v) => Some(&v.labels),
             ResultValue::TimelineLabels(v) => Some(&v.timelinelabels),
             _ => None,
         }
@@ -566,6 +742,9 @@ impl ResultValue {
             "number" => typed(&value).map(ResultValue::Number),
             "videorectangle" => typed(&value).map(ResultValue::VideoRectangle),
             "timelinelabels" => typed(&value).map(ResultValue::TimelineLabels),
+            "videopolygon" => typed(&value).map(ResultValue::VideoPolygon),
+            "videopolyline" => typed(&value).map(ResultValue::VideoPolyLine),
+            "videokeypointlabels" => typed(&value).map(ResultValue::VideoKeyPointLabels),
             _ => None,
         };
         parsed.unwrap_or(ResultValue::Other { type_name, value })
@@ -592,6 +771,9 @@ impl ResultValue {
             ResultValue::Number(_) => "number",
             ResultValue::VideoRectangle(_) => "videorectangle",
             ResultValue::TimelineLabels(_) => "timelinelabels",
+            ResultValue::VideoPolygon(_) => "videopolygon",
+            ResultValue::VideoPolyLine(_) => "videopolyline",
+            ResultValue::VideoKeyPointLabels(_) => "videokeypointlabels",
             ResultValue::Other { type_name, .. } => type_name,
         }
     }
@@ -622,6 +804,9 @@ impl ResultValue {
             ResultValue::Number(v) => json(v),
             ResultValue::VideoRectangle(v) => json(v),
             ResultValue::TimelineLabels(v) => json(v),
+            ResultValue::VideoPolygon(v)
+            | ResultValue::VideoPolyLine(v)
+            | ResultValue::VideoKeyPointLabels(v) => json(v),
             ResultValue::Other { value, .. } => value.clone(),
         }
     }
@@ -643,6 +828,9 @@ impl ResultValue {
             ResultValue::Number(v) => map.serialize_entry("value", v),
             ResultValue::VideoRectangle(v) => map.serialize_entry("value", v),
             ResultValue::TimelineLabels(v) => map.serialize_entry("value", v),
+            ResultValue::VideoPolygon(v)
+            | ResultValue::VideoPolyLine(v)
+            | ResultValue::VideoKeyPointLabels(v) => map.serialize_entry("value", v),
             ResultValue::KeyPointLabels(_)
             | ResultValue::EllipseLabels(_)
             | ResultValue::PolyLineLabels(_)
@@ -1286,6 +1474,57 @@ mod tests {
         assert_eq!(track.box_at(30), None);
         assert_eq!(track.box_at(100).unwrap().x, 50.0, "the last box stays");
         assert_eq!(track.boxes(100).count(), 20 + 70);
+    }
+
+    #[test]
+    fn shape_tracks_interpolate_matching_points_and_joints_and_round_trip() {
+        let item = round_trip(json!({
+            "id": "p1", "from_name": "outline", "to_name": "video", "type": "videopolygon",
+            "value": {"framesCount": 20, "labels": ["Car"], "sequence": [
+                {"frame": 1, "enabled": true, "points": [[0, 0], [10, 0], [10, 10]], "time": 0},
+                {"frame": 11, "enabled": true, "points": [[10, 0], [20, 0], [20, 10]], "occluded": true},
+                {"frame": 15, "enabled": true, "points": [[0, 0], [1, 0], [1, 1], [0, 1]]},
+                {"frame": 18, "enabled": false}
+            ]}
+        }));
+        let ResultValue::VideoPolygon(track) = &item.value else {
+            panic!("{item:?}")
+        };
+        let at = |frame| {
+            track
+                .shape_at(frame)
+                .map(|s| (s.points, s.keyframe, s.occluded))
+        };
+        assert_eq!(
+            at(6),
+            Some((vec![[5.0, 0.0], [15.0, 0.0], [15.0, 10.0]], false, false))
+        );
+        // Point counts differ: held until the next keyframe.
+        assert_eq!(
+            at(13),
+            Some((vec![[10.0, 0.0], [20.0, 0.0], [20.0, 10.0]], false, true))
+        );
+        assert_eq!(at(15).map(|s| s.1), Some(true));
+        assert_eq!(at(18), None);
+        assert_eq!(track.shapes(20).count(), 17);
+
+        let item = round_trip(json!({
+            "id": "s1", "from_name": "pose", "to_name": "video", "type": "videokeypointlabels",
+            "value": {"labels": ["Person"], "sequence": [
+                {"frame": 1, "enabled": true, "joints": [{"label": "head", "x": 0, "y": 0}, {"label": "hand", "x": 5, "y": 5, "visibility": "occluded"}]},
+                {"frame": 5, "enabled": true, "joints": [{"label": "head", "x": 8, "y": 4}]}
+            ]}
+        }));
+        let ResultValue::VideoKeyPointLabels(track) = &item.value else {
+            panic!("{item:?}")
+        };
+        let joints = track.shape_at(3).unwrap().joints;
+        assert_eq!((joints[0].x, joints[0].y), (4.0, 2.0));
+        // A joint the next keyframe lacks is held.
+        assert_eq!(
+            (joints[1].x, joints[1].visibility.as_deref()),
+            (5.0, Some("occluded"))
+        );
     }
 
     #[test]
