@@ -57,9 +57,28 @@ after(async () => {
   await env.server?.close();
 });
 
-/** Opens the workspace on a video (a URL, or an image sequence's frame URLs). @param {string | string[]} url @param {unknown[]} [result] */
-async function open(url, result = []) {
-  await page.evaluate(([c, r, u]) => window.gl.make(c, r, { video: u }), [VIDEO, result, url]);
+/** Polygon, polyline and skeleton tracks on the video (Gloss's extensions). */
+const SHAPES = (() => {
+  const objects = [{ kind: 'Video', name: 'video', value: 'video', attributes: { frameRate: '25' } }];
+  const pose = { ...videoControl('VideoKeyPointLabels', 'pose', [option('head', '#f58231'), option('foot', '#911eb4')]), skeleton: { value: 'person', edges: [['head', 'foot']] } };
+  const controls = [
+    videoControl('Labels', 'videoLabels', [option('Car', '#e6194b'), option('Person', '#3cb44b')]),
+    videoControl('VideoPolygon', 'outline'),
+    videoControl('VideoPolyLine', 'lane'),
+    pose,
+  ];
+  return {
+    objects, controls, unsupported: [],
+    layout: [{ node: 'view', attributes: {}, children: [...objects.map((o) => ({ node: 'object', name: o.name })), ...controls.map((c) => ({ node: 'control', name: c.name }))] }],
+  };
+})();
+
+/**
+ * Opens the workspace on a video (a URL, or an image sequence's frame URLs).
+ * @param {string | string[]} url @param {unknown[]} [result] @param {unknown} [config]
+ */
+async function open(url, result = [], config = VIDEO) {
+  await page.evaluate(([c, r, u]) => window.gl.make(c, r, { video: u }), [config, result, url]);
   await page.mouse.move(5, 5);
   // The first frames lay the timeline out and fit the frame to what is left.
   await drawn();
@@ -337,6 +356,80 @@ test('tracks: a box drawn makes a track, a box moved on another frame a keyframe
   assert.deepEqual((await sequenceOf()).map((k) => k.frame), [1]);
   await press('Control+Shift+Z');
   assert.deepEqual((await sequenceOf()).map((k) => k.frame), [1, 21]);
+});
+
+test('polygon, polyline and skeleton tracks: drawn on a frame, edited on another, interpolated between, split', async () => {
+  await open('/api/v1/media/track.mp4', [], SHAPES);
+  const click = async (/** @type {number} */ px, /** @type {number} */ py) => {
+    const [x, y] = await atPercent(px, py);
+    await page.mouse.click(x, y);
+  };
+  // A polygon: three clicks, Enter closes it. Its track starts on frame 1.
+  await page.keyboard.press('p');
+  await click(10, 10);
+  await click(30, 10);
+  await click(30, 40);
+  await page.keyboard.press('Enter');
+  const polygonOf = async () => (await result()).find((i) => i.type === 'videopolygon');
+  let polygon = await polygonOf();
+  assert.equal(polygon?.from_name, 'outline');
+  assert.deepEqual(polygon.value.labels, ['Car']);
+  assert.deepEqual(polygon.value.sequence.map((k) => [k.frame, k.points.length]), [[1, 3]]);
+  const start = polygon.value.sequence[0].points;
+  // Ten frames on, the polygon dragged by its body (select tool): a keyframe on frame 11.
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('v');
+  await press('Shift+ArrowRight', 10);
+  const body = await atPercent(25, 20);
+  await drag(body, [body[0] + 60, body[1]]);
+  polygon = await polygonOf();
+  assert.deepEqual(polygon.value.sequence.map((k) => k.frame), [1, 11]);
+  const moved = polygon.value.sequence[1].points;
+  assert.ok(moved[0][0] > start[0][0] + 5, JSON.stringify(moved));
+  close(moved[0][1], start[0][1], 'moved sideways only', 1e-3);
+  // Halfway, the points are halfway.
+  await seek(5);
+  const middle = await page.evaluate((id) => window.gl.video().frameBox(id), polygon.id);
+  for (let i = 0; i < 3; i++) close(middle.points[i][0], (start[i][0] + moved[i][0]) / 2, `point ${i} x`);
+  assert.equal(middle.keyframe, false);
+
+  // A polyline: two clicks and a double-click, on frame 6.
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('l');
+  await click(50, 80);
+  await click(70, 75);
+  const [lx, ly] = await atPercent(90, 80);
+  await page.mouse.dblclick(lx, ly);
+  const lane = (await result()).find((i) => i.type === 'videopolyline');
+  assert.deepEqual(lane.value.sequence.map((k) => [k.frame, k.points.length]), [[6, 3]]);
+
+  // A skeleton: head and foot; O right after the head marks it occluded.
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('s');
+  await click(60, 20);
+  await page.waitForFunction(() => /joint: foot/.test(window.gl.video().editor.skeletonDraft?.status() ?? ''));
+  await page.keyboard.press('o');
+  await click(62, 60);
+  const pose = (await result()).find((i) => i.type === 'videokeypointlabels');
+  assert.ok(pose, JSON.stringify(await result()));
+  assert.equal(pose.from_name, 'pose');
+  const [key] = pose.value.sequence;
+  assert.equal(key.frame, 6);
+  assert.deepEqual(key.joints.map((j) => [j.label, j.visibility ?? 'visible']), [['head', 'occluded'], ['foot', 'visible']]);
+  close(key.joints[0].x, 60, 'head x', 0.5);
+
+  // The polygon track splits at frame 8: two tracks, the second from frame 8.
+  await page.keyboard.press('Escape');
+  await seek(7);
+  await page.locator('.gl-region-row:not([hidden])').first().click();
+  assert.deepEqual(await page.evaluate(() => [...window.gl.ws().debug.selection]), [polygon.id]);
+  await press('x');
+  const polygons = (await result()).filter((i) => i.type === 'videopolygon');
+  assert.equal(polygons.length, 2);
+  assert.deepEqual(polygons[1].value.sequence.map((k) => k.frame), [8, 11]);
+  assert.equal(polygons[0].value.sequence.at(-1).enabled, false, 'the first part goes outside on frame 8');
+  // The timeline has a row per track.
+  assert.equal(await page.evaluate(() => window.gl.video().timelineRows().filter((r) => r.kind === 'track').length), 4);
 });
 
 /** A track of one Car from frame 1 to 31, keyframes on 1 and 31 (boxes in percent). */

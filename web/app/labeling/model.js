@@ -18,6 +18,9 @@ import { readTrack, trackValue } from './video-tracks.js';
 
 /** The result type of a video track (a box followed through a video). */
 export const TRACK_TYPE = 'videorectangle';
+/** The result type of each shape a track follows, and back. */
+const TRACK_TYPES = /** @type {Record<import('./types.js').TrackShape, string>} */ ({ rect: TRACK_TYPE, polygon: 'videopolygon', polyline: 'videopolyline', skeleton: 'videokeypointlabels' });
+const TRACK_SHAPES = /** @type {Record<string, import('./types.js').TrackShape>} */ (Object.fromEntries(Object.entries(TRACK_TYPES).map(([shape, type]) => [type, shape])));
 
 /**
  * Result types that draw a region: the region kind, and the value key
@@ -76,8 +79,10 @@ export const CONTROL_RESULT_TYPE = /** @type {Record<string, string>} */ (
  */
 export function toolOf(control) {
   if (control.skeleton) return 'skeleton';
-  // A video's boxes are drawn on a frame as image boxes are.
+  // A video's shapes are drawn on a frame as image shapes are.
   if (control.kind === 'VideoRectangle') return 'rect';
+  if (control.kind === 'VideoPolygon') return 'polygon';
+  if (control.kind === 'VideoPolyLine') return 'polyline';
   return SHAPE_CONTROLS[control.kind]?.tool ?? null;
 }
 
@@ -150,7 +155,7 @@ export function readResult(items, config) {
     if (!item || typeof item !== 'object') continue;
     const id = typeof item.id === 'string' ? item.id : null;
     if (id && done.has(id)) continue;
-    if (item.type === TRACK_TYPE) {
+    if (Object.hasOwn(TRACK_SHAPES, item.type)) {
       if (id) done.add(id);
       entries.push(trackFromItem(item, config));
       continue;
@@ -250,7 +255,7 @@ function trackFromItem(item, config) {
     labels: stringList(value.labels),
     labelControl: labels?.name ?? null,
     items: [item],
-    track: readTrack(value),
+    track: readTrack(value, TRACK_SHAPES[item.type]),
   });
   if (region.id === item.id) written.set(region, [Object.freeze(item)]);
   return region;
@@ -426,8 +431,8 @@ function attachedValue(value, region, geo) {
  */
 function writeTrack(region) {
   const base = region.items[0] ?? {};
-  const track = region.track ?? { sequence: [], framesCount: 0, duration: 0 };
-  return { ...base, id: region.id, from_name: region.control, to_name: region.object, type: TRACK_TYPE, value: trackValue(track, region.labels, base.value) };
+  const track = region.track ?? { shape: 'rect', sequence: [], framesCount: 0, duration: 0 };
+  return { ...base, id: region.id, from_name: region.control, to_name: region.object, type: TRACK_TYPES[track.shape], value: trackValue(track, region.labels, base.value) };
 }
 
 /**

@@ -9,7 +9,8 @@
 /**
  * @typedef {'RectangleLabels' | 'PolygonLabels' | 'Labels' | 'Choices' | 'TextArea' | 'Rectangle' | 'Polygon'
  *   | 'KeyPointLabels' | 'KeyPoint' | 'EllipseLabels' | 'Ellipse' | 'PolyLineLabels' | 'PolyLine'
- *   | 'BrushLabels' | 'Brush' | 'Number' | 'VideoRectangle' | 'TimelineLabels'} ControlKind
+ *   | 'BrushLabels' | 'Brush' | 'Number' | 'VideoRectangle' | 'VideoPolygon' | 'VideoPolyLine' | 'VideoKeyPointLabels'
+ *   | 'TimelineLabels'} ControlKind
  */
 
 /**
@@ -102,26 +103,33 @@
  * a `mask` (a brush region, one instance) is its `mask`, in pixels of its grid.
  * `items` are the result items the region was read from (geometry item first),
  * kept so unknown keys and per-region results survive (a skeleton's are its joints').
- * A `track` is an object followed through a video (`videorectangle`): its
- * boxes are the keyframes of `track.sequence`, not the fields above.
+ * A `track` is an object followed through a video (`videorectangle`,
+ * `videopolygon`, `videopolyline`, `videokeypointlabels`): its shapes are the
+ * keyframes of `track.sequence`, not the fields above.
  */
 
 /** @typedef {'rect' | 'polygon' | 'polyline' | 'ellipse' | 'point' | 'skeleton' | 'mask' | 'track'} RegionKind */
 
 /**
  * One keyframe of a video track, as Label Studio's `sequence` items: `frame`
- * 1-based, the box in percent of the video frame, `time` the frame's time
+ * 1-based, the shape in percent of the video frame, `time` the frame's time
  * in seconds; `enabled: false` hides the object from this frame to the next
- * keyframe; `occluded` is Gloss's. Other keys are kept as they came.
+ * keyframe; `occluded` is Gloss's. The shape: a box track's `x`, `y`,
+ * `width`, `height`, `rotation`; a polygon or polyline track's `points`; a
+ * skeleton track's `joints`. Other keys are kept as they came.
  * @typedef {{
- *   frame: number, enabled: boolean, rotation: number, x: number, y: number, width: number, height: number,
- *   time: number, occluded?: boolean, [key: string]: any,
+ *   frame: number, enabled: boolean, time: number, occluded?: boolean,
+ *   points?: [number, number][], joints?: Joint[], [key: string]: any,
  * }} Keyframe
  */
 
+/** A joint of a skeleton keyframe: a label of the VideoKeyPointLabels control, its place, `visibility: 'occluded'` when hidden. @typedef {{label: string, x: number, y: number, visibility?: string}} Joint */
+
+/** What a track follows. @typedef {'rect' | 'polygon' | 'polyline' | 'skeleton'} TrackShape */
+
 /**
- * A track's keyframes (by frame, ascending) and the video's length they were made on.
- * @typedef {{sequence: readonly Keyframe[], framesCount: number, duration: number}} Track
+ * A track's shape, keyframes (by frame, ascending) and the video's length they were made on.
+ * @typedef {{shape: TrackShape, sequence: readonly Keyframe[], framesCount: number, duration: number}} Track
  */
 
 /**

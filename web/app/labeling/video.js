@@ -19,10 +19,10 @@ import { SequencePlayer } from './sequence-player.js';
 import { Timeline } from './timeline.js';
 import { BoxTracker } from './tracker.js';
 import {
-  boxAt, lastBox, keyframeOn, makeKeyframe, placeBox, toggleOutside, toggleOccluded, deleteKeyframe, splitTrack, mergeTracks,
+  boxAt, shapeAt, lastShape, keyframeOn, makeKeyframe, placeShape, toggleOutside, toggleOccluded, deleteKeyframe, splitTrack, mergeTracks,
   shownSpans, readRanges,
 } from './video-tracks.js';
-import { changed, newId } from './model.js';
+import { changed, newId, newRegion, POINT_SIZE } from './model.js';
 import { el, button, iconButton } from './dom.js';
 import { keyLabel } from './keymap.js';
 import { paintCaption } from './draw.js';
@@ -35,6 +35,8 @@ import { paintCaption } from './draw.js';
 /** @typedef {import('./types.js').ItemEntry} ItemEntry */
 /** @typedef {import('./types.js').ResultItem} ResultItem */
 /** @typedef {import('./types.js').Keyframe} Keyframe */
+/** @typedef {import('./types.js').TrackShape} TrackShape */
+/** @typedef {import('./video-tracks.js').Geometry} Geometry */
 /** @typedef {import('./editor.js').EditorHost} EditorHost */
 /** @typedef {import('./timeline.js').SegmentRef} SegmentRef */
 /** @typedef {import('./timeline.js').TimelineRow} TimelineRow */
@@ -148,11 +150,18 @@ class VideoEditor extends ImageEditor {
   }
 
   /**
-   * A track's box on this frame: solid on a keyframe, dashed where
+   * A track's shape on this frame: solid on a keyframe, dashed where
    * interpolated, faint where occluded.
-   * @param {CanvasRenderingContext2D} ctx @param {Region} region @param {FrameBox | null} box
+   * @param {CanvasRenderingContext2D} ctx @param {Region} region @param {{keyframe: boolean, occluded: boolean} | null} box
    */
   drawBox(ctx, region, box) {
+    if (region.kind === 'skeleton') {
+      // Joints and edges, as on images; faint where occluded.
+      ctx.globalAlpha = box?.occluded ? 0.5 : 1;
+      this.drawMark(ctx, region, false);
+      ctx.globalAlpha = 1;
+      return;
+    }
     const color = this.host.colorOf(region);
     const path = new Path2D();
     this.traceShape(path, region);
@@ -171,10 +180,10 @@ class VideoEditor extends ImageEditor {
   drawOutsideGhosts(ctx) {
     for (const track of this.owner.selectedTracks()) {
       if (this.owner.frameBox(track.id)) continue;
-      const box = lastBox(track.track?.sequence ?? [], this.owner.frameNumber());
-      if (!box) continue;
+      const geometry = lastShape(track.track?.sequence ?? [], this.owner.frameNumber());
+      if (!geometry) continue;
       const path = new Path2D();
-      this.traceShape(path, { ...track, kind: 'rect', ...box });
+      this.traceShape(path, frameRegion(track, geometry, false));
       ctx.setLineDash([2, 4]);
       ctx.globalAlpha = 0.7;
       ctx.lineWidth = 1.5;
@@ -212,14 +221,14 @@ export class VideoView {
     this.tracking = null;
     this.trackStatus = '';
     this.timelineControls = host.controls.filter((c) => c.kind === 'TimelineLabels' && c.to_names.includes(object.name));
-    this.boxControls = host.controls.filter((c) => c.kind === 'VideoRectangle' && c.to_names.includes(object.name));
+    this.trackControls = host.controls.filter((c) => TRACK_CONTROLS.includes(c.kind) && c.to_names.includes(object.name));
     const editorHost = { ...host.editorHost, entries: () => this.frameRegions(), commit: (/** @type {Entry[]} */ next) => this.commitFrame(next) };
     this.editor = new VideoEditor(object, player, editorHost, this);
     // Editing a box stops playback: the keyframe goes on the frame shown.
     this.editor.overlay.addEventListener('pointerdown', () => player.pause(), { capture: true });
     this.timeline = new Timeline(this.timelineHost());
     this.transport = this.buildTransport();
-    this.tools = this.boxControls.length && !this.readOnly ? this.buildTools() : null;
+    this.tools = this.trackControls.length && !this.readOnly ? this.buildTools() : null;
     this.element = el('div', { class: 'gl-video', 'data-object': object.name }, [this.editor.element, this.transport.element, this.tools?.element, this.timeline.element]);
     player.onChange = () => this.frameChanged();
     this.frameChanged();
@@ -269,7 +278,7 @@ export class VideoView {
     return this.tracks().filter((t) => this.host.editorHost.selection.has(t.id));
   }
 
-  /** The frame's boxes as rect regions with their tracks' ids, for the frame editor. */
+  /** The frame's shapes as regions (boxes, polygons, …) with their tracks' ids, for the frame editor. */
   frameRegions() {
     const entries = this.host.editorHost.entries();
     const frame = this.frameNumber();
@@ -280,15 +289,20 @@ export class VideoView {
     state.regions = [];
     state.boxes = new Map();
     for (const track of this.tracks()) {
-      const box = boxAt(track.track?.sequence ?? [], frame);
-      if (!box) continue;
-      state.boxes.set(track.id, box);
-      state.regions.push({ ...track, kind: 'rect', x: box.x, y: box.y, width: box.width, height: box.height, rotation: box.rotation, occluded: box.occluded, track: undefined });
+      const shown = shapeAt(track.track?.sequence ?? [], frame);
+      if (!shown) continue;
+      state.boxes.set(track.id, { ...shown.geometry, keyframe: shown.keyframe, occluded: shown.occluded });
+      state.regions.push(frameRegion(track, shown.geometry, shown.occluded));
     }
     return state.regions;
   }
 
-  /** A track's box on the frame shown, or null where it is not shown. @param {string} id */
+  /**
+   * A track's shape on the frame shown (a box track's box; points or joints
+   * for the others) with its keyframe and occluded flags, or null where it
+   * is not shown.
+   * @param {string} id
+   */
   frameBox(id) {
     this.frameRegions();
     return this.frameState.boxes.get(id) ?? null;
@@ -314,10 +328,12 @@ export class VideoView {
       else if (old !== entry) moved.set(entry.id, entry);
     }
     const entries = this.host.editorHost.entries().map((e) => {
-      const box = e.kind === 'track' ? moved.get(e.id) : undefined;
-      return box && e.kind === 'track' ? this.withSequence(e, placeBox(e.track?.sequence ?? [], frame, box, time)) : e;
+      const shape = e.kind === 'track' ? moved.get(e.id) : undefined;
+      if (!shape || e.kind !== 'track' || !e.track) return e;
+      return this.withSequence(e, placeShape(e.track.sequence, frame, regionGeometry(shape, e.track.shape), time));
     });
-    this.host.commit([...entries, ...added.map((r) => this.newTrack(r, frame, time))]);
+    const tracked = added.filter((r) => isTrackShape(r.kind));
+    this.host.commit([...entries, ...tracked.map((r) => this.newTrack(r, frame, time))]);
   }
 
   /**
@@ -333,15 +349,17 @@ export class VideoView {
       const first = this.host.labelsOf(labelsControl)[0]?.value;
       if (first) [labels, labelControl] = [[first], labelsControl.name];
     }
+    const shape = /** @type {TrackShape} */ (box.kind);
     return {
-      ...box, kind: 'track', labels, labelControl, items: [],
-      track: { sequence: [makeKeyframe(frame, box, time, true, false)], framesCount: this.player.frames, duration: this.player.index.duration },
+      ...box, kind: 'track', labels, labelControl, items: [], joints: [],
+      track: { shape, sequence: [makeKeyframe(frame, regionGeometry(box, shape), time, true, false)], framesCount: this.player.frames, duration: this.player.index.duration },
     };
   }
 
   /** @param {Region} track @param {readonly Keyframe[]} sequence */
   withSequence(track, sequence) {
-    return changed(track, { track: { sequence, framesCount: this.player.frames, duration: this.player.index.duration } });
+    const shape = track.track?.shape ?? 'rect';
+    return changed(track, { track: { shape, sequence, framesCount: this.player.frames, duration: this.player.index.duration } });
   }
 
   // ---- track commands -----------------------------------------------------------
@@ -442,7 +460,7 @@ export class VideoView {
    */
   async trackForward(count = Number(this.tools?.frames.value) || TRACK_FRAMES) {
     const track = this.editableTrack();
-    const box = track ? this.frameBox(track.id) : null;
+    const box = track?.track?.shape === 'rect' ? boxAt(track.track.sequence, this.frameNumber()) : null;
     if (!track || !box || this.tracking) return false;
     const run = { id: track.id, stop: false };
     this.tracking = run;
@@ -482,7 +500,7 @@ export class VideoView {
     if (!track?.track || !this.host.editorHost.selection.has(id)) return false;
     const keep = keyframeOn(track.track.sequence, frame);
     const box = { x: found.x / scale[0], y: found.y / scale[1], width: found.width / scale[0], height: found.height / scale[1], rotation: 0 };
-    const sequence = placeBox(track.track.sequence, frame, { ...box, rotation: keep?.rotation ?? boxAt(track.track.sequence, frame)?.rotation ?? 0 }, this.timeOf(frame));
+    const sequence = placeShape(track.track.sequence, frame, { ...box, rotation: keep?.rotation ?? boxAt(track.track.sequence, frame)?.rotation ?? 0 }, this.timeOf(frame));
     this.host.commit(this.host.editorHost.entries().map((e) => (e === track ? this.withSequence(track, sequence) : e)), mergeKey);
     return true;
   }
@@ -710,7 +728,7 @@ export class VideoView {
       buttons.keyframe.disabled = !track || !keyframeOn(sequence, frame);
       buttons.split.disabled = !track || !sequence.length || sequence[0].frame >= frame;
       buttons.merge.disabled = this.selectedTracks().length !== 2;
-      buttons.track.disabled = !this.tracking && (!track || !this.frameBox(track.id));
+      buttons.track.disabled = !this.tracking && (!track || track.track?.shape !== 'rect' || !this.frameBox(track.id));
       buttons.track.textContent = this.tracking ? 'Stop' : 'Track →';
     };
     return { element, update, frames };
@@ -748,6 +766,48 @@ export class VideoView {
     }
     return list.map(([key, what, run, label]) => [key, what, run, label ?? (what ? keyLabel(key) : undefined)]);
   }
+}
+
+/** The controls whose regions on a video are tracks. @type {readonly string[]} */
+const TRACK_CONTROLS = ['VideoRectangle', 'VideoPolygon', 'VideoPolyLine', 'VideoKeyPointLabels'];
+
+/** @param {string} kind @returns {kind is TrackShape} */
+const isTrackShape = (kind) => kind === 'rect' || kind === 'polygon' || kind === 'polyline' || kind === 'skeleton';
+
+/**
+ * A track's shape on a frame as the region the frame editor edits: a box,
+ * a polygon or polyline, or a skeleton whose joints are points (ids
+ * `{track id}/{joint}`).
+ * @param {Region} track @param {Geometry} geometry @param {boolean} occluded
+ * @returns {Region}
+ */
+function frameRegion(track, geometry, occluded) {
+  const shape = track.track?.shape ?? 'rect';
+  const base = { ...track, kind: shape, occluded, track: undefined };
+  if ('points' in geometry) return { ...base, points: geometry.points, closed: shape === 'polygon' };
+  if ('joints' in geometry) {
+    const joints = geometry.joints.map((j) => newRegion({
+      kind: 'point', id: `${track.id}/${j.label}`, control: track.control, object: track.object, labels: [j.label], labelControl: null,
+      x: j.x, y: j.y, width: POINT_SIZE, occluded: j.visibility === 'occluded',
+    }));
+    return { ...base, joints };
+  }
+  return { ...base, x: geometry.x, y: geometry.y, width: geometry.width, height: geometry.height, rotation: geometry.rotation };
+}
+
+/**
+ * The geometry a keyframe keeps of a region edited on a frame.
+ * @param {Region} region @param {TrackShape} shape
+ * @returns {Geometry}
+ */
+function regionGeometry(region, shape) {
+  if (shape === 'polygon' || shape === 'polyline') return { points: region.points };
+  if (shape === 'skeleton') {
+    return {
+      joints: region.joints.map((j) => ({ label: j.labels[0] ?? '', x: j.x, y: j.y, ...(j.occluded ? { visibility: 'occluded' } : {}) })),
+    };
+  }
+  return { x: region.x, y: region.y, width: region.width, height: region.height, rotation: region.rotation };
 }
 
 /**
