@@ -563,6 +563,9 @@ impl Engine {
                 let video_options = VideoImportOptions {
                     video_field: image_field,
                     tracks: control(ControlKind::VideoRectangle),
+                    polygons: control(ControlKind::VideoPolygon),
+                    polylines: control(ControlKind::VideoPolyLine),
+                    skeletons: control(ControlKind::VideoKeyPointLabels),
                 };
                 tokio::task::spawn_blocking(move || {
                     let media_size = |path: &str| {

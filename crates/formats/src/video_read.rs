@@ -26,9 +26,10 @@
 //!
 //! # Tracks
 //!
-//! Each track becomes one `videorectangle` result (region id `mot-{id}` or
-//! `cvat-{id}`) with the track's label in `labels`, its keyframes in
-//! percent of the frame size, and `framesCount` where the length is known:
+//! Each track becomes one result (region id `mot-{id}` or `cvat-{id}`; a
+//! box track is a `videorectangle`) with the track's label in `labels`, its
+//! keyframes in percent of the frame size, and `framesCount` where the
+//! length is known:
 //! - MOT: every row of `gt.txt` (`frame,id,left,top,width,height,conf,
 //!   class,visibility`, frames from 1) is a box; a track's class names its
 //!   label, class `i` being line `i` of `gt/labels.txt`, or without one
@@ -41,8 +42,11 @@
 //!   frame `f` is frame `f + 1` here), an `outside="1"` one as a disabled
 //!   keyframe; boxes between keyframes are CVAT's interpolation and are
 //!   not read. A `rotation` about the box's centre becomes Label Studio's
-//!   turn about the top-left corner. Tracks of other shapes are refused
-//!   (Gloss tracks boxes).
+//!   turn about the top-left corner. Tracks of `<polygon>`s and
+//!   `<polyline>`s become `videopolygon` and `videopolyline` results, of
+//!   `<skeleton>`s `videokeypointlabels` (each keyframe's joints that are
+//!   not `outside`); tracks of other shapes (masks, points) are refused, and
+//!   so is a track that mixes shapes. Each kind needs its control.
 //!
 //! Keyframes that linear interpolation between their neighbours puts within
 //! [`KEYFRAME_TOLERANCE_PX`] of where they are are left out, so a MOT file
@@ -66,7 +70,10 @@ use crate::coco::ControlRef;
 use crate::files::{file_stem, FileSource};
 use crate::model::{AnnotationRecord, FormatError, Rejection, TaskRecord};
 use crate::xml::{self, child, child_text, children, parse_number, parse_size};
-use gloss_types::result::{ResultItem, ResultValue, VideoKeyframe, VideoRectangleValue};
+use gloss_types::result::{
+    ResultItem, ResultValue, ShapeKeyframe, ShapeTrackValue, TrackJoint, VideoKeyframe,
+    VideoRectangleValue,
+};
 use roxmltree::Node;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
@@ -102,13 +109,30 @@ const MOT_LABELS: [&str; 12] = [
 ];
 
 /// Where videos and tracks go in the project's tasks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct VideoImportOptions {
     /// The data key of the `<Video>`, e.g. `"video"`.
     pub video_field: String,
     /// The VideoRectangle control that gets the box tracks; sequences with
-    /// tracks are refused without one.
+    /// box tracks are refused without one (and so on for the others).
     pub tracks: Option<ControlRef>,
+    /// The VideoPolygon control, for CVAT's polygon tracks.
+    pub polygons: Option<ControlRef>,
+    /// The VideoPolyLine control, for CVAT's polyline tracks.
+    pub polylines: Option<ControlRef>,
+    /// The VideoKeyPointLabels control, for CVAT's skeleton tracks.
+    pub skeletons: Option<ControlRef>,
+}
+
+impl VideoImportOptions {
+    fn control(&self, kind: TrackKind) -> Option<&ControlRef> {
+        match kind {
+            TrackKind::Box => self.tracks.as_ref(),
+            TrackKind::Polygon => self.polygons.as_ref(),
+            TrackKind::PolyLine => self.polylines.as_ref(),
+            TrackKind::Skeleton => self.skeletons.as_ref(),
+        }
+    }
 }
 
 /// Whether `path` names a video file Gloss reads, by its extension.
@@ -329,23 +353,84 @@ struct SequenceInfo {
     size: Option<(u32, u32)>,
 }
 
-/// One box of a track as the file lists it, in pixels.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One shape of a track as the file lists it, in pixels: a box's
+/// `bounds` and `rotation`, a polygon's or polyline's `points`, or a
+/// skeleton's `joints` (the other fields empty).
+#[derive(Debug, Clone, PartialEq)]
 struct Listed {
     /// 1-based.
     frame: u64,
     /// `[x, y, width, height]` of the top-left corner Label Studio turns about.
     bounds: [f64; 4],
     rotation: f64,
+    points: Vec<[f64; 2]>,
+    joints: Vec<ListedJoint>,
     occluded: bool,
     /// The object leaves the frame here.
     outside: bool,
 }
 
-/// A track as read: its id, label and listed boxes.
+impl Listed {
+    /// A box at `frame`, not occluded.
+    fn new(frame: u64) -> Listed {
+        Listed {
+            frame,
+            bounds: [0.0; 4],
+            rotation: 0.0,
+            points: Vec::new(),
+            joints: Vec::new(),
+            occluded: false,
+            outside: false,
+        }
+    }
+}
+
+/// A skeleton joint on a frame, in pixels.
+#[derive(Debug, Clone, PartialEq)]
+struct ListedJoint {
+    label: String,
+    x: f64,
+    y: f64,
+    occluded: bool,
+}
+
+/// What a track follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TrackKind {
+    Box,
+    Polygon,
+    PolyLine,
+    Skeleton,
+}
+
+impl TrackKind {
+    /// The CVAT element of the kind's shapes.
+    fn from_element(name: &str) -> Option<TrackKind> {
+        match name {
+            "box" => Some(TrackKind::Box),
+            "polygon" => Some(TrackKind::Polygon),
+            "polyline" => Some(TrackKind::PolyLine),
+            "skeleton" => Some(TrackKind::Skeleton),
+            _ => None,
+        }
+    }
+
+    /// The control tag whose results the kind's tracks are.
+    fn control_tag(self) -> &'static str {
+        match self {
+            TrackKind::Box => "VideoRectangle",
+            TrackKind::Polygon => "VideoPolygon",
+            TrackKind::PolyLine => "VideoPolyLine",
+            TrackKind::Skeleton => "VideoKeyPointLabels",
+        }
+    }
+}
+
+/// A track as read: its id, label, kind and listed shapes.
 struct ListedTrack {
     id: String,
     label: String,
+    kind: TrackKind,
     boxes: Vec<Listed>,
 }
 
@@ -436,13 +521,20 @@ impl SequenceReader<'_> {
             );
             return Ok(Err(self.problems));
         };
-        let Some(control) = self.options.tracks.clone() else {
-            self.reject(
-                dir.trim_end_matches('/').to_owned(),
-                "has box tracks, and the label config has no VideoRectangle control for them",
-            );
-            return Ok(Err(self.problems));
-        };
+        for kind in [
+            TrackKind::Box,
+            TrackKind::Polygon,
+            TrackKind::PolyLine,
+            TrackKind::Skeleton,
+        ] {
+            if tracks.iter().any(|t| t.kind == kind) && self.options.control(kind).is_none() {
+                let tag = kind.control_tag();
+                self.reject(
+                    dir.trim_end_matches('/').to_owned(),
+                    format!("has {tag} tracks, and the label config has no {tag} control for them"),
+                );
+            }
+        }
         let mut tracks = tracks;
         if let Some(frames) = info.frames {
             for track in &mut tracks {
@@ -465,7 +557,10 @@ impl SequenceReader<'_> {
         }
         let result = tracks
             .into_iter()
-            .map(|track| track_result(&control, track, (width, height), &info))
+            .filter_map(|track| {
+                let control = self.options.control(track.kind)?;
+                Some(track_result(control, track, (width, height), &info))
+            })
             .collect();
         record.annotations.push(AnnotationRecord {
             result,
@@ -679,11 +774,9 @@ impl SequenceReader<'_> {
                 continue;
             }
             entry.1.push(Listed {
-                frame: frame as u64,
                 bounds: [left, top, width, height],
-                rotation: 0.0,
                 occluded: visibility <= 0.0,
-                outside: false,
+                ..Listed::new(frame as u64)
             });
         }
         let mut tracks = Vec::with_capacity(by_id.len());
@@ -700,13 +793,14 @@ impl SequenceReader<'_> {
             // A gap in the frames: outside from the first missing one.
             let mut with_gaps = Vec::with_capacity(boxes.len() + 1);
             for (i, b) in boxes.iter().enumerate() {
-                with_gaps.push(*b);
+                with_gaps.push(b.clone());
                 let next = boxes.get(i + 1).map(|n| n.frame);
                 if next.is_some_and(|n| n > b.frame + 1) {
                     with_gaps.push(Listed {
                         frame: b.frame + 1,
                         outside: true,
-                        ..*b
+                        occluded: false,
+                        ..b.clone()
                     });
                 }
             }
@@ -715,7 +809,8 @@ impl SequenceReader<'_> {
                 with_gaps.push(Listed {
                     frame: last.frame + 1,
                     outside: true,
-                    ..*last
+                    occluded: false,
+                    ..last.clone()
                 });
             }
             let id = if id < 0 {
@@ -726,6 +821,7 @@ impl SequenceReader<'_> {
             tracks.push(ListedTrack {
                 id: format!("mot-{id}"),
                 label: labels[class - 1].clone(),
+                kind: TrackKind::Box,
                 boxes: with_gaps,
             });
         }
@@ -785,14 +881,25 @@ impl SequenceReader<'_> {
         let mut tracks = Vec::new();
         for (index, track) in children(root, "track").enumerate() {
             let place = format!("{path}:track[{index}]");
-            if let Some(other) = track
+            let elements: Vec<Node> = track
                 .children()
-                .find(|c| c.is_element() && c.tag_name().name() != "box")
-            {
-                let shape = other.tag_name().name();
+                .filter(|c| c.is_element() && c.tag_name().name() != "attribute")
+                .collect();
+            let first = elements.first().map_or("box", |e| e.tag_name().name());
+            let Some(kind) = TrackKind::from_element(first) else {
                 self.reject(
-                    format!("{place}.{shape}"),
-                    format!("is a track of {shape}s; Gloss reads tracks of boxes"),
+                    format!("{place}.{first}"),
+                    format!(
+                        "is a track of {first}s; Gloss reads tracks of boxes, polygons, polylines and skeletons"
+                    ),
+                );
+                continue;
+            };
+            if let Some(other) = elements.iter().find(|e| e.tag_name().name() != first) {
+                let other = other.tag_name().name();
+                self.reject(
+                    format!("{place}.{other}"),
+                    format!("a track of {first}s cannot also hold {other}s"),
                 );
                 continue;
             }
@@ -808,8 +915,9 @@ impl SequenceReader<'_> {
                 .attribute("id")
                 .map_or_else(|| index.to_string(), |id| id.trim().to_owned());
             let mut boxes = Vec::new();
-            for (box_index, node) in children(track, "box").enumerate() {
-                if let Some(listed) = self.cvat_box(node, &format!("{place}.box[{box_index}]")) {
+            for (at, node) in elements.into_iter().enumerate() {
+                if let Some(listed) = self.cvat_shape(node, kind, &format!("{place}.{first}[{at}]"))
+                {
                     boxes.extend(listed);
                 }
             }
@@ -817,15 +925,16 @@ impl SequenceReader<'_> {
             tracks.push(ListedTrack {
                 id: format!("cvat-{id}"),
                 label: label.to_owned(),
+                kind,
                 boxes,
             });
         }
         Ok((info, tracks))
     }
 
-    /// One `<box>` of a track: `None` when it is bad (and rejected), an
+    /// One shape of a track: `None` when it is bad (and rejected), an
     /// empty list when it is an interpolated one (not a keyframe).
-    fn cvat_box(&mut self, node: Node, place: &str) -> Option<Vec<Listed>> {
+    fn cvat_shape(&mut self, node: Node, kind: TrackKind, place: &str) -> Option<Vec<Listed>> {
         let flag = |name: &str| node.attribute(name).map(str::trim);
         let mut flags = [false; 3];
         for (slot, name) in flags.iter_mut().zip(["keyframe", "outside", "occluded"]) {
@@ -853,6 +962,52 @@ impl SequenceReader<'_> {
                 return None;
             }
         };
+        let listed = Listed {
+            // Outside, the object is not there to be hidden.
+            occluded: occluded && !outside,
+            outside,
+            ..Listed::new(frame)
+        };
+        match kind {
+            TrackKind::Box => {}
+            TrackKind::Polygon | TrackKind::PolyLine => {
+                let points = self.cvat_points(node, place)?;
+                let least = if kind == TrackKind::Polygon { 3 } else { 2 };
+                if points.len() < least && !outside {
+                    self.reject(
+                        format!("{place}.points"),
+                        format!("needs at least {least} points"),
+                    );
+                    return None;
+                }
+                return Some(vec![Listed { points, ..listed }]);
+            }
+            TrackKind::Skeleton => {
+                let mut joints = Vec::new();
+                for (at, joint) in children(node, "points").enumerate() {
+                    let joint_place = format!("{place}.points[{at}]");
+                    let Some(label) = joint
+                        .attribute("label")
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                    else {
+                        self.reject(format!("{joint_place}.label"), "is missing");
+                        return None;
+                    };
+                    if joint.attribute("outside").map(str::trim) == Some("1") {
+                        continue;
+                    }
+                    let [x, y] = *self.cvat_points(joint, &joint_place)?.first()?;
+                    joints.push(ListedJoint {
+                        label: label.to_owned(),
+                        x,
+                        y,
+                        occluded: joint.attribute("occluded").map(str::trim) == Some("1"),
+                    });
+                }
+                return Some(vec![Listed { joints, ..listed }]);
+            }
+        }
         let mut numbers = [0.0; 5];
         for (slot, name) in numbers
             .iter_mut()
@@ -889,12 +1044,33 @@ impl SequenceReader<'_> {
         let x = cx - w / 2.0 * cos + h / 2.0 * sin;
         let y = cy - w / 2.0 * sin - h / 2.0 * cos;
         Some(vec![Listed {
-            frame,
             bounds: [x, y, w, h],
             rotation: degrees,
-            occluded,
-            outside,
+            ..listed
         }])
+    }
+
+    /// The `points` attribute, `x,y;x,y;…` in pixels.
+    fn cvat_points(&mut self, node: Node, place: &str) -> Option<Vec<[f64; 2]>> {
+        let Some(text) = node.attribute("points") else {
+            self.reject(format!("{place}.points"), "is missing");
+            return None;
+        };
+        let mut points = Vec::new();
+        for pair in text.split(';').filter(|p| !p.trim().is_empty()) {
+            let xy: Vec<Option<f64>> = pair.split(',').map(parse_number).collect();
+            match xy[..] {
+                [Some(x), Some(y)] => points.push([x, y]),
+                _ => {
+                    self.reject(
+                        format!("{place}.points"),
+                        format!("must be x,y pairs separated by ;, found {pair:?}"),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(points)
     }
 }
 
@@ -913,35 +1089,78 @@ fn track_result(
 ) -> ResultItem {
     let (w, h) = (f64::from(width), f64::from(height));
     let kept = keyframes_needed(&track.boxes);
-    let sequence = kept
-        .into_iter()
-        .map(|b| VideoKeyframe {
-            frame: b.frame,
-            enabled: !b.outside,
-            x: b.bounds[0] * 100.0 / w,
-            y: b.bounds[1] * 100.0 / h,
-            width: b.bounds[2] * 100.0 / w,
-            height: b.bounds[3] * 100.0 / h,
-            rotation: (b.rotation != 0.0).then_some(b.rotation),
-            time: info.frame_rate.map(|rate| (b.frame - 1) as f64 / rate),
-            occluded: b.occluded.then_some(true),
+    let time = |frame: u64| info.frame_rate.map(|rate| (frame - 1) as f64 / rate);
+    let duration = info
+        .frames
+        .zip(info.frame_rate)
+        .map(|(frames, rate)| frames as f64 / rate);
+    let value = if track.kind == TrackKind::Box {
+        let sequence = kept
+            .into_iter()
+            .map(|b| VideoKeyframe {
+                frame: b.frame,
+                enabled: !b.outside,
+                x: b.bounds[0] * 100.0 / w,
+                y: b.bounds[1] * 100.0 / h,
+                width: b.bounds[2] * 100.0 / w,
+                height: b.bounds[3] * 100.0 / h,
+                rotation: (b.rotation != 0.0).then_some(b.rotation),
+                time: time(b.frame),
+                occluded: b.occluded.then_some(true),
+                extra: Map::new(),
+            })
+            .collect();
+        ResultValue::VideoRectangle(VideoRectangleValue {
+            frames_count: info.frames,
+            duration,
+            sequence,
+            labels: vec![track.label],
             extra: Map::new(),
         })
-        .collect();
+    } else {
+        let sequence = kept
+            .into_iter()
+            .map(|b| ShapeKeyframe {
+                frame: b.frame,
+                enabled: !b.outside,
+                points: b
+                    .points
+                    .iter()
+                    .map(|[x, y]| [x * 100.0 / w, y * 100.0 / h])
+                    .collect(),
+                joints: b
+                    .joints
+                    .iter()
+                    .map(|j| TrackJoint {
+                        label: j.label.clone(),
+                        x: j.x * 100.0 / w,
+                        y: j.y * 100.0 / h,
+                        visibility: j.occluded.then(|| "occluded".to_owned()),
+                    })
+                    .collect(),
+                time: time(b.frame),
+                occluded: b.occluded.then_some(true),
+                extra: Map::new(),
+            })
+            .collect();
+        let value = ShapeTrackValue {
+            frames_count: info.frames,
+            duration,
+            sequence,
+            labels: vec![track.label],
+            extra: Map::new(),
+        };
+        match track.kind {
+            TrackKind::Polygon => ResultValue::VideoPolygon(value),
+            TrackKind::PolyLine => ResultValue::VideoPolyLine(value),
+            _ => ResultValue::VideoKeyPointLabels(value),
+        }
+    };
     ResultItem {
         id: Some(track.id),
         from_name: control.from_name.clone(),
         to_name: control.to_name.clone(),
-        value: ResultValue::VideoRectangle(VideoRectangleValue {
-            frames_count: info.frames,
-            duration: info
-                .frames
-                .zip(info.frame_rate)
-                .map(|(frames, rate)| frames as f64 / rate),
-            sequence,
-            labels: vec![track.label],
-            extra: Map::new(),
-        }),
+        value,
         original_width: None,
         original_height: None,
         image_rotation: None,
@@ -963,7 +1182,7 @@ fn keyframes_needed(boxes: &[Listed]) -> Vec<Listed> {
     while i < boxes.len() {
         if boxes[i].outside {
             if !kept.last().is_some_and(|k| k.outside) {
-                kept.push(boxes[i]);
+                kept.push(boxes[i].clone());
             }
             i += 1;
             continue;
@@ -975,7 +1194,7 @@ fn keyframes_needed(boxes: &[Listed]) -> Vec<Listed> {
             .map_or(boxes.len(), |n| i + n);
         let stretch = &boxes[i..end];
         let mut from = 0;
-        kept.push(stretch[0]);
+        kept.push(stretch[0].clone());
         while from + 1 < stretch.len() {
             // The farthest `to` whose interpolation gives back every box between.
             let mut to = from + 1;
@@ -985,7 +1204,7 @@ fn keyframes_needed(boxes: &[Listed]) -> Vec<Listed> {
             {
                 to += 1;
             }
-            kept.push(stretch[to]);
+            kept.push(stretch[to].clone());
             from = to;
         }
         // A box the same as the keyframe before it: the track holds still
@@ -1003,20 +1222,36 @@ fn keyframes_needed(boxes: &[Listed]) -> Vec<Listed> {
 /// Whether `b` is where interpolation between `a` and `c` puts it, with
 /// `a`'s occluded flag (which interpolated frames take).
 fn fits(a: &Listed, c: &Listed, b: &Listed) -> bool {
-    if b.occluded != a.occluded {
-        return false;
-    }
     let t = (b.frame - a.frame) as f64 / (c.frame - a.frame) as f64;
-    let close = |x: f64, y: f64, z: f64| (x + (z - x) * t - y).abs() <= KEYFRAME_TOLERANCE_PX;
-    (0..4).all(|n| close(a.bounds[n], b.bounds[n], c.bounds[n]))
-        && close(a.rotation, b.rotation, c.rotation)
+    b.occluded == a.occluded && between(a, c, b, t)
 }
 
-/// Whether two boxes are in the same place with the same occluded flag.
+/// Whether two shapes are in the same place with the same occluded flag.
 fn same_place(a: &Listed, b: &Listed) -> bool {
-    a.occluded == b.occluded
-        && (0..4).all(|n| (a.bounds[n] - b.bounds[n]).abs() <= KEYFRAME_TOLERANCE_PX)
-        && (a.rotation - b.rotation).abs() <= KEYFRAME_TOLERANCE_PX
+    a.occluded == b.occluded && between(a, a, b, 0.0)
+}
+
+/// Whether `b` is, within the tolerance, a fraction `t` of the way from
+/// `a` to `c`: box fields, points (all three with as many) and joints (all
+/// three with the same ones, in the same order).
+fn between(a: &Listed, c: &Listed, b: &Listed, t: f64) -> bool {
+    let close = |x: f64, y: f64, z: f64| (x + (z - x) * t - y).abs() <= KEYFRAME_TOLERANCE_PX;
+    let same_count = |n: usize, m: usize, k: usize| n == m && m == k;
+    (0..4).all(|n| close(a.bounds[n], b.bounds[n], c.bounds[n]))
+        && close(a.rotation, b.rotation, c.rotation)
+        && same_count(a.points.len(), b.points.len(), c.points.len())
+        && (0..a.points.len()).all(|n| {
+            (0..2).all(|axis| close(a.points[n][axis], b.points[n][axis], c.points[n][axis]))
+        })
+        && same_count(a.joints.len(), b.joints.len(), c.joints.len())
+        && (0..a.joints.len()).all(|n| {
+            let (p, q, r) = (&a.joints[n], &b.joints[n], &c.joints[n]);
+            p.label == q.label
+                && q.label == r.label
+                && p.occluded == q.occluded
+                && close(p.x, q.x, r.x)
+                && close(p.y, q.y, r.y)
+        })
 }
 
 #[cfg(test)]
@@ -1036,11 +1271,8 @@ mod tests {
 
     fn listed(frame: u64, x: f64) -> Listed {
         Listed {
-            frame,
             bounds: [x, 0.0, 10.0, 10.0],
-            rotation: 0.0,
-            occluded: false,
-            outside: false,
+            ..Listed::new(frame)
         }
     }
 

@@ -158,6 +158,7 @@ fn import_options() -> VideoImportOptions {
             from_name: "box".into(),
             to_name: "video".into(),
         }),
+        ..VideoImportOptions::default()
     }
 }
 
@@ -450,4 +451,97 @@ fn cvat_video_holds_polygon_polyline_and_skeleton_tracks_and_datumaro_reads_them
     )
     .unwrap();
     dataset_support::judge_with_datumaro("cvat", &sequence);
+}
+
+#[test]
+fn cvat_video_shape_tracks_read_back_as_their_keyframes() {
+    let mut files = MemoryFiles::default();
+    let mut writer = TrackWriter::new(TrackFormat::CvatVideo, vec!["car".into(), "person".into()])
+        .with_skeleton(
+            vec!["head".into(), "hand".into()],
+            vec![["head".into(), "hand".into()]],
+        );
+    writer.write_task(&shape_task(true), &mut files).unwrap();
+    files.0.insert("road/road.mp4".into(), Vec::new());
+    let control = |name: &str| {
+        Some(ControlRef {
+            from_name: name.into(),
+            to_name: "video".into(),
+        })
+    };
+    let options = VideoImportOptions {
+        polygons: control("outline"),
+        polylines: control("lane"),
+        skeletons: control("pose"),
+        ..import_options()
+    };
+    let no_size = |_: &str| -> Option<(u32, u32)> { None };
+    let (tasks, rejections) = read_video_dataset(&files, &options, &no_size).unwrap();
+    assert!(rejections.is_empty(), "{rejections:?}");
+    let exported = shape_task(true);
+    let original = &exported.annotations[0].record.result;
+    let read = &tasks[0].annotations[0].result;
+    assert_eq!(read.len(), 3);
+    for (read, original) in read.iter().zip(original) {
+        assert_eq!(read.from_name, original.from_name);
+        assert_eq!(read.value.type_name(), original.value.type_name());
+        let (ResultValue::VideoPolygon(a)
+        | ResultValue::VideoPolyLine(a)
+        | ResultValue::VideoKeyPointLabels(a)) = &read.value
+        else {
+            panic!("{read:?}")
+        };
+        let (ResultValue::VideoPolygon(b)
+        | ResultValue::VideoPolyLine(b)
+        | ResultValue::VideoKeyPointLabels(b)) = &original.value
+        else {
+            unreachable!()
+        };
+        let frames = |t: &gloss_types::result::ShapeTrackValue| {
+            t.sequence
+                .iter()
+                .map(|k| (k.frame, k.enabled, k.occluded == Some(true)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(frames(a), frames(b), "{}", read.from_name);
+        for (ka, kb) in a
+            .sequence
+            .iter()
+            .zip(&b.sequence)
+            .filter(|(k, _)| k.enabled)
+        {
+            assert_eq!(
+                ka.points, kb.points,
+                "{} frame {}",
+                read.from_name, ka.frame
+            );
+            assert_eq!(
+                ka.joints, kb.joints,
+                "{} frame {}",
+                read.from_name, ka.frame
+            );
+        }
+    }
+
+    // A track of masks, and one mixing shapes, are refused by name.
+    let mut bad = MemoryFiles::default();
+    bad.0.insert("v.mp4".into(), Vec::new());
+    bad.0.insert(
+        "annotations.xml".into(),
+        br#"<annotations><meta><task><size>5</size><original_size><width>10</width><height>10</height></original_size></task></meta>
+<track id="0" label="car"><mask frame="0" keyframe="1" rle="1,2" left="0" top="0" width="1" height="3"/></track>
+<track id="1" label="car"><box frame="0" keyframe="1" xtl="0" ytl="0" xbr="1" ybr="1"/><polygon frame="1" keyframe="1" points="0,0;1,0;1,1"/></track>
+</annotations>"#
+            .to_vec(),
+    );
+    let (_, rejections) = read_video_dataset(&bad, &options, &no_size).unwrap();
+    let fields: Vec<&str> = rejections.iter().map(|r| r.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "annotations.xml:track[0].mask",
+            "annotations.xml:track[1].polygon"
+        ],
+        "{rejections:?}"
+    );
 }
