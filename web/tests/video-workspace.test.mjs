@@ -432,6 +432,40 @@ test('polygon, polyline and skeleton tracks: drawn on a frame, edited on another
   assert.equal(await page.evaluate(() => window.gl.video().timelineRows().filter((r) => r.kind === 'track').length), 4);
 });
 
+test('a mask track: painted on a frame, painted more on another, each mask held until the next keyframe', async () => {
+  const objects = [{ kind: 'Video', name: 'video', value: 'video', attributes: {} }];
+  const controls = [videoControl('Labels', 'videoLabels', [option('Road', '#e6194b')]), videoControl('VideoBrush', 'paint')];
+  const config = { objects, controls, unsupported: [], layout: [{ node: 'view', attributes: {}, children: [{ node: 'object', name: 'video' }, ...controls.map((c) => ({ node: 'control', name: c.name }))] }] };
+  await open('/api/v1/media/track.mp4', [], config);
+  assert.equal(await page.locator('.gl-tool.gl-on').textContent(), 'Brush');
+  const stroke = async (/** @type {number} */ y) => {
+    const from = await atPercent(20, y);
+    const to = await atPercent(60, y);
+    await page.mouse.move(from[0], from[1]);
+    await page.mouse.down();
+    await page.mouse.move(to[0], to[1], { steps: 10 });
+    await page.mouse.up();
+  };
+  await stroke(30);
+  const maskOf = async () => (await result()).find((i) => i.type === 'videobrush');
+  let track = await maskOf();
+  assert.ok(track, JSON.stringify(await result()));
+  assert.deepEqual([track.original_width, track.original_height], [480, 270], 'the masks are at the video\'s size');
+  assert.deepEqual(track.value.labels, ['Road']);
+  assert.deepEqual(track.value.sequence.map((k) => [k.frame, k.format]), [[1, 'coco_rle']]);
+  const first = track.value.sequence[0].counts;
+  // Ten frames on, more paint on the selected track's mask: a keyframe there.
+  await press('Shift+ArrowRight', 10);
+  await stroke(60);
+  track = await maskOf();
+  assert.equal((await result()).filter((i) => i.type === 'videobrush').length, 1, 'one track still');
+  assert.deepEqual(track.value.sequence.map((k) => k.frame), [1, 11]);
+  assert.notEqual(track.value.sequence[1].counts, first);
+  // In between, the first mask holds.
+  await seek(5);
+  assert.equal(await page.evaluate((id) => window.gl.video().frameBox(id).counts, track.id), first);
+});
+
 /** A track of one Car from frame 1 to 31, keyframes on 1 and 31 (boxes in percent). */
 function oneTrack(extra = {}) {
   return [{

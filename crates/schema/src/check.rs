@@ -78,7 +78,8 @@ pub fn check_result(config: &LabelConfig, item: &ResultItem) -> Vec<ResultProble
         ResultValue::VideoRectangle(track) => Some(&track.labels),
         ResultValue::VideoPolygon(track)
         | ResultValue::VideoPolyLine(track)
-        | ResultValue::VideoKeyPointLabels(track) => Some(&track.labels),
+        | ResultValue::VideoKeyPointLabels(track)
+        | ResultValue::VideoBrush(track) => Some(&track.labels),
         _ => None,
     };
     if let Some(track_labels) = track_labels {
@@ -109,6 +110,30 @@ pub fn check_result(config: &LabelConfig, item: &ResultItem) -> Vec<ResultProble
             item.original_height,
             &mut problems,
         );
+    }
+    if let ResultValue::VideoBrush(track) = &item.value {
+        // Each keyframe's mask decodes at the result's size.
+        for (index, key) in track.sequence.iter().enumerate() {
+            let Some(counts) = &key.counts else { continue };
+            let brush = BrushValue {
+                format: "coco_rle".into(),
+                rle: None,
+                counts: Some(counts.clone()),
+                extra: Default::default(),
+            };
+            let mut found = Problems::default();
+            check_mask(
+                &brush,
+                item.original_width,
+                item.original_height,
+                &mut found,
+            );
+            if found.0.iter().any(|p| p.code == "missing_size") {
+                problems.0.extend(found.0);
+                break;
+            }
+            found.move_into(index, &mut problems);
+        }
     }
     problems.0
 }
@@ -232,6 +257,7 @@ fn check_value(
         ResultValue::VideoKeyPointLabels(v) => {
             check_shape_track(control, v, TrackedShape::Skeleton, problems)
         }
+        ResultValue::VideoBrush(v) => check_shape_track(control, v, TrackedShape::Mask, problems),
         ResultValue::TimelineLabels(v) => {
             for (index, range) in v.ranges.iter().enumerate() {
                 if range.start == 0 || range.end < range.start {
@@ -396,6 +422,7 @@ enum TrackedShape {
     Polygon,
     PolyLine,
     Skeleton,
+    Mask,
 }
 
 /// Keyframes in order, each shape whole and inside the frame: a polygon
@@ -422,6 +449,17 @@ fn check_shape_track(
                 };
                 if key.enabled || !key.points.is_empty() {
                     check_points(&key.points, least, name, &mut found);
+                }
+            }
+            TrackedShape::Mask => {
+                if key.enabled
+                    && (key.format.as_deref() != Some("coco_rle") || key.counts.is_none())
+                {
+                    found.add(
+                        "bad_mask",
+                        "value.counts",
+                        "a mask keyframe needs \"format\": \"coco_rle\" and its \"counts\"".into(),
+                    );
                 }
             }
             TrackedShape::Skeleton => {

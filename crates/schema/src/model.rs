@@ -104,10 +104,13 @@ pub enum ControlKind {
     /// extension): its labels are the joints of its `<Skeleton>`; the
     /// tracks' own labels come from a `<Labels>` control on the video.
     VideoKeyPointLabels,
+    /// `<VideoBrush>`: mask tracks on a video (a Gloss extension), labelled
+    /// by a `<Labels>` control on the video.
+    VideoBrush,
 }
 
 /// Every control kind, for lookups by tag or result type.
-pub(crate) const CONTROL_KINDS: [ControlKind; 21] = [
+pub(crate) const CONTROL_KINDS: [ControlKind; 22] = [
     ControlKind::RectangleLabels,
     ControlKind::PolygonLabels,
     ControlKind::Labels,
@@ -129,6 +132,7 @@ pub(crate) const CONTROL_KINDS: [ControlKind; 21] = [
     ControlKind::VideoPolygon,
     ControlKind::VideoPolyLine,
     ControlKind::VideoKeyPointLabels,
+    ControlKind::VideoBrush,
 ];
 
 impl ControlKind {
@@ -156,6 +160,7 @@ impl ControlKind {
             ControlKind::VideoPolygon => "VideoPolygon",
             ControlKind::VideoPolyLine => "VideoPolyLine",
             ControlKind::VideoKeyPointLabels => "VideoKeyPointLabels",
+            ControlKind::VideoBrush => "VideoBrush",
         }
     }
 
@@ -183,6 +188,7 @@ impl ControlKind {
             ControlKind::VideoPolygon => "videopolygon",
             ControlKind::VideoPolyLine => "videopolyline",
             ControlKind::VideoKeyPointLabels => "videokeypointlabels",
+            ControlKind::VideoBrush => "videobrush",
         }
     }
 
@@ -207,6 +213,7 @@ impl ControlKind {
             | ControlKind::VideoPolygon
             | ControlKind::VideoPolyLine
             | ControlKind::VideoKeyPointLabels
+            | ControlKind::VideoBrush
             | ControlKind::TimelineLabels => &[ObjectKind::Video],
             // `Labels` on a `Video` labels the tracks of a `VideoRectangle`.
             ControlKind::Labels => &[ObjectKind::Image, ObjectKind::Text, ObjectKind::Video],
@@ -240,7 +247,8 @@ impl ControlKind {
             | ControlKind::Number
             | ControlKind::VideoRectangle
             | ControlKind::VideoPolygon
-            | ControlKind::VideoPolyLine => None,
+            | ControlKind::VideoPolyLine
+            | ControlKind::VideoBrush => None,
         }
     }
 }

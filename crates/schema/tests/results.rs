@@ -606,3 +606,53 @@ fn shape_track_results() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn mask_track_results() {
+    let config = config(
+        r#"<View><Video name="video" value="$video"/>
+  <Labels name="videoLabels" toName="video"><Label value="Car"/></Labels>
+  <VideoBrush name="paint" toName="video"/></View>"#,
+    );
+    let mut mask = gloss_masks::Mask::new(4, 3).unwrap();
+    mask.set(1, 1, true);
+    let counts = gloss_masks::CocoRle::from_mask(&mask).to_compressed();
+    let track = |sequence: Value, size: Option<(u32, u32)>| {
+        let mut item = json!({"id": "m", "from_name": "paint", "to_name": "video", "type": "videobrush",
+               "value": {"sequence": sequence, "labels": ["Car"]}});
+        if let Some((w, h)) = size {
+            item["original_width"] = json!(w);
+            item["original_height"] = json!(h);
+        }
+        item
+    };
+    let key =
+        |frame: u64, counts: &str| json!({"frame": frame, "format": "coco_rle", "counts": counts});
+    let cases: Vec<Case> = vec![
+        (
+            "a mask track, outside from frame 5",
+            track(
+                json!([key(1, &counts), {"frame": 5, "enabled": false}]),
+                Some((4, 3)),
+            ),
+            vec![],
+        ),
+        (
+            "a mask that does not fit the size, and a keyframe without one",
+            track(
+                json!([key(1, &counts), key(2, "0"), {"frame": 3}]),
+                Some((4, 3)),
+            ),
+            vec![
+                ("bad_mask", "value.sequence[2].counts"),
+                ("bad_mask", "value.sequence[1].counts"),
+            ],
+        ),
+        (
+            "no size",
+            track(json!([key(1, &counts)]), None),
+            vec![("missing_size", "original_width")],
+        ),
+    ];
+    run(&config, cases);
+}

@@ -88,6 +88,8 @@ pub enum ResultValue {
     /// `videokeypointlabels`: a skeleton track on a video, its joints by
     /// label (a Gloss extension).
     VideoKeyPointLabels(ShapeTrackValue),
+    /// `videobrush`: a mask track on a video (a Gloss extension).
+    VideoBrush(ShapeTrackValue),
     /// Any other type, or a known type whose value did not parse; kept as is.
     Other {
         /// The result's `type` key.
@@ -481,12 +483,14 @@ pub struct TimelineLabelsValue {
     pub extra: Map<String, Value>,
 }
 
-/// Value of a `videopolygon`, `videopolyline` or `videokeypointlabels`
-/// result: a track of a shape other than a box, given by its keyframes
-/// (Gloss's extension, shaped like Label Studio's `videorectangle`).
+/// Value of a `videopolygon`, `videopolyline`, `videokeypointlabels` or
+/// `videobrush` result: a track of a shape other than a box, given by its
+/// keyframes (Gloss's extension, shaped like Label Studio's `videorectangle`).
 ///
 /// A keyframe holds the shape on its frame: `points` for polygons and
-/// polylines, `joints` for a skeleton. Between two enabled keyframes the
+/// polylines, `joints` for a skeleton, a mask (`format: "coco_rle"` and
+/// `counts`, at the result's `original_width` × `original_height`) for a
+/// brush track; a mask holds until the next keyframe. Between two enabled keyframes the
 /// shape moves linearly — a polygon or polyline when both keyframes have as
 /// many points (else it holds until the next keyframe), a skeleton joint
 /// by joint where both have the joint (a joint only the earlier one has is
@@ -536,6 +540,12 @@ pub struct ShapeKeyframe {
     /// A skeleton's joints that are on the frame.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub joints: Vec<TrackJoint>,
+    /// A mask's encoding: `"coco_rle"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// A mask's COCO compressed counts (column-major, as brush results).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<String>,
     /// The frame's time in seconds, as the player showed it.
     #[serde(
         default,
@@ -572,6 +582,8 @@ pub struct TrackShape {
     pub points: Vec<[f64; 2]>,
     /// Joints (skeletons).
     pub joints: Vec<TrackJoint>,
+    /// A mask's COCO compressed counts (brush tracks).
+    pub counts: Option<String>,
     /// Whether this frame is a keyframe (as opposed to interpolated).
     pub keyframe: bool,
     /// Whether the object is occluded (from the keyframe at or before it).
@@ -588,10 +600,13 @@ impl ShapeTrackValue {
         let held = TrackShape {
             points: from.points.clone(),
             joints: from.joints.clone(),
+            counts: from.counts.clone(),
             keyframe: from.frame == frame,
             occluded,
         };
-        let Some(to) = after.filter(|a| a.enabled && from.frame != frame) else {
+        // Masks do not move between keyframes.
+        let Some(to) = after.filter(|a| a.enabled && from.frame != frame && from.counts.is_none())
+        else {
             return Some(held);
         };
         let t = (frame - from.frame) as f64 / (to.frame - from.frame) as f64;
@@ -622,6 +637,7 @@ impl ShapeTrackValue {
         Some(TrackShape {
             points,
             joints,
+            counts: None,
             keyframe: false,
             occluded,
         })
@@ -703,7 +719,8 @@ impl ResultValue {
             ResultValue::VideoRectangle(v) => Some(&v.labels),
             ResultValue::VideoPolygon(v)
             | ResultValue::VideoPolyLine(v)
-            | ResultValue::VideoKeyPointLabels(v) => Some(&v.labels),
+            | ResultValue::VideoKeyPointLabels(v)
+            | ResultValue::VideoBrush(v) => Some(&v.labels),
             ResultValue::TimelineLabels(v) => Some(&v.timelinelabels),
             _ => None,
         }
@@ -745,6 +762,7 @@ impl ResultValue {
             "videopolygon" => typed(&value).map(ResultValue::VideoPolygon),
             "videopolyline" => typed(&value).map(ResultValue::VideoPolyLine),
             "videokeypointlabels" => typed(&value).map(ResultValue::VideoKeyPointLabels),
+            "videobrush" => typed(&value).map(ResultValue::VideoBrush),
             _ => None,
         };
         parsed.unwrap_or(ResultValue::Other { type_name, value })
@@ -774,6 +792,7 @@ impl ResultValue {
             ResultValue::VideoPolygon(_) => "videopolygon",
             ResultValue::VideoPolyLine(_) => "videopolyline",
             ResultValue::VideoKeyPointLabels(_) => "videokeypointlabels",
+            ResultValue::VideoBrush(_) => "videobrush",
             ResultValue::Other { type_name, .. } => type_name,
         }
     }
@@ -806,7 +825,8 @@ impl ResultValue {
             ResultValue::TimelineLabels(v) => json(v),
             ResultValue::VideoPolygon(v)
             | ResultValue::VideoPolyLine(v)
-            | ResultValue::VideoKeyPointLabels(v) => json(v),
+            | ResultValue::VideoKeyPointLabels(v)
+            | ResultValue::VideoBrush(v) => json(v),
             ResultValue::Other { value, .. } => value.clone(),
         }
     }
@@ -830,7 +850,8 @@ impl ResultValue {
             ResultValue::TimelineLabels(v) => map.serialize_entry("value", v),
             ResultValue::VideoPolygon(v)
             | ResultValue::VideoPolyLine(v)
-            | ResultValue::VideoKeyPointLabels(v) => map.serialize_entry("value", v),
+            | ResultValue::VideoKeyPointLabels(v)
+            | ResultValue::VideoBrush(v) => map.serialize_entry("value", v),
             ResultValue::KeyPointLabels(_)
             | ResultValue::EllipseLabels(_)
             | ResultValue::PolyLineLabels(_)

@@ -19,7 +19,7 @@ import { readTrack, trackValue } from './video-tracks.js';
 /** The result type of a video track (a box followed through a video). */
 export const TRACK_TYPE = 'videorectangle';
 /** The result type of each shape a track follows, and back. */
-const TRACK_TYPES = /** @type {Record<import('./types.js').TrackShape, string>} */ ({ rect: TRACK_TYPE, polygon: 'videopolygon', polyline: 'videopolyline', skeleton: 'videokeypointlabels' });
+const TRACK_TYPES = /** @type {Record<import('./types.js').TrackShape, string>} */ ({ rect: TRACK_TYPE, polygon: 'videopolygon', polyline: 'videopolyline', skeleton: 'videokeypointlabels', mask: 'videobrush' });
 const TRACK_SHAPES = /** @type {Record<string, import('./types.js').TrackShape>} */ (Object.fromEntries(Object.entries(TRACK_TYPES).map(([shape, type]) => [type, shape])));
 
 /**
@@ -83,6 +83,7 @@ export function toolOf(control) {
   if (control.kind === 'VideoRectangle') return 'rect';
   if (control.kind === 'VideoPolygon') return 'polygon';
   if (control.kind === 'VideoPolyLine') return 'polyline';
+  if (control.kind === 'VideoBrush') return 'brush';
   return SHAPE_CONTROLS[control.kind]?.tool ?? null;
 }
 
@@ -348,7 +349,7 @@ export function writeRegion(region, sizes, controls) {
   const cached = written.get(region);
   if (cached) return cached;
   const out = region.kind === 'skeleton' ? writeSkeleton(region, sizes, controls)
-    : region.kind === 'track' ? [writeTrack(region)]
+    : region.kind === 'track' ? [writeTrack(region, sizes)]
       : writeShape(region, sizes, controls);
   for (const item of out) Object.freeze(item);
   written.set(region, out);
@@ -425,14 +426,19 @@ function attachedValue(value, region, geo) {
 }
 
 /**
- * A track's `videorectangle` item, keeping the other keys of the one it was read from.
- * @param {Region} region a track
+ * A track's item (`videorectangle`, …), keeping the other keys of the one it
+ * was read from; a mask track has its video's size, its masks' grid.
+ * @param {Region} region a track @param {Map<string, [number, number]>} sizes
  * @returns {ResultItem}
  */
-function writeTrack(region) {
+function writeTrack(region, sizes) {
   const base = region.items[0] ?? {};
   const track = region.track ?? { shape: 'rect', sequence: [], framesCount: 0, duration: 0 };
-  return { ...base, id: region.id, from_name: region.control, to_name: region.object, type: TRACK_TYPES[track.shape], value: trackValue(track, region.labels, base.value) };
+  /** @type {ResultItem} */
+  const item = { ...base, id: region.id, from_name: region.control, to_name: region.object, type: TRACK_TYPES[track.shape], value: trackValue(track, region.labels, base.value) };
+  const size = sizes.get(region.object);
+  if (track.shape === 'mask' && size) [item.original_width, item.original_height] = size;
+  return item;
 }
 
 /**

@@ -9,7 +9,7 @@
 /**
  * @typedef {'RectangleLabels' | 'PolygonLabels' | 'Labels' | 'Choices' | 'TextArea' | 'Rectangle' | 'Polygon'
  *   | 'KeyPointLabels' | 'KeyPoint' | 'EllipseLabels' | 'Ellipse' | 'PolyLineLabels' | 'PolyLine'
- *   | 'BrushLabels' | 'Brush' | 'Number' | 'VideoRectangle' | 'VideoPolygon' | 'VideoPolyLine' | 'VideoKeyPointLabels'
+ *   | 'BrushLabels' | 'Brush' | 'Number' | 'VideoRectangle' | 'VideoPolygon' | 'VideoPolyLine' | 'VideoKeyPointLabels' | 'VideoBrush'
  *   | 'TimelineLabels'} ControlKind
  */
 
@@ -116,7 +116,7 @@
  * in seconds; `enabled: false` hides the object from this frame to the next
  * keyframe; `occluded` is Gloss's. The shape: a box track's `x`, `y`,
  * `width`, `height`, `rotation`; a polygon or polyline track's `points`; a
- * skeleton track's `joints`. Other keys are kept as they came.
+ * skeleton track's `joints`; a mask track's `format` and `counts`. Other keys are kept as they came.
  * @typedef {{
  *   frame: number, enabled: boolean, time: number, occluded?: boolean,
  *   points?: [number, number][], joints?: Joint[], [key: string]: any,
@@ -125,7 +125,7 @@
 
 /** A joint of a skeleton keyframe: a label of the VideoKeyPointLabels control, its place, `visibility: 'occluded'` when hidden. @typedef {{label: string, x: number, y: number, visibility?: string}} Joint */
 
-/** What a track follows. @typedef {'rect' | 'polygon' | 'polyline' | 'skeleton'} TrackShape */
+/** What a track follows. @typedef {'rect' | 'polygon' | 'polyline' | 'skeleton' | 'mask'} TrackShape */
 
 /**
  * A track's shape, keyframes (by frame, ascending) and the video's length they were made on.

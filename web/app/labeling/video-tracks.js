@@ -25,7 +25,8 @@
 /** @typedef {{x: number, y: number, width: number, height: number, rotation: number}} Box */
 /** @typedef {{points: [number, number][]}} PointsGeometry */
 /** @typedef {{joints: Joint[]}} JointsGeometry */
-/** What a keyframe places: a box, points or joints. @typedef {Box | PointsGeometry | JointsGeometry} Geometry */
+/** A mask as results carry it (COCO compressed counts at the video's size). @typedef {{format: string, counts: string}} MaskGeometry */
+/** What a keyframe places: a box, points, joints or a mask. @typedef {Box | PointsGeometry | JointsGeometry | MaskGeometry} Geometry */
 /** A track's box at one frame: `keyframe` when a keyframe is on that frame, else interpolated or held. @typedef {Box & {keyframe: boolean, occluded: boolean}} FrameBox */
 /** A track's geometry at one frame, flagged likewise. @typedef {{geometry: Geometry, keyframe: boolean, occluded: boolean}} FrameShape */
 
@@ -42,11 +43,12 @@ const boxOf = (k) => ({ x: k.x, y: k.y, width: k.width, height: k.height, rotati
 export function geometryOf(k) {
   if (Array.isArray(k.points)) return { points: k.points };
   if (Array.isArray(k.joints)) return { joints: k.joints };
+  if (typeof k.counts === 'string') return { format: String(k.format ?? 'coco_rle'), counts: k.counts };
   return boxOf(k);
 }
 
 /** Whether a keyframe places anything (a disabled one read from a file may not). @param {Keyframe} k */
-const placesSomething = (k) => Array.isArray(k.points) || Array.isArray(k.joints) || Number.isFinite(k.x);
+const placesSomething = (k) => Array.isArray(k.points) || Array.isArray(k.joints) || typeof k.counts === 'string' || Number.isFinite(k.x);
 
 /**
  * The geometry a fraction t of the way from a to b.
@@ -55,6 +57,8 @@ const placesSomething = (k) => Array.isArray(k.points) || Array.isArray(k.joints
  */
 function mixGeometry(a, b, t) {
   const mix = (/** @type {number} */ p, /** @type {number} */ q) => p + (q - p) * t;
+  // A mask holds until the next keyframe.
+  if ('counts' in a) return a;
   if ('points' in a) {
     if (!('points' in b) || b.points.length !== a.points.length) return a;
     return { points: a.points.map((p, i) => /** @type {[number, number]} */ ([mix(p[0], b.points[i][0]), mix(p[1], b.points[i][1])])) };
@@ -68,7 +72,7 @@ function mixGeometry(a, b, t) {
       }),
     };
   }
-  if ('points' in b || 'joints' in b) return a;
+  if (!('x' in b)) return a;
   return { x: mix(a.x, b.x), y: mix(a.y, b.y), width: mix(a.width, b.width), height: mix(a.height, b.height), rotation: mix(a.rotation, b.rotation) };
 }
 
@@ -138,6 +142,7 @@ export function shapeAt(sequence, frame) {
 export function makeKeyframe(frame, geometry, time, enabled, occluded, base = null) {
   const placed = 'points' in geometry ? { points: geometry.points.map((p) => /** @type {[number, number]} */ ([p[0], p[1]])) }
     : 'joints' in geometry ? { joints: geometry.joints.map((j) => ({ ...j })) }
+    : 'counts' in geometry ? { format: geometry.format, counts: geometry.counts }
     : { rotation: geometry.rotation, x: geometry.x, y: geometry.y, width: geometry.width, height: geometry.height };
   /** @type {Keyframe} */
   const k = { ...(base ?? {}), frame, enabled, ...placed, time };
@@ -292,6 +297,7 @@ export function shownSpans(sequence, framesCount) {
  */
 function readGeometry(k, shape) {
   if (shape === 'rect') return { rotation: finite(k.rotation), x: finite(k.x), y: finite(k.y), width: finite(k.width), height: finite(k.height) };
+  if (shape === 'mask') return typeof k.counts === 'string' ? { format: String(k.format ?? 'coco_rle'), counts: k.counts } : {};
   if (shape === 'skeleton') {
     if (!Array.isArray(k.joints)) return {};
     return {

@@ -23,6 +23,8 @@ import {
   shownSpans, readRanges,
 } from './video-tracks.js';
 import { changed, newId, newRegion, POINT_SIZE } from './model.js';
+import { maskFromValue, maskValue } from './mask.js';
+import { countsToString } from './rle.js';
 import { el, button, iconButton } from './dom.js';
 import { keyLabel } from './keymap.js';
 import { paintCaption } from './draw.js';
@@ -183,7 +185,7 @@ class VideoEditor extends ImageEditor {
       const geometry = lastShape(track.track?.sequence ?? [], this.owner.frameNumber());
       if (!geometry) continue;
       const path = new Path2D();
-      this.traceShape(path, frameRegion(track, geometry, false));
+      this.traceShape(path, frameRegion(track, geometry, false, [this.imageWidth, this.imageHeight]));
       ctx.setLineDash([2, 4]);
       ctx.globalAlpha = 0.7;
       ctx.lineWidth = 1.5;
@@ -292,7 +294,7 @@ export class VideoView {
       const shown = shapeAt(track.track?.sequence ?? [], frame);
       if (!shown) continue;
       state.boxes.set(track.id, { ...shown.geometry, keyframe: shown.keyframe, occluded: shown.occluded });
-      state.regions.push(frameRegion(track, shown.geometry, shown.occluded));
+      state.regions.push(frameRegion(track, shown.geometry, shown.occluded, [this.player.width, this.player.height]));
     }
     return state.regions;
   }
@@ -769,21 +771,42 @@ export class VideoView {
 }
 
 /** The controls whose regions on a video are tracks. @type {readonly string[]} */
-const TRACK_CONTROLS = ['VideoRectangle', 'VideoPolygon', 'VideoPolyLine', 'VideoKeyPointLabels'];
+const TRACK_CONTROLS = ['VideoRectangle', 'VideoPolygon', 'VideoPolyLine', 'VideoKeyPointLabels', 'VideoBrush'];
 
 /** @param {string} kind @returns {kind is TrackShape} */
-const isTrackShape = (kind) => kind === 'rect' || kind === 'polygon' || kind === 'polyline' || kind === 'skeleton';
+const isTrackShape = (kind) => kind === 'rect' || kind === 'polygon' || kind === 'polyline' || kind === 'skeleton' || kind === 'mask';
+
+/** Masks decoded from keyframes, by their counts (a mask holds over many frames). @type {Map<string, import('./mask.js').Mask>} */
+const decodedMasks = new Map();
+/** Decoded masks kept at most. */
+const DECODED_MASKS = 32;
+
+/**
+ * A keyframe's mask decoded at the video's size (kept for the frames that show it).
+ * @param {{format: string, counts: string}} geometry @param {number} width @param {number} height
+ */
+function decodedMask(geometry, width, height) {
+  const key = `${width}x${height}:${geometry.counts}`;
+  let mask = decodedMasks.get(key);
+  if (!mask) {
+    mask = maskFromValue(geometry, width, height);
+    if (decodedMasks.size >= DECODED_MASKS) decodedMasks.delete(/** @type {string} */ (decodedMasks.keys().next().value));
+    decodedMasks.set(key, mask);
+  }
+  return mask;
+}
 
 /**
  * A track's shape on a frame as the region the frame editor edits: a box,
- * a polygon or polyline, or a skeleton whose joints are points (ids
- * `{track id}/{joint}`).
- * @param {Region} track @param {Geometry} geometry @param {boolean} occluded
+ * a polygon or polyline, a skeleton whose joints are points (ids
+ * `{track id}/{joint}`), or a mask at the video's size.
+ * @param {Region} track @param {Geometry} geometry @param {boolean} occluded @param {[number, number]} size the video's
  * @returns {Region}
  */
-function frameRegion(track, geometry, occluded) {
+function frameRegion(track, geometry, occluded, size) {
   const shape = track.track?.shape ?? 'rect';
   const base = { ...track, kind: shape, occluded, track: undefined };
+  if ('counts' in geometry) return { ...base, mask: decodedMask(geometry, size[0], size[1]) };
   if ('points' in geometry) return { ...base, points: geometry.points, closed: shape === 'polygon' };
   if ('joints' in geometry) {
     const joints = geometry.joints.map((j) => newRegion({
@@ -802,6 +825,12 @@ function frameRegion(track, geometry, occluded) {
  */
 function regionGeometry(region, shape) {
   if (shape === 'polygon' || shape === 'polyline') return { points: region.points };
+  if (shape === 'mask') {
+    const mask = /** @type {import('./mask.js').Mask} */ (region.mask);
+    // Keyframes hold COCO counts (a Label Studio rle read in is re-encoded).
+    const value = maskValue(mask);
+    return { format: 'coco_rle', counts: value.format === 'coco_rle' && typeof value.counts === 'string' ? value.counts : countsToString(mask.counts) };
+  }
   if (shape === 'skeleton') {
     return {
       joints: region.joints.map((j) => ({ label: j.labels[0] ?? '', x: j.x, y: j.y, ...(j.occluded ? { visibility: 'occluded' } : {}) })),

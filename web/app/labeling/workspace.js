@@ -150,8 +150,11 @@ export async function createWorkspace(host, options) {
   const { players, errors: videoErrors } = await videosLoaded;
   /** @type {VideoView[]} */
   const videoViews = [];
-  /** Natural size per image object, for percent conversions and original_width/height. @type {Map<string, [number, number]>} */
-  const sizes = new Map([...images].map(([name, image]) => [name, [image.naturalWidth, image.naturalHeight]]));
+  /** Natural size per image (and video) object, for percent conversions and original_width/height. @type {Map<string, [number, number]>} */
+  const sizes = new Map([
+    ...[...images].map(([name, image]) => /** @type {[string, [number, number]]} */ ([name, [image.naturalWidth, image.naturalHeight]])),
+    ...[...players].map(([name, player]) => /** @type {[string, [number, number]]} */ ([name, [player.width, player.height]])),
+  ]);
 
   // ---- labels, colours, hotkeys ------------------------------------------------
   /** @param {ControlTag} control @returns {LabelDef[]} */
