@@ -245,6 +245,7 @@ impl Engine {
                         ControlKind::RectangleLabels,
                         ControlKind::PolygonLabels,
                         ControlKind::EllipseLabels,
+                        ControlKind::BrushLabels,
                     ],
                 )
             }

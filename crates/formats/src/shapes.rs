@@ -5,6 +5,7 @@
 use crate::coco::ControlRef;
 use crate::model::AnnotationRecord;
 use crate::write::{ExportTask, ImageInfo};
+use gloss_masks::{BBox, Mask};
 use gloss_types::result::{ResultItem, ResultValue};
 
 /// A region in pixels.
@@ -145,6 +146,71 @@ pub(crate) fn regions<'a>(
         regions.into_iter().map(|(_, region)| region).collect(),
         unlabelled,
     )
+}
+
+/// A labelled brush mask (`brushlabels`) of one annotation, decoded on
+/// the image's pixel grid.
+pub(crate) struct BrushRegion<'a> {
+    pub(crate) result: &'a ResultItem,
+    pub(crate) label: &'a str,
+    pub(crate) mask: Mask,
+    /// The bounds of the set pixels (a mask without any is left out).
+    pub(crate) bbox: BBox,
+}
+
+impl BrushRegion<'_> {
+    /// The bounds in pixels, `[x, y, width, height]`, pixel edges.
+    pub(crate) fn pixel_bbox(&self) -> [f64; 4] {
+        let BBox {
+            x,
+            y,
+            width,
+            height,
+        } = self.bbox;
+        [x, y, width, height].map(f64::from)
+    }
+}
+
+/// The brush masks of one annotation's results, once per label, and how
+/// many `brushlabels` results are left out: those without a label, whose
+/// mask does not decode, that were drawn on another size than the image's
+/// `width` × `height` (a mask is not rescaled), or that have no pixel set.
+pub(crate) fn brush_regions<'a>(
+    results: impl IntoIterator<Item = &'a ResultItem>,
+    width: u32,
+    height: u32,
+) -> (Vec<BrushRegion<'a>>, u64) {
+    let mut brushes = Vec::new();
+    let mut left_out = 0;
+    for result in results {
+        let ResultValue::BrushLabels(brush) = &result.value else {
+            continue;
+        };
+        let grid = (
+            size_or(width, result.original_width),
+            size_or(height, result.original_height),
+        );
+        let mask = (grid == (width, height))
+            .then(|| gloss_masks::brush_rle(&brush.shape, width, height).ok())
+            .flatten()
+            .map(|rle| rle.to_mask());
+        let Some((mask, bbox)) = mask.and_then(|mask| mask.bbox().map(|bbox| (mask, bbox))) else {
+            left_out += 1;
+            continue;
+        };
+        if brush.labels.is_empty() {
+            left_out += 1;
+        }
+        for label in &brush.labels {
+            brushes.push(BrushRegion {
+                result,
+                label,
+                mask: mask.clone(),
+                bbox,
+            });
+        }
+    }
+    (brushes, left_out)
 }
 
 /// What a dataset writer places of a task: its image, the image's size
