@@ -1139,6 +1139,7 @@ fn cvat_import_options(
     gloss_formats::CvatImportOptions {
         image_field,
         rectangles: control(ControlKind::RectangleLabels),
+        brushes: control(ControlKind::BrushLabels),
         polygons: control(ControlKind::PolygonLabels),
         polylines: control(ControlKind::PolyLineLabels),
         ellipses: control(ControlKind::EllipseLabels),

@@ -766,17 +766,27 @@ fn brush_masks_are_objects_painted_pixel_for_pixel_in_result_order() {
     let dir = out.join("voc-brush");
     write_files(&files, &dir);
     let bbox = |label: &str, b: [f64; 4]| json!({"type": "bbox", "label": label, "bbox": b});
-    let mask =
-        |label: &str, pixels: usize| json!({"type": "mask", "label": label, "pixels": pixels});
+    // Each instance's pixels, as `painted` shows them.
+    let mask = |label: &str, pixels: usize, letter: char| {
+        let rows: Vec<String> = painted
+            .iter()
+            .map(|row| {
+                row.chars()
+                    .map(|c| if c == letter { '#' } else { '.' })
+                    .collect()
+            })
+            .collect();
+        json!({"type": "mask", "label": label, "pixels": pixels, "rows": rows})
+    };
     let expected = json!({
         "labels": ["background", "car", "road", "person"],
         "items": {"m": {"subset": "default", "width": 10, "height": 10, "shapes": [
             bbox("road", [0.0, 0.0, 5.0, 5.0]),
             bbox("car", [3.0, 3.0, 3.0, 4.0]),
             bbox("road", [9.0, 9.0, 1.0, 1.0]),
-            mask("road", 21),
-            mask("car", 8),
-            mask("road", 1),
+            mask("road", 21, 'r'),
+            mask("car", 8, 'c'),
+            mask("road", 1, 'd'),
         ]}}
     });
     std::fs::write(
