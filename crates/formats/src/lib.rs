@@ -19,6 +19,7 @@
 
 mod coco;
 mod coco_writer;
+mod contour;
 mod cvat;
 mod files;
 mod mask_png;
@@ -64,5 +65,5 @@ pub use write::{
     ExportAnnotation, ExportPrediction, ExportTask, ImageInfo, LabelStudioWriter, StoredResult,
     VideoInfo,
 };
-pub use yolo::{YoloClasses, YoloSummary, YoloTask, YoloWriter};
+pub use yolo::{YoloClasses, YoloSummary, YoloTask, YoloWriter, MIN_SEGMENT_PIXELS};
 pub use yolo_read::{parse_data_yaml, read_yolo, DataYaml, YoloImportOptions, MAX_LABEL_FILE};
