@@ -1,5 +1,5 @@
 //! Task files in and out: JSON, JSONL, CSV, Label Studio exports, COCO,
-//! YOLO, Pascal VOC and CVAT for images.
+//! YOLO, Pascal VOC, CVAT for images and segmentation PNGs.
 //!
 //! This crate owns the file formats of tasks and annotations: reading
 //! import files into [`TaskRecord`]s (with a [`Rejection`] naming the row,
@@ -23,6 +23,7 @@ mod contour;
 mod cvat;
 mod files;
 mod mask_png;
+mod mask_png_read;
 mod model;
 mod raster;
 mod read;
@@ -46,6 +47,7 @@ pub use cvat::{
 };
 pub use files::{file_stem, is_safe_relative_path, FileSink, FileSource, MemoryFiles};
 pub use mask_png::{MaskPngSummary, MaskPngWriter, MAX_SEGMENTATION_PIXELS};
+pub use mask_png_read::{read_mask_png, MaskPngImportOptions};
 pub use model::{
     AnnotationRecord, DraftRecord, FormatError, PredictionRecord, Rejection, TaskRecord,
 };

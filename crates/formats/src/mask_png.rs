@@ -12,6 +12,9 @@
 //! filled by their outlines (a pixel is in when its centre is, see
 //! [`row_spans`]), and brush masks pixel for pixel. Classes take the VOC
 //! palette's colours; at most 255 labels.
+//!
+//! [`read_mask_png`](crate::read_mask_png) reads such a dataset back, one
+//! brush mask per class painted (`mask_png_read.rs`).
 
 use crate::coco_writer::ExportCategory;
 use crate::files::{file_stem, FileSink};
