@@ -54,8 +54,9 @@ pub struct MaskPngImportOptions {
 /// holds class numbers, as datumaro reads it. `image_size` gives an image's
 /// size (`None` when it cannot be read, and the mask's is taken).
 ///
-/// A mask with any problem is rejected as a whole; its row is its position
-/// + 1 among the masks in path order, its field the mask's path. Problems:
+/// A mask with any problem is rejected as a whole; its row is its place
+/// among the masks in path order, from 1, its field the mask's path.
+/// Problems:
 /// a file that is not a PNG, over [`MAX_SEGMENTATION_PIXELS`], a colour or
 /// class number the colour map does not have (the first such pixel is
 /// named), no image of its name, a size other than its image's, and classes
