@@ -192,7 +192,7 @@ impl VocWriter {
         }
         if writer.class_of.is_empty() {
             return Err(
-                "a Pascal VOC export needs labels of boxes, polygons or ellipses, \
+                "a Pascal VOC export needs labels of boxes, polygons, ellipses or masks, \
                         and the label config gives none"
                     .into(),
             );
