@@ -83,7 +83,7 @@ use crate::coco_writer::ExportCategory;
 use crate::files::{file_stem, is_safe_relative_path, FileSink, FileSource};
 use crate::model::{FormatError, Rejection, TaskRecord};
 use crate::raster::{row_spans, voc_color, RgbPng};
-use crate::shapes::{brush_regions, image_result, percent, placed, regions, BrushRegion, Region};
+use crate::shapes::{image_result, ordered_objects, percent, placed, Object};
 use crate::split::Split;
 use crate::write::ExportTask;
 use crate::xml::{self, child, child_text, children, number};
@@ -216,7 +216,9 @@ impl VocWriter {
 
         let mut objects: Vec<(u32, Object)> = Vec::new();
         for annotation in annotations {
-            for object in objects_of(&annotation.result, width, height, &mut self.summary) {
+            let (drawn, left_out) = ordered_objects(&annotation.result, width, height);
+            self.summary.skipped += left_out;
+            for object in drawn {
                 match self.class_of.get(object.label()) {
                     Some(&class) => objects.push((class, object)),
                     None => self.summary.skipped += 1,
@@ -443,75 +445,6 @@ impl Flags {
         }
         (!map.is_empty()).then_some(Value::Object(map))
     }
-}
-
-/// An `<object>` of an annotation file: a box, polygon or ellipse region,
-/// or a brush mask.
-enum Object<'a> {
-    Shape(Region<'a>),
-    Brush(BrushRegion<'a>),
-}
-
-impl Object<'_> {
-    fn result(&self) -> &ResultItem {
-        match self {
-            Object::Shape(region) => region.result,
-            Object::Brush(brush) => brush.result,
-        }
-    }
-
-    fn label(&self) -> &str {
-        match self {
-            Object::Shape(region) => region.label,
-            Object::Brush(brush) => brush.label,
-        }
-    }
-
-    /// Pixel bounds `[x, y, width, height]`.
-    fn bbox(&self) -> [f64; 4] {
-        match self {
-            Object::Shape(region) => region.shape.bbox,
-            Object::Brush(brush) => brush.pixel_bbox(),
-        }
-    }
-
-    /// Whether the object is painted into the segmentation masks: outlines
-    /// and brush masks are, boxes are not.
-    fn is_painted(&self) -> bool {
-        match self {
-            Object::Shape(region) => region.is_outline(),
-            Object::Brush(_) => true,
-        }
-    }
-}
-
-/// The objects of one annotation's results in result order (later ones are
-/// painted over earlier ones); results without labels or with unusable
-/// masks are counted in the summary as skipped.
-fn objects_of<'a>(
-    results: &'a [ResultItem],
-    width: u32,
-    height: u32,
-    summary: &mut VocSummary,
-) -> Vec<Object<'a>> {
-    let (shapes, unlabelled) = regions(results, width, height);
-    let (brushes, left_out) = brush_regions(results, width, height);
-    summary.skipped += unlabelled + left_out;
-    let mut objects: Vec<Object> = shapes
-        .into_iter()
-        .map(Object::Shape)
-        .chain(brushes.into_iter().map(Object::Brush))
-        .collect();
-    // Each object borrows the result it came from: its address gives its
-    // place among the results. The sort is stable, so the objects of one
-    // result keep their order.
-    let position: HashMap<*const ResultItem, usize> = results
-        .iter()
-        .enumerate()
-        .map(|(index, result)| (result as *const ResultItem, index))
-        .collect();
-    objects.sort_by_key(|object| position[&(object.result() as *const ResultItem)]);
-    objects
 }
 
 /// The class and instance masks of painted objects `(class, object)`,

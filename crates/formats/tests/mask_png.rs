@@ -298,3 +298,29 @@ fn grayscale_masks_hold_class_numbers() {
         ]
     );
 }
+
+#[test]
+fn later_results_paint_over_earlier_ones_whatever_their_kind() {
+    // A car mask over the whole 4×2 image, then a road polygon over its
+    // left half, then a car mask over the top left pixel.
+    let everything = drawn_mask(&["####", "####"]);
+    let corner = drawn_mask(&["#...", "...."]);
+    let results = vec![
+        brush("a", "car", &everything),
+        json!({"id": "p", "from_name": "area", "to_name": "image", "type": "polygonlabels",
+               "value": {"points": [[0, 0], [50, 0], [50, 100], [0, 100]], "polygonlabels": ["road"]}}),
+        brush("b", "car", &corner),
+    ];
+    let categories = [
+        ExportCategory::shapes("car"),
+        ExportCategory::shapes("road"),
+    ];
+    let mut writer = MaskPngWriter::new(&categories).unwrap();
+    let mut files = MemoryFiles::default();
+    writer
+        .write_task(&task(1, "x.png", 4, 2, results), None, &mut files)
+        .unwrap();
+    let (_, _, pixels) = png_pixels(&files.0["masks/x.png"]);
+    let (car, road) = ([128, 0, 0], [0, 128, 0]);
+    assert_eq!(pixels, [car, road, car, car, road, road, car, car]);
+}
