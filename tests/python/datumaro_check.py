@@ -23,6 +23,7 @@ EXPECTED.json, coordinates in pixels:
             {"type": "polyline", "label": "lane", "points": [...]},
             {"type": "points", "label": "nose", "points": [x, y]},
             {"type": "mask", "label": "road", "pixels": 1234},
+            {"type": "mask", "label": "road", "pixels": 3, "rows": [".#.", "##."]},
             {"type": "label", "label": "cat"}
           ]
         }
@@ -33,7 +34,8 @@ The item count, each item's subset and size, the label categories, and the
 shapes of each item are compared: shapes are paired by type and label, each
 expected shape with the unpaired actual one closest to it, and coordinates
 must agree within 0.01 px (rotations within 0.01 degrees); masks must have
-exactly the expected number of pixels.
+exactly the expected number of pixels, and, where `rows` are given, exactly
+those pixels (one string per image row, `#` set and `.` not).
 
 Exits 0 when everything agrees, printing the counts and the largest
 coordinate difference; 1 with one line per disagreement otherwise; 2 on
@@ -80,6 +82,8 @@ def difference(expected, actual):
     a, b = coordinates(expected), coordinates(actual)
     if len(a) != len(b):
         return math.inf
+    if "rows" in expected and expected["rows"] != actual.get("rows"):
+        return math.inf
     worst = 0.0
     for index, (x, y) in enumerate(zip(a, b)):
         d = abs(float(x) - float(y))
@@ -107,7 +111,8 @@ def actual_shapes(item, label_names):
         elif ann.type == AnnotationType.points:
             shape.update(type="points", points=list(ann.points))
         elif ann.type == AnnotationType.mask:
-            shape.update(type="mask", pixels=int(ann.image.sum()))
+            rows = ["".join("#" if pixel else "." for pixel in row) for row in ann.image]
+            shape.update(type="mask", pixels=int(ann.image.astype(bool).sum()), rows=rows)
         elif ann.type == AnnotationType.label:
             shape.update(type="label")
         else:
@@ -119,7 +124,10 @@ def actual_shapes(item, label_names):
 def describe(shape):
     numbers = coordinates(shape)
     text = f"{shape['type']} {shape.get('label')!r}"
-    return f"{text} {numbers}" if numbers else text
+    text = f"{text} {numbers}" if numbers else text
+    if "rows" in shape:
+        text += " with pixels " + " ".join(shape["rows"])
+    return text
 
 
 def check(fmt, folder, expected):

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes the datumaro-made datasets the Rust tests import
-(crates/formats/tests/data/datumaro_voc, datumaro_cvat and datumaro_mot).
+(crates/formats/tests/data/datumaro_voc, datumaro_cvat, datumaro_mot and
+datumaro_segmentation).
 
 Usage: datumaro_fixtures.py OUT_DIR
 
@@ -45,6 +46,9 @@ def expected_of(dataset, image_sizes):
                 shapes.append({"type": ann.type.name, "label": label, "points": list(ann.points)})
             elif ann.type == AnnotationType.label:
                 shapes.append({"type": "label", "label": label})
+            elif ann.type == AnnotationType.mask:
+                rows = ["".join("#" if pixel else "." for pixel in row) for row in ann.image]
+                shapes.append({"type": "mask", "label": label, "pixels": int(ann.image.sum()), "rows": rows})
         width, height = image_sizes[item.id]
         items[item.id] = {"subset": item.subset, "width": width, "height": height, "shapes": shapes}
     return {"labels": names, "items": items}
@@ -164,6 +168,40 @@ def mot(out):
     write_json(os.path.join(folder, "expected.json"), expected)
 
 
+def segmentation(out):
+    """A common_semantic_segmentation dataset of two 12x8 images, with
+    colours of its own (not the VOC palette). Datumaro 1.13 reads the format
+    but has no exporter for it, so the files are written with datumaro's own
+    pieces (`save_meta_file`, `paint_mask`, `save_image`), and what datumaro
+    reads back from them is the expectation."""
+    import datumaro as dm
+    from datumaro.components.annotation import AnnotationType, LabelCategories, MaskCategories
+    from datumaro.util.image import save_image
+    from datumaro.util.mask_tools import paint_mask
+    from datumaro.util.meta_file_util import save_meta_file
+
+    colormap = {0: (0, 0, 0), 1: (10, 200, 30), 2: (250, 120, 5)}
+    categories = {
+        AnnotationType.label: LabelCategories.from_iterable(["background", "car", "road"]),
+        AnnotationType.mask: MaskCategories(colormap),
+    }
+    first = np.zeros((8, 12), dtype=np.uint8)
+    first[5:8, :] = 2  # road along the bottom
+    first[1:4, 2:6] = 1  # a car
+    first[4, 2] = 1  # ... with a wheel on the road's edge
+    second = np.zeros((8, 12), dtype=np.uint8)
+    second[0:2, 9:12] = 2
+    folder = os.path.join(out, "datumaro_segmentation")
+    os.makedirs(os.path.join(folder, "masks"), exist_ok=True)
+    save_meta_file(folder, categories)
+    for name, index_mask in (("first", first), ("second", second)):
+        save_image(os.path.join(folder, "masks", name + ".png"), paint_mask(index_mask, colormap))
+        image(12, 8).save(os.path.join(folder, "images", name + ".png"))
+    dataset = dm.Dataset.import_from(folder, "common_semantic_segmentation")
+    expected = expected_of(dataset, {"first": (12, 8), "second": (12, 8)})
+    write_json(os.path.join(folder, "expected.json"), expected)
+
+
 def write_json(path, value):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(value, f, indent=1, sort_keys=True)
@@ -177,6 +215,7 @@ def main(argv):
     voc(argv[1])
     cvat(argv[1])
     mot(argv[1])
+    segmentation(argv[1])
     return 0
 
 

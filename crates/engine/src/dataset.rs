@@ -28,6 +28,9 @@ pub(crate) enum DatasetKind {
     /// CVAT for images: XML files at the top (`annotations.xml`, or one
     /// per subset as datumaro writes them) and `images/`.
     Cvat,
+    /// Segmentation PNGs with a colour map: `dataset_meta.json` beside
+    /// `masks/` and `images/` (datumaro's `common_semantic_segmentation`).
+    MaskPng,
     /// Videos, for a project that shows one: MOT sequences, CVAT for video,
     /// image sequences (see `gloss_formats::read_video_dataset`). Chosen by
     /// the project, not by the files.
@@ -46,6 +49,18 @@ impl DatasetKind {
             .any(|p| p.starts_with("Annotations/") || p.starts_with("ImageSets/Main/"));
         if voc {
             return Some(DatasetKind::Voc);
+        }
+        let mask_png = paths.iter().any(|p| {
+            p.strip_suffix("dataset_meta.json")
+                .filter(|root| root.is_empty() || root.ends_with('/'))
+                .is_some_and(|root| {
+                    paths
+                        .iter()
+                        .any(|q| q.starts_with(&format!("{root}masks/")))
+                })
+        });
+        if mask_png {
+            return Some(DatasetKind::MaskPng);
         }
         (!source.top_level_xml().is_empty()).then_some(DatasetKind::Cvat)
     }
@@ -235,6 +250,24 @@ mod tests {
         assert_eq!(source.read("images/train/x.png").unwrap(), b"png");
         assert!(source.read("../etc/passwd").is_err());
         assert_eq!(DatasetKind::of(&source), Some(DatasetKind::Yolo));
+    }
+
+    #[test]
+    fn mask_png_is_told_by_its_meta_file_beside_masks() {
+        let kind_of = |files: &[&str]| {
+            let dir = tempfile::tempdir().unwrap();
+            for file in files {
+                let path = dir.path().join(file);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, b"x").unwrap();
+            }
+            DatasetKind::of(&FolderSource::scan(dir.path()).unwrap())
+        };
+        let dataset = ["dataset_meta.json", "masks/a.png", "images/a.png"];
+        assert_eq!(kind_of(&dataset), Some(DatasetKind::MaskPng));
+        let subsets = ["train/dataset_meta.json", "train/masks/a.png"];
+        assert_eq!(kind_of(&subsets), Some(DatasetKind::MaskPng));
+        assert_eq!(kind_of(&["dataset_meta.json", "images/a.png"]), None);
     }
 
     #[test]

@@ -245,6 +245,7 @@ impl Engine {
                         ControlKind::RectangleLabels,
                         ControlKind::PolygonLabels,
                         ControlKind::EllipseLabels,
+                        ControlKind::BrushLabels,
                     ],
                 )
             }
@@ -1272,7 +1273,9 @@ fn track_writer(config: &gloss_schema::LabelConfig, format: TrackFormat) -> Resu
 fn refuse_for_yolo(config: &gloss_schema::LabelConfig, task: YoloTask) -> Result<()> {
     use ControlKind::*;
     let held: &[ControlKind] = match task {
-        YoloTask::Detect | YoloTask::Segment => &[RectangleLabels, PolygonLabels, EllipseLabels],
+        YoloTask::Detect | YoloTask::Segment => {
+            &[RectangleLabels, PolygonLabels, EllipseLabels, BrushLabels]
+        }
         YoloTask::Obb => &[RectangleLabels, EllipseLabels],
         YoloTask::Pose => &[KeyPointLabels],
         YoloTask::Classify => &[],
@@ -1294,7 +1297,7 @@ fn refuse_for_yolo(config: &gloss_schema::LabelConfig, task: YoloTask) -> Result
         return Ok(());
     }
     let holds = match task {
-        YoloTask::Detect | YoloTask::Segment => "labelled boxes, polygons and ellipses",
+        YoloTask::Detect | YoloTask::Segment => "labelled boxes, polygons, ellipses and masks",
         YoloTask::Obb => "labelled boxes and ellipses",
         YoloTask::Pose => "skeletons (KeyPointLabels)",
         YoloTask::Classify => "one class per image, from a Choices control",

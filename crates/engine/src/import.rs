@@ -510,8 +510,9 @@ impl Engine {
                     "files",
                     format!(
                         "{} is not a dataset Gloss reads: YOLO has a data.yaml, Pascal VOC an \
-                         Annotations folder, CVAT an annotations .xml at the top (a YOLO \
-                         classification folder is imported with the yolo format's classify task)",
+                         Annotations folder, CVAT an annotations .xml at the top, mask-png a \
+                         dataset_meta.json beside a masks folder (a YOLO classification folder \
+                         is imported with the yolo format's classify task)",
                         context.file
                     ),
                 ))
@@ -554,6 +555,21 @@ impl Engine {
                 };
                 tokio::task::spawn_blocking(move || gloss_formats::read_voc(&scanned, &voc_options))
                     .await
+            }
+            DatasetKind::MaskPng => {
+                let mask_options = gloss_formats::MaskPngImportOptions {
+                    image_field,
+                    brushes: control(ControlKind::BrushLabels),
+                };
+                tokio::task::spawn_blocking(move || {
+                    let image_size = |path: &str| {
+                        let file = scanned.path_of(path)?;
+                        let info = gloss_media::probe_image_file(&file, &limits).ok()?;
+                        Some((info.width, info.height))
+                    };
+                    gloss_formats::read_mask_png(&scanned, &mask_options, &image_size)
+                })
+                .await
             }
             DatasetKind::Cvat => {
                 let cvat_options = cvat_import_options(config, image_field);
@@ -1142,6 +1158,7 @@ fn cvat_import_options(
     gloss_formats::CvatImportOptions {
         image_field,
         rectangles: control(ControlKind::RectangleLabels),
+        brushes: control(ControlKind::BrushLabels),
         polygons: control(ControlKind::PolygonLabels),
         polylines: control(ControlKind::PolyLineLabels),
         ellipses: control(ControlKind::EllipseLabels),

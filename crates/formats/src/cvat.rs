@@ -10,6 +10,7 @@
 //!     <box label="car" source="manual" occluded="0" xtl="20" ytl="20" xbr="80" ybr="60" z_order="0"/>
 //!     <polygon label="road" … points="20,60;100,60;60,95"/>
 //!     <polyline …/> <points …/> <ellipse … cx cy rx ry/>
+//!     <mask label="car" … rle="0, 3, 2, 1" left="4" top="6" width="3" height="2"/>
 //!     <skeleton label="person" …><points label="nose" outside="0" occluded="0" points="x,y"/>…</skeleton>
 //!     <tag label="outdoor" source="manual"/>
 //!   </image>
@@ -33,11 +34,17 @@
 //! `choices` results as `<tag>`s, and the `choices`, `textarea` and
 //! `number` results that share a shape's region id (per-region controls)
 //! as the shape's `<attribute>`s, declared for every shape label (see
-//! [`CvatAttributeKind`]). Brush masks are not written (CVAT's `<mask>`
-//! needs CVAT's own run-length form), nor are texts and numbers of the
-//! whole image, nor attributes of keypoints; [`CVAT_RESULT_TYPES`] lists
-//! the types written. A result's `"cvat"` key (where [`read_cvat_images`]
+//! [`CvatAttributeKind`]), and `brushlabels` as `<mask>` (below). Texts
+//! and numbers of the whole image are not written, nor attributes of
+//! keypoints; [`CVAT_RESULT_TYPES`] lists the types written. A result's `"cvat"` key (where [`read_cvat_images`]
 //! keeps it) gives its `occluded` flag and `z_order`.
+//!
+//! A `<mask>` holds the pixels within its bounds (`left`, `top`, `width`,
+//! `height`: the smallest box around the set pixels) as CVAT's `rle`: run
+//! lengths row by row from the top-left pixel, alternating unset and set
+//! pixels and starting with unset ones, `rle="0, 3, 2, 1"`. That is what
+//! CVAT 1.1 and datumaro write and read. A mask drawn on another size than
+//! the image's, or without a pixel set, is left out and counted as skipped.
 //!
 //! The `<meta>` comes first and lists the labels; images are written as
 //! tasks arrive, so memory stays constant however many there are.
@@ -57,10 +64,11 @@ use crate::coco_writer::ExportCategory;
 use crate::files::is_safe_relative_path;
 use crate::model::{FormatError, Rejection, TaskRecord};
 use crate::raster::voc_color;
-use crate::shapes::{image_result, percent, placed, skeletons};
+use crate::shapes::{brush_regions, image_result, percent, placed, skeletons};
 use crate::voc::MAX_OBJECTS_PER_IMAGE;
 use crate::write::ExportTask;
 use crate::xml::{self, children, number, push_escaped, XmlProblem};
+use gloss_masks::{BBox, CocoRle, Mask};
 use gloss_types::result::{
     ChoicesValue, EllipseValue, KeyPointValue, Labeled, NumberValue, PolyLineValue,
     PolygonLabelsValue, RectangleLabelsValue, ResultItem, ResultValue, TextAreaValue,
@@ -78,6 +86,7 @@ pub const CVAT_RESULT_TYPES: &[&str] = &[
     "polygonlabels",
     "polylinelabels",
     "ellipselabels",
+    "brushlabels",
     "keypointlabels",
     "choices",
     "textarea",
@@ -247,7 +256,6 @@ impl<W: Write> CvatImageWriter<W> {
         let _ = write!(xml, "  <image id=\"{}\" name=\"", self.summary.images);
         push_escaped(&mut xml, &image.file_name);
         let _ = writeln!(xml, "\" width=\"{width}\" height=\"{height}\">");
-        let size = [f64::from(width), f64::from(height)];
         let mut tags: Vec<&str> = Vec::new();
         for annotation in &annotations {
             // Choices, texts and numbers that share a shape's region id
@@ -280,7 +288,8 @@ impl<W: Write> CvatImageWriter<W> {
             }
             for result in annotation.result.iter().filter(|r| !is_detail(r)) {
                 let details = result.id.as_deref().and_then(|id| details.get(id));
-                self.push_shape(&mut xml, result, size, details.map_or(&[], |d| &d[..]));
+                let details = details.map_or(&[][..], |d| &d[..]);
+                self.push_shape(&mut xml, result, (width, height), details);
             }
             self.push_skeletons(&mut xml, &annotation.result, (width, height));
         }
@@ -324,16 +333,18 @@ impl<W: Write> CvatImageWriter<W> {
         elements
     }
 
-    /// Appends the element of a box, polygon, polyline or ellipse result,
-    /// with its per-region results as attributes; other results are not
-    /// shapes (keypoints go in skeletons, without attributes).
+    /// Appends the element of a box, polygon, polyline, ellipse or brush
+    /// mask result, with its per-region results as attributes; other
+    /// results are not shapes (keypoints go in skeletons, without
+    /// attributes).
     fn push_shape(
         &mut self,
         xml: &mut String,
         result: &ResultItem,
-        [width, height]: [f64; 2],
+        (image_width, image_height): (u32, u32),
         details: &[&ResultItem],
     ) {
+        let (width, height) = (f64::from(image_width), f64::from(image_height));
         let x = |percent: f64| number(percent * width / 100.0);
         let y = |percent: f64| number(percent * height / 100.0);
         let points = |points: &[[f64; 2]]| {
@@ -389,6 +400,25 @@ impl<W: Write> CvatImageWriter<W> {
                     let _ = write!(geometry, " rotation=\"{}\"", number(degrees));
                 }
                 ("ellipse", &e.labels, geometry)
+            }
+            ResultValue::BrushLabels(b) => {
+                let (mut brushes, left_out) = brush_regions([result], image_width, image_height);
+                self.summary.skipped += left_out;
+                // One brush per label, all of the same mask.
+                let Some(brush) = brushes.pop() else {
+                    return;
+                };
+                let BBox {
+                    x,
+                    y,
+                    width,
+                    height,
+                } = brush.bbox;
+                let geometry = format!(
+                    "rle=\"{}\" left=\"{x}\" top=\"{y}\" width=\"{width}\" height=\"{height}\"",
+                    cvat_rle(&brush.mask, brush.bbox)
+                );
+                ("mask", &b.labels, geometry)
             }
             _ => return,
         };
@@ -455,6 +485,26 @@ impl<W: Write> CvatImageWriter<W> {
         self.out.flush()?;
         Ok(self.summary)
     }
+}
+
+/// CVAT's run lengths of a mask's pixels within `bbox`: row by row from
+/// the top-left pixel, alternating runs of unset and set pixels, starting
+/// with unset ones (a run of 0 when the first pixel is set), joined by
+/// `", "` as CVAT and datumaro write them.
+fn cvat_rle(mask: &Mask, bbox: BBox) -> String {
+    let mut runs: Vec<String> = Vec::new();
+    let (mut set, mut run) = (false, 0u32);
+    for y in bbox.y..bbox.y + bbox.height {
+        for x in bbox.x..bbox.x + bbox.width {
+            if mask.get(x, y) != set {
+                runs.push(run.to_string());
+                (set, run) = (!set, 0);
+            }
+            run += 1;
+        }
+    }
+    runs.push(run.to_string());
+    runs.join(", ")
 }
 
 /// Whether a result describes a region (or the image) rather than being
@@ -570,8 +620,10 @@ pub struct CvatImportOptions {
     /// `"image"`.
     pub image_field: String,
     /// A RectangleLabels control, for `<box>`es (and the bounds of
-    /// `<mask>`s).
+    /// `<mask>`s when there is no `brushes` control).
     pub rectangles: Option<ControlRef>,
+    /// A BrushLabels control, for `<mask>`s.
+    pub brushes: Option<ControlRef>,
     /// A PolygonLabels control, for `<polygon>`s.
     pub polygons: Option<ControlRef>,
     /// A PolyLineLabels control, for `<polyline>`s.
@@ -613,7 +665,9 @@ pub struct CvatAttributeControl {
 ///   `outside`, sharing a `parentID` (`occluded` ones marked
 ///   `"visibility": "occluded"`); `<points>`: one `keypointlabels` result
 ///   per point;
-/// - `<mask>`: its bounds (`left`, `top`, `width`, `height`) as
+/// - `<mask>`: with a `brushes` control, `brushlabels` (the `rle` pixels
+///   placed at `left`, `top` in a mask of the whole image, as COCO RLE);
+///   without one, its bounds (`left`, `top`, `width`, `height`) as
 ///   `rectanglelabels`, as COCO's masks import;
 /// - `<tag>`s: one `choices` result with their labels.
 ///
@@ -856,7 +910,12 @@ impl CvatImage<'_> {
         };
         let result = match kind {
             "box" => shape.rectangle(&control(&self.options.rectangles, "RectangleLabels")?)?,
-            "mask" => shape.mask_bounds(&control(&self.options.rectangles, "RectangleLabels")?)?,
+            "mask" => match &self.options.brushes {
+                Some(brushes) => shape.mask(brushes)?,
+                None => {
+                    shape.mask_bounds(&control(&self.options.rectangles, "RectangleLabels")?)?
+                }
+            },
             "polygon" => shape.polygon(&control(&self.options.polygons, "PolygonLabels")?)?,
             "polyline" => shape.polyline(&control(&self.options.polylines, "PolyLineLabels")?)?,
             "ellipse" => shape.ellipse(&control(&self.options.ellipses, "EllipseLabels")?)?,
@@ -1031,6 +1090,85 @@ impl Shape<'_, '_> {
         let x = cx - w / 2.0 * cos + h / 2.0 * sin;
         let y = cy - w / 2.0 * sin - h / 2.0 * cos;
         self.box_result(control, label, [x, y, w, h], degrees)
+    }
+
+    /// A `<mask>` as a brush mask of the whole image: its `rle` runs (see
+    /// the module docs) fill its bounds, which must be whole pixels within
+    /// the image.
+    fn mask(&self, control: &ControlRef) -> Result<ResultItem, Vec<Rejection>> {
+        let label = self.label()?;
+        let keys = ["left", "top", "width", "height"];
+        let [left, top, width, height] = self.numbers(keys)?;
+        let (image_width, image_height) = self.size;
+        for (key, value) in keys.into_iter().zip([left, top, width, height]) {
+            if value < 0.0 || value.fract() != 0.0 {
+                return Err(self.reject(
+                    key,
+                    format!("must be a whole number of pixels, found {}", number(value)),
+                ));
+            }
+        }
+        if left + width > f64::from(image_width) || top + height > f64::from(image_height) {
+            return Err(self.reject(
+                "",
+                format!(
+                    "reaches past the image ({image_width}×{image_height}): left {} + width {}, \
+                     top {} + height {}",
+                    number(left),
+                    number(width),
+                    number(top),
+                    number(height)
+                ),
+            ));
+        }
+        // Within the image, so these are exact and fit.
+        let [left, top, width, height] = [left, top, width, height].map(|v| v as u32);
+        let Some(text) = self.element.attribute("rle") else {
+            return Err(self.reject("rle", "is missing"));
+        };
+        let runs: Option<Vec<u64>> = text
+            .split(',')
+            .map(|run| run.trim().parse::<u64>().ok())
+            .collect();
+        let Some(runs) = runs else {
+            return Err(self.reject(
+                "rle",
+                format!(
+                    "must be whole numbers joined by ',', found {:?}",
+                    shorten(text)
+                ),
+            ));
+        };
+        let pixels = u64::from(width) * u64::from(height);
+        let total = runs.iter().try_fold(0u64, |sum, run| sum.checked_add(*run));
+        if total != Some(pixels) {
+            return Err(self.reject(
+                "rle",
+                format!(
+                    "runs add up to {} pixels; the mask's width × height is {pixels}",
+                    total.map_or_else(|| "more than 2^64".to_owned(), |t| t.to_string())
+                ),
+            ));
+        }
+        let mut mask = Mask::new(image_width, image_height)
+            .map_err(|err| self.reject("", format!("cannot hold a mask: {err}")))?;
+        let mut at = 0u64;
+        for (index, run) in runs.iter().enumerate() {
+            // Runs alternate unset and set pixels, unset first.
+            if index % 2 == 1 {
+                for pixel in at..at + run {
+                    let x = left + (pixel % u64::from(width)) as u32;
+                    let y = top + (pixel / u64::from(width)) as u32;
+                    mask.set(x, y, true);
+                }
+            }
+            at += run;
+        }
+        let value = Labeled {
+            shape: gloss_masks::brush_value_from_rle(&CocoRle::from_mask(&mask)),
+            labels: vec![label],
+        };
+        self.result(control, ResultValue::BrushLabels(value))
     }
 
     fn mask_bounds(&self, control: &ControlRef) -> Result<ResultItem, Vec<Rejection>> {

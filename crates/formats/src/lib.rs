@@ -1,5 +1,5 @@
 //! Task files in and out: JSON, JSONL, CSV, Label Studio exports, COCO,
-//! YOLO, Pascal VOC and CVAT for images.
+//! YOLO, Pascal VOC, CVAT for images and segmentation PNGs.
 //!
 //! This crate owns the file formats of tasks and annotations: reading
 //! import files into [`TaskRecord`]s (with a [`Rejection`] naming the row,
@@ -19,9 +19,11 @@
 
 mod coco;
 mod coco_writer;
+mod contour;
 mod cvat;
 mod files;
 mod mask_png;
+mod mask_png_read;
 mod model;
 mod raster;
 mod read;
@@ -45,6 +47,7 @@ pub use cvat::{
 };
 pub use files::{file_stem, is_safe_relative_path, FileSink, FileSource, MemoryFiles};
 pub use mask_png::{MaskPngSummary, MaskPngWriter, MAX_SEGMENTATION_PIXELS};
+pub use mask_png_read::{read_mask_png, MaskPngImportOptions};
 pub use model::{
     AnnotationRecord, DraftRecord, FormatError, PredictionRecord, Rejection, TaskRecord,
 };
@@ -64,5 +67,5 @@ pub use write::{
     ExportAnnotation, ExportPrediction, ExportTask, ImageInfo, LabelStudioWriter, StoredResult,
     VideoInfo,
 };
-pub use yolo::{YoloClasses, YoloSummary, YoloTask, YoloWriter};
+pub use yolo::{YoloClasses, YoloSummary, YoloTask, YoloWriter, MIN_SEGMENT_PIXELS};
 pub use yolo_read::{parse_data_yaml, read_yolo, DataYaml, YoloImportOptions, MAX_LABEL_FILE};

@@ -12,14 +12,16 @@
 //! filled by their outlines (a pixel is in when its centre is, see
 //! [`row_spans`]), and brush masks pixel for pixel. Classes take the VOC
 //! palette's colours; at most 255 labels.
+//!
+//! [`read_mask_png`](crate::read_mask_png) reads such a dataset back, one
+//! brush mask per class painted (`mask_png_read.rs`).
 
 use crate::coco_writer::ExportCategory;
 use crate::files::{file_stem, FileSink};
 use crate::raster::{row_spans, voc_color, RgbPng};
-use crate::shapes::{regions, size_or};
+use crate::shapes::{ordered_objects, Object};
 use crate::split::Split;
 use crate::write::ExportTask;
-use gloss_types::result::ResultValue;
 use std::collections::HashMap;
 use std::io;
 
@@ -34,7 +36,7 @@ pub struct MaskPngSummary {
     /// Regions painted.
     pub regions: u64,
     /// Tasks without an image or too big, regions without a class, and
-    /// masks whose grid is not the image's.
+    /// masks whose grid is not the image's (or without a pixel set).
     pub skipped: u64,
 }
 
@@ -100,39 +102,30 @@ impl MaskPngWriter {
         let mut classes = vec![0u8; width as usize * height as usize];
         let mut spans = Vec::new();
         for annotation in task.annotations.iter().filter(|a| !a.record.was_cancelled) {
-            let (shapes, unlabelled) = regions(&annotation.record.result, width, height);
-            self.summary.skipped += unlabelled;
-            for region in shapes {
-                let Some(&class) = self.class_of.get(region.label) else {
+            let (drawn, left_out) = ordered_objects(&annotation.record.result, width, height);
+            self.summary.skipped += left_out;
+            for object in drawn {
+                let Some(&class) = self.class_of.get(object.label()) else {
                     self.summary.skipped += 1;
                     continue;
                 };
-                for row in 0..height {
-                    row_spans(&region.shape.rings, row, width, &mut spans);
-                    let line = &mut classes[(row * width) as usize..((row + 1) * width) as usize];
-                    for [start, end] in &spans {
-                        line[*start as usize..*end as usize].fill(class);
+                match &object {
+                    Object::Shape(region) => {
+                        for row in 0..height {
+                            row_spans(&region.shape.rings, row, width, &mut spans);
+                            let start = (row * width) as usize;
+                            let line = &mut classes[start..start + width as usize];
+                            for [start, end] in &spans {
+                                line[*start as usize..*end as usize].fill(class);
+                            }
+                        }
                     }
-                }
-                self.summary.regions += 1;
-            }
-            for result in &annotation.record.result {
-                let ResultValue::BrushLabels(brush) = &result.value else {
-                    continue;
-                };
-                let class = brush.labels.first().and_then(|l| self.class_of.get(l));
-                let grid = (
-                    size_or(width, result.original_width),
-                    size_or(height, result.original_height),
-                );
-                let rle = gloss_masks::brush_rle(&brush.shape, grid.0, grid.1);
-                let (Some(&class), true, Ok(rle)) = (class, grid == (width, height), rle) else {
-                    self.summary.skipped += 1;
-                    continue;
-                };
-                for (pixel, set) in classes.iter_mut().zip(rle.to_mask().to_row_major()) {
-                    if set != 0 {
-                        *pixel = class;
+                    Object::Brush(brush) => {
+                        for (pixel, set) in classes.iter_mut().zip(brush.mask.to_row_major()) {
+                            if set != 0 {
+                                *pixel = class;
+                            }
+                        }
                     }
                 }
                 self.summary.regions += 1;

@@ -1,11 +1,14 @@
 //! Regions in pixels: boxes (rotated or not), polygons and ellipses as
-//! outlines with bounds and area, shared by the writers of the dataset
-//! formats (COCO, YOLO, ...).
+//! outlines with bounds and area, and brush masks decoded on the image's
+//! pixel grid, in the order of their results, shared by the writers of the
+//! dataset formats (COCO, YOLO, VOC, CVAT, mask-png, ...).
 
 use crate::coco::ControlRef;
 use crate::model::AnnotationRecord;
 use crate::write::{ExportTask, ImageInfo};
+use gloss_masks::{BBox, Mask};
 use gloss_types::result::{ResultItem, ResultValue};
+use std::collections::HashMap;
 
 /// A region in pixels.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +148,139 @@ pub(crate) fn regions<'a>(
         regions.into_iter().map(|(_, region)| region).collect(),
         unlabelled,
     )
+}
+
+/// A labelled brush mask (`brushlabels`) of one annotation, decoded on
+/// the image's pixel grid.
+pub(crate) struct BrushRegion<'a> {
+    pub(crate) result: &'a ResultItem,
+    pub(crate) label: &'a str,
+    pub(crate) mask: Mask,
+    /// The bounds of the set pixels (a mask without any is left out).
+    pub(crate) bbox: BBox,
+}
+
+impl BrushRegion<'_> {
+    /// The bounds in pixels, `[x, y, width, height]`, pixel edges.
+    pub(crate) fn pixel_bbox(&self) -> [f64; 4] {
+        let BBox {
+            x,
+            y,
+            width,
+            height,
+        } = self.bbox;
+        [x, y, width, height].map(f64::from)
+    }
+}
+
+/// The brush masks of one annotation's results, once per label, and how
+/// many `brushlabels` results are left out: those without a label, whose
+/// mask does not decode, that were drawn on another size than the image's
+/// `width` × `height` (a mask is not rescaled), or that have no pixel set.
+pub(crate) fn brush_regions<'a>(
+    results: impl IntoIterator<Item = &'a ResultItem>,
+    width: u32,
+    height: u32,
+) -> (Vec<BrushRegion<'a>>, u64) {
+    let mut brushes = Vec::new();
+    let mut left_out = 0;
+    for result in results {
+        let ResultValue::BrushLabels(brush) = &result.value else {
+            continue;
+        };
+        let grid = (
+            size_or(width, result.original_width),
+            size_or(height, result.original_height),
+        );
+        let mask = (grid == (width, height))
+            .then(|| gloss_masks::brush_rle(&brush.shape, width, height).ok())
+            .flatten()
+            .map(|rle| rle.to_mask());
+        let Some((mask, bbox)) = mask.and_then(|mask| mask.bbox().map(|bbox| (mask, bbox))) else {
+            left_out += 1;
+            continue;
+        };
+        if brush.labels.is_empty() {
+            left_out += 1;
+        }
+        for label in &brush.labels {
+            brushes.push(BrushRegion {
+                result,
+                label,
+                mask: mask.clone(),
+                bbox,
+            });
+        }
+    }
+    (brushes, left_out)
+}
+
+/// A labelled region of one annotation in any form the dataset writers
+/// paint: a box, polygon or ellipse region, or a brush mask.
+pub(crate) enum Object<'a> {
+    Shape(Region<'a>),
+    Brush(BrushRegion<'a>),
+}
+
+impl Object<'_> {
+    pub(crate) fn result(&self) -> &ResultItem {
+        match self {
+            Object::Shape(region) => region.result,
+            Object::Brush(brush) => brush.result,
+        }
+    }
+
+    pub(crate) fn label(&self) -> &str {
+        match self {
+            Object::Shape(region) => region.label,
+            Object::Brush(brush) => brush.label,
+        }
+    }
+
+    /// Pixel bounds `[x, y, width, height]`.
+    pub(crate) fn bbox(&self) -> [f64; 4] {
+        match self {
+            Object::Shape(region) => region.shape.bbox,
+            Object::Brush(brush) => brush.pixel_bbox(),
+        }
+    }
+
+    /// Whether the object is painted into the segmentation masks: outlines
+    /// and brush masks are, boxes are not.
+    pub(crate) fn is_painted(&self) -> bool {
+        match self {
+            Object::Shape(region) => region.is_outline(),
+            Object::Brush(_) => true,
+        }
+    }
+}
+
+/// The regions and brush masks of one annotation's results in result order
+/// (so that painting them puts later ones over earlier ones), and how many
+/// results are left out: regions without labels and brush masks that
+/// cannot be placed (see [`regions`] and [`brush_regions`]).
+pub(crate) fn ordered_objects<'a>(
+    results: &'a [ResultItem],
+    width: u32,
+    height: u32,
+) -> (Vec<Object<'a>>, u64) {
+    let (shapes, unlabelled) = regions(results, width, height);
+    let (brushes, left_out) = brush_regions(results, width, height);
+    let mut objects: Vec<Object> = shapes
+        .into_iter()
+        .map(Object::Shape)
+        .chain(brushes.into_iter().map(Object::Brush))
+        .collect();
+    // Each object borrows the result it came from: its address gives its
+    // place among the results. The sort is stable, so the objects of one
+    // result keep their order.
+    let position: HashMap<*const ResultItem, usize> = results
+        .iter()
+        .enumerate()
+        .map(|(index, result)| (result as *const ResultItem, index))
+        .collect();
+    objects.sort_by_key(|object| position[&(object.result() as *const ResultItem)]);
+    (objects, unlabelled + left_out)
 }
 
 /// What a dataset writer places of a task: its image, the image's size

@@ -18,25 +18,30 @@
 //!   axis-aligned bounds);
 //! - `polygonlabels` and `ellipselabels`: an `<object>` with their bounds,
 //!   and the shape in both masks. Polygons sharing a region id are one
-//!   object, as in the COCO export.
+//!   object, as in the COCO export;
+//! - `brushlabels`: an `<object>` with the bounds of the mask's pixels, and
+//!   the mask pixel for pixel in both masks. A mask drawn on another size
+//!   than the image's, or without a pixel set, is left out and counted as
+//!   skipped.
 //!
-//! VOC has no place for other results (keypoints, polylines, brush masks,
-//! choices, …); [`VOC_RESULT_TYPES`] lists the types written, so that the
-//! engine can refuse label configs with others by name.
+//! VOC has no place for other results (keypoints, polylines, unlabelled
+//! brushes, choices, …); [`VOC_RESULT_TYPES`] lists the types written, so
+//! that the engine can refuse label configs with others by name.
 //!
 //! Boxes are clamped to the image. `pose`, `truncated`, `difficult` and
 //! `occluded` come from the result's `"voc"` key when it has one (where
 //! [`read_voc`] keeps them), else `Unspecified` and 0. The subset is the
 //! task's split (`train`, `val`, `test`), or `default` without splits.
 //!
-//! Masks are drawn for the images that have polygons or ellipses: a pixel
-//! belongs to a shape when its centre is inside it by the even-odd rule,
-//! later shapes are drawn over earlier ones, and the background is black
+//! Masks are drawn for the images that have polygons, ellipses or brush
+//! masks: a pixel belongs to an outline when its centre is inside it by the
+//! even-odd rule, to a brush mask when it is set, objects are drawn in the
+//! order of their results, later over earlier, and the background is black
 //! (class and instance 0). `SegmentationClass` paints each label in its
 //! `labelmap.txt` colour (label `i` gets colour `i` of the VOC palette, the
 //! background colour 0); `SegmentationObject` paints instance `k` (the
-//! `k`-th shape, from 1) in colour `k` of the VOC palette. Both are 8-bit
-//! RGB PNGs.
+//! `k`-th painted object, from 1) in colour `k` of the VOC palette. Both
+//! are 8-bit RGB PNGs.
 //!
 //! A file name whose stem is already taken (`a.png` after `a.jpg`) gets the
 //! task id added (`a-17.png`), so every image has its own annotation file;
@@ -66,7 +71,7 @@
 //!   upload limit bounds what is read before the check).
 //! - An image is read with up to [`MAX_OBJECTS_PER_IMAGE`] objects; one with
 //!   more is rejected. Subset lists are read whole (a line per image).
-//! - The masks hold up to [`MAX_MASK_INSTANCES`] shapes per image (palette
+//! - The masks hold up to [`MAX_MASK_INSTANCES`] objects per image (palette
 //!   colour 255 is VOC's "void"); further shapes are written as boxes only
 //!   and counted as skipped. Images over [`MAX_MASK_PIXELS`] get no masks.
 //! - The writer keeps the stems it has written, for the subset lists that
@@ -78,7 +83,7 @@ use crate::coco_writer::ExportCategory;
 use crate::files::{file_stem, is_safe_relative_path, FileSink, FileSource};
 use crate::model::{FormatError, Rejection, TaskRecord};
 use crate::raster::{row_spans, voc_color, RgbPng};
-use crate::shapes::{image_result, percent, placed, regions, Region, Shape};
+use crate::shapes::{image_result, ordered_objects, percent, placed, Object};
 use crate::split::Split;
 use crate::write::ExportTask;
 use crate::xml::{self, child, child_text, children, number};
@@ -90,7 +95,12 @@ use std::io;
 
 /// The result types a VOC export writes; a label config with other image
 /// shapes loses them in VOC.
-pub const VOC_RESULT_TYPES: &[&str] = &["rectanglelabels", "polygonlabels", "ellipselabels"];
+pub const VOC_RESULT_TYPES: &[&str] = &[
+    "rectanglelabels",
+    "polygonlabels",
+    "ellipselabels",
+    "brushlabels",
+];
 
 /// The largest annotation file [`read_voc`] reads: 4 MiB, thousands of
 /// objects (a VOC file is usually under 2 KiB).
@@ -182,7 +192,7 @@ impl VocWriter {
         }
         if writer.class_of.is_empty() {
             return Err(
-                "a Pascal VOC export needs labels of boxes, polygons or ellipses, \
+                "a Pascal VOC export needs labels of boxes, polygons, ellipses or masks, \
                         and the label config gives none"
                     .into(),
             );
@@ -204,13 +214,13 @@ impl VocWriter {
             return Ok(None);
         };
 
-        let mut objects: Vec<(u32, Region)> = Vec::new();
+        let mut objects: Vec<(u32, Object)> = Vec::new();
         for annotation in annotations {
-            let (regions, unlabelled) = regions(&annotation.result, width, height);
-            self.summary.skipped += unlabelled;
-            for region in regions {
-                match self.class_of.get(region.label) {
-                    Some(&class) => objects.push((class, region)),
+            let (drawn, left_out) = ordered_objects(&annotation.result, width, height);
+            self.summary.skipped += left_out;
+            for object in drawn {
+                match self.class_of.get(object.label()) {
+                    Some(&class) => objects.push((class, object)),
                     None => self.summary.skipped += 1,
                 }
             }
@@ -219,10 +229,10 @@ impl VocWriter {
         let file_name = self.unique_name(&image.file_name, task.id);
         let stem = file_stem(&file_name).to_owned();
         let subset = split.map_or("default", Split::name);
-        let mut outlines: Vec<(u32, &Shape)> = objects
+        let mut outlines: Vec<(u32, &Object)> = objects
             .iter()
-            .filter(|(_, region)| region.is_outline())
-            .map(|(class, region)| (*class, &region.shape))
+            .filter(|(_, object)| object.is_painted())
+            .map(|(class, object)| (*class, object))
             .collect();
         let pixels = u64::from(width) * u64::from(height);
         if !outlines.is_empty() && pixels <= MAX_MASK_PIXELS {
@@ -278,7 +288,7 @@ impl VocWriter {
         &self,
         file_name: &str,
         [width, height]: [u32; 2],
-        objects: &[(u32, Region)],
+        objects: &[(u32, Object)],
         segmented: bool,
     ) -> String {
         let mut xml = String::from("<annotation>\n  <filename>");
@@ -289,11 +299,11 @@ impl VocWriter {
              <depth>3</depth>\n  </size>\n  <segmented>{}</segmented>\n",
             u8::from(segmented)
         );
-        for (_, region) in objects {
-            let flags = Flags::of(region.result);
-            let [xmin, ymin, xmax, ymax] = self.bndbox(region.shape.bbox, [width, height]);
+        for (_, object) in objects {
+            let flags = Flags::of(object.result());
+            let [xmin, ymin, xmax, ymax] = self.bndbox(object.bbox(), [width, height]);
             xml.push_str("  <object>\n    <name>");
-            xml::push_escaped(&mut xml, region.label);
+            xml::push_escaped(&mut xml, object.label());
             xml.push_str("</name>\n    <pose>");
             xml::push_escaped(&mut xml, &flags.pose);
             let _ = write!(
@@ -437,9 +447,9 @@ impl Flags {
     }
 }
 
-/// The class and instance masks of shapes `(class, shape)`, drawn in order,
-/// as PNG files.
-fn masks(width: u32, height: u32, shapes: &[(u32, &Shape)]) -> io::Result<(Vec<u8>, Vec<u8>)> {
+/// The class and instance masks of painted objects `(class, object)`,
+/// drawn in order, as PNG files.
+fn masks(width: u32, height: u32, shapes: &[(u32, &Object)]) -> io::Result<(Vec<u8>, Vec<u8>)> {
     let mut class_png = RgbPng::new(width, height);
     let mut object_png = RgbPng::new(width, height);
     let row_len = width as usize * 3;
@@ -447,24 +457,38 @@ fn masks(width: u32, height: u32, shapes: &[(u32, &Shape)]) -> io::Result<(Vec<u
     // Rows each shape can touch, so that a row only looks at its shapes.
     let rows: Vec<[f64; 2]> = shapes
         .iter()
-        .map(|(_, shape)| [shape.bbox[1], shape.bbox[1] + shape.bbox[3]])
+        .map(|(_, object)| {
+            let [_, top, _, height] = object.bbox();
+            [top, top + height]
+        })
         .collect();
     let mut spans = Vec::new();
     for row in 0..height {
         class_row.fill(0);
         object_row.fill(0);
         let centre = f64::from(row) + 0.5;
-        for (instance, ((class, shape), [top, bottom])) in shapes.iter().zip(&rows).enumerate() {
+        for (instance, ((class, object), [top, bottom])) in shapes.iter().zip(&rows).enumerate() {
             if centre < *top || centre > *bottom {
                 continue;
             }
-            row_spans(&shape.rings, row, width, &mut spans);
             let class_color = voc_color(*class);
             let object_color = voc_color(instance as u32 + 1);
-            for &[start, end] in &spans {
-                for x in start as usize..end as usize {
-                    class_row[x * 3..x * 3 + 3].copy_from_slice(&class_color);
-                    object_row[x * 3..x * 3 + 3].copy_from_slice(&object_color);
+            let mut paint = |x: usize| {
+                class_row[x * 3..x * 3 + 3].copy_from_slice(&class_color);
+                object_row[x * 3..x * 3 + 3].copy_from_slice(&object_color);
+            };
+            match object {
+                Object::Shape(region) => {
+                    row_spans(&region.shape.rings, row, width, &mut spans);
+                    for &[start, end] in &spans {
+                        (start as usize..end as usize).for_each(&mut paint);
+                    }
+                }
+                Object::Brush(brush) => {
+                    let columns = brush.bbox.x..brush.bbox.x + brush.bbox.width;
+                    for x in columns.filter(|&x| brush.mask.get(x, row)) {
+                        paint(x as usize);
+                    }
                 }
             }
         }

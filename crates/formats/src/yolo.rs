@@ -8,9 +8,11 @@
 //! ```
 //!
 //! One line per object, by task:
-//! - `detect`: `class cx cy w h` — boxes, and the bounds of polygons and ellipses;
+//! - `detect`: `class cx cy w h` — boxes, and the bounds of polygons,
+//!   ellipses and brush masks;
 //! - `segment`: `class x1 y1 x2 y2 …` — polygons (one line per ring), boxes
-//!   as their four corners, ellipses as 72-point polygons;
+//!   as their four corners, ellipses as 72-point polygons, brush masks as
+//!   the outlines of their parts (below);
 //! - `obb`: `class x1 y1 … x4 y4` — the corners of boxes (rotated or not)
 //!   and of the rotated bounds of ellipses;
 //! - `pose`: `class cx cy w h x1 y1 v1 … xK yK vK` — skeleton instances,
@@ -18,20 +20,35 @@
 //! - `classify`: no label files; each image goes to `{split}/{class}/`, the
 //!   class being the first choice of the project's `Choices` control.
 //!
+//! A brush mask (`brushlabels`) becomes one polygon per part, a part being
+//! pixels that share sides (4-connected): the outer boundary of the part
+//! along pixel edges, its vertices pixel corners where the boundary turns,
+//! so that filling the polygon by pixel centres gives back the part's
+//! pixels. YOLO segment has no holes: a hole in a part is inside its
+//! polygon (unless it touches the outside at a corner). Parts of fewer than
+//! [`MIN_SEGMENT_PIXELS`] pixels are specks of a brush stroke, too small to
+//! learn from, and are dropped and counted as skipped; so are masks drawn on
+//! another size than the image's.
+//!
 //! Coordinates are clamped to the image (0..1), as Ultralytics does when it
 //! loads labels. Images without objects get an empty label file (a
 //! background image); an image without a class is left out of a
 //! `classify` export and counted as skipped.
 
 use crate::coco_writer::ExportCategory;
+use crate::contour::outer_outlines;
 use crate::files::{file_stem, safe_path_part as safe_part, FileSink};
-use crate::shapes::{rectangle_shape, shape_of, size_or, skeletons, Shape};
+use crate::shapes::{brush_regions, rectangle_shape, shape_of, size_or, skeletons, Shape};
 use crate::split::Split;
 use crate::write::{ExportTask, ImageInfo};
 use gloss_types::result::{ResultItem, ResultValue};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::io;
+
+/// The fewest pixels a part of a brush mask needs to become a polygon of a
+/// YOLO segment export: 4, a 2×2 square.
+pub const MIN_SEGMENT_PIXELS: u64 = 4;
 
 /// What a YOLO dataset is for; Ultralytics' task names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,8 +111,9 @@ pub struct YoloSummary {
     pub images: u64,
     /// Object lines written.
     pub objects: u64,
-    /// Tasks without an image, images without a class (classify), and
-    /// results whose label is not a class.
+    /// Tasks without an image, images without a class (classify), results
+    /// whose label is not a class, and brush masks (or, for segment, parts
+    /// of them) left out.
     pub skipped: u64,
 }
 
@@ -269,6 +287,9 @@ impl YoloWriter {
     }
 
     fn shape_lines(&mut self, result: &ResultItem, image: &ImageInfo, lines: &mut String) {
+        if let ResultValue::BrushLabels(_) = result.value {
+            return self.brush_lines(result, image, lines);
+        }
         let Some((shape, labels)) = shape_of(result, image.width, image.height) else {
             return;
         };
@@ -299,6 +320,44 @@ impl YoloWriter {
                 None => self.summary.skipped += 1,
             },
             YoloTask::Pose | YoloTask::Classify => {}
+        }
+    }
+
+    /// A brush mask's bounds (detect) or the outlines of its parts
+    /// (segment); other tasks hold no masks.
+    fn brush_lines(&mut self, result: &ResultItem, image: &ImageInfo, lines: &mut String) {
+        let width = size_or(image.width, result.original_width);
+        let height = size_or(image.height, result.original_height);
+        let (brushes, left_out) = brush_regions([result], width, height);
+        self.summary.skipped += left_out;
+        // One region per label, all of the same mask: the first label is
+        // the class, as for shapes.
+        let Some(brush) = brushes.first() else {
+            return;
+        };
+        let Some(&class) = self.class_of.get(brush.label) else {
+            self.summary.skipped += 1;
+            return;
+        };
+        let size = [f64::from(width), f64::from(height)];
+        match self.task {
+            YoloTask::Detect => {
+                push_line(lines, class, &box_numbers(brush.pixel_bbox(), size));
+                self.summary.objects += 1;
+            }
+            YoloTask::Segment => {
+                let (outlines, dropped) = outer_outlines(&brush.mask, MIN_SEGMENT_PIXELS);
+                self.summary.skipped += dropped;
+                for outline in outlines {
+                    let ring: Vec<f64> = outline
+                        .iter()
+                        .flat_map(|corner| corner.map(f64::from))
+                        .collect();
+                    push_line(lines, class, &normalized(&ring, size));
+                    self.summary.objects += 1;
+                }
+            }
+            YoloTask::Obb | YoloTask::Pose | YoloTask::Classify => self.summary.skipped += 1,
         }
     }
 

@@ -217,6 +217,7 @@ fn options() -> CvatImportOptions {
             joints: ["nose", "left_eye", "right_eye"].map(String::from).to_vec(),
         }],
         choices: control("tags"),
+        brushes: None,
         attributes: [
             ("quality", CvatAttributeKind::Choices),
             ("note", CvatAttributeKind::Text),
@@ -681,4 +682,130 @@ fn sample_for_the_datumaro_judge() {
     let text = serde_json::to_string_pretty(&expected).unwrap();
     std::fs::write(dir.join("expected.json"), text).unwrap();
     judge_with_datumaro("cvat", &dir);
+}
+
+/// A 10×8 image with an L of car and a ring of road (a hole in the middle),
+/// both brush masks.
+fn brush_sample() -> (ExportTask, [gloss_masks::Mask; 2]) {
+    let car = drawn_mask(&[
+        "..........",
+        ".##.......",
+        ".##.......",
+        ".#####....",
+        "..........",
+        "..........",
+        "..........",
+        "..........",
+    ]);
+    let road = drawn_mask(&[
+        "..........",
+        "..........",
+        "..........",
+        "..........",
+        "......####",
+        "......#..#",
+        "......####",
+        "..........",
+    ]);
+    let results = vec![brush("c", "car", &car), brush("r", "road", &road)];
+    (task(7, "m.png", 10, 8, results), [car, road])
+}
+
+#[test]
+fn brush_masks_are_written_as_cvat_masks_and_read_back_pixel_for_pixel() {
+    let (sample, masks) = brush_sample();
+    let (xml, _, summary) = export(std::slice::from_ref(&sample));
+    assert_eq!((summary.shapes, summary.skipped), (2, 0));
+    let xml = String::from_utf8(xml).unwrap();
+    let elements: Vec<&str> = xml
+        .lines()
+        .filter(|l| l.contains("<mask"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        elements,
+        [
+            // Bounds x 1..6, y 1..4: rows "##...", "##...", "#####".
+            "<mask label=\"car\" source=\"manual\" occluded=\"0\" rle=\"0, 2, 3, 2, 3, 5\" \
+             left=\"1\" top=\"1\" width=\"5\" height=\"3\" z_order=\"0\">",
+            "<mask label=\"road\" source=\"manual\" occluded=\"0\" rle=\"0, 5, 2, 5\" \
+             left=\"6\" top=\"4\" width=\"4\" height=\"3\" z_order=\"0\">",
+        ]
+    );
+
+    let mut options = options();
+    options.brushes = control("paint");
+    let (tasks, rejections) = read_cvat_images(xml.as_bytes(), &options).unwrap();
+    assert_eq!(rejections, []);
+    let read = results(&tasks[0]);
+    assert_eq!(read.len(), 2);
+    for (result, (mask, label)) in read.iter().zip(masks.iter().zip(["car", "road"])) {
+        assert_eq!(result.from_name, "paint");
+        assert_eq!(result.value.labels().unwrap(), &[label.to_owned()]);
+        assert_eq!(mask_rows(&mask_of(result)), mask_rows(mask), "{label}");
+    }
+}
+
+#[test]
+fn datumaro_reads_brush_masks_with_the_same_pixels() {
+    let (sample, [car, road]) = brush_sample();
+    let (out, _temporary) = datumaro_out();
+    let dir = out.join("cvat-brush");
+    std::fs::create_dir_all(dir.join("images")).unwrap();
+    let (xml, images, _) = export(&[sample]);
+    std::fs::write(dir.join("annotations.xml"), xml).unwrap();
+    for image in images.into_iter().flatten() {
+        std::fs::write(dir.join(image), b"").unwrap();
+    }
+    let expected = json!({
+        "labels": ["car", "road", "lane", "person", "nose", "left_eye", "right_eye", "outdoor", "indoor"],
+        "items": {"m": {"width": 10, "height": 8, "shapes": [
+            {"type": "mask", "label": "car", "pixels": 9, "rows": mask_rows(&car)},
+            {"type": "mask", "label": "road", "pixels": 10, "rows": mask_rows(&road)},
+        ]}}
+    });
+    let text = serde_json::to_string_pretty(&expected).unwrap();
+    std::fs::write(dir.join("expected.json"), text).unwrap();
+    judge_with_datumaro("cvat", &dir);
+}
+
+#[test]
+fn broken_masks_are_rejected_with_the_place_and_reason() {
+    let mut options = options();
+    options.brushes = control("paint");
+    let rejected = |mask: &str| {
+        let xml = document(&format!(
+            "<image id='0' name='a.jpg' width='10' height='8'>{mask}</image>"
+        ));
+        let (tasks, rejections) = read_cvat_images(xml.as_bytes(), &options).unwrap();
+        assert_eq!(tasks, []);
+        rejections
+            .into_iter()
+            .map(|r| format!("{}: {}", r.field, r.reason))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        rejected("<mask label='car' rle='1, 2' left='1' top='1' width='2' height='2'/>"),
+        ["image[0].mask[0].rle: runs add up to 3 pixels; the mask's width × height is 4"]
+    );
+    assert_eq!(
+        rejected("<mask label='car' rle='1, x' left='1' top='1' width='2' height='2'/>"),
+        ["image[0].mask[0].rle: must be whole numbers joined by ',', found \"1, x\""]
+    );
+    assert_eq!(
+        rejected("<mask label='car' rle='4' left='1.5' top='1' width='2' height='2'/>"),
+        ["image[0].mask[0].left: must be a whole number of pixels, found 1.5"]
+    );
+    assert_eq!(
+        rejected("<mask label='car' rle='0, 16' left='8' top='0' width='4' height='4'/>"),
+        ["image[0].mask[0]: reaches past the image (10×8): left 8 + width 4, top 0 + height 4"]
+    );
+    assert_eq!(
+        rejected("<mask label='car' left='0' top='0' width='1' height='1'/>"),
+        ["image[0].mask[0].rle: is missing"]
+    );
+    assert_eq!(
+        rejected("<mask rle='0, 1' left='0' top='0' width='1' height='1'/>"),
+        ["image[0].mask[0].label: is missing"]
+    );
 }

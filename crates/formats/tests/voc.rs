@@ -672,3 +672,127 @@ fn sample_for_the_datumaro_judge() {
         judge_with_datumaro("voc", &dir);
     }
 }
+
+/// A 10×10 image: a road square (0,0)–(5,5), then an L of car painted over
+/// its corner, then one road pixel; a mask drawn on another size is left
+/// out.
+fn brush_sample() -> ExportTask {
+    let car = drawn_mask(&[
+        "..........",
+        "..........",
+        "..........",
+        "...###....",
+        "...###....",
+        "...#......",
+        "...#......",
+        "..........",
+        "..........",
+        "..........",
+    ]);
+    let mut dot = gloss_masks::Mask::new(10, 10).unwrap();
+    dot.set(9, 9, true);
+    let mut elsewhere = brush("x", "car", &gloss_masks::Mask::new(20, 10).unwrap());
+    elsewhere["original_width"] = json!(20);
+    task(
+        5,
+        "m.png",
+        10,
+        10,
+        vec![
+            polygon("p", "road", json!([[0, 0], [50, 0], [50, 50], [0, 50]])),
+            brush("c", "car", &car),
+            brush("d", "road", &dot),
+            elsewhere,
+        ],
+    )
+}
+
+#[test]
+fn brush_masks_are_objects_painted_pixel_for_pixel_in_result_order() {
+    let (files, _, summary) = export(&[(brush_sample(), None)], VocCoordinates::Exact);
+    assert_eq!((summary.objects, summary.masks, summary.skipped), (3, 1, 1));
+    let xml = String::from_utf8(files.0["Annotations/m.xml"].clone()).unwrap();
+    let boxes: Vec<&str> = xml
+        .lines()
+        .filter(|line| line.contains("<name>") || line.contains("max>"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        boxes,
+        [
+            "<name>road</name>",
+            "<xmax>5</xmax>",
+            "<ymax>5</ymax>",
+            "<name>car</name>",
+            "<xmax>6</xmax>",
+            "<ymax>7</ymax>",
+            "<name>road</name>",
+            "<xmax>10</xmax>",
+            "<ymax>10</ymax>",
+        ]
+    );
+    assert!(xml.contains("<segmented>1</segmented>"));
+    let (_, _, classes) = png_pixels(&files.0["SegmentationClass/m.png"]);
+    let (_, _, objects) = png_pixels(&files.0["SegmentationObject/m.png"]);
+    let third = [128, 128, 0];
+    let picture = |pixels: &[[u8; 3]], colors: [([u8; 3], char); 3]| -> Vec<String> {
+        pixels
+            .chunks(10)
+            .map(|row| {
+                row.iter()
+                    .map(|p| colors.iter().find(|(c, _)| c == p).map_or('.', |(_, s)| *s))
+                    .collect()
+            })
+            .collect()
+    };
+    let painted = [
+        "rrrrr.....",
+        "rrrrr.....",
+        "rrrrr.....",
+        "rrrccc....",
+        "rrrccc....",
+        "...c......",
+        "...c......",
+        "..........",
+        "..........",
+        ".........d",
+    ];
+    let by_class = picture(&classes, [(ROAD, 'r'), (CAR, 'c'), ([1, 1, 1], 'd')]);
+    assert_eq!(by_class, painted.map(|row| row.replace('d', "r")));
+    let by_object = picture(&objects, [(FIRST, 'r'), (SECOND, 'c'), (third, 'd')]);
+    assert_eq!(by_object, painted);
+
+    let (out, _temporary) = datumaro_out();
+    let dir = out.join("voc-brush");
+    write_files(&files, &dir);
+    let bbox = |label: &str, b: [f64; 4]| json!({"type": "bbox", "label": label, "bbox": b});
+    // Each instance's pixels, as `painted` shows them.
+    let mask = |label: &str, pixels: usize, letter: char| {
+        let rows: Vec<String> = painted
+            .iter()
+            .map(|row| {
+                row.chars()
+                    .map(|c| if c == letter { '#' } else { '.' })
+                    .collect()
+            })
+            .collect();
+        json!({"type": "mask", "label": label, "pixels": pixels, "rows": rows})
+    };
+    let expected = json!({
+        "labels": ["background", "car", "road", "person"],
+        "items": {"m": {"subset": "default", "width": 10, "height": 10, "shapes": [
+            bbox("road", [0.0, 0.0, 5.0, 5.0]),
+            bbox("car", [3.0, 3.0, 3.0, 4.0]),
+            bbox("road", [9.0, 9.0, 1.0, 1.0]),
+            mask("road", 21, 'r'),
+            mask("car", 8, 'c'),
+            mask("road", 1, 'd'),
+        ]}}
+    });
+    std::fs::write(
+        dir.join("expected.json"),
+        serde_json::to_vec_pretty(&expected).unwrap(),
+    )
+    .unwrap();
+    judge_with_datumaro("voc", &dir);
+}

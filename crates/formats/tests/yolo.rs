@@ -457,3 +457,96 @@ fn datumaro_reads_the_detect_export() {
     .unwrap();
     dataset_support::judge_with_datumaro("yolo", &dir);
 }
+
+/// The pixels inside the polygons of a segment label file (fractions of a
+/// `width` × `height` image), as rows of `#` and `.`.
+fn filled_rows(label_file: &str, width: u32, height: u32) -> Vec<String> {
+    let rings: Vec<Vec<f64>> = label_file
+        .lines()
+        .map(|line| {
+            let numbers: Vec<f64> = line
+                .split(' ')
+                .skip(1)
+                .map(|n| n.parse().unwrap())
+                .collect();
+            numbers
+                .chunks(2)
+                .flat_map(|xy| [xy[0] * f64::from(width), xy[1] * f64::from(height)])
+                .collect()
+        })
+        .collect();
+    (0..height)
+        .map(|y| {
+            (0..width)
+                .map(|x| {
+                    let centre = (f64::from(x) + 0.5, f64::from(y) + 0.5);
+                    if dataset_support::inside(&rings, centre.0, centre.1) {
+                        '#'
+                    } else {
+                        '.'
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn segment_outlines_brush_masks_and_their_polygons_fill_the_same_pixels() {
+    let rectangle = [
+        "..........",
+        "..####....",
+        "..####....",
+        "..####....",
+        "..........",
+        "..........",
+    ];
+    let l_shape = [
+        "..........",
+        ".#........",
+        ".#........",
+        ".#........",
+        ".#######..",
+        "..........",
+    ];
+    // Two parts (sharing only a corner) and a speck, which is dropped.
+    let parts = [
+        "##........",
+        "##........",
+        "..##......",
+        "..##......",
+        ".........#",
+        "..........",
+    ];
+    for (rows, lines, skipped) in [(rectangle, 1, 0), (l_shape, 1, 0), (parts, 2, 1)] {
+        let mask = dataset_support::drawn_mask(&rows);
+        let brush = dataset_support::brush("m", "road", &mask);
+        let task = dataset_support::task(1, "m.png", 10, 6, vec![brush]);
+        let mut files = MemoryFiles::default();
+        let mut writer = YoloWriter::new(YoloTask::Segment, shapes()).unwrap();
+        writer.write_task(&task, None, &mut files).unwrap();
+        let summary = writer.finish(&mut files).unwrap();
+        assert_eq!((summary.objects, summary.skipped), (lines, skipped));
+        let labels = files.text("labels/m.txt").unwrap();
+        assert!(
+            labels.lines().all(|line| line.starts_with("1 ")),
+            "{labels}"
+        );
+        let mut want = rows.map(String::from);
+        if skipped == 1 {
+            want[4] = "..........".into();
+        }
+        assert_eq!(filled_rows(&labels, 10, 6), want, "{labels}");
+    }
+    // The rectangle is its four corners, clockwise from the top right.
+    let mask = dataset_support::drawn_mask(&rectangle);
+    let brush = dataset_support::brush("m", "road", &mask);
+    let tasks = [(dataset_support::task(1, "m.png", 10, 6, vec![brush]), None)];
+    let (files, _) = export(YoloTask::Segment, shapes(), &tasks);
+    assert_eq!(
+        files.0["labels/m.txt"],
+        "1 0.6 0.1666666667 0.6 0.6666666667 0.2 0.6666666667 0.2 0.1666666667\n"
+    );
+    let (files, _) = export(YoloTask::Detect, shapes(), &tasks);
+    assert_eq!(files.0["labels/m.txt"], "1 0.4 0.4166666667 0.4 0.5\n");
+}

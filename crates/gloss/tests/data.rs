@@ -1203,6 +1203,86 @@ async fn coco_rle_masks_round_trip_pixel_for_pixel() {
     .await;
 }
 
+/// The RLE segmentations of a COCO document (its masks), sorted.
+fn mask_segmentations(coco: &Value) -> Vec<String> {
+    let mut masks: Vec<String> = coco["annotations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["segmentation"].is_object())
+        .map(|a| a["segmentation"].to_string())
+        .collect();
+    masks.sort();
+    masks
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn masks_go_through_cvat_and_mask_png_pixel_for_pixel() {
+    within(async {
+        let coco = mask_coco();
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let source = coco.write_into(&gloss.path("coco"));
+            let project = gloss.create_project("masks", MASK_CONFIG).await;
+            gloss
+                .gloss(&["import", "--project", &project, source.to_str().unwrap()])
+                .ok()
+                .await;
+            let first = coco_export(&gloss, &project, "masks.json").await;
+            assert_eq!(mask_segmentations(&first).len(), 3, "{label}");
+
+            // CVAT for images: <mask>s, read back into the BrushLabels control.
+            let zip = gloss.path("cvat.zip");
+            gloss
+                .gloss(&["export", "--project", &project, "--format", "cvat"])
+                .args(&["--out", zip.to_str().unwrap()])
+                .ok()
+                .await;
+            let from_cvat = gloss.create_project("from cvat", MASK_CONFIG).await;
+            let out = gloss
+                .gloss(&["import", "--project", &from_cvat, zip.to_str().unwrap()])
+                .ok()
+                .await;
+            assert_imported(&out, (2, 2, 0, 2), label);
+            let second = coco_export(&gloss, &from_cvat, "from-cvat.json").await;
+            assert_eq!(
+                mask_segmentations(&first),
+                mask_segmentations(&second),
+                "{label}"
+            );
+
+            // mask-png: one mask per class comes back, and paints the same
+            // PNGs again.
+            let folder = gloss.path("masks");
+            gloss
+                .gloss(&["export", "--project", &project, "--format", "mask-png"])
+                .args(&["--out", &format!("{}/", folder.display())])
+                .ok()
+                .await;
+            let from_png = gloss.create_project("from mask-png", MASK_CONFIG).await;
+            let out = gloss
+                .gloss(&["import", "--project", &from_png, folder.to_str().unwrap()])
+                .ok()
+                .await;
+            assert_imported(&out, (2, 2, 0, 2), label);
+            let again = gloss.path("masks-again");
+            gloss
+                .gloss(&["export", "--project", &from_png, "--format", "mask-png"])
+                .args(&["--out", &format!("{}/", again.display())])
+                .ok()
+                .await;
+            for mask in ["masks/garden.png", "masks/porch.png"] {
+                assert_eq!(
+                    std::fs::read(folder.join(mask)).unwrap(),
+                    std::fs::read(again.join(mask)).unwrap(),
+                    "{label}: {mask}"
+                );
+            }
+        }
+    })
+    .await;
+}
+
 /// The `bbox`es of a COCO document by image file name and category name, sorted.
 fn boxes_by_image(coco: &Value) -> Vec<(String, String, Vec<f64>)> {
     let name_of = |list: &str, key: &str, id: &Value| -> String {

@@ -281,3 +281,48 @@ pub fn solid_png(width: u32, height: u32) -> Vec<u8> {
     chunk(&mut out, b"IEND", &[]);
     out
 }
+
+/// A mask drawn as rows of text: `#` is set, anything else is not.
+pub fn drawn_mask(rows: &[&str]) -> gloss_masks::Mask {
+    let width = rows.first().map_or(0, |row| row.len()) as u32;
+    let mut mask = gloss_masks::Mask::new(width, rows.len() as u32).unwrap();
+    for (y, row) in rows.iter().enumerate() {
+        for (x, pixel) in row.bytes().enumerate() {
+            mask.set(x as u32, y as u32, pixel == b'#');
+        }
+    }
+    mask
+}
+
+/// The rows of a mask as text, `#` set and `.` not (see [`drawn_mask`]).
+pub fn mask_rows(mask: &gloss_masks::Mask) -> Vec<String> {
+    (0..mask.height())
+        .map(|y| {
+            (0..mask.width())
+                .map(|x| if mask.get(x, y) { '#' } else { '.' })
+                .collect()
+        })
+        .collect()
+}
+
+/// A `brushlabels` result (COCO RLE) of `mask`, drawn on its size.
+pub fn brush(id: &str, label: &str, mask: &gloss_masks::Mask) -> Value {
+    let counts = gloss_masks::CocoRle::from_mask(mask).to_compressed();
+    serde_json::json!({"id": id, "from_name": "paint", "to_name": "image", "type": "brushlabels",
+           "original_width": mask.width(), "original_height": mask.height(),
+           "value": {"format": "coco_rle", "counts": counts, "brushlabels": [label]}})
+}
+
+/// The mask of a `brushlabels` result, decoded on its own size.
+pub fn mask_of(result: &ResultItem) -> gloss_masks::Mask {
+    let gloss_types::result::ResultValue::BrushLabels(brush) = &result.value else {
+        panic!("not a brush mask: {result:?}");
+    };
+    let (width, height) = (
+        result.original_width.unwrap(),
+        result.original_height.unwrap(),
+    );
+    gloss_masks::brush_rle(&brush.shape, width, height)
+        .expect("a mask")
+        .to_mask()
+}

@@ -14,9 +14,10 @@ pub struct ImportArgs {
     /// The project to import into
     #[arg(long, value_name = "ID")]
     project: i64,
-    /// auto, json, jsonl, csv, tsv, coco, label-studio, yolo, voc, cvat, mot or sequence
-    /// [default: auto, per file; a zip, or a folder with a data.yaml (YOLO), Annotations
-    /// (VOC), an annotations .xml (CVAT) or gt/gt.txt (MOT), is a dataset]. A project
+    /// auto, json, jsonl, csv, tsv, coco, label-studio, yolo, voc, cvat, mask-png, mot or
+    /// sequence [default: auto, per file; a zip, or a folder with a data.yaml (YOLO),
+    /// Annotations (VOC), an annotations .xml (CVAT), dataset_meta.json and masks/
+    /// (mask-png) or gt/gt.txt (MOT), is a dataset]. A project
     /// with a <Video> reads datasets as videos: MOT sequences, CVAT for video, and
     /// folders of frames (`sequence`: each folder of images is one video)
     #[arg(long, default_value = "auto")]
@@ -30,21 +31,21 @@ pub struct ImportArgs {
     #[arg(long, value_name = "DIR")]
     images: Option<PathBuf>,
     /// Files, folders of images (one task per image, in name order), or
-    /// datasets (a zip, or a folder of YOLO, Pascal VOC, CVAT or MOT)
+    /// datasets (a zip, or a folder of YOLO, Pascal VOC, CVAT, mask-png or MOT)
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
 }
 
 pub async fn run(settings: &Settings, args: ImportArgs) -> Result<()> {
     let yolo = args.format == "yolo";
-    const DATASETS: [&str; 5] = ["yolo", "voc", "cvat", "mot", "sequence"];
+    const DATASETS: [&str; 6] = ["yolo", "voc", "cvat", "mask-png", "mot", "sequence"];
     let dataset_format = DATASETS.contains(&args.format.as_str());
     let format = match args.format.as_str() {
         _ if dataset_format || args.format == "auto" => None,
         name => match InputFormat::parse(name) {
             Some(format) => Some(format),
             None => bail!(
-                "--format: `{name}` is not auto, json, jsonl, csv, tsv, coco, label-studio, yolo, voc, cvat, mot or sequence"
+                "--format: `{name}` is not auto, json, jsonl, csv, tsv, coco, label-studio, yolo, voc, cvat, mask-png, mot or sequence"
             ),
         },
     };
@@ -152,9 +153,11 @@ fn collect_files(path: &Path, files: &mut Vec<ImportFile>) -> Result<()> {
 }
 
 /// Whether a folder is a dataset (YOLO's data.yaml, VOC's Annotations or
-/// ImageSets, CVAT's annotation XML at the top) rather than images.
+/// ImageSets, mask-png's dataset_meta.json and masks, CVAT's annotation XML
+/// at the top) rather than images.
 fn is_dataset_folder(path: &Path) -> bool {
     if path.join("data.yaml").is_file()
+        || (path.join("dataset_meta.json").is_file() && path.join("masks").is_dir())
         || path.join("gt").join("gt.txt").is_file()
         || path.join("Annotations").is_dir()
         || path.join("ImageSets").is_dir()
