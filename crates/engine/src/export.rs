@@ -1237,6 +1237,7 @@ fn track_writer(config: &gloss_schema::LabelConfig, format: TrackFormat) -> Resu
                 ControlKind::VideoPolygon
                     | ControlKind::VideoPolyLine
                     | ControlKind::VideoKeyPointLabels
+                    | ControlKind::VideoBrush
             )
         });
         if !refused.is_empty() {
@@ -1289,6 +1290,7 @@ fn refuse_for_yolo(config: &gloss_schema::LabelConfig, task: YoloTask) -> Result
                     | VideoPolygon
                     | VideoPolyLine
                     | VideoKeyPointLabels
+                    | VideoBrush
                     | TimelineLabels
             )
             && !held.contains(&kind)
@@ -1378,7 +1380,7 @@ fn export_categories(
 }
 
 /// The region-drawing controls, whose results a dataset format holds or not.
-const REGION_CONTROLS: [ControlKind; 17] = [
+const REGION_CONTROLS: [ControlKind; 18] = [
     ControlKind::RectangleLabels,
     ControlKind::PolygonLabels,
     ControlKind::EllipseLabels,
@@ -1395,6 +1397,7 @@ const REGION_CONTROLS: [ControlKind; 17] = [
     ControlKind::VideoPolygon,
     ControlKind::VideoPolyLine,
     ControlKind::VideoKeyPointLabels,
+    ControlKind::VideoBrush,
     ControlKind::TimelineLabels,
 ];
 

@@ -582,6 +582,7 @@ impl Engine {
                     polygons: control(ControlKind::VideoPolygon),
                     polylines: control(ControlKind::VideoPolyLine),
                     skeletons: control(ControlKind::VideoKeyPointLabels),
+                    masks: control(ControlKind::VideoBrush),
                 };
                 tokio::task::spawn_blocking(move || {
                     let media_size = |path: &str| {

@@ -491,7 +491,7 @@ impl<W: Write> CvatImageWriter<W> {
 /// the top-left pixel, alternating runs of unset and set pixels, starting
 /// with unset ones (a run of 0 when the first pixel is set), joined by
 /// `", "` as CVAT and datumaro write them.
-fn cvat_rle(mask: &Mask, bbox: BBox) -> String {
+pub(crate) fn cvat_rle(mask: &Mask, bbox: BBox) -> String {
     let mut runs: Vec<String> = Vec::new();
     let (mut set, mut run) = (false, 0u32);
     for y in bbox.y..bbox.y + bbox.height {
@@ -1122,48 +1122,12 @@ impl Shape<'_, '_> {
             ));
         }
         // Within the image, so these are exact and fit.
-        let [left, top, width, height] = [left, top, width, height].map(|v| v as u32);
+        let bounds = [left, top, width, height].map(|v| v as u32);
         let Some(text) = self.element.attribute("rle") else {
             return Err(self.reject("rle", "is missing"));
         };
-        let runs: Option<Vec<u64>> = text
-            .split(',')
-            .map(|run| run.trim().parse::<u64>().ok())
-            .collect();
-        let Some(runs) = runs else {
-            return Err(self.reject(
-                "rle",
-                format!(
-                    "must be whole numbers joined by ',', found {:?}",
-                    shorten(text)
-                ),
-            ));
-        };
-        let pixels = u64::from(width) * u64::from(height);
-        let total = runs.iter().try_fold(0u64, |sum, run| sum.checked_add(*run));
-        if total != Some(pixels) {
-            return Err(self.reject(
-                "rle",
-                format!(
-                    "runs add up to {} pixels; the mask's width × height is {pixels}",
-                    total.map_or_else(|| "more than 2^64".to_owned(), |t| t.to_string())
-                ),
-            ));
-        }
-        let mut mask = Mask::new(image_width, image_height)
-            .map_err(|err| self.reject("", format!("cannot hold a mask: {err}")))?;
-        let mut at = 0u64;
-        for (index, run) in runs.iter().enumerate() {
-            // Runs alternate unset and set pixels, unset first.
-            if index % 2 == 1 {
-                for pixel in at..at + run {
-                    let x = left + (pixel % u64::from(width)) as u32;
-                    let y = top + (pixel / u64::from(width)) as u32;
-                    mask.set(x, y, true);
-                }
-            }
-            at += run;
-        }
+        let mask =
+            mask_from_runs(text, bounds, self.size).map_err(|reason| self.reject("rle", reason))?;
         let value = Labeled {
             shape: gloss_masks::brush_value_from_rle(&CocoRle::from_mask(&mask)),
             labels: vec![label],
@@ -1454,6 +1418,55 @@ impl Shape<'_, '_> {
             Err(problems)
         }
     }
+}
+
+/// The pixels of CVAT's mask `rle` (runs over `[left, top, width, height]`,
+/// row by row, alternating unset and set pixels, unset first) on a grid of
+/// `size`; the bounds must lie within it. Errors say why, for the `rle` field.
+pub(crate) fn mask_from_runs(
+    text: &str,
+    [left, top, width, height]: [u32; 4],
+    (image_width, image_height): (u32, u32),
+) -> Result<Mask, String> {
+    let runs: Option<Vec<u64>> = text
+        .split(',')
+        .map(|run| run.trim().parse::<u64>().ok())
+        .collect();
+    let Some(runs) = runs else {
+        return Err(format!(
+            "must be whole numbers joined by ',', found {:?}",
+            shorten(text)
+        ));
+    };
+    let pixels = u64::from(width) * u64::from(height);
+    let total = runs.iter().try_fold(0u64, |sum, run| sum.checked_add(*run));
+    if total != Some(pixels) {
+        return Err(format!(
+            "runs add up to {} pixels; the mask's width × height is {pixels}",
+            total.map_or_else(|| "more than 2^64".to_owned(), |t| t.to_string())
+        ));
+    }
+    if u64::from(left) + u64::from(width) > u64::from(image_width)
+        || u64::from(top) + u64::from(height) > u64::from(image_height)
+    {
+        return Err(format!(
+            "its bounds reach past the {image_width}×{image_height} frame"
+        ));
+    }
+    let mut mask =
+        Mask::new(image_width, image_height).map_err(|err| format!("cannot hold a mask: {err}"))?;
+    let mut at = 0u64;
+    for (index, run) in runs.iter().enumerate() {
+        if index % 2 == 1 {
+            for pixel in at..at + run {
+                let x = left + (pixel % u64::from(width)) as u32;
+                let y = top + (pixel / u64::from(width)) as u32;
+                mask.set(x, y, true);
+            }
+        }
+        at += run;
+    }
+    Ok(mask)
 }
 
 /// The start of a long attribute value, for messages.

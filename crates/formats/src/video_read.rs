@@ -45,8 +45,10 @@
 //!   turn about the top-left corner. Tracks of `<polygon>`s and
 //!   `<polyline>`s become `videopolygon` and `videopolyline` results, of
 //!   `<skeleton>`s `videokeypointlabels` (each keyframe's joints that are
-//!   not `outside`); tracks of other shapes (masks, points) are refused, and
-//!   so is a track that mixes shapes. Each kind needs its control.
+//!   not `outside`), of `<mask>`s `videobrush` (COCO counts on the frame's
+//!   grid, which `<original_size>` must give); tracks of other shapes
+//!   (points) are refused, and so is a track that mixes shapes. Each kind
+//!   needs its control.
 //!
 //! Keyframes that linear interpolation between their neighbours puts within
 //! [`KEYFRAME_TOLERANCE_PX`] of where they are are left out, so a MOT file
@@ -122,6 +124,8 @@ pub struct VideoImportOptions {
     pub polylines: Option<ControlRef>,
     /// The VideoKeyPointLabels control, for CVAT's skeleton tracks.
     pub skeletons: Option<ControlRef>,
+    /// The VideoBrush control, for CVAT's mask tracks.
+    pub masks: Option<ControlRef>,
 }
 
 impl VideoImportOptions {
@@ -131,6 +135,7 @@ impl VideoImportOptions {
             TrackKind::Polygon => self.polygons.as_ref(),
             TrackKind::PolyLine => self.polylines.as_ref(),
             TrackKind::Skeleton => self.skeletons.as_ref(),
+            TrackKind::Mask => self.masks.as_ref(),
         }
     }
 }
@@ -365,6 +370,8 @@ struct Listed {
     rotation: f64,
     points: Vec<[f64; 2]>,
     joints: Vec<ListedJoint>,
+    /// A mask's COCO compressed counts on the frame's grid.
+    counts: Option<String>,
     occluded: bool,
     /// The object leaves the frame here.
     outside: bool,
@@ -379,6 +386,7 @@ impl Listed {
             rotation: 0.0,
             points: Vec::new(),
             joints: Vec::new(),
+            counts: None,
             occluded: false,
             outside: false,
         }
@@ -401,6 +409,7 @@ enum TrackKind {
     Polygon,
     PolyLine,
     Skeleton,
+    Mask,
 }
 
 impl TrackKind {
@@ -411,6 +420,7 @@ impl TrackKind {
             "polygon" => Some(TrackKind::Polygon),
             "polyline" => Some(TrackKind::PolyLine),
             "skeleton" => Some(TrackKind::Skeleton),
+            "mask" => Some(TrackKind::Mask),
             _ => None,
         }
     }
@@ -422,6 +432,7 @@ impl TrackKind {
             TrackKind::Polygon => "VideoPolygon",
             TrackKind::PolyLine => "VideoPolyLine",
             TrackKind::Skeleton => "VideoKeyPointLabels",
+            TrackKind::Mask => "VideoBrush",
         }
     }
 }
@@ -526,6 +537,7 @@ impl SequenceReader<'_> {
             TrackKind::Polygon,
             TrackKind::PolyLine,
             TrackKind::Skeleton,
+            TrackKind::Mask,
         ] {
             if tracks.iter().any(|t| t.kind == kind) && self.options.control(kind).is_none() {
                 let tag = kind.control_tag();
@@ -890,7 +902,8 @@ impl SequenceReader<'_> {
                 self.reject(
                     format!("{place}.{first}"),
                     format!(
-                        "is a track of {first}s; Gloss reads tracks of boxes, polygons, polylines and skeletons"
+                        "is a track of {}; Gloss reads tracks of boxes, polygons, polylines, skeletons and masks",
+                        plural(first)
                     ),
                 );
                 continue;
@@ -899,7 +912,11 @@ impl SequenceReader<'_> {
                 let other = other.tag_name().name();
                 self.reject(
                     format!("{place}.{other}"),
-                    format!("a track of {first}s cannot also hold {other}s"),
+                    format!(
+                        "a track of {} cannot also hold {}",
+                        plural(first),
+                        plural(other)
+                    ),
                 );
                 continue;
             }
@@ -916,8 +933,8 @@ impl SequenceReader<'_> {
                 .map_or_else(|| index.to_string(), |id| id.trim().to_owned());
             let mut boxes = Vec::new();
             for (at, node) in elements.into_iter().enumerate() {
-                if let Some(listed) = self.cvat_shape(node, kind, &format!("{place}.{first}[{at}]"))
-                {
+                let at_place = format!("{place}.{first}[{at}]");
+                if let Some(listed) = self.cvat_shape(node, kind, &at_place, info.size) {
                     boxes.extend(listed);
                 }
             }
@@ -934,7 +951,13 @@ impl SequenceReader<'_> {
 
     /// One shape of a track: `None` when it is bad (and rejected), an
     /// empty list when it is an interpolated one (not a keyframe).
-    fn cvat_shape(&mut self, node: Node, kind: TrackKind, place: &str) -> Option<Vec<Listed>> {
+    fn cvat_shape(
+        &mut self,
+        node: Node,
+        kind: TrackKind,
+        place: &str,
+        size: Option<(u32, u32)>,
+    ) -> Option<Vec<Listed>> {
         let flag = |name: &str| node.attribute(name).map(str::trim);
         let mut flags = [false; 3];
         for (slot, name) in flags.iter_mut().zip(["keyframe", "outside", "occluded"]) {
@@ -970,6 +993,39 @@ impl SequenceReader<'_> {
         };
         match kind {
             TrackKind::Box => {}
+            TrackKind::Mask => {
+                let Some(size) = size else {
+                    self.reject(
+                        place.to_owned(),
+                        "a mask track needs the frame size: the file's <meta> has no <original_size>",
+                    );
+                    return None;
+                };
+                let mut bounds = [0u32; 4];
+                for (slot, name) in bounds.iter_mut().zip(["left", "top", "width", "height"]) {
+                    match flag(name).map(str::parse::<u32>) {
+                        Some(Ok(value)) => *slot = value,
+                        _ => {
+                            self.reject(
+                                format!("{place}.{name}"),
+                                "must be a whole number of pixels",
+                            );
+                            return None;
+                        }
+                    }
+                }
+                let runs = flag("rle").unwrap_or_default();
+                return match crate::cvat::mask_from_runs(runs, bounds, size) {
+                    Ok(mask) => Some(vec![Listed {
+                        counts: Some(gloss_masks::CocoRle::from_mask(&mask).to_compressed()),
+                        ..listed
+                    }]),
+                    Err(reason) => {
+                        self.reject(format!("{place}.rle"), reason);
+                        None
+                    }
+                };
+            }
             TrackKind::Polygon | TrackKind::PolyLine => {
                 let points = self.cvat_points(node, place)?;
                 let least = if kind == TrackKind::Polygon { 3 } else { 2 };
@@ -1074,6 +1130,15 @@ impl SequenceReader<'_> {
     }
 }
 
+/// A CVAT element's name in the plural.
+fn plural(element: &str) -> String {
+    match element {
+        "box" => "boxes".to_owned(),
+        "points" => "points".to_owned(),
+        other => format!("{other}s"),
+    }
+}
+
 /// The name a sequence's video may have: its stated name, else its folder's.
 fn sequence_name<'a>(dir: &'a str, stated: Option<&'a str>) -> &'a str {
     stated.unwrap_or_else(|| dir.trim_end_matches('/').rsplit('/').next().unwrap_or(""))
@@ -1088,6 +1153,7 @@ fn track_result(
     info: &SequenceInfo,
 ) -> ResultItem {
     let (w, h) = (f64::from(width), f64::from(height));
+    let track_kind = track.kind;
     let kept = keyframes_needed(&track.boxes);
     let time = |frame: u64| info.frame_rate.map(|rate| (frame - 1) as f64 / rate);
     let duration = info
@@ -1138,6 +1204,8 @@ fn track_result(
                         visibility: j.occluded.then(|| "occluded".to_owned()),
                     })
                     .collect(),
+                format: b.counts.is_some().then(|| "coco_rle".to_owned()),
+                counts: b.counts.clone(),
                 time: time(b.frame),
                 occluded: b.occluded.then_some(true),
                 extra: Map::new(),
@@ -1153,16 +1221,19 @@ fn track_result(
         match track.kind {
             TrackKind::Polygon => ResultValue::VideoPolygon(value),
             TrackKind::PolyLine => ResultValue::VideoPolyLine(value),
+            TrackKind::Mask => ResultValue::VideoBrush(value),
             _ => ResultValue::VideoKeyPointLabels(value),
         }
     };
+    // A mask track's grid is the frame.
+    let grid = (track_kind == TrackKind::Mask).then_some((width, height));
     ResultItem {
         id: Some(track.id),
         from_name: control.from_name.clone(),
         to_name: control.to_name.clone(),
         value,
-        original_width: None,
-        original_height: None,
+        original_width: grid.map(|g| g.0),
+        original_height: grid.map(|g| g.1),
         image_rotation: None,
         parent_id: None,
         extra: Map::new(),
@@ -1243,6 +1314,7 @@ fn between(a: &Listed, c: &Listed, b: &Listed, t: f64) -> bool {
         && (0..a.points.len()).all(|n| {
             (0..2).all(|axis| close(a.points[n][axis], b.points[n][axis], c.points[n][axis]))
         })
+        && a.counts == b.counts
         && same_count(a.joints.len(), b.joints.len(), c.joints.len())
         && (0..a.joints.len()).all(|n| {
             let (p, q, r) = (&a.joints[n], &b.joints[n], &c.joints[n]);

@@ -84,6 +84,7 @@ enum TrackedShape {
     Polygon,
     PolyLine,
     Skeleton,
+    Mask,
 }
 
 impl TrackedShape {
@@ -92,6 +93,7 @@ impl TrackedShape {
             TrackedShape::Polygon => "polygon",
             TrackedShape::PolyLine => "polyline",
             TrackedShape::Skeleton => "skeleton",
+            TrackedShape::Mask => "mask",
         }
     }
 }
@@ -155,6 +157,17 @@ impl TrackWriter {
                 }
                 ResultValue::VideoKeyPointLabels(track) => {
                     (&track.labels, Some((track, TrackedShape::Skeleton)))
+                }
+                // Masks are drawn on a grid of the video's size.
+                ResultValue::VideoBrush(track)
+                    if result.original_width == Some(video.width)
+                        && result.original_height == Some(video.height) =>
+                {
+                    (&track.labels, Some((track, TrackedShape::Mask)))
+                }
+                ResultValue::VideoBrush(_) => {
+                    self.summary.skipped += 1;
+                    continue;
                 }
                 _ => continue,
             };
@@ -348,20 +361,31 @@ impl TrackWriter {
                 tracks.len() + index,
                 escaped(track.label)
             );
-            let mut lines: Vec<(u64, String)> = track
-                .shapes
-                .iter()
-                .map(|(frame, shape)| {
-                    (
-                        *frame,
-                        self.cvat_shape(track.kind, *frame - 1, shape, width, height, false),
-                    )
-                })
-                .collect();
+            // A mask holds over many frames: each is encoded once.
+            let mut masks = HashMap::new();
+            let mut lines: Vec<(u64, String)> = Vec::with_capacity(track.shapes.len());
+            for (frame, shape) in &track.shapes {
+                let line = self.cvat_shape(
+                    track.kind,
+                    *frame - 1,
+                    shape,
+                    (width, height),
+                    false,
+                    &mut masks,
+                );
+                lines.extend(line.map(|line| (*frame, line)));
+            }
             for frame in &track.outside {
                 if let Some((_, last)) = track.shapes.iter().rev().find(|(f, _)| f < frame) {
-                    let line = self.cvat_shape(track.kind, *frame - 1, last, width, height, true);
-                    lines.push((*frame, line));
+                    let line = self.cvat_shape(
+                        track.kind,
+                        *frame - 1,
+                        last,
+                        (width, height),
+                        true,
+                        &mut masks,
+                    );
+                    lines.extend(line.map(|line| (*frame, line)));
                 }
             }
             lines.sort_by_key(|(frame, _)| *frame);
@@ -377,17 +401,19 @@ impl TrackWriter {
 
 impl TrackWriter {
     /// One shape of a track on a 0-based frame: a `<polygon>` or
-    /// `<polyline>` with its points, or a `<skeleton>` with a `<points>` per
-    /// joint (those not on the frame `outside`, at 0,0 as CVAT writes them).
+    /// `<polyline>` with its points, a `<skeleton>` with a `<points>` per
+    /// joint (those not on the frame `outside`, at 0,0 as CVAT writes them),
+    /// or a `<mask>` in CVAT's run lengths over its bounds (`masks` keeps
+    /// those made, by counts). `None` for an empty or undecodable mask.
     fn cvat_shape(
         &self,
         kind: TrackedShape,
         frame: u64,
         shape: &TrackShape,
-        width: f64,
-        height: f64,
+        (width, height): (f64, f64),
         outside: bool,
-    ) -> String {
+        masks: &mut HashMap<String, Option<String>>,
+    ) -> Option<String> {
         let element = kind.element();
         let pixel = |x: f64, y: f64| {
             format!(
@@ -402,6 +428,15 @@ impl TrackWriter {
             u8::from(outside),
             u8::from(shape.occluded),
         );
+        if kind == TrackedShape::Mask {
+            let counts = shape.counts.as_deref()?;
+            let geometry = masks
+                .entry(counts.to_owned())
+                .or_insert_with(|| mask_geometry(counts, width as u32, height as u32))
+                .as_deref()?;
+            let _ = writeln!(line, " {geometry} z_order=\"0\">\n    </{element}>");
+            return Some(line);
+        }
         if kind != TrackedShape::Skeleton {
             let points: Vec<String> = shape.points.iter().map(|[x, y]| pixel(*x, *y)).collect();
             let _ = writeln!(
@@ -409,7 +444,7 @@ impl TrackWriter {
                 " points=\"{}\" z_order=\"0\">\n    </{element}>",
                 points.join(";")
             );
-            return line;
+            return Some(line);
         }
         line.push_str(" z_order=\"0\">\n");
         let joints = self
@@ -431,8 +466,25 @@ impl TrackWriter {
             );
         }
         let _ = writeln!(line, "    </{element}>");
-        line
+        Some(line)
     }
+}
+
+/// A mask's CVAT attributes (`rle`, `left`, `top`, `width`, `height`) from
+/// its COCO counts on a `width` × `height` grid; `None` when it is empty or
+/// does not decode.
+fn mask_geometry(counts: &str, width: u32, height: u32) -> Option<String> {
+    let rle = gloss_masks::CocoRle::from_compressed(width, height, counts).ok()?;
+    let bbox = rle.bbox()?;
+    let mask = rle.to_mask();
+    Some(format!(
+        "rle=\"{}\" left=\"{}\" top=\"{}\" width=\"{}\" height=\"{}\"",
+        crate::cvat::cvat_rle(&mask, bbox),
+        bbox.x,
+        bbox.y,
+        bbox.width,
+        bbox.height
+    ))
 }
 
 fn track_shapes<'a>(
