@@ -202,6 +202,42 @@ def segmentation(out):
     write_json(os.path.join(folder, "expected.json"), expected)
 
 
+def coco_and_yolo(out):
+    """Boxes and a polygon on two images, as datumaro's COCO instances and
+    Ultralytics YOLO exporters write them."""
+    import datumaro as dm
+    from datumaro.components.annotation import AnnotationType, Bbox, LabelCategories, Polygon
+
+    labels = LabelCategories.from_iterable(["car", "person"])
+    sizes = {"img1": (64, 48), "img2": (40, 30)}
+    dataset = dm.Dataset.from_iterable(
+        [
+            dm.DatasetItem(
+                id="img1",
+                subset="train",
+                media=image(*sizes["img1"]),
+                annotations=[
+                    Bbox(5.5, 6.25, 20, 10.75, label=0, id=1),
+                    Bbox(30, 20, 10, 12, label=1, id=2),
+                ],
+            ),
+            # Ultralytics YOLO needs a train and a val subset.
+            dm.DatasetItem(
+                id="img2",
+                subset="val",
+                media=image(*sizes["img2"]),
+                annotations=[Polygon([1, 2, 30, 2, 15, 25], label=0, id=3)],
+            ),
+        ],
+        categories={AnnotationType.label: labels},
+    )
+    for name, format_name in (("datumaro_coco", "coco_instances"), ("datumaro_yolo", "yolo_ultralytics")):
+        folder = os.path.join(out, name)
+        dataset.export(folder, format_name, save_media=True)
+        expected = expected_of(dataset, sizes)
+        write_json(os.path.join(folder, "expected.json"), expected)
+
+
 def write_json(path, value):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(value, f, indent=1, sort_keys=True)
@@ -216,6 +252,7 @@ def main(argv):
     cvat(argv[1])
     mot(argv[1])
     segmentation(argv[1])
+    coco_and_yolo(argv[1])
     return 0
 
 

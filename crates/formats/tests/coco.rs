@@ -1,6 +1,7 @@
 //! COCO: import, export against a golden file, and the round trip.
 
 mod common;
+mod dataset_support;
 
 use common::data_file;
 use gloss_formats::{
@@ -881,4 +882,27 @@ fn rle_masks_import_as_brushes_and_export_as_the_same_rle() {
         "{}",
         rejections[0].reason
     );
+}
+
+#[test]
+fn datumaros_coco_export_imports_with_its_boxes_and_polygons() {
+    let mut tasks = Vec::new();
+    for subset in ["train", "val"] {
+        let path = dataset_support::data_dir("datumaro_coco")
+            .join(format!("annotations/instances_{subset}.json"));
+        let (read, rejections) =
+            read_coco(&std::fs::read(path).unwrap()[..], &both_controls()).unwrap();
+        assert_eq!(rejections, []);
+        tasks.extend(read);
+    }
+    let worst = dataset_support::compare_with_expected(
+        "datumaro_coco",
+        &dataset_support::expected_json("datumaro_coco"),
+        &tasks,
+        |task| {
+            let image = task.data["image"].as_str().unwrap();
+            gloss_formats::file_stem(image.rsplit('/').next().unwrap()).to_owned()
+        },
+    );
+    eprintln!("largest difference from datumaro: {worst} px");
 }

@@ -550,3 +550,27 @@ fn segment_outlines_brush_masks_and_their_polygons_fill_the_same_pixels() {
     let (files, _) = export(YoloTask::Detect, shapes(), &tasks);
     assert_eq!(files.0["labels/m.txt"], "1 0.4 0.4166666667 0.4 0.5\n");
 }
+
+#[test]
+fn datumaros_ultralytics_export_imports_with_its_boxes() {
+    let files = dataset_support::files_in(&dataset_support::data_dir("datumaro_yolo"));
+    let expected = dataset_support::expected_json("datumaro_yolo");
+    let size = |path: &str| {
+        let item = &expected["items"][gloss_formats::file_stem(path.rsplit('/').next()?)];
+        Some((
+            item["width"].as_u64()? as u32,
+            item["height"].as_u64()? as u32,
+        ))
+    };
+    let (tasks, rejections) = read_yolo(&files, &import_options(), &size).unwrap();
+    assert_eq!(rejections, []);
+    // datumaro's YOLO export holds boxes only: img2's polygon is not in it.
+    let mut expected = dataset_support::expected_json("datumaro_yolo");
+    expected["items"]["img2"]["shapes"] = json!([]);
+    let worst =
+        dataset_support::compare_with_expected("datumaro_yolo", &expected, &tasks, |task| {
+            let image = task.data["image"].as_str().unwrap();
+            gloss_formats::file_stem(image.rsplit('/').next().unwrap()).to_owned()
+        });
+    eprintln!("largest difference from datumaro: {worst} px (it writes six decimals)");
+}

@@ -3,9 +3,11 @@
 
 #![allow(dead_code)] // Each test file uses a different part.
 
-use gloss_formats::{AnnotationRecord, ExportAnnotation, ExportTask, ImageInfo, MemoryFiles};
-use gloss_types::result::ResultItem;
-use serde_json::Value;
+use gloss_formats::{
+    AnnotationRecord, ExportAnnotation, ExportTask, ImageInfo, MemoryFiles, TaskRecord,
+};
+use gloss_types::result::{ResultItem, ResultValue};
+use serde_json::{json, Value};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -325,4 +327,128 @@ pub fn mask_of(result: &ResultItem) -> gloss_masks::Mask {
     gloss_masks::brush_rle(&brush.shape, width, height)
         .expect("a mask")
         .to_mask()
+}
+
+pub fn numbers(result: &ResultItem) -> (&str, String, Vec<f64>) {
+    let label = |labels: &[String]| labels.join("|");
+    let flat = |points: &[[f64; 2]]| points.iter().flatten().copied().collect::<Vec<f64>>();
+    let (label, numbers) = match &result.value {
+        ResultValue::RectangleLabels(r) => (
+            label(&r.rectanglelabels),
+            vec![r.x, r.y, r.width, r.height, r.rotation.unwrap_or(0.0)],
+        ),
+        ResultValue::PolygonLabels(p) => (label(&p.polygonlabels), flat(&p.points)),
+        ResultValue::PolyLineLabels(p) => (label(&p.labels), flat(&p.shape.points)),
+        ResultValue::EllipseLabels(e) => (
+            label(&e.labels),
+            vec![
+                e.shape.x,
+                e.shape.y,
+                e.shape.radius_x,
+                e.shape.radius_y,
+                e.shape.rotation.unwrap_or(0.0),
+            ],
+        ),
+        ResultValue::KeyPointLabels(k) => (label(&k.labels), vec![k.shape.x, k.shape.y]),
+        ResultValue::Choices(c) => (label(&c.choices), vec![]),
+        ResultValue::TextArea(t) => (t.text.join("|"), vec![]),
+        ResultValue::Number(n) => (String::new(), vec![n.number]),
+        other => panic!("unexpected {other:?}"),
+    };
+    (result.value.type_name(), label, numbers)
+}
+
+pub fn results(task: &TaskRecord) -> &[ResultItem] {
+    task.annotations.first().map_or(&[], |a| &a.result)
+}
+
+pub fn expected_json(name: &str) -> Value {
+    let text = std::fs::read_to_string(data_dir(name).join("expected.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The judge's form of a result: type, label and pixel numbers.
+pub fn judged(result: &ResultItem, [width, height]: [f64; 2]) -> Value {
+    let (kind, label, n) = numbers(result);
+    let px = |values: &[f64]| -> Vec<f64> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v * if i % 2 == 0 { width } else { height } / 100.0)
+            .collect()
+    };
+    match kind {
+        "rectanglelabels" if n[4] == 0.0 => {
+            json!({"type": "bbox", "label": label, "bbox": px(&n[..4])})
+        }
+        "rectanglelabels" => {
+            let [x, y, w, h] = [
+                n[0] * width / 100.0,
+                n[1] * height / 100.0,
+                n[2] * width / 100.0,
+                n[3] * height / 100.0,
+            ];
+            let (sin, cos) = n[4].to_radians().sin_cos();
+            let (cx, cy) = (
+                x + w / 2.0 * cos - h / 2.0 * sin,
+                y + w / 2.0 * sin + h / 2.0 * cos,
+            );
+            json!({"type": "rotated_bbox", "label": label, "rbox": [cx, cy, w, h, n[4]]})
+        }
+        "polygonlabels" => json!({"type": "polygon", "label": label, "points": px(&n)}),
+        "polylinelabels" => json!({"type": "polyline", "label": label, "points": px(&n)}),
+        "keypointlabels" => json!({"type": "points", "label": label, "points": px(&n)}),
+        "choices" => json!({"type": "label", "label": label}),
+        other => panic!("{other}"),
+    }
+}
+
+/// The largest difference between two judge shapes' numbers.
+pub fn difference(a: &Value, b: &Value) -> f64 {
+    assert_eq!((&a["type"], &a["label"]), (&b["type"], &b["label"]));
+    let key = ["bbox", "rbox", "points"]
+        .into_iter()
+        .find(|k| a.get(k).is_some());
+    let Some(key) = key else {
+        return 0.0;
+    };
+    let (a, b): (Vec<f64>, Vec<f64>) = (
+        serde_json::from_value(a[key].clone()).unwrap(),
+        serde_json::from_value(b[key].clone()).unwrap(),
+    );
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+/// Compares the tasks read from a datumaro-made fixture with what it holds
+/// (`expected`, in the form of its `expected.json`): each task's item (by
+/// `item_of`) must have the same shapes, in order, within 0.01 px. Returns
+/// the largest difference, in pixels.
+pub fn compare_with_expected(
+    name: &str,
+    expected: &Value,
+    tasks: &[TaskRecord],
+    item_of: impl Fn(&TaskRecord) -> String,
+) -> f64 {
+    let items = expected["items"].as_object().unwrap();
+    assert_eq!(tasks.len(), items.len(), "{name}: tasks");
+    let mut worst = 0f64;
+    for task in tasks {
+        let item = item_of(task);
+        let want = items[&item]["shapes"].as_array().unwrap();
+        let size = [
+            items[&item]["width"].as_f64().unwrap(),
+            items[&item]["height"].as_f64().unwrap(),
+        ];
+        let actual = results(task);
+        assert_eq!(actual.len(), want.len(), "{name}: {item}");
+        for (result, want) in actual.iter().zip(want) {
+            worst = worst.max(difference(&judged(result, size), want));
+        }
+    }
+    assert!(worst <= 0.01, "{name}: largest difference {worst} px");
+    worst
 }
