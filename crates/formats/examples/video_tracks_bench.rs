@@ -1,11 +1,13 @@
 //! How long CVAT for video and MOT take for a 10,000-frame video with 20
-//! tracks (a keyframe every 50 frames, so every other frame interpolated).
-//! Run by bench/video-tracks.sh; prints one line per format.
+//! tracks (a keyframe every 50 frames, so every other frame interpolated),
+//! written and read back (the reader keeps only the keyframes interpolation
+//! needs). Run by bench/video-tracks.sh; prints two lines per format.
 
 use gloss_formats::{
-    AnnotationRecord, ExportAnnotation, ExportTask, MemoryFiles, TrackFormat, TrackWriter,
-    VideoInfo,
+    read_video_dataset, AnnotationRecord, ControlRef, ExportAnnotation, ExportTask, MemoryFiles,
+    TrackFormat, TrackWriter, VideoImportOptions, VideoInfo,
 };
+use gloss_types::result::ResultValue;
 use serde_json::json;
 use std::time::Instant;
 
@@ -72,5 +74,49 @@ fn main() {
             times[2] * 1000.0,
             times[0] * 1000.0
         );
+        read_back(name, format, &task);
     }
+}
+
+/// Reads the export back as the import does, and checks it finds each
+/// track's keyframes again.
+fn read_back(name: &str, format: TrackFormat, task: &ExportTask) {
+    let mut files = MemoryFiles::default();
+    let mut writer = TrackWriter::new(format, vec!["car".into()]);
+    writer.write_task(task, &mut files).unwrap();
+    files.0.insert("long.mp4".into(), Vec::new());
+    let options = VideoImportOptions {
+        video_field: "video".into(),
+        tracks: Some(ControlRef {
+            from_name: "box".into(),
+            to_name: "video".into(),
+        }),
+        ..VideoImportOptions::default()
+    };
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        let (tasks, rejections) = read_video_dataset(&files, &options, &|_| None).unwrap();
+        times.push(started.elapsed().as_secs_f64());
+        assert!(rejections.is_empty(), "{rejections:?}");
+        let keyframes: usize = tasks[0].annotations[0]
+            .result
+            .iter()
+            .map(|r| match &r.value {
+                ResultValue::VideoRectangle(track) => track.sequence.len(),
+                _ => 0,
+            })
+            .sum();
+        // The keyframes set, give or take those interpolation gives back anyway.
+        assert!(
+            keyframes <= TRACKS * (FRAMES as usize / 50 + 1),
+            "{keyframes}"
+        );
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{name} read back: median {:.0} ms (min {:.0} ms)",
+        times[2] * 1000.0,
+        times[0] * 1000.0
+    );
 }
