@@ -54,10 +54,13 @@ pub enum ExportFormat {
     Voc,
     /// Semantic segmentation PNGs with a colour map, and the images.
     MaskPng,
+    /// CoNLL-2003 NER with IOB2 tags: the spans of a `Labels` control on a `<Text>`.
+    Conll2003,
 }
 
 /// The format names `ExportFormat::parse` reads, for error messages.
-pub const EXPORT_FORMAT_NAMES: &str = "json, label-studio, coco, yolo, voc, cvat, mot or mask-png";
+pub const EXPORT_FORMAT_NAMES: &str =
+    "json, label-studio, coco, yolo, voc, cvat, mot, mask-png or conll2003";
 
 impl ExportFormat {
     /// Reads a format name and, for `yolo`, its task (`detect` when not
@@ -74,6 +77,7 @@ impl ExportFormat {
             "cvat" => ExportFormat::Cvat,
             "voc" => ExportFormat::Voc,
             "mask-png" => ExportFormat::MaskPng,
+            "conll2003" => ExportFormat::Conll2003,
             "yolo" => {
                 let task = task.unwrap_or("detect");
                 return YoloTask::parse(task)
@@ -103,6 +107,7 @@ impl ExportFormat {
             ExportFormat::Cvat | ExportFormat::CvatImages => "cvat",
             ExportFormat::Voc => "voc",
             ExportFormat::MaskPng => "mask-png",
+            ExportFormat::Conll2003 => "conll2003",
         }
     }
 
@@ -174,9 +179,22 @@ impl ExportOptions {
             || (self.format == ExportFormat::Coco && self.images)
     }
 
+    /// The download's media type.
+    pub fn content_type(&self) -> &'static str {
+        match self.format {
+            _ if self.is_archive() => "application/zip",
+            ExportFormat::Conll2003 => "text/plain; charset=utf-8",
+            _ => "application/json",
+        }
+    }
+
     /// A file name for the download.
     pub fn file_name(&self, project: ProjectId) -> String {
-        let extension = if self.is_archive() { "zip" } else { "json" };
+        let extension = match self.format {
+            _ if self.is_archive() => "zip",
+            ExportFormat::Conll2003 => "conll",
+            _ => "json",
+        };
         let format = match self.format {
             ExportFormat::Yolo(task) => format!("yolo-{}", task.name()),
             other => other.name().to_owned(),
@@ -278,7 +296,12 @@ impl Engine {
             ExportFormat::Json
             | ExportFormat::LabelStudio
             | ExportFormat::Mot
-            | ExportFormat::Cvat => Vec::new(),
+            | ExportFormat::Cvat
+            | ExportFormat::Conll2003 => Vec::new(),
+        };
+        let conll = match options.format {
+            ExportFormat::Conll2003 => Some(conll_options(&config)?),
+            _ => None,
         };
         let voc = match options.format {
             ExportFormat::Voc => Some(
@@ -376,6 +399,7 @@ impl Engine {
             voc: std::sync::Mutex::new(voc),
             mask_png: std::sync::Mutex::new(mask_png),
             cvat_labels,
+            conll,
         };
         let media = self.media.clone();
         let runtime = tokio::runtime::Handle::current();
@@ -548,6 +572,8 @@ struct WriterOptions {
     mask_png: std::sync::Mutex<Option<gloss_formats::MaskPngWriter>>,
     /// The labels a CVAT for images export declares.
     cvat_labels: gloss_formats::CvatLabels,
+    /// The CoNLL writer's text field and Labels control.
+    conll: Option<gloss_formats::ConllOptions>,
 }
 
 /// One document of the export.
@@ -566,6 +592,8 @@ enum Document {
     MaskPng(gloss_formats::MaskPngWriter),
     /// CVAT for images: one XML document.
     CvatImages(gloss_formats::CvatImageWriter<Box<dyn Write + Send>>),
+    /// CoNLL-2003: one text document.
+    Conll(gloss_formats::ConllWriter<Box<dyn Write + Send>>),
 }
 
 impl Document {
@@ -587,6 +615,12 @@ impl Document {
                 out,
                 &writer_options.cvat_labels,
             )?),
+            ExportFormat::Conll2003 => {
+                let options = writer_options.conll.clone().ok_or_else(|| {
+                    io::Error::other("a CoNLL export needs the text and its Labels control")
+                })?;
+                Document::Conll(gloss_formats::ConllWriter::new(out, options))
+            }
         })
     }
 
@@ -614,6 +648,7 @@ impl Document {
             Document::Voc(writer) => writer.write_task(task, split, files),
             Document::MaskPng(writer) => writer.write_task(task, split, files),
             Document::CvatImages(writer) => writer.write_task(task),
+            Document::Conll(writer) => writer.write_task(task).map(|_| None),
         }
     }
 
@@ -645,6 +680,7 @@ impl Document {
                 writer.finish()?;
                 Ok(())
             }
+            Document::Conll(writer) => writer.finish()?.0.flush(),
         }
     }
 
@@ -708,6 +744,8 @@ fn write_export(
         (None, ExportFormat::Coco) => format!("annotations.{extension}"),
         (None, ExportFormat::CvatImages) => "annotations.xml".to_owned(),
         (Some(split), ExportFormat::CvatImages) => format!("{}.xml", split.name()),
+        (None, ExportFormat::Conll2003) => "annotations.conll".to_owned(),
+        (Some(split), ExportFormat::Conll2003) => format!("{}.conll", split.name()),
         (None, _) => format!("tasks.{extension}"),
         (Some(split), _) => format!("{}.{extension}", split.name()),
     };
@@ -1266,6 +1304,39 @@ fn track_writer(config: &gloss_schema::LabelConfig, format: TrackFormat) -> Resu
                 .unwrap_or_default(),
         ),
         None => writer,
+    })
+}
+
+/// What a CoNLL-2003 export writes: the first `<Text>` and the `Labels`
+/// control on it. A config without them, or with other region controls on
+/// the text whose results CoNLL cannot hold, is refused by name.
+fn conll_options(config: &gloss_schema::LabelConfig) -> Result<gloss_formats::ConllOptions> {
+    let Some(text) = config
+        .objects
+        .iter()
+        .find(|o| o.kind == gloss_schema::ObjectKind::Text)
+    else {
+        return Err(Error::invalid(
+            "format",
+            "conll2003 holds named entities in text, and the label config has no <Text>",
+        ));
+    };
+    let Some(labels) = config
+        .controls
+        .iter()
+        .find(|c| c.kind == ControlKind::Labels && c.to_names.contains(&text.name))
+    else {
+        return Err(Error::invalid(
+            "format",
+            format!(
+                "conll2003 holds the spans of a <Labels> control on <Text name=\"{}\">, and the label config has none",
+                text.name
+            ),
+        ));
+    };
+    Ok(gloss_formats::ConllOptions {
+        text_field: text.value.clone(),
+        labels_control: labels.name.clone(),
     })
 }
 

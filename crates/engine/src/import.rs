@@ -14,9 +14,9 @@ use crate::dataset::{DatasetKind, FolderSource};
 use crate::error::{Error, Result};
 use crate::Engine;
 use gloss_formats::{
-    read_video_dataset, AnnotationRecord, CocoImportOptions, ControlRef, DraftRecord, InputFormat,
-    KeypointControl, PredictionRecord, Rejection, TaskRecord, VideoImportOptions,
-    YoloImportOptions, YoloTask, MAX_SEQUENCE_FRAMES,
+    read_video_dataset, AnnotationRecord, CocoImportOptions, ConllImportOptions, ControlRef,
+    DraftRecord, InputFormat, KeypointControl, PredictionRecord, Rejection, TaskRecord,
+    VideoImportOptions, YoloImportOptions, YoloTask, MAX_SEQUENCE_FRAMES,
 };
 use gloss_media::MediaKey;
 use gloss_schema::{ControlKind, LabelConfig, ObjectKind};
@@ -283,6 +283,10 @@ impl Engine {
                     self.import_coco(&mut import, context, file, options)
                         .await?
                 }
+                Some(InputFormat::Conll2003) => {
+                    self.import_conll(&mut import, context, file, options)
+                        .await?
+                }
                 Some(format) => {
                     self.import_task_file(id, &mut import, context, file, format, options)
                         .await?
@@ -421,24 +425,11 @@ impl Engine {
             masks: control(ControlKind::BrushLabels),
             keypoints,
         };
-        let path = file.path.clone();
-        let read = tokio::task::spawn_blocking(move || {
-            let reader = std::io::BufReader::new(std::fs::File::open(path)?);
-            gloss_formats::read_coco(reader, &coco_options).map_err(|err| {
-                std::io::Error::new(std::io::ErrorKind::InvalidData, err.to_string())
+        let records = self
+            .read_records(context, file, "COCO", move |reader| {
+                gloss_formats::read_coco(reader, &coco_options)
             })
-        })
-        .await
-        .map_err(|err| Error::internal(format!("the COCO reader stopped: {err}")))?;
-        let (records, rejections) = read.map_err(|err| {
-            Error::invalid(
-                "files",
-                format!("{} is not a valid COCO file: {err}", file.name),
-            )
-        })?;
-        for rejection in rejections {
-            context.reject(rejection.row, &rejection.field, &rejection.reason);
-        }
+            .await?;
         // COCO file names are relative to the images folder, by default the
         // folder the COCO file is in.
         let mut options = options.clone();
@@ -452,6 +443,82 @@ impl Engine {
         }
         self.import_records(import, context, records, &options)
             .await
+    }
+
+    /// A CoNLL-2003 file: one task per document, its entities into the
+    /// `Labels` control on the config's `<Text>`.
+    async fn import_conll(
+        &self,
+        import: &mut Inserter,
+        context: &mut ImportContext,
+        file: &ImportFile,
+        options: &ImportOptions,
+    ) -> Result<()> {
+        let config = &context.config;
+        let Some(text) = config.objects.iter().find(|o| o.kind == ObjectKind::Text) else {
+            return Err(Error::invalid(
+                "files",
+                "a CoNLL file needs a label config with a <Text> tag",
+            ));
+        };
+        let labels = config
+            .controls
+            .iter()
+            .find(|c| c.kind == ControlKind::Labels && c.to_names.contains(&text.name))
+            .map(|c| ControlRef {
+                from_name: c.name.clone(),
+                to_name: text.name.clone(),
+            });
+        let conll_options = ConllImportOptions {
+            text_field: text.value.clone(),
+            labels,
+        };
+        let records = self
+            .read_records(context, file, "CoNLL", move |reader| {
+                gloss_formats::read_conll(reader, &conll_options)
+            })
+            .await?;
+        self.import_records(import, context, records, options).await
+    }
+
+    /// Reads a whole file with `read`, off the async threads: its
+    /// rejections go to the import, and an unreadable file is an error
+    /// naming it as not a valid `format` file.
+    async fn read_records<F>(
+        &self,
+        context: &mut ImportContext,
+        file: &ImportFile,
+        format: &str,
+        read: F,
+    ) -> Result<Vec<TaskRecord>>
+    where
+        F: FnOnce(
+                std::io::BufReader<std::fs::File>,
+            ) -> std::result::Result<
+                (Vec<TaskRecord>, Vec<Rejection>),
+                gloss_formats::FormatError,
+            > + Send
+            + 'static,
+    {
+        let path = file.path.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let reader = std::io::BufReader::new(std::fs::File::open(path)?);
+            read(reader).map_err(|err| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, err.to_string())
+            })
+        })
+        .await
+        .map_err(|err| Error::internal(format!("the {format} reader stopped: {err}")))?;
+        let (records, rejections) = outcome.map_err(|err| {
+            Error::invalid(
+                "files",
+                format!("{} is not a valid {format} file: {err}", file.name),
+            )
+        })?;
+        for rejection in rejections {
+            context.reject(rejection.row, &rejection.field, &rejection.reason);
+        }
+        Ok(records)
     }
 
     /// Checks the records a dataset reader gave, row `n` being the `n`th

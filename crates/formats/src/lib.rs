@@ -19,6 +19,7 @@
 
 mod coco;
 mod coco_writer;
+mod conll;
 mod contour;
 mod cvat;
 mod files;
@@ -41,6 +42,9 @@ mod yolo_read;
 
 pub use coco::{read_coco, CocoImportOptions, ControlRef, KeypointControl};
 pub use coco_writer::{CocoSummary, CocoWriter, ExportCategory, KeypointCategory};
+pub use conll::{
+    read_conll, tokenize, ConllImportOptions, ConllOptions, ConllSummary, ConllWriter, Token,
+};
 pub use cvat::{
     read_cvat_images, CvatAttribute, CvatAttributeControl, CvatAttributeKind, CvatImageWriter,
     CvatImportOptions, CvatLabels, CvatSummary, CVAT_RESULT_TYPES, MAX_CVAT_XML_BYTES,

@@ -25,20 +25,23 @@ pub enum InputFormat {
     LabelStudio,
     /// A COCO instances file; read with [`crate::read_coco`].
     Coco,
+    /// A CoNLL-2003 NER file; read with [`crate::read_conll`].
+    Conll2003,
 }
 
 impl InputFormat {
-    pub const ALL: [InputFormat; 6] = [
+    pub const ALL: [InputFormat; 7] = [
         InputFormat::Json,
         InputFormat::Jsonl,
         InputFormat::Csv,
         InputFormat::Tsv,
         InputFormat::LabelStudio,
         InputFormat::Coco,
+        InputFormat::Conll2003,
     ];
 
     /// The format called `name` (`"json"`, `"jsonl"`, `"csv"`, `"tsv"`,
-    /// `"label-studio"`, `"coco"`).
+    /// `"label-studio"`, `"coco"`, `"conll2003"`).
     pub fn parse(name: &str) -> Option<InputFormat> {
         InputFormat::ALL
             .into_iter()
@@ -53,6 +56,7 @@ impl InputFormat {
             InputFormat::Tsv => "tsv",
             InputFormat::LabelStudio => "label-studio",
             InputFormat::Coco => "coco",
+            InputFormat::Conll2003 => "conll2003",
         }
     }
 }
@@ -76,6 +80,7 @@ pub fn detect(file_name: &str, head: &[u8]) -> Option<InputFormat> {
         "csv" => Some(InputFormat::Csv),
         "tsv" => Some(InputFormat::Tsv),
         "json" => Some(detect_json(head)),
+        "conll" => Some(InputFormat::Conll2003),
         _ => None,
     }
 }
@@ -227,6 +232,10 @@ pub fn read_tasks<R: Read>(
         InputFormat::Coco => Err(FormatError::WrongReader {
             format: "COCO",
             use_instead: "read_coco, which needs the label config's controls",
+        }),
+        InputFormat::Conll2003 => Err(FormatError::WrongReader {
+            format: "CoNLL-2003",
+            use_instead: "read_conll, which needs the label config's controls",
         }),
     }
 }

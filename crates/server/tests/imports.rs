@@ -1389,3 +1389,94 @@ async fn a_mot_zip_imports_as_an_image_sequence_with_its_track_and_exports_back(
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_conll_file_imports_as_text_tasks_with_entities_and_exports_back_unchanged() {
+    const NER_CONFIG: &str = r#"<View>
+  <Text name="text" value="$text"/>
+  <Labels name="ner" toName="text"><Label value="PER"/><Label value="LOC"/></Labels>
+</View>"#;
+    let conll = "-DOCSTART- -X- -X- O\n\nJosé\u{301} -X- _ B-PER\nvisited -X- _ O\nالقاهرة -X- _ B-LOC\n. -X- _ O\n\n";
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, admin) = server.user("admin", Role::Admin).await;
+        let project = create_project(&server, &admin, NER_CONFIG).await;
+        let (status, job) = upload(
+            &server,
+            &admin,
+            project,
+            vec![("news.conll", conll.as_bytes().to_vec())],
+        )
+        .await;
+        assert_eq!(status, 202, "{job}");
+        let job = finished(&server, &admin, &job).await;
+        assert_eq!(
+            (
+                job["tasks_created"].clone(),
+                job["annotations_created"].clone()
+            ),
+            (json!(1), json!(1)),
+            "{}: {job}",
+            db.label
+        );
+        let (_, export) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/export?format=json"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(
+            export[0]["data"]["text"],
+            json!("José\u{301} visited القاهرة .")
+        );
+        let spans: Vec<(Value, Value)> = export[0]["annotations"][0]["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["value"]["start"].clone(), r["value"]["end"].clone()))
+            .collect();
+        // Code points: the combining accent counts.
+        assert_eq!(
+            spans,
+            [(json!(0), json!(5)), (json!(14), json!(21))],
+            "{}",
+            db.label
+        );
+
+        let response = server
+            .client
+            .get(server.url(&format!(
+                "/api/v1/projects/{project}/export?format=conll2003"
+            )))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain"));
+        assert!(response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(".conll"));
+        assert_eq!(response.text().await.unwrap(), conll, "{}", db.label);
+
+        // A project without a <Text> cannot export CoNLL, and says why.
+        let images = create_project(&server, &admin, CONFIG).await;
+        let (status, body) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{images}/export?format=conll2003"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.to_string().contains("no <Text>"), "{body}");
+        server.stop().await;
+    }
+}

@@ -15,6 +15,7 @@ export async function render({ root, params }) {
     h('option', { value: 'cvat' }, 'CVAT XML 1.1 (images, or video tracks)'),
     h('option', { value: 'mot' }, 'MOTChallenge (video tracks)'),
     h('option', { value: 'mask-png' }, 'Segmentation masks as PNGs with a colour map (zip with images)'),
+    h('option', { value: 'conll2003' }, 'CoNLL-2003 named entities, IOB2 (text)'),
   );
   const task = h('select', { id: 'export-task' },
     h('option', { value: 'detect' }, 'detect: boxes'),
@@ -83,9 +84,9 @@ export async function render({ root, params }) {
         replace(state, `${(received / 1024 / 1024).toFixed(1)} MB received`);
       }
       const type = response.headers.get('content-type') ?? 'application/octet-stream';
-      const zip = type.includes('zip');
+      const extension = type.includes('zip') ? 'zip' : type.startsWith('text/plain') ? 'conll' : 'json';
       const blob = new Blob(/** @type {BlobPart[]} */ (chunks), { type });
-      const link = h('a', { href: URL.createObjectURL(blob), download: `${fileSafe(project.name)}-${format.value === 'yolo' ? `yolo-${task.value}` : format.value}.${zip ? 'zip' : 'json'}` });
+      const link = h('a', { href: URL.createObjectURL(blob), download: `${fileSafe(project.name)}-${format.value === 'yolo' ? `yolo-${task.value}` : format.value}.${extension}` });
       document.body.appendChild(link);
       link.click();
       link.remove();

@@ -14,7 +14,7 @@ pub struct ImportArgs {
     /// The project to import into
     #[arg(long, value_name = "ID")]
     project: i64,
-    /// auto, json, jsonl, csv, tsv, coco, label-studio, yolo, voc, cvat, mask-png, mot or
+    /// auto, json, jsonl, csv, tsv, coco, label-studio, conll2003, yolo, voc, cvat, mask-png, mot or
     /// sequence [default: auto, per file; a zip, or a folder with a data.yaml (YOLO),
     /// Annotations (VOC), an annotations .xml (CVAT), dataset_meta.json and masks/
     /// (mask-png) or gt/gt.txt (MOT), is a dataset]. A project
@@ -45,7 +45,7 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> Result<()> {
         name => match InputFormat::parse(name) {
             Some(format) => Some(format),
             None => bail!(
-                "--format: `{name}` is not auto, json, jsonl, csv, tsv, coco, label-studio, yolo, voc, cvat, mask-png, mot or sequence"
+                "--format: `{name}` is not auto, json, jsonl, csv, tsv, coco, label-studio, conll2003, yolo, voc, cvat, mask-png, mot or sequence"
             ),
         },
     };

@@ -402,7 +402,7 @@ pub(crate) struct ExportQuery {
 /// or a zip when the export has several files (a split, COCO with images, YOLO).
 #[utoipa::path(get, path = "/api/v1/projects/{project_id}/export", tag = "tasks",
     params(("project_id" = i64, Path), ExportQuery),
-    responses((status = 200, description = "The export: application/json or application/zip"),
+    responses((status = 200, description = "The export: application/json, text/plain (conll2003) or application/zip"),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn export_project(
     State(app): State<App>,
@@ -415,11 +415,7 @@ async fn export_project(
     let options = export_options(&query)?;
     let project = ProjectId(project_id);
     let file_name = options.file_name(project);
-    let content_type = if options.is_archive() {
-        "application/zip"
-    } else {
-        "application/json"
-    };
+    let content_type = options.content_type();
     let (sender, mut receiver) = tokio::sync::mpsc::channel::<Bytes>(8);
     let engine = app.engine.clone();
     let export = tokio::spawn(async move {
