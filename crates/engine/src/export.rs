@@ -218,6 +218,9 @@ pub struct ExportSummary {
     pub annotations: u64,
     /// Files written, for multi-file exports.
     pub files: Vec<String>,
+    /// What the format could not hold as it was, one sentence each (the
+    /// CoNLL export's widened and overlapping spans).
+    pub notes: Vec<String>,
 }
 
 /// One page of tasks with the media facts the writers need.
@@ -652,8 +655,9 @@ impl Document {
         }
     }
 
-    fn finish(self, files: &mut ExportFiles) -> io::Result<()> {
-        match self {
+    /// Ends the document; returns a note on what it could not hold, if anything.
+    fn finish(self, files: &mut ExportFiles) -> io::Result<Option<String>> {
+        let done = match self {
             Document::Native(writer) => writer.finish()?.flush(),
             Document::LabelStudio(writer) => writer.finish()?.flush(),
             Document::Coco(writer) => {
@@ -680,8 +684,13 @@ impl Document {
                 writer.finish()?;
                 Ok(())
             }
-            Document::Conll(writer) => writer.finish()?.0.flush(),
-        }
+            Document::Conll(writer) => {
+                let (mut out, summary) = writer.finish()?;
+                out.flush()?;
+                return Ok(conll_note(&summary));
+            }
+        };
+        done.map(|()| None)
     }
 
     /// Whether the document is a file of its own (JSON), rather than files
@@ -840,7 +849,7 @@ fn write_export(
     });
     written?;
     for (_, document) in documents {
-        document.finish(&mut files)?;
+        summary.notes.extend(document.finish(&mut files)?);
     }
     if single_file {
         summary.files = splits.iter().map(|split| document_name(*split)).collect();
@@ -1305,6 +1314,24 @@ fn track_writer(config: &gloss_schema::LabelConfig, format: TrackFormat) -> Resu
         ),
         None => writer,
     })
+}
+
+/// The CoNLL export's note on spans it widened or left out, if any.
+fn conll_note(summary: &gloss_formats::ConllSummary) -> Option<String> {
+    let mut parts = Vec::new();
+    if summary.overlapping > 0 {
+        parts.push(format!(
+            "{} spans overlapped a span written before them and were left out (IOB2 cannot nest spans)",
+            summary.overlapping
+        ));
+    }
+    if summary.widened > 0 {
+        parts.push(format!(
+            "{} spans started or ended inside a token and were widened to whole tokens",
+            summary.widened
+        ));
+    }
+    (!parts.is_empty()).then(|| format!("CoNLL-2003: {}", parts.join("; ")))
 }
 
 /// What a CoNLL-2003 export writes: the first `<Text>` and the `Labels`

@@ -2198,3 +2198,43 @@ async fn the_demo_project_has_six_predicted_street_scenes_and_is_seeded_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_conll_export_says_which_spans_it_could_not_hold() {
+    const NER: &str = r#"<View><Text name="text" value="$text"/>
+  <Labels name="ner" toName="text"><Label value="PER"/><Label value="ORG"/></Labels></View>"#;
+    within(async {
+    for instance in Instance::all().await {
+            let project = instance.create_project("ner", NER).await;
+            // "Peter Blackburn" nests "Blackburn" (left out); "E" of "EU" is widened to the token.
+            let tasks = serde_json::json!([{"data": {"text": "Peter Blackburn of EU"}, "annotations": [{"result": [
+                {"id": "a", "from_name": "ner", "to_name": "text", "type": "labels", "value": {"start": 0, "end": 15, "labels": ["PER"]}},
+                {"id": "b", "from_name": "ner", "to_name": "text", "type": "labels", "value": {"start": 6, "end": 15, "labels": ["PER"]}},
+                {"id": "c", "from_name": "ner", "to_name": "text", "type": "labels", "value": {"start": 19, "end": 20, "labels": ["ORG"]}}
+            ]}]}]);
+            let source = instance.write("ner.json", tasks.to_string());
+            instance
+                .gloss(&["import", "--project", &project, source.to_str().unwrap()])
+                .ok()
+                .await;
+            let out = instance
+                .gloss(&["export", "--project", &project, "--format", "conll2003"])
+                .run()
+                .await;
+            assert!(out.status.success(), "{}", out.stderr);
+            assert!(
+                out.stdout
+                    .contains("Peter -X- _ B-PER\nBlackburn -X- _ I-PER\nof -X- _ O\nEU -X- _ B-ORG\n"),
+                "{}",
+                out.stdout
+            );
+            assert!(
+                out.stderr.contains("Note: CoNLL-2003: 1 spans overlapped a span written before them and were left out (IOB2 cannot nest spans); 1 spans started or ended inside a token and were widened to whole tokens"),
+                "{}: {}",
+                instance.label,
+                out.stderr
+            );
+        }
+    })
+    .await;
+}

@@ -96,5 +96,8 @@ pub async fn run(settings: &Settings, args: ExportArgs) -> Result<()> {
         summary.annotations,
         started.elapsed().as_secs_f64()
     );
+    for note in &summary.notes {
+        eprintln!("Note: {note}");
+    }
     Ok(())
 }
