@@ -39,6 +39,8 @@ pub enum ExportFormat {
     Json,
     /// Label Studio's export JSON, which Label Studio and its tools read.
     LabelStudio,
+    /// The same tasks as JSON Lines, one task per line.
+    Jsonl,
     /// COCO instances: boxes, polygons, ellipses and keypoints, with the images.
     Coco,
     /// A YOLO dataset in the Ultralytics layout, for one task, with the images.
@@ -60,7 +62,7 @@ pub enum ExportFormat {
 
 /// The format names `ExportFormat::parse` reads, for error messages.
 pub const EXPORT_FORMAT_NAMES: &str =
-    "json, label-studio, coco, yolo, voc, cvat, mot, mask-png or conll2003";
+    "json, label-studio, jsonl, coco, yolo, voc, cvat, mot, mask-png or conll2003";
 
 impl ExportFormat {
     /// Reads a format name and, for `yolo`, its task (`detect` when not
@@ -72,6 +74,7 @@ impl ExportFormat {
         let format = match text {
             "json" => ExportFormat::Json,
             "label-studio" | "label_studio" => ExportFormat::LabelStudio,
+            "jsonl" => ExportFormat::Jsonl,
             "coco" => ExportFormat::Coco,
             "mot" => ExportFormat::Mot,
             "cvat" => ExportFormat::Cvat,
@@ -101,6 +104,7 @@ impl ExportFormat {
         match self {
             ExportFormat::Json => "json",
             ExportFormat::LabelStudio => "label-studio",
+            ExportFormat::Jsonl => "jsonl",
             ExportFormat::Coco => "coco",
             ExportFormat::Yolo(_) => "yolo",
             ExportFormat::Mot => "mot",
@@ -184,6 +188,7 @@ impl ExportOptions {
         match self.format {
             _ if self.is_archive() => "application/zip",
             ExportFormat::Conll2003 => "text/plain; charset=utf-8",
+            ExportFormat::Jsonl => "application/x-ndjson",
             _ => "application/json",
         }
     }
@@ -193,6 +198,7 @@ impl ExportOptions {
         let extension = match self.format {
             _ if self.is_archive() => "zip",
             ExportFormat::Conll2003 => "conll",
+            ExportFormat::Jsonl => "jsonl",
             _ => "json",
         };
         let format = match self.format {
@@ -298,6 +304,7 @@ impl Engine {
             }
             ExportFormat::Json
             | ExportFormat::LabelStudio
+            | ExportFormat::Jsonl
             | ExportFormat::Mot
             | ExportFormat::Cvat
             | ExportFormat::Conll2003 => Vec::new(),
@@ -605,6 +612,7 @@ impl Document {
         Ok(match writer_options.options.format {
             ExportFormat::Json => Document::Native(NativeWriter::new(out)?),
             ExportFormat::LabelStudio => Document::LabelStudio(LabelStudioWriter::new(out)?),
+            ExportFormat::Jsonl => Document::LabelStudio(LabelStudioWriter::lines(out)),
             ExportFormat::Coco => {
                 Document::Coco(CocoWriter::new(out, tempfile::tempfile()?, categories)?)
             }
@@ -755,6 +763,8 @@ fn write_export(
         (Some(split), ExportFormat::CvatImages) => format!("{}.xml", split.name()),
         (None, ExportFormat::Conll2003) => "annotations.conll".to_owned(),
         (Some(split), ExportFormat::Conll2003) => format!("{}.conll", split.name()),
+        (None, ExportFormat::Jsonl) => "tasks.jsonl".to_owned(),
+        (Some(split), ExportFormat::Jsonl) => format!("{}.jsonl", split.name()),
         (None, _) => format!("tasks.{extension}"),
         (Some(split), _) => format!("{}.{extension}", split.name()),
     };
@@ -1092,9 +1102,12 @@ fn convert_page(
         }
         // Label Studio's format writes results as stored (see
         // `StoredResult`); COCO and the label filter need them parsed.
-        let rewrite_masks = options.format == ExportFormat::LabelStudio && writer_options.has_masks;
-        let parse_results =
-            options.format != ExportFormat::LabelStudio || options.label.is_some() || rewrite_masks;
+        let label_studio = matches!(
+            options.format,
+            ExportFormat::LabelStudio | ExportFormat::Jsonl
+        );
+        let rewrite_masks = label_studio && writer_options.has_masks;
+        let parse_results = !label_studio || options.label.is_some() || rewrite_masks;
         let mut annotation_records = task_annotations
             .iter()
             .map(|row| annotation_record(row, parse_results))

@@ -93,26 +93,51 @@ pub struct StoredResult(pub String);
 pub struct LabelStudioWriter<W: Write> {
     out: BufWriter<W>,
     tasks: u64,
+    /// JSON Lines: one task per line, no array around them.
+    lines: bool,
 }
 
 impl<W: Write> LabelStudioWriter<W> {
     pub fn new(out: W) -> io::Result<Self> {
         let mut out = BufWriter::with_capacity(64 * 1024, out);
         out.write_all(b"[")?;
-        Ok(LabelStudioWriter { out, tasks: 0 })
+        Ok(LabelStudioWriter {
+            out,
+            tasks: 0,
+            lines: false,
+        })
+    }
+
+    /// The same tasks as JSON Lines (`jsonl`): one task object per line,
+    /// which Gloss's and Label Studio's JSONL imports read.
+    pub fn lines(out: W) -> Self {
+        LabelStudioWriter {
+            out: BufWriter::with_capacity(64 * 1024, out),
+            tasks: 0,
+            lines: true,
+        }
     }
 
     pub fn write_task(&mut self, task: &ExportTask) -> io::Result<()> {
-        let separator: &[u8] = if self.tasks == 0 { b"\n" } else { b",\n" };
+        let separator: &[u8] = match (self.lines, self.tasks) {
+            (true, _) => b"",
+            (false, 0) => b"\n",
+            (false, _) => b",\n",
+        };
         self.out.write_all(separator)?;
         serde_json::to_writer(&mut self.out, &TaskJson(task))?;
+        if self.lines {
+            self.out.write_all(b"\n")?;
+        }
         self.tasks += 1;
         Ok(())
     }
 
-    /// Closes the array and returns the underlying writer, flushed.
+    /// Closes the array (if any) and returns the underlying writer, flushed.
     pub fn finish(mut self) -> io::Result<W> {
-        self.out.write_all(b"\n]\n")?;
+        if !self.lines {
+            self.out.write_all(b"\n]\n")?;
+        }
         self.out
             .into_inner()
             .map_err(io::IntoInnerError::into_error)

@@ -190,6 +190,21 @@ async fn a_label_studio_export_imports_and_exports_back_unchanged() {
         let exported: Value = serde_json::from_slice(&bytes).unwrap();
         let exported = exported.as_array().unwrap();
         assert_eq!(exported.len(), 2, "{}", db.label);
+        // JSON Lines holds the same tasks, one per line.
+        let (status, headers, lines) = get_bytes(
+            &server,
+            &admin,
+            &format!("/api/v1/projects/{project}/export?format=jsonl"),
+        )
+        .await;
+        assert_eq!(status, 200, "{}", db.label);
+        assert_eq!(headers["content-type"], "application/x-ndjson");
+        let lines: Vec<Value> = String::from_utf8(lines)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert_eq!(&lines, exported, "{}", db.label);
         for (got, sent) in exported.iter().zip(source.as_array().unwrap()) {
             assert_eq!(got["data"], sent["data"], "{}", db.label);
             let sent_annotations = sent["annotations"].as_array().unwrap();

@@ -9,6 +9,7 @@ export async function render({ root, params }) {
   const format = h('select', { id: 'export-format' },
     h('option', { value: 'json' }, 'Gloss JSON (everything, lossless)'),
     h('option', { value: 'label-studio' }, 'Label Studio JSON'),
+    h('option', { value: 'jsonl' }, 'Label Studio tasks as JSON Lines'),
     h('option', { value: 'coco' }, 'COCO (zip with images)'),
     h('option', { value: 'yolo' }, 'YOLO, Ultralytics layout (zip with images)'),
     h('option', { value: 'voc' }, 'Pascal VOC (zip with images and masks)'),
@@ -84,7 +85,7 @@ export async function render({ root, params }) {
         replace(state, `${(received / 1024 / 1024).toFixed(1)} MB received`);
       }
       const type = response.headers.get('content-type') ?? 'application/octet-stream';
-      const extension = type.includes('zip') ? 'zip' : type.startsWith('text/plain') ? 'conll' : 'json';
+      const extension = type.includes('zip') ? 'zip' : type.startsWith('text/plain') ? 'conll' : type.includes('ndjson') ? 'jsonl' : 'json';
       const blob = new Blob(/** @type {BlobPart[]} */ (chunks), { type });
       const link = h('a', { href: URL.createObjectURL(blob), download: `${fileSafe(project.name)}-${format.value === 'yolo' ? `yolo-${task.value}` : format.value}.${extension}` });
       document.body.appendChild(link);
