@@ -494,35 +494,34 @@ fn track_shapes<'a>(
     frames: u64,
 ) -> TrackShapes<'a> {
     let last = track.frames_count.unwrap_or(frames).min(frames.max(1));
-    let mut outside: Vec<u64> = track
-        .sequence
-        .iter()
-        .filter(|key| !key.enabled && key.frame <= last)
-        .map(|key| key.frame)
-        .collect();
-    outside.sort_unstable();
+    let keys = track.sequence.iter().map(|k| (k.frame, k.enabled));
     TrackShapes {
         kind,
         label,
         shapes: track.shapes(last).collect(),
-        outside,
+        outside: outside_frames(keys, last),
     }
 }
 
 fn track_boxes<'a>(track: &VideoRectangleValue, label: &'a str, frames: u64) -> TrackBoxes<'a> {
     let last = track.frames_count.unwrap_or(frames).min(frames.max(1));
-    let mut outside: Vec<u64> = track
-        .sequence
-        .iter()
-        .filter(|key| !key.enabled && key.frame <= last)
-        .map(|key| key.frame)
-        .collect();
-    outside.sort_unstable();
+    let keys = track.sequence.iter().map(|k| (k.frame, k.enabled));
     TrackBoxes {
         label,
         boxes: track.boxes(last).collect(),
-        outside,
+        outside: outside_frames(keys, last),
     }
+}
+
+/// The frames up to `last` where a disabled keyframe sends the object
+/// outside, in order, from a track's `(frame, enabled)` keyframes.
+fn outside_frames(keys: impl Iterator<Item = (u64, bool)>, last: u64) -> Vec<u64> {
+    let mut outside: Vec<u64> = keys
+        .filter(|&(frame, enabled)| !enabled && frame <= last)
+        .map(|(frame, _)| frame)
+        .collect();
+    outside.sort_unstable();
+    outside
 }
 
 /// `[left, top, width, height]` in pixels of a box (its bounds when rotated).

@@ -131,6 +131,21 @@ impl Instance {
             .args(args)
     }
 
+    /// `gloss import --project PROJECT PATH`; returns what it printed.
+    async fn import_file(&self, project: &str, path: &Path) -> String {
+        self.gloss(&["import", "--project", project, path.to_str().unwrap()])
+            .ok()
+            .await
+    }
+
+    /// `gloss export --project PROJECT --format FORMAT --out PATH`.
+    async fn export_to(&self, project: &str, format: &str, path: &Path) {
+        self.gloss(&["export", "--project", project, "--format", format])
+            .args(&["--out", path.to_str().unwrap()])
+            .ok()
+            .await;
+    }
+
     /// `gloss project create` with `config`; returns the new project's id.
     async fn create_project(&self, name: &str, config: &str) -> String {
         let file = self.write(&format!("{name}.xml"), config);
@@ -807,10 +822,7 @@ async fn a_coco_file_round_trips_through_import_and_export_as_pycocotools_judges
             let label = gloss.label;
             let source = coco.write_into(&gloss.path("coco"));
             let project = gloss.create_project("animals", COCO_CONFIG).await;
-            let out = gloss
-                .gloss(&["import", "--project", &project, source.to_str().unwrap()])
-                .ok()
-                .await;
+            let out = gloss.import_file(&project, &source).await;
             // One task per image; one annotation per image with shapes.
             assert_imported(&out, (6, coco.annotated_images() as u64, 0, 6), label);
 
@@ -850,11 +862,7 @@ async fn a_coco_file_round_trips_through_import_and_export_as_pycocotools_judges
 
             // Into a zip: the same annotations.json and images.
             let zip_path = gloss.path("exported.zip");
-            gloss
-                .gloss(&["export", "--project", &project, "--format", "coco"])
-                .args(&["--out", zip_path.to_str().unwrap()])
-                .ok()
-                .await;
+            gloss.export_to(&project, "coco", &zip_path).await;
             let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap())
                 .unwrap_or_else(|err| panic!("{label}: the COCO export is not a zip: {err}"));
             let mut names: Vec<String> = archive
@@ -920,10 +928,7 @@ async fn a_coco_polygon_with_two_rings_exports_as_one_annotation() {
             let label = gloss.label;
             let source = coco.write_into(&gloss.path("coco"));
             let project = gloss.create_project("islands", COCO_CONFIG).await;
-            let out = gloss
-                .gloss(&["import", "--project", &project, source.to_str().unwrap()])
-                .ok()
-                .await;
+            let out = gloss.import_file(&project, &source).await;
             assert_imported(&out, (2, 2, 0, 2), label);
             let export = coco_export(&gloss, &project, "exported.json").await;
             judge_with_pycocotools(&source, &gloss.path("exported.json"), label).await;
@@ -1005,10 +1010,7 @@ async fn coco_keypoints_round_trip_with_an_oks_of_one() {
             let label = gloss.label;
             let source = coco.write_into(&gloss.path("coco"));
             let project = gloss.create_project("poses", POSE_CONFIG).await;
-            let out = gloss
-                .gloss(&["import", "--project", &project, source.to_str().unwrap()])
-                .ok()
-                .await;
+            let out = gloss.import_file(&project, &source).await;
             assert_imported(&out, (2, 2, 0, 2), label);
             let exported = gloss.path("exported.json");
             gloss
@@ -1128,10 +1130,7 @@ async fn coco_rle_masks_round_trip_pixel_for_pixel() {
             let label = gloss.label;
             let source = coco.write_into(&gloss.path("coco"));
             let project = gloss.create_project("masks", MASK_CONFIG).await;
-            let out = gloss
-                .gloss(&["import", "--project", &project, source.to_str().unwrap()])
-                .ok()
-                .await;
+            let out = gloss.import_file(&project, &source).await;
             assert_imported(&out, (2, 2, 0, 2), label);
             let exported = gloss.path("exported.json");
             gloss
@@ -1158,11 +1157,7 @@ async fn coco_rle_masks_round_trip_pixel_for_pixel() {
 
             // Label Studio gets its own RLE, which imports back to the same pixels.
             let studio = gloss.path("studio.json");
-            gloss
-                .gloss(&["export", "--project", &project, "--format", "label-studio"])
-                .args(&["--out", studio.to_str().unwrap()])
-                .ok()
-                .await;
+            gloss.export_to(&project, "label-studio", &studio).await;
             let tasks: Value = serde_json::from_slice(&std::fs::read(&studio).unwrap()).unwrap();
             let brushes: Vec<&Value> = tasks
                 .as_array()
@@ -1176,10 +1171,7 @@ async fn coco_rle_masks_round_trip_pixel_for_pixel() {
                 .iter()
                 .all(|b| b["value"]["format"] == "rle" && b["value"].get("counts").is_none()));
             let again = gloss.create_project("masks again", MASK_CONFIG).await;
-            gloss
-                .gloss(&["import", "--project", &again, studio.to_str().unwrap()])
-                .ok()
-                .await;
+            gloss.import_file(&again, &studio).await;
             let exported_again = gloss.path("exported-again.json");
             gloss
                 .gloss(&["export", "--project", &again, "--format", "coco"])
@@ -1224,25 +1216,15 @@ async fn masks_go_through_cvat_and_mask_png_pixel_for_pixel() {
             let label = gloss.label;
             let source = coco.write_into(&gloss.path("coco"));
             let project = gloss.create_project("masks", MASK_CONFIG).await;
-            gloss
-                .gloss(&["import", "--project", &project, source.to_str().unwrap()])
-                .ok()
-                .await;
+            gloss.import_file(&project, &source).await;
             let first = coco_export(&gloss, &project, "masks.json").await;
             assert_eq!(mask_segmentations(&first).len(), 3, "{label}");
 
             // CVAT for images: <mask>s, read back into the BrushLabels control.
             let zip = gloss.path("cvat.zip");
-            gloss
-                .gloss(&["export", "--project", &project, "--format", "cvat"])
-                .args(&["--out", zip.to_str().unwrap()])
-                .ok()
-                .await;
+            gloss.export_to(&project, "cvat", &zip).await;
             let from_cvat = gloss.create_project("from cvat", MASK_CONFIG).await;
-            let out = gloss
-                .gloss(&["import", "--project", &from_cvat, zip.to_str().unwrap()])
-                .ok()
-                .await;
+            let out = gloss.import_file(&from_cvat, &zip).await;
             assert_imported(&out, (2, 2, 0, 2), label);
             let second = coco_export(&gloss, &from_cvat, "from-cvat.json").await;
             assert_eq!(
@@ -1260,10 +1242,7 @@ async fn masks_go_through_cvat_and_mask_png_pixel_for_pixel() {
                 .ok()
                 .await;
             let from_png = gloss.create_project("from mask-png", MASK_CONFIG).await;
-            let out = gloss
-                .gloss(&["import", "--project", &from_png, folder.to_str().unwrap()])
-                .ok()
-                .await;
+            let out = gloss.import_file(&from_png, &folder).await;
             assert_imported(&out, (2, 2, 0, 2), label);
             let again = gloss.path("masks-again");
             gloss
@@ -1350,10 +1329,7 @@ async fn yolo_exports_import_back_to_the_same_shapes() {
             let label = gloss.label;
             let source = coco.write_into(&gloss.path("coco"));
             let project = gloss.create_project("animals", COCO_CONFIG).await;
-            gloss
-                .gloss(&["import", "--project", &project, source.to_str().unwrap()])
-                .ok()
-                .await;
+            gloss.import_file(&project, &source).await;
 
             // segment, into a folder: polygons stay polygons, boxes become 4-corner ones.
             let folder = gloss.path("yolo-segment");
@@ -1382,10 +1358,7 @@ async fn yolo_exports_import_back_to_the_same_shapes() {
                 ""
             );
             let again = gloss.create_project("segments", COCO_CONFIG).await;
-            let out = gloss
-                .gloss(&["import", "--project", &again, folder.to_str().unwrap()])
-                .ok()
-                .await;
+            let out = gloss.import_file(&again, &folder).await;
             assert_imported(&out, (6, 5, 0, 6), label);
             let export = coco_export(&gloss, &again, "segments.json").await;
             assert_coco_matches(&coco.json, &export, label);
@@ -1406,10 +1379,7 @@ async fn yolo_exports_import_back_to_the_same_shapes() {
                 .ok()
                 .await;
             let boxes_only = gloss.create_project("boxes", COCO_CONFIG).await;
-            gloss
-                .gloss(&["import", "--project", &boxes_only, zip.to_str().unwrap()])
-                .ok()
-                .await;
+            gloss.import_file(&boxes_only, &zip).await;
             let export = coco_export(&gloss, &boxes_only, "boxes.json").await;
             assert_same_boxes(&coco.json, &export, label);
         }
@@ -1425,23 +1395,13 @@ async fn voc_and_cvat_exports_import_back_to_the_same_shapes() {
             let label = gloss.label;
             let source = coco.write_into(&gloss.path("coco"));
             let project = gloss.create_project("animals", COCO_CONFIG).await;
-            gloss
-                .gloss(&["import", "--project", &project, source.to_str().unwrap()])
-                .ok()
-                .await;
+            gloss.import_file(&project, &source).await;
 
             // CVAT for images, as a zip: boxes and polygons come back as they were.
             let zip = gloss.path("cvat.zip");
-            gloss
-                .gloss(&["export", "--project", &project, "--format", "cvat"])
-                .args(&["--out", zip.to_str().unwrap()])
-                .ok()
-                .await;
+            gloss.export_to(&project, "cvat", &zip).await;
             let again = gloss.create_project("from cvat", COCO_CONFIG).await;
-            let out = gloss
-                .gloss(&["import", "--project", &again, zip.to_str().unwrap()])
-                .ok()
-                .await;
+            let out = gloss.import_file(&again, &zip).await;
             assert_imported(&out, (6, 5, 0, 6), label);
             let export = coco_export(&gloss, &again, "from-cvat.json").await;
             assert_coco_matches(&coco.json, &export, label);
@@ -1481,10 +1441,7 @@ async fn voc_and_cvat_exports_import_back_to_the_same_shapes() {
                 .await;
             assert!(folder.join("JPEGImages/street.png").is_file(), "{label}");
             let boxes_only = gloss.create_project("from voc", COCO_CONFIG).await;
-            gloss
-                .gloss(&["import", "--project", &boxes_only, folder.to_str().unwrap()])
-                .ok()
-                .await;
+            gloss.import_file(&boxes_only, &folder).await;
             let export = coco_export(&gloss, &boxes_only, "from-voc.json").await;
             assert_same_boxes(&coco.json, &export, label);
         }
@@ -2007,9 +1964,7 @@ async fn a_label_studio_export_file_round_trips_through_the_command_line() {
             assert_imported(&out, (3, 3, 4, 3), label);
             let exported_file = gloss.path("again.json");
             gloss
-                .gloss(&["export", "--project", &project, "--format", "label-studio"])
-                .args(&["--out", exported_file.to_str().unwrap()])
-                .ok()
+                .export_to(&project, "label-studio", &exported_file)
                 .await;
             let exported: Value =
                 serde_json::from_slice(&std::fs::read(&exported_file).unwrap()).unwrap();
@@ -2213,10 +2168,7 @@ async fn a_conll_export_says_which_spans_it_could_not_hold() {
                 {"id": "c", "from_name": "ner", "to_name": "text", "type": "labels", "value": {"start": 19, "end": 20, "labels": ["ORG"]}}
             ]}]}]);
             let source = instance.write("ner.json", tasks.to_string());
-            instance
-                .gloss(&["import", "--project", &project, source.to_str().unwrap()])
-                .ok()
-                .await;
+            instance.import_file(&project, &source).await;
             let out = instance
                 .gloss(&["export", "--project", &project, "--format", "conll2003"])
                 .run()
