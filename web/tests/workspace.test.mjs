@@ -1089,6 +1089,38 @@ test('a Label Studio rle mask reads, draws and round-trips untouched; painted, i
   assert.deepEqual(await result(), initial, 'undone: as it came again');
 });
 
+test('ratings: stars for the whole image and for the selected region, set, changed and cleared', async () => {
+  await make(config([
+    control('RectangleLabels', 'label', [label('Car')]),
+    control('Rating', 'quality', [], { attributes: { maxRating: '4' } }),
+    control('Rating', 'sharpness', [], { per_region: true }),
+  ]));
+  const stars = page.locator('[data-control=quality] .gl-star');
+  assert.equal(await stars.count(), 4);
+  await stars.nth(2).click();
+  let items = await result();
+  assert.deepEqual(items.map((i) => [i.from_name, i.type, i.value]), [['quality', 'rating', { rating: 3 }]]);
+  assert.deepEqual(await page.$$eval('[data-control=quality] .gl-star', (b) => b.map((s) => s.classList.contains('gl-on'))), [true, true, true, false]);
+  await stars.nth(0).click();
+  assert.deepEqual((await result())[0].value, { rating: 1 });
+  // The star already set clears the rating.
+  await stars.nth(0).click();
+  assert.deepEqual(await result(), []);
+  // A per-region rating: under the region list, for the selected box.
+  const box = await drawBox([40, 40], [140, 120]);
+  const regional = page.locator('.gl-attributes [data-control=sharpness] .gl-star');
+  assert.equal(await regional.count(), 5, 'maxRating is 5 by default');
+  await regional.nth(4).click();
+  items = await result();
+  const region = items.find((i) => i.type === 'rectanglelabels');
+  const rating = items.find((i) => i.type === 'rating');
+  assert.equal(rating.id, region.id, 'the rating shares the region id');
+  assert.equal(rating.value.rating, 5);
+  close(rating.value.x, box.x, 'the region\'s place in the rating');
+  await page.keyboard.press('Control+z');
+  assert.equal((await result()).filter((i) => i.type === 'rating').length, 0, 'undone');
+});
+
 test('no errors or CSP violations on the page', () => {
   assert.deepEqual(pageErrors, []);
 });

@@ -247,6 +247,7 @@ fn check_value(
         }
         ResultValue::Brush(v) => check_brush(v, problems),
         ResultValue::Number(v) => check_number(control, v.number, problems),
+        ResultValue::Rating(v) => check_rating(control, v.rating, problems),
         ResultValue::VideoRectangle(v) => check_track(v, problems),
         ResultValue::VideoPolygon(v) => {
             check_shape_track(control, v, TrackedShape::Polygon, problems)
@@ -637,6 +638,22 @@ fn check_brush(brush: &BrushValue, problems: &mut Problems) {
 }
 
 /// A number must be finite and inside the control's `min` and `max`.
+/// A rating: a whole number from 1 to the control's `maxRating` (5 by
+/// default, as in Label Studio).
+fn check_rating(control: &ControlTag, rating: f64, problems: &mut Problems) {
+    let most = control.max_rating();
+    if rating.fract() != 0.0 || rating < 1.0 || rating > f64::from(most) {
+        problems.add(
+            "out_of_range",
+            "value.rating",
+            format!(
+                "rating is {rating}; control \"{}\" takes a whole number from 1 to {most}",
+                control.name
+            ),
+        );
+    }
+}
+
 fn check_number(control: &ControlTag, number: f64, problems: &mut Problems) {
     if !number.is_finite() {
         problems.add(

@@ -90,6 +90,9 @@ pub enum ControlKind {
     Brush,
     /// `<Number>`: a number for an object or, with `perRegion`, a region.
     Number,
+    /// `<Rating>`: 1 to `maxRating` (5 by default) stars for an object or,
+    /// with `perRegion`, a region.
+    Rating,
     /// `<VideoRectangle>`: box tracks on a video, keyframe by keyframe; their
     /// labels come from a `<Labels>` control on the same video.
     VideoRectangle,
@@ -110,7 +113,7 @@ pub enum ControlKind {
 }
 
 /// Every control kind, for lookups by tag or result type.
-pub(crate) const CONTROL_KINDS: [ControlKind; 22] = [
+pub(crate) const CONTROL_KINDS: [ControlKind; 23] = [
     ControlKind::RectangleLabels,
     ControlKind::PolygonLabels,
     ControlKind::Labels,
@@ -127,6 +130,7 @@ pub(crate) const CONTROL_KINDS: [ControlKind; 22] = [
     ControlKind::BrushLabels,
     ControlKind::Brush,
     ControlKind::Number,
+    ControlKind::Rating,
     ControlKind::VideoRectangle,
     ControlKind::TimelineLabels,
     ControlKind::VideoPolygon,
@@ -155,6 +159,7 @@ impl ControlKind {
             ControlKind::BrushLabels => "BrushLabels",
             ControlKind::Brush => "Brush",
             ControlKind::Number => "Number",
+            ControlKind::Rating => "Rating",
             ControlKind::VideoRectangle => "VideoRectangle",
             ControlKind::TimelineLabels => "TimelineLabels",
             ControlKind::VideoPolygon => "VideoPolygon",
@@ -183,6 +188,7 @@ impl ControlKind {
             ControlKind::BrushLabels => "brushlabels",
             ControlKind::Brush => "brush",
             ControlKind::Number => "number",
+            ControlKind::Rating => "rating",
             ControlKind::VideoRectangle => "videorectangle",
             ControlKind::TimelineLabels => "timelinelabels",
             ControlKind::VideoPolygon => "videopolygon",
@@ -217,9 +223,10 @@ impl ControlKind {
             | ControlKind::TimelineLabels => &[ObjectKind::Video],
             // `Labels` on a `Video` labels the tracks of a `VideoRectangle`.
             ControlKind::Labels => &[ObjectKind::Image, ObjectKind::Text, ObjectKind::Video],
-            ControlKind::Choices | ControlKind::TextArea | ControlKind::Number => {
-                &[ObjectKind::Image, ObjectKind::Text, ObjectKind::Video]
-            }
+            ControlKind::Choices
+            | ControlKind::TextArea
+            | ControlKind::Number
+            | ControlKind::Rating => &[ObjectKind::Image, ObjectKind::Text, ObjectKind::Video],
         }
     }
 
@@ -245,6 +252,7 @@ impl ControlKind {
             | ControlKind::PolyLine
             | ControlKind::Brush
             | ControlKind::Number
+            | ControlKind::Rating
             | ControlKind::VideoRectangle
             | ControlKind::VideoPolygon
             | ControlKind::VideoPolyLine
@@ -306,6 +314,16 @@ pub struct ControlTag {
 }
 
 impl ControlTag {
+    /// A `Rating`'s highest rating: its `maxRating`, 5 when absent or not a
+    /// whole number from 1.
+    pub fn max_rating(&self) -> u32 {
+        self.attributes
+            .get("maxRating")
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|&n| n >= 1)
+            .unwrap_or(5)
+    }
+
     /// Whether a result may carry `value` as a label or choice: it matches
     /// an option's `value` or `alias`, or options come from task data.
     pub fn allows_label(&self, value: &str) -> bool {

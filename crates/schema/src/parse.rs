@@ -37,7 +37,6 @@ const OTHER_CONTROL_TAGS: &[&str] = &[
     "pairwise",
     "paragraphlabels",
     "ranker",
-    "rating",
     "relations",
     "taxonomy",
     "timeserieslabels",
@@ -923,6 +922,23 @@ impl Reader<'_> {
             }
         }
         for control in &self.config.controls {
+            let bad_max_rating = control.kind == ControlKind::Rating
+                && control
+                    .attributes
+                    .get("maxRating")
+                    .is_some_and(|v| v.trim().parse::<u32>().map_or(true, |n| n == 0));
+            if bad_max_rating {
+                found.push((
+                    "bad_attribute_value",
+                    Severity::Error,
+                    control.line,
+                    control.column,
+                    format!(
+                        "<Rating name=\"{}\"> attribute maxRating: must be a whole number from 1",
+                        control.name
+                    ),
+                ));
+            }
             if control.kind == ControlKind::VideoKeyPointLabels && control.skeleton.is_none() {
                 found.push((
                     "missing_skeleton",

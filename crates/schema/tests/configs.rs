@@ -262,7 +262,7 @@ fn unsupported_tags_warn_and_are_kept() {
   <BitmapMaskLabels name="kp" toName="image">
     <Label value="Nose"/>
   </BitmapMaskLabels>
-  <Rating name="rating" toName="image" maxRating="5"/>
+  <Ranker name="ranking" toName="image"/>
   <Audio name="audio" value="$audio"/>
 </View>"#;
     let (config, diagnostics) = parse(text);
@@ -278,7 +278,7 @@ fn unsupported_tags_warn_and_are_kept() {
     assert!(!has_errors(&diagnostics));
     assert_eq!(config.unsupported.len(), 3);
     assert_eq!(config.unsupported[0].tag, "BitmapMaskLabels");
-    assert_eq!(config.unsupported_tag("rating").map(|u| u.line), Some(7));
+    assert_eq!(config.unsupported_tag("ranking").map(|u| u.line), Some(7));
     assert!(
         matches!(&config.layout[2], Node::Unsupported { tag, .. } if tag == "BitmapMaskLabels")
     );

@@ -656,3 +656,44 @@ fn mask_track_results() {
     ];
     run(&config, cases);
 }
+
+#[test]
+fn rating_results() {
+    let config = config(
+        r#"<View><Text name="text" value="$text"/>
+  <Rating name="quality" toName="text" maxRating="4"/>
+  <Rating name="stars" toName="text"/></View>"#,
+    );
+    let rating = |from: &str, value: Value| json!({"id": "r", "from_name": from, "to_name": "text", "type": "rating", "value": {"rating": value}});
+    let cases: Vec<Case> = vec![
+        ("four of four", rating("quality", json!(4)), vec![]),
+        (
+            "five of the default five",
+            rating("stars", json!(5)),
+            vec![],
+        ),
+        (
+            "five of four",
+            rating("quality", json!(5)),
+            vec![("out_of_range", "value.rating")],
+        ),
+        (
+            "a half star",
+            rating("stars", json!(2.5)),
+            vec![("out_of_range", "value.rating")],
+        ),
+        (
+            "none",
+            rating("stars", json!(0)),
+            vec![("out_of_range", "value.rating")],
+        ),
+    ];
+    run(&config, cases);
+    let (_, problems) = gloss_schema::parse(
+        r#"<View><Text name="t" value="$t"/><Rating name="r" toName="t" maxRating="lots"/></View>"#,
+    );
+    assert!(
+        problems.iter().any(|p| p.code == "bad_attribute_value"),
+        "{problems:?}"
+    );
+}

@@ -77,6 +77,8 @@ pub enum ResultValue {
     Brush(BrushValue),
     /// `number`: a number given to an object or a region.
     Number(NumberValue),
+    /// `rating`: a rating (1 to the control's `maxRating`) of an object or a region.
+    Rating(RatingValue),
     /// `videorectangle`: a box track on a video, keyframe by keyframe.
     VideoRectangle(VideoRectangleValue),
     /// `timelinelabels`: labelled ranges of a video's frames.
@@ -329,6 +331,17 @@ pub struct NumberValue {
     /// The number given.
     #[serde(serialize_with = "js_number::f64")]
     pub number: f64,
+    /// Keys Label Studio adds (per-region results carry the region's shape).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Value of a `rating` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RatingValue {
+    /// The rating given: a whole number from 1 to the control's `maxRating`.
+    #[serde(serialize_with = "js_number::f64")]
+    pub rating: f64,
     /// Keys Label Studio adds (per-region results carry the region's shape).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -757,6 +770,7 @@ impl ResultValue {
             }
             "brush" => typed(&value).map(ResultValue::Brush),
             "number" => typed(&value).map(ResultValue::Number),
+            "rating" => typed(&value).map(ResultValue::Rating),
             "videorectangle" => typed(&value).map(ResultValue::VideoRectangle),
             "timelinelabels" => typed(&value).map(ResultValue::TimelineLabels),
             "videopolygon" => typed(&value).map(ResultValue::VideoPolygon),
@@ -787,6 +801,7 @@ impl ResultValue {
             ResultValue::BrushLabels(_) => "brushlabels",
             ResultValue::Brush(_) => "brush",
             ResultValue::Number(_) => "number",
+            ResultValue::Rating(_) => "rating",
             ResultValue::VideoRectangle(_) => "videorectangle",
             ResultValue::TimelineLabels(_) => "timelinelabels",
             ResultValue::VideoPolygon(_) => "videopolygon",
@@ -821,6 +836,7 @@ impl ResultValue {
             ResultValue::BrushLabels(v) => v.to_json(self.type_name()),
             ResultValue::Brush(v) => json(v),
             ResultValue::Number(v) => json(v),
+            ResultValue::Rating(v) => json(v),
             ResultValue::VideoRectangle(v) => json(v),
             ResultValue::TimelineLabels(v) => json(v),
             ResultValue::VideoPolygon(v)
@@ -846,6 +862,7 @@ impl ResultValue {
             ResultValue::PolyLine(v) => map.serialize_entry("value", v),
             ResultValue::Brush(v) => map.serialize_entry("value", v),
             ResultValue::Number(v) => map.serialize_entry("value", v),
+            ResultValue::Rating(v) => map.serialize_entry("value", v),
             ResultValue::VideoRectangle(v) => map.serialize_entry("value", v),
             ResultValue::TimelineLabels(v) => map.serialize_entry("value", v),
             ResultValue::VideoPolygon(v)

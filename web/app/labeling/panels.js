@@ -30,6 +30,8 @@ import { el, button, iconButton } from './dom.js';
  *   setText: (control: ControlTag, text: string) => void,
  *   numberOf: (control: ControlTag) => {number: number | null} | null,
  *   setNumber: (control: ControlTag, number: number | null) => void,
+ *   ratingOf: (control: ControlTag) => {rating: number | null} | null,
+ *   setRating: (control: ControlTag, rating: number | null) => void,
  *   jointStatus: (control: ControlTag) => {next: string | null, done: Set<string>} | null,
  *   describeRegion: (region: Region) => string,
  *   attributeRegion: () => Region | null,
@@ -231,6 +233,33 @@ export function numberPanel(control, host) {
   });
   input.addEventListener('blur', panel.update);
   return panel;
+}
+
+/**
+ * A `Rating` control: 1 to `maxRating` (5 by default) stars per object (or
+ * per region). A click on a star sets the rating; on the star already set,
+ * clears it. The stars are buttons: Tab reaches them, Enter or Space sets.
+ * @param {ControlTag} control @param {PanelHost} host
+ * @returns {Panel}
+ */
+export function ratingPanel(control, host) {
+  const most = Math.max(1, Math.floor(Number(control.attributes.maxRating)) || 5);
+  const stars = Array.from({ length: most }, (_, i) => {
+    const star = el('button', { type: 'button', class: 'gl-star', 'aria-label': `${i + 1} of ${most}`, 'aria-pressed': 'false', disabled: host.readOnly }, ['★']);
+    star.addEventListener('click', () => {
+      const current = host.ratingOf(control)?.rating ?? null;
+      host.setRating(control, current === i + 1 ? null : i + 1);
+    });
+    return star;
+  });
+  const row = el('div', { class: 'gl-stars', role: 'group', 'aria-label': control.name }, stars);
+  return fieldPanel(control, 'gl-rating-panel', 'Select a region to rate it.', row, () => host.ratingOf(control), ({ rating }) => {
+    stars.forEach((star, i) => {
+      const on = rating !== null && i < rating;
+      star.classList.toggle('gl-on', on);
+      star.setAttribute('aria-pressed', String(rating === i + 1));
+    });
+  });
 }
 
 /**

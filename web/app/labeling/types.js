@@ -7,7 +7,7 @@
  */
 
 /**
- * @typedef {'RectangleLabels' | 'PolygonLabels' | 'Labels' | 'Choices' | 'TextArea' | 'Rectangle' | 'Polygon'
+ * @typedef {'RectangleLabels' | 'PolygonLabels' | 'Labels' | 'Choices' | 'TextArea' | 'Rating' | 'Rectangle' | 'Polygon'
  *   | 'KeyPointLabels' | 'KeyPoint' | 'EllipseLabels' | 'Ellipse' | 'PolyLineLabels' | 'PolyLine'
  *   | 'BrushLabels' | 'Brush' | 'Number' | 'VideoRectangle' | 'VideoPolygon' | 'VideoPolyLine' | 'VideoKeyPointLabels' | 'VideoBrush'
  *   | 'TimelineLabels'} ControlKind

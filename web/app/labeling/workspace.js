@@ -21,7 +21,7 @@
 import { imageLevels, preloadImage } from './image-cache.js';
 import { ImageEditor, renderStats } from './editor.js';
 import { readResult, writeResult, writeRegion, History, changed, newId, toolOf, SHAPE_CONTROLS, CONTROL_RESULT_TYPE } from './model.js';
-import { labelsPanel, choicesPanel, textAreaPanel, numberPanel, regionList, regionAttributes, keymapOverlay, FILTER_THRESHOLD } from './panels.js';
+import { labelsPanel, choicesPanel, textAreaPanel, numberPanel, ratingPanel, regionList, regionAttributes, keymapOverlay, FILTER_THRESHOLD } from './panels.js';
 import { keyName, keyLabel, assignHotkeys } from './keymap.js';
 import { el, button } from './dom.js';
 import { clamp, regionBounds } from './geometry.js';
@@ -84,7 +84,7 @@ const TOOLS = /** @type {[Tool, string, string][]} */ ([
 const KIND_NAMES = { rect: 'box', polygon: 'polygon', ellipse: 'ellipse', polyline: 'polyline', point: 'point', skeleton: 'skeleton', mask: 'mask', track: 'track' };
 
 /** The result type of the controls that give a value: to the object, or with `perRegion` to the selected region. */
-const VALUE_TYPES = /** @type {Record<string, string>} */ ({ Choices: 'choices', TextArea: 'textarea', Number: 'number' });
+const VALUE_TYPES = /** @type {Record<string, string>} */ ({ Choices: 'choices', TextArea: 'textarea', Number: 'number', Rating: 'rating' });
 
 /** Colours for labels without a `background`, distinct on a light theme. */
 const PALETTE = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#9a6324', '#469990', '#800000', '#808000', '#000075'];
@@ -496,6 +496,22 @@ export async function createWorkspace(host, options) {
     setControlValue(control, number === null ? null : { number }, `number:${control.name}:${place?.region?.id ?? ''}`);
   };
 
+  /**
+   * A Rating control's value: null when it has no place, else the rating
+   * or null when none is set.
+   * @param {ControlTag} control
+   * @returns {{rating: number | null} | null}
+   */
+  const ratingOf = (control) => {
+    const place = controlItem(control);
+    if (!place) return null;
+    const rating = place.item?.value?.rating;
+    return { rating: typeof rating === 'number' && Number.isFinite(rating) ? rating : null };
+  };
+
+  /** @param {ControlTag} control @param {number | null} rating */
+  const setRating = (control, rating) => setControlValue(control, rating === null ? null : { rating }, null);
+
   /** A region as the list and the attributes panel name it. @param {Region} region */
   const describeRegion = (region) => {
     if (region.kind === 'track') return `${region.labels.join(', ') || '(no label)'} · track (${region.track?.sequence.length ?? 0} keyframes)`;
@@ -774,6 +790,8 @@ export async function createWorkspace(host, options) {
     setText,
     numberOf,
     setNumber,
+    ratingOf,
+    setRating,
     jointStatus,
     describeRegion,
     attributeRegion,
@@ -828,6 +846,7 @@ export async function createWorkspace(host, options) {
     if (control.kind === 'Choices') return choicesPanel(control, panelHost);
     if (control.kind === 'TextArea') return textAreaPanel(control, panelHost);
     if (control.kind === 'Number') return numberPanel(control, panelHost);
+    if (control.kind === 'Rating') return ratingPanel(control, panelHost);
     return null;
   };
 
