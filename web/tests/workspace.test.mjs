@@ -1121,6 +1121,29 @@ test('ratings: stars for the whole image and for the selected region, set, chang
   assert.equal((await result()).filter((i) => i.type === 'rating').length, 0, 'undone');
 });
 
+test('taxonomy: nested choices picked by path, leaves only, searched', async () => {
+  const choice = (value, path = []) => label(value, { path });
+  await make(config([
+    control('Taxonomy', 'kind', [
+      choice('Bacteria'), choice('Cyanobacteria', ['Bacteria']), choice('Other', ['Bacteria']),
+      choice('Archaea'), choice('Other', ['Archaea']),
+    ], { attributes: { leafsOnly: 'true' } }),
+  ]));
+  const box = (path) => page.locator(`[data-control=kind] li[data-path="${path}"] input`).first();
+  assert.equal(await box('Bacteria').isDisabled(), true, 'a branch, with leaves only');
+  await box('Bacteria / Cyanobacteria').click();
+  await box('Archaea / Other').click();
+  assert.deepEqual((await result()).map((i) => [i.type, i.value]), [['taxonomy', { taxonomy: [['Bacteria', 'Cyanobacteria'], ['Archaea', 'Other']] }]]);
+  assert.equal(await box('Archaea / Other').isChecked(), true);
+  assert.equal(await box('Bacteria / Other').isChecked(), false, 'the same name under another branch is another choice');
+  await box('Bacteria / Cyanobacteria').click();
+  assert.deepEqual((await result())[0].value, { taxonomy: [['Archaea', 'Other']] });
+  // The search shows the matches and the branches above them.
+  await page.fill('[data-control=kind] input[type=search]', 'cyano');
+  const shown = await page.$$eval('[data-control=kind] li', (items) => items.filter((i) => !i.closest('[hidden]')).map((i) => i.dataset.path));
+  assert.deepEqual(shown, ['Bacteria', 'Bacteria / Cyanobacteria']);
+});
+
 test('no errors or CSP violations on the page', () => {
   assert.deepEqual(pageErrors, []);
 });

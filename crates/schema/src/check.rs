@@ -248,6 +248,7 @@ fn check_value(
         ResultValue::Brush(v) => check_brush(v, problems),
         ResultValue::Number(v) => check_number(control, v.number, problems),
         ResultValue::Rating(v) => check_rating(control, v.rating, problems),
+        ResultValue::Taxonomy(v) => check_taxonomy(control, &v.taxonomy, problems),
         ResultValue::VideoRectangle(v) => check_track(v, problems),
         ResultValue::VideoPolygon(v) => {
             check_shape_track(control, v, TrackedShape::Polygon, problems)
@@ -638,6 +639,57 @@ fn check_brush(brush: &BrushValue, problems: &mut Problems) {
 }
 
 /// A number must be finite and inside the control's `min` and `max`.
+/// Taxonomy picks: each a path of choices from the top, one level a step;
+/// with `leafsOnly="true"`, ending at a choice without children.
+fn check_taxonomy(control: &ControlTag, paths: &[Vec<String>], problems: &mut Problems) {
+    let leafs_only = control.attributes.get("leafsOnly").map(String::as_str) == Some("true");
+    for (index, path) in paths.iter().enumerate() {
+        let Some((last, parents)) = path.split_last() else {
+            problems.add(
+                "bad_path",
+                format!("value.taxonomy[{index}]"),
+                "a pick is a path of at least one choice".into(),
+            );
+            continue;
+        };
+        // Options from task data are unknown here.
+        if control.labels_from.is_some() {
+            continue;
+        }
+        let exists = control
+            .labels
+            .iter()
+            .any(|l| l.path == parents && (&l.value == last || l.alias.as_ref() == Some(last)));
+        if !exists {
+            problems.add(
+                "unknown_label",
+                format!("value.taxonomy[{index}]"),
+                format!(
+                    "{} is not a path of choices of control \"{}\"",
+                    path.join(" / "),
+                    control.name
+                ),
+            );
+            continue;
+        }
+        let has_children = control
+            .labels
+            .iter()
+            .any(|l| l.path.len() == path.len() && l.path == *path);
+        if leafs_only && has_children {
+            problems.add(
+                "not_a_leaf",
+                format!("value.taxonomy[{index}]"),
+                format!(
+                    "{} has choices below it; control \"{}\" takes leaves only (leafsOnly)",
+                    path.join(" / "),
+                    control.name
+                ),
+            );
+        }
+    }
+}
+
 /// A rating: a whole number from 1 to the control's `maxRating` (5 by
 /// default, as in Label Studio).
 fn check_rating(control: &ControlTag, rating: f64, problems: &mut Problems) {

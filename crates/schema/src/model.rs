@@ -93,6 +93,8 @@ pub enum ControlKind {
     /// `<Rating>`: 1 to `maxRating` (5 by default) stars for an object or,
     /// with `perRegion`, a region.
     Rating,
+    /// `<Taxonomy>`: nested `<Choice>`s; a result picks paths through them.
+    Taxonomy,
     /// `<VideoRectangle>`: box tracks on a video, keyframe by keyframe; their
     /// labels come from a `<Labels>` control on the same video.
     VideoRectangle,
@@ -113,7 +115,7 @@ pub enum ControlKind {
 }
 
 /// Every control kind, for lookups by tag or result type.
-pub(crate) const CONTROL_KINDS: [ControlKind; 23] = [
+pub(crate) const CONTROL_KINDS: [ControlKind; 24] = [
     ControlKind::RectangleLabels,
     ControlKind::PolygonLabels,
     ControlKind::Labels,
@@ -131,6 +133,7 @@ pub(crate) const CONTROL_KINDS: [ControlKind; 23] = [
     ControlKind::Brush,
     ControlKind::Number,
     ControlKind::Rating,
+    ControlKind::Taxonomy,
     ControlKind::VideoRectangle,
     ControlKind::TimelineLabels,
     ControlKind::VideoPolygon,
@@ -160,6 +163,7 @@ impl ControlKind {
             ControlKind::Brush => "Brush",
             ControlKind::Number => "Number",
             ControlKind::Rating => "Rating",
+            ControlKind::Taxonomy => "Taxonomy",
             ControlKind::VideoRectangle => "VideoRectangle",
             ControlKind::TimelineLabels => "TimelineLabels",
             ControlKind::VideoPolygon => "VideoPolygon",
@@ -189,6 +193,7 @@ impl ControlKind {
             ControlKind::Brush => "brush",
             ControlKind::Number => "number",
             ControlKind::Rating => "rating",
+            ControlKind::Taxonomy => "taxonomy",
             ControlKind::VideoRectangle => "videorectangle",
             ControlKind::TimelineLabels => "timelinelabels",
             ControlKind::VideoPolygon => "videopolygon",
@@ -226,7 +231,8 @@ impl ControlKind {
             ControlKind::Choices
             | ControlKind::TextArea
             | ControlKind::Number
-            | ControlKind::Rating => &[ObjectKind::Image, ObjectKind::Text, ObjectKind::Video],
+            | ControlKind::Rating
+            | ControlKind::Taxonomy => &[ObjectKind::Image, ObjectKind::Text, ObjectKind::Video],
         }
     }
 
@@ -243,7 +249,7 @@ impl ControlKind {
             | ControlKind::BrushLabels
             | ControlKind::VideoKeyPointLabels
             | ControlKind::TimelineLabels => Some("Label"),
-            ControlKind::Choices => Some("Choice"),
+            ControlKind::Choices | ControlKind::Taxonomy => Some("Choice"),
             ControlKind::TextArea
             | ControlKind::Rectangle
             | ControlKind::Polygon
@@ -377,6 +383,10 @@ pub struct LabelDef {
     pub line: u32,
     /// 1-based column of the tag in the config.
     pub column: u32,
+    /// A `Taxonomy` choice's ancestors, outermost first (empty at the top,
+    /// and for every other control's options).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub path: Vec<String>,
 }
 
 /// A Label Studio tag that Gloss does not support yet, kept so that configs

@@ -38,7 +38,6 @@ const OTHER_CONTROL_TAGS: &[&str] = &[
     "paragraphlabels",
     "ranker",
     "relations",
-    "taxonomy",
     "timeserieslabels",
     "vector",
     "vectorlabels",
@@ -98,6 +97,7 @@ pub fn parse(text: &str) -> (LabelConfig, Vec<Diagnostic>) {
         has_option_tags: Vec::new(),
         names: Vec::new(),
         too_deep: false,
+        option_path: Vec::new(),
     };
     let root = doc.root_element();
     if tag_of(root) == "view" {
@@ -220,6 +220,8 @@ struct Reader<'t> {
     names: Vec<Named>,
     /// Whether `too_deep` was reported, so it is reported once.
     too_deep: bool,
+    /// The `<Choice>`s around the one being read (a taxonomy's path).
+    option_path: Vec<String>,
 }
 
 impl Reader<'_> {
@@ -480,17 +482,25 @@ impl Reader<'_> {
             }
         };
         let (line, column) = text_pos(self.text, node.range().start);
+        let taxonomy = self.config.controls[index].kind == ControlKind::Taxonomy;
         let def = LabelDef {
-            value,
+            value: value.clone(),
             background: self.attr(node, "background").map(|a| a.value.to_owned()),
             hotkey: self.attr(node, "hotkey").map(|a| a.value.to_owned()),
             alias: self.attr(node, "alias").map(|a| a.value.to_owned()),
             line,
             column,
+            path: if taxonomy {
+                self.option_path.clone()
+            } else {
+                Vec::new()
+            },
         };
         self.config.controls[index].labels.push(def);
         // Label Studio nests <Choice>s for hierarchical choices.
+        self.option_path.push(value);
         self.children(node, owner);
+        self.option_path.pop();
     }
 
     /// A `<Skeleton>` inside `<KeyPointLabels>` (Gloss's extension, see
@@ -885,9 +895,11 @@ impl Reader<'_> {
                     ),
                 ));
             }
-            let mut values: BTreeMap<&str, u32> = BTreeMap::new();
+            let mut values: BTreeMap<(&[String], &str), u32> = BTreeMap::new();
             for label in &control.labels {
-                if let Some(first) = values.get(label.value.as_str()) {
+                // A taxonomy may repeat a value under another parent.
+                let key = (label.path.as_slice(), label.value.as_str());
+                if let Some(first) = values.get(&key) {
                     found.push((
                         "duplicate_label",
                         Severity::Warning,
@@ -899,7 +911,7 @@ impl Reader<'_> {
                         ),
                     ));
                 } else {
-                    values.insert(&label.value, label.line);
+                    values.insert(key, label.line);
                 }
                 // Hotkeys are global in Label Studio, whatever the control.
                 let Some(hotkey) = label.hotkey.as_deref().map(str::to_ascii_lowercase) else {

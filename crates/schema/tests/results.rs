@@ -697,3 +697,49 @@ fn rating_results() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn taxonomy_results() {
+    let text = r#"<View><Text name="text" value="$text"/>
+  <Taxonomy name="kind" toName="text" leafsOnly="true">
+    <Choice value="Bacteria"><Choice value="Cyanobacteria"/><Choice value="Other"/></Choice>
+    <Choice value="Archaea"><Choice value="Other"/></Choice>
+  </Taxonomy></View>"#;
+    let (parsed, problems) = gloss_schema::parse(text);
+    assert!(
+        problems.is_empty(),
+        "the same value under two parents is fine: {problems:?}"
+    );
+    let paths: Vec<(Vec<String>, String)> = parsed.controls[0]
+        .labels
+        .iter()
+        .map(|l| (l.path.clone(), l.value.clone()))
+        .collect();
+    assert_eq!(
+        paths[1],
+        (vec!["Bacteria".to_owned()], "Cyanobacteria".to_owned())
+    );
+    let config = config(text);
+    let pick = |paths: Value| json!({"id": "t", "from_name": "kind", "to_name": "text", "type": "taxonomy", "value": {"taxonomy": paths}});
+    let cases: Vec<Case> = vec![
+        (
+            "two leaves",
+            pick(json!([["Bacteria", "Cyanobacteria"], ["Archaea", "Other"]])),
+            vec![],
+        ),
+        (
+            "a branch, where leaves only are taken",
+            pick(json!([["Bacteria"]])),
+            vec![("not_a_leaf", "value.taxonomy[0]")],
+        ),
+        (
+            "a path that is not in the tree, and an empty one",
+            pick(json!([["Archaea", "Cyanobacteria"], []])),
+            vec![
+                ("unknown_label", "value.taxonomy[0]"),
+                ("bad_path", "value.taxonomy[1]"),
+            ],
+        ),
+    ];
+    run(&config, cases);
+}

@@ -79,6 +79,8 @@ pub enum ResultValue {
     Number(NumberValue),
     /// `rating`: a rating (1 to the control's `maxRating`) of an object or a region.
     Rating(RatingValue),
+    /// `taxonomy`: paths picked through nested choices.
+    Taxonomy(TaxonomyValue),
     /// `videorectangle`: a box track on a video, keyframe by keyframe.
     VideoRectangle(VideoRectangleValue),
     /// `timelinelabels`: labelled ranges of a video's frames.
@@ -342,6 +344,16 @@ pub struct RatingValue {
     /// The rating given: a whole number from 1 to the control's `maxRating`.
     #[serde(serialize_with = "js_number::f64")]
     pub rating: f64,
+    /// Keys Label Studio adds (per-region results carry the region's shape).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Value of a `taxonomy` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaxonomyValue {
+    /// Each pick as its path from the top: `[["Bacteria", "Cyanobacteria"], ["Archaea"]]`.
+    pub taxonomy: Vec<Vec<String>>,
     /// Keys Label Studio adds (per-region results carry the region's shape).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -771,6 +783,7 @@ impl ResultValue {
             "brush" => typed(&value).map(ResultValue::Brush),
             "number" => typed(&value).map(ResultValue::Number),
             "rating" => typed(&value).map(ResultValue::Rating),
+            "taxonomy" => typed(&value).map(ResultValue::Taxonomy),
             "videorectangle" => typed(&value).map(ResultValue::VideoRectangle),
             "timelinelabels" => typed(&value).map(ResultValue::TimelineLabels),
             "videopolygon" => typed(&value).map(ResultValue::VideoPolygon),
@@ -802,6 +815,7 @@ impl ResultValue {
             ResultValue::Brush(_) => "brush",
             ResultValue::Number(_) => "number",
             ResultValue::Rating(_) => "rating",
+            ResultValue::Taxonomy(_) => "taxonomy",
             ResultValue::VideoRectangle(_) => "videorectangle",
             ResultValue::TimelineLabels(_) => "timelinelabels",
             ResultValue::VideoPolygon(_) => "videopolygon",
@@ -837,6 +851,7 @@ impl ResultValue {
             ResultValue::Brush(v) => json(v),
             ResultValue::Number(v) => json(v),
             ResultValue::Rating(v) => json(v),
+            ResultValue::Taxonomy(v) => json(v),
             ResultValue::VideoRectangle(v) => json(v),
             ResultValue::TimelineLabels(v) => json(v),
             ResultValue::VideoPolygon(v)
@@ -863,6 +878,7 @@ impl ResultValue {
             ResultValue::Brush(v) => map.serialize_entry("value", v),
             ResultValue::Number(v) => map.serialize_entry("value", v),
             ResultValue::Rating(v) => map.serialize_entry("value", v),
+            ResultValue::Taxonomy(v) => map.serialize_entry("value", v),
             ResultValue::VideoRectangle(v) => map.serialize_entry("value", v),
             ResultValue::TimelineLabels(v) => map.serialize_entry("value", v),
             ResultValue::VideoPolygon(v)

@@ -31,6 +31,8 @@ import { el, button, iconButton } from './dom.js';
  *   numberOf: (control: ControlTag) => {number: number | null} | null,
  *   setNumber: (control: ControlTag, number: number | null) => void,
  *   ratingOf: (control: ControlTag) => {rating: number | null} | null,
+ *   taxonomyOf: (control: ControlTag) => string[][] | null,
+ *   toggleTaxonomy: (control: ControlTag, path: string[]) => void,
  *   setRating: (control: ControlTag, rating: number | null) => void,
  *   jointStatus: (control: ControlTag) => {next: string | null, done: Set<string>} | null,
  *   describeRegion: (region: Region) => string,
@@ -259,6 +261,52 @@ export function ratingPanel(control, host) {
       star.classList.toggle('gl-on', on);
       star.setAttribute('aria-pressed', String(rating === i + 1));
     });
+  });
+}
+
+/**
+ * A `Taxonomy` control: its nested choices as a tree of checkboxes, each
+ * picking its path from the top. Branches open and close; the search field
+ * shows the choices whose name contains it, with the branches above them.
+ * With `leafsOnly="true"` only choices without children can be picked.
+ * @param {ControlTag} control @param {PanelHost} host
+ * @returns {Panel}
+ */
+export function taxonomyPanel(control, host) {
+  const leafsOnly = control.attributes.leafsOnly === 'true';
+  const key = (/** @type {string[]} */ path) => JSON.stringify(path);
+  /** @type {Map<string, {path: string[], input: HTMLInputElement, item: HTMLElement, children: HTMLElement}>} */
+  const nodes = new Map();
+  const top = el('ul', { class: 'gl-tree' });
+  for (const choice of control.labels) {
+    const parent = choice.path ?? [];
+    const path = [...parent, choice.value];
+    const hasChildren = control.labels.some((c) => key(c.path ?? []) === key(path));
+    const input = el('input', { type: 'checkbox', disabled: host.readOnly || (leafsOnly && hasChildren) });
+    input.addEventListener('click', () => host.toggleTaxonomy(control, path));
+    const children = el('ul', { class: 'gl-tree' });
+    const name = el('label', { class: 'gl-choice' }, [input, choice.value]);
+    const item = el('li', { 'data-path': path.join(' / ') }, hasChildren
+      ? [el('details', { open: true }, [el('summary', {}, [name]), children])]
+      : [name]);
+    nodes.set(key(path), { path, input, item, children });
+    (nodes.get(key(parent))?.children ?? top).append(item);
+  }
+  const search = el('input', { type: 'search', class: 'gl-filter', placeholder: 'Search', 'aria-label': `Search ${control.name}` });
+  search.addEventListener('input', () => {
+    const wanted = search.value.trim().toLowerCase();
+    for (const node of nodes.values()) {
+      // Shown: a match, or an ancestor of one.
+      node.item.hidden = Boolean(wanted) && ![...nodes.values()].some((other) =>
+        other.path.length >= node.path.length
+        && key(other.path.slice(0, node.path.length)) === key(node.path)
+        && other.path[other.path.length - 1].toLowerCase().includes(wanted));
+    }
+  });
+  const tree = el('div', { class: 'gl-taxonomy' }, [search, top]);
+  return fieldPanel(control, 'gl-taxonomy-panel', 'Select a region to classify it.', tree, () => host.taxonomyOf(control), (picked) => {
+    const chosen = new Set(picked.map(key));
+    for (const [k, node] of nodes) node.input.checked = chosen.has(k);
   });
 }
 

@@ -3,11 +3,12 @@
 
 /**
  * One `Label` or `Choice` of a control, as the server's schema crate sends it.
- * @typedef {{value: string, background: string | null, hotkey: string | null, alias: string | null, line?: number, column?: number}} LabelDef
+ * `path`: a Taxonomy choice's ancestors, outermost first (absent at the top level and elsewhere).
+ * @typedef {{value: string, background: string | null, hotkey: string | null, alias: string | null, line?: number, column?: number, path?: string[]}} LabelDef
  */
 
 /**
- * @typedef {'RectangleLabels' | 'PolygonLabels' | 'Labels' | 'Choices' | 'TextArea' | 'Rating' | 'Rectangle' | 'Polygon'
+ * @typedef {'RectangleLabels' | 'PolygonLabels' | 'Labels' | 'Choices' | 'TextArea' | 'Rating' | 'Taxonomy' | 'Rectangle' | 'Polygon'
  *   | 'KeyPointLabels' | 'KeyPoint' | 'EllipseLabels' | 'Ellipse' | 'PolyLineLabels' | 'PolyLine'
  *   | 'BrushLabels' | 'Brush' | 'Number' | 'VideoRectangle' | 'VideoPolygon' | 'VideoPolyLine' | 'VideoKeyPointLabels' | 'VideoBrush'
  *   | 'TimelineLabels'} ControlKind

@@ -21,7 +21,7 @@
 import { imageLevels, preloadImage } from './image-cache.js';
 import { ImageEditor, renderStats } from './editor.js';
 import { readResult, writeResult, writeRegion, History, changed, newId, toolOf, SHAPE_CONTROLS, CONTROL_RESULT_TYPE } from './model.js';
-import { labelsPanel, choicesPanel, textAreaPanel, numberPanel, ratingPanel, regionList, regionAttributes, keymapOverlay, FILTER_THRESHOLD } from './panels.js';
+import { labelsPanel, choicesPanel, textAreaPanel, numberPanel, ratingPanel, taxonomyPanel, regionList, regionAttributes, keymapOverlay, FILTER_THRESHOLD } from './panels.js';
 import { keyName, keyLabel, assignHotkeys } from './keymap.js';
 import { el, button } from './dom.js';
 import { clamp, regionBounds } from './geometry.js';
@@ -84,7 +84,7 @@ const TOOLS = /** @type {[Tool, string, string][]} */ ([
 const KIND_NAMES = { rect: 'box', polygon: 'polygon', ellipse: 'ellipse', polyline: 'polyline', point: 'point', skeleton: 'skeleton', mask: 'mask', track: 'track' };
 
 /** The result type of the controls that give a value: to the object, or with `perRegion` to the selected region. */
-const VALUE_TYPES = /** @type {Record<string, string>} */ ({ Choices: 'choices', TextArea: 'textarea', Number: 'number', Rating: 'rating' });
+const VALUE_TYPES = /** @type {Record<string, string>} */ ({ Choices: 'choices', TextArea: 'textarea', Number: 'number', Rating: 'rating', Taxonomy: 'taxonomy' });
 
 /** Colours for labels without a `background`, distinct on a light theme. */
 const PALETTE = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#9a6324', '#469990', '#800000', '#808000', '#000075'];
@@ -512,6 +512,27 @@ export async function createWorkspace(host, options) {
   /** @param {ControlTag} control @param {number | null} rating */
   const setRating = (control, rating) => setControlValue(control, rating === null ? null : { rating }, null);
 
+  /**
+   * A Taxonomy control's picked paths: null when it has no place.
+   * @param {ControlTag} control
+   * @returns {string[][] | null}
+   */
+  const taxonomyOf = (control) => {
+    const place = controlItem(control);
+    if (!place) return null;
+    const paths = place.item?.value?.taxonomy;
+    return Array.isArray(paths) ? paths.filter((p) => Array.isArray(p) && p.every((s) => typeof s === 'string')) : [];
+  };
+
+  /** Pick a path, or unpick it. @param {ControlTag} control @param {string[]} path */
+  const toggleTaxonomy = (control, path) => {
+    const picked = taxonomyOf(control);
+    if (picked === null) return;
+    const key = JSON.stringify(path);
+    const next = picked.some((p) => JSON.stringify(p) === key) ? picked.filter((p) => JSON.stringify(p) !== key) : [...picked, path];
+    setControlValue(control, next.length ? { taxonomy: next } : null, null);
+  };
+
   /** A region as the list and the attributes panel name it. @param {Region} region */
   const describeRegion = (region) => {
     if (region.kind === 'track') return `${region.labels.join(', ') || '(no label)'} · track (${region.track?.sequence.length ?? 0} keyframes)`;
@@ -792,6 +813,8 @@ export async function createWorkspace(host, options) {
     setNumber,
     ratingOf,
     setRating,
+    taxonomyOf,
+    toggleTaxonomy,
     jointStatus,
     describeRegion,
     attributeRegion,
@@ -847,6 +870,7 @@ export async function createWorkspace(host, options) {
     if (control.kind === 'TextArea') return textAreaPanel(control, panelHost);
     if (control.kind === 'Number') return numberPanel(control, panelHost);
     if (control.kind === 'Rating') return ratingPanel(control, panelHost);
+    if (control.kind === 'Taxonomy') return taxonomyPanel(control, panelHost);
     return null;
   };
 
