@@ -1144,6 +1144,72 @@ test('taxonomy: nested choices picked by path, leaves only, searched', async () 
   assert.deepEqual(shown, ['Bacteria', 'Bacteria / Cyanobacteria']);
 });
 
+test('text spans: a label then a selection, a selection then a key, snapped to tokens or exact with Alt, nested, deleted', async () => {
+  const text = 'Dr. José\u0301 Álvarez 😀 visited القاهرة in May.';
+  const objects = [{ kind: 'Text', name: 'text', value: 'text', attributes: {}, line: 1, column: 1 }];
+  const ner = { ...control('Labels', 'ner', [label('PER', { hotkey: 'p', background: '#ff0000' }), label('LOC', { hotkey: 'l', background: '#0000ff' })]), to_names: ['text'] };
+  await make(config([ner], objects), [], { text });
+  /** Client point of the gap before code point `i` of the text (at its line's middle). */
+  const gap = (i) => page.evaluate(([t, index]) => {
+    const body = /** @type {HTMLElement} */ (document.querySelector('.gl-text-spans'));
+    const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+    let seen = 0;
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const points = Array.from(node.textContent ?? '');
+      if (index <= seen + points.length) {
+        const unit = points.slice(0, index - seen).join('').length;
+        const range = document.createRange();
+        range.setStart(node, unit);
+        range.setEnd(node, Math.min((node.textContent ?? '').length, unit + 1));
+        const r = range.getBoundingClientRect();
+        return [r.left + 0.5, r.top + r.height / 2];
+      }
+      seen += points.length;
+    }
+    return [0, 0];
+  }, [text, i]);
+  const select = async (from, to, alt = false) => {
+    const [a, b] = [await gap(from), await gap(to)];
+    if (alt) await page.keyboard.down('Alt');
+    await page.mouse.move(a[0], a[1]);
+    await page.mouse.down();
+    await page.mouse.move(b[0], b[1], { steps: 4 });
+    await page.mouse.up();
+    if (alt) await page.keyboard.up('Alt');
+  };
+  const spans = async () => (await result()).map((i) => [i.value.labels[0], i.value.start, i.value.end, i.value.text]);
+  const chars = Array.from(text);
+  const find = (word) => Array.from(text.slice(0, text.indexOf(word))).length;
+  // A selection first (no label picked yet), then the label's key: القاهرة.
+  const cairo = find('القاهرة');
+  await select(cairo, cairo + 7);
+  assert.deepEqual(await spans(), [], 'no label picked: no span yet');
+  await page.keyboard.press('l');
+  assert.deepEqual(await spans(), [['LOC', cairo, cairo + 7, 'القاهرة']]);
+  // The label first (its key), then a selection inside "José" and "Álvarez": whole tokens.
+  await page.keyboard.press('p');
+  const jose = find('José');
+  const alvarez = find('Álvarez');
+  await select(jose + 1, alvarez + 3);
+  assert.deepEqual((await spans())[1], ['PER', jose, alvarez + 7, chars.slice(jose, alvarez + 7).join('')]);
+  assert.equal(jose + 5, find(' Álvarez'), 'the combining accent is one code point of José');
+  // With Alt, the exact characters: "Jos" inside the PER span (nested).
+  await select(jose, jose + 3, true);
+  assert.deepEqual((await spans())[2], ['PER', jose, jose + 3, 'Jos']);
+  assert.equal(await page.locator('.gl-span-row').count(), 3);
+  // Nested: the pieces under both spans carry both.
+  assert.equal(await page.locator('.gl-mark[data-spans*=" "]').count(), 1);
+  // Delete from the list, and undo.
+  await page.locator('.gl-span-row').nth(1).locator('button').click();
+  assert.equal((await result()).length, 2);
+  await page.keyboard.press('Control+z');
+  assert.equal((await result()).length, 3);
+  // The text is text: markup in it is not read.
+  await make(config([ner], objects), [], { text: '<img src=x onerror="window.hacked=1"> Bob' });
+  assert.equal(await page.evaluate(() => document.querySelector('.gl-text-spans')?.textContent), '<img src=x onerror="window.hacked=1"> Bob');
+  assert.equal(await page.evaluate(() => 'hacked' in window), false);
+});
+
 test('no errors or CSP violations on the page', () => {
   assert.deepEqual(pageErrors, []);
 });

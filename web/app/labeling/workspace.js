@@ -27,6 +27,7 @@ import { el, button } from './dom.js';
 import { clamp, regionBounds } from './geometry.js';
 import { isMaskTool } from './brush.js';
 import { loadVideos, VideoView, VIDEO_MOUSE_HELP } from './video.js';
+import { TextView } from './text.js';
 
 export { preloadImage, imageLevels, renderStats, keymapOverlay };
 
@@ -245,6 +246,8 @@ export async function createWorkspace(host, options) {
   const editors = [];
   /** @type {{element: HTMLElement, update: () => void, filter?: HTMLInputElement | null}[]} */
   const panels = [];
+  /** The Text objects with spans. @type {TextView[]} */
+  const textViews = [];
 
   const refresh = () => {
     for (const editor of editors) editor.invalidate();
@@ -308,6 +311,12 @@ export async function createWorkspace(host, options) {
   const pickLabel = (control, value) => {
     if (control.kind === 'Choices') {
       toggleChoice(control, value);
+      return;
+    }
+    // Text selected first, then its label's key: the selection becomes a span.
+    if (control.kind === 'Labels' && textViews.some((v) => v.labelControls.includes(control) && v.labelSelection(control, value))) {
+      activeLabels.set(control.name, value);
+      refresh();
       return;
     }
     if (control.skeleton) {
@@ -838,7 +847,15 @@ export async function createWorkspace(host, options) {
     placed.add(`o:${object.name}`);
     if (object.kind === 'Text') {
       const value = data[object.value];
-      return el('div', { class: 'gl-text' }, [value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value)]);
+      const text = value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+      // Labels on the text: spans are drawn and edited in a text view.
+      if (config.controls.some((c) => c.kind === 'Labels' && c.to_names.includes(object.name))) {
+        const view = new TextView(object, text, { entries, commit, controls: config.controls, activeLabel, colorOfLabel, readOnly });
+        textViews.push(view);
+        panels.push({ element: view.element, update: () => view.update() });
+        return view.element;
+      }
+      return el('div', { class: 'gl-text' }, [text]);
     }
     if (object.kind === 'Video') return videoElement(object);
     const image = images.get(object.name);
