@@ -226,6 +226,21 @@ impl Fields {
 
     fn result_item(&self, path: &str, value: Value) -> Result<ResultItem, Rejection> {
         let map = self.object(path, value)?;
+        // A relation (Label Studio's `Relations`) names its two regions
+        // instead of a control and a value.
+        if map.get("type").and_then(Value::as_str) == Some("relation") {
+            for key in ["from_id", "to_id"] {
+                match map.get(key) {
+                    Some(Value::String(_)) => {}
+                    None => return Err(self.reject(format!("{path}.{key}"), "is missing")),
+                    Some(other) => {
+                        return Err(self.wrong_type(format!("{path}.{key}"), "a string", other))
+                    }
+                }
+            }
+            return ResultItem::deserialize(Value::Object(map))
+                .map_err(|error| self.reject(path, error.to_string()));
+        }
         for key in ["from_name", "to_name", "type"] {
             match map.get(key) {
                 Some(Value::String(_)) => {}

@@ -130,7 +130,7 @@ fn golden_export_reads_with_its_values() {
     assert_eq!(spans, [(0, 12, "Person"), (28, 34, "Location")]);
     assert!(matches!(
         &text.annotations[0].result[3].value,
-        ResultValue::Other { type_name, .. } if type_name == "rating"
+        ResultValue::Rating(rating) if rating.rating > 0.0
     ));
     assert_eq!(text.predictions[0].model_version.as_deref(), Some(""));
     assert_eq!(text.predictions[0].score, None);

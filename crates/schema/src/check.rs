@@ -28,6 +28,11 @@ pub struct ResultProblem {
 /// does not know, are accepted unchecked so that imports keep them.
 pub fn check_result(config: &LabelConfig, item: &ResultItem) -> Vec<ResultProblem> {
     let mut problems = Problems::default();
+    // A relation names no control; its ends are checked with the others
+    // (`check_results`).
+    if matches!(item.value, ResultValue::Relation(_)) {
+        return Vec::new();
+    }
     if let ResultValue::Other { type_name, .. } = &item.value {
         if !is_known_type(type_name) {
             return Vec::new();
@@ -140,7 +145,7 @@ pub fn check_result(config: &LabelConfig, item: &ResultItem) -> Vec<ResultProble
 
 /// Checks every result; each problem comes with the index of its result.
 pub fn check_results(config: &LabelConfig, items: &[ResultItem]) -> Vec<(usize, ResultProblem)> {
-    items
+    let mut found: Vec<(usize, ResultProblem)> = items
         .iter()
         .enumerate()
         .flat_map(|(index, item)| {
@@ -148,7 +153,29 @@ pub fn check_results(config: &LabelConfig, items: &[ResultItem]) -> Vec<(usize, 
                 .into_iter()
                 .map(move |problem| (index, problem))
         })
-        .collect()
+        .collect();
+    // A relation joins two regions of the same annotation.
+    for (index, item) in items.iter().enumerate() {
+        let ResultValue::Relation(relation) = &item.value else {
+            continue;
+        };
+        for (key, id) in [("from_id", &relation.from_id), ("to_id", &relation.to_id)] {
+            let known = items.iter().any(|other| {
+                !matches!(other.value, ResultValue::Relation(_)) && other.id.as_ref() == Some(id)
+            });
+            if !known {
+                found.push((
+                    index,
+                    ResultProblem {
+                        code: "unknown_region",
+                        field: key.to_owned(),
+                        message: format!("no region of the annotation has the id \"{id}\""),
+                    },
+                ));
+            }
+        }
+    }
+    found
 }
 
 #[derive(Default)]
@@ -249,6 +276,8 @@ fn check_value(
         ResultValue::Number(v) => check_number(control, v.number, problems),
         ResultValue::Rating(v) => check_rating(control, v.rating, problems),
         ResultValue::Taxonomy(v) => check_taxonomy(control, &v.taxonomy, problems),
+        // Checked with the annotation's other results (`check_results`).
+        ResultValue::Relation(_) => {}
         ResultValue::VideoRectangle(v) => check_track(v, problems),
         ResultValue::VideoPolygon(v) => {
             check_shape_track(control, v, TrackedShape::Polygon, problems)

@@ -743,3 +743,35 @@ fn taxonomy_results() {
     ];
     run(&config, cases);
 }
+
+#[test]
+fn relations_join_regions_of_the_same_annotation() {
+    let config = config(
+        r#"<View><Text name="text" value="$text"/>
+  <Labels name="ner" toName="text"><Label value="PER"/><Label value="ORG"/></Labels></View>"#,
+    );
+    let span = |id: &str| {
+        serde_json::from_value::<gloss_types::result::ResultItem>(
+            json!({"id": id, "from_name": "ner", "to_name": "text", "type": "labels",
+            "value": {"start": 0, "end": 3, "labels": ["PER"]}}),
+        )
+        .unwrap()
+    };
+    let relation = |from: &str, to: &str| {
+        serde_json::from_value::<gloss_types::result::ResultItem>(
+            json!({"from_id": from, "to_id": to, "type": "relation", "direction": "right"}),
+        )
+        .unwrap()
+    };
+    let items = vec![
+        span("a"),
+        span("b"),
+        relation("a", "b"),
+        relation("a", "zz"),
+    ];
+    let found: Vec<(usize, &str, String)> = gloss_schema::check_results(&config, &items)
+        .into_iter()
+        .map(|(i, p)| (i, p.code, p.field))
+        .collect();
+    assert_eq!(found, [(3, "unknown_region", "to_id".to_owned())]);
+}

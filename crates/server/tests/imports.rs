@@ -54,7 +54,9 @@ fn label_studio_export() -> Value {
               {"id": "r1", "from_name": "note", "to_name": "image", "type": "textarea",
                "parentID": "r1", "value": {"text": ["red hatchback", "ünïcode ✓"]}},
               {"id": "c1", "from_name": "scene", "to_name": "image", "type": "choices",
-               "value": {"choices": ["Urban"]}}
+               "value": {"choices": ["Urban"]}},
+              {"from_id": "r2", "to_id": "r1", "type": "relation", "direction": "right",
+               "labels": ["drives"]}
             ]
           },
           {

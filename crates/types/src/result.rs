@@ -81,6 +81,10 @@ pub enum ResultValue {
     Rating(RatingValue),
     /// `taxonomy`: paths picked through nested choices.
     Taxonomy(TaxonomyValue),
+    /// `relation`: a directed link between two regions of the annotation
+    /// (Label Studio's `Relations`). Its keys sit at the result's top level,
+    /// not under `value`, and it names no control.
+    Relation(RelationValue),
     /// `videorectangle`: a box track on a video, keyframe by keyframe.
     VideoRectangle(VideoRectangleValue),
     /// `timelinelabels`: labelled ranges of a video's frames.
@@ -357,6 +361,21 @@ pub struct TaxonomyValue {
     /// Keys Label Studio adds (per-region results carry the region's shape).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// A `relation` result's keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RelationValue {
+    /// The region the relation starts at (its result `id`).
+    pub from_id: String,
+    /// The region it ends at.
+    pub to_id: String,
+    /// `right` (from → to), `left` or `bi`, as Label Studio writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+    /// Labels given to the relation (from a `Relations` control).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
 }
 
 /// Value of a `videorectangle` result: a track, given by its keyframes.
@@ -816,6 +835,7 @@ impl ResultValue {
             ResultValue::Number(_) => "number",
             ResultValue::Rating(_) => "rating",
             ResultValue::Taxonomy(_) => "taxonomy",
+            ResultValue::Relation(_) => "relation",
             ResultValue::VideoRectangle(_) => "videorectangle",
             ResultValue::TimelineLabels(_) => "timelinelabels",
             ResultValue::VideoPolygon(_) => "videopolygon",
@@ -852,6 +872,7 @@ impl ResultValue {
             ResultValue::Number(v) => json(v),
             ResultValue::Rating(v) => json(v),
             ResultValue::Taxonomy(v) => json(v),
+            ResultValue::Relation(v) => json(v),
             ResultValue::VideoRectangle(v) => json(v),
             ResultValue::TimelineLabels(v) => json(v),
             ResultValue::VideoPolygon(v)
@@ -879,6 +900,18 @@ impl ResultValue {
             ResultValue::Number(v) => map.serialize_entry("value", v),
             ResultValue::Rating(v) => map.serialize_entry("value", v),
             ResultValue::Taxonomy(v) => map.serialize_entry("value", v),
+            // Label Studio writes a relation's keys beside `type`.
+            ResultValue::Relation(v) => {
+                map.serialize_entry("from_id", &v.from_id)?;
+                map.serialize_entry("to_id", &v.to_id)?;
+                if let Some(direction) = &v.direction {
+                    map.serialize_entry("direction", direction)?;
+                }
+                if !v.labels.is_empty() {
+                    map.serialize_entry("labels", &v.labels)?;
+                }
+                Ok(())
+            }
             ResultValue::VideoRectangle(v) => map.serialize_entry("value", v),
             ResultValue::TimelineLabels(v) => map.serialize_entry("value", v),
             ResultValue::VideoPolygon(v)
@@ -923,8 +956,14 @@ impl Serialize for ResultItem {
         if let Some(id) = &self.id {
             map.serialize_entry("id", id)?;
         }
-        map.serialize_entry("from_name", &self.from_name)?;
-        map.serialize_entry("to_name", &self.to_name)?;
+        // A relation names no control unless it came with one.
+        let relation = matches!(self.value, ResultValue::Relation(_));
+        if !(relation && self.from_name.is_empty()) {
+            map.serialize_entry("from_name", &self.from_name)?;
+        }
+        if !(relation && self.to_name.is_empty()) {
+            map.serialize_entry("to_name", &self.to_name)?;
+        }
         self.value.serialize_entries(&mut map)?;
         if let Some(width) = self.original_width {
             map.serialize_entry("original_width", &width)?;
@@ -1015,9 +1054,35 @@ impl<'de> de::Visitor<'de> for ResultItemVisitor {
             Some(Value::String(text)) => Ok(text),
             _ => Err(de::Error::custom(format!("result needs a string `{key}`"))),
         };
+        let type_name = string(type_name, "type")?;
+        if type_name == "relation" {
+            // Its keys are at the top level, and it may name no control.
+            let relation = RelationValue::deserialize(Value::Object(extra.clone()))
+                .map_err(|err| de::Error::custom(format!("a relation result: {err}")))?;
+            for key in ["from_id", "to_id", "direction", "labels"] {
+                extra.remove(key);
+            }
+            let name = |field: Option<Value>| match field {
+                Some(Value::String(text)) => text,
+                _ => String::new(),
+            };
+            if let Some(value) = value {
+                extra.insert("value".into(), value);
+            }
+            return Ok(ResultItem {
+                id,
+                from_name: name(from_name),
+                to_name: name(to_name),
+                value: ResultValue::Relation(relation),
+                original_width,
+                original_height,
+                image_rotation,
+                parent_id,
+                extra,
+            });
+        }
         let from_name = string(from_name, "from_name")?;
         let to_name = string(to_name, "to_name")?;
-        let type_name = string(type_name, "type")?;
         let value = value.ok_or_else(|| de::Error::custom("result needs a `value`"))?;
         Ok(ResultItem {
             id,
@@ -1578,6 +1643,25 @@ mod tests {
         assert_eq!(
             (joints[1].x, joints[1].visibility.as_deref()),
             (5.0, Some("occluded"))
+        );
+    }
+
+    #[test]
+    fn relations_keep_their_keys_at_the_top_level() {
+        let item = round_trip(json!({
+            "from_id": "a", "to_id": "b", "type": "relation", "direction": "right", "labels": ["works for"]
+        }));
+        assert!(
+            matches!(&item.value, ResultValue::Relation(r) if r.from_id == "a" && r.to_id == "b" && r.labels == ["works for"])
+        );
+        assert_eq!((item.from_name.as_str(), item.to_name.as_str()), ("", ""));
+        // One that names its control keeps the names; a relation without its ends is refused.
+        round_trip(
+            json!({"id": "x", "from_name": "rel", "to_name": "text", "from_id": "a", "to_id": "b", "type": "relation", "direction": "bi"}),
+        );
+        assert!(
+            serde_json::from_value::<ResultItem>(json!({"type": "relation", "from_id": "a"}))
+                .is_err()
         );
     }
 
