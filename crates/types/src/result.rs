@@ -1376,16 +1376,16 @@ mod tests {
             "id": "r1",
             "from_name": "rating",
             "to_name": "image",
-            "type": "rating",
-            "value": {"rating": 4},
+            "type": "pairwise",
+            "value": {"selected": "left"},
             "original_width": 100,
             "original_height": 100,
             "image_rotation": 0
         }));
         match &item.value {
             ResultValue::Other { type_name, value } => {
-                assert_eq!(type_name, "rating");
-                assert_eq!(value["rating"], json!(4));
+                assert_eq!(type_name, "pairwise");
+                assert_eq!(value["selected"], json!("left"));
             }
             other => panic!("wrong variant {other:?}"),
         }
