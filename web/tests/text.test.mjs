@@ -1,7 +1,7 @@
 // Named entities end to end: a real `gloss serve`, a project with a Text and
 // a Labels control, a task imported with one span already on it (emoji,
-// Arabic and a combining accent in its text), an annotator adding spans with
-// the keyboard and the mouse in Chromium, and the exports (JSON offsets in
+// Arabic and a combining accent in its text), an annotator adding spans and a
+// relation with the keyboard and the mouse in Chromium, and the exports (JSON offsets in
 // code points, CoNLL-2003) as the server writes them.
 // Run: cd web && node --test tests/text.test.mjs
 // (scripts/test-all.sh builds the binary first and sets GLOSS_BIN.)
@@ -101,13 +101,29 @@ test('an annotator marks entities with the keyboard and the mouse, and the expor
   await page.keyboard.press('l');
   await page.keyboard.press('p');
   await select(at('Ali'), at('Ali') + 3);
-  assert.equal(await page.locator('.gl-span-row').count(), 3);
+  assert.equal(await page.locator('.gl-span-list:not(.gl-relation-list) .gl-span-row').count(), 3);
+  // Ali relates to القاهرة: click Ali's span, R, click القاهرة's.
+  const middle = async (/** @type {string} */ word) => {
+    const piece = page.locator('.gl-mark', { hasText: word }).first();
+    const box = /** @type {{x: number, y: number, width: number, height: number}} */ (await piece.boundingBox());
+    return [box.x + box.width / 2, box.y + box.height / 2];
+  };
+  const ali = await middle('Ali');
+  await page.mouse.click(ali[0], ali[1]);
+  await page.keyboard.press('r');
+  const cairo = await middle('القاهرة');
+  await page.mouse.click(cairo[0], cairo[1]);
+  assert.equal(await page.locator('.gl-relation-list li').count(), 1);
   await page.keyboard.press('Control+Enter');
   await page.waitForSelector('#queue-done');
   await context.close();
 
   const { body: detail } = await api(gloss.base, admin, 'GET', `/tasks/${task}`);
+  const relation = detail.annotations[0].result.find((/** @type {any} */ r) => r.type === 'relation');
+  const byText = Object.fromEntries(detail.annotations[0].result.filter((/** @type {any} */ r) => r.type === 'labels').map((/** @type {any} */ r) => [r.value.text, r.id]));
+  assert.deepEqual([relation.from_id, relation.to_id, relation.direction], [byText.Ali, byText['القاهرة'], 'right'], 'the server kept the relation');
   const spans = detail.annotations[0].result
+    .filter((/** @type {any} */ r) => r.type === 'labels')
     .map((/** @type {any} */ r) => [r.value.labels[0], r.value.start, r.value.end, r.value.text])
     .sort((/** @type {any[]} */ a, /** @type {any[]} */ b) => a[1] - b[1]);
   assert.deepEqual(spans, [

@@ -1196,14 +1196,31 @@ test('text spans: a label then a selection, a selection then a key, snapped to t
   // With Alt, the exact characters: "Jos" inside the PER span (nested).
   await select(jose, jose + 3, true);
   assert.deepEqual((await spans())[2], ['PER', jose, jose + 3, 'Jos']);
-  assert.equal(await page.locator('.gl-span-row').count(), 3);
+  assert.equal(await page.locator('.gl-span-list:not(.gl-relation-list) .gl-span-row').count(), 3);
   // Nested: the pieces under both spans carry both.
   assert.equal(await page.locator('.gl-mark[data-spans*=" "]').count(), 1);
-  // Delete from the list, and undo.
-  await page.locator('.gl-span-row').nth(1).locator('button').click();
+  // A relation: click the LOC span, R, click the PER span.
+  const centre = async (/** @type {number} */ i) => {
+    const [a, b] = [await gap(i), await gap(i + 1)];
+    return [(a[0] + b[0]) / 2, a[1]];
+  };
+  const [cx, cy] = await centre(cairo + 3);
+  await page.mouse.click(cx, cy);
+  await page.keyboard.press('r');
+  assert.match(await page.locator('.gl-text-hint').textContent(), /relates to/);
+  const [px, py] = await centre(alvarez + 3);
+  await page.mouse.click(px, py);
+  const relation = (await result()).find((i) => i.type === 'relation');
+  const ids = Object.fromEntries((await result()).filter((i) => i.type === 'labels').map((i) => [i.value.text, i.id]));
+  assert.deepEqual([relation.from_id, relation.to_id, relation.direction], [ids['القاهرة'], ids[chars.slice(jose, alvarez + 7).join('')], 'right']);
+  assert.equal('from_name' in relation, false, 'a relation names no control, as in Label Studio');
+  assert.match(await page.locator('.gl-relation-list li').textContent(), /^LOC «القاهرة» → PER «José́ Álvarez»/);
+  // Delete a span from the list: its relation goes with it; undo brings both back.
+  await page.locator('.gl-span-list:not(.gl-relation-list) .gl-span-row').nth(0).locator('button').click();
   assert.equal((await result()).length, 2);
+  assert.equal((await result()).some((i) => i.type === 'relation'), false);
   await page.keyboard.press('Control+z');
-  assert.equal((await result()).length, 3);
+  assert.equal((await result()).length, 4);
   // The text is text: markup in it is not read.
   await make(config([ner], objects), [], { text: '<img src=x onerror="window.hacked=1"> Bob' });
   assert.equal(await page.evaluate(() => document.querySelector('.gl-text-spans')?.textContent), '<img src=x onerror="window.hacked=1"> Bob');

@@ -9,6 +9,11 @@
 // view draws them over the text (overlapping and nested spans stack: each
 // level adds an underline) and lists them, and edits them through `commit`.
 // The text is always set as text, never as markup.
+//
+// Relations (Label Studio's `relation` results: `from_id`, `to_id`,
+// `direction` at the result's top level): click a span, press R, click the
+// span it relates to. They are listed under the spans; deleting a span
+// deletes its relations.
 
 import { el } from './dom.js';
 import { newId } from './model.js';
@@ -83,11 +88,15 @@ export class TextView {
     this.labelControls = host.controls.filter((c) => c.kind === 'Labels' && c.to_names.includes(object.name));
     /** The span picked by a click, for Delete. @type {string | null} */
     this.selected = null;
+    /** The span a relation is being drawn from (R pressed), or null. @type {string | null} */
+    this.relating = null;
     /** The entries drawn last, to draw again only when they change. @type {readonly Entry[] | null} */
     this.drawn = null;
     this.body = el('div', { class: 'gl-text gl-text-spans', 'data-object': object.name });
     this.list = el('ul', { class: 'gl-span-list', 'aria-label': 'Spans' });
-    this.element = el('div', { class: 'gl-text-view', tabindex: 0 }, [this.body, this.list]);
+    this.relations = el('ul', { class: 'gl-span-list gl-relation-list', 'aria-label': 'Relations' });
+    this.hint = el('div', { class: 'gl-muted gl-text-hint' });
+    this.element = el('div', { class: 'gl-text-view', tabindex: 0 }, [this.body, this.hint, this.list, this.relations]);
     this.body.addEventListener('mouseup', (e) => this.selectionMade(e.altKey));
     this.body.addEventListener('click', (e) => this.pick(e));
     this.element.addEventListener('keydown', (e) => {
@@ -95,6 +104,15 @@ export class TextView {
         e.preventDefault();
         e.stopPropagation();
         this.remove(this.selected);
+      } else if ((e.key === 'r' || e.key === 'R') && this.selected && !host.readOnly && !e.ctrlKey && !e.metaKey) {
+        e.preventDefault();
+        e.stopPropagation();
+        this.relating = this.selected;
+        this.showHint();
+      } else if (e.key === 'Escape' && this.relating) {
+        e.stopPropagation();
+        this.relating = null;
+        this.showHint();
       }
     });
     this.update();
@@ -115,6 +133,20 @@ export class TextView {
       spans.push({ id: entry.id, start, end, label, control: item.from_name });
     }
     return spans;
+  }
+
+  /** The relations whose both ends are spans of this text. */
+  relationItems() {
+    const spans = new Set(this.spans().map((s) => s.id));
+    return this.host.entries().flatMap((entry) => {
+      if (entry.kind !== 'item' || entry.item.type !== 'relation') return [];
+      const { from_id: from, to_id: to } = entry.item;
+      return spans.has(from) && spans.has(to) ? [{ id: entry.id, from: String(from), to: String(to) }] : [];
+    });
+  }
+
+  showHint() {
+    this.hint.textContent = this.relating ? 'Click the span this one relates to (Esc cancels)' : '';
   }
 
   /** Draws the text with its spans, and the list, when the entries changed. */
@@ -145,6 +177,12 @@ export class TextView {
       pieces.push(piece);
     }
     this.body.replaceChildren(...pieces);
+    const names = new Map(spans.map((s) => [s.id, `${s.label} «${this.chars.slice(s.start, s.end).join('')}»`]));
+    this.relations.replaceChildren(...this.relationItems().map((r) => {
+      const remove = el('button', { type: 'button', class: 'gl-icon', title: 'Delete this relation', 'aria-label': 'Delete', disabled: this.host.readOnly }, ['×']);
+      remove.addEventListener('click', () => this.host.commit(this.host.entries().filter((e) => e.id !== r.id)));
+      return el('li', { class: 'gl-span-row', 'data-relation': r.id }, [`${names.get(r.from)} → ${names.get(r.to)}`, remove]);
+    }));
     this.list.replaceChildren(...spans.sort((a, b) => a.start - b.start || b.end - a.end).map((s) => {
       const remove = el('button', { type: 'button', class: 'gl-icon', title: 'Delete this span', 'aria-label': 'Delete', disabled: this.host.readOnly }, ['×']);
       remove.addEventListener('click', () => this.remove(s.id));
@@ -211,18 +249,37 @@ export class TextView {
     return true;
   }
 
-  /** A click on a span picks its innermost span (for Delete). @param {MouseEvent} e */
+  /**
+   * A click on a span picks its innermost span (for Delete, R); while a
+   * relation is being drawn, it ends the relation there.
+   * @param {MouseEvent} e
+   */
   pick(e) {
     const piece = /** @type {HTMLElement | null} */ (e.target instanceof HTMLElement ? e.target.closest('.gl-mark') : null);
     if (!window.getSelection()?.isCollapsed) return;
-    this.selected = piece?.dataset.spans?.split(' ')[0] ?? null;
+    const clicked = piece?.dataset.spans?.split(' ')[0] ?? null;
+    if (this.relating && clicked && clicked !== this.relating) {
+      this.relate(this.relating, clicked);
+      return;
+    }
+    this.selected = clicked;
     this.drawn = null;
     this.update();
   }
 
-  /** @param {string} id */
+  /** A relation from one span to another (Label Studio's `right` direction). @param {string} from @param {string} to */
+  relate(from, to) {
+    this.relating = null;
+    this.showHint();
+    const id = newId();
+    // A relation names no control: its keys sit beside its type, as Label Studio writes them.
+    const item = /** @type {ResultItem} */ (/** @type {unknown} */ (Object.freeze({ id, type: 'relation', from_id: from, to_id: to, direction: 'right' })));
+    this.host.commit([...this.host.entries(), { kind: 'item', id, item }]);
+  }
+
+  /** Deletes a span and its relations. @param {string} id */
   remove(id) {
     if (this.selected === id) this.selected = null;
-    this.host.commit(this.host.entries().filter((e) => e.id !== id));
+    this.host.commit(this.host.entries().filter((e) => e.id !== id && !(e.kind === 'item' && e.item.type === 'relation' && (e.item.from_id === id || e.item.to_id === id))));
   }
 }
