@@ -159,10 +159,18 @@ export class TextView {
     const cuts = new Set([0, this.chars.length]);
     for (const s of spans) cuts.add(s.start).add(s.end);
     const sorted = [...cuts].sort((a, b) => a - b);
+    // A sweep over the cuts keeps the spans open at each piece (not a scan
+    // of every span per piece: thousands of spans make millions of tests).
+    const byStart = spans.slice().sort((a, b) => a.start - b.start);
+    /** @type {Span[]} */
+    let open = [];
+    let next = 0;
     const pieces = [];
     for (let i = 0; i + 1 < sorted.length; i++) {
       const [from, to] = [sorted[i], sorted[i + 1]];
-      const covering = spans.filter((s) => s.start <= from && s.end >= to).sort((a, b) => (b.start - a.start) || (a.end - b.end));
+      open = open.filter((s) => s.end > from);
+      while (next < byStart.length && byStart[next].start <= from) open.push(byStart[next++]);
+      const covering = open.filter((s) => s.end >= to).sort((a, b) => (b.start - a.start) || (a.end - b.end));
       const piece = el('span', { 'data-start': from, 'data-end': to });
       piece.textContent = this.text.slice(this.utf16[from], this.utf16[to]);
       if (covering.length) {
