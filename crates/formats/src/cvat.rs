@@ -990,14 +990,7 @@ impl Shape<'_, '_> {
         let Some(text) = self.element.attribute("points") else {
             return Err(self.reject("points", "is missing"));
         };
-        let points: Option<Vec<[f64; 2]>> = text
-            .split(';')
-            .map(|pair| {
-                let (x, y) = pair.split_once(',')?;
-                Some([xml::parse_number(x)?, xml::parse_number(y)?])
-            })
-            .collect();
-        match points {
+        match parse_points(text) {
             None => Err(self.reject(
                 "points",
                 format!("must be x,y pairs joined by ';', found {:?}", shorten(text)),
@@ -1082,14 +1075,8 @@ impl Shape<'_, '_> {
             ));
         }
         let degrees = self.rotation()?;
-        let (w, h) = (xbr - xtl, ybr - ytl);
-        // CVAT turns the box about its centre, Label Studio about its
-        // top-left corner: that corner is where the turn takes it.
-        let (sin, cos) = degrees.to_radians().sin_cos();
-        let (cx, cy) = ((xtl + xbr) / 2.0, (ytl + ybr) / 2.0);
-        let x = cx - w / 2.0 * cos + h / 2.0 * sin;
-        let y = cy - w / 2.0 * sin - h / 2.0 * cos;
-        self.box_result(control, label, [x, y, w, h], degrees)
+        let bounds = corner_box([xtl, ytl, xbr, ybr], degrees);
+        self.box_result(control, label, bounds, degrees)
     }
 
     /// A `<mask>` as a brush mask of the whole image: its `rle` runs (see
@@ -1418,6 +1405,32 @@ impl Shape<'_, '_> {
             Err(problems)
         }
     }
+}
+
+/// CVAT's `points="x1,y1;x2,y2;…"` in pixels; `None` when a pair is not
+/// two numbers.
+pub(crate) fn parse_points(text: &str) -> Option<Vec<[f64; 2]>> {
+    text.split(';')
+        .map(|pair| {
+            let (x, y) = pair.split_once(',')?;
+            Some([xml::parse_number(x)?, xml::parse_number(y)?])
+        })
+        .collect()
+}
+
+/// A CVAT box (`[xtl, ytl, xbr, ybr]`, turned `degrees` about its centre)
+/// as Label Studio's `[x, y, width, height]`, turned about its top-left
+/// corner: that corner is where CVAT's turn takes it.
+pub(crate) fn corner_box([xtl, ytl, xbr, ybr]: [f64; 4], degrees: f64) -> [f64; 4] {
+    let (w, h) = (xbr - xtl, ybr - ytl);
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    let (cx, cy) = ((xtl + xbr) / 2.0, (ytl + ybr) / 2.0);
+    [
+        cx - w / 2.0 * cos + h / 2.0 * sin,
+        cy - w / 2.0 * sin - h / 2.0 * cos,
+        w,
+        h,
+    ]
 }
 
 /// The pixels of CVAT's mask `rle` (runs over `[left, top, width, height]`,

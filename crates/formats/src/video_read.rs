@@ -1092,15 +1092,8 @@ impl SequenceReader<'_> {
             );
             return None;
         }
-        let (w, h) = (xbr - xtl, ybr - ytl);
-        // CVAT turns the box about its centre, Label Studio about its
-        // top-left corner: that corner is where the turn takes it.
-        let (sin, cos) = degrees.to_radians().sin_cos();
-        let (cx, cy) = ((xtl + xbr) / 2.0, (ytl + ybr) / 2.0);
-        let x = cx - w / 2.0 * cos + h / 2.0 * sin;
-        let y = cy - w / 2.0 * sin - h / 2.0 * cos;
         Some(vec![Listed {
-            bounds: [x, y, w, h],
+            bounds: crate::cvat::corner_box([xtl, ytl, xbr, ybr], degrees),
             rotation: degrees,
             ..listed
         }])
@@ -1112,21 +1105,14 @@ impl SequenceReader<'_> {
             self.reject(format!("{place}.points"), "is missing");
             return None;
         };
-        let mut points = Vec::new();
-        for pair in text.split(';').filter(|p| !p.trim().is_empty()) {
-            let xy: Vec<Option<f64>> = pair.split(',').map(parse_number).collect();
-            match xy[..] {
-                [Some(x), Some(y)] => points.push([x, y]),
-                _ => {
-                    self.reject(
-                        format!("{place}.points"),
-                        format!("must be x,y pairs separated by ;, found {pair:?}"),
-                    );
-                    return None;
-                }
-            }
+        let points = crate::cvat::parse_points(text);
+        if points.is_none() {
+            self.reject(
+                format!("{place}.points"),
+                format!("must be x,y pairs separated by ;, found {text:?}"),
+            );
         }
-        Some(points)
+        points
     }
 }
 
