@@ -98,6 +98,13 @@ impl TrackedShape {
     }
 }
 
+/// What a track result follows: boxes, or another shape.
+#[derive(Clone, Copy)]
+enum Followed<'v> {
+    Boxes(&'v VideoRectangleValue),
+    Shapes(&'v ShapeTrackValue, TrackedShape),
+}
+
 /// One shape track's shapes, by frame.
 struct TrackShapes<'a> {
     kind: TrackedShape,
@@ -147,23 +154,21 @@ impl TrackWriter {
             .filter(|a| !a.record.was_cancelled)
             .flat_map(|a| &a.record.result)
         {
-            let (labels, shape) = match &result.value {
-                ResultValue::VideoRectangle(track) => (&track.labels, None),
-                ResultValue::VideoPolygon(track) => {
-                    (&track.labels, Some((track, TrackedShape::Polygon)))
-                }
+            let followed = match &result.value {
+                ResultValue::VideoRectangle(track) => Followed::Boxes(track),
+                ResultValue::VideoPolygon(track) => Followed::Shapes(track, TrackedShape::Polygon),
                 ResultValue::VideoPolyLine(track) => {
-                    (&track.labels, Some((track, TrackedShape::PolyLine)))
+                    Followed::Shapes(track, TrackedShape::PolyLine)
                 }
                 ResultValue::VideoKeyPointLabels(track) => {
-                    (&track.labels, Some((track, TrackedShape::Skeleton)))
+                    Followed::Shapes(track, TrackedShape::Skeleton)
                 }
                 // Masks are drawn on a grid of the video's size.
                 ResultValue::VideoBrush(track)
                     if result.original_width == Some(video.width)
                         && result.original_height == Some(video.height) =>
                 {
-                    (&track.labels, Some((track, TrackedShape::Mask)))
+                    Followed::Shapes(track, TrackedShape::Mask)
                 }
                 ResultValue::VideoBrush(_) => {
                     self.summary.skipped += 1;
@@ -171,19 +176,22 @@ impl TrackWriter {
                 }
                 _ => continue,
             };
+            let labels = match followed {
+                Followed::Boxes(track) => &track.labels,
+                Followed::Shapes(track, _) => &track.labels,
+            };
             let Some(label) = labels.first().filter(|l| self.class_of.contains_key(*l)) else {
                 self.summary.skipped += 1;
                 continue;
             };
-            match (shape, &result.value) {
-                (None, ResultValue::VideoRectangle(track)) => {
-                    tracks.push(track_boxes(track, label, video.frames))
+            match followed {
+                Followed::Boxes(track) => tracks.push(track_boxes(track, label, video.frames)),
+                Followed::Shapes(..) if self.format == TrackFormat::Mot => {
+                    self.summary.skipped += 1
                 }
-                (Some(_), _) if self.format == TrackFormat::Mot => self.summary.skipped += 1,
-                (Some((track, kind)), _) => {
+                Followed::Shapes(track, kind) => {
                     shape_tracks.push(track_shapes(track, kind, label, video.frames))
                 }
-                (None, _) => {}
             }
         }
         let folder = self.folder_for(&video.file_name);
