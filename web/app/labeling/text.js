@@ -135,13 +135,13 @@ export class TextView {
     return spans;
   }
 
-  /** The relations whose both ends are spans of this text. */
-  relationItems() {
-    const spans = new Set(this.spans().map((s) => s.id));
+  /** The relations whose both ends are among `spans` (this text's). @param {Span[]} spans */
+  relationItems(spans) {
+    const ids = new Set(spans.map((s) => s.id));
     return this.host.entries().flatMap((entry) => {
       if (entry.kind !== 'item' || entry.item.type !== 'relation') return [];
       const { from_id: from, to_id: to } = entry.item;
-      return spans.has(from) && spans.has(to) ? [{ id: entry.id, from: String(from), to: String(to) }] : [];
+      return ids.has(from) && ids.has(to) ? [{ id: entry.id, from: String(from), to: String(to) }] : [];
     });
   }
 
@@ -186,7 +186,7 @@ export class TextView {
     }
     this.body.replaceChildren(...pieces);
     const names = new Map(spans.map((s) => [s.id, `${s.label} «${this.chars.slice(s.start, s.end).join('')}»`]));
-    this.relations.replaceChildren(...this.relationItems().map((r) => {
+    this.relations.replaceChildren(...this.relationItems(spans).map((r) => {
       const remove = el('button', { type: 'button', class: 'gl-icon', title: 'Delete this relation', 'aria-label': 'Delete', disabled: this.host.readOnly }, ['×']);
       remove.addEventListener('click', () => this.host.commit(this.host.entries().filter((e) => e.id !== r.id)));
       return el('li', { class: 'gl-span-row', 'data-relation': r.id }, [`${names.get(r.from)} → ${names.get(r.to)}`, remove]);
