@@ -20,7 +20,7 @@ use gloss_formats::{
 use gloss_schema::ControlKind;
 use gloss_store::{AnnotationRow, DraftRow, PredictionRow, ProjectMediaRow, TaskBundlePage};
 use gloss_types::result::{ResultItem, ResultValue};
-use gloss_types::{ProjectId, ProjectRole, TaskStatus};
+use gloss_types::{ProjectId, ProjectRole, TaskId, TaskStatus};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
@@ -471,23 +471,23 @@ impl Engine {
         field: &str,
         sequence_rate: f64,
     ) -> Result<HashMap<String, VideoInfo>> {
-        let rows = self.page_media(project, bundle, field).await?;
+        let values = field_values(bundle, field);
+        let rows = self.media_rows(project, media_keys(&values)).await?;
         let mut videos = HashMap::with_capacity(rows.len());
-        for task in &bundle.tasks {
-            let data: Map<String, Value> = serde_json::from_str(&task.data).unwrap_or_default();
-            let Some(Value::Array(frames)) = data.get(field) else {
+        for (task, value) in &values {
+            let Some(Value::Array(frames)) = value else {
                 continue;
             };
             let (Some(key), Some(row)) = (
-                video_key(&data[field]),
-                first_frame_key(frames).and_then(|first| rows.get(first.as_str())),
+                value.as_ref().and_then(video_key),
+                first_frame_key(frames.as_slice()).and_then(|first| rows.get(first.as_str())),
             ) else {
                 continue;
             };
             videos.insert(
                 key,
                 VideoInfo {
-                    file_name: sequence_name(&row.file_name, task.id.0),
+                    file_name: sequence_name(&row.file_name, task.0),
                     width: row
                         .media
                         .width
@@ -538,21 +538,16 @@ impl Engine {
         bundle: &TaskBundlePage,
         field: &str,
     ) -> Result<HashMap<String, ProjectMediaRow>> {
-        let mut keys = Vec::new();
-        for task in &bundle.tasks {
-            // Only the image field is needed; parse just enough to find it.
-            let data: Map<String, Value> = serde_json::from_str(&task.data).unwrap_or_default();
-            let key = match data.get(field) {
-                // An image sequence: its first frame (its size).
-                Some(Value::Array(frames)) => first_frame_key(frames),
-                value => value.and_then(Value::as_str).and_then(media_key_of),
-            };
-            if let Some(key) = key {
-                keys.push(key.as_str().to_string());
-            }
-        }
-        keys.sort();
-        keys.dedup();
+        let values = field_values(bundle, field);
+        self.media_rows(project, media_keys(&values)).await
+    }
+
+    /// The project's media rows of `keys`, by key.
+    async fn media_rows(
+        &self,
+        project: ProjectId,
+        keys: Vec<String>,
+    ) -> Result<HashMap<String, ProjectMediaRow>> {
         let mut found = HashMap::new();
         for chunk in keys.chunks(500) {
             for row in self.store.project_media(project, chunk).await? {
@@ -1904,6 +1899,37 @@ impl<W: Write> NativeWriter<W> {
 /// Frames per second of an image sequence whose `<Video>` has no `frameRate`
 /// (the labeling screen's default too).
 const DEFAULT_FRAME_RATE: f64 = 25.0;
+
+/// Each task of the page with the value of its data's `field`, parsed once.
+fn field_values(bundle: &TaskBundlePage, field: &str) -> Vec<(TaskId, Option<Value>)> {
+    bundle
+        .tasks
+        .iter()
+        .map(|task| {
+            let mut data: Map<String, Value> = serde_json::from_str(&task.data).unwrap_or_default();
+            (task.id, data.remove(field))
+        })
+        .collect()
+}
+
+/// The media keys the values point at, once each: an image's or video's,
+/// an image sequence's first frame (for its size).
+fn media_keys(values: &[(TaskId, Option<Value>)]) -> Vec<String> {
+    let mut keys: Vec<String> = values
+        .iter()
+        .filter_map(|(_, value)| match value {
+            Some(Value::Array(frames)) => first_frame_key(frames),
+            value => value
+                .as_ref()
+                .and_then(Value::as_str)
+                .and_then(media_key_of),
+        })
+        .map(|key| key.as_str().to_string())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
 
 /// The media key of an image sequence's first frame.
 fn first_frame_key(frames: &[Value]) -> Option<gloss_media::MediaKey> {
