@@ -58,11 +58,19 @@ pub enum ExportFormat {
     MaskPng,
     /// CoNLL-2003 NER with IOB2 tags: the spans of a `Labels` control on a `<Text>`.
     Conll2003,
+    /// RTTM: who spoke when, from the segments of a `Labels` control on an `<Audio>`.
+    Rttm,
+    /// WebVTT subtitles: a file per sound, its segments' transcripts.
+    WebVtt,
+    /// SRT subtitles: a file per sound, its segments' transcripts.
+    Srt,
+    /// NeMo ASR manifest: a JSON line per transcribed segment.
+    NemoAsr,
 }
 
 /// The format names `ExportFormat::parse` reads, for error messages.
 pub const EXPORT_FORMAT_NAMES: &str =
-    "json, label-studio, jsonl, coco, yolo, voc, cvat, mot, mask-png or conll2003";
+    "json, label-studio, jsonl, coco, yolo, voc, cvat, mot, mask-png, conll2003, rttm, webvtt, srt or nemo-asr";
 
 impl ExportFormat {
     /// Reads a format name and, for `yolo`, its task (`detect` when not
@@ -81,6 +89,10 @@ impl ExportFormat {
             "voc" => ExportFormat::Voc,
             "mask-png" => ExportFormat::MaskPng,
             "conll2003" => ExportFormat::Conll2003,
+            "rttm" => ExportFormat::Rttm,
+            "webvtt" => ExportFormat::WebVtt,
+            "srt" => ExportFormat::Srt,
+            "nemo-asr" => ExportFormat::NemoAsr,
             "yolo" => {
                 let task = task.unwrap_or("detect");
                 return YoloTask::parse(task)
@@ -112,7 +124,22 @@ impl ExportFormat {
             ExportFormat::Voc => "voc",
             ExportFormat::MaskPng => "mask-png",
             ExportFormat::Conll2003 => "conll2003",
+            ExportFormat::Rttm => "rttm",
+            ExportFormat::WebVtt => "webvtt",
+            ExportFormat::Srt => "srt",
+            ExportFormat::NemoAsr => "nemo-asr",
         }
+    }
+
+    /// The speech formats, written from the segments of an `<Audio>`.
+    fn audio_format(self) -> Option<gloss_formats::AudioFormat> {
+        Some(match self {
+            ExportFormat::Rttm => gloss_formats::AudioFormat::Rttm,
+            ExportFormat::WebVtt => gloss_formats::AudioFormat::WebVtt,
+            ExportFormat::Srt => gloss_formats::AudioFormat::Srt,
+            ExportFormat::NemoAsr => gloss_formats::AudioFormat::NemoAsr,
+            _ => return None,
+        })
     }
 
     /// Whether the format is made of files per task (written to a folder
@@ -125,6 +152,8 @@ impl ExportFormat {
                 | ExportFormat::Cvat
                 | ExportFormat::Voc
                 | ExportFormat::MaskPng
+                | ExportFormat::WebVtt
+                | ExportFormat::Srt
         )
     }
 
@@ -187,8 +216,8 @@ impl ExportOptions {
     pub fn content_type(&self) -> &'static str {
         match self.format {
             _ if self.is_archive() => "application/zip",
-            ExportFormat::Conll2003 => "text/plain; charset=utf-8",
-            ExportFormat::Jsonl => "application/x-ndjson",
+            ExportFormat::Conll2003 | ExportFormat::Rttm => "text/plain; charset=utf-8",
+            ExportFormat::Jsonl | ExportFormat::NemoAsr => "application/x-ndjson",
             _ => "application/json",
         }
     }
@@ -198,7 +227,8 @@ impl ExportOptions {
         let extension = match self.format {
             _ if self.is_archive() => "zip",
             ExportFormat::Conll2003 => "conll",
-            ExportFormat::Jsonl => "jsonl",
+            ExportFormat::Rttm => "rttm",
+            ExportFormat::Jsonl | ExportFormat::NemoAsr => "jsonl",
             _ => "json",
         };
         let format = match self.format {
@@ -307,7 +337,15 @@ impl Engine {
             | ExportFormat::Jsonl
             | ExportFormat::Mot
             | ExportFormat::Cvat
-            | ExportFormat::Conll2003 => Vec::new(),
+            | ExportFormat::Conll2003
+            | ExportFormat::Rttm
+            | ExportFormat::WebVtt
+            | ExportFormat::Srt
+            | ExportFormat::NemoAsr => Vec::new(),
+        };
+        let audio = match options.format.audio_format() {
+            Some(format) => Some(audio_options(&config, format)?),
+            None => None,
         };
         let conll = match options.format {
             ExportFormat::Conll2003 => Some(conll_options(&config)?),
@@ -410,6 +448,7 @@ impl Engine {
             mask_png: std::sync::Mutex::new(mask_png),
             cvat_labels,
             conll,
+            audio: audio.clone(),
         };
         let media = self.media.clone();
         let runtime = tokio::runtime::Handle::current();
@@ -427,9 +466,14 @@ impl Engine {
                 break;
             };
             after = last.id.0;
-            let media = match &image_field {
-                Some(field) if options.format.has_images() => {
+            let media = match (&image_field, &audio) {
+                (Some(field), _) if options.format.has_images() => {
                     self.page_media(project.id, &bundle, field).await?
+                }
+                // The speech formats name files by the sounds' file names.
+                (_, Some(audio)) => {
+                    self.page_media(project.id, &bundle, &audio.audio_field)
+                        .await?
                 }
                 _ => HashMap::new(),
             };
@@ -579,6 +623,8 @@ struct WriterOptions {
     cvat_labels: gloss_formats::CvatLabels,
     /// The CoNLL writer's text field and Labels control.
     conll: Option<gloss_formats::ConllOptions>,
+    /// The speech writers' sound and controls.
+    audio: Option<gloss_formats::AudioExportOptions>,
 }
 
 /// One document of the export.
@@ -599,6 +645,8 @@ enum Document {
     CvatImages(gloss_formats::CvatImageWriter<Box<dyn Write + Send>>),
     /// CoNLL-2003: one text document.
     Conll(gloss_formats::ConllWriter<Box<dyn Write + Send>>),
+    /// RTTM and NeMo: one document; WebVTT and SRT: a file per sound.
+    Audio(gloss_formats::AudioWriter<Box<dyn Write + Send>>),
 }
 
 impl Document {
@@ -626,6 +674,20 @@ impl Document {
                     io::Error::other("a CoNLL export needs the text and its Labels control")
                 })?;
                 Document::Conll(gloss_formats::ConllWriter::new(out, options))
+            }
+            ExportFormat::Rttm
+            | ExportFormat::WebVtt
+            | ExportFormat::Srt
+            | ExportFormat::NemoAsr => {
+                let (Some(format), Some(options)) = (
+                    writer_options.options.format.audio_format(),
+                    writer_options.audio.clone(),
+                ) else {
+                    return Err(io::Error::other(
+                        "a speech export needs the sound and its controls",
+                    ));
+                };
+                Document::Audio(gloss_formats::AudioWriter::new(out, format, options))
             }
         })
     }
@@ -655,6 +717,10 @@ impl Document {
             Document::MaskPng(writer) => writer.write_task(task, split, files),
             Document::CvatImages(writer) => writer.write_task(task),
             Document::Conll(writer) => writer.write_task(task).map(|_| None),
+            Document::Audio(writer) => {
+                let folder = split.map(|s| s.name());
+                writer.write_task(task, folder, files).map(|_| None)
+            }
         }
     }
 
@@ -691,6 +757,11 @@ impl Document {
                 let (mut out, summary) = writer.finish()?;
                 out.flush()?;
                 return Ok(conll_note(&summary));
+            }
+            Document::Audio(writer) => {
+                let (mut out, summary) = writer.finish()?;
+                out.flush()?;
+                return Ok(audio_note(&summary));
             }
         };
         done.map(|()| None)
@@ -760,6 +831,10 @@ fn write_export(
         (Some(split), ExportFormat::Conll2003) => format!("{}.conll", split.name()),
         (None, ExportFormat::Jsonl) => "tasks.jsonl".to_owned(),
         (Some(split), ExportFormat::Jsonl) => format!("{}.jsonl", split.name()),
+        (None, ExportFormat::Rttm) => "annotations.rttm".to_owned(),
+        (Some(split), ExportFormat::Rttm) => format!("{}.rttm", split.name()),
+        (None, ExportFormat::NemoAsr) => "manifest.jsonl".to_owned(),
+        (Some(split), ExportFormat::NemoAsr) => format!("{}.jsonl", split.name()),
         (None, _) => format!("tasks.{extension}"),
         (Some(split), _) => format!("{}.{extension}", split.name()),
     };
@@ -1155,6 +1230,14 @@ fn convert_page(
             .and_then(video_key)
             .and_then(|key| videos.get(&key))
             .cloned();
+        // The speech formats' page media are the sounds (see `export`).
+        let audio_name = writer_options.audio.as_ref().and_then(|audio| {
+            let key = data
+                .get(&audio.audio_field)?
+                .as_str()
+                .and_then(media_key_of)?;
+            Some(media.get(key.as_str())?.file_name.clone())
+        });
         let image = if options.format.has_images() {
             image_info(
                 writer_options,
@@ -1193,6 +1276,7 @@ fn convert_page(
             drafts: draft_records,
             image,
             video,
+            audio_name,
         };
         let annotations = task.annotations.len();
         converted.push((
@@ -1340,6 +1424,85 @@ fn conll_note(summary: &gloss_formats::ConllSummary) -> Option<String> {
         ));
     }
     (!parts.is_empty()).then(|| format!("CoNLL-2003: {}", parts.join("; ")))
+}
+
+/// What a speech export left out, for the export's notes.
+fn audio_note(summary: &gloss_formats::AudioSummary) -> Option<String> {
+    (summary.left_out > 0).then(|| {
+        format!(
+            "{} segments were left out: RTTM needs a label (a speaker), subtitles and NeMo a transcript",
+            summary.left_out
+        )
+    })
+}
+
+/// What a speech export writes: the first `<Audio>`, the `Labels` control on
+/// it (RTTM needs one) and its transcripts: a per-region `TextArea` on it
+/// (WebVTT, SRT and NeMo need one; NeMo also takes a whole-file one).
+fn audio_options(
+    config: &gloss_schema::LabelConfig,
+    format: gloss_formats::AudioFormat,
+) -> Result<gloss_formats::AudioExportOptions> {
+    use gloss_formats::AudioFormat;
+    let name = match format {
+        AudioFormat::Rttm => "rttm",
+        AudioFormat::WebVtt => "webvtt",
+        AudioFormat::Srt => "srt",
+        AudioFormat::NemoAsr => "nemo-asr",
+    };
+    let Some(audio) = config
+        .objects
+        .iter()
+        .find(|o| o.kind == gloss_schema::ObjectKind::Audio)
+    else {
+        return Err(Error::invalid(
+            "format",
+            format!("{name} holds segments of sound, and the label config has no <Audio>"),
+        ));
+    };
+    let on_audio = |kind: ControlKind, per_region: bool| {
+        config
+            .controls
+            .iter()
+            .find(|c| {
+                c.kind == kind && c.to_names.contains(&audio.name) && c.per_region == per_region
+            })
+            .map(|c| c.name.clone())
+    };
+    let labels_control = config
+        .controls
+        .iter()
+        .find(|c| c.kind == ControlKind::Labels && c.to_names.contains(&audio.name))
+        .map(|c| c.name.clone());
+    let transcript_control = on_audio(ControlKind::TextArea, true);
+    let file_transcript_control = on_audio(ControlKind::TextArea, false);
+    if format == AudioFormat::Rttm && labels_control.is_none() {
+        return Err(Error::invalid(
+            "format",
+            format!(
+                "rttm holds speakers: the segments of a <Labels> control on <Audio name=\"{}\">, and the label config has none",
+                audio.name
+            ),
+        ));
+    }
+    let transcribed = transcript_control.is_some()
+        || (format == AudioFormat::NemoAsr && file_transcript_control.is_some());
+    if format != AudioFormat::Rttm && !transcribed {
+        return Err(Error::invalid(
+            "format",
+            format!(
+                "{name} holds transcripts: a <TextArea perRegion=\"true\"> on <Audio name=\"{}\">, and the label config has none",
+                audio.name
+            ),
+        ));
+    }
+    Ok(gloss_formats::AudioExportOptions {
+        audio_field: audio.value.clone(),
+        audio_object: audio.name.clone(),
+        labels_control,
+        transcript_control,
+        file_transcript_control,
+    })
 }
 
 /// What a CoNLL-2003 export writes: the first `<Text>` and the `Labels`

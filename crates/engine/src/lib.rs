@@ -43,7 +43,7 @@ pub use tasks::{TaskCounts, TaskDetail};
 
 use gloss_media::MediaStore;
 use gloss_store::Store;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Settings the engine needs, handed down from the configuration.
 #[derive(Debug, Clone)]
@@ -56,6 +56,9 @@ pub struct EngineConfig {
     /// Where uploads wait while they are imported (on the same disk as the
     /// media, so that moving them into the store is cheap).
     pub upload_dir: PathBuf,
+    /// Where what is derived from media and costly to compute again is
+    /// kept (waveform peaks of sounds); safe to delete at any time.
+    pub cache_dir: PathBuf,
     /// What an uploaded or imported file may be.
     pub upload_limits: gloss_media::UploadLimits,
     /// Fetching media from URLs in task data; `None` (the default) fetches nothing.
@@ -64,13 +67,13 @@ pub struct EngineConfig {
 
 impl EngineConfig {
     pub fn new(backup_dir: PathBuf) -> EngineConfig {
-        let upload_dir = match backup_dir.parent() {
-            Some(data_dir) => data_dir.join("uploads"),
-            None => std::env::temp_dir(),
-        };
+        let data_dir = backup_dir
+            .parent()
+            .map_or_else(std::env::temp_dir, Path::to_path_buf);
         EngineConfig {
             backup_dir,
-            upload_dir,
+            upload_dir: data_dir.join("uploads"),
+            cache_dir: data_dir.join("cache"),
             session_ttl_seconds: 14 * 24 * 3600,
             login_limits: LoginLimits::default(),
             upload_limits: gloss_media::UploadLimits::default(),

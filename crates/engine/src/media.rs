@@ -6,7 +6,7 @@ use crate::import::media_url;
 use crate::Engine;
 use bytes::Bytes;
 use futures::stream::BoxStream;
-use gloss_media::{MediaKey, MediaKind, VideoFrames};
+use gloss_media::{AudioPeaks, MediaKey, MediaKind, VideoFrames};
 use gloss_types::{Code, MediaRecord};
 use std::sync::Arc;
 
@@ -148,6 +148,42 @@ impl Engine {
         Ok(frames)
     }
 
+    /// The waveform peaks of a sound the caller may see (see
+    /// [`gloss_media::audio_peaks_file`]). They are computed once and kept in
+    /// the cache folder under the sound's content key, which never changes.
+    /// Not a sound (or one Gloss cannot decode) is `UnsupportedMediaType`.
+    pub async fn media_peaks(&self, actor: &Actor, key: &str) -> Result<AudioPeaks> {
+        let (key, row) = self.visible_media(actor, key).await?;
+        let kind = audio_kind(&row.media.content_type).ok_or_else(|| {
+            Error::new(
+                Code::UnsupportedMediaType,
+                format!(
+                    "the media is {}; waveforms are drawn for WAV, MP3, FLAC and Ogg sounds",
+                    row.media.content_type
+                ),
+            )
+        })?;
+        let cached = self.config.cache_dir.join("peaks").join(key.as_str());
+        if let Ok(bytes) = tokio::fs::read(&cached).await {
+            if let Some(peaks) = AudioPeaks::from_bytes(&bytes) {
+                return Ok(peaks);
+            }
+        }
+        let path = self
+            .media
+            .local_path(&key)
+            .ok_or_else(|| Error::internal("waveforms need a local media folder"))?;
+        let peaks = tokio::task::spawn_blocking(move || gloss_media::audio_peaks_file(&path, kind))
+            .await
+            .map_err(|err| Error::internal(format!("reading the sound stopped: {err}")))?
+            .map_err(|err| Error::new(Code::UnsupportedMediaType, err.to_string()))?;
+        // A cache that cannot be written only costs the next caller time.
+        if let Err(err) = write_atomically(&cached, &peaks.to_bytes()).await {
+            tracing::warn!(path = %cached.display(), "waveform peaks not cached: {err}");
+        }
+        Ok(peaks)
+    }
+
     /// A media object's record, if the caller is a member of a project that
     /// uses it (admins: any); anything else is "not found".
     async fn visible_media(
@@ -167,4 +203,30 @@ impl Engine {
             .ok_or_else(|| Error::not_found("media"))?;
         Ok((key, row))
     }
+}
+
+/// The sound kinds whose waveforms Gloss draws, by stored content type.
+fn audio_kind(content_type: &str) -> Option<MediaKind> {
+    Some(match content_type {
+        "audio/wav" => MediaKind::Wav,
+        "audio/mpeg" => MediaKind::Mp3,
+        "audio/flac" => MediaKind::Flac,
+        "audio/ogg" => MediaKind::Ogg,
+        _ => return None,
+    })
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it, so that a
+/// reader never sees half of it (two servers computing the same peaks write
+/// the same bytes).
+async fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    tokio::fs::create_dir_all(dir).await?;
+    let temporary = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("peaks"),
+        std::process::id()
+    ));
+    tokio::fs::write(&temporary, bytes).await?;
+    tokio::fs::rename(&temporary, path).await
 }

@@ -17,6 +17,7 @@
 //! to, and what a project's label config allows (that is `gloss-schema`'s
 //! job).
 
+mod audio;
 mod coco;
 mod coco_writer;
 mod conll;
@@ -40,6 +41,9 @@ mod xml;
 mod yolo;
 mod yolo_read;
 
+pub use audio::{
+    speech_segments, AudioExportOptions, AudioFormat, AudioSummary, AudioWriter, SpeechSegment,
+};
 pub use coco::{read_coco, CocoImportOptions, ControlRef, KeypointControl};
 pub use coco_writer::{CocoSummary, CocoWriter, ExportCategory, KeypointCategory};
 pub use conll::{

@@ -27,6 +27,9 @@ pub struct ExportTask {
     pub image: Option<ImageInfo>,
     /// The task's video, for MOT and CVAT video.
     pub video: Option<VideoInfo>,
+    /// The file name the task's sound was imported with, for the speech
+    /// formats (RTTM, WebVTT, SRT, NeMo).
+    pub audio_name: Option<String>,
 }
 
 /// The video a task shows, from its frame index.

@@ -34,6 +34,9 @@ pub enum Error {
     /// The content is not a video whose frames Gloss can index.
     #[error("not a video Gloss can index: {0}")]
     BadVideo(String),
+    /// The content is not a sound Gloss can decode.
+    #[error("not a sound Gloss can decode: {0}")]
+    BadAudio(String),
     /// The stream or file the content came from failed while being read.
     #[error("reading the content failed: {0}")]
     Source(String),

@@ -15,11 +15,14 @@
 //!   ([`sniff`], [`MediaKind`]);
 //! - reading image sizes from headers without decoding pixels, refusing
 //!   decompression bombs ([`probe_image`]);
+//! - the frame times of videos ([`probe_video_file`]) and the waveform peaks
+//!   of sounds ([`audio_peaks_file`]);
 //! - fetching media from URLs without letting a URL reach the server's own
 //!   network ([`Fetcher`], [`FetchPolicy`]).
 //!
 //! It knows nothing about the database, projects or serving HTTP.
 
+mod audio;
 mod error;
 mod fetch;
 mod key;
@@ -29,6 +32,7 @@ mod store;
 mod upload;
 mod video;
 
+pub use audio::{audio_peaks_file, AudioPeaks, MAX_AUDIO_SECONDS, PEAKS_PER_SECOND};
 pub use error::{Error, Result};
 pub use fetch::{FetchPolicy, Fetcher, IpNet};
 pub use key::MediaKey;

@@ -242,6 +242,32 @@ fn check_value(
                 );
             }
         }
+        ResultValue::AudioLabels(v) => {
+            if target.is_some_and(|t| t != ObjectKind::Audio) {
+                problems.add(
+                    "bad_span",
+                    "value.start",
+                    "a span in seconds marks a sound; text spans count code points in whole numbers"
+                        .into(),
+                );
+            } else if !(v.start.is_finite() && v.end.is_finite() && 0.0 <= v.start) {
+                problems.add(
+                    "bad_segment",
+                    "value.start",
+                    format!(
+                        "segment {}–{} s: times are seconds from the start, 0 or more",
+                        v.start, v.end
+                    ),
+                );
+            } else if v.start > v.end {
+                problems.add(
+                    "bad_segment",
+                    "value.start",
+                    format!("segment starts at {} s after its end {} s", v.start, v.end),
+                );
+            }
+            check_labels(control, "labels", &v.labels, problems);
+        }
         ResultValue::Labels(v) => {
             if v.start > v.end {
                 problems.add(

@@ -26,13 +26,19 @@ pub enum ObjectKind {
     Text,
     /// `<Video>`: a video (MP4 or WebM) loaded from a URL in the task data.
     Video,
+    /// `<Audio>`: a sound file (WAV, MP3, FLAC, OGG) loaded from a URL in
+    /// the task data.
+    Audio,
 }
 
 impl ObjectKind {
     /// Whether the object shows a media file (which imports copy into the
-    /// media store): an image or a video.
+    /// media store): an image, a video or a sound.
     pub fn is_media(self) -> bool {
-        matches!(self, ObjectKind::Image | ObjectKind::Video)
+        matches!(
+            self,
+            ObjectKind::Image | ObjectKind::Video | ObjectKind::Audio
+        )
     }
 }
 
@@ -226,13 +232,19 @@ impl ControlKind {
             | ControlKind::VideoKeyPointLabels
             | ControlKind::VideoBrush
             | ControlKind::TimelineLabels => &[ObjectKind::Video],
-            // `Labels` on a `Video` labels the tracks of a `VideoRectangle`.
-            ControlKind::Labels => &[ObjectKind::Image, ObjectKind::Text, ObjectKind::Video],
-            ControlKind::Choices
+            // `Labels` on a `Video` labels the tracks of a `VideoRectangle`;
+            // on an `Audio` it marks time segments (speakers, classes).
+            ControlKind::Labels
+            | ControlKind::Choices
             | ControlKind::TextArea
             | ControlKind::Number
             | ControlKind::Rating
-            | ControlKind::Taxonomy => &[ObjectKind::Image, ObjectKind::Text, ObjectKind::Video],
+            | ControlKind::Taxonomy => &[
+                ObjectKind::Image,
+                ObjectKind::Text,
+                ObjectKind::Video,
+                ObjectKind::Audio,
+            ],
         }
     }
 

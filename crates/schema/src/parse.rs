@@ -16,7 +16,6 @@ use crate::model::{
 
 /// Label Studio object tags Gloss does not support yet (lower case).
 const OTHER_OBJECT_TAGS: &[&str] = &[
-    "audio",
     "audioplus",
     "chat",
     "hypertext",
@@ -293,6 +292,7 @@ impl Reader<'_> {
             "image" => self.object(node, ObjectKind::Image),
             "text" => self.object(node, ObjectKind::Text),
             "video" => self.object(node, ObjectKind::Video),
+            "audio" => self.object(node, ObjectKind::Audio),
             "label" | "choice" => {
                 self.option(node, owner);
                 None

@@ -263,7 +263,7 @@ fn unsupported_tags_warn_and_are_kept() {
     <Label value="Nose"/>
   </BitmapMaskLabels>
   <Ranker name="ranking" toName="image"/>
-  <Audio name="audio" value="$audio"/>
+  <TimeSeries name="series" value="$series"/>
 </View>"#;
     let (config, diagnostics) = parse(text);
     assert_eq!(
@@ -284,17 +284,20 @@ fn unsupported_tags_warn_and_are_kept() {
     );
     // The Label inside BitmapMaskLabels belongs to it, not to "box".
     assert_eq!(config.control("box").expect("box").labels.len(), 1);
-    assert_eq!(config.data_keys(), ["image", "audio"]);
+    assert_eq!(config.data_keys(), ["image", "series"]);
 }
 
 #[test]
 fn config_of_only_unsupported_tags_still_imports() {
     let text = r#"<View>
-  <Audio name="audio" value="$audio"/>
-  <Labels name="speaker" toName="audio"><Label value="Alice"/></Labels>
+  <TimeSeries name="series" value="$series"/>
+  <TimeSeriesLabels name="event" toName="series"><Label value="Spike"/></TimeSeriesLabels>
 </View>"#;
     let (_, diagnostics) = parse(text);
-    assert_eq!(codes(&diagnostics), [("unsupported_tag", 2)]);
+    assert_eq!(
+        codes(&diagnostics),
+        [("unsupported_tag", 2), ("unsupported_tag", 3)]
+    );
 }
 
 #[test]

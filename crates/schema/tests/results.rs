@@ -425,15 +425,24 @@ fn text_results() {
             vec![("unknown_to_name", "to_name")],
         ),
         (
-            "labels on an unsupported object are not checked",
+            "a backwards segment on a sound, with a label the control lacks",
             json!({"from_name": "ner", "to_name": "audio", "type": "labels",
                    "value": {"start": 1.5, "end": 0.5, "labels": ["Speech"]}}),
-            vec![],
+            vec![
+                ("bad_segment", "value.start"),
+                ("unknown_label", "value.labels[0]"),
+            ],
+        ),
+        (
+            "a span in seconds on text",
+            json!({"from_name": "ner", "to_name": "text", "type": "labels",
+                   "value": {"start": 1.5, "end": 2, "labels": ["PER"]}}),
+            vec![("bad_span", "value.start")],
         ),
         (
             "malformed span on text",
             json!({"from_name": "ner", "to_name": "text", "type": "labels",
-                   "value": {"start": 1.5, "end": 2, "labels": ["PER"]}}),
+                   "value": {"start": "1", "end": 2, "labels": ["PER"]}}),
             vec![("malformed_value", "value")],
         ),
     ];
@@ -524,6 +533,58 @@ fn video_results() {
             json!({"id": "r", "from_name": "actions", "to_name": "video", "type": "timelinelabels",
                    "value": {"ranges": [{"start": 3, "end": 9}, {"start": 9, "end": 3}], "timelinelabels": ["Walking"]}}),
             vec![("bad_range", "value.ranges[1]")],
+        ),
+    ];
+    run(&config, cases);
+}
+
+const AUDIO: &str = r#"<View>
+  <Audio name="audio" value="$audio"/>
+  <Labels name="speaker" toName="audio"><Label value="Speaker 1"/><Label value="Speaker 2"/></Labels>
+  <TextArea name="transcription" toName="audio" perRegion="true"/>
+  <Text name="text" value="$text"/>
+  <Labels name="ner" toName="text"><Label value="PER"/></Labels>
+</View>"#;
+
+#[test]
+fn audio_segments() {
+    let config = config(AUDIO);
+    let segment = |value: Value| json!({"id": "s", "from_name": "speaker", "to_name": "audio", "type": "labels", "value": value});
+    let cases: Vec<Case> = vec![
+        (
+            "a segment",
+            segment(json!({"start": 0.5, "end": 2.25, "channel": 0, "labels": ["Speaker 1"]})),
+            vec![],
+        ),
+        (
+            "whole seconds without a channel",
+            segment(json!({"start": 1, "end": 3, "labels": ["Speaker 2"]})),
+            vec![],
+        ),
+        (
+            "backwards, with an unknown speaker",
+            segment(json!({"start": 3.5, "end": 1.5, "channel": 0, "labels": ["Speaker 9"]})),
+            vec![
+                ("bad_segment", "value.start"),
+                ("unknown_label", "value.labels[0]"),
+            ],
+        ),
+        (
+            "before the start",
+            segment(json!({"start": -1.5, "end": 1.5, "channel": 0, "labels": ["Speaker 1"]})),
+            vec![("bad_segment", "value.start")],
+        ),
+        (
+            "seconds on a text",
+            json!({"id": "t", "from_name": "ner", "to_name": "text", "type": "labels",
+                   "value": {"start": 0.5, "end": 2.5, "labels": ["PER"]}}),
+            vec![("bad_span", "value.start")],
+        ),
+        (
+            "a transcript of a segment",
+            json!({"id": "s", "from_name": "transcription", "to_name": "audio", "type": "textarea",
+                   "value": {"start": 0.5, "end": 2.25, "channel": 0, "text": ["hello there"]}}),
+            vec![],
         ),
     ];
     run(&config, cases);

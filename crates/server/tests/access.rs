@@ -351,6 +351,12 @@ fn table() -> Vec<Route> {
             "/api/v1/media/{key}/frames",
             [401, 415, 415, 404, 415, 415, 404],
         ),
+        // Nor a sound.
+        route(
+            Method::GET,
+            "/api/v1/media/{key}/peaks",
+            [401, 415, 415, 404, 415, 415, 404],
+        ),
     ]
 }
 

@@ -1497,3 +1497,196 @@ async fn a_conll_file_imports_as_text_tasks_with_entities_and_exports_back_uncha
         server.stop().await;
     }
 }
+
+/// A 16-bit mono PCM WAV of `seconds` at 8 kHz: silence, with a tone in the
+/// second half.
+fn generated_wav(seconds: u32) -> Vec<u8> {
+    let rate = 8000u32;
+    let samples: Vec<i16> = (0..rate * seconds)
+        .map(|i| {
+            if i < rate * seconds / 2 {
+                0
+            } else {
+                ((i as f64 * 440.0 * std::f64::consts::TAU / f64::from(rate)).sin() * 16000.0)
+                    as i16
+            }
+        })
+        .collect();
+    let data_len = (samples.len() * 2) as u32;
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    for field in [
+        16u32.to_le_bytes().to_vec(),
+        1u16.to_le_bytes().to_vec(),
+        1u16.to_le_bytes().to_vec(),
+    ] {
+        out.extend_from_slice(&field);
+    }
+    out.extend_from_slice(&rate.to_le_bytes());
+    out.extend_from_slice(&(rate * 2).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    out
+}
+
+#[tokio::test]
+async fn sounds_upload_with_their_waveform_and_export_as_speech_formats() {
+    const AUDIO_CONFIG: &str = r#"<View>
+  <Audio name="audio" value="$audio"/>
+  <Labels name="speaker" toName="audio"><Label value="Alice"/><Label value="Bob"/></Labels>
+  <TextArea name="transcription" toName="audio" perRegion="true"/>
+</View>"#;
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, admin) = server.user("admin", Role::Admin).await;
+        let (_, outsider) = server.user("outsider", Role::Manager).await;
+        let project = create_project(&server, &admin, AUDIO_CONFIG).await;
+        let (status, job) = upload(
+            &server,
+            &admin,
+            project,
+            vec![("call one.wav", generated_wav(4))],
+        )
+        .await;
+        assert_eq!(status, 202, "{job}");
+        let job = finished(&server, &admin, &job).await;
+        assert_eq!(job["tasks_created"], json!(1), "{}: {job}", db.label);
+        let (_, tasks) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/tasks"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        let url = tasks["items"][0]["data"]["audio"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        // The waveform: 100 peaks a second, silent then loud.
+        for _ in 0..2 {
+            // The second time from the cache.
+            let (status, peaks) = server
+                .call(Method::GET, &format!("{url}/peaks"), Some(&admin), None)
+                .await;
+            assert_eq!(status, 200, "{}: {peaks}", db.label);
+            assert_eq!(
+                (
+                    peaks["duration"].clone(),
+                    peaks["count"].clone(),
+                    peaks["peaks_per_second"].clone()
+                ),
+                (json!(4.0), json!(400), json!(100))
+            );
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(peaks["peaks"].as_str().unwrap())
+                .unwrap();
+            let values: Vec<i16> = bytes
+                .chunks(2)
+                .map(|b| i16::from_le_bytes([b[0], b[1]]))
+                .collect();
+            assert_eq!(values.len(), 800);
+            assert!(values[..400].iter().all(|v| *v == 0));
+            assert!(values[400..]
+                .chunks(2)
+                .all(|p| p[0] < -15000 && p[1] > 15000));
+        }
+        let (status, _) = server
+            .call(Method::GET, &format!("{url}/peaks"), Some(&outsider), None)
+            .await;
+        assert_eq!(status, 404);
+
+        // Two speakers, overlapping, with transcripts.
+        let task_id = tasks["items"][0]["id"].as_i64().unwrap();
+        let segment = |id: &str, start: f64, end: f64, who: &str, text: &str| {
+            [
+                json!({"id": id, "from_name": "speaker", "to_name": "audio", "type": "labels",
+                       "value": {"start": start, "end": end, "channel": 0, "labels": [who]}}),
+                json!({"id": id, "from_name": "transcription", "to_name": "audio", "type": "textarea",
+                       "value": {"start": start, "end": end, "channel": 0, "text": [text]}}),
+            ]
+        };
+        let result: Vec<Value> = [
+            segment("a", 0.5, 2.25, "Alice", "Hello there."),
+            segment("b", 2.0, 3.5, "Bob", "Hi!"),
+        ]
+        .concat();
+        let (status, created) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/tasks/{task_id}/annotations"),
+                Some(&admin),
+                Some(json!({"result": result})),
+            )
+            .await;
+        assert_eq!(status, 201, "{}: {created}", db.label);
+        let export = |format: &'static str| {
+            let url = server.url(&format!(
+                "/api/v1/projects/{project}/export?format={format}"
+            ));
+            let token = admin.clone();
+            let client = server.client.clone();
+            async move {
+                let response = client.get(url).bearer_auth(token).send().await.unwrap();
+                assert_eq!(response.status().as_u16(), 200, "{format}");
+                let disposition = response.headers()["content-disposition"]
+                    .to_str()
+                    .unwrap()
+                    .to_owned();
+                (disposition, response.bytes().await.unwrap().to_vec())
+            }
+        };
+        let (disposition, rttm) = export("rttm").await;
+        assert!(disposition.contains(".rttm"), "{disposition}");
+        assert_eq!(
+            String::from_utf8(rttm).unwrap(),
+            "SPEAKER call_one 1 0.500 1.750 <NA> <NA> Alice <NA> <NA>\n\
+             SPEAKER call_one 1 2.000 1.500 <NA> <NA> Bob <NA> <NA>\n",
+            "{}",
+            db.label
+        );
+        let (_, zip) = export("webvtt").await;
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+        let mut vtt = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name("call_one.vtt").unwrap(), &mut vtt)
+            .unwrap();
+        assert_eq!(
+            vtt,
+            "WEBVTT\n\n1\n00:00:00.500 --> 00:00:02.250\n<v Alice>Hello there.\n\n\
+             2\n00:00:02.000 --> 00:00:03.500\n<v Bob>Hi!\n\n"
+        );
+        let (_, nemo) = export("nemo-asr").await;
+        let lines: Vec<Value> = String::from_utf8(nemo)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(
+            lines[1],
+            json!({"audio_filepath": "call one.wav", "offset": 2.0, "duration": 1.5, "text": "Hi!"})
+        );
+
+        // A project without an <Audio> cannot export RTTM, and says why.
+        let images = create_project(&server, &admin, CONFIG).await;
+        let (status, body) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{images}/export?format=rttm"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.to_string().contains("no <Audio>"), "{body}");
+        server.stop().await;
+    }
+}

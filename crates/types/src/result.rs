@@ -98,6 +98,11 @@ pub enum ResultValue {
     VideoKeyPointLabels(ShapeTrackValue),
     /// `videobrush`: a mask track on a video (a Gloss extension).
     VideoBrush(ShapeTrackValue),
+    /// `labels` on an `<Audio>`: a labelled time segment (a speaker or a
+    /// class). Shares Label Studio's `labels` type with text spans; a value
+    /// with a `channel`, or with times that are not whole numbers, is a
+    /// segment (see [`ResultValue::audio_segment`] for whole-number times).
+    AudioLabels(AudioSegmentValue),
     /// Any other type, or a known type whose value did not parse; kept as is.
     Other {
         /// The result's `type` key.
@@ -214,6 +219,27 @@ pub struct LabelsValue {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Label values given to the span.
+    pub labels: Vec<String>,
+    /// Keys Label Studio adds that Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Value of a `labels` result on an `<Audio>`: a time segment and its labels,
+/// as Label Studio writes it (`{"start": 1.5, "end": 3.25, "channel": 0,
+/// "labels": ["Speaker 1"]}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudioSegmentValue {
+    /// Start, in seconds from the start of the file.
+    #[serde(serialize_with = "js_number::f64")]
+    pub start: f64,
+    /// End, in seconds from the start of the file.
+    #[serde(serialize_with = "js_number::f64")]
+    pub end: f64,
+    /// The audio channel the segment was drawn on (0 for a mixed view).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<u32>,
+    /// Label values given to the segment.
     pub labels: Vec<String>,
     /// Keys Label Studio adds that Gloss does not interpret.
     #[serde(flatten)]
@@ -766,6 +792,18 @@ impl ResultValue {
             | ResultValue::VideoKeyPointLabels(v)
             | ResultValue::VideoBrush(v) => Some(&v.labels),
             ResultValue::TimelineLabels(v) => Some(&v.timelinelabels),
+            ResultValue::AudioLabels(v) => Some(&v.labels),
+            _ => None,
+        }
+    }
+
+    /// The time segment (start and end in seconds, labels) of a `labels`
+    /// result on an `<Audio>`. A Label Studio segment without a channel whose
+    /// times are whole seconds parses as a text span; this reads both.
+    pub fn audio_segment(&self) -> Option<(f64, f64, &[String])> {
+        match self {
+            ResultValue::AudioLabels(v) => Some((v.start, v.end, &v.labels)),
+            ResultValue::Labels(v) => Some((v.start as f64, v.end as f64, &v.labels)),
             _ => None,
         }
     }
@@ -782,7 +820,12 @@ impl ResultValue {
             "polygonlabels" => typed(&value).map(ResultValue::PolygonLabels),
             "polygon" => typed(&value).map(ResultValue::Polygon),
             "choices" => typed(&value).map(ResultValue::Choices),
-            "labels" => typed(&value).map(ResultValue::Labels),
+            // A text span has whole-number offsets and no channel; anything
+            // else shaped like a span is a time segment of an audio file.
+            "labels" => typed(&value)
+                .filter(|_| value.get("channel").is_none())
+                .map(ResultValue::Labels)
+                .or_else(|| typed(&value).map(ResultValue::AudioLabels)),
             "textarea" => typed(&value).map(ResultValue::TextArea),
             "keypointlabels" => {
                 Labeled::from_json(&value, "keypointlabels").map(ResultValue::KeyPointLabels)
@@ -822,7 +865,7 @@ impl ResultValue {
             ResultValue::PolygonLabels(_) => "polygonlabels",
             ResultValue::Polygon(_) => "polygon",
             ResultValue::Choices(_) => "choices",
-            ResultValue::Labels(_) => "labels",
+            ResultValue::Labels(_) | ResultValue::AudioLabels(_) => "labels",
             ResultValue::TextArea(_) => "textarea",
             ResultValue::KeyPointLabels(_) => "keypointlabels",
             ResultValue::KeyPoint(_) => "keypoint",
@@ -860,6 +903,7 @@ impl ResultValue {
             ResultValue::Polygon(v) => json(v),
             ResultValue::Choices(v) => json(v),
             ResultValue::Labels(v) => json(v),
+            ResultValue::AudioLabels(v) => json(v),
             ResultValue::TextArea(v) => json(v),
             ResultValue::KeyPointLabels(v) => v.to_json(self.type_name()),
             ResultValue::KeyPoint(v) => json(v),
@@ -892,6 +936,7 @@ impl ResultValue {
             ResultValue::Polygon(v) => map.serialize_entry("value", v),
             ResultValue::Choices(v) => map.serialize_entry("value", v),
             ResultValue::Labels(v) => map.serialize_entry("value", v),
+            ResultValue::AudioLabels(v) => map.serialize_entry("value", v),
             ResultValue::TextArea(v) => map.serialize_entry("value", v),
             ResultValue::KeyPoint(v) => map.serialize_entry("value", v),
             ResultValue::Ellipse(v) => map.serialize_entry("value", v),
@@ -1393,13 +1438,13 @@ mod tests {
 
     #[test]
     fn malformed_known_type_is_kept_as_other() {
-        // Audio spans use float seconds, not character offsets.
+        // Neither character offsets nor seconds.
         let item = round_trip(json!({
             "id": "au1",
             "from_name": "label",
             "to_name": "audio",
             "type": "labels",
-            "value": {"start": 1.25, "end": 3.5, "channel": 0, "labels": ["Speech"]}
+            "value": {"start": "1.25", "end": 3.5, "channel": 0, "labels": ["Speech"]}
         }));
         assert_eq!(item.value.type_name(), "labels");
         assert!(matches!(item.value, ResultValue::Other { .. }));
@@ -1662,6 +1707,48 @@ mod tests {
         assert!(
             serde_json::from_value::<ResultItem>(json!({"type": "relation", "from_id": "a"}))
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn audio_segments_round_trip_and_are_told_from_text_spans() {
+        let item = round_trip(json!({
+            "id": "s1", "from_name": "speaker", "to_name": "audio", "type": "labels",
+            "value": {"start": 1.5, "end": 3.25, "channel": 0, "labels": ["Speaker 1"]}
+        }));
+        let ResultValue::AudioLabels(segment) = &item.value else {
+            panic!("not a segment: {:?}", item.value)
+        };
+        assert_eq!(
+            (segment.start, segment.end, segment.channel),
+            (1.5, 3.25, Some(0))
+        );
+        assert_eq!(
+            item.value.audio_segment(),
+            Some((1.5, 3.25, &segment.labels[..]))
+        );
+        // Whole seconds with a channel are still a segment, written back as integers.
+        let item = round_trip(json!({
+            "from_name": "speaker", "to_name": "audio", "type": "labels",
+            "value": {"start": 0, "end": 4, "channel": 1, "labels": ["A"]}
+        }));
+        assert!(matches!(item.value, ResultValue::AudioLabels(_)));
+        // Fractional times without a channel (older Label Studio exports).
+        let item = round_trip(json!({
+            "from_name": "speaker", "to_name": "audio", "type": "labels",
+            "value": {"start": 0.5, "end": 4, "labels": ["A"]}
+        }));
+        assert!(matches!(item.value, ResultValue::AudioLabels(_)));
+        // Whole numbers without a channel read as a text span, and still
+        // give their segment when the object is audio.
+        let item = round_trip(json!({
+            "from_name": "speaker", "to_name": "audio", "type": "labels",
+            "value": {"start": 2, "end": 5, "labels": ["A"]}
+        }));
+        assert!(matches!(item.value, ResultValue::Labels(_)));
+        assert_eq!(
+            item.value.audio_segment().map(|s| (s.0, s.1)),
+            Some((2.0, 5.0))
         );
     }
 

@@ -88,7 +88,7 @@ export function toolOf(control) {
 }
 
 /** The result type a region of each kind is written as when its control is unknown. */
-const FALLBACK_TYPE = { rect: 'rectangle', polygon: 'polygon', ellipse: 'ellipse', polyline: 'polyline', point: 'keypoint', skeleton: 'keypointlabels', mask: 'brush', track: TRACK_TYPE };
+const FALLBACK_TYPE = { rect: 'rectangle', polygon: 'polygon', ellipse: 'ellipse', polyline: 'polyline', point: 'keypoint', skeleton: 'keypointlabels', mask: 'brush', track: TRACK_TYPE, segment: 'labels' };
 
 /** Size new points are drawn at, percent of the image width (Label Studio's `width`). */
 export const POINT_SIZE = 0.5;
@@ -145,7 +145,8 @@ const written = new WeakMap();
  */
 export function readResult(items, config) {
   const controls = new Map(config.controls.map((c) => [c.name, c]));
-  const attached = attachedItems(items);
+  const sounds = new Set(config.objects.filter((o) => o.kind === 'Audio').map((o) => o.name));
+  const attached = attachedItems(items, sounds);
   /** @type {Entry[]} */
   const entries = [];
   /** @type {Set<string>} */
@@ -159,6 +160,15 @@ export function readResult(items, config) {
     if (Object.hasOwn(TRACK_SHAPES, item.type)) {
       if (id) done.add(id);
       entries.push(trackFromItem(item, config));
+      continue;
+    }
+    if (isSegment(item, sounds)) {
+      // A time segment of a sound: its labels item, then its per-region items (transcripts).
+      if (id) done.add(id);
+      const group = id ? [item, ...(attached.get(id) ?? [])] : [item];
+      const region = segmentFromItems(group);
+      if (id === region.id) written.set(region, group.map((i) => Object.freeze(i)));
+      entries.push(region);
       continue;
     }
     if (REGION_TYPES[item.type]) {
@@ -194,21 +204,34 @@ export function readResult(items, config) {
 }
 
 /**
+ * Whether an item is a time segment of a sound: `labels` on an `Audio`.
+ * @param {ResultItem} item @param {Set<string>} sounds the Audio objects' names
+ */
+function isSegment(item, sounds) {
+  return item.type === 'labels' && sounds.has(item.to_name);
+}
+
+/**
  * Items that are not region geometry but share a region's id (labels,
- * per-region results), by that id.
- * @param {ResultItem[]} items
+ * per-region results), by that id. A sound's segment is its `labels` item.
+ * @param {ResultItem[]} items @param {Set<string>} sounds the Audio objects' names
  * @returns {Map<string, ResultItem[]>}
  */
-function attachedItems(items) {
+function attachedItems(items, sounds) {
   /** @type {Set<string>} */
   const regionIds = new Set();
+  /** @type {Set<ResultItem>} */
+  const geometryItems = new Set();
   for (const item of items) {
-    if (item && typeof item.id === 'string' && REGION_TYPES[item.type]) regionIds.add(item.id);
+    if (item && typeof item.id === 'string' && (REGION_TYPES[item.type] || isSegment(item, sounds)) && !regionIds.has(item.id)) {
+      regionIds.add(item.id);
+      geometryItems.add(item);
+    }
   }
   /** @type {Map<string, ResultItem[]>} */
   const attached = new Map();
   for (const item of items) {
-    if (item && typeof item.id === 'string' && !REGION_TYPES[item.type] && regionIds.has(item.id)) {
+    if (item && typeof item.id === 'string' && !REGION_TYPES[item.type] && !geometryItems.has(item) && regionIds.has(item.id)) {
       const group = attached.get(item.id);
       if (group) group.push(item);
       else attached.set(item.id, [item]);
@@ -260,6 +283,28 @@ function trackFromItem(item, config) {
   });
   if (region.id === item.id) written.set(region, [Object.freeze(item)]);
   return region;
+}
+
+/**
+ * A time segment of a sound, from its `labels` item (times in seconds) and
+ * the per-region items sharing its id. Untouched, it writes back as it came.
+ * @param {ResultItem[]} group the labels item first
+ * @returns {Region}
+ */
+function segmentFromItems(group) {
+  const item = group[0];
+  const value = item.value ?? {};
+  const start = Math.max(0, finite(value.start));
+  return newRegion({
+    kind: 'segment',
+    id: typeof item.id === 'string' ? item.id : newId(),
+    control: item.from_name,
+    object: item.to_name,
+    labels: stringList(value.labels),
+    labelControl: null,
+    items: group,
+    segment: { start, end: Math.max(start, finite(value.end)), channel: Math.max(0, Math.trunc(finite(value.channel))) },
+  });
 }
 
 /**
@@ -330,6 +375,8 @@ function geometry(region) {
       return { points: region.points.map((p) => [p[0], p[1]]) };
     case 'mask':
       return region.mask ? maskValue(region.mask) : {};
+    case 'segment':
+      return { start: region.segment?.start ?? 0, end: region.segment?.end ?? 0, channel: region.segment?.channel ?? 0 };
     default:
       return { points: region.points.map((p) => [p[0], p[1]]), closed: true };
   }
@@ -350,7 +397,8 @@ export function writeRegion(region, sizes, controls) {
   if (cached) return cached;
   const out = region.kind === 'skeleton' ? writeSkeleton(region, sizes, controls)
     : region.kind === 'track' ? [writeTrack(region, sizes)]
-      : writeShape(region, sizes, controls);
+      : region.kind === 'segment' ? writeSegment(region)
+        : writeShape(region, sizes, controls);
   for (const item of out) Object.freeze(item);
   written.set(region, out);
   return out;
@@ -422,6 +470,26 @@ function attachedValue(value, region, geo) {
   if (region.kind !== 'mask') return { ...value, ...geo };
   const out = { ...value };
   for (const key of MASK_KEYS) delete out[key];
+  return out;
+}
+
+/**
+ * A sound's segment: its `labels` item (Label Studio's audio region: `start`,
+ * `end` in seconds, `channel`, `labels`), then its per-region items (a
+ * transcript's `textarea`, …) with the same times, as Label Studio writes
+ * them. Other keys of the items it was read from are kept.
+ * @param {Region} region a segment
+ * @returns {ResultItem[]}
+ */
+function writeSegment(region) {
+  const geo = geometry(region);
+  const base = region.items[0] ?? {};
+  /** @type {ResultItem[]} */
+  const out = [{
+    ...base, id: region.id, from_name: region.control, to_name: region.object, type: 'labels',
+    value: { ...(base.value ?? {}), ...geo, labels: [...region.labels] },
+  }];
+  for (const item of region.items.slice(1)) out.push({ ...item, id: region.id, to_name: region.object, value: { ...item.value, ...geo } });
   return out;
 }
 

@@ -38,7 +38,7 @@
  */
 
 /**
- * @typedef {{kind: 'Image' | 'Text' | 'Video', name: string, value: string, attributes: Record<string, string>, line?: number, column?: number}} ObjectTag
+ * @typedef {{kind: 'Image' | 'Text' | 'Video' | 'Audio', name: string, value: string, attributes: Record<string, string>, line?: number, column?: number}} ObjectTag
  */
 
 /**
@@ -91,6 +91,7 @@
  *   mask: import('./mask.js').Mask | null,
  *   items: ResultItem[],
  *   track?: Track,
+ *   segment?: {start: number, end: number, channel: number},
  * }} Region
  * `control` is the geometry control (`RectangleLabels`, `Rectangle`, ...);
  * `labelControl` a separate `Labels` control whose labels the region carries
@@ -107,9 +108,12 @@
  * A `track` is an object followed through a video (`videorectangle`,
  * `videopolygon`, `videopolyline`, `videokeypointlabels`): its shapes are the
  * keyframes of `track.sequence`, not the fields above.
+ * A `segment` is a stretch of a sound (`Labels` on an `Audio`): `segment`
+ * gives its `start` and `end` in seconds and its `channel`; `control` is the
+ * Labels control, and `items` its `labels` item then its per-region items.
  */
 
-/** @typedef {'rect' | 'polygon' | 'polyline' | 'ellipse' | 'point' | 'skeleton' | 'mask' | 'track'} RegionKind */
+/** @typedef {'rect' | 'polygon' | 'polyline' | 'ellipse' | 'point' | 'skeleton' | 'mask' | 'track' | 'segment'} RegionKind */
 
 /**
  * One keyframe of a video track, as Label Studio's `sequence` items: `frame`

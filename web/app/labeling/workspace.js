@@ -28,6 +28,7 @@ import { clamp, regionBounds } from './geometry.js';
 import { isMaskTool } from './brush.js';
 import { loadVideos, VideoView, VIDEO_MOUSE_HELP } from './video.js';
 import { TextView } from './text.js';
+import { AudioView, AUDIO_HELP, formatTime } from './audio.js';
 
 export { preloadImage, imageLevels, renderStats, keymapOverlay };
 
@@ -52,7 +53,7 @@ export { preloadImage, imageLevels, renderStats, keymapOverlay };
  *   canRedo(): boolean,
  *   destroy(): void,
  *   keyHandler(e: KeyboardEvent): boolean,
- *   debug: {editors: ImageEditor[], selection: Set<string>, tool: () => Tool, videos: VideoView[]},
+ *   debug: {editors: ImageEditor[], selection: Set<string>, tool: () => Tool, videos: VideoView[], sounds: AudioView[]},
  * }} Workspace
  */
 
@@ -82,7 +83,7 @@ const TOOLS = /** @type {[Tool, string, string][]} */ ([
 ]);
 
 /** What each region kind is called in the region list. */
-const KIND_NAMES = { rect: 'box', polygon: 'polygon', ellipse: 'ellipse', polyline: 'polyline', point: 'point', skeleton: 'skeleton', mask: 'mask', track: 'track' };
+const KIND_NAMES = { rect: 'box', polygon: 'polygon', ellipse: 'ellipse', polyline: 'polyline', point: 'point', skeleton: 'skeleton', mask: 'mask', track: 'track', segment: 'segment' };
 
 /** The result type of the controls that give a value: to the object, or with `perRegion` to the selected region. */
 const VALUE_TYPES = /** @type {Record<string, string>} */ ({ Choices: 'choices', TextArea: 'textarea', Number: 'number', Rating: 'rating', Taxonomy: 'taxonomy' });
@@ -248,6 +249,8 @@ export async function createWorkspace(host, options) {
   const panels = [];
   /** The Text objects with spans. @type {TextView[]} */
   const textViews = [];
+  /** The Audio objects. @type {AudioView[]} */
+  const audioViews = [];
 
   const refresh = () => {
     for (const editor of editors) editor.invalidate();
@@ -545,6 +548,7 @@ export async function createWorkspace(host, options) {
   /** A region as the list and the attributes panel name it. @param {Region} region */
   const describeRegion = (region) => {
     if (region.kind === 'track') return `${region.labels.join(', ') || '(no label)'} · track (${region.track?.sequence.length ?? 0} keyframes)`;
+    if (region.kind === 'segment') return `${region.labels.join(', ') || '(no label)'} · ${formatTime(region.segment?.start ?? 0)}–${formatTime(region.segment?.end ?? 0)}`;
     if (region.kind !== 'skeleton') return `${region.labels.join(', ') || '(no label)'} · ${KIND_NAMES[region.kind]}`;
     const control = controls.get(region.control);
     const total = control ? labelsOf(control).length : region.joints.length;
@@ -593,6 +597,7 @@ export async function createWorkspace(host, options) {
     const region = history.current.find((e) => e.id === id && e.kind !== 'item');
     if (!region || region.kind === 'item') return;
     if (region.kind === 'track') return videoViews.find((v) => v.object.name === region.object)?.focusTrack(region);
+    if (region.kind === 'segment') return audioViews.find((v) => v.object.name === region.object)?.focusSegment(region);
     const editor = editors.find((e) => e.object.name === region.object);
     if (!editor) return;
     const [x0, y0, x1, y1] = regionBounds(region, editor.imageWidth, editor.imageHeight);
@@ -858,6 +863,17 @@ export async function createWorkspace(host, options) {
       return el('div', { class: 'gl-text' }, [text]);
     }
     if (object.kind === 'Video') return videoElement(object);
+    if (object.kind === 'Audio') {
+      const url = data[object.value];
+      if (typeof url !== 'string' || !url) return el('div', { class: 'gl-error' }, [`No sound: the task has no "${object.value}".`]);
+      const view = new AudioView(object, url, {
+        entries, commit, controls: config.controls, labelsOf, activeLabel, colorOfLabel, readOnly,
+        select, isSelected: (id) => selection.has(id),
+      });
+      audioViews.push(view);
+      panels.push({ element: view.element, update: () => view.update() });
+      return view.element;
+    }
     const image = images.get(object.name);
     if (!image) return el('div', { class: 'gl-error' }, [imageErrors.get(object.name) ?? 'No image.']);
     const editor = new ImageEditor(object, image, editorHost);
@@ -891,13 +907,17 @@ export async function createWorkspace(host, options) {
     return null;
   };
 
+  const soundNames = new Set(config.objects.filter((o) => o.kind === 'Audio').map((o) => o.name));
+  /** A per-region TextArea on sounds only: the segments' transcripts, typed in the sound's segment list. @param {ControlTag} control */
+  const isTranscript = (control) => control.kind === 'TextArea' && control.per_region && control.to_names.length > 0 && control.to_names.every((n) => soundNames.has(n));
+
   /** Per-region controls show under the region list, with the selected region. @param {ControlTag} control */
-  const isAttribute = (control) => control.per_region && Boolean(VALUE_TYPES[control.kind]) && imageObjects.length > 0;
+  const isAttribute = (control) => control.per_region && Boolean(VALUE_TYPES[control.kind]) && (imageObjects.length > 0 || soundNames.size > 0) && !isTranscript(control);
 
   /** @param {ControlTag} control */
   const controlElement = (control) => {
     placed.add(`c:${control.name}`);
-    const panel = isAttribute(control) ? null : controlPanel(control);
+    const panel = isAttribute(control) || isTranscript(control) ? null : controlPanel(control);
     if (!panel) return null;
     panels.push(panel);
     return panel.element;
@@ -940,7 +960,7 @@ export async function createWorkspace(host, options) {
   }
 
   const list = regionList(panelHost);
-  if (editors.length) {
+  if (editors.length || audioViews.length) {
     side.append(list.element);
     panels.push(list);
     const attributes = config.controls.filter(isAttribute).flatMap((control) => {
@@ -1006,7 +1026,7 @@ export async function createWorkspace(host, options) {
     // Keys without a text of their own are named in the row of the first of their group.
     const rows = commands.filter((c) => !hotkeys.has(c.key) && c.what).map((c) => [c.label ?? keyLabel(c.key), c.what]);
     for (const [key, option] of hotkeys) rows.push([keyLabel(key), `${option.control.kind === 'Choices' ? 'Choice' : 'Label'} “${option.value}” (${option.control.name})`]);
-    rows.push(...MOUSE_HELP, ...(videoViews.length ? VIDEO_MOUSE_HELP : []), ...(options.extraKeys ?? []));
+    rows.push(...(editors.length || !audioViews.length ? MOUSE_HELP : []), ...(videoViews.length ? VIDEO_MOUSE_HELP : []), ...(audioViews.length ? AUDIO_HELP : []), ...(options.extraKeys ?? []));
     overlay = keymapOverlay(rows);
     host.append(overlay);
   };
@@ -1073,6 +1093,15 @@ export async function createWorkspace(host, options) {
     });
     const taken = new Set(commands.map((c) => c.key));
     for (const view of videoViews) for (const [key, what, run, label] of view.commands(taken)) command(key, what, run, label);
+  }
+  if (audioViews.length) {
+    const taken = new Set(commands.map((c) => c.key));
+    for (const [key, what, run] of audioViews[0].commands()) if (!taken.has(key)) command(key, what, run);
+    if (!taken.has('delete')) {
+      command('delete', 'Delete the selected segments', () => deleteRegions([...selection]));
+      command('backspace', 'Delete the selected segments', () => deleteRegions([...selection]));
+    }
+    if (!taken.has('escape')) command('escape', 'Clear the selection', () => (selection.size ? (select([]), true) : false));
   }
   if (panels.some((p) => p.filter)) {
     command('/', `Search labels (controls with over ${FILTER_THRESHOLD} labels)`, () => {
@@ -1161,6 +1190,6 @@ export async function createWorkspace(host, options) {
       host.classList.remove('gl-workspace');
     },
     keyHandler,
-    debug: { editors, selection, tool: () => tool, videos: videoViews },
+    debug: { editors, selection, tool: () => tool, videos: videoViews, sounds: audioViews },
   };
 }

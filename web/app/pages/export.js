@@ -17,6 +17,10 @@ export async function render({ root, params }) {
     h('option', { value: 'mot' }, 'MOTChallenge (video tracks)'),
     h('option', { value: 'mask-png' }, 'Segmentation masks as PNGs with a colour map (zip with images)'),
     h('option', { value: 'conll2003' }, 'CoNLL-2003 named entities, IOB2 (text)'),
+    h('option', { value: 'rttm' }, 'RTTM speaker segments (audio)'),
+    h('option', { value: 'webvtt' }, 'WebVTT transcripts, a file per sound (zip)'),
+    h('option', { value: 'srt' }, 'SRT transcripts, a file per sound (zip)'),
+    h('option', { value: 'nemo-asr' }, 'NeMo ASR manifest, a line per segment (JSON Lines)'),
   );
   const task = h('select', { id: 'export-task' },
     h('option', { value: 'detect' }, 'detect: boxes'),
@@ -85,7 +89,7 @@ export async function render({ root, params }) {
         replace(state, `${(received / 1024 / 1024).toFixed(1)} MB received`);
       }
       const type = response.headers.get('content-type') ?? 'application/octet-stream';
-      const extension = type.includes('zip') ? 'zip' : type.startsWith('text/plain') ? 'conll' : type.includes('ndjson') ? 'jsonl' : 'json';
+      const extension = type.includes('zip') ? 'zip' : type.startsWith('text/plain') ? (format.value === 'rttm' ? 'rttm' : 'conll') : type.includes('ndjson') ? 'jsonl' : 'json';
       const blob = new Blob(/** @type {BlobPart[]} */ (chunks), { type });
       const link = h('a', { href: URL.createObjectURL(blob), download: `${fileSafe(project.name)}-${format.value === 'yolo' ? `yolo-${task.value}` : format.value}.${extension}` });
       document.body.appendChild(link);

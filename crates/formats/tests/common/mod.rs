@@ -93,5 +93,6 @@ pub fn export_task(id: i64, project_id: i64, record: &TaskRecord) -> ExportTask 
         drafts: record.drafts.clone(),
         image: None,
         video: None,
+        audio_name: None,
     }
 }

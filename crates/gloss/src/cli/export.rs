@@ -15,7 +15,8 @@ pub struct ExportArgs {
     /// The project to export
     #[arg(long, value_name = "ID")]
     project: i64,
-    /// json (Gloss's lossless format), label-studio, coco or yolo
+    /// json (Gloss's lossless format), label-studio, jsonl, coco, yolo, voc, cvat, mot,
+    /// mask-png, conll2003, rttm, webvtt, srt or nemo-asr
     #[arg(long)]
     format: String,
     /// YOLO: detect (default), segment, pose, obb or classify

@@ -80,6 +80,7 @@ pub async fn open_engine(settings: &Settings) -> Result<Engine> {
     }
     let mut config = EngineConfig::new(settings.backup_dir());
     config.upload_dir = settings.data_dir.join("uploads");
+    config.cache_dir = settings.data_dir.join("cache");
     config.upload_limits = settings.upload_limits.clone();
     config.fetch = settings.fetch.clone();
     Ok(Engine::new(store, media, config))

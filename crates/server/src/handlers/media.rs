@@ -19,6 +19,7 @@ pub(super) fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(get_media))
         .routes(routes!(get_video_frames))
+        .routes(routes!(get_audio_peaks))
 }
 
 /// A video's frame index.
@@ -61,6 +62,53 @@ async fn get_video_frames(
 
 /// One range of `Range: bytes=…`; several ranges, or anything else, is
 /// `None` and gets the whole object (which HTTP allows).
+/// A sound's waveform.
+#[derive(Serialize, ToSchema)]
+struct AudioPeaksBody {
+    /// The sound's length in seconds.
+    duration: f64,
+    /// Samples per second of the file.
+    sample_rate: u32,
+    /// Channels of the file; the peaks mix them all.
+    channels: u16,
+    /// Peaks per second of sound (100: one every 10 ms).
+    peaks_per_second: u32,
+    /// How many peaks `peaks` holds.
+    count: usize,
+    /// Base64 of the peaks as little-endian `i16` pairs: the lowest and the
+    /// highest sample of each peak, as 16-bit samples (-32767 to 32767).
+    peaks: String,
+}
+
+/// The waveform of a stored sound (WAV, MP3, FLAC, Ogg Vorbis): the lowest and
+/// highest sample of every 10 ms, decoded on the server and cached, so that
+/// a browser draws an hour of sound without decoding it. `415` for media
+/// that is not such a sound.
+#[utoipa::path(get, path = "/api/v1/media/{key}/peaks", tag = "tasks",
+    params(("key" = String, Path, description = "The SHA-256 of the content, as task data refers to it")),
+    responses((status = 200, body = AudioPeaksBody), (status = 404, body = ErrorBody),
+        (status = 415, body = ErrorBody)))]
+async fn get_audio_peaks(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    ApiPath(key): ApiPath<String>,
+) -> ApiResult<Json<AudioPeaksBody>> {
+    use base64::Engine as _;
+    let peaks = app.engine.media_peaks(&actor, &key).await?;
+    let mut bytes = Vec::with_capacity(peaks.peaks.len() * 2);
+    for value in &peaks.peaks {
+        bytes.extend_from_slice(&value.to_le_bytes());
+    }
+    Ok(Json(AudioPeaksBody {
+        duration: peaks.duration,
+        sample_rate: peaks.sample_rate,
+        channels: peaks.channels,
+        peaks_per_second: peaks.peaks_per_second,
+        count: peaks.peaks.len() / 2,
+        peaks: base64::engine::general_purpose::STANDARD.encode(bytes),
+    }))
+}
+
 fn byte_range(headers: &HeaderMap) -> Option<ByteRange> {
     let spec = headers
         .get(header::RANGE)?
