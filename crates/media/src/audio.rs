@@ -8,7 +8,8 @@
 
 use crate::{Error, MediaKind, Result};
 use std::path::Path;
-use symphonia::core::audio::SampleBuffer;
+use symphonia::core::audio::{AudioBuffer, AudioBufferRef, Signal};
+use symphonia::core::sample::{i24, Sample};
 use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as DecodeError;
 use symphonia::core::formats::FormatOptions;
@@ -128,7 +129,6 @@ pub fn audio_peaks_file(path: &Path, kind: MediaKind) -> Result<AudioPeaks> {
         .map_err(bad)?;
 
     let mut peaks = Peaks::new(sample_rate);
-    let mut samples: Option<SampleBuffer<f32>> = None;
     let mut channels = params.channels.map_or(0, |c| c.count() as u16);
     let max_frames = (MAX_AUDIO_SECONDS * f64::from(sample_rate)) as u64;
     loop {
@@ -149,16 +149,8 @@ pub fn audio_peaks_file(path: &Path, kind: MediaKind) -> Result<AudioPeaks> {
             Err(DecodeError::DecodeError(_)) => continue,
             Err(err) => return Err(bad(err)),
         };
-        let spec = *decoded.spec();
-        channels = spec.channels.count() as u16;
-        let buffer = match &mut samples {
-            Some(buffer) if buffer.capacity() >= decoded.capacity() * spec.channels.count() => {
-                buffer
-            }
-            slot => slot.insert(SampleBuffer::new(decoded.capacity() as u64, spec)),
-        };
-        buffer.copy_interleaved_ref(decoded);
-        peaks.add(buffer.samples(), usize::from(channels.max(1)));
+        channels = decoded.spec().channels.count() as u16;
+        peaks.add_buffer(decoded);
         if peaks.frames > max_frames {
             return Err(bad(format!(
                 "the sound is longer than {} hours",
@@ -202,25 +194,47 @@ impl Peaks {
         (index * u64::from(sample_rate)).div_ceil(u64::from(PEAKS_PER_SECOND))
     }
 
-    /// Adds interleaved samples of `channels` channels.
-    fn add(&mut self, mut samples: &[f32], channels: usize) {
-        while !samples.is_empty() {
-            let frames_left = (samples.len() / channels) as u64;
-            let take = (self.peak_end - self.frames).min(frames_left);
-            let (now, later) = samples.split_at(take as usize * channels);
-            // min/max written as folds over plain floats so they vectorise.
-            let (min, max) = now
-                .iter()
-                .fold((self.min, self.max), |(lo, hi), &s| (lo.min(s), hi.max(s)));
-            self.min = min;
-            self.max = max;
-            self.frames += take;
-            samples = later;
+    /// Adds a decoded buffer, in the decoder's own sample format: the
+    /// lowest and highest sample are found in that format, channel plane by
+    /// channel plane, and only they are scaled (no copy of the samples).
+    fn add_buffer(&mut self, decoded: AudioBufferRef) {
+        match decoded {
+            AudioBufferRef::F32(b) => self.add_planes(&b, |s| s),
+            AudioBufferRef::S16(b) => self.add_planes(&b, |s| f32::from(s) / 32768.0),
+            AudioBufferRef::S32(b) => self.add_planes(&b, |s| s as f32 / 2_147_483_648.0),
+            AudioBufferRef::S24(b) => self.add_planes(&b, |s: i24| s.inner() as f32 / 8_388_608.0),
+            AudioBufferRef::U8(b) => self.add_planes(&b, |s| (f32::from(s) - 128.0) / 128.0),
+            AudioBufferRef::F64(b) => self.add_planes(&b, |s| s as f32),
+            other => {
+                // The rarer formats (8-bit signed, unsigned 16 to 32 bits): as floats.
+                let mut floats = other.make_equivalent::<f32>();
+                other.convert(&mut floats);
+                self.add_planes(&floats, |s| s);
+            }
+        }
+    }
+
+    /// Adds a planar buffer whose samples `scale` turns into -1.0..=1.0.
+    fn add_planes<S: Sample + PartialOrd>(&mut self, buffer: &AudioBuffer<S>, scale: impl Fn(S) -> f32) {
+        let frames = buffer.frames();
+        let planes = buffer.planes();
+        let planes = planes.planes();
+        let mut at = 0;
+        while at < frames {
+            let take = ((self.peak_end - self.frames) as usize).min(frames - at);
+            for plane in planes {
+                let part = &plane[at..at + take];
+                let Some(&first) = part.first() else { continue };
+                let (lo, hi) = part.iter().fold((first, first), |(lo, hi), &s| {
+                    (if s < lo { s } else { lo }, if s > hi { s } else { hi })
+                });
+                self.min = self.min.min(scale(lo));
+                self.max = self.max.max(scale(hi));
+            }
+            at += take;
+            self.frames += take as u64;
             if self.frames == self.peak_end {
                 self.push();
-            }
-            if take == 0 {
-                break;
             }
         }
     }
