@@ -18,9 +18,7 @@ use crate::model::{
 const OTHER_OBJECT_TAGS: &[&str] = &[
     "audio",
     "audioplus",
-    "chat",
     "hypertext",
-    "list",
     "paragraphs",
     "pdf",
     "table",
@@ -34,9 +32,7 @@ const OTHER_CONTROL_TAGS: &[&str] = &[
     "datetime",
     "hypertextlabels",
     "magicwand",
-    "pairwise",
     "paragraphlabels",
-    "ranker",
     "relations",
     "timeserieslabels",
     "vector",
@@ -45,7 +41,6 @@ const OTHER_CONTROL_TAGS: &[&str] = &[
 
 /// Other Label Studio tags (layout and children of unsupported tags).
 const OTHER_TAGS: &[&str] = &[
-    "bucket",
     "channel",
     "collapse",
     "custom",
@@ -73,6 +68,8 @@ const BOOLEAN_ATTRIBUTES: &[&str] = &[
     "editable",
     "smart",
     "smartOnly",
+    "perItem",
+    "allowTie",
 ];
 
 /// Reads a Label Studio XML label config.
@@ -293,6 +290,12 @@ impl Reader<'_> {
             "image" => self.object(node, ObjectKind::Image),
             "text" => self.object(node, ObjectKind::Text),
             "video" => self.object(node, ObjectKind::Video),
+            "list" => self.object(node, ObjectKind::List),
+            "chat" => self.object(node, ObjectKind::Chat),
+            "bucket" => {
+                self.bucket(node, owner);
+                None
+            }
             "label" | "choice" => {
                 self.option(node, owner);
                 None
@@ -432,6 +435,7 @@ impl Reader<'_> {
             per_region: self.flag(node, "perRegion"),
             required: self.flag(node, "required"),
             skeleton: None,
+            buckets: Vec::new(),
             attributes: attributes(node),
             line,
             column,
@@ -581,6 +585,54 @@ impl Reader<'_> {
             line,
             column,
         });
+    }
+
+    /// A `<Bucket name title default>` inside `<Ranker>`: a column its items
+    /// may be moved into.
+    fn bucket(&mut self, node: XmlNode, owner: Owner) {
+        let tag = node.tag_name().name();
+        let index = match owner {
+            Owner::Control(index) if self.config.controls[index].kind == ControlKind::Ranker => {
+                index
+            }
+            Owner::Unsupported => return,
+            _ => {
+                self.error(
+                    "misplaced_tag",
+                    node.range().start,
+                    format!("<{tag}> must be inside <Ranker>"),
+                );
+                return;
+            }
+        };
+        let name = match self.attr(node, "name") {
+            Some(attr) if !attr.value.trim().is_empty() && attr.value != "_" => {
+                attr.value.to_owned()
+            }
+            _ => {
+                self.error(
+                    "missing_attribute",
+                    node.range().start,
+                    format!("<{tag}> needs a name attribute (not \"_\"), its key in results"),
+                );
+                return;
+            }
+        };
+        let control = &self.config.controls[index];
+        if control.buckets.iter().any(|b| b.name == name) {
+            let message = format!(
+                "<{tag}> attribute name: \"{name}\" is already a bucket of <Ranker name=\"{}\">",
+                control.name
+            );
+            self.error("duplicate_name", node.range().start, message);
+            return;
+        }
+        let bucket = crate::model::Bucket {
+            name,
+            title: self.attr(node, "title").map(|a| a.value.to_owned()),
+            default: self.flag(node, "default"),
+        };
+        self.config.controls[index].buckets.push(bucket);
     }
 
     fn unsupported(&mut self, node: XmlNode, tag: &str) -> Node {
@@ -947,6 +999,71 @@ impl Reader<'_> {
                     control.column,
                     format!(
                         "<Rating name=\"{}\"> attribute maxRating: must be a whole number from 1",
+                        control.name
+                    ),
+                ));
+            }
+            if control.kind == ControlKind::Pairwise {
+                if control.to_names.len() != 2 {
+                    found.push((
+                        "bad_attribute_value",
+                        Severity::Error,
+                        control.line,
+                        control.column,
+                        format!(
+                            "<Pairwise name=\"{}\"> attribute toName: must name exactly two objects, such as toName=\"a,b\" (it names {})",
+                            control.name,
+                            control.to_names.len()
+                        ),
+                    ));
+                }
+                let bad_strength = control.attributes.get("strength").is_some_and(|v| {
+                    v.trim()
+                        .parse::<u32>()
+                        .map_or(true, |n| !(2..=10).contains(&n))
+                });
+                if bad_strength {
+                    found.push((
+                        "bad_attribute_value",
+                        Severity::Error,
+                        control.line,
+                        control.column,
+                        format!(
+                            "<Pairwise name=\"{}\"> attribute strength: must be a whole number from 2 to 10 (the steps of the strength scale)",
+                            control.name
+                        ),
+                    ));
+                }
+            }
+            if control.kind == ControlKind::Ranker
+                && control.buckets.iter().filter(|b| b.default).count() > 1
+            {
+                found.push((
+                    "bad_attribute_value",
+                    Severity::Error,
+                    control.line,
+                    control.column,
+                    format!(
+                        "<Ranker name=\"{}\"> has more than one <Bucket default=\"true\">",
+                        control.name
+                    ),
+                ));
+            }
+            if control.per_item()
+                && !control.to_names.iter().all(|n| {
+                    self.config
+                        .object(n)
+                        .is_some_and(|o| o.kind == ObjectKind::List)
+                })
+            {
+                found.push((
+                    "bad_attribute_value",
+                    Severity::Error,
+                    control.line,
+                    control.column,
+                    format!(
+                        "<{} name=\"{}\"> attribute perItem: only works on a <List>",
+                        control.kind.tag(),
                         control.name
                     ),
                 ));
