@@ -58,11 +58,17 @@ pub enum ExportFormat {
     MaskPng,
     /// CoNLL-2003 NER with IOB2 tags: the spans of a `Labels` control on a `<Text>`.
     Conll2003,
+    /// Preference pairs as JSON Lines (TRL's `prompt`, `chosen`, `rejected`),
+    /// from pairwise choices, rankings and rewrites.
+    PreferenceJsonl,
+    /// LLM feedback as JSON Lines, one annotation per line: ranking, ratings
+    /// per criterion, rationale and rewrites.
+    RankingJsonl,
 }
 
 /// The format names `ExportFormat::parse` reads, for error messages.
 pub const EXPORT_FORMAT_NAMES: &str =
-    "json, label-studio, jsonl, coco, yolo, voc, cvat, mot, mask-png or conll2003";
+    "json, label-studio, jsonl, coco, yolo, voc, cvat, mot, mask-png, conll2003, preference-jsonl or ranking-jsonl";
 
 impl ExportFormat {
     /// Reads a format name and, for `yolo`, its task (`detect` when not
@@ -81,6 +87,8 @@ impl ExportFormat {
             "voc" => ExportFormat::Voc,
             "mask-png" => ExportFormat::MaskPng,
             "conll2003" => ExportFormat::Conll2003,
+            "preference-jsonl" => ExportFormat::PreferenceJsonl,
+            "ranking-jsonl" => ExportFormat::RankingJsonl,
             "yolo" => {
                 let task = task.unwrap_or("detect");
                 return YoloTask::parse(task)
@@ -112,6 +120,8 @@ impl ExportFormat {
             ExportFormat::Voc => "voc",
             ExportFormat::MaskPng => "mask-png",
             ExportFormat::Conll2003 => "conll2003",
+            ExportFormat::PreferenceJsonl => "preference-jsonl",
+            ExportFormat::RankingJsonl => "ranking-jsonl",
         }
     }
 
@@ -188,7 +198,9 @@ impl ExportOptions {
         match self.format {
             _ if self.is_archive() => "application/zip",
             ExportFormat::Conll2003 => "text/plain; charset=utf-8",
-            ExportFormat::Jsonl => "application/x-ndjson",
+            ExportFormat::Jsonl | ExportFormat::PreferenceJsonl | ExportFormat::RankingJsonl => {
+                "application/x-ndjson"
+            }
             _ => "application/json",
         }
     }
@@ -198,7 +210,9 @@ impl ExportOptions {
         let extension = match self.format {
             _ if self.is_archive() => "zip",
             ExportFormat::Conll2003 => "conll",
-            ExportFormat::Jsonl => "jsonl",
+            ExportFormat::Jsonl | ExportFormat::PreferenceJsonl | ExportFormat::RankingJsonl => {
+                "jsonl"
+            }
             _ => "json",
         };
         let format = match self.format {
@@ -307,7 +321,15 @@ impl Engine {
             | ExportFormat::Jsonl
             | ExportFormat::Mot
             | ExportFormat::Cvat
-            | ExportFormat::Conll2003 => Vec::new(),
+            | ExportFormat::Conll2003
+            | ExportFormat::PreferenceJsonl
+            | ExportFormat::RankingJsonl => Vec::new(),
+        };
+        let llm = match options.format {
+            ExportFormat::PreferenceJsonl | ExportFormat::RankingJsonl => {
+                Some(llm_options(&config, options.format)?)
+            }
+            _ => None,
         };
         let conll = match options.format {
             ExportFormat::Conll2003 => Some(conll_options(&config)?),
@@ -410,6 +432,7 @@ impl Engine {
             mask_png: std::sync::Mutex::new(mask_png),
             cvat_labels,
             conll,
+            llm,
         };
         let media = self.media.clone();
         let runtime = tokio::runtime::Handle::current();
@@ -579,6 +602,8 @@ struct WriterOptions {
     cvat_labels: gloss_formats::CvatLabels,
     /// The CoNLL writer's text field and Labels control.
     conll: Option<gloss_formats::ConllOptions>,
+    /// The LLM writers' prompt, responses and controls.
+    llm: Option<gloss_formats::LlmOptions>,
 }
 
 /// One document of the export.
@@ -599,6 +624,8 @@ enum Document {
     CvatImages(gloss_formats::CvatImageWriter<Box<dyn Write + Send>>),
     /// CoNLL-2003: one text document.
     Conll(gloss_formats::ConllWriter<Box<dyn Write + Send>>),
+    /// preference-jsonl or ranking-jsonl: one JSON Lines document.
+    Llm(gloss_formats::LlmWriter<Box<dyn Write + Send>>),
 }
 
 impl Document {
@@ -626,6 +653,17 @@ impl Document {
                     io::Error::other("a CoNLL export needs the text and its Labels control")
                 })?;
                 Document::Conll(gloss_formats::ConllWriter::new(out, options))
+            }
+            format @ (ExportFormat::PreferenceJsonl | ExportFormat::RankingJsonl) => {
+                let options = writer_options.llm.clone().ok_or_else(|| {
+                    io::Error::other("an LLM export needs its prompt and responses")
+                })?;
+                let layout = if format == ExportFormat::PreferenceJsonl {
+                    gloss_formats::LlmFormat::Preference
+                } else {
+                    gloss_formats::LlmFormat::Ranking
+                };
+                Document::Llm(gloss_formats::LlmWriter::new(out, layout, options))
             }
         })
     }
@@ -655,6 +693,7 @@ impl Document {
             Document::MaskPng(writer) => writer.write_task(task, split, files),
             Document::CvatImages(writer) => writer.write_task(task),
             Document::Conll(writer) => writer.write_task(task).map(|_| None),
+            Document::Llm(writer) => writer.write_task(task).map(|_| None),
         }
     }
 
@@ -691,6 +730,12 @@ impl Document {
                 let (mut out, summary) = writer.finish()?;
                 out.flush()?;
                 return Ok(conll_note(&summary));
+            }
+            Document::Llm(writer) => {
+                let preference = writer.format() == gloss_formats::LlmFormat::Preference;
+                let (mut out, summary) = writer.finish()?;
+                out.flush()?;
+                return Ok(Some(summary.note(preference)));
             }
         };
         done.map(|()| None)
@@ -760,6 +805,11 @@ fn write_export(
         (Some(split), ExportFormat::Conll2003) => format!("{}.conll", split.name()),
         (None, ExportFormat::Jsonl) => "tasks.jsonl".to_owned(),
         (Some(split), ExportFormat::Jsonl) => format!("{}.jsonl", split.name()),
+        (None, ExportFormat::PreferenceJsonl) => "preference.jsonl".to_owned(),
+        (None, ExportFormat::RankingJsonl) => "ranking.jsonl".to_owned(),
+        (Some(split), ExportFormat::PreferenceJsonl | ExportFormat::RankingJsonl) => {
+            format!("{}.jsonl", split.name())
+        }
         (None, _) => format!("tasks.{extension}"),
         (Some(split), _) => format!("{}.{extension}", split.name()),
     };
@@ -1182,6 +1232,12 @@ fn convert_page(
                     if let Some(user) = row.completed_by {
                         record.completed_by = Some(Value::from(user.0));
                     }
+                    // The LLM exports name the annotator.
+                    if writer_options.llm.is_some() {
+                        if let Some(name) = &row.username {
+                            record.completed_by = Some(Value::String(name.clone()));
+                        }
+                    }
                     ExportAnnotation {
                         id: row.id.0,
                         record,
@@ -1321,6 +1377,108 @@ fn track_writer(config: &gloss_schema::LabelConfig, format: TrackFormat) -> Resu
                 .unwrap_or_default(),
         ),
         None => writer,
+    })
+}
+
+/// What the LLM exports read: the prompt (the first `<Chat>`, else the
+/// first `<Text>` no `Pairwise` compares), the responses (the pair of the
+/// first `Pairwise`, else the `<List>` of the first `Ranker`, else the first
+/// `<List>`), the `Ranker`s on that list, and the rewrites: `TextArea`s
+/// prefilled from the response they annotate (`value="$key"` naming the
+/// data key of their `<Text>`, or of their `<List>` with `perItem`).
+fn llm_options(
+    config: &gloss_schema::LabelConfig,
+    format: ExportFormat,
+) -> Result<gloss_formats::LlmOptions> {
+    use gloss_formats::{Responses, RewriteTarget};
+    use gloss_schema::ObjectKind;
+    let pairwise = config
+        .controls
+        .iter()
+        .find(|c| c.kind == ControlKind::Pairwise && c.to_names.len() == 2);
+    let pair_objects: Vec<&gloss_schema::ObjectTag> = pairwise
+        .map(|c| c.to_names.iter().filter_map(|n| config.object(n)).collect())
+        .unwrap_or_default();
+    let list = config
+        .controls
+        .iter()
+        .find(|c| c.kind == ControlKind::Ranker)
+        .and_then(|c| c.to_names.first())
+        .and_then(|n| config.object(n))
+        .or_else(|| config.objects.iter().find(|o| o.kind == ObjectKind::List));
+    let responses = match (pairwise, pair_objects.as_slice(), list) {
+        (Some(control), [left, right], _) => Some(Responses::Pair {
+            control: control.name.clone(),
+            left: (left.name.clone(), left.value.clone()),
+            right: (right.name.clone(), right.value.clone()),
+        }),
+        (_, _, Some(list)) => Some(Responses::List {
+            object: list.name.clone(),
+            key: list.value.clone(),
+        }),
+        _ => None,
+    };
+    let Some(responses) = responses else {
+        return Err(Error::invalid(
+            "format",
+            format!(
+                "{} holds LLM responses: the label config needs a <Pairwise> comparing two objects or a <List> of responses",
+                format.name()
+            ),
+        ));
+    };
+    let response_names: Vec<&str> = match &responses {
+        Responses::Pair { left, right, .. } => vec![left.0.as_str(), right.0.as_str()],
+        Responses::List { object, .. } => vec![object.as_str()],
+    };
+    let prompt = config
+        .objects
+        .iter()
+        .find(|o| o.kind == ObjectKind::Chat)
+        .or_else(|| {
+            config
+                .objects
+                .iter()
+                .find(|o| o.kind == ObjectKind::Text && !response_names.contains(&o.name.as_str()))
+        })
+        .map(|o| o.value.clone());
+    let rankers = match &responses {
+        Responses::List { object, .. } => config
+            .controls
+            .iter()
+            .filter(|c| c.kind == ControlKind::Ranker && c.to_names.contains(object))
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    c.buckets.iter().map(|b| b.name.clone()).collect(),
+                )
+            })
+            .collect(),
+        Responses::Pair { .. } => Vec::new(),
+    };
+    let rewrites = config
+        .controls
+        .iter()
+        .filter(|c| c.kind == ControlKind::TextArea)
+        .filter_map(|c| {
+            let prefill = c.attributes.get("value")?.strip_prefix('$')?;
+            let object = config.object(c.to_names.first()?)?;
+            if object.value != prefill || !response_names.contains(&object.name.as_str()) {
+                return None;
+            }
+            let target = if object.kind == ObjectKind::List {
+                c.per_item().then_some(RewriteTarget::ListItems)?
+            } else {
+                RewriteTarget::Object(object.name.clone())
+            };
+            Some((c.name.clone(), target))
+        })
+        .collect();
+    Ok(gloss_formats::LlmOptions {
+        prompt,
+        responses: Some(responses),
+        rankers,
+        rewrites,
     })
 }
 

@@ -219,6 +219,11 @@ impl<W: Write> LlmWriter<W> {
         Ok(())
     }
 
+    /// Which layout this writer writes.
+    pub fn format(&self) -> LlmFormat {
+        self.format
+    }
+
     pub fn finish(mut self) -> io::Result<(W, LlmSummary)> {
         self.out.flush()?;
         Ok((self.out, self.summary))

@@ -17,6 +17,8 @@ export async function render({ root, params }) {
     h('option', { value: 'mot' }, 'MOTChallenge (video tracks)'),
     h('option', { value: 'mask-png' }, 'Segmentation masks as PNGs with a colour map (zip with images)'),
     h('option', { value: 'conll2003' }, 'CoNLL-2003 named entities, IOB2 (text)'),
+    h('option', { value: 'preference-jsonl' }, 'Preference pairs, JSON Lines (prompt, chosen, rejected: TRL DPO)'),
+    h('option', { value: 'ranking-jsonl' }, 'LLM rankings and ratings, JSON Lines (one annotation per line)'),
   );
   const task = h('select', { id: 'export-task' },
     h('option', { value: 'detect' }, 'detect: boxes'),
