@@ -1405,6 +1405,7 @@ fn llm_options(
         .find(|c| c.kind == ControlKind::Ranker)
         .and_then(|c| c.to_names.first())
         .and_then(|n| config.object(n))
+        .filter(|o| o.kind == ObjectKind::List)
         .or_else(|| config.objects.iter().find(|o| o.kind == ObjectKind::List));
     let responses = match (pairwise, pair_objects.as_slice(), list) {
         (Some(control), [left, right], _) => Some(Responses::Pair {

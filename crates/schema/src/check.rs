@@ -91,6 +91,10 @@ pub fn check_result(config: &LabelConfig, item: &ResultItem) -> Vec<ResultProble
         return problems.0;
     }
     let target = config.object(&item.to_name).map(|o| o.kind);
+    if control.kind == ControlKind::Ranker && target != Some(ObjectKind::List) {
+        // Label Studio's older Ranker: its results are kept unchecked.
+        return problems.0;
+    }
     check_value(control, target, &item.value, &mut problems);
     check_item_index(control, target, item, &mut problems);
     let track_labels = match &item.value {

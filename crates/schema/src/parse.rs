@@ -879,6 +879,25 @@ impl Reader<'_> {
                 },
             };
             for target in &targets {
+                // Label Studio before 1.9 ranked a Text's predictions with a
+                // Ranker of another shape: kept, not shown.
+                let legacy_ranker = kind == ControlKind::Ranker
+                    && self
+                        .config
+                        .object(target)
+                        .is_some_and(|o| o.kind != ObjectKind::List);
+                if legacy_ranker {
+                    self.push(
+                        "unsupported_tag",
+                        Severity::Warning,
+                        at,
+                        format!(
+                            "<Ranker name=\"{name}\"> attribute toName: \"{target}\" is not a <List>; \
+                             Label Studio's older Ranker is kept with its results, but not shown"
+                        ),
+                    );
+                    continue;
+                }
                 if let Some((code, message)) = self.target_problem(kind, &name, target) {
                     self.push(code, Severity::Error, at, message);
                 }
@@ -1056,13 +1075,15 @@ impl Reader<'_> {
                         .is_some_and(|o| o.kind == ObjectKind::List)
                 })
             {
+                // Label Studio's perItem also rates the pages of multi-image
+                // objects, which Gloss does not show one by one.
                 found.push((
-                    "bad_attribute_value",
-                    Severity::Error,
+                    "ignored_attribute",
+                    Severity::Warning,
                     control.line,
                     control.column,
                     format!(
-                        "<{} name=\"{}\"> attribute perItem: only works on a <List>",
+                        "<{} name=\"{}\"> attribute perItem: Gloss rates the items of a <List> only; elsewhere it is ignored",
                         control.kind.tag(),
                         control.name
                     ),

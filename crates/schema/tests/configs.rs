@@ -638,11 +638,11 @@ fn llm_feedback_tags_are_read() {
         [
             ("bad_attribute_value", 3),
             ("bad_attribute_value", 3),
-            ("incompatible_to_name", 5),
+            ("unsupported_tag", 5),
             ("misplaced_tag", 6),
             ("bad_attribute_value", 7),
             ("missing_attribute", 7),
-            ("bad_attribute_value", 8),
+            ("ignored_attribute", 8),
         ],
         "{diagnostics:#?}"
     );

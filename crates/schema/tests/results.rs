@@ -907,3 +907,16 @@ fn ranker_and_per_item_results() {
     ];
     run(&config, cases);
 }
+
+#[test]
+fn an_older_label_studio_ranker_is_kept_unchecked() {
+    // Label Studio before 1.9: a Ranker on a Text, ranking its predictions.
+    let (config, problems) = parse(
+        r#"<View><Text name="txt" value="$text"/><Ranker name="ranker" toName="txt" ranked="true"/></View>"#,
+    );
+    assert!(!has_errors(&problems), "{problems:#?}");
+    assert_eq!(problems[0].code, "unsupported_tag");
+    let old = json!({"id": "o", "from_name": "ranker", "to_name": "txt", "type": "ranker",
+                     "value": {"items": ["a", "b"], "weights": [1, 0.5], "selected": ["a"]}});
+    assert!(check_result(&config, &item(old)).is_empty());
+}
