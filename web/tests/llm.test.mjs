@@ -12,6 +12,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, launchBrowser, recordErrors, signIn, startGloss, tokenFor, ADMIN_PASSWORD } from './support.mjs';
 import { TEMPLATES } from '../app/pages/templates.js';
+import { serve } from './static-server.mjs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 const PASSWORD = 'annotator-password';
 const template = (/** @type {string} */ id) => /** @type {{config: string}} */ (TEMPLATES.find((t) => t.id === id)).config;
@@ -21,6 +26,8 @@ let gloss;
 /** @type {import('playwright-core').Browser} */
 let browser;
 let admin = '';
+/** The workspace test page, for the workspace alone. @type {Awaited<ReturnType<typeof serve>>} */
+let statics;
 /** @type {string[]} */
 const pageErrors = [];
 
@@ -54,6 +61,7 @@ async function exported(id, format) {
 
 before(async () => {
   gloss = await startGloss();
+  statics = await serve(repoRoot);
   browser = await launchBrowser();
   admin = await tokenFor(gloss.base, 'admin', ADMIN_PASSWORD);
   assert.equal((await api(gloss.base, admin, 'POST', '/users', { username: 'ann1', password: PASSWORD, role: 'annotator' })).status, 201);
@@ -62,6 +70,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await gloss?.stop();
+  await statics?.close();
 });
 
 test('three responses ranked by keys and by dragging, rated, one rewritten; the exports hold every pair', async () => {
@@ -179,6 +188,88 @@ test('pairwise: B better by 2 with the keys, then a tie; the tie gives no pair',
   ]);
   const lines = await exported(projectId, 'ranking-jsonl');
   assert.deepEqual(lines.map((l) => l.pairwise.preference), [{ selected: 'right', strength: 2 }, { selected: 'tie', strength: null }]);
+});
+
+/** The workspace alone (tests/pages/workspace.html) with `config` (as the server's schema gives it). */
+async function workspacePage(/** @type {any} */ config, /** @type {any[]} */ result, /** @type {Record<string, unknown>} */ data, /** @type {any} */ extra = {}) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  recordErrors(page, pageErrors);
+  await page.goto(`${statics.url}/web/tests/pages/workspace.html`);
+  await page.waitForFunction(() => 'gl' in window);
+  await page.evaluate(([c, r, d, x]) => /** @type {any} */ (window).gl.make(c, r, d, x), [config, result, data, extra]);
+  return page;
+}
+
+/** A config as the server's schema crate serializes it. @param {string} xml */
+async function parsed(xml) {
+  const { status, body } = await api(gloss.base, admin, 'POST', '/label-config/check', { label_config: xml });
+  assert.equal(status, 200);
+  assert.ok(body.valid, JSON.stringify(body.problems));
+  return body.config;
+}
+
+test('in the workspace alone: buckets, per-response choices, undo, plain text without a renderer, read-only', async () => {
+  const config = await parsed(`<View>
+  <List name="answers" value="$responses"/>
+  <Ranker name="sort" toName="answers"><Bucket name="good" title="Good"/><Bucket name="bad" title="Bad"/></Ranker>
+  <Choices name="tone" toName="answers" perItem="true"><Choice value="Polite"/><Choice value="Rude"/></Choices>
+  <Ranker name="rank" toName="answers"/>
+</View>`);
+  const data = { responses: [{ id: 'r1', title: 'One', body: 'a <b>bold</b> claim' }, { id: 'r2', title: 'Two', body: 'second' }, 'third, a plain string'] };
+  const page = await workspacePage(config, [], data);
+  // Without a renderer, Markdown is shown as the text it is.
+  assert.equal(await page.locator('.gl-card[data-id="r1"] .gl-md-plain').textContent(), 'a <b>bold</b> claim');
+  assert.equal(await page.locator('.gl-card b').count(), 0);
+  assert.equal(await page.locator('.gl-card[data-id="2"] .gl-card-title').textContent(), 'Response 3', 'a string item: its index is its id');
+  // Buckets: a press puts the response in, a second takes it out; the rest stay under "_".
+  await page.locator('.gl-card[data-id="r2"] [data-bucket="good"]').click();
+  await page.locator('.gl-card[data-id="2"] [data-bucket="bad"]').click();
+  const ranker = async () => (await page.evaluate(() => /** @type {any} */ (window).gl.result())).find((/** @type {any} */ r) => r.from_name === 'sort');
+  assert.deepEqual((await ranker()).value.ranker, { good: ['r2'], bad: ['2'], _: ['r1'] });
+  await page.locator('.gl-card[data-id="2"] [data-bucket="bad"]').click();
+  assert.deepEqual((await ranker()).value.ranker, { good: ['r2'], bad: [], _: ['r1', '2'] });
+  // Per-response choices carry the item's index.
+  await page.locator('.gl-card[data-id="r2"] [data-control="tone"] [data-value="Rude"]').click();
+  const tone = (await page.evaluate(() => /** @type {any} */ (window).gl.result())).find((/** @type {any} */ r) => r.from_name === 'tone');
+  assert.deepEqual([tone.type, tone.to_name, tone.item_index, tone.value], ['choices', 'answers', 1, { choices: ['Rude'] }]);
+  // The first Ranker sorts into buckets, so the keys rank nothing; undo takes the choice back.
+  await page.keyboard.press('Control+z');
+  assert.equal((await page.evaluate(() => /** @type {any} */ (window).gl.result())).some((/** @type {any} */ r) => r.from_name === 'tone'), false);
+  // The keyboard map lists the responses' keys.
+  await page.keyboard.press('?');
+  assert.match(await page.locator('.gl-keymap').textContent() ?? '', /Focus the next response/);
+  await page.close();
+
+  // Read-only (a reviewer's view): nothing moves or changes.
+  const ranked = await parsed('<View><List name="answers" value="$responses"/><Ranker name="rank" toName="answers"/></View>');
+  const view = await workspacePage(ranked, [{ id: 'k', from_name: 'rank', to_name: 'answers', type: 'ranker', value: { ranker: { rank: ['r2', 'r1'] } } }],
+    { responses: data.responses.slice(0, 2) }, { readOnly: true });
+  assert.deepEqual(await view.locator('.gl-card').evaluateAll((cards) => cards.map((c) => /** @type {HTMLElement} */ (c).dataset.id)), ['r2', 'r1']);
+  assert.equal(await view.locator('.gl-card[draggable="true"]').count(), 0);
+  await view.locator('.gl-card[data-id="r1"] .gl-card-title').click();
+  await view.keyboard.press('Alt+ArrowUp');
+  assert.deepEqual(await view.locator('.gl-card').evaluateAll((cards) => cards.map((c) => /** @type {HTMLElement} */ (c).dataset.id)), ['r2', 'r1']);
+  await view.close();
+});
+
+test('in the workspace alone: a pairwise without ties or strength takes A and B only; undo and redo', async () => {
+  const config = await parsed('<View><Text name="a" value="$a" markdown="true"/><Text name="b" value="$b" markdown="true"/><Pairwise name="pw" toName="a,b"/></View>');
+  const page = await workspacePage(config, [], { a: 'left', b: 'right' });
+  assert.equal(await page.locator('.gl-pick').count(), 2);
+  assert.equal(await page.locator('.gl-strength').count(), 0);
+  await page.keyboard.press('t');
+  await page.keyboard.press('Alt+1');
+  assert.deepEqual(await page.evaluate(() => /** @type {any} */ (window).gl.result()), []);
+  await page.keyboard.press('a');
+  await page.keyboard.press('b');
+  const value = async () => (await page.evaluate(() => /** @type {any} */ (window).gl.result()))[0]?.value ?? null;
+  assert.deepEqual(await value(), { selected: 'right' });
+  await page.keyboard.press('Control+z');
+  assert.deepEqual(await value(), { selected: 'left' });
+  assert.ok(await page.locator('[data-object="a"].gl-preferred').count());
+  await page.keyboard.press('a');
+  assert.equal(await value(), null, 'pressing the choice made takes it back');
+  await page.close();
 });
 
 test('no page logged an error', () => {

@@ -290,18 +290,14 @@ export class LlmView {
     const current = /** @type {Record<string, string[]>} */ (this.itemOf(ranker, null)?.value?.ranker ?? {});
     const buckets = ranker.buckets ?? [];
     const fallback = buckets.find((b) => b.default)?.name ?? '_';
+    const ids = items.map((i) => i.id);
     /** @type {Record<string, string[]>} */
     const next = {};
-    for (const b of buckets) next[b.name] = (current[b.name] ?? []).filter((x) => x !== id);
-    if (fallback === '_') next._ = [];
+    for (const b of buckets) next[b.name] = (current[b.name] ?? []).filter((x) => x !== id && ids.includes(x));
+    // A second press on its bucket takes it out again, back to the list (or the default bucket).
+    if (!current[bucket]?.includes(id)) next[bucket].push(id);
     const placed = new Set(Object.values(next).flat());
-    if (current[bucket]?.includes(id)) {
-      // A second press takes it out again.
-      next[fallback].push(id);
-    } else {
-      next[bucket].push(id);
-    }
-    for (const item of items) if (!placed.has(item.id) && item.id !== id) next[fallback].push(item.id);
+    next[fallback] = [...(next[fallback] ?? []), ...ids.filter((x) => !placed.has(x))];
     this.setValue(ranker, object.name, { ranker: next }, null);
   }
 
