@@ -6,7 +6,8 @@
 //! `pulldown-cmark` (CommonMark with tables and strikethrough), and the HTML
 //! it gives, raw HTML in the Markdown included, is cleaned by `ammonia`'s
 //! allow-list: no scripts, styles, event handlers, forms or frames, links
-//! only to `http`, `https` and `mailto` (with `rel="noopener noreferrer"`).
+//! only to `http`, `https` and `mailto` (opening in a new tab, with
+//! `rel="noopener noreferrer"`).
 //! Images are never loaded: a Markdown image shows as its alt text, and
 //! `<img>` tags are removed.
 
@@ -49,7 +50,9 @@ fn cleaner() -> ammonia::Builder<'static> {
     builder
         .rm_tags(["img"])
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
-        .link_rel(Some("noopener noreferrer"));
+        .link_rel(Some("noopener noreferrer"))
+        // A link opens beside the labeling screen, not in its place.
+        .set_tag_attribute_value("a", "target", "_blank");
     builder
 }
 
@@ -89,7 +92,7 @@ mod tests {
         let link = one("[docs](https://example.org/a?b=1)");
         assert!(
             link.contains(
-                r#"<a href="https://example.org/a?b=1" rel="noopener noreferrer">docs</a>"#
+                r#"<a href="https://example.org/a?b=1" target="_blank" rel="noopener noreferrer">docs</a>"#
             ),
             "{link}"
         );

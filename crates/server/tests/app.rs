@@ -323,7 +323,7 @@ async fn markdown_is_rendered_as_sanitized_html_for_signed_in_users() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body["html"][0],
-        "<p><strong>Paris</strong> is <a href=\"https://example.org\" rel=\"noopener noreferrer\">the capital</a></p>\n"
+        "<p><strong>Paris</strong> is <a href=\"https://example.org\" target=\"_blank\" rel=\"noopener noreferrer\">the capital</a></p>\n"
     );
     let unsafe_html = body["html"][1].as_str().unwrap();
     for gone in ["<img", "onerror", "<script", "alert(2)", "javascript"] {

@@ -1765,7 +1765,7 @@ mod tests {
     }
 
     #[test]
-    fn ranker_round_trips_with_columns_in_order() {
+    fn ranker_round_trips_with_its_columns() {
         let item = round_trip(json!({
             "id": "PpwBv_NMxd", "from_name": "rank", "to_name": "results", "type": "ranker",
             "value": {"ranker": {"rank": ["mdn", "wiki", "blog"]}}, "origin": "manual"
