@@ -221,9 +221,9 @@ export class LlmView {
       return true;
     };
     const sides = [
-      ['left', `${left ?? 'A'} is better`, 'a'],
+      ['left', 'A is better', 'a'],
       ...(control.attributes.allowTie === 'true' ? [['tie', 'Tie', 't']] : []),
-      ['right', `${right ?? 'B'} is better`, 'b'],
+      ['right', 'B is better', 'b'],
     ];
     const buttons = sides.map(([selected, text, key]) => {
       const b = button(text, `${text} (${keyLabel(key)})`, () => pick(selected), 'gl-pick');
@@ -253,9 +253,10 @@ export class LlmView {
         b.classList.toggle('gl-on', value?.strength === Number(b.dataset.strength));
         b.disabled = this.host.readOnly || !value || value.selected === 'tie';
       }
-      // The preferred object is marked where it is shown.
-      for (const [name, side] of [[left, 'left'], [right, 'right']]) {
+      // The two objects are marked A and B where they are shown, and the preferred one stands out.
+      for (const [name, side, letter] of [[left, 'left', 'A'], [right, 'right', 'B']]) {
         const shown = document.querySelector(`[data-object="${CSS.escape(name ?? '')}"]`);
+        if (shown instanceof HTMLElement) shown.dataset.side = letter;
         shown?.classList.toggle('gl-preferred', value?.selected === side);
         shown?.classList.toggle('gl-tied', value?.selected === 'tie');
       }
@@ -348,9 +349,13 @@ export class LlmView {
       for (const { card } of cards.values()) card.classList.remove('gl-dragging');
     });
     const keep = ranker && !bucketed ? button('Keep this order', 'Rank the responses as shown (O)', () => this.setOrder(ranker, object, this.order(ranker, items)), 'gl-keep-order') : null;
-    const hint = ranker
-      ? el('div', { class: 'gl-muted gl-rank-hint' }, [bucketed ? 'Put each response in a bucket.' : 'Best first: drag a response, or focus it (click, ↑/↓) and press Alt+↑ / Alt+↓.', ' ', keep])
-      : null;
+    const firstCriterion = perItem.find((c) => c.kind === 'Rating');
+    const keys = [
+      ranker ? (bucketed ? 'Put each response in a bucket.' : 'Best first: drag a response, or focus it (click, ↑/↓) and press Alt+↑ / Alt+↓.') : 'Focus a response with ↑/↓.',
+      firstCriterion ? ` Alt+1…9 rates the focused one on “${firstCriterion.attributes.title || firstCriterion.name}”.` : '',
+      perItem.some((c) => rewrites(c, object)) ? ' E rewrites it.' : '',
+    ].join('');
+    const hint = ranker || perItem.length ? el('div', { class: 'gl-muted gl-rank-hint' }, [keys, ' ', keep]) : null;
     const element = el('div', { class: 'gl-panel gl-responses' }, [title, hint, list]);
     const update = () => {
       const ids = ranker && !bucketed ? this.order(ranker, items) : items.map((i) => i.id);
