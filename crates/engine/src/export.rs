@@ -239,7 +239,8 @@ pub struct ExportSummary {
     /// Files written, for multi-file exports.
     pub files: Vec<String>,
     /// What the format could not hold as it was, one sentence each (the
-    /// CoNLL export's widened and overlapping spans).
+    /// CoNLL export's widened and overlapping spans; the LLM exports' pairs
+    /// by source, ties and unchanged rewrites left out).
     pub notes: Vec<String>,
 }
 
