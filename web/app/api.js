@@ -114,6 +114,12 @@ export const get = (/** @type {string} */ path, /** @type {{signal?: AbortSignal
 export const post = (/** @type {string} */ path, /** @type {unknown} */ body) => request('POST', path, body);
 export const put = (/** @type {string} */ path, /** @type {unknown} */ body) => request('PUT', path, body);
 export const patch = (/** @type {string} */ path, /** @type {unknown} */ body) => request('PATCH', path, body);
+/**
+ * Markdown (LLM prompts and responses) as the server renders and sanitizes it.
+ * @param {string[]} texts
+ * @returns {Promise<string[]>}
+ */
+export const renderMarkdown = async (texts) => /** @type {{html: string[]}} */ (await post('/markdown', { texts })).html;
 export const del = (/** @type {string} */ path) => request('DELETE', path);
 
 /**

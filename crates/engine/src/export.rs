@@ -66,11 +66,17 @@ pub enum ExportFormat {
     Srt,
     /// NeMo ASR manifest: a JSON line per transcribed segment.
     NemoAsr,
+    /// Preference pairs as JSON Lines (TRL's `prompt`, `chosen`, `rejected`),
+    /// from pairwise choices, rankings and rewrites.
+    PreferenceJsonl,
+    /// LLM feedback as JSON Lines, one annotation per line: ranking, ratings
+    /// per criterion, rationale and rewrites.
+    RankingJsonl,
 }
 
 /// The format names `ExportFormat::parse` reads, for error messages.
 pub const EXPORT_FORMAT_NAMES: &str =
-    "json, label-studio, jsonl, coco, yolo, voc, cvat, mot, mask-png, conll2003, rttm, webvtt, srt or nemo-asr";
+    "json, label-studio, jsonl, coco, yolo, voc, cvat, mot, mask-png, conll2003, rttm, webvtt, srt, nemo-asr, preference-jsonl or ranking-jsonl";
 
 impl ExportFormat {
     /// Reads a format name and, for `yolo`, its task (`detect` when not
@@ -93,6 +99,8 @@ impl ExportFormat {
             "webvtt" => ExportFormat::WebVtt,
             "srt" => ExportFormat::Srt,
             "nemo-asr" => ExportFormat::NemoAsr,
+            "preference-jsonl" => ExportFormat::PreferenceJsonl,
+            "ranking-jsonl" => ExportFormat::RankingJsonl,
             "yolo" => {
                 let task = task.unwrap_or("detect");
                 return YoloTask::parse(task)
@@ -128,6 +136,8 @@ impl ExportFormat {
             ExportFormat::WebVtt => "webvtt",
             ExportFormat::Srt => "srt",
             ExportFormat::NemoAsr => "nemo-asr",
+            ExportFormat::PreferenceJsonl => "preference-jsonl",
+            ExportFormat::RankingJsonl => "ranking-jsonl",
         }
     }
 
@@ -217,7 +227,10 @@ impl ExportOptions {
         match self.format {
             _ if self.is_archive() => "application/zip",
             ExportFormat::Conll2003 | ExportFormat::Rttm => "text/plain; charset=utf-8",
-            ExportFormat::Jsonl | ExportFormat::NemoAsr => "application/x-ndjson",
+            ExportFormat::Jsonl
+            | ExportFormat::NemoAsr
+            | ExportFormat::PreferenceJsonl
+            | ExportFormat::RankingJsonl => "application/x-ndjson",
             _ => "application/json",
         }
     }
@@ -228,7 +241,10 @@ impl ExportOptions {
             _ if self.is_archive() => "zip",
             ExportFormat::Conll2003 => "conll",
             ExportFormat::Rttm => "rttm",
-            ExportFormat::Jsonl | ExportFormat::NemoAsr => "jsonl",
+            ExportFormat::Jsonl
+            | ExportFormat::NemoAsr
+            | ExportFormat::PreferenceJsonl
+            | ExportFormat::RankingJsonl => "jsonl",
             _ => "json",
         };
         let format = match self.format {
@@ -255,7 +271,8 @@ pub struct ExportSummary {
     /// Files written, for multi-file exports.
     pub files: Vec<String>,
     /// What the format could not hold as it was, one sentence each (the
-    /// CoNLL export's widened and overlapping spans).
+    /// CoNLL export's widened and overlapping spans; the LLM exports' pairs
+    /// by source, ties and unchanged rewrites left out).
     pub notes: Vec<String>,
 }
 
@@ -341,11 +358,19 @@ impl Engine {
             | ExportFormat::Rttm
             | ExportFormat::WebVtt
             | ExportFormat::Srt
-            | ExportFormat::NemoAsr => Vec::new(),
+            | ExportFormat::NemoAsr
+            | ExportFormat::PreferenceJsonl
+            | ExportFormat::RankingJsonl => Vec::new(),
         };
         let audio = match options.format.audio_format() {
             Some(format) => Some(audio_options(&config, format)?),
             None => None,
+        };
+        let llm = match options.format {
+            ExportFormat::PreferenceJsonl | ExportFormat::RankingJsonl => {
+                Some(llm_options(&config, options.format)?)
+            }
+            _ => None,
         };
         let conll = match options.format {
             ExportFormat::Conll2003 => Some(conll_options(&config)?),
@@ -449,6 +474,7 @@ impl Engine {
             cvat_labels,
             conll,
             audio: audio.clone(),
+            llm,
         };
         let media = self.media.clone();
         let runtime = tokio::runtime::Handle::current();
@@ -625,6 +651,8 @@ struct WriterOptions {
     conll: Option<gloss_formats::ConllOptions>,
     /// The speech writers' sound and controls.
     audio: Option<gloss_formats::AudioExportOptions>,
+    /// The LLM writers' prompt, responses and controls.
+    llm: Option<gloss_formats::LlmOptions>,
 }
 
 /// One document of the export.
@@ -647,6 +675,8 @@ enum Document {
     Conll(gloss_formats::ConllWriter<Box<dyn Write + Send>>),
     /// RTTM and NeMo: one document; WebVTT and SRT: a file per sound.
     Audio(gloss_formats::AudioWriter<Box<dyn Write + Send>>),
+    /// preference-jsonl or ranking-jsonl: one JSON Lines document.
+    Llm(gloss_formats::LlmWriter<Box<dyn Write + Send>>),
 }
 
 impl Document {
@@ -689,6 +719,17 @@ impl Document {
                 };
                 Document::Audio(gloss_formats::AudioWriter::new(out, format, options))
             }
+            format @ (ExportFormat::PreferenceJsonl | ExportFormat::RankingJsonl) => {
+                let options = writer_options.llm.clone().ok_or_else(|| {
+                    io::Error::other("an LLM export needs its prompt and responses")
+                })?;
+                let layout = if format == ExportFormat::PreferenceJsonl {
+                    gloss_formats::LlmFormat::Preference
+                } else {
+                    gloss_formats::LlmFormat::Ranking
+                };
+                Document::Llm(gloss_formats::LlmWriter::new(out, layout, options))
+            }
         })
     }
 
@@ -721,6 +762,7 @@ impl Document {
                 let folder = split.map(|s| s.name());
                 writer.write_task(task, folder, files).map(|_| None)
             }
+            Document::Llm(writer) => writer.write_task(task).map(|_| None),
         }
     }
 
@@ -762,6 +804,12 @@ impl Document {
                 let (mut out, summary) = writer.finish()?;
                 out.flush()?;
                 return Ok(audio_note(&summary));
+            }
+            Document::Llm(writer) => {
+                let preference = writer.format() == gloss_formats::LlmFormat::Preference;
+                let (mut out, summary) = writer.finish()?;
+                out.flush()?;
+                return Ok(Some(summary.note(preference)));
             }
         };
         done.map(|()| None)
@@ -835,6 +883,11 @@ fn write_export(
         (Some(split), ExportFormat::Rttm) => format!("{}.rttm", split.name()),
         (None, ExportFormat::NemoAsr) => "manifest.jsonl".to_owned(),
         (Some(split), ExportFormat::NemoAsr) => format!("{}.jsonl", split.name()),
+        (None, ExportFormat::PreferenceJsonl) => "preference.jsonl".to_owned(),
+        (None, ExportFormat::RankingJsonl) => "ranking.jsonl".to_owned(),
+        (Some(split), ExportFormat::PreferenceJsonl | ExportFormat::RankingJsonl) => {
+            format!("{}.jsonl", split.name())
+        }
         (None, _) => format!("tasks.{extension}"),
         (Some(split), _) => format!("{}.{extension}", split.name()),
     };
@@ -1265,6 +1318,12 @@ fn convert_page(
                     if let Some(user) = row.completed_by {
                         record.completed_by = Some(Value::from(user.0));
                     }
+                    // The LLM exports name the annotator.
+                    if writer_options.llm.is_some() {
+                        if let Some(name) = &row.username {
+                            record.completed_by = Some(Value::String(name.clone()));
+                        }
+                    }
                     ExportAnnotation {
                         id: row.id.0,
                         record,
@@ -1405,6 +1464,109 @@ fn track_writer(config: &gloss_schema::LabelConfig, format: TrackFormat) -> Resu
                 .unwrap_or_default(),
         ),
         None => writer,
+    })
+}
+
+/// What the LLM exports read: the prompt (the first `<Chat>`, else the
+/// first `<Text>` no `Pairwise` compares), the responses (the pair of the
+/// first `Pairwise`, else the `<List>` of the first `Ranker`, else the first
+/// `<List>`), the `Ranker`s on that list, and the rewrites: `TextArea`s
+/// prefilled from the response they annotate (`value="$key"` naming the
+/// data key of their `<Text>`, or of their `<List>` with `perItem`).
+fn llm_options(
+    config: &gloss_schema::LabelConfig,
+    format: ExportFormat,
+) -> Result<gloss_formats::LlmOptions> {
+    use gloss_formats::{Responses, RewriteTarget};
+    use gloss_schema::ObjectKind;
+    let pairwise = config
+        .controls
+        .iter()
+        .find(|c| c.kind == ControlKind::Pairwise && c.to_names.len() == 2);
+    let pair_objects: Vec<&gloss_schema::ObjectTag> = pairwise
+        .map(|c| c.to_names.iter().filter_map(|n| config.object(n)).collect())
+        .unwrap_or_default();
+    let list = config
+        .controls
+        .iter()
+        .find(|c| c.kind == ControlKind::Ranker)
+        .and_then(|c| c.to_names.first())
+        .and_then(|n| config.object(n))
+        .filter(|o| o.kind == ObjectKind::List)
+        .or_else(|| config.objects.iter().find(|o| o.kind == ObjectKind::List));
+    let responses = match (pairwise, pair_objects.as_slice(), list) {
+        (Some(control), [left, right], _) => Some(Responses::Pair {
+            control: control.name.clone(),
+            left: (left.name.clone(), left.value.clone()),
+            right: (right.name.clone(), right.value.clone()),
+        }),
+        (_, _, Some(list)) => Some(Responses::List {
+            object: list.name.clone(),
+            key: list.value.clone(),
+        }),
+        _ => None,
+    };
+    let Some(responses) = responses else {
+        return Err(Error::invalid(
+            "format",
+            format!(
+                "{} holds LLM responses: the label config needs a <Pairwise> comparing two objects or a <List> of responses",
+                format.name()
+            ),
+        ));
+    };
+    let response_names: Vec<&str> = match &responses {
+        Responses::Pair { left, right, .. } => vec![left.0.as_str(), right.0.as_str()],
+        Responses::List { object, .. } => vec![object.as_str()],
+    };
+    let prompt = config
+        .objects
+        .iter()
+        .find(|o| o.kind == ObjectKind::Chat)
+        .or_else(|| {
+            config
+                .objects
+                .iter()
+                .find(|o| o.kind == ObjectKind::Text && !response_names.contains(&o.name.as_str()))
+        })
+        .map(|o| o.value.clone());
+    let rankers = match &responses {
+        Responses::List { object, .. } => config
+            .controls
+            .iter()
+            .filter(|c| c.kind == ControlKind::Ranker && c.to_names.contains(object))
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    c.buckets.iter().map(|b| b.name.clone()).collect(),
+                )
+            })
+            .collect(),
+        Responses::Pair { .. } => Vec::new(),
+    };
+    let rewrites = config
+        .controls
+        .iter()
+        .filter(|c| c.kind == ControlKind::TextArea)
+        .filter_map(|c| {
+            let prefill = c.attributes.get("value")?.strip_prefix('$')?;
+            let object = config.object(c.to_names.first()?)?;
+            if object.value != prefill || !response_names.contains(&object.name.as_str()) {
+                return None;
+            }
+            let target = if object.kind == ObjectKind::List {
+                c.per_item().then_some(RewriteTarget::ListItems)?
+            } else {
+                RewriteTarget::Object(object.name.clone())
+            };
+            Some((c.name.clone(), target))
+        })
+        .collect();
+    Ok(gloss_formats::LlmOptions {
+        prompt,
+        responses: Some(responses),
+        rankers,
+        rewrites,
     })
 }
 

@@ -24,6 +24,7 @@ mod conll;
 mod contour;
 mod cvat;
 mod files;
+mod llm;
 mod mask_png;
 mod mask_png_read;
 mod model;
@@ -54,6 +55,7 @@ pub use cvat::{
     CvatImportOptions, CvatLabels, CvatSummary, CVAT_RESULT_TYPES, MAX_CVAT_XML_BYTES,
 };
 pub use files::{file_stem, is_safe_relative_path, FileSink, FileSource, MemoryFiles};
+pub use llm::{LlmFormat, LlmOptions, LlmSummary, LlmWriter, Responses, RewriteTarget};
 pub use mask_png::{MaskPngSummary, MaskPngWriter, MAX_SEGMENTATION_PIXELS};
 pub use mask_png_read::{read_mask_png, MaskPngImportOptions};
 pub use model::{

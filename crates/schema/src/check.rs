@@ -1,7 +1,8 @@
 //! Checking annotation results against a label config.
 
 use gloss_types::result::{
-    BrushValue, EllipseValue, KeyPointValue, ResultItem, ResultValue, VideoRectangleValue,
+    BrushValue, EllipseValue, KeyPointValue, PairwiseValue, RankerValue, ResultItem, ResultValue,
+    VideoRectangleValue,
 };
 use serde::Serialize;
 
@@ -48,6 +49,18 @@ pub fn check_result(config: &LabelConfig, item: &ResultItem) -> Vec<ResultProble
         }
         return problems.0;
     };
+    // Label Studio's Pairwise results name one of the pair or the pair.
+    let pair_name = control.kind == ControlKind::Pairwise
+        && (item.to_name == control.to_names.join(",") || item.to_name == control.name);
+    if pair_name {
+        let target = control
+            .to_names
+            .first()
+            .and_then(|n| config.object(n))
+            .map(|o| o.kind);
+        check_value(control, target, &item.value, &mut problems);
+        return problems.0;
+    }
     if !control.to_names.contains(&item.to_name) {
         problems.add(
             "unknown_to_name",
@@ -78,7 +91,12 @@ pub fn check_result(config: &LabelConfig, item: &ResultItem) -> Vec<ResultProble
         return problems.0;
     }
     let target = config.object(&item.to_name).map(|o| o.kind);
+    if control.kind == ControlKind::Ranker && target != Some(ObjectKind::List) {
+        // Label Studio's older Ranker: its results are kept unchecked.
+        return problems.0;
+    }
     check_value(control, target, &item.value, &mut problems);
+    check_item_index(control, target, item, &mut problems);
     let track_labels = match &item.value {
         ResultValue::VideoRectangle(track) => Some(&track.labels),
         ResultValue::VideoPolygon(track)
@@ -330,6 +348,8 @@ fn check_value(
             }
             check_labels(control, "timelinelabels", &v.timelinelabels, problems);
         }
+        ResultValue::Pairwise(v) => check_pairwise(control, v, problems),
+        ResultValue::Ranker(v) => check_ranker(control, v, problems),
         // Labels on an image region carry the region's box, not a text span,
         // so they do not parse as `LabelsValue`; only their labels are checked.
         ResultValue::Other { type_name, value }
@@ -690,6 +710,131 @@ fn check_brush(brush: &BrushValue, problems: &mut Problems) {
             format!("value.{key}"),
             format!("a \"{}\" mask needs its {key}", brush.format),
         );
+    }
+}
+
+/// A result of a `perItem` control names its item of the `List` with a
+/// top-level `item_index` (0-based, as Label Studio's multi-item objects do);
+/// other results on a `List` rate or describe the list as a whole.
+fn check_item_index(
+    control: &ControlTag,
+    target: Option<ObjectKind>,
+    item: &ResultItem,
+    problems: &mut Problems,
+) {
+    if target != Some(ObjectKind::List) || !control.per_item() {
+        return;
+    }
+    match item.extra.get("item_index") {
+        Some(index) if index.as_u64().is_some() => {}
+        Some(index) => problems.add(
+            "bad_item_index",
+            "item_index",
+            format!("item_index is {index}; it must be a whole number from 0 (the item's place in the list)"),
+        ),
+        None => problems.add(
+            "missing_item_index",
+            "item_index",
+            format!(
+                "control \"{}\" rates each item of the list (perItem): the result needs item_index",
+                control.name
+            ),
+        ),
+    }
+}
+
+/// A pairwise preference: `left` or `right`, or `tie` where the control
+/// allows it (`allowTie`, a Gloss extension); a strength only where the
+/// control has a scale (`strength`), a whole number on it, and never on a tie.
+fn check_pairwise(control: &ControlTag, value: &PairwiseValue, problems: &mut Problems) {
+    let tie = value.selected == "tie";
+    if !(value.selected == "left" || value.selected == "right" || tie && control.allows_tie()) {
+        let allowed = if control.allows_tie() {
+            "\"left\", \"right\" or \"tie\""
+        } else {
+            "\"left\" or \"right\" (ties need allowTie=\"true\")"
+        };
+        problems.add(
+            "bad_value",
+            "value.selected",
+            format!(
+                "selected is \"{}\"; control \"{}\" takes {allowed}",
+                value.selected, control.name
+            ),
+        );
+    }
+    let Some(strength) = value.strength else {
+        return;
+    };
+    match control.max_strength() {
+        None => problems.add(
+            "bad_value",
+            "value.strength",
+            format!(
+                "control \"{}\" takes no strength (it has no strength attribute)",
+                control.name
+            ),
+        ),
+        Some(_) if tie => problems.add(
+            "bad_value",
+            "value.strength",
+            "a tie has no strength".into(),
+        ),
+        Some(most) if strength.fract() != 0.0 || strength < 1.0 || strength > f64::from(most) => {
+            problems.add(
+                "out_of_range",
+                "value.strength",
+                format!(
+                    "strength is {strength}; control \"{}\" takes a whole number from 1 to {most}",
+                    control.name
+                ),
+            )
+        }
+        Some(_) => {}
+    }
+}
+
+/// A ranking: columns the control has (its own name without buckets, its
+/// buckets and `_` with them), each a list of item ids, no id twice.
+fn check_ranker(control: &ControlTag, value: &RankerValue, problems: &mut Problems) {
+    let columns = control.ranker_columns();
+    let mut seen = std::collections::BTreeSet::new();
+    for (key, ids) in &value.ranker {
+        let field = format!("value.ranker.{key}");
+        if !columns.contains(&key.as_str()) {
+            problems.add(
+                "unknown_column",
+                field.clone(),
+                format!(
+                    "control \"{}\" has no column \"{key}\"; its columns are {}",
+                    control.name,
+                    columns
+                        .iter()
+                        .map(|c| format!("\"{c}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+        let Some(ids) = ids.as_array() else {
+            problems.add("bad_value", field, "must be a list of item ids".into());
+            continue;
+        };
+        for (index, id) in ids.iter().enumerate() {
+            match id.as_str() {
+                None => problems.add(
+                    "bad_value",
+                    format!("{field}[{index}]"),
+                    format!("{id} is not an item id (a string)"),
+                ),
+                Some(id) if !seen.insert(id.to_owned()) => problems.add(
+                    "duplicate_item",
+                    format!("{field}[{index}]"),
+                    format!("item \"{id}\" is ranked twice"),
+                ),
+                Some(_) => {}
+            }
+        }
     }
 }
 

@@ -29,6 +29,12 @@ pub enum ObjectKind {
     /// `<Audio>`: a sound file (WAV, MP3, FLAC, OGG) loaded from a URL in
     /// the task data.
     Audio,
+    /// `<List>`: items `{id, title, body}` from a list in the task data
+    /// (Label Studio's `List`, ranked with `Ranker`); bodies are Markdown.
+    List,
+    /// `<Chat>`: a conversation, a list of `{role, content}` messages (or one
+    /// string) from the task data; contents are Markdown.
+    Chat,
 }
 
 impl ObjectKind {
@@ -118,10 +124,15 @@ pub enum ControlKind {
     /// `<VideoBrush>`: mask tracks on a video (a Gloss extension), labelled
     /// by a `<Labels>` control on the video.
     VideoBrush,
+    /// `<Pairwise>`: which of two objects (`toName="a,b"`) is preferred;
+    /// Gloss adds ties (`allowTie="true"`) and a strength (`strength="3"`).
+    Pairwise,
+    /// `<Ranker>`: the items of a `<List>` put in order, or into `<Bucket>`s.
+    Ranker,
 }
 
 /// Every control kind, for lookups by tag or result type.
-pub(crate) const CONTROL_KINDS: [ControlKind; 24] = [
+pub(crate) const CONTROL_KINDS: [ControlKind; 26] = [
     ControlKind::RectangleLabels,
     ControlKind::PolygonLabels,
     ControlKind::Labels,
@@ -146,6 +157,8 @@ pub(crate) const CONTROL_KINDS: [ControlKind; 24] = [
     ControlKind::VideoPolyLine,
     ControlKind::VideoKeyPointLabels,
     ControlKind::VideoBrush,
+    ControlKind::Pairwise,
+    ControlKind::Ranker,
 ];
 
 impl ControlKind {
@@ -176,6 +189,8 @@ impl ControlKind {
             ControlKind::VideoPolyLine => "VideoPolyLine",
             ControlKind::VideoKeyPointLabels => "VideoKeyPointLabels",
             ControlKind::VideoBrush => "VideoBrush",
+            ControlKind::Pairwise => "Pairwise",
+            ControlKind::Ranker => "Ranker",
         }
     }
 
@@ -206,6 +221,8 @@ impl ControlKind {
             ControlKind::VideoPolyLine => "videopolyline",
             ControlKind::VideoKeyPointLabels => "videokeypointlabels",
             ControlKind::VideoBrush => "videobrush",
+            ControlKind::Pairwise => "pairwise",
+            ControlKind::Ranker => "ranker",
         }
     }
 
@@ -234,17 +251,29 @@ impl ControlKind {
             | ControlKind::TimelineLabels => &[ObjectKind::Video],
             // `Labels` on a `Video` labels the tracks of a `VideoRectangle`;
             // on an `Audio` it marks time segments (speakers, classes).
-            ControlKind::Labels
-            | ControlKind::Choices
-            | ControlKind::TextArea
-            | ControlKind::Number
-            | ControlKind::Rating
-            | ControlKind::Taxonomy => &[
+            ControlKind::Labels | ControlKind::Number | ControlKind::Taxonomy => &[
                 ObjectKind::Image,
                 ObjectKind::Text,
                 ObjectKind::Video,
                 ObjectKind::Audio,
             ],
+            // With `perItem="true"` on a `List`, one result per item.
+            ControlKind::Choices | ControlKind::TextArea | ControlKind::Rating => &[
+                ObjectKind::Image,
+                ObjectKind::Text,
+                ObjectKind::Video,
+                ObjectKind::Audio,
+                ObjectKind::List,
+                ObjectKind::Chat,
+            ],
+            ControlKind::Pairwise => &[
+                ObjectKind::Image,
+                ObjectKind::Text,
+                ObjectKind::Video,
+                ObjectKind::List,
+                ObjectKind::Chat,
+            ],
+            ControlKind::Ranker => &[ObjectKind::List],
         }
     }
 
@@ -274,7 +303,9 @@ impl ControlKind {
             | ControlKind::VideoRectangle
             | ControlKind::VideoPolygon
             | ControlKind::VideoPolyLine
-            | ControlKind::VideoBrush => None,
+            | ControlKind::VideoBrush
+            | ControlKind::Pairwise
+            | ControlKind::Ranker => None,
         }
     }
 }
@@ -323,6 +354,9 @@ pub struct ControlTag {
     /// The `<Skeleton>` of a `KeyPointLabels` control (a Gloss extension):
     /// its labels are then the joints of one kind of skeleton, in order.
     pub skeleton: Option<Skeleton>,
+    /// A `Ranker`'s `<Bucket>`s, in document order (empty: it ranks).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub buckets: Vec<Bucket>,
     /// Every attribute as written, including the ones above.
     pub attributes: BTreeMap<String, String>,
     /// 1-based line of the tag in the config.
@@ -340,6 +374,45 @@ impl ControlTag {
             .and_then(|v| v.trim().parse::<u32>().ok())
             .filter(|&n| n >= 1)
             .unwrap_or(5)
+    }
+
+    /// `perItem="true"`: one result per item of the object (each item of a
+    /// `List`), the item given by the result's `item_index`.
+    pub fn per_item(&self) -> bool {
+        self.attributes
+            .get("perItem")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    }
+
+    /// A `Pairwise`'s `allowTie="true"` (a Gloss extension): `"tie"` may be
+    /// selected.
+    pub fn allows_tie(&self) -> bool {
+        self.attributes
+            .get("allowTie")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    }
+
+    /// A `Pairwise`'s `strength` (a Gloss extension): the highest strength a
+    /// preference may have (from 1, "slightly", up); `None` when the control
+    /// takes no strength.
+    pub fn max_strength(&self) -> Option<u32> {
+        self.attributes
+            .get("strength")
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .filter(|&n| n >= 2)
+    }
+
+    /// The column a `Ranker` without buckets writes: its own name.
+    pub fn ranker_columns(&self) -> Vec<&str> {
+        if self.buckets.is_empty() {
+            vec![self.name.as_str()]
+        } else {
+            let mut columns: Vec<&str> = self.buckets.iter().map(|b| b.name.as_str()).collect();
+            if !self.buckets.iter().any(|b| b.default) {
+                columns.push("_");
+            }
+            columns
+        }
     }
 
     /// Whether a result may carry `value` as a label or choice: it matches
@@ -378,6 +451,17 @@ pub struct Skeleton {
     pub line: u32,
     /// 1-based column of the tag in the config.
     pub column: u32,
+}
+
+/// A `<Bucket>` of a `Ranker`: a column items can be moved into.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Bucket {
+    /// `name`: the column's key in results.
+    pub name: String,
+    /// `title`: the column's heading.
+    pub title: Option<String>,
+    /// `default="true"`: the items start in this bucket.
+    pub default: bool,
 }
 
 /// One `Label` or `Choice` of a control.

@@ -17,9 +17,7 @@ use crate::model::{
 /// Label Studio object tags Gloss does not support yet (lower case).
 const OTHER_OBJECT_TAGS: &[&str] = &[
     "audioplus",
-    "chat",
     "hypertext",
-    "list",
     "paragraphs",
     "pdf",
     "table",
@@ -33,9 +31,7 @@ const OTHER_CONTROL_TAGS: &[&str] = &[
     "datetime",
     "hypertextlabels",
     "magicwand",
-    "pairwise",
     "paragraphlabels",
-    "ranker",
     "relations",
     "timeserieslabels",
     "vector",
@@ -44,7 +40,6 @@ const OTHER_CONTROL_TAGS: &[&str] = &[
 
 /// Other Label Studio tags (layout and children of unsupported tags).
 const OTHER_TAGS: &[&str] = &[
-    "bucket",
     "channel",
     "collapse",
     "custom",
@@ -72,6 +67,8 @@ const BOOLEAN_ATTRIBUTES: &[&str] = &[
     "editable",
     "smart",
     "smartOnly",
+    "perItem",
+    "allowTie",
 ];
 
 /// Reads a Label Studio XML label config.
@@ -293,6 +290,12 @@ impl Reader<'_> {
             "text" => self.object(node, ObjectKind::Text),
             "video" => self.object(node, ObjectKind::Video),
             "audio" => self.object(node, ObjectKind::Audio),
+            "list" => self.object(node, ObjectKind::List),
+            "chat" => self.object(node, ObjectKind::Chat),
+            "bucket" => {
+                self.bucket(node, owner);
+                None
+            }
             "label" | "choice" => {
                 self.option(node, owner);
                 None
@@ -432,6 +435,7 @@ impl Reader<'_> {
             per_region: self.flag(node, "perRegion"),
             required: self.flag(node, "required"),
             skeleton: None,
+            buckets: Vec::new(),
             attributes: attributes(node),
             line,
             column,
@@ -581,6 +585,54 @@ impl Reader<'_> {
             line,
             column,
         });
+    }
+
+    /// A `<Bucket name title default>` inside `<Ranker>`: a column its items
+    /// may be moved into.
+    fn bucket(&mut self, node: XmlNode, owner: Owner) {
+        let tag = node.tag_name().name();
+        let index = match owner {
+            Owner::Control(index) if self.config.controls[index].kind == ControlKind::Ranker => {
+                index
+            }
+            Owner::Unsupported => return,
+            _ => {
+                self.error(
+                    "misplaced_tag",
+                    node.range().start,
+                    format!("<{tag}> must be inside <Ranker>"),
+                );
+                return;
+            }
+        };
+        let name = match self.attr(node, "name") {
+            Some(attr) if !attr.value.trim().is_empty() && attr.value != "_" => {
+                attr.value.to_owned()
+            }
+            _ => {
+                self.error(
+                    "missing_attribute",
+                    node.range().start,
+                    format!("<{tag}> needs a name attribute (not \"_\"), its key in results"),
+                );
+                return;
+            }
+        };
+        let control = &self.config.controls[index];
+        if control.buckets.iter().any(|b| b.name == name) {
+            let message = format!(
+                "<{tag}> attribute name: \"{name}\" is already a bucket of <Ranker name=\"{}\">",
+                control.name
+            );
+            self.error("duplicate_name", node.range().start, message);
+            return;
+        }
+        let bucket = crate::model::Bucket {
+            name,
+            title: self.attr(node, "title").map(|a| a.value.to_owned()),
+            default: self.flag(node, "default"),
+        };
+        self.config.controls[index].buckets.push(bucket);
     }
 
     fn unsupported(&mut self, node: XmlNode, tag: &str) -> Node {
@@ -827,6 +879,25 @@ impl Reader<'_> {
                 },
             };
             for target in &targets {
+                // Label Studio before 1.9 ranked a Text's predictions with a
+                // Ranker of another shape: kept, not shown.
+                let legacy_ranker = kind == ControlKind::Ranker
+                    && self
+                        .config
+                        .object(target)
+                        .is_some_and(|o| o.kind != ObjectKind::List);
+                if legacy_ranker {
+                    self.push(
+                        "unsupported_tag",
+                        Severity::Warning,
+                        at,
+                        format!(
+                            "<Ranker name=\"{name}\"> attribute toName: \"{target}\" is not a <List>; \
+                             Label Studio's older Ranker is kept with its results, but not shown"
+                        ),
+                    );
+                    continue;
+                }
                 if let Some((code, message)) = self.target_problem(kind, &name, target) {
                     self.push(code, Severity::Error, at, message);
                 }
@@ -947,6 +1018,73 @@ impl Reader<'_> {
                     control.column,
                     format!(
                         "<Rating name=\"{}\"> attribute maxRating: must be a whole number from 1",
+                        control.name
+                    ),
+                ));
+            }
+            if control.kind == ControlKind::Pairwise {
+                if control.to_names.len() != 2 {
+                    found.push((
+                        "bad_attribute_value",
+                        Severity::Error,
+                        control.line,
+                        control.column,
+                        format!(
+                            "<Pairwise name=\"{}\"> attribute toName: must name exactly two objects, such as toName=\"a,b\" (it names {})",
+                            control.name,
+                            control.to_names.len()
+                        ),
+                    ));
+                }
+                let bad_strength = control.attributes.get("strength").is_some_and(|v| {
+                    v.trim()
+                        .parse::<u32>()
+                        .map_or(true, |n| !(2..=10).contains(&n))
+                });
+                if bad_strength {
+                    found.push((
+                        "bad_attribute_value",
+                        Severity::Error,
+                        control.line,
+                        control.column,
+                        format!(
+                            "<Pairwise name=\"{}\"> attribute strength: must be a whole number from 2 to 10 (the steps of the strength scale)",
+                            control.name
+                        ),
+                    ));
+                }
+            }
+            if control.kind == ControlKind::Ranker
+                && control.buckets.iter().filter(|b| b.default).count() > 1
+            {
+                found.push((
+                    "bad_attribute_value",
+                    Severity::Error,
+                    control.line,
+                    control.column,
+                    format!(
+                        "<Ranker name=\"{}\"> has more than one <Bucket default=\"true\">",
+                        control.name
+                    ),
+                ));
+            }
+            if control.per_item()
+                && !control.to_names.iter().all(|n| {
+                    self.config
+                        .object(n)
+                        .is_some_and(|o| o.kind == ObjectKind::List)
+                })
+            {
+                // Label Studio's perItem also rates the pages of multi-image
+                // objects, which Gloss does not show one by one.
+                found.push((
+                    "ignored_attribute",
+                    Severity::Warning,
+                    control.line,
+                    control.column,
+                    format!(
+                        "<{} name=\"{}\"> attribute perItem: Gloss rates the items of a <List> only; elsewhere it is ignored",
+                        control.kind.tag(),
                         control.name
                     ),
                 ));

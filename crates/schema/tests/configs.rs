@@ -262,7 +262,7 @@ fn unsupported_tags_warn_and_are_kept() {
   <BitmapMaskLabels name="kp" toName="image">
     <Label value="Nose"/>
   </BitmapMaskLabels>
-  <Ranker name="ranking" toName="image"/>
+  <TimeSeriesLabels name="ranking" toName="image"><Label value="Up"/></TimeSeriesLabels>
   <TimeSeries name="series" value="$series"/>
 </View>"#;
     let (config, diagnostics) = parse(text);
@@ -586,4 +586,67 @@ fn skeleton_mistakes_are_reported_at_their_line() {
     );
     let unknown = &diagnostics[0].message;
     assert!(unknown.contains("\"ear\" is not a <Label>"), "{unknown}");
+}
+
+#[test]
+fn llm_feedback_tags_are_read() {
+    let text = r#"<View>
+  <Chat name="chat" value="$messages"/>
+  <Text name="a" value="$answer_a" markdown="true"/>
+  <Text name="b" value="$answer_b" markdown="true"/>
+  <Pairwise name="pick" toName="a,b" allowTie="true" strength="3"/>
+  <List name="answers" value="$responses" title="Responses"/>
+  <Ranker name="rank" toName="answers"/>
+  <Ranker name="sort" toName="answers">
+    <Bucket name="good" title="Good"/><Bucket name="bad" title="Bad"/>
+  </Ranker>
+  <Rating name="helpfulness" toName="answers" perItem="true" maxRating="5"/>
+  <TextArea name="rewrite" toName="answers" perItem="true" value="$responses"/>
+  <TextArea name="why" toName="chat"/>
+</View>"#;
+    let (config, diagnostics) = parse(text);
+    assert!(!has_errors(&diagnostics), "{diagnostics:#?}");
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    let pick = config.control("pick").expect("pick");
+    assert_eq!(pick.to_names, ["a", "b"]);
+    assert!(pick.allows_tie());
+    assert_eq!(pick.max_strength(), Some(3));
+    assert_eq!(
+        config.control("rank").expect("rank").ranker_columns(),
+        ["rank"]
+    );
+    assert_eq!(
+        config.control("sort").expect("sort").ranker_columns(),
+        ["good", "bad", "_"]
+    );
+    assert!(config.control("helpfulness").expect("h").per_item());
+    assert_eq!(
+        config.data_keys(),
+        ["messages", "answer_a", "answer_b", "responses"]
+    );
+
+    // Mistakes, each at its line.
+    let text = r#"<View>
+  <Text name="a" value="$a"/>
+  <Pairwise name="pick" toName="a" strength="1"/>
+  <List name="l" value="$l"/>
+  <Ranker name="r" toName="a"/>
+  <Bucket name="stray"/>
+  <Ranker name="s" toName="l"><Bucket name="x" default="true"/><Bucket name="y" default="true"/><Bucket title="no name"/></Ranker>
+  <Rating name="per" toName="a" perItem="true"/>
+</View>"#;
+    let (_, diagnostics) = parse(text);
+    assert_eq!(
+        codes(&diagnostics),
+        [
+            ("bad_attribute_value", 3),
+            ("bad_attribute_value", 3),
+            ("unsupported_tag", 5),
+            ("misplaced_tag", 6),
+            ("bad_attribute_value", 7),
+            ("missing_attribute", 7),
+            ("ignored_attribute", 8),
+        ],
+        "{diagnostics:#?}"
+    );
 }

@@ -836,3 +836,148 @@ fn relations_join_regions_of_the_same_annotation() {
         .collect();
     assert_eq!(found, [(3, "unknown_region", "to_id".to_owned())]);
 }
+
+const LLM: &str = r#"<View>
+  <Text name="prompt" value="$prompt"/>
+  <Text name="a" value="$answer_a"/>
+  <Text name="b" value="$answer_b"/>
+  <Pairwise name="pick" toName="a,b"/>
+  <Pairwise name="graded" toName="a,b" allowTie="true" strength="3"/>
+  <List name="answers" value="$responses"/>
+  <Ranker name="rank" toName="answers"/>
+  <Ranker name="sort" toName="answers"><Bucket name="good"/><Bucket name="bad"/></Ranker>
+  <Rating name="helpfulness" toName="answers" perItem="true"/>
+  <Rating name="overall" toName="answers"/>
+</View>"#;
+
+#[test]
+fn pairwise_results() {
+    let config = config(LLM);
+    let pairwise = |from: &str, to: &str, value: Value| json!({"id": "p", "from_name": from, "to_name": to, "type": "pairwise", "value": value});
+    let cases: Vec<Case> = vec![
+        (
+            "left",
+            pairwise("pick", "a", json!({"selected": "left"})),
+            vec![],
+        ),
+        (
+            "right, on the pair's names",
+            pairwise("pick", "a,b", json!({"selected": "right"})),
+            vec![],
+        ),
+        (
+            "a tie where none is allowed",
+            pairwise("pick", "a", json!({"selected": "tie"})),
+            vec![("bad_value", "value.selected")],
+        ),
+        (
+            "a tie allowed",
+            pairwise("graded", "a", json!({"selected": "tie"})),
+            vec![],
+        ),
+        (
+            "strength 3 of 3",
+            pairwise("graded", "b", json!({"selected": "right", "strength": 3})),
+            vec![],
+        ),
+        (
+            "strength 4 of 3",
+            pairwise("graded", "a", json!({"selected": "left", "strength": 4})),
+            vec![("out_of_range", "value.strength")],
+        ),
+        (
+            "strength on a tie",
+            pairwise("graded", "a", json!({"selected": "tie", "strength": 2})),
+            vec![("bad_value", "value.strength")],
+        ),
+        (
+            "strength without a scale",
+            pairwise("pick", "a", json!({"selected": "left", "strength": 1})),
+            vec![("bad_value", "value.strength")],
+        ),
+        (
+            "another object",
+            pairwise("pick", "prompt", json!({"selected": "left"})),
+            vec![("unknown_to_name", "to_name")],
+        ),
+        (
+            "neither side",
+            pairwise("pick", "a", json!({"selected": "both"})),
+            vec![("bad_value", "value.selected")],
+        ),
+    ];
+    run(&config, cases);
+}
+
+#[test]
+fn ranker_and_per_item_results() {
+    let config = config(LLM);
+    let ranker = |from: &str, value: Value| json!({"id": "r", "from_name": from, "to_name": "answers", "type": "ranker", "value": {"ranker": value}});
+    let cases: Vec<Case> = vec![
+        (
+            "ranked",
+            ranker("rank", json!({"rank": ["r2", "r1", "r3"]})),
+            vec![],
+        ),
+        (
+            "bucketed, the rest in _",
+            ranker(
+                "sort",
+                json!({"good": ["r2"], "bad": [], "_": ["r1", "r3"]}),
+            ),
+            vec![],
+        ),
+        (
+            "a bucket the control lacks",
+            ranker("rank", json!({"best": ["r1"]})),
+            vec![("unknown_column", "value.ranker.best")],
+        ),
+        (
+            "an item twice",
+            ranker("rank", json!({"rank": ["r1", "r2", "r1"]})),
+            vec![("duplicate_item", "value.ranker.rank[2]")],
+        ),
+        (
+            "not ids",
+            ranker("sort", json!({"good": "r1", "bad": [7]})),
+            vec![
+                ("bad_value", "value.ranker.bad[0]"),
+                ("bad_value", "value.ranker.good"),
+            ],
+        ),
+        (
+            "a rating per item",
+            json!({"id": "h", "from_name": "helpfulness", "to_name": "answers", "type": "rating", "value": {"rating": 4}, "item_index": 1}),
+            vec![],
+        ),
+        (
+            "a per-item rating without its item",
+            json!({"id": "h", "from_name": "helpfulness", "to_name": "answers", "type": "rating", "value": {"rating": 4}}),
+            vec![("missing_item_index", "item_index")],
+        ),
+        (
+            "a negative item",
+            json!({"id": "h", "from_name": "helpfulness", "to_name": "answers", "type": "rating", "value": {"rating": 4}, "item_index": -1}),
+            vec![("bad_item_index", "item_index")],
+        ),
+        (
+            "the whole list rated",
+            json!({"id": "o", "from_name": "overall", "to_name": "answers", "type": "rating", "value": {"rating": 2}}),
+            vec![],
+        ),
+    ];
+    run(&config, cases);
+}
+
+#[test]
+fn an_older_label_studio_ranker_is_kept_unchecked() {
+    // Label Studio before 1.9: a Ranker on a Text, ranking its predictions.
+    let (config, problems) = parse(
+        r#"<View><Text name="txt" value="$text"/><Ranker name="ranker" toName="txt" ranked="true"/></View>"#,
+    );
+    assert!(!has_errors(&problems), "{problems:#?}");
+    assert_eq!(problems[0].code, "unsupported_tag");
+    let old = json!({"id": "o", "from_name": "ranker", "to_name": "txt", "type": "ranker",
+                     "value": {"items": ["a", "b"], "weights": [1, 0.5], "selected": ["a"]}});
+    assert!(check_result(&config, &item(old)).is_empty());
+}

@@ -303,6 +303,48 @@ async fn the_config_check_gives_the_model_and_every_problem_with_its_line() {
     server.stop().await;
 }
 
+#[tokio::test]
+async fn markdown_is_rendered_as_sanitized_html_for_signed_in_users() {
+    let db = sqlite_db();
+    let server = TestServer::start(&db).await;
+    let (_, annotator) = server.user("ann", Role::Annotator).await;
+    let texts = json!({"texts": [
+        "**Paris** is [the capital](https://example.org)",
+        "<img src=x onerror=alert(1)><script>alert(2)</script>[x](javascript:alert(3))",
+    ]});
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/api/v1/markdown",
+            Some(&annotator),
+            Some(texts.clone()),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["html"][0],
+        "<p><strong>Paris</strong> is <a href=\"https://example.org\" target=\"_blank\" rel=\"noopener noreferrer\">the capital</a></p>\n"
+    );
+    let unsafe_html = body["html"][1].as_str().unwrap();
+    for gone in ["<img", "onerror", "<script", "alert(2)", "javascript"] {
+        assert!(!unsafe_html.contains(gone), "{unsafe_html}");
+    }
+    let (status, _) = server
+        .call(Method::POST, "/api/v1/markdown", None, Some(texts))
+        .await;
+    assert_eq!(status, 401);
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/api/v1/markdown",
+            Some(&annotator),
+            Some(json!({"texts": "no"})),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    server.stop().await;
+}
+
 const BOXES: &str = r##"<View><Image name="image" value="$image"/><RectangleLabels name="label" toName="image"><Label value="Car"/><Label value="Truck"/><Label value="Bike"/></RectangleLabels><Choices name="scene" toName="image"><Choice value="Day"/></Choices></View>"##;
 const BOXES_AFTER: &str = r##"<View><Image name="image" value="$image"/><RectangleLabels name="label" toName="image"><Label value="Vehicle"/><Label value="Bike"/></RectangleLabels></View>"##;
 

@@ -1690,3 +1690,185 @@ async fn sounds_upload_with_their_waveform_and_export_as_speech_formats() {
         server.stop().await;
     }
 }
+
+const LLM_CONFIG: &str = r#"<View>
+  <Chat name="chat" value="$messages"/>
+  <List name="answers" value="$responses"/>
+  <Ranker name="rank" toName="answers"/>
+  <Rating name="helpfulness" toName="answers" perItem="true"/>
+  <Text name="a" value="$a"/>
+  <Text name="b" value="$b"/>
+  <Pairwise name="pw" toName="a,b"/>
+</View>"#;
+
+/// Label Studio's ranker and pairwise results (as Label Studio writes them)
+/// import unchanged and come back out unchanged; the preference export
+/// holds their pairs, and a config without responses is refused by name.
+#[tokio::test]
+async fn llm_results_import_unchanged_and_export_as_preference_pairs() {
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, admin) = server.user("admin", Role::Admin).await;
+        let project = create_project(&server, &admin, LLM_CONFIG).await;
+        let result = json!([
+            {"id": "PpwBv_NMxd", "from_name": "rank", "to_name": "answers", "type": "ranker",
+             "value": {"ranker": {"rank": ["mdn", "wiki", "blog"]}}, "origin": "manual"},
+            {"id": "h1", "from_name": "helpfulness", "to_name": "answers", "type": "rating",
+             "value": {"rating": 4}, "item_index": 1},
+            {"id": "p1", "from_name": "pw", "to_name": "a", "type": "pairwise",
+             "value": {"selected": "right"}}
+        ]);
+        let tasks = json!([{
+            "data": {
+                "messages": [{"role": "user", "content": "Arrow functions?"}],
+                "responses": [
+                    {"id": "blog", "title": "Blog", "body": "Tips."},
+                    {"id": "mdn", "title": "MDN", "body": "A compact alternative."},
+                    {"id": "wiki", "title": "Wiki", "body": "A type class."}
+                ],
+                "a": "Left answer", "b": "Right answer"
+            },
+            "annotations": [{"result": result, "completed_by": 7}]
+        }]);
+        let (status, created) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{project}/tasks"),
+                Some(&admin),
+                Some(tasks),
+            )
+            .await;
+        assert_eq!(status, 201, "{}: {created}", db.label);
+
+        let (status, _, bytes) = get_bytes(
+            &server,
+            &admin,
+            &format!("/api/v1/projects/{project}/export?format=label-studio"),
+        )
+        .await;
+        assert_eq!(status, 200, "{}", db.label);
+        let exported: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(
+            exported[0]["annotations"][0]["result"], result,
+            "{}",
+            db.label
+        );
+
+        let (status, headers, bytes) = get_bytes(
+            &server,
+            &admin,
+            &format!("/api/v1/projects/{project}/export?format=preference-jsonl"),
+        )
+        .await;
+        assert_eq!(status, 200, "{}", db.label);
+        assert_eq!(headers["content-type"], "application/x-ndjson");
+        let pairs: Vec<Value> = String::from_utf8(bytes)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        // The pairwise control comes first: its pair, and the list is not read.
+        assert_eq!(pairs.len(), 1, "{}: {pairs:?}", db.label);
+        assert_eq!(
+            (
+                &pairs[0]["chosen"][0]["content"],
+                &pairs[0]["rejected"][0]["content"]
+            ),
+            (&json!("Right answer"), &json!("Left answer")),
+            "{}",
+            db.label
+        );
+
+        let (status, _, bytes) = get_bytes(
+            &server,
+            &admin,
+            &format!("/api/v1/projects/{project}/export?format=ranking-jsonl"),
+        )
+        .await;
+        assert_eq!(status, 200, "{}", db.label);
+        let line: Value =
+            serde_json::from_str(String::from_utf8(bytes).unwrap().lines().next().unwrap())
+                .unwrap();
+        assert_eq!(line["pairwise"]["pw"]["selected"], "right", "{}", db.label);
+
+        // A ranking-only project exports every ordered pair of the ranking.
+        let ranking = create_project(
+            &server,
+            &admin,
+            r#"<View><Chat name="chat" value="$messages"/><List name="answers" value="$responses"/><Ranker name="rank" toName="answers"/></View>"#,
+        )
+        .await;
+        let (status, created) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{ranking}/tasks"),
+                Some(&admin),
+                Some(json!([{
+                    "data": {"messages": "Pick one", "responses": ["x", "y", "z"]},
+                    "annotations": [{"result": [{"id": "k", "from_name": "rank", "to_name": "answers",
+                        "type": "ranker", "value": {"ranker": {"rank": ["2", "0", "1"]}}}]}]
+                }])),
+            )
+            .await;
+        assert_eq!(status, 201, "{}: {created}", db.label);
+        let (_, _, bytes) = get_bytes(
+            &server,
+            &admin,
+            &format!("/api/v1/projects/{ranking}/export?format=preference-jsonl"),
+        )
+        .await;
+        let pairs: Vec<(String, String)> = String::from_utf8(bytes)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .map(|p| {
+                // A prompt given as a string: TRL's standard form, three strings.
+                assert_eq!(p["prompt"], "Pick one");
+                (
+                    p["chosen"].as_str().unwrap().to_owned(),
+                    p["rejected"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+        assert_eq!(
+            pairs,
+            [pair("z", "x"), pair("z", "y"), pair("x", "y")],
+            "{}",
+            db.label
+        );
+
+        // A ranker result naming an item twice is refused with its field.
+        let (status, body) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{ranking}/tasks"),
+                Some(&admin),
+                Some(json!([{
+                    "data": {"messages": "Pick one", "responses": ["x", "y"]},
+                    "annotations": [{"result": [{"id": "k", "from_name": "rank", "to_name": "answers",
+                        "type": "ranker", "value": {"ranker": {"rank": ["0", "0"]}}}]}]
+                }])),
+            )
+            .await;
+        assert_eq!(status, 422, "{}: {body}", db.label);
+        assert!(
+            body.to_string().contains("ranker.rank[1]"),
+            "{}: {body}",
+            db.label
+        );
+
+        // An image project has no responses: refused by name.
+        let images = create_project(&server, &admin, CONFIG).await;
+        let (status, _, bytes) = get_bytes(
+            &server,
+            &admin,
+            &format!("/api/v1/projects/{images}/export?format=preference-jsonl"),
+        )
+        .await;
+        let body = String::from_utf8(bytes).unwrap();
+        assert_eq!(status, 422, "{}: {body}", db.label);
+        assert!(body.contains("<Pairwise>"), "{body}");
+        server.stop().await;
+    }
+}

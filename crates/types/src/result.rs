@@ -103,6 +103,12 @@ pub enum ResultValue {
     /// with a `channel`, or with times that are not whole numbers, is a
     /// segment (see [`ResultValue::audio_segment`] for whole-number times).
     AudioLabels(AudioSegmentValue),
+    /// `pairwise`: which of two objects is preferred (Label Studio's
+    /// `Pairwise`); Gloss adds ties and a strength.
+    Pairwise(PairwiseValue),
+    /// `ranker`: the items of a `List` in ranked order, or grouped into
+    /// buckets (Label Studio's `Ranker`).
+    Ranker(RankerValue),
     /// Any other type, or a known type whose value did not parse; kept as is.
     Other {
         /// The result's `type` key.
@@ -387,6 +393,51 @@ pub struct TaxonomyValue {
     /// Keys Label Studio adds (per-region results carry the region's shape).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// Value of a `pairwise` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairwiseValue {
+    /// `"left"` (the first object of the control's `toName`), `"right"` (the
+    /// second) or, a Gloss extension where the control allows it, `"tie"`.
+    pub selected: String,
+    /// How strongly the selected side is preferred, from 1 to the control's
+    /// `strength` (a Gloss extension); absent when not given.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "js_number::opt_f64"
+    )]
+    pub strength: Option<f64>,
+    /// Other keys, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Value of a `ranker` result: `{"ranker": {column: [item ids]}}`.
+///
+/// Without buckets the one column is named after the `Ranker` control and
+/// lists every item, best first; with `<Bucket>`s each bucket is a column,
+/// and items left in the list are under `"_"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RankerValue {
+    /// Item ids per column, in order (columns are a JSON object: unordered).
+    pub ranker: Map<String, Value>,
+    /// Other keys, kept as they came.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl RankerValue {
+    /// The item ids of column `name`, when it is a list of strings.
+    pub fn column(&self, name: &str) -> Option<Vec<&str>> {
+        self.ranker
+            .get(name)?
+            .as_array()?
+            .iter()
+            .map(Value::as_str)
+            .collect()
+    }
 }
 
 /// A `relation` result's keys.
@@ -852,6 +903,8 @@ impl ResultValue {
             "videopolyline" => typed(&value).map(ResultValue::VideoPolyLine),
             "videokeypointlabels" => typed(&value).map(ResultValue::VideoKeyPointLabels),
             "videobrush" => typed(&value).map(ResultValue::VideoBrush),
+            "pairwise" => typed(&value).map(ResultValue::Pairwise),
+            "ranker" => typed(&value).map(ResultValue::Ranker),
             _ => None,
         };
         parsed.unwrap_or(ResultValue::Other { type_name, value })
@@ -885,6 +938,8 @@ impl ResultValue {
             ResultValue::VideoPolyLine(_) => "videopolyline",
             ResultValue::VideoKeyPointLabels(_) => "videokeypointlabels",
             ResultValue::VideoBrush(_) => "videobrush",
+            ResultValue::Pairwise(_) => "pairwise",
+            ResultValue::Ranker(_) => "ranker",
             ResultValue::Other { type_name, .. } => type_name,
         }
     }
@@ -923,6 +978,8 @@ impl ResultValue {
             | ResultValue::VideoPolyLine(v)
             | ResultValue::VideoKeyPointLabels(v)
             | ResultValue::VideoBrush(v) => json(v),
+            ResultValue::Pairwise(v) => json(v),
+            ResultValue::Ranker(v) => json(v),
             ResultValue::Other { value, .. } => value.clone(),
         }
     }
@@ -967,6 +1024,8 @@ impl ResultValue {
             | ResultValue::EllipseLabels(_)
             | ResultValue::PolyLineLabels(_)
             | ResultValue::BrushLabels(_) => map.serialize_entry("value", &self.to_json()),
+            ResultValue::Pairwise(v) => map.serialize_entry("value", v),
+            ResultValue::Ranker(v) => map.serialize_entry("value", v),
             ResultValue::Other { value, .. } => map.serialize_entry("value", value),
         }
     }
@@ -1421,7 +1480,7 @@ mod tests {
             "id": "r1",
             "from_name": "rating",
             "to_name": "image",
-            "type": "pairwise",
+            "type": "magicwand",
             "value": {"selected": "left"},
             "original_width": 100,
             "original_height": 100,
@@ -1429,7 +1488,7 @@ mod tests {
         }));
         match &item.value {
             ResultValue::Other { type_name, value } => {
-                assert_eq!(type_name, "pairwise");
+                assert_eq!(type_name, "magicwand");
                 assert_eq!(value["selected"], json!("left"));
             }
             other => panic!("wrong variant {other:?}"),
@@ -1759,5 +1818,59 @@ mod tests {
             "value": {"ranges": [{"start": 3, "end": 9}], "timelinelabels": ["Walking"]}
         }));
         assert_eq!(item.value.labels(), Some(&["Walking".to_owned()][..]));
+    }
+
+    #[test]
+    fn pairwise_round_trips_with_gloss_tie_and_strength() {
+        let item = round_trip(json!({
+            "id": "p1", "from_name": "pw", "to_name": "text1", "type": "pairwise",
+            "value": {"selected": "left"}, "origin": "manual"
+        }));
+        assert!(
+            matches!(&item.value, ResultValue::Pairwise(v) if v.selected == "left" && v.strength.is_none())
+        );
+        let item = round_trip(json!({
+            "id": "p2", "from_name": "pw", "to_name": "a", "type": "pairwise",
+            "value": {"selected": "right", "strength": 2, "note": "kept"}
+        }));
+        match &item.value {
+            ResultValue::Pairwise(v) => {
+                assert_eq!(v.strength, Some(2.0));
+                assert_eq!(v.extra.get("note"), Some(&json!("kept")));
+            }
+            other => panic!("wrong variant {other:?}"),
+        }
+        round_trip(json!({
+            "id": "p3", "from_name": "pw", "to_name": "a", "type": "pairwise",
+            "value": {"selected": "tie"}
+        }));
+        // Without `selected` it is not a pairwise value, and is kept as it came.
+        let odd = round_trip(json!({
+            "id": "p4", "from_name": "pw", "to_name": "a", "type": "pairwise", "value": {"chosen": 1}
+        }));
+        assert!(matches!(odd.value, ResultValue::Other { .. }));
+    }
+
+    #[test]
+    fn ranker_round_trips_with_its_columns() {
+        let item = round_trip(json!({
+            "id": "PpwBv_NMxd", "from_name": "rank", "to_name": "results", "type": "ranker",
+            "value": {"ranker": {"rank": ["mdn", "wiki", "blog"]}}, "origin": "manual"
+        }));
+        match &item.value {
+            ResultValue::Ranker(v) => {
+                assert_eq!(v.column("rank"), Some(vec!["mdn", "wiki", "blog"]));
+                assert_eq!(v.column("other"), None);
+            }
+            other => panic!("wrong variant {other:?}"),
+        }
+        // Buckets, the list's "_" column and an unknown key are kept.
+        let item = round_trip(json!({
+            "id": "r2", "from_name": "rank", "to_name": "results", "type": "ranker",
+            "value": {"ranker": {"best": ["mdn"], "ads": ["blog"], "_": ["wiki"]}, "extra": true}
+        }));
+        assert!(
+            matches!(&item.value, ResultValue::Ranker(v) if v.column("_") == Some(vec!["wiki"]))
+        );
     }
 }

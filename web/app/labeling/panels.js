@@ -28,6 +28,7 @@ import { el, button, iconButton } from './dom.js';
  *   toggleChoice: (control: ControlTag, value: string) => void,
  *   textOf: (control: ControlTag) => string | null,
  *   setText: (control: ControlTag, text: string) => void,
+ *   prefillOf: (control: ControlTag) => string,
  *   numberOf: (control: ControlTag) => {number: number | null} | null,
  *   setNumber: (control: ControlTag, number: number | null) => void,
  *   ratingOf: (control: ControlTag) => {rating: number | null} | null,
@@ -184,7 +185,8 @@ export function textAreaPanel(control, host) {
   });
   area.addEventListener('input', () => host.setText(control, area.value));
   return fieldPanel(control, 'gl-textarea-panel', 'Select a region to add text.', area, () => host.textOf(control), (text) => {
-    if (area.value !== text) area.value = text;
+    const shown = text || host.prefillOf(control);
+    if (area.value !== shown && document.activeElement !== area) area.value = shown;
   });
 }
 

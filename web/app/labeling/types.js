@@ -11,7 +11,7 @@
  * @typedef {'RectangleLabels' | 'PolygonLabels' | 'Labels' | 'Choices' | 'TextArea' | 'Rating' | 'Taxonomy' | 'Rectangle' | 'Polygon'
  *   | 'KeyPointLabels' | 'KeyPoint' | 'EllipseLabels' | 'Ellipse' | 'PolyLineLabels' | 'PolyLine'
  *   | 'BrushLabels' | 'Brush' | 'Number' | 'VideoRectangle' | 'VideoPolygon' | 'VideoPolyLine' | 'VideoKeyPointLabels' | 'VideoBrush'
- *   | 'TimelineLabels'} ControlKind
+ *   | 'TimelineLabels' | 'Pairwise' | 'Ranker'} ControlKind
  */
 
 /**
@@ -31,6 +31,7 @@
  *   per_region: boolean,
  *   required: boolean,
  *   skeleton?: Skeleton | null,
+ *   buckets?: {name: string, title: string | null, default: boolean}[],
  *   attributes: Record<string, string>,
  *   line?: number,
  *   column?: number,
@@ -38,7 +39,7 @@
  */
 
 /**
- * @typedef {{kind: 'Image' | 'Text' | 'Video' | 'Audio', name: string, value: string, attributes: Record<string, string>, line?: number, column?: number}} ObjectTag
+ * @typedef {{kind: 'Image' | 'Text' | 'Video' | 'Audio' | 'List' | 'Chat', name: string, value: string, attributes: Record<string, string>, line?: number, column?: number}} ObjectTag
  */
 
 /**

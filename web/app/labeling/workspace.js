@@ -13,6 +13,10 @@
 //   ws.destroy()
 //   ws.debug            views and editors, for tests and the benchmark only
 //
+// `renderMarkdown(texts)` (optional) gives the sanitized HTML of Markdown
+// texts (the page asks the server); LLM prompts and responses are shown
+// with it, or as plain text without it.
+//
 // `extraKeys` ([key, what it does][]) are the page's own keys, listed in the
 // keyboard map (`?`) after the workspace's. `preloadImage(url)` decodes an
 // image ahead (the next task's) into the cache createWorkspace reads from.
@@ -29,6 +33,7 @@ import { isMaskTool } from './brush.js';
 import { loadVideos, VideoView, VIDEO_MOUSE_HELP } from './video.js';
 import { TextView } from './text.js';
 import { AudioView, AUDIO_HELP, formatTime } from './audio.js';
+import { LlmView, markdownTexts, isMarkdownText, isPerItem } from './llm.js';
 
 export { preloadImage, imageLevels, renderStats, keymapOverlay };
 
@@ -65,6 +70,7 @@ export { preloadImage, imageLevels, renderStats, keymapOverlay };
  *   readOnly?: boolean,
  *   onChange?: (result: ResultItem[]) => void,
  *   extraKeys?: [string, string][],
+ *   renderMarkdown?: (texts: string[]) => Promise<string[]>,
  * }} WorkspaceOptions
  */
 
@@ -150,6 +156,20 @@ export async function createWorkspace(host, options) {
     }),
   );
   const { players, errors: videoErrors } = await videosLoaded;
+  // Markdown of LLM prompts and responses, rendered by the server in one request.
+  /** @type {Map<string, string>} */
+  const markdownHtml = new Map();
+  const markdownSources = markdownTexts(config, data);
+  if (markdownSources.length && options.renderMarkdown) {
+    try {
+      const rendered = await options.renderMarkdown(markdownSources);
+      markdownSources.forEach((text, i) => {
+        if (typeof rendered[i] === 'string') markdownHtml.set(text, rendered[i]);
+      });
+    } catch {
+      // Shown as plain text instead.
+    }
+  }
   /** @type {VideoView[]} */
   const videoViews = [];
   /** Natural size per image (and video) object, for percent conversions and original_width/height. @type {Map<string, [number, number]>} */
@@ -278,6 +298,9 @@ export async function createWorkspace(host, options) {
     history.push(Object.freeze(next), mergeKey);
     changedResult();
   };
+
+  // LLM prompts, responses, pairwise choices, rankings and per-response ratings.
+  const llm = new LlmView(config, data, { entries, commit, readOnly, html: markdownHtml });
 
   /** @param {string[]} ids */
   const select = (ids) => {
@@ -823,6 +846,12 @@ export async function createWorkspace(host, options) {
     toggleChoice,
     textOf,
     setText,
+    // A TextArea prefilled from task data (`value="$key"`, e.g. a response to rewrite) shows it until written.
+    prefillOf: (/** @type {ControlTag} */ control) => {
+      const key = control.attributes.value?.startsWith('$') ? control.attributes.value.slice(1) : null;
+      const value = key ? data[key] : undefined;
+      return typeof value === 'string' && !controlItem(control)?.item ? value : '';
+    },
     numberOf,
     setNumber,
     ratingOf,
@@ -850,6 +879,13 @@ export async function createWorkspace(host, options) {
   /** @param {ObjectTag} object */
   const objectElement = (object) => {
     placed.add(`o:${object.name}`);
+    if (object.kind === 'Chat') return llm.chatElement(object);
+    if (object.kind === 'List') {
+      const view = llm.listElement(object);
+      panels.push(view);
+      return view.element;
+    }
+    if (object.kind === 'Text' && isMarkdownText(object, config)) return llm.markdownText(object);
     if (object.kind === 'Text') {
       const value = data[object.value];
       const text = value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
@@ -860,7 +896,7 @@ export async function createWorkspace(host, options) {
         panels.push({ element: view.element, update: () => view.update() });
         return view.element;
       }
-      return el('div', { class: 'gl-text' }, [text]);
+      return el('div', { class: 'gl-text', 'data-object': object.name }, [text]);
     }
     if (object.kind === 'Video') return videoElement(object);
     if (object.kind === 'Audio') {
@@ -904,6 +940,7 @@ export async function createWorkspace(host, options) {
     if (control.kind === 'Number') return numberPanel(control, panelHost);
     if (control.kind === 'Rating') return ratingPanel(control, panelHost);
     if (control.kind === 'Taxonomy') return taxonomyPanel(control, panelHost);
+    if (control.kind === 'Pairwise') return llm.pairwisePanel(control);
     return null;
   };
 
@@ -917,6 +954,8 @@ export async function createWorkspace(host, options) {
   /** @param {ControlTag} control */
   const controlElement = (control) => {
     placed.add(`c:${control.name}`);
+    // A List's per-item controls show on each of its items.
+    if (isPerItem(control) && control.to_names.some((n) => objects.get(n)?.kind === 'List')) return null;
     const panel = isAttribute(control) || isTranscript(control) ? null : controlPanel(control);
     if (!panel) return null;
     panels.push(panel);
@@ -1109,6 +1148,10 @@ export async function createWorkspace(host, options) {
       filter?.focus();
       return Boolean(filter);
     });
+  }
+  {
+    const taken = new Set(commands.map((c) => c.key));
+    for (const [key, what, run, label] of llm.commands()) if (!taken.has(key)) command(key, what, run, label);
   }
   command('?', 'Show or hide this list', () => (toggleKeymap(), true));
   /** @type {Map<string, (e: KeyboardEvent) => boolean>} */

@@ -2,7 +2,7 @@
 // and a live preview of the labeling screen on the right, rendered by the
 // same workspace annotators use, over generated sample data.
 
-import { post, ApiError } from '../api.js';
+import { post, renderMarkdown, ApiError } from '../api.js';
 import { h, replace } from '../dom.js';
 
 /**
@@ -82,7 +82,7 @@ export function configEditor(initial, options = {}) {
     workspace = null;
     const host = h('div', { class: 'label-host' });
     replace(preview, host);
-    workspace = await createWorkspace(host, { config, data: await sampleData(config), result: [] });
+    workspace = await createWorkspace(host, { config, data: await sampleData(config), result: [], renderMarkdown });
     if (mine !== generation || destroyed) workspace?.destroy();
   }
 
@@ -131,7 +131,14 @@ async function sampleData(config) {
   const data = {};
   for (const object of config.objects ?? []) {
     if (!object.value) continue;
-    data[object.value] = object.kind === 'Image' ? await sampleImage() : 'The quick brown fox jumps over the lazy dog near the river bank.';
+    data[object.value] = object.kind === 'Image' ? await sampleImage()
+      : object.kind === 'Chat' ? [{ role: 'user', content: 'What is the capital of **France**?' }]
+      : object.kind === 'List' ? [
+        { id: 'r1', title: 'Response 1', body: 'Paris.' },
+        { id: 'r2', title: 'Response 2', body: 'The capital of France is **Paris**, on the Seine.' },
+        { id: 'r3', title: 'Response 3', body: 'Lyon.' },
+      ]
+      : 'The quick brown fox jumps over the lazy dog near the river bank.';
   }
   return data;
 }

@@ -21,6 +21,8 @@ export async function render({ root, params }) {
     h('option', { value: 'webvtt' }, 'WebVTT transcripts, a file per sound (zip)'),
     h('option', { value: 'srt' }, 'SRT transcripts, a file per sound (zip)'),
     h('option', { value: 'nemo-asr' }, 'NeMo ASR manifest, a line per segment (JSON Lines)'),
+    h('option', { value: 'preference-jsonl' }, 'Preference pairs, JSON Lines (prompt, chosen, rejected: TRL DPO)'),
+    h('option', { value: 'ranking-jsonl' }, 'LLM rankings and ratings, JSON Lines (one annotation per line)'),
   );
   const task = h('select', { id: 'export-task' },
     h('option', { value: 'detect' }, 'detect: boxes'),

@@ -3,7 +3,7 @@
 // annotations, for reviewers and managers. Every edit is saved as a draft
 // within two seconds, so a reload, a crash or a closed tab loses nothing.
 
-import { csrf, get, post, put, ApiError } from '../api.js';
+import { csrf, get, post, put, renderMarkdown, ApiError } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { loadProject } from './common.js';
 
@@ -148,6 +148,7 @@ export async function render({ root, params, user, previous: cameFrom }) {
       result: next.result,
       onChange: edited,
       extraKeys: PAGE_KEYS,
+      renderMarkdown,
     });
     // Tests (and anything else watching) know the task is ready to label.
     host.dataset.task = String(next.task.id);

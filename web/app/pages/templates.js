@@ -48,6 +48,41 @@ export const TEMPLATES = [
 `,
   },
   {
+    id: 'llm-ranking',
+    title: 'LLM response ranking',
+    description: 'Rank a chat\'s model responses best first, rate each on helpfulness, truthfulness and harmlessness, say why, and rewrite one into a better answer. Task data: {"messages": [{"role": "user", "content": "…"}], "responses": [{"id": "r1", "title": "Model A", "body": "…"}, …]}.',
+    config: `<View>
+  <Chat name="chat" value="$messages"/>
+  <List name="responses" value="$responses" title="Responses"/>
+  <Ranker name="rank" toName="responses"/>
+  <Rating name="helpfulness" toName="responses" perItem="true" maxRating="5"/>
+  <Rating name="truthfulness" toName="responses" perItem="true" maxRating="5"/>
+  <Rating name="harmlessness" toName="responses" perItem="true" maxRating="5"/>
+  <TextArea name="rewrite" toName="responses" perItem="true" value="$responses" rows="6"/>
+  <Header value="Why this ranking?"/>
+  <TextArea name="rationale" toName="chat" rows="3" placeholder="Your reasons"/>
+</View>
+`,
+  },
+  {
+    id: 'llm-pairwise',
+    title: 'Pairwise preference',
+    description: 'Pick the better of two model answers to a prompt (or a tie), with how much better, and rewrite the weaker one. Task data: {"prompt": "…", "answer_a": "…", "answer_b": "…"}.',
+    config: `<View>
+  <Header value="Prompt"/>
+  <Text name="prompt" value="$prompt" markdown="true"/>
+  <View style="display: flex;">
+    <Text name="a" value="$answer_a" markdown="true"/>
+    <Text name="b" value="$answer_b" markdown="true"/>
+  </View>
+  <Pairwise name="preference" toName="a,b" allowTie="true" strength="3"/>
+  <Header value="Rewrite B into a better answer (optional)"/>
+  <TextArea name="rewrite_b" toName="b" value="$answer_b" rows="5"/>
+  <TextArea name="rationale" toName="prompt" rows="2" placeholder="Why?"/>
+</View>
+`,
+  },
+  {
     id: 'blank',
     title: 'Blank',
     description: 'Start from an empty view and write your own.',

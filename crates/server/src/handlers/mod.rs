@@ -3,6 +3,7 @@
 mod auth;
 mod datamanager;
 mod invites;
+mod markdown;
 mod me;
 mod media;
 mod projects;
@@ -26,6 +27,7 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .merge(datamanager::routes())
         .merge(queue::routes())
         .merge(media::routes())
+        .merge(markdown::routes())
 }
 
 pub(crate) async fn not_found() -> ApiError {
