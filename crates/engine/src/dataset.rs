@@ -35,6 +35,9 @@ pub(crate) enum DatasetKind {
     /// image sequences (see `gloss_formats::read_video_dataset`). Chosen by
     /// the project, not by the files.
     Video,
+    /// Sounds with RTTM, WebVTT, SRT or NeMo files, for a project that shows
+    /// a sound (see `gloss_formats::read_speech_dataset`). Chosen by the project.
+    Speech,
 }
 
 impl DatasetKind {

@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 use crate::Engine;
 use gloss_formats::{
     read_video_dataset, AnnotationRecord, CocoImportOptions, ConllImportOptions, ControlRef,
-    DraftRecord, InputFormat, KeypointControl, PredictionRecord, Rejection, TaskRecord,
-    VideoImportOptions, YoloImportOptions, YoloTask, MAX_SEQUENCE_FRAMES,
+    DraftRecord, InputFormat, KeypointControl, PredictionRecord, Rejection, SpeechImportOptions,
+    TaskRecord, VideoImportOptions, YoloImportOptions, YoloTask, MAX_SEQUENCE_FRAMES,
 };
 use gloss_media::MediaKey;
 use gloss_schema::{ControlKind, LabelConfig, ObjectKind};
@@ -567,9 +567,14 @@ impl Engine {
         let shows_video = context.object_keys.iter().any(|(key, kind)| {
             *kind == ObjectKind::Video && context.media_field.as_ref() == Some(key)
         });
+        let shows_audio = context.object_keys.iter().any(|(key, kind)| {
+            *kind == ObjectKind::Audio && context.media_field.as_ref() == Some(key)
+        });
         let kind = match (options.yolo_task, DatasetKind::of(&scanned)) {
             // A video project reads videos: MOT, CVAT for video, image sequences.
             _ if shows_video => DatasetKind::Video,
+            // A sound project reads sounds with RTTM, WebVTT, SRT and NeMo files.
+            _ if shows_audio => DatasetKind::Speech,
             (Some(_), _) => DatasetKind::Yolo,
             (None, Some(kind)) => kind,
             (None, None) => {
@@ -657,6 +662,13 @@ impl Engine {
                         media_size(&file, &limits)
                     };
                     read_video_dataset(&scanned, &video_options, &media_size)
+                })
+                .await
+            }
+            DatasetKind::Speech => {
+                let speech_options = speech_import_options(config, image_field);
+                tokio::task::spawn_blocking(move || {
+                    gloss_formats::read_speech_dataset(&scanned, &speech_options)
                 })
                 .await
             }
@@ -1169,6 +1181,41 @@ fn control_ref(config: &LabelConfig, kind: ControlKind) -> Option<ControlRef> {
                 to_name: control.to_names.first()?.clone(),
             })
         })
+}
+
+/// Where a speech dataset goes: the `Labels` control on the `<Audio>` (with
+/// its labels, the speakers), and its per-region and whole-file `TextArea`s.
+fn speech_import_options(config: &LabelConfig, audio_field: String) -> SpeechImportOptions {
+    let audio = config
+        .objects
+        .iter()
+        .find(|o| o.kind == ObjectKind::Audio && o.value == audio_field);
+    let on_audio = |kind: ControlKind, per_region: Option<bool>| {
+        let audio = audio?;
+        config
+            .controls
+            .iter()
+            .find(|c| {
+                c.kind == kind
+                    && c.to_names.contains(&audio.name)
+                    && per_region.is_none_or(|p| c.per_region == p)
+            })
+            .map(|c| {
+                (
+                    ControlRef {
+                        from_name: c.name.clone(),
+                        to_name: audio.name.clone(),
+                    },
+                    c.labels.iter().map(|l| l.value.clone()).collect::<Vec<_>>(),
+                )
+            })
+    };
+    SpeechImportOptions {
+        audio_field,
+        labels: on_audio(ControlKind::Labels, None),
+        transcript: on_audio(ControlKind::TextArea, Some(true)).map(|(c, _)| c),
+        file_transcript: on_audio(ControlKind::TextArea, Some(false)).map(|(c, _)| c),
+    }
 }
 
 /// The KeyPointLabels controls, with their skeletons and joints.

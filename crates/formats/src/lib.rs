@@ -31,6 +31,7 @@ mod model;
 mod raster;
 mod read;
 mod shapes;
+mod speech_read;
 mod split;
 mod task;
 mod timestamp;
@@ -62,6 +63,7 @@ pub use model::{
     AnnotationRecord, DraftRecord, FormatError, PredictionRecord, Rejection, TaskRecord,
 };
 pub use read::{detect, read_tasks, InputFormat, TaskSink, DETECT_HEAD_LEN};
+pub use speech_read::{read_speech_dataset, SpeechImportOptions};
 pub use split::{split_of, Split, SplitRatios};
 pub use timestamp::{timestamp_text, DateTimeText};
 pub use video_read::{

@@ -9,13 +9,13 @@
 use crate::{Error, MediaKind, Result};
 use std::path::Path;
 use symphonia::core::audio::{AudioBuffer, AudioBufferRef, Signal};
-use symphonia::core::sample::{i24, Sample};
 use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as DecodeError;
 use symphonia::core::formats::FormatOptions;
 use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
+use symphonia::core::sample::{i24, Sample};
 
 /// Peaks in one second of sound.
 pub const PEAKS_PER_SECOND: u32 = 100;
@@ -215,7 +215,11 @@ impl Peaks {
     }
 
     /// Adds a planar buffer whose samples `scale` turns into -1.0..=1.0.
-    fn add_planes<S: Sample + PartialOrd>(&mut self, buffer: &AudioBuffer<S>, scale: impl Fn(S) -> f32) {
+    fn add_planes<S: Sample + PartialOrd>(
+        &mut self,
+        buffer: &AudioBuffer<S>,
+        scale: impl Fn(S) -> f32,
+    ) {
         let frames = buffer.frames();
         let planes = buffer.planes();
         let planes = planes.planes();

@@ -1675,6 +1675,50 @@ async fn sounds_upload_with_their_waveform_and_export_as_speech_formats() {
             json!({"audio_filepath": "call one.wav", "offset": 2.0, "duration": 1.5, "text": "Hi!"})
         );
 
+        // What was exported reads back: the sound with its RTTM and WebVTT,
+        // zipped, makes the same task in a new project.
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let (_, vtt_zip) = export("webvtt").await;
+        let mut vtt_archive = zip::ZipArchive::new(std::io::Cursor::new(vtt_zip)).unwrap();
+        let mut vtt = Vec::new();
+        std::io::Read::read_to_end(&mut vtt_archive.by_name("call_one.vtt").unwrap(), &mut vtt)
+            .unwrap();
+        let (_, rttm) = export("rttm").await;
+        for (name, bytes) in [
+            ("call one.wav", generated_wav(4)),
+            ("call_one.vtt", vtt),
+            ("speakers.rttm", rttm),
+        ] {
+            zip.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            std::io::Write::write_all(&mut zip, &bytes).unwrap();
+        }
+        let dataset = zip.finish().unwrap().into_inner();
+        let copy = create_project(&server, &admin, AUDIO_CONFIG).await;
+        let (status, job) = upload(&server, &admin, copy, vec![("calls.zip", dataset)]).await;
+        assert_eq!(status, 202, "{job}");
+        let job = finished(&server, &admin, &job).await;
+        assert_eq!(
+            (
+                job["tasks_created"].clone(),
+                job["annotations_created"].clone()
+            ),
+            (json!(1), json!(1)),
+            "{}: {job}",
+            db.label
+        );
+        let (_, _, again) = get_bytes(
+            &server,
+            &admin,
+            &format!("/api/v1/projects/{copy}/export?format=rttm"),
+        )
+        .await;
+        assert_eq!(
+            String::from_utf8(again).unwrap(),
+            "SPEAKER call_one 1 0.500 1.750 <NA> <NA> Alice <NA> <NA>\n\
+             SPEAKER call_one 1 2.000 1.500 <NA> <NA> Bob <NA> <NA>\n"
+        );
+
         // A project without an <Audio> cannot export RTTM, and says why.
         let images = create_project(&server, &admin, CONFIG).await;
         let (status, body) = server

@@ -14,12 +14,13 @@ pub struct ImportArgs {
     /// The project to import into
     #[arg(long, value_name = "ID")]
     project: i64,
-    /// auto, json, jsonl, csv, tsv, coco, label-studio, conll2003, yolo, voc, cvat, mask-png, mot or
-    /// sequence [default: auto, per file; a zip, or a folder with a data.yaml (YOLO),
-    /// Annotations (VOC), an annotations .xml (CVAT), dataset_meta.json and masks/
-    /// (mask-png) or gt/gt.txt (MOT), is a dataset]. A project
+    /// auto, json, jsonl, csv, tsv, coco, label-studio, conll2003, yolo, voc, cvat, mask-png, mot,
+    /// sequence, rttm, webvtt, srt or nemo-asr [default: auto, per file; a zip, or a folder with a
+    /// data.yaml (YOLO), Annotations (VOC), an annotations .xml (CVAT), dataset_meta.json and
+    /// masks/ (mask-png), gt/gt.txt (MOT) or .rttm/.vtt/.srt files, is a dataset]. A project
     /// with a <Video> reads datasets as videos: MOT sequences, CVAT for video, and
-    /// folders of frames (`sequence`: each folder of images is one video)
+    /// folders of frames (`sequence`: each folder of images is one video); a project with an
+    /// <Audio> reads them as sounds with their RTTM, WebVTT, SRT or NeMo manifest files
     #[arg(long, default_value = "auto")]
     format: String,
     /// YOLO: what the labels are for: detect, segment, pose, obb or classify
@@ -38,14 +39,16 @@ pub struct ImportArgs {
 
 pub async fn run(settings: &Settings, args: ImportArgs) -> Result<()> {
     let yolo = args.format == "yolo";
-    const DATASETS: [&str; 6] = ["yolo", "voc", "cvat", "mask-png", "mot", "sequence"];
+    const DATASETS: [&str; 10] = [
+        "yolo", "voc", "cvat", "mask-png", "mot", "sequence", "rttm", "webvtt", "srt", "nemo-asr",
+    ];
     let dataset_format = DATASETS.contains(&args.format.as_str());
     let format = match args.format.as_str() {
         _ if dataset_format || args.format == "auto" => None,
         name => match InputFormat::parse(name) {
             Some(format) => Some(format),
             None => bail!(
-                "--format: `{name}` is not auto, json, jsonl, csv, tsv, coco, label-studio, conll2003, yolo, voc, cvat, mask-png, mot or sequence"
+                "--format: `{name}` is not auto, json, jsonl, csv, tsv, coco, label-studio, conll2003, yolo, voc, cvat, mask-png, mot, sequence, rttm, webvtt, srt or nemo-asr"
             ),
         },
     };
@@ -167,7 +170,11 @@ fn is_dataset_folder(path: &Path) -> bool {
     std::fs::read_dir(path).is_ok_and(|entries| {
         entries.flatten().any(|entry| {
             let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
-            name.ends_with(".xml") && entry.path().is_file()
+            // CVAT's XML; speech annotations beside their sounds.
+            [".xml", ".rttm", ".vtt", ".srt"]
+                .iter()
+                .any(|extension| name.ends_with(extension))
+                && entry.path().is_file()
         })
     })
 }
