@@ -10,6 +10,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { TEMPLATES } from '../app/pages/templates.js';
 import { api, importFiles, launchBrowser, projectWithAnnotator, recordErrors, signIn, startGloss } from './support.mjs';
 
 const PASSWORD = 'annotator-password';
@@ -150,6 +151,16 @@ test('an annotator marks two overlapping speakers and their words, and RTTM and 
   assert.ok(near(Number(rows[0][3]), segments[0].start) && near(Number(rows[0][4]), segments[0].end - segments[0].start));
   const vtt = await fetch(`${gloss.base}/api/v1/projects/${projectId}/export?format=webvtt`, { headers: { Authorization: `Bearer ${admin}` } });
   assert.equal(vtt.headers.get('content-type'), 'application/zip');
+});
+
+test('every template but the blank one makes a project without a problem', async () => {
+  // The blank one is a start: it has no control yet, which a project needs.
+  for (const template of TEMPLATES.filter((t) => t.id !== 'blank')) {
+    const created = await api(gloss.base, admin, 'POST', '/projects', { name: template.title, label_config: template.config });
+    assert.equal(created.status, 201, `${template.id}: ${JSON.stringify(created.body)}`);
+    const { body } = await api(gloss.base, admin, 'POST', '/label-config/check', { label_config: template.config });
+    assert.deepEqual([body.valid, body.problems], [true, []], template.id);
+  }
 });
 
 test('no page logged an error', () => {

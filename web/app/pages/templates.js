@@ -83,6 +83,37 @@ export const TEMPLATES = [
 `,
   },
   {
+    id: 'audio-transcription',
+    title: 'Speaker diarization and transcription',
+    description: 'Mark who speaks when on a sound\'s waveform (overlaps allowed) and type what each says; a summary of the whole call. Drop WAV, MP3, FLAC or Ogg files, or a zip of them with RTTM, WebVTT, SRT or NeMo files.',
+    config: `<View>
+  <Audio name="audio" value="$audio"/>
+  <Labels name="speaker" toName="audio">
+    <Label value="Speaker 1" hotkey="1" background="#e6194b"/>
+    <Label value="Speaker 2" hotkey="2" background="#4363d8"/>
+    <Label value="Noise" hotkey="3" background="#808080"/>
+  </Labels>
+  <TextArea name="transcription" toName="audio" perRegion="true" placeholder="What was said"/>
+  <Header value="Summary of the whole recording"/>
+  <TextArea name="summary" toName="audio" rows="2"/>
+</View>
+`,
+  },
+  {
+    id: 'audio-classification',
+    title: 'Audio classification',
+    description: 'Pick the class of each sound clip.',
+    config: `<View>
+  <Audio name="audio" value="$audio"/>
+  <Choices name="class" toName="audio" choice="single-radio">
+    <Choice value="Speech"/>
+    <Choice value="Music"/>
+    <Choice value="Noise"/>
+  </Choices>
+</View>
+`,
+  },
+  {
     id: 'blank',
     title: 'Blank',
     description: 'Start from an empty view and write your own.',
