@@ -1227,6 +1227,57 @@ test('text spans: a label then a selection, a selection then a key, snapped to t
   assert.equal(await page.evaluate(() => 'hacked' in window), false);
 });
 
+test('text spans: the view drawn edit by edit is the view drawn at once', async () => {
+  // 40 words; spans are added, moved, relabelled and removed in random
+  // steps (seeded), each step drawing only what changed; after each, the
+  // pieces and the list must be those of a view made from scratch.
+  const text = Array.from({ length: 40 }, (_, i) => `w${i}ó`).join(' ');
+  const objects = [{ kind: 'Text', name: 'text', value: 'text', attributes: {}, line: 1, column: 1 }];
+  const ner = { ...control('Labels', 'ner', [label('PER', { background: '#ff0000' }), label('LOC', { background: '#0000ff' })]), to_names: ['text'] };
+  const cfg = config([ner], objects);
+  const drawn = () => page.evaluate(() => {
+    const body = /** @type {HTMLElement} */ (document.querySelector('.gl-text-spans'));
+    const pieces = [...body.querySelectorAll('[data-start]')].map((p) => {
+      const e = /** @type {HTMLElement} */ (p);
+      return [e.dataset.start, e.dataset.end, e.textContent, e.dataset.spans ?? '', e.style.boxShadow, e.style.backgroundColor].join('|');
+    });
+    const rows = [...document.querySelectorAll('.gl-span-list:not(.gl-relation-list) .gl-span-row')].map((r) => r.textContent);
+    return { pieces, rows };
+  });
+  let seed = 7;
+  const random = (/** @type {number} */ n) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const length = Array.from(text).length;
+  /** @type {any[]} */
+  let spans = [];
+  let next = 0;
+  /** @type {{spans: any[], view: unknown}[]} */
+  const steps = [];
+  await make(cfg, [], { text });
+  for (let step = 0; step < 30; step++) {
+    const op = spans.length < 3 ? 0 : random(4);
+    if (op === 0 || op === 1) {
+      const start = random(length - 5);
+      spans.push({ id: `s${next++}`, from_name: 'ner', to_name: 'text', type: 'labels', value: { start, end: start + 1 + random(12), labels: [random(2) ? 'PER' : 'LOC'] } });
+    } else if (op === 2) {
+      const at = random(spans.length);
+      const s = spans[at];
+      spans[at] = { ...s, value: { ...s.value, end: Math.min(length, s.value.end + 3), labels: [s.value.labels[0] === 'PER' ? 'LOC' : 'PER'] } };
+    } else {
+      spans.splice(random(spans.length), 1);
+    }
+    spans = spans.map((s) => ({ ...s, value: { ...s.value, end: Math.min(length, s.value.end) } }));
+    await page.evaluate((r) => window.gl.ws().setResult(r), spans);
+    steps.push({ spans: structuredClone(spans), view: await drawn() });
+  }
+  for (const [step, { spans: at, view }] of steps.entries()) {
+    await make(cfg, at, { text });
+    assert.deepEqual(view, await drawn(), `step ${step}`);
+  }
+});
+
 test('no errors or CSP violations on the page', () => {
   assert.deepEqual(pageErrors, []);
 });

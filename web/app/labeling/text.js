@@ -38,6 +38,13 @@ import { newId } from './model.js';
 
 /** A span as drawn: its entry, code point offsets and label. @typedef {{id: string, start: number, end: number, label: string, control: string}} Span */
 
+/**
+ * Code points a block of text holds at most before it is cut (at a space):
+ * an edit lays out again only its block, not a whole long document, and
+ * blocks out of view are not laid out at all.
+ */
+const BLOCK = 1000;
+
 /** Word characters: letters, digits, combining marks, `_` (as the CoNLL export's tokenizer). */
 const WORD = /[\p{L}\p{N}\p{M}_]/u;
 
@@ -72,6 +79,27 @@ export function snapToTokens(chars, start, end) {
   return [start, end];
 }
 
+/**
+ * Where the blocks of a text start: at each line, and in a line longer than
+ * BLOCK code points after the last space before each BLOCK more.
+ * @param {string[]} chars
+ * @returns {number[]}
+ */
+function blockStarts(chars) {
+  const starts = [0];
+  let last = 0;
+  for (let i = 0; i < chars.length; i++) {
+    if (chars[i] === '\n' && i + 1 < chars.length) {
+      starts.push(i + 1);
+      last = i + 1;
+    } else if (i - last >= BLOCK && /\s/u.test(chars[i])) {
+      starts.push(i + 1);
+      last = i + 1;
+    }
+  }
+  return starts.filter((start, i) => start < chars.length || i === 0);
+}
+
 /** One Text object's spans. */
 export class TextView {
   /**
@@ -92,7 +120,22 @@ export class TextView {
     this.relating = null;
     /** The entries drawn last, to draw again only when they change. @type {readonly Entry[] | null} */
     this.drawn = null;
+    /** The spans drawn last, by id. @type {Map<string, Span> | null} */
+    this.shown = null;
+    /** The pieces of text in order, and where each starts (code points). @type {HTMLElement[]} */
+    this.pieces = [];
+    /** @type {number[]} */
+    this.pieceStarts = [];
+    /** The list's rows by span id, and the ids in list order. @type {Map<string, HTMLElement>} */
+    this.rows = new Map();
+    /** @type {string[]} */
+    this.listOrder = [];
     this.body = el('div', { class: 'gl-text gl-text-spans', 'data-object': object.name });
+    /** Where each block of text starts (code points), and the blocks. @type {number[]} */
+    this.blockStarts = blockStarts(chars);
+    /** @type {HTMLElement[]} */
+    this.blocks = this.blockStarts.map(() => el('div', { class: 'gl-text-block' }));
+    this.body.append(...this.blocks);
     this.list = el('ul', { class: 'gl-span-list', 'aria-label': 'Spans' });
     this.relations = el('ul', { class: 'gl-span-list gl-relation-list', 'aria-label': 'Relations' });
     this.hint = el('div', { class: 'gl-muted gl-text-hint' });
@@ -149,15 +192,87 @@ export class TextView {
     this.hint.textContent = this.relating ? 'Click the span this one relates to (Esc cancels)' : '';
   }
 
-  /** Draws the text with its spans, and the list, when the entries changed. */
+  /**
+   * Draws the text with its spans, and the list, when the entries changed:
+   * only the pieces of text and the list rows of the spans that changed,
+   * when few did (an edit), so that a new span shows within a frame however
+   * long the document; everything when many did (the first draw, an undo
+   * of a big change).
+   */
   update() {
     const entries = this.host.entries();
     if (entries === this.drawn) return;
     this.drawn = entries;
     const spans = this.spans();
-    // Pieces of text between every span boundary.
-    const cuts = new Set([0, this.chars.length]);
-    for (const s of spans) cuts.add(s.start).add(s.end);
+    const now = new Map(spans.map((s) => [s.id, s]));
+    const before = this.shown;
+    /** Spans drawn before and not now, or now and not before, or changed. @type {Span[]} */
+    const changed = [];
+    if (before) {
+      for (const [id, s] of now) {
+        const old = before.get(id);
+        if (!old) changed.push(s);
+        else if (old.start !== s.start || old.end !== s.end || old.label !== s.label || old.control !== s.control) changed.push(old, s);
+      }
+      for (const [id, old] of before) if (!now.has(id)) changed.push(old);
+    }
+    this.shown = now;
+    if (!before || changed.length > 200) {
+      this.drawPieces(0, this.chars.length, spans, 0, this.pieces.length);
+      this.list.replaceChildren();
+      this.rows.clear();
+      this.listOrder = [];
+      for (const s of spans) this.placeRow(s);
+    } else {
+      for (const s of changed) this.redrawRange(s.start, s.end, spans);
+      for (const s of changed) {
+        this.rows.get(s.id)?.remove();
+        this.rows.delete(s.id);
+        const at = this.listOrder.indexOf(s.id);
+        if (at >= 0) this.listOrder.splice(at, 1);
+      }
+      for (const s of changed) if (now.get(s.id) === s && !this.rows.has(s.id)) this.placeRow(s);
+    }
+    const name = (/** @type {string} */ id) => {
+      const s = now.get(id);
+      return s ? `${s.label} «${this.chars.slice(s.start, s.end).join('')}»` : id;
+    };
+    this.relations.replaceChildren(...this.relationItems(spans).map((r) => {
+      const remove = el('button', { type: 'button', class: 'gl-icon', title: 'Delete this relation', 'aria-label': 'Delete', disabled: this.host.readOnly }, ['×']);
+      remove.addEventListener('click', () => this.host.commit(this.host.entries().filter((e) => e.id !== r.id)));
+      return el('li', { class: 'gl-span-row', 'data-relation': r.id }, [`${name(r.from)} → ${name(r.to)}`, remove]);
+    }));
+  }
+
+  /**
+   * Draws again the pieces of text over `[from, to)`, widened to the
+   * pieces already there, with `spans` (all of this text's).
+   * @param {number} from @param {number} to @param {Span[]} spans
+   */
+  redrawRange(from, to, spans) {
+    // The first piece that ends after `from`, and the first that starts at or after `to`.
+    const first = this.pieceAt(from);
+    let last = first;
+    while (last < this.pieceStarts.length && this.pieceStarts[last] < Math.max(to, from + 1)) last++;
+    const start = this.pieceStarts[first] ?? 0;
+    const end = last < this.pieceStarts.length ? this.pieceStarts[last] : this.chars.length;
+    this.drawPieces(start, end, spans.filter((s) => s.start < end && s.end > start), first, last);
+  }
+
+  /**
+   * Replaces pieces `first..last` (which cover `[from, to)`) by the pieces of
+   * `[from, to)` cut at every boundary of `spans` inside it.
+   * @param {number} from @param {number} to @param {Span[]} spans
+   * @param {number} first @param {number} last
+   */
+  drawPieces(from, to, spans, first, last) {
+    const cuts = new Set([from, to]);
+    for (const s of spans) {
+      if (s.start > from && s.start < to) cuts.add(s.start);
+      if (s.end > from && s.end < to) cuts.add(s.end);
+    }
+    // A piece lies in one block.
+    for (const start of this.blockStarts) if (start > from && start < to) cuts.add(start);
     const sorted = [...cuts].sort((a, b) => a - b);
     // A sweep over the cuts keeps the spans open at each piece (not a scan
     // of every span per piece: thousands of spans make millions of tests).
@@ -165,14 +280,17 @@ export class TextView {
     /** @type {Span[]} */
     let open = [];
     let next = 0;
+    /** @type {HTMLElement[]} */
     const pieces = [];
+    /** @type {number[]} */
+    const starts = [];
     for (let i = 0; i + 1 < sorted.length; i++) {
-      const [from, to] = [sorted[i], sorted[i + 1]];
-      open = open.filter((s) => s.end > from);
-      while (next < byStart.length && byStart[next].start <= from) open.push(byStart[next++]);
-      const covering = open.filter((s) => s.end >= to).sort((a, b) => (b.start - a.start) || (a.end - b.end));
-      const piece = el('span', { 'data-start': from, 'data-end': to });
-      piece.textContent = this.text.slice(this.utf16[from], this.utf16[to]);
+      const [a, b] = [sorted[i], sorted[i + 1]];
+      open = open.filter((s) => s.end > a);
+      while (next < byStart.length && byStart[next].start <= a) open.push(byStart[next++]);
+      const covering = open.filter((s) => s.end >= b).sort((x, y) => (y.start - x.start) || (x.end - y.end));
+      const piece = el('span', { 'data-start': a, 'data-end': b });
+      piece.textContent = this.text.slice(this.utf16[a], this.utf16[b]);
       if (covering.length) {
         const inner = covering[0];
         piece.className = 'gl-mark';
@@ -183,25 +301,92 @@ export class TextView {
         if (this.selected && covering.some((s) => s.id === this.selected)) piece.classList.add('gl-mark-selected');
       }
       pieces.push(piece);
+      starts.push(a);
     }
-    this.body.replaceChildren(...pieces);
-    const names = new Map(spans.map((s) => [s.id, `${s.label} «${this.chars.slice(s.start, s.end).join('')}»`]));
-    this.relations.replaceChildren(...this.relationItems(spans).map((r) => {
-      const remove = el('button', { type: 'button', class: 'gl-icon', title: 'Delete this relation', 'aria-label': 'Delete', disabled: this.host.readOnly }, ['×']);
-      remove.addEventListener('click', () => this.host.commit(this.host.entries().filter((e) => e.id !== r.id)));
-      return el('li', { class: 'gl-span-row', 'data-relation': r.id }, [`${names.get(r.from)} → ${names.get(r.to)}`, remove]);
-    }));
-    this.list.replaceChildren(...spans.sort((a, b) => a.start - b.start || b.end - a.end).map((s) => {
-      const remove = el('button', { type: 'button', class: 'gl-icon', title: 'Delete this span', 'aria-label': 'Delete', disabled: this.host.readOnly }, ['×']);
-      remove.addEventListener('click', () => this.remove(s.id));
-      const text = this.chars.slice(s.start, s.end).join('');
-      // Colours through the CSSOM: the page's policy refuses style attributes.
-      const swatch = el('span', { class: 'gl-swatch' });
-      swatch.style.background = this.host.colorOfLabel(s.control, s.label);
-      return el('li', { class: s.id === this.selected ? 'gl-span-row gl-on' : 'gl-span-row', 'data-span': s.id }, [
-        swatch, `${s.label} · `, el('q', {}, [text]), ` (${s.start}–${s.end})`, remove,
-      ]);
-    }));
+    // Each piece goes to its block: before the first piece kept after the
+    // range when that is in the same block, else at the block's end.
+    const after = this.pieces[last] ?? null;
+    const afterBlock = last < this.pieceStarts.length ? this.blockAt(this.pieceStarts[last]) : -1;
+    for (const old of this.pieces.slice(first, last)) old.remove();
+    pieces.forEach((piece, i) => {
+      const block = this.blockAt(starts[i]);
+      this.blocks[block].insertBefore(piece, block === afterBlock ? after : null);
+    });
+    this.pieces.splice(first, last - first, ...pieces);
+    this.pieceStarts.splice(first, last - first, ...starts);
+  }
+
+  /** Puts a span's row in the list, in order of start (the longer first). @param {Span} s */
+  placeRow(s) {
+    const remove = el('button', { type: 'button', class: 'gl-icon', title: 'Delete this span', 'aria-label': 'Delete', disabled: this.host.readOnly }, ['×']);
+    remove.addEventListener('click', () => this.remove(s.id));
+    const text = this.chars.slice(s.start, s.end).join('');
+    // Colours through the CSSOM: the page's policy refuses style attributes.
+    const swatch = el('span', { class: 'gl-swatch' });
+    swatch.style.background = this.host.colorOfLabel(s.control, s.label);
+    const row = el('li', { class: s.id === this.selected ? 'gl-span-row gl-on' : 'gl-span-row', 'data-span': s.id }, [
+      swatch, `${s.label} · `, el('q', {}, [text]), ` (${s.start}–${s.end})`, remove,
+    ]);
+    const order = (/** @type {Span} */ a, /** @type {Span} */ b) => a.start - b.start || b.end - a.end;
+    const shown = /** @type {Map<string, Span>} */ (this.shown);
+    // Binary search for the first row that sorts after this span.
+    let lo = 0;
+    let hi = this.listOrder.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const other = shown.get(this.listOrder[mid]);
+      if (other && order(other, s) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const before = this.rows.get(this.listOrder[lo]) ?? null;
+    this.list.insertBefore(row, before);
+    this.listOrder.splice(lo, 0, s.id);
+    this.rows.set(s.id, row);
+  }
+
+  /**
+   * Picks a span (for Delete, R), or none: its pieces and row show it.
+   * @param {string | null} id
+   */
+  setSelected(id) {
+    this.showSelected(this.selected, false);
+    this.showSelected(id, true);
+    this.selected = id;
+  }
+
+  /** @param {string | null} id @param {boolean} on */
+  showSelected(id, on) {
+    const s = id ? this.shown?.get(id) : null;
+    if (!s) return;
+    this.rows.get(s.id)?.classList.toggle('gl-on', on);
+    for (let i = this.pieceAt(s.start); i < this.pieces.length && this.pieceStarts[i] < s.end; i++) {
+      const piece = this.pieces[i];
+      if (piece.dataset.spans?.split(' ').includes(s.id)) piece.classList.toggle('gl-mark-selected', on);
+    }
+  }
+
+  /** The index of the block holding code point `offset`. @param {number} offset */
+  blockAt(offset) {
+    let lo = 0;
+    let hi = this.blockStarts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.blockStarts[mid] <= offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return Math.max(0, lo - 1);
+  }
+
+  /** The index of the piece holding code point `offset` (0 when there is none). @param {number} offset */
+  pieceAt(offset) {
+    let lo = 0;
+    let hi = this.pieceStarts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.pieceStarts[mid] <= offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return Math.max(0, lo - 1);
   }
 
   /**
@@ -213,13 +398,24 @@ export class TextView {
     if (!selection || selection.isCollapsed || selection.rangeCount === 0) return null;
     const range = selection.getRangeAt(0);
     const at = (/** @type {Node} */ node, /** @type {number} */ offset) => {
-      const piece = node.nodeType === Node.TEXT_NODE ? node.parentElement : /** @type {Element} */ (node);
-      if (!piece || !this.body.contains(piece)) return null;
-      if (piece === this.body) return offset === 0 ? 0 : this.chars.length;
-      const start = Number(/** @type {HTMLElement} */ (piece).dataset.start);
-      if (node.nodeType !== Node.TEXT_NODE) return offset === 0 ? start : Number(/** @type {HTMLElement} */ (piece).dataset.end);
-      // UTF-16 units within the piece to code points.
-      return start + Array.from((node.textContent ?? '').slice(0, offset)).length;
+      if (node.nodeType === Node.TEXT_NODE) {
+        const piece = node.parentElement;
+        if (!piece || !this.body.contains(piece) || piece.dataset.start === undefined) return null;
+        // UTF-16 units within the piece to code points.
+        return Number(piece.dataset.start) + Array.from((node.textContent ?? '').slice(0, offset)).length;
+      }
+      const element = /** @type {HTMLElement} */ (node);
+      if (element !== this.body && !this.body.contains(element)) return null;
+      if (element.dataset.start !== undefined) return Number(offset === 0 ? element.dataset.start : element.dataset.end);
+      // The text or a block: the boundary before its child `offset`.
+      const child = /** @type {HTMLElement | undefined} */ (element.childNodes[offset]);
+      if (child) {
+        const piece = child.dataset?.start !== undefined ? child : child.querySelector?.('[data-start]');
+        return piece ? Number(/** @type {HTMLElement} */ (piece).dataset.start) : null;
+      }
+      const pieces = element.querySelectorAll('[data-start]');
+      const last = /** @type {HTMLElement | undefined} */ (pieces[pieces.length - 1]);
+      return last ? Number(last.dataset.end) : 0;
     };
     const start = at(range.startContainer, range.startOffset);
     const end = at(range.endContainer, range.endOffset);
@@ -252,6 +448,7 @@ export class TextView {
       id, from_name: control.name, to_name: this.object.name, type: 'labels',
       value: { start, end, text: this.chars.slice(start, end).join(''), labels: [value] },
     });
+    this.setSelected(null);
     this.selected = id;
     this.host.commit([...this.host.entries(), { kind: 'item', id, item }]);
     return true;
@@ -270,9 +467,7 @@ export class TextView {
       this.relate(this.relating, clicked);
       return;
     }
-    this.selected = clicked;
-    this.drawn = null;
-    this.update();
+    this.setSelected(clicked);
   }
 
   /** A relation from one span to another (Label Studio's `right` direction). @param {string} from @param {string} to */
@@ -287,7 +482,7 @@ export class TextView {
 
   /** Deletes a span and its relations. @param {string} id */
   remove(id) {
-    if (this.selected === id) this.selected = null;
+    if (this.selected === id) this.setSelected(null);
     this.host.commit(this.host.entries().filter((e) => e.id !== id && !(e.kind === 'item' && e.item.type === 'relation' && (e.item.from_id === id || e.item.to_id === id))));
   }
 }
