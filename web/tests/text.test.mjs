@@ -17,6 +17,7 @@ const NER_CONFIG = `<View>
     <Label value="PER" hotkey="p" background="#d1242f"/>
     <Label value="LOC" hotkey="l" background="#0969da"/>
   </Labels>
+  <Relations><Relation value="lives in"/><Relation value="visited"/></Relations>
 </View>`;
 /** Code points: "José" is J o s e + U+0301 (5), the emoji one. */
 const TEXT = 'José\u0301 🙂 met Ali in القاهرة.';
@@ -114,6 +115,8 @@ test('an annotator marks entities with the keyboard and the mouse, and the expor
   const cairo = await middle('القاهرة');
   await page.mouse.click(cairo[0], cairo[1]);
   assert.equal(await page.locator('.gl-relation-list li').count(), 1);
+  // Its label, from the config's <Relations>.
+  await page.locator('.gl-relation-list .gl-chip', { hasText: 'visited' }).click();
   await page.keyboard.press('Control+Enter');
   await page.waitForSelector('#queue-done');
   await context.close();
@@ -121,7 +124,7 @@ test('an annotator marks entities with the keyboard and the mouse, and the expor
   const { body: detail } = await api(gloss.base, admin, 'GET', `/tasks/${task}`);
   const relation = detail.annotations[0].result.find((/** @type {any} */ r) => r.type === 'relation');
   const byText = Object.fromEntries(detail.annotations[0].result.filter((/** @type {any} */ r) => r.type === 'labels').map((/** @type {any} */ r) => [r.value.text, r.id]));
-  assert.deepEqual([relation.from_id, relation.to_id, relation.direction], [byText.Ali, byText['القاهرة'], 'right'], 'the server kept the relation');
+  assert.deepEqual([relation.from_id, relation.to_id, relation.direction, relation.labels], [byText.Ali, byText['القاهرة'], 'right', ['visited']], 'the server kept the relation and its label');
   const spans = detail.annotations[0].result
     .filter((/** @type {any} */ r) => r.type === 'labels')
     .map((/** @type {any} */ r) => [r.value.labels[0], r.value.start, r.value.end, r.value.text])

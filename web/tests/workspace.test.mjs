@@ -1215,12 +1215,29 @@ test('text spans: a label then a selection, a selection then a key, snapped to t
   assert.deepEqual([relation.from_id, relation.to_id, relation.direction], [ids['القاهرة'], ids[chars.slice(jose, alvarez + 7).join('')], 'right']);
   assert.equal('from_name' in relation, false, 'a relation names no control, as in Label Studio');
   assert.match(await page.locator('.gl-relation-list li').textContent(), /^LOC «القاهرة» → PER «José́ Álvarez»/);
+  assert.equal(await page.locator('.gl-relation-list .gl-chip').count(), 0, 'no <Relations>: no labels to give');
   // Delete a span from the list: its relation goes with it; undo brings both back.
   await page.locator('.gl-span-list:not(.gl-relation-list) .gl-span-row').nth(0).locator('button').click();
   assert.equal((await result()).length, 2);
   assert.equal((await result()).some((i) => i.type === 'relation'), false);
   await page.keyboard.press('Control+z');
   assert.equal((await result()).length, 4);
+  // With a <Relations> in the config, a relation's row toggles its label (one, or
+  // several with choice="multiple") and turns its direction.
+  const spansNow = (await result()).filter((i) => i.type !== 'relation');
+  const withRelations = { ...config([ner], objects), relations: { labels: [label('works in'), label('born in')], multiple: false } };
+  await make(withRelations, [...spansNow, { ...relation, labels: undefined }], { text });
+  const chips = page.locator('.gl-relation-list .gl-chip');
+  assert.deepEqual(await chips.allTextContents(), ['works in', 'born in']);
+  await chips.nth(1).click();
+  assert.deepEqual((await result()).find((i) => i.type === 'relation').labels, ['born in']);
+  await chips.nth(0).click();
+  assert.deepEqual((await result()).find((i) => i.type === 'relation').labels, ['works in'], 'one label unless multiple');
+  await page.locator('.gl-relation-direction').click();
+  assert.equal((await result()).find((i) => i.type === 'relation').direction, 'left');
+  await make({ ...withRelations, relations: { ...withRelations.relations, multiple: true } }, [...spansNow, { ...relation, labels: ['works in'] }], { text });
+  await page.locator('.gl-relation-list .gl-chip').nth(1).click();
+  assert.deepEqual((await result()).find((i) => i.type === 'relation').labels, ['works in', 'born in']);
   // The text is text: markup in it is not read.
   await make(config([ner], objects), [], { text: '<img src=x onerror="window.hacked=1"> Bob' });
   assert.equal(await page.evaluate(() => document.querySelector('.gl-text-spans')?.textContent), '<img src=x onerror="window.hacked=1"> Bob');

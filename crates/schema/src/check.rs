@@ -177,6 +177,7 @@ pub fn check_results(config: &LabelConfig, items: &[ResultItem]) -> Vec<(usize, 
         let ResultValue::Relation(relation) = &item.value else {
             continue;
         };
+        check_relation_labels(config, &relation.labels, |problem| found.push((index, problem)));
         for (key, id) in [("from_id", &relation.from_id), ("to_id", &relation.to_id)] {
             let known = items.iter().any(|other| {
                 !matches!(other.value, ResultValue::Relation(_)) && other.id.as_ref() == Some(id)
@@ -194,6 +195,37 @@ pub fn check_results(config: &LabelConfig, items: &[ResultItem]) -> Vec<(usize, 
         }
     }
     found
+}
+
+/// A relation's labels: those of the config's `<Relations>` (one unless it
+/// says `choice="multiple"`), or none without one.
+fn check_relation_labels(
+    config: &LabelConfig,
+    labels: &[String],
+    mut report: impl FnMut(ResultProblem),
+) {
+    let Some(relations) = &config.relations else {
+        return;
+    };
+    for (index, label) in labels.iter().enumerate() {
+        if !relations.labels.iter().any(|l| &l.value == label) {
+            report(ResultProblem {
+                code: "unknown_label",
+                field: format!("labels[{index}]"),
+                message: format!("\"{label}\" is not a label of the config's <Relations>"),
+            });
+        }
+    }
+    if !relations.multiple && labels.len() > 1 {
+        report(ResultProblem {
+            code: "too_many_labels",
+            field: "labels".into(),
+            message: format!(
+                "<Relations> allows one label a relation (choice=\"multiple\" allows more), the relation has {}",
+                labels.len()
+            ),
+        });
+    }
 }
 
 #[derive(Default)]

@@ -15,6 +15,19 @@ pub struct LabelConfig {
     pub unsupported: Vec<UnsupportedTag>,
     /// The layout tree under the root `<View>`, for rendering.
     pub layout: Vec<Node>,
+    /// Label Studio's `<Relations>`: the labels a relation between two
+    /// regions may carry; `None` without the tag (relations then carry none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relations: Option<RelationLabels>,
+}
+
+/// The `<Relation value="…">`s of a `<Relations>` tag.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RelationLabels {
+    /// The labels, in config order (`hotkey` and `alias` unused).
+    pub labels: Vec<LabelDef>,
+    /// `choice="multiple"`: a relation may carry several labels (else one).
+    pub multiple: bool,
 }
 
 /// Kind of an object tag.

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use roxmltree::{Document, Node as XmlNode, ParsingOptions};
 
 use crate::model::{
-    data_key, ChoiceMode, ControlKind, ControlTag, Diagnostic, LabelConfig, LabelDef, Node,
+    data_key, ChoiceMode, ControlKind, RelationLabels, ControlTag, Diagnostic, LabelConfig, LabelDef, Node,
     ObjectKind, ObjectTag, Severity, Skeleton, UnsupportedTag, CONTROL_KINDS,
 };
 
@@ -32,7 +32,6 @@ const OTHER_CONTROL_TAGS: &[&str] = &[
     "hypertextlabels",
     "magicwand",
     "paragraphlabels",
-    "relations",
     "timeserieslabels",
     "vector",
     "vectorlabels",
@@ -47,7 +46,6 @@ const OTHER_TAGS: &[&str] = &[
     "filter",
     "multichannel",
     "panel",
-    "relation",
     "repeater",
     "shortcut",
 ];
@@ -304,6 +302,18 @@ impl Reader<'_> {
                 self.skeleton(node, owner);
                 None
             }
+            "relations" => {
+                self.relations(node);
+                None
+            }
+            "relation" => {
+                self.error(
+                    "misplaced_tag",
+                    node.range().start,
+                    "<Relation> must be inside <Relations>".into(),
+                );
+                None
+            }
             "edge" => {
                 self.error(
                     "misplaced_tag",
@@ -505,6 +515,60 @@ impl Reader<'_> {
         self.option_path.push(value);
         self.children(node, owner);
         self.option_path.pop();
+    }
+
+    /// Label Studio's `<Relations>`: the labels relations may carry, from its
+    /// `<Relation value="…">` children; one per config.
+    fn relations(&mut self, node: XmlNode) {
+        if self.config.relations.is_some() {
+            self.error(
+                "duplicate_relations",
+                node.range().start,
+                "a config has one <Relations>".into(),
+            );
+            return;
+        }
+        let multiple = self
+            .attr(node, "choice")
+            .is_some_and(|a| a.value == "multiple");
+        let mut labels: Vec<LabelDef> = Vec::new();
+        for child in node.children().filter(XmlNode::is_element) {
+            let (line, column) = text_pos(self.text, child.range().start);
+            if !tag_of(child).eq_ignore_ascii_case("relation") {
+                self.error(
+                    "misplaced_tag",
+                    child.range().start,
+                    format!("<Relations> holds <Relation>s, not <{}>", child.tag_name().name()),
+                );
+                continue;
+            }
+            let Some(value) = self.attr(child, "value").map(|a| a.value.to_owned()) else {
+                self.error(
+                    "missing_attribute",
+                    child.range().start,
+                    "<Relation> needs a value attribute".into(),
+                );
+                continue;
+            };
+            if labels.iter().any(|l| l.value == value) {
+                self.error(
+                    "duplicate_value",
+                    child.range().start,
+                    format!("the relation label \"{value}\" is given twice"),
+                );
+                continue;
+            }
+            labels.push(LabelDef {
+                value,
+                background: self.attr(child, "background").map(|a| a.value.to_owned()),
+                hotkey: None,
+                alias: None,
+                line,
+                column,
+                path: Vec::new(),
+            });
+        }
+        self.config.relations = Some(RelationLabels { labels, multiple });
     }
 
     /// A `<Skeleton>` inside `<KeyPointLabels>` (Gloss's extension, see

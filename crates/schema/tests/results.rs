@@ -981,3 +981,46 @@ fn an_older_label_studio_ranker_is_kept_unchecked() {
                      "value": {"items": ["a", "b"], "weights": [1, 0.5], "selected": ["a"]}});
     assert!(check_result(&config, &item(old)).is_empty());
 }
+
+#[test]
+fn relation_labels_come_from_the_relations_tag() {
+    let text = r#"<View>
+  <Text name="text" value="$text"/>
+  <Labels name="ner" toName="text"><Label value="PER"/><Label value="ORG"/></Labels>
+  <Relations><Relation value="works for"/><Relation value="founded"/></Relations>
+</View>"#;
+    let config = config(text);
+    let relations = config.relations.as_ref().expect("read");
+    assert_eq!(
+        relations.labels.iter().map(|l| l.value.as_str()).collect::<Vec<_>>(),
+        ["works for", "founded"]
+    );
+    assert!(!relations.multiple);
+    let span = |id: &str| json!({"id": id, "from_name": "ner", "to_name": "text", "type": "labels", "value": {"start": 0, "end": 3, "labels": ["PER"]}});
+    let relation = |labels: Value| json!({"type": "relation", "from_id": "a", "to_id": "b", "direction": "right", "labels": labels});
+    let problems = |labels: Value| {
+        let items: Vec<ResultItem> = [span("a"), span("b"), relation(labels)]
+            .into_iter()
+            .map(|v| serde_json::from_value(v).unwrap())
+            .collect();
+        check_results(&config, &items)
+            .into_iter()
+            .map(|(index, p)| (index, p.code, p.field))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(problems(json!(["works for"])), []);
+    assert_eq!(problems(json!([])), []);
+    assert_eq!(
+        problems(json!(["likes"])),
+        [(2, "unknown_label", "labels[0]".to_owned())]
+    );
+    assert_eq!(
+        problems(json!(["works for", "founded"])),
+        [(2, "too_many_labels", "labels".to_owned())]
+    );
+    // choice="multiple" allows several; a <Relation> outside is refused.
+    let many = crate::config(&text.replace("<Relations>", r#"<Relations choice="multiple">"#));
+    assert!(many.relations.as_ref().unwrap().multiple);
+    let (_, diagnostics) = parse(r#"<View><Text name="t" value="$t"/><Labels name="l" toName="t"><Label value="A"/></Labels><Relation value="x"/></View>"#);
+    assert!(diagnostics.iter().any(|d| d.code == "misplaced_tag"), "{diagnostics:?}");
+}

@@ -13,7 +13,9 @@
 // Relations (Label Studio's `relation` results: `from_id`, `to_id`,
 // `direction` at the result's top level): click a span, press R, click the
 // span it relates to. They are listed under the spans; deleting a span
-// deletes its relations.
+// deletes its relations. With a `<Relations>` in the config, each relation's
+// row has its labels as toggles (one, or several with `choice="multiple"`),
+// and its direction turns right → left → both.
 
 import { el } from './dom.js';
 import { newId } from './model.js';
@@ -33,6 +35,7 @@ import { newId } from './model.js';
  *   activeLabel: (control: ControlTag) => string | null,
  *   colorOfLabel: (control: string, value: string) => string,
  *   readOnly: boolean,
+ *   relationLabels?: {labels: LabelDef[], multiple: boolean} | null,
  * }} TextHost
  */
 
@@ -184,8 +187,49 @@ export class TextView {
     return this.host.entries().flatMap((entry) => {
       if (entry.kind !== 'item' || entry.item.type !== 'relation') return [];
       const { from_id: from, to_id: to } = entry.item;
-      return ids.has(from) && ids.has(to) ? [{ id: entry.id, from: String(from), to: String(to) }] : [];
+      const labels = Array.isArray(entry.item.labels) ? entry.item.labels.map(String) : [];
+      const direction = typeof entry.item.direction === 'string' ? entry.item.direction : 'right';
+      return ids.has(from) && ids.has(to) ? [{ id: entry.id, from: String(from), to: String(to), labels, direction }] : [];
     });
+  }
+
+  /**
+   * Changes a relation's item: its labels or its direction.
+   * @param {string} id @param {{labels?: string[], direction?: string}} changes
+   */
+  changeRelation(id, changes) {
+    this.host.commit(this.host.entries().map((e) => {
+      if (e.id !== id || e.kind !== 'item') return e;
+      /** @type {Record<string, unknown>} */
+      const item = { ...e.item, ...changes };
+      if (Array.isArray(item.labels) && !item.labels.length) delete item.labels;
+      return { kind: 'item', id, item: /** @type {ResultItem} */ (Object.freeze(item)) };
+    }));
+  }
+
+  /** A relation's row: its ends, direction, labels and delete button. @param {{id: string, from: string, to: string, labels: string[], direction: string}} r @param {(id: string) => string} name */
+  relationRow(r, name) {
+    const readOnly = this.host.readOnly;
+    const remove = el('button', { type: 'button', class: 'gl-icon', title: 'Delete this relation', 'aria-label': 'Delete', disabled: readOnly }, ['×']);
+    remove.addEventListener('click', () => this.host.commit(this.host.entries().filter((e) => e.id !== r.id)));
+    const arrows = /** @type {Record<string, string>} */ ({ right: '→', left: '←', bi: '↔' });
+    const turn = el('button', { type: 'button', class: 'gl-icon gl-relation-direction', title: 'Direction: right → left → both', 'aria-label': `Direction ${r.direction}`, disabled: readOnly }, [arrows[r.direction] ?? '→']);
+    const next = /** @type {Record<string, string>} */ ({ right: 'left', left: 'bi', bi: 'right' });
+    turn.addEventListener('click', () => this.changeRelation(r.id, { direction: next[r.direction] ?? 'right' }));
+    const options = this.host.relationLabels;
+    const chips = (options?.labels ?? []).map((label) => {
+      const on = r.labels.includes(label.value);
+      const chip = el('button', { type: 'button', class: on ? 'gl-chip gl-on' : 'gl-chip', 'aria-pressed': String(on), disabled: readOnly }, [label.value]);
+      if (label.background) chip.style.borderColor = label.background;
+      chip.addEventListener('click', () => {
+        const labels = on ? r.labels.filter((l) => l !== label.value) : options?.multiple ? [...r.labels, label.value] : [label.value];
+        this.changeRelation(r.id, { labels });
+      });
+      return chip;
+    });
+    // Labels a relation carries that the config does not list are still shown.
+    const others = r.labels.filter((l) => !options?.labels.some((o) => o.value === l)).map((l) => el('span', { class: 'gl-chip gl-on' }, [l]));
+    return el('li', { class: 'gl-span-row', 'data-relation': r.id }, [name(r.from), ' ', turn, ' ', name(r.to), ...chips, ...others, remove]);
   }
 
   showHint() {
@@ -237,11 +281,7 @@ export class TextView {
       const s = now.get(id);
       return s ? `${s.label} «${this.chars.slice(s.start, s.end).join('')}»` : id;
     };
-    this.relations.replaceChildren(...this.relationItems(spans).map((r) => {
-      const remove = el('button', { type: 'button', class: 'gl-icon', title: 'Delete this relation', 'aria-label': 'Delete', disabled: this.host.readOnly }, ['×']);
-      remove.addEventListener('click', () => this.host.commit(this.host.entries().filter((e) => e.id !== r.id)));
-      return el('li', { class: 'gl-span-row', 'data-relation': r.id }, [`${name(r.from)} → ${name(r.to)}`, remove]);
-    }));
+    this.relations.replaceChildren(...this.relationItems(spans).map((r) => this.relationRow(r, name)));
   }
 
   /**

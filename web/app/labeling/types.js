@@ -52,7 +52,7 @@
  */
 
 /**
- * @typedef {{objects: ObjectTag[], controls: ControlTag[], unsupported?: unknown[], layout: LayoutNode[]}} LabelConfig
+ * @typedef {{objects: ObjectTag[], controls: ControlTag[], unsupported?: unknown[], layout: LayoutNode[], relations?: {labels: LabelDef[], multiple: boolean}}} LabelConfig
  */
 
 /**

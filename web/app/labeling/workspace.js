@@ -891,7 +891,7 @@ export async function createWorkspace(host, options) {
       const text = value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
       // Labels on the text: spans are drawn and edited in a text view.
       if (config.controls.some((c) => c.kind === 'Labels' && c.to_names.includes(object.name))) {
-        const view = new TextView(object, text, { entries, commit, controls: config.controls, activeLabel, colorOfLabel, readOnly });
+        const view = new TextView(object, text, { entries, commit, controls: config.controls, activeLabel, colorOfLabel, readOnly, relationLabels: config.relations ?? null });
         textViews.push(view);
         panels.push({ element: view.element, update: () => view.update() });
         return view.element;
