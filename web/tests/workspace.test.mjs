@@ -1244,6 +1244,61 @@ test('text spans: a label then a selection, a selection then a key, snapped to t
   assert.equal(await page.evaluate(() => 'hacked' in window), false);
 });
 
+test('paragraphs: a dialogue shown with its authors, spans within and across paragraphs as Label Studio writes them', async () => {
+  const dialogue = [
+    { author: 'Alice', text: 'Hi Bob, how are you?' },
+    { author: 'Bob', text: 'Fine 😀 thanks.' },
+    { author: 'Alice', text: 'See you in القاهرة.' },
+  ];
+  const objects = [{ kind: 'Paragraphs', name: 'chat', value: 'dialogue', attributes: { layout: 'dialogue' }, line: 1, column: 1 }];
+  const intents = { ...control('ParagraphLabels', 'intent', [label('Greeting', { hotkey: 'g' }), label('Place', { hotkey: 'p' })]), to_names: ['chat'] };
+  // A Label Studio result over "Hi": paragraph indexes as strings.
+  const given = { id: 'hi', from_name: 'intent', to_name: 'chat', type: 'paragraphlabels', value: { start: '0', end: '0', startOffset: 0, endOffset: 2, text: 'Hi', paragraphlabels: ['Greeting'] } };
+  await make(config([intents], objects), [given], { dialogue });
+  assert.deepEqual(await page.locator('.gl-paragraph-author').allTextContents(), ['Alice', 'Bob', 'Alice']);
+  assert.equal(await page.locator('.gl-mark').first().textContent(), 'Hi');
+  /** Client point of the gap before code point `i` of paragraph `p`, or after it (`end`). */
+  const gap = (/** @type {number} */ p, /** @type {number} */ i, end = false) => page.evaluate(([paragraph, index, after]) => {
+    const block = /** @type {HTMLElement} */ (document.querySelectorAll('.gl-paragraph')[paragraph]);
+    const walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
+    let seen = 0;
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (!(/** @type {HTMLElement} */ (node.parentElement).dataset.start)) continue; // the author
+      const points = Array.from(node.textContent ?? '');
+      if (after ? index <= seen + points.length : index < seen + points.length) {
+        const unit = points.slice(0, index - seen).join('').length;
+        const range = document.createRange();
+        range.setStart(node, after ? unit - 1 : unit);
+        range.setEnd(node, after ? unit : unit + 1);
+        const r = range.getBoundingClientRect();
+        return [after ? r.right - 0.5 : r.left + 0.5, r.top + r.height / 2];
+      }
+      seen += points.length;
+    }
+    return [0, 0];
+  }, [p, i, end]);
+  const select = async (/** @type {number[]} */ from, /** @type {number[]} */ to) => {
+    const a = await gap(from[0], from[1]);
+    const b = await gap(to[0], to[1], true);
+    await page.mouse.move(a[0], a[1]);
+    await page.mouse.down();
+    await page.mouse.move(b[0], b[1], { steps: 4 });
+    await page.mouse.up();
+  };
+  // "Fine 😀 thanks." to "See": across two paragraphs, with the key first.
+  await page.keyboard.press('g');
+  await select([1, 0], [2, 3]);
+  // "القاهرة" inside the third paragraph.
+  await page.keyboard.press('p');
+  await select([2, 11], [2, 18]);
+  const spans = (await result()).filter((i) => i.id !== 'hi').map((i) => i.value);
+  assert.deepEqual(spans, [
+    { start: 1, end: 2, startOffset: 0, endOffset: 3, text: 'Fine 😀 thanks.\nSee', paragraphlabels: ['Greeting'] },
+    { start: 2, end: 2, startOffset: 11, endOffset: 18, text: 'القاهرة', paragraphlabels: ['Place'] },
+  ]);
+  assert.deepEqual((await result()).find((i) => i.id === 'hi'), given, 'the given span is kept as it came');
+});
+
 test('text spans: the view drawn edit by edit is the view drawn at once', async () => {
   // 40 words; spans are added, moved, relabelled and removed in random
   // steps (seeded), each step drawing only what changed; after each, the

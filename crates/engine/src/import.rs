@@ -728,6 +728,18 @@ impl Engine {
                         }
                     }
                 }
+                Some(value) if kind == ObjectKind::Paragraphs => {
+                    let text_key = context
+                        .config
+                        .objects
+                        .iter()
+                        .find(|o| o.kind == kind && o.value == key)
+                        .and_then(|o| o.attributes.get("textKey"))
+                        .map_or("text", String::as_str);
+                    if let Some((field, reason)) = paragraphs_problem(value, text_key) {
+                        context.reject(row, &format!("data.{key}{field}"), &reason);
+                    }
+                }
                 Some(value) if kind.is_media() => {
                     // Only references that may need copying cost anything here.
                     if let Err(err) = self.resolve_media(import, value, options).await {
@@ -1216,6 +1228,33 @@ fn speech_import_options(config: &LabelConfig, audio_field: String) -> SpeechImp
         transcript: on_audio(ControlKind::TextArea, Some(true)).map(|(c, _)| c),
         file_transcript: on_audio(ControlKind::TextArea, Some(false)).map(|(c, _)| c),
     }
+}
+
+/// What is wrong with a `<Paragraphs>`' data, if anything: it is a list of
+/// objects whose `text_key` is a string (the field, after the data key, and
+/// the reason).
+fn paragraphs_problem(value: &Value, text_key: &str) -> Option<(String, String)> {
+    let Value::Array(paragraphs) = value else {
+        return Some((
+            String::new(),
+            format!(
+                "paragraphs are a list of objects with a \"{text_key}\", not {}",
+                gloss_formats::json_kind(value)
+            ),
+        ));
+    };
+    paragraphs
+        .iter()
+        .enumerate()
+        .find_map(|(index, paragraph)| {
+            let text = paragraph.get(text_key);
+            (!matches!(text, Some(Value::String(_)))).then(|| {
+                (
+                    format!("[{index}].{text_key}"),
+                    "each paragraph needs its text as a string".to_owned(),
+                )
+            })
+        })
 }
 
 /// The KeyPointLabels controls, with their skeletons and joints.

@@ -60,7 +60,7 @@ pub use llm::{LlmFormat, LlmOptions, LlmSummary, LlmWriter, Responses, RewriteTa
 pub use mask_png::{MaskPngSummary, MaskPngWriter, MAX_SEGMENTATION_PIXELS};
 pub use mask_png_read::{read_mask_png, MaskPngImportOptions};
 pub use model::{
-    AnnotationRecord, DraftRecord, FormatError, PredictionRecord, Rejection, TaskRecord,
+    json_kind, AnnotationRecord, DraftRecord, FormatError, PredictionRecord, Rejection, TaskRecord,
 };
 pub use read::{detect, read_tasks, InputFormat, TaskSink, DETECT_HEAD_LEN};
 pub use speech_read::{read_speech_dataset, SpeechImportOptions};

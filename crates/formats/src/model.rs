@@ -210,7 +210,7 @@ impl From<serde_json::Error> for FormatError {
 }
 
 /// How a JSON value is named in messages: "a string", "an object", ….
-pub(crate) fn json_kind(value: &Value) -> &'static str {
+pub fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -177,7 +177,9 @@ pub fn check_results(config: &LabelConfig, items: &[ResultItem]) -> Vec<(usize, 
         let ResultValue::Relation(relation) = &item.value else {
             continue;
         };
-        check_relation_labels(config, &relation.labels, |problem| found.push((index, problem)));
+        check_relation_labels(config, &relation.labels, |problem| {
+            found.push((index, problem))
+        });
         for (key, id) in [("from_id", &relation.from_id), ("to_id", &relation.to_id)] {
             let known = items.iter().any(|other| {
                 !matches!(other.value, ResultValue::Relation(_)) && other.id.as_ref() == Some(id)
@@ -317,6 +319,21 @@ fn check_value(
                 );
             }
             check_labels(control, "labels", &v.labels, problems);
+        }
+        ResultValue::ParagraphLabels(v) => {
+            let start = (v.start.index, v.start_offset);
+            let end = (v.end.index, v.end_offset);
+            if start > end {
+                problems.add(
+                    "bad_span",
+                    "value.start",
+                    format!(
+                        "span starts at paragraph {}, offset {}, after its end at paragraph {}, offset {}",
+                        start.0, start.1, end.0, end.1
+                    ),
+                );
+            }
+            check_labels(control, "paragraphlabels", &v.paragraphlabels, problems);
         }
         ResultValue::Labels(v) => {
             if v.start > v.end {

@@ -48,6 +48,9 @@ pub enum ObjectKind {
     /// `<Chat>`: a conversation, a list of `{role, content}` messages (or one
     /// string) from the task data; contents are Markdown.
     Chat,
+    /// `<Paragraphs>`: a list of paragraphs (`{author, text}` objects, the
+    /// keys named by `nameKey` and `textKey`), such as a dialogue.
+    Paragraphs,
 }
 
 impl ObjectKind {
@@ -142,10 +145,12 @@ pub enum ControlKind {
     Pairwise,
     /// `<Ranker>`: the items of a `<List>` put in order, or into `<Bucket>`s.
     Ranker,
+    /// `<ParagraphLabels>`: labelled spans of a `<Paragraphs>`' text.
+    ParagraphLabels,
 }
 
 /// Every control kind, for lookups by tag or result type.
-pub(crate) const CONTROL_KINDS: [ControlKind; 26] = [
+pub(crate) const CONTROL_KINDS: [ControlKind; 27] = [
     ControlKind::RectangleLabels,
     ControlKind::PolygonLabels,
     ControlKind::Labels,
@@ -172,6 +177,7 @@ pub(crate) const CONTROL_KINDS: [ControlKind; 26] = [
     ControlKind::VideoBrush,
     ControlKind::Pairwise,
     ControlKind::Ranker,
+    ControlKind::ParagraphLabels,
 ];
 
 impl ControlKind {
@@ -204,6 +210,7 @@ impl ControlKind {
             ControlKind::VideoBrush => "VideoBrush",
             ControlKind::Pairwise => "Pairwise",
             ControlKind::Ranker => "Ranker",
+            ControlKind::ParagraphLabels => "ParagraphLabels",
         }
     }
 
@@ -236,6 +243,7 @@ impl ControlKind {
             ControlKind::VideoBrush => "videobrush",
             ControlKind::Pairwise => "pairwise",
             ControlKind::Ranker => "ranker",
+            ControlKind::ParagraphLabels => "paragraphlabels",
         }
     }
 
@@ -264,11 +272,18 @@ impl ControlKind {
             | ControlKind::TimelineLabels => &[ObjectKind::Video],
             // `Labels` on a `Video` labels the tracks of a `VideoRectangle`;
             // on an `Audio` it marks time segments (speakers, classes).
-            ControlKind::Labels | ControlKind::Number | ControlKind::Taxonomy => &[
+            ControlKind::Labels => &[
                 ObjectKind::Image,
                 ObjectKind::Text,
                 ObjectKind::Video,
                 ObjectKind::Audio,
+            ],
+            ControlKind::Number | ControlKind::Taxonomy => &[
+                ObjectKind::Image,
+                ObjectKind::Text,
+                ObjectKind::Video,
+                ObjectKind::Audio,
+                ObjectKind::Paragraphs,
             ],
             // With `perItem="true"` on a `List`, one result per item.
             ControlKind::Choices | ControlKind::TextArea | ControlKind::Rating => &[
@@ -278,6 +293,7 @@ impl ControlKind {
                 ObjectKind::Audio,
                 ObjectKind::List,
                 ObjectKind::Chat,
+                ObjectKind::Paragraphs,
             ],
             ControlKind::Pairwise => &[
                 ObjectKind::Image,
@@ -287,6 +303,7 @@ impl ControlKind {
                 ObjectKind::Chat,
             ],
             ControlKind::Ranker => &[ObjectKind::List],
+            ControlKind::ParagraphLabels => &[ObjectKind::Paragraphs],
         }
     }
 
@@ -302,7 +319,8 @@ impl ControlKind {
             | ControlKind::PolyLineLabels
             | ControlKind::BrushLabels
             | ControlKind::VideoKeyPointLabels
-            | ControlKind::TimelineLabels => Some("Label"),
+            | ControlKind::TimelineLabels
+            | ControlKind::ParagraphLabels => Some("Label"),
             ControlKind::Choices | ControlKind::Taxonomy => Some("Choice"),
             ControlKind::TextArea
             | ControlKind::Rectangle

@@ -10,19 +10,12 @@ use std::collections::BTreeMap;
 use roxmltree::{Document, Node as XmlNode, ParsingOptions};
 
 use crate::model::{
-    data_key, ChoiceMode, ControlKind, RelationLabels, ControlTag, Diagnostic, LabelConfig, LabelDef, Node,
-    ObjectKind, ObjectTag, Severity, Skeleton, UnsupportedTag, CONTROL_KINDS,
+    data_key, ChoiceMode, ControlKind, ControlTag, Diagnostic, LabelConfig, LabelDef, Node,
+    ObjectKind, ObjectTag, RelationLabels, Severity, Skeleton, UnsupportedTag, CONTROL_KINDS,
 };
 
 /// Label Studio object tags Gloss does not support yet (lower case).
-const OTHER_OBJECT_TAGS: &[&str] = &[
-    "audioplus",
-    "hypertext",
-    "paragraphs",
-    "pdf",
-    "table",
-    "timeseries",
-];
+const OTHER_OBJECT_TAGS: &[&str] = &["audioplus", "hypertext", "pdf", "table", "timeseries"];
 
 /// Label Studio control tags Gloss does not support yet (lower case).
 const OTHER_CONTROL_TAGS: &[&str] = &[
@@ -31,7 +24,6 @@ const OTHER_CONTROL_TAGS: &[&str] = &[
     "datetime",
     "hypertextlabels",
     "magicwand",
-    "paragraphlabels",
     "timeserieslabels",
     "vector",
     "vectorlabels",
@@ -288,6 +280,7 @@ impl Reader<'_> {
             "text" => self.object(node, ObjectKind::Text),
             "video" => self.object(node, ObjectKind::Video),
             "audio" => self.object(node, ObjectKind::Audio),
+            "paragraphs" => self.object(node, ObjectKind::Paragraphs),
             "list" => self.object(node, ObjectKind::List),
             "chat" => self.object(node, ObjectKind::Chat),
             "bucket" => {
@@ -538,7 +531,10 @@ impl Reader<'_> {
                 self.error(
                     "misplaced_tag",
                     child.range().start,
-                    format!("<Relations> holds <Relation>s, not <{}>", child.tag_name().name()),
+                    format!(
+                        "<Relations> holds <Relation>s, not <{}>",
+                        child.tag_name().name()
+                    ),
                 );
                 continue;
             }

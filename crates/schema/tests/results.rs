@@ -992,7 +992,11 @@ fn relation_labels_come_from_the_relations_tag() {
     let config = config(text);
     let relations = config.relations.as_ref().expect("read");
     assert_eq!(
-        relations.labels.iter().map(|l| l.value.as_str()).collect::<Vec<_>>(),
+        relations
+            .labels
+            .iter()
+            .map(|l| l.value.as_str())
+            .collect::<Vec<_>>(),
         ["works for", "founded"]
     );
     assert!(!relations.multiple);
@@ -1021,6 +1025,11 @@ fn relation_labels_come_from_the_relations_tag() {
     // choice="multiple" allows several; a <Relation> outside is refused.
     let many = crate::config(&text.replace("<Relations>", r#"<Relations choice="multiple">"#));
     assert!(many.relations.as_ref().unwrap().multiple);
-    let (_, diagnostics) = parse(r#"<View><Text name="t" value="$t"/><Labels name="l" toName="t"><Label value="A"/></Labels><Relation value="x"/></View>"#);
-    assert!(diagnostics.iter().any(|d| d.code == "misplaced_tag"), "{diagnostics:?}");
+    let (_, diagnostics) = parse(
+        r#"<View><Text name="t" value="$t"/><Labels name="l" toName="t"><Label value="A"/></Labels><Relation value="x"/></View>"#,
+    );
+    assert!(
+        diagnostics.iter().any(|d| d.code == "misplaced_tag"),
+        "{diagnostics:?}"
+    );
 }

@@ -1916,3 +1916,62 @@ async fn llm_results_import_unchanged_and_export_as_preference_pairs() {
         server.stop().await;
     }
 }
+
+/// A Label Studio dialogue task with a span across two paragraphs imports
+/// and exports unchanged; paragraphs without their text are refused by field.
+#[tokio::test]
+async fn paragraph_spans_import_and_export_unchanged() {
+    const DIALOGUE: &str = r#"<View>
+  <Paragraphs name="chat" value="$dialogue" layout="dialogue" textKey="line"/>
+  <ParagraphLabels name="intent" toName="chat"><Label value="Greeting"/></ParagraphLabels>
+</View>"#;
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, admin) = server.user("admin", Role::Admin).await;
+        let project = create_project(&server, &admin, DIALOGUE).await;
+        let result = json!([{"id": "g1", "from_name": "intent", "to_name": "chat", "type": "paragraphlabels",
+            "value": {"start": "0", "end": "1", "startOffset": 3, "endOffset": 2, "text": "lo\nHe", "paragraphlabels": ["Greeting"]},
+            "origin": "manual"}]);
+        let task = json!([{
+            "data": {"dialogue": [{"author": "A", "line": "Hello"}, {"author": "B", "line": "Hey"}]},
+            "annotations": [{"result": result}]
+        }]);
+        let (status, body) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{project}/tasks"),
+                Some(&admin),
+                Some(task),
+            )
+            .await;
+        assert_eq!(status, 201, "{}: {body}", db.label);
+        let (_, _, bytes) = get_bytes(
+            &server,
+            &admin,
+            &format!("/api/v1/projects/{project}/export?format=label-studio"),
+        )
+        .await;
+        let exported: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(
+            exported[0]["annotations"][0]["result"], result,
+            "{}",
+            db.label
+        );
+
+        let (status, body) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{project}/tasks"),
+                Some(&admin),
+                Some(json!([{"data": {"dialogue": [{"author": "A", "text": "wrong key"}]}}])),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert!(
+            body.to_string().contains("data.dialogue[0].line"),
+            "{}: {body}",
+            db.label
+        );
+        server.stop().await;
+    }
+}

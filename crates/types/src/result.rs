@@ -109,6 +109,9 @@ pub enum ResultValue {
     /// `ranker`: the items of a `List` in ranked order, or grouped into
     /// buckets (Label Studio's `Ranker`).
     Ranker(RankerValue),
+    /// `paragraphlabels`: a labelled span of a `Paragraphs` object's text,
+    /// from an offset in one paragraph to an offset in the same or a later one.
+    ParagraphLabels(ParagraphSpanValue),
     /// Any other type, or a known type whose value did not parse; kept as is.
     Other {
         /// The result's `type` key.
@@ -250,6 +253,76 @@ pub struct AudioSegmentValue {
     /// Keys Label Studio adds that Gloss does not interpret.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// Value of a `paragraphlabels` result: Label Studio's span over paragraphs,
+/// `{"start": 0, "end": 1, "startOffset": 4, "endOffset": 9, "text": "…",
+/// "paragraphlabels": ["Question"]}`: paragraph indexes (0-based; Label
+/// Studio also writes them as strings, `"0"`, which are kept so) and offsets
+/// in Unicode code points of those paragraphs' texts, the end exclusive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParagraphSpanValue {
+    /// The paragraph the span starts in.
+    pub start: ParagraphIndex,
+    /// The paragraph the span ends in.
+    pub end: ParagraphIndex,
+    /// Code points into the start paragraph.
+    #[serde(rename = "startOffset")]
+    pub start_offset: u64,
+    /// Code points into the end paragraph (exclusive).
+    #[serde(rename = "endOffset")]
+    pub end_offset: u64,
+    /// The covered text, as Label Studio copies it into the result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Label values given to the span.
+    pub paragraphlabels: Vec<String>,
+    /// Keys Label Studio adds that Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A paragraph's 0-based index, written back as it came: a number, or a
+/// string of digits as Label Studio's frontend writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParagraphIndex {
+    pub index: u64,
+    /// Whether it was (and is written as) a string such as `"0"`.
+    pub as_text: bool,
+}
+
+impl Serialize for ParagraphIndex {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.as_text {
+            serializer.serialize_str(&self.index.to_string())
+        } else {
+            serializer.serialize_u64(self.index)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ParagraphIndex {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Number(n) => n
+                .as_u64()
+                .map(|index| ParagraphIndex {
+                    index,
+                    as_text: false,
+                })
+                .ok_or_else(|| de::Error::custom("a paragraph index is a whole number, 0 or more")),
+            Value::String(text) => text
+                .parse()
+                .map(|index| ParagraphIndex {
+                    index,
+                    as_text: true,
+                })
+                .map_err(|_| de::Error::custom("a paragraph index is a whole number, 0 or more")),
+            _ => Err(de::Error::custom(
+                "a paragraph index is a whole number, 0 or more",
+            )),
+        }
+    }
 }
 
 /// Value of a `textarea` result.
@@ -844,6 +917,7 @@ impl ResultValue {
             | ResultValue::VideoBrush(v) => Some(&v.labels),
             ResultValue::TimelineLabels(v) => Some(&v.timelinelabels),
             ResultValue::AudioLabels(v) => Some(&v.labels),
+            ResultValue::ParagraphLabels(v) => Some(&v.paragraphlabels),
             _ => None,
         }
     }
@@ -905,6 +979,7 @@ impl ResultValue {
             "videobrush" => typed(&value).map(ResultValue::VideoBrush),
             "pairwise" => typed(&value).map(ResultValue::Pairwise),
             "ranker" => typed(&value).map(ResultValue::Ranker),
+            "paragraphlabels" => typed(&value).map(ResultValue::ParagraphLabels),
             _ => None,
         };
         parsed.unwrap_or(ResultValue::Other { type_name, value })
@@ -940,6 +1015,7 @@ impl ResultValue {
             ResultValue::VideoBrush(_) => "videobrush",
             ResultValue::Pairwise(_) => "pairwise",
             ResultValue::Ranker(_) => "ranker",
+            ResultValue::ParagraphLabels(_) => "paragraphlabels",
             ResultValue::Other { type_name, .. } => type_name,
         }
     }
@@ -980,6 +1056,7 @@ impl ResultValue {
             | ResultValue::VideoBrush(v) => json(v),
             ResultValue::Pairwise(v) => json(v),
             ResultValue::Ranker(v) => json(v),
+            ResultValue::ParagraphLabels(v) => json(v),
             ResultValue::Other { value, .. } => value.clone(),
         }
     }
@@ -1026,6 +1103,7 @@ impl ResultValue {
             | ResultValue::BrushLabels(_) => map.serialize_entry("value", &self.to_json()),
             ResultValue::Pairwise(v) => map.serialize_entry("value", v),
             ResultValue::Ranker(v) => map.serialize_entry("value", v),
+            ResultValue::ParagraphLabels(v) => map.serialize_entry("value", v),
             ResultValue::Other { value, .. } => map.serialize_entry("value", value),
         }
     }
@@ -1809,6 +1887,34 @@ mod tests {
             item.value.audio_segment().map(|s| (s.0, s.1)),
             Some((2.0, 5.0))
         );
+    }
+
+    #[test]
+    fn paragraph_spans_keep_their_indexes_as_written() {
+        for start in [json!("0"), json!(0)] {
+            let item = round_trip(json!({
+                "id": "p1", "from_name": "intent", "to_name": "dialogue", "type": "paragraphlabels",
+                "value": {"start": start, "end": 1, "startOffset": 3, "endOffset": 8, "text": "lo there",
+                          "paragraphlabels": ["Greeting"]}
+            }));
+            let ResultValue::ParagraphLabels(span) = &item.value else {
+                panic!("not a paragraph span: {:?}", item.value)
+            };
+            assert_eq!(
+                (
+                    span.start.index,
+                    span.end.index,
+                    span.start_offset,
+                    span.end_offset
+                ),
+                (0, 1, 3, 8)
+            );
+        }
+        let item = round_trip(
+            json!({"from_name": "intent", "to_name": "dialogue", "type": "paragraphlabels",
+            "value": {"start": "first", "end": 1, "startOffset": 0, "endOffset": 1, "paragraphlabels": []}}),
+        );
+        assert!(matches!(item.value, ResultValue::Other { .. }));
     }
 
     #[test]

@@ -1,4 +1,6 @@
-// Named-entity spans on a `Text` object: select text with the mouse and it
+// Named-entity spans on a `Text` object (or a `Paragraphs` object, with
+// `ParagraphLabels`: its paragraphs shown as blocks with their authors, its
+// spans `paragraphlabels` results: paragraph indexes and offsets in them): select text with the mouse and it
 // becomes a span with the picked label of a `Labels` control on the text
 // (pick the label first, or select first and then press the label's key).
 // Selections snap to whole tokens; with Alt held they keep exact characters.
@@ -84,15 +86,20 @@ export function snapToTokens(chars, start, end) {
 
 /**
  * Where the blocks of a text start: at each line, and in a line longer than
- * BLOCK code points after the last space before each BLOCK more.
- * @param {string[]} chars
+ * BLOCK code points after the last space before each BLOCK more; and at
+ * each of `paragraphs` (where the paragraphs of a `Paragraphs` start).
+ * @param {string[]} chars @param {number[]} paragraphs
  * @returns {number[]}
  */
-function blockStarts(chars) {
+function blockStarts(chars, paragraphs) {
   const starts = [0];
   let last = 0;
+  const paragraphStarts = new Set(paragraphs);
   for (let i = 0; i < chars.length; i++) {
-    if (chars[i] === '\n' && i + 1 < chars.length) {
+    if (paragraphStarts.has(i + 1) && i + 1 < chars.length) {
+      starts.push(i + 1);
+      last = i + 1;
+    } else if (chars[i] === '\n' && i + 1 < chars.length) {
       starts.push(i + 1);
       last = i + 1;
     } else if (i - last >= BLOCK && /\s/u.test(chars[i])) {
@@ -107,16 +114,20 @@ function blockStarts(chars) {
 export class TextView {
   /**
    * @param {ObjectTag} object @param {string} text @param {TextHost} host
+   * @param {{starts: number[], authors: (string | null)[]} | null} [paragraphs] a
+   *   `Paragraphs` object: where each paragraph starts in `text` (its texts
+   *   joined by line breaks) and who wrote it; its spans are `paragraphlabels`
    */
-  constructor(object, text, host) {
+  constructor(object, text, host, paragraphs = null) {
     this.object = object;
     this.text = text;
     this.host = host;
+    this.paragraphs = paragraphs;
     const { chars, utf16 } = codePoints(text);
     this.chars = chars;
     this.utf16 = utf16;
-    /** The Labels controls on this text. */
-    this.labelControls = host.controls.filter((c) => c.kind === 'Labels' && c.to_names.includes(object.name));
+    /** The Labels (ParagraphLabels) controls on this text. */
+    this.labelControls = host.controls.filter((c) => c.kind === (paragraphs ? 'ParagraphLabels' : 'Labels') && c.to_names.includes(object.name));
     /** The span picked by a click, for Delete. @type {string | null} */
     this.selected = null;
     /** The span a relation is being drawn from (R pressed), or null. @type {string | null} */
@@ -135,9 +146,17 @@ export class TextView {
     this.listOrder = [];
     this.body = el('div', { class: 'gl-text gl-text-spans', 'data-object': object.name });
     /** Where each block of text starts (code points), and the blocks. @type {number[]} */
-    this.blockStarts = blockStarts(chars);
+    this.blockStarts = blockStarts(chars, paragraphs?.starts ?? []);
     /** @type {HTMLElement[]} */
-    this.blocks = this.blockStarts.map(() => el('div', { class: 'gl-text-block' }));
+    this.blocks = this.blockStarts.map((start) => {
+      const block = el('div', { class: 'gl-text-block' });
+      // A paragraph's first block shows its author, outside the text.
+      const paragraph = paragraphs ? paragraphs.starts.indexOf(start) : -1;
+      const author = paragraph >= 0 ? paragraphs?.authors[paragraph] : null;
+      if (paragraph >= 0) block.classList.add('gl-paragraph');
+      if (author) block.append(el('span', { class: 'gl-paragraph-author' }, [author]));
+      return block;
+    });
     this.body.append(...this.blocks);
     this.list = el('ul', { class: 'gl-span-list', 'aria-label': 'Spans' });
     this.relations = el('ul', { class: 'gl-span-list gl-relation-list', 'aria-label': 'Relations' });
@@ -171,14 +190,45 @@ export class TextView {
     for (const entry of this.host.entries()) {
       if (entry.kind !== 'item') continue;
       const item = entry.item;
-      if (item.type !== 'labels' || item.to_name !== this.object.name) continue;
-      const start = Number(item.value?.start);
-      const end = Number(item.value?.end);
+      if (item.type !== (this.paragraphs ? 'paragraphlabels' : 'labels') || item.to_name !== this.object.name) continue;
+      const [start, end] = this.paragraphs ? this.fromParagraphs(item.value) : [Number(item.value?.start), Number(item.value?.end)];
       if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > this.chars.length || start >= end) continue;
-      const label = Array.isArray(item.value?.labels) ? String(item.value.labels[0] ?? '') : '';
+      const labels = this.paragraphs ? item.value?.paragraphlabels : item.value?.labels;
+      const label = Array.isArray(labels) ? String(labels[0] ?? '') : '';
       spans.push({ id: entry.id, start, end, label, control: item.from_name });
     }
     return spans;
+  }
+
+  /**
+   * A `paragraphlabels` value's code point offsets in the joined text.
+   * @param {Record<string, any> | undefined} value
+   * @returns {[number, number]}
+   */
+  fromParagraphs(value) {
+    const starts = /** @type {{starts: number[]}} */ (this.paragraphs).starts;
+    const at = (/** @type {unknown} */ index, /** @type {unknown} */ offset) => {
+      const p = Number(index);
+      return Number.isInteger(p) && p >= 0 && p < starts.length ? starts[p] + Number(offset) : NaN;
+    };
+    return [at(value?.start, value?.startOffset), at(value?.end, value?.endOffset)];
+  }
+
+  /**
+   * Code points `[start, end)` of the joined text as Label Studio's
+   * paragraph span: the paragraphs it starts and ends in, offsets in them.
+   * @param {number} start @param {number} end
+   */
+  toParagraphs(start, end) {
+    const starts = /** @type {{starts: number[]}} */ (this.paragraphs).starts;
+    const paragraphOf = (/** @type {number} */ offset) => {
+      let p = 0;
+      while (p + 1 < starts.length && starts[p + 1] <= offset) p++;
+      return p;
+    };
+    const first = paragraphOf(start);
+    const last = paragraphOf(end - 1);
+    return { start: first, end: last, startOffset: start - starts[first], endOffset: end - starts[last] };
   }
 
   /** The relations whose both ends are among `spans` (this text's). @param {Span[]} spans */
@@ -448,10 +498,10 @@ export class TextView {
       if (element !== this.body && !this.body.contains(element)) return null;
       if (element.dataset.start !== undefined) return Number(offset === 0 ? element.dataset.start : element.dataset.end);
       // The text or a block: the boundary before its child `offset`.
-      const child = /** @type {HTMLElement | undefined} */ (element.childNodes[offset]);
-      if (child) {
+      // (skipping a paragraph's author, which is not part of the text)
+      for (let child = /** @type {HTMLElement | null} */ (element.childNodes[offset] ?? null); child; child = /** @type {HTMLElement | null} */ (child.nextSibling)) {
         const piece = child.dataset?.start !== undefined ? child : child.querySelector?.('[data-start]');
-        return piece ? Number(/** @type {HTMLElement} */ (piece).dataset.start) : null;
+        if (piece) return Number(/** @type {HTMLElement} */ (piece).dataset.start);
       }
       const pieces = element.querySelectorAll('[data-start]');
       const last = /** @type {HTMLElement | undefined} */ (pieces[pieces.length - 1]);
@@ -483,10 +533,13 @@ export class TextView {
     if (start >= end) return false;
     window.getSelection()?.removeAllRanges();
     const id = newId();
+    const text = this.chars.slice(start, end).join('');
     /** @type {ResultItem} */
     const item = Object.freeze({
-      id, from_name: control.name, to_name: this.object.name, type: 'labels',
-      value: { start, end, text: this.chars.slice(start, end).join(''), labels: [value] },
+      id, from_name: control.name, to_name: this.object.name, type: this.paragraphs ? 'paragraphlabels' : 'labels',
+      value: this.paragraphs
+        ? { ...this.toParagraphs(start, end), text, paragraphlabels: [value] }
+        : { start, end, text, labels: [value] },
     });
     this.setSelected(null);
     this.selected = id;

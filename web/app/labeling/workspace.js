@@ -219,7 +219,7 @@ export async function createWorkspace(host, options) {
   /** The drawing tools this config has controls for. @type {Set<Tool>} */
   const toolsPresent = new Set(TOOLS.map(([name]) => name).filter((name) => name === 'select' || (imageObjects.length + players.size > 0 && toolControls(name).length > 0)));
   // Skeleton joints are placed in order, not picked by key, so they take no digits.
-  const optionControls = config.controls.filter((c) => c.kind === 'Labels' || c.kind === 'Choices' || c.kind === 'TimelineLabels' || (SHAPE_CONTROLS[c.kind]?.labelled && !c.skeleton));
+  const optionControls = config.controls.filter((c) => c.kind === 'Labels' || c.kind === 'ParagraphLabels' || c.kind === 'Choices' || c.kind === 'TimelineLabels' || (SHAPE_CONTROLS[c.kind]?.labelled && !c.skeleton));
 
   /** Workspace keys; a config hotkey on the same key wins. @type {{key: string, label?: string, what: string, run: (e: KeyboardEvent) => boolean}[]} */
   const commands = [];
@@ -340,7 +340,7 @@ export async function createWorkspace(host, options) {
       return;
     }
     // Text selected first, then its label's key: the selection becomes a span.
-    if (control.kind === 'Labels' && textViews.some((v) => v.labelControls.includes(control) && v.labelSelection(control, value))) {
+    if ((control.kind === 'Labels' || control.kind === 'ParagraphLabels') && textViews.some((v) => v.labelControls.includes(control) && v.labelSelection(control, value))) {
       activeLabels.set(control.name, value);
       refresh();
       return;
@@ -898,6 +898,25 @@ export async function createWorkspace(host, options) {
       }
       return el('div', { class: 'gl-text', 'data-object': object.name }, [text]);
     }
+    if (object.kind === 'Paragraphs') {
+      // The paragraphs' texts one after another, a line break between, as one text.
+      const value = data[object.value];
+      const textKey = object.attributes.textKey ?? 'text';
+      const nameKey = object.attributes.nameKey ?? 'author';
+      const paragraphs = Array.isArray(value) ? value : [];
+      const texts = paragraphs.map((p) => (p && typeof p === 'object' && typeof p[textKey] === 'string' ? p[textKey] : ''));
+      const authors = paragraphs.map((p) => (p && typeof p === 'object' && p[nameKey] !== undefined && p[nameKey] !== null ? String(p[nameKey]) : null));
+      const starts = [];
+      let at = 0;
+      for (const text of texts) {
+        starts.push(at);
+        at += Array.from(text).length + 1;
+      }
+      const view = new TextView(object, texts.join('\n'), { entries, commit, controls: config.controls, activeLabel, colorOfLabel, readOnly, relationLabels: config.relations ?? null }, { starts, authors });
+      textViews.push(view);
+      panels.push({ element: view.element, update: () => view.update() });
+      return view.element;
+    }
     if (object.kind === 'Video') return videoElement(object);
     if (object.kind === 'Audio') {
       const url = data[object.value];
@@ -934,7 +953,7 @@ export async function createWorkspace(host, options) {
    * @returns {{element: HTMLElement, update: () => void, filter?: HTMLInputElement | null} | null}
    */
   const controlPanel = (control) => {
-    if (control.kind === 'Labels' || control.kind === 'TimelineLabels' || SHAPE_CONTROLS[control.kind]?.labelled) return labelsPanel(control, panelHost);
+    if (control.kind === 'Labels' || control.kind === 'ParagraphLabels' || control.kind === 'TimelineLabels' || SHAPE_CONTROLS[control.kind]?.labelled) return labelsPanel(control, panelHost);
     if (control.kind === 'Choices') return choicesPanel(control, panelHost);
     if (control.kind === 'TextArea') return textAreaPanel(control, panelHost);
     if (control.kind === 'Number') return numberPanel(control, panelHost);
