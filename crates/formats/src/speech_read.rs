@@ -408,9 +408,17 @@ fn parse_time(text: &str) -> Option<f64> {
     (seconds.is_finite() && seconds >= 0.0 && m < 60.0 && s < 60.0).then_some(seconds)
 }
 
+/// A subtitle cue: its timing line's number, its times and its text lines.
+struct Cue<'a> {
+    line: usize,
+    start: f64,
+    end: f64,
+    body: Vec<&'a str>,
+}
+
 /// The cues of subtitles: blocks separated by blank lines, each with a
 /// `start --> end` line (settings after it ignored) and text lines.
-fn read_cues(text: &str) -> Result<Vec<(usize, f64, f64, Vec<&str>)>, String> {
+fn read_cues(text: &str) -> Result<Vec<Cue<'_>>, String> {
     let mut out = Vec::new();
     let lines: Vec<&str> = text.lines().collect();
     let mut at = 0;
@@ -440,7 +448,12 @@ fn read_cues(text: &str) -> Result<Vec<(usize, f64, f64, Vec<&str>)>, String> {
             body.push(lines[at]);
             at += 1;
         }
-        out.push((line, start, end, body));
+        out.push(Cue {
+            line,
+            start,
+            end,
+            body,
+        });
     }
     Ok(out)
 }
@@ -452,36 +465,44 @@ fn read_webvtt(text: &str) -> Result<Vec<(usize, Segment)>, String> {
     }
     Ok(read_cues(text)?
         .into_iter()
-        .map(|(line, start, end, body)| {
-            let mut speaker = None;
-            let text = body
-                .iter()
-                .map(|l| {
-                    let mut l = l.to_string();
-                    if let Some(rest) = l.strip_prefix("<v ").or_else(|| l.strip_prefix("<v\t")) {
-                        if let Some((name, after)) = rest.split_once('>') {
-                            speaker = Some(name.trim().to_owned());
-                            l = after.trim_end_matches("</v>").to_owned();
+        .map(
+            |Cue {
+                 line,
+                 start,
+                 end,
+                 body,
+             }| {
+                let mut speaker = None;
+                let text = body
+                    .iter()
+                    .map(|l| {
+                        let mut l = l.to_string();
+                        if let Some(rest) = l.strip_prefix("<v ").or_else(|| l.strip_prefix("<v\t"))
+                        {
+                            if let Some((name, after)) = rest.split_once('>') {
+                                speaker = Some(name.trim().to_owned());
+                                l = after.trim_end_matches("</v>").to_owned();
+                            }
                         }
-                    }
-                    // Tags out, entities back.
-                    strip_tags(&l)
-                        .replace("&lt;", "<")
-                        .replace("&gt;", ">")
-                        .replace("&amp;", "&")
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-            (
-                line,
-                Segment {
-                    start,
-                    end,
-                    speaker,
-                    text: Some(text),
-                },
-            )
-        })
+                        // Tags out, entities back.
+                        strip_tags(&l)
+                            .replace("&lt;", "<")
+                            .replace("&gt;", ">")
+                            .replace("&amp;", "&")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                (
+                    line,
+                    Segment {
+                        start,
+                        end,
+                        speaker,
+                        text: Some(text),
+                    },
+                )
+            },
+        )
         .collect())
 }
 
@@ -503,25 +524,32 @@ fn strip_tags(text: &str) -> String {
 fn read_srt(text: &str, speakers: &[String]) -> Result<Vec<(usize, Segment)>, String> {
     Ok(read_cues(text.trim_start_matches('\u{feff}'))?
         .into_iter()
-        .map(|(line, start, end, body)| {
-            let mut text = body.join("\n");
-            let mut speaker = None;
-            if let Some((name, rest)) = text.split_once(": ") {
-                if speakers.iter().any(|s| s == name) {
-                    speaker = Some(name.to_owned());
-                    text = rest.to_owned();
+        .map(
+            |Cue {
+                 line,
+                 start,
+                 end,
+                 body,
+             }| {
+                let mut text = body.join("\n");
+                let mut speaker = None;
+                if let Some((name, rest)) = text.split_once(": ") {
+                    if speakers.iter().any(|s| s == name) {
+                        speaker = Some(name.to_owned());
+                        text = rest.to_owned();
+                    }
                 }
-            }
-            (
-                line,
-                Segment {
-                    start,
-                    end,
-                    speaker,
-                    text: Some(text),
-                },
-            )
-        })
+                (
+                    line,
+                    Segment {
+                        start,
+                        end,
+                        speaker,
+                        text: Some(text),
+                    },
+                )
+            },
+        )
         .collect())
 }
 
@@ -531,10 +559,12 @@ enum NemoRow {
     WholeFile { text: String, duration: Option<f64> },
 }
 
-/// A NeMo manifest's lines (line, audio_filepath, row); `None` when the
-/// file is not a manifest (its first line has no `audio_filepath`).
-#[allow(clippy::type_complexity)]
-fn read_nemo(text: &str) -> Result<Option<Vec<(usize, String, NemoRow)>>, String> {
+/// A NeMo manifest line: its number, its `audio_filepath` and what it says.
+type NemoLine = (usize, String, NemoRow);
+
+/// A NeMo manifest's lines; `None` when the file is not a manifest (its
+/// first line has no `audio_filepath`).
+fn read_nemo(text: &str) -> Result<Option<Vec<NemoLine>>, String> {
     let mut out = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
