@@ -926,6 +926,7 @@ impl Engine {
         let media = new_media(stored);
         let url = media_url(&media.key);
         import.link(media, name.to_string());
+        self.warm_peaks(&stored.key, &stored.content_type);
         Ok(url)
     }
 }

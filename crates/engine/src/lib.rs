@@ -96,6 +96,8 @@ pub struct Engine {
     import_progress: std::sync::Mutex<std::collections::HashMap<gloss_types::ImportId, i64>>,
     /// Frame indexes of videos read lately, by media key (see `media.rs`).
     video_frames: media::FrameCache,
+    /// One permit: imported sounds' waveforms are computed one at a time.
+    peak_warmer: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Engine {
@@ -111,6 +113,7 @@ impl Engine {
             fetcher,
             import_progress: Default::default(),
             video_frames: Default::default(),
+            peak_warmer: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
 

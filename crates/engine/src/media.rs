@@ -163,25 +163,33 @@ impl Engine {
                 ),
             )
         })?;
-        let cached = self.config.cache_dir.join("peaks").join(key.as_str());
-        if let Ok(bytes) = tokio::fs::read(&cached).await {
-            if let Some(peaks) = AudioPeaks::from_bytes(&bytes) {
-                return Ok(peaks);
+        peaks_cached(&self.media, &self.config.cache_dir, &key, kind).await
+    }
+
+    /// Computes a stored sound's waveform peaks in the background, one sound
+    /// at a time, so that an imported recording opens with its waveform at
+    /// once (an hour of MP3 takes seconds to decode). Not a sound: nothing.
+    pub(crate) fn warm_peaks(&self, key: &MediaKey, content_type: &str) {
+        let Some(kind) = audio_kind(content_type) else {
+            return;
+        };
+        let (media, cache_dir, key) = (
+            self.media.clone(),
+            self.config.cache_dir.clone(),
+            key.clone(),
+        );
+        let one_at_a_time = self.peak_warmer.clone();
+        tokio::spawn(async move {
+            let Ok(_turn) = one_at_a_time.acquire().await else {
+                return;
+            };
+            if let Err(err) = peaks_cached(&media, &cache_dir, &key, kind).await {
+                tracing::info!(
+                    key = key.as_str(),
+                    "no waveform for an imported sound: {err}"
+                );
             }
-        }
-        let path = self
-            .media
-            .local_path(&key)
-            .ok_or_else(|| Error::internal("waveforms need a local media folder"))?;
-        let peaks = tokio::task::spawn_blocking(move || gloss_media::audio_peaks_file(&path, kind))
-            .await
-            .map_err(|err| Error::internal(format!("reading the sound stopped: {err}")))?
-            .map_err(|err| Error::new(Code::UnsupportedMediaType, err.to_string()))?;
-        // A cache that cannot be written only costs the next caller time.
-        if let Err(err) = write_atomically(&cached, &peaks.to_bytes()).await {
-            tracing::warn!(path = %cached.display(), "waveform peaks not cached: {err}");
-        }
-        Ok(peaks)
+        });
     }
 
     /// A media object's record, if the caller is a member of a project that
@@ -205,6 +213,33 @@ impl Engine {
     }
 }
 
+/// A sound's peaks from the cache folder, or decoded and then cached.
+async fn peaks_cached(
+    media: &gloss_media::MediaStore,
+    cache_dir: &std::path::Path,
+    key: &MediaKey,
+    kind: MediaKind,
+) -> Result<AudioPeaks> {
+    let cached = cache_dir.join("peaks").join(key.as_str());
+    if let Ok(bytes) = tokio::fs::read(&cached).await {
+        if let Some(peaks) = AudioPeaks::from_bytes(&bytes) {
+            return Ok(peaks);
+        }
+    }
+    let path = media
+        .local_path(key)
+        .ok_or_else(|| Error::internal("waveforms need a local media folder"))?;
+    let peaks = tokio::task::spawn_blocking(move || gloss_media::audio_peaks_file(&path, kind))
+        .await
+        .map_err(|err| Error::internal(format!("reading the sound stopped: {err}")))?
+        .map_err(|err| Error::new(Code::UnsupportedMediaType, err.to_string()))?;
+    // A cache that cannot be written only costs the next caller time.
+    if let Err(err) = write_atomically(&cached, &peaks.to_bytes()).await {
+        tracing::warn!(path = %cached.display(), "waveform peaks not cached: {err}");
+    }
+    Ok(peaks)
+}
+
 /// The sound kinds whose waveforms Gloss draws, by stored content type.
 fn audio_kind(content_type: &str) -> Option<MediaKind> {
     Some(match content_type {
@@ -217,15 +252,18 @@ fn audio_kind(content_type: &str) -> Option<MediaKind> {
 }
 
 /// Writes `bytes` to `path` through a temporary file beside it, so that a
-/// reader never sees half of it (two servers computing the same peaks write
-/// the same bytes).
+/// reader never sees half of it (two writers of the same peaks write the
+/// same bytes, and the last rename wins).
 async fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
     tokio::fs::create_dir_all(dir).await?;
+    // A name of its own for each write, so that two writers never share a file.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let temporary = dir.join(format!(
-        ".{}.{}.tmp",
+        ".{}.{}.{}.tmp",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("peaks"),
-        std::process::id()
+        std::process::id(),
+        WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     tokio::fs::write(&temporary, bytes).await?;
     tokio::fs::rename(&temporary, path).await
