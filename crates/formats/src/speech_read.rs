@@ -408,9 +408,12 @@ fn parse_time(text: &str) -> Option<f64> {
     (seconds.is_finite() && seconds >= 0.0 && m < 60.0 && s < 60.0).then_some(seconds)
 }
 
+/// A subtitle cue: its timing line (1-based), start and end in seconds, text lines.
+type Cue<'a> = (usize, f64, f64, Vec<&'a str>);
+
 /// The cues of subtitles: blocks separated by blank lines, each with a
 /// `start --> end` line (settings after it ignored) and text lines.
-fn read_cues(text: &str) -> Result<Vec<(usize, f64, f64, Vec<&str>)>, String> {
+fn read_cues(text: &str) -> Result<Vec<Cue<'_>>, String> {
     let mut out = Vec::new();
     let lines: Vec<&str> = text.lines().collect();
     let mut at = 0;
