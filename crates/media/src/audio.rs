@@ -61,7 +61,10 @@ impl AudioPeaks {
     /// Reads what [`AudioPeaks::to_bytes`] wrote; `None` for anything else
     /// (an older layout, a cut file), so that the caller computes them again.
     pub fn from_bytes(bytes: &[u8]) -> Option<AudioPeaks> {
-        if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC || (bytes.len() - HEADER_LEN) % 4 != 0 {
+        if bytes.len() < HEADER_LEN
+            || &bytes[..8] != MAGIC
+            || !(bytes.len() - HEADER_LEN).is_multiple_of(4)
+        {
             return None;
         }
         let sample_rate = u32::from_le_bytes(bytes[8..12].try_into().ok()?);
