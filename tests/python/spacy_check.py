@@ -21,8 +21,9 @@ check: loads EXPORT.spacy with spaCy's own DocBin
 
 make: writes OUT.spacy with spaCy (`spacy.blank("en")`'s tokenizer, DocBin's
 default attrs) from a few texts in several scripts (emoji, Arabic, combining
-accents, line breaks and double spaces) with entities and cats, and OUT.json
-with what a reader must find in it, in check's shape.
+accents, line breaks and double spaces) with entities and cats, words whose
+spaces are unknown, and an empty document, and OUT.json with what a reader
+must find in it, in check's shape.
 
 Exits 0 when everything agrees, 1 with one line per disagreement otherwise,
 2 on wrong usage.
@@ -148,6 +149,14 @@ def make(out_path, json_path):
         docs.append(doc)
     # One document spaCy knows nothing about: no entities annotated.
     docs.append(nlp("Unannotated\ttext."))
+    # Words without spaces given (spaCy then puts one after every word),
+    # and an empty document.
+    from spacy.tokens import Doc
+
+    words = Doc(nlp.vocab, words=["Hello", "Paris"])
+    words.set_ents([words.char_span(6, 11, label="GPE")], default="outside")
+    docs.append(words)
+    docs.append(nlp(""))
     DocBin(docs=docs).to_disk(out_path)
     with open(json_path, "w", encoding="utf-8") as f:
         lines = [json.dumps(d, ensure_ascii=False) for d in documents(docs)]

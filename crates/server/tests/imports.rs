@@ -1528,14 +1528,14 @@ async fn a_spacy_file_imports_as_text_tasks_and_exports_back_as_a_docbin() {
         .await;
         assert_eq!(status, 202, "{job}");
         let job = finished(&server, &admin, &job).await;
-        // Four documents; three annotated (one with no entities), one not.
+        // Six documents; four annotated (one with no entities), two not.
         assert_eq!(
             (
                 job["state"].clone(),
                 job["tasks_created"].clone(),
                 job["annotations_created"].clone()
             ),
-            (json!("completed"), json!(4), json!(3)),
+            (json!("completed"), json!(6), json!(4)),
             "{}: {job}",
             db.label
         );
