@@ -189,7 +189,7 @@ pub enum FormatError {
     Dataset { file: String, reason: String },
     /// A `.spacy` file that is not a spaCy `DocBin`: not zlib, not
     /// MessagePack, the wrong shape, or tokens naming unknown strings.
-    #[error("not a spaCy DocBin: {reason}")]
+    #[error("{reason}")]
     Spacy { reason: String },
 }
 
