@@ -693,7 +693,7 @@ enum Document {
     /// preference-jsonl or ranking-jsonl: one JSON Lines document.
     Llm(gloss_formats::LlmWriter<Box<dyn Write + Send>>),
     /// spaCy: one DocBin, written at the end.
-    Spacy(gloss_formats::SpacyWriter<Box<dyn Write + Send>>),
+    Spacy(gloss_formats::SpacyWriter<Box<dyn Write + Send>, std::fs::File>),
 }
 
 impl Document {
@@ -751,7 +751,11 @@ impl Document {
                 let options = writer_options.spacy.clone().ok_or_else(|| {
                     io::Error::other("a spaCy export needs the text and its controls")
                 })?;
-                Document::Spacy(gloss_formats::SpacyWriter::new(out, options))
+                Document::Spacy(gloss_formats::SpacyWriter::new(
+                    out,
+                    tempfile::tempfile()?,
+                    options,
+                ))
             }
         })
     }

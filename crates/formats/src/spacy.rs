@@ -74,7 +74,7 @@ use flate2::Compression;
 use gloss_types::result::{ChoicesValue, LabelsValue, ResultItem, ResultValue};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 
 /// spaCy's attribute id of a token's text.
 pub const ORTH: u64 = 65;
@@ -182,15 +182,18 @@ pub struct SpacySummary {
 
 /// Collects tasks as spaCy documents and writes the `DocBin` at the end.
 ///
-/// A `DocBin` is one map whose token array comes before its strings, so
-/// the documents are kept (24 bytes a token, each distinct string once)
+/// A `DocBin` is one map whose byte string of token rows is announced with
+/// its length and whose strings are all the tokens' texts, so nothing can
+/// be written before the last task: the token rows (24 bytes a token) go
+/// to a spool file the caller gives, and only a byte a token (its space),
+/// each distinct string once and each document's classes stay in memory
 /// until [`SpacyWriter::finish`].
-pub struct SpacyWriter<W: Write> {
+pub struct SpacyWriter<W: Write, S: Read + Write + Seek> {
     out: W,
     options: SpacyOptions,
     summary: SpacySummary,
     /// `ORTH`, `ENT_IOB`, `ENT_TYPE` of each token, as little-endian u64s.
-    tokens: Vec<u8>,
+    tokens: io::BufWriter<S>,
     spaces: Vec<u8>,
     lengths: Vec<u8>,
     strings: HashSet<String>,
@@ -242,13 +245,15 @@ fn doc_tokens(chars: &[char], words: &[Token]) -> (Vec<DocToken>, Vec<usize>) {
     (tokens, word_at)
 }
 
-impl<W: Write> SpacyWriter<W> {
-    pub fn new(out: W, options: SpacyOptions) -> SpacyWriter<W> {
+impl<W: Write, S: Read + Write + Seek> SpacyWriter<W, S> {
+    /// A writer to `out`, spooling token rows to `spool` (a temporary file,
+    /// empty).
+    pub fn new(out: W, spool: S, options: SpacyOptions) -> SpacyWriter<W, S> {
         SpacyWriter {
             out,
             options,
             summary: SpacySummary::default(),
-            tokens: Vec::new(),
+            tokens: io::BufWriter::with_capacity(256 * 1024, spool),
             spaces: Vec::new(),
             lengths: Vec::new(),
             strings: HashSet::new(),
@@ -308,13 +313,14 @@ impl<W: Write> SpacyWriter<W> {
             // spaCy's DocBin adds every token's (empty) tag, lemma and so on.
             self.strings.insert(String::new());
         }
-        self.tokens.reserve(doc.len() * 24);
         for ((token, iob), ent_type) in doc.iter().zip(iob).zip(types) {
             let text: String = chars[token.start..token.end].iter().collect();
             let orth = self.string(&text);
-            self.tokens.extend_from_slice(&orth.to_le_bytes());
-            self.tokens.extend_from_slice(&iob.to_le_bytes());
-            self.tokens.extend_from_slice(&ent_type.to_le_bytes());
+            let mut row = [0u8; 24];
+            row[..8].copy_from_slice(&orth.to_le_bytes());
+            row[8..16].copy_from_slice(&iob.to_le_bytes());
+            row[16..].copy_from_slice(&ent_type.to_le_bytes());
+            self.tokens.write_all(&row)?;
             self.spaces.push(u8::from(token.space));
         }
         self.lengths.extend_from_slice(&length.to_le_bytes());
@@ -386,8 +392,16 @@ impl<W: Write> SpacyWriter<W> {
             msgpack::write_uint(&mut z, attr)?;
         }
         msgpack::write_str(&mut z, "tokens")?;
-        msgpack::write_bin(&mut z, &tokens)?;
-        drop(tokens);
+        let rows = spaces.len() * 24;
+        msgpack::write_bin_head(&mut z, rows)?;
+        let mut spool = tokens.into_inner().map_err(|err| err.into_error())?;
+        spool.seek(SeekFrom::Start(0))?;
+        let copied = io::copy(&mut (&mut spool).take(rows as u64), &mut z)?;
+        if copied != rows as u64 {
+            return Err(io::Error::other(format!(
+                "the spool of token rows holds {copied} bytes, not {rows}"
+            )));
+        }
         msgpack::write_str(&mut z, "spaces")?;
         msgpack::write_bin(&mut z, &spaces)?;
         msgpack::write_str(&mut z, "lengths")?;

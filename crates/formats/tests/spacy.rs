@@ -58,7 +58,7 @@ fn export(tasks: &[ExportTask]) -> (Vec<u8>, SpacySummary) {
         labels_control: Some("ner".into()),
         choices: choices(),
     };
-    let mut writer = SpacyWriter::new(Vec::new(), options);
+    let mut writer = SpacyWriter::new(Vec::new(), std::io::Cursor::new(Vec::new()), options);
     for task in tasks {
         writer.write_task(task).unwrap();
     }
@@ -382,6 +382,25 @@ fn skip(bytes: &[u8], at: usize) -> usize {
     }
 }
 
+#[test]
+fn spacy_files_are_known_by_name_and_format() {
+    assert_eq!(
+        gloss_formats::detect("corpus/train.spacy", b"x\x9c"),
+        Some(gloss_formats::InputFormat::Spacy)
+    );
+    assert_eq!(
+        gloss_formats::InputFormat::parse("spacy"),
+        Some(gloss_formats::InputFormat::Spacy)
+    );
+    // It needs the label config's controls: read_tasks points at read_spacy.
+    let error =
+        gloss_formats::read_tasks(gloss_formats::InputFormat::Spacy, &b""[..], &mut |_, _| {
+            true
+        })
+        .unwrap_err();
+    assert!(error.to_string().contains("read_spacy"), "{error}");
+}
+
 fn refusal(file: &[u8]) -> String {
     match read_spacy(file, &import_options()) {
         Err(error @ FormatError::Spacy { .. }) => error.to_string(),
@@ -558,4 +577,42 @@ fn judge_with_spacy(file: &[u8], expected: &Value) {
     let want = dir.path().join("expected.json");
     std::fs::write(&want, expected.to_string()).unwrap();
     run_script(&python, &["check"], &path, &want);
+}
+
+/// Export and import speed, measured on request:
+///
+/// `cargo test -p gloss-formats --test spacy -- --ignored --nocapture`
+#[test]
+#[ignore = "a measurement"]
+fn documents_per_second() {
+    const TASKS: i64 = 50_000;
+    let text = "Peter Blackburn met Angela Merkel in New York on Monday, and they talked about \
+                the weather, the markets and the football results for a while before lunch.";
+    let tasks: Vec<ExportTask> = (0..TASKS)
+        .map(|id| {
+            task(
+                id,
+                &format!("{text} ({id})"),
+                Some(vec![
+                    span(0, 15, "PERSON"),
+                    span(37, 45, "LOC"),
+                    choice("positive"),
+                ]),
+            )
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    let (file, summary) = export(&tasks);
+    let written = started.elapsed().as_secs_f64();
+    let started = std::time::Instant::now();
+    let (read, _) = read_spacy(&file[..], &import_options()).unwrap();
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(read.len(), TASKS as usize);
+    println!(
+        "{TASKS} documents, {} tokens, {} bytes: written in {written:.2} s ({:.0} tokens/s), read in {took:.2} s ({:.0} tokens/s)",
+        summary.tokens,
+        file.len(),
+        summary.tokens as f64 / written,
+        summary.tokens as f64 / took
+    );
 }
