@@ -72,11 +72,14 @@ pub enum ExportFormat {
     /// LLM feedback as JSON Lines, one annotation per line: ranking, ratings
     /// per criterion, rationale and rewrites.
     RankingJsonl,
+    /// spaCy v3 `DocBin` (`.spacy`): the entities of a `Labels` control on
+    /// a `<Text>` and the classes of its `Choices`.
+    Spacy,
 }
 
 /// The format names `ExportFormat::parse` reads, for error messages.
 pub const EXPORT_FORMAT_NAMES: &str =
-    "json, label-studio, jsonl, coco, yolo, voc, cvat, mot, mask-png, conll2003, rttm, webvtt, srt, nemo-asr, preference-jsonl or ranking-jsonl";
+    "json, label-studio, jsonl, coco, yolo, voc, cvat, mot, mask-png, conll2003, rttm, webvtt, srt, nemo-asr, preference-jsonl, ranking-jsonl or spacy";
 
 impl ExportFormat {
     /// Reads a format name and, for `yolo`, its task (`detect` when not
@@ -101,6 +104,7 @@ impl ExportFormat {
             "nemo-asr" => ExportFormat::NemoAsr,
             "preference-jsonl" => ExportFormat::PreferenceJsonl,
             "ranking-jsonl" => ExportFormat::RankingJsonl,
+            "spacy" => ExportFormat::Spacy,
             "yolo" => {
                 let task = task.unwrap_or("detect");
                 return YoloTask::parse(task)
@@ -138,6 +142,7 @@ impl ExportFormat {
             ExportFormat::NemoAsr => "nemo-asr",
             ExportFormat::PreferenceJsonl => "preference-jsonl",
             ExportFormat::RankingJsonl => "ranking-jsonl",
+            ExportFormat::Spacy => "spacy",
         }
     }
 
@@ -231,6 +236,7 @@ impl ExportOptions {
             | ExportFormat::NemoAsr
             | ExportFormat::PreferenceJsonl
             | ExportFormat::RankingJsonl => "application/x-ndjson",
+            ExportFormat::Spacy => "application/octet-stream",
             _ => "application/json",
         }
     }
@@ -245,6 +251,7 @@ impl ExportOptions {
             | ExportFormat::NemoAsr
             | ExportFormat::PreferenceJsonl
             | ExportFormat::RankingJsonl => "jsonl",
+            ExportFormat::Spacy => "spacy",
             _ => "json",
         };
         let format = match self.format {
@@ -360,7 +367,8 @@ impl Engine {
             | ExportFormat::Srt
             | ExportFormat::NemoAsr
             | ExportFormat::PreferenceJsonl
-            | ExportFormat::RankingJsonl => Vec::new(),
+            | ExportFormat::RankingJsonl
+            | ExportFormat::Spacy => Vec::new(),
         };
         let audio = match options.format.audio_format() {
             Some(format) => Some(audio_options(&config, format)?),
@@ -374,6 +382,10 @@ impl Engine {
         };
         let conll = match options.format {
             ExportFormat::Conll2003 => Some(conll_options(&config)?),
+            _ => None,
+        };
+        let spacy = match options.format {
+            ExportFormat::Spacy => Some(spacy_options(&config)?),
             _ => None,
         };
         let voc = match options.format {
@@ -475,6 +487,7 @@ impl Engine {
             conll,
             audio: audio.clone(),
             llm,
+            spacy,
         };
         let media = self.media.clone();
         let runtime = tokio::runtime::Handle::current();
@@ -653,6 +666,8 @@ struct WriterOptions {
     audio: Option<gloss_formats::AudioExportOptions>,
     /// The LLM writers' prompt, responses and controls.
     llm: Option<gloss_formats::LlmOptions>,
+    /// The spaCy writer's text field and controls.
+    spacy: Option<gloss_formats::SpacyOptions>,
 }
 
 /// One document of the export.
@@ -677,6 +692,8 @@ enum Document {
     Audio(gloss_formats::AudioWriter<Box<dyn Write + Send>>),
     /// preference-jsonl or ranking-jsonl: one JSON Lines document.
     Llm(gloss_formats::LlmWriter<Box<dyn Write + Send>>),
+    /// spaCy: one DocBin, written at the end.
+    Spacy(gloss_formats::SpacyWriter<Box<dyn Write + Send>, std::fs::File>),
 }
 
 impl Document {
@@ -730,6 +747,16 @@ impl Document {
                 };
                 Document::Llm(gloss_formats::LlmWriter::new(out, layout, options))
             }
+            ExportFormat::Spacy => {
+                let options = writer_options.spacy.clone().ok_or_else(|| {
+                    io::Error::other("a spaCy export needs the text and its controls")
+                })?;
+                Document::Spacy(gloss_formats::SpacyWriter::new(
+                    out,
+                    tempfile::tempfile()?,
+                    options,
+                ))
+            }
         })
     }
 
@@ -763,6 +790,7 @@ impl Document {
                 writer.write_task(task, folder, files).map(|_| None)
             }
             Document::Llm(writer) => writer.write_task(task).map(|_| None),
+            Document::Spacy(writer) => writer.write_task(task).map(|_| None),
         }
     }
 
@@ -810,6 +838,11 @@ impl Document {
                 let (mut out, summary) = writer.finish()?;
                 out.flush()?;
                 return Ok(Some(summary.note(preference)));
+            }
+            Document::Spacy(writer) => {
+                let (mut out, summary) = writer.finish()?;
+                out.flush()?;
+                return Ok(spacy_note(&summary));
             }
         };
         done.map(|()| None)
@@ -888,6 +921,8 @@ fn write_export(
         (Some(split), ExportFormat::PreferenceJsonl | ExportFormat::RankingJsonl) => {
             format!("{}.jsonl", split.name())
         }
+        (None, ExportFormat::Spacy) => "annotations.spacy".to_owned(),
+        (Some(split), ExportFormat::Spacy) => format!("{}.spacy", split.name()),
         (None, _) => format!("tasks.{extension}"),
         (Some(split), _) => format!("{}.{extension}", split.name()),
     };
@@ -1588,6 +1623,30 @@ fn conll_note(summary: &gloss_formats::ConllSummary) -> Option<String> {
     (!parts.is_empty()).then(|| format!("CoNLL-2003: {}", parts.join("; ")))
 }
 
+/// The spaCy export's note on spans it widened or left out, if any.
+fn spacy_note(summary: &gloss_formats::SpacySummary) -> Option<String> {
+    let mut parts = Vec::new();
+    if summary.overlapping > 0 {
+        parts.push(format!(
+            "{} spans overlapped a span written before them and were left out (doc.ents cannot overlap)",
+            summary.overlapping
+        ));
+    }
+    if summary.widened > 0 {
+        parts.push(format!(
+            "{} spans started or ended inside a token and were widened to whole tokens",
+            summary.widened
+        ));
+    }
+    if summary.skipped > 0 {
+        parts.push(format!(
+            "{} tasks without text were left out",
+            summary.skipped
+        ));
+    }
+    (!parts.is_empty()).then(|| format!("spaCy: {}", parts.join("; ")))
+}
+
 /// What a speech export left out, for the export's notes.
 fn audio_note(summary: &gloss_formats::AudioSummary) -> Option<String> {
     (summary.left_out > 0).then(|| {
@@ -1697,6 +1756,53 @@ fn conll_options(config: &gloss_schema::LabelConfig) -> Result<gloss_formats::Co
     Ok(gloss_formats::ConllOptions {
         text_field: text.value.clone(),
         labels_control: labels.name.clone(),
+    })
+}
+
+/// What a spaCy export writes: the first `<Text>`, the `Labels` control on
+/// it (the entities) and its document-level `Choices` controls (the cats).
+/// A config without a `<Text>`, or with neither control on it, is refused.
+fn spacy_options(config: &gloss_schema::LabelConfig) -> Result<gloss_formats::SpacyOptions> {
+    let Some(text) = config
+        .objects
+        .iter()
+        .find(|o| o.kind == gloss_schema::ObjectKind::Text)
+    else {
+        return Err(Error::invalid(
+            "format",
+            "spacy holds entities and classes of text, and the label config has no <Text>",
+        ));
+    };
+    let labels_control = config
+        .controls
+        .iter()
+        .find(|c| c.kind == ControlKind::Labels && c.to_names.contains(&text.name))
+        .map(|c| c.name.clone());
+    let choices: Vec<gloss_formats::SpacyChoices> = config
+        .controls
+        .iter()
+        .filter(|c| {
+            c.kind == ControlKind::Choices && !c.per_region && c.to_names.contains(&text.name)
+        })
+        .map(|c| gloss_formats::SpacyChoices {
+            from_name: c.name.clone(),
+            to_name: text.name.clone(),
+            choices: c.labels.iter().map(|l| l.value.clone()).collect(),
+        })
+        .collect();
+    if labels_control.is_none() && choices.is_empty() {
+        return Err(Error::invalid(
+            "format",
+            format!(
+                "spacy holds the spans of a <Labels> control and the classes of a <Choices> control on <Text name=\"{}\">, and the label config has neither",
+                text.name
+            ),
+        ));
+    }
+    Ok(gloss_formats::SpacyOptions {
+        text_field: text.value.clone(),
+        labels_control,
+        choices,
     })
 }
 

@@ -287,6 +287,10 @@ impl Engine {
                     self.import_conll(&mut import, context, file, options)
                         .await?
                 }
+                Some(InputFormat::Spacy) => {
+                    self.import_spacy(&mut import, context, file, options)
+                        .await?
+                }
                 Some(format) => {
                     self.import_task_file(id, &mut import, context, file, format, options)
                         .await?
@@ -476,6 +480,59 @@ impl Engine {
         let records = self
             .read_records(context, file, "CoNLL", move |reader| {
                 gloss_formats::read_conll(reader, &conll_options)
+            })
+            .await?;
+        self.import_records(import, context, records, options).await
+    }
+
+    /// A spaCy `DocBin` (`.spacy`): one task per document, its entities into
+    /// the `Labels` control on the config's `<Text>`, its classes into the
+    /// `Choices` controls on it.
+    async fn import_spacy(
+        &self,
+        import: &mut Inserter,
+        context: &mut ImportContext,
+        file: &ImportFile,
+        options: &ImportOptions,
+    ) -> Result<()> {
+        let config = &context.config;
+        let Some(text) = config.objects.iter().find(|o| o.kind == ObjectKind::Text) else {
+            return Err(Error::invalid(
+                "files",
+                format!(
+                    "{}: a spaCy file needs a label config with a <Text> tag",
+                    file.name
+                ),
+            ));
+        };
+        let labels = config
+            .controls
+            .iter()
+            .find(|c| c.kind == ControlKind::Labels && c.to_names.contains(&text.name))
+            .map(|c| ControlRef {
+                from_name: c.name.clone(),
+                to_name: text.name.clone(),
+            });
+        let choices = config
+            .controls
+            .iter()
+            .filter(|c| {
+                c.kind == ControlKind::Choices && !c.per_region && c.to_names.contains(&text.name)
+            })
+            .map(|c| gloss_formats::SpacyChoices {
+                from_name: c.name.clone(),
+                to_name: text.name.clone(),
+                choices: c.labels.iter().map(|l| l.value.clone()).collect(),
+            })
+            .collect();
+        let spacy_options = gloss_formats::SpacyImportOptions {
+            text_field: text.value.clone(),
+            labels,
+            choices,
+        };
+        let records = self
+            .read_records(context, file, "spaCy", move |reader| {
+                gloss_formats::read_spacy(reader, &spacy_options)
             })
             .await?;
         self.import_records(import, context, records, options).await

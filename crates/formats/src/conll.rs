@@ -216,32 +216,17 @@ impl<W: Write> ConllWriter<W> {
     }
 
     /// The IOB2 tag of each token.
-    fn tags(&mut self, tokens: &[Token], mut spans: Vec<(u64, u64, &str)>) -> Vec<String> {
-        // First start first; the longer first at the same start.
-        spans.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    fn tags(&mut self, tokens: &[Token], spans: Vec<(u64, u64, &str)>) -> Vec<String> {
+        let placed = place_spans(tokens, spans);
+        self.summary.widened += placed.widened;
+        self.summary.overlapping += placed.overlapping;
+        self.summary.entities += placed.entities.len() as u64;
         let mut tags = vec!["O".to_owned(); tokens.len()];
-        let mut taken_until = 0usize;
-        for (start, end, label) in spans {
-            let first = tokens.partition_point(|t| t.end <= start);
-            let last = tokens.partition_point(|t| t.start < end);
-            if first >= last {
-                // No token under it (whitespace only).
-                self.summary.overlapping += 1;
-                continue;
-            }
-            if first < taken_until {
-                self.summary.overlapping += 1;
-                continue;
-            }
-            if tokens[first].start != start || tokens[last - 1].end != end {
-                self.summary.widened += 1;
-            }
+        for (first, last, label) in placed.entities {
             tags[first] = format!("B-{label}");
             for tag in &mut tags[first + 1..last] {
                 *tag = format!("I-{label}");
             }
-            taken_until = last;
-            self.summary.entities += 1;
         }
         tags
     }
@@ -250,6 +235,51 @@ impl<W: Write> ConllWriter<W> {
         self.out.flush()?;
         Ok((self.out, self.summary))
     }
+}
+
+/// Spans placed on tokens: each entity as its tokens `first..last` and label.
+pub(crate) struct PlacedSpans<'a> {
+    pub entities: Vec<(usize, usize, &'a str)>,
+    /// Spans that started or ended inside a token, taken as whole tokens.
+    pub widened: u64,
+    /// Spans left out: over a token of a span placed before, or over no token.
+    pub overlapping: u64,
+}
+
+/// Places spans (code point `start`, `end`, label) on whole tokens, without
+/// overlaps: the one that starts first (the longer at the same start) wins,
+/// and a span over part of a token takes the whole token.
+pub(crate) fn place_spans<'a>(
+    tokens: &[Token],
+    mut spans: Vec<(u64, u64, &'a str)>,
+) -> PlacedSpans<'a> {
+    // First start first; the longer first at the same start.
+    spans.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    let mut placed = PlacedSpans {
+        entities: Vec::new(),
+        widened: 0,
+        overlapping: 0,
+    };
+    let mut taken_until = 0usize;
+    for (start, end, label) in spans {
+        let first = tokens.partition_point(|t| t.end <= start);
+        let last = tokens.partition_point(|t| t.start < end);
+        if first >= last {
+            // No token under it (whitespace only).
+            placed.overlapping += 1;
+            continue;
+        }
+        if first < taken_until {
+            placed.overlapping += 1;
+            continue;
+        }
+        if tokens[first].start != start || tokens[last - 1].end != end {
+            placed.widened += 1;
+        }
+        placed.entities.push((first, last, label));
+        taken_until = last;
+    }
+    placed
 }
 
 /// The code point offsets where each line of `text` starts, after the first.

@@ -1,5 +1,6 @@
 //! Task files in and out: JSON, JSONL, CSV, Label Studio exports, COCO,
-//! YOLO, Pascal VOC, CVAT for images and segmentation PNGs.
+//! YOLO, Pascal VOC, CVAT for images, segmentation PNGs, CoNLL-2003, spaCy
+//! `DocBin`s, speech, LLM feedback and video tracks.
 //!
 //! This crate owns the file formats of tasks and annotations: reading
 //! import files into [`TaskRecord`]s (with a [`Rejection`] naming the row,
@@ -28,9 +29,12 @@ mod llm;
 mod mask_png;
 mod mask_png_read;
 mod model;
+mod msgpack;
 mod raster;
 mod read;
 mod shapes;
+mod spacy;
+mod spacy_symbols;
 mod speech_read;
 mod split;
 mod task;
@@ -63,6 +67,10 @@ pub use model::{
     json_kind, AnnotationRecord, DraftRecord, FormatError, PredictionRecord, Rejection, TaskRecord,
 };
 pub use read::{detect, read_tasks, InputFormat, TaskSink, DETECT_HEAD_LEN};
+pub use spacy::{
+    murmurhash64a, read_spacy, spacy_hash, SpacyChoices, SpacyImportOptions, SpacyOptions,
+    SpacySummary, SpacyWriter, MAX_SPACY_BYTES,
+};
 pub use speech_read::{read_speech_dataset, SpeechImportOptions};
 pub use split::{split_of, Split, SplitRatios};
 pub use timestamp::{timestamp_text, DateTimeText};

@@ -187,6 +187,10 @@ pub enum FormatError {
     /// (empty for the dataset itself).
     #[error("{file}: {reason}")]
     Dataset { file: String, reason: String },
+    /// A `.spacy` file that is not a spaCy `DocBin`: not zlib, not
+    /// MessagePack, the wrong shape, or tokens naming unknown strings.
+    #[error("{reason}")]
+    Spacy { reason: String },
 }
 
 impl From<serde_json::Error> for FormatError {

@@ -27,10 +27,12 @@ pub enum InputFormat {
     Coco,
     /// A CoNLL-2003 NER file; read with [`crate::read_conll`].
     Conll2003,
+    /// A spaCy v3 `DocBin` (`.spacy`); read with [`crate::read_spacy`].
+    Spacy,
 }
 
 impl InputFormat {
-    pub const ALL: [InputFormat; 7] = [
+    pub const ALL: [InputFormat; 8] = [
         InputFormat::Json,
         InputFormat::Jsonl,
         InputFormat::Csv,
@@ -38,10 +40,11 @@ impl InputFormat {
         InputFormat::LabelStudio,
         InputFormat::Coco,
         InputFormat::Conll2003,
+        InputFormat::Spacy,
     ];
 
     /// The format called `name` (`"json"`, `"jsonl"`, `"csv"`, `"tsv"`,
-    /// `"label-studio"`, `"coco"`, `"conll2003"`).
+    /// `"label-studio"`, `"coco"`, `"conll2003"`, `"spacy"`).
     pub fn parse(name: &str) -> Option<InputFormat> {
         InputFormat::ALL
             .into_iter()
@@ -57,6 +60,7 @@ impl InputFormat {
             InputFormat::LabelStudio => "label-studio",
             InputFormat::Coco => "coco",
             InputFormat::Conll2003 => "conll2003",
+            InputFormat::Spacy => "spacy",
         }
     }
 }
@@ -71,8 +75,8 @@ pub const DETECT_HEAD_LEN: usize = 64 * 1024;
 /// or `categories` key is COCO; so is one with `images` whose head ends
 /// before the object does (a large COCO file lists thousands of images
 /// before its other keys). A `.json` array whose first element has a `data`
-/// object is a Label Studio export; any other `.json` is Json. Anything
-/// else → `None`.
+/// object is a Label Studio export; any other `.json` is Json. `.conll` →
+/// Conll2003, `.spacy` → Spacy. Anything else → `None`.
 pub fn detect(file_name: &str, head: &[u8]) -> Option<InputFormat> {
     let extension = file_name.rsplit_once('.')?.1.to_ascii_lowercase();
     match extension.as_str() {
@@ -81,6 +85,7 @@ pub fn detect(file_name: &str, head: &[u8]) -> Option<InputFormat> {
         "tsv" => Some(InputFormat::Tsv),
         "json" => Some(detect_json(head)),
         "conll" => Some(InputFormat::Conll2003),
+        "spacy" => Some(InputFormat::Spacy),
         _ => None,
     }
 }
@@ -236,6 +241,10 @@ pub fn read_tasks<R: Read>(
         InputFormat::Conll2003 => Err(FormatError::WrongReader {
             format: "CoNLL-2003",
             use_instead: "read_conll, which needs the label config's controls",
+        }),
+        InputFormat::Spacy => Err(FormatError::WrongReader {
+            format: "spaCy",
+            use_instead: "read_spacy, which needs the label config's controls",
         }),
     }
 }

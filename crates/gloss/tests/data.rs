@@ -2155,6 +2155,70 @@ async fn the_demo_project_has_six_predicted_street_scenes_and_is_seeded_once() {
 }
 
 #[tokio::test]
+async fn a_spacy_export_notes_what_it_could_not_hold_and_imports_back_with_format_spacy() {
+    const NER: &str = r#"<View><Text name="text" value="$text"/>
+  <Labels name="ner" toName="text"><Label value="PER"/><Label value="ORG"/></Labels>
+  <Choices name="topic" toName="text"><Choice value="news"/><Choice value="sport"/></Choices></View>"#;
+    within(async {
+        for instance in Instance::all().await {
+            let project = instance.create_project("ner", NER).await;
+            // "Peter Blackburn" nests "Blackburn" (left out); "E" of "EU" is widened to the token.
+            let tasks = serde_json::json!([{"data": {"text": "Peter Blackburn of EU\nsaid 😀 no."}, "annotations": [{"result": [
+                {"id": "a", "from_name": "ner", "to_name": "text", "type": "labels", "value": {"start": 0, "end": 15, "labels": ["PER"]}},
+                {"id": "b", "from_name": "ner", "to_name": "text", "type": "labels", "value": {"start": 6, "end": 15, "labels": ["PER"]}},
+                {"id": "c", "from_name": "ner", "to_name": "text", "type": "labels", "value": {"start": 19, "end": 20, "labels": ["ORG"]}},
+                {"id": "d", "from_name": "topic", "to_name": "text", "type": "choices", "value": {"choices": ["news"]}}
+            ]}]}]);
+            let source = instance.write("ner.json", tasks.to_string());
+            instance.import_file(&project, &source).await;
+            let file = instance.path("out/ner.bin");
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            let out = instance
+                .gloss(&["export", "--project", &project, "--format", "spacy"])
+                .args(&["--out", file.to_str().unwrap()])
+                .run()
+                .await;
+            assert!(out.status.success(), "{}", out.stderr);
+            assert!(
+                out.stderr.contains("Note: spaCy: 1 spans overlapped a span written before them and were left out (doc.ents cannot overlap); 1 spans started or ended inside a token and were widened to whole tokens"),
+                "{}: {}",
+                instance.label,
+                out.stderr
+            );
+            // Read back, named without .spacy, with --format spacy.
+            let again = instance.create_project("again", NER).await;
+            instance
+                .gloss(&["import", "--project", &again, "--format", "spacy"])
+                .args(&[file.to_str().unwrap()])
+                .ok()
+                .await;
+            let json = instance.path("out/again.json");
+            instance.export_to(&again, "json", &json).await;
+            let tasks: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+            assert_eq!(tasks[0]["data"]["text"], "Peter Blackburn of EU\nsaid 😀 no.");
+            let results: Vec<serde_json::Value> = tasks[0]["annotations"][0]["result"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["value"].clone())
+                .collect();
+            assert_eq!(
+                results,
+                [
+                    serde_json::json!({"start": 0, "end": 15, "labels": ["PER"], "text": "Peter Blackburn"}),
+                    serde_json::json!({"start": 19, "end": 21, "labels": ["ORG"], "text": "EU"}),
+                    serde_json::json!({"choices": ["news"]}),
+                ],
+                "{}",
+                instance.label
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_conll_export_says_which_spans_it_could_not_hold() {
     const NER: &str = r#"<View><Text name="text" value="$text"/>
   <Labels name="ner" toName="text"><Label value="PER"/><Label value="ORG"/></Labels></View>"#;

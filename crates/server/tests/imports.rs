@@ -1498,6 +1498,193 @@ async fn a_conll_file_imports_as_text_tasks_with_entities_and_exports_back_uncha
     }
 }
 
+#[tokio::test]
+async fn a_spacy_file_imports_as_text_tasks_and_exports_back_as_a_docbin() {
+    const SPACY_CONFIG: &str = r#"<View>
+  <Text name="text" value="$text"/>
+  <Labels name="ner" toName="text">
+    <Label value="PERSON"/><Label value="GPE"/><Label value="DATE"/><Label value="Friend"/>
+  </Labels>
+  <Choices name="sentiment" toName="text"><Choice value="positive"/><Choice value="negative"/></Choices>
+</View>"#;
+    // Made by spaCy itself (tests/python/spacy_check.py make), with what
+    // spaCy finds in it.
+    let made_by_spacy = include_bytes!("../../formats/tests/data/spacy_made_by_spacy.spacy");
+    let want: Value = serde_json::from_str(include_str!(
+        "../../formats/tests/data/spacy_made_by_spacy.json"
+    ))
+    .unwrap();
+    let want = want.as_array().unwrap();
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, admin) = server.user("admin", Role::Admin).await;
+        let project = create_project(&server, &admin, SPACY_CONFIG).await;
+        let (status, job) = upload(
+            &server,
+            &admin,
+            project,
+            vec![("train.spacy", made_by_spacy.to_vec())],
+        )
+        .await;
+        assert_eq!(status, 202, "{job}");
+        let job = finished(&server, &admin, &job).await;
+        // Six documents; four annotated (one with no entities), two not.
+        assert_eq!(
+            (
+                job["state"].clone(),
+                job["tasks_created"].clone(),
+                job["annotations_created"].clone()
+            ),
+            (json!("completed"), json!(6), json!(4)),
+            "{}: {job}",
+            db.label
+        );
+        let (_, export) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/export?format=json"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(export[1]["data"]["text"], want[1]["text"], "{}", db.label);
+        let results = export[1]["annotations"][0]["result"].as_array().unwrap();
+        let found: Vec<Value> = results
+            .iter()
+            .map(|r| match r["type"].as_str() {
+                Some("labels") => json!([
+                    r["value"]["start"],
+                    r["value"]["end"],
+                    r["value"]["labels"][0]
+                ]),
+                _ => r["value"]["choices"].clone(),
+            })
+            .collect();
+        // Code points, as spaCy's characters: the emoji and the combining
+        // accent count one each.
+        assert_eq!(
+            found,
+            [
+                json!([10, 17, "GPE"]),
+                json!([22, 27, "PERSON"]),
+                json!([32, 35, "Friend"]),
+                json!(["negative"])
+            ],
+            "{}",
+            db.label
+        );
+
+        let (status, headers, bytes) = get_bytes(
+            &server,
+            &admin,
+            &format!("/api/v1/projects/{project}/export?format=spacy"),
+        )
+        .await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
+        assert_eq!(headers["content-type"], "application/octet-stream");
+        assert!(headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .ends_with(".spacy\""));
+        // Read back: the same texts, entities and classes.
+        let options = gloss_formats::SpacyImportOptions {
+            text_field: "text".into(),
+            labels: Some(gloss_formats::ControlRef {
+                from_name: "ner".into(),
+                to_name: "text".into(),
+            }),
+            choices: vec![gloss_formats::SpacyChoices {
+                from_name: "sentiment".into(),
+                to_name: "text".into(),
+                choices: vec!["positive".into(), "negative".into()],
+            }],
+        };
+        let (tasks, rejections) = gloss_formats::read_spacy(&bytes[..], &options).unwrap();
+        assert!(rejections.is_empty(), "{rejections:?}");
+        assert_eq!(tasks.len(), want.len());
+        for (task, want) in tasks.iter().zip(want) {
+            assert_eq!(task.data["text"], want["text"]);
+            let spans: Vec<Value> = task
+                .annotations
+                .iter()
+                .flat_map(|a| &a.result)
+                .filter_map(|r| match &r.value {
+                    gloss_types::result::ResultValue::Labels(v) => {
+                        Some(json!([v.start, v.end, v.labels[0]]))
+                    }
+                    _ => None,
+                })
+                .collect();
+            match &want["ents"] {
+                Value::Null => assert!(task.annotations.is_empty(), "{task:?}"),
+                ents => assert_eq!(&Value::Array(spans), ents),
+            }
+        }
+
+        // Split: a zip of train.spacy, val.spacy and test.spacy, every
+        // document in one of them.
+        let (status, headers, bytes) = get_bytes(
+            &server,
+            &admin,
+            &format!("/api/v1/projects/{project}/export?format=spacy&split=0.5,0.25,0.25"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(headers["content-type"], "application/zip");
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut texts = Vec::new();
+        for name in ["train.spacy", "val.spacy", "test.spacy"] {
+            let mut file = Vec::new();
+            zip.by_name(name).unwrap().read_to_end(&mut file).unwrap();
+            let (tasks, _) = gloss_formats::read_spacy(&file[..], &options).unwrap();
+            texts.extend(tasks.into_iter().map(|t| t.data["text"].clone()));
+        }
+        texts.sort_by_key(|t| t.to_string());
+        let mut want_texts: Vec<Value> = want.iter().map(|w| w["text"].clone()).collect();
+        want_texts.sort_by_key(|t| t.to_string());
+        assert_eq!(texts, want_texts);
+
+        // A project without a <Text> can neither import nor export spaCy
+        // files, and says why.
+        let images = create_project(&server, &admin, CONFIG).await;
+        let (status, body) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{images}/export?format=spacy"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.to_string().contains("no <Text>"), "{body}");
+        let (_, job) = upload(
+            &server,
+            &admin,
+            images,
+            vec![("train.spacy", made_by_spacy.to_vec())],
+        )
+        .await;
+        let job = finished(&server, &admin, &job).await;
+        assert_eq!(job["state"], "failed", "{job}");
+        assert!(job["error"].as_str().unwrap().contains("<Text>"), "{job}");
+        // A broken file is refused by name and reason.
+        let (_, job) = upload(
+            &server,
+            &admin,
+            project,
+            vec![("broken.spacy", b"not a DocBin".to_vec())],
+        )
+        .await;
+        let job = finished(&server, &admin, &job).await;
+        let error = job["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("broken.spacy") && error.contains("not zlib-compressed"),
+            "{job}"
+        );
+        server.stop().await;
+    }
+}
+
 /// A 16-bit mono PCM WAV of `seconds` at 8 kHz: silence, with a tone in the
 /// second half.
 fn generated_wav(seconds: u32) -> Vec<u8> {

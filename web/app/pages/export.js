@@ -23,6 +23,7 @@ export async function render({ root, params }) {
     h('option', { value: 'nemo-asr' }, 'NeMo ASR manifest, a line per segment (JSON Lines)'),
     h('option', { value: 'preference-jsonl' }, 'Preference pairs, JSON Lines (prompt, chosen, rejected: TRL DPO)'),
     h('option', { value: 'ranking-jsonl' }, 'LLM rankings and ratings, JSON Lines (one annotation per line)'),
+    h('option', { value: 'spacy' }, 'spaCy v3 DocBin (.spacy): entities and text classes'),
   );
   const task = h('select', { id: 'export-task' },
     h('option', { value: 'detect' }, 'detect: boxes'),
@@ -91,7 +92,7 @@ export async function render({ root, params }) {
         replace(state, `${(received / 1024 / 1024).toFixed(1)} MB received`);
       }
       const type = response.headers.get('content-type') ?? 'application/octet-stream';
-      const extension = type.includes('zip') ? 'zip' : type.startsWith('text/plain') ? (format.value === 'rttm' ? 'rttm' : 'conll') : type.includes('ndjson') ? 'jsonl' : 'json';
+      const extension = type.includes('zip') ? 'zip' : format.value === 'spacy' ? 'spacy' : type.startsWith('text/plain') ? (format.value === 'rttm' ? 'rttm' : 'conll') : type.includes('ndjson') ? 'jsonl' : 'json';
       const blob = new Blob(/** @type {BlobPart[]} */ (chunks), { type });
       const link = h('a', { href: URL.createObjectURL(blob), download: `${fileSafe(project.name)}-${format.value === 'yolo' ? `yolo-${task.value}` : format.value}.${extension}` });
       document.body.appendChild(link);

@@ -179,7 +179,7 @@ where
 }
 
 /// Upload files to import, as `multipart/form-data`: any number of `file`
-/// parts (images, or JSON/JSONL/CSV/TSV/COCO/Label Studio task files) and an
+/// parts (images, or JSON/JSONL/CSV/TSV/COCO/Label Studio/CoNLL-2003/spaCy task files) and an
 /// optional `format` part (`auto` by default). Answers at once with the
 /// running import; follow it at `/api/v1/imports/{id}`.
 #[utoipa::path(post, path = "/api/v1/projects/{project_id}/imports", tag = "tasks",
@@ -286,7 +286,7 @@ fn parse_format(text: &str) -> ApiResult<Option<InputFormat>> {
         name => InputFormat::parse(name).map(Some).ok_or_else(|| {
             ApiError::invalid(
                 "format",
-                "must be auto, json, jsonl, csv, tsv, coco or label-studio",
+                "must be auto, json, jsonl, csv, tsv, coco, label-studio, conll2003 or spacy",
             )
         }),
     }
@@ -402,7 +402,7 @@ pub(crate) struct ExportQuery {
 /// or a zip when the export has several files (a split, COCO with images, YOLO).
 #[utoipa::path(get, path = "/api/v1/projects/{project_id}/export", tag = "tasks",
     params(("project_id" = i64, Path), ExportQuery),
-    responses((status = 200, description = "The export: application/json, application/x-ndjson (jsonl, nemo-asr, preference-jsonl, ranking-jsonl), text/plain (conll2003, rttm) or application/zip"),
+    responses((status = 200, description = "The export: application/json, application/x-ndjson (jsonl, nemo-asr, preference-jsonl, ranking-jsonl), text/plain (conll2003, rttm), application/zip, or application/octet-stream (spacy: a spaCy v3 DocBin)"),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn export_project(
     State(app): State<App>,
