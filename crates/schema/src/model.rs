@@ -29,6 +29,11 @@ pub enum ObjectKind {
     /// `<Audio>`: a sound file (WAV, MP3, FLAC, OGG) loaded from a URL in
     /// the task data.
     Audio,
+    /// `<Chat>`: a conversation with a model (Label Studio's chat tag): the
+    /// task's value is its first messages; the annotator adds the rest by
+    /// chatting with the project's model endpoint, and controls with
+    /// `perRegion="true"` label single messages.
+    Chat,
 }
 
 impl ObjectKind {
@@ -244,6 +249,7 @@ impl ControlKind {
                 ObjectKind::Text,
                 ObjectKind::Video,
                 ObjectKind::Audio,
+                ObjectKind::Chat,
             ],
         }
     }

@@ -293,6 +293,7 @@ impl Reader<'_> {
             "text" => self.object(node, ObjectKind::Text),
             "video" => self.object(node, ObjectKind::Video),
             "audio" => self.object(node, ObjectKind::Audio),
+            "chat" => self.object(node, ObjectKind::Chat),
             "label" | "choice" => {
                 self.option(node, owner);
                 None

@@ -103,6 +103,9 @@ pub enum ResultValue {
     /// with a `channel`, or with times that are not whole numbers, is a
     /// segment (see [`ResultValue::audio_segment`] for whole-number times).
     AudioLabels(AudioSegmentValue),
+    /// `chatmessage`: one message of a `<Chat>` conversation (Label Studio's
+    /// chat result), its `from_name` and `to_name` the chat's name.
+    ChatMessage(ChatMessageValue),
     /// Any other type, or a known type whose value did not parse; kept as is.
     Other {
         /// The result's `type` key.
@@ -242,6 +245,30 @@ pub struct AudioSegmentValue {
     /// Label values given to the segment.
     pub labels: Vec<String>,
     /// Keys Label Studio adds that Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Value of a `chatmessage` result: `{"chatmessage": {"role": "user",
+/// "content": "…"}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatMessageValue {
+    pub chatmessage: ChatMessage,
+    /// Keys Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One message of a chat, in the OpenAI chat layout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// `user`, `assistant` or `system`.
+    pub role: String,
+    /// The message's text.
+    pub content: String,
+    /// What else the message carries: for a model's reply Gloss keeps
+    /// `model`, `usage` (the endpoint's token counts) and `latency_ms`;
+    /// Label Studio keeps `createdAt`.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -852,6 +879,7 @@ impl ResultValue {
             "videopolyline" => typed(&value).map(ResultValue::VideoPolyLine),
             "videokeypointlabels" => typed(&value).map(ResultValue::VideoKeyPointLabels),
             "videobrush" => typed(&value).map(ResultValue::VideoBrush),
+            "chatmessage" => typed(&value).map(ResultValue::ChatMessage),
             _ => None,
         };
         parsed.unwrap_or(ResultValue::Other { type_name, value })
@@ -885,6 +913,7 @@ impl ResultValue {
             ResultValue::VideoPolyLine(_) => "videopolyline",
             ResultValue::VideoKeyPointLabels(_) => "videokeypointlabels",
             ResultValue::VideoBrush(_) => "videobrush",
+            ResultValue::ChatMessage(_) => "chatmessage",
             ResultValue::Other { type_name, .. } => type_name,
         }
     }
@@ -923,6 +952,7 @@ impl ResultValue {
             | ResultValue::VideoPolyLine(v)
             | ResultValue::VideoKeyPointLabels(v)
             | ResultValue::VideoBrush(v) => json(v),
+            ResultValue::ChatMessage(v) => json(v),
             ResultValue::Other { value, .. } => value.clone(),
         }
     }
@@ -967,6 +997,7 @@ impl ResultValue {
             | ResultValue::EllipseLabels(_)
             | ResultValue::PolyLineLabels(_)
             | ResultValue::BrushLabels(_) => map.serialize_entry("value", &self.to_json()),
+            ResultValue::ChatMessage(v) => map.serialize_entry("value", v),
             ResultValue::Other { value, .. } => map.serialize_entry("value", value),
         }
     }
