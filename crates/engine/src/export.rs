@@ -66,11 +66,14 @@ pub enum ExportFormat {
     Srt,
     /// NeMo ASR manifest: a JSON line per transcribed segment.
     NemoAsr,
+    /// Red-teaming conversations of a `<Chat>`: a JSON line per annotation,
+    /// its `messages` with their labels.
+    ChatJsonl,
 }
 
 /// The format names `ExportFormat::parse` reads, for error messages.
 pub const EXPORT_FORMAT_NAMES: &str =
-    "json, label-studio, jsonl, coco, yolo, voc, cvat, mot, mask-png, conll2003, rttm, webvtt, srt or nemo-asr";
+    "json, label-studio, jsonl, coco, yolo, voc, cvat, mot, mask-png, conll2003, rttm, webvtt, srt, nemo-asr or chat-jsonl";
 
 impl ExportFormat {
     /// Reads a format name and, for `yolo`, its task (`detect` when not
@@ -93,6 +96,7 @@ impl ExportFormat {
             "webvtt" => ExportFormat::WebVtt,
             "srt" => ExportFormat::Srt,
             "nemo-asr" => ExportFormat::NemoAsr,
+            "chat-jsonl" => ExportFormat::ChatJsonl,
             "yolo" => {
                 let task = task.unwrap_or("detect");
                 return YoloTask::parse(task)
@@ -128,6 +132,7 @@ impl ExportFormat {
             ExportFormat::WebVtt => "webvtt",
             ExportFormat::Srt => "srt",
             ExportFormat::NemoAsr => "nemo-asr",
+            ExportFormat::ChatJsonl => "chat-jsonl",
         }
     }
 
@@ -217,7 +222,9 @@ impl ExportOptions {
         match self.format {
             _ if self.is_archive() => "application/zip",
             ExportFormat::Conll2003 | ExportFormat::Rttm => "text/plain; charset=utf-8",
-            ExportFormat::Jsonl | ExportFormat::NemoAsr => "application/x-ndjson",
+            ExportFormat::Jsonl | ExportFormat::NemoAsr | ExportFormat::ChatJsonl => {
+                "application/x-ndjson"
+            }
             _ => "application/json",
         }
     }
@@ -228,7 +235,7 @@ impl ExportOptions {
             _ if self.is_archive() => "zip",
             ExportFormat::Conll2003 => "conll",
             ExportFormat::Rttm => "rttm",
-            ExportFormat::Jsonl | ExportFormat::NemoAsr => "jsonl",
+            ExportFormat::Jsonl | ExportFormat::NemoAsr | ExportFormat::ChatJsonl => "jsonl",
             _ => "json",
         };
         let format = match self.format {
@@ -341,7 +348,8 @@ impl Engine {
             | ExportFormat::Rttm
             | ExportFormat::WebVtt
             | ExportFormat::Srt
-            | ExportFormat::NemoAsr => Vec::new(),
+            | ExportFormat::NemoAsr
+            | ExportFormat::ChatJsonl => Vec::new(),
         };
         let audio = match options.format.audio_format() {
             Some(format) => Some(audio_options(&config, format)?),
@@ -349,6 +357,10 @@ impl Engine {
         };
         let conll = match options.format {
             ExportFormat::Conll2003 => Some(conll_options(&config)?),
+            _ => None,
+        };
+        let chat = match options.format {
+            ExportFormat::ChatJsonl => Some(chat_options(&config)?),
             _ => None,
         };
         let voc = match options.format {
@@ -449,6 +461,7 @@ impl Engine {
             cvat_labels,
             conll,
             audio: audio.clone(),
+            chat,
         };
         let media = self.media.clone();
         let runtime = tokio::runtime::Handle::current();
@@ -625,6 +638,8 @@ struct WriterOptions {
     conll: Option<gloss_formats::ConllOptions>,
     /// The speech writers' sound and controls.
     audio: Option<gloss_formats::AudioExportOptions>,
+    /// The chat writer's `<Chat>`.
+    chat: Option<gloss_formats::ChatOptions>,
 }
 
 /// One document of the export.
@@ -647,6 +662,8 @@ enum Document {
     Conll(gloss_formats::ConllWriter<Box<dyn Write + Send>>),
     /// RTTM and NeMo: one document; WebVTT and SRT: a file per sound.
     Audio(gloss_formats::AudioWriter<Box<dyn Write + Send>>),
+    /// chat-jsonl: one JSON Lines document.
+    Chat(gloss_formats::ChatWriter<Box<dyn Write + Send>>),
 }
 
 impl Document {
@@ -689,6 +706,12 @@ impl Document {
                 };
                 Document::Audio(gloss_formats::AudioWriter::new(out, format, options))
             }
+            ExportFormat::ChatJsonl => {
+                let options = writer_options.chat.clone().ok_or_else(|| {
+                    io::Error::other("a chat export needs the label config's <Chat>")
+                })?;
+                Document::Chat(gloss_formats::ChatWriter::new(out, options))
+            }
         })
     }
 
@@ -721,6 +744,7 @@ impl Document {
                 let folder = split.map(|s| s.name());
                 writer.write_task(task, folder, files).map(|_| None)
             }
+            Document::Chat(writer) => writer.write_task(task).map(|_| None),
         }
     }
 
@@ -762,6 +786,10 @@ impl Document {
                 let (mut out, summary) = writer.finish()?;
                 out.flush()?;
                 return Ok(audio_note(&summary));
+            }
+            Document::Chat(writer) => {
+                let (mut out, _) = writer.finish()?;
+                out.flush()
             }
         };
         done.map(|()| None)
@@ -835,6 +863,8 @@ fn write_export(
         (Some(split), ExportFormat::Rttm) => format!("{}.rttm", split.name()),
         (None, ExportFormat::NemoAsr) => "manifest.jsonl".to_owned(),
         (Some(split), ExportFormat::NemoAsr) => format!("{}.jsonl", split.name()),
+        (None, ExportFormat::ChatJsonl) => "conversations.jsonl".to_owned(),
+        (Some(split), ExportFormat::ChatJsonl) => format!("{}.jsonl", split.name()),
         (None, _) => format!("tasks.{extension}"),
         (Some(split), _) => format!("{}.{extension}", split.name()),
     };
@@ -1263,7 +1293,11 @@ fn convert_page(
                 .zip(annotation_records)
                 .map(|(row, mut record)| {
                     if let Some(user) = row.completed_by {
-                        record.completed_by = Some(Value::from(user.0));
+                        record.completed_by = Some(match options.format {
+                            // Conversations name their annotator.
+                            ExportFormat::ChatJsonl => person(Some(user), &row.username, None),
+                            _ => Value::from(user.0),
+                        });
                     }
                     ExportAnnotation {
                         id: row.id.0,
@@ -1424,6 +1458,24 @@ fn conll_note(summary: &gloss_formats::ConllSummary) -> Option<String> {
         ));
     }
     (!parts.is_empty()).then(|| format!("CoNLL-2003: {}", parts.join("; ")))
+}
+
+/// What a chat export reads: the first `<Chat>`.
+fn chat_options(config: &gloss_schema::LabelConfig) -> Result<gloss_formats::ChatOptions> {
+    let chat = config
+        .objects
+        .iter()
+        .find(|o| o.kind == gloss_schema::ObjectKind::Chat)
+        .ok_or_else(|| {
+            Error::invalid(
+                "format",
+                "chat-jsonl holds chats, and the label config has no <Chat>",
+            )
+        })?;
+    Ok(gloss_formats::ChatOptions {
+        chat: chat.name.clone(),
+        messages_field: chat.value.clone(),
+    })
 }
 
 /// What a speech export left out, for the export's notes.

@@ -10,6 +10,7 @@
 mod access;
 mod auth;
 pub mod backup;
+mod chat;
 mod datamanager;
 mod dataset;
 mod error;
@@ -26,6 +27,9 @@ mod users;
 pub use access::Actor;
 pub use auth::{LoginLimits, NewSession, NewToken, SessionCaller};
 pub use backup::{BackupSummary, RestoreSummary};
+pub use chat::{
+    chat_url, ChatReply, ChatStatus, ChatTurn, KeyChange, ModelEndpointUpdate, ModelEndpointView,
+};
 pub use datamanager::{
     BulkActionName, BulkDone, BulkRequest, DataFilter, DataFilterOp, TableRequest, TaskFilter,
     TaskTablePage, TaskTableRow, View, ViewInput, ViewPatch,
@@ -63,6 +67,11 @@ pub struct EngineConfig {
     pub upload_limits: gloss_media::UploadLimits,
     /// Fetching media from URLs in task data; `None` (the default) fetches nothing.
     pub fetch: Option<gloss_media::FetchPolicy>,
+    /// Networks that are not public but that model endpoints for chats may
+    /// reach (the same allow-list as URL imports, `fetch_allow`).
+    pub fetch_allow: Vec<gloss_media::IpNet>,
+    /// How long a model endpoint has to answer one chat message.
+    pub model_timeout: std::time::Duration,
 }
 
 impl EngineConfig {
@@ -78,6 +87,8 @@ impl EngineConfig {
             login_limits: LoginLimits::default(),
             upload_limits: gloss_media::UploadLimits::default(),
             fetch: None,
+            fetch_allow: Vec::new(),
+            model_timeout: std::time::Duration::from_secs(120),
         }
     }
 }

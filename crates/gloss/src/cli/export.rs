@@ -16,7 +16,7 @@ pub struct ExportArgs {
     #[arg(long, value_name = "ID")]
     project: i64,
     /// json (Gloss's lossless format), label-studio, jsonl, coco, yolo, voc, cvat, mot,
-    /// mask-png, conll2003, rttm, webvtt, srt or nemo-asr
+    /// mask-png, conll2003, rttm, webvtt, srt, nemo-asr or chat-jsonl (red-teaming chats)
     #[arg(long)]
     format: String,
     /// YOLO: detect (default), segment, pose, obb or classify

@@ -196,13 +196,21 @@ impl Fetcher {
     /// up to `max_bytes` of the policy. A 307 or 308 redirect to the same
     /// origin is followed (checked again); any other redirect is an error,
     /// so the secret never goes to another host.
-    pub async fn post_json(&self, url: &str, bearer: Option<&str>, json: Bytes) -> Result<Answer> {
+    pub async fn post_json(
+        &self,
+        url: &str,
+        bearer: Option<&str>,
+        json: impl Into<Bytes>,
+    ) -> Result<Answer> {
         let deadline = Instant::now() + self.policy.timeout;
         let first = Url::parse(url).map_err(|err| Error::Fetch {
             url: url.to_string(),
             reason: format!("not a valid URL: {err}"),
         })?;
-        let post = Post { body: json, bearer };
+        let post = Post {
+            body: json.into(),
+            bearer,
+        };
         let mut url = first.clone();
         let mut redirects = 0;
         loop {
@@ -260,44 +268,12 @@ impl Fetcher {
         deadline: Instant,
         post: Option<&Post<'_>>,
     ) -> Result<reqwest::Response> {
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(Error::Refused {
-                url: shown(url),
-                address: None,
-                reason: format!(
-                    "only http and https URLs can be fetched, not {}",
-                    url.scheme()
-                ),
-            });
-        }
+        let addresses = self.checked_addresses(url, deadline).await?;
+        let port = url.port_or_known_default().unwrap_or(80);
         let fail = |reason: String| Error::Fetch {
             url: shown(url),
             reason,
         };
-        let host = url
-            .host()
-            .ok_or_else(|| fail("the URL has no host".to_string()))?;
-        let port = url.port_or_known_default().unwrap_or(80);
-        let addresses = match &host {
-            Host::Ipv4(address) => vec![IpAddr::V4(*address)],
-            Host::Ipv6(address) => vec![IpAddr::V6(*address)],
-            Host::Domain(name) => self.resolve(name, port, url, deadline).await?,
-        };
-        // Any bad answer refuses the host, not just that answer: otherwise a
-        // name with one public and one private address could still be used
-        // to probe the private one.
-        for &address in &addresses {
-            if let Some(reason) = address::special_purpose(address) {
-                if !self.policy.allows(address) {
-                    return Err(Error::Refused {
-                        url: shown(url),
-                        address: Some(address),
-                        reason: reason.to_string(),
-                    });
-                }
-            }
-        }
-
         let remaining = remaining(deadline).ok_or_else(|| self.timed_out(url))?;
         // A client per hop is what pins the checked addresses: its resolver
         // knows no other answer, for any name, so nothing is looked up again
@@ -340,6 +316,61 @@ impl Fetcher {
                 fail(error_chain(&err))
             }
         })
+    }
+
+    /// Checks that `url` may be fetched, without sending anything: its
+    /// scheme, and every address its host resolves to.
+    pub async fn check_url(&self, url: &str) -> Result<()> {
+        let parsed = Url::parse(url).map_err(|err| Error::Fetch {
+            url: url.to_string(),
+            reason: format!("not a valid URL: {err}"),
+        })?;
+        self.checked_addresses(&parsed, Instant::now() + self.policy.timeout)
+            .await
+            .map(drop)
+    }
+
+    /// The addresses of `url`'s host, each public or allow-listed.
+    async fn checked_addresses(&self, url: &Url, deadline: Instant) -> Result<Vec<IpAddr>> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::Refused {
+                url: shown(url),
+                address: None,
+                reason: format!(
+                    "only http and https URLs can be fetched, not {}",
+                    url.scheme()
+                ),
+            });
+        }
+        let fail = |reason: String| Error::Fetch {
+            url: shown(url),
+            reason,
+        };
+        let host = url
+            .host()
+            .ok_or_else(|| fail("the URL has no host".to_string()))?;
+        let port = url.port_or_known_default().unwrap_or(80);
+        let addresses = match &host {
+            Host::Ipv4(address) => vec![IpAddr::V4(*address)],
+            Host::Ipv6(address) => vec![IpAddr::V6(*address)],
+            Host::Domain(name) => self.resolve(name, port, url, deadline).await?,
+        };
+        // Any bad answer refuses the host, not just that answer: otherwise a
+        // name with one public and one private address could still be used
+        // to probe the private one.
+        for &address in &addresses {
+            if let Some(reason) = address::special_purpose(address) {
+                if !self.policy.allows(address) {
+                    return Err(Error::Refused {
+                        url: shown(url),
+                        address: Some(address),
+                        reason: reason.to_string(),
+                    });
+                }
+            }
+        }
+
+        Ok(addresses)
     }
 
     async fn resolve(

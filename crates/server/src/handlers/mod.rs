@@ -7,6 +7,7 @@ mod me;
 mod media;
 mod projects;
 mod queue;
+mod redteam;
 mod tasks;
 mod users;
 
@@ -26,6 +27,7 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .merge(datamanager::routes())
         .merge(queue::routes())
         .merge(media::routes())
+        .merge(redteam::routes())
 }
 
 pub(crate) async fn not_found() -> ApiError {
