@@ -38,7 +38,7 @@
  */
 
 /**
- * @typedef {{kind: 'Image' | 'Text' | 'Video' | 'Audio', name: string, value: string, attributes: Record<string, string>, line?: number, column?: number}} ObjectTag
+ * @typedef {{kind: 'Image' | 'Text' | 'Video' | 'Audio' | 'Chat', name: string, value: string, attributes: Record<string, string>, line?: number, column?: number}} ObjectTag
  */
 
 /**

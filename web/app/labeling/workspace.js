@@ -29,6 +29,7 @@ import { isMaskTool } from './brush.js';
 import { loadVideos, VideoView, VIDEO_MOUSE_HELP } from './video.js';
 import { TextView } from './text.js';
 import { AudioView, AUDIO_HELP, formatTime } from './audio.js';
+import { ChatView, CHAT_HELP, isMessageControl } from './chat.js';
 
 export { preloadImage, imageLevels, renderStats, keymapOverlay };
 
@@ -53,7 +54,7 @@ export { preloadImage, imageLevels, renderStats, keymapOverlay };
  *   canRedo(): boolean,
  *   destroy(): void,
  *   keyHandler(e: KeyboardEvent): boolean,
- *   debug: {editors: ImageEditor[], selection: Set<string>, tool: () => Tool, videos: VideoView[], sounds: AudioView[]},
+ *   debug: {editors: ImageEditor[], selection: Set<string>, tool: () => Tool, videos: VideoView[], sounds: AudioView[], chats: ChatView[]},
  * }} Workspace
  */
 
@@ -65,6 +66,7 @@ export { preloadImage, imageLevels, renderStats, keymapOverlay };
  *   readOnly?: boolean,
  *   onChange?: (result: ResultItem[]) => void,
  *   extraKeys?: [string, string][],
+ *   chat?: import('./chat.js').ChatBackend | null,
  * }} WorkspaceOptions
  */
 
@@ -199,7 +201,10 @@ export async function createWorkspace(host, options) {
   /** The drawing tools this config has controls for. @type {Set<Tool>} */
   const toolsPresent = new Set(TOOLS.map(([name]) => name).filter((name) => name === 'select' || (imageObjects.length + players.size > 0 && toolControls(name).length > 0)));
   // Skeleton joints are placed in order, not picked by key, so they take no digits.
-  const optionControls = config.controls.filter((c) => c.kind === 'Labels' || c.kind === 'Choices' || c.kind === 'TimelineLabels' || (SHAPE_CONTROLS[c.kind]?.labelled && !c.skeleton));
+  // A chat's per-message choices are picked under each reply, not by key.
+  const chatObjects = new Set(config.objects.filter((o) => o.kind === 'Chat').map((o) => o.name));
+  const optionControls = config.controls.filter((c) =>
+    (c.kind === 'Labels' || c.kind === 'Choices' || c.kind === 'TimelineLabels' || (SHAPE_CONTROLS[c.kind]?.labelled && !c.skeleton)) && !isMessageControl(c, chatObjects));
 
   /** Workspace keys; a config hotkey on the same key wins. @type {{key: string, label?: string, what: string, run: (e: KeyboardEvent) => boolean}[]} */
   const commands = [];
@@ -251,6 +256,9 @@ export async function createWorkspace(host, options) {
   const textViews = [];
   /** The Audio objects. @type {AudioView[]} */
   const audioViews = [];
+  /** The Chat objects (red teaming). @type {ChatView[]} */
+  const chatViews = [];
+  const chatNames = new Set(config.objects.filter((o) => o.kind === 'Chat').map((o) => o.name));
 
   const refresh = () => {
     for (const editor of editors) editor.invalidate();
@@ -863,6 +871,12 @@ export async function createWorkspace(host, options) {
       return el('div', { class: 'gl-text' }, [text]);
     }
     if (object.kind === 'Video') return videoElement(object);
+    if (object.kind === 'Chat') {
+      const view = new ChatView(object, data, { entries, commit, controls: config.controls, host: panelHost, readOnly, backend: options.chat ?? null });
+      chatViews.push(view);
+      panels.push({ element: view.element, update: () => view.update() });
+      return view.element;
+    }
     if (object.kind === 'Audio') {
       const url = data[object.value];
       if (typeof url !== 'string' || !url) return el('div', { class: 'gl-error' }, [`No sound: the task has no "${object.value}".`]);
@@ -912,12 +926,14 @@ export async function createWorkspace(host, options) {
   const isTranscript = (control) => control.kind === 'TextArea' && control.per_region && control.to_names.length > 0 && control.to_names.every((n) => soundNames.has(n));
 
   /** Per-region controls show under the region list, with the selected region. @param {ControlTag} control */
-  const isAttribute = (control) => control.per_region && Boolean(VALUE_TYPES[control.kind]) && (imageObjects.length > 0 || soundNames.size > 0) && !isTranscript(control);
+  const isAttribute = (control) =>
+    control.per_region && Boolean(VALUE_TYPES[control.kind]) && (imageObjects.length > 0 || soundNames.size > 0) && !isTranscript(control) && !isMessageControl(control, chatNames);
 
   /** @param {ControlTag} control */
   const controlElement = (control) => {
     placed.add(`c:${control.name}`);
-    const panel = isAttribute(control) || isTranscript(control) ? null : controlPanel(control);
+    // A chat's per-message controls show under each reply, in the chat.
+    const panel = isAttribute(control) || isTranscript(control) || isMessageControl(control, chatNames) ? null : controlPanel(control);
     if (!panel) return null;
     panels.push(panel);
     return panel.element;
@@ -1026,7 +1042,7 @@ export async function createWorkspace(host, options) {
     // Keys without a text of their own are named in the row of the first of their group.
     const rows = commands.filter((c) => !hotkeys.has(c.key) && c.what).map((c) => [c.label ?? keyLabel(c.key), c.what]);
     for (const [key, option] of hotkeys) rows.push([keyLabel(key), `${option.control.kind === 'Choices' ? 'Choice' : 'Label'} “${option.value}” (${option.control.name})`]);
-    rows.push(...(editors.length || !audioViews.length ? MOUSE_HELP : []), ...(videoViews.length ? VIDEO_MOUSE_HELP : []), ...(audioViews.length ? AUDIO_HELP : []), ...(options.extraKeys ?? []));
+    rows.push(...(editors.length || (!audioViews.length && !chatViews.length) ? MOUSE_HELP : []), ...(videoViews.length ? VIDEO_MOUSE_HELP : []), ...(audioViews.length ? AUDIO_HELP : []), ...(chatViews.length ? CHAT_HELP : []), ...(options.extraKeys ?? []));
     overlay = keymapOverlay(rows);
     host.append(overlay);
   };
@@ -1190,6 +1206,6 @@ export async function createWorkspace(host, options) {
       host.classList.remove('gl-workspace');
     },
     keyHandler,
-    debug: { editors, selection, tool: () => tool, videos: videoViews, sounds: audioViews },
+    debug: { editors, selection, tool: () => tool, videos: videoViews, sounds: audioViews, chats: chatViews },
   };
 }

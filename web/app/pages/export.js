@@ -21,6 +21,7 @@ export async function render({ root, params }) {
     h('option', { value: 'webvtt' }, 'WebVTT transcripts, a file per sound (zip)'),
     h('option', { value: 'srt' }, 'SRT transcripts, a file per sound (zip)'),
     h('option', { value: 'nemo-asr' }, 'NeMo ASR manifest, a line per segment (JSON Lines)'),
+    h('option', { value: 'chat-jsonl' }, 'Red-teaming chats, a conversation per line with its labels (JSON Lines)'),
   );
   const task = h('select', { id: 'export-task' },
     h('option', { value: 'detect' }, 'detect: boxes'),

@@ -148,6 +148,13 @@ export async function render({ root, params, user, previous: cameFrom }) {
       result: next.result,
       onChange: edited,
       extraKeys: PAGE_KEYS,
+      // A <Chat> talks to the project's model through the server (red teaming).
+      chat: config.objects.some((/** @type {{kind: string}} */ o) => o.kind === 'Chat')
+        ? {
+          status: () => get(`/tasks/${next.task.id}/chat`),
+          send: (messages) => post(`/tasks/${next.task.id}/chat`, { messages }),
+        }
+        : null,
     });
     // Tests (and anything else watching) know the task is ready to label.
     host.dataset.task = String(next.task.id);
