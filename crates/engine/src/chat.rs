@@ -220,11 +220,10 @@ impl Engine {
         };
         // A host chats may never reach is refused now rather than at the
         // first chat; a name that does not resolve yet is left for then.
-        match self.model_fetcher().check_url(&chat_url(&url)).await {
-            Err(err @ gloss_media::Error::Refused { .. }) => {
-                return Err(Error::invalid("url", err.to_string()));
-            }
-            Err(_) | Ok(()) => {}
+        if let Err(err @ gloss_media::Error::Refused { .. }) =
+            self.model_fetcher().check_url(&chat_url(&url)).await
+        {
+            return Err(Error::invalid("url", err.to_string()));
         }
         let input = ModelEndpointInput {
             url,
