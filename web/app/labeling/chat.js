@@ -88,6 +88,7 @@ export class ChatView {
     this.state = options.backend ? 'checking' : 'off';
     this.model = /** @type {string | null} */ (null);
     this.waiting = false;
+    this.destroyed = false;
     /** Rows of the messages in the result, by message id. @type {Map<string, {row: HTMLElement, panels: Panel[], text: HTMLElement, meta: HTMLElement}>} */
     this.rows = new Map();
 
@@ -290,6 +291,8 @@ export class ChatView {
     try {
       const reply = await backend.send(conversation);
       this.waiting = false;
+      // The task was left meanwhile: the reply belongs to no result now.
+      if (this.destroyed) return;
       /** @type {Record<string, unknown>} */
       const message = { role: 'assistant', content: reply.content, model: reply.model, latency_ms: reply.latency_ms, createdAt: new Date().toISOString() };
       if (reply.usage && typeof reply.usage === 'object') message.usage = reply.usage;
@@ -297,6 +300,7 @@ export class ChatView {
       this.addMessage(message);
     } catch (err) {
       this.waiting = false;
+      if (this.destroyed) return;
       const error = /** @type {any} */ (err);
       if (error?.code === 'no_model_endpoint') this.state = 'none';
       const status = error?.details?.upstream_status;
@@ -304,6 +308,10 @@ export class ChatView {
     }
     this.update();
     if (this.canSend()) this.input.focus();
+  }
+
+  destroy() {
+    this.destroyed = true;
   }
 
   /** @param {string} message */

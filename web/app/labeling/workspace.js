@@ -10,6 +10,7 @@
 //   ws.undo(), ws.redo(), ws.canUndo(), ws.canRedo()
 //   ws.keyHandler(e)    call from the page's keydown listener; true when the workspace used the key
 //                       (it has then called e.preventDefault())
+//   ws.waiting()        true while a chat waits for the model's reply (submit then would miss it)
 //   ws.destroy()
 //   ws.debug            views and editors, for tests and the benchmark only
 //
@@ -54,6 +55,7 @@ export { preloadImage, imageLevels, renderStats, keymapOverlay };
  *   canRedo(): boolean,
  *   destroy(): void,
  *   keyHandler(e: KeyboardEvent): boolean,
+ *   waiting(): boolean,
  *   debug: {editors: ImageEditor[], selection: Set<string>, tool: () => Tool, videos: VideoView[], sounds: AudioView[], chats: ChatView[]},
  * }} Workspace
  */
@@ -1201,11 +1203,13 @@ export async function createWorkspace(host, options) {
       window.removeEventListener('blur', blur);
       host.removeEventListener('pointerdown', pointerWhileSpace, { capture: true });
       for (const v of videoViews) v.destroy();
+      for (const v of chatViews) v.destroy();
       for (const e of editors) e.destroy();
       while (host.firstChild) host.removeChild(host.firstChild);
       host.classList.remove('gl-workspace');
     },
     keyHandler,
+    waiting: () => chatViews.some((v) => v.waiting),
     debug: { editors, selection, tool: () => tool, videos: videoViews, sounds: audioViews, chats: chatViews },
   };
 }

@@ -207,6 +207,10 @@ export async function render({ root, params, user, previous: cameFrom }) {
 
   async function submit() {
     if (busy || !shown || !workspace) return;
+    if (workspace.waiting()) {
+      toast('Waiting for the model to reply; submit when its answer is in.', 'error');
+      return;
+    }
     busy = true;
     const current = shown;
     const result = workspace.getResult();
