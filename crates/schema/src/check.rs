@@ -944,3 +944,32 @@ fn quoted_list(names: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// What is wrong with a `<Chat>`'s first messages in task data, if anything:
+/// they are a list of `{"role": "user" | "assistant" | "system", "content": "…"}`.
+/// The path is relative to the field (`[2].role`).
+pub fn check_chat_seed(value: &serde_json::Value) -> Option<(String, String)> {
+    let serde_json::Value::Array(messages) = value else {
+        return Some((
+            String::new(),
+            "a chat's first messages are a list of {\"role\", \"content\"} objects (or [])"
+                .to_string(),
+        ));
+    };
+    for (index, message) in messages.iter().enumerate() {
+        let role = message.get("role").and_then(serde_json::Value::as_str);
+        if !role.is_some_and(|role| CHAT_ROLES.contains(&role)) {
+            return Some((
+                format!("[{index}].role"),
+                "must be user, assistant or system".to_string(),
+            ));
+        }
+        if !message
+            .get("content")
+            .is_some_and(serde_json::Value::is_string)
+        {
+            return Some((format!("[{index}].content"), "must be text".to_string()));
+        }
+    }
+    None
+}

@@ -926,3 +926,25 @@ fn chat_messages_and_their_labels() {
     want_sorted.sort();
     assert_eq!(found_sorted, want_sorted, "{found:?}");
 }
+
+#[test]
+fn a_chats_first_messages_are_role_and_content() {
+    use gloss_schema::check_chat_seed;
+    assert_eq!(check_chat_seed(&json!([])), None);
+    assert_eq!(
+        check_chat_seed(
+            &json!([{"role": "system", "content": "Be nice."}, {"role": "user", "content": "hi"}])
+        ),
+        None
+    );
+    let at = |value: Value| check_chat_seed(&value).map(|(at, _)| at);
+    assert_eq!(at(json!("hello")), Some(String::new()));
+    assert_eq!(
+        at(json!([{"role": "user", "content": "a"}, {"role": "bot", "content": "b"}])),
+        Some("[1].role".into())
+    );
+    assert_eq!(
+        at(json!([{"role": "user", "content": 3}])),
+        Some("[0].content".into())
+    );
+}

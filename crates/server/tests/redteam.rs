@@ -594,3 +594,42 @@ async fn annotators_chat_through_the_proxy_and_export_their_conversations() {
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn chat_tasks_import_with_or_without_first_messages_and_bad_ones_are_named() {
+    let db = gloss_test_support::sqlite_db();
+    let server = TestServer::start(&db).await;
+    let (_, manager) = server.user("manager", Role::Manager).await;
+    let project = create_project(&server, &manager).await;
+    let path = format!("/api/v1/projects/{project}/tasks");
+    let (status, body) = server
+        .call(
+            Method::POST,
+            &path,
+            Some(&manager),
+            Some(json!([
+                {"topic": "weapons"},
+                {"messages": [{"role": "system", "content": "You are a bank's assistant."},
+                              {"role": "user", "content": "What is my balance?"}]}
+            ])),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = server
+        .call(
+            Method::POST,
+            &path,
+            Some(&manager),
+            Some(json!([{"messages": [{"role": "robot", "content": "x"}]}, {"messages": "hi"}])),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let fields: Vec<String> = body["details"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|problem| problem["field"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(fields, ["data.messages[0].role", "data.messages"], "{body}");
+    server.stop().await;
+}
