@@ -345,8 +345,8 @@ impl Engine {
         };
         let choice = parsed.pointer("/choices/0");
         let content = choice
-            .and_then(|choice| choice.pointer("/message/content"))
-            .and_then(Value::as_str)
+            .and_then(|choice| choice.get("message"))
+            .and_then(reply_text)
             .ok_or_else(|| {
                 upstream(
                     "the model endpoint's answer has no choices[0].message.content".into(),
@@ -355,7 +355,7 @@ impl Engine {
             })?;
         Ok(ChatReply {
             role: "assistant".into(),
-            content: hide(content.to_string()),
+            content: hide(content),
             model: parsed
                 .get("model")
                 .and_then(Value::as_str)
@@ -376,6 +376,24 @@ impl Engine {
             .task_project(actor, task, ProjectRole::Annotator)
             .await?;
         Ok(project.id)
+    }
+}
+
+/// A reply's text: `content` as text, or its text parts joined, or, when a
+/// model refused without content, its `refusal`.
+fn reply_text(message: &Value) -> Option<String> {
+    match message.get("content") {
+        Some(Value::String(text)) => Some(text.clone()),
+        Some(Value::Array(parts)) => Some(
+            parts
+                .iter()
+                .filter_map(|part| part.get("text").and_then(Value::as_str))
+                .collect(),
+        ),
+        _ => message
+            .get("refusal")
+            .and_then(Value::as_str)
+            .map(str::to_string),
     }
 }
 
@@ -475,6 +493,23 @@ mod tests {
             chat_url("http://127.0.0.1:8000/v1/chat/completions"),
             "http://127.0.0.1:8000/v1/chat/completions"
         );
+    }
+
+    #[test]
+    fn replies_are_text_parts_or_a_refusal() {
+        assert_eq!(reply_text(&json!({"content": "hi"})).as_deref(), Some("hi"));
+        assert_eq!(
+            reply_text(
+                &json!({"content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]})
+            )
+            .as_deref(),
+            Some("ab")
+        );
+        assert_eq!(
+            reply_text(&json!({"content": null, "refusal": "I can't help with that."})).as_deref(),
+            Some("I can't help with that.")
+        );
+        assert_eq!(reply_text(&json!({"content": null})), None);
     }
 
     #[test]
