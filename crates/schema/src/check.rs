@@ -360,7 +360,8 @@ fn check_value(
 }
 
 /// The roles a chat message may have.
-pub const CHAT_ROLES: [&str; 3] = ["user", "assistant", "system"];
+/// Label Studio's: OpenAI's chat roles.
+pub const CHAT_ROLES: [&str; 5] = ["user", "assistant", "system", "tool", "developer"];
 
 /// Checks a `chatmessage` result (typed or not): it belongs to a `<Chat>`,
 /// by the chat's name as both `from_name` and `to_name`.
@@ -395,7 +396,7 @@ fn check_chat_message(config: &LabelConfig, item: &ResultItem, problems: &mut Pr
                 problems.add(
                     "bad_role",
                     "value.chatmessage.role",
-                    format!("\"{role}\" is not a chat role; use user, assistant or system"),
+                    format!("\"{role}\" is not a chat role; use user, assistant, system, tool or developer"),
                 );
             }
             if item.id.as_deref().is_none_or(str::is_empty) {
@@ -961,7 +962,7 @@ pub fn check_chat_seed(value: &serde_json::Value) -> Option<(String, String)> {
         if !role.is_some_and(|role| CHAT_ROLES.contains(&role)) {
             return Some((
                 format!("[{index}].role"),
-                "must be user, assistant or system".to_string(),
+                "must be user, assistant, system, tool or developer".to_string(),
             ));
         }
         if !message
