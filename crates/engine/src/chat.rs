@@ -47,13 +47,24 @@ pub struct ModelEndpointView {
 }
 
 /// How an endpoint's key changes.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub enum KeyChange {
     /// Keep the stored key (or none).
     #[default]
     Keep,
     Set(String),
     Remove,
+}
+
+/// Debug output never shows the key.
+impl std::fmt::Debug for KeyChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            KeyChange::Keep => "Keep",
+            KeyChange::Set(_) => "Set(***)",
+            KeyChange::Remove => "Remove",
+        })
+    }
 }
 
 /// A new or changed model endpoint.
@@ -478,6 +489,15 @@ fn check_turns(turns: &[ChatTurn]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_stay_out_of_debug_output() {
+        let update = ModelEndpointUpdate {
+            api_key: KeyChange::Set("sk-secret".into()),
+            ..ModelEndpointUpdate::default()
+        };
+        assert!(!format!("{update:?}").contains("sk-secret"));
+    }
 
     #[test]
     fn chat_urls_take_a_base_or_the_full_url() {

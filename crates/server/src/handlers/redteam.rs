@@ -55,7 +55,8 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<S
     Option::<String>::deserialize(deserializer).map(Some)
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// No `Debug`: it holds the key.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ModelEndpointRequest {
     /// An OpenAI-compatible base URL such as `https://api.example.com/v1`
