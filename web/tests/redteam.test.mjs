@@ -237,6 +237,23 @@ test('the settings page shows a manager whether a key is stored, never the key',
   await context.close();
 });
 
+test('the Red teaming chat template makes a project whose preview shows the chat', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  recordErrors(page, pageErrors);
+  await signIn(page, gloss.base, 'mgr', PASSWORD);
+  await page.click('#new-project');
+  await page.click('[data-template=red-teaming-chat]');
+  assert.match(await page.inputValue('#label-config'), /<Chat name="chat" value="\$messages"\/>/);
+  await page.waitForFunction(() => document.querySelector('#config-status')?.textContent === 'The config is valid.');
+  await page.waitForSelector('#config-preview .gl-chat');
+  assert.equal(await page.locator('#config-preview .gl-chat-status').textContent(), 'Chatting with the model is off in this preview.');
+  await page.fill('#project-name', 'From the template');
+  await page.click('#create-project');
+  await page.waitForURL(/\/projects\/\d+\/import$/);
+  await context.close();
+});
+
 test('no page logged an error', () => {
   assert.deepEqual(pageErrors, []);
 });
