@@ -38,6 +38,8 @@ let fake;
 let fakeUrl = '';
 /** What the fake endpoint was sent. @type {{auth: string | undefined, body: any}[]} */
 const requests = [];
+/** When set, the fake endpoint fails the next request with a 500. */
+let failNext = false;
 let admin = '';
 let manager = '';
 let projectId = 0;
@@ -57,6 +59,11 @@ function startFake() {
           return;
         }
         const body = JSON.parse(raw);
+        if (failNext) {
+          failNext = false;
+          response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"message":"the model is overloaded"}}');
+          return;
+        }
         requests.push({ auth: request.headers.authorization, body });
         const last = body.messages[body.messages.length - 1].content;
         setTimeout(() => {
@@ -210,6 +217,34 @@ test('a project without a model endpoint says so and sends nothing', async () =>
   assert.equal(await page.locator('.gl-chat-input').isDisabled(), true);
   await context.close();
   assert.equal(requests.length, before);
+});
+
+test('an endpoint error shows in the chat, and Retry sends the conversation again', async () => {
+  const set = await api(gloss.base, manager, 'PUT', `/projects/${quietProjectId}/model-endpoint`, { url: fakeUrl, model: 'fake-model' });
+  assert.equal(set.status, 200, JSON.stringify(set.body));
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  recordErrors(page, pageErrors);
+  await signIn(page, gloss.base, 'ann', PASSWORD);
+  await page.goto(`${gloss.base}/projects/${quietProjectId}/label`);
+  await page.waitForSelector('#workspace[data-task]');
+  await page.waitForFunction(() => document.querySelector('.gl-chat-status')?.textContent === 'Chatting with fake-model.');
+  failNext = true;
+  await page.locator('.gl-chat-input').focus();
+  await page.keyboard.type('hello there');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('.gl-chat-error:not([hidden])');
+  assert.equal(
+    await page.locator('.gl-chat-error').textContent(),
+    'the model endpoint answered with status 500: the model is overloaded',
+  );
+  assert.equal(await page.locator('.gl-chat-assistant').count(), 0);
+  await page.click('.gl-chat-retry');
+  await page.waitForSelector('.gl-chat-assistant');
+  assert.equal(await page.locator('.gl-chat-user').count(), 1, 'the message is sent again, not added again');
+  assert.equal(await page.locator('.gl-chat-error').isHidden(), true);
+  assert.equal(await page.locator('.gl-chat-assistant .gl-chat-text').textContent(), `Reply ${requests.length} to: hello there`);
+  await context.close();
 });
 
 test('the settings page shows a manager whether a key is stored, never the key', async () => {

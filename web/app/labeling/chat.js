@@ -303,8 +303,8 @@ export class ChatView {
       if (this.destroyed) return;
       const error = /** @type {any} */ (err);
       if (error?.code === 'no_model_endpoint') this.state = 'none';
-      const status = error?.details?.upstream_status;
-      this.showError(`${error instanceof Error ? error.message : String(err)}${status ? ` (the endpoint answered ${status})` : ''}`);
+      // The server's message names the endpoint's status when it answered.
+      this.showError(error instanceof Error ? error.message : String(err));
     }
     this.update();
     if (this.canSend()) this.input.focus();
