@@ -244,6 +244,12 @@ test('an endpoint error shows in the chat, and Retry sends the conversation agai
   assert.equal(await page.locator('.gl-chat-user').count(), 1, 'the message is sent again, not added again');
   assert.equal(await page.locator('.gl-chat-error').isHidden(), true);
   assert.equal(await page.locator('.gl-chat-assistant .gl-chat-text').textContent(), `Reply ${requests.length} to: hello there`);
+  // Regenerate: the reply is asked for again, in its place.
+  const asked = requests.length;
+  await page.click('.gl-chat-assistant .gl-chat-regenerate');
+  await page.waitForFunction((n) => document.querySelector('.gl-chat-assistant .gl-chat-text')?.textContent === `Reply ${n} to: hello there`, asked + 1);
+  assert.equal(await page.locator('.gl-chat-assistant').count(), 1);
+  assert.deepEqual(requests[asked].body.messages.map((/** @type {any} */ m) => m.role), ['user']);
   await context.close();
 });
 

@@ -89,7 +89,7 @@ export class ChatView {
     this.model = /** @type {string | null} */ (null);
     this.waiting = false;
     this.destroyed = false;
-    /** Rows of the messages in the result, by message id. @type {Map<string, {row: HTMLElement, panels: Panel[], text: HTMLElement, meta: HTMLElement}>} */
+    /** Rows of the messages in the result, by message id. @type {Map<string, {row: HTMLElement, panels: Panel[], text: HTMLElement, meta: HTMLElement, again: HTMLElement | null}>} */
     this.rows = new Map();
 
     this.status = el('div', { class: 'gl-chat-status', 'aria-live': 'polite' });
@@ -314,6 +314,18 @@ export class ChatView {
     this.destroyed = true;
   }
 
+  /**
+   * Drops the last reply (and its labels) and asks the model again.
+   * @param {string} id the reply's id
+   */
+  async regenerate(id) {
+    if (!this.canSend()) return;
+    const messages = this.messages();
+    if (messages[messages.length - 1]?.id !== id) return;
+    this.options.commit(this.options.entries().filter((e) => !(e.kind === 'item' && e.item.id === id)));
+    await this.ask();
+  }
+
   /** @param {string} message */
   showError(message) {
     this.error.textContent = message;
@@ -359,7 +371,13 @@ export class ChatView {
           }
           made.row.append(box);
         }
-        row = { ...made, panels };
+        /** @type {HTMLElement | null} */
+        let again = null;
+        if (role === 'assistant' && !this.options.readOnly) {
+          again = button('Regenerate', 'Drop this reply and its labels, and ask the model again', () => void this.regenerate(id), 'gl-chat-regenerate');
+          made.meta.after(again);
+        }
+        row = { ...made, panels, again };
         this.rows.set(id, row);
       }
       if (row.text.textContent !== content) row.text.textContent = content;
@@ -384,6 +402,10 @@ export class ChatView {
     this.empty.hidden = this.seed.length + messages.length > 0 || this.state === 'none';
     this.log.append(this.empty);
     const last = messages[messages.length - 1]?.value?.chatmessage;
+    const lastId = messages[messages.length - 1]?.id;
+    for (const [id, row] of this.rows) {
+      if (row.again) row.again.hidden = !(id === lastId && this.state === 'ready' && !this.waiting);
+    }
     this.retryButton.hidden = !(this.state === 'ready' && !this.waiting && last?.role === 'user' && !this.error.hidden);
     this.waitingRow.hidden = !this.waiting;
     this.element.classList.toggle('gl-chat-busy', this.waiting);
