@@ -10,7 +10,7 @@
 use crate::error::{Error, Result};
 use crate::{Actor, Engine};
 use gloss_store::ModelEndpointInput;
-use gloss_types::{Code, ProjectId, ProjectRole, TaskId, Timestamp};
+use gloss_types::{Code, ProjectId, ProjectRole, TaskId, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -25,6 +25,57 @@ const MAX_SYSTEM_PROMPT_CHARS: usize = 20_000;
 pub const MAX_TOKENS_LIMIT: i64 = 1_000_000;
 /// The most an endpoint's answer may be.
 pub const MAX_ANSWER_BYTES: u64 = 4 * 1024 * 1024;
+/// Chats one user may have waiting for a model at once.
+pub const MAX_CHATS_IN_FLIGHT: u32 = 3;
+
+/// Chats waiting for a model, per user.
+#[derive(Debug, Default)]
+pub(crate) struct InFlight(std::sync::Mutex<std::collections::HashMap<Option<UserId>, u32>>);
+
+/// One chat counted in [`InFlight`] until dropped.
+struct InFlightGuard<'a> {
+    in_flight: &'a InFlight,
+    user: Option<UserId>,
+}
+
+impl InFlight {
+    fn enter(&self, user: Option<UserId>) -> Result<InFlightGuard<'_>> {
+        let mut counts = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = counts.entry(user).or_default();
+        if *count >= MAX_CHATS_IN_FLIGHT {
+            return Err(Error::new(
+                Code::TooManyRequests,
+                format!(
+                    "{MAX_CHATS_IN_FLIGHT} of your chats are already waiting for the model; send again when they are answered"
+                ),
+            ));
+        }
+        *count += 1;
+        Ok(InFlightGuard {
+            in_flight: self,
+            user,
+        })
+    }
+}
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        let mut counts = self
+            .in_flight
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(count) = counts.get_mut(&self.user) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.user);
+            }
+        }
+    }
+}
 
 /// A project's model endpoint as callers see it: never the key, only
 /// whether one is set.
@@ -301,6 +352,9 @@ impl Engine {
         if let Some(tokens) = endpoint.max_tokens {
             body["max_tokens"] = json!(tokens);
         }
+        let _in_flight = self
+            .chats_in_flight
+            .enter(actor.user().map(|user| user.id))?;
         let key = endpoint.api_key.as_deref();
         // Whatever comes back is shown to the caller: the key is cut out of it.
         let hide = |text: String| match key {

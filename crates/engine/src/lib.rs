@@ -105,6 +105,8 @@ pub struct Engine {
     import_progress: std::sync::Mutex<std::collections::HashMap<gloss_types::ImportId, i64>>,
     /// Frame indexes of videos read lately, by media key (see `media.rs`).
     video_frames: media::FrameCache,
+    /// Chats waiting for a model endpoint, per user (see `chat.rs`).
+    chats_in_flight: chat::InFlight,
 }
 
 impl Engine {
@@ -120,6 +122,7 @@ impl Engine {
             fetcher,
             import_progress: Default::default(),
             video_frames: Default::default(),
+            chats_in_flight: Default::default(),
         }
     }
 

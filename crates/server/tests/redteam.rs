@@ -61,6 +61,13 @@ async fn fake_endpoint() -> (u16, Seen, tokio::task::JoinHandle<()>) {
             }),
         )
         .route(
+            "/slow/v1/chat/completions",
+            post(|| async {
+                tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+                axum::Json(json!({"model": "slow", "choices": [{"message": {"role": "assistant", "content": "finally"}}]}))
+            }),
+        )
+        .route(
             "/bad/v1/chat/completions",
             post(|| async {
                 (
@@ -631,5 +638,58 @@ async fn chat_tasks_import_with_or_without_first_messages_and_bad_ones_are_named
         .map(|problem| problem["field"].as_str().unwrap_or_default().to_string())
         .collect();
     assert_eq!(fields, ["data.messages[0].role", "data.messages"], "{body}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_user_has_at_most_three_chats_waiting_for_the_model() {
+    let db = gloss_test_support::sqlite_db();
+    let (port, _, fake) = fake_endpoint().await;
+    let server = allow_loopback(&db).await;
+    let (_, manager) = server.user("manager", Role::Manager).await;
+    let (_, annotator) = server.user("ann", Role::Annotator).await;
+    let project = create_project(&server, &manager).await;
+    member(&server, project, "ann", ProjectRole::Annotator).await;
+    let task = add_task(&server, &manager, project).await;
+    let (status, _) = server
+        .call(
+            Method::PUT,
+            &format!("/api/v1/projects/{project}/model-endpoint"),
+            Some(&manager),
+            Some(json!({"url": format!("http://127.0.0.1:{port}/slow/v1"), "model": "m"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let chat = format!("/api/v1/tasks/{task}/chat");
+    let hello = json!({"messages": [{"role": "user", "content": "hi"}]});
+    let send = |token: String| {
+        let client = reqwest::Client::new();
+        let url = server.url(&chat);
+        let body = hello.clone();
+        async move {
+            let response = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            response.status().as_u16()
+        }
+    };
+    let statuses = futures::future::join_all((0..4).map(|_| send(annotator.clone()))).await;
+    let mut sorted = statuses.clone();
+    sorted.sort();
+    assert_eq!(sorted, [200, 200, 200, 429], "{statuses:?}");
+    // Another user is not held back by them, and once answered they may send again.
+    let (status, reply) = server
+        .call(Method::POST, &chat, Some(&manager), Some(hello.clone()))
+        .await;
+    assert_eq!((status, reply["content"].as_str()), (200, Some("finally")));
+    let (status, _) = server
+        .call(Method::POST, &chat, Some(&annotator), Some(hello))
+        .await;
+    assert_eq!(status, 200);
+    fake.abort();
     server.stop().await;
 }
