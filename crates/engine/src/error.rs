@@ -13,6 +13,8 @@ pub struct Error {
     /// Every problem found in a document (a label config, say), each with its
     /// code, line and message, when there can be more than one.
     pub problems: Option<serde_json::Value>,
+    /// The HTTP status a model endpoint answered with ([`Code::UpstreamFailed`]).
+    pub upstream_status: Option<u16>,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -25,6 +27,7 @@ impl Error {
             field: None,
             retry_after: None,
             problems: None,
+            upstream_status: None,
         }
     }
 

@@ -75,11 +75,14 @@ pub enum ExportFormat {
     /// spaCy v3 `DocBin` (`.spacy`): the entities of a `Labels` control on
     /// a `<Text>` and the classes of its `Choices`.
     Spacy,
+    /// Red-teaming conversations of a `<Chat>`: a JSON line per annotation,
+    /// its `messages` with their labels.
+    ChatJsonl,
 }
 
 /// The format names `ExportFormat::parse` reads, for error messages.
 pub const EXPORT_FORMAT_NAMES: &str =
-    "json, label-studio, jsonl, coco, yolo, voc, cvat, mot, mask-png, conll2003, rttm, webvtt, srt, nemo-asr, preference-jsonl, ranking-jsonl or spacy";
+    "json, label-studio, jsonl, coco, yolo, voc, cvat, mot, mask-png, conll2003, rttm, webvtt, srt, nemo-asr, preference-jsonl, ranking-jsonl, spacy or chat-jsonl";
 
 impl ExportFormat {
     /// Reads a format name and, for `yolo`, its task (`detect` when not
@@ -105,6 +108,7 @@ impl ExportFormat {
             "preference-jsonl" => ExportFormat::PreferenceJsonl,
             "ranking-jsonl" => ExportFormat::RankingJsonl,
             "spacy" => ExportFormat::Spacy,
+            "chat-jsonl" => ExportFormat::ChatJsonl,
             "yolo" => {
                 let task = task.unwrap_or("detect");
                 return YoloTask::parse(task)
@@ -143,6 +147,7 @@ impl ExportFormat {
             ExportFormat::PreferenceJsonl => "preference-jsonl",
             ExportFormat::RankingJsonl => "ranking-jsonl",
             ExportFormat::Spacy => "spacy",
+            ExportFormat::ChatJsonl => "chat-jsonl",
         }
     }
 
@@ -235,7 +240,8 @@ impl ExportOptions {
             ExportFormat::Jsonl
             | ExportFormat::NemoAsr
             | ExportFormat::PreferenceJsonl
-            | ExportFormat::RankingJsonl => "application/x-ndjson",
+            | ExportFormat::RankingJsonl
+            | ExportFormat::ChatJsonl => "application/x-ndjson",
             ExportFormat::Spacy => "application/octet-stream",
             _ => "application/json",
         }
@@ -250,7 +256,8 @@ impl ExportOptions {
             ExportFormat::Jsonl
             | ExportFormat::NemoAsr
             | ExportFormat::PreferenceJsonl
-            | ExportFormat::RankingJsonl => "jsonl",
+            | ExportFormat::RankingJsonl
+            | ExportFormat::ChatJsonl => "jsonl",
             ExportFormat::Spacy => "spacy",
             _ => "json",
         };
@@ -368,7 +375,8 @@ impl Engine {
             | ExportFormat::NemoAsr
             | ExportFormat::PreferenceJsonl
             | ExportFormat::RankingJsonl
-            | ExportFormat::Spacy => Vec::new(),
+            | ExportFormat::Spacy
+            | ExportFormat::ChatJsonl => Vec::new(),
         };
         let audio = match options.format.audio_format() {
             Some(format) => Some(audio_options(&config, format)?),
@@ -386,6 +394,10 @@ impl Engine {
         };
         let spacy = match options.format {
             ExportFormat::Spacy => Some(spacy_options(&config)?),
+            _ => None,
+        };
+        let chat = match options.format {
+            ExportFormat::ChatJsonl => Some(chat_options(&config)?),
             _ => None,
         };
         let voc = match options.format {
@@ -488,6 +500,7 @@ impl Engine {
             audio: audio.clone(),
             llm,
             spacy,
+            chat,
         };
         let media = self.media.clone();
         let runtime = tokio::runtime::Handle::current();
@@ -668,6 +681,8 @@ struct WriterOptions {
     llm: Option<gloss_formats::LlmOptions>,
     /// The spaCy writer's text field and controls.
     spacy: Option<gloss_formats::SpacyOptions>,
+    /// The chat writer's `<Chat>`.
+    chat: Option<gloss_formats::ChatOptions>,
 }
 
 /// One document of the export.
@@ -694,6 +709,8 @@ enum Document {
     Llm(gloss_formats::LlmWriter<Box<dyn Write + Send>>),
     /// spaCy: one DocBin, written at the end.
     Spacy(gloss_formats::SpacyWriter<Box<dyn Write + Send>, std::fs::File>),
+    /// chat-jsonl: one JSON Lines document.
+    Chat(gloss_formats::ChatWriter<Box<dyn Write + Send>>),
 }
 
 impl Document {
@@ -757,6 +774,12 @@ impl Document {
                     options,
                 ))
             }
+            ExportFormat::ChatJsonl => {
+                let options = writer_options.chat.clone().ok_or_else(|| {
+                    io::Error::other("a chat export needs the label config's <Chat>")
+                })?;
+                Document::Chat(gloss_formats::ChatWriter::new(out, options))
+            }
         })
     }
 
@@ -791,6 +814,7 @@ impl Document {
             }
             Document::Llm(writer) => writer.write_task(task).map(|_| None),
             Document::Spacy(writer) => writer.write_task(task).map(|_| None),
+            Document::Chat(writer) => writer.write_task(task).map(|_| None),
         }
     }
 
@@ -843,6 +867,10 @@ impl Document {
                 let (mut out, summary) = writer.finish()?;
                 out.flush()?;
                 return Ok(spacy_note(&summary));
+            }
+            Document::Chat(writer) => {
+                let (mut out, _) = writer.finish()?;
+                out.flush()
             }
         };
         done.map(|()| None)
@@ -923,6 +951,8 @@ fn write_export(
         }
         (None, ExportFormat::Spacy) => "annotations.spacy".to_owned(),
         (Some(split), ExportFormat::Spacy) => format!("{}.spacy", split.name()),
+        (None, ExportFormat::ChatJsonl) => "conversations.jsonl".to_owned(),
+        (Some(split), ExportFormat::ChatJsonl) => format!("{}.jsonl", split.name()),
         (None, _) => format!("tasks.{extension}"),
         (Some(split), _) => format!("{}.{extension}", split.name()),
     };
@@ -1351,7 +1381,11 @@ fn convert_page(
                 .zip(annotation_records)
                 .map(|(row, mut record)| {
                     if let Some(user) = row.completed_by {
-                        record.completed_by = Some(Value::from(user.0));
+                        record.completed_by = Some(match options.format {
+                            // Conversations name their annotator.
+                            ExportFormat::ChatJsonl => person(Some(user), &row.username, None),
+                            _ => Value::from(user.0),
+                        });
                     }
                     // The LLM exports name the annotator.
                     if writer_options.llm.is_some() {
@@ -1645,6 +1679,24 @@ fn spacy_note(summary: &gloss_formats::SpacySummary) -> Option<String> {
         ));
     }
     (!parts.is_empty()).then(|| format!("spaCy: {}", parts.join("; ")))
+}
+
+/// What a chat export reads: the first `<Chat>`.
+fn chat_options(config: &gloss_schema::LabelConfig) -> Result<gloss_formats::ChatOptions> {
+    let chat = config
+        .objects
+        .iter()
+        .find(|o| o.kind == gloss_schema::ObjectKind::Chat)
+        .ok_or_else(|| {
+            Error::invalid(
+                "format",
+                "chat-jsonl holds chats, and the label config has no <Chat>",
+            )
+        })?;
+    Ok(gloss_formats::ChatOptions {
+        chat: chat.name.clone(),
+        messages_field: chat.value.clone(),
+    })
 }
 
 /// What a speech export left out, for the export's notes.

@@ -762,6 +762,13 @@ impl Engine {
             let (key, kind) = &context.object_keys[index];
             let (key, kind) = (key.as_str(), *kind);
             match record.data.get_mut(key) {
+                // A chat without first messages starts empty.
+                None if kind == ObjectKind::Chat => {}
+                Some(value) if kind == ObjectKind::Chat => {
+                    if let Some((at, reason)) = gloss_schema::check_chat_seed(value) {
+                        context.reject(row, &format!("data.{key}{at}"), &reason);
+                    }
+                }
                 None => context.reject(
                     row,
                     &format!("data.{key}"),

@@ -123,7 +123,13 @@ impl Usage {
         let controls_removed = self
             .controls
             .into_iter()
-            .filter(|(from_name, _)| new_config.control(from_name).is_none())
+            // A chat's messages name the chat itself (an object), not a control.
+            .filter(|(from_name, _)| {
+                new_config.control(from_name).is_none()
+                    && !new_config
+                        .object(from_name)
+                        .is_some_and(|object| object.kind == gloss_schema::ObjectKind::Chat)
+            })
             .map(|(from_name, results)| ControlUse { from_name, results })
             .collect();
         let new_labels = new_config
@@ -323,6 +329,42 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chats_messages_survive_a_config_change_that_keeps_the_chat() {
+        let stored = r#"[{"id":"m1","from_name":"chat","to_name":"chat","type":"chatmessage","value":{"chatmessage":{"role":"user","content":"hi"}}},
+            {"id":"m1","from_name":"harm","to_name":"chat","type":"choices","value":{"choices":["Violence"]}}]"#;
+        let config = |choices: &str| {
+            gloss_schema::parse(&format!(
+                r#"<View><Chat name="chat" value="$messages"/><Choices name="harm" toName="chat" perRegion="true">{choices}</Choices></View>"#
+            ))
+            .0
+        };
+        let mut usage = Usage::default();
+        usage.add(stored);
+        let impact = usage.impact(&config(
+            r#"<Choice value="Violence"/><Choice value="Hate"/>"#,
+        ));
+        assert!(
+            impact.controls_removed.is_empty(),
+            "{:?}",
+            impact.controls_removed
+        );
+        assert!(impact.labels.iter().all(|label| label.kept));
+        // Without the chat, its messages go with it.
+        let mut usage = Usage::default();
+        usage.add(stored);
+        let gone = usage.impact(
+            &gloss_schema::parse(r#"<View><Text name="t" value="$t"/><Choices name="harm" toName="t"><Choice value="Violence"/></Choices></View>"#).0,
+        );
+        assert_eq!(
+            gone.controls_removed
+                .iter()
+                .map(|c| (c.from_name.as_str(), c.results))
+                .collect::<Vec<_>>(),
+            [("chat", 1)]
+        );
+    }
 
     #[test]
     fn renames_merge_and_removals_rewrite_only_what_they_name() {

@@ -10,6 +10,7 @@
 mod access;
 mod auth;
 pub mod backup;
+mod chat;
 mod datamanager;
 mod dataset;
 mod error;
@@ -27,6 +28,9 @@ mod users;
 pub use access::Actor;
 pub use auth::{LoginLimits, NewSession, NewToken, SessionCaller};
 pub use backup::{BackupSummary, RestoreSummary};
+pub use chat::{
+    chat_url, ChatReply, ChatStatus, ChatTurn, KeyChange, ModelEndpointUpdate, ModelEndpointView,
+};
 pub use datamanager::{
     BulkActionName, BulkDone, BulkRequest, DataFilter, DataFilterOp, TableRequest, TaskFilter,
     TaskTablePage, TaskTableRow, View, ViewInput, ViewPatch,
@@ -65,6 +69,11 @@ pub struct EngineConfig {
     pub upload_limits: gloss_media::UploadLimits,
     /// Fetching media from URLs in task data; `None` (the default) fetches nothing.
     pub fetch: Option<gloss_media::FetchPolicy>,
+    /// Networks that are not public but that model endpoints for chats may
+    /// reach (the same allow-list as URL imports, `fetch_allow`).
+    pub fetch_allow: Vec<gloss_media::IpNet>,
+    /// How long a model endpoint has to answer one chat message.
+    pub model_timeout: std::time::Duration,
 }
 
 impl EngineConfig {
@@ -80,6 +89,8 @@ impl EngineConfig {
             login_limits: LoginLimits::default(),
             upload_limits: gloss_media::UploadLimits::default(),
             fetch: None,
+            fetch_allow: Vec::new(),
+            model_timeout: std::time::Duration::from_secs(120),
         }
     }
 }
@@ -98,6 +109,8 @@ pub struct Engine {
     video_frames: media::FrameCache,
     /// One permit: imported sounds' waveforms are computed one at a time.
     peak_warmer: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Chats waiting for a model endpoint, per user (see `chat.rs`).
+    chats_in_flight: chat::InFlight,
 }
 
 impl Engine {
@@ -114,6 +127,7 @@ impl Engine {
             import_progress: Default::default(),
             video_frames: Default::default(),
             peak_warmer: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
+            chats_in_flight: Default::default(),
         }
     }
 

@@ -303,7 +303,7 @@ impl Engine {
 
     /// The project of a task the caller may work on with `needed`; a task of a
     /// project the caller cannot see is "not found".
-    async fn task_project(
+    pub(crate) async fn task_project(
         &self,
         actor: &Actor,
         task: TaskId,

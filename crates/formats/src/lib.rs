@@ -19,6 +19,7 @@
 //! job).
 
 mod audio;
+mod chat;
 mod coco;
 mod coco_writer;
 mod conll;
@@ -50,6 +51,7 @@ mod yolo_read;
 pub use audio::{
     speech_segments, AudioExportOptions, AudioFormat, AudioSummary, AudioWriter, SpeechSegment,
 };
+pub use chat::{ChatOptions, ChatSummary, ChatWriter};
 pub use coco::{read_coco, CocoImportOptions, ControlRef, KeypointControl};
 pub use coco_writer::{CocoSummary, CocoWriter, ExportCategory, KeypointCategory};
 pub use conll::{

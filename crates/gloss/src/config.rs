@@ -51,7 +51,7 @@ pub struct GlobalArgs {
     /// Copy http(s) media URLs in imported task data into the media store [default: false]
     #[arg(long, global = true, env = "GLOSS_FETCH_URLS", value_name = "BOOL")]
     pub fetch_urls: Option<bool>,
-    /// Comma-separated private networks that URL fetching may reach, e.g. 10.1.0.0/16 [default: none]
+    /// Comma-separated private networks that URL fetching and red-teaming model endpoints may reach, e.g. 10.1.0.0/16 or 127.0.0.1 [default: none]
     #[arg(long, global = true, env = "GLOSS_FETCH_ALLOW", value_name = "CIDRS")]
     pub fetch_allow: Option<String>,
 }
@@ -86,6 +86,8 @@ pub struct Settings {
     pub upload_limits: gloss_media::UploadLimits,
     /// `None`: media URLs are never fetched.
     pub fetch: Option<gloss_media::FetchPolicy>,
+    /// Non-public networks that URL fetching and model endpoints may reach.
+    pub fetch_allow: Vec<gloss_media::IpNet>,
 }
 
 impl Settings {
@@ -170,7 +172,7 @@ pub fn resolve(args: &GlobalArgs, file: &FileConfig) -> Result<Settings> {
         .or(file.fetch_urls)
         .unwrap_or(false)
         .then(|| gloss_media::FetchPolicy {
-            allow,
+            allow: allow.clone(),
             max_bytes: upload_limits.max_bytes,
             ..gloss_media::FetchPolicy::default()
         });
@@ -182,6 +184,7 @@ pub fn resolve(args: &GlobalArgs, file: &FileConfig) -> Result<Settings> {
         log_level,
         upload_limits,
         fetch,
+        fetch_allow: allow,
     })
 }
 

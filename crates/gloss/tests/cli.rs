@@ -446,6 +446,87 @@ async fn project_set_member_and_assign_change_the_queue() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn project_model_endpoint_reads_the_key_from_env_and_never_prints_it() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let config = gloss.home.path().join("config.xml");
+            std::fs::write(&config, LABEL_CONFIG).unwrap();
+            let id = gloss
+                .gloss(&["project", "create", "--name", "Red", "--config"])
+                .args(&[config.to_str().unwrap()])
+                .ok()
+                .await;
+            let id = id.trim();
+            let none = gloss.gloss(&["project", "model-endpoint", id]).ok().await;
+            assert!(none.contains("has no model endpoint"), "{label}: {none}");
+            let key = "sk-cli-secret-7d1e";
+            // A public address: nothing is looked up.
+            let set = gloss
+                .gloss(&[
+                    "project",
+                    "model-endpoint",
+                    id,
+                    "--url",
+                    "https://1.1.1.1/v1",
+                ])
+                .args(&["--model", "m-1", "--set-key", "--temperature", "0.5"])
+                .env("GLOSS_MODEL_API_KEY", key)
+                .ok()
+                .await;
+            assert!(
+                set.contains("url = https://1.1.1.1/v1/chat/completions")
+                    && set.contains("key_set = true")
+                    && set.contains("temperature = 0.5"),
+                "{label}: {set}"
+            );
+            assert!(!set.contains(key), "{label}: {set}");
+            let shown = gloss.gloss(&["project", "model-endpoint", id]).ok().await;
+            assert!(
+                shown.contains("model = m-1") && !shown.contains(key),
+                "{label}: {shown}"
+            );
+            let err = gloss
+                .gloss(&[
+                    "project",
+                    "model-endpoint",
+                    id,
+                    "--url",
+                    "http://127.0.0.1:9/v1",
+                ])
+                .args(&["--model", "m"])
+                .fails()
+                .await;
+            assert!(err.contains("not allow-listed"), "{label}: {err}");
+            let allowed = gloss
+                .gloss(&[
+                    "--fetch-allow",
+                    "127.0.0.1",
+                    "project",
+                    "model-endpoint",
+                    id,
+                ])
+                .args(&["--url", "http://127.0.0.1:9/v1", "--model", "m"])
+                .ok()
+                .await;
+            assert!(
+                allowed.contains("key_set = true"),
+                "{label}: the key is kept: {allowed}"
+            );
+            let removed = gloss
+                .gloss(&["project", "model-endpoint", id, "--remove"])
+                .ok()
+                .await;
+            assert!(
+                removed.contains("model endpoint removed"),
+                "{label}: {removed}"
+            );
+        }
+    })
+    .await;
+}
+
 // ---------------------------------------------------------------- serve
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

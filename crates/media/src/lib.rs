@@ -34,7 +34,7 @@ mod video;
 
 pub use audio::{audio_peaks_file, AudioPeaks, MAX_AUDIO_SECONDS, PEAKS_PER_SECOND};
 pub use error::{Error, Result};
-pub use fetch::{FetchPolicy, Fetcher, IpNet};
+pub use fetch::{Answer, FetchPolicy, Fetcher, IpNet};
 pub use key::MediaKey;
 pub use probe::{probe_image, probe_image_file, ImageInfo, ImageLimits, DEFAULT_MAX_IMAGE_PIXELS};
 pub use sniff::{sniff, MediaKind, SNIFF_LEN};

@@ -34,6 +34,10 @@ pub fn check_result(config: &LabelConfig, item: &ResultItem) -> Vec<ResultProble
     if matches!(item.value, ResultValue::Relation(_)) {
         return Vec::new();
     }
+    if item.value.type_name() == "chatmessage" {
+        check_chat_message(config, item, &mut problems);
+        return problems.0;
+    }
     if let ResultValue::Other { type_name, .. } = &item.value {
         if !is_known_type(type_name) {
             return Vec::new();
@@ -172,6 +176,7 @@ pub fn check_results(config: &LabelConfig, items: &[ResultItem]) -> Vec<(usize, 
                 .map(move |problem| (index, problem))
         })
         .collect();
+    check_chat_labels(config, items, &mut found);
     // A relation joins two regions of the same annotation.
     for (index, item) in items.iter().enumerate() {
         let ResultValue::Relation(relation) = &item.value else {
@@ -418,6 +423,130 @@ fn check_value(
             "value",
             format!("the value does not have the shape of a \"{type_name}\" result"),
         ),
+        // Checked by `check_chat_message`: a message names its chat, not a control.
+        ResultValue::ChatMessage(_) => {}
+    }
+}
+
+/// The roles a chat message may have.
+/// Label Studio's: OpenAI's chat roles.
+pub const CHAT_ROLES: [&str; 5] = ["user", "assistant", "system", "tool", "developer"];
+
+/// Checks a `chatmessage` result (typed or not): it belongs to a `<Chat>`,
+/// by the chat's name as both `from_name` and `to_name`.
+fn check_chat_message(config: &LabelConfig, item: &ResultItem, problems: &mut Problems) {
+    let chat = config
+        .object(&item.from_name)
+        .filter(|object| object.kind == ObjectKind::Chat);
+    if chat.is_none() {
+        if config.unsupported_tag(&item.from_name).is_none() {
+            problems.add(
+                "unknown_from_name",
+                "from_name",
+                format!("no <Chat> is named \"{}\"", item.from_name),
+            );
+        }
+        return;
+    }
+    if item.to_name != item.from_name {
+        problems.add(
+            "unknown_to_name",
+            "to_name",
+            format!(
+                "a chat message's to_name is its chat, \"{}\", not \"{}\"",
+                item.from_name, item.to_name
+            ),
+        );
+    }
+    match &item.value {
+        ResultValue::ChatMessage(message) => {
+            let role = message.chatmessage.role.as_str();
+            if !CHAT_ROLES.contains(&role) {
+                problems.add(
+                    "bad_role",
+                    "value.chatmessage.role",
+                    format!("\"{role}\" is not a chat role; use user, assistant, system, tool or developer"),
+                );
+            }
+            if item.id.as_deref().is_none_or(str::is_empty) {
+                problems.add(
+                    "missing_id",
+                    "id",
+                    "a chat message needs an id, which its labels refer to".into(),
+                );
+            }
+        }
+        _ => problems.add(
+            "malformed_value",
+            "value.chatmessage",
+            "a chat message is {\"chatmessage\": {\"role\": …, \"content\": \"text\"}}".into(),
+        ),
+    }
+}
+
+/// Per-message labels: a result of a `perRegion` control on a `<Chat>` has
+/// the `id` of the message it labels, and labels it once.
+fn check_chat_labels(
+    config: &LabelConfig,
+    items: &[ResultItem],
+    found: &mut Vec<(usize, ResultProblem)>,
+) {
+    for (index, item) in items.iter().enumerate() {
+        let Some(control) = config.control(&item.from_name) else {
+            continue;
+        };
+        let on_chat = config
+            .object(&item.to_name)
+            .is_some_and(|object| object.kind == ObjectKind::Chat);
+        if !on_chat || !control.per_region || matches!(item.value, ResultValue::Relation(_)) {
+            continue;
+        }
+        let problem = |message: String| ResultProblem {
+            code: "unknown_message",
+            field: "id".to_owned(),
+            message,
+        };
+        let Some(id) = item.id.as_deref() else {
+            found.push((
+                index,
+                problem(format!(
+                    "control \"{}\" labels single messages (perRegion): the result needs the id of its message",
+                    control.name
+                )),
+            ));
+            continue;
+        };
+        let message = items.iter().any(|other| {
+            matches!(other.value, ResultValue::ChatMessage(_))
+                && other.from_name == item.to_name
+                && other.id.as_deref() == Some(id)
+        });
+        if !message {
+            found.push((
+                index,
+                problem(format!(
+                    "no message of chat \"{}\" has the id \"{id}\"",
+                    item.to_name
+                )),
+            ));
+            continue;
+        }
+        let twice = items[..index]
+            .iter()
+            .any(|other| other.from_name == item.from_name && other.id.as_deref() == Some(id));
+        if twice {
+            found.push((
+                index,
+                ResultProblem {
+                    code: "duplicate_result",
+                    field: "id".to_owned(),
+                    message: format!(
+                        "control \"{}\" already labels message \"{id}\" in this annotation",
+                        control.name
+                    ),
+                },
+            ));
+        }
     }
 }
 
@@ -1009,4 +1138,39 @@ fn quoted_list(names: &[String]) -> String {
         .map(|n| format!("\"{n}\""))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// What is wrong with a `<Chat>`'s first messages in task data, if anything:
+/// they are a list of `{"role": "user" | "assistant" | "system", "content": "…"}`,
+/// or one string (a user message).
+/// The path is relative to the field (`[2].role`).
+pub fn check_chat_seed(value: &serde_json::Value) -> Option<(String, String)> {
+    let messages = match value {
+        serde_json::Value::Array(messages) => messages,
+        // One string is one user message (a prompt, for LLM feedback).
+        serde_json::Value::String(_) => return None,
+        _ => {
+            return Some((
+                String::new(),
+                "a chat's first messages are a list of {\"role\", \"content\"} objects (or [], or one string: a user message)"
+                    .to_string(),
+            ))
+        }
+    };
+    for (index, message) in messages.iter().enumerate() {
+        let role = message.get("role").and_then(serde_json::Value::as_str);
+        if !role.is_some_and(|role| CHAT_ROLES.contains(&role)) {
+            return Some((
+                format!("[{index}].role"),
+                "must be user, assistant, system, tool or developer".to_string(),
+            ));
+        }
+        if !message
+            .get("content")
+            .is_some_and(serde_json::Value::is_string)
+        {
+            return Some((format!("[{index}].content"), "must be text".to_string()));
+        }
+    }
+    None
 }

@@ -21,7 +21,7 @@ mod check;
 mod model;
 mod parse;
 
-pub use check::{check_result, check_results, ResultProblem};
+pub use check::{check_chat_seed, check_result, check_results, ResultProblem, CHAT_ROLES};
 pub use model::{
     has_errors, ChoiceMode, ControlKind, ControlTag, Diagnostic, LabelConfig, LabelDef, Node,
     ObjectKind, ObjectTag, Severity, Skeleton, UnsupportedTag,

@@ -45,8 +45,12 @@ pub enum ObjectKind {
     /// `<List>`: items `{id, title, body}` from a list in the task data
     /// (Label Studio's `List`, ranked with `Ranker`); bodies are Markdown.
     List,
-    /// `<Chat>`: a conversation, a list of `{role, content}` messages (or one
-    /// string) from the task data; contents are Markdown.
+    /// `<Chat>`: a conversation (Label Studio's chat tag), a list of `{role,
+    /// content}` messages (or one string) from the task data, contents in
+    /// Markdown. Shown as the prompt of LLM feedback; or, when controls
+    /// with `perRegion="true"` label its messages (or it says
+    /// `editable="true"`), a conversation the annotator holds with the
+    /// project's model endpoint, its messages `chatmessage` results.
     Chat,
     /// `<Paragraphs>`: a list of paragraphs (`{author, text}` objects, the
     /// keys named by `nameKey` and `textKey`), such as a dialogue.
@@ -278,12 +282,14 @@ impl ControlKind {
                 ObjectKind::Video,
                 ObjectKind::Audio,
             ],
+            // With `perRegion="true"` on a `Chat`, one result per message.
             ControlKind::Number | ControlKind::Taxonomy => &[
                 ObjectKind::Image,
                 ObjectKind::Text,
                 ObjectKind::Video,
                 ObjectKind::Audio,
                 ObjectKind::Paragraphs,
+                ObjectKind::Chat,
             ],
             // With `perItem="true"` on a `List`, one result per item.
             ControlKind::Choices | ControlKind::TextArea | ControlKind::Rating => &[

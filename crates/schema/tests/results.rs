@@ -1033,3 +1033,117 @@ fn relation_labels_come_from_the_relations_tag() {
         "{diagnostics:?}"
     );
 }
+
+/// The red-teaming template's config.
+const CHAT: &str = r#"<View>
+  <Chat name="chat" value="$messages"/>
+  <Choices name="harm" toName="chat" perRegion="true" choice="multiple">
+    <Choice value="None"/><Choice value="Violence"/><Choice value="Self-harm"/>
+  </Choices>
+  <Rating name="severity" toName="chat" perRegion="true" maxRating="4"/>
+  <Choices name="success" toName="chat" perRegion="true" choice="single-radio">
+    <Choice value="Attack succeeded"/><Choice value="Attack failed"/>
+  </Choices>
+  <TextArea name="notes" toName="chat"/>
+</View>"#;
+
+#[test]
+fn chat_messages_and_their_labels() {
+    let (config, diagnostics) = parse(CHAT);
+    assert!(!has_errors(&diagnostics), "{diagnostics:?}");
+    assert_eq!(config.objects[0].kind, gloss_schema::ObjectKind::Chat);
+    let message = |id: &str, role: &str| {
+        json!({"id": id, "from_name": "chat", "to_name": "chat", "type": "chatmessage",
+            "value": {"chatmessage": {"role": role, "content": "hello <b>", "model": "m"}}})
+    };
+    let harm = |id: &str, choice: &str| {
+        json!({"id": id, "from_name": "harm", "to_name": "chat", "type": "choices",
+            "value": {"choices": [choice]}})
+    };
+    let items: Vec<ResultItem> = [
+        message("m1", "user"),
+        message("m2", "assistant"),
+        harm("m2", "Violence"),
+        json!({"id": "m2", "from_name": "severity", "to_name": "chat", "type": "rating",
+            "value": {"rating": 3}}),
+        json!({"id": "m2", "from_name": "success", "to_name": "chat", "type": "choices",
+            "value": {"choices": ["Attack succeeded"]}}),
+        json!({"from_name": "notes", "to_name": "chat", "type": "textarea",
+            "value": {"text": ["jailbreak by role play"]}}),
+    ]
+    .into_iter()
+    .map(item)
+    .collect();
+    assert_eq!(check_results(&config, &items), []);
+    // The message round-trips, its extra keys kept.
+    let back = serde_json::to_value(&items[1]).unwrap();
+    assert_eq!(back["value"]["chatmessage"]["model"], "m");
+
+    let mut bad = items.clone();
+    bad.extend(
+        [
+            harm("m9", "Violence"),
+            harm("m2", "None"),
+            json!({"from_name": "harm", "to_name": "chat", "type": "choices",
+                "value": {"choices": ["None"]}}),
+            message("m3", "robot"),
+            json!({"from_name": "chat", "to_name": "chat", "type": "chatmessage",
+                "value": {"chatmessage": {"role": "user", "content": "x"}}}),
+            json!({"id": "m4", "from_name": "chat", "to_name": "harm", "type": "chatmessage",
+                "value": {"chatmessage": {"role": "user", "content": "x"}}}),
+            json!({"id": "m5", "from_name": "chat", "to_name": "chat", "type": "chatmessage",
+                "value": {"chatmessage": {"role": "user"}}}),
+            json!({"id": "m6", "from_name": "nochat", "to_name": "nochat", "type": "chatmessage",
+                "value": {"chatmessage": {"role": "user", "content": "x"}}}),
+            json!({"id": "m2", "from_name": "severity", "to_name": "chat", "type": "rating",
+                "value": {"rating": 5}}),
+        ]
+        .into_iter()
+        .map(item),
+    );
+    let found: Vec<(usize, &str, String)> = check_results(&config, &bad)
+        .into_iter()
+        .map(|(i, p)| (i, p.code, p.field))
+        .collect();
+    let want: Vec<(usize, &str, String)> = vec![
+        (6, "unknown_message", "id".into()),
+        (7, "duplicate_result", "id".into()),
+        (8, "unknown_message", "id".into()),
+        (9, "bad_role", "value.chatmessage.role".into()),
+        (10, "missing_id", "id".into()),
+        (11, "unknown_to_name", "to_name".into()),
+        (12, "malformed_value", "value.chatmessage".into()),
+        (13, "unknown_from_name", "from_name".into()),
+        (14, "duplicate_result", "id".into()),
+        (14, "out_of_range", "value.rating".into()),
+    ];
+    let mut found_sorted = found.clone();
+    found_sorted.sort();
+    let mut want_sorted = want;
+    want_sorted.sort();
+    assert_eq!(found_sorted, want_sorted, "{found:?}");
+}
+
+#[test]
+fn a_chats_first_messages_are_role_and_content() {
+    use gloss_schema::check_chat_seed;
+    assert_eq!(check_chat_seed(&json!([])), None);
+    assert_eq!(
+        check_chat_seed(
+            &json!([{"role": "system", "content": "Be nice."}, {"role": "user", "content": "hi"}])
+        ),
+        None
+    );
+    let at = |value: Value| check_chat_seed(&value).map(|(at, _)| at);
+    // One string is one user message (an LLM feedback prompt); a number is nothing.
+    assert_eq!(at(json!("hello")), None);
+    assert_eq!(at(json!(3)), Some(String::new()));
+    assert_eq!(
+        at(json!([{"role": "user", "content": "a"}, {"role": "bot", "content": "b"}])),
+        Some("[1].role".into())
+    );
+    assert_eq!(
+        at(json!([{"role": "user", "content": 3}])),
+        Some("[0].content".into())
+    );
+}

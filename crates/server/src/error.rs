@@ -64,6 +64,9 @@ impl IntoResponse for ApiError {
         if let Some(seconds) = err.retry_after {
             details.insert("retry_after".to_string(), seconds.into());
         }
+        if let Some(status) = err.upstream_status {
+            details.insert("upstream_status".to_string(), status.into());
+        }
         if let Some(problems) = err.problems {
             details.insert("problems".to_string(), problems);
         }

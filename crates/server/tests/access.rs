@@ -362,6 +362,33 @@ fn table() -> Vec<Route> {
             "/api/v1/media/{key}/peaks",
             [401, 415, 415, 404, 415, 415, 404],
         ),
+        // A project's model endpoint (red teaming): its managers only.
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/model-endpoint",
+            [401, 200, 200, 404, 403, 403, 404],
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/projects/{project_id}/model-endpoint",
+            [401, 200, 200, 404, 403, 403, 404],
+        ),
+        route(
+            Method::DELETE,
+            "/api/v1/projects/{project_id}/model-endpoint",
+            [401, 204, 204, 404, 403, 403, 404],
+        ),
+        // Chats: whoever may annotate the task; without an endpoint, 409.
+        route(
+            Method::GET,
+            "/api/v1/tasks/{task_id}/chat",
+            [401, 200, 200, 404, 200, 200, 404],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/tasks/{task_id}/chat",
+            [401, 409, 409, 404, 409, 409, 404],
+        ),
     ]
 }
 
@@ -598,6 +625,13 @@ async fn prepare(
             Some(json!([{"image": "/img/1.png"}, {"image": "/img/2.png"}]))
         }
         (Method::POST, "/api/v1/projects/{project_id}/imports") => Some(json!({"file": "x"})),
+        // A public address, so that nothing is looked up.
+        (Method::PUT, "/api/v1/projects/{project_id}/model-endpoint") => {
+            Some(json!({"url": "https://1.1.1.1/v1", "model": "m", "api_key": "sk-x"}))
+        }
+        (Method::POST, "/api/v1/tasks/{task_id}/chat") => {
+            Some(json!({"messages": [{"role": "user", "content": "hi"}]}))
+        }
         (Method::POST, "/api/v1/tasks/{task_id}/annotations")
         | (Method::PUT, "/api/v1/tasks/{task_id}/draft") => Some(work),
         (Method::PUT, "/api/v1/annotations/{annotation_id}") => {

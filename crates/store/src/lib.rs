@@ -13,6 +13,7 @@ mod datamanager;
 mod imports;
 mod invites;
 mod migrate;
+mod model_endpoints;
 mod projects;
 mod queue;
 mod queue_sql;
@@ -29,6 +30,7 @@ pub use datamanager::{
 pub use imports::ImportOutcome;
 pub use invites::NewInvite;
 pub use migrate::{Migration, MIGRATION_COUNT};
+pub use model_endpoints::{ModelEndpoint, ModelEndpointInput};
 pub use projects::{NewProject, ProjectPatch, ProjectScope};
 pub use queue::{
     QueueProject, Reservation, ReservedTask, Submitted, Updated, Work, PRIORITY_LIMIT,

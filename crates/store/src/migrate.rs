@@ -33,6 +33,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_queue"),
     migration!(5, "0005_invites"),
     migration!(6, "0006_data_manager"),
+    migration!(9, "0009_model_endpoints"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.

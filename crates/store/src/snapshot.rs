@@ -37,6 +37,7 @@ pub(crate) const TABLES: &[&str] = &[
     "skips",
     "assignments",
     "invites",
+    "model_endpoints",
 ];
 
 /// The tables a snapshot holds, in restore order.

@@ -32,6 +32,11 @@ pub enum Code {
     Internal,
     /// The database or media store cannot be reached right now.
     Unavailable,
+    /// The project has no model endpoint for chats; a manager sets one.
+    NoModelEndpoint,
+    /// The project's model endpoint failed or answered with an error;
+    /// `details.upstream_status` has its HTTP status when it answered.
+    UpstreamFailed,
 }
 
 impl Code {
@@ -48,6 +53,8 @@ impl Code {
             Code::TooManyRequests => 429,
             Code::Internal => 500,
             Code::Unavailable => 503,
+            Code::NoModelEndpoint => 409,
+            Code::UpstreamFailed => 502,
         }
     }
 
@@ -66,6 +73,8 @@ impl Code {
             Code::UnsupportedMediaType => "unsupported_media_type",
             Code::Internal => "internal",
             Code::Unavailable => "unavailable",
+            Code::NoModelEndpoint => "no_model_endpoint",
+            Code::UpstreamFailed => "upstream_failed",
         }
     }
 }

@@ -112,6 +112,9 @@ pub enum ResultValue {
     /// `paragraphlabels`: a labelled span of a `Paragraphs` object's text,
     /// from an offset in one paragraph to an offset in the same or a later one.
     ParagraphLabels(ParagraphSpanValue),
+    /// `chatmessage`: one message of a `<Chat>` conversation (Label Studio's
+    /// chat result), its `from_name` and `to_name` the chat's name.
+    ChatMessage(ChatMessageValue),
     /// Any other type, or a known type whose value did not parse; kept as is.
     Other {
         /// The result's `type` key.
@@ -323,6 +326,30 @@ impl<'de> Deserialize<'de> for ParagraphIndex {
             )),
         }
     }
+}
+
+/// Value of a `chatmessage` result: `{"chatmessage": {"role": "user",
+/// "content": "…"}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatMessageValue {
+    pub chatmessage: ChatMessage,
+    /// Keys Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One message of a chat, in the OpenAI chat layout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// `user`, `assistant` or `system`.
+    pub role: String,
+    /// The message's text.
+    pub content: String,
+    /// What else the message carries: for a model's reply Gloss keeps
+    /// `model`, `usage` (the endpoint's token counts) and `latency_ms`;
+    /// Label Studio keeps `createdAt`.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// Value of a `textarea` result.
@@ -980,6 +1007,7 @@ impl ResultValue {
             "pairwise" => typed(&value).map(ResultValue::Pairwise),
             "ranker" => typed(&value).map(ResultValue::Ranker),
             "paragraphlabels" => typed(&value).map(ResultValue::ParagraphLabels),
+            "chatmessage" => typed(&value).map(ResultValue::ChatMessage),
             _ => None,
         };
         parsed.unwrap_or(ResultValue::Other { type_name, value })
@@ -1016,6 +1044,7 @@ impl ResultValue {
             ResultValue::Pairwise(_) => "pairwise",
             ResultValue::Ranker(_) => "ranker",
             ResultValue::ParagraphLabels(_) => "paragraphlabels",
+            ResultValue::ChatMessage(_) => "chatmessage",
             ResultValue::Other { type_name, .. } => type_name,
         }
     }
@@ -1057,6 +1086,7 @@ impl ResultValue {
             ResultValue::Pairwise(v) => json(v),
             ResultValue::Ranker(v) => json(v),
             ResultValue::ParagraphLabels(v) => json(v),
+            ResultValue::ChatMessage(v) => json(v),
             ResultValue::Other { value, .. } => value.clone(),
         }
     }
@@ -1104,6 +1134,7 @@ impl ResultValue {
             ResultValue::Pairwise(v) => map.serialize_entry("value", v),
             ResultValue::Ranker(v) => map.serialize_entry("value", v),
             ResultValue::ParagraphLabels(v) => map.serialize_entry("value", v),
+            ResultValue::ChatMessage(v) => map.serialize_entry("value", v),
             ResultValue::Other { value, .. } => map.serialize_entry("value", value),
         }
     }

@@ -10,6 +10,7 @@
 //   ws.undo(), ws.redo(), ws.canUndo(), ws.canRedo()
 //   ws.keyHandler(e)    call from the page's keydown listener; true when the workspace used the key
 //                       (it has then called e.preventDefault())
+//   ws.waiting()        true while a chat waits for the model's reply (submit then would miss it)
 //   ws.destroy()
 //   ws.debug            views and editors, for tests and the benchmark only
 //
@@ -34,6 +35,7 @@ import { loadVideos, VideoView, VIDEO_MOUSE_HELP } from './video.js';
 import { TextView } from './text.js';
 import { AudioView, AUDIO_HELP, formatTime } from './audio.js';
 import { LlmView, markdownTexts, isMarkdownText, isPerItem } from './llm.js';
+import { ChatView, CHAT_HELP, isMessageControl } from './chat.js';
 
 export { preloadImage, imageLevels, renderStats, keymapOverlay };
 
@@ -58,7 +60,8 @@ export { preloadImage, imageLevels, renderStats, keymapOverlay };
  *   canRedo(): boolean,
  *   destroy(): void,
  *   keyHandler(e: KeyboardEvent): boolean,
- *   debug: {editors: ImageEditor[], selection: Set<string>, tool: () => Tool, videos: VideoView[], sounds: AudioView[]},
+ *   waiting(): boolean,
+ *   debug: {editors: ImageEditor[], selection: Set<string>, tool: () => Tool, videos: VideoView[], sounds: AudioView[], chats: ChatView[]},
  * }} Workspace
  */
 
@@ -71,6 +74,7 @@ export { preloadImage, imageLevels, renderStats, keymapOverlay };
  *   onChange?: (result: ResultItem[]) => void,
  *   extraKeys?: [string, string][],
  *   renderMarkdown?: (texts: string[]) => Promise<string[]>,
+ *   chat?: import('./chat.js').ChatBackend | null,
  * }} WorkspaceOptions
  */
 
@@ -219,7 +223,18 @@ export async function createWorkspace(host, options) {
   /** The drawing tools this config has controls for. @type {Set<Tool>} */
   const toolsPresent = new Set(TOOLS.map(([name]) => name).filter((name) => name === 'select' || (imageObjects.length + players.size > 0 && toolControls(name).length > 0)));
   // Skeleton joints are placed in order, not picked by key, so they take no digits.
-  const optionControls = config.controls.filter((c) => c.kind === 'Labels' || c.kind === 'ParagraphLabels' || c.kind === 'Choices' || c.kind === 'TimelineLabels' || (SHAPE_CONTROLS[c.kind]?.labelled && !c.skeleton));
+  // A chat's per-message choices are picked under each reply, not by key.
+  const chatObjects = new Set(config.objects.filter((o) => o.kind === 'Chat').map((o) => o.name));
+  /**
+   * Whether a `<Chat>` is a conversation the annotator holds with the
+   * project's model (red teaming): controls label its messages, or the tag
+   * says `editable="true"` or names an `llm`, as Label Studio's does.
+   * @param {ObjectTag} object
+   */
+  const isLiveChat = (object) => config.controls.some((c) => isMessageControl(c, new Set([object.name])))
+    || object.attributes.editable === 'true' || Boolean(object.attributes.llm);
+  const optionControls = config.controls.filter((c) =>
+    (c.kind === 'Labels' || c.kind === 'ParagraphLabels' || c.kind === 'Choices' || c.kind === 'TimelineLabels' || (SHAPE_CONTROLS[c.kind]?.labelled && !c.skeleton)) && !isMessageControl(c, chatObjects));
 
   /** Workspace keys; a config hotkey on the same key wins. @type {{key: string, label?: string, what: string, run: (e: KeyboardEvent) => boolean}[]} */
   const commands = [];
@@ -271,6 +286,9 @@ export async function createWorkspace(host, options) {
   const textViews = [];
   /** The Audio objects. @type {AudioView[]} */
   const audioViews = [];
+  /** The Chat objects (red teaming). @type {ChatView[]} */
+  const chatViews = [];
+  const chatNames = new Set(config.objects.filter((o) => o.kind === 'Chat').map((o) => o.name));
 
   const refresh = () => {
     for (const editor of editors) editor.invalidate();
@@ -879,7 +897,9 @@ export async function createWorkspace(host, options) {
   /** @param {ObjectTag} object */
   const objectElement = (object) => {
     placed.add(`o:${object.name}`);
-    if (object.kind === 'Chat') return llm.chatElement(object);
+    // A chat the annotator talks in has its own view (below); otherwise it
+    // shows the task's conversation, as LLM feedback's prompt.
+    if (object.kind === 'Chat' && !isLiveChat(object)) return llm.chatElement(object);
     if (object.kind === 'List') {
       const view = llm.listElement(object);
       panels.push(view);
@@ -918,6 +938,12 @@ export async function createWorkspace(host, options) {
       return view.element;
     }
     if (object.kind === 'Video') return videoElement(object);
+    if (object.kind === 'Chat') {
+      const view = new ChatView(object, data, { entries, commit, controls: config.controls, host: panelHost, readOnly, backend: options.chat ?? null });
+      chatViews.push(view);
+      panels.push({ element: view.element, update: () => view.update() });
+      return view.element;
+    }
     if (object.kind === 'Audio') {
       const url = data[object.value];
       if (typeof url !== 'string' || !url) return el('div', { class: 'gl-error' }, [`No sound: the task has no "${object.value}".`]);
@@ -968,14 +994,16 @@ export async function createWorkspace(host, options) {
   const isTranscript = (control) => control.kind === 'TextArea' && control.per_region && control.to_names.length > 0 && control.to_names.every((n) => soundNames.has(n));
 
   /** Per-region controls show under the region list, with the selected region. @param {ControlTag} control */
-  const isAttribute = (control) => control.per_region && Boolean(VALUE_TYPES[control.kind]) && (imageObjects.length > 0 || soundNames.size > 0) && !isTranscript(control);
+  const isAttribute = (control) =>
+    control.per_region && Boolean(VALUE_TYPES[control.kind]) && (imageObjects.length > 0 || soundNames.size > 0) && !isTranscript(control) && !isMessageControl(control, chatNames);
 
   /** @param {ControlTag} control */
   const controlElement = (control) => {
     placed.add(`c:${control.name}`);
-    // A List's per-item controls show on each of its items.
+    // A List's per-item controls show on each of its items; a chat's
+    // per-message controls under each reply, in the chat.
     if (isPerItem(control) && control.to_names.some((n) => objects.get(n)?.kind === 'List')) return null;
-    const panel = isAttribute(control) || isTranscript(control) ? null : controlPanel(control);
+    const panel = isAttribute(control) || isTranscript(control) || isMessageControl(control, chatNames) ? null : controlPanel(control);
     if (!panel) return null;
     panels.push(panel);
     return panel.element;
@@ -1084,7 +1112,7 @@ export async function createWorkspace(host, options) {
     // Keys without a text of their own are named in the row of the first of their group.
     const rows = commands.filter((c) => !hotkeys.has(c.key) && c.what).map((c) => [c.label ?? keyLabel(c.key), c.what]);
     for (const [key, option] of hotkeys) rows.push([keyLabel(key), `${option.control.kind === 'Choices' ? 'Choice' : 'Label'} “${option.value}” (${option.control.name})`]);
-    rows.push(...(editors.length || !audioViews.length ? MOUSE_HELP : []), ...(videoViews.length ? VIDEO_MOUSE_HELP : []), ...(audioViews.length ? AUDIO_HELP : []), ...(options.extraKeys ?? []));
+    rows.push(...(editors.length || (!audioViews.length && !chatViews.length) ? MOUSE_HELP : []), ...(videoViews.length ? VIDEO_MOUSE_HELP : []), ...(audioViews.length ? AUDIO_HELP : []), ...(chatViews.length ? CHAT_HELP : []), ...(options.extraKeys ?? []));
     overlay = keymapOverlay(rows);
     host.append(overlay);
   };
@@ -1247,11 +1275,13 @@ export async function createWorkspace(host, options) {
       window.removeEventListener('blur', blur);
       host.removeEventListener('pointerdown', pointerWhileSpace, { capture: true });
       for (const v of videoViews) v.destroy();
+      for (const v of chatViews) v.destroy();
       for (const e of editors) e.destroy();
       while (host.firstChild) host.removeChild(host.firstChild);
       host.classList.remove('gl-workspace');
     },
     keyHandler,
-    debug: { editors, selection, tool: () => tool, videos: videoViews, sounds: audioViews },
+    waiting: () => chatViews.some((v) => v.waiting),
+    debug: { editors, selection, tool: () => tool, videos: videoViews, sounds: audioViews, chats: chatViews },
   };
 }

@@ -24,6 +24,7 @@ export async function render({ root, params }) {
     h('option', { value: 'preference-jsonl' }, 'Preference pairs, JSON Lines (prompt, chosen, rejected: TRL DPO)'),
     h('option', { value: 'ranking-jsonl' }, 'LLM rankings and ratings, JSON Lines (one annotation per line)'),
     h('option', { value: 'spacy' }, 'spaCy v3 DocBin (.spacy): entities and text classes'),
+    h('option', { value: 'chat-jsonl' }, 'Red-teaming chats, a conversation per line with its labels (JSON Lines)'),
   );
   const task = h('select', { id: 'export-task' },
     h('option', { value: 'detect' }, 'detect: boxes'),

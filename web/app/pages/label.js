@@ -149,6 +149,13 @@ export async function render({ root, params, user, previous: cameFrom }) {
       onChange: edited,
       extraKeys: PAGE_KEYS,
       renderMarkdown,
+      // A <Chat> talks to the project's model through the server (red teaming).
+      chat: config.objects.some((/** @type {{kind: string}} */ o) => o.kind === 'Chat')
+        ? {
+          status: () => get(`/tasks/${next.task.id}/chat`),
+          send: (messages) => post(`/tasks/${next.task.id}/chat`, { messages }),
+        }
+        : null,
     });
     // Tests (and anything else watching) know the task is ready to label.
     host.dataset.task = String(next.task.id);
@@ -201,6 +208,10 @@ export async function render({ root, params, user, previous: cameFrom }) {
 
   async function submit() {
     if (busy || !shown || !workspace) return;
+    if (workspace.waiting()) {
+      toast('Waiting for the model to reply; submit when its answer is in.', 'error');
+      return;
+    }
     busy = true;
     const current = shown;
     const result = workspace.getResult();

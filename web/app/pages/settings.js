@@ -2,7 +2,7 @@
 // config (with the impact on existing annotations shown, and their results
 // migrated, before a change is saved), and deleting the project.
 
-import { del, patch, post, ApiError } from '../api.js';
+import { del, get, patch, post, put, ApiError } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { configEditor } from './config-editor.js';
 import { loadProject, projectHeader } from './common.js';
@@ -115,6 +115,9 @@ export async function render({ root, params, navigate }) {
     }
   }
 
+  // --- Model endpoint (red teaming) ---------------------------------------------
+  const endpointCard = await modelEndpointCard(project.id);
+
   // --- Danger zone --------------------------------------------------------------
   const remove = h('button', { class: 'danger', id: 'delete-project', onclick: async () => {
     const typed = prompt(`Deleting “${project.name}” removes its tasks and annotations for good. Type the project's name to confirm.`);
@@ -131,7 +134,95 @@ export async function render({ root, params, navigate }) {
     projectHeader(project, 'settings'),
     general,
     h('div', { class: 'card' }, h('h2', null, 'Label config'), editor.element, h('div', { class: 'row' }, saveConfig), configMessage, impactBox),
+    endpointCard,
     h('div', { class: 'card' }, h('h2', null, 'Danger zone'), remove),
   );
   return () => editor.destroy();
+}
+
+/**
+ * The project's model endpoint for red-teaming chats: an OpenAI-compatible
+ * chat-completions API. The key is write-only: the server says whether one
+ * is stored, never what it is.
+ * @param {number} projectId
+ */
+async function modelEndpointCard(projectId) {
+  const path = `/projects/${projectId}/model-endpoint`;
+  /** @type {any} */
+  let endpoint = null;
+  try {
+    endpoint = (await get(path)).endpoint;
+  } catch (error) {
+    return h('form', { class: 'card', id: 'settings-model' }, h('h2', null, 'Model endpoint (red teaming)'),
+      h('p', { class: 'muted' }, error instanceof ApiError ? error.message : String(error)));
+  }
+  const url = h('input', { id: 'model-url', type: 'url', placeholder: 'https://api.example.com/v1', required: true });
+  const model = h('input', { id: 'model-name', placeholder: 'gpt-4o-mini', required: true, maxlength: 200 });
+  const key = h('input', { id: 'model-key', type: 'password', autocomplete: 'off' });
+  const clearKey = h('input', { id: 'model-clear-key', type: 'checkbox' });
+  const system = h('textarea', { id: 'model-system', rows: 3 });
+  const temperature = h('input', { id: 'model-temperature', type: 'number', min: 0, max: 2, step: 0.1, placeholder: 'the endpoint\'s default' });
+  const maxTokens = h('input', { id: 'model-max-tokens', type: 'number', min: 1, step: 1, placeholder: 'the endpoint\'s default' });
+  const state = h('p', { class: 'muted', id: 'model-state' });
+  const message = h('p', { class: 'error' });
+  const removeButton = h('button', { type: 'button', id: 'model-remove' }, 'Remove endpoint');
+
+  const show = () => {
+    url.value = endpoint?.url ?? '';
+    model.value = endpoint?.model ?? '';
+    key.value = '';
+    clearKey.checked = false;
+    system.value = endpoint?.system_prompt ?? '';
+    temperature.value = endpoint?.temperature ?? '';
+    maxTokens.value = endpoint?.max_tokens ?? '';
+    key.placeholder = endpoint?.key_set ? 'a key is stored (type a new one to replace it)' : 'none stored';
+    replace(state, endpoint
+      ? `Chats go to ${endpoint.chat_url}; ${endpoint.key_set ? 'an API key is stored' : 'no API key is stored'}.`
+      : 'No endpoint: annotators cannot chat in this project until one is set.');
+    removeButton.hidden = !endpoint;
+  };
+  show();
+
+  const form = h('form', { class: 'card', id: 'settings-model' },
+    h('h2', null, 'Model endpoint (red teaming)'),
+    h('p', { class: 'muted' }, 'Chats of a <Chat> config go to this OpenAI-compatible API through the server: requests are POSTed to the URL plus /chat/completions (or to the URL itself when it ends with /chat/completions). The key stays on the server and is never shown again. Hosts on this machine or a private network must be allow-listed by the administrator (fetch_allow).'),
+    state,
+    h('label', null, 'Base URL', url),
+    h('label', null, 'Model', model),
+    h('label', null, 'API key', key),
+    h('label', { class: 'inline' }, clearKey, ' Remove the stored key'),
+    h('label', null, 'System prompt (sent first in every chat)', system),
+    h('div', { class: 'row' }, h('label', null, 'Temperature (0 to 2)', temperature), h('label', null, 'Max tokens per reply', maxTokens)),
+    message,
+    h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: 'model-save' }, 'Save endpoint'), removeButton),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    replace(message);
+    /** @type {Record<string, unknown>} */
+    const body = { url: url.value.trim(), model: model.value.trim(), system_prompt: system.value };
+    if (temperature.value !== '') body.temperature = Number(temperature.value);
+    if (maxTokens.value !== '') body.max_tokens = Number(maxTokens.value);
+    if (key.value.trim()) body.api_key = key.value.trim();
+    else if (clearKey.checked) body.api_key = null;
+    try {
+      endpoint = await put(path, body);
+      show();
+      toast('Model endpoint saved.');
+    } catch (error) {
+      replace(message, error instanceof ApiError ? error.lines().join('\n') : String(error));
+    }
+  });
+  removeButton.addEventListener('click', async () => {
+    if (!confirm('Remove the model endpoint and its key? Annotators can no longer chat.')) return;
+    try {
+      await del(path);
+      endpoint = null;
+      show();
+      toast('Model endpoint removed.');
+    } catch (error) {
+      replace(message, error instanceof ApiError ? error.lines().join('\n') : String(error));
+    }
+  });
+  return form;
 }

@@ -16,7 +16,8 @@ pub struct ExportArgs {
     #[arg(long, value_name = "ID")]
     project: i64,
     /// json (Gloss's lossless format), label-studio, jsonl, coco, yolo, voc, cvat, mot,
-    /// mask-png, conll2003, rttm, webvtt, srt, nemo-asr or spacy (a spaCy v3 DocBin)
+    /// mask-png, conll2003, rttm, webvtt, srt, nemo-asr, preference-jsonl, ranking-jsonl, spacy (a
+    /// spaCy v3 DocBin) or chat-jsonl (red-teaming chats)
     #[arg(long)]
     format: String,
     /// YOLO: detect (default), segment, pose, obb or classify

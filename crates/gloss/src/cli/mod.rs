@@ -45,9 +45,9 @@ pub fn config_command(settings: &Settings, command: ConfigCommand) -> Result<()>
             );
             println!("fetch_urls = {}", settings.fetch.is_some());
             let allow: Vec<String> = settings
-                .fetch
+                .fetch_allow
                 .iter()
-                .flat_map(|policy| policy.allow.iter().map(|net| format!("{net:?}")))
+                .map(|net| format!("{net:?}"))
                 .collect();
             println!("fetch_allow = {allow:?}");
         }
@@ -83,6 +83,7 @@ pub async fn open_engine(settings: &Settings) -> Result<Engine> {
     config.cache_dir = settings.data_dir.join("cache");
     config.upload_limits = settings.upload_limits.clone();
     config.fetch = settings.fetch.clone();
+    config.fetch_allow = settings.fetch_allow.clone();
     Ok(Engine::new(store, media, config))
 }
 

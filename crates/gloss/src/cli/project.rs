@@ -69,6 +69,36 @@ pub enum ProjectCommand {
         #[arg(long)]
         remove: bool,
     },
+    /// Show or set a project's model endpoint for red-teaming chats (an
+    /// OpenAI-compatible chat-completions API); the key is never printed
+    ModelEndpoint {
+        /// The project's id
+        project: i64,
+        /// Base URL (…/v1, to which /chat/completions is added) or the full
+        /// chat-completions URL; without it the endpoint is shown
+        #[arg(long)]
+        url: Option<String>,
+        /// The model named in each request (with --url)
+        #[arg(long, requires = "url")]
+        model: Option<String>,
+        /// Read a new API key from GLOSS_MODEL_API_KEY or standard input
+        #[arg(long, requires = "url", conflicts_with = "clear_key")]
+        set_key: bool,
+        /// Remove the stored API key
+        #[arg(long, requires = "url")]
+        clear_key: bool,
+        /// Sent first, as a system message
+        #[arg(long, requires = "url", default_value = "")]
+        system_prompt: String,
+        /// 0 to 2
+        #[arg(long, requires = "url")]
+        temperature: Option<f64>,
+        #[arg(long, requires = "url")]
+        max_tokens: Option<i64>,
+        /// Remove the endpoint and its key
+        #[arg(long, conflicts_with = "url")]
+        remove: bool,
+    },
 }
 
 fn parse_order(text: &str) -> Result<QueueOrder, String> {
@@ -186,9 +216,76 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
                 println!("{changed} tasks assigned to {user}");
             }
         }
+        ProjectCommand::ModelEndpoint {
+            project,
+            url,
+            model,
+            set_key,
+            clear_key,
+            system_prompt,
+            temperature,
+            max_tokens,
+            remove,
+        } => {
+            let project = ProjectId(project);
+            if remove {
+                let removed = engine.delete_model_endpoint(&operator, project).await?;
+                println!(
+                    "{}",
+                    if removed {
+                        "model endpoint removed"
+                    } else {
+                        "the project had no model endpoint"
+                    }
+                );
+            } else if let Some(url) = url {
+                let api_key = if set_key {
+                    gloss_engine::KeyChange::Set(super::secret_from(
+                        "GLOSS_MODEL_API_KEY",
+                        "API key",
+                    )?)
+                } else if clear_key {
+                    gloss_engine::KeyChange::Remove
+                } else {
+                    gloss_engine::KeyChange::Keep
+                };
+                let update = gloss_engine::ModelEndpointUpdate {
+                    url,
+                    model: model.unwrap_or_default(),
+                    api_key,
+                    system_prompt,
+                    temperature,
+                    max_tokens,
+                };
+                let endpoint = engine
+                    .set_model_endpoint(&operator, project, update)
+                    .await?;
+                print_endpoint(&endpoint);
+            } else {
+                match engine.model_endpoint(&operator, project).await? {
+                    Some(endpoint) => print_endpoint(&endpoint),
+                    None => println!("project {project} has no model endpoint"),
+                }
+            }
+        }
     }
     engine.store().close().await;
     Ok(())
+}
+
+fn print_endpoint(endpoint: &gloss_engine::ModelEndpointView) {
+    println!("url = {}", endpoint.chat_url);
+    println!("model = {}", endpoint.model);
+    println!("key_set = {}", endpoint.key_set);
+    if let Some(temperature) = endpoint.temperature {
+        println!("temperature = {temperature}");
+    }
+    if let Some(tokens) = endpoint.max_tokens {
+        println!("max_tokens = {tokens}");
+    }
+    if !endpoint.system_prompt.is_empty() {
+        println!("system_prompt = {:?}", endpoint.system_prompt);
+    }
 }
 
 /// `CONTROL:LABEL=NEW` (rename or merge into NEW) or `CONTROL:LABEL=` (remove).

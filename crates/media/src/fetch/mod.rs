@@ -93,6 +93,18 @@ fn parse_network(text: &str) -> std::result::Result<IpNet, String> {
     IpNet::new(address, prefix).map_err(|err| err.to_string())
 }
 
+/// The answer to [`Fetcher::post_json`]: its status and whole body.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Bytes,
+}
+
+struct Post<'a> {
+    body: Bytes,
+    bearer: Option<&'a str>,
+}
+
 /// Fetches URLs under a [`FetchPolicy`].
 #[derive(Debug, Clone)]
 pub struct Fetcher {
@@ -148,7 +160,7 @@ impl Fetcher {
         let mut url = first.clone();
         let mut redirects = 0;
         loop {
-            let response = self.get(&url, deadline).await?;
+            let response = self.send(&url, deadline, None).await?;
             let status = response.status();
             if is_redirect(status) {
                 if redirects == self.policy.max_redirects {
@@ -178,9 +190,148 @@ impl Fetcher {
         }
     }
 
-    /// One GET, without following redirects, after checking the URL and
-    /// every address of its host.
-    async fn get(&self, url: &Url, deadline: Instant) -> Result<reqwest::Response> {
+    /// POSTs `body` as JSON to `url` (with `bearer` as its
+    /// `Authorization: Bearer` secret) under the same address rules as
+    /// [`Fetcher::fetch`], and reads the answer whole, whatever its status,
+    /// up to `max_bytes` of the policy. A 307 or 308 redirect to the same
+    /// origin is followed (checked again); any other redirect is an error,
+    /// so the secret never goes to another host.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        bearer: Option<&str>,
+        json: impl Into<Bytes>,
+    ) -> Result<Answer> {
+        let deadline = Instant::now() + self.policy.timeout;
+        let first = Url::parse(url).map_err(|err| Error::Fetch {
+            url: url.to_string(),
+            reason: format!("not a valid URL: {err}"),
+        })?;
+        let post = Post {
+            body: json.into(),
+            bearer,
+        };
+        let mut url = first.clone();
+        let mut redirects = 0;
+        loop {
+            let response = self.send(&url, deadline, Some(&post)).await?;
+            let status = response.status();
+            if is_redirect(status) {
+                let next = next_location(&url, &response)?;
+                let kept = matches!(
+                    status,
+                    StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
+                );
+                if !kept || next.origin() != url.origin() {
+                    return Err(Error::Fetch {
+                        url: shown(&url),
+                        reason: format!(
+                            "the server redirected ({status}) to {}; set the final URL instead",
+                            shown(&next)
+                        ),
+                    });
+                }
+                if redirects == self.policy.max_redirects {
+                    return Err(Error::TooManyRedirects {
+                        url: shown(&first),
+                        limit: self.policy.max_redirects,
+                    });
+                }
+                redirects += 1;
+                url = next;
+                continue;
+            }
+            let max_bytes = self.policy.max_bytes;
+            if response
+                .content_length()
+                .is_some_and(|length| length > max_bytes)
+            {
+                return Err(Error::TooLarge { limit: max_bytes });
+            }
+            let mut chunks = body(response, shown(&url), max_bytes, self.policy.timeout);
+            let mut bytes = Vec::new();
+            while let Some(chunk) = futures::StreamExt::next(&mut chunks).await {
+                bytes.extend_from_slice(&chunk?);
+            }
+            return Ok(Answer {
+                status: status.as_u16(),
+                body: Bytes::from(bytes),
+            });
+        }
+    }
+
+    /// One request, without following redirects, after checking the URL and
+    /// every address of its host: a GET, or with `post` a JSON POST.
+    async fn send(
+        &self,
+        url: &Url,
+        deadline: Instant,
+        post: Option<&Post<'_>>,
+    ) -> Result<reqwest::Response> {
+        let addresses = self.checked_addresses(url, deadline).await?;
+        let port = url.port_or_known_default().unwrap_or(80);
+        let fail = |reason: String| Error::Fetch {
+            url: shown(url),
+            reason,
+        };
+        let remaining = remaining(deadline).ok_or_else(|| self.timed_out(url))?;
+        // A client per hop is what pins the checked addresses: its resolver
+        // knows no other answer, for any name, so nothing is looked up again
+        // between the check and the connection. Redirects are ours to follow,
+        // and proxies are off because a proxy would resolve the host itself.
+        let pinned: Vec<SocketAddr> = addresses
+            .iter()
+            .map(|address| SocketAddr::new(*address, port))
+            .collect();
+        let client = reqwest::Client::builder()
+            .dns_resolver(Arc::new(Pinned(pinned)))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .timeout(remaining)
+            .build()
+            .map_err(|err| {
+                fail(format!(
+                    "cannot set up the HTTP client: {}",
+                    error_chain(&err)
+                ))
+            })?;
+        let request = match post {
+            None => client.get(url.clone()),
+            Some(post) => {
+                let request = client
+                    .post(url.clone())
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .header(reqwest::header::ACCEPT, "application/json")
+                    .body(post.body.clone());
+                match post.bearer {
+                    Some(secret) => request.bearer_auth(secret),
+                    None => request,
+                }
+            }
+        };
+        request.send().await.map_err(|err| {
+            if err.is_timeout() {
+                self.timed_out(url)
+            } else {
+                fail(error_chain(&err))
+            }
+        })
+    }
+
+    /// Checks that `url` may be fetched, without sending anything: its
+    /// scheme, and every address its host resolves to.
+    pub async fn check_url(&self, url: &str) -> Result<()> {
+        let parsed = Url::parse(url).map_err(|err| Error::Fetch {
+            url: url.to_string(),
+            reason: format!("not a valid URL: {err}"),
+        })?;
+        self.checked_addresses(&parsed, Instant::now() + self.policy.timeout)
+            .await
+            .map(drop)
+    }
+
+    /// The addresses of `url`'s host, each public or allow-listed.
+    async fn checked_addresses(&self, url: &Url, deadline: Instant) -> Result<Vec<IpAddr>> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(Error::Refused {
                 url: shown(url),
@@ -219,34 +370,7 @@ impl Fetcher {
             }
         }
 
-        let remaining = remaining(deadline).ok_or_else(|| self.timed_out(url))?;
-        // A client per hop is what pins the checked addresses: its resolver
-        // knows no other answer, for any name, so nothing is looked up again
-        // between the check and the connection. Redirects are ours to follow,
-        // and proxies are off because a proxy would resolve the host itself.
-        let pinned: Vec<SocketAddr> = addresses
-            .iter()
-            .map(|address| SocketAddr::new(*address, port))
-            .collect();
-        let client = reqwest::Client::builder()
-            .dns_resolver(Arc::new(Pinned(pinned)))
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .timeout(remaining)
-            .build()
-            .map_err(|err| {
-                fail(format!(
-                    "cannot set up the HTTP client: {}",
-                    error_chain(&err)
-                ))
-            })?;
-        client.get(url.clone()).send().await.map_err(|err| {
-            if err.is_timeout() {
-                self.timed_out(url)
-            } else {
-                fail(error_chain(&err))
-            }
-        })
+        Ok(addresses)
     }
 
     async fn resolve(

@@ -437,3 +437,70 @@ fn parses_allow_lists() {
         );
     }
 }
+
+fn post_routes() -> Routes {
+    Arc::new(|path, port| {
+        match path {
+        "/v1/chat/completions" => ok(br#"{"choices":[{"message":{"role":"assistant","content":"hi"}}]}"#),
+        "/v1/failing" => {
+            b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\noops"
+                .to_vec()
+        }
+        "/v1/moved" => format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{port}/v1/chat/completions\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .into_bytes(),
+        "/v1/elsewhere" => format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://localhost:{port}/v1/chat/completions\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .into_bytes(),
+        "/v1/see-other" => redirect("/v1/chat/completions"),
+        _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+    }
+    })
+}
+
+#[tokio::test]
+async fn posts_refuse_loopback_unless_allowed_and_keep_their_answer() {
+    let port = serve(post_routes()).await;
+    let body = Bytes::from_static(b"{}");
+    let url = format!("http://127.0.0.1:{port}/v1/chat/completions");
+    let err = Fetcher::new(FetchPolicy::default())
+        .post_json(&url, Some("sk-secret"), body.clone())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Refused { .. }), "{err}");
+    assert!(!err.to_string().contains("sk-secret"));
+
+    let fetcher = allowing(&["127.0.0.1"]);
+    let answer = fetcher
+        .post_json(&url, Some("sk-secret"), body.clone())
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200);
+    assert!(answer.body.starts_with(b"{\"choices\""));
+
+    let failing = format!("http://127.0.0.1:{port}/v1/failing");
+    let answer = fetcher
+        .post_json(&failing, None, body.clone())
+        .await
+        .unwrap();
+    assert_eq!((answer.status, &answer.body[..]), (500, &b"oops"[..]));
+
+    // A 307 on the same origin is followed with the body; a redirect to
+    // another origin, or one that turns the POST into a GET, is not.
+    let moved = format!("http://127.0.0.1:{port}/v1/moved");
+    let answer = fetcher
+        .post_json(&moved, Some("k"), body.clone())
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200);
+    for path in ["/v1/elsewhere", "/v1/see-other"] {
+        let url = format!("http://127.0.0.1:{port}{path}");
+        let err = fetcher
+            .post_json(&url, Some("k"), body.clone())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("set the final URL"), "{err}");
+    }
+}

@@ -8,6 +8,7 @@ mod me;
 mod media;
 mod projects;
 mod queue;
+mod redteam;
 mod tasks;
 mod users;
 
@@ -28,6 +29,7 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .merge(queue::routes())
         .merge(media::routes())
         .merge(markdown::routes())
+        .merge(redteam::routes())
 }
 
 pub(crate) async fn not_found() -> ApiError {

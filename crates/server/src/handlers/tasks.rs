@@ -402,7 +402,7 @@ pub(crate) struct ExportQuery {
 /// or a zip when the export has several files (a split, COCO with images, YOLO).
 #[utoipa::path(get, path = "/api/v1/projects/{project_id}/export", tag = "tasks",
     params(("project_id" = i64, Path), ExportQuery),
-    responses((status = 200, description = "The export: application/json, application/x-ndjson (jsonl, nemo-asr, preference-jsonl, ranking-jsonl), text/plain (conll2003, rttm), application/zip, or application/octet-stream (spacy: a spaCy v3 DocBin)"),
+    responses((status = 200, description = "The export: application/json, application/x-ndjson (jsonl, nemo-asr, preference-jsonl, ranking-jsonl, chat-jsonl), text/plain (conll2003, rttm), application/zip, or application/octet-stream (spacy: a spaCy v3 DocBin)"),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn export_project(
     State(app): State<App>,
