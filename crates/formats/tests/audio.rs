@@ -3,12 +3,13 @@
 
 mod dataset_support;
 
+use dataset_support::golden;
+
 use gloss_formats::{
     AnnotationRecord, AudioExportOptions, AudioFormat, AudioSummary, AudioWriter, ExportAnnotation,
     ExportTask, MemoryFiles,
 };
 use serde_json::{json, Value};
-use std::path::PathBuf;
 
 fn options() -> AudioExportOptions {
     AudioExportOptions {
@@ -125,22 +126,10 @@ fn export(format: AudioFormat) -> (String, MemoryFiles, AudioSummary) {
     (String::from_utf8(out).unwrap(), files, summary)
 }
 
-fn golden(name: &str, text: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name);
-    if std::env::var_os("GLOSS_BLESS").is_some() {
-        std::fs::write(&path, text).unwrap();
-    }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{} (GLOSS_BLESS=1 writes it)", path.display()));
-    assert_eq!(text, want, "{name} differs from the golden file");
-}
-
 #[test]
 fn rttm_lists_who_spoke_when_and_pyannote_reads_it_back() {
     let (text, files, summary) = export(AudioFormat::Rttm);
-    golden("audio_export.rttm", &text);
+    dataset_support::golden("audio_export.rttm", text.as_bytes());
     assert!(files.0.is_empty());
     assert_eq!(
         summary,
@@ -168,10 +157,7 @@ fn subtitles_have_a_file_per_sound_with_cues_in_time_order() {
         files.0.keys().collect::<Vec<_>>(),
         ["call_one.vtt", "interview.vtt"]
     );
-    golden(
-        "audio_export.vtt",
-        std::str::from_utf8(&files.0["call_one.vtt"]).unwrap(),
-    );
+    golden("audio_export.vtt", &files.0["call_one.vtt"]);
     assert_eq!(summary.segments, 4);
     assert_eq!(summary.left_out, 1, "the segment without a transcript");
 
@@ -180,16 +166,13 @@ fn subtitles_have_a_file_per_sound_with_cues_in_time_order() {
         files.0.keys().collect::<Vec<_>>(),
         ["call_one.srt", "interview.srt"]
     );
-    golden(
-        "audio_export.srt",
-        std::str::from_utf8(&files.0["call_one.srt"]).unwrap(),
-    );
+    golden("audio_export.srt", &files.0["call_one.srt"]);
 }
 
 #[test]
 fn nemo_manifests_have_a_line_per_transcribed_segment() {
     let (text, _, summary) = export(AudioFormat::NemoAsr);
-    golden("audio_export.nemo.jsonl", &text);
+    dataset_support::golden("audio_export.nemo.jsonl", text.as_bytes());
     for line in text.lines() {
         let row: Value = serde_json::from_str(line).unwrap();
         assert!(
@@ -204,12 +187,7 @@ fn nemo_manifests_have_a_line_per_transcribed_segment() {
 
 /// Runs tests/python/pyannote_check.py on the RTTM when GLOSS_TEST_PYTHON names a python.
 fn judge_with_pyannote(text: &str, expected: &Value) {
-    let Ok(python) = std::env::var("GLOSS_TEST_PYTHON") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but GLOSS_TEST_PYTHON is not"
-        );
-        eprintln!("note: GLOSS_TEST_PYTHON is not set, so pyannote does not judge the export");
+    let Some(python) = dataset_support::test_python("pyannote") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -217,18 +195,10 @@ fn judge_with_pyannote(text: &str, expected: &Value) {
     std::fs::write(&file, text).unwrap();
     let want = dir.path().join("expected.json");
     std::fs::write(&want, expected.to_string()).unwrap();
-    let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/pyannote_check.py");
-    let output = std::process::Command::new(&python)
-        .arg(script)
-        .arg(&file)
-        .arg(&want)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "pyannote disagrees:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    dataset_support::run_python_check(
+        &python,
+        "pyannote_check.py",
+        &[file.as_os_str(), want.as_os_str()],
+        &[],
     );
 }

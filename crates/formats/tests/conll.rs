@@ -9,7 +9,6 @@ use gloss_formats::{
 };
 use gloss_types::result::ResultValue;
 use serde_json::{json, Value};
-use std::path::PathBuf;
 
 fn span(id: &str, start: u64, end: u64, label: &str) -> Value {
     json!({"id": id, "from_name": "ner", "to_name": "text", "type": "labels",
@@ -194,12 +193,7 @@ fn broken_lines_reject_their_document_by_line() {
 
 /// Runs tests/python/seqeval_check.py on the export when GLOSS_TEST_PYTHON names a python.
 fn judge_with_seqeval(text: &str, expected: &Value) {
-    let Ok(python) = std::env::var("GLOSS_TEST_PYTHON") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but GLOSS_TEST_PYTHON is not"
-        );
-        eprintln!("note: GLOSS_TEST_PYTHON is not set, so seqeval does not judge the export");
+    let Some(python) = dataset_support::test_python("seqeval") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -207,22 +201,10 @@ fn judge_with_seqeval(text: &str, expected: &Value) {
     std::fs::write(&file, text).unwrap();
     let want = dir.path().join("expected.json");
     std::fs::write(&want, expected.to_string()).unwrap();
-    let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/seqeval_check.py");
-    let output = std::process::Command::new(&python)
-        .arg(script)
-        .arg(&file)
-        .arg(&want)
-        .output()
-        .unwrap();
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    dataset_support::run_python_check(
+        &python,
+        "seqeval_check.py",
+        &[file.as_os_str(), want.as_os_str()],
+        &[],
     );
-    assert!(
-        output.status.success(),
-        "seqeval judged the export wrong:\n{report}"
-    );
-    eprintln!("{report}");
 }

@@ -323,19 +323,12 @@ fn ranking_jsonl_has_one_line_per_annotation_with_ratings_by_response() {
 /// Loads the preference file with `datasets.load_dataset("json", ...)` when
 /// GLOSS_TEST_PYTHON names a python (tests/python/datasets_check.py).
 fn judge_with_datasets(text: &str, rows: usize, conversational: bool) {
-    let Ok(python) = std::env::var("GLOSS_TEST_PYTHON") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI is set but GLOSS_TEST_PYTHON is not"
-        );
-        eprintln!("note: GLOSS_TEST_PYTHON is not set, so datasets does not load the export");
+    let Some(python) = dataset_support::test_python("datasets") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("preference.jsonl");
     std::fs::write(&file, text).unwrap();
-    let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/datasets_check.py");
     let expected: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -346,23 +339,15 @@ fn judge_with_datasets(text: &str, rows: usize, conversational: bool) {
         json!({"rows": rows, "conversational": conversational, "lines": expected}).to_string(),
     )
     .unwrap();
-    let output = std::process::Command::new(&python)
-        .arg(script)
-        .arg(&file)
-        .arg(&want)
-        .env("HF_DATASETS_OFFLINE", "1")
-        .env("HF_HUB_OFFLINE", "1")
-        .env("HF_DATASETS_CACHE", dir.path().join("cache"))
-        .output()
-        .unwrap();
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+    let cache = dir.path().join("cache");
+    dataset_support::run_python_check(
+        &python,
+        "datasets_check.py",
+        &[file.as_os_str(), want.as_os_str()],
+        &[
+            ("HF_DATASETS_OFFLINE", "1".as_ref()),
+            ("HF_HUB_OFFLINE", "1".as_ref()),
+            ("HF_DATASETS_CACHE", cache.as_os_str()),
+        ],
     );
-    assert!(
-        output.status.success(),
-        "datasets did not load the export as expected:\n{report}"
-    );
-    eprintln!("{report}");
 }

@@ -531,39 +531,13 @@ fn documents_the_config_cannot_hold_are_rejected_by_position() {
 }
 
 fn python() -> Option<String> {
-    match std::env::var("GLOSS_TEST_PYTHON") {
-        Ok(python) => Some(python),
-        Err(_) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but GLOSS_TEST_PYTHON is not"
-            );
-            eprintln!("note: GLOSS_TEST_PYTHON is not set, so spaCy does not judge the files");
-            None
-        }
-    }
+    dataset_support::test_python("spaCy")
 }
 
 fn run_script(python: &str, mode: &[&str], file: &std::path::Path, json: &std::path::Path) {
-    let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/spacy_check.py");
-    let output = std::process::Command::new(python)
-        .arg(script)
-        .args(mode)
-        .arg(file)
-        .arg(json)
-        .output()
-        .unwrap();
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success(),
-        "spacy_check.py {mode:?}:\n{report}"
-    );
-    eprintln!("{report}");
+    let mut args: Vec<&std::ffi::OsStr> = mode.iter().map(std::ffi::OsStr::new).collect();
+    args.extend([file.as_os_str(), json.as_os_str()]);
+    dataset_support::run_python_check(python, "spacy_check.py", &args, &[]);
 }
 
 /// Runs tests/python/spacy_check.py on the export when GLOSS_TEST_PYTHON names a python.

@@ -452,3 +452,49 @@ pub fn compare_with_expected(
     assert!(worst <= 0.01, "{name}: largest difference {worst} px");
     worst
 }
+
+/// The python that runs the consumer checks of tests/python/ (named by
+/// GLOSS_TEST_PYTHON), or `None` with a note that `judge` does not judge the
+/// export; under CI its absence fails the test.
+pub fn test_python(judge: &str) -> Option<String> {
+    match std::env::var("GLOSS_TEST_PYTHON") {
+        Ok(python) => Some(python),
+        Err(_) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but GLOSS_TEST_PYTHON is not"
+            );
+            eprintln!("note: GLOSS_TEST_PYTHON is not set, so {judge} does not judge the export");
+            None
+        }
+    }
+}
+
+/// Runs `tests/python/<script>` with `args` (and environment `envs`) and
+/// fails the test with what it printed unless it exits 0.
+pub fn run_python_check(
+    python: &str,
+    script: &str,
+    args: &[&std::ffi::OsStr],
+    envs: &[(&str, &std::ffi::OsStr)],
+) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/python")
+        .join(script);
+    let output = std::process::Command::new(python)
+        .arg(path)
+        .args(args)
+        .envs(envs.iter().copied())
+        .output()
+        .unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "{script} {args:?} disagrees:\n{report}"
+    );
+    eprintln!("{report}");
+}
