@@ -1639,39 +1639,40 @@ fn llm_options(
     })
 }
 
+/// What a token-based export (CoNLL, spaCy) did to spans: how many it
+/// left out for overlapping (`why` they cannot) and how many it widened.
+fn span_notes(overlapping: u64, widened: u64, why: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    if overlapping > 0 {
+        parts.push(format!(
+            "{overlapping} spans overlapped a span written before them and were left out ({why})"
+        ));
+    }
+    if widened > 0 {
+        parts.push(format!(
+            "{widened} spans started or ended inside a token and were widened to whole tokens"
+        ));
+    }
+    parts
+}
+
 /// The CoNLL export's note on spans it widened or left out, if any.
 fn conll_note(summary: &gloss_formats::ConllSummary) -> Option<String> {
-    let mut parts = Vec::new();
-    if summary.overlapping > 0 {
-        parts.push(format!(
-            "{} spans overlapped a span written before them and were left out (IOB2 cannot nest spans)",
-            summary.overlapping
-        ));
-    }
-    if summary.widened > 0 {
-        parts.push(format!(
-            "{} spans started or ended inside a token and were widened to whole tokens",
-            summary.widened
-        ));
-    }
+    let parts = span_notes(
+        summary.overlapping,
+        summary.widened,
+        "IOB2 cannot nest spans",
+    );
     (!parts.is_empty()).then(|| format!("CoNLL-2003: {}", parts.join("; ")))
 }
 
 /// The spaCy export's note on spans it widened or left out, if any.
 fn spacy_note(summary: &gloss_formats::SpacySummary) -> Option<String> {
-    let mut parts = Vec::new();
-    if summary.overlapping > 0 {
-        parts.push(format!(
-            "{} spans overlapped a span written before them and were left out (doc.ents cannot overlap)",
-            summary.overlapping
-        ));
-    }
-    if summary.widened > 0 {
-        parts.push(format!(
-            "{} spans started or ended inside a token and were widened to whole tokens",
-            summary.widened
-        ));
-    }
+    let mut parts = span_notes(
+        summary.overlapping,
+        summary.widened,
+        "doc.ents cannot overlap",
+    );
     if summary.skipped > 0 {
         parts.push(format!(
             "{} tasks without text were left out",
