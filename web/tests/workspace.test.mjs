@@ -1299,6 +1299,33 @@ test('paragraphs: a dialogue shown with its authors, spans within and across par
   assert.deepEqual((await result()).find((i) => i.id === 'hi'), given, 'the given span is kept as it came');
 });
 
+test('text spans: per-span choices (perRegion) for the span picked; they go with a deleted span', async () => {
+  const text = 'Alice met Bob in Paris.';
+  const objects = [{ kind: 'Text', name: 'text', value: 'text', attributes: {}, line: 1, column: 1 }];
+  const ner = { ...control('Labels', 'ner', [label('PER')]), to_names: ['text'] };
+  const mood = { ...control('Choices', 'mood', [label('Friendly'), label('Hostile')], { per_region: true, choice: 'single' }), to_names: ['text'] };
+  const spans = [
+    { id: 'alice', from_name: 'ner', to_name: 'text', type: 'labels', value: { start: 0, end: 5, text: 'Alice', labels: ['PER'] } },
+    { id: 'bob', from_name: 'ner', to_name: 'text', type: 'labels', value: { start: 10, end: 13, text: 'Bob', labels: ['PER'] } },
+  ];
+  await make(config([ner, mood], objects), spans, { text });
+  const panel = page.locator('[data-control=mood]');
+  assert.equal(await panel.locator('.gl-choice').first().isVisible(), false, 'no span picked: no place for a per-span choice');
+  await page.locator('.gl-mark', { hasText: 'Bob' }).click();
+  await panel.locator('.gl-choice', { hasText: 'Hostile' }).click();
+  const choice = (await result()).find((i) => i.from_name === 'mood');
+  assert.deepEqual([choice.id, choice.to_name, choice.type, choice.value], ['bob', 'text', 'choices', { start: 10, end: 13, text: 'Bob', choices: ['Hostile'] }]);
+  // Another span picked: its own (none yet); back to Bob's: Hostile again.
+  const checked = () => panel.locator('.gl-choice').evaluateAll((labels) => labels.filter((l) => /** @type {HTMLInputElement} */ (l.querySelector('input')).checked).map((l) => (l.textContent ?? '').replace(/\d+$/, '')));
+  await page.locator('.gl-mark', { hasText: 'Alice' }).click();
+  assert.deepEqual(await checked(), []);
+  await page.locator('.gl-mark', { hasText: 'Bob' }).click();
+  assert.deepEqual(await checked(), ['Hostile']);
+  // Deleting Bob's span deletes its choice.
+  await page.locator('.gl-span-row[data-span=bob] button').click();
+  assert.deepEqual((await result()).map((i) => i.id), ['alice']);
+});
+
 test('text spans: the view drawn edit by edit is the view drawn at once', async () => {
   // 40 words; spans are added, moved, relabelled and removed in random
   // steps (seeded), each step drawing only what changed; after each, the

@@ -38,6 +38,7 @@ import { newId } from './model.js';
  *   colorOfLabel: (control: string, value: string) => string,
  *   readOnly: boolean,
  *   relationLabels?: {labels: LabelDef[], multiple: boolean} | null,
+ *   onSelect?: () => void,
  * }} TextHost
  */
 
@@ -441,7 +442,10 @@ export class TextView {
   setSelected(id) {
     this.showSelected(this.selected, false);
     this.showSelected(id, true);
+    const changed = this.selected !== id;
     this.selected = id;
+    // Per-span controls (perRegion) show the picked span's values.
+    if (changed) this.host.onSelect?.();
   }
 
   /** @param {string | null} id @param {boolean} on */

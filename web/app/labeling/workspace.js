@@ -443,17 +443,36 @@ export async function createWorkspace(host, options) {
   };
 
   /**
+   * The span picked in a text view on one of the control's objects, if any:
+   * per-region controls give it values (Label Studio's per-span results).
+   * @param {ControlTag} control
+   * @returns {ResultItem | null}
+   */
+  const pickedSpan = (control) => {
+    for (const view of textViews) {
+      if (!view.selected || !control.to_names.includes(view.object.name)) continue;
+      const entry = history.current.find((e) => e.kind === 'item' && e.id === view.selected && (e.item.type === 'labels' || e.item.type === 'paragraphlabels'));
+      if (entry && entry.kind === 'item') return entry.item;
+    }
+    return null;
+  };
+
+  /**
    * Where a Choices, TextArea or Number control keeps its item: on the
    * selected region for per-region controls, else on the object.
    * @param {ControlTag} control
-   * @returns {{item: ResultItem | null, region: Region | null} | null} null: no place (per-region, no single region selected)
+   * @returns {{item: ResultItem | null, region: Region | null, span?: ResultItem} | null} null: no place (per-region, no single region or span selected)
    */
   const controlItem = (control) => {
     const type = VALUE_TYPES[control.kind];
     if (control.per_region) {
       const region = attributeRegion();
-      if (!region) return null;
-      return { region, item: region.items.slice(1).find((i) => i.from_name === control.name) ?? null };
+      if (region) return { region, item: region.items.slice(1).find((i) => i.from_name === control.name) ?? null };
+      // A text span picked in a text view: its per-region results share its id.
+      const span = pickedSpan(control);
+      if (!span) return null;
+      const entry = history.current.find((e) => e.kind === 'item' && e.id === span.id && e.item.from_name === control.name);
+      return { region: null, span, item: entry && entry.kind === 'item' ? entry.item : null };
     }
     const entry = history.current.find((e) => e.kind === 'item' && e.item.from_name === control.name && e.item.type === type);
     return { region: null, item: entry && entry.kind === 'item' ? entry.item : null };
@@ -468,7 +487,23 @@ export async function createWorkspace(host, options) {
     const place = controlItem(control);
     if (!place || readOnly) return;
     const type = VALUE_TYPES[control.kind];
-    const { region, item } = place;
+    const { region, item, span } = place;
+    if (span) {
+      // A per-span result: the span's id and place, as Label Studio writes it.
+      const id = /** @type {string} */ (span.id);
+      const next = history.current.filter((e) => !(e.kind === 'item' && e.id === id && e.item.from_name === control.name));
+      if (value) {
+        const { labels: _labels, paragraphlabels: _paragraphs, ...where } = span.value ?? {};
+        /** @type {ResultItem} */
+        const written = Object.freeze({
+          ...(item ?? { id, from_name: control.name, to_name: span.to_name, type }),
+          value: { ...where, ...(item?.value ?? {}), ...value },
+        });
+        next.push({ kind: 'item', id, item: written });
+      }
+      commit(next, mergeKey);
+      return;
+    }
     if (region) {
       if (locked.has(region.id)) return;
       const base = region.items.length ? region.items : [/** @type {ResultItem} */ ({})];
@@ -527,7 +562,7 @@ export async function createWorkspace(host, options) {
   /** @param {ControlTag} control @param {string} text */
   const setText = (control, text) => {
     const place = controlItem(control);
-    setControlValue(control, text ? { text: [text] } : null, `text:${control.name}:${place?.region?.id ?? ''}`);
+    setControlValue(control, text ? { text: [text] } : null, `text:${control.name}:${place?.region?.id ?? place?.span?.id ?? ''}`);
   };
 
   /**
@@ -546,7 +581,7 @@ export async function createWorkspace(host, options) {
   /** Typing digits is one undo step. @param {ControlTag} control @param {number | null} number */
   const setNumber = (control, number) => {
     const place = controlItem(control);
-    setControlValue(control, number === null ? null : { number }, `number:${control.name}:${place?.region?.id ?? ''}`);
+    setControlValue(control, number === null ? null : { number }, `number:${control.name}:${place?.region?.id ?? place?.span?.id ?? ''}`);
   };
 
   /**
@@ -911,7 +946,7 @@ export async function createWorkspace(host, options) {
       const text = value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
       // Labels on the text: spans are drawn and edited in a text view.
       if (config.controls.some((c) => c.kind === 'Labels' && c.to_names.includes(object.name))) {
-        const view = new TextView(object, text, { entries, commit, controls: config.controls, activeLabel, colorOfLabel, readOnly, relationLabels: config.relations ?? null });
+        const view = new TextView(object, text, { entries, commit, controls: config.controls, activeLabel, colorOfLabel, readOnly, relationLabels: config.relations ?? null, onSelect: () => refresh() });
         textViews.push(view);
         panels.push({ element: view.element, update: () => view.update() });
         return view.element;
@@ -932,7 +967,7 @@ export async function createWorkspace(host, options) {
         starts.push(at);
         at += Array.from(text).length + 1;
       }
-      const view = new TextView(object, texts.join('\n'), { entries, commit, controls: config.controls, activeLabel, colorOfLabel, readOnly, relationLabels: config.relations ?? null }, { starts, authors });
+      const view = new TextView(object, texts.join('\n'), { entries, commit, controls: config.controls, activeLabel, colorOfLabel, readOnly, relationLabels: config.relations ?? null, onSelect: () => refresh() }, { starts, authors });
       textViews.push(view);
       panels.push({ element: view.element, update: () => view.update() });
       return view.element;
