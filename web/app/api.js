@@ -120,6 +120,8 @@ export const patch = (/** @type {string} */ path, /** @type {unknown} */ body) =
  * @returns {Promise<string[]>}
  */
 export const renderMarkdown = async (texts) => /** @type {{html: string[]}} */ (await post('/markdown', { texts })).html;
+/** HTML (a HyperText's) cleaned by the server's allow-list, in order. @param {string[]} texts */
+export const sanitizeHtml = async (texts) => /** @type {{html: string[]}} */ (await post('/html', { texts })).html;
 export const del = (/** @type {string} */ path) => request('DELETE', path);
 
 /**

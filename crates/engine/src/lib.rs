@@ -41,7 +41,7 @@ pub use export::{ExportFormat, ExportOptions, ExportSummary, ExportTarget};
 pub use import::{media_url, ImportFile, ImportOptions, MEDIA_URL_PREFIX};
 pub use invites::{NewInviteLink, MAX_INVITE_DAYS};
 pub use label_changes::{ControlUse, LabelChange, LabelConfigImpact, LabelUse};
-pub use markdown::{render_markdown, MAX_MARKDOWN_BYTES, MAX_MARKDOWN_TEXTS};
+pub use markdown::{render_markdown, sanitize_html, MAX_MARKDOWN_BYTES, MAX_MARKDOWN_TEXTS};
 pub use media::{ByteRange, MediaDownload};
 pub use projects::{label_config_check, LabelConfigCheck, ProjectInput, ProjectUpdate};
 pub use queue::{NextTask, SubmittedAnnotation, WorkInput, MAX_RESULT_ITEMS};

@@ -22,6 +22,27 @@ pub const MAX_MARKDOWN_BYTES: usize = 4 * 1024 * 1024;
 
 /// Renders each text as sanitized HTML, in order.
 pub fn render_markdown(texts: &[String]) -> Result<Vec<String>> {
+    check_limits(texts)?;
+    let cleaner = cleaner();
+    Ok(texts
+        .iter()
+        .map(|text| render_one(&cleaner, text))
+        .collect())
+}
+
+/// Cleans each HTML text (a `HyperText`'s) with the same allow-list as the
+/// Markdown's HTML, in order.
+pub fn sanitize_html(texts: &[String]) -> Result<Vec<String>> {
+    check_limits(texts)?;
+    let cleaner = cleaner();
+    Ok(texts
+        .iter()
+        .map(|text| cleaner.clean(text).to_string())
+        .collect())
+}
+
+/// At most [`MAX_MARKDOWN_TEXTS`] texts and [`MAX_MARKDOWN_BYTES`] in all.
+fn check_limits(texts: &[String]) -> Result<()> {
     if texts.len() > MAX_MARKDOWN_TEXTS {
         return Err(Error::invalid(
             "texts",
@@ -38,11 +59,7 @@ pub fn render_markdown(texts: &[String]) -> Result<Vec<String>> {
             format!("at most {MAX_MARKDOWN_BYTES} bytes in all, not {bytes}"),
         ));
     }
-    let cleaner = cleaner();
-    Ok(texts
-        .iter()
-        .map(|text| render_one(&cleaner, text))
-        .collect())
+    Ok(())
 }
 
 fn cleaner() -> ammonia::Builder<'static> {

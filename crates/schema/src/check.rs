@@ -325,6 +325,30 @@ fn check_value(
             }
             check_labels(control, "labels", &v.labels, problems);
         }
+        ResultValue::HyperTextLabels(v) => {
+            for (field, path) in [("value.start", &v.start), ("value.end", &v.end)] {
+                if !path.starts_with('/') {
+                    problems.add(
+                        "bad_span",
+                        field,
+                        format!("\"{path}\" is not an XPath such as /p[1]/text()[1]"),
+                    );
+                }
+            }
+            if let Some(global) = v.global_offsets {
+                if global.start > global.end {
+                    problems.add(
+                        "bad_span",
+                        "value.globalOffsets.start",
+                        format!(
+                            "span starts at {} after its end {}",
+                            global.start, global.end
+                        ),
+                    );
+                }
+            }
+            check_labels(control, "htmllabels", &v.htmllabels, problems);
+        }
         ResultValue::ParagraphLabels(v) => {
             let start = (v.start.index, v.start_offset);
             let end = (v.end.index, v.end_offset);

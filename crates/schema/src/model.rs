@@ -55,6 +55,9 @@ pub enum ObjectKind {
     /// `<Paragraphs>`: a list of paragraphs (`{author, text}` objects, the
     /// keys named by `nameKey` and `textKey`), such as a dialogue.
     Paragraphs,
+    /// `<HyperText>`: HTML from the task data, shown cleaned of scripts,
+    /// styles and event handlers.
+    HyperText,
 }
 
 impl ObjectKind {
@@ -151,10 +154,13 @@ pub enum ControlKind {
     Ranker,
     /// `<ParagraphLabels>`: labelled spans of a `<Paragraphs>`' text.
     ParagraphLabels,
+    /// `<HyperTextLabels>`: labelled spans of a `<HyperText>`, placed by
+    /// XPath and offsets.
+    HyperTextLabels,
 }
 
 /// Every control kind, for lookups by tag or result type.
-pub(crate) const CONTROL_KINDS: [ControlKind; 27] = [
+pub(crate) const CONTROL_KINDS: [ControlKind; 28] = [
     ControlKind::RectangleLabels,
     ControlKind::PolygonLabels,
     ControlKind::Labels,
@@ -182,6 +188,7 @@ pub(crate) const CONTROL_KINDS: [ControlKind; 27] = [
     ControlKind::Pairwise,
     ControlKind::Ranker,
     ControlKind::ParagraphLabels,
+    ControlKind::HyperTextLabels,
 ];
 
 impl ControlKind {
@@ -215,6 +222,7 @@ impl ControlKind {
             ControlKind::Pairwise => "Pairwise",
             ControlKind::Ranker => "Ranker",
             ControlKind::ParagraphLabels => "ParagraphLabels",
+            ControlKind::HyperTextLabels => "HyperTextLabels",
         }
     }
 
@@ -248,6 +256,7 @@ impl ControlKind {
             ControlKind::Pairwise => "pairwise",
             ControlKind::Ranker => "ranker",
             ControlKind::ParagraphLabels => "paragraphlabels",
+            ControlKind::HyperTextLabels => "hypertextlabels",
         }
     }
 
@@ -290,6 +299,7 @@ impl ControlKind {
                 ObjectKind::Audio,
                 ObjectKind::Paragraphs,
                 ObjectKind::Chat,
+                ObjectKind::HyperText,
             ],
             // With `perItem="true"` on a `List`, one result per item.
             ControlKind::Choices | ControlKind::TextArea | ControlKind::Rating => &[
@@ -300,6 +310,7 @@ impl ControlKind {
                 ObjectKind::List,
                 ObjectKind::Chat,
                 ObjectKind::Paragraphs,
+                ObjectKind::HyperText,
             ],
             ControlKind::Pairwise => &[
                 ObjectKind::Image,
@@ -310,6 +321,7 @@ impl ControlKind {
             ],
             ControlKind::Ranker => &[ObjectKind::List],
             ControlKind::ParagraphLabels => &[ObjectKind::Paragraphs],
+            ControlKind::HyperTextLabels => &[ObjectKind::HyperText],
         }
     }
 
@@ -326,7 +338,8 @@ impl ControlKind {
             | ControlKind::BrushLabels
             | ControlKind::VideoKeyPointLabels
             | ControlKind::TimelineLabels
-            | ControlKind::ParagraphLabels => Some("Label"),
+            | ControlKind::ParagraphLabels
+            | ControlKind::HyperTextLabels => Some("Label"),
             ControlKind::Choices | ControlKind::Taxonomy => Some("Choice"),
             ControlKind::TextArea
             | ControlKind::Rectangle

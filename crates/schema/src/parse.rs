@@ -15,14 +15,13 @@ use crate::model::{
 };
 
 /// Label Studio object tags Gloss does not support yet (lower case).
-const OTHER_OBJECT_TAGS: &[&str] = &["audioplus", "hypertext", "pdf", "table", "timeseries"];
+const OTHER_OBJECT_TAGS: &[&str] = &["audioplus", "pdf", "table", "timeseries"];
 
 /// Label Studio control tags Gloss does not support yet (lower case).
 const OTHER_CONTROL_TAGS: &[&str] = &[
     "bitmapmask",
     "bitmapmasklabels",
     "datetime",
-    "hypertextlabels",
     "magicwand",
     "timeserieslabels",
     "vector",
@@ -281,6 +280,7 @@ impl Reader<'_> {
             "video" => self.object(node, ObjectKind::Video),
             "audio" => self.object(node, ObjectKind::Audio),
             "paragraphs" => self.object(node, ObjectKind::Paragraphs),
+            "hypertext" => self.object(node, ObjectKind::HyperText),
             "list" => self.object(node, ObjectKind::List),
             "chat" => self.object(node, ObjectKind::Chat),
             "bucket" => {

@@ -243,7 +243,7 @@ fn image_results() {
         ),
         (
             "result of an unknown type is not checked",
-            json!({"from_name": "nobody", "to_name": "nowhere", "type": "hypertextlabels", "value": {}}),
+            json!({"from_name": "nobody", "to_name": "nowhere", "type": "timeserieslabels", "value": {}}),
             vec![],
         ),
     ];

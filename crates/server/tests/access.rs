@@ -207,6 +207,11 @@ fn table() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/api/v1/html",
+            [401, 200, 200, 200, 200, 200, 200],
+        ),
+        route(
+            Method::POST,
             "/api/v1/projects/{project_id}/label-config/impact",
             [401, 200, 200, 404, 403, 403, 404],
         ),
@@ -649,6 +654,7 @@ async fn prepare(
             "/api/v1/label-config/check" | "/api/v1/projects/{project_id}/label-config/impact",
         ) => Some(json!({"label_config": LABEL_CONFIG})),
         (Method::POST, "/api/v1/markdown") => Some(json!({"texts": ["**hi**"]})),
+        (Method::POST, "/api/v1/html") => Some(json!({"texts": ["<b>hi</b>"]})),
         (Method::POST, "/api/v1/projects/{project_id}/tasks/bulk") => {
             Some(json!({"action": "set_priority", "tasks": [task_id], "priority": 2}))
         }

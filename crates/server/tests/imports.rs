@@ -2162,3 +2162,72 @@ async fn paragraph_spans_import_and_export_unchanged() {
         server.stop().await;
     }
 }
+
+/// A Label Studio HyperText span imports and exports unchanged, a malformed
+/// one is refused by field, and the HTML cleaner strips what could run.
+#[tokio::test]
+async fn hypertext_spans_import_unchanged_and_html_is_cleaned() {
+    const PAGES: &str = r#"<View>
+  <HyperText name="page" value="$html"/>
+  <HyperTextLabels name="ner" toName="page"><Label value="PER"/></HyperTextLabels>
+</View>"#;
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, admin) = server.user("admin", Role::Admin).await;
+        let project = create_project(&server, &admin, PAGES).await;
+        let span = |start: &str| {
+            json!([{"id": "h1", "from_name": "ner", "to_name": "page", "type": "hypertextlabels",
+                "value": {"start": start, "end": "/p[1]/b[1]/text()[1]", "startOffset": 0, "endOffset": 8,
+                          "globalOffsets": {"start": 4, "end": 12}, "text": "Lovelace", "htmllabels": ["PER"]}}])
+        };
+        let (status, body) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{project}/tasks"),
+                Some(&admin),
+                Some(json!([{"data": {"html": "<p>Ada <b>Lovelace</b></p>"},
+                             "annotations": [{"result": span("/p[1]/b[1]/text()[1]")}]}])),
+            )
+            .await;
+        assert_eq!(status, 201, "{}: {body}", db.label);
+        let (_, _, bytes) = get_bytes(
+            &server,
+            &admin,
+            &format!("/api/v1/projects/{project}/export?format=label-studio"),
+        )
+        .await;
+        let exported: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(
+            exported[0]["annotations"][0]["result"],
+            span("/p[1]/b[1]/text()[1]"),
+            "{}",
+            db.label
+        );
+        let (status, body) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{project}/tasks"),
+                Some(&admin),
+                Some(json!([{"data": {"html": "<p>x</p>"}, "annotations": [{"result": span("p[1]")}]}])),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.to_string().contains("value.start"), "{body}");
+
+        let (status, cleaned) = server
+            .call(
+                Method::POST,
+                "/api/v1/html",
+                Some(&admin),
+                Some(json!({"texts": ["<p onclick=\"x()\">Hi<script>alert(1)</script><img src=x onerror=y()><a href=\"javascript:z()\">l</a></p>"]})),
+            )
+            .await;
+        assert_eq!(status, 200, "{cleaned}");
+        let html = cleaned["html"][0].as_str().unwrap();
+        for banned in ["script", "onclick", "onerror", "<img", "javascript:"] {
+            assert!(!html.contains(banned), "{banned} in {html}");
+        }
+        assert!(html.starts_with("<p>Hi"), "{html}");
+        server.stop().await;
+    }
+}

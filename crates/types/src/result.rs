@@ -115,6 +115,9 @@ pub enum ResultValue {
     /// `chatmessage`: one message of a `<Chat>` conversation (Label Studio's
     /// chat result), its `from_name` and `to_name` the chat's name.
     ChatMessage(ChatMessageValue),
+    /// `hypertextlabels`: a labelled span of a `HyperText`'s HTML, placed by
+    /// XPath and offsets as Label Studio places it.
+    HyperTextLabels(HyperTextSpanValue),
     /// Any other type, or a known type whose value did not parse; kept as is.
     Other {
         /// The result's `type` key.
@@ -326,6 +329,49 @@ impl<'de> Deserialize<'de> for ParagraphIndex {
             )),
         }
     }
+}
+
+/// Value of a `hypertextlabels` result, as Label Studio writes it:
+/// `{"start": "/p[1]/text()[1]", "end": "/p[1]/text()[1]", "startOffset": 0,
+/// "endOffset": 5, "globalOffsets": {"start": 0, "end": 5}, "text": "Hello",
+/// "htmllabels": ["Greeting"]}`. `start` and `end` are XPaths of text nodes
+/// in the cleaned HTML, the offsets count UTF-16 code units in those nodes
+/// (the browser's DOM offsets, as Label Studio's), and `globalOffsets` the
+/// same over the whole text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HyperTextSpanValue {
+    /// The XPath of the text node the span starts in.
+    pub start: String,
+    /// The XPath of the text node the span ends in.
+    pub end: String,
+    /// Code units into the start node.
+    #[serde(rename = "startOffset")]
+    pub start_offset: u64,
+    /// Code units into the end node (exclusive).
+    #[serde(rename = "endOffset")]
+    pub end_offset: u64,
+    /// The span in code units of the whole text.
+    #[serde(
+        rename = "globalOffsets",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub global_offsets: Option<GlobalOffsets>,
+    /// The covered text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Label values given to the span.
+    pub htmllabels: Vec<String>,
+    /// Keys Label Studio adds that Gloss does not interpret.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A span's place in a whole text, in UTF-16 code units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GlobalOffsets {
+    pub start: u64,
+    pub end: u64,
 }
 
 /// Value of a `chatmessage` result: `{"chatmessage": {"role": "user",
@@ -945,6 +991,7 @@ impl ResultValue {
             ResultValue::TimelineLabels(v) => Some(&v.timelinelabels),
             ResultValue::AudioLabels(v) => Some(&v.labels),
             ResultValue::ParagraphLabels(v) => Some(&v.paragraphlabels),
+            ResultValue::HyperTextLabels(v) => Some(&v.htmllabels),
             _ => None,
         }
     }
@@ -1008,6 +1055,7 @@ impl ResultValue {
             "ranker" => typed(&value).map(ResultValue::Ranker),
             "paragraphlabels" => typed(&value).map(ResultValue::ParagraphLabels),
             "chatmessage" => typed(&value).map(ResultValue::ChatMessage),
+            "hypertextlabels" => typed(&value).map(ResultValue::HyperTextLabels),
             _ => None,
         };
         parsed.unwrap_or(ResultValue::Other { type_name, value })
@@ -1045,6 +1093,7 @@ impl ResultValue {
             ResultValue::Ranker(_) => "ranker",
             ResultValue::ParagraphLabels(_) => "paragraphlabels",
             ResultValue::ChatMessage(_) => "chatmessage",
+            ResultValue::HyperTextLabels(_) => "hypertextlabels",
             ResultValue::Other { type_name, .. } => type_name,
         }
     }
@@ -1087,6 +1136,7 @@ impl ResultValue {
             ResultValue::Ranker(v) => json(v),
             ResultValue::ParagraphLabels(v) => json(v),
             ResultValue::ChatMessage(v) => json(v),
+            ResultValue::HyperTextLabels(v) => json(v),
             ResultValue::Other { value, .. } => value.clone(),
         }
     }
@@ -1135,6 +1185,7 @@ impl ResultValue {
             ResultValue::Ranker(v) => map.serialize_entry("value", v),
             ResultValue::ParagraphLabels(v) => map.serialize_entry("value", v),
             ResultValue::ChatMessage(v) => map.serialize_entry("value", v),
+            ResultValue::HyperTextLabels(v) => map.serialize_entry("value", v),
             ResultValue::Other { value, .. } => map.serialize_entry("value", value),
         }
     }
@@ -1946,6 +1997,24 @@ mod tests {
             "value": {"start": "first", "end": 1, "startOffset": 0, "endOffset": 1, "paragraphlabels": []}}),
         );
         assert!(matches!(item.value, ResultValue::Other { .. }));
+    }
+
+    #[test]
+    fn hypertext_spans_round_trip() {
+        let item = round_trip(json!({
+            "id": "h1", "from_name": "ner", "to_name": "html", "type": "hypertextlabels",
+            "value": {"start": "/p[1]/text()[1]", "end": "/p[2]/b[1]/text()[1]", "startOffset": 6,
+                      "endOffset": 3, "globalOffsets": {"start": 6, "end": 20}, "text": "world…",
+                      "htmllabels": ["PER"]}
+        }));
+        let ResultValue::HyperTextLabels(span) = &item.value else {
+            panic!("not a hypertext span: {:?}", item.value)
+        };
+        assert_eq!(
+            span.global_offsets,
+            Some(GlobalOffsets { start: 6, end: 20 })
+        );
+        assert_eq!(item.value.labels(), Some(&["PER".to_owned()][..]));
     }
 
     #[test]

@@ -11,7 +11,7 @@
  * @typedef {'RectangleLabels' | 'PolygonLabels' | 'Labels' | 'Choices' | 'TextArea' | 'Rating' | 'Taxonomy' | 'Rectangle' | 'Polygon'
  *   | 'KeyPointLabels' | 'KeyPoint' | 'EllipseLabels' | 'Ellipse' | 'PolyLineLabels' | 'PolyLine'
  *   | 'BrushLabels' | 'Brush' | 'Number' | 'VideoRectangle' | 'VideoPolygon' | 'VideoPolyLine' | 'VideoKeyPointLabels' | 'VideoBrush'
- *   | 'TimelineLabels' | 'Pairwise' | 'Ranker' | 'ParagraphLabels'} ControlKind
+ *   | 'TimelineLabels' | 'Pairwise' | 'Ranker' | 'ParagraphLabels' | 'HyperTextLabels'} ControlKind
  */
 
 /**
@@ -39,7 +39,7 @@
  */
 
 /**
- * @typedef {{kind: 'Image' | 'Text' | 'Video' | 'Audio' | 'List' | 'Chat' | 'Paragraphs', name: string, value: string, attributes: Record<string, string>, line?: number, column?: number}} ObjectTag
+ * @typedef {{kind: 'Image' | 'Text' | 'Video' | 'Audio' | 'List' | 'Chat' | 'Paragraphs' | 'HyperText', name: string, value: string, attributes: Record<string, string>, line?: number, column?: number}} ObjectTag
  */
 
 /**

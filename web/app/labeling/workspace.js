@@ -34,6 +34,7 @@ import { isMaskTool } from './brush.js';
 import { loadVideos, VideoView, VIDEO_MOUSE_HELP } from './video.js';
 import { TextView } from './text.js';
 import { AudioView, AUDIO_HELP, formatTime } from './audio.js';
+import { HyperTextView } from './hypertext.js';
 import { LlmView, markdownTexts, isMarkdownText, isPerItem } from './llm.js';
 import { ChatView, CHAT_HELP, isMessageControl } from './chat.js';
 
@@ -75,6 +76,7 @@ export { preloadImage, imageLevels, renderStats, keymapOverlay };
  *   extraKeys?: [string, string][],
  *   renderMarkdown?: (texts: string[]) => Promise<string[]>,
  *   chat?: import('./chat.js').ChatBackend | null,
+ *   sanitizeHtml?: (texts: string[]) => Promise<string[]>,
  * }} WorkspaceOptions
  */
 
@@ -234,7 +236,7 @@ export async function createWorkspace(host, options) {
   const isLiveChat = (object) => config.controls.some((c) => isMessageControl(c, new Set([object.name])))
     || object.attributes.editable === 'true' || Boolean(object.attributes.llm);
   const optionControls = config.controls.filter((c) =>
-    (c.kind === 'Labels' || c.kind === 'ParagraphLabels' || c.kind === 'Choices' || c.kind === 'TimelineLabels' || (SHAPE_CONTROLS[c.kind]?.labelled && !c.skeleton)) && !isMessageControl(c, chatObjects));
+    (c.kind === 'Labels' || c.kind === 'ParagraphLabels' || c.kind === 'HyperTextLabels' || c.kind === 'Choices' || c.kind === 'TimelineLabels' || (SHAPE_CONTROLS[c.kind]?.labelled && !c.skeleton)) && !isMessageControl(c, chatObjects));
 
   /** Workspace keys; a config hotkey on the same key wins. @type {{key: string, label?: string, what: string, run: (e: KeyboardEvent) => boolean}[]} */
   const commands = [];
@@ -286,6 +288,8 @@ export async function createWorkspace(host, options) {
   const textViews = [];
   /** The Audio objects. @type {AudioView[]} */
   const audioViews = [];
+  /** The HyperText objects. @type {HyperTextView[]} */
+  const hyperTextViews = [];
   /** The Chat objects (red teaming). @type {ChatView[]} */
   const chatViews = [];
   const chatNames = new Set(config.objects.filter((o) => o.kind === 'Chat').map((o) => o.name));
@@ -358,7 +362,8 @@ export async function createWorkspace(host, options) {
       return;
     }
     // Text selected first, then its label's key: the selection becomes a span.
-    if ((control.kind === 'Labels' || control.kind === 'ParagraphLabels') && textViews.some((v) => v.labelControls.includes(control) && v.labelSelection(control, value))) {
+    if (((control.kind === 'Labels' || control.kind === 'ParagraphLabels') && textViews.some((v) => v.labelControls.includes(control) && v.labelSelection(control, value)))
+      || (control.kind === 'HyperTextLabels' && hyperTextViews.some((v) => v.labelControls.includes(control) && v.labelSelection(control, value)))) {
       activeLabels.set(control.name, value);
       refresh();
       return;
@@ -972,6 +977,15 @@ export async function createWorkspace(host, options) {
       panels.push({ element: view.element, update: () => view.update() });
       return view.element;
     }
+    if (object.kind === 'HyperText') {
+      const html = data[object.value];
+      const view = new HyperTextView(object, typeof html === 'string' ? html : '', {
+        entries, commit, controls: config.controls, activeLabel, colorOfLabel, readOnly, sanitize: options.sanitizeHtml ?? null,
+      });
+      hyperTextViews.push(view);
+      panels.push({ element: view.element, update: () => view.update() });
+      return view.element;
+    }
     if (object.kind === 'Video') return videoElement(object);
     if (object.kind === 'Chat') {
       const view = new ChatView(object, data, { entries, commit, controls: config.controls, host: panelHost, readOnly, backend: options.chat ?? null });
@@ -1014,7 +1028,7 @@ export async function createWorkspace(host, options) {
    * @returns {{element: HTMLElement, update: () => void, filter?: HTMLInputElement | null} | null}
    */
   const controlPanel = (control) => {
-    if (control.kind === 'Labels' || control.kind === 'ParagraphLabels' || control.kind === 'TimelineLabels' || SHAPE_CONTROLS[control.kind]?.labelled) return labelsPanel(control, panelHost);
+    if (control.kind === 'Labels' || control.kind === 'ParagraphLabels' || control.kind === 'HyperTextLabels' || control.kind === 'TimelineLabels' || SHAPE_CONTROLS[control.kind]?.labelled) return labelsPanel(control, panelHost);
     if (control.kind === 'Choices') return choicesPanel(control, panelHost);
     if (control.kind === 'TextArea') return textAreaPanel(control, panelHost);
     if (control.kind === 'Number') return numberPanel(control, panelHost);
@@ -1310,6 +1324,7 @@ export async function createWorkspace(host, options) {
       window.removeEventListener('blur', blur);
       host.removeEventListener('pointerdown', pointerWhileSpace, { capture: true });
       for (const v of videoViews) v.destroy();
+      for (const v of hyperTextViews) v.destroy();
       for (const v of chatViews) v.destroy();
       for (const e of editors) e.destroy();
       while (host.firstChild) host.removeChild(host.firstChild);

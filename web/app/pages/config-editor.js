@@ -2,7 +2,7 @@
 // and a live preview of the labeling screen on the right, rendered by the
 // same workspace annotators use, over generated sample data.
 
-import { post, renderMarkdown, ApiError } from '../api.js';
+import { post, renderMarkdown, sanitizeHtml, ApiError } from '../api.js';
 import { h, replace } from '../dom.js';
 
 /**
@@ -82,7 +82,7 @@ export function configEditor(initial, options = {}) {
     workspace = null;
     const host = h('div', { class: 'label-host' });
     replace(preview, host);
-    workspace = await createWorkspace(host, { config, data: await sampleData(config), result: [], renderMarkdown });
+    workspace = await createWorkspace(host, { config, data: await sampleData(config), result: [], renderMarkdown, sanitizeHtml });
     if (mine !== generation || destroyed) workspace?.destroy();
   }
 

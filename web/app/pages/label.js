@@ -3,7 +3,7 @@
 // annotations, for reviewers and managers. Every edit is saved as a draft
 // within two seconds, so a reload, a crash or a closed tab loses nothing.
 
-import { csrf, get, post, put, renderMarkdown, ApiError } from '../api.js';
+import { csrf, get, post, put, renderMarkdown, sanitizeHtml, ApiError } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { loadProject } from './common.js';
 
@@ -149,6 +149,7 @@ export async function render({ root, params, user, previous: cameFrom }) {
       onChange: edited,
       extraKeys: PAGE_KEYS,
       renderMarkdown,
+      sanitizeHtml,
       // A <Chat> talks to the project's model through the server (red teaming).
       chat: config.objects.some((/** @type {{kind: string}} */ o) => o.kind === 'Chat')
         ? {
