@@ -1299,6 +1299,23 @@ test('paragraphs: a dialogue shown with its authors, spans within and across par
   assert.deepEqual((await result()).find((i) => i.id === 'hi'), given, 'the given span is kept as it came');
 });
 
+test('text spans by keyboard: arrows move over tokens, Shift extends, a label key makes the span', async () => {
+  const text = 'Alice met Bob in Paris.';
+  const objects = [{ kind: 'Text', name: 'text', value: 'text', attributes: {}, line: 1, column: 1 }];
+  const ner = { ...control('Labels', 'ner', [label('PER', { hotkey: 'p' }), label('LOC', { hotkey: 'l' })]), to_names: ['text'] };
+  await make(config([ner], objects), [], { text });
+  await page.locator('.gl-text-view').focus();
+  // The first arrow picks the first token: Alice, met, Bob, then Shift adds "in".
+  for (const key of ['ArrowRight', 'ArrowRight', 'ArrowRight', 'Shift+ArrowRight']) await page.keyboard.press(key);
+  assert.equal(await page.evaluate(() => window.getSelection()?.toString()), 'Bob in');
+  await page.keyboard.press('p');
+  // Then "Paris": on, and back over the full stop.
+  for (const key of ['ArrowRight', 'ArrowRight', 'ArrowLeft']) await page.keyboard.press(key);
+  await page.keyboard.press('l');
+  const spans = (await result()).map((i) => [i.value.labels[0], i.value.start, i.value.end, i.value.text]);
+  assert.deepEqual(spans, [['PER', 10, 16, 'Bob in'], ['LOC', 17, 22, 'Paris']]);
+});
+
 test('text spans: per-span choices (perRegion) for the span picked; they go with a deleted span', async () => {
   const text = 'Alice met Bob in Paris.';
   const objects = [{ kind: 'Text', name: 'text', value: 'text', attributes: {}, line: 1, column: 1 }];

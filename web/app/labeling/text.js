@@ -179,9 +179,80 @@ export class TextView {
         e.stopPropagation();
         this.relating = null;
         this.showHint();
+      } else if ((e.key === 'ArrowRight' || e.key === 'ArrowLeft') && !e.ctrlKey && !e.metaKey && !e.altKey) {
+        // The keyboard selects too: ←/→ move over tokens, with Shift they
+        // extend the selection; a label's key then makes it a span.
+        e.preventDefault();
+        e.stopPropagation();
+        this.moveCaret(e.key === 'ArrowRight' ? 1 : -1, e.shiftKey);
       }
     });
+    /** The keyboard's selection, by token: where it started and where it is. @type {{anchor: number, focus: number} | null} */
+    this.caret = null;
+    /** The text's tokens (as the CoNLL export's tokenizer cuts them), made when first needed. @type {[number, number][] | null} */
+    this.tokenList = null;
     this.update();
+  }
+
+  /** The text's tokens: words, and every other character but white space. */
+  tokens() {
+    if (!this.tokenList) {
+      /** @type {[number, number][]} */
+      const tokens = [];
+      for (let i = 0; i < this.chars.length; i++) {
+        if (/\s/u.test(this.chars[i])) continue;
+        let end = i + 1;
+        if (WORD.test(this.chars[i])) while (end < this.chars.length && WORD.test(this.chars[end])) end++;
+        tokens.push([i, end]);
+        i = end - 1;
+      }
+      this.tokenList = tokens;
+    }
+    return this.tokenList;
+  }
+
+  /**
+   * Moves the keyboard's selection one token (`by` ±1); with `extend` its
+   * far end only. It is the browser's selection, so a label's key makes it
+   * a span as a mouse selection would be.
+   * @param {number} by @param {boolean} extend
+   */
+  moveCaret(by, extend) {
+    const tokens = this.tokens();
+    if (!tokens.length) return;
+    const last = tokens.length - 1;
+    if (!this.caret) this.caret = { anchor: by > 0 ? 0 : last, focus: by > 0 ? 0 : last };
+    else {
+      const focus = Math.min(last, Math.max(0, this.caret.focus + by));
+      this.caret = { anchor: extend ? this.caret.anchor : focus, focus };
+    }
+    const first = Math.min(this.caret.anchor, this.caret.focus);
+    const end = Math.max(this.caret.anchor, this.caret.focus);
+    const from = this.domPoint(tokens[first][0]);
+    const to = this.domPoint(tokens[end][1]);
+    const selection = window.getSelection();
+    if (!from || !to || !selection) return;
+    const range = document.createRange();
+    range.setStart(from[0], from[1]);
+    range.setEnd(to[0], to[1]);
+    selection.removeAllRanges();
+    selection.addRange(range);
+    /** @type {HTMLElement} */ (from[0].parentElement).scrollIntoView?.({ block: 'nearest' });
+  }
+
+  /**
+   * The text node and UTF-16 offset of code point `offset`.
+   * @param {number} offset
+   * @returns {[Node, number] | null}
+   */
+  domPoint(offset) {
+    // At a piece's end, the piece before (a boundary belongs to both).
+    let index = this.pieceAt(offset);
+    if (index > 0 && this.pieceStarts[index] === offset) index--;
+    const piece = this.pieces[index];
+    const node = piece?.firstChild;
+    if (!node) return null;
+    return [node, this.utf16[offset] - this.utf16[this.pieceStarts[index]]];
   }
 
   /** The spans of this text, from the entries. @returns {Span[]} */
