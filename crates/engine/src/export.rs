@@ -379,7 +379,7 @@ impl Engine {
             | ExportFormat::ChatJsonl => Vec::new(),
         };
         let audio = match options.format.audio_format() {
-            Some(format) => Some(audio_options(&config, format)?),
+            Some(format) => Some(audio_options(&config, options.format.name(), format)?),
             None => None,
         };
         let llm = match options.format {
@@ -1715,15 +1715,10 @@ fn audio_note(summary: &gloss_formats::AudioSummary) -> Option<String> {
 /// (WebVTT, SRT and NeMo need one; NeMo also takes a whole-file one).
 fn audio_options(
     config: &gloss_schema::LabelConfig,
+    name: &str,
     format: gloss_formats::AudioFormat,
 ) -> Result<gloss_formats::AudioExportOptions> {
     use gloss_formats::AudioFormat;
-    let name = match format {
-        AudioFormat::Rttm => "rttm",
-        AudioFormat::WebVtt => "webvtt",
-        AudioFormat::Srt => "srt",
-        AudioFormat::NemoAsr => "nemo-asr",
-    };
     let Some(audio) = config
         .objects
         .iter()

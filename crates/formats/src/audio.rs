@@ -253,11 +253,7 @@ impl<W: Write> AudioWriter<W> {
             .rsplit('/')
             .next()
             .unwrap_or(name);
-        let stem = match last.rsplit_once('.') {
-            Some((stem, _)) if !stem.is_empty() => stem,
-            _ => last,
-        };
-        let mut id = rttm_field(stem);
+        let mut id = rttm_field(crate::files::file_stem(last));
         // A stored sound's URL ends in its content hash: the task id reads better.
         if id.is_empty() || (id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())) {
             id = format!("task-{task}");

@@ -299,8 +299,7 @@ fn has_extension(path: &str, extensions: &[&str]) -> bool {
 
 /// A path's file name without its extension.
 fn stem(path: &str) -> &str {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    name.rsplit_once('.').map_or(name, |(stem, _)| stem)
+    crate::files::file_stem(path.rsplit('/').next().unwrap_or(path))
 }
 
 fn folder(path: &str) -> &str {

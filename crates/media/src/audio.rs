@@ -102,12 +102,12 @@ pub fn audio_peaks_file(path: &Path, kind: MediaKind) -> Result<AudioPeaks> {
     if let (MediaKind::Mp3, true, Some(total)) = (kind, cores >= 2, long) {
         let half = total * u64::from(PEAKS_PER_SECOND) / rate / 2;
         if let Some(peaks) = in_halves(opened, path, kind, half)? {
-            return peaks.finish_any();
+            return peaks.finish();
         }
         // The halves did not meet exactly: the file in one go.
-        return Opened::open(path, kind)?.decode(0, None)?.finish_any();
+        return Opened::open(path, kind)?.decode(0, None)?.finish();
     }
-    opened.decode(0, None)?.finish_any()
+    opened.decode(0, None)?.finish()
 }
 
 /// The peaks of a file decoded in two halves at once, the second from peak
@@ -291,12 +291,6 @@ impl Peaks {
         }
     }
 
-    /// The peaks gathered, with the channels the decoder gave.
-    fn finish_any(self) -> Result<AudioPeaks> {
-        let channels = self.channels;
-        self.finish(channels)
-    }
-
     /// The first frame of peak `index`: peaks split the second evenly even
     /// when the sample rate is not a multiple of [`PEAKS_PER_SECOND`].
     fn start_of(index: u64, sample_rate: u32) -> u64 {
@@ -368,7 +362,8 @@ impl Peaks {
         self.peak_end = Peaks::start_of(next, self.sample_rate);
     }
 
-    fn finish(mut self, channels: u16) -> Result<AudioPeaks> {
+    /// The peaks gathered, with the channels the decoder gave.
+    fn finish(mut self) -> Result<AudioPeaks> {
         if self.frames == 0 {
             return Err(bad("the file holds no sound"));
         }
@@ -381,7 +376,7 @@ impl Peaks {
         }
         Ok(AudioPeaks {
             sample_rate: self.sample_rate,
-            channels,
+            channels: self.channels,
             duration: self.frames as f64 / f64::from(self.sample_rate),
             peaks_per_second: PEAKS_PER_SECOND,
             peaks: self.out,
@@ -502,14 +497,14 @@ mod tests {
         );
         let whole = Opened::open(&path, MediaKind::Mp3)
             .and_then(|o| o.decode(0, None))
-            .and_then(Peaks::finish_any)
+            .and_then(Peaks::finish)
             .expect("decodes in one go");
         let opened = Opened::open(&path, MediaKind::Mp3).unwrap();
         let half = opened.total_frames.unwrap() * u64::from(PEAKS_PER_SECOND) / 16_000 / 2;
         let halves = in_halves(opened, &path, MediaKind::Mp3, half)
             .expect("decodes")
             .expect("the halves meet")
-            .finish_any()
+            .finish()
             .unwrap();
         assert_eq!(audio_peaks_file(&path, MediaKind::Mp3).unwrap(), halves);
         assert_eq!(
