@@ -384,7 +384,7 @@ impl Engine {
         };
         let llm = match options.format {
             ExportFormat::PreferenceJsonl | ExportFormat::RankingJsonl => {
-                Some(llm_options(&config, options.format)?)
+                Some(llm_options(&config, options.format.name())?)
             }
             _ => None,
         };
@@ -1542,9 +1542,12 @@ fn track_writer(config: &gloss_schema::LabelConfig, format: TrackFormat) -> Resu
 /// `<List>`), the `Ranker`s on that list, and the rewrites: `TextArea`s
 /// prefilled from the response they annotate (`value="$key"` naming the
 /// data key of their `<Text>`, or of their `<List>` with `perItem`).
-fn llm_options(
+/// What the LLM formats (`name`, for errors) read and write, from the
+/// label config: the prompt, the responses (a `Pairwise`'s two objects or a
+/// `List`), its rankers and the rewrite `TextArea`s.
+pub(crate) fn llm_options(
     config: &gloss_schema::LabelConfig,
-    format: ExportFormat,
+    name: &str,
 ) -> Result<gloss_formats::LlmOptions> {
     use gloss_formats::{Responses, RewriteTarget};
     use gloss_schema::ObjectKind;
@@ -1579,8 +1582,7 @@ fn llm_options(
         return Err(Error::invalid(
             "format",
             format!(
-                "{} holds LLM responses: the label config needs a <Pairwise> comparing two objects or a <List> of responses",
-                format.name()
+                "{name} holds LLM responses: the label config needs a <Pairwise> comparing two objects or a <List> of responses"
             ),
         ));
     };
@@ -1683,7 +1685,9 @@ fn spacy_note(summary: &gloss_formats::SpacySummary) -> Option<String> {
 }
 
 /// What a chat export reads: the first `<Chat>`.
-fn chat_options(config: &gloss_schema::LabelConfig) -> Result<gloss_formats::ChatOptions> {
+pub(crate) fn chat_options(
+    config: &gloss_schema::LabelConfig,
+) -> Result<gloss_formats::ChatOptions> {
     let chat = config
         .objects
         .iter()

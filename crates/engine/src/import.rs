@@ -291,6 +291,14 @@ impl Engine {
                     self.import_spacy(&mut import, context, file, options)
                         .await?
                 }
+                Some(
+                    format @ (InputFormat::PreferenceJsonl
+                    | InputFormat::RankingJsonl
+                    | InputFormat::ChatJsonl),
+                ) => {
+                    self.import_llm(&mut import, context, file, format, options)
+                        .await?
+                }
                 Some(format) => {
                     self.import_task_file(id, &mut import, context, file, format, options)
                         .await?
@@ -535,6 +543,67 @@ impl Engine {
                 gloss_formats::read_spacy(reader, &spacy_options)
             })
             .await?;
+        self.import_records(import, context, records, options).await
+    }
+
+    /// LLM feedback (`preference-jsonl`, `ranking-jsonl`) or red-teaming
+    /// chats (`chat-jsonl`): tasks with the lines as annotations, into the
+    /// controls the label config has for them (see `gloss_formats::read_preference`).
+    async fn import_llm(
+        &self,
+        import: &mut Inserter,
+        context: &mut ImportContext,
+        file: &ImportFile,
+        format: InputFormat,
+        options: &ImportOptions,
+    ) -> Result<()> {
+        let config = &context.config;
+        let controls = |on: &dyn Fn(&str) -> bool| -> Vec<gloss_formats::ImportControl> {
+            config
+                .controls
+                .iter()
+                .filter_map(|c| {
+                    let to_name = c.to_names.first()?;
+                    on(to_name).then(|| gloss_formats::ImportControl {
+                        name: c.name.clone(),
+                        result_type: c.kind.result_type().to_owned(),
+                        to_name: to_name.clone(),
+                        per_item: c.per_region || c.per_item(),
+                    })
+                })
+                .collect()
+        };
+        let records = if format == InputFormat::ChatJsonl {
+            let chat = crate::export::chat_options(config)?;
+            let chat_options = gloss_formats::ChatImportOptions {
+                controls: controls(&|to| to == chat.chat),
+                chat: chat.chat,
+                messages_field: chat.messages_field,
+            };
+            self.read_records(context, file, format.name(), move |reader| {
+                gloss_formats::read_chats(reader, &chat_options)
+            })
+            .await?
+        } else {
+            let llm = crate::export::llm_options(config, format.name())?;
+            let prompt_is_chat = config
+                .objects
+                .iter()
+                .any(|o| o.kind == ObjectKind::Chat && Some(&o.value) == llm.prompt.as_ref());
+            let llm_options = gloss_formats::LlmImportOptions {
+                llm,
+                prompt_is_chat,
+                controls: controls(&|_| true),
+            };
+            self.read_records(context, file, format.name(), move |reader| {
+                if format == InputFormat::PreferenceJsonl {
+                    gloss_formats::read_preference(reader, &llm_options)
+                } else {
+                    gloss_formats::read_ranking(reader, &llm_options)
+                }
+            })
+            .await?
+        };
         self.import_records(import, context, records, options).await
     }
 

@@ -6,11 +6,13 @@
 //!               {"role": "assistant", "content": "…", "model": "…",
 //!                "labels": {"harm": ["Violence"], "severity": 3}}],
 //!  "labels": {"notes": ["…"]}, "task_id": 1, "annotation_id": 7,
-//!  "annotator": "ann", "model": "…", "created_at": "…", "updated_at": "…"}
+//!  "task_messages": 0, "annotator": "ann", "model": "…",
+//!  "created_at": "…", "updated_at": "…"}
 //! ```
 //!
-//! The messages are the task's first messages (the `<Chat>`'s data field)
-//! followed by the annotation's `chatmessage` results in order; each
+//! The messages are the task's first messages (the `<Chat>`'s data field;
+//! `task_messages` says how many) followed by the annotation's
+//! `chatmessage` results in order; each
 //! message's `labels` are the results of `perRegion` controls with its id,
 //! by control name; the line's `labels` are the other results on the chat.
 
@@ -70,6 +72,7 @@ impl<W: Write> ChatWriter<W> {
                 labels: conversation.labels,
                 task_id: task.id,
                 annotation_id: annotation.id,
+                task_messages: seed.len(),
                 annotator: annotator(record.completed_by.as_ref()),
                 model: conversation.model,
                 created_at: time_value(record.created_at),
@@ -95,6 +98,8 @@ struct Line {
     labels: Map<String, Value>,
     task_id: i64,
     annotation_id: i64,
+    /// How many of the messages are the task's (the rest are the annotation's).
+    task_messages: usize,
     annotator: Value,
     model: Option<String>,
     created_at: Value,

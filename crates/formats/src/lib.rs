@@ -27,6 +27,7 @@ mod contour;
 mod cvat;
 mod files;
 mod llm;
+mod llm_read;
 mod mask_png;
 mod mask_png_read;
 mod model;
@@ -63,6 +64,9 @@ pub use cvat::{
 };
 pub use files::{file_stem, is_safe_relative_path, FileSink, FileSource, MemoryFiles};
 pub use llm::{LlmFormat, LlmOptions, LlmSummary, LlmWriter, Responses, RewriteTarget};
+pub use llm_read::{
+    read_chats, read_preference, read_ranking, ChatImportOptions, ImportControl, LlmImportOptions,
+};
 pub use mask_png::{MaskPngSummary, MaskPngWriter, MAX_SEGMENTATION_PIXELS};
 pub use mask_png_read::{read_mask_png, MaskPngImportOptions};
 pub use model::{

@@ -29,10 +29,19 @@ pub enum InputFormat {
     Conll2003,
     /// A spaCy v3 `DocBin` (`.spacy`); read with [`crate::read_spacy`].
     Spacy,
+    /// Preference pairs (`prompt`, `chosen`, `rejected`); read with
+    /// [`crate::read_preference`].
+    PreferenceJsonl,
+    /// Rankings and ratings, one annotation a line; read with
+    /// [`crate::read_ranking`].
+    RankingJsonl,
+    /// Red-teaming chats, one annotation a line; read with
+    /// [`crate::read_chats`].
+    ChatJsonl,
 }
 
 impl InputFormat {
-    pub const ALL: [InputFormat; 8] = [
+    pub const ALL: [InputFormat; 11] = [
         InputFormat::Json,
         InputFormat::Jsonl,
         InputFormat::Csv,
@@ -41,10 +50,14 @@ impl InputFormat {
         InputFormat::Coco,
         InputFormat::Conll2003,
         InputFormat::Spacy,
+        InputFormat::PreferenceJsonl,
+        InputFormat::RankingJsonl,
+        InputFormat::ChatJsonl,
     ];
 
     /// The format called `name` (`"json"`, `"jsonl"`, `"csv"`, `"tsv"`,
-    /// `"label-studio"`, `"coco"`, `"conll2003"`, `"spacy"`).
+    /// `"label-studio"`, `"coco"`, `"conll2003"`, `"spacy"`,
+    /// `"preference-jsonl"`, `"ranking-jsonl"`, `"chat-jsonl"`).
     pub fn parse(name: &str) -> Option<InputFormat> {
         InputFormat::ALL
             .into_iter()
@@ -61,6 +74,9 @@ impl InputFormat {
             InputFormat::Coco => "coco",
             InputFormat::Conll2003 => "conll2003",
             InputFormat::Spacy => "spacy",
+            InputFormat::PreferenceJsonl => "preference-jsonl",
+            InputFormat::RankingJsonl => "ranking-jsonl",
+            InputFormat::ChatJsonl => "chat-jsonl",
         }
     }
 }
@@ -246,6 +262,12 @@ pub fn read_tasks<R: Read>(
             format: "spaCy",
             use_instead: "read_spacy, which needs the label config's controls",
         }),
+        InputFormat::PreferenceJsonl | InputFormat::RankingJsonl | InputFormat::ChatJsonl => {
+            Err(FormatError::WrongReader {
+                format: "LLM feedback JSONL",
+                use_instead: "read_preference, read_ranking or read_chats, which need the label config's controls",
+            })
+        }
     }
 }
 

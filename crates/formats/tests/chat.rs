@@ -1,10 +1,12 @@
 //! `chat-jsonl`: red-teaming conversations, one JSON line per annotation
-//! (golden file), with per-message and whole-conversation labels.
+//! (golden file), with per-message and whole-conversation labels, and read
+//! back as tasks.
 
 mod dataset_support;
 
 use gloss_formats::{
-    AnnotationRecord, ChatOptions, ChatSummary, ChatWriter, ExportAnnotation, ExportTask,
+    read_chats, AnnotationRecord, ChatImportOptions, ChatOptions, ChatSummary, ChatWriter,
+    ExportAnnotation, ExportTask, ImportControl,
 };
 use serde_json::{json, Value};
 
@@ -107,15 +109,7 @@ fn sample() -> Vec<ExportTask> {
 
 #[test]
 fn conversations_export_one_line_per_annotation_with_their_labels() {
-    let options = ChatOptions {
-        chat: "chat".into(),
-        messages_field: "messages".into(),
-    };
-    let mut writer = ChatWriter::new(Vec::new(), options);
-    for task in sample() {
-        writer.write_task(&task).unwrap();
-    }
-    let (bytes, summary) = writer.finish().unwrap();
+    let (bytes, summary) = export(&sample());
     assert_eq!(
         summary,
         ChatSummary {
@@ -145,4 +139,131 @@ fn conversations_export_one_line_per_annotation_with_their_labels() {
     assert_eq!(first["labels"]["notes"], json!(["role play works"]));
     assert_eq!(lines[1]["annotator"], 7);
     assert_eq!(lines[1]["model"], Value::Null);
+}
+
+fn export(tasks: &[ExportTask]) -> (Vec<u8>, ChatSummary) {
+    let options = ChatOptions {
+        chat: "chat".into(),
+        messages_field: "messages".into(),
+    };
+    let mut writer = ChatWriter::new(Vec::new(), options);
+    for task in tasks {
+        writer.write_task(task).unwrap();
+    }
+    writer.finish().unwrap()
+}
+
+fn import_options() -> ChatImportOptions {
+    let control = |name: &str, result_type: &str, per_item: bool| ImportControl {
+        name: name.into(),
+        result_type: result_type.into(),
+        to_name: "chat".into(),
+        per_item,
+    };
+    ChatImportOptions {
+        chat: "chat".into(),
+        messages_field: "messages".into(),
+        controls: vec![
+            control("harm", "choices", true),
+            control("severity", "rating", true),
+            control("success", "choices", true),
+            control("notes", "textarea", false),
+        ],
+    }
+}
+
+/// Lines without the ids of stored rows.
+fn without_ids(bytes: &[u8]) -> Vec<Value> {
+    String::from_utf8(bytes.to_vec())
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let mut value: Value = serde_json::from_str(line).unwrap();
+            value.as_object_mut().unwrap().remove("task_id");
+            value.as_object_mut().unwrap().remove("annotation_id");
+            value
+        })
+        .collect()
+}
+
+#[test]
+fn conversations_read_back_into_the_same_chats_and_labels() {
+    let (bytes, _) = export(&sample());
+    let (records, rejections) = read_chats(bytes.as_slice(), &import_options()).unwrap();
+    assert_eq!(rejections, []);
+    assert_eq!(records.len(), 2);
+    // The task's system message stays the task's; the rest are the annotation's.
+    assert_eq!(
+        records[0].data["messages"],
+        json!([{"role": "system", "content": "You are a bank's assistant."}])
+    );
+    let annotation = &records[0].annotations[0];
+    assert_eq!(annotation.completed_by, Some(json!("ann")));
+    assert_eq!(annotation.created_at, Some(1_733_000_000_000));
+    let severity = annotation
+        .result
+        .iter()
+        .find(|r| r.from_name == "severity")
+        .unwrap();
+    assert_eq!(severity.id.as_deref(), Some("m4"));
+    let tasks: Vec<ExportTask> = records
+        .into_iter()
+        .enumerate()
+        .map(|(index, record)| ExportTask {
+            id: index as i64 + 1,
+            data: record.data,
+            annotations: record
+                .annotations
+                .into_iter()
+                .map(|record| ExportAnnotation {
+                    id: 1,
+                    record,
+                    stored_result: None,
+                })
+                .collect(),
+            ..ExportTask::default()
+        })
+        .collect();
+    let (again, _) = export(&tasks);
+    assert_eq!(without_ids(&again), without_ids(&bytes));
+}
+
+#[test]
+fn chat_lines_with_unknown_controls_or_misplaced_labels_are_rejected() {
+    let input = concat!(
+        r#"{"messages": [{"role": "user", "content": "hi", "labels": {"mood": ["x"]}}]}"#,
+        "\n",
+        r#"{"messages": [{"role": "user", "content": "hi"}], "labels": {"severity": 2}}"#,
+        "\n",
+        r#"{"messages": [{"role": "user", "content": "hi", "labels": {"harm": ["x"]}}], "task_messages": 1}"#,
+        "\n",
+        r#"{"messages": [{"content": "hi"}]}"#,
+        "\n",
+        r#"{"messages": "hi"}"#,
+        "\n",
+        r#"{"messages": [{"role": "user", "content": "hi"}], "task_messages": 2}"#,
+        "\n",
+    );
+    let (records, rejections) = read_chats(input.as_bytes(), &import_options()).unwrap();
+    assert!(records.is_empty());
+    let found: Vec<(u64, &str)> = rejections
+        .iter()
+        .map(|r| (r.row, r.field.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (1, "messages[0].labels.mood"),
+            (2, "labels.severity"),
+            (3, "messages[0].labels"),
+            (4, "messages[0].role"),
+            (5, "messages"),
+            (6, "task_messages"),
+        ]
+    );
+    assert!(
+        rejections[1].reason.contains("perRegion"),
+        "{}",
+        rejections[1].reason
+    );
 }

@@ -1,12 +1,13 @@
 //! LLM feedback exports: preference pairs (TRL's layout) and rankings,
 //! against golden files; the preference file loaded by Hugging Face's
-//! `datasets` (`tests/python/datasets_check.py`).
+//! `datasets` (`tests/python/datasets_check.py`); both read back as tasks.
 
 mod dataset_support;
 
 use gloss_formats::{
-    AnnotationRecord, ExportAnnotation, ExportTask, LlmFormat, LlmOptions, LlmSummary, LlmWriter,
-    Responses, RewriteTarget,
+    read_preference, read_ranking, AnnotationRecord, ExportAnnotation, ExportTask, ImportControl,
+    LlmFormat, LlmImportOptions, LlmOptions, LlmSummary, LlmWriter, Responses, RewriteTarget,
+    TaskRecord,
 };
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -349,5 +350,309 @@ fn judge_with_datasets(text: &str, rows: usize, conversational: bool) {
             ("HF_HUB_OFFLINE", "1".as_ref()),
             ("HF_DATASETS_CACHE", cache.as_os_str()),
         ],
+    );
+}
+
+// ---- Imports: the exports read back -------------------------------------------------
+
+/// The controls of `ranking_project`'s label config, as the engine gives them.
+fn ranking_controls() -> Vec<ImportControl> {
+    vec![
+        control("rank", "ranker", "answers", false),
+        control("helpfulness", "rating", "answers", true),
+        control("truthfulness", "rating", "answers", true),
+        control("rewrite", "textarea", "answers", true),
+        control("why", "textarea", "chat", false),
+    ]
+}
+
+/// The controls of `pairwise_project`'s label config.
+fn pairwise_controls() -> Vec<ImportControl> {
+    vec![
+        control("pick", "pairwise", "a", false),
+        control("better_b", "textarea", "b", false),
+        control("quality", "rating", "a", false),
+    ]
+}
+
+fn control(name: &str, result_type: &str, to_name: &str, per_item: bool) -> ImportControl {
+    ImportControl {
+        name: name.into(),
+        result_type: result_type.into(),
+        to_name: to_name.into(),
+        per_item,
+    }
+}
+
+fn import_options(llm: LlmOptions, controls: Vec<ImportControl>) -> LlmImportOptions {
+    LlmImportOptions {
+        prompt_is_chat: llm.prompt.as_deref() == Some("messages"),
+        llm,
+        controls,
+    }
+}
+
+/// Imported tasks as the exports see them, with ids counted from 1.
+fn as_exported(records: Vec<TaskRecord>) -> Vec<ExportTask> {
+    let mut annotation_id = 0;
+    records
+        .into_iter()
+        .enumerate()
+        .map(|(index, record)| ExportTask {
+            id: index as i64 + 1,
+            data: record.data,
+            annotations: record
+                .annotations
+                .into_iter()
+                .map(|record| {
+                    annotation_id += 1;
+                    ExportAnnotation {
+                        id: annotation_id,
+                        record,
+                        stored_result: None,
+                    }
+                })
+                .collect(),
+            ..ExportTask::default()
+        })
+        .collect()
+}
+
+/// The lines of a JSONL text without the keys that name stored rows.
+fn without_ids(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|line| {
+            let mut value: Value = serde_json::from_str(line).unwrap();
+            let map = value.as_object_mut().unwrap();
+            map.remove("task_id");
+            map.remove("annotation_id");
+            value
+        })
+        .collect()
+}
+
+fn sorted(mut lines: Vec<Value>) -> Vec<String> {
+    let mut texts: Vec<String> = lines.drain(..).map(|l| l.to_string()).collect();
+    texts.sort();
+    texts
+}
+
+#[test]
+fn ranking_jsonl_reads_back_into_the_same_rankings_ratings_and_rewrites() {
+    for (project, controls) in [
+        (ranking_project(), ranking_controls()),
+        (pairwise_project(), pairwise_controls()),
+    ] {
+        let (llm, tasks) = project;
+        let (text, _) = export(LlmFormat::Ranking, &llm, &tasks);
+        let options = import_options(llm.clone(), controls);
+        let (records, rejections) = read_ranking(text.as_bytes(), &options).unwrap();
+        assert_eq!(rejections, []);
+        // Lines of one task are one task again, each an annotation.
+        assert_eq!(records.len(), tasks.len());
+        let (again, _) = export(LlmFormat::Ranking, &llm, &as_exported(records));
+        assert_eq!(without_ids(&again), without_ids(&text));
+    }
+}
+
+#[test]
+fn ranking_jsonl_puts_each_result_where_its_control_is() {
+    let (llm, tasks) = ranking_project();
+    let (text, _) = export(LlmFormat::Ranking, &llm, &tasks);
+    let options = import_options(llm, ranking_controls());
+    let (records, _) = read_ranking(text.as_bytes(), &options).unwrap();
+    let task = &records[0];
+    assert_eq!(
+        task.data["responses"][1],
+        json!({"id": "r2", "body": "It is *Paris*, on the Seine."})
+    );
+    assert_eq!(task.data["messages"][0]["role"], "system");
+    let first = &task.annotations[0];
+    assert_eq!(first.completed_by, Some(json!("ann")));
+    let results: Vec<Value> = first
+        .result
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap())
+        .collect();
+    let rating = results
+        .iter()
+        .find(|r| r["from_name"] == "truthfulness")
+        .unwrap();
+    assert_eq!(
+        (
+            rating["to_name"].as_str(),
+            rating["item_index"].as_u64(),
+            &rating["value"]
+        ),
+        (Some("answers"), Some(2), &json!({"rating": 1}))
+    );
+    let why = results.iter().find(|r| r["from_name"] == "why").unwrap();
+    assert_eq!(
+        (why["to_name"].as_str(), why.get("item_index")),
+        (Some("chat"), None)
+    );
+    assert_eq!(task.annotations[1].completed_by, Some(json!("bob")));
+}
+
+#[test]
+fn preference_pairs_read_back_as_the_same_pairs_with_sides_alternating() {
+    let (llm, tasks) = pairwise_project();
+    let (text, _) = export(LlmFormat::Preference, &llm, &tasks);
+    let options = import_options(llm.clone(), pairwise_controls());
+    let (records, rejections) = read_preference(text.as_bytes(), &options).unwrap();
+    assert_eq!(rejections, []);
+    // Three different pairs: three tasks.
+    assert_eq!(records.len(), 3);
+    // The first task shows its winner on the left, the second on the right.
+    assert_eq!(records[0].data["answer_a"], "Hello!");
+    assert_eq!(records[1].data["answer_b"], "Hi there!");
+    let selected = |task: &TaskRecord| {
+        serde_json::to_value(&task.annotations[0].result[0]).unwrap()["value"].clone()
+    };
+    assert_eq!(
+        selected(&records[0]),
+        json!({"selected": "left", "strength": 2})
+    );
+    assert_eq!(selected(&records[1]), json!({"selected": "right"}));
+    assert_eq!(records[0].data["prompt"], "Say hi.");
+    let (again, _) = export(LlmFormat::Preference, &llm, &as_exported(records));
+    let pairs = |text: &str| {
+        sorted(
+            without_ids(text)
+                .into_iter()
+                .map(|mut l| {
+                    l.as_object_mut().unwrap().remove("source");
+                    l
+                })
+                .collect(),
+        )
+    };
+    assert_eq!(pairs(&again), pairs(&text));
+}
+
+#[test]
+fn preference_pairs_of_one_prompt_and_pair_are_one_task_ranked_in_a_list() {
+    let (llm, tasks) = ranking_project();
+    let (text, _) = export(LlmFormat::Preference, &llm, &tasks);
+    let options = import_options(llm.clone(), ranking_controls());
+    let (records, rejections) = read_preference(text.as_bytes(), &options).unwrap();
+    assert_eq!(rejections, []);
+    // ann's Paris-vs-Seine pair and bob's opposite one share a task.
+    assert_eq!(records.len(), 4);
+    assert_eq!(records[0].annotations.len(), 2);
+    assert_eq!(records[0].data["responses"].as_array().unwrap().len(), 2);
+    // The chat prompt stays a list of messages for the <Chat>.
+    assert_eq!(records[0].data["messages"][1]["role"], "user");
+    let (again, _) = export(LlmFormat::Preference, &llm, &as_exported(records));
+    let pairs = |text: &str| {
+        sorted(
+            without_ids(text)
+                .into_iter()
+                .map(|mut l| {
+                    l.as_object_mut().unwrap().remove("source");
+                    l
+                })
+                .collect(),
+        )
+    };
+    assert_eq!(pairs(&again), pairs(&text));
+}
+
+#[test]
+fn trl_implicit_prompts_and_text_prompts_are_read() {
+    let (llm, _) = pairwise_project();
+    let options = import_options(llm, pairwise_controls());
+    let input = concat!(
+        r#"{"chosen": [{"role": "user", "content": "Hi?"}, {"role": "assistant", "content": "Hello."}], "#,
+        r#""rejected": [{"role": "user", "content": "Hi?"}, {"role": "assistant", "content": [{"type": "text", "text": "Go."}]}]}"#,
+        "\n\n",
+        r#"{"prompt": [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "Hey"}], "chosen": "Hi!", "rejected": "No.", "annotator": "ann"}"#,
+        "\n"
+    );
+    let (records, rejections) = read_preference(input.as_bytes(), &options).unwrap();
+    assert_eq!(rejections, []);
+    // The shared messages are the prompt, written as text for a <Text>.
+    assert_eq!(records[0].data["prompt"], "user: Hi?");
+    assert_eq!(
+        (
+            records[0].data["answer_a"].as_str(),
+            records[0].data["answer_b"].as_str()
+        ),
+        (Some("Hello."), Some("Go."))
+    );
+    assert_eq!(records[1].data["prompt"], "system: Be kind.\n\nuser: Hey");
+    assert_eq!(records[1].data["answer_b"], "Hi!");
+    assert_eq!(records[0].annotations[0].completed_by, None);
+}
+
+#[test]
+fn bad_llm_lines_are_rejected_with_their_line_and_field() {
+    let (llm, _) = pairwise_project();
+    let options = import_options(llm, pairwise_controls());
+    let input = concat!(
+        "{\"prompt\": \"x\", \"chosen\": \"a\"}\n",
+        "[1, 2]\n",
+        "{not json\n",
+        "{\"prompt\": \"x\", \"chosen\": \"a\", \"rejected\": 5}\n",
+        "{\"prompt\": \"x\", \"chosen\": \"a\", \"rejected\": \"b\", \"strength\": \"big\"}\n",
+    );
+    let (records, rejections) = read_preference(input.as_bytes(), &options).unwrap();
+    assert!(records.is_empty());
+    let found: Vec<(u64, &str)> = rejections
+        .iter()
+        .map(|r| (r.row, r.field.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (1, "rejected"),
+            (2, ""),
+            (3, ""),
+            (4, "rejected"),
+            (5, "strength")
+        ]
+    );
+    assert!(
+        rejections[1].reason.contains("JSON object"),
+        "{}",
+        rejections[1].reason
+    );
+
+    let input = concat!(
+        r#"{"prompt": "x", "responses": [{"id": "a", "text": "1"}, {"id": "b", "text": "2"}], "ratings": {"fun": {"a": 1}}}"#,
+        "\n",
+        r#"{"prompt": "x", "responses": [{"id": "a", "text": "1"}, {"id": "b", "text": "2"}], "ratings": {"quality": {"c": 1}}}"#,
+        "\n",
+        r#"{"prompt": "x", "responses": [{"id": "a", "text": "1"}], "ratings": {}}"#,
+        "\n",
+        r#"{"prompt": "x", "responses": [{"id": "a", "text": "1"}, {"id": "b", "text": "2"}], "ranking": ["a", "b"]}"#,
+        "\n",
+        r#"{"prompt": "x", "responses": [{"id": "a", "text": "1"}, {"id": "b", "text": "2"}], "ratings": {"quality": {"a": "five"}}}"#,
+        "\n",
+    );
+    let (_, rejections) = read_ranking(input.as_bytes(), &options).unwrap();
+    let found: Vec<(u64, &str)> = rejections
+        .iter()
+        .map(|r| (r.row, r.field.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (1, "ratings.fun"),
+            (2, "ratings.quality.c"),
+            (3, "responses"),
+            (4, "ranking"),
+            (5, "ratings.quality.a")
+        ]
+    );
+    assert!(
+        rejections[0].reason.contains("no control \"fun\""),
+        "{}",
+        rejections[0].reason
+    );
+    assert!(
+        rejections[1].reason.contains("response \"c\""),
+        "{}",
+        rejections[1].reason
     );
 }

@@ -1932,6 +1932,147 @@ const LLM_CONFIG: &str = r#"<View>
   <Pairwise name="pw" toName="a,b"/>
 </View>"#;
 
+const RANKING_CONFIG: &str = r#"<View>
+  <Chat name="chat" value="$messages"/>
+  <List name="answers" value="$responses"/>
+  <Ranker name="rank" toName="answers"/>
+  <Rating name="helpfulness" toName="answers" perItem="true"/>
+  <TextArea name="rewrite" toName="answers" perItem="true" value="$responses"/>
+  <TextArea name="why" toName="chat"/>
+</View>"#;
+
+/// The lines of a JSON Lines export without the ids of stored rows (and,
+/// for preference pairs, where the pair came from), sorted.
+fn comparable_lines(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let mut value: Value = serde_json::from_str(line).unwrap();
+            let map = value.as_object_mut().unwrap();
+            for key in ["task_id", "annotation_id", "source"] {
+                map.remove(key);
+            }
+            value.to_string()
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// `ranking-jsonl` and `preference-jsonl` exports import into a project
+/// like the one they came from and export again the same; a line naming a
+/// control the project lacks fails the import by line and field, writing
+/// nothing.
+#[tokio::test]
+async fn llm_feedback_exports_import_back_as_tasks_with_annotations() {
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, admin) = server.user("admin", Role::Admin).await;
+        server.user("ann", Role::Annotator).await;
+        let source = create_project(&server, &admin, RANKING_CONFIG).await;
+        let responses = json!([{"id": "r1", "body": "Paris."}, {"id": "r2", "body": "Lyon."}, {"id": "r3", "body": "Nice."}]);
+        let (status, created) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{source}/tasks"),
+                Some(&admin),
+                Some(json!([{
+                    "data": {"messages": [{"role": "user", "content": "Capital of France?"}], "responses": responses},
+                    "annotations": [
+                        {"completed_by": {"username": "ann"}, "result": [
+                            {"id": "k", "from_name": "rank", "to_name": "answers", "type": "ranker",
+                             "value": {"ranker": {"rank": ["r1", "r3", "r2"]}}},
+                            {"id": "h", "from_name": "helpfulness", "to_name": "answers", "type": "rating",
+                             "value": {"rating": 2}, "item_index": 1},
+                            {"id": "w", "from_name": "rewrite", "to_name": "answers", "type": "textarea",
+                             "value": {"text": ["Lyon is not the capital."]}, "item_index": 1},
+                            {"id": "y", "from_name": "why", "to_name": "chat", "type": "textarea",
+                             "value": {"text": ["Only one is right."]}}]},
+                        {"completed_by": 7, "result": [
+                            {"id": "k", "from_name": "rank", "to_name": "answers", "type": "ranker",
+                             "value": {"ranker": {"rank": ["r3", "r1", "r2"]}}}]}
+                    ]
+                }])),
+            )
+            .await;
+        assert_eq!(status, 201, "{}: {created}", db.label);
+
+        for format in ["ranking-jsonl", "preference-jsonl"] {
+            let exported = server.export_text(&admin, source, format).await;
+            let target = create_project(&server, &admin, RANKING_CONFIG).await;
+            let job = server
+                .import_file(
+                    &admin,
+                    target,
+                    format,
+                    "feedback.jsonl",
+                    exported.clone().into_bytes(),
+                )
+                .await;
+            assert_eq!(job["state"], "completed", "{} {format}: {job}", db.label);
+            let again = server.export_text(&admin, target, format).await;
+            assert_eq!(
+                comparable_lines(&again),
+                comparable_lines(&exported),
+                "{} {format}",
+                db.label
+            );
+            if format == "ranking-jsonl" {
+                // Both annotations of the one task: one task again.
+                assert_eq!(task_count(&server, &admin, target).await, 1, "{}", db.label);
+                assert!(again.contains(r#""annotator":"ann""#), "{again}");
+            } else {
+                // 3 ranked items give 3 pairs each; 2 pairs are the same two
+                // responses, judged oppositely: 4 tasks of two responses.
+                assert_eq!(exported.lines().count(), 7, "{exported}");
+                assert_eq!(task_count(&server, &admin, target).await, 4, "{}", db.label);
+            }
+        }
+
+        let target = create_project(&server, &admin, RANKING_CONFIG).await;
+        let bad = concat!(
+            r#"{"prompt": "x", "responses": [{"id": "a", "text": "1"}], "ranking": ["a"]}"#,
+            "\n",
+            r#"{"prompt": "x", "responses": [{"id": "a", "text": "1"}], "ratings": {"fun": 1}}"#,
+            "\n"
+        );
+        let job = server
+            .import_file(
+                &admin,
+                target,
+                "ranking-jsonl",
+                "bad.jsonl",
+                bad.as_bytes().to_vec(),
+            )
+            .await;
+        assert_eq!(job["state"], "failed", "{}: {job}", db.label);
+        assert_eq!(job["rejected"][0]["row"], 2, "{job}");
+        assert_eq!(job["rejected"][0]["field"], "ratings.fun", "{job}");
+        assert_eq!(task_count(&server, &admin, target).await, 0, "{}", db.label);
+
+        // A project without responses refuses the format by name.
+        let images = create_project(&server, &admin, CONFIG).await;
+        let job = server
+            .import_file(
+                &admin,
+                images,
+                "preference-jsonl",
+                "p.jsonl",
+                b"{}\n".to_vec(),
+            )
+            .await;
+        assert_eq!(job["state"], "failed", "{job}");
+        assert!(
+            job["error"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("<Pairwise>"),
+            "{job}"
+        );
+        server.stop().await;
+    }
+}
+
 /// Label Studio's ranker and pairwise results (as Label Studio writes them)
 /// import unchanged and come back out unchanged; the preference export
 /// holds their pairs, and a config without responses is refused by name.

@@ -578,6 +578,31 @@ async fn annotators_chat_through_the_proxy_and_export_their_conversations() {
         );
         assert!(!text.contains(KEY));
 
+        // The export imports into a project like this one as the same chats.
+        let copy = create_project(&server, &manager).await;
+        let job = server
+            .import_file(
+                &manager,
+                copy,
+                "chat-jsonl",
+                "chats.jsonl",
+                text.clone().into_bytes(),
+            )
+            .await;
+        assert_eq!(job["state"], "completed", "{}: {job}", db.label);
+        let again = server.export_text(&manager, copy, "chat-jsonl").await;
+        let without_ids = |text: &str| -> Vec<Value> {
+            text.lines()
+                .map(|line| {
+                    let mut value: Value = serde_json::from_str(line).unwrap();
+                    value.as_object_mut().unwrap().remove("task_id");
+                    value.as_object_mut().unwrap().remove("annotation_id");
+                    value
+                })
+                .collect()
+        };
+        assert_eq!(without_ids(&again), without_ids(&text), "{}", db.label);
+
         // A project without a <Chat> cannot be exported as chats.
         let (status, plain) = server
             .call(

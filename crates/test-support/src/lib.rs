@@ -189,6 +189,64 @@ impl TestServer {
         (status, json)
     }
 
+    /// Uploads one file to a project's imports as `format` (`auto` guesses)
+    /// and returns the import job once it has ended.
+    pub async fn import_file(
+        &self,
+        token: &str,
+        project: i64,
+        format: &str,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> serde_json::Value {
+        let form = reqwest::multipart::Form::new()
+            .text("format", format.to_owned())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+            );
+        let response = self
+            .client
+            .post(self.url(&format!("/api/v1/projects/{project}/imports")))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("uploading an import");
+        let status = response.status().as_u16();
+        let job: serde_json::Value = response.json().await.unwrap_or_default();
+        assert_eq!(status, 202, "starting the import: {job}");
+        let path = format!("/api/v1/imports/{}", job["id"]);
+        for _ in 0..400 {
+            let (status, job) = self
+                .call(reqwest::Method::GET, &path, Some(token), None)
+                .await;
+            assert_eq!(status, 200, "{job}");
+            if job["state"] != "running" {
+                return job;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the import {path} did not end in 10 s");
+    }
+
+    /// A project's export as `format`, as text; the export must succeed.
+    pub async fn export_text(&self, token: &str, project: i64, format: &str) -> String {
+        let response = self
+            .client
+            .get(self.url(&format!(
+                "/api/v1/projects/{project}/export?format={format}"
+            )))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("exporting");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("reading the export");
+        assert_eq!(status, 200, "exporting as {format}: {text}");
+        text
+    }
+
     /// Stops the server and waits for it.
     pub async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {

@@ -6,7 +6,7 @@ import { get, upload, ApiError } from '../api.js';
 import { h, replace } from '../dom.js';
 import { loadProject, projectHeader } from './common.js';
 
-const FORMATS = ['auto', 'json', 'jsonl', 'csv', 'tsv', 'coco', 'label-studio', 'conll2003', 'spacy'];
+const FORMATS = ['auto', 'json', 'jsonl', 'csv', 'tsv', 'coco', 'label-studio', 'conll2003', 'spacy', 'preference-jsonl', 'ranking-jsonl', 'chat-jsonl'];
 
 /** @param {import('../main.js').PageContext} context */
 export async function render({ root, params }) {

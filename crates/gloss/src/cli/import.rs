@@ -15,7 +15,8 @@ pub struct ImportArgs {
     #[arg(long, value_name = "ID")]
     project: i64,
     /// auto, json, jsonl, csv, tsv, coco, label-studio, conll2003, yolo, voc, cvat, mask-png, mot,
-    /// sequence, rttm, webvtt, srt, nemo-asr or spacy [default: auto, per file; a zip, or a folder with a
+    /// sequence, rttm, webvtt, srt, nemo-asr, spacy, preference-jsonl, ranking-jsonl or chat-jsonl
+    /// [default: auto, per file; a zip, or a folder with a
     /// data.yaml (YOLO), Annotations (VOC), an annotations .xml (CVAT), dataset_meta.json and
     /// masks/ (mask-png), gt/gt.txt (MOT) or .rttm/.vtt/.srt files, is a dataset]. A project
     /// with a <Video> reads datasets as videos: MOT sequences, CVAT for video, and
@@ -48,7 +49,7 @@ pub async fn run(settings: &Settings, args: ImportArgs) -> Result<()> {
         name => match InputFormat::parse(name) {
             Some(format) => Some(format),
             None => bail!(
-                "--format: `{name}` is not auto, json, jsonl, csv, tsv, coco, label-studio, conll2003, yolo, voc, cvat, mask-png, mot, sequence, rttm, webvtt, srt, nemo-asr or spacy"
+                "--format: `{name}` is not auto, json, jsonl, csv, tsv, coco, label-studio, conll2003, yolo, voc, cvat, mask-png, mot, sequence, rttm, webvtt, srt, nemo-asr, spacy, preference-jsonl, ranking-jsonl or chat-jsonl"
             ),
         },
     };

@@ -286,7 +286,7 @@ fn parse_format(text: &str) -> ApiResult<Option<InputFormat>> {
         name => InputFormat::parse(name).map(Some).ok_or_else(|| {
             ApiError::invalid(
                 "format",
-                "must be auto, json, jsonl, csv, tsv, coco, label-studio, conll2003 or spacy",
+                "must be auto, json, jsonl, csv, tsv, coco, label-studio, conll2003, spacy, preference-jsonl, ranking-jsonl or chat-jsonl",
             )
         }),
     }
