@@ -22,6 +22,7 @@ mod markdown;
 mod media;
 mod projects;
 mod queue;
+mod review;
 mod tasks;
 mod users;
 
@@ -45,6 +46,7 @@ pub use markdown::{render_markdown, sanitize_html, MAX_MARKDOWN_BYTES, MAX_MARKD
 pub use media::{ByteRange, MediaDownload};
 pub use projects::{label_config_check, LabelConfigCheck, ProjectInput, ProjectUpdate};
 pub use queue::{NextTask, SubmittedAnnotation, WorkInput, MAX_RESULT_ITEMS};
+pub use review::{ReviewInput, ReviewItem, ReviewProgress, Rework, MAX_REVIEW_COMMENT_BYTES};
 pub use tasks::{TaskCounts, TaskDetail};
 
 use gloss_media::MediaStore;

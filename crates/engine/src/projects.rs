@@ -31,6 +31,10 @@ pub struct ProjectUpdate {
     /// How long `next` reserves a task, [`MIN_RESERVATION_SECONDS`] to
     /// [`MAX_RESERVATION_SECONDS`].
     pub reservation_seconds: Option<i64>,
+    /// Review layers an annotation passes before it is accepted: 1 or 2.
+    pub review_layers: Option<i64>,
+    /// The share of each annotator's work the review queue hands out, 0 to 100.
+    pub review_percent: Option<i64>,
     /// What becomes of labels stored results use and a new `label_config`
     /// lacks (see [`crate::LabelChange`]).
     pub label_changes: Vec<crate::LabelChange>,
@@ -118,6 +122,19 @@ impl Engine {
                 ));
             }
         }
+        if let Some(layers) = update.review_layers {
+            if !(1..=2).contains(&layers) {
+                return Err(Error::invalid("review_layers", "must be 1 or 2"));
+            }
+        }
+        if let Some(percent) = update.review_percent {
+            if !(0..=100).contains(&percent) {
+                return Err(Error::invalid(
+                    "review_percent",
+                    "must be between 0 and 100",
+                ));
+            }
+        }
         let patch = ProjectPatch {
             name,
             description: update.description,
@@ -125,6 +142,8 @@ impl Engine {
             overlap: update.overlap,
             queue_order: update.queue_order,
             reservation_seconds: update.reservation_seconds,
+            review_layers: update.review_layers,
+            review_percent: update.review_percent,
         };
         self.store
             .update_project(id, &patch)

@@ -32,6 +32,9 @@ pub struct NextTask {
     pub reserved_until: Timestamp,
     /// A manager assigned this task to the caller.
     pub assigned: bool,
+    /// The caller's annotation of this task, which a reviewer rejected:
+    /// change it (`PUT /api/v1/annotations/{id}`) to send it back to review.
+    pub rework: Option<crate::review::Rework>,
 }
 
 /// A stored submit.
@@ -59,6 +62,24 @@ impl Engine {
         let user = queue_user(actor)?;
         let (project, _) = self.project_for(actor, project).await?;
         let now = Timestamp::now().millis();
+        // Rejected work comes back first.
+        if let Some((task, rework)) = self.rework(project.id, user.id).await? {
+            let predictions = self
+                .store
+                .task_predictions(task.id)
+                .await?
+                .iter()
+                .map(|row| row.to_prediction().map_err(Error::from))
+                .collect::<Result<Vec<_>>>()?;
+            return Ok(Some(NextTask {
+                draft: self.store.draft(task.id, user.id).await?,
+                task,
+                predictions,
+                reserved_until: Timestamp(now + project.reservation_seconds * 1000),
+                assigned: false,
+                rework: Some(rework),
+            }));
+        }
         let Some(reserved) = self
             .store
             .next_task(QueueProject::from(&project), user.id, now)
@@ -77,6 +98,7 @@ impl Engine {
             draft: reserved.draft,
             reserved_until: Timestamp(reserved.reservation.expires_at),
             assigned: reserved.reservation.assigned,
+            rework: None,
         }))
     }
 
@@ -333,7 +355,7 @@ impl Engine {
 
     /// The annotation's project and row, if the caller is its annotator or a
     /// reviewer or manager of its project.
-    async fn annotation_access(
+    pub(crate) async fn annotation_access(
         &self,
         actor: &Actor,
         id: AnnotationId,

@@ -18,6 +18,7 @@ mod projects;
 mod queue;
 mod queue_sql;
 mod results;
+mod reviews;
 mod rows;
 mod snapshot;
 mod tasks;
@@ -36,6 +37,7 @@ pub use queue::{
     QueueProject, Reservation, ReservedTask, Submitted, Updated, Work, PRIORITY_LIMIT,
 };
 pub use results::RewrittenResults;
+pub use reviews::{NewReview, ReviewCounts, Reviewed};
 pub use snapshot::{snapshot_tables, SnapshotTable, SnapshotWriter, TableRows};
 pub use tasks::{
     AnnotationRow, DraftRow, ImportCounts, NewAnnotation, NewDraft, NewMedia, NewPrediction,

@@ -34,6 +34,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_invites"),
     migration!(6, "0006_data_manager"),
     migration!(9, "0009_model_endpoints"),
+    migration!(10, "0010_review"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.

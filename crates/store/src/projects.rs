@@ -28,6 +28,8 @@ pub struct ProjectPatch {
     pub overlap: Option<i64>,
     pub queue_order: Option<QueueOrder>,
     pub reservation_seconds: Option<i64>,
+    pub review_layers: Option<i64>,
+    pub review_percent: Option<i64>,
 }
 
 /// Which projects a listing may show.
@@ -167,7 +169,8 @@ impl Store {
             "UPDATE projects SET name = COALESCE($1, name), description = COALESCE($2, description), \
              label_config = COALESCE($3, label_config), overlap = COALESCE($4, overlap), \
              queue_order = COALESCE($5, queue_order), \
-             reservation_seconds = COALESCE($6, reservation_seconds), updated_at = $7 \
+             reservation_seconds = COALESCE($6, reservation_seconds), updated_at = $7, \
+             review_layers = COALESCE($9, review_layers), review_percent = COALESCE($10, review_percent) \
              WHERE id = $8 RETURNING {PROJECT_COLUMNS}"
         ))
         .bind(patch.name.as_deref())
@@ -178,6 +181,8 @@ impl Store {
         .bind(patch.reservation_seconds)
         .bind(Timestamp::now().millis())
         .bind(id.0)
+        .bind(patch.review_layers)
+        .bind(patch.review_percent)
         .fetch_one(&mut *tx)
         .await?;
         let project = rows::project(&row)?;

@@ -963,6 +963,8 @@ async fn submit<C: QueueSql>(
             was_cancelled: false,
             ground_truth: false,
             version: 1,
+            review_state: "pending".to_owned(),
+            reviews_passed: 0,
             extra: None,
             created_at: now,
             updated_at: now,
@@ -1016,8 +1018,15 @@ async fn update<C: QueueSql>(
         return Ok(Updated::Stale(current_annotation(conn, id).await?));
     }
     conn.execute(
+        // Its annotator's rework of a rejected annotation goes back to review
+        // from the first layer.
         "UPDATE annotations SET result = $1, lead_time = $2, version = version + 1, \
-         updated_by = $3, updated_at = $4 WHERE id = $5",
+         updated_by = $3, updated_at = $4, \
+         reviews_passed = CASE WHEN review_state = 'rejected' AND completed_by = $3 \
+             THEN 0 ELSE reviews_passed END, \
+         review_state = CASE WHEN review_state = 'rejected' AND completed_by = $3 \
+             THEN 'pending' ELSE review_state END \
+         WHERE id = $5",
         &[
             Text(&work.result),
             Param::Float(work.lead_time),

@@ -11,7 +11,7 @@ use sqlx::Row;
 
 pub(crate) const USER_COLUMNS: &str = "id, username, role, active, created_at";
 pub(crate) const PROJECT_COLUMNS: &str = "id, name, description, label_config, created_by, \
-     overlap, queue_order, reservation_seconds, created_at, updated_at";
+     overlap, queue_order, reservation_seconds, review_layers, review_percent, created_at, updated_at";
 pub(crate) const TOKEN_COLUMNS: &str = "id, user_id, name, prefix, created_at, last_used_at";
 
 pub(crate) fn user(row: &dyn Columns) -> Result<User> {
@@ -38,6 +38,8 @@ pub(crate) fn project(row: &dyn Columns) -> Result<Project> {
         queue_order: QueueOrder::parse(&order)
             .ok_or_else(|| Error::Database(format!("unknown queue order `{order}`")))?,
         reservation_seconds: row.int("reservation_seconds")?,
+        review_layers: row.int("review_layers")?,
+        review_percent: row.int("review_percent")?,
         created_at: Timestamp(row.int("created_at")?),
         updated_at: Timestamp(row.int("updated_at")?),
     })

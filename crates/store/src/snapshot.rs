@@ -38,6 +38,8 @@ pub(crate) const TABLES: &[&str] = &[
     "assignments",
     "invites",
     "model_endpoints",
+    "reviews",
+    "review_holds",
 ];
 
 /// The tables a snapshot holds, in restore order.

@@ -97,6 +97,9 @@ pub struct AnnotationRow {
     pub was_cancelled: bool,
     pub ground_truth: bool,
     pub version: i64,
+    /// `pending`, `accepted` or `rejected` (see [`ReviewState`](gloss_types::ReviewState)).
+    pub review_state: String,
+    pub reviews_passed: i64,
     pub extra: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -1072,7 +1075,8 @@ impl TaskReader {
 
 pub(crate) const ANNOTATION_SELECT: &str =
     "SELECT a.id, a.task_id, a.completed_by, u.username, a.result, \
-     a.lead_time, a.was_cancelled, a.ground_truth, a.version, a.extra, a.created_at, a.updated_at \
+     a.lead_time, a.was_cancelled, a.ground_truth, a.version, a.review_state, a.reviews_passed, \
+     a.extra, a.created_at, a.updated_at \
      FROM annotations a LEFT JOIN users u ON u.id = a.completed_by";
 pub(crate) const PREDICTION_SELECT: &str =
     "SELECT id, task_id, model_version, score, result, extra, \
@@ -1111,6 +1115,8 @@ pub(crate) fn annotation_row(row: &dyn Columns) -> Result<AnnotationRow> {
         was_cancelled: row.int("was_cancelled")? != 0,
         ground_truth: row.int("ground_truth")? != 0,
         version: row.int("version")?,
+        review_state: row.text("review_state")?,
+        reviews_passed: row.int("reviews_passed")?,
         extra: row.optional_text("extra")?,
         created_at: row.int("created_at")?,
         updated_at: row.int("updated_at")?,
@@ -1175,6 +1181,10 @@ impl AnnotationRow {
             was_cancelled: self.was_cancelled,
             ground_truth: self.ground_truth,
             version: self.version,
+            review_state: gloss_types::ReviewState::parse(&self.review_state).ok_or_else(|| {
+                Error::Database(format!("unknown review state `{}`", self.review_state))
+            })?,
+            reviews_passed: self.reviews_passed,
             created_at: Timestamp(self.created_at),
             updated_at: Timestamp(self.updated_at),
         })

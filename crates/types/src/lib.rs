@@ -9,12 +9,14 @@ mod code;
 mod ids;
 mod queue;
 pub mod result;
+mod review;
 mod task;
 mod time_stamp;
 
 pub use code::Code;
 pub use ids::{AnnotationId, ImportId, PredictionId, ProjectId, TaskId, TokenId, UserId};
 pub use queue::{AnnotationVersion, Assignment, Draft, QueueOrder};
+pub use review::{Review, ReviewState, ReviewVerdict};
 pub use task::{
     Annotation, Import, ImportState, MediaRecord, Prediction, RejectedRow, Task, TaskStatus,
 };
@@ -125,6 +127,11 @@ pub struct Project {
     pub queue_order: QueueOrder,
     /// How long a task handed out by the queue stays reserved for its annotator.
     pub reservation_seconds: i64,
+    /// How many review layers an annotation passes before it is accepted (1 or 2).
+    pub review_layers: i64,
+    /// The share of each annotator's annotations that the review queue
+    /// hands out, in percent (0: no review).
+    pub review_percent: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

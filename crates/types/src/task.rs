@@ -76,6 +76,10 @@ pub struct Annotation {
     pub ground_truth: bool,
     /// 1 when submitted; each accepted update adds one (see its versions).
     pub version: i64,
+    /// Where it stands in review.
+    pub review_state: crate::ReviewState,
+    /// How many review layers accepted it.
+    pub reviews_passed: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -6,7 +6,8 @@ import { h } from '../dom.js';
 
 /**
  * @typedef {{id: number, name: string, description: string, label_config: string,
- *   overlap: number, queue_order: string, reservation_seconds: number, my_role: string,
+ *   overlap: number, queue_order: string, reservation_seconds: number, review_layers: number,
+ *   review_percent: number, my_role: string,
  *   created_at: string, updated_at: string}} ProjectView
  * @typedef {{total: number, new: number, in_progress: number, completed: number}} TaskCounts
  */
@@ -43,6 +44,7 @@ export function projectHeader(project, active) {
       h('h1', null, project.name),
       h('span', { class: 'muted' }, `your role: ${project.my_role}`),
       h('span', { class: 'grow' }),
+      project.my_role !== 'annotator' ? h('a', { class: 'button', href: `${base}/review`, id: 'start-review' }, 'Review') : null,
       h('a', { class: 'button primary', href: `${base}/label`, id: 'start-labeling' }, 'Start labeling'),
     ),
     h('nav', { class: 'tabs' },

@@ -1,7 +1,10 @@
 // The labeling screen. `/projects/P/label` walks the caller's queue
-// (`/next`, submit, skip); `/projects/P/tasks/T` opens one task with its
-// annotations, for reviewers and managers. Every edit is saved as a draft
-// within two seconds, so a reload, a crash or a closed tab loses nothing.
+// (`/next`, submit, skip; work a reviewer sent back comes first, with their
+// comment); `/projects/P/tasks/T` opens one task with its annotations, for
+// reviewers and managers; `/projects/P/review` walks the review queue
+// (accept, reject with a comment, or correct and accept). Every edit of
+// new work is saved as a draft within two seconds, so a reload, a crash
+// or a closed tab loses nothing.
 
 import { csrf, get, post, put, renderMarkdown, sanitizeHtml, ApiError } from '../api.js';
 import { h, replace, toast } from '../dom.js';
@@ -18,6 +21,12 @@ const PAGE_KEYS = /** @type {[string, string][]} */ ([
   ['Ctrl+Backspace', 'Back to the task you submitted last'],
 ]);
 
+/** Keys of the review screen. */
+const REVIEW_KEYS = /** @type {[string, string][]} */ ([
+  ['Ctrl+Enter', 'Accept (with your corrections, if you made any) and go to the next'],
+  ['Ctrl+Shift+Enter', 'Reject: write what to change, then send it back'],
+]);
+
 /**
  * @typedef {{id: number, data: Record<string, unknown>, status: string}} Task
  * @typedef {{id: number, version: number, result: any[], completed_by: number | null}} Annotation
@@ -30,13 +39,24 @@ export async function render({ root, params, user, previous: cameFrom }) {
   const check = await post('/label-config/check', { label_config: project.label_config });
   const { createWorkspace, preloadImage, imageLevels } = await import('../labeling/workspace.js');
   const config = check.config;
-  const queueMode = !params.task;
+  const reviewMode = params.mode === 'review';
+  const queueMode = !params.task && !reviewMode;
+  let reviewLayer = 1;
 
   root.classList.add('full');
   const title = h('strong', null, project.name);
   const where = h('span', { class: 'status', id: 'task-status' });
   const saved = h('span', { class: 'status', id: 'draft-status', 'aria-live': 'polite' });
-  const submitButton = h('button', { class: 'primary', id: 'submit', title: 'Ctrl+Enter', onclick: () => submit() }, 'Submit');
+  const submitButton = h('button', { class: 'primary', id: 'submit', title: 'Ctrl+Enter', onclick: () => submit() }, reviewMode ? 'Accept' : 'Submit');
+  const rejectButton = h('button', { id: 'reject', title: 'Ctrl+Shift+Enter', onclick: () => askRejection() }, 'Reject…');
+  const layerPicker = h('select', { id: 'review-layer', 'aria-label': 'Review layer', hidden: project.review_layers < 2 },
+    h('option', { value: '1' }, 'Layer 1'), h('option', { value: '2' }, 'Layer 2'));
+  layerPicker.onchange = () => {
+    reviewLayer = Number(layerPicker.value);
+    nextReview();
+  };
+  // What a reviewer said (rework), or what is under review and its history.
+  const notes = h('div', { class: 'review-notes', id: 'review-notes', hidden: true });
   const skipButton = h('button', { id: 'skip', title: 'Ctrl+Space', onclick: () => skip() }, 'Skip');
   const backButton = h('button', { id: 'back', title: 'Ctrl+Backspace', disabled: true, onclick: () => back() }, '← Previous');
   const annotationPicker = h('select', { id: 'annotation-picker', hidden: true, 'aria-label': 'Annotation shown' });
@@ -45,7 +65,10 @@ export async function render({ root, params, user, previous: cameFrom }) {
     h('div', { class: 'label-bar' },
       backLink(), where,
       h('span', { class: 'grow' }),
-      annotationPicker, saved, backButton, queueMode ? skipButton : null, submitButton),
+      annotationPicker, saved,
+      reviewMode ? [layerPicker, rejectButton] : [backButton, queueMode ? skipButton : null],
+      submitButton),
+    notes,
     host));
 
   /**
@@ -120,6 +143,7 @@ export async function render({ root, params, user, previous: cameFrom }) {
   function edited(_result) {
     dirty = true;
     replace(saved, 'Editing…');
+    if (reviewMode) submitButton.textContent = 'Accept with fix';
     if (!shown || shown.annotation) return;
     const now = performance.now();
     if (!draftFirstEdit) draftFirstEdit = now;
@@ -138,7 +162,7 @@ export async function render({ root, params, user, previous: cameFrom }) {
     shownAt = performance.now();
     replace(saved, next.source);
     replace(where, `Task #${next.task.id}`);
-    submitButton.textContent = next.annotation ? 'Update' : 'Submit';
+    submitButton.textContent = reviewMode ? 'Accept' : next.annotation ? 'Update' : 'Submit';
     backButton.disabled = !previous || previous === next;
     const workspaceHost = h('div', { class: 'label-host' });
     replace(host, workspaceHost);
@@ -147,7 +171,7 @@ export async function render({ root, params, user, previous: cameFrom }) {
       data: next.task.data,
       result: next.result,
       onChange: edited,
-      extraKeys: PAGE_KEYS,
+      extraKeys: reviewMode ? REVIEW_KEYS : PAGE_KEYS,
       renderMarkdown,
       sanitizeHtml,
       // A <Chat> talks to the project's model through the server (red teaming).
@@ -186,6 +210,16 @@ export async function render({ root, params, user, previous: cameFrom }) {
     }
     submitButton.disabled = false;
     skipButton.disabled = false;
+    if (next.rework) {
+      const { annotation, rejection } = next.rework;
+      showNotes(h('p', { id: 'rework-note' },
+        h('strong', null, `Sent back by ${rejection.reviewer ?? 'a reviewer'}: `),
+        rejection.comment),
+      h('p', { class: 'muted' }, 'Change your annotation and press Update: it goes back to review.'));
+      await show({ task: next.task, result: annotation.result, annotation, source: `Your annotation #${annotation.id}, version ${annotation.version}, for rework` });
+      return;
+    }
+    showNotes();
     const prediction = [...(next.predictions ?? [])].sort((a, b) => (b.score ?? 0) - (a.score ?? 0))[0];
     const source = next.draft ? 'Draft restored' : prediction ? `Pre-annotated by ${prediction.model_version || 'a model'}` : '';
     await show({ task: next.task, result: next.draft?.result ?? prediction?.result ?? [], annotation: null, source });
@@ -207,7 +241,93 @@ export async function render({ root, params, user, previous: cameFrom }) {
     }, () => {});
   }
 
+  /** Shows (or with nothing, hides) the notes above the workspace. @param {...(Node | string | null)} content */
+  function showNotes(...content) {
+    replace(notes, ...content);
+    notes.hidden = content.length === 0;
+  }
+
+  /** The next annotation waiting for the caller's review at the chosen layer. */
+  async function nextReview() {
+    /** @type {any} */
+    const item = await get(`/projects/${project.id}/review/next?layer=${reviewLayer}`);
+    if (!item) {
+      workspace?.destroy();
+      workspace = null;
+      shown = null;
+      replace(where);
+      replace(saved);
+      submitButton.disabled = true;
+      rejectButton.disabled = true;
+      showNotes();
+      replace(host, h('div', { class: 'label-empty', id: 'review-done' },
+        h('h2', null, `Nothing waits for your review at layer ${reviewLayer}`),
+        h('p', { class: 'muted' }, 'Everything sampled is reviewed, held by another reviewer, your own work, or passed by you at another layer.'),
+        h('a', { href: `/projects/${project.id}` }, 'Back to the project')));
+      return;
+    }
+    submitButton.disabled = false;
+    rejectButton.disabled = false;
+    const { annotation } = item;
+    showNotes(
+      h('p', { id: 'review-subject' },
+        `Layer ${item.layer} of ${project.review_layers} · annotation #${annotation.id} by ${item.annotator ?? 'someone not here'}, version ${annotation.version}`),
+      item.reviews.length
+        ? h('ul', { class: 'review-history' }, item.reviews.map((/** @type {any} */ r) =>
+          h('li', null, `Layer ${r.layer}: ${r.verdict} by ${r.reviewer ?? 'a former reviewer'}${r.comment ? ` — ${r.comment}` : ''}`)))
+        : null,
+    );
+    await show({ task: item.task, result: annotation.result, annotation, source: 'Under review: correct it to accept with a fix' });
+  }
+
+  /** Asks what the annotator should change, then sends the annotation back. */
+  function askRejection() {
+    if (!shown || !reviewMode || notes.querySelector('#reject-comment')) return;
+    const comment = h('textarea', { id: 'reject-comment', rows: 3, 'aria-label': 'What the annotator should change', placeholder: 'What should the annotator change?' });
+    const send = h('button', { id: 'send-back', class: 'primary', type: 'submit' }, 'Send back');
+    const form = h('form', { class: 'reject-form' }, comment, send,
+      h('button', { type: 'button', onclick: () => form.remove() }, 'Cancel'));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      verdict({ verdict: 'reject', comment: comment.value });
+    });
+    comment.addEventListener('keydown', (event) => {
+      if ((event.ctrlKey || event.metaKey) && event.key === 'Enter') {
+        event.preventDefault();
+        event.stopPropagation();
+        verdict({ verdict: 'reject', comment: comment.value });
+      }
+    });
+    notes.append(form);
+    notes.hidden = false;
+    comment.focus();
+  }
+
+  /** Sends a verdict on the annotation under review, then shows the next. @param {Record<string, unknown>} body */
+  async function verdict(body) {
+    if (busy || !shown?.annotation) return;
+    busy = true;
+    try {
+      await post(`/annotations/${shown.annotation.id}/reviews`, body);
+      toast(body.verdict === 'reject' ? 'Sent back to the annotator.' : body.verdict === 'fix' ? 'Fixed and accepted.' : 'Accepted.');
+      await nextReview();
+    } catch (error) {
+      toast(error instanceof ApiError ? error.lines().join('\n') : String(error), 'error');
+      if (error instanceof ApiError && error.status === 409) await nextReview();
+    } finally {
+      busy = false;
+    }
+  }
+
   async function submit() {
+    if (reviewMode) {
+      if (!shown?.annotation || !workspace) return;
+      const body = dirty
+        ? { verdict: 'fix', result: workspace.getResult(), version: shown.annotation.version, lead_time: leadTime() }
+        : { verdict: 'accept' };
+      await verdict(body);
+      return;
+    }
     if (busy || !shown || !workspace) return;
     if (workspace.waiting()) {
       toast('Waiting for the model to reply; submit when its answer is in.', 'error');
@@ -293,7 +413,10 @@ export async function render({ root, params, user, previous: cameFrom }) {
   function onKey(event) {
     const typing = event.target instanceof HTMLElement && (event.target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(event.target.tagName));
     const ctrl = event.ctrlKey || event.metaKey;
-    if (ctrl && event.key === 'Enter') {
+    if (ctrl && event.shiftKey && event.key === 'Enter' && reviewMode) {
+      event.preventDefault();
+      askRejection();
+    } else if (ctrl && event.key === 'Enter') {
       event.preventDefault();
       submit();
     } else if (ctrl && event.code === 'Space' && queueMode) {
@@ -315,7 +438,8 @@ export async function render({ root, params, user, previous: cameFrom }) {
   document.addEventListener('visibilitychange', onHide);
   window.addEventListener('pagehide', onHide);
 
-  if (queueMode) await nextTask();
+  if (reviewMode) await nextReview();
+  else if (queueMode) await nextTask();
   else await openTask(params.task);
 
   return () => {

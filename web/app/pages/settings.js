@@ -22,6 +22,11 @@ export async function render({ root, params, navigate }) {
     h('option', { value: 'priority' }, 'By priority (highest first)'));
   order.value = project.queue_order;
   const reservation = h('input', { type: 'number', min: 1, max: 10080, value: Math.max(1, Math.round(project.reservation_seconds / 60)), id: 'settings-reservation' });
+  const reviewLayers = h('select', { id: 'settings-review-layers' },
+    h('option', { value: '1' }, 'One review layer'),
+    h('option', { value: '2' }, 'Two layers (a second reviewer checks what the first accepted)'));
+  reviewLayers.value = String(project.review_layers);
+  const reviewPercent = h('input', { type: 'number', min: 0, max: 100, value: project.review_percent, id: 'settings-review-percent' });
   const generalMessage = h('p', { class: 'error' });
   const general = h('form', { class: 'card', id: 'settings-general' },
     h('h2', null, 'General'),
@@ -31,6 +36,9 @@ export async function render({ root, params, navigate }) {
     h('label', null, 'Annotators per task (overlap)', overlap),
     h('label', null, 'Order', order),
     h('label', null, 'Reservation (minutes): how long a task handed out stays with its annotator', reservation),
+    h('h2', null, 'Review'),
+    h('label', null, 'Layers', reviewLayers),
+    h('label', null, 'Share of each annotator\'s work to review (%; 0 turns review off)', reviewPercent),
     generalMessage,
     h('button', { type: 'submit', class: 'primary' }, 'Save'),
   );
@@ -44,6 +52,8 @@ export async function render({ root, params, navigate }) {
         overlap: Number(overlap.value),
         queue_order: order.value,
         reservation_seconds: Math.round(Number(reservation.value) * 60),
+        review_layers: Number(reviewLayers.value),
+        review_percent: Number(reviewPercent.value),
       });
       toast('Saved.');
     } catch (error) {

@@ -22,7 +22,7 @@ pub enum ProjectCommand {
     },
     /// List projects
     List,
-    /// Change a project's name, description or queue settings
+    /// Change a project's name, description, queue or review settings
     Set {
         /// The project's id
         project: i64,
@@ -39,6 +39,12 @@ pub enum ProjectCommand {
         /// How long `next` reserves a task for its annotator
         #[arg(long)]
         reservation_seconds: Option<i64>,
+        /// Review layers each annotation passes before it is accepted (1 or 2)
+        #[arg(long)]
+        review_layers: Option<i64>,
+        /// The share of each annotator's work to review, in percent (0 to 100)
+        #[arg(long)]
+        review_percent: Option<i64>,
         /// A new label config (XML file); stored results are migrated with it
         #[arg(long)]
         config: Option<PathBuf>,
@@ -151,6 +157,8 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
             overlap,
             queue_order,
             reservation_seconds,
+            review_layers,
+            review_percent,
             config,
             label_changes,
         } => {
@@ -168,17 +176,22 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
                 overlap,
                 queue_order,
                 reservation_seconds,
+                review_layers,
+                review_percent,
                 label_changes,
             };
             let project = engine
                 .update_project(&operator, ProjectId(project), update)
                 .await?;
             println!(
-                "project {}: overlap {}, queue order {}, reservations last {} s",
+                "project {}: overlap {}, queue order {}, reservations last {} s, \
+                 {} review layer(s) over {}% of each annotator's work",
                 project.id,
                 project.overlap,
                 project.queue_order.as_str(),
-                project.reservation_seconds
+                project.reservation_seconds,
+                project.review_layers,
+                project.review_percent
             );
         }
         ProjectCommand::Member {

@@ -9,6 +9,7 @@ mod media;
 mod projects;
 mod queue;
 mod redteam;
+mod review;
 mod tasks;
 mod users;
 
@@ -27,6 +28,7 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .merge(tasks::routes())
         .merge(datamanager::routes())
         .merge(queue::routes())
+        .merge(review::routes())
         .merge(media::routes())
         .merge(markdown::routes())
         .merge(redteam::routes())

@@ -133,6 +133,13 @@ pub(crate) struct ProjectPatchRequest {
     /// How long `next` reserves a task for its annotator (1 s to 7 days).
     #[serde(default)]
     reservation_seconds: Option<i64>,
+    /// Review layers an annotation passes before it is accepted: 1 or 2.
+    #[serde(default)]
+    review_layers: Option<i64>,
+    /// The share of each annotator's annotations the review queue hands
+    /// out, in percent (0 to 100; 0 turns review off).
+    #[serde(default)]
+    review_percent: Option<i64>,
     /// With a new `label_config`: what becomes of each label that stored
     /// results use and the new config lacks (see `…/label-config/impact`).
     #[serde(default)]
@@ -140,7 +147,8 @@ pub(crate) struct ProjectPatchRequest {
 }
 
 /// Change a project (its managers): name, description, label config, and
-/// the queue's settings (overlap, order, reservation time). A new overlap
+/// the queue's settings (overlap, order, reservation time) and review's
+/// (layers, sampled share). A new overlap
 /// applies at once: tasks with enough annotations become completed, others
 /// open again.
 #[utoipa::path(patch, path = "/api/v1/projects/{project_id}", tag = "projects", params(("project_id" = i64, Path)),
@@ -159,6 +167,8 @@ async fn update_project(
         overlap: patch.overlap,
         queue_order: patch.queue_order,
         reservation_seconds: patch.reservation_seconds,
+        review_layers: patch.review_layers,
+        review_percent: patch.review_percent,
         label_changes: patch.label_changes,
     };
     let project = app
