@@ -20,7 +20,7 @@ use gloss_formats::{
 use gloss_schema::ControlKind;
 use gloss_store::{AnnotationRow, DraftRow, PredictionRow, ProjectMediaRow, TaskBundlePage};
 use gloss_types::result::{ResultItem, ResultValue};
-use gloss_types::{ProjectId, ProjectRole, TaskId, TaskStatus};
+use gloss_types::{ProjectId, ProjectRole, ReviewState, TaskId, TaskStatus};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
@@ -197,6 +197,8 @@ impl ExportFormat {
 #[derive(Debug, Clone)]
 pub struct ExportOptions {
     pub format: ExportFormat,
+    /// Which annotations of each task go out.
+    pub annotations: ExportAnnotations,
     /// Only tasks in these statuses; empty means all.
     pub statuses: Vec<TaskStatus>,
     /// Only this annotator's annotations, and only tasks they annotated.
@@ -210,10 +212,39 @@ pub struct ExportOptions {
     pub images: bool,
 }
 
+/// Which annotations of each task an export holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExportAnnotations {
+    /// Every annotator's.
+    #[default]
+    All,
+    /// Only annotations that passed every review layer; tasks without one
+    /// are left out.
+    Reviewed,
+}
+
+impl ExportAnnotations {
+    pub const ALL: [ExportAnnotations; 2] = [ExportAnnotations::All, ExportAnnotations::Reviewed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportAnnotations::All => "all",
+            ExportAnnotations::Reviewed => "reviewed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ExportAnnotations> {
+        ExportAnnotations::ALL
+            .into_iter()
+            .find(|a| a.as_str() == text)
+    }
+}
+
 impl ExportOptions {
     pub fn new(format: ExportFormat) -> ExportOptions {
         ExportOptions {
             format,
+            annotations: ExportAnnotations::All,
             statuses: Vec::new(),
             annotator: None,
             label: None,
@@ -1253,6 +1284,12 @@ fn convert_page(
         let mut task_annotations = annotations.remove(&row.id.0).unwrap_or_default();
         if let Some(annotator) = writer_options.annotator {
             task_annotations.retain(|a| a.completed_by == Some(annotator));
+            if task_annotations.is_empty() {
+                continue;
+            }
+        }
+        if options.annotations == ExportAnnotations::Reviewed {
+            task_annotations.retain(|a| a.review_state == ReviewState::Accepted.as_str());
             if task_annotations.is_empty() {
                 continue;
             }

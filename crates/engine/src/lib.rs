@@ -38,7 +38,7 @@ pub use datamanager::{
 };
 pub use dataset::{MAX_DATASET_FILES, MAX_UNPACKED_BYTES};
 pub use error::{Error, Result};
-pub use export::{ExportFormat, ExportOptions, ExportSummary, ExportTarget};
+pub use export::{ExportAnnotations, ExportFormat, ExportOptions, ExportSummary, ExportTarget};
 pub use import::{media_url, ImportFile, ImportOptions, MEDIA_URL_PREFIX};
 pub use invites::{NewInviteLink, MAX_INVITE_DAYS};
 pub use label_changes::{ControlUse, LabelChange, LabelConfigImpact, LabelUse};

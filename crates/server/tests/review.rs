@@ -340,6 +340,36 @@ async fn reviewers_accept_reject_and_fix_and_rejections_come_back_for_rework() {
         assert_eq!(status, 200, "{progress}");
         assert_eq!(progress["accepted"], 2, "{}: {progress}", db.label);
         assert_eq!(progress["waiting_first"], 1, "{progress}");
+
+        // A reviewed-only export holds the two accepted annotations alone.
+        let exported = server
+            .export_text(&people.manager, project, "json&annotations=reviewed")
+            .await;
+        let tasks: Value = serde_json::from_str(&exported).unwrap();
+        let mut ids: Vec<i64> = tasks
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|task| task["annotations"].as_array().unwrap().clone())
+            .map(|annotation| annotation["id"].as_i64().unwrap())
+            .collect();
+        ids.sort_unstable();
+        let mut accepted = vec![a1, target];
+        accepted.sort_unstable();
+        assert_eq!(ids, accepted, "{}: {exported}", db.label);
+        let (status, body) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/export?format=json&annotations=best"),
+                Some(&people.manager),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, body["details"]["field"].as_str()),
+            (422, Some("annotations")),
+            "{body}"
+        );
         server.stop().await;
     }
 }

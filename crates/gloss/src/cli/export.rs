@@ -4,7 +4,7 @@ use super::open_engine;
 use crate::config::Settings;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use gloss_engine::{Actor, ExportFormat, ExportOptions, ExportTarget};
+use gloss_engine::{Actor, ExportAnnotations, ExportFormat, ExportOptions, ExportTarget};
 use gloss_formats::SplitRatios;
 use gloss_types::{ProjectId, TaskStatus};
 use std::io::Write;
@@ -36,6 +36,9 @@ pub struct ExportArgs {
     /// Only tasks with an annotation using this label or choice
     #[arg(long)]
     label: Option<String>,
+    /// all, or reviewed: only annotations every review layer accepted
+    #[arg(long, default_value = "all")]
+    annotations: String,
     /// Train/validation/test proportions, e.g. 0.8,0.1,0.1 (writes train.json, val.json, test.json)
     #[arg(long, value_name = "RATIOS")]
     split: Option<String>,
@@ -61,6 +64,8 @@ pub async fn run(settings: &Settings, args: ExportArgs) -> Result<()> {
     }
     options.annotator = args.annotator.clone();
     options.label = args.label.clone();
+    options.annotations = ExportAnnotations::parse(&args.annotations)
+        .ok_or_else(|| anyhow::anyhow!("--annotations: must be all or reviewed"))?;
     if let Some(split) = &args.split {
         let ratios =
             SplitRatios::parse(split).map_err(|reason| anyhow::anyhow!("--split: {reason}"))?;

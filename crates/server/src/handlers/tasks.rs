@@ -12,7 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::StreamExt;
 use gloss_engine::{
-    ExportFormat, ExportOptions, ExportTarget, ImportFile, ImportOptions, TaskCounts, TaskDetail,
+    ExportAnnotations, ExportFormat, ExportOptions, ExportTarget, ImportFile, ImportOptions,
+    TaskCounts, TaskDetail,
 };
 use gloss_formats::{InputFormat, SplitRatios};
 use gloss_types::{Code, Import, ImportId, ImportState, Page, ProjectId, Task, TaskId, TaskStatus};
@@ -388,6 +389,9 @@ pub(crate) struct ExportQuery {
     status: Option<String>,
     /// Only this annotator's annotations (a username).
     annotator: Option<String>,
+    /// `all` (default) or `reviewed`: only annotations every review layer
+    /// accepted, and only tasks with one.
+    annotations: Option<String>,
     /// Only tasks with an annotation using this label or choice.
     label: Option<String>,
     /// Train/validation/test proportions, e.g. `0.8,0.1,0.1`; makes the export a zip.
@@ -480,6 +484,10 @@ fn export_options(query: &ExportQuery) -> ApiResult<ExportOptions> {
     }
     options.annotator = query.annotator.clone();
     options.label = query.label.clone();
+    if let Some(choice) = &query.annotations {
+        options.annotations = ExportAnnotations::parse(choice)
+            .ok_or_else(|| ApiError::invalid("annotations", "must be all or reviewed"))?;
+    }
     if let Some(split) = &query.split {
         let ratios =
             SplitRatios::parse(split).map_err(|reason| ApiError::invalid("split", reason))?;
