@@ -2,7 +2,8 @@
 // annotations, a reviewer in Chromium who corrects the first (accept with a
 // fix) and rejects the second with a comment, all with the keyboard; then
 // the annotator, whose queue gives the rejected work back first with the
-// comment shown as text, changes it and sends it back to review.
+// comment shown as text, changes it and sends it back to review. The
+// reviewer marks the fixed annotation as ground truth from its task page.
 // Run: cd web && node --test tests/review.test.mjs
 // (scripts/test-all.sh builds the binary first and sets GLOSS_BIN.)
 
@@ -97,6 +98,19 @@ test('a reviewer fixes one annotation and rejects another; the annotator reworks
   assert.equal(reviews.body[0].verdict, 'fix');
   assert.equal(reviews.body[0].reviewer, 'rev1');
   assert.equal((await api(gloss.base, admin, 'GET', `/annotations/${annotations[1]}`)).body.review_state, 'rejected');
+
+  // The reviewer opens the fixed task and marks its annotation as ground truth.
+  const marking = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const taskPage = await marking.newPage();
+  recordErrors(taskPage, pageErrors);
+  await signIn(taskPage, gloss.base, 'rev1', PASSWORD);
+  await taskPage.goto(`${gloss.base}/projects/${projectId}/tasks/${fixed.body.task_id}`);
+  await taskPage.waitForSelector('#workspace[data-task]');
+  assert.equal(await taskPage.locator('#ground-truth').isChecked(), false);
+  await taskPage.locator('#ground-truth').check();
+  await taskPage.waitForSelector('.toast:has-text("ground truth")');
+  assert.equal((await api(gloss.base, admin, 'GET', `/annotations/${annotations[0]}`)).body.ground_truth, true);
+  await marking.close();
 
   // The annotator gets the rejected work first, with the comment as text.
   const annotator = await browser.newContext({ viewport: { width: 1280, height: 800 } });

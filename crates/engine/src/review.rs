@@ -217,6 +217,29 @@ impl Engine {
         }
     }
 
+    /// Marks an annotation as ground truth (the answer gold tasks are
+    /// scored against), or unmarks it: the project's reviewers and managers.
+    pub async fn set_ground_truth(
+        &self,
+        actor: &Actor,
+        id: AnnotationId,
+        ground_truth: bool,
+    ) -> Result<Annotation> {
+        let (project, _) = self.annotation_access(actor, id, "see it").await?;
+        let role = self.project_for(actor, project.id).await?.1;
+        if role < ProjectRole::Reviewer {
+            return Err(Error::forbidden(
+                "only the project's reviewers and managers may mark ground truth",
+            ));
+        }
+        let row = self
+            .store
+            .set_ground_truth(id, ground_truth)
+            .await
+            .or_not_found("annotation")?;
+        Ok(row.to_annotation()?)
+    }
+
     /// Every verdict on an annotation (its annotator, and the project's
     /// reviewers and managers).
     pub async fn annotation_reviews(&self, actor: &Actor, id: AnnotationId) -> Result<Vec<Review>> {

@@ -452,6 +452,34 @@ async fn two_layers_need_two_reviewers_and_nobody_reviews_their_own_work() {
             review(&server, &people.manager, own, json!({"verdict": "accept"})).await;
         assert_eq!(status, 403, "{body}");
 
+        // Reviewers mark ground truth; annotators may not.
+        let (status, marked) = server
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/annotations/{a1}"),
+                Some(&people.rev2),
+                Some(json!({"ground_truth": true})),
+            )
+            .await;
+        assert_eq!(
+            (status, marked["ground_truth"].as_bool()),
+            (200, Some(true)),
+            "{marked}"
+        );
+        let (status, _) = server
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/annotations/{a1}"),
+                Some(&people.ann),
+                Some(json!({"ground_truth": false})),
+            )
+            .await;
+        assert_eq!(status, 403);
+        assert_eq!(
+            annotation(&server, &people.manager, a1).await["ground_truth"],
+            true
+        );
+
         // Sampling 0 % leaves nothing to review.
         server
             .call(

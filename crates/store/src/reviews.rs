@@ -280,6 +280,30 @@ impl Store {
         }
     }
 
+    /// Marks an annotation as ground truth, or unmarks it.
+    pub async fn set_ground_truth(
+        &self,
+        id: AnnotationId,
+        ground_truth: bool,
+    ) -> Result<AnnotationRow> {
+        let mut tx = self.begin_write().await?;
+        let changed = sqlx::query("UPDATE annotations SET ground_truth = $1 WHERE id = $2")
+            .bind(i64::from(ground_truth))
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        if changed.rows_affected() == 0 {
+            return Err(Error::NotFound);
+        }
+        let row = sqlx::query(&format!("{ANNOTATION_SELECT} WHERE a.id = $1"))
+            .bind(id.0)
+            .fetch_one(&mut *tx)
+            .await?;
+        let annotation = annotation_row(&row)?;
+        tx.commit().await?;
+        Ok(annotation)
+    }
+
     /// Where the project's annotations stand in review.
     pub async fn review_counts(&self, project: &Project) -> Result<ReviewCounts> {
         let rows: Vec<(String, i64, i64)> = sqlx::query_as(

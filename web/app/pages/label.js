@@ -6,7 +6,7 @@
 // new work is saved as a draft within two seconds, so a reload, a crash
 // or a closed tab loses nothing.
 
-import { csrf, get, post, put, renderMarkdown, sanitizeHtml, ApiError } from '../api.js';
+import { csrf, get, patch, post, put, renderMarkdown, sanitizeHtml, ApiError } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { loadProject } from './common.js';
 
@@ -29,7 +29,7 @@ const REVIEW_KEYS = /** @type {[string, string][]} */ ([
 
 /**
  * @typedef {{id: number, data: Record<string, unknown>, status: string}} Task
- * @typedef {{id: number, version: number, result: any[], completed_by: number | null}} Annotation
+ * @typedef {{id: number, version: number, result: any[], completed_by: number | null, ground_truth?: boolean}} Annotation
  * @typedef {{task: Task, result: any[], annotation: Annotation | null, source: string}} Shown
  */
 
@@ -60,12 +60,25 @@ export async function render({ root, params, user, previous: cameFrom }) {
   const skipButton = h('button', { id: 'skip', title: 'Ctrl+Space', onclick: () => skip() }, 'Skip');
   const backButton = h('button', { id: 'back', title: 'Ctrl+Backspace', disabled: true, onclick: () => back() }, '← Previous');
   const annotationPicker = h('select', { id: 'annotation-picker', hidden: true, 'aria-label': 'Annotation shown' });
+  // Reviewers and managers mark the annotation shown as ground truth.
+  const truthBox = h('input', { type: 'checkbox', id: 'ground-truth' });
+  const truthToggle = h('label', { class: 'inline', hidden: true, title: 'The answer gold tasks are scored against' }, truthBox, 'Ground truth');
+  truthBox.onchange = async () => {
+    if (!shown?.annotation) return;
+    try {
+      shown.annotation = await patch(`/annotations/${shown.annotation.id}`, { ground_truth: truthBox.checked });
+      toast(truthBox.checked ? 'Marked as ground truth.' : 'No longer ground truth.');
+    } catch (error) {
+      truthBox.checked = !truthBox.checked;
+      toast(error instanceof ApiError ? error.message : String(error), 'error');
+    }
+  };
   const host = h('div', { class: 'label-host', id: 'workspace' });
   replace(root, h('div', { class: 'label-page' },
     h('div', { class: 'label-bar' },
       backLink(), where,
       h('span', { class: 'grow' }),
-      annotationPicker, saved,
+      annotationPicker, truthToggle, saved,
       reviewMode ? [layerPicker, rejectButton] : [backButton, queueMode ? skipButton : null],
       submitButton),
     notes,
@@ -163,6 +176,8 @@ export async function render({ root, params, user, previous: cameFrom }) {
     replace(saved, next.source);
     replace(where, `Task #${next.task.id}`);
     submitButton.textContent = reviewMode ? 'Accept' : next.annotation ? 'Update' : 'Submit';
+    truthToggle.hidden = !(next.annotation && !queueMode && project.my_role !== 'annotator');
+    truthBox.checked = Boolean(next.annotation?.ground_truth);
     backButton.disabled = !previous || previous === next;
     const workspaceHost = h('div', { class: 'label-host' });
     replace(host, workspaceHost);

@@ -25,7 +25,7 @@ pub(super) fn routes() -> OpenApiRouter<App> {
         .routes(routes!(submit_annotation))
         .routes(routes!(skip_task))
         .routes(routes!(get_draft, put_draft))
-        .routes(routes!(get_annotation, update_annotation))
+        .routes(routes!(get_annotation, update_annotation, mark_annotation))
         .routes(routes!(annotation_versions))
         .routes(routes!(list_assignments, assign_tasks))
         .routes(routes!(unassign_tasks))
@@ -177,6 +177,32 @@ async fn get_annotation(
     Ok(Json(
         app.engine
             .annotation(&actor, AnnotationId(annotation_id))
+            .await?,
+    ))
+}
+
+/// What can be marked on an annotation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MarkRequest {
+    /// Ground truth: the answer gold tasks are scored against.
+    ground_truth: bool,
+}
+
+/// Mark an annotation as ground truth, or unmark it (the project's
+/// reviewers and managers).
+#[utoipa::path(patch, path = "/api/v1/annotations/{annotation_id}", tag = "queue",
+    params(("annotation_id" = i64, Path)), request_body = MarkRequest,
+    responses((status = 200, body = Annotation), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn mark_annotation(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    ApiPath(annotation_id): ApiPath<i64>,
+    ApiJson(request): ApiJson<MarkRequest>,
+) -> ApiResult<Json<Annotation>> {
+    Ok(Json(
+        app.engine
+            .set_ground_truth(&actor, AnnotationId(annotation_id), request.ground_truth)
             .await?,
     ))
 }
