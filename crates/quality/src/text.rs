@@ -43,7 +43,8 @@ pub struct Scores {
 }
 
 impl Scores {
-    fn new(matched: usize, references: usize, candidates: usize) -> Self {
+    /// The scores of `matched` matches among `references` and `candidates`.
+    pub fn from_counts(matched: usize, references: usize, candidates: usize) -> Self {
         Self {
             matched,
             references,
@@ -56,7 +57,7 @@ impl Scores {
 
     /// Micro-averaged scores of several documents (counts added up).
     pub fn sum(scores: &[Scores]) -> Self {
-        Self::new(
+        Self::from_counts(
             scores.iter().map(|s| s.matched).sum(),
             scores.iter().map(|s| s.references).sum(),
             scores.iter().map(|s| s.candidates).sum(),
@@ -116,7 +117,7 @@ pub fn span_scores(
     matching: SpanMatching,
 ) -> Result<Scores> {
     let matched = match_spans(references, candidates, matching)?;
-    Ok(Scores::new(
+    Ok(Scores::from_counts(
         matched.iter().flatten().count(),
         references.len(),
         candidates.len(),
@@ -164,7 +165,7 @@ pub fn relation_scores(
             matched += 1;
         }
     }
-    Ok(Scores::new(
+    Ok(Scores::from_counts(
         matched,
         reference_relations.len(),
         candidate_relations.len(),
