@@ -365,12 +365,19 @@ impl<'a> Model<'a> {
     fn lower_bound(&self, posteriors: &[f64], priors: &[f64], errors: &[f64]) -> f64 {
         let k = self.k;
         let log_priors: Vec<f64> = priors.iter().map(|p| p.ln()).collect();
+        // ln e + ln π for every (annotator, given, true): a small table, so
+        // the loop over ratings takes no logarithm.
+        let log_terms: Vec<f64> = errors
+            .iter()
+            .enumerate()
+            .map(|(i, e)| e.ln() + log_priors[i % k])
+            .collect();
         let mut joint = 0.0;
         for rating in self.table.ratings() {
             let at = self.error_index(rating.annotator as usize, rating.label as usize, 0);
             let item = rating.item as usize;
             for t in 0..k {
-                joint += posteriors[item * k + t] * (errors[at + t].ln() + log_priors[t]);
+                joint += posteriors[item * k + t] * log_terms[at + t];
             }
         }
         let mut entropy = 0.0;

@@ -182,7 +182,8 @@ pub enum Level {
 /// `n = Σ_c n_c`, expected coincidences `e_ck = n_c (n_k − [c = k]) /
 /// (n − 1)`, and `α = 1 − Σ o·δ / Σ e·δ`. Levels other than nominal read
 /// the labels as numbers; the value domain is the sorted labels seen.
-/// The matrices are dense in the number of distinct values.
+/// The matrices are dense in the number of distinct values `q` (one `q × q`
+/// matrix per distinct number of ratings on a unit).
 pub fn krippendorff_alpha(table: &RatingsTable, level: Level) -> Result<f64> {
     const METRIC: &str = "Krippendorff's alpha";
     let values: Vec<f64> = match level {
@@ -197,27 +198,63 @@ pub fn krippendorff_alpha(table: &RatingsTable, level: Level) -> Result<f64> {
             reason: "there has to be more than one value in the domain".into(),
         });
     }
-    // Coincidences, unit by unit, from each unit's few (label, count) pairs.
-    let mut coincidences = vec![0.0; q * q];
-    let mut unit: Vec<(usize, f64)> = Vec::new();
+    // Coincidences, unit by unit, from the unit's counts in a dense row.
+    // Units of the same size m share the divisor m − 1, so their (integer)
+    // numerators are added up exactly per size and divided once.
+    let mut numerators: Vec<Option<Vec<u64>>> = Vec::new();
+    let mut counts = vec![0u64; q];
+    let mut seen: Vec<usize> = Vec::new();
     for item in 0..table.items().len() {
         let ratings = table.item_ratings(item);
-        if ratings.len() < 2 {
+        let m = ratings.len();
+        if m < 2 {
             continue;
         }
-        unit.clear();
         for rating in ratings {
-            let label = rating.label as usize;
-            match unit.iter_mut().find(|(l, _)| *l == label) {
-                Some((_, count)) => *count += 1.0,
-                None => unit.push((label, 1.0)),
-            }
+            counts[rating.label as usize] += 1;
         }
-        let pairable = ratings.len() as f64 - 1.0;
-        for &(c, n_c) in &unit {
-            for &(k, n_k) in &unit {
-                let same = if c == k { n_c } else { 0.0 };
-                coincidences[c * q + k] += (n_c * n_k - same) / pairable;
+        if numerators.len() <= m {
+            numerators.resize(m + 1, None);
+        }
+        let sums = numerators[m].get_or_insert_with(|| vec![0; q * q]);
+        // The matrix is symmetric: fill the upper triangle, mirrored below.
+        // With few values every pair is visited (no unpredictable branch);
+        // with many, only the values this unit has.
+        if q <= DENSE_VALUES {
+            for c in 0..q {
+                sums[c * q + c] += counts[c] * counts[c].saturating_sub(1);
+                for k in c + 1..q {
+                    sums[c * q + k] += counts[c] * counts[k];
+                }
+            }
+            counts.fill(0);
+        } else {
+            seen.extend(ratings.iter().map(|r| r.label as usize));
+            seen.sort_unstable();
+            seen.dedup();
+            for (i, &c) in seen.iter().enumerate() {
+                sums[c * q + c] += counts[c] * (counts[c] - 1);
+                for &k in &seen[i + 1..] {
+                    sums[c * q + k] += counts[c] * counts[k];
+                }
+            }
+            for &c in &seen {
+                counts[c] = 0;
+            }
+            seen.clear();
+        }
+    }
+    let mut coincidences = vec![0.0; q * q];
+    for (m, sums) in numerators.iter().enumerate() {
+        if let Some(sums) = sums {
+            for c in 0..q {
+                for k in c..q {
+                    let value = sums[c * q + k] as f64 / (m as f64 - 1.0);
+                    coincidences[c * q + k] += value;
+                    if k != c {
+                        coincidences[k * q + c] += value;
+                    }
+                }
             }
         }
     }
@@ -242,6 +279,10 @@ pub fn krippendorff_alpha(table: &RatingsTable, level: Level) -> Result<f64> {
     }
     Ok(1.0 - observed / expected)
 }
+
+/// Up to this many values, Krippendorff's alpha visits every pair of values
+/// for every unit.
+const DENSE_VALUES: usize = 16;
 
 /// `δ(c, k)` for every pair of values (row major).
 fn distance_matrix(values: &[f64], totals: &[f64], level: Level) -> Vec<f64> {
@@ -351,6 +392,63 @@ mod tests {
         assert!((krippendorff_alpha(&t, Level::Ordinal).unwrap() - 0.815).abs() < 5e-4);
         assert!((krippendorff_alpha(&t, Level::Interval).unwrap() - 0.849).abs() < 5e-4);
         assert!((krippendorff_alpha(&t, Level::Ratio).unwrap() - 0.797).abs() < 5e-4);
+    }
+
+    /// α by its pairwise definition: `D_o = Σ_u Σ_{i≠j in u} δ / (m_u − 1)`,
+    /// `D_e = Σ_{i≠j among pairable values} δ / (n − 1)`, `α = 1 − D_o/D_e`.
+    fn alpha_by_pairs(units: &[Vec<f64>], delta: impl Fn(f64, f64) -> f64) -> f64 {
+        let pairable: Vec<&Vec<f64>> = units.iter().filter(|u| u.len() > 1).collect();
+        let all: Vec<f64> = pairable.iter().flat_map(|u| u.iter().copied()).collect();
+        let ordered_pairs = |values: &[f64]| -> f64 {
+            let mut sum = 0.0;
+            for (i, &a) in values.iter().enumerate() {
+                for (j, &b) in values.iter().enumerate() {
+                    if i != j {
+                        sum += delta(a, b);
+                    }
+                }
+            }
+            sum
+        };
+        let observed: f64 = pairable
+            .iter()
+            .map(|u| ordered_pairs(u) / (u.len() as f64 - 1.0))
+            .sum();
+        let expected = ordered_pairs(&all) / (all.len() as f64 - 1.0);
+        1.0 - observed / expected
+    }
+
+    #[test]
+    fn many_values_match_the_pairwise_definition() {
+        // 40 distinct values (past the dense path), units of 1 to 5 ratings.
+        let mut state = 7u64;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        let mut rows = Vec::new();
+        let mut units = Vec::new();
+        for unit in 0..60 {
+            let size = 1 + next(5);
+            let base = next(30) as f64;
+            let values: Vec<f64> = (0..size).map(|_| base + next(10) as f64).collect();
+            for (coder, v) in values.iter().enumerate() {
+                rows.push((format!("u{unit}"), format!("c{coder}"), v.to_string()));
+            }
+            units.push(values);
+        }
+        let t = RatingsTable::from_rows(
+            rows.iter()
+                .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str())),
+        )
+        .unwrap();
+        assert!(t.labels().len() > DENSE_VALUES);
+        let interval = alpha_by_pairs(&units, |a, b| (a - b) * (a - b));
+        let nominal = alpha_by_pairs(&units, |a, b| f64::from(a != b));
+        assert!((krippendorff_alpha(&t, Level::Interval).unwrap() - interval).abs() < 1e-12);
+        assert!((krippendorff_alpha(&t, Level::Nominal).unwrap() - nominal).abs() < 1e-12);
     }
 
     #[test]
