@@ -128,8 +128,9 @@ def check_file(name, path, numeric, complete):
         close(f"{name} spearman", metric("spearman", "--annotators", f"{a},{b}"),
               stats.spearmanr(x, y).statistic)
 
-    check_aggregation(name, path, rows)
-    print(f"{name}: {len(rows)} ratings, {len(annotators)} annotators, {len(labels)} labels: agree")
+    iterations = check_aggregation(name, path, rows)
+    print(f"{name}: {len(rows)} ratings, {len(annotators)} annotators, {len(labels)} labels, "
+          f"Dawid-Skene in {iterations} iterations: agree")
 
 
 def check_aggregation(name, path, rows):
@@ -165,6 +166,18 @@ def check_aggregation(name, path, rows):
     close(f"{name} dawid-skene posteriors (largest difference)", worst, 0.0)
     worst = max(abs(ours["priors"][label_text(l)] - p) for l, p in ds.priors_.items())
     close(f"{name} dawid-skene priors (largest difference)", worst, 0.0)
+
+    # Stopped by the iteration limit rather than by the tolerance.
+    capped = DawidSkene(n_iter=2, tol=0.0)
+    capped.fit(data)
+    short = gloss("aggregate", "--method", "dawid-skene", "--max-iterations", "2", "--tolerance", "0",
+                  str(path))
+    equal(f"{name} dawid-skene capped iterations", short["iterations"], len(capped.loss_history_))
+    short_by_item = {r["item"]: r for r in short["results"]}
+    worst = max(abs(short_by_item[task]["probabilities"][label_text(l)] - capped.probas_.loc[task, l])
+                for task in capped.probas_.index for l in capped.probas_.columns)
+    close(f"{name} dawid-skene capped posteriors (largest difference)", worst, 0.0)
+    return ours["iterations"]
 
 
 def generate(seed, items, annotators, classes, missing, strings):
