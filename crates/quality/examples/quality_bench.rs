@@ -7,7 +7,9 @@
 //! Usage: quality_bench [--write FILE.csv]   (writes the ratings for the
 //! reference run)
 
-use gloss_quality::aggregate::{dawid_skene, majority_vote, DawidSkeneOptions, TiePolicy};
+use gloss_quality::aggregate::{
+    dawid_skene, majority_vote, DawidSkeneOptions, SplitMix64, TiePolicy,
+};
 use gloss_quality::categorical::{krippendorff_alpha, Level};
 use gloss_quality::{Rating, RatingsTable};
 use std::io::Write;
@@ -19,27 +21,21 @@ const CLASSES: u32 = 5;
 const SEED: u64 = 20_261_205;
 const RUNS: usize = 5;
 
-/// SplitMix64: the data's generator, fixed so every run sees the same data.
-struct Random(u64);
+/// The data's generator: SplitMix64 with a fixed seed, so every run sees
+/// the same data.
+struct Random(SplitMix64);
 
 impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
     fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.0.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
     fn below(&mut self, n: u32) -> u32 {
-        (self.next() % u64::from(n)) as u32
+        (self.0.next_u64() % u64::from(n)) as u32
     }
 }
 
 fn generate() -> Vec<Rating> {
-    let mut random = Random(SEED);
+    let mut random = Random(SplitMix64(SEED));
     let skill: Vec<f64> = (0..ANNOTATORS)
         .map(|_| 0.5 + 0.45 * random.unit())
         .collect();

@@ -94,7 +94,7 @@ fn pick_top(scores: &[f64], ties: TiePolicy, random: &mut SplitMix64) -> Option<
     match (tied.len(), ties) {
         (1, _) | (_, TiePolicy::LowestLabel) => tied.first().copied(),
         (_, TiePolicy::Unresolved) => None,
-        (n, TiePolicy::Random { .. }) => Some(tied[(random.next() % n as u64) as usize]),
+        (n, TiePolicy::Random { .. }) => Some(tied[(random.next_u64() % n as u64) as usize]),
     }
 }
 
@@ -124,11 +124,13 @@ pub fn wawa(table: &RatingsTable, ties: TiePolicy) -> Result<Vote> {
 }
 
 /// SplitMix64 (Steele, Lea & Flood 2014): a small seeded generator for
-/// random tie-breaking, so the crate needs no `rand`.
-struct SplitMix64(u64);
+/// random tie-breaking (and the benchmark's data), so the crate needs no
+/// `rand`.
+pub struct SplitMix64(pub u64);
 
 impl SplitMix64 {
-    fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

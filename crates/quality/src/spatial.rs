@@ -456,28 +456,25 @@ pub fn oks(reference: &[Keypoint], candidate: &[Point], sigmas: &[f64], area: f6
 /// Pixel IoU of two masks of equal size given as one byte per pixel
 /// (non-zero = inside); 1 when both are empty.
 pub fn mask_iou(a: &[u8], b: &[u8]) -> Result<f64> {
-    if a.len() != b.len() {
-        return Err(QualityError::LengthMismatch {
-            what: "mask sizes",
-            left: a.len(),
-            right: b.len(),
-        });
-    }
-    let (mut both, mut either) = (0u64, 0u64);
-    for (&x, &y) in a.iter().zip(b) {
-        both += u64::from(x != 0 && y != 0);
-        either += u64::from(x != 0 || y != 0);
-    }
-    Ok(if either == 0 {
-        1.0
-    } else {
-        both as f64 / either as f64
+    pixel_iou(a, b, |x, y| {
+        (u64::from(x != 0 && y != 0), u64::from(x != 0 || y != 0))
     })
 }
 
 /// Pixel IoU of two bit-packed masks of equal size (any bit order, the same
 /// for both); 1 when both are empty.
 pub fn mask_iou_bits(a: &[u64], b: &[u64]) -> Result<f64> {
+    pixel_iou(a, b, |x, y| {
+        (
+            u64::from((x & y).count_ones()),
+            u64::from((x | y).count_ones()),
+        )
+    })
+}
+
+/// IoU from `count(x, y)` = (pixels in both, pixels in either) of each pair
+/// of mask units.
+fn pixel_iou<T: Copy>(a: &[T], b: &[T], count: impl Fn(T, T) -> (u64, u64)) -> Result<f64> {
     if a.len() != b.len() {
         return Err(QualityError::LengthMismatch {
             what: "mask sizes",
@@ -487,8 +484,9 @@ pub fn mask_iou_bits(a: &[u64], b: &[u64]) -> Result<f64> {
     }
     let (mut both, mut either) = (0u64, 0u64);
     for (&x, &y) in a.iter().zip(b) {
-        both += u64::from((x & y).count_ones());
-        either += u64::from((x | y).count_ones());
+        let (inter, union) = count(x, y);
+        both += inter;
+        either += union;
     }
     Ok(if either == 0 {
         1.0
