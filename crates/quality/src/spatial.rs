@@ -644,6 +644,9 @@ mod tests {
         ];
         let corner = [(1.0, 1.0), (2.0, 1.0), (2.0, 2.0), (1.0, 2.0)];
         assert!(polygon_iou(&l_shape, &corner).abs() < 1e-12);
+        // A unit square over the notch's corner: 1 − 0.25 of it inside the L.
+        let over_notch = [(0.5, 0.5), (1.5, 0.5), (1.5, 1.5), (0.5, 1.5)];
+        assert!((polygon_iou(&l_shape, &over_notch) - 0.75 / 3.25).abs() < 1e-12);
         // Against the full square: 3 / 4.
         assert!((polygon_iou(&l_shape, &square) - 0.75).abs() < 1e-12);
         assert_eq!(polygon_iou(&square[..2], &square), 0.0);
@@ -659,6 +662,77 @@ mod tests {
         assert_eq!(hungarian(&cost, 3, 2).unwrap(), [Some(0), Some(1), None]);
         assert!(hungarian(&[1.0], 2, 2).is_err());
         assert!(hungarian(&[f64::NAN], 1, 1).is_err());
+    }
+
+    /// A small deterministic generator for the randomised tests.
+    fn numbers(seed: u64) -> impl FnMut() -> f64 {
+        let mut random = crate::aggregate::SplitMix64(seed);
+        move || (random.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    #[test]
+    fn hungarian_equals_brute_force() {
+        let mut next = numbers(3);
+        // Every permutation of 0..n, by Heap's algorithm.
+        fn permutations(n: usize) -> Vec<Vec<usize>> {
+            fn heap(k: usize, items: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+                if k <= 1 {
+                    out.push(items.clone());
+                    return;
+                }
+                for i in 0..k {
+                    heap(k - 1, items, out);
+                    let j = if k.is_multiple_of(2) { i } else { 0 };
+                    items.swap(j, k - 1);
+                }
+            }
+            let mut out = Vec::new();
+            heap(n, &mut (0..n).collect(), &mut out);
+            out
+        }
+        for n in 1..=6 {
+            let all = permutations(n);
+            for _ in 0..20 {
+                let cost: Vec<f64> = (0..n * n).map(|_| (next() * 10.0).floor()).collect();
+                let best = all
+                    .iter()
+                    .map(|p| (0..n).map(|i| cost[i * n + p[i]]).sum::<f64>())
+                    .fold(f64::INFINITY, f64::min);
+                let assignment = hungarian(&cost, n, n).unwrap();
+                let total: f64 = (0..n).map(|i| cost[i * n + assignment[i].unwrap()]).sum();
+                assert_eq!(total, best, "n = {n}, cost {cost:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn polygon_iou_of_rectangles_equals_box_iou() {
+        let mut next = numbers(5);
+        for _ in 0..200 {
+            let mut rect = || {
+                BBox::from_xywh(
+                    next() * 10.0,
+                    next() * 10.0,
+                    0.1 + next() * 8.0,
+                    0.1 + next() * 8.0,
+                )
+            };
+            let (a, b) = (rect(), rect());
+            let as_polygon = |b: &BBox| {
+                vec![
+                    (b.x_min, b.y_min),
+                    (b.x_max, b.y_min),
+                    (b.x_max, b.y_max),
+                    (b.x_min, b.y_max),
+                ]
+            };
+            let polygon = polygon_iou(&as_polygon(&a), &as_polygon(&b));
+            assert!((polygon - box_iou(&a, &b)).abs() < 1e-9, "{a:?} {b:?}");
+        }
+        // A bow tie (self-intersecting, signed area 0) gives 0.
+        let bow_tie = [(0.0, 0.0), (2.0, 2.0), (2.0, 0.0), (0.0, 2.0)];
+        let square = [(0.0, 0.0), (2.0, 0.0), (2.0, 2.0), (0.0, 2.0)];
+        assert_eq!(polygon_iou(&bow_tie, &square), 0.0);
     }
 
     #[test]
