@@ -126,15 +126,15 @@ pub struct AggregateArgs {
 }
 
 pub fn agreement(args: AgreementArgs) -> Result<()> {
-    let text = read_input(&args.input.file)?;
-    let format = input_format(&args.input)?;
     let output = match args.metric {
+        // Label Studio results are always JSONL.
         Metric::IouF1 | Metric::SpanF1 => {
-            let rows = read_results(&text)?;
+            let rows = read_results(&read_input(&args.input.file)?)?;
             result_agreement(&args, &rows)?
         }
         metric => {
-            let table = read_table(&text, format)?;
+            let format = input_format(&args.input)?;
+            let table = read_table(&read_input(&args.input.file)?, format)?;
             table_agreement(&args, metric, &table)?
         }
     };
@@ -142,8 +142,9 @@ pub fn agreement(args: AgreementArgs) -> Result<()> {
     Ok(())
 }
 
-fn metric_name(metric: Metric) -> String {
-    metric
+/// An option value's name on the command line (`krippendorff-nominal`).
+fn value_name(value: impl ValueEnum) -> String {
+    value
         .to_possible_value()
         .map(|v| v.get_name().to_string())
         .unwrap_or_default()
@@ -151,7 +152,7 @@ fn metric_name(metric: Metric) -> String {
 
 fn table_agreement(args: &AgreementArgs, metric: Metric, table: &RatingsTable) -> Result<Value> {
     let mut output = json!({
-        "metric": metric_name(metric),
+        "metric": value_name(metric),
         "items": table.items().len(),
         "annotators": table.annotators().len(),
         "labels": table.labels().len(),
@@ -173,7 +174,7 @@ fn table_agreement(args: &AgreementArgs, metric: Metric, table: &RatingsTable) -
             output["pair"] = json!(names);
             match metric {
                 Metric::Cohen => {
-                    output["weights"] = json!(format!("{:?}", args.weights).to_lowercase());
+                    output["weights"] = json!(value_name(args.weights));
                     let weights = match args.weights {
                         Weights::None => CohenWeights::None,
                         Weights::Linear => CohenWeights::Linear,
@@ -253,7 +254,7 @@ pub fn aggregate(args: AggregateArgs) -> Result<()> {
         ratings[rating.annotator as usize] += 1;
     }
     let mut output = json!({
-        "method": format!("{:?}", args.method).to_lowercase(),
+        "method": value_name(args.method),
         "items": table.items().len(),
         "annotators": table.annotators().len(),
         "labels": labels,
@@ -275,7 +276,6 @@ pub fn aggregate(args: AggregateArgs) -> Result<()> {
         Method::Majority => vote_output(aggregate::majority_vote(&table, ties)?, &mut output),
         Method::Weighted => vote_output(aggregate::wawa(&table, ties)?, &mut output),
         Method::DawidSkene => {
-            output["method"] = json!("dawid-skene");
             let options = DawidSkeneOptions {
                 max_iterations: args.max_iterations,
                 tolerance: args.tolerance,
@@ -565,7 +565,7 @@ fn result_agreement(args: &AgreementArgs, rows: &[ResultRow]) -> Result<Value> {
         .filter_map(|[a, b]| Some(((*a)?, (*b)?)))
         .collect();
     let mut output = json!({
-        "metric": metric_name(args.metric),
+        "metric": value_name(args.metric),
         "pair": pair,
         "items": both.len(),
         "annotators": names.len(),
@@ -590,7 +590,7 @@ fn result_agreement(args: &AgreementArgs, rows: &[ResultRow]) -> Result<Value> {
             Matching::Exact => SpanMatching::Exact,
             Matching::Overlap => SpanMatching::Overlap,
         };
-        output["matching"] = json!(format!("{:?}", args.matching).to_lowercase());
+        output["matching"] = json!(value_name(args.matching));
         for (a, b) in &both {
             per_item.push(text::span_scores(&a.spans, &b.spans, matching)?);
         }
