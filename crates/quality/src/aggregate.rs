@@ -395,20 +395,11 @@ impl<'a> Model<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn table(rows: &[(&str, &str, &str)]) -> RatingsTable {
-        RatingsTable::from_rows(rows.iter().copied()).unwrap()
-    }
+    use crate::table::table_of;
 
     #[test]
     fn majority_ties_follow_the_policy() {
-        let t = table(&[
-            ("1", "a", "y"),
-            ("1", "b", "x"),
-            ("2", "a", "y"),
-            ("2", "b", "y"),
-            ("2", "c", "x"),
-        ]);
+        let t = table_of("1 a y, 1 b x, 2 a y, 2 b y, 2 c x");
         let lowest = majority_vote(&t, TiePolicy::LowestLabel).unwrap();
         assert_eq!(lowest.labels, [Some(0), Some(1)]); // x < y
         assert_eq!(&lowest.probabilities[2..], [1.0 / 3.0, 2.0 / 3.0]);
@@ -426,7 +417,7 @@ mod tests {
 
     #[test]
     fn weights_decide() {
-        let t = table(&[("1", "a", "x"), ("1", "b", "y"), ("1", "c", "y")]);
+        let t = table_of("1 a x, 1 b y, 1 c y");
         let vote = weighted_vote(&t, &[3.0, 1.0, 1.0], TiePolicy::LowestLabel).unwrap();
         assert_eq!(vote.labels, [Some(0)]);
         assert!(weighted_vote(&t, &[1.0], TiePolicy::LowestLabel).is_err());

@@ -355,10 +355,7 @@ pub fn gwet_ac1(table: &RatingsTable) -> Result<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn table(rows: &[(&str, &str, &str)]) -> RatingsTable {
-        RatingsTable::from_rows(rows.iter().copied()).unwrap()
-    }
+    use crate::table::table_of;
 
     /// Krippendorff's own example (reliability data of 2011, 4 coders, 12
     /// units with missing values), as the `krippendorff` package documents.
@@ -454,16 +451,7 @@ mod tests {
     #[test]
     fn two_annotators_by_hand() {
         // a: x x y y ; b: x y y y → agree on 3 of 4.
-        let t = table(&[
-            ("1", "a", "x"),
-            ("1", "b", "x"),
-            ("2", "a", "x"),
-            ("2", "b", "y"),
-            ("3", "a", "y"),
-            ("3", "b", "y"),
-            ("4", "a", "y"),
-            ("4", "b", "y"),
-        ]);
+        let t = table_of("1 a x, 1 b x, 2 a x, 2 b y, 3 a y, 3 b y, 4 a y, 4 b y");
         assert_eq!(percent_agreement(&t).unwrap(), 0.75);
         // po = 0.75, pe = (2·1 + 2·3)/16 = 0.5 → κ = 0.5.
         let kappa = cohen_kappa(&t, 0, 1, CohenWeights::None).unwrap();
@@ -482,14 +470,7 @@ mod tests {
     #[test]
     fn quadratic_weights_use_label_indices() {
         // Labels 1, 2, 3; a = 1 2 3, b = 1 3 3.
-        let t = table(&[
-            ("i", "a", "1"),
-            ("i", "b", "1"),
-            ("j", "a", "2"),
-            ("j", "b", "3"),
-            ("k", "a", "3"),
-            ("k", "b", "3"),
-        ]);
+        let t = table_of("i a 1, i b 1, j a 2, j b 3, k a 3, k b 3");
         // C = [[1,0,0],[0,0,1],[0,0,1]]: Σw·C = (1−2)² = 1. Column sums
         // (1,0,2), row sums (1,1,1), N = 3: Σw·E = (1 + 4 + 8 + 2)/3 = 5.
         let kappa = cohen_kappa(&t, 0, 1, CohenWeights::Quadratic).unwrap();
@@ -498,12 +479,7 @@ mod tests {
 
     #[test]
     fn edge_cases_are_errors() {
-        let one_label = table(&[
-            ("i", "a", "x"),
-            ("i", "b", "x"),
-            ("j", "a", "x"),
-            ("j", "b", "x"),
-        ]);
+        let one_label = table_of("i a x, i b x, j a x, j b x");
         assert!(matches!(
             fleiss_kappa(&one_label),
             Err(QualityError::Undefined { .. })
@@ -519,7 +495,7 @@ mod tests {
         assert!(krippendorff_alpha(&one_label, Level::Nominal).is_err());
         assert_eq!(percent_agreement(&one_label).unwrap(), 1.0);
 
-        let one_annotator = table(&[("i", "a", "x"), ("j", "a", "y")]);
+        let one_annotator = table_of("i a x, j a y");
         assert!(matches!(
             percent_agreement(&one_annotator),
             Err(QualityError::TooFewAnnotators { .. })
@@ -527,18 +503,12 @@ mod tests {
         let empty = RatingsTable::from_rows([]).unwrap();
         assert!(matches!(gwet_ac1(&empty), Err(QualityError::Empty(_))));
 
-        let unequal = table(&[
-            ("i", "a", "x"),
-            ("i", "b", "y"),
-            ("j", "a", "x"),
-            ("j", "b", "x"),
-            ("j", "c", "y"),
-        ]);
+        let unequal = table_of("i a x, i b y, j a x, j b x, j c y");
         assert!(matches!(
             fleiss_kappa(&unequal),
             Err(QualityError::UnequalRatings { .. })
         ));
-        let words = table(&[("i", "a", "x"), ("i", "b", "y")]);
+        let words = table_of("i a x, i b y");
         assert!(matches!(
             krippendorff_alpha(&words, Level::Interval),
             Err(QualityError::NotANumber(_))

@@ -266,6 +266,17 @@ impl Index {
     }
 }
 
+/// A table from `"item annotator label"` triples separated by commas, for
+/// tests: `table_of("1 a x, 1 b y")`.
+#[cfg(test)]
+pub(crate) fn table_of(text: &str) -> RatingsTable {
+    let rows: Vec<Vec<&str>> = text
+        .split(',')
+        .map(|row| row.split_whitespace().collect())
+        .collect();
+    RatingsTable::from_rows(rows.iter().map(|r| (r[0], r[1], r[2]))).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
