@@ -194,7 +194,12 @@ fn table_agreement(args: &AgreementArgs, metric: Metric, table: &RatingsTable) -
                 }
             }
         }
-        Metric::IouF1 | Metric::SpanF1 => unreachable!("read as Label Studio results"),
+        Metric::IouF1 | Metric::SpanF1 => {
+            bail!(
+                "{} reads Label Studio results, not label rows",
+                value_name(metric)
+            )
+        }
     };
     output["value"] = json!(value);
     Ok(output)
