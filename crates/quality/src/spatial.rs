@@ -729,9 +729,45 @@ mod tests {
             let polygon = polygon_iou(&as_polygon(&a), &as_polygon(&b));
             assert!((polygon - box_iou(&a, &b)).abs() < 1e-9, "{a:?} {b:?}");
         }
+        // Collinear vertices along the edges change nothing.
+        let with_midpoints = [
+            (0.0, 0.0),
+            (1.0, 0.0),
+            (2.0, 0.0),
+            (2.0, 1.0),
+            (2.0, 2.0),
+            (0.0, 2.0),
+        ];
+        let square = [(0.0, 0.0), (2.0, 0.0), (2.0, 2.0), (0.0, 2.0)];
+        assert!((polygon_iou(&with_midpoints, &square) - 1.0).abs() < 1e-12);
+        // A comb (many reflex vertices) against its bounding box: area 7 of 9.
+        let comb = [
+            (0.0, 0.0),
+            (9.0, 0.0),
+            (9.0, 1.0),
+            (8.0, 1.0),
+            (8.0, 0.5),
+            (7.0, 0.5),
+            (7.0, 1.0),
+            (6.0, 1.0),
+            (6.0, 0.5),
+            (5.0, 0.5),
+            (5.0, 1.0),
+            (4.0, 1.0),
+            (4.0, 0.5),
+            (3.0, 0.5),
+            (3.0, 1.0),
+            (2.0, 1.0),
+            (2.0, 0.5),
+            (1.0, 0.5),
+            (1.0, 1.0),
+            (0.0, 1.0),
+        ];
+        let bounds = [(0.0, 0.0), (9.0, 0.0), (9.0, 1.0), (0.0, 1.0)];
+        assert!((polygon_area(&comb) - 7.0).abs() < 1e-12);
+        assert!((polygon_iou(&comb, &bounds) - 7.0 / 9.0).abs() < 1e-12);
         // A bow tie (self-intersecting, signed area 0) gives 0.
         let bow_tie = [(0.0, 0.0), (2.0, 2.0), (2.0, 0.0), (0.0, 2.0)];
-        let square = [(0.0, 0.0), (2.0, 0.0), (2.0, 2.0), (0.0, 2.0)];
         assert_eq!(polygon_iou(&bow_tie, &square), 0.0);
     }
 
