@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: scripts/python-env.sh
+# Usage: scripts/python-env.sh [quality]
 #
 # Creates (once) the Python virtual environment that the consumer checks in
 # tests/python/ run in, installs tests/python/requirements.txt into it when
@@ -8,14 +8,29 @@
 #
 # The environment lives outside the clone, in ${GLOSS_PYTHON_ENV:-~/.cache/gloss-python},
 # so that repeated runs on the same machine reuse it.
+#
+# With `quality`, the same for the reference implementations of the quality
+# metrics (tests/python/requirements-quality.txt, judged by
+# tests/python/quality_check.py) in ${GLOSS_QUALITY_PYTHON_ENV:-~/.cache/gloss-python-quality}:
+# a separate environment, because irrCAC pins a scipy the consumer checks
+# cannot use.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 log() { printf 'python-env: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-env_dir=${GLOSS_PYTHON_ENV:-$HOME/.cache/gloss-python}
-requirements=tests/python/requirements.txt
+case ${1:-} in
+"")
+    env_dir=${GLOSS_PYTHON_ENV:-$HOME/.cache/gloss-python}
+    requirements=tests/python/requirements.txt
+    ;;
+quality)
+    env_dir=${GLOSS_QUALITY_PYTHON_ENV:-$HOME/.cache/gloss-python-quality}
+    requirements=tests/python/requirements-quality.txt
+    ;;
+*) die "unknown environment '$1' (none, or quality)" ;;
+esac
 python=$env_dir/bin/python
 stamp=$env_dir/.requirements.sha256
 

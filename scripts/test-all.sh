@@ -66,6 +66,16 @@ python_env() {
 }
 step "python environment" python_env
 
+# The quality metrics are judged against their reference implementations
+# (tests/python/quality_check.py through GLOSS_QUALITY_PYTHON) in a venv of
+# their own: irrCAC pins scipy 1.12, which the consumer checks cannot use.
+quality_python_env() {
+    GLOSS_QUALITY_PYTHON=$(scripts/python-env.sh quality)
+    export GLOSS_QUALITY_PYTHON
+    echo "GLOSS_QUALITY_PYTHON=$GLOSS_QUALITY_PYTHON"
+}
+step "python environment (quality references)" quality_python_env
+
 # --- Video tools: the video tests generate their videos with ffmpeg --------
 media_env() {
     GLOSS_TEST_FFMPEG=$(scripts/media-env.sh)

@@ -44,6 +44,10 @@ enum Command {
     Backup(cli::backup::BackupArgs),
     /// Replace the database with a backup's and add its media (stop the server first)
     Restore(cli::backup::RestoreArgs),
+    /// Inter-annotator agreement of a CSV or JSONL file of item, annotator, label rows (prints JSON)
+    Agreement(cli::quality::AgreementArgs),
+    /// Consensus labels of a CSV or JSONL file of item, annotator, label rows (prints JSON)
+    Aggregate(cli::quality::AggregateArgs),
     /// Show settings
     #[command(subcommand)]
     Config(cli::ConfigCommand),
@@ -86,5 +90,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup(args) => cli::backup::backup(&settings, args).await,
         Command::Restore(args) => cli::backup::restore(&settings, args).await,
         Command::Config(command) => cli::config_command(&settings, command),
+        Command::Agreement(args) => cli::quality::agreement(args),
+        Command::Aggregate(args) => cli::quality::aggregate(args),
     }
 }

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod export;
 pub mod import;
 pub mod project;
+pub mod quality;
 pub mod serve;
 pub mod user;
 
