@@ -21,6 +21,7 @@ mod label_changes;
 mod markdown;
 mod media;
 mod projects;
+mod quality;
 mod queue;
 mod review;
 mod tasks;
@@ -45,6 +46,10 @@ pub use label_changes::{ControlUse, LabelChange, LabelConfigImpact, LabelUse};
 pub use markdown::{render_markdown, sanitize_html, MAX_MARKDOWN_BYTES, MAX_MARKDOWN_TEXTS};
 pub use media::{ByteRange, MediaDownload};
 pub use projects::{label_config_check, LabelConfigCheck, ProjectInput, ProjectUpdate};
+pub use quality::{
+    AnnotatorQuality, Confusion, ControlQuality, DayQuality, LabelAgreement, PairAgreement,
+    QualityReport, QualityWindow, TaskAgreement,
+};
 pub use queue::{NextTask, SubmittedAnnotation, WorkInput, MAX_RESULT_ITEMS};
 pub use review::{ReviewInput, ReviewItem, ReviewProgress, Rework, MAX_REVIEW_COMMENT_BYTES};
 pub use tasks::{TaskCounts, TaskDetail};

@@ -280,6 +280,34 @@ impl Store {
         }
     }
 
+    /// Per annotator of the project: how many verdicts their annotations
+    /// got, and how many were rejections, for annotations updated in
+    /// `[since, until)`.
+    pub async fn review_verdicts_by_annotator(
+        &self,
+        project: ProjectId,
+        since: i64,
+        until: i64,
+    ) -> Result<Vec<(UserId, i64, i64)>> {
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT a.completed_by, COUNT(*), \
+             SUM(CASE WHEN r.verdict = 'reject' THEN 1 ELSE 0 END) \
+             FROM reviews r JOIN annotations a ON a.id = r.annotation_id \
+             WHERE r.project_id = $1 AND a.completed_by IS NOT NULL \
+             AND r.created_at >= $2 AND r.created_at < $3 \
+             GROUP BY a.completed_by",
+        )
+        .bind(project.0)
+        .bind(since)
+        .bind(until)
+        .fetch_all(&self.readers)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(user, reviewed, rejected)| (UserId(user), reviewed, rejected))
+            .collect())
+    }
+
     /// Marks an annotation as ground truth, or unmarks it.
     pub async fn set_ground_truth(
         &self,

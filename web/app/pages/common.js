@@ -26,7 +26,7 @@ export function manages(project) {
  * The project's name and its tabs, the active one marked. Tabs a member
  * cannot use are left out (annotators see only the labeling start).
  * @param {ProjectView} project
- * @param {'overview' | 'data' | 'import' | 'export' | 'members' | 'settings'} active
+ * @param {'overview' | 'data' | 'quality' | 'import' | 'export' | 'members' | 'settings'} active
  */
 export function projectHeader(project, active) {
   const base = `/projects/${project.id}`;
@@ -34,6 +34,7 @@ export function projectHeader(project, active) {
   const tabs = [
     ['overview', 'Overview', base, true],
     ['data', 'Data', `${base}/data`, project.my_role !== 'annotator'],
+    ['quality', 'Quality', `${base}/quality`, project.my_role !== 'annotator'],
     ['import', 'Import', `${base}/import`, manages(project)],
     ['export', 'Export', `${base}/export`, project.my_role !== 'annotator'],
     ['members', 'Members', `${base}/members`, project.my_role !== 'annotator'],

@@ -1,5 +1,5 @@
-//! Review: the review queue by layer, verdicts on annotations, their
-//! history, and a project's review progress.
+//! Review and quality: the review queue by layer, verdicts on annotations,
+//! their history, a project's review progress, and its quality report.
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, Caller};
@@ -8,8 +8,10 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use gloss_engine::{ReviewInput, ReviewItem, ReviewProgress, WorkInput};
-use gloss_types::{AnnotationId, Code, ProjectId, Review, ReviewVerdict};
+use gloss_engine::{
+    QualityReport, QualityWindow, ReviewInput, ReviewItem, ReviewProgress, WorkInput,
+};
+use gloss_types::{AnnotationId, Code, ProjectId, Review, ReviewVerdict, Timestamp};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -21,6 +23,56 @@ pub(super) fn routes() -> OpenApiRouter<App> {
         .routes(routes!(next_review))
         .routes(routes!(review_progress))
         .routes(routes!(list_reviews, review_annotation))
+        .routes(routes!(quality_report))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct QualityQuery {
+    /// Only annotations last changed at or after this time (RFC 3339).
+    since: Option<String>,
+    /// Only annotations last changed before this time (RFC 3339).
+    until: Option<String>,
+}
+
+/// The project's quality report (reviewers and managers): agreement per
+/// control (mean task agreement, Krippendorff's alpha, per label, per pair
+/// of annotators with Cohen's kappa, the confusion matrix between
+/// annotators), each annotator's agreement with the consensus, accuracy
+/// against ground truth, rejection rate and throughput, agreement per day,
+/// and the tasks agreed on least. Computed when asked, so it includes
+/// every submit. Formulas: `docs/quality.md`.
+#[utoipa::path(get, path = "/api/v1/projects/{project_id}/quality", tag = "review",
+    params(("project_id" = i64, Path), QualityQuery),
+    responses((status = 200, body = QualityReport), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn quality_report(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    ApiPath(project_id): ApiPath<i64>,
+    query: Result<Query<QualityQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<QualityReport>> {
+    let Query(query) =
+        query.map_err(|rejection| ApiError::new(Code::BadRequest, rejection.body_text()))?;
+    let time = |field: &str, text: &Option<String>| -> ApiResult<Option<Timestamp>> {
+        text.as_deref()
+            .map(|text| {
+                Timestamp::parse_rfc3339(text).ok_or_else(|| {
+                    ApiError::invalid(field, "must be a time such as 2026-12-01T00:00:00Z")
+                })
+            })
+            .transpose()
+    };
+    let window = QualityWindow {
+        since: time("since", &query.since)?,
+        until: time("until", &query.until)?,
+    };
+    Ok(Json(
+        app.engine
+            .quality_report(&actor, ProjectId(project_id), window)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -1,0 +1,774 @@
+//! A project's quality report: agreement between annotators per control,
+//! per label, per pair of annotators, per task and per day; each
+//! annotator's agreement with the consensus, accuracy against ground truth,
+//! rejection rate and throughput. The metrics are `gloss-quality`'s; this
+//! module turns stored results into its answers.
+//!
+//! Each supported control gives every annotation one answer
+//! ([`Answer`]): `Choices`, `Taxonomy`, `Rating`, `Number`
+//! and `Pairwise` give classes (a rating is the class "4"), `RectangleLabels`
+//! and `PolygonLabels` shapes (in pixels when the result has the image's
+//! size, else in percent), `Labels` on a `<Text>` spans, a `Ranker` without
+//! buckets the rank of each item. Two answers agree by
+//! [`score_against_gold`]: classes equal (1 or 0), shapes
+//! and spans by F1 (IoU ≥ 0.5 for shapes, exact spans), rankings by
+//! Kendall's tau. A task's agreement is the mean over its pairs of
+//! annotators. Ground-truth annotations are the gold others are scored
+//! against, not annotators; cancelled (skipped) annotations and those of
+//! annotators unknown here are left out.
+
+use crate::access::Actor;
+use crate::error::{Error, Result};
+use crate::Engine;
+use gloss_quality::aggregate::{majority_vote, TiePolicy};
+use gloss_quality::categorical::{cohen_kappa, krippendorff_alpha, CohenWeights, Level};
+use gloss_quality::gold::{score_against_gold, Answer};
+use gloss_quality::spatial::{BBox, LabeledShape, Shape};
+use gloss_quality::text::Span;
+use gloss_quality::RatingsTable;
+use gloss_schema::{ControlKind, ControlTag, LabelConfig, ObjectKind};
+use gloss_store::AnnotationRow;
+use gloss_types::result::{ResultItem, ResultValue};
+use gloss_types::{ProjectId, ProjectRole, Timestamp};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use utoipa::ToSchema;
+
+/// Tasks read per page.
+const PAGE: u32 = 1000;
+/// How many of the least agreed tasks the report lists.
+const TASKS_TO_CHECK: usize = 20;
+
+/// The window of a report: annotations last changed in `[since, until)`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QualityWindow {
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}
+
+/// A project's quality report.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QualityReport {
+    /// Annotations counted (not cancelled, by known annotators, in the window).
+    pub annotations: i64,
+    /// Tasks with at least one of them.
+    pub tasks: i64,
+    /// Tasks with two annotators or more: those agreement is measured on.
+    pub overlapping_tasks: i64,
+    pub controls: Vec<ControlQuality>,
+    pub annotators: Vec<AnnotatorQuality>,
+    /// Per day (UTC) of the annotations' last change.
+    pub over_time: Vec<DayQuality>,
+    /// The tasks annotators agree on least, worst first.
+    pub tasks_to_check: Vec<TaskAgreement>,
+    pub computed_at: Timestamp,
+}
+
+/// Agreement on one control.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ControlQuality {
+    pub control: String,
+    /// `classes`, `values` (ratings and numbers), `shapes`, `spans` or `ranking`.
+    pub kind: String,
+    /// Mean task agreement over tasks with two answers or more (0 to 1; for
+    /// rankings Kendall's tau, −1 to 1); `None` without such tasks.
+    pub agreement: Option<f64>,
+    /// Krippendorff's alpha over tasks × annotators (nominal for classes,
+    /// interval for values); `None` for other kinds or when undefined.
+    pub alpha: Option<f64>,
+    pub labels: Vec<LabelAgreement>,
+    pub pairs: Vec<PairAgreement>,
+    /// Classes and values: how often annotators' labels meet on a task.
+    pub confusion: Option<Confusion>,
+}
+
+/// Agreement on one label: classes, the specific agreement (twice the
+/// pairs both chose it over the times either did); shapes and spans, the
+/// mean F1 of the pairs where either used it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LabelAgreement {
+    pub label: String,
+    pub agreement: Option<f64>,
+    /// How many answers use it.
+    pub uses: i64,
+}
+
+/// Agreement of two annotators over the tasks both answered.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PairAgreement {
+    pub a: String,
+    pub b: String,
+    pub tasks: i64,
+    pub agreement: Option<f64>,
+    /// Cohen's kappa (classes and values); `None` when undefined.
+    pub kappa: Option<f64>,
+}
+
+/// Counts of label pairs given to one task by two annotators (both orders).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Confusion {
+    pub labels: Vec<String>,
+    /// `counts[i][j]`: times one annotator gave `labels[i]` where another gave `labels[j]`.
+    pub counts: Vec<Vec<i64>>,
+}
+
+/// One annotator's figures.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AnnotatorQuality {
+    pub username: String,
+    pub annotations: i64,
+    /// Classes: the share of their answers equal to the task's majority
+    /// label; other kinds: their mean agreement with the task's other
+    /// annotators. Over every control; `None` without overlap.
+    pub agreement_with_consensus: Option<f64>,
+    /// Answers scored against ground truth.
+    pub gold_answers: i64,
+    /// Their mean score against ground truth.
+    pub gold_accuracy: Option<f64>,
+    /// Verdicts their annotations got, and the rejections among them.
+    pub reviewed: i64,
+    pub rejected: i64,
+    pub rejection_rate: Option<f64>,
+    /// Hours of work (the annotations' lead times).
+    pub hours: f64,
+    /// Annotations per hour of work; `None` without lead times.
+    pub per_hour: Option<f64>,
+}
+
+/// One day's annotations and agreement.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DayQuality {
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    pub annotations: i64,
+    /// Mean agreement of the tasks whose last annotation came that day.
+    pub agreement: Option<f64>,
+}
+
+/// A task's agreement (mean over its controls).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TaskAgreement {
+    pub task_id: i64,
+    pub agreement: f64,
+    pub annotators: Vec<String>,
+}
+
+/// What one control's answers are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Classes,
+    Values,
+    Shapes,
+    Spans,
+    Ranking,
+}
+
+impl Kind {
+    fn of(control: &ControlTag, config: &LabelConfig) -> Option<Kind> {
+        Some(match control.kind {
+            ControlKind::Choices | ControlKind::Taxonomy | ControlKind::Pairwise
+                if !control.per_region && !control.per_item() =>
+            {
+                Kind::Classes
+            }
+            ControlKind::Rating | ControlKind::Number
+                if !control.per_region && !control.per_item() =>
+            {
+                Kind::Values
+            }
+            ControlKind::RectangleLabels | ControlKind::PolygonLabels => Kind::Shapes,
+            ControlKind::Labels => {
+                let on_text = control.to_names.iter().any(|name| {
+                    config
+                        .object(name)
+                        .is_some_and(|o| o.kind == ObjectKind::Text)
+                });
+                if !on_text {
+                    return None;
+                }
+                Kind::Spans
+            }
+            ControlKind::Ranker if control.buckets.is_empty() => Kind::Ranking,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Classes => "classes",
+            Kind::Values => "values",
+            Kind::Shapes => "shapes",
+            Kind::Spans => "spans",
+            Kind::Ranking => "ranking",
+        }
+    }
+}
+
+/// One annotation as the report reads it.
+struct Work {
+    annotator: usize,
+    updated_at: i64,
+    lead_time: Option<f64>,
+    /// Per control (by index), its answer, if the annotation has one.
+    answers: Vec<Option<Answer>>,
+}
+
+/// Sums for a mean.
+#[derive(Default, Clone, Copy)]
+struct Mean {
+    sum: f64,
+    n: i64,
+}
+
+impl Mean {
+    fn add(&mut self, value: f64) {
+        self.sum += value;
+        self.n += 1;
+    }
+    fn get(self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum / self.n as f64)
+    }
+}
+
+/// What is gathered for one control while tasks are read.
+#[derive(Default)]
+struct ControlSums {
+    tasks: Mean,
+    pairs: BTreeMap<(usize, usize), Mean>,
+    /// Classes: (label, chosen by a, chosen by b) counts → specific agreement.
+    label_hits: BTreeMap<String, (f64, f64)>,
+    /// Shapes and spans: per label, mean F1 of pairs using it.
+    label_scores: BTreeMap<String, Mean>,
+    label_uses: BTreeMap<String, i64>,
+    /// (task, annotator, label) rows for alpha, kappa and the confusion matrix.
+    rows: Vec<(String, usize, String)>,
+}
+
+impl Engine {
+    /// The project's quality report (reviewers and managers).
+    pub async fn quality_report(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        window: QualityWindow,
+    ) -> Result<QualityReport> {
+        let project = self
+            .project_with_role(actor, project, ProjectRole::Reviewer, "see quality")
+            .await?;
+        let (config, _) = gloss_schema::parse(&project.label_config);
+        let controls: Vec<(&ControlTag, Kind)> = config
+            .controls
+            .iter()
+            .filter_map(|c| Kind::of(c, &config).map(|kind| (c, kind)))
+            .collect();
+        let since = window.since.map_or(i64::MIN, |t| t.millis());
+        let until = window.until.map_or(i64::MAX, |t| t.millis());
+
+        let mut names: Vec<String> = Vec::new();
+        let mut name_index: HashMap<String, usize> = HashMap::new();
+        let mut sums: Vec<ControlSums> = controls.iter().map(|_| ControlSums::default()).collect();
+        let mut annotator_counts: Vec<(i64, f64, i64)> = Vec::new();
+        let mut with_others: Vec<Mean> = Vec::new();
+        let mut gold: Vec<Mean> = Vec::new();
+        let mut days: BTreeMap<i64, (i64, Mean)> = BTreeMap::new();
+        let mut task_agreements: Vec<TaskAgreement> = Vec::new();
+        let (mut annotation_total, mut task_total, mut overlapping) = (0i64, 0i64, 0i64);
+
+        let mut reader = self.store.begin_task_read().await?;
+        let mut after = 0;
+        loop {
+            let page = reader.page(project.id, after, PAGE, &[]).await?;
+            let Some(last) = page.tasks.last() else {
+                break;
+            };
+            after = last.id.0;
+            let mut by_task: HashMap<i64, Vec<&AnnotationRow>> = HashMap::new();
+            for row in &page.annotations {
+                by_task.entry(row.task_id.0).or_default().push(row);
+            }
+            for task in &page.tasks {
+                let Some(rows) = by_task.get(&task.id.0) else {
+                    continue;
+                };
+                let mut gold_answers: Option<Vec<Option<Answer>>> = None;
+                let mut works: Vec<Work> = Vec::new();
+                for row in rows {
+                    if row.was_cancelled || row.updated_at < since || row.updated_at >= until {
+                        continue;
+                    }
+                    let items: Vec<ResultItem> = serde_json::from_str(&row.result)
+                        .map_err(|err| Error::internal(format!("a stored result: {err}")))?;
+                    let answers: Vec<Option<Answer>> = controls
+                        .iter()
+                        .map(|(control, kind)| answer(control, *kind, &items))
+                        .collect();
+                    if row.ground_truth {
+                        gold_answers.get_or_insert(answers);
+                        continue;
+                    }
+                    let Some(name) = &row.username else {
+                        continue;
+                    };
+                    let annotator = *name_index.entry(name.clone()).or_insert_with(|| {
+                        names.push(name.clone());
+                        annotator_counts.push((0, 0.0, 0));
+                        with_others.push(Mean::default());
+                        gold.push(Mean::default());
+                        names.len() - 1
+                    });
+                    works.push(Work {
+                        annotator,
+                        updated_at: row.updated_at,
+                        lead_time: row.lead_time,
+                        answers,
+                    });
+                }
+                if works.is_empty() {
+                    continue;
+                }
+                task_total += 1;
+                annotation_total += works.len() as i64;
+                for work in &works {
+                    let counts = &mut annotator_counts[work.annotator];
+                    counts.0 += 1;
+                    if let Some(lead) = work.lead_time {
+                        counts.1 += lead;
+                        counts.2 += 1;
+                    }
+                    let day = work.updated_at.div_euclid(86_400_000);
+                    days.entry(day).or_default().0 += 1;
+                }
+                if let Some(gold_answers) = &gold_answers {
+                    for work in &works {
+                        for (index, gold_answer) in gold_answers.iter().enumerate() {
+                            let Some(gold_answer) = gold_answer else {
+                                continue;
+                            };
+                            let score = match &work.answers[index] {
+                                Some(answer) => {
+                                    score_against_gold(gold_answer, answer).unwrap_or(0.0)
+                                }
+                                None => 0.0,
+                            };
+                            gold[work.annotator].add(score);
+                        }
+                    }
+                }
+                let mut task_mean = Mean::default();
+                for (index, (_, kind)) in controls.iter().enumerate() {
+                    let answered: Vec<(usize, &Answer)> = works
+                        .iter()
+                        .filter_map(|w| w.answers[index].as_ref().map(|a| (w.annotator, a)))
+                        .collect();
+                    let sum = &mut sums[index];
+                    for (annotator, answer) in &answered {
+                        for label in answer_labels(answer) {
+                            *sum.label_uses.entry(label.clone()).or_default() += 1;
+                            if matches!(kind, Kind::Classes | Kind::Values) {
+                                sum.rows.push((task.id.0.to_string(), *annotator, label));
+                            }
+                        }
+                    }
+                    if answered.len() < 2 {
+                        continue;
+                    }
+                    let mut control_mean = Mean::default();
+                    for (i, (a, answer_a)) in answered.iter().enumerate() {
+                        for (b, answer_b) in &answered[i + 1..] {
+                            let Ok(score) = score_against_gold(answer_a, answer_b) else {
+                                continue;
+                            };
+                            control_mean.add(score);
+                            let key = if a < b { (*a, *b) } else { (*b, *a) };
+                            sum.pairs.entry(key).or_default().add(score);
+                            with_others[*a].add(score);
+                            with_others[*b].add(score);
+                            per_label(sum, *kind, answer_a, answer_b);
+                        }
+                    }
+                    if let Some(mean) = control_mean.get() {
+                        sum.tasks.add(mean);
+                        task_mean.add(mean);
+                    }
+                }
+                if let Some(agreement) = task_mean.get() {
+                    overlapping += 1;
+                    let last_day = works.iter().map(|w| w.updated_at).max().unwrap_or(0);
+                    days.entry(last_day.div_euclid(86_400_000))
+                        .or_default()
+                        .1
+                        .add(agreement);
+                    let mut annotators: Vec<String> =
+                        works.iter().map(|w| names[w.annotator].clone()).collect();
+                    annotators.sort();
+                    task_agreements.push(TaskAgreement {
+                        task_id: task.id.0,
+                        agreement,
+                        annotators,
+                    });
+                }
+            }
+        }
+        reader.finish().await?;
+
+        // Classes: agreement with the majority replaces agreement with others.
+        let mut consensus: Vec<Mean> = vec![Mean::default(); names.len()];
+        let mut report_controls = Vec::with_capacity(controls.len());
+        for ((control, kind), sum) in controls.iter().zip(sums) {
+            let table = RatingsTable::from_rows(sum.rows.iter().map(|(task, annotator, label)| {
+                (task.as_str(), names[*annotator].as_str(), label.as_str())
+            }))
+            .ok();
+            if *kind == Kind::Classes {
+                if let Some(vote) = table
+                    .as_ref()
+                    .and_then(|t| majority_vote(t, TiePolicy::LowestLabel).ok())
+                {
+                    let table = table.as_ref().expect("the vote's table");
+                    for (code, accuracy) in vote.accuracy.iter().enumerate() {
+                        if let (Some(accuracy), Some(index)) =
+                            (accuracy, name_index.get(&table.annotators()[code]))
+                        {
+                            consensus[*index].add(*accuracy);
+                        }
+                    }
+                }
+            }
+            report_controls.push(control_quality(control, *kind, sum, table.as_ref(), &names));
+        }
+
+        let verdicts = self
+            .store
+            .review_verdicts_by_annotator(project.id, since, until)
+            .await?;
+        let mut review_counts: HashMap<String, (i64, i64)> = HashMap::new();
+        for (user, reviewed, rejected) in verdicts {
+            if let Ok(user) = self.store.user(user).await {
+                review_counts.insert(user.username, (reviewed, rejected));
+            }
+        }
+        let classes_only = controls.iter().all(|(_, kind)| *kind == Kind::Classes);
+        let annotators = names
+            .iter()
+            .enumerate()
+            .map(|(index, name)| {
+                let (annotations, seconds, timed) = annotator_counts[index];
+                let (reviewed, rejected) = review_counts.get(name).copied().unwrap_or((0, 0));
+                let hours = seconds / 3600.0;
+                AnnotatorQuality {
+                    username: name.clone(),
+                    annotations,
+                    agreement_with_consensus: if classes_only {
+                        consensus[index].get()
+                    } else {
+                        with_others[index].get()
+                    },
+                    gold_answers: gold[index].n,
+                    gold_accuracy: gold[index].get(),
+                    reviewed,
+                    rejected,
+                    rejection_rate: (reviewed > 0).then(|| rejected as f64 / reviewed as f64),
+                    hours,
+                    per_hour: (timed > 0 && hours > 0.0).then(|| timed as f64 / hours),
+                }
+            })
+            .collect();
+        task_agreements.sort_by(|a, b| {
+            a.agreement
+                .total_cmp(&b.agreement)
+                .then(a.task_id.cmp(&b.task_id))
+        });
+        task_agreements.truncate(TASKS_TO_CHECK);
+        let over_time = days
+            .into_iter()
+            .map(|(day, (annotations, agreement))| DayQuality {
+                day: day_text(day),
+                annotations,
+                agreement: agreement.get(),
+            })
+            .collect();
+        Ok(QualityReport {
+            annotations: annotation_total,
+            tasks: task_total,
+            overlapping_tasks: overlapping,
+            controls: report_controls,
+            annotators,
+            over_time,
+            tasks_to_check: task_agreements,
+            computed_at: Timestamp::now(),
+        })
+    }
+}
+
+/// The report's section for one control.
+fn control_quality(
+    control: &ControlTag,
+    kind: Kind,
+    sum: ControlSums,
+    table: Option<&RatingsTable>,
+    names: &[String],
+) -> ControlQuality {
+    let level = match kind {
+        Kind::Classes => Some(Level::Nominal),
+        Kind::Values => Some(Level::Interval),
+        _ => None,
+    };
+    let alpha = level
+        .zip(table)
+        .and_then(|(level, table)| krippendorff_alpha(table, level).ok())
+        .filter(|alpha| alpha.is_finite());
+    let table_index =
+        |name: &str| table.and_then(|t| t.annotators().iter().position(|known| known == name));
+    let pairs = sum
+        .pairs
+        .iter()
+        .map(|(&(a, b), mean)| PairAgreement {
+            a: names[a].clone(),
+            b: names[b].clone(),
+            tasks: mean.n,
+            agreement: mean.get(),
+            kappa: match (table, table_index(&names[a]), table_index(&names[b])) {
+                (Some(table), Some(x), Some(y)) if level.is_some() => {
+                    cohen_kappa(table, x, y, CohenWeights::None)
+                        .ok()
+                        .filter(|k| k.is_finite())
+                }
+                _ => None,
+            },
+        })
+        .collect();
+    let labels = sum
+        .label_uses
+        .iter()
+        .map(|(label, uses)| LabelAgreement {
+            label: label.clone(),
+            agreement: match kind {
+                Kind::Classes | Kind::Values => sum
+                    .label_hits
+                    .get(label)
+                    .filter(|(_, total)| *total > 0.0)
+                    .map(|(both, total)| both / total),
+                _ => sum.label_scores.get(label).and_then(|m| m.get()),
+            },
+            uses: *uses,
+        })
+        .collect();
+    ControlQuality {
+        control: control.name.clone(),
+        kind: kind.name().to_owned(),
+        agreement: sum.tasks.get(),
+        alpha,
+        labels,
+        pairs,
+        confusion: level.and(table).map(confusion),
+    }
+}
+
+/// Label pairs on one task by two annotators, both orders.
+fn confusion(table: &RatingsTable) -> Confusion {
+    let labels = table.labels().to_vec();
+    let mut counts = vec![vec![0i64; labels.len()]; labels.len()];
+    let ratings = table.ratings();
+    let mut start = 0;
+    while start < ratings.len() {
+        let item = ratings[start].item;
+        let end = ratings[start..]
+            .iter()
+            .position(|r| r.item != item)
+            .map_or(ratings.len(), |n| start + n);
+        for (i, a) in ratings[start..end].iter().enumerate() {
+            for b in &ratings[start..end][i + 1..] {
+                counts[a.label as usize][b.label as usize] += 1;
+                counts[b.label as usize][a.label as usize] += 1;
+            }
+        }
+        start = end;
+    }
+    Confusion { labels, counts }
+}
+
+/// Adds one pair's answers to the per-label figures.
+fn per_label(sum: &mut ControlSums, kind: Kind, a: &Answer, b: &Answer) {
+    match (kind, a, b) {
+        (Kind::Classes | Kind::Values, Answer::Classes(a), Answer::Classes(b)) => {
+            let mut labels: Vec<&String> = a.iter().chain(b).collect();
+            labels.sort();
+            labels.dedup();
+            for label in labels {
+                let (in_a, in_b) = (a.contains(label), b.contains(label));
+                let entry = sum.label_hits.entry(label.clone()).or_default();
+                if in_a && in_b {
+                    entry.0 += 2.0;
+                }
+                entry.1 += f64::from(u8::from(in_a)) + f64::from(u8::from(in_b));
+            }
+        }
+        (Kind::Shapes, Answer::Shapes(a), Answer::Shapes(b)) => {
+            let mut labels: Vec<&String> = a.iter().chain(b).map(|s| &s.label).collect();
+            labels.sort();
+            labels.dedup();
+            for label in labels {
+                let only = |shapes: &[LabeledShape]| -> Vec<LabeledShape> {
+                    shapes
+                        .iter()
+                        .filter(|s| &s.label == label)
+                        .cloned()
+                        .collect()
+                };
+                if let Ok(score) =
+                    score_against_gold(&Answer::Shapes(only(a)), &Answer::Shapes(only(b)))
+                {
+                    sum.label_scores
+                        .entry(label.clone())
+                        .or_default()
+                        .add(score);
+                }
+            }
+        }
+        (Kind::Spans, Answer::Spans(a), Answer::Spans(b)) => {
+            let mut labels: Vec<&String> = a.iter().chain(b).map(|s| &s.label).collect();
+            labels.sort();
+            labels.dedup();
+            for label in labels {
+                let only = |spans: &[Span]| -> Vec<Span> {
+                    spans
+                        .iter()
+                        .filter(|s| &s.label == label)
+                        .cloned()
+                        .collect()
+                };
+                if let Ok(score) =
+                    score_against_gold(&Answer::Spans(only(a)), &Answer::Spans(only(b)))
+                {
+                    sum.label_scores
+                        .entry(label.clone())
+                        .or_default()
+                        .add(score);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The labels an answer uses (classes as one label each; a multi-choice
+/// answer is also one class, its choices joined, for alpha and kappa).
+fn answer_labels(answer: &Answer) -> Vec<String> {
+    match answer {
+        Answer::Classes(classes) => vec![classes.join(" + ")],
+        Answer::Shapes(shapes) => shapes.iter().map(|s| s.label.clone()).collect(),
+        Answer::Spans(spans) => spans.iter().map(|s| s.label.clone()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// One annotation's answer for a control: `None` when it has no result of
+/// the control and the control is a question (classes, values, ranking);
+/// an empty answer for drawing and span controls, where nothing drawn is an
+/// answer too.
+fn answer(control: &ControlTag, kind: Kind, items: &[ResultItem]) -> Option<Answer> {
+    let mine = items.iter().filter(|i| i.from_name == control.name);
+    match kind {
+        Kind::Classes | Kind::Values => {
+            let mut classes = Vec::new();
+            for item in mine {
+                match &item.value {
+                    ResultValue::Choices(v) => classes.extend(v.choices.iter().cloned()),
+                    ResultValue::Taxonomy(v) => {
+                        classes.extend(v.taxonomy.iter().map(|path| path.join(" / ")))
+                    }
+                    ResultValue::Rating(v) => classes.push(number_text(v.rating)),
+                    ResultValue::Number(v) => classes.push(number_text(v.number)),
+                    ResultValue::Pairwise(v) => classes.push(v.selected.clone()),
+                    _ => {}
+                }
+            }
+            classes.sort();
+            (!classes.is_empty()).then_some(Answer::Classes(classes))
+        }
+        Kind::Shapes => Some(Answer::Shapes(mine.filter_map(shape).collect())),
+        Kind::Spans => Some(Answer::Spans(
+            mine.filter_map(|item| match &item.value {
+                ResultValue::Labels(v) => Some(v.labels.iter().map(|label| Span {
+                    start: v.start as usize,
+                    end: v.end as usize,
+                    label: label.clone(),
+                })),
+                _ => None,
+            })
+            .flatten()
+            .collect(),
+        )),
+        Kind::Ranking => {
+            let item = items.iter().find(|i| i.from_name == control.name)?;
+            let ResultValue::Ranker(v) = &item.value else {
+                return None;
+            };
+            let mut ids: Vec<&str> = v.column(&control.name)?;
+            let ranks: HashMap<&str, usize> = ids
+                .iter()
+                .enumerate()
+                .map(|(rank, id)| (*id, rank))
+                .collect();
+            // The same order in every answer: item ids sorted.
+            ids.sort_unstable();
+            Some(Answer::Ranking(
+                ids.iter().map(|id| ranks[id] as f64).collect(),
+            ))
+        }
+    }
+}
+
+/// A labelled box or polygon, in pixels when the image's size is known.
+fn shape(item: &ResultItem) -> Option<LabeledShape> {
+    let (sx, sy) = match (item.original_width, item.original_height) {
+        (Some(w), Some(h)) => (f64::from(w) / 100.0, f64::from(h) / 100.0),
+        _ => (1.0, 1.0),
+    };
+    let (label, shape) = match &item.value {
+        ResultValue::RectangleLabels(v) => {
+            let (x, y, w, h) = (v.x * sx, v.y * sy, v.width * sx, v.height * sy);
+            let rotation = v.rotation.unwrap_or(0.0);
+            let shape = if rotation == 0.0 {
+                Shape::Box(BBox::from_xywh(x, y, w, h))
+            } else {
+                // Label Studio rotates about the top-left corner.
+                let (sin, cos) = rotation.to_radians().sin_cos();
+                let corner = |dx: f64, dy: f64| (x + dx * cos - dy * sin, y + dx * sin + dy * cos);
+                Shape::Polygon(vec![
+                    corner(0.0, 0.0),
+                    corner(w, 0.0),
+                    corner(w, h),
+                    corner(0.0, h),
+                ])
+            };
+            (v.rectanglelabels.first()?.clone(), shape)
+        }
+        ResultValue::PolygonLabels(v) => (
+            v.polygonlabels.first()?.clone(),
+            Shape::Polygon(v.points.iter().map(|p| (p[0] * sx, p[1] * sy)).collect()),
+        ),
+        _ => return None,
+    };
+    Some(LabeledShape { label, shape })
+}
+
+/// A number as a class name: whole numbers without a fraction.
+fn number_text(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{}", value as i64)
+    } else {
+        value.to_string()
+    }
+}
+
+/// Days since the Unix epoch as `YYYY-MM-DD`.
+fn day_text(day: i64) -> String {
+    let date = time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(day);
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}

@@ -1,0 +1,319 @@
+//! The project quality report through the API, on SQLite and PostgreSQL:
+//! agreement of classes (per task, label, pair, with Krippendorff's alpha
+//! and Cohen's kappa as `gloss-quality` computes them on the same labels),
+//! the confusion matrix, agreement with the majority, accuracy against
+//! ground truth, rejection rates, throughput, the time window; and the
+//! F1 agreement of boxes and text spans.
+
+use gloss_quality::categorical::{cohen_kappa, krippendorff_alpha, CohenWeights, Level};
+use gloss_quality::RatingsTable;
+use gloss_test_support::{databases, TestServer, LABEL_CONFIG};
+use gloss_types::Role;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+async fn project(server: &TestServer, token: &str, config: &str, tasks: Value) -> i64 {
+    let (status, project) = server
+        .call(
+            Method::POST,
+            "/api/v1/projects",
+            Some(token),
+            Some(json!({"name": "quality", "label_config": config})),
+        )
+        .await;
+    assert_eq!(status, 201, "{project}");
+    let id = project["id"].as_i64().unwrap();
+    let (status, body) = server
+        .call(
+            Method::POST,
+            &format!("/api/v1/projects/{id}/tasks"),
+            Some(token),
+            Some(tasks),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    id
+}
+
+fn class(who: &str, label: &str) -> Value {
+    json!({"completed_by": {"username": who}, "lead_time": 30,
+        "result": [{"id": "c", "from_name": "class", "to_name": "image", "type": "choices",
+                    "value": {"choices": [label]}}]})
+}
+
+fn close(actual: &Value, expected: f64) -> bool {
+    actual
+        .as_f64()
+        .is_some_and(|a| (a - expected).abs() < 1e-12)
+}
+
+async fn quality(server: &TestServer, token: &str, project: i64, query: &str) -> Value {
+    let (status, report) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/projects/{project}/quality{query}"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{report}");
+    report
+}
+
+#[tokio::test]
+async fn class_agreement_consensus_gold_and_reviews_are_reported() {
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, manager) = server.user("manager", Role::Manager).await;
+        for name in ["ann", "bob", "cat"] {
+            server.user(name, Role::Annotator).await;
+        }
+        let mut gold = class("manager", "Cat");
+        gold["ground_truth"] = json!(true);
+        let tasks = json!([
+            {"data": {"image": "/1.png"}, "annotations": [class("ann", "Cat"), class("bob", "Cat"), class("cat", "Dog"), gold]},
+            {"data": {"image": "/2.png"}, "annotations": [class("ann", "Dog"), class("bob", "Dog"), class("cat", "Dog")]},
+            {"data": {"image": "/3.png"}, "annotations": [class("ann", "Cat"), class("bob", "Dog")]},
+            {"data": {"image": "/4.png"}, "annotations": [class("ann", "Cat")]}
+        ]);
+        let id = project(&server, &manager, LABEL_CONFIG, tasks).await;
+        // The manager rejects cat's first annotation.
+        let (_, detail) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{id}/tasks"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        let first = detail["items"][0]["id"].as_i64().unwrap();
+        let (_, task) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/tasks/{first}"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        let cats = task["annotations"][2]["id"].as_i64().unwrap();
+        let (status, body) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/annotations/{cats}/reviews"),
+                Some(&manager),
+                Some(json!({"verdict": "reject", "comment": "It is a cat."})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+
+        let report = quality(&server, &manager, id, "").await;
+        assert_eq!(
+            (
+                report["annotations"].as_i64(),
+                report["tasks"].as_i64(),
+                report["overlapping_tasks"].as_i64()
+            ),
+            (Some(9), Some(4), Some(3)),
+            "{}: {report}",
+            db.label
+        );
+        let control = &report["controls"][0];
+        assert_eq!(control["control"], "class");
+        assert_eq!(control["kind"], "classes");
+        // Task agreements 1/3, 1 and 0.
+        assert!(close(&control["agreement"], 4.0 / 9.0), "{control}");
+        let labels = &control["labels"];
+        assert_eq!(labels[0]["label"], "Cat");
+        assert!(close(&labels[0]["agreement"], 2.0 / 5.0), "{labels}");
+        assert!(close(&labels[1]["agreement"], 6.0 / 9.0), "{labels}");
+        assert_eq!(control["confusion"]["counts"], json!([[2, 3], [3, 6]]));
+        let pair = |a: &str, b: &str| {
+            control["pairs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["a"] == a && p["b"] == b)
+                .unwrap()
+                .clone()
+        };
+        assert!(
+            close(&pair("ann", "bob")["agreement"], 2.0 / 3.0),
+            "{control}"
+        );
+        assert_eq!(pair("ann", "cat")["tasks"], 2);
+
+        // Alpha and kappa are gloss-quality's on the same labels.
+        let rows = [
+            ("1", "ann", "Cat"),
+            ("1", "bob", "Cat"),
+            ("1", "cat", "Dog"),
+            ("2", "ann", "Dog"),
+            ("2", "bob", "Dog"),
+            ("2", "cat", "Dog"),
+            ("3", "ann", "Cat"),
+            ("3", "bob", "Dog"),
+            ("4", "ann", "Cat"),
+        ];
+        let table = RatingsTable::from_rows(rows).unwrap();
+        let alpha = krippendorff_alpha(&table, Level::Nominal).unwrap();
+        assert!(close(&control["alpha"], alpha), "{control} vs {alpha}");
+        let kappa = cohen_kappa(&table, 0, 1, CohenWeights::None).unwrap();
+        assert!(
+            close(&pair("ann", "bob")["kappa"], kappa),
+            "{control} vs {kappa}"
+        );
+
+        let annotator = |name: &str| {
+            report["annotators"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["username"] == name)
+                .unwrap()
+                .clone()
+        };
+        // The majority: Cat, Dog, Cat (a tie goes to the first label), Cat.
+        assert!(close(&annotator("ann")["agreement_with_consensus"], 1.0));
+        assert!(close(
+            &annotator("bob")["agreement_with_consensus"],
+            2.0 / 3.0
+        ));
+        assert!(close(&annotator("cat")["agreement_with_consensus"], 0.5));
+        // Ground truth on task 1 is Cat.
+        assert_eq!(
+            (
+                annotator("ann")["gold_answers"].as_i64(),
+                annotator("ann")["gold_accuracy"].as_f64()
+            ),
+            (Some(1), Some(1.0))
+        );
+        assert_eq!(annotator("cat")["gold_accuracy"].as_f64(), Some(0.0));
+        assert_eq!(
+            (
+                annotator("cat")["rejected"].as_i64(),
+                annotator("cat")["rejection_rate"].as_f64()
+            ),
+            (Some(1), Some(1.0))
+        );
+        // Four annotations of 30 s: 120 an hour.
+        assert!(
+            close(&annotator("ann")["per_hour"], 120.0),
+            "{}",
+            annotator("ann")
+        );
+        assert_eq!(report["over_time"].as_array().unwrap().len(), 1);
+        assert_eq!(report["over_time"][0]["annotations"], 9);
+        assert_eq!(
+            report["tasks_to_check"][0]["annotators"],
+            json!(["ann", "bob"])
+        );
+        assert!(close(&report["tasks_to_check"][0]["agreement"], 0.0));
+
+        // A window after today holds nothing; a bad time is refused by name.
+        let later = quality(&server, &manager, id, "?since=2999-01-01T00:00:00Z").await;
+        assert_eq!(later["annotations"], 0);
+        let (status, body) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{id}/quality?since=yesterday"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, body["details"]["field"].as_str()),
+            (422, Some("since")),
+            "{body}"
+        );
+        // Annotators do not see it; strangers do not see the project.
+        let (_, ann) = server.user("ann2", Role::Annotator).await;
+        let (status, _) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{id}/quality"),
+                Some(&ann),
+                None,
+            )
+            .await;
+        assert_eq!(status, 404);
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn boxes_and_spans_agree_by_f1() {
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, manager) = server.user("manager", Role::Manager).await;
+        for name in ["ann", "bob"] {
+            server.user(name, Role::Annotator).await;
+        }
+        let boxes = |who: &str, places: &[f64]| {
+            let result: Vec<Value> = places.iter().enumerate().map(|(i, x)| json!({
+                "id": format!("b{i}"), "from_name": "box", "to_name": "image", "type": "rectanglelabels",
+                "original_width": 200, "original_height": 100,
+                "value": {"x": x, "y": 10, "width": 10, "height": 20, "rectanglelabels": ["Car"]}})).collect();
+            json!({"completed_by": {"username": who}, "result": result})
+        };
+        let config = r#"<View><Image name="image" value="$image"/><RectangleLabels name="box" toName="image"><Label value="Car"/></RectangleLabels></View>"#;
+        let id = project(&server, &manager, config, json!([
+            {"data": {"image": "/1.png"}, "annotations": [boxes("ann", &[10.0]), boxes("bob", &[11.0, 60.0])]}
+        ])).await;
+        let report = quality(&server, &manager, id, "").await;
+        let control = &report["controls"][0];
+        assert_eq!(control["kind"], "shapes");
+        // One match (IoU 0.9 > 0.5) among 1 and 2 boxes: F1 = 2/3.
+        assert!(
+            close(&control["agreement"], 2.0 / 3.0),
+            "{}: {control}",
+            db.label
+        );
+        assert!(
+            close(&control["labels"][0]["agreement"], 2.0 / 3.0),
+            "{control}"
+        );
+        assert!(control["alpha"].is_null());
+
+        let spans = |who: &str, spans: &[(u64, u64, &str)]| {
+            let result: Vec<Value> = spans
+                .iter()
+                .enumerate()
+                .map(|(i, (start, end, label))| {
+                    json!({
+                "id": format!("s{i}"), "from_name": "ner", "to_name": "text", "type": "labels",
+                "value": {"start": start, "end": end, "labels": [label]}})
+                })
+                .collect();
+            json!({"completed_by": {"username": who}, "result": result})
+        };
+        let config = r#"<View><Text name="text" value="$text"/><Labels name="ner" toName="text"><Label value="PER"/><Label value="LOC"/></Labels></View>"#;
+        let id = project(
+            &server,
+            &manager,
+            config,
+            json!([
+                {"data": {"text": "Alice in Paris"}, "annotations": [
+                    spans("ann", &[(0, 5, "PER"), (9, 14, "LOC")]), spans("bob", &[(0, 5, "PER")])]}
+            ]),
+        )
+        .await;
+        let report = quality(&server, &manager, id, "").await;
+        let control = &report["controls"][0];
+        assert_eq!(control["kind"], "spans");
+        assert!(close(&control["agreement"], 2.0 / 3.0), "{control}");
+        let label = |name: &str| {
+            control["labels"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["label"] == name)
+                .unwrap()["agreement"]
+                .clone()
+        };
+        assert!(
+            close(&label("PER"), 1.0) && close(&label("LOC"), 0.0),
+            "{control}"
+        );
+        server.stop().await;
+    }
+}
