@@ -25,9 +25,8 @@ use gloss_quality::categorical::{cohen_kappa, krippendorff_alpha, CohenWeights, 
 use gloss_quality::gold::{score_against_gold, Answer};
 use gloss_quality::spatial::{BBox, LabeledShape, Shape};
 use gloss_quality::text::Span;
-use gloss_quality::RatingsTable;
+use gloss_quality::{Rating, RatingsTable};
 use gloss_schema::{ControlKind, ControlTag, LabelConfig, ObjectKind};
-use gloss_store::AnnotationRow;
 use gloss_types::result::{ResultItem, ResultValue};
 use gloss_types::{ProjectId, ProjectRole, Timestamp};
 use serde::Serialize;
@@ -204,13 +203,80 @@ impl Kind {
     }
 }
 
+/// The labels and label sets of one classes or values control, interned:
+/// an answer is the id of its set of labels.
+#[derive(Default)]
+struct ClassCodes {
+    labels: Vec<String>,
+    label_ids: HashMap<String, u32>,
+    /// Each set's labels, sorted by id.
+    sets: Vec<Vec<u32>>,
+    set_ids: HashMap<Vec<u32>, u32>,
+}
+
+impl ClassCodes {
+    fn set_of<'a>(&mut self, classes: impl Iterator<Item = &'a str>) -> Option<u32> {
+        let mut set: Vec<u32> = classes
+            .map(|class| match self.label_ids.get(class) {
+                Some(id) => *id,
+                None => {
+                    let id = self.labels.len() as u32;
+                    self.labels.push(class.to_owned());
+                    self.label_ids.insert(class.to_owned(), id);
+                    id
+                }
+            })
+            .collect();
+        if set.is_empty() {
+            return None;
+        }
+        set.sort_unstable();
+        set.dedup();
+        let next = self.sets.len() as u32;
+        Some(*self.set_ids.entry(set.clone()).or_insert_with(|| {
+            self.sets.push(set);
+            next
+        }))
+    }
+
+    /// A set's name: its labels joined by ` + `, in name order.
+    fn set_name(&self, set: u32) -> String {
+        let mut names: Vec<&str> = self.sets[set as usize]
+            .iter()
+            .map(|l| self.labels[*l as usize].as_str())
+            .collect();
+        names.sort_unstable();
+        names.join(" + ")
+    }
+}
+
+/// One annotation's answer to one control.
+#[derive(Debug, Clone, PartialEq)]
+enum Given {
+    /// Classes and values: the interned set of labels.
+    Set(u32),
+    /// Shapes, spans, rankings.
+    Answer(Answer),
+}
+
+impl Given {
+    /// How far two answers agree (see the [module](self)).
+    fn agreement(&self, other: &Given) -> Option<f64> {
+        match (self, other) {
+            (Given::Set(a), Given::Set(b)) => Some(f64::from(u8::from(a == b))),
+            (Given::Answer(a), Given::Answer(b)) => score_against_gold(a, b).ok(),
+            _ => None,
+        }
+    }
+}
+
 /// One annotation as the report reads it.
 struct Work {
     annotator: usize,
     updated_at: i64,
     lead_time: Option<f64>,
     /// Per control (by index), its answer, if the annotation has one.
-    answers: Vec<Option<Answer>>,
+    answers: Vec<Option<Given>>,
 }
 
 /// Sums for a mean.
@@ -230,18 +296,181 @@ impl Mean {
     }
 }
 
+/// Means per pair of annotators, `[b][a]` for `a < b`, grown as annotators appear.
+#[derive(Default)]
+struct PairMeans(Vec<Vec<Mean>>);
+
+impl PairMeans {
+    fn add(&mut self, a: usize, b: usize, value: f64) {
+        let (a, b) = if a < b { (a, b) } else { (b, a) };
+        while self.0.len() <= b {
+            let n = self.0.len();
+            self.0.push(vec![Mean::default(); n]);
+        }
+        self.0[b][a].add(value);
+    }
+
+    /// `(a, b, mean)` for every pair with a value, `a < b`.
+    fn iter(&self) -> impl Iterator<Item = (usize, usize, Mean)> + '_ {
+        self.0.iter().enumerate().flat_map(|(b, row)| {
+            row.iter()
+                .enumerate()
+                .filter(|(_, mean)| mean.n > 0)
+                .map(move |(a, mean)| (a, b, *mean))
+        })
+    }
+}
+
 /// What is gathered for one control while tasks are read.
 #[derive(Default)]
 struct ControlSums {
     tasks: Mean,
-    pairs: BTreeMap<(usize, usize), Mean>,
-    /// Classes: (label, chosen by a, chosen by b) counts → specific agreement.
-    label_hits: BTreeMap<String, (f64, f64)>,
-    /// Shapes and spans: per label, mean F1 of pairs using it.
+    pairs: PairMeans,
+    /// Classes and values: the interned labels, and per label (by id) the
+    /// specific agreement's numerator and denominator and its uses.
+    codes: ClassCodes,
+    label_hits: Vec<(f64, f64)>,
+    label_uses: Vec<i64>,
+    /// Shapes and spans: per label, the mean F1 of pairs using it, and uses.
     label_scores: BTreeMap<String, Mean>,
-    label_uses: BTreeMap<String, i64>,
-    /// (task, annotator, label) rows for alpha, kappa and the confusion matrix.
-    rows: Vec<(String, usize, String)>,
+    named_uses: BTreeMap<String, i64>,
+    /// Classes and values: (task, annotator, set) for alpha, kappa, the
+    /// majority and the confusion matrix.
+    ratings: Vec<Rating>,
+}
+
+impl ControlSums {
+    /// Adds one task's answers (one per annotator) to the sums; returns the
+    /// task's agreement when two annotators or more answered.
+    fn add_task(&mut self, kind: Kind, task: u32, answered: &[(usize, &Given)]) -> Option<f64> {
+        for (annotator, given) in answered {
+            match given {
+                Given::Set(set) => {
+                    self.ratings.push(Rating {
+                        item: task,
+                        annotator: *annotator as u32,
+                        label: *set,
+                    });
+                    for label in &self.codes.sets[*set as usize] {
+                        let label = *label as usize;
+                        if self.label_uses.len() <= label {
+                            self.label_uses.resize(label + 1, 0);
+                            self.label_hits.resize(label + 1, (0.0, 0.0));
+                        }
+                        self.label_uses[label] += 1;
+                    }
+                }
+                Given::Answer(answer) => {
+                    for label in answer_labels(answer) {
+                        *self.named_uses.entry(label).or_default() += 1;
+                    }
+                }
+            }
+        }
+        let n = answered.len();
+        if n < 2 {
+            return None;
+        }
+        let mut task_mean = Mean::default();
+        for (i, (a, given_a)) in answered.iter().enumerate() {
+            for (b, given_b) in &answered[i + 1..] {
+                let Some(score) = given_a.agreement(given_b) else {
+                    continue;
+                };
+                task_mean.add(score);
+                self.pairs.add(*a, *b, score);
+                if let (Given::Answer(x), Given::Answer(y)) = (given_a, given_b) {
+                    self.label_scores_of(kind, x, y);
+                }
+            }
+        }
+        // Specific agreement per label, from how many answers hold it:
+        // `m(m − 1)` ordered pairs share it among `(n − 1)·m` mentions.
+        let mut holders: Vec<(u32, f64)> = Vec::new();
+        for (_, given) in answered {
+            if let Given::Set(set) = given {
+                for label in &self.codes.sets[*set as usize] {
+                    match holders.iter_mut().find(|(l, _)| l == label) {
+                        Some(entry) => entry.1 += 1.0,
+                        None => holders.push((*label, 1.0)),
+                    }
+                }
+            }
+        }
+        let others = (n - 1) as f64;
+        for (label, m) in holders {
+            let entry = &mut self.label_hits[label as usize];
+            entry.0 += m * (m - 1.0);
+            entry.1 += others * m;
+        }
+        let mean = task_mean.get()?;
+        self.tasks.add(mean);
+        Some(mean)
+    }
+
+    /// Shapes and spans: the F1 of each label's shapes or spans alone.
+    fn label_scores_of(&mut self, kind: Kind, a: &Answer, b: &Answer) {
+        let mut labels: Vec<String> = answer_labels(a);
+        labels.extend(answer_labels(b));
+        labels.sort_unstable();
+        labels.dedup();
+        for label in labels {
+            let only = |answer: &Answer| match answer {
+                Answer::Shapes(shapes) => Answer::Shapes(
+                    shapes.iter().filter(|s| s.label == label).cloned().collect(),
+                ),
+                Answer::Spans(spans) => {
+                    Answer::Spans(spans.iter().filter(|s| s.label == label).cloned().collect())
+                }
+                other => other.clone(),
+            };
+            if matches!(kind, Kind::Shapes | Kind::Spans) {
+                if let Ok(score) = score_against_gold(&only(a), &only(b)) {
+                    self.label_scores.entry(label).or_default().add(score);
+                }
+            }
+        }
+    }
+
+    /// The ratings as a table for alpha and kappa: labels (sets) in name
+    /// order, or by value for values.
+    fn table(&self, kind: Kind, tasks: &[String], names: &[String]) -> Option<RatingsTable> {
+        if self.ratings.is_empty() {
+            return None;
+        }
+        let named: Vec<String> = (0..self.codes.sets.len() as u32)
+            .map(|set| self.codes.set_name(set))
+            .collect();
+        let numbers: Option<Vec<f64>> = match kind {
+            Kind::Values => named.iter().map(|n| n.parse::<f64>().ok()).collect(),
+            _ => None,
+        };
+        let mut order: Vec<usize> = (0..named.len()).collect();
+        match &numbers {
+            Some(values) => order.sort_by(|&a, &b| values[a].total_cmp(&values[b])),
+            None => order.sort_by(|&a, &b| named[a].cmp(&named[b])),
+        }
+        let mut code = vec![0u32; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            code[old] = new as u32;
+        }
+        let ratings = self
+            .ratings
+            .iter()
+            .map(|r| Rating {
+                label: code[r.label as usize],
+                ..*r
+            })
+            .collect();
+        RatingsTable::from_codes(
+            tasks.to_vec(),
+            names.to_vec(),
+            order.iter().map(|&i| named[i].clone()).collect(),
+            numbers.map(|values| order.iter().map(|&i| values[i]).collect()),
+            ratings,
+        )
+        .ok()
+    }
 }
 
 impl Engine {
@@ -267,12 +496,13 @@ impl Engine {
         let mut names: Vec<String> = Vec::new();
         let mut name_index: HashMap<String, usize> = HashMap::new();
         let mut sums: Vec<ControlSums> = controls.iter().map(|_| ControlSums::default()).collect();
+        let mut task_names: Vec<String> = Vec::new();
         let mut annotator_counts: Vec<(i64, f64, i64)> = Vec::new();
         let mut with_others: Vec<Mean> = Vec::new();
         let mut gold: Vec<Mean> = Vec::new();
         let mut days: BTreeMap<i64, (i64, Mean)> = BTreeMap::new();
         let mut task_agreements: Vec<TaskAgreement> = Vec::new();
-        let (mut annotation_total, mut task_total, mut overlapping) = (0i64, 0i64, 0i64);
+        let (mut annotation_total, mut overlapping) = (0i64, 0i64);
 
         let mut reader = self.store.begin_task_read().await?;
         let mut after = 0;
@@ -282,25 +512,21 @@ impl Engine {
                 break;
             };
             after = last.id.0;
-            let mut by_task: HashMap<i64, Vec<&AnnotationRow>> = HashMap::new();
-            for row in &page.annotations {
-                by_task.entry(row.task_id.0).or_default().push(row);
-            }
+            // Annotations come sorted by task: walk both lists together.
+            let mut rows = page.annotations.iter().peekable();
             for task in &page.tasks {
-                let Some(rows) = by_task.get(&task.id.0) else {
-                    continue;
-                };
-                let mut gold_answers: Option<Vec<Option<Answer>>> = None;
+                let mut gold_answers: Option<Vec<Option<Given>>> = None;
                 let mut works: Vec<Work> = Vec::new();
-                for row in rows {
+                while let Some(row) = rows.next_if(|row| row.task_id == task.id) {
                     if row.was_cancelled || row.updated_at < since || row.updated_at >= until {
                         continue;
                     }
                     let items: Vec<ResultItem> = serde_json::from_str(&row.result)
                         .map_err(|err| Error::internal(format!("a stored result: {err}")))?;
-                    let answers: Vec<Option<Answer>> = controls
+                    let answers: Vec<Option<Given>> = controls
                         .iter()
-                        .map(|(control, kind)| answer(control, *kind, &items))
+                        .zip(sums.iter_mut())
+                        .map(|((control, kind), sum)| given(control, *kind, &items, &mut sum.codes))
                         .collect();
                     if row.ground_truth {
                         gold_answers.get_or_insert(answers);
@@ -309,24 +535,41 @@ impl Engine {
                     let Some(name) = &row.username else {
                         continue;
                     };
-                    let annotator = *name_index.entry(name.clone()).or_insert_with(|| {
-                        names.push(name.clone());
-                        annotator_counts.push((0, 0.0, 0));
-                        with_others.push(Mean::default());
-                        gold.push(Mean::default());
-                        names.len() - 1
-                    });
-                    works.push(Work {
-                        annotator,
-                        updated_at: row.updated_at,
-                        lead_time: row.lead_time,
-                        answers,
-                    });
+                    let annotator = match name_index.get(name) {
+                        Some(index) => *index,
+                        None => {
+                            names.push(name.clone());
+                            name_index.insert(name.clone(), names.len() - 1);
+                            annotator_counts.push((0, 0.0, 0));
+                            with_others.push(Mean::default());
+                            gold.push(Mean::default());
+                            names.len() - 1
+                        }
+                    };
+                    // One answer per annotator and task: their latest.
+                    match works.iter_mut().find(|w| w.annotator == annotator) {
+                        Some(work) if work.updated_at >= row.updated_at => {}
+                        Some(work) => {
+                            *work = Work {
+                                annotator,
+                                updated_at: row.updated_at,
+                                lead_time: row.lead_time,
+                                answers,
+                            }
+                        }
+                        None => works.push(Work {
+                            annotator,
+                            updated_at: row.updated_at,
+                            lead_time: row.lead_time,
+                            answers,
+                        }),
+                    }
                 }
                 if works.is_empty() {
                     continue;
                 }
-                task_total += 1;
+                let task_code = task_names.len() as u32;
+                task_names.push(task.id.0.to_string());
                 annotation_total += works.len() as i64;
                 for work in &works {
                     let counts = &mut annotator_counts[work.annotator];
@@ -335,60 +578,38 @@ impl Engine {
                         counts.1 += lead;
                         counts.2 += 1;
                     }
-                    let day = work.updated_at.div_euclid(86_400_000);
-                    days.entry(day).or_default().0 += 1;
-                }
-                if let Some(gold_answers) = &gold_answers {
-                    for work in &works {
-                        for (index, gold_answer) in gold_answers.iter().enumerate() {
-                            let Some(gold_answer) = gold_answer else {
-                                continue;
-                            };
-                            let score = match &work.answers[index] {
-                                Some(answer) => {
-                                    score_against_gold(gold_answer, answer).unwrap_or(0.0)
-                                }
-                                None => 0.0,
-                            };
-                            gold[work.annotator].add(score);
+                    days.entry(work.updated_at.div_euclid(86_400_000))
+                        .or_default()
+                        .0 += 1;
+                    if let Some(gold_answers) = &gold_answers {
+                        for (gold_answer, answer) in gold_answers.iter().zip(&work.answers) {
+                            if let Some(gold_answer) = gold_answer {
+                                let score = answer
+                                    .as_ref()
+                                    .and_then(|answer| gold_answer.agreement(answer))
+                                    .unwrap_or(0.0);
+                                gold[work.annotator].add(score);
+                            }
                         }
                     }
                 }
                 let mut task_mean = Mean::default();
                 for (index, (_, kind)) in controls.iter().enumerate() {
-                    let answered: Vec<(usize, &Answer)> = works
+                    let answered: Vec<(usize, &Given)> = works
                         .iter()
                         .filter_map(|w| w.answers[index].as_ref().map(|a| (w.annotator, a)))
                         .collect();
-                    let sum = &mut sums[index];
-                    for (annotator, answer) in &answered {
-                        for label in answer_labels(answer) {
-                            *sum.label_uses.entry(label.clone()).or_default() += 1;
-                            if matches!(kind, Kind::Classes | Kind::Values) {
-                                sum.rows.push((task.id.0.to_string(), *annotator, label));
+                    if let Some(mean) = sums[index].add_task(*kind, task_code, &answered) {
+                        task_mean.add(mean);
+                    }
+                    // Agreement with the task's other annotators.
+                    for (i, (a, given_a)) in answered.iter().enumerate() {
+                        for (b, given_b) in &answered[i + 1..] {
+                            if let Some(score) = given_a.agreement(given_b) {
+                                with_others[*a].add(score);
+                                with_others[*b].add(score);
                             }
                         }
-                    }
-                    if answered.len() < 2 {
-                        continue;
-                    }
-                    let mut control_mean = Mean::default();
-                    for (i, (a, answer_a)) in answered.iter().enumerate() {
-                        for (b, answer_b) in &answered[i + 1..] {
-                            let Ok(score) = score_against_gold(answer_a, answer_b) else {
-                                continue;
-                            };
-                            control_mean.add(score);
-                            let key = if a < b { (*a, *b) } else { (*b, *a) };
-                            sum.pairs.entry(key).or_default().add(score);
-                            with_others[*a].add(score);
-                            with_others[*b].add(score);
-                            per_label(sum, *kind, answer_a, answer_b);
-                        }
-                    }
-                    if let Some(mean) = control_mean.get() {
-                        sum.tasks.add(mean);
-                        task_mean.add(mean);
                     }
                 }
                 if let Some(agreement) = task_mean.get() {
@@ -406,6 +627,10 @@ impl Engine {
                         agreement,
                         annotators,
                     });
+                    // Only the least agreed are kept.
+                    if task_agreements.len() > 4 * TASKS_TO_CHECK {
+                        least_first(&mut task_agreements);
+                    }
                 }
             }
         }
@@ -415,26 +640,20 @@ impl Engine {
         let mut consensus: Vec<Mean> = vec![Mean::default(); names.len()];
         let mut report_controls = Vec::with_capacity(controls.len());
         for ((control, kind), sum) in controls.iter().zip(sums) {
-            let table = RatingsTable::from_rows(sum.rows.iter().map(|(task, annotator, label)| {
-                (task.as_str(), names[*annotator].as_str(), label.as_str())
-            }))
-            .ok();
+            let table = sum.table(*kind, &task_names, &names);
             if *kind == Kind::Classes {
                 if let Some(vote) = table
                     .as_ref()
                     .and_then(|t| majority_vote(t, TiePolicy::LowestLabel).ok())
                 {
-                    let table = table.as_ref().expect("the vote's table");
-                    for (code, accuracy) in vote.accuracy.iter().enumerate() {
-                        if let (Some(accuracy), Some(index)) =
-                            (accuracy, name_index.get(&table.annotators()[code]))
-                        {
-                            consensus[*index].add(*accuracy);
+                    for (index, accuracy) in vote.accuracy.iter().enumerate() {
+                        if let Some(accuracy) = accuracy {
+                            consensus[index].add(*accuracy);
                         }
                     }
                 }
             }
-            report_controls.push(control_quality(control, *kind, sum, table.as_ref(), &names));
+            report_controls.push(control_quality(control, *kind, &sum, table.as_ref(), &names));
         }
 
         let verdicts = self
@@ -473,12 +692,7 @@ impl Engine {
                 }
             })
             .collect();
-        task_agreements.sort_by(|a, b| {
-            a.agreement
-                .total_cmp(&b.agreement)
-                .then(a.task_id.cmp(&b.task_id))
-        });
-        task_agreements.truncate(TASKS_TO_CHECK);
+        least_first(&mut task_agreements);
         let over_time = days
             .into_iter()
             .map(|(day, (annotations, agreement))| DayQuality {
@@ -489,7 +703,7 @@ impl Engine {
             .collect();
         Ok(QualityReport {
             annotations: annotation_total,
-            tasks: task_total,
+            tasks: task_names.len() as i64,
             overlapping_tasks: overlapping,
             controls: report_controls,
             annotators,
@@ -500,11 +714,17 @@ impl Engine {
     }
 }
 
+/// Keeps the [`TASKS_TO_CHECK`] least agreed tasks, least first.
+fn least_first(tasks: &mut Vec<TaskAgreement>) {
+    tasks.sort_by(|a, b| a.agreement.total_cmp(&b.agreement).then(a.task_id.cmp(&b.task_id)));
+    tasks.truncate(TASKS_TO_CHECK);
+}
+
 /// The report's section for one control.
 fn control_quality(
     control: &ControlTag,
     kind: Kind,
-    sum: ControlSums,
+    sum: &ControlSums,
     table: Option<&RatingsTable>,
     names: &[String],
 ) -> ControlQuality {
@@ -517,42 +737,55 @@ fn control_quality(
         .zip(table)
         .and_then(|(level, table)| krippendorff_alpha(table, level).ok())
         .filter(|alpha| alpha.is_finite());
-    let table_index =
-        |name: &str| table.and_then(|t| t.annotators().iter().position(|known| known == name));
     let pairs = sum
         .pairs
         .iter()
-        .map(|(&(a, b), mean)| PairAgreement {
+        .map(|(a, b, mean)| PairAgreement {
             a: names[a].clone(),
             b: names[b].clone(),
             tasks: mean.n,
             agreement: mean.get(),
-            kappa: match (table, table_index(&names[a]), table_index(&names[b])) {
-                (Some(table), Some(x), Some(y)) if level.is_some() => {
-                    cohen_kappa(table, x, y, CohenWeights::None)
-                        .ok()
-                        .filter(|k| k.is_finite())
-                }
-                _ => None,
-            },
+            kappa: table
+                .filter(|_| level.is_some())
+                .and_then(|table| cohen_kappa(table, a, b, CohenWeights::None).ok())
+                .filter(|k| k.is_finite()),
         })
         .collect();
-    let labels = sum
-        .label_uses
-        .iter()
-        .map(|(label, uses)| LabelAgreement {
-            label: label.clone(),
-            agreement: match kind {
-                Kind::Classes | Kind::Values => sum
-                    .label_hits
-                    .get(label)
-                    .filter(|(_, total)| *total > 0.0)
-                    .map(|(both, total)| both / total),
-                _ => sum.label_scores.get(label).and_then(|m| m.get()),
-            },
-            uses: *uses,
-        })
-        .collect();
+    let labels = match kind {
+        Kind::Classes | Kind::Values => {
+            let mut labels: Vec<LabelAgreement> = sum
+                .codes
+                .labels
+                .iter()
+                .enumerate()
+                .map(|(id, label)| {
+                    let (hits, total) = sum.label_hits.get(id).copied().unwrap_or_default();
+                    LabelAgreement {
+                        label: label.clone(),
+                        agreement: (total > 0.0).then(|| hits / total),
+                        uses: sum.label_uses.get(id).copied().unwrap_or(0),
+                    }
+                })
+                .collect();
+            match kind {
+                Kind::Values => labels.sort_by(|a, b| {
+                    let value = |l: &LabelAgreement| l.label.parse::<f64>().unwrap_or(f64::NAN);
+                    value(a).total_cmp(&value(b))
+                }),
+                _ => labels.sort_by(|a, b| a.label.cmp(&b.label)),
+            }
+            labels
+        }
+        _ => sum
+            .named_uses
+            .iter()
+            .map(|(label, uses)| LabelAgreement {
+                label: label.clone(),
+                agreement: sum.label_scores.get(label).and_then(|m| m.get()),
+                uses: *uses,
+            })
+            .collect(),
+    };
     ControlQuality {
         control: control.name.clone(),
         kind: kind.name().to_owned(),
@@ -568,94 +801,21 @@ fn control_quality(
 fn confusion(table: &RatingsTable) -> Confusion {
     let labels = table.labels().to_vec();
     let mut counts = vec![vec![0i64; labels.len()]; labels.len()];
-    let ratings = table.ratings();
-    let mut start = 0;
-    while start < ratings.len() {
-        let item = ratings[start].item;
-        let end = ratings[start..]
-            .iter()
-            .position(|r| r.item != item)
-            .map_or(ratings.len(), |n| start + n);
-        for (i, a) in ratings[start..end].iter().enumerate() {
-            for b in &ratings[start..end][i + 1..] {
+    for item in 0..table.items().len() {
+        let ratings = table.item_ratings(item);
+        for (i, a) in ratings.iter().enumerate() {
+            for b in &ratings[i + 1..] {
                 counts[a.label as usize][b.label as usize] += 1;
                 counts[b.label as usize][a.label as usize] += 1;
             }
         }
-        start = end;
     }
     Confusion { labels, counts }
 }
 
-/// Adds one pair's answers to the per-label figures.
-fn per_label(sum: &mut ControlSums, kind: Kind, a: &Answer, b: &Answer) {
-    match (kind, a, b) {
-        (Kind::Classes | Kind::Values, Answer::Classes(a), Answer::Classes(b)) => {
-            let mut labels: Vec<&String> = a.iter().chain(b).collect();
-            labels.sort();
-            labels.dedup();
-            for label in labels {
-                let (in_a, in_b) = (a.contains(label), b.contains(label));
-                let entry = sum.label_hits.entry(label.clone()).or_default();
-                if in_a && in_b {
-                    entry.0 += 2.0;
-                }
-                entry.1 += f64::from(u8::from(in_a)) + f64::from(u8::from(in_b));
-            }
-        }
-        (Kind::Shapes, Answer::Shapes(a), Answer::Shapes(b)) => {
-            let mut labels: Vec<&String> = a.iter().chain(b).map(|s| &s.label).collect();
-            labels.sort();
-            labels.dedup();
-            for label in labels {
-                let only = |shapes: &[LabeledShape]| -> Vec<LabeledShape> {
-                    shapes
-                        .iter()
-                        .filter(|s| &s.label == label)
-                        .cloned()
-                        .collect()
-                };
-                if let Ok(score) =
-                    score_against_gold(&Answer::Shapes(only(a)), &Answer::Shapes(only(b)))
-                {
-                    sum.label_scores
-                        .entry(label.clone())
-                        .or_default()
-                        .add(score);
-                }
-            }
-        }
-        (Kind::Spans, Answer::Spans(a), Answer::Spans(b)) => {
-            let mut labels: Vec<&String> = a.iter().chain(b).map(|s| &s.label).collect();
-            labels.sort();
-            labels.dedup();
-            for label in labels {
-                let only = |spans: &[Span]| -> Vec<Span> {
-                    spans
-                        .iter()
-                        .filter(|s| &s.label == label)
-                        .cloned()
-                        .collect()
-                };
-                if let Ok(score) =
-                    score_against_gold(&Answer::Spans(only(a)), &Answer::Spans(only(b)))
-                {
-                    sum.label_scores
-                        .entry(label.clone())
-                        .or_default()
-                        .add(score);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// The labels an answer uses (classes as one label each; a multi-choice
-/// answer is also one class, its choices joined, for alpha and kappa).
+/// The labels an answer's shapes or spans use.
 fn answer_labels(answer: &Answer) -> Vec<String> {
     match answer {
-        Answer::Classes(classes) => vec![classes.join(" + ")],
         Answer::Shapes(shapes) => shapes.iter().map(|s| s.label.clone()).collect(),
         Answer::Spans(spans) => spans.iter().map(|s| s.label.clone()).collect(),
         _ => Vec::new(),
@@ -666,11 +826,16 @@ fn answer_labels(answer: &Answer) -> Vec<String> {
 /// the control and the control is a question (classes, values, ranking);
 /// an empty answer for drawing and span controls, where nothing drawn is an
 /// answer too.
-fn answer(control: &ControlTag, kind: Kind, items: &[ResultItem]) -> Option<Answer> {
+fn given(
+    control: &ControlTag,
+    kind: Kind,
+    items: &[ResultItem],
+    codes: &mut ClassCodes,
+) -> Option<Given> {
     let mine = items.iter().filter(|i| i.from_name == control.name);
     match kind {
         Kind::Classes | Kind::Values => {
-            let mut classes = Vec::new();
+            let mut classes: Vec<String> = Vec::new();
             for item in mine {
                 match &item.value {
                     ResultValue::Choices(v) => classes.extend(v.choices.iter().cloned()),
@@ -683,11 +848,10 @@ fn answer(control: &ControlTag, kind: Kind, items: &[ResultItem]) -> Option<Answ
                     _ => {}
                 }
             }
-            classes.sort();
-            (!classes.is_empty()).then_some(Answer::Classes(classes))
+            codes.set_of(classes.iter().map(String::as_str)).map(Given::Set)
         }
-        Kind::Shapes => Some(Answer::Shapes(mine.filter_map(shape).collect())),
-        Kind::Spans => Some(Answer::Spans(
+        Kind::Shapes => Some(Given::Answer(Answer::Shapes(mine.filter_map(shape).collect()))),
+        Kind::Spans => Some(Given::Answer(Answer::Spans(
             mine.filter_map(|item| match &item.value {
                 ResultValue::Labels(v) => Some(v.labels.iter().map(|label| Span {
                     start: v.start as usize,
@@ -698,23 +862,20 @@ fn answer(control: &ControlTag, kind: Kind, items: &[ResultItem]) -> Option<Answ
             })
             .flatten()
             .collect(),
-        )),
+        ))),
         Kind::Ranking => {
             let item = items.iter().find(|i| i.from_name == control.name)?;
             let ResultValue::Ranker(v) = &item.value else {
                 return None;
             };
             let mut ids: Vec<&str> = v.column(&control.name)?;
-            let ranks: HashMap<&str, usize> = ids
-                .iter()
-                .enumerate()
-                .map(|(rank, id)| (*id, rank))
-                .collect();
+            let ranks: HashMap<&str, usize> =
+                ids.iter().enumerate().map(|(rank, id)| (*id, rank)).collect();
             // The same order in every answer: item ids sorted.
             ids.sort_unstable();
-            Some(Answer::Ranking(
+            Some(Given::Answer(Answer::Ranking(
                 ids.iter().map(|id| ranks[id] as f64).collect(),
-            ))
+            )))
         }
     }
 }

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The project quality report (the dashboard's one request) on a big project.
+# Usage: bench/quality-report.sh [PATH_TO_GLOSS] [TASKS] [ANNOTATORS] [REPETITIONS]
+# Not a test: it prints numbers for docs/performance.md and never fails on slowness.
+# Target (issue 8): a project with 1,000,000 annotations loads in at most 1 s.
+#
+# On a fresh SQLite data folder it creates ANNOTATORS accounts and a project
+# with one single-choice control of 5 classes, imports TASKS tasks each
+# annotated by every annotator (an annotator agrees with a task's true class
+# 80% of the time, with a fixed seed), starts `gloss serve` on 127.0.0.1 and
+# times GET /api/v1/projects/{id}/quality REPETITIONS times after one warm-up.
+set -euo pipefail
+gloss=$(realpath "${1:-target/debug/gloss}")
+tasks=${2:-100000}
+annotators=${3:-10}
+reps=${4:-5}
+[ -x "$gloss" ] || { echo "no gloss binary at $gloss (cargo build -p gloss)" >&2; exit 2; }
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  [ -n "${GLOSS_BENCH_KEEP:-}" ] && echo "kept: $work" || rm -rf "$work"
+}
+trap cleanup EXIT
+data=$work/data
+g() { "$gloss" --data "$data" --log warn "$@"; }
+
+cat > "$work/config.xml" <<'XML'
+<View>
+  <Text name="text" value="$text"/>
+  <Choices name="class" toName="text" choice="single">
+    <Choice value="a"/><Choice value="b"/><Choice value="c"/><Choice value="d"/><Choice value="e"/>
+  </Choices>
+</View>
+XML
+echo "binary: $gloss"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(date -u +%Y-%m-%d)"
+project=$(g project create --name "quality bench" --config "$work/config.xml")
+for i in $(seq 1 "$annotators"); do
+  GLOSS_PASSWORD="bench password $i" g user create --username "ann$i" --role annotator >/dev/null
+done
+python3 - "$work/tasks.jsonl" "$tasks" "$annotators" <<'PY'
+import json, random, sys
+path, tasks, annotators = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rng = random.Random(8)
+classes = "abcde"
+with open(path, "w") as out:
+    for t in range(tasks):
+        truth = rng.choice(classes)
+        annotations = []
+        for a in range(1, annotators + 1):
+            label = truth if rng.random() < 0.8 else rng.choice(classes)
+            annotations.append({"completed_by": {"username": f"ann{a}"}, "lead_time": 12,
+                "result": [{"id": "c", "from_name": "class", "to_name": "text", "type": "choices",
+                            "value": {"choices": [label]}}]})
+        out.write(json.dumps({"data": {"text": f"task {t}"}, "annotations": annotations}) + "\n")
+PY
+start=$(date +%s.%N)
+g import --project "$project" "$work/tasks.jsonl" >/dev/null
+end=$(date +%s.%N)
+echo "import: $tasks tasks × $annotators annotations in $(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f} s')" "$start" "$end")"
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+GLOSS_ADMIN_PASSWORD=bench-password-123 "$gloss" --data "$data" --log warn serve --bind "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
+server_pid=$!
+until curl -sf -o /dev/null "http://127.0.0.1:$port/api/v1/openapi.json"; do sleep 0.05; done
+base=http://127.0.0.1:$port
+token=$(curl -sf -X POST "$base/api/v1/auth/token" -H 'Content-Type: application/json' \
+  -d '{"username": "admin", "password": "bench-password-123"}' | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+times=()
+for i in $(seq 0 "$reps"); do
+  t=$(curl -sf -o "$work/report.json" -w '%{time_total}' -H "Authorization: Bearer $token" "$base/api/v1/projects/$project/quality")
+  [ "$i" -gt 0 ] && times+=("$t")
+done
+python3 - "$work/report.json" "${times[@]}" <<'PY'
+import json, statistics, sys
+report = json.load(open(sys.argv[1]))
+times = sorted(float(t) for t in sys.argv[2:])
+control = report["controls"][0]
+print(f"report: {report['annotations']:,} annotations on {report['tasks']:,} tasks; agreement {control['agreement']:.4f}, alpha {control['alpha']:.4f}")
+print(f"GET /quality: median {statistics.median(times) * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms ({len(times)} runs)")
+PY
+echo "server: peak RSS $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$server_pid/status)"
