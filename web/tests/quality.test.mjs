@@ -1,7 +1,8 @@
 // The quality dashboard end to end: a real `gloss serve`, three annotators'
 // classes imported, the manager's dashboard in Chromium showing agreement,
 // the per-label chart, the confusion matrix and the annotators' table; a
-// table's CSV download; and a new submit showing within 5 seconds.
+// table's CSV download; a task's consensus opened from the least agreed;
+// and a new submit showing within 5 seconds.
 // Run: cd web && node --test tests/quality.test.mjs
 // (scripts/test-all.sh builds the binary first and sets GLOSS_BIN.)
 
@@ -84,6 +85,23 @@ test('the dashboard shows agreement, labels, the confusion matrix and annotators
   assert.equal(lines[0], 'annotator,annotations,agreement with consensus,gold answers,accuracy vs gold,reviewed,rejected,rejection rate,hours,per hour');
   assert.equal(lines.length, 4);
   assert.match(lines.find((l) => l.startsWith('bob,')) ?? '', /^bob,3,0\.666/);
+
+  // The least agreed task opens from the dashboard; its consensus is shown to start from.
+  await page.locator('#tasks-to-check a').first().click();
+  await page.waitForSelector('#workspace[data-task]');
+  const taskId = Number(await page.locator('#workspace').getAttribute('data-task'));
+  const listed = await api(gloss.base, admin, 'GET', `/projects/${projectId}/tasks`);
+  const first = listed.body.items[0].id;
+  assert.equal(taskId, listed.body.items[2].id, 'task three: Cat against Dog');
+  await page.goto(`${gloss.base}/projects/${projectId}/tasks/${first}`);
+  await page.waitForSelector('#workspace[data-task]');
+  await page.selectOption('#annotation-picker', 'consensus');
+  await page.waitForFunction(() => document.querySelector('#draft-status')?.textContent?.startsWith('Consensus of annotations'));
+  const checked = page.locator('.gl-choices[data-control="class"] input:checked');
+  assert.equal(await checked.count(), 1);
+  assert.match(await checked.locator('xpath=..').innerText(), /^Cat/);
+  await page.goto(`${gloss.base}/projects/${projectId}/quality`);
+  await page.locator('[data-control="class"]').waitFor();
 
   // cat submits the fourth task: the page shows it within 5 seconds.
   const cat = await tokenFor(gloss.base, 'cat', PASSWORD);

@@ -221,15 +221,23 @@ pub enum ExportAnnotations {
     /// Only annotations that passed every review layer; tasks without one
     /// are left out.
     Reviewed,
+    /// One annotation per task: the consensus of its annotators (see
+    /// `consensus.rs`); tasks without annotations are left out.
+    Consensus,
 }
 
 impl ExportAnnotations {
-    pub const ALL: [ExportAnnotations; 2] = [ExportAnnotations::All, ExportAnnotations::Reviewed];
+    pub const ALL: [ExportAnnotations; 3] = [
+        ExportAnnotations::All,
+        ExportAnnotations::Reviewed,
+        ExportAnnotations::Consensus,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ExportAnnotations::All => "all",
             ExportAnnotations::Reviewed => "reviewed",
+            ExportAnnotations::Consensus => "consensus",
         }
     }
 
@@ -513,6 +521,7 @@ impl Engine {
         let (sender, receiver) = tokio::sync::mpsc::channel::<ExportPage>(2);
         let writer_options = WriterOptions {
             options: options.clone(),
+            config: config.clone(),
             project_id: project.id.0,
             categories,
             image_field: image_field.clone(),
@@ -687,6 +696,8 @@ impl Engine {
 
 struct WriterOptions {
     options: ExportOptions,
+    /// The project's label config (consensus exports read it).
+    config: gloss_schema::LabelConfig,
     project_id: i64,
     categories: Vec<ExportCategory>,
     image_field: Option<String>,
@@ -1292,6 +1303,12 @@ fn convert_page(
             task_annotations.retain(|a| a.review_state == ReviewState::Accepted.as_str());
             if task_annotations.is_empty() {
                 continue;
+            }
+        }
+        if options.annotations == ExportAnnotations::Consensus {
+            match consensus_row(&writer_options.config, &row, &data, &task_annotations)? {
+                Some(consensus) => task_annotations = vec![consensus],
+                None => continue,
             }
         }
         if options.format == ExportFormat::Json {
@@ -2098,6 +2115,50 @@ fn masks_for_label_studio(results: &mut [ResultItem]) {
             brush.counts = None;
         }
     }
+}
+
+/// A task's consensus as one annotation (no id, no annotator: `extra`
+/// says it is a consensus and of which annotations), or `None` when no
+/// annotation can vote.
+fn consensus_row(
+    config: &gloss_schema::LabelConfig,
+    task: &gloss_store::TaskRow,
+    data: &Map<String, Value>,
+    annotations: &[AnnotationRow],
+) -> io::Result<Option<AnnotationRow>> {
+    let voters: Vec<&AnnotationRow> = annotations
+        .iter()
+        .filter(|a| !a.was_cancelled && !a.ground_truth)
+        .collect();
+    if voters.is_empty() {
+        return Ok(None);
+    }
+    let mut results = Vec::with_capacity(voters.len());
+    for voter in &voters {
+        results.push(parse_json::<Vec<ResultItem>>(
+            &voter.result,
+            "annotations.result",
+        )?);
+    }
+    let result = crate::consensus::consensus(config, data, &results);
+    let ids: Vec<i64> = voters.iter().map(|a| a.id.0).collect();
+    let last = voters.iter().map(|a| a.updated_at).max().unwrap_or(0);
+    Ok(Some(AnnotationRow {
+        id: gloss_types::AnnotationId(0),
+        task_id: task.id,
+        completed_by: None,
+        username: None,
+        result: serde_json::to_string(&result).map_err(io::Error::other)?,
+        lead_time: None,
+        was_cancelled: false,
+        ground_truth: false,
+        version: 1,
+        review_state: ReviewState::Pending.as_str().to_owned(),
+        reviews_passed: 0,
+        extra: Some(json!({"consensus_of": ids}).to_string()),
+        created_at: last,
+        updated_at: last,
+    }))
 }
 
 fn item_has_label(item: &ResultItem, label: &str) -> bool {

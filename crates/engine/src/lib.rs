@@ -11,6 +11,7 @@ mod access;
 mod auth;
 pub mod backup;
 mod chat;
+mod consensus;
 mod datamanager;
 mod dataset;
 mod error;
@@ -33,6 +34,7 @@ pub use backup::{BackupSummary, RestoreSummary};
 pub use chat::{
     chat_url, ChatReply, ChatStatus, ChatTurn, KeyChange, ModelEndpointUpdate, ModelEndpointView,
 };
+pub use consensus::TaskConsensus;
 pub use datamanager::{
     BulkActionName, BulkDone, BulkRequest, DataFilter, DataFilterOp, TableRequest, TaskFilter,
     TaskTablePage, TaskTableRow, View, ViewInput, ViewPatch,

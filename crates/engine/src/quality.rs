@@ -154,7 +154,7 @@ pub struct TaskAgreement {
 
 /// What one control's answers are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Classes,
     Values,
     Shapes,
@@ -163,7 +163,7 @@ enum Kind {
 }
 
 impl Kind {
-    fn of(control: &ControlTag, config: &LabelConfig) -> Option<Kind> {
+    pub(crate) fn of(control: &ControlTag, config: &LabelConfig) -> Option<Kind> {
         Some(match control.kind {
             ControlKind::Choices | ControlKind::Taxonomy | ControlKind::Pairwise
                 if !control.per_region && !control.per_item() =>
@@ -206,7 +206,7 @@ impl Kind {
 /// The labels and label sets of one classes or values control, interned:
 /// an answer is the id of its set of labels.
 #[derive(Default)]
-struct ClassCodes {
+pub(crate) struct ClassCodes {
     labels: Vec<String>,
     label_ids: HashMap<String, u32>,
     /// Each set's labels, sorted by id.
@@ -252,7 +252,7 @@ impl ClassCodes {
 
 /// One annotation's answer to one control.
 #[derive(Debug, Clone, PartialEq)]
-enum Given {
+pub(crate) enum Given {
     /// Classes and values: the interned set of labels.
     Set(u32),
     /// Shapes, spans, rankings.
@@ -261,7 +261,7 @@ enum Given {
 
 impl Given {
     /// How far two answers agree (see the [module](self)).
-    fn agreement(&self, other: &Given) -> Option<f64> {
+    pub(crate) fn agreement(&self, other: &Given) -> Option<f64> {
         match (self, other) {
             (Given::Set(a), Given::Set(b)) => Some(f64::from(u8::from(a == b))),
             (Given::Answer(a), Given::Answer(b)) => score_against_gold(a, b).ok(),
@@ -417,7 +417,11 @@ impl ControlSums {
         for label in labels {
             let only = |answer: &Answer| match answer {
                 Answer::Shapes(shapes) => Answer::Shapes(
-                    shapes.iter().filter(|s| s.label == label).cloned().collect(),
+                    shapes
+                        .iter()
+                        .filter(|s| s.label == label)
+                        .cloned()
+                        .collect(),
                 ),
                 Answer::Spans(spans) => {
                     Answer::Spans(spans.iter().filter(|s| s.label == label).cloned().collect())
@@ -526,7 +530,9 @@ impl Engine {
                     let answers: Vec<Option<Given>> = controls
                         .iter()
                         .zip(sums.iter_mut())
-                        .map(|((control, kind), sum)| given(control, *kind, &items, &mut sum.codes))
+                        .map(|((control, kind), sum)| {
+                            given_answer(control, *kind, &items, &mut sum.codes)
+                        })
                         .collect();
                     if row.ground_truth {
                         gold_answers.get_or_insert(answers);
@@ -653,7 +659,13 @@ impl Engine {
                     }
                 }
             }
-            report_controls.push(control_quality(control, *kind, &sum, table.as_ref(), &names));
+            report_controls.push(control_quality(
+                control,
+                *kind,
+                &sum,
+                table.as_ref(),
+                &names,
+            ));
         }
 
         let verdicts = self
@@ -716,7 +728,11 @@ impl Engine {
 
 /// Keeps the [`TASKS_TO_CHECK`] least agreed tasks, least first.
 fn least_first(tasks: &mut Vec<TaskAgreement>) {
-    tasks.sort_by(|a, b| a.agreement.total_cmp(&b.agreement).then(a.task_id.cmp(&b.task_id)));
+    tasks.sort_by(|a, b| {
+        a.agreement
+            .total_cmp(&b.agreement)
+            .then(a.task_id.cmp(&b.task_id))
+    });
     tasks.truncate(TASKS_TO_CHECK);
 }
 
@@ -826,7 +842,7 @@ fn answer_labels(answer: &Answer) -> Vec<String> {
 /// the control and the control is a question (classes, values, ranking);
 /// an empty answer for drawing and span controls, where nothing drawn is an
 /// answer too.
-fn given(
+pub(crate) fn given_answer(
     control: &ControlTag,
     kind: Kind,
     items: &[ResultItem],
@@ -848,9 +864,13 @@ fn given(
                     _ => {}
                 }
             }
-            codes.set_of(classes.iter().map(String::as_str)).map(Given::Set)
+            codes
+                .set_of(classes.iter().map(String::as_str))
+                .map(Given::Set)
         }
-        Kind::Shapes => Some(Given::Answer(Answer::Shapes(mine.filter_map(shape).collect()))),
+        Kind::Shapes => Some(Given::Answer(Answer::Shapes(
+            mine.filter_map(shape).collect(),
+        ))),
         Kind::Spans => Some(Given::Answer(Answer::Spans(
             mine.filter_map(|item| match &item.value {
                 ResultValue::Labels(v) => Some(v.labels.iter().map(|label| Span {
@@ -869,8 +889,11 @@ fn given(
                 return None;
             };
             let mut ids: Vec<&str> = v.column(&control.name)?;
-            let ranks: HashMap<&str, usize> =
-                ids.iter().enumerate().map(|(rank, id)| (*id, rank)).collect();
+            let ranks: HashMap<&str, usize> = ids
+                .iter()
+                .enumerate()
+                .map(|(rank, id)| (*id, rank))
+                .collect();
             // The same order in every answer: item ids sorted.
             ids.sort_unstable();
             Some(Given::Answer(Answer::Ranking(

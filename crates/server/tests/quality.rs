@@ -209,6 +209,48 @@ async fn class_agreement_consensus_gold_and_reviews_are_reported() {
         );
         assert!(close(&report["tasks_to_check"][0]["agreement"], 0.0));
 
+        // The consensus of task 1 is the majority's Cat (the ground truth does not vote).
+        let (status, consensus) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/tasks/{first}/consensus"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{consensus}");
+        assert_eq!(
+            consensus["result"][0]["value"]["choices"],
+            json!(["Cat"]),
+            "{consensus}"
+        );
+        assert_eq!(consensus["annotations"].as_array().unwrap().len(), 3);
+        // A consensus export: one annotation per annotated task.
+        let exported: Value = serde_json::from_str(
+            &server
+                .export_text(&manager, id, "json&annotations=consensus")
+                .await,
+        )
+        .unwrap();
+        let exported = exported.as_array().unwrap();
+        assert_eq!(exported.len(), 4, "{}", db.label);
+        for task in exported {
+            assert_eq!(task["annotations"].as_array().unwrap().len(), 1, "{task}");
+        }
+        assert_eq!(
+            exported[1]["annotations"][0]["result"][0]["value"]["choices"],
+            json!(["Dog"])
+        );
+        assert_eq!(
+            exported[0]["annotations"][0]["consensus_of"]
+                .as_array()
+                .unwrap()
+                .len(),
+            3,
+            "{}",
+            exported[0]
+        );
+
         // A window after today holds nothing; a bad time is refused by name.
         let later = quality(&server, &manager, id, "?since=2999-01-01T00:00:00Z").await;
         assert_eq!(later["annotations"], 0);
@@ -273,6 +315,29 @@ async fn boxes_and_spans_agree_by_f1() {
             "{control}"
         );
         assert!(control["alpha"].is_null());
+        // The consensus fuses the two boxes that match and drops the lone one.
+        let (_, tasks) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{id}/tasks"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        let task = tasks["items"][0]["id"].as_i64().unwrap();
+        let (status, consensus) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/tasks/{task}/consensus"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{consensus}");
+        let boxes = consensus["result"].as_array().unwrap();
+        assert_eq!(boxes.len(), 1, "{consensus}");
+        assert!(close(&boxes[0]["value"]["x"], 10.5), "{consensus}");
+        assert_eq!(boxes[0]["original_width"], 200);
 
         let spans = |who: &str, spans: &[(u64, u64, &str)]| {
             let result: Vec<Value> = spans

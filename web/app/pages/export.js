@@ -42,7 +42,10 @@ export async function render({ root, params }) {
   });
   images.disabled = true;
   const statusCompleted = h('input', { type: 'checkbox', id: 'export-completed' });
-  const reviewedOnly = h('input', { type: 'checkbox', id: 'export-reviewed' });
+  const which = h('select', { id: 'export-annotations' },
+    h('option', { value: 'all' }, 'Every annotator\'s annotations'),
+    h('option', { value: 'reviewed' }, 'Reviewed only (accepted at every review layer)'),
+    h('option', { value: 'consensus' }, 'Consensus (one per task, made from its annotators\' work)'));
   const split = h('input', { placeholder: 'e.g. 0.8,0.1,0.1', id: 'export-split' });
   const progress = h('progress', { max: 1, value: 0, hidden: true });
   const state = h('span', { class: 'muted', id: 'export-state' });
@@ -56,7 +59,7 @@ export async function render({ root, params }) {
       h('label', null, 'Format', format),
       taskLabel,
       h('label', { class: 'inline' }, statusCompleted, 'Only completed tasks'),
-      h('label', { class: 'inline' }, reviewedOnly, 'Only reviewed annotations (accepted at every review layer)'),
+      h('label', null, 'Annotations', which),
       h('label', { class: 'inline' }, images, 'Include the images (COCO, YOLO, VOC, CVAT)'),
       h('label', null, 'Train / validation / test split (optional; gives a zip)', split),
       h('div', { class: 'row' }, start, progress, state),
@@ -69,7 +72,7 @@ export async function render({ root, params }) {
     controller = new AbortController();
     const query = new URLSearchParams({ format: format.value });
     if (statusCompleted.checked) query.set('status', 'completed');
-    if (reviewedOnly.checked) query.set('annotations', 'reviewed');
+    if (which.value !== 'all') query.set('annotations', which.value);
     if (split.value.trim()) query.set('split', split.value.trim());
     if (format.value === 'yolo') query.set('task', task.value);
     if (withImages() && !images.checked) query.set('images', 'false');

@@ -410,6 +410,7 @@ export async function render({ root, params, user, previous: cameFrom }) {
     replace(annotationPicker,
       annotations.map((annotation) => h('option', { value: annotation.id }, `Annotation #${annotation.id} (v${annotation.version})${annotation.completed_by === user.id ? ' — yours' : ''}`)),
       detail.predictions.map((/** @type {any} */ prediction) => h('option', { value: `p${prediction.id}` }, `Prediction ${prediction.model_version} (${prediction.score ?? '–'})`)),
+      annotations.length > 1 ? h('option', { value: 'consensus' }, `Consensus of ${annotations.length} annotations`) : null,
       h('option', { value: 'new' }, 'New annotation'));
     annotationPicker.hidden = false;
     /** @param {string} choice */
@@ -418,6 +419,11 @@ export async function render({ root, params, user, previous: cameFrom }) {
       const annotation = annotations.find((a) => String(a.id) === choice);
       const prediction = detail.predictions.find((/** @type {any} */ p) => `p${p.id}` === choice);
       if (annotation) await show({ task: detail, result: annotation.result, annotation, source: `Annotation #${annotation.id}, version ${annotation.version}` });
+      else if (choice === 'consensus') {
+        // Shown as a new annotation to start from: submitted, it is the caller's (and can be marked as ground truth).
+        const made = await get(`/tasks/${detail.id}/consensus`);
+        await show({ task: detail, result: made.result, annotation: null, source: `Consensus of annotations ${made.annotations.map((/** @type {number} */ id) => `#${id}`).join(', ')}` });
+      }
       else await show({ task: detail, result: prediction?.result ?? [], annotation: null, source: prediction ? 'Starting from a prediction' : 'New annotation' });
     };
     annotationPicker.onchange = () => pick(annotationPicker.value);

@@ -36,7 +36,8 @@ pub struct ExportArgs {
     /// Only tasks with an annotation using this label or choice
     #[arg(long)]
     label: Option<String>,
-    /// all, or reviewed: only annotations every review layer accepted
+    /// all; reviewed: only annotations every review layer accepted; consensus:
+    /// one annotation per task, its annotators' consensus
     #[arg(long, default_value = "all")]
     annotations: String,
     /// Train/validation/test proportions, e.g. 0.8,0.1,0.1 (writes train.json, val.json, test.json)
@@ -65,7 +66,7 @@ pub async fn run(settings: &Settings, args: ExportArgs) -> Result<()> {
     options.annotator = args.annotator.clone();
     options.label = args.label.clone();
     options.annotations = ExportAnnotations::parse(&args.annotations)
-        .ok_or_else(|| anyhow::anyhow!("--annotations: must be all or reviewed"))?;
+        .ok_or_else(|| anyhow::anyhow!("--annotations: must be all, reviewed or consensus"))?;
     if let Some(split) = &args.split {
         let ratios =
             SplitRatios::parse(split).map_err(|reason| anyhow::anyhow!("--split: {reason}"))?;

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gloss_engine::{
-    QualityReport, QualityWindow, ReviewInput, ReviewItem, ReviewProgress, WorkInput,
+    QualityReport, QualityWindow, ReviewInput, ReviewItem, ReviewProgress, TaskConsensus, WorkInput,
 };
 use gloss_types::{AnnotationId, Code, ProjectId, Review, ReviewVerdict, Timestamp};
 use serde::Deserialize;
@@ -24,6 +24,26 @@ pub(super) fn routes() -> OpenApiRouter<App> {
         .routes(routes!(review_progress))
         .routes(routes!(list_reviews, review_annotation))
         .routes(routes!(quality_report))
+        .routes(routes!(task_consensus))
+}
+
+/// A task's consensus (reviewers and managers): one result made from its
+/// annotators' annotations — boxes fused, spans voted token by token, and
+/// for other controls the answer that agrees most with the others (see
+/// `docs/quality.md`). Ground-truth and cancelled annotations do not vote.
+#[utoipa::path(get, path = "/api/v1/tasks/{task_id}/consensus", tag = "review",
+    params(("task_id" = i64, Path)),
+    responses((status = 200, body = TaskConsensus), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn task_consensus(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    ApiPath(task_id): ApiPath<i64>,
+) -> ApiResult<Json<TaskConsensus>> {
+    Ok(Json(
+        app.engine
+            .task_consensus(&actor, gloss_types::TaskId(task_id))
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -389,8 +389,9 @@ pub(crate) struct ExportQuery {
     status: Option<String>,
     /// Only this annotator's annotations (a username).
     annotator: Option<String>,
-    /// `all` (default) or `reviewed`: only annotations every review layer
-    /// accepted, and only tasks with one.
+    /// `all` (default); `reviewed`: only annotations every review layer
+    /// accepted, and only tasks with one; `consensus`: one annotation per
+    /// task, its annotators' consensus.
     annotations: Option<String>,
     /// Only tasks with an annotation using this label or choice.
     label: Option<String>,
@@ -485,8 +486,9 @@ fn export_options(query: &ExportQuery) -> ApiResult<ExportOptions> {
     options.annotator = query.annotator.clone();
     options.label = query.label.clone();
     if let Some(choice) = &query.annotations {
-        options.annotations = ExportAnnotations::parse(choice)
-            .ok_or_else(|| ApiError::invalid("annotations", "must be all or reviewed"))?;
+        options.annotations = ExportAnnotations::parse(choice).ok_or_else(|| {
+            ApiError::invalid("annotations", "must be all, reviewed or consensus")
+        })?;
     }
     if let Some(split) = &query.split {
         let ratios =
