@@ -11,6 +11,7 @@ mod access;
 mod auth;
 pub mod backup;
 mod chat;
+mod comments;
 mod consensus;
 mod datamanager;
 mod dataset;
@@ -34,6 +35,7 @@ pub use backup::{BackupSummary, RestoreSummary};
 pub use chat::{
     chat_url, ChatReply, ChatStatus, ChatTurn, KeyChange, ModelEndpointUpdate, ModelEndpointView,
 };
+pub use comments::{CommentInput, Notifications, MAX_COMMENT_BYTES};
 pub use consensus::TaskConsensus;
 pub use datamanager::{
     BulkActionName, BulkDone, BulkRequest, DataFilter, DataFilterOp, TableRequest, TaskFilter,

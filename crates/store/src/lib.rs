@@ -9,6 +9,7 @@
 //! `migrations/`. Rows use only integers and text, so a backup taken on one
 //! backend restores on the other.
 
+mod comments;
 mod datamanager;
 mod imports;
 mod invites;
@@ -24,6 +25,7 @@ mod snapshot;
 mod tasks;
 mod users;
 
+pub use comments::NewComment;
 pub use datamanager::{
     valid_data_key, BulkAction, BulkTarget, DataCondition, DataOp, SortKey, SortValue, TableCursor,
     TablePage, TableRow, TableSort, TaskQuery, ViewRow,

@@ -35,6 +35,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_data_manager"),
     migration!(9, "0009_model_endpoints"),
     migration!(10, "0010_review"),
+    migration!(11, "0011_comments"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.

@@ -223,6 +223,22 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = sqlx::Row::try_get(&row, "id")?;
+        if new.verdict == ReviewVerdict::Reject {
+            if let Some(annotator) = annotation.completed_by {
+                crate::comments::notify(
+                    &mut tx,
+                    &[annotator],
+                    project.id,
+                    annotation.task_id,
+                    "rejection",
+                    None,
+                    new.reviewer,
+                    &new.comment,
+                    now,
+                )
+                .await?;
+            }
+        }
         sqlx::query("DELETE FROM review_holds WHERE annotation_id = $1")
             .bind(new.annotation.0)
             .execute(&mut *tx)

@@ -40,6 +40,8 @@ pub(crate) const TABLES: &[&str] = &[
     "model_endpoints",
     "reviews",
     "review_holds",
+    "comments",
+    "notifications",
 ];
 
 /// The tables a snapshot holds, in restore order.

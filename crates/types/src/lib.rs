@@ -6,6 +6,7 @@
 //! none of them.
 
 mod code;
+mod comment;
 mod ids;
 mod queue;
 pub mod result;
@@ -14,6 +15,7 @@ mod task;
 mod time_stamp;
 
 pub use code::Code;
+pub use comment::{Comment, Notification};
 pub use ids::{AnnotationId, ImportId, PredictionId, ProjectId, TaskId, TokenId, UserId};
 pub use queue::{AnnotationVersion, Assignment, Draft, QueueOrder};
 pub use review::{Review, ReviewState, ReviewVerdict};

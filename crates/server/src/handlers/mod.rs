@@ -1,6 +1,7 @@
 //! One module per part of the URL tree under `/api/v1`.
 
 mod auth;
+mod comments;
 mod datamanager;
 mod invites;
 mod markdown;
@@ -29,6 +30,7 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .merge(datamanager::routes())
         .merge(queue::routes())
         .merge(review::routes())
+        .merge(comments::routes())
         .merge(media::routes())
         .merge(markdown::routes())
         .merge(redteam::routes())
