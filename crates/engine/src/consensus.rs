@@ -42,7 +42,12 @@ impl Engine {
     /// A task's consensus (the project's reviewers and managers).
     pub async fn task_consensus(&self, actor: &Actor, id: TaskId) -> Result<TaskConsensus> {
         let detail = self.task_detail(actor, id).await?;
-        let project = self.store.project(detail.task.project_id).await?;
+        let (project, role) = self.project_for(actor, detail.task.project_id).await?;
+        if role < gloss_types::ProjectRole::Reviewer {
+            return Err(Error::forbidden(
+                "only the project's reviewers and managers see a task's consensus",
+            ));
+        }
         let (config, _) = gloss_schema::parse(&project.label_config);
         let voters: Vec<&gloss_types::Annotation> = detail
             .annotations

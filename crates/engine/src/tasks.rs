@@ -68,35 +68,49 @@ impl Engine {
         })
     }
 
-    /// One task with its work (reviewers and managers of its project).
+    /// One task with its work: reviewers and managers of its project see
+    /// every annotation and prediction; an annotator who works on the task
+    /// (an annotation, a draft or a reservation of theirs: what a
+    /// notification sends them to) sees it with their own annotations only.
     pub async fn task_detail(&self, actor: &Actor, id: TaskId) -> Result<TaskDetail> {
         let row = self.store.task(id).await.or_not_found("task")?;
         // A task of a project the caller cannot see does not exist for them.
-        self.project_with_role(
-            actor,
-            row.project_id,
-            ProjectRole::Reviewer,
-            "see this task",
-        )
-        .await
-        .map_err(|err| match err.code {
-            Code::NotFound => Error::not_found("task"),
-            _ => err,
-        })?;
+        let (_, role) = self
+            .project_for(actor, row.project_id)
+            .await
+            .map_err(|err| match err.code {
+                Code::NotFound => Error::not_found("task"),
+                _ => err,
+            })?;
+        let reviewer = role >= ProjectRole::Reviewer;
+        let own = actor.user().map(|user| user.id);
+        if !reviewer {
+            let works = match own {
+                Some(user) => self.store.works_on_task(id, user).await?,
+                None => false,
+            };
+            if !works {
+                return Err(Error::not_found("task"));
+            }
+        }
         let annotations = self
             .store
             .task_annotations(id)
             .await?
             .iter()
+            .filter(|row| reviewer || row.completed_by == own)
             .map(|row| row.to_annotation().map_err(Error::from))
             .collect::<Result<Vec<_>>>()?;
-        let predictions = self
-            .store
-            .task_predictions(id)
-            .await?
-            .iter()
-            .map(|row| row.to_prediction().map_err(Error::from))
-            .collect::<Result<Vec<_>>>()?;
+        let predictions = if reviewer {
+            self.store
+                .task_predictions(id)
+                .await?
+                .iter()
+                .map(|row| row.to_prediction().map_err(Error::from))
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            Vec::new()
+        };
         Ok(TaskDetail {
             task: row.to_task()?,
             annotations,

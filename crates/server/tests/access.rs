@@ -237,10 +237,11 @@ fn table() -> Vec<Route> {
             "/api/v1/projects/{project_id}/task-counts",
             [401, 200, 200, 404, 200, 200, 404],
         ),
+        // An annotator sees a task only when they work on it.
         route(
             Method::GET,
             "/api/v1/tasks/{task_id}",
-            [401, 200, 200, 404, 200, 403, 404],
+            [401, 200, 200, 404, 200, 404, 404],
         ),
         route(
             Method::GET,
@@ -300,6 +301,69 @@ fn table() -> Vec<Route> {
             Method::GET,
             "/api/v1/annotations/{annotation_id}/versions",
             [401, 200, 200, 404, 200, 200, 404],
+        ),
+        // Review: reviewers and managers, never on their own work (the annotation is the annotator's).
+        route(
+            Method::PATCH,
+            "/api/v1/annotations/{annotation_id}",
+            [401, 200, 200, 404, 200, 403, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/annotations/{annotation_id}/reviews",
+            [401, 200, 200, 404, 200, 200, 404],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/annotations/{annotation_id}/reviews",
+            [401, 201, 201, 404, 201, 403, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/review/next",
+            [401, 204, 204, 404, 204, 403, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/review/progress",
+            [401, 200, 200, 404, 200, 403, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/quality",
+            [401, 200, 200, 404, 200, 403, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/tasks/{task_id}/consensus",
+            [401, 200, 200, 404, 200, 404, 404],
+        ),
+        // Comments: reviewers and managers on any task, annotators on tasks they work on.
+        route(
+            Method::GET,
+            "/api/v1/tasks/{task_id}/comments",
+            [401, 200, 200, 404, 200, 404, 404],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/tasks/{task_id}/comments",
+            [401, 201, 201, 404, 201, 404, 404],
+        ),
+        // The manager's comment: its author, the admin and reviewers resolve it.
+        route(
+            Method::PATCH,
+            "/api/v1/comments/{comment_id}",
+            [401, 200, 200, 404, 200, 404, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/me/notifications",
+            [401, 200, 200, 200, 200, 200, 200],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/me/notifications/read",
+            [401, 200, 200, 200, 200, 200, 200],
         ),
         route(
             Method::GET,
@@ -469,6 +533,7 @@ async fn prepare(
         "{invite_id}",
         "{code}",
         "{view_id}",
+        "{comment_id}",
     ]
     .iter()
     .any(|name| path.contains(name));
@@ -484,6 +549,7 @@ async fn prepare(
         "{import_id}",
         "{task_id}",
         "{annotation_id}",
+        "{comment_id}",
         "/next",
         "assign",
         "/bulk",
@@ -533,6 +599,18 @@ async fn prepare(
         server
             .call(Method::PUT, &path, cast.token(who), Some(work.clone()))
             .await;
+    }
+    if path.contains("{comment_id}") {
+        let (status, created) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/tasks/{task_id}/comments"),
+                cast.token(Who::Manager),
+                Some(json!({"text": "a comment"})),
+            )
+            .await;
+        assert_eq!(status, 201, "{created}");
+        path = path.replace("{comment_id}", &created["id"].to_string());
     }
     if path.contains("{view_id}") {
         let (status, created) = server
@@ -662,6 +740,15 @@ async fn prepare(
             Some(json!({"name": "mine", "filter": {"status": ["new"]}}))
         }
         (Method::PATCH, "/api/v1/views/{view_id}") => Some(json!({"name": "renamed"})),
+        (Method::PATCH, "/api/v1/annotations/{annotation_id}") => {
+            Some(json!({"ground_truth": true}))
+        }
+        (Method::POST, "/api/v1/annotations/{annotation_id}/reviews") => {
+            Some(json!({"verdict": "accept"}))
+        }
+        (Method::POST, "/api/v1/tasks/{task_id}/comments") => Some(json!({"text": "hi"})),
+        (Method::PATCH, "/api/v1/comments/{comment_id}") => Some(json!({"resolved": true})),
+        (Method::POST, "/api/v1/me/notifications/read") => Some(json!({})),
         (
             Method::POST,
             "/api/v1/projects/{project_id}/assignments" | "/api/v1/projects/{project_id}/unassign",

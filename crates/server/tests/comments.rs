@@ -104,6 +104,46 @@ async fn comments_notify_the_people_concerned_and_only_they_see_them() {
             "bob has no work on the task"
         );
 
+        // ann opens the task her notification names: hers is the one annotation she sees.
+        let (_, bobs_next) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/next"),
+                Some(bob),
+                None,
+            )
+            .await;
+        let bobs_task = bobs_next["task"]["id"].as_i64().unwrap();
+        server
+            .call(Method::POST, &format!("/api/v1/tasks/{task}/annotations"), Some(&manager),
+                Some(json!({"result": [{"id": "m", "from_name": "class", "to_name": "image", "type": "choices", "value": {"choices": ["Dog"]}}]})))
+            .await;
+        let (status, detail) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/tasks/{task}"),
+                Some(ann),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{detail}");
+        let seen: Vec<i64> = detail["annotations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(seen, [annotation], "{detail}");
+        let (status, _) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/tasks/{bobs_task}"),
+                Some(ann),
+                None,
+            )
+            .await;
+        assert_eq!(status, 404, "not a task ann works on");
+
         // bob has no work on the task: it does not exist for him.
         let (status, _) = server.call(Method::GET, &path, Some(bob), None).await;
         assert_eq!(status, 404);
