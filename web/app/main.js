@@ -93,6 +93,7 @@ async function show() {
   if (count !== renderCount) return;
   const root = h('main', { class: 'page' });
   replace(app, needsUser ? frame(root) : root);
+  if (needsUser) watchNotifications();
   try {
     const done = await page.render({
       root,
@@ -139,11 +140,73 @@ function frame(content) {
       h('a', { href: '/', class: 'brand' }, 'Gloss'),
       h('nav', null, h('a', { href: '/' }, 'Projects')),
       h('span', { class: 'spacer' }),
+      bell,
       h('a', { href: '/account', class: 'who', title: 'Your account' }, `${signedIn.username} (${signedIn.role})`),
       h('button', { class: 'link', id: 'sign-out', onclick: signOut }, 'Sign out'),
     ),
+    notificationPanel,
     content,
   );
+}
+
+// ---- Notifications: comments on tasks you work on, rejections of your work ----
+
+const bellCount = h('span', { class: 'count', id: 'notification-count', hidden: true });
+const bell = h('button', { class: 'bell', id: 'notifications-bell', type: 'button', 'aria-label': 'Notifications', 'aria-expanded': 'false', onclick: () => toggleNotifications() }, '🔔', bellCount);
+const notificationPanel = h('div', { class: 'notification-panel', id: 'notification-panel', hidden: true });
+/** How often the unread count is asked for. */
+const NOTIFICATION_POLL_MS = 30_000;
+let notificationTimer = 0;
+
+/** Asks for the unread count (and, with the panel open, the list). */
+async function refreshNotifications() {
+  if (!user) return;
+  try {
+    const found = await get(`/me/notifications?limit=30${notificationPanel.hidden ? '&unread=true' : ''}`);
+    bellCount.textContent = String(found.unread);
+    bellCount.hidden = found.unread === 0;
+    bell.setAttribute('aria-label', `Notifications: ${found.unread} unread`);
+    if (!notificationPanel.hidden) renderNotifications(found.items);
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 401)) console.error(error);
+  }
+}
+
+/** @param {any[]} items */
+function renderNotifications(items) {
+  const markAll = h('button', { type: 'button', class: 'link', id: 'notifications-read-all' }, 'Mark all read');
+  markAll.addEventListener('click', async () => {
+    await post('/me/notifications/read', {});
+    refreshNotifications();
+  });
+  replace(notificationPanel,
+    h('div', { class: 'panel-bar' }, h('strong', null, 'Notifications'), markAll),
+    items.length
+      ? h('ul', null, items.map((item) => {
+        const what = item.kind === 'rejection' ? 'sent your annotation back' : 'commented';
+        const link = h('a', { href: item.task_id ? `/projects/${item.project_id}/tasks/${item.task_id}` : `/projects/${item.project_id}` },
+          h('div', { class: 'note-head' }, `${item.actor ?? 'Someone'} ${what} · ${item.project_name}${item.task_id ? ` · task #${item.task_id}` : ''} · ${new Date(item.created_at).toLocaleString()}`),
+          h('div', { class: 'note-text' }, item.message));
+        link.addEventListener('click', () => {
+          notificationPanel.hidden = true;
+          bell.setAttribute('aria-expanded', 'false');
+          if (!item.read) post('/me/notifications/read', { ids: [item.id] }).then(refreshNotifications, () => {});
+        });
+        return h('li', { class: item.read ? null : 'unread', 'data-notification': item.id }, link);
+      }))
+      : h('p', { class: 'muted note-empty' }, 'Nothing yet.'));
+}
+
+function toggleNotifications() {
+  notificationPanel.hidden = !notificationPanel.hidden;
+  bell.setAttribute('aria-expanded', String(!notificationPanel.hidden));
+  if (!notificationPanel.hidden) refreshNotifications();
+}
+
+/** Starts (once) the poll of the unread count. */
+function watchNotifications() {
+  refreshNotifications();
+  if (!notificationTimer) notificationTimer = window.setInterval(refreshNotifications, NOTIFICATION_POLL_MS);
 }
 
 async function signOut() {

@@ -62,6 +62,7 @@ export { preloadImage, imageLevels, renderStats, keymapOverlay };
  *   destroy(): void,
  *   keyHandler(e: KeyboardEvent): boolean,
  *   waiting(): boolean,
+ *   selectedIds: () => string[],
  *   debug: {editors: ImageEditor[], selection: Set<string>, tool: () => Tool, videos: VideoView[], sounds: AudioView[], chats: ChatView[]},
  * }} Workspace
  */
@@ -1332,6 +1333,8 @@ export async function createWorkspace(host, options) {
     },
     keyHandler,
     waiting: () => chatViews.some((v) => v.waiting),
+    // Regions selected on images and videos, and spans picked in texts.
+    selectedIds: () => [...selection, ...textViews.map((v) => v.selected).filter((id) => typeof id === 'string')],
     debug: { editors, selection, tool: () => tool, videos: videoViews, sounds: audioViews, chats: chatViews },
   };
 }

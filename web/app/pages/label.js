@@ -57,6 +57,28 @@ export async function render({ root, params, user, previous: cameFrom }) {
   };
   // What a reviewer said (rework), or what is under review and its history.
   const notes = h('div', { class: 'review-notes', id: 'review-notes', hidden: true });
+  // The task's comments, opened from the bar.
+  const commentsButton = h('button', { id: 'comments-toggle', type: 'button', 'aria-expanded': 'false', onclick: () => toggleComments() }, 'Comments');
+  const commentList = h('ul', { class: 'comment-list', id: 'comment-list' });
+  const commentText = h('textarea', { id: 'comment-text', rows: 2, 'aria-label': 'Your comment', placeholder: 'Comment on this task (Ctrl+Enter sends)' });
+  const onRegion = h('input', { type: 'checkbox', id: 'comment-on-region' });
+  const onRegionLabel = h('label', { class: 'inline', title: 'Select one region first' }, onRegion, 'On the selected region');
+  const commentForm = h('form', { class: 'comment-form' }, commentText, h('div', { class: 'row' }, onRegionLabel, h('button', { type: 'submit', id: 'comment-send' }, 'Comment')));
+  const commentsPanel = h('div', { class: 'comments-panel', id: 'comments-panel', hidden: true }, commentList, commentForm);
+  /** @type {any[]} */
+  let comments = [];
+  commentForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    sendComment();
+  });
+  commentText.addEventListener('keydown', (event) => {
+    // Keys typed here are the comment's, not the workspace's.
+    event.stopPropagation();
+    if ((event.ctrlKey || event.metaKey) && event.key === 'Enter') {
+      event.preventDefault();
+      sendComment();
+    }
+  });
   const skipButton = h('button', { id: 'skip', title: 'Ctrl+Space', onclick: () => skip() }, 'Skip');
   const backButton = h('button', { id: 'back', title: 'Ctrl+Backspace', disabled: true, onclick: () => back() }, '← Previous');
   const annotationPicker = h('select', { id: 'annotation-picker', hidden: true, 'aria-label': 'Annotation shown' });
@@ -74,14 +96,21 @@ export async function render({ root, params, user, previous: cameFrom }) {
     }
   };
   const host = h('div', { class: 'label-host', id: 'workspace' });
+  // "On the selected region" follows the selection while the panel is open.
+  host.addEventListener('pointerup', () => {
+    if (!commentsPanel.hidden) setTimeout(renderComments, 0);
+  });
+
   replace(root, h('div', { class: 'label-page' },
     h('div', { class: 'label-bar' },
       backLink(), where,
       h('span', { class: 'grow' }),
       annotationPicker, truthToggle, saved,
+      commentsButton,
       reviewMode ? [layerPicker, rejectButton] : [backButton, queueMode ? skipButton : null],
       submitButton),
     notes,
+    commentsPanel,
     host));
 
   /**
@@ -197,6 +226,7 @@ export async function render({ root, params, user, previous: cameFrom }) {
         }
         : null,
     });
+    loadComments(next.task.id);
     // Tests (and anything else watching) know the task is ready to label.
     host.dataset.task = String(next.task.id);
   }
@@ -254,6 +284,75 @@ export async function render({ root, params, user, previous: cameFrom }) {
         if (object.kind === 'Image' && typeof url === 'string') preloadImage(url).then(imageLevels).catch(() => {});
       }
     }, () => {});
+  }
+
+  /** Reads the task's comments; the button shows how many are open. @param {number} taskId */
+  async function loadComments(taskId) {
+    try {
+      const found = await get(`/tasks/${taskId}/comments`);
+      if (shown?.task.id !== taskId) return;
+      comments = found;
+    } catch {
+      comments = [];
+    }
+    renderComments();
+  }
+
+  function renderComments() {
+    const open = comments.filter((c) => !c.resolved_at).length;
+    commentsButton.textContent = open ? `Comments (${open})` : comments.length ? `Comments (${comments.length} resolved)` : 'Comments';
+    commentsButton.classList.toggle('has-open', open > 0);
+    replace(commentList, comments.map((comment) => h('li', { class: comment.resolved_at ? 'resolved' : null, 'data-comment': comment.id },
+      h('div', { class: 'comment-head' },
+        h('strong', null, comment.author ?? 'someone'),
+        ' ', h('span', { class: 'muted' }, new Date(comment.created_at).toLocaleString()),
+        comment.region_id ? h('span', { class: 'comment-region' }, ` on region ${comment.region_id}`) : null,
+        comment.resolved_at
+          ? h('button', { type: 'button', class: 'link', onclick: () => resolve(comment.id, false) }, 'Reopen')
+          : h('button', { type: 'button', class: 'link', onclick: () => resolve(comment.id, true) }, 'Resolve')),
+      h('div', { class: 'comment-text' }, comment.text))));
+    const selected = workspace?.selectedIds() ?? [];
+    onRegion.disabled = !(shown?.annotation && selected.length === 1);
+    if (onRegion.disabled) onRegion.checked = false;
+  }
+
+  function toggleComments() {
+    commentsPanel.hidden = !commentsPanel.hidden;
+    commentsButton.setAttribute('aria-expanded', String(!commentsPanel.hidden));
+    if (!commentsPanel.hidden) {
+      renderComments();
+      commentText.focus();
+    }
+  }
+
+  async function sendComment() {
+    if (!shown || !commentText.value.trim()) return;
+    const selected = workspace?.selectedIds() ?? [];
+    /** @type {Record<string, unknown>} */
+    const body = { text: commentText.value };
+    if (onRegion.checked && shown.annotation && selected.length === 1) {
+      body.annotation_id = shown.annotation.id;
+      body.region_id = selected[0];
+    }
+    try {
+      const made = await post(`/tasks/${shown.task.id}/comments`, body);
+      comments = [...comments, made];
+      commentText.value = '';
+      renderComments();
+    } catch (error) {
+      toast(error instanceof ApiError ? error.lines().join('\n') : String(error), 'error');
+    }
+  }
+
+  /** @param {number} id @param {boolean} resolved */
+  async function resolve(id, resolved) {
+    try {
+      const changed = await patch(`/comments/${id}`, { resolved });
+      comments = comments.map((c) => (c.id === id ? changed : c));
+      renderComments();
+    } catch (error) {
+      toast(error instanceof ApiError ? error.message : String(error), 'error');
+    }
   }
 
   /** Shows (or with nothing, hides) the notes above the workspace. @param {...(Node | string | null)} content */
