@@ -17,6 +17,7 @@ mod datamanager;
 mod dataset;
 mod error;
 mod export;
+mod gold;
 mod import;
 mod invites;
 mod label_changes;

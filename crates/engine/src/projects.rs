@@ -35,6 +35,13 @@ pub struct ProjectUpdate {
     pub review_layers: Option<i64>,
     /// The share of each annotator's work the review queue hands out, 0 to 100.
     pub review_percent: Option<i64>,
+    /// The share of each annotator's queue that is gold tasks, 0 to 100.
+    pub honeypot_percent: Option<i64>,
+    /// The accuracy against gold below which an annotator is paused, 0 to 1;
+    /// `Some(None)` turns pausing off.
+    pub gold_pause_below: Option<Option<f64>>,
+    /// Gold answers before the pause rule applies, 1 to 1000.
+    pub gold_pause_after: Option<i64>,
     /// What becomes of labels stored results use and a new `label_config`
     /// lacks (see [`crate::LabelChange`]).
     pub label_changes: Vec<crate::LabelChange>,
@@ -135,6 +142,30 @@ impl Engine {
                 ));
             }
         }
+        if let Some(percent) = update.honeypot_percent {
+            if !(0..=100).contains(&percent) {
+                return Err(Error::invalid(
+                    "honeypot_percent",
+                    "must be between 0 and 100",
+                ));
+            }
+        }
+        if let Some(Some(threshold)) = update.gold_pause_below {
+            if !(0.0..=1.0).contains(&threshold) {
+                return Err(Error::invalid(
+                    "gold_pause_below",
+                    "must be an accuracy between 0 and 1, or null to never pause",
+                ));
+            }
+        }
+        if let Some(after) = update.gold_pause_after {
+            if !(1..=1000).contains(&after) {
+                return Err(Error::invalid(
+                    "gold_pause_after",
+                    "must be between 1 and 1000",
+                ));
+            }
+        }
         let patch = ProjectPatch {
             name,
             description: update.description,
@@ -144,6 +175,9 @@ impl Engine {
             reservation_seconds: update.reservation_seconds,
             review_layers: update.review_layers,
             review_percent: update.review_percent,
+            honeypot_percent: update.honeypot_percent,
+            gold_pause_below: update.gold_pause_below,
+            gold_pause_after: update.gold_pause_after,
         };
         self.store
             .update_project(id, &patch)

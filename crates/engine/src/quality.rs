@@ -124,6 +124,9 @@ pub struct AnnotatorQuality {
     pub gold_answers: i64,
     /// Their mean score against ground truth.
     pub gold_accuracy: Option<f64>,
+    /// For classes: their accuracy on gold tasks of each gold class
+    /// (`agreement` is the accuracy, `uses` the answers).
+    pub gold_by_label: Vec<LabelAgreement>,
     /// Verdicts their annotations got, and the rejections among them.
     pub reviewed: i64,
     pub rejected: i64,
@@ -240,7 +243,7 @@ impl ClassCodes {
     }
 
     /// A set's name: its labels joined by ` + `, in name order.
-    fn set_name(&self, set: u32) -> String {
+    pub(crate) fn set_name(&self, set: u32) -> String {
         let mut names: Vec<&str> = self.sets[set as usize]
             .iter()
             .map(|l| self.labels[*l as usize].as_str())
@@ -504,6 +507,8 @@ impl Engine {
         let mut annotator_counts: Vec<(i64, f64, i64)> = Vec::new();
         let mut with_others: Vec<Mean> = Vec::new();
         let mut gold: Vec<Mean> = Vec::new();
+        // Per annotator, their gold score under each gold class.
+        let mut gold_labels: Vec<BTreeMap<String, Mean>> = Vec::new();
         let mut days: BTreeMap<i64, (i64, Mean)> = BTreeMap::new();
         let mut task_agreements: Vec<TaskAgreement> = Vec::new();
         let (mut annotation_total, mut overlapping) = (0i64, 0i64);
@@ -549,6 +554,7 @@ impl Engine {
                             annotator_counts.push((0, 0.0, 0));
                             with_others.push(Mean::default());
                             gold.push(Mean::default());
+                            gold_labels.push(BTreeMap::new());
                             names.len() - 1
                         }
                     };
@@ -588,13 +594,22 @@ impl Engine {
                         .or_default()
                         .0 += 1;
                     if let Some(gold_answers) = &gold_answers {
-                        for (gold_answer, answer) in gold_answers.iter().zip(&work.answers) {
+                        for (index, (gold_answer, answer)) in
+                            gold_answers.iter().zip(&work.answers).enumerate()
+                        {
                             if let Some(gold_answer) = gold_answer {
                                 let score = answer
                                     .as_ref()
                                     .and_then(|answer| gold_answer.agreement(answer))
                                     .unwrap_or(0.0);
                                 gold[work.annotator].add(score);
+                                if let Given::Set(set) = gold_answer {
+                                    let label = sums[index].codes.set_name(*set);
+                                    gold_labels[work.annotator]
+                                        .entry(label)
+                                        .or_default()
+                                        .add(score);
+                                }
                             }
                         }
                     }
@@ -696,6 +711,14 @@ impl Engine {
                     },
                     gold_answers: gold[index].n,
                     gold_accuracy: gold[index].get(),
+                    gold_by_label: gold_labels[index]
+                        .iter()
+                        .map(|(label, mean)| LabelAgreement {
+                            label: label.clone(),
+                            agreement: mean.get(),
+                            uses: mean.n,
+                        })
+                        .collect(),
                     reviewed,
                     rejected,
                     rejection_rate: (reviewed > 0).then(|| rejected as f64 / reviewed as f64),

@@ -80,6 +80,8 @@ impl Engine {
                 rework: Some(rework),
             }));
         }
+        self.check_not_paused(&project, user).await?;
+        self.maybe_serve_honeypot(&project, user).await?;
         let Some(reserved) = self
             .store
             .next_task(QueueProject::from(&project), user.id, now)
@@ -87,6 +89,13 @@ impl Engine {
         else {
             return Ok(None);
         };
+        // A gold task looks like any other: not "assigned".
+        let assigned = reserved.reservation.assigned
+            && !(project.honeypot_percent > 0
+                && self
+                    .store
+                    .is_honeypot(reserved.reservation.task_id, user.id)
+                    .await?);
         let predictions = reserved
             .predictions
             .iter()
@@ -97,7 +106,7 @@ impl Engine {
             predictions,
             draft: reserved.draft,
             reserved_until: Timestamp(reserved.reservation.expires_at),
-            assigned: reserved.reservation.assigned,
+            assigned,
             rework: None,
         }))
     }
@@ -139,10 +148,13 @@ impl Engine {
             Submitted::Created {
                 annotation,
                 past_overlap,
-            } => Ok(SubmittedAnnotation {
-                annotation: annotation.to_annotation()?,
-                past_overlap,
-            }),
+            } => {
+                self.score_against_ground_truth(&project, &annotation).await;
+                Ok(SubmittedAnnotation {
+                    annotation: annotation.to_annotation()?,
+                    past_overlap,
+                })
+            }
             Submitted::AlreadySubmitted(existing) => Err(Error {
                 problems: Some(serde_json::json!({ "annotation_id": existing })),
                 ..Error::new(
@@ -191,7 +203,12 @@ impl Engine {
             .await
             .or_not_found("annotation")?
         {
-            Updated::Updated(row) => Ok(row.to_annotation()?),
+            Updated::Updated(row) => {
+                if row.completed_by == Some(user.id) {
+                    self.score_against_ground_truth(&project, &row).await;
+                }
+                Ok(row.to_annotation()?)
+            }
             Updated::Stale(row) => {
                 let current = row.to_annotation()?;
                 Err(Error {

@@ -166,6 +166,11 @@ fn table() -> Vec<Route> {
         ),
         route(
             Method::POST,
+            "/api/v1/projects/{project_id}/members/{username}/resume",
+            [401, 200, 200, 404, 403, 403, 404],
+        ),
+        route(
+            Method::POST,
             "/api/v1/projects/{project_id}/tasks",
             [401, 201, 201, 404, 403, 403, 404],
         ),

@@ -11,6 +11,7 @@
 
 mod comments;
 mod datamanager;
+mod gold;
 mod imports;
 mod invites;
 mod migrate;
@@ -30,6 +31,7 @@ pub use datamanager::{
     valid_data_key, BulkAction, BulkTarget, DataCondition, DataOp, SortKey, SortValue, TableCursor,
     TablePage, TableRow, TableSort, TaskQuery, ViewRow,
 };
+pub use gold::GoldScore;
 pub use imports::ImportOutcome;
 pub use invites::NewInvite;
 pub use migrate::{Migration, MIGRATION_COUNT};

@@ -36,6 +36,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(9, "0009_model_endpoints"),
     migration!(10, "0010_review"),
     migration!(11, "0011_comments"),
+    migration!(12, "0012_honeypots"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.

@@ -30,6 +30,10 @@ pub struct ProjectPatch {
     pub reservation_seconds: Option<i64>,
     pub review_layers: Option<i64>,
     pub review_percent: Option<i64>,
+    pub honeypot_percent: Option<i64>,
+    /// `Some(None)` turns pausing off.
+    pub gold_pause_below: Option<Option<f64>>,
+    pub gold_pause_after: Option<i64>,
 }
 
 /// Which projects a listing may show.
@@ -170,7 +174,10 @@ impl Store {
              label_config = COALESCE($3, label_config), overlap = COALESCE($4, overlap), \
              queue_order = COALESCE($5, queue_order), \
              reservation_seconds = COALESCE($6, reservation_seconds), updated_at = $7, \
-             review_layers = COALESCE($9, review_layers), review_percent = COALESCE($10, review_percent) \
+             review_layers = COALESCE($9, review_layers), review_percent = COALESCE($10, review_percent), \
+             honeypot_percent = COALESCE($11, honeypot_percent), \
+             gold_pause_below = CASE WHEN $12 = 1 THEN $13 ELSE gold_pause_below END, \
+             gold_pause_after = COALESCE($14, gold_pause_after) \
              WHERE id = $8 RETURNING {PROJECT_COLUMNS}"
         ))
         .bind(patch.name.as_deref())
@@ -183,6 +190,10 @@ impl Store {
         .bind(id.0)
         .bind(patch.review_layers)
         .bind(patch.review_percent)
+        .bind(patch.honeypot_percent)
+        .bind(i64::from(patch.gold_pause_below.is_some()))
+        .bind(patch.gold_pause_below.flatten())
+        .bind(patch.gold_pause_after)
         .fetch_one(&mut *tx)
         .await?;
         let project = rows::project(&row)?;
@@ -250,6 +261,17 @@ impl Store {
         rows::member(&row)
     }
 
+    /// One member of the project.
+    pub async fn member(&self, project: ProjectId, user: UserId) -> Result<Member> {
+        let row = sqlx::query(&member_query("m.project_id = $1 AND m.user_id = $2"))
+            .bind(project.0)
+            .bind(user.0)
+            .fetch_optional(&self.readers)
+            .await?
+            .ok_or(crate::Error::NotFound)?;
+        rows::member(&row)
+    }
+
     /// Members ordered by user id.
     pub async fn list_members(
         &self,
@@ -284,7 +306,7 @@ impl Store {
 
 fn member_query(condition: &str) -> String {
     format!(
-        "SELECT m.project_id, m.user_id, u.username, m.role, m.added_at \
+        "SELECT m.project_id, m.user_id, u.username, m.role, m.added_at, m.paused_at, m.paused_reason \
          FROM project_members m JOIN users u ON u.id = m.user_id WHERE {condition}"
     )
 }

@@ -11,7 +11,8 @@ use sqlx::Row;
 
 pub(crate) const USER_COLUMNS: &str = "id, username, role, active, created_at";
 pub(crate) const PROJECT_COLUMNS: &str = "id, name, description, label_config, created_by, \
-     overlap, queue_order, reservation_seconds, review_layers, review_percent, created_at, updated_at";
+     overlap, queue_order, reservation_seconds, review_layers, review_percent, honeypot_percent, \
+     gold_pause_below, gold_pause_after, created_at, updated_at";
 pub(crate) const TOKEN_COLUMNS: &str = "id, user_id, name, prefix, created_at, last_used_at";
 
 pub(crate) fn user(row: &dyn Columns) -> Result<User> {
@@ -40,6 +41,9 @@ pub(crate) fn project(row: &dyn Columns) -> Result<Project> {
         reservation_seconds: row.int("reservation_seconds")?,
         review_layers: row.int("review_layers")?,
         review_percent: row.int("review_percent")?,
+        honeypot_percent: row.int("honeypot_percent")?,
+        gold_pause_below: row.optional_float("gold_pause_below")?,
+        gold_pause_after: row.int("gold_pause_after")?,
         created_at: Timestamp(row.int("created_at")?),
         updated_at: Timestamp(row.int("updated_at")?),
     })
@@ -52,6 +56,8 @@ pub(crate) fn member(row: &AnyRow) -> Result<Member> {
         username: row.try_get("username")?,
         role: project_role(&row.try_get::<String, _>("role")?)?,
         added_at: Timestamp(row.try_get("added_at")?),
+        paused_at: row.try_get::<Option<i64>, _>("paused_at")?.map(Timestamp),
+        paused_reason: row.try_get("paused_reason")?,
     })
 }
 

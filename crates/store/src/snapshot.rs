@@ -42,6 +42,8 @@ pub(crate) const TABLES: &[&str] = &[
     "review_holds",
     "comments",
     "notifications",
+    "honeypots_served",
+    "gold_scores",
 ];
 
 /// The tables a snapshot holds, in restore order.

@@ -134,6 +134,14 @@ pub struct Project {
     /// The share of each annotator's annotations that the review queue
     /// hands out, in percent (0: no review).
     pub review_percent: i64,
+    /// The share of each annotator's queue that is gold tasks (tasks with a
+    /// ground-truth annotation), in percent (0: no honeypots).
+    pub honeypot_percent: i64,
+    /// The accuracy against gold (0 to 1) below which an annotator is
+    /// paused in the project; `None`: never.
+    pub gold_pause_below: Option<f64>,
+    /// How many gold answers (since the last resume) before the pause rule applies.
+    pub gold_pause_after: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -146,6 +154,9 @@ pub struct Member {
     pub username: String,
     pub role: ProjectRole,
     pub added_at: Timestamp,
+    /// When their accuracy against gold paused their work here, if it is paused.
+    pub paused_at: Option<Timestamp>,
+    pub paused_reason: Option<String>,
 }
 
 /// An invitation link as it can be shown again: never its secret.

@@ -231,6 +231,21 @@ export async function render({ root, params, user, previous: cameFrom }) {
     host.dataset.task = String(next.task.id);
   }
 
+  /** @param {string} message */
+  function showPaused(message) {
+    workspace?.destroy();
+    workspace = null;
+    shown = null;
+    replace(where);
+    replace(saved);
+    submitButton.disabled = true;
+    skipButton.disabled = true;
+    replace(host, h('div', { class: 'label-empty', id: 'queue-paused' },
+      h('h2', null, 'Your work in this project is paused'),
+      h('p', null, message),
+      h('a', { href: `/projects/${project.id}` }, 'Back to the project')));
+  }
+
   function showDone() {
     workspace?.destroy();
     workspace = null;
@@ -248,7 +263,17 @@ export async function render({ root, params, user, previous: cameFrom }) {
   /** The caller's next task from the queue, with its draft or predictions. */
   async function nextTask() {
     /** @type {any} */
-    const next = await get(`/projects/${project.id}/next`);
+    let next;
+    try {
+      next = await get(`/projects/${project.id}/next`);
+    } catch (error) {
+      // Paused by the gold rule: say why, and who can lift it.
+      if (error instanceof ApiError && error.status === 403 && error.details?.problems?.paused) {
+        showPaused(error.message);
+        return;
+      }
+      throw error;
+    }
     if (!next) {
       showDone();
       return;

@@ -36,10 +36,14 @@ export async function render({ root, params, user }) {
       h('table', { class: 'list', id: 'members' },
         h('thead', null, h('tr', null, h('th', null, 'Username'), h('th', null, 'Role'), h('th', null, 'Added'), canManage ? h('th', null, '') : null)),
         h('tbody', null, members.map((member) => h('tr', { 'data-username': member.username },
-          h('td', null, member.username),
+          h('td', null, member.username,
+            member.paused_at ? h('span', { class: 'badge paused', title: member.paused_reason ?? '' }, ' paused') : null,
+            member.paused_at && member.paused_reason ? h('div', { class: 'muted small' }, member.paused_reason) : null),
           h('td', null, canManage ? roleChanger(member) : member.role),
           h('td', null, when(member.added_at)),
-          canManage ? h('td', null, member.username === user.username ? null : h('button', { class: 'danger', onclick: () => remove(member.username) }, 'Remove')) : null,
+          canManage ? h('td', null,
+            member.paused_at ? h('button', { class: 'resume', onclick: () => resume(member.username) }, 'Resume') : null,
+            member.username === user.username ? null : h('button', { class: 'danger', onclick: () => remove(member.username) }, 'Remove')) : null,
         ))),
       ),
       canManage ? addForm : null,
@@ -59,6 +63,17 @@ export async function render({ root, params, user }) {
       }
     });
     return select;
+  }
+
+  /** Lets a member paused by the gold rule work again. @param {string} username */
+  async function resume(username) {
+    try {
+      await post(`/projects/${project.id}/members/${encodeURIComponent(username)}/resume`, undefined);
+      toast(`${username} can work again.`);
+      await showMembers();
+    } catch (error) {
+      toast(error instanceof ApiError ? error.message : String(error), 'error');
+    }
   }
 
   /** @param {string} username */

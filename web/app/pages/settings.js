@@ -27,6 +27,10 @@ export async function render({ root, params, navigate }) {
     h('option', { value: '2' }, 'Two layers (a second reviewer checks what the first accepted)'));
   reviewLayers.value = String(project.review_layers);
   const reviewPercent = h('input', { type: 'number', min: 0, max: 100, value: project.review_percent, id: 'settings-review-percent' });
+  const honeypots = h('input', { type: 'number', min: 0, max: 100, value: project.honeypot_percent, id: 'settings-honeypots' });
+  const pauseBelow = h('input', { type: 'number', min: 0, max: 100, step: 1, id: 'settings-pause-below', placeholder: 'never',
+    value: project.gold_pause_below === null ? '' : Math.round(project.gold_pause_below * 100) });
+  const pauseAfter = h('input', { type: 'number', min: 1, max: 1000, value: project.gold_pause_after, id: 'settings-pause-after' });
   const generalMessage = h('p', { class: 'error' });
   const general = h('form', { class: 'card', id: 'settings-general' },
     h('h2', null, 'General'),
@@ -39,6 +43,11 @@ export async function render({ root, params, navigate }) {
     h('h2', null, 'Review'),
     h('label', null, 'Layers', reviewLayers),
     h('label', null, 'Share of each annotator\'s work to review (%; 0 turns review off)', reviewPercent),
+    h('h2', null, 'Gold and honeypots'),
+    h('p', { class: 'muted' }, 'Gold tasks are tasks with a ground-truth annotation (mark one on its task page, or import it). They are put in annotators\' queues like any other task, and their answers scored against the ground truth.'),
+    h('label', null, 'Share of each annotator\'s queue that is gold (%; 0 turns honeypots off)', honeypots),
+    h('label', null, 'Pause an annotator whose accuracy on gold falls below (%; empty: never)', pauseBelow),
+    h('label', null, '… once they have answered this many gold tasks', pauseAfter),
     generalMessage,
     h('button', { type: 'submit', class: 'primary' }, 'Save'),
   );
@@ -54,6 +63,9 @@ export async function render({ root, params, navigate }) {
         reservation_seconds: Math.round(Number(reservation.value) * 60),
         review_layers: Number(reviewLayers.value),
         review_percent: Number(reviewPercent.value),
+        honeypot_percent: Number(honeypots.value),
+        gold_pause_below: pauseBelow.value.trim() === '' ? null : Number(pauseBelow.value) / 100,
+        gold_pause_after: Number(pauseAfter.value),
       });
       toast('Saved.');
     } catch (error) {

@@ -45,6 +45,15 @@ pub enum ProjectCommand {
         /// The share of each annotator's work to review, in percent (0 to 100)
         #[arg(long)]
         review_percent: Option<i64>,
+        /// The share of each annotator's queue that is gold tasks, in percent (0 to 100)
+        #[arg(long)]
+        honeypot_percent: Option<i64>,
+        /// Pause an annotator whose accuracy against gold falls below this (0 to 1), or `off`
+        #[arg(long, value_name = "ACCURACY")]
+        gold_pause_below: Option<String>,
+        /// Gold answers before the pause rule applies
+        #[arg(long)]
+        gold_pause_after: Option<i64>,
         /// A new label config (XML file); stored results are migrated with it
         #[arg(long)]
         config: Option<PathBuf>,
@@ -159,6 +168,9 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
             reservation_seconds,
             review_layers,
             review_percent,
+            honeypot_percent,
+            gold_pause_below,
+            gold_pause_after,
             config,
             label_changes,
         } => {
@@ -178,6 +190,13 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
                 reservation_seconds,
                 review_layers,
                 review_percent,
+                honeypot_percent,
+                gold_pause_below: gold_pause_below
+                    .as_deref()
+                    .map(parse_threshold)
+                    .transpose()
+                    .map_err(|reason| anyhow::anyhow!("--gold-pause-below: {reason}"))?,
+                gold_pause_after,
                 label_changes,
             };
             let project = engine
@@ -314,4 +333,15 @@ fn parse_label_change(text: &str) -> Result<LabelChange, String> {
         label: label.to_string(),
         to: (!to.is_empty()).then(|| to.to_string()),
     })
+}
+
+/// `off`, or an accuracy from 0 to 1.
+fn parse_threshold(text: &str) -> Result<Option<f64>, String> {
+    if text == "off" {
+        return Ok(None);
+    }
+    match text.parse::<f64>() {
+        Ok(value) if (0.0..=1.0).contains(&value) => Ok(Some(value)),
+        _ => Err(format!("`{text}` is not an accuracy from 0 to 1, nor off")),
+    }
 }

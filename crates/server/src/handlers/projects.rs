@@ -19,6 +19,7 @@ pub(super) fn routes() -> OpenApiRouter<App> {
         .routes(routes!(get_project, update_project, delete_project))
         .routes(routes!(list_members, put_member))
         .routes(routes!(remove_member))
+        .routes(routes!(resume_member))
         .routes(routes!(label_config_impact))
 }
 
@@ -140,6 +141,18 @@ pub(crate) struct ProjectPatchRequest {
     /// out, in percent (0 to 100; 0 turns review off).
     #[serde(default)]
     review_percent: Option<i64>,
+    /// The share of each annotator's queue that is gold tasks (tasks with a
+    /// ground-truth annotation), 0 to 100.
+    #[serde(default)]
+    honeypot_percent: Option<i64>,
+    /// The accuracy against gold (0 to 1) below which an annotator is
+    /// paused in the project; `null` never pauses.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<f64>)]
+    gold_pause_below: Option<Option<f64>>,
+    /// Gold answers (since a resume) before the pause rule applies, 1 to 1000.
+    #[serde(default)]
+    gold_pause_after: Option<i64>,
     /// With a new `label_config`: what becomes of each label that stored
     /// results use and the new config lacks (see `…/label-config/impact`).
     #[serde(default)]
@@ -169,6 +182,9 @@ async fn update_project(
         reservation_seconds: patch.reservation_seconds,
         review_layers: patch.review_layers,
         review_percent: patch.review_percent,
+        honeypot_percent: patch.honeypot_percent,
+        gold_pause_below: patch.gold_pause_below,
+        gold_pause_after: patch.gold_pause_after,
         label_changes: patch.label_changes,
     };
     let project = app
@@ -242,6 +258,30 @@ async fn put_member(
             )
             .await?,
     ))
+}
+
+/// Resume a member whose work the gold rule paused (the project's
+/// managers); their earlier gold answers no longer count toward a pause.
+#[utoipa::path(post, path = "/api/v1/projects/{project_id}/members/{username}/resume", tag = "projects",
+    params(("project_id" = i64, Path), ("username" = String, Path)),
+    responses((status = 200, body = Member), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn resume_member(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    ApiPath((project_id, username)): ApiPath<(i64, String)>,
+) -> ApiResult<Json<Member>> {
+    Ok(Json(
+        app.engine
+            .resume_member(&actor, ProjectId(project_id), &username)
+            .await?,
+    ))
+}
+
+/// A field that may be given as `null`: present (`Some`), with or without a value.
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<f64>>, D::Error> {
+    Option::<f64>::deserialize(deserializer).map(Some)
 }
 
 /// Remove a member (its managers).

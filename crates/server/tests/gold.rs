@@ -1,0 +1,228 @@
+//! Gold and honeypots through the API, on SQLite and PostgreSQL: gold tasks
+//! put in annotators' queues (looking like any other), answers scored
+//! against the ground truth, an annotator paused below the threshold with a
+//! clear message, a manager resuming them, and per-label gold accuracy in
+//! the quality report.
+
+use gloss_engine::Actor;
+use gloss_test_support::{databases, TestServer, LABEL_CONFIG};
+use gloss_types::{ProjectId, ProjectRole, Role};
+use reqwest::Method;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+
+fn choice(label: &str) -> Value {
+    json!([{"id": "c", "from_name": "class", "to_name": "image", "type": "choices",
+            "value": {"choices": [label]}}])
+}
+
+/// Takes and submits the next task with `label`; returns (task id, next's
+/// body), or `None` with the refusal when `next` does not give a task.
+async fn work(
+    server: &TestServer,
+    token: &str,
+    project: i64,
+    label: &str,
+) -> Result<(i64, Value), (u16, Value)> {
+    let (status, next) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/projects/{project}/next"),
+            Some(token),
+            None,
+        )
+        .await;
+    if status != 200 {
+        return Err((status, next));
+    }
+    let task = next["task"]["id"].as_i64().unwrap();
+    let (status, body) = server
+        .call(
+            Method::POST,
+            &format!("/api/v1/tasks/{task}/annotations"),
+            Some(token),
+            Some(json!({"result": choice(label)})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    Ok((task, next))
+}
+
+#[tokio::test]
+async fn honeypots_score_annotators_and_pause_the_inaccurate_until_resumed() {
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, manager) = server.user("manager", Role::Manager).await;
+        let (status, project) = server
+            .call(
+                Method::POST,
+                "/api/v1/projects",
+                Some(&manager),
+                Some(json!({"name": "gold", "label_config": LABEL_CONFIG})),
+            )
+            .await;
+        assert_eq!(status, 201);
+        let project = project["id"].as_i64().unwrap();
+        let gold_answer = json!({"completed_by": {"username": "manager"}, "ground_truth": true, "result": choice("Cat")});
+        let mut tasks: Vec<Value> = (0..10)
+            .map(|i| json!({"data": {"image": format!("/n{i}.png")}}))
+            .collect();
+        tasks.extend((0..5).map(|i| json!({"data": {"image": format!("/g{i}.png")}, "annotations": [gold_answer.clone()]})));
+        let (status, body) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{project}/tasks"),
+                Some(&manager),
+                Some(Value::Array(tasks)),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let (_, listed) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/tasks?limit=100"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        let gold: HashSet<i64> = listed["items"].as_array().unwrap()[10..]
+            .iter()
+            .map(|t| t["id"].as_i64().unwrap())
+            .collect();
+        let (status, settings) = server
+            .call(Method::PATCH, &format!("/api/v1/projects/{project}"), Some(&manager),
+                Some(json!({"honeypot_percent": 100, "gold_pause_below": 0.6, "gold_pause_after": 3})))
+            .await;
+        assert_eq!(status, 200, "{settings}");
+        assert_eq!(
+            (
+                settings["honeypot_percent"].as_i64(),
+                settings["gold_pause_below"].as_f64()
+            ),
+            (Some(100), Some(0.6))
+        );
+        let (status, body) = server
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/projects/{project}"),
+                Some(&manager),
+                Some(json!({"gold_pause_below": 2})),
+            )
+            .await;
+        assert_eq!(
+            (status, body["details"]["field"].as_str()),
+            (422, Some("gold_pause_below")),
+            "{body}"
+        );
+
+        let mut people = Vec::new();
+        for name in ["ann", "bob"] {
+            let (user, token) = server.user(name, Role::Annotator).await;
+            server
+                .engine
+                .put_member(
+                    &Actor::Operator,
+                    ProjectId(project),
+                    &user.username,
+                    Some(ProjectRole::Annotator),
+                )
+                .await
+                .unwrap();
+            people.push(token);
+        }
+        let (ann, bob) = (&people[0], &people[1]);
+
+        // ann always answers Dog: every task is gold while gold is left
+        // (100 %), looking like any other task, and three wrong answers pause her.
+        for round in 0..3 {
+            let (task, next) = work(&server, ann, project, "Dog").await.unwrap();
+            assert!(
+                gold.contains(&task),
+                "round {round}: task {task} is not gold ({})",
+                db.label
+            );
+            assert_eq!(
+                next["assigned"], false,
+                "a gold task looks like any other: {next}"
+            );
+        }
+        let (status, refusal) = work(&server, ann, project, "Dog").await.unwrap_err();
+        assert_eq!(status, 403, "{refusal}");
+        assert_eq!(refusal["details"]["problems"]["paused"], true, "{refusal}");
+        assert!(
+            refusal["message"]
+                .as_str()
+                .unwrap()
+                .contains("accuracy on check tasks is 0% over 3 answers"),
+            "{refusal}"
+        );
+
+        // bob answers Cat: right on gold, never paused; the queue gives all
+        // five gold tasks and then the others.
+        let mut served = Vec::new();
+        while let Ok((task, _)) = work(&server, bob, project, "Cat").await {
+            served.push(task);
+        }
+        assert_eq!(served.len(), 15, "{}: {served:?}", db.label);
+        assert!(served[..5].iter().all(|t| gold.contains(t)), "{served:?}");
+
+        // Only the project's managers resume; then ann works again, her old answers forgotten.
+        let resume = format!("/api/v1/projects/{project}/members/ann/resume");
+        let (status, _) = server.call(Method::POST, &resume, Some(bob), None).await;
+        assert_eq!(status, 403);
+        let (status, member) = server
+            .call(Method::POST, &resume, Some(&manager), None)
+            .await;
+        assert_eq!(status, 200, "{member}");
+        assert!(member["paused_at"].is_null(), "{member}");
+        let (task, _) = work(&server, ann, project, "Dog").await.expect("resumed");
+        assert!(gold.contains(&task), "ann's next gold task");
+
+        // The quality report: gold accuracy per annotator and per gold class.
+        let (_, report) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/quality"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        let annotator = |name: &str| {
+            report["annotators"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["username"] == name)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(
+            (
+                annotator("bob")["gold_answers"].as_i64(),
+                annotator("bob")["gold_accuracy"].as_f64()
+            ),
+            (Some(5), Some(1.0))
+        );
+        assert_eq!(
+            annotator("ann")["gold_by_label"],
+            json!([{"label": "Cat", "agreement": 0.0, "uses": 4}])
+        );
+        let (_, members) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/members"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        assert!(
+            members["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|m| m["paused_at"].is_null()),
+            "{members}"
+        );
+        server.stop().await;
+    }
+}
