@@ -35,6 +35,7 @@ const ROUTES = [
   [/^\/projects\/(?<project>\d+)\/label$/, './pages/label.js', true],
   [/^\/projects\/(?<project>\d+)\/(?<mode>review)$/, './pages/label.js', true],
   [/^\/projects\/(?<project>\d+)\/tasks\/(?<task>\d+)$/, './pages/label.js', true],
+  [/^\/projects\/(?<project>\d+)\/tasks\/(?<task>\d+)\/compare$/, './pages/compare.js', true],
   [/^\/account$/, './pages/account.js', true],
 ];
 
@@ -152,7 +153,22 @@ function frame(content) {
 // ---- Notifications: comments on tasks you work on, rejections of your work ----
 
 const bellCount = h('span', { class: 'count', id: 'notification-count', hidden: true });
-const bell = h('button', { class: 'bell', id: 'notifications-bell', type: 'button', 'aria-label': 'Notifications', 'aria-expanded': 'false', onclick: () => toggleNotifications() }, '🔔', bellCount);
+const bell = h('button', { class: 'bell', id: 'notifications-bell', type: 'button', 'aria-label': 'Notifications', 'aria-expanded': 'false', onclick: () => toggleNotifications() }, bellIcon(), bellCount);
+
+/** A bell drawn in SVG (fonts may lack an emoji for it). */
+function bellIcon() {
+  const ns = 'http://www.w3.org/2000/svg';
+  const icon = document.createElementNS(ns, 'svg');
+  icon.setAttribute('viewBox', '0 0 24 24');
+  icon.setAttribute('width', '18');
+  icon.setAttribute('height', '18');
+  icon.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', 'M12 2a6 6 0 0 0-6 6v4.6L4.3 16a1 1 0 0 0 .9 1.4h13.6a1 1 0 0 0 .9-1.4L18 12.6V8a6 6 0 0 0-6-6zm0 20a3 3 0 0 0 3-3H9a3 3 0 0 0 3 3z');
+  path.setAttribute('fill', 'currentColor');
+  icon.append(path);
+  return icon;
+}
 const notificationPanel = h('div', { class: 'notification-panel', id: 'notification-panel', hidden: true });
 /** How often the unread count is asked for. */
 const NOTIFICATION_POLL_MS = 30_000;

@@ -100,6 +100,15 @@ test('the dashboard shows agreement, labels, the confusion matrix and annotators
   const checked = page.locator('.gl-choices[data-control="class"] input:checked');
   assert.equal(await checked.count(), 1);
   assert.match(await checked.locator('xpath=..').innerText(), /^Cat/);
+  // Side by side from the task: three columns, cat's Dog agreeing with nobody.
+  await page.click('#compare-link');
+  await page.waitForSelector('#compare-grid .compare-column');
+  assert.equal(await page.locator('#compare-grid .compare-column').count(), 3);
+  assert.equal(await page.locator('.compare-column .gl-workspace').count(), 3);
+  const cats = page.locator('.compare-column').nth(2);
+  assert.match(await cats.locator('header').innerText(), /^cat · #\d+/);
+  assert.equal(await cats.locator('.compare-controls li.disagrees').innerText(), 'class: agrees with none');
+  assert.equal(await page.locator('.compare-column').nth(0).locator('.compare-controls li.partly').count(), 1);
   await page.goto(`${gloss.base}/projects/${projectId}/quality`);
   await page.locator('[data-control="class"]').waitFor();
 

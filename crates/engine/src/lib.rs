@@ -12,6 +12,7 @@ mod auth;
 pub mod backup;
 mod chat;
 mod comments;
+mod compare;
 mod consensus;
 mod datamanager;
 mod dataset;
@@ -37,6 +38,7 @@ pub use chat::{
     chat_url, ChatReply, ChatStatus, ChatTurn, KeyChange, ModelEndpointUpdate, ModelEndpointView,
 };
 pub use comments::{CommentInput, Notifications, MAX_COMMENT_BYTES};
+pub use compare::{ComparedAnnotation, TaskComparison};
 pub use consensus::TaskConsensus;
 pub use datamanager::{
     BulkActionName, BulkDone, BulkRequest, DataFilter, DataFilterOp, TableRequest, TaskFilter,

@@ -892,7 +892,7 @@ pub(crate) fn given_answer(
                 .map(Given::Set)
         }
         Kind::Shapes => Some(Given::Answer(Answer::Shapes(
-            mine.filter_map(shape).collect(),
+            mine.filter_map(shape_of).collect(),
         ))),
         Kind::Spans => Some(Given::Answer(Answer::Spans(
             mine.filter_map(|item| match &item.value {
@@ -927,7 +927,7 @@ pub(crate) fn given_answer(
 }
 
 /// A labelled box or polygon, in pixels when the image's size is known.
-fn shape(item: &ResultItem) -> Option<LabeledShape> {
+pub(crate) fn shape_of(item: &ResultItem) -> Option<LabeledShape> {
     let (sx, sy) = match (item.original_width, item.original_height) {
         (Some(w), Some(h)) => (f64::from(w) / 100.0, f64::from(h) / 100.0),
         _ => (1.0, 1.0),

@@ -343,6 +343,11 @@ fn table() -> Vec<Route> {
             "/api/v1/tasks/{task_id}/consensus",
             [401, 200, 200, 404, 200, 404, 404],
         ),
+        route(
+            Method::GET,
+            "/api/v1/tasks/{task_id}/compare",
+            [401, 200, 200, 404, 200, 404, 404],
+        ),
         // Comments: reviewers and managers on any task, annotators on tasks they work on.
         route(
             Method::GET,

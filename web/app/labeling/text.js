@@ -36,6 +36,7 @@ import { newId } from './model.js';
  *   controls: ControlTag[],
  *   activeLabel: (control: ControlTag) => string | null,
  *   colorOfLabel: (control: string, value: string) => string,
+ *   spanColor?: ((id: string) => string | null) | null,
  *   readOnly: boolean,
  *   relationLabels?: {labels: LabelDef[], multiple: boolean} | null,
  *   onSelect?: () => void,
@@ -456,9 +457,9 @@ export class TextView {
       if (covering.length) {
         const inner = covering[0];
         piece.className = 'gl-mark';
-        piece.style.backgroundColor = `color-mix(in srgb, ${this.host.colorOfLabel(inner.control, inner.label)} 22%, transparent)`;
+        piece.style.backgroundColor = `color-mix(in srgb, ${this.colorOfSpan(inner)} 22%, transparent)`;
         // Each level of nesting adds an underline in its label's colour.
-        piece.style.boxShadow = covering.map((s, level) => `inset 0 -${2 * (level + 1)}px 0 ${this.host.colorOfLabel(s.control, s.label)}`).join(', ');
+        piece.style.boxShadow = covering.map((s, level) => `inset 0 -${2 * (level + 1)}px 0 ${this.colorOfSpan(s)}`).join(', ');
         piece.dataset.spans = covering.map((s) => s.id).join(' ');
         if (this.selected && covering.some((s) => s.id === this.selected)) piece.classList.add('gl-mark-selected');
       }
@@ -485,7 +486,7 @@ export class TextView {
     const text = this.chars.slice(s.start, s.end).join('');
     // Colours through the CSSOM: the page's policy refuses style attributes.
     const swatch = el('span', { class: 'gl-swatch' });
-    swatch.style.background = this.host.colorOfLabel(s.control, s.label);
+    swatch.style.background = this.colorOfSpan(s);
     const row = el('li', { class: s.id === this.selected ? 'gl-span-row gl-on' : 'gl-span-row', 'data-span': s.id }, [
       swatch, `${s.label} · `, el('q', {}, [text]), ` (${s.start}–${s.end})`, remove,
     ]);
@@ -620,6 +621,11 @@ export class TextView {
     this.selected = id;
     this.host.commit([...this.host.entries(), { kind: 'item', id, item }]);
     return true;
+  }
+
+  /** A span's colour: its label's, unless the workspace colours it (comparisons). @param {Span} span */
+  colorOfSpan(span) {
+    return this.host.spanColor?.(span.id) ?? this.host.colorOfLabel(span.control, span.label);
   }
 
   /**

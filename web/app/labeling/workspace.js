@@ -73,6 +73,7 @@ export { preloadImage, imageLevels, renderStats, keymapOverlay };
  *   data: Record<string, unknown>,
  *   result: ResultItem[],
  *   readOnly?: boolean,
+ *   regionColor?: (id: string) => string | null,
  *   onChange?: (result: ResultItem[]) => void,
  *   extraKeys?: [string, string][],
  *   renderMarkdown?: (texts: string[]) => Promise<string[]>,
@@ -216,6 +217,9 @@ export async function createWorkspace(host, options) {
   };
   /** @param {Region} region */
   const colorOf = (region) => {
+    // A comparison colours regions by how they agree, not by label.
+    const override = options.regionColor?.(region.id);
+    if (override) return override;
     if (region.kind === 'skeleton') return instanceColor(region.id);
     return region.labels.length ? colorOfLabel(region.labelControl ?? region.control, region.labels[0]) : UNLABELLED;
   };
@@ -952,7 +956,7 @@ export async function createWorkspace(host, options) {
       const text = value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
       // Labels on the text: spans are drawn and edited in a text view.
       if (config.controls.some((c) => c.kind === 'Labels' && c.to_names.includes(object.name))) {
-        const view = new TextView(object, text, { entries, commit, controls: config.controls, activeLabel, colorOfLabel, readOnly, relationLabels: config.relations ?? null, onSelect: () => refresh() });
+        const view = new TextView(object, text, { entries, commit, controls: config.controls, activeLabel, colorOfLabel, spanColor: options.regionColor ?? null, readOnly, relationLabels: config.relations ?? null, onSelect: () => refresh() });
         textViews.push(view);
         panels.push({ element: view.element, update: () => view.update() });
         return view.element;
@@ -973,7 +977,7 @@ export async function createWorkspace(host, options) {
         starts.push(at);
         at += Array.from(text).length + 1;
       }
-      const view = new TextView(object, texts.join('\n'), { entries, commit, controls: config.controls, activeLabel, colorOfLabel, readOnly, relationLabels: config.relations ?? null, onSelect: () => refresh() }, { starts, authors });
+      const view = new TextView(object, texts.join('\n'), { entries, commit, controls: config.controls, activeLabel, colorOfLabel, spanColor: options.regionColor ?? null, readOnly, relationLabels: config.relations ?? null, onSelect: () => refresh() }, { starts, authors });
       textViews.push(view);
       panels.push({ element: view.element, update: () => view.update() });
       return view.element;

@@ -531,6 +531,9 @@ export async function render({ root, params, user, previous: cameFrom }) {
     const detail = await get(`/tasks/${taskId}`);
     const annotations = /** @type {Annotation[]} */ (detail.annotations);
     const mine = annotations.find((annotation) => annotation.completed_by === user.id);
+    if (annotations.length > 1 && project.my_role !== 'annotator' && !root.querySelector('#compare-link')) {
+      annotationPicker.after(h('a', { href: `/projects/${project.id}/tasks/${detail.id}/compare`, id: 'compare-link', class: 'button' }, 'Compare side by side'));
+    }
     replace(annotationPicker,
       annotations.map((annotation) => h('option', { value: annotation.id }, `Annotation #${annotation.id} (v${annotation.version})${annotation.completed_by === user.id ? ' — yours' : ''}`)),
       detail.predictions.map((/** @type {any} */ prediction) => h('option', { value: `p${prediction.id}` }, `Prediction ${prediction.model_version} (${prediction.score ?? '–'})`)),

@@ -63,6 +63,20 @@ export function csv(header, rows) {
  * @param {(string | number | null)[][]} rows @param {(row: (string | number | null)[], index: number) => (Node | string)[]} [cells]
  */
 function table(id, fileName, header, rows, cells) {
+  const download = csvButton(id, fileName, header, rows);
+  return h('div', { class: 'quality-table' },
+    h('table', { id },
+      h('thead', null, h('tr', null, header.map((name) => h('th', null, name)))),
+      h('tbody', null, rows.map((row, index) => h('tr', null,
+        (cells ? cells(row, index) : row.map((value) => value ?? '–')).map((value) => h('td', null, value)))))),
+    download);
+}
+
+/**
+ * A button that downloads rows as a CSV file.
+ * @param {string} id @param {string} fileName @param {string[]} header @param {(string | number | null)[][]} rows
+ */
+function csvButton(id, fileName, header, rows) {
   const download = h('button', { type: 'button', class: 'small', 'data-csv': id }, 'CSV');
   download.addEventListener('click', () => {
     const url = URL.createObjectURL(new Blob([csv(header, rows)], { type: 'text/csv' }));
@@ -72,12 +86,7 @@ function table(id, fileName, header, rows, cells) {
     link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   });
-  return h('div', { class: 'quality-table' },
-    h('table', { id },
-      h('thead', null, h('tr', null, header.map((name) => h('th', null, name)))),
-      h('tbody', null, rows.map((row, index) => h('tr', null,
-        (cells ? cells(row, index) : row.map((value) => value ?? '–')).map((value) => h('td', null, value)))))),
-    download);
+  return download;
 }
 
 /**
@@ -109,14 +118,15 @@ function barChart(label, bars) {
 function timeChart(days) {
   const width = 560;
   const height = 160;
-  const step = days.length > 1 ? (width - 60) / (days.length - 1) : 0;
+  const left = 50;
+  const step = days.length > 1 ? (width - left - 40) / (days.length - 1) : 0;
   const most = Math.max(1, ...days.map((d) => d.annotations));
   const chart = svg('svg', { viewBox: `0 0 ${width} ${height + 30}`, role: 'img', 'aria-label': 'Agreement and annotations per day', class: 'quality-chart', id: 'chart-over-time' });
-  chart.append(svg('line', { x1: 30, y1: height, x2: width - 30, y2: height, class: 'chart-axis' }));
+  chart.append(svg('line', { x1: left - 20, y1: height, x2: width - 20, y2: height, class: 'chart-axis' }));
   /** @type {string[]} */
   const points = [];
   days.forEach((day, index) => {
-    const x = 30 + index * step;
+    const x = left + index * step;
     const barHeight = (height - 10) * (day.annotations / most) * 0.5;
     chart.append(svg('rect', { x: x - 6, y: height - barHeight, width: 12, height: barHeight, class: 'chart-count' },
       svg('title', {}, `${day.day}: ${day.annotations} annotations, agreement ${percent(day.agreement)}`)));
@@ -209,9 +219,10 @@ export async function render({ root, params }) {
             control.labels.map((l) => [l.label, l.agreement, l.uses]),
             (row) => [String(row[0]), percent(/** @type {number | null} */ (row[1])), String(row[2])])]
         : null,
-      control.confusion ? [h('h3', null, 'Between annotators (how often one label meets another on a task)'), confusionTable(control.control, control.confusion),
-        table(`confusion-csv-${control.control}`, `${name}-${control.control}-confusion.csv`, ['label', ...control.confusion.labels],
-          control.confusion.counts.map((row, i) => [control.confusion?.labels[i] ?? '', ...row]))] : null,
+      control.confusion ? [h('h3', null, 'Between annotators (how often one label meets another on a task)'),
+        h('div', { class: 'quality-table' }, confusionTable(control.control, control.confusion),
+          csvButton(`confusion-${control.control}`, `${name}-${control.control}-confusion.csv`, ['label', ...control.confusion.labels],
+            control.confusion.counts.map((row, i) => [control.confusion?.labels[i] ?? '', ...row])))] : null,
       control.pairs.length
         ? [h('h3', null, 'Pairs of annotators'), table(`pairs-${control.control}`, `${name}-${control.control}-pairs.csv`, ['annotator', 'annotator', 'tasks', 'agreement', 'kappa'],
           control.pairs.map((p) => [p.a, p.b, p.tasks, p.agreement, p.kappa]),

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gloss_engine::{
-    QualityReport, QualityWindow, ReviewInput, ReviewItem, ReviewProgress, TaskConsensus, WorkInput,
+    QualityReport, QualityWindow, ReviewInput, ReviewItem, ReviewProgress, TaskComparison, TaskConsensus, WorkInput,
 };
 use gloss_types::{AnnotationId, Code, ProjectId, Review, ReviewVerdict, Timestamp};
 use serde::Deserialize;
@@ -25,6 +25,27 @@ pub(super) fn routes() -> OpenApiRouter<App> {
         .routes(routes!(list_reviews, review_annotation))
         .routes(routes!(quality_report))
         .routes(routes!(task_consensus))
+        .routes(routes!(compare_task))
+}
+
+/// A task's annotations compared (reviewers and managers), for the
+/// side-by-side view: each region (box, polygon, span) marked `matched`,
+/// `partial` or `unmatched` by how many of the other annotations have a
+/// match for it (IoU ≥ 0.5 and the same label; the same span), and each
+/// whole-task answer that not every other annotation shares.
+#[utoipa::path(get, path = "/api/v1/tasks/{task_id}/compare", tag = "review",
+    params(("task_id" = i64, Path)),
+    responses((status = 200, body = TaskComparison), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn compare_task(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    ApiPath(task_id): ApiPath<i64>,
+) -> ApiResult<Json<TaskComparison>> {
+    Ok(Json(
+        app.engine
+            .compare_task(&actor, gloss_types::TaskId(task_id))
+            .await?,
+    ))
 }
 
 /// A task's consensus (reviewers and managers): one result made from its
