@@ -83,7 +83,9 @@ impl Engine {
                             if a == b {
                                 continue;
                             }
-                            for (index, matched) in matched_parts(mine, theirs).into_iter().enumerate() {
+                            for (index, matched) in
+                                matched_parts(mine, theirs).into_iter().enumerate()
+                            {
                                 if matched {
                                     matches[index] += 1;
                                 }

@@ -42,6 +42,11 @@ pub struct ProjectUpdate {
     pub gold_pause_below: Option<Option<f64>>,
     /// Gold answers before the pause rule applies, 1 to 1000.
     pub gold_pause_after: Option<i64>,
+    /// Dynamic overlap's most annotators per task (0: off; else more than
+    /// the overlap, at most [`MAX_OVERLAP`]).
+    pub dynamic_overlap_max: Option<i64>,
+    /// The agreement (0 to 1) below which a task asks for one more annotator.
+    pub dynamic_agreement_below: Option<f64>,
     /// What becomes of labels stored results use and a new `label_config`
     /// lacks (see [`crate::LabelChange`]).
     pub label_changes: Vec<crate::LabelChange>,
@@ -166,6 +171,22 @@ impl Engine {
                 ));
             }
         }
+        if let Some(max) = update.dynamic_overlap_max {
+            if !(0..=MAX_OVERLAP).contains(&max) {
+                return Err(Error::invalid(
+                    "dynamic_overlap_max",
+                    format!("must be 0 (off) or a number of annotators up to {MAX_OVERLAP}"),
+                ));
+            }
+        }
+        if let Some(threshold) = update.dynamic_agreement_below {
+            if !(0.0..=1.0).contains(&threshold) {
+                return Err(Error::invalid(
+                    "dynamic_agreement_below",
+                    "must be an agreement between 0 and 1",
+                ));
+            }
+        }
         let patch = ProjectPatch {
             name,
             description: update.description,
@@ -178,6 +199,8 @@ impl Engine {
             honeypot_percent: update.honeypot_percent,
             gold_pause_below: update.gold_pause_below,
             gold_pause_after: update.gold_pause_after,
+            dynamic_overlap_max: update.dynamic_overlap_max,
+            dynamic_agreement_below: update.dynamic_agreement_below,
         };
         self.store
             .update_project(id, &patch)

@@ -749,6 +749,77 @@ impl Engine {
     }
 }
 
+/// The agreement of one task's annotations (each one annotator's result
+/// items): over the scored controls two or more of them answered, the mean
+/// of each control's mean pairwise agreement; `None` when no control has
+/// two answers.
+pub(crate) fn task_agreement(config: &LabelConfig, annotations: &[Vec<ResultItem>]) -> Option<f64> {
+    let mut task = Mean::default();
+    for control in &config.controls {
+        let Some(kind) = Kind::of(control, config) else {
+            continue;
+        };
+        let mut codes = ClassCodes::default();
+        let answers: Vec<Given> = annotations
+            .iter()
+            .filter_map(|items| given_answer(control, kind, items, &mut codes))
+            .collect();
+        let mut pairs = Mean::default();
+        for (i, a) in answers.iter().enumerate() {
+            for b in &answers[i + 1..] {
+                if let Some(score) = a.agreement(b) {
+                    pairs.add(score);
+                }
+            }
+        }
+        if let Some(mean) = pairs.get() {
+            task.add(mean);
+        }
+    }
+    task.get()
+}
+
+impl Engine {
+    /// Dynamic overlap: after a submit, a task whose annotators agree less
+    /// than the project's threshold asks for one more annotator, up to the
+    /// project's maximum. A failure is logged, never the submit's.
+    pub(crate) async fn maybe_extend_overlap(
+        &self,
+        project: &gloss_types::Project,
+        task: gloss_types::TaskId,
+    ) {
+        if project.dynamic_overlap_max <= project.overlap {
+            return;
+        }
+        let result: Result<()> = async {
+            let rows = self.store.task_annotations(task).await?;
+            let mut results = Vec::new();
+            for row in rows.iter().filter(|r| !r.was_cancelled && !r.ground_truth) {
+                let items: Vec<ResultItem> = serde_json::from_str(&row.result)
+                    .map_err(|err| Error::internal(format!("a stored result: {err}")))?;
+                results.push(items);
+            }
+            let (config, _) = gloss_schema::parse(&project.label_config);
+            let agreement = task_agreement(&config, &results);
+            if agreement.is_some_and(|a| a < project.dynamic_agreement_below) {
+                self.store
+                    .extend_overlap(
+                        gloss_store::QueueProject::from(project),
+                        task,
+                        project.dynamic_overlap_max,
+                        Timestamp::now().millis(),
+                    )
+                    .await?;
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(err) = result {
+            tracing::warn!(project = project.id.0, task = task.0, error = %err.message, "dynamic overlap failed");
+        }
+    }
+}
+
 /// Keeps the [`TASKS_TO_CHECK`] least agreed tasks, least first.
 fn least_first(tasks: &mut Vec<TaskAgreement>) {
     tasks.sort_by(|a, b| {

@@ -150,6 +150,7 @@ impl Engine {
                 past_overlap,
             } => {
                 self.score_against_ground_truth(&project, &annotation).await;
+                self.maybe_extend_overlap(&project, task).await;
                 Ok(SubmittedAnnotation {
                     annotation: annotation.to_annotation()?,
                     past_overlap,

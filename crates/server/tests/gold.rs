@@ -226,3 +226,146 @@ async fn honeypots_score_annotators_and_pause_the_inaccurate_until_resumed() {
         server.stop().await;
     }
 }
+
+/// Dynamic overlap: with overlap 2, a task whose two annotators disagree
+/// opens again for a third, and a fourth, up to the maximum; one they
+/// agree on is completed at two.
+#[tokio::test]
+async fn disagreeing_tasks_ask_for_more_annotators_up_to_the_maximum() {
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, manager) = server.user("manager", Role::Manager).await;
+        let (_, project) = server
+            .call(
+                Method::POST,
+                "/api/v1/projects",
+                Some(&manager),
+                Some(json!({"name": "dynamic", "label_config": LABEL_CONFIG})),
+            )
+            .await;
+        let project = project["id"].as_i64().unwrap();
+        server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{project}/tasks"),
+                Some(&manager),
+                Some(json!([{"image": "/agreed.png"}, {"image": "/disputed.png"}])),
+            )
+            .await;
+        let (status, settings) = server
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/projects/{project}"),
+                Some(&manager),
+                Some(
+                    json!({"overlap": 2, "dynamic_overlap_max": 4, "dynamic_agreement_below": 0.8}),
+                ),
+            )
+            .await;
+        assert_eq!(status, 200, "{settings}");
+        assert_eq!(
+            (
+                settings["dynamic_overlap_max"].as_i64(),
+                settings["dynamic_agreement_below"].as_f64()
+            ),
+            (Some(4), Some(0.8))
+        );
+        let mut tokens = Vec::new();
+        for i in 0..5 {
+            let (user, token) = server.user(&format!("a{i}"), Role::Annotator).await;
+            server
+                .engine
+                .put_member(
+                    &Actor::Operator,
+                    ProjectId(project),
+                    &user.username,
+                    Some(ProjectRole::Annotator),
+                )
+                .await
+                .unwrap();
+            tokens.push(token);
+        }
+        let (_, listed) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/tasks"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        let (agreed, disputed) = (
+            listed["items"][0]["id"].as_i64().unwrap(),
+            listed["items"][1]["id"].as_i64().unwrap(),
+        );
+        // (annotator, label, the task they must get)
+        let steps = [
+            (0, "Cat", agreed),
+            (1, "Cat", agreed),
+            (0, "Cat", disputed),
+            (1, "Dog", disputed),
+            // Cat vs Dog: it opens for a third, then (1/3 < 0.8) for a fourth.
+            (2, "Cat", disputed),
+            (3, "Cat", disputed),
+        ];
+        for (who, label, expected) in steps {
+            let (task, _) = work(&server, &tokens[who], project, label).await.unwrap();
+            assert_eq!(task, expected, "{}: a{who}", db.label);
+        }
+        // Four is the maximum: nothing is left for a4.
+        let (status, _) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/next"),
+                Some(&tokens[4]),
+                None,
+            )
+            .await;
+        assert_eq!(status, 204, "{}", db.label);
+        let (_, listed) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{project}/tasks"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        let task = |id: i64| {
+            listed["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["id"] == id)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(
+            (
+                task(agreed)["status"].as_str(),
+                task(agreed)["annotation_count"].as_i64()
+            ),
+            (Some("completed"), Some(2)),
+            "{listed}"
+        );
+        assert_eq!(
+            (
+                task(disputed)["status"].as_str(),
+                task(disputed)["annotation_count"].as_i64()
+            ),
+            (Some("completed"), Some(4)),
+            "{listed}"
+        );
+        let (status, body) = server
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/projects/{project}"),
+                Some(&manager),
+                Some(json!({"dynamic_agreement_below": 1.5})),
+            )
+            .await;
+        assert_eq!(
+            (status, body["details"]["field"].as_str()),
+            (422, Some("dynamic_agreement_below"))
+        );
+        server.stop().await;
+    }
+}

@@ -211,10 +211,29 @@ async fn class_agreement_consensus_gold_and_reviews_are_reported() {
 
         // Side by side, task 1: cat's Dog agrees with nobody, the Cats with some.
         let (_, compared) = server
-            .call(Method::GET, &format!("/api/v1/tasks/{first}/compare"), Some(&manager), None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/tasks/{first}/compare"),
+                Some(&manager),
+                None,
+            )
             .await;
-        let states: Vec<Value> = compared["annotations"].as_array().unwrap().iter().map(|a| a["controls"]["class"].clone()).collect();
-        assert_eq!(states, [json!("partly"), json!("partly"), json!("disagrees"), json!("partly")], "{compared}");
+        let states: Vec<Value> = compared["annotations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["controls"]["class"].clone())
+            .collect();
+        assert_eq!(
+            states,
+            [
+                json!("partly"),
+                json!("partly"),
+                json!("disagrees"),
+                json!("partly")
+            ],
+            "{compared}"
+        );
 
         // The consensus of task 1 is the majority's Cat (the ground truth does not vote).
         let (status, consensus) = server
@@ -347,11 +366,23 @@ async fn boxes_and_spans_agree_by_f1() {
         assert_eq!(boxes[0]["original_width"], 200);
         // Side by side: bob's second box has no match in ann's work.
         let (status, compared) = server
-            .call(Method::GET, &format!("/api/v1/tasks/{task}/compare"), Some(&manager), None)
+            .call(
+                Method::GET,
+                &format!("/api/v1/tasks/{task}/compare"),
+                Some(&manager),
+                None,
+            )
             .await;
         assert_eq!(status, 200, "{compared}");
-        assert_eq!(compared["annotations"][0]["regions"], json!({"b0": "matched"}), "{compared}");
-        assert_eq!(compared["annotations"][1]["regions"], json!({"b0": "matched", "b1": "unmatched"}));
+        assert_eq!(
+            compared["annotations"][0]["regions"],
+            json!({"b0": "matched"}),
+            "{compared}"
+        );
+        assert_eq!(
+            compared["annotations"][1]["regions"],
+            json!({"b0": "matched", "b1": "unmatched"})
+        );
         assert_eq!(compared["annotations"][1]["annotator"], "bob");
 
         let spans = |who: &str, spans: &[(u64, u64, &str)]| {

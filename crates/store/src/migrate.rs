@@ -37,6 +37,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(10, "0010_review"),
     migration!(11, "0011_comments"),
     migration!(12, "0012_honeypots"),
+    migration!(13, "0013_dynamic_overlap"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.

@@ -34,6 +34,8 @@ pub struct ProjectPatch {
     /// `Some(None)` turns pausing off.
     pub gold_pause_below: Option<Option<f64>>,
     pub gold_pause_after: Option<i64>,
+    pub dynamic_overlap_max: Option<i64>,
+    pub dynamic_agreement_below: Option<f64>,
 }
 
 /// Which projects a listing may show.
@@ -177,7 +179,9 @@ impl Store {
              review_layers = COALESCE($9, review_layers), review_percent = COALESCE($10, review_percent), \
              honeypot_percent = COALESCE($11, honeypot_percent), \
              gold_pause_below = CASE WHEN $12 = 1 THEN $13 ELSE gold_pause_below END, \
-             gold_pause_after = COALESCE($14, gold_pause_after) \
+             gold_pause_after = COALESCE($14, gold_pause_after), \
+             dynamic_overlap_max = COALESCE($15, dynamic_overlap_max), \
+             dynamic_agreement_below = COALESCE($16, dynamic_agreement_below) \
              WHERE id = $8 RETURNING {PROJECT_COLUMNS}"
         ))
         .bind(patch.name.as_deref())
@@ -194,6 +198,8 @@ impl Store {
         .bind(i64::from(patch.gold_pause_below.is_some()))
         .bind(patch.gold_pause_below.flatten())
         .bind(patch.gold_pause_after)
+        .bind(patch.dynamic_overlap_max)
+        .bind(patch.dynamic_agreement_below)
         .fetch_one(&mut *tx)
         .await?;
         let project = rows::project(&row)?;

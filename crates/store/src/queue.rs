@@ -134,9 +134,11 @@ pub(crate) fn queue_key_with(order: QueueOrder, priority: &str) -> String {
     }
 }
 
-/// A task's status from its counters; `$O` is the overlap, `$A`/`$H` the
-/// changes to annotation_count and held.
-const STATUS_AFTER: &str = "CASE WHEN annotation_count + $A >= $O THEN 'completed' \
+/// A task's status from its counters; `$O` is the project's overlap (a task
+/// whose annotators disagreed needs `extra_overlap` more, see dynamic
+/// overlap), `$A`/`$H` the changes to annotation_count and held.
+const STATUS_AFTER: &str =
+    "CASE WHEN annotation_count + $A >= $O + extra_overlap THEN 'completed' \
      WHEN annotation_count + $A > 0 OR held + $H > 0 THEN 'in_progress' ELSE 'new' END";
 
 /// Runs a queue call: on SQLite on the writer thread (group commit), on
@@ -177,6 +179,19 @@ macro_rules! queue_call {
 }
 
 impl Store {
+    /// Asks for one more annotator on a completed task (dynamic overlap),
+    /// unless it already needs `max`: the task opens again. Returns whether
+    /// it did.
+    pub async fn extend_overlap(
+        &self,
+        project: QueueProject,
+        task: TaskId,
+        max: i64,
+        now: i64,
+    ) -> Result<bool> {
+        queue_call!(self, [], |conn| extend(conn, project, task, max, now))
+    }
+
     /// Reserves the annotator's next task and reads it, or `None` when the
     /// project has nothing left for them. In order: their unexpired
     /// reservation; tasks assigned to them; the pool in the project's order;
@@ -833,7 +848,7 @@ async fn pool_candidate<C: QueueSql>(
         (Backend::Postgres, Pick::Reserve) => " FOR UPDATE SKIP LOCKED",
         _ => "",
     };
-    let open = "project_id = $1 AND status <> 'completed' AND annotation_count + held < $2 \
+    let open = "project_id = $1 AND status <> 'completed' AND annotation_count + held < $2 + extra_overlap \
          AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = tasks.id AND a.completed_by = $3) \
          AND NOT EXISTS (SELECT 1 FROM skips s WHERE s.task_id = tasks.id AND s.user_id = $3)";
     // Each query: extra conditions with their parameters, numbered from $4.
@@ -893,7 +908,7 @@ async fn skipped_candidate<C: QueueSql>(
     let sql = format!(
         "SELECT t.id FROM skips s JOIN tasks t ON t.id = s.task_id \
          WHERE s.project_id = $1 AND s.user_id = $3 AND t.status <> 'completed' \
-         AND t.annotation_count + t.held < $2{passing} \
+         AND t.annotation_count + t.held < $2 + t.extra_overlap{passing} \
          AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.completed_by = $3) \
          ORDER BY s.skipped_at, s.task_id LIMIT 1{lock}"
     );
@@ -941,7 +956,7 @@ async fn submit<C: QueueSql>(
     let released = if reserved || assigned { -1 } else { 0 };
     let sql = format!(
         "UPDATE tasks SET annotation_count = annotation_count + 1, held = held + $1, \
-         status = {}, updated_at = $3 WHERE id = $4 RETURNING annotation_count",
+         status = {}, updated_at = $3 WHERE id = $4 RETURNING annotation_count, extra_overlap",
         status_after("$2", "1", "$1")
     );
     let counts = fetch_optional(
@@ -952,6 +967,7 @@ async fn submit<C: QueueSql>(
     .await?
     .ok_or(Error::NotFound)?;
     let annotations = counts.int("annotation_count")?;
+    let needed = project.overlap + counts.int("extra_overlap")?;
     Ok(Submitted::Created {
         annotation: AnnotationRow {
             id,
@@ -969,8 +985,29 @@ async fn submit<C: QueueSql>(
             created_at: now,
             updated_at: now,
         },
-        past_overlap: annotations > project.overlap,
+        past_overlap: annotations > needed,
     })
+}
+
+async fn extend<C: QueueSql>(
+    conn: &mut C,
+    project: QueueProject,
+    task: TaskId,
+    max: i64,
+    now: i64,
+) -> Result<bool> {
+    lock_task(conn, project.id, task).await?;
+    // The status with one more needed: `extra_overlap` on the right is the old value.
+    let changed = conn
+        .execute(
+            "UPDATE tasks SET extra_overlap = extra_overlap + 1, updated_at = $1, \
+             status = CASE WHEN annotation_count >= $2 + extra_overlap + 1 THEN 'completed' \
+                 WHEN annotation_count > 0 OR held > 0 THEN 'in_progress' ELSE 'new' END \
+             WHERE id = $3 AND annotation_count >= $2 + extra_overlap AND $2 + extra_overlap < $4",
+            &[Int(now), Int(project.overlap), Int(task.0), Int(max)],
+        )
+        .await?;
+    Ok(changed > 0)
 }
 
 async fn skip<C: QueueSql>(

@@ -12,7 +12,8 @@ use sqlx::Row;
 pub(crate) const USER_COLUMNS: &str = "id, username, role, active, created_at";
 pub(crate) const PROJECT_COLUMNS: &str = "id, name, description, label_config, created_by, \
      overlap, queue_order, reservation_seconds, review_layers, review_percent, honeypot_percent, \
-     gold_pause_below, gold_pause_after, created_at, updated_at";
+     gold_pause_below, gold_pause_after, dynamic_overlap_max, dynamic_agreement_below, \
+     created_at, updated_at";
 pub(crate) const TOKEN_COLUMNS: &str = "id, user_id, name, prefix, created_at, last_used_at";
 
 pub(crate) fn user(row: &dyn Columns) -> Result<User> {
@@ -44,6 +45,10 @@ pub(crate) fn project(row: &dyn Columns) -> Result<Project> {
         honeypot_percent: row.int("honeypot_percent")?,
         gold_pause_below: row.optional_float("gold_pause_below")?,
         gold_pause_after: row.int("gold_pause_after")?,
+        dynamic_overlap_max: row.int("dynamic_overlap_max")?,
+        dynamic_agreement_below: row
+            .optional_float("dynamic_agreement_below")?
+            .unwrap_or(0.7),
         created_at: Timestamp(row.int("created_at")?),
         updated_at: Timestamp(row.int("updated_at")?),
     })

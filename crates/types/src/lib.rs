@@ -142,6 +142,11 @@ pub struct Project {
     pub gold_pause_below: Option<f64>,
     /// How many gold answers (since the last resume) before the pause rule applies.
     pub gold_pause_after: i64,
+    /// Dynamic overlap: when a task's annotators agree less than
+    /// `dynamic_agreement_below`, it asks for one more, up to this many
+    /// annotators; 0: off.
+    pub dynamic_overlap_max: i64,
+    pub dynamic_agreement_below: f64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

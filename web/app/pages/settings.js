@@ -27,6 +27,8 @@ export async function render({ root, params, navigate }) {
     h('option', { value: '2' }, 'Two layers (a second reviewer checks what the first accepted)'));
   reviewLayers.value = String(project.review_layers);
   const reviewPercent = h('input', { type: 'number', min: 0, max: 100, value: project.review_percent, id: 'settings-review-percent' });
+  const dynamicMax = h('input', { type: 'number', min: 0, max: 100, value: project.dynamic_overlap_max, id: 'settings-dynamic-max' });
+  const dynamicBelow = h('input', { type: 'number', min: 0, max: 100, value: Math.round(project.dynamic_agreement_below * 100), id: 'settings-dynamic-below' });
   const honeypots = h('input', { type: 'number', min: 0, max: 100, value: project.honeypot_percent, id: 'settings-honeypots' });
   const pauseBelow = h('input', { type: 'number', min: 0, max: 100, step: 1, id: 'settings-pause-below', placeholder: 'never',
     value: project.gold_pause_below === null ? '' : Math.round(project.gold_pause_below * 100) });
@@ -40,6 +42,8 @@ export async function render({ root, params, navigate }) {
     h('label', null, 'Annotators per task (overlap)', overlap),
     h('label', null, 'Order', order),
     h('label', null, 'Reservation (minutes): how long a task handed out stays with its annotator', reservation),
+    h('label', null, 'Dynamic overlap: when a task\'s annotators disagree, ask for more, up to this many annotators (0: off)', dynamicMax),
+    h('label', null, '… when their agreement is below (%)', dynamicBelow),
     h('h2', null, 'Review'),
     h('label', null, 'Layers', reviewLayers),
     h('label', null, 'Share of each annotator\'s work to review (%; 0 turns review off)', reviewPercent),
@@ -63,6 +67,8 @@ export async function render({ root, params, navigate }) {
         reservation_seconds: Math.round(Number(reservation.value) * 60),
         review_layers: Number(reviewLayers.value),
         review_percent: Number(reviewPercent.value),
+        dynamic_overlap_max: Number(dynamicMax.value),
+        dynamic_agreement_below: Number(dynamicBelow.value) / 100,
         honeypot_percent: Number(honeypots.value),
         gold_pause_below: pauseBelow.value.trim() === '' ? null : Number(pauseBelow.value) / 100,
         gold_pause_after: Number(pauseAfter.value),

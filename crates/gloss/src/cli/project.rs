@@ -54,6 +54,12 @@ pub enum ProjectCommand {
         /// Gold answers before the pause rule applies
         #[arg(long)]
         gold_pause_after: Option<i64>,
+        /// Dynamic overlap: at most this many annotators per task when they disagree (0: off)
+        #[arg(long)]
+        dynamic_overlap_max: Option<i64>,
+        /// Dynamic overlap: the agreement (0 to 1) below which a task asks for one more annotator
+        #[arg(long)]
+        dynamic_agreement_below: Option<f64>,
         /// A new label config (XML file); stored results are migrated with it
         #[arg(long)]
         config: Option<PathBuf>,
@@ -171,6 +177,8 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
             honeypot_percent,
             gold_pause_below,
             gold_pause_after,
+            dynamic_overlap_max,
+            dynamic_agreement_below,
             config,
             label_changes,
         } => {
@@ -197,6 +205,8 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
                     .transpose()
                     .map_err(|reason| anyhow::anyhow!("--gold-pause-below: {reason}"))?,
                 gold_pause_after,
+                dynamic_overlap_max,
+                dynamic_agreement_below,
                 label_changes,
             };
             let project = engine

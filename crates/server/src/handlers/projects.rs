@@ -153,6 +153,14 @@ pub(crate) struct ProjectPatchRequest {
     /// Gold answers (since a resume) before the pause rule applies, 1 to 1000.
     #[serde(default)]
     gold_pause_after: Option<i64>,
+    /// Dynamic overlap: at most this many annotators per task (0: off).
+    /// A task whose annotators' agreement is below
+    /// `dynamic_agreement_below` asks for one more, up to this.
+    #[serde(default)]
+    dynamic_overlap_max: Option<i64>,
+    /// The agreement (0 to 1) below which a task asks for another annotator.
+    #[serde(default)]
+    dynamic_agreement_below: Option<f64>,
     /// With a new `label_config`: what becomes of each label that stored
     /// results use and the new config lacks (see `…/label-config/impact`).
     #[serde(default)]
@@ -185,6 +193,8 @@ async fn update_project(
         honeypot_percent: patch.honeypot_percent,
         gold_pause_below: patch.gold_pause_below,
         gold_pause_after: patch.gold_pause_after,
+        dynamic_overlap_max: patch.dynamic_overlap_max,
+        dynamic_agreement_below: patch.dynamic_agreement_below,
         label_changes: patch.label_changes,
     };
     let project = app

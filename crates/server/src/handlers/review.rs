@@ -9,7 +9,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gloss_engine::{
-    QualityReport, QualityWindow, ReviewInput, ReviewItem, ReviewProgress, TaskComparison, TaskConsensus, WorkInput,
+    QualityReport, QualityWindow, ReviewInput, ReviewItem, ReviewProgress, TaskComparison,
+    TaskConsensus, WorkInput,
 };
 use gloss_types::{AnnotationId, Code, ProjectId, Review, ReviewVerdict, Timestamp};
 use serde::Deserialize;

@@ -1,0 +1,7 @@
+-- Dynamic overlap: a task whose annotators disagree (agreement below the
+-- project's threshold) asks for one more annotator, up to a maximum.
+-- 0: off.
+ALTER TABLE projects ADD COLUMN dynamic_overlap_max BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE projects ADD COLUMN dynamic_agreement_below DOUBLE PRECISION NOT NULL DEFAULT 0.7;
+-- Annotators a task needs beyond the project's overlap.
+ALTER TABLE tasks ADD COLUMN extra_overlap BIGINT NOT NULL DEFAULT 0;
