@@ -78,6 +78,10 @@ test('a wrong answer on gold pauses the annotator with the reason, until the man
   await page.reload();
   await page.waitForSelector('#workspace[data-task]');
   assert.match(await page.locator('#workspace').innerText(), /a plain task/);
+  // The dashboard tracks accuracy on gold per gold class.
+  await settings.goto(`${gloss.base}/projects/${projectId}/quality`);
+  await settings.waitForSelector('#gold-by-class');
+  assert.deepEqual(await settings.locator('#gold-by-class tbody tr').allInnerTexts(), ['ann1\tCat\t1\t0.0 %']);
   await annotating.close();
   await managing.close();
   assert.deepEqual(pageErrors, []);

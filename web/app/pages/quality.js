@@ -17,7 +17,7 @@ const LIVE_MS = 5000;
  * @typedef {{control: string, kind: string, agreement: number | null, alpha: number | null,
  *   labels: LabelAgreement[], pairs: PairAgreement[], confusion: {labels: string[], counts: number[][]} | null}} ControlQuality
  * @typedef {{username: string, annotations: number, agreement_with_consensus: number | null, gold_answers: number,
- *   gold_accuracy: number | null, reviewed: number, rejected: number, rejection_rate: number | null,
+ *   gold_accuracy: number | null, gold_by_label: LabelAgreement[], reviewed: number, rejected: number, rejection_rate: number | null,
  *   hours: number, per_hour: number | null}} AnnotatorQuality
  * @typedef {{annotations: number, tasks: number, overlapping_tasks: number, controls: ControlQuality[],
  *   annotators: AnnotatorQuality[], over_time: {day: string, annotations: number, agreement: number | null}[],
@@ -230,6 +230,8 @@ export async function render({ root, params }) {
         : null,
     ));
     const annotators = report.annotators;
+    /** @type {(string | number | null)[][]} */
+    const goldByClass = annotators.flatMap((a) => a.gold_by_label.map((l) => [a.username, l.label, l.uses, l.agreement]));
     replace(body,
       h('div', { class: 'card' },
         h('h2', null, 'Progress'),
@@ -246,7 +248,10 @@ export async function render({ root, params }) {
         table('annotators', `${name}-annotators.csv`,
           ['annotator', 'annotations', 'agreement with consensus', 'gold answers', 'accuracy vs gold', 'reviewed', 'rejected', 'rejection rate', 'hours', 'per hour'],
           annotators.map((a) => [a.username, a.annotations, a.agreement_with_consensus, a.gold_answers, a.gold_accuracy, a.reviewed, a.rejected, a.rejection_rate, Math.round(a.hours * 100) / 100, a.per_hour === null ? null : Math.round(a.per_hour * 10) / 10]),
-          (row) => row.map((value, i) => ([2, 4, 7].includes(i) ? percent(/** @type {number | null} */ (value)) : String(value ?? '–'))))),
+          (row) => row.map((value, i) => ([2, 4, 7].includes(i) ? percent(/** @type {number | null} */ (value)) : String(value ?? '–')))),
+        goldByClass.length ? [h('h3', null, 'Accuracy on gold, per gold class'),
+          table('gold-by-class', `${name}-gold-by-class.csv`, ['annotator', 'gold class', 'answers', 'accuracy'], goldByClass,
+            (row) => [String(row[0]), String(row[1]), String(row[2]), percent(/** @type {number | null} */ (row[3]))])] : null),
       report.tasks_to_check.length ? h('div', { class: 'card' }, h('h2', null, 'Tasks to check (least agreement)'),
         table('tasks-to-check', `${name}-tasks-to-check.csv`, ['task', 'agreement', 'annotators'],
           report.tasks_to_check.map((t) => [t.task_id, t.agreement, t.annotators.join(' ')]),
