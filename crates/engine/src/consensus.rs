@@ -17,7 +17,7 @@
 
 use crate::access::Actor;
 use crate::error::{Error, Result};
-use crate::quality::{given_answer, ClassCodes, Given, Kind};
+use crate::quality::{given_answer, spans_of, ClassCodes, Given, Kind};
 use crate::Engine;
 use gloss_quality::spatial::{box_consensus, AnnotatorBox, BBox};
 use gloss_quality::text::{token_vote, Span};
@@ -212,21 +212,7 @@ fn voted_spans(
         .collect();
     let spans: Vec<Vec<Span>> = annotations
         .iter()
-        .map(|items| {
-            items
-                .iter()
-                .filter(|i| i.from_name == control.name)
-                .filter_map(|item| match &item.value {
-                    ResultValue::Labels(v) => Some(v.labels.iter().map(|label| Span {
-                        start: v.start as usize,
-                        end: v.end as usize,
-                        label: label.clone(),
-                    })),
-                    _ => None,
-                })
-                .flatten()
-                .collect()
-        })
+        .map(|items| spans_of(&control.name, items))
         .collect();
     let voted = token_vote(&tokens, &spans, MAJORITY).ok()?;
     let chars: Vec<char> = text.chars().collect();

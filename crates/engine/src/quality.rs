@@ -965,18 +965,7 @@ pub(crate) fn given_answer(
         Kind::Shapes => Some(Given::Answer(Answer::Shapes(
             mine.filter_map(shape_of).collect(),
         ))),
-        Kind::Spans => Some(Given::Answer(Answer::Spans(
-            mine.filter_map(|item| match &item.value {
-                ResultValue::Labels(v) => Some(v.labels.iter().map(|label| Span {
-                    start: v.start as usize,
-                    end: v.end as usize,
-                    label: label.clone(),
-                })),
-                _ => None,
-            })
-            .flatten()
-            .collect(),
-        ))),
+        Kind::Spans => Some(Given::Answer(Answer::Spans(spans_of(&control.name, items)))),
         Kind::Ranking => {
             let item = items.iter().find(|i| i.from_name == control.name)?;
             let ResultValue::Ranker(v) = &item.value else {
@@ -995,6 +984,24 @@ pub(crate) fn given_answer(
             )))
         }
     }
+}
+
+/// The labelled text spans of one control in an annotation's items (a
+/// span with several labels is one span per label).
+pub(crate) fn spans_of(control: &str, items: &[ResultItem]) -> Vec<Span> {
+    items
+        .iter()
+        .filter(|item| item.from_name == control)
+        .filter_map(|item| match &item.value {
+            ResultValue::Labels(v) => Some(v.labels.iter().map(|label| Span {
+                start: v.start as usize,
+                end: v.end as usize,
+                label: label.clone(),
+            })),
+            _ => None,
+        })
+        .flatten()
+        .collect()
 }
 
 /// A labelled box or polygon, in pixels when the image's size is known.

@@ -161,11 +161,7 @@ pub fn read_preference<R: BufRead>(
         });
         let chosen_first = response_texts(&task.data, options).first() == Some(&pair.chosen);
         let result = preference_result(row, options, chosen_first, pair.strength)?;
-        task.annotations.push(AnnotationRecord {
-            result: vec![result],
-            completed_by: line.get("annotator").filter(|v| !v.is_null()).cloned(),
-            ..AnnotationRecord::default()
-        });
+        task.annotations.push(annotation_of(&line, vec![result]));
         Ok(())
     })?;
     Ok((gathered.tasks, rejections))
@@ -383,6 +379,15 @@ fn preference_result(
     result_item(row, "", value)
 }
 
+/// A line's annotation: its results, by its `annotator`.
+fn annotation_of(line: &Map<String, Value>, result: Vec<ResultItem>) -> AnnotationRecord {
+    AnnotationRecord {
+        result,
+        completed_by: line.get("annotator").filter(|v| !v.is_null()).cloned(),
+        ..AnnotationRecord::default()
+    }
+}
+
 fn result_item(row: u64, field: &str, value: Value) -> Result<ResultItem, Rejection> {
     serde_json::from_value(value).map_err(|err| Rejection::new(row, field, err.to_string()))
 }
@@ -414,11 +419,7 @@ pub fn read_ranking<R: BufRead>(
                 ..TaskRecord::default()
             }
         });
-        task.annotations.push(AnnotationRecord {
-            result,
-            completed_by: line.get("annotator").filter(|v| !v.is_null()).cloned(),
-            ..AnnotationRecord::default()
-        });
+        task.annotations.push(annotation_of(&line, result));
         Ok(())
     })?;
     Ok((gathered.tasks, rejections))
@@ -881,11 +882,9 @@ pub fn read_chats<R: BufRead>(
                 .and_then(crate::timestamp::parse_millis)
         };
         task.annotations.push(AnnotationRecord {
-            result,
-            completed_by: line.get("annotator").filter(|v| !v.is_null()).cloned(),
             created_at: time("created_at"),
             updated_at: time("updated_at"),
-            ..AnnotationRecord::default()
+            ..annotation_of(&line, result)
         });
         Ok(())
     })?;

@@ -231,8 +231,11 @@ export async function render({ root, params, user, previous: cameFrom }) {
     host.dataset.task = String(next.task.id);
   }
 
-  /** @param {string} message */
-  function showPaused(message) {
+  /**
+   * Instead of a task: a heading, why, and the way back to the project.
+   * @param {string} id @param {string} title @param {HTMLElement} why
+   */
+  function showNoTask(id, title, why) {
     workspace?.destroy();
     workspace = null;
     shown = null;
@@ -240,24 +243,22 @@ export async function render({ root, params, user, previous: cameFrom }) {
     replace(saved);
     submitButton.disabled = true;
     skipButton.disabled = true;
-    replace(host, h('div', { class: 'label-empty', id: 'queue-paused' },
-      h('h2', null, 'Your work in this project is paused'),
-      h('p', null, message),
+    rejectButton.disabled = true;
+    showNotes();
+    replace(host, h('div', { class: 'label-empty', id },
+      h('h2', null, title),
+      why,
       h('a', { href: `/projects/${project.id}` }, 'Back to the project')));
   }
 
+  /** @param {string} message */
+  function showPaused(message) {
+    showNoTask('queue-paused', 'Your work in this project is paused', h('p', null, message));
+  }
+
   function showDone() {
-    workspace?.destroy();
-    workspace = null;
-    shown = null;
-    replace(where);
-    replace(saved);
-    submitButton.disabled = true;
-    skipButton.disabled = true;
-    replace(host, h('div', { class: 'label-empty', id: 'queue-done' },
-      h('h2', null, 'No more tasks for you here'),
-      h('p', { class: 'muted' }, 'Every task is done, held by someone else, or already annotated by you.'),
-      h('a', { href: `/projects/${project.id}` }, 'Back to the project')));
+    showNoTask('queue-done', 'No more tasks for you here',
+      h('p', { class: 'muted' }, 'Every task is done, held by someone else, or already annotated by you.'));
   }
 
   /** The caller's next task from the queue, with its draft or predictions. */
@@ -391,18 +392,8 @@ export async function render({ root, params, user, previous: cameFrom }) {
     /** @type {any} */
     const item = await get(`/projects/${project.id}/review/next?layer=${reviewLayer}`);
     if (!item) {
-      workspace?.destroy();
-      workspace = null;
-      shown = null;
-      replace(where);
-      replace(saved);
-      submitButton.disabled = true;
-      rejectButton.disabled = true;
-      showNotes();
-      replace(host, h('div', { class: 'label-empty', id: 'review-done' },
-        h('h2', null, `Nothing waits for your review at layer ${reviewLayer}`),
-        h('p', { class: 'muted' }, 'Everything sampled is reviewed, held by another reviewer, your own work, or passed by you at another layer.'),
-        h('a', { href: `/projects/${project.id}` }, 'Back to the project')));
+      showNoTask('review-done', `Nothing waits for your review at layer ${reviewLayer}`,
+        h('p', { class: 'muted' }, 'Everything sampled is reviewed, held by another reviewer, your own work, or passed by you at another layer.'));
       return;
     }
     submitButton.disabled = false;
