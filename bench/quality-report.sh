@@ -8,7 +8,9 @@
 # with one single-choice control of 5 classes, imports TASKS tasks each
 # annotated by every annotator (an annotator agrees with a task's true class
 # 80% of the time, with a fixed seed), starts `gloss serve` on 127.0.0.1 and
-# times GET /api/v1/projects/{id}/quality REPETITIONS times after one warm-up.
+# times GET /api/v1/projects/{id}/quality: the first request (which reads
+# every annotation), REPETITIONS more with nothing changed, and REPETITIONS
+# after one annotation was changed each time (which reads that task again).
 set -euo pipefail
 gloss=$(realpath "${1:-target/debug/gloss}")
 tasks=${2:-100000}
@@ -67,17 +69,29 @@ until curl -sf -o /dev/null "http://127.0.0.1:$port/api/v1/openapi.json"; do sle
 base=http://127.0.0.1:$port
 token=$(curl -sf -X POST "$base/api/v1/auth/token" -H 'Content-Type: application/json' \
   -d '{"username": "admin", "password": "bench-password-123"}' | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
+report() { curl -sf -o "$work/report.json" -w '%{time_total}' -H "Authorization: Bearer $token" "$base/api/v1/projects/$project/quality"; }
+cold=$(report)
 times=()
-for i in $(seq 0 "$reps"); do
-  t=$(curl -sf -o "$work/report.json" -w '%{time_total}' -H "Authorization: Bearer $token" "$base/api/v1/projects/$project/quality")
-  [ "$i" -gt 0 ] && times+=("$t")
+for i in $(seq 1 "$reps"); do times+=("$(report)"); done
+# One annotation changed (as a submit or an update would): the next report
+# reads that task again, not the project.
+changes=()
+for i in $(seq 1 "$reps"); do
+  version=$(curl -sf -H "Authorization: Bearer $token" "$base/api/v1/annotations/$i" | python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])')
+  curl -sf -o /dev/null -X PUT "$base/api/v1/annotations/$i" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+    -d "{\"version\": $version, \"result\": [{\"id\": \"c\", \"from_name\": \"class\", \"to_name\": \"text\", \"type\": \"choices\", \"value\": {\"choices\": [\"e\"]}}]}"
+  changes+=("$(report)")
 done
-python3 - "$work/report.json" "${times[@]}" <<'PY'
+python3 - "$work/report.json" "$cold" "${times[*]}" "${changes[*]}" <<'PY'
 import json, statistics, sys
 report = json.load(open(sys.argv[1]))
-times = sorted(float(t) for t in sys.argv[2:])
+cold = float(sys.argv[2])
+warm = sorted(float(t) for t in sys.argv[3].split())
+changed = sorted(float(t) for t in sys.argv[4].split())
 control = report["controls"][0]
 print(f"report: {report['annotations']:,} annotations on {report['tasks']:,} tasks; agreement {control['agreement']:.4f}, alpha {control['alpha']:.4f}")
-print(f"GET /quality: median {statistics.median(times) * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms ({len(times)} runs)")
+print(f"GET /quality, first (reads every annotation): {cold * 1000:.0f} ms")
+print(f"GET /quality, nothing changed: median {statistics.median(warm) * 1000:.0f} ms, max {warm[-1] * 1000:.0f} ms ({len(warm)} runs)")
+print(f"GET /quality, after one annotation changed: median {statistics.median(changed) * 1000:.0f} ms, max {changed[-1] * 1000:.0f} ms ({len(changed)} runs)")
 PY
 echo "server: peak RSS $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$server_pid/status)"

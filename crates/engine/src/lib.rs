@@ -123,6 +123,8 @@ pub struct Engine {
     video_frames: media::FrameCache,
     /// One permit: imported sounds' waveforms are computed one at a time.
     peak_warmer: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Projects' answers kept between quality reports (see `quality.rs`).
+    quality_cache: quality::AnswerCache,
     /// Chats waiting for a model endpoint, per user (see `chat.rs`).
     chats_in_flight: chat::InFlight,
 }
@@ -142,6 +144,7 @@ impl Engine {
             video_frames: Default::default(),
             peak_warmer: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
             chats_in_flight: Default::default(),
+            quality_cache: Default::default(),
         }
     }
 

@@ -208,7 +208,7 @@ impl Kind {
 
 /// The labels and label sets of one classes or values control, interned:
 /// an answer is the id of its set of labels.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct ClassCodes {
     labels: Vec<String>,
     label_ids: HashMap<String, u32>,
@@ -480,39 +480,228 @@ impl ControlSums {
     }
 }
 
-impl Engine {
-    /// The project's quality report (reviewers and managers).
-    pub async fn quality_report(
-        &self,
-        actor: &Actor,
-        project: ProjectId,
-        window: QualityWindow,
-    ) -> Result<QualityReport> {
-        let project = self
-            .project_with_role(actor, project, ProjectRole::Reviewer, "see quality")
-            .await?;
+/// The most projects whose answers are kept between reports.
+const CACHED_PROJECTS: usize = 4;
+/// More changed tasks than this since the last report: read everything again.
+const MAX_CHANGED_TASKS: i64 = 5_000;
+
+/// One task's answers as the report reads them.
+struct TaskAnswers {
+    /// Its annotations of every kind, and those that are ground truth, to
+    /// check the cache against the database.
+    rows: i64,
+    ground_truths: i64,
+    /// The first ground-truth annotation: its last change and answers.
+    gold: Option<(i64, Vec<Option<Given>>)>,
+    /// One per annotator (their latest), cancelled ones and those of
+    /// annotators unknown here left out.
+    works: Vec<Work>,
+}
+
+/// A project's answers, kept between reports (see [`Engine::quality_answers`]).
+#[derive(Default)]
+pub(crate) struct ProjectAnswers {
+    /// The project's `updated_at` they were read under (its label config).
+    project_updated_at: i64,
+    /// The annotations' count, last change and ground truths when last
+    /// brought up to date.
+    watermark: [i64; 3],
+    config: LabelConfig,
+    /// Per scored control, its interned classes.
+    codes: Vec<ClassCodes>,
+    names: Vec<String>,
+    name_index: HashMap<String, usize>,
+    tasks: BTreeMap<i64, TaskAnswers>,
+}
+
+/// The cached answers of the projects reported on lately.
+#[derive(Default)]
+pub(crate) struct AnswerCache(
+    std::sync::Mutex<
+        Vec<(
+            ProjectId,
+            std::sync::Arc<tokio::sync::Mutex<ProjectAnswers>>,
+        )>,
+    >,
+);
+
+impl std::fmt::Debug for AnswerCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let projects = self.0.lock().map(|c| c.len()).unwrap_or(0);
+        f.debug_struct("AnswerCache")
+            .field("projects", &projects)
+            .finish()
+    }
+}
+
+impl ProjectAnswers {
+    fn new(project: &gloss_types::Project) -> ProjectAnswers {
         let (config, _) = gloss_schema::parse(&project.label_config);
-        let controls: Vec<(&ControlTag, Kind)> = config
+        let controls = config
             .controls
             .iter()
-            .filter_map(|c| Kind::of(c, &config).map(|kind| (c, kind)))
-            .collect();
-        let since = window.since.map_or(i64::MIN, |t| t.millis());
-        let until = window.until.map_or(i64::MAX, |t| t.millis());
+            .filter(|c| Kind::of(c, &config).is_some())
+            .count();
+        ProjectAnswers {
+            project_updated_at: project.updated_at.millis(),
+            codes: (0..controls).map(|_| ClassCodes::default()).collect(),
+            config,
+            ..ProjectAnswers::default()
+        }
+    }
 
-        let mut names: Vec<String> = Vec::new();
-        let mut name_index: HashMap<String, usize> = HashMap::new();
-        let mut sums: Vec<ControlSums> = controls.iter().map(|_| ControlSums::default()).collect();
-        let mut task_names: Vec<String> = Vec::new();
-        let mut annotator_counts: Vec<(i64, f64, i64)> = Vec::new();
-        let mut with_others: Vec<Mean> = Vec::new();
-        let mut gold: Vec<Mean> = Vec::new();
-        // Per annotator, their gold score under each gold class.
-        let mut gold_labels: Vec<BTreeMap<String, Mean>> = Vec::new();
-        let mut days: BTreeMap<i64, (i64, Mean)> = BTreeMap::new();
-        let mut task_agreements: Vec<TaskAgreement> = Vec::new();
-        let (mut annotation_total, mut overlapping) = (0i64, 0i64);
+    /// The scored controls, in config order.
+    fn controls(&self) -> Vec<(ControlTag, Kind)> {
+        self.config
+            .controls
+            .iter()
+            .filter_map(|c| Kind::of(c, &self.config).map(|kind| (c.clone(), kind)))
+            .collect()
+    }
 
+    /// A task's answers from its annotation rows.
+    fn read_task(
+        &mut self,
+        controls: &[(ControlTag, Kind)],
+        rows: &[&gloss_store::AnnotationRow],
+    ) -> Result<TaskAnswers> {
+        let mut task = TaskAnswers {
+            rows: rows.len() as i64,
+            ground_truths: rows.iter().filter(|r| r.ground_truth).count() as i64,
+            gold: None,
+            works: Vec::new(),
+        };
+        for row in rows {
+            if row.was_cancelled {
+                continue;
+            }
+            let items: Vec<ResultItem> = serde_json::from_str(&row.result)
+                .map_err(|err| Error::internal(format!("a stored result: {err}")))?;
+            let answers: Vec<Option<Given>> = controls
+                .iter()
+                .zip(self.codes.iter_mut())
+                .map(|((control, kind), codes)| given_answer(control, *kind, &items, codes))
+                .collect();
+            if row.ground_truth {
+                if task.gold.is_none() {
+                    task.gold = Some((row.updated_at, answers));
+                }
+                continue;
+            }
+            let Some(name) = &row.username else {
+                continue;
+            };
+            let annotator = match self.name_index.get(name) {
+                Some(index) => *index,
+                None => {
+                    self.names.push(name.clone());
+                    self.name_index.insert(name.clone(), self.names.len() - 1);
+                    self.names.len() - 1
+                }
+            };
+            let work = Work {
+                annotator,
+                updated_at: row.updated_at,
+                lead_time: row.lead_time,
+                answers,
+            };
+            // One answer per annotator and task: their latest.
+            match task.works.iter_mut().find(|w| w.annotator == annotator) {
+                Some(known) if known.updated_at >= row.updated_at => {}
+                Some(known) => *known = work,
+                None => task.works.push(work),
+            }
+        }
+        Ok(task)
+    }
+
+    /// Keeps a task's answers (or forgets a task without annotations).
+    fn put_task(&mut self, id: i64, task: TaskAnswers) {
+        if task.rows == 0 {
+            self.tasks.remove(&id);
+        } else {
+            self.tasks.insert(id, task);
+        }
+    }
+}
+
+impl Engine {
+    /// The project's answers, brought up to date: read whole the first
+    /// time (and when the project, a deletion or a ground-truth mark changed
+    /// more than the annotations' times show), else only the tasks whose
+    /// annotations changed since the last report.
+    async fn quality_answers(
+        &self,
+        project: &gloss_types::Project,
+    ) -> Result<std::sync::Arc<tokio::sync::Mutex<ProjectAnswers>>> {
+        let entry = {
+            let mut cached = self.quality_cache.0.lock().expect("the answer cache");
+            let at = cached.iter().position(|(id, _)| *id == project.id);
+            let entry = match at {
+                Some(at) => cached.remove(at).1,
+                None => std::sync::Arc::new(tokio::sync::Mutex::new(ProjectAnswers::default())),
+            };
+            // Most recently used last; the oldest goes beyond the limit.
+            cached.push((project.id, entry.clone()));
+            if cached.len() > CACHED_PROJECTS {
+                cached.remove(0);
+            }
+            entry
+        };
+        {
+            let mut answers = entry.lock().await;
+            let mark = self.store.annotation_watermark(project.id).await?;
+            let fresh = answers.project_updated_at == project.updated_at.millis()
+                && answers.watermark != [0; 3];
+            if !fresh || !self.refresh_answers(project, &mut answers, mark).await? {
+                *answers = ProjectAnswers::new(project);
+                self.read_all_answers(project, &mut answers).await?;
+            }
+            answers.watermark = mark;
+        }
+        Ok(entry)
+    }
+
+    /// Reads again the tasks changed since the watermark; `false` when the
+    /// cache cannot be brought up to date that way.
+    async fn refresh_answers(
+        &self,
+        project: &gloss_types::Project,
+        answers: &mut ProjectAnswers,
+        mark: [i64; 3],
+    ) -> Result<bool> {
+        if mark == answers.watermark {
+            return Ok(true);
+        }
+        // New annotations are changed now, too; an import of old ones is
+        // caught by the count below.
+        let changed = self
+            .store
+            .tasks_changed_since(project.id, answers.watermark[1], MAX_CHANGED_TASKS + 1)
+            .await?;
+        if changed.len() as i64 > MAX_CHANGED_TASKS {
+            return Ok(false);
+        }
+        let controls = answers.controls();
+        for task in changed {
+            let rows = self.store.task_annotations(task).await?;
+            let rows: Vec<&gloss_store::AnnotationRow> = rows.iter().collect();
+            let read = answers.read_task(&controls, &rows)?;
+            answers.put_task(task.0, read);
+        }
+        // Deletions and ground-truth marks change no annotation's time: the
+        // counts tell.
+        let rows: i64 = answers.tasks.values().map(|t| t.rows).sum();
+        let truths: i64 = answers.tasks.values().map(|t| t.ground_truths).sum();
+        Ok(rows == mark[0] && truths == mark[2])
+    }
+
+    async fn read_all_answers(
+        &self,
+        project: &gloss_types::Project,
+        answers: &mut ProjectAnswers,
+    ) -> Result<()> {
+        let controls = answers.controls();
         let mut reader = self.store.begin_task_read().await?;
         let mut after = 0;
         loop {
@@ -524,144 +713,146 @@ impl Engine {
             // Annotations come sorted by task: walk both lists together.
             let mut rows = page.annotations.iter().peekable();
             for task in &page.tasks {
-                let mut gold_answers: Option<Vec<Option<Given>>> = None;
-                let mut works: Vec<Work> = Vec::new();
+                let mut mine = Vec::new();
                 while let Some(row) = rows.next_if(|row| row.task_id == task.id) {
-                    if row.was_cancelled || row.updated_at < since || row.updated_at >= until {
-                        continue;
-                    }
-                    let items: Vec<ResultItem> = serde_json::from_str(&row.result)
-                        .map_err(|err| Error::internal(format!("a stored result: {err}")))?;
-                    let answers: Vec<Option<Given>> = controls
-                        .iter()
-                        .zip(sums.iter_mut())
-                        .map(|((control, kind), sum)| {
-                            given_answer(control, *kind, &items, &mut sum.codes)
-                        })
-                        .collect();
-                    if row.ground_truth {
-                        gold_answers.get_or_insert(answers);
-                        continue;
-                    }
-                    let Some(name) = &row.username else {
-                        continue;
-                    };
-                    let annotator = match name_index.get(name) {
-                        Some(index) => *index,
-                        None => {
-                            names.push(name.clone());
-                            name_index.insert(name.clone(), names.len() - 1);
-                            annotator_counts.push((0, 0.0, 0));
-                            with_others.push(Mean::default());
-                            gold.push(Mean::default());
-                            gold_labels.push(BTreeMap::new());
-                            names.len() - 1
-                        }
-                    };
-                    // One answer per annotator and task: their latest.
-                    match works.iter_mut().find(|w| w.annotator == annotator) {
-                        Some(work) if work.updated_at >= row.updated_at => {}
-                        Some(work) => {
-                            *work = Work {
-                                annotator,
-                                updated_at: row.updated_at,
-                                lead_time: row.lead_time,
-                                answers,
-                            }
-                        }
-                        None => works.push(Work {
-                            annotator,
-                            updated_at: row.updated_at,
-                            lead_time: row.lead_time,
-                            answers,
-                        }),
-                    }
+                    mine.push(row);
                 }
-                if works.is_empty() {
-                    continue;
-                }
-                let task_code = task_names.len() as u32;
-                task_names.push(task.id.0.to_string());
-                annotation_total += works.len() as i64;
-                for work in &works {
-                    let counts = &mut annotator_counts[work.annotator];
-                    counts.0 += 1;
-                    if let Some(lead) = work.lead_time {
-                        counts.1 += lead;
-                        counts.2 += 1;
-                    }
-                    days.entry(work.updated_at.div_euclid(86_400_000))
-                        .or_default()
-                        .0 += 1;
-                    if let Some(gold_answers) = &gold_answers {
-                        for (index, (gold_answer, answer)) in
-                            gold_answers.iter().zip(&work.answers).enumerate()
-                        {
-                            if let Some(gold_answer) = gold_answer {
-                                let score = answer
-                                    .as_ref()
-                                    .and_then(|answer| gold_answer.agreement(answer))
-                                    .unwrap_or(0.0);
-                                gold[work.annotator].add(score);
-                                if let Given::Set(set) = gold_answer {
-                                    let label = sums[index].codes.set_name(*set);
-                                    gold_labels[work.annotator]
-                                        .entry(label)
-                                        .or_default()
-                                        .add(score);
-                                }
-                            }
-                        }
-                    }
-                }
-                let mut task_mean = Mean::default();
-                for (index, (_, kind)) in controls.iter().enumerate() {
-                    let answered: Vec<(usize, &Given)> = works
-                        .iter()
-                        .filter_map(|w| w.answers[index].as_ref().map(|a| (w.annotator, a)))
-                        .collect();
-                    if let Some(mean) = sums[index].add_task(*kind, task_code, &answered) {
-                        task_mean.add(mean);
-                    }
-                    // Agreement with the task's other annotators.
-                    for (i, (a, given_a)) in answered.iter().enumerate() {
-                        for (b, given_b) in &answered[i + 1..] {
-                            if let Some(score) = given_a.agreement(given_b) {
-                                with_others[*a].add(score);
-                                with_others[*b].add(score);
-                            }
-                        }
-                    }
-                }
-                if let Some(agreement) = task_mean.get() {
-                    overlapping += 1;
-                    let last_day = works.iter().map(|w| w.updated_at).max().unwrap_or(0);
-                    days.entry(last_day.div_euclid(86_400_000))
-                        .or_default()
-                        .1
-                        .add(agreement);
-                    let mut annotators: Vec<String> =
-                        works.iter().map(|w| names[w.annotator].clone()).collect();
-                    annotators.sort();
-                    task_agreements.push(TaskAgreement {
-                        task_id: task.id.0,
-                        agreement,
-                        annotators,
-                    });
-                    // Only the least agreed are kept.
-                    if task_agreements.len() > 4 * TASKS_TO_CHECK {
-                        least_first(&mut task_agreements);
-                    }
+                if !mine.is_empty() {
+                    let read = answers.read_task(&controls, &mine)?;
+                    answers.put_task(task.id.0, read);
                 }
             }
         }
         reader.finish().await?;
+        Ok(())
+    }
+
+    /// The project's quality report (reviewers and managers).
+    pub async fn quality_report(
+        &self,
+        actor: &Actor,
+        project: ProjectId,
+        window: QualityWindow,
+    ) -> Result<QualityReport> {
+        let project = self
+            .project_with_role(actor, project, ProjectRole::Reviewer, "see quality")
+            .await?;
+        let entry = self.quality_answers(&project).await?;
+        let answers = entry.lock().await;
+        let controls = answers.controls();
+        let since = window.since.map_or(i64::MIN, |t| t.millis());
+        let until = window.until.map_or(i64::MAX, |t| t.millis());
+        let within = |at: i64| at >= since && at < until;
+
+        let names = &answers.names;
+        let mut sums: Vec<ControlSums> = answers
+            .codes
+            .iter()
+            .map(|codes| ControlSums {
+                codes: codes.clone(),
+                ..ControlSums::default()
+            })
+            .collect();
+        let mut task_names: Vec<String> = Vec::new();
+        let mut annotator_counts: Vec<(i64, f64, i64)> = vec![(0, 0.0, 0); names.len()];
+        let mut with_others: Vec<Mean> = vec![Mean::default(); names.len()];
+        let mut gold: Vec<Mean> = vec![Mean::default(); names.len()];
+        // Per annotator, their gold score under each gold class.
+        let mut gold_labels: Vec<BTreeMap<String, Mean>> = vec![BTreeMap::new(); names.len()];
+        let mut days: BTreeMap<i64, (i64, Mean)> = BTreeMap::new();
+        let mut task_agreements: Vec<TaskAgreement> = Vec::new();
+        let (mut annotation_total, mut overlapping) = (0i64, 0i64);
+
+        for (task_id, task) in &answers.tasks {
+            let works: Vec<&Work> = task.works.iter().filter(|w| within(w.updated_at)).collect();
+            if works.is_empty() {
+                continue;
+            }
+            let gold_answers = task
+                .gold
+                .as_ref()
+                .filter(|(at, _)| within(*at))
+                .map(|(_, answers)| answers);
+            let task_code = task_names.len() as u32;
+            task_names.push(task_id.to_string());
+            annotation_total += works.len() as i64;
+            for work in &works {
+                let counts = &mut annotator_counts[work.annotator];
+                counts.0 += 1;
+                if let Some(lead) = work.lead_time {
+                    counts.1 += lead;
+                    counts.2 += 1;
+                }
+                days.entry(work.updated_at.div_euclid(86_400_000))
+                    .or_default()
+                    .0 += 1;
+                if let Some(gold_answers) = gold_answers {
+                    for (index, (gold_answer, answer)) in
+                        gold_answers.iter().zip(&work.answers).enumerate()
+                    {
+                        if let Some(gold_answer) = gold_answer {
+                            let score = answer
+                                .as_ref()
+                                .and_then(|answer| gold_answer.agreement(answer))
+                                .unwrap_or(0.0);
+                            gold[work.annotator].add(score);
+                            if let Given::Set(set) = gold_answer {
+                                let label = sums[index].codes.set_name(*set);
+                                gold_labels[work.annotator]
+                                    .entry(label)
+                                    .or_default()
+                                    .add(score);
+                            }
+                        }
+                    }
+                }
+            }
+            let mut task_mean = Mean::default();
+            for (index, (_, kind)) in controls.iter().enumerate() {
+                let answered: Vec<(usize, &Given)> = works
+                    .iter()
+                    .filter_map(|w| w.answers[index].as_ref().map(|a| (w.annotator, a)))
+                    .collect();
+                if let Some(mean) = sums[index].add_task(*kind, task_code, &answered) {
+                    task_mean.add(mean);
+                }
+                // Agreement with the task's other annotators.
+                for (i, (a, given_a)) in answered.iter().enumerate() {
+                    for (b, given_b) in &answered[i + 1..] {
+                        if let Some(score) = given_a.agreement(given_b) {
+                            with_others[*a].add(score);
+                            with_others[*b].add(score);
+                        }
+                    }
+                }
+            }
+            if let Some(agreement) = task_mean.get() {
+                overlapping += 1;
+                let last_day = works.iter().map(|w| w.updated_at).max().unwrap_or(0);
+                days.entry(last_day.div_euclid(86_400_000))
+                    .or_default()
+                    .1
+                    .add(agreement);
+                let mut annotators: Vec<String> =
+                    works.iter().map(|w| names[w.annotator].clone()).collect();
+                annotators.sort();
+                task_agreements.push(TaskAgreement {
+                    task_id: *task_id,
+                    agreement,
+                    annotators,
+                });
+                // Only the least agreed are kept.
+                if task_agreements.len() > 4 * TASKS_TO_CHECK {
+                    least_first(&mut task_agreements);
+                }
+            }
+        }
 
         // Classes: agreement with the majority replaces agreement with others.
         let mut consensus: Vec<Mean> = vec![Mean::default(); names.len()];
         let mut report_controls = Vec::with_capacity(controls.len());
         for ((control, kind), sum) in controls.iter().zip(sums) {
-            let table = sum.table(*kind, &task_names, &names);
+            let table = sum.table(*kind, &task_names, names);
             if *kind == Kind::Classes {
                 if let Some(vote) = table
                     .as_ref()
@@ -674,13 +865,7 @@ impl Engine {
                     }
                 }
             }
-            report_controls.push(control_quality(
-                control,
-                *kind,
-                &sum,
-                table.as_ref(),
-                &names,
-            ));
+            report_controls.push(control_quality(control, *kind, &sum, table.as_ref(), names));
         }
 
         let verdicts = self
@@ -694,9 +879,11 @@ impl Engine {
             }
         }
         let classes_only = controls.iter().all(|(_, kind)| *kind == Kind::Classes);
+        // Annotators without annotations in the window are not listed.
         let annotators = names
             .iter()
             .enumerate()
+            .filter(|(index, _)| annotator_counts[*index].0 > 0)
             .map(|(index, name)| {
                 let (annotations, seconds, timed) = annotator_counts[index];
                 let (reviewed, rejected) = review_counts.get(name).copied().unwrap_or((0, 0));

@@ -293,6 +293,66 @@ async fn class_agreement_consensus_gold_and_reviews_are_reported() {
             (422, Some("since")),
             "{body}"
         );
+        // The report follows changes: an update (read again from the cache's
+        // changed tasks), a ground-truth mark and a deletion (read whole).
+        let third = detail["items"][2]["id"].as_i64().unwrap();
+        let (_, third_task) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/tasks/{third}"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        let anns = third_task["annotations"][0]["id"].as_i64().unwrap();
+        let (status, body) = server
+            .call(
+                Method::PUT,
+                &format!("/api/v1/annotations/{anns}"),
+                Some(&manager),
+                Some(json!({"result": class("ann", "Dog")["result"], "version": 1})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let changed = quality(&server, &manager, id, "").await;
+        // Task agreements 1/3, 1 and now 1.
+        assert!(
+            close(&changed["controls"][0]["agreement"], 7.0 / 9.0),
+            "{}: {changed}",
+            db.label
+        );
+        let gold_id = task["annotations"][3]["id"].as_i64().unwrap();
+        server
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/annotations/{gold_id}"),
+                Some(&manager),
+                Some(json!({"ground_truth": false})),
+            )
+            .await;
+        let fourth = detail["items"][3]["id"].as_i64().unwrap();
+        let (status, body) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{id}/tasks/bulk"),
+                Some(&manager),
+                Some(json!({"action": "delete", "tasks": [fourth]})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let changed = quality(&server, &manager, id, "").await;
+        assert_eq!(changed["tasks"], 3, "{changed}");
+        // The manager's former gold is an annotation like the others now.
+        assert_eq!(changed["annotations"], 9, "{changed}");
+        assert!(
+            changed["annotators"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|a| a["gold_answers"] == 0),
+            "{changed}"
+        );
+
         // Annotators do not see it; strangers do not see the project.
         let (_, ann) = server.user("ann2", Role::Annotator).await;
         let (status, _) = server

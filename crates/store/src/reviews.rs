@@ -296,6 +296,50 @@ impl Store {
         }
     }
 
+    /// What changes when a project's annotations change: how many there
+    /// are, the last change, and how many are ground truth (each read along
+    /// an index).
+    pub async fn annotation_watermark(&self, project: ProjectId) -> Result<[i64; 3]> {
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM annotations WHERE project_id = $1")
+                .bind(project.0)
+                .fetch_one(&self.readers)
+                .await?;
+        let last: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(updated_at) FROM annotations WHERE project_id = $1")
+                .bind(project.0)
+                .fetch_one(&self.readers)
+                .await?;
+        let truths: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM annotations WHERE project_id = $1 AND ground_truth = 1",
+        )
+        .bind(project.0)
+        .fetch_one(&self.readers)
+        .await?;
+        Ok([count, last.unwrap_or(0), truths])
+    }
+
+    /// The tasks of the project with an annotation changed at or after
+    /// `updated_after` (the same millisecond may hold more than one
+    /// change), at most `limit`.
+    pub async fn tasks_changed_since(
+        &self,
+        project: ProjectId,
+        updated_after: i64,
+        limit: i64,
+    ) -> Result<Vec<TaskId>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT DISTINCT task_id FROM annotations WHERE project_id = $1 AND updated_at >= $2 \
+             LIMIT $3",
+        )
+        .bind(project.0)
+        .bind(updated_after)
+        .bind(limit)
+        .fetch_all(&self.readers)
+        .await?;
+        Ok(ids.into_iter().map(TaskId).collect())
+    }
+
     /// Per annotator of the project: how many verdicts their annotations
     /// got, and how many were rejections, for annotations updated in
     /// `[since, until)`.
