@@ -96,6 +96,9 @@ impl Engine {
             for path in paths {
                 let _ = tokio::fs::remove_file(path).await;
             }
+            // The project's quality report reads what was imported now, not
+            // when it is first asked for.
+            engine.warm_project_answers(project).await;
         });
         Ok(job)
     }

@@ -571,6 +571,10 @@ impl ProjectAnswers {
             gold: None,
             works: Vec::new(),
         };
+        // Nothing scored: the counts are all that is kept.
+        if controls.is_empty() {
+            return Ok(task);
+        }
         for row in rows {
             if row.was_cancelled {
                 continue;
@@ -660,6 +664,39 @@ impl Engine {
             answers.watermark = mark;
         }
         Ok(entry)
+    }
+
+    /// Reads the answers of the projects whose annotations changed last
+    /// (as many as are kept), so that their first quality report after a
+    /// start does not wait for it. Errors are logged: this is only a head
+    /// start.
+    pub async fn warm_quality_answers(&self) {
+        let projects = match self
+            .store
+            .projects_changed_last(CACHED_PROJECTS as i64)
+            .await
+        {
+            Ok(projects) => projects,
+            Err(err) => {
+                tracing::warn!(error = %err, "listing projects to warm the quality report failed");
+                return;
+            }
+        };
+        // The least recent first, so that the most recent stays in the cache.
+        for id in projects.into_iter().rev() {
+            self.warm_project_answers(id).await;
+        }
+    }
+
+    /// Brings one project's kept answers up to date (after an import).
+    pub(crate) async fn warm_project_answers(&self, id: ProjectId) {
+        let warmed = async {
+            let project = self.store.project(id).await?;
+            self.quality_answers(&project).await.map(|_| ())
+        };
+        if let Err(err) = warmed.await {
+            tracing::warn!(project = id.0, error = %err.message, "warming the quality report failed");
+        }
     }
 
     /// Reads again the tasks changed since the watermark; `false` when the

@@ -319,6 +319,18 @@ impl Store {
         Ok([count, last.unwrap_or(0), truths])
     }
 
+    /// The projects whose annotations changed last, most recent first.
+    pub async fn projects_changed_last(&self, limit: i64) -> Result<Vec<ProjectId>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT project_id FROM annotations GROUP BY project_id \
+             ORDER BY MAX(updated_at) DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.readers)
+        .await?;
+        Ok(ids.into_iter().map(ProjectId).collect())
+    }
+
     /// The tasks of the project with an annotation changed at or after
     /// `updated_after` (the same millisecond may hold more than one
     /// change), at most `limit`.

@@ -47,6 +47,10 @@ pub async fn run(settings: &Settings, file: &FileConfig, args: ServeArgs) -> Res
     if demo {
         super::demo::seed(&engine).await?;
     }
+    // The quality reports of the projects worked on last are ready before
+    // anyone asks (in the background: serving starts at once).
+    let warming = engine.clone();
+    tokio::spawn(async move { warming.warm_quality_answers().await });
 
     let app = App {
         engine: engine.clone(),
