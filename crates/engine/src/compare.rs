@@ -1,24 +1,28 @@
 //! A task's annotations compared with each other, for the side-by-side
-//! view: each region (box, polygon, span) marked by how many of the other
-//! annotations have a match for it — IoU ≥ 0.5 with the same label for
-//! shapes, the same span and label for spans (one-to-one, as the agreement
-//! metrics match them) — and each whole-task answer (classes, values,
+//! view: each region (box, polygon, keypoint object, mask, span) marked by
+//! how many of the other annotations have a match for it — IoU ≥ 0.5 with
+//! the same label for shapes and masks, OKS ≥ 0.5 for keypoint objects (all
+//! of an object's points get its mark), the same span and label for spans
+//! (one-to-one, as the agreement metrics match them) — and each whole-task answer (classes, values,
 //! rankings) by how many of the others it agrees with.
 
 use crate::access::Actor;
 use crate::error::{Error, Result};
+use crate::objects::{masks_with_ids, poses_with_ids};
 use crate::quality::{given_answer, ClassCodes, Given, Kind};
 use crate::Engine;
-use gloss_quality::spatial::{match_shapes, LabeledShape};
-use gloss_quality::text::{match_spans, Span, SpanMatching};
+use gloss_quality::objects::{pose_oks, run_mask_iou, LabeledMask, Pose};
+use gloss_quality::spatial::{match_by_similarity, shape_iou, LabeledShape};
+use gloss_quality::text::Span;
 use gloss_types::result::{ResultItem, ResultValue};
 use gloss_types::{Annotation, ProjectRole, Task, TaskId};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-/// The IoU at which two shapes match.
-const SHAPE_IOU: f64 = 0.5;
+/// The similarity at which two regions match: IoU for shapes and masks, OKS
+/// for keypoint objects (equal spans have 1).
+const MATCH_AT: f64 = 0.5;
 
 /// A task's annotations, compared.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -72,10 +76,10 @@ impl Engine {
                 continue;
             };
             match kind {
-                Kind::Shapes | Kind::Spans => {
-                    let parts: Vec<Vec<(String, Part)>> = results
+                Kind::Shapes | Kind::Keypoints | Kind::Masks | Kind::Spans => {
+                    let parts: Vec<Vec<(Vec<String>, Part)>> = results
                         .iter()
-                        .map(|items| parts_of(&control.name, items))
+                        .map(|items| parts_of(kind, &control.name, items))
                         .collect();
                     for (a, mine) in parts.iter().enumerate() {
                         let mut matches = vec![0usize; mine.len()];
@@ -91,8 +95,10 @@ impl Engine {
                                 }
                             }
                         }
-                        for ((id, _), n) in mine.iter().zip(matches) {
-                            regions[a].insert(id.clone(), match_state(n, others).to_owned());
+                        for ((ids, _), n) in mine.iter().zip(matches) {
+                            for id in ids {
+                                regions[a].insert(id.clone(), match_state(n, others).to_owned());
+                            }
                         }
                     }
                 }
@@ -144,60 +150,68 @@ impl Engine {
     }
 }
 
-/// A region to match: a shape or a span.
+/// A region to match: a shape, a keypoint object, a mask or a span.
 enum Part {
     Shape(LabeledShape),
+    Pose(Pose),
+    Mask(LabeledMask),
     Span(Span),
 }
 
-/// The regions of one control in one annotation, with their ids.
-fn parts_of(control: &str, items: &[ResultItem]) -> Vec<(String, Part)> {
-    items
-        .iter()
-        .filter(|item| item.from_name == control)
-        .filter_map(|item| {
-            let id = item.id.clone()?;
-            let part = match &item.value {
-                ResultValue::Labels(v) => Part::Span(Span {
-                    start: v.start as usize,
-                    end: v.end as usize,
-                    label: v.labels.first()?.clone(),
-                }),
-                _ => Part::Shape(crate::quality::shape_of(item)?),
-            };
-            Some((id, part))
-        })
-        .collect()
+impl Part {
+    /// How alike two regions are, in `[0, 1]`: IoU for shapes and masks
+    /// (same label), OKS for keypoint objects (both directions' mean), 1 for
+    /// equal spans; 0 across kinds.
+    fn similarity(&self, other: &Part) -> f64 {
+        match (self, other) {
+            (Part::Shape(a), Part::Shape(b)) if a.label == b.label => shape_iou(&a.shape, &b.shape),
+            (Part::Pose(a), Part::Pose(b)) => (pose_oks(a, b) + pose_oks(b, a)) / 2.0,
+            (Part::Mask(a), Part::Mask(b)) if a.label == b.label => {
+                run_mask_iou(&a.mask, &b.mask).unwrap_or(0.0)
+            }
+            (Part::Span(a), Part::Span(b)) => f64::from(u8::from(a == b)),
+            _ => 0.0,
+        }
+    }
 }
 
-/// Which of `mine` have a match among `theirs` (one-to-one).
-fn matched_parts(mine: &[(String, Part)], theirs: &[(String, Part)]) -> Vec<bool> {
-    let shapes = |parts: &[(String, Part)]| -> Vec<LabeledShape> {
-        parts
-            .iter()
-            .filter_map(|(_, p)| match p {
-                Part::Shape(s) => Some(s.clone()),
-                Part::Span(_) => None,
+/// The regions of one control in one annotation, each with the ids of its
+/// results (a keypoint object has one per point).
+fn parts_of(kind: Kind, control: &str, items: &[ResultItem]) -> Vec<(Vec<String>, Part)> {
+    let mine = items.iter().filter(|item| item.from_name == control);
+    match kind {
+        Kind::Keypoints => poses_with_ids(mine)
+            .into_iter()
+            .map(|(pose, ids)| (ids, Part::Pose(pose)))
+            .collect(),
+        Kind::Masks => masks_with_ids(mine)
+            .into_iter()
+            .map(|(mask, id)| (vec![id], Part::Mask(mask)))
+            .collect(),
+        _ => mine
+            .filter_map(|item| {
+                let id = item.id.clone()?;
+                let part = match &item.value {
+                    ResultValue::Labels(v) => Part::Span(Span {
+                        start: v.start as usize,
+                        end: v.end as usize,
+                        label: v.labels.first()?.clone(),
+                    }),
+                    _ => Part::Shape(crate::quality::shape_of(item)?),
+                };
+                Some((vec![id], part))
             })
-            .collect()
-    };
-    let spans = |parts: &[(String, Part)]| -> Vec<Span> {
-        parts
-            .iter()
-            .filter_map(|(_, p)| match p {
-                Part::Span(s) => Some(s.clone()),
-                Part::Shape(_) => None,
-            })
-            .collect()
-    };
+            .collect(),
+    }
+}
+
+/// Which of `mine` have a match among `theirs` (one-to-one, at
+/// [`MATCH_AT`]).
+fn matched_parts(mine: &[(Vec<String>, Part)], theirs: &[(Vec<String>, Part)]) -> Vec<bool> {
     let mut matched = vec![false; mine.len()];
-    if mine.iter().any(|(_, p)| matches!(p, Part::Span(_))) {
-        if let Ok(found) = match_spans(&spans(theirs), &spans(mine), SpanMatching::Exact) {
-            for (index, hit) in found.into_iter().enumerate() {
-                matched[index] = hit.is_some();
-            }
-        }
-    } else if let Ok(matching) = match_shapes(&shapes(mine), &shapes(theirs), SHAPE_IOU) {
+    if let Ok(matching) = match_by_similarity(mine.len(), theirs.len(), MATCH_AT, |i, j| {
+        mine[i].1.similarity(&theirs[j].1)
+    }) {
         for (index, _, _) in matching.pairs {
             matched[index] = true;
         }

@@ -103,7 +103,7 @@ impl Engine {
                 continue;
             };
             let score = given_answer(control, kind, &items, &mut codes)
-                .and_then(|answer| gold_answer.agreement(&answer))
+                .and_then(|answer| gold_answer.score_of(&answer))
                 .unwrap_or(0.0);
             let label = match &gold_answer {
                 Given::Set(set) => Some(codes.set_name(*set)),

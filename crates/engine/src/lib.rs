@@ -24,6 +24,7 @@ mod invites;
 mod label_changes;
 mod markdown;
 mod media;
+mod objects;
 mod projects;
 mod quality;
 mod queue;
@@ -52,6 +53,7 @@ pub use invites::{NewInviteLink, MAX_INVITE_DAYS};
 pub use label_changes::{ControlUse, LabelChange, LabelConfigImpact, LabelUse};
 pub use markdown::{render_markdown, sanitize_html, MAX_MARKDOWN_BYTES, MAX_MARKDOWN_TEXTS};
 pub use media::{ByteRange, MediaDownload};
+pub use objects::{masks_of, poses_of};
 pub use projects::{label_config_check, LabelConfigCheck, ProjectInput, ProjectUpdate};
 pub use quality::{
     AnnotatorQuality, Confusion, ControlQuality, DayQuality, LabelAgreement, PairAgreement,

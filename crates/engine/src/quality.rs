@@ -8,11 +8,12 @@
 //! ([`Answer`]): `Choices`, `Taxonomy`, `Rating`, `Number`
 //! and `Pairwise` give classes (a rating is the class "4"), `RectangleLabels`
 //! and `PolygonLabels` shapes (in pixels when the result has the image's
-//! size, else in percent), `Labels` on a `<Text>` spans, a `Ranker` without
-//! buckets the rank of each item. Two answers agree by
-//! [`score_against_gold`]: classes equal (1 or 0), shapes
-//! and spans by F1 (IoU ≥ 0.5 for shapes, exact spans), rankings by
-//! Kendall's tau. A task's agreement is the mean over its pairs of
+//! size, else in percent), `KeyPointLabels` keypoint objects, `BrushLabels`
+//! masks, `Labels` on a `<Text>` spans, a `Ranker` without buckets the rank
+//! of each item. Two answers agree by [`score_against_gold`]: classes equal
+//! (1 or 0), shapes and spans by F1 (IoU ≥ 0.5 for shapes, exact spans),
+//! keypoint objects by OKS (the mean of both directions, as OKS takes one
+//! side's scale), masks by pixel IoU per label, rankings by Kendall's tau. A task's agreement is the mean over its pairs of
 //! annotators. Ground-truth annotations are the gold others are scored
 //! against, not annotators; cancelled (skipped) annotations and those of
 //! annotators unknown here are left out.
@@ -161,6 +162,8 @@ pub(crate) enum Kind {
     Classes,
     Values,
     Shapes,
+    Keypoints,
+    Masks,
     Spans,
     Ranking,
 }
@@ -179,6 +182,8 @@ impl Kind {
                 Kind::Values
             }
             ControlKind::RectangleLabels | ControlKind::PolygonLabels => Kind::Shapes,
+            ControlKind::KeyPointLabels => Kind::Keypoints,
+            ControlKind::BrushLabels => Kind::Masks,
             ControlKind::Labels => {
                 let on_text = control.to_names.iter().any(|name| {
                     config
@@ -200,6 +205,8 @@ impl Kind {
             Kind::Classes => "classes",
             Kind::Values => "values",
             Kind::Shapes => "shapes",
+            Kind::Keypoints => "keypoints",
+            Kind::Masks => "masks",
             Kind::Spans => "spans",
             Kind::Ranking => "ranking",
         }
@@ -267,8 +274,22 @@ impl Given {
     pub(crate) fn agreement(&self, other: &Given) -> Option<f64> {
         match (self, other) {
             (Given::Set(a), Given::Set(b)) => Some(f64::from(u8::from(a == b))),
+            // OKS takes the reference's scale and joints: agreement is the
+            // mean of both directions.
+            (Given::Answer(a @ Answer::Poses(_)), Given::Answer(b)) => {
+                Some((score_against_gold(a, b).ok()? + score_against_gold(b, a).ok()?) / 2.0)
+            }
             (Given::Answer(a), Given::Answer(b)) => score_against_gold(a, b).ok(),
             _ => None,
+        }
+    }
+
+    /// The score of `answer` with `self` as the gold (the reference's side
+    /// of OKS; the same as [`Given::agreement`] for every other kind).
+    pub(crate) fn score_of(&self, answer: &Given) -> Option<f64> {
+        match (self, answer) {
+            (Given::Answer(gold), Given::Answer(answer)) => score_against_gold(gold, answer).ok(),
+            _ => self.agreement(answer),
         }
     }
 }
@@ -429,10 +450,20 @@ impl ControlSums {
                 Answer::Spans(spans) => {
                     Answer::Spans(spans.iter().filter(|s| s.label == label).cloned().collect())
                 }
+                Answer::Poses(poses) => {
+                    Answer::Poses(poses.iter().filter(|p| p.label == label).cloned().collect())
+                }
+                Answer::Masks(masks) => {
+                    Answer::Masks(masks.iter().filter(|m| m.label == label).cloned().collect())
+                }
                 other => other.clone(),
             };
-            if matches!(kind, Kind::Shapes | Kind::Spans) {
-                if let Ok(score) = score_against_gold(&only(a), &only(b)) {
+            if matches!(
+                kind,
+                Kind::Shapes | Kind::Spans | Kind::Keypoints | Kind::Masks
+            ) {
+                let score = Given::Answer(only(a)).agreement(&Given::Answer(only(b)));
+                if let Some(score) = score {
                     self.label_scores.entry(label).or_default().add(score);
                 }
             }
@@ -830,7 +861,7 @@ impl Engine {
                         if let Some(gold_answer) = gold_answer {
                             let score = answer
                                 .as_ref()
-                                .and_then(|answer| gold_answer.agreement(answer))
+                                .and_then(|answer| gold_answer.score_of(answer))
                                 .unwrap_or(0.0);
                             gold[work.annotator].add(score);
                             if let Given::Set(set) = gold_answer {
@@ -1152,6 +1183,8 @@ fn answer_labels(answer: &Answer) -> Vec<String> {
     match answer {
         Answer::Shapes(shapes) => shapes.iter().map(|s| s.label.clone()).collect(),
         Answer::Spans(spans) => spans.iter().map(|s| s.label.clone()).collect(),
+        Answer::Poses(poses) => poses.iter().map(|p| p.label.clone()).collect(),
+        Answer::Masks(masks) => masks.iter().map(|m| m.label.clone()).collect(),
         _ => Vec::new(),
     }
 }
@@ -1189,6 +1222,12 @@ pub(crate) fn given_answer(
         Kind::Shapes => Some(Given::Answer(Answer::Shapes(
             mine.filter_map(shape_of).collect(),
         ))),
+        Kind::Keypoints => Some(Given::Answer(Answer::Poses(crate::objects::poses_of(
+            items.iter().filter(|i| i.from_name == control.name),
+        )))),
+        Kind::Masks => Some(Given::Answer(Answer::Masks(crate::objects::masks_of(
+            items.iter().filter(|i| i.from_name == control.name),
+        )))),
         Kind::Spans => Some(Given::Answer(Answer::Spans(spans_of(&control.name, items)))),
         Kind::Ranking => {
             let item = items.iter().find(|i| i.from_name == control.name)?;

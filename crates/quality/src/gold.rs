@@ -2,8 +2,9 @@
 //! `[-1, 1]` for rankings): the definition review, honeypots and
 //! qualification tests share.
 
+use crate::objects::{masks_score, poses_score, LabeledMask, Pose};
 use crate::rank::kendall_tau_b;
-use crate::spatial::{match_shapes, oks, Keypoint, LabeledShape};
+use crate::spatial::{match_shapes, LabeledShape};
 use crate::text::{span_scores, Span, SpanMatching};
 use crate::{QualityError, Result};
 
@@ -17,13 +18,10 @@ pub enum Answer {
     Classes(Vec<String>),
     /// Boxes and polygons.
     Shapes(Vec<LabeledShape>),
-    /// Keypoints of one object; the gold answer's `sigmas` and `area` are
-    /// used (a candidate's are ignored).
-    Keypoints {
-        keypoints: Vec<Keypoint>,
-        sigmas: Vec<f64>,
-        area: f64,
-    },
+    /// Keypoint objects (skeletons or single points).
+    Poses(Vec<Pose>),
+    /// Labelled pixel masks.
+    Masks(Vec<LabeledMask>),
     /// Labelled text spans.
     Spans(Vec<Span>),
     /// A score or rank per item of a ranking (same order in both).
@@ -35,7 +33,8 @@ impl Answer {
         match self {
             Answer::Classes(_) => "classes",
             Answer::Shapes(_) => "shapes",
-            Answer::Keypoints { .. } => "keypoints",
+            Answer::Poses(_) => "keypoints",
+            Answer::Masks(_) => "masks",
             Answer::Spans(_) => "spans",
             Answer::Ranking(_) => "ranking",
         }
@@ -45,7 +44,9 @@ impl Answer {
 /// Scores `candidate` against `gold`:
 /// * classes: accuracy, 1 when the sets of classes are equal, else 0;
 /// * shapes: F1 of the IoU matching at 0.5 (same label);
-/// * keypoints: OKS with the gold's sigmas and area;
+/// * keypoints: OKS against the gold's objects (one each: their OKS; more:
+///   the soft F1 of the OKS matching, see [`crate::objects`]);
+/// * masks: pixel IoU per label, averaged over the labels;
 /// * spans: exact span F1;
 /// * rankings: Kendall's tau-b.
 pub fn score_against_gold(gold: &Answer, candidate: &Answer) -> Result<f64> {
@@ -62,20 +63,8 @@ pub fn score_against_gold(gold: &Answer, candidate: &Answer) -> Result<f64> {
         (Answer::Shapes(gold), Answer::Shapes(candidate)) => {
             Ok(match_shapes(gold, candidate, GOLD_IOU_THRESHOLD)?.f1())
         }
-        (
-            Answer::Keypoints {
-                keypoints,
-                sigmas,
-                area,
-            },
-            Answer::Keypoints {
-                keypoints: candidate,
-                ..
-            },
-        ) => {
-            let points: Vec<(f64, f64)> = candidate.iter().map(|k| (k.x, k.y)).collect();
-            oks(keypoints, &points, sigmas, *area)
-        }
+        (Answer::Poses(gold), Answer::Poses(candidate)) => poses_score(gold, candidate),
+        (Answer::Masks(gold), Answer::Masks(candidate)) => masks_score(gold, candidate),
         (Answer::Spans(gold), Answer::Spans(candidate)) => {
             Ok(span_scores(gold, candidate, SpanMatching::Exact)?.f1)
         }
@@ -91,7 +80,7 @@ pub fn score_against_gold(gold: &Answer, candidate: &Answer) -> Result<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spatial::{BBox, Shape};
+    use crate::spatial::{BBox, Keypoint, Shape};
 
     #[test]
     fn one_score_per_result_type() {
@@ -119,16 +108,25 @@ mod tests {
         assert_eq!(score_against_gold(&spans, &spans).unwrap(), 1.0);
         let ranking = Answer::Ranking(vec![1.0, 2.0, 3.0]);
         assert_eq!(score_against_gold(&ranking, &ranking).unwrap(), 1.0);
-        let keypoints = Answer::Keypoints {
-            keypoints: vec![Keypoint {
-                x: 1.0,
-                y: 1.0,
-                visibility: 2,
-            }],
-            sigmas: vec![0.1],
+        let poses = Answer::Poses(vec![Pose {
+            label: "person".into(),
+            joints: vec![(
+                "nose".into(),
+                Keypoint {
+                    x: 1.0,
+                    y: 1.0,
+                    visibility: 2,
+                },
+            )],
             area: 10.0,
-        };
-        assert_eq!(score_against_gold(&keypoints, &keypoints).unwrap(), 1.0);
+        }]);
+        assert_eq!(score_against_gold(&poses, &poses).unwrap(), 1.0);
+        let masks = Answer::Masks(vec![LabeledMask {
+            label: "road".into(),
+            mask: crate::objects::RunMask::from_counts(4, &[1, 2, 1]).unwrap(),
+        }]);
+        assert_eq!(score_against_gold(&masks, &masks).unwrap(), 1.0);
+        assert!(score_against_gold(&masks, &poses).is_err());
         assert!(score_against_gold(&spans, &ranking).is_err());
     }
 }

@@ -11,6 +11,7 @@ pub mod aggregate;
 pub mod categorical;
 mod error;
 pub mod gold;
+pub mod objects;
 pub mod rank;
 pub mod spatial;
 pub mod table;

@@ -294,6 +294,17 @@ impl Matching {
     pub fn f1(&self) -> f64 {
         f1(self.pairs.len(), self.reference_count, self.candidate_count)
     }
+    /// The soft F1 `2 · Σ similarity / (references + candidates)`: the F1
+    /// with each match counting its similarity (OKS for poses) instead of 1;
+    /// 1 when both are empty.
+    pub fn soft_f1(&self) -> f64 {
+        let total = self.reference_count + self.candidate_count;
+        if total == 0 {
+            1.0
+        } else {
+            2.0 * self.pairs.iter().map(|p| p.2).sum::<f64>() / total as f64
+        }
+    }
     /// Mean IoU of the matched pairs (`None` without matches).
     pub fn mean_iou(&self) -> Option<f64> {
         (!self.pairs.is_empty())

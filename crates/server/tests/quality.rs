@@ -488,3 +488,153 @@ async fn boxes_and_spans_agree_by_f1() {
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn keypoints_agree_by_oks_and_masks_by_pixel_iou() {
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, manager) = server.user("manager", Role::Manager).await;
+        for name in ["ann", "bob"] {
+            server.user(name, Role::Annotator).await;
+        }
+        // One skeleton each on a 200 × 100 image; bob's tail is 1 px right.
+        let skeleton = |who: &str, tail_x: f64| {
+            let point = |id: &str, label: &str, x: f64, y: f64| {
+                json!({
+                "id": id, "parentID": "p1", "from_name": "pose", "to_name": "image",
+                "type": "keypointlabels", "original_width": 200, "original_height": 100,
+                "value": {"x": x, "y": y, "keypointlabels": [label]}})
+            };
+            json!({"completed_by": {"username": who}, "result": [
+                point("n", "nose", 10.0, 10.0), point("t", "tail", tail_x, 30.0)]})
+        };
+        let config = r#"<View><Image name="image" value="$image"/><KeyPointLabels name="pose" toName="image"><Label value="nose"/><Label value="tail"/><Skeleton value="animal"><Edge from="nose" to="tail"/></Skeleton></KeyPointLabels></View>"#;
+        let mut gold = skeleton("manager", 30.0);
+        gold["ground_truth"] = json!(true);
+        let id = project(&server, &manager, config, json!([
+            {"data": {"image": "/1.png"}, "annotations": [gold, skeleton("ann", 30.0), skeleton("bob", 30.5)]}
+        ])).await;
+        let report = quality(&server, &manager, id, "").await;
+        let control = &report["controls"][0];
+        assert_eq!(control["kind"], "keypoints", "{}: {control}", db.label);
+        // COCO's OKS on the tail (σ 0.1, d = 1 px) with each side's box
+        // around its points as the scale (40 × 20 and 41 × 20 px), averaged
+        // over both directions; the nose matches exactly.
+        let oks = |area: f64| (1.0 + (-1.0f64 / 0.04 / (area + f64::EPSILON) / 2.0).exp()) / 2.0;
+        let expected = (oks(800.0) + oks(820.0)) / 2.0;
+        assert!(close(&control["agreement"], expected), "{control}");
+        assert!(
+            close(&control["labels"][0]["agreement"], expected),
+            "{control}"
+        );
+        let annotator = |name: &str| {
+            report["annotators"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["username"] == name)
+                .unwrap()
+                .clone()
+        };
+        // Against the gold skeleton: ann exactly, bob by OKS with the gold's scale.
+        assert!(close(&annotator("ann")["gold_accuracy"], 1.0), "{report}");
+        assert!(
+            close(&annotator("bob")["gold_accuracy"], oks(800.0)),
+            "{report}"
+        );
+        let (_, tasks) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{id}/tasks"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        let task = tasks["items"][0]["id"].as_i64().unwrap();
+        let (status, compared) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/tasks/{task}/compare"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{compared}");
+        let bob = compared["annotations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["annotator"] == "bob")
+            .unwrap();
+        // The skeleton and its points are one matched object.
+        assert_eq!(
+            bob["regions"],
+            json!({"n": "matched", "p1": "matched", "t": "matched"}),
+            "{compared}"
+        );
+
+        // Masks on a 4 × 2 image: ann paints pixels 0..4, bob 2..6 (COCO's
+        // column-major order): road IoU 2/6; only bob paints "car".
+        let rle = |counts: Vec<u32>| {
+            gloss_masks::CocoRle::new(4, 2, counts)
+                .unwrap()
+                .to_compressed()
+        };
+        let mask = |id: &str, label: &str, counts: Vec<u32>| {
+            json!({
+            "id": id, "from_name": "seg", "to_name": "image", "type": "brushlabels",
+            "original_width": 4, "original_height": 2,
+            "value": {"format": "coco_rle", "counts": rle(counts), "brushlabels": [label]}})
+        };
+        let config = r#"<View><Image name="image" value="$image"/><BrushLabels name="seg" toName="image"><Label value="road"/><Label value="car"/></BrushLabels></View>"#;
+        let id = project(&server, &manager, config, json!([
+            {"data": {"image": "/1.png"}, "annotations": [
+                {"completed_by": {"username": "ann"}, "result": [mask("a", "road", vec![0, 4, 4])]},
+                {"completed_by": {"username": "bob"}, "result": [
+                    mask("b", "road", vec![2, 4, 2]), mask("c", "car", vec![7, 1])]},
+            ]}
+        ])).await;
+        let report = quality(&server, &manager, id, "").await;
+        let control = &report["controls"][0];
+        assert_eq!(control["kind"], "masks", "{control}");
+        // Mean over road (1/3) and car (0).
+        assert!(close(&control["agreement"], 1.0 / 6.0), "{control}");
+        let label = |name: &str| {
+            control["labels"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["label"] == name)
+                .unwrap()["agreement"]
+                .clone()
+        };
+        assert!(
+            close(&label("road"), 1.0 / 3.0) && close(&label("car"), 0.0),
+            "{control}"
+        );
+        let (_, tasks) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{id}/tasks"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        let task = tasks["items"][0]["id"].as_i64().unwrap();
+        let (_, compared) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/tasks/{task}/compare"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        // IoU 1/3 is under 0.5: no mask matches.
+        assert_eq!(
+            compared["annotations"][1]["regions"],
+            json!({"b": "unmatched", "c": "unmatched"}),
+            "{compared}"
+        );
+        server.stop().await;
+    }
+}
