@@ -1,7 +1,8 @@
 //! `gloss agreement` and `gloss aggregate`: their JSON, their errors, and
 //! their values judged against the reference implementations
 //! (tests/python/quality_check.py: krippendorff, statsmodels, scikit-learn,
-//! scipy, crowd-kit, irrCAC) to 1e-9.
+//! scipy, crowd-kit, irrCAC) to 1e-9; keypoint OKS and mask IoU judged by
+//! pycocotools (tests/python/objects_check.py).
 
 mod common;
 use common::{BIN, GLOSS_VARIABLES};
@@ -213,6 +214,21 @@ fn bad_input_is_a_clear_error() {
             "chance agreement is 1",
         ),
         (
+            &["agreement", "--metric", "mask-iou", "-"],
+            "{\"item\":1,\"annotator\":\"a\",\"result\":[{\"type\":\"brushlabels\",\"from_name\":\"m\",\"to_name\":\"i\",\"value\":{\"format\":\"coco_rle\",\"counts\":\"1\",\"brushlabels\":[\"x\"]}}]}\n",
+            "line 1: result 0: a brushlabels result needs `original_width` and `original_height`",
+        ),
+        (
+            &["agreement", "--metric", "mask-iou", "-"],
+            "{\"item\":1,\"annotator\":\"a\",\"result\":[{\"type\":\"brushlabels\",\"from_name\":\"m\",\"to_name\":\"i\",\"original_width\":2,\"original_height\":2,\"value\":{\"format\":\"png\",\"brushlabels\":[\"x\"]}}]}\n",
+            "mask format is \"png\"",
+        ),
+        (
+            &["agreement", "--metric", "oks", "-"],
+            "{\"item\":1,\"annotator\":\"a\",\"result\":[{\"type\":\"keypointlabels\",\"from_name\":\"p\",\"to_name\":\"i\",\"value\":{\"x\":\"left\",\"keypointlabels\":[\"nose\"]}}]}\n",
+            "line 1: result 0: not a Label Studio keypointlabels result",
+        ),
+        (
             &["aggregate", "--method", "majority", "--format", "csv", "-"],
             "item,annotator,label\n1,a,x\n1,a,y\n",
             "labelled item \"1\" twice",
@@ -270,6 +286,43 @@ fn metrics_equal_the_reference_implementations() {
     assert!(
         output.status.success(),
         "quality_check.py disagrees:\n{report}"
+    );
+    eprintln!("{report}");
+}
+
+/// `--metric oks` and `--metric mask-iou` equal pycocotools (COCOeval's
+/// OKS, `mask.iou`) item by item, in the consumer checks' venv
+/// (`GLOSS_TEST_PYTHON`); skipped with a note without it, except under CI.
+#[test]
+fn keypoints_and_masks_equal_pycocotools() {
+    let python = match std::env::var("GLOSS_TEST_PYTHON") {
+        Ok(python) if !python.trim().is_empty() => python,
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but GLOSS_TEST_PYTHON is not: run the tests through scripts/test-all.sh"
+            );
+            eprintln!("note: GLOSS_TEST_PYTHON is not set, so pycocotools does not judge oks and mask-iou");
+            return;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/objects_check.py");
+    let output = Command::new(&python)
+        .arg(script)
+        .arg(BIN)
+        .arg(dir.path())
+        .output()
+        .unwrap_or_else(|err| panic!("starting {python}: {err}"));
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success(),
+        "objects_check.py disagrees:\n{report}"
     );
     eprintln!("{report}");
 }

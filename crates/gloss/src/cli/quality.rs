@@ -7,9 +7,12 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, ValueEnum};
 use gloss_quality::aggregate::{self, DawidSkeneOptions, TiePolicy, Vote};
 use gloss_quality::categorical::{self, CohenWeights, Level};
+use gloss_quality::gold::{score_against_gold, Answer};
+use gloss_quality::objects::{LabeledMask, Pose};
 use gloss_quality::spatial::{self, BBox, LabeledShape, Shape};
 use gloss_quality::text::{self, Scores, Span, SpanMatching};
 use gloss_quality::{rank, RatingsTable};
+use gloss_types::result::{ResultItem, ResultValue};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -31,6 +34,10 @@ pub enum Metric {
     IouF1,
     /// Text spans of Label Studio results
     SpanF1,
+    /// Keypoint objects (`keypointlabels`) of Label Studio results, by OKS
+    Oks,
+    /// Pixel masks (`brushlabels`) of Label Studio results, IoU per label
+    MaskIou,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -61,14 +68,15 @@ pub struct InputArgs {
 pub struct AgreementArgs {
     /// percent, cohen, fleiss, krippendorff-nominal, krippendorff-ordinal,
     /// krippendorff-interval, krippendorff-ratio, gwet-ac1, kendall, spearman;
-    /// iou-f1 and span-f1 read JSONL rows {"item", "annotator", "result": [Label Studio results]}
+    /// iou-f1, span-f1, oks and mask-iou read JSONL rows {"item", "annotator", "result": [Label Studio results]}
     #[arg(long, value_enum)]
     metric: Metric,
     /// Cohen's kappa weights
     #[arg(long, value_enum, default_value = "none")]
     weights: Weights,
-    /// The two annotators compared by cohen, kendall, spearman, iou-f1 and
-    /// span-f1 (the first is the reference), e.g. `--annotators alice,bob`
+    /// The two annotators compared by cohen, kendall, spearman, iou-f1,
+    /// span-f1, oks and mask-iou (the first is the reference), e.g.
+    /// `--annotators alice,bob`
     #[arg(long, value_delimiter = ',', value_name = "A,B")]
     annotators: Option<Vec<String>>,
     /// iou-f1: the IoU at which two shapes match
@@ -128,7 +136,7 @@ pub struct AggregateArgs {
 pub fn agreement(args: AgreementArgs) -> Result<()> {
     let output = match args.metric {
         // Label Studio results are always JSONL.
-        Metric::IouF1 | Metric::SpanF1 => {
+        Metric::IouF1 | Metric::SpanF1 | Metric::Oks | Metric::MaskIou => {
             let rows = read_results(&read_input(&args.input.file)?)?;
             result_agreement(&args, &rows)?
         }
@@ -194,7 +202,7 @@ fn table_agreement(args: &AgreementArgs, metric: Metric, table: &RatingsTable) -
                 }
             }
         }
-        Metric::IouF1 | Metric::SpanF1 => {
+        Metric::IouF1 | Metric::SpanF1 | Metric::Oks | Metric::MaskIou => {
             bail!(
                 "{} reads Label Studio results, not label rows",
                 value_name(metric)
@@ -444,6 +452,8 @@ struct ResultRow {
     annotator: String,
     shapes: Vec<LabeledShape>,
     spans: Vec<Span>,
+    poses: Vec<Pose>,
+    masks: Vec<LabeledMask>,
 }
 
 fn read_results(text: &str) -> Result<Vec<ResultRow>> {
@@ -459,19 +469,24 @@ fn read_results(text: &str) -> Result<Vec<ResultRow>> {
                 annotator: required_text(&object, line, "annotator")?,
                 shapes: Vec::new(),
                 spans: Vec::new(),
+                poses: Vec::new(),
+                masks: Vec::new(),
             };
+            let mut objects = Vec::new();
             for (n, result) in results.iter().enumerate() {
-                read_result(result, &mut row)
+                read_result(result, &mut row, &mut objects)
                     .with_context(|| format!("line {line}: result {n}"))?;
             }
+            row.poses = gloss_engine::poses_of(&objects);
+            row.masks = gloss_engine::masks_of(&objects);
             Ok(row)
         })
         .collect()
 }
 
-/// Adds a Label Studio result (rectangle, polygon or text span) to the row;
-/// other result types are ignored.
-fn read_result(result: &Value, row: &mut ResultRow) -> Result<()> {
+/// Adds a Label Studio result (rectangle, polygon or text span) to the row,
+/// and keypoints and masks to `objects`; other result types are ignored.
+fn read_result(result: &Value, row: &mut ResultRow, objects: &mut Vec<ResultItem>) -> Result<()> {
     let kind = result["type"].as_str().unwrap_or_default();
     let value = &result["value"];
     let number = |field: &str| {
@@ -530,6 +545,30 @@ fn read_result(result: &Value, row: &mut ResultRow) -> Result<()> {
                 end: end as usize,
                 label: label()?,
             });
+        }
+        "keypointlabels" | "brushlabels" => {
+            let item: ResultItem = serde_json::from_value(result.clone())
+                .map_err(|err| anyhow!("not a Label Studio {kind} result: {err}"))?;
+            match &item.value {
+                ResultValue::KeyPointLabels(_) => {}
+                ResultValue::BrushLabels(brush) => {
+                    let (Some(width), Some(height)) = (item.original_width, item.original_height)
+                    else {
+                        bail!("a brushlabels result needs `original_width` and `original_height`");
+                    };
+                    gloss_masks::brush_rle(&brush.shape, width, height)
+                        .map_err(|err| anyhow!("`value`: {err}"))?;
+                }
+                _ => bail!(
+                    "not a Label Studio {kind} result: `value` needs {}",
+                    if kind == "brushlabels" {
+                        "`format`, its `rle` or `counts`, and `brushlabels`"
+                    } else {
+                        "numbers `x` and `y` and a list `keypointlabels`"
+                    }
+                ),
+            }
+            objects.push(item);
         }
         _ => {}
     }
@@ -590,6 +629,8 @@ fn result_agreement(args: &AgreementArgs, rows: &[ResultRow]) -> Result<Value> {
         }
         output["threshold"] = json!(args.threshold);
         output["mean_iou"] = json!((iou_count > 0).then(|| iou_sum / iou_count as f64));
+    } else if matches!(args.metric, Metric::Oks | Metric::MaskIou) {
+        return object_agreement(args.metric, output, &both);
     } else {
         let matching = match args.matching {
             Matching::Exact => SpanMatching::Exact,
@@ -607,5 +648,35 @@ fn result_agreement(args: &AgreementArgs, rows: &[ResultRow]) -> Result<Value> {
     output["precision"] = json!(total.precision);
     output["recall"] = json!(total.recall);
     output["value"] = json!(total.f1);
+    Ok(output)
+}
+
+/// oks and mask-iou between two annotators: each item's score against the
+/// first annotator's answer (`gloss_quality::gold::score_against_gold`), and
+/// their mean over the items both annotated.
+fn object_agreement(
+    metric: Metric,
+    mut output: Value,
+    both: &[(&ResultRow, &ResultRow)],
+) -> Result<Value> {
+    let mut per_item = Vec::with_capacity(both.len());
+    let mut sum = 0.0;
+    for (a, b) in both {
+        let score = if metric == Metric::Oks {
+            score_against_gold(
+                &Answer::Poses(a.poses.clone()),
+                &Answer::Poses(b.poses.clone()),
+            )?
+        } else {
+            score_against_gold(
+                &Answer::Masks(a.masks.clone()),
+                &Answer::Masks(b.masks.clone()),
+            )?
+        };
+        sum += score;
+        per_item.push(json!({"item": a.item, "value": score}));
+    }
+    output["value"] = json!((!both.is_empty()).then(|| sum / both.len() as f64));
+    output["per_item"] = Value::Array(per_item);
     Ok(output)
 }
