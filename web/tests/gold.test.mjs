@@ -51,10 +51,12 @@ test('a wrong answer on gold pauses the annotator with the reason, until the man
   await settings.fill('#settings-honeypots', '100');
   await settings.fill('#settings-pause-below', '50');
   await settings.fill('#settings-pause-after', '1');
+  assert.equal(await settings.inputValue('#settings-consensus'), 'majority');
+  await settings.selectOption('#settings-consensus', 'dawid-skene');
   await settings.click('#settings-general button[type=submit]');
   await settings.waitForSelector('.toast:has-text("Saved")');
   const project = (await api(gloss.base, admin, 'GET', `/projects/${projectId}`)).body;
-  assert.deepEqual([project.honeypot_percent, project.gold_pause_below, project.gold_pause_after], [100, 0.5, 1]);
+  assert.deepEqual([project.honeypot_percent, project.gold_pause_below, project.gold_pause_after, project.consensus_method], [100, 0.5, 1, 'dawid-skene']);
 
   // The annotator gets the check task first, answers Dog, and is paused.
   const annotating = await browser.newContext({ viewport: { width: 1280, height: 800 } });

@@ -1,16 +1,22 @@
 //! A task's consensus: one result made from its annotators' annotations,
-//! the task's ground-truth candidate. Per control (those the quality report
-//! scores, see `quality.rs`):
+//! the task's ground-truth candidate. Each annotator's vote has a weight:
+//! 1 under the project's `majority` consensus method, their reliability
+//! under `weighted` and `dawid-skene` (see `quality::ConsensusModel`). Per
+//! control (those the quality report scores, see `quality.rs`):
 //! - unrotated boxes (`RectangleLabels`): cluster and fuse
 //!   (`gloss_quality::spatial::box_consensus`): boxes of the same label
-//!   matched at IoU ≥ 0.5 across annotators, averaged, kept when more than
-//!   half of the annotators drew them;
-//! - spans on a `<Text>` (`Labels`): token vote
-//!   (`gloss_quality::text::token_vote`) over the CoNLL-2003 tokens: each
-//!   token takes the label more than half of the annotators gave it;
+//!   matched at IoU ≥ 0.5 across annotators, averaged with their weights,
+//!   kept when more than half of the annotators drew them;
+//! - spans on a `<Text>` (`Labels`): weighted token vote
+//!   (`gloss_quality::text::weighted_token_vote`) over the CoNLL-2003
+//!   tokens: each token takes the label of more than half of the weight;
+//! - classes under `dawid-skene`: the answer of the first annotator who
+//!   gave the class set Dawid–Skene found most probable for the task;
 //! - everything else (classes, ratings, numbers, rankings, polygons,
-//!   rotated boxes): the answer of the annotator who agrees most with the
-//!   others (mean agreement, the earlier annotation on a tie), copied as it is.
+//!   rotated boxes, keypoint objects, masks): the answer with the most
+//!   weighted agreement, `Σ_j w_j · agreement(answer, answer_j)` over all
+//!   answers (its own counting fully; the earlier annotation on a tie),
+//!   copied as it is: a weighted majority for classes.
 //!
 //! Ground-truth and cancelled annotations are not votes. Results of
 //! per-region controls are not part of a consensus.
@@ -20,12 +26,13 @@ use crate::error::{Error, Result};
 use crate::quality::{given_answer, spans_of, ClassCodes, Given, Kind};
 use crate::Engine;
 use gloss_quality::spatial::{box_consensus, AnnotatorBox, BBox};
-use gloss_quality::text::{token_vote, Span};
+use gloss_quality::text::{weighted_token_vote, Span};
 use gloss_schema::{ControlKind, ControlTag, LabelConfig};
 use gloss_types::result::{ResultItem, ResultValue};
 use gloss_types::{AnnotationId, TaskId};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use utoipa::ToSchema;
 
 /// A task's consensus as the API gives it.
@@ -49,19 +56,30 @@ impl Engine {
             ));
         }
         let (config, _) = gloss_schema::parse(&project.label_config);
+        let model = self.consensus_model(&project).await?;
         let voters: Vec<&gloss_types::Annotation> = detail
             .annotations
             .iter()
             .filter(|a| !a.was_cancelled && !a.ground_truth)
             .collect();
         let mut results = Vec::with_capacity(voters.len());
+        let mut names = Vec::with_capacity(voters.len());
         for voter in &voters {
             let items: Vec<ResultItem> = serde_json::from_value(Value::Array(voter.result.clone()))
                 .map_err(|err| Error::internal(format!("a stored result: {err}")))?;
             results.push(items);
+            names.push(match voter.completed_by {
+                Some(user) => self.store.user(user).await.ok().map(|u| u.username),
+                None => None,
+            });
         }
+        let names: Vec<Option<&str>> = names.iter().map(Option::as_deref).collect();
+        let votes = Votes {
+            weights: model.weights_of(&names),
+            decided: model.decided(id.0),
+        };
         Ok(TaskConsensus {
-            result: consensus(&config, &detail.task.data, &results)
+            result: consensus(&config, &detail.task.data, &results, &votes)
                 .iter()
                 .map(|item| serde_json::to_value(item).unwrap_or(Value::Null))
                 .collect(),
@@ -75,15 +93,36 @@ impl Engine {
 const BOX_IOU: f64 = 0.5;
 const MAJORITY: f64 = 0.5;
 
+/// How the annotations of one task vote.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Votes {
+    /// One weight per annotation (its annotator's reliability, or 1).
+    pub(crate) weights: Vec<f64>,
+    /// Dawid–Skene's class set per classes control, by control name.
+    pub(crate) decided: HashMap<String, String>,
+}
+
+impl Votes {
+    /// Every annotation's vote counts the same.
+    #[cfg(test)]
+    pub(crate) fn equal(annotations: usize) -> Votes {
+        Votes {
+            weights: vec![1.0; annotations],
+            decided: HashMap::new(),
+        }
+    }
+}
+
 /// The consensus of `annotations` (each one annotator's result items) on a
 /// task with `data`.
 pub(crate) fn consensus(
     config: &LabelConfig,
     data: &Map<String, Value>,
     annotations: &[Vec<ResultItem>],
+    votes: &Votes,
 ) -> Vec<ResultItem> {
     let mut result = Vec::new();
-    if annotations.is_empty() {
+    if annotations.is_empty() || votes.weights.len() != annotations.len() {
         return result;
     }
     for control in &config.controls {
@@ -91,20 +130,54 @@ pub(crate) fn consensus(
             continue;
         };
         let fused = match (kind, control.kind) {
-            (Kind::Shapes, ControlKind::RectangleLabels) => fused_boxes(control, annotations),
-            (Kind::Spans, _) => voted_spans(config, control, data, annotations),
+            (Kind::Shapes, ControlKind::RectangleLabels) => {
+                fused_boxes(control, annotations, &votes.weights)
+            }
+            (Kind::Spans, _) => voted_spans(config, control, data, annotations, &votes.weights),
+            (Kind::Classes, _) => votes
+                .decided
+                .get(&control.name)
+                .and_then(|set| decided_answer(control, annotations, set)),
             _ => None,
         };
         match fused {
             Some(items) => result.extend(items),
-            None => result.extend(medoid(control, kind, annotations)),
+            None => result.extend(medoid(control, kind, annotations, &votes.weights)),
         }
     }
     result
 }
 
-/// The items of `control` in the answer that agrees most with the others.
-fn medoid(control: &ControlTag, kind: Kind, annotations: &[Vec<ResultItem>]) -> Vec<ResultItem> {
+/// The items of `control` in the first answer that is the class set
+/// `decided`; `None` when no annotator gave it.
+fn decided_answer(
+    control: &ControlTag,
+    annotations: &[Vec<ResultItem>],
+    decided: &str,
+) -> Option<Vec<ResultItem>> {
+    let mut codes = ClassCodes::default();
+    let index = annotations.iter().position(|items| {
+        matches!(given_answer(control, Kind::Classes, items, &mut codes),
+            Some(Given::Set(set)) if codes.set_name(set) == decided)
+    })?;
+    Some(items_of(control, &annotations[index]))
+}
+
+fn items_of(control: &ControlTag, items: &[ResultItem]) -> Vec<ResultItem> {
+    items
+        .iter()
+        .filter(|item| item.from_name == control.name)
+        .cloned()
+        .collect()
+}
+
+/// The items of `control` in the answer with the most weighted agreement.
+fn medoid(
+    control: &ControlTag,
+    kind: Kind,
+    annotations: &[Vec<ResultItem>],
+    weights: &[f64],
+) -> Vec<ResultItem> {
     let mut codes = ClassCodes::default();
     let answers: Vec<(usize, Given)> = annotations
         .iter()
@@ -115,34 +188,31 @@ fn medoid(control: &ControlTag, kind: Kind, annotations: &[Vec<ResultItem>]) -> 
         .collect();
     let mut best: Option<(usize, f64)> = None;
     for (index, given) in &answers {
-        let mut sum = 0.0;
+        let mut support = 0.0;
         for (other, given_other) in &answers {
-            if other != index {
-                sum += given.agreement(given_other).unwrap_or(0.0);
-            }
+            support += if other == index {
+                weights[*other]
+            } else {
+                weights[*other] * given.agreement(given_other).unwrap_or(0.0)
+            };
         }
-        let mean = if answers.len() > 1 {
-            sum / (answers.len() - 1) as f64
-        } else {
-            1.0
-        };
-        if best.is_none_or(|(_, top)| mean > top) {
-            best = Some((*index, mean));
+        if best.is_none_or(|(_, top)| support > top) {
+            best = Some((*index, support));
         }
     }
     let Some((index, _)) = best else {
         return Vec::new();
     };
-    annotations[index]
-        .iter()
-        .filter(|item| item.from_name == control.name)
-        .cloned()
-        .collect()
+    items_of(control, &annotations[index])
 }
 
 /// Boxes fused across annotators; `None` when a box is rotated (the
 /// medoid is used then).
-fn fused_boxes(control: &ControlTag, annotations: &[Vec<ResultItem>]) -> Option<Vec<ResultItem>> {
+fn fused_boxes(
+    control: &ControlTag,
+    annotations: &[Vec<ResultItem>],
+    weights: &[f64],
+) -> Option<Vec<ResultItem>> {
     let mut boxes = Vec::new();
     let mut template: Option<&ResultItem> = None;
     for (annotator, items) in annotations.iter().enumerate() {
@@ -166,7 +236,7 @@ fn fused_boxes(control: &ControlTag, annotations: &[Vec<ResultItem>]) -> Option<
         }
     }
     let min_votes = annotations.len() / 2 + 1;
-    let fused = box_consensus(&boxes, &vec![1.0; annotations.len()], BOX_IOU, min_votes).ok()?;
+    let fused = box_consensus(&boxes, weights, BOX_IOU, min_votes).ok()?;
     Some(
         fused
             .into_iter()
@@ -200,6 +270,7 @@ fn voted_spans(
     control: &ControlTag,
     data: &Map<String, Value>,
     annotations: &[Vec<ResultItem>],
+    weights: &[f64],
 ) -> Option<Vec<ResultItem>> {
     let object = control
         .to_names
@@ -214,7 +285,7 @@ fn voted_spans(
         .iter()
         .map(|items| spans_of(&control.name, items))
         .collect();
-    let voted = token_vote(&tokens, &spans, MAJORITY).ok()?;
+    let voted = weighted_token_vote(&tokens, &spans, weights, MAJORITY).ok()?;
     let chars: Vec<char> = text.chars().collect();
     Some(
         voted
@@ -276,6 +347,7 @@ mod tests {
                 one("Cat", 12.0, 12),
                 one("Dog", 11.0, 12),
             ],
+            &Votes::equal(3),
         );
         let value = |name: &str| {
             result
@@ -297,7 +369,40 @@ mod tests {
                 one("Dog", 70.0, 3),
                 one("Dog", 40.0, 3),
             ],
+            &Votes::equal(3),
         );
         assert!(lone.iter().all(|i| i.from_name != "box"), "{lone:?}");
+
+        // Weighted: the reliable annotator's class wins over two others,
+        // boxes average with the weights, spans vote with them.
+        let three = [
+            one("Dog", 10.0, 3),
+            one("Cat", 12.0, 12),
+            one("Dog", 11.0, 3),
+        ];
+        let weighted = Votes {
+            weights: vec![0.1, 1.0, 0.1],
+            decided: HashMap::new(),
+        };
+        let result = consensus(&config, &data, &three, &weighted);
+        let value = |name: &str| {
+            result
+                .iter()
+                .find(|i| i.from_name == name)
+                .map(|i| i.value.to_json())
+                .unwrap()
+        };
+        assert_eq!(value("class")["choices"], json!(["Cat"]));
+        let x = value("box")["x"].as_f64().unwrap();
+        assert!((x - (1.0 + 12.0 + 1.1) / 1.2).abs() < 1e-9, "{x}");
+        assert_eq!(value("ner")["end"], json!(12));
+        // Dawid–Skene's class is taken from an annotator who gave it.
+        let decided = Votes {
+            weights: vec![1.0; 3],
+            decided: HashMap::from([("class".to_owned(), "Cat".to_owned())]),
+        };
+        let result = consensus(&config, &data, &three, &decided);
+        let class = result.iter().find(|i| i.from_name == "class").unwrap();
+        assert_eq!(class.value.to_json()["choices"], json!(["Cat"]));
     }
 }

@@ -518,10 +518,16 @@ impl Engine {
             None => None,
         };
 
+        let consensus = if options.annotations == ExportAnnotations::Consensus {
+            self.consensus_model(&project).await?
+        } else {
+            crate::quality::ConsensusModel::default()
+        };
         let (sender, receiver) = tokio::sync::mpsc::channel::<ExportPage>(2);
         let writer_options = WriterOptions {
             options: options.clone(),
             config: config.clone(),
+            consensus,
             project_id: project.id.0,
             categories,
             image_field: image_field.clone(),
@@ -698,6 +704,8 @@ struct WriterOptions {
     options: ExportOptions,
     /// The project's label config (consensus exports read it).
     config: gloss_schema::LabelConfig,
+    /// How a consensus export weighs the annotators.
+    consensus: crate::quality::ConsensusModel,
     project_id: i64,
     categories: Vec<ExportCategory>,
     image_field: Option<String>,
@@ -1306,7 +1314,13 @@ fn convert_page(
             }
         }
         if options.annotations == ExportAnnotations::Consensus {
-            match consensus_row(&writer_options.config, &row, &data, &task_annotations)? {
+            match consensus_row(
+                &writer_options.config,
+                &writer_options.consensus,
+                &row,
+                &data,
+                &task_annotations,
+            )? {
                 Some(consensus) => task_annotations = vec![consensus],
                 None => continue,
             }
@@ -2122,6 +2136,7 @@ fn masks_for_label_studio(results: &mut [ResultItem]) {
 /// annotation can vote.
 fn consensus_row(
     config: &gloss_schema::LabelConfig,
+    model: &crate::quality::ConsensusModel,
     task: &gloss_store::TaskRow,
     data: &Map<String, Value>,
     annotations: &[AnnotationRow],
@@ -2140,7 +2155,12 @@ fn consensus_row(
             "annotations.result",
         )?);
     }
-    let result = crate::consensus::consensus(config, data, &results);
+    let names: Vec<Option<&str>> = voters.iter().map(|a| a.username.as_deref()).collect();
+    let votes = crate::consensus::Votes {
+        weights: model.weights_of(&names),
+        decided: model.decided(task.id.0),
+    };
+    let result = crate::consensus::consensus(config, data, &results, &votes);
     let ids: Vec<i64> = voters.iter().map(|a| a.id.0).collect();
     let last = voters.iter().map(|a| a.updated_at).max().unwrap_or(0);
     Ok(Some(AnnotationRow {

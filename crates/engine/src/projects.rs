@@ -47,6 +47,8 @@ pub struct ProjectUpdate {
     pub dynamic_overlap_max: Option<i64>,
     /// The agreement (0 to 1) below which a task asks for one more annotator.
     pub dynamic_agreement_below: Option<f64>,
+    /// How a task's consensus weighs its annotators.
+    pub consensus_method: Option<gloss_types::ConsensusMethod>,
     /// What becomes of labels stored results use and a new `label_config`
     /// lacks (see [`crate::LabelChange`]).
     pub label_changes: Vec<crate::LabelChange>,
@@ -201,6 +203,7 @@ impl Engine {
             gold_pause_after: update.gold_pause_after,
             dynamic_overlap_max: update.dynamic_overlap_max,
             dynamic_agreement_below: update.dynamic_agreement_below,
+            consensus_method: update.consensus_method,
         };
         self.store
             .update_project(id, &patch)

@@ -21,7 +21,7 @@
 use crate::access::Actor;
 use crate::error::{Error, Result};
 use crate::Engine;
-use gloss_quality::aggregate::{majority_vote, TiePolicy};
+use gloss_quality::aggregate::{dawid_skene, majority_vote, DawidSkeneOptions, TiePolicy};
 use gloss_quality::categorical::{cohen_kappa, krippendorff_alpha, CohenWeights, Level};
 use gloss_quality::gold::{score_against_gold, Answer};
 use gloss_quality::spatial::{BBox, LabeledShape, Shape};
@@ -29,7 +29,7 @@ use gloss_quality::text::Span;
 use gloss_quality::{Rating, RatingsTable};
 use gloss_schema::{ControlKind, ControlTag, LabelConfig, ObjectKind};
 use gloss_types::result::{ResultItem, ResultValue};
-use gloss_types::{ProjectId, ProjectRole, Timestamp};
+use gloss_types::{ConsensusMethod, ProjectId, ProjectRole, Timestamp};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
@@ -565,7 +565,138 @@ impl std::fmt::Debug for AnswerCache {
     }
 }
 
+/// How a project's consensus weighs its annotators, made from the kept
+/// answers when a consensus is asked for (once per export).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ConsensusModel {
+    /// Each annotator's reliability in `[0, 1]` by username: their mean
+    /// score against gold when they answered gold tasks, else their mean
+    /// agreement with the other annotators of their tasks. Empty: every vote
+    /// counts the same.
+    pub(crate) weights: HashMap<String, f64>,
+    /// Dawid–Skene's label (a class set's name, see [`ClassCodes::set_name`])
+    /// per classes control name and task id.
+    pub(crate) labels: HashMap<String, HashMap<i64, String>>,
+}
+
+impl ConsensusModel {
+    /// The weights of `voters` (usernames, `None` for an annotator without
+    /// an account): an annotator without a reliability weighs the mean of
+    /// those who have one.
+    pub(crate) fn weights_of(&self, voters: &[Option<&str>]) -> Vec<f64> {
+        if self.weights.is_empty() {
+            return vec![1.0; voters.len()];
+        }
+        let known: Vec<Option<f64>> = voters
+            .iter()
+            .map(|name| name.and_then(|name| self.weights.get(name).copied()))
+            .collect();
+        let values: Vec<f64> = known.iter().flatten().copied().collect();
+        let mean = if values.is_empty() {
+            1.0
+        } else {
+            values.iter().sum::<f64>() / values.len() as f64
+        };
+        known.into_iter().map(|w| w.unwrap_or(mean)).collect()
+    }
+
+    /// The labels Dawid–Skene decided for one task, by control name.
+    pub(crate) fn decided(&self, task: i64) -> HashMap<String, String> {
+        self.labels
+            .iter()
+            .filter_map(|(control, tasks)| Some((control.clone(), tasks.get(&task)?.clone())))
+            .collect()
+    }
+}
+
 impl ProjectAnswers {
+    /// Each annotator's reliability (see [`ConsensusModel::weights`]).
+    fn reliabilities(&self) -> HashMap<String, f64> {
+        let mut gold = vec![Mean::default(); self.names.len()];
+        let mut others = vec![Mean::default(); self.names.len()];
+        for task in self.tasks.values() {
+            for (i, work) in task.works.iter().enumerate() {
+                if let Some((_, gold_answers)) = &task.gold {
+                    for (gold_answer, answer) in gold_answers.iter().zip(&work.answers) {
+                        if let Some(gold_answer) = gold_answer {
+                            let score = answer
+                                .as_ref()
+                                .and_then(|answer| gold_answer.score_of(answer))
+                                .unwrap_or(0.0);
+                            gold[work.annotator].add(score);
+                        }
+                    }
+                }
+                for other in &task.works[i + 1..] {
+                    for (a, b) in work.answers.iter().zip(&other.answers) {
+                        if let Some(score) =
+                            a.as_ref().zip(b.as_ref()).and_then(|(a, b)| a.agreement(b))
+                        {
+                            others[work.annotator].add(score);
+                            others[other.annotator].add(score);
+                        }
+                    }
+                }
+            }
+        }
+        self.names
+            .iter()
+            .enumerate()
+            .filter_map(|(index, name)| {
+                let reliability = gold[index].get().or(others[index].get())?;
+                Some((name.clone(), reliability.clamp(0.0, 1.0)))
+            })
+            .collect()
+    }
+
+    /// Dawid–Skene over every task's answers, per classes control: the
+    /// most probable class set of each task.
+    fn dawid_skene_labels(&self) -> HashMap<String, HashMap<i64, String>> {
+        let mut decided = HashMap::new();
+        let task_ids: Vec<i64> = self.tasks.keys().copied().collect();
+        for (index, (control, kind)) in self.controls().iter().enumerate() {
+            if *kind != Kind::Classes {
+                continue;
+            }
+            let codes = &self.codes[index];
+            let mut ratings = Vec::new();
+            for (item, task) in self.tasks.values().enumerate() {
+                for work in &task.works {
+                    if let Some(Given::Set(set)) = work.answers[index] {
+                        ratings.push(Rating {
+                            item: item as u32,
+                            annotator: work.annotator as u32,
+                            label: set,
+                        });
+                    }
+                }
+            }
+            if ratings.is_empty() {
+                continue;
+            }
+            let table = RatingsTable::from_codes(
+                task_ids.iter().map(|id| id.to_string()).collect(),
+                self.names.clone(),
+                (0..codes.sets.len() as u32)
+                    .map(|set| codes.set_name(set))
+                    .collect(),
+                None,
+                ratings,
+            );
+            let Ok(result) = table.and_then(|t| dawid_skene(&t, DawidSkeneOptions::default()))
+            else {
+                continue;
+            };
+            let labels: HashMap<i64, String> = task_ids
+                .iter()
+                .zip(result.labels)
+                .filter_map(|(task, set)| Some((*task, codes.set_name(set?))))
+                .collect();
+            decided.insert(control.name.clone(), labels);
+        }
+        decided
+    }
+
     fn new(project: &gloss_types::Project) -> ProjectAnswers {
         let (config, _) = gloss_schema::parse(&project.label_config);
         let controls = config
@@ -793,6 +924,27 @@ impl Engine {
         }
         reader.finish().await?;
         Ok(())
+    }
+
+    /// How the project's consensus weighs its annotators (see
+    /// [`ConsensusModel`]), from the kept answers.
+    pub(crate) async fn consensus_model(
+        &self,
+        project: &gloss_types::Project,
+    ) -> Result<ConsensusModel> {
+        if project.consensus_method == ConsensusMethod::Majority {
+            return Ok(ConsensusModel::default());
+        }
+        let entry = self.quality_answers(project).await?;
+        let answers = entry.lock().await;
+        let mut model = ConsensusModel {
+            weights: answers.reliabilities(),
+            labels: HashMap::new(),
+        };
+        if project.consensus_method == ConsensusMethod::DawidSkene {
+            model.labels = answers.dawid_skene_labels();
+        }
+        Ok(model)
     }
 
     /// The project's quality report (reviewers and managers).

@@ -183,6 +183,36 @@ pub fn token_vote(
     annotations: &[Vec<Span>],
     min_share: f64,
 ) -> Result<Vec<Span>> {
+    weighted_token_vote(
+        tokens,
+        annotations,
+        &vec![1.0; annotations.len()],
+        min_share,
+    )
+}
+
+/// [`token_vote`] with a weight per annotator (their reliability, ≥ 0): a
+/// token takes the label whose annotators' weights add up to more than
+/// `min_share` of all the weights.
+pub fn weighted_token_vote(
+    tokens: &[(usize, usize)],
+    annotations: &[Vec<Span>],
+    weights: &[f64],
+    min_share: f64,
+) -> Result<Vec<Span>> {
+    if weights.len() != annotations.len() {
+        return Err(QualityError::LengthMismatch {
+            what: "token vote: annotators and weights",
+            left: annotations.len(),
+            right: weights.len(),
+        });
+    }
+    if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
+        return Err(QualityError::Invalid(
+            "token vote: a weight is negative or not finite".into(),
+        ));
+    }
+    let total: f64 = weights.iter().sum();
     if annotations.is_empty() {
         return Err(QualityError::Empty("token vote: no annotators".into()));
     }
@@ -197,8 +227,8 @@ pub fn token_vote(
     let mut result: Vec<Span> = Vec::new();
     let mut previous_token_labelled = false;
     for &(start, end) in tokens {
-        let mut votes: Vec<(&str, usize)> = Vec::new();
-        for spans in annotations {
+        let mut votes: Vec<(&str, f64)> = Vec::new();
+        for (spans, weight) in annotations.iter().zip(weights) {
             // An annotator votes at most once per label on a token.
             let mut labels: Vec<&str> = spans
                 .iter()
@@ -209,16 +239,14 @@ pub fn token_vote(
             labels.dedup();
             for label in labels {
                 match votes.iter_mut().find(|(l, _)| *l == label) {
-                    Some((_, n)) => *n += 1,
-                    None => votes.push((label, 1)),
+                    Some((_, n)) => *n += weight,
+                    None => votes.push((label, *weight)),
                 }
             }
         }
         // The most voted label, the smallest name on a tie.
-        votes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let winner = votes
-            .first()
-            .filter(|(_, n)| *n as f64 > min_share * annotations.len() as f64);
+        votes.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+        let winner = votes.first().filter(|(_, n)| *n > min_share * total);
         match (winner, result.last_mut()) {
             (Some((label, _)), Some(last)) if previous_token_labelled && last.label == *label => {
                 last.end = end;
@@ -331,5 +359,11 @@ mod tests {
             [span(0, 9, "PER")]
         );
         assert!(token_vote(&tokens, &[], 0.5).is_err());
+        // A reliable third annotator outweighs the other two on token 2
+        // and loses token 0 (weights 1 + 0.5 of 3.5 is under half).
+        let weighted = weighted_token_vote(&tokens, &annotations, &[1.0, 0.5, 2.0], 0.5).unwrap();
+        assert_eq!(weighted, [span(5, 14, "PER")]);
+        assert!(weighted_token_vote(&tokens, &annotations, &[1.0], 0.5).is_err());
+        assert!(weighted_token_vote(&tokens, &annotations, &[1.0, -1.0, 1.0], 0.5).is_err());
     }
 }

@@ -638,3 +638,151 @@ async fn keypoints_agree_by_oks_and_masks_by_pixel_iou() {
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn consensus_weighs_annotators_by_reliability_or_dawid_skene() {
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, manager) = server.user("manager", Role::Manager).await;
+        for name in ["ann", "bob", "cat"] {
+            server.user(name, Role::Annotator).await;
+        }
+        // The truth alternates Cat, Dog; ann is always right, bob wrong on
+        // tasks 0–3, cat on 4–7; on task 8 (truth Cat) both are wrong. Task 9
+        // is gold, where only ann is right.
+        let flip = |label: &str| if label == "Cat" { "Dog" } else { "Cat" };
+        let mut tasks = Vec::new();
+        for index in 0..10 {
+            let truth = if index % 2 == 0 { "Cat" } else { "Dog" };
+            let bob = if index < 4 || index >= 8 {
+                flip(truth)
+            } else {
+                truth
+            };
+            let cat = if (4..8).contains(&index) || index >= 8 {
+                flip(truth)
+            } else {
+                truth
+            };
+            let mut annotations = vec![class("ann", truth), class("bob", bob), class("cat", cat)];
+            if index == 9 {
+                let mut gold = class("manager", truth);
+                gold["ground_truth"] = json!(true);
+                annotations.push(gold);
+            }
+            tasks.push(
+                json!({"data": {"image": format!("/{index}.png")}, "annotations": annotations}),
+            );
+        }
+        let config = r#"<View><Image name="image" value="$image"/><Choices name="class" toName="image"><Choice value="Cat"/><Choice value="Dog"/></Choices></View>"#;
+        let id = project(&server, &manager, config, Value::Array(tasks)).await;
+        let (_, listed) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{id}/tasks?limit=100"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        let task8 = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["data"]["image"] == "/8.png")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let consensus_of = |method: &'static str| {
+            let server = &server;
+            let manager = manager.clone();
+            async move {
+                let (status, project) = server
+                    .call(
+                        Method::PATCH,
+                        &format!("/api/v1/projects/{id}"),
+                        Some(&manager),
+                        Some(json!({"consensus_method": method})),
+                    )
+                    .await;
+                assert_eq!(
+                    (status, project["consensus_method"].as_str()),
+                    (200, Some(method)),
+                    "{project}"
+                );
+                let (status, consensus) = server
+                    .call(
+                        Method::GET,
+                        &format!("/api/v1/tasks/{task8}/consensus"),
+                        Some(&manager),
+                        None,
+                    )
+                    .await;
+                assert_eq!(status, 200, "{consensus}");
+                consensus["result"][0]["value"]["choices"][0]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            }
+        };
+        // Two against one: the majority says Dog.
+        assert_eq!(consensus_of("majority").await, "Dog", "{}", db.label);
+        // By reliability (gold: ann 1, bob and cat 0) ann's Cat wins.
+        assert_eq!(consensus_of("weighted").await, "Cat");
+        // Dawid–Skene learns from every task that ann is reliable.
+        let names = ["ann", "bob", "cat"];
+        let mut rows = Vec::new();
+        for index in 0..10 {
+            let truth = if index % 2 == 0 { "Cat" } else { "Dog" };
+            let bob = if index < 4 || index >= 8 {
+                flip(truth)
+            } else {
+                truth
+            };
+            let cat = if (4..8).contains(&index) || index >= 8 {
+                flip(truth)
+            } else {
+                truth
+            };
+            for (name, label) in names.iter().zip([truth, bob, cat]) {
+                rows.push((index.to_string(), name.to_string(), label.to_string()));
+            }
+        }
+        let table = RatingsTable::from_rows(
+            rows.iter()
+                .map(|(i, a, l)| (i.as_str(), a.as_str(), l.as_str())),
+        )
+        .unwrap();
+        let reference = gloss_quality::aggregate::dawid_skene(&table, Default::default()).unwrap();
+        let expected = &table.labels()[reference.labels[8].unwrap() as usize];
+        assert_eq!(expected, "Cat");
+        assert_eq!(&consensus_of("dawid-skene").await, expected);
+        // A consensus export weighs the same way.
+        let exported: Value = serde_json::from_str(
+            &server
+                .export_text(&manager, id, "json&annotations=consensus")
+                .await,
+        )
+        .unwrap();
+        let exported_task8 = exported
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == task8)
+            .unwrap();
+        assert_eq!(
+            exported_task8["annotations"][0]["result"][0]["value"]["choices"],
+            json!(["Cat"])
+        );
+        let (status, body) = server
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/projects/{id}"),
+                Some(&manager),
+                Some(json!({"consensus_method": "mean"})),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.to_string().contains("consensus_method"), "{body}");
+        server.stop().await;
+    }
+}

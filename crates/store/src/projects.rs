@@ -6,8 +6,8 @@ use crate::tasks::Columns;
 use crate::users::expect_one;
 use crate::{Result, Store};
 use gloss_types::{
-    Member, Page, PageRequest, Project, ProjectId, ProjectRole, QueueOrder, TaskId, Timestamp,
-    UserId,
+    ConsensusMethod, Member, Page, PageRequest, Project, ProjectId, ProjectRole, QueueOrder,
+    TaskId, Timestamp, UserId,
 };
 
 /// A new project. When `created_by` is set, that user becomes its manager.
@@ -36,6 +36,7 @@ pub struct ProjectPatch {
     pub gold_pause_after: Option<i64>,
     pub dynamic_overlap_max: Option<i64>,
     pub dynamic_agreement_below: Option<f64>,
+    pub consensus_method: Option<ConsensusMethod>,
 }
 
 /// Which projects a listing may show.
@@ -181,7 +182,8 @@ impl Store {
              gold_pause_below = CASE WHEN $12 = 1 THEN $13 ELSE gold_pause_below END, \
              gold_pause_after = COALESCE($14, gold_pause_after), \
              dynamic_overlap_max = COALESCE($15, dynamic_overlap_max), \
-             dynamic_agreement_below = COALESCE($16, dynamic_agreement_below) \
+             dynamic_agreement_below = COALESCE($16, dynamic_agreement_below), \
+             consensus_method = COALESCE($17, consensus_method) \
              WHERE id = $8 RETURNING {PROJECT_COLUMNS}"
         ))
         .bind(patch.name.as_deref())
@@ -200,6 +202,7 @@ impl Store {
         .bind(patch.gold_pause_after)
         .bind(patch.dynamic_overlap_max)
         .bind(patch.dynamic_agreement_below)
+        .bind(patch.consensus_method.map(ConsensusMethod::as_str))
         .fetch_one(&mut *tx)
         .await?;
         let project = rows::project(&row)?;

@@ -3,8 +3,8 @@
 use crate::tasks::Columns;
 use crate::{Error, Result};
 use gloss_types::{
-    ApiToken, Member, Project, ProjectId, ProjectRole, QueueOrder, Role, Timestamp, TokenId, User,
-    UserId,
+    ApiToken, ConsensusMethod, Member, Project, ProjectId, ProjectRole, QueueOrder, Role,
+    Timestamp, TokenId, User, UserId,
 };
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -12,7 +12,7 @@ use sqlx::Row;
 pub(crate) const USER_COLUMNS: &str = "id, username, role, active, created_at";
 pub(crate) const PROJECT_COLUMNS: &str = "id, name, description, label_config, created_by, \
      overlap, queue_order, reservation_seconds, review_layers, review_percent, honeypot_percent, \
-     gold_pause_below, gold_pause_after, dynamic_overlap_max, dynamic_agreement_below, \
+     gold_pause_below, gold_pause_after, dynamic_overlap_max, dynamic_agreement_below, consensus_method, \
      created_at, updated_at";
 pub(crate) const TOKEN_COLUMNS: &str = "id, user_id, name, prefix, created_at, last_used_at";
 
@@ -30,6 +30,7 @@ pub(crate) fn user(row: &dyn Columns) -> Result<User> {
 
 pub(crate) fn project(row: &dyn Columns) -> Result<Project> {
     let order = row.text("queue_order")?;
+    let method = row.text("consensus_method")?;
     Ok(Project {
         id: ProjectId(row.int("id")?),
         name: row.text("name")?,
@@ -49,6 +50,8 @@ pub(crate) fn project(row: &dyn Columns) -> Result<Project> {
         dynamic_agreement_below: row
             .optional_float("dynamic_agreement_below")?
             .unwrap_or(0.7),
+        consensus_method: ConsensusMethod::parse(&method)
+            .ok_or_else(|| Error::Database(format!("unknown consensus method `{method}`")))?,
         created_at: Timestamp(row.int("created_at")?),
         updated_at: Timestamp(row.int("updated_at")?),
     })

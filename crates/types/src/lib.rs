@@ -17,7 +17,7 @@ mod time_stamp;
 pub use code::Code;
 pub use comment::{Comment, Notification};
 pub use ids::{AnnotationId, ImportId, PredictionId, ProjectId, TaskId, TokenId, UserId};
-pub use queue::{AnnotationVersion, Assignment, Draft, QueueOrder};
+pub use queue::{AnnotationVersion, Assignment, ConsensusMethod, Draft, QueueOrder};
 pub use review::{Review, ReviewState, ReviewVerdict};
 pub use task::{
     Annotation, Import, ImportState, MediaRecord, Prediction, RejectedRow, Task, TaskStatus,
@@ -147,6 +147,8 @@ pub struct Project {
     /// annotators; 0: off.
     pub dynamic_overlap_max: i64,
     pub dynamic_agreement_below: f64,
+    /// How a task's consensus weighs its annotators.
+    pub consensus_method: ConsensusMethod,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -44,6 +44,43 @@ impl QueueOrder {
     }
 }
 
+/// How a task's consensus weighs its annotators' votes (see the engine's
+/// `consensus` module).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsensusMethod {
+    /// Every annotator's vote counts the same.
+    #[default]
+    Majority,
+    /// Votes weighted by each annotator's reliability in the project: their
+    /// accuracy against gold, else their agreement with the others.
+    Weighted,
+    /// Classes by Dawid–Skene over the whole project; other answers weighted.
+    DawidSkene,
+}
+
+impl ConsensusMethod {
+    pub const ALL: [ConsensusMethod; 3] = [
+        ConsensusMethod::Majority,
+        ConsensusMethod::Weighted,
+        ConsensusMethod::DawidSkene,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsensusMethod::Majority => "majority",
+            ConsensusMethod::Weighted => "weighted",
+            ConsensusMethod::DawidSkene => "dawid-skene",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ConsensusMethod> {
+        ConsensusMethod::ALL
+            .into_iter()
+            .find(|method| method.as_str() == text)
+    }
+}
+
 /// One immutable version of an annotation. Version 1 is the submit; every
 /// accepted update adds the next.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

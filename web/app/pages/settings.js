@@ -33,6 +33,11 @@ export async function render({ root, params, navigate }) {
   const pauseBelow = h('input', { type: 'number', min: 0, max: 100, step: 1, id: 'settings-pause-below', placeholder: 'never',
     value: project.gold_pause_below === null ? '' : Math.round(project.gold_pause_below * 100) });
   const pauseAfter = h('input', { type: 'number', min: 1, max: 1000, value: project.gold_pause_after, id: 'settings-pause-after' });
+  const consensusMethod = h('select', { id: 'settings-consensus' },
+    h('option', { value: 'majority' }, 'Majority: every annotator\'s vote counts the same'),
+    h('option', { value: 'weighted' }, 'Weighted by reliability (accuracy on gold, else agreement with the others)'),
+    h('option', { value: 'dawid-skene' }, 'Dawid–Skene for classes, weighted by reliability for the rest'));
+  consensusMethod.value = project.consensus_method;
   const generalMessage = h('p', { class: 'error' });
   const general = h('form', { class: 'card', id: 'settings-general' },
     h('h2', null, 'General'),
@@ -52,6 +57,9 @@ export async function render({ root, params, navigate }) {
     h('label', null, 'Share of each annotator\'s queue that is gold (%; 0 turns honeypots off)', honeypots),
     h('label', null, 'Pause an annotator whose accuracy on gold falls below (%; empty: never)', pauseBelow),
     h('label', null, '… once they have answered this many gold tasks', pauseAfter),
+    h('h2', null, 'Consensus'),
+    h('p', { class: 'muted' }, 'How a task\'s consensus (its ground-truth candidate, shown on the task page and exported with "consensus") weighs its annotators.'),
+    h('label', null, 'Method', consensusMethod),
     generalMessage,
     h('button', { type: 'submit', class: 'primary' }, 'Save'),
   );
@@ -72,6 +80,7 @@ export async function render({ root, params, navigate }) {
         honeypot_percent: Number(honeypots.value),
         gold_pause_below: pauseBelow.value.trim() === '' ? null : Number(pauseBelow.value) / 100,
         gold_pause_after: Number(pauseAfter.value),
+        consensus_method: consensusMethod.value,
       });
       toast('Saved.');
     } catch (error) {

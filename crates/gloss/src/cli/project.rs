@@ -5,7 +5,7 @@ use crate::config::Settings;
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use gloss_engine::{Actor, LabelChange, ProjectInput, ProjectUpdate};
-use gloss_types::{PageRequest, ProjectId, ProjectRole, QueueOrder, TaskId};
+use gloss_types::{ConsensusMethod, PageRequest, ProjectId, ProjectRole, QueueOrder, TaskId};
 use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
@@ -60,6 +60,10 @@ pub enum ProjectCommand {
         /// Dynamic overlap: the agreement (0 to 1) below which a task asks for one more annotator
         #[arg(long)]
         dynamic_agreement_below: Option<f64>,
+        /// How a task's consensus weighs its annotators: majority, weighted
+        /// (by reliability) or dawid-skene
+        #[arg(long, value_parser = parse_consensus_method)]
+        consensus_method: Option<ConsensusMethod>,
         /// A new label config (XML file); stored results are migrated with it
         #[arg(long)]
         config: Option<PathBuf>,
@@ -122,6 +126,11 @@ pub enum ProjectCommand {
     },
 }
 
+fn parse_consensus_method(text: &str) -> Result<ConsensusMethod, String> {
+    ConsensusMethod::parse(text)
+        .ok_or_else(|| "must be majority, weighted or dawid-skene".to_string())
+}
+
 fn parse_order(text: &str) -> Result<QueueOrder, String> {
     QueueOrder::parse(text).ok_or_else(|| "must be sequential, random or priority".to_string())
 }
@@ -179,6 +188,7 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
             gold_pause_after,
             dynamic_overlap_max,
             dynamic_agreement_below,
+            consensus_method,
             config,
             label_changes,
         } => {
@@ -207,6 +217,7 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
                 gold_pause_after,
                 dynamic_overlap_max,
                 dynamic_agreement_below,
+                consensus_method,
                 label_changes,
             };
             let project = engine

@@ -161,6 +161,10 @@ pub(crate) struct ProjectPatchRequest {
     /// The agreement (0 to 1) below which a task asks for another annotator.
     #[serde(default)]
     dynamic_agreement_below: Option<f64>,
+    /// How a task's consensus weighs its annotators: `majority`,
+    /// `weighted` (by reliability) or `dawid-skene`.
+    #[serde(default)]
+    consensus_method: Option<gloss_types::ConsensusMethod>,
     /// With a new `label_config`: what becomes of each label that stored
     /// results use and the new config lacks (see `…/label-config/impact`).
     #[serde(default)]
@@ -195,6 +199,7 @@ async fn update_project(
         gold_pause_after: patch.gold_pause_after,
         dynamic_overlap_max: patch.dynamic_overlap_max,
         dynamic_agreement_below: patch.dynamic_agreement_below,
+        consensus_method: patch.consensus_method,
         label_changes: patch.label_changes,
     };
     let project = app
