@@ -9,10 +9,11 @@
 # annotated by every annotator (an annotator agrees with a task's true class
 # 80% of the time, with a fixed seed), starts `gloss serve` on 127.0.0.1 and
 # times GET /api/v1/projects/{id}/quality: the first request right after
-# the server started (which waits for the server's start-up read of every
-# annotation), the first one 5 s after a start, REPETITIONS more with
-# nothing changed, and REPETITIONS after one annotation was changed each
-# time (which reads that task again).
+# the server started on the fresh import (which waits for the server's
+# start-up read of every annotation), the first one right after a restart
+# (the answers the first server saved are read back), the first one 5 s
+# after a start, REPETITIONS more with nothing changed, and REPETITIONS
+# after one annotation was changed each time (which reads that task again).
 set -euo pipefail
 gloss=$(realpath "${1:-target/debug/gloss}")
 tasks=${2:-100000}
@@ -78,6 +79,10 @@ report() { curl -sf -o "$work/report.json" -w '%{time_total}' -H "Authorization:
 # request at once waits for that; one a few seconds later does not.
 serve
 cold=$(report)
+sleep 2 # the server saves the answers it read, in the background
+kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+serve
+restarted=$(report)
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
 serve
 sleep 5
@@ -93,16 +98,18 @@ for i in $(seq 1 "$reps"); do
     -d "{\"version\": $version, \"result\": [{\"id\": \"c\", \"from_name\": \"class\", \"to_name\": \"text\", \"type\": \"choices\", \"value\": {\"choices\": [\"e\"]}}]}"
   changes+=("$(report)")
 done
-python3 - "$work/report.json" "$cold" "${times[*]}" "${changes[*]}" "$settled" <<'PY'
+python3 - "$work/report.json" "$cold" "${times[*]}" "${changes[*]}" "$settled" "$restarted" <<'PY'
 import json, statistics, sys
 report = json.load(open(sys.argv[1]))
 cold = float(sys.argv[2])
 warm = sorted(float(t) for t in sys.argv[3].split())
 changed = sorted(float(t) for t in sys.argv[4].split())
 settled = float(sys.argv[5])
+restarted = float(sys.argv[6])
 control = report["controls"][0]
 print(f"report: {report['annotations']:,} annotations on {report['tasks']:,} tasks; agreement {control['agreement']:.4f}, alpha {control['alpha']:.4f}")
 print(f"GET /quality, first, right after the server started (waits for it to read every annotation): {cold * 1000:.0f} ms")
+print(f"GET /quality, first, right after a restart (reads the saved answers back): {restarted * 1000:.0f} ms")
 print(f"GET /quality, first, 5 s after the server started: {settled * 1000:.0f} ms")
 print(f"GET /quality, nothing changed: median {statistics.median(warm) * 1000:.0f} ms, max {warm[-1] * 1000:.0f} ms ({len(warm)} runs)")
 print(f"GET /quality, after one annotation changed: median {statistics.median(changed) * 1000:.0f} ms, max {changed[-1] * 1000:.0f} ms ({len(changed)} runs)")

@@ -214,7 +214,12 @@ impl Engine {
     pub async fn delete_project(&self, actor: &Actor, id: ProjectId) -> Result<()> {
         self.project_with_role(actor, id, ProjectRole::Manager, "delete the project")
             .await?;
-        self.store.delete_project(id).await.or_not_found("project")
+        self.store
+            .delete_project(id)
+            .await
+            .or_not_found("project")?;
+        self.forget_answers(id);
+        Ok(())
     }
 
     /// Members are visible to the project's reviewers and managers.

@@ -30,7 +30,7 @@ use gloss_quality::{Rating, RatingsTable};
 use gloss_schema::{ControlKind, ControlTag, LabelConfig, ObjectKind};
 use gloss_types::result::{ResultItem, ResultValue};
 use gloss_types::{ConsensusMethod, ProjectId, ProjectRole, Timestamp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
 
@@ -215,7 +215,7 @@ impl Kind {
 
 /// The labels and label sets of one classes or values control, interned:
 /// an answer is the id of its set of labels.
-#[derive(Default, Clone)]
+#[derive(Default, Clone, Serialize, Deserialize)]
 pub(crate) struct ClassCodes {
     labels: Vec<String>,
     label_ids: HashMap<String, u32>,
@@ -261,7 +261,7 @@ impl ClassCodes {
 }
 
 /// One annotation's answer to one control.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) enum Given {
     /// Classes and values: the interned set of labels.
     Set(u32),
@@ -295,6 +295,7 @@ impl Given {
 }
 
 /// One annotation as the report reads it.
+#[derive(Serialize, Deserialize)]
 struct Work {
     annotator: usize,
     updated_at: i64,
@@ -517,6 +518,7 @@ const CACHED_PROJECTS: usize = 4;
 const MAX_CHANGED_TASKS: i64 = 5_000;
 
 /// One task's answers as the report reads them.
+#[derive(Serialize, Deserialize)]
 struct TaskAnswers {
     /// Its annotations of every kind, and those that are ground truth, to
     /// check the cache against the database.
@@ -543,6 +545,88 @@ pub(crate) struct ProjectAnswers {
     names: Vec<String>,
     name_index: HashMap<String, usize>,
     tasks: BTreeMap<i64, TaskAnswers>,
+    /// Tasks read again since the answers were last saved to disk.
+    unsaved_tasks: usize,
+}
+
+/// The answers of a project as they are saved on disk (see
+/// [`Engine::quality_answers`]); `tasks` is a `BTreeMap` when read.
+#[derive(Serialize)]
+struct SavedAnswers<'a> {
+    format: u32,
+    version: &'a str,
+    project_updated_at: i64,
+    watermark: [i64; 3],
+    codes: &'a [ClassCodes],
+    names: &'a [String],
+    tasks: &'a BTreeMap<i64, TaskAnswers>,
+}
+
+#[derive(Deserialize)]
+struct LoadedAnswers {
+    format: u32,
+    version: String,
+    project_updated_at: i64,
+    watermark: [i64; 3],
+    codes: Vec<ClassCodes>,
+    names: Vec<String>,
+    tasks: BTreeMap<i64, TaskAnswers>,
+}
+
+/// The folder under the cache folder where the quality report's answers
+/// are saved between server runs (a restore empties it: they describe the
+/// old database).
+pub fn saved_answers_dir(cache_dir: &std::path::Path) -> std::path::PathBuf {
+    cache_dir.join("quality")
+}
+
+/// Saved answers in another layout are not read: bump this when a type
+/// they hold (here or in `gloss-quality`) changes.
+const SAVED_ANSWERS_FORMAT: u32 = 1;
+/// Save the answers again after this many tasks were read again.
+const SAVE_AFTER_TASKS: usize = 1_000;
+
+impl ProjectAnswers {
+    /// The answers in their on-disk form.
+    fn to_bytes(&self) -> Option<Vec<u8>> {
+        postcard::to_stdvec(&SavedAnswers {
+            format: SAVED_ANSWERS_FORMAT,
+            version: env!("CARGO_PKG_VERSION"),
+            project_updated_at: self.project_updated_at,
+            watermark: self.watermark,
+            codes: &self.codes,
+            names: &self.names,
+            tasks: &self.tasks,
+        })
+        .ok()
+    }
+
+    /// Answers saved by [`ProjectAnswers::to_bytes`] for `project` as it is
+    /// now (`None` for another layout, build or label config).
+    fn from_bytes(bytes: &[u8], project: &gloss_types::Project) -> Option<ProjectAnswers> {
+        let loaded: LoadedAnswers = postcard::from_bytes(bytes).ok()?;
+        if loaded.format != SAVED_ANSWERS_FORMAT
+            || loaded.version != env!("CARGO_PKG_VERSION")
+            || loaded.project_updated_at != project.updated_at.millis()
+        {
+            return None;
+        }
+        let mut answers = ProjectAnswers::new(project);
+        if loaded.codes.len() != answers.codes.len() {
+            return None;
+        }
+        answers.watermark = loaded.watermark;
+        answers.codes = loaded.codes;
+        answers.name_index = loaded
+            .names
+            .iter()
+            .enumerate()
+            .map(|(index, name)| (name.clone(), index))
+            .collect();
+        answers.names = loaded.names;
+        answers.tasks = loaded.tasks;
+        Some(answers)
+    }
 }
 
 /// The cached answers of the projects reported on lately.
@@ -816,16 +900,75 @@ impl Engine {
         };
         {
             let mut answers = entry.lock().await;
+            if answers.watermark == [0; 3] {
+                if let Some(saved) = self.load_answers(project).await {
+                    *answers = saved;
+                }
+            }
             let mark = self.store.annotation_watermark(project.id).await?;
             let fresh = answers.project_updated_at == project.updated_at.millis()
                 && answers.watermark != [0; 3];
+            let mut save = false;
             if !fresh || !self.refresh_answers(project, &mut answers, mark).await? {
                 *answers = ProjectAnswers::new(project);
                 self.read_all_answers(project, &mut answers).await?;
+                save = true;
             }
             answers.watermark = mark;
+            // An empty project is read whole each time: nothing to save.
+            if (save && mark[0] > 0) || answers.unsaved_tasks > SAVE_AFTER_TASKS {
+                answers.unsaved_tasks = 0;
+                self.save_answers(project.id, &answers);
+            }
         }
         Ok(entry)
+    }
+
+    /// Where a project's answers are saved between server runs.
+    fn answers_path(&self, project: ProjectId) -> std::path::PathBuf {
+        saved_answers_dir(&self.config.cache_dir).join(format!("{}.answers", project.0))
+    }
+
+    /// The project's saved answers, when they were saved for it as it is
+    /// now; a missing or unreadable file is no answers.
+    async fn load_answers(&self, project: &gloss_types::Project) -> Option<ProjectAnswers> {
+        let path = self.answers_path(project.id);
+        let project = project.clone();
+        tokio::task::spawn_blocking(move || {
+            let bytes = std::fs::read(&path).ok()?;
+            ProjectAnswers::from_bytes(&bytes, &project)
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+
+    /// Saves the answers in the background (to a temporary file, then
+    /// renamed over the last one); a failure is logged, never an error: they
+    /// are a head start for the next run, checked against the database.
+    fn save_answers(&self, project: ProjectId, answers: &ProjectAnswers) {
+        let Some(bytes) = answers.to_bytes() else {
+            return;
+        };
+        let path = self.answers_path(project);
+        tokio::task::spawn_blocking(move || {
+            let saved = (|| {
+                let dir = path.parent().expect("a cache folder");
+                std::fs::create_dir_all(dir)?;
+                let mut file = tempfile::NamedTempFile::new_in(dir)?;
+                std::io::Write::write_all(&mut file, &bytes)?;
+                file.persist(&path).map_err(|err| err.error)?;
+                std::io::Result::Ok(())
+            })();
+            if let Err(err) = saved {
+                tracing::warn!(project = project.0, error = %err, "saving the quality report's answers failed");
+            }
+        });
+    }
+
+    /// Forgets a deleted project's saved answers.
+    pub(crate) fn forget_answers(&self, project: ProjectId) {
+        let _ = std::fs::remove_file(self.answers_path(project));
     }
 
     /// Reads the answers of the projects whose annotations changed last
@@ -887,6 +1030,7 @@ impl Engine {
             let rows: Vec<&gloss_store::AnnotationRow> = rows.iter().collect();
             let read = answers.read_task(&controls, &rows)?;
             answers.put_task(task.0, read);
+            answers.unsaved_tasks += 1;
         }
         // Deletions and ground-truth marks change no annotation's time: the
         // counts tell.

@@ -12,7 +12,7 @@ use crate::{QualityError, Result};
 pub const GOLD_IOU_THRESHOLD: f64 = 0.5;
 
 /// One annotation's answer, by result type.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Answer {
     /// Chosen classes (one for single choice).
     Classes(Vec<String>),

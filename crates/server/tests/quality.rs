@@ -786,3 +786,121 @@ async fn consensus_weighs_annotators_by_reliability_or_dawid_skene() {
         server.stop().await;
     }
 }
+
+/// Waits up to 5 s for `path` to exist with another inode than `not`, and
+/// returns its inode.
+async fn saved_file(path: &std::path::Path, not: Option<u64>) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    for _ in 0..100 {
+        if let Ok(meta) = std::fs::metadata(path) {
+            if Some(meta.ino()) != not {
+                return meta.ino();
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{} was not saved", path.display());
+}
+
+#[tokio::test]
+async fn the_reports_answers_are_saved_and_read_back_after_a_restart() {
+    use std::os::unix::fs::MetadataExt;
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, manager) = server.user("manager", Role::Manager).await;
+        for name in ["ann", "bob"] {
+            server.user(name, Role::Annotator).await;
+        }
+        let id = project(&server, &manager, LABEL_CONFIG, json!([
+            {"data": {"image": "/1.png"}, "annotations": [class("ann", "Cat"), class("bob", "Cat")]},
+            {"data": {"image": "/2.png"}, "annotations": [class("ann", "Cat"), class("bob", "Dog")]},
+        ])).await;
+        let before = quality(&server, &manager, id, "").await;
+        assert!(
+            close(&before["controls"][0]["agreement"], 0.5),
+            "{}: {before}",
+            db.label
+        );
+        let path = db.dir.path().join(format!("cache/quality/{id}.answers"));
+        let inode = saved_file(&path, None).await;
+        server.stop().await;
+
+        // A new server reads the saved answers: nothing changed, so nothing
+        // is read whole and saved again (the file keeps its inode).
+        let server = TestServer::start(&db).await;
+        let (_, manager) = server.user("manager2", Role::Admin).await;
+        assert_eq!(
+            quality(&server, &manager, id, "").await["controls"],
+            before["controls"]
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().ino(),
+            inode,
+            "{}",
+            db.label
+        );
+        // A change after the restart shows: the saved answers are brought up
+        // to date from the database.
+        let (_, tasks) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{id}/tasks"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        let second = tasks["items"][1]["id"].as_i64().unwrap();
+        let (_, detail) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/tasks/{second}"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        let bobs = detail["annotations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["result"][0]["value"]["choices"][0] == "Dog")
+            .unwrap()
+            .clone();
+        let (status, body) = server
+            .call(
+                Method::PUT,
+                &format!("/api/v1/annotations/{}", bobs["id"]),
+                Some(&manager),
+                Some(json!({"result": class("bob", "Cat")["result"], "version": bobs["version"]})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let after = quality(&server, &manager, id, "").await;
+        assert!(close(&after["controls"][0]["agreement"], 1.0), "{after}");
+        server.stop().await;
+
+        // Unreadable saved answers are read whole again, and saved anew.
+        std::fs::write(&path, b"not saved answers").unwrap();
+        let garbage = std::fs::metadata(&path).unwrap().ino();
+        let server = TestServer::start(&db).await;
+        let (_, manager) = server.user("manager3", Role::Admin).await;
+        let read_again = quality(&server, &manager, id, "").await;
+        assert!(
+            close(&read_again["controls"][0]["agreement"], 1.0),
+            "{read_again}"
+        );
+        saved_file(&path, Some(garbage)).await;
+        // Deleting the project forgets them.
+        let (status, _) = server
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/projects/{id}"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        assert_eq!(status, 204);
+        assert!(!path.exists());
+        server.stop().await;
+    }
+}

@@ -39,6 +39,9 @@ pub async fn backup(settings: &Settings, args: BackupArgs) -> Result<()> {
 pub async fn restore(settings: &Settings, args: RestoreArgs) -> Result<()> {
     let (store, media) = open_stores(settings).await?;
     let summary = gloss_engine::backup::restore_backup(&store, &media, &args.file).await?;
+    // The quality report's saved answers describe the database just replaced.
+    let cache_dir = gloss_engine::EngineConfig::new(settings.backup_dir()).cache_dir;
+    let _ = std::fs::remove_dir_all(gloss_engine::saved_answers_dir(&cache_dir));
     let rows: u64 = summary.tables.iter().map(|(_, rows)| rows).sum();
     eprintln!(
         "Restored {} rows in {} tables (schema v{}, now current) and {} media files",
