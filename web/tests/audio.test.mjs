@@ -11,7 +11,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { TEMPLATES } from '../app/pages/templates.js';
-import { api, importFiles, launchBrowser, projectWithAnnotator, recordErrors, signIn, startGloss } from './support.mjs';
+import { ADMIN_PASSWORD, api, importFiles, launchBrowser, projectWithAnnotator, recordErrors, signIn, startGloss } from './support.mjs';
 
 const PASSWORD = 'annotator-password';
 const AUDIO_CONFIG = `<View>
@@ -151,6 +151,36 @@ test('an annotator marks two overlapping speakers and their words, and RTTM and 
   assert.ok(near(Number(rows[0][3]), segments[0].start) && near(Number(rows[0][4]), segments[0].end - segments[0].start));
   const vtt = await fetch(`${gloss.base}/api/v1/projects/${projectId}/export?format=webvtt`, { headers: { Authorization: `Bearer ${admin}` } });
   assert.equal(vtt.headers.get('content-type'), 'application/zip');
+});
+
+test('side by side, each sound segment takes the colour of its agreement with the other annotation', async () => {
+  const { body: tasks } = await api(gloss.base, admin, 'GET', `/projects/${projectId}/tasks`);
+  const sound = tasks.items[0].data.audio;
+  const segment = (/** @type {string} */ id, /** @type {string} */ who, /** @type {number} */ start, /** @type {number} */ end) =>
+    ({ id, from_name: 'speaker', to_name: 'audio', type: 'labels', value: { start, end, channel: 0, labels: [who] } });
+  const made = await api(gloss.base, admin, 'POST', `/projects/${projectId}/tasks`, [{ data: { audio: sound }, annotations: [
+    { completed_by: { username: 'ann1' }, result: [segment('a1', 'Alice', 1, 3)] },
+    { completed_by: { username: 'admin' }, result: [segment('b1', 'Alice', 1.2, 3), segment('b2', 'Bob', 6, 7)] },
+  ] }]);
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const { body: listed } = await api(gloss.base, admin, 'GET', `/projects/${projectId}/tasks?limit=10`);
+  const task = { id: Math.max(...listed.items.map((/** @type {any} */ t) => t.id)) };
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  recordErrors(page, pageErrors);
+  await signIn(page, gloss.base, 'admin', ADMIN_PASSWORD);
+  await page.goto(`${gloss.base}/projects/${projectId}/tasks/${task.id}/compare`);
+  await page.waitForSelector('#compare-grid .compare-column .gl-segment-row');
+  /** Each column's segment rows: label and swatch colour. */
+  const rows = await page.evaluate(() => [...document.querySelectorAll('.compare-column')].map((column) =>
+    [...column.querySelectorAll('.gl-segment-row')].map((row) => [
+      row.querySelector('.gl-segment-label')?.textContent,
+      getComputedStyle(/** @type {HTMLElement} */ (row.querySelector('.gl-swatch'))).backgroundColor,
+    ])));
+  const green = 'rgb(22, 163, 74)';
+  const red = 'rgb(220, 38, 38)';
+  assert.deepEqual(rows, [[['Alice', green]], [['Alice', green], ['Bob', red]]]);
+  await context.close();
 });
 
 test('every template but the blank one makes a project without a problem', async () => {

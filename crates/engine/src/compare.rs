@@ -1,7 +1,8 @@
 //! A task's annotations compared with each other, for the side-by-side
-//! view: each region (box, polygon, keypoint object, mask, span) marked by
-//! how many of the other annotations have a match for it — IoU ≥ 0.5 with
-//! the same label for shapes and masks, OKS ≥ 0.5 for keypoint objects (all
+//! view: each region (box, polygon, keypoint object, mask, span, sound
+//! segment) marked by how many of the other annotations have a match for it
+//! — IoU ≥ 0.5 with the same label for shapes, masks and segments (overlap
+//! in time over union), OKS ≥ 0.5 for keypoint objects (all
 //! of an object's points get its mark), the same span and label for spans
 //! (one-to-one, as the agreement metrics match them) — and each whole-task answer (classes, values,
 //! rankings) by how many of the others it agrees with.
@@ -9,7 +10,7 @@
 use crate::access::Actor;
 use crate::error::{Error, Result};
 use crate::objects::{masks_with_ids, poses_with_ids};
-use crate::quality::{given_answer, ClassCodes, Given, Kind};
+use crate::quality::{given_answer, segment_of, ClassCodes, Given, Kind};
 use crate::Engine;
 use gloss_quality::objects::{pose_oks, run_mask_iou, LabeledMask, Pose};
 use gloss_quality::spatial::{match_by_similarity, shape_iou, LabeledShape};
@@ -76,7 +77,7 @@ impl Engine {
                 continue;
             };
             match kind {
-                Kind::Shapes | Kind::Keypoints | Kind::Masks | Kind::Spans => {
+                Kind::Shapes | Kind::Keypoints | Kind::Masks | Kind::Spans | Kind::Segments => {
                     let parts: Vec<Vec<(Vec<String>, Part)>> = results
                         .iter()
                         .map(|items| parts_of(kind, &control.name, items))
@@ -187,6 +188,9 @@ fn parts_of(kind: Kind, control: &str, items: &[ResultItem]) -> Vec<(Vec<String>
         Kind::Masks => masks_with_ids(mine)
             .into_iter()
             .map(|(mask, id)| (vec![id], Part::Mask(mask)))
+            .collect(),
+        Kind::Segments => mine
+            .filter_map(|item| Some((vec![item.id.clone()?], Part::Shape(segment_of(item)?))))
             .collect(),
         _ => mine
             .filter_map(|item| {

@@ -9,8 +9,9 @@
 //! and `Pairwise` give classes (a rating is the class "4"), `RectangleLabels`
 //! and `PolygonLabels` shapes (in pixels when the result has the image's
 //! size, else in percent), `KeyPointLabels` keypoint objects, `BrushLabels`
-//! masks, `Labels` on a `<Text>` spans, a `Ranker` without buckets the rank
-//! of each item. Two answers agree by [`score_against_gold`]: classes equal
+//! masks, `Labels` on a `<Text>` spans, `Labels` on an `<Audio>` time
+//! segments (as one-dimensional boxes: IoU is the overlap in time over the
+//! union), a `Ranker` without buckets the rank of each item. Two answers agree by [`score_against_gold`]: classes equal
 //! (1 or 0), shapes and spans by F1 (IoU ≥ 0.5 for shapes, exact spans),
 //! keypoint objects by OKS (the mean of both directions, as OKS takes one
 //! side's scale), masks by pixel IoU per label, rankings by Kendall's tau. A task's agreement is the mean over its pairs of
@@ -165,6 +166,9 @@ pub(crate) enum Kind {
     Keypoints,
     Masks,
     Spans,
+    /// Time segments on an `<Audio>` (speakers, classes), compared as
+    /// one-dimensional shapes.
+    Segments,
     Ranking,
 }
 
@@ -185,15 +189,19 @@ impl Kind {
             ControlKind::KeyPointLabels => Kind::Keypoints,
             ControlKind::BrushLabels => Kind::Masks,
             ControlKind::Labels => {
-                let on_text = control.to_names.iter().any(|name| {
-                    config
-                        .object(name)
-                        .is_some_and(|o| o.kind == ObjectKind::Text)
-                });
-                if !on_text {
+                let on = |kind: ObjectKind| {
+                    control
+                        .to_names
+                        .iter()
+                        .any(|name| config.object(name).is_some_and(|o| o.kind == kind))
+                };
+                if on(ObjectKind::Text) {
+                    Kind::Spans
+                } else if on(ObjectKind::Audio) {
+                    Kind::Segments
+                } else {
                     return None;
                 }
-                Kind::Spans
             }
             ControlKind::Ranker if control.buckets.is_empty() => Kind::Ranking,
             _ => return None,
@@ -208,6 +216,7 @@ impl Kind {
             Kind::Keypoints => "keypoints",
             Kind::Masks => "masks",
             Kind::Spans => "spans",
+            Kind::Segments => "segments",
             Kind::Ranking => "ranking",
         }
     }
@@ -461,7 +470,7 @@ impl ControlSums {
             };
             if matches!(
                 kind,
-                Kind::Shapes | Kind::Spans | Kind::Keypoints | Kind::Masks
+                Kind::Shapes | Kind::Spans | Kind::Keypoints | Kind::Masks | Kind::Segments
             ) {
                 let score = Given::Answer(only(a)).agreement(&Given::Answer(only(b)));
                 if let Some(score) = score {
@@ -1525,6 +1534,9 @@ pub(crate) fn given_answer(
             items.iter().filter(|i| i.from_name == control.name),
         )))),
         Kind::Spans => Some(Given::Answer(Answer::Spans(spans_of(&control.name, items)))),
+        Kind::Segments => Some(Given::Answer(Answer::Shapes(
+            mine.filter_map(segment_of).collect(),
+        ))),
         Kind::Ranking => {
             let item = items.iter().find(|i| i.from_name == control.name)?;
             let ResultValue::Ranker(v) = &item.value else {
@@ -1561,6 +1573,17 @@ pub(crate) fn spans_of(control: &str, items: &[ResultItem]) -> Vec<Span> {
         })
         .flatten()
         .collect()
+}
+
+/// A labelled time segment of a sound as a one-dimensional shape: a box
+/// from its start to its end in seconds, 1 high, so that its IoU with
+/// another is their overlap in time over their union.
+pub(crate) fn segment_of(item: &ResultItem) -> Option<LabeledShape> {
+    let (start, end, labels) = item.value.audio_segment()?;
+    Some(LabeledShape {
+        label: labels.first()?.clone(),
+        shape: Shape::Box(BBox::from_xywh(start, 0.0, end - start, 1.0)),
+    })
 }
 
 /// A labelled box or polygon, in pixels when the image's size is known.

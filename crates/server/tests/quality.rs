@@ -904,3 +904,60 @@ async fn the_reports_answers_are_saved_and_read_back_after_a_restart() {
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn sound_segments_agree_by_overlap_in_time() {
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, manager) = server.user("manager", Role::Manager).await;
+        for name in ["ann", "bob"] {
+            server.user(name, Role::Annotator).await;
+        }
+        let segment = |id: &str, who: &str, start: f64, end: f64| {
+            json!({
+            "id": id, "from_name": "speaker", "to_name": "audio", "type": "labels",
+            "value": {"start": start, "end": end, "channel": 0, "labels": [who]}})
+        };
+        let config = r#"<View><Audio name="audio" value="$audio"/><Labels name="speaker" toName="audio"><Label value="Alice"/><Label value="Bob"/></Labels></View>"#;
+        let id = project(&server, &manager, config, json!([
+            {"data": {"audio": "/call.wav"}, "annotations": [
+                {"completed_by": {"username": "ann"}, "result": [segment("a1", "Alice", 1.0, 3.0)]},
+                {"completed_by": {"username": "bob"}, "result": [
+                    segment("b1", "Alice", 1.2, 3.0), segment("b2", "Bob", 6.0, 7.0)]},
+            ]}
+        ])).await;
+        let report = quality(&server, &manager, id, "").await;
+        let control = &report["controls"][0];
+        assert_eq!(control["kind"], "segments", "{}: {control}", db.label);
+        // Alice's segments overlap 1.8 s of 2 s (IoU 0.9): one match among
+        // one and two segments, F1 2/3.
+        assert!(close(&control["agreement"], 2.0 / 3.0), "{control}");
+        let (_, tasks) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{id}/tasks"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        let task = tasks["items"][0]["id"].as_i64().unwrap();
+        let (_, compared) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/tasks/{task}/compare"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        assert_eq!(
+            compared["annotations"][0]["regions"],
+            json!({"a1": "matched"}),
+            "{compared}"
+        );
+        assert_eq!(
+            compared["annotations"][1]["regions"],
+            json!({"b1": "matched", "b2": "unmatched"})
+        );
+        server.stop().await;
+    }
+}

@@ -42,6 +42,7 @@ import { newId, changed } from './model.js';
  *   labelsOf: (control: ControlTag) => LabelDef[],
  *   activeLabel: (control: ControlTag) => string | null,
  *   colorOfLabel: (control: string, value: string) => string,
+ *   regionColor?: ((id: string) => string | null) | null,
  *   select: (ids: string[]) => void,
  *   isSelected: (id: string) => boolean,
  *   readOnly: boolean,
@@ -224,6 +225,11 @@ export class AudioView {
   /** The sound's length: the waveform's, else the player's. */
   duration() {
     return this.waveform?.duration ?? (Number.isFinite(this.audio.duration) ? this.audio.duration : 0);
+  }
+
+  /** A segment's colour: its agreement's in a comparison, else its label's. @param {Region} segment */
+  colorOf(segment) {
+    return this.host.regionColor?.(segment.id) ?? this.host.colorOfLabel(segment.control, segment.labels[0] ?? '');
   }
 
   /** The segments of this sound, by start. @returns {Region[]} */
@@ -535,7 +541,7 @@ export class AudioView {
       const { start, end } = /** @type {{start: number, end: number}} */ (s.segment);
       row.time.textContent = `${formatTime(start)}–${formatTime(end)}`;
       row.label.textContent = s.labels.join(', ') || '(no label)';
-      row.swatch.style.background = this.host.colorOfLabel(s.control, s.labels[0] ?? '');
+      row.swatch.style.background = this.colorOf(s);
       this.transcriptControls.forEach((control, index) => {
         const area = row.transcripts[index];
         const text = this.transcriptOf(s, control);
@@ -637,7 +643,7 @@ export class AudioView {
       const x1 = end * zoom - left;
       if (x1 < 0 || x0 > width) continue;
       const y = RULER + (lanes.get(s.id) ?? 0) * laneHeight;
-      const color = this.host.colorOfLabel(s.control, s.labels[0] ?? '');
+      const color = this.colorOf(s);
       const selected = this.host.isSelected(s.id);
       g.globalAlpha = selected ? 0.35 : 0.2;
       g.fillStyle = color;

@@ -1003,6 +1003,7 @@ export async function createWorkspace(host, options) {
       if (typeof url !== 'string' || !url) return el('div', { class: 'gl-error' }, [`No sound: the task has no "${object.value}".`]);
       const view = new AudioView(object, url, {
         entries, commit, controls: config.controls, labelsOf, activeLabel, colorOfLabel, readOnly,
+        regionColor: options.regionColor ?? null,
         select, isSelected: (id) => selection.has(id),
       });
       audioViews.push(view);
