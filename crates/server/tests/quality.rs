@@ -654,7 +654,7 @@ async fn consensus_weighs_annotators_by_reliability_or_dawid_skene() {
         let mut tasks = Vec::new();
         for index in 0..10 {
             let truth = if index % 2 == 0 { "Cat" } else { "Dog" };
-            let bob = if index < 4 || index >= 8 {
+            let bob = if !(4..8).contains(&index) {
                 flip(truth)
             } else {
                 truth
@@ -733,7 +733,7 @@ async fn consensus_weighs_annotators_by_reliability_or_dawid_skene() {
         let mut rows = Vec::new();
         for index in 0..10 {
             let truth = if index % 2 == 0 { "Cat" } else { "Dog" };
-            let bob = if index < 4 || index >= 8 {
+            let bob = if !(4..8).contains(&index) {
                 flip(truth)
             } else {
                 truth
