@@ -48,7 +48,7 @@ test('the dashboard shows agreement, labels, the confusion matrix and annotators
   const projectId = made.body.id;
   const imported = await api(gloss.base, admin, 'POST', `/projects/${projectId}/tasks`, [
     { data: { text: 'one' }, annotations: [answer('ann', 'Cat'), answer('bob', 'Cat'), answer('cat', 'Dog')] },
-    { data: { text: 'two' }, annotations: [answer('ann', 'Dog'), answer('bob', 'Dog'), answer('cat', 'Dog')] },
+    { data: { text: 'two' }, annotations: [answer('ann', 'Dog'), answer('bob', 'Dog'), answer('cat', 'Dog'), { ...answer('admin', 'Dog'), ground_truth: true }] },
     { data: { text: 'three' }, annotations: [answer('ann', 'Cat'), answer('bob', 'Dog')] },
     { data: { text: 'four' } },
   ]);
@@ -73,6 +73,10 @@ test('the dashboard shows agreement, labels, the confusion matrix and annotators
   assert.equal(rows.length, 3);
   assert.match(rows.find((r) => r.startsWith('ann')) ?? '', /^ann\t3\t100\.0 %/);
   assert.match(await page.locator('#quality-summary').innerText(), /^8 annotations on 3 tasks; 3 tasks/);
+  // Accuracy against gold (task two is gold, answered Dog by all three) over time.
+  assert.equal(await page.locator('#chart-over-time .chart-point-gold').count(), 1);
+  assert.match(await page.locator('#over-time tbody tr').first().innerText(), /^\d{4}-\d\d-\d\d\t8\t[\d.]+ %\t3\t100\.0 %$/);
+  assert.equal(await page.locator('#gold-by-day tbody tr').count(), 3);
 
   // The annotators table as CSV.
   const [download] = await Promise.all([

@@ -56,8 +56,8 @@ pub use media::{ByteRange, MediaDownload};
 pub use objects::{masks_of, poses_of};
 pub use projects::{label_config_check, LabelConfigCheck, ProjectInput, ProjectUpdate};
 pub use quality::{
-    saved_answers_dir, AnnotatorQuality, Confusion, ControlQuality, DayQuality, LabelAgreement,
-    PairAgreement, QualityReport, QualityWindow, TaskAgreement,
+    saved_answers_dir, AnnotatorQuality, Confusion, ControlQuality, DayQuality, GoldDay,
+    LabelAgreement, PairAgreement, QualityReport, QualityWindow, TaskAgreement,
 };
 pub use queue::{NextTask, SubmittedAnnotation, WorkInput, MAX_RESULT_ITEMS};
 pub use review::{ReviewInput, ReviewItem, ReviewProgress, Rework, MAX_REVIEW_COMMENT_BYTES};

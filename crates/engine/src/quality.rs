@@ -129,6 +129,8 @@ pub struct AnnotatorQuality {
     /// For classes: their accuracy on gold tasks of each gold class
     /// (`agreement` is the accuracy, `uses` the answers).
     pub gold_by_label: Vec<LabelAgreement>,
+    /// Their score against ground truth per day (UTC) of their answers.
+    pub gold_by_day: Vec<GoldDay>,
     /// Verdicts their annotations got, and the rejections among them.
     pub reviewed: i64,
     pub rejected: i64,
@@ -147,6 +149,20 @@ pub struct DayQuality {
     pub annotations: i64,
     /// Mean agreement of the tasks whose last annotation came that day.
     pub agreement: Option<f64>,
+    /// Answers to gold tasks that day, and their mean score against the
+    /// ground truth.
+    pub gold_answers: i64,
+    pub gold_accuracy: Option<f64>,
+}
+
+/// One annotator's answers to gold tasks on one day.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct GoldDay {
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    pub answers: i64,
+    /// Their mean score against the ground truth.
+    pub accuracy: Option<f64>,
 }
 
 /// A task's agreement (mean over its controls).
@@ -1132,7 +1148,10 @@ impl Engine {
         let mut gold: Vec<Mean> = vec![Mean::default(); names.len()];
         // Per annotator, their gold score under each gold class.
         let mut gold_labels: Vec<BTreeMap<String, Mean>> = vec![BTreeMap::new(); names.len()];
-        let mut days: BTreeMap<i64, (i64, Mean)> = BTreeMap::new();
+        // Per day: annotations, task agreement, gold scores.
+        let mut days: BTreeMap<i64, (i64, Mean, Mean)> = BTreeMap::new();
+        // Per annotator, their gold scores per day.
+        let mut gold_days: Vec<BTreeMap<i64, Mean>> = vec![BTreeMap::new(); names.len()];
         let mut task_agreements: Vec<TaskAgreement> = Vec::new();
         let (mut annotation_total, mut overlapping) = (0i64, 0i64);
 
@@ -1169,6 +1188,9 @@ impl Engine {
                                 .and_then(|answer| gold_answer.score_of(answer))
                                 .unwrap_or(0.0);
                             gold[work.annotator].add(score);
+                            let day = work.updated_at.div_euclid(86_400_000);
+                            days.entry(day).or_default().2.add(score);
+                            gold_days[work.annotator].entry(day).or_default().add(score);
                             if let Given::Set(set) = gold_answer {
                                 let label = sums[index].codes.set_name(*set);
                                 gold_labels[work.annotator]
@@ -1279,6 +1301,14 @@ impl Engine {
                             uses: mean.n,
                         })
                         .collect(),
+                    gold_by_day: gold_days[index]
+                        .iter()
+                        .map(|(day, mean)| GoldDay {
+                            day: day_text(*day),
+                            answers: mean.n,
+                            accuracy: mean.get(),
+                        })
+                        .collect(),
                     reviewed,
                     rejected,
                     rejection_rate: (reviewed > 0).then(|| rejected as f64 / reviewed as f64),
@@ -1290,10 +1320,12 @@ impl Engine {
         least_first(&mut task_agreements);
         let over_time = days
             .into_iter()
-            .map(|(day, (annotations, agreement))| DayQuality {
+            .map(|(day, (annotations, agreement, gold))| DayQuality {
                 day: day_text(day),
                 annotations,
                 agreement: agreement.get(),
+                gold_answers: gold.n,
+                gold_accuracy: gold.get(),
             })
             .collect();
         Ok(QualityReport {

@@ -542,6 +542,16 @@ async fn keypoints_agree_by_oks_and_masks_by_pixel_iou() {
             close(&annotator("bob")["gold_accuracy"], oks(800.0)),
             "{report}"
         );
+        // Per day too: for bob, and for the project.
+        let bob_days = annotator("bob")["gold_by_day"].clone();
+        assert_eq!(bob_days.as_array().unwrap().len(), 1, "{bob_days}");
+        assert_eq!(bob_days[0]["answers"], 1);
+        assert!(close(&bob_days[0]["accuracy"], oks(800.0)), "{bob_days}");
+        assert_eq!(report["over_time"][0]["gold_answers"], 2, "{report}");
+        assert!(close(
+            &report["over_time"][0]["gold_accuracy"],
+            (1.0 + oks(800.0)) / 2.0
+        ));
         let (_, tasks) = server
             .call(
                 Method::GET,

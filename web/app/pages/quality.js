@@ -17,10 +17,11 @@ const LIVE_MS = 5000;
  * @typedef {{control: string, kind: string, agreement: number | null, alpha: number | null,
  *   labels: LabelAgreement[], pairs: PairAgreement[], confusion: {labels: string[], counts: number[][]} | null}} ControlQuality
  * @typedef {{username: string, annotations: number, agreement_with_consensus: number | null, gold_answers: number,
- *   gold_accuracy: number | null, gold_by_label: LabelAgreement[], reviewed: number, rejected: number, rejection_rate: number | null,
+ *   gold_accuracy: number | null, gold_by_label: LabelAgreement[], gold_by_day: {day: string, answers: number, accuracy: number | null}[], reviewed: number, rejected: number, rejection_rate: number | null,
  *   hours: number, per_hour: number | null}} AnnotatorQuality
+ * @typedef {{day: string, annotations: number, agreement: number | null, gold_answers: number, gold_accuracy: number | null}} DayQuality
  * @typedef {{annotations: number, tasks: number, overlapping_tasks: number, controls: ControlQuality[],
- *   annotators: AnnotatorQuality[], over_time: {day: string, annotations: number, agreement: number | null}[],
+ *   annotators: AnnotatorQuality[], over_time: DayQuality[],
  *   tasks_to_check: {task_id: number, agreement: number, annotators: string[]}[], computed_at: string}} QualityReport
  */
 
@@ -112,8 +113,9 @@ function barChart(label, bars) {
 }
 
 /**
- * Agreement per day as a line over bars of annotations per day.
- * @param {{day: string, annotations: number, agreement: number | null}[]} days
+ * Agreement per day as a line over bars of annotations per day, and the
+ * accuracy against gold per day as a dashed line.
+ * @param {DayQuality[]} days
  */
 function timeChart(days) {
   const width = 560;
@@ -121,15 +123,22 @@ function timeChart(days) {
   const left = 50;
   const step = days.length > 1 ? (width - left - 40) / (days.length - 1) : 0;
   const most = Math.max(1, ...days.map((d) => d.annotations));
-  const chart = svg('svg', { viewBox: `0 0 ${width} ${height + 30}`, role: 'img', 'aria-label': 'Agreement and annotations per day', class: 'quality-chart', id: 'chart-over-time' });
+  const chart = svg('svg', { viewBox: `0 0 ${width} ${height + 30}`, role: 'img', 'aria-label': 'Agreement, accuracy against gold and annotations per day', class: 'quality-chart', id: 'chart-over-time' });
   chart.append(svg('line', { x1: left - 20, y1: height, x2: width - 20, y2: height, class: 'chart-axis' }));
   /** @type {string[]} */
   const points = [];
+  /** @type {string[]} */
+  const goldPoints = [];
   days.forEach((day, index) => {
     const x = left + index * step;
     const barHeight = (height - 10) * (day.annotations / most) * 0.5;
     chart.append(svg('rect', { x: x - 6, y: height - barHeight, width: 12, height: barHeight, class: 'chart-count' },
-      svg('title', {}, `${day.day}: ${day.annotations} annotations, agreement ${percent(day.agreement)}`)));
+      svg('title', {}, `${day.day}: ${day.annotations} annotations, agreement ${percent(day.agreement)}, accuracy against gold ${percent(day.gold_accuracy)}`)));
+    if (day.gold_accuracy !== null) {
+      const y = height - (height - 10) * Math.max(0, Math.min(1, day.gold_accuracy));
+      goldPoints.push(`${x},${y}`);
+      chart.append(svg('circle', { cx: x, cy: y, r: 3, class: 'chart-point-gold' }));
+    }
     if (day.agreement !== null) {
       const y = height - (height - 10) * Math.max(0, Math.min(1, day.agreement));
       points.push(`${x},${y}`);
@@ -140,6 +149,7 @@ function timeChart(days) {
     }
   });
   if (points.length > 1) chart.append(svg('polyline', { points: points.join(' '), class: 'chart-line' }));
+  if (goldPoints.length > 1) chart.append(svg('polyline', { points: goldPoints.join(' '), class: 'chart-line-gold' }));
   return chart;
 }
 
@@ -232,6 +242,7 @@ export async function render({ root, params }) {
     const annotators = report.annotators;
     /** @type {(string | number | null)[][]} */
     const goldByClass = annotators.flatMap((a) => a.gold_by_label.map((l) => [a.username, l.label, l.uses, l.agreement]));
+    const goldByDay = annotators.flatMap((a) => a.gold_by_day.map((d) => [a.username, d.day, d.answers, d.accuracy]));
     replace(body,
       h('div', { class: 'card' },
         h('h2', null, 'Progress'),
@@ -239,9 +250,10 @@ export async function render({ root, params }) {
         h('p', { class: 'muted', id: 'quality-summary' },
           `${report.annotations} annotations on ${report.tasks} tasks; ${report.overlapping_tasks} tasks have two annotators or more.`)),
       report.over_time.length ? h('div', { class: 'card' }, h('h2', null, 'Over time'), timeChart(report.over_time),
-        table('over-time', `${name}-over-time.csv`, ['day', 'annotations', 'agreement'],
-          report.over_time.map((d) => [d.day, d.annotations, d.agreement]),
-          (row) => [String(row[0]), String(row[1]), percent(/** @type {number | null} */ (row[2]))])) : null,
+        h('p', { class: 'muted' }, 'Line: agreement; dashed line: accuracy against gold; bars: annotations.'),
+        table('over-time', `${name}-over-time.csv`, ['day', 'annotations', 'agreement', 'gold answers', 'accuracy vs gold'],
+          report.over_time.map((d) => [d.day, d.annotations, d.agreement, d.gold_answers, d.gold_accuracy]),
+          (row) => [String(row[0]), String(row[1]), percent(/** @type {number | null} */ (row[2])), String(row[3]), percent(/** @type {number | null} */ (row[4]))])) : null,
       controls,
       h('div', { class: 'card' }, h('h2', null, 'Annotators'),
         annotators.length ? barChart('Agreement with the consensus per annotator', annotators.map((a) => ({ name: a.username, value: a.agreement_with_consensus }))) : null,
@@ -251,6 +263,9 @@ export async function render({ root, params }) {
           (row) => row.map((value, i) => ([2, 4, 7].includes(i) ? percent(/** @type {number | null} */ (value)) : String(value ?? '–')))),
         goldByClass.length ? [h('h3', null, 'Accuracy on gold, per gold class'),
           table('gold-by-class', `${name}-gold-by-class.csv`, ['annotator', 'gold class', 'answers', 'accuracy'], goldByClass,
+            (row) => [String(row[0]), String(row[1]), String(row[2]), percent(/** @type {number | null} */ (row[3]))])] : null,
+        goldByDay.length ? [h('h3', null, 'Accuracy on gold, per day'),
+          table('gold-by-day', `${name}-gold-by-day.csv`, ['annotator', 'day', 'answers', 'accuracy'], goldByDay,
             (row) => [String(row[0]), String(row[1]), String(row[2]), percent(/** @type {number | null} */ (row[3]))])] : null),
       report.tasks_to_check.length ? h('div', { class: 'card' }, h('h2', null, 'Tasks to check (least agreement)'),
         table('tasks-to-check', `${name}-tasks-to-check.csv`, ['task', 'agreement', 'annotators'],
