@@ -318,6 +318,15 @@ mod tests {
         serde_json::from_value(value).unwrap()
     }
 
+    /// The value of the consensus's result of control `name`.
+    fn value(result: &[ResultItem], name: &str) -> Value {
+        result
+            .iter()
+            .find(|i| i.from_name == name)
+            .map(|i| i.value.to_json())
+            .unwrap()
+    }
+
     #[test]
     fn classes_take_the_most_agreed_answer_boxes_fuse_and_spans_vote() {
         let (config, _) = gloss_schema::parse(
@@ -349,17 +358,10 @@ mod tests {
             ],
             &Votes::equal(3),
         );
-        let value = |name: &str| {
-            result
-                .iter()
-                .find(|i| i.from_name == name)
-                .map(|i| i.value.to_json())
-                .unwrap()
-        };
-        assert_eq!(value("class")["choices"], json!(["Dog"]));
-        assert_eq!(value("box")["x"].as_f64(), Some(11.0));
-        assert_eq!(value("ner")["end"], json!(12));
-        assert_eq!(value("ner")["text"], "Ada Lovelace");
+        assert_eq!(value(&result, "class")["choices"], json!(["Dog"]));
+        assert_eq!(value(&result, "box")["x"].as_f64(), Some(11.0));
+        assert_eq!(value(&result, "ner")["end"], json!(12));
+        assert_eq!(value(&result, "ner")["text"], "Ada Lovelace");
         // A lone box is not a majority's: left out.
         let lone = consensus(
             &config,
@@ -385,24 +387,16 @@ mod tests {
             decided: HashMap::new(),
         };
         let result = consensus(&config, &data, &three, &weighted);
-        let value = |name: &str| {
-            result
-                .iter()
-                .find(|i| i.from_name == name)
-                .map(|i| i.value.to_json())
-                .unwrap()
-        };
-        assert_eq!(value("class")["choices"], json!(["Cat"]));
-        let x = value("box")["x"].as_f64().unwrap();
+        assert_eq!(value(&result, "class")["choices"], json!(["Cat"]));
+        let x = value(&result, "box")["x"].as_f64().unwrap();
         assert!((x - (1.0 + 12.0 + 1.1) / 1.2).abs() < 1e-9, "{x}");
-        assert_eq!(value("ner")["end"], json!(12));
+        assert_eq!(value(&result, "ner")["end"], json!(12));
         // Dawid–Skene's class is taken from an annotator who gave it.
         let decided = Votes {
             weights: vec![1.0; 3],
             decided: HashMap::from([("class".to_owned(), "Cat".to_owned())]),
         };
         let result = consensus(&config, &data, &three, &decided);
-        let class = result.iter().find(|i| i.from_name == "class").unwrap();
-        assert_eq!(class.value.to_json()["choices"], json!(["Cat"]));
+        assert_eq!(value(&result, "class")["choices"], json!(["Cat"]));
     }
 }

@@ -245,35 +245,32 @@ fn bad_input_is_a_clear_error() {
     }
 }
 
-/// The python of the quality references' venv (`scripts/python-env.sh
-/// quality`), or `None` with a note; under CI its absence fails the test.
-fn quality_python() -> Option<String> {
-    match std::env::var("GLOSS_QUALITY_PYTHON") {
+/// The python in environment variable `variable` (a venv of
+/// `scripts/python-env.sh`), or `None` with a note saying what is not
+/// judged; under CI its absence fails the test.
+fn python_from(variable: &str, unjudged: &str) -> Option<String> {
+    match std::env::var(variable) {
         Ok(python) if !python.trim().is_empty() => Some(python),
         _ => {
             assert!(
                 std::env::var_os("CI").is_none(),
-                "CI is set but GLOSS_QUALITY_PYTHON is not: run the tests through scripts/test-all.sh"
+                "CI is set but {variable} is not: run the tests through scripts/test-all.sh"
             );
-            eprintln!(
-                "note: GLOSS_QUALITY_PYTHON is not set (scripts/python-env.sh quality makes it), \
-                 so the reference implementations do not judge the quality metrics"
-            );
+            eprintln!("note: {variable} is not set, so {unjudged}");
             None
         }
     }
 }
 
-#[test]
-fn metrics_equal_the_reference_implementations() {
-    let Some(python) = quality_python() else {
-        return;
-    };
+/// Runs `tests/python/SCRIPT GLOSS_BINARY WORK_DIR` with `python` and fails
+/// with its output unless it exits 0.
+fn run_check(python: &str, script: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/quality_check.py");
-    let output = Command::new(&python)
-        .arg(script)
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/python")
+        .join(script);
+    let output = Command::new(python)
+        .arg(path)
         .arg(BIN)
         .arg(dir.path())
         .output()
@@ -283,46 +280,30 @@ fn metrics_equal_the_reference_implementations() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(
-        output.status.success(),
-        "quality_check.py disagrees:\n{report}"
-    );
+    assert!(output.status.success(), "{script} disagrees:\n{report}");
     eprintln!("{report}");
 }
 
+/// Every metric and aggregation equals the reference implementations, in
+/// the quality references' venv (`scripts/python-env.sh quality`).
+#[test]
+fn metrics_equal_the_reference_implementations() {
+    if let Some(python) = python_from(
+        "GLOSS_QUALITY_PYTHON",
+        "the reference implementations do not judge the quality metrics",
+    ) {
+        run_check(&python, "quality_check.py");
+    }
+}
+
 /// `--metric oks` and `--metric mask-iou` equal pycocotools (COCOeval's
-/// OKS, `mask.iou`) item by item, in the consumer checks' venv
-/// (`GLOSS_TEST_PYTHON`); skipped with a note without it, except under CI.
+/// OKS, `mask.iou`) item by item, in the consumer checks' venv.
 #[test]
 fn keypoints_and_masks_equal_pycocotools() {
-    let python = match std::env::var("GLOSS_TEST_PYTHON") {
-        Ok(python) if !python.trim().is_empty() => python,
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but GLOSS_TEST_PYTHON is not: run the tests through scripts/test-all.sh"
-            );
-            eprintln!("note: GLOSS_TEST_PYTHON is not set, so pycocotools does not judge oks and mask-iou");
-            return;
-        }
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/objects_check.py");
-    let output = Command::new(&python)
-        .arg(script)
-        .arg(BIN)
-        .arg(dir.path())
-        .output()
-        .unwrap_or_else(|err| panic!("starting {python}: {err}"));
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success(),
-        "objects_check.py disagrees:\n{report}"
-    );
-    eprintln!("{report}");
+    if let Some(python) = python_from(
+        "GLOSS_TEST_PYTHON",
+        "pycocotools does not judge oks and mask-iou",
+    ) {
+        run_check(&python, "objects_check.py");
+    }
 }

@@ -47,6 +47,19 @@ fn close(actual: &Value, expected: f64) -> bool {
         .is_some_and(|a| (a - expected).abs() < 1e-12)
 }
 
+/// `GET path`, which must answer 200.
+async fn get(server: &TestServer, token: &str, path: &str) -> Value {
+    let (status, body) = server.call(Method::GET, path, Some(token), None).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    body
+}
+
+/// The id of the project's first task.
+async fn first_task(server: &TestServer, token: &str, project: i64) -> i64 {
+    let tasks = get(server, token, &format!("/api/v1/projects/{project}/tasks")).await;
+    tasks["items"][0]["id"].as_i64().unwrap()
+}
+
 async fn quality(server: &TestServer, token: &str, project: i64, query: &str) -> Value {
     let (status, report) = server
         .call(
@@ -402,15 +415,7 @@ async fn boxes_and_spans_agree_by_f1() {
         );
         assert!(control["alpha"].is_null());
         // The consensus fuses the two boxes that match and drops the lone one.
-        let (_, tasks) = server
-            .call(
-                Method::GET,
-                &format!("/api/v1/projects/{id}/tasks"),
-                Some(&manager),
-                None,
-            )
-            .await;
-        let task = tasks["items"][0]["id"].as_i64().unwrap();
+        let task = first_task(&server, &manager, id).await;
         let (status, consensus) = server
             .call(
                 Method::GET,
@@ -425,15 +430,7 @@ async fn boxes_and_spans_agree_by_f1() {
         assert!(close(&boxes[0]["value"]["x"], 10.5), "{consensus}");
         assert_eq!(boxes[0]["original_width"], 200);
         // Side by side: bob's second box has no match in ann's work.
-        let (status, compared) = server
-            .call(
-                Method::GET,
-                &format!("/api/v1/tasks/{task}/compare"),
-                Some(&manager),
-                None,
-            )
-            .await;
-        assert_eq!(status, 200, "{compared}");
+        let compared = get(&server, &manager, &format!("/api/v1/tasks/{task}/compare")).await;
         assert_eq!(
             compared["annotations"][0]["regions"],
             json!({"b0": "matched"}),
@@ -552,24 +549,8 @@ async fn keypoints_agree_by_oks_and_masks_by_pixel_iou() {
             &report["over_time"][0]["gold_accuracy"],
             (1.0 + oks(800.0)) / 2.0
         ));
-        let (_, tasks) = server
-            .call(
-                Method::GET,
-                &format!("/api/v1/projects/{id}/tasks"),
-                Some(&manager),
-                None,
-            )
-            .await;
-        let task = tasks["items"][0]["id"].as_i64().unwrap();
-        let (status, compared) = server
-            .call(
-                Method::GET,
-                &format!("/api/v1/tasks/{task}/compare"),
-                Some(&manager),
-                None,
-            )
-            .await;
-        assert_eq!(status, 200, "{compared}");
+        let task = first_task(&server, &manager, id).await;
+        let compared = get(&server, &manager, &format!("/api/v1/tasks/{task}/compare")).await;
         let bob = compared["annotations"]
             .as_array()
             .unwrap()
@@ -622,23 +603,8 @@ async fn keypoints_agree_by_oks_and_masks_by_pixel_iou() {
             close(&label("road"), 1.0 / 3.0) && close(&label("car"), 0.0),
             "{control}"
         );
-        let (_, tasks) = server
-            .call(
-                Method::GET,
-                &format!("/api/v1/projects/{id}/tasks"),
-                Some(&manager),
-                None,
-            )
-            .await;
-        let task = tasks["items"][0]["id"].as_i64().unwrap();
-        let (_, compared) = server
-            .call(
-                Method::GET,
-                &format!("/api/v1/tasks/{task}/compare"),
-                Some(&manager),
-                None,
-            )
-            .await;
+        let task = first_task(&server, &manager, id).await;
+        let compared = get(&server, &manager, &format!("/api/v1/tasks/{task}/compare")).await;
         // IoU 1/3 is under 0.5: no mask matches.
         assert_eq!(
             compared["annotations"][1]["regions"],
@@ -660,20 +626,21 @@ async fn consensus_weighs_annotators_by_reliability_or_dawid_skene() {
         // The truth alternates Cat, Dog; ann is always right, bob wrong on
         // tasks 0–3, cat on 4–7; on task 8 (truth Cat) both are wrong. Task 9
         // is gold, where only ann is right.
-        let flip = |label: &str| if label == "Cat" { "Dog" } else { "Cat" };
+        let flip = |label: &'static str| if label == "Cat" { "Dog" } else { "Cat" };
+        // Task `index`'s truth, and the labels of ann, bob and cat.
+        let labels_of = |index: usize| {
+            let truth = if index % 2 == 0 { "Cat" } else { "Dog" };
+            let bob = if (4..8).contains(&index) {
+                truth
+            } else {
+                flip(truth)
+            };
+            let cat = if index < 4 { truth } else { flip(truth) };
+            (truth, [truth, bob, cat])
+        };
         let mut tasks = Vec::new();
         for index in 0..10 {
-            let truth = if index % 2 == 0 { "Cat" } else { "Dog" };
-            let bob = if !(4..8).contains(&index) {
-                flip(truth)
-            } else {
-                truth
-            };
-            let cat = if (4..8).contains(&index) || index >= 8 {
-                flip(truth)
-            } else {
-                truth
-            };
+            let (truth, [_, bob, cat]) = labels_of(index);
             let mut annotations = vec![class("ann", truth), class("bob", bob), class("cat", cat)];
             if index == 9 {
                 let mut gold = class("manager", truth);
@@ -742,18 +709,7 @@ async fn consensus_weighs_annotators_by_reliability_or_dawid_skene() {
         let names = ["ann", "bob", "cat"];
         let mut rows = Vec::new();
         for index in 0..10 {
-            let truth = if index % 2 == 0 { "Cat" } else { "Dog" };
-            let bob = if !(4..8).contains(&index) {
-                flip(truth)
-            } else {
-                truth
-            };
-            let cat = if (4..8).contains(&index) || index >= 8 {
-                flip(truth)
-            } else {
-                truth
-            };
-            for (name, label) in names.iter().zip([truth, bob, cat]) {
+            for (name, label) in names.iter().zip(labels_of(index).1) {
                 rows.push((index.to_string(), name.to_string(), label.to_string()));
             }
         }
@@ -942,23 +898,8 @@ async fn sound_segments_agree_by_overlap_in_time() {
         // Alice's segments overlap 1.8 s of 2 s (IoU 0.9): one match among
         // one and two segments, F1 2/3.
         assert!(close(&control["agreement"], 2.0 / 3.0), "{control}");
-        let (_, tasks) = server
-            .call(
-                Method::GET,
-                &format!("/api/v1/projects/{id}/tasks"),
-                Some(&manager),
-                None,
-            )
-            .await;
-        let task = tasks["items"][0]["id"].as_i64().unwrap();
-        let (_, compared) = server
-            .call(
-                Method::GET,
-                &format!("/api/v1/tasks/{task}/compare"),
-                Some(&manager),
-                None,
-            )
-            .await;
+        let task = first_task(&server, &manager, id).await;
+        let compared = get(&server, &manager, &format!("/api/v1/tasks/{task}/compare")).await;
         assert_eq!(
             compared["annotations"][0]["regions"],
             json!({"a1": "matched"}),
