@@ -19,6 +19,7 @@ mod dataset;
 mod error;
 mod export;
 mod gold;
+mod guidelines;
 mod import;
 mod invites;
 mod label_changes;
@@ -48,6 +49,7 @@ pub use datamanager::{
 pub use dataset::{MAX_DATASET_FILES, MAX_UNPACKED_BYTES};
 pub use error::{Error, Result};
 pub use export::{ExportAnnotations, ExportFormat, ExportOptions, ExportSummary, ExportTarget};
+pub use guidelines::{GuidelineVersion, Guidelines, MAX_GUIDELINES_BYTES};
 pub use import::{media_url, ImportFile, ImportOptions, MEDIA_URL_PREFIX};
 pub use invites::{NewInviteLink, MAX_INVITE_DAYS};
 pub use label_changes::{ControlUse, LabelChange, LabelConfigImpact, LabelUse};

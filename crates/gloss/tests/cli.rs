@@ -447,6 +447,53 @@ async fn project_set_member_and_assign_change_the_queue() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn project_guidelines_are_saved_as_versions_and_shown() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let config = gloss.home.path().join("config.xml");
+            std::fs::write(&config, LABEL_CONFIG).unwrap();
+            let id = gloss
+                .gloss(&["project", "create", "--name", "Guided", "--config"])
+                .args(&[config.to_str().unwrap()])
+                .ok()
+                .await;
+            let id = id.trim();
+            let none = gloss.gloss(&["project", "guidelines", id]).ok().await;
+            // Nothing on standard output ("has no guidelines" on standard error).
+            assert_eq!(none, "", "{label}");
+            let file = gloss.home.path().join("guidelines.md");
+            std::fs::write(&file, "# Rules\n\nBox every car.").unwrap();
+            let saved = gloss
+                .gloss(&["project", "guidelines", id, "--file"])
+                .args(&[file.to_str().unwrap()])
+                .ok()
+                .await;
+            // Standard output is the Markdown alone (the version goes to standard error).
+            assert_eq!(saved.trim(), "# Rules\n\nBox every car.", "{label}");
+            let piped = gloss
+                .gloss(&["project", "guidelines", id, "--file", "-"])
+                .stdin("# Rules\n\nBox every bus.")
+                .ok()
+                .await;
+            assert!(piped.contains("Box every bus."), "{label}: {piped}");
+            let shown = gloss.gloss(&["project", "guidelines", id]).ok().await;
+            assert_eq!(shown.trim(), "# Rules\n\nBox every bus.", "{label}");
+            let empty = gloss
+                .gloss(&["project", "guidelines", id, "--file", "-"])
+                .stdin(" ")
+                .fails()
+                .await;
+            assert!(
+                empty.contains("text: the guidelines must not be empty"),
+                "{label}: {empty}"
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn project_model_endpoint_reads_the_key_from_env_and_never_prints_it() {
     within(async {
         for gloss in Instance::all().await {

@@ -61,6 +61,7 @@ pub struct App {
         (name = "me", description = "The caller's own account and API tokens"),
         (name = "users", description = "Accounts (admins)"),
         (name = "projects", description = "Projects and their members"),
+        (name = "guidelines", description = "A project's labeling guidelines: versions, and acknowledgement before labeling"),
         (name = "tasks", description = "Tasks, imports, exports and media"),
         (name = "queue", description = "The annotator queue: next task, submit, skip, drafts, annotation versions, assignments"),
         (name = "comments", description = "Comments on tasks and regions, and each person's notifications"),

@@ -441,6 +441,27 @@ fn table() -> Vec<Route> {
             "/api/v1/media/{key}/peaks",
             [401, 415, 415, 404, 415, 415, 404],
         ),
+        // Guidelines: members read and acknowledge, managers write.
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/guidelines",
+            [401, 200, 200, 404, 200, 200, 404],
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/projects/{project_id}/guidelines",
+            [401, 200, 200, 404, 403, 403, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/guidelines/versions",
+            [401, 200, 200, 404, 200, 200, 404],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/projects/{project_id}/guidelines/acknowledge",
+            [401, 200, 200, 404, 200, 200, 404],
+        ),
         // A project's model endpoint (red teaming): its managers only.
         route(
             Method::GET,
@@ -610,6 +631,17 @@ async fn prepare(
             .call(Method::PUT, &path, cast.token(who), Some(work.clone()))
             .await;
     }
+    if route.path.ends_with("/guidelines/acknowledge") {
+        let (status, body) = server
+            .call(
+                Method::PUT,
+                &format!("/api/v1/projects/{}/guidelines", project_id.unwrap()),
+                cast.token(Who::Manager),
+                Some(json!({"text": "Version 1."})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
     if path.contains("{comment_id}") {
         let (status, created) = server
             .call(
@@ -721,6 +753,12 @@ async fn prepare(
         // A public address, so that nothing is looked up.
         (Method::PUT, "/api/v1/projects/{project_id}/model-endpoint") => {
             Some(json!({"url": "https://1.1.1.1/v1", "model": "m", "api_key": "sk-x"}))
+        }
+        (Method::PUT, "/api/v1/projects/{project_id}/guidelines") => {
+            Some(json!({"text": "# Rules\nBox every car."}))
+        }
+        (Method::POST, "/api/v1/projects/{project_id}/guidelines/acknowledge") => {
+            Some(json!({"version": 1}))
         }
         (Method::POST, "/api/v1/tasks/{task_id}/chat") => {
             Some(json!({"messages": [{"role": "user", "content": "hi"}]}))

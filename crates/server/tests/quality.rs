@@ -629,7 +629,11 @@ async fn consensus_weighs_annotators_by_reliability_or_dawid_skene() {
         let flip = |label: &'static str| if label == "Cat" { "Dog" } else { "Cat" };
         // Task `index`'s truth, and the labels of ann, bob and cat.
         let labels_of = |index: usize| {
-            let truth = if index.is_multiple_of(2) { "Cat" } else { "Dog" };
+            let truth = if index.is_multiple_of(2) {
+                "Cat"
+            } else {
+                "Dog"
+            };
             let bob = if (4..8).contains(&index) {
                 truth
             } else {

@@ -12,6 +12,7 @@
 mod comments;
 mod datamanager;
 mod gold;
+mod guidelines;
 mod imports;
 mod invites;
 mod migrate;
@@ -32,6 +33,7 @@ pub use datamanager::{
     TablePage, TableRow, TableSort, TaskQuery, ViewRow,
 };
 pub use gold::GoldScore;
+pub use guidelines::Guideline;
 pub use imports::ImportOutcome;
 pub use invites::NewInvite;
 pub use migrate::{Migration, MIGRATION_COUNT};

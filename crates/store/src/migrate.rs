@@ -39,6 +39,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(12, "0012_honeypots"),
     migration!(13, "0013_dynamic_overlap"),
     migration!(14, "0014_consensus_method"),
+    migration!(15, "0015_guidelines"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.

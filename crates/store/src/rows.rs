@@ -12,7 +12,7 @@ use sqlx::Row;
 pub(crate) const USER_COLUMNS: &str = "id, username, role, active, created_at";
 pub(crate) const PROJECT_COLUMNS: &str = "id, name, description, label_config, created_by, \
      overlap, queue_order, reservation_seconds, review_layers, review_percent, honeypot_percent, \
-     gold_pause_below, gold_pause_after, dynamic_overlap_max, dynamic_agreement_below, consensus_method, \
+     gold_pause_below, gold_pause_after, dynamic_overlap_max, dynamic_agreement_below, consensus_method, guidelines_version, \
      created_at, updated_at";
 pub(crate) const TOKEN_COLUMNS: &str = "id, user_id, name, prefix, created_at, last_used_at";
 
@@ -52,6 +52,7 @@ pub(crate) fn project(row: &dyn Columns) -> Result<Project> {
             .unwrap_or(0.7),
         consensus_method: ConsensusMethod::parse(&method)
             .ok_or_else(|| Error::Database(format!("unknown consensus method `{method}`")))?,
+        guidelines_version: row.int("guidelines_version")?,
         created_at: Timestamp(row.int("created_at")?),
         updated_at: Timestamp(row.int("updated_at")?),
     })

@@ -44,6 +44,8 @@ pub(crate) const TABLES: &[&str] = &[
     "notifications",
     "honeypots_served",
     "gold_scores",
+    "guidelines",
+    "guideline_acks",
 ];
 
 /// The tables a snapshot holds, in restore order.

@@ -149,6 +149,8 @@ pub struct Project {
     pub dynamic_agreement_below: f64,
     /// How a task's consensus weighs its annotators.
     pub consensus_method: ConsensusMethod,
+    /// The current version of the project's guidelines; 0: none.
+    pub guidelines_version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -80,6 +80,9 @@ export async function render({ root, params, user, previous: cameFrom }) {
     }
   });
   const skipButton = h('button', { id: 'skip', title: 'Ctrl+Space', onclick: () => skip() }, 'Skip');
+  // The project's guidelines, to read again while labeling.
+  const guidelinesPanel = h('div', { class: 'guidelines-panel', id: 'guidelines-panel', hidden: true });
+  const guidelinesButton = h('button', { id: 'guidelines-button', hidden: !project.guidelines_version, onclick: () => toggleGuidelines() }, 'Guidelines');
   const backButton = h('button', { id: 'back', title: 'Ctrl+Backspace', disabled: true, onclick: () => back() }, '← Previous');
   const annotationPicker = h('select', { id: 'annotation-picker', hidden: true, 'aria-label': 'Annotation shown' });
   // Reviewers and managers mark the annotation shown as ground truth.
@@ -106,12 +109,62 @@ export async function render({ root, params, user, previous: cameFrom }) {
       backLink(), where,
       h('span', { class: 'grow' }),
       annotationPicker, truthToggle, saved,
-      commentsButton,
+      guidelinesButton, commentsButton,
       reviewMode ? [layerPicker, rejectButton] : [backButton, queueMode ? skipButton : null],
       submitButton),
     notes,
+    guidelinesPanel,
     commentsPanel,
     host));
+
+  /**
+   * A version of the guidelines: who wrote it when, and its text as the
+   * server rendered it.
+   * @param {any} current
+   */
+  function guidelinesBody(current) {
+    const text = h('div', { class: 'guidelines-text' });
+    // Sanitized by the server (ammonia's allow-list); the page's CSP runs no inline script either way.
+    text.innerHTML = current.html;
+    return h('div', null,
+      h('p', { class: 'muted' }, `Version ${current.version}${current.author ? `, by ${current.author}` : ''}, ${new Date(current.created_at).toLocaleString()}`),
+      text);
+  }
+
+  async function toggleGuidelines() {
+    if (!guidelinesPanel.hidden) {
+      guidelinesPanel.hidden = true;
+      return;
+    }
+    const guidelines = await get(`/projects/${project.id}/guidelines`);
+    if (!guidelines.current) return;
+    replace(guidelinesPanel, guidelinesBody(guidelines.current));
+    guidelinesPanel.hidden = false;
+  }
+
+  /** New guidelines: read them and acknowledge, then the queue goes on. */
+  async function showGuidelines() {
+    const guidelines = await get(`/projects/${project.id}/guidelines`);
+    const current = guidelines.current;
+    if (!current) {
+      await nextTask();
+      return;
+    }
+    guidelinesButton.hidden = false;
+    const acknowledge = h('button', { class: 'primary', id: 'acknowledge-guidelines', onclick: async () => {
+      acknowledge.disabled = true;
+      try {
+        await post(`/projects/${project.id}/guidelines/acknowledge`, { version: current.version });
+      } catch (error) {
+        // Changed meanwhile: the next call shows the new version.
+        if (!(error instanceof ApiError && error.status === 409)) throw error;
+      }
+      await nextTask();
+    } }, `I have read the guidelines (version ${current.version})`);
+    showNoTask('queue-guidelines',
+      guidelines.acknowledged_version ? 'The guidelines changed: read them before your next task' : 'Read the guidelines before you start',
+      h('div', null, guidelinesBody(current), h('div', { class: 'row' }, acknowledge)));
+  }
 
   /**
    * Back to where the task was opened from: the data manager (through the
@@ -271,6 +324,10 @@ export async function render({ root, params, user, previous: cameFrom }) {
       // Paused by the gold rule: say why, and who can lift it.
       if (error instanceof ApiError && error.status === 403 && error.details?.problems?.paused) {
         showPaused(error.message);
+        return;
+      }
+      if (error instanceof ApiError && error.status === 403 && error.details?.problems?.guidelines_version) {
+        await showGuidelines();
         return;
       }
       throw error;

@@ -2,7 +2,7 @@
 // config (with the impact on existing annotations shown, and their results
 // migrated, before a change is saved), and deleting the project.
 
-import { del, get, patch, post, put, ApiError } from '../api.js';
+import { del, get, patch, post, put, renderMarkdown, ApiError } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { configEditor } from './config-editor.js';
 import { loadProject, projectHeader } from './common.js';
@@ -152,6 +152,9 @@ export async function render({ root, params, navigate }) {
     }
   }
 
+  // --- Guidelines ------------------------------------------------------------------
+  const guidelinesCard = await guidelinesEditor(project.id);
+
   // --- Model endpoint (red teaming) ---------------------------------------------
   const endpointCard = await modelEndpointCard(project.id);
 
@@ -171,10 +174,63 @@ export async function render({ root, params, navigate }) {
     projectHeader(project, 'settings'),
     general,
     h('div', { class: 'card' }, h('h2', null, 'Label config'), editor.element, h('div', { class: 'row' }, saveConfig), configMessage, impactBox),
+    guidelinesCard,
     endpointCard,
     h('div', { class: 'card' }, h('h2', null, 'Danger zone'), remove),
   );
   return () => editor.destroy();
+}
+
+/**
+ * The project's labeling guidelines: Markdown, previewed as the server
+ * renders it; saving makes a new version that everyone labeling must
+ * acknowledge before their next task. Earlier versions are listed.
+ * @param {number} projectId
+ */
+async function guidelinesEditor(projectId) {
+  const text = /** @type {HTMLTextAreaElement} */ (h('textarea', { rows: 12, id: 'settings-guidelines',
+    placeholder: 'Markdown: what to label and how, with examples and the hard cases.' }));
+  const info = h('p', { class: 'muted', id: 'guidelines-info' });
+  const message = h('p', { class: 'error' });
+  const preview = h('div', { class: 'guidelines-text', id: 'guidelines-preview', hidden: true });
+  const versions = h('ul', { id: 'guideline-versions' });
+
+  async function refresh() {
+    const guidelines = await get(`/projects/${projectId}/guidelines`);
+    const current = guidelines.current;
+    text.value = current?.text ?? '';
+    replace(info, current
+      ? `Version ${current.version}, written by ${current.author ?? 'an operator'} on ${new Date(current.created_at).toLocaleString()}. Saving a change makes a new version, which everyone labeling must acknowledge before their next task.`
+      : 'No guidelines yet. Once saved, everyone labeling must acknowledge them before their next task.');
+    const listed = (await get(`/projects/${projectId}/guidelines/versions`)).versions;
+    replace(versions, listed.map((/** @type {any} */ v) => h('li', null,
+      `Version ${v.version} — ${v.author ?? 'an operator'}, ${new Date(v.created_at).toLocaleString()}`)));
+  }
+  const save = h('button', { class: 'primary', id: 'save-guidelines', type: 'button', onclick: async () => {
+    replace(message);
+    try {
+      const saved = await put(`/projects/${projectId}/guidelines`, { text: text.value });
+      await refresh();
+      toast(`Guidelines saved as version ${saved.current.version}.`);
+    } catch (error) {
+      replace(message, error instanceof ApiError ? error.lines().join('\n') : String(error));
+    }
+  } }, 'Save guidelines');
+  const showPreview = h('button', { type: 'button', id: 'preview-guidelines', onclick: async () => {
+    replace(message);
+    try {
+      const [html] = await renderMarkdown([text.value]);
+      // Sanitized by the server (ammonia's allow-list); the page's CSP runs no inline script either way.
+      preview.innerHTML = html;
+      preview.hidden = false;
+    } catch (error) {
+      replace(message, error instanceof ApiError ? error.lines().join('\n') : String(error));
+    }
+  } }, 'Preview');
+  await refresh();
+  return h('div', { class: 'card', id: 'settings-guidelines-card' },
+    h('h2', null, 'Guidelines'), info, text, h('div', { class: 'row' }, save, showPreview), message, preview,
+    h('h3', null, 'Versions'), versions);
 }
 
 /**

@@ -94,6 +94,15 @@ pub enum ProjectCommand {
         #[arg(long)]
         remove: bool,
     },
+    /// Show the project's labeling guidelines (Markdown), or save a new
+    /// version from a file, which everyone labeling must acknowledge
+    Guidelines {
+        /// The project's id
+        project: i64,
+        /// A Markdown file; `-` reads standard input
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
     /// Show or set a project's model endpoint for red-teaming chats (an
     /// OpenAI-compatible chat-completions API); the key is never printed
     ModelEndpoint {
@@ -267,6 +276,29 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
                     .assign_tasks(&operator, project, &user, &tasks)
                     .await?;
                 println!("{changed} tasks assigned to {user}");
+            }
+        }
+        ProjectCommand::Guidelines { project, file } => {
+            let project = ProjectId(project);
+            let guidelines = match file {
+                Some(path) => {
+                    let text = if path.as_os_str() == "-" {
+                        std::io::read_to_string(std::io::stdin())
+                            .context("reading the guidelines from standard input")?
+                    } else {
+                        std::fs::read_to_string(&path)
+                            .with_context(|| format!("reading {}", path.display()))?
+                    };
+                    engine.set_guidelines(&operator, project, &text).await?
+                }
+                None => engine.guidelines(&operator, project).await?,
+            };
+            match guidelines.current {
+                Some(current) => {
+                    eprintln!("version {} of {}", current.version, current.created_at);
+                    println!("{}", current.text);
+                }
+                None => eprintln!("project {project} has no guidelines"),
             }
         }
         ProjectCommand::ModelEndpoint {

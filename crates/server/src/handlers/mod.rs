@@ -3,6 +3,7 @@
 mod auth;
 mod comments;
 mod datamanager;
+mod guidelines;
 mod invites;
 mod markdown;
 mod me;
@@ -26,6 +27,7 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .merge(me::routes())
         .merge(users::routes())
         .merge(projects::routes())
+        .merge(guidelines::routes())
         .merge(tasks::routes())
         .merge(datamanager::routes())
         .merge(queue::routes())
