@@ -26,6 +26,7 @@ mod label_changes;
 mod markdown;
 mod media;
 mod objects;
+mod people;
 mod projects;
 mod quality;
 mod queue;
@@ -56,6 +57,7 @@ pub use label_changes::{ControlUse, LabelChange, LabelConfigImpact, LabelUse};
 pub use markdown::{render_markdown, sanitize_html, MAX_MARKDOWN_BYTES, MAX_MARKDOWN_TEXTS};
 pub use media::{ByteRange, MediaDownload};
 pub use objects::{masks_of, poses_of};
+pub use people::{ProfileUpdate, MAX_TAGS, MAX_TAG_CHARS};
 pub use projects::{label_config_check, LabelConfigCheck, ProjectInput, ProjectUpdate};
 pub use quality::{
     saved_answers_dir, AnnotatorQuality, Confusion, ControlQuality, DayQuality, GoldDay,

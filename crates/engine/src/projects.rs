@@ -49,6 +49,10 @@ pub struct ProjectUpdate {
     pub dynamic_agreement_below: Option<f64>,
     /// How a task's consensus weighs its annotators.
     pub consensus_method: Option<gloss_types::ConsensusMethod>,
+    /// Skills whoever labels the project must all have.
+    pub required_skills: Option<Vec<String>>,
+    /// The lowest tier that may label; `Some(None)` admits any.
+    pub required_tier: Option<Option<String>>,
     /// What becomes of labels stored results use and a new `label_config`
     /// lacks (see [`crate::LabelChange`]).
     pub label_changes: Vec<crate::LabelChange>,
@@ -189,7 +193,18 @@ impl Engine {
                 ));
             }
         }
+        let required_skills = match &update.required_skills {
+            Some(skills) => Some(crate::people::clean_tags("required_skills", skills, true)?),
+            None => None,
+        };
+        let required_tier = match &update.required_tier {
+            Some(Some(tier)) => Some(Some(self.known_tier("required_tier", tier).await?)),
+            Some(None) => Some(None),
+            None => None,
+        };
         let patch = ProjectPatch {
+            required_skills,
+            required_tier,
             name,
             description: update.description,
             label_config,

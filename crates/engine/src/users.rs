@@ -10,17 +10,25 @@ impl Engine {
         Ok(self.store.list_users(page).await?)
     }
 
-    /// A user by name: admins see anyone, others only themselves.
+    /// A user by name: admins see anyone, managers the members of projects
+    /// they manage, others only themselves.
     pub async fn user_by_username(&self, actor: &Actor, username: &str) -> Result<User> {
+        let user = self
+            .store
+            .user_by_username(username)
+            .await
+            .or_not_found("user")?;
         match actor.user() {
-            Some(me) if !actor.is_admin() && me.username != username => {
-                Err(Error::not_found("user"))
+            Some(me) if !actor.is_admin() && me.id != user.id => {
+                let managed =
+                    me.role == Role::Manager && self.store.manages_member(me.id, user.id).await?;
+                if managed {
+                    Ok(user)
+                } else {
+                    Err(Error::not_found("user"))
+                }
             }
-            _ => self
-                .store
-                .user_by_username(username)
-                .await
-                .or_not_found("user"),
+            _ => Ok(user),
         }
     }
 

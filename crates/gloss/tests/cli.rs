@@ -447,6 +447,44 @@ async fn project_set_member_and_assign_change_the_queue() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_set_and_tiers_change_people_and_the_tier_list() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            gloss
+                .gloss(&["user", "create", "--username", "ann", "--role", "annotator"])
+                .env("GLOSS_PASSWORD", "a long enough password")
+                .ok()
+                .await;
+            let tiers = gloss.gloss(&["user", "tiers"]).ok().await;
+            assert_eq!(tiers.trim(), "crowd\nspecialist\nrlhf-rater\nqa-analyst", "{label}");
+            let set = gloss
+                .gloss(&["user", "set", "ann", "--skills", "Medical,de", "--tier", "specialist"])
+                .args(&["--languages", "de,en-GB", "--time-zone", "Europe/Berlin"])
+                .ok()
+                .await;
+            assert_eq!(
+                set.trim(),
+                "ann: skills de, medical; tier specialist; languages de, en-GB; time zone Europe/Berlin",
+                "{label}"
+            );
+            let refused = gloss.gloss(&["user", "tiers", "--set", "crowd,expert"]).fails().await;
+            assert!(refused.contains("ann is specialist"), "{label}: {refused}");
+            let replaced = gloss
+                .gloss(&["user", "tiers", "--set", "crowd, specialist, expert"])
+                .ok()
+                .await;
+            assert_eq!(replaced.trim(), "crowd\nspecialist\nexpert", "{label}");
+            let bad = gloss.gloss(&["user", "set", "ann", "--tier", "wizard"]).fails().await;
+            assert!(bad.contains("`wizard` is not a tier"), "{label}: {bad}");
+            let cleared = gloss.gloss(&["user", "set", "ann", "--skills", "", "--tier", "none"]).ok().await;
+            assert!(cleared.contains("skills none; tier none"), "{label}: {cleared}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn project_guidelines_are_saved_as_versions_and_shown() {
     within(async {
         for gloss in Instance::all().await {

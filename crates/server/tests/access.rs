@@ -124,6 +124,17 @@ fn table() -> Vec<Route> {
             "/api/v1/users/{username}",
             [401, 200, 403, 403, 403, 403, 403],
         ),
+        // The tiers: everyone signed in reads them, admins set them.
+        route(
+            Method::GET,
+            "/api/v1/tiers",
+            [401, 200, 200, 200, 200, 200, 200],
+        ),
+        route(
+            Method::PUT,
+            "/api/v1/tiers",
+            [401, 200, 403, 403, 403, 403, 403],
+        ),
         route(
             Method::GET,
             "/api/v1/projects",
@@ -739,6 +750,9 @@ async fn prepare(
             json!({"username": format!("new{n}"), "password": "long enough", "role": "annotator"}),
         ),
         (Method::PATCH, "/api/v1/users/{username}") => Some(json!({"role": "reviewer"})),
+        (Method::PUT, "/api/v1/tiers") => {
+            Some(json!({"tiers": ["crowd", "specialist", "rlhf-rater", "qa-analyst"]}))
+        }
         (Method::POST, "/api/v1/projects") => {
             Some(json!({"name": "new", "label_config": LABEL_CONFIG}))
         }

@@ -17,6 +17,7 @@ mod imports;
 mod invites;
 mod migrate;
 mod model_endpoints;
+mod people;
 mod projects;
 mod queue;
 mod queue_sql;
@@ -38,6 +39,7 @@ pub use imports::ImportOutcome;
 pub use invites::NewInvite;
 pub use migrate::{Migration, MIGRATION_COUNT};
 pub use model_endpoints::{ModelEndpoint, ModelEndpointInput};
+pub use people::{ProfilePatch, DEFAULT_TIERS};
 pub use projects::{NewProject, ProjectPatch, ProjectScope};
 pub use queue::{
     QueueProject, Reservation, ReservedTask, Submitted, Updated, Work, PRIORITY_LIMIT,

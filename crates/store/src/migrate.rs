@@ -40,6 +40,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(13, "0013_dynamic_overlap"),
     migration!(14, "0014_consensus_method"),
     migration!(15, "0015_guidelines"),
+    migration!(16, "0016_skills_and_tiers"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.

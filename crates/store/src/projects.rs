@@ -37,6 +37,9 @@ pub struct ProjectPatch {
     pub dynamic_overlap_max: Option<i64>,
     pub dynamic_agreement_below: Option<f64>,
     pub consensus_method: Option<ConsensusMethod>,
+    pub required_skills: Option<Vec<String>>,
+    /// `Some(None)` admits any tier.
+    pub required_tier: Option<Option<String>>,
 }
 
 /// Which projects a listing may show.
@@ -183,7 +186,9 @@ impl Store {
              gold_pause_after = COALESCE($14, gold_pause_after), \
              dynamic_overlap_max = COALESCE($15, dynamic_overlap_max), \
              dynamic_agreement_below = COALESCE($16, dynamic_agreement_below), \
-             consensus_method = COALESCE($17, consensus_method) \
+             consensus_method = COALESCE($17, consensus_method), \
+             required_skills = COALESCE($18, required_skills), \
+             required_tier = CASE WHEN $19 = 1 THEN $20 ELSE required_tier END \
              WHERE id = $8 RETURNING {PROJECT_COLUMNS}"
         ))
         .bind(patch.name.as_deref())
@@ -203,6 +208,14 @@ impl Store {
         .bind(patch.dynamic_overlap_max)
         .bind(patch.dynamic_agreement_below)
         .bind(patch.consensus_method.map(ConsensusMethod::as_str))
+        .bind(
+            patch
+                .required_skills
+                .as_ref()
+                .map(|skills| serde_json::to_string(skills).expect("a list of strings")),
+        )
+        .bind(i64::from(patch.required_tier.is_some()))
+        .bind(patch.required_tier.clone().flatten())
         .fetch_one(&mut *tx)
         .await?;
         let project = rows::project(&row)?;
@@ -315,8 +328,8 @@ impl Store {
 
 fn member_query(condition: &str) -> String {
     format!(
-        "SELECT m.project_id, m.user_id, u.username, m.role, m.added_at, m.paused_at, m.paused_reason \
-         FROM project_members m JOIN users u ON u.id = m.user_id WHERE {condition}"
+        "SELECT m.project_id, m.user_id, u.username, m.role, m.added_at, m.paused_at, m.paused_reason, \
+         u.skills, u.tier FROM project_members m JOIN users u ON u.id = m.user_id WHERE {condition}"
     )
 }
 

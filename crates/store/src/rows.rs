@@ -9,10 +9,12 @@ use gloss_types::{
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-pub(crate) const USER_COLUMNS: &str = "id, username, role, active, created_at";
+pub(crate) const USER_COLUMNS: &str =
+    "id, username, role, active, display_name, languages, time_zone, skills, tier, created_at";
 pub(crate) const PROJECT_COLUMNS: &str = "id, name, description, label_config, created_by, \
      overlap, queue_order, reservation_seconds, review_layers, review_percent, honeypot_percent, \
      gold_pause_below, gold_pause_after, dynamic_overlap_max, dynamic_agreement_below, consensus_method, guidelines_version, \
+     required_skills, required_tier, \
      created_at, updated_at";
 pub(crate) const TOKEN_COLUMNS: &str = "id, user_id, name, prefix, created_at, last_used_at";
 
@@ -24,8 +26,19 @@ pub(crate) fn user(row: &dyn Columns) -> Result<User> {
         role: Role::parse(&role)
             .ok_or_else(|| Error::Database(format!("unknown role `{role}` in users")))?,
         active: row.int("active")? != 0,
+        display_name: row.text("display_name")?,
+        languages: string_list(&row.text("languages")?, "users.languages")?,
+        time_zone: row.text("time_zone")?,
+        skills: string_list(&row.text("skills")?, "users.skills")?,
+        tier: row.optional_text("tier")?,
         created_at: Timestamp(row.int("created_at")?),
     })
+}
+
+/// A JSON list of strings stored in a text column.
+pub(crate) fn string_list(text: &str, column: &str) -> Result<Vec<String>> {
+    serde_json::from_str(text)
+        .map_err(|err| Error::Database(format!("{column} is not a list of strings: {err}")))
 }
 
 pub(crate) fn project(row: &dyn Columns) -> Result<Project> {
@@ -53,6 +66,8 @@ pub(crate) fn project(row: &dyn Columns) -> Result<Project> {
         consensus_method: ConsensusMethod::parse(&method)
             .ok_or_else(|| Error::Database(format!("unknown consensus method `{method}`")))?,
         guidelines_version: row.int("guidelines_version")?,
+        required_skills: string_list(&row.text("required_skills")?, "projects.required_skills")?,
+        required_tier: row.optional_text("required_tier")?,
         created_at: Timestamp(row.int("created_at")?),
         updated_at: Timestamp(row.int("updated_at")?),
     })
@@ -67,6 +82,8 @@ pub(crate) fn member(row: &AnyRow) -> Result<Member> {
         added_at: Timestamp(row.try_get("added_at")?),
         paused_at: row.try_get::<Option<i64>, _>("paused_at")?.map(Timestamp),
         paused_reason: row.try_get("paused_reason")?,
+        skills: string_list(&row.try_get::<String, _>("skills")?, "users.skills")?,
+        tier: row.try_get("tier")?,
     })
 }
 

@@ -17,6 +17,7 @@ use sqlx::{Any, AnyConnection, Row, ValueRef};
 /// restore in this order without breaking foreign keys. A test checks that no
 /// table of the schema is missing here.
 pub(crate) const TABLES: &[&str] = &[
+    "tiers",
     "users",
     "projects",
     "task_counts",

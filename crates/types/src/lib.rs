@@ -110,6 +110,16 @@ pub struct User {
     pub role: Role,
     /// A deactivated account can neither sign in nor use its tokens.
     pub active: bool,
+    /// The name shown beside the username ("" when not given).
+    pub display_name: String,
+    /// Languages the person works in (such as `de`, `en-GB`).
+    pub languages: Vec<String>,
+    /// An IANA time zone name (such as `Europe/Berlin`), for their timesheets.
+    pub time_zone: String,
+    /// Free tags (`medical`, `legal`, `de`) that projects can require.
+    pub skills: Vec<String>,
+    /// Their tier (see `GET /api/v1/tiers`), `None` when not given.
+    pub tier: Option<String>,
     pub created_at: Timestamp,
 }
 
@@ -151,6 +161,10 @@ pub struct Project {
     pub consensus_method: ConsensusMethod,
     /// The current version of the project's guidelines; 0: none.
     pub guidelines_version: i64,
+    /// Skills whoever labels the project must all have.
+    pub required_skills: Vec<String>,
+    /// The lowest tier that may label the project; `None`: any.
+    pub required_tier: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -166,6 +180,9 @@ pub struct Member {
     /// When their accuracy against gold paused their work here, if it is paused.
     pub paused_at: Option<Timestamp>,
     pub paused_reason: Option<String>,
+    /// The person's skills and tier (see [`User`]).
+    pub skills: Vec<String>,
+    pub tier: Option<String>,
 }
 
 /// An invitation link as it can be shown again: never its secret.

@@ -1,6 +1,7 @@
-// The caller's account: change password, personal API tokens.
+// The caller's account: profile (display name, languages, time zone; skills
+// and tier shown), change password, personal API tokens.
 
-import { all, del, post, ApiError } from '../api.js';
+import { all, del, get, patch, post, ApiError } from '../api.js';
 import { h, replace, toast, when } from '../dom.js';
 
 /** @param {import('../main.js').PageContext} context */
@@ -26,6 +27,36 @@ export async function render({ root, user, navigate, setUser }) {
       navigate('/login', { replace: true });
     } catch (error) {
       replace(passwordMessage, error instanceof ApiError ? error.lines().join('\n') : String(error));
+    }
+  });
+
+  const me = await get(`/users/${encodeURIComponent(user.username)}`);
+  const displayName = h('input', { id: 'profile-display-name', value: me.display_name, maxlength: 100 });
+  const languages = h('input', { id: 'profile-languages', value: me.languages.join(', '), placeholder: 'de, en-GB' });
+  const timeZone = h('input', { id: 'profile-time-zone', value: me.time_zone, placeholder: 'Europe/Berlin' });
+  const profileMessage = h('p', { class: 'error' });
+  const profileForm = h('form', { class: 'card', id: 'profile' },
+    h('h2', null, 'Profile'),
+    h('label', null, 'Display name', displayName),
+    h('label', null, 'Languages you work in (comma-separated tags)', languages),
+    h('label', null, 'Time zone (for your timesheets)', timeZone),
+    h('p', { class: 'muted', id: 'profile-qualifications' },
+      `Skills: ${me.skills.join(', ') || 'none'}. Tier: ${me.tier ?? 'none'}. A manager of your projects sets these.`),
+    profileMessage,
+    h('button', { type: 'submit', class: 'primary' }, 'Save profile'),
+  );
+  profileForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    replace(profileMessage);
+    try {
+      await patch(`/users/${encodeURIComponent(user.username)}`, {
+        display_name: displayName.value,
+        languages: languages.value.split(',').map((l) => l.trim()).filter((l) => l !== ''),
+        time_zone: timeZone.value.trim(),
+      });
+      toast('Profile saved.');
+    } catch (error) {
+      replace(profileMessage, error instanceof ApiError ? error.lines().join('\n') : String(error));
     }
   });
 
@@ -65,6 +96,7 @@ export async function render({ root, user, navigate, setUser }) {
   replace(root,
     h('h1', null, `Account: ${user.username}`),
     h('p', { class: 'muted' }, `Role: ${user.role}`),
+    profileForm,
     passwordForm,
     h('div', { class: 'card' }, h('h2', null, 'API tokens'), tokenForm, secret, tokens),
   );

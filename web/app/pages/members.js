@@ -1,7 +1,8 @@
-// Members of a project (add by username with a role, change role, remove)
-// and invitation links for people who have no account yet.
+// Members of a project (add by username with a role, change role, their
+// skills and tier, remove) and invitation links for people who have no
+// account yet.
 
-import { all, del, get, post, ApiError } from '../api.js';
+import { all, del, get, patch, post, ApiError } from '../api.js';
 import { h, replace, toast, when } from '../dom.js';
 import { loadProject, manages, projectHeader } from './common.js';
 
@@ -17,6 +18,8 @@ export async function render({ root, params, user }) {
 
   async function showMembers() {
     const members = await all(`/projects/${project.id}/members`);
+    /** @type {string[]} */
+    const tiers = canManage ? (await get('/tiers')).tiers : [];
     const username = h('input', { placeholder: 'username', id: 'member-username', required: true });
     const role = roleSelect('annotator', 'member-role');
     const message = h('p', { class: 'error' });
@@ -34,12 +37,14 @@ export async function render({ root, params, user }) {
     });
     replace(membersBox,
       h('table', { class: 'list', id: 'members' },
-        h('thead', null, h('tr', null, h('th', null, 'Username'), h('th', null, 'Role'), h('th', null, 'Added'), canManage ? h('th', null, '') : null)),
+        h('thead', null, h('tr', null, h('th', null, 'Username'), h('th', null, 'Role'), h('th', null, 'Skills and tier'), h('th', null, 'Added'), canManage ? h('th', null, '') : null)),
         h('tbody', null, members.map((member) => h('tr', { 'data-username': member.username },
           h('td', null, member.username,
             member.paused_at ? h('span', { class: 'badge paused', title: member.paused_reason ?? '' }, ' paused') : null,
             member.paused_at && member.paused_reason ? h('div', { class: 'muted small' }, member.paused_reason) : null),
           h('td', null, canManage ? roleChanger(member) : member.role),
+          h('td', { class: 'qualifications' }, canManage ? qualificationEditor(member, tiers)
+            : `${member.skills.join(', ') || 'no skills'}; ${member.tier ?? 'no tier'}`),
           h('td', null, when(member.added_at)),
           canManage ? h('td', null,
             member.paused_at ? h('button', { class: 'resume', onclick: () => resume(member.username) }, 'Resume') : null,
@@ -63,6 +68,30 @@ export async function render({ root, params, user }) {
       }
     });
     return select;
+  }
+
+  /**
+   * A member's skills (comma-separated) and tier, which projects can
+   * require; saved to their profile.
+   * @param {{username: string, skills: string[], tier: string | null}} member @param {string[]} tiers
+   */
+  function qualificationEditor(member, tiers) {
+    const skills = h('input', { class: 'skills', value: member.skills.join(', '), placeholder: 'skills, comma-separated', 'aria-label': `Skills of ${member.username}` });
+    const tier = h('select', { class: 'tier', 'aria-label': `Tier of ${member.username}` },
+      h('option', { value: '' }, 'no tier'),
+      tiers.map((name) => h('option', { value: name }, name)));
+    tier.value = member.tier ?? '';
+    const save = h('button', { class: 'save-qualifications', onclick: async () => {
+      try {
+        const list = skills.value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+        const person = await patch(`/users/${encodeURIComponent(member.username)}`, { skills: list, tier: tier.value || null });
+        skills.value = person.skills.join(', ');
+        toast(`Saved ${member.username}'s skills and tier.`);
+      } catch (error) {
+        toast(error instanceof ApiError ? error.lines().join('\n') : String(error), 'error');
+      }
+    } }, 'Save');
+    return h('div', { class: 'row' }, skills, tier, save);
   }
 
   /** Lets a member paused by the gold rule work again. @param {string} username */

@@ -38,6 +38,13 @@ export async function render({ root, params, navigate }) {
     h('option', { value: 'weighted' }, 'Weighted by reliability (accuracy on gold, else agreement with the others)'),
     h('option', { value: 'dawid-skene' }, 'Dawid–Skene for classes, weighted by reliability for the rest'));
   consensusMethod.value = project.consensus_method;
+  const requiredSkills = h('input', { id: 'settings-required-skills', value: project.required_skills.join(', '), placeholder: 'none' });
+  /** @type {string[]} */
+  const tiers = (await get('/tiers')).tiers;
+  const requiredTier = h('select', { id: 'settings-required-tier' },
+    h('option', { value: '' }, 'any tier'),
+    tiers.map((tier) => h('option', { value: tier }, `${tier} or above`)));
+  requiredTier.value = project.required_tier ?? '';
   const generalMessage = h('p', { class: 'error' });
   const general = h('form', { class: 'card', id: 'settings-general' },
     h('h2', null, 'General'),
@@ -57,6 +64,10 @@ export async function render({ root, params, navigate }) {
     h('label', null, 'Share of each annotator\'s queue that is gold (%; 0 turns honeypots off)', honeypots),
     h('label', null, 'Pause an annotator whose accuracy on gold falls below (%; empty: never)', pauseBelow),
     h('label', null, '… once they have answered this many gold tasks', pauseAfter),
+    h('h2', null, 'Who may label'),
+    h('p', { class: 'muted' }, 'Only people with every skill listed and at least the tier receive this project\'s tasks; others are told what they lack. Skills and tiers are set on the Members page.'),
+    h('label', null, 'Required skills (comma-separated)', requiredSkills),
+    h('label', null, 'Required tier', requiredTier),
     h('h2', null, 'Consensus'),
     h('p', { class: 'muted' }, 'How a task\'s consensus (its ground-truth candidate, shown on the task page and exported with "consensus") weighs its annotators.'),
     h('label', null, 'Method', consensusMethod),
@@ -81,6 +92,8 @@ export async function render({ root, params, navigate }) {
         gold_pause_below: pauseBelow.value.trim() === '' ? null : Number(pauseBelow.value) / 100,
         gold_pause_after: Number(pauseAfter.value),
         consensus_method: consensusMethod.value,
+        required_skills: requiredSkills.value.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+        required_tier: requiredTier.value || null,
       });
       toast('Saved.');
     } catch (error) {

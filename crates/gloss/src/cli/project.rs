@@ -64,6 +64,12 @@ pub enum ProjectCommand {
         /// (by reliability) or dawid-skene
         #[arg(long, value_parser = parse_consensus_method)]
         consensus_method: Option<ConsensusMethod>,
+        /// Skills whoever labels must all have, comma-separated ("" for none)
+        #[arg(long)]
+        required_skills: Option<String>,
+        /// The lowest tier that may label, or `any`
+        #[arg(long)]
+        required_tier: Option<String>,
         /// A new label config (XML file); stored results are migrated with it
         #[arg(long)]
         config: Option<PathBuf>,
@@ -198,6 +204,8 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
             dynamic_overlap_max,
             dynamic_agreement_below,
             consensus_method,
+            required_skills,
+            required_tier,
             config,
             label_changes,
         } => {
@@ -227,6 +235,8 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
                 dynamic_overlap_max,
                 dynamic_agreement_below,
                 consensus_method,
+                required_skills: required_skills.as_deref().map(super::user::comma_list),
+                required_tier: required_tier.map(|tier| (tier != "any").then_some(tier)),
                 label_changes,
             };
             let project = engine

@@ -28,6 +28,39 @@ pub enum UserCommand {
     List,
     /// Set a user's password (from GLOSS_PASSWORD or standard input)
     Password { username: String },
+    /// Set a person's profile, skills or tier
+    Set {
+        username: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Comma-separated language tags, such as de,en-GB ("" for none)
+        #[arg(long)]
+        languages: Option<String>,
+        /// An IANA time zone name, such as Europe/Berlin
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// Comma-separated skills, such as medical,de ("" for none)
+        #[arg(long)]
+        skills: Option<String>,
+        /// One of the tiers (`gloss user tiers`), or `none`
+        #[arg(long)]
+        tier: Option<String>,
+    },
+    /// Print the tiers, lowest first, or replace them
+    Tiers {
+        /// The new tiers, lowest first, comma-separated
+        #[arg(long)]
+        set: Option<String>,
+    },
+}
+
+/// A comma-separated list ("" is an empty list).
+pub(crate) fn comma_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
@@ -71,6 +104,46 @@ pub async fn run(settings: &Settings, command: UserCommand) -> Result<()> {
                 let Some(next) = users.next else { break };
                 page.after = Some(next.parse().context("reading the next page")?);
             }
+        }
+        UserCommand::Set {
+            username,
+            display_name,
+            languages,
+            time_zone,
+            skills,
+            tier,
+        } => {
+            let update = gloss_engine::ProfileUpdate {
+                display_name,
+                languages: languages.as_deref().map(comma_list),
+                time_zone,
+                skills: skills.as_deref().map(comma_list),
+                tier: tier.map(|tier| (tier != "none").then_some(tier)),
+            };
+            let user = engine.update_profile(&operator, &username, update).await?;
+            println!(
+                "{}: skills {}; tier {}; languages {}; time zone {}",
+                user.username,
+                if user.skills.is_empty() {
+                    "none".to_owned()
+                } else {
+                    user.skills.join(", ")
+                },
+                user.tier.as_deref().unwrap_or("none"),
+                if user.languages.is_empty() {
+                    "none".to_owned()
+                } else {
+                    user.languages.join(", ")
+                },
+                user.time_zone
+            );
+        }
+        UserCommand::Tiers { set } => {
+            let tiers = match set {
+                Some(list) => engine.set_tiers(&operator, &comma_list(&list)).await?,
+                None => engine.tiers().await?,
+            };
+            println!("{}", tiers.join("\n"));
         }
         UserCommand::Password { username } => {
             let password = secret_from("GLOSS_PASSWORD", "password")?;

@@ -165,6 +165,13 @@ pub(crate) struct ProjectPatchRequest {
     /// `weighted` (by reliability) or `dawid-skene`.
     #[serde(default)]
     consensus_method: Option<gloss_types::ConsensusMethod>,
+    /// Skills (free tags) whoever labels the project must all have; `[]`: none.
+    #[serde(default)]
+    required_skills: Option<Vec<String>>,
+    /// The lowest tier (see `GET /api/v1/tiers`) that may label; `null`: any.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    required_tier: Option<Option<String>>,
     /// With a new `label_config`: what becomes of each label that stored
     /// results use and the new config lacks (see `…/label-config/impact`).
     #[serde(default)]
@@ -200,6 +207,8 @@ async fn update_project(
         dynamic_overlap_max: patch.dynamic_overlap_max,
         dynamic_agreement_below: patch.dynamic_agreement_below,
         consensus_method: patch.consensus_method,
+        required_skills: patch.required_skills,
+        required_tier: patch.required_tier,
         label_changes: patch.label_changes,
     };
     let project = app
@@ -293,10 +302,12 @@ async fn resume_member(
 }
 
 /// A field that may be given as `null`: present (`Some`), with or without a value.
-fn present<'de, D: serde::Deserializer<'de>>(
+/// A field that may be `null` on purpose: absent → `None`, `null` →
+/// `Some(None)`.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,
-) -> Result<Option<Option<f64>>, D::Error> {
-    Option::<f64>::deserialize(deserializer).map(Some)
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// Remove a member (its managers).

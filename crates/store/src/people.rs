@@ -1,0 +1,124 @@
+//! People's profiles, skills and tiers, and the ordered list of tiers.
+
+use crate::rows::{self, USER_COLUMNS};
+use crate::{Error, Result, Store};
+use gloss_types::UserId;
+use sqlx::Row;
+
+/// The tiers when none were set, lowest first.
+pub const DEFAULT_TIERS: [&str; 4] = ["crowd", "specialist", "rlhf-rater", "qa-analyst"];
+
+/// What to change in a person's profile; `None` keeps a field.
+#[derive(Debug, Clone, Default)]
+pub struct ProfilePatch {
+    pub display_name: Option<String>,
+    pub languages: Option<Vec<String>>,
+    pub time_zone: Option<String>,
+    pub skills: Option<Vec<String>>,
+    /// `Some(None)` clears the tier.
+    pub tier: Option<Option<String>>,
+}
+
+impl Store {
+    /// Changes a person's profile.
+    pub async fn update_profile(
+        &self,
+        user: UserId,
+        patch: &ProfilePatch,
+    ) -> Result<gloss_types::User> {
+        let list = |list: &Option<Vec<String>>| {
+            list.as_ref()
+                .map(|list| serde_json::to_string(list).expect("a list of strings"))
+        };
+        let row = sqlx::query(&format!(
+            "UPDATE users SET display_name = COALESCE($1, display_name), \
+             languages = COALESCE($2, languages), time_zone = COALESCE($3, time_zone), \
+             skills = COALESCE($4, skills), tier = CASE WHEN $5 = 1 THEN $6 ELSE tier END \
+             WHERE id = $7 RETURNING {USER_COLUMNS}"
+        ))
+        .bind(patch.display_name.as_deref())
+        .bind(list(&patch.languages))
+        .bind(patch.time_zone.as_deref())
+        .bind(list(&patch.skills))
+        .bind(i64::from(patch.tier.is_some()))
+        .bind(patch.tier.clone().flatten())
+        .bind(user.0)
+        .fetch_optional(&self.writers)
+        .await?
+        .ok_or(Error::NotFound)?;
+        rows::user(&row)
+    }
+
+    /// The tiers, lowest first ([`DEFAULT_TIERS`] until some are set).
+    pub async fn tiers(&self) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT name FROM tiers ORDER BY position")
+            .fetch_all(&self.readers)
+            .await?;
+        let tiers: Vec<String> = rows
+            .iter()
+            .map(|row| row.try_get("name"))
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(if tiers.is_empty() {
+            DEFAULT_TIERS.iter().map(|t| t.to_string()).collect()
+        } else {
+            tiers
+        })
+    }
+
+    /// Replaces the tiers (lowest first). A tier that a person or a project
+    /// still uses cannot go: [`Error::Conflict`] names them.
+    pub async fn set_tiers(&self, tiers: &[String]) -> Result<Vec<String>> {
+        let mut tx = self.begin_write().await?;
+        let used_by_people: Vec<(String, String)> =
+            sqlx::query_as("SELECT username, tier FROM users WHERE tier IS NOT NULL")
+                .fetch_all(&mut *tx)
+                .await?;
+        let used_by_projects: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, required_tier FROM projects WHERE required_tier IS NOT NULL",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut gone = Vec::new();
+        for (who, tier) in &used_by_people {
+            if !tiers.contains(tier) {
+                gone.push(format!("{who} is {tier}"));
+            }
+        }
+        for (project, tier) in &used_by_projects {
+            if !tiers.contains(tier) {
+                gone.push(format!("project {project:?} requires {tier}"));
+            }
+        }
+        if !gone.is_empty() {
+            return Err(Error::Conflict(format!(
+                "a tier in use would go: {}",
+                gone.join("; ")
+            )));
+        }
+        sqlx::query("DELETE FROM tiers").execute(&mut *tx).await?;
+        for (position, name) in tiers.iter().enumerate() {
+            sqlx::query("INSERT INTO tiers (name, position) VALUES ($1, $2)")
+                .bind(name)
+                .bind(position as i64 + 1)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(tiers.to_vec())
+    }
+}
+
+impl Store {
+    /// Whether `manager` manages a project that `user` is a member of.
+    pub async fn manages_member(&self, manager: UserId, user: UserId) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM project_members a JOIN project_members b ON b.project_id = a.project_id \
+             WHERE a.user_id = $1 AND a.role = 'manager' AND b.user_id = $2 LIMIT 1",
+        )
+        .bind(manager.0)
+        .bind(user.0)
+        .fetch_optional(&self.readers)
+        .await?;
+        Ok(found.is_some())
+    }
+}
