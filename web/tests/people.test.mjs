@@ -77,6 +77,20 @@ test('a project that needs a skill and a tier opens to an annotator once a manag
   await page.waitForSelector('#workspace[data-task]');
   assert.match(await page.locator('#workspace').innerText(), /scan one/);
 
+  // Their work list: the project, a task left, and a daily limit the manager sets.
+  await api(gloss.base, admin, 'PATCH', `/projects/${projectId}`, { daily_limit: 1 });
+  await page.goto(`${gloss.base}/`);
+  await page.waitForSelector('#my-work');
+  assert.deepEqual(await page.locator(`#my-work tr[data-work-project="${projectId}"] td`).allInnerTexts(), ['Radiology', '1', '0 of 1', 'Ready', 'Label']);
+  await page.click(`#my-work tr[data-work-project="${projectId}"] a.button`);
+  await page.waitForSelector('#workspace[data-task]');
+  await page.locator('.gl-choices[data-control="class"] label', { hasText: 'Benign' }).click();
+  await page.keyboard.press('Control+Enter');
+  await page.waitForSelector('#queue-done, #queue-daily-limit');
+  await page.goto(`${gloss.base}/`);
+  await page.waitForSelector('#my-work');
+  assert.deepEqual(await page.locator(`#my-work tr[data-work-project="${projectId}"] td`).allInnerTexts(), ['Radiology', '0', '1 of 1', 'Done for today', '']);
+
   // The annotator's own profile.
   await page.goto(`${gloss.base}/account`);
   await page.waitForSelector('#profile');

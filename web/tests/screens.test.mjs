@@ -253,11 +253,11 @@ test('a manager changes a member\'s role and removes a member', async () => {
   await page.goto(`${gloss.base}/projects/${projectId}/members`);
   await page.waitForSelector('#members tr[data-username=ann2]');
 
-  await page.selectOption('#members tr[data-username=ann1] select', 'reviewer');
+  await page.selectOption('#members tr[data-username=ann1] select[aria-label="Role"]', 'reviewer');
   await page.waitForSelector('.toast >> text=ann1 is now reviewer.');
   await page.click('#members tr[data-username=ann2] button.danger');
   await page.waitForSelector('#members tr[data-username=ann2]', { state: 'detached' });
-  assert.equal(await page.locator('#members tr[data-username=ann1] select').inputValue(), 'reviewer');
+  assert.equal(await page.locator('#members tr[data-username=ann1] select[aria-label="Role"]').inputValue(), 'reviewer');
 
   const members = await call('boss', 'GET', `/projects/${projectId}/members`);
   const roles = Object.fromEntries(members.items.map((/** @type {any} */ m) => [m.username, m.role]));

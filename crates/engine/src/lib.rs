@@ -33,6 +33,7 @@ mod queue;
 mod review;
 mod tasks;
 mod users;
+mod work;
 
 pub use access::Actor;
 pub use auth::{LoginLimits, NewSession, NewToken, SessionCaller};
@@ -66,6 +67,7 @@ pub use quality::{
 pub use queue::{NextTask, SubmittedAnnotation, WorkInput, MAX_RESULT_ITEMS};
 pub use review::{ReviewInput, ReviewItem, ReviewProgress, Rework, MAX_REVIEW_COMMENT_BYTES};
 pub use tasks::{TaskCounts, TaskDetail};
+pub use work::WorkItem;
 
 use gloss_media::MediaStore;
 use gloss_store::Store;

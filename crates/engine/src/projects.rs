@@ -53,12 +53,16 @@ pub struct ProjectUpdate {
     pub required_skills: Option<Vec<String>>,
     /// The lowest tier that may label; `Some(None)` admits any.
     pub required_tier: Option<Option<String>>,
+    /// At most this many tasks per person per day (UTC), 0 (none) to
+    /// [`MAX_DAILY_LIMIT`].
+    pub daily_limit: Option<i64>,
     /// What becomes of labels stored results use and a new `label_config`
     /// lacks (see [`crate::LabelChange`]).
     pub label_changes: Vec<crate::LabelChange>,
 }
 
 pub const MAX_OVERLAP: i64 = 100;
+pub const MAX_DAILY_LIMIT: i64 = 100_000;
 pub const MIN_RESERVATION_SECONDS: i64 = 1;
 pub const MAX_RESERVATION_SECONDS: i64 = 7 * 24 * 3600;
 
@@ -202,9 +206,18 @@ impl Engine {
             Some(None) => Some(None),
             None => None,
         };
+        if let Some(limit) = update.daily_limit {
+            if !(0..=MAX_DAILY_LIMIT).contains(&limit) {
+                return Err(Error::invalid(
+                    "daily_limit",
+                    format!("must be 0 (no limit) to {MAX_DAILY_LIMIT} tasks a day"),
+                ));
+            }
+        }
         let patch = ProjectPatch {
             required_skills,
             required_tier,
+            daily_limit: update.daily_limit,
             name,
             description: update.description,
             label_config,

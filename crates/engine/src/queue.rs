@@ -82,6 +82,8 @@ impl Engine {
                 rework: Some(rework),
             }));
         }
+        // Rework is not new work: the daily limit counts new tasks only.
+        self.check_daily_limit(&project, user).await?;
         self.check_not_paused(&project, user).await?;
         self.maybe_serve_honeypot(&project, user).await?;
         let Some(reserved) = self

@@ -926,6 +926,8 @@ async fn an_old_schema_is_backed_up_before_it_is_migrated() {
                 gloss_store::Store::open(&gloss.db.url, &gloss_store::StoreOptions::default())
                     .await
                     .expect("opening the store");
+            // The row is made with today's code on the previous schema: this
+            // holds while the last migration leaves `users` as it was.
             store
                 .migrate_to(gloss_store::MIGRATION_COUNT - 1)
                 .await

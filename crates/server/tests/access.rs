@@ -124,6 +124,12 @@ fn table() -> Vec<Route> {
             "/api/v1/users/{username}",
             [401, 200, 403, 403, 403, 403, 403],
         ),
+        // Anyone signed in has a work list (the operator has none).
+        route(
+            Method::GET,
+            "/api/v1/me/work",
+            [401, 200, 200, 200, 200, 200, 200],
+        ),
         // The tiers: everyone signed in reads them, admins set them.
         route(
             Method::GET,

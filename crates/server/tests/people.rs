@@ -359,3 +359,170 @@ async fn a_gated_project_reaches_only_qualified_people_under_concurrency() {
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn the_work_list_shows_what_is_left_and_what_stops_a_person_and_the_daily_limit_holds() {
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, manager) = server.user("manager", Role::Manager).await;
+        let (_, ann) = server.user("ann", Role::Annotator).await;
+        let mut ids = Vec::new();
+        for (name, settings) in [
+            ("limited", json!({"daily_limit": 2})),
+            ("gated", json!({"required_skills": ["legal"]})),
+            ("guided", json!({})),
+        ] {
+            let (_, project) = server
+                .call(
+                    Method::POST,
+                    "/api/v1/projects",
+                    Some(&manager),
+                    Some(json!({"name": name, "label_config": LABEL_CONFIG})),
+                )
+                .await;
+            let id = project["id"].as_i64().unwrap();
+            let tasks: Vec<Value> = (0..5)
+                .map(|i| json!({"image": format!("/{i}.png")}))
+                .collect();
+            server
+                .call(
+                    Method::POST,
+                    &format!("/api/v1/projects/{id}/tasks"),
+                    Some(&manager),
+                    Some(Value::Array(tasks)),
+                )
+                .await;
+            server
+                .call(
+                    Method::POST,
+                    &format!("/api/v1/projects/{id}/members"),
+                    Some(&manager),
+                    Some(json!({"username": "ann", "role": "annotator"})),
+                )
+                .await;
+            let (status, body) = server
+                .call(
+                    Method::PATCH,
+                    &format!("/api/v1/projects/{id}"),
+                    Some(&manager),
+                    Some(settings),
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+            ids.push(id);
+        }
+        server
+            .call(
+                Method::PUT,
+                &format!("/api/v1/projects/{}/guidelines", ids[2]),
+                Some(&manager),
+                Some(json!({"text": "Read me."})),
+            )
+            .await;
+        let (status, error) = server
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/projects/{}", ids[0]),
+                Some(&manager),
+                Some(json!({"daily_limit": -1})),
+            )
+            .await;
+        assert_eq!(
+            (status, error["details"]["field"].as_str()),
+            (422, Some("daily_limit"))
+        );
+
+        let work = |token: String| {
+            let server = &server;
+            async move {
+                let (status, work) = server
+                    .call(Method::GET, "/api/v1/me/work", Some(&token), None)
+                    .await;
+                assert_eq!(status, 200, "{work}");
+                work["projects"].as_array().unwrap().clone()
+            }
+        };
+        let list = work(ann.clone()).await;
+        assert_eq!(list.len(), 3, "{}", db.label);
+        assert_eq!(
+            (
+                list[0]["open_tasks"].clone(),
+                list[0]["done_today"].clone(),
+                list[0]["daily_limit"].clone(),
+                list[0]["blocked"].clone()
+            ),
+            (json!(5), json!(0), json!(2), Value::Null),
+            "{list:?}"
+        );
+        assert_eq!(list[1]["blocked"], "qualification");
+        assert!(list[1]["blocked_reason"]
+            .as_str()
+            .unwrap()
+            .contains("legal"));
+        assert_eq!(list[2]["blocked"], "guidelines");
+
+        // Two tasks done today in the limited project; the third waits.
+        let limited = ids[0];
+        for _ in 0..2 {
+            let (status, next) = server
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/projects/{limited}/next"),
+                    Some(&ann),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 200, "{next}");
+            let task = next["task"]["id"].as_i64().unwrap();
+            let (status, body) = server.call(Method::POST, &format!("/api/v1/tasks/{task}/annotations"), Some(&ann),
+                Some(json!({"result": [{"from_name": "class", "to_name": "image", "type": "choices", "value": {"choices": ["Cat"]}}]}))).await;
+            assert_eq!(status, 201, "{body}");
+        }
+        let (status, refused) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{limited}/next"),
+                Some(&ann),
+                None,
+            )
+            .await;
+        assert_eq!(status, 403, "{refused}");
+        assert_eq!(
+            refused["details"]["problems"]["daily_limit"],
+            json!({"limit": 2, "done": 2})
+        );
+        assert!(refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("limit of 2 tasks today"));
+        let list = work(ann.clone()).await;
+        assert_eq!(
+            (
+                list[0]["open_tasks"].clone(),
+                list[0]["done_today"].clone(),
+                list[0]["blocked"].clone()
+            ),
+            (json!(3), json!(2), json!("daily_limit")),
+            "{list:?}"
+        );
+        // A higher limit lets them go on.
+        server
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/projects/{limited}"),
+                Some(&manager),
+                Some(json!({"daily_limit": 0})),
+            )
+            .await;
+        let (status, _) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{limited}/next"),
+                Some(&ann),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200);
+        server.stop().await;
+    }
+}

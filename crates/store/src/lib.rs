@@ -39,7 +39,7 @@ pub use imports::ImportOutcome;
 pub use invites::NewInvite;
 pub use migrate::{Migration, MIGRATION_COUNT};
 pub use model_endpoints::{ModelEndpoint, ModelEndpointInput};
-pub use people::{ProfilePatch, DEFAULT_TIERS};
+pub use people::{ProfilePatch, DEFAULT_TIERS, WORK_COUNT_CAP};
 pub use projects::{NewProject, ProjectPatch, ProjectScope};
 pub use queue::{
     QueueProject, Reservation, ReservedTask, Submitted, Updated, Work, PRIORITY_LIMIT,

@@ -41,6 +41,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(14, "0014_consensus_method"),
     migration!(15, "0015_guidelines"),
     migration!(16, "0016_skills_and_tiers"),
+    migration!(17, "0017_daily_limits"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.

@@ -122,3 +122,46 @@ impl Store {
         Ok(found.is_some())
     }
 }
+
+/// Counts kept below this: past it, "this many or more".
+pub const WORK_COUNT_CAP: i64 = 10_000;
+
+impl Store {
+    /// A person's annotations in a project created at or after `since` (ms).
+    pub async fn annotations_since(
+        &self,
+        project: gloss_types::ProjectId,
+        user: UserId,
+        since: i64,
+    ) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM annotations \
+             WHERE project_id = $1 AND completed_by = $2 AND created_at >= $3",
+        )
+        .bind(project.0)
+        .bind(user.0)
+        .bind(since)
+        .fetch_one(&self.readers)
+        .await?)
+    }
+
+    /// Tasks of a project not yet completed that `user` has not annotated,
+    /// counted up to [`WORK_COUNT_CAP`].
+    pub async fn open_tasks_for(
+        &self,
+        project: gloss_types::ProjectId,
+        user: UserId,
+    ) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM tasks t \
+             WHERE t.project_id = $1 AND t.status <> 'completed' AND NOT EXISTS \
+             (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.completed_by = $2) \
+             LIMIT $3) open",
+        )
+        .bind(project.0)
+        .bind(user.0)
+        .bind(WORK_COUNT_CAP)
+        .fetch_one(&self.readers)
+        .await?)
+    }
+}

@@ -40,6 +40,7 @@ pub struct ProjectPatch {
     pub required_skills: Option<Vec<String>>,
     /// `Some(None)` admits any tier.
     pub required_tier: Option<Option<String>>,
+    pub daily_limit: Option<i64>,
 }
 
 /// Which projects a listing may show.
@@ -188,7 +189,8 @@ impl Store {
              dynamic_agreement_below = COALESCE($16, dynamic_agreement_below), \
              consensus_method = COALESCE($17, consensus_method), \
              required_skills = COALESCE($18, required_skills), \
-             required_tier = CASE WHEN $19 = 1 THEN $20 ELSE required_tier END \
+             required_tier = CASE WHEN $19 = 1 THEN $20 ELSE required_tier END, \
+             daily_limit = COALESCE($21, daily_limit) \
              WHERE id = $8 RETURNING {PROJECT_COLUMNS}"
         ))
         .bind(patch.name.as_deref())
@@ -216,6 +218,7 @@ impl Store {
         )
         .bind(i64::from(patch.required_tier.is_some()))
         .bind(patch.required_tier.clone().flatten())
+        .bind(patch.daily_limit)
         .fetch_one(&mut *tx)
         .await?;
         let project = rows::project(&row)?;

@@ -14,7 +14,7 @@ pub(crate) const USER_COLUMNS: &str =
 pub(crate) const PROJECT_COLUMNS: &str = "id, name, description, label_config, created_by, \
      overlap, queue_order, reservation_seconds, review_layers, review_percent, honeypot_percent, \
      gold_pause_below, gold_pause_after, dynamic_overlap_max, dynamic_agreement_below, consensus_method, guidelines_version, \
-     required_skills, required_tier, \
+     required_skills, required_tier, daily_limit, \
      created_at, updated_at";
 pub(crate) const TOKEN_COLUMNS: &str = "id, user_id, name, prefix, created_at, last_used_at";
 
@@ -68,6 +68,7 @@ pub(crate) fn project(row: &dyn Columns) -> Result<Project> {
         guidelines_version: row.int("guidelines_version")?,
         required_skills: string_list(&row.text("required_skills")?, "projects.required_skills")?,
         required_tier: row.optional_text("required_tier")?,
+        daily_limit: row.int("daily_limit")?,
         created_at: Timestamp(row.int("created_at")?),
         updated_at: Timestamp(row.int("updated_at")?),
     })

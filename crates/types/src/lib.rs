@@ -165,6 +165,8 @@ pub struct Project {
     pub required_skills: Vec<String>,
     /// The lowest tier that may label the project; `None`: any.
     pub required_tier: Option<String>,
+    /// At most this many tasks per person per day (UTC); 0: no limit.
+    pub daily_limit: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

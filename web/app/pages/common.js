@@ -9,7 +9,7 @@ import { h } from '../dom.js';
  *   overlap: number, queue_order: string, reservation_seconds: number, review_layers: number,
  *   review_percent: number, honeypot_percent: number, gold_pause_below: number | null, gold_pause_after: number,
  *   dynamic_overlap_max: number, dynamic_agreement_below: number, consensus_method: string,
- *   guidelines_version: number, required_skills: string[], required_tier: string | null,
+ *   guidelines_version: number, required_skills: string[], required_tier: string | null, daily_limit: number,
  *   my_role: string,
  *   created_at: string, updated_at: string}} ProjectView
  * @typedef {{total: number, new: number, in_progress: number, completed: number}} TaskCounts

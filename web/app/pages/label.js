@@ -326,6 +326,10 @@ export async function render({ root, params, user, previous: cameFrom }) {
         showPaused(error.message);
         return;
       }
+      if (error instanceof ApiError && error.status === 403 && error.details?.problems?.daily_limit) {
+        showNoTask('queue-daily-limit', 'You have done today\'s tasks here', h('p', null, error.message));
+        return;
+      }
       // A project for people with skills or a tier they lack: say which.
       if (error instanceof ApiError && error.status === 403 && error.details?.problems?.qualification) {
         showNoTask('queue-unqualified', 'This project needs qualifications you do not have', h('p', null, error.message));

@@ -45,6 +45,7 @@ export async function render({ root, params, navigate }) {
     h('option', { value: '' }, 'any tier'),
     tiers.map((tier) => h('option', { value: tier }, `${tier} or above`)));
   requiredTier.value = project.required_tier ?? '';
+  const dailyLimit = h('input', { type: 'number', min: 0, max: 100000, value: project.daily_limit, id: 'settings-daily-limit' });
   const generalMessage = h('p', { class: 'error' });
   const general = h('form', { class: 'card', id: 'settings-general' },
     h('h2', null, 'General'),
@@ -68,6 +69,7 @@ export async function render({ root, params, navigate }) {
     h('p', { class: 'muted' }, 'Only people with every skill listed and at least the tier receive this project\'s tasks; others are told what they lack. Skills and tiers are set on the Members page.'),
     h('label', null, 'Required skills (comma-separated)', requiredSkills),
     h('label', null, 'Required tier', requiredTier),
+    h('label', null, 'Tasks a person may do a day (UTC; 0: no limit)', dailyLimit),
     h('h2', null, 'Consensus'),
     h('p', { class: 'muted' }, 'How a task\'s consensus (its ground-truth candidate, shown on the task page and exported with "consensus") weighs its annotators.'),
     h('label', null, 'Method', consensusMethod),
@@ -94,6 +96,7 @@ export async function render({ root, params, navigate }) {
         consensus_method: consensusMethod.value,
         required_skills: requiredSkills.value.split(',').map((s) => s.trim()).filter((s) => s !== ''),
         required_tier: requiredTier.value || null,
+        daily_limit: Number(dailyLimit.value),
       });
       toast('Saved.');
     } catch (error) {

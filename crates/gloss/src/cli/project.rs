@@ -9,6 +9,8 @@ use gloss_types::{ConsensusMethod, PageRequest, ProjectId, ProjectRole, QueueOrd
 use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
+// Parsed once per run: the size of `Set` costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 pub enum ProjectCommand {
     /// Create a project; prints its id alone
     Create {
@@ -70,6 +72,9 @@ pub enum ProjectCommand {
         /// The lowest tier that may label, or `any`
         #[arg(long)]
         required_tier: Option<String>,
+        /// At most this many tasks per person per day (UTC); 0: no limit
+        #[arg(long)]
+        daily_limit: Option<i64>,
         /// A new label config (XML file); stored results are migrated with it
         #[arg(long)]
         config: Option<PathBuf>,
@@ -206,6 +211,7 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
             consensus_method,
             required_skills,
             required_tier,
+            daily_limit,
             config,
             label_changes,
         } => {
@@ -237,6 +243,7 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
                 consensus_method,
                 required_skills: required_skills.as_deref().map(super::user::comma_list),
                 required_tier: required_tier.map(|tier| (tier != "any").then_some(tier)),
+                daily_limit,
                 label_changes,
             };
             let project = engine

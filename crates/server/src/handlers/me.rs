@@ -18,9 +18,27 @@ pub(super) fn routes() -> OpenApiRouter<App> {
         .routes(routes!(change_password))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
+        .routes(routes!(my_work))
 }
 
 /// The caller's account.
+#[derive(Debug, Serialize, ToSchema)]
+struct Work {
+    /// The projects the caller is a member of, in id order.
+    projects: Vec<gloss_engine::WorkItem>,
+}
+
+/// The caller's work: each project they are a member of, how many tasks
+/// are left for them, their submits today against the project's daily
+/// limit, and what stops them from labeling now, if anything.
+#[utoipa::path(get, path = "/api/v1/me/work", tag = "me",
+    responses((status = 200, body = Work), (status = 401, body = ErrorBody)))]
+async fn my_work(State(app): State<App>, Caller(actor): Caller) -> ApiResult<axum::Json<Work>> {
+    Ok(axum::Json(Work {
+        projects: app.engine.my_work(&actor).await?,
+    }))
+}
+
 #[utoipa::path(get, path = "/api/v1/me", tag = "me",
     responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
 async fn me(Caller(actor): Caller) -> ApiResult<Json<User>> {

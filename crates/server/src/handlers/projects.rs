@@ -172,6 +172,9 @@ pub(crate) struct ProjectPatchRequest {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     required_tier: Option<Option<String>>,
+    /// At most this many tasks per person per day (UTC); 0: no limit.
+    #[serde(default)]
+    daily_limit: Option<i64>,
     /// With a new `label_config`: what becomes of each label that stored
     /// results use and the new config lacks (see `…/label-config/impact`).
     #[serde(default)]
@@ -209,6 +212,7 @@ async fn update_project(
         consensus_method: patch.consensus_method,
         required_skills: patch.required_skills,
         required_tier: patch.required_tier,
+        daily_limit: patch.daily_limit,
         label_changes: patch.label_changes,
     };
     let project = app
