@@ -902,7 +902,7 @@ impl ProjectAnswers {
 
 impl Engine {
     /// The project's answers, brought up to date: read whole the first
-    /// time (and when the project, a deletion or a ground-truth mark changed
+    /// time (and when the project or a deletion changed
     /// more than the annotations' times show), else only the tasks whose
     /// annotations changed since the last report.
     async fn quality_answers(
@@ -1057,7 +1057,7 @@ impl Engine {
             answers.put_task(task.0, read);
             answers.unsaved_tasks += 1;
         }
-        // Deletions and ground-truth marks change no annotation's time: the
+        // Deletions change no annotation's time: the
         // counts tell.
         let rows: i64 = answers.tasks.values().map(|t| t.rows).sum();
         let truths: i64 = answers.tasks.values().map(|t| t.ground_truths).sum();

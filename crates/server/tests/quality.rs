@@ -847,6 +847,61 @@ async fn the_reports_answers_are_saved_and_read_back_after_a_restart() {
         assert_eq!(status, 200, "{body}");
         let after = quality(&server, &manager, id, "").await;
         assert!(close(&after["controls"][0]["agreement"], 1.0), "{after}");
+        // A ground-truth mark (on the other task, unchanged since the
+        // restart) is read from its task too: nothing is read whole (the
+        // file keeps its inode), and the gold shows.
+        let first = get(&server, &manager, &format!("/api/v1/projects/{id}/tasks")).await["items"]
+            [0]["id"]
+            .clone();
+        let (_, first_detail) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/tasks/{first}"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        let cats = first_detail["annotations"][0].clone();
+        let (status, body) = server
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/annotations/{}", cats["id"]),
+                Some(&manager),
+                Some(json!({"ground_truth": true})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let marked = quality(&server, &manager, id, "").await;
+        let ann = marked["annotators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["username"] == "ann")
+            .unwrap()
+            .clone();
+        // The gold is the first task's first annotation; whoever else
+        // answered that task is scored against it.
+        assert_eq!(marked["annotations"], 3, "{marked}");
+        assert!(
+            ann["gold_answers"].as_i64().unwrap()
+                + marked["annotators"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|a| a["username"] == "bob")
+                    .unwrap()["gold_answers"]
+                    .as_i64()
+                    .unwrap()
+                == 1,
+            "{marked}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().ino(),
+            inode,
+            "{}",
+            db.label
+        );
         server.stop().await;
 
         // Unreadable saved answers are read whole again, and saved anew.

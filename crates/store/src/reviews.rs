@@ -380,18 +380,22 @@ impl Store {
             .collect())
     }
 
-    /// Marks an annotation as ground truth, or unmarks it.
+    /// Marks an annotation as ground truth, or unmarks it: a change of the
+    /// annotation (`updated_at`), so that the quality report reads its task
+    /// again rather than the whole project.
     pub async fn set_ground_truth(
         &self,
         id: AnnotationId,
         ground_truth: bool,
     ) -> Result<AnnotationRow> {
         let mut tx = self.begin_write().await?;
-        let changed = sqlx::query("UPDATE annotations SET ground_truth = $1 WHERE id = $2")
-            .bind(i64::from(ground_truth))
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
+        let changed =
+            sqlx::query("UPDATE annotations SET ground_truth = $1, updated_at = $2 WHERE id = $3")
+                .bind(i64::from(ground_truth))
+                .bind(gloss_types::Timestamp::now().millis())
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
         if changed.rows_affected() == 0 {
             return Err(Error::NotFound);
         }
