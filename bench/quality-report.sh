@@ -13,7 +13,8 @@
 # start-up read of every annotation), the first one right after a restart
 # (the answers the first server saved are read back), the first one 5 s
 # after a start, REPETITIONS more with nothing changed, and REPETITIONS
-# after one annotation was changed each time (which reads that task again).
+# after one annotation was changed each time (which reads that task again),
+# and REPETITIONS after one task was deleted each time.
 set -euo pipefail
 gloss=$(realpath "${1:-target/debug/gloss}")
 tasks=${2:-100000}
@@ -98,7 +99,16 @@ for i in $(seq 1 "$reps"); do
     -d "{\"version\": $version, \"result\": [{\"id\": \"c\", \"from_name\": \"class\", \"to_name\": \"text\", \"type\": \"choices\", \"value\": {\"choices\": [\"e\"]}}]}"
   changes+=("$(report)")
 done
-python3 - "$work/report.json" "$cold" "${times[*]}" "${changes[*]}" "$settled" "$restarted" <<'PY'
+# One task deleted (a deletion changes no annotation's time): the report
+# compares each task's counts and drops that task's answers.
+deletions=()
+for i in $(seq 1 "$reps"); do
+  task=$((1000 + i))
+  curl -sf -o /dev/null -X POST "$base/api/v1/projects/$project/tasks/bulk" -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/json' -d "{\"action\": \"delete\", \"tasks\": [$task]}"
+  deletions+=("$(report)")
+done
+python3 - "$work/report.json" "$cold" "${times[*]}" "${changes[*]}" "$settled" "$restarted" "${deletions[*]}" <<'PY'
 import json, statistics, sys
 report = json.load(open(sys.argv[1]))
 cold = float(sys.argv[2])
@@ -106,6 +116,7 @@ warm = sorted(float(t) for t in sys.argv[3].split())
 changed = sorted(float(t) for t in sys.argv[4].split())
 settled = float(sys.argv[5])
 restarted = float(sys.argv[6])
+deleted = sorted(float(t) for t in sys.argv[7].split())
 control = report["controls"][0]
 print(f"report: {report['annotations']:,} annotations on {report['tasks']:,} tasks; agreement {control['agreement']:.4f}, alpha {control['alpha']:.4f}")
 print(f"GET /quality, first, right after the server started (waits for it to read every annotation): {cold * 1000:.0f} ms")
@@ -113,5 +124,6 @@ print(f"GET /quality, first, right after a restart (reads the saved answers back
 print(f"GET /quality, first, 5 s after the server started: {settled * 1000:.0f} ms")
 print(f"GET /quality, nothing changed: median {statistics.median(warm) * 1000:.0f} ms, max {warm[-1] * 1000:.0f} ms ({len(warm)} runs)")
 print(f"GET /quality, after one annotation changed: median {statistics.median(changed) * 1000:.0f} ms, max {changed[-1] * 1000:.0f} ms ({len(changed)} runs)")
+print(f"GET /quality, after one task deleted: median {statistics.median(deleted) * 1000:.0f} ms, max {deleted[-1] * 1000:.0f} ms ({len(deleted)} runs)")
 PY
 echo "server: peak RSS $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$server_pid/status)"

@@ -890,6 +890,13 @@ impl ProjectAnswers {
         Ok(task)
     }
 
+    /// The kept annotations and ground truths, to check against the database.
+    fn totals(&self) -> [i64; 2] {
+        self.tasks.values().fold([0, 0], |[rows, truths], task| {
+            [rows + task.rows, truths + task.ground_truths]
+        })
+    }
+
     /// Keeps a task's answers (or forgets a task without annotations).
     fn put_task(&mut self, id: i64, task: TaskAnswers) {
         if task.rows == 0 {
@@ -902,9 +909,9 @@ impl ProjectAnswers {
 
 impl Engine {
     /// The project's answers, brought up to date: read whole the first
-    /// time (and when the project or a deletion changed
-    /// more than the annotations' times show), else only the tasks whose
-    /// annotations changed since the last report.
+    /// time (and when the project's settings changed), else only the tasks
+    /// whose annotations changed since the last report, or whose counts
+    /// differ after a deletion.
     async fn quality_answers(
         &self,
         project: &gloss_types::Project,
@@ -1051,17 +1058,47 @@ impl Engine {
         }
         let controls = answers.controls();
         for task in changed {
-            let rows = self.store.task_annotations(task).await?;
-            let rows: Vec<&gloss_store::AnnotationRow> = rows.iter().collect();
-            let read = answers.read_task(&controls, &rows)?;
-            answers.put_task(task.0, read);
-            answers.unsaved_tasks += 1;
+            self.read_task_again(&controls, answers, task).await?;
         }
-        // Deletions change no annotation's time: the
-        // counts tell.
-        let rows: i64 = answers.tasks.values().map(|t| t.rows).sum();
-        let truths: i64 = answers.tasks.values().map(|t| t.ground_truths).sum();
-        Ok(rows == mark[0] && truths == mark[2])
+        if answers.totals() == [mark[0], mark[2]] {
+            return Ok(true);
+        }
+        // A deletion changes no annotation's time: compare each task's
+        // counts with the kept ones, read again those that differ, and
+        // forget the tasks that have no annotation left.
+        let counts = self.store.annotation_counts_by_task(project.id).await?;
+        let mut differing = Vec::new();
+        let mut present = std::collections::HashSet::with_capacity(counts.len());
+        for (task, rows, truths) in counts {
+            present.insert(task);
+            let kept = answers.tasks.get(&task).map(|t| (t.rows, t.ground_truths));
+            if kept != Some((rows, truths)) {
+                differing.push(gloss_types::TaskId(task));
+            }
+        }
+        if differing.len() as i64 > MAX_CHANGED_TASKS {
+            return Ok(false);
+        }
+        answers.tasks.retain(|task, _| present.contains(task));
+        for task in differing {
+            self.read_task_again(&controls, answers, task).await?;
+        }
+        Ok(answers.totals() == [mark[0], mark[2]])
+    }
+
+    /// Reads one task's answers again from the database.
+    async fn read_task_again(
+        &self,
+        controls: &[(ControlTag, Kind)],
+        answers: &mut ProjectAnswers,
+        task: gloss_types::TaskId,
+    ) -> Result<()> {
+        let rows = self.store.task_annotations(task).await?;
+        let rows: Vec<&gloss_store::AnnotationRow> = rows.iter().collect();
+        let read = answers.read_task(controls, &rows)?;
+        answers.put_task(task.0, read);
+        answers.unsaved_tasks += 1;
+        Ok(())
     }
 
     async fn read_all_answers(

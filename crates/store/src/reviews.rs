@@ -331,6 +331,21 @@ impl Store {
         Ok(ids.into_iter().map(ProjectId).collect())
     }
 
+    /// Each task of the project with annotations: its id, how many it has,
+    /// and how many of them are ground truth.
+    pub async fn annotation_counts_by_task(
+        &self,
+        project: ProjectId,
+    ) -> Result<Vec<(i64, i64, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT task_id, COUNT(*), CAST(SUM(ground_truth) AS BIGINT) FROM annotations \
+             WHERE project_id = $1 GROUP BY task_id",
+        )
+        .bind(project.0)
+        .fetch_all(&self.readers)
+        .await?)
+    }
+
     /// The tasks of the project with an annotation changed at or after
     /// `updated_after` (the same millisecond may hold more than one
     /// change), at most `limit`.
