@@ -331,6 +331,16 @@ impl Store {
         Ok(ids.into_iter().map(ProjectId).collect())
     }
 
+    /// The ids of the project's tasks, in id order.
+    pub async fn task_ids(&self, project: ProjectId) -> Result<Vec<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM tasks WHERE project_id = $1 ORDER BY id")
+                .bind(project.0)
+                .fetch_all(&self.readers)
+                .await?,
+        )
+    }
+
     /// Each task of the project with annotations: its id, how many it has,
     /// and how many of them are ground truth.
     pub async fn annotation_counts_by_task(
