@@ -1067,12 +1067,8 @@ impl Engine {
         // common case, and cheap: the project's task ids from their index),
         // then, if the counts still differ, each task's counts against the
         // kept ones, reading again those that differ.
-        let ids: std::collections::HashSet<i64> = self
-            .store
-            .task_ids(project.id)
-            .await?
-            .into_iter()
-            .collect();
+        let ids: std::collections::HashSet<i64> =
+            self.store.task_ids(project.id).await?.into_iter().collect();
         answers.tasks.retain(|task, _| ids.contains(task));
         if answers.totals() == [mark[0], mark[2]] {
             return Ok(true);
