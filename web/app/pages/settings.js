@@ -209,7 +209,7 @@ async function guidelinesEditor(projectId) {
   const info = h('p', { class: 'muted', id: 'guidelines-info' });
   const message = h('p', { class: 'error' });
   const preview = h('div', { class: 'guidelines-text', id: 'guidelines-preview', hidden: true });
-  const versions = h('ul', { id: 'guideline-versions' });
+  const versions = h('div', { id: 'guideline-versions' });
 
   async function refresh() {
     const guidelines = await get(`/projects/${projectId}/guidelines`);
@@ -219,8 +219,9 @@ async function guidelinesEditor(projectId) {
       ? `Version ${current.version}, written by ${current.author ?? 'an operator'} on ${new Date(current.created_at).toLocaleString()}. Saving a change makes a new version, which everyone labeling must acknowledge before their next task.`
       : 'No guidelines yet. Once saved, everyone labeling must acknowledge them before their next task.');
     const listed = (await get(`/projects/${projectId}/guidelines/versions`)).versions;
-    replace(versions, listed.map((/** @type {any} */ v) => h('li', null,
-      `Version ${v.version} — ${v.author ?? 'an operator'}, ${new Date(v.created_at).toLocaleString()}`)));
+    replace(versions, listed.length ? h('ul', null, listed.map((/** @type {any} */ v) => h('li', null,
+      `Version ${v.version} — ${v.author ?? 'an operator'}, ${new Date(v.created_at).toLocaleString()}`)))
+      : h('p', { class: 'muted' }, 'None yet.'));
   }
   const save = h('button', { class: 'primary', id: 'save-guidelines', type: 'button', onclick: async () => {
     replace(message);
