@@ -292,6 +292,8 @@ export async function render({ root, params, user, previous: cameFrom }) {
     workspace?.destroy();
     workspace = null;
     shown = null;
+    // No task is shown: whoever waits for one waits for the next.
+    delete host.dataset.task;
     replace(where);
     replace(saved);
     submitButton.disabled = true;
