@@ -559,8 +559,9 @@ struct TaskAnswers {
 /// A project's answers, kept between reports (see [`Engine::quality_answers`]).
 #[derive(Default)]
 pub(crate) struct ProjectAnswers {
-    /// The project's `updated_at` they were read under (its label config).
-    project_updated_at: i64,
+    /// The label config they were read under (SHA-256, hex): other
+    /// settings do not change the answers.
+    config_digest: String,
     /// The annotations' count, last change and ground truths when last
     /// brought up to date.
     watermark: [i64; 3],
@@ -580,7 +581,7 @@ pub(crate) struct ProjectAnswers {
 struct SavedAnswers<'a> {
     format: u32,
     version: &'a str,
-    project_updated_at: i64,
+    config_digest: &'a str,
     watermark: [i64; 3],
     codes: &'a [ClassCodes],
     names: &'a [String],
@@ -591,7 +592,7 @@ struct SavedAnswers<'a> {
 struct LoadedAnswers {
     format: u32,
     version: String,
-    project_updated_at: i64,
+    config_digest: String,
     watermark: [i64; 3],
     codes: Vec<ClassCodes>,
     names: Vec<String>,
@@ -605,9 +606,15 @@ pub fn saved_answers_dir(cache_dir: &std::path::Path) -> std::path::PathBuf {
     cache_dir.join("quality")
 }
 
+/// The SHA-256 of a label config, in hex: which config answers were read under.
+fn config_digest(label_config: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(label_config.as_bytes()))
+}
+
 /// Saved answers in another layout are not read: bump this when a type
 /// they hold (here or in `gloss-quality`) changes.
-const SAVED_ANSWERS_FORMAT: u32 = 1;
+const SAVED_ANSWERS_FORMAT: u32 = 2;
 /// Save the answers again after this many tasks were read again.
 const SAVE_AFTER_TASKS: usize = 1_000;
 
@@ -617,7 +624,7 @@ impl ProjectAnswers {
         postcard::to_stdvec(&SavedAnswers {
             format: SAVED_ANSWERS_FORMAT,
             version: env!("CARGO_PKG_VERSION"),
-            project_updated_at: self.project_updated_at,
+            config_digest: &self.config_digest,
             watermark: self.watermark,
             codes: &self.codes,
             names: &self.names,
@@ -632,7 +639,7 @@ impl ProjectAnswers {
         let loaded: LoadedAnswers = postcard::from_bytes(bytes).ok()?;
         if loaded.format != SAVED_ANSWERS_FORMAT
             || loaded.version != env!("CARGO_PKG_VERSION")
-            || loaded.project_updated_at != project.updated_at.millis()
+            || loaded.config_digest != config_digest(&project.label_config)
         {
             return None;
         }
@@ -814,7 +821,7 @@ impl ProjectAnswers {
             .filter(|c| Kind::of(c, &config).is_some())
             .count();
         ProjectAnswers {
-            project_updated_at: project.updated_at.millis(),
+            config_digest: config_digest(&project.label_config),
             codes: (0..controls).map(|_| ClassCodes::default()).collect(),
             config,
             ..ProjectAnswers::default()
@@ -938,7 +945,7 @@ impl Engine {
                 }
             }
             let mark = self.store.annotation_watermark(project.id).await?;
-            let fresh = answers.project_updated_at == project.updated_at.millis()
+            let fresh = answers.config_digest == config_digest(&project.label_config)
                 && answers.watermark != [0; 3];
             let mut save = false;
             if !fresh || !self.refresh_answers(project, &mut answers, mark).await? {
@@ -1019,7 +1026,34 @@ impl Engine {
                 return;
             }
         };
-        // The least recent first, so that the most recent stays in the cache.
+        // Every other project with annotations but no saved answers (filled
+        // while the server was down) is read once and saved, so that its
+        // first report does not read it either; then the projects worked on
+        // last, the least recent first, so that the most recent stay in
+        // memory.
+        let mut unsaved = Vec::new();
+        let mut page = gloss_types::PageRequest::first(gloss_types::PageRequest::MAX_LIMIT);
+        loop {
+            let Ok(listed) = self
+                .store
+                .list_projects(gloss_store::ProjectScope::All, page)
+                .await
+            else {
+                break;
+            };
+            for project in &listed.items {
+                if !projects.contains(&project.id) && !self.answers_path(project.id).exists() {
+                    unsaved.push(project.id);
+                }
+            }
+            match listed.next.and_then(|next| next.parse().ok()) {
+                Some(after) => page.after = Some(after),
+                None => break,
+            }
+        }
+        for id in unsaved {
+            self.warm_project_answers(id).await;
+        }
         for id in projects.into_iter().rev() {
             self.warm_project_answers(id).await;
         }

@@ -902,6 +902,24 @@ async fn the_reports_answers_are_saved_and_read_back_after_a_restart() {
             "{}",
             db.label
         );
+        // A change of other settings than the label config keeps them too.
+        let (status, body) = server
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/projects/{id}"),
+                Some(&manager),
+                Some(json!({"name": "renamed", "consensus_method": "weighted"})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        quality(&server, &manager, id, "").await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().ino(),
+            inode,
+            "{}",
+            db.label
+        );
         // A deleted task is found by its counts: its answers are dropped
         // without a whole read either.
         let (status, body) = server
