@@ -42,6 +42,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(15, "0015_guidelines"),
     migration!(16, "0016_skills_and_tiers"),
     migration!(17, "0017_daily_limits"),
+    migration!(18, "0018_time_and_status"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.
