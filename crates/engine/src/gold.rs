@@ -20,6 +20,21 @@ use gloss_types::result::ResultItem;
 use gloss_types::{Code, Project, ProjectId, ProjectRole, Timestamp, User};
 
 impl Engine {
+    /// Refuses work to a person whose account is paused.
+    pub(crate) fn check_account_active(&self, user: &User) -> Result<()> {
+        if user.status != gloss_types::UserStatus::Paused {
+            return Ok(());
+        }
+        let reason = "your account is paused";
+        Err(Error {
+            problems: Some(serde_json::json!({"paused": true, "account": true, "reason": reason})),
+            ..Error::new(
+                Code::Forbidden,
+                format!("{reason}: you are given no work until an admin or a manager of your projects sets it active again"),
+            )
+        })
+    }
+
     /// Refuses a paused member's queue calls with the reason.
     pub(crate) async fn check_not_paused(&self, project: &Project, user: &User) -> Result<()> {
         match self.store.member_pause(project.id, user.id).await? {

@@ -14,6 +14,13 @@ use gloss_types::{Code, Invite, ProjectId, ProjectRole, Role, Timestamp, User};
 pub const MAX_INVITE_DAYS: i64 = 30;
 const DEFAULT_INVITE_DAYS: i64 = 7;
 
+/// What an invitation gives the new account besides its role.
+#[derive(Debug, Clone, Default)]
+pub struct InvitePreset {
+    pub tier: Option<String>,
+    pub skills: Vec<String>,
+}
+
 /// An invitation as made: the secret is shown once.
 #[derive(Debug, Clone)]
 pub struct NewInviteLink {
@@ -22,7 +29,8 @@ pub struct NewInviteLink {
 }
 
 impl Engine {
-    /// Makes an invitation to `project` with `role` (project managers and
+    /// Makes an invitation to `project` with `role` and, optionally, the
+    /// tier and skills the new account starts with (project managers and
     /// admins; an admin account cannot be invited).
     pub async fn create_invite(
         &self,
@@ -30,6 +38,7 @@ impl Engine {
         project: ProjectId,
         role: Role,
         valid_days: Option<i64>,
+        preset: InvitePreset,
     ) -> Result<NewInviteLink> {
         self.project_with_role(actor, project, ProjectRole::Manager, "invite people")
             .await?;
@@ -46,6 +55,11 @@ impl Engine {
                 format!("must be 1 to {MAX_INVITE_DAYS}"),
             ));
         }
+        let tier = match &preset.tier {
+            Some(tier) => Some(self.known_tier("tier", tier).await?),
+            None => None,
+        };
+        let skills = crate::people::clean_tags("skills", &preset.skills, true)?;
         let secret = random_secret();
         let invite = self
             .store
@@ -55,6 +69,8 @@ impl Engine {
                 project: Some(project),
                 created_by: actor.user().map(|user| user.id),
                 expires_at: Timestamp(Timestamp::now().millis() + days * 86_400_000),
+                tier,
+                skills,
             })
             .await?;
         Ok(NewInviteLink { invite, secret })

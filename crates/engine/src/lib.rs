@@ -27,6 +27,7 @@ mod markdown;
 mod media;
 mod objects;
 mod people;
+mod productivity;
 mod projects;
 mod quality;
 mod queue;
@@ -53,12 +54,15 @@ pub use error::{Error, Result};
 pub use export::{ExportAnnotations, ExportFormat, ExportOptions, ExportSummary, ExportTarget};
 pub use guidelines::{GuidelineVersion, Guidelines, MAX_GUIDELINES_BYTES};
 pub use import::{media_url, ImportFile, ImportOptions, MEDIA_URL_PREFIX};
-pub use invites::{NewInviteLink, MAX_INVITE_DAYS};
+pub use invites::{InvitePreset, NewInviteLink, MAX_INVITE_DAYS};
 pub use label_changes::{ControlUse, LabelChange, LabelConfigImpact, LabelUse};
 pub use markdown::{render_markdown, sanitize_html, MAX_MARKDOWN_BYTES, MAX_MARKDOWN_TEXTS};
 pub use media::{ByteRange, MediaDownload};
 pub use objects::{masks_of, poses_of};
 pub use people::{ProfileUpdate, MAX_TAGS, MAX_TAG_CHARS};
+pub use productivity::{
+    AnnotatorProductivity, DayWork, FraudFlag, Leaderboard, ProductivityReport,
+};
 pub use projects::{label_config_check, LabelConfigCheck, ProjectInput, ProjectUpdate};
 pub use quality::{
     saved_answers_dir, AnnotatorQuality, Confusion, ControlQuality, DayQuality, GoldDay,

@@ -56,6 +56,13 @@ pub struct ProjectUpdate {
     /// At most this many tasks per person per day (UTC), 0 (none) to
     /// [`MAX_DAILY_LIMIT`].
     pub daily_limit: Option<i64>,
+    /// Seconds without input after which active time stops, 10 to 3600.
+    pub idle_seconds: Option<i64>,
+    /// Submits faster than this many seconds of active time are flagged;
+    /// 0 (off) to 3600.
+    pub min_task_seconds: Option<i64>,
+    /// This many identical answers in a row are flagged; 0 (off) or 2 to 1000.
+    pub same_answer_streak: Option<i64>,
     /// What becomes of labels stored results use and a new `label_config`
     /// lacks (see [`crate::LabelChange`]).
     pub label_changes: Vec<crate::LabelChange>,
@@ -214,7 +221,25 @@ impl Engine {
                 ));
             }
         }
+        check_range("idle_seconds", update.idle_seconds, 10..=3600, "seconds")?;
+        check_range(
+            "min_task_seconds",
+            update.min_task_seconds,
+            0..=3600,
+            "seconds (0: off)",
+        )?;
+        if update.same_answer_streak != Some(0) {
+            check_range(
+                "same_answer_streak",
+                update.same_answer_streak,
+                2..=1000,
+                "answers in a row, or 0 (off)",
+            )?;
+        }
         let patch = ProjectPatch {
+            idle_seconds: update.idle_seconds,
+            min_task_seconds: update.min_task_seconds,
+            same_answer_streak: update.same_answer_streak,
             required_skills,
             required_tier,
             daily_limit: update.daily_limit,
@@ -390,4 +415,20 @@ fn check_label_config(label_config: &str) -> Result<()> {
             format!("is not a valid label config: {summary}"),
         )
     })
+}
+
+/// Refuses a setting outside its range, naming it.
+fn check_range(
+    field: &str,
+    value: Option<i64>,
+    range: std::ops::RangeInclusive<i64>,
+    unit: &str,
+) -> Result<()> {
+    match value {
+        Some(value) if !range.contains(&value) => Err(Error::invalid(
+            field,
+            format!("must be {} to {} {unit}", range.start(), range.end()),
+        )),
+        _ => Ok(()),
+    }
 }

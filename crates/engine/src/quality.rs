@@ -1740,7 +1740,7 @@ fn number_text(value: f64) -> String {
 }
 
 /// Days since the Unix epoch as `YYYY-MM-DD`.
-fn day_text(day: i64) -> String {
+pub(crate) fn day_text(day: i64) -> String {
     let date = time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(day);
     format!(
         "{:04}-{:02}-{:02}",

@@ -61,6 +61,7 @@ impl Engine {
     pub async fn next_task(&self, actor: &Actor, project: ProjectId) -> Result<Option<NextTask>> {
         let user = queue_user(actor)?;
         let (project, _) = self.project_for(actor, project).await?;
+        self.check_account_active(user)?;
         self.check_qualified(&project, user).await?;
         self.check_guidelines_acknowledged(&project, user).await?;
         let now = Timestamp::now().millis();

@@ -80,6 +80,7 @@ impl Engine {
         let project = self
             .project_with_role(actor, project, ProjectRole::Reviewer, "review")
             .await?;
+        self.check_account_active(reviewer)?;
         if !(1..=project.review_layers).contains(&layer) {
             return Err(Error::invalid(
                 "layer",

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, OrNotFound, Result};
 use crate::{Actor, Engine, NewToken};
-use gloss_types::{ApiToken, Page, PageRequest, Role, TokenId, User};
+use gloss_types::{ApiToken, Page, PageRequest, Role, TokenId, User, UserStatus};
 
 impl Engine {
     pub async fn list_users(&self, actor: &Actor, page: PageRequest) -> Result<Page<User>> {
@@ -32,33 +32,65 @@ impl Engine {
         }
     }
 
-    /// Changes an account's role or deactivates it. Admins only; the last
-    /// active admin can be neither demoted nor deactivated.
+    /// Changes an account's role (admins) or its status: `active: false`
+    /// is the older spelling of `status: removed`, `active: true` of
+    /// `status: active` for a removed account. Admins change anyone's
+    /// status; managers that of the annotators and reviewers in their
+    /// projects. The last active admin can be neither demoted nor removed.
     pub async fn update_user(
         &self,
         actor: &Actor,
         username: &str,
         role: Option<Role>,
         active: Option<bool>,
+        status: Option<UserStatus>,
     ) -> Result<User> {
-        actor.require_admin("change accounts")?;
+        let is_admin = match actor {
+            Actor::Operator => true,
+            Actor::User(me) => me.role == Role::Admin,
+        };
+        if role.is_some() {
+            actor.require_admin("change accounts' roles")?;
+        }
         let user = self
             .store
             .user_by_username(username)
             .await
             .or_not_found("user")?;
+        let status = match (status, active) {
+            (Some(status), _) => status,
+            (None, Some(false)) => UserStatus::Removed,
+            (None, Some(true)) if user.status == UserStatus::Removed => UserStatus::Active,
+            (None, _) => user.status,
+        };
+        if !is_admin {
+            let manages = match actor {
+                Actor::User(me) if me.role == Role::Manager && me.id != user.id => {
+                    self.store.manages_member(me.id, user.id).await?
+                }
+                _ => false,
+            };
+            if !manages {
+                actor.require_admin("change accounts")?;
+            }
+            if matches!(user.role, Role::Admin | Role::Manager) {
+                return Err(Error::forbidden(
+                    "only admins change the status of admins and managers",
+                ));
+            }
+        }
         let role = role.unwrap_or(user.role);
-        let active = active.unwrap_or(user.active);
-        let stops_being_admin =
-            user.role == Role::Admin && user.active && (role != Role::Admin || !active);
+        let stops_being_admin = user.role == Role::Admin
+            && user.status == UserStatus::Active
+            && (role != Role::Admin || status != UserStatus::Active);
         if stops_being_admin && self.store.count_active_admins().await? <= 1 {
             return Err(Error::new(
                 gloss_types::Code::Conflict,
                 "this is the last active admin; make another admin first",
             ));
         }
-        let updated = self.store.update_user(user.id, role, active).await?;
-        if !active {
+        let updated = self.store.update_user(user.id, role, status).await?;
+        if status == UserStatus::Removed {
             self.store.delete_sessions_of(user.id).await?;
         }
         Ok(updated)

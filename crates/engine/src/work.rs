@@ -99,6 +99,7 @@ impl Engine {
             .await?;
         // The same checks, in the same order, as `next`.
         let checks = [
+            ("paused", self.check_account_active(user)),
             ("paused", self.check_not_paused(project, user).await),
             ("qualification", self.check_qualified(project, user).await),
             (

@@ -355,6 +355,18 @@ fn table() -> Vec<Route> {
             "/api/v1/projects/{project_id}/quality",
             [401, 200, 200, 404, 200, 403, 404],
         ),
+        // Productivity: members see their own row, managers everyone's;
+        // the leaderboard across projects is for managers and admins.
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/productivity",
+            [401, 200, 200, 404, 200, 200, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/productivity",
+            [401, 200, 200, 200, 403, 403, 403],
+        ),
         route(
             Method::GET,
             "/api/v1/tasks/{task_id}/consensus",

@@ -15,10 +15,13 @@ pub struct NewInvite {
     pub project: Option<ProjectId>,
     pub created_by: Option<UserId>,
     pub expires_at: Timestamp,
+    pub tier: Option<String>,
+    pub skills: Vec<String>,
 }
 
 const INVITE_QUERY: &str = "SELECT i.id, i.role, i.project_id, p.name AS project_name, \
-     c.username AS created_by, i.created_at, i.expires_at, u.username AS used_by, i.used_at \
+     c.username AS created_by, i.created_at, i.expires_at, u.username AS used_by, i.used_at, \
+     i.tier, i.skills \
      FROM invites i LEFT JOIN projects p ON p.id = i.project_id \
      LEFT JOIN users c ON c.id = i.created_by LEFT JOIN users u ON u.id = i.used_by";
 
@@ -35,6 +38,8 @@ fn invite(row: &AnyRow) -> Result<Invite> {
         expires_at: Timestamp(row.int("expires_at")?),
         used_by: row.optional_text("used_by")?,
         used_at: row.optional_int("used_at")?.map(Timestamp),
+        tier: row.optional_text("tier")?,
+        skills: rows::string_list(&row.text("skills")?, "invites.skills")?,
     })
 }
 
@@ -42,8 +47,8 @@ impl Store {
     pub async fn create_invite(&self, new: &NewInvite) -> Result<Invite> {
         let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO invites (token_hash, role, project_id, created_by, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO invites (token_hash, role, project_id, created_by, created_at, expires_at, tier, skills) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(&new.token_hash)
         .bind(new.role.as_str())
@@ -51,6 +56,8 @@ impl Store {
         .bind(new.created_by.map(|u| u.0))
         .bind(Timestamp::now().millis())
         .bind(new.expires_at.millis())
+        .bind(new.tier.as_deref())
+        .bind(serde_json::to_string(&new.skills).expect("a list of strings"))
         .fetch_one(&mut *tx)
         .await?;
         let row = sqlx::query(&format!("{INVITE_QUERY} WHERE i.id = $1"))
@@ -99,16 +106,16 @@ impl Store {
     pub async fn accept_invite(&self, token_hash: &str, user: &NewUser) -> Result<User> {
         let now = Timestamp::now().millis();
         let mut tx = self.begin_write().await?;
-        let claimed: Option<(String, Option<i64>)> = sqlx::query_as(
+        let claimed: Option<(String, Option<i64>, Option<String>, String)> = sqlx::query_as(
             "UPDATE invites SET used_at = $2 \
              WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
-             RETURNING role, project_id",
+             RETURNING role, project_id, tier, skills",
         )
         .bind(token_hash)
         .bind(now)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((role, project)) = claimed else {
+        let Some((role, project, tier, skills)) = claimed else {
             return Err(Error::NotFound);
         };
         if Role::parse(&role) != Some(user.role) {
@@ -117,14 +124,16 @@ impl Store {
             )));
         }
         let row = sqlx::query(&format!(
-            "INSERT INTO users (username, password_hash, role, active, created_at) \
-             VALUES ($1, $2, $3, 1, $4) RETURNING {}",
+            "INSERT INTO users (username, password_hash, role, active, created_at, tier, skills) \
+             VALUES ($1, $2, $3, 1, $4, $5, $6) RETURNING {}",
             rows::USER_COLUMNS
         ))
         .bind(&user.username)
         .bind(&user.password_hash)
         .bind(user.role.as_str())
         .bind(now)
+        .bind(tier)
+        .bind(skills)
         .fetch_one(&mut *tx)
         .await
         .map_err(|err| match Error::from(err) {

@@ -18,6 +18,7 @@ mod invites;
 mod migrate;
 mod model_endpoints;
 mod people;
+mod productivity;
 mod projects;
 mod queue;
 mod queue_sql;
@@ -40,6 +41,7 @@ pub use invites::NewInvite;
 pub use migrate::{Migration, MIGRATION_COUNT};
 pub use model_endpoints::{ModelEndpoint, ModelEndpointInput};
 pub use people::{ProfilePatch, DEFAULT_TIERS, WORK_COUNT_CAP};
+pub use productivity::{ActivityRow, VerdictCounts};
 pub use projects::{NewProject, ProjectPatch, ProjectScope};
 pub use queue::{
     QueueProject, Reservation, ReservedTask, Submitted, Updated, Work, PRIORITY_LIMIT,

@@ -41,6 +41,9 @@ pub struct ProjectPatch {
     /// `Some(None)` admits any tier.
     pub required_tier: Option<Option<String>>,
     pub daily_limit: Option<i64>,
+    pub idle_seconds: Option<i64>,
+    pub min_task_seconds: Option<i64>,
+    pub same_answer_streak: Option<i64>,
 }
 
 /// Which projects a listing may show.
@@ -190,7 +193,10 @@ impl Store {
              consensus_method = COALESCE($17, consensus_method), \
              required_skills = COALESCE($18, required_skills), \
              required_tier = CASE WHEN $19 = 1 THEN $20 ELSE required_tier END, \
-             daily_limit = COALESCE($21, daily_limit) \
+             daily_limit = COALESCE($21, daily_limit), \
+             idle_seconds = COALESCE($22, idle_seconds), \
+             min_task_seconds = COALESCE($23, min_task_seconds), \
+             same_answer_streak = COALESCE($24, same_answer_streak) \
              WHERE id = $8 RETURNING {PROJECT_COLUMNS}"
         ))
         .bind(patch.name.as_deref())
@@ -219,6 +225,9 @@ impl Store {
         .bind(i64::from(patch.required_tier.is_some()))
         .bind(patch.required_tier.clone().flatten())
         .bind(patch.daily_limit)
+        .bind(patch.idle_seconds)
+        .bind(patch.min_task_seconds)
+        .bind(patch.same_answer_streak)
         .fetch_one(&mut *tx)
         .await?;
         let project = rows::project(&row)?;

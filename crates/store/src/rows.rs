@@ -4,17 +4,17 @@ use crate::tasks::Columns;
 use crate::{Error, Result};
 use gloss_types::{
     ApiToken, ConsensusMethod, Member, Project, ProjectId, ProjectRole, QueueOrder, Role,
-    Timestamp, TokenId, User, UserId,
+    Timestamp, TokenId, User, UserId, UserStatus,
 };
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
 pub(crate) const USER_COLUMNS: &str =
-    "id, username, role, active, display_name, languages, time_zone, skills, tier, created_at";
+    "id, username, role, active, status, display_name, languages, time_zone, skills, tier, created_at";
 pub(crate) const PROJECT_COLUMNS: &str = "id, name, description, label_config, created_by, \
      overlap, queue_order, reservation_seconds, review_layers, review_percent, honeypot_percent, \
      gold_pause_below, gold_pause_after, dynamic_overlap_max, dynamic_agreement_below, consensus_method, guidelines_version, \
-     required_skills, required_tier, daily_limit, \
+     required_skills, required_tier, daily_limit, idle_seconds, min_task_seconds, same_answer_streak, \
      created_at, updated_at";
 pub(crate) const TOKEN_COLUMNS: &str = "id, user_id, name, prefix, created_at, last_used_at";
 
@@ -26,6 +26,11 @@ pub(crate) fn user(row: &dyn Columns) -> Result<User> {
         role: Role::parse(&role)
             .ok_or_else(|| Error::Database(format!("unknown role `{role}` in users")))?,
         active: row.int("active")? != 0,
+        status: {
+            let status = row.text("status")?;
+            UserStatus::parse(&status)
+                .ok_or_else(|| Error::Database(format!("unknown status `{status}` in users")))?
+        },
         display_name: row.text("display_name")?,
         languages: string_list(&row.text("languages")?, "users.languages")?,
         time_zone: row.text("time_zone")?,
@@ -69,6 +74,9 @@ pub(crate) fn project(row: &dyn Columns) -> Result<Project> {
         required_skills: string_list(&row.text("required_skills")?, "projects.required_skills")?,
         required_tier: row.optional_text("required_tier")?,
         daily_limit: row.int("daily_limit")?,
+        idle_seconds: row.int("idle_seconds")?,
+        min_task_seconds: row.int("min_task_seconds")?,
+        same_answer_streak: row.int("same_answer_streak")?,
         created_at: Timestamp(row.int("created_at")?),
         updated_at: Timestamp(row.int("updated_at")?),
     })

@@ -5,7 +5,9 @@ use crate::queue_sql::Param;
 use crate::rows::{self, TOKEN_COLUMNS, USER_COLUMNS};
 use crate::tasks::Columns;
 use crate::{Error, Result, Store};
-use gloss_types::{ApiToken, Page, PageRequest, Role, Timestamp, TokenId, User, UserId};
+use gloss_types::{
+    ApiToken, Page, PageRequest, Role, Timestamp, TokenId, User, UserId, UserStatus,
+};
 use sqlx::Row;
 
 /// A new account, with its password already hashed.
@@ -88,10 +90,11 @@ impl Store {
     }
 
     pub async fn count_active_admins(&self) -> Result<i64> {
-        let row =
-            sqlx::query("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND active = 1")
-                .fetch_one(&self.readers)
-                .await?;
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND status = 'active'",
+        )
+        .fetch_one(&self.readers)
+        .await?;
         Ok(row.try_get("n")?)
     }
 
@@ -104,14 +107,16 @@ impl Store {
         expect_one(done.rows_affected())
     }
 
-    /// Changes an account's role and whether it is active.
-    pub async fn update_user(&self, id: UserId, role: Role, active: bool) -> Result<User> {
+    /// Changes an account's role and status; `active` follows the status
+    /// (only a removed account is inactive).
+    pub async fn update_user(&self, id: UserId, role: Role, status: UserStatus) -> Result<User> {
         let row = sqlx::query(&format!(
-            "UPDATE users SET role = $1, active = $2 WHERE id = $3 RETURNING {USER_COLUMNS}"
+            "UPDATE users SET role = $1, active = $2, status = $4 WHERE id = $3 RETURNING {USER_COLUMNS}"
         ))
         .bind(role.as_str())
-        .bind(i64::from(active))
+        .bind(i64::from(status != UserStatus::Removed))
         .bind(id.0)
+        .bind(status.as_str())
         .fetch_one(&self.writers)
         .await?;
         rows::user(&row)

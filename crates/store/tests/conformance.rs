@@ -76,7 +76,7 @@ async fn accounts_tokens_and_sessions() {
 
         assert_eq!(store.count_active_admins().await.unwrap(), 1, "{label}");
         let demoted = store
-            .update_user(alice.id, Role::Manager, false)
+            .update_user(alice.id, Role::Manager, UserStatus::Removed)
             .await
             .unwrap();
         assert_eq!(
@@ -86,7 +86,7 @@ async fn accounts_tokens_and_sessions() {
         );
         assert_eq!(store.count_active_admins().await.unwrap(), 0, "{label}");
         store
-            .update_user(alice.id, Role::Admin, true)
+            .update_user(alice.id, Role::Admin, UserStatus::Active)
             .await
             .unwrap();
 
@@ -152,7 +152,7 @@ async fn accounts_tokens_and_sessions() {
             "{label}: expired"
         );
         store
-            .update_user(bob.id, Role::Annotator, false)
+            .update_user(bob.id, Role::Annotator, UserStatus::Removed)
             .await
             .unwrap();
         assert!(

@@ -69,6 +69,36 @@ impl Role {
     }
 }
 
+/// A person's standing in the workforce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    /// Works as their roles allow.
+    #[default]
+    Active,
+    /// Signs in and sees their records, but is given no work (no `next`,
+    /// no review queue) until set active again.
+    Paused,
+    /// Can no longer sign in or use tokens; their work and records stay.
+    Removed,
+}
+
+impl UserStatus {
+    pub const ALL: [UserStatus; 3] = [UserStatus::Active, UserStatus::Paused, UserStatus::Removed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Paused => "paused",
+            UserStatus::Removed => "removed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<UserStatus> {
+        UserStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 /// A member's role inside one project. Ordered by power: `Annotator < Reviewer < Manager`.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
@@ -108,8 +138,11 @@ pub struct User {
     pub id: UserId,
     pub username: String,
     pub role: Role,
-    /// A deactivated account can neither sign in nor use its tokens.
+    /// A deactivated account can neither sign in nor use its tokens
+    /// (`false` exactly when `status` is `removed`).
     pub active: bool,
+    /// Active, paused (no work given) or removed (no sign-in).
+    pub status: UserStatus,
     /// The name shown beside the username ("" when not given).
     pub display_name: String,
     /// Languages the person works in (such as `de`, `en-GB`).
@@ -167,6 +200,13 @@ pub struct Project {
     pub required_tier: Option<String>,
     /// At most this many tasks per person per day (UTC); 0: no limit.
     pub daily_limit: i64,
+    /// Seconds without input after which the labeling workspace stops
+    /// counting active time.
+    pub idle_seconds: i64,
+    /// A submit with less active time than this is flagged as too fast; 0: off.
+    pub min_task_seconds: i64,
+    /// This many identical answers in a row by one person are flagged; 0: off.
+    pub same_answer_streak: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -203,6 +243,10 @@ pub struct Invite {
     /// The account made with the link; a link works once.
     pub used_by: Option<String>,
     pub used_at: Option<Timestamp>,
+    /// The tier the new account starts with, if the link presets one.
+    pub tier: Option<String>,
+    /// The skills the new account starts with.
+    pub skills: Vec<String>,
 }
 
 /// An API token as it can be shown again: never the secret itself.

@@ -75,6 +75,15 @@ pub enum ProjectCommand {
         /// At most this many tasks per person per day (UTC); 0: no limit
         #[arg(long)]
         daily_limit: Option<i64>,
+        /// Seconds without input after which active time stops (10 to 3600)
+        #[arg(long)]
+        idle_seconds: Option<i64>,
+        /// Flag submits with less active time than this many seconds; 0: off
+        #[arg(long)]
+        min_task_seconds: Option<i64>,
+        /// Flag this many identical answers in a row; 0: off
+        #[arg(long)]
+        same_answer_streak: Option<i64>,
         /// A new label config (XML file); stored results are migrated with it
         #[arg(long)]
         config: Option<PathBuf>,
@@ -212,6 +221,9 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
             required_skills,
             required_tier,
             daily_limit,
+            idle_seconds,
+            min_task_seconds,
+            same_answer_streak,
             config,
             label_changes,
         } => {
@@ -244,6 +256,9 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
                 required_skills: required_skills.as_deref().map(super::user::comma_list),
                 required_tier: required_tier.map(|tier| (tier != "any").then_some(tier)),
                 daily_limit,
+                idle_seconds,
+                min_task_seconds,
+                same_answer_streak,
                 label_changes,
             };
             let project = engine

@@ -33,6 +33,12 @@ pub(crate) struct InviteRequest {
     /// How long the link works, 1 to 30 days (default 7).
     #[serde(default)]
     valid_days: Option<i64>,
+    /// The tier the new account starts with (see `GET /api/v1/tiers`).
+    #[serde(default)]
+    tier: Option<String>,
+    /// The skills the new account starts with.
+    #[serde(default)]
+    skills: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -62,6 +68,10 @@ async fn create_invite(
             ProjectId(project_id),
             request.role,
             request.valid_days,
+            gloss_engine::InvitePreset {
+                tier: request.tier,
+                skills: request.skills,
+            },
         )
         .await?;
     Ok((

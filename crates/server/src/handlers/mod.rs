@@ -8,6 +8,7 @@ mod invites;
 mod markdown;
 mod me;
 mod media;
+mod productivity;
 mod projects;
 mod queue;
 mod redteam;
@@ -32,6 +33,7 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .merge(datamanager::routes())
         .merge(queue::routes())
         .merge(review::routes())
+        .merge(productivity::routes())
         .merge(comments::routes())
         .merge(media::routes())
         .merge(markdown::routes())

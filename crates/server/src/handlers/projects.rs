@@ -175,6 +175,16 @@ pub(crate) struct ProjectPatchRequest {
     /// At most this many tasks per person per day (UTC); 0: no limit.
     #[serde(default)]
     daily_limit: Option<i64>,
+    /// Seconds without input after which the workspace stops counting
+    /// active time (10 to 3600; default 60).
+    #[serde(default)]
+    idle_seconds: Option<i64>,
+    /// Anti-fraud: submits with less active time are flagged (0: off).
+    #[serde(default)]
+    min_task_seconds: Option<i64>,
+    /// Anti-fraud: this many identical answers in a row are flagged (0: off).
+    #[serde(default)]
+    same_answer_streak: Option<i64>,
     /// With a new `label_config`: what becomes of each label that stored
     /// results use and the new config lacks (see `…/label-config/impact`).
     #[serde(default)]
@@ -213,6 +223,9 @@ async fn update_project(
         required_skills: patch.required_skills,
         required_tier: patch.required_tier,
         daily_limit: patch.daily_limit,
+        idle_seconds: patch.idle_seconds,
+        min_task_seconds: patch.min_task_seconds,
+        same_answer_streak: patch.same_answer_streak,
         label_changes: patch.label_changes,
     };
     let project = app

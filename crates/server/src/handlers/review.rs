@@ -68,6 +68,27 @@ async fn task_consensus(
     ))
 }
 
+/// The window of a quality or productivity query, or 400/422 naming the field.
+pub(crate) fn quality_window(
+    query: Result<Query<QualityQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<QualityWindow> {
+    let Query(query) =
+        query.map_err(|rejection| ApiError::new(Code::BadRequest, rejection.body_text()))?;
+    let time = |field: &str, text: &Option<String>| -> ApiResult<Option<Timestamp>> {
+        text.as_deref()
+            .map(|text| {
+                Timestamp::parse_rfc3339(text).ok_or_else(|| {
+                    ApiError::invalid(field, "must be a time such as 2026-12-01T00:00:00Z")
+                })
+            })
+            .transpose()
+    };
+    Ok(QualityWindow {
+        since: time("since", &query.since)?,
+        until: time("until", &query.until)?,
+    })
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -95,21 +116,7 @@ async fn quality_report(
     ApiPath(project_id): ApiPath<i64>,
     query: Result<Query<QualityQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<QualityReport>> {
-    let Query(query) =
-        query.map_err(|rejection| ApiError::new(Code::BadRequest, rejection.body_text()))?;
-    let time = |field: &str, text: &Option<String>| -> ApiResult<Option<Timestamp>> {
-        text.as_deref()
-            .map(|text| {
-                Timestamp::parse_rfc3339(text).ok_or_else(|| {
-                    ApiError::invalid(field, "must be a time such as 2026-12-01T00:00:00Z")
-                })
-            })
-            .transpose()
-    };
-    let window = QualityWindow {
-        since: time("since", &query.since)?,
-        until: time("until", &query.until)?,
-    };
+    let window = quality_window(query)?;
     Ok(Json(
         app.engine
             .quality_report(&actor, ProjectId(project_id), window)

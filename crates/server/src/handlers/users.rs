@@ -7,7 +7,7 @@ use crate::App;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use gloss_types::{Page, Role, User};
+use gloss_types::{Page, Role, User, UserStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -111,6 +111,11 @@ pub(crate) struct UserPatch {
     /// `false` deactivates the account: it can no longer sign in or use its tokens.
     #[serde(default)]
     active: Option<bool>,
+    /// `active`, `paused` (signs in, given no work) or `removed` (cannot
+    /// sign in): admins, and managers for the annotators and reviewers of
+    /// their projects.
+    #[serde(default)]
+    status: Option<UserStatus>,
     /// The person's own (or an admin's) change.
     #[serde(default)]
     display_name: Option<String>,
@@ -149,10 +154,14 @@ async fn update_user(
         tier: patch.tier,
     };
     let mut user = None;
-    if patch.role.is_some() || patch.active.is_some() || profile.is_empty() {
+    if patch.role.is_some()
+        || patch.active.is_some()
+        || patch.status.is_some()
+        || profile.is_empty()
+    {
         user = Some(
             app.engine
-                .update_user(&actor, &username, patch.role, patch.active)
+                .update_user(&actor, &username, patch.role, patch.active, patch.status)
                 .await?,
         );
     }
