@@ -341,7 +341,7 @@ impl Store {
 fn member_query(condition: &str) -> String {
     format!(
         "SELECT m.project_id, m.user_id, u.username, m.role, m.added_at, m.paused_at, m.paused_reason, \
-         u.skills, u.tier FROM project_members m JOIN users u ON u.id = m.user_id WHERE {condition}"
+         u.skills, u.tier, u.status FROM project_members m JOIN users u ON u.id = m.user_id WHERE {condition}"
     )
 }
 

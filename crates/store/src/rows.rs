@@ -93,6 +93,11 @@ pub(crate) fn member(row: &AnyRow) -> Result<Member> {
         paused_reason: row.try_get("paused_reason")?,
         skills: string_list(&row.try_get::<String, _>("skills")?, "users.skills")?,
         tier: row.try_get("tier")?,
+        status: {
+            let status: String = row.try_get("status")?;
+            UserStatus::parse(&status)
+                .ok_or_else(|| Error::Database(format!("unknown status `{status}` in users")))?
+        },
     })
 }
 

@@ -225,6 +225,8 @@ pub struct Member {
     /// The person's skills and tier (see [`User`]).
     pub skills: Vec<String>,
     pub tier: Option<String>,
+    /// Their account's status (a paused account gets no work anywhere).
+    pub status: UserStatus,
 }
 
 /// An invitation link as it can be shown again: never its secret.

@@ -10,6 +10,7 @@ import { h } from '../dom.js';
  *   review_percent: number, honeypot_percent: number, gold_pause_below: number | null, gold_pause_after: number,
  *   dynamic_overlap_max: number, dynamic_agreement_below: number, consensus_method: string,
  *   guidelines_version: number, required_skills: string[], required_tier: string | null, daily_limit: number,
+ *   idle_seconds: number, min_task_seconds: number, same_answer_streak: number,
  *   my_role: string,
  *   created_at: string, updated_at: string}} ProjectView
  * @typedef {{total: number, new: number, in_progress: number, completed: number}} TaskCounts
@@ -29,7 +30,7 @@ export function manages(project) {
  * The project's name and its tabs, the active one marked. Tabs a member
  * cannot use are left out (annotators see only the labeling start).
  * @param {ProjectView} project
- * @param {'overview' | 'data' | 'quality' | 'import' | 'export' | 'members' | 'settings'} active
+ * @param {'overview' | 'data' | 'quality' | 'productivity' | 'import' | 'export' | 'members' | 'settings'} active
  */
 export function projectHeader(project, active) {
   const base = `/projects/${project.id}`;
@@ -38,6 +39,7 @@ export function projectHeader(project, active) {
     ['overview', 'Overview', base, true],
     ['data', 'Data', `${base}/data`, project.my_role !== 'annotator'],
     ['quality', 'Quality', `${base}/quality`, project.my_role !== 'annotator'],
+    ['productivity', 'Productivity', `${base}/productivity`, true],
     ['import', 'Import', `${base}/import`, manages(project)],
     ['export', 'Export', `${base}/export`, project.my_role !== 'annotator'],
     ['members', 'Members', `${base}/members`, project.my_role !== 'annotator'],

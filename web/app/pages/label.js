@@ -306,9 +306,9 @@ export async function render({ root, params, user, previous: cameFrom }) {
       h('a', { href: `/projects/${project.id}` }, 'Back to the project')));
   }
 
-  /** @param {string} message */
-  function showPaused(message) {
-    showNoTask('queue-paused', 'Your work in this project is paused', h('p', null, message));
+  /** @param {string} message @param {boolean} [account] the whole account, not this project */
+  function showPaused(message, account = false) {
+    showNoTask('queue-paused', account ? 'Your account is paused' : 'Your work in this project is paused', h('p', null, message));
   }
 
   function showDone() {
@@ -325,7 +325,7 @@ export async function render({ root, params, user, previous: cameFrom }) {
     } catch (error) {
       // Paused by the gold rule: say why, and who can lift it.
       if (error instanceof ApiError && error.status === 403 && error.details?.problems?.paused) {
-        showPaused(error.message);
+        showPaused(error.message, Boolean(error.details.problems.account));
         return;
       }
       if (error instanceof ApiError && error.status === 403 && error.details?.problems?.daily_limit) {

@@ -7,6 +7,8 @@ import { h, replace, toast, when } from '../dom.js';
 import { loadProject, manages, projectHeader } from './common.js';
 
 const ROLES = ['annotator', 'reviewer', 'manager'];
+/** @type {[string, string][]} */
+const STATUSES = [['active', 'active'], ['paused', 'paused (no work)'], ['removed', 'removed (no sign-in)']];
 
 /** @param {import('../main.js').PageContext} context */
 export async function render({ root, params, user }) {
@@ -37,7 +39,7 @@ export async function render({ root, params, user }) {
     });
     replace(membersBox,
       h('table', { class: 'list', id: 'members' },
-        h('thead', null, h('tr', null, h('th', null, 'Username'), h('th', null, 'Role'), h('th', null, 'Skills and tier'), h('th', null, 'Added'), canManage ? h('th', null, '') : null)),
+        h('thead', null, h('tr', null, h('th', null, 'Username'), h('th', null, 'Role'), h('th', null, 'Skills and tier'), h('th', null, 'Status'), h('th', null, 'Added'), canManage ? h('th', null, '') : null)),
         h('tbody', null, members.map((member) => h('tr', { 'data-username': member.username },
           h('td', null, member.username,
             member.paused_at ? h('span', { class: 'badge paused', title: member.paused_reason ?? '' }, ' paused') : null,
@@ -45,6 +47,7 @@ export async function render({ root, params, user }) {
           h('td', null, canManage ? roleChanger(member) : member.role),
           h('td', { class: 'qualifications' }, canManage ? qualificationEditor(member, tiers)
             : `${member.skills.join(', ') || 'no skills'}; ${member.tier ?? 'no tier'}`),
+          h('td', { class: 'status' }, canManage && member.username !== user.username ? statusChanger(member) : member.status),
           h('td', null, when(member.added_at)),
           canManage ? h('td', null,
             member.paused_at ? h('button', { class: 'resume', onclick: () => resume(member.username) }, 'Resume') : null,
@@ -65,6 +68,32 @@ export async function render({ root, params, user }) {
       } catch (error) {
         toast(error instanceof ApiError ? error.message : String(error), 'error');
         select.value = member.role;
+      }
+    });
+    return select;
+  }
+
+  /**
+   * A person's account status: active, paused (given no work anywhere) or
+   * removed (cannot sign in).
+   * @param {{username: string, status: string}} member
+   */
+  function statusChanger(member) {
+    const select = h('select', { class: 'status-select', 'aria-label': `Status of ${member.username}` },
+      STATUSES.map(([value, title]) => h('option', { value }, title)));
+    select.value = member.status;
+    select.addEventListener('change', async () => {
+      if (select.value === 'removed' && !confirm(`Remove ${member.username}? They can no longer sign in; their work stays.`)) {
+        select.value = member.status;
+        return;
+      }
+      try {
+        const person = await patch(`/users/${encodeURIComponent(member.username)}`, { status: select.value });
+        member.status = person.status;
+        toast(`${member.username} is now ${person.status}.`);
+      } catch (error) {
+        toast(error instanceof ApiError ? error.lines().join('\n') : String(error), 'error');
+        select.value = member.status;
       }
     });
     return select;
@@ -120,13 +149,19 @@ export async function render({ root, params, user }) {
     const invites = await get(`/projects/${project.id}/invites`);
     const role = roleSelect('annotator', 'invite-role');
     const days = h('input', { type: 'number', min: 1, max: 30, value: 7, id: 'invite-days' });
+    /** @type {string[]} */
+    const tiers = (await get('/tiers')).tiers;
+    const tier = h('select', { id: 'invite-tier', 'aria-label': 'Tier of the invited person' },
+      h('option', { value: '' }, 'no tier'), tiers.map((name) => h('option', { value: name }, name)));
+    const skills = h('input', { id: 'invite-skills', placeholder: 'skills, comma-separated', 'aria-label': 'Skills of the invited person' });
     const made = h('div', { id: 'invite-made' });
     const form = h('form', { class: 'row', id: 'make-invite' },
-      'Role', role, 'valid for', days, 'days', h('button', { type: 'submit', class: 'primary' }, 'Make invitation link'));
+      'Role', role, 'tier', tier, 'skills', skills, 'valid for', days, 'days', h('button', { type: 'submit', class: 'primary' }, 'Make invitation link'));
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       try {
-        const invite = await post(`/projects/${project.id}/invites`, { role: role.value, valid_days: Number(days.value) });
+        const skillList = skills.value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+        const invite = await post(`/projects/${project.id}/invites`, { role: role.value, valid_days: Number(days.value), tier: tier.value || null, skills: skillList });
         const link = `${location.origin}${invite.path}`;
         replace(made, h('p', null, 'Send this link to the person you invite; it works once and is shown only now:'),
           h('div', { class: 'secret', id: 'invite-link' }, link),
@@ -140,9 +175,11 @@ export async function render({ root, params, user }) {
     async function listInvites() {
       const current = await get(`/projects/${project.id}/invites`);
       replace(list, current.length === 0 ? null : h('table', { class: 'list' },
-        h('thead', null, h('tr', null, h('th', null, 'Role'), h('th', null, 'Made by'), h('th', null, 'Expires'), h('th', null, 'Used by'), h('th', null, ''))),
+        h('thead', null, h('tr', null, h('th', null, 'Role'), h('th', null, 'Tier and skills'), h('th', null, 'Made by'), h('th', null, 'Expires'), h('th', null, 'Used by'), h('th', null, ''))),
         h('tbody', null, current.map((/** @type {any} */ invite) => h('tr', null,
-          h('td', null, invite.role), h('td', null, invite.created_by ?? ''), h('td', null, when(invite.expires_at)),
+          h('td', null, invite.role),
+          h('td', null, [invite.tier ?? 'no tier', ...invite.skills].join(', ')),
+          h('td', null, invite.created_by ?? ''), h('td', null, when(invite.expires_at)),
           h('td', null, invite.used_by ? `${invite.used_by} (${when(invite.used_at)})` : '—'),
           h('td', null, invite.used_by ? null : h('button', { class: 'danger', onclick: async () => {
             await del(`/projects/${project.id}/invites/${invite.id}`);

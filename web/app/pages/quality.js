@@ -29,7 +29,7 @@ const LIVE_MS = 5000;
  * An SVG element.
  * @param {string} tag @param {Record<string, string | number>} attributes @param {...(Node | string)} children
  */
-function svg(tag, attributes, ...children) {
+export function svg(tag, attributes, ...children) {
   const element = document.createElementNS(SVG, tag);
   for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, String(value));
   for (const child of children) element.append(child);
@@ -37,7 +37,7 @@ function svg(tag, attributes, ...children) {
 }
 
 /** A share as a percentage, or a dash. @param {number | null | undefined} value */
-function percent(value) {
+export function percent(value) {
   return value === null || value === undefined ? '–' : `${(100 * value).toFixed(1)} %`;
 }
 
@@ -63,7 +63,7 @@ export function csv(header, rows) {
  * @param {string} id @param {string} fileName @param {string[]} header
  * @param {(string | number | null)[][]} rows @param {(row: (string | number | null)[], index: number) => (Node | string)[]} [cells]
  */
-function table(id, fileName, header, rows, cells) {
+export function table(id, fileName, header, rows, cells) {
   const download = csvButton(id, fileName, header, rows);
   return h('div', { class: 'quality-table' },
     h('table', { id },

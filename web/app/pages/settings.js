@@ -46,6 +46,9 @@ export async function render({ root, params, navigate }) {
     tiers.map((tier) => h('option', { value: tier }, `${tier} or above`)));
   requiredTier.value = project.required_tier ?? '';
   const dailyLimit = h('input', { type: 'number', min: 0, max: 100000, value: project.daily_limit, id: 'settings-daily-limit' });
+  const idleSeconds = h('input', { type: 'number', min: 10, max: 3600, value: project.idle_seconds, id: 'settings-idle-seconds' });
+  const minTaskSeconds = h('input', { type: 'number', min: 0, max: 3600, value: project.min_task_seconds, id: 'settings-min-task-seconds' });
+  const sameAnswerStreak = h('input', { type: 'number', min: 0, max: 1000, value: project.same_answer_streak, id: 'settings-same-answer-streak' });
   const generalMessage = h('p', { class: 'error' });
   const general = h('form', { class: 'card', id: 'settings-general' },
     h('h2', null, 'General'),
@@ -70,6 +73,11 @@ export async function render({ root, params, navigate }) {
     h('label', null, 'Required skills (comma-separated)', requiredSkills),
     h('label', null, 'Required tier', requiredTier),
     h('label', null, 'Tasks a person may do a day (UTC; 0: no limit)', dailyLimit),
+    h('h2', null, 'Time and anti-fraud'),
+    h('p', { class: 'muted' }, 'The labeling screen counts active time only while its tab is in front and the annotator used the mouse or keyboard recently. Flags show on the Productivity page.'),
+    h('label', null, 'Stop counting time after this many seconds without input', idleSeconds),
+    h('label', null, 'Flag submits with less active time than (seconds; 0: off)', minTaskSeconds),
+    h('label', null, 'Flag this many identical answers in a row (0: off)', sameAnswerStreak),
     h('h2', null, 'Consensus'),
     h('p', { class: 'muted' }, 'How a task\'s consensus (its ground-truth candidate, shown on the task page and exported with "consensus") weighs its annotators.'),
     h('label', null, 'Method', consensusMethod),
@@ -97,6 +105,9 @@ export async function render({ root, params, navigate }) {
         required_skills: requiredSkills.value.split(',').map((s) => s.trim()).filter((s) => s !== ''),
         required_tier: requiredTier.value || null,
         daily_limit: Number(dailyLimit.value),
+        idle_seconds: Number(idleSeconds.value),
+        min_task_seconds: Number(minTaskSeconds.value),
+        same_answer_streak: Number(sameAnswerStreak.value),
       });
       toast('Saved.');
     } catch (error) {
