@@ -465,7 +465,7 @@ async fn user_set_and_tiers_change_people_and_the_tier_list() {
                 .await;
             assert_eq!(
                 set.trim(),
-                "ann: skills de, medical; tier specialist; languages de, en-GB; time zone Europe/Berlin",
+                "ann: active; skills de, medical; tier specialist; languages de, en-GB; time zone Europe/Berlin",
                 "{label}"
             );
             let refused = gloss.gloss(&["user", "tiers", "--set", "crowd,expert"]).fails().await;
@@ -479,6 +479,10 @@ async fn user_set_and_tiers_change_people_and_the_tier_list() {
             assert!(bad.contains("`wizard` is not a tier"), "{label}: {bad}");
             let cleared = gloss.gloss(&["user", "set", "ann", "--skills", "", "--tier", "none"]).ok().await;
             assert!(cleared.contains("skills none; tier none"), "{label}: {cleared}");
+            let paused = gloss.gloss(&["user", "set", "ann", "--status", "paused"]).ok().await;
+            assert!(paused.starts_with("ann: paused;"), "{label}: {paused}");
+            let bad = gloss.gloss(&["user", "set", "ann", "--status", "asleep"]).fails().await;
+            assert!(bad.contains("`asleep` is not one of active, paused, removed"), "{label}: {bad}");
         }
     })
     .await;
@@ -926,21 +930,26 @@ async fn an_old_schema_is_backed_up_before_it_is_migrated() {
                 gloss_store::Store::open(&gloss.db.url, &gloss_store::StoreOptions::default())
                     .await
                     .expect("opening the store");
-            // The row is made with today's code on the previous schema: this
-            // holds while the last migration leaves `users` as it was.
             store
                 .migrate_to(gloss_store::MIGRATION_COUNT - 1)
                 .await
                 .expect("migrating to the previous schema");
-            store
-                .create_user(&gloss_store::NewUser {
-                    username: "old-timer".to_string(),
-                    password_hash: "not a real hash".to_string(),
-                    role: gloss_types::Role::Reviewer,
-                })
-                .await
-                .expect("creating a user");
             store.close().await;
+            // The row is written in SQL with the columns of the first
+            // schema, which every later one keeps, so whatever the last
+            // migration changes, the row is one the old schema could hold.
+            sqlx::any::install_default_drivers();
+            let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&gloss.db.url)
+                .await
+                .expect("connecting to the database");
+            sqlx::query(
+                "INSERT INTO users (username, password_hash, role, active, created_at) \
+                 VALUES ('old-timer', 'not a real hash', 'reviewer', 1, 0)",
+            )
+            .execute(&mut connection)
+            .await
+            .expect("creating a user");
+            sqlx::Connection::close(connection).await.ok();
 
             let out = gloss.gloss(&["user", "list"]).run().await;
             assert!(out.status.success(), "{label}: {}", out.stderr);

@@ -5,7 +5,7 @@ use crate::config::Settings;
 use anyhow::{Context, Result};
 use clap::Subcommand;
 use gloss_engine::Actor;
-use gloss_types::{PageRequest, Role};
+use gloss_types::{PageRequest, Role, UserStatus};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -45,6 +45,9 @@ pub enum UserCommand {
         /// One of the tiers (`gloss user tiers`), or `none`
         #[arg(long)]
         tier: Option<String>,
+        /// active, paused (given no work) or removed (cannot sign in)
+        #[arg(long, value_parser = parse_status)]
+        status: Option<UserStatus>,
     },
     /// Print the tiers, lowest first, or replace them
     Tiers {
@@ -61,6 +64,10 @@ pub(crate) fn comma_list(text: &str) -> Vec<String> {
         .filter(|item| !item.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+fn parse_status(text: &str) -> Result<UserStatus, String> {
+    UserStatus::parse(text).ok_or_else(|| format!("`{text}` is not one of active, paused, removed"))
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
@@ -112,7 +119,13 @@ pub async fn run(settings: &Settings, command: UserCommand) -> Result<()> {
             time_zone,
             skills,
             tier,
+            status,
         } => {
+            if status.is_some() {
+                engine
+                    .update_user(&operator, &username, None, None, status)
+                    .await?;
+            }
             let update = gloss_engine::ProfileUpdate {
                 display_name,
                 languages: languages.as_deref().map(comma_list),
@@ -120,10 +133,15 @@ pub async fn run(settings: &Settings, command: UserCommand) -> Result<()> {
                 skills: skills.as_deref().map(comma_list),
                 tier: tier.map(|tier| (tier != "none").then_some(tier)),
             };
-            let user = engine.update_profile(&operator, &username, update).await?;
+            let user = if update.is_empty() {
+                engine.user_by_username(&operator, &username).await?
+            } else {
+                engine.update_profile(&operator, &username, update).await?
+            };
             println!(
-                "{}: skills {}; tier {}; languages {}; time zone {}",
+                "{}: {}; skills {}; tier {}; languages {}; time zone {}",
                 user.username,
+                user.status.as_str(),
                 if user.skills.is_empty() {
                     "none".to_owned()
                 } else {
