@@ -9,7 +9,7 @@ use gloss_store::{
 use gloss_test_support::{databases, open_store, TestDb};
 use gloss_types::{
     ImportState, PageRequest, ProjectId, ProjectRole, RejectedRow, Role, TaskStatus, Timestamp,
-    User, UserId,
+    User, UserId, UserStatus,
 };
 use serde_json::Value;
 
