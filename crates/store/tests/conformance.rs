@@ -299,7 +299,21 @@ async fn upgrades_from_the_previous_schema_keep_data() {
         let previous = all[all.len() - 2].version;
         store.migrate_to(previous).await.unwrap();
         assert_eq!(store.schema_version().await.unwrap(), previous);
-        let carol = user(&store, "carol", Role::Reviewer).await;
+        // Written in SQL with the first schema's columns, which every later
+        // one keeps: today's statements may name columns the last
+        // migration adds.
+        sqlx::any::install_default_drivers();
+        let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO users (username, password_hash, role, active, created_at) \
+             VALUES ('carol', 'hash-of-carol', 'reviewer', 1, 0)",
+        )
+        .execute(&mut connection)
+        .await
+        .unwrap();
+        sqlx::Connection::close(connection).await.ok();
         assert_eq!(store.pending_migrations().await.unwrap().len(), 1);
         store.migrate().await.unwrap();
         assert_eq!(
@@ -308,9 +322,10 @@ async fn upgrades_from_the_previous_schema_keep_data() {
             "{}",
             db.label
         );
+        let carol = store.user_by_username("carol").await.unwrap();
         assert_eq!(
-            store.user_by_username("carol").await.unwrap(),
-            carol,
+            (carol.role, carol.active, carol.status),
+            (Role::Reviewer, true, UserStatus::Active),
             "{}",
             db.label
         );
