@@ -5,9 +5,18 @@ use crate::{Actor, Engine, NewToken};
 use gloss_types::{ApiToken, Page, PageRequest, Role, TokenId, User, UserStatus};
 
 impl Engine {
+    /// Every account (admins), or a manager's people: the members of the
+    /// projects they manage.
     pub async fn list_users(&self, actor: &Actor, page: PageRequest) -> Result<Page<User>> {
-        actor.require_admin("list accounts")?;
-        Ok(self.store.list_users(page).await?)
+        match actor.user() {
+            Some(me) if !actor.is_admin() && me.role == Role::Manager => {
+                Ok(self.store.people_of_manager(me.id, page).await?)
+            }
+            _ => {
+                actor.require_admin("list accounts")?;
+                Ok(self.store.list_users(page).await?)
+            }
+        }
     }
 
     /// A user by name: admins see anyone, managers the members of projects

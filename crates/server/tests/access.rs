@@ -106,7 +106,7 @@ fn table() -> Vec<Route> {
         route(
             Method::GET,
             "/api/v1/users",
-            [401, 200, 403, 403, 403, 403, 403],
+            [401, 200, 200, 200, 403, 403, 403],
         ),
         route(
             Method::POST,

@@ -118,6 +118,23 @@ async fn a_paused_person_gets_no_work_and_a_removed_one_cannot_sign_in() {
                     .await
             }
         };
+        // A manager's people are their projects' members, no one else.
+        let (status, people) = server
+            .call(Method::GET, "/api/v1/users", Some(&manager), None)
+            .await;
+        assert_eq!(status, 200, "{people}");
+        let mut names: Vec<&str> = people["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["username"].as_str().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["ann", "manager"], "{}", db.label);
+        let (_, people) = server
+            .call(Method::GET, "/api/v1/users", Some(&other_manager), None)
+            .await;
+        assert_eq!(people["items"], json!([]));
         // Not by the person, not by a manager who does not manage them.
         let (status, _) = set(&ann, "ann", json!({"status": "active"})).await;
         assert_eq!(status, 403, "{}", db.label);

@@ -121,6 +121,34 @@ impl Store {
         .await?;
         Ok(found.is_some())
     }
+
+    /// The people who are members of a project `manager` manages (the
+    /// manager included), in id order, a page at a time.
+    pub async fn people_of_manager(
+        &self,
+        manager: UserId,
+        page: gloss_types::PageRequest,
+    ) -> Result<gloss_types::Page<gloss_types::User>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id > $2 AND id IN ( \
+                 SELECT b.user_id FROM project_members a \
+                 JOIN project_members b ON b.project_id = a.project_id \
+                 WHERE a.user_id = $1 AND a.role = 'manager') \
+             ORDER BY id LIMIT $3"
+        ))
+        .bind(manager.0)
+        .bind(page.after.unwrap_or(0))
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(&self.readers)
+        .await?;
+        let users = rows
+            .iter()
+            .map(|row| rows::user(row))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(gloss_types::Page::from_rows(users, page.limit, |user| {
+            user.id.0
+        }))
+    }
 }
 
 /// Counts kept below this: past it, "this many or more".

@@ -58,7 +58,8 @@ async fn put_tiers(
     }))
 }
 
-/// Every account (admins).
+/// Every account (admins), or a manager's people: the members of the
+/// projects they manage.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(PageQuery),
     responses((status = 200, body = Page<User>), (status = 403, body = ErrorBody)))]
 async fn list_users(
