@@ -122,4 +122,28 @@ test('a manager invites with a preset, pauses and resumes a person, and reads pr
   assert.equal(own.length, 1);
   assert.match(own[0], /ivy/);
   assert.equal(await page.locator('#nav-leaderboard').count(), 0);
+
+  // The People page: a manager's people, filtered by a skill; status in place.
+  await report.click('#nav-people');
+  await report.waitForSelector('#people-table');
+  const names = await report.locator('#people-table tbody tr td:first-child').allInnerTexts();
+  assert.deepEqual(names.sort(), ['admin', 'boss', 'ivy']);
+  await report.fill('#people-filter', 'legal');
+  assert.deepEqual(await report.locator('#people-table tbody tr td:first-child').allInnerTexts(), ['ivy']);
+  await report.locator('tr[data-username="ivy"] select.status-select').selectOption('paused');
+  await report.waitForSelector('.toast:has-text("ivy is now paused")');
+  assert.equal((await api(gloss.base, admin, 'GET', '/users/ivy')).body.status, 'paused');
+
+  // An admin makes an account there.
+  const adminContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const adminPage = await adminContext.newPage();
+  recordErrors(adminPage, pageErrors);
+  await signIn(adminPage, gloss.base, 'admin', ADMIN_PASSWORD);
+  await adminPage.goto(`${gloss.base}/people`);
+  await adminPage.fill('#new-username', 'newcomer');
+  await adminPage.fill('#new-password', PASSWORD);
+  await adminPage.selectOption('#new-role', 'reviewer');
+  await adminPage.click('#new-account button[type=submit]');
+  await adminPage.waitForSelector('tr[data-username="newcomer"]');
+  assert.equal((await api(gloss.base, admin, 'GET', '/users/newcomer')).body.role, 'reviewer');
 });
