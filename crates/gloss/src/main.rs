@@ -48,6 +48,8 @@ enum Command {
     Agreement(cli::quality::AgreementArgs),
     /// Consensus labels of a CSV or JSONL file of item, annotator, label rows (prints JSON)
     Aggregate(cli::quality::AggregateArgs),
+    /// Productivity per annotator of a project, or the leaderboard over every project (CSV)
+    Productivity(cli::productivity::ProductivityArgs),
     /// Show settings
     #[command(subcommand)]
     Config(cli::ConfigCommand),
@@ -90,6 +92,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup(args) => cli::backup::backup(&settings, args).await,
         Command::Restore(args) => cli::backup::restore(&settings, args).await,
         Command::Config(command) => cli::config_command(&settings, command),
+        Command::Productivity(args) => cli::productivity::run(&settings, args).await,
         Command::Agreement(args) => cli::quality::agreement(args),
         Command::Aggregate(args) => cli::quality::aggregate(args),
     }

@@ -1261,3 +1261,61 @@ async fn an_unknown_database_scheme_is_refused() {
     })
     .await;
 }
+
+// ---------------------------------------------------------------- productivity
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gloss_productivity_writes_a_projects_annotators_and_the_leaderboard_as_csv() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let server = gloss.serve(&[]).await;
+            let token = server.sign_in("admin", ADMIN_PASSWORD).await;
+            server.create_project(&token, "counted").await;
+            let tasks = json!([{"data": {"image": "/a.png"}}, {"data": {"image": "/b.png"}}, {"data": {"image": "/c.png"}}]);
+            let (status, body) = server
+                .call(reqwest::Method::POST, "/api/v1/projects/1/tasks", Some(&token), Some(tasks))
+                .await;
+            assert_eq!(status, 201, "{label}: {body}");
+            for _ in 0..3 {
+                let (_, next) = server
+                    .call(reqwest::Method::GET, "/api/v1/projects/1/next", Some(&token), None)
+                    .await;
+                let task = next["task"]["id"].as_i64().expect("a task");
+                let result = json!({"result": [{"id": "r", "from_name": "scene", "to_name": "image",
+                    "type": "choices", "value": {"choices": ["Urban"]}}]});
+                let (status, body) = server
+                    .call(reqwest::Method::POST, &format!("/api/v1/tasks/{task}/annotations"), Some(&token), Some(result))
+                    .await;
+                assert_eq!(status, 201, "{label}: {body}");
+            }
+            server.stop().await;
+
+            let csv = gloss.gloss(&["productivity", "--project", "1"]).ok().await;
+            let lines: Vec<&str> = csv.lines().collect();
+            assert_eq!(
+                lines[0],
+                "rank,username,tasks,active_hours,tasks_per_hour,median_active_seconds,\
+                 rejection_rate,gold_accuracy,agreement,flags",
+                "{label}"
+            );
+            assert_eq!(lines.len(), 2, "{label}: {csv}");
+            assert!(lines[1].starts_with("1,admin,3,"), "{label}: {csv}");
+            let out = gloss.home.path().join("board.csv");
+            gloss
+                .gloss(&["productivity", "--out", out.to_str().unwrap()])
+                .ok()
+                .await;
+            let board = std::fs::read_to_string(&out).unwrap();
+            assert!(board.lines().nth(1).unwrap().starts_with("1,admin,3,"), "{label}: {board}");
+            let empty = gloss
+                .gloss(&["productivity", "--project", "1", "--from", "2020-01-01", "--to", "2020-01-31"])
+                .ok()
+                .await;
+            assert_eq!(empty.lines().count(), 1, "{label}: {empty}");
+            let bad = gloss.gloss(&["productivity", "--from", "2026-1-1"]).fails().await;
+            assert!(bad.contains("--from: `2026-1-1` is not a day"), "{label}: {bad}");
+        }
+    })
+    .await;
+}
