@@ -178,7 +178,9 @@ struct Sums {
 }
 
 impl Sums {
-    fn add_rows(&mut self, rows: &[&ActivityRow], project: &Project) {
+    /// Adds one person's rows, in submit order, with the project's flag
+    /// settings (0: off).
+    fn add_rows(&mut self, rows: &[&ActivityRow], min_task_seconds: i64, same_answer_streak: i64) {
         let mut run = 0;
         let mut last: Option<u64> = None;
         for row in rows {
@@ -189,14 +191,14 @@ impl Sums {
             if let Some(ms) = row.active_ms {
                 self.active.push(ms);
                 entry.1 += ms;
-                if project.min_task_seconds > 0 && ms < project.min_task_seconds * 1000 {
+                if min_task_seconds > 0 && ms < min_task_seconds * 1000 {
                     self.too_fast += 1;
                 }
             }
             let digest = answer_digest(&row.result);
             run = if last == Some(digest) { run + 1 } else { 1 };
             last = Some(digest);
-            if project.same_answer_streak > 0 && run == project.same_answer_streak {
+            if same_answer_streak > 0 && run == same_answer_streak {
                 self.runs_flagged += 1;
             }
             self.longest_run = self.longest_run.max(run);
@@ -304,7 +306,7 @@ impl Engine {
             let entry = sums.entry(user).or_default();
             entry.username = rows[0].username.clone();
             entry.display_name = rows[0].display_name.clone();
-            entry.add_rows(&rows, project);
+            entry.add_rows(&rows, project.min_task_seconds, project.same_answer_streak);
         }
         for (user, counts) in self
             .store
@@ -485,6 +487,56 @@ mod tests {
         let c = r#"[{"id":"x1","from_name":"c","to_name":"i","type":"choices","value":{"choices":["Dog"]}}]"#;
         assert_eq!(answer_digest(a), answer_digest(b));
         assert_ne!(answer_digest(a), answer_digest(c));
+    }
+
+    fn row(at: i64, active_ms: Option<i64>, label: &str) -> ActivityRow {
+        ActivityRow {
+            user_id: UserId(7),
+            username: "ann".into(),
+            display_name: String::new(),
+            created_at: at,
+            active_ms,
+            result: format!(
+                r#"[{{"id":"{at}","type":"choices","value":{{"choices":["{label}"]}}}}]"#
+            ),
+        }
+    }
+
+    #[test]
+    fn fast_submits_runs_and_low_gold_are_flagged_and_days_add_up() {
+        let rows = [
+            row(0, Some(1_500), "Cat"),
+            row(1_000, Some(9_000), "Cat"),
+            row(DAY_MS + 5, None, "Cat"),
+            row(DAY_MS + 6, Some(2_000), "Dog"),
+            row(DAY_MS + 7, Some(30_000), "Dog"),
+        ];
+        let refs: Vec<&ActivityRow> = rows.iter().collect();
+        let mut sums = Sums {
+            gold_answers: 4,
+            gold_sum: 1.0,
+            ..Sums::default()
+        };
+        sums.add_rows(&refs, 3, 3);
+        let person = sums.into_row(3, Some(0.6));
+        let kinds: Vec<&str> = person.flags.iter().map(|f| f.kind.as_str()).collect();
+        assert_eq!(kinds, ["too_fast", "same_answers", "low_gold"]);
+        assert_eq!(person.flags[0].count, 2, "1.5 s and 2 s are under 3 s");
+        assert_eq!(person.flags[1].count, 3, "Cat three times running");
+        assert_eq!((person.tasks, person.timed_tasks), (5, 4));
+        assert_eq!(person.median_active_seconds, Some(5.5));
+        assert_eq!(person.by_day.len(), 2);
+        assert_eq!((person.by_day[0].tasks, person.by_day[1].tasks), (2, 3));
+        assert!((person.active_hours - 42.5 / 3600.0).abs() < 1e-12);
+
+        // Off when the settings are 0, and gold above the bar.
+        let mut sums = Sums {
+            gold_answers: 4,
+            gold_sum: 3.0,
+            ..Sums::default()
+        };
+        sums.add_rows(&refs, 0, 0);
+        assert!(sums.into_row(0, Some(0.6)).flags.is_empty());
     }
 
     #[test]
