@@ -48,6 +48,8 @@ enum Command {
     Agreement(cli::quality::AgreementArgs),
     /// Consensus labels of a CSV or JSONL file of item, annotator, label rows (prints JSON)
     Aggregate(cli::quality::AggregateArgs),
+    /// Write the payroll of a date range as CSV (username,hours,tasks,rejected,gross,currency)
+    Payroll(cli::pay::PayrollArgs),
     /// Show settings
     #[command(subcommand)]
     Config(cli::ConfigCommand),
@@ -90,6 +92,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup(args) => cli::backup::backup(&settings, args).await,
         Command::Restore(args) => cli::backup::restore(&settings, args).await,
         Command::Config(command) => cli::config_command(&settings, command),
+        Command::Payroll(args) => cli::pay::payroll(&settings, args).await,
         Command::Agreement(args) => cli::quality::agreement(args),
         Command::Aggregate(args) => cli::quality::aggregate(args),
     }

@@ -17,6 +17,7 @@ mod imports;
 mod invites;
 mod migrate;
 mod model_endpoints;
+mod pay;
 mod people;
 mod projects;
 mod queue;
@@ -39,6 +40,7 @@ pub use imports::ImportOutcome;
 pub use invites::NewInvite;
 pub use migrate::{Migration, MIGRATION_COUNT};
 pub use model_endpoints::{ModelEndpoint, ModelEndpointInput};
+pub use pay::{NewPayEntry, NewPayRate, PayEntryFilter, PayEntryRow, PayPeriodRow, PayRateRow};
 pub use people::{ProfilePatch, DEFAULT_TIERS, WORK_COUNT_CAP};
 pub use projects::{NewProject, ProjectPatch, ProjectScope};
 pub use queue::{

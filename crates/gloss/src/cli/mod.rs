@@ -4,6 +4,7 @@ pub mod backup;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod pay;
 pub mod project;
 pub mod quality;
 pub mod serve;

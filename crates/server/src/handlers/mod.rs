@@ -8,6 +8,7 @@ mod invites;
 mod markdown;
 mod me;
 mod media;
+mod pay;
 mod projects;
 mod queue;
 mod redteam;
@@ -28,6 +29,7 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .merge(users::routes())
         .merge(projects::routes())
         .merge(guidelines::routes())
+        .merge(pay::routes())
         .merge(tasks::routes())
         .merge(datamanager::routes())
         .merge(queue::routes())
