@@ -12,6 +12,13 @@ import { h, replace, toast } from '../dom.js';
  *   effective_from: string, used: boolean}} PayRate
  */
 
+/** An error as text, naming the field the server named. @param {unknown} error */
+function problemText(error) {
+  if (!(error instanceof ApiError)) return String(error);
+  const field = error.details?.field;
+  return field ? `${field}: ${error.message}` : error.lines().join('\n');
+}
+
 /** @param {{id: number}} project @returns {HTMLElement} */
 export function payCard(project) {
   const list = h('div', { id: 'pay-rates' });
@@ -72,7 +79,7 @@ export function payCard(project) {
       rate.value = '';
       await show();
     } catch (error) {
-      replace(message, error instanceof ApiError ? error.lines().join('\n') : String(error));
+      replace(message, problemText(error));
     }
   });
 
