@@ -709,12 +709,16 @@ async fn pricing_rate_changes_rejections_approvals_and_payroll() {
             "DELETE FROM pay_entries".to_owned(),
             "UPDATE pay_periods SET totals = '{}'".to_owned(),
             "DELETE FROM pay_periods".to_owned(),
-            format!(
-                "INSERT INTO pay_entries (user_id, project_id, kind, amount, work_date, period_start, created_at) \
-                 SELECT user_id, project_id, 'submit', '1', period_start, period_start, 0 FROM pay_periods"
-            ),
+            "INSERT INTO pay_entries (user_id, project_id, kind, amount, work_date, period_start, \
+             created_at) SELECT user_id, project_id, 'submit', '1', period_start, period_start, 0 \
+             FROM pay_periods"
+                .to_owned(),
         ] {
-            assert!(store.execute_raw(&sql).await.is_err(), "{sql} was allowed on {}", db.label);
+            assert!(
+                store.execute_raw(&sql).await.is_err(),
+                "{sql} was allowed on {}",
+                db.label
+            );
         }
         assert_eq!(s.entries("ann").await.len(), 6);
         s.server.stop().await;
