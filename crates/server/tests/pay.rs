@@ -605,6 +605,23 @@ async fn pricing_rate_changes_rejections_approvals_and_payroll() {
             })
             .collect();
         assert_eq!(lines.map(str::to_owned).collect::<Vec<_>>(), expected);
+        // `Accept: text/csv` gives the same file.
+        let accepted = s
+            .server
+            .client
+            .get(
+                s.server
+                    .url(&format!("/api/v1/payroll?{range}&project={project}")),
+            )
+            .bearer_auth(&s.manager)
+            .header("Accept", "text/csv")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(accepted, csv);
         let (status, _) = s
             .call(Method::GET, &format!("/api/v1/payroll?{range}"), &ann, None)
             .await;
