@@ -40,6 +40,8 @@ const ROUTES = [
   [/^\/projects\/(?<project>\d+)\/tasks\/(?<task>\d+)$/, './pages/label.js', true],
   [/^\/projects\/(?<project>\d+)\/tasks\/(?<task>\d+)\/compare$/, './pages/compare.js', true],
   [/^\/account$/, './pages/account.js', true],
+  [/^\/timesheet$/, './pages/timesheet.js', true],
+  [/^\/payroll$/, './pages/payroll.js', true],
 ];
 
 /** @type {SessionUser | null} */
@@ -142,9 +144,10 @@ function frame(content) {
   return h('div', { class: 'frame' },
     h('header', { class: 'topbar' },
       h('a', { href: '/', class: 'brand' }, 'Gloss'),
-      h('nav', null, h('a', { href: '/' }, 'Projects'),
+      h('nav', null, h('a', { href: '/' }, 'Projects'), h('a', { href: '/timesheet', id: 'nav-timesheet' }, 'Timesheet'),
         signedIn.role === 'admin' || signedIn.role === 'manager' ? h('a', { href: '/people', id: 'nav-people' }, 'People') : null,
-        signedIn.role === 'admin' || signedIn.role === 'manager' ? h('a', { href: '/productivity', id: 'nav-leaderboard' }, 'Leaderboard') : null),
+        signedIn.role === 'admin' || signedIn.role === 'manager' ? h('a', { href: '/productivity', id: 'nav-leaderboard' }, 'Leaderboard') : null,
+        signedIn.role === 'admin' || signedIn.role === 'manager' ? h('a', { href: '/payroll', id: 'nav-payroll' }, 'Payroll') : null),
       h('span', { class: 'spacer' }),
       bell,
       h('a', { href: '/account', class: 'who', title: 'Your account' }, `${signedIn.username} (${signedIn.role})`),

@@ -2178,6 +2178,7 @@ fn consensus_row(
         extra: Some(json!({"consensus_of": ids}).to_string()),
         created_at: last,
         updated_at: last,
+        active_ms: None,
     }))
 }
 

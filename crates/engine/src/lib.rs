@@ -26,6 +26,7 @@ mod label_changes;
 mod markdown;
 mod media;
 mod objects;
+mod pay;
 mod people;
 mod productivity;
 mod projects;
@@ -59,6 +60,10 @@ pub use label_changes::{ControlUse, LabelChange, LabelConfigImpact, LabelUse};
 pub use markdown::{render_markdown, sanitize_html, MAX_MARKDOWN_BYTES, MAX_MARKDOWN_TEXTS};
 pub use media::{ByteRange, MediaDownload};
 pub use objects::{masks_of, poses_of};
+pub use pay::{
+    hours, pay_period_of, payroll_csv, DateRange, Money, PayEntry, PayRate, PayRateInput, Payroll,
+    PayrollRow, TimeRow, Timesheet, TimesheetPeriod, PAYROLL_CSV_HEADER,
+};
 pub use people::{ProfileUpdate, MAX_TAGS, MAX_TAG_CHARS};
 pub use productivity::{
     AnnotatorProductivity, DayWork, FraudFlag, Leaderboard, ProductivityReport,

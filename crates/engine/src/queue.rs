@@ -53,6 +53,9 @@ pub struct SubmittedAnnotation {
 pub struct WorkInput {
     pub result: Vec<Value>,
     pub lead_time: Option<f64>,
+    /// Active seconds the labeling workspace measured (submits and
+    /// updates); capped by the server, see `docs/pay.md`.
+    pub active_time: Option<f64>,
 }
 
 impl Engine {
@@ -142,8 +145,15 @@ impl Engine {
         let project = self
             .task_project(actor, task, ProjectRole::Annotator)
             .await?;
-        let work = checked_work(&project, input)?;
+        let active_time = input.active_time;
+        let mut work = checked_work(&project, input)?;
         let now = Timestamp::now().millis();
+        // Active time is at most the time since the task was reserved (or,
+        // without a reservation, one reservation's length).
+        let started = self.store.reservation_started(task, user.id).await?;
+        let cap = started.map_or(project.reservation_seconds * 1000, |start| now - start);
+        work.active_ms = crate::pay::capped_active_ms(active_time, cap)?;
+        let active_ms = work.active_ms;
         match self
             .store
             .submit_annotation(QueueProject::from(&project), task, user.id, work, now)
@@ -155,6 +165,16 @@ impl Engine {
                 past_overlap,
             } => {
                 self.score_against_ground_truth(&project, &annotation).await;
+                self.record_pay(
+                    &project,
+                    user,
+                    crate::pay::PaidWork::Submit,
+                    &annotation,
+                    None,
+                    active_ms,
+                    now,
+                )
+                .await;
                 self.maybe_extend_overlap(&project, task).await;
                 Ok(SubmittedAnnotation {
                     annotation: annotation.to_annotation()?,
@@ -200,9 +220,13 @@ impl Engine {
         input: WorkInput,
     ) -> Result<Annotation> {
         let user = queue_user(actor)?;
-        let (project, _) = self.annotation_access(actor, id, "change it").await?;
-        let work = checked_work(&project, input)?;
+        let (project, before) = self.annotation_access(actor, id, "change it").await?;
+        let active_time = input.active_time;
+        let mut work = checked_work(&project, input)?;
         let now = Timestamp::now().millis();
+        // At most the time since the current version was written.
+        work.active_ms = crate::pay::capped_active_ms(active_time, now - before.updated_at)?;
+        let active_ms = work.active_ms;
         match self
             .store
             .update_annotation(id, version, work, user.id, now)
@@ -212,6 +236,17 @@ impl Engine {
             Updated::Updated(row) => {
                 if row.completed_by == Some(user.id) {
                     self.score_against_ground_truth(&project, &row).await;
+                    let rework = before.review_state == "rejected";
+                    self.record_pay(
+                        &project,
+                        user,
+                        crate::pay::PaidWork::Update(rework),
+                        &row,
+                        None,
+                        active_ms,
+                        now,
+                    )
+                    .await;
                 }
                 Ok(row.to_annotation()?)
             }
@@ -528,6 +563,7 @@ fn checked_work(project: &Project, input: WorkInput) -> Result<Work> {
         });
     }
     Ok(Work {
+        active_ms: None,
         result: results_json(&items),
         lead_time: input.lead_time,
     })

@@ -65,6 +65,8 @@ pub struct ReviewInput {
     pub comment: String,
     /// For a fix: the corrected result and the version it replaces.
     pub fix: Option<(i64, WorkInput)>,
+    /// Active seconds the reviewer spent (capped by the server).
+    pub active_time: Option<f64>,
 }
 
 impl Engine {
@@ -177,6 +179,16 @@ impl Engine {
                 "a rejection needs a comment telling the annotator what to change",
             ));
         }
+        let now = Timestamp::now().millis();
+        // Active time: at most the time since the reviewer's hold began, or
+        // since the version under review was written.
+        let since = match self.store.review_hold(id).await? {
+            Some((holder, until)) if holder == reviewer.id => {
+                until - project.reservation_seconds * 1000
+            }
+            _ => row.updated_at,
+        };
+        let active_ms = crate::pay::capped_active_ms(input.active_time, now - since)?;
         let mut version = annotation.version;
         match (input.verdict, input.fix) {
             (ReviewVerdict::Fix, Some((expected, work))) => {
@@ -206,14 +218,32 @@ impl Engine {
             verdict: input.verdict,
             comment,
             annotation_version: version,
+            active_ms,
         };
+        let now = Timestamp::now().millis();
         match self
             .store
-            .record_review(&project, &new, Timestamp::now().millis())
+            .record_review(&project, &new, now)
             .await
             .or_not_found("annotation")?
         {
-            Reviewed::Recorded(review, _) => Ok(review),
+            Reviewed::Recorded(review, annotation) => {
+                self.record_pay(
+                    &project,
+                    reviewer,
+                    crate::pay::PaidWork::Review,
+                    &annotation,
+                    Some(review.id),
+                    active_ms,
+                    now,
+                )
+                .await;
+                if review.verdict == ReviewVerdict::Reject {
+                    self.record_rejection(&project, &annotation, review.id, now)
+                        .await;
+                }
+                Ok(review)
+            }
             Reviewed::NotWaiting(row) => Err(not_waiting(&row.to_annotation()?)),
         }
     }

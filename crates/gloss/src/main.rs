@@ -50,6 +50,8 @@ enum Command {
     Aggregate(cli::quality::AggregateArgs),
     /// Productivity per annotator of a project, or the leaderboard over every project (CSV)
     Productivity(cli::productivity::ProductivityArgs),
+    /// Write the payroll of a date range as CSV (username,hours,tasks,rejected,gross,currency)
+    Payroll(cli::pay::PayrollArgs),
     /// Show settings
     #[command(subcommand)]
     Config(cli::ConfigCommand),
@@ -93,6 +95,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore(args) => cli::backup::restore(&settings, args).await,
         Command::Config(command) => cli::config_command(&settings, command),
         Command::Productivity(args) => cli::productivity::run(&settings, args).await,
+        Command::Payroll(args) => cli::pay::payroll(&settings, args).await,
         Command::Agreement(args) => cli::quality::agreement(args),
         Command::Aggregate(args) => cli::quality::aggregate(args),
     }

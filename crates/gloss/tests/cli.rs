@@ -447,6 +447,141 @@ async fn project_set_member_and_assign_change_the_queue() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn project_pay_sets_a_rate_and_payroll_writes_the_csv() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let config = gloss.home.path().join("config.xml");
+            std::fs::write(&config, LABEL_CONFIG).unwrap();
+            let tasks = gloss.home.path().join("tasks.json");
+            std::fs::write(&tasks, r#"[{"image": "/a.png"}, {"image": "/b.png"}]"#).unwrap();
+            let id = gloss
+                .gloss(&["project", "create", "--name", "Paid", "--config"])
+                .args(&[config.to_str().unwrap()])
+                .ok()
+                .await;
+            let id = id.trim().to_owned();
+            gloss
+                .gloss(&["import", "--project", &id, tasks.to_str().unwrap()])
+                .ok()
+                .await;
+            gloss
+                .user_create("ann", "annotator")
+                .env("GLOSS_PASSWORD", USER_PASSWORD)
+                .ok()
+                .await;
+            gloss.gloss(&["project", "member", &id, "ann"]).ok().await;
+            let rate = gloss
+                .gloss(&[
+                    "project",
+                    "pay",
+                    &id,
+                    "--mode",
+                    "per_task",
+                    "--rate",
+                    "0.35",
+                    "--currency",
+                    "USD",
+                    "--from",
+                    "2020-01-06",
+                    "--piece",
+                    "Urban=0.05",
+                ])
+                .ok()
+                .await;
+            assert!(
+                rate.contains("annotate per_task 0.35 USD from 2020-01-06"),
+                "{label}: {rate}"
+            );
+            for (bad, field) in [("0.1.2", "rate"), ("1e3", "rate")] {
+                let err = gloss
+                    .gloss(&[
+                        "project",
+                        "pay",
+                        &id,
+                        "--mode",
+                        "hourly",
+                        "--rate",
+                        bad,
+                        "--currency",
+                        "USD",
+                    ])
+                    .fails()
+                    .await;
+                assert!(err.contains(field), "{label}: {err}");
+            }
+            let err = gloss
+                .gloss(&[
+                    "project",
+                    "pay",
+                    &id,
+                    "--mode",
+                    "hourly",
+                    "--rate",
+                    "1",
+                    "--currency",
+                    "ABC",
+                ])
+                .fails()
+                .await;
+            assert!(err.contains("currency"), "{label}: {err}");
+
+            let server = gloss.serve(&[]).await;
+            let token = server.sign_in("ann", USER_PASSWORD).await;
+            for choice in ["Urban", "Rural"] {
+                let (status, next) = server
+                    .call(
+                        reqwest::Method::GET,
+                        &format!("/api/v1/projects/{id}/next"),
+                        Some(&token),
+                        None,
+                    )
+                    .await;
+                assert_eq!(status, 200, "{label}: {next}");
+                let task = next["task"]["id"].as_i64().unwrap();
+                let work = json!({"result": [{"from_name": "scene", "to_name": "image",
+                    "type": "choices", "value": {"choices": [choice]}}]});
+                let (status, body) = server
+                    .call(
+                        reqwest::Method::POST,
+                        &format!("/api/v1/tasks/{task}/annotations"),
+                        Some(&token),
+                        Some(work),
+                    )
+                    .await;
+                assert_eq!(status, 201, "{label}: {body}");
+            }
+            server.stop().await;
+
+            let out = gloss.home.path().join("payroll.csv");
+            gloss
+                .gloss(&[
+                    "payroll",
+                    "--from",
+                    "2020-01-01",
+                    "--to",
+                    "2999-12-31",
+                    "--out",
+                ])
+                .args(&[out.to_str().unwrap()])
+                .ok()
+                .await;
+            let csv = std::fs::read_to_string(&out).unwrap();
+            assert_eq!(
+                csv, "username,hours,tasks,rejected,gross,currency\nann,0.00,2,0,0.75,USD\n",
+                "{label}"
+            );
+            let err = gloss
+                .gloss(&["payroll", "--from", "2026-02-30", "--to", "2026-03-01"])
+                .fails()
+                .await;
+            assert!(err.contains("from"), "{label}: {err}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_set_and_tiers_change_people_and_the_tier_list() {
     within(async {
         for gloss in Instance::all().await {

@@ -62,6 +62,7 @@ pub struct App {
         (name = "users", description = "Accounts (admins)"),
         (name = "projects", description = "Projects and their members"),
         (name = "guidelines", description = "A project's labeling guidelines: versions, and acknowledgement before labeling"),
+        (name = "pay", description = "Active time, pay rates, timesheets and their approval, payroll"),
         (name = "tasks", description = "Tasks, imports, exports and media"),
         (name = "queue", description = "The annotator queue: next task, submit, skip, drafts, annotation versions, assignments"),
         (name = "comments", description = "Comments on tasks and regions, and each person's notifications"),

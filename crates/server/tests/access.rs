@@ -518,6 +518,59 @@ fn table() -> Vec<Route> {
             "/api/v1/tasks/{task_id}/chat",
             [401, 409, 409, 404, 409, 409, 404],
         ),
+        // Pay: rates, time and approvals are the managers'; a person's
+        // timesheet is theirs and their managers' (last: by now the manager
+        // manages the annotator); payrolls are managers' and admins'.
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/pay-rates",
+            [401, 200, 200, 404, 403, 403, 404],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/projects/{project_id}/pay-rates",
+            [401, 201, 201, 404, 403, 403, 404],
+        ),
+        route(
+            Method::DELETE,
+            "/api/v1/projects/{project_id}/pay-rates/{rate_id}",
+            [401, 204, 204, 404, 403, 403, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/time",
+            [401, 200, 200, 404, 403, 403, 404],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/projects/{project_id}/timesheets/{username}/{period_start}/approve",
+            [401, 201, 201, 404, 403, 403, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/me/timesheet",
+            [401, 200, 200, 200, 200, 200, 200],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/users/{username}/timesheet",
+            [401, 200, 200, 404, 404, 200, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/users/{username}/pay-entries",
+            [401, 200, 200, 404, 404, 200, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/users/{username}/time",
+            [401, 200, 200, 404, 404, 200, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/payroll",
+            [401, 200, 200, 200, 403, 403, 403],
+        ),
     ]
 }
 
@@ -729,6 +782,23 @@ async fn prepare(
     if route.path.ends_with("/export") {
         path.push_str("?format=json");
     }
+    if route.path == "/api/v1/payroll" {
+        path.push_str("?from=2024-01-01&to=2030-12-31");
+    }
+    // A past Monday: each call approves it in a new project.
+    path = path.replace("{period_start}", "2024-01-01");
+    if path.contains("{rate_id}") {
+        let (status, made) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{}/pay-rates", project_id.unwrap()),
+                cast.token(Who::Manager),
+                Some(json!({"mode": "per_task", "rate": "0.35", "currency": "USD"})),
+            )
+            .await;
+        assert_eq!(status, 201, "{made}");
+        path = path.replace("{rate_id}", &made["id"].to_string());
+    }
     if path.contains("{token_id}") {
         let owner = if who == Who::Anonymous {
             Who::Admin
@@ -775,6 +845,9 @@ async fn prepare(
             Some(json!({"name": "new", "label_config": LABEL_CONFIG}))
         }
         (Method::PATCH, "/api/v1/projects/{project_id}") => Some(json!({"name": "renamed"})),
+        (Method::POST, "/api/v1/projects/{project_id}/pay-rates") => {
+            Some(json!({"mode": "hourly", "rate": "12.50", "currency": "EUR"}))
+        }
         (Method::POST, "/api/v1/projects/{project_id}/members") => {
             Some(json!({"username": "outsider"}))
         }

@@ -92,6 +92,9 @@ pub struct Work {
     /// A JSON array of result items.
     pub result: String,
     pub lead_time: Option<f64>,
+    /// Active milliseconds spent on this version, already capped by the
+    /// caller; `None`: not measured.
+    pub active_ms: Option<i64>,
 }
 
 /// Priorities run from -PRIORITY_LIMIT to PRIORITY_LIMIT, so that a task's
@@ -931,7 +934,7 @@ async fn submit<C: QueueSql>(
     let row = fetch_optional(
         conn,
         "INSERT INTO annotations (task_id, project_id, completed_by, updated_by, result, lead_time, \
-         created_at, updated_at) VALUES ($1, $2, $3, $3, $4, $5, $6, $6) RETURNING id",
+         created_at, updated_at, active_ms) VALUES ($1, $2, $3, $3, $4, $5, $6, $6, $7) RETURNING id",
         &[
             Int(task.0),
             Int(project.id.0),
@@ -939,6 +942,7 @@ async fn submit<C: QueueSql>(
             Text(&work.result),
             Param::Float(work.lead_time),
             Int(now),
+            Param::OptionalInt(work.active_ms),
         ],
     )
     .await?
@@ -984,6 +988,7 @@ async fn submit<C: QueueSql>(
             extra: None,
             created_at: now,
             updated_at: now,
+            active_ms: work.active_ms,
         },
         past_overlap: annotations > needed,
     })
@@ -1044,10 +1049,13 @@ async fn update<C: QueueSql>(
     // (annotation, version) also stops two updates of the same version.
     let kept = conn
         .execute(
+            // The kept version's own active time: the annotation's sum
+            // less the versions kept before it.
             "INSERT INTO annotation_versions (annotation_id, version, result, lead_time, \
-             created_by, created_at) SELECT id, version, result, lead_time, \
-             COALESCE(updated_by, completed_by), updated_at FROM annotations \
-             WHERE id = $1 AND version = $2",
+             created_by, created_at, active_ms) SELECT id, version, result, lead_time, \
+             COALESCE(updated_by, completed_by), updated_at, active_ms - COALESCE( \
+                 (SELECT SUM(v.active_ms) FROM annotation_versions v WHERE v.annotation_id = $1), 0) \
+             FROM annotations WHERE id = $1 AND version = $2",
             &[Int(id.0), Int(version)],
         )
         .await?;
@@ -1059,6 +1067,7 @@ async fn update<C: QueueSql>(
         // from the first layer.
         "UPDATE annotations SET result = $1, lead_time = $2, version = version + 1, \
          updated_by = $3, updated_at = $4, \
+         active_ms = CASE WHEN $6 IS NULL THEN active_ms ELSE COALESCE(active_ms, 0) + $6 END, \
          reviews_passed = CASE WHEN review_state = 'rejected' AND completed_by = $3 \
              THEN 0 ELSE reviews_passed END, \
          review_state = CASE WHEN review_state = 'rejected' AND completed_by = $3 \
@@ -1070,6 +1079,7 @@ async fn update<C: QueueSql>(
             Int(by.0),
             Int(now),
             Int(id.0),
+            Param::OptionalInt(work.active_ms),
         ],
     )
     .await?;

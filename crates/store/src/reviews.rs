@@ -31,6 +31,8 @@ pub struct NewReview {
     pub comment: String,
     /// The version reviewed (for a fix, the reviewer's new version).
     pub annotation_version: i64,
+    /// Active milliseconds the reviewer spent, already capped; `None`: not measured.
+    pub active_ms: Option<i64>,
 }
 
 /// What recording a verdict did.
@@ -208,8 +210,8 @@ impl Store {
         }
         let row = sqlx::query(
             "INSERT INTO reviews (annotation_id, task_id, project_id, reviewer_id, layer, verdict, \
-             comment, annotation_version, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             RETURNING id",
+             comment, annotation_version, created_at, active_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(new.annotation.0)
         .bind(annotation.task_id.0)
@@ -220,6 +222,7 @@ impl Store {
         .bind(&new.comment)
         .bind(new.annotation_version)
         .bind(now)
+        .bind(new.active_ms)
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = sqlx::Row::try_get(&row, "id")?;

@@ -47,6 +47,11 @@ pub(crate) const TABLES: &[&str] = &[
     "gold_scores",
     "guidelines",
     "guideline_acks",
+    "pay_rates",
+    // Entries before the approved periods: the trigger refuses an entry
+    // into an approved period.
+    "pay_entries",
+    "pay_periods",
 ];
 
 /// The tables a snapshot holds, in restore order.

@@ -103,6 +103,8 @@ pub struct AnnotationRow {
     pub extra: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Active milliseconds, all versions together (`None`: never measured).
+    pub active_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -1076,7 +1078,7 @@ impl TaskReader {
 pub(crate) const ANNOTATION_SELECT: &str =
     "SELECT a.id, a.task_id, a.completed_by, u.username, a.result, \
      a.lead_time, a.was_cancelled, a.ground_truth, a.version, a.review_state, a.reviews_passed, \
-     a.extra, a.created_at, a.updated_at \
+     a.extra, a.created_at, a.updated_at, a.active_ms \
      FROM annotations a LEFT JOIN users u ON u.id = a.completed_by";
 pub(crate) const PREDICTION_SELECT: &str =
     "SELECT id, task_id, model_version, score, result, extra, \
@@ -1120,6 +1122,7 @@ pub(crate) fn annotation_row(row: &dyn Columns) -> Result<AnnotationRow> {
         extra: row.optional_text("extra")?,
         created_at: row.int("created_at")?,
         updated_at: row.int("updated_at")?,
+        active_ms: row.optional_int("active_ms")?,
     })
 }
 
@@ -1185,6 +1188,7 @@ impl AnnotationRow {
                 Error::Database(format!("unknown review state `{}`", self.review_state))
             })?,
             reviews_passed: self.reviews_passed,
+            active_ms: self.active_ms,
             created_at: Timestamp(self.created_at),
             updated_at: Timestamp(self.updated_at),
         })

@@ -66,6 +66,7 @@ fn work() -> Work {
     Work {
         result: "[]".to_string(),
         lead_time: None,
+        active_ms: None,
     }
 }
 

@@ -8,6 +8,7 @@
 mod code;
 mod comment;
 mod ids;
+mod money;
 mod queue;
 pub mod result;
 mod review;
@@ -17,6 +18,7 @@ mod time_stamp;
 pub use code::Code;
 pub use comment::{Comment, Notification};
 pub use ids::{AnnotationId, ImportId, PredictionId, ProjectId, TaskId, TokenId, UserId};
+pub use money::{Amount, Currency, AMOUNT_DECIMALS};
 pub use queue::{AnnotationVersion, Assignment, ConsensusMethod, Draft, QueueOrder};
 pub use review::{Review, ReviewState, ReviewVerdict};
 pub use task::{

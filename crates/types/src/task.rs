@@ -80,6 +80,11 @@ pub struct Annotation {
     pub review_state: crate::ReviewState,
     /// How many review layers accepted it.
     pub reviews_passed: i64,
+    /// Active time spent on it in milliseconds, all versions together, as the
+    /// labeling workspace measured it and the server capped it; `None`
+    /// when never measured (imports, scripts).
+    #[serde(default)]
+    pub active_ms: Option<i64>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -9,6 +9,7 @@
 import { csrf, get, patch, post, put, renderMarkdown, sanitizeHtml, ApiError } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { loadProject } from './common.js';
+import { ActiveTimer } from '../labeling/activity.js';
 
 /** How long after the last edit a draft is saved, and the longest it waits. */
 const DRAFT_QUIET_MS = 400;
@@ -196,6 +197,7 @@ export async function render({ root, params, user, previous: cameFrom }) {
   let previous = null;
   let busy = false;
   let shownAt = performance.now();
+  const activity = new ActiveTimer(/** @type {{idle_seconds?: number}} */ (project).idle_seconds ?? 60);
   let draftTimer = 0;
   let draftFirstEdit = 0;
   /** @type {Promise<void>} */
@@ -255,6 +257,7 @@ export async function render({ root, params, user, previous: cameFrom }) {
     shown = next;
     dirty = false;
     shownAt = performance.now();
+    activity.reset();
     replace(saved, next.source);
     replace(where, `Task #${next.task.id}`);
     submitButton.textContent = reviewMode ? 'Accept' : next.annotation ? 'Update' : 'Submit';
@@ -487,13 +490,13 @@ export async function render({ root, params, user, previous: cameFrom }) {
       h('button', { type: 'button', onclick: () => form.remove() }, 'Cancel'));
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      verdict({ verdict: 'reject', comment: comment.value });
+      verdict({ verdict: 'reject', comment: comment.value, active_time: activity.seconds() });
     });
     comment.addEventListener('keydown', (event) => {
       if ((event.ctrlKey || event.metaKey) && event.key === 'Enter') {
         event.preventDefault();
         event.stopPropagation();
-        verdict({ verdict: 'reject', comment: comment.value });
+        verdict({ verdict: 'reject', comment: comment.value, active_time: activity.seconds() });
       }
     });
     notes.append(form);
@@ -521,8 +524,8 @@ export async function render({ root, params, user, previous: cameFrom }) {
     if (reviewMode) {
       if (!shown?.annotation || !workspace) return;
       const body = dirty
-        ? { verdict: 'fix', result: workspace.getResult(), version: shown.annotation.version, lead_time: leadTime() }
-        : { verdict: 'accept' };
+        ? { verdict: 'fix', result: workspace.getResult(), version: shown.annotation.version, lead_time: leadTime(), active_time: activity.seconds() }
+        : { verdict: 'accept', active_time: activity.seconds() };
       await verdict(body);
       return;
     }
@@ -537,14 +540,14 @@ export async function render({ root, params, user, previous: cameFrom }) {
     clearTimeout(draftTimer);
     try {
       if (current.annotation) {
-        const updated = await put(`/annotations/${current.annotation.id}`, { result, version: current.annotation.version, lead_time: leadTime() });
+        const updated = await put(`/annotations/${current.annotation.id}`, { result, version: current.annotation.version, lead_time: leadTime(), active_time: activity.seconds() });
         current.annotation = updated;
         current.result = result;
         toast('Annotation updated.');
         if (queueMode) await nextTask();
         else await show({ ...current, source: `Annotation #${updated.id}, version ${updated.version}` });
       } else {
-        const made = await post(`/tasks/${current.task.id}/annotations`, { result, lead_time: leadTime() });
+        const made = await post(`/tasks/${current.task.id}/annotations`, { result, lead_time: leadTime(), active_time: activity.seconds() });
         previous = { task: current.task, result, annotation: made, source: `Your annotation #${made.id}` };
         dirty = false;
         if (queueMode) await nextTask();
@@ -651,6 +654,7 @@ export async function render({ root, params, user, previous: cameFrom }) {
 
   return () => {
     saveDraft();
+    activity.stop();
     document.removeEventListener('keydown', onKey);
     document.removeEventListener('visibilitychange', onHide);
     window.removeEventListener('pagehide', onHide);

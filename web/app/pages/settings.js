@@ -6,6 +6,7 @@ import { del, get, patch, post, put, renderMarkdown, ApiError } from '../api.js'
 import { h, replace, toast } from '../dom.js';
 import { configEditor } from './config-editor.js';
 import { loadProject, projectHeader } from './common.js';
+import { payCard } from './pay-settings.js';
 
 /** @param {import('../main.js').PageContext} context */
 export async function render({ root, params, navigate }) {
@@ -203,6 +204,7 @@ export async function render({ root, params, navigate }) {
     h('div', { class: 'card' }, h('h2', null, 'Label config'), editor.element, h('div', { class: 'row' }, saveConfig), configMessage, impactBox),
     guidelinesCard,
     endpointCard,
+    payCard(project),
     h('div', { class: 'card' }, h('h2', null, 'Danger zone'), remove),
   );
   return () => editor.destroy();

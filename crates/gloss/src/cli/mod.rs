@@ -5,6 +5,7 @@ pub mod demo;
 pub mod export;
 pub mod import;
 pub mod productivity;
+pub mod pay;
 pub mod project;
 pub mod quality;
 pub mod serve;

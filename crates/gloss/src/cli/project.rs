@@ -123,6 +123,8 @@ pub enum ProjectCommand {
         #[arg(long)]
         file: Option<PathBuf>,
     },
+    /// Add a pay rate (never changed: a new rate applies from its date)
+    Pay(super::pay::PayArgs),
     /// Show or set a project's model endpoint for red-teaming chats (an
     /// OpenAI-compatible chat-completions API); the key is never printed
     ModelEndpoint {
@@ -310,6 +312,7 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
                 println!("{changed} tasks assigned to {user}");
             }
         }
+        ProjectCommand::Pay(args) => super::pay::set_rate(&engine, args).await?,
         ProjectCommand::Guidelines { project, file } => {
             let project = ProjectId(project);
             let guidelines = match file {

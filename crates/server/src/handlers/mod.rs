@@ -9,6 +9,7 @@ mod markdown;
 mod me;
 mod media;
 mod productivity;
+mod pay;
 mod projects;
 mod queue;
 mod redteam;
@@ -29,6 +30,7 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .merge(users::routes())
         .merge(projects::routes())
         .merge(guidelines::routes())
+        .merge(pay::routes())
         .merge(tasks::routes())
         .merge(datamanager::routes())
         .merge(queue::routes())

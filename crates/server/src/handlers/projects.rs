@@ -189,6 +189,10 @@ pub(crate) struct ProjectPatchRequest {
     /// results use and the new config lacks (see `…/label-config/impact`).
     #[serde(default)]
     label_changes: Vec<LabelChange>,
+    /// Shorthand for a pay rate for annotating, every tier, effective today
+    /// (see `POST …/pay-rates` for the rest).
+    #[serde(default)]
+    pay: Option<crate::handlers::pay::PayShorthand>,
 }
 
 /// Change a project (its managers): name, description, label config, and
@@ -205,6 +209,9 @@ async fn update_project(
     ApiPath(project_id): ApiPath<i64>,
     ApiJson(patch): ApiJson<ProjectPatchRequest>,
 ) -> ApiResult<Json<ProjectView>> {
+    if let Some(pay) = patch.pay {
+        crate::handlers::pay::set_pay(&app, &actor, ProjectId(project_id), pay).await?;
+    }
     let update = ProjectUpdate {
         name: patch.name,
         description: patch.description,

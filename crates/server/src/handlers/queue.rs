@@ -85,6 +85,11 @@ pub(crate) struct WorkRequest {
     /// Seconds spent, as the client measured it.
     #[serde(default)]
     lead_time: Option<f64>,
+    /// Active seconds (focused tab, recent input) the workspace measured;
+    /// the server caps it at the time since the reservation (see `docs/pay.md`).
+    /// Ignored on drafts.
+    #[serde(default)]
+    active_time: Option<f64>,
 }
 
 impl From<WorkRequest> for WorkInput {
@@ -92,6 +97,7 @@ impl From<WorkRequest> for WorkInput {
         WorkInput {
             result: request.result,
             lead_time: request.lead_time,
+            active_time: request.active_time,
         }
     }
 }
@@ -216,6 +222,10 @@ pub(crate) struct UpdateRequest {
     version: i64,
     #[serde(default)]
     lead_time: Option<f64>,
+    /// Active seconds spent on this version; capped at the time since the
+    /// current version was written.
+    #[serde(default)]
+    active_time: Option<f64>,
 }
 
 /// Change an annotation's result. `version` must be its current version:
@@ -235,6 +245,7 @@ async fn update_annotation(
     let input = WorkInput {
         result: request.result,
         lead_time: request.lead_time,
+        active_time: request.active_time,
     };
     Ok(Json(
         app.engine

@@ -198,6 +198,10 @@ pub(crate) struct ReviewRequest {
     /// A fix: seconds the reviewer spent.
     #[serde(default)]
     lead_time: Option<f64>,
+    /// Active seconds the reviewer spent on this verdict; capped at the
+    /// time since their hold began (see `docs/pay.md`).
+    #[serde(default)]
+    active_time: Option<f64>,
 }
 
 /// Review an annotation waiting for review (the project's reviewers and
@@ -222,6 +226,7 @@ async fn review_annotation(
             WorkInput {
                 result,
                 lead_time: request.lead_time,
+                active_time: None,
             },
         )),
         (Some(_), None) => {
@@ -242,6 +247,7 @@ async fn review_annotation(
         verdict: request.verdict,
         comment: request.comment,
         fix,
+        active_time: request.active_time,
     };
     let review = app
         .engine
