@@ -497,3 +497,72 @@ async fn productivity_ranks_annotators_and_flags_runs_of_the_same_answer_and_low
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn submits_with_less_active_time_than_the_minimum_are_flagged_too_fast() {
+    for db in databases().await {
+        let server = TestServer::start(&db).await;
+        let (_, manager) = server.user("manager", Role::Manager).await;
+        let (_, ann) = server.user("ann", Role::Annotator).await;
+        let id = project(&server, &manager, json!({"min_task_seconds": 5})).await;
+        add_member(&server, &manager, id, "ann", "annotator").await;
+        import(
+            &server,
+            &manager,
+            id,
+            (0..3)
+                .map(|i| json!({"data": {"image": format!("/{i}.png")}}))
+                .collect(),
+        )
+        .await;
+        for (index, label) in ["Cat", "Dog", "Cat"].iter().enumerate() {
+            let (_, next) = server
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/projects/{id}/next"),
+                    Some(&ann),
+                    None,
+                )
+                .await;
+            let task = next["task"]["id"].as_i64().unwrap();
+            // The third claims no time: it is not timed, so not flagged.
+            let body = if index < 2 {
+                json!({"result": choice(label), "active_time": 0.25})
+            } else {
+                json!({"result": choice(label)})
+            };
+            let (status, made) = server
+                .call(
+                    Method::POST,
+                    &format!("/api/v1/tasks/{task}/annotations"),
+                    Some(&ann),
+                    Some(body),
+                )
+                .await;
+            assert_eq!(status, 201, "{made}");
+        }
+        let (_, report) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/projects/{id}/productivity"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        let row = &report["annotators"][0];
+        assert_eq!(
+            (row["tasks"].clone(), row["timed_tasks"].clone()),
+            (json!(3), json!(2)),
+            "{report}"
+        );
+        assert_eq!(row["flags"][0]["kind"], json!("too_fast"), "{report}");
+        assert_eq!(row["flags"][0]["count"], json!(2));
+        let median = row["median_active_seconds"].as_f64().unwrap();
+        assert!(
+            median <= 0.25,
+            "capped at what was claimed and at the reservation: {median}"
+        );
+        assert!(row["tasks_per_hour"].as_f64().unwrap() > 0.0);
+        server.stop().await;
+    }
+}
