@@ -28,10 +28,12 @@ mod media;
 mod objects;
 mod people;
 mod projects;
+mod qualification;
 mod quality;
 mod queue;
 mod review;
 mod tasks;
+mod training;
 mod users;
 mod work;
 
@@ -66,7 +68,12 @@ pub use quality::{
 };
 pub use queue::{NextTask, SubmittedAnnotation, WorkInput, MAX_RESULT_ITEMS};
 pub use review::{ReviewInput, ReviewItem, ReviewProgress, Rework, MAX_REVIEW_COMMENT_BYTES};
+pub use qualification::{
+    AttemptSummary, AttemptTask, AttemptView, QualificationStatus, TestLink,
+};
+pub use gloss_store::QualificationPatch;
 pub use tasks::{TaskCounts, TaskDetail};
+pub use training::{ControlFeedback, TrainingFeedback};
 pub use work::WorkItem;
 
 use gloss_media::MediaStore;

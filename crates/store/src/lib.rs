@@ -19,6 +19,7 @@ mod migrate;
 mod model_endpoints;
 mod people;
 mod projects;
+mod qualification;
 mod queue;
 mod queue_sql;
 mod results;
@@ -41,6 +42,7 @@ pub use migrate::{Migration, MIGRATION_COUNT};
 pub use model_endpoints::{ModelEndpoint, ModelEndpointInput};
 pub use people::{ProfilePatch, DEFAULT_TIERS, WORK_COUNT_CAP};
 pub use projects::{NewProject, ProjectPatch, ProjectScope};
+pub use qualification::{AttemptAnswer, AttemptRow, Grant, QualificationPatch};
 pub use queue::{
     QueueProject, Reservation, ReservedTask, Submitted, Updated, Work, PRIORITY_LIMIT,
 };

@@ -43,6 +43,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(16, "0016_skills_and_tiers"),
     migration!(17, "0017_daily_limits"),
     migration!(18, "0018_time_and_status"),
+    migration!(20, "0020_training_and_qualification"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.

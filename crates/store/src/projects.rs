@@ -41,6 +41,8 @@ pub struct ProjectPatch {
     /// `Some(None)` admits any tier.
     pub required_tier: Option<Option<String>>,
     pub daily_limit: Option<i64>,
+    /// The kind, required certifications and qualification test settings.
+    pub qualification: crate::QualificationPatch,
 }
 
 /// Which projects a listing may show.
@@ -176,6 +178,7 @@ impl Store {
 
     pub async fn update_project(&self, id: ProjectId, patch: &ProjectPatch) -> Result<Project> {
         let mut tx = self.begin_write().await?;
+        crate::qualification::apply_patch(&mut tx, id, &patch.qualification).await?;
         let row = sqlx::query(&format!(
             "UPDATE projects SET name = COALESCE($1, name), description = COALESCE($2, description), \
              label_config = COALESCE($3, label_config), overlap = COALESCE($4, overlap), \

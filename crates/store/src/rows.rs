@@ -15,6 +15,8 @@ pub(crate) const PROJECT_COLUMNS: &str = "id, name, description, label_config, c
      overlap, queue_order, reservation_seconds, review_layers, review_percent, honeypot_percent, \
      gold_pause_below, gold_pause_after, dynamic_overlap_max, dynamic_agreement_below, consensus_method, guidelines_version, \
      required_skills, required_tier, daily_limit, \
+     kind, required_certifications, pass_score, max_attempts, cooldown_minutes, \
+     grants_certification, certification_valid_days, grants_skill, \
      created_at, updated_at";
 pub(crate) const TOKEN_COLUMNS: &str = "id, user_id, name, prefix, created_at, last_used_at";
 
@@ -44,6 +46,7 @@ pub(crate) fn string_list(text: &str, column: &str) -> Result<Vec<String>> {
 pub(crate) fn project(row: &dyn Columns) -> Result<Project> {
     let order = row.text("queue_order")?;
     let method = row.text("consensus_method")?;
+    let (kind, required_certifications, qualification) = crate::qualification::from_row(row)?;
     Ok(Project {
         id: ProjectId(row.int("id")?),
         name: row.text("name")?,
@@ -69,6 +72,9 @@ pub(crate) fn project(row: &dyn Columns) -> Result<Project> {
         required_skills: string_list(&row.text("required_skills")?, "projects.required_skills")?,
         required_tier: row.optional_text("required_tier")?,
         daily_limit: row.int("daily_limit")?,
+        kind,
+        required_certifications,
+        qualification,
         created_at: Timestamp(row.int("created_at")?),
         updated_at: Timestamp(row.int("updated_at")?),
     })

@@ -47,6 +47,9 @@ pub(crate) const TABLES: &[&str] = &[
     "gold_scores",
     "guidelines",
     "guideline_acks",
+    "qualification_attempts",
+    "qualification_answers",
+    "certifications",
 ];
 
 /// The tables a snapshot holds, in restore order.

@@ -8,6 +8,7 @@
 mod code;
 mod comment;
 mod ids;
+mod qualification;
 mod queue;
 pub mod result;
 mod review;
@@ -17,6 +18,7 @@ mod time_stamp;
 pub use code::Code;
 pub use comment::{Comment, Notification};
 pub use ids::{AnnotationId, ImportId, PredictionId, ProjectId, TaskId, TokenId, UserId};
+pub use qualification::{Certification, ProjectKind, QualificationSettings};
 pub use queue::{AnnotationVersion, Assignment, ConsensusMethod, Draft, QueueOrder};
 pub use review::{Review, ReviewState, ReviewVerdict};
 pub use task::{
@@ -167,6 +169,12 @@ pub struct Project {
     pub required_tier: Option<String>,
     /// At most this many tasks per person per day (UTC); 0: no limit.
     pub daily_limit: i64,
+    /// What the project is for: labeling, training or a qualification test.
+    pub kind: ProjectKind,
+    /// Certifications whoever labels the project must hold, unexpired.
+    pub required_certifications: Vec<String>,
+    /// The settings of a qualification test (kind `qualification`).
+    pub qualification: QualificationSettings,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

@@ -7,6 +7,7 @@ pub mod import;
 pub mod project;
 pub mod quality;
 pub mod serve;
+pub mod training;
 pub mod user;
 
 use crate::config::{Settings, EXAMPLE};

@@ -83,6 +83,13 @@ pub enum ProjectCommand {
         /// CONTROL:LABEL= (remove); repeat for each
         #[arg(long = "label-change", value_parser = parse_label_change)]
         label_changes: Vec<LabelChange>,
+        #[command(flatten)]
+        training: super::training::TrainingArgs,
+    },
+    /// Every attempt of every person at a qualification test
+    QualificationResults {
+        /// The project's id
+        project: i64,
     },
     /// Add a member to a project, or change their role
     Member {
@@ -214,6 +221,7 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
             daily_limit,
             config,
             label_changes,
+            training,
         } => {
             let label_config = match config {
                 Some(path) => Some(
@@ -245,6 +253,7 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
                 required_tier: required_tier.map(|tier| (tier != "any").then_some(tier)),
                 daily_limit,
                 label_changes,
+                qualification: training.patch()?,
             };
             let project = engine
                 .update_project(&operator, ProjectId(project), update)
@@ -294,6 +303,9 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
                     .await?;
                 println!("{changed} tasks assigned to {user}");
             }
+        }
+        ProjectCommand::QualificationResults { project } => {
+            super::training::print_results(&engine, project).await?;
         }
         ProjectCommand::Guidelines { project, file } => {
             let project = ProjectId(project);

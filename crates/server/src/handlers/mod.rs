@@ -9,6 +9,7 @@ mod markdown;
 mod me;
 mod media;
 mod projects;
+mod qualification;
 mod queue;
 mod redteam;
 mod review;
@@ -36,6 +37,7 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .merge(media::routes())
         .merge(markdown::routes())
         .merge(redteam::routes())
+        .merge(qualification::routes())
 }
 
 pub(crate) async fn not_found() -> ApiError {
