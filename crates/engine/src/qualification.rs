@@ -362,7 +362,7 @@ impl Engine {
                 start_blocked(&project.qualification, &attempts, now)
             {
                 return Err(Error {
-                    problems: Some(json!({"retry_at": retry_at, "reason": reason})),
+                    problems: Some(json!({"retry_at": retry_at.map(Timestamp), "reason": reason})),
                     ..Error::new(Code::Forbidden, reason)
                 });
             }
