@@ -32,6 +32,7 @@ const ROUTES = [
   [/^\/projects\/(?<project>\d+)\/members$/, './pages/members.js', true],
   [/^\/projects\/(?<project>\d+)\/settings$/, './pages/settings.js', true],
   [/^\/projects\/(?<project>\d+)\/quality$/, './pages/quality.js', true],
+  [/^\/projects\/(?<project>\d+)\/qualification$/, './pages/qualification.js', true],
   [/^\/projects\/(?<project>\d+)\/label$/, './pages/label.js', true],
   [/^\/projects\/(?<project>\d+)\/(?<mode>review)$/, './pages/label.js', true],
   [/^\/projects\/(?<project>\d+)\/tasks\/(?<task>\d+)$/, './pages/label.js', true],

@@ -10,6 +10,9 @@ import { h } from '../dom.js';
  *   review_percent: number, honeypot_percent: number, gold_pause_below: number | null, gold_pause_after: number,
  *   dynamic_overlap_max: number, dynamic_agreement_below: number, consensus_method: string,
  *   guidelines_version: number, required_skills: string[], required_tier: string | null, daily_limit: number,
+ *   kind: string, required_certifications: string[],
+ *   qualification: {pass_score: number, max_attempts: number, cooldown_minutes: number, grants_certification: string | null,
+ *     certification_valid_days: number | null, grants_skill: string | null},
  *   my_role: string,
  *   created_at: string, updated_at: string}} ProjectView
  * @typedef {{total: number, new: number, in_progress: number, completed: number}} TaskCounts
@@ -49,7 +52,9 @@ export function projectHeader(project, active) {
       h('span', { class: 'muted' }, `your role: ${project.my_role}`),
       h('span', { class: 'grow' }),
       project.my_role !== 'annotator' ? h('a', { class: 'button', href: `${base}/review`, id: 'start-review' }, 'Review') : null,
-      h('a', { class: 'button primary', href: `${base}/label`, id: 'start-labeling' }, 'Start labeling'),
+      project.kind === 'qualification'
+        ? h('a', { class: 'button primary', href: `${base}/qualification`, id: 'take-test' }, 'Take the test')
+        : h('a', { class: 'button primary', href: `${base}/label`, id: 'start-labeling' }, 'Start labeling'),
     ),
     h('nav', { class: 'tabs' },
       tabs.filter(([, , , shown]) => shown).map(([key, title, href]) =>

@@ -6,6 +6,7 @@ import { del, get, patch, post, put, renderMarkdown, ApiError } from '../api.js'
 import { h, replace, toast } from '../dom.js';
 import { configEditor } from './config-editor.js';
 import { loadProject, projectHeader } from './common.js';
+import { trainingSettings } from './settings-training.js';
 
 /** @param {import('../main.js').PageContext} context */
 export async function render({ root, params, navigate }) {
@@ -46,6 +47,7 @@ export async function render({ root, params, navigate }) {
     tiers.map((tier) => h('option', { value: tier }, `${tier} or above`)));
   requiredTier.value = project.required_tier ?? '';
   const dailyLimit = h('input', { type: 'number', min: 0, max: 100000, value: project.daily_limit, id: 'settings-daily-limit' });
+  const training = trainingSettings(project);
   const generalMessage = h('p', { class: 'error' });
   const general = h('form', { class: 'card', id: 'settings-general' },
     h('h2', null, 'General'),
@@ -70,6 +72,7 @@ export async function render({ root, params, navigate }) {
     h('label', null, 'Required skills (comma-separated)', requiredSkills),
     h('label', null, 'Required tier', requiredTier),
     h('label', null, 'Tasks a person may do a day (UTC; 0: no limit)', dailyLimit),
+    training.fields,
     h('h2', null, 'Consensus'),
     h('p', { class: 'muted' }, 'How a task\'s consensus (its ground-truth candidate, shown on the task page and exported with "consensus") weighs its annotators.'),
     h('label', null, 'Method', consensusMethod),
@@ -97,6 +100,7 @@ export async function render({ root, params, navigate }) {
         required_skills: requiredSkills.value.split(',').map((s) => s.trim()).filter((s) => s !== ''),
         required_tier: requiredTier.value || null,
         daily_limit: Number(dailyLimit.value),
+        ...training.values(),
       });
       toast('Saved.');
     } catch (error) {
