@@ -172,6 +172,9 @@ fn match_state(matches: usize, others: usize) -> &'static str {
     }
 }
 
+/// Marks by region id or control name.
+pub(crate) type Marks = BTreeMap<String, String>;
+
 /// Per result list, its regions' and whole-task answers' marks against the
 /// other lists (see the [module](self)): one map from region id to
 /// `matched`/`partial`/`unmatched`, and one from control name to
@@ -179,7 +182,7 @@ fn match_state(matches: usize, others: usize) -> &'static str {
 pub(crate) fn compare_results(
     config: &gloss_schema::LabelConfig,
     results: &[Vec<ResultItem>],
-) -> (Vec<BTreeMap<String, String>>, Vec<BTreeMap<String, String>>) {
+) -> (Vec<Marks>, Vec<Marks>) {
     let mut regions: Vec<BTreeMap<String, String>> = vec![BTreeMap::new(); results.len()];
     let mut controls: Vec<BTreeMap<String, String>> = vec![BTreeMap::new(); results.len()];
     let others = results.len().saturating_sub(1);

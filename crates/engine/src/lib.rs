@@ -53,6 +53,7 @@ pub use datamanager::{
 pub use dataset::{MAX_DATASET_FILES, MAX_UNPACKED_BYTES};
 pub use error::{Error, Result};
 pub use export::{ExportAnnotations, ExportFormat, ExportOptions, ExportSummary, ExportTarget};
+pub use gloss_store::QualificationPatch;
 pub use guidelines::{GuidelineVersion, Guidelines, MAX_GUIDELINES_BYTES};
 pub use import::{media_url, ImportFile, ImportOptions, MEDIA_URL_PREFIX};
 pub use invites::{NewInviteLink, MAX_INVITE_DAYS};
@@ -62,16 +63,13 @@ pub use media::{ByteRange, MediaDownload};
 pub use objects::{masks_of, poses_of};
 pub use people::{ProfileUpdate, MAX_TAGS, MAX_TAG_CHARS};
 pub use projects::{label_config_check, LabelConfigCheck, ProjectInput, ProjectUpdate};
+pub use qualification::{AttemptSummary, AttemptTask, AttemptView, QualificationStatus, TestLink};
 pub use quality::{
     saved_answers_dir, AnnotatorQuality, Confusion, ControlQuality, DayQuality, GoldDay,
     LabelAgreement, PairAgreement, QualityReport, QualityWindow, TaskAgreement,
 };
 pub use queue::{NextTask, SubmittedAnnotation, WorkInput, MAX_RESULT_ITEMS};
 pub use review::{ReviewInput, ReviewItem, ReviewProgress, Rework, MAX_REVIEW_COMMENT_BYTES};
-pub use qualification::{
-    AttemptSummary, AttemptTask, AttemptView, QualificationStatus, TestLink,
-};
-pub use gloss_store::QualificationPatch;
 pub use tasks::{TaskCounts, TaskDetail};
 pub use training::{ControlFeedback, TrainingFeedback};
 pub use work::WorkItem;

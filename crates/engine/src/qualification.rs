@@ -20,8 +20,8 @@ use crate::error::{Error, OrNotFound, Result};
 use crate::Engine;
 use gloss_store::{AttemptRow, Grant, QualificationPatch};
 use gloss_types::{
-    Certification, Code, Project, ProjectId, ProjectKind, ProjectRole, QualificationSettings,
-    Task, TaskId, Timestamp, User, UserId,
+    Certification, Code, Project, ProjectId, ProjectKind, ProjectRole, QualificationSettings, Task,
+    TaskId, Timestamp, User, UserId,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -128,8 +128,11 @@ fn summary(row: &AttemptRow) -> AttemptSummary {
 /// Checks the kind, required certifications and test settings of a project change.
 pub(crate) fn checked_patch(mut patch: QualificationPatch) -> Result<QualificationPatch> {
     if let Some(names) = &patch.required_certifications {
-        patch.required_certifications =
-            Some(crate::people::clean_tags("required_certifications", names, true)?);
+        patch.required_certifications = Some(crate::people::clean_tags(
+            "required_certifications",
+            names,
+            true,
+        )?);
     }
     if let Some(score) = patch.pass_score {
         if !(0.0..=1.0).contains(&score) {
@@ -263,7 +266,9 @@ impl Engine {
                 let project = self.store.project(id).await.or_not_found("project")?;
                 let admitted = match &project.qualification.grants_certification {
                     Some(name) if project.kind == ProjectKind::Qualification => {
-                        self.store.member_of_project_requiring(user.id, name).await?
+                        self.store
+                            .member_of_project_requiring(user.id, name)
+                            .await?
                     }
                     _ => false,
                 };
@@ -293,7 +298,10 @@ impl Engine {
         let tasks = self.store.gold_task_ids(project.id).await?.len();
         let (attempts, certification) = match actor.user() {
             Some(user) => {
-                let attempts = self.store.qualification_attempts(project.id, user.id).await?;
+                let attempts = self
+                    .store
+                    .qualification_attempts(project.id, user.id)
+                    .await?;
                 let certification = match &project.qualification.grants_certification {
                     Some(name) => self
                         .certifications_of(user.id)
@@ -307,7 +315,10 @@ impl Engine {
             None => (Vec::new(), None),
         };
         let now = Timestamp::now().millis();
-        let open_attempt = attempts.iter().find(|a| a.finished_at.is_none()).map(|a| a.id);
+        let open_attempt = attempts
+            .iter()
+            .find(|a| a.finished_at.is_none())
+            .map(|a| a.id);
         let block = start_blocked(&project.qualification, &attempts, now);
         let (can_start, blocked_reason, retry_at) = match (&block, tasks) {
             (_, 0) => (
@@ -325,10 +336,7 @@ impl Engine {
             project_name: project.name.clone(),
             tasks,
             attempts_left: attempts_left(&project.qualification, &attempts),
-            best_score: attempts
-                .iter()
-                .filter_map(|a| a.score)
-                .reduce(f64::max),
+            best_score: attempts.iter().filter_map(|a| a.score).reduce(f64::max),
             passed: attempts.iter().any(|a| a.passed == Some(true)),
             attempts: attempts.iter().map(summary).collect(),
             open_attempt,
@@ -355,11 +363,13 @@ impl Engine {
                 "the test has no tasks with ground truth yet",
             ));
         }
-        let attempts = self.store.qualification_attempts(project.id, user.id).await?;
+        let attempts = self
+            .store
+            .qualification_attempts(project.id, user.id)
+            .await?;
         let now = Timestamp::now().millis();
         if !attempts.iter().any(|a| a.finished_at.is_none()) {
-            if let Some((reason, retry_at)) =
-                start_blocked(&project.qualification, &attempts, now)
+            if let Some((reason, retry_at)) = start_blocked(&project.qualification, &attempts, now)
             {
                 return Err(Error {
                     problems: Some(json!({"retry_at": retry_at.map(Timestamp), "reason": reason})),
@@ -441,13 +451,10 @@ impl Engine {
                         .find(|c| &c.name == name && c.attempt_id == Some(row.id));
                 }
             } else {
-                retry_at = start_blocked(
-                    &project.qualification,
-                    &attempts,
-                    Timestamp::now().millis(),
-                )
-                .and_then(|(_, at)| at)
-                .map(Timestamp);
+                retry_at =
+                    start_blocked(&project.qualification, &attempts, Timestamp::now().millis())
+                        .and_then(|(_, at)| at)
+                        .map(Timestamp);
             }
         }
         Ok(AttemptView {

@@ -122,7 +122,9 @@ impl Engine {
         actor: &Actor,
         id: AnnotationId,
     ) -> Result<TrainingFeedback> {
-        let (project, row) = self.annotation_access(actor, id, "see its feedback").await?;
+        let (project, row) = self
+            .annotation_access(actor, id, "see its feedback")
+            .await?;
         let own = actor
             .user()
             .is_some_and(|user| row.completed_by == Some(user.id));
@@ -220,7 +222,10 @@ pub(crate) fn results_feedback(
         let Some(control) = config.controls.iter().find(|c| c.name == score.control) else {
             continue;
         };
-        let whole = matches!(Kind::of(control, config), Some(Kind::Classes | Kind::Values));
+        let whole = matches!(
+            Kind::of(control, config),
+            Some(Kind::Classes | Kind::Values)
+        );
         let verdict = if score.score >= 1.0 - 1e-9 {
             "right"
         } else if score.score > 0.0 {
@@ -252,7 +257,11 @@ pub(crate) fn results_feedback(
         expected_regions: theirs
             .into_iter()
             .map(|(id, state)| {
-                let verdict = if state == "matched" { "found" } else { "missed" };
+                let verdict = if state == "matched" {
+                    "found"
+                } else {
+                    "missed"
+                };
                 (id, verdict.to_owned())
             })
             .collect(),
@@ -265,7 +274,9 @@ fn answer_texts(items: &[ResultItem], control: &str) -> Vec<String> {
     for item in items.iter().filter(|item| item.from_name == control) {
         match &item.value {
             ResultValue::Choices(v) => texts.extend(v.choices.iter().cloned()),
-            ResultValue::Taxonomy(v) => texts.extend(v.taxonomy.iter().map(|path| path.join(" / "))),
+            ResultValue::Taxonomy(v) => {
+                texts.extend(v.taxonomy.iter().map(|path| path.join(" / ")))
+            }
             ResultValue::Rating(v) => texts.push(v.rating.to_string()),
             ResultValue::Number(v) => texts.push(v.number.to_string()),
             ResultValue::Pairwise(v) => texts.push(v.selected.clone()),

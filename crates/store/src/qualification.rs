@@ -429,13 +429,14 @@ impl Store {
         name: &str,
         expires_at: Option<i64>,
     ) -> Result<()> {
-        let done =
-            sqlx::query("UPDATE certifications SET expires_at = $1 WHERE user_id = $2 AND name = $3")
-                .bind(expires_at)
-                .bind(user.0)
-                .bind(name)
-                .execute(&self.writers)
-                .await?;
+        let done = sqlx::query(
+            "UPDATE certifications SET expires_at = $1 WHERE user_id = $2 AND name = $3",
+        )
+        .bind(expires_at)
+        .bind(user.0)
+        .bind(name)
+        .execute(&self.writers)
+        .await?;
         crate::users::expect_one(done.rows_affected())
     }
 
@@ -458,11 +459,7 @@ impl Store {
         for row in &rows {
             let granted: String = row.try_get("grants_certification")?;
             if names.contains(&granted) {
-                found.push((
-                    ProjectId(row.try_get("id")?),
-                    row.try_get("name")?,
-                    granted,
-                ));
+                found.push((ProjectId(row.try_get("id")?), row.try_get("name")?, granted));
             }
         }
         Ok(found)

@@ -35,7 +35,9 @@ impl ProjectKind {
     }
 
     pub fn parse(text: &str) -> Option<ProjectKind> {
-        ProjectKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+        ProjectKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
     }
 }
 

@@ -84,7 +84,7 @@ pub enum ProjectCommand {
         #[arg(long = "label-change", value_parser = parse_label_change)]
         label_changes: Vec<LabelChange>,
         #[command(flatten)]
-        training: super::training::TrainingArgs,
+        training: Box<super::training::TrainingArgs>,
     },
     /// Every attempt of every person at a qualification test
     QualificationResults {

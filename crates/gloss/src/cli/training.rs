@@ -2,8 +2,8 @@
 //! `gloss project qualification-results`.
 
 use anyhow::Result;
-use gloss_engine::{Actor, Engine};
 use gloss_engine::QualificationPatch;
+use gloss_engine::{Actor, Engine};
 use gloss_types::{ProjectId, ProjectKind};
 
 /// A project's kind, required certifications and qualification test settings.
@@ -84,8 +84,12 @@ pub async fn print_results(engine: &Engine, project: i64) -> Result<()> {
             row.id,
             row.username,
             format!("{}/{}", row.answered, row.tasks),
-            row.score.map(|s| format!("{s:.3}")).unwrap_or_else(|| "-".into()),
-            row.passed.map(|p| if p { "yes" } else { "no" }).unwrap_or("-"),
+            row.score
+                .map(|s| format!("{s:.3}"))
+                .unwrap_or_else(|| "-".into()),
+            row.passed
+                .map(|p| if p { "yes" } else { "no" })
+                .unwrap_or("-"),
             row.started_at,
         );
     }

@@ -49,7 +49,9 @@ async fn me(
         .user()
         .cloned()
         .ok_or_else(|| ApiError::new(Code::Unauthenticated, "no user"))?;
-    Ok(Json(super::qualification::UserWithCertifications::of(&app, user).await?))
+    Ok(Json(
+        super::qualification::UserWithCertifications::of(&app, user).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

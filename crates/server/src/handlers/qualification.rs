@@ -136,8 +136,10 @@ async fn qualification_results_csv(
         .engine
         .qualification_results(&actor, ProjectId(project_id))
         .await?;
-    let mut csv = String::from("attempt,username,started_at,finished_at,answered,tasks,score,passed\n");
-    let time = |t: Option<gloss_types::Timestamp>| t.map(|t| t.millis().to_string()).unwrap_or_default();
+    let mut csv =
+        String::from("attempt,username,started_at,finished_at,answered,tasks,score,passed\n");
+    let time =
+        |t: Option<gloss_types::Timestamp>| t.map(|t| t.millis().to_string()).unwrap_or_default();
     for row in rows {
         let username = if row.username.contains([',', '"', '\n', '\r']) {
             format!("\"{}\"", row.username.replace('"', "\"\""))
@@ -197,12 +199,7 @@ async fn answer_attempt(
 ) -> ApiResult<Json<AttemptView>> {
     Ok(Json(
         app.engine
-            .answer_attempt(
-                &actor,
-                attempt_id,
-                TaskId(request.task_id),
-                request.result,
-            )
+            .answer_attempt(&actor, attempt_id, TaskId(request.task_id), request.result)
             .await?,
     ))
 }

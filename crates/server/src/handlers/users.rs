@@ -101,7 +101,9 @@ async fn get_user(
     ApiPath(username): ApiPath<String>,
 ) -> ApiResult<Json<super::qualification::UserWithCertifications>> {
     let user = app.engine.user_by_username(&actor, &username).await?;
-    Ok(Json(super::qualification::UserWithCertifications::of(&app, user).await?))
+    Ok(Json(
+        super::qualification::UserWithCertifications::of(&app, user).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
