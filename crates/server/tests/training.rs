@@ -775,6 +775,14 @@ async fn a_project_requiring_a_certification_reaches_only_the_certified_under_co
             &names,
         )
         .await;
+        // Two starts at once give one attempt.
+        let start = format!("/api/v1/projects/{test}/qualification/attempts");
+        let (a, b) = tokio::join!(
+            server.call(Method::POST, &start, Some(&tokens[0].1), None),
+            server.call(Method::POST, &start, Some(&tokens[0].1), None)
+        );
+        assert_eq!((a.0, b.0), (201, 201), "{} {}", a.1, b.1);
+        assert_eq!(a.1["attempt"]["id"], b.1["attempt"]["id"]);
         // c1..c4 pass; x1 fails; x2 passes but their certification is
         // back-dated to expired; x3 and x4 never take it.
         for (name, token) in &tokens[..6] {

@@ -243,8 +243,22 @@ impl Store {
     }
 
     /// Starts an attempt, unless the person has one still open: that one is
-    /// returned instead (a second click starts nothing new).
+    /// returned instead (a second click, or two at once, start nothing new).
     pub async fn start_qualification_attempt(
+        &self,
+        project: ProjectId,
+        user: UserId,
+        tasks: &[TaskId],
+        now: i64,
+    ) -> Result<i64> {
+        match self.try_start_attempt(project, user, tasks, now).await {
+            // Another call started one meanwhile (the unique index on open attempts).
+            Err(Error::Conflict(_)) => self.try_start_attempt(project, user, tasks, now).await,
+            other => other,
+        }
+    }
+
+    async fn try_start_attempt(
         &self,
         project: ProjectId,
         user: UserId,

@@ -29,6 +29,9 @@ CREATE TABLE qualification_attempts (
     passed INTEGER
 );
 CREATE INDEX qualification_attempts_by_user ON qualification_attempts (project_id, user_id, id);
+-- At most one attempt in progress per person and test.
+CREATE UNIQUE INDEX qualification_attempts_open ON qualification_attempts (project_id, user_id)
+    WHERE finished_at IS NULL;
 
 -- An attempt's answer to one of its tasks, scored against the task's ground truth.
 CREATE TABLE qualification_answers (
