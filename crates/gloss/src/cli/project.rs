@@ -268,6 +268,7 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
                 project.review_layers,
                 project.review_percent
             );
+            super::training::print_settings(&project);
         }
         ProjectCommand::Member {
             project,

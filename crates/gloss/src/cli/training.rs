@@ -95,3 +95,37 @@ pub async fn print_results(engine: &Engine, project: i64) -> Result<()> {
     }
     Ok(())
 }
+
+/// The kind, test settings and required certifications after `project set`
+/// (nothing for a labeling project that requires none).
+pub fn print_settings(project: &gloss_types::Project) {
+    let q = &project.qualification;
+    if project.kind == ProjectKind::Qualification {
+        let attempts = match q.max_attempts {
+            0 => "unlimited attempts".to_owned(),
+            n => format!("{n} attempts"),
+        };
+        let grants = match (&q.grants_certification, q.certification_valid_days) {
+            (Some(name), Some(days)) => format!("grants {name} for {days} days"),
+            (Some(name), None) => format!("grants {name} without expiry"),
+            (None, _) => "grants no certification".to_owned(),
+        };
+        let skill = q
+            .grants_skill
+            .as_ref()
+            .map(|s| format!(" and the skill {s}"))
+            .unwrap_or_default();
+        println!(
+            "kind qualification: pass score {}, {attempts}, {} min cool-down, {grants}{skill}",
+            q.pass_score, q.cooldown_minutes
+        );
+    } else if project.kind == ProjectKind::Training {
+        println!("kind training");
+    }
+    if !project.required_certifications.is_empty() {
+        println!(
+            "requires the certifications {}",
+            project.required_certifications.join(", ")
+        );
+    }
+}
