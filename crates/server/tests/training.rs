@@ -372,6 +372,7 @@ async fn qualification_tests_grade_attempts_and_grant_certifications() {
         let (ann_user, ann) = server.user("ann", Role::Annotator).await;
         let (_, bob) = server.user("bob", Role::Annotator).await;
         let (_, carol) = server.user("carol", Role::Annotator).await;
+        let (_, root) = server.user("root", Role::Admin).await;
         let test = project(&server, &manager, CLASSES, json!({
             "kind": "qualification", "pass_score": 0.75, "max_attempts": 3, "cooldown_minutes": 60,
             "grants_certification": "Cat-Expert", "certification_valid_days": 30, "grants_skill": "cats"}),
@@ -570,6 +571,9 @@ async fn qualification_tests_grade_attempts_and_grant_certifications() {
             me["skills"].as_array().unwrap().contains(&json!("cats")),
             "{me}"
         );
+        let seen = ok(&server, Method::GET, "/api/v1/users/ann", &root, None).await;
+        assert_eq!(seen["certifications"], me["certifications"], "{seen}");
+        assert_eq!(seen["certifications"][0]["project_id"], test);
         let (_, status) = status_of(ann.clone()).await;
         assert_eq!(
             (
