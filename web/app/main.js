@@ -35,6 +35,7 @@ const ROUTES = [
   [/^\/projects\/(?<project>\d+)\/productivity$/, './pages/productivity.js', true],
   [/^\/productivity$/, './pages/productivity.js', true],
   [/^\/people$/, './pages/people.js', true],
+  [/^\/projects\/(?<project>\d+)\/qualification$/, './pages/qualification.js', true],
   [/^\/projects\/(?<project>\d+)\/label$/, './pages/label.js', true],
   [/^\/projects\/(?<project>\d+)\/(?<mode>review)$/, './pages/label.js', true],
   [/^\/projects\/(?<project>\d+)\/tasks\/(?<task>\d+)$/, './pages/label.js', true],

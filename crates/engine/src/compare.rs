@@ -69,66 +69,7 @@ impl Engine {
                     .map_err(|err| Error::internal(format!("a stored result: {err}")))?;
             results.push(items);
         }
-        let mut regions: Vec<BTreeMap<String, String>> = vec![BTreeMap::new(); results.len()];
-        let mut controls: Vec<BTreeMap<String, String>> = vec![BTreeMap::new(); results.len()];
-        let others = results.len().saturating_sub(1);
-        for control in &config.controls {
-            let Some(kind) = Kind::of(control, &config) else {
-                continue;
-            };
-            match kind {
-                Kind::Shapes | Kind::Keypoints | Kind::Masks | Kind::Spans | Kind::Segments => {
-                    let parts: Vec<Vec<(Vec<String>, Part)>> = results
-                        .iter()
-                        .map(|items| parts_of(kind, &control.name, items))
-                        .collect();
-                    for (a, mine) in parts.iter().enumerate() {
-                        let mut matches = vec![0usize; mine.len()];
-                        for (b, theirs) in parts.iter().enumerate() {
-                            if a == b {
-                                continue;
-                            }
-                            for (index, matched) in
-                                matched_parts(mine, theirs).into_iter().enumerate()
-                            {
-                                if matched {
-                                    matches[index] += 1;
-                                }
-                            }
-                        }
-                        for ((ids, _), n) in mine.iter().zip(matches) {
-                            for id in ids {
-                                regions[a].insert(id.clone(), match_state(n, others).to_owned());
-                            }
-                        }
-                    }
-                }
-                _ => {
-                    let mut codes = ClassCodes::default();
-                    let answers: Vec<Option<Given>> = results
-                        .iter()
-                        .map(|items| given_answer(control, kind, items, &mut codes))
-                        .collect();
-                    for (a, answer) in answers.iter().enumerate() {
-                        let Some(answer) = answer else {
-                            continue;
-                        };
-                        let answered: Vec<f64> = answers
-                            .iter()
-                            .enumerate()
-                            .filter(|(b, _)| *b != a)
-                            .filter_map(|(_, other)| other.as_ref())
-                            .filter_map(|other| answer.agreement(other))
-                            .collect();
-                        let agreeing = answered.iter().filter(|score| **score >= 1.0).count();
-                        if agreeing < answered.len() {
-                            let state = if agreeing > 0 { "partly" } else { "disagrees" };
-                            controls[a].insert(control.name.clone(), state.to_owned());
-                        }
-                    }
-                }
-            }
-        }
+        let (regions, controls) = compare_results(&config, &results);
         let mut annotations = annotations
             .into_iter()
             .zip(regions.into_iter().zip(controls))
@@ -229,4 +170,77 @@ fn match_state(matches: usize, others: usize) -> &'static str {
         n if n >= others => "matched",
         _ => "partial",
     }
+}
+
+/// Marks by region id or control name.
+pub(crate) type Marks = BTreeMap<String, String>;
+
+/// Per result list, its regions' and whole-task answers' marks against the
+/// other lists (see the [module](self)): one map from region id to
+/// `matched`/`partial`/`unmatched`, and one from control name to
+/// `partly`/`disagrees` for answers not shared by every other list.
+pub(crate) fn compare_results(
+    config: &gloss_schema::LabelConfig,
+    results: &[Vec<ResultItem>],
+) -> (Vec<Marks>, Vec<Marks>) {
+    let mut regions: Vec<BTreeMap<String, String>> = vec![BTreeMap::new(); results.len()];
+    let mut controls: Vec<BTreeMap<String, String>> = vec![BTreeMap::new(); results.len()];
+    let others = results.len().saturating_sub(1);
+    for control in &config.controls {
+        let Some(kind) = Kind::of(control, config) else {
+            continue;
+        };
+        match kind {
+            Kind::Shapes | Kind::Keypoints | Kind::Masks | Kind::Spans | Kind::Segments => {
+                let parts: Vec<Vec<(Vec<String>, Part)>> = results
+                    .iter()
+                    .map(|items| parts_of(kind, &control.name, items))
+                    .collect();
+                for (a, mine) in parts.iter().enumerate() {
+                    let mut matches = vec![0usize; mine.len()];
+                    for (b, theirs) in parts.iter().enumerate() {
+                        if a == b {
+                            continue;
+                        }
+                        for (index, matched) in matched_parts(mine, theirs).into_iter().enumerate()
+                        {
+                            if matched {
+                                matches[index] += 1;
+                            }
+                        }
+                    }
+                    for ((ids, _), n) in mine.iter().zip(matches) {
+                        for id in ids {
+                            regions[a].insert(id.clone(), match_state(n, others).to_owned());
+                        }
+                    }
+                }
+            }
+            _ => {
+                let mut codes = ClassCodes::default();
+                let answers: Vec<Option<Given>> = results
+                    .iter()
+                    .map(|items| given_answer(control, kind, items, &mut codes))
+                    .collect();
+                for (a, answer) in answers.iter().enumerate() {
+                    let Some(answer) = answer else {
+                        continue;
+                    };
+                    let answered: Vec<f64> = answers
+                        .iter()
+                        .enumerate()
+                        .filter(|(b, _)| *b != a)
+                        .filter_map(|(_, other)| other.as_ref())
+                        .filter_map(|other| answer.agreement(other))
+                        .collect();
+                    let agreeing = answered.iter().filter(|score| **score >= 1.0).count();
+                    if agreeing < answered.len() {
+                        let state = if agreeing > 0 { "partly" } else { "disagrees" };
+                        controls[a].insert(control.name.clone(), state.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    (regions, controls)
 }

@@ -108,28 +108,7 @@ impl Engine {
         };
         let (gold_items, items) = (parse(&gold.result)?, parse(&annotation.result)?);
         let (config, _) = gloss_schema::parse(&project.label_config);
-        let mut scores = Vec::new();
-        for control in &config.controls {
-            let Some(kind) = Kind::of(control, &config) else {
-                continue;
-            };
-            let mut codes = ClassCodes::default();
-            let Some(gold_answer) = given_answer(control, kind, &gold_items, &mut codes) else {
-                continue;
-            };
-            let score = given_answer(control, kind, &items, &mut codes)
-                .and_then(|answer| gold_answer.score_of(&answer))
-                .unwrap_or(0.0);
-            let label = match &gold_answer {
-                Given::Set(set) => Some(codes.set_name(*set)),
-                Given::Answer(_) => None,
-            };
-            scores.push(GoldScore {
-                control: control.name.clone(),
-                label,
-                score,
-            });
-        }
+        let scores = scores_against_gold(&config, &gold_items, &items);
         if scores.is_empty() {
             return Ok(());
         }
@@ -171,6 +150,39 @@ impl Engine {
             .or_not_found("member")?;
         Ok(self.store.member(project.id, member.id).await?)
     }
+}
+
+/// An answer's score against the ground truth per control that the gold
+/// answers (and, for classes, under the gold's label), by the quality
+/// report's score; an unanswered control scores 0.
+pub(crate) fn scores_against_gold(
+    config: &gloss_schema::LabelConfig,
+    gold_items: &[ResultItem],
+    items: &[ResultItem],
+) -> Vec<GoldScore> {
+    let mut scores = Vec::new();
+    for control in &config.controls {
+        let Some(kind) = Kind::of(control, config) else {
+            continue;
+        };
+        let mut codes = ClassCodes::default();
+        let Some(gold_answer) = given_answer(control, kind, gold_items, &mut codes) else {
+            continue;
+        };
+        let score = given_answer(control, kind, items, &mut codes)
+            .and_then(|answer| gold_answer.score_of(&answer))
+            .unwrap_or(0.0);
+        let label = match &gold_answer {
+            Given::Set(set) => Some(codes.set_name(*set)),
+            Given::Answer(_) => None,
+        };
+        scores.push(GoldScore {
+            control: control.name.clone(),
+            label,
+            score,
+        });
+    }
+    scores
 }
 
 /// Whether the annotator's `position`-th task is a gold one, for a share

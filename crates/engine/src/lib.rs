@@ -30,10 +30,12 @@ mod pay;
 mod people;
 mod productivity;
 mod projects;
+mod qualification;
 mod quality;
 mod queue;
 mod review;
 mod tasks;
+mod training;
 mod users;
 mod work;
 
@@ -53,6 +55,7 @@ pub use datamanager::{
 pub use dataset::{MAX_DATASET_FILES, MAX_UNPACKED_BYTES};
 pub use error::{Error, Result};
 pub use export::{ExportAnnotations, ExportFormat, ExportOptions, ExportSummary, ExportTarget};
+pub use gloss_store::QualificationPatch;
 pub use guidelines::{GuidelineVersion, Guidelines, MAX_GUIDELINES_BYTES};
 pub use import::{media_url, ImportFile, ImportOptions, MEDIA_URL_PREFIX};
 pub use invites::{InvitePreset, NewInviteLink, MAX_INVITE_DAYS};
@@ -69,6 +72,7 @@ pub use productivity::{
     AnnotatorProductivity, DayWork, FraudFlag, Leaderboard, ProductivityReport,
 };
 pub use projects::{label_config_check, LabelConfigCheck, ProjectInput, ProjectUpdate};
+pub use qualification::{AttemptSummary, AttemptTask, AttemptView, QualificationStatus, TestLink};
 pub use quality::{
     saved_answers_dir, AnnotatorQuality, Confusion, ControlQuality, DayQuality, GoldDay,
     LabelAgreement, PairAgreement, QualityReport, QualityWindow, TaskAgreement,
@@ -76,6 +80,7 @@ pub use quality::{
 pub use queue::{NextTask, SubmittedAnnotation, WorkInput, MAX_RESULT_ITEMS};
 pub use review::{ReviewInput, ReviewItem, ReviewProgress, Rework, MAX_REVIEW_COMMENT_BYTES};
 pub use tasks::{TaskCounts, TaskDetail};
+pub use training::{ControlFeedback, TrainingFeedback};
 pub use work::WorkItem;
 
 use gloss_media::MediaStore;

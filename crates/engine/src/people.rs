@@ -270,7 +270,8 @@ impl Engine {
                 }
             }
         };
-        if missing.is_empty() && tier_ok {
+        let certifications = self.missing_certifications(project, user).await?;
+        if missing.is_empty() && tier_ok && certifications.is_none() {
             return Ok(());
         }
         let mut needs = Vec::new();
@@ -285,16 +286,21 @@ impl Engine {
                 user.tier.as_deref().unwrap_or("none")
             ));
         }
+        let mut problems = serde_json::json!({
+            "missing_skills": missing,
+            "required_tier": project.required_tier,
+            "tier": user.tier,
+        });
+        if let Some((phrase, details)) = certifications {
+            needs.push(phrase);
+            crate::qualification::merge_problems(&mut problems, details);
+        }
         Err(Error {
-            problems: Some(serde_json::json!({"qualification": {
-                "missing_skills": missing,
-                "required_tier": project.required_tier,
-                "tier": user.tier,
-            }})),
+            problems: Some(serde_json::json!({ "qualification": problems })),
             ..Error::new(
                 Code::Forbidden,
                 format!(
-                    "this project is labeled by people with {}; a manager can add them to your profile",
+                    "this project is labeled by people with {}; a manager can add skills and tiers to your profile",
                     needs.join(" and ")
                 ),
             )

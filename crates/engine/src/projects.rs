@@ -66,6 +66,8 @@ pub struct ProjectUpdate {
     /// What becomes of labels stored results use and a new `label_config`
     /// lacks (see [`crate::LabelChange`]).
     pub label_changes: Vec<crate::LabelChange>,
+    /// The kind, required certifications and qualification test settings.
+    pub qualification: gloss_store::QualificationPatch,
 }
 
 pub const MAX_OVERLAP: i64 = 100;
@@ -257,6 +259,7 @@ impl Engine {
             dynamic_overlap_max: update.dynamic_overlap_max,
             dynamic_agreement_below: update.dynamic_agreement_below,
             consensus_method: update.consensus_method,
+            qualification: crate::qualification::checked_patch(update.qualification)?,
         };
         self.store
             .update_project(id, &patch)

@@ -46,6 +46,9 @@ pub struct SubmittedAnnotation {
     /// submit came after the caller's reservation expired and others had
     /// taken the task meanwhile. It is stored all the same.
     pub past_overlap: bool,
+    /// In a training project: what was right and wrong against the ground truth.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<crate::TrainingFeedback>,
 }
 
 /// Work sent by an annotator: Label Studio result items.
@@ -90,6 +93,7 @@ impl Engine {
         self.check_daily_limit(&project, user).await?;
         self.check_not_paused(&project, user).await?;
         self.maybe_serve_honeypot(&project, user).await?;
+        self.training_turn(&project, user).await?;
         let Some(reserved) = self
             .store
             .next_task(QueueProject::from(&project), user.id, now)
@@ -179,6 +183,7 @@ impl Engine {
                 Ok(SubmittedAnnotation {
                     annotation: annotation.to_annotation()?,
                     past_overlap,
+                    feedback: self.feedback_after_submit(&project, &annotation).await,
                 })
             }
             Submitted::AlreadySubmitted(existing) => Err(Error {
@@ -520,7 +525,7 @@ fn hide_project(err: Error) -> Error {
 
 /// Parses the result items and checks them against the project's config:
 /// every problem is listed in `problems`, the first names the field.
-fn checked_work(project: &Project, input: WorkInput) -> Result<Work> {
+pub(crate) fn checked_work(project: &Project, input: WorkInput) -> Result<Work> {
     if let Some(lead_time) = input.lead_time {
         if !lead_time.is_finite() || lead_time < 0.0 {
             return Err(Error::invalid(

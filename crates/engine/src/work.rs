@@ -32,6 +32,10 @@ pub struct WorkItem {
     pub blocked: Option<String>,
     /// The refusal's message.
     pub blocked_reason: Option<String>,
+    /// What the project is for (a qualification test is taken from its page).
+    pub kind: gloss_types::ProjectKind,
+    /// When certifications are missing: the tests that grant them.
+    pub qualification_tests: Vec<crate::TestLink>,
 }
 
 /// The start of today (UTC) in milliseconds.
@@ -109,10 +113,12 @@ impl Engine {
             ("daily_limit", self.check_daily_limit(project, user).await),
         ];
         let mut blocked = None;
+        let mut tests = Vec::new();
         for (name, check) in checks {
             match check {
                 Ok(()) => {}
                 Err(err) if err.code == Code::Forbidden => {
+                    tests = crate::qualification::tests_in(err.problems.as_ref());
                     blocked = Some((name.to_owned(), err.message));
                     break;
                 }
@@ -129,6 +135,8 @@ impl Engine {
             daily_limit: project.daily_limit,
             blocked_reason: blocked.as_ref().map(|(_, reason)| reason.clone()),
             blocked: blocked.map(|(name, _)| name),
+            kind: project.kind,
+            qualification_tests: tests,
         })
     }
 }

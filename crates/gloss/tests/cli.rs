@@ -1454,3 +1454,53 @@ async fn gloss_productivity_writes_a_projects_annotators_and_the_leaderboard_as_
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn project_set_makes_a_qualification_test_and_requires_certifications() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let config = gloss.home.path().join("config.xml");
+            std::fs::write(&config, LABEL_CONFIG).unwrap();
+            let id = gloss
+                .gloss(&["project", "create", "--name", "Test", "--config"])
+                .args(&[config.to_str().unwrap()])
+                .ok()
+                .await;
+            let id = id.trim();
+            let set = gloss
+                .gloss(&["project", "set", id, "--kind", "qualification", "--pass-score", "0.8"])
+                .args(&["--max-attempts", "3", "--cooldown-minutes", "60"])
+                .args(&["--grants-certification", "Pets", "--valid-days", "365", "--grants-skill", "cats"])
+                .args(&["--required-certifications", "a,b"])
+                .ok()
+                .await;
+            assert!(
+                set.contains("kind qualification: pass score 0.8, 3 attempts, 60 min cool-down, grants pets for 365 days and the skill cats"),
+                "{label}: {set}"
+            );
+            assert!(set.contains("requires the certifications a, b"), "{label}: {set}");
+            let set = gloss
+                .gloss(&["project", "set", id, "--valid-days", "none", "--grants-skill", ""])
+                .ok()
+                .await;
+            assert!(set.contains("grants pets without expiry\n"), "{label}: {set}");
+            let err = gloss
+                .gloss(&["project", "set", id, "--pass-score", "1.5"])
+                .fails()
+                .await;
+            assert!(err.contains("pass_score"), "{label}: {err}");
+            let err = gloss
+                .gloss(&["project", "set", id, "--kind", "exam"])
+                .fails()
+                .await;
+            assert!(err.contains("labeling, training or qualification"), "{label}: {err}");
+            let results = gloss
+                .gloss(&["project", "qualification-results", id])
+                .ok()
+                .await;
+            assert!(results.starts_with("attempt"), "{label}: {results}");
+        }
+    })
+    .await;
+}

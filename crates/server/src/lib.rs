@@ -67,6 +67,7 @@ pub struct App {
         (name = "queue", description = "The annotator queue: next task, submit, skip, drafts, annotation versions, assignments"),
         (name = "comments", description = "Comments on tasks and regions, and each person's notifications"),
         (name = "review", description = "Review: the review queue by layer, accept / reject with a comment / fix, verdict history, progress"),
+        (name = "training", description = "Training feedback, qualification tests and their attempts"),
         (name = "red teaming", description = "A project's model endpoint (its key is never returned) and chats with it"),
     )
 )]

@@ -491,6 +491,45 @@ fn table() -> Vec<Route> {
             "/api/v1/projects/{project_id}/guidelines/acknowledge",
             [401, 200, 200, 404, 200, 200, 404],
         ),
+        // Training feedback: its annotator only. Qualification tests:
+        // members take them, managers read everyone's results; an attempt
+        // (the annotator's) is seen by its person and the managers and
+        // answered by its person only.
+        route(
+            Method::GET,
+            "/api/v1/annotations/{annotation_id}/feedback",
+            [401, 403, 403, 404, 403, 200, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/qualification",
+            [401, 200, 200, 404, 200, 200, 404],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/projects/{project_id}/qualification/attempts",
+            [401, 201, 201, 404, 201, 201, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/qualification/results",
+            [401, 200, 200, 404, 403, 403, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/projects/{project_id}/qualification/results.csv",
+            [401, 200, 200, 404, 403, 403, 404],
+        ),
+        route(
+            Method::GET,
+            "/api/v1/qualification-attempts/{attempt_id}",
+            [401, 200, 200, 404, 404, 200, 404],
+        ),
+        route(
+            Method::POST,
+            "/api/v1/qualification-attempts/{attempt_id}/answers",
+            [401, 403, 403, 404, 404, 200, 404],
+        ),
         // A project's model endpoint (red teaming): its managers only.
         route(
             Method::GET,
@@ -695,6 +734,7 @@ async fn prepare(
     }
     let work = json!({"result": [{"from_name": "class", "to_name": "image", "type": "choices",
                                   "value": {"choices": ["Cat"]}}]});
+    let training_body = training_setup(server, cast, route, &mut path, project_id).await;
     if path.contains("{annotation_id}") {
         let (status, created) = server
             .call(
@@ -908,7 +948,74 @@ async fn prepare(
         ) => Some(json!({"username": "annotator", "task_ids": [task_id]})),
         _ => None,
     };
-    (path, body)
+    (path, training_body.or(body))
+}
+
+/// Makes the project a training project (feedback) or a qualification test
+/// with a gold task (and for `{attempt_id}`, the annotator's attempt at a
+/// new one); returns the body of an answer.
+async fn training_setup(
+    server: &TestServer,
+    cast: &Cast,
+    route: &Route,
+    path: &mut String,
+    project_id: Option<i64>,
+) -> Option<Value> {
+    let manager = cast.token(Who::Manager);
+    if route.path.ends_with("/feedback") {
+        let (status, body) = server
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/projects/{}", project_id.unwrap()),
+                manager,
+                Some(json!({"kind": "training"})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        return None;
+    }
+    if !route.path.contains("qualification") {
+        return None;
+    }
+    let project_id = match project_id {
+        Some(id) => id,
+        None => project(server, cast).await,
+    };
+    let choice = json!([{"from_name": "class", "to_name": "image", "type": "choices",
+                         "value": {"choices": ["Cat"]}}]);
+    let (status, body) = server
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/projects/{project_id}"),
+            manager,
+            Some(json!({"kind": "qualification", "grants_certification": "cats"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = server
+        .call(
+            Method::POST,
+            &format!("/api/v1/projects/{project_id}/tasks"),
+            manager,
+            Some(json!([{"data": {"image": "/g.png"}, "annotations": [
+                {"completed_by": {"username": "manager"}, "ground_truth": true, "result": choice}]}])),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    if !path.contains("{attempt_id}") {
+        return None;
+    }
+    let (status, attempt) = server
+        .call(
+            Method::POST,
+            &format!("/api/v1/projects/{project_id}/qualification/attempts"),
+            cast.token(Who::Annotator),
+            None,
+        )
+        .await;
+    assert_eq!(status, 201, "{attempt}");
+    *path = path.replace("{attempt_id}", &attempt["attempt"]["id"].to_string());
+    Some(json!({"task_id": attempt["tasks"][0]["task"]["id"], "result": choice}))
 }
 
 fn documented_routes() -> BTreeSet<(String, String)> {

@@ -21,6 +21,7 @@ mod pay;
 mod people;
 mod productivity;
 mod projects;
+mod qualification;
 mod queue;
 mod queue_sql;
 mod results;
@@ -45,6 +46,7 @@ pub use pay::{NewPayEntry, NewPayRate, PayEntryFilter, PayEntryRow, PayPeriodRow
 pub use people::{ProfilePatch, DEFAULT_TIERS, WORK_COUNT_CAP};
 pub use productivity::{ActivityRow, VerdictCounts};
 pub use projects::{NewProject, ProjectPatch, ProjectScope};
+pub use qualification::{AttemptAnswer, AttemptRow, Grant, QualificationPatch};
 pub use queue::{
     QueueProject, Reservation, ReservedTask, Submitted, Updated, Work, PRIORITY_LIMIT,
 };

@@ -44,6 +44,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(17, "0017_daily_limits"),
     migration!(18, "0018_time_and_status"),
     migration!(19, "0019_pay"),
+    migration!(20, "0020_training_and_qualification"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.

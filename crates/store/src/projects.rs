@@ -44,6 +44,8 @@ pub struct ProjectPatch {
     pub idle_seconds: Option<i64>,
     pub min_task_seconds: Option<i64>,
     pub same_answer_streak: Option<i64>,
+    /// The kind, required certifications and qualification test settings.
+    pub qualification: crate::QualificationPatch,
 }
 
 /// Which projects a listing may show.
@@ -179,6 +181,7 @@ impl Store {
 
     pub async fn update_project(&self, id: ProjectId, patch: &ProjectPatch) -> Result<Project> {
         let mut tx = self.begin_write().await?;
+        crate::qualification::apply_patch(&mut tx, id, &patch.qualification).await?;
         let row = sqlx::query(&format!(
             "UPDATE projects SET name = COALESCE($1, name), description = COALESCE($2, description), \
              label_config = COALESCE($3, label_config), overlap = COALESCE($4, overlap), \

@@ -15,6 +15,8 @@ pub(crate) const PROJECT_COLUMNS: &str = "id, name, description, label_config, c
      overlap, queue_order, reservation_seconds, review_layers, review_percent, honeypot_percent, \
      gold_pause_below, gold_pause_after, dynamic_overlap_max, dynamic_agreement_below, consensus_method, guidelines_version, \
      required_skills, required_tier, daily_limit, idle_seconds, min_task_seconds, same_answer_streak, \
+     kind, required_certifications, pass_score, max_attempts, cooldown_minutes, \
+     grants_certification, certification_valid_days, grants_skill, \
      created_at, updated_at";
 pub(crate) const TOKEN_COLUMNS: &str = "id, user_id, name, prefix, created_at, last_used_at";
 
@@ -49,6 +51,7 @@ pub(crate) fn string_list(text: &str, column: &str) -> Result<Vec<String>> {
 pub(crate) fn project(row: &dyn Columns) -> Result<Project> {
     let order = row.text("queue_order")?;
     let method = row.text("consensus_method")?;
+    let (kind, required_certifications, qualification) = crate::qualification::from_row(row)?;
     Ok(Project {
         id: ProjectId(row.int("id")?),
         name: row.text("name")?,
@@ -77,6 +80,9 @@ pub(crate) fn project(row: &dyn Columns) -> Result<Project> {
         idle_seconds: row.int("idle_seconds")?,
         min_task_seconds: row.int("min_task_seconds")?,
         same_answer_streak: row.int("same_answer_streak")?,
+        kind,
+        required_certifications,
+        qualification,
         created_at: Timestamp(row.int("created_at")?),
         updated_at: Timestamp(row.int("updated_at")?),
     })

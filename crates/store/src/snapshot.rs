@@ -52,6 +52,9 @@ pub(crate) const TABLES: &[&str] = &[
     // into an approved period.
     "pay_entries",
     "pay_periods",
+    "qualification_attempts",
+    "qualification_answers",
+    "certifications",
 ];
 
 /// The tables a snapshot holds, in restore order.

@@ -9,6 +9,7 @@ mod code;
 mod comment;
 mod ids;
 mod money;
+mod qualification;
 mod queue;
 pub mod result;
 mod review;
@@ -19,6 +20,7 @@ pub use code::Code;
 pub use comment::{Comment, Notification};
 pub use ids::{AnnotationId, ImportId, PredictionId, ProjectId, TaskId, TokenId, UserId};
 pub use money::{Amount, Currency, AMOUNT_DECIMALS};
+pub use qualification::{Certification, ProjectKind, QualificationSettings};
 pub use queue::{AnnotationVersion, Assignment, ConsensusMethod, Draft, QueueOrder};
 pub use review::{Review, ReviewState, ReviewVerdict};
 pub use task::{
@@ -209,6 +211,12 @@ pub struct Project {
     pub min_task_seconds: i64,
     /// This many identical answers in a row by one person are flagged; 0: off.
     pub same_answer_streak: i64,
+    /// What the project is for: labeling, training or a qualification test.
+    pub kind: ProjectKind,
+    /// Certifications whoever labels the project must hold, unexpired.
+    pub required_certifications: Vec<String>,
+    /// The settings of a qualification test (kind `qualification`).
+    pub qualification: QualificationSettings,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }

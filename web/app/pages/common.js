@@ -11,6 +11,9 @@ import { h } from '../dom.js';
  *   dynamic_overlap_max: number, dynamic_agreement_below: number, consensus_method: string,
  *   guidelines_version: number, required_skills: string[], required_tier: string | null, daily_limit: number,
  *   idle_seconds: number, min_task_seconds: number, same_answer_streak: number,
+ *   kind: string, required_certifications: string[],
+ *   qualification: {pass_score: number, max_attempts: number, cooldown_minutes: number, grants_certification: string | null,
+ *     certification_valid_days: number | null, grants_skill: string | null},
  *   my_role: string,
  *   created_at: string, updated_at: string}} ProjectView
  * @typedef {{total: number, new: number, in_progress: number, completed: number}} TaskCounts
@@ -51,7 +54,9 @@ export function projectHeader(project, active) {
       h('span', { class: 'muted' }, `your role: ${project.my_role}`),
       h('span', { class: 'grow' }),
       project.my_role !== 'annotator' ? h('a', { class: 'button', href: `${base}/review`, id: 'start-review' }, 'Review') : null,
-      h('a', { class: 'button primary', href: `${base}/label`, id: 'start-labeling' }, 'Start labeling'),
+      project.kind === 'qualification'
+        ? h('a', { class: 'button primary', href: `${base}/qualification`, id: 'take-test' }, 'Take the test')
+        : h('a', { class: 'button primary', href: `${base}/label`, id: 'start-labeling' }, 'Start labeling'),
     ),
     h('nav', { class: 'tabs' },
       tabs.filter(([, , , shown]) => shown).map(([key, title, href]) =>

@@ -10,6 +10,7 @@ import { csrf, get, patch, post, put, renderMarkdown, sanitizeHtml, ApiError } f
 import { h, replace, toast } from '../dom.js';
 import { loadProject } from './common.js';
 import { ActiveTimer } from '../labeling/activity.js';
+import { showFeedback, testLinks } from './training.js';
 
 /** How long after the last edit a draft is saved, and the longest it waits. */
 const DRAFT_QUIET_MS = 400;
@@ -43,6 +44,8 @@ export async function render({ root, params, user, previous: cameFrom }) {
   const reviewMode = params.mode === 'review';
   const queueMode = !params.task && !reviewMode;
   let reviewLayer = 1;
+  /** @type {(() => void) | null} */
+  let feedbackClose = null;
 
   root.classList.add('full');
   const title = h('strong', null, project.name);
@@ -251,6 +254,7 @@ export async function render({ root, params, user, previous: cameFrom }) {
 
   /** @param {Shown} next */
   async function show(next) {
+    closeFeedback();
     workspace?.destroy();
     workspace = null;
     delete host.dataset.task;
@@ -292,6 +296,7 @@ export async function render({ root, params, user, previous: cameFrom }) {
    * @param {string} id @param {string} title @param {HTMLElement} why
    */
   function showNoTask(id, title, why) {
+    closeFeedback();
     workspace?.destroy();
     workspace = null;
     shown = null;
@@ -337,7 +342,13 @@ export async function render({ root, params, user, previous: cameFrom }) {
       }
       // A project for people with skills or a tier they lack: say which.
       if (error instanceof ApiError && error.status === 403 && error.details?.problems?.qualification) {
-        showNoTask('queue-unqualified', 'This project needs qualifications you do not have', h('p', null, error.message));
+        showNoTask('queue-unqualified', 'This project needs qualifications you do not have',
+          h('div', null, h('p', null, error.message), testLinks(error.details.problems.qualification)));
+        return;
+      }
+      if (error instanceof ApiError && error.status === 409 && error.details?.problems?.qualification_test) {
+        showNoTask('queue-test', 'This project is a qualification test',
+          h('p', null, h('a', { class: 'button primary', href: `/projects/${project.id}/qualification` }, 'Take the test')));
         return;
       }
       if (error instanceof ApiError && error.status === 403 && error.details?.problems?.guidelines_version) {
@@ -550,7 +561,8 @@ export async function render({ root, params, user, previous: cameFrom }) {
         const made = await post(`/tasks/${current.task.id}/annotations`, { result, lead_time: leadTime(), active_time: activity.seconds() });
         previous = { task: current.task, result, annotation: made, source: `Your annotation #${made.id}` };
         dirty = false;
-        if (queueMode) await nextTask();
+        if (queueMode && made.feedback) await feedbackFor(current.task, made.feedback);
+        else if (queueMode) await nextTask();
         else await openTask(current.task.id);
       }
     } catch (error) {
@@ -564,6 +576,27 @@ export async function render({ root, params, user, previous: cameFrom }) {
     } finally {
       busy = false;
     }
+  }
+
+  function closeFeedback() {
+    feedbackClose?.();
+    feedbackClose = null;
+  }
+
+  /**
+   * A training project's feedback on the task just submitted, until "Next task".
+   * @param {any} task @param {any} feedback
+   */
+  async function feedbackFor(task, feedback) {
+    closeFeedback();
+    workspace?.destroy();
+    workspace = null;
+    shown = null;
+    delete host.dataset.task;
+    submitButton.disabled = true;
+    skipButton.disabled = true;
+    replace(where, `Task #${task.id}: feedback`);
+    feedbackClose = await showFeedback(host, { config, data: task.data, feedback, createWorkspace, onNext: () => nextTask() });
   }
 
   async function skip() {

@@ -10,7 +10,7 @@ import { progressBar } from './common.js';
 export async function render({ root, user }) {
   const mayCreate = user.role === 'admin' || user.role === 'manager';
   const projects = await all('/projects');
-  /** @type {{project_id: number, name: string, role: string, open_tasks: number, open_tasks_capped: boolean, done_today: number, daily_limit: number, blocked: string | null, blocked_reason: string | null}[]} */
+  /** @type {{project_id: number, name: string, role: string, open_tasks: number, open_tasks_capped: boolean, done_today: number, daily_limit: number, blocked: string | null, blocked_reason: string | null, kind: string, qualification_tests: {project_id: number, name: string}[]}[]} */
   const work = (await get('/me/work')).projects;
   const cards = h('div', { class: 'cards', id: 'project-list' });
   const STATES = /** @type {Record<string, string>} */ ({ paused: 'Paused', qualification: 'Not qualified', guidelines: 'Read the guidelines first', daily_limit: 'Done for today' });
@@ -23,8 +23,11 @@ export async function render({ root, user }) {
         h('td', null, `${item.open_tasks}${item.open_tasks_capped ? '+' : ''}`),
         h('td', null, item.daily_limit ? `${item.done_today} of ${item.daily_limit}` : String(item.done_today)),
         h('td', { class: 'work-state', title: item.blocked_reason ?? '' }, item.blocked ? STATES[item.blocked] ?? item.blocked : 'Ready'),
-        h('td', null, item.open_tasks > 0 && item.blocked !== 'qualification' && item.blocked !== 'paused'
-          ? h('a', { class: 'button', href: `/projects/${item.project_id}/label` }, 'Label') : null),
+        h('td', null, item.kind === 'qualification'
+          ? h('a', { class: 'button primary', href: `/projects/${item.project_id}/qualification` }, 'Take the test')
+          : item.open_tasks > 0 && item.blocked !== 'qualification' && item.blocked !== 'paused'
+            ? h('a', { class: 'button', href: `/projects/${item.project_id}/label` }, 'Label') : null,
+        item.qualification_tests.map((test) => h('a', { class: 'button primary', href: `/projects/${test.project_id}/qualification`, 'data-test': test.project_id }, `Take the test "${test.name}"`))),
       ))))) : null;
   replace(root,
     h('div', { class: 'row' },

@@ -7,6 +7,7 @@ import { h, replace, toast } from '../dom.js';
 import { configEditor } from './config-editor.js';
 import { loadProject, projectHeader } from './common.js';
 import { payCard } from './pay-settings.js';
+import { trainingSettings } from './settings-training.js';
 
 /** @param {import('../main.js').PageContext} context */
 export async function render({ root, params, navigate }) {
@@ -50,6 +51,7 @@ export async function render({ root, params, navigate }) {
   const idleSeconds = h('input', { type: 'number', min: 10, max: 3600, value: project.idle_seconds, id: 'settings-idle-seconds' });
   const minTaskSeconds = h('input', { type: 'number', min: 0, max: 3600, value: project.min_task_seconds, id: 'settings-min-task-seconds' });
   const sameAnswerStreak = h('input', { type: 'number', min: 0, max: 1000, value: project.same_answer_streak, id: 'settings-same-answer-streak' });
+  const training = trainingSettings(project);
   const generalMessage = h('p', { class: 'error' });
   const general = h('form', { class: 'card', id: 'settings-general' },
     h('h2', null, 'General'),
@@ -79,6 +81,7 @@ export async function render({ root, params, navigate }) {
     h('label', null, 'Stop counting time after this many seconds without input', idleSeconds),
     h('label', null, 'Flag submits with less active time than (seconds; 0: off)', minTaskSeconds),
     h('label', null, 'Flag this many identical answers in a row (0: off)', sameAnswerStreak),
+    training.fields,
     h('h2', null, 'Consensus'),
     h('p', { class: 'muted' }, 'How a task\'s consensus (its ground-truth candidate, shown on the task page and exported with "consensus") weighs its annotators.'),
     h('label', null, 'Method', consensusMethod),
@@ -109,6 +112,7 @@ export async function render({ root, params, navigate }) {
         idle_seconds: Number(idleSeconds.value),
         min_task_seconds: Number(minTaskSeconds.value),
         same_answer_streak: Number(sameAnswerStreak.value),
+        ...training.values(),
       });
       toast('Saved.');
     } catch (error) {

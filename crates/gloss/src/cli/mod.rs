@@ -9,6 +9,7 @@ pub mod productivity;
 pub mod project;
 pub mod quality;
 pub mod serve;
+pub mod training;
 pub mod user;
 
 use crate::config::{Settings, EXAMPLE};

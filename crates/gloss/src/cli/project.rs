@@ -92,6 +92,13 @@ pub enum ProjectCommand {
         /// CONTROL:LABEL= (remove); repeat for each
         #[arg(long = "label-change", value_parser = parse_label_change)]
         label_changes: Vec<LabelChange>,
+        #[command(flatten)]
+        training: Box<super::training::TrainingArgs>,
+    },
+    /// Every attempt of every person at a qualification test
+    QualificationResults {
+        /// The project's id
+        project: i64,
     },
     /// Add a member to a project, or change their role
     Member {
@@ -228,6 +235,7 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
             same_answer_streak,
             config,
             label_changes,
+            training,
         } => {
             let label_config = match config {
                 Some(path) => Some(
@@ -262,6 +270,7 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
                 min_task_seconds,
                 same_answer_streak,
                 label_changes,
+                qualification: training.patch()?,
             };
             let project = engine
                 .update_project(&operator, ProjectId(project), update)
@@ -276,6 +285,7 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
                 project.review_layers,
                 project.review_percent
             );
+            super::training::print_settings(&project);
         }
         ProjectCommand::Member {
             project,
@@ -313,6 +323,9 @@ pub async fn run(settings: &Settings, command: ProjectCommand) -> Result<()> {
             }
         }
         ProjectCommand::Pay(args) => super::pay::set_rate(&engine, args).await?,
+        ProjectCommand::QualificationResults { project } => {
+            super::training::print_results(&engine, project).await?;
+        }
         ProjectCommand::Guidelines { project, file } => {
             let project = ProjectId(project);
             let guidelines = match file {

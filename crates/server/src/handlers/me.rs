@@ -6,7 +6,7 @@ use crate::App;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use gloss_types::{ApiToken, Code, Page, TokenId, User};
+use gloss_types::{ApiToken, Code, Page, TokenId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -40,13 +40,18 @@ async fn my_work(State(app): State<App>, Caller(actor): Caller) -> ApiResult<axu
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "me",
-    responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
-async fn me(Caller(actor): Caller) -> ApiResult<Json<User>> {
-    actor
+    responses((status = 200, body = super::qualification::UserWithCertifications), (status = 401, body = ErrorBody)))]
+async fn me(
+    State(app): State<App>,
+    Caller(actor): Caller,
+) -> ApiResult<Json<super::qualification::UserWithCertifications>> {
+    let user = actor
         .user()
         .cloned()
-        .map(Json)
-        .ok_or_else(|| ApiError::new(Code::Unauthenticated, "no user"))
+        .ok_or_else(|| ApiError::new(Code::Unauthenticated, "no user"))?;
+    Ok(Json(
+        super::qualification::UserWithCertifications::of(&app, user).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -11,6 +11,7 @@ mod media;
 mod pay;
 mod productivity;
 mod projects;
+mod qualification;
 mod queue;
 mod redteam;
 mod review;
@@ -40,6 +41,7 @@ pub(crate) fn routes() -> OpenApiRouter<App> {
         .merge(media::routes())
         .merge(markdown::routes())
         .merge(redteam::routes())
+        .merge(qualification::routes())
 }
 
 pub(crate) async fn not_found() -> ApiError {

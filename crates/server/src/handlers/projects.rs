@@ -185,6 +185,34 @@ pub(crate) struct ProjectPatchRequest {
     /// Anti-fraud: this many identical answers in a row are flagged (0: off).
     #[serde(default)]
     same_answer_streak: Option<i64>,
+    /// `labeling`, `training` (feedback after each submit) or
+    /// `qualification` (a test; see `…/qualification`).
+    #[serde(default)]
+    kind: Option<gloss_types::ProjectKind>,
+    /// Certifications whoever labels must hold, unexpired; `[]`: none.
+    #[serde(default)]
+    required_certifications: Option<Vec<String>>,
+    /// A qualification test's mean score against gold to pass, 0 to 1.
+    #[serde(default)]
+    pass_score: Option<f64>,
+    /// Attempts per person at a qualification test; 0: unlimited.
+    #[serde(default)]
+    max_attempts: Option<i64>,
+    /// Minutes between a failed attempt and the next.
+    #[serde(default)]
+    cooldown_minutes: Option<i64>,
+    /// The certification passing the test grants; `null`: none.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    grants_certification: Option<Option<String>>,
+    /// For how many days the certification is valid; `null`: no expiry.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>)]
+    certification_valid_days: Option<Option<i64>>,
+    /// A skill passing the test adds to the person's skills; `null`: none.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    grants_skill: Option<Option<String>>,
     /// With a new `label_config`: what becomes of each label that stored
     /// results use and the new config lacks (see `…/label-config/impact`).
     #[serde(default)]
@@ -234,6 +262,16 @@ async fn update_project(
         min_task_seconds: patch.min_task_seconds,
         same_answer_streak: patch.same_answer_streak,
         label_changes: patch.label_changes,
+        qualification: gloss_engine::QualificationPatch {
+            kind: patch.kind,
+            required_certifications: patch.required_certifications,
+            pass_score: patch.pass_score,
+            max_attempts: patch.max_attempts,
+            cooldown_minutes: patch.cooldown_minutes,
+            grants_certification: patch.grants_certification,
+            certification_valid_days: patch.certification_valid_days,
+            grants_skill: patch.grants_skill,
+        },
     };
     let project = app
         .engine

@@ -95,13 +95,16 @@ async fn create_user(
 
 /// One account: admins see anyone, others only themselves.
 #[utoipa::path(get, path = "/api/v1/users/{username}", tag = "users", params(("username" = String, Path)),
-    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = super::qualification::UserWithCertifications), (status = 404, body = ErrorBody)))]
 async fn get_user(
     State(app): State<App>,
     Caller(actor): Caller,
     ApiPath(username): ApiPath<String>,
-) -> ApiResult<Json<User>> {
-    Ok(Json(app.engine.user_by_username(&actor, &username).await?))
+) -> ApiResult<Json<super::qualification::UserWithCertifications>> {
+    let user = app.engine.user_by_username(&actor, &username).await?;
+    Ok(Json(
+        super::qualification::UserWithCertifications::of(&app, user).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
