@@ -2,7 +2,10 @@
 // invited by link into a project that requires a certification is told
 // they need it, with a link to the test; they take the test and fail, take
 // it again and pass (the certification shown with its expiry), acknowledge
-// the project's guidelines and label its tasks. In a training project, a
+// the project's guidelines and label its tasks, paid per task: their
+// timesheet shows the week's tasks and earnings, and a manager approves
+// the week on the Payroll page and downloads the payroll CSV with their
+// row. In a training project, a
 // wrong answer's feedback screen shows the missed region and the task's
 // explanation (as text), and "Next task" goes on.
 // Run: cd web && node --test tests/qualification.test.mjs
@@ -10,6 +13,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { api, launchBrowser, recordErrors, signIn, startGloss, tokenFor, ADMIN_PASSWORD } from './support.mjs';
 
 const CONFIG = `<View>
@@ -79,7 +83,7 @@ test('an invited annotator fails and then passes the qualification test, and lab
   const testId = await project(admin, 'Pet test', {
     kind: 'qualification', pass_score: 1, cooldown_minutes: 0, grants_certification: 'pets', certification_valid_days: 365,
   }, [gold('a purring animal', 'Cat'), gold('a barking animal', 'Dog')], CLASS_CONFIG);
-  const gatedId = await project(admin, 'Pets', { required_certifications: ['pets'] },
+  const gatedId = await project(admin, 'Pets', { required_certifications: ['pets'], pay: { mode: 'per_task', rate: '0.50', currency: 'EUR' } },
     [{ data: { text: 'first pet' } }, { data: { text: 'second pet' } }], CLASS_CONFIG);
   assert.equal((await api(gloss.base, admin, 'PUT', `/projects/${gatedId}/guidelines`, { text: '# Pets\n\nLabel each pet.' })).status, 200);
   const invite = await api(gloss.base, admin, 'POST', `/projects/${gatedId}/invites`, { role: 'annotator' });
@@ -139,6 +143,34 @@ test('an invited annotator fails and then passes the qualification test, and lab
   await page.waitForSelector('#queue-done');
   const { body: tasks } = await api(gloss.base, admin, 'GET', `/projects/${gatedId}/tasks`);
   assert.deepEqual(tasks.items.map((/** @type {any} */ t) => t.annotation_count), [1, 1]);
+
+  // Their timesheet: this week, the two tasks at the project's 0.50 EUR each.
+  await page.click('#nav-timesheet');
+  await page.waitForSelector('#timesheet');
+  const week = page.locator('#timesheet tbody tr').first();
+  assert.deepEqual([await week.locator('td.tasks').innerText(), await week.locator('td.earnings').innerText(),
+    await week.locator('td.status').innerText()], ['2', '1.00 EUR', 'Open']);
+  const periodStart = await week.getAttribute('data-period');
+
+  // The manager approves the week and downloads the payroll.
+  const managing = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const payroll = await managing.newPage();
+  recordErrors(payroll, pageErrors);
+  await signIn(payroll, gloss.base, 'admin', ADMIN_PASSWORD);
+  await payroll.click('#nav-payroll');
+  await payroll.waitForSelector('#payroll tr[data-username="newbie"]');
+  const approve = payroll.locator(`#payroll-weeks tr[data-username="newbie"][data-period="${periodStart}"] button.approve`);
+  await approve.click();
+  await payroll.waitForSelector(`#payroll-weeks tr[data-username="newbie"][data-period="${periodStart}"] td.status:has-text("Approved")`);
+  const [download] = await Promise.all([payroll.waitForEvent('download'), payroll.click('#payroll-csv')]);
+  const csv = await readFile(/** @type {string} */ (await download.path()), 'utf8');
+  const line = csv.trim().split('\n').find((row) => row.startsWith('newbie,'));
+  assert.ok(line, csv);
+  assert.deepEqual(line.split(',').slice(2), ['2', '0', '1.00', 'EUR']);
+  await page.reload();
+  await page.waitForSelector('#timesheet');
+  assert.match(await page.locator('#timesheet tbody tr td.status').first().innerText(), /^Approved/);
+  await managing.close();
   await context.close();
 });
 
