@@ -6,9 +6,9 @@
 // Run: cd web && node --test tests/comments.test.mjs
 // (scripts/test-all.sh builds the binary first and sets GLOSS_BIN.)
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, launchBrowser, recordErrors, signIn, startGloss, tokenFor, ADMIN_PASSWORD } from './support.mjs';
+import { api, glossAndBrowser, recordErrors, signIn, tokenFor, ADMIN_PASSWORD } from './support.mjs';
 
 const CONFIG = `<View>
   <Text name="text" value="$text"/>
@@ -17,22 +17,7 @@ const CONFIG = `<View>
 const PASSWORD = 'comments-test-password';
 const COMMENT = 'Is <img src=x onerror="window.__pwned = 1"> a person?';
 
-/** @type {Awaited<ReturnType<typeof startGloss>>} */
-let gloss;
-/** @type {import('playwright-core').Browser} */
-let browser;
-/** @type {string[]} */
-const pageErrors = [];
-
-before(async () => {
-  gloss = await startGloss();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await gloss?.stop();
-});
+const { gloss, browser, pageErrors } = glossAndBrowser();
 
 test('a region comment reaches the annotator through the bell, and the answer comes back', async () => {
   const admin = await tokenFor(gloss.base, 'admin', ADMIN_PASSWORD);

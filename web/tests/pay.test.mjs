@@ -5,10 +5,10 @@
 // Run: cd web && node --test tests/pay.test.mjs
 // (scripts/test-all.sh builds the binary first and sets GLOSS_BIN.)
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { api, launchBrowser, recordErrors, signIn, startGloss, tokenFor, ADMIN_PASSWORD } from './support.mjs';
+import { api, glossAndBrowser, recordErrors, signIn, tokenFor, ADMIN_PASSWORD } from './support.mjs';
 
 const CONFIG = `<View>
   <Text name="text" value="$text"/>
@@ -16,22 +16,7 @@ const CONFIG = `<View>
 </View>`;
 const PASSWORD = 'pay-test-password';
 
-/** @type {Awaited<ReturnType<typeof startGloss>>} */
-let gloss;
-/** @type {import('playwright-core').Browser} */
-let browser;
-/** @type {string[]} */
-const pageErrors = [];
-
-before(async () => {
-  gloss = await startGloss();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await gloss?.stop();
-});
+const { gloss, browser, pageErrors } = glossAndBrowser();
 
 test('a rate set in Settings pays labeled tasks, shown on the timesheet, approved and exported as CSV', async () => {
   const admin = await tokenFor(gloss.base, 'admin', ADMIN_PASSWORD);

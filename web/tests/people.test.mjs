@@ -5,9 +5,9 @@
 // Run: cd web && node --test tests/people.test.mjs
 // (scripts/test-all.sh builds the binary first and sets GLOSS_BIN.)
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, launchBrowser, recordErrors, signIn, startGloss, tokenFor, ADMIN_PASSWORD } from './support.mjs';
+import { api, glossAndBrowser, recordErrors, signIn, tokenFor, ADMIN_PASSWORD } from './support.mjs';
 
 const CONFIG = `<View>
   <Text name="text" value="$text"/>
@@ -15,22 +15,7 @@ const CONFIG = `<View>
 </View>`;
 const PASSWORD = 'people-test-password';
 
-/** @type {Awaited<ReturnType<typeof startGloss>>} */
-let gloss;
-/** @type {import('playwright-core').Browser} */
-let browser;
-/** @type {string[]} */
-const pageErrors = [];
-
-before(async () => {
-  gloss = await startGloss();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await gloss?.stop();
-});
+const { gloss, browser, pageErrors } = glossAndBrowser();
 
 test('a project that needs a skill and a tier opens to an annotator once a manager gives them', async () => {
   const admin = await tokenFor(gloss.base, 'admin', ADMIN_PASSWORD);

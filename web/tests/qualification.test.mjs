@@ -11,10 +11,10 @@
 // Run: cd web && node --test tests/qualification.test.mjs
 // (scripts/test-all.sh builds the binary first and sets GLOSS_BIN.)
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { api, launchBrowser, recordErrors, signIn, startGloss, tokenFor, ADMIN_PASSWORD } from './support.mjs';
+import { api, glossAndBrowser, recordErrors, signIn, tokenFor, ADMIN_PASSWORD } from './support.mjs';
 
 const CONFIG = `<View>
   <Text name="text" value="$text"/>
@@ -31,22 +31,7 @@ const PASSWORD = 'qualification-test-password';
 /** @param {string} label */
 const choice = (label) => [{ id: 'c', from_name: 'class', to_name: 'text', type: 'choices', value: { choices: [label] } }];
 
-/** @type {Awaited<ReturnType<typeof startGloss>>} */
-let gloss;
-/** @type {import('playwright-core').Browser} */
-let browser;
-/** @type {string[]} */
-const pageErrors = [];
-
-before(async () => {
-  gloss = await startGloss();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await gloss?.stop();
-});
+const { gloss, browser, pageErrors } = glossAndBrowser();
 
 /**
  * @param {string} admin @param {string} name @param {Record<string, unknown>} settings

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
@@ -107,6 +108,36 @@ export async function startGloss(serveArgs = []) {
       rmSync(data, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A real `gloss serve` and Chromium for one test file: started before its
+ * tests, stopped after them. The two are handed out at once and usable from
+ * the first test on (each forwards to the started one).
+ * @param {string[]} [serveArgs] more flags for `serve`
+ * @returns {{gloss: Awaited<ReturnType<typeof startGloss>>, browser: import('playwright-core').Browser, pageErrors: string[]}}
+ */
+export function glossAndBrowser(serveArgs = []) {
+  /** @type {{gloss?: any, browser?: any}} */
+  const started = {};
+  /** @param {'gloss' | 'browser'} name */
+  const forward = (name) => new Proxy({}, {
+    get(_, key) {
+      const target = started[name];
+      if (!target) throw new Error(`${name} is used before the tests started`);
+      const value = target[key];
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  before(async () => {
+    started.gloss = await startGloss(serveArgs);
+    started.browser = await launchBrowser();
+  });
+  after(async () => {
+    await started.browser?.close();
+    await started.gloss?.stop();
+  });
+  return { gloss: forward('gloss'), browser: forward('browser'), pageErrors: [] };
 }
 
 /** Debian's Chromium, headless, with a fresh profile. */

@@ -6,9 +6,9 @@
 // manager's projects.
 // Run: cd web && node --test tests/workforce.test.mjs
 
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, launchBrowser, recordErrors, signIn, startGloss, tokenFor, ADMIN_PASSWORD } from './support.mjs';
+import { api, glossAndBrowser, recordErrors, signIn, tokenFor, ADMIN_PASSWORD } from './support.mjs';
 
 const CONFIG = `<View>
   <Text name="text" value="$text"/>
@@ -16,23 +16,9 @@ const CONFIG = `<View>
 </View>`;
 const PASSWORD = 'workforce-test-password';
 
-/** @type {Awaited<ReturnType<typeof startGloss>>} */
-let gloss;
-/** @type {import('playwright-core').Browser} */
-let browser;
-/** @type {string[]} */
-const pageErrors = [];
+const { gloss, browser, pageErrors } = glossAndBrowser();
 
-before(async () => {
-  gloss = await startGloss();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await gloss?.stop();
-  assert.deepEqual(pageErrors, []);
-});
+after(() => assert.deepEqual(pageErrors, []));
 
 /** @param {string} label */
 function answer(label) {
