@@ -31,7 +31,7 @@ const REVIEW_KEYS = /** @type {[string, string][]} */ ([
 
 /**
  * @typedef {{id: number, data: Record<string, unknown>, status: string}} Task
- * @typedef {{id: number, version: number, result: any[], completed_by: number | null, ground_truth?: boolean}} Annotation
+ * @typedef {{id: number, version: number, result: any[], completed_by: number | null, ground_truth?: boolean, active_ms?: number | null}} Annotation
  * @typedef {{task: Task, result: any[], annotation: Annotation | null, source: string}} Shown
  */
 
@@ -483,7 +483,7 @@ export async function render({ root, params, user, previous: cameFrom }) {
     const { annotation } = item;
     showNotes(
       h('p', { id: 'review-subject' },
-        `Layer ${item.layer} of ${project.review_layers} · annotation #${annotation.id} by ${item.annotator ?? 'someone not here'}, version ${annotation.version}`),
+        `Layer ${item.layer} of ${project.review_layers} · annotation #${annotation.id} by ${item.annotator ?? 'someone not here'}, version ${annotation.version}${activeText(annotation.active_ms)}`),
       item.reviews.length
         ? h('ul', { class: 'review-history' }, item.reviews.map((/** @type {any} */ r) =>
           h('li', null, `Layer ${r.layer}: ${r.verdict} by ${r.reviewer ?? 'a former reviewer'}${r.comment ? ` — ${r.comment}` : ''}`)))
@@ -630,7 +630,7 @@ export async function render({ root, params, user, previous: cameFrom }) {
       annotationPicker.after(h('a', { href: `/projects/${project.id}/tasks/${detail.id}/compare`, id: 'compare-link', class: 'button' }, 'Compare side by side'));
     }
     replace(annotationPicker,
-      annotations.map((annotation) => h('option', { value: annotation.id }, `Annotation #${annotation.id} (v${annotation.version})${annotation.completed_by === user.id ? ' — yours' : ''}`)),
+      annotations.map((annotation) => h('option', { value: annotation.id }, `Annotation #${annotation.id} (v${annotation.version}${activeText(annotation.active_ms)})${annotation.completed_by === user.id ? ' — yours' : ''}`)),
       detail.predictions.map((/** @type {any} */ prediction) => h('option', { value: `p${prediction.id}` }, `Prediction ${prediction.model_version} (${prediction.score ?? '–'})`)),
       annotations.length > 1 ? h('option', { value: 'consensus' }, `Consensus of ${annotations.length} annotations`) : null,
       h('option', { value: 'new' }, 'New annotation'));
@@ -694,4 +694,15 @@ export async function render({ root, params, user, previous: cameFrom }) {
     workspace?.destroy();
     root.classList.remove('full');
   };
+}
+
+/**
+ * An annotation's measured active time, as `, 1 min 5 s active`; nothing
+ * when it was not measured.
+ * @param {number | null | undefined} ms
+ */
+function activeText(ms) {
+  if (ms === null || ms === undefined) return '';
+  const seconds = Math.round(ms / 1000);
+  return seconds >= 60 ? `, ${Math.floor(seconds / 60)} min ${seconds % 60} s active` : `, ${seconds} s active`;
 }
