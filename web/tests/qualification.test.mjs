@@ -155,6 +155,17 @@ test('an invited annotator fails and then passes the qualification test, and lab
   await page.reload();
   await page.waitForSelector('#timesheet');
   assert.match(await page.locator('#timesheet tbody tr td.status').first().innerText(), /^Approved/);
+
+  // The manager revokes the certification on the test's page: no more tasks.
+  payroll.on('dialog', (dialog) => dialog.accept());
+  await payroll.goto(`${gloss.base}/projects/${testId}/qualification`);
+  await payroll.waitForSelector('#qualification-results');
+  assert.equal(await payroll.locator('#qualification-results button.revoke').count(), 1, 'only the passing attempt');
+  await payroll.click('#qualification-results button.revoke');
+  await payroll.waitForSelector('.toast:has-text("Revoked newbie")');
+  const refused = await api(gloss.base, await tokenFor(gloss.base, 'newbie', PASSWORD), 'GET', `/projects/${gatedId}/next`);
+  assert.equal(refused.status, 403);
+  assert.deepEqual(refused.body.details.problems.qualification.expired_certifications, ['pets']);
   await managing.close();
   await context.close();
 });

@@ -567,6 +567,48 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Revokes the certification a test grants from a person (the test's
+    /// managers): it expires now, so projects requiring it stop giving
+    /// them tasks; the grant stays on record, and passing the test again
+    /// certifies them anew.
+    pub async fn revoke_certification(
+        &self,
+        actor: &Actor,
+        id: ProjectId,
+        username: &str,
+    ) -> Result<Certification> {
+        let (project, manager) = self.qualification_test(actor, id).await?;
+        if !manager {
+            return Err(Error::forbidden(
+                "only the test's managers revoke its certification",
+            ));
+        }
+        let Some(name) = project.qualification.grants_certification.clone() else {
+            return Err(Error::new(
+                Code::Conflict,
+                "this test grants no certification",
+            ));
+        };
+        let person = self
+            .store
+            .user_by_username(username)
+            .await
+            .or_not_found("user")?;
+        let now = Timestamp::now().millis();
+        self.store
+            .set_certification_expiry(person.id, &name, Some(now))
+            .await
+            .or_not_found("certification")?;
+        self.store
+            .certifications(person.id, now + 1)
+            .await?
+            .into_iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| Error::not_found("certification"))
+    }
+}
+
 fn attempts_left(settings: &QualificationSettings, attempts: &[AttemptRow]) -> Option<i64> {
     (settings.max_attempts > 0).then(|| (settings.max_attempts - attempts.len() as i64).max(0))
 }

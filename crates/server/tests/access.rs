@@ -521,6 +521,11 @@ fn table() -> Vec<Route> {
             [401, 200, 200, 404, 403, 403, 404],
         ),
         route(
+            Method::DELETE,
+            "/api/v1/projects/{project_id}/qualification/certifications/{username}",
+            [401, 200, 200, 404, 403, 403, 404],
+        ),
+        route(
             Method::GET,
             "/api/v1/qualification-attempts/{attempt_id}",
             [401, 200, 200, 404, 404, 200, 404],
@@ -1002,6 +1007,35 @@ async fn training_setup(
         )
         .await;
     assert_eq!(status, 201, "{body}");
+    if route.path.contains("/certifications/") {
+        // The annotator passes, so there is a certification to revoke.
+        let (status, attempt) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{project_id}/qualification/attempts"),
+                cast.token(Who::Annotator),
+                None,
+            )
+            .await;
+        assert_eq!(status, 201, "{attempt}");
+        let (status, done) = server
+            .call(
+                Method::POST,
+                &format!(
+                    "/api/v1/qualification-attempts/{}/answers",
+                    attempt["attempt"]["id"]
+                ),
+                cast.token(Who::Annotator),
+                Some(json!({"task_id": attempt["tasks"][0]["task"]["id"], "result": choice})),
+            )
+            .await;
+        assert_eq!(
+            (status, &done["attempt"]["passed"]),
+            (200, &json!(true)),
+            "{done}"
+        );
+        return None;
+    }
     if !path.contains("{attempt_id}") {
         return None;
     }

@@ -369,7 +369,7 @@ async fn qualification_tests_grade_attempts_and_grant_certifications() {
     for db in databases().await {
         let server = TestServer::start(&db).await;
         let (_, manager) = server.user("manager", Role::Manager).await;
-        let (ann_user, ann) = server.user("ann", Role::Annotator).await;
+        let (_, ann) = server.user("ann", Role::Annotator).await;
         let (_, bob) = server.user("bob", Role::Annotator).await;
         let (_, carol) = server.user("carol", Role::Annotator).await;
         let (_, root) = server.user("root", Role::Admin).await;
@@ -717,17 +717,26 @@ async fn qualification_tests_grade_attempts_and_grant_certifications() {
         assert!(csv.starts_with("attempt,username,"), "{csv}");
         assert_eq!(csv.lines().count(), 6, "{csv}");
 
-        // An expired certification does not qualify.
-        server
-            .engine
-            .store()
-            .set_certification_expiry(
-                ann_user.id,
-                "cat-expert",
-                Some(Timestamp::now().millis() - 1000),
+        // A revoked (expired) certification does not qualify. Only the
+        // test's managers revoke it.
+        let revoke = format!("/api/v1/projects/{test}/qualification/certifications/ann");
+        let (status, _) = server.call(Method::DELETE, &revoke, Some(&ann), None).await;
+        assert_eq!(status, 403);
+        let (status, _) = server
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/projects/{test}/qualification/certifications/nobody"),
+                Some(&manager),
+                None,
             )
-            .await
-            .unwrap();
+            .await;
+        assert_eq!(status, 404);
+        let revoked = ok(&server, Method::DELETE, &revoke, &manager, None).await;
+        assert_eq!(
+            (revoked["name"].clone(), revoked["expired"].clone()),
+            (json!("cat-expert"), json!(true)),
+            "{revoked}"
+        );
         let me = ok(&server, Method::GET, "/api/v1/me", &ann, None).await;
         assert_eq!(me["certifications"][0]["expired"], true);
         // ann's reservation is released by skipping it, then next refuses.

@@ -5,7 +5,7 @@
 // passed or failed, each task's score, the certification and its expiry or
 // when to retry. Managers also see every person's attempts.
 
-import { ApiError, get, post, renderMarkdown, sanitizeHtml } from '../api.js';
+import { ApiError, del, get, post, renderMarkdown, sanitizeHtml } from '../api.js';
 import { h, replace, toast } from '../dom.js';
 import { percent } from './training.js';
 
@@ -80,17 +80,42 @@ export async function render({ root, params }) {
       rows.length ? attemptsTable(rows, true) : h('p', { class: 'muted' }, 'Nobody has taken the test yet.'));
   }
 
+  /**
+   * Revokes the certification this test granted a person (it expires now).
+   * @param {string} username @param {HTMLButtonElement} button
+   */
+  async function revoke(username, button) {
+    if (!confirm(`Revoke ${username}'s certification? Projects requiring it stop giving them tasks until they pass again.`)) return;
+    try {
+      await del(`/projects/${id}/qualification/certifications/${encodeURIComponent(username)}`);
+      toast(`Revoked ${username}'s certification.`);
+      button.disabled = true;
+      button.textContent = 'Revoked';
+    } catch (error) {
+      toast(error instanceof ApiError ? error.lines().join('\n') : String(error), 'error');
+    }
+  }
+
   /** @param {Attempt[]} rows @param {boolean} withNames */
   function attemptsTable(rows, withNames) {
     return h('table', { class: 'list' },
       h('thead', null, h('tr', null, withNames ? h('th', null, 'Person') : null, h('th', null, 'Started'),
-        h('th', null, 'Answered'), h('th', null, 'Score'), h('th', null, 'Result'))),
+        h('th', null, 'Answered'), h('th', null, 'Score'), h('th', null, 'Result'), withNames ? h('th', null, '') : null)),
       h('tbody', null, rows.map((row) => h('tr', { 'data-attempt': row.id },
         withNames ? h('td', null, row.username) : null,
         h('td', null, when(row.started_at)),
         h('td', null, `${row.answered} of ${row.tasks}`),
         h('td', null, row.score === null ? '' : percent(row.score)),
-        h('td', null, row.passed === null ? 'in progress' : row.passed ? 'passed' : 'failed')))));
+        h('td', null, row.passed === null ? 'in progress' : row.passed ? 'passed' : 'failed'),
+        // The person's last passing attempt carries the certification.
+        withNames ? h('td', null, row.passed && lastPass(rows, row)
+          ? h('button', { class: 'danger revoke', onclick: (/** @type {Event} */ event) => revoke(row.username, /** @type {HTMLButtonElement} */ (event.currentTarget)) }, 'Revoke')
+          : null) : null))));
+  }
+
+  /** Whether `row` is its person's last passing attempt. @param {Attempt[]} rows @param {Attempt} row */
+  function lastPass(rows, row) {
+    return !rows.some((other) => other.username === row.username && other.passed && other.id > row.id);
   }
 
   async function startAttempt() {

@@ -24,6 +24,7 @@ pub(super) fn routes() -> OpenApiRouter<App> {
         .routes(routes!(start_attempt))
         .routes(routes!(qualification_results))
         .routes(routes!(qualification_results_csv))
+        .routes(routes!(revoke_certification))
         .routes(routes!(get_attempt))
         .routes(routes!(answer_attempt))
 }
@@ -159,6 +160,26 @@ async fn qualification_results_csv(
         ));
     }
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], csv).into_response())
+}
+
+/// Revoke the certification the test grants from a person (the test's
+/// managers): it expires now, so projects requiring it stop giving them
+/// tasks; the grant stays on record, and passing the test again certifies
+/// them anew.
+#[utoipa::path(delete, path = "/api/v1/projects/{project_id}/qualification/certifications/{username}", tag = "training",
+    params(("project_id" = i64, Path), ("username" = String, Path)),
+    responses((status = 200, body = Certification), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn revoke_certification(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    ApiPath((project_id, username)): ApiPath<(i64, String)>,
+) -> ApiResult<Json<Certification>> {
+    Ok(Json(
+        app.engine
+            .revoke_certification(&actor, ProjectId(project_id), &username)
+            .await?,
+    ))
 }
 
 /// An attempt with its tasks and their data, answered or not (its person
