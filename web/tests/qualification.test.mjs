@@ -166,6 +166,10 @@ test('an invited annotator fails and then passes the qualification test, and lab
   const refused = await api(gloss.base, await tokenFor(gloss.base, 'newbie', PASSWORD), 'GET', `/projects/${gatedId}/next`);
   assert.equal(refused.status, 403);
   assert.deepEqual(refused.body.details.problems.qualification.expired_certifications, ['pets']);
+  // The Members page shows it expired.
+  await payroll.goto(`${gloss.base}/projects/${gatedId}/members`);
+  await payroll.waitForSelector('tr[data-username="newbie"] .certifications');
+  assert.match(await payroll.locator('tr[data-username="newbie"] .certifications').innerText(), /Certified: pets \(expired\)/);
   await managing.close();
   await context.close();
 });

@@ -287,7 +287,11 @@ impl Engine {
     ) -> Result<Page<Member>> {
         self.project_with_role(actor, id, ProjectRole::Reviewer, "see the members")
             .await?;
-        Ok(self.store.list_members(id, page).await?)
+        let mut members = self.store.list_members(id, page).await?;
+        for member in &mut members.items {
+            member.certifications = self.certifications_of(member.user_id).await?;
+        }
+        Ok(members)
     }
 
     /// Adds a member by username, or changes their role. Without a role the

@@ -104,6 +104,7 @@ pub(crate) fn member(row: &AnyRow) -> Result<Member> {
             UserStatus::parse(&status)
                 .ok_or_else(|| Error::Database(format!("unknown status `{status}` in users")))?
         },
+        certifications: Vec::new(),
     })
 }
 

@@ -237,6 +237,9 @@ pub struct Member {
     pub tier: Option<String>,
     /// Their account's status (a paused account gets no work anywhere).
     pub status: UserStatus,
+    /// Their certifications, expired ones included (see [`Certification`]).
+    #[serde(default)]
+    pub certifications: Vec<Certification>,
 }
 
 /// An invitation link as it can be shown again: never its secret.

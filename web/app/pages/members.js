@@ -46,7 +46,10 @@ export async function render({ root, params, user }) {
             member.paused_at && member.paused_reason ? h('div', { class: 'muted small' }, member.paused_reason) : null),
           h('td', null, canManage ? roleChanger(member) : member.role),
           h('td', { class: 'qualifications' }, canManage ? qualificationEditor(member, tiers)
-            : `${member.skills.join(', ') || 'no skills'}; ${member.tier ?? 'no tier'}`),
+            : `${member.skills.join(', ') || 'no skills'}; ${member.tier ?? 'no tier'}`,
+            member.certifications.length ? h('div', { class: 'certifications muted small' }, 'Certified: ',
+              member.certifications.map((/** @type {{name: string, expired: boolean, expires_at: string | null}} */ c) =>
+                `${c.name}${c.expired ? ' (expired)' : c.expires_at ? ` (until ${when(c.expires_at)})` : ''}`).join(', ')) : null),
           h('td', { class: 'status' }, canManage && member.username !== user.username ? statusChanger(member) : member.status),
           h('td', null, when(member.added_at)),
           canManage ? h('td', null,
