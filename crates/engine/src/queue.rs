@@ -153,10 +153,13 @@ impl Engine {
         let mut work = checked_work(&project, input)?;
         let now = Timestamp::now().millis();
         // Active time is at most the time since the task was reserved (or,
-        // without a reservation, one reservation's length).
-        let started = self.store.reservation_started(task, user.id).await?;
-        let cap = started.map_or(project.reservation_seconds * 1000, |start| now - start);
-        work.active_ms = crate::pay::capped_active_ms(active_time, cap)?;
+        // without a reservation, one reservation's length). A submit that
+        // measured none (a script's) needs no reservation read.
+        if active_time.is_some() {
+            let started = self.store.reservation_started(task, user.id).await?;
+            let cap = started.map_or(project.reservation_seconds * 1000, |start| now - start);
+            work.active_ms = crate::pay::capped_active_ms(active_time, cap)?;
+        }
         let active_ms = work.active_ms;
         match self
             .store
