@@ -37,18 +37,7 @@ impl Engine {
 
     /// Refuses a paused member's queue calls with the reason.
     pub(crate) async fn check_not_paused(&self, project: &Project, user: &User) -> Result<()> {
-        match self.store.member_pause(project.id, user.id).await? {
-            None => Ok(()),
-            Some((_, reason)) => Err(Error {
-                problems: Some(serde_json::json!({"paused": true, "reason": reason})),
-                ..Error::new(
-                    Code::Forbidden,
-                    format!(
-                        "your work in this project is paused: {reason}. A manager of the project can resume you."
-                    ),
-                )
-            }),
-        }
+        not_paused(self.store.member_pause(project.id, user.id).await?)
     }
 
     /// Puts a gold task first in the annotator's queue when their turn for
@@ -193,6 +182,23 @@ fn gold_turn(user: i64, position: i64, percent: i64) -> bool {
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^= x >> 31;
     (x % 100) < percent.clamp(0, 100) as u64
+}
+
+/// Refuses a paused member's queue calls with the reason (`paused`: when
+/// and why a manager paused their work in the project).
+pub(crate) fn not_paused(paused: Option<(Timestamp, String)>) -> Result<()> {
+    match paused {
+        None => Ok(()),
+            Some((_, reason)) => Err(Error {
+                problems: Some(serde_json::json!({"paused": true, "reason": reason})),
+                ..Error::new(
+                    Code::Forbidden,
+                    format!(
+                        "your work in this project is paused: {reason}. A manager of the project can resume you."
+                    ),
+                )
+            }),
+        }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use crate::error::{Error, OrNotFound, Result};
 use crate::Engine;
 use gloss_store::{
     AnnotationRow, NewPayEntry, NewPayRate, PayEntryFilter, PayEntryRow, PayPeriodRow, PayRateRow,
+    QueueCaller,
 };
 use gloss_types::{
     Amount, AnnotationId, Code, Currency, Project, ProjectId, ProjectRole, Role, TaskId, Timestamp,
@@ -213,6 +214,14 @@ pub(crate) enum PaidWork {
     /// The annotator's own update; `true` when it reworks a rejection.
     Update(bool),
     Review,
+}
+
+/// The work a ledger entry prices: its task, its annotation (`None` before
+/// the submit is stored) and the result whose labels piece rates count.
+pub(crate) struct PricedItem<'a> {
+    task: TaskId,
+    annotation: Option<AnnotationId>,
+    result: &'a str,
 }
 
 /// Seconds from the client → milliseconds, capped at `cap_ms`.
@@ -603,16 +612,116 @@ impl Engine {
         active_ms: Option<i64>,
         at: i64,
     ) -> Result<()> {
-        let zone = time_zone(&user.time_zone);
-        let date = local_date(&zone, at);
-        let date_text = date.to_string();
+        let rate = self.rate_of(project, user, work, at).await?;
+        let item = PricedItem {
+            task: annotation.task_id,
+            annotation: Some(annotation.id),
+            result: &annotation.result,
+        };
+        let entry = self
+            .price_work(
+                project, user, work, item, rate, true, review_id, active_ms, at,
+            )
+            .await?;
+        self.store.add_pay_entries(&[entry]).await?;
+        Ok(())
+    }
+
+    /// A submit's ledger entry priced before the submit is stored, for the
+    /// store to write in the submit's own transaction; `None` (logged when
+    /// pricing failed) leaves it to [`Engine::record_pay`] after the submit.
+    /// A rate with a gold bonus is priced after: the bonus counts the
+    /// accuracy that this very submit's gold score may change.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn price_submit_ahead(
+        &self,
+        project: &Project,
+        user: &User,
+        caller: &QueueCaller,
+        task: TaskId,
+        result: &str,
+        active_ms: Option<i64>,
+        at: i64,
+    ) -> Option<NewPayEntry> {
+        let priced = async {
+            // Most projects have no rates, and most weeks are open: the
+            // read with the project said which, so neither needs a read here.
+            let rate = if caller.has_pay_rates {
+                self.rate_of(project, user, PaidWork::Submit, at).await?
+            } else {
+                None
+            };
+            if rate
+                .as_ref()
+                .is_some_and(|r| r.bonus_percent.is_some() && r.bonus_gold_threshold.is_some())
+            {
+                return Ok(None);
+            }
+            let item = PricedItem {
+                task,
+                annotation: None,
+                result,
+            };
+            let work = PaidWork::Submit;
+            let approved_weeks = caller.has_approved_weeks;
+            self.price_work(
+                project,
+                user,
+                work,
+                item,
+                rate,
+                approved_weeks,
+                None,
+                active_ms,
+                at,
+            )
+            .await
+            .map(Some)
+        }
+        .await;
+        priced.unwrap_or_else(|err: Error| {
+            tracing::warn!(project = project.id.0, user = user.id.0, error = %err.message,
+                "pricing a submit ahead failed; it is priced after it is stored");
+            None
+        })
+    }
+
+    /// The rate that prices this work by this person on the day it is done.
+    async fn rate_of(
+        &self,
+        project: &Project,
+        user: &User,
+        work: PaidWork,
+        at: i64,
+    ) -> Result<Option<PayRateRow>> {
+        let date = local_date(&time_zone(&user.time_zone), at).to_string();
         let kind = match work {
             PaidWork::Review => "review",
             _ => "annotate",
         };
-        let rate = self
-            .rate_for(project.id, kind, user.tier.as_deref(), &date_text)
-            .await?;
+        self.rate_for(project.id, kind, user.tier.as_deref(), &date)
+            .await
+    }
+
+    /// The ledger entry of a piece of work at `rate`, in the first open week
+    /// (its own week when `approved_weeks` says the person has none approved
+    /// in the project).
+    #[allow(clippy::too_many_arguments)]
+    async fn price_work(
+        &self,
+        project: &Project,
+        user: &User,
+        work: PaidWork,
+        item: PricedItem<'_>,
+        rate: Option<PayRateRow>,
+        approved_weeks: bool,
+        review_id: Option<i64>,
+        active_ms: Option<i64>,
+        at: i64,
+    ) -> Result<NewPayEntry> {
+        let zone = time_zone(&user.time_zone);
+        let date = local_date(&zone, at);
+        let date_text = date.to_string();
         let active_ms = active_ms.unwrap_or(0);
         let overflow = || Error::new(Code::Internal, "a price is too large");
         let (amount, bonus) = match &rate {
@@ -636,7 +745,7 @@ impl Engine {
                     let pieces: BTreeMap<String, String> =
                         serde_json::from_str(&rate.pieces).unwrap_or_default();
                     if !pieces.is_empty() {
-                        for (label, count) in label_counts(&annotation.result) {
+                        for (label, count) in label_counts(item.result) {
                             if let Some(price) = pieces.get(&label) {
                                 let piece =
                                     amount_of(price)?.mul_div(count, 1).ok_or_else(overflow)?;
@@ -660,14 +769,18 @@ impl Engine {
                 (base.checked_add(bonus).ok_or_else(overflow)?, bonus)
             }
         };
-        let period = self.open_period(project.id, user.id, date).await?;
+        let period = if approved_weeks {
+            self.open_period(project.id, user.id, date).await?
+        } else {
+            monday(date)
+        };
         let entry = NewPayEntry {
             id: 0,
             user_id: user.id,
             username: None,
             project_id: project.id,
-            task_id: Some(annotation.task_id),
-            annotation_id: Some(annotation.id),
+            task_id: Some(item.task),
+            annotation_id: item.annotation,
             review_id,
             kind: match work {
                 PaidWork::Submit => "submit",
@@ -686,8 +799,7 @@ impl Engine {
             period_start: period.to_string(),
             created_at: Timestamp(at),
         };
-        self.store.add_pay_entries(&[entry]).await?;
-        Ok(())
+        Ok(entry)
     }
 
     /// A rejection of an annotation: a `reversal` entry for its annotator,

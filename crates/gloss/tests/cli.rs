@@ -9,7 +9,7 @@ use common::*;
 
 use gloss_test_support::TestDb;
 use serde_json::{json, Value};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -1350,9 +1350,64 @@ async fn no_acknowledged_annotation_is_lost_to_kill_9() {
                 lost.len(),
                 acknowledged.len()
             );
+            // Each stored submit is priced in its own transaction: the
+            // ledger holds one submit entry per stored annotation, for
+            // acknowledged ones and for those the crash left unanswered,
+            // and none for work that was not stored.
+            let mut priced: HashMap<i64, usize> = HashMap::new();
+            for n in 0..ANNOTATORS {
+                let (status, body) = server
+                    .call(
+                        reqwest::Method::GET,
+                        &format!("/api/v1/users/annotator{n}/pay-entries?project={project}"),
+                        Some(&admin),
+                        None,
+                    )
+                    .await;
+                assert_eq!(status, 200, "{label}: {body}");
+                for entry in body["entries"].as_array().unwrap() {
+                    assert_eq!(entry["kind"], "submit", "{label}: {entry}");
+                    let annotation = entry["annotation_id"].as_i64().unwrap();
+                    *priced.entry(annotation).or_default() += 1;
+                }
+            }
+            for (annotation, _) in &acknowledged {
+                assert_eq!(
+                    priced.get(annotation),
+                    Some(&1),
+                    "{label}: acknowledged annotation {annotation} is not priced once"
+                );
+            }
+            let (status, export) = server
+                .call(
+                    reqwest::Method::GET,
+                    &format!("/api/v1/projects/{project}/export?format=json"),
+                    Some(&admin),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 200, "{label}: {export}");
+            let stored: HashSet<i64> = export
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|task| task["annotations"].as_array().unwrap())
+                .map(|annotation| annotation["id"].as_i64().unwrap())
+                .collect();
+            let priced_once: HashSet<i64> = priced
+                .iter()
+                .filter(|(_, count)| **count == 1)
+                .map(|(annotation, _)| *annotation)
+                .collect();
+            assert_eq!(
+                (priced_once.len(), &stored),
+                (priced.len(), &priced_once),
+                "{label}: the stored annotations and the priced ones differ"
+            );
             eprintln!(
-                "{label}: {} acknowledged annotations, none lost",
-                acknowledged.len()
+                "{label}: {} acknowledged annotations, none lost, {} priced",
+                acknowledged.len(),
+                priced.len()
             );
             server.stop().await;
         }

@@ -2,7 +2,8 @@
 //! put in annotators' queues, the scores of their answers, and pausing
 //! annotators whose accuracy falls below the project's threshold.
 
-use crate::tasks::{annotation_row, AnnotationRow, ANNOTATION_SELECT};
+use crate::queue_sql::Param;
+use crate::tasks::{annotation_row, AnnotationRow, Columns, ANNOTATION_SELECT};
 use crate::{Error, Result, Store};
 use gloss_types::{ProjectId, TaskId, Timestamp, UserId};
 
@@ -165,16 +166,23 @@ impl Store {
         project: ProjectId,
         user: UserId,
     ) -> Result<Option<(Timestamp, String)>> {
-        let row: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
-            "SELECT paused_at, paused_reason FROM project_members WHERE project_id = $1 AND user_id = $2",
-        )
-        .bind(project.0)
-        .bind(user.0)
-        .fetch_optional(&self.readers)
-        .await?;
-        Ok(match row {
-            Some((Some(at), reason)) => Some((Timestamp(at), reason.unwrap_or_default())),
-            _ => None,
+        // Asked on every `next`: a quick read.
+        let rows = self
+            .quick_read(
+                "SELECT paused_at, paused_reason FROM project_members \
+                 WHERE project_id = $1 AND user_id = $2",
+                &[Param::Int(project.0), Param::Int(user.0)],
+            )
+            .await?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        Ok(match row.optional_int("paused_at")? {
+            Some(at) => Some((
+                Timestamp(at),
+                row.optional_text("paused_reason")?.unwrap_or_default(),
+            )),
+            None => None,
         })
     }
 

@@ -45,7 +45,7 @@ pub use model_endpoints::{ModelEndpoint, ModelEndpointInput};
 pub use pay::{NewPayEntry, NewPayRate, PayEntryFilter, PayEntryRow, PayPeriodRow, PayRateRow};
 pub use people::{ProfilePatch, DEFAULT_TIERS, WORK_COUNT_CAP};
 pub use productivity::{ActivityRow, VerdictCounts};
-pub use projects::{NewProject, ProjectPatch, ProjectScope};
+pub use projects::{NewProject, ProjectPatch, ProjectScope, QueueCaller};
 pub use qualification::{AttemptAnswer, AttemptRow, Grant, QualificationPatch};
 pub use queue::{
     QueueProject, Reservation, ReservedTask, Submitted, Updated, Work, PRIORITY_LIMIT,

@@ -5,6 +5,7 @@
 //! approved period. Amounts are exact decimals kept as text; the engine
 //! prices and adds them up.
 
+use crate::queue_sql::Param;
 use crate::tasks::Columns;
 use crate::{Error, Result, Store};
 use gloss_types::{AnnotationId, ProjectId, TaskId, Timestamp, UserId};
@@ -234,13 +235,16 @@ impl Store {
 
     /// The project's rates, oldest date first.
     pub async fn pay_rates(&self, project: ProjectId) -> Result<Vec<PayRateRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {RATE_COLUMNS} FROM pay_rates r WHERE r.project_id = $1 \
-             ORDER BY r.work, r.effective_from, r.id"
-        ))
-        .bind(project.0)
-        .fetch_all(&self.readers)
-        .await?;
+        // Read on every submit (to price it): a quick read.
+        let rows = self
+            .quick_read(
+                &format!(
+                    "SELECT {RATE_COLUMNS} FROM pay_rates r WHERE r.project_id = $1 \
+                     ORDER BY r.work, r.effective_from, r.id"
+                ),
+                &[Param::Int(project.0)],
+            )
+            .await?;
         rows.iter().map(|row| rate_row(row)).collect()
     }
 
@@ -409,14 +413,16 @@ impl Store {
         user: UserId,
         project: Option<ProjectId>,
     ) -> Result<Vec<PayPeriodRow>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {PERIOD_COLUMNS} FROM pay_periods WHERE user_id = $1 \
-             AND ($2 = 0 OR project_id = $2) ORDER BY period_start, project_id"
-        ))
-        .bind(user.0)
-        .bind(project.map_or(0, |p| p.0))
-        .fetch_all(&self.readers)
-        .await?;
+        // Read on every submit (to find its open week): a quick read.
+        let rows = self
+            .quick_read(
+                &format!(
+                    "SELECT {PERIOD_COLUMNS} FROM pay_periods WHERE user_id = $1 \
+                     AND ($2 = 0 OR project_id = $2) ORDER BY period_start, project_id"
+                ),
+                &[Param::Int(user.0), Param::Int(project.map_or(0, |p| p.0))],
+            )
+            .await?;
         rows.iter().map(|row| period_row(row)).collect()
     }
 

@@ -135,6 +135,50 @@ impl Store {
         project_with_role(&row)
     }
 
+    /// Like [`Store::project_and_role`], with what a `next` call needs to
+    /// know of the caller there (see [`QueueCaller`]), in the same read.
+    pub async fn project_for_queue(
+        &self,
+        id: ProjectId,
+        user: UserId,
+    ) -> Result<(Project, Option<ProjectRole>, QueueCaller)> {
+        let row = self
+            .quick_read_one(
+                &format!(
+                    "SELECT {}, m.role AS member_role, {QUEUE_CALLER_COLUMNS} FROM projects p \
+                     LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $2 \
+                     WHERE p.id = $1",
+                    qualified_project_columns()
+                ),
+                &[Param::Int(id.0), Param::Int(user.0)],
+            )
+            .await?;
+        let (project, role) = project_with_role(&row)?;
+        Ok((project, role, queue_caller(&row)?))
+    }
+
+    /// Like [`Store::task_project_and_role`], with [`QueueCaller`] (for a submit).
+    pub async fn task_project_for_queue(
+        &self,
+        task: TaskId,
+        user: UserId,
+    ) -> Result<(Project, Option<ProjectRole>, QueueCaller)> {
+        let row = self
+            .quick_read_one(
+                &format!(
+                    "SELECT {}, m.role AS member_role, {QUEUE_CALLER_COLUMNS} FROM tasks t \
+                     JOIN projects p ON p.id = t.project_id \
+                     LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $2 \
+                     WHERE t.id = $1",
+                    qualified_project_columns()
+                ),
+                &[Param::Int(task.0), Param::Int(user.0)],
+            )
+            .await?;
+        let (project, role) = project_with_role(&row)?;
+        Ok((project, role, queue_caller(&row)?))
+    }
+
     pub async fn count_projects(&self) -> Result<i64> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM projects")
             .fetch_one(&self.readers)
@@ -355,6 +399,50 @@ fn qualified_project_columns() -> String {
         .map(|column| format!("p.{}", column.trim()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// What the queue's calls check of the caller in a project on every call,
+/// read with the project so that the common case (nothing to check) costs
+/// no read of its own.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueCaller {
+    /// When and why a manager paused the member's work in the project.
+    pub paused: Option<(Timestamp, String)>,
+    /// The caller has rejected work to redo here.
+    pub has_rework: bool,
+    /// The project has pay rates.
+    pub has_pay_rates: bool,
+    /// Some week of the caller's work here is approved.
+    pub has_approved_weeks: bool,
+}
+
+/// [`QueueCaller`]'s columns; `p` is the project, `m` the caller's
+/// membership and `$2` the caller. Each flag is one index lookup, counted
+/// (0 or 1) so that both databases answer an integer.
+const QUEUE_CALLER_COLUMNS: &str = "m.paused_at AS member_paused_at, \
+    m.paused_reason AS member_paused_reason, \
+    (SELECT COUNT(*) FROM (SELECT 1 FROM annotations a WHERE a.project_id = p.id \
+      AND a.completed_by = $2 AND a.review_state = 'rejected' LIMIT 1) AS e) AS has_rework, \
+    (SELECT COUNT(*) FROM (SELECT 1 FROM pay_rates r WHERE r.project_id = p.id LIMIT 1) AS e) \
+      AS has_pay_rates, \
+    (SELECT COUNT(*) FROM (SELECT 1 FROM pay_periods w WHERE w.project_id = p.id \
+      AND w.user_id = $2 LIMIT 1) AS e) AS has_approved_weeks";
+
+fn queue_caller(row: &QueueRow) -> Result<QueueCaller> {
+    let paused = match row.optional_int("member_paused_at")? {
+        Some(at) => Some((
+            Timestamp(at),
+            row.optional_text("member_paused_reason")?
+                .unwrap_or_default(),
+        )),
+        None => None,
+    };
+    Ok(QueueCaller {
+        paused,
+        has_rework: row.int("has_rework")? > 0,
+        has_pay_rates: row.int("has_pay_rates")? > 0,
+        has_approved_weeks: row.int("has_approved_weeks")? > 0,
+    })
 }
 
 fn project_with_role(row: &QueueRow) -> Result<(Project, Option<ProjectRole>)> {

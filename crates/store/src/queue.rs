@@ -73,6 +73,10 @@ pub enum Submitted {
         /// The task now has more annotations than the project's overlap (a
         /// late submit after the reservation expired and someone else took it).
         past_overlap: bool,
+        /// The work's pay entry was written with it. False without one, or
+        /// when its week was approved meanwhile: the caller then prices
+        /// it again into an open week.
+        pay_recorded: bool,
     },
     /// The annotator had already submitted this task: nothing was written.
     AlreadySubmitted(AnnotationId),
@@ -95,6 +99,10 @@ pub struct Work {
     /// Active milliseconds spent on this version, already capped by the
     /// caller; `None`: not measured.
     pub active_ms: Option<i64>,
+    /// A submit's pay-ledger entry, priced by the caller (its
+    /// `annotation_id` is set here): written in the submit's own
+    /// transaction, so that no stored work is ever left unpriced.
+    pub pay: Option<crate::pay::NewPayEntry>,
 }
 
 /// Priorities run from -PRIORITY_LIMIT to PRIORITY_LIMIT, so that a task's
@@ -948,6 +956,10 @@ async fn submit<C: QueueSql>(
     .await?
     .ok_or_else(|| Error::Database("the annotation was not inserted".to_string()))?;
     let id = AnnotationId(row.int("id")?);
+    let pay_recorded = match &work.pay {
+        Some(entry) => insert_pay_entry(conn, entry, id).await?,
+        None => false,
+    };
     let labels = crate::datamanager::result_labels(&work.result);
     crate::datamanager::add_labels(conn, project.id, task, &labels).await?;
     let reserved = delete_reservation(conn, project.id, task, user).await?;
@@ -991,7 +1003,47 @@ async fn submit<C: QueueSql>(
             active_ms: work.active_ms,
         },
         past_overlap: annotations > needed,
+        pay_recorded,
     })
+}
+
+/// Appends a submit's pay entry within the submit's transaction, unless
+/// its week is approved (the trigger would refuse it, failing the submit):
+/// returns whether it was written.
+async fn insert_pay_entry<C: QueueSql>(
+    conn: &mut C,
+    entry: &crate::pay::NewPayEntry,
+    annotation: AnnotationId,
+) -> Result<bool> {
+    let written = conn
+        .execute(
+            "INSERT INTO pay_entries (user_id, project_id, task_id, annotation_id, review_id, \
+             kind, active_ms, tasks, rejected, rate_id, amount, bonus, currency, work_date, \
+             period_start, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
+             WHERE NOT EXISTS (SELECT 1 FROM pay_periods p WHERE p.project_id = $2 \
+             AND p.user_id = $1 AND p.period_start = $15)",
+            &[
+                Int(entry.user_id.0),
+                Int(entry.project_id.0),
+                Param::OptionalInt(entry.task_id.map(|id| id.0)),
+                Int(annotation.0),
+                Param::OptionalInt(entry.review_id),
+                Text(&entry.kind),
+                Int(entry.active_ms),
+                Int(entry.tasks),
+                Int(entry.rejected),
+                Param::OptionalInt(entry.rate_id),
+                Text(&entry.amount),
+                Text(&entry.bonus),
+                Param::OptionalText(entry.currency.as_deref()),
+                Text(&entry.work_date),
+                Text(&entry.period_start),
+                Int(entry.created_at.millis()),
+            ],
+        )
+        .await?;
+    Ok(written == 1)
 }
 
 async fn extend<C: QueueSql>(

@@ -28,6 +28,7 @@ pub(crate) enum Param<'a> {
     OptionalInt(Option<i64>),
     Float(Option<f64>),
     Text(&'a str),
+    OptionalText(Option<&'a str>),
 }
 
 #[derive(Debug, Clone)]
@@ -134,6 +135,7 @@ fn bind<'q>(
             Param::OptionalInt(value) => query.bind(value),
             Param::Float(value) => crate::bind_optional_f64(query, value),
             Param::Text(value) => query.bind(value),
+            Param::OptionalText(value) => query.bind(value),
         };
     }
     query
@@ -215,6 +217,7 @@ pub(crate) fn prepare_bound<'c>(
             Param::OptionalInt(value) => statement.raw_bind_parameter(position, value)?,
             Param::Float(value) => statement.raw_bind_parameter(position, value)?,
             Param::Text(value) => statement.raw_bind_parameter(position, value)?,
+            Param::OptionalText(value) => statement.raw_bind_parameter(position, value)?,
         }
     }
     Ok(statement)

@@ -14,6 +14,7 @@
 //! annotation still waits for that layer, so two reviewers can never both
 //! pass the same layer.
 
+use crate::queue_sql::Param;
 use crate::tasks::{annotation_row, AnnotationRow, Columns, ANNOTATION_SELECT};
 use crate::{Error, Result, Store};
 use gloss_types::{
@@ -273,18 +274,20 @@ impl Store {
         project: ProjectId,
         annotator: UserId,
     ) -> Result<Option<(AnnotationRow, Review)>> {
-        let row = sqlx::query(&format!(
-            "{ANNOTATION_SELECT} WHERE a.project_id = $1 AND a.completed_by = $2 \
-             AND a.review_state = 'rejected' ORDER BY a.id LIMIT 1"
-        ))
-        .bind(project.0)
-        .bind(annotator.0)
-        .fetch_optional(&self.readers)
-        .await?;
-        let Some(row) = row else {
+        // Asked on every `next`: a quick read (almost always finds nothing).
+        let rows = self
+            .quick_read(
+                &format!(
+                    "{ANNOTATION_SELECT} WHERE a.project_id = $1 AND a.completed_by = $2 \
+                     AND a.review_state = 'rejected' ORDER BY a.id LIMIT 1"
+                ),
+                &[Param::Int(project.0), Param::Int(annotator.0)],
+            )
+            .await?;
+        let Some(row) = rows.first() else {
             return Ok(None);
         };
-        let annotation = annotation_row(&row)?;
+        let annotation = annotation_row(row)?;
         let rejection = sqlx::query(&format!(
             "{REVIEW_SELECT} WHERE r.annotation_id = $1 AND r.verdict = 'reject' \
              ORDER BY r.id DESC LIMIT 1"

@@ -67,6 +67,7 @@ fn work() -> Work {
         result: "[]".to_string(),
         lead_time: None,
         active_ms: None,
+        pay: None,
     }
 }
 
@@ -153,6 +154,118 @@ async fn a_new_overlap_reopens_and_completes_tasks() {
             "{label}: one annotation of two"
         );
         assert_counts_agree(&store, project.id, label).await;
+        store.close().await;
+    }
+}
+
+/// A submit's pay entry is written in the submit's own transaction, with
+/// the new annotation's id; when its week was approved meanwhile, the
+/// submit is stored without it and says so (the engine prices it again
+/// into an open week), instead of failing on the ledger's trigger.
+#[tokio::test]
+async fn a_submit_writes_its_pay_entry_with_it_unless_the_week_is_approved() {
+    for db in databases().await {
+        let label = db.label;
+        let store = open_store(&db).await;
+        let (project, tasks) = project(&store, "p", 2).await;
+        let person = user(&store, "payee").await;
+        let priced = |task: TaskId, period: &str| Work {
+            pay: Some(gloss_store::NewPayEntry {
+                id: 0,
+                user_id: person.id,
+                username: None,
+                project_id: project.id,
+                task_id: Some(task),
+                annotation_id: None,
+                review_id: None,
+                kind: "submit".to_owned(),
+                active_ms: 1200,
+                tasks: 1,
+                rejected: 0,
+                rate_id: None,
+                amount: "0.25".to_owned(),
+                bonus: "0".to_owned(),
+                currency: Some("EUR".to_owned()),
+                work_date: period.to_owned(),
+                period_start: period.to_owned(),
+                created_at: Timestamp(5),
+            }),
+            ..work()
+        };
+        let now = Timestamp::now().millis();
+        let Submitted::Created {
+            annotation,
+            pay_recorded,
+            ..
+        } = store
+            .submit_annotation(
+                project,
+                tasks[0],
+                person.id,
+                priced(tasks[0], "2026-03-02"),
+                now,
+            )
+            .await
+            .unwrap()
+        else {
+            panic!("{label}: not created");
+        };
+        assert!(pay_recorded, "{label}");
+        let entries = store
+            .pay_entries(&gloss_store::PayEntryFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(entries.len(), 1, "{label}");
+        assert_eq!(
+            (
+                entries[0].annotation_id,
+                entries[0].task_id,
+                entries[0].amount.as_str()
+            ),
+            (Some(annotation.id), Some(tasks[0]), "0.25"),
+            "{label}"
+        );
+
+        let approved = gloss_store::PayPeriodRow {
+            project_id: project.id,
+            user_id: person.id,
+            period_start: "2026-03-09".to_owned(),
+            active_ms: 0,
+            tasks: 0,
+            rejected: 0,
+            totals: "{}".to_owned(),
+            approved_by: None,
+            approved_at: Timestamp(6),
+        };
+        store.approve_pay_period(&approved, 0).await.unwrap();
+        let Submitted::Created {
+            annotation,
+            pay_recorded,
+            ..
+        } = store
+            .submit_annotation(
+                project,
+                tasks[1],
+                person.id,
+                priced(tasks[1], "2026-03-09"),
+                now,
+            )
+            .await
+            .unwrap()
+        else {
+            panic!("{label}: not created");
+        };
+        assert!(!pay_recorded, "{label}: an entry into an approved week");
+        assert_eq!(
+            store.task_annotations(tasks[1]).await.unwrap()[0].id,
+            annotation.id,
+            "{label}: the submit is stored all the same"
+        );
+        let entries = store
+            .pay_entries(&gloss_store::PayEntryFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(entries.len(), 1, "{label}");
         store.close().await;
     }
 }
