@@ -219,9 +219,9 @@ pub(crate) enum PaidWork {
 /// The work a ledger entry prices: its task, its annotation (`None` before
 /// the submit is stored) and the result whose labels piece rates count.
 pub(crate) struct PricedItem<'a> {
-    task: TaskId,
-    annotation: Option<AnnotationId>,
-    result: &'a str,
+    pub task: TaskId,
+    pub annotation: Option<AnnotationId>,
+    pub result: &'a str,
 }
 
 /// Seconds from the client → milliseconds, capped at `cap_ms`.
@@ -627,19 +627,22 @@ impl Engine {
         Ok(())
     }
 
-    /// A submit's ledger entry priced before the submit is stored, for the
-    /// store to write in the submit's own transaction; `None` (logged when
-    /// pricing failed) leaves it to [`Engine::record_pay`] after the submit.
+    /// The ledger entry of a submit, or of an annotator's update of their
+    /// own annotation, priced before the work is stored, for the store to
+    /// write in the work's own transaction; `None` (logged when pricing
+    /// failed) leaves it to [`Engine::record_pay`] after the work is stored.
     /// A rate with a gold bonus is priced after: the bonus counts the
-    /// accuracy that this very submit's gold score may change.
+    /// accuracy that this very work's gold score may change. `caller` says
+    /// whether the project has rates and the person approved weeks (both
+    /// true when unknown: then they are read).
     #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn price_submit_ahead(
+    pub(crate) async fn price_ahead(
         &self,
         project: &Project,
         user: &User,
         caller: &QueueCaller,
-        task: TaskId,
-        result: &str,
+        work: PaidWork,
+        item: PricedItem<'_>,
         active_ms: Option<i64>,
         at: i64,
     ) -> Option<NewPayEntry> {
@@ -647,7 +650,7 @@ impl Engine {
             // Most projects have no rates, and most weeks are open: the
             // read with the project said which, so neither needs a read here.
             let rate = if caller.has_pay_rates {
-                self.rate_of(project, user, PaidWork::Submit, at).await?
+                self.rate_of(project, user, work, at).await?
             } else {
                 None
             };
@@ -657,12 +660,6 @@ impl Engine {
             {
                 return Ok(None);
             }
-            let item = PricedItem {
-                task,
-                annotation: None,
-                result,
-            };
-            let work = PaidWork::Submit;
             let approved_weeks = caller.has_approved_weeks;
             self.price_work(
                 project,
@@ -681,7 +678,7 @@ impl Engine {
         .await;
         priced.unwrap_or_else(|err: Error| {
             tracing::warn!(project = project.id.0, user = user.id.0, error = %err.message,
-                "pricing a submit ahead failed; it is priced after it is stored");
+                "pricing work ahead failed; it is priced after it is stored");
             None
         })
     }

@@ -6,8 +6,9 @@
 use crate::access::{effective_role, require_role, Actor};
 use crate::error::{Error, OrNotFound, Result};
 use crate::import::results_json;
+use crate::pay::{PaidWork, PricedItem};
 use crate::Engine;
-use gloss_store::{QueueProject, Submitted, Updated, Work, PRIORITY_LIMIT};
+use gloss_store::{QueueCaller, QueueProject, Submitted, Updated, Work, PRIORITY_LIMIT};
 use gloss_types::result::ResultItem;
 use gloss_types::{
     Annotation, AnnotationId, AnnotationVersion, Assignment, Code, Draft, Prediction, Project,
@@ -177,8 +178,14 @@ impl Engine {
             work.active_ms = crate::pay::capped_active_ms(active_time, cap)?;
         }
         let active_ms = work.active_ms;
+        let item = PricedItem {
+            task,
+            annotation: None,
+            result: &work.result,
+        };
+        let submit = PaidWork::Submit;
         work.pay = self
-            .price_submit_ahead(&project, user, &caller, task, &work.result, active_ms, now)
+            .price_ahead(&project, user, &caller, submit, item, active_ms, now)
             .await;
         match self
             .store
@@ -196,7 +203,7 @@ impl Engine {
                     self.record_pay(
                         &project,
                         user,
-                        crate::pay::PaidWork::Submit,
+                        PaidWork::Submit,
                         &annotation,
                         None,
                         active_ms,
@@ -257,26 +264,40 @@ impl Engine {
         // At most the time since the current version was written.
         work.active_ms = crate::pay::capped_active_ms(active_time, now - before.updated_at)?;
         let active_ms = work.active_ms;
+        // The annotator's own update is priced (reviewers' fixes are paid
+        // through their verdicts), in the update's transaction.
+        let paid = PaidWork::Update(before.review_state == "rejected");
+        if before.completed_by == Some(user.id) {
+            let unknown = QueueCaller {
+                has_pay_rates: true,
+                has_approved_weeks: true,
+                ..QueueCaller::default()
+            };
+            let item = PricedItem {
+                task: before.task_id,
+                annotation: Some(id),
+                result: &work.result,
+            };
+            work.pay = self
+                .price_ahead(&project, user, &unknown, paid, item, active_ms, now)
+                .await;
+        }
         match self
             .store
             .update_annotation(id, version, work, user.id, now)
             .await
             .or_not_found("annotation")?
         {
-            Updated::Updated(row) => {
+            Updated::Updated {
+                annotation: row,
+                pay_recorded,
+            } => {
                 if row.completed_by == Some(user.id) {
                     self.score_against_ground_truth(&project, &row).await;
-                    let rework = before.review_state == "rejected";
-                    self.record_pay(
-                        &project,
-                        user,
-                        crate::pay::PaidWork::Update(rework),
-                        &row,
-                        None,
-                        active_ms,
-                        now,
-                    )
-                    .await;
+                    if !pay_recorded {
+                        self.record_pay(&project, user, paid, &row, None, active_ms, now)
+                            .await;
+                    }
                 }
                 Ok(row.to_annotation()?)
             }

@@ -85,7 +85,13 @@ pub enum Submitted {
 /// What an update of an annotation did.
 #[derive(Debug, Clone)]
 pub enum Updated {
-    Updated(AnnotationRow),
+    Updated {
+        annotation: AnnotationRow,
+        /// The update's pay entry was written with it (see [`Work::pay`]):
+        /// false without one, when the annotation is not the updater's own,
+        /// or when its week was approved meanwhile.
+        pay_recorded: bool,
+    },
     /// The given version is not the current one: nothing was written.
     Stale(AnnotationRow),
 }
@@ -99,9 +105,10 @@ pub struct Work {
     /// Active milliseconds spent on this version, already capped by the
     /// caller; `None`: not measured.
     pub active_ms: Option<i64>,
-    /// A submit's pay-ledger entry, priced by the caller (its
-    /// `annotation_id` is set here): written in the submit's own
-    /// transaction, so that no stored work is ever left unpriced.
+    /// The pay-ledger entry of a submit, or of an annotator's update of
+    /// their own annotation, priced by the caller (its `annotation_id` is
+    /// set here): written in the work's own transaction, so that no stored
+    /// work is ever left unpriced.
     pub pay: Option<crate::pay::NewPayEntry>,
 }
 
@@ -1145,7 +1152,16 @@ async fn update<C: QueueSql>(
     .ok_or(Error::NotFound)?;
     crate::datamanager::relabel_task(conn, ProjectId(project.int("project_id")?), current.task_id)
         .await?;
-    Ok(Updated::Updated(current))
+    let pay_recorded = match &work.pay {
+        Some(entry) if current.completed_by == Some(by) => {
+            insert_pay_entry(conn, entry, id).await?
+        }
+        _ => false,
+    };
+    Ok(Updated::Updated {
+        annotation: current,
+        pay_recorded,
+    })
 }
 
 async fn current_annotation<C: QueueSql>(conn: &mut C, id: AnnotationId) -> Result<AnnotationRow> {

@@ -2,7 +2,7 @@
 //! and fail are undone alone, and an overlap change re-marks the tasks.
 
 use gloss_store::{
-    NewProject, NewTask, NewUser, ProjectPatch, QueueProject, Store, Submitted, Work,
+    NewProject, NewTask, NewUser, ProjectPatch, QueueProject, Store, Submitted, Updated, Work,
 };
 use gloss_test_support::{databases, open_store};
 use gloss_types::{PageRequest, ProjectId, Role, TaskId, TaskStatus, Timestamp, User};
@@ -159,11 +159,11 @@ async fn a_new_overlap_reopens_and_completes_tasks() {
 }
 
 /// A submit's pay entry is written in the submit's own transaction, with
-/// the new annotation's id; when its week was approved meanwhile, the
+/// the new annotation's id (so is the annotator's own update's); when its week was approved meanwhile, the
 /// submit is stored without it and says so (the engine prices it again
 /// into an open week), instead of failing on the ledger's trigger.
 #[tokio::test]
-async fn a_submit_writes_its_pay_entry_with_it_unless_the_week_is_approved() {
+async fn a_submit_or_own_update_writes_its_pay_entry_with_it_unless_the_week_is_approved() {
     for db in databases().await {
         let label = db.label;
         let store = open_store(&db).await;
@@ -225,6 +225,32 @@ async fn a_submit_writes_its_pay_entry_with_it_unless_the_week_is_approved() {
             (Some(annotation.id), Some(tasks[0]), "0.25"),
             "{label}"
         );
+        // The annotator's own update writes its entry with it; someone
+        // else's (a reviewer's fix) does not.
+        let first = annotation.id;
+        let Updated::Updated { pay_recorded, .. } = store
+            .update_annotation(first, 1, priced(tasks[0], "2026-03-02"), person.id, now)
+            .await
+            .unwrap()
+        else {
+            panic!("{label}: stale");
+        };
+        assert!(pay_recorded, "{label}");
+        let reviewer = user(&store, "reviewer").await;
+        let Updated::Updated { pay_recorded, .. } = store
+            .update_annotation(first, 2, priced(tasks[0], "2026-03-02"), reviewer.id, now)
+            .await
+            .unwrap()
+        else {
+            panic!("{label}: stale");
+        };
+        assert!(!pay_recorded, "{label}: a fix by someone else");
+        let entries = store
+            .pay_entries(&gloss_store::PayEntryFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(entries.len(), 2, "{label}");
+        assert_eq!(entries[1].annotation_id, Some(first), "{label}");
 
         let approved = gloss_store::PayPeriodRow {
             project_id: project.id,
@@ -265,7 +291,7 @@ async fn a_submit_writes_its_pay_entry_with_it_unless_the_week_is_approved() {
             .pay_entries(&gloss_store::PayEntryFilter::default())
             .await
             .unwrap();
-        assert_eq!(entries.len(), 1, "{label}");
+        assert_eq!(entries.len(), 2, "{label}");
         store.close().await;
     }
 }
