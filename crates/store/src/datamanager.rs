@@ -3,13 +3,12 @@
 //! labels present in each task's annotations, and saved views.
 //!
 //! Sorting. Every page is read in the order `(sort key, id)` from an index:
-//! `(project_id, id)`, `(project_id, updated_at, id)`,
-//! `(project_id, annotation_count, id)`, `(project_id, prediction_score, id)`,
-//! and for a data field an expression index on
-//! `(project_id, <the field's value>, id)` created the first time the field
-//! is sorted by (named `tasks_data_<hash of the key>`; it covers every
-//! project, and it is never dropped), and the same way for the creation time
-//! (`tasks_by_created`, `(project_id, created_at, id)`). A page after a cursor
+//! `(project_id, id)`, `(project_id, created_at, id)`,
+//! `(project_id, updated_at, id)`, `(project_id, annotation_count, id)`,
+//! `(project_id, prediction_score, id)`, and for a data field an expression
+//! index on `(project_id, <the field's value>, id)` created the first time
+//! the field is sorted by (named `tasks_data_<hash of the key>`; it covers
+//! every project, and it is never dropped). A page after a cursor
 //! `(v, i)` is read as two index seeks, the rows tied with the cursor
 //! (`key = v AND id > i`) and then the rows after it (`key > v`), so any
 //! page costs the same as the first (SQLite does not seek to the row value
@@ -198,8 +197,8 @@ const MIN_CANDIDATES: i64 = 1_000;
 /// table is sorted by ascending annotation count (see `Store::page_access`).
 const ANNOTATIONS_LAST_CANDIDATES: i64 = 50_000;
 
-/// The index of the creation order, made the first time a table is sorted
-/// by it (see `Store::ensure_index`), like those of data fields.
+/// The index of the creation order (migration 21; before it, the index was
+/// made the first time a table was sorted by creation time).
 const CREATED_INDEX: &str = "tasks_by_created";
 
 /// Data keys the table may filter and sort by: they are written into SQL
@@ -779,13 +778,8 @@ impl Store {
         cursor: Option<&TableCursor>,
         limit: u32,
     ) -> Result<TablePage> {
-        match &sort.key {
-            SortKey::Data(key) => self.ensure_data_index(key).await?,
-            SortKey::Created => {
-                self.ensure_index(CREATED_INDEX, "created_at", "creation time")
-                    .await?
-            }
-            _ => {}
+        if let SortKey::Data(key) = &sort.key {
+            self.ensure_data_index(key).await?;
         }
         let backend = self.backend;
         let wanted = limit as usize + 1;
@@ -1050,14 +1044,13 @@ impl Store {
             .iter()
             .filter(|condition| condition.op == DataOp::Eq && !condition.value.is_null())
             .collect();
-        let created = query.created_after.is_some() || query.created_before.is_some();
-        if !equalities.is_empty() || created {
+        if !equalities.is_empty() {
             // Indexes made on demand (see `ensure_index`) are used once they exist.
             let indexes = self
                 .quick_read(
                     "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks' \
-                     AND (name LIKE 'tasks_data_%' OR name = $1)",
-                    &[Param::Text(CREATED_INDEX)],
+                     AND name LIKE 'tasks_data_%'",
+                    &[],
                 )
                 .await?;
             let indexes: Vec<String> = indexes
@@ -1070,9 +1063,9 @@ impl Store {
                     sets.push(Candidates::Index(name));
                 }
             }
-            if created && indexes.iter().any(|name| name == CREATED_INDEX) {
-                sets.push(Candidates::Index(CREATED_INDEX.to_string()));
-            }
+        }
+        if query.created_after.is_some() || query.created_before.is_some() {
+            sets.push(Candidates::Index(CREATED_INDEX.to_string()));
         }
         if query.score_min.is_some() || query.score_max.is_some() {
             sets.push(Candidates::Index("tasks_by_prediction_score".to_string()));

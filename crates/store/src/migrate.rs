@@ -45,6 +45,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(18, "0018_time_and_status"),
     migration!(19, "0019_pay"),
     migration!(20, "0020_training_and_qualification"),
+    migration!(21, "0021_tasks_by_created"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.
