@@ -247,8 +247,8 @@ pub fn probe_video_samples(path: &Path, kind: MediaKind) -> Result<VideoSamples>
                 (next.first_chunk as usize).saturating_sub(1)
             })
             .min(chunks.len());
-        for chunk in (first - 1)..end {
-            let mut at = chunks[chunk];
+        for &chunk in chunks.get(first - 1..end).unwrap_or(&[]) {
+            let mut at = chunk;
             for _ in 0..entry.samples_per_chunk {
                 if offsets.len() == count {
                     break 'chunks;

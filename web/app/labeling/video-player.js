@@ -93,10 +93,10 @@ function decoderConfig(table) {
  * The server's sample table of a stored H.264 video, when this browser can
  * decode it with WebCodecs (`VideoDecoder.isConfigSupported`); else null (another
  * URL, WebM or another codec: 415, no WebCodecs, an answer that does not add up).
- * @param {string} url @param {number} frames how many the frame index has
+ * @param {string} url
  * @returns {Promise<SampleTable | null>}
  */
-export async function fetchSampleTable(url, frames) {
+export async function fetchSampleTable(url) {
   const route = samplesUrl(url);
   if (!route || typeof VideoDecoder !== 'function' || typeof EncodedVideoChunk !== 'function') return null;
   try {
@@ -107,7 +107,7 @@ export async function fetchSampleTable(url, frames) {
     const [offsets, sizes, keys, shown] = [list(body?.offsets), list(body?.sizes), list(body?.keys), list(body?.frames)];
     if (!offsets || !sizes || !keys || !shown || typeof body.codec !== 'string' || typeof body.description !== 'string') return null;
     const n = offsets.length;
-    if (n !== frames || sizes.length !== n || shown.length !== n || keys[0] !== 0 || keys.some((k, i) => k >= n || (i > 0 && k <= keys[i - 1]))) return null;
+    if (!n || sizes.length !== n || shown.length !== n || keys[0] !== 0 || keys.some((k, i) => k >= n || (i > 0 && k <= keys[i - 1]))) return null;
     const seen = new Uint8Array(n);
     for (const f of shown) {
       if (f >= n || seen[f]) return null;
@@ -538,7 +538,7 @@ const FEED_MARGIN = 8;
 /** Samples waiting in the decoder's queue at most (the rest wait for a `dequeue`). */
 const DECODE_QUEUE = 8;
 /** Groups of pictures' bytes kept after fetching (a step back and forth fetches none again). */
-const BYTES_KEPT = 6;
+const BYTES_KEPT = 4;
 
 /**
  * A stretch of samples to decode in one feed: positions start..end, start
@@ -639,7 +639,7 @@ class SampleReader {
     }
     // Fed already but still in the decoder (a forward run's last frames): let them out.
     if (!run.segments.length && this.cursor > p && p >= this.feedStart && !this.emitted.has(i)) {
-      void this.drain(this.generation);
+      void this.drain();
       return 50;
     }
     return null;
@@ -847,7 +847,7 @@ class SampleReader {
           this.cursor = p + 1;
         }
         // Backwards (or at the end) every frame fed comes out now; forwards the feed stays open.
-        if (run.backward || run.segments.length > 1 || this.cursor >= n) await this.drain(generation);
+        if (run.backward || run.segments.length > 1 || this.cursor >= n) await this.drain();
         else while (this.decoder.decodeQueueSize > 0 && live()) await once(this.decoder, 'dequeue', 20);
         if (!live()) return;
         const seconds = (performance.now() - started) / 1000;
@@ -862,13 +862,14 @@ class SampleReader {
     }
   }
 
-  /** Let out every frame fed (the decoder then needs a key frame). @param {number} generation */
-  async drain(generation) {
+  /** Let out every frame fed (the decoder then needs a key frame). */
+  async drain() {
     if (this.cursor < 0 || this.draining) return;
     this.draining = true;
+    // After a flush the decoder takes a key frame first, whoever feeds it next.
+    this.cursor = -1;
     try {
       await this.decoder.flush();
-      if (generation === this.generation) this.cursor = -1;
     } catch {
       // Reset meanwhile: nothing to let out.
     } finally {
@@ -1011,8 +1012,9 @@ export class FramePlayer {
    * @param {string} url @param {number} frameRate
    */
   static async open(url, frameRate) {
-    const [video, served] = await Promise.all([openVideo(url), fetchFrameIndex(url)]);
-    const samples = served ? await fetchSampleTable(url, served.frames) : null;
+    const [video, served, table] = await Promise.all([openVideo(url), fetchFrameIndex(url), fetchSampleTable(url)]);
+    // The table must number the frames as the index does.
+    const samples = served && table?.frames.length === served.frames ? table : null;
     const player = new FramePlayer(video, served ?? indexFromRate(video.duration, frameRate), samples);
     await player.seek(0);
     return player;
