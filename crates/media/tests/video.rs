@@ -173,16 +173,27 @@ fn sample_table_of_h264_with_b_frames_matches_ffprobe_packets() {
     let dir = tempfile::tempdir().unwrap();
     let video = dir.path().join("vfr.mp4");
     // Variable frame rate, B-frames, a key frame every 12 frames and one
-    // more at a scene cut x264 may place; moov at the end (no faststart).
+    // more at a scene cut x264 may place; moov at the end (no faststart);
+    // a sound track first, so chunks of both interleave in the file.
     run(
         &ffmpeg,
         &[
             "-f",
             "lavfi",
             "-i",
+            "sine=frequency=440:sample_rate=8000",
+            "-f",
+            "lavfi",
+            "-i",
             "testsrc2=size=176x144:rate=25",
             "-t",
             "3",
+            "-map",
+            "0:a",
+            "-map",
+            "1:v",
+            "-c:a",
+            "aac",
             "-vf",
             "setpts='if(lt(N,20),N*0.04,0.8+(N-20)*0.07)/TB'",
             "-fps_mode",
