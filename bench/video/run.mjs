@@ -2,12 +2,16 @@
 // video, in the real workspace in headless Chromium (software decoding and
 // drawing: --disable-gpu), served over loopback with byte ranges.
 //
-// Usage: node bench/video/run.mjs [--minutes 10] [--gop 60] [--fps 30] [--seeks 40] [--steps 300] [--folder DIR]
+// Usage: node bench/video/run.mjs [--minutes 10] [--gop 60] [--fps 30] [--seeks 40] [--steps 300] [--folder DIR] [--no-webcodecs]
 //
 // The video (ffmpeg's testsrc2 pattern, libx264 ultrafast, CRF 40, a key
 // frame every --gop frames) and its frame index (ffprobe's packet times, as
 // the server's frames route gives them) are made on the first run in DIR
-// (default: gloss-video-bench in the temporary folder) and reused after.
+// (default: gloss-video-bench in the temporary folder) and reused after,
+// with its sample table (ffprobe's packets and the avcC box, as the
+// server's samples route gives them), so the player decodes with WebCodecs;
+// --no-webcodecs answers the samples route 415, as for a WebM, to measure
+// the hidden `<video>` read-ahead instead.
 // Prints one JSON line of numbers: seek latency from the call to the frame
 // painted, and frames shown a second while stepping with → (forward: the
 // read-ahead serves most steps) and ← (backward: every step a seek).
@@ -19,7 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '../../web/node_modules/playwright-core/index.mjs';
 import { serve } from '../../web/tests/static-server.mjs';
-import { frameIndex } from '../../web/tests/video-fixtures.mjs';
+import { frameIndex, sampleTable } from '../../web/tests/video-fixtures.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -33,19 +37,21 @@ const fps = Number(arg('--fps', '30'));
 const seeks = Number(arg('--seeks', '40'));
 const steps = Number(arg('--steps', '300'));
 const folder = arg('--folder', path.join(os.tmpdir(), 'gloss-video-bench'));
+const webcodecs = !process.argv.includes('--no-webcodecs');
 
 /** Makes the video and its frame index unless they are there already. */
 function makeVideo() {
   const name = `testsrc2-1080p-${minutes}min-${fps}fps-g${gop}.mp4`;
   const file = path.join(folder, name);
-  if (!existsSync(`${file}.frames.json`)) {
+  if (!existsSync(file)) {
     mkdirSync(folder, { recursive: true });
     const started = Date.now();
     execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=${fps}`, '-t', String(minutes * 60),
       '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '40', '-g', String(gop), '-pix_fmt', 'yuv420p', '-movflags', '+faststart', file], { stdio: 'inherit' });
-    writeFileSync(`${file}.frames.json`, JSON.stringify(frameIndex(file)));
     console.error(`made ${name} (${(statSync(file).size / 1e6).toFixed(0)} MB) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
+  if (!existsSync(`${file}.frames.json`)) writeFileSync(`${file}.frames.json`, JSON.stringify(frameIndex(file)));
+  if (!existsSync(`${file}.samples.json`)) writeFileSync(`${file}.samples.json`, JSON.stringify(sampleTable(file)));
   return name;
 }
 
@@ -59,7 +65,7 @@ const CONFIG = {
 };
 
 const name = makeVideo();
-const server = await serve(root, { mediaRoot: folder });
+const server = await serve(root, { mediaRoot: folder, samples: webcodecs });
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -117,7 +123,7 @@ try {
     const forward = await stepRun('ArrowRight', 1);
     const backward = await stepRun('ArrowLeft', -1);
     return {
-      frames: player.frames, size: `${player.width}x${player.height}`, cacheFrames: player.cache.limit,
+      frames: player.frames, size: `${player.width}x${player.height}`, cacheFrames: player.cache.limit, decoder: player.decoder,
       seekMs: { p50: percentile(seekMs, 50), p95: percentile(seekMs, 95), max: percentile(seekMs, 100), wrong },
       forward, backward,
     };

@@ -5,8 +5,10 @@
 // origin as the app's media do.
 // Byte ranges are served (video elements seek with them). `/api/v1/media/<name>`
 // stands in for the server's media route, serving web/tests/generated/<name>
-// (or `<mediaRoot>/<name>`), and `/api/v1/media/<name>/frames` its frame
-// index, `<name>.frames.json` beside it.
+// (or `<mediaRoot>/<name>`), `/api/v1/media/<name>/frames` its frame
+// index, `<name>.frames.json` beside it, and `/api/v1/media/<name>/samples`
+// its sample table, `<name>.samples.json` (404 where there is none, 415
+// with the `samples: false` option, as the server answers for WebM).
 
 import http from 'node:http';
 import fs from 'node:fs/promises';
@@ -33,8 +35,8 @@ export const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img
  * @param {string} base @param {string} mediaRoot @param {string} pathname
  */
 function fileFor(base, mediaRoot, pathname) {
-  const media = /^\/api\/v1\/media\/([^/]+)(\/frames)?$/.exec(pathname);
-  const file = media ? path.resolve(mediaRoot, media[2] ? `${media[1]}.frames.json` : media[1]) : path.resolve(base, `.${pathname}`);
+  const media = /^\/api\/v1\/media\/([^/]+)(\/frames|\/samples)?$/.exec(pathname);
+  const file = media ? path.resolve(mediaRoot, media[2] ? `${media[1]}.${media[2].slice(1)}.json` : media[1]) : path.resolve(base, `.${pathname}`);
   const inside = media ? mediaRoot : base;
   if (file !== inside && !file.startsWith(inside + path.sep)) throw new Error('outside root');
   return file;
@@ -43,7 +45,7 @@ function fileFor(base, mediaRoot, pathname) {
 /**
  * Serve `root` on 127.0.0.1 at a free port.
  * @param {string} root
- * @param {{mediaRoot?: string}} [options] where `/api/v1/media/` files come from (default: web/tests/generated under root)
+ * @param {{mediaRoot?: string, samples?: boolean}} [options] where `/api/v1/media/` files come from (default: web/tests/generated under root); `samples: false` answers the samples route 415
  * @returns {Promise<{url: string, close: () => Promise<void>}>}
  */
 export async function serve(root, options = {}) {
@@ -56,6 +58,10 @@ export async function serve(root, options = {}) {
       const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
       if (pathname.startsWith('/scratch/')) {
         serveScratch(scratch, pathname, req, res);
+        return;
+      }
+      if (options.samples === false && /^\/api\/v1\/media\/[^/]+\/samples$/.test(pathname)) {
+        res.writeHead(415, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'unsupported_media_type', message: 'sample tables are off (--no-webcodecs)' } }));
         return;
       }
       const file = fileFor(base, mediaRoot, pathname);

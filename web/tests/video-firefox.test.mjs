@@ -80,6 +80,8 @@ test('VFR H.264 with B-frames: seeks and steps show exactly the frame asked for'
   const h264 = await page.evaluate(() => document.createElement('video').canPlayType('video/mp4; codecs="avc1.64001e"'));
   if (!h264) return t.skip('this Firefox does not decode H.264 (ffmpeg\'s libraries are missing); the WebM test below covers stepping');
   await checkFrames('/api/v1/media/vfr.mp4', [0, VFR_FRAMES - 1, 1, 29, 30, 31, 61, 97, 148, 10], 30);
+  // Which read frames ahead: the element, or WebCodecs where a sample table is served.
+  t.diagnostic(`read ahead by: ${await page.evaluate(() => window.gl.video().player.decoder)}`);
 });
 
 test('VP9 WebM: seeks and steps show exactly the frame asked for', { skip }, async () => {

@@ -171,6 +171,37 @@ export function frameIndex(file) {
   return { frames: timestamps.length, timestamps, duration, width, height };
 }
 
+/**
+ * The sample table of an MP4 H.264 video as the server's
+ * `/api/v1/media/<key>/samples` gives it, from ffprobe's packets (file
+ * order is decoding order: position, size, key flag; the frame shown is
+ * the rank of the packet's time) and the avcC box's bytes, read from the
+ * file's moov (found by its type: the first "avcC" in the file).
+ * @param {string} file
+ */
+export function sampleTable(file) {
+  const probe = (/** @type {string[]} */ args) => execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', ...args, file], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  // ffprobe writes the fields in its own order: pts, size, pos, flags.
+  const packets = probe(['-show_entries', 'packet=pts,size,pos,flags', '-of', 'csv=p=0']).split('\n').filter(Boolean).map((line) => {
+    const [pts, size, pos, flags] = line.split(',');
+    return { pts: Number(pts), size: Number(size), pos: Number(pos), key: flags.startsWith('K') };
+  });
+  const order = packets.map((_, n) => n).sort((a, b) => packets[a].pts - packets[b].pts || a - b);
+  const frames = new Array(packets.length);
+  order.forEach((n, rank) => { frames[n] = rank; });
+  const bytes = readFileSync(file);
+  const at = bytes.indexOf('avcC');
+  if (at < 4) throw new Error(`${file}: no avcC box`);
+  const description = bytes.subarray(at + 4, at - 4 + bytes.readUInt32BE(at - 4));
+  const hex = (/** @type {number} */ b) => b.toString(16).padStart(2, '0');
+  const [width, height] = probe(['-show_entries', 'stream=width,height', '-of', 'csv=p=0']).trim().split(',').map(Number);
+  return {
+    codec: `avc1.${hex(description[1])}${hex(description[2])}${hex(description[3])}`, description: description.toString('base64'), width, height,
+    count: packets.length, offsets: packets.map((p) => p.pos), sizes: packets.map((p) => p.size),
+    keys: packets.flatMap((p, n) => (p.key ? [n] : [])), frames,
+  };
+}
+
 /** @param {string} name @param {() => Promise<unknown>} make */
 async function fixture(name, make) {
   const file = path.join(GENERATED, name);

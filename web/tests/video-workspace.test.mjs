@@ -7,11 +7,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { serve } from './static-server.mjs';
 import { dragMouse, launchBrowser, recordErrors } from './support.mjs';
-import { videoFixtures, GENERATED, VFR_FRAMES, WEBM_FRAMES, TRACK_FRAMES, SEQUENCE_FRAMES } from './video-fixtures.mjs';
+import { videoFixtures, sampleTable, GENERATED, VFR_FRAMES, WEBM_FRAMES, TRACK_FRAMES, SEQUENCE_FRAMES } from './video-fixtures.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** What the tests share: the static server, the browser, its page, and the errors the page logged. */
@@ -169,6 +169,46 @@ test('stepping by keys shows each frame in turn, forwards and back, by 1 and by 
   await page.locator('.gl-frame-input').fill('77');
   await page.locator('.gl-frame-input').press('Enter');
   await check(76);
+});
+
+test('with a sample table, WebCodecs reads ahead: exact frames back and forth across key frames; a decoder error falls back to the element', async () => {
+  // Copies of the VFR video served with a sample table (the other tests
+  // keep the element read-ahead): a good one, and one whose offsets are off
+  // by 7 bytes, so that the decoder fails on its first group.
+  const table = sampleTable(path.join(GENERATED, 'vfr.mp4'));
+  for (const [name, shift] of [['vfr-webcodecs.mp4', 0], ['vfr-broken.mp4', -7]]) {
+    copyFileSync(path.join(GENERATED, 'vfr.mp4'), path.join(GENERATED, name));
+    copyFileSync(path.join(GENERATED, 'vfr.mp4.frames.json'), path.join(GENERATED, `${name}.frames.json`));
+    writeFileSync(path.join(GENERATED, `${name}.samples.json`), JSON.stringify({ ...table, offsets: table.offsets.map((o) => o + shift) }));
+  }
+  const check = async (/** @type {number} */ i) => {
+    await waitFrame(i);
+    assert.deepEqual(await shown(), { frame: i, source: i, canvas: i }, `frame ${i}`);
+  };
+  await open('/api/v1/media/vfr-webcodecs.mp4');
+  assert.equal(await page.evaluate(() => window.gl.video().player.decoder), 'webcodecs');
+  assert.equal(await page.locator('.gl-video').getAttribute('data-decoder'), 'webcodecs');
+  await seek(125);
+  for (let i = 124; i >= 20; i--) {
+    await page.keyboard.press('ArrowLeft');
+    await check(i);
+  }
+  for (let i = 21; i <= 95; i++) {
+    await page.keyboard.press('ArrowRight');
+    await check(i);
+  }
+  // The steps drew decoded frames (at 320×240 the whole video fits the cache).
+  assert.ok(await page.evaluate(() => window.gl.video().player.cache.frames.size > 100));
+  assert.equal(await page.evaluate(() => window.gl.video().player.decoder), 'webcodecs');
+
+  await open('/api/v1/media/vfr-broken.mp4');
+  await seek(100);
+  for (let i = 99; i >= 85; i--) {
+    await page.keyboard.press('ArrowLeft');
+    await check(i);
+  }
+  assert.equal(await page.evaluate(() => window.gl.video().player.decoder), 'element', 'fell back to the element');
+  assert.equal(await page.locator('.gl-video').getAttribute('data-decoder'), 'element');
 });
 
 test('WebM (VP9) plays, pauses on an exact frame and steps; without a frame index the frame rate gives the frames', async () => {

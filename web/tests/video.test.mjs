@@ -2,7 +2,10 @@
 // Studio's video tags, a generated MP4 uploaded through the import API, the
 // server's frame index (`/api/v1/media/<key>/frames`), one box track over 30
 // frames drawn with two keyframes on the labeling page in Chromium at
-// 1280×720, and the stored result read back through the export.
+// 1280×720, and the stored result read back through the export; and a VFR
+// H.264 video with B-frames stepped back and forth across its key frames
+// with WebCodecs decoding from the server's sample table
+// (`/api/v1/media/<key>/samples`), every frame read back from its pixels.
 // Run: cd web && node --test tests/video.test.mjs (GLOSS_BIN: the binary to test)
 //
 // Skipped, saying why, while the server has no frame index for videos (the
@@ -14,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { api, dragMouse, importFiles, launchBrowser, projectWithAnnotator, recordErrors, signIn, startGloss } from './support.mjs';
-import { videoFixtures, GENERATED, TRACK_SIZE } from './video-fixtures.mjs';
+import { videoFixtures, sampleTable, GENERATED, TRACK_SIZE, PATTERN, PATTERN_SIZE, VFR_FRAMES } from './video-fixtures.mjs';
 
 const PASSWORD = 'annotator-password';
 const CONFIG = `<View>
@@ -155,6 +158,74 @@ test('an annotator draws a box on frame 1, moves it on frame 30, submits; the tr
     const expected = [mix('x') * TRACK_SIZE.width, mix('y') * TRACK_SIZE.height, mix('width') * TRACK_SIZE.width, mix('height') * TRACK_SIZE.height];
     expected.forEach((v, i) => assert.ok(Math.abs(row[2 + i] - v) < 1, `frame ${frame} column ${2 + i}: ${row[2 + i]} vs ${v}`));
   }
+});
+
+test('the samples route gives the MP4\'s samples as ffprobe reads them; WebCodecs steps back and forth across key frames, each frame exact', async (t) => {
+  if (unsupported) return t.skip(unsupported);
+  const { vfr } = await videoFixtures();
+  const project = await api(gloss.base, admin, 'POST', '/projects', { name: 'VFR video', label_config: CONFIG });
+  assert.equal(project.status, 201);
+  const vfrProject = project.body.id;
+  assert.equal((await api(gloss.base, admin, 'POST', `/projects/${vfrProject}/members`, { username: 'ann1', role: 'annotator' })).status, 200);
+  await importFiles(gloss.base, admin, vfrProject, [{ name: 'vfr.mp4', bytes: readFileSync(vfr), type: 'video/mp4' }]);
+  const task = (await api(gloss.base, admin, 'GET', `/projects/${vfrProject}/tasks?limit=1`)).body.items[0];
+  const url = String(task.data.video);
+  const samples = await api(gloss.base, admin, 'GET', `${url.replace(/^\/api\/v1/, '')}/samples`);
+  assert.equal(samples.status, 200);
+  const expected = sampleTable(vfr);
+  for (const key of ['codec', 'description', 'width', 'height', 'count', 'offsets', 'sizes', 'keys', 'frames']) assert.deepEqual(samples.body[key], expected[key], key);
+  assert.deepEqual(samples.body.keys, [0, 30, 60, 90, 120]);
+
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  recordErrors(page, pageErrors);
+  await signIn(page, gloss.base, 'ann1', PASSWORD);
+  await page.goto(`${gloss.base}/projects/${vfrProject}/label`);
+  await page.waitForSelector('#workspace[data-task] .gl-video');
+  await page.waitForSelector('.gl-video[data-decoder]');
+  assert.equal(await page.locator('.gl-video').getAttribute('data-decoder'), 'webcodecs', 'the WebCodecs reader is active');
+  /** The frame number drawn in the pattern of the frame on the editor's canvas, -1 where unclear. */
+  const pattern = () => page.evaluate(([p, size]) => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => {
+    const canvas = /** @type {HTMLCanvasElement} */ (document.querySelector('.gl-video .gl-image-canvas'));
+    const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
+    const rect = canvas.getBoundingClientRect();
+    const dpr = canvas.width / rect.width;
+    // The frame is fitted into the canvas with an 8 px margin, centred.
+    const scale = Math.min((rect.width - 16) / size.width, (rect.height - 16) / size.height);
+    const left = (rect.width - size.width * scale) / 2;
+    const top = (rect.height - size.height * scale) / 2;
+    let index = 0;
+    for (let bit = 0; bit < p.bits; bit++) {
+      const x = (left + (p.left + bit * p.pitch + p.size / 2) * scale) * dpr;
+      const y = (top + (p.top + p.size / 2) * scale) * dpr;
+      const value = ctx.getImageData(Math.round(x), Math.round(y), 1, 1).data[0];
+      if (value > 70 && value < 185) return resolve(-1);
+      if (value >= 185) index |= 1 << bit;
+    }
+    resolve(index);
+  }))), [PATTERN, PATTERN_SIZE]);
+  /** Presses `key` and checks that frame i (0-based) is shown, drawn from its own pixels. @param {string} key @param {number} i */
+  const step = async (key, i) => {
+    await page.keyboard.press(key);
+    await page.waitForFunction((n) => /** @type {HTMLInputElement} */ (document.querySelector('.gl-frame-input')).value === String(n), i + 1);
+    assert.equal(await pattern(), i, `${key} to frame ${i}`);
+  };
+  // From frame 100 back across the key frames at 90, 60 and 30 to 10, then forwards again to 75.
+  await page.locator('.gl-frame-input').fill('101');
+  await page.locator('.gl-frame-input').press('Enter');
+  // (The field says 101 as typed at once: the frame comes after the seek.)
+  for (let tries = 0; tries < 50 && (await pattern()) !== 100; tries++) await page.waitForTimeout(100);
+  assert.equal(await pattern(), 100);
+  await page.locator('.gl-video .gl-overlay-canvas').focus();
+  for (let i = 99; i >= 10; i--) await step('ArrowLeft', i);
+  for (let i = 11; i <= 75; i++) await step('ArrowRight', i);
+  // Still decoding with WebCodecs (a decoder error would have fallen back).
+  assert.equal(await page.locator('.gl-video').getAttribute('data-decoder'), 'webcodecs');
+  await page.keyboard.press('End');
+  await page.waitForFunction((n) => /** @type {HTMLInputElement} */ (document.querySelector('.gl-frame-input')).value === String(n), VFR_FRAMES);
+  assert.equal(await pattern(), VFR_FRAMES - 1);
+  for (let i = VFR_FRAMES - 2; i >= VFR_FRAMES - 35; i--) await step('ArrowLeft', i);
+  await context.close();
 });
 
 test('no page logged an error', (t) => {

@@ -143,6 +143,8 @@ pub struct Engine {
     import_progress: std::sync::Mutex<std::collections::HashMap<gloss_types::ImportId, i64>>,
     /// Frame indexes of videos read lately, by media key (see `media.rs`).
     video_frames: media::FrameCache,
+    /// Sample tables of H.264 videos read lately, by media key (see `media.rs`).
+    video_samples: media::SampleCache,
     /// One permit: imported sounds' waveforms are computed one at a time.
     peak_warmer: std::sync::Arc<tokio::sync::Semaphore>,
     /// Projects' answers kept between quality reports (see `quality.rs`).
@@ -164,6 +166,7 @@ impl Engine {
             fetcher,
             import_progress: Default::default(),
             video_frames: Default::default(),
+            video_samples: Default::default(),
             peak_warmer: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
             chats_in_flight: Default::default(),
             quality_cache: Default::default(),

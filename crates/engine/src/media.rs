@@ -6,7 +6,7 @@ use crate::import::media_url;
 use crate::Engine;
 use bytes::Bytes;
 use futures::stream::BoxStream;
-use gloss_media::{AudioPeaks, MediaKey, MediaKind, VideoFrames};
+use gloss_media::{AudioPeaks, MediaKey, MediaKind, VideoFrames, VideoSamples};
 use gloss_types::{Code, MediaRecord};
 use std::sync::Arc;
 
@@ -54,7 +54,13 @@ impl ByteRange {
 #[derive(Default, Debug)]
 pub(crate) struct FrameCache(std::sync::Mutex<std::collections::HashMap<String, Arc<VideoFrames>>>);
 
-/// Indexes kept at most.
+/// Sample tables of H.264 videos by media key, kept like frame indexes.
+#[derive(Default, Debug)]
+pub(crate) struct SampleCache(
+    std::sync::Mutex<std::collections::HashMap<String, Arc<VideoSamples>>>,
+);
+
+/// Indexes (and sample tables) kept at most.
 const FRAME_CACHE_SIZE: usize = 64;
 
 impl Engine {
@@ -146,6 +152,50 @@ impl Engine {
             cache.insert(key.as_str().to_owned(), frames.clone());
         }
         Ok(frames)
+    }
+
+    /// The sample table of an H.264 video in MP4 the caller may see: where
+    /// each sample's bytes are, its key flag and the frame it shows, so a
+    /// browser can decode frames itself (WebCodecs). Anything else (WebM,
+    /// another codec, not a video) is `UnsupportedMediaType`.
+    pub async fn media_samples(&self, actor: &Actor, key: &str) -> Result<Arc<VideoSamples>> {
+        let (key, row) = self.visible_media(actor, key).await?;
+        if let Some(found) = self
+            .video_samples
+            .0
+            .lock()
+            .ok()
+            .and_then(|c| c.get(key.as_str()).cloned())
+        {
+            return Ok(found);
+        }
+        let kind = match row.media.content_type.as_str() {
+            "video/mp4" => MediaKind::Mp4,
+            "video/quicktime" => MediaKind::QuickTime,
+            other => {
+                return Err(Error::new(
+                    Code::UnsupportedMediaType,
+                    format!("the media is {other}; sample tables are read for H.264 videos in MP4"),
+                ))
+            }
+        };
+        let path = self
+            .media
+            .local_path(&key)
+            .ok_or_else(|| Error::internal("sample tables need a local media folder"))?;
+        let samples =
+            tokio::task::spawn_blocking(move || gloss_media::probe_video_samples(&path, kind))
+                .await
+                .map_err(|err| Error::internal(format!("reading the video stopped: {err}")))?
+                .map_err(|err| Error::new(Code::UnsupportedMediaType, err.to_string()))?;
+        let samples = Arc::new(samples);
+        if let Ok(mut cache) = self.video_samples.0.lock() {
+            if cache.len() >= FRAME_CACHE_SIZE {
+                cache.clear();
+            }
+            cache.insert(key.as_str().to_owned(), samples.clone());
+        }
+        Ok(samples)
     }
 
     /// The waveform peaks of a sound the caller may see (see

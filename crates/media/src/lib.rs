@@ -40,4 +40,6 @@ pub use probe::{probe_image, probe_image_file, ImageInfo, ImageLimits, DEFAULT_M
 pub use sniff::{sniff, MediaKind, SNIFF_LEN};
 pub use store::MediaStore;
 pub use upload::{Stored, UploadLimits};
-pub use video::{probe_video_file, VideoFrames, MAX_INDEXED_FRAMES};
+pub use video::{
+    probe_video_file, probe_video_samples, VideoFrames, VideoSamples, MAX_INDEXED_FRAMES,
+};

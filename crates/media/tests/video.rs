@@ -6,7 +6,7 @@
 //! `CI`, where that would hide a broken setup (scripts/test-all.sh installs
 //! it with scripts/media-env.sh).
 
-use gloss_media::{probe_video_file, sniff, Error, MediaKind};
+use gloss_media::{probe_video_file, probe_video_samples, sniff, Error, MediaKind};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -130,6 +130,158 @@ fn variable_frame_rate_h264_with_b_frames_indexes_like_ffprobe() {
         "{gaps:?}"
     );
     assert!(frames.duration > *frames.timestamps.last().unwrap());
+}
+
+/// ffprobe's video packets in file order (decoding order): position, size,
+/// key flag, presentation time.
+fn ffprobe_packets(ffprobe: &Path, video: &Path) -> Vec<(u64, u32, bool, f64)> {
+    let out = Command::new(ffprobe)
+        .args([
+            "-loglevel",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "packet=pos,size,flags,pts_time",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(video)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    // Fields come in ffprobe's own order: pts_time, size, pos, flags.
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let f: Vec<&str> = line.trim().split(',').collect();
+            (
+                f[2].parse().unwrap(),
+                f[1].parse().unwrap(),
+                f[3].starts_with('K'),
+                f[0].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn sample_table_of_h264_with_b_frames_matches_ffprobe_packets() {
+    let Some(ffmpeg) = ffmpeg() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join("vfr.mp4");
+    // Variable frame rate, B-frames, a key frame every 12 frames and one
+    // more at a scene cut x264 may place; moov at the end (no faststart);
+    // a sound track first, so chunks of both interleave in the file.
+    run(
+        &ffmpeg,
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=8000",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=176x144:rate=25",
+            "-t",
+            "3",
+            "-map",
+            "0:a",
+            "-map",
+            "1:v",
+            "-c:a",
+            "aac",
+            "-vf",
+            "setpts='if(lt(N,20),N*0.04,0.8+(N-20)*0.07)/TB'",
+            "-fps_mode",
+            "vfr",
+            "-c:v",
+            "libx264",
+            "-profile:v",
+            "high",
+            "-bf",
+            "3",
+            "-g",
+            "12",
+            "-pix_fmt",
+            "yuv420p",
+            video.to_str().unwrap(),
+        ],
+    );
+    let kind = kind_of(&video);
+    let table = probe_video_samples(&video, kind).unwrap();
+    let index = probe_video_file(&video, kind).unwrap();
+    let packets = ffprobe_packets(&ffprobe_of(&ffmpeg), &video);
+    assert_eq!(table.offsets.len(), packets.len());
+    assert_eq!(table.sizes.len(), packets.len());
+    assert_eq!(table.frames.len(), packets.len());
+    assert_eq!((table.width, table.height), (176, 144));
+    assert!(table.codec.starts_with("avc1.64"), "{}", table.codec);
+    assert_eq!(table.codec.len(), "avc1.64001e".len());
+    let bytes = std::fs::read(&video).unwrap();
+    // The description is the avcC payload: it follows "avcC" in the file.
+    let at = bytes.windows(4).position(|w| w == b"avcC").unwrap() + 4;
+    assert_eq!(
+        &bytes[at..at + table.description.len()],
+        &table.description[..]
+    );
+    let box_size = u32::from_be_bytes(bytes[at - 8..at - 4].try_into().unwrap()) as usize;
+    assert_eq!(table.description.len(), box_size - 8);
+    let first = packets.iter().map(|p| p.3).fold(f64::INFINITY, f64::min);
+    let mut keys = Vec::new();
+    for (n, &(pos, size, key, pts)) in packets.iter().enumerate() {
+        assert_eq!(table.offsets[n], pos, "sample {n}: offset");
+        assert_eq!(table.sizes[n], size, "sample {n}: size");
+        if key {
+            keys.push(n as u32);
+        }
+        // The frame it shows has its presentation time in the index.
+        let frame = table.frames[n] as usize;
+        assert!(
+            (index.timestamps[frame] - (pts - first)).abs() < 1e-6,
+            "sample {n} shows frame {frame} at {}, ffprobe says {}",
+            index.timestamps[frame],
+            pts - first
+        );
+    }
+    assert_eq!(table.keys, keys);
+    assert!(keys.len() >= 3 && keys[0] == 0, "{keys:?}");
+    // B-frames: decoding order is not presentation order.
+    assert!(table.frames.windows(2).any(|w| w[1] < w[0]));
+    let mut sorted = table.frames.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (0..packets.len() as u32).collect::<Vec<_>>());
+}
+
+#[test]
+fn sample_tables_are_for_h264_in_mp4_only() {
+    let Some(ffmpeg) = ffmpeg() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let webm = dir.path().join("clip.webm");
+    let mpeg4 = dir.path().join("part2.mp4");
+    let source = [
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=64x48:rate=10",
+        "-t",
+        "1",
+    ];
+    run(
+        &ffmpeg,
+        &[&source[..], &["-c:v", "libvpx-vp9", webm.to_str().unwrap()]].concat(),
+    );
+    run(
+        &ffmpeg,
+        &[&source[..], &["-c:v", "mpeg4", mpeg4.to_str().unwrap()]].concat(),
+    );
+    let err = probe_video_samples(&webm, kind_of(&webm)).unwrap_err();
+    assert!(err.to_string().contains("MP4"), "{err}");
+    let err = probe_video_samples(&mpeg4, kind_of(&mpeg4)).unwrap_err();
+    assert!(err.to_string().contains("not H.264"), "{err}");
 }
 
 #[test]

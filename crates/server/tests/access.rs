@@ -464,6 +464,11 @@ fn table() -> Vec<Route> {
             "/api/v1/media/{key}/frames",
             [401, 415, 415, 404, 415, 415, 404],
         ),
+        route(
+            Method::GET,
+            "/api/v1/media/{key}/samples",
+            [401, 415, 415, 404, 415, 415, 404],
+        ),
         // Nor a sound.
         route(
             Method::GET,

@@ -1167,6 +1167,40 @@ async fn videos_upload_with_their_frame_index_and_serve_byte_ranges() {
             .await;
         assert_eq!(status, 404);
 
+        // Its sample table, for decoding in the browser: 25 samples in the
+        // file, the first a key frame, each frame shown once.
+        let (status, samples) = server
+            .call(Method::GET, &format!("{url}/samples"), Some(&admin), None)
+            .await;
+        assert_eq!(status, 200, "{}: {samples}", db.label);
+        assert_eq!(samples["count"], json!(25));
+        assert!(samples["codec"].as_str().unwrap().starts_with("avc1."));
+        assert_eq!(samples["keys"][0], json!(0));
+        let mut shown: Vec<u64> = samples["frames"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_u64().unwrap())
+            .collect();
+        shown.sort_unstable();
+        assert_eq!(shown, (0..25).collect::<Vec<u64>>());
+        let size = video.len() as u64;
+        let offsets = samples["offsets"].as_array().unwrap();
+        let sizes = samples["sizes"].as_array().unwrap();
+        assert!(offsets
+            .iter()
+            .zip(sizes)
+            .all(|(o, s)| o.as_u64().unwrap() + s.as_u64().unwrap() <= size));
+        let (status, _) = server
+            .call(
+                Method::GET,
+                &format!("{url}/samples"),
+                Some(&outsider),
+                None,
+            )
+            .await;
+        assert_eq!(status, 404);
+
         // A track with two keyframes and an outside stretch comes out
         // interpolated on every frame, as MOT and as CVAT for video.
         let task_id = tasks["items"][0]["id"].as_i64().unwrap();

@@ -14,6 +14,13 @@
 // it presents as a `VideoFrame` (no copy); a step to a kept frame draws it
 // at once. Frames are kept within a window around the frame shown, sized
 // to a memory budget.
+//
+// Where the server has the video's sample table (`/api/v1/media/<key>/samples`:
+// H.264 in MP4) and the browser decodes it with WebCodecs, a SampleReader
+// takes the hidden element's place: it fetches the samples of the groups of
+// pictures it needs by byte range and decodes them itself, each output
+// stamped with its frame number, so frames arrive exactly and, stepping
+// backwards, the group behind the frame shown is decoded first.
 
 import { lastAtMost } from './video-tracks.js';
 
@@ -59,6 +66,60 @@ export function framesUrl(url) {
   const parsed = new URL(url, location.href);
   if (parsed.origin !== location.origin || parsed.search || !/^\/api\/v1\/media\/[^/]+$/.test(parsed.pathname)) return null;
   return `${parsed.pathname}/frames`;
+}
+
+/**
+ * An H.264 video's samples in decoding order, as the samples route gives
+ * them: `frames[p]` is the frame (0-based, presentation order) sample `p`
+ * shows; `keys` the positions of the key frames, ascending, from 0.
+ * @typedef {{codec: string, description: Uint8Array, width: number, height: number, offsets: number[], sizes: number[], keys: number[], frames: number[]}} SampleTable
+ */
+
+/**
+ * The sample table route of a video stored in Gloss, else null.
+ * @param {string} url
+ */
+export function samplesUrl(url) {
+  const route = framesUrl(url);
+  return route && route.replace(/\/frames$/, '/samples');
+}
+
+/** @param {SampleTable} table @returns {VideoDecoderConfig} */
+function decoderConfig(table) {
+  return { codec: table.codec, description: table.description, codedWidth: table.width, codedHeight: table.height };
+}
+
+/**
+ * The server's sample table of a stored H.264 video, when this browser can
+ * decode it with WebCodecs (`VideoDecoder.isConfigSupported`); else null (another
+ * URL, WebM or another codec: 415, no WebCodecs, an answer that does not add up).
+ * @param {string} url
+ * @returns {Promise<SampleTable | null>}
+ */
+export async function fetchSampleTable(url) {
+  const route = samplesUrl(url);
+  if (!route || typeof VideoDecoder !== 'function' || typeof EncodedVideoChunk !== 'function') return null;
+  try {
+    const response = await fetch(route, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (!response.ok) return null;
+    const body = await response.json();
+    const list = (/** @type {unknown} */ v) => (Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 0) ? /** @type {number[]} */ (v) : null);
+    const [offsets, sizes, keys, shown] = [list(body?.offsets), list(body?.sizes), list(body?.keys), list(body?.frames)];
+    if (!offsets || !sizes || !keys || !shown || typeof body.codec !== 'string' || typeof body.description !== 'string') return null;
+    const n = offsets.length;
+    if (!n || sizes.length !== n || shown.length !== n || keys[0] !== 0 || keys.some((k, i) => k >= n || (i > 0 && k <= keys[i - 1]))) return null;
+    const seen = new Uint8Array(n);
+    for (const f of shown) {
+      if (f >= n || seen[f]) return null;
+      seen[f] = 1;
+    }
+    const description = Uint8Array.from(atob(body.description), (c) => c.charCodeAt(0));
+    const table = { codec: body.codec, description, width: Number(body.width), height: Number(body.height), offsets, sizes, keys, frames: shown };
+    const support = await VideoDecoder.isConfigSupported(decoderConfig(table));
+    return support.supported ? table : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -278,7 +339,10 @@ class FrameCache {
     this.center = 0;
     /** The frame on screen, never closed while it is. @type {VideoFrame | null} */
     this.pinned = null;
-    /** Waiters for a frame being read ahead. @type {Map<number, (() => void)[]>} */
+    /** The window's shares ahead of and behind the centre (see evict). */
+    this.ahead = 1;
+    this.behind = 1;
+    /** Waiters for a frame being read ahead. @type {Map<number, ((kept: boolean) => void)[]>} */
     this.waiters = new Map();
   }
 
@@ -291,15 +355,20 @@ class FrameCache {
   put(i, frame) {
     this.frames.get(i)?.close();
     this.frames.set(i, frame);
-    for (const wake of this.waiters.get(i) ?? []) wake();
+    for (const wake of this.waiters.get(i) ?? []) wake(true);
     this.waiters.delete(i);
     this.evict();
   }
 
-  /** Drop the frames farthest from the centre while over the limit (never the centre's own). */
+  /**
+   * Drop the frames farthest from the centre while over the limit (never
+   * the centre's own); distances ahead count `1 / ahead`, behind `1 / behind`
+   * (the window's shares: the same unless a reader sets them).
+   */
   evict() {
     if (this.frames.size <= this.limit) return;
-    const far = [...this.frames.keys()].sort((a, b) => Math.abs(b - this.center) - Math.abs(a - this.center));
+    const distance = (/** @type {number} */ i) => (i >= this.center ? (i - this.center) / this.ahead : (this.center - i) / this.behind);
+    const far = [...this.frames.keys()].sort((a, b) => distance(b) - distance(a));
     for (const i of far.slice(0, this.frames.size - this.limit)) {
       if (i === this.center || this.frames.get(i) === this.pinned) continue;
       this.frames.get(i)?.close();
@@ -317,12 +386,18 @@ class FrameCache {
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), ms);
       const list = this.waiters.get(i) ?? [];
-      list.push(() => {
+      list.push((kept) => {
         clearTimeout(timer);
-        resolve(true);
+        resolve(kept);
       });
       this.waiters.set(i, list);
     });
+  }
+
+  /** Every waiter hears now that its frame will not come (the reader failed). */
+  abandon() {
+    for (const list of this.waiters.values()) for (const wake of list) wake(false);
+    this.waiters.clear();
   }
 
   clear() {
@@ -458,6 +533,413 @@ class ReadAhead {
   }
 }
 
+/** Samples fed past the last one a forward run needs, so that its last frames leave the decoder's reordering. */
+const FEED_MARGIN = 8;
+/** Samples waiting in the decoder's queue at most (the rest wait for a `dequeue`). */
+const DECODE_QUEUE = 8;
+/** Groups of pictures' bytes kept after fetching (a step back and forth fetches none again). */
+const BYTES_KEPT = 4;
+
+/**
+ * A stretch of samples to decode in one feed: positions start..end, start
+ * a key frame (or where the decoder's feed stands, continuing it).
+ * @typedef {{start: number, end: number, fed: number}} Segment
+ */
+/**
+ * @typedef {{from: number, to: number, at: number, rate: number, backward: boolean, segments: Segment[]}} SampleRun
+ */
+
+/**
+ * Reads frames ahead (or behind) with WebCodecs: the samples of each group
+ * of pictures needed are fetched in one byte range of the media URL and
+ * decoded from its key frame; each output carries its frame number as its
+ * timestamp, and only those within the run's frames are kept (the others
+ * are closed at once). Going forwards the feed continues from run to run;
+ * going backwards the group holding the frame just behind comes first, then
+ * the groups before it. A new run that needs other samples resets the
+ * decoder. Same members as ReadAhead, for FramePlayer.
+ */
+class SampleReader {
+  /**
+   * @param {string} url @param {FrameIndex} index @param {SampleTable} table @param {FrameCache} cache
+   * @param {() => number} direction the player's: -1 stepping backwards
+   */
+  constructor(url, index, table, cache, direction) {
+    this.url = url;
+    this.index = index;
+    this.table = table;
+    this.cache = cache;
+    this.direction = direction;
+    const n = table.frames.length;
+    /** The sample showing each frame. */
+    this.sampleOf = new Int32Array(n);
+    table.frames.forEach((f, p) => { this.sampleOf[f] = p; });
+    /** The group of pictures (its key's position in `keys`) of each sample. */
+    this.groupOf = new Int32Array(n);
+    for (let g = 0; g < table.keys.length; g++) this.groupOf.fill(g, table.keys[g], table.keys[g + 1] ?? n);
+    this.isKey = new Uint8Array(n);
+    for (const k of table.keys) this.isKey[k] = 1;
+    /** @type {SampleRun | null} */
+    this.run = null;
+    this.generation = 0;
+    this.disabled = false;
+    /** Frames decoded a second, measured (a first guess until then). */
+    this.rate = 150;
+    /** The next sample the decoder can take without a key frame first; -1: it needs one. */
+    this.cursor = -1;
+    /** Where the decoder's feed last started from a key frame, and the frames it has put out since. */
+    this.feedStart = 0;
+    this.emitted = new Set();
+    this.draining = false;
+    /** Frames put out just past a forward run's last, held until the run is extended to them. @type {Map<number, VideoFrame>} */
+    this.held = new Map();
+    /** Bytes of groups of pictures by their first group's number, latest last. @type {Map<string, Promise<{base: number, bytes: Uint8Array}>>} */
+    this.bytes = new Map();
+    /** Called once when decoding fails: the player falls back to the element. */
+    this.onFail = () => {};
+    this.decoder = this.makeDecoder();
+  }
+
+  makeDecoder() {
+    const decoder = new VideoDecoder({
+      output: (frame) => this.output(frame),
+      error: (error) => this.fail(error),
+    });
+    decoder.configure(decoderConfig(this.table));
+    return decoder;
+  }
+
+  /** Whether frame i lies within the run in progress (or just before it). @param {number} i */
+  covers(i) {
+    return Boolean(this.run && i >= this.run.from - 1 && i <= this.run.to);
+  }
+
+  /**
+   * When the run in progress will have kept frame i, in milliseconds from
+   * now (about), or null when it will not.
+   * @param {number} i
+   */
+  arrival(i) {
+    const run = this.run;
+    if (this.disabled || !run || i < run.from || i > run.to) return null;
+    if (this.held.has(i)) {
+      this.release();
+      return 0;
+    }
+    const p = this.sampleOf[i];
+    let before = 0;
+    for (const segment of run.segments) {
+      const done = Math.max(segment.start, segment.fed);
+      if (p >= segment.start && p <= segment.end) {
+        // Reordering holds a few frames back: count some more.
+        const left = Math.max(0, p - done) + 4;
+        return Math.round(((before + left) / this.rate) * 1000);
+      }
+      before += Math.max(0, segment.end + 1 - done);
+    }
+    // Fed already but still in the decoder (a forward run's last frames): let them out.
+    if (!run.segments.length && this.cursor > p && p >= this.feedStart && !this.emitted.has(i)) {
+      void this.drain();
+      return 50;
+    }
+    return null;
+  }
+
+  /**
+   * Keep frames from..to (those not kept already): the run in progress goes
+   * on when it brings them or can, else a new one starts.
+   * @param {number} from @param {number} to @param {number} [_rate] (the element's playing rate: unused)
+   */
+  start(from, to, _rate) {
+    if (this.disabled) return;
+    from = Math.max(0, from);
+    to = Math.min(this.table.frames.length - 1, to);
+    if (from > to) return;
+    const backward = this.direction() < 0;
+    const run = this.run;
+    /** @type {number[]} */
+    const needed = [];
+    for (let i = from; i <= to; i++) if (!this.cache.get(i) && !this.held.has(i)) needed.push(i);
+    const widen = () => {
+      const r = /** @type {SampleRun} */ (this.run);
+      r.from = Math.min(r.from, from);
+      r.to = Math.max(r.to, to);
+      this.release();
+    };
+    if (run && run.backward === backward && needed.every((i) => this.brings(run, i))) return widen();
+    if (!needed.length) return;
+    const positions = needed.map((i) => this.sampleOf[i]);
+    const first = Math.min(...positions);
+    const last = Math.max(...positions);
+    if (!backward) {
+      // Forwards the feed goes on, without a key frame, when no key frame
+      // lies between it and the first sample needed and no frame needed
+      // has left the decoder already.
+      const feeding = run && !run.backward ? run.segments[0] ?? null : null;
+      const point = feeding ? feeding.fed : this.cursor;
+      const goesOn = point >= 0 && this.feedStart <= first && this.table.keys[this.groupOf[first]] <= point
+        && needed.every((i) => this.sampleOf[i] >= point || !this.emitted.has(i));
+      if (goesOn && run && feeding) {
+        feeding.end = Math.max(feeding.end, last);
+        run.segments = [feeding];
+        return widen();
+      }
+      if (goesOn) {
+        const generation = ++this.generation;
+        this.run = { from, to, at: from - 1, rate: 1, backward, segments: [{ start: point, end: last, fed: point }] };
+        void this.decode(generation, this.run);
+        return;
+      }
+    }
+    const plan = this.plan(needed, backward);
+    if (run && run.backward === backward) {
+      // The segment being fed goes on when the new run needs it.
+      const current = run.segments[0];
+      const same = current && plan.find((s) => s.start === current.start);
+      if (current && same) {
+        current.end = Math.max(current.end, same.end);
+        run.segments = [current, ...plan.filter((s) => s !== same)];
+        Object.assign(run, { from, to });
+        this.release();
+        return;
+      }
+    }
+    const generation = ++this.generation;
+    this.reset();
+    this.run = { from, to, at: from - 1, rate: 1, backward, segments: plan };
+    this.release();
+    void this.decode(generation, this.run);
+  }
+
+  /**
+   * Whether the run in progress will put out frame i: a segment still to
+   * feed holds its sample, or it was fed and has not come out yet.
+   * @param {SampleRun} run @param {number} i
+   */
+  brings(run, i) {
+    const p = this.sampleOf[i];
+    return run.segments.some((s) => p >= s.start && p <= s.end && (p >= s.fed || !this.emitted.has(i)));
+  }
+
+  /**
+   * The segments that bring frames `needed`: one per group of pictures,
+   * from its key frame (or from the group before, for frames shown before
+   * their key frame: an open group) to the last sample needed; in decoding
+   * order, or going backwards the last group first.
+   * @param {number[]} needed @param {boolean} backward
+   * @returns {Segment[]}
+   */
+  plan(needed, backward) {
+    const { keys, frames } = this.table;
+    /** @type {Map<number, {start: number, end: number}>} */
+    const groups = new Map();
+    for (const i of needed) {
+      const p = this.sampleOf[i];
+      const g = this.groupOf[p];
+      const key = keys[g > 0 && i < frames[keys[g]] ? g - 1 : g];
+      const group = groups.get(g) ?? { start: key, end: p };
+      group.start = Math.min(group.start, key);
+      group.end = Math.max(group.end, p);
+      groups.set(g, group);
+    }
+    const order = [...groups.keys()].sort((a, b) => (backward ? b - a : a - b));
+    /** @type {Segment[]} */
+    const segments = [];
+    for (const g of order) {
+      const { start, end } = /** @type {{start: number, end: number}} */ (groups.get(g));
+      const previous = segments[segments.length - 1];
+      // Forwards, a group that follows the last one's samples is fed on without a key frame.
+      if (!backward && previous && start <= previous.end + 1 + FEED_MARGIN) previous.end = Math.max(previous.end, end);
+      else segments.push({ start, end, fed: start });
+    }
+    return segments;
+  }
+
+  /** Held frames now within the run go to the cache; those far past it close. */
+  release() {
+    const run = this.run;
+    for (const [i, frame] of this.held) {
+      if (run && i >= run.from && i <= run.to) {
+        if (this.cache.get(i)) frame.close();
+        else this.cache.put(i, frame);
+        this.held.delete(i);
+      } else if (!run || i < run.from || i > run.to + 2 * FEED_MARGIN) {
+        frame.close();
+        this.held.delete(i);
+      }
+    }
+  }
+
+  /**
+   * The bytes of samples start..end (one range request: a group's samples
+   * lie together in the file), with the file offset they begin at.
+   * @param {number} start @param {number} end
+   */
+  fetchBytes(start, end) {
+    const g0 = this.groupOf[start];
+    const g1 = this.groupOf[end];
+    const name = `${g0}-${g1}`;
+    const known = this.bytes.get(name);
+    if (known) {
+      this.bytes.delete(name);
+      this.bytes.set(name, known);
+      return known;
+    }
+    const { keys, offsets, sizes } = this.table;
+    const first = keys[g0];
+    const last = (keys[g1 + 1] ?? offsets.length) - 1;
+    let base = Infinity;
+    let stop = 0;
+    for (let p = first; p <= last; p++) {
+      base = Math.min(base, offsets[p]);
+      stop = Math.max(stop, offsets[p] + sizes[p]);
+    }
+    const promise = fetch(this.url, { credentials: 'same-origin', headers: { Range: `bytes=${base}-${stop - 1}` } }).then(async (response) => {
+      if (!response.ok) throw new Error(`the samples' bytes: ${response.status}`);
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      // A server that ignores the range sends the whole file.
+      if (response.status === 200) return { base: 0, bytes };
+      if (bytes.length < stop - base) throw new Error('the samples\' bytes came short');
+      return { base, bytes };
+    });
+    promise.catch(() => this.bytes.delete(name));
+    this.bytes.set(name, promise);
+    while (this.bytes.size > BYTES_KEPT) this.bytes.delete(/** @type {string} */ (this.bytes.keys().next().value));
+    return promise;
+  }
+
+  /** @param {number} generation @param {SampleRun} run */
+  async decode(generation, run) {
+    const { offsets, sizes, frames } = this.table;
+    const live = () => generation === this.generation && !this.disabled;
+    const n = frames.length;
+    try {
+      while (live() && run.segments.length) {
+        const segment = run.segments[0];
+        if (this.cursor !== segment.fed) {
+          // Not where the feed stands: from the segment's key frame.
+          if (this.cursor >= 0) this.reset();
+          segment.fed = segment.start;
+          this.feedStart = segment.start;
+          this.emitted.clear();
+        }
+        // Forwards, the last segment goes a few samples on, so that its last
+        // frames leave the decoder's reordering without a flush.
+        const stop = () => Math.min(n - 1, segment.end + (run.backward || run.segments.length > 1 ? 0 : FEED_MARGIN));
+        let chunk = await this.fetchBytes(segment.fed, Math.min(segment.end, n - 1));
+        // The next segment's bytes come while this one decodes.
+        const next = run.segments[1];
+        if (next) void this.fetchBytes(next.start, next.end).catch(() => {});
+        if (!live()) return;
+        if (this.cursor !== segment.fed && this.cursor >= 0) continue;
+        const started = performance.now();
+        const startedAt = segment.fed;
+        for (; segment.fed <= stop(); segment.fed++) {
+          const p = segment.fed;
+          if (offsets[p] < chunk.base || offsets[p] + sizes[p] - chunk.base > chunk.bytes.length) {
+            chunk = await this.fetchBytes(p, stop());
+            if (!live()) return;
+          }
+          while (this.decoder.decodeQueueSize >= DECODE_QUEUE && live()) await once(this.decoder, 'dequeue', 20);
+          if (!live()) return;
+          const at = offsets[p] - chunk.base;
+          this.decoder.decode(new EncodedVideoChunk({ type: this.isKey[p] ? 'key' : 'delta', timestamp: frames[p], data: chunk.bytes.subarray(at, at + sizes[p]) }));
+          this.cursor = p + 1;
+        }
+        // Backwards (or at the end) every frame fed comes out now; forwards the feed stays open.
+        if (run.backward || run.segments.length > 1 || this.cursor >= n) await this.drain();
+        else while (this.decoder.decodeQueueSize > 0 && live()) await once(this.decoder, 'dequeue', 20);
+        if (!live()) return;
+        const seconds = (performance.now() - started) / 1000;
+        const count = segment.fed - startedAt;
+        if (count >= 8 && seconds > 0) this.rate = 0.5 * this.rate + 0.5 * Math.max(20, count / seconds);
+        // Widened meanwhile: on to the new end (from the key frame again if drained).
+        if (segment.fed <= stop()) continue;
+        run.segments.shift();
+      }
+    } catch (error) {
+      if (live()) this.fail(error);
+    }
+  }
+
+  /** Let out every frame fed (the decoder then needs a key frame). */
+  async drain() {
+    if (this.cursor < 0 || this.draining) return;
+    this.draining = true;
+    // After a flush the decoder takes a key frame first, whoever feeds it next.
+    this.cursor = -1;
+    try {
+      await this.decoder.flush();
+    } catch {
+      // Reset meanwhile: nothing to let out.
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** @param {VideoFrame} frame */
+  output(frame) {
+    const i = frame.timestamp;
+    this.emitted.add(i);
+    const run = this.run;
+    if (run) run.at = Math.max(run.at, i);
+    if (run && i >= run.from && i <= run.to && !this.cache.get(i)) this.cache.put(i, frame);
+    else if (run && !run.backward && i > run.to && i <= run.to + 2 * FEED_MARGIN && !this.held.has(i)) this.held.set(i, frame);
+    else frame.close();
+  }
+
+  /** The decoder drops what it holds and waits for a key frame. */
+  reset() {
+    this.cursor = -1;
+    this.emitted.clear();
+    if (this.decoder.state === 'configured') {
+      this.decoder.reset();
+      this.decoder.configure(decoderConfig(this.table));
+    }
+  }
+
+  /**
+   * Catch frame i (a frame the element's seek did not land on); resolves
+   * true once it is kept.
+   * @param {number} i
+   */
+  rescue(i) {
+    if (this.disabled || this.cache.get(i)) return Promise.resolve(Boolean(this.cache.get(i)));
+    this.start(i, i);
+    return this.cache.wait(i, (this.arrival(i) ?? 1000) + 1000);
+  }
+
+  /** @param {unknown} error */
+  fail(error) {
+    if (this.disabled) return;
+    console.warn('WebCodecs decoding failed; the video element reads ahead instead:', error);
+    this.disabled = true;
+    this.stop();
+    try {
+      this.decoder.close();
+    } catch {
+      // Closed already.
+    }
+    this.cache.abandon();
+    this.onFail();
+  }
+
+  stop() {
+    this.generation++;
+    this.run = null;
+    for (const frame of this.held.values()) frame.close();
+    this.held.clear();
+    if (!this.disabled) this.reset();
+  }
+
+  destroy() {
+    this.stop();
+    this.disabled = true;
+    this.bytes.clear();
+    if (this.decoder.state !== 'closed') this.decoder.close();
+  }
+}
+
 /**
  * A video shown frame by frame: `frame` is the frame shown (0-based),
  * `source` what to draw for it. `onChange` hears every change of frame or
@@ -467,8 +949,9 @@ export class FramePlayer {
   /**
    * @param {HTMLVideoElement} video loaded
    * @param {FrameIndex} index
+   * @param {SampleTable | null} [samples] the server's sample table, when WebCodecs decodes it
    */
-  constructor(video, index) {
+  constructor(video, index, samples = null) {
     this.video = video;
     this.index = index;
     this.width = video.videoWidth;
@@ -494,7 +977,32 @@ export class FramePlayer {
     const canKeep = typeof VideoFrame === 'function' && hasFrameCallback(video);
     const frameBytes = Math.max(1, this.width * this.height * 1.5);
     this.cache = new FrameCache(Math.max(CACHE_FRAMES.min, Math.min(CACHE_FRAMES.max, Math.floor(CACHE_BUDGET / frameBytes))));
-    this.readAhead = canKeep ? new ReadAhead(video.currentSrc || video.src, index, this.cache) : null;
+    const url = video.currentSrc || video.src;
+    const elementReader = () => (canKeep ? new ReadAhead(url, index, this.cache) : null);
+    /** @type {ReadAhead | SampleReader | null} */
+    this.readAhead = null;
+    /** What reads frames ahead: 'webcodecs' (the sample table, decoded here) or 'element' (a hidden `<video>`). */
+    this.decoder = 'element';
+    if (samples && index.exact && typeof VideoFrame === 'function') {
+      try {
+        const reader = new SampleReader(url, index, samples, this.cache, () => this.direction);
+        reader.onFail = () => {
+          if (this.readAhead !== reader) return;
+          this.readAhead = elementReader();
+          this.decoder = 'element';
+          this.cache.ahead = this.cache.behind = 1;
+          if (!this.destroyed) {
+            this.onChange();
+            this.readAheadFrom(this.frame);
+          }
+        };
+        this.readAhead = reader;
+        this.decoder = 'webcodecs';
+      } catch {
+        this.readAhead = null;
+      }
+    }
+    this.readAhead ??= elementReader();
     video.addEventListener('pause', () => this.stopped());
     video.addEventListener('ended', () => this.stopped());
   }
@@ -504,8 +1012,10 @@ export class FramePlayer {
    * @param {string} url @param {number} frameRate
    */
   static async open(url, frameRate) {
-    const [video, served] = await Promise.all([openVideo(url), fetchFrameIndex(url)]);
-    const player = new FramePlayer(video, served ?? indexFromRate(video.duration, frameRate));
+    const [video, served, table] = await Promise.all([openVideo(url), fetchFrameIndex(url), fetchSampleTable(url)]);
+    // The table must number the frames as the index does.
+    const samples = served && table?.frames.length === served.frames ? table : null;
+    const player = new FramePlayer(video, served ?? indexFromRate(video.duration, frameRate), samples);
     await player.seek(0);
     return player;
   }
@@ -564,7 +1074,9 @@ export class FramePlayer {
         if (this.elementFrame !== wanted) {
           // A frame elsewhere first: the read-ahead would take half the decoding.
           // (A frame its run skipped, it goes on past.)
-          if (!this.readAhead?.covers(wanted)) this.readAhead?.stop();
+          // (Catching up with a kept frame shown, the decoder goes on.)
+          const settling = this.readAhead instanceof SampleReader && this.cache.get(wanted);
+          if (!this.readAhead?.covers(wanted) && !settling) this.readAhead?.stop();
           this.elementFrame = -1;
           this.elementFrame = await exactSeek(this.video, this.index, wanted);
         }
@@ -613,6 +1125,10 @@ export class FramePlayer {
   readAheadFrom(frame) {
     const readAhead = this.readAhead;
     if (!readAhead) return;
+    if (readAhead instanceof SampleReader) {
+      this.decodeAround(readAhead, frame);
+      return;
+    }
     const ahead = Math.floor((this.cache.limit * 2) / 3);
     const last = Math.min(this.index.frames - 1, frame + ahead);
     const first = Math.max(0, frame - (this.cache.limit - ahead - 1));
@@ -628,6 +1144,34 @@ export class FramePlayer {
     const next = missing(frame + 1, last);
     if (next >= 0) readAhead.start(next, last);
     else if (behind >= 0) readAhead.start(behind, frame - 1);
+  }
+
+  /**
+   * Keep the frames around `frame` with WebCodecs: most of the window lies
+   * the way the steps go (behind the frame, stepping backwards). A run starts
+   * when fewer than half of that side's frames are kept in a row from
+   * `frame`, for all that are missing, so that a group of pictures is
+   * decoded for many steps and the next one starts before the kept run out.
+   * @param {SampleReader} reader @param {number} frame
+   */
+  decodeAround(reader, frame) {
+    const limit = this.cache.limit;
+    const backward = this.direction < 0;
+    const ahead = backward ? Math.floor(limit / 6) : Math.floor((limit * 2) / 3);
+    const behind = limit - ahead - 1;
+    this.cache.ahead = ahead;
+    this.cache.behind = behind;
+    const first = Math.max(0, frame - behind);
+    const last = Math.min(this.index.frames - 1, frame + ahead);
+    if (backward) {
+      let low = frame - 1;
+      while (low >= first && this.cache.get(low)) low--;
+      if (low >= first && frame - 1 - low < behind / 2) reader.start(first, low);
+    } else {
+      let high = frame + 1;
+      while (high <= last && this.cache.get(high)) high++;
+      if (high <= last && high - frame - 1 < ahead / 2) reader.start(high, last);
+    }
   }
 
   async play() {

@@ -263,6 +263,9 @@ export class VideoView {
   frameChanged() {
     this.editor.invalidate(true);
     this.transport.update();
+    // Which decoder reads frames ahead (tests and support look): 'webcodecs' or 'element'.
+    const decoder = 'decoder' in this.player ? this.player.decoder : 'sequence';
+    if (this.element && this.element.dataset.decoder !== decoder) this.element.dataset.decoder = decoder;
   }
 
   /** Something the tools, the timeline or the transport show may have changed. */

@@ -19,6 +19,7 @@ pub(super) fn routes() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(get_media))
         .routes(routes!(get_video_frames))
+        .routes(routes!(get_video_samples))
         .routes(routes!(get_audio_peaks))
 }
 
@@ -60,8 +61,60 @@ async fn get_video_frames(
     }))
 }
 
-/// One range of `Range: bytes=…`; several ranges, or anything else, is
-/// `None` and gets the whole object (which HTTP allows).
+/// An H.264 video's samples in decoding order, as parallel arrays.
+#[derive(Serialize, ToSchema)]
+struct VideoSamplesBody {
+    /// The codec string for WebCodecs' `VideoDecoder`: `avc1.PPCCLL`.
+    codec: String,
+    /// Base64 of the decoder configuration (the `avcC` box's payload),
+    /// WebCodecs' `description`.
+    description: String,
+    /// Coded size, pixels.
+    width: u32,
+    /// Pixels.
+    height: u32,
+    /// How many samples (frames) the video has.
+    count: usize,
+    /// Each sample's first byte in the file (fetch it with `Range`).
+    offsets: Vec<u64>,
+    /// Each sample's length in bytes.
+    sizes: Vec<u32>,
+    /// The positions in these arrays (0-based) of the key frames, ascending:
+    /// decoding may start at any of them.
+    keys: Vec<u32>,
+    /// The frame each sample shows, 0-based in presentation order: the
+    /// position of its time in the frames route's `timestamps`.
+    frames: Vec<u32>,
+}
+
+/// The sample table of a stored H.264 video in MP4: where each sample's
+/// bytes lie in the file, which are key frames and which frame each shows,
+/// so a browser can fetch and decode frames itself (WebCodecs). `415` for
+/// WebM, another codec, or media that is not a video.
+#[utoipa::path(get, path = "/api/v1/media/{key}/samples", tag = "tasks",
+    params(("key" = String, Path, description = "The SHA-256 of the content, as task data refers to it")),
+    responses((status = 200, body = VideoSamplesBody), (status = 404, body = ErrorBody),
+        (status = 415, body = ErrorBody)))]
+async fn get_video_samples(
+    State(app): State<App>,
+    Caller(actor): Caller,
+    ApiPath(key): ApiPath<String>,
+) -> ApiResult<Json<VideoSamplesBody>> {
+    use base64::Engine as _;
+    let samples = app.engine.media_samples(&actor, &key).await?;
+    Ok(Json(VideoSamplesBody {
+        codec: samples.codec.clone(),
+        description: base64::engine::general_purpose::STANDARD.encode(&samples.description),
+        width: samples.width,
+        height: samples.height,
+        count: samples.offsets.len(),
+        offsets: samples.offsets.clone(),
+        sizes: samples.sizes.clone(),
+        keys: samples.keys.clone(),
+        frames: samples.frames.clone(),
+    }))
+}
+
 /// A sound's waveform.
 #[derive(Serialize, ToSchema)]
 struct AudioPeaksBody {
@@ -109,6 +162,8 @@ async fn get_audio_peaks(
     }))
 }
 
+/// One range of `Range: bytes=…`; several ranges, or anything else, is
+/// `None` and gets the whole object (which HTTP allows).
 fn byte_range(headers: &HeaderMap) -> Option<ByteRange> {
     let spec = headers
         .get(header::RANGE)?
