@@ -283,20 +283,21 @@ def run(args):
     # Filters before the indexes made on demand by the first sorts exist.
     measure("filter", "data city = Lyon (no index yet)", flt(data=[{"key": "city", "op": "eq", "value": "Lyon"}]))
     measure("filter", "data width >= 4000 (no index yet)", flt(data=[{"key": "width", "op": "gte", "value": 4000}]))
-    measure("filter", "created in the 5th import (no index yet)",
+    measure("filter", "created in the 5th import (before any sort)",
             {"created_after": created[0], "created_before": created[1]})
-    measure("count", "created in the 5th import (no index yet), count=true",
+    measure("count", "created in the 5th import (before any sort), count=true",
             {"created_after": created[0], "created_before": created[1], "count": "true"})
 
     # Sorts: first page, a page reached by following 20 cursors, the middle
-    # and the end. The first sort by a data field or by creation time builds
-    # its index: that call is reported on its own.
+    # and the end. The first sort by a data field builds its index: that call
+    # is reported on its own (also for creation time, whose index a migration
+    # makes since 2026-12-06, so that a slow first call would show).
     for sort in ["created", "-created", "-updated", "updated", "annotation_count", "-annotation_count",
                  "prediction_score", "-prediction_score", "data.city", "-data.city",
                  "data.width", "-data.width"]:
         if sort.startswith("data.") or sort == "created":
             seconds, _ = call({"sort": sort})
-            row = {"group": "sort", "case": f"{sort}: first call (builds the index)", "rows": 50,
+            row = {"group": "sort", "case": f"{sort}: first call" + ("" if sort == "created" else " (builds the index)"), "rows": 50,
                    "total": None, "first_ms": seconds * 1000, "note": "once per data key"}
             row.update(summary([seconds]))
             results.append(row)
