@@ -142,9 +142,9 @@ pub struct Engine {
     /// Rows read by the imports running in this process.
     import_progress: std::sync::Mutex<std::collections::HashMap<gloss_types::ImportId, i64>>,
     /// Frame indexes of videos read lately, by media key (see `media.rs`).
-    video_frames: media::FrameCache,
+    video_frames: media::VideoTables<gloss_media::VideoFrames>,
     /// Sample tables of H.264 videos read lately, by media key (see `media.rs`).
-    video_samples: media::SampleCache,
+    video_samples: media::VideoTables<gloss_media::VideoSamples>,
     /// One permit: imported sounds' waveforms are computed one at a time.
     peak_warmer: std::sync::Arc<tokio::sync::Semaphore>,
     /// Projects' answers kept between quality reports (see `quality.rs`).

@@ -51,17 +51,56 @@ impl ByteRange {
 
 /// Frame indexes of videos by media key; small, and cleared when full,
 /// since an index is cheap to read again.
-#[derive(Default, Debug)]
-pub(crate) struct FrameCache(std::sync::Mutex<std::collections::HashMap<String, Arc<VideoFrames>>>);
+/// Tables read from stored videos (frame indexes, sample tables) by media
+/// key: a video's table is read from its file once while it is worked on.
+#[derive(Debug)]
+pub(crate) struct VideoTables<T>(std::sync::Mutex<std::collections::HashMap<String, Arc<T>>>);
 
-/// Sample tables of H.264 videos by media key, kept like frame indexes.
-#[derive(Default, Debug)]
-pub(crate) struct SampleCache(
-    std::sync::Mutex<std::collections::HashMap<String, Arc<VideoSamples>>>,
-);
+impl<T> Default for VideoTables<T> {
+    fn default() -> Self {
+        VideoTables(std::sync::Mutex::new(std::collections::HashMap::new()))
+    }
+}
 
-/// Indexes (and sample tables) kept at most.
+/// Tables kept at most, of each kind.
 const FRAME_CACHE_SIZE: usize = 64;
+
+impl<T: Send + Sync + 'static> VideoTables<T> {
+    /// The table of the video stored at `key`, as `read` makes it from the
+    /// file (`path`, on a local media folder) the first time; a video it
+    /// cannot read is `UnsupportedMediaType`. `what` names the table.
+    async fn get_or_read(
+        &self,
+        key: &MediaKey,
+        path: Option<std::path::PathBuf>,
+        kind: MediaKind,
+        read: fn(&std::path::Path, MediaKind) -> gloss_media::Result<T>,
+        what: &str,
+    ) -> Result<Arc<T>> {
+        if let Some(found) = self
+            .0
+            .lock()
+            .ok()
+            .and_then(|c| c.get(key.as_str()).cloned())
+        {
+            return Ok(found);
+        }
+        let path =
+            path.ok_or_else(|| Error::internal(format!("{what} need a local media folder")))?;
+        let table = tokio::task::spawn_blocking(move || read(&path, kind))
+            .await
+            .map_err(|err| Error::internal(format!("reading the video stopped: {err}")))?
+            .map_err(|err| Error::new(Code::UnsupportedMediaType, err.to_string()))?;
+        let table = Arc::new(table);
+        if let Ok(mut cache) = self.0.lock() {
+            if cache.len() >= FRAME_CACHE_SIZE {
+                cache.clear();
+            }
+            cache.insert(key.as_str().to_owned(), table.clone());
+        }
+        Ok(table)
+    }
+}
 
 impl Engine {
     /// A media object, if the caller is a member of a project that uses it
@@ -114,15 +153,6 @@ impl Engine {
         key: &MediaKey,
         content_type: &str,
     ) -> Result<Arc<VideoFrames>> {
-        if let Some(found) = self
-            .video_frames
-            .0
-            .lock()
-            .ok()
-            .and_then(|c| c.get(key.as_str()).cloned())
-        {
-            return Ok(found);
-        }
         let kind = match content_type {
             "video/mp4" => MediaKind::Mp4,
             "video/quicktime" => MediaKind::QuickTime,
@@ -135,23 +165,11 @@ impl Engine {
                 ))
             }
         };
-        let path = self
-            .media
-            .local_path(key)
-            .ok_or_else(|| Error::internal("frame indexes need a local media folder"))?;
-        let frames =
-            tokio::task::spawn_blocking(move || gloss_media::probe_video_file(&path, kind))
-                .await
-                .map_err(|err| Error::internal(format!("indexing the video stopped: {err}")))?
-                .map_err(|err| Error::new(Code::UnsupportedMediaType, err.to_string()))?;
-        let frames = Arc::new(frames);
-        if let Ok(mut cache) = self.video_frames.0.lock() {
-            if cache.len() >= FRAME_CACHE_SIZE {
-                cache.clear();
-            }
-            cache.insert(key.as_str().to_owned(), frames.clone());
-        }
-        Ok(frames)
+        let path = self.media.local_path(key);
+        let read = gloss_media::probe_video_file;
+        (self.video_frames)
+            .get_or_read(key, path, kind, read, "frame indexes")
+            .await
     }
 
     /// The sample table of an H.264 video in MP4 the caller may see: where
@@ -160,15 +178,6 @@ impl Engine {
     /// another codec, not a video) is `UnsupportedMediaType`.
     pub async fn media_samples(&self, actor: &Actor, key: &str) -> Result<Arc<VideoSamples>> {
         let (key, row) = self.visible_media(actor, key).await?;
-        if let Some(found) = self
-            .video_samples
-            .0
-            .lock()
-            .ok()
-            .and_then(|c| c.get(key.as_str()).cloned())
-        {
-            return Ok(found);
-        }
         let kind = match row.media.content_type.as_str() {
             "video/mp4" => MediaKind::Mp4,
             "video/quicktime" => MediaKind::QuickTime,
@@ -179,23 +188,11 @@ impl Engine {
                 ))
             }
         };
-        let path = self
-            .media
-            .local_path(&key)
-            .ok_or_else(|| Error::internal("sample tables need a local media folder"))?;
-        let samples =
-            tokio::task::spawn_blocking(move || gloss_media::probe_video_samples(&path, kind))
-                .await
-                .map_err(|err| Error::internal(format!("reading the video stopped: {err}")))?
-                .map_err(|err| Error::new(Code::UnsupportedMediaType, err.to_string()))?;
-        let samples = Arc::new(samples);
-        if let Ok(mut cache) = self.video_samples.0.lock() {
-            if cache.len() >= FRAME_CACHE_SIZE {
-                cache.clear();
-            }
-            cache.insert(key.as_str().to_owned(), samples.clone());
-        }
-        Ok(samples)
+        let path = self.media.local_path(&key);
+        let read = gloss_media::probe_video_samples;
+        (self.video_samples)
+            .get_or_read(&key, path, kind, read, "sample tables")
+            .await
     }
 
     /// The waveform peaks of a sound the caller may see (see

@@ -56,14 +56,18 @@ fn bad(err: impl std::fmt::Display) -> Error {
     Error::BadVideo(err.to_string())
 }
 
-fn mp4_frames<R: Read + Seek>(reader: R, size: u64) -> Result<VideoFrames> {
-    let mp4 = mp4::Mp4Reader::read_header(reader, size).map_err(bad)?;
-    let track = mp4
-        .tracks()
+/// The first video track of an MP4 (the lowest track id).
+fn first_video_track<R: Read + Seek>(mp4: &mp4::Mp4Reader<R>) -> Result<&mp4::Mp4Track> {
+    mp4.tracks()
         .values()
         .filter(|track| matches!(track.track_type(), Ok(mp4::TrackType::Video)))
         .min_by_key(|track| track.track_id())
-        .ok_or_else(|| bad("the file has no video track"))?;
+        .ok_or_else(|| bad("the file has no video track"))
+}
+
+fn mp4_frames<R: Read + Seek>(reader: R, size: u64) -> Result<VideoFrames> {
+    let mp4 = mp4::Mp4Reader::read_header(reader, size).map_err(bad)?;
+    let track = first_video_track(&mp4)?;
     let timescale = f64::from(track.timescale());
     if timescale <= 0.0 {
         return Err(bad("the video track's timescale is 0"));
@@ -211,12 +215,7 @@ pub fn probe_video_samples(path: &Path, kind: MediaKind) -> Result<VideoSamples>
         .len();
     let mut reader = BufReader::with_capacity(256 * 1024, file);
     let mp4 = mp4::Mp4Reader::read_header(&mut reader, size).map_err(bad)?;
-    let track = mp4
-        .tracks()
-        .values()
-        .filter(|track| matches!(track.track_type(), Ok(mp4::TrackType::Video)))
-        .min_by_key(|track| track.track_id())
-        .ok_or_else(|| bad("the file has no video track"))?;
+    let track = first_video_track(&mp4)?;
     let track_id = track.track_id();
     let stbl = &track.trak.mdia.minf.stbl;
     let count = stbl.stsz.sample_count as usize;

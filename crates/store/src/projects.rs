@@ -100,17 +100,7 @@ impl Store {
         id: ProjectId,
         user: UserId,
     ) -> Result<(Project, Option<ProjectRole>)> {
-        let row = self
-            .quick_read_one(
-                &format!(
-                    "SELECT {}, m.role AS member_role FROM projects p \
-                     LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $2 \
-                     WHERE p.id = $1",
-                    qualified_project_columns()
-                ),
-                &[Param::Int(id.0), Param::Int(user.0)],
-            )
-            .await?;
+        let row = self.read_with_role(Of::Project(id), user, "").await?;
         project_with_role(&row)
     }
 
@@ -120,18 +110,7 @@ impl Store {
         task: TaskId,
         user: UserId,
     ) -> Result<(Project, Option<ProjectRole>)> {
-        let row = self
-            .quick_read_one(
-                &format!(
-                    "SELECT {}, m.role AS member_role FROM tasks t \
-                     JOIN projects p ON p.id = t.project_id \
-                     LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $2 \
-                     WHERE t.id = $1",
-                    qualified_project_columns()
-                ),
-                &[Param::Int(task.0), Param::Int(user.0)],
-            )
-            .await?;
+        let row = self.read_with_role(Of::Task(task), user, "").await?;
         project_with_role(&row)
     }
 
@@ -143,15 +122,7 @@ impl Store {
         user: UserId,
     ) -> Result<(Project, Option<ProjectRole>, QueueCaller)> {
         let row = self
-            .quick_read_one(
-                &format!(
-                    "SELECT {}, m.role AS member_role, {QUEUE_CALLER_COLUMNS} FROM projects p \
-                     LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $2 \
-                     WHERE p.id = $1",
-                    qualified_project_columns()
-                ),
-                &[Param::Int(id.0), Param::Int(user.0)],
-            )
+            .read_with_role(Of::Project(id), user, QUEUE_CALLER_COLUMNS)
             .await?;
         let (project, role) = project_with_role(&row)?;
         Ok((project, role, queue_caller(&row)?))
@@ -164,19 +135,39 @@ impl Store {
         user: UserId,
     ) -> Result<(Project, Option<ProjectRole>, QueueCaller)> {
         let row = self
-            .quick_read_one(
-                &format!(
-                    "SELECT {}, m.role AS member_role, {QUEUE_CALLER_COLUMNS} FROM tasks t \
-                     JOIN projects p ON p.id = t.project_id \
-                     LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $2 \
-                     WHERE t.id = $1",
-                    qualified_project_columns()
-                ),
-                &[Param::Int(task.0), Param::Int(user.0)],
-            )
+            .read_with_role(Of::Task(task), user, QUEUE_CALLER_COLUMNS)
             .await?;
         let (project, role) = project_with_role(&row)?;
         Ok((project, role, queue_caller(&row)?))
+    }
+
+    /// The row of a project (or of a task's project) with `user`'s
+    /// membership role and the `extra` columns (none when empty), which may
+    /// name the project `p`, the membership `m` and the user `$2`.
+    async fn read_with_role(&self, of: Of, user: UserId, extra: &str) -> Result<QueueRow> {
+        let (from, key, id) = match of {
+            Of::Project(id) => ("projects p", "p.id", id.0),
+            Of::Task(task) => (
+                "tasks t JOIN projects p ON p.id = t.project_id",
+                "t.id",
+                task.0,
+            ),
+        };
+        let extra = if extra.is_empty() {
+            String::new()
+        } else {
+            format!(", {extra}")
+        };
+        self.quick_read_one(
+            &format!(
+                "SELECT {}, m.role AS member_role{extra} FROM {from} \
+                 LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $2 \
+                 WHERE {key} = $1",
+                qualified_project_columns()
+            ),
+            &[Param::Int(id), Param::Int(user.0)],
+        )
+        .await
     }
 
     pub async fn count_projects(&self) -> Result<i64> {
@@ -399,6 +390,13 @@ fn qualified_project_columns() -> String {
         .map(|column| format!("p.{}", column.trim()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Whose project [`Store::read_with_role`] reads.
+#[derive(Clone, Copy)]
+enum Of {
+    Project(ProjectId),
+    Task(TaskId),
 }
 
 /// What the queue's calls check of the caller in a project on every call,
