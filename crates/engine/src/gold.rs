@@ -187,18 +187,18 @@ fn gold_turn(user: i64, position: i64, percent: i64) -> bool {
 /// Refuses a paused member's queue calls with the reason (`paused`: when
 /// and why a manager paused their work in the project).
 pub(crate) fn not_paused(paused: Option<(Timestamp, String)>) -> Result<()> {
-    match paused {
-        None => Ok(()),
-            Some((_, reason)) => Err(Error {
-                problems: Some(serde_json::json!({"paused": true, "reason": reason})),
-                ..Error::new(
-                    Code::Forbidden,
-                    format!(
-                        "your work in this project is paused: {reason}. A manager of the project can resume you."
-                    ),
-                )
-            }),
-        }
+    let Some((_, reason)) = paused else {
+        return Ok(());
+    };
+    Err(Error {
+        problems: Some(serde_json::json!({"paused": true, "reason": reason})),
+        ..Error::new(
+            Code::Forbidden,
+            format!(
+                "your work in this project is paused: {reason}. A manager of the project can resume you."
+            ),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -632,15 +632,15 @@ impl Engine {
     /// write in the work's own transaction; `None` (logged when pricing
     /// failed) leaves it to [`Engine::record_pay`] after the work is stored.
     /// A rate with a gold bonus is priced after: the bonus counts the
-    /// accuracy that this very work's gold score may change. `caller` says
-    /// whether the project has rates and the person approved weeks (both
-    /// true when unknown: then they are read).
+    /// accuracy that this very work's gold score may change. `caller`, when
+    /// known, says whether the project has rates and the person approved
+    /// weeks; what it does not say is read.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn price_ahead(
         &self,
         project: &Project,
         user: &User,
-        caller: &QueueCaller,
+        caller: Option<&QueueCaller>,
         work: PaidWork,
         item: PricedItem<'_>,
         active_ms: Option<i64>,
@@ -649,7 +649,7 @@ impl Engine {
         let priced = async {
             // Most projects have no rates, and most weeks are open: the
             // read with the project said which, so neither needs a read here.
-            let rate = if caller.has_pay_rates {
+            let rate = if caller.is_none_or(|c| c.has_pay_rates) {
                 self.rate_of(project, user, work, at).await?
             } else {
                 None
@@ -660,7 +660,7 @@ impl Engine {
             {
                 return Ok(None);
             }
-            let approved_weeks = caller.has_approved_weeks;
+            let approved_weeks = caller.is_none_or(|c| c.has_approved_weeks);
             self.price_work(
                 project,
                 user,

@@ -8,7 +8,7 @@ use crate::error::{Error, OrNotFound, Result};
 use crate::import::results_json;
 use crate::pay::{PaidWork, PricedItem};
 use crate::Engine;
-use gloss_store::{QueueCaller, QueueProject, Submitted, Updated, Work, PRIORITY_LIMIT};
+use gloss_store::{QueueProject, Submitted, Updated, Work, PRIORITY_LIMIT};
 use gloss_types::result::ResultItem;
 use gloss_types::{
     Annotation, AnnotationId, AnnotationVersion, Assignment, Code, Draft, Prediction, Project,
@@ -164,8 +164,7 @@ impl Engine {
             .task_project_for_queue(task, user.id)
             .await
             .or_not_found("task")?;
-        let role = effective_role(user, membership).map_err(hide_project)?;
-        require_role(role, ProjectRole::Annotator, "do this")?;
+        check_task_role(user, membership, ProjectRole::Annotator)?;
         let active_time = input.active_time;
         let mut work = checked_work(&project, input)?;
         let now = Timestamp::now().millis();
@@ -185,7 +184,7 @@ impl Engine {
         };
         let submit = PaidWork::Submit;
         work.pay = self
-            .price_ahead(&project, user, &caller, submit, item, active_ms, now)
+            .price_ahead(&project, user, Some(&caller), submit, item, active_ms, now)
             .await;
         match self
             .store
@@ -268,18 +267,13 @@ impl Engine {
         // through their verdicts), in the update's transaction.
         let paid = PaidWork::Update(before.review_state == "rejected");
         if before.completed_by == Some(user.id) {
-            let unknown = QueueCaller {
-                has_pay_rates: true,
-                has_approved_weeks: true,
-                ..QueueCaller::default()
-            };
             let item = PricedItem {
                 task: before.task_id,
                 annotation: Some(id),
                 result: &work.result,
             };
             work.pay = self
-                .price_ahead(&project, user, &unknown, paid, item, active_ms, now)
+                .price_ahead(&project, user, None, paid, item, active_ms, now)
                 .await;
         }
         match self
@@ -440,13 +434,11 @@ impl Engine {
         task: TaskId,
         needed: ProjectRole,
     ) -> Result<Project> {
-        let (project, role) = match actor {
+        match actor {
+            // The operator acts as a manager: every role suffices.
             Actor::Operator => {
                 let row = self.store.task(task).await.or_not_found("task")?;
-                (
-                    self.store.project(row.project_id).await?,
-                    ProjectRole::Manager,
-                )
+                Ok(self.store.project(row.project_id).await?)
             }
             Actor::User(user) => {
                 let (project, membership) = self
@@ -454,12 +446,10 @@ impl Engine {
                     .task_project_and_role(task, user.id)
                     .await
                     .or_not_found("task")?;
-                let role = effective_role(user, membership).map_err(hide_project)?;
-                (project, role)
+                check_task_role(user, membership, needed)?;
+                Ok(project)
             }
-        };
-        require_role(role, needed, "do this")?;
-        Ok(project)
+        }
     }
 
     /// The annotation's project and row, if the caller is its annotator or a
@@ -560,6 +550,17 @@ fn queue_user(actor: &Actor) -> Result<&User> {
             "the annotator queue needs a signed-in user",
         )
     })
+}
+
+/// The caller may do what needs `needed` on a task of a project where they
+/// hold `membership`; outsiders are told the task does not exist.
+fn check_task_role(
+    user: &User,
+    membership: Option<ProjectRole>,
+    needed: ProjectRole,
+) -> Result<()> {
+    let role = effective_role(user, membership).map_err(hide_project)?;
+    require_role(role, needed, "do this")
 }
 
 fn hide_project(err: Error) -> Error {
