@@ -91,6 +91,7 @@ async fn annotator(
     token: String,
     deadline: Instant,
     interval: Option<Duration>,
+    offset: Duration,
 ) -> Latencies {
     let mut latencies = Latencies::default();
     let mut connection = match Connection::open(&addr, &token).await {
@@ -101,7 +102,9 @@ async fn annotator(
         }
     };
     let next_path = format!("/api/v1/projects/{project}/next");
-    let mut scheduled = Instant::now();
+    // Annotators start out of step (spread evenly over one interval), as
+    // people do: calls then arrive at the offered rate, not as 64 at once.
+    let mut scheduled = Instant::now() + offset;
     // Open loop: wait for the call's slot; its latency counts from the slot.
     let mut slot = |interval: Option<Duration>| match interval {
         Some(interval) => {
@@ -198,7 +201,21 @@ async fn main() {
     let deadline = started + Duration::from_secs_f64(seconds);
     let workers: Vec<_> = tokens
         .into_iter()
-        .map(|token| tokio::spawn(annotator(addr.clone(), project, token, deadline, interval)))
+        .enumerate()
+        .map(|(i, token)| {
+            // Open loop: each annotator's first call comes i/annotators of an interval later.
+            let offset = interval.map_or(Duration::ZERO, |interval| {
+                interval.mul_f64(i as f64 / annotators as f64)
+            });
+            tokio::spawn(annotator(
+                addr.clone(),
+                project,
+                token,
+                deadline,
+                interval,
+                offset,
+            ))
+        })
         .collect();
     let mut all = Latencies::default();
     for worker in workers {

@@ -46,6 +46,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(19, "0019_pay"),
     migration!(20, "0020_training_and_qualification"),
     migration!(21, "0021_tasks_by_created"),
+    migration!(22, "0022_queue_index_counts"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.

@@ -252,8 +252,10 @@ impl Store {
         work: Work,
         now: i64,
     ) -> Result<Submitted> {
-        queue_call!(self, [work], |conn| submit(
-            conn, project, task, user, work, now
+        // Parsed here, not on the queue's writer thread.
+        let labels = crate::datamanager::result_labels(&work.result);
+        queue_call!(self, [work, labels], |conn| submit(
+            conn, project, task, user, work, &labels, now
         ))
     }
 
@@ -940,6 +942,7 @@ async fn submit<C: QueueSql>(
     task: TaskId,
     user: UserId,
     work: Work,
+    labels: &[String],
     now: i64,
 ) -> Result<Submitted> {
     lock_task(conn, project.id, task).await?;
@@ -967,8 +970,7 @@ async fn submit<C: QueueSql>(
         Some(entry) => insert_pay_entry(conn, entry, id).await?,
         None => false,
     };
-    let labels = crate::datamanager::result_labels(&work.result);
-    crate::datamanager::add_labels(conn, project.id, task, &labels).await?;
+    crate::datamanager::add_labels(conn, project.id, task, labels).await?;
     let reserved = delete_reservation(conn, project.id, task, user).await?;
     let assigned = delete_assignment(conn, task, user).await?;
     conn.execute(

@@ -42,7 +42,8 @@ enum Cell {
 /// One row, read by column name.
 #[derive(Debug, Clone)]
 pub(crate) struct QueueRow {
-    names: Vec<String>,
+    /// Shared by the rows of one result.
+    names: std::sync::Arc<[String]>,
     cells: Vec<Cell>,
 }
 
@@ -158,7 +159,7 @@ impl QueueSql for SqlxQueue<'_> {
             .await?;
         rows.iter()
             .map(|row| {
-                let names: Vec<String> =
+                let names: std::sync::Arc<[String]> =
                     row.columns().iter().map(|c| c.name().to_string()).collect();
                 let cells = (0..names.len())
                     .map(|index| {
@@ -200,6 +201,12 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
+/// `$1`, `$2`, …: the names of the first parameters, without a `format!` per parameter.
+const PARAMETER_NAMES: [&str; 16] = [
+    "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15",
+    "$16",
+];
+
 /// A cached statement with `params` bound to their `$n` names (SQLite
 /// numbers parameters in order of first appearance, which need not be `n`).
 pub(crate) fn prepare_bound<'c>(
@@ -209,7 +216,11 @@ pub(crate) fn prepare_bound<'c>(
 ) -> Result<rusqlite::CachedStatement<'c>> {
     let mut statement = connection.prepare_cached(sql)?;
     for (index, param) in params.iter().enumerate() {
-        let Some(position) = statement.parameter_index(&format!("${}", index + 1))? else {
+        let name = PARAMETER_NAMES
+            .get(index)
+            .map(|name| std::borrow::Cow::Borrowed(*name))
+            .unwrap_or_else(|| std::borrow::Cow::Owned(format!("${}", index + 1)));
+        let Some(position) = statement.parameter_index(&name)? else {
             continue;
         };
         match *param {
@@ -235,7 +246,7 @@ impl SqliteQueue<'_> {
 
     fn rows(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<QueueRow>> {
         let mut statement = self.prepare(sql, params)?;
-        let names: Vec<String> = statement
+        let names: std::sync::Arc<[String]> = statement
             .column_names()
             .iter()
             .map(|n| n.to_string())
@@ -348,13 +359,20 @@ impl SqliteWriter {
     pub(crate) fn open(path: &std::path::Path, sync: SqliteSync) -> Result<SqliteWriter> {
         let conn = rusqlite::Connection::open(path)?;
         conn.execute_batch(&format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
-            sync.pragma()
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; {}",
+            sync.pragma(),
+            crate::checkpoint::NO_AUTOCHECKPOINT
         ))?;
         // Other writers (imports, the server's other writes) hold the lock
         // at times; wait for them as sqlx's connections do.
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.set_prepared_statement_cache_capacity(64);
+        // This connection is the only one that writes under load, so its
+        // cache stays valid from batch to batch (a connection drops its
+        // cache whenever another one has committed); 64 MB holds the pages
+        // the queue's calls touch, where SQLite's default 2 MB left many to
+        // a read from the file, a system call each.
+        conn.execute_batch("PRAGMA cache_size = -65536;")?;
         let (messages, receiver) = mpsc::channel();
         std::thread::Builder::new()
             .name("gloss-sqlite-queue".to_string())
