@@ -7,8 +7,8 @@
 //! queue's writer thread every call of the next batch waited for that, a few
 //! times a second under load. Every connection of a store therefore runs
 //! with `wal_autocheckpoint = 0`, and this thread checkpoints in `PASSIVE`
-//! mode, which takes no lock that a writer or reader waits for, so the queue
-//! goes on meanwhile; if another checkpoint holds the checkpoint lock, this
+//! mode, which never waits for readers or writers and holds nothing they
+//! wait on for more than a moment, so the queue goes on meanwhile; if another checkpoint holds the checkpoint lock, this
 //! one gives up after 100 ms and tries again next round. SQLite starts the
 //! log again from its beginning once a checkpoint has copied all of it and
 //! no reader still needs it, as it does after its own checkpoints.
