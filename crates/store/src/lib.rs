@@ -9,7 +9,6 @@
 //! `migrations/`. Rows use only integers and text, so a backup taken on one
 //! backend restores on the other.
 
-mod checkpoint;
 mod comments;
 mod datamanager;
 mod gold;
@@ -186,8 +185,6 @@ pub struct Store {
     sqlite_quick_reads: Option<std::sync::Arc<queue_sql::SqliteQuickReads>>,
     /// SQLite only: the writer thread of queue calls (see `queue_sql`).
     sqlite_writer: Option<std::sync::Arc<queue_sql::SqliteWriter>>,
-    /// SQLite only: the thread that checkpoints the write-ahead log (see `checkpoint`).
-    sqlite_checkpointer: Option<std::sync::Arc<checkpoint::Checkpointer>>,
     backend: Backend,
 }
 
@@ -222,9 +219,8 @@ impl Store {
                             conn.execute(
                                 format!(
                                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; \
-                                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; {}",
-                                    sync.pragma(),
-                                    checkpoint::NO_AUTOCHECKPOINT
+                                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                                    sync.pragma()
                                 )
                                 .as_str(),
                             )
@@ -249,10 +245,8 @@ impl Store {
                 let sqlite_writer =
                     queue_sql::SqliteWriter::open(sqlite_options.get_filename(), sync)?;
                 let quick_reads = queue_sql::SqliteQuickReads::new(sqlite_options.get_filename());
-                let checkpointer = checkpoint::Checkpointer::start(sqlite_options.get_filename())?;
                 let sqlite_path = Some(sqlite_options.get_filename().to_path_buf());
                 Ok(Store {
-                    sqlite_checkpointer: Some(std::sync::Arc::new(checkpointer)),
                     readers,
                     sqlite_writer: Some(std::sync::Arc::new(sqlite_writer)),
                     sqlite_quick_reads: Some(std::sync::Arc::new(quick_reads)),
@@ -272,7 +266,6 @@ impl Store {
                     readers: pool.clone(),
                     writers: pool,
                     sqlite_writer: None,
-                    sqlite_checkpointer: None,
                     sqlite_quick_reads: None,
                     sqlite_path: None,
                     backend,
@@ -287,9 +280,6 @@ impl Store {
 
     /// Closes every connection; on SQLite this also checkpoints the WAL.
     pub async fn close(&self) {
-        if let Some(checkpointer) = &self.sqlite_checkpointer {
-            checkpointer.close();
-        }
         self.readers.close().await;
         self.writers.close().await;
         if let Some(writer) = &self.sqlite_writer {

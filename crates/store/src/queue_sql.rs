@@ -359,9 +359,8 @@ impl SqliteWriter {
     pub(crate) fn open(path: &std::path::Path, sync: SqliteSync) -> Result<SqliteWriter> {
         let conn = rusqlite::Connection::open(path)?;
         conn.execute_batch(&format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; {}",
-            sync.pragma(),
-            crate::checkpoint::NO_AUTOCHECKPOINT
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+            sync.pragma()
         ))?;
         // Other writers (imports, the server's other writes) hold the lock
         // at times; wait for them as sqlx's connections do.
