@@ -49,10 +49,9 @@ impl ByteRange {
     }
 }
 
-/// Frame indexes of videos by media key; small, and cleared when full,
-/// since an index is cheap to read again.
 /// Tables read from stored videos (frame indexes, sample tables) by media
 /// key: a video's table is read from its file once while it is worked on.
+/// Small, and cleared when full, since a table is cheap to read again.
 #[derive(Debug)]
 pub(crate) struct VideoTables<T>(std::sync::Mutex<std::collections::HashMap<String, Arc<T>>>);
 
@@ -63,7 +62,7 @@ impl<T> Default for VideoTables<T> {
 }
 
 /// Tables kept at most, of each kind.
-const FRAME_CACHE_SIZE: usize = 64;
+const VIDEO_TABLES_KEPT: usize = 64;
 
 impl<T: Send + Sync + 'static> VideoTables<T> {
     /// The table of the video stored at `key`, as `read` makes it from the
@@ -93,7 +92,7 @@ impl<T: Send + Sync + 'static> VideoTables<T> {
             .map_err(|err| Error::new(Code::UnsupportedMediaType, err.to_string()))?;
         let table = Arc::new(table);
         if let Ok(mut cache) = self.0.lock() {
-            if cache.len() >= FRAME_CACHE_SIZE {
+            if cache.len() >= VIDEO_TABLES_KEPT {
                 cache.clear();
             }
             cache.insert(key.as_str().to_owned(), table.clone());
