@@ -729,6 +729,125 @@ fn view(row: &ViewRow) -> Result<View> {
     })
 }
 
+/// How long the text-index worker waits before looking for new tasks again
+/// once every task is indexed, and after an error.
+const TEXT_INDEX_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+const TEXT_INDEX_RETRY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The pause between two batches of the text index, which lets writers
+/// waiting for the write lock (the queue, imports) take it in between.
+const TEXT_INDEX_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
+
+impl Engine {
+    /// The data manager's indexes, kept in the background by `gloss serve`
+    /// from its start until the store closes: first the indexes of every
+    /// project's data fields (which imports made while the server was down,
+    /// or by `gloss import`, may lack), then the text index, for good.
+    pub async fn keep_table_indexes(&self) {
+        let mut page = gloss_types::PageRequest::first(gloss_types::PageRequest::MAX_LIMIT);
+        loop {
+            let listed = match self
+                .store
+                .list_projects(gloss_store::ProjectScope::All, page)
+                .await
+            {
+                Ok(listed) => listed,
+                Err(err) => {
+                    tracing::warn!(error = %err, "listing projects to index their data failed");
+                    break;
+                }
+            };
+            for project in &listed.items {
+                self.prepare_data_indexes(project.id).await;
+            }
+            match listed.next.and_then(|next| next.parse().ok()) {
+                Some(after) => page.after = Some(after),
+                None => break,
+            }
+        }
+        self.keep_text_index().await;
+    }
+
+    /// Makes the indexes of a project's data fields ahead of the first sort
+    /// by them (see `Store::prepare_data_indexes`); after an import, and for
+    /// every project at the start. Errors are logged: a sort makes its
+    /// index anyway.
+    pub(crate) async fn prepare_data_indexes(&self, project: ProjectId) {
+        if let Err(err) = self.store.prepare_data_indexes(project).await {
+            if !self.store.is_closed() {
+                tracing::warn!(project = project.0, error = %err, "indexing data fields failed");
+            }
+        }
+    }
+
+    /// Keeps the trigram index of task data (which `contains` filters read on
+    /// SQLite) up to date, until the store closes: adds new tasks in small
+    /// batches as they come, and logs when it has caught up with a large
+    /// import. `gloss serve` runs it in the background. Does nothing on
+    /// PostgreSQL.
+    pub async fn keep_text_index(&self) {
+        let store = self.store();
+        let mut caught_up = true;
+        let mut started = std::time::Instant::now();
+        let mut added_since: u64 = 0;
+        // Projects with tasks new to the index: once it has caught up, their
+        // data fields get indexes too (this covers a `gloss import` run
+        // beside the server; after an API import they exist already).
+        let mut touched: Vec<ProjectId> = Vec::new();
+        while !store.is_closed() {
+            match store.index_task_text(gloss_store::TEXT_INDEX_BATCH).await {
+                Ok(batch) if batch.added == 0 => {
+                    for project in std::mem::take(&mut touched) {
+                        self.prepare_data_indexes(project).await;
+                    }
+                    if !caught_up {
+                        caught_up = true;
+                        let seconds = started.elapsed().as_secs_f64();
+                        if added_since >= 10_000 {
+                            tracing::info!(
+                                tasks = added_since,
+                                seconds,
+                                "the text index has every task"
+                            );
+                        } else {
+                            tracing::debug!(
+                                tasks = added_since,
+                                seconds,
+                                "the text index has every task"
+                            );
+                        }
+                    }
+                    if store.backend() != gloss_store::Backend::Sqlite {
+                        return;
+                    }
+                    tokio::time::sleep(TEXT_INDEX_IDLE).await;
+                }
+                Ok(batch) => {
+                    if caught_up {
+                        caught_up = false;
+                        started = std::time::Instant::now();
+                        added_since = 0;
+                    }
+                    added_since += batch.added;
+                    for project in batch.projects {
+                        if !touched.contains(&project) {
+                            touched.push(project);
+                        }
+                    }
+                    tokio::time::sleep(TEXT_INDEX_PAUSE).await;
+                }
+                Err(err) => {
+                    if store.is_closed() {
+                        return;
+                    }
+                    tracing::warn!(error = %err, "adding tasks to the text index failed");
+                    tokio::time::sleep(TEXT_INDEX_RETRY).await;
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -97,8 +97,10 @@ impl Engine {
                 let _ = tokio::fs::remove_file(path).await;
             }
             // The project's quality report reads what was imported now, not
-            // when it is first asked for.
+            // when it is first asked for; and its table's first sort by a
+            // data field finds the index made.
             engine.warm_project_answers(project).await;
+            engine.prepare_data_indexes(project).await;
         });
         Ok(job)
     }

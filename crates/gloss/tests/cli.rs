@@ -330,6 +330,102 @@ async fn user_token_works_against_a_running_server() {
     .await;
 }
 
+/// One number from the database the instance uses (SQL on either backend).
+async fn database_number(db: &TestDb, sql: &str) -> i64 {
+    sqlx::any::install_default_drivers();
+    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .unwrap();
+    let row = sqlx::query(sql).fetch_one(&mut connection).await.unwrap();
+    sqlx::Connection::close(connection).await.ok();
+    sqlx::Row::get::<i64, _>(&row, 0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_indexes_tasks_that_gloss_import_adds_before_and_while_it_runs() {
+    within(async {
+        for gloss in Instance::all().await {
+            let label = gloss.label;
+            let config = gloss.home.path().join("config.xml");
+            std::fs::write(&config, LABEL_CONFIG).unwrap();
+            let id = gloss
+                .gloss(&["project", "create", "--name", "Indexed"])
+                .args(&["--config", config.to_str().unwrap()])
+                .ok()
+                .await;
+            let id = id.trim().to_string();
+            let import = |name: &str, key: &str| {
+                let path = gloss.home.path().join(name);
+                let rows: Vec<String> = (0..5)
+                    .map(|i| {
+                        json!({"data": {"image": format!("/img/{i}.png"), key: format!("v{i}")}})
+                            .to_string()
+                    })
+                    .collect();
+                std::fs::write(&path, rows.join("\n")).unwrap();
+                gloss.gloss(&["import", "--project", &id, path.to_str().unwrap()])
+            };
+            let data_indexes = |id: String| {
+                let db = &gloss.db;
+                async move {
+                    let sql = match db.label {
+                        "sqlite" => format!(
+                            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' \
+                             AND name LIKE 'tasks\\_data\\_%\\_p{id}' ESCAPE '\\'"
+                        ),
+                        // One index per key, for every project.
+                        _ => "SELECT COUNT(*) FROM pg_indexes \
+                              WHERE indexname LIKE 'tasks\\_data\\_%' ESCAPE '\\'"
+                            .to_string(),
+                    };
+                    database_number(db, &sql).await
+                }
+            };
+            // Polls the condition (an expression with `.await`s) for up to 30 s.
+            macro_rules! wait_for {
+                ($what:expr, $done:expr) => {
+                    let deadline = Instant::now() + Duration::from_secs(30);
+                    while !$done {
+                        assert!(Instant::now() < deadline, "{label}: {}", $what);
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                };
+            }
+            let text_index_has_every_task =
+                "SELECT CASE WHEN indexed_to = (SELECT MAX(id) FROM tasks) \
+                 THEN 1 ELSE 0 END FROM tasks_text_progress";
+            // Imported while no server runs: indexed when one starts.
+            import("first.jsonl", "city").ok().await;
+            assert_eq!(data_indexes(id.clone()).await, 0, "{label}");
+            let server = gloss.serve(&[]).await;
+            wait_for!(
+                "the data fields of tasks imported before the start get indexes",
+                data_indexes(id.clone()).await == 2
+            );
+            if label == "sqlite" {
+                wait_for!(
+                    "the text index gets the first import",
+                    database_number(&gloss.db, text_index_has_every_task).await == 1
+                );
+                // Imported by another process while the server runs: the
+                // text index takes the tasks in, then their new data field
+                // gets its index.
+                import("second.jsonl", "street").ok().await;
+                wait_for!(
+                    "the text index gets the second import",
+                    database_number(&gloss.db, text_index_has_every_task).await == 1
+                );
+                wait_for!(
+                    "the new data field gets its index",
+                    data_indexes(id.clone()).await == 3
+                );
+            }
+            server.stop().await;
+        }
+    })
+    .await;
+}
+
 // ---------------------------------------------------------------- projects
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

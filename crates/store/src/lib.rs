@@ -29,6 +29,7 @@ mod reviews;
 mod rows;
 mod snapshot;
 mod tasks;
+mod text_index;
 mod users;
 
 pub use comments::NewComment;
@@ -57,6 +58,7 @@ pub use tasks::{
     AnnotationRow, DraftRow, ImportCounts, NewAnnotation, NewDraft, NewMedia, NewPrediction,
     NewTask, PredictionRow, ProjectMediaRow, TaskBundlePage, TaskImport, TaskReader, TaskRow,
 };
+pub use text_index::{TextIndexBatch, TextIndexProgress, TEXT_INDEX_BATCH};
 pub use users::{NewUser, Session};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

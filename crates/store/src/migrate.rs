@@ -47,6 +47,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(20, "0020_training_and_qualification"),
     migration!(21, "0021_tasks_by_created"),
     migration!(22, "0022_queue_index_counts"),
+    migration!(23, "0023_task_text_index"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.
@@ -128,11 +129,39 @@ pub(crate) async fn apply_migration(
     sqlx::raw_sql(migration.sql(backend))
         .execute(&mut *conn)
         .await?;
+    if migration.version == 23 && backend == Backend::Sqlite {
+        drop_shared_data_indexes(conn).await?;
+    }
     sqlx::query("INSERT INTO gloss_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
         .bind(migration.version)
         .bind(migration.name)
         .bind(Timestamp::now().millis())
         .execute(&mut *conn)
         .await?;
+    Ok(())
+}
+
+/// Until migration 23, the index of a data key on SQLite was made the first
+/// time any project was sorted by it, and covered every project's tasks
+/// (`tasks_data_<hash>`), so every insert anywhere kept every such index.
+/// Each project now has its own (`tasks_data_<hash>_p<project>`, partial):
+/// the shared ones are dropped, and a project's are made again ahead of its
+/// first sort (`Store::prepare_data_indexes`) or at it. (PostgreSQL keeps
+/// one index per key.)
+async fn drop_shared_data_indexes(conn: &mut sqlx::AnyConnection) -> Result<()> {
+    let names: Vec<String> = sqlx::query(
+        "SELECT name FROM sqlite_master WHERE type = 'index' \
+         AND name LIKE 'tasks\\_data\\_%' ESCAPE '\\' AND name NOT LIKE '%\\_p%' ESCAPE '\\'",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| row.try_get("name"))
+    .collect::<std::result::Result<_, _>>()?;
+    for name in names {
+        sqlx::query(&format!("DROP INDEX IF EXISTS {name}"))
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }

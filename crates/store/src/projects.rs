@@ -287,7 +287,8 @@ impl Store {
             .bind(id.0)
             .execute(&self.writers)
             .await?;
-        expect_one(done.rows_affected())
+        expect_one(done.rows_affected())?;
+        self.drop_data_indexes(id).await
     }
 
     /// The user's role in the project, if they are a member.

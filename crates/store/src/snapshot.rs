@@ -57,6 +57,11 @@ pub(crate) const TABLES: &[&str] = &[
     "certifications",
 ];
 
+/// Tables a snapshot leaves out because they are built from the others: the
+/// trigram index of task data and how far it has come (SQLite, migration
+/// 23). A restore drops them with the rest and starts the index again.
+const DERIVED: &[&str] = &["tasks_text", "tasks_text_progress"];
+
 /// The tables a snapshot holds, in restore order.
 pub fn snapshot_tables() -> &'static [&'static str] {
     TABLES
@@ -66,7 +71,11 @@ impl Store {
     /// Every table in the database, sorted by name.
     pub async fn table_names(&self) -> Result<Vec<String>> {
         let query = match self.backend {
-            Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+            // The text index and its own tables are derived (see `DERIVED`).
+            Backend::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+                 AND name NOT LIKE 'tasks_text%' ORDER BY name"
+            }
             Backend::Postgres => {
                 "SELECT CAST(table_name AS TEXT) AS name FROM information_schema.tables \
                  WHERE table_schema = current_schema() ORDER BY name"
@@ -160,7 +169,12 @@ impl Store {
             )));
         }
         let mut tx = self.begin_write().await?;
-        for name in TABLES.iter().rev().chain(["gloss_migrations"].iter()) {
+        for name in TABLES
+            .iter()
+            .rev()
+            .chain(DERIVED)
+            .chain(["gloss_migrations"].iter())
+        {
             let cascade = if self.backend == Backend::Postgres {
                 " CASCADE"
             } else {

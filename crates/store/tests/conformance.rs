@@ -2,9 +2,10 @@
 //! PostgreSQL: both backends must answer alike.
 
 use gloss_store::{
-    snapshot_tables, Error, ImportOutcome, NewAnnotation, NewDraft, NewMedia, NewPrediction,
-    NewProject, NewTask, NewUser, ProjectPatch, ProjectScope, SnapshotTable, SnapshotWriter, Store,
-    StoreOptions, TableRows, MIGRATION_COUNT,
+    snapshot_tables, DataCondition, DataOp, Error, ImportOutcome, NewAnnotation, NewDraft,
+    NewMedia, NewPrediction, NewProject, NewTask, NewUser, ProjectPatch, ProjectScope,
+    SnapshotTable, SnapshotWriter, SortKey, Store, StoreOptions, TableRows, TableSort, TaskQuery,
+    TextIndexProgress, MIGRATION_COUNT,
 };
 use gloss_test_support::{databases, open_store, TestDb};
 use gloss_types::{
@@ -313,9 +314,27 @@ async fn upgrades_from_the_previous_schema_keep_data() {
         .execute(&mut connection)
         .await
         .unwrap();
+        // A data field's index as sorting made it before migration 23: one
+        // for every project's tasks, which migration 23 drops.
+        let shared = match db.label {
+            "sqlite" => "json_extract(data, '$.\"x\"')",
+            _ => "(CAST(data AS jsonb) -> 'x')",
+        };
+        sqlx::query(&format!(
+            "CREATE INDEX tasks_data_0123456789abcdef ON tasks (project_id, {shared}, id)"
+        ))
+        .execute(&mut connection)
+        .await
+        .unwrap();
         sqlx::Connection::close(connection).await.ok();
         assert_eq!(store.pending_migrations().await.unwrap().len(), 1);
         store.migrate().await.unwrap();
+        // (PostgreSQL keeps one index per key for every project.)
+        let kept = match db.label {
+            "sqlite" => Vec::new(),
+            _ => vec!["tasks_data_0123456789abcdef".to_string()],
+        };
+        assert_eq!(index_names(&db, "tasks_data_%").await, kept, "{}", db.label);
         assert_eq!(
             store.schema_version().await.unwrap(),
             MIGRATION_COUNT,
@@ -820,5 +839,231 @@ async fn model_endpoints_keep_their_key_until_told() {
             None,
             "{label}"
         );
+    }
+}
+
+/// The ids of the tasks of `project` whose `key` contains `text`, by id.
+async fn containing(store: &Store, project: ProjectId, key: &str, text: &str) -> Vec<i64> {
+    let query = TaskQuery {
+        data: vec![DataCondition {
+            key: key.to_string(),
+            op: DataOp::Contains,
+            value: Value::String(text.to_string()),
+        }],
+        ..TaskQuery::default()
+    };
+    let sort = TableSort {
+        key: SortKey::Id,
+        descending: false,
+    };
+    let page = store
+        .task_table(project, &query, &sort, None, 100)
+        .await
+        .unwrap();
+    page.rows.iter().map(|row| row.task.id.0).collect()
+}
+
+#[tokio::test]
+async fn the_text_index_follows_tasks_in_and_out() {
+    for db in databases().await {
+        let store = seeded(&db).await;
+        let project = store
+            .list_projects(ProjectScope::All, PageRequest::first(10))
+            .await
+            .unwrap()
+            .items[0]
+            .id;
+        let ids = containing(&store, project, "image", "/IMG/").await;
+        assert_eq!(ids.len(), 3, "{}", db.label);
+        let second = ids[1];
+        if db.label != "sqlite" {
+            // PostgreSQL has no text index: `contains` reads each task.
+            assert_eq!(store.text_index_progress().await.unwrap(), None);
+            assert_eq!(store.index_task_text(10).await.unwrap().added, 0);
+            store.close().await;
+            continue;
+        }
+        let progress = |indexed_to| TextIndexProgress {
+            indexed_to,
+            last_task: ids[2],
+        };
+        assert_eq!(
+            store.text_index_progress().await.unwrap(),
+            Some(progress(0))
+        );
+        // In id order, a batch at a time; searches give the same answers
+        // with a part of the tasks in the index, and all of them.
+        for (batch, added, indexed_to) in [(2, 2, second), (2, 1, ids[2]), (2, 0, ids[2])] {
+            assert_eq!(store.index_task_text(batch).await.unwrap().added, added);
+            assert_eq!(
+                store.text_index_progress().await.unwrap(),
+                Some(progress(indexed_to))
+            );
+            assert_eq!(containing(&store, project, "image", "/IMG/").await, ids);
+            assert_eq!(
+                containing(&store, project, "image", "img/1.PNG").await,
+                vec![second]
+            );
+            // In the stored text of every task, but not in this field.
+            assert!(containing(&store, project, "image", "ünï").await.is_empty());
+            assert_eq!(containing(&store, project, "text", "ünï").await, ids);
+        }
+        // Deleted tasks leave the index (a trigger, also for a project's
+        // tasks deleted with it); new tasks come after the indexed ones.
+        let indexed = |text: &'static str| {
+            let url = db.url.clone();
+            async move {
+                let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+                    .await
+                    .unwrap();
+                let row =
+                    sqlx::query("SELECT COUNT(*) AS n FROM tasks_text WHERE tasks_text MATCH $1")
+                        .bind(text)
+                        .fetch_one(&mut connection)
+                        .await
+                        .unwrap();
+                sqlx::Connection::close(connection).await.ok();
+                sqlx::Row::get::<i64, _>(&row, "n")
+            }
+        };
+        sqlx::any::install_default_drivers();
+        assert_eq!(indexed("\"img\"").await, 3);
+        store.delete_project(project).await.unwrap();
+        assert_eq!(indexed("\"img\"").await, 0);
+        let owner = user(&store, "owner", Role::Manager).await;
+        let again = store
+            .create_project(&NewProject {
+                name: "again".into(),
+                description: String::new(),
+                label_config: "<View><Image name=\"i\" value=\"$image\"/></View>".into(),
+                created_by: Some(owner.id),
+            })
+            .await
+            .unwrap();
+        let mut import = store.begin_task_import(again.id, None).await.unwrap();
+        import.insert(&sample_tasks(2, None)).await.unwrap();
+        import.commit().await.unwrap();
+        let new_ids = containing(&store, again.id, "image", "png").await;
+        assert_eq!(new_ids.len(), 2);
+        assert!(new_ids[0] > ids[2]);
+        let batch = store.index_task_text(10).await.unwrap();
+        assert_eq!((batch.added, batch.projects), (2, vec![again.id]));
+        assert_eq!(indexed("\"img\"").await, 2);
+        assert_eq!(containing(&store, again.id, "image", "png").await, new_ids);
+        store.close().await;
+    }
+}
+
+/// The names of the indexes named like `pattern` (SQL LIKE), sorted.
+async fn index_names(db: &TestDb, pattern: &str) -> Vec<String> {
+    sqlx::any::install_default_drivers();
+    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .unwrap();
+    let query = match db.label {
+        "sqlite" => "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE $1 ESCAPE '\\' ORDER BY name",
+        _ => "SELECT CAST(indexname AS TEXT) AS name FROM pg_indexes WHERE indexname LIKE $1 ESCAPE '\\' ORDER BY name",
+    };
+    let rows = sqlx::query(query)
+        .bind(pattern)
+        .fetch_all(&mut connection)
+        .await
+        .unwrap();
+    sqlx::Connection::close(connection).await.ok();
+    rows.iter()
+        .map(|row| sqlx::Row::get::<String, _>(row, "name"))
+        .collect()
+}
+
+#[tokio::test]
+async fn data_fields_are_indexed_per_project_ahead_of_sorting() {
+    for db in databases().await {
+        let store = open_store(&db).await;
+        let owner = user(&store, "owner", Role::Manager).await;
+        let mut projects = Vec::new();
+        for name in ["first", "second"] {
+            let project = store
+                .create_project(&NewProject {
+                    name: name.into(),
+                    description: String::new(),
+                    label_config: "<View><Text name=\"t\" value=\"$text\"/></View>".into(),
+                    created_by: Some(owner.id),
+                })
+                .await
+                .unwrap();
+            let long = "x".repeat(201);
+            let tasks: Vec<NewTask> = (0..5)
+                .map(|i| NewTask {
+                    // Scalars are indexed; objects, arrays, long texts
+                    // (in any task sampled) and keys that are not plain
+                    // names are not.
+                    data: serde_json::json!({
+                        "text": format!("t{i}"), "n": 5 - i, "ok": i % 2 == 0,
+                        "meta": {"a": 1}, "tags": ["x"], "odd key": 1,
+                        "notes": if i == 3 { long.clone() } else { "short".to_string() },
+                    })
+                    .to_string(),
+                    meta: None,
+                    annotations: Vec::new(),
+                    predictions: Vec::new(),
+                    drafts: Vec::new(),
+                })
+                .collect();
+            let mut import = store.begin_task_import(project.id, None).await.unwrap();
+            import.insert(&tasks).await.unwrap();
+            import.commit().await.unwrap();
+            projects.push(project.id);
+        }
+        let mut made = store.prepare_data_indexes(projects[0]).await.unwrap();
+        made.sort();
+        assert_eq!(made, ["n", "ok", "text"], "{}", db.label);
+        // Made once.
+        assert!(store
+            .prepare_data_indexes(projects[0])
+            .await
+            .unwrap()
+            .is_empty());
+        // On SQLite each project has its own; PostgreSQL has one per key.
+        let sqlite = db.label == "sqlite";
+        let (first, second) = if sqlite {
+            (
+                format!("tasks\\_data\\_%\\_p{}", projects[0].0),
+                format!("tasks\\_data\\_%\\_p{}", projects[1].0),
+            )
+        } else {
+            ("tasks\\_data\\_%".to_string(), "no such index".to_string())
+        };
+        assert_eq!(index_names(&db, &first).await.len(), 3, "{}", db.label);
+        assert!(index_names(&db, &second).await.is_empty());
+        // Sorting reads them (and makes the index of a key not made ahead).
+        for (key, expected) in [("n", [5, 4, 3, 2, 1]), ("notes", [1, 2, 3, 5, 4])] {
+            let sort = TableSort {
+                key: SortKey::Data(key.into()),
+                descending: false,
+            };
+            let page = store
+                .task_table(projects[0], &TaskQuery::default(), &sort, None, 10)
+                .await
+                .unwrap();
+            let order: Vec<i64> = page
+                .rows
+                .iter()
+                .map(|row| row.task.id.0 - page.rows.iter().map(|r| r.task.id.0).min().unwrap() + 1)
+                .collect();
+            assert_eq!(order, expected, "{}: {key}", db.label);
+        }
+        assert_eq!(index_names(&db, &first).await.len(), 4, "{}", db.label);
+        // A deleted project's indexes go with it (on SQLite).
+        store.delete_project(projects[0]).await.unwrap();
+        let left = if sqlite { 0 } else { 4 };
+        assert_eq!(index_names(&db, &first).await.len(), left, "{}", db.label);
+        let made = if sqlite { 3 } else { 0 };
+        assert_eq!(
+            store.prepare_data_indexes(projects[1]).await.unwrap().len(),
+            made,
+            "{}",
+            db.label
+        );
+        store.close().await;
     }
 }

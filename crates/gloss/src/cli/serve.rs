@@ -51,6 +51,11 @@ pub async fn run(settings: &Settings, file: &FileConfig, args: ServeArgs) -> Res
     // anyone asks (in the background: serving starts at once).
     let warming = engine.clone();
     tokio::spawn(async move { warming.warm_quality_answers().await });
+    // Tasks imported while the server was down, or by `gloss import`, get
+    // the data manager's indexes (data fields, then the text of `contains`
+    // filters); then new tasks as they come.
+    let indexing = engine.clone();
+    tokio::spawn(async move { indexing.keep_table_indexes().await });
 
     let app = App {
         engine: engine.clone(),

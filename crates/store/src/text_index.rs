@@ -1,0 +1,202 @@
+//! The trigram index of task data that the data manager's `contains`
+//! filters read on SQLite (migration 23, table `tasks_text`).
+//!
+//! A `contains` filter asks for tasks whose value of a data field holds a
+//! text, ignoring ASCII case. Stored task data is JSON as serde_json writes
+//! it, which escapes only quotes, backslashes and control characters, so a
+//! text without those that is in a field's value (or in the JSON of a
+//! nested value) is also in the stored text. The index holds the trigrams
+//! of the stored text of every task, folded to lower case, without
+//! positions: the tasks that hold all of a search's trigrams are a superset
+//! of the matches (usually a close one), which the filter itself then
+//! checks on each. Texts shorter than three characters, or with a
+//! character that is escaped in storage, are not looked up: their filter
+//! reads every task, as it did before the index.
+//!
+//! Imports do not write the index (it would halve their speed): a worker
+//! (`Engine::keep_text_index`) adds tasks in id order, a few hundred per
+//! write transaction, and records the last id it added. Task ids only grow
+//! and task data never changes, so the index holds every task up to that
+//! id, and the tasks after it are candidates as they are. A trigger
+//! removes a deleted task from the index.
+
+use crate::tasks::Columns;
+use crate::{Backend, Result, Store};
+use gloss_types::ProjectId;
+use sqlx::Row;
+
+/// Tasks indexed per write transaction: about 5 ms of the write lock each
+/// on a 2-core machine, so that queue writes waiting behind it wait little.
+pub const TEXT_INDEX_BATCH: i64 = 400;
+
+/// The most trigrams one search looks up: tasks holding these are already
+/// few, and each more costs a read of its list.
+const MAX_TRIGRAMS: usize = 12;
+
+/// Whether serde_json writes `text` differently inside stored JSON (a
+/// quote, a backslash or a control character), so that the stored text
+/// cannot be searched for it.
+pub(crate) fn escaped_in_storage(text: &str) -> bool {
+    text.chars()
+        .any(|c| c == '"' || c == '\\' || c.is_control())
+}
+
+/// The full-text query that finds, in `tasks_text`, every task whose stored
+/// data holds `text` ignoring case (and some that do not); `None` when the
+/// index cannot serve it (see the module documentation).
+pub(crate) fn trigram_query(text: &str) -> Option<String> {
+    if escaped_in_storage(text) {
+        return None;
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut trigrams: Vec<String> = chars
+        .windows(3)
+        .map(|window| window.iter().collect())
+        .collect();
+    if trigrams.is_empty() {
+        return None;
+    }
+    if trigrams.len() > MAX_TRIGRAMS {
+        // Spread over the whole text, first and last included.
+        let last = trigrams.len() - 1;
+        trigrams = (0..MAX_TRIGRAMS)
+            .map(|i| trigrams[i * last / (MAX_TRIGRAMS - 1)].clone())
+            .collect();
+    }
+    trigrams.sort();
+    trigrams.dedup();
+    // A quoted string is one trigram to FTS5 (quotes were ruled out above).
+    let terms: Vec<String> = trigrams
+        .iter()
+        .map(|trigram| format!("\"{trigram}\""))
+        .collect();
+    Some(terms.join(" AND "))
+}
+
+/// What one call of [`Store::index_task_text`] added.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextIndexBatch {
+    /// How many tasks.
+    pub added: u64,
+    /// The projects of those tasks, by id.
+    pub projects: Vec<ProjectId>,
+}
+
+/// How far the text index has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextIndexProgress {
+    /// Every task up to this id is indexed.
+    pub indexed_to: i64,
+    /// The highest task id there is (0 without tasks).
+    pub last_task: i64,
+}
+
+impl Store {
+    /// Adds up to `batch` tasks that are not in the text index yet, in one
+    /// write transaction; returns how many it added (0 when every task is
+    /// in, and always on PostgreSQL, which has no such index) and their
+    /// projects.
+    pub async fn index_task_text(&self, batch: i64) -> Result<TextIndexBatch> {
+        let mut done = TextIndexBatch::default();
+        if self.backend != Backend::Sqlite {
+            return Ok(done);
+        }
+        let mut tx = self.begin_write().await?;
+        let from: i64 = sqlx::query("SELECT indexed_to FROM tasks_text_progress")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("indexed_to")?;
+        let to: Option<i64> = sqlx::query(
+            "SELECT MAX(id) AS last FROM (SELECT id FROM tasks WHERE id > $1 ORDER BY id LIMIT $2)",
+        )
+        .bind(from)
+        .bind(batch)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("last")?;
+        let Some(to) = to else {
+            return Ok(done);
+        };
+        done.added =
+            sqlx::query("INSERT INTO tasks_text (rowid, data) SELECT id, data FROM tasks WHERE id > $1 AND id <= $2")
+                .bind(from)
+                .bind(to)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        for row in sqlx::query(
+            "SELECT DISTINCT project_id FROM tasks WHERE id > $1 AND id <= $2 ORDER BY project_id",
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut *tx)
+        .await?
+        {
+            done.projects.push(ProjectId(row.try_get("project_id")?));
+        }
+        sqlx::query("UPDATE tasks_text_progress SET indexed_to = $1")
+            .bind(to)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    /// How far the text index has come; `None` on PostgreSQL.
+    pub async fn text_index_progress(&self) -> Result<Option<TextIndexProgress>> {
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let row = self
+            .quick_read_one(
+                "SELECT (SELECT indexed_to FROM tasks_text_progress) AS indexed_to, \
+                 (SELECT COALESCE(MAX(id), 0) FROM tasks) AS last_task",
+                &[],
+            )
+            .await?;
+        Ok(Some(TextIndexProgress {
+            indexed_to: row.int("indexed_to")?,
+            last_task: row.int("last_task")?,
+        }))
+    }
+
+    /// Whether [`Store::close`] has been called.
+    pub fn is_closed(&self) -> bool {
+        self.writers.is_closed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn searches_become_their_trigrams() {
+        assert_eq!(
+            trigram_query("frame 99").as_deref(),
+            Some(r#"" 99" AND "ame" AND "e 9" AND "fra" AND "me " AND "ram""#)
+        );
+        // Repeated trigrams are looked up once.
+        assert_eq!(trigram_query("aaaa").as_deref(), Some(r#""aaa""#));
+        // Characters count, not bytes.
+        assert_eq!(trigram_query("héé").as_deref(), Some(r#""héé""#));
+    }
+
+    #[test]
+    fn short_or_escaped_texts_are_not_looked_up() {
+        assert_eq!(trigram_query("ab"), None);
+        assert_eq!(trigram_query(""), None);
+        assert_eq!(trigram_query(r#"say "hi""#), None);
+        assert_eq!(trigram_query(r"a\b\c"), None);
+        assert_eq!(trigram_query("line\nbreak"), None);
+    }
+
+    #[test]
+    fn long_searches_look_up_a_spread_of_trigrams() {
+        let text = "abcdefghijklmnopqrstuvwxyz";
+        let query = trigram_query(text).unwrap();
+        let terms: Vec<&str> = query.split(" AND ").collect();
+        assert_eq!(terms.len(), MAX_TRIGRAMS);
+        assert!(terms.contains(&r#""abc""#) && terms.contains(&r#""xyz""#));
+    }
+}
