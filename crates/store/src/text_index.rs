@@ -98,8 +98,11 @@ impl Store {
     /// projects.
     pub async fn index_task_text(&self, batch: i64) -> Result<TextIndexBatch> {
         let mut done = TextIndexBatch::default();
-        if self.backend != Backend::Sqlite {
-            return Ok(done);
+        match self.text_index_progress().await? {
+            // Looked at first without the write lock: the worker asks
+            // every second.
+            Some(progress) if progress.indexed_to < progress.last_task => {}
+            _ => return Ok(done),
         }
         let mut tx = self.begin_write().await?;
         let from: i64 = sqlx::query("SELECT indexed_to FROM tasks_text_progress")
