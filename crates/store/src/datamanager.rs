@@ -84,6 +84,20 @@ pub struct TaskQuery {
     pub updated_before: Option<i64>,
 }
 
+impl DataOp {
+    /// The SQL comparison of an order (`Eq` and `Contains` are written apart).
+    fn sql(self) -> &'static str {
+        match self {
+            DataOp::Eq => "=",
+            DataOp::Gt => ">",
+            DataOp::Gte => ">=",
+            DataOp::Lt => "<",
+            DataOp::Lte => "<=",
+            DataOp::Contains => "LIKE",
+        }
+    }
+}
+
 impl TaskQuery {
     /// Conditions other than status, which `task_counts` cannot answer.
     fn needs_scan_to_count(&self) -> bool {
@@ -410,10 +424,7 @@ fn filter_sql(backend: Backend, project: ProjectId, query: &TaskQuery, sql: &mut
                     field
                 }
             }
-            DataOp::Gt => compare(sql, ">"),
-            DataOp::Gte => compare(sql, ">="),
-            DataOp::Lt => compare(sql, "<"),
-            DataOp::Lte => compare(sql, "<="),
+            op @ (DataOp::Gt | DataOp::Gte | DataOp::Lt | DataOp::Lte) => compare(sql, op.sql()),
         });
     }
     if let Some(min) = query.score_min {
@@ -634,8 +645,10 @@ enum Candidates {
     /// creation time's (ranges).
     Index(String),
     /// The tasks whose stored data holds every trigram of a `contains`
-    /// text (this full-text query; see `text_index`), and those not in the
-    /// text index yet. The filter still checks each.
+    /// text, or for a text of one or two characters a trigram it starts
+    /// (this full-text query, empty when no indexed task matches; see
+    /// `text_index`), and those not in the text index yet. The filter still
+    /// checks each.
     Text(String),
 }
 
@@ -704,24 +717,43 @@ fn candidate_source(
                 format!("annotations a WHERE a.project_id = {project} AND a.completed_by = {user}"),
             ))
         }
-        Access::Candidates(Candidates::Text(trigrams)) => {
-            let trigrams = sql.bind(Bind::Text(trigrams.clone()));
+        Access::Candidates(Candidates::Text(terms)) => {
+            let terms = (!terms.is_empty()).then(|| sql.bind(Bind::Text(terms.clone())));
             let project = sql.bind(Bind::Int(project.0));
-            Some(("rowid", text_candidates(&trigrams, &project)))
+            Some(("rowid", text_candidates(terms.as_deref(), &project)))
         }
         _ => None,
     }
 }
 
+/// Whether a data condition narrows the table to a range of its field's
+/// index (see `Candidates::Index`): equal to a value or to nothing, or a
+/// bound on a number.
+fn seeks_in_data_index(condition: &DataCondition) -> bool {
+    match condition.op {
+        DataOp::Eq => true,
+        DataOp::Gt | DataOp::Gte | DataOp::Lt | DataOp::Lte => condition.value.is_number(),
+        DataOp::Contains => false,
+    }
+}
+
 /// The `FROM … WHERE …` of a `contains` text's candidates (see
 /// [`Candidates::Text`]) after `SELECT rowid`: the tasks in `tasks_text`
-/// (whose `rowid` is the task id), then the project's tasks after the
-/// indexed ones.
-fn text_candidates(trigrams: &str, project: &str) -> String {
-    format!(
-        "tasks_text WHERE tasks_text MATCH {trigrams} UNION ALL SELECT id FROM tasks \
-         WHERE project_id = {project} AND id > (SELECT indexed_to FROM tasks_text_progress)"
-    )
+/// (whose `rowid` is the task id) that match `terms` (the placeholder of
+/// the full-text query; `None` when no indexed task can match), then the
+/// project's tasks after the indexed ones.
+fn text_candidates(terms: Option<&str>, project: &str) -> String {
+    let unindexed = format!(
+        "tasks WHERE project_id = {project} AND id > (SELECT indexed_to FROM tasks_text_progress)"
+    );
+    match terms {
+        Some(terms) => {
+            format!(
+                "tasks_text WHERE tasks_text MATCH {terms} UNION ALL SELECT id FROM {unindexed}"
+            )
+        }
+        None => unindexed,
+    }
 }
 
 /// The text a `contains` condition searches for.
@@ -737,9 +769,11 @@ fn contains_text(condition: &DataCondition) -> String {
 /// is where both cost about the same (see `Store::page_access`).
 fn candidate_cap(sort: &TableSort, set: &Candidates, balanced: i64, total: i64) -> i64 {
     let by_annotations = matches!(set, Candidates::Label | Candidates::Annotator);
-    if matches!(set, Candidates::Text(_)) {
-        // Read from the full-text index whole, in any order: a lookup and a
-        // check each.
+    let data_index = matches!(set, Candidates::Index(index) if index.starts_with("tasks_data_"));
+    if matches!(set, Candidates::Text(_)) || data_index {
+        // Read whole, in any order: a lookup and a check of the task's data
+        // each (in id order, a data field equal to a value is walked
+        // instead: see `Store::page_access`).
         return balanced;
     }
     match &sort.key {
@@ -1008,10 +1042,18 @@ impl Store {
         let mut walked = sort_index(project, &sort.key);
         let mut candidates = self.candidate_sets(project, query, Some(&walked)).await?;
         if sort.key == SortKey::Id {
-            // The entries of a data field's index for one value are in id
-            // order: a walk that meets only tasks with that value.
+            // The entries of a data field's index for one value (or for
+            // none) are in id order: a walk that meets only tasks with that
+            // value. (A range of values is not: it is a candidate set.)
             let data_index = candidates.iter().find_map(|candidates| match candidates {
-                Candidates::Index(index) if index.starts_with("tasks_data_") => Some(index),
+                Candidates::Index(index)
+                    if query.data.iter().any(|condition| {
+                        condition.op == DataOp::Eq
+                            && data_index_name(project, &condition.key) == *index
+                    }) =>
+                {
+                    Some(index)
+                }
                 _ => None,
             });
             if let Some(index) = data_index.cloned() {
@@ -1099,13 +1141,14 @@ impl Store {
         if query.annotator.is_some() {
             sets.push(Candidates::Annotator);
         }
-        let equalities: Vec<&DataCondition> = query
+        let seeking: Vec<&DataCondition> = query
             .data
             .iter()
-            .filter(|condition| condition.op == DataOp::Eq && !condition.value.is_null())
+            .filter(|condition| seeks_in_data_index(condition))
             .collect();
-        if !equalities.is_empty() {
-            // Indexes made on demand (see `ensure_index`) are used once they exist.
+        if !seeking.is_empty() {
+            // Data fields' indexes are used once they exist (see
+            // `prepare_data_indexes`).
             let indexes = self
                 .quick_read(
                     "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks' \
@@ -1117,9 +1160,9 @@ impl Store {
                 .iter()
                 .map(|row| row.text("name"))
                 .collect::<Result<_>>()?;
-            for condition in equalities {
+            for condition in seeking {
                 let name = data_index_name(project, &condition.key);
-                if indexes.contains(&name) {
+                if indexes.contains(&name) && !sets.contains(&Candidates::Index(name.clone())) {
                     sets.push(Candidates::Index(name));
                 }
             }
@@ -1128,8 +1171,11 @@ impl Store {
             if condition.op != DataOp::Contains {
                 continue;
             }
-            if let Some(trigrams) = trigram_query(&contains_text(condition)) {
+            let text = contains_text(condition);
+            if let Some(trigrams) = trigram_query(&text) {
                 sets.push(Candidates::Text(trigrams));
+            } else if let Some(terms) = self.short_text_query(&text).await? {
+                sets.push(Candidates::Text(terms));
             }
         }
         if query.created_after.is_some() || query.created_before.is_some() {
@@ -1172,9 +1218,12 @@ impl Store {
                     "SELECT 1 FROM annotations WHERE project_id = {p} AND completed_by = {}",
                     sql.bind(Bind::Int(query.annotator.map_or(0, |user| user.0)))
                 ),
-                Candidates::Text(trigrams) => {
-                    let trigrams = sql.bind(Bind::Text(trigrams.clone()));
-                    format!("SELECT rowid FROM {}", text_candidates(&trigrams, &p))
+                Candidates::Text(terms) => {
+                    let terms = (!terms.is_empty()).then(|| sql.bind(Bind::Text(terms.clone())));
+                    format!(
+                        "SELECT rowid FROM {}",
+                        text_candidates(terms.as_deref(), &p)
+                    )
                 }
                 Candidates::Index(index) => {
                     // The id in place, as in `filter_sql`.
@@ -1198,14 +1247,40 @@ impl Store {
                                 conditions.push(format!("t.{column} {op} {bound}"));
                             }
                         }
-                    } else if let Some(condition) = query.data.iter().find(|condition| {
-                        condition.op == DataOp::Eq
-                            && !condition.value.is_null()
-                            && data_index_name(project, &condition.key) == *index
-                    }) {
-                        let expr = data_expr(self.backend, &condition.key);
-                        let value = data_bind(self.backend, &mut sql, &condition.value);
-                        conditions.push(format!("{expr} = {value}"));
+                    } else {
+                        let on_key: Vec<&DataCondition> = query
+                            .data
+                            .iter()
+                            .filter(|condition| {
+                                seeks_in_data_index(condition)
+                                    && data_index_name(project, &condition.key) == *index
+                            })
+                            .collect();
+                        for condition in &on_key {
+                            let expr = data_expr(self.backend, &condition.key);
+                            conditions.push(match condition.op {
+                                DataOp::Eq if condition.value.is_null() => {
+                                    format!("{expr} IS NULL")
+                                }
+                                op => {
+                                    let value = data_bind(self.backend, &mut sql, &condition.value);
+                                    format!("{expr} {} {value}", op.sql())
+                                }
+                            });
+                        }
+                        // A lower bound on a number alone would run on into
+                        // the texts, which SQLite sorts after numbers: they
+                        // end the range. (Only then: a second upper bound is
+                        // checked on each entry, reading its task.)
+                        let bounded = |ops: &[DataOp]| {
+                            on_key.iter().any(|condition| ops.contains(&condition.op))
+                        };
+                        if bounded(&[DataOp::Gt, DataOp::Gte])
+                            && !bounded(&[DataOp::Lt, DataOp::Lte, DataOp::Eq])
+                        {
+                            let key = &on_key[0].key;
+                            conditions.push(format!("{} < ''", data_expr(self.backend, key)));
+                        }
                     }
                     format!(
                         "SELECT 1 FROM tasks t INDEXED BY {index} WHERE {}",

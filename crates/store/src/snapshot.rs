@@ -60,7 +60,7 @@ pub(crate) const TABLES: &[&str] = &[
 /// Tables a snapshot leaves out because they are built from the others: the
 /// trigram index of task data and how far it has come (SQLite, migration
 /// 23). A restore drops them with the rest and starts the index again.
-const DERIVED: &[&str] = &["tasks_text", "tasks_text_progress"];
+const DERIVED: &[&str] = &["tasks_text_terms", "tasks_text", "tasks_text_progress"];
 
 /// The tables a snapshot holds, in restore order.
 pub fn snapshot_tables() -> &'static [&'static str] {

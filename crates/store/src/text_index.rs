@@ -20,6 +20,7 @@
 //! id, and the tasks after it are candidates as they are. A trigger
 //! removes a deleted task from the index.
 
+use crate::queue_sql::Param;
 use crate::tasks::Columns;
 use crate::{Backend, Result, Store};
 use gloss_types::ProjectId;
@@ -80,6 +81,34 @@ pub struct TextIndexBatch {
     pub added: u64,
     /// The projects of those tasks, by id.
     pub projects: Vec<ProjectId>,
+}
+
+/// The most terms a search of one or two characters looks up: a text in
+/// more trigrams than this is common, and the table walks instead.
+const MAX_SHORT_TERMS: i64 = 200;
+
+/// For a search of one or two ASCII characters (no trigram of its own): the
+/// range of the index's terms that start with it, folded to lower case as
+/// the index folds them. Each place the text is in stored data starts a
+/// trigram, since stored JSON goes on after any value. (Other characters
+/// are left to the walk: the index folds them by Unicode's rules.)
+fn short_text_terms(text: &str) -> Option<(String, String)> {
+    let length = text.chars().count();
+    if !(1..3).contains(&length) || !text.is_ascii() || escaped_in_storage(text) {
+        return None;
+    }
+    let from = text.to_ascii_lowercase();
+    let mut bytes = from.clone().into_bytes();
+    let last = bytes.len() - 1;
+    // ASCII without control characters ends below 0x7f.
+    bytes[last] += 1;
+    let to = String::from_utf8(bytes).ok()?;
+    Some((from, to))
+}
+
+/// A term as an FTS5 string.
+fn quoted_term(term: &str) -> String {
+    format!("\"{}\"", term.replace('"', "\"\""))
 }
 
 /// How far the text index has come.
@@ -145,6 +174,36 @@ impl Store {
         Ok(done)
     }
 
+    /// The full-text query of the terms that start with a search of one or
+    /// two characters (see [`short_text_terms`]): `Some("")` when no task in
+    /// the index holds it; `None` when the index cannot serve the search or
+    /// it is common (more than [`MAX_SHORT_TERMS`] terms).
+    pub(crate) async fn short_text_query(&self, text: &str) -> Result<Option<String>> {
+        let Some((from, to)) = short_text_terms(text) else {
+            return Ok(None);
+        };
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let rows = self
+            .quick_read(
+                &format!(
+                    "SELECT term FROM tasks_text_terms WHERE term >= $1 AND term < $2 LIMIT {}",
+                    MAX_SHORT_TERMS + 1
+                ),
+                &[Param::Text(&from), Param::Text(&to)],
+            )
+            .await?;
+        if rows.len() as i64 > MAX_SHORT_TERMS {
+            return Ok(None);
+        }
+        let terms: Vec<String> = rows
+            .iter()
+            .map(|row| row.text("term").map(|term| quoted_term(&term)))
+            .collect::<Result<_>>()?;
+        Ok(Some(terms.join(" OR ")))
+    }
+
     /// How far the text index has come; `None` on PostgreSQL.
     pub async fn text_index_progress(&self) -> Result<Option<TextIndexProgress>> {
         if self.backend != Backend::Sqlite {
@@ -183,6 +242,23 @@ mod tests {
         assert_eq!(trigram_query("aaaa").as_deref(), Some(r#""aaa""#));
         // Characters count, not bytes.
         assert_eq!(trigram_query("héé").as_deref(), Some(r#""héé""#));
+    }
+
+    #[test]
+    fn one_or_two_ascii_characters_look_up_the_terms_they_start() {
+        assert_eq!(
+            short_text_terms("Zq"),
+            Some(("zq".to_string(), "zr".to_string()))
+        );
+        assert_eq!(
+            short_text_terms("~"),
+            Some(("~".to_string(), "\u{7f}".to_string()))
+        );
+        assert_eq!(short_text_terms("abc"), None);
+        assert_eq!(short_text_terms("é"), None);
+        assert_eq!(short_text_terms("\""), None);
+        assert_eq!(short_text_terms(""), None);
+        assert_eq!(quoted_term("a\"b"), "\"a\"\"b\"");
     }
 
     #[test]

@@ -920,6 +920,14 @@ async fn the_text_index_follows_tasks_in_and_out() {
                 containing(&store, project, "image", "img/1.PNG").await,
                 vec![second]
             );
+            // One or two characters: the index's terms they start.
+            assert_eq!(
+                containing(&store, project, "image", "1.").await,
+                vec![second]
+            );
+            assert_eq!(containing(&store, project, "image", "G/").await, ids);
+            assert!(containing(&store, project, "image", "zq").await.is_empty());
+            assert_eq!(containing(&store, project, "image", "/").await, ids);
             // In the stored text of every task, but not in this field.
             assert!(containing(&store, project, "image", "ünï").await.is_empty());
             assert_eq!(containing(&store, project, "text", "ünï").await, ids);
@@ -1051,6 +1059,72 @@ async fn data_fields_are_indexed_per_project_ahead_of_sorting() {
         };
         assert_eq!(index_names(&db, &first).await.len(), 3, "{}", db.label);
         assert!(index_names(&db, &second).await.is_empty());
+        // Filters read them for equal values, ranges of numbers and NULLs
+        // (tasks in import order: n is 5, 4, 3, 2, 1).
+        for (conditions, expected) in [
+            (vec![("n", DataOp::Gt, serde_json::json!(3))], vec![0, 1]),
+            (
+                vec![
+                    ("n", DataOp::Gte, serde_json::json!(2)),
+                    ("n", DataOp::Lt, serde_json::json!(4)),
+                ],
+                vec![2, 3],
+            ),
+            (vec![("n", DataOp::Lte, serde_json::json!(1))], vec![4]),
+            (vec![("n", DataOp::Gt, serde_json::json!(9))], vec![]),
+            (vec![("n", DataOp::Eq, serde_json::json!(4))], vec![1]),
+            (
+                vec![("ok", DataOp::Eq, serde_json::json!(true))],
+                vec![0, 2, 4],
+            ),
+            (vec![("text", DataOp::Eq, Value::Null)], vec![]),
+            (vec![("text", DataOp::Gt, serde_json::json!(0))], vec![]),
+        ] {
+            let query = TaskQuery {
+                data: conditions
+                    .iter()
+                    .map(|(key, op, value)| DataCondition {
+                        key: key.to_string(),
+                        op: *op,
+                        value: value.clone(),
+                    })
+                    .collect(),
+                ..TaskQuery::default()
+            };
+            let all = store
+                .task_table(
+                    projects[0],
+                    &TaskQuery::default(),
+                    &TableSort {
+                        key: SortKey::Id,
+                        descending: false,
+                    },
+                    None,
+                    10,
+                )
+                .await
+                .unwrap();
+            let position = |id: i64| all.rows.iter().position(|row| row.task.id.0 == id).unwrap();
+            for key in [SortKey::Id, SortKey::Data("n".into())] {
+                let sort = TableSort {
+                    key,
+                    descending: false,
+                };
+                let page = store
+                    .task_table(projects[0], &query, &sort, None, 10)
+                    .await
+                    .unwrap();
+                let mut found: Vec<usize> = page
+                    .rows
+                    .iter()
+                    .map(|row| position(row.task.id.0))
+                    .collect();
+                found.sort();
+                assert_eq!(found, expected, "{}: {conditions:?}", db.label);
+            }
+            let count = store.count_task_table(projects[0], &query).await.unwrap();
+            assert_eq!(count, expected.len() as i64, "{}: {conditions:?}", db.label);
+        }
         // Sorting reads them (and makes the index of a key not made ahead).
         for (key, expected) in [("n", [5, 4, 3, 2, 1]), ("notes", [1, 2, 3, 5, 4])] {
             let sort = TableSort {

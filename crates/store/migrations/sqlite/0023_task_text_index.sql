@@ -14,6 +14,10 @@
 CREATE VIRTUAL TABLE tasks_text USING fts5(
     data, content = '', contentless_delete = 1, tokenize = 'trigram', detail = 'none'
 );
+-- Its terms (trigrams), which a search of one or two characters lists by
+-- prefix: every occurrence of the text starts a trigram, since the stored
+-- JSON goes on after any value (it ends with `}`).
+CREATE VIRTUAL TABLE tasks_text_terms USING fts5vocab(tasks_text, 'row');
 CREATE TABLE tasks_text_progress (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     indexed_to INTEGER NOT NULL
