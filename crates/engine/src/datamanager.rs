@@ -783,9 +783,8 @@ impl Engine {
     /// Keeps the trigram index of task data (which `contains` filters read on
     /// SQLite) up to date, until the store closes: adds new tasks in small
     /// batches as they come, and logs when it has caught up with a large
-    /// import. `gloss serve` runs it in the background. Does nothing on
-    /// PostgreSQL.
-    pub async fn keep_text_index(&self) {
+    /// import (see `keep_table_indexes`). Does nothing on PostgreSQL.
+    async fn keep_text_index(&self) {
         let store = self.store();
         let mut caught_up = true;
         let mut started = std::time::Instant::now();

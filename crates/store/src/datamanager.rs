@@ -726,6 +726,33 @@ fn candidate_source(
     }
 }
 
+/// Drops the SQLite indexes whose names match the LIKE `pattern` and not
+/// `except` (`\` escapes `_` and `%` in both): a deleted project's data
+/// fields', or the shared ones of before migration 23.
+pub(crate) async fn drop_sqlite_indexes_like(
+    conn: &mut sqlx::AnyConnection,
+    pattern: &str,
+    except: Option<&str>,
+) -> Result<()> {
+    let names: Vec<String> = sqlx::query(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE $1 ESCAPE '\\' \
+         AND ($2 IS NULL OR name NOT LIKE $2 ESCAPE '\\')",
+    )
+    .bind(pattern)
+    .bind(except)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| sqlx::Row::try_get(row, "name"))
+    .collect::<std::result::Result<_, _>>()?;
+    for name in names {
+        sqlx::query(&format!("DROP INDEX IF EXISTS {name}"))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Whether a data condition narrows the table to a range of its field's
 /// index (see `Candidates::Index`): equal to a value or to nothing, or a
 /// bound on a number.
@@ -1148,22 +1175,31 @@ impl Store {
             .collect();
         if !seeking.is_empty() {
             // Data fields' indexes are used once they exist (see
-            // `prepare_data_indexes`).
-            let indexes = self
+            // `prepare_data_indexes`): only this query's are looked up.
+            let mut wanted: Vec<String> = seeking
+                .iter()
+                .map(|condition| data_index_name(project, &condition.key))
+                .collect();
+            wanted.sort_unstable();
+            wanted.dedup();
+            let params: Vec<Param<'_>> = wanted.iter().map(|name| Param::Text(name)).collect();
+            let placeholders: Vec<String> = (1..=wanted.len()).map(|n| format!("${n}")).collect();
+            let existing: Vec<String> = self
                 .quick_read(
-                    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tasks' \
-                     AND name LIKE 'tasks_data_%'",
-                    &[],
+                    &format!(
+                        "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ({})",
+                        placeholders.join(", ")
+                    ),
+                    &params,
                 )
-                .await?;
-            let indexes: Vec<String> = indexes
+                .await?
                 .iter()
                 .map(|row| row.text("name"))
                 .collect::<Result<_>>()?;
-            for condition in seeking {
-                let name = data_index_name(project, &condition.key);
-                if indexes.contains(&name) && !sets.contains(&Candidates::Index(name.clone())) {
-                    sets.push(Candidates::Index(name));
+            for name in existing {
+                let index = Candidates::Index(name);
+                if !sets.contains(&index) {
+                    sets.push(index);
                 }
             }
         }
@@ -1445,23 +1481,8 @@ impl Store {
             return Ok(());
         }
         let pattern = format!("tasks\\_data\\_%\\_p{}", project.0);
-        let list = match self.backend {
-            Backend::Sqlite => {
-                "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE $1 ESCAPE '\\'"
-            }
-            Backend::Postgres => {
-                "SELECT CAST(indexname AS TEXT) AS name FROM pg_indexes \
-                 WHERE indexname LIKE $1 ESCAPE '\\'"
-            }
-        };
-        let names = self.quick_read(list, &[Param::Text(&pattern)]).await?;
-        for row in names {
-            let name = row.text("name")?;
-            sqlx::query(&format!("DROP INDEX IF EXISTS {name}"))
-                .execute(&self.writers)
-                .await?;
-        }
-        Ok(())
+        let mut conn = self.writers.acquire().await?;
+        drop_sqlite_indexes_like(&mut conn, &pattern, None).await
     }
 
     /// Applies a bulk action to tasks of a project, in one transaction, in

@@ -149,19 +149,5 @@ pub(crate) async fn apply_migration(
 /// first sort (`Store::prepare_data_indexes`) or at it. (PostgreSQL keeps
 /// one index per key.)
 async fn drop_shared_data_indexes(conn: &mut sqlx::AnyConnection) -> Result<()> {
-    let names: Vec<String> = sqlx::query(
-        "SELECT name FROM sqlite_master WHERE type = 'index' \
-         AND name LIKE 'tasks\\_data\\_%' ESCAPE '\\' AND name NOT LIKE '%\\_p%' ESCAPE '\\'",
-    )
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|row| row.try_get("name"))
-    .collect::<std::result::Result<_, _>>()?;
-    for name in names {
-        sqlx::query(&format!("DROP INDEX IF EXISTS {name}"))
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
+    crate::datamanager::drop_sqlite_indexes_like(conn, "tasks\\_data\\_%", Some("%\\_p%")).await
 }
