@@ -89,6 +89,24 @@ impl Instance {
         self.gloss(&["user", "create", "--username", username, "--role", role])
     }
 
+    /// `gloss project create --name NAME --config …` with `LABEL_CONFIG`;
+    /// returns the new project's id.
+    async fn create_project(&self, name: &str) -> String {
+        let config = self.home.path().join("config.xml");
+        std::fs::write(&config, LABEL_CONFIG).unwrap();
+        let id = self
+            .gloss(&["project", "create", "--name", name, "--config"])
+            .args(&[config.to_str().unwrap()])
+            .ok()
+            .await;
+        assert!(
+            is_id_line(&id),
+            "{}: project create printed {id:?}",
+            self.label
+        );
+        id.trim().to_string()
+    }
+
     /// `gloss serve --bind 127.0.0.1:0` with a known admin password.
     async fn serve(&self, extra: &[&str]) -> Server {
         self.gloss(&["serve", "--bind", "127.0.0.1:0"])
@@ -346,14 +364,7 @@ async fn the_server_indexes_tasks_that_gloss_import_adds_before_and_while_it_run
     within(async {
         for gloss in Instance::all().await {
             let label = gloss.label;
-            let config = gloss.home.path().join("config.xml");
-            std::fs::write(&config, LABEL_CONFIG).unwrap();
-            let id = gloss
-                .gloss(&["project", "create", "--name", "Indexed"])
-                .args(&["--config", config.to_str().unwrap()])
-                .ok()
-                .await;
-            let id = id.trim().to_string();
+            let id = gloss.create_project("Indexed").await;
             let import = |name: &str, key: &str| {
                 let path = gloss.home.path().join(name);
                 let rows: Vec<String> = (0..5)
@@ -479,16 +490,10 @@ async fn project_set_member_and_assign_change_the_queue() {
     within(async {
         for gloss in Instance::all().await {
             let label = gloss.label;
-            let config = gloss.home.path().join("config.xml");
-            std::fs::write(&config, LABEL_CONFIG).unwrap();
             let tasks = gloss.home.path().join("tasks.json");
             std::fs::write(&tasks, r#"[{"image": "/a.png"}, {"image": "/b.png"}]"#).unwrap();
-            let id = gloss
-                .gloss(&["project", "create", "--name", "Q", "--config"])
-                .args(&[config.to_str().unwrap()])
-                .ok()
-                .await;
-            let id = id.trim();
+            let id = gloss.create_project("Q").await;
+            let id = id.as_str();
             gloss
                 .gloss(&["import", "--project", id, tasks.to_str().unwrap()])
                 .ok()
@@ -547,16 +552,9 @@ async fn project_pay_sets_a_rate_and_payroll_writes_the_csv() {
     within(async {
         for gloss in Instance::all().await {
             let label = gloss.label;
-            let config = gloss.home.path().join("config.xml");
-            std::fs::write(&config, LABEL_CONFIG).unwrap();
             let tasks = gloss.home.path().join("tasks.json");
             std::fs::write(&tasks, r#"[{"image": "/a.png"}, {"image": "/b.png"}]"#).unwrap();
-            let id = gloss
-                .gloss(&["project", "create", "--name", "Paid", "--config"])
-                .args(&[config.to_str().unwrap()])
-                .ok()
-                .await;
-            let id = id.trim().to_owned();
+            let id = gloss.create_project("Paid").await;
             gloss
                 .gloss(&["import", "--project", &id, tasks.to_str().unwrap()])
                 .ok()
@@ -724,14 +722,8 @@ async fn project_guidelines_are_saved_as_versions_and_shown() {
     within(async {
         for gloss in Instance::all().await {
             let label = gloss.label;
-            let config = gloss.home.path().join("config.xml");
-            std::fs::write(&config, LABEL_CONFIG).unwrap();
-            let id = gloss
-                .gloss(&["project", "create", "--name", "Guided", "--config"])
-                .args(&[config.to_str().unwrap()])
-                .ok()
-                .await;
-            let id = id.trim();
+            let id = gloss.create_project("Guided").await;
+            let id = id.as_str();
             let none = gloss.gloss(&["project", "guidelines", id]).ok().await;
             // Nothing on standard output ("has no guidelines" on standard error).
             assert_eq!(none, "", "{label}");
@@ -771,14 +763,8 @@ async fn project_model_endpoint_reads_the_key_from_env_and_never_prints_it() {
     within(async {
         for gloss in Instance::all().await {
             let label = gloss.label;
-            let config = gloss.home.path().join("config.xml");
-            std::fs::write(&config, LABEL_CONFIG).unwrap();
-            let id = gloss
-                .gloss(&["project", "create", "--name", "Red", "--config"])
-                .args(&[config.to_str().unwrap()])
-                .ok()
-                .await;
-            let id = id.trim();
+            let id = gloss.create_project("Red").await;
+            let id = id.as_str();
             let none = gloss.gloss(&["project", "model-endpoint", id]).ok().await;
             assert!(none.contains("has no model endpoint"), "{label}: {none}");
             let key = "sk-cli-secret-7d1e";
@@ -1611,14 +1597,8 @@ async fn project_set_makes_a_qualification_test_and_requires_certifications() {
     within(async {
         for gloss in Instance::all().await {
             let label = gloss.label;
-            let config = gloss.home.path().join("config.xml");
-            std::fs::write(&config, LABEL_CONFIG).unwrap();
-            let id = gloss
-                .gloss(&["project", "create", "--name", "Test", "--config"])
-                .args(&[config.to_str().unwrap()])
-                .ok()
-                .await;
-            let id = id.trim();
+            let id = gloss.create_project("Test").await;
+            let id = id.as_str();
             let set = gloss
                 .gloss(&["project", "set", id, "--kind", "qualification", "--pass-score", "0.8"])
                 .args(&["--max-attempts", "3", "--cooldown-minutes", "60"])

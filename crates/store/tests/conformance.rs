@@ -9,8 +9,8 @@ use gloss_store::{
 };
 use gloss_test_support::{databases, open_store, TestDb};
 use gloss_types::{
-    ImportState, PageRequest, ProjectId, ProjectRole, RejectedRow, Role, TaskStatus, Timestamp,
-    User, UserId, UserStatus,
+    ImportState, PageRequest, Project, ProjectId, ProjectRole, RejectedRow, Role, TaskStatus,
+    Timestamp, User, UserId, UserStatus,
 };
 use serde_json::Value;
 
@@ -487,15 +487,7 @@ async fn task_imports_are_all_or_nothing_and_read_back_in_pages() {
         let store = open_store(&db).await;
         let label = db.label;
         let owner = user(&store, "owner", Role::Manager).await;
-        let project = store
-            .create_project(&NewProject {
-                name: "p".into(),
-                description: String::new(),
-                label_config: "<View/>".into(),
-                created_by: Some(owner.id),
-            })
-            .await
-            .unwrap();
+        let project = new_project(&store, "p", "<View/>", &owner).await;
 
         // Dropped without commit: nothing is written, and no id is burnt
         // where it would show (ids are never reused after a commit).
@@ -765,15 +757,7 @@ async fn model_endpoints_keep_their_key_until_told() {
         let store = open_store(&db).await;
         let label = db.label;
         let manager = user(&store, "manager", Role::Manager).await;
-        let project = store
-            .create_project(&NewProject {
-                name: "red team".into(),
-                description: String::new(),
-                label_config: "<View/>".into(),
-                created_by: Some(manager.id),
-            })
-            .await
-            .unwrap();
+        let project = new_project(&store, "red team", "<View/>", &manager).await;
         assert_eq!(
             store.model_endpoint(project.id).await.unwrap(),
             None,
@@ -856,6 +840,19 @@ async fn model_endpoints_keep_their_key_until_told() {
             "{label}"
         );
     }
+}
+
+/// A new project owned by `owner`, without a description.
+async fn new_project(store: &Store, name: &str, label_config: &str, owner: &User) -> Project {
+    store
+        .create_project(&NewProject {
+            name: name.into(),
+            description: String::new(),
+            label_config: label_config.into(),
+            created_by: Some(owner.id),
+        })
+        .await
+        .unwrap()
 }
 
 /// The ids of the tasks of `project` whose `key` contains `text`, by id.
@@ -955,15 +952,13 @@ async fn the_text_index_follows_tasks_in_and_out() {
         store.delete_project(project).await.unwrap();
         assert_eq!(indexed("\"img\"").await, 0);
         let owner = user(&store, "owner", Role::Manager).await;
-        let again = store
-            .create_project(&NewProject {
-                name: "again".into(),
-                description: String::new(),
-                label_config: "<View><Image name=\"i\" value=\"$image\"/></View>".into(),
-                created_by: Some(owner.id),
-            })
-            .await
-            .unwrap();
+        let again = new_project(
+            &store,
+            "again",
+            "<View><Image name=\"i\" value=\"$image\"/></View>",
+            &owner,
+        )
+        .await;
         let mut import = store.begin_task_import(again.id, None).await.unwrap();
         import.insert(&sample_tasks(2, None)).await.unwrap();
         import.commit().await.unwrap();
@@ -1006,15 +1001,13 @@ async fn data_fields_are_indexed_per_project_ahead_of_sorting() {
         let owner = user(&store, "owner", Role::Manager).await;
         let mut projects = Vec::new();
         for name in ["first", "second"] {
-            let project = store
-                .create_project(&NewProject {
-                    name: name.into(),
-                    description: String::new(),
-                    label_config: "<View><Text name=\"t\" value=\"$text\"/></View>".into(),
-                    created_by: Some(owner.id),
-                })
-                .await
-                .unwrap();
+            let project = new_project(
+                &store,
+                name,
+                "<View><Text name=\"t\" value=\"$text\"/></View>",
+                &owner,
+            )
+            .await;
             let long = "x".repeat(201);
             let tasks: Vec<NewTask> = (0..5)
                 .map(|i| NewTask {
