@@ -11,8 +11,9 @@
 //!   ADDR        127.0.0.1:PORT of a running `gloss serve`
 //!   TOKENS_FILE one API token per line, one annotator each
 //!   RATE        calls per second for all annotators together (open loop:
-//!               each call starts on schedule and its latency counts from
-//!               then); without it every annotator calls as fast as answers come
+//!               each call starts on schedule, see `start_call`; the line
+//!               "late" says how long after their slots calls were sent);
+//!               without it every annotator calls as fast as answers come
 
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -82,7 +83,31 @@ impl Connection {
 struct Latencies {
     next: Vec<Duration>,
     submit: Vec<Duration>,
+    /// Open loop: how long after its slot each call was sent.
+    late: Vec<Duration>,
     errors: Vec<String>,
+}
+
+/// When a call starts, and from when its latency counts. Open loop (with a
+/// slot): it waits for the call's slot. When the previous call was still
+/// running at the slot (the server fell behind), latency counts from the
+/// slot; otherwise from the moment the call is sent, because the timer wakes
+/// up to 1 ms after the slot (tokio's timer counts whole milliseconds),
+/// which is the load generator's doing, not the server's. How late the
+/// calls went out is recorded in `late` and reported on a line of its own.
+async fn start_call(slot: Option<Instant>, late: &mut Vec<Duration>) -> Instant {
+    let Some(slot) = slot else {
+        return Instant::now();
+    };
+    let free_at_slot = Instant::now() <= slot;
+    tokio::time::sleep_until(slot.into()).await;
+    let sent = Instant::now();
+    late.push(sent - slot);
+    if free_at_slot {
+        sent
+    } else {
+        slot
+    }
 }
 
 async fn annotator(
@@ -105,17 +130,14 @@ async fn annotator(
     // Annotators start out of step (spread evenly over one interval), as
     // people do: calls then arrive at the offered rate, not as 64 at once.
     let mut scheduled = Instant::now() + offset;
-    // Open loop: wait for the call's slot; its latency counts from the slot.
-    let mut slot = |interval: Option<Duration>| match interval {
-        Some(interval) => {
+    let mut slot = || {
+        interval.map(|interval| {
             scheduled += interval;
             scheduled
-        }
-        None => Instant::now(),
+        })
     };
     while Instant::now() < deadline {
-        let start = slot(interval);
-        tokio::time::sleep_until(start.into()).await;
+        let start = start_call(slot(), &mut latencies.late).await;
         let task = match connection.call("GET", &next_path, "").await {
             Ok((200, body)) => {
                 latencies.next.push(start.elapsed());
@@ -135,8 +157,7 @@ async fn annotator(
                 break;
             }
         };
-        let start = slot(interval);
-        tokio::time::sleep_until(start.into()).await;
+        let start = start_call(slot(), &mut latencies.late).await;
         match connection
             .call("POST", &format!("/api/v1/tasks/{task}/annotations"), RESULT)
             .await
@@ -222,6 +243,7 @@ async fn main() {
         let latencies = worker.await.expect("an annotator panicked");
         all.next.extend(latencies.next);
         all.submit.extend(latencies.submit);
+        all.late.extend(latencies.late);
         all.errors.extend(latencies.errors);
     }
     let elapsed = started.elapsed().as_secs_f64();
@@ -236,6 +258,9 @@ async fn main() {
     );
     describe("next", all.next);
     describe("submit", all.submit);
+    if rate.is_some() {
+        describe("late", all.late);
+    }
     if !all.errors.is_empty() {
         println!("{} errors; the first: {}", all.errors.len(), all.errors[0]);
         std::process::exit(1);

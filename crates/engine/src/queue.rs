@@ -572,6 +572,33 @@ fn hide_project(err: Error) -> Error {
 
 /// Parses the result items and checks them against the project's config:
 /// every problem is listed in `problems`, the first names the field.
+/// Label configs parsed lately, by their text. Every submit checks its
+/// results against the project's config, and parsing the XML each time was
+/// about a tenth of a submit's CPU in the queue benchmark. Parsing depends
+/// on the text alone, so the cache changes no answer: a changed config is
+/// another text. It keeps at most `PARSED_CONFIGS` texts.
+fn parsed_label_config(text: &str) -> std::sync::Arc<gloss_schema::LabelConfig> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static PARSED: OnceLock<Mutex<HashMap<String, Arc<gloss_schema::LabelConfig>>>> =
+        OnceLock::new();
+    let parsed = PARSED.get_or_init(Mutex::default);
+    if let Some(config) = parsed.lock().ok().and_then(|map| map.get(text).cloned()) {
+        return config;
+    }
+    let config = Arc::new(gloss_schema::parse(text).0);
+    if let Ok(mut map) = parsed.lock() {
+        if map.len() >= PARSED_CONFIGS {
+            map.clear();
+        }
+        map.insert(text.to_owned(), config.clone());
+    }
+    config
+}
+
+/// How many label configs [`parsed_label_config`] keeps.
+const PARSED_CONFIGS: usize = 64;
+
 pub(crate) fn checked_work(project: &Project, input: WorkInput) -> Result<Work> {
     if let Some(lead_time) = input.lead_time {
         if !lead_time.is_finite() || lead_time < 0.0 {
@@ -593,7 +620,7 @@ pub(crate) fn checked_work(project: &Project, input: WorkInput) -> Result<Work> 
             .map_err(|err| Error::invalid(&format!("result[{index}]"), err.to_string()))?;
         items.push(item);
     }
-    let (config, _) = gloss_schema::parse(&project.label_config);
+    let config = parsed_label_config(&project.label_config);
     let problems = gloss_schema::check_results(&config, &items);
     if let Some((index, first)) = problems.first() {
         let listed: Vec<Value> = problems

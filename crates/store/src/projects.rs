@@ -100,7 +100,7 @@ impl Store {
         id: ProjectId,
         user: UserId,
     ) -> Result<(Project, Option<ProjectRole>)> {
-        let row = self.read_with_role(Of::Project(id), user, "").await?;
+        let row = self.read_with_role(Of::Project(id), user, false).await?;
         project_with_role(&row)
     }
 
@@ -110,7 +110,7 @@ impl Store {
         task: TaskId,
         user: UserId,
     ) -> Result<(Project, Option<ProjectRole>)> {
-        let row = self.read_with_role(Of::Task(task), user, "").await?;
+        let row = self.read_with_role(Of::Task(task), user, false).await?;
         project_with_role(&row)
     }
 
@@ -121,9 +121,7 @@ impl Store {
         id: ProjectId,
         user: UserId,
     ) -> Result<(Project, Option<ProjectRole>, QueueCaller)> {
-        let row = self
-            .read_with_role(Of::Project(id), user, QUEUE_CALLER_COLUMNS)
-            .await?;
+        let row = self.read_with_role(Of::Project(id), user, true).await?;
         let (project, role) = project_with_role(&row)?;
         Ok((project, role, queue_caller(&row)?))
     }
@@ -134,40 +132,21 @@ impl Store {
         task: TaskId,
         user: UserId,
     ) -> Result<(Project, Option<ProjectRole>, QueueCaller)> {
-        let row = self
-            .read_with_role(Of::Task(task), user, QUEUE_CALLER_COLUMNS)
-            .await?;
+        let row = self.read_with_role(Of::Task(task), user, true).await?;
         let (project, role) = project_with_role(&row)?;
         Ok((project, role, queue_caller(&row)?))
     }
 
     /// The row of a project (or of a task's project) with `user`'s
-    /// membership role and the `extra` columns (none when empty), which may
-    /// name the project `p`, the membership `m` and the user `$2`.
-    async fn read_with_role(&self, of: Of, user: UserId, extra: &str) -> Result<QueueRow> {
-        let (from, key, id) = match of {
-            Of::Project(id) => ("projects p", "p.id", id.0),
-            Of::Task(task) => (
-                "tasks t JOIN projects p ON p.id = t.project_id",
-                "t.id",
-                task.0,
-            ),
+    /// membership role, and [`QueueCaller`]'s columns when `queue_caller`.
+    async fn read_with_role(&self, of: Of, user: UserId, queue_caller: bool) -> Result<QueueRow> {
+        let (id, task_sql) = match of {
+            Of::Project(id) => (id.0, false),
+            Of::Task(task) => (task.0, true),
         };
-        let extra = if extra.is_empty() {
-            String::new()
-        } else {
-            format!(", {extra}")
-        };
-        self.quick_read_one(
-            &format!(
-                "SELECT {}, m.role AS member_role{extra} FROM {from} \
-                 LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $2 \
-                 WHERE {key} = $1",
-                qualified_project_columns()
-            ),
-            &[Param::Int(id), Param::Int(user.0)],
-        )
-        .await
+        let sql = &read_with_role_sql()[usize::from(task_sql) * 2 + usize::from(queue_caller)];
+        self.quick_read_one(sql, &[Param::Int(id), Param::Int(user.0)])
+            .await
     }
 
     pub async fn count_projects(&self) -> Result<i64> {
@@ -384,13 +363,34 @@ fn member_query(condition: &str) -> String {
     )
 }
 
-/// The project columns, each prefixed with the alias `p.`.
-fn qualified_project_columns() -> String {
-    PROJECT_COLUMNS
-        .split(',')
-        .map(|column| format!("p.{}", column.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The four statements of [`Store::read_with_role`], made once (they run on
+/// every queue call): of a project, of a project with [`QueueCaller`]'s
+/// columns, of a task's project, and of a task's project with those columns.
+fn read_with_role_sql() -> &'static [String; 4] {
+    static SQL: std::sync::OnceLock<[String; 4]> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        let columns = PROJECT_COLUMNS
+            .split(',')
+            .map(|column| format!("p.{}", column.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = |from: &str, key: &str, extra: &str| {
+            format!(
+                "SELECT {columns}, m.role AS member_role{extra} FROM {from} \
+                 LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $2 \
+                 WHERE {key} = $1"
+            )
+        };
+        let project = "projects p";
+        let task = "tasks t JOIN projects p ON p.id = t.project_id";
+        let queue_caller = format!(", {QUEUE_CALLER_COLUMNS}");
+        [
+            sql(project, "p.id", ""),
+            sql(project, "p.id", &queue_caller),
+            sql(task, "t.id", ""),
+            sql(task, "t.id", &queue_caller),
+        ]
+    })
 }
 
 /// Whose project [`Store::read_with_role`] reads.
