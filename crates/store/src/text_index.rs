@@ -9,9 +9,13 @@
 //! of the stored text of every task, folded to lower case, without
 //! positions: the tasks that hold all of a search's trigrams are a superset
 //! of the matches (usually a close one), which the filter itself then
-//! checks on each. Texts shorter than three characters, or with a
-//! character that is escaped in storage, are not looked up: their filter
-//! reads every task, as it did before the index.
+//! checks on each. A text with a character that serde_json escapes (a
+//! quote, a backslash, a control character) is looked up both as stored
+//! JSON writes it and as it is, since the JSON text of a nested value holds
+//! quotes and backslashes of its own. Texts shorter than three characters
+//! are looked up through the index's terms that they start (ASCII texts
+//! without such characters only); other texts are not looked up: their
+//! filter reads every task, as it did before the index.
 //!
 //! Imports do not write the index (it would halve their speed): a worker
 //! (`Engine::keep_text_index`) adds tasks in id order, a few hundred per
@@ -42,13 +46,36 @@ pub(crate) fn escaped_in_storage(text: &str) -> bool {
         .any(|c| c == '"' || c == '\\' || c.is_control())
 }
 
+/// How serde_json writes `text` inside stored JSON: quotes, backslashes and
+/// control characters escaped, everything else as it is.
+fn stored_form(text: &str) -> String {
+    let quoted = serde_json::Value::String(text.to_owned()).to_string();
+    quoted[1..quoted.len() - 1].to_owned()
+}
+
 /// The full-text query that finds, in `tasks_text`, every task whose stored
 /// data holds `text` ignoring case (and some that do not); `None` when the
 /// index cannot serve it (see the module documentation).
+///
+/// A text with a character that serde_json escapes is looked up both as it
+/// is written in stored JSON (a string value holding it) and as it is (the
+/// JSON text of a nested value, where a quote is also part of the syntax).
 pub(crate) fn trigram_query(text: &str) -> Option<String> {
-    if escaped_in_storage(text) {
-        return None;
+    let stored = stored_form(text);
+    let mut forms = vec![trigram_terms(text)?];
+    if stored != text {
+        forms.push(trigram_terms(&stored)?);
     }
+    if forms.len() == 1 {
+        return forms.pop();
+    }
+    let groups: Vec<String> = forms.iter().map(|terms| format!("({terms})")).collect();
+    Some(groups.join(" OR "))
+}
+
+/// The trigrams of `text` as full-text terms that must all be there, or
+/// `None` when it has fewer than three characters.
+fn trigram_terms(text: &str) -> Option<String> {
     let chars: Vec<char> = text.chars().collect();
     let mut trigrams: Vec<String> = chars
         .windows(3)
@@ -66,10 +93,10 @@ pub(crate) fn trigram_query(text: &str) -> Option<String> {
     }
     trigrams.sort();
     trigrams.dedup();
-    // A quoted string is one trigram to FTS5 (quotes were ruled out above).
+    // A quoted string is one trigram to FTS5.
     let terms: Vec<String> = trigrams
         .iter()
-        .map(|trigram| format!("\"{trigram}\""))
+        .map(|trigram| quoted_term(trigram))
         .collect();
     Some(terms.join(" AND "))
 }
@@ -262,12 +289,35 @@ mod tests {
     }
 
     #[test]
-    fn short_or_escaped_texts_are_not_looked_up() {
+    fn short_texts_have_no_trigrams() {
         assert_eq!(trigram_query("ab"), None);
         assert_eq!(trigram_query(""), None);
-        assert_eq!(trigram_query(r#"say "hi""#), None);
-        assert_eq!(trigram_query(r"a\b\c"), None);
-        assert_eq!(trigram_query("line\nbreak"), None);
+        // Three characters as they are, but fewer is not enough.
+        assert_eq!(trigram_query("a\""), None);
+    }
+
+    #[test]
+    fn escaped_texts_are_looked_up_as_stored_and_as_they_are() {
+        assert_eq!(stored_form("say \"hi\""), r#"say \"hi\""#);
+        assert_eq!(stored_form("a\\b\nc\u{1}"), r#"a\\b\nc\u0001"#);
+        assert_eq!(
+            trigram_query(r#"1"}"#).unwrap(),
+            format!(
+                "({}) OR ({} AND {})",
+                quoted_term(r#"1"}"#),
+                quoted_term(r#"1\""#),
+                quoted_term(r#"\"}"#)
+            )
+        );
+        assert_eq!(
+            trigram_query("a\nb").unwrap(),
+            format!(
+                "({}) OR ({} AND {})",
+                quoted_term("a\nb"),
+                quoted_term(r"\nb"),
+                quoted_term(r"a\n")
+            )
+        );
     }
 
     #[test]

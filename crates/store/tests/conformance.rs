@@ -928,6 +928,18 @@ async fn the_text_index_follows_tasks_in_and_out() {
             // In the stored text of every task, but not in this field.
             assert!(containing(&store, project, "image", "ünï").await.is_empty());
             assert_eq!(containing(&store, project, "text", "ünï").await, ids);
+            // Quotes, which stored JSON escapes: looked up as stored.
+            assert_eq!(
+                containing(&store, project, "text", "\"1\"").await,
+                vec![second]
+            );
+            assert_eq!(containing(&store, project, "text", "ï \"").await, ids);
+            assert!(containing(&store, project, "image", "\"1\"")
+                .await
+                .is_empty());
+            assert!(containing(&store, project, "text", "\\\"1")
+                .await
+                .is_empty());
         }
         // Deleted tasks leave the index (a trigger, also for a project's
         // tasks deleted with it); new tasks come after the indexed ones.
@@ -959,16 +971,28 @@ async fn the_text_index_follows_tasks_in_and_out() {
             &owner,
         )
         .await;
+        let mut tasks = sample_tasks(3, None);
+        // A nested value: its JSON text holds quotes and backslashes of its own.
+        tasks[2].data = r#"{"image":"/img/n.png","nested":{"say":"hi \"there\""}}"#.into();
         let mut import = store.begin_task_import(again.id, None).await.unwrap();
-        import.insert(&sample_tasks(2, None)).await.unwrap();
+        import.insert(&tasks).await.unwrap();
         import.commit().await.unwrap();
         let new_ids = containing(&store, again.id, "image", "png").await;
-        assert_eq!(new_ids.len(), 2);
+        assert_eq!(new_ids.len(), 3);
         assert!(new_ids[0] > ids[2]);
+        let nested = || async {
+            (
+                containing(&store, again.id, "nested", "\"say\"").await,
+                containing(&store, again.id, "nested", "hi \\\"").await,
+            )
+        };
+        let found = (vec![new_ids[2]], vec![new_ids[2]]);
+        assert_eq!(nested().await, found);
         let batch = store.index_task_text(10).await.unwrap();
-        assert_eq!((batch.added, batch.projects), (2, vec![again.id]));
-        assert_eq!(indexed("\"img\"").await, 2);
+        assert_eq!((batch.added, batch.projects), (3, vec![again.id]));
+        assert_eq!(indexed("\"img\"").await, 3);
         assert_eq!(containing(&store, again.id, "image", "png").await, new_ids);
+        assert_eq!(nested().await, found);
         store.close().await;
     }
 }
