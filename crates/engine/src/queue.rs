@@ -570,8 +570,6 @@ fn hide_project(err: Error) -> Error {
     }
 }
 
-/// Parses the result items and checks them against the project's config:
-/// every problem is listed in `problems`, the first names the field.
 /// Label configs parsed lately, by their text. Every submit checks its
 /// results against the project's config, and parsing the XML each time was
 /// about a tenth of a submit's CPU in the queue benchmark. Parsing depends
@@ -599,6 +597,8 @@ fn parsed_label_config(text: &str) -> std::sync::Arc<gloss_schema::LabelConfig> 
 /// How many label configs [`parsed_label_config`] keeps.
 const PARSED_CONFIGS: usize = 64;
 
+/// Parses the result items and checks them against the project's config:
+/// every problem is listed in `problems`, the first names the field.
 pub(crate) fn checked_work(project: &Project, input: WorkInput) -> Result<Work> {
     if let Some(lead_time) = input.lead_time {
         if !lead_time.is_finite() || lead_time < 0.0 {
