@@ -718,9 +718,8 @@ fn candidate_source(
             ))
         }
         Access::Candidates(Candidates::Text(terms)) => {
-            let terms = (!terms.is_empty()).then(|| sql.bind(Bind::Text(terms.clone())));
             let project = sql.bind(Bind::Int(project.0));
-            Some(("rowid", text_candidates(terms.as_deref(), &project)))
+            Some(("rowid", text_candidates(sql, terms, &project)))
         }
         _ => None,
     }
@@ -766,21 +765,18 @@ fn seeks_in_data_index(condition: &DataCondition) -> bool {
 
 /// The `FROM … WHERE …` of a `contains` text's candidates (see
 /// [`Candidates::Text`]) after `SELECT rowid`: the tasks in `tasks_text`
-/// (whose `rowid` is the task id) that match `terms` (the placeholder of
-/// the full-text query; `None` when no indexed task can match), then the
-/// project's tasks after the indexed ones.
-fn text_candidates(terms: Option<&str>, project: &str) -> String {
+/// (whose `rowid` is the task id) that match `terms` (the full-text query,
+/// bound here; empty when no indexed task can match), then the project's
+/// tasks after the indexed ones (`project`: its id or placeholder).
+fn text_candidates(sql: &mut Sql, terms: &str, project: &str) -> String {
     let unindexed = format!(
         "tasks WHERE project_id = {project} AND id > (SELECT indexed_to FROM tasks_text_progress)"
     );
-    match terms {
-        Some(terms) => {
-            format!(
-                "tasks_text WHERE tasks_text MATCH {terms} UNION ALL SELECT id FROM {unindexed}"
-            )
-        }
-        None => unindexed,
+    if terms.is_empty() {
+        return unindexed;
     }
+    let terms = sql.bind(Bind::Text(terms.to_owned()));
+    format!("tasks_text WHERE tasks_text MATCH {terms} UNION ALL SELECT id FROM {unindexed}")
 }
 
 /// The text a `contains` condition searches for.
@@ -1255,11 +1251,7 @@ impl Store {
                     sql.bind(Bind::Int(query.annotator.map_or(0, |user| user.0)))
                 ),
                 Candidates::Text(terms) => {
-                    let terms = (!terms.is_empty()).then(|| sql.bind(Bind::Text(terms.clone())));
-                    format!(
-                        "SELECT rowid FROM {}",
-                        text_candidates(terms.as_deref(), &p)
-                    )
+                    format!("SELECT rowid FROM {}", text_candidates(&mut sql, terms, &p))
                 }
                 Candidates::Index(index) => {
                     // The id in place, as in `filter_sql`.

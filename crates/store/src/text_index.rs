@@ -61,16 +61,12 @@ fn stored_form(text: &str) -> String {
 /// is written in stored JSON (a string value holding it) and as it is (the
 /// JSON text of a nested value, where a quote is also part of the syntax).
 pub(crate) fn trigram_query(text: &str) -> Option<String> {
+    let as_it_is = trigram_terms(text)?;
     let stored = stored_form(text);
-    let mut forms = vec![trigram_terms(text)?];
-    if stored != text {
-        forms.push(trigram_terms(&stored)?);
+    if stored == text {
+        return Some(as_it_is);
     }
-    if forms.len() == 1 {
-        return forms.pop();
-    }
-    let groups: Vec<String> = forms.iter().map(|terms| format!("({terms})")).collect();
-    Some(groups.join(" OR "))
+    Some(format!("({as_it_is}) OR ({})", trigram_terms(&stored)?))
 }
 
 /// The trigrams of `text` as full-text terms that must all be there, or
