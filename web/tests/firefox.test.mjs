@@ -85,6 +85,12 @@ async function newPage() {
   // Firefox reports script errors and Content Security Policy violations as
   // page errors.
   page.on('pageerror', (error) => pageErrors.push(String(error)));
+  // Firefox's console messages name a logged Error object only as a handle
+  // ("JSHandle@error"), so the page logs errors as their text and stack.
+  await page.evaluateOnNewDocument(() => {
+    const logError = console.error.bind(console);
+    console.error = (...args) => logError(...args.map((arg) => (arg instanceof Error ? `${arg.name}: ${arg.message}\n${arg.stack}` : arg)));
+  });
   page.on('console', (message) => {
     if (message.type() === 'error') pageErrors.push(message.text());
   });
@@ -109,6 +115,10 @@ async function signIn(page, username, password) {
   await page.type('#login input[name=password]', password);
   await page.click('#login button[type=submit]');
   await page.waitForFunction(() => !location.pathname.startsWith('/login'));
+  // The page signed in to has rendered: a test that goes elsewhere before
+  // then cuts its requests short, and Firefox still runs the page's error
+  // handling for them ("NetworkError when attempting to fetch resource").
+  await page.waitForFunction(() => (document.querySelector('main.page')?.childElementCount ?? 0) > 0);
 }
 
 /** @param {import('puppeteer-core').Page} page @param {string} selector */
