@@ -69,7 +69,7 @@ def generate(out_dir, tasks, files):
     per_file = (tasks + files - 1) // files
     stats = {"annotated": 0, "completed": 0, "predicted": 0}
     for f in range(files):
-        with open(f"{out_dir}/tasks-{f:03}.jsonl", "w") as out:
+        with open(f"{out_dir}/tasks-{f:03}.jsonl", "w", encoding="utf-8") as out:
             for i in range(f * per_file, min(tasks, (f + 1) * per_file)):
                 data = {
                     "image": f"/img/{i}.jpg",
@@ -78,6 +78,12 @@ def generate(out_dir, tasks, files):
                     "caption": f"a {rng.choice(ADJECTIVES)} {rng.choice(THINGS)} "
                                f"on the {rng.choice(PLACES)}, frame {i}",
                 }
+                # A few captions in other scripts, for `contains` of one or
+                # two such characters (no draws of rng: the rest stays as it was).
+                if i % 10007 == 0:
+                    data["caption"] += ", 東京駅"
+                elif i % 10009 == 0:
+                    data["caption"] += ", Zürich"
                 task = {"data": data}
                 r = rng.random()
                 if r < 0.05:
@@ -100,7 +106,7 @@ def generate(out_dir, tasks, files):
                         "model_version": "detector-v3", "score": round(rng.random(), 4),
                         "result": [box(rng, pick(rng, LABELS), f"p{i}")],
                     }]
-                out.write(json.dumps(task, separators=(",", ":")) + "\n")
+                out.write(json.dumps(task, separators=(",", ":"), ensure_ascii=False) + "\n")
     print(f"{tasks} tasks in {files} files: {stats['annotated']} annotated "
           f"({stats['completed']} by two annotators), {stats['predicted']} with a prediction")
 
@@ -340,6 +346,12 @@ def run(args):
          flt(data=[{"key": "caption", "op": "contains", "value": "e,"}])),
         ("data image contains '7.' (two letters, 10%)",
          flt(data=[{"key": "image", "op": "contains", "value": "7."}])),
+        ("data caption contains '駅' (one letter without case, 0.01%)",
+         flt(data=[{"key": "caption", "op": "contains", "value": "駅"}])),
+        ("data caption contains '大阪' (two letters without case, no match)",
+         flt(data=[{"key": "caption", "op": "contains", "value": "大阪"}])),
+        ("data caption contains 'ü' (one letter with case, 0.01%)",
+         flt(data=[{"key": "caption", "op": "contains", "value": "ü"}])),
         ("status completed + label Truck", {"status": "completed", "label": "Truck"}),
         ("annotator ann2 + label Bicycle", {"annotator": "ann2", "label": "Bicycle"}),
         ("city Lyon + width 1000-1100", flt(data=[{"key": "city", "op": "eq", "value": "Lyon"},

@@ -13,9 +13,10 @@
 //! quote, a backslash, a control character) is looked up both as stored
 //! JSON writes it and as it is, since the JSON text of a nested value holds
 //! quotes and backslashes of its own. Texts shorter than three characters
-//! are looked up through the index's terms that they start (ASCII texts
-//! without such characters only); other texts are not looked up: their
-//! filter reads every task, as it did before the index.
+//! without those characters are looked up through the index's terms that
+//! they start, folded as the index folds them (SQLite's Unicode case
+//! folding, asked of SQLite itself once); other texts are not looked up:
+//! their filter reads every task, as it did before the index.
 //!
 //! Imports do not write the index (it would halve their speed): a worker
 //! (`Engine::keep_text_index`) adds tasks in id order, a few hundred per
@@ -110,23 +111,119 @@ pub struct TextIndexBatch {
 /// more trigrams than this is common, and the table walks instead.
 const MAX_SHORT_TERMS: i64 = 200;
 
-/// For a search of one or two ASCII characters (no trigram of its own): the
+/// For a search of one or two characters (no trigram of its own): the
 /// range of the index's terms that start with it, folded to lower case as
 /// the index folds them. Each place the text is in stored data starts a
-/// trigram, since stored JSON goes on after any value. (Other characters
-/// are left to the walk: the index folds them by Unicode's rules.)
+/// trigram, since stored JSON goes on after any value. The filter ignores
+/// only ASCII case, so a stored match differs from the text only in ASCII
+/// case, and the index folds both the same way.
 fn short_text_terms(text: &str) -> Option<(String, String)> {
     let length = text.chars().count();
-    if !(1..3).contains(&length) || !text.is_ascii() || escaped_in_storage(text) {
+    if !(1..3).contains(&length) || escaped_in_storage(text) {
         return None;
     }
-    let from = text.to_ascii_lowercase();
-    let mut bytes = from.clone().into_bytes();
-    let last = bytes.len() - 1;
-    // ASCII without control characters ends below 0x7f.
-    bytes[last] += 1;
-    let to = String::from_utf8(bytes).ok()?;
-    Some((from, to))
+    let from: Vec<char> = text.chars().map(index_fold).collect::<Option<_>>()?;
+    let mut to = from.clone();
+    let last = to.last_mut()?;
+    *last = next_char(*last)?;
+    Some((from.into_iter().collect(), to.into_iter().collect()))
+}
+
+/// The character the index's trigram tokenizer writes for `c` (SQLite's
+/// Unicode case folding, by tables of its own): ASCII in lower case, a
+/// character without case as it is, any other as SQLite itself folds it;
+/// `None` if SQLite could not be asked.
+fn index_fold(c: char) -> Option<char> {
+    if c.is_ascii() {
+        Some(c.to_ascii_lowercase())
+    } else if without_case(c) {
+        Some(c)
+    } else {
+        cased_folds()?.get(&c).copied()
+    }
+}
+
+/// Whether `c` has no case: no upper or lower case form, and not a letter
+/// of either, which Unicode case folding leaves alone. (SQLite reads the
+/// noncharacters U+FFFE and U+FFFF as U+FFFD: they count as cased here, so
+/// that SQLite is asked.)
+fn without_case(c: char) -> bool {
+    !c.is_lowercase()
+        && !c.is_uppercase()
+        && c.to_lowercase().eq([c])
+        && c.to_uppercase().eq([c])
+        && !matches!(c, '\u{fffe}' | '\u{ffff}')
+}
+
+/// How SQLite's trigram tokenizer folds each non-ASCII character with
+/// case (about 2,900, all in Unicode's first two planes), asked once.
+fn cased_folds() -> Option<&'static std::collections::HashMap<char, char>> {
+    static FOLDS: std::sync::OnceLock<Option<std::collections::HashMap<char, char>>> =
+        std::sync::OnceLock::new();
+    FOLDS
+        .get_or_init(|| {
+            let cased: Vec<char> = (0x80..=0x1ffff)
+                .filter_map(char::from_u32)
+                .filter(|&c| !without_case(c))
+                .collect();
+            match trigram_folds(&cased) {
+                Ok(folded) => Some(cased.into_iter().zip(folded).collect()),
+                Err(err) => {
+                    tracing::warn!("short non-ASCII searches will read every task: {err}");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// The first character of the trigram that each of `chars` starts, as an
+/// FTS5 trigram table in memory writes it (the index's tokenizer and
+/// options).
+fn trigram_folds(chars: &[char]) -> std::result::Result<Vec<char>, String> {
+    let connection = rusqlite::Connection::open_in_memory().map_err(|err| err.to_string())?;
+    connection
+        .execute_batch(
+            "CREATE VIRTUAL TABLE t USING fts5(x, tokenize = 'trigram');
+             CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance');",
+        )
+        .map_err(|err| err.to_string())?;
+    // Each character then two tabs: token 3k is the trigram character k starts.
+    let text: String = chars.iter().flat_map(|&c| [c, '\t', '\t']).collect();
+    connection
+        .execute("INSERT INTO t (rowid, x) VALUES (1, ?1)", [&text])
+        .map_err(|err| err.to_string())?;
+    let mut folded: Vec<Option<char>> = vec![None; chars.len()];
+    let mut statement = connection
+        .prepare("SELECT term, \"offset\" FROM v WHERE \"offset\" % 3 = 0")
+        .map_err(|err| err.to_string())?;
+    let rows = statement
+        .query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })
+        .map_err(|err| err.to_string())?;
+    for row in rows {
+        let (term, offset) = row.map_err(|err| err.to_string())?;
+        if let Some(slot) = usize::try_from(offset / 3)
+            .ok()
+            .and_then(|k| folded.get_mut(k))
+        {
+            *slot = term.chars().next();
+        }
+    }
+    folded
+        .into_iter()
+        .collect::<Option<Vec<char>>>()
+        .ok_or_else(|| "a character started no trigram".to_string())
+}
+
+/// The character after `c` (terms compare by their UTF-8 bytes, which
+/// order as code points do), over the surrogates' gap; `None` after the last.
+fn next_char(c: char) -> Option<char> {
+    match c {
+        '\u{d7ff}' => Some('\u{e000}'),
+        _ => char::from_u32(u32::from(c) + 1),
+    }
 }
 
 /// A term as an FTS5 string.
@@ -268,7 +365,7 @@ mod tests {
     }
 
     #[test]
-    fn one_or_two_ascii_characters_look_up_the_terms_they_start() {
+    fn one_or_two_characters_without_case_look_up_the_terms_they_start() {
         assert_eq!(
             short_text_terms("Zq"),
             Some(("zq".to_string(), "zr".to_string()))
@@ -278,10 +375,55 @@ mod tests {
             Some(("~".to_string(), "\u{7f}".to_string()))
         );
         assert_eq!(short_text_terms("abc"), None);
-        assert_eq!(short_text_terms("é"), None);
+        // Characters with case: as the index folds them.
+        assert_eq!(
+            short_text_terms("É"),
+            Some(("é".to_string(), "ê".to_string()))
+        );
+        assert_eq!(
+            short_text_terms("aǅ"),
+            Some(("aǆ".to_string(), "aǇ".to_string()))
+        );
+        // Characters without case: as they are.
+        assert_eq!(
+            short_text_terms("東京"),
+            Some(("東京".to_string(), "東亭".to_string()))
+        );
+        assert_eq!(
+            short_text_terms("A駅"),
+            Some(("a駅".to_string(), "a駆".to_string()))
+        );
+        assert_eq!(
+            short_text_terms("\u{d7ff}"),
+            Some(("\u{d7ff}".to_string(), "\u{e000}".to_string()))
+        );
+        assert_eq!(short_text_terms("\u{10ffff}"), None);
         assert_eq!(short_text_terms("\""), None);
         assert_eq!(short_text_terms(""), None);
         assert_eq!(quoted_term("a\"b"), "\"a\"\"b\"");
+    }
+
+    /// `index_fold` writes every character as SQLite's trigram tokenizer
+    /// does: checked on every assigned plane of Unicode.
+    #[test]
+    fn characters_fold_as_the_index_folds_them() {
+        let chars: Vec<char> = (1..=0x3ffff)
+            .chain(0xe0000..=0xe01ff)
+            .filter_map(char::from_u32)
+            .collect();
+        let folded = trigram_folds(&chars).unwrap();
+        let otherwise: Vec<String> = chars
+            .iter()
+            .zip(&folded)
+            .filter(|(&c, &f)| index_fold(c) != Some(f))
+            .map(|(&c, &f)| format!("U+{:04X} to U+{:04X}", u32::from(c), u32::from(f)))
+            .collect();
+        assert!(otherwise.is_empty(), "folded otherwise: {otherwise:?}");
+        // Some that SQLite folds, and some it leaves.
+        assert_eq!(index_fold('É'), Some('é'));
+        assert_eq!(index_fold('Ж'), Some('ж'));
+        assert_eq!(index_fold('東'), Some('東'));
+        assert_eq!(index_fold('\u{ffff}'), Some('\u{fffd}'));
     }
 
     #[test]

@@ -974,6 +974,9 @@ async fn the_text_index_follows_tasks_in_and_out() {
         let mut tasks = sample_tasks(3, None);
         // A nested value: its JSON text holds quotes and backslashes of its own.
         tasks[2].data = r#"{"image":"/img/n.png","nested":{"say":"hi \"there\""}}"#.into();
+        // Characters without case, looked up by the terms they start
+        // (SQLite), and with case, read from each task.
+        tasks[1].data = r#"{"image":"/img/k.png","place":"東京駅, Zürich"}"#.into();
         let mut import = store.begin_task_import(again.id, None).await.unwrap();
         import.insert(&tasks).await.unwrap();
         import.commit().await.unwrap();
@@ -988,11 +991,31 @@ async fn the_text_index_follows_tasks_in_and_out() {
         };
         let found = (vec![new_ids[2]], vec![new_ids[2]]);
         assert_eq!(nested().await, found);
+        let short = || async {
+            let mut found = Vec::new();
+            for text in ["京", "京駅", "駅,", "駅X", "ü", "Ü", "zü", "é"] {
+                found.push(containing(&store, again.id, "place", text).await);
+            }
+            found
+        };
+        let place = vec![new_ids[1]];
+        let short_found = vec![
+            place.clone(),
+            place.clone(),
+            place.clone(),
+            vec![],
+            place.clone(),
+            vec![],
+            place.clone(),
+            vec![],
+        ];
+        assert_eq!(short().await, short_found);
         let batch = store.index_task_text(10).await.unwrap();
         assert_eq!((batch.added, batch.projects), (3, vec![again.id]));
         assert_eq!(indexed("\"img\"").await, 3);
         assert_eq!(containing(&store, again.id, "image", "png").await, new_ids);
         assert_eq!(nested().await, found);
+        assert_eq!(short().await, short_found);
         store.close().await;
     }
 }
