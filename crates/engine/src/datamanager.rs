@@ -783,9 +783,20 @@ impl Engine {
     /// Keeps the trigram index of task data (which `contains` filters read on
     /// SQLite) up to date, until the store closes: adds new tasks in small
     /// batches as they come, and logs when it has caught up with a large
-    /// import (see `keep_table_indexes`). Does nothing on PostgreSQL.
+    /// import (see `keep_table_indexes`). On PostgreSQL, where the database
+    /// keeps its own trigram index, it makes that index once, if it can.
     async fn keep_text_index(&self) {
         let store = self.store();
+        if store.backend() == gloss_store::Backend::Postgres {
+            match store.prepare_postgres_text_index().await {
+                Ok(_) => {}
+                Err(err) => tracing::warn!(
+                    "contains filters will read each task's data: the trigram index of task \
+                     data (extension pg_trgm) could not be made: {err}"
+                ),
+            }
+            return;
+        }
         let mut caught_up = true;
         let mut started = std::time::Instant::now();
         let mut added_since: u64 = 0;

@@ -187,6 +187,10 @@ pub struct Store {
     sqlite_quick_reads: Option<std::sync::Arc<queue_sql::SqliteQuickReads>>,
     /// SQLite only: the writer thread of queue calls (see `queue_sql`).
     sqlite_writer: Option<std::sync::Arc<queue_sql::SqliteWriter>>,
+    /// PostgreSQL only: whether the trigram index of stored task data
+    /// exists, so that `contains` filters search the stored text first
+    /// (see `Store::prepare_postgres_text_index`).
+    postgres_text_index: std::sync::Arc<std::sync::atomic::AtomicBool>,
     backend: Backend,
 }
 
@@ -254,6 +258,7 @@ impl Store {
                     sqlite_quick_reads: Some(std::sync::Arc::new(quick_reads)),
                     writers,
                     sqlite_path,
+                    postgres_text_index: Default::default(),
                     backend,
                 })
             }
@@ -270,6 +275,7 @@ impl Store {
                     sqlite_writer: None,
                     sqlite_quick_reads: None,
                     sqlite_path: None,
+                    postgres_text_index: Default::default(),
                     backend,
                 })
             }
