@@ -729,6 +729,14 @@ fn view(row: &ViewRow) -> Result<View> {
     })
 }
 
+/// The pauses before each try to make PostgreSQL's trigram index of task data.
+const POSTGRES_TEXT_INDEX_TRIES: [std::time::Duration; 4] = [
+    std::time::Duration::ZERO,
+    std::time::Duration::from_secs(2),
+    std::time::Duration::from_secs(10),
+    std::time::Duration::from_secs(60),
+];
+
 /// How long the text-index worker waits before looking for new tasks again
 /// once every task is indexed, and after an error.
 const TEXT_INDEX_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
@@ -788,12 +796,18 @@ impl Engine {
     async fn keep_text_index(&self) {
         let store = self.store();
         if store.backend() == gloss_store::Backend::Postgres {
-            match store.prepare_postgres_text_index().await {
-                Ok(_) => {}
-                Err(err) => tracing::warn!(
-                    "contains filters will read each task's data: the trigram index of task \
-                     data (extension pg_trgm) could not be made: {err}"
-                ),
+            // Tried again a little later: another instance starting at the
+            // same moment may be installing the extension or making the index.
+            for pause in POSTGRES_TEXT_INDEX_TRIES {
+                tokio::time::sleep(pause).await;
+                match store.prepare_postgres_text_index().await {
+                    Ok(_) => return,
+                    Err(_) if store.is_closed() => return,
+                    Err(err) => tracing::warn!(
+                        "contains filters read each task's data until the trigram index of \
+                         task data (extension pg_trgm) is made: {err}"
+                    ),
+                }
             }
             return;
         }
