@@ -800,6 +800,11 @@ fn text_candidates(sql: &mut Sql, terms: &str, project: &str) -> String {
     format!("tasks_text WHERE tasks_text MATCH {terms} UNION ALL SELECT id FROM {unindexed}")
 }
 
+/// The most tasks of a time window whose ids PostgreSQL reads to bound a
+/// page's walk by id (see `Store::postgres_window_ids`): about 25 ms at
+/// 100,000 on two cores.
+const WINDOW_IDS: i64 = 150_000;
+
 /// How many candidates cost about as much to read and sort for a page of
 /// `wanted` rows as walking a sort order's index through `total` tasks
 /// (see `Store::page_access`).
@@ -937,6 +942,16 @@ impl Store {
         let stored_first = self
             .postgres_stored_first(project, query, Some(wanted))
             .await?;
+        let id_range = match self.postgres_window_ids(project, query, sort).await? {
+            Some(None) => {
+                return Ok(TablePage {
+                    rows: Vec::new(),
+                    next: None,
+                })
+            }
+            Some(Some(range)) => Some(range),
+            None => None,
+        };
         let access = self.page_access(project, query, sort, wanted).await?;
         let residual = residual(query, &access);
         let mut found: Vec<(TaskRow, Option<f64>, SortValue)> = Vec::new();
@@ -950,8 +965,16 @@ impl Store {
             let filter = filter_sql(backend, project, &residual, &stored_first, &mut sql);
             let (from, narrowed) = access_sql(backend, &access, project, query, &mut sql);
             let segment = segment(backend, sort, range, cursor, &mut sql);
+            let ids = id_range.map(|(first, last)| {
+                let first = sql.bind(Bind::Int(first));
+                let last = sql.bind(Bind::Int(last));
+                format!("t.id >= {first} AND t.id <= {last}")
+            });
             let mut condition = String::new();
-            for extra in [narrowed, Some(segment.condition)].into_iter().flatten() {
+            for extra in [narrowed, ids, Some(segment.condition)]
+                .into_iter()
+                .flatten()
+            {
                 if !extra.is_empty() {
                     condition.push_str(" AND ");
                     condition.push_str(&extra);
@@ -1157,6 +1180,57 @@ impl Store {
         let balanced = balanced_candidates(wanted, total);
         let cap = |set: &Candidates| candidate_cap(sort, set, balanced, total);
         self.smallest(project, query, sets, cap).await
+    }
+
+    /// On PostgreSQL, for a page in id order within a window of creation
+    /// (else update) times: the first and last ids of the tasks in it
+    /// (`Some(None)`: none are), read from the index of those times, so
+    /// that the page's walk by id starts at the window instead of reading
+    /// every task before it (98 → 24 ms for a window of 100,000 tasks 40%
+    /// into a million). `None` otherwise, or for a window of more than
+    /// [`WINDOW_IDS`] tasks, whose ids would cost more to read than the walk
+    /// meets before its matches. (A creation time never changes; a task
+    /// updated between the two reads may be left out of this page, as it
+    /// may be of any page read while tasks change.)
+    async fn postgres_window_ids(
+        &self,
+        project: ProjectId,
+        query: &TaskQuery,
+        sort: &TableSort,
+    ) -> Result<Option<Option<(i64, i64)>>> {
+        let (column, after, before) =
+            if query.created_after.is_some() || query.created_before.is_some() {
+                ("created_at", query.created_after, query.created_before)
+            } else {
+                ("updated_at", query.updated_after, query.updated_before)
+            };
+        if self.backend != Backend::Postgres
+            || sort.key != SortKey::Id
+            || (after.is_none() && before.is_none())
+        {
+            return Ok(None);
+        }
+        let row = self
+            .quick_read_one(
+                &format!(
+                    "SELECT MIN(id) AS first, MAX(id) AS last, COUNT(*) AS n FROM \
+                     (SELECT id FROM tasks WHERE project_id = $1 AND {column} >= $2 \
+                     AND {column} <= $3 LIMIT {}) w",
+                    WINDOW_IDS + 1
+                ),
+                &[
+                    Param::Int(project.0),
+                    Param::Int(after.unwrap_or(i64::MIN)),
+                    Param::Int(before.unwrap_or(i64::MAX)),
+                ],
+            )
+            .await?;
+        if row.int("n")? > WINDOW_IDS {
+            return Ok(None);
+        }
+        Ok(Some(
+            row.optional_int("first")?.zip(row.optional_int("last")?),
+        ))
     }
 
     /// The `contains` texts of `query` that PostgreSQL searches for in the

@@ -1076,6 +1076,117 @@ async fn the_text_index_follows_tasks_in_and_out() {
     }
 }
 
+/// The ids of the tasks of `project` matching `query`, read in pages of
+/// `limit` in id order (`descending`: from the last).
+async fn ids_in_pages(
+    store: &Store,
+    project: ProjectId,
+    query: &TaskQuery,
+    descending: bool,
+    limit: u32,
+) -> Vec<i64> {
+    let sort = TableSort {
+        key: SortKey::Id,
+        descending,
+    };
+    let mut ids = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .task_table(project, query, &sort, cursor.as_ref(), limit)
+            .await
+            .unwrap();
+        ids.extend(page.rows.iter().map(|row| row.task.id.0));
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return ids,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_time_window_is_read_in_id_order_both_ways() {
+    for db in databases().await {
+        let store = seeded(&db).await;
+        let owner = user(&store, "owner", Role::Manager).await;
+        let project = new_project(
+            &store,
+            "windows",
+            "<View><Image name=\"i\" value=\"$image\"/></View>",
+            &owner,
+        )
+        .await;
+        // Three imports a few milliseconds apart: three creation times.
+        for _ in 0..3 {
+            let mut import = store.begin_task_import(project.id, None).await.unwrap();
+            import.insert(&sample_tasks(3, None)).await.unwrap();
+            import.commit().await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let all = TaskQuery::default();
+        let sort = TableSort {
+            key: SortKey::Id,
+            descending: false,
+        };
+        let rows = store
+            .task_table(project.id, &all, &sort, None, 100)
+            .await
+            .unwrap()
+            .rows;
+        assert_eq!(rows.len(), 9, "{}", db.label);
+        let ids: Vec<i64> = rows.iter().map(|row| row.task.id.0).collect();
+        for updated in [false, true] {
+            let times: Vec<i64> = rows
+                .iter()
+                .map(|row| {
+                    if updated {
+                        row.task.updated_at
+                    } else {
+                        row.task.created_at
+                    }
+                })
+                .collect();
+            assert!(times[2] < times[3] && times[5] < times[6], "{times:?}");
+            let window = |after: Option<i64>, before: Option<i64>| {
+                let mut query = TaskQuery::default();
+                if updated {
+                    (query.updated_after, query.updated_before) = (after, before);
+                } else {
+                    (query.created_after, query.created_before) = (after, before);
+                }
+                query
+            };
+            let reversed = |ids: &[i64]| ids.iter().rev().copied().collect::<Vec<i64>>();
+            let cases = [
+                (
+                    window(Some(times[3]), Some(times[5])),
+                    false,
+                    ids[3..6].to_vec(),
+                ),
+                (
+                    window(Some(times[3]), Some(times[5])),
+                    true,
+                    reversed(&ids[3..6]),
+                ),
+                (window(Some(times[3]), None), false, ids[3..].to_vec()),
+                (window(None, Some(times[5])), true, reversed(&ids[..6])),
+                (window(Some(times[8] + 1), None), false, Vec::new()),
+            ];
+            for limit in [1, 2, 50] {
+                for (query, descending, expected) in &cases {
+                    assert_eq!(
+                        &ids_in_pages(&store, project.id, query, *descending, limit).await,
+                        expected,
+                        "{}, updated {updated}, pages of {limit}, {query:?}",
+                        db.label
+                    );
+                }
+            }
+        }
+        store.close().await;
+    }
+}
+
 /// The names of the indexes named like `pattern` (SQL LIKE), sorted.
 async fn index_names(db: &TestDb, pattern: &str) -> Vec<String> {
     sqlx::any::install_default_drivers();
