@@ -163,6 +163,11 @@ test('an invited annotator fails and then passes the qualification test, and lab
   assert.equal(await payroll.locator('#qualification-results button.revoke').count(), 1, 'only the passing attempt');
   await payroll.click('#qualification-results button.revoke');
   await payroll.waitForSelector('.toast:has-text("Revoked newbie")');
+  // After a reload the attempt says so, with nothing to revoke.
+  await payroll.reload();
+  await payroll.waitForSelector('#qualification-results');
+  assert.equal(await payroll.locator('#qualification-results button.revoke').count(), 0);
+  assert.equal(await payroll.locator('#qualification-results td.certification:has-text("Certification revoked or expired")').count(), 1);
   const refused = await api(gloss.base, await tokenFor(gloss.base, 'newbie', PASSWORD), 'GET', `/projects/${gatedId}/next`);
   assert.equal(refused.status, 403);
   assert.deepEqual(refused.body.details.problems.qualification.expired_certifications, ['pets']);

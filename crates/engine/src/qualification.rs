@@ -47,6 +47,10 @@ pub struct AttemptSummary {
     pub passed: Option<bool>,
     pub tasks: usize,
     pub answered: i64,
+    /// In everyone's results (the test's managers), on the attempt that
+    /// granted its person's certification: whether it is still in force
+    /// (`false`: revoked or expired); `null` on every other attempt.
+    pub certified: Option<bool>,
 }
 
 /// The caller's standing in a qualification test.
@@ -122,6 +126,7 @@ fn summary(row: &AttemptRow) -> AttemptSummary {
         passed: row.passed,
         tasks: row.task_ids.len(),
         answered: row.answered,
+        certified: None,
     }
 }
 
@@ -557,13 +562,25 @@ impl Engine {
                 "only the test's managers see everyone's results",
             ));
         }
-        Ok(self
+        let mut results: Vec<AttemptSummary> = self
             .store
             .qualification_results(project.id)
             .await?
             .iter()
             .map(summary)
-            .collect())
+            .collect();
+        if let Some(name) = &project.qualification.grants_certification {
+            let now = Timestamp::now().millis();
+            for (_, held) in self.store.certification_holders(name, now).await? {
+                if let Some(attempt) = results
+                    .iter_mut()
+                    .find(|attempt| Some(attempt.id) == held.attempt_id)
+                {
+                    attempt.certified = Some(!held.expired);
+                }
+            }
+        }
+        Ok(results)
     }
 }
 

@@ -676,14 +676,8 @@ async fn qualification_tests_grade_attempts_and_grant_certifications() {
         assert!(refused["details"]["problems"]["retry_at"].is_null());
 
         // Results: the managers see every attempt; annotators do not.
-        let results = ok(
-            &server,
-            Method::GET,
-            &format!("/api/v1/projects/{test}/qualification/results"),
-            &manager,
-            None,
-        )
-        .await;
+        let results_url = format!("/api/v1/projects/{test}/qualification/results");
+        let results = ok(&server, Method::GET, &results_url, &manager, None).await;
         let rows = results.as_array().unwrap();
         assert_eq!(rows.len(), 5, "{results}");
         assert_eq!(rows.iter().filter(|r| r["username"] == "ann").count(), 2);
@@ -691,6 +685,26 @@ async fn qualification_tests_grade_attempts_and_grant_certifications() {
             .iter()
             .filter(|r| r["username"] == "bob")
             .all(|r| r["passed"] == false && r["score"] == 0.5));
+        // The attempt that granted a certification says whether it is in
+        // force; every other attempt says nothing.
+        let certified = |rows: &Value| -> Vec<(String, Value)> {
+            rows.as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| !r["certified"].is_null())
+                .map(|r| {
+                    (
+                        r["username"].as_str().unwrap().to_owned(),
+                        r["certified"].clone(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            certified(&results),
+            vec![("ann".to_owned(), json!(true))],
+            "{results}"
+        );
         for token in [&ann, &bob] {
             let (status, _) = server
                 .call(
@@ -739,6 +753,12 @@ async fn qualification_tests_grade_attempts_and_grant_certifications() {
         );
         let me = ok(&server, Method::GET, "/api/v1/me", &ann, None).await;
         assert_eq!(me["certifications"][0]["expired"], true);
+        let results = ok(&server, Method::GET, &results_url, &manager, None).await;
+        assert_eq!(
+            certified(&results),
+            vec![("ann".to_owned(), json!(false))],
+            "{results}"
+        );
         // ann's reservation is released by skipping it, then next refuses.
         let task = next["task"]["id"].as_i64().unwrap();
         ok(

@@ -435,6 +435,25 @@ impl Store {
         rows.iter().map(|row| certification(row, now)).collect()
     }
 
+    /// Everyone's certification named `name`, by person; `expired` as of `now`.
+    pub async fn certification_holders(
+        &self,
+        name: &str,
+        now: i64,
+    ) -> Result<Vec<(UserId, Certification)>> {
+        let rows = sqlx::query(
+            "SELECT c.user_id, c.name, c.granted_at, c.expires_at, c.project_id, \
+             p.name AS project_name, c.attempt_id, c.score FROM certifications c \
+             LEFT JOIN projects p ON p.id = c.project_id WHERE c.name = $1 ORDER BY c.user_id",
+        )
+        .bind(name)
+        .fetch_all(&self.readers)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((UserId(row.try_get("user_id")?), certification(row, now)?)))
+            .collect()
+    }
+
     /// Sets when a person's certification expires (`None`: never); for
     /// managers' corrections and for tests that cannot wait.
     pub async fn set_certification_expiry(

@@ -11,7 +11,8 @@ import { percent } from './training.js';
 
 /**
  * @typedef {{id: number, username: string, started_at: string, finished_at: string | null,
- *   score: number | null, passed: boolean | null, tasks: number, answered: number}} Attempt
+ *   score: number | null, passed: boolean | null, tasks: number, answered: number,
+ *   certified: boolean | null}} Attempt
  * @typedef {{name: string, granted_at: string, expires_at: string | null, expired: boolean}} Certification
  */
 
@@ -107,15 +108,11 @@ export async function render({ root, params }) {
         h('td', null, `${row.answered} of ${row.tasks}`),
         h('td', null, row.score === null ? '' : percent(row.score)),
         h('td', null, row.passed === null ? 'in progress' : row.passed ? 'passed' : 'failed'),
-        // The person's last passing attempt carries the certification.
-        withNames ? h('td', null, row.passed && lastPass(rows, row)
+        // The attempt that granted its person's certification: revoked
+        // while in force, else said to be over.
+        withNames ? h('td', { class: 'certification' }, row.certified === true
           ? h('button', { class: 'danger revoke', onclick: (/** @type {Event} */ event) => revoke(row.username, /** @type {HTMLButtonElement} */ (event.currentTarget)) }, 'Revoke')
-          : null) : null))));
-  }
-
-  /** Whether `row` is its person's last passing attempt. @param {Attempt[]} rows @param {Attempt} row */
-  function lastPass(rows, row) {
-    return !rows.some((other) => other.username === row.username && other.passed && other.id > row.id);
+          : row.certified === false ? h('span', { class: 'muted' }, 'Certification revoked or expired') : null) : null))));
   }
 
   async function startAttempt() {
