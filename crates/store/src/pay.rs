@@ -188,6 +188,17 @@ fn refused(err: sqlx::Error) -> Error {
     }
 }
 
+/// The columns a ledger entry is written with, in the order of its
+/// parameters ($1 to $16), here and in a submit's own transaction: a macro,
+/// so that each statement is one string made at compile time.
+macro_rules! pay_entry_columns {
+    () => {
+        "user_id, project_id, task_id, annotation_id, review_id, kind, active_ms, tasks, \
+         rejected, rate_id, amount, bonus, currency, work_date, period_start, created_at"
+    };
+}
+pub(crate) use pay_entry_columns;
+
 impl Store {
     /// Runs one statement as it is, outside any check of Gloss's: for
     /// tests of what the database itself refuses (the ledger's triggers).
@@ -321,12 +332,11 @@ impl Store {
     pub async fn add_pay_entries(&self, entries: &[NewPayEntry]) -> Result<()> {
         let mut tx = self.begin_write().await?;
         for entry in entries {
-            sqlx::query(
-                "INSERT INTO pay_entries (user_id, project_id, task_id, annotation_id, review_id, \
-                 kind, active_ms, tasks, rejected, rate_id, amount, bonus, currency, work_date, \
-                 period_start, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-            )
+            sqlx::query(concat!(
+                "INSERT INTO pay_entries (",
+                pay_entry_columns!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+            ))
             .bind(entry.user_id.0)
             .bind(entry.project_id.0)
             .bind(entry.task_id.map(|id| id.0))

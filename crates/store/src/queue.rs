@@ -1026,12 +1026,13 @@ async fn insert_pay_entry<C: QueueSql>(
 ) -> Result<bool> {
     let written = conn
         .execute(
-            "INSERT INTO pay_entries (user_id, project_id, task_id, annotation_id, review_id, \
-             kind, active_ms, tasks, rejected, rate_id, amount, bonus, currency, work_date, \
-             period_start, created_at) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
-             WHERE NOT EXISTS (SELECT 1 FROM pay_periods p WHERE p.project_id = $2 \
-             AND p.user_id = $1 AND p.period_start = $15)",
+            concat!(
+                "INSERT INTO pay_entries (",
+                crate::pay::pay_entry_columns!(),
+                ") SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
+                 WHERE NOT EXISTS (SELECT 1 FROM pay_periods p WHERE p.project_id = $2 \
+                 AND p.user_id = $1 AND p.period_start = $15)"
+            ),
             &[
                 Int(entry.user_id.0),
                 Int(entry.project_id.0),
