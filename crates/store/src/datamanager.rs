@@ -348,8 +348,7 @@ fn like_pattern(text: &str) -> String {
     pattern
 }
 
-/// The conditions of a query on `tasks t`, starting with its project.
-/// The conditions of `query` on the tasks `t` of `project`.
+/// The conditions of `query` on `tasks t`, starting with its project.
 /// `stored_first`: on PostgreSQL, the `contains` texts to search for in the
 /// stored text first (see `Store::postgres_stored_first`).
 fn filter_sql(
@@ -812,6 +811,12 @@ fn balanced_candidates(wanted: usize, total: i64) -> i64 {
     (((wanted as f64) * (total as f64)).sqrt() as i64).max(MIN_CANDIDATES)
 }
 
+/// How many candidates are worth reading, one lookup each, to count
+/// matches instead of reading every task in order: a quarter of `total`.
+fn count_candidates(total: i64) -> i64 {
+    (total / 4).max(MIN_CANDIDATES)
+}
+
 /// The rows PostgreSQL expects of a plan, from the first line of its
 /// `EXPLAIN` (`Seq Scan on tasks  (cost=0.00..45838.00 rows=121212 width=4)`).
 fn planned_rows(line: &str) -> Option<i64> {
@@ -1086,7 +1091,7 @@ impl Store {
                 // An index range and a lookup per candidate beat reading
                 // every task in order only for a small part of the project.
                 let total = self.project_size(project).await?;
-                let cap = (total / 4).max(MIN_CANDIDATES);
+                let cap = count_candidates(total);
                 let candidates = self.candidate_sets(project, query, None).await?;
                 match self.smallest(project, query, candidates, |_| cap).await? {
                     Some(candidates) => Access::Candidates(candidates),
@@ -1252,6 +1257,7 @@ impl Store {
         if self.backend != Backend::Postgres || !self.postgres_text_indexed() {
             return Ok(texts);
         }
+        let mut cap = None;
         for condition in &query.data {
             let text = contains_text(condition);
             if condition.op != DataOp::Contains
@@ -1260,10 +1266,16 @@ impl Store {
             {
                 continue;
             }
-            let total = self.project_size(project).await?;
-            let cap = match wanted {
-                Some(wanted) => balanced_candidates(wanted, total),
-                None => (total / 4).max(MIN_CANDIDATES),
+            // Read once, for the first text that may be searched so.
+            let cap = match cap {
+                Some(cap) => cap,
+                None => {
+                    let total = self.project_size(project).await?;
+                    *cap.insert(match wanted {
+                        Some(wanted) => balanced_candidates(wanted, total),
+                        None => count_candidates(total),
+                    })
+                }
             };
             let plan = self
                 .quick_read(
