@@ -1257,7 +1257,7 @@ impl Store {
         if self.backend != Backend::Postgres || !self.postgres_text_indexed() {
             return Ok(texts);
         }
-        let mut cap = None;
+        let mut known_cap = None;
         for condition in &query.data {
             let text = contains_text(condition);
             if condition.op != DataOp::Contains
@@ -1267,11 +1267,11 @@ impl Store {
                 continue;
             }
             // Read once, for the first text that may be searched so.
-            let cap = match cap {
+            let cap = match known_cap {
                 Some(cap) => cap,
                 None => {
                     let total = self.project_size(project).await?;
-                    *cap.insert(match wanted {
+                    *known_cap.insert(match wanted {
                         Some(wanted) => balanced_candidates(wanted, total),
                         None => count_candidates(total),
                     })
