@@ -84,6 +84,11 @@ def generate(out_dir, tasks, files):
                     data["caption"] += ", 東京駅"
                 elif i % 10009 == 0:
                     data["caption"] += ", Zürich"
+                # A key in one task of a thousand, none of the first or last
+                # hundred, so that it is not indexed ahead: a filter on it
+                # makes its index.
+                if i % 1000 == 500:
+                    data["camera"] = f"C{i // 1000 % 50}"
                 task = {"data": data}
                 r = rng.random()
                 if r < 0.05:
@@ -352,6 +357,12 @@ def run(args):
          flt(data=[{"key": "caption", "op": "contains", "value": "大阪"}])),
         ("data caption contains 'ü' (one letter with case, 0.01%)",
          flt(data=[{"key": "caption", "op": "contains", "value": "ü"}])),
+        ("data caption contains a line break (escaped when stored, no match)",
+         flt(data=[{"key": "caption", "op": "contains", "value": "\n"}])),
+        ("data caption contains '\\' (escaped when stored, no match)",
+         flt(data=[{"key": "caption", "op": "contains", "value": "\\"}])),
+        ("data camera = C7 (a key not indexed ahead, 0.002%)",
+         flt(data=[{"key": "camera", "op": "eq", "value": "C7"}])),
         ("status completed + label Truck", {"status": "completed", "label": "Truck"}),
         ("annotator ann2 + label Bicycle", {"annotator": "ann2", "label": "Bicycle"}),
         ("city Lyon + width 1000-1100", flt(data=[{"key": "city", "op": "eq", "value": "Lyon"},

@@ -12,7 +12,8 @@
 //! key, `tasks_data_<hash of the key>`, for every project), made ahead
 //! for the keys a project's tasks have (`prepare_data_indexes`, after an
 //! import and when the server starts) or else the first time the field is
-//! sorted by, and dropped with the project. A page after a cursor
+//! sorted by or a filter seeks in it (`ensure_sought_data_indexes`), and
+//! dropped with the project. A page after a cursor
 //! `(v, i)` is read as two index seeks, the rows tied with the cursor
 //! (`key = v AND id > i`) and then the rows after it (`key > v`), so any
 //! page costs the same as the first (SQLite does not seek to the row value
@@ -39,9 +40,11 @@
 use crate::queue::{queue_key_with, QueueProject};
 use crate::queue_sql::{Param, QueueRow, QueueSql};
 use crate::tasks::{task_row, Columns, TaskRow, TASK_COLUMNS};
-use crate::text_index::{escaped_in_storage, postgres_stored_text_search, trigram_query};
+use crate::text_index::{escaped_in_storage, postgres_stored_text_search};
 use crate::{Backend, Error, Result, Store};
 use gloss_types::{ProjectId, TaskId, TaskStatus, UserId};
+use std::collections::HashMap;
+use std::time::Instant;
 
 /// How a data field is compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,6 +232,10 @@ const DATA_INDEX_MAX_TEXT: usize = 200;
 /// The most keys of one project indexed ahead: every index costs each
 /// insert into the project.
 const DATA_INDEX_KEYS: usize = 12;
+
+/// How long a filter waits before it asks again for a data field's index
+/// whose build failed (see `Store::ensure_sought_data_indexes`).
+const DATA_INDEX_RETRY: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// The index of the creation order (migration 21; before it, the index was
 /// made the first time a table was sorted by creation time).
@@ -942,6 +949,7 @@ impl Store {
         if let SortKey::Data(key) = &sort.key {
             self.ensure_data_index(project, key).await?;
         }
+        self.ensure_sought_data_indexes(project, query).await;
         let backend = self.backend;
         let wanted = limit as usize + 1;
         let stored_first = self
@@ -1054,6 +1062,7 @@ impl Store {
                 .map(|(_, n)| n)
                 .sum());
         }
+        self.ensure_sought_data_indexes(project, query).await;
         let alone = TaskQuery {
             label: None,
             annotator: None,
@@ -1385,9 +1394,7 @@ impl Store {
                 continue;
             }
             let text = contains_text(condition);
-            if let Some(trigrams) = trigram_query(&text) {
-                sets.push(Candidates::Text(trigrams));
-            } else if let Some(terms) = self.short_text_query(&text).await? {
+            if let Some(terms) = self.text_index_query(&text).await? {
                 sets.push(Candidates::Text(terms));
             }
         }
@@ -1645,6 +1652,48 @@ impl Store {
             "created the index of a data field"
         );
         Ok(true)
+    }
+
+    /// Makes the indexes of the data fields that `query` seeks in (equal
+    /// to a value, or a bound on a number; see `seeks_in_data_index`),
+    /// unless they exist, as the first sort by a field does. Without its
+    /// index such a filter walks the table and reads every task it passes
+    /// over (up to 0.5 s at a million tasks when few match), for a key not
+    /// indexed ahead (see [`Store::prepare_data_indexes`]); the index is
+    /// made once (about a second per million tasks). A failed build is
+    /// logged and the filter walks, as before: PostgreSQL refuses index
+    /// entries over about 2.7 kB, which a long text makes.
+    async fn ensure_sought_data_indexes(&self, project: ProjectId, query: &TaskQuery) {
+        let mut keys: Vec<&str> = query
+            .data
+            .iter()
+            .filter(|condition| seeks_in_data_index(condition) && valid_data_key(&condition.key))
+            .map(|condition| condition.key.as_str())
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            let name = data_index_name(project, key);
+            let failed_lately = |failures: &HashMap<String, Instant>| {
+                failures
+                    .get(&name)
+                    .is_some_and(|at| at.elapsed() < DATA_INDEX_RETRY)
+            };
+            if failed_lately(&self.failed_data_indexes.lock().expect("not poisoned")) {
+                continue;
+            }
+            if let Err(err) = self.ensure_data_index(project, key).await {
+                tracing::warn!(
+                    project = project.0,
+                    key,
+                    "could not make the index of a data field a filter seeks in: {err}"
+                );
+                self.failed_data_indexes
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(name, Instant::now());
+            }
+        }
     }
 
     /// Drops the indexes of a deleted project's data fields (SQLite; on

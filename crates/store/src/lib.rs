@@ -173,10 +173,6 @@ impl Default for StoreOptions {
 pub struct Store {
     /// Reads (and writes on PostgreSQL).
     readers: AnyPool,
-    /// SQLite only: readers through sqlx's typed SQLite driver, for bulk
-    /// reads (exports), where converting every row to `Any` costs a third
-    /// of the time.
-
     /// SQLite only: the database file, for connections of their own
     /// (exports read through rusqlite on one, see `TaskReader`).
     sqlite_path: Option<std::path::PathBuf>,
@@ -191,6 +187,11 @@ pub struct Store {
     /// exists, so that `contains` filters search the stored text first
     /// (see `Store::prepare_postgres_text_index`).
     postgres_text_index: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// When the build of each data field's index that a filter asked for
+    /// last failed, by index name, so that it is not tried on every page
+    /// (see `Store::ensure_sought_data_indexes`).
+    failed_data_indexes:
+        std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>>,
     backend: Backend,
 }
 
@@ -259,6 +260,7 @@ impl Store {
                     writers,
                     sqlite_path,
                     postgres_text_index: Default::default(),
+                    failed_data_indexes: Default::default(),
                     backend,
                 })
             }
@@ -276,6 +278,7 @@ impl Store {
                     sqlite_quick_reads: None,
                     sqlite_path: None,
                     postgres_text_index: Default::default(),
+                    failed_data_indexes: Default::default(),
                     backend,
                 })
             }

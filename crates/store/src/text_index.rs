@@ -12,11 +12,13 @@
 //! checks on each. A text with a character that serde_json escapes (a
 //! quote, a backslash, a control character) is looked up both as stored
 //! JSON writes it and as it is, since the JSON text of a nested value holds
-//! quotes and backslashes of its own. Texts shorter than three characters
-//! without those characters are looked up through the index's terms that
-//! they start, folded as the index folds them (SQLite's Unicode case
-//! folding, asked of SQLite itself once); other texts are not looked up:
-//! their filter reads every task, as it did before the index.
+//! quotes and backslashes of its own. A form of the text shorter than three
+//! characters is looked up through the index's terms that it starts,
+//! folded as the index folds them (SQLite's Unicode case folding, asked of
+//! SQLite itself once). A form in too many terms (a common one or two
+//! characters, such as a quote as it is, which JSON's syntax writes
+//! everywhere) is not looked up: the filter reads every task, as it did
+//! before the index.
 //!
 //! Imports do not write the index (it would halve their speed): a worker
 //! (`Engine::keep_text_index`) adds tasks in id order, a few hundred per
@@ -54,20 +56,54 @@ fn stored_form(text: &str) -> String {
     quoted[1..quoted.len() - 1].to_owned()
 }
 
-/// The full-text query that finds, in `tasks_text`, every task whose stored
-/// data holds `text` ignoring case (and some that do not); `None` when the
-/// index cannot serve it (see the module documentation).
+/// What the index looks up for one form of a `contains` text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Lookup {
+    /// A full-text query of the form's trigrams, all of which must be there.
+    Trigrams(String),
+    /// The index's terms from the first to before the second: those that a
+    /// form of one or two characters starts (see [`short_text_terms`]).
+    TermsStarting(String, String),
+}
+
+/// What the index looks up to find every task whose stored data holds
+/// `text` ignoring case (and some that do not), one lookup for each form
+/// of the text; `None` when the index cannot serve it (see the module
+/// documentation).
 ///
 /// A text with a character that serde_json escapes is looked up both as it
 /// is written in stored JSON (a string value holding it) and as it is (the
 /// JSON text of a nested value, where a quote is also part of the syntax).
-pub(crate) fn trigram_query(text: &str) -> Option<String> {
-    let as_it_is = trigram_terms(text)?;
+/// Each form of three characters or more is looked up by its trigrams, a
+/// shorter one by the terms it starts.
+fn index_lookups(text: &str) -> Option<Vec<Lookup>> {
     let stored = stored_form(text);
-    if stored == text {
-        return Some(as_it_is);
+    let forms = if stored == text {
+        vec![text.to_owned()]
+    } else {
+        vec![text.to_owned(), stored]
+    };
+    forms
+        .iter()
+        .map(|form| match trigram_terms(form) {
+            Some(terms) => Some(Lookup::Trigrams(terms)),
+            None => short_text_terms(form).map(|(from, to)| Lookup::TermsStarting(from, to)),
+        })
+        .collect()
+}
+
+/// One full-text query of several, any of which a task may match (an
+/// empty one matches none, and so do all when every one is empty).
+fn any_of(queries: Vec<String>) -> String {
+    let queries: Vec<String> = queries.into_iter().filter(|q| !q.is_empty()).collect();
+    match queries.as_slice() {
+        [one] => one.clone(),
+        _ => queries
+            .iter()
+            .map(|query| format!("({query})"))
+            .collect::<Vec<_>>()
+            .join(" OR "),
     }
-    Some(format!("({as_it_is}) OR ({})", trigram_terms(&stored)?))
 }
 
 /// The trigrams of `text` as full-text terms that must all be there, or
@@ -137,18 +173,18 @@ pub struct TextIndexBatch {
 /// more trigrams than this is common, and the table walks instead.
 const MAX_SHORT_TERMS: i64 = 200;
 
-/// For a search of one or two characters (no trigram of its own): the
+/// For a form of one or two characters (no trigram of its own): the
 /// range of the index's terms that start with it, folded to lower case as
-/// the index folds them. Each place the text is in stored data starts a
+/// the index folds them. Each place the form is in stored data starts a
 /// trigram, since stored JSON goes on after any value. The filter ignores
 /// only ASCII case, so a stored match differs from the text only in ASCII
 /// case, and the index folds both the same way.
-fn short_text_terms(text: &str) -> Option<(String, String)> {
-    let length = text.chars().count();
-    if !(1..3).contains(&length) || escaped_in_storage(text) {
+fn short_text_terms(form: &str) -> Option<(String, String)> {
+    let length = form.chars().count();
+    if !(1..3).contains(&length) {
         return None;
     }
-    let from: Vec<char> = text.chars().map(index_fold).collect::<Option<_>>()?;
+    let from: Vec<char> = form.chars().map(index_fold).collect::<Option<_>>()?;
     let mut to = from.clone();
     let last = to.last_mut()?;
     *last = next_char(*last)?;
@@ -320,34 +356,45 @@ impl Store {
         Ok(done)
     }
 
-    /// The full-text query of the terms that start with a search of one or
-    /// two characters (see [`short_text_terms`]): `Some("")` when no task in
-    /// the index holds it; `None` when the index cannot serve the search or
-    /// it is common (more than [`MAX_SHORT_TERMS`] terms).
-    pub(crate) async fn short_text_query(&self, text: &str) -> Result<Option<String>> {
-        let Some((from, to)) = short_text_terms(text) else {
-            return Ok(None);
-        };
+    /// The full-text query that finds, in `tasks_text`, every task whose
+    /// stored data holds a `contains` text ignoring case (and some that do
+    /// not): `Some("")` when no task in the index holds it; `None` when the
+    /// index cannot serve the search (see [`index_lookups`]) or a form of
+    /// one or two characters is common (it starts more than
+    /// [`MAX_SHORT_TERMS`] terms), and on PostgreSQL.
+    pub(crate) async fn text_index_query(&self, text: &str) -> Result<Option<String>> {
         if self.backend != Backend::Sqlite {
             return Ok(None);
         }
-        let rows = self
-            .quick_read(
-                &format!(
-                    "SELECT term FROM tasks_text_terms WHERE term >= $1 AND term < $2 LIMIT {}",
-                    MAX_SHORT_TERMS + 1
-                ),
-                &[Param::Text(&from), Param::Text(&to)],
-            )
-            .await?;
-        if rows.len() as i64 > MAX_SHORT_TERMS {
+        let Some(lookups) = index_lookups(text) else {
             return Ok(None);
+        };
+        let mut queries = Vec::new();
+        for lookup in lookups {
+            queries.push(match lookup {
+                Lookup::Trigrams(terms) => terms,
+                Lookup::TermsStarting(from, to) => {
+                    let rows = self
+                        .quick_read(
+                            &format!(
+                                "SELECT term FROM tasks_text_terms WHERE term >= $1 AND term < $2 LIMIT {}",
+                                MAX_SHORT_TERMS + 1
+                            ),
+                            &[Param::Text(&from), Param::Text(&to)],
+                        )
+                        .await?;
+                    if rows.len() as i64 > MAX_SHORT_TERMS {
+                        return Ok(None);
+                    }
+                    let terms: Vec<String> = rows
+                        .iter()
+                        .map(|row| row.text("term").map(|term| quoted_term(&term)))
+                        .collect::<Result<_>>()?;
+                    terms.join(" OR ")
+                }
+            });
         }
-        let terms: Vec<String> = rows
-            .iter()
-            .map(|row| row.text("term").map(|term| quoted_term(&term)))
-            .collect::<Result<_>>()?;
-        Ok(Some(terms.join(" OR ")))
+        Ok(Some(any_of(queries)))
     }
 
     /// Makes PostgreSQL's trigram index of stored task data, unless it is
@@ -442,13 +489,15 @@ mod tests {
     #[test]
     fn searches_become_their_trigrams() {
         assert_eq!(
-            trigram_query("frame 99").as_deref(),
-            Some(r#"" 99" AND "ame" AND "e 9" AND "fra" AND "me " AND "ram""#)
+            index_lookups("frame 99"),
+            Some(vec![Lookup::Trigrams(
+                r#"" 99" AND "ame" AND "e 9" AND "fra" AND "me " AND "ram""#.to_string()
+            )])
         );
         // Repeated trigrams are looked up once.
-        assert_eq!(trigram_query("aaaa").as_deref(), Some(r#""aaa""#));
+        assert_eq!(trigram_terms("aaaa").as_deref(), Some(r#""aaa""#));
         // Characters count, not bytes.
-        assert_eq!(trigram_query("héé").as_deref(), Some(r#""héé""#));
+        assert_eq!(trigram_terms("héé").as_deref(), Some(r#""héé""#));
     }
 
     #[test]
@@ -485,8 +534,16 @@ mod tests {
             Some(("\u{d7ff}".to_string(), "\u{e000}".to_string()))
         );
         assert_eq!(short_text_terms("\u{10ffff}"), None);
-        assert_eq!(short_text_terms("\""), None);
         assert_eq!(short_text_terms(""), None);
+        // Characters that stored JSON escapes, in either form.
+        assert_eq!(
+            short_text_terms("\""),
+            Some(("\"".to_string(), "#".to_string()))
+        );
+        assert_eq!(
+            short_text_terms("\\\""),
+            Some(("\\\"".to_string(), "\\#".to_string()))
+        );
         assert_eq!(quoted_term("a\"b"), "\"a\"\"b\"");
     }
 
@@ -536,11 +593,44 @@ mod tests {
     }
 
     #[test]
-    fn short_texts_have_no_trigrams() {
-        assert_eq!(trigram_query("ab"), None);
-        assert_eq!(trigram_query(""), None);
-        // Three characters as they are, but fewer is not enough.
-        assert_eq!(trigram_query("a\""), None);
+    fn short_texts_look_up_the_terms_they_start() {
+        assert_eq!(trigram_terms("ab"), None);
+        assert_eq!(index_lookups(""), None);
+        assert_eq!(
+            index_lookups("aB"),
+            Some(vec![Lookup::TermsStarting("ab".into(), "ac".into())])
+        );
+        // Two characters as they are, three as stored.
+        assert_eq!(
+            index_lookups("a\""),
+            Some(vec![
+                Lookup::TermsStarting("a\"".into(), "a#".into()),
+                Lookup::Trigrams(quoted_term(r#"a\""#)),
+            ])
+        );
+        // One character as it is, two as stored.
+        assert_eq!(
+            index_lookups("\n"),
+            Some(vec![
+                Lookup::TermsStarting("\n".into(), "\u{b}".into()),
+                Lookup::TermsStarting(r"\n".into(), r"\o".into()),
+            ])
+        );
+    }
+
+    #[test]
+    fn lookups_are_joined_as_alternatives() {
+        assert_eq!(any_of(vec!["\"ab\"".into()]), "\"ab\"");
+        assert_eq!(
+            any_of(vec![
+                "\"ab\" OR \"ac\"".into(),
+                String::new(),
+                "\"x\"".into()
+            ]),
+            "(\"ab\" OR \"ac\") OR (\"x\")"
+        );
+        // No task in the index holds any form.
+        assert_eq!(any_of(vec![String::new(), String::new()]), "");
     }
 
     #[test]
@@ -548,29 +638,33 @@ mod tests {
         assert_eq!(stored_form("say \"hi\""), r#"say \"hi\""#);
         assert_eq!(stored_form("a\\b\nc\u{1}"), r#"a\\b\nc\u0001"#);
         assert_eq!(
-            trigram_query(r#"1"}"#).unwrap(),
-            format!(
-                "({}) OR ({} AND {})",
-                quoted_term(r#"1"}"#),
-                quoted_term(r#"1\""#),
-                quoted_term(r#"\"}"#)
-            )
+            index_lookups(r#"1"}"#).unwrap(),
+            vec![
+                Lookup::Trigrams(quoted_term(r#"1"}"#)),
+                Lookup::Trigrams(format!(
+                    "{} AND {}",
+                    quoted_term(r#"1\""#),
+                    quoted_term(r#"\"}"#)
+                )),
+            ]
         );
         assert_eq!(
-            trigram_query("a\nb").unwrap(),
-            format!(
-                "({}) OR ({} AND {})",
-                quoted_term("a\nb"),
-                quoted_term(r"\nb"),
-                quoted_term(r"a\n")
-            )
+            index_lookups("a\nb").unwrap(),
+            vec![
+                Lookup::Trigrams(quoted_term("a\nb")),
+                Lookup::Trigrams(format!(
+                    "{} AND {}",
+                    quoted_term(r"\nb"),
+                    quoted_term(r"a\n")
+                )),
+            ]
         );
     }
 
     #[test]
     fn long_searches_look_up_a_spread_of_trigrams() {
         let text = "abcdefghijklmnopqrstuvwxyz";
-        let query = trigram_query(text).unwrap();
+        let query = trigram_terms(text).unwrap();
         let terms: Vec<&str> = query.split(" AND ").collect();
         assert_eq!(terms.len(), MAX_TRIGRAMS);
         assert!(terms.contains(&r#""abc""#) && terms.contains(&r#""xyz""#));
