@@ -72,14 +72,51 @@ export async function request(method, path, body, options = {}) {
   const headers = { Accept: 'application/json' };
   if (method !== 'GET') headers['X-CSRF-Token'] = csrfToken;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const response = await fetch(`/api/v1${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: 'same-origin',
-    signal: options.signal,
-  });
-  return answer(response, options.quiet401);
+  try {
+    const response = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      signal: options.signal,
+    });
+    return await answer(response, options.quiet401);
+  } catch (error) {
+    if (isLeaving() && !(error instanceof ApiError) && !options.signal?.aborted) {
+      // Cut short because the page is being left: nothing to show.
+      return new Promise(() => {});
+    }
+    throw error;
+  }
+}
+
+/** How long a page being left keeps the mark (see `leavingSince`). */
+const LEAVING_MS = 3000;
+
+/**
+ * When the page began to be left (a link to another document, a reload, an
+ * address typed), or `null`. Firefox then cuts the page's requests short
+ * and rejects them as network errors while the page still runs, so that
+ * the page would show "Something went wrong" for a moment and log it;
+ * such a request settles never instead. A download also starts as leaving
+ * the page and then stays on it, so the mark holds for a few seconds only.
+ * @type {number | null}
+ */
+let leavingSince = null;
+addEventListener('beforeunload', () => {
+  const since = performance.now();
+  leavingSince = since;
+  setTimeout(() => {
+    if (leavingSince === since) leavingSince = null;
+  }, LEAVING_MS);
+});
+addEventListener('pageshow', () => {
+  leavingSince = null;
+});
+
+/** Whether the page is being left (see `leavingSince`). */
+export function isLeaving() {
+  return leavingSince !== null;
 }
 
 /**

@@ -2,7 +2,7 @@
 // Pages are modules exporting `render(context)`; the router loads them on
 // demand, so the labeling screen's code is only fetched by those who label.
 
-import { get, setCsrfToken, whenSignedOut, post, ApiError } from './api.js';
+import { get, setCsrfToken, whenSignedOut, post, ApiError, isLeaving } from './api.js';
 import { h, replace, toast } from './dom.js';
 
 /**
@@ -96,7 +96,14 @@ async function show() {
   }
   const params = /** @type {Record<string, string>} */ ({ ...(pattern.exec(path)?.groups ?? {}) });
   /** @type {{render: PageRender}} */
-  const page = await import(modulePath);
+  let page;
+  try {
+    page = await import(modulePath);
+  } catch (error) {
+    // Firefox fails a module's loading when the page is left meanwhile.
+    if (count !== renderCount || isLeaving()) return;
+    throw error;
+  }
   if (count !== renderCount) return;
   const root = h('main', { class: 'page' });
   replace(app, needsUser ? frame(root) : root);
@@ -130,6 +137,8 @@ export function showFailure(root, error) {
     replace(root, h('h1', null, 'Not found'), h('p', null, 'This does not exist, or you are not a member of its project.'), h('a', { href: '/' }, 'Back to projects'));
   } else if (error instanceof ApiError && error.status === 401) {
     // whenSignedOut already went to the sign-in page.
+  } else if (isLeaving() && !(error instanceof ApiError)) {
+    // A request or a module cut short because the page is being left.
   } else {
     console.error(error);
     replace(root, h('h1', null, 'Something went wrong'), h('p', { class: 'error' }, error instanceof Error ? error.message : String(error)));

@@ -419,12 +419,23 @@ fn filter_sql(
             DataOp::Contains => {
                 let text = contains_text(condition);
                 let pattern = sql.bind(Bind::Text(like_pattern(&text)));
+                // The text searched is a string's value, and the JSON text
+                // of any other value as stored (a number as written, `true`,
+                // a nested value), the same on both databases: SQLite's
+                // `json_extract` would give a number in its own form
+                // (`1.0e+20` for `1e20`, 15 digits of 3.141592653589793)
+                // and `true` as 1, and PostgreSQL's `jsonb` a number as it
+                // reads it and a nested value with spaces after `,` and `:`.
+                let key = &condition.key;
                 let field = match backend {
-                    Backend::Sqlite => format!("{expr} LIKE {pattern} ESCAPE '\\'"),
-                    Backend::Postgres => format!(
-                        "(CAST(t.data AS jsonb) ->> '{}') ILIKE {pattern} ESCAPE '\\'",
-                        condition.key
+                    Backend::Sqlite => format!(
+                        "(CASE json_type(t.data, '$.\"{key}\"') WHEN 'text' THEN {expr} \
+                         WHEN 'null' THEN NULL ELSE t.data -> '$.\"{key}\"' END) \
+                         LIKE {pattern} ESCAPE '\\'"
                     ),
+                    Backend::Postgres => {
+                        format!("(CAST(t.data AS json) ->> '{key}') ILIKE {pattern} ESCAPE '\\'")
+                    }
                 };
                 // A text that is in a field's value is also in the stored
                 // JSON unless serde_json escapes one of its characters (see

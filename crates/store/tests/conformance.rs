@@ -920,12 +920,14 @@ async fn the_text_index_follows_tasks_in_and_out() {
                 ] {
                     found.push(containing(&store, project, key, text).await);
                 }
-                // PostgreSQL writes a nested value with a space after `,`
-                // and `:`, and a number as it reads it: not as stored.
+                // A nested value and a number are searched as stored (not
+                // as PostgreSQL's `jsonb` would write them: `[1, 2]`, 100).
                 for (key, text) in [
+                    ("nums", "1,2"),
                     ("nums", "1, 2"),
-                    ("obj", "\"a\": \"bicycle"),
+                    ("obj", "\"a\":\"bicycle"),
                     ("obj", "bicycle"),
+                    ("n", "1e2"),
                     ("n", "100"),
                 ] {
                     found.push(containing(&store, nested.id, key, text).await);
@@ -940,9 +942,11 @@ async fn the_text_index_follows_tasks_in_and_out() {
                 ids.clone(),
                 vec![second],
                 vec![nested_ids[1]],
+                vec![],
                 vec![nested_ids[1]],
                 vec![nested_ids[1]],
                 vec![nested_ids[1]],
+                vec![],
             ];
             assert_eq!(searches().await, expected);
             assert!(store.prepare_postgres_text_index().await.unwrap());
@@ -1492,6 +1496,64 @@ async fn a_filter_walks_when_its_field_cannot_be_indexed() {
             "{}",
             db.label
         );
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn contains_reads_numbers_and_booleans_as_stored_on_both_databases() {
+    for db in databases().await {
+        let store = open_store(&db).await;
+        let owner = user(&store, "owner", Role::Manager).await;
+        let project = new_project(
+            &store,
+            "values",
+            "<View><Text name=\"t\" value=\"$text\"/></View>",
+            &owner,
+        )
+        .await;
+        let tasks: Vec<NewTask> = [
+            r#"{"v":1e20}"#,
+            r#"{"v":3.141592653589793}"#,
+            r#"{"v":true}"#,
+            r#"{"v":null}"#,
+            r#"{"v":"Null and true"}"#,
+            r#"{"v":[1,2.5]}"#,
+        ]
+        .iter()
+        .map(|data| NewTask {
+            data: data.to_string(),
+            meta: None,
+            annotations: Vec::new(),
+            predictions: Vec::new(),
+            drafts: Vec::new(),
+        })
+        .collect();
+        let mut import = store.begin_task_import(project.id, None).await.unwrap();
+        import.insert(&tasks).await.unwrap();
+        import.commit().await.unwrap();
+        let ids = containing(&store, project.id, "v", "").await;
+        // Every value but JSON's null holds the empty text.
+        assert_eq!(ids.len(), 5, "{}", db.label);
+        let task = |i: usize| {
+            let all = [ids[0], ids[1], ids[2], 0, ids[3], ids[4]];
+            all[i]
+        };
+        for (text, expected) in [
+            ("1e20", vec![task(0)]),
+            ("1.0e+20", vec![]),
+            ("793", vec![task(1)]),
+            ("TRUE", vec![task(2), task(4)]),
+            ("null", vec![task(4)]),
+            ("2.5]", vec![task(5)]),
+        ] {
+            assert_eq!(
+                containing(&store, project.id, "v", text).await,
+                expected,
+                "{}: {text}",
+                db.label
+            );
+        }
         store.close().await;
     }
 }
