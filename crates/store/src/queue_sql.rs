@@ -411,9 +411,10 @@ impl SqliteWriter {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
             sync.pragma()
         ))?;
-        // Other writers (imports, the server's other writes) hold the lock
-        // at times; wait for them as sqlx's connections do.
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Other writers (imports, the text index's batches, the server's
+        // other writes) hold the lock at times: wait for them, up to 10 s
+        // as sqlx's connections do, but trying often (see `wait_for_lock`).
+        conn.busy_handler(Some(wait_for_lock))?;
         conn.set_prepared_statement_cache_capacity(64);
         // This connection is the only one that writes under load, so its
         // cache stays valid from batch to batch (a connection drops its
@@ -472,6 +473,29 @@ impl SqliteWriter {
             }
         }
     }
+}
+
+/// How often the queue writer tries again for the write lock that another
+/// connection holds.
+const LOCK_RETRY: std::time::Duration = std::time::Duration::from_micros(200);
+
+/// How long the queue writer waits for the write lock in all.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The queue writer's busy handler: SQLite calls it while another
+/// connection holds the write lock, with the number of tries so far, and
+/// tries again when it returns true. It sleeps [`LOCK_RETRY`] each time, for
+/// up to [`LOCK_WAIT`]. SQLite's own handler (`busy_timeout`) sleeps 1, 2,
+/// 5, 10, … up to 100 ms between tries, so a batch of queue calls went on
+/// waiting up to that long after a short write of the text index had
+/// ended.
+fn wait_for_lock(tries: i32) -> bool {
+    let waited = LOCK_RETRY.saturating_mul(u32::try_from(tries).unwrap_or(u32::MAX));
+    if waited >= LOCK_WAIT {
+        return false;
+    }
+    std::thread::sleep(LOCK_RETRY);
+    true
 }
 
 fn writer_loop(conn: rusqlite::Connection, receiver: mpsc::Receiver<Message>) {
@@ -617,6 +641,62 @@ impl SqliteQuickReads {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_queue_writer_waits_for_the_lock_in_short_steps_for_ten_seconds() {
+        let started = std::time::Instant::now();
+        assert!(wait_for_lock(0));
+        assert!(wait_for_lock(49_999));
+        assert!(started.elapsed() < std::time::Duration::from_millis(50));
+        assert!(!wait_for_lock(50_000));
+        assert!(!wait_for_lock(i32::MAX));
+    }
+
+    /// Another connection holds the write lock for 80 ms: a queue write
+    /// waits for it and commits soon after it is let go. (SQLite's own
+    /// handler, sleeping 1, 2, 5, … 25 ms between tries, went on sleeping
+    /// until about 103 ms.)
+    #[test]
+    fn a_queue_write_goes_on_soon_after_another_writer_lets_go() {
+        let dir = std::env::temp_dir().join(format!("gloss-lock-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("lock.db");
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other
+            .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER);")
+            .unwrap();
+        let writer = SqliteWriter::open(&path, SqliteSync::Full).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let hold = std::time::Duration::from_millis(80);
+        let mut other = Some(other);
+        for _ in 0..3 {
+            let holder = other.take().unwrap();
+            holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+            let locked = std::time::Instant::now();
+            let holding = std::thread::spawn(move || {
+                std::thread::sleep(hold);
+                holder.execute_batch("COMMIT").unwrap();
+                holder
+            });
+            runtime
+                .block_on(writer.write(|conn| {
+                    conn.execute("INSERT INTO t (x) VALUES (1)", [])?;
+                    Ok(())
+                }))
+                .unwrap();
+            let waited = locked.elapsed();
+            other = Some(holding.join().unwrap());
+            assert!(waited >= hold, "{waited:?}");
+            assert!(
+                waited < hold + std::time::Duration::from_millis(15),
+                "{waited:?}"
+            );
+        }
+        runtime.block_on(writer.close());
+        std::fs::remove_dir_all(&dir).ok();
+    }
 
     /// How many times a statement on `tasks` with a bound project id is
     /// prepared again over three runs, with another project's id each time.
