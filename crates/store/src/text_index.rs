@@ -501,48 +501,26 @@ mod tests {
 
     #[test]
     fn one_or_two_characters_without_case_look_up_the_terms_they_start() {
-        assert_eq!(
-            short_text_terms("Zq"),
-            Some(("zq".to_string(), "zr".to_string()))
-        );
-        assert_eq!(
-            short_text_terms("~"),
-            Some(("~".to_string(), "\u{7f}".to_string()))
-        );
-        assert_eq!(short_text_terms("abc"), None);
-        // Characters with case: as the index folds them.
-        assert_eq!(
-            short_text_terms("É"),
-            Some(("é".to_string(), "ê".to_string()))
-        );
-        assert_eq!(
-            short_text_terms("aǅ"),
-            Some(("aǆ".to_string(), "aǇ".to_string()))
-        );
-        // Characters without case: as they are.
-        assert_eq!(
-            short_text_terms("東京"),
-            Some(("東京".to_string(), "東亭".to_string()))
-        );
-        assert_eq!(
-            short_text_terms("A駅"),
-            Some(("a駅".to_string(), "a駆".to_string()))
-        );
-        assert_eq!(
-            short_text_terms("\u{d7ff}"),
-            Some(("\u{d7ff}".to_string(), "\u{e000}".to_string()))
-        );
-        assert_eq!(short_text_terms("\u{10ffff}"), None);
-        assert_eq!(short_text_terms(""), None);
-        // Characters that stored JSON escapes, in either form.
-        assert_eq!(
-            short_text_terms("\""),
-            Some(("\"".to_string(), "#".to_string()))
-        );
-        assert_eq!(
-            short_text_terms("\\\""),
-            Some(("\\\"".to_string(), "\\#".to_string()))
-        );
+        for (text, range) in [
+            ("Zq", Some(("zq", "zr"))),
+            ("~", Some(("~", "\u{7f}"))),
+            ("abc", None),
+            // Characters with case: as the index folds them.
+            ("É", Some(("é", "ê"))),
+            ("aǅ", Some(("aǆ", "aǇ"))),
+            // Characters without case: as they are.
+            ("東京", Some(("東京", "東亭"))),
+            ("A駅", Some(("a駅", "a駆"))),
+            ("\u{d7ff}", Some(("\u{d7ff}", "\u{e000}"))),
+            ("\u{10ffff}", None),
+            ("", None),
+            // Characters that stored JSON escapes, in either form.
+            ("\"", Some(("\"", "#"))),
+            ("\\\"", Some(("\\\"", "\\#"))),
+        ] {
+            let expected = range.map(|(from, to)| (from.to_string(), to.to_string()));
+            assert_eq!(short_text_terms(text), expected, "{text:?}");
+        }
         assert_eq!(quoted_term("a\"b"), "\"a\"\"b\"");
     }
 

@@ -1430,18 +1430,37 @@ async fn data_fields_are_indexed_per_project_ahead_of_sorting() {
     }
 }
 
+/// A project (with an owner made for it) holding one task for each of
+/// `data` (task data as JSON), imported.
+async fn project_with_tasks(store: &Store, name: &str, data: &[&str]) -> ProjectId {
+    let owner = user(store, &format!("owner of {name}"), Role::Manager).await;
+    let project = new_project(
+        store,
+        name,
+        "<View><Text name=\"t\" value=\"$text\"/></View>",
+        &owner,
+    )
+    .await;
+    let tasks: Vec<NewTask> = data
+        .iter()
+        .map(|data| NewTask {
+            data: data.to_string(),
+            meta: None,
+            annotations: Vec::new(),
+            predictions: Vec::new(),
+            drafts: Vec::new(),
+        })
+        .collect();
+    let mut import = store.begin_task_import(project.id, None).await.unwrap();
+    import.insert(&tasks).await.unwrap();
+    import.commit().await.unwrap();
+    project.id
+}
+
 #[tokio::test]
 async fn a_filter_walks_when_its_field_cannot_be_indexed() {
     for db in databases().await {
         let store = open_store(&db).await;
-        let owner = user(&store, "owner", Role::Manager).await;
-        let project = new_project(
-            &store,
-            "long",
-            "<View><Text name=\"t\" value=\"$text\"/></View>",
-            &owner,
-        )
-        .await;
         // 10 kB of letters that do not compress: over PostgreSQL's limit
         // for an index entry (about 2.7 kB).
         let mut seed: u64 = 7;
@@ -1453,19 +1472,9 @@ async fn a_filter_walks_when_its_field_cannot_be_indexed() {
                 char::from(b'a' + (seed >> 59) as u8 % 26)
             })
             .collect();
-        let tasks: Vec<NewTask> = ["short", long.as_str(), "short"]
-            .iter()
-            .map(|body| NewTask {
-                data: serde_json::json!({ "body": body }).to_string(),
-                meta: None,
-                annotations: Vec::new(),
-                predictions: Vec::new(),
-                drafts: Vec::new(),
-            })
-            .collect();
-        let mut import = store.begin_task_import(project.id, None).await.unwrap();
-        import.insert(&tasks).await.unwrap();
-        import.commit().await.unwrap();
+        let short = serde_json::json!({ "body": "short" }).to_string();
+        let longer = serde_json::json!({ "body": long }).to_string();
+        let project = project_with_tasks(&store, "long", &[&short, &longer, &short]).await;
         let query = TaskQuery {
             data: vec![DataCondition {
                 key: "body".to_string(),
@@ -1482,11 +1491,11 @@ async fn a_filter_walks_when_its_field_cannot_be_indexed() {
         // fail the same way), and both answer.
         for _ in 0..2 {
             let page = store
-                .task_table(project.id, &query, &sort, None, 10)
+                .task_table(project, &query, &sort, None, 10)
                 .await
                 .unwrap();
             assert_eq!(page.rows.len(), 1, "{}", db.label);
-            assert_eq!(store.count_task_table(project.id, &query).await.unwrap(), 1);
+            assert_eq!(store.count_task_table(project, &query).await.unwrap(), 1);
         }
         // SQLite has no such limit.
         let indexed = if db.label == "sqlite" { 1 } else { 0 };
@@ -1504,35 +1513,20 @@ async fn a_filter_walks_when_its_field_cannot_be_indexed() {
 async fn contains_reads_numbers_and_booleans_as_stored_on_both_databases() {
     for db in databases().await {
         let store = open_store(&db).await;
-        let owner = user(&store, "owner", Role::Manager).await;
-        let project = new_project(
+        let project = project_with_tasks(
             &store,
             "values",
-            "<View><Text name=\"t\" value=\"$text\"/></View>",
-            &owner,
+            &[
+                r#"{"v":1e20}"#,
+                r#"{"v":3.141592653589793}"#,
+                r#"{"v":true}"#,
+                r#"{"v":null}"#,
+                r#"{"v":"Null and true"}"#,
+                r#"{"v":[1,2.5]}"#,
+            ],
         )
         .await;
-        let tasks: Vec<NewTask> = [
-            r#"{"v":1e20}"#,
-            r#"{"v":3.141592653589793}"#,
-            r#"{"v":true}"#,
-            r#"{"v":null}"#,
-            r#"{"v":"Null and true"}"#,
-            r#"{"v":[1,2.5]}"#,
-        ]
-        .iter()
-        .map(|data| NewTask {
-            data: data.to_string(),
-            meta: None,
-            annotations: Vec::new(),
-            predictions: Vec::new(),
-            drafts: Vec::new(),
-        })
-        .collect();
-        let mut import = store.begin_task_import(project.id, None).await.unwrap();
-        import.insert(&tasks).await.unwrap();
-        import.commit().await.unwrap();
-        let ids = containing(&store, project.id, "v", "").await;
+        let ids = containing(&store, project, "v", "").await;
         // Every value but JSON's null holds the empty text.
         assert_eq!(ids.len(), 5, "{}", db.label);
         let task = |i: usize| {
@@ -1548,7 +1542,7 @@ async fn contains_reads_numbers_and_booleans_as_stored_on_both_databases() {
             ("2.5]", vec![task(5)]),
         ] {
             assert_eq!(
-                containing(&store, project.id, "v", text).await,
+                containing(&store, project, "v", text).await,
                 expected,
                 "{}: {text}",
                 db.label
