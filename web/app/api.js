@@ -103,14 +103,15 @@ const LEAVING_MS = 3000;
  * @type {number | null}
  */
 let leavingSince = null;
-addEventListener('beforeunload', () => {
+// (Not in Node, where tests import this module.)
+globalThis.addEventListener?.('beforeunload', () => {
   const since = performance.now();
   leavingSince = since;
   setTimeout(() => {
     if (leavingSince === since) leavingSince = null;
   }, LEAVING_MS);
 });
-addEventListener('pageshow', () => {
+globalThis.addEventListener?.('pageshow', () => {
   leavingSince = null;
 });
 

@@ -40,7 +40,7 @@
 use crate::queue::{queue_key_with, QueueProject};
 use crate::queue_sql::{Param, QueueRow, QueueSql};
 use crate::tasks::{task_row, Columns, TaskRow, TASK_COLUMNS};
-use crate::text_index::{escaped_in_storage, postgres_stored_text_search};
+use crate::text_index::{postgres_stored_text_search, searched_forms};
 use crate::{Backend, Error, Result, Store};
 use gloss_types::{ProjectId, TaskId, TaskStatus, UserId};
 use std::collections::HashMap;
@@ -438,27 +438,35 @@ fn filter_sql(
                     }
                 };
                 // A text that is in a field's value is also in the stored
-                // JSON unless serde_json escapes one of its characters (see
-                // `text_index`), and reading the stored text is quicker
-                // than parsing the JSON (on PostgreSQL 2–3 times: a rare
-                // text in a million tasks, 1.5 → 0.6 s): it is searched
-                // first. On PostgreSQL a rare text is a condition of its
-                // own, which the stored text's trigram index serves; any
-                // other is inside a CASE, so that the planner sees one
-                // condition. (Given two, it takes them for independent,
-                // expects few matches, and reads and sorts all of them:
-                // 10 → 400–500 ms for a word in 12% of a million tasks.)
+                // JSON, in one of its forms (see `searched_forms`), and
+                // reading the stored text is quicker than parsing the JSON
+                // (on PostgreSQL 2–3 times: a rare text in a million tasks,
+                // 1.5 → 0.6 s): it is searched first. On PostgreSQL a rare
+                // text is a condition of its own, which the stored text's
+                // trigram index serves; any other is inside a CASE, so
+                // that the planner sees one condition. (Given two, it takes
+                // them for independent, expects few matches, and reads and
+                // sorts all of them: 10 → 400–500 ms for a word in 12% of
+                // a million tasks.)
+                let mut in_stored = |like: &str| {
+                    searched_forms(&text)
+                        .iter()
+                        .map(|form| {
+                            let form = sql.bind(Bind::Text(like_pattern(form)));
+                            format!("t.data {like} {form} ESCAPE '\\'")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" OR ")
+                };
                 match backend {
-                    Backend::Sqlite if !escaped_in_storage(&text) => {
-                        format!("(t.data LIKE {pattern} ESCAPE '\\' AND {field})")
-                    }
+                    Backend::Sqlite => format!("(({}) AND {field})", in_stored("LIKE")),
                     Backend::Postgres if stored_first.contains(&text) => {
                         format!("(t.data ILIKE {pattern} ESCAPE '\\' AND {field})")
                     }
-                    Backend::Postgres if !escaped_in_storage(&text) => format!(
-                        "(CASE WHEN t.data ILIKE {pattern} ESCAPE '\\' THEN {field} ELSE false END)"
+                    Backend::Postgres => format!(
+                        "(CASE WHEN {} THEN {field} ELSE false END)",
+                        in_stored("ILIKE")
                     ),
-                    _ => field,
                 }
             }
             op @ (DataOp::Gt | DataOp::Gte | DataOp::Lt | DataOp::Lte) => compare(sql, op.sql()),

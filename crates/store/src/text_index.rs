@@ -42,9 +42,8 @@ pub const TEXT_INDEX_BATCH: i64 = 400;
 const MAX_TRIGRAMS: usize = 12;
 
 /// Whether serde_json writes `text` differently inside stored JSON (a
-/// quote, a backslash or a control character), so that the stored text
-/// cannot be searched for it.
-pub(crate) fn escaped_in_storage(text: &str) -> bool {
+/// quote, a backslash or a control character).
+fn escaped_in_storage(text: &str) -> bool {
     text.chars()
         .any(|c| c == '"' || c == '\\' || c.is_control())
 }
@@ -54,6 +53,20 @@ pub(crate) fn escaped_in_storage(text: &str) -> bool {
 fn stored_form(text: &str) -> String {
     let quoted = serde_json::Value::String(text.to_owned()).to_string();
     quoted[1..quoted.len() - 1].to_owned()
+}
+
+/// The forms of a `contains` text that stored JSON holds where a field's
+/// value holds the text: the text as it is (in a nested value's JSON, a
+/// number, or a string without escaped characters), and as a stored string
+/// writes it when that differs. serde_json escapes each character on its
+/// own, so a string holding the text holds its stored form when stored.
+pub(crate) fn searched_forms(text: &str) -> Vec<String> {
+    let stored = stored_form(text);
+    if stored == text {
+        vec![text.to_owned()]
+    } else {
+        vec![text.to_owned(), stored]
+    }
 }
 
 /// What the index looks up for one form of a `contains` text.
@@ -77,13 +90,7 @@ enum Lookup {
 /// Each form of three characters or more is looked up by its trigrams, a
 /// shorter one by the terms it starts.
 fn index_lookups(text: &str) -> Option<Vec<Lookup>> {
-    let stored = stored_form(text);
-    let forms = if stored == text {
-        vec![text.to_owned()]
-    } else {
-        vec![text.to_owned(), stored]
-    };
-    forms
+    searched_forms(text)
         .iter()
         .map(|form| match trigram_terms(form) {
             Some(terms) => Some(Lookup::Trigrams(terms)),

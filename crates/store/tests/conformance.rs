@@ -1510,7 +1510,7 @@ async fn a_filter_walks_when_its_field_cannot_be_indexed() {
 }
 
 #[tokio::test]
-async fn contains_reads_numbers_and_booleans_as_stored_on_both_databases() {
+async fn contains_reads_values_as_stored_on_both_databases() {
     for db in databases().await {
         let store = open_store(&db).await;
         let project = project_with_tasks(
@@ -1523,14 +1523,16 @@ async fn contains_reads_numbers_and_booleans_as_stored_on_both_databases() {
                 r#"{"v":null}"#,
                 r#"{"v":"Null and true"}"#,
                 r#"{"v":[1,2.5]}"#,
+                r#"{"v":"x\ny \"q\""}"#,
+                r#"{"v":{"say":"hi \"there\""}}"#,
             ],
         )
         .await;
         let ids = containing(&store, project, "v", "").await;
         // Every value but JSON's null holds the empty text.
-        assert_eq!(ids.len(), 5, "{}", db.label);
+        assert_eq!(ids.len(), 7, "{}", db.label);
         let task = |i: usize| {
-            let all = [ids[0], ids[1], ids[2], 0, ids[3], ids[4]];
+            let all = [ids[0], ids[1], ids[2], 0, ids[3], ids[4], ids[5], ids[6]];
             all[i]
         };
         for (text, expected) in [
@@ -1540,6 +1542,14 @@ async fn contains_reads_numbers_and_booleans_as_stored_on_both_databases() {
             ("TRUE", vec![task(2), task(4)]),
             ("null", vec![task(4)]),
             ("2.5]", vec![task(5)]),
+            // Characters that stored JSON escapes: a string's value holds
+            // them as they are, a nested value's JSON text as escaped.
+            ("\n", vec![task(6)]),
+            ("y \"Q", vec![task(6)]),
+            ("\\n", vec![]),
+            ("\"", vec![task(6), task(7)]),
+            ("\"say\":", vec![task(7)]),
+            ("hi \\\"", vec![task(7)]),
         ] {
             assert_eq!(
                 containing(&store, project, "v", text).await,
