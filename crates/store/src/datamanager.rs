@@ -43,7 +43,6 @@ use crate::tasks::{task_row, Columns, TaskRow, TASK_COLUMNS};
 use crate::text_index::{postgres_stored_text_search, searched_forms};
 use crate::{Backend, Error, Result, Store};
 use gloss_types::{ProjectId, TaskId, TaskStatus, UserId};
-use std::collections::HashMap;
 use std::time::Instant;
 
 /// How a data field is compared.
@@ -448,20 +447,28 @@ fn filter_sql(
                 // them for independent, expects few matches, and reads and
                 // sorts all of them: 10 → 400–500 ms for a word in 12% of
                 // a million tasks.)
-                let mut in_stored = |like: &str| {
-                    searched_forms(&text)
+                // The text as it is has its pattern bound already.
+                let forms: Vec<String> = searched_forms(&text)
+                    .iter()
+                    .map(|form| {
+                        if form == &text {
+                            pattern.clone()
+                        } else {
+                            sql.bind(Bind::Text(like_pattern(form)))
+                        }
+                    })
+                    .collect();
+                let in_stored = |like: &str| {
+                    forms
                         .iter()
-                        .map(|form| {
-                            let form = sql.bind(Bind::Text(like_pattern(form)));
-                            format!("t.data {like} {form} ESCAPE '\\'")
-                        })
+                        .map(|form| format!("t.data {like} {form} ESCAPE '\\'"))
                         .collect::<Vec<_>>()
                         .join(" OR ")
                 };
                 match backend {
                     Backend::Sqlite => format!("(({}) AND {field})", in_stored("LIKE")),
                     Backend::Postgres if stored_first.contains(&text) => {
-                        format!("(t.data ILIKE {pattern} ESCAPE '\\' AND {field})")
+                        format!("(({}) AND {field})", in_stored("ILIKE"))
                     }
                     Backend::Postgres => format!(
                         "(CASE WHEN {} THEN {field} ELSE false END)",
@@ -1692,12 +1699,13 @@ impl Store {
         keys.dedup();
         for key in keys {
             let name = data_index_name(project, key);
-            let failed_lately = |failures: &HashMap<String, Instant>| {
-                failures
-                    .get(&name)
-                    .is_some_and(|at| at.elapsed() < DATA_INDEX_RETRY)
-            };
-            if failed_lately(&self.failed_data_indexes.lock().expect("not poisoned")) {
+            let failed_lately = self
+                .failed_data_indexes
+                .lock()
+                .expect("not poisoned")
+                .get(&name)
+                .is_some_and(|at| at.elapsed() < DATA_INDEX_RETRY);
+            if failed_lately {
                 continue;
             }
             if let Err(err) = self.ensure_data_index(project, key).await {

@@ -156,6 +156,11 @@ fn attempt_row(row: &AnyRow) -> Result<AttemptRow> {
     })
 }
 
+/// The certifications read by [`certification`], with their holders.
+const CERTIFICATION_SELECT: &str = "SELECT c.user_id, c.name, c.granted_at, c.expires_at, \
+     c.project_id, p.name AS project_name, c.attempt_id, c.score FROM certifications c \
+     LEFT JOIN projects p ON p.id = c.project_id";
+
 fn certification(row: &AnyRow, now: i64) -> Result<Certification> {
     let expires_at: Option<i64> = row.try_get("expires_at")?;
     Ok(Certification {
@@ -424,11 +429,9 @@ impl Store {
 
     /// A person's certifications, by name; `expired` as of `now`.
     pub async fn certifications(&self, user: UserId, now: i64) -> Result<Vec<Certification>> {
-        let rows = sqlx::query(
-            "SELECT c.name, c.granted_at, c.expires_at, c.project_id, p.name AS project_name, \
-             c.attempt_id, c.score FROM certifications c LEFT JOIN projects p ON p.id = c.project_id \
-             WHERE c.user_id = $1 ORDER BY c.name",
-        )
+        let rows = sqlx::query(&format!(
+            "{CERTIFICATION_SELECT} WHERE c.user_id = $1 ORDER BY c.name"
+        ))
         .bind(user.0)
         .fetch_all(&self.readers)
         .await?;
@@ -441,11 +444,9 @@ impl Store {
         name: &str,
         now: i64,
     ) -> Result<Vec<(UserId, Certification)>> {
-        let rows = sqlx::query(
-            "SELECT c.user_id, c.name, c.granted_at, c.expires_at, c.project_id, \
-             p.name AS project_name, c.attempt_id, c.score FROM certifications c \
-             LEFT JOIN projects p ON p.id = c.project_id WHERE c.name = $1 ORDER BY c.user_id",
-        )
+        let rows = sqlx::query(&format!(
+            "{CERTIFICATION_SELECT} WHERE c.name = $1 ORDER BY c.user_id"
+        ))
         .bind(name)
         .fetch_all(&self.readers)
         .await?;

@@ -379,28 +379,36 @@ impl Store {
         for lookup in lookups {
             queries.push(match lookup {
                 Lookup::Trigrams(terms) => terms,
-                Lookup::TermsStarting(from, to) => {
-                    let rows = self
-                        .quick_read(
-                            &format!(
-                                "SELECT term FROM tasks_text_terms WHERE term >= $1 AND term < $2 LIMIT {}",
-                                MAX_SHORT_TERMS + 1
-                            ),
-                            &[Param::Text(&from), Param::Text(&to)],
-                        )
-                        .await?;
-                    if rows.len() as i64 > MAX_SHORT_TERMS {
-                        return Ok(None);
-                    }
-                    let terms: Vec<String> = rows
-                        .iter()
-                        .map(|row| row.text("term").map(|term| quoted_term(&term)))
-                        .collect::<Result<_>>()?;
-                    terms.join(" OR ")
-                }
+                Lookup::TermsStarting(from, to) => match self.terms_between(&from, &to).await? {
+                    Some(terms) => terms,
+                    None => return Ok(None),
+                },
             });
         }
         Ok(Some(any_of(queries)))
+    }
+
+    /// The full-text query of the index's terms from `from` to before `to`
+    /// (any of them), or `None` when there are more than
+    /// [`MAX_SHORT_TERMS`].
+    async fn terms_between(&self, from: &str, to: &str) -> Result<Option<String>> {
+        let rows = self
+            .quick_read(
+                &format!(
+                    "SELECT term FROM tasks_text_terms WHERE term >= $1 AND term < $2 LIMIT {}",
+                    MAX_SHORT_TERMS + 1
+                ),
+                &[Param::Text(from), Param::Text(to)],
+            )
+            .await?;
+        if rows.len() as i64 > MAX_SHORT_TERMS {
+            return Ok(None);
+        }
+        let terms: Vec<String> = rows
+            .iter()
+            .map(|row| row.text("term").map(|term| quoted_term(&term)))
+            .collect::<Result<_>>()?;
+        Ok(Some(terms.join(" OR ")))
     }
 
     /// Makes PostgreSQL's trigram index of stored task data, unless it is
@@ -564,6 +572,7 @@ mod tests {
             "ab",
             "a-b-c",
             "99999",
+            "1e2",
             "東京駅",
             "ünï",
             "\"bicycle\"",
