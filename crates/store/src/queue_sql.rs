@@ -604,6 +604,45 @@ impl SqliteQuickReads {
     }
 
     pub(crate) fn rows(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<QueueRow>> {
+        self.with_connection(|conn| SqliteQueue(conn).rows(sql, params))?
+    }
+
+    /// Like [`SqliteQuickReads::rows`], for a read whose cost is not known
+    /// ahead: `None` when it ran for more than about `budget` and was cut
+    /// short. SQLite looks at the clock between the steps of its program
+    /// (every few rows), so a step that reads much alone may overrun.
+    pub(crate) fn rows_within(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        budget: std::time::Duration,
+    ) -> Result<Option<Vec<QueueRow>>> {
+        self.with_connection(|conn| {
+            let deadline = std::time::Instant::now() + budget;
+            let cut_short = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let flag = cut_short.clone();
+            conn.progress_handler(
+                16,
+                Some(move || {
+                    let late = std::time::Instant::now() > deadline;
+                    if late {
+                        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    late
+                }),
+            );
+            let rows = SqliteQueue(conn).rows(sql, params);
+            conn.progress_handler(0, None::<fn() -> bool>);
+            match rows {
+                Err(_) if cut_short.load(std::sync::atomic::Ordering::Relaxed) => Ok(None),
+                rows => rows.map(Some),
+            }
+        })?
+    }
+
+    /// Runs `read` on an idle connection (a new one when none is idle),
+    /// which is then kept for the next read.
+    fn with_connection<T>(&self, read: impl FnOnce(&rusqlite::Connection) -> T) -> Result<T> {
         let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let conn = match idle {
             Some(conn) => conn,
@@ -628,13 +667,13 @@ impl SqliteQuickReads {
                 conn
             }
         };
-        let rows = SqliteQueue(&conn).rows(sql, params);
+        let result = read(&conn);
         if let Ok(mut idle) = self.idle.lock() {
             if idle.len() < IDLE_QUICK_READERS {
                 idle.push(conn);
             }
         }
-        rows
+        Ok(result)
     }
 }
 
@@ -656,6 +695,37 @@ mod tests {
     /// waits for it and commits soon after it is let go. (SQLite's own
     /// handler, sleeping 1, 2, 5, … 25 ms between tries, went on sleeping
     /// until about 103 ms.)
+    #[test]
+    fn a_read_within_a_budget_is_cut_short_when_it_runs_over() {
+        let dir = std::env::temp_dir().join(format!("gloss-budget-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("budget.db");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (7);")
+            .unwrap();
+        let reads = SqliteQuickReads::new(&path);
+        let budget = std::time::Duration::from_millis(5);
+        // About a second of counting, cut short soon after the budget.
+        let long = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n \
+                    WHERE i < 100000000) SELECT COUNT(*) AS c FROM n";
+        let started = std::time::Instant::now();
+        assert!(reads.rows_within(long, &[], budget).unwrap().is_none());
+        assert!(started.elapsed() < std::time::Duration::from_millis(100));
+        // A read within it answers, and so does the same connection after.
+        let rows = reads
+            .rows_within("SELECT x FROM t WHERE x = $1", &[Param::Int(7)], budget)
+            .unwrap()
+            .unwrap();
+        assert_eq!(rows[0].int("x").unwrap(), 7);
+        assert_eq!(reads.rows("SELECT x FROM t", &[]).unwrap().len(), 1);
+        // An error that is not the budget's is an error.
+        assert!(reads
+            .rows_within("SELECT nope FROM t", &[], budget)
+            .is_err());
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
     #[test]
     fn a_queue_write_goes_on_soon_after_another_writer_lets_go() {
         let dir = std::env::temp_dir().join(format!("gloss-lock-{}", std::process::id()));

@@ -12,13 +12,15 @@
 //! checks on each. A text with a character that serde_json escapes (a
 //! quote, a backslash, a control character) is looked up both as stored
 //! JSON writes it and as it is, since the JSON text of a nested value holds
-//! quotes and backslashes of its own. A form of the text shorter than three
-//! characters is looked up through the index's terms that it starts,
-//! folded as the index folds them (SQLite's Unicode case folding, asked of
-//! SQLite itself once). A form in too many terms (a common one or two
-//! characters, such as a quote as it is, which JSON's syntax writes
-//! everywhere) is not looked up: the filter reads every task, as it did
-//! before the index.
+//! quotes and backslashes of its own; as it is, only among the tasks whose
+//! field holds a nested value (`"key":{` or `"key":[`), since a quote as it
+//! is, which JSON's syntax writes everywhere, would find every task. A form
+//! of the text shorter than three characters is looked up through the
+//! index's terms that it starts, folded as the index folds them (SQLite's
+//! Unicode case folding, asked of SQLite itself once). A form in too many
+//! terms, or whose terms take too long to list (a common one or two
+//! characters, such as `a`), is not looked up: the filter walks the
+//! tasks, and meets matches at once.
 //!
 //! Imports do not write the index (it would halve their speed): a worker
 //! (`Engine::keep_text_index`) adds tasks in id order, a few hundred per
@@ -77,26 +79,62 @@ enum Lookup {
     /// The index's terms from the first to before the second: those that a
     /// form of one or two characters starts (see [`short_text_terms`]).
     TermsStarting(String, String),
+    /// A form that only a nested value of the field holds in stored JSON:
+    /// the tasks where the field's value is an object or an array (the
+    /// first query), among them those the form's trigrams find, if it has
+    /// any.
+    InNestedValue(String, Option<String>),
 }
 
 /// What the index looks up to find every task whose stored data holds
-/// `text` ignoring case (and some that do not), one lookup for each form
-/// of the text; `None` when the index cannot serve it (see the module
-/// documentation).
+/// `text` in the field `key` ignoring case (and some that do not), one
+/// lookup for each form of the text; `None` when the index cannot serve it
+/// (see the module documentation).
 ///
 /// A text with a character that serde_json escapes is looked up both as it
 /// is written in stored JSON (a string value holding it) and as it is (the
 /// JSON text of a nested value, where a quote is also part of the syntax).
 /// Each form of three characters or more is looked up by its trigrams, a
-/// shorter one by the terms it starts.
-fn index_lookups(text: &str) -> Option<Vec<Lookup>> {
-    searched_forms(text)
+/// shorter one by the terms it starts. The text as it is, when it differs
+/// from its stored form, is only in the field's value when that value is
+/// nested (a number, `true`, `false` and `null` hold no such character),
+/// so it is looked up among the tasks where the field is nested (by its
+/// trigrams too, when it has three characters or more): a quote alone, in
+/// every task's JSON, then finds few candidates.
+fn index_lookups(text: &str, key: &str) -> Option<Vec<Lookup>> {
+    let forms = searched_forms(text);
+    let own_lookup = |form: &str| match trigram_terms(form) {
+        Some(terms) => Some(Lookup::Trigrams(terms)),
+        None => short_text_terms(form).map(|(from, to)| Lookup::TermsStarting(from, to)),
+    };
+    forms
         .iter()
-        .map(|form| match trigram_terms(form) {
-            Some(terms) => Some(Lookup::Trigrams(terms)),
-            None => short_text_terms(form).map(|(from, to)| Lookup::TermsStarting(from, to)),
+        .map(|form| {
+            if forms.len() > 1 && form == text {
+                // Trigrams narrow the nested values down; the terms a form
+                // of one or two characters starts are not worth listing
+                // (a quote starts every key's and string's terms).
+                Some(Lookup::InNestedValue(
+                    nested_value_query(key),
+                    trigram_terms(form),
+                ))
+            } else {
+                own_lookup(form)
+            }
         })
         .collect()
+}
+
+/// The full-text query of the tasks whose stored JSON has `key` with an
+/// object or an array as its value (`"key":{` or `"key":[`, as serde_json
+/// writes them, without spaces), at any depth. Data keys are plain names
+/// (letters, digits, `_` and `-`), written in stored JSON as they are.
+fn nested_value_query(key: &str) -> String {
+    let queries: Vec<String> = ['{', '[']
+        .iter()
+        .filter_map(|opening| trigram_terms(&format!("\"{key}\":{opening}")))
+        .collect();
+    any_of(queries)
 }
 
 /// One full-text query of several, any of which a task may match (an
@@ -178,6 +216,14 @@ pub struct TextIndexBatch {
 /// The most terms a search of one or two characters looks up: a text in
 /// more trigrams than this is common, and the table walks instead.
 const MAX_SHORT_TERMS: i64 = 200;
+
+/// How long listing the terms a search of one or two characters starts
+/// may take. The index's vocabulary reads each term's whole list of tasks
+/// to count them, so the terms of a common text cost about 5 ms each at a
+/// million tasks (a quote's 35: 160 ms; the letter `a`'s 20: 90 ms). A
+/// text whose terms take longer than this is common, and the table walks
+/// instead, meeting matches at once.
+const TERMS_LISTING_BUDGET: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// For a form of one or two characters (no trigram of its own): the
 /// range of the index's terms that start with it, folded to lower case as
@@ -368,39 +414,53 @@ impl Store {
     /// index cannot serve the search (see [`index_lookups`]) or a form of
     /// one or two characters is common (it starts more than
     /// [`MAX_SHORT_TERMS`] terms), and on PostgreSQL.
-    pub(crate) async fn text_index_query(&self, text: &str) -> Result<Option<String>> {
+    pub(crate) async fn text_index_query(&self, text: &str, key: &str) -> Result<Option<String>> {
         if self.backend != Backend::Sqlite {
             return Ok(None);
         }
-        let Some(lookups) = index_lookups(text) else {
+        let Some(lookups) = index_lookups(text, key) else {
             return Ok(None);
         };
         let mut queries = Vec::new();
         for lookup in lookups {
-            queries.push(match lookup {
-                Lookup::Trigrams(terms) => terms,
-                Lookup::TermsStarting(from, to) => match self.terms_between(&from, &to).await? {
-                    Some(terms) => terms,
-                    None => return Ok(None),
-                },
-            });
+            match self.lookup_query(lookup).await? {
+                Some(query) => queries.push(query),
+                None => return Ok(None),
+            }
         }
         Ok(Some(any_of(queries)))
     }
 
+    /// The full-text query of one lookup (`""` when no task holds it), or
+    /// `None` when its text is too common to look up.
+    async fn lookup_query(&self, lookup: Lookup) -> Result<Option<String>> {
+        Ok(match lookup {
+            Lookup::Trigrams(terms) => Some(terms),
+            Lookup::TermsStarting(from, to) => self.terms_between(&from, &to).await?,
+            Lookup::InNestedValue(nested, trigrams) => Some(match trigrams {
+                Some(trigrams) => format!("({nested}) AND ({trigrams})"),
+                None => nested,
+            }),
+        })
+    }
+
     /// The full-text query of the index's terms from `from` to before `to`
     /// (any of them), or `None` when there are more than
-    /// [`MAX_SHORT_TERMS`].
+    /// [`MAX_SHORT_TERMS`] or listing them takes longer than
+    /// [`TERMS_LISTING_BUDGET`].
     async fn terms_between(&self, from: &str, to: &str) -> Result<Option<String>> {
-        let rows = self
-            .quick_read(
-                &format!(
-                    "SELECT term FROM tasks_text_terms WHERE term >= $1 AND term < $2 LIMIT {}",
-                    MAX_SHORT_TERMS + 1
-                ),
-                &[Param::Text(from), Param::Text(to)],
-            )
-            .await?;
+        let sql = format!(
+            "SELECT term FROM tasks_text_terms WHERE term >= $1 AND term < $2 LIMIT {}",
+            MAX_SHORT_TERMS + 1
+        );
+        let params = [Param::Text(from), Param::Text(to)];
+        let rows = match &self.sqlite_quick_reads {
+            Some(reads) => match reads.rows_within(&sql, &params, TERMS_LISTING_BUDGET)? {
+                Some(rows) => rows,
+                None => return Ok(None),
+            },
+            None => self.quick_read(&sql, &params).await?,
+        };
         if rows.len() as i64 > MAX_SHORT_TERMS {
             return Ok(None);
         }
@@ -503,7 +563,7 @@ mod tests {
     #[test]
     fn searches_become_their_trigrams() {
         assert_eq!(
-            index_lookups("frame 99"),
+            index_lookups("frame 99", "caption"),
             Some(vec![Lookup::Trigrams(
                 r#"" 99" AND "ame" AND "e 9" AND "fra" AND "me " AND "ram""#.to_string()
             )])
@@ -588,24 +648,24 @@ mod tests {
     #[test]
     fn short_texts_look_up_the_terms_they_start() {
         assert_eq!(trigram_terms("ab"), None);
-        assert_eq!(index_lookups(""), None);
+        assert_eq!(index_lookups("", "k"), None);
         assert_eq!(
-            index_lookups("aB"),
+            index_lookups("aB", "k"),
             Some(vec![Lookup::TermsStarting("ab".into(), "ac".into())])
         );
-        // Two characters as they are, three as stored.
+        // Two characters as they are (any nested value), three as stored.
         assert_eq!(
-            index_lookups("a\""),
+            index_lookups("a\"", "k"),
             Some(vec![
-                Lookup::TermsStarting("a\"".into(), "a#".into()),
+                Lookup::InNestedValue(nested_value_query("k"), None),
                 Lookup::Trigrams(quoted_term(r#"a\""#)),
             ])
         );
         // One character as it is, two as stored.
         assert_eq!(
-            index_lookups("\n"),
+            index_lookups("\n", "k"),
             Some(vec![
-                Lookup::TermsStarting("\n".into(), "\u{b}".into()),
+                Lookup::InNestedValue(nested_value_query("k"), None),
                 Lookup::TermsStarting(r"\n".into(), r"\o".into()),
             ])
         );
@@ -631,9 +691,9 @@ mod tests {
         assert_eq!(stored_form("say \"hi\""), r#"say \"hi\""#);
         assert_eq!(stored_form("a\\b\nc\u{1}"), r#"a\\b\nc\u0001"#);
         assert_eq!(
-            index_lookups(r#"1"}"#).unwrap(),
+            index_lookups(r#"1"}"#, "k").unwrap(),
             vec![
-                Lookup::Trigrams(quoted_term(r#"1"}"#)),
+                Lookup::InNestedValue(nested_value_query("k"), Some(quoted_term(r#"1"}"#))),
                 Lookup::Trigrams(format!(
                     "{} AND {}",
                     quoted_term(r#"1\""#),
@@ -642,15 +702,37 @@ mod tests {
             ]
         );
         assert_eq!(
-            index_lookups("a\nb").unwrap(),
+            index_lookups("a\nb", "k").unwrap(),
             vec![
-                Lookup::Trigrams(quoted_term("a\nb")),
+                Lookup::InNestedValue(nested_value_query("k"), Some(quoted_term("a\nb"))),
                 Lookup::Trigrams(format!(
                     "{} AND {}",
                     quoted_term(r"\nb"),
                     quoted_term(r"a\n")
                 )),
             ]
+        );
+    }
+
+    #[test]
+    fn a_nested_value_is_looked_up_by_its_key_and_opening() {
+        // `"k":{` and `"k":[`, any of the two.
+        assert_eq!(
+            nested_value_query("k"),
+            format!(
+                "({} AND {} AND {}) OR ({} AND {} AND {})",
+                quoted_term("\":{"),
+                quoted_term("\"k\""),
+                quoted_term("k\":"),
+                quoted_term("\":["),
+                quoted_term("\"k\""),
+                quoted_term("k\":"),
+            )
+        );
+        // A text without escaped characters has one form, looked up alone.
+        assert_eq!(
+            index_lookups("say", "k"),
+            Some(vec![Lookup::Trigrams(quoted_term("say"))])
         );
     }
 

@@ -1033,12 +1033,16 @@ async fn the_text_index_follows_tasks_in_and_out() {
         .await;
         let mut tasks = sample_tasks(3, None);
         // A nested value: its JSON text holds quotes and backslashes of its own.
-        tasks[2].data = r#"{"image":"/img/n.png","nested":{"say":"hi \"there\""}}"#.into();
+        // Its `note` key, nested, is not the top-level field `note`.
+        tasks[2].data =
+            r#"{"image":"/img/n.png","nested":{"say":"hi \"there\"","note":{"x":1}}}"#.into();
         // Quotes and a line break in a string value: stored escaped.
         tasks[0].data = r#"{"image":"/img/m.png","note":"x\ny \"q\""}"#.into();
         // Characters without case, looked up by the terms they start
         // (SQLite), and with case, read from each task.
-        tasks[1].data = r#"{"image":"/img/k.png","place":"東京駅, Zürich"}"#.into();
+        // A nested array, in a task without a nested object.
+        tasks[1].data =
+            r#"{"image":"/img/k.png","place":"東京駅, Zürich","list":["a\"b",1]}"#.into();
         let mut import = store.begin_task_import(again.id, None).await.unwrap();
         import.insert(&tasks).await.unwrap();
         import.commit().await.unwrap();
@@ -1060,6 +1064,9 @@ async fn the_text_index_follows_tasks_in_and_out() {
                 ("note", "\""),
                 ("note", "\\n"),
                 ("note", "\"s"),
+                ("list", "\""),
+                ("list", "a\\\"b"),
+                ("list", "\"a"),
             ] {
                 found.push(containing(&store, again.id, field, text).await);
             }
@@ -1078,6 +1085,9 @@ async fn the_text_index_follows_tasks_in_and_out() {
             note,
             vec![],
             vec![],
+            vec![new_ids[1]],
+            vec![new_ids[1]],
+            vec![new_ids[1]],
         ];
         assert_eq!(escaped().await, found);
         let short = || async {
