@@ -8,7 +8,6 @@
 use crate::tasks::Columns;
 use crate::{Error, Result, Store};
 use gloss_types::{AnnotationId, Comment, Notification, ProjectId, TaskId, Timestamp, UserId};
-use sqlx::{Any, Transaction};
 
 /// The longest preview of a comment kept in a notification, in characters.
 const PREVIEW_CHARS: usize = 200;
@@ -55,7 +54,7 @@ pub(crate) fn preview(text: &str) -> String {
 /// Notifies `users` (each once) of something on a task.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn notify(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut sqlx::AnyConnection,
     users: &[UserId],
     project: ProjectId,
     task: TaskId,
@@ -81,7 +80,7 @@ pub(crate) async fn notify(
         .bind(actor.0)
         .bind(preview(message))
         .bind(now)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(())
@@ -166,7 +165,7 @@ impl Store {
                 .bind(resolved.map(|(by, _)| by.0))
                 .bind(resolved.map(|(_, at)| at))
                 .bind(id)
-                .execute(&self.writers)
+                .execute(&mut *self.write_conn().await?)
                 .await?;
         if done.rows_affected() == 0 {
             return Err(Error::NotFound);
@@ -251,7 +250,7 @@ impl Store {
                 )
                 .bind(now)
                 .bind(user.0)
-                .execute(&self.writers)
+                .execute(&mut *self.write_conn().await?)
                 .await?
                 .rows_affected();
             }
@@ -264,7 +263,7 @@ impl Store {
                     .bind(now)
                     .bind(id)
                     .bind(user.0)
-                    .execute(&self.writers)
+                    .execute(&mut *self.write_conn().await?)
                     .await?
                     .rows_affected();
                 }

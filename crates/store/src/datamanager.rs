@@ -1729,7 +1729,7 @@ impl Store {
             return Ok(());
         }
         let pattern = format!("tasks\\_data\\_%\\_p{}", project.0);
-        let mut conn = self.writers.acquire().await?;
+        let mut conn = self.write_conn().await?;
         drop_sqlite_indexes_like(&mut conn, &pattern, None).await
     }
 

@@ -82,7 +82,7 @@ impl Store {
         .bind(user.0)
         .bind(project.0)
         .bind(now)
-        .execute(&self.writers)
+        .execute(&mut *self.write_conn().await?)
         .await?;
         Ok(())
     }
@@ -202,7 +202,7 @@ impl Store {
         .bind(reason)
         .bind(project.0)
         .bind(user.0)
-        .execute(&self.writers)
+        .execute(&mut *self.write_conn().await?)
         .await?;
         Ok(())
     }
@@ -216,7 +216,7 @@ impl Store {
         .bind(now)
         .bind(project.0)
         .bind(user.0)
-        .execute(&self.writers)
+        .execute(&mut *self.write_conn().await?)
         .await?;
         if done.rows_affected() == 0 {
             return Err(Error::NotFound);

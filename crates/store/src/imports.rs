@@ -27,7 +27,7 @@ impl Store {
         .bind(project.0)
         .bind(user.map(|user| user.0))
         .bind(Timestamp::now().millis())
-        .fetch_one(&self.writers)
+        .fetch_one(&mut *self.write_conn().await?)
         .await?;
         import_row(&row)
     }
@@ -37,7 +37,7 @@ impl Store {
         sqlx::query("UPDATE imports SET rows_read = $1 WHERE id = $2 AND state = 'running'")
             .bind(rows_read)
             .bind(id.0)
-            .execute(&self.writers)
+            .execute(&mut *self.write_conn().await?)
             .await?;
         Ok(())
     }
@@ -71,7 +71,7 @@ impl Store {
         .bind(rejected)
         .bind(Timestamp::now().millis())
         .bind(id.0)
-        .fetch_one(&self.writers)
+        .fetch_one(&mut *self.write_conn().await?)
         .await?;
         import_row(&row)
     }
@@ -94,7 +94,7 @@ impl Store {
              finished_at = $1 WHERE state = 'running'",
         )
         .bind(Timestamp::now().millis())
-        .execute(&self.writers)
+        .execute(&mut *self.write_conn().await?)
         .await?;
         Ok(done.rows_affected())
     }

@@ -94,7 +94,7 @@ impl Store {
         let result = sqlx::query("DELETE FROM invites WHERE id = $1 AND project_id = $2")
             .bind(id)
             .bind(project.0)
-            .execute(&self.writers)
+            .execute(&mut *self.write_conn().await?)
             .await?;
         crate::users::expect_one(result.rows_affected())
     }

@@ -183,6 +183,9 @@ pub struct Store {
     sqlite_quick_reads: Option<std::sync::Arc<queue_sql::SqliteQuickReads>>,
     /// SQLite only: the writer thread of queue calls (see `queue_sql`).
     sqlite_writer: Option<std::sync::Arc<queue_sql::SqliteWriter>>,
+    /// SQLite only: whose turn it is to write, between the queue's writer
+    /// thread and `writers` (see `queue_sql::WriteTurn`).
+    write_turn: Option<queue_sql::WriteTurn>,
     /// PostgreSQL only: whether the trigram index of stored task data
     /// exists, so that `contains` filters search the stored text first
     /// (see `Store::prepare_postgres_text_index`).
@@ -249,13 +252,18 @@ impl Store {
                     .map_err(|err| open_error(url, err))?;
                 let sqlite_options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
                     .map_err(|err| open_error(url, err))?;
-                let sqlite_writer =
-                    queue_sql::SqliteWriter::open(sqlite_options.get_filename(), sync)?;
+                let write_turn = queue_sql::WriteTurn::default();
+                let sqlite_writer = queue_sql::SqliteWriter::open(
+                    sqlite_options.get_filename(),
+                    sync,
+                    write_turn.clone(),
+                )?;
                 let quick_reads = queue_sql::SqliteQuickReads::new(sqlite_options.get_filename());
                 let sqlite_path = Some(sqlite_options.get_filename().to_path_buf());
                 Ok(Store {
                     readers,
                     sqlite_writer: Some(std::sync::Arc::new(sqlite_writer)),
+                    write_turn: Some(write_turn),
                     sqlite_quick_reads: Some(std::sync::Arc::new(quick_reads)),
                     writers,
                     sqlite_path,
@@ -275,6 +283,7 @@ impl Store {
                     readers: pool.clone(),
                     writers: pool,
                     sqlite_writer: None,
+                    write_turn: None,
                     sqlite_quick_reads: None,
                     sqlite_path: None,
                     postgres_text_index: Default::default(),
@@ -301,12 +310,77 @@ impl Store {
     /// Starts a write transaction. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so that a transaction never fails half-way on an
     /// upgrade from reader to writer.
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+    async fn begin_write(&self) -> Result<WriteTx> {
+        let turn = self.take_write_turn().await?;
         let tx = match self.backend {
             Backend::Sqlite => self.writers.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.writers.begin().await?,
         };
-        Ok(tx)
+        Ok(WriteTx { tx, _turn: turn })
+    }
+
+    /// The writer connection, for statements that commit on their own.
+    async fn write_conn(&self) -> Result<WriteConn> {
+        let turn = self.take_write_turn().await?;
+        let conn = self.writers.acquire().await?;
+        Ok(WriteConn { conn, _turn: turn })
+    }
+
+    /// On SQLite, waits for this process's turn to write (see
+    /// `queue_sql::WriteTurn`).
+    async fn take_write_turn(&self) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>> {
+        match &self.write_turn {
+            Some(turn) => Ok(Some(turn.take().await?)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// A write transaction of `Store::writers`, holding the turn to write
+/// until it is committed or dropped (rolled back). Dereferences to its
+/// connection, as a `sqlx::Transaction` does.
+pub(crate) struct WriteTx {
+    // Fields drop in order: the transaction before the turn.
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+}
+
+/// `Store::writers`' connection, holding the turn to write until dropped.
+pub(crate) struct WriteConn {
+    conn: sqlx::pool::PoolConnection<sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteConn {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for WriteConn {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.conn
     }
 }
 

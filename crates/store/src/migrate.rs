@@ -71,7 +71,7 @@ impl Store {
     /// The schema version of the database: 0 for an empty one.
     pub async fn schema_version(&self) -> Result<i64> {
         sqlx::raw_sql(CREATE_MIGRATIONS_TABLE)
-            .execute(&self.writers)
+            .execute(&mut *self.write_conn().await?)
             .await?;
         let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS version FROM gloss_migrations")
             .fetch_one(&self.readers)

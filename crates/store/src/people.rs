@@ -43,7 +43,7 @@ impl Store {
         .bind(i64::from(patch.tier.is_some()))
         .bind(patch.tier.clone().flatten())
         .bind(user.0)
-        .fetch_optional(&self.writers)
+        .fetch_optional(&mut *self.write_conn().await?)
         .await?
         .ok_or(Error::NotFound)?;
         rows::user(&row)

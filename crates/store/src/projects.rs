@@ -264,7 +264,7 @@ impl Store {
     pub async fn delete_project(&self, id: ProjectId) -> Result<()> {
         let done = sqlx::query("DELETE FROM projects WHERE id = $1")
             .bind(id.0)
-            .execute(&self.writers)
+            .execute(&mut *self.write_conn().await?)
             .await?;
         expect_one(done.rows_affected())?;
         self.drop_data_indexes(id).await
@@ -350,7 +350,7 @@ impl Store {
             sqlx::query("DELETE FROM project_members WHERE project_id = $1 AND user_id = $2")
                 .bind(project.0)
                 .bind(user.0)
-                .execute(&self.writers)
+                .execute(&mut *self.write_conn().await?)
                 .await?;
         expect_one(done.rows_affected())
     }

@@ -469,7 +469,7 @@ impl Store {
         .bind(expires_at)
         .bind(user.0)
         .bind(name)
-        .execute(&self.writers)
+        .execute(&mut *self.write_conn().await?)
         .await?;
         crate::users::expect_one(done.rows_affected())
     }

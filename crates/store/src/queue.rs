@@ -23,7 +23,7 @@ use gloss_types::{
     AnnotationId, AnnotationVersion, Assignment, Draft, Project, ProjectId, QueueOrder, TaskId,
     Timestamp, UserId,
 };
-use sqlx::{Any, Row, Transaction};
+use sqlx::Row;
 use Param::{Int, OptionalInt, Text};
 
 /// The queue settings of a project, as the store needs them.
@@ -494,23 +494,20 @@ fn draft(row: &dyn Columns, task: TaskId, user: UserId) -> Result<Draft> {
 }
 
 /// Rewrites the queue keys of every task of a project (after its order changed).
-pub(crate) async fn rekey_project(
-    tx: &mut Transaction<'static, Any>,
-    project: &Project,
-) -> Result<()> {
+pub(crate) async fn rekey_project(tx: &mut sqlx::AnyConnection, project: &Project) -> Result<()> {
     sqlx::query(&format!(
         "UPDATE tasks SET queue_key = {} WHERE project_id = $1",
         queue_key_sql(project.queue_order)
     ))
     .bind(project.id.0)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
 /// Recomputes the status of every task of a project (after its overlap changed).
 pub(crate) async fn restatus_project(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut sqlx::AnyConnection,
     project: &Project,
 ) -> Result<()> {
     sqlx::query(&format!(
@@ -519,7 +516,7 @@ pub(crate) async fn restatus_project(
     ))
     .bind(project.id.0)
     .bind(project.overlap)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }

@@ -396,6 +396,53 @@ enum Message {
 /// transaction holds the write lock.
 const MAX_BATCH: usize = 256;
 
+/// SQLite: one write transaction at a time in this process, by turns in
+/// the order asked for. The queue's writer thread takes the turn for each
+/// batch, the store's other writes (sqlx's writer connection) for each
+/// transaction or statement (see `Store::begin_write`). Without it the two
+/// connections met only at SQLite's write lock, where sqlx's connection
+/// waits in SQLite's own busy handler (sleeps of up to 100 ms between
+/// tries): under a busy queue, whose writer takes the lock again right
+/// after each commit, an import or a project change could wait seconds.
+/// The lock stays what keeps other processes (`gloss import`, a backup)
+/// apart.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct WriteTurn(std::sync::Arc<tokio::sync::Mutex<()>>);
+
+/// How long a write outside the queue waits for its turn: longer than any
+/// queue batch, or a whole import, takes.
+const TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl WriteTurn {
+    /// Waits for the turn (first come, first served), for up to [`TURN_WAIT`].
+    pub(crate) async fn take(&self) -> Result<tokio::sync::OwnedMutexGuard<()>> {
+        tokio::time::timeout(TURN_WAIT, self.0.clone().lock_owned())
+            .await
+            .map_err(|_| {
+                Error::Database(format!(
+                    "the database is busy: another write has held it for {} s",
+                    TURN_WAIT.as_secs()
+                ))
+            })
+    }
+
+    /// The queue writer's thread: tries every [`LOCK_RETRY`] for up to
+    /// [`LOCK_WAIT`], like its wait for SQLite's lock. A turn let go while
+    /// another writer waits goes to that writer, never to a try.
+    fn take_blocking(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(turn) = self.0.clone().try_lock_owned() {
+                return Some(turn);
+            }
+            if started.elapsed() >= LOCK_WAIT {
+                return None;
+            }
+            std::thread::sleep(LOCK_RETRY);
+        }
+    }
+}
+
 /// The SQLite writer thread for queue calls.
 #[derive(Debug)]
 pub(crate) struct SqliteWriter {
@@ -404,7 +451,11 @@ pub(crate) struct SqliteWriter {
 
 impl SqliteWriter {
     /// Opens the writer's connection to the database file and starts its thread.
-    pub(crate) fn open(path: &std::path::Path, sync: SqliteSync) -> Result<SqliteWriter> {
+    pub(crate) fn open(
+        path: &std::path::Path,
+        sync: SqliteSync,
+        turn: WriteTurn,
+    ) -> Result<SqliteWriter> {
         let conn = rusqlite::Connection::open(path)?;
         plan_independent_of_bindings(&conn)?;
         conn.execute_batch(&format!(
@@ -425,7 +476,7 @@ impl SqliteWriter {
         let (messages, receiver) = mpsc::channel();
         std::thread::Builder::new()
             .name("gloss-sqlite-queue".to_string())
-            .spawn(move || writer_loop(conn, receiver))
+            .spawn(move || writer_loop(conn, receiver, turn))
             .map_err(|err| Error::Database(format!("cannot start the SQLite writer: {err}")))?;
         Ok(SqliteWriter {
             messages: Mutex::new(Some(messages)),
@@ -498,7 +549,7 @@ fn wait_for_lock(tries: i32) -> bool {
     true
 }
 
-fn writer_loop(conn: rusqlite::Connection, receiver: mpsc::Receiver<Message>) {
+fn writer_loop(conn: rusqlite::Connection, receiver: mpsc::Receiver<Message>, turn: WriteTurn) {
     let mut close = None;
     while close.is_none() {
         let Ok(first) = receiver.recv() else {
@@ -518,8 +569,19 @@ fn writer_loop(conn: rusqlite::Connection, receiver: mpsc::Receiver<Message>) {
                 break;
             }
         }
-        if !batch.is_empty() {
-            run_batch(&conn, batch);
+        if batch.is_empty() {
+            continue;
+        }
+        match turn.take_blocking() {
+            Some(_turn) => run_batch(&conn, batch),
+            None => {
+                for job in batch {
+                    job.finish(Err(Error::Database(
+                        "the write was not committed: another write held the database for 10 s"
+                            .to_string(),
+                    )));
+                }
+            }
         }
     }
     drop(conn);
@@ -735,7 +797,7 @@ mod tests {
         other
             .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER);")
             .unwrap();
-        let writer = SqliteWriter::open(&path, SqliteSync::Full).unwrap();
+        let writer = SqliteWriter::open(&path, SqliteSync::Full, WriteTurn::default()).unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();

@@ -151,7 +151,7 @@ const ANALYZE_AFTER_TASKS: i64 = 10_000;
 /// An import in progress: one write transaction. Nothing is visible to others
 /// until [`TaskImport::commit`]; dropping it rolls everything back.
 pub struct TaskImport {
-    tx: Transaction<'static, Any>,
+    tx: crate::WriteTx,
     backend: Backend,
     project: ProjectId,
     import_id: Option<i64>,
@@ -558,7 +558,7 @@ pub struct ProjectMediaRow {
 
 /// Records a media object (once) and that `project` uses it as `file_name`.
 async fn insert_project_media(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut sqlx::AnyConnection,
     project: ProjectId,
     media: &NewMedia,
     file_name: &str,
@@ -574,7 +574,7 @@ async fn insert_project_media(
     .bind(media.width)
     .bind(media.height)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     sqlx::query(
         "INSERT INTO project_media (project_id, media_key, file_name, created_at) \
@@ -584,7 +584,7 @@ async fn insert_project_media(
     .bind(media.key.as_str())
     .bind(file_name)
     .bind(now)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }

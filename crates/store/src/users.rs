@@ -36,7 +36,7 @@ impl Store {
         .bind(&new.password_hash)
         .bind(new.role.as_str())
         .bind(Timestamp::now().millis())
-        .fetch_one(&self.writers)
+        .fetch_one(&mut *self.write_conn().await?)
         .await
         .map_err(|err| match Error::from(err) {
             Error::Conflict(_) => Error::Conflict(format!("username `{}` is taken", new.username)),
@@ -102,7 +102,7 @@ impl Store {
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(id.0)
-            .execute(&self.writers)
+            .execute(&mut *self.write_conn().await?)
             .await?;
         expect_one(done.rows_affected())
     }
@@ -117,7 +117,7 @@ impl Store {
         .bind(i64::from(status != UserStatus::Removed))
         .bind(id.0)
         .bind(status.as_str())
-        .fetch_one(&self.writers)
+        .fetch_one(&mut *self.write_conn().await?)
         .await?;
         rows::user(&row)
     }
@@ -138,7 +138,7 @@ impl Store {
         .bind(token_hash)
         .bind(prefix)
         .bind(Timestamp::now().millis())
-        .fetch_one(&self.writers)
+        .fetch_one(&mut *self.write_conn().await?)
         .await?;
         rows::token(&row)
     }
@@ -195,7 +195,7 @@ impl Store {
         let done = sqlx::query("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2")
             .bind(id.0)
             .bind(user.0)
-            .execute(&self.writers)
+            .execute(&mut *self.write_conn().await?)
             .await?;
         expect_one(done.rows_affected())
     }
@@ -256,7 +256,7 @@ impl Store {
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
-            .execute(&self.writers)
+            .execute(&mut *self.write_conn().await?)
             .await?;
         Ok(())
     }
@@ -265,7 +265,7 @@ impl Store {
     pub async fn delete_sessions_of(&self, user: UserId) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user.0)
-            .execute(&self.writers)
+            .execute(&mut *self.write_conn().await?)
             .await?;
         Ok(())
     }

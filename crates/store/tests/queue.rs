@@ -295,3 +295,58 @@ async fn a_submit_or_own_update_writes_its_pay_entry_with_it_unless_the_week_is_
         store.close().await;
     }
 }
+
+/// On SQLite, a write outside the queue (here, a new account) waits for
+/// the queue's writer by turns: it goes next once the running batch has
+/// committed, even while 64 annotators keep the queue's writer busy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn other_writes_take_their_turn_while_the_queue_is_busy() {
+    let db = gloss_test_support::sqlite_db();
+    let store = open_store(&db).await;
+    let (project, _) = project(&store, "busy", 60_000).await;
+    let mut annotators = Vec::new();
+    for n in 0..64 {
+        annotators.push(user(&store, &format!("busy{n}")).await);
+    }
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(4);
+    let mut loops = Vec::new();
+    for person in annotators {
+        let store = store.clone();
+        loops.push(tokio::spawn(async move {
+            let mut calls = 0u64;
+            while std::time::Instant::now() < until {
+                let now = Timestamp::now().millis();
+                let Some(next) = store.next_task(project, person.id, now).await.unwrap() else {
+                    break;
+                };
+                store
+                    .submit_annotation(project, next.task.id, person.id, work(), now)
+                    .await
+                    .unwrap();
+                calls += 2;
+            }
+            calls
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mut waits = Vec::new();
+    for n in 0..20 {
+        let started = std::time::Instant::now();
+        user(&store, &format!("manager{n}")).await;
+        waits.push(started.elapsed());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut calls = 0;
+    for each in loops {
+        calls += each.await.unwrap();
+    }
+    waits.sort();
+    eprintln!("queue calls: {calls}; other writes waited {waits:?}");
+    assert!(calls > 2_000, "the queue was not kept busy: {calls} calls");
+    assert!(
+        waits[waits.len() - 1] < std::time::Duration::from_millis(250),
+        "a write waited {:?}",
+        waits[waits.len() - 1]
+    );
+    store.close().await;
+}
