@@ -468,7 +468,7 @@ impl Store {
         loop {
             let mut tx = self.begin_write().await?;
             let outcome = match op(&mut tx).await {
-                Ok(value) => tx.commit().await.map(|()| value).map_err(Error::from),
+                Ok(value) => tx.commit().await.map(|()| value),
                 Err(err) => Err(err),
             };
             match outcome {
