@@ -316,14 +316,21 @@ impl Store {
             Backend::Sqlite => self.writers.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.writers.begin().await?,
         };
-        Ok(WriteTx { tx, _turn: turn })
+        Ok(Turned {
+            inner: tx,
+            _turn: turn,
+        })
     }
 
-    /// The writer connection, for statements that commit on their own.
+    /// The writer connection, for statements that commit on their own
+    /// (hold it no longer than the statement: it holds the turn).
     async fn write_conn(&self) -> Result<WriteConn> {
         let turn = self.take_write_turn().await?;
         let conn = self.writers.acquire().await?;
-        Ok(WriteConn { conn, _turn: turn })
+        Ok(Turned {
+            inner: conn,
+            _turn: turn,
+        })
     }
 
     /// On SQLite, waits for this process's turn to write (see
@@ -336,51 +343,38 @@ impl Store {
     }
 }
 
-/// A write transaction of `Store::writers`, holding the turn to write
-/// until it is committed or dropped (rolled back). Dereferences to its
-/// connection, as a `sqlx::Transaction` does.
-pub(crate) struct WriteTx {
-    // Fields drop in order: the transaction before the turn.
-    tx: sqlx::Transaction<'static, sqlx::Any>,
+/// A use of `Store::writers` that holds the turn to write (see
+/// `queue_sql::WriteTurn`) until it is dropped; dereferences to its
+/// connection, as a `sqlx::Transaction` or a pooled connection does.
+pub(crate) struct Turned<C> {
+    // Fields drop in order: the transaction or connection before the turn.
+    inner: C,
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
+/// A write transaction: rolled back when dropped uncommitted.
+pub(crate) type WriteTx = Turned<sqlx::Transaction<'static, sqlx::Any>>;
+
+/// The writer connection, for statements that commit on their own.
+pub(crate) type WriteConn = Turned<sqlx::pool::PoolConnection<sqlx::Any>>;
+
 impl WriteTx {
     pub(crate) async fn commit(self) -> Result<()> {
-        self.tx.commit().await?;
+        self.inner.commit().await?;
         Ok(())
     }
 }
 
-impl std::ops::Deref for WriteTx {
+impl<C: std::ops::DerefMut<Target = sqlx::AnyConnection>> std::ops::Deref for Turned<C> {
     type Target = sqlx::AnyConnection;
     fn deref(&self) -> &sqlx::AnyConnection {
-        &self.tx
+        &self.inner
     }
 }
 
-impl std::ops::DerefMut for WriteTx {
+impl<C: std::ops::DerefMut<Target = sqlx::AnyConnection>> std::ops::DerefMut for Turned<C> {
     fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
-    }
-}
-
-/// `Store::writers`' connection, holding the turn to write until dropped.
-pub(crate) struct WriteConn {
-    conn: sqlx::pool::PoolConnection<sqlx::Any>,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
-}
-
-impl std::ops::Deref for WriteConn {
-    type Target = sqlx::AnyConnection;
-    fn deref(&self) -> &sqlx::AnyConnection {
-        &self.conn
-    }
-}
-
-impl std::ops::DerefMut for WriteConn {
-    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.conn
+        &mut self.inner
     }
 }
 
