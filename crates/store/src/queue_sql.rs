@@ -409,8 +409,10 @@ const MAX_BATCH: usize = 256;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct WriteTurn(std::sync::Arc<tokio::sync::Mutex<()>>);
 
-/// How long a write outside the queue waits for its turn: longer than any
-/// queue batch, or a whole import, takes.
+/// How long a write outside the queue waits for its turn (the writer
+/// connection's pool waited 30 s for its one connection before the turn):
+/// queue batches take milliseconds, and a large import holds the turn for
+/// as long as its transaction runs.
 const TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl WriteTurn {
