@@ -413,7 +413,8 @@ impl Store {
     /// not): `Some("")` when no task in the index holds it; `None` when the
     /// index cannot serve the search (see [`index_lookups`]) or a form of
     /// one or two characters is common (it starts more than
-    /// [`MAX_SHORT_TERMS`] terms), and on PostgreSQL.
+    /// [`MAX_SHORT_TERMS`] terms, or listing them takes longer than
+    /// [`TERMS_LISTING_BUDGET`]), and on PostgreSQL.
     pub(crate) async fn text_index_query(&self, text: &str, key: &str) -> Result<Option<String>> {
         if self.backend != Backend::Sqlite {
             return Ok(None);
