@@ -15,7 +15,8 @@
 // Prints one JSON line of numbers: seek latency from the call to the frame
 // painted (and, as measured before 2026-12-06's fourth session, to the
 // animation frame after that: `seekTwoFramesMs`), and frames shown a second while stepping with → (forward: the
-// read-ahead serves most steps) and ← (backward: every step a seek).
+// read-ahead serves most steps) and ← (backward: every step a seek), and
+// the first step back 150 ms after a seek (`firstStepBackMs`).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, statSync } from 'node:fs';
@@ -133,12 +134,28 @@ try {
         over50ms: latencies.filter((ms) => ms > 50).length,
       };
     };
+    // One step back, a moment after a seek to a random frame: the frames
+    // behind a frame the seek showed are not kept yet.
+    const firstStepBackMs = [];
+    for (let k = 0; k < Math.ceil(seekCount / 2); k++) {
+      const frame = 1 + Math.floor(random() * (player.frames - 1));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await player.seek(frame);
+      await afterPaint();
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const t0 = performance.now();
+      document.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', bubbles: true }));
+      do await new Promise((resolve) => requestAnimationFrame(resolve));
+      while (player.frame !== frame - 1);
+      firstStepBackMs.push(performance.now() - t0);
+    }
     const forward = await stepRun('ArrowRight', 1);
     const backward = await stepRun('ArrowLeft', -1);
     return {
       frames: player.frames, size: `${player.width}x${player.height}`, cacheFrames: player.cache.limit, decoder: player.decoder,
       seekMs: { p50: percentile(seekMs, 50), p95: percentile(seekMs, 95), max: percentile(seekMs, 100), wrong },
       seekTwoFramesMs: { p50: percentile(seekTwoFramesMs, 50), p95: percentile(seekTwoFramesMs, 95), max: percentile(seekTwoFramesMs, 100) },
+      firstStepBackMs: { p50: percentile(firstStepBackMs, 50), p95: percentile(firstStepBackMs, 95), max: percentile(firstStepBackMs, 100) },
       forward, backward,
     };
   }, [seeks, steps]);
