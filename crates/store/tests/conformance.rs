@@ -906,9 +906,7 @@ async fn the_text_index_follows_tasks_in_and_out() {
             let mut tasks = sample_tasks(2, None);
             tasks[1].data =
                 r#"{"image":"/img/k.png","nums":[1,2],"obj":{"a":"Bicycle"},"n":1e2}"#.into();
-            let mut import = store.begin_task_import(nested.id, None).await.unwrap();
-            import.insert(&tasks).await.unwrap();
-            import.commit().await.unwrap();
+            import_tasks(&store, nested.id, &tasks).await;
             let searches = || async {
                 let mut found = Vec::new();
                 for (key, text) in [
@@ -1043,9 +1041,7 @@ async fn the_text_index_follows_tasks_in_and_out() {
         // A nested array, in a task without a nested object.
         tasks[1].data =
             r#"{"image":"/img/k.png","place":"東京駅, Zürich","list":["a\"b",1]}"#.into();
-        let mut import = store.begin_task_import(again.id, None).await.unwrap();
-        import.insert(&tasks).await.unwrap();
-        import.commit().await.unwrap();
+        import_tasks(&store, again.id, &tasks).await;
         let new_ids = containing(&store, again.id, "image", "png").await;
         assert_eq!(new_ids.len(), 3);
         assert!(new_ids[0] > ids[2]);
@@ -1161,9 +1157,7 @@ async fn a_time_window_is_read_in_id_order_both_ways() {
         .await;
         // Three imports a few milliseconds apart: three creation times.
         for _ in 0..3 {
-            let mut import = store.begin_task_import(project.id, None).await.unwrap();
-            import.insert(&sample_tasks(3, None)).await.unwrap();
-            import.commit().await.unwrap();
+            import_tasks(&store, project.id, &sample_tasks(3, None)).await;
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         let all = TaskQuery::default();
@@ -1277,15 +1271,10 @@ async fn data_fields_are_indexed_per_project_ahead_of_sorting() {
                         "notes": if i == 3 { long.clone() } else { "short".to_string() },
                     })
                     .to_string(),
-                    meta: None,
-                    annotations: Vec::new(),
-                    predictions: Vec::new(),
-                    drafts: Vec::new(),
+                    ..NewTask::default()
                 })
                 .collect();
-            let mut import = store.begin_task_import(project.id, None).await.unwrap();
-            import.insert(&tasks).await.unwrap();
-            import.commit().await.unwrap();
+            import_tasks(&store, project.id, &tasks).await;
             projects.push(project.id);
         }
         let mut made = store.prepare_data_indexes(projects[0]).await.unwrap();
@@ -1442,6 +1431,13 @@ async fn data_fields_are_indexed_per_project_ahead_of_sorting() {
 
 /// A project (with an owner made for it) holding one task for each of
 /// `data` (task data as JSON), imported.
+/// Imports `tasks` into `project` in one import.
+async fn import_tasks(store: &Store, project: ProjectId, tasks: &[NewTask]) {
+    let mut import = store.begin_task_import(project, None).await.unwrap();
+    import.insert(tasks).await.unwrap();
+    import.commit().await.unwrap();
+}
+
 async fn project_with_tasks(store: &Store, name: &str, data: &[&str]) -> ProjectId {
     let owner = user(store, &format!("owner of {name}"), Role::Manager).await;
     let project = new_project(
@@ -1455,15 +1451,10 @@ async fn project_with_tasks(store: &Store, name: &str, data: &[&str]) -> Project
         .iter()
         .map(|data| NewTask {
             data: data.to_string(),
-            meta: None,
-            annotations: Vec::new(),
-            predictions: Vec::new(),
-            drafts: Vec::new(),
+            ..NewTask::default()
         })
         .collect();
-    let mut import = store.begin_task_import(project.id, None).await.unwrap();
-    import.insert(&tasks).await.unwrap();
-    import.commit().await.unwrap();
+    import_tasks(store, project.id, &tasks).await;
     project.id
 }
 
