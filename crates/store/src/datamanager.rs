@@ -1419,7 +1419,7 @@ impl Store {
                 continue;
             }
             let text = contains_text(condition);
-            if let Some(terms) = self.text_index_query(&text, &condition.key).await? {
+            if let Some(terms) = self.text_index_query(&text, &condition.key)? {
                 sets.push(Candidates::Text(terms));
             }
         }

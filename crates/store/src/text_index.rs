@@ -415,7 +415,7 @@ impl Store {
     /// one or two characters is common (it starts more than
     /// [`MAX_SHORT_TERMS`] terms, or listing them takes longer than
     /// [`TERMS_LISTING_BUDGET`]), and on PostgreSQL.
-    pub(crate) async fn text_index_query(&self, text: &str, key: &str) -> Result<Option<String>> {
+    pub(crate) fn text_index_query(&self, text: &str, key: &str) -> Result<Option<String>> {
         if self.backend != Backend::Sqlite {
             return Ok(None);
         }
@@ -424,7 +424,7 @@ impl Store {
         };
         let mut queries = Vec::new();
         for lookup in lookups {
-            match self.lookup_query(lookup).await? {
+            match self.lookup_query(lookup)? {
                 Some(query) => queries.push(query),
                 None => return Ok(None),
             }
@@ -434,10 +434,10 @@ impl Store {
 
     /// The full-text query of one lookup (`""` when no task holds it), or
     /// `None` when its text is too common to look up.
-    async fn lookup_query(&self, lookup: Lookup) -> Result<Option<String>> {
+    fn lookup_query(&self, lookup: Lookup) -> Result<Option<String>> {
         Ok(match lookup {
             Lookup::Trigrams(terms) => Some(terms),
-            Lookup::TermsStarting(from, to) => self.terms_between(&from, &to).await?,
+            Lookup::TermsStarting(from, to) => self.terms_between(&from, &to)?,
             Lookup::InNestedValue(nested, trigrams) => Some(match trigrams {
                 Some(trigrams) => format!("({nested}) AND ({trigrams})"),
                 None => nested,
@@ -449,18 +449,18 @@ impl Store {
     /// (any of them), or `None` when there are more than
     /// [`MAX_SHORT_TERMS`] or listing them takes longer than
     /// [`TERMS_LISTING_BUDGET`].
-    async fn terms_between(&self, from: &str, to: &str) -> Result<Option<String>> {
+    fn terms_between(&self, from: &str, to: &str) -> Result<Option<String>> {
         let sql = format!(
             "SELECT term FROM tasks_text_terms WHERE term >= $1 AND term < $2 LIMIT {}",
             MAX_SHORT_TERMS + 1
         );
         let params = [Param::Text(from), Param::Text(to)];
-        let rows = match &self.sqlite_quick_reads {
-            Some(reads) => match reads.rows_within(&sql, &params, TERMS_LISTING_BUDGET)? {
-                Some(rows) => rows,
-                None => return Ok(None),
-            },
-            None => self.quick_read(&sql, &params).await?,
+        // The index is SQLite's, whose store always has quick reads.
+        let Some(reads) = &self.sqlite_quick_reads else {
+            return Ok(None);
+        };
+        let Some(rows) = reads.rows_within(&sql, &params, TERMS_LISTING_BUDGET)? else {
+            return Ok(None);
         };
         if rows.len() as i64 > MAX_SHORT_TERMS {
             return Ok(None);
