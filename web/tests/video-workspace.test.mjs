@@ -201,6 +201,75 @@ test('with a sample table, WebCodecs reads ahead: exact frames back and forth ac
   assert.ok(await page.evaluate(() => window.gl.video().player.cache.frames.size > 100));
   assert.equal(await page.evaluate(() => window.gl.video().player.decoder), 'webcodecs');
 
+  // Seeks decode with WebCodecs too: each frame exact (B-frames included),
+  // drawn from a decoded frame, and the frames just behind it that its
+  // group decodes before it kept on the way (a step back finds them).
+  await open('/api/v1/media/vfr-webcodecs.mp4');
+  await waitFrame(0);
+  // A small window, so that no seek below finds its frame kept by the read-ahead.
+  await page.evaluate(() => {
+    const cache = window.gl.video().player.cache;
+    cache.limit = 12;
+    cache.evict();
+  });
+  /** The position of each frame's sample, in decoding order. */
+  const sampleOf = new Map(table.frames.map((frame, position) => [frame, position]));
+  let keptBehind = 0;
+  for (const i of [37, 140, 2, 119, 61, 143, 90]) {
+    await seek(i);
+    await check(i);
+    const p = /** @type {number} */ (sampleOf.get(i));
+    const key = Math.max(...table.keys.filter((k) => k <= p));
+    const decodedBefore = [i - 3, i - 2, i - 1].filter((f) => f >= 0 && /** @type {number} */ (sampleOf.get(f)) >= key && /** @type {number} */ (sampleOf.get(f)) < p);
+    const state = await page.evaluate((behind) => {
+      const player = window.gl.video().player;
+      return { fromDecoder: player.source !== player.video, kept: behind.filter((f) => player.cache.get(f)) };
+    }, decodedBefore);
+    assert.deepEqual(state, { fromDecoder: true, kept: decodedBefore }, `seek to ${i}`);
+    keptBehind += decodedBefore.length;
+  }
+  assert.ok(keptBehind >= 6, `${keptBehind} frames behind the seeks' frames`);
+  // A flush that a reset aborts (the browser rejects it a moment later)
+  // does not keep the next feed from flushing: a seek's frame would
+  // otherwise stay in the decoder until the seek gave up.
+  const flushes = await page.evaluate(() => {
+    const reader = /** @type {any} */ (window.gl.video().player.readAhead);
+    reader.stop();
+    const real = reader.decoder;
+    /** @type {string[]} */
+    const calls = [];
+    /** @type {((error: Error) => void) | null} */
+    let abort = null;
+    reader.decoder = {
+      state: 'configured',
+      decodeQueueSize: 0,
+      flush: () => (calls.push('flush'), new Promise((_, reject) => { abort = reject; })),
+      reset: () => {
+        calls.push('reset');
+        const reject = abort;
+        setTimeout(() => reject?.(new Error('aborted')), 0);
+      },
+      configure: () => {},
+    };
+    reader.cursor = 5;
+    void reader.drain();
+    reader.reset();
+    reader.cursor = 3;
+    void reader.drain();
+    reader.decoder = real;
+    reader.reset();
+    return calls;
+  });
+  assert.deepEqual(flushes, ['flush', 'reset', 'flush']);
+
+  // A burst of seeks (a drag on the timeline) ends on the last, exactly.
+  await page.evaluate(() => {
+    const p = window.gl.video().player;
+    for (let i = 10; i <= 136; i += 7) void p.seek(i);
+  });
+  await check(136);
+  assert.equal(await page.evaluate(() => window.gl.video().player.decoder), 'webcodecs');
+
   await open('/api/v1/media/vfr-broken.mp4');
   await seek(100);
   for (let i = 99; i >= 85; i--) {

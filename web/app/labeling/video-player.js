@@ -20,7 +20,10 @@
 // takes the hidden element's place: it fetches the samples of the groups of
 // pictures it needs by byte range and decodes them itself, each output
 // stamped with its frame number, so frames arrive exactly and, stepping
-// backwards, the group behind the frame shown is decoded first.
+// backwards, the group behind the frame shown is decoded first. It also
+// serves seeks there: the frame's group is decoded from its key frame as
+// fast as the decoder takes samples, without the element's own seek (about
+// 36 ms whatever the frame), and the frames behind it are kept on the way.
 
 import { lastAtMost } from './video-tracks.js';
 
@@ -51,6 +54,8 @@ const RESCUE_SLOWER = 2;
 const READ_AHEAD_WAIT_MS = 800;
 /** After this long without a seek, the visible element catches up with a kept frame shown. */
 const SETTLE_MS = 250;
+/** A seek with WebCodecs waits this long more than its decoding should take, then the element seeks. */
+const SAMPLE_SEEK_SLACK_MS = 2000;
 /** Seeks tried at most to land on one frame (see exactSeek). */
 const SEEK_ATTEMPTS = 6;
 /** How long a seek waits for `seeked` at most. */
@@ -533,6 +538,59 @@ class ReadAhead {
   }
 }
 
+/**
+ * The bytes of a byte range as they arrive: `received` of them are in
+ * (from the start), and `until(n)` waits for the first n.
+ */
+class ArrivingBytes {
+  /**
+   * @param {number} base the file offset of the first byte
+   * @param {Uint8Array} bytes sized for the whole range
+   * @param {ReadableStreamDefaultReader<Uint8Array> | null} body where the rest comes from; null: all are in
+   */
+  constructor(base, bytes, body) {
+    this.base = base;
+    this.bytes = bytes;
+    this.received = body ? 0 : bytes.length;
+    /** @type {unknown} */
+    this.failure = null;
+    /** @type {(() => void)[]} */
+    this.waiting = [];
+    if (body) void this.read(body);
+  }
+
+  /** @param {ReadableStreamDefaultReader<Uint8Array>} body */
+  async read(body) {
+    try {
+      for (;;) {
+        const { done, value } = await body.read();
+        if (done) break;
+        const room = Math.min(value.length, this.bytes.length - this.received);
+        this.bytes.set(value.subarray(0, room), this.received);
+        this.received += room;
+        this.wake();
+      }
+      if (this.received < this.bytes.length) throw new Error("the samples' bytes came short");
+    } catch (error) {
+      this.failure = error;
+    } finally {
+      this.wake();
+    }
+  }
+
+  wake() {
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
+
+  /** @param {number} n */
+  async until(n) {
+    while (this.received < n) {
+      if (this.failure) throw this.failure;
+      await new Promise((resolve) => this.waiting.push(() => resolve(undefined)));
+    }
+  }
+}
+
 /** Samples fed past the last one a forward run needs, so that its last frames leave the decoder's reordering. */
 const FEED_MARGIN = 8;
 /** Samples waiting in the decoder's queue at most (the rest wait for a `dequeue`). */
@@ -546,7 +604,8 @@ const BYTES_KEPT = 4;
  * @typedef {{start: number, end: number, fed: number}} Segment
  */
 /**
- * @typedef {{from: number, to: number, at: number, rate: number, backward: boolean, segments: Segment[]}} SampleRun
+ * `rush`: a seek's run, fed without the limit of DECODE_QUEUE.
+ * @typedef {{from: number, to: number, at: number, rate: number, backward: boolean, segments: Segment[], rush?: boolean}} SampleRun
  */
 
 /**
@@ -590,14 +649,52 @@ class SampleReader {
     /** Where the decoder's feed last started from a key frame, and the frames it has put out since. */
     this.feedStart = 0;
     this.emitted = new Set();
-    this.draining = false;
+    /** The flush in progress, if any (a reset ends it). @type {Promise<void> | null} */
+    this.flushing = null;
     /** Frames put out just past a forward run's last, held until the run is extended to them. @type {Map<number, VideoFrame>} */
     this.held = new Map();
-    /** Bytes of groups of pictures by their first group's number, latest last. @type {Map<string, Promise<{base: number, bytes: Uint8Array}>>} */
+    /** Bytes of groups of pictures by their first group's number, latest last. @type {Map<string, Promise<ArrivingBytes>>} */
     this.bytes = new Map();
     /** Called once when decoding fails: the player falls back to the element. */
     this.onFail = () => {};
+    /** Ends the wait of the seek in progress (see seek) when another run takes over. */
+    this.cancelSeek = () => {};
     this.decoder = this.makeDecoder();
+  }
+
+  /** A new run (or none) takes over: the decode loop of the last one ends, and a seek waiting for it hears so. */
+  nextGeneration() {
+    this.cancelSeek();
+    this.cancelSeek = () => {};
+    return ++this.generation;
+  }
+
+  /**
+   * A seek: decode frame i now, from its group's key frame, feeding the
+   * decoder every sample at once, and keep the frames from `from` to i that
+   * come out on the way (a step back after the seek finds them). Resolves
+   * true once frame i is kept, false when another run took over first,
+   * decoding failed, or it took far longer than it should.
+   * @param {number} i @param {number} from
+   * @returns {Promise<boolean>}
+   */
+  seek(i, from) {
+    if (this.disabled) return Promise.resolve(false);
+    if (this.cache.get(i)) return Promise.resolve(true);
+    this.stop();
+    const generation = this.nextGeneration();
+    // Backward: the decoder lets every frame out at the end (a flush), so
+    // frame i comes out however many frames the decoder holds back.
+    const segments = this.plan([i], true);
+    const run = { from: Math.min(Math.max(0, from), i), to: i, at: from - 1, rate: 1, backward: true, segments, rush: true };
+    this.run = run;
+    /** @type {Promise<boolean>} */
+    const cancelled = new Promise((resolve) => {
+      this.cancelSeek = () => resolve(false);
+    });
+    void this.decode(generation, run);
+    const samples = segments.reduce((sum, s) => sum + s.end - s.start + 1, 0);
+    return Promise.race([this.cache.wait(i, (samples / this.rate) * 1000 + SAMPLE_SEEK_SLACK_MS), cancelled]);
   }
 
   makeDecoder() {
@@ -685,7 +782,7 @@ class SampleReader {
         return widen();
       }
       if (goesOn) {
-        const generation = ++this.generation;
+        const generation = this.nextGeneration();
         this.run = { from, to, at: from - 1, rate: 1, backward, segments: [{ start: point, end: last, fed: point }] };
         void this.decode(generation, this.run);
         return;
@@ -704,7 +801,7 @@ class SampleReader {
         return;
       }
     }
-    const generation = ++this.generation;
+    const generation = this.nextGeneration();
     this.reset();
     this.run = { from, to, at: from - 1, rate: 1, backward, segments: plan };
     this.release();
@@ -796,11 +893,15 @@ class SampleReader {
     }
     const promise = fetch(this.url, { credentials: 'same-origin', headers: { Range: `bytes=${base}-${stop - 1}` } }).then(async (response) => {
       if (!response.ok) throw new Error(`the samples' bytes: ${response.status}`);
-      const bytes = new Uint8Array(await response.arrayBuffer());
       // A server that ignores the range sends the whole file.
-      if (response.status === 200) return { base: 0, bytes };
-      if (bytes.length < stop - base) throw new Error('the samples\' bytes came short');
-      return { base, bytes };
+      if (response.status === 200 || !response.body) {
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        const from = response.status === 200 ? 0 : base;
+        if (bytes.length < stop - from) throw new Error('the samples\' bytes came short');
+        return new ArrivingBytes(from, bytes, null);
+      }
+      // Decoding starts with the first sample's bytes, not the last's.
+      return new ArrivingBytes(base, new Uint8Array(stop - base), response.body.getReader());
     });
     promise.catch(() => this.bytes.delete(name));
     this.bytes.set(name, promise);
@@ -840,7 +941,11 @@ class SampleReader {
             chunk = await this.fetchBytes(p, stop());
             if (!live()) return;
           }
-          while (this.decoder.decodeQueueSize >= DECODE_QUEUE && live()) await once(this.decoder, 'dequeue', 20);
+          if (chunk.received < offsets[p] + sizes[p] - chunk.base) {
+            await chunk.until(offsets[p] + sizes[p] - chunk.base);
+            if (!live()) return;
+          }
+          while (!run.rush && this.decoder.decodeQueueSize >= DECODE_QUEUE && live()) await once(this.decoder, 'dequeue', 20);
           if (!live()) return;
           const at = offsets[p] - chunk.base;
           this.decoder.decode(new EncodedVideoChunk({ type: this.isKey[p] ? 'key' : 'delta', timestamp: frames[p], data: chunk.bytes.subarray(at, at + sizes[p]) }));
@@ -864,17 +969,14 @@ class SampleReader {
 
   /** Let out every frame fed (the decoder then needs a key frame). */
   async drain() {
-    if (this.cursor < 0 || this.draining) return;
-    this.draining = true;
+    if (this.cursor < 0 || this.flushing) return;
     // After a flush the decoder takes a key frame first, whoever feeds it next.
     this.cursor = -1;
-    try {
-      await this.decoder.flush();
-    } catch {
-      // Reset meanwhile: nothing to let out.
-    } finally {
-      this.draining = false;
-    }
+    // Reset meanwhile: nothing to let out.
+    const flushing = this.decoder.flush().catch(() => {});
+    this.flushing = flushing;
+    await flushing;
+    if (this.flushing === flushing) this.flushing = null;
   }
 
   /** @param {VideoFrame} frame */
@@ -891,6 +993,8 @@ class SampleReader {
   /** The decoder drops what it holds and waits for a key frame. */
   reset() {
     this.cursor = -1;
+    // A flush in progress is aborted: the next feed flushes anew.
+    this.flushing = null;
     this.emitted.clear();
     if (this.decoder.state === 'configured') {
       this.decoder.reset();
@@ -925,7 +1029,7 @@ class SampleReader {
   }
 
   stop() {
-    this.generation++;
+    this.nextGeneration();
     this.run = null;
     for (const frame of this.held.values()) frame.close();
     this.held.clear();
@@ -938,6 +1042,16 @@ class SampleReader {
     this.bytes.clear();
     if (this.decoder.state !== 'closed') this.decoder.close();
   }
+}
+
+/**
+ * The frames kept ahead of and behind the frame shown with WebCodecs:
+ * most of the window lies the way the steps go.
+ * @param {number} limit the cache's frames @param {boolean} backward
+ */
+function windowShares(limit, backward) {
+  const ahead = backward ? Math.floor(limit / 6) : Math.floor((limit * 2) / 3);
+  return { ahead, behind: limit - ahead - 1 };
 }
 
 /**
@@ -972,6 +1086,8 @@ export class FramePlayer {
     this.onChange = () => {};
     /** @type {Promise<void> | null} */
     this.seeking = null;
+    /** The seek with WebCodecs in progress (see seekSamples). @type {Promise<boolean> | null} */
+    this.sampleSeek = null;
     this.settleTimer = 0;
     this.destroyed = false;
     const canKeep = typeof VideoFrame === 'function' && hasFrameCallback(video);
@@ -1049,12 +1165,50 @@ export class FramePlayer {
       this.show(frame, kept);
       return;
     }
+    // The element catches up once the frame is shown, not while it is decoded.
+    clearTimeout(this.settleTimer);
     const arrival = this.readAhead?.arrival(frame) ?? null;
     if (arrival !== null && arrival <= READ_AHEAD_WAIT_MS && (await this.cache.wait(frame, arrival + 300))) {
       if (this.target === frame) this.show(frame, /** @type {VideoFrame} */ (this.cache.get(frame)));
       return;
     }
+    // A later seek shows its own frame.
+    if (this.target !== frame) return;
+    const reader = this.readAhead;
+    if (reader instanceof SampleReader && !reader.disabled && (await this.seekSamples(reader))) return;
     await this.seekElement();
+  }
+
+  /**
+   * Decodes the latest target with WebCodecs and shows it (one such seek at
+   * a time: targets asked for meanwhile are skipped, so dragging over the
+   * timeline shows frames as fast as they decode). Resolves false when the
+   * reader could not bring the frame: the element seeks then.
+   * @param {SampleReader} reader
+   * @returns {Promise<boolean>}
+   */
+  seekSamples(reader) {
+    if (this.sampleSeek) return this.sampleSeek;
+    this.sampleSeek = (async () => {
+      for (;;) {
+        const wanted = this.target;
+        // Shown meanwhile (a kept frame).
+        if (this.frame === wanted && this.source !== this.video) return true;
+        const { behind } = windowShares(this.cache.limit, this.direction < 0);
+        const decoded = await reader.seek(wanted, wanted - behind);
+        if (this.destroyed || this.playing) return true;
+        const kept = this.cache.get(wanted);
+        if (this.target === wanted) {
+          if (!kept) return false;
+          this.show(wanted, kept);
+          return true;
+        }
+        if (!decoded && reader.disabled) return false;
+      }
+    })().finally(() => {
+      this.sampleSeek = null;
+    });
+    return this.sampleSeek;
   }
 
   /** @param {number} delta */
@@ -1070,6 +1224,8 @@ export class FramePlayer {
     if (this.seeking) return this.seeking;
     this.seeking = (async () => {
       for (;;) {
+        // A seek with WebCodecs has the cores; the element catches up after it.
+        if (this.sampleSeek && !this.playing) return;
         const wanted = this.target;
         if (this.elementFrame !== wanted) {
           // A frame elsewhere first: the read-ahead would take half the decoding.
@@ -1155,10 +1311,8 @@ export class FramePlayer {
    * @param {SampleReader} reader @param {number} frame
    */
   decodeAround(reader, frame) {
-    const limit = this.cache.limit;
     const backward = this.direction < 0;
-    const ahead = backward ? Math.floor(limit / 6) : Math.floor((limit * 2) / 3);
-    const behind = limit - ahead - 1;
+    const { ahead, behind } = windowShares(this.cache.limit, backward);
     this.cache.ahead = ahead;
     this.cache.behind = behind;
     const first = Math.max(0, frame - behind);
