@@ -268,6 +268,24 @@ test('with a sample table, WebCodecs reads ahead: exact frames back and forth ac
     for (let i = 10; i <= 136; i += 7) void p.seek(i);
   });
   await check(136);
+  // A jump back, then steps forwards: the read-ahead goes on from where the
+  // seek's feed stands, so the group is decoded once (one key frame fed).
+  const keyFrames = await page.evaluate(async () => {
+    const player = window.gl.video().player;
+    const decoder = /** @type {any} */ (player.readAhead).decoder;
+    let fed = 0;
+    const decode = decoder.decode.bind(decoder);
+    decoder.decode = (/** @type {EncodedVideoChunk} */ chunk) => {
+      if (chunk.type === 'key') fed++;
+      decode(chunk);
+    };
+    await player.seek(47);
+    for (let k = 0; k < 3; k++) await player.step(1);
+    decoder.decode = decode;
+    return fed;
+  });
+  await check(50);
+  assert.equal(keyFrames, 1);
   assert.equal(await page.evaluate(() => window.gl.video().player.decoder), 'webcodecs');
 
   await open('/api/v1/media/vfr-broken.mp4');

@@ -52,6 +52,8 @@ const RESCUE_SLOWER = 2;
  * backwards, the first frame behind comes last in a run, the rest at once).
  */
 const READ_AHEAD_WAIT_MS = 800;
+/** A move back by at most this many frames (Shift+← steps 10) is a step back, a longer one a jump. */
+const STEP_BACK_MAX = 10;
 /** After this long without a seek, the visible element catches up with a kept frame shown. */
 const SETTLE_MS = 250;
 /** A seek with WebCodecs waits this long more than its decoding should take, then the element seeks. */
@@ -595,6 +597,8 @@ class ArrivingBytes {
 const FEED_MARGIN = 8;
 /** Samples waiting in the decoder's queue at most (the rest wait for a `dequeue`). */
 const DECODE_QUEUE = 8;
+/** How long a seek's frame may take to leave the decoder after its last sample was taken, before a flush lets it out. */
+const SEEK_OUTPUT_WAIT_MS = 50;
 /** Groups of pictures' bytes kept after fetching (a step back and forth fetches none again). */
 const BYTES_KEPT = 4;
 
@@ -604,8 +608,9 @@ const BYTES_KEPT = 4;
  * @typedef {{start: number, end: number, fed: number}} Segment
  */
 /**
- * `rush`: a seek's run, fed without the limit of DECODE_QUEUE.
- * @typedef {{from: number, to: number, at: number, rate: number, backward: boolean, segments: Segment[], rush?: boolean}} SampleRun
+ * `seek`: the frame a seek waits for; until it is out, samples are fed
+ * without the limit of DECODE_QUEUE.
+ * @typedef {{from: number, to: number, at: number, rate: number, backward: boolean, segments: Segment[], seek?: number}} SampleRun
  */
 
 /**
@@ -672,9 +677,11 @@ class SampleReader {
   /**
    * A seek: decode frame i now, from its group's key frame, feeding the
    * decoder every sample at once, and keep the frames from `from` to i that
-   * come out on the way (a step back after the seek finds them). Resolves
-   * true once frame i is kept, false when another run took over first,
-   * decoding failed, or it took far longer than it should.
+   * come out on the way (a step back after the seek finds them). The feed
+   * stays open a few samples past i, so that reading ahead goes on from
+   * there instead of decoding the group again (a run backwards starts anew).
+   * Resolves true once frame i is kept, false when another run took over
+   * first, decoding failed, or it took far longer than it should.
    * @param {number} i @param {number} from
    * @returns {Promise<boolean>}
    */
@@ -683,10 +690,8 @@ class SampleReader {
     if (this.cache.get(i)) return Promise.resolve(true);
     this.stop();
     const generation = this.nextGeneration();
-    // Backward: the decoder lets every frame out at the end (a flush), so
-    // frame i comes out however many frames the decoder holds back.
-    const segments = this.plan([i], true);
-    const run = { from: Math.min(Math.max(0, from), i), to: i, at: from - 1, rate: 1, backward: true, segments, rush: true };
+    const segments = this.plan([i], false);
+    const run = { from: Math.min(Math.max(0, from), i), to: i, at: from - 1, rate: 1, backward: false, segments, seek: i };
     this.run = run;
     /** @type {Promise<boolean>} */
     const cancelled = new Promise((resolve) => {
@@ -927,7 +932,8 @@ class SampleReader {
         // Forwards, the last segment goes a few samples on, so that its last
         // frames leave the decoder's reordering without a flush.
         const stop = () => Math.min(n - 1, segment.end + (run.backward || run.segments.length > 1 ? 0 : FEED_MARGIN));
-        let chunk = await this.fetchBytes(segment.fed, Math.min(segment.end, n - 1));
+        // A seek fetches the samples fed past its frame too, as they come out only after them.
+        let chunk = await this.fetchBytes(segment.fed, run.seek !== undefined ? stop() : Math.min(segment.end, n - 1));
         // The next segment's bytes come while this one decodes.
         const next = run.segments[1];
         if (next) void this.fetchBytes(next.start, next.end).catch(() => {});
@@ -945,7 +951,8 @@ class SampleReader {
             await chunk.until(offsets[p] + sizes[p] - chunk.base);
             if (!live()) return;
           }
-          while (!run.rush && this.decoder.decodeQueueSize >= DECODE_QUEUE && live()) await once(this.decoder, 'dequeue', 20);
+          const rush = run.seek !== undefined && !this.emitted.has(run.seek);
+          while (!rush && this.decoder.decodeQueueSize >= DECODE_QUEUE && live()) await once(this.decoder, 'dequeue', 20);
           if (!live()) return;
           const at = offsets[p] - chunk.base;
           this.decoder.decode(new EncodedVideoChunk({ type: this.isKey[p] ? 'key' : 'delta', timestamp: frames[p], data: chunk.bytes.subarray(at, at + sizes[p]) }));
@@ -953,7 +960,15 @@ class SampleReader {
         }
         // Backwards (or at the end) every frame fed comes out now; forwards the feed stays open.
         if (run.backward || run.segments.length > 1 || this.cursor >= n) await this.drain();
-        else while (this.decoder.decodeQueueSize > 0 && live()) await once(this.decoder, 'dequeue', 20);
+        else {
+          while (this.decoder.decodeQueueSize > 0 && live()) await once(this.decoder, 'dequeue', 20);
+          // A seek's frame must come out: a decoder holding back more
+          // frames than the margin fed past it lets them out.
+          if (live() && run.seek !== undefined && !this.emitted.has(run.seek) && !(await this.cache.wait(run.seek, SEEK_OUTPUT_WAIT_MS))) {
+            if (!live()) return;
+            await this.drain();
+          }
+        }
         if (!live()) return;
         const seconds = (performance.now() - started) / 1000;
         const count = segment.fed - startedAt;
@@ -1152,7 +1167,9 @@ export class FramePlayer {
   async seek(i) {
     if (this.destroyed) return;
     const frame = Math.max(0, Math.min(this.index.frames - 1, Math.round(i)));
-    if (frame !== this.target) this.direction = frame < this.target ? -1 : 1;
+    // Stepping back reads the frames behind; after a jump (either way) the
+    // frames ahead are read, as watching goes on forwards from there.
+    if (frame !== this.target) this.direction = frame < this.target && this.target - frame <= STEP_BACK_MAX ? -1 : 1;
     this.target = frame;
     if (this.playing) {
       // Not stopped(): it would settle on the frame playing had reached.
