@@ -1562,3 +1562,79 @@ async fn contains_reads_values_as_stored_on_both_databases() {
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn number_ranges_match_only_numbers_whatever_else_a_field_holds() {
+    for db in databases().await {
+        let store = open_store(&db).await;
+        let values = [
+            "1",
+            "5",
+            "10",
+            "\"7\"",
+            "\"abc\"",
+            "true",
+            "false",
+            "null",
+            "[]",
+            "[3]",
+            "{\"a\":1}",
+        ];
+        let mut data: Vec<String> = values.iter().map(|v| format!(r#"{{"v":{v}}}"#)).collect();
+        data.push(r#"{"other":1}"#.to_string());
+        let data: Vec<&str> = data.iter().map(String::as_str).collect();
+        let project = project_with_tasks(&store, "mixed", &data).await;
+        // With and without the field's index (made ahead, as the server does).
+        for indexed in [false, true] {
+            if indexed {
+                store.prepare_data_indexes(project).await.unwrap();
+            }
+            for (conditions, expected) in [
+                (vec![(DataOp::Gt, 2)], vec!["5", "10"]),
+                (vec![(DataOp::Gte, 5)], vec!["5", "10"]),
+                (vec![(DataOp::Lt, 6)], vec!["1", "5"]),
+                (vec![(DataOp::Lte, 1)], vec!["1"]),
+                (vec![(DataOp::Gte, 1), (DataOp::Lte, 5)], vec!["1", "5"]),
+                (vec![(DataOp::Lt, 0)], vec![]),
+                (vec![(DataOp::Gt, 100)], vec![]),
+            ] {
+                let query = TaskQuery {
+                    data: conditions
+                        .iter()
+                        .map(|(op, bound)| DataCondition {
+                            key: "v".to_string(),
+                            op: *op,
+                            value: serde_json::json!(bound),
+                        })
+                        .collect(),
+                    ..TaskQuery::default()
+                };
+                for key in [SortKey::Id, SortKey::Data("v".into())] {
+                    let sort = TableSort {
+                        key,
+                        descending: false,
+                    };
+                    let page = store
+                        .task_table(project, &query, &sort, None, 100)
+                        .await
+                        .unwrap();
+                    let mut found: Vec<String> = page
+                        .rows
+                        .iter()
+                        .map(|row| {
+                            let data: Value = serde_json::from_str(&row.task.data).unwrap();
+                            data["v"].to_string()
+                        })
+                        .collect();
+                    found.sort_by_key(|v| v.parse::<i64>().unwrap_or(i64::MAX));
+                    assert_eq!(
+                        found, expected,
+                        "{}: {conditions:?}, indexed: {indexed}",
+                        db.label
+                    );
+                }
+            }
+        }
+        store.close().await;
+    }
+}
