@@ -746,6 +746,23 @@ const TEXT_INDEX_RETRY: std::time::Duration = std::time::Duration::from_secs(10)
 /// waiting for the write lock (the queue, imports) take it in between.
 const TEXT_INDEX_PAUSE: std::time::Duration = std::time::Duration::from_millis(2);
 
+/// The data keys the text index's worker has asked indexes for, by
+/// project (see `Engine::index_found_data_keys`).
+#[derive(Debug, Default)]
+struct SeenDataKeys {
+    projects: std::collections::HashMap<ProjectId, SeenProjectKeys>,
+}
+
+#[derive(Debug, Default)]
+struct SeenProjectKeys {
+    keys: std::collections::HashSet<String>,
+    /// The project has as many data-field indexes as are made ahead.
+    full: bool,
+}
+
+/// The most keys of one project the worker remembers having asked for.
+const SEEN_DATA_KEYS: usize = 10_000;
+
 impl Engine {
     /// The data manager's indexes, kept in the background by `gloss serve`
     /// from its start until the store closes: first the indexes of every
@@ -788,6 +805,57 @@ impl Engine {
         }
     }
 
+    /// Makes the indexes of the data keys that the text index's worker
+    /// found in the tasks it added (every task, once), unless it asked for
+    /// them before: a key that only some tasks in the middle of an import
+    /// have is indexed too, not only those of a project's first and last
+    /// tasks (see `Store::prepare_data_indexes`). Errors are logged: a sort
+    /// or filter makes its index anyway.
+    async fn index_found_data_keys(
+        &self,
+        found: Vec<(ProjectId, String)>,
+        seen: &mut SeenDataKeys,
+    ) {
+        let mut by_project: Vec<(ProjectId, Vec<String>)> = Vec::new();
+        for (project, key) in found {
+            let known = seen.projects.entry(project).or_default();
+            if known.full || !known.keys.insert(key.clone()) {
+                continue;
+            }
+            match by_project.last_mut() {
+                Some((last, keys)) if *last == project => keys.push(key),
+                _ => by_project.push((project, vec![key])),
+            }
+        }
+        for (project, keys) in by_project {
+            match self.store.prepare_data_key_indexes(project, &keys).await {
+                Ok(done) => {
+                    let known = seen.projects.entry(project).or_default();
+                    if done.full {
+                        // No more keys of this project are indexed ahead.
+                        known.full = true;
+                        known.keys = std::collections::HashSet::new();
+                    } else if known.keys.len() > SEEN_DATA_KEYS {
+                        // Keys that cannot be indexed (not data keys) are
+                        // asked for again rather than kept without bound.
+                        known.keys.clear();
+                    }
+                }
+                Err(err) => {
+                    if !self.store.is_closed() {
+                        tracing::warn!(project = project.0, error = %err, "indexing data fields failed");
+                    }
+                    // Asked for again when the keys are next found.
+                    if let Some(known) = seen.projects.get_mut(&project) {
+                        for key in &keys {
+                            known.keys.remove(key);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Keeps the trigram index of task data (which `contains` filters read on
     /// SQLite) up to date, until the store closes: adds new tasks in small
     /// batches as they come, and logs when it has caught up with a large
@@ -814,16 +882,10 @@ impl Engine {
         let mut caught_up = true;
         let mut started = std::time::Instant::now();
         let mut added_since: u64 = 0;
-        // Projects with tasks new to the index: once it has caught up, their
-        // data fields get indexes too (this covers a `gloss import` run
-        // beside the server; after an API import they exist already).
-        let mut touched: Vec<ProjectId> = Vec::new();
+        let mut seen = SeenDataKeys::default();
         while !store.is_closed() {
             match store.index_task_text(gloss_store::TEXT_INDEX_BATCH).await {
                 Ok(batch) if batch.added == 0 => {
-                    for project in std::mem::take(&mut touched) {
-                        self.prepare_data_indexes(project).await;
-                    }
                     if !caught_up {
                         caught_up = true;
                         let seconds = started.elapsed().as_secs_f64();
@@ -853,11 +915,7 @@ impl Engine {
                         added_since = 0;
                     }
                     added_since += batch.added;
-                    for project in batch.projects {
-                        if !touched.contains(&project) {
-                            touched.push(project);
-                        }
-                    }
+                    self.index_found_data_keys(batch.data_keys, &mut seen).await;
                     tokio::time::sleep(TEXT_INDEX_PAUSE).await;
                 }
                 Err(err) => {

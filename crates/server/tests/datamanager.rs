@@ -4,7 +4,7 @@
 //! per-status counts kept right, and saved views, personal and shared.
 
 use gloss_engine::Actor;
-use gloss_test_support::{databases, TestServer, LABEL_CONFIG};
+use gloss_test_support::{databases, index_names, TestServer, LABEL_CONFIG};
 use gloss_types::{ProjectId, ProjectRole, Role};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -984,5 +984,71 @@ async fn check_filters(setup: &Setup, checks: &[(String, Vec<i64>)], label: &str
             "{}: count of {query}",
             label
         );
+    }
+}
+
+/// The server's background worker (`keep_table_indexes`, which `gloss
+/// serve` runs) indexes a data key that only tasks in the middle of an
+/// import have, as it adds them to the text index (SQLite): the import's
+/// own look at the project's first and last 100 tasks misses it.
+#[tokio::test]
+async fn a_key_only_tasks_in_the_middle_have_is_indexed_in_the_background() {
+    for db in databases().await {
+        if db.label != "sqlite" {
+            // PostgreSQL keeps its own text index; there is no worker.
+            continue;
+        }
+        let server = TestServer::start(&db).await;
+        let (_, manager) = server.user("manager", Role::Manager).await;
+        let (status, project) = server
+            .call(
+                Method::POST,
+                "/api/v1/projects",
+                Some(&manager),
+                Some(json!({"name": "middle", "label_config": LABEL_CONFIG})),
+            )
+            .await;
+        assert_eq!(status, 201, "{project}");
+        let id = ProjectId(project["id"].as_i64().unwrap());
+        let rows: Vec<Value> = (0..300)
+            .map(|i| {
+                let mut data = json!({"image": format!("/img/{i}.png")});
+                if i == 150 {
+                    data["camera"] = json!("C7");
+                }
+                json!({"data": data})
+            })
+            .collect();
+        let (status, body) = server
+            .call(
+                Method::POST,
+                &format!("/api/v1/projects/{}/tasks", id.0),
+                Some(&manager),
+                Some(Value::Array(rows)),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let indexing = server.engine.clone();
+        let worker = tokio::spawn(async move { indexing.keep_table_indexes().await });
+        // The import's look at the first and last tasks makes the image's
+        // index; the worker, the camera's.
+        let pattern = format!("tasks\\_data\\_%\\_p{}", id.0);
+        let started = std::time::Instant::now();
+        while index_names(&db, &pattern).await.len() < 2 {
+            assert!(
+                started.elapsed().as_secs() < 30,
+                "indexes after 30 s: {:?}",
+                index_names(&db, &pattern).await
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let done = server
+            .engine
+            .store()
+            .prepare_data_key_indexes(id, &["image".to_string(), "camera".to_string()])
+            .await
+            .unwrap();
+        assert_eq!(done.made, Vec::<String>::new(), "both were made before");
+        worker.abort();
     }
 }

@@ -226,7 +226,7 @@ const DATA_INDEX_SAMPLE: i64 = 100;
 
 /// The longest text a key may hold to be indexed ahead: an index holds a
 /// copy of every value.
-const DATA_INDEX_MAX_TEXT: usize = 200;
+pub(crate) const DATA_INDEX_MAX_TEXT: usize = 200;
 
 /// The most keys of one project indexed ahead: every index costs each
 /// insert into the project.
@@ -976,6 +976,22 @@ fn data_index_name(project: ProjectId, key: &str) -> String {
     format!("{}_p{}", shared_data_index_name(key), project.0)
 }
 
+/// The names of a project's data-field indexes on SQLite, as a `LIKE`
+/// pattern escaped by a backslash.
+fn project_data_index_pattern(project: ProjectId) -> String {
+    format!("tasks\\_data\\_%\\_p{}", project.0)
+}
+
+/// What [`Store::prepare_data_key_indexes`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DataKeyIndexes {
+    /// The keys whose index it made.
+    pub made: Vec<String>,
+    /// Whether the project has as many data-field indexes as it may have
+    /// made ahead, so that asking for more makes none.
+    pub full: bool,
+}
+
 /// The name of a data key's index for every project (PostgreSQL; on SQLite
 /// until migration 23).
 fn shared_data_index_name(key: &str) -> String {
@@ -1586,8 +1602,10 @@ impl Store {
     /// and holds the write lock on SQLite meanwhile): the keys of the first
     /// and last tasks (up to [`DATA_INDEX_SAMPLE`] of each) whose values are
     /// strings up to [`DATA_INDEX_MAX_TEXT`] characters, numbers or
-    /// booleans, at most [`DATA_INDEX_KEYS`] of them. Other keys get theirs
-    /// when first sorted by. Returns the keys whose index it made.
+    /// booleans (see [`Store::prepare_data_key_indexes`]). On SQLite the
+    /// text index's worker finds the keys of every other task as it adds
+    /// them (see [`Store::index_task_text`]). Returns the keys whose index
+    /// it made.
     pub async fn prepare_data_indexes(&self, project: ProjectId) -> Result<Vec<String>> {
         let mut keys: Vec<String> = Vec::new();
         let mut too_long: Vec<String> = Vec::new();
@@ -1617,21 +1635,70 @@ impl Store {
                     if !indexable && value.is_string() && !too_long.contains(&key) {
                         too_long.push(key.clone());
                     }
-                    if indexable && valid_data_key(&key) && !keys.contains(&key) {
+                    if indexable && !keys.contains(&key) {
                         keys.push(key);
                     }
                 }
             }
         }
         keys.retain(|key| !too_long.contains(key));
-        keys.truncate(DATA_INDEX_KEYS);
+        Ok(self.prepare_data_key_indexes(project, &keys).await?.made)
+    }
+
+    /// Makes the indexes of the given data keys of a project, in their
+    /// order, unless they exist, as long as the project has fewer than
+    /// [`DATA_INDEX_KEYS`] data-field indexes; other keys get theirs when
+    /// first sorted or filtered by. Keys that are not data keys (see
+    /// [`valid_data_key`]) are passed over.
+    pub async fn prepare_data_key_indexes(
+        &self,
+        project: ProjectId,
+        keys: &[String],
+    ) -> Result<DataKeyIndexes> {
+        let mut indexed = self.data_indexes_of(project).await?;
         let mut made = Vec::new();
-        for key in keys {
-            if self.ensure_data_index(project, &key).await? {
-                made.push(key);
+        for key in keys.iter().filter(|key| valid_data_key(key)) {
+            let name = self.data_index_name_for(project, key);
+            if indexed.contains(&name) {
+                continue;
             }
+            if indexed.len() >= DATA_INDEX_KEYS {
+                return Ok(DataKeyIndexes { made, full: true });
+            }
+            if self.ensure_data_index(project, key).await? {
+                made.push(key.clone());
+            }
+            indexed.push(name);
         }
-        Ok(made)
+        Ok(DataKeyIndexes {
+            full: indexed.len() >= DATA_INDEX_KEYS,
+            made,
+        })
+    }
+
+    /// The names of a project's own data-field indexes on SQLite. On
+    /// PostgreSQL an index serves every project, so none is the project's
+    /// own: the cap counts the keys of each call instead.
+    async fn data_indexes_of(&self, project: ProjectId) -> Result<Vec<String>> {
+        if self.backend != Backend::Sqlite {
+            return Ok(Vec::new());
+        }
+        let pattern = project_data_index_pattern(project);
+        let rows = self
+            .quick_read(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE $1 ESCAPE '\\'",
+                &[Param::Text(&pattern)],
+            )
+            .await?;
+        rows.iter().map(|row| row.text("name")).collect()
+    }
+
+    /// The name of the index of a project's data key on this database.
+    fn data_index_name_for(&self, project: ProjectId, key: &str) -> String {
+        match self.backend {
+            Backend::Sqlite => data_index_name(project, key),
+            Backend::Postgres => shared_data_index_name(key),
+        }
     }
 
     /// Makes the index that sorting a project's table by a data key reads,
@@ -1648,12 +1715,10 @@ impl Store {
         // partial index per project its planner sorted whole projects for
         // the first page of a data-field sort (1.4 s at a million tasks)
         // where it walks the shared index.
-        let (name, predicate) = match self.backend {
-            Backend::Sqlite => (
-                data_index_name(project, key),
-                format!(" WHERE project_id = {}", project.0),
-            ),
-            Backend::Postgres => (shared_data_index_name(key), String::new()),
+        let name = self.data_index_name_for(project, key);
+        let predicate = match self.backend {
+            Backend::Sqlite => format!(" WHERE project_id = {}", project.0),
+            Backend::Postgres => String::new(),
         };
         let exists = match self.backend {
             Backend::Sqlite => {
@@ -1756,7 +1821,7 @@ impl Store {
         if self.backend != Backend::Sqlite {
             return Ok(());
         }
-        let pattern = format!("tasks\\_data\\_%\\_p{}", project.0);
+        let pattern = project_data_index_pattern(project);
         let mut conn = self.write_conn().await?;
         drop_sqlite_indexes_like(&mut conn, &pattern, None).await
     }

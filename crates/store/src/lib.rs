@@ -34,8 +34,8 @@ mod users;
 
 pub use comments::NewComment;
 pub use datamanager::{
-    valid_data_key, BulkAction, BulkTarget, DataCondition, DataOp, SortKey, SortValue, TableCursor,
-    TablePage, TableRow, TableSort, TaskQuery, ViewRow,
+    valid_data_key, BulkAction, BulkTarget, DataCondition, DataKeyIndexes, DataOp, SortKey,
+    SortValue, TableCursor, TablePage, TableRow, TableSort, TaskQuery, ViewRow,
 };
 pub use gold::GoldScore;
 pub use guidelines::Guideline;

@@ -7,7 +7,7 @@ use gloss_store::{
     SnapshotTable, SnapshotWriter, SortKey, Store, StoreOptions, TableRows, TableSort, TaskQuery,
     TextIndexProgress, MIGRATION_COUNT,
 };
-use gloss_test_support::{databases, open_store, TestDb};
+use gloss_test_support::{databases, index_names, open_store, TestDb};
 use gloss_types::{
     ImportState, PageRequest, Project, ProjectId, ProjectRole, RejectedRow, Role, TaskStatus,
     Timestamp, User, UserId, UserStatus,
@@ -1224,25 +1224,100 @@ async fn a_time_window_is_read_in_id_order_both_ways() {
     }
 }
 
-/// The names of the indexes named like `pattern` (SQL LIKE), sorted.
-async fn index_names(db: &TestDb, pattern: &str) -> Vec<String> {
-    sqlx::any::install_default_drivers();
-    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
-        .await
-        .unwrap();
-    let query = match db.label {
-        "sqlite" => "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE $1 ESCAPE '\\' ORDER BY name",
-        _ => "SELECT CAST(indexname AS TEXT) AS name FROM pg_indexes WHERE indexname LIKE $1 ESCAPE '\\' ORDER BY name",
-    };
-    let rows = sqlx::query(query)
-        .bind(pattern)
-        .fetch_all(&mut connection)
-        .await
-        .unwrap();
-    sqlx::Connection::close(connection).await.ok();
-    rows.iter()
-        .map(|row| sqlx::Row::get::<String, _>(row, "name"))
-        .collect()
+/// A key that only tasks in the middle of an import have is indexed too:
+/// the text index's worker finds the keys of every task it adds (SQLite),
+/// where the sample of a project's first and last tasks misses it.
+#[tokio::test]
+async fn the_text_index_finds_the_keys_of_every_task_for_their_indexes() {
+    for db in databases().await {
+        let store = open_store(&db).await;
+        let owner = user(&store, "owner", Role::Manager).await;
+        let project = new_project(
+            &store,
+            "middle keys",
+            "<View><Text name=\"t\" value=\"$text\"/></View>",
+            &owner,
+        )
+        .await;
+        let long = "x".repeat(201);
+        let tasks: Vec<NewTask> = (0..250)
+            .map(|i| {
+                let mut data = serde_json::json!({"text": format!("t{i}")});
+                match i {
+                    120 => data["camera"] = serde_json::json!("C7"),
+                    121 => data["meta"] = serde_json::json!({"a": 1}),
+                    // Short in one task, too long in another: not indexed.
+                    122 => data["notes"] = serde_json::json!("short"),
+                    123 => data["notes"] = serde_json::json!(long.clone()),
+                    124 => data["odd key"] = serde_json::json!(1),
+                    125 => data["speed"] = serde_json::json!(2.5),
+                    126 => data["ok"] = serde_json::json!(false),
+                    _ => {}
+                }
+                NewTask {
+                    data: data.to_string(),
+                    ..NewTask::default()
+                }
+            })
+            .collect();
+        import_tasks(&store, project.id, &tasks).await;
+        // The first and last 100 tasks have `text` alone.
+        assert_eq!(
+            store.prepare_data_indexes(project.id).await.unwrap(),
+            ["text"],
+            "{}",
+            db.label
+        );
+        if db.label != "sqlite" {
+            // PostgreSQL has no text index of Gloss's own.
+            let batch = store.index_task_text(1000).await.unwrap();
+            assert_eq!(batch, gloss_store::TextIndexBatch::default());
+            store.close().await;
+            continue;
+        }
+        let batch = store.index_task_text(1000).await.unwrap();
+        assert_eq!(batch.added, 250);
+        let found: Vec<&str> = batch
+            .data_keys
+            .iter()
+            .map(|(of, key)| {
+                assert_eq!(*of, project.id);
+                key.as_str()
+            })
+            .collect();
+        assert_eq!(found, ["text", "camera", "odd key", "speed", "ok"]);
+        let keys: Vec<String> = found.iter().map(|key| key.to_string()).collect();
+        let done = store
+            .prepare_data_key_indexes(project.id, &keys)
+            .await
+            .unwrap();
+        assert_eq!(done.made, ["camera", "speed", "ok"]);
+        assert!(!done.full);
+        let pattern = format!("tasks\\_data\\_%\\_p{}", project.id.0);
+        assert_eq!(index_names(&db, &pattern).await.len(), 4);
+        // At most 12 keys of a project are indexed ahead, counting those
+        // it has.
+        let many: Vec<String> = (0..20).map(|i| format!("k{i}")).collect();
+        let done = store
+            .prepare_data_key_indexes(project.id, &many)
+            .await
+            .unwrap();
+        assert_eq!(done.made, many[..8]);
+        assert!(done.full);
+        assert_eq!(index_names(&db, &pattern).await.len(), 12);
+        // A filter on the key in the middle reads its index.
+        let query = TaskQuery {
+            data: vec![DataCondition {
+                key: "camera".to_string(),
+                op: DataOp::Eq,
+                value: serde_json::json!("C7"),
+            }],
+            ..TaskQuery::default()
+        };
+        let ids = ids_in_pages(&store, project.id, &query, false, 50).await;
+        assert_eq!(ids.len(), 1);
+        store.close().await;
+    }
 }
 
 #[tokio::test]

@@ -278,3 +278,25 @@ pub fn png(width: u32, height: u32, seed: u8) -> Vec<u8> {
 pub fn tiny_png() -> Vec<u8> {
     png(1, 1, 0)
 }
+
+/// The names of the database's indexes named like `pattern` (SQL `LIKE`,
+/// escaped by a backslash), sorted.
+pub async fn index_names(db: &TestDb, pattern: &str) -> Vec<String> {
+    sqlx::any::install_default_drivers();
+    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .expect("connecting to the test database");
+    let query = match db.label {
+        "sqlite" => "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE $1 ESCAPE '\\' ORDER BY name",
+        _ => "SELECT CAST(indexname AS TEXT) AS name FROM pg_indexes WHERE indexname LIKE $1 ESCAPE '\\' ORDER BY name",
+    };
+    let rows = sqlx::query(query)
+        .bind(pattern)
+        .fetch_all(&mut connection)
+        .await
+        .expect("listing indexes");
+    sqlx::Connection::close(connection).await.ok();
+    rows.iter()
+        .map(|row| sqlx::Row::get::<String, _>(row, "name"))
+        .collect()
+}
