@@ -94,14 +94,39 @@ print(f"text index: caught up {time.time() - started:.1f} s after the members we
 PY
 fi
 
+# The server's cost per call, read from /proc around each run: the bytes it
+# handed to write calls (the database's log, mostly) and its CPU time, in
+# all and on the queue writer thread (steadier than calls/s on a machine
+# whose speed varies from run to run).
+writer_thread() {
+  for task in /proc/$server_pid/task/*; do
+    [ "$(cat "$task/comm")" = gloss-sqlite-qu ] && { echo "$task"; return; }
+  done
+}
+server_cost() {
+  local writer
+  writer=$(writer_thread)
+  echo "$(awk '/^wchar/ {print $2}' /proc/$server_pid/io)" \
+    "$(awk '{print $14 + $15}' /proc/$server_pid/stat)" \
+    "$( [ -n "$writer" ] && awk '{print $14 + $15}' "$writer/stat" || echo 0)"
+}
 for index in "${!runs[@]}"; do
   run=${runs[$index]}
+  before=$(server_cost)
   if [ "$run" = closed ]; then
     echo "--- closed loop, $annotators annotators, ${seconds} s"
-    /usr/bin/time -f "load generator: %U s user, %S s system" "$load" "127.0.0.1:$port" "${projects[$index]}" "$work/tokens" "$seconds"
+    /usr/bin/time -f "load generator: %U s user, %S s system" -o "$work/time" \
+      "$load" "127.0.0.1:$port" "${projects[$index]}" "$work/tokens" "$seconds" | tee "$work/out"
+    cat "$work/time"
   else
     echo "--- open loop, $run calls/s offered"
-    "$load" "127.0.0.1:$port" "${projects[$index]}" "$work/tokens" "$seconds" "$run"
+    "$load" "127.0.0.1:$port" "${projects[$index]}" "$work/tokens" "$seconds" "$run" | tee "$work/out"
   fi
+  calls=$(grep -o '[0-9]* calls:' "$work/out" | head -1 | cut -d' ' -f1)
+  read -r written cpu writer_cpu <<< "$(server_cost)"
+  read -r written0 cpu0 writer_cpu0 <<< "$before"
+  ticks=$(getconf CLK_TCK)
+  awk -v calls="$calls" -v w=$((written - written0)) -v c=$((cpu - cpu0)) -v q=$((writer_cpu - writer_cpu0)) -v t="$ticks" \
+    'BEGIN { if (calls > 0) printf "server per call: %.1f kB written, CPU %.0f µs (queue writer thread %.0f µs)\n", w / calls / 1000, c * 1e6 / t / calls, q * 1e6 / t / calls }'
 done
 echo "server: peak RSS $(awk '/VmHWM/ {printf "%.0f MB", $2/1024}' /proc/$server_pid/status), CPU $(awk '{printf "%.1f s", ($14 + $15) / 100}' /proc/$server_pid/stat)"

@@ -48,6 +48,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(21, "0021_tasks_by_created"),
     migration!(22, "0022_queue_index_counts"),
     migration!(23, "0023_task_text_index"),
+    migration!(24, "0024_fewer_person_indexes"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.

@@ -7,8 +7,55 @@
 
 use crate::queue_sql::Param;
 use crate::tasks::Columns;
-use crate::{Error, Result, Store};
+use crate::{Backend, Error, Result, Store};
 use gloss_types::{AnnotationId, ProjectId, TaskId, Timestamp, UserId};
+use sqlx::Row;
+
+/// SQLite finds a person's ledger entries through `pay_person_index`
+/// (migration 24) rather than an index of `pay_entries`: an index by person
+/// cost every submit a log page of its own, since each person's newest
+/// entries sit on a page of their own. The table is filled in steps, off
+/// the submit's path: by the queue writer within a batch of calls once
+/// `PAY_PERSON_INDEX_LAG` entries have gathered (`queue_sql::run_batch`),
+/// and by a sweep of the server for entries written while the queue is
+/// idle ([`Store::index_pay_entries_of_people`]). The entries after its
+/// high-water mark are found by id, so reads never wait for a step.
+///
+/// The ids of one person's entries; `person` is the parameter that binds
+/// the person's id (`$1`).
+fn person_entry_ids(person: &str) -> String {
+    format!(
+        "SELECT entry_id FROM pay_person_index WHERE user_id = {person} \
+         UNION ALL SELECT id FROM pay_entries WHERE user_id = {person} \
+         AND id > (SELECT indexed_to FROM pay_person_index_progress)"
+    )
+}
+
+/// How many entries may gather after `pay_person_index`'s high-water mark
+/// before the queue writer adds them within a batch of calls. A step
+/// rewrites each person's last page once, however many entries it adds;
+/// entries after the mark are read by id range, a few hundred at most.
+pub(crate) const PAY_PERSON_INDEX_LAG: i64 = 256;
+
+/// The most entries one step adds, so that a step after
+/// a long idle time does not hold the write lock for long.
+const PAY_PERSON_INDEX_STEP: i64 = 4096;
+
+/// `pay_person_index`'s high-water mark and the last entry's id.
+pub(crate) const PAY_PERSON_INDEX_TAIL: &str = "SELECT indexed_to, \
+     COALESCE((SELECT MAX(id) FROM pay_entries), 0) AS last FROM pay_person_index_progress";
+/// Adds the entries with ids in `$1 + 1 ..= $2`.
+pub(crate) const PAY_PERSON_INDEX_ADD: &str =
+    "INSERT INTO pay_person_index (user_id, work_date, entry_id) \
+     SELECT user_id, work_date, id FROM pay_entries WHERE id > $1 AND id <= $2";
+pub(crate) const PAY_PERSON_INDEX_MARK: &str =
+    "UPDATE pay_person_index_progress SET indexed_to = $1";
+
+/// Where the next step ends, when at least `lag` entries (and at least
+/// one) are after the mark.
+pub(crate) fn pay_person_index_step(indexed_to: i64, last: i64, lag: i64) -> Option<i64> {
+    (last - indexed_to >= lag.max(1)).then(|| last.min(indexed_to + PAY_PERSON_INDEX_STEP))
+}
 
 /// A stored pay rate.
 #[derive(Debug, Clone, PartialEq)]
@@ -361,15 +408,56 @@ impl Store {
         Ok(())
     }
 
+    /// SQLite: adds one step of entries written since the last to
+    /// `pay_person_index` (see `person_entry_ids`); returns how many (0 when
+    /// it has them all, and always on PostgreSQL, which keeps an index).
+    pub async fn index_pay_entries_of_people(&self) -> Result<u64> {
+        if self.backend != Backend::Sqlite {
+            return Ok(0);
+        }
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(PAY_PERSON_INDEX_TAIL)
+            .fetch_one(&mut *tx)
+            .await?;
+        let indexed_to: i64 = row.try_get("indexed_to")?;
+        let Some(to) = pay_person_index_step(indexed_to, row.try_get("last")?, 1) else {
+            return Ok(0);
+        };
+        let added = sqlx::query(PAY_PERSON_INDEX_ADD)
+            .bind(indexed_to)
+            .bind(to)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query(PAY_PERSON_INDEX_MARK)
+            .bind(to)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
     /// Ledger entries, in the order they were written.
     pub async fn pay_entries(&self, filter: &PayEntryFilter) -> Result<Vec<PayEntryRow>> {
         let mut conditions = Vec::new();
         let mut ints: Vec<i64> = Vec::new();
         let mut texts: Vec<String> = Vec::new();
         // Integers first ($1…), then texts.
+        // With a person on SQLite, their entries are found first (see
+        // `person_entry_ids`); `+` keeps the planner from walking a
+        // project's entries instead and checking each against the person's.
+        let other = if filter.user.is_some() && self.backend == Backend::Sqlite {
+            "+e."
+        } else {
+            "e."
+        };
         if let Some(user) = filter.user {
             ints.push(user.0);
-            conditions.push(format!("e.user_id = ${}", ints.len()));
+            let person = format!("${}", ints.len());
+            conditions.push(match self.backend {
+                Backend::Sqlite => format!("e.id IN ({})", person_entry_ids(&person)),
+                Backend::Postgres => format!("e.user_id = {person}"),
+            });
         }
         if let Some(annotation) = filter.annotation {
             ints.push(annotation.0);
@@ -380,7 +468,7 @@ impl Store {
                 return Ok(Vec::new());
             }
             let list: Vec<String> = projects.iter().map(|p| p.0.to_string()).collect();
-            conditions.push(format!("e.project_id IN ({})", list.join(", ")));
+            conditions.push(format!("{other}project_id IN ({})", list.join(", ")));
         }
         let mut text_condition = |column: &str, op: &str, value: &Option<String>| {
             if let Some(value) = value {
@@ -388,10 +476,12 @@ impl Store {
                 conditions.push(format!("{column} {op} ${{T{}}}", texts.len()));
             }
         };
-        text_condition("e.work_date", ">=", &filter.from_date);
-        text_condition("e.work_date", "<=", &filter.to_date);
-        text_condition("e.period_start", ">=", &filter.from_period);
-        text_condition("e.period_start", "<=", &filter.to_period);
+        let work_date = format!("{other}work_date");
+        let period_start = format!("{other}period_start");
+        text_condition(&work_date, ">=", &filter.from_date);
+        text_condition(&work_date, "<=", &filter.to_date);
+        text_condition(&period_start, ">=", &filter.from_period);
+        text_condition(&period_start, "<=", &filter.to_period);
         let mut sql = format!(
             "SELECT {ENTRY_COLUMNS} FROM pay_entries e LEFT JOIN users u ON u.id = e.user_id"
         );
@@ -441,10 +531,15 @@ impl Store {
     /// `entries` the totals were added up from (work landed meanwhile).
     pub async fn approve_pay_period(&self, period: &PayPeriodRow, entries: i64) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let now_entries: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM pay_entries WHERE project_id = $1 AND user_id = $2 \
-             AND period_start = $3",
-        )
+        let of_person = match self.backend {
+            // The person's entries first, as in `pay_entries`.
+            Backend::Sqlite => format!("+project_id = $1 AND id IN ({})", person_entry_ids("$2")),
+            Backend::Postgres => "project_id = $1 AND user_id = $2".to_owned(),
+        };
+        let now_entries: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM pay_entries WHERE {of_person} \
+             AND period_start = $3"
+        ))
         .bind(period.project_id.0)
         .bind(period.user_id.0)
         .bind(&period.period_start)

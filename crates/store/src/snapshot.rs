@@ -57,10 +57,17 @@ pub(crate) const TABLES: &[&str] = &[
     "certifications",
 ];
 
-/// Tables a snapshot leaves out because they are built from the others: the
-/// trigram index of task data and how far it has come (SQLite, migration
-/// 23). A restore drops them with the rest and starts the index again.
-const DERIVED: &[&str] = &["tasks_text_terms", "tasks_text", "tasks_text_progress"];
+/// Tables a snapshot leaves out because they are built from the others, with
+/// how far each has come (SQLite): the trigram index of task data
+/// (migration 23) and the pay ledger by person (migration 24). A restore
+/// drops them with the rest and builds them again.
+const DERIVED: &[&str] = &[
+    "tasks_text_terms",
+    "tasks_text",
+    "tasks_text_progress",
+    "pay_person_index",
+    "pay_person_index_progress",
+];
 
 /// The tables a snapshot holds, in restore order.
 pub fn snapshot_tables() -> &'static [&'static str] {
@@ -71,10 +78,10 @@ impl Store {
     /// Every table in the database, sorted by name.
     pub async fn table_names(&self) -> Result<Vec<String>> {
         let query = match self.backend {
-            // The text index and its own tables are derived (see `DERIVED`).
+            // The derived tables (see `DERIVED`) are left out.
             Backend::Sqlite => {
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-                 AND name NOT LIKE 'tasks_text%' ORDER BY name"
+                 AND name NOT LIKE 'tasks_text%' AND name NOT LIKE 'pay_person_index%' ORDER BY name"
             }
             Backend::Postgres => {
                 "SELECT CAST(table_name AS TEXT) AS name FROM information_schema.tables \

@@ -210,8 +210,6 @@ pub(crate) fn postgres_stored_text_search(text: &str) -> bool {
 pub struct TextIndexBatch {
     /// How many tasks.
     pub added: u64,
-    /// The projects of those tasks, by id.
-    pub projects: Vec<ProjectId>,
     /// The data keys of those tasks that a data field's index can serve
     /// (see [`Store::prepare_data_key_indexes`]), by project: each key with
     /// a string of up to 200 characters, a number or a boolean in some
@@ -363,8 +361,8 @@ pub struct TextIndexProgress {
 impl Store {
     /// Adds up to `batch` tasks that are not in the text index yet, in one
     /// write transaction; returns how many it added (0 when every task is
-    /// in, and always on PostgreSQL, which has no such index) and their
-    /// projects.
+    /// in, and always on PostgreSQL, which has no such index) and the
+    /// data keys of those tasks.
     pub async fn index_task_text(&self, batch: i64) -> Result<TextIndexBatch> {
         let mut done = TextIndexBatch::default();
         match self.text_index_progress().await? {
@@ -396,16 +394,6 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-        for row in sqlx::query(
-            "SELECT DISTINCT project_id FROM tasks WHERE id > $1 AND id <= $2 ORDER BY project_id",
-        )
-        .bind(from)
-        .bind(to)
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            done.projects.push(ProjectId(row.try_get("project_id")?));
-        }
         sqlx::query("UPDATE tasks_text_progress SET indexed_to = $1")
             .bind(to)
             .execute(&mut *tx)

@@ -294,10 +294,12 @@ async fn upgrades_from_the_previous_schema_keep_data() {
         let store = Store::open(&db.url, &StoreOptions::default())
             .await
             .unwrap();
-        // The migration before the last (numbers may have gaps: branches
-        // take theirs before they merge).
+        // The schema before migration 23, whose dropping of shared
+        // data-field indexes this test checks as well as migration 24's
+        // indexes.
         let all = store.pending_migrations().await.unwrap();
-        let previous = all[all.len() - 2].version;
+        let previous = 22;
+        let later = all.iter().filter(|m| m.version > previous).count();
         store.migrate_to(previous).await.unwrap();
         assert_eq!(store.schema_version().await.unwrap(), previous);
         // Written in SQL with the first schema's columns, which every later
@@ -327,8 +329,20 @@ async fn upgrades_from_the_previous_schema_keep_data() {
         .await
         .unwrap();
         sqlx::Connection::close(connection).await.ok();
-        assert_eq!(store.pending_migrations().await.unwrap().len(), 1);
+        assert_eq!(store.pending_migrations().await.unwrap().len(), later);
         store.migrate().await.unwrap();
+        // Migration 24: one index by annotator, and the task's annotations
+        // found by (task, annotator).
+        assert_eq!(
+            index_names(&db, "annotations_by_%").await,
+            [
+                "annotations_by_annotator_time",
+                "annotations_by_change",
+                "annotations_by_task_annotator"
+            ],
+            "{}",
+            db.label
+        );
         // (PostgreSQL keeps one index per key for every project.)
         let kept = match db.label {
             "sqlite" => Vec::new(),
@@ -1106,7 +1120,15 @@ async fn the_text_index_follows_tasks_in_and_out() {
         ];
         assert_eq!(short().await, short_found);
         let batch = store.index_task_text(10).await.unwrap();
-        assert_eq!((batch.added, batch.projects), (3, vec![again.id]));
+        assert_eq!(batch.added, 3);
+        let keys: Vec<(ProjectId, &str)> = batch
+            .data_keys
+            .iter()
+            .map(|(p, k)| (*p, k.as_str()))
+            .collect();
+        for key in ["image", "note", "place"] {
+            assert!(keys.contains(&(again.id, key)), "{key} in {keys:?}");
+        }
         assert_eq!(indexed("\"img\"").await, 3);
         assert_eq!(containing(&store, again.id, "image", "png").await, new_ids);
         assert_eq!(escaped().await, found);

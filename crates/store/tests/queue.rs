@@ -350,3 +350,173 @@ async fn other_writes_take_their_turn_while_the_queue_is_busy() {
     );
     store.close().await;
 }
+
+/// A pay entry for `person` in `project` on a day of the week of 2 March.
+fn pay_entry(person: &User, project: ProjectId, day: usize) -> gloss_store::NewPayEntry {
+    gloss_store::NewPayEntry {
+        id: 0,
+        user_id: person.id,
+        username: None,
+        project_id: project,
+        task_id: None,
+        annotation_id: None,
+        review_id: None,
+        kind: "submit".to_owned(),
+        active_ms: 1000,
+        tasks: 1,
+        rejected: 0,
+        rate_id: None,
+        amount: "0.10".to_owned(),
+        bonus: "0".to_owned(),
+        currency: Some("EUR".to_owned()),
+        work_date: format!("2026-03-0{}", 2 + day % 5),
+        period_start: "2026-03-02".to_owned(),
+        created_at: Timestamp(5),
+    }
+}
+
+/// The ids of `person`'s pay entries, as the ledger lists them.
+async fn pay_ids_of(store: &Store, person: &User) -> Vec<i64> {
+    let filter = gloss_store::PayEntryFilter {
+        user: Some(person.id),
+        ..Default::default()
+    };
+    let entries = store.pay_entries(&filter).await.unwrap();
+    assert!(entries.iter().all(|entry| entry.user_id == person.id));
+    entries.iter().map(|entry| entry.id).collect()
+}
+
+/// SQLite reads a person's pay entries through a table filled in steps
+/// (`pay_person_index`), and the entries after its high-water mark by id:
+/// the ledger lists the same entries before a step, after it, and with
+/// some entries on each side; an approval counts them all.
+#[tokio::test]
+async fn a_persons_pay_entries_are_listed_whether_or_not_their_index_has_them_yet() {
+    for db in databases().await {
+        let label = db.label;
+        let store = open_store(&db).await;
+        let (project, _) = project(&store, "p", 1).await;
+        let (ann, bob) = (user(&store, "ann").await, user(&store, "bob").await);
+        let entries: Vec<_> = (0..300)
+            .map(|n| pay_entry(if n % 3 == 0 { &bob } else { &ann }, project.id, n))
+            .collect();
+        store.add_pay_entries(&entries[..150]).await.unwrap();
+        let all = store
+            .pay_entries(&gloss_store::PayEntryFilter::default())
+            .await
+            .unwrap();
+        let ids_of = |person: &User| -> Vec<i64> {
+            all.iter()
+                .filter(|entry| entry.user_id == person.id)
+                .map(|entry| entry.id)
+                .collect()
+        };
+        let (ann_ids, bob_ids) = (ids_of(&ann), ids_of(&bob));
+        assert_eq!((ann_ids.len(), bob_ids.len()), (100, 50), "{label}");
+        assert_eq!(
+            pay_ids_of(&store, &ann).await,
+            ann_ids,
+            "{label}: none indexed"
+        );
+        let step = store.index_pay_entries_of_people().await.unwrap();
+        let indexed = if label == "sqlite" { 150 } else { 0 };
+        assert_eq!(step, indexed, "{label}");
+        assert_eq!(
+            store.index_pay_entries_of_people().await.unwrap(),
+            0,
+            "{label}"
+        );
+        assert_eq!(
+            pay_ids_of(&store, &ann).await,
+            ann_ids,
+            "{label}: all indexed"
+        );
+        assert_eq!(
+            pay_ids_of(&store, &bob).await,
+            bob_ids,
+            "{label}: all indexed"
+        );
+
+        store.add_pay_entries(&entries[150..]).await.unwrap();
+        let all = store
+            .pay_entries(&gloss_store::PayEntryFilter::default())
+            .await
+            .unwrap();
+        let ann_ids: Vec<i64> = all
+            .iter()
+            .filter(|entry| entry.user_id == ann.id)
+            .map(|entry| entry.id)
+            .collect();
+        assert_eq!(ann_ids.len(), 200, "{label}");
+        assert_eq!(
+            pay_ids_of(&store, &ann).await,
+            ann_ids,
+            "{label}: half indexed"
+        );
+        let period = gloss_store::PayPeriodRow {
+            project_id: project.id,
+            user_id: ann.id,
+            period_start: "2026-03-02".to_owned(),
+            active_ms: 200_000,
+            tasks: 200,
+            rejected: 0,
+            totals: r#"{"EUR":"20.00"}"#.to_owned(),
+            approved_by: None,
+            approved_at: Timestamp(6),
+        };
+        assert!(
+            matches!(
+                store.approve_pay_period(&period, 199).await,
+                Err(gloss_store::Error::Conflict(_))
+            ),
+            "{label}"
+        );
+        store.approve_pay_period(&period, 200).await.unwrap();
+        store.close().await;
+    }
+}
+
+/// Under load the queue writer adds a batch's pay entries to the table by
+/// person itself once enough have gathered (SQLite), so it never falls far
+/// behind while annotators submit.
+#[tokio::test]
+async fn the_queue_writer_adds_pay_entries_to_the_table_by_person_as_they_gather() {
+    for db in databases().await {
+        if db.label != "sqlite" {
+            continue;
+        }
+        let store = open_store(&db).await;
+        let (project, tasks) = project(&store, "p", 300).await;
+        let person = user(&store, "payee").await;
+        let now = Timestamp::now().millis();
+        for task in &tasks {
+            let mut entry = pay_entry(&person, project.id, 0);
+            entry.task_id = Some(*task);
+            let priced = Work {
+                pay: Some(entry),
+                ..work()
+            };
+            store
+                .submit_annotation(project, *task, person.id, priced, now)
+                .await
+                .unwrap();
+        }
+        sqlx::any::install_default_drivers();
+        let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+            .await
+            .unwrap();
+        let (indexed_to, rows): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT indexed_to FROM pay_person_index_progress), \
+             (SELECT COUNT(*) FROM pay_person_index)",
+        )
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+        sqlx::Connection::close(connection).await.ok();
+        // 300 entries: one step of 256 or more, none since.
+        assert!((256..=300).contains(&rows), "{rows} rows");
+        assert!(indexed_to >= 256, "{indexed_to}");
+        assert_eq!(pay_ids_of(&store, &person).await.len(), 300);
+        store.close().await;
+    }
+}

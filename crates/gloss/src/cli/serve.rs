@@ -56,6 +56,8 @@ pub async fn run(settings: &Settings, file: &FileConfig, args: ServeArgs) -> Res
     // filters); then new tasks as they come.
     let indexing = engine.clone();
     tokio::spawn(async move { indexing.keep_table_indexes().await });
+    let pay_indexing = engine.clone();
+    tokio::spawn(async move { pay_indexing.keep_pay_person_index().await });
 
     let app = App {
         engine: engine.clone(),
