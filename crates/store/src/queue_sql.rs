@@ -840,6 +840,7 @@ mod tests {
             .unwrap();
         let hold = std::time::Duration::from_millis(80);
         let mut other = Some(other);
+        let mut afters = Vec::new();
         for _ in 0..3 {
             let holder = other.take().unwrap();
             holder.execute_batch("BEGIN IMMEDIATE").unwrap();
@@ -863,9 +864,16 @@ mod tests {
             // machine its thread may wake late from its sleep (CI once saw
             // 101 ms from the lock). SQLite's own handler would try again
             // 23 ms after an 80 ms lock is let go.
-            let after = written.saturating_duration_since(committed);
-            assert!(after < std::time::Duration::from_millis(15), "{after:?}");
+            afters.push(written.saturating_duration_since(committed));
         }
+        // The quickest of three: a test thread descheduled once on a busy
+        // machine (a full test run here once saw 16.7 ms) does not fail it,
+        // while SQLite's handler is late by 23 ms every time.
+        let quickest = afters.iter().min().unwrap();
+        assert!(
+            *quickest < std::time::Duration::from_millis(15),
+            "{afters:?}"
+        );
         runtime.block_on(writer.close());
         std::fs::remove_dir_all(&dir).ok();
     }
