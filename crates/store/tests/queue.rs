@@ -389,6 +389,19 @@ async fn pay_ids_of(store: &Store, person: &User) -> Vec<i64> {
     entries.iter().map(|entry| entry.id).collect()
 }
 
+/// The ids of `person`'s pay entries, picked from the whole ledger (what
+/// the ledger by person must list).
+async fn ledger_ids_of(store: &Store, person: &User) -> Vec<i64> {
+    let all = store
+        .pay_entries(&gloss_store::PayEntryFilter::default())
+        .await
+        .unwrap();
+    all.iter()
+        .filter(|entry| entry.user_id == person.id)
+        .map(|entry| entry.id)
+        .collect()
+}
+
 /// SQLite reads a person's pay entries through a table filled in steps
 /// (`pay_person_index`), and the entries after its high-water mark by id:
 /// the ledger lists the same entries before a step, after it, and with
@@ -404,17 +417,10 @@ async fn a_persons_pay_entries_are_listed_whether_or_not_their_index_has_them_ye
             .map(|n| pay_entry(if n % 3 == 0 { &bob } else { &ann }, project.id, n))
             .collect();
         store.add_pay_entries(&entries[..150]).await.unwrap();
-        let all = store
-            .pay_entries(&gloss_store::PayEntryFilter::default())
-            .await
-            .unwrap();
-        let ids_of = |person: &User| -> Vec<i64> {
-            all.iter()
-                .filter(|entry| entry.user_id == person.id)
-                .map(|entry| entry.id)
-                .collect()
-        };
-        let (ann_ids, bob_ids) = (ids_of(&ann), ids_of(&bob));
+        let (ann_ids, bob_ids) = (
+            ledger_ids_of(&store, &ann).await,
+            ledger_ids_of(&store, &bob).await,
+        );
         assert_eq!((ann_ids.len(), bob_ids.len()), (100, 50), "{label}");
         assert_eq!(
             pay_ids_of(&store, &ann).await,
@@ -441,15 +447,7 @@ async fn a_persons_pay_entries_are_listed_whether_or_not_their_index_has_them_ye
         );
 
         store.add_pay_entries(&entries[150..]).await.unwrap();
-        let all = store
-            .pay_entries(&gloss_store::PayEntryFilter::default())
-            .await
-            .unwrap();
-        let ann_ids: Vec<i64> = all
-            .iter()
-            .filter(|entry| entry.user_id == ann.id)
-            .map(|entry| entry.id)
-            .collect();
+        let ann_ids = ledger_ids_of(&store, &ann).await;
         assert_eq!(ann_ids.len(), 200, "{label}");
         assert_eq!(
             pay_ids_of(&store, &ann).await,
