@@ -98,9 +98,11 @@ impl Engine {
             }
             // The project's quality report reads what was imported now, not
             // when it is first asked for; and its table's first sort by a
-            // data field finds the index made.
+            // data field finds the index made; and the imported
+            // annotations join the table by annotator (SQLite) at once.
             engine.warm_project_answers(project).await;
             engine.prepare_data_indexes(project).await;
+            engine.catch_up_person_indexes().await;
         });
         Ok(job)
     }

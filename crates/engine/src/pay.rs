@@ -24,10 +24,6 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use utoipa::ToSchema;
 
-/// How often the server adds pay entries written while the queue was idle
-/// to the ledger's table by person ([`Engine::keep_pay_person_index`]).
-const PAY_PERSON_INDEX_SWEEP: std::time::Duration = std::time::Duration::from_secs(10);
-
 /// The CSV header of a payroll.
 pub const PAYROLL_CSV_HEADER: &str = "username,hours,tasks,rejected,gross,currency";
 
@@ -428,33 +424,6 @@ impl Totals {
 }
 
 impl Engine {
-    /// Keeps the pay ledger's table by person (SQLite) up to date with
-    /// entries written while the annotator queue is idle, which adds them
-    /// itself under load (see gloss-store's `pay.rs`): every 10 s, until the
-    /// store closes. Reads find entries not yet added by id, so this only
-    /// keeps them few.
-    pub async fn keep_pay_person_index(&self) {
-        let store = self.store();
-        if store.backend() != gloss_store::Backend::Sqlite {
-            return;
-        }
-        while !store.is_closed() {
-            tokio::time::sleep(PAY_PERSON_INDEX_SWEEP).await;
-            loop {
-                match store.index_pay_entries_of_people().await {
-                    Ok(0) => break,
-                    Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(2)).await,
-                    Err(err) => {
-                        if !store.is_closed() {
-                            tracing::warn!(error = %err, "adding pay entries to the ledger's index by person failed");
-                        }
-                        break;
-                    }
-                }
-            }
-        }
-    }
-
     /// The project's pay rates (its managers).
     pub async fn pay_rates(&self, actor: &Actor, project: ProjectId) -> Result<Vec<PayRate>> {
         let project = self

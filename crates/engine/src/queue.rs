@@ -62,7 +62,46 @@ pub struct WorkInput {
     pub active_time: Option<f64>,
 }
 
+/// How often the server adds rows written while the queue was idle to the
+/// tables kept in place of indexes by person ([`Engine::keep_person_indexes`]).
+const PERSON_INDEX_SWEEP: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl Engine {
+    /// Keeps the tables that SQLite keeps in place of indexes by person
+    /// (the pay ledger's entries, the annotations; see gloss-store's
+    /// `person_index.rs`) up to date with rows written while the annotator
+    /// queue is idle, or by an import: the queue adds them itself under
+    /// load. Every 10 s, until the store closes. Reads find rows not yet
+    /// added by id, so this only keeps them few.
+    pub async fn keep_person_indexes(&self) {
+        let store = self.store();
+        if store.backend() != gloss_store::Backend::Sqlite {
+            return;
+        }
+        while !store.is_closed() {
+            tokio::time::sleep(PERSON_INDEX_SWEEP).await;
+            self.catch_up_person_indexes().await;
+        }
+    }
+
+    /// Steps through the rows not yet in the tables by person, until they
+    /// have them all (see [`Engine::keep_person_indexes`]).
+    pub(crate) async fn catch_up_person_indexes(&self) {
+        let store = self.store();
+        loop {
+            match store.index_people().await {
+                Ok(0) => break,
+                Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(2)).await,
+                Err(err) => {
+                    if !store.is_closed() {
+                        tracing::warn!(error = %err, "adding rows to the tables by person failed");
+                    }
+                    break;
+                }
+            }
+        }
+    }
+
     /// Reserves and returns the caller's next task in the project, or `None`
     /// when nothing is left for them.
     pub async fn next_task(&self, actor: &Actor, project: ProjectId) -> Result<Option<NextTask>> {

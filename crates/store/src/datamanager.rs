@@ -37,6 +37,7 @@
 //! SQLite has no statistics to choose by, so on SQLite the store chooses
 //! and says so (`INDEXED BY`); PostgreSQL plans with its own statistics.
 
+use crate::person_index::person_annotations;
 use crate::queue::{queue_key_with, QueueProject};
 use crate::queue_sql::{Param, QueueRow, QueueSql};
 use crate::tasks::{task_row, Columns, TaskRow, TASK_COLUMNS};
@@ -738,7 +739,7 @@ fn access_sql(
     query: &TaskQuery,
     sql: &mut Sql,
 ) -> (String, Option<String>) {
-    if let Some((column, source)) = candidate_source(access, project, query, sql) {
+    if let Some((column, source)) = candidate_source(backend, access, project, query, sql) {
         return match backend {
             Backend::Sqlite => (
                 "tasks t NOT INDEXED".to_string(),
@@ -775,6 +776,7 @@ fn access_sql(
 /// For a label's or an annotator's candidates: the column of their task
 /// ids and the `FROM … WHERE …` that lists them.
 fn candidate_source(
+    backend: Backend,
     access: &Access,
     project: ProjectId,
     query: &TaskQuery,
@@ -794,7 +796,7 @@ fn candidate_source(
             let user = sql.bind(Bind::Int(query.annotator.map_or(0, |user| user.0)));
             Some((
                 "a.task_id",
-                format!("annotations a WHERE a.project_id = {project} AND a.completed_by = {user}"),
+                format!("({}) a", person_annotations(backend, &project, &user, "")),
             ))
         }
         Access::Candidates(Candidates::Text(terms)) => {
@@ -1154,8 +1156,10 @@ impl Store {
                 (None, Some(user)) => {
                     let row = self
                         .quick_read_one(
-                            "SELECT COUNT(DISTINCT task_id) AS n FROM annotations \
-                             WHERE project_id = $1 AND completed_by = $2",
+                            &format!(
+                                "SELECT COUNT(DISTINCT task_id) AS n FROM ({}) theirs",
+                                person_annotations(self.backend, "$1", "$2", "")
+                            ),
                             &[Param::Int(project.0), Param::Int(user.0)],
                         )
                         .await?;
@@ -1503,10 +1507,10 @@ impl Store {
                     "SELECT 1 FROM task_labels WHERE project_id = {p} AND label = {}",
                     sql.bind(Bind::Text(query.label.clone().unwrap_or_default()))
                 ),
-                Candidates::Annotator => format!(
-                    "SELECT 1 FROM annotations WHERE project_id = {p} AND completed_by = {}",
-                    sql.bind(Bind::Int(query.annotator.map_or(0, |user| user.0)))
-                ),
+                Candidates::Annotator => {
+                    let user = sql.bind(Bind::Int(query.annotator.map_or(0, |user| user.0)));
+                    person_annotations(self.backend, &p, &user, "")
+                }
                 Candidates::Text(terms) => {
                     format!("SELECT rowid FROM {}", text_candidates(&mut sql, terms, &p))
                 }
@@ -2335,8 +2339,11 @@ mod tests {
         assert_eq!(
             narrowed.as_deref(),
             Some(
-                "t.id IN (SELECT a.task_id FROM annotations a \
-                 WHERE a.project_id = $1 AND a.completed_by = $2)"
+                format!(
+                    "t.id IN (SELECT a.task_id FROM ({}) a)",
+                    person_annotations(Backend::Sqlite, "$1", "$2", "")
+                )
+                .as_str()
             )
         );
         // PostgreSQL: the candidates as a derived table the planner keeps
@@ -2352,7 +2359,8 @@ mod tests {
         assert_eq!(narrowed, None);
         assert!(
             from.starts_with(
-                "(SELECT tasks.* FROM tasks WHERE tasks.id = ANY(ARRAY(SELECT a.task_id FROM annotations a"
+                "(SELECT tasks.* FROM tasks WHERE tasks.id = ANY(ARRAY(SELECT a.task_id FROM \
+                 (SELECT id, task_id, created_at FROM annotations"
             ) && from.ends_with(")) OFFSET 0) t"),
             "{from}"
         );

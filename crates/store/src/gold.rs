@@ -2,6 +2,7 @@
 //! put in annotators' queues, the scores of their answers, and pausing
 //! annotators whose accuracy falls below the project's threshold.
 
+use crate::person_index::person_annotations;
 use crate::queue_sql::Param;
 use crate::tasks::{annotation_row, AnnotationRow, Columns, ANNOTATION_SELECT};
 use crate::{Error, Result, Store};
@@ -21,10 +22,11 @@ impl Store {
     /// annotations and the gold tasks served to them (what decides, with a
     /// hash, whether the next one is gold).
     pub async fn queue_position(&self, project: ProjectId, user: UserId) -> Result<i64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT (SELECT COUNT(*) FROM annotations WHERE project_id = $1 AND completed_by = $2) \
-             + (SELECT COUNT(*) FROM honeypots_served WHERE project_id = $1 AND user_id = $2)",
-        )
+        let theirs = person_annotations(self.backend, "$1", "$2", "");
+        let n: i64 = sqlx::query_scalar(&format!(
+            "SELECT (SELECT COUNT(*) FROM ({theirs}) theirs) \
+             + (SELECT COUNT(*) FROM honeypots_served WHERE project_id = $1 AND user_id = $2)"
+        ))
         .bind(project.0)
         .bind(user.0)
         .fetch_one(&self.readers)

@@ -19,6 +19,7 @@ mod migrate;
 mod model_endpoints;
 mod pay;
 mod people;
+mod person_index;
 mod productivity;
 mod projects;
 mod qualification;

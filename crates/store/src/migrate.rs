@@ -49,6 +49,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(22, "0022_queue_index_counts"),
     migration!(23, "0023_task_text_index"),
     migration!(24, "0024_fewer_person_indexes"),
+    migration!(25, "0025_annotations_by_person"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.

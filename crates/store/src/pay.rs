@@ -3,59 +3,14 @@
 //! approved periods (`pay_periods`). Triggers in the database refuse any
 //! change or deletion of entries and approvals, and an entry into an
 //! approved period. Amounts are exact decimals kept as text; the engine
-//! prices and adds them up.
+//! prices and adds them up. SQLite finds a person's entries through
+//! `pay_person_index` rather than an index (see `person_index.rs`).
 
+use crate::person_index::person_entry_ids;
 use crate::queue_sql::Param;
 use crate::tasks::Columns;
 use crate::{Backend, Error, Result, Store};
 use gloss_types::{AnnotationId, ProjectId, TaskId, Timestamp, UserId};
-use sqlx::Row;
-
-/// SQLite finds a person's ledger entries through `pay_person_index`
-/// (migration 24) rather than an index of `pay_entries`: an index by person
-/// cost every submit a log page of its own, since each person's newest
-/// entries sit on a page of their own. The table is filled in steps, off
-/// the submit's path: by the queue writer within a batch of calls once
-/// `PAY_PERSON_INDEX_LAG` entries have gathered (`queue_sql::run_batch`),
-/// and by a sweep of the server for entries written while the queue is
-/// idle ([`Store::index_pay_entries_of_people`]). The entries after its
-/// high-water mark are found by id, so reads never wait for a step.
-///
-/// The ids of one person's entries; `person` is the parameter that binds
-/// the person's id (`$1`).
-fn person_entry_ids(person: &str) -> String {
-    format!(
-        "SELECT entry_id FROM pay_person_index WHERE user_id = {person} \
-         UNION ALL SELECT id FROM pay_entries WHERE user_id = {person} \
-         AND id > (SELECT indexed_to FROM pay_person_index_progress)"
-    )
-}
-
-/// How many entries may gather after `pay_person_index`'s high-water mark
-/// before the queue writer adds them within a batch of calls. A step
-/// rewrites each person's last page once, however many entries it adds;
-/// entries after the mark are read by id range, a few hundred at most.
-pub(crate) const PAY_PERSON_INDEX_LAG: i64 = 256;
-
-/// The most entries one step adds, so that a step after
-/// a long idle time does not hold the write lock for long.
-const PAY_PERSON_INDEX_STEP: i64 = 4096;
-
-/// `pay_person_index`'s high-water mark and the last entry's id.
-pub(crate) const PAY_PERSON_INDEX_TAIL: &str = "SELECT indexed_to, \
-     COALESCE((SELECT MAX(id) FROM pay_entries), 0) AS last FROM pay_person_index_progress";
-/// Adds the entries with ids in `$1 + 1 ..= $2`.
-pub(crate) const PAY_PERSON_INDEX_ADD: &str =
-    "INSERT INTO pay_person_index (user_id, work_date, entry_id) \
-     SELECT user_id, work_date, id FROM pay_entries WHERE id > $1 AND id <= $2";
-pub(crate) const PAY_PERSON_INDEX_MARK: &str =
-    "UPDATE pay_person_index_progress SET indexed_to = $1";
-
-/// Where the next step ends, when at least `lag` entries (and at least
-/// one) are after the mark.
-pub(crate) fn pay_person_index_step(indexed_to: i64, last: i64, lag: i64) -> Option<i64> {
-    (last - indexed_to >= lag.max(1)).then(|| last.min(indexed_to + PAY_PERSON_INDEX_STEP))
-}
 
 /// A stored pay rate.
 #[derive(Debug, Clone, PartialEq)]
@@ -406,35 +361,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
-    }
-
-    /// SQLite: adds one step of entries written since the last to
-    /// `pay_person_index` (see `person_entry_ids`); returns how many (0 when
-    /// it has them all, and always on PostgreSQL, which keeps an index).
-    pub async fn index_pay_entries_of_people(&self) -> Result<u64> {
-        if self.backend != Backend::Sqlite {
-            return Ok(0);
-        }
-        let mut tx = self.begin_write().await?;
-        let row = sqlx::query(PAY_PERSON_INDEX_TAIL)
-            .fetch_one(&mut *tx)
-            .await?;
-        let indexed_to: i64 = row.try_get("indexed_to")?;
-        let Some(to) = pay_person_index_step(indexed_to, row.try_get("last")?, 1) else {
-            return Ok(0);
-        };
-        let added = sqlx::query(PAY_PERSON_INDEX_ADD)
-            .bind(indexed_to)
-            .bind(to)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query(PAY_PERSON_INDEX_MARK)
-            .bind(to)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(added)
     }
 
     /// Ledger entries, in the order they were written.

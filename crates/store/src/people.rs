@@ -1,5 +1,6 @@
 //! People's profiles, skills and tiers, and the ordered list of tiers.
 
+use crate::person_index::person_annotations;
 use crate::rows::{self, USER_COLUMNS};
 use crate::{Error, Result, Store};
 use gloss_types::UserId;
@@ -162,15 +163,15 @@ impl Store {
         user: UserId,
         since: i64,
     ) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM annotations \
-             WHERE project_id = $1 AND completed_by = $2 AND created_at >= $3",
+        let theirs = person_annotations(self.backend, "$1", "$2", "AND created_at >= $3");
+        Ok(
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM ({theirs}) theirs"))
+                .bind(project.0)
+                .bind(user.0)
+                .bind(since)
+                .fetch_one(&self.readers)
+                .await?,
         )
-        .bind(project.0)
-        .bind(user.0)
-        .bind(since)
-        .fetch_one(&self.readers)
-        .await?)
     }
 
     /// Tasks of a project not yet completed that `user` has not annotated,

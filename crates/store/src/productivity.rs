@@ -2,7 +2,7 @@
 //! with their active time and result, the verdicts their work got, and
 //! their scores against gold.
 
-use crate::{Result, Store};
+use crate::{Backend, Result, Store};
 use gloss_types::{ProjectId, UserId};
 use sqlx::Row;
 
@@ -38,19 +38,40 @@ impl Store {
         until: i64,
         limit: i64,
     ) -> Result<Vec<ActivityRow>> {
-        let rows = sqlx::query(
-            "SELECT a.completed_by, u.username, u.display_name, a.created_at, a.active_ms, a.result \
-             FROM annotations a JOIN users u ON u.id = a.completed_by \
-             WHERE a.project_id = $1 AND a.created_at >= $2 AND a.created_at < $3 \
-               AND a.was_cancelled = 0 AND a.ground_truth = 0 \
-             ORDER BY a.completed_by, a.created_at, a.id LIMIT $4",
-        )
-        .bind(project.0)
-        .bind(since)
-        .bind(until)
-        .bind(limit)
-        .fetch_all(&self.readers)
-        .await?;
+        const COLUMNS: &str =
+            "a.completed_by, u.username, u.display_name, a.created_at, a.active_ms, a.result, a.id";
+        const SUBMITTED: &str = "a.created_at >= $2 AND a.created_at < $3 \
+             AND a.was_cancelled = 0 AND a.ground_truth = 0";
+        let text = match self.backend {
+            Backend::Postgres => format!(
+                "SELECT {COLUMNS} FROM annotations a JOIN users u ON u.id = a.completed_by \
+                 WHERE a.project_id = $1 AND {SUBMITTED} \
+                 ORDER BY a.completed_by, a.created_at, a.id LIMIT $4"
+            ),
+            // The annotations by annotator are a table and the few after
+            // its mark (see `person_index.rs`). SQLite merges the two in
+            // order and stops at the limit; the table's rows come in its
+            // key's order, without a sort, since the columns ordered by
+            // are the table's own.
+            Backend::Sqlite => format!(
+                "SELECT p.completed_by, u.username, u.display_name, p.created_at, a.active_ms, \
+                   a.result, p.annotation_id FROM annotation_person_index p \
+                 JOIN annotations a ON a.id = p.annotation_id JOIN users u ON u.id = p.completed_by \
+                 WHERE p.project_id = $1 AND p.created_at >= $2 AND p.created_at < $3 \
+                   AND {SUBMITTED} \
+                 UNION ALL SELECT {COLUMNS} FROM annotations a JOIN users u ON u.id = a.completed_by \
+                 WHERE a.id > (SELECT indexed_to FROM annotation_person_index_progress) \
+                   AND +a.project_id = $1 AND {SUBMITTED} \
+                 ORDER BY 1, 4, 7 LIMIT $4"
+            ),
+        };
+        let rows = sqlx::query(&text)
+            .bind(project.0)
+            .bind(since)
+            .bind(until)
+            .bind(limit)
+            .fetch_all(&self.readers)
+            .await?;
         rows.iter()
             .map(|row| {
                 Ok(ActivityRow {

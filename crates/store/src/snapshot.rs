@@ -59,14 +59,17 @@ pub(crate) const TABLES: &[&str] = &[
 
 /// Tables a snapshot leaves out because they are built from the others, with
 /// how far each has come (SQLite): the trigram index of task data
-/// (migration 23) and the pay ledger by person (migration 24). A restore
-/// drops them with the rest and builds them again.
+/// (migration 23), the pay ledger by person (migration 24) and the
+/// annotations by annotator (migration 25). A restore drops them with the
+/// rest and builds them again.
 const DERIVED: &[&str] = &[
     "tasks_text_terms",
     "tasks_text",
     "tasks_text_progress",
     "pay_person_index",
     "pay_person_index_progress",
+    "annotation_person_index",
+    "annotation_person_index_progress",
 ];
 
 /// The tables a snapshot holds, in restore order.
@@ -81,7 +84,7 @@ impl Store {
             // The derived tables (see `DERIVED`) are left out.
             Backend::Sqlite => {
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-                 AND name NOT LIKE 'tasks_text%' AND name NOT LIKE 'pay_person_index%' ORDER BY name"
+                 AND name NOT LIKE 'tasks_text%' AND name NOT LIKE '%person_index%' ORDER BY name"
             }
             Backend::Postgres => {
                 "SELECT CAST(table_name AS TEXT) AS name FROM information_schema.tables \

@@ -316,6 +316,29 @@ async fn upgrades_from_the_previous_schema_keep_data() {
         .execute(&mut connection)
         .await
         .unwrap();
+        // An annotation by carol, which migration 25's table by annotator
+        // (SQLite) takes in.
+        let project: i64 = sqlx::query_scalar(
+            "INSERT INTO projects (name, label_config, created_at, updated_at) \
+             VALUES ('old', '<View/>', 0, 0) RETURNING id",
+        )
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+        let task: i64 = sqlx::query_scalar(&format!(
+            "INSERT INTO tasks (project_id, data, created_at, updated_at) \
+             VALUES ({project}, '{{}}', 0, 0) RETURNING id"
+        ))
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+        sqlx::query(&format!(
+            "INSERT INTO annotations (task_id, project_id, completed_by, result, created_at, updated_at) \
+             SELECT {task}, {project}, id, '[]', 5, 5 FROM users WHERE username = 'carol'"
+        ))
+        .execute(&mut connection)
+        .await
+        .unwrap();
         // A data field's index as sorting made it before migration 23: one
         // for every project's tasks, which migration 23 drops.
         let shared = match db.label {
@@ -332,14 +355,19 @@ async fn upgrades_from_the_previous_schema_keep_data() {
         assert_eq!(store.pending_migrations().await.unwrap().len(), later);
         store.migrate().await.unwrap();
         // Migration 24: one index by annotator, and the task's annotations
-        // found by (task, annotator).
+        // found by (task, annotator); migration 25 moves SQLite's index by
+        // annotator to a table.
+        let by_annotator = match db.label {
+            "sqlite" => vec![],
+            _ => vec!["annotations_by_annotator_time"],
+        };
         assert_eq!(
             index_names(&db, "annotations_by_%").await,
             [
-                "annotations_by_annotator_time",
-                "annotations_by_change",
-                "annotations_by_task_annotator"
-            ],
+                by_annotator,
+                vec!["annotations_by_change", "annotations_by_task_annotator"]
+            ]
+            .concat(),
             "{}",
             db.label
         );
@@ -362,6 +390,18 @@ async fn upgrades_from_the_previous_schema_keep_data() {
             "{}",
             db.label
         );
+        // Carol's annotation is found by annotator, from the table on
+        // SQLite (nothing is after its mark).
+        assert_eq!(
+            store
+                .annotations_since(ProjectId(project), carol.id, 5)
+                .await
+                .unwrap(),
+            1,
+            "{}",
+            db.label
+        );
+        assert_eq!(store.index_people().await.unwrap(), 0, "{}", db.label);
         store.close().await;
     }
 }

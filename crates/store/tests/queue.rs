@@ -427,14 +427,10 @@ async fn a_persons_pay_entries_are_listed_whether_or_not_their_index_has_them_ye
             ann_ids,
             "{label}: none indexed"
         );
-        let step = store.index_pay_entries_of_people().await.unwrap();
+        let step = store.index_people().await.unwrap();
         let indexed = if label == "sqlite" { 150 } else { 0 };
         assert_eq!(step, indexed, "{label}");
-        assert_eq!(
-            store.index_pay_entries_of_people().await.unwrap(),
-            0,
-            "{label}"
-        );
+        assert_eq!(store.index_people().await.unwrap(), 0, "{label}");
         assert_eq!(
             pay_ids_of(&store, &ann).await,
             ann_ids,
@@ -477,11 +473,12 @@ async fn a_persons_pay_entries_are_listed_whether_or_not_their_index_has_them_ye
     }
 }
 
-/// Under load the queue writer adds a batch's pay entries to the table by
-/// person itself once enough have gathered (SQLite), so it never falls far
-/// behind while annotators submit.
+/// Under load the queue writer adds a batch's pay entries and annotations
+/// to the tables by person itself once enough have gathered (SQLite), so
+/// they never fall far behind while annotators submit.
 #[tokio::test]
-async fn the_queue_writer_adds_pay_entries_to_the_table_by_person_as_they_gather() {
+async fn the_queue_writer_adds_pay_entries_and_annotations_to_the_tables_by_person_as_they_gather()
+{
     for db in databases().await {
         if db.label != "sqlite" {
             continue;
@@ -506,18 +503,171 @@ async fn the_queue_writer_adds_pay_entries_to_the_table_by_person_as_they_gather
         let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
             .await
             .unwrap();
-        let (indexed_to, rows): (i64, i64) = sqlx::query_as(
-            "SELECT (SELECT indexed_to FROM pay_person_index_progress), \
-             (SELECT COUNT(*) FROM pay_person_index)",
-        )
-        .fetch_one(&mut connection)
-        .await
-        .unwrap();
+        for table in ["pay_person_index", "annotation_person_index"] {
+            let (indexed_to, rows): (i64, i64) = sqlx::query_as(&format!(
+                "SELECT (SELECT indexed_to FROM {table}_progress), (SELECT COUNT(*) FROM {table})"
+            ))
+            .fetch_one(&mut connection)
+            .await
+            .unwrap();
+            // 300 rows: one step of 256 or more, none since.
+            assert!((256..=300).contains(&rows), "{table}: {rows} rows");
+            assert!(indexed_to >= 256, "{table}: {indexed_to}");
+        }
         sqlx::Connection::close(connection).await.ok();
-        // 300 entries: one step of 256 or more, none since.
-        assert!((256..=300).contains(&rows), "{rows} rows");
-        assert!(indexed_to >= 256, "{indexed_to}");
         assert_eq!(pay_ids_of(&store, &person).await.len(), 300);
+        assert_eq!(
+            store
+                .annotations_since(project.id, person.id, 0)
+                .await
+                .unwrap(),
+            300
+        );
+        store.close().await;
+    }
+}
+
+/// What reads a person's annotations in a project, each its own way: the
+/// daily limit's count, the gold position, the data manager's annotator
+/// filter (counted alone, and through its candidates with a status), and
+/// the productivity report's rows (by annotator, then in submit order).
+async fn found_by_annotator(
+    store: &Store,
+    project: ProjectId,
+    person: &User,
+) -> (i64, i64, i64, Vec<TaskId>, Vec<(i64, i64)>) {
+    let alone = gloss_store::TaskQuery {
+        annotator: Some(person.id),
+        ..Default::default()
+    };
+    let with_status = gloss_store::TaskQuery {
+        statuses: vec![TaskStatus::Completed],
+        ..alone.clone()
+    };
+    let sort = gloss_store::TableSort {
+        key: gloss_store::SortKey::Id,
+        descending: false,
+    };
+    let listed = store
+        .task_table(project, &with_status, &sort, None, 100)
+        .await
+        .unwrap()
+        .rows
+        .iter()
+        .map(|row| row.task.id)
+        .collect();
+    let activity = store
+        .activity_rows(project, 0, i64::MAX, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.user_id.0, row.created_at))
+        .collect();
+    (
+        store
+            .annotations_since(project, person.id, 2)
+            .await
+            .unwrap(),
+        store.queue_position(project, person.id).await.unwrap(),
+        store.count_task_table(project, &alone).await.unwrap(),
+        listed,
+        activity,
+    )
+}
+
+/// SQLite finds a person's annotations through a table filled in steps
+/// (`annotation_person_index`), and those after its high-water mark by
+/// id: every read finds the same annotations before a step, after it and
+/// with some on each side, and an annotation deleted with its task, or
+/// reset with it, leaves the table.
+#[tokio::test]
+async fn a_persons_annotations_are_found_whether_or_not_their_table_has_them_yet() {
+    for db in databases().await {
+        let label = db.label;
+        let store = open_store(&db).await;
+        let (project, tasks) = project(&store, "p", 8).await;
+        let (ann, bob) = (user(&store, "ann").await, user(&store, "bob").await);
+        // Ann submits tasks 0..4 at times 1..4, bob 4..6 at times 1..2.
+        for (n, task) in tasks[..6].iter().enumerate() {
+            let (person, at) = if n < 4 { (&ann, n + 1) } else { (&bob, n - 3) };
+            store
+                .submit_annotation(project, *task, person.id, work(), at as i64)
+                .await
+                .unwrap();
+        }
+        // (person, time) of each submit, in the order productivity lists them.
+        let activity = |ann_times: &[i64]| {
+            let mut rows: Vec<(i64, i64)> = ann_times
+                .iter()
+                .map(|at| (ann.id.0, *at))
+                .chain([(bob.id.0, 1), (bob.id.0, 2)])
+                .collect();
+            rows.sort();
+            rows
+        };
+        let none_in_table = found_by_annotator(&store, project.id, &ann).await;
+        assert_eq!(
+            none_in_table,
+            (3, 4, 4, tasks[..4].to_vec(), activity(&[1, 2, 3, 4])),
+            "{label}: none in the table"
+        );
+        let passed = store.index_people().await.unwrap();
+        assert_eq!(passed, if label == "sqlite" { 6 } else { 0 }, "{label}");
+        assert_eq!(
+            found_by_annotator(&store, project.id, &ann).await,
+            none_in_table,
+            "{label}: all in the table"
+        );
+
+        // One more by ann, after the mark; one of hers in the table deleted
+        // with its task, another reset.
+        store
+            .submit_annotation(project, tasks[6], ann.id, work(), 5)
+            .await
+            .unwrap();
+        for (task, action) in [
+            (tasks[0], gloss_store::BulkAction::Delete),
+            (tasks[1], gloss_store::BulkAction::Reset),
+        ] {
+            let target = gloss_store::BulkTarget::Tasks(vec![task]);
+            assert_eq!(
+                store.bulk_tasks(project, target, action, 9).await.unwrap(),
+                1,
+                "{label}"
+            );
+        }
+        assert_eq!(
+            found_by_annotator(&store, project.id, &ann).await,
+            (
+                3,
+                3,
+                3,
+                vec![tasks[2], tasks[3], tasks[6]],
+                activity(&[3, 4, 5])
+            ),
+            "{label}: half in the table, two gone"
+        );
+        if label == "sqlite" {
+            sqlx::any::install_default_drivers();
+            let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+                .await
+                .unwrap();
+            let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM annotation_person_index")
+                .fetch_one(&mut connection)
+                .await
+                .unwrap();
+            assert_eq!(
+                rows, 4,
+                "the deleted and the reset annotation left the table"
+            );
+            store.delete_project(project.id).await.unwrap();
+            let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM annotation_person_index")
+                .fetch_one(&mut connection)
+                .await
+                .unwrap();
+            assert_eq!(rows, 0, "the project's annotations left the table");
+            sqlx::Connection::close(connection).await.ok();
+        }
         store.close().await;
     }
 }

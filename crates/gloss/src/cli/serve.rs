@@ -56,8 +56,10 @@ pub async fn run(settings: &Settings, file: &FileConfig, args: ServeArgs) -> Res
     // filters); then new tasks as they come.
     let indexing = engine.clone();
     tokio::spawn(async move { indexing.keep_table_indexes().await });
-    let pay_indexing = engine.clone();
-    tokio::spawn(async move { pay_indexing.keep_pay_person_index().await });
+    // Rows written while the queue was idle join the tables SQLite keeps
+    // in place of indexes by person.
+    let person_indexing = engine.clone();
+    tokio::spawn(async move { person_indexing.keep_person_indexes().await });
 
     let app = App {
         engine: engine.clone(),
