@@ -92,6 +92,16 @@ while True:
     time.sleep(0.2)
 print(f"text index: caught up {time.time() - started:.1f} s after the members were added")
 PY
+  # Then the server makes the indexes of the data keys the text index found
+  # (over every task of each project): the runs wait until it has gone idle
+  # (under 3% of a core for a second, checked for up to two minutes).
+  ticks() { awk '{print $14 + $15}' /proc/$server_pid/stat; }
+  waited=0
+  while [ $waited -lt 120 ]; do
+    before_idle=$(ticks); sleep 1; waited=$((waited + 1))
+    [ $(($(ticks) - before_idle)) -le $(($(getconf CLK_TCK) * 3 / 100)) ] && break
+  done
+  echo "server: idle after $waited s more"
 fi
 
 # The server's cost per call, read from /proc around each run: the bytes it

@@ -84,20 +84,13 @@ impl Engine {
         }
     }
 
-    /// Steps through the rows not yet in the tables by person, until they
-    /// have them all (see [`Engine::keep_person_indexes`]).
+    /// Adds the rows not yet in the tables by person (see
+    /// [`Engine::keep_person_indexes`]); errors are logged.
     pub(crate) async fn catch_up_person_indexes(&self) {
         let store = self.store();
-        loop {
-            match store.index_people().await {
-                Ok(0) => break,
-                Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(2)).await,
-                Err(err) => {
-                    if !store.is_closed() {
-                        tracing::warn!(error = %err, "adding rows to the tables by person failed");
-                    }
-                    break;
-                }
+        if let Err(err) = store.catch_up_person_indexes().await {
+            if !store.is_closed() {
+                tracing::warn!(error = %err, "adding rows to the tables by person failed");
             }
         }
     }

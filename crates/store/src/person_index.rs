@@ -116,17 +116,19 @@ impl Store {
     /// SQLite: adds one step of rows written since the last to each table
     /// kept in place of an index by person (see the module's text);
     /// returns how many ids the steps went past (0 when the tables have
-    /// them all, and always on PostgreSQL, which keeps indexes).
-    pub async fn index_people(&self) -> Result<u64> {
+    /// them all, and always on PostgreSQL, which keeps indexes) and whether
+    /// a step stopped short of the last row (more are left).
+    pub async fn index_people(&self) -> Result<(u64, bool)> {
         if self.backend != Backend::Sqlite {
-            return Ok(0);
+            return Ok((0, false));
         }
-        let mut passed = 0;
+        let (mut passed, mut more) = (0, false);
         for index in &PERSON_INDEXES {
             let mut tx = self.begin_write().await?;
             let row = sqlx::query(index.tail).fetch_one(&mut *tx).await?;
             let indexed_to: i64 = row.try_get("indexed_to")?;
-            let Some(to) = step_end(indexed_to, row.try_get("last")?, 1) else {
+            let last: i64 = row.try_get("last")?;
+            let Some(to) = step_end(indexed_to, last, 1) else {
                 continue;
             };
             sqlx::query(index.add)
@@ -137,7 +139,27 @@ impl Store {
             sqlx::query(index.mark).bind(to).execute(&mut *tx).await?;
             tx.commit().await?;
             passed += u64::try_from(to - indexed_to).unwrap_or(0);
+            more |= to < last;
         }
-        Ok(passed)
+        Ok((passed, more))
+    }
+
+    /// SQLite: steps through the rows not yet in the tables by person until
+    /// a step takes all there are (after an import, steps of
+    /// `PERSON_INDEX_STEP`, so that others get their turn to write in
+    /// between); returns how many steps (calls of [`Store::index_people`])
+    /// it took. It does not go on until a step finds nothing: under load
+    /// new rows keep coming (the queue writer keeps them few), and it would
+    /// commit again and again beside the queue for as long as it is busy.
+    pub async fn catch_up_person_indexes(&self) -> Result<u32> {
+        let mut steps = 0;
+        loop {
+            let (_, more) = self.index_people().await?;
+            steps += 1;
+            if !more {
+                return Ok(steps);
+            }
+            tokio::task::yield_now().await;
+        }
     }
 }

@@ -401,7 +401,12 @@ async fn upgrades_from_the_previous_schema_keep_data() {
             "{}",
             db.label
         );
-        assert_eq!(store.index_people().await.unwrap(), 0, "{}", db.label);
+        assert_eq!(
+            store.index_people().await.unwrap(),
+            (0, false),
+            "{}",
+            db.label
+        );
         store.close().await;
     }
 }
