@@ -67,16 +67,7 @@ async fn invitation_links_make_one_account_with_the_role_and_membership() {
         let (_, admin) = server.user("admin", Role::Admin).await;
         let (_, manager) = server.user("boss", Role::Manager).await;
         let (_, annotator) = server.user("ann", Role::Annotator).await;
-        let (status, project) = server
-            .call(
-                Method::POST,
-                "/api/v1/projects",
-                Some(&manager),
-                Some(json!({"name": "P", "label_config": LABEL_CONFIG})),
-            )
-            .await;
-        assert_eq!(status, 201, "{project}");
-        let id = project["id"].as_i64().unwrap();
+        let id = server.create_project(&manager, "P", LABEL_CONFIG).await;
         let invites = format!("/api/v1/projects/{id}/invites");
 
         // Only the project's managers invite; outsiders do not see the project.
@@ -359,15 +350,7 @@ async fn a_config_change_shows_its_impact_and_migrates_results_in_one_go() {
     for db in databases().await {
         let server = TestServer::start(&db).await;
         let (_, manager) = server.user("boss", Role::Manager).await;
-        let (_, project) = server
-            .call(
-                Method::POST,
-                "/api/v1/projects",
-                Some(&manager),
-                Some(json!({"name": "P", "label_config": BOXES})),
-            )
-            .await;
-        let id = project["id"].as_i64().unwrap();
+        let id = server.create_project(&manager, "P", BOXES).await;
         let day = json!({"id": "s", "from_name": "scene", "to_name": "image", "type": "choices", "value": {"choices": ["Day"]}});
         let tasks = json!([
             {"data": {"image": "a.png"}, "annotations": [{"result": [region("Car"), region("Truck"), day]}]},

@@ -22,16 +22,9 @@ async fn comments_notify_the_people_concerned_and_only_they_see_them() {
     for db in databases().await {
         let server = TestServer::start(&db).await;
         let (_, manager) = server.user("manager", Role::Manager).await;
-        let (status, project) = server
-            .call(
-                Method::POST,
-                "/api/v1/projects",
-                Some(&manager),
-                Some(json!({"name": "comments", "label_config": LABEL_CONFIG})),
-            )
+        let project = server
+            .create_project(&manager, "comments", LABEL_CONFIG)
             .await;
-        assert_eq!(status, 201);
-        let project = project["id"].as_i64().unwrap();
         server
             .call(
                 Method::POST,

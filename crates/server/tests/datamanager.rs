@@ -54,16 +54,7 @@ async fn setup(server: TestServer) -> Setup {
     let (_, manager) = server.user("manager", Role::Manager).await;
     let (_, reviewer) = server.user("reviewer", Role::Reviewer).await;
     let (_, outsider) = server.user("outsider", Role::Annotator).await;
-    let (status, project) = server
-        .call(
-            Method::POST,
-            "/api/v1/projects",
-            Some(&manager),
-            Some(json!({"name": "dm", "label_config": LABEL_CONFIG})),
-        )
-        .await;
-    assert_eq!(status, 201, "{project}");
-    let id = project["id"].as_i64().unwrap();
+    let id = server.create_project(&manager, "dm", LABEL_CONFIG).await;
     let rows: Vec<Value> = (0..TASKS).map(task).collect();
     let (status, body) = server
         .call(
@@ -1000,16 +991,11 @@ async fn a_key_only_tasks_in_the_middle_have_is_indexed_in_the_background() {
         }
         let server = TestServer::start(&db).await;
         let (_, manager) = server.user("manager", Role::Manager).await;
-        let (status, project) = server
-            .call(
-                Method::POST,
-                "/api/v1/projects",
-                Some(&manager),
-                Some(json!({"name": "middle", "label_config": LABEL_CONFIG})),
-            )
-            .await;
-        assert_eq!(status, 201, "{project}");
-        let id = ProjectId(project["id"].as_i64().unwrap());
+        let id = ProjectId(
+            server
+                .create_project(&manager, "middle", LABEL_CONFIG)
+                .await,
+        );
         let rows: Vec<Value> = (0..300)
             .map(|i| {
                 let mut data = json!({"image": format!("/img/{i}.png")});

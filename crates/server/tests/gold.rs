@@ -53,16 +53,7 @@ async fn honeypots_score_annotators_and_pause_the_inaccurate_until_resumed() {
     for db in databases().await {
         let server = TestServer::start(&db).await;
         let (_, manager) = server.user("manager", Role::Manager).await;
-        let (status, project) = server
-            .call(
-                Method::POST,
-                "/api/v1/projects",
-                Some(&manager),
-                Some(json!({"name": "gold", "label_config": LABEL_CONFIG})),
-            )
-            .await;
-        assert_eq!(status, 201);
-        let project = project["id"].as_i64().unwrap();
+        let project = server.create_project(&manager, "gold", LABEL_CONFIG).await;
         let gold_answer = json!({"completed_by": {"username": "manager"}, "ground_truth": true, "result": choice("Cat")});
         let mut tasks: Vec<Value> = (0..10)
             .map(|i| json!({"data": {"image": format!("/n{i}.png")}}))
@@ -235,15 +226,9 @@ async fn disagreeing_tasks_ask_for_more_annotators_up_to_the_maximum() {
     for db in databases().await {
         let server = TestServer::start(&db).await;
         let (_, manager) = server.user("manager", Role::Manager).await;
-        let (_, project) = server
-            .call(
-                Method::POST,
-                "/api/v1/projects",
-                Some(&manager),
-                Some(json!({"name": "dynamic", "label_config": LABEL_CONFIG})),
-            )
+        let project = server
+            .create_project(&manager, "dynamic", LABEL_CONFIG)
             .await;
-        let project = project["id"].as_i64().unwrap();
         server
             .call(
                 Method::POST,

@@ -14,16 +14,9 @@ async fn labeling_waits_for_the_current_guidelines_to_be_acknowledged() {
         let server = TestServer::start(&db).await;
         let (_, manager) = server.user("manager", Role::Manager).await;
         let (_, annotator) = server.user("ann", Role::Annotator).await;
-        let (status, project) = server
-            .call(
-                Method::POST,
-                "/api/v1/projects",
-                Some(&manager),
-                Some(json!({"name": "guided", "label_config": LABEL_CONFIG})),
-            )
+        let id = server
+            .create_project(&manager, "guided", LABEL_CONFIG)
             .await;
-        assert_eq!(status, 201, "{project}");
-        let id = project["id"].as_i64().unwrap();
         let base = format!("/api/v1/projects/{id}");
         let call = |method: Method, path: String, token: &str, body: Option<Value>| {
             let server = &server;

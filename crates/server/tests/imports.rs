@@ -88,16 +88,7 @@ fn label_studio_export() -> Value {
 }
 
 async fn create_project(server: &TestServer, token: &str, config: &str) -> i64 {
-    let (status, project) = server
-        .call(
-            Method::POST,
-            "/api/v1/projects",
-            Some(token),
-            Some(json!({"name": "data", "label_config": config})),
-        )
-        .await;
-    assert_eq!(status, 201, "{project}");
-    project["id"].as_i64().unwrap()
+    server.create_project(token, "data", config).await
 }
 
 async fn get_bytes(

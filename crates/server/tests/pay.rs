@@ -64,16 +64,7 @@ struct Setup {
 /// A project with 6 tasks, `manager` managing it, annotators and a reviewer.
 async fn setup(server: TestServer, annotators: &[&str], settings: Value) -> Setup {
     let (_, manager) = server.user("manager", Role::Manager).await;
-    let (status, project) = server
-        .call(
-            Method::POST,
-            "/api/v1/projects",
-            Some(&manager),
-            Some(json!({"name": "paid", "label_config": LABEL_CONFIG})),
-        )
-        .await;
-    assert_eq!(status, 201, "{project}");
-    let project = project["id"].as_i64().unwrap();
+    let project = server.create_project(&manager, "paid", LABEL_CONFIG).await;
     let tasks: Vec<Value> = (0..6)
         .map(|i| json!({"image": format!("/{i}.png")}))
         .collect();

@@ -58,15 +58,7 @@ async fn profiles_skills_and_tiers_are_changed_by_whom_they_may_be() {
         assert_eq!(status, 403);
         let (status, _) = patch(&manager, json!({"skills": ["medical"]})).await;
         assert_eq!(status, 404, "not yet one of the manager's people");
-        let (_, project) = server
-            .call(
-                Method::POST,
-                "/api/v1/projects",
-                Some(&manager),
-                Some(json!({"name": "p", "label_config": LABEL_CONFIG})),
-            )
-            .await;
-        let id = project["id"].as_i64().unwrap();
+        let id = server.create_project(&manager, "p", LABEL_CONFIG).await;
         server
             .call(
                 Method::POST,
@@ -171,15 +163,9 @@ async fn a_gated_project_reaches_only_qualified_people_under_concurrency() {
     for db in databases().await {
         let server = TestServer::start(&db).await;
         let (_, manager) = server.user("manager", Role::Manager).await;
-        let (_, project) = server
-            .call(
-                Method::POST,
-                "/api/v1/projects",
-                Some(&manager),
-                Some(json!({"name": "radiology", "label_config": LABEL_CONFIG})),
-            )
+        let id = server
+            .create_project(&manager, "radiology", LABEL_CONFIG)
             .await;
-        let id = project["id"].as_i64().unwrap();
         let tasks: Vec<Value> = (0..40)
             .map(|i| json!({"image": format!("/{i}.png")}))
             .collect();
@@ -372,15 +358,7 @@ async fn the_work_list_shows_what_is_left_and_what_stops_a_person_and_the_daily_
             ("gated", json!({"required_skills": ["legal"]})),
             ("guided", json!({})),
         ] {
-            let (_, project) = server
-                .call(
-                    Method::POST,
-                    "/api/v1/projects",
-                    Some(&manager),
-                    Some(json!({"name": name, "label_config": LABEL_CONFIG})),
-                )
-                .await;
-            let id = project["id"].as_i64().unwrap();
+            let id = server.create_project(&manager, name, LABEL_CONFIG).await;
             let tasks: Vec<Value> = (0..5)
                 .map(|i| json!({"image": format!("/{i}.png")}))
                 .collect();

@@ -13,16 +13,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 async fn project(server: &TestServer, token: &str, config: &str, tasks: Value) -> i64 {
-    let (status, project) = server
-        .call(
-            Method::POST,
-            "/api/v1/projects",
-            Some(token),
-            Some(json!({"name": "quality", "label_config": config})),
-        )
-        .await;
-    assert_eq!(status, 201, "{project}");
-    let id = project["id"].as_i64().unwrap();
+    let id = server.create_project(token, "quality", config).await;
     let (status, body) = server
         .call(
             Method::POST,

@@ -23,16 +23,7 @@ fn dog() -> Value {
 
 /// A project with `tasks` tasks and the given queue settings; returns its id.
 async fn project(server: &TestServer, token: &str, tasks: usize, settings: Value) -> i64 {
-    let (status, project) = server
-        .call(
-            Method::POST,
-            "/api/v1/projects",
-            Some(token),
-            Some(json!({"name": "queue", "label_config": LABEL_CONFIG})),
-        )
-        .await;
-    assert_eq!(status, 201, "{project}");
-    let id = project["id"].as_i64().unwrap();
+    let id = server.create_project(token, "queue", LABEL_CONFIG).await;
     let (status, body) = server
         .call(
             Method::PATCH,

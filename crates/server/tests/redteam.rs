@@ -100,16 +100,7 @@ async fn allow_loopback(db: &gloss_test_support::TestDb) -> TestServer {
 }
 
 async fn create_project(server: &TestServer, token: &str) -> i64 {
-    let (status, project) = server
-        .call(
-            Method::POST,
-            "/api/v1/projects",
-            Some(token),
-            Some(json!({"name": "red team", "label_config": CONFIG})),
-        )
-        .await;
-    assert_eq!(status, 201, "{project}");
-    project["id"].as_i64().unwrap()
+    server.create_project(token, "red team", CONFIG).await
 }
 
 async fn add_task(server: &TestServer, token: &str, project: i64) -> i64 {

@@ -26,16 +26,9 @@ struct People {
 /// and rev2 review, and the manager created it.
 async fn setup(server: &TestServer, tasks: usize) -> (i64, People) {
     let (_, manager) = server.user("manager", Role::Manager).await;
-    let (status, project) = server
-        .call(
-            Method::POST,
-            "/api/v1/projects",
-            Some(&manager),
-            Some(json!({"name": "review", "label_config": LABEL_CONFIG})),
-        )
+    let id = server
+        .create_project(&manager, "review", LABEL_CONFIG)
         .await;
-    assert_eq!(status, 201, "{project}");
-    let id = project["id"].as_i64().unwrap();
     let rows: Vec<Value> = (0..tasks)
         .map(|i| json!({"image": format!("/img/{i}.png")}))
         .collect();

@@ -15,16 +15,7 @@ fn choice(label: &str) -> Value {
 }
 
 async fn project(server: &TestServer, manager: &str, settings: Value) -> i64 {
-    let (status, project) = server
-        .call(
-            Method::POST,
-            "/api/v1/projects",
-            Some(manager),
-            Some(json!({"name": "work", "label_config": LABEL_CONFIG})),
-        )
-        .await;
-    assert_eq!(status, 201, "{project}");
-    let id = project["id"].as_i64().unwrap();
+    let id = server.create_project(manager, "work", LABEL_CONFIG).await;
     let (status, body) = server
         .call(
             Method::PATCH,

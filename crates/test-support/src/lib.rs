@@ -189,6 +189,21 @@ impl TestServer {
         (status, json)
     }
 
+    /// Creates a project over the API as the holder of `token` and returns
+    /// its id; panics with the answer unless it is created.
+    pub async fn create_project(&self, token: &str, name: &str, label_config: &str) -> i64 {
+        let (status, project) = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/projects",
+                Some(token),
+                Some(serde_json::json!({"name": name, "label_config": label_config})),
+            )
+            .await;
+        assert_eq!(status, 201, "creating project {name}: {project}");
+        project["id"].as_i64().expect("the project's id")
+    }
+
     /// Uploads one file to a project's imports as `format` (`auto` guesses)
     /// and returns the import job once it has ended.
     pub async fn import_file(
