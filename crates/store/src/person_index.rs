@@ -18,27 +18,26 @@
 //! per checkpoint.
 
 use crate::{Backend, Result, Store};
-use sqlx::Row;
 
 /// How many rows may gather after a table's high-water mark before the
 /// queue writer adds them within a batch of calls. Rows after the mark are
 /// read by id range, a few hundred at most under load.
-pub(crate) const PERSON_INDEX_LAG: i64 = 256;
+const PERSON_INDEX_LAG: i64 = 256;
 
 /// The most rows one step adds, so that a step after a long idle time or
 /// an import does not hold the write lock for long.
 const PERSON_INDEX_STEP: i64 = 4096;
 
 /// One table kept in place of an index by person: the SQL of its steps.
-pub(crate) struct PersonIndex {
+struct PersonIndex {
     /// What it holds, for logs.
-    pub(crate) what: &'static str,
+    what: &'static str,
     /// Its high-water mark (`indexed_to`) and the source's last id (`last`).
-    pub(crate) tail: &'static str,
+    tail: &'static str,
     /// Adds the source's rows with ids in `$1 + 1 ..= $2`.
-    pub(crate) add: &'static str,
+    add: &'static str,
     /// Moves the mark to `$1`.
-    pub(crate) mark: &'static str,
+    mark: &'static str,
 }
 
 /// The pay ledger by person (migration 24). Entries are never changed or
@@ -66,11 +65,11 @@ const ANNOTATIONS_BY_PERSON: PersonIndex = PersonIndex {
 };
 
 /// Every table kept in place of an index by person.
-pub(crate) const PERSON_INDEXES: [PersonIndex; 2] = [PAY_ENTRIES_BY_PERSON, ANNOTATIONS_BY_PERSON];
+const PERSON_INDEXES: [PersonIndex; 2] = [PAY_ENTRIES_BY_PERSON, ANNOTATIONS_BY_PERSON];
 
 /// Where the next step ends, when at least `lag` rows (and at least one)
 /// are after the mark.
-pub(crate) fn step_end(indexed_to: i64, last: i64, lag: i64) -> Option<i64> {
+fn step_end(indexed_to: i64, last: i64, lag: i64) -> Option<i64> {
     (last - indexed_to >= lag.max(1)).then(|| last.min(indexed_to + PERSON_INDEX_STEP))
 }
 
@@ -112,36 +111,74 @@ pub(crate) fn person_annotations(
     }
 }
 
+/// One step of `index`, in a savepoint of the caller's transaction, when
+/// at least `lag` rows (and at least one) are after its mark: how many ids
+/// it went past and whether it stopped short of the last row. A failed
+/// step is undone and leaves the rest of the transaction alone.
+fn step(
+    conn: &rusqlite::Connection,
+    index: &PersonIndex,
+    lag: i64,
+) -> rusqlite::Result<Option<(u64, bool)>> {
+    let (indexed_to, last): (i64, i64) = conn
+        .prepare_cached(index.tail)?
+        .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    let Some(to) = step_end(indexed_to, last, lag) else {
+        return Ok(None);
+    };
+    conn.execute_batch("SAVEPOINT person_index")?;
+    let added = conn
+        .prepare_cached(index.add)
+        .and_then(|mut add| add.execute([indexed_to, to]))
+        .and_then(|_| conn.prepare_cached(index.mark)?.execute([to]));
+    if let Err(err) = added {
+        conn.execute_batch("ROLLBACK TO person_index; RELEASE person_index")?;
+        return Err(err);
+    }
+    conn.execute_batch("RELEASE person_index")?;
+    Ok(Some((
+        u64::try_from(to - indexed_to).unwrap_or(0),
+        to < last,
+    )))
+}
+
+/// The queue writer's part, at the end of each batch of calls: a step of
+/// each table that has `PERSON_INDEX_LAG` rows after its mark, within the
+/// batch's transaction. A step costs each person's last page once, where
+/// an index would cost it on every submit. A failed step is logged and the
+/// batch's calls still commit; the rows stay readable by id until a later
+/// step adds them.
+pub(crate) fn keep_in_batch(conn: &rusqlite::Connection) {
+    for index in &PERSON_INDEXES {
+        if let Err(err) = step(conn, index, PERSON_INDEX_LAG) {
+            tracing::warn!(error = %err, "adding {} to their table by person failed", index.what);
+        }
+    }
+}
+
 impl Store {
     /// SQLite: adds one step of rows written since the last to each table
-    /// kept in place of an index by person (see the module's text);
-    /// returns how many ids the steps went past (0 when the tables have
-    /// them all, and always on PostgreSQL, which keeps indexes) and whether
-    /// a step stopped short of the last row (more are left).
+    /// kept in place of an index by person (see the module's text), as a
+    /// call of the queue writer, which takes the same steps within its
+    /// batches; returns how many ids the steps went past (0 when the tables
+    /// have them all, and always on PostgreSQL, which keeps indexes) and
+    /// whether a step stopped short of the last row (more are left).
     pub async fn index_people(&self) -> Result<(u64, bool)> {
-        if self.backend != Backend::Sqlite {
+        let Some(writer) = &self.sqlite_writer else {
             return Ok((0, false));
-        }
-        let (mut passed, mut more) = (0, false);
-        for index in &PERSON_INDEXES {
-            let mut tx = self.begin_write().await?;
-            let row = sqlx::query(index.tail).fetch_one(&mut *tx).await?;
-            let indexed_to: i64 = row.try_get("indexed_to")?;
-            let last: i64 = row.try_get("last")?;
-            let Some(to) = step_end(indexed_to, last, 1) else {
-                continue;
-            };
-            sqlx::query(index.add)
-                .bind(indexed_to)
-                .bind(to)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(index.mark).bind(to).execute(&mut *tx).await?;
-            tx.commit().await?;
-            passed += u64::try_from(to - indexed_to).unwrap_or(0);
-            more |= to < last;
-        }
-        Ok((passed, more))
+        };
+        writer
+            .write(|conn| {
+                let (mut passed, mut more) = (0, false);
+                for index in &PERSON_INDEXES {
+                    if let Some((went_past, short)) = step(conn, index, 1)? {
+                        passed += went_past;
+                        more |= short;
+                    }
+                }
+                Ok((passed, more))
+            })
+            .await
     }
 
     /// SQLite: steps through the rows not yet in the tables by person until

@@ -603,7 +603,7 @@ fn run_batch(conn: &rusqlite::Connection, mut batch: Vec<Box<dyn Job>>) {
         if !batch.iter_mut().all(|job| job.run(conn)) {
             return Ok(false);
         }
-        keep_person_indexes(conn);
+        crate::person_index::keep_in_batch(conn);
         conn.execute_batch("COMMIT")?;
         Ok(true)
     })();
@@ -640,40 +640,6 @@ fn run_batch(conn: &rusqlite::Connection, mut batch: Vec<Box<dyn Job>>) {
                     "the write was not committed: {err}"
                 ))));
             }
-        }
-    }
-}
-
-/// Adds the rows written since the last step to each table kept in place
-/// of an index by person (`person_index.rs`) within the batch's
-/// transaction, once `PERSON_INDEX_LAG` have gathered: a step costs each
-/// person's last page once, where an index would cost it on every submit.
-/// In a savepoint, so that a failed step is logged and undone and the
-/// batch's calls still commit; the rows stay readable by id until a later
-/// step adds them.
-fn keep_person_indexes(conn: &rusqlite::Connection) {
-    use crate::person_index::{step_end, PERSON_INDEXES, PERSON_INDEX_LAG};
-    for index in &PERSON_INDEXES {
-        let step = || -> rusqlite::Result<()> {
-            let (indexed_to, last): (i64, i64) = conn
-                .prepare_cached(index.tail)?
-                .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
-            let Some(to) = step_end(indexed_to, last, PERSON_INDEX_LAG) else {
-                return Ok(());
-            };
-            conn.execute_batch("SAVEPOINT person_index")?;
-            let added = conn
-                .prepare_cached(index.add)
-                .and_then(|mut add| add.execute([indexed_to, to]))
-                .and_then(|_| conn.prepare_cached(index.mark)?.execute([to]));
-            if let Err(err) = added {
-                conn.execute_batch("ROLLBACK TO person_index; RELEASE person_index")?;
-                return Err(err);
-            }
-            conn.execute_batch("RELEASE person_index")
-        };
-        if let Err(err) = step() {
-            tracing::warn!(error = %err, "adding {} to their table by person failed", index.what);
         }
     }
 }
