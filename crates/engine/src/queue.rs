@@ -422,10 +422,9 @@ impl Engine {
         let (project, member) = self
             .assignment_target(actor, project, username, tasks)
             .await?;
-        let now = Timestamp::now().millis();
         Ok(self
             .store
-            .unassign_tasks(QueueProject::from(&project), tasks.to_vec(), member.id, now)
+            .unassign_tasks(QueueProject::from(&project), tasks.to_vec(), member.id)
             .await?)
     }
 

@@ -50,6 +50,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(23, "0023_task_text_index"),
     migration!(24, "0024_fewer_person_indexes"),
     migration!(25, "0025_annotations_by_person"),
+    migration!(26, "0026_queue_tables_without_rowid"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.

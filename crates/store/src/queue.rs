@@ -323,11 +323,8 @@ impl Store {
         project: QueueProject,
         tasks: Vec<TaskId>,
         user: UserId,
-        now: i64,
     ) -> Result<u64> {
-        queue_call!(self, [tasks], |conn| unassign(
-            conn, project, tasks, user, now
-        ))
+        queue_call!(self, [tasks], |conn| unassign(conn, project, tasks, user))
     }
 
     /// Sets a task's priority (used by projects ordered by priority).
@@ -528,31 +525,25 @@ fn status_after(overlap: &str, annotations: &str, held: &str) -> String {
         .replace("$H", held)
 }
 
-/// Changes a task's counters by the given amounts and recomputes its status.
-async fn change_task<C: QueueSql>(
+/// Changes how many annotators hold a task (a reservation or an assignment
+/// taken or given back) and recomputes its status. The task's `updated_at`
+/// stays: holding a task changes neither its data nor its annotations, and
+/// leaving it alone spares every `next` an update of `tasks_by_updated`.
+async fn change_held<C: QueueSql>(
     conn: &mut C,
     project: QueueProject,
     task: TaskId,
-    annotations: i64,
     held: i64,
-    now: i64,
 ) -> Result<()> {
-    let sql = format!(
-        "UPDATE tasks SET annotation_count = annotation_count + $1, held = held + $2, \
-         status = {}, updated_at = $4 WHERE id = $5",
-        status_after("$3", "$1", "$2")
-    );
-    conn.execute(
-        &sql,
-        &[
-            Int(annotations),
-            Int(held),
-            Int(project.overlap),
-            Int(now),
-            Int(task.0),
-        ],
-    )
-    .await?;
+    // Made once: `next` runs it on every call.
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "UPDATE tasks SET held = held + $1, status = {} WHERE id = $3",
+            status_after("$2", "0", "$1")
+        )
+    });
+    conn.execute(&SQL, &[Int(held), Int(project.overlap), Int(task.0)])
+        .await?;
     Ok(())
 }
 
@@ -657,7 +648,7 @@ async fn release_expired<C: QueueSql>(conn: &mut C, project: QueueProject, now: 
             )
             .await?;
         if deleted == 1 && !is_assigned(conn, task, user).await? {
-            change_task(conn, project, task, 0, -1, now).await?;
+            change_held(conn, project, task, -1).await?;
         }
     }
     Ok(())
@@ -754,7 +745,7 @@ async fn reserve<C: QueueSql>(
         return Ok(None);
     };
     insert_reservation(conn, project.id, task, user, expires_at, now).await?;
-    change_task(conn, project, task, 0, 1, now).await?;
+    change_held(conn, project, task, 1).await?;
     Ok(Some(Reservation {
         task_id: task,
         expires_at,
@@ -976,14 +967,16 @@ async fn submit<C: QueueSql>(
     )
     .await?;
     let released = if reserved || assigned { -1 } else { 0 };
-    let sql = format!(
-        "UPDATE tasks SET annotation_count = annotation_count + 1, held = held + $1, \
-         status = {}, updated_at = $3 WHERE id = $4 RETURNING annotation_count, extra_overlap",
-        status_after("$2", "1", "$1")
-    );
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "UPDATE tasks SET annotation_count = annotation_count + 1, held = held + $1, \
+             status = {}, updated_at = $3 WHERE id = $4 RETURNING annotation_count, extra_overlap",
+            status_after("$2", "1", "$1")
+        )
+    });
     let counts = fetch_optional(
         conn,
-        &sql,
+        &SQL,
         &[Int(released), Int(project.overlap), Int(now), Int(task.0)],
     )
     .await?
@@ -1091,7 +1084,7 @@ async fn skip<C: QueueSql>(
     )
     .await?;
     if reserved || assigned {
-        change_task(conn, project, task, 0, -1, now).await?;
+        change_held(conn, project, task, -1).await?;
     }
     Ok(())
 }
@@ -1262,7 +1255,7 @@ async fn assign<C: QueueSql>(
         if inserted == 1 {
             assigned += 1;
             if !reserved_by(conn, project.id, task, user).await? {
-                change_task(conn, project, task, 0, 1, now).await?;
+                change_held(conn, project, task, 1).await?;
             }
         }
     }
@@ -1274,7 +1267,6 @@ async fn unassign<C: QueueSql>(
     project: QueueProject,
     tasks: Vec<TaskId>,
     user: UserId,
-    now: i64,
 ) -> Result<u64> {
     let mut removed = 0;
     for task in tasks {
@@ -1282,7 +1274,7 @@ async fn unassign<C: QueueSql>(
         if delete_assignment(conn, task, user).await? {
             removed += 1;
             if !reserved_by(conn, project.id, task, user).await? {
-                change_task(conn, project, task, 0, -1, now).await?;
+                change_held(conn, project, task, -1).await?;
             }
         }
     }

@@ -339,6 +339,34 @@ async fn upgrades_from_the_previous_schema_keep_data() {
         .execute(&mut connection)
         .await
         .unwrap();
+        // A row in each of the queue's small tables, which migration 26
+        // stores by primary key on SQLite, and the task's count by status.
+        for statement in [
+            format!(
+                "INSERT INTO reservations (project_id, user_id, task_id, expires_at, created_at) \
+                 SELECT {project}, id, {task}, 9, 1 FROM users WHERE username = 'carol'"
+            ),
+            format!(
+                "INSERT INTO skips (task_id, user_id, project_id, skipped_at) \
+                 SELECT {task}, id, {project}, 2 FROM users WHERE username = 'carol'"
+            ),
+            format!(
+                "INSERT INTO assignments (task_id, user_id, project_id, assigned_by, assigned_at) \
+                 SELECT {task}, id, {project}, id, 3 FROM users WHERE username = 'carol'"
+            ),
+            format!(
+                "INSERT INTO task_labels (project_id, label, task_id) VALUES ({project}, 'cat', {task})"
+            ),
+            format!(
+                "INSERT INTO task_counts (project_id, status, shard, n) \
+                 VALUES ({project}, 'new', {task} % 16, 1)"
+            ),
+        ] {
+            sqlx::query(&statement)
+                .execute(&mut connection)
+                .await
+                .unwrap();
+        }
         // A data field's index as sorting made it before migration 23: one
         // for every project's tasks, which migration 23 drops.
         let shared = match db.label {
@@ -407,6 +435,70 @@ async fn upgrades_from_the_previous_schema_keep_data() {
             "{}",
             db.label
         );
+        // The queue's small tables kept their rows through migration 26,
+        // and the status trigger made again counts into the new table.
+        let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+            .await
+            .unwrap();
+        sqlx::query(&format!(
+            "UPDATE tasks SET status = 'in_progress' WHERE id = {task}"
+        ))
+        .execute(&mut connection)
+        .await
+        .unwrap();
+        let mut kept = Vec::new();
+        for table in [
+            "reservations",
+            "skips",
+            "assignments",
+            "task_labels",
+            "task_counts",
+        ] {
+            let rows: Vec<(i64,)> = sqlx::query_as(&format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM {table} WHERE project_id = {project}"
+            ))
+            .fetch_all(&mut connection)
+            .await
+            .unwrap();
+            kept.push(rows[0].0);
+        }
+        // task_counts: the task left 'new' (its row now 0) for 'in_progress'.
+        assert_eq!(kept, [1, 1, 1, 1, 2], "{}", db.label);
+        let counts: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT status, CAST(n AS BIGINT) FROM task_counts WHERE project_id = {project} ORDER BY status"
+        ))
+        .fetch_all(&mut connection)
+        .await
+        .unwrap();
+        assert_eq!(
+            counts,
+            [("in_progress".to_string(), 1), ("new".to_string(), 0)],
+            "{}",
+            db.label
+        );
+        if db.label == "sqlite" {
+            let by_key: Vec<(String,)> = sqlx::query_as(
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND sql LIKE '%WITHOUT ROWID' ORDER BY name",
+            )
+            .fetch_all(&mut connection)
+            .await
+            .unwrap();
+            let by_key: Vec<String> = by_key.into_iter().map(|(name,)| name).collect();
+            for table in [
+                "assignments",
+                "reservations",
+                "skips",
+                "task_counts",
+                "task_labels",
+            ] {
+                assert!(
+                    by_key.iter().any(|name| name == table),
+                    "{table}: {by_key:?}"
+                );
+            }
+        }
+        sqlx::Connection::close(connection).await.ok();
         store.close().await;
     }
 }

@@ -158,6 +158,51 @@ async fn a_new_overlap_reopens_and_completes_tasks() {
     }
 }
 
+/// Holding a task (`next`, a skip, an expiry) changes its status and the
+/// counts, not its `updated_at`: that says when its data or annotations
+/// last changed, and a submit moves it.
+#[tokio::test]
+async fn holding_a_task_leaves_its_update_time_and_a_submit_moves_it() {
+    for db in databases().await {
+        let label = db.label;
+        let store = open_store(&db).await;
+        let (project, tasks) = project(&store, "held", 1).await;
+        let ann = user(&store, "ann").await;
+        let imported = store.task(tasks[0]).await.unwrap().updated_at;
+        let later = imported + 60_000;
+        let next = store.next_task(project, ann.id, later).await.unwrap();
+        assert_eq!(next.map(|next| next.task.id), Some(tasks[0]), "{label}");
+        let held = store.task(tasks[0]).await.unwrap();
+        assert_eq!(
+            (held.status, held.updated_at),
+            (TaskStatus::InProgress, imported),
+            "{label}"
+        );
+        store
+            .skip_task(project, tasks[0], ann.id, later + 1)
+            .await
+            .unwrap();
+        let skipped = store.task(tasks[0]).await.unwrap();
+        assert_eq!(
+            (skipped.status, skipped.updated_at),
+            (TaskStatus::New, imported),
+            "{label}"
+        );
+        assert_counts_agree(&store, project.id, label).await;
+        store
+            .submit_annotation(project, tasks[0], ann.id, work(), later + 2)
+            .await
+            .unwrap();
+        let submitted = store.task(tasks[0]).await.unwrap();
+        assert_eq!(
+            (submitted.status, submitted.updated_at),
+            (TaskStatus::Completed, later + 2),
+            "{label}"
+        );
+        store.close().await;
+    }
+}
+
 /// A submit's pay entry is written in the submit's own transaction, with
 /// the new annotation's id (so is the annotator's own update's); when its week was approved meanwhile, the
 /// submit is stored without it and says so (the engine prices it again
