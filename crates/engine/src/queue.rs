@@ -606,13 +606,22 @@ fn hide_project(err: Error) -> Error {
 /// about a tenth of a submit's CPU in the queue benchmark. Parsing depends
 /// on the text alone, so the cache changes no answer: a changed config is
 /// another text. It keeps at most `PARSED_CONFIGS` texts.
-fn parsed_label_config(text: &str) -> std::sync::Arc<gloss_schema::LabelConfig> {
+fn parsed_label_config(project: &Project) -> std::sync::Arc<gloss_schema::LabelConfig> {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex, OnceLock};
-    static PARSED: OnceLock<Mutex<HashMap<String, Arc<gloss_schema::LabelConfig>>>> =
-        OnceLock::new();
+    // By project, with the text it was parsed from: comparing the texts is
+    // one `memcmp`, where hashing a large config (a taxonomy of hundreds of
+    // classes is 15 kB) on every submit cost more than the rest of the check.
+    type Parsed = HashMap<ProjectId, (String, Arc<gloss_schema::LabelConfig>)>;
+    static PARSED: OnceLock<Mutex<Parsed>> = OnceLock::new();
     let parsed = PARSED.get_or_init(Mutex::default);
-    if let Some(config) = parsed.lock().ok().and_then(|map| map.get(text).cloned()) {
+    let text = &project.label_config;
+    let known = parsed.lock().ok().and_then(|map| {
+        map.get(&project.id)
+            .filter(|(parsed_from, _)| parsed_from == text)
+            .map(|(_, config)| config.clone())
+    });
+    if let Some(config) = known {
         return config;
     }
     let config = Arc::new(gloss_schema::parse(text).0);
@@ -620,7 +629,7 @@ fn parsed_label_config(text: &str) -> std::sync::Arc<gloss_schema::LabelConfig> 
         if map.len() >= PARSED_CONFIGS {
             map.clear();
         }
-        map.insert(text.to_owned(), config.clone());
+        map.insert(project.id, (text.clone(), config.clone()));
     }
     config
 }
@@ -651,7 +660,7 @@ pub(crate) fn checked_work(project: &Project, input: WorkInput) -> Result<Work> 
             .map_err(|err| Error::invalid(&format!("result[{index}]"), err.to_string()))?;
         items.push(item);
     }
-    let config = parsed_label_config(&project.label_config);
+    let config = parsed_label_config(project);
     let problems = gloss_schema::check_results(&config, &items);
     if let Some((index, first)) = problems.first() {
         let listed: Vec<Value> = problems

@@ -114,6 +114,49 @@ async fn skip(server: &TestServer, token: &str, task: i64) {
     assert_eq!(status, 204, "{body}");
 }
 
+/// A submit is checked against the project's label config as it is now:
+/// the server keeps each project's parsed config, and a changed config
+/// replaces it.
+#[tokio::test]
+async fn submits_are_checked_against_the_label_config_as_it_is_now() {
+    for db in databases().await {
+        let label = db.label;
+        let server = TestServer::start(&db).await;
+        let (_, admin) = server.user("admin", Role::Admin).await;
+        let id = project(&server, &admin, 2, json!({"overlap": 1})).await;
+        let people = annotators(&server, "c", 1, &[id]).await;
+        let token = &people[0].1;
+        let bird = json!([{"id": "c1", "from_name": "class", "to_name": "image", "type": "choices",
+                           "value": {"choices": ["Bird"]}}]);
+        let first = next(&server, token, id).await.unwrap();
+        let (status, body) = submit(&server, token, first, bird.clone()).await;
+        assert_eq!(status, 422, "{label}: {body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("Bird"),
+            "{label}: {body}"
+        );
+        let (status, body) = submit(&server, token, first, cat()).await;
+        assert_eq!(status, 201, "{label}: {body}");
+
+        let with_bird = LABEL_CONFIG.replace(
+            r#"<Choice value="Dog"/>"#,
+            r#"<Choice value="Dog"/><Choice value="Bird"/>"#,
+        );
+        let (status, body) = server
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/projects/{id}"),
+                Some(&admin),
+                Some(json!({"label_config": with_bird})),
+            )
+            .await;
+        assert_eq!(status, 200, "{label}: {body}");
+        let second = next(&server, token, id).await.unwrap();
+        let (status, body) = submit(&server, token, second, bird).await;
+        assert_eq!(status, 201, "{label}: {body}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_four_annotators_drain_projects_with_overlap_one_and_three() {
     for db in databases().await {
