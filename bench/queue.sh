@@ -30,10 +30,14 @@ db_args=()
 [ -n "$database" ] && db_args=(--database "$database")
 g() { "$gloss" --data "$data" "${db_args[@]}" --log warn "$@"; }
 
-cat > "$work/config.xml" <<'XML'
+# GLOSS_BENCH_EXTRA_CHOICES=N adds N more choices to the label config (300
+# make it 15 kB, a taxonomy's size): every queue call reads the project's
+# row, config included, and a submit checks its result against the config.
+extra_choices=$(python3 -c 'import sys; print("".join(f"<Choice value=\"Class number {i} of the taxonomy\"/>" for i in range(int(sys.argv[1]))))' "${GLOSS_BENCH_EXTRA_CHOICES:-0}")
+cat > "$work/config.xml" <<XML
 <View>
-  <Image name="image" value="$image"/>
-  <Choices name="class" toName="image"><Choice value="Cat"/><Choice value="Dog"/></Choices>
+  <Image name="image" value="\$image"/>
+  <Choices name="class" toName="image"><Choice value="Cat"/><Choice value="Dog"/>$extra_choices</Choices>
 </View>
 XML
 python3 - "$work/tasks.json" "$tasks" <<'PY'
