@@ -601,11 +601,12 @@ fn hide_project(err: Error) -> Error {
     }
 }
 
-/// Label configs parsed lately, by their text. Every submit checks its
-/// results against the project's config, and parsing the XML each time was
-/// about a tenth of a submit's CPU in the queue benchmark. Parsing depends
-/// on the text alone, so the cache changes no answer: a changed config is
-/// another text. It keeps at most `PARSED_CONFIGS` texts.
+/// The project's label config, parsed: kept per project for later calls.
+/// Every submit checks its results against the project's config, and
+/// parsing the XML each time was about a tenth of a submit's CPU in the
+/// queue benchmark. Parsing depends on the text alone, and a kept parse is
+/// used only for the text it came from, so the cache changes no answer: a
+/// changed config is parsed again. It keeps at most `PARSED_CONFIGS` projects.
 fn parsed_label_config(project: &Project) -> std::sync::Arc<gloss_schema::LabelConfig> {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex, OnceLock};
@@ -634,7 +635,7 @@ fn parsed_label_config(project: &Project) -> std::sync::Arc<gloss_schema::LabelC
     config
 }
 
-/// How many label configs [`parsed_label_config`] keeps.
+/// How many projects' configs [`parsed_label_config`] keeps.
 const PARSED_CONFIGS: usize = 64;
 
 /// Parses the result items and checks them against the project's config:
