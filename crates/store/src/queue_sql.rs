@@ -805,19 +805,25 @@ mod tests {
         assert!(!wait_for_lock(i32::MAX));
     }
 
-    /// Another connection holds the write lock for 80 ms: a queue write
-    /// waits for it and commits soon after it is let go. (SQLite's own
-    /// handler, sleeping 1, 2, 5, … 25 ms between tries, went on sleeping
-    /// until about 103 ms.)
-    #[test]
-    fn a_read_within_a_budget_is_cut_short_when_it_runs_over() {
-        let dir = std::env::temp_dir().join(format!("gloss-budget-{}", std::process::id()));
+    /// A database file in a folder of its own under the temporary folder,
+    /// made with `schema`: the folder (to remove after) and the file.
+    fn test_database(name: &str, schema: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("gloss-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("budget.db");
+        let path = dir.join(format!("{name}.db"));
         rusqlite::Connection::open(&path)
             .unwrap()
-            .execute_batch("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (7);")
+            .execute_batch(schema)
             .unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn a_read_within_a_budget_is_cut_short_when_it_runs_over() {
+        let (dir, path) = test_database(
+            "budget",
+            "CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (7);",
+        );
         let reads = SqliteQuickReads::new(&path);
         let budget = std::time::Duration::from_millis(5);
         // About a second of counting, cut short soon after the budget.
@@ -840,15 +846,17 @@ mod tests {
         std::fs::remove_dir_all(&dir).ok();
     }
 
+    /// Another connection holds the write lock for 80 ms: a queue write
+    /// waits for it and commits soon after it is let go. (SQLite's own
+    /// handler, sleeping 1, 2, 5, … 25 ms between tries, went on sleeping
+    /// until about 103 ms.)
     #[test]
     fn a_queue_write_goes_on_soon_after_another_writer_lets_go() {
-        let dir = std::env::temp_dir().join(format!("gloss-lock-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("lock.db");
+        let (dir, path) = test_database(
+            "lock",
+            "PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER);",
+        );
         let other = rusqlite::Connection::open(&path).unwrap();
-        other
-            .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER);")
-            .unwrap();
         let writer = SqliteWriter::open(&path, SqliteSync::Full, WriteTurn::default()).unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
@@ -911,13 +919,9 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn the_queue_writer_keeps_statement_journals_in_memory() {
-        let dir = std::env::temp_dir().join(format!("gloss-journal-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("journal.db");
-        rusqlite::Connection::open(&path)
-            .unwrap()
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; \
+        let (dir, path) = test_database(
+            "journal",
+            "PRAGMA journal_mode = WAL; \
                  CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL, filler BLOB); \
                  CREATE TABLE counts (k INTEGER PRIMARY KEY, changes INTEGER) WITHOUT ROWID; \
                  INSERT INTO counts VALUES (1, 0); \
@@ -925,8 +929,7 @@ mod tests {
                  UPDATE counts SET changes = changes + 1 WHERE k = 1; END; \
                  WITH RECURSIVE i(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM i WHERE x < 400) \
                  INSERT INTO t (n, filler) SELECT 0, zeroblob(1000) FROM i;",
-            )
-            .unwrap();
+        );
         let writer = SqliteWriter::open(&path, SqliteSync::Full, WriteTurn::default()).unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
