@@ -521,8 +521,8 @@ impl SqliteWriter {
         // each page it changes first, so that it alone can be undone. SQLite
         // keeps that copy in memory up to 64 kB and then moves it to a
         // temporary file for the rest of the transaction: most batches made,
-        // wrote and deleted such a file (about 1 kB written per call, and
-        // three system calls per page after the move). In memory it stays.
+        // wrote and deleted such a file (about 1 kB written per call, two
+        // writes for each page after the move). In memory it stays.
         conn.execute_batch("PRAGMA temp_store = MEMORY;")?;
         let (messages, receiver) = mpsc::channel();
         std::thread::Builder::new()
