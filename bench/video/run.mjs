@@ -2,10 +2,12 @@
 // video, in the real workspace in headless Chromium (software decoding and
 // drawing: --disable-gpu), served over loopback with byte ranges.
 //
-// Usage: node bench/video/run.mjs [--minutes 10] [--gop 60] [--fps 30] [--seeks 40] [--steps 300] [--folder DIR] [--no-webcodecs]
+// Usage: node bench/video/run.mjs [--minutes 10] [--gop 60] [--preset ultrafast] [--fps 30] [--seeks 40] [--steps 300] [--folder DIR] [--no-webcodecs]
 //
-// The video (ffmpeg's testsrc2 pattern, libx264 ultrafast, CRF 40, a key
-// frame every --gop frames) and its frame index (ffprobe's packet times, as
+// The video (ffmpeg's testsrc2 pattern, libx264 at CRF 40 with a key frame
+// every --gop frames; --preset ultrafast, the default, makes no B-frames,
+// veryfast and slower presets make them: three between references, the
+// middle one a reference itself, the other two not) and its frame index (ffprobe's packet times, as
 // the server's frames route gives them) are made on the first run in DIR
 // (default: gloss-video-bench in the temporary folder) and reused after,
 // with its sample table (ffprobe's packets and the avcC box, as the
@@ -35,6 +37,7 @@ const arg = (/** @type {string} */ name, /** @type {string} */ fallback) => {
 };
 const minutes = Number(arg('--minutes', '10'));
 const gop = Number(arg('--gop', '60'));
+const preset = arg('--preset', 'ultrafast');
 const fps = Number(arg('--fps', '30'));
 const seeks = Number(arg('--seeks', '40'));
 const steps = Number(arg('--steps', '300'));
@@ -43,13 +46,13 @@ const webcodecs = !process.argv.includes('--no-webcodecs');
 
 /** Makes the video and its frame index unless they are there already. */
 function makeVideo() {
-  const name = `testsrc2-1080p-${minutes}min-${fps}fps-g${gop}.mp4`;
+  const name = `testsrc2-1080p-${minutes}min-${fps}fps-g${gop}${preset === 'ultrafast' ? '' : `-${preset}`}.mp4`;
   const file = path.join(folder, name);
   if (!existsSync(file)) {
     mkdirSync(folder, { recursive: true });
     const started = Date.now();
     execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=${fps}`, '-t', String(minutes * 60),
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '40', '-g', String(gop), '-pix_fmt', 'yuv420p', '-movflags', '+faststart', file], { stdio: 'inherit' });
+      '-c:v', 'libx264', '-preset', preset, '-crf', '40', '-g', String(gop), '-pix_fmt', 'yuv420p', '-movflags', '+faststart', file], { stdio: 'inherit' });
     console.error(`made ${name} (${(statSync(file).size / 1e6).toFixed(0)} MB) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
   if (!existsSync(`${file}.frames.json`)) writeFileSync(`${file}.frames.json`, JSON.stringify(frameIndex(file)));
@@ -157,6 +160,8 @@ try {
       seekTwoFramesMs: { p50: percentile(seekTwoFramesMs, 50), p95: percentile(seekTwoFramesMs, 95), max: percentile(seekTwoFramesMs, 100) },
       firstStepBackMs: { p50: percentile(firstStepBackMs, 50), p95: percentile(firstStepBackMs, 95), max: percentile(firstStepBackMs, 100) },
       forward, backward,
+      // Samples the WebCodecs reader passed by undecoded (non-reference frames it would not keep).
+      passedBy: /** @type {any} */ (player.readAhead)?.passedBy ?? null,
     };
   }, [seeks, steps]);
   console.log(JSON.stringify({ video: name, sizeMB: Math.round(statSync(path.join(folder, name)).size / 1e6), openMs, ...result }));

@@ -202,6 +202,20 @@ export function sampleTable(file) {
   };
 }
 
+/**
+ * The frames (0-based, presentation order) that other pictures may refer
+ * to: those ffmpeg's decoder still decodes when told to skip every
+ * non-reference picture (`-skip_frame noref`).
+ * @param {string} file
+ */
+export function referenceFrames(file) {
+  const probe = (/** @type {string[]} */ args) => execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', ...args, file], { encoding: 'utf8', maxBuffer: 1 << 28 })
+    .split('\n').filter(Boolean).map(Number);
+  const times = probe(['-show_entries', 'packet=pts', '-of', 'csv=p=0']).sort((a, b) => a - b);
+  const decoded = new Set(probe(['-skip_frame', 'noref', '-show_entries', 'frame=pts', '-of', 'csv=p=0']));
+  return new Set(times.flatMap((t, frame) => (decoded.has(t) ? [frame] : [])));
+}
+
 /** @param {string} name @param {() => Promise<unknown>} make */
 async function fixture(name, make) {
   const file = path.join(GENERATED, name);

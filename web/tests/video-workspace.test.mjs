@@ -11,7 +11,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { serve } from './static-server.mjs';
 import { dragMouse, launchBrowser, recordErrors } from './support.mjs';
-import { videoFixtures, sampleTable, GENERATED, VFR_FRAMES, WEBM_FRAMES, TRACK_FRAMES, SEQUENCE_FRAMES } from './video-fixtures.mjs';
+import { videoFixtures, sampleTable, referenceFrames, GENERATED, VFR_FRAMES, WEBM_FRAMES, TRACK_FRAMES, SEQUENCE_FRAMES } from './video-fixtures.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** What the tests share: the static server, the browser, its page, and the errors the page logged. */
@@ -214,12 +214,37 @@ test('with a sample table, WebCodecs reads ahead: exact frames back and forth ac
   });
   /** The position of each frame's sample, in decoding order. */
   const sampleOf = new Map(table.frames.map((frame, position) => [frame, position]));
+  // A seek passes by the samples before the frames it keeps that no other
+  // picture refers to (B-frames, here about half of each group), and
+  // decodes the rest: the frames ffmpeg says are references, and those kept.
+  const references = referenceFrames(path.join(GENERATED, 'vfr.mp4'));
+  assert.ok(references.size > 40 && references.size < 110, `${references.size} reference frames of 150`);
+  await page.evaluate(() => {
+    const reader = /** @type {any} */ (window.gl.video().player.readAhead);
+    const decoder = reader.decoder;
+    const decode = decoder.decode.bind(decoder);
+    /** @type {any} */ (window).seekFeeds = [];
+    decoder.decode = (/** @type {EncodedVideoChunk} */ chunk) => {
+      const run = reader.run;
+      if (run?.seek !== undefined) /** @type {any} */ (window).seekFeeds.push({ seek: run.seek, from: run.from, frame: chunk.timestamp });
+      decode(chunk);
+    };
+  });
   let keptBehind = 0;
+  let passedBy = 0;
   for (const i of [37, 140, 2, 119, 61, 143, 90]) {
+    await page.evaluate(() => { /** @type {any} */ (window).seekFeeds = []; });
     await seek(i);
     await check(i);
     const p = /** @type {number} */ (sampleOf.get(i));
     const key = Math.max(...table.keys.filter((k) => k <= p));
+    /** @type {{seek: number, from: number, frame: number}[]} */
+    const feeds = (await page.evaluate(() => /** @type {any} */ (window).seekFeeds)).filter((/** @type {{seek: number}} */ f) => f.seek === i);
+    const from = feeds[0]?.from;
+    const fed = feeds.map((f) => f.frame).filter((f) => { const q = /** @type {number} */ (sampleOf.get(f)); return q >= key && q <= p; });
+    const wanted = table.frames.slice(key, p + 1).filter((f, q) => q === 0 || references.has(f) || f >= from);
+    assert.deepEqual(fed, wanted, `samples fed for the seek to ${i} (from ${from})`);
+    passedBy += p + 1 - key - fed.length;
     const decodedBefore = [i - 3, i - 2, i - 1].filter((f) => f >= 0 && /** @type {number} */ (sampleOf.get(f)) >= key && /** @type {number} */ (sampleOf.get(f)) < p);
     const state = await page.evaluate((behind) => {
       const player = window.gl.video().player;
@@ -229,6 +254,18 @@ test('with a sample table, WebCodecs reads ahead: exact frames back and forth ac
     keptBehind += decodedBefore.length;
   }
   assert.ok(keptBehind >= 6, `${keptBehind} frames behind the seeks' frames`);
+  assert.ok(passedBy >= 20, `${passedBy} samples passed by`);
+  // Steps back over frames a seek passed by decode them after all.
+  await seek(143);
+  await check(143);
+  for (let i = 142; i >= 126; i--) {
+    await page.keyboard.press('ArrowLeft');
+    await check(i);
+  }
+  await page.evaluate(() => {
+    const decoder = /** @type {any} */ (window.gl.video().player.readAhead).decoder;
+    delete decoder.decode;
+  });
   // A flush that a reset aborts (the browser rejects it a moment later)
   // does not keep the next feed from flushing: a seek's frame would
   // otherwise stay in the decoder until the seek gave up.
@@ -720,6 +757,35 @@ test('timeline labels: a key starts and ends a segment, a drag on the timeline m
   assert.equal(segments.length, 1);
   await press('Control+z');
   assert.equal((await result()).filter((i) => i.type === 'timelinelabels').length, 2);
+});
+
+test('a sample no picture refers to is told from its NAL units (unit, no video)', async () => {
+  const out = await page.evaluate(async () => {
+    const { isDisposable, nalLengthSize } = await import('/web/app/labeling/video-player.js');
+    /** NAL units, each after a big-endian length of `size` bytes. @param {number[][]} units @param {number} size */
+    const sample = (units, size = 4) => Uint8Array.from(units.flatMap((u) => [...Array.from({ length: size }, (_, k) => (u.length >> (8 * (size - 1 - k))) & 255), ...u]));
+    const aud = [0x09, 0xf0];
+    const sei = [0x06, 0x05, 0x01, 0x80];
+    const bSlice = [0x01, 0x9e, 0x12];
+    const pSlice = [0x41, 0x9a, 0x34];
+    const idr = [0x65, 0x88, 0x80];
+    return {
+      lengthSizes: [nalLengthSize(Uint8Array.of(1, 0x64, 0, 0x1f, 0xff)), nalLengthSize(Uint8Array.of(1, 0x64, 0, 0x1f, 0xfd)), nalLengthSize(Uint8Array.of(0, 0, 0, 1, 0x67)), nalLengthSize(Uint8Array.of(1, 2))],
+      nonReference: isDisposable(sample([aud, sei, bSlice, bSlice]), 4),
+      twoByteLengths: isDisposable(sample([bSlice], 2), 2),
+      reference: isDisposable(sample([aud, pSlice]), 4),
+      oneSliceReferred: isDisposable(sample([bSlice, pSlice]), 4),
+      idr: isDisposable(sample([idr]), 4),
+      noSlice: isDisposable(sample([aud, sei]), 4),
+      truncated: isDisposable(sample([bSlice]).subarray(0, 6), 4),
+      lengthPastEnd: isDisposable(Uint8Array.of(0, 0, 0, 9, 0x01, 0x9e), 4),
+      emptyUnit: isDisposable(Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 1, 0x01), 4),
+    };
+  });
+  assert.deepEqual(out, {
+    lengthSizes: [4, 2, null, null],
+    nonReference: true, twoByteLengths: true, reference: false, oneSliceReferred: false, idr: false, noSlice: false, truncated: false, lengthPastEnd: false, emptyUnit: false,
+  });
 });
 
 test('the tracker finds textured boxes in synthetic frames (unit, no video)', async () => {

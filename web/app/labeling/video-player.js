@@ -23,7 +23,9 @@
 // backwards, the group behind the frame shown is decoded first. It also
 // serves seeks there: the frame's group is decoded from its key frame as
 // fast as the decoder takes samples, without the element's own seek (about
-// 36 ms whatever the frame), and the frames behind it are kept on the way.
+// 36 ms whatever the frame), and the frames behind it are kept on the way;
+// samples before those that no other picture refers to (most B-frames) are
+// not decoded at all.
 
 import { lastAtMost } from './video-tracks.js';
 
@@ -94,6 +96,45 @@ export function samplesUrl(url) {
 /** @param {SampleTable} table @returns {VideoDecoderConfig} */
 function decoderConfig(table) {
   return { codec: table.codec, description: table.description, codedWidth: table.width, codedHeight: table.height };
+}
+
+/**
+ * The bytes of the length before each NAL unit of a sample, from the
+ * `avcC` box (its fifth byte's two low bits, plus one); null when the
+ * description is not one.
+ * @param {Uint8Array} description
+ */
+export function nalLengthSize(description) {
+  return description.length >= 5 && description[0] === 1 ? (description[4] & 3) + 1 : null;
+}
+
+/**
+ * Whether no other picture refers to this sample, so that a decoder may
+ * pass it by when its own frame is not wanted: it has slices, and every
+ * slice's `nal_ref_idc` is 0 (x264 makes two B-frames of every three so).
+ * The sample's NAL units each follow a big-endian length of `lengthSize`
+ * bytes; a sample that does not parse so is not passed by.
+ * @param {Uint8Array} sample @param {number} lengthSize
+ */
+export function isDisposable(sample, lengthSize) {
+  let at = 0;
+  let slices = 0;
+  while (at < sample.length) {
+    if (at + lengthSize >= sample.length) return false;
+    let length = 0;
+    for (let k = 0; k < lengthSize; k++) length = length * 256 + sample[at + k];
+    at += lengthSize;
+    if (length < 1 || at + length > sample.length) return false;
+    const header = sample[at];
+    const type = header & 0x1f;
+    // Types 1 to 5 are slices; 5 (an IDR picture's) is always a reference.
+    if (type >= 1 && type <= 5) {
+      if (type === 5 || (header & 0x60) !== 0) return false;
+      slices++;
+    }
+    at += length;
+  }
+  return slices > 0;
 }
 
 /**
@@ -643,6 +684,10 @@ class SampleReader {
     for (let g = 0; g < table.keys.length; g++) this.groupOf.fill(g, table.keys[g], table.keys[g + 1] ?? n);
     this.isKey = new Uint8Array(n);
     for (const k of table.keys) this.isKey[k] = 1;
+    /** For samples no other refers to (see isDisposable): null, never pass one by. */
+    this.lengthSize = nalLengthSize(table.description);
+    /** Samples passed by unfed, since the reader began (for tests and measurements). */
+    this.passedBy = 0;
     /** @type {SampleRun | null} */
     this.run = null;
     this.generation = 0;
@@ -940,7 +985,7 @@ class SampleReader {
         if (!live()) return;
         if (this.cursor !== segment.fed && this.cursor >= 0) continue;
         const started = performance.now();
-        const startedAt = segment.fed;
+        let decoded = 0;
         for (; segment.fed <= stop(); segment.fed++) {
           const p = segment.fed;
           if (offsets[p] < chunk.base || offsets[p] + sizes[p] - chunk.base > chunk.bytes.length) {
@@ -955,8 +1000,21 @@ class SampleReader {
           while (!rush && this.decoder.decodeQueueSize >= DECODE_QUEUE && live()) await once(this.decoder, 'dequeue', 20);
           if (!live()) return;
           const at = offsets[p] - chunk.base;
-          this.decoder.decode(new EncodedVideoChunk({ type: this.isKey[p] ? 'key' : 'delta', timestamp: frames[p], data: chunk.bytes.subarray(at, at + sizes[p]) }));
+          const data = chunk.bytes.subarray(at, at + sizes[p]);
+          // A frame before the run's that no other picture refers to need
+          // not be decoded: it would be closed as it came out. With B-frames
+          // that is about half of a group's frames, so a seek late in a long
+          // group decodes about half as many. It counts as come out (see
+          // `emitted`), so no run waits for it.
+          if (frames[p] < run.from && !this.isKey[p] && this.lengthSize && isDisposable(data, this.lengthSize)) {
+            this.emitted.add(frames[p]);
+            this.passedBy++;
+            this.cursor = p + 1;
+            continue;
+          }
+          this.decoder.decode(new EncodedVideoChunk({ type: this.isKey[p] ? 'key' : 'delta', timestamp: frames[p], data }));
           this.cursor = p + 1;
+          decoded++;
         }
         // Backwards (or at the end) every frame fed comes out now; forwards the feed stays open.
         if (run.backward || run.segments.length > 1 || this.cursor >= n) await this.drain();
@@ -971,8 +1029,7 @@ class SampleReader {
         }
         if (!live()) return;
         const seconds = (performance.now() - started) / 1000;
-        const count = segment.fed - startedAt;
-        if (count >= 8 && seconds > 0) this.rate = 0.5 * this.rate + 0.5 * Math.max(20, count / seconds);
+        if (decoded >= 8 && seconds > 0) this.rate = 0.5 * this.rate + 0.5 * Math.max(20, decoded / seconds);
         // Widened meanwhile: on to the new end (from the key frame again if drained).
         if (segment.fed <= stop()) continue;
         run.segments.shift();
