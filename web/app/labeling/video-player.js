@@ -692,7 +692,10 @@ class SampleReader {
     this.run = null;
     this.generation = 0;
     this.disabled = false;
-    /** Frames decoded a second, measured (a first guess until then). */
+    /**
+     * Samples gone through a second, fed or passed by (as `arrival` counts
+     * them), measured (a first guess until then).
+     */
     this.rate = 150;
     /** The next sample the decoder can take without a key frame first; -1: it needs one. */
     this.cursor = -1;
@@ -985,7 +988,7 @@ class SampleReader {
         if (!live()) return;
         if (this.cursor !== segment.fed && this.cursor >= 0) continue;
         const started = performance.now();
-        let decoded = 0;
+        const startedAt = segment.fed;
         for (; segment.fed <= stop(); segment.fed++) {
           const p = segment.fed;
           if (offsets[p] < chunk.base || offsets[p] + sizes[p] - chunk.base > chunk.bytes.length) {
@@ -1014,7 +1017,6 @@ class SampleReader {
           }
           this.decoder.decode(new EncodedVideoChunk({ type: this.isKey[p] ? 'key' : 'delta', timestamp: frames[p], data }));
           this.cursor = p + 1;
-          decoded++;
         }
         // Backwards (or at the end) every frame fed comes out now; forwards the feed stays open.
         if (run.backward || run.segments.length > 1 || this.cursor >= n) await this.drain();
@@ -1029,7 +1031,8 @@ class SampleReader {
         }
         if (!live()) return;
         const seconds = (performance.now() - started) / 1000;
-        if (decoded >= 8 && seconds > 0) this.rate = 0.5 * this.rate + 0.5 * Math.max(20, decoded / seconds);
+        const count = segment.fed - startedAt;
+        if (count >= 8 && seconds > 0) this.rate = 0.5 * this.rate + 0.5 * Math.max(20, count / seconds);
         // Widened meanwhile: on to the new end (from the key frame again if drained).
         if (segment.fed <= stop()) continue;
         run.segments.shift();
