@@ -111,7 +111,7 @@ export function nalLengthSize(description) {
 /**
  * Whether no other picture refers to this sample, so that a decoder may
  * pass it by when its own frame is not wanted: it has slices, and every
- * slice's `nal_ref_idc` is 0 (x264 makes two B-frames of every three so).
+ * slice's `nal_ref_idc` is 0 (as x264 makes most of its B-frames).
  * The sample's NAL units each follow a big-endian length of `lengthSize`
  * bytes; a sample that does not parse so is not passed by.
  * @param {Uint8Array} sample @param {number} lengthSize
@@ -999,9 +999,6 @@ class SampleReader {
             await chunk.until(offsets[p] + sizes[p] - chunk.base);
             if (!live()) return;
           }
-          const rush = run.seek !== undefined && !this.emitted.has(run.seek);
-          while (!rush && this.decoder.decodeQueueSize >= DECODE_QUEUE && live()) await once(this.decoder, 'dequeue', 20);
-          if (!live()) return;
           const at = offsets[p] - chunk.base;
           const data = chunk.bytes.subarray(at, at + sizes[p]);
           // A frame before the run's that no other picture refers to need
@@ -1015,6 +1012,9 @@ class SampleReader {
             this.cursor = p + 1;
             continue;
           }
+          const rush = run.seek !== undefined && !this.emitted.has(run.seek);
+          while (!rush && this.decoder.decodeQueueSize >= DECODE_QUEUE && live()) await once(this.decoder, 'dequeue', 20);
+          if (!live()) return;
           this.decoder.decode(new EncodedVideoChunk({ type: this.isKey[p] ? 'key' : 'delta', timestamp: frames[p], data }));
           this.cursor = p + 1;
         }
