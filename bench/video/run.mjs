@@ -18,7 +18,9 @@
 // painted (and, as measured before 2026-12-06's fourth session, to the
 // animation frame after that: `seekTwoFramesMs`), and frames shown a second while stepping with → (forward: the
 // read-ahead serves most steps) and ← (backward: every step a seek), and
-// the first step back 150 ms after a seek (`firstStepBackMs`).
+// the first step back 150 ms after a seek (`firstStepBackMs`); for each
+// step, the editor's script time drawing the frame (`renderMs`); and the
+// samples the WebCodecs reader passed by undecoded (`passedBy`).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, statSync } from 'node:fs';
@@ -117,11 +119,14 @@ try {
       if (player.frame !== frame) wrong++;
     }
     /** Steps by keys from a random frame (no frame kept there yet): frames shown a second. @param {string} key @param {number} delta */
+    const { renderStats } = await import('/web/app/labeling/workspace.js');
     const stepRun = async (key, delta) => {
       await player.seek(Math.floor(player.frames / 3 + random() * player.frames / 3));
       await painted();
       const start = performance.now();
       const latencies = [];
+      /** The editor's own drawing of each step's frame (the script's time for it, not the raster at paint). */
+      const renderMs = [];
       for (let k = 0; k < stepCount; k++) {
         const target = player.target + delta;
         const t0 = performance.now();
@@ -130,11 +135,13 @@ try {
         do await new Promise((resolve) => requestAnimationFrame(resolve));
         while (player.frame !== target);
         latencies.push(performance.now() - t0);
+        renderMs.push(renderStats.lastFrameMs);
       }
       const seconds = (performance.now() - start) / 1000;
       return {
         framesPerSecond: Math.round((stepCount / seconds) * 10) / 10, p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: percentile(latencies, 100),
         over50ms: latencies.filter((ms) => ms > 50).length,
+        renderMs: { p50: percentile(renderMs, 50), p95: percentile(renderMs, 95) },
       };
     };
     // One step back, a moment after a seek to a random frame: the frames
