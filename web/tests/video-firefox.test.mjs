@@ -1,19 +1,20 @@
 // Video frames in Firefox: the workspace test page in Debian's Firefox ESR
 // (driven over WebDriver BiDi by puppeteer-core), seeking and stepping the
 // generated VFR H.264 video (when this Firefox decodes H.264: it needs
-// ffmpeg's libraries) and the VP9 WebM clip, each frame read back from the
+// ffmpeg's libraries), with the element and, served with its sample table,
+// with WebCodecs, and the VP9 WebM clip, each frame read back from the
 // pattern drawn in it. Run: cd web && node --test tests/video-firefox.test.mjs
 //
 // Without Firefox the tests are skipped, unless CI is set: then they fail.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
 import { serve } from './static-server.mjs';
-import { videoFixtures, VFR_FRAMES, WEBM_FRAMES } from './video-fixtures.mjs';
+import { videoFixtures, sampleTable, GENERATED, VFR_FRAMES, WEBM_FRAMES } from './video-fixtures.mjs';
 
 const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 const skip = !existsSync(FIREFOX) && !process.env.CI
@@ -57,22 +58,27 @@ after(async () => {
   await server?.close();
 });
 
-/** Opens a video and checks the frames shown at `seeks`, then while stepping forward with → from the last. @param {string} url @param {number[]} seeks @param {number} steps */
+/**
+ * Opens a video (unless `url` is null: the one open) and checks the frames
+ * shown at `seeks`, then while stepping forward with → from the last.
+ * @param {string | null} url @param {number[]} seeks @param {number} steps
+ */
 async function checkFrames(url, seeks, steps) {
-  await page.evaluate(async (u, c) => { await window.gl.make(c, [], { video: u }); }, url, CONFIG);
+  if (url) await page.evaluate(async (u, c) => { await window.gl.make(c, [], { video: u }); }, url, CONFIG);
+  const name = url ?? 'the video open';
   const shown = () => page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => {
     resolve({ frame: window.gl.video().player.frame, source: window.gl.shownPattern('source'), canvas: window.gl.shownPattern('canvas') });
   }))));
   for (const i of seeks) {
     await page.evaluate((f) => window.gl.video().player.seek(f), i);
-    assert.deepEqual(await shown(), { frame: i, source: i, canvas: i }, `${url}: frame ${i}`);
+    assert.deepEqual(await shown(), { frame: i, source: i, canvas: i }, `${name}: frame ${i}`);
   }
   let i = seeks[seeks.length - 1];
   for (let n = 0; n < steps; n++) {
     await page.keyboard.press('ArrowRight');
     i++;
     await page.waitForFunction((f) => window.gl.video().player.frame === f && !window.gl.video().player.seeking, {}, i);
-    assert.deepEqual(await shown(), { frame: i, source: i, canvas: i }, `${url}: stepped to frame ${i}`);
+    assert.deepEqual(await shown(), { frame: i, source: i, canvas: i }, `${name}: stepped to frame ${i}`);
   }
 }
 
@@ -82,6 +88,27 @@ test('VFR H.264 with B-frames: seeks and steps show exactly the frame asked for'
   await checkFrames('/api/v1/media/vfr.mp4', [0, VFR_FRAMES - 1, 1, 29, 30, 31, 61, 97, 148, 10], 30);
   // Which read frames ahead: the element, or WebCodecs where a sample table is served.
   t.diagnostic(`read ahead by: ${await page.evaluate(() => window.gl.video().player.decoder)}`);
+});
+
+test('H.264 with a sample table: WebCodecs seeks pass by B-frames no picture refers to, and show exactly the frame asked for', { skip }, async (t) => {
+  const h264 = await page.evaluate(() => document.createElement('video').canPlayType('video/mp4; codecs="avc1.64001e"'));
+  if (!h264) return t.skip('this Firefox does not decode H.264 (ffmpeg\'s libraries are missing)');
+  copyFileSync(path.join(GENERATED, 'vfr.mp4'), path.join(GENERATED, 'vfr-firefox.mp4'));
+  copyFileSync(path.join(GENERATED, 'vfr.mp4.frames.json'), path.join(GENERATED, 'vfr-firefox.mp4.frames.json'));
+  writeFileSync(path.join(GENERATED, 'vfr-firefox.mp4.samples.json'), JSON.stringify(sampleTable(path.join(GENERATED, 'vfr.mp4'))));
+  await page.evaluate(async (u, c) => { await window.gl.make(c, [], { video: u }); }, '/api/v1/media/vfr-firefox.mp4', CONFIG);
+  const decoder = await page.evaluate(() => window.gl.video().player.decoder);
+  if (decoder !== 'webcodecs') return t.skip(`this Firefox reads ahead with the ${decoder}, not WebCodecs`);
+  // A small window, so that seeks late in a group pass samples by.
+  await page.evaluate(() => {
+    const cache = window.gl.video().player.cache;
+    cache.limit = 12;
+    cache.evict();
+  });
+  await checkFrames(null, [37, 140, 2, 119, 61, 143, 90, 28], 12);
+  const passedBy = await page.evaluate(() => /** @type {any} */ (window.gl.video().player.readAhead).passedBy);
+  assert.ok(passedBy >= 20, `${passedBy} samples passed by`);
+  assert.equal(await page.evaluate(() => window.gl.video().player.decoder), 'webcodecs');
 });
 
 test('VP9 WebM: seeks and steps show exactly the frame asked for', { skip }, async () => {
