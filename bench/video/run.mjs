@@ -7,9 +7,10 @@
 // The video (ffmpeg's testsrc2 pattern, libx264 at CRF 40 with a key frame
 // every --gop frames; --preset ultrafast, the default, makes no B-frames,
 // veryfast and slower presets make them: three between references, the
-// middle one a reference itself, the other two not) and its frame index (ffprobe's packet times, as
-// the server's frames route gives them) are made on the first run in DIR
-// (default: gloss-video-bench in the temporary folder) and reused after,
+// middle one a reference itself, the other two not) and its frame index
+// (ffprobe's packet times, as the server's frames route gives them) are
+// made on the first run in DIR (default: gloss-video-bench in the
+// temporary folder) and reused after,
 // with its sample table (ffprobe's packets and the avcC box, as the
 // server's samples route gives them), so the player decodes with WebCodecs;
 // --no-webcodecs answers the samples route 415, as for a WebM, to measure
@@ -118,8 +119,8 @@ try {
       seekTwoFramesMs.push(performance.now() - start);
       if (player.frame !== frame) wrong++;
     }
-    /** Steps by keys from a random frame (no frame kept there yet): frames shown a second. @param {string} key @param {number} delta */
     const { renderStats } = await import('/web/app/labeling/workspace.js');
+    /** Steps by keys from a random frame (no frame kept there yet): frames shown a second. @param {string} key @param {number} delta */
     const stepRun = async (key, delta) => {
       await player.seek(Math.floor(player.frames / 3 + random() * player.frames / 3));
       await painted();
