@@ -9,12 +9,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
 import { serve } from './static-server.mjs';
-import { videoFixtures, sampleTable, GENERATED, VFR_FRAMES, WEBM_FRAMES } from './video-fixtures.mjs';
+import { videoFixtures, vfrCopyWithSamples, VFR_FRAMES, WEBM_FRAMES } from './video-fixtures.mjs';
 
 const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 const skip = !existsSync(FIREFOX) && !process.env.CI
@@ -93,9 +93,7 @@ test('VFR H.264 with B-frames: seeks and steps show exactly the frame asked for'
 test('H.264 with a sample table: WebCodecs seeks pass by B-frames no picture refers to, and show exactly the frame asked for', { skip }, async (t) => {
   const h264 = await page.evaluate(() => document.createElement('video').canPlayType('video/mp4; codecs="avc1.64001e"'));
   if (!h264) return t.skip('this Firefox does not decode H.264 (ffmpeg\'s libraries are missing)');
-  copyFileSync(path.join(GENERATED, 'vfr.mp4'), path.join(GENERATED, 'vfr-firefox.mp4'));
-  copyFileSync(path.join(GENERATED, 'vfr.mp4.frames.json'), path.join(GENERATED, 'vfr-firefox.mp4.frames.json'));
-  writeFileSync(path.join(GENERATED, 'vfr-firefox.mp4.samples.json'), JSON.stringify(sampleTable(path.join(GENERATED, 'vfr.mp4'))));
+  vfrCopyWithSamples('vfr-firefox.mp4');
   await page.evaluate(async (u, c) => { await window.gl.make(c, [], { video: u }); }, '/api/v1/media/vfr-firefox.mp4', CONFIG);
   const decoder = await page.evaluate(() => window.gl.video().player.decoder);
   if (decoder !== 'webcodecs') return t.skip(`this Firefox reads ahead with the ${decoder}, not WebCodecs`);

@@ -13,7 +13,7 @@
 // `/api/v1/media/<key>/frames` gives, made from ffprobe's packet times.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -200,6 +200,22 @@ export function sampleTable(file) {
     count: packets.length, offsets: packets.map((p) => p.pos), sizes: packets.map((p) => p.size),
     keys: packets.flatMap((p, n) => (p.key ? [n] : [])), frames,
   };
+}
+
+/**
+ * A copy of vfr.mp4 named `name` in the generated folder, with its frame
+ * index and, beside it, the sample table the static server then serves
+ * (each offset moved by `shift` bytes: a non-zero shift makes a table the
+ * decoder fails on). Returns the true table.
+ * @param {string} name @param {number} [shift]
+ */
+export function vfrCopyWithSamples(name, shift = 0) {
+  const source = path.join(GENERATED, 'vfr.mp4');
+  const table = sampleTable(source);
+  copyFileSync(source, path.join(GENERATED, name));
+  copyFileSync(`${source}.frames.json`, path.join(GENERATED, `${name}.frames.json`));
+  writeFileSync(path.join(GENERATED, `${name}.samples.json`), JSON.stringify({ ...table, offsets: table.offsets.map((o) => o + shift) }));
+  return table;
 }
 
 /**

@@ -7,11 +7,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { serve } from './static-server.mjs';
 import { dragMouse, launchBrowser, recordErrors } from './support.mjs';
-import { videoFixtures, sampleTable, referenceFrames, GENERATED, VFR_FRAMES, WEBM_FRAMES, TRACK_FRAMES, SEQUENCE_FRAMES } from './video-fixtures.mjs';
+import { videoFixtures, vfrCopyWithSamples, referenceFrames, GENERATED, VFR_FRAMES, WEBM_FRAMES, TRACK_FRAMES, SEQUENCE_FRAMES } from './video-fixtures.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** What the tests share: the static server, the browser, its page, and the errors the page logged. */
@@ -175,12 +175,8 @@ test('with a sample table, WebCodecs reads ahead: exact frames back and forth ac
   // Copies of the VFR video served with a sample table (the other tests
   // keep the element read-ahead): a good one, and one whose offsets are off
   // by 7 bytes, so that the decoder fails on its first group.
-  const table = sampleTable(path.join(GENERATED, 'vfr.mp4'));
-  for (const [name, shift] of [['vfr-webcodecs.mp4', 0], ['vfr-broken.mp4', -7]]) {
-    copyFileSync(path.join(GENERATED, 'vfr.mp4'), path.join(GENERATED, name));
-    copyFileSync(path.join(GENERATED, 'vfr.mp4.frames.json'), path.join(GENERATED, `${name}.frames.json`));
-    writeFileSync(path.join(GENERATED, `${name}.samples.json`), JSON.stringify({ ...table, offsets: table.offsets.map((o) => o + shift) }));
-  }
+  const table = vfrCopyWithSamples('vfr-webcodecs.mp4');
+  vfrCopyWithSamples('vfr-broken.mp4', -7);
   const check = async (/** @type {number} */ i) => {
     await waitFrame(i);
     assert.deepEqual(await shown(), { frame: i, source: i, canvas: i }, `frame ${i}`);
