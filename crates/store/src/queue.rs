@@ -480,6 +480,13 @@ impl Store {
 const DRAFT_OF: &str = "SELECT result, lead_time, updated_at FROM drafts \
      WHERE task_id = $1 AND user_id = $2 ORDER BY updated_at DESC, id DESC LIMIT 1";
 
+/// Every draft of an annotator on a task, for `next`, which picks the newest
+/// itself: SQLite sorts an `ORDER BY` that no index gives in a temporary
+/// b-tree it makes and drops on every run, and there is almost always one
+/// draft or none.
+const DRAFTS_OF: &str = "SELECT id, result, lead_time, updated_at FROM drafts \
+     WHERE task_id = $1 AND user_id = $2";
+
 fn draft(row: &dyn Columns, task: TaskId, user: UserId) -> Result<Draft> {
     Ok(Draft {
         task_id: task,
@@ -550,12 +557,11 @@ async fn change_held<C: QueueSql>(
 /// Locks a task's row until the transaction ends (PostgreSQL; SQLite has one
 /// writer) and checks that it belongs to the project.
 async fn lock_task<C: QueueSql>(conn: &mut C, project: ProjectId, task: TaskId) -> Result<()> {
-    let lock = match conn.backend() {
-        Backend::Postgres => " FOR UPDATE",
-        Backend::Sqlite => "",
+    let sql = match conn.backend() {
+        Backend::Postgres => "SELECT id FROM tasks WHERE id = $1 AND project_id = $2 FOR UPDATE",
+        Backend::Sqlite => "SELECT id FROM tasks WHERE id = $1 AND project_id = $2",
     };
-    let sql = format!("SELECT id FROM tasks WHERE id = $1 AND project_id = $2{lock}");
-    fetch_optional(conn, &sql, &[Int(task.0), Int(project.0)])
+    fetch_optional(conn, sql, &[Int(task.0), Int(project.0)])
         .await?
         .map(|_| ())
         .ok_or(Error::NotFound)
@@ -631,13 +637,20 @@ async fn release_expired<C: QueueSql>(conn: &mut C, project: QueueProject, now: 
     let expired = conn
         .fetch_all(
             "SELECT task_id, user_id FROM reservations WHERE project_id = $1 AND expires_at <= $2 \
-             ORDER BY task_id LIMIT 100",
+             ORDER BY expires_at LIMIT 100",
             &[Int(project.id.0), Int(now)],
         )
         .await?;
-    for row in expired {
-        let task = TaskId(row.int("task_id")?);
-        let user = UserId(row.int("user_id")?);
+    // The oldest first, in the index's order (an order by task id would
+    // make SQLite sort in a temporary b-tree on every `next`, though there
+    // is rarely anything to sort); locked by task id, so that two calls
+    // releasing on PostgreSQL lock their tasks in the same order.
+    let mut expired = expired
+        .iter()
+        .map(|row| Ok((TaskId(row.int("task_id")?), UserId(row.int("user_id")?))))
+        .collect::<Result<Vec<_>>>()?;
+    expired.sort_unstable();
+    for (task, user) in expired {
         lock_task(conn, project.id, task).await?;
         // Another call may have released it between the read and the lock.
         let deleted = conn
@@ -676,8 +689,17 @@ async fn next_task<C: QueueSql>(
             &[Int(reservation.task_id.0)],
         )
         .await?;
-    let draft_row =
-        fetch_optional(conn, DRAFT_OF, &[Int(reservation.task_id.0), Int(user.0)]).await?;
+    let drafts = conn
+        .fetch_all(DRAFTS_OF, &[Int(reservation.task_id.0), Int(user.0)])
+        .await?;
+    let mut draft_row = None;
+    for row in drafts {
+        let newest = (row.int("updated_at")?, row.int("id")?);
+        if draft_row.as_ref().is_none_or(|(best, _)| newest > *best) {
+            draft_row = Some((newest, row));
+        }
+    }
+    let draft_row = draft_row.map(|(_, row)| row);
     Ok(Some(ReservedTask {
         reservation,
         task: task_row(&task)?,
@@ -833,6 +855,10 @@ impl QueueSql for LookAheadReads<'_> {
         Err(Error::Database("a look ahead writes nothing".to_string()))
     }
 
+    async fn insert(&mut self, _sql: &str, _params: &[Param<'_>]) -> Result<i64> {
+        Err(Error::Database("a look ahead writes nothing".to_string()))
+    }
+
     async fn fetch_all(
         &mut self,
         sql: &str,
@@ -937,23 +963,23 @@ async fn submit<C: QueueSql>(
     if let Some(existing) = submitted_by(conn, task, user).await? {
         return Ok(Submitted::AlreadySubmitted(existing));
     }
-    let row = fetch_optional(
-        conn,
-        "INSERT INTO annotations (task_id, project_id, completed_by, updated_by, result, lead_time, \
-         created_at, updated_at, active_ms) VALUES ($1, $2, $3, $3, $4, $5, $6, $6, $7) RETURNING id",
-        &[
-            Int(task.0),
-            Int(project.id.0),
-            Int(user.0),
-            Text(&work.result),
-            Param::Float(work.lead_time),
-            Int(now),
-            Param::OptionalInt(work.active_ms),
-        ],
-    )
-    .await?
-    .ok_or_else(|| Error::Database("the annotation was not inserted".to_string()))?;
-    let id = AnnotationId(row.int("id")?);
+    let id = AnnotationId(
+        conn.insert(
+            "INSERT INTO annotations (task_id, project_id, completed_by, updated_by, result, \
+             lead_time, created_at, updated_at, active_ms) \
+             VALUES ($1, $2, $3, $3, $4, $5, $6, $6, $7)",
+            &[
+                Int(task.0),
+                Int(project.id.0),
+                Int(user.0),
+                Text(&work.result),
+                Param::Float(work.lead_time),
+                Int(now),
+                Param::OptionalInt(work.active_ms),
+            ],
+        )
+        .await?,
+    );
     let pay_recorded = match &work.pay {
         Some(entry) => insert_pay_entry(conn, entry, id).await?,
         None => false,
@@ -1014,35 +1040,70 @@ async fn insert_pay_entry<C: QueueSql>(
     entry: &crate::pay::NewPayEntry,
     annotation: AnnotationId,
 ) -> Result<bool> {
-    let written = conn
-        .execute(
-            concat!(
-                "INSERT INTO pay_entries (",
-                crate::pay::pay_entry_columns!(),
-                ") SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
-                 WHERE NOT EXISTS (SELECT 1 FROM pay_periods p WHERE p.project_id = $2 \
-                 AND p.user_id = $1 AND p.period_start = $15)"
-            ),
-            &[
-                Int(entry.user_id.0),
-                Int(entry.project_id.0),
-                Param::OptionalInt(entry.task_id.map(|id| id.0)),
-                Int(annotation.0),
-                Param::OptionalInt(entry.review_id),
-                Text(&entry.kind),
-                Int(entry.active_ms),
-                Int(entry.tasks),
-                Int(entry.rejected),
-                Param::OptionalInt(entry.rate_id),
-                Text(&entry.amount),
-                Text(&entry.bonus),
-                Param::OptionalText(entry.currency.as_deref()),
-                Text(&entry.work_date),
-                Text(&entry.period_start),
-                Int(entry.created_at.millis()),
-            ],
-        )
-        .await?;
+    let params = [
+        Int(entry.user_id.0),
+        Int(entry.project_id.0),
+        Param::OptionalInt(entry.task_id.map(|id| id.0)),
+        Int(annotation.0),
+        Param::OptionalInt(entry.review_id),
+        Text(&entry.kind),
+        Int(entry.active_ms),
+        Int(entry.tasks),
+        Int(entry.rejected),
+        Param::OptionalInt(entry.rate_id),
+        Text(&entry.amount),
+        Text(&entry.bonus),
+        Param::OptionalText(entry.currency.as_deref()),
+        Text(&entry.work_date),
+        Text(&entry.period_start),
+        Int(entry.created_at.millis()),
+    ];
+    let written = match conn.backend() {
+        // One statement on PostgreSQL, where each costs a round trip.
+        Backend::Postgres => {
+            conn.execute(
+                concat!(
+                    "INSERT INTO pay_entries (",
+                    crate::pay::pay_entry_columns!(),
+                    ") SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
+                     WHERE NOT EXISTS (SELECT 1 FROM pay_periods p WHERE p.project_id = $2 \
+                     AND p.user_id = $1 AND p.period_start = $15)"
+                ),
+                &params,
+            )
+            .await?
+        }
+        // Two on SQLite's writer thread: an `INSERT … SELECT` into a table
+        // with a trigger makes SQLite gather the selected rows in a
+        // temporary b-tree first, made and dropped on every submit.
+        Backend::Sqlite => {
+            let approved = fetch_optional(
+                conn,
+                "SELECT 1 AS approved FROM pay_periods \
+                 WHERE project_id = $1 AND user_id = $2 AND period_start = $3",
+                &[
+                    Int(entry.project_id.0),
+                    Int(entry.user_id.0),
+                    Text(&entry.period_start),
+                ],
+            )
+            .await?
+            .is_some();
+            if approved {
+                0
+            } else {
+                conn.execute(
+                    concat!(
+                        "INSERT INTO pay_entries (",
+                        crate::pay::pay_entry_columns!(),
+                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+                    ),
+                    &params,
+                )
+                .await?
+            }
+        }
+    };
     Ok(written == 1)
 }
 

@@ -144,6 +144,15 @@ pub(crate) trait QueueSql {
         sql: &str,
         params: &[Param<'_>],
     ) -> impl Future<Output = Result<Vec<QueueRow>>> + Send;
+    /// Runs an `INSERT` of one row, written without `RETURNING`, and
+    /// returns the new row's `id`. SQLite's writer asks its connection for
+    /// the id: a `RETURNING` clause makes SQLite gather the returned rows in
+    /// a temporary b-tree, made and dropped on every run.
+    fn insert(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+    ) -> impl Future<Output = Result<i64>> + Send;
 }
 
 /// The first row of a query, if any.
@@ -212,6 +221,16 @@ impl QueueSql for SqlxQueue<'_> {
                 Ok(QueueRow::new(names, cells))
             })
             .collect()
+    }
+
+    async fn insert(&mut self, sql: &str, params: &[Param<'_>]) -> Result<i64> {
+        let rows = self
+            .fetch_all(&format!("{sql} RETURNING id"), params)
+            .await?;
+        match rows.first() {
+            Some(row) => row.int("id"),
+            None => Err(Error::Database("the row was not inserted".to_string())),
+        }
     }
 }
 
@@ -386,6 +405,15 @@ impl QueueSql for SqliteQueue<'_> {
         params: &[Param<'_>],
     ) -> impl Future<Output = Result<Vec<QueueRow>>> + Send {
         std::future::ready(self.rows(sql, params))
+    }
+
+    fn insert(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+    ) -> impl Future<Output = Result<i64>> + Send {
+        let inserted = self.run(sql, params);
+        std::future::ready(inserted.map(|_| self.0.last_insert_rowid()))
     }
 }
 

@@ -2,7 +2,8 @@
 //! and fail are undone alone, and an overlap change re-marks the tasks.
 
 use gloss_store::{
-    NewProject, NewTask, NewUser, ProjectPatch, QueueProject, Store, Submitted, Updated, Work,
+    NewDraft, NewProject, NewTask, NewUser, ProjectPatch, QueueProject, Store, Submitted, Updated,
+    Work,
 };
 use gloss_test_support::{databases, open_store};
 use gloss_types::{PageRequest, ProjectId, Role, TaskId, TaskStatus, Timestamp, User};
@@ -199,6 +200,63 @@ async fn holding_a_task_leaves_its_update_time_and_a_submit_moves_it() {
             (TaskStatus::Completed, later + 2),
             "{label}"
         );
+        store.close().await;
+    }
+}
+
+/// An import may bring several drafts of one annotator on a task: `next`
+/// returns the newest (the latest update, then the latest written), never
+/// another annotator's, as the draft read does.
+#[tokio::test]
+async fn next_returns_the_newest_of_the_annotators_drafts() {
+    for db in databases().await {
+        let label = db.label;
+        let store = open_store(&db).await;
+        let ann = user(&store, "ann").await;
+        let bob = user(&store, "bob").await;
+        let created = store
+            .create_project(&NewProject {
+                name: "drafts".to_string(),
+                description: String::new(),
+                label_config: "<View/>".to_string(),
+                created_by: None,
+            })
+            .await
+            .unwrap();
+        let draft = |user: &User, name: &str, updated_at: i64| NewDraft {
+            user_id: Some(user.id),
+            result: format!(r#"[{{"id": "{name}"}}]"#),
+            updated_at,
+            created_at: 1,
+            ..NewDraft::default()
+        };
+        let mut import = store.begin_task_import(created.id, None).await.unwrap();
+        import
+            .insert(&[NewTask {
+                data: "{}".to_string(),
+                drafts: vec![
+                    draft(&ann, "older", 5),
+                    draft(&ann, "same time, written first", 9),
+                    draft(&ann, "newest", 9),
+                    draft(&bob, "someone else's", 100),
+                    draft(&ann, "oldest", 2),
+                ],
+                ..NewTask::default()
+            }])
+            .await
+            .unwrap();
+        import.commit().await.unwrap();
+        let project = QueueProject::from(&created);
+        let next = store
+            .next_task(project, ann.id, Timestamp::now().millis())
+            .await
+            .unwrap()
+            .expect("a task");
+        let got = next.draft.expect("a draft");
+        assert_eq!(got.result[0]["id"], "newest", "{label}");
+        assert_eq!(got.updated_at, Timestamp(9), "{label}");
+        let read = store.draft(next.task.id, ann.id).await.unwrap().unwrap();
+        assert_eq!(read.result, got.result, "{label}");
         store.close().await;
     }
 }
