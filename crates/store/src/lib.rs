@@ -29,7 +29,6 @@ mod results;
 mod reviews;
 mod rows;
 mod snapshot;
-mod sqlite_alloc;
 mod tasks;
 mod text_index;
 mod users;
@@ -212,7 +211,6 @@ impl Store {
     /// Connects to `url` (`sqlite://PATH` or `postgres://…`), creating a missing
     /// SQLite file. Does not migrate: call [`Store::migrate`].
     pub async fn open(url: &str, options: &StoreOptions) -> Result<Store> {
-        sqlite_alloc::install();
         sqlx::any::install_default_drivers();
         let backend = backend_of(url)?;
         let connect = AnyConnectOptions::from_str(&connect_url(url, backend)).map_err(|err| {
