@@ -412,8 +412,12 @@ impl QueueSql for SqliteQueue<'_> {
         sql: &str,
         params: &[Param<'_>],
     ) -> impl Future<Output = Result<i64>> + Send {
-        let inserted = self.run(sql, params);
-        std::future::ready(inserted.map(|_| self.0.last_insert_rowid()))
+        let inserted = match self.run(sql, params) {
+            Ok(1) => Ok(self.0.last_insert_rowid()),
+            Ok(_) => Err(Error::Database("the row was not inserted".to_string())),
+            Err(err) => Err(err),
+        };
+        std::future::ready(inserted)
     }
 }
 
