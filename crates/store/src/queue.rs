@@ -422,12 +422,14 @@ impl Store {
 
     /// The annotator's draft of a task, if any.
     pub async fn draft(&self, task: TaskId, user: UserId) -> Result<Option<Draft>> {
-        let row = sqlx::query(DRAFT_OF)
+        let rows = sqlx::query(DRAFTS_OF)
             .bind(task.0)
             .bind(user.0)
-            .fetch_optional(&self.readers)
+            .fetch_all(&self.readers)
             .await?;
-        row.map(|row| draft(&row, task, user)).transpose()
+        newest_draft(rows)?
+            .map(|row| draft(&row, task, user))
+            .transpose()
     }
 
     /// A project's assignments, by annotator and then task.
@@ -476,16 +478,25 @@ impl Store {
     }
 }
 
-/// The newest draft of an annotator on a task (an import may have brought several).
-const DRAFT_OF: &str = "SELECT result, lead_time, updated_at FROM drafts \
-     WHERE task_id = $1 AND user_id = $2 ORDER BY updated_at DESC, id DESC LIMIT 1";
-
-/// Every draft of an annotator on a task, for `next`, which picks the newest
-/// itself: SQLite sorts an `ORDER BY` that no index gives in a temporary
-/// b-tree it makes and drops on every run, and there is almost always one
-/// draft or none.
+/// Every draft of an annotator on a task; an import may have brought
+/// several, and [`newest_draft`] picks the one that counts. (In SQL, that
+/// `ORDER BY` is one no index gives: SQLite would sort in a temporary
+/// b-tree made and dropped on every `next`, for one draft or none.)
 const DRAFTS_OF: &str = "SELECT id, result, lead_time, updated_at FROM drafts \
      WHERE task_id = $1 AND user_id = $2";
+
+/// The newest of the drafts [`DRAFTS_OF`] read: the latest update, then
+/// the latest written.
+fn newest_draft<R: Columns>(rows: Vec<R>) -> Result<Option<R>> {
+    let mut newest = None;
+    for row in rows {
+        let key = (row.int("updated_at")?, row.int("id")?);
+        if newest.as_ref().is_none_or(|(best, _)| key > *best) {
+            newest = Some((key, row));
+        }
+    }
+    Ok(newest.map(|(_, row)| row))
+}
 
 fn draft(row: &dyn Columns, task: TaskId, user: UserId) -> Result<Draft> {
     Ok(Draft {
@@ -689,17 +700,10 @@ async fn next_task<C: QueueSql>(
             &[Int(reservation.task_id.0)],
         )
         .await?;
-    let drafts = conn
-        .fetch_all(DRAFTS_OF, &[Int(reservation.task_id.0), Int(user.0)])
-        .await?;
-    let mut draft_row = None;
-    for row in drafts {
-        let newest = (row.int("updated_at")?, row.int("id")?);
-        if draft_row.as_ref().is_none_or(|(best, _)| newest > *best) {
-            draft_row = Some((newest, row));
-        }
-    }
-    let draft_row = draft_row.map(|(_, row)| row);
+    let draft_row = newest_draft(
+        conn.fetch_all(DRAFTS_OF, &[Int(reservation.task_id.0), Int(user.0)])
+            .await?,
+    )?;
     Ok(Some(ReservedTask {
         reservation,
         task: task_row(&task)?,
