@@ -202,6 +202,9 @@ export function sampleTable(file) {
   };
 }
 
+/** vfr.mp4's sample table, once probed. @type {ReturnType<typeof sampleTable> | undefined} */
+let vfrTable;
+
 /**
  * A copy of vfr.mp4 named `name` in the generated folder, with its frame
  * index and, beside it, the sample table the static server then serves
@@ -211,7 +214,9 @@ export function sampleTable(file) {
  */
 export function vfrCopyWithSamples(name, shift = 0) {
   const source = path.join(GENERATED, 'vfr.mp4');
-  const table = sampleTable(source);
+  // Probed once per test process: ffprobe reads every packet of the file.
+  vfrTable ??= sampleTable(source);
+  const table = vfrTable;
   copyFileSync(source, path.join(GENERATED, name));
   copyFileSync(`${source}.frames.json`, path.join(GENERATED, `${name}.frames.json`));
   writeFileSync(path.join(GENERATED, `${name}.samples.json`), JSON.stringify({ ...table, offsets: table.offsets.map((o) => o + shift) }));
