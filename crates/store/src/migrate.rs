@@ -51,6 +51,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     migration!(24, "0024_fewer_person_indexes"),
     migration!(25, "0025_annotations_by_person"),
     migration!(26, "0026_queue_tables_without_rowid"),
+    migration!(27, "0027_task_status_check_without_lookup"),
 ];
 
 /// How many migrations this build knows: the schema version of a fresh database.
@@ -135,6 +136,9 @@ pub(crate) async fn apply_migration(
     if migration.version == 23 && backend == Backend::Sqlite {
         drop_shared_data_indexes(conn).await?;
     }
+    if migration.version == 27 && backend == Backend::Sqlite {
+        rewrite_task_status_check(conn).await?;
+    }
     sqlx::query("INSERT INTO gloss_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
         .bind(migration.version)
         .bind(migration.name)
@@ -153,4 +157,47 @@ pub(crate) async fn apply_migration(
 /// one index per key.)
 async fn drop_shared_data_indexes(conn: &mut sqlx::AnyConnection) -> Result<()> {
     crate::datamanager::drop_sqlite_indexes_like(conn, "tasks\\_data\\_%", Some("%\\_p%")).await
+}
+
+/// The CHECK on `tasks.status` as migration 3 wrote it, and as migration 27
+/// rewrites it on SQLite: the same values, compared one by one, since an
+/// IN list of three or more makes SQLite build a temporary b-tree on every
+/// task update (see the migration's file).
+const TASK_STATUS_CHECK_IN: &str = "CHECK (status IN ('new', 'in_progress', 'completed'))";
+const TASK_STATUS_CHECK_OR: &str =
+    "CHECK (status = 'new' OR status = 'in_progress' OR status = 'completed')";
+
+/// SQLite's documented procedure for changing a CHECK constraint in place,
+/// inside the migration's transaction: edit the table's text in
+/// `sqlite_schema`, then raise the schema version so that every connection
+/// reads the schema again. A table whose text is not the expected one
+/// fails the migration (and its transaction) rather than being left as is.
+async fn rewrite_task_status_check(conn: &mut sqlx::AnyConnection) -> Result<()> {
+    let version: i64 = sqlx::query_scalar("PRAGMA schema_version")
+        .fetch_one(&mut *conn)
+        .await?;
+    sqlx::raw_sql("PRAGMA writable_schema = ON")
+        .execute(&mut *conn)
+        .await?;
+    let rewritten = sqlx::query(
+        "UPDATE sqlite_schema SET sql = replace(sql, $1, $2) \
+         WHERE type = 'table' AND name = 'tasks' AND instr(sql, $1) > 0",
+    )
+    .bind(TASK_STATUS_CHECK_IN)
+    .bind(TASK_STATUS_CHECK_OR)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::raw_sql(&format!("PRAGMA schema_version = {}", version + 1))
+        .execute(&mut *conn)
+        .await?;
+    sqlx::raw_sql("PRAGMA writable_schema = OFF")
+        .execute(&mut *conn)
+        .await?;
+    if rewritten != 1 {
+        return Err(crate::Error::Database(format!(
+            "migration 27: the definition of table `tasks` does not hold `{TASK_STATUS_CHECK_IN}`"
+        )));
+    }
+    Ok(())
 }

@@ -1000,16 +1000,31 @@ async fn submit<C: QueueSql>(
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
             "UPDATE tasks SET annotation_count = annotation_count + 1, held = held + $1, \
-             status = {}, updated_at = $3 WHERE id = $4 RETURNING annotation_count, extra_overlap",
+             status = {}, updated_at = $3 WHERE id = $4",
             status_after("$2", "1", "$1")
         )
     });
-    let counts = fetch_optional(
-        conn,
-        &SQL,
-        &[Int(released), Int(project.overlap), Int(now), Int(task.0)],
-    )
-    .await?
+    static SQL_RETURNING: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!("{} RETURNING annotation_count, extra_overlap", *SQL));
+    let params = [Int(released), Int(project.overlap), Int(now), Int(task.0)];
+    let counts = match conn.backend() {
+        // One statement on PostgreSQL, where each costs a round trip.
+        Backend::Postgres => fetch_optional(conn, &SQL_RETURNING, &params).await?,
+        // Two on SQLite's writer thread: SQLite gathers a `RETURNING`'s
+        // rows in a temporary b-tree, made and dropped on every submit,
+        // where reading the row again by its id is a lookup.
+        Backend::Sqlite => {
+            if conn.execute(&SQL, &params).await? != 1 {
+                return Err(Error::NotFound);
+            }
+            fetch_optional(
+                conn,
+                "SELECT annotation_count, extra_overlap FROM tasks WHERE id = $1",
+                &[Int(task.0)],
+            )
+            .await?
+        }
+    }
     .ok_or(Error::NotFound)?;
     let annotations = counts.int("annotation_count")?;
     let needed = project.overlap + counts.int("extra_overlap")?;

@@ -288,6 +288,79 @@ async fn every_table_is_in_snapshots() {
     }
 }
 
+/// Migration 27 (SQLite) rewrites the CHECK on `tasks.status` without an
+/// IN list: it must still refuse a status outside the three, on both
+/// backends, and SQLite must no longer build a temporary b-tree for it
+/// when a statement sets the status.
+#[tokio::test]
+async fn task_status_is_checked_without_a_temporary_b_tree() {
+    for db in databases().await {
+        let store = open_store(&db).await;
+        let label = db.label;
+        let admin = user(&store, "admin", Role::Admin).await;
+        let project = store
+            .create_project(&NewProject {
+                name: "statuses".into(),
+                description: String::new(),
+                label_config: "<View/>".into(),
+                created_by: Some(admin.id),
+            })
+            .await
+            .unwrap();
+        let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+            .await
+            .unwrap();
+        let task: i64 = sqlx::query_scalar(&format!(
+            "INSERT INTO tasks (project_id, data, created_at, updated_at) \
+             VALUES ({}, '{{}}', 0, 0) RETURNING id",
+            project.id.0
+        ))
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+        for status in ["in_progress", "completed", "new"] {
+            sqlx::query(&format!(
+                "UPDATE tasks SET status = '{status}' WHERE id = {task}"
+            ))
+            .execute(&mut connection)
+            .await
+            .unwrap_or_else(|err| panic!("{label}: {status}: {err}"));
+        }
+        for status in ["done", "New", ""] {
+            let err = sqlx::query(&format!(
+                "UPDATE tasks SET status = '{status}' WHERE id = {task}"
+            ))
+            .execute(&mut connection)
+            .await
+            .expect_err(&format!("{label}: the status {status:?} must be refused"));
+            assert!(
+                err.to_string().to_lowercase().contains("check"),
+                "{label}: {status:?}: {err}"
+            );
+        }
+        if label == "sqlite" {
+            let opcodes: Vec<String> = sqlx::query(&format!(
+                "EXPLAIN UPDATE tasks SET status = 'new' WHERE id = {task}"
+            ))
+            .fetch_all(&mut connection)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| sqlx::Row::get::<String, _>(row, "opcode"))
+            .collect();
+            assert!(
+                opcodes.iter().any(|op| op == "Halt"),
+                "{label}: {opcodes:?}"
+            );
+            assert!(
+                !opcodes.iter().any(|op| op == "OpenEphemeral"),
+                "{label}: a status update builds a temporary b-tree: {opcodes:?}"
+            );
+        }
+        store.close().await;
+    }
+}
+
 #[tokio::test]
 async fn upgrades_from_the_previous_schema_keep_data() {
     for db in databases().await {

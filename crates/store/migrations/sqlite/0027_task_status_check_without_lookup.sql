@@ -1,0 +1,15 @@
+-- SQLite: the CHECK on `tasks.status` is written as comparisons joined by
+-- OR instead of `status IN ('new', 'in_progress', 'completed')`. SQLite
+-- evaluates an IN list of three values or more by building a small
+-- temporary b-tree of the values, on every run of a statement that sets
+-- the status: both task updates of the queue's `next` and submit. The two
+-- constraints accept exactly the same values, so every stored row still
+-- satisfies the new one.
+--
+-- SQLite cannot alter a CHECK constraint. Its documented procedure for
+-- changing one in place (lang_altertable.html, "Making Other Kinds Of Table
+-- Schema Changes") edits the table's text in `sqlite_schema` and then
+-- raises the schema version; the version's arithmetic needs a read first,
+-- so the step runs in Rust: `rewrite_task_status_check` in
+-- crates/store/src/migrate.rs.
+SELECT 1;
