@@ -186,18 +186,18 @@ async fn rewrite_task_status_check(conn: &mut sqlx::AnyConnection) -> Result<()>
     .bind(TASK_STATUS_CHECK_IN)
     .bind(TASK_STATUS_CHECK_OR)
     .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    sqlx::raw_sql(&format!("PRAGMA schema_version = {}", version + 1))
-        .execute(&mut *conn)
-        .await?;
+    .await;
+    // Off again whatever the edit did: the connection goes back to the pool.
     sqlx::raw_sql("PRAGMA writable_schema = OFF")
         .execute(&mut *conn)
         .await?;
-    if rewritten != 1 {
+    if rewritten?.rows_affected() != 1 {
         return Err(crate::Error::Database(format!(
             "migration 27: the definition of table `tasks` does not hold `{TASK_STATUS_CHECK_IN}`"
         )));
     }
+    sqlx::raw_sql(&format!("PRAGMA schema_version = {}", version + 1))
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }

@@ -361,6 +361,55 @@ async fn task_status_is_checked_without_a_temporary_b_tree() {
     }
 }
 
+/// Migration 27 edits the text of `tasks` in place (SQLite): on a table
+/// whose text it does not recognise it must fail, and leave the database
+/// at the schema before it, rather than change anything.
+#[tokio::test]
+async fn the_status_check_migration_refuses_a_tasks_table_it_does_not_know() {
+    let Some(db) = databases()
+        .await
+        .into_iter()
+        .find(|db| db.label == "sqlite")
+    else {
+        return;
+    };
+    let store = Store::open(&db.url, &StoreOptions::default())
+        .await
+        .unwrap();
+    store.migrate_to(26).await.unwrap();
+    let mut connection = <sqlx::AnyConnection as sqlx::Connection>::connect(&db.url)
+        .await
+        .unwrap();
+    let version: i64 = sqlx::query_scalar("PRAGMA schema_version")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    // The same constraint, spaced otherwise: not the text migration 3 wrote.
+    for statement in [
+        "PRAGMA writable_schema = ON".to_string(),
+        "UPDATE sqlite_schema SET sql = replace(sql, 'status IN (', 'status IN  (') \
+         WHERE type = 'table' AND name = 'tasks'"
+            .to_string(),
+        format!("PRAGMA schema_version = {}", version + 1),
+        "PRAGMA writable_schema = OFF".to_string(),
+    ] {
+        sqlx::raw_sql(&statement)
+            .execute(&mut connection)
+            .await
+            .unwrap();
+    }
+    let err = store.migrate().await.unwrap_err();
+    assert!(err.to_string().contains("migration 27"), "{err}");
+    assert_eq!(store.schema_version().await.unwrap(), 26);
+    let sql: String =
+        sqlx::query_scalar("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'tasks'")
+            .fetch_one(&mut connection)
+            .await
+            .unwrap();
+    assert!(sql.contains("status IN  ("), "{sql}");
+    store.close().await;
+}
+
 #[tokio::test]
 async fn upgrades_from_the_previous_schema_keep_data() {
     for db in databases().await {
